@@ -1,0 +1,751 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * byodctl: the administrator's command line. Thin: it parses arguments,
+ * calls core/ (which combines the registry and the CA) and prints. Exit 0 on
+ * success; on failure one line on stderr and exit 1 (2 for a usage error).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "byod.h"
+#include "byod_util.h"
+#include "byodctl.h"
+
+static const char usage_text[] =
+	"usage: byodctl [--home DIR] COMMAND [ARGS]\n"
+	"\n"
+	"  init --school UAI --name NAME            create the state directory, registry and CA\n"
+	"  school add UAI --name NAME               add a school (one registry, several schools)\n"
+	"  user add LOGIN --role ROLE --school UAI [--name DISPLAY] [--group G]...\n"
+	"           [--password-stdin]              add an account\n"
+	"  user import FILE.csv                     import accounts, all or nothing\n"
+	"  user list [--json]\n"
+	"  device enrol LOGIN --name NAME [--kind phone|tablet|laptop|other] [--mac MAC]\n"
+	"           [--csr FILE] --out DIR [--json] issue a device certificate\n"
+	"  device list [--owner LOGIN] [--state STATE] [--json]\n"
+	"  device revoke ID|SERIAL [--reason REASON]\n"
+	"  ca crl --out FILE                        write the current CRL (PEM, or DER for .der)\n"
+	"  audit [--limit N] [--json]               the audit log, newest first\n"
+	"  events [--since SEQ]                     the change feed\n"
+	"  policy check FILE                        every problem as FILE:LINE:COL\n"
+	"  policy apply FILE [--comment TEXT]       store FILE as the running policy\n"
+	"  policy show [--version N]\n"
+	"  policy history [--json]\n"
+	"  policy rollback N                        run version N's text again\n"
+	"  policy explain DEVICE [--at TIME]        which rule decides, and why not the others\n"
+	"  policy diff FILE [--list] [--json] [--at TIME]\n"
+	"                                           which devices FILE would move\n"
+	"\n"
+	"DIR defaults to $BYOD_HOME, else " BYOD_DEFAULT_HOME ".\n";
+
+int cli_fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("byodctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return EXIT_FAILURE;
+}
+
+int cli_fail_err(const struct byod_err *err)
+{
+	char buf[1200];
+
+	return cli_fail("%s", byod_err_str(err, buf, sizeof(buf)));
+}
+
+int cli_usage(const char *why)
+{
+	if (why)
+		fprintf(stderr, "byodctl: %s\n", why);
+	fputs(usage_text, stderr);
+	return EXIT_USAGE;
+}
+
+static const char *home_dir(const char *opt)
+{
+	const char *env = getenv("BYOD_HOME");
+
+	if (opt)
+		return opt;
+	return env && env[0] ? env : BYOD_DEFAULT_HOME;
+}
+
+static void actor_name(char *out, size_t len)
+{
+	const char *sudo = getenv("SUDO_USER");
+	struct passwd *pw = getpwuid(getuid());
+
+	snprintf(out, len, "byodctl:%s", sudo && sudo[0] ? sudo : pw ? pw->pw_name : "?");
+}
+
+int cli_open(const char *home, struct byod_ctx **ctx)
+{
+	struct byod_err err;
+	char actor[64];
+
+	actor_name(actor, sizeof(actor));
+	if (byod_open(home, actor, ctx, &err))
+		return cli_fail_err(&err);
+	return 0;
+}
+
+static char *time_str(time_t t, char *buf, size_t len)
+{
+	if (!t)
+		snprintf(buf, len, "-");
+	else
+		byod_time_iso(t, buf, len);
+	return buf;
+}
+
+/* ---- init, school ---- */
+
+static int cmd_init(const char *home, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "school", required_argument, NULL, 's' },
+		{ "name", required_argument, NULL, 'n' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct byod_init_params p = { 0 };
+	struct byod_err err;
+	char expected;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c == 's')
+			p.uai = optarg;
+		else if (c == 'n')
+			p.name = optarg;
+		else
+			return cli_usage(NULL);
+	}
+	if (!p.uai || !p.name || optind != argc)
+		return cli_usage("init needs --school UAI and --name NAME");
+	if (!byod_uai_check(p.uai, &expected) && p.uai[7] != expected)
+		fprintf(stderr,
+			"byodctl: warning: the check letter of %s should be %c; is it mistyped?\n",
+			p.uai, expected);
+	if (byod_home_init(home, &p, &err))
+		return cli_fail_err(&err);
+	printf("initialised %s for %s (%s)\n", home, p.name, p.uai);
+	return 0;
+}
+
+static int cmd_school(const char *home, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "name", required_argument, NULL, 'n' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct reg_school school = { 0 };
+	struct byod_ctx *ctx;
+	struct byod_err err;
+	const char *name = NULL;
+	int c, rc;
+
+	if (argc < 2 || strcmp(argv[1], "add"))
+		return cli_usage("school takes: add");
+	optind = 2;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c == 'n')
+			name = optarg;
+		else
+			return cli_usage(NULL);
+	}
+	if (!name || optind != argc - 1)
+		return cli_usage("school add needs UAI and --name NAME");
+	if (strlen(argv[optind]) >= sizeof(school.uai) || strlen(name) >= sizeof(school.name))
+		return cli_fail("UAI or name too long");
+	snprintf(school.uai, sizeof(school.uai), "%s", argv[optind]);
+	snprintf(school.name, sizeof(school.name), "%s", name);
+	rc = cli_open(home, &ctx);
+	if (rc)
+		return rc;
+	rc = reg_school_add(ctx->reg, &school, &err) ? cli_fail_err(&err) : 0;
+	byod_close(ctx);
+	return rc;
+}
+
+/* ---- user ---- */
+
+static int read_password(char *buf, size_t len)
+{
+	size_t n;
+
+	if (!fgets(buf, (int)len, stdin))
+		return -1;
+	n = strlen(buf);
+	if (n && buf[n - 1] == '\n')
+		buf[--n] = '\0';
+	if (n && buf[n - 1] == '\r')
+		buf[--n] = '\0';
+	return n ? 0 : -1;
+}
+
+static int cmd_user_add(struct byod_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "role", required_argument, NULL, 'r' },
+		{ "school", required_argument, NULL, 's' },
+		{ "group", required_argument, NULL, 'g' },
+		{ "name", required_argument, NULL, 'n' },
+		{ "password-stdin", no_argument, NULL, 'p' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct reg_person p = { 0 };
+	struct byod_err err;
+	char password[512] = "";
+	const char *role = NULL, *school = NULL, *name = NULL;
+	int c, want_password = 0, rc;
+
+	optind = 2;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		size_t used = strlen(p.groups);
+
+		switch (c) {
+		case 'r':
+			role = optarg;
+			break;
+		case 's':
+			school = optarg;
+			break;
+		case 'n':
+			name = optarg;
+			break;
+		case 'g':
+			if (used + strlen(optarg) + 2 > sizeof(p.groups))
+				return cli_fail("too many groups");
+			snprintf(p.groups + used, sizeof(p.groups) - used, "%s%s",
+				 used ? " " : "", optarg);
+			break;
+		case 'p':
+			want_password = 1;
+			break;
+		default:
+			return cli_usage(NULL);
+		}
+	}
+	if (optind != argc - 1 || !role || !school)
+		return cli_usage("user add needs LOGIN, --role ROLE and --school UAI");
+	if (strlen(argv[optind]) >= sizeof(p.login))
+		return cli_fail("login too long: %s", argv[optind]);
+	snprintf(p.login, sizeof(p.login), "%s", argv[optind]);
+	if (reg_role_parse(role, &p.role))
+		return cli_fail("unknown role '%s' (student, teacher, staff or guest)", role);
+	if (strlen(school) >= sizeof(p.school))
+		return cli_fail("'%s' is not a UAI", school);
+	snprintf(p.school, sizeof(p.school), "%s", school);
+	snprintf(p.display_name, sizeof(p.display_name), "%s", name ? name : argv[optind]);
+	p.state = REG_PERSON_ACTIVE;
+	if (want_password && read_password(password, sizeof(password)))
+		return cli_fail("no password on standard input");
+	rc = byod_user_add(ctx, &p, password, &err) ? cli_fail_err(&err) : 0;
+	explicit_bzero(password, sizeof(password));
+	return rc;
+}
+
+static int print_person(const struct reg_person *p, void *arg)
+{
+	json_t *list = arg;
+
+	if (list)
+		return json_array_append_new(
+			list, json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:s}", "login", p->login,
+					"display_name", p->display_name, "role",
+					reg_role_name(p->role), "school", p->school, "groups",
+					p->groups, "password_set", p->password_hash[0] != '\0',
+					"state",
+					p->state == REG_PERSON_ACTIVE ? "active" : "disabled"));
+	printf("%-24s %-8s %-9s %-16s %s\n", p->login, reg_role_name(p->role), p->school,
+	       p->groups[0] ? p->groups : "-", p->display_name);
+	return 0;
+}
+
+int cli_json(json_t *v)
+{
+	int rc = json_dumpf(v, stdout, JSON_INDENT(2) | JSON_ENSURE_ASCII) ? -1 : 0;
+
+	putchar('\n');
+	json_decref(v);
+	return rc ? cli_fail("cannot write JSON") : 0;
+}
+
+static int cmd_user(const char *home, int argc, char **argv)
+{
+	struct byod_import_result res;
+	struct byod_ctx *ctx;
+	struct byod_err err;
+	json_t *list = NULL;
+	int rc;
+
+	if (argc < 2)
+		return cli_usage("user takes: add, import, list");
+	rc = cli_open(home, &ctx);
+	if (rc)
+		return rc;
+	if (!strcmp(argv[1], "add")) {
+		rc = cmd_user_add(ctx, argc, argv);
+	} else if (!strcmp(argv[1], "import")) {
+		if (argc != 3)
+			rc = cli_usage("user import needs FILE.csv");
+		else if (byod_users_import_csv(ctx, argv[2], &res, &err))
+			rc = cli_fail_err(&err);
+		else
+			printf("imported %d accounts\n", res.rows);
+	} else if (!strcmp(argv[1], "list")) {
+		if (argc == 3 && !strcmp(argv[2], "--json"))
+			list = json_array();
+		else if (argc != 2)
+			rc = cli_usage("user list takes only --json");
+		if (!rc && reg_person_list(ctx->reg, print_person, list, &err))
+			rc = cli_fail_err(&err);
+		if (list)
+			rc = rc ? rc : cli_json(list);
+		else
+			json_decref(list);
+	} else {
+		rc = cli_usage("user takes: add, import, list");
+	}
+	byod_close(ctx);
+	return rc;
+}
+
+/* ---- device ---- */
+
+static int write_out(const char *dir, const char *name, const void *data, size_t len,
+		     mode_t mode, char *path, size_t plen)
+{
+	struct byod_err err;
+
+	if (byod_path_join(path, plen, dir, name))
+		return cli_fail("path too long: %s/%s", dir, name);
+	if (byod_file_write(path, data, len, mode, 0, &err))
+		return cli_fail_err(&err);
+	return 0;
+}
+
+static int cmd_device_enrol(struct byod_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "name", required_argument, NULL, 'n' },
+		{ "kind", required_argument, NULL, 'k' },
+		{ "mac", required_argument, NULL, 'm' },
+		{ "csr", required_argument, NULL, 'c' },
+		{ "out", required_argument, NULL, 'o' },
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct byod_enrol_params p = { .kind = REG_KIND_OTHER };
+	struct byod_enrolment e;
+	struct byod_err err;
+	struct pki_ca *ca;
+	const char *out = NULL, *csr_file = NULL;
+	char *csr = NULL, name[64], path[4096], certpath[4096], p12path[4096] = "";
+	char expires[32];
+	char mac[REG_MAC_MAX];
+	int c, rc, json = 0;
+
+	optind = 2;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'n':
+			p.name = optarg;
+			break;
+		case 'k':
+			if (reg_device_kind_parse(optarg, &p.kind))
+				return cli_fail("unknown kind '%s' (phone, tablet, laptop or other)",
+					    optarg);
+			break;
+		case 'm':
+			if (byod_mac_normalise(optarg, mac))
+				return cli_fail("'%s' is not a MAC address", optarg);
+			p.mac = mac;
+			break;
+		case 'c':
+			csr_file = optarg;
+			break;
+		case 'o':
+			out = optarg;
+			break;
+		case 'j':
+			json = 1;
+			break;
+		default:
+			return cli_usage(NULL);
+		}
+	}
+	if (optind != argc - 1 || !p.name || !out)
+		return cli_usage("device enrol needs LOGIN, --name NAME and --out DIR");
+	p.login = argv[optind];
+	if (csr_file) {
+		if (byod_file_read(csr_file, &csr, &p.csr_len, &err))
+			return cli_fail_err(&err);
+		p.csr = csr;
+	}
+	if (byod_mkdir_p(out, 0700, &err)) {
+		free(csr);
+		return cli_fail_err(&err);
+	}
+	rc = byod_device_enrol(ctx, &p, &e, &err);
+	free(csr);
+	if (rc)
+		return cli_fail_err(&err);
+	/* Recorded: now it may be handed out. */
+	snprintf(name, sizeof(name), "%s.pem", e.device.id);
+	rc = write_out(out, name, e.cert.cert_pem, strlen(e.cert.cert_pem), 0644, certpath,
+		       sizeof(certpath));
+	if (!rc && e.cert.key_pem) {
+		snprintf(name, sizeof(name), "%s.key", e.device.id);
+		rc = write_out(out, name, e.cert.key_pem, strlen(e.cert.key_pem), 0600, path,
+			       sizeof(path));
+	}
+	if (!rc && e.cert.p12) {
+		snprintf(name, sizeof(name), "%s.p12", e.device.id);
+		rc = write_out(out, name, e.cert.p12, e.cert.p12_len, 0600, p12path,
+			       sizeof(p12path));
+	}
+	if (!rc && !(rc = byod_ca(ctx, &ca, &err) ? cli_fail_err(&err) : 0))
+		rc = write_out(out, "ca.pem", pki_ca_pem(ca), strlen(pki_ca_pem(ca)), 0644, path,
+			       sizeof(path));
+	if (!rc) {
+		byod_time_iso(e.cert.not_after, expires, sizeof(expires));
+		if (json) {
+			json_t *o = json_pack("{s:s, s:s, s:s, s:s}", "device", e.device.id,
+					      "serial", e.cert.serial, "expires", expires,
+					      "certificate", certpath);
+
+			if (e.cert.p12) {
+				json_object_set_new(o, "pkcs12", json_string(p12path));
+				json_object_set_new(o, "passphrase",
+						    json_string(e.cert.passphrase));
+			}
+			rc = cli_json(o);
+		} else {
+			printf("device:     %s\n", e.device.id);
+			printf("serial:     %s\n", e.cert.serial);
+			printf("expires:    %s\n", expires);
+			if (e.cert.p12) {
+				printf("pkcs12:     %s\n", p12path);
+				printf("passphrase: %s\n", e.cert.passphrase);
+			}
+		}
+	}
+	byod_enrolment_clear(&e);
+	return rc;
+}
+
+struct list_ctx {
+	struct byod_ctx *ctx;
+	json_t *list;
+};
+
+static int add_cert_json(const struct reg_cert *c, void *arg)
+{
+	char nb[32], na[32], ra[32];
+	json_t *o = json_pack("{s:s, s:s, s:s, s:s}", "serial", c->serial, "state",
+			      c->state == REG_CERT_VALID ? "valid" : "revoked", "not_before",
+			      time_str(c->not_before, nb, sizeof(nb)), "not_after",
+			      time_str(c->not_after, na, sizeof(na)));
+
+	if (c->state == REG_CERT_REVOKED) {
+		json_object_set_new(o, "revoked_at",
+				    json_string(time_str(c->revoked_at, ra, sizeof(ra))));
+		json_object_set_new(o, "reason", json_string(reg_reason_name(c->reason)));
+	}
+	return json_array_append_new(arg, o);
+}
+
+static int last_serial(const struct reg_cert *c, void *arg)
+{
+	snprintf(arg, REG_SERIAL_MAX, "%s", c->serial);
+	return 0;
+}
+
+static int print_device(const struct reg_device *d, void *arg)
+{
+	struct list_ctx *l = arg;
+	char created[32], expires[32], serial[REG_SERIAL_MAX] = "-";
+
+	time_str(d->created, created, sizeof(created));
+	time_str(d->expires, expires, sizeof(expires));
+	if (l->list) {
+		json_t *certs = json_array();
+		json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "id", d->id,
+				      "owner", d->owner_login, "name", d->name, "kind",
+				      reg_device_kind_name(d->kind), "state",
+				      reg_device_state_name(d->state), "mac", d->mac, "created",
+				      created, "expires", expires);
+
+		if (reg_cert_list_for_device(l->ctx->reg, d->id, add_cert_json, certs, NULL)) {
+			json_decref(certs);
+			json_decref(o);
+			return -EIO;
+		}
+		json_object_set_new(o, "certificates", certs);
+		return json_array_append_new(l->list, o);
+	}
+	reg_cert_list_for_device(l->ctx->reg, d->id, last_serial, serial, NULL);
+	printf("%s  %-16s %-9s %-7s %-20s %-34s %s\n", d->id, d->owner_login,
+	       reg_device_state_name(d->state), reg_device_kind_name(d->kind), expires, serial,
+	       d->name);
+	return 0;
+}
+
+static int cmd_device_list(struct byod_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "owner", required_argument, NULL, 'o' },
+		{ "state", required_argument, NULL, 's' },
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct reg_device_filter f = { .owner_login = NULL, .state = -1 };
+	struct list_ctx l = { .ctx = ctx };
+	enum reg_device_state state;
+	struct byod_err err;
+	char owner[REG_LOGIN_MAX];
+	int c, json = 0;
+
+	optind = 2;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c == 'o') {
+			if (byod_login_normalise(optarg, owner, sizeof(owner)))
+				return cli_fail("'%s' is not a login", optarg);
+			f.owner_login = owner;
+		} else if (c == 's') {
+			if (reg_device_state_parse(optarg, &state))
+				return cli_fail("unknown state '%s' (active, suspended, revoked, "
+					    "retired)",
+					    optarg);
+			f.state = (int)state;
+		} else if (c == 'j') {
+			json = 1;
+		} else {
+			return cli_usage(NULL);
+		}
+	}
+	if (optind != argc)
+		return cli_usage("device list takes only options");
+	if (json)
+		l.list = json_array();
+	else
+		printf("%-36s  %-16s %-9s %-7s %-20s %-34s %s\n", "ID", "OWNER", "STATE", "KIND",
+		       "EXPIRES", "SERIAL", "NAME");
+	if (reg_device_list(ctx->reg, &f, print_device, &l, &err)) {
+		json_decref(l.list);
+		return cli_fail_err(&err);
+	}
+	return json ? cli_json(l.list) : 0;
+}
+
+static int cmd_device_revoke(struct byod_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "reason", required_argument, NULL, 'r' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct reg_device d;
+	struct byod_err err;
+	int c, reason = REG_REASON_UNSPECIFIED;
+
+	optind = 2;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c == 'r') {
+			if (reg_reason_parse(optarg, &reason))
+				return cli_fail("unknown reason '%s' (unspecified, lost, "
+					    "key-compromise, superseded, retired, "
+					    "privilege-withdrawn, affiliation-changed)",
+					    optarg);
+		} else {
+			return cli_usage(NULL);
+		}
+	}
+	if (optind != argc - 1)
+		return cli_usage("device revoke needs ID or SERIAL");
+	if (byod_device_revoke(ctx, argv[optind], reason, REG_DEVICE_REVOKED, &d, &err))
+		return cli_fail_err(&err);
+	printf("revoked %s (%s, %s)\n", d.id, d.owner_login, d.name);
+	return 0;
+}
+
+static int cmd_device(const char *home, int argc, char **argv)
+{
+	struct byod_ctx *ctx;
+	int rc;
+
+	if (argc < 2)
+		return cli_usage("device takes: enrol, list, revoke");
+	if (strcmp(argv[1], "enrol") && strcmp(argv[1], "list") && strcmp(argv[1], "revoke"))
+		return cli_usage("device takes: enrol, list, revoke");
+	rc = cli_open(home, &ctx);
+	if (rc)
+		return rc;
+	if (!strcmp(argv[1], "enrol"))
+		rc = cmd_device_enrol(ctx, argc, argv);
+	else if (!strcmp(argv[1], "list"))
+		rc = cmd_device_list(ctx, argc, argv);
+	else
+		rc = cmd_device_revoke(ctx, argc, argv);
+	byod_close(ctx);
+	return rc;
+}
+
+/* ---- ca, audit, events ---- */
+
+static int cmd_ca(const char *home, int argc, char **argv)
+{
+	struct byod_ctx *ctx;
+	struct byod_err err;
+	int rc;
+
+	if (argc != 4 || strcmp(argv[1], "crl") || strcmp(argv[2], "--out"))
+		return cli_usage("ca takes: crl --out FILE");
+	rc = cli_open(home, &ctx);
+	if (rc)
+		return rc;
+	rc = byod_crl_publish(ctx, argv[3], &err) ? cli_fail_err(&err) : 0;
+	byod_close(ctx);
+	return rc;
+}
+
+static int print_audit(const struct reg_audit *a, void *arg)
+{
+	char t[32];
+
+	byod_time_iso(a->time, t, sizeof(t));
+	if (arg) {
+		json_t *o = json_pack("{s:I, s:s, s:s, s:s, s:s}", "id", (json_int_t)a->id, "time",
+				      t, "actor", a->actor, "action", a->action, "object",
+				      a->object);
+
+		json_object_set_new(o, "before", a->before ? json_loads(a->before, 0, NULL)
+							   : json_null());
+		json_object_set_new(o, "after", a->after ? json_loads(a->after, 0, NULL)
+							 : json_null());
+		return json_array_append_new(arg, o);
+	}
+	printf("%-6lld %s %-20s %-18s %s\n", (long long)a->id, t, a->actor, a->action, a->object);
+	return 0;
+}
+
+static int cmd_audit(const char *home, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "limit", required_argument, NULL, 'l' },
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct byod_ctx *ctx;
+	struct byod_err err;
+	json_t *list = NULL;
+	int c, rc, limit = 50;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c == 'l')
+			limit = atoi(optarg);
+		else if (c == 'j')
+			list = list ? list : json_array();
+		else
+			return cli_usage(NULL);
+	}
+	rc = cli_open(home, &ctx);
+	if (rc) {
+		json_decref(list);
+		return rc;
+	}
+	rc = reg_audit_list(ctx->reg, limit, print_audit, list, &err) ? cli_fail_err(&err) : 0;
+	if (list)
+		rc = rc ? (json_decref(list), rc) : cli_json(list);
+	byod_close(ctx);
+	return rc;
+}
+
+static int print_event(const struct reg_event *e, void *arg)
+{
+	char t[32];
+
+	printf("%lld %s %s %s\n", (long long)e->seq, byod_time_iso(e->time, t, sizeof(t)),
+	       e->kind, e->object);
+	return 0;
+}
+
+static int cmd_events(const char *home, int argc, char **argv)
+{
+	struct byod_ctx *ctx;
+	struct byod_err err;
+	long long since = 0;
+	int rc;
+
+	if (argc == 3 && !strcmp(argv[1], "--since"))
+		since = atoll(argv[2]);
+	else if (argc != 1)
+		return cli_usage("events takes only --since SEQ");
+	rc = cli_open(home, &ctx);
+	if (rc)
+		return rc;
+	rc = reg_events_since(ctx->reg, since, 0, print_event, NULL, &err) ? cli_fail_err(&err) : 0;
+	byod_close(ctx);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	const char *home_opt = NULL, *cmd;
+	const char *home;
+	int i = 1;
+
+	while (i < argc && argv[i][0] == '-') {
+		if (!strcmp(argv[i], "--home") && i + 1 < argc) {
+			home_opt = argv[i + 1];
+			i += 2;
+		} else if (!strncmp(argv[i], "--home=", 7)) {
+			home_opt = argv[i] + 7;
+			i++;
+		} else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			fputs(usage_text, stdout);
+			return 0;
+		} else {
+			return cli_usage("unknown option");
+		}
+	}
+	if (i >= argc)
+		return cli_usage(NULL);
+	home = home_dir(home_opt);
+	cmd = argv[i];
+	argc -= i;
+	argv += i;
+	if (!strcmp(cmd, "init"))
+		return cmd_init(home, argc, argv);
+	if (!strcmp(cmd, "school"))
+		return cmd_school(home, argc, argv);
+	if (!strcmp(cmd, "user"))
+		return cmd_user(home, argc, argv);
+	if (!strcmp(cmd, "device"))
+		return cmd_device(home, argc, argv);
+	if (!strcmp(cmd, "ca"))
+		return cmd_ca(home, argc, argv);
+	if (!strcmp(cmd, "audit"))
+		return cmd_audit(home, argc, argv);
+	if (!strcmp(cmd, "events"))
+		return cmd_events(home, argc, argv);
+	if (!strcmp(cmd, "policy"))
+		return cli_policy(home, argc, argv);
+	if (!strcmp(cmd, "help"))
+		return fputs(usage_text, stdout), 0;
+	return cli_usage("unknown command");
+}

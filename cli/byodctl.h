@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * What byodctl's command files share: one-line errors, usage, opening the
+ * state directory, JSON output.
+ */
+#ifndef BYODCTL_H
+#define BYODCTL_H
+
+#include <jansson.h>
+
+#include "byod.h"
+
+#define EXIT_USAGE 2
+
+/* Print "byodctl: ..." on stderr; return the exit status for a failure. */
+int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int cli_fail_err(const struct byod_err *err);
+/* Print why and the usage on stderr; return EXIT_USAGE. */
+int cli_usage(const char *why);
+/* Open HOME as the current user's context; on failure print and return 1. */
+int cli_open(const char *home, struct byod_ctx **ctx);
+/* Print v (and take ownership of it) on stdout. */
+int cli_json(json_t *v);
+
+int cli_policy(const char *home, int argc, char **argv);
+
+#endif /* BYODCTL_H */

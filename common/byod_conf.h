@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The gateway configuration file (HOME/byod.conf, YAML). Every key is
+ * declared once, in the table in conf.c, with its type, default, range and
+ * whether it is a secret; the loader refuses unknown keys, wrong types and
+ * values out of range, naming file, line and column.
+ */
+#ifndef BYOD_CONF_H
+#define BYOD_CONF_H
+
+#include "byod_err.h"
+
+#define BYOD_CONF_NAME "byod.conf"
+
+enum byod_registry_backend {
+	BYOD_REGISTRY_SQLITE = 0,
+	BYOD_REGISTRY_POSTGRES = 1,
+};
+
+struct byod_conf {
+	char *home;          /* directory relative paths are resolved against */
+	char *path;          /* the file this was read from, or NULL */
+
+	char *school_uai;    /* school.uai */
+	char *school_name;   /* school.name */
+
+	int registry_backend;   /* registry.backend */
+	char *registry_path;    /* registry.path (SQLite file) */
+	char *registry_conninfo; /* registry.conninfo (PostgreSQL, secret) */
+	int registry_busy_timeout_ms;
+
+	char *pki_dir;           /* pki.dir */
+	char *pki_school_year_end; /* pki.school-year-end, "MM-DD" */
+	int pki_min_validity_days;
+	int pki_crl_days;
+	char *pki_crl_url;
+	int pki_ca_years;
+	int pki_server_days;
+
+	int auth_yescrypt_cost;
+
+	char *radius_server_name;
+	char *portal_hostname;
+};
+
+/* Fills every field with its default (strings are allocated). */
+int byod_conf_defaults(struct byod_conf *conf, const char *home);
+
+/*
+ * Reads path over the defaults. On failure err names file:line:col and conf
+ * still holds valid (default or partly read) values to be freed.
+ */
+int byod_conf_load(struct byod_conf *conf, const char *path, struct byod_err *err);
+
+/* Loads HOME/byod.conf with home set to HOME. */
+int byod_conf_load_home(struct byod_conf *conf, const char *home, struct byod_err *err);
+
+/* Writes conf as a commented YAML file (mode 0640), refusing to overwrite. */
+int byod_conf_write(const struct byod_conf *conf, const char *path, struct byod_err *err);
+
+/* Sets one key from text, as the file would ("registry.path", "x.db"). */
+int byod_conf_set(struct byod_conf *conf, const char *key, const char *value,
+		  struct byod_err *err);
+
+/* Resolves a path from the configuration against home into out. */
+int byod_conf_path(const struct byod_conf *conf, const char *rel, char *out, size_t len);
+
+/* Frees the strings; the struct itself is the caller's. */
+void byod_conf_free(struct byod_conf *conf);
+
+/* Month and day of pki.school-year-end; -EINVAL when malformed. */
+int byod_conf_year_end(const struct byod_conf *conf, int *month, int *day);
+
+#endif /* BYOD_CONF_H */

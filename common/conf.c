@@ -1,0 +1,439 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The gateway configuration file: one table of keys (type, default, range,
+ * secret flag, a line of help), a YAML reader built on libyaml's document
+ * API that keeps every node's position for errors, and a writer that emits
+ * the same table as a commented file for `byodctl init`.
+ */
+#include "byod_conf.h"
+#include "byod_util.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+enum conf_type { CT_STRING, CT_INT, CT_ENUM };
+
+struct conf_key {
+	const char *key;
+	enum conf_type type;
+	size_t off;
+	const char *def;
+	long min, max;
+	const char *const *names; /* CT_ENUM: value i is names[i] */
+	int secret;
+	int (*check)(const char *value, char *why, size_t len);
+	const char *help;
+};
+
+static const char *const backends[] = { "sqlite", "postgres", NULL };
+
+static int check_uai(const char *v, char *why, size_t len)
+{
+	if (!v[0])
+		return 0;
+	if (byod_uai_check(v, NULL)) {
+		snprintf(why, len, "'%s' is not a UAI (7 digits and a letter, such as 0750654D)", v);
+		return -1;
+	}
+	return 0;
+}
+
+static int parse_month_day(const char *v, int *month, int *day)
+{
+	static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	char tail;
+
+	if (sscanf(v, "%2d-%2d%c", month, day, &tail) != 2 || strlen(v) != 5)
+		return -EINVAL;
+	if (*month < 1 || *month > 12 || *day < 1 || *day > mdays[*month - 1])
+		return -EINVAL;
+	/* 29 February would end the year only one year in four. */
+	if (*month == 2 && *day == 29)
+		return -EINVAL;
+	return 0;
+}
+
+static int check_month_day(const char *v, char *why, size_t len)
+{
+	int m, d;
+
+	if (parse_month_day(v, &m, &d)) {
+		snprintf(why, len, "'%s' is not a day of the year in MM-DD form (such as 08-31)",
+			 v);
+		return -1;
+	}
+	return 0;
+}
+
+#define F(field) offsetof(struct byod_conf, field)
+
+static const struct conf_key keys[] = {
+	{ "school.uai", CT_STRING, F(school_uai), "", 0, 0, NULL, 0, check_uai,
+	  "The school's UAI (RNE) code, such as 0750654D." },
+	{ "school.name", CT_STRING, F(school_name), "", 0, 0, NULL, 0, NULL,
+	  "The school's name as pupils know it; shown on the portal and in profiles." },
+	{ "registry.backend", CT_ENUM, F(registry_backend), "sqlite", 0, 0, backends, 0, NULL,
+	  "Where devices are recorded: sqlite (one box) or postgres (several nodes)." },
+	{ "registry.path", CT_STRING, F(registry_path), "registry.db", 0, 0, NULL, 0, NULL,
+	  "SQLite database file, relative to this directory." },
+	{ "registry.conninfo", CT_STRING, F(registry_conninfo), "", 0, 0, NULL, 1, NULL,
+	  "PostgreSQL connection string (libpq), for backend postgres." },
+	{ "registry.busy-timeout-ms", CT_INT, F(registry_busy_timeout_ms), "5000", 0, 600000,
+	  NULL, 0, NULL, "How long a writer waits for a lock before giving up, in milliseconds." },
+	{ "pki.dir", CT_STRING, F(pki_dir), "pki", 0, 0, NULL, 0, NULL,
+	  "Directory of the school CA (ca.pem, ca.key) and the server certificates." },
+	{ "pki.school-year-end", CT_STRING, F(pki_school_year_end), "08-31", 0, 0, NULL, 0,
+	  check_month_day, "Device certificates are valid until this day (MM-DD) of the school year." },
+	{ "pki.min-validity-days", CT_INT, F(pki_min_validity_days), "14", 0, 180, NULL, 0, NULL,
+	  "Enrolling closer than this to the end of the year gives a certificate for the next one." },
+	{ "pki.crl-days", CT_INT, F(pki_crl_days), "7", 1, 365, NULL, 0, NULL,
+	  "Days between a CRL's thisUpdate and nextUpdate." },
+	{ "pki.crl-url", CT_STRING, F(pki_crl_url), "http://portal.byod.lan/crl.der", 0, 0, NULL,
+	  0, NULL, "CRL distribution point written into every device certificate." },
+	{ "pki.ca-years", CT_INT, F(pki_ca_years), "10", 1, 30, NULL, 0, NULL,
+	  "Validity of a new school CA, in years." },
+	{ "pki.server-days", CT_INT, F(pki_server_days), "825", 1, 3650, NULL, 0, NULL,
+	  "Validity of the RADIUS and portal server certificates, in days." },
+	{ "auth.yescrypt-cost", CT_INT, F(auth_yescrypt_cost), "5", 1, 11, NULL, 0, NULL,
+	  "yescrypt cost for password hashes (libxcrypt's count; 5 is its default)." },
+	{ "radius.server-name", CT_STRING, F(radius_server_name), "radius.byod.lan", 0, 0, NULL,
+	  0, NULL, "DNS name in the RADIUS server certificate; devices are told to trust it." },
+	{ "portal.hostname", CT_STRING, F(portal_hostname), "portal.byod.lan", 0, 0, NULL, 0,
+	  NULL, "DNS name of the enrolment portal." },
+};
+
+#define NKEYS (sizeof(keys) / sizeof(keys[0]))
+
+static char **str_field(struct byod_conf *conf, const struct conf_key *k)
+{
+	return (char **)((char *)conf + k->off);
+}
+
+static int *int_field(struct byod_conf *conf, const struct conf_key *k)
+{
+	return (int *)((char *)conf + k->off);
+}
+
+static const struct conf_key *find_key(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NKEYS; i++)
+		if (!strcmp(keys[i].key, name))
+			return &keys[i];
+	return NULL;
+}
+
+/* Sets one value; on failure writes the reason into why and returns -EINVAL. */
+static int set_value(struct byod_conf *conf, const struct conf_key *k, const char *v,
+		     char *why, size_t len)
+{
+	char *end, *copy;
+	long n;
+	int i;
+
+	switch (k->type) {
+	case CT_STRING:
+		if (k->check && k->check(v, why, len))
+			return -EINVAL;
+		copy = strdup(v);
+		if (!copy) {
+			snprintf(why, len, "out of memory");
+			return -ENOMEM;
+		}
+		free(*str_field(conf, k));
+		*str_field(conf, k) = copy;
+		return 0;
+	case CT_INT:
+		errno = 0;
+		n = strtol(v, &end, 10);
+		if (!v[0] || *end || errno) {
+			snprintf(why, len, "%s must be a whole number, not '%s'", k->key, v);
+			return -EINVAL;
+		}
+		if (n < k->min || n > k->max) {
+			snprintf(why, len, "%s must be between %ld and %ld, not %ld", k->key,
+				 k->min, k->max, n);
+			return -ERANGE;
+		}
+		*int_field(conf, k) = (int)n;
+		return 0;
+	case CT_ENUM:
+		for (i = 0; k->names[i]; i++) {
+			if (!strcmp(k->names[i], v)) {
+				*int_field(conf, k) = i;
+				return 0;
+			}
+		}
+		snprintf(why, len, "%s must be one of", k->key);
+		for (i = 0; k->names[i]; i++) {
+			size_t used = strlen(why);
+
+			snprintf(why + used, len - used, "%s %s", i ? "," : "", k->names[i]);
+		}
+		return -EINVAL;
+	}
+	return -EINVAL;
+}
+
+int byod_conf_defaults(struct byod_conf *conf, const char *home)
+{
+	char why[256];
+	size_t i;
+
+	memset(conf, 0, sizeof(*conf));
+	conf->home = strdup(home ? home : ".");
+	if (!conf->home)
+		return -ENOMEM;
+	for (i = 0; i < NKEYS; i++) {
+		int rc = set_value(conf, &keys[i], keys[i].def, why, sizeof(why));
+
+		if (rc) {
+			byod_conf_free(conf);
+			return rc;
+		}
+	}
+	return 0;
+}
+
+void byod_conf_free(struct byod_conf *conf)
+{
+	size_t i;
+
+	if (!conf)
+		return;
+	for (i = 0; i < NKEYS; i++) {
+		if (keys[i].type == CT_STRING) {
+			free(*str_field(conf, &keys[i]));
+			*str_field(conf, &keys[i]) = NULL;
+		}
+	}
+	free(conf->home);
+	free(conf->path);
+	conf->home = NULL;
+	conf->path = NULL;
+}
+
+int byod_conf_set(struct byod_conf *conf, const char *key, const char *value,
+		  struct byod_err *err)
+{
+	const struct conf_key *k = find_key(key);
+	char why[512];
+	int rc;
+
+	if (!k)
+		return byod_err_set(err, ENOENT, "unknown configuration key '%s'", key);
+	rc = set_value(conf, k, value, why, sizeof(why));
+	if (rc)
+		return byod_err_set(err, rc, "%s", why);
+	return 0;
+}
+
+struct walk {
+	struct byod_conf *conf;
+	yaml_document_t *doc;
+	const char *file;
+	struct byod_err *err;
+	unsigned char seen[NKEYS];
+};
+
+static int node_err(struct walk *w, const yaml_node_t *node, int code, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int node_err(struct walk *w, const yaml_node_t *node, int code, const char *fmt, ...)
+{
+	char msg[sizeof(w->err->msg)];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return byod_err_set_at(w->err, code, w->file, (int)node->start_mark.line + 1,
+			       (int)node->start_mark.column + 1, "%s", msg);
+}
+
+static int walk_mapping(struct walk *w, yaml_node_t *map, const char *prefix)
+{
+	yaml_node_pair_t *pair;
+
+	for (pair = map->data.mapping.pairs.start; pair < map->data.mapping.pairs.top; pair++) {
+		yaml_node_t *kn = yaml_document_get_node(w->doc, pair->key);
+		yaml_node_t *vn = yaml_document_get_node(w->doc, pair->value);
+		const struct conf_key *k;
+		char name[256], why[512];
+		int rc;
+
+		if (!kn || !vn || kn->type != YAML_SCALAR_NODE)
+			return node_err(w, kn ? kn : map, EINVAL, "a key must be a plain name");
+		snprintf(name, sizeof(name), "%s%s%s", prefix, prefix[0] ? "." : "",
+			 (const char *)kn->data.scalar.value);
+		if (vn->type == YAML_MAPPING_NODE) {
+			size_t plen = strlen(name);
+			int known = 0;
+
+			for (size_t i = 0; i < NKEYS; i++)
+				if (!strncmp(keys[i].key, name, plen) && keys[i].key[plen] == '.')
+					known = 1;
+			if (!known)
+				return node_err(w, kn, ENOENT,
+						"unknown configuration section '%s'", name);
+			rc = walk_mapping(w, vn, name);
+			if (rc)
+				return rc;
+			continue;
+		}
+		k = find_key(name);
+		if (!k)
+			return node_err(w, kn, ENOENT, "unknown configuration key '%s'", name);
+		if (w->seen[k - keys])
+			return node_err(w, kn, EEXIST, "'%s' is set twice", name);
+		w->seen[k - keys] = 1;
+		if (vn->type != YAML_SCALAR_NODE)
+			return node_err(w, vn, EINVAL, "%s takes a single value, not a list",
+					name);
+		rc = set_value(w->conf, k, (const char *)vn->data.scalar.value, why, sizeof(why));
+		if (rc)
+			return node_err(w, vn, rc, "%s", why);
+	}
+	return 0;
+}
+
+int byod_conf_load(struct byod_conf *conf, const char *path, struct byod_err *err)
+{
+	yaml_parser_t parser;
+	yaml_document_t doc;
+	yaml_node_t *root;
+	struct walk w;
+	FILE *f;
+	int rc = 0;
+
+	f = fopen(path, "rbe");
+	if (!f)
+		return byod_err_set(err, errno, "cannot read %s: %s", path, strerror(errno));
+	free(conf->path);
+	conf->path = strdup(path);
+	if (!yaml_parser_initialize(&parser)) {
+		fclose(f);
+		return byod_err_set(err, ENOMEM, "out of memory");
+	}
+	yaml_parser_set_input_file(&parser, f);
+	if (!yaml_parser_load(&parser, &doc)) {
+		rc = byod_err_set_at(err, EINVAL, path, (int)parser.problem_mark.line + 1,
+				     (int)parser.problem_mark.column + 1, "%s",
+				     parser.problem ? parser.problem : "malformed YAML");
+		goto out_parser;
+	}
+	root = yaml_document_get_root_node(&doc);
+	if (!root)
+		goto out_doc; /* an empty file: every default stands */
+	memset(&w, 0, sizeof(w));
+	w.conf = conf;
+	w.doc = &doc;
+	w.file = path;
+	w.err = err;
+	if (root->type != YAML_MAPPING_NODE)
+		rc = node_err(&w, root, EINVAL, "the configuration must be a mapping of sections");
+	else
+		rc = walk_mapping(&w, root, "");
+out_doc:
+	yaml_document_delete(&doc);
+out_parser:
+	yaml_parser_delete(&parser);
+	fclose(f);
+	return rc;
+}
+
+int byod_conf_load_home(struct byod_conf *conf, const char *home, struct byod_err *err)
+{
+	char path[4096];
+	int rc;
+
+	rc = byod_conf_defaults(conf, home);
+	if (rc)
+		return byod_err_set(err, rc, "out of memory");
+	if (byod_path_join(path, sizeof(path), home, BYOD_CONF_NAME))
+		return byod_err_set(err, ENAMETOOLONG, "path too long: %s", home);
+	return byod_conf_load(conf, path, err);
+}
+
+int byod_conf_path(const struct byod_conf *conf, const char *rel, char *out, size_t len)
+{
+	return byod_path_join(out, len, conf->home, rel);
+}
+
+int byod_conf_year_end(const struct byod_conf *conf, int *month, int *day)
+{
+	return parse_month_day(conf->pki_school_year_end, month, day);
+}
+
+/* YAML double-quoted scalar: every string is written quoted, so that a UAI
+ * such as 0750654D or a name with a colon reads back as the same text. */
+static void put_quoted(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c < 0x20)
+			fprintf(f, "\\x%02x", c);
+		else
+			fputc(c, f);
+	}
+	fputc('"', f);
+}
+
+int byod_conf_write(const struct byod_conf *conf, const char *path, struct byod_err *err)
+{
+	char *buf = NULL, section[64] = "";
+	size_t len = 0, i;
+	FILE *f;
+	int rc;
+
+	f = open_memstream(&buf, &len);
+	if (!f)
+		return byod_err_set(err, ENOMEM, "out of memory");
+	fprintf(f, "# BYOD Gateway configuration (YAML).\n"
+		   "# Every key is optional; what is left out takes the default shown.\n"
+		   "# Relative paths are relative to this directory.\n");
+	for (i = 0; i < NKEYS; i++) {
+		const struct conf_key *k = &keys[i];
+		const char *dot = strchr(k->key, '.');
+		size_t slen = (size_t)(dot - k->key);
+		struct byod_conf *c = (struct byod_conf *)conf;
+
+		if (strlen(section) != slen || strncmp(section, k->key, slen)) {
+			snprintf(section, sizeof(section), "%.*s", (int)slen, k->key);
+			fprintf(f, "\n%s:\n", section);
+		}
+		fprintf(f, "  # %s\n", k->help);
+		if (k->type == CT_STRING) {
+			const char *v = *str_field(c, k);
+
+			if (k->secret && (!v || !v[0])) {
+				fprintf(f, "  # %s: \"\"\n", dot + 1);
+				continue;
+			}
+			fprintf(f, "  %s: ", dot + 1);
+			put_quoted(f, v ? v : "");
+			fputc('\n', f);
+		} else if (k->type == CT_INT) {
+			fprintf(f, "  %s: %d\n", dot + 1, *int_field(c, k));
+		} else {
+			fprintf(f, "  %s: %s\n", dot + 1, k->names[*int_field(c, k)]);
+		}
+	}
+	if (fclose(f)) {
+		free(buf);
+		return byod_err_set(err, ENOMEM, "out of memory");
+	}
+	rc = byod_file_write(path, buf, len, 0640, 1, err);
+	free(buf);
+	return rc;
+}

@@ -1,0 +1,173 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The gateway's use cases, shared by byodctl and the portal: a state
+ * directory (configuration, registry, CA) opened as one context, school
+ * initialisation, account import, device enrolment and revocation, CRLs.
+ * These functions combine registry/ and pki/ so that neither program does
+ * it twice, and so that issuance and the registry row are one transaction.
+ */
+#ifndef BYOD_CORE_H
+#define BYOD_CORE_H
+
+#include <stddef.h>
+
+#include "byod_conf.h"
+#include "byod_err.h"
+#include "pki.h"
+#include "policy.h"
+#include "registry.h"
+
+#define BYOD_DEFAULT_HOME "/var/lib/byod"
+
+struct byod_ctx {
+	struct byod_conf conf;
+	struct reg *reg;
+	struct pki_ca *ca; /* loaded on first use by byod_ca() */
+};
+
+/* Opens HOME: reads byod.conf, opens (and migrates) the registry. The audit
+ * log names actor for every change made through this context. */
+int byod_open(const char *home, const char *actor, struct byod_ctx **out, struct byod_err *err);
+void byod_close(struct byod_ctx *ctx);
+
+/* The school CA, loaded once; owned by ctx. */
+int byod_ca(struct byod_ctx *ctx, struct pki_ca **ca, struct byod_err *err);
+
+struct byod_init_params {
+	const char *uai;
+	const char *name;
+	int yescrypt_cost; /* 0: the configuration default */
+};
+
+/*
+ * Creates HOME with byod.conf, the registry with the school in it, the CA,
+ * the RADIUS and portal server certificates and a first CRL. Everything is
+ * made in a staging directory beside HOME and moved into place at the end,
+ * so a failure leaves nothing behind. HOME must not exist or be empty.
+ */
+int byod_home_init(const char *home, const struct byod_init_params *p, struct byod_err *err);
+
+/* Logins are compared in lowercase (phones capitalise the first letter):
+ * letters, digits and . _ - @, at most 63. Returns 0 or -EINVAL. */
+int byod_login_normalise(const char *in, char *out, size_t len);
+
+/* Adds one account (login normalised); password may be NULL (no password: cannot log in). */
+int byod_user_add(struct byod_ctx *ctx, struct reg_person *p, const char *password,
+		  struct byod_err *err);
+
+struct byod_import_result {
+	int rows;       /* accounts imported */
+};
+
+/*
+ * Imports accounts from a CSV file (header row with the columns login,
+ * display_name, role, school, groups, password in any order; login, role and
+ * school required). UTF-8 with or without BOM, CRLF or LF, ',' or ';' as the
+ * separator, quoted fields. All or nothing: the first bad row rolls the whole
+ * import back and err names the file, line and column.
+ */
+int byod_users_import_csv(struct byod_ctx *ctx, const char *path, struct byod_import_result *res,
+			  struct byod_err *err);
+
+struct byod_enrolment {
+	struct reg_device device;
+	struct pki_issued cert;
+};
+
+struct byod_enrol_params {
+	const char *login;
+	const char *name;
+	enum reg_device_kind kind;
+	const char *mac;     /* optional */
+	const char *charter; /* version accepted, optional */
+	const void *csr;     /* optional: issue for this CSR instead of a new key */
+	size_t csr_len;
+};
+
+/*
+ * Enrols a device: the device row, the certificate and its row in one
+ * transaction. The certificate is returned only once the transaction has
+ * committed; a failed signing or a failed write leaves no row. Free out with
+ * byod_enrolment_clear().
+ */
+int byod_device_enrol(struct byod_ctx *ctx, const struct byod_enrol_params *p,
+		      struct byod_enrolment *out, struct byod_err *err);
+void byod_enrolment_clear(struct byod_enrolment *e);
+
+/*
+ * Finds a device by its id or by the serial of one of its certificates
+ * (any hex form).
+ */
+int byod_device_resolve(struct byod_ctx *ctx, const char *id_or_serial, struct reg_device *out,
+			struct byod_err *err);
+
+/*
+ * Revokes a device and every valid certificate of it (reason: RFC 5280
+ * CRLReason), then reissues the CRL. new_state is REG_DEVICE_REVOKED, or
+ * REG_DEVICE_RETIRED when the owner retires it. *out, when given, receives
+ * the device as it now is.
+ */
+int byod_device_revoke(struct byod_ctx *ctx, const char *id_or_serial, int reason,
+		       enum reg_device_state new_state, struct reg_device *out,
+		       struct byod_err *err);
+
+/*
+ * Issues a CRL of every revoked certificate. With out_path, writes PEM there
+ * (DER when the name ends in .der); always refreshes HOME/<pki.dir>/crl.pem
+ * and crl.der, which the portal serves.
+ */
+int byod_crl_publish(struct byod_ctx *ctx, const char *out_path, struct byod_err *err);
+
+/* ---- the segment policy (core/policy.c) ---- */
+
+/*
+ * Checks the file and stores it as a new version (0 and *version). A file
+ * that does not check is refused with every problem in errs (freed by the
+ * caller with pol_errors_free) and the running policy stays.
+ */
+int byod_policy_apply(struct byod_ctx *ctx, const char *path, const char *comment,
+		      int64_t *version, struct pol_errors *errs, struct byod_err *err);
+
+/* Loads and compiles a stored version (0: the running one). *pol is freed
+ * with pol_free; *loaded (may be NULL) receives its number. */
+int byod_policy_load(struct byod_ctx *ctx, int64_t version, struct pol_policy **pol,
+		     int64_t *loaded, struct byod_err *err);
+
+/* Makes version's text the running policy again, as a new version. */
+int byod_policy_rollback(struct byod_ctx *ctx, int64_t version, int64_t *new_version,
+			 struct byod_err *err);
+
+/* What the policy knows of a registered device, and the owner it comes from
+ * (the facts point into owner). */
+struct byod_facts {
+	struct pol_facts f;
+	struct reg_person owner;
+};
+int byod_device_facts(struct byod_ctx *ctx, const struct reg_device *d, struct byod_facts *out,
+		      struct byod_err *err);
+
+/* The impact of a new policy: how many devices move from which decision
+ * ("pupils", "reject") to which. */
+struct byod_move {
+	char from[64];
+	char to[64];
+	int count;
+};
+struct byod_diff {
+	int devices; /* devices evaluated */
+	int changed; /* whose decision changes */
+	struct byod_move *moves;
+	size_t nmoves;
+};
+typedef void (*byod_diff_cb)(void *ctx, const struct reg_device *d,
+			     const struct pol_decision *before, const struct pol_decision *after);
+
+/* Evaluates every registered device under both policies at instant at
+ * (now_pol NULL: none is running yet, every device counts as moving); cb
+ * (may be NULL) is called for each device whose decision changes. */
+int byod_policy_diff(struct byod_ctx *ctx, const struct pol_policy *now_pol,
+		     const struct pol_policy *new_pol, time_t at, struct byod_diff *out,
+		     byod_diff_cb cb, void *cb_ctx, struct byod_err *err);
+void byod_diff_free(struct byod_diff *d);
+
+#endif /* BYOD_CORE_H */

@@ -1,0 +1,186 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The segment policy: who + what + when -> segment. A YAML file that admins
+ * edit (policy/README.md describes it) is parsed, checked and compiled into
+ * an immutable struct pol_policy; evaluating it is pure (facts about a device
+ * and an instant in, a decision out), does no I/O and allocates nothing, so
+ * the RADIUS module runs it on every request from many threads at once.
+ *
+ * Pure library: no network, no database.
+ */
+#ifndef BYOD_POLICY_H
+#define BYOD_POLICY_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "byod_err.h"
+
+struct pol_tz;
+
+/* Every problem found in a file, each with file, line and column. */
+struct pol_errors {
+	struct byod_err *v;
+	size_t n, cap;
+};
+void pol_errors_free(struct pol_errors *errs);
+
+/* What a device is. The names are the registry's ("student", "phone", ...). */
+enum pol_role { POL_ROLE_STUDENT, POL_ROLE_TEACHER, POL_ROLE_STAFF, POL_ROLE_GUEST, POL_ROLE_N };
+enum pol_kind { POL_KIND_PHONE, POL_KIND_TABLET, POL_KIND_LAPTOP, POL_KIND_OTHER, POL_KIND_N };
+enum pol_state {
+	POL_STATE_ACTIVE,
+	POL_STATE_SUSPENDED,
+	POL_STATE_REVOKED,
+	POL_STATE_RETIRED,
+	POL_STATE_UNKNOWN, /* not in the registry */
+	POL_STATE_N,
+};
+enum pol_method { POL_METHOD_MAC, POL_METHOD_CERTIFICATE, POL_METHOD_N };
+
+int pol_role_parse(const char *s);   /* index, or -1 */
+int pol_kind_parse(const char *s);
+int pol_state_parse(const char *s);
+int pol_method_parse(const char *s);
+const char *pol_role_name(int role);
+const char *pol_kind_name(int kind);
+const char *pol_state_name(int state);
+const char *pol_method_name(int method);
+
+struct pol_facts {
+	int role;               /* enum pol_role, or -1 when unknown */
+	const char *school;     /* UAI, or NULL */
+	const char *groups;     /* space-separated, or NULL */
+	int kind;               /* enum pol_kind, or -1 */
+	int state;              /* enum pol_state */
+	int method;             /* enum pol_method */
+	time_t cert_not_before; /* 0 without a certificate */
+	time_t cert_not_after;
+};
+
+struct pol_net {
+	uint8_t family; /* AF_INET or AF_INET6 */
+	uint8_t prefix;
+	uint8_t addr[16];
+};
+
+struct pol_port {
+	uint8_t proto; /* IPPROTO_TCP, IPPROTO_UDP or IPPROTO_ICMP (no ports) */
+	uint16_t lo, hi;
+};
+
+struct pol_service {
+	char *name;
+	int line;
+	int builtin;             /* dns, dhcp: defined by the gateway */
+	int to_gateway;          /* the segment's own gateway address */
+	struct pol_net *to;
+	size_t nto;
+	struct pol_port *ports;
+	size_t nports;
+};
+
+struct pol_segment {
+	char *name;
+	int line, col;
+	int vlan;                /* 1..4094 */
+	struct pol_net subnet;   /* IPv4 */
+	struct pol_net subnet6;  /* IPv6; family 0 when none */
+	int *allow;              /* indexes into services */
+	size_t nallow;
+	int isolate_clients;
+};
+
+struct pol_schedule {
+	char *name;
+	int line;
+	uint8_t days;            /* bit 0 Monday .. bit 6 Sunday */
+	int from, to;            /* minutes after local midnight; to < from spans midnight */
+	struct pol_tz *tz;
+};
+
+enum pol_action { POL_ACTION_SEGMENT, POL_ACTION_REJECT };
+
+struct pol_rule {
+	char *name;
+	int line, col;
+	/* conditions; a zero mask or an empty list means "any" */
+	unsigned roles, kinds, states, methods;
+	char **schools;
+	size_t nschools;
+	char **groups;
+	size_t ngroups;
+	int schedule;            /* index into schedules, or -1 */
+	int age_min, age_max;    /* certificate age in days, -1 when unset */
+	int expires_within;      /* days to expiry at most, -1 when unset */
+	enum pol_action action;
+	int segment;             /* index when action is POL_ACTION_SEGMENT */
+};
+
+struct pol_policy {
+	char *file;
+	struct pol_segment *segments;
+	size_t nsegments;
+	struct pol_service *services;
+	size_t nservices;
+	struct pol_schedule *schedules;
+	size_t nschedules;
+	struct pol_rule *rules;
+	size_t nrules;
+	enum pol_action default_action;
+	int default_segment;
+	int default_line;
+};
+
+/*
+ * Parses, checks and compiles a policy. file names the text in errors.
+ * Returns 0 and *out (free with pol_free), or a negative errno with every
+ * problem found in errs (which the caller frees with pol_errors_free).
+ */
+int pol_load(const char *file, const char *text, size_t len, struct pol_policy **out,
+	     struct pol_errors *errs);
+int pol_load_file(const char *path, struct pol_policy **out, struct pol_errors *errs);
+void pol_free(struct pol_policy *pol);
+
+struct pol_decision {
+	enum pol_action action;
+	int segment;             /* index, -1 on reject */
+	const char *segment_name;
+	int vlan;
+	int rule;                /* index of the deciding rule, -1 for the default */
+	const char *rule_name;   /* "default" for the default */
+	int rule_line;
+	/* When the decision may change by itself (a schedule window or a
+	 * certificate age limit is crossed), or 0 when nothing is due. The
+	 * RADIUS module turns it into Session-Timeout. */
+	time_t valid_until;
+};
+
+/* Evaluates: first matching rule wins, else the default. Pure; no I/O. */
+void pol_eval(const struct pol_policy *pol, const struct pol_facts *facts, time_t now,
+	      struct pol_decision *out);
+
+/*
+ * Evaluates like pol_eval, and calls cb for every rule up to the one that
+ * decides: matched, or the first condition that failed, in a sentence.
+ */
+typedef void (*pol_explain_cb)(void *ctx, const struct pol_rule *rule, int matched,
+			       const char *why);
+void pol_explain(const struct pol_policy *pol, const struct pol_facts *facts, time_t now,
+		 struct pol_decision *out, pol_explain_cb cb, void *ctx);
+
+/* Index of a segment by name, or -1. */
+int pol_segment_find(const struct pol_policy *pol, const char *name);
+
+/* "10.20.0.0/16" and back. */
+int pol_net_parse(const char *s, struct pol_net *out, char *why, size_t len);
+void pol_net_format(const struct pol_net *n, char *out, size_t len);
+/* True when a and b share an address. */
+int pol_net_overlap(const struct pol_net *a, const struct pol_net *b);
+/* True when net contains every address of sub. */
+int pol_net_contains(const struct pol_net *net, const struct pol_net *sub);
+/* "tcp/80", "udp/67-68", "icmp". */
+int pol_port_parse(const char *s, struct pol_port *out, char *why, size_t len);
+
+#endif /* BYOD_POLICY_H */

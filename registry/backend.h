@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The private interface between registry.c and a storage backend
+ * (sqlite.c today, postgres.c later). registry.c validates every input,
+ * counts transaction levels and writes the audit row and the change-feed
+ * event; a backend only stores and reads rows, and maps its own errors to
+ * negative errno values with a readable sentence in err.
+ *
+ * Conventions for every operation:
+ *  - inputs are already validated and normalised by registry.c (serials in
+ *    lowercase hex, MACs as "aa:bb:cc:dd:ee:ff", enums in range);
+ *  - 0 or a negative errno: -ENOENT when a row looked up is not there,
+ *    -EEXIST for a duplicate key, -EBUSY when the database is locked;
+ *  - begin/commit/rollback are called only for the outermost level;
+ *  - list operations call cb for each row; a non-zero return from cb stops
+ *    the iteration and is returned as is, without touching err.
+ */
+#ifndef BYOD_REGISTRY_BACKEND_H
+#define BYOD_REGISTRY_BACKEND_H
+
+#include "registry.h"
+
+/* Every backend's handle starts with this, so that registry.c holds one
+ * pointer type; a backend recovers its own struct with reg_db_of(). */
+struct reg_db {
+	const struct reg_backend_ops *ops;
+};
+
+#define reg_db_of(ptr, type, member)                                                               \
+	((type *)(void *)((char *)(ptr) - __builtin_offsetof(type, member)))
+
+typedef int (*reg_person_cb)(const struct reg_person *, void *);
+typedef int (*reg_device_cb)(const struct reg_device *, void *);
+typedef int (*reg_cert_cb)(const struct reg_cert *, void *);
+typedef int (*reg_event_cb)(const struct reg_event *, void *);
+typedef int (*reg_audit_cb)(const struct reg_audit *, void *);
+typedef int (*reg_policy_cb)(const struct reg_policy *, void *);
+
+struct reg_backend_ops {
+	const char *name;
+	/* The newest schema version this backend's migrations reach. */
+	int newest_version;
+
+	/* Opens, creates when needed and migrates; *out is freed by close. */
+	int (*open)(const struct reg_options *opt, struct reg_db **out, struct byod_err *err);
+	void (*close)(struct reg_db *be);
+	int (*schema_version)(struct reg_db *be, int *version, struct byod_err *err);
+
+	int (*begin)(struct reg_db *be, struct byod_err *err);
+	int (*commit)(struct reg_db *be, struct byod_err *err);
+	void (*rollback)(struct reg_db *be);
+
+	int (*school_insert)(struct reg_db *be, const struct reg_school *s, struct byod_err *err);
+	int (*school_get)(struct reg_db *be, const char *uai, struct reg_school *out,
+			  struct byod_err *err);
+
+	/* Sets p->id. */
+	int (*person_insert)(struct reg_db *be, struct reg_person *p, struct byod_err *err);
+	int (*person_get)(struct reg_db *be, const char *login, struct reg_person *out,
+			  struct byod_err *err);
+	int (*person_get_by_id)(struct reg_db *be, int64_t id, struct reg_person *out,
+				struct byod_err *err);
+	/* Rewrites every field but id, login and created of the row p->id. */
+	int (*person_update)(struct reg_db *be, const struct reg_person *p, struct byod_err *err);
+	int (*person_list)(struct reg_db *be, reg_person_cb cb, void *ctx, struct byod_err *err);
+
+	/* Reads fill owner_login. */
+	int (*device_insert)(struct reg_db *be, const struct reg_device *d, struct byod_err *err);
+	int (*device_get)(struct reg_db *be, const char *id, struct reg_device *out,
+			  struct byod_err *err);
+	/* Rewrites every field but id, owner and created of the row d->id. */
+	int (*device_update)(struct reg_db *be, const struct reg_device *d, struct byod_err *err);
+	int (*device_list)(struct reg_db *be, const struct reg_device_filter *filter,
+			   reg_device_cb cb, void *ctx, struct byod_err *err);
+	int (*device_count_live)(struct reg_db *be, int64_t owner, int *count,
+				 struct byod_err *err);
+	int (*device_find_by_serial)(struct reg_db *be, const char *serial, struct reg_device *out,
+				     struct byod_err *err);
+	/* Several devices may have carried one MAC: the live one, else the newest. */
+	int (*device_find_by_mac)(struct reg_db *be, const char *mac, struct reg_device *out,
+				  struct byod_err *err);
+
+	int (*cert_insert)(struct reg_db *be, const struct reg_cert *c, struct byod_err *err);
+	int (*cert_get)(struct reg_db *be, const char *serial, struct reg_cert *out,
+			struct byod_err *err);
+	/* Rewrites state, revoked_at and reason of the row c->serial. */
+	int (*cert_update)(struct reg_db *be, const struct reg_cert *c, struct byod_err *err);
+	/* By not_before, then serial. */
+	int (*cert_list_for_device)(struct reg_db *be, const char *device, reg_cert_cb cb,
+				    void *ctx, struct byod_err *err);
+	/* By revoked_at, then serial. */
+	int (*cert_list_revoked)(struct reg_db *be, reg_cert_cb cb, void *ctx,
+				 struct byod_err *err);
+
+	int (*counter_next)(struct reg_db *be, const char *name, int64_t *value,
+			    struct byod_err *err);
+
+	/* Sets ev->seq. */
+	int (*event_insert)(struct reg_db *be, struct reg_event *ev, struct byod_err *err);
+	int (*events_since)(struct reg_db *be, int64_t after, int limit, reg_event_cb cb, void *ctx,
+			    struct byod_err *err);
+	int (*events_last)(struct reg_db *be, int64_t *seq, struct byod_err *err);
+
+	/* a->id is ignored. */
+	int (*audit_insert)(struct reg_db *be, const struct reg_audit *a, struct byod_err *err);
+	int (*audit_list)(struct reg_db *be, int limit, reg_audit_cb cb, void *ctx,
+			  struct byod_err *err);
+
+	/* Sets p->version and p->created. */
+	int (*policy_insert)(struct reg_db *be, struct reg_policy *p, struct byod_err *err);
+	/* version 0: the newest; out->source malloc'd. */
+	int (*policy_get)(struct reg_db *be, int64_t version, struct reg_policy *out,
+			  struct byod_err *err);
+	int (*policy_list)(struct reg_db *be, reg_policy_cb cb, void *ctx, struct byod_err *err);
+};
+
+extern const struct reg_backend_ops reg_sqlite_ops;
+#ifdef WITH_POSTGRES
+extern const struct reg_backend_ops reg_postgres_ops;
+#endif /* WITH_POSTGRES */
+
+#endif /* BYOD_REGISTRY_BACKEND_H */

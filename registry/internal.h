@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Shared by the files of registry/ that implement the public functions
+ * (registry.c, policy.c): the handle, and the two steps every change ends
+ * with. Not part of the interface.
+ */
+#ifndef BYOD_REGISTRY_INTERNAL_H
+#define BYOD_REGISTRY_INTERNAL_H
+
+#include <jansson.h>
+
+#include "backend.h"
+#include "registry.h"
+
+struct reg {
+	struct reg_db *be;
+	int depth;   /* reg_begin() levels open */
+	int aborted; /* an inner level rolled back; cleared when depth is 0 */
+	char actor[64];
+};
+
+#define OPS(reg) ((reg)->be->ops)
+
+/* Turns an object into JSON for the audit log (a new reference). */
+typedef json_t *(*to_json_fn)(const void *obj);
+
+/*
+ * Writes the audit row and the change-feed event for one change, inside
+ * the caller's transaction. before and after are the object as it was and
+ * as it is (NULL: did not exist), turned into JSON by fn.
+ */
+int reg_record(struct reg *reg, const char *action, const char *object, to_json_fn fn,
+	       const void *before, const void *after, struct byod_err *err);
+
+/*
+ * Closes the level a change function opened: commits on success; on a
+ * failure after a write (wrote) rolls everything back; on a failure before
+ * any write only closes its own level. Returns rc, or the commit's error.
+ */
+int reg_tx_end(struct reg *reg, int rc, int wrote, struct byod_err *err);
+
+#endif /* BYOD_REGISTRY_INTERNAL_H */

@@ -1,0 +1,106 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Password hashes for the accounts of the registry: yescrypt through
+ * libxcrypt, a fresh 32-byte salt from the kernel for every hash, and a
+ * verification that compares in constant time and fails closed (an empty,
+ * locked or unreadable hash matches no password).
+ */
+#define _GNU_SOURCE
+#include "registry.h"
+
+#include <crypt.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "byod_util.h"
+
+/* struct crypt_data is about 32 KiB: too big for a thread's stack, and it
+ * holds what the hash was computed from, so it is wiped before it is freed. */
+static struct crypt_data *crypt_data_new(void)
+{
+	return calloc(1, sizeof(struct crypt_data));
+}
+
+static void crypt_data_free(struct crypt_data **cd)
+{
+	if (!*cd)
+		return;
+	explicit_bzero(*cd, sizeof(**cd));
+	free(*cd);
+}
+
+#define cleanup_crypt __attribute__((cleanup(crypt_data_free)))
+
+/* Writes the hash of password into out (len bytes); 0 or a negative errno. */
+int reg_password_hash(const char *password, int cost, char *out, size_t len, struct byod_err *err)
+{
+	cleanup_crypt struct crypt_data *cd = NULL;
+	unsigned char rbytes[32];
+	char salt[CRYPT_GENSALT_OUTPUT_SIZE];
+	const char *h;
+	size_t n;
+	int rc = 0;
+
+	if (!password || !password[0])
+		return byod_err_set(err, EINVAL, "an empty password cannot be set");
+	if (cost < 1 || cost > 11)
+		return byod_err_set(err, EINVAL, "yescrypt cost %d is not within 1..11", cost);
+	rc = byod_random(rbytes, sizeof(rbytes));
+	if (rc)
+		return byod_err_set(err, rc, "no randomness for a password salt");
+	if (!crypt_gensalt_rn("$y$", (unsigned long)cost, (const char *)rbytes, sizeof(rbytes),
+			      salt, sizeof(salt))) {
+		int e = errno ? errno : EINVAL;
+
+		rc = byod_err_set(err, e, "cannot make a yescrypt salt: %s", strerror(e));
+		goto out;
+	}
+	cd = crypt_data_new();
+	if (!cd) {
+		rc = byod_err_set(err, ENOMEM, "out of memory");
+		goto out;
+	}
+	h = crypt_r(password, salt, cd);
+	if (!h || h[0] == '*') {
+		rc = byod_err_set(err, EINVAL, "yescrypt failed to hash the password");
+		goto out;
+	}
+	n = strlen(h);
+	if (n >= len) {
+		rc = byod_err_set(err, ENAMETOOLONG,
+				  "the password hash (%zu characters) does not fit in %zu bytes", n,
+				  len);
+		goto out;
+	}
+	memcpy(out, h, n + 1);
+out:
+	explicit_bzero(rbytes, sizeof(rbytes));
+	explicit_bzero(salt, sizeof(salt));
+	return rc;
+}
+
+/* 0 when password matches hash, -EACCES otherwise (also for any error). */
+int reg_password_verify(const char *password, const char *hash)
+{
+	cleanup_crypt struct crypt_data *cd = NULL;
+	const char *h;
+	size_t n;
+
+	if (!password || !hash || !hash[0] || hash[0] == '*' || hash[0] == '!')
+		return -EACCES;
+	cd = crypt_data_new();
+	if (!cd)
+		return -EACCES;
+	h = crypt_r(password, hash, cd);
+	if (!h || h[0] == '*')
+		return -EACCES;
+	/* The length of a hash is no secret; its content is compared in
+	 * constant time. */
+	n = strlen(hash);
+	if (strlen(h) != n || CRYPTO_memcmp(h, hash, n) != 0)
+		return -EACCES;
+	return 0;
+}

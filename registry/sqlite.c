@@ -1,0 +1,1187 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The SQLite backend of the registry: one database file in WAL mode (so
+ * that the RADIUS module reads while byodctl writes), foreign keys on,
+ * versioned migrations, and a prepared statement with bound values for
+ * every query. A lock held by another process past the busy timeout becomes
+ * -EBUSY with a sentence naming the file. Validation, audit rows and
+ * change-feed events are registry.c's business, not this file's.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "backend.h"
+
+struct sq {
+	struct reg_db base;
+	sqlite3 *db;
+	char *path;
+	int busy_ms;
+	int in_tx; /* this backend issued BEGIN and has not ended it */
+};
+
+static struct sq *sq_of(struct reg_db *be)
+{
+	return reg_db_of(be, struct sq, base);
+}
+
+/*
+ * The migrations, in order: migrations[i] takes the schema from version i
+ * to i + 1, and ends by setting PRAGMA user_version to i + 1 so the version
+ * moves in the same transaction as the tables. Append, never edit: a
+ * database in the field has run the old text. (A migration that must
+ * rebuild a table would have to run with foreign_keys off, which cannot be
+ * changed inside a transaction; none does yet.)
+ */
+static const char *const migrations[] = {
+	/* 1: the initial schema */
+	"CREATE TABLE schools (\n"
+	"	uai TEXT PRIMARY KEY NOT NULL,\n"
+	"	name TEXT NOT NULL\n"
+	");\n"
+	"CREATE TABLE people (\n"
+	"	id INTEGER PRIMARY KEY,\n"
+	"	login TEXT NOT NULL UNIQUE,\n"
+	"	display_name TEXT NOT NULL DEFAULT '',\n"
+	"	role TEXT NOT NULL CHECK (role IN ('student', 'teacher', 'staff', 'guest')),\n"
+	"	school TEXT REFERENCES schools(uai),\n"
+	"	\"groups\" TEXT NOT NULL DEFAULT '',\n"
+	"	password_hash TEXT NOT NULL DEFAULT '',\n"
+	"	state TEXT NOT NULL CHECK (state IN ('active', 'disabled')),\n"
+	"	created INTEGER NOT NULL\n"
+	");\n"
+	"CREATE INDEX people_school ON people(school);\n"
+	"CREATE TABLE devices (\n"
+	"	id TEXT PRIMARY KEY NOT NULL,\n"
+	"	owner INTEGER NOT NULL REFERENCES people(id),\n"
+	"	name TEXT NOT NULL,\n"
+	"	kind TEXT NOT NULL CHECK (kind IN ('phone', 'tablet', 'laptop', 'other')),\n"
+	"	mac TEXT,\n"
+	"	state TEXT NOT NULL\n"
+	"		CHECK (state IN ('active', 'suspended', 'revoked', 'retired')),\n"
+	"	charter TEXT NOT NULL DEFAULT '',\n"
+	"	created INTEGER NOT NULL,\n"
+	"	expires INTEGER NOT NULL DEFAULT 0\n"
+	");\n"
+	"CREATE INDEX devices_owner ON devices(owner);\n"
+	"CREATE INDEX devices_mac ON devices(mac);\n"
+	"CREATE TABLE certificates (\n"
+	"	serial TEXT PRIMARY KEY NOT NULL,\n"
+	"	device TEXT NOT NULL REFERENCES devices(id),\n"
+	"	not_before INTEGER NOT NULL,\n"
+	"	not_after INTEGER NOT NULL,\n"
+	"	state TEXT NOT NULL CHECK (state IN ('valid', 'revoked')),\n"
+	"	revoked_at INTEGER,\n"
+	"	reason INTEGER,\n"
+	"	CHECK ((state = 'valid' AND revoked_at IS NULL AND reason IS NULL) OR\n"
+	"	       (state = 'revoked' AND revoked_at IS NOT NULL AND reason IS NOT NULL))\n"
+	");\n"
+	"CREATE INDEX certificates_device ON certificates(device);\n"
+	"CREATE INDEX certificates_revoked ON certificates(revoked_at) WHERE state = 'revoked';\n"
+	"CREATE TABLE sessions (\n"
+	"	id INTEGER PRIMARY KEY,\n"
+	"	session_id TEXT NOT NULL,\n"
+	"	device TEXT REFERENCES devices(id),\n"
+	"	mac TEXT,\n"
+	"	ip TEXT,\n"
+	"	nas_ip TEXT,\n"
+	"	nas_id TEXT,\n"
+	"	serial TEXT,\n"
+	"	started INTEGER,\n"
+	"	updated INTEGER,\n"
+	"	stopped INTEGER,\n"
+	"	in_octets INTEGER NOT NULL DEFAULT 0,\n"
+	"	out_octets INTEGER NOT NULL DEFAULT 0,\n"
+	"	state TEXT NOT NULL DEFAULT 'open'\n"
+	");\n"
+	"CREATE INDEX sessions_session ON sessions(session_id, nas_ip, nas_id);\n"
+	"CREATE INDEX sessions_device ON sessions(device);\n"
+	/* AUTOINCREMENT: an id or seq is never handed out twice, even after
+	 * the newest rows are deleted, so a reader's cursor stays meaningful. */
+	"CREATE TABLE audit (\n"
+	"	id INTEGER PRIMARY KEY AUTOINCREMENT,\n"
+	"	time INTEGER NOT NULL,\n"
+	"	actor TEXT NOT NULL,\n"
+	"	action TEXT NOT NULL,\n"
+	"	object TEXT NOT NULL DEFAULT '',\n"
+	"	before_json TEXT,\n"
+	"	after_json TEXT\n"
+	");\n"
+	"CREATE TABLE events (\n"
+	"	seq INTEGER PRIMARY KEY AUTOINCREMENT,\n"
+	"	time INTEGER NOT NULL,\n"
+	"	kind TEXT NOT NULL,\n"
+	"	object TEXT NOT NULL\n"
+	");\n"
+	"CREATE TABLE counters (\n"
+	"	name TEXT PRIMARY KEY NOT NULL,\n"
+	"	value INTEGER NOT NULL\n"
+	");\n"
+	"PRAGMA user_version = 1;\n",
+
+	/* 2: versions of the segment policy; the newest is the running one */
+	"CREATE TABLE policies (\n"
+	"	version INTEGER PRIMARY KEY AUTOINCREMENT,\n"
+	"	created INTEGER NOT NULL,\n"
+	"	author TEXT NOT NULL,\n"
+	"	file TEXT NOT NULL DEFAULT '',\n"
+	"	comment TEXT NOT NULL DEFAULT '',\n"
+	"	source TEXT NOT NULL\n"
+	");\n"
+	"PRAGMA user_version = 2;\n",
+};
+
+#define NEWEST_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
+
+/* ---- errors and statements ---------------------------------------------- */
+
+/* Maps an SQLite result code to a negative errno and a sentence in err. */
+static int sq_fail(struct sq *s, int src, const char *doing, struct byod_err *err)
+{
+	const char *msg = s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(src);
+	int code;
+
+	switch (src & 0xff) {
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return byod_err_set(err, EBUSY,
+				    "the registry %s is locked by another process (waited %d ms)",
+				    s->path, s->busy_ms);
+	case SQLITE_CONSTRAINT:
+		if (src == SQLITE_CONSTRAINT_UNIQUE || src == SQLITE_CONSTRAINT_PRIMARYKEY)
+			code = EEXIST;
+		else if (src == SQLITE_CONSTRAINT_FOREIGNKEY)
+			code = ENOENT;
+		else
+			code = EINVAL;
+		break;
+	case SQLITE_NOMEM:
+		code = ENOMEM;
+		break;
+	case SQLITE_READONLY:
+		code = EROFS;
+		break;
+	case SQLITE_FULL:
+		code = ENOSPC;
+		break;
+	case SQLITE_PERM:
+	case SQLITE_AUTH:
+	case SQLITE_CANTOPEN:
+		code = EACCES;
+		break;
+	default:
+		code = EIO;
+		break;
+	}
+	return byod_err_set(err, code, "registry %s: %s: %s", s->path, doing, msg);
+}
+
+static void stmt_freep(sqlite3_stmt **st)
+{
+	sqlite3_finalize(*st);
+}
+
+#define cleanup_stmt __attribute__((cleanup(stmt_freep)))
+
+/*
+ * Prepares sql and binds the arguments that follow, one per letter of
+ * types: 't' text (NULL binds NULL), 'n' text bound as NULL when empty,
+ * 'i' an int64_t, '0' a NULL that takes no argument. *st is finalised by
+ * the caller (cleanup_stmt), also on failure.
+ */
+static int sq_prepare(struct sq *s, sqlite3_stmt **st, struct byod_err *err, const char *sql,
+		      const char *types, ...)
+{
+	va_list ap;
+	int src, i;
+
+	*st = NULL;
+	src = sqlite3_prepare_v2(s->db, sql, -1, st, NULL);
+	if (src != SQLITE_OK)
+		return sq_fail(s, src, "preparing a query", err);
+	va_start(ap, types);
+	for (i = 0; types[i] && src == SQLITE_OK; i++) {
+		const char *t;
+
+		switch (types[i]) {
+		case 't':
+			t = va_arg(ap, const char *);
+			src = sqlite3_bind_text(*st, i + 1, t, -1, SQLITE_TRANSIENT);
+			break;
+		case 'n':
+			t = va_arg(ap, const char *);
+			src = t && t[0] ? sqlite3_bind_text(*st, i + 1, t, -1, SQLITE_TRANSIENT)
+					: sqlite3_bind_null(*st, i + 1);
+			break;
+		case 'i':
+			src = sqlite3_bind_int64(*st, i + 1, va_arg(ap, int64_t));
+			break;
+		default:
+			src = sqlite3_bind_null(*st, i + 1);
+			break;
+		}
+	}
+	va_end(ap);
+	if (src != SQLITE_OK)
+		return sq_fail(s, src, "binding a value", err);
+	return 0;
+}
+
+/* SQLite ends a transaction by itself after some errors (disk full, out of
+ * memory); a write after that would commit on its own, so refuse it. */
+static int sq_check_tx(struct sq *s, struct byod_err *err)
+{
+	if (s->in_tx && sqlite3_get_autocommit(s->db))
+		return byod_err_set(err, ECANCELED,
+				    "registry %s: the transaction was rolled back after an "
+				    "earlier error",
+				    s->path);
+	return 0;
+}
+
+/* Runs a prepared write to its end; *changes (may be NULL) gets the number
+ * of rows it changed. */
+static int sq_run(struct sq *s, sqlite3_stmt *st, int *changes, const char *doing,
+		  struct byod_err *err)
+{
+	int src, rc;
+
+	rc = sq_check_tx(s, err);
+	if (rc)
+		return rc;
+	src = sqlite3_step(st);
+	if (src != SQLITE_DONE)
+		return sq_fail(s, src, doing, err);
+	if (changes)
+		*changes = sqlite3_changes(s->db);
+	return 0;
+}
+
+/* A statement without values (BEGIN, COMMIT, PRAGMA ...) run to its end. */
+static int sq_simple(struct sq *s, const char *sql, const char *doing, struct byod_err *err)
+{
+	cleanup_stmt sqlite3_stmt *st = NULL;
+	int rc, src;
+
+	rc = sq_prepare(s, &st, err, sql, "");
+	if (rc)
+		return rc;
+	while ((src = sqlite3_step(st)) == SQLITE_ROW)
+		;
+	return src == SQLITE_DONE ? 0 : sq_fail(s, src, doing, err);
+}
+
+/* One row expected: 0 with the row current, -ENOENT when there is none. */
+static int sq_one(struct sq *s, sqlite3_stmt *st, const char *doing, struct byod_err *err)
+{
+	int src = sqlite3_step(st);
+
+	if (src == SQLITE_ROW)
+		return 0;
+	if (src == SQLITE_DONE)
+		return byod_err_set(err, ENOENT, "registry %s: %s: not found", s->path, doing);
+	return sq_fail(s, src, doing, err);
+}
+
+/* Calls row(st, arg) for each row; its non-zero return stops and is
+ * returned as is. */
+static int sq_each(struct sq *s, sqlite3_stmt *st, int (*row)(sqlite3_stmt *, void *), void *arg,
+		   const char *doing, struct byod_err *err)
+{
+	int src, rc;
+
+	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+		rc = row(st, arg);
+		if (rc)
+			return rc;
+	}
+	return src == SQLITE_DONE ? 0 : sq_fail(s, src, doing, err);
+}
+
+static void col_text(sqlite3_stmt *st, int i, char *out, size_t len)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+
+	snprintf(out, len, "%s", t ? (const char *)t : "");
+}
+
+/* ---- opening, migrations, transactions ---------------------------------- */
+
+static int read_version(struct sq *s, int *version, struct byod_err *err)
+{
+	cleanup_stmt sqlite3_stmt *st = NULL;
+	int rc;
+
+	rc = sq_prepare(s, &st, err, "PRAGMA user_version", "");
+	if (!rc)
+		rc = sq_one(s, st, "reading the schema version", err);
+	if (!rc)
+		*version = sqlite3_column_int(st, 0);
+	return rc;
+}
+
+static int too_new(struct sq *s, int version, struct byod_err *err)
+{
+	return byod_err_set(err, EPROTO,
+			    "the registry %s has schema version %d, newer than this program "
+			    "knows (%d): use a newer byod",
+			    s->path, version, NEWEST_VERSION);
+}
+
+static void sq_rollback(struct reg_db *be);
+static int sq_begin(struct reg_db *be, struct byod_err *err);
+static int sq_commit(struct reg_db *be, struct byod_err *err);
+
+/*
+ * Brings the schema to NEWEST_VERSION, one migration per transaction.
+ * The version is read again under the write lock, so two programs opening
+ * a fresh registry at once do not both run a migration.
+ */
+static int migrate(struct sq *s, struct byod_err *err)
+{
+	char doing[64];
+	int version, rc, src;
+
+	rc = read_version(s, &version, err);
+	while (!rc && version >= 0 && version < NEWEST_VERSION) {
+		rc = sq_begin(&s->base, err);
+		if (rc)
+			break;
+		rc = read_version(s, &version, err);
+		if (!rc && version >= 0 && version < NEWEST_VERSION) {
+			src = sqlite3_exec(s->db, migrations[version], NULL, NULL, NULL);
+			if (src != SQLITE_OK) {
+				snprintf(doing, sizeof(doing), "migrating to schema version %d",
+					 version + 1);
+				rc = sq_fail(s, src, doing, err);
+			}
+		}
+		if (!rc)
+			rc = sq_commit(&s->base, err);
+		if (rc)
+			sq_rollback(&s->base);
+		else
+			rc = read_version(s, &version, err);
+	}
+	if (!rc && version > NEWEST_VERSION)
+		rc = too_new(s, version, err);
+	if (!rc && version < 0)
+		rc = byod_err_set(err, EPROTO,
+				  "the registry %s has schema version %d, not one of ours", s->path,
+				  version);
+	return rc;
+}
+
+static void sq_close(struct reg_db *be)
+{
+	struct sq *s;
+
+	if (!be)
+		return;
+	s = sq_of(be);
+	/* Every statement is finalised by the function that prepared it, so
+	 * nothing keeps the connection open past this. */
+	sqlite3_close_v2(s->db);
+	free(s->path);
+	free(s);
+}
+
+static int sq_open(const struct reg_options *opt, struct reg_db **out, struct byod_err *err)
+{
+	cleanup_stmt sqlite3_stmt *st = NULL;
+	const char *mode;
+	struct sq *s;
+	int rc = 0, src, fd;
+
+	*out = NULL;
+	if (!opt->path || !opt->path[0])
+		return byod_err_set(err, EINVAL, "no registry database file given");
+	if (opt->busy_timeout_ms < 0)
+		return byod_err_set(err, EINVAL, "negative registry busy timeout %d",
+				    opt->busy_timeout_ms);
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return byod_err_set(err, ENOMEM, "out of memory");
+	s->base.ops = &reg_sqlite_ops;
+	s->busy_ms = opt->busy_timeout_ms;
+	s->path = strdup(opt->path);
+	if (!s->path) {
+		rc = byod_err_set(err, ENOMEM, "out of memory");
+		goto out;
+	}
+	/* The registry holds password hashes: a new file is for its owner
+	 * only (SQLite gives the -wal and -shm files the same mode). */
+	fd = open(s->path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		rc = byod_err_set(err, errno, "cannot open the registry %s: %s", s->path,
+				  strerror(errno));
+		goto out;
+	}
+	close(fd);
+	src = sqlite3_open_v2(s->path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+	if (src != SQLITE_OK) {
+		rc = sq_fail(s, src, "opening", err);
+		goto out;
+	}
+	sqlite3_extended_result_codes(s->db, 1);
+	sqlite3_busy_timeout(s->db, s->busy_ms);
+	rc = sq_simple(s, "PRAGMA foreign_keys = ON", "enabling foreign keys", err);
+	if (rc)
+		goto out;
+	rc = sq_prepare(s, &st, err, "PRAGMA journal_mode = WAL", "");
+	if (!rc)
+		rc = sq_one(s, st, "switching to WAL mode", err);
+	if (rc)
+		goto out;
+	mode = (const char *)sqlite3_column_text(st, 0);
+	if (!mode || strcmp(mode, "wal")) {
+		rc = byod_err_set(err, EIO, "registry %s: cannot switch to WAL mode (still %s)",
+				  s->path, mode ? mode : "unknown");
+		goto out;
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	rc = migrate(s, err);
+out:
+	if (rc) {
+		sq_close(&s->base);
+		return rc;
+	}
+	*out = &s->base;
+	return 0;
+}
+
+static int sq_schema_version(struct reg_db *be, int *version, struct byod_err *err)
+{
+	return read_version(sq_of(be), version, err);
+}
+
+/* IMMEDIATE: take the write lock now, so that a transaction that has read
+ * never fails later for want of it, and the busy timeout applies here. */
+static int sq_begin(struct reg_db *be, struct byod_err *err)
+{
+	struct sq *s = sq_of(be);
+	int rc = sq_simple(s, "BEGIN IMMEDIATE", "starting a transaction", err);
+
+	if (!rc)
+		s->in_tx = 1;
+	return rc;
+}
+
+/* A failed COMMIT leaves the transaction open for the caller's rollback. */
+static int sq_commit(struct reg_db *be, struct byod_err *err)
+{
+	struct sq *s = sq_of(be);
+	int rc = sq_check_tx(s, err);
+
+	if (!rc)
+		rc = sq_simple(s, "COMMIT", "committing", err);
+	if (!rc)
+		s->in_tx = 0;
+	return rc;
+}
+
+static void sq_rollback(struct reg_db *be)
+{
+	struct sq *s = sq_of(be);
+
+	if (!sqlite3_get_autocommit(s->db))
+		sq_simple(s, "ROLLBACK", "rolling back", NULL);
+	s->in_tx = 0;
+}
+
+/* ---- schools and people -------------------------------------------------- */
+
+static int sq_school_insert(struct reg_db *be, const struct reg_school *sc, struct byod_err *err)
+{
+	cleanup_stmt sqlite3_stmt *st = NULL;
+	struct sq *s = sq_of(be);
+	int rc;
+
+	rc = sq_prepare(s, &st, err, "INSERT INTO schools (uai, name) VALUES (?, ?)", "tt", sc->uai,
+			sc->name);
+	return rc ? rc : sq_run(s, st, NULL, "adding a school", err);
+}
+
+static int sq_school_get(struct reg_db *be, const char *uai, struct reg_school *out,
+			 struct byod_err *err)
+{
+	cleanup_stmt sqlite3_stmt *st = NULL;
+	struct sq *s = sq_of(be);
+	int rc;
+
+	rc = sq_prepare(s, &st, err, "SELECT uai, name FROM schools WHERE uai = ?", "t", uai);
+	if (!rc)
+		rc = sq_one(s, st, "reading a school", err);
+	if (rc)
+		return rc;
+	memset(out, 0, sizeof(*out));
+	col_text(st, 0, out->uai, sizeof(out->uai));
+	col_text(st, 1, out->name, sizeof(out->name));
+	return 0;
+}
+
+#define PERSON_COLUMNS                                                                             \
+	"id, login, display_name, role, school, \"groups\", password_hash, state, created"
+
+static int read_person(sqlite3_stmt *st, struct reg_person *p)
+{
+	char role[16], state[16];
+
+	memset(p, 0, sizeof(*p));
+	p->id = sqlite3_column_int64(st, 0);
+	col_text(st, 1, p->login, sizeof(p->login));
+	col_text(st, 2, p->display_name, sizeof(p->display_name));
+	col_text(st, 3, role, sizeof(role));
+	col_text(st, 4, p->school, sizeof(p->school));
+	col_text(st, 5, p->groups, sizeof(p->groups));
+	col_text(st, 6, p->password_hash, sizeof(p->password_hash));
+	col_text(st, 7, state, sizeof(state));
+	p->created = (time_t)sqlite3_column_int64(st, 8);
+	if (reg_role_parse(role, &p->role) || reg_person_state_parse(state, &p->state))
+		return -EIO;
+	return 0;
+}
+
+static int sq_person_insert(struct reg_db *be, struct reg_person *p, struct byod_err *err)
+{
+	cleanup_stmt sqlite3_stmt *st = NULL;
+	struct sq *s = sq_of(be);
+	int rc;
+
+	rc = sq_prepare(s, &st, err,
+			"INSERT INTO people (login, display_name, role, school, \"groups\", "
+			"password_hash, state, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+			"ttttttti", p->login, p->display_name, reg_role_name(p->role),
+			p->school[0] ? p->school : NULL, p->groups, p->password_hash,
+			reg_person_state_name(p->state), (int64_t)p->created);
+	if (!rc)
+		rc = sq_run(s, st, NULL, "adding a person", err);
+	if (!rc)
+		p->id = sqlite3_last_insert_rowid(s->db);
+	return rc;
+}
+
+static int person_get_where(struct sq *s, const char *sql, const char *types, const char *login,
+			    int64_t id, struct reg_person *out, struct byod_err *err)
+{
+	cleanup_stmt sqlite3_stmt *st = NULL;
+	int rc;
+
+	rc = login ? sq_prepare(s, &st, err, sql, types, login)
+		   : sq_prepare(s, &st, err, sql, types, id);
+	if (!rc)
+		rc = sq_one(s, st, "reading a person", err);
+	if (!rc && read_person(st, out))
+		rc = byod_err_set(err, EIO, "registry %s: a person's row is corrupt", s->path);
+	return rc;
+}
+
+static int sq_person_get(struct reg_db *be, const char *login, struct reg_person *out,
+			 struct byod_err *err)
+{
+	return person_get_where(sq_of(be), "SELECT " PERSON_COLUMNS " FROM people WHERE login = ?",
+				"t", login, 0, out, err);
+}
+
+static int sq_person_get_by_id(struct reg_db *be, int64_t id, struct reg_person *out,
+			       struct byod_err *err)
+{
+	return person_get_where(sq_of(be), "SELECT " PERSON_COLUMNS " FROM people WHERE id = ?",
+				"i", NULL, id, out, err);
+}
+
+static int sq_person_update(struct reg_db *be, const struct reg_person *p, struct byod_err *err)
+{
+	cleanup_stmt sqlite3_stmt *st = NULL;
+	struct sq *s = sq_of(be);
+	int rc, n = 0;
+
+	rc = sq_prepare(s, &st, err,
+			"UPDATE people SET display_name = ?, role = ?, school = ?, \"groups\" = ?, "
+			"password_hash = ?, state = ? WHERE id = ?",
+			"tttttti", p->display_name, reg_role_name(p->role),
+			p->school[0] ? p->school : NULL, p->groups, p->password_hash,
+			reg_person_state_name(p->state), p->id);
+	if (!rc)
+		rc = sq_run(s, st, &n, "updating a person", err);
+	if (!rc && n != 1)
+		rc = byod_err_set(err, ENOENT, "registry %s: no person with id %lld", s->path,
+				  (long long)p->id);
+	return rc;
+}
+
+struct person_visit {
+	reg_person_cb cb;
+	void *ctx;
+};
+
+static int visit_person(sqlite3_stmt *st, void *arg)
+{
+	struct person_visit *v = arg;
+	struct reg_person p;
+	int rc;
+
+	rc = read_person(st, &p);
+	if (!rc)
+		rc = v->cb(&p, v->ctx);
+	explicit_bzero(&p, sizeof(p));
+	return rc;
+}
+
+static int sq_person_list(struct reg_db *be, reg_person_cb cb, void *ctx, struct byod_err *err)
+{
+	cleanup_stmt sqlite3_stmt *st = NULL;
+	struct person_visit v = {cb, ctx};
+	struct sq *s = sq_of(be);
+	int rc;
+
+	rc = sq_prepare(s, &st, err, "SELECT " PERSON_COLUMNS " FROM people ORDER BY login", "");
+	return rc ? rc : sq_each(s, st, visit_person, &v, "listing people", err);
+}
+
+/* ---- devices -------------------------------------------------------------- */
+
+#define DEVICE_SELECT                                                                              \
+	"SELECT d.id, d.owner, p.login, d.name, d.kind, d.mac, d.state, d.charter, d.created, "    \
+	"d.expires FROM devices d JOIN people p ON p.id = d.owner "
+
+static int read_device(sqlite3_stmt *st, struct reg_device *d)
+{
+	char kind[16], state[16];
+
+	memset(d, 0, sizeof(*d));
+	col_text(st, 0, d->id, sizeof(d->id));
+	d->owner = sqlite3_column_int64(st, 1);
+	col_text(st, 2, d->owner_login, sizeof(d->owner_login));
+	col_text(st, 3, d->name, sizeof(d->name));
+	col_text(st, 4, kind, sizeof(kind));
+	col_text(st, 5, d->mac, sizeof(d->mac));
+	col_text(st, 6, state, sizeof(state));
+	col_text(st, 7, d->charter, sizeof(d->charter));
+	d->created = (time_t)sqlite3_column_int64(st, 8);
+	d->expires = (time_t)sqlite3_column_int64(st, 9);
+	if (reg_device_kind_parse(kind, &d->kind) || reg_device_state_parse(state, &d->state))
+		return -EIO;
+	return 0;
+}
+
+/* Runs a prepared device query expecting one row into out. */
+static int device_one(struct sq *s, sqlite3_stmt *st, struct reg_device *out, struct byod_err *err)
+{
+	int rc = sq_one(s, st, "reading a device", err);
+
+	if (!rc && read_device(st, out))
+		rc = byod_err_set(err, EIO, "registry %s: a device's row is corrupt", s->path);
+	return rc;
+}
+
+static int sq_device_insert(struct reg_db *be, const struct reg_device *d, struct byod_err *err)
+{
+	cleanup_stmt sqlite3_stmt *st = NULL;
+	struct sq *s = sq_of(be);
+	int rc;
+
+	rc = sq_prepare(s, &st, err,
+			"INSERT INTO devices (id, owner, name, kind, mac, state, charter, created, "
+			"expires) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			"tittnttii", d->id, d->owner, d->name, reg_device_kind_name(d->kind),
+			d->mac, reg_device_state_name(d->state), d->charter, (int64_t)d->created,
+			(int64_t)d->expires);
+	return rc ? rc : sq_run(s, st, NULL, "adding a device", err);
+}
+
+static int sq_device_get(struct reg_db *be, const char *id, struct reg_device *out,
+			 struct byod_err *err)
+{
+	cleanup_stmt sqlite3_stmt *st = NULL;
+	struct sq *s = sq_of(be);
+	int rc;
+
+	rc = sq_prepare(s, &st, err, DEVICE_SELECT "WHERE d.id = ?", "t", id);
+	return rc ? rc : device_one(s, st, out, err);
+}
+
+static int sq_device_update(struct reg_db *be, const struct reg_device *d, struct byod_err *err)
+{
+	cleanup_stmt sqlite3_stmt *st = NULL;
+	struct sq *s = sq_of(be);
+	int rc, n = 0;
+
+	rc = sq_prepare(s, &st, err,
+			"UPDATE devices SET name = ?, kind = ?, mac = ?, state = ?, charter = ?, "
+			"expires = ? WHERE id = ?",
+			"ttnttit", d->name, reg_device_kind_name(d->kind), d->mac,
+			reg_device_state_name(d->state), d->charter, (int64_t)d->expires, d->id);
+	if (!rc)
+		rc = sq_run(s, st, &n, "updating a device", err);
+	if (!rc && n != 1)
+		rc = byod_err_set(err, ENOENT, "registry %s: no device %s", s->path, d->id);
+	return rc;
+}
+
+struct device_visit {
+	reg_device_cb cb;
+	void *ctx;
+};
+
+static int visit_device(sqlite3_stmt *st, void *arg)
+{
+	struct device_visit *v = arg;
+	struct reg_device d;
+
+	return read_device(st, &d) ? -EIO : v->cb(&d, v->ctx);
+}
+
+static int sq_device_list(struct reg_db *be, const struct reg_device_filter *filter,
+			  reg_device_cb cb, void *ctx, struct byod_err *err)
+{
+	cleanup_stmt sqlite3_stmt *st = NULL;
+	struct device_visit v = {cb, ctx};
+	struct sq *s = sq_of(be);
+	const char *login = filter ? filter->owner_login : NULL;
+	const char *state = filter && filter->state != -1
+				    ? reg_device_state_name((enum reg_device_state)filter->state)
+				    : NULL;
+	int rc;
+
+	rc = sq_prepare(s, &st, err,
+			DEVICE_SELECT "WHERE (?1 IS NULL OR p.login = ?1) "
+				      "AND (?2 IS NULL OR d.state = ?2) "
+				      "ORDER BY d.created, d.rowid",
+			"tt", login, state);
+	return rc ? rc : sq_each(s, st, visit_device, &v, "listing devices", err);
+}
+
+static int sq_device_count_live(struct reg_db *be, int64_t owner, int *count, struct byod_err *err)
+{
+	cleanup_stmt sqlite3_stmt *st = NULL;
+	struct sq *s = sq_of(be);
+	int rc;
+
+	rc = sq_prepare(s, &st, err,
+			"SELECT COUNT(*) FROM devices WHERE owner = ? "
+			"AND state IN ('active', 'suspended')",
+			"i", owner);
+	if (!rc)
+		rc = sq_one(s, st, "counting devices", err);
+	if (!rc)
+		*count = sqlite3_column_int(st, 0);
+	return rc;
+}
+
+static int sq_device_find_by_serial(struct reg_db *be, const char *serial, struct reg_device *out,
+				    struct byod_err *err)
+{
+	cleanup_stmt sqlite3_stmt *st = NULL;
+	struct sq *s = sq_of(be);
+	int rc;
+
+	rc = sq_prepare(s, &st, err,
+			DEVICE_SELECT "JOIN certificates c ON c.device = d.id WHERE c.serial = ?",
+			"t", serial);
+	return rc ? rc : device_one(s, st, out, err);
+}
+
+static int sq_device_find_by_mac(struct reg_db *be, const char *mac, struct reg_device *out,
+				 struct byod_err *err)
+{
+	cleanup_stmt sqlite3_stmt *st = NULL;
+	struct sq *s = sq_of(be);
+	int rc;
+
+	rc = sq_prepare(s, &st, err,
+			DEVICE_SELECT "WHERE d.mac = ? "
+				      "ORDER BY d.state IN ('active', 'suspended') DESC, "
+				      "d.created DESC, d.rowid DESC LIMIT 1",
+			"t", mac);
+	return rc ? rc : device_one(s, st, out, err);
+}
+
+/* ---- certificates --------------------------------------------------------- */
+
+#define CERT_SELECT                                                                                \
+	"SELECT serial, device, not_before, not_after, state, revoked_at, reason "                 \
+	"FROM certificates "
+
+static int read_cert(sqlite3_stmt *st, struct reg_cert *c)
+{
+	char state[16];
+
+	memset(c, 0, sizeof(*c));
+	col_text(st, 0, c->serial, sizeof(c->serial));
+	col_text(st, 1, c->device, sizeof(c->device));
+	c->not_before = (time_t)sqlite3_column_int64(st, 2);
+	c->not_after = (time_t)sqlite3_column_int64(st, 3);
+	col_text(st, 4, state, sizeof(state));
+	c->revoked_at = (time_t)sqlite3_column_int64(st, 5);
+	c->reason = sqlite3_column_int(st, 6);
+	return reg_cert_state_parse(state, &c->state) ? -EIO : 0;
+}
+
+static int sq_cert_insert(struct reg_db *be, const struct reg_cert *c, struct byod_err *err)
+{
+	cleanup_stmt sqlite3_stmt *st = NULL;
+	struct sq *s = sq_of(be);
+	const char *sql = "INSERT INTO certificates (serial, device, not_before, not_after, state, "
+			  "revoked_at, reason) VALUES (?, ?, ?, ?, ?, ?, ?)";
+	int rc;
+
+	if (c->state == REG_CERT_REVOKED)
+		rc = sq_prepare(s, &st, err, sql, "ttiitii", c->serial, c->device,
+				(int64_t)c->not_before, (int64_t)c->not_after,
+				reg_cert_state_name(c->state), (int64_t)c->revoked_at,
+				(int64_t)c->reason);
+	else
+		rc = sq_prepare(s, &st, err, sql, "ttiit00", c->serial, c->device,
+				(int64_t)c->not_before, (int64_t)c->not_after,
+				reg_cert_state_name(c->state));
+	return rc ? rc : sq_run(s, st, NULL, "adding a certificate", err);
+}
+
+static int sq_cert_get(struct reg_db *be, const char *serial, struct reg_cert *out,
+		       struct byod_err *err)
+{
+	cleanup_stmt sqlite3_stmt *st = NULL;
+	struct sq *s = sq_of(be);
+	int rc;
+
+	rc = sq_prepare(s, &st, err, CERT_SELECT "WHERE serial = ?", "t", serial);
+	if (!rc)
+		rc = sq_one(s, st, "reading a certificate", err);
+	if (!rc && read_cert(st, out))
+		rc = byod_err_set(err, EIO, "registry %s: a certificate's row is corrupt", s->path);
+	return rc;
+}
+
+static int sq_cert_update(struct reg_db *be, const struct reg_cert *c, struct byod_err *err)
+{
+	cleanup_stmt sqlite3_stmt *st = NULL;
+	struct sq *s = sq_of(be);
+	const char *sql = "UPDATE certificates SET state = ?, revoked_at = ?, reason = ? "
+			  "WHERE serial = ?";
+	int rc, n = 0;
+
+	if (c->state == REG_CERT_REVOKED)
+		rc = sq_prepare(s, &st, err, sql, "tiit", reg_cert_state_name(c->state),
+				(int64_t)c->revoked_at, (int64_t)c->reason, c->serial);
+	else
+		rc = sq_prepare(s, &st, err, sql, "t00t", reg_cert_state_name(c->state), c->serial);
+	if (!rc)
+		rc = sq_run(s, st, &n, "updating a certificate", err);
+	if (!rc && n != 1)
+		rc = byod_err_set(err, ENOENT, "registry %s: no certificate %s", s->path,
+				  c->serial);
+	return rc;
+}
+
+struct cert_visit {
+	reg_cert_cb cb;
+	void *ctx;
+};
+
+static int visit_cert(sqlite3_stmt *st, void *arg)
+{
+	struct cert_visit *v = arg;
+	struct reg_cert c;
+
+	return read_cert(st, &c) ? -EIO : v->cb(&c, v->ctx);
+}
+
+static int sq_cert_list_for_device(struct reg_db *be, const char *device, reg_cert_cb cb, void *ctx,
+				   struct byod_err *err)
+{
+	cleanup_stmt sqlite3_stmt *st = NULL;
+	struct cert_visit v = {cb, ctx};
+	struct sq *s = sq_of(be);
+	int rc;
+
+	rc = sq_prepare(s, &st, err, CERT_SELECT "WHERE device = ? ORDER BY not_before, serial",
+			"t", device);
+	return rc ? rc : sq_each(s, st, visit_cert, &v, "listing certificates", err);
+}
+
+static int sq_cert_list_revoked(struct reg_db *be, reg_cert_cb cb, void *ctx, struct byod_err *err)
+{
+	cleanup_stmt sqlite3_stmt *st = NULL;
+	struct cert_visit v = {cb, ctx};
+	struct sq *s = sq_of(be);
+	int rc;
+
+	rc = sq_prepare(s, &st, err,
+			CERT_SELECT "WHERE state = 'revoked' ORDER BY revoked_at, serial", "");
+	return rc ? rc : sq_each(s, st, visit_cert, &v, "listing revoked certificates", err);
+}
+
+/* ---- counters, events, audit ---------------------------------------------- */
+
+static int sq_counter_next(struct reg_db *be, const char *name, int64_t *value,
+			   struct byod_err *err)
+{
+	cleanup_stmt sqlite3_stmt *up = NULL;
+	cleanup_stmt sqlite3_stmt *st = NULL;
+	struct sq *s = sq_of(be);
+	int rc;
+
+	rc = sq_prepare(s, &up, err,
+			"INSERT INTO counters (name, value) VALUES (?, 1) "
+			"ON CONFLICT (name) DO UPDATE SET value = value + 1",
+			"t", name);
+	if (!rc)
+		rc = sq_run(s, up, NULL, "advancing a counter", err);
+	if (!rc)
+		rc = sq_prepare(s, &st, err, "SELECT value FROM counters WHERE name = ?", "t",
+				name);
+	if (!rc)
+		rc = sq_one(s, st, "reading a counter", err);
+	if (!rc)
+		*value = sqlite3_column_int64(st, 0);
+	return rc;
+}
+
+static int sq_event_insert(struct reg_db *be, struct reg_event *ev, struct byod_err *err)
+{
+	cleanup_stmt sqlite3_stmt *st = NULL;
+	struct sq *s = sq_of(be);
+	int rc;
+
+	rc = sq_prepare(s, &st, err, "INSERT INTO events (time, kind, object) VALUES (?, ?, ?)",
+			"itt", (int64_t)ev->time, ev->kind, ev->object);
+	if (!rc)
+		rc = sq_run(s, st, NULL, "adding an event", err);
+	if (!rc)
+		ev->seq = sqlite3_last_insert_rowid(s->db);
+	return rc;
+}
+
+struct event_visit {
+	reg_event_cb cb;
+	void *ctx;
+};
+
+static int visit_event(sqlite3_stmt *st, void *arg)
+{
+	struct event_visit *v = arg;
+	struct reg_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.seq = sqlite3_column_int64(st, 0);
+	ev.time = (time_t)sqlite3_column_int64(st, 1);
+	col_text(st, 2, ev.kind, sizeof(ev.kind));
+	col_text(st, 3, ev.object, sizeof(ev.object));
+	return v->cb(&ev, v->ctx);
+}
+
+static int sq_events_since(struct reg_db *be, int64_t after, int limit, reg_event_cb cb, void *ctx,
+			   struct byod_err *err)
+{
+	cleanup_stmt sqlite3_stmt *st = NULL;
+	struct event_visit v = {cb, ctx};
+	struct sq *s = sq_of(be);
+	int rc;
+
+	/* LIMIT -1 is SQLite's "no limit". */
+	rc = sq_prepare(s, &st, err,
+			"SELECT seq, time, kind, object FROM events WHERE seq > ? "
+			"ORDER BY seq LIMIT ?",
+			"ii", after, (int64_t)(limit > 0 ? limit : -1));
+	return rc ? rc : sq_each(s, st, visit_event, &v, "reading the change feed", err);
+}
+
+static int sq_events_last(struct reg_db *be, int64_t *seq, struct byod_err *err)
+{
+	cleanup_stmt sqlite3_stmt *st = NULL;
+	struct sq *s = sq_of(be);
+	int rc;
+
+	rc = sq_prepare(s, &st, err, "SELECT COALESCE(MAX(seq), 0) FROM events", "");
+	if (!rc)
+		rc = sq_one(s, st, "reading the change feed", err);
+	if (!rc)
+		*seq = sqlite3_column_int64(st, 0);
+	return rc;
+}
+
+static int sq_audit_insert(struct reg_db *be, const struct reg_audit *a, struct byod_err *err)
+{
+	cleanup_stmt sqlite3_stmt *st = NULL;
+	struct sq *s = sq_of(be);
+	int rc;
+
+	rc = sq_prepare(s, &st, err,
+			"INSERT INTO audit (time, actor, action, object, before_json, after_json) "
+			"VALUES (?, ?, ?, ?, ?, ?)",
+			"ittttt", (int64_t)a->time, a->actor, a->action, a->object, a->before,
+			a->after);
+	return rc ? rc : sq_run(s, st, NULL, "writing the audit log", err);
+}
+
+struct audit_visit {
+	reg_audit_cb cb;
+	void *ctx;
+};
+
+static int visit_audit(sqlite3_stmt *st, void *arg)
+{
+	struct audit_visit *v = arg;
+	struct reg_audit a;
+
+	memset(&a, 0, sizeof(a));
+	a.id = sqlite3_column_int64(st, 0);
+	a.time = (time_t)sqlite3_column_int64(st, 1);
+	col_text(st, 2, a.actor, sizeof(a.actor));
+	col_text(st, 3, a.action, sizeof(a.action));
+	col_text(st, 4, a.object, sizeof(a.object));
+	a.before = (const char *)sqlite3_column_text(st, 5);
+	a.after = (const char *)sqlite3_column_text(st, 6);
+	return v->cb(&a, v->ctx);
+}
+
+static int sq_audit_list(struct reg_db *be, int limit, reg_audit_cb cb, void *ctx,
+			 struct byod_err *err)
+{
+	cleanup_stmt sqlite3_stmt *st = NULL;
+	struct audit_visit v = {cb, ctx};
+	struct sq *s = sq_of(be);
+	int rc;
+
+	rc = sq_prepare(s, &st, err,
+			"SELECT id, time, actor, action, object, before_json, after_json "
+			"FROM audit ORDER BY id DESC LIMIT ?",
+			"i", (int64_t)(limit > 0 ? limit : -1));
+	return rc ? rc : sq_each(s, st, visit_audit, &v, "reading the audit log", err);
+}
+
+/* ---- policy versions ------------------------------------------------------ */
+
+static int sq_policy_insert(struct reg_db *be, struct reg_policy *p, struct byod_err *err)
+{
+	cleanup_stmt sqlite3_stmt *st = NULL;
+	struct sq *s = sq_of(be);
+	int rc;
+
+	rc = sq_prepare(s, &st, err,
+			"INSERT INTO policies (created, author, file, comment, source) "
+			"VALUES (?, ?, ?, ?, ?)",
+			"itttt", (int64_t)p->created, p->author, p->file, p->comment, p->source);
+	if (!rc)
+		rc = sq_run(s, st, NULL, "storing a policy", err);
+	if (!rc)
+		p->version = sqlite3_last_insert_rowid(s->db);
+	return rc;
+}
+
+static void read_policy(sqlite3_stmt *st, struct reg_policy *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->version = sqlite3_column_int64(st, 0);
+	p->created = (time_t)sqlite3_column_int64(st, 1);
+	col_text(st, 2, p->author, sizeof(p->author));
+	col_text(st, 3, p->file, sizeof(p->file));
+	col_text(st, 4, p->comment, sizeof(p->comment));
+}
+
+static int sq_policy_get(struct reg_db *be, int64_t version, struct reg_policy *out,
+			 struct byod_err *err)
+{
+	cleanup_stmt sqlite3_stmt *st = NULL;
+	struct sq *s = sq_of(be);
+	const unsigned char *text;
+	int rc;
+
+	if (version)
+		rc = sq_prepare(s, &st, err,
+				"SELECT version, created, author, file, comment, source "
+				"FROM policies WHERE version = ?",
+				"i", version);
+	else
+		rc = sq_prepare(s, &st, err,
+				"SELECT version, created, author, file, comment, source "
+				"FROM policies ORDER BY version DESC LIMIT 1",
+				"");
+	if (!rc)
+		rc = sq_one(s, st, "reading a policy", err);
+	if (rc)
+		return rc;
+	read_policy(st, out);
+	text = sqlite3_column_text(st, 5);
+	out->source = strdup(text ? (const char *)text : "");
+	if (!out->source)
+		return byod_err_set(err, ENOMEM, "out of memory");
+	return 0;
+}
+
+struct policy_visit {
+	reg_policy_cb cb;
+	void *ctx;
+};
+
+static int visit_policy(sqlite3_stmt *st, void *arg)
+{
+	struct policy_visit *v = arg;
+	struct reg_policy p;
+
+	read_policy(st, &p);
+	return v->cb(&p, v->ctx);
+}
+
+static int sq_policy_list(struct reg_db *be, reg_policy_cb cb, void *ctx, struct byod_err *err)
+{
+	cleanup_stmt sqlite3_stmt *st = NULL;
+	struct policy_visit v = {cb, ctx};
+	struct sq *s = sq_of(be);
+	int rc;
+
+	rc = sq_prepare(s, &st, err,
+			"SELECT version, created, author, file, comment FROM policies "
+			"ORDER BY version",
+			"");
+	return rc ? rc : sq_each(s, st, visit_policy, &v, "listing policies", err);
+}
+
+const struct reg_backend_ops reg_sqlite_ops = {
+	.name = "sqlite",
+	.newest_version = NEWEST_VERSION,
+	.open = sq_open,
+	.close = sq_close,
+	.schema_version = sq_schema_version,
+	.begin = sq_begin,
+	.commit = sq_commit,
+	.rollback = sq_rollback,
+	.school_insert = sq_school_insert,
+	.school_get = sq_school_get,
+	.person_insert = sq_person_insert,
+	.person_get = sq_person_get,
+	.person_get_by_id = sq_person_get_by_id,
+	.person_update = sq_person_update,
+	.person_list = sq_person_list,
+	.device_insert = sq_device_insert,
+	.device_get = sq_device_get,
+	.device_update = sq_device_update,
+	.device_list = sq_device_list,
+	.device_count_live = sq_device_count_live,
+	.device_find_by_serial = sq_device_find_by_serial,
+	.device_find_by_mac = sq_device_find_by_mac,
+	.cert_insert = sq_cert_insert,
+	.cert_get = sq_cert_get,
+	.cert_update = sq_cert_update,
+	.cert_list_for_device = sq_cert_list_for_device,
+	.cert_list_revoked = sq_cert_list_revoked,
+	.counter_next = sq_counter_next,
+	.event_insert = sq_event_insert,
+	.events_since = sq_events_since,
+	.events_last = sq_events_last,
+	.audit_insert = sq_audit_insert,
+	.audit_list = sq_audit_list,
+	.policy_insert = sq_policy_insert,
+	.policy_get = sq_policy_get,
+	.policy_list = sq_policy_list,
+};

@@ -1,0 +1,32 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * libFuzzer target for the policy parser: any bytes an admin (or an
+ * attacker with write access to a policy file) can feed pol_load must give
+ * a policy or a list of errors, never a crash, a leak or undefined
+ * behaviour. A policy that loads is also evaluated once.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "policy.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct pol_facts facts = { .role = POL_ROLE_STUDENT, .school = "0131234W",
+				   .groups = "4B latin", .kind = POL_KIND_PHONE,
+				   .state = POL_STATE_ACTIVE, .method = POL_METHOD_CERTIFICATE,
+				   .cert_not_before = 1780000000, .cert_not_after = 1810000000 };
+	struct pol_decision d;
+	struct pol_policy *pol;
+	struct pol_errors errs;
+
+	if (pol_load("fuzz.yaml", (const char *)data, size, &pol, &errs) == 0) {
+		pol_eval(pol, &facts, 1790000000, &d);
+		pol_free(pol);
+	}
+	pol_errors_free(&errs);
+	return 0;
+}

@@ -1,0 +1,274 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Unit tests for common/: the configuration file (table, YAML reader,
+ * errors with positions, writer round trip) and the small helpers (UAI
+ * check letters, MAC and serial forms, school-year end, atomic writes).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "byod_conf.h"
+#include "byod_util.h"
+
+static char tmpdir[512];
+
+static int setup(void **state)
+{
+	const char *base = getenv("BYOD_TEST_TMP");
+
+	snprintf(tmpdir, sizeof(tmpdir), "%s/common.XXXXXX", base ? base : "/tmp");
+	mkdir(base ? base : "/tmp", 0755);
+	return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	char cmd[600];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static void write_text(const char *name, const char *text, char *path, size_t len)
+{
+	FILE *f;
+
+	snprintf(path, len, "%s/%s", tmpdir, name);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static void test_conf_defaults(void **state)
+{
+	struct byod_conf c;
+
+	assert_int_equal(byod_conf_defaults(&c, "/h"), 0);
+	assert_string_equal(c.registry_path, "registry.db");
+	assert_int_equal(c.registry_backend, BYOD_REGISTRY_SQLITE);
+	assert_int_equal(c.registry_busy_timeout_ms, 5000);
+	assert_string_equal(c.pki_school_year_end, "08-31");
+	assert_int_equal(c.auth_yescrypt_cost, 5);
+	byod_conf_free(&c);
+	byod_conf_free(NULL);
+}
+
+static void test_conf_load(void **state)
+{
+	struct byod_conf c;
+	struct byod_err err;
+	char path[600], rp[700];
+
+	write_text("ok.conf",
+		   "# comment\n"
+		   "school:\n"
+		   "  uai: \"0750654D\"\n"
+		   "  name: 'Lycée Henri-IV'\n"
+		   "registry:\n"
+		   "  backend: postgres\n"
+		   "  busy-timeout-ms: 250\n"
+		   "pki:\n"
+		   "  school-year-end: 07-14\n",
+		   path, sizeof(path));
+	assert_int_equal(byod_conf_defaults(&c, tmpdir), 0);
+	assert_int_equal(byod_conf_load(&c, path, &err), 0);
+	assert_string_equal(c.school_uai, "0750654D");
+	assert_string_equal(c.school_name, "Lycée Henri-IV");
+	assert_int_equal(c.registry_backend, BYOD_REGISTRY_POSTGRES);
+	assert_int_equal(c.registry_busy_timeout_ms, 250);
+	assert_string_equal(c.registry_path, "registry.db"); /* default kept */
+	assert_int_equal(byod_conf_path(&c, c.registry_path, rp, sizeof(rp)), 0);
+	assert_true(strstr(rp, tmpdir) == rp);
+	byod_conf_free(&c);
+}
+
+/* Each bad file is refused with the right position and a sentence. */
+static void expect_conf_error(const char *text, int line, int col, const char *needle)
+{
+	struct byod_conf c;
+	struct byod_err err;
+	char path[600];
+
+	write_text("bad.conf", text, path, sizeof(path));
+	assert_int_equal(byod_conf_defaults(&c, tmpdir), 0);
+	assert_true(byod_conf_load(&c, path, &err) < 0);
+	assert_string_equal(err.file, path);
+	assert_int_equal(err.line, line);
+	assert_int_equal(err.col, col);
+	if (!strstr(err.msg, needle))
+		fail_msg("'%s' not in '%s'", needle, err.msg);
+	byod_conf_free(&c);
+}
+
+static void test_conf_errors(void **state)
+{
+	expect_conf_error("school:\n  uai: 0750654D\n  colour: blue\n", 3, 3,
+			  "unknown configuration key 'school.colour'");
+	expect_conf_error("schol:\n  uai: 0750654D\n", 1, 1, "unknown configuration section");
+	expect_conf_error("registry:\n  busy-timeout-ms: lots\n", 2, 20, "whole number");
+	expect_conf_error("registry:\n  busy-timeout-ms: 9999999\n", 2, 20, "between 0 and 600000");
+	expect_conf_error("registry:\n  backend: mysql\n", 2, 12, "sqlite, postgres");
+	expect_conf_error("school:\n  uai: 12345\n", 2, 8, "not a UAI");
+	expect_conf_error("pki:\n  school-year-end: 13-01\n", 2, 20, "MM-DD");
+	expect_conf_error("school:\n  name: a\n  name: b\n", 3, 3, "set twice");
+	expect_conf_error("school:\n  name: [a, b]\n", 2, 9, "not a list");
+	expect_conf_error("school: {name: \"unterminated}\n", 2, 1, "");
+	expect_conf_error("- just\n- a list\n", 1, 1, "mapping");
+}
+
+static void test_conf_write_roundtrip(void **state)
+{
+	struct byod_conf a, b;
+	struct byod_err err;
+	char path[600];
+
+	snprintf(path, sizeof(path), "%s/written.conf", tmpdir);
+	assert_int_equal(byod_conf_defaults(&a, tmpdir), 0);
+	assert_int_equal(byod_conf_set(&a, "school.name", "Collège \"Les Pins\": 4ème", &err), 0);
+	assert_int_equal(byod_conf_set(&a, "school.uai", "0131234W", &err), 0);
+	assert_int_equal(byod_conf_set(&a, "pki.crl-days", "3", &err), 0);
+	assert_int_equal(byod_conf_set(&a, "pki.crl-days", "0", &err), -ERANGE);
+	assert_int_equal(byod_conf_set(&a, "no.such", "1", &err), -ENOENT);
+	assert_int_equal(byod_conf_write(&a, path, &err), 0);
+	/* never overwritten */
+	assert_int_equal(byod_conf_write(&a, path, &err), -EEXIST);
+	assert_int_equal(byod_conf_defaults(&b, tmpdir), 0);
+	assert_int_equal(byod_conf_load(&b, path, &err), 0);
+	assert_string_equal(b.school_name, "Collège \"Les Pins\": 4ème");
+	assert_string_equal(b.school_uai, "0131234W");
+	assert_int_equal(b.pki_crl_days, 3);
+	byod_conf_free(&a);
+	byod_conf_free(&b);
+}
+
+static void test_uai(void **state)
+{
+	char expected;
+
+	assert_int_equal(byod_uai_check("0750654D", &expected), 0);
+	assert_int_equal(expected, 'D'); /* Lycée Henri-IV */
+	assert_int_equal(byod_uai_check("0750655E", &expected), 0);
+	assert_int_equal(expected, 'E');
+	assert_int_equal(byod_uai_check("0131234X", &expected), 0); /* form right... */
+	assert_int_equal(expected, 'W');                           /* ...letter not */
+	assert_int_equal(byod_uai_check("075065D", NULL), -EINVAL);
+	assert_int_equal(byod_uai_check("0750654d", NULL), -EINVAL);
+	assert_int_equal(byod_uai_check("A750654D", NULL), -EINVAL);
+}
+
+static void test_mac(void **state)
+{
+	char out[18];
+
+	assert_int_equal(byod_mac_normalise("AA-BB-CC-DD-EE-FF", out), 0);
+	assert_string_equal(out, "aa:bb:cc:dd:ee:ff");
+	assert_int_equal(byod_mac_normalise("aabb.ccdd.eeff", out), 0);
+	assert_string_equal(out, "aa:bb:cc:dd:ee:ff");
+	assert_int_equal(byod_mac_normalise("AABBCCDDEEFF", out), 0);
+	assert_string_equal(out, "aa:bb:cc:dd:ee:ff");
+	assert_int_equal(byod_mac_normalise("02:00:00:00:aa:01", out), 0);
+	assert_string_equal(out, "02:00:00:00:aa:01");
+	assert_int_equal(byod_mac_normalise("aa:bb:cc:dd:ee", out), -EINVAL);
+	assert_int_equal(byod_mac_normalise("aa:bb:cc:dd:ee:ff:00", out), -EINVAL);
+	assert_int_equal(byod_mac_normalise("gg:bb:cc:dd:ee:ff", out), -EINVAL);
+}
+
+static void test_serial(void **state)
+{
+	char out[41];
+
+	assert_int_equal(byod_serial_normalise("00BAD1", out, sizeof(out)), 0);
+	assert_string_equal(out, "bad1");
+	assert_int_equal(byod_serial_normalise("0x0a:0b", out, sizeof(out)), 0);
+	assert_string_equal(out, "a0b");
+	assert_int_equal(byod_serial_normalise("000", out, sizeof(out)), 0);
+	assert_string_equal(out, "0");
+	assert_int_equal(byod_serial_normalise("", out, sizeof(out)), -EINVAL);
+	assert_int_equal(byod_serial_normalise("xyz", out, sizeof(out)), -EINVAL);
+	assert_int_equal(byod_serial_normalise("abcdef", out, 4), -ENAMETOOLONG);
+}
+
+static void test_school_year_end(void **state)
+{
+	time_t now, end, want;
+
+	assert_int_equal(byod_time_parse("2026-11-28 09:00", &now), 0);
+	assert_int_equal(byod_time_parse("2027-08-31T23:59:59Z", &want), 0);
+	end = byod_school_year_end(now, 8, 31, 14);
+	assert_int_equal(end, want);
+	/* in the last days of August, the certificate is for the next year */
+	assert_int_equal(byod_time_parse("2027-08-25", &now), 0);
+	assert_int_equal(byod_time_parse("2028-08-31T23:59:59", &want), 0);
+	assert_int_equal(byod_school_year_end(now, 8, 31, 14), want);
+	/* early in August, still this year */
+	assert_int_equal(byod_time_parse("2027-08-01", &now), 0);
+	assert_int_equal(byod_time_parse("2027-08-31T23:59:59", &want), 0);
+	assert_int_equal(byod_school_year_end(now, 8, 31, 14), want);
+	assert_int_equal(byod_time_parse("2027-02-30x", &now), -EINVAL);
+}
+
+static void test_file_write(void **state)
+{
+	struct byod_err err;
+	struct stat st;
+	char path[600], *data;
+	size_t len;
+
+	snprintf(path, sizeof(path), "%s/secret.key", tmpdir);
+	umask(022);
+	assert_int_equal(byod_file_write(path, "k1", 2, 0600, 1, &err), 0);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	assert_int_equal(byod_file_write(path, "k2", 2, 0600, 1, &err), -EEXIST);
+	assert_int_equal(byod_file_read(path, &data, &len, &err), 0);
+	assert_string_equal(data, "k1");
+	free(data);
+	assert_int_equal(byod_file_write(path, "k3", 2, 0644, 0, &err), 0);
+	assert_int_equal(byod_file_read(path, &data, &len, &err), 0);
+	assert_string_equal(data, "k3");
+	assert_int_equal(len, 2);
+	free(data);
+	assert_true(byod_file_read("/nonexistent/x", &data, &len, &err) < 0);
+	assert_non_null(strstr(err.msg, "/nonexistent/x"));
+}
+
+static void test_uuid(void **state)
+{
+	char a[37], b[37];
+
+	assert_int_equal(byod_uuid4(a), 0);
+	assert_int_equal(byod_uuid4(b), 0);
+	assert_true(byod_is_uuid(a));
+	assert_string_not_equal(a, b);
+	assert_int_equal(a[14], '4');
+	assert_false(byod_is_uuid("not-a-uuid"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_conf_defaults),
+		cmocka_unit_test(test_conf_load),
+		cmocka_unit_test(test_conf_errors),
+		cmocka_unit_test(test_conf_write_roundtrip),
+		cmocka_unit_test(test_uai),
+		cmocka_unit_test(test_mac),
+		cmocka_unit_test(test_serial),
+		cmocka_unit_test(test_school_year_end),
+		cmocka_unit_test(test_file_write),
+		cmocka_unit_test(test_uuid),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,402 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Unit tests for core/: a state directory made by byod_home_init, CSV
+ * account import (the formats schools export, and every way it must fail
+ * without writing anything), enrolment that leaves no row when signing
+ * fails, and revocation reaching the CRL.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "byod.h"
+#include "byod_util.h"
+
+#define UAI "0131234W"
+#define UAI2 "0750654D"
+
+struct fx {
+	char dir[512];
+	char home[600];
+	struct byod_ctx *ctx;
+};
+
+static int setup(void **state)
+{
+	const char *base = getenv("BYOD_TEST_TMP");
+	struct byod_init_params p = { .uai = UAI, .name = "Collège des Calanques",
+				      .yescrypt_cost = 1 };
+	struct reg_school s2 = { .uai = UAI2, .name = "Lycée Henri-IV" };
+	struct byod_err err;
+	struct fx *fx = calloc(1, sizeof(*fx));
+
+	if (!fx)
+		return -1;
+	mkdir(base ? base : "/tmp", 0755);
+	snprintf(fx->dir, sizeof(fx->dir), "%s/core.XXXXXX", base ? base : "/tmp");
+	if (!mkdtemp(fx->dir))
+		return -1;
+	snprintf(fx->home, sizeof(fx->home), "%s/home", fx->dir);
+	if (byod_home_init(fx->home, &p, &err)) {
+		fprintf(stderr, "init: %s\n", err.msg);
+		return -1;
+	}
+	if (byod_open(fx->home, "test", &fx->ctx, &err)) {
+		fprintf(stderr, "open: %s\n", err.msg);
+		return -1;
+	}
+	if (reg_school_add(fx->ctx->reg, &s2, &err))
+		return -1;
+	*state = fx;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *fx = *state;
+	char cmd[600];
+	int rc;
+
+	byod_close(fx->ctx);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", fx->dir);
+	rc = system(cmd);
+	free(fx);
+	return rc == 0 ? 0 : -1;
+}
+
+static void write_bytes(struct fx *fx, const char *name, const char *data, size_t len,
+			char *path, size_t plen)
+{
+	FILE *f;
+
+	snprintf(path, plen, "%s/%s", fx->dir, name);
+	f = fopen(path, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(data, 1, len, f), len);
+	fclose(f);
+}
+
+static int count_person(const struct reg_person *p, void *arg)
+{
+	(*(int *)arg)++;
+	return 0;
+}
+
+static int people(struct fx *fx)
+{
+	int n = 0;
+
+	assert_int_equal(reg_person_list(fx->ctx->reg, count_person, &n, NULL), 0);
+	return n;
+}
+
+static int64_t last_event(struct fx *fx)
+{
+	int64_t seq;
+
+	assert_int_equal(reg_events_last(fx->ctx->reg, &seq, NULL), 0);
+	return seq;
+}
+
+static void test_init_layout(void **state)
+{
+	struct fx *fx = *state;
+	struct byod_init_params p = { .uai = UAI, .name = "Again", .yescrypt_cost = 1 };
+	struct byod_err err;
+	const char *files[] = { "byod.conf", "registry.db", "pki/ca.pem", "pki/ca.key",
+				"pki/radius.pem", "pki/radius.key", "pki/portal.pem",
+				"pki/portal.key", "pki/crl.pem", "pki/crl.der" };
+	struct reg_school school;
+	struct stat st;
+	char path[800], home2[700];
+	size_t i;
+
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", fx->home, files[i]);
+		if (stat(path, &st))
+			fail_msg("%s missing", path);
+	}
+	snprintf(path, sizeof(path), "%s/pki/ca.key", fx->home);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	assert_int_equal(reg_school_get(fx->ctx->reg, UAI, &school, &err), 0);
+	assert_string_equal(school.name, "Collège des Calanques");
+	assert_string_equal(fx->ctx->conf.school_uai, UAI);
+
+	/* a second init is refused and changes nothing */
+	assert_int_equal(byod_home_init(fx->home, &p, &err), -EEXIST);
+	assert_non_null(strstr(err.msg, "not empty"));
+	/* a bad UAI leaves no directory behind */
+	snprintf(home2, sizeof(home2), "%s/home2", fx->dir);
+	p.uai = "13";
+	assert_int_equal(byod_home_init(home2, &p, &err), -EINVAL);
+	assert_int_not_equal(access(home2, F_OK), 0);
+}
+
+static const char good_csv[] =
+	"\xef\xbb\xbf"
+	"login,display_name,role,school,groups,password\r\n"
+	"Lea.Martin,\"Martin, Léa\",student," UAI ",4B,soleil\r\n"
+	"hugo.bernard,Hugo Bernard,Élève," UAI ",\"4B, latin\",\r\n"
+	"m.durand,Marc Durand,enseignant," UAI2 ",4B 3A,\"pa,ss\"\"word\"\r\n"
+	"c.leroy,Claire Leroy,staff," UAI ",,$y$j9T$abc$def\r\n"
+	",,,,,\r\n";
+
+static void test_import_good(void **state)
+{
+	struct fx *fx = *state;
+	struct byod_import_result res;
+	struct reg_person p;
+	struct byod_err err;
+	char path[700];
+
+	write_bytes(fx, "good.csv", good_csv, sizeof(good_csv) - 1, path, sizeof(path));
+	if (byod_users_import_csv(fx->ctx, path, &res, &err))
+		fail_msg("import: %s:%d:%d %s", err.file, err.line, err.col, err.msg);
+	assert_int_equal(res.rows, 4);
+	assert_int_equal(people(fx), 4);
+
+	assert_int_equal(reg_person_get(fx->ctx->reg, "lea.martin", &p, &err), 0);
+	assert_string_equal(p.display_name, "Martin, Léa");
+	assert_int_equal(p.role, REG_ROLE_STUDENT);
+	assert_string_equal(p.groups, "4B");
+	assert_int_equal(reg_password_verify("soleil", p.password_hash), 0);
+	assert_int_equal(reg_password_verify("Soleil", p.password_hash), -EACCES);
+
+	assert_int_equal(reg_person_get(fx->ctx->reg, "hugo.bernard", &p, &err), 0);
+	assert_string_equal(p.groups, "4B latin");
+	assert_string_equal(p.password_hash, "");
+
+	assert_int_equal(reg_person_get(fx->ctx->reg, "m.durand", &p, &err), 0);
+	assert_int_equal(p.role, REG_ROLE_TEACHER);
+	assert_string_equal(p.school, UAI2);
+	assert_int_equal(reg_password_verify("pa,ss\"word", p.password_hash), 0);
+
+	assert_int_equal(reg_person_get(fx->ctx->reg, "c.leroy", &p, &err), 0);
+	assert_string_equal(p.password_hash, "$y$j9T$abc$def");
+}
+
+static void test_import_semicolon_lf(void **state)
+{
+	static const char csv[] = "role;login;school\n"
+				  "student;ines.petit;" UAI "\n"
+				  "guest;\"visiteur;1\";" UAI "\n";
+	struct fx *fx = *state;
+	struct byod_err err;
+	char path[700];
+
+	/* a ';' file whose login has a ';' in it: refused at line 3, column 2 */
+	write_bytes(fx, "semi.csv", csv, sizeof(csv) - 1, path, sizeof(path));
+	assert_int_equal(byod_users_import_csv(fx->ctx, path, NULL, &err), -EINVAL);
+	assert_int_equal(err.line, 3);
+	assert_int_equal(err.col, 2);
+	assert_int_equal(people(fx), 0);
+
+	write_bytes(fx, "semi.csv", csv, 46, path, sizeof(path));
+	if (byod_users_import_csv(fx->ctx, path, NULL, &err))
+		fail_msg("%s", err.msg);
+	assert_int_equal(people(fx), 1);
+}
+
+/* Imports a file that must fail at line:col with needle in the message,
+ * and checks that nothing at all was written. */
+static void expect_import_error(struct fx *fx, const char *csv, int code, int line, int col,
+				const char *needle)
+{
+	struct byod_err err;
+	char path[700];
+	int64_t before = last_event(fx);
+	int n = people(fx), rc;
+
+	write_bytes(fx, "bad.csv", csv, strlen(csv), path, sizeof(path));
+	rc = byod_users_import_csv(fx->ctx, path, NULL, &err);
+	if (rc != code)
+		fail_msg("rc %d, want %d: %s", rc, code, err.msg);
+	assert_string_equal(err.file, path);
+	if (err.line != line || err.col != col)
+		fail_msg("at %d:%d, want %d:%d: %s", err.line, err.col, line, col, err.msg);
+	if (!strstr(err.msg, needle))
+		fail_msg("'%s' not in '%s'", needle, err.msg);
+	assert_int_equal(people(fx), n);
+	assert_int_equal(last_event(fx), before);
+}
+
+static void test_import_errors(void **state)
+{
+	struct fx *fx = *state;
+	struct reg_person existing = { .login = "taken", .role = REG_ROLE_STUDENT, .school = UAI };
+	struct byod_err err;
+
+	expect_import_error(fx,
+			    "login,role,school\na.b,student," UAI "\nc.d,prof," UAI "\n",
+			    -EINVAL, 3, 2, "unknown role 'prof'");
+	expect_import_error(fx,
+			    "login,role,school\na.b,student," UAI "\nA.B,student," UAI "\n",
+			    -EEXIST, 3, 1, "already on line 2");
+	expect_import_error(fx, "login,role,school\na.b,student,0999999Z\n", -ENOENT, 2, 3,
+			    "unknown school");
+	expect_import_error(fx, "login,role,school\na.b,student,\"" UAI "\n", -EINVAL, 2, 0,
+			    "quote is not closed");
+	expect_import_error(fx, "login,role,school\na.b,student," UAI ",extra\n", -EINVAL, 2, 4,
+			    "4 fields, the header has 3");
+	expect_import_error(fx, "login,role\na.b,student\n", -EINVAL, 1, 1, "no 'school'");
+	expect_import_error(fx, "login,role,school,colour\n", -EINVAL, 1, 4,
+			    "unknown column 'colour'");
+	expect_import_error(fx, "login,role,school\na.b,student," UAI "\nz\xe9,student," UAI "\n",
+			    -EILSEQ, 3, 2, "not UTF-8");
+	expect_import_error(fx, "", -EINVAL, 1, 0, "empty");
+	expect_import_error(fx, "login,role,school\nbad login,student," UAI "\n", -EINVAL, 2, 1,
+			    "not a login");
+
+	/* a login already in the registry: the whole file rolls back */
+	assert_int_equal(byod_user_add(fx->ctx, &existing, NULL, &err), 0);
+	expect_import_error(fx,
+			    "login,role,school\nfirst.one,student," UAI "\ntaken,student," UAI
+			    "\n",
+			    -EEXIST, 3, 1, "taken");
+	assert_int_equal(reg_person_get(fx->ctx->reg, "first.one", &existing, &err), -ENOENT);
+}
+
+static void add_pupil(struct fx *fx, const char *login)
+{
+	struct reg_person p = { .role = REG_ROLE_STUDENT, .school = UAI };
+	struct byod_err err;
+
+	snprintf(p.login, sizeof(p.login), "%s", login);
+	snprintf(p.display_name, sizeof(p.display_name), "%s", login);
+	if (byod_user_add(fx->ctx, &p, "pw", &err))
+		fail_msg("%s", err.msg);
+}
+
+static int count_device(const struct reg_device *d, void *arg)
+{
+	(*(int *)arg)++;
+	return 0;
+}
+
+static int devices(struct fx *fx)
+{
+	int n = 0;
+
+	assert_int_equal(reg_device_list(fx->ctx->reg, NULL, count_device, &n, NULL), 0);
+	return n;
+}
+
+static void test_enrol_and_failed_signing(void **state)
+{
+	struct fx *fx = *state;
+	struct byod_enrol_params p = { .login = "Lea.Martin", .name = "Téléphone",
+				       .kind = REG_KIND_PHONE };
+	struct byod_enrolment e;
+	struct reg_device d;
+	struct reg_cert c;
+	struct byod_err err;
+	int64_t before;
+
+	add_pupil(fx, "lea.martin");
+	p.login = "lea.martin";
+	if (byod_device_enrol(fx->ctx, &p, &e, &err))
+		fail_msg("%s", err.msg);
+	assert_true(byod_is_uuid(e.device.id));
+	assert_non_null(e.cert.p12);
+	assert_true(strlen(e.cert.passphrase) > 0);
+	assert_int_equal(reg_device_get(fx->ctx->reg, e.device.id, &d, &err), 0);
+	assert_string_equal(d.owner_login, "lea.martin");
+	assert_int_equal(d.state, REG_DEVICE_ACTIVE);
+	assert_int_equal(reg_cert_get(fx->ctx->reg, e.cert.serial, &c, &err), 0);
+	assert_string_equal(c.device, e.device.id);
+	assert_int_equal(c.not_after, d.expires);
+	byod_enrolment_clear(&e);
+
+	/* a CSR that does not verify: signing fails, and no row is left */
+	before = last_event(fx);
+	p.csr = "-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n-----END CERTIFICATE REQUEST-----\n";
+	p.csr_len = strlen(p.csr);
+	assert_true(byod_device_enrol(fx->ctx, &p, &e, &err) < 0);
+	assert_int_equal(devices(fx), 1);
+	assert_int_equal(last_event(fx), before);
+	assert_null(e.cert.cert_pem);
+
+	/* unknown account */
+	p.csr = NULL;
+	p.login = "nobody";
+	assert_int_equal(byod_device_enrol(fx->ctx, &p, &e, &err), -ENOENT);
+	assert_int_equal(devices(fx), 1);
+}
+
+static void test_revoke_reaches_crl(void **state)
+{
+	struct fx *fx = *state;
+	struct byod_enrol_params p = { .login = "hugo", .name = "Portable", .kind = REG_KIND_LAPTOP };
+	struct byod_enrolment e;
+	struct reg_device d;
+	struct reg_cert c;
+	struct byod_err err;
+	X509_REVOKED *rev = NULL;
+	ASN1_INTEGER *sn;
+	BIGNUM *bn = NULL;
+	X509_CRL *crl;
+	FILE *f;
+	char path[800], upper[80], serial[64];
+	size_t i;
+
+	add_pupil(fx, "hugo");
+	if (byod_device_enrol(fx->ctx, &p, &e, &err))
+		fail_msg("%s", err.msg);
+	snprintf(serial, sizeof(serial), "%s", e.cert.serial);
+	/* revoke by serial, typed as openssl prints it: upper case, zero-padded */
+	snprintf(upper, sizeof(upper), "00%s", serial);
+	for (i = 0; upper[i]; i++)
+		upper[i] = (char)toupper((unsigned char)upper[i]);
+	if (byod_device_revoke(fx->ctx, upper, REG_REASON_KEY_COMPROMISE, REG_DEVICE_REVOKED, &d,
+			       &err))
+		fail_msg("%s", err.msg);
+	assert_string_equal(d.id, e.device.id);
+	assert_int_equal(d.state, REG_DEVICE_REVOKED);
+	assert_int_equal(reg_cert_get(fx->ctx->reg, serial, &c, &err), 0);
+	assert_int_equal(c.state, REG_CERT_REVOKED);
+	assert_int_equal(c.reason, REG_REASON_KEY_COMPROMISE);
+	assert_int_equal(byod_device_revoke(fx->ctx, e.device.id, 0, REG_DEVICE_REVOKED, NULL,
+					    &err),
+			 -EALREADY);
+
+	snprintf(path, sizeof(path), "%s/pki/crl.pem", fx->home);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	crl = PEM_read_X509_CRL(f, NULL, NULL, NULL);
+	fclose(f);
+	assert_non_null(crl);
+	assert_true(BN_hex2bn(&bn, serial) > 0);
+	sn = BN_to_ASN1_INTEGER(bn, NULL);
+	assert_int_equal(X509_CRL_get0_by_serial(crl, &rev, sn), 1);
+	ASN1_INTEGER_free(sn);
+	BN_free(bn);
+	X509_CRL_free(crl);
+	byod_enrolment_clear(&e);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_init_layout, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_import_good, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_import_semicolon_lf, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_import_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_enrol_and_failed_signing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_revoke_reaches_crl, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

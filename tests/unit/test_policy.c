@@ -1,0 +1,444 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Unit tests for policy/: the example file parses; every kind of mistake is
+ * reported with its position and a sentence; evaluation follows first-match
+ * order, time windows in the schedule's time zone (daylight saving
+ * included), certificate age; explain says why each earlier rule failed.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "byod_util.h"
+#include "policy.h"
+
+static struct pol_policy *load(const char *text)
+{
+	struct pol_policy *pol;
+	struct pol_errors errs;
+	size_t i;
+
+	if (pol_load("t.yaml", text, strlen(text), &pol, &errs)) {
+		for (i = 0; i < errs.n; i++)
+			fprintf(stderr, "%d:%d: %s\n", errs.v[i].line, errs.v[i].col,
+				errs.v[i].msg);
+		pol_errors_free(&errs);
+		fail_msg("policy refused");
+	}
+	return pol;
+}
+
+/* The policy must be refused, and one of its errors be at line:col and
+ * contain needle. */
+static void expect_error(const char *text, int line, int col, const char *needle)
+{
+	struct pol_policy *pol;
+	struct pol_errors errs;
+	size_t i;
+
+	assert_int_equal(pol_load("t.yaml", text, strlen(text), &pol, &errs), -EINVAL);
+	assert_null(pol);
+	assert_true(errs.n > 0);
+	for (i = 0; i < errs.n; i++) {
+		if (errs.v[i].line == line && errs.v[i].col == col &&
+		    strstr(errs.v[i].msg, needle)) {
+			assert_string_equal(errs.v[i].file, "t.yaml");
+			pol_errors_free(&errs);
+			return;
+		}
+	}
+	for (i = 0; i < errs.n; i++)
+		fprintf(stderr, "  got %d:%d: %s\n", errs.v[i].line, errs.v[i].col, errs.v[i].msg);
+	pol_errors_free(&errs);
+	fail_msg("no error at %d:%d with '%s'", line, col, needle);
+}
+
+#define SEGS                                                        \
+	"segments:\n"                                               \
+	"  reg: { vlan: 10, subnet: 10.10.0.0/22, allow: [dns] }\n" \
+	"  pupils: { vlan: 20, subnet: 10.20.0.0/16 }\n"            \
+	"  teachers: { vlan: 30, subnet: 10.30.0.0/20 }\n"
+
+static void test_example_file(void **state)
+{
+	struct pol_policy *pol;
+	struct pol_errors errs;
+	char path[1024];
+	const char *src = getenv("BYOD_SRC");
+	int i;
+
+	snprintf(path, sizeof(path), "%s/examples/policy.yaml", src ? src : "../..");
+	if (pol_load_file(path, &pol, &errs)) {
+		for (size_t k = 0; k < errs.n; k++)
+			fprintf(stderr, "%s:%d:%d: %s\n", errs.v[k].file, errs.v[k].line,
+				errs.v[k].col, errs.v[k].msg);
+		pol_errors_free(&errs);
+		fail_msg("examples/policy.yaml refused");
+	}
+	assert_int_equal(pol->nsegments, 5);
+	i = pol_segment_find(pol, "pupils");
+	assert_true(i >= 0);
+	assert_int_equal(pol->segments[i].vlan, 20);
+	assert_true(pol->segments[i].isolate_clients);
+	assert_int_equal(pol->default_action, POL_ACTION_SEGMENT);
+	assert_string_equal(pol->segments[pol->default_segment].name, "registration");
+	assert_int_equal(pol->nrules, 10);
+	pol_free(pol);
+}
+
+static void test_errors_keys(void **state)
+{
+	expect_error(SEGS "default: reg\ncolour: red\n", 6, 1, "unknown key 'colour' in the policy");
+	expect_error("segments:\n  reg: { vlan: 10, subnet: 10.10.0.0/22, mtu: 9000 }\n"
+		     "default: reg\n",
+		     2, 42, "unknown key 'mtu' in a segment");
+	expect_error(SEGS "rules:\n  - name: x\n    match: { colour: red }\n    segment: reg\n"
+			  "default: reg\n",
+		     7, 14, "unknown key 'colour' in match");
+	expect_error(SEGS "default: reg\ndefault: pupils\n", 6, 1, "appears twice");
+	expect_error("segments:\n  reg: { vlan: 10, subnet: 10.10.0.0/22\n", 3, 1, "");
+}
+
+static void test_errors_names(void **state)
+{
+	expect_error(SEGS "rules:\n  - name: x\n    segment: nowhere\ndefault: reg\n", 7, 14,
+		     "unknown segment 'nowhere'");
+	expect_error("segments:\n  reg: { vlan: 10, subnet: 10.10.0.0/22, allow: [dns, ftp] }\n"
+		     "default: reg\n",
+		     2, 55, "unknown service 'ftp'");
+	expect_error(SEGS "rules:\n  - name: x\n    match: { schedule: lunch }\n    segment: reg\n"
+			  "default: reg\n",
+		     7, 24, "unknown schedule 'lunch'");
+	expect_error(SEGS "default: elsewhere\n", 5, 10, "unknown segment 'elsewhere' as the default");
+	expect_error(SEGS "rules:\n  - name: x\n    match: { role: pupil }\n    segment: reg\n"
+			  "default: reg\n",
+		     7, 20, "unknown role 'pupil'");
+}
+
+static void test_error_duplicate_vlan(void **state)
+{
+	expect_error("segments:\n  a: { vlan: 10, subnet: 10.10.0.0/24 }\n"
+		     "  b: { vlan: 10, subnet: 10.11.0.0/24 }\ndefault: a\n",
+		     3, 3, "share VLAN 10");
+}
+
+static void test_error_overlap(void **state)
+{
+	expect_error("segments:\n  a: { vlan: 10, subnet: 10.10.0.0/16 }\n"
+		     "  b: { vlan: 11, subnet: 10.10.4.0/24 }\ndefault: a\n",
+		     3, 3, "overlaps that of 'a'");
+}
+
+static void test_error_cidr_and_ports(void **state)
+{
+	expect_error("segments:\n  a: { vlan: 10, subnet: 10.10.0.1/16 }\ndefault: a\n", 2, 26,
+		     "did you mean 10.10.0.0/16?");
+	expect_error("segments:\n  a: { vlan: 10, subnet: 10.300.0.0/16 }\ndefault: a\n", 2, 26,
+		     "not an IPv4 or IPv6");
+	expect_error("segments:\n  a: { vlan: 5000, subnet: 10.3.0.0/16 }\ndefault: a\n", 2, 14,
+		     "between 1 and 4094");
+	expect_error("services:\n  s: { to: [10.0.0.1], ports: [tcp/70000] }\n" SEGS
+		     "default: reg\n",
+		     2, 32, "1 to 65535");
+	expect_error("services:\n  s: { to: [10.0.0.1], ports: [http] }\n" SEGS "default: reg\n",
+		     2, 32, "is not a port");
+	expect_error("services:\n  s: { to: [10.0.0.1], ports: [tcp/90-80] }\n" SEGS
+		     "default: reg\n",
+		     2, 32, "ends before it starts");
+}
+
+static void test_error_unreachable(void **state)
+{
+	expect_error(SEGS "rules:\n"
+			  "  - name: everyone\n    segment: pupils\n"
+			  "  - name: teachers\n    match: { role: teacher }\n    segment: teachers\n"
+			  "default: reg\n",
+		     8, 5, "rule 'teachers' can never match: rule 'everyone' (line 6)");
+	expect_error(SEGS "rules:\n"
+			  "  - name: students\n    match: { role: [student, guest] }\n"
+			  "    segment: pupils\n"
+			  "  - name: 4B\n    match: { role: student, group: 4B }\n"
+			  "    segment: teachers\n"
+			  "default: reg\n",
+		     9, 5, "can never match");
+}
+
+static void test_error_no_default_and_many(void **state)
+{
+	struct pol_policy *pol;
+	struct pol_errors errs;
+	const char *text = SEGS "rules:\n  - name: x\n    segment: nowhere\n"
+				"  - match: { kind: toaster }\n    action: explode\n";
+
+	expect_error(SEGS, 1, 1, "no default");
+	/* every problem at once */
+	assert_int_equal(pol_load("t.yaml", text, strlen(text), &pol, &errs), -EINVAL);
+	assert_true(errs.n >= 4);
+	pol_errors_free(&errs);
+}
+
+static const char timed[] =
+	SEGS "schedules:\n"
+	     "  school-hours: { days: [mon-fri], from: \"07:30\", to: \"18:00\", "
+	     "timezone: Europe/Paris }\n"
+	     "  night: { days: [sat, sun], from: \"22:00\", to: \"06:00\", timezone: Europe/Paris }\n"
+	     "rules:\n"
+	     "  - name: teachers\n    match: { role: teacher }\n    segment: teachers\n"
+	     "  - name: nights\n    match: { role: student, schedule: night }\n    action: reject\n"
+	     "  - name: pupils in hours\n    match: { role: student, schedule: school-hours }\n"
+	     "    segment: pupils\n"
+	     "  - name: young certificates\n    match: { cert-age-days: { max: 6 } }\n"
+	     "    segment: pupils\n"
+	     "  - name: expiring\n    match: { expires-within-days: 14 }\n    action: reject\n"
+	     "default: reg\n";
+
+static time_t at(const char *s)
+{
+	time_t t;
+
+	if (byod_time_parse(s, &t))
+		fail_msg("bad time %s", s);
+	return t;
+}
+
+static void test_eval_basic(void **state)
+{
+	struct pol_policy *pol = load(timed);
+	struct pol_facts f = { .role = POL_ROLE_TEACHER, .state = POL_STATE_ACTIVE,
+			       .kind = POL_KIND_PHONE, .method = POL_METHOD_CERTIFICATE };
+	struct pol_decision d;
+
+	pol_eval(pol, &f, at("2026-12-01T09:00:00Z"), &d);
+	assert_int_equal(d.action, POL_ACTION_SEGMENT);
+	assert_string_equal(d.segment_name, "teachers");
+	assert_int_equal(d.vlan, 30);
+	assert_string_equal(d.rule_name, "teachers");
+	assert_int_equal(d.rule, 0);
+	f.role = POL_ROLE_STAFF;
+	pol_eval(pol, &f, at("2026-12-01T09:00:00Z"), &d);
+	assert_string_equal(d.rule_name, "default");
+	assert_string_equal(d.segment_name, "reg");
+	assert_int_equal(d.rule, -1);
+	pol_free(pol);
+}
+
+static void test_eval_time_windows(void **state)
+{
+	struct pol_policy *pol = load(timed);
+	struct pol_facts f = { .role = POL_ROLE_STUDENT, .state = POL_STATE_ACTIVE,
+			       .kind = POL_KIND_PHONE, .method = POL_METHOD_MAC };
+	struct pol_decision d;
+
+	/* Tuesday 1 December 2026, Paris is UTC+1: 07:30 local is 06:30Z */
+	pol_eval(pol, &f, at("2026-12-01T06:29:59Z"), &d);
+	assert_string_equal(d.rule_name, "default");
+	pol_eval(pol, &f, at("2026-12-01T06:30:00Z"), &d);
+	assert_string_equal(d.rule_name, "pupils in hours");
+	/* the session ends with school hours: 18:00 local is 17:00Z */
+	assert_int_equal(d.valid_until, at("2026-12-01T17:00:00Z"));
+	pol_eval(pol, &f, at("2026-12-01T16:59:59Z"), &d);
+	assert_string_equal(d.segment_name, "pupils");
+	pol_eval(pol, &f, at("2026-12-01T17:00:00Z"), &d);
+	assert_string_equal(d.rule_name, "default");
+	/* after school, the decision changes at 07:30 the next morning */
+	assert_int_equal(d.valid_until, at("2026-12-02T06:30:00Z"));
+
+	/* June, UTC+2: 07:30 local is 05:30Z */
+	pol_eval(pol, &f, at("2027-06-01T05:29:59Z"), &d);
+	assert_string_equal(d.rule_name, "default");
+	pol_eval(pol, &f, at("2027-06-01T05:30:00Z"), &d);
+	assert_string_equal(d.rule_name, "pupils in hours");
+
+	/* Saturday: no school */
+	pol_eval(pol, &f, at("2026-12-05T10:00:00Z"), &d);
+	assert_string_equal(d.rule_name, "default");
+	pol_free(pol);
+}
+
+static void test_eval_daylight_saving(void **state)
+{
+	struct pol_policy *pol = load(timed);
+	struct pol_facts f = { .role = POL_ROLE_STUDENT, .state = POL_STATE_ACTIVE,
+			       .kind = POL_KIND_PHONE, .method = POL_METHOD_MAC };
+	struct pol_decision d;
+
+	/* Clocks go forward on Sunday 28 March 2027 at 02:00 local (01:00Z).
+	 * The night window (Sat/Sun 22:00-06:00) ends at 06:00 local, which is
+	 * 05:00Z before the change and 04:00Z after it. */
+	pol_eval(pol, &f, at("2027-03-28T00:30:00Z"), &d); /* 01:30 CET */
+	assert_string_equal(d.rule_name, "nights");
+	assert_int_equal(d.valid_until, at("2027-03-28T04:00:00Z"));
+	pol_eval(pol, &f, at("2027-03-28T03:59:59Z"), &d); /* 05:59 CEST */
+	assert_string_equal(d.rule_name, "nights");
+	pol_eval(pol, &f, at("2027-03-28T04:00:00Z"), &d); /* 06:00 CEST */
+	assert_string_equal(d.rule_name, "default");
+	/* Monday after the change: school starts at 05:30Z */
+	pol_eval(pol, &f, at("2027-03-29T05:30:00Z"), &d);
+	assert_string_equal(d.rule_name, "pupils in hours");
+	/* the Monday before, 05:30Z was 06:30 CET: not yet */
+	pol_eval(pol, &f, at("2027-03-22T05:30:00Z"), &d);
+	assert_string_equal(d.rule_name, "default");
+
+	/* Clocks go back on Sunday 31 October 2027 at 03:00 CEST (01:00Z):
+	 * 06:00 local is then 05:00Z */
+	pol_eval(pol, &f, at("2027-10-31T04:30:00Z"), &d); /* 05:30 CET */
+	assert_string_equal(d.rule_name, "nights");
+	assert_int_equal(d.valid_until, at("2027-10-31T05:00:00Z"));
+	pol_free(pol);
+}
+
+static void test_eval_certificate_age(void **state)
+{
+	struct pol_policy *pol = load(timed);
+	time_t now = at("2026-12-05T10:00:00Z"); /* Saturday: no schedule applies */
+	struct pol_facts f = { .role = POL_ROLE_GUEST, .state = POL_STATE_ACTIVE,
+			       .kind = POL_KIND_LAPTOP, .method = POL_METHOD_CERTIFICATE };
+	struct pol_decision d;
+
+	f.cert_not_before = now - 3 * 86400;
+	f.cert_not_after = now + 200 * 86400;
+	pol_eval(pol, &f, now, &d);
+	assert_string_equal(d.rule_name, "young certificates");
+	assert_int_equal(d.valid_until, f.cert_not_before + 7 * 86400);
+	f.cert_not_before = now - 7 * 86400;
+	pol_eval(pol, &f, now, &d);
+	assert_string_equal(d.rule_name, "default");
+	f.cert_not_after = now + 14 * 86400;
+	pol_eval(pol, &f, now, &d);
+	assert_string_equal(d.rule_name, "expiring");
+	assert_int_equal(d.action, POL_ACTION_REJECT);
+	assert_null(d.segment_name);
+	/* no certificate: neither age rule applies */
+	f.cert_not_before = f.cert_not_after = 0;
+	f.method = POL_METHOD_MAC;
+	pol_eval(pol, &f, now, &d);
+	assert_string_equal(d.rule_name, "default");
+	pol_free(pol);
+}
+
+static void test_eval_match_kinds(void **state)
+{
+	struct pol_policy *pol = load(
+		SEGS "rules:\n"
+		     "  - name: lycee 2A\n    match: { school: 0750654D, group: [2A, 2B] }\n"
+		     "    segment: teachers\n"
+		     "  - name: tablets\n    match: { kind: tablet, state: active }\n"
+		     "    segment: pupils\n"
+		     "  - name: mab\n    match: { method: mac }\n    action: reject\n"
+		     "default: reg\n");
+	struct pol_facts f = { .role = POL_ROLE_STUDENT, .school = "0750654D", .groups = "1B 2B",
+			       .kind = POL_KIND_PHONE, .state = POL_STATE_ACTIVE,
+			       .method = POL_METHOD_CERTIFICATE };
+	struct pol_decision d;
+	time_t now = at("2026-12-01T09:00:00Z");
+
+	pol_eval(pol, &f, now, &d);
+	assert_string_equal(d.rule_name, "lycee 2A");
+	f.groups = "2BX"; /* not a whole group name */
+	pol_eval(pol, &f, now, &d);
+	assert_string_equal(d.rule_name, "default");
+	f.kind = POL_KIND_TABLET;
+	pol_eval(pol, &f, now, &d);
+	assert_string_equal(d.rule_name, "tablets");
+	f.state = POL_STATE_SUSPENDED;
+	f.method = POL_METHOD_MAC;
+	pol_eval(pol, &f, now, &d);
+	assert_string_equal(d.rule_name, "mab");
+	assert_int_equal(d.action, POL_ACTION_REJECT);
+	pol_free(pol);
+}
+
+struct lines {
+	char text[8][256];
+	int n;
+};
+
+static void collect(void *ctx, const struct pol_rule *r, int matched, const char *why)
+{
+	struct lines *l = ctx;
+
+	if (l->n < 8)
+		snprintf(l->text[l->n++], 256, "%s|%d|%s", r->name, matched, why);
+}
+
+static void test_explain(void **state)
+{
+	struct pol_policy *pol = load(timed);
+	struct pol_facts f = { .role = POL_ROLE_STUDENT, .state = POL_STATE_ACTIVE,
+			       .kind = POL_KIND_PHONE, .method = POL_METHOD_MAC };
+	struct pol_decision d;
+	struct lines l = { 0 };
+
+	pol_explain(pol, &f, at("2026-12-01T19:00:00Z"), &d, collect, &l);
+	assert_int_equal(l.n, 5);
+	assert_string_equal(l.text[0], "teachers|0|role is student, the rule wants teacher");
+	assert_string_equal(l.text[1],
+			    "nights|0|outside schedule 'night' (Tuesday 20:00 in Europe/Paris)");
+	assert_string_equal(l.text[2], "pupils in hours|0|outside schedule 'school-hours' "
+				       "(Tuesday 20:00 in Europe/Paris)");
+	assert_string_equal(l.text[3],
+			    "young certificates|0|no certificate, the rule looks at certificate age");
+	assert_string_equal(d.rule_name, "default");
+	pol_free(pol);
+}
+
+static void test_net_and_ports(void **state)
+{
+	struct pol_net a, b;
+	struct pol_port p;
+	char why[128], out[64];
+
+	assert_int_equal(pol_net_parse("10.20.0.0/16", &a, why, sizeof(why)), 0);
+	assert_int_equal(pol_net_parse("10.20.5.0/24", &b, why, sizeof(why)), 0);
+	assert_true(pol_net_overlap(&a, &b));
+	assert_true(pol_net_contains(&a, &b));
+	assert_false(pol_net_contains(&b, &a));
+	assert_int_equal(pol_net_parse("10.21.0.0/16", &b, why, sizeof(why)), 0);
+	assert_false(pol_net_overlap(&a, &b));
+	assert_int_equal(pol_net_parse("2001:db8::/32", &b, why, sizeof(why)), 0);
+	assert_false(pol_net_overlap(&a, &b));
+	pol_net_format(&b, out, sizeof(out));
+	assert_string_equal(out, "2001:db8::/32");
+	assert_int_equal(pol_net_parse("10.0.0.2", &b, why, sizeof(why)), 0);
+	assert_int_equal(b.prefix, 32);
+	assert_int_equal(pol_net_parse("10.0.0.0/33", &b, why, sizeof(why)), -EINVAL);
+	assert_int_equal(pol_port_parse("udp/67-68", &p, why, sizeof(why)), 0);
+	assert_int_equal(p.proto, IPPROTO_UDP);
+	assert_int_equal(p.lo, 67);
+	assert_int_equal(p.hi, 68);
+	assert_int_equal(pol_port_parse("tcp/0", &p, why, sizeof(why)), -EINVAL);
+	assert_int_equal(pol_port_parse("icmp", &p, why, sizeof(why)), 0);
+	assert_int_equal(p.proto, IPPROTO_ICMP);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_example_file),
+		cmocka_unit_test(test_errors_keys),
+		cmocka_unit_test(test_errors_names),
+		cmocka_unit_test(test_error_duplicate_vlan),
+		cmocka_unit_test(test_error_overlap),
+		cmocka_unit_test(test_error_cidr_and_ports),
+		cmocka_unit_test(test_error_unreachable),
+		cmocka_unit_test(test_error_no_default_and_many),
+		cmocka_unit_test(test_eval_basic),
+		cmocka_unit_test(test_eval_time_windows),
+		cmocka_unit_test(test_eval_daylight_saving),
+		cmocka_unit_test(test_eval_certificate_age),
+		cmocka_unit_test(test_eval_match_kinds),
+		cmocka_unit_test(test_explain),
+		cmocka_unit_test(test_net_and_ports),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

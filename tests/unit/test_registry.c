@@ -1,0 +1,1195 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Unit tests for registry/ on its SQLite backend: migrations, every
+ * operation and its errors, nested transactions and rollback, the change
+ * feed, the audit log (JSON, no password hash) and a database locked by
+ * another connection. Each test opens its own database file under
+ * $BYOD_TEST_TMP (default /tmp) and removes it, with its -wal and -shm.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <sqlite3.h>
+
+#include "backend.h"
+#include "byod_util.h"
+#include "registry.h"
+
+#define UAI_A "0751234A"
+#define UAI_B "0930001B"
+
+struct fx {
+	char path[512];
+	struct reg *reg;
+	struct byod_err err;
+};
+
+static int db_counter;
+
+static void remove_db(const char *path)
+{
+	static const char *const suffix[] = {"", "-wal", "-shm", "-journal"};
+	char p[600];
+	size_t i;
+
+	for (i = 0; i < sizeof(suffix) / sizeof(suffix[0]); i++) {
+		snprintf(p, sizeof(p), "%s%s", path, suffix[i]);
+		unlink(p);
+	}
+}
+
+static int open_reg(const char *path, int busy_ms, struct reg **reg, struct byod_err *err)
+{
+	struct reg_options opt;
+
+	memset(&opt, 0, sizeof(opt));
+	opt.backend = REG_BACKEND_SQLITE;
+	opt.path = path;
+	opt.busy_timeout_ms = busy_ms;
+	opt.actor = "test:unit";
+	return reg_open(&opt, reg, err);
+}
+
+static int setup(void **state)
+{
+	const char *base = getenv("BYOD_TEST_TMP");
+	struct fx *f;
+
+	if (!base || !base[0])
+		base = "/tmp";
+	mkdir(base, 0755);
+	f = calloc(1, sizeof(*f));
+	if (!f)
+		return -1;
+	snprintf(f->path, sizeof(f->path), "%s/test_registry.%ld.%d.db", base, (long)getpid(),
+		 ++db_counter);
+	remove_db(f->path);
+	if (open_reg(f->path, 2000, &f->reg, &f->err)) {
+		fprintf(stderr, "reg_open: %s\n", f->err.msg);
+		free(f);
+		return -1;
+	}
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+
+	reg_close(f->reg);
+	remove_db(f->path);
+	free(f);
+	return 0;
+}
+
+/* A second, raw connection to the same file, as another process has. */
+static sqlite3 *raw_open(const char *path)
+{
+	sqlite3 *db = NULL;
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	return db;
+}
+
+static void raw_exec(sqlite3 *db, const char *sql)
+{
+	char *msg = NULL;
+	int rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
+
+	if (rc != SQLITE_OK)
+		fprintf(stderr, "%s: %s\n", sql, msg ? msg : "?");
+	sqlite3_free(msg);
+	assert_int_equal(rc, SQLITE_OK);
+}
+
+static int64_t raw_int(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t v;
+
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+static void add_school(struct fx *f, const char *uai, const char *name)
+{
+	struct reg_school s;
+
+	memset(&s, 0, sizeof(s));
+	snprintf(s.uai, sizeof(s.uai), "%s", uai);
+	snprintf(s.name, sizeof(s.name), "%s", name);
+	assert_int_equal(reg_school_add(f->reg, &s, &f->err), 0);
+}
+
+static void fill_person(struct reg_person *p, const char *login, const char *school)
+{
+	memset(p, 0, sizeof(*p));
+	snprintf(p->login, sizeof(p->login), "%s", login);
+	snprintf(p->display_name, sizeof(p->display_name), "Person %s", login);
+	p->role = REG_ROLE_STUDENT;
+	snprintf(p->school, sizeof(p->school), "%s", school ? school : "");
+	snprintf(p->groups, sizeof(p->groups), "4B latin");
+	p->state = REG_PERSON_ACTIVE;
+}
+
+static int64_t add_person(struct fx *f, const char *login)
+{
+	struct reg_person p;
+
+	fill_person(&p, login, NULL);
+	assert_int_equal(reg_person_add(f->reg, &p, &f->err), 0);
+	assert_true(p.id > 0);
+	return p.id;
+}
+
+static void fill_device(struct reg_device *d, int64_t owner, const char *name, const char *mac)
+{
+	memset(d, 0, sizeof(*d));
+	d->owner = owner;
+	snprintf(d->name, sizeof(d->name), "%s", name);
+	d->kind = REG_KIND_PHONE;
+	snprintf(d->mac, sizeof(d->mac), "%s", mac ? mac : "");
+	d->state = REG_DEVICE_ACTIVE;
+	snprintf(d->charter, sizeof(d->charter), "2025-1");
+	d->expires = 1900000000;
+}
+
+static void add_device(struct fx *f, int64_t owner, const char *name, const char *mac,
+		       struct reg_device *out)
+{
+	fill_device(out, owner, name, mac);
+	assert_int_equal(reg_device_add(f->reg, out, &f->err), 0);
+}
+
+static void fill_cert(struct reg_cert *c, const char *serial, const char *device)
+{
+	memset(c, 0, sizeof(*c));
+	snprintf(c->serial, sizeof(c->serial), "%s", serial);
+	snprintf(c->device, sizeof(c->device), "%s", device);
+	c->not_before = 1700000000;
+	c->not_after = 1900000000;
+	c->state = REG_CERT_VALID;
+}
+
+/* ---- collectors ---------------------------------------------------------- */
+
+#define MAXN 32
+
+struct names {
+	int n;
+	char v[MAXN][REG_NAME_MAX];
+	int stop_after; /* return 7 after this many; 0: never */
+};
+
+static int collect_person(const struct reg_person *p, void *arg)
+{
+	struct names *c = arg;
+
+	snprintf(c->v[c->n++], sizeof(c->v[0]), "%s", p->login);
+	return c->stop_after && c->n == c->stop_after ? 7 : 0;
+}
+
+static int collect_device(const struct reg_device *d, void *arg)
+{
+	struct names *c = arg;
+
+	assert_true(c->n < MAXN);
+	snprintf(c->v[c->n++], sizeof(c->v[0]), "%s", d->name);
+	return 0;
+}
+
+static int collect_cert(const struct reg_cert *crt, void *arg)
+{
+	struct names *c = arg;
+
+	assert_true(c->n < MAXN);
+	snprintf(c->v[c->n++], sizeof(c->v[0]), "%s", crt->serial);
+	return 0;
+}
+
+struct events {
+	int n;
+	struct reg_event v[MAXN];
+};
+
+static int collect_event(const struct reg_event *ev, void *arg)
+{
+	struct events *c = arg;
+
+	assert_true(c->n < MAXN);
+	c->v[c->n++] = *ev;
+	return 0;
+}
+
+static struct events events_since(struct fx *f, int64_t after, int limit)
+{
+	struct events e;
+
+	memset(&e, 0, sizeof(e));
+	assert_int_equal(reg_events_since(f->reg, after, limit, collect_event, &e, &f->err), 0);
+	return e;
+}
+
+struct audits {
+	int n;
+	struct {
+		int64_t id;
+		char actor[64], action[32], object[64];
+		char *before, *after;
+	} v[MAXN];
+};
+
+static int collect_audit(const struct reg_audit *a, void *arg)
+{
+	struct audits *c = arg;
+
+	assert_true(c->n < MAXN);
+	c->v[c->n].id = a->id;
+	snprintf(c->v[c->n].actor, sizeof(c->v[0].actor), "%s", a->actor);
+	snprintf(c->v[c->n].action, sizeof(c->v[0].action), "%s", a->action);
+	snprintf(c->v[c->n].object, sizeof(c->v[0].object), "%s", a->object);
+	c->v[c->n].before = a->before ? strdup(a->before) : NULL;
+	c->v[c->n].after = a->after ? strdup(a->after) : NULL;
+	c->n++;
+	return 0;
+}
+
+static void audits_free(struct audits *a)
+{
+	int i;
+
+	for (i = 0; i < a->n; i++) {
+		free(a->v[i].before);
+		free(a->v[i].after);
+	}
+	a->n = 0;
+}
+
+static int audit_count(struct fx *f)
+{
+	struct audits a;
+	int n;
+
+	memset(&a, 0, sizeof(a));
+	assert_int_equal(reg_audit_list(f->reg, 0, collect_audit, &a, &f->err), 0);
+	n = a.n;
+	audits_free(&a);
+	return n;
+}
+
+/* ---- migrations ---------------------------------------------------------- */
+
+static void test_migrate_fresh(void **state)
+{
+	static const char *const tables[] = {"schools",	 "people", "devices", "certificates",
+					     "sessions", "audit",  "events",  "counters"};
+	struct fx *f = *state;
+	struct stat st;
+	sqlite3 *db;
+	int version = -1;
+	size_t i;
+
+	assert_int_equal(reg_schema_version(f->reg, &version, &f->err), 0);
+	assert_true(version >= 1);
+	assert_int_equal(version, reg_sqlite_ops.newest_version);
+
+	db = raw_open(f->path);
+	assert_int_equal(raw_int(db, "PRAGMA user_version"), version);
+	for (i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
+		char sql[128];
+
+		snprintf(sql, sizeof(sql),
+			 "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = '%s'",
+			 tables[i]);
+		assert_int_equal(raw_int(db, sql), 1);
+	}
+	assert_int_equal(raw_int(db, "SELECT COUNT(*) FROM pragma_journal_mode "
+				     "WHERE journal_mode = 'wal'"),
+			 1);
+	sqlite3_close(db);
+
+	/* Password hashes live here: the file is its owner's only. */
+	assert_int_equal(stat(f->path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+}
+
+static void test_migrate_reopen(void **state)
+{
+	struct fx *f = *state;
+	struct reg_school s;
+	int v1 = 0, v2 = 0, audits;
+
+	add_school(f, UAI_A, "Lycée A");
+	add_person(f, "alice");
+	assert_int_equal(reg_schema_version(f->reg, &v1, &f->err), 0);
+	audits = audit_count(f);
+	reg_close(f->reg);
+	f->reg = NULL;
+
+	/* Migration 1 has no IF NOT EXISTS: running it again would fail. */
+	assert_int_equal(open_reg(f->path, 2000, &f->reg, &f->err), 0);
+	assert_int_equal(reg_schema_version(f->reg, &v2, &f->err), 0);
+	assert_int_equal(v1, v2);
+	assert_int_equal(reg_school_get(f->reg, UAI_A, &s, &f->err), 0);
+	assert_string_equal(s.name, "Lycée A");
+	assert_int_equal(audit_count(f), audits);
+}
+
+static void test_migrate_too_new(void **state)
+{
+	struct fx *f = *state;
+	struct reg *reg = (struct reg *)&reg;
+	char sql[64];
+	sqlite3 *db;
+
+	reg_close(f->reg);
+	f->reg = NULL;
+	db = raw_open(f->path);
+	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", reg_sqlite_ops.newest_version + 1);
+	raw_exec(db, sql);
+	sqlite3_close(db);
+
+	assert_int_equal(open_reg(f->path, 2000, &reg, &f->err), -EPROTO);
+	assert_null(reg);
+	assert_non_null(strstr(f->err.msg, "newer"));
+	assert_non_null(strstr(f->err.msg, f->path));
+}
+
+static void test_open_errors(void **state)
+{
+	struct fx *f = *state;
+	struct reg_options opt;
+	struct reg *reg = NULL;
+	char path[600];
+	FILE *fp;
+
+	memset(&opt, 0, sizeof(opt));
+	opt.backend = REG_BACKEND_POSTGRES;
+	opt.conninfo = "dbname=byod";
+	assert_int_equal(reg_open(&opt, &reg, &f->err), -ENOTSUP);
+	opt.backend = REG_BACKEND_SQLITE;
+	opt.path = NULL;
+	assert_int_equal(reg_open(&opt, &reg, &f->err), -EINVAL);
+	assert_null(reg);
+
+	/* A file that is not a database is refused, not overwritten. */
+	snprintf(path, sizeof(path), "%s.junk", f->path);
+	fp = fopen(path, "w");
+	assert_non_null(fp);
+	fputs("this is not a database, but it is long enough to have a header.....\n", fp);
+	fclose(fp);
+	assert_true(open_reg(path, 100, &reg, &f->err) < 0);
+	assert_null(reg);
+	remove_db(path);
+}
+
+/* ---- text forms ---------------------------------------------------------- */
+
+static void test_names(void **state)
+{
+	enum reg_role role;
+	enum reg_device_state ds;
+	enum reg_device_kind kind;
+	enum reg_person_state ps;
+	enum reg_cert_state cs;
+	int reason, i;
+
+	for (i = REG_ROLE_STUDENT; i <= REG_ROLE_GUEST; i++) {
+		assert_int_equal(reg_role_parse(reg_role_name((enum reg_role)i), &role), 0);
+		assert_int_equal(role, i);
+	}
+	assert_string_equal(reg_role_name(REG_ROLE_TEACHER), "teacher");
+	assert_int_equal(reg_role_parse("Staff", &role), 0);
+	assert_int_equal(role, REG_ROLE_STAFF);
+	assert_int_equal(reg_role_parse("admin", &role), -EINVAL);
+	assert_null(reg_role_name((enum reg_role)9));
+
+	for (i = REG_DEVICE_ACTIVE; i <= REG_DEVICE_RETIRED; i++) {
+		assert_int_equal(reg_device_state_parse(
+					 reg_device_state_name((enum reg_device_state)i), &ds),
+				 0);
+		assert_int_equal(ds, i);
+	}
+	assert_string_equal(reg_device_state_name(REG_DEVICE_SUSPENDED), "suspended");
+	assert_int_equal(reg_device_state_parse("gone", &ds), -EINVAL);
+
+	for (i = REG_KIND_PHONE; i <= REG_KIND_OTHER; i++) {
+		assert_int_equal(
+			reg_device_kind_parse(reg_device_kind_name((enum reg_device_kind)i), &kind),
+			0);
+		assert_int_equal(kind, i);
+	}
+	assert_string_equal(reg_device_kind_name(REG_KIND_LAPTOP), "laptop");
+	assert_int_equal(reg_device_kind_parse("watch", &kind), -EINVAL);
+
+	assert_int_equal(reg_person_state_parse("disabled", &ps), 0);
+	assert_int_equal(ps, REG_PERSON_DISABLED);
+	assert_int_equal(reg_cert_state_parse("revoked", &cs), 0);
+	assert_int_equal(cs, REG_CERT_REVOKED);
+
+	assert_string_equal(reg_reason_name(REG_REASON_UNSPECIFIED), "unspecified");
+	assert_string_equal(reg_reason_name(REG_REASON_KEY_COMPROMISE), "key-compromise");
+	assert_string_equal(reg_reason_name(REG_REASON_AFFILIATION_CHANGED), "affiliation-changed");
+	assert_string_equal(reg_reason_name(REG_REASON_SUPERSEDED), "superseded");
+	assert_string_equal(reg_reason_name(REG_REASON_CESSATION), "cessation-of-operation");
+	assert_string_equal(reg_reason_name(REG_REASON_HOLD), "certificate-hold");
+	assert_string_equal(reg_reason_name(REG_REASON_PRIVILEGE_WITHDRAWN), "privilege-withdrawn");
+	assert_null(reg_reason_name(2));
+	assert_null(reg_reason_name(-1));
+	assert_int_equal(reg_reason_parse("lost", &reason), 0);
+	assert_int_equal(reason, REG_REASON_KEY_COMPROMISE);
+	assert_int_equal(reg_reason_parse("retired", &reason), 0);
+	assert_int_equal(reason, REG_REASON_CESSATION);
+	assert_int_equal(reg_reason_parse("privilege-withdrawn", &reason), 0);
+	assert_int_equal(reason, 9);
+	assert_int_equal(reg_reason_parse("stolen", &reason), -EINVAL);
+}
+
+/* ---- schools and people -------------------------------------------------- */
+
+static void test_schools(void **state)
+{
+	struct fx *f = *state;
+	struct reg_school s, got;
+
+	add_school(f, UAI_A, "Lycée A");
+	assert_int_equal(reg_school_get(f->reg, UAI_A, &got, &f->err), 0);
+	assert_string_equal(got.uai, UAI_A);
+	assert_string_equal(got.name, "Lycée A");
+
+	memset(&s, 0, sizeof(s));
+	snprintf(s.uai, sizeof(s.uai), "%s", UAI_A);
+	snprintf(s.name, sizeof(s.name), "Again");
+	assert_int_equal(reg_school_add(f->reg, &s, &f->err), -EEXIST);
+	assert_non_null(strstr(f->err.msg, UAI_A));
+
+	snprintf(s.uai, sizeof(s.uai), "12345");
+	assert_int_equal(reg_school_add(f->reg, &s, &f->err), -EINVAL);
+	snprintf(s.uai, sizeof(s.uai), "0751234a");
+	assert_int_equal(reg_school_add(f->reg, &s, &f->err), -EINVAL);
+	snprintf(s.uai, sizeof(s.uai), "%s", UAI_B);
+	s.name[0] = '\0';
+	assert_int_equal(reg_school_add(f->reg, &s, &f->err), -EINVAL);
+	memset(s.name, 'x', sizeof(s.name)); /* no NUL at all */
+	assert_int_equal(reg_school_add(f->reg, &s, &f->err), -EINVAL);
+
+	assert_int_equal(reg_school_get(f->reg, UAI_B, &got, &f->err), -ENOENT);
+	assert_non_null(strstr(f->err.msg, UAI_B));
+}
+
+static void test_people(void **state)
+{
+	struct fx *f = *state;
+	struct reg_person p, got;
+	struct names c;
+
+	add_school(f, UAI_A, "Lycée A");
+	fill_person(&p, "zoe", UAI_A);
+	p.role = REG_ROLE_TEACHER;
+	assert_int_equal(reg_person_add(f->reg, &p, &f->err), 0);
+	assert_true(p.id > 0);
+	assert_true(p.created > 0);
+
+	assert_int_equal(reg_person_get(f->reg, "zoe", &got, &f->err), 0);
+	assert_int_equal(got.id, p.id);
+	assert_string_equal(got.login, "zoe");
+	assert_string_equal(got.display_name, "Person zoe");
+	assert_int_equal(got.role, REG_ROLE_TEACHER);
+	assert_string_equal(got.school, UAI_A);
+	assert_string_equal(got.groups, "4B latin");
+	assert_string_equal(got.password_hash, "");
+	assert_int_equal(got.state, REG_PERSON_ACTIVE);
+	assert_int_equal(got.created, p.created);
+	memset(&got, 0, sizeof(got));
+	assert_int_equal(reg_person_get_by_id(f->reg, p.id, &got, &f->err), 0);
+	assert_string_equal(got.login, "zoe");
+	assert_int_equal(reg_person_get_by_id(f->reg, p.id + 100, &got, &f->err), -ENOENT);
+	assert_int_equal(reg_person_get(f->reg, "nobody", &got, &f->err), -ENOENT);
+	assert_non_null(strstr(f->err.msg, "nobody"));
+
+	/* Errors: duplicate login, unknown school, values out of range. */
+	fill_person(&p, "zoe", NULL);
+	assert_int_equal(reg_person_add(f->reg, &p, &f->err), -EEXIST);
+	assert_non_null(strstr(f->err.msg, "'zoe'"));
+	fill_person(&p, "yann", UAI_B);
+	assert_int_equal(reg_person_add(f->reg, &p, &f->err), -ENOENT);
+	assert_non_null(strstr(f->err.msg, UAI_B));
+	fill_person(&p, "yann", NULL);
+	p.role = (enum reg_role)17;
+	assert_int_equal(reg_person_add(f->reg, &p, &f->err), -EINVAL);
+	fill_person(&p, "yann", NULL);
+	p.state = (enum reg_person_state)5;
+	assert_int_equal(reg_person_add(f->reg, &p, &f->err), -EINVAL);
+	fill_person(&p, "yann", NULL);
+	snprintf(p.password_hash, sizeof(p.password_hash), "hunter2");
+	assert_int_equal(reg_person_add(f->reg, &p, &f->err), -EINVAL);
+	fill_person(&p, "", NULL);
+	assert_int_equal(reg_person_add(f->reg, &p, &f->err), -EINVAL);
+	fill_person(&p, "x", NULL);
+	memset(p.login, 'a', sizeof(p.login)); /* no NUL */
+	assert_int_equal(reg_person_add(f->reg, &p, &f->err), -EINVAL);
+	fill_person(&p, "bad\nlogin", NULL);
+	assert_int_equal(reg_person_add(f->reg, &p, &f->err), -EINVAL);
+
+	/* Password and state. */
+	assert_int_equal(reg_person_set_password(f->reg, "zoe", "$y$j9T$salt$hash", &f->err), 0);
+	assert_int_equal(reg_person_get(f->reg, "zoe", &got, &f->err), 0);
+	assert_string_equal(got.password_hash, "$y$j9T$salt$hash");
+	assert_int_equal(reg_person_set_password(f->reg, "zoe", "plain", &f->err), -EINVAL);
+	assert_int_equal(reg_person_set_password(f->reg, "zoe", "", &f->err), 0);
+	assert_int_equal(reg_person_get(f->reg, "zoe", &got, &f->err), 0);
+	assert_string_equal(got.password_hash, "");
+	assert_int_equal(reg_person_set_password(f->reg, "nobody", "$y$x", &f->err), -ENOENT);
+
+	assert_int_equal(reg_person_set_state(f->reg, "zoe", REG_PERSON_DISABLED, &f->err), 0);
+	assert_int_equal(reg_person_get(f->reg, "zoe", &got, &f->err), 0);
+	assert_int_equal(got.state, REG_PERSON_DISABLED);
+	assert_int_equal(reg_person_set_state(f->reg, "zoe", (enum reg_person_state)3, &f->err),
+			 -EINVAL);
+	assert_int_equal(reg_person_set_state(f->reg, "nobody", REG_PERSON_ACTIVE, &f->err),
+			 -ENOENT);
+
+	/* Listing is by login; a non-zero return from the callback stops it. */
+	add_person(f, "adam");
+	add_person(f, "marc");
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(reg_person_list(f->reg, collect_person, &c, &f->err), 0);
+	assert_int_equal(c.n, 3);
+	assert_string_equal(c.v[0], "adam");
+	assert_string_equal(c.v[1], "marc");
+	assert_string_equal(c.v[2], "zoe");
+	memset(&c, 0, sizeof(c));
+	c.stop_after = 2;
+	assert_int_equal(reg_person_list(f->reg, collect_person, &c, &f->err), 7);
+	assert_int_equal(c.n, 2);
+}
+
+/* ---- devices ------------------------------------------------------------- */
+
+static void test_devices(void **state)
+{
+	struct fx *f = *state;
+	struct reg_device d1, d2, d3, d4, got;
+	struct reg_device_filter flt;
+	struct names c;
+	int64_t alice, bob;
+	int n = -1;
+
+	alice = add_person(f, "alice");
+	bob = add_person(f, "bob");
+
+	add_device(f, alice, "Phone", "AA-BB-CC-DD-EE-01", &d1);
+	assert_true(byod_is_uuid(d1.id));
+	assert_true(d1.created > 0);
+	assert_string_equal(d1.mac, "aa:bb:cc:dd:ee:01");
+	assert_string_equal(d1.owner_login, "alice");
+	add_device(f, alice, "Laptop", NULL, &d2);
+	add_device(f, bob, "Tablet", "aabbccddee03", &d3);
+	assert_string_not_equal(d1.id, d2.id);
+
+	/* An id given in uppercase is kept in lowercase. */
+	fill_device(&d4, bob, "Spare", NULL);
+	snprintf(d4.id, sizeof(d4.id), "0A1B2C3D-4E5F-4A6B-8C7D-9E0F1A2B3C4D");
+	assert_int_equal(reg_device_add(f->reg, &d4, &f->err), 0);
+	assert_string_equal(d4.id, "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d");
+	assert_int_equal(
+		reg_device_get(f->reg, "0A1B2C3D-4E5F-4A6B-8C7D-9E0F1A2B3C4D", &got, &f->err), 0);
+	assert_string_equal(got.name, "Spare");
+
+	/* Errors. */
+	assert_int_equal(reg_device_add(f->reg, &d4, &f->err), -EEXIST);
+	fill_device(&got, bob + 100, "Ghost", NULL);
+	assert_int_equal(reg_device_add(f->reg, &got, &f->err), -ENOENT);
+	fill_device(&got, bob, "Bad MAC", "aa:bb:cc");
+	assert_int_equal(reg_device_add(f->reg, &got, &f->err), -EINVAL);
+	fill_device(&got, bob, "", NULL);
+	assert_int_equal(reg_device_add(f->reg, &got, &f->err), -EINVAL);
+	fill_device(&got, bob, "Bad kind", NULL);
+	got.kind = (enum reg_device_kind)8;
+	assert_int_equal(reg_device_add(f->reg, &got, &f->err), -EINVAL);
+	fill_device(&got, bob, "Bad id", NULL);
+	snprintf(got.id, sizeof(got.id), "not-a-uuid");
+	assert_int_equal(reg_device_add(f->reg, &got, &f->err), -EINVAL);
+
+	/* Reads fill owner_login. */
+	assert_int_equal(reg_device_get(f->reg, d1.id, &got, &f->err), 0);
+	assert_string_equal(got.id, d1.id);
+	assert_int_equal(got.owner, alice);
+	assert_string_equal(got.owner_login, "alice");
+	assert_string_equal(got.name, "Phone");
+	assert_int_equal(got.kind, REG_KIND_PHONE);
+	assert_string_equal(got.mac, "aa:bb:cc:dd:ee:01");
+	assert_int_equal(got.state, REG_DEVICE_ACTIVE);
+	assert_string_equal(got.charter, "2025-1");
+	assert_int_equal(got.created, d1.created);
+	assert_int_equal(got.expires, 1900000000);
+	assert_int_equal(
+		reg_device_get(f->reg, "11111111-2222-4333-8444-555555555555", &got, &f->err),
+		-ENOENT);
+	assert_int_equal(reg_device_get(f->reg, "phone", &got, &f->err), -EINVAL);
+
+	/* Changes. */
+	assert_int_equal(reg_device_rename(f->reg, d1.id, "Alice's phone", &f->err), 0);
+	assert_int_equal(reg_device_get(f->reg, d1.id, &got, &f->err), 0);
+	assert_string_equal(got.name, "Alice's phone");
+	assert_int_equal(reg_device_rename(f->reg, d1.id, "", &f->err), -EINVAL);
+	assert_int_equal(reg_device_set_state(f->reg, d2.id, REG_DEVICE_SUSPENDED, &f->err), 0);
+	assert_int_equal(reg_device_set_state(f->reg, d2.id, (enum reg_device_state)42, &f->err),
+			 -EINVAL);
+	assert_int_equal(reg_device_set_mac(f->reg, d2.id, "AABB.CCDD.EE02", &f->err), 0);
+	assert_int_equal(reg_device_get(f->reg, d2.id, &got, &f->err), 0);
+	assert_int_equal(got.state, REG_DEVICE_SUSPENDED);
+	assert_string_equal(got.mac, "aa:bb:cc:dd:ee:02");
+	assert_int_equal(reg_device_set_mac(f->reg, d2.id, "zz", &f->err), -EINVAL);
+	assert_int_equal(reg_device_set_state(f->reg, "11111111-2222-4333-8444-555555555555",
+					      REG_DEVICE_ACTIVE, &f->err),
+			 -ENOENT);
+
+	/* Lists, oldest first, with filters. */
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(reg_device_list(f->reg, NULL, collect_device, &c, &f->err), 0);
+	assert_int_equal(c.n, 4);
+	assert_string_equal(c.v[0], "Alice's phone");
+	assert_string_equal(c.v[1], "Laptop");
+	assert_string_equal(c.v[2], "Tablet");
+	assert_string_equal(c.v[3], "Spare");
+	memset(&c, 0, sizeof(c));
+	flt.owner_login = "alice";
+	flt.state = -1;
+	assert_int_equal(reg_device_list(f->reg, &flt, collect_device, &c, &f->err), 0);
+	assert_int_equal(c.n, 2);
+	memset(&c, 0, sizeof(c));
+	flt.state = REG_DEVICE_SUSPENDED;
+	assert_int_equal(reg_device_list(f->reg, &flt, collect_device, &c, &f->err), 0);
+	assert_int_equal(c.n, 1);
+	assert_string_equal(c.v[0], "Laptop");
+	memset(&c, 0, sizeof(c));
+	flt.owner_login = NULL;
+	flt.state = REG_DEVICE_ACTIVE;
+	assert_int_equal(reg_device_list(f->reg, &flt, collect_device, &c, &f->err), 0);
+	assert_int_equal(c.n, 3);
+	memset(&c, 0, sizeof(c));
+	flt.owner_login = "nobody";
+	flt.state = -1;
+	assert_int_equal(reg_device_list(f->reg, &flt, collect_device, &c, &f->err), 0);
+	assert_int_equal(c.n, 0);
+	flt.state = 12;
+	assert_int_equal(reg_device_list(f->reg, &flt, collect_device, &c, &f->err), -EINVAL);
+
+	/* Live devices: active and suspended count, revoked does not. */
+	assert_int_equal(reg_device_count_live(f->reg, alice, &n, &f->err), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(reg_device_set_state(f->reg, d1.id, REG_DEVICE_REVOKED, &f->err), 0);
+	assert_int_equal(reg_device_count_live(f->reg, alice, &n, &f->err), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(reg_device_count_live(f->reg, bob + 100, &n, &f->err), 0);
+	assert_int_equal(n, 0);
+
+	/* By MAC, in any form. */
+	assert_int_equal(reg_device_find_by_mac(f->reg, "AA:BB:CC:DD:EE:02", &got, &f->err), 0);
+	assert_string_equal(got.id, d2.id);
+	assert_string_equal(got.owner_login, "alice");
+	memset(&got, 0, sizeof(got));
+	assert_int_equal(reg_device_find_by_mac(f->reg, "aabbccddee02", &got, &f->err), 0);
+	assert_string_equal(got.id, d2.id);
+	assert_int_equal(reg_device_find_by_mac(f->reg, "aa-bb-cc-dd-ee-02", &got, &f->err), 0);
+	assert_string_equal(got.id, d2.id);
+	assert_int_equal(reg_device_find_by_mac(f->reg, "aabb.ccdd.ee02", &got, &f->err), 0);
+	assert_string_equal(got.id, d2.id);
+	assert_int_equal(reg_device_find_by_mac(f->reg, "AABBCCDDEE03", &got, &f->err), 0);
+	assert_string_equal(got.id, d3.id);
+	assert_string_equal(got.owner_login, "bob");
+	assert_int_equal(reg_device_find_by_mac(f->reg, "aa:bb:cc:dd:ee:99", &got, &f->err),
+			 -ENOENT);
+	assert_int_equal(reg_device_find_by_mac(f->reg, "not a mac", &got, &f->err), -EINVAL);
+	assert_int_equal(reg_device_find_by_mac(f->reg, "", &got, &f->err), -EINVAL);
+
+	/* A MAC moved to another device is found there; a cleared one is gone. */
+	assert_int_equal(reg_device_set_mac(f->reg, d2.id, NULL, &f->err), 0);
+	assert_int_equal(reg_device_find_by_mac(f->reg, "aa:bb:cc:dd:ee:02", &got, &f->err),
+			 -ENOENT);
+	assert_int_equal(reg_device_set_mac(f->reg, d4.id, "aa:bb:cc:dd:ee:02", &f->err), 0);
+	assert_int_equal(reg_device_find_by_mac(f->reg, "aa:bb:cc:dd:ee:02", &got, &f->err), 0);
+	assert_string_equal(got.id, d4.id);
+}
+
+/* ---- certificates -------------------------------------------------------- */
+
+static void test_certs(void **state)
+{
+	struct fx *f = *state;
+	struct reg_device d, other, got;
+	struct reg_cert c, gc;
+	struct names names;
+	int64_t alice;
+
+	alice = add_person(f, "alice");
+	add_device(f, alice, "Phone", NULL, &d);
+	add_device(f, alice, "Other", NULL, &other);
+
+	fill_cert(&c, "1a2b3c", d.id);
+	assert_int_equal(reg_cert_add(f->reg, &c, &f->err), 0);
+	fill_cert(&c, "00:1A:2B:3D", d.id);
+	c.not_before = 1700000100;
+	assert_int_equal(reg_cert_add(f->reg, &c, &f->err), 0);
+	fill_cert(&c, "FF", other.id);
+	assert_int_equal(reg_cert_add(f->reg, &c, &f->err), 0);
+
+	/* Serials in any form find the same row. */
+	assert_int_equal(reg_cert_get(f->reg, "001A2B3C", &gc, &f->err), 0);
+	assert_string_equal(gc.serial, "1a2b3c");
+	assert_string_equal(gc.device, d.id);
+	assert_int_equal(gc.not_before, 1700000000);
+	assert_int_equal(gc.not_after, 1900000000);
+	assert_int_equal(gc.state, REG_CERT_VALID);
+	assert_int_equal(gc.revoked_at, 0);
+	assert_int_equal(reg_cert_get(f->reg, "0x1A2B3D", &gc, &f->err), 0);
+	assert_string_equal(gc.serial, "1a2b3d");
+	assert_int_equal(reg_cert_get(f->reg, "abcdef", &gc, &f->err), -ENOENT);
+	assert_int_equal(reg_cert_get(f->reg, "xyz", &gc, &f->err), -EINVAL);
+
+	assert_int_equal(reg_device_find_by_serial(f->reg, "1A2B3C", &got, &f->err), 0);
+	assert_string_equal(got.id, d.id);
+	assert_string_equal(got.owner_login, "alice");
+	memset(&got, 0, sizeof(got));
+	assert_int_equal(reg_device_find_by_serial(f->reg, "00001a2b3c", &got, &f->err), 0);
+	assert_string_equal(got.id, d.id);
+	assert_int_equal(reg_device_find_by_serial(f->reg, "00ff", &got, &f->err), 0);
+	assert_string_equal(got.id, other.id);
+	assert_int_equal(reg_device_find_by_serial(f->reg, "abcdef", &got, &f->err), -ENOENT);
+	assert_int_equal(reg_device_find_by_serial(f->reg, "serial?", &got, &f->err), -EINVAL);
+
+	/* Errors on add. */
+	fill_cert(&c, "001A2B3C", d.id);
+	assert_int_equal(reg_cert_add(f->reg, &c, &f->err), -EEXIST);
+	assert_non_null(strstr(f->err.msg, "1a2b3c"));
+	fill_cert(&c, "99", "11111111-2222-4333-8444-555555555555");
+	assert_int_equal(reg_cert_add(f->reg, &c, &f->err), -ENOENT);
+	fill_cert(&c, "99", d.id);
+	c.not_after = c.not_before - 1;
+	assert_int_equal(reg_cert_add(f->reg, &c, &f->err), -EINVAL);
+
+	memset(&names, 0, sizeof(names));
+	assert_int_equal(reg_cert_list_for_device(f->reg, d.id, collect_cert, &names, &f->err), 0);
+	assert_int_equal(names.n, 2);
+	assert_string_equal(names.v[0], "1a2b3c");
+	assert_string_equal(names.v[1], "1a2b3d");
+
+	/* Revocation, once. */
+	assert_int_equal(
+		reg_cert_revoke(f->reg, "1A2B3C", REG_REASON_KEY_COMPROMISE, 1800000000, &f->err),
+		0);
+	assert_int_equal(reg_cert_get(f->reg, "1a2b3c", &gc, &f->err), 0);
+	assert_int_equal(gc.state, REG_CERT_REVOKED);
+	assert_int_equal(gc.revoked_at, 1800000000);
+	assert_int_equal(gc.reason, REG_REASON_KEY_COMPROMISE);
+	assert_int_equal(reg_cert_revoke(f->reg, "1a2b3c", REG_REASON_SUPERSEDED, 0, &f->err),
+			 -EALREADY);
+	assert_non_null(strstr(f->err.msg, "1a2b3c"));
+	assert_int_equal(reg_cert_revoke(f->reg, "1a2b3d", 2, 0, &f->err), -EINVAL);
+	assert_int_equal(reg_cert_revoke(f->reg, "abcdef", REG_REASON_UNSPECIFIED, 0, &f->err),
+			 -ENOENT);
+	/* when 0 is now; unspecified (0) is a reason like the others. */
+	assert_int_equal(reg_cert_revoke(f->reg, "ff", REG_REASON_UNSPECIFIED, 0, &f->err), 0);
+	assert_int_equal(reg_cert_get(f->reg, "ff", &gc, &f->err), 0);
+	assert_int_equal(gc.reason, REG_REASON_UNSPECIFIED);
+	assert_in_range(gc.revoked_at, time(NULL) - 60, time(NULL) + 1);
+
+	memset(&names, 0, sizeof(names));
+	assert_int_equal(reg_cert_list_revoked(f->reg, collect_cert, &names, &f->err), 0);
+	assert_int_equal(names.n, 2); /* by revocation time: 1a2b3c's is in 2027 */
+	assert_string_equal(names.v[0], "ff");
+	assert_string_equal(names.v[1], "1a2b3c");
+}
+
+static void test_counter(void **state)
+{
+	struct fx *f = *state;
+	int64_t v = 0;
+
+	assert_int_equal(reg_counter_next(f->reg, "crl", &v, &f->err), 0);
+	assert_int_equal(v, 1);
+	assert_int_equal(reg_counter_next(f->reg, "crl", &v, &f->err), 0);
+	assert_int_equal(v, 2);
+	assert_int_equal(reg_counter_next(f->reg, "other", &v, &f->err), 0);
+	assert_int_equal(v, 1);
+	assert_int_equal(reg_counter_next(f->reg, "crl", &v, &f->err), 0);
+	assert_int_equal(v, 3);
+	assert_int_equal(reg_counter_next(f->reg, "", &v, &f->err), -EINVAL);
+}
+
+/* ---- transactions --------------------------------------------------------- */
+
+static void test_tx_rollback(void **state)
+{
+	struct fx *f = *state;
+	struct reg_school s;
+	struct reg_person p;
+	int64_t last0 = -1, last = -1;
+	int audits0;
+
+	add_school(f, UAI_A, "Lycée A");
+	assert_int_equal(reg_events_last(f->reg, &last0, &f->err), 0);
+	assert_true(last0 > 0);
+	audits0 = audit_count(f);
+
+	assert_int_equal(reg_begin(f->reg, &f->err), 0);
+	add_school(f, UAI_B, "Collège B");
+	add_person(f, "alice");
+	reg_rollback(f->reg);
+
+	assert_int_equal(reg_school_get(f->reg, UAI_B, &s, &f->err), -ENOENT);
+	assert_int_equal(reg_person_get(f->reg, "alice", &p, &f->err), -ENOENT);
+	assert_int_equal(reg_events_last(f->reg, &last, &f->err), 0);
+	assert_int_equal(last, last0);
+	assert_int_equal(audit_count(f), audits0);
+
+	/* Afterwards, changes commit on their own again. */
+	add_person(f, "alice");
+	assert_int_equal(reg_person_get(f->reg, "alice", &p, &f->err), 0);
+
+	/* A transaction left open at close is rolled back. */
+	assert_int_equal(reg_begin(f->reg, &f->err), 0);
+	add_school(f, UAI_B, "Collège B");
+	reg_close(f->reg);
+	assert_int_equal(open_reg(f->path, 2000, &f->reg, &f->err), 0);
+	assert_int_equal(reg_school_get(f->reg, UAI_B, &s, &f->err), -ENOENT);
+}
+
+static void test_tx_nested(void **state)
+{
+	struct fx *f = *state;
+	struct reg_school s;
+	sqlite3 *db;
+	int64_t last0 = 0, last = 0;
+
+	db = raw_open(f->path);
+
+	/* Only the outermost commit commits. */
+	assert_int_equal(reg_begin(f->reg, &f->err), 0);
+	assert_int_equal(reg_begin(f->reg, &f->err), 0);
+	add_school(f, UAI_A, "Lycée A");
+	assert_int_equal(reg_commit(f->reg, &f->err), 0);
+	assert_int_equal(raw_int(db, "SELECT COUNT(*) FROM schools"), 0);
+	assert_int_equal(reg_commit(f->reg, &f->err), 0);
+	assert_int_equal(raw_int(db, "SELECT COUNT(*) FROM schools"), 1);
+	assert_int_equal(reg_commit(f->reg, &f->err), -EINVAL);
+
+	/* An inner rollback cancels everything, and the outer commit says so. */
+	assert_int_equal(reg_events_last(f->reg, &last0, &f->err), 0);
+	assert_int_equal(reg_begin(f->reg, &f->err), 0);
+	add_school(f, UAI_B, "Collège B");
+	assert_int_equal(reg_begin(f->reg, &f->err), 0);
+	add_person(f, "alice");
+	reg_rollback(f->reg);
+	memset(&s, 0, sizeof(s));
+	snprintf(s.uai, sizeof(s.uai), "0000001C");
+	snprintf(s.name, sizeof(s.name), "C");
+	assert_int_equal(reg_school_add(f->reg, &s, &f->err), -ECANCELED);
+	assert_int_equal(reg_begin(f->reg, &f->err), -ECANCELED);
+	assert_int_equal(reg_commit(f->reg, &f->err), -ECANCELED);
+	reg_rollback(f->reg);
+	assert_int_equal(raw_int(db, "SELECT COUNT(*) FROM schools"), 1);
+	assert_int_equal(raw_int(db, "SELECT COUNT(*) FROM people"), 0);
+	assert_int_equal(reg_events_last(f->reg, &last, &f->err), 0);
+	assert_int_equal(last, last0);
+	assert_int_equal(reg_school_get(f->reg, "0000001C", &s, &f->err), -ENOENT);
+
+	/* Back at depth 0: changes work again. */
+	add_school(f, "0000001C", "C");
+	assert_int_equal(raw_int(db, "SELECT COUNT(*) FROM schools"), 2);
+
+	/* A check that says no (nothing written) does not cancel the caller. */
+	assert_int_equal(reg_begin(f->reg, &f->err), 0);
+	memset(&s, 0, sizeof(s));
+	snprintf(s.uai, sizeof(s.uai), "%s", UAI_A);
+	snprintf(s.name, sizeof(s.name), "dup");
+	assert_int_equal(reg_school_add(f->reg, &s, &f->err), -EEXIST);
+	add_school(f, "0000002D", "D");
+	assert_int_equal(reg_commit(f->reg, &f->err), 0);
+	assert_int_equal(raw_int(db, "SELECT COUNT(*) FROM schools"), 3);
+
+	sqlite3_close(db);
+}
+
+/* ---- the change feed ----------------------------------------------------- */
+
+static void test_events(void **state)
+{
+	static const char *const kinds[] = {
+		"school.add", "person.add", "device.add",  "device.rename",   "device.state",
+		"device.mac", "cert.add",   "cert.revoke", "person.password", "person.state"};
+	struct fx *f = *state;
+	struct reg_device d;
+	struct reg_cert c;
+	struct events e;
+	int64_t alice, last = 0, deleted;
+	sqlite3 *db;
+	char sql[128];
+	size_t i;
+
+	add_school(f, UAI_A, "Lycée A");
+	alice = add_person(f, "alice");
+	add_device(f, alice, "Phone", NULL, &d);
+	assert_int_equal(reg_device_rename(f->reg, d.id, "Phone 2", &f->err), 0);
+	assert_int_equal(reg_device_set_state(f->reg, d.id, REG_DEVICE_SUSPENDED, &f->err), 0);
+	assert_int_equal(reg_device_set_mac(f->reg, d.id, "aabbccddeeff", &f->err), 0);
+	fill_cert(&c, "abc", d.id);
+	assert_int_equal(reg_cert_add(f->reg, &c, &f->err), 0);
+	assert_int_equal(reg_cert_revoke(f->reg, "abc", REG_REASON_SUPERSEDED, 0, &f->err), 0);
+	assert_int_equal(reg_person_set_password(f->reg, "alice", "$y$x$y$z", &f->err), 0);
+	assert_int_equal(reg_person_set_state(f->reg, "alice", REG_PERSON_DISABLED, &f->err), 0);
+	/* Changes that change nothing are not events. */
+	assert_int_equal(reg_person_set_state(f->reg, "alice", REG_PERSON_DISABLED, &f->err), 0);
+	assert_int_equal(reg_device_rename(f->reg, d.id, "Phone 2", &f->err), 0);
+
+	e = events_since(f, 0, 0);
+	assert_int_equal(e.n, (int)(sizeof(kinds) / sizeof(kinds[0])));
+	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		assert_string_equal(e.v[i].kind, kinds[i]);
+		assert_true(e.v[i].time > 0);
+		if (i)
+			assert_true(e.v[i].seq > e.v[i - 1].seq);
+	}
+	assert_string_equal(e.v[0].object, UAI_A);
+	assert_string_equal(e.v[1].object, "alice");
+	assert_string_equal(e.v[2].object, d.id);
+	assert_string_equal(e.v[6].object, "abc");
+
+	assert_int_equal(reg_events_last(f->reg, &last, &f->err), 0);
+	assert_int_equal(last, e.v[e.n - 1].seq);
+
+	/* Only newer ones, in order, with a limit. */
+	{
+		struct events all = e;
+
+		e = events_since(f, all.v[6].seq, 0);
+		assert_int_equal(e.n, all.n - 7);
+		assert_int_equal(e.v[0].seq, all.v[7].seq);
+		assert_string_equal(e.v[0].kind, "cert.revoke");
+		e = events_since(f, all.v[1].seq, 2);
+		assert_int_equal(e.n, 2);
+		assert_int_equal(e.v[0].seq, all.v[2].seq);
+		assert_int_equal(e.v[1].seq, all.v[3].seq);
+		e = events_since(f, last, 0);
+		assert_int_equal(e.n, 0);
+	}
+	assert_int_equal(reg_events_since(f->reg, 0, -1, collect_event, &e, &f->err), -EINVAL);
+
+	/* A seq is never handed out twice, even after the newest is deleted. */
+	deleted = last;
+	db = raw_open(f->path);
+	snprintf(sql, sizeof(sql), "DELETE FROM events WHERE seq = %lld", (long long)deleted);
+	raw_exec(db, sql);
+	sqlite3_close(db);
+	add_school(f, UAI_B, "Collège B");
+	assert_int_equal(reg_events_last(f->reg, &last, &f->err), 0);
+	assert_true(last > deleted);
+}
+
+/* ---- the audit log ------------------------------------------------------- */
+
+static json_t *parse(const char *s)
+{
+	json_error_t jerr;
+	json_t *j;
+
+	assert_non_null(s);
+	j = json_loads(s, 0, &jerr);
+	if (!j)
+		fprintf(stderr, "bad JSON %s: %s\n", s, jerr.text);
+	assert_non_null(j);
+	assert_true(json_is_object(j));
+	return j;
+}
+
+static void test_audit(void **state)
+{
+	struct fx *f = *state;
+	struct reg_person p;
+	struct reg_device d;
+	struct audits a;
+	char hash1[REG_HASH_MAX], hash2[REG_HASH_MAX];
+	json_t *before, *after;
+	int i;
+
+	assert_int_equal(reg_set_actor(f->reg, "byodctl:jo"), 0);
+	assert_int_equal(reg_set_actor(f->reg, ""), -EINVAL);
+	assert_int_equal(reg_password_hash("first secret", 1, hash1, sizeof(hash1), &f->err), 0);
+	assert_int_equal(reg_password_hash("second secret", 1, hash2, sizeof(hash2), &f->err), 0);
+
+	fill_person(&p, "alice", NULL);
+	snprintf(p.password_hash, sizeof(p.password_hash), "%s", hash1);
+	assert_int_equal(reg_person_add(f->reg, &p, &f->err), 0);
+	assert_int_equal(reg_person_set_password(f->reg, "alice", hash2, &f->err), 0);
+	add_device(f, p.id, "Phone", NULL, &d);
+	assert_int_equal(reg_device_set_state(f->reg, d.id, REG_DEVICE_SUSPENDED, &f->err), 0);
+
+	memset(&a, 0, sizeof(a));
+	assert_int_equal(reg_audit_list(f->reg, 0, collect_audit, &a, &f->err), 0);
+	assert_int_equal(a.n, 4);
+	for (i = 0; i < a.n; i++) {
+		assert_string_equal(a.v[i].actor, "byodctl:jo");
+		if (i)
+			assert_true(a.v[i].id < a.v[i - 1].id); /* newest first */
+		/* No hash, in any row, under any name. */
+		assert_null(a.v[i].after ? strstr(a.v[i].after, "$y$") : NULL);
+		assert_null(a.v[i].before ? strstr(a.v[i].before, "$y$") : NULL);
+		assert_null(a.v[i].after ? strstr(a.v[i].after, "password_hash") : NULL);
+	}
+	assert_string_equal(a.v[0].action, "device.state");
+	assert_string_equal(a.v[0].object, d.id);
+	before = parse(a.v[0].before);
+	after = parse(a.v[0].after);
+	assert_string_equal(json_string_value(json_object_get(before, "state")), "active");
+	assert_string_equal(json_string_value(json_object_get(after, "state")), "suspended");
+	assert_string_equal(json_string_value(json_object_get(after, "owner_login")), "alice");
+	json_decref(before);
+	json_decref(after);
+
+	assert_string_equal(a.v[1].action, "device.add");
+	assert_null(a.v[1].before);
+	after = parse(a.v[1].after);
+	assert_string_equal(json_string_value(json_object_get(after, "id")), d.id);
+	assert_string_equal(json_string_value(json_object_get(after, "kind")), "phone");
+	json_decref(after);
+
+	assert_string_equal(a.v[2].action, "person.password");
+	assert_string_equal(a.v[2].object, "alice");
+	before = parse(a.v[2].before);
+	after = parse(a.v[2].after);
+	assert_true(json_is_true(json_object_get(before, "password_set")));
+	assert_true(json_is_true(json_object_get(after, "password_set")));
+	json_decref(before);
+	json_decref(after);
+
+	assert_string_equal(a.v[3].action, "person.add");
+	assert_null(a.v[3].before);
+	after = parse(a.v[3].after);
+	assert_string_equal(json_string_value(json_object_get(after, "login")), "alice");
+	assert_string_equal(json_string_value(json_object_get(after, "role")), "student");
+	assert_true(json_is_true(json_object_get(after, "password_set")));
+	assert_null(json_object_get(after, "password_hash"));
+	json_decref(after);
+	audits_free(&a);
+
+	/* Clearing a password is recorded as such. */
+	assert_int_equal(reg_person_set_password(f->reg, "alice", NULL, &f->err), 0);
+	memset(&a, 0, sizeof(a));
+	assert_int_equal(reg_audit_list(f->reg, 1, collect_audit, &a, &f->err), 0);
+	assert_int_equal(a.n, 1);
+	after = parse(a.v[0].after);
+	assert_true(json_is_false(json_object_get(after, "password_set")));
+	json_decref(after);
+	audits_free(&a);
+
+	/* Rows that are not registry changes. */
+	assert_int_equal(reg_audit_add(f->reg, "portal.login", "alice", NULL,
+				       "{\"ip\":\"10.0.0.2\"}", &f->err),
+			 0);
+	assert_int_equal(reg_audit_add(f->reg, "export", NULL, NULL, NULL, &f->err), 0);
+	assert_int_equal(reg_audit_add(f->reg, "bad", "x", "{not json", NULL, &f->err), -EINVAL);
+	assert_int_equal(reg_audit_add(f->reg, "", "x", NULL, NULL, &f->err), -EINVAL);
+	memset(&a, 0, sizeof(a));
+	assert_int_equal(reg_audit_list(f->reg, 2, collect_audit, &a, &f->err), 0);
+	assert_int_equal(a.n, 2);
+	assert_string_equal(a.v[0].action, "export");
+	assert_string_equal(a.v[0].object, "");
+	assert_string_equal(a.v[1].action, "portal.login");
+	assert_string_equal(a.v[1].after, "{\"ip\":\"10.0.0.2\"}");
+	audits_free(&a);
+	assert_int_equal(reg_audit_list(f->reg, -1, collect_audit, &a, &f->err), -EINVAL);
+}
+
+/* ---- locking --------------------------------------------------------------- */
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
+}
+
+static void test_locked(void **state)
+{
+	struct fx *f = *state;
+	struct reg_school s;
+	double t0, waited;
+	sqlite3 *db;
+	int rc, version = 0;
+
+	add_school(f, UAI_A, "Lycée A");
+	reg_close(f->reg);
+	f->reg = NULL;
+	assert_int_equal(open_reg(f->path, 100, &f->reg, &f->err), 0);
+
+	db = raw_open(f->path);
+	raw_exec(db, "BEGIN EXCLUSIVE");
+
+	memset(&s, 0, sizeof(s));
+	snprintf(s.uai, sizeof(s.uai), "%s", UAI_B);
+	snprintf(s.name, sizeof(s.name), "Collège B");
+	t0 = now_ms();
+	rc = reg_school_add(f->reg, &s, &f->err);
+	waited = now_ms() - t0;
+	assert_int_equal(rc, -EBUSY);
+	assert_non_null(strstr(f->err.msg, "locked"));
+	assert_non_null(strstr(f->err.msg, f->path));
+	assert_true(waited >= 90.0);
+	assert_true(waited < 5000.0);
+
+	/* Readers are not blocked in WAL mode. */
+	assert_int_equal(reg_school_get(f->reg, UAI_A, &s, &f->err), 0);
+	assert_int_equal(reg_schema_version(f->reg, &version, &f->err), 0);
+
+	/* Explicit transactions too. */
+	assert_int_equal(reg_begin(f->reg, &f->err), -EBUSY);
+	assert_int_equal(reg_commit(f->reg, &f->err), -EINVAL);
+
+	raw_exec(db, "ROLLBACK");
+	sqlite3_close(db);
+	memset(&s, 0, sizeof(s));
+	snprintf(s.uai, sizeof(s.uai), "%s", UAI_B);
+	snprintf(s.name, sizeof(s.name), "Collège B");
+	assert_int_equal(reg_school_add(f->reg, &s, &f->err), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_migrate_fresh, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_reopen, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_too_new, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_open_errors, setup, teardown),
+		cmocka_unit_test(test_names),
+		cmocka_unit_test_setup_teardown(test_schools, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_people, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_devices, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_certs, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_counter, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tx_rollback, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tx_nested, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_events, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_audit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_locked, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
