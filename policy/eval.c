@@ -127,18 +127,39 @@ static time_t window_change(const struct pol_schedule *s, time_t now)
 
 /* ---- conditions ---- */
 
-static int has_group(const char *groups, const char *g)
-{
-	size_t n = strlen(g);
-	const char *p = groups;
+/* The device's groups, split once per decision rather than once per rule. */
+#define MAX_GROUPS 128 /* REG_GROUPS_MAX bytes hold at most 128 names */
 
-	if (!groups)
-		return 0;
-	while ((p = strstr(p, g))) {
-		if ((p == groups || p[-1] == ' ') && (p[n] == '\0' || p[n] == ' '))
-			return 1;
-		p += n;
+struct groups {
+	const char *p[MAX_GROUPS];
+	size_t len[MAX_GROUPS];
+	int n;
+};
+
+static void split_groups(const char *s, struct groups *g)
+{
+	g->n = 0;
+	while (s && *s && g->n < MAX_GROUPS) {
+		size_t w = strcspn(s, " ");
+
+		if (w) {
+			g->p[g->n] = s;
+			g->len[g->n++] = w;
+		}
+		s += w;
+		while (*s == ' ')
+			s++;
 	}
+}
+
+static int has_group(const struct groups *g, const char *name)
+{
+	size_t n = strlen(name);
+	int i;
+
+	for (i = 0; i < g->n; i++)
+		if (g->len[i] == n && !memcmp(g->p[i], name, n))
+			return 1;
 	return 0;
 }
 
@@ -178,8 +199,8 @@ static int mask_match(unsigned mask, int v)
  * conditions hold would flip (0: never).
  */
 static int rule_match(const struct pol_policy *pol, const struct pol_rule *r,
-		      const struct pol_facts *f, time_t now, char *why, size_t len,
-		      time_t *change)
+		      const struct pol_facts *f, const struct groups *groups, time_t now, char *why,
+		      size_t len, time_t *change)
 {
 	char want[256];
 	long age, left;
@@ -226,7 +247,7 @@ static int rule_match(const struct pol_policy *pol, const struct pol_rule *r,
 		}
 	}
 	if (r->ngroups) {
-		for (i = 0; i < r->ngroups && !has_group(f->groups, r->groups[i]); i++)
+		for (i = 0; i < r->ngroups && !has_group(groups, r->groups[i]); i++)
 			;
 		if (i == r->ngroups) {
 			if (why)
@@ -301,14 +322,16 @@ static int rule_match(const struct pol_policy *pol, const struct pol_rule *r,
 static void decide(const struct pol_policy *pol, const struct pol_facts *f, time_t now,
 		   struct pol_decision *out, pol_explain_cb cb, void *ctx)
 {
+	struct groups groups;
 	char why[512];
 	time_t until = 0, change;
 	size_t i;
 
 	memset(out, 0, sizeof(*out));
+	split_groups(f->groups, &groups);
 	for (i = 0; i < pol->nrules; i++) {
 		const struct pol_rule *r = &pol->rules[i];
-		int m = rule_match(pol, r, f, now, cb ? why : NULL, sizeof(why), &change);
+		int m = rule_match(pol, r, f, &groups, now, cb ? why : NULL, sizeof(why), &change);
 
 		if (change && (!until || change < until))
 			until = change;

@@ -387,6 +387,105 @@ static void test_revoke_reaches_crl(void **state)
 	byod_enrolment_clear(&e);
 }
 
+static const char policy_v1[] =
+	"segments:\n"
+	"  reg: { vlan: 10, subnet: 10.10.0.0/22 }\n"
+	"  pupils: { vlan: 20, subnet: 10.20.0.0/16 }\n"
+	"  lab: { vlan: 30, subnet: 10.30.0.0/20 }\n"
+	"rules:\n"
+	"  - name: revoked\n    match: { state: revoked }\n    action: reject\n"
+	"  - name: pupils\n    match: { role: student }\n    segment: pupils\n"
+	"default: reg\n";
+
+static void test_policy_apply_diff(void **state)
+{
+	struct fx *fx = *state;
+	struct byod_enrol_params p = { .name = "Phone", .kind = REG_KIND_PHONE };
+	struct pol_policy *now_pol, *new_pol;
+	struct pol_errors errs;
+	struct byod_enrolment e;
+	struct byod_facts facts;
+	struct byod_diff diff;
+	struct reg_device d;
+	struct byod_err err;
+	char path[700], id4b[REG_ID_MAX];
+	const char *v2;
+	int64_t version, loaded;
+	size_t i;
+
+	assert_int_equal(byod_policy_load(fx->ctx, 0, &now_pol, NULL, &err), -ENOENT);
+	add_pupil(fx, "a4b");
+	add_pupil(fx, "b3a");
+	for (i = 0; i < 3; i++) {
+		p.login = i == 0 ? "a4b" : "b3a";
+		if (byod_device_enrol(fx->ctx, &p, &e, &err))
+			fail_msg("%s", err.msg);
+		if (i == 0)
+			snprintf(id4b, sizeof(id4b), "%s", e.device.id);
+		if (i == 2)
+			assert_int_equal(byod_device_revoke(fx->ctx, e.device.id, 0,
+							    REG_DEVICE_REVOKED, NULL, &err),
+					 0);
+		byod_enrolment_clear(&e);
+	}
+
+	/* facts come from the owner and the newest valid certificate */
+	assert_int_equal(reg_device_get(fx->ctx->reg, id4b, &d, &err), 0);
+	assert_int_equal(byod_device_facts(fx->ctx, &d, &facts, &err), 0);
+	assert_int_equal(facts.f.role, POL_ROLE_STUDENT);
+	assert_int_equal(facts.f.kind, POL_KIND_PHONE);
+	assert_int_equal(facts.f.state, POL_STATE_ACTIVE);
+	assert_int_equal(facts.f.method, POL_METHOD_CERTIFICATE);
+	assert_string_equal(facts.f.school, UAI);
+	assert_int_equal(facts.f.cert_not_after, d.expires);
+
+	write_bytes(fx, "v1.yaml", policy_v1, sizeof(policy_v1) - 1, path, sizeof(path));
+	assert_int_equal(byod_policy_apply(fx->ctx, path, "first", &version, &errs, &err), 0);
+	assert_int_equal(version, 1);
+
+	/* a broken file is refused with its problems, and version 1 still runs */
+	write_bytes(fx, "bad.yaml", "segments: [\n", 12, path, sizeof(path));
+	assert_int_equal(byod_policy_apply(fx->ctx, path, NULL, &version, &errs, &err), -EINVAL);
+	assert_true(errs.n >= 1);
+	assert_non_null(strstr(err.msg, "the running policy stays"));
+	pol_errors_free(&errs);
+	assert_int_equal(byod_policy_load(fx->ctx, 0, &now_pol, &loaded, &err), 0);
+	assert_int_equal(loaded, 1);
+
+	/* the impact of sending everyone but revoked devices to the lab */
+	v2 = "segments:\n"
+	     "  reg: { vlan: 10, subnet: 10.10.0.0/22 }\n"
+	     "  lab: { vlan: 30, subnet: 10.30.0.0/20 }\n"
+	     "rules:\n"
+	     "  - name: revoked\n    match: { state: revoked }\n    action: reject\n"
+	     "default: lab\n";
+	write_bytes(fx, "v2.yaml", v2, strlen(v2), path, sizeof(path));
+	assert_int_equal(pol_load_file(path, &new_pol, &errs), 0);
+	assert_int_equal(byod_policy_diff(fx->ctx, now_pol, new_pol, time(NULL), &diff, NULL, NULL,
+					  &err),
+			 0);
+	assert_int_equal(diff.devices, 3);
+	assert_int_equal(diff.changed, 2);
+	assert_int_equal(diff.nmoves, 1);
+	assert_string_equal(diff.moves[0].from, "pupils");
+	assert_string_equal(diff.moves[0].to, "lab");
+	assert_int_equal(diff.moves[0].count, 2);
+	byod_diff_free(&diff);
+	pol_free(new_pol);
+	pol_free(now_pol);
+
+	/* apply version 2, then roll back to 1: a new version 3 with 1's text */
+	assert_int_equal(byod_policy_apply(fx->ctx, path, NULL, &version, &errs, &err), 0);
+	assert_int_equal(version, 2);
+	assert_int_equal(byod_policy_rollback(fx->ctx, 1, &version, &err), 0);
+	assert_int_equal(version, 3);
+	assert_int_equal(byod_policy_load(fx->ctx, 0, &now_pol, &loaded, &err), 0);
+	assert_int_equal(loaded, 3);
+	assert_true(pol_segment_find(now_pol, "pupils") >= 0);
+	pol_free(now_pol);
+	assert_int_equal(byod_policy_rollback(fx->ctx, 7, &version, &err), -ENOENT);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -396,6 +495,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_import_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_enrol_and_failed_signing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_revoke_reaches_crl, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_policy_apply_diff, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

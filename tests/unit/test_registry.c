@@ -297,8 +297,9 @@ static int audit_count(struct fx *f)
 
 static void test_migrate_fresh(void **state)
 {
-	static const char *const tables[] = {"schools",	 "people", "devices", "certificates",
-					     "sessions", "audit",  "events",  "counters"};
+	static const char *const tables[] = {"schools",	 "people", "devices",  "certificates",
+					     "sessions", "audit",  "events",   "counters",
+					     "policies"};
 	struct fx *f = *state;
 	struct stat st;
 	sqlite3 *db;
@@ -1171,6 +1172,109 @@ static void test_locked(void **state)
 	assert_int_equal(reg_school_add(f->reg, &s, &f->err), 0);
 }
 
+/* ---- policy versions ------------------------------------------------------ */
+
+struct versions {
+	int n;
+	int64_t v[8];
+	char comment[8][256];
+};
+
+static int collect_version(const struct reg_policy *p, void *arg)
+{
+	struct versions *c = arg;
+
+	assert_true(c->n < 8);
+	assert_null(p->source);
+	c->v[c->n] = p->version;
+	snprintf(c->comment[c->n++], 256, "%s", p->comment);
+	return 0;
+}
+
+static void test_policy_versions(void **state)
+{
+	struct fx *f = *state;
+	struct reg_policy p;
+	struct versions vs = { 0 };
+	struct audits a;
+	struct events e;
+	int64_t v1, v2, last;
+
+	assert_int_equal(reg_policy_get(f->reg, 0, &p, &f->err), -ENOENT);
+	assert_non_null(strstr(f->err.msg, "no policy"));
+	assert_int_equal(reg_events_last(f->reg, &last, &f->err), 0);
+	assert_int_equal(reg_policy_add(f->reg, "default: a\n", "/etc/p.yaml", "first", &v1,
+					&f->err),
+			 0);
+	assert_int_equal(reg_policy_add(f->reg, "default: b\n", "/etc/p.yaml", "", &v2, &f->err),
+			 0);
+	assert_true(v2 > v1);
+	assert_int_equal(reg_policy_add(f->reg, "", "x", "", NULL, &f->err), -EINVAL);
+
+	/* the newest runs; every version stays */
+	assert_int_equal(reg_policy_get(f->reg, 0, &p, &f->err), 0);
+	assert_int_equal(p.version, v2);
+	assert_string_equal(p.source, "default: b\n");
+	assert_string_equal(p.author, "test:unit");
+	assert_true(p.created > 0);
+	free(p.source);
+	assert_int_equal(reg_policy_get(f->reg, v1, &p, &f->err), 0);
+	assert_string_equal(p.source, "default: a\n");
+	assert_string_equal(p.file, "/etc/p.yaml");
+	assert_string_equal(p.comment, "first");
+	free(p.source);
+	assert_int_equal(reg_policy_get(f->reg, 99, &p, &f->err), -ENOENT);
+	assert_int_equal(reg_policy_list(f->reg, collect_version, &vs, &f->err), 0);
+	assert_int_equal(vs.n, 2);
+	assert_int_equal(vs.v[0], v1);
+	assert_string_equal(vs.comment[0], "first");
+
+	/* each apply is audited and on the change feed */
+	e = events_since(f, last, 0);
+	assert_int_equal(e.n, 2);
+	assert_string_equal(e.v[0].kind, "policy.apply");
+	memset(&a, 0, sizeof(a));
+	assert_int_equal(reg_audit_list(f->reg, 1, collect_audit, &a, &f->err), 0);
+	assert_string_equal(a.v[0].action, "policy.apply");
+	assert_null(a.v[0].before);
+	assert_non_null(strstr(a.v[0].after, "\"version\""));
+	audits_free(&a);
+
+	/* inside a rolled-back transaction, nothing is stored */
+	assert_int_equal(reg_begin(f->reg, &f->err), 0);
+	assert_int_equal(reg_policy_add(f->reg, "default: c\n", "x", "", NULL, &f->err), 0);
+	reg_rollback(f->reg);
+	assert_int_equal(reg_policy_get(f->reg, 0, &p, &f->err), 0);
+	assert_int_equal(p.version, v2);
+	free(p.source);
+}
+
+/* A database at schema version 1 (before policy versions) is migrated on
+ * open, keeping its rows. */
+static void test_migrate_from_1(void **state)
+{
+	struct fx *f = *state;
+	struct reg_school s;
+	struct reg_policy p;
+	int version;
+	sqlite3 *db;
+
+	add_school(f, UAI_A, "Kept");
+	reg_close(f->reg);
+	f->reg = NULL;
+	db = raw_open(f->path);
+	raw_exec(db, "DROP TABLE policies; PRAGMA user_version = 1;");
+	sqlite3_close(db);
+	assert_int_equal(open_reg(f->path, 2000, &f->reg, &f->err), 0);
+	assert_int_equal(reg_schema_version(f->reg, &version, &f->err), 0);
+	assert_int_equal(version, 2);
+	assert_int_equal(reg_school_get(f->reg, UAI_A, &s, &f->err), 0);
+	assert_string_equal(s.name, "Kept");
+	assert_int_equal(reg_policy_add(f->reg, "default: a\n", "f", "", NULL, &f->err), 0);
+	assert_int_equal(reg_policy_get(f->reg, 0, &p, &f->err), 0);
+	free(p.source);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1189,6 +1293,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_events, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_audit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_locked, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_policy_versions, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_from_1, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
