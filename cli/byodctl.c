@@ -44,6 +44,9 @@ static const char usage_text[] =
 	"  policy explain DEVICE [--at TIME]        which rule decides, and why not the others\n"
 	"  policy diff FILE [--list] [--json] [--at TIME]\n"
 	"                                           which devices FILE would move\n"
+	"  radius config --out DIR [--auth-port N] [--acct-port N] [--listen ADDR]\n"
+	"           [--client ADDR] [--libdir DIR] [--registration-vlan N] [--secret-stdin]\n"
+	"                                           a raddb for freeradius -f -d DIR\n"
 	"\n"
 	"DIR defaults to $BYOD_HOME, else " BYOD_DEFAULT_HOME ".\n";
 
@@ -745,6 +748,8 @@ int main(int argc, char **argv)
 		return cmd_events(home, argc, argv);
 	if (!strcmp(cmd, "policy"))
 		return cli_policy(home, argc, argv);
+	if (!strcmp(cmd, "radius"))
+		return cli_radius(home, argc, argv);
 	if (!strcmp(cmd, "help"))
 		return fputs(usage_text, stdout), 0;
 	return cli_usage("unknown command");

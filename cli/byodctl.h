@@ -23,5 +23,6 @@ int cli_open(const char *home, struct byod_ctx **ctx);
 int cli_json(json_t *v);
 
 int cli_policy(const char *home, int argc, char **argv);
+int cli_radius(const char *home, int argc, char **argv);
 
 #endif /* BYODCTL_H */

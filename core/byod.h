@@ -170,4 +170,22 @@ int byod_policy_diff(struct byod_ctx *ctx, const struct pol_policy *now_pol,
 		     byod_diff_cb cb, void *cb_ctx, struct byod_err *err);
 void byod_diff_free(struct byod_diff *d);
 
+/* ---- FreeRADIUS (core/radius.c) ---- */
+
+#define BYOD_RADIUS_SECRET_MAX 64
+
+struct byod_radius_params {
+	const char *out;       /* the raddb directory to write */
+	const char *libdir;    /* where rlm_byod.so is, ':'-separated with the server's */
+	const char *listen;    /* address to listen on, e.g. 127.0.0.1 */
+	const char *client;    /* the NAS address allowed to ask */
+	int auth_port, acct_port;
+	int registration_vlan;
+	const char *secret;    /* NULL: a random one (written to OUT/secret) */
+};
+
+/* Writes a complete raddb for freeradius -f -d OUT. */
+int byod_radius_config(struct byod_ctx *ctx, const struct byod_radius_params *p,
+		       struct byod_err *err);
+
 #endif /* BYOD_CORE_H */

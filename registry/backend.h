@@ -89,6 +89,8 @@ struct reg_backend_ops {
 	int (*cert_list_for_device)(struct reg_db *be, const char *device, reg_cert_cb cb,
 				    void *ctx, struct byod_err *err);
 	/* By revoked_at, then serial. */
+	/* By serial. */
+	int (*cert_list)(struct reg_db *be, reg_cert_cb cb, void *ctx, struct byod_err *err);
 	int (*cert_list_revoked)(struct reg_db *be, reg_cert_cb cb, void *ctx,
 				 struct byod_err *err);
 
@@ -112,6 +114,24 @@ struct reg_backend_ops {
 	int (*policy_get)(struct reg_db *be, int64_t version, struct reg_policy *out,
 			  struct byod_err *err);
 	int (*policy_list)(struct reg_db *be, reg_policy_cb cb, void *ctx, struct byod_err *err);
+
+	/* RADIUS accounting sessions. Every text but session_id is stored as
+	 * NULL when "" (device is a foreign key), and read back as "". */
+	/* The newest row for (session_id, nas_ip, nas_id); -ENOENT when none. */
+	int (*session_find)(struct reg_db *be, const char *session_id, const char *nas_ip,
+			    const char *nas_id, struct reg_session *out, struct byod_err *err);
+	/* Sets s->id. */
+	int (*session_insert)(struct reg_db *be, struct reg_session *s, struct byod_err *err);
+	/* Rewrites every field but id, session_id, nas_ip and nas_id of the row s->id. */
+	int (*session_update)(struct reg_db *be, const struct reg_session *s, struct byod_err *err);
+	int (*session_get)(struct reg_db *be, int64_t id, struct reg_session *out,
+			   struct byod_err *err);
+	/* By started, newest first, then id; device NULL: every device. */
+	int (*session_list)(struct reg_db *be, int open_only, const char *device,
+			    int (*cb)(const struct reg_session *, void *), void *ctx,
+			    struct byod_err *err);
+	/* Deletes closed rows with stopped < before; *deleted gets the count. */
+	int (*session_purge)(struct reg_db *be, time_t before, int *deleted, struct byod_err *err);
 };
 
 extern const struct reg_backend_ops reg_sqlite_ops;

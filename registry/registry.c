@@ -994,6 +994,12 @@ int reg_cert_list_for_device(struct reg *reg, const char *device,
 	return rc ? rc : OPS(reg)->cert_list_for_device(reg->be, nid, cb, ctx, err);
 }
 
+int reg_cert_list(struct reg *reg, int (*cb)(const struct reg_cert *, void *), void *ctx,
+		  struct byod_err *err)
+{
+	return OPS(reg)->cert_list(reg->be, cb, ctx, err);
+}
+
 int reg_cert_list_revoked(struct reg *reg, int (*cb)(const struct reg_cert *, void *), void *ctx,
 			  struct byod_err *err)
 {

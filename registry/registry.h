@@ -212,6 +212,9 @@ int reg_cert_revoke(struct reg *reg, const char *serial, int reason, time_t when
 int reg_cert_list_for_device(struct reg *reg, const char *device,
 			     int (*cb)(const struct reg_cert *, void *), void *ctx,
 			     struct byod_err *err);
+/* Every certificate, by serial (the RADIUS module's index loads them). */
+int reg_cert_list(struct reg *reg, int (*cb)(const struct reg_cert *, void *), void *ctx,
+		  struct byod_err *err);
 int reg_cert_list_revoked(struct reg *reg, int (*cb)(const struct reg_cert *, void *),
 			  void *ctx, struct byod_err *err);
 
@@ -262,5 +265,75 @@ int reg_password_hash(const char *password, int cost, char *out, size_t len,
 /* 0 when password matches hash, -EACCES when not; the comparison is in
  * constant time. An empty hash never matches. */
 int reg_password_verify(const char *password, const char *hash);
+
+/* ---- RADIUS accounting sessions ---- */
+
+enum reg_session_state { REG_SESSION_OPEN, REG_SESSION_CLOSED };
+
+struct reg_session {
+	int64_t id;
+	char session_id[64];   /* Acct-Session-Id */
+	char nas_ip[64];       /* NAS-IP-Address (or NAS-IPv6-Address) text */
+	char nas_id[64];       /* NAS-Identifier, "" when absent */
+	char device[REG_ID_MAX]; /* "" when the session's device is unknown */
+	char mac[REG_MAC_MAX]; /* normalised Calling-Station-Id, or "" */
+	char ip[64];           /* Framed-IP-Address, or "" */
+	char serial[REG_SERIAL_MAX]; /* certificate serial, or "" (MAC auth) */
+	time_t started, updated, stopped; /* stopped 0 while open */
+	int64_t in_octets, out_octets;     /* with the Gigawords already folded in */
+	enum reg_session_state state;
+};
+
+enum reg_acct_type { REG_ACCT_START = 1, REG_ACCT_STOP = 2, REG_ACCT_INTERIM = 3 };
+
+/* "open", "closed" and back (-EINVAL). */
+const char *reg_session_state_name(enum reg_session_state state);
+int reg_session_state_parse(const char *s, enum reg_session_state *out);
+
+/*
+ * Records one accounting packet: Start opens (or re-opens) the session keyed
+ * by (session_id, nas_ip, nas_id); Interim-Update updates ip/octets/updated
+ * (creating the row if no Start was seen: a record for an unknown session is
+ * kept, never dropped); Stop closes it (creating it closed if unknown). The
+ * device is resolved from the serial when given, else from the MAC
+ * (reg_device_find_by_mac), and left "" when neither is known. Sets s->id.
+ * No audit row (accounting is not an admin change) but an event
+ * "session.start"/"session.stop" on the change feed for Start and Stop
+ * (object: the session row id as text) -- interim updates write no event.
+ *
+ * In detail:
+ *  - the packet's time is s->started for a Start, s->stopped for a Stop and
+ *    s->updated for an Interim-Update, each 0 for "now" (pass
+ *    Event-Timestamp there when the NAS sends it); a row created by an
+ *    Interim-Update or a Stop starts at s->started when non-zero (e.g.
+ *    Event-Timestamp - Acct-Session-Time), else at the packet's time;
+ *  - "re-opens" means a repeated Start for a session still open refreshes
+ *    that row; a closed row is never rewritten (it is kept for legal
+ *    retention): a packet whose key's newest row is closed opens a new row
+ *    when it started after that stop (a NAS reusing an Acct-Session-Id: the
+ *    Start's time, or s->started for the others), and is otherwise a late
+ *    or repeated packet of the closed session that changes nothing and
+ *    writes no event;
+ *  - an Interim-Update older than the row's last update changes nothing,
+ *    and a Start older than it only sets the start time (UDP reorders);
+ *  - ip, mac, serial and device absent from a packet keep the row's values;
+ *    the octets are the packet's (NAS counters are authoritative);
+ *  - on success *s is rewritten with the stored row (normalised MAC and
+ *    serial, the device, times and state); on failure it is untouched.
+ * -EINVAL for an empty session id, a bad MAC, serial or IP address, a text
+ * without its NUL or with a control character, negative octets or times.
+ */
+int reg_session_record(struct reg *reg, enum reg_acct_type type, struct reg_session *s,
+		       struct byod_err *err);
+/* -ENOENT when there is no such row. */
+int reg_session_get(struct reg *reg, int64_t id, struct reg_session *out, struct byod_err *err);
+/* Sessions, newest first; open_only limits to open ones; device (may be NULL) filters by
+ * device id. A non-zero return from cb stops and is returned. */
+int reg_session_list(struct reg *reg, int open_only, const char *device,
+		     int (*cb)(const struct reg_session *, void *), void *ctx,
+		     struct byod_err *err);
+/* Deletes closed sessions stopped before 'before' (the legal retention: one year by default
+ * in France); *deleted (may be NULL) gets the count. Open sessions are never deleted. */
+int reg_session_purge(struct reg *reg, time_t before, int *deleted, struct byod_err *err);
 
 #endif /* BYOD_REGISTRY_H */

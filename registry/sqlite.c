@@ -137,6 +137,12 @@ static const char *const migrations[] = {
 	"	source TEXT NOT NULL\n"
 	");\n"
 	"PRAGMA user_version = 2;\n",
+
+	/* 3: RADIUS accounting: purging closed sessions by stop time and
+	 * listing open ones without reading a year of closed ones */
+	"CREATE INDEX sessions_closed ON sessions(stopped) WHERE state = 'closed';\n"
+	"CREATE INDEX sessions_open ON sessions(started) WHERE state = 'open';\n"
+	"PRAGMA user_version = 3;\n",
 };
 
 #define NEWEST_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -418,14 +424,19 @@ static int sq_open(const struct reg_options *opt, struct reg_db **out, struct by
 		goto out;
 	}
 	/* The registry holds password hashes: a new file is for its owner
-	 * only (SQLite gives the -wal and -shm files the same mode). */
-	fd = open(s->path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0) {
+	 * only (SQLite gives the -wal and -shm files the same mode). Only a
+	 * file that does not exist yet is opened here: closing any descriptor
+	 * of a file drops every POSIX lock this process holds on it, those of
+	 * the other registry connections included, and another process would
+	 * then take the WAL for unused and delete it. */
+	fd = open(s->path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd >= 0) {
+		close(fd);
+	} else if (errno != EEXIST) {
 		rc = byod_err_set(err, errno, "cannot open the registry %s: %s", s->path,
 				  strerror(errno));
 		goto out;
 	}
-	close(fd);
 	src = sqlite3_open_v2(s->path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
 	if (src != SQLITE_OK) {
 		rc = sq_fail(s, src, "opening", err);
@@ -909,6 +920,17 @@ static int sq_cert_list_for_device(struct reg_db *be, const char *device, reg_ce
 	return rc ? rc : sq_each(s, st, visit_cert, &v, "listing certificates", err);
 }
 
+static int sq_cert_list(struct reg_db *be, reg_cert_cb cb, void *ctx, struct byod_err *err)
+{
+	cleanup_stmt sqlite3_stmt *st = NULL;
+	struct cert_visit v = {cb, ctx};
+	struct sq *s = sq_of(be);
+	int rc;
+
+	rc = sq_prepare(s, &st, err, CERT_SELECT "ORDER BY serial", "");
+	return rc ? rc : sq_each(s, st, visit_cert, &v, "listing certificates", err);
+}
+
 static int sq_cert_list_revoked(struct reg_db *be, reg_cert_cb cb, void *ctx, struct byod_err *err)
 {
 	cleanup_stmt sqlite3_stmt *st = NULL;
@@ -1147,6 +1169,162 @@ static int sq_policy_list(struct reg_db *be, reg_policy_cb cb, void *ctx, struct
 	return rc ? rc : sq_each(s, st, visit_policy, &v, "listing policies", err);
 }
 
+/* ---- RADIUS accounting sessions ------------------------------------------- */
+
+#define SESSION_SELECT                                                                             \
+	"SELECT id, session_id, nas_ip, nas_id, device, mac, ip, serial, started, updated, "       \
+	"stopped, in_octets, out_octets, state FROM sessions "
+
+static int read_session(sqlite3_stmt *st, struct reg_session *ss)
+{
+	char state[16];
+
+	memset(ss, 0, sizeof(*ss));
+	ss->id = sqlite3_column_int64(st, 0);
+	col_text(st, 1, ss->session_id, sizeof(ss->session_id));
+	col_text(st, 2, ss->nas_ip, sizeof(ss->nas_ip));
+	col_text(st, 3, ss->nas_id, sizeof(ss->nas_id));
+	col_text(st, 4, ss->device, sizeof(ss->device));
+	col_text(st, 5, ss->mac, sizeof(ss->mac));
+	col_text(st, 6, ss->ip, sizeof(ss->ip));
+	col_text(st, 7, ss->serial, sizeof(ss->serial));
+	ss->started = (time_t)sqlite3_column_int64(st, 8);
+	ss->updated = (time_t)sqlite3_column_int64(st, 9);
+	ss->stopped = (time_t)sqlite3_column_int64(st, 10);
+	ss->in_octets = sqlite3_column_int64(st, 11);
+	ss->out_octets = sqlite3_column_int64(st, 12);
+	col_text(st, 13, state, sizeof(state));
+	return reg_session_state_parse(state, &ss->state) ? -EIO : 0;
+}
+
+static int session_one(struct sq *s, sqlite3_stmt *st, struct reg_session *out,
+		       struct byod_err *err)
+{
+	int rc = sq_one(s, st, "reading a session", err);
+
+	if (!rc && read_session(st, out))
+		rc = byod_err_set(err, EIO, "registry %s: a session's row is corrupt", s->path);
+	return rc;
+}
+
+/* IS, not =: an absent NAS-IP-Address or NAS-Identifier is a NULL that
+ * must match the NULL stored for it. */
+static int sq_session_find(struct reg_db *be, const char *session_id, const char *nas_ip,
+			   const char *nas_id, struct reg_session *out, struct byod_err *err)
+{
+	cleanup_stmt sqlite3_stmt *st = NULL;
+	struct sq *s = sq_of(be);
+	int rc;
+
+	rc = sq_prepare(s, &st, err,
+			SESSION_SELECT "WHERE session_id = ? AND nas_ip IS ? AND nas_id IS ? "
+				       "ORDER BY id DESC LIMIT 1",
+			"tnn", session_id, nas_ip, nas_id);
+	return rc ? rc : session_one(s, st, out, err);
+}
+
+/* stopped is NULL while the session is open. */
+static int sq_session_insert(struct reg_db *be, struct reg_session *ss, struct byod_err *err)
+{
+	cleanup_stmt sqlite3_stmt *st = NULL;
+	struct sq *s = sq_of(be);
+	int rc;
+
+	rc = sq_prepare(
+		s, &st, err,
+		"INSERT INTO sessions (session_id, nas_ip, nas_id, device, mac, ip, serial, "
+		"started, updated, stopped, in_octets, out_octets, state) "
+		"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULLIF(?, 0), ?, ?, ?)",
+		"tnnnnnniiiiit", ss->session_id, ss->nas_ip, ss->nas_id, ss->device, ss->mac,
+		ss->ip, ss->serial, (int64_t)ss->started, (int64_t)ss->updated,
+		(int64_t)ss->stopped, ss->in_octets, ss->out_octets,
+		reg_session_state_name(ss->state));
+	if (!rc)
+		rc = sq_run(s, st, NULL, "adding a session", err);
+	if (!rc)
+		ss->id = sqlite3_last_insert_rowid(s->db);
+	return rc;
+}
+
+static int sq_session_update(struct reg_db *be, const struct reg_session *ss, struct byod_err *err)
+{
+	cleanup_stmt sqlite3_stmt *st = NULL;
+	struct sq *s = sq_of(be);
+	int rc, n = 0;
+
+	rc = sq_prepare(s, &st, err,
+			"UPDATE sessions SET device = ?, mac = ?, ip = ?, serial = ?, started = ?, "
+			"updated = ?, stopped = NULLIF(?, 0), in_octets = ?, out_octets = ?, "
+			"state = ? WHERE id = ?",
+			"nnnniiiiiti", ss->device, ss->mac, ss->ip, ss->serial,
+			(int64_t)ss->started, (int64_t)ss->updated, (int64_t)ss->stopped,
+			ss->in_octets, ss->out_octets, reg_session_state_name(ss->state), ss->id);
+	if (!rc)
+		rc = sq_run(s, st, &n, "updating a session", err);
+	if (!rc && n != 1)
+		rc = byod_err_set(err, ENOENT, "registry %s: no session with id %lld", s->path,
+				  (long long)ss->id);
+	return rc;
+}
+
+static int sq_session_get(struct reg_db *be, int64_t id, struct reg_session *out,
+			  struct byod_err *err)
+{
+	cleanup_stmt sqlite3_stmt *st = NULL;
+	struct sq *s = sq_of(be);
+	int rc;
+
+	rc = sq_prepare(s, &st, err, SESSION_SELECT "WHERE id = ?", "i", id);
+	return rc ? rc : session_one(s, st, out, err);
+}
+
+struct session_visit {
+	int (*cb)(const struct reg_session *, void *);
+	void *ctx;
+};
+
+static int visit_session(sqlite3_stmt *st, void *arg)
+{
+	struct session_visit *v = arg;
+	struct reg_session ss;
+
+	return read_session(st, &ss) ? -EIO : v->cb(&ss, v->ctx);
+}
+
+/* One query text per filter, each naming its conditions literally so that
+ * SQLite can use the index sessions_device or the partial index
+ * sessions_open (an "?1 IS NULL OR ..." would read the whole table). */
+static int sq_session_list(struct reg_db *be, int open_only, const char *device,
+			   int (*cb)(const struct reg_session *, void *), void *ctx,
+			   struct byod_err *err)
+{
+	static const char *const sql[2][2] = {
+		{SESSION_SELECT "ORDER BY started DESC, id DESC",
+		 SESSION_SELECT "WHERE device = ? ORDER BY started DESC, id DESC"},
+		{SESSION_SELECT "WHERE state = 'open' ORDER BY started DESC, id DESC",
+		 SESSION_SELECT "WHERE state = 'open' AND device = ? "
+				"ORDER BY started DESC, id DESC"},
+	};
+	cleanup_stmt sqlite3_stmt *st = NULL;
+	struct session_visit v = {cb, ctx};
+	struct sq *s = sq_of(be);
+	int rc;
+
+	rc = sq_prepare(s, &st, err, sql[!!open_only][device != NULL], device ? "t" : "", device);
+	return rc ? rc : sq_each(s, st, visit_session, &v, "listing sessions", err);
+}
+
+static int sq_session_purge(struct reg_db *be, time_t before, int *deleted, struct byod_err *err)
+{
+	cleanup_stmt sqlite3_stmt *st = NULL;
+	struct sq *s = sq_of(be);
+	int rc;
+
+	rc = sq_prepare(s, &st, err, "DELETE FROM sessions WHERE state = 'closed' AND stopped < ?",
+			"i", (int64_t)before);
+	return rc ? rc : sq_run(s, st, deleted, "purging sessions", err);
+}
+
 const struct reg_backend_ops reg_sqlite_ops = {
 	.name = "sqlite",
 	.newest_version = NEWEST_VERSION,
@@ -1174,6 +1352,7 @@ const struct reg_backend_ops reg_sqlite_ops = {
 	.cert_get = sq_cert_get,
 	.cert_update = sq_cert_update,
 	.cert_list_for_device = sq_cert_list_for_device,
+	.cert_list = sq_cert_list,
 	.cert_list_revoked = sq_cert_list_revoked,
 	.counter_next = sq_counter_next,
 	.event_insert = sq_event_insert,
@@ -1184,4 +1363,10 @@ const struct reg_backend_ops reg_sqlite_ops = {
 	.policy_insert = sq_policy_insert,
 	.policy_get = sq_policy_get,
 	.policy_list = sq_policy_list,
+	.session_find = sq_session_find,
+	.session_insert = sq_session_insert,
+	.session_update = sq_session_update,
+	.session_get = sq_session_get,
+	.session_list = sq_session_list,
+	.session_purge = sq_session_purge,
 };

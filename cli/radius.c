@@ -1,0 +1,118 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * byodctl radius config: writes the private raddb that `freeradius -f -d
+ * DIR` starts with rlm_byod loaded.
+ */
+#define _GNU_SOURCE
+#include <getopt.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "byodctl.h"
+
+/* rlm_byod.so beside this program (build/bin -> build/lib), then the
+ * server's own modules. */
+static void default_libdir(char *out, size_t len)
+{
+	char self[PATH_MAX], lib[PATH_MAX + 8];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+	if (n > 0) {
+		self[n] = '\0';
+		snprintf(lib, sizeof(lib), "%s/../lib", dirname(self));
+		if (realpath(lib, self) && !access(self, R_OK)) {
+			snprintf(out, len, "%s:/usr/lib/freeradius", self);
+			return;
+		}
+	}
+	snprintf(out, len, "/usr/lib/freeradius");
+}
+
+static int port_arg(const char *s, int *out)
+{
+	char *end;
+	long n = strtol(s, &end, 10);
+
+	if (!s[0] || *end || n < 1 || n > 65535)
+		return -1;
+	*out = (int)n;
+	return 0;
+}
+
+int cli_radius(const char *home, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "out", required_argument, NULL, 'o' },
+		{ "auth-port", required_argument, NULL, 'a' },
+		{ "acct-port", required_argument, NULL, 'c' },
+		{ "listen", required_argument, NULL, 'l' },
+		{ "client", required_argument, NULL, 'n' },
+		{ "libdir", required_argument, NULL, 'L' },
+		{ "registration-vlan", required_argument, NULL, 'r' },
+		{ "secret-stdin", no_argument, NULL, 's' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct byod_radius_params p = { .listen = "127.0.0.1", .client = "127.0.0.1",
+					.auth_port = 1812, .acct_port = 1813,
+					.registration_vlan = 10 };
+	char libdir[PATH_MAX + 32], secret[256];
+	struct byod_ctx *ctx;
+	struct byod_err err;
+	int c, rc;
+
+	if (argc < 2 || strcmp(argv[1], "config"))
+		return cli_usage("radius takes: config --out DIR");
+	default_libdir(libdir, sizeof(libdir));
+	p.libdir = libdir;
+	optind = 2;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'o':
+			p.out = optarg;
+			break;
+		case 'a':
+			if (port_arg(optarg, &p.auth_port))
+				return cli_fail("'%s' is not a port", optarg);
+			break;
+		case 'c':
+			if (port_arg(optarg, &p.acct_port))
+				return cli_fail("'%s' is not a port", optarg);
+			break;
+		case 'l':
+			p.listen = optarg;
+			break;
+		case 'n':
+			p.client = optarg;
+			break;
+		case 'L':
+			p.libdir = optarg;
+			break;
+		case 'r':
+			p.registration_vlan = atoi(optarg);
+			break;
+		case 's':
+			if (!fgets(secret, sizeof(secret), stdin))
+				return cli_fail("no secret on standard input");
+			secret[strcspn(secret, "\r\n")] = '\0';
+			p.secret = secret;
+			break;
+		default:
+			return cli_usage(NULL);
+		}
+	}
+	if (!p.out || optind != argc)
+		return cli_usage("radius config needs --out DIR");
+	rc = cli_open(home, &ctx);
+	if (rc)
+		return rc;
+	if (byod_radius_config(ctx, &p, &err))
+		rc = cli_fail_err(&err);
+	else
+		printf("wrote %s: start it with freeradius -f -d %s\n", p.out, p.out);
+	byod_close(ctx);
+	return rc;
+}

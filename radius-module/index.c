@@ -1,0 +1,636 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The in-memory index behind rlm_byod: devices by id and by MAC,
+ * certificates by serial, owners by id, and the compiled running policy.
+ * Loaded whole at start, then kept current by reading the registry's change
+ * feed: each event names one object, which is read again and swapped in
+ * under the write lock. Decisions read under the read lock and do no I/O.
+ */
+#include "index.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "byod_conf.h"
+#include "byod_util.h"
+#include "hmap.h"
+#include "policy.h"
+#include "registry.h"
+
+struct person {
+	int64_t id;
+	int role;              /* enum pol_role */
+	char school[REG_UAI_MAX];
+	char groups[REG_GROUPS_MAX];
+};
+
+struct device {
+	char id[REG_ID_MAX];
+	int64_t owner;
+	int kind;  /* enum pol_kind */
+	int state; /* enum pol_state */
+	char mac[REG_MAC_MAX];
+};
+
+struct cert {
+	char device[REG_ID_MAX];
+	time_t not_before, not_after;
+	int revoked;
+};
+
+struct rad_index {
+	pthread_rwlock_t lock;
+	struct reg *reg;  /* used by refresh only (one thread at a time) */
+	pthread_mutex_t refresh_lock;
+	int registration_vlan;
+	struct rad_hmap *devices; /* id -> struct device */
+	struct rad_hmap *by_mac;  /* mac -> struct device (not owned) */
+	struct rad_hmap *certs;   /* serial -> struct cert */
+	struct rad_hmap *people;  /* id as text -> struct person */
+	struct pol_policy *policy;
+	int64_t policy_version;
+	int64_t seq;
+	int loaded;   /* a full load succeeded once */
+	int degraded; /* the last read of the registry failed */
+};
+
+/* ---- converting registry rows ---- */
+
+static void person_from(struct person *p, const struct reg_person *r)
+{
+	memset(p, 0, sizeof(*p));
+	p->id = r->id;
+	p->role = pol_role_parse(reg_role_name(r->role));
+	snprintf(p->school, sizeof(p->school), "%s", r->school);
+	snprintf(p->groups, sizeof(p->groups), "%s", r->groups);
+}
+
+static void device_from(struct device *d, const struct reg_device *r)
+{
+	memset(d, 0, sizeof(*d));
+	snprintf(d->id, sizeof(d->id), "%s", r->id);
+	d->owner = r->owner;
+	d->kind = pol_kind_parse(reg_device_kind_name(r->kind));
+	d->state = pol_state_parse(reg_device_state_name(r->state));
+	snprintf(d->mac, sizeof(d->mac), "%s", r->mac);
+}
+
+static void cert_from(struct cert *c, const struct reg_cert *r)
+{
+	memset(c, 0, sizeof(*c));
+	snprintf(c->device, sizeof(c->device), "%s", r->device);
+	c->not_before = r->not_before;
+	c->not_after = r->not_after;
+	c->revoked = r->state != REG_CERT_VALID;
+}
+
+static int live(const struct device *d)
+{
+	return d->state == POL_STATE_ACTIVE || d->state == POL_STATE_SUSPENDED;
+}
+
+/* ---- maps, under the write lock (or before the index is shared) ---- */
+
+static int put_person(struct rad_index *ix, const struct reg_person *r)
+{
+	struct person *p = malloc(sizeof(*p));
+	char key[24];
+
+	if (!p)
+		return -ENOMEM;
+	person_from(p, r);
+	snprintf(key, sizeof(key), "%lld", (long long)r->id);
+	if (rad_hmap_put(ix->people, key, p)) {
+		free(p);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* A MAC may have been carried by several devices (a retired phone's MAC
+ * re-enrolled): the live one wins, else the newest seen. */
+static int put_device(struct rad_index *ix, const struct reg_device *r)
+{
+	struct device *d = malloc(sizeof(*d)), *old, *holder;
+
+	if (!d)
+		return -ENOMEM;
+	device_from(d, r);
+	old = rad_hmap_get(ix->devices, d->id);
+	if (old && old->mac[0] && rad_hmap_get(ix->by_mac, old->mac) == old)
+		rad_hmap_del(ix->by_mac, old->mac);
+	if (rad_hmap_put(ix->devices, d->id, d)) {
+		free(d);
+		return -ENOMEM;
+	}
+	if (d->mac[0]) {
+		holder = rad_hmap_get(ix->by_mac, d->mac);
+		if (!holder || live(d) || !live(holder))
+			return rad_hmap_put(ix->by_mac, d->mac, d);
+	}
+	return 0;
+}
+
+static int put_cert(struct rad_index *ix, const struct reg_cert *r)
+{
+	struct cert *c = malloc(sizeof(*c));
+
+	if (!c)
+		return -ENOMEM;
+	cert_from(c, r);
+	if (rad_hmap_put(ix->certs, r->serial, c)) {
+		free(c);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* ---- loading ---- */
+
+static int load_person(const struct reg_person *r, void *arg)
+{
+	return put_person(arg, r);
+}
+
+static int load_device(const struct reg_device *r, void *arg)
+{
+	return put_device(arg, r);
+}
+
+static int load_cert(const struct reg_cert *r, void *arg)
+{
+	return put_cert(arg, r);
+}
+
+/* The running policy, compiled; *pol NULL and 0 when none was applied. */
+static int load_policy(struct reg *reg, struct pol_policy **pol, int64_t *version,
+		       struct byod_err *err)
+{
+	struct reg_policy rp;
+	struct pol_errors errs;
+	char name[64];
+	int rc;
+
+	*pol = NULL;
+	*version = 0;
+	rc = reg_policy_get(reg, 0, &rp, err);
+	if (rc == -ENOENT)
+		return 0;
+	if (rc)
+		return rc;
+	snprintf(name, sizeof(name), "policy version %lld", (long long)rp.version);
+	rc = pol_load(name, rp.source, strlen(rp.source), pol, &errs);
+	if (rc) {
+		byod_err_set(err, rc, "%s does not load: %s", name,
+			     errs.n ? errs.v[0].msg : "out of memory");
+		pol_errors_free(&errs);
+	} else {
+		*version = rp.version;
+	}
+	free(rp.source);
+	return rc;
+}
+
+static int new_maps(struct rad_index *ix)
+{
+	ix->devices = rad_hmap_new(free);
+	ix->by_mac = rad_hmap_new(NULL);
+	ix->certs = rad_hmap_new(free);
+	ix->people = rad_hmap_new(free);
+	return ix->devices && ix->by_mac && ix->certs && ix->people ? 0 : -ENOMEM;
+}
+
+static void free_maps(struct rad_index *ix)
+{
+	rad_hmap_free(ix->by_mac);
+	rad_hmap_free(ix->devices);
+	rad_hmap_free(ix->certs);
+	rad_hmap_free(ix->people);
+	ix->devices = ix->by_mac = ix->certs = ix->people = NULL;
+}
+
+/* Everything, read in one transaction so that the event seq matches. */
+static int load_all(struct rad_index *ix, struct byod_err *err)
+{
+	int rc;
+
+	rc = reg_begin(ix->reg, err);
+	if (rc)
+		return rc;
+	rc = reg_events_last(ix->reg, &ix->seq, err);
+	if (!rc)
+		rc = reg_person_list(ix->reg, load_person, ix, err);
+	if (!rc)
+		rc = reg_device_list(ix->reg, NULL, load_device, ix, err);
+	if (!rc)
+		rc = reg_cert_list(ix->reg, load_cert, ix, err);
+	if (!rc)
+		rc = load_policy(ix->reg, &ix->policy, &ix->policy_version, err);
+	if (rc == -ENOMEM)
+		byod_err_set(err, ENOMEM, "out of memory loading the registry");
+	reg_rollback(ix->reg); /* read only */
+	return rc;
+}
+
+static int open_registry(struct rad_index *ix, const char *home, struct byod_err *err)
+{
+	struct byod_conf conf;
+	struct reg_options opt;
+	char path[4096];
+	int rc;
+
+	rc = byod_conf_load_home(&conf, home, err);
+	if (rc)
+		goto out;
+	byod_conf_path(&conf, conf.registry_path, path, sizeof(path));
+	memset(&opt, 0, sizeof(opt));
+	opt.backend = (enum reg_backend)conf.registry_backend;
+	opt.path = path;
+	opt.conninfo = conf.registry_conninfo;
+	opt.busy_timeout_ms = 200;
+	opt.actor = "rlm_byod";
+	rc = reg_open(&opt, &ix->reg, err);
+out:
+	byod_conf_free(&conf);
+	return rc;
+}
+
+int rad_index_open(const struct rad_index_options *opt, struct rad_index **out, int *degraded,
+		   struct byod_err *err)
+{
+	struct rad_index *ix = calloc(1, sizeof(*ix));
+	int rc;
+
+	*out = NULL;
+	*degraded = 0;
+	if (!ix)
+		return byod_err_set(err, ENOMEM, "out of memory");
+	pthread_rwlock_init(&ix->lock, NULL);
+	pthread_mutex_init(&ix->refresh_lock, NULL);
+	ix->registration_vlan = opt->registration_vlan;
+	if (new_maps(ix)) {
+		rad_index_free(ix);
+		return byod_err_set(err, ENOMEM, "out of memory");
+	}
+	rc = open_registry(ix, opt->home, err);
+	if (rc == -EINVAL || rc == -ERANGE || rc == -EEXIST || rc == -ENOMEM) {
+		/* a configuration mistake is the admin's to fix: refuse to start */
+		rad_index_free(ix);
+		return rc;
+	}
+	if (!rc)
+		rc = load_all(ix, err);
+	if (rc) {
+		/* start anyway, empty: refresh will retry the full load */
+		free_maps(ix);
+		pol_free(ix->policy);
+		ix->policy = NULL;
+		if (new_maps(ix)) {
+			rad_index_free(ix);
+			return byod_err_set(err, ENOMEM, "out of memory");
+		}
+		ix->degraded = 1;
+		*degraded = 1;
+	} else {
+		ix->loaded = 1;
+	}
+	*out = ix;
+	return 0;
+}
+
+void rad_index_free(struct rad_index *ix)
+{
+	if (!ix)
+		return;
+	free_maps(ix);
+	pol_free(ix->policy);
+	reg_close(ix->reg);
+	pthread_rwlock_destroy(&ix->lock);
+	pthread_mutex_destroy(&ix->refresh_lock);
+	free(ix);
+}
+
+/* ---- following the change feed ---- */
+
+enum change_kind { CH_DEVICE, CH_CERT, CH_PERSON, CH_POLICY };
+
+struct change {
+	enum change_kind kind;
+	int gone; /* the object no longer exists */
+	union {
+		struct reg_device device;
+		struct reg_cert cert;
+		struct reg_person person;
+	} u;
+	char key[64];
+};
+
+struct changes {
+	struct change *v;
+	size_t n, cap;
+	int64_t last;
+	struct reg *reg;
+	struct byod_err *err;
+};
+
+static int prefix(const char *s, const char *p)
+{
+	return !strncmp(s, p, strlen(p));
+}
+
+/* Reads the object an event names (outside the lock). */
+static int collect(const struct reg_event *ev, void *arg)
+{
+	struct changes *cs = arg;
+	struct change *c;
+	int rc;
+
+	cs->last = ev->seq;
+	if (!prefix(ev->kind, "device.") && !prefix(ev->kind, "cert.") &&
+	    !prefix(ev->kind, "person.") && strcmp(ev->kind, "policy.apply"))
+		return 0;
+	if (cs->n == cs->cap) {
+		size_t cap = cs->cap ? cs->cap * 2 : 16;
+		void *v = realloc(cs->v, cap * sizeof(*cs->v));
+
+		if (!v)
+			return -ENOMEM;
+		cs->v = v;
+		cs->cap = cap;
+	}
+	c = &cs->v[cs->n];
+	memset(c, 0, sizeof(*c));
+	snprintf(c->key, sizeof(c->key), "%s", ev->object);
+	if (prefix(ev->kind, "device.")) {
+		c->kind = CH_DEVICE;
+		rc = reg_device_get(cs->reg, ev->object, &c->u.device, cs->err);
+	} else if (prefix(ev->kind, "cert.")) {
+		c->kind = CH_CERT;
+		rc = reg_cert_get(cs->reg, ev->object, &c->u.cert, cs->err);
+	} else if (prefix(ev->kind, "person.")) {
+		c->kind = CH_PERSON;
+		rc = reg_person_get(cs->reg, ev->object, &c->u.person, cs->err);
+	} else {
+		c->kind = CH_POLICY;
+		rc = 0;
+	}
+	if (rc == -ENOENT) {
+		c->gone = 1;
+		rc = 0;
+	}
+	if (!rc)
+		cs->n++;
+	return rc;
+}
+
+static int apply(struct rad_index *ix, const struct change *c)
+{
+	struct device *d;
+
+	switch (c->kind) {
+	case CH_DEVICE:
+		if (!c->gone)
+			return put_device(ix, &c->u.device);
+		d = rad_hmap_get(ix->devices, c->key);
+		if (d && d->mac[0] && rad_hmap_get(ix->by_mac, d->mac) == d)
+			rad_hmap_del(ix->by_mac, d->mac);
+		rad_hmap_del(ix->devices, c->key);
+		return 0;
+	case CH_CERT:
+		if (c->gone) {
+			rad_hmap_del(ix->certs, c->key);
+			return 0;
+		}
+		return put_cert(ix, &c->u.cert);
+	case CH_PERSON:
+		return c->gone ? 0 : put_person(ix, &c->u.person);
+	case CH_POLICY:
+		return 0; /* loaded apart: it is compiled outside the lock */
+	}
+	return 0;
+}
+
+int rad_index_refresh(struct rad_index *ix, int *changed, struct byod_err *err)
+{
+	struct changes cs = { 0 };
+	struct pol_policy *pol = NULL;
+	int64_t version = 0;
+	int rc, want_policy = 0;
+	size_t i;
+
+	if (changed)
+		*changed = 0;
+	pthread_mutex_lock(&ix->refresh_lock);
+	if (!ix->reg) {
+		rc = byod_err_set(err, ENOTCONN, "the registry is not open");
+		goto out;
+	}
+	if (!ix->loaded) {
+		/* the start found no registry: try the whole load again */
+		struct rad_index fresh = { 0 };
+
+		fresh.reg = ix->reg;
+		rc = new_maps(&fresh);
+		if (!rc)
+			rc = load_all(&fresh, err);
+		if (rc) {
+			free_maps(&fresh);
+			pol_free(fresh.policy);
+			goto out;
+		}
+		pthread_rwlock_wrlock(&ix->lock);
+		free_maps(ix);
+		pol_free(ix->policy);
+		ix->devices = fresh.devices;
+		ix->by_mac = fresh.by_mac;
+		ix->certs = fresh.certs;
+		ix->people = fresh.people;
+		ix->policy = fresh.policy;
+		ix->policy_version = fresh.policy_version;
+		ix->seq = fresh.seq;
+		ix->loaded = 1;
+		ix->degraded = 0;
+		pthread_rwlock_unlock(&ix->lock);
+		if (changed)
+			*changed = 1;
+		goto out;
+	}
+	cs.reg = ix->reg;
+	cs.err = err;
+	cs.last = ix->seq;
+	rc = reg_events_since(ix->reg, ix->seq, 1000, collect, &cs, err);
+	if (rc == -ENOMEM)
+		byod_err_set(err, ENOMEM, "out of memory following the change feed");
+	if (rc)
+		goto out;
+	for (i = 0; i < cs.n; i++)
+		if (cs.v[i].kind == CH_POLICY)
+			want_policy = 1;
+	if (want_policy) {
+		rc = load_policy(ix->reg, &pol, &version, err);
+		if (rc)
+			goto out; /* the running policy stays */
+	}
+	pthread_rwlock_wrlock(&ix->lock);
+	for (i = 0; i < cs.n && !rc; i++)
+		rc = apply(ix, &cs.v[i]);
+	if (!rc) {
+		if (want_policy) {
+			pol_free(ix->policy);
+			ix->policy = pol;
+			ix->policy_version = version;
+			pol = NULL;
+		}
+		ix->seq = cs.last;
+		ix->degraded = 0;
+	}
+	pthread_rwlock_unlock(&ix->lock);
+	if (rc)
+		byod_err_set(err, rc, "out of memory applying the change feed");
+	else if (changed)
+		*changed = (int)cs.n;
+out:
+	if (rc) {
+		pthread_rwlock_wrlock(&ix->lock);
+		ix->degraded = 1;
+		pthread_rwlock_unlock(&ix->lock);
+	}
+	pthread_mutex_unlock(&ix->refresh_lock);
+	pol_free(pol);
+	free(cs.v);
+	return rc;
+}
+
+/* ---- deciding ---- */
+
+static int answer(struct rad_answer *out, int accept, int vlan, const char *rule,
+		  const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+/* Fills out; returns 0 so that a decision can end with "return answer(...)". */
+static int answer(struct rad_answer *out, int accept, int vlan, const char *rule,
+		  const char *fmt, ...)
+{
+	va_list ap;
+
+	out->accept = accept;
+	out->vlan = vlan;
+	snprintf(out->rule, sizeof(out->rule), "%s", rule);
+	va_start(ap, fmt);
+	vsnprintf(out->reason, sizeof(out->reason), fmt, ap);
+	va_end(ap);
+	return 0;
+}
+
+static int decide_locked(struct rad_index *ix, const struct rad_query *rq,
+			 struct rad_answer *out)
+{
+	char mac[REG_MAC_MAX], serial[REG_SERIAL_MAX];
+	const struct device *d = NULL;
+	const struct cert *c = NULL;
+	const struct person *p = NULL;
+	struct pol_facts f;
+	struct pol_decision dec;
+	char key[24];
+	long left;
+
+	if (rq->method == RAD_METHOD_TLS) {
+		if (!rq->serial || byod_serial_normalise(rq->serial, serial, sizeof(serial)))
+			return answer(out, 0, 0, "certificate", "no usable certificate serial");
+		c = rad_hmap_get(ix->certs, serial);
+		if (!c && !ix->loaded)
+			return answer(out, 1, ix->registration_vlan, "registry unreachable",
+				      "the registry is unreachable: registration segment");
+		if (!c)
+			return answer(out, 0, 0, "certificate",
+				      "certificate %s is not in the registry", serial);
+		if (c->revoked)
+			return answer(out, 0, 0, "certificate", "certificate %s is revoked",
+				      serial);
+		if (c->not_after <= rq->now)
+			return answer(out, 0, 0, "certificate", "certificate %s has expired",
+				      serial);
+		d = rad_hmap_get(ix->devices, c->device);
+		if (!d)
+			return answer(out, 0, 0, "certificate",
+				      "certificate %s belongs to no device", serial);
+	} else {
+		if (!rq->mac || byod_mac_normalise(rq->mac, mac))
+			return answer(out, 0, 0, "mac", "'%s' is not a MAC address",
+				      rq->mac ? rq->mac : "");
+		d = rad_hmap_get(ix->by_mac, mac);
+	}
+	if (d) {
+		out->known = 1;
+		snprintf(out->device, sizeof(out->device), "%s", d->id);
+		/* Fail closed, whatever the policy says. */
+		if (d->state == POL_STATE_REVOKED || d->state == POL_STATE_RETIRED)
+			return answer(out, 0, 0, "device", "device %s is revoked or retired",
+				      d->id);
+		snprintf(key, sizeof(key), "%lld", (long long)d->owner);
+		p = rad_hmap_get(ix->people, key);
+	}
+	if (!ix->policy)
+		return answer(out, 1, ix->registration_vlan, "no policy",
+			      "no policy is loaded: registration segment");
+
+	memset(&f, 0, sizeof(f));
+	f.role = p ? p->role : -1;
+	f.school = p ? p->school : NULL;
+	f.groups = p ? p->groups : NULL;
+	f.kind = d ? d->kind : -1;
+	f.state = d ? d->state : POL_STATE_UNKNOWN;
+	f.method = rq->method == RAD_METHOD_TLS ? POL_METHOD_CERTIFICATE : POL_METHOD_MAC;
+	if (c) {
+		f.cert_not_before = c->not_before;
+		f.cert_not_after = c->not_after;
+	}
+	pol_eval(ix->policy, &f, rq->now, &dec);
+	snprintf(out->rule, sizeof(out->rule), "%s", dec.rule_name);
+	if (dec.action == POL_ACTION_REJECT) {
+		out->accept = 0;
+		snprintf(out->reason, sizeof(out->reason), "rejected by rule '%s' (line %d)",
+			 dec.rule_name, dec.rule_line);
+		return 0;
+	}
+	out->accept = 1;
+	out->vlan = dec.vlan;
+	snprintf(out->reason, sizeof(out->reason), "segment %s by rule '%s' (line %d)",
+		 dec.segment_name, dec.rule_name, dec.rule_line);
+	if (dec.valid_until > rq->now)
+		out->session_timeout = (long)(dec.valid_until - rq->now);
+	if (c) {
+		left = (long)(c->not_after - rq->now);
+		if (!out->session_timeout || left < out->session_timeout)
+			out->session_timeout = left;
+	}
+	return 0;
+}
+
+void rad_index_decide(struct rad_index *ix, const struct rad_query *rq, struct rad_answer *out)
+{
+	memset(out, 0, sizeof(*out));
+	pthread_rwlock_rdlock(&ix->lock);
+	decide_locked(ix, rq, out);
+	pthread_rwlock_unlock(&ix->lock);
+}
+
+void rad_index_stats(struct rad_index *ix, struct rad_index_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	pthread_rwlock_rdlock(&ix->lock);
+	out->devices = rad_hmap_count(ix->devices);
+	out->certs = rad_hmap_count(ix->certs);
+	out->people = rad_hmap_count(ix->people);
+	out->bytes = rad_hmap_bytes(ix->devices) + rad_hmap_bytes(ix->by_mac) +
+		     rad_hmap_bytes(ix->certs) + rad_hmap_bytes(ix->people) +
+		     out->devices * sizeof(struct device) + out->certs * sizeof(struct cert) +
+		     out->people * sizeof(struct person);
+	out->seq = ix->seq;
+	out->policy_version = ix->policy_version;
+	out->degraded = ix->degraded;
+	pthread_rwlock_unlock(&ix->lock);
+}

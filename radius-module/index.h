@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The RADIUS module's memory: every device, certificate and owner of the
+ * registry, and the running policy, kept current by following the
+ * registry's change feed, so that deciding a request needs no database
+ * round trip. Decisions take a read lock; refreshes a write lock for the
+ * moment they swap entries in.
+ *
+ * No FreeRADIUS here: rlm_byod.c is the glue, and the unit tests drive this
+ * file directly.
+ */
+#ifndef BYOD_RAD_INDEX_H
+#define BYOD_RAD_INDEX_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "byod_err.h"
+
+struct rad_index;
+
+struct rad_index_options {
+	const char *home;      /* the gateway's state directory (byod.conf) */
+	int registration_vlan; /* when no policy can be had */
+};
+
+/*
+ * Opens HOME's registry and loads everything. When the registry cannot be
+ * read, the index still opens (empty, *degraded set, err filled) so that the
+ * server starts and unknown devices get the registration VLAN; refresh keeps
+ * trying. Returns 0 or a negative errno (bad configuration, no memory).
+ */
+int rad_index_open(const struct rad_index_options *opt, struct rad_index **out, int *degraded,
+		   struct byod_err *err);
+void rad_index_free(struct rad_index *ix);
+
+/*
+ * Applies what the change feed says happened since the last call. *changed
+ * (may be NULL) gets the number of events applied. On failure the index
+ * keeps its last state (known devices keep their decisions) and err says why.
+ */
+int rad_index_refresh(struct rad_index *ix, int *changed, struct byod_err *err);
+
+enum rad_method { RAD_METHOD_MAC, RAD_METHOD_TLS };
+
+struct rad_query {
+	enum rad_method method;
+	const char *mac;    /* Calling-Station-Id, any common form, or NULL */
+	const char *serial; /* TLS-Client-Cert-Serial, or NULL */
+	time_t now;
+};
+
+struct rad_answer {
+	int accept;             /* 1: accept in vlan; 0: reject */
+	int vlan;
+	long session_timeout;   /* seconds, 0: none */
+	int known;              /* the device is in the registry */
+	char device[37];        /* its id, when known */
+	char rule[128];         /* the policy rule that decided, or what did */
+	char reason[256];       /* one sentence for the log and Reply-Message */
+};
+
+/* Decides one request from memory. Thread-safe; never blocks on I/O. */
+void rad_index_decide(struct rad_index *ix, const struct rad_query *rq, struct rad_answer *out);
+
+struct rad_index_stats {
+	size_t devices, certs, people;
+	size_t bytes;           /* what the maps hold */
+	int64_t seq;            /* the last change-feed event applied */
+	int64_t policy_version; /* 0: none */
+	int degraded;           /* the last refresh failed */
+};
+void rad_index_stats(struct rad_index *ix, struct rad_index_stats *out);
+
+#endif /* BYOD_RAD_INDEX_H */
