@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -1861,6 +1862,55 @@ static void test_migrate_from_2(void **state)
 	assert_int_equal(session_list(f, 1, NULL).n, 1);
 }
 
+/* Count of schools as another program sees it: the sqlite3 command line
+ * opens its own connection and closes it, as byodctl does. (A forked child
+ * would not do: it inherits this process's SQLite state and locks.) */
+static int count_in_child(const char *path)
+{
+	char buf[32] = "";
+	int fds[2], status;
+	ssize_t n;
+	pid_t pid;
+
+	assert_int_equal(pipe(fds), 0);
+	pid = fork();
+	if (pid == 0) {
+		dup2(fds[1], 1);
+		close(fds[0]);
+		execlp("sqlite3", "sqlite3", path, "SELECT COUNT(*) FROM schools", (char *)NULL);
+		_exit(127);
+	}
+	close(fds[1]);
+	n = read(fds[0], buf, sizeof(buf) - 1);
+	close(fds[0]);
+	waitpid(pid, &status, 0);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	return n > 0 ? atoi(buf) : -1;
+}
+
+/* Two connections in one process (the RADIUS module has two), and other
+ * processes coming and going: every write stays visible to them. Opening
+ * the second connection once closed a descriptor of the file, which drops
+ * all of the process's POSIX locks; another process then deleted the WAL
+ * the first connection was still writing to. */
+static void test_two_connections_and_other_processes(void **state)
+{
+	struct fx *f = *state;
+	struct reg_school s = { .uai = UAI_A, .name = "First" };
+	struct reg *second;
+
+	assert_int_equal(reg_events_last(f->reg, &(int64_t){ 0 }, &f->err), 0);
+	assert_int_equal(open_reg(f->path, 2000, &second, &f->err), 0);
+	assert_int_equal(reg_school_add(second, &s, &f->err), 0);
+	assert_int_equal(count_in_child(f->path), 1);
+	snprintf(s.uai, sizeof(s.uai), "%s", UAI_B);
+	assert_int_equal(reg_school_add(second, &s, &f->err), 0);
+	assert_int_equal(count_in_child(f->path), 2);
+	add_school(f, "0750654D", "Third");
+	assert_int_equal(count_in_child(f->path), 3);
+	reg_close(second);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1880,6 +1930,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_audit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_locked, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_policy_versions, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_two_connections_and_other_processes, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_migrate_from_1, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_session_start, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_session_interim, setup, teardown),

@@ -1,0 +1,288 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Unit tests for the RADIUS module's in-memory index (radius-module/
+ * index.c) without FreeRADIUS: decisions for MAC authentication and EAP-TLS
+ * from a real registry and policy, the change feed bringing a revocation and
+ * a new policy in, and the behaviour while the registry cannot be read.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "byod.h"
+#include "byod_util.h"
+#include "index.h"
+
+struct fx {
+	char dir[512], home[600];
+	struct byod_ctx *ctx;
+	char phone[REG_ID_MAX], serial[REG_SERIAL_MAX];
+};
+
+static void apply_policy(struct fx *fx, const char *text)
+{
+	struct pol_errors errs;
+	struct byod_err err;
+	char path[700];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/p.yaml", fx->dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	if (byod_policy_apply(fx->ctx, path, NULL, NULL, &errs, &err))
+		fail_msg("policy: %s", err.msg);
+}
+
+static const char policy1[] = "segments:\n"
+			      "  reg: { vlan: 10, subnet: 10.10.0.0/22 }\n"
+			      "  pupils: { vlan: 20, subnet: 10.20.0.0/16 }\n"
+			      "rules:\n"
+			      "  - name: unknown\n    match: { state: unknown }\n    segment: reg\n"
+			      "  - name: pupils\n    match: { role: student }\n    segment: pupils\n"
+			      "default: reg\n";
+
+static int setup(void **state)
+{
+	const char *base = getenv("BYOD_TEST_TMP");
+	struct byod_init_params p = { .uai = "0131234W", .name = "Test", .yescrypt_cost = 1 };
+	struct reg_person lea = { .login = "lea", .role = REG_ROLE_STUDENT, .school = "0131234W" };
+	struct byod_enrol_params ep = { .login = "lea", .name = "phone", .kind = REG_KIND_PHONE,
+					.mac = "02:00:00:00:aa:01" };
+	struct byod_enrolment e;
+	struct byod_err err;
+	struct fx *fx = calloc(1, sizeof(*fx));
+
+	if (!fx)
+		return -1;
+	mkdir(base ? base : "/tmp", 0755);
+	snprintf(fx->dir, sizeof(fx->dir), "%s/index.XXXXXX", base ? base : "/tmp");
+	if (!mkdtemp(fx->dir))
+		return -1;
+	snprintf(fx->home, sizeof(fx->home), "%s/home", fx->dir);
+	if (byod_home_init(fx->home, &p, &err) || byod_open(fx->home, "test", &fx->ctx, &err) ||
+	    byod_user_add(fx->ctx, &lea, NULL, &err) || byod_device_enrol(fx->ctx, &ep, &e, &err)) {
+		fprintf(stderr, "setup: %s\n", err.msg);
+		return -1;
+	}
+	snprintf(fx->phone, sizeof(fx->phone), "%s", e.device.id);
+	snprintf(fx->serial, sizeof(fx->serial), "%s", e.cert.serial);
+	byod_enrolment_clear(&e);
+	*state = fx;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *fx = *state;
+	char cmd[600];
+	int rc;
+
+	byod_close(fx->ctx);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", fx->dir);
+	rc = system(cmd);
+	free(fx);
+	return rc ? -1 : 0;
+}
+
+static struct rad_index *open_index(struct fx *fx)
+{
+	struct rad_index_options o = { .home = fx->home, .registration_vlan = 99 };
+	struct rad_index *ix;
+	struct byod_err err;
+	int degraded;
+
+	if (rad_index_open(&o, &ix, &degraded, &err))
+		fail_msg("rad_index_open: %s", err.msg);
+	assert_false(degraded);
+	return ix;
+}
+
+static void mab(struct rad_index *ix, const char *mac, struct rad_answer *a)
+{
+	struct rad_query q = { .method = RAD_METHOD_MAC, .mac = mac, .now = time(NULL) };
+
+	rad_index_decide(ix, &q, a);
+}
+
+static void tls(struct rad_index *ix, const char *serial, struct rad_answer *a)
+{
+	struct rad_query q = { .method = RAD_METHOD_TLS, .serial = serial, .now = time(NULL) };
+
+	rad_index_decide(ix, &q, a);
+}
+
+static void test_decisions(void **state)
+{
+	struct fx *fx = *state;
+	struct rad_index *ix;
+	struct rad_index_stats st;
+	struct rad_answer a;
+	char upper[64];
+	size_t i;
+
+	apply_policy(fx, policy1);
+	ix = open_index(fx);
+	rad_index_stats(ix, &st);
+	assert_int_equal(st.devices, 1);
+	assert_int_equal(st.certs, 1);
+	assert_int_equal(st.people, 1);
+	assert_int_equal(st.policy_version, 1);
+	assert_true(st.bytes > 0);
+
+	/* every common MAC form finds the phone */
+	mab(ix, "02-00-00-00-AA-01", &a);
+	assert_true(a.accept);
+	assert_int_equal(a.vlan, 20);
+	assert_true(a.known);
+	assert_string_equal(a.device, fx->phone);
+	assert_string_equal(a.rule, "pupils");
+	mab(ix, "0200.0000.aa01", &a);
+	assert_int_equal(a.vlan, 20);
+	mab(ix, "02000000AA01", &a);
+	assert_int_equal(a.vlan, 20);
+	/* unknown: the policy's unknown rule */
+	mab(ix, "02:00:00:00:cc:99", &a);
+	assert_true(a.accept);
+	assert_int_equal(a.vlan, 10);
+	assert_false(a.known);
+	assert_string_equal(a.rule, "unknown");
+	/* not a MAC */
+	mab(ix, "not-a-mac", &a);
+	assert_false(a.accept);
+
+	/* EAP-TLS by serial, as FreeRADIUS or openssl print it */
+	tls(ix, fx->serial, &a);
+	assert_true(a.accept);
+	assert_int_equal(a.vlan, 20);
+	assert_true(a.session_timeout > 0); /* the certificate's end */
+	snprintf(upper, sizeof(upper), "00%s", fx->serial);
+	for (i = 0; upper[i]; i++)
+		upper[i] = (char)toupper((unsigned char)upper[i]);
+	tls(ix, upper, &a);
+	assert_true(a.accept);
+	tls(ix, "abcdef0123", &a);
+	assert_false(a.accept);
+	assert_non_null(strstr(a.reason, "not in the registry"));
+	rad_index_free(ix);
+}
+
+static void test_change_feed(void **state)
+{
+	struct fx *fx = *state;
+	struct rad_index *ix;
+	struct rad_answer a;
+	struct byod_err err;
+	int changed;
+
+	apply_policy(fx, policy1);
+	ix = open_index(fx);
+	assert_int_equal(rad_index_refresh(ix, &changed, &err), 0);
+	assert_int_equal(changed, 0);
+
+	/* a new policy: pupils to VLAN 30 */
+	apply_policy(fx, "segments:\n"
+			 "  reg: { vlan: 10, subnet: 10.10.0.0/22 }\n"
+			 "  pupils: { vlan: 30, subnet: 10.30.0.0/16 }\n"
+			 "rules:\n"
+			 "  - name: pupils\n    match: { role: student }\n    segment: pupils\n"
+			 "default: reg\n");
+	tls(ix, fx->serial, &a);
+	assert_int_equal(a.vlan, 20); /* memory until the feed is read */
+	assert_int_equal(rad_index_refresh(ix, &changed, &err), 0);
+	assert_int_equal(changed, 1);
+	tls(ix, fx->serial, &a);
+	assert_int_equal(a.vlan, 30);
+
+	/* a revocation */
+	assert_int_equal(byod_device_revoke(fx->ctx, fx->phone, REG_REASON_KEY_COMPROMISE,
+					    REG_DEVICE_REVOKED, NULL, &err),
+			 0);
+	assert_int_equal(rad_index_refresh(ix, &changed, &err), 0);
+	assert_true(changed >= 2); /* the device and its certificate */
+	tls(ix, fx->serial, &a);
+	assert_false(a.accept);
+	assert_non_null(strstr(a.reason, "revoked"));
+	mab(ix, "02:00:00:00:aa:01", &a);
+	assert_false(a.accept); /* revoked devices never pass, whatever the policy */
+	rad_index_free(ix);
+}
+
+static void test_no_policy(void **state)
+{
+	struct fx *fx = *state;
+	struct rad_index *ix = open_index(fx);
+	struct rad_answer a;
+
+	mab(ix, "02:00:00:00:aa:01", &a);
+	assert_true(a.accept);
+	assert_int_equal(a.vlan, 99); /* the configured registration VLAN */
+	assert_non_null(strstr(a.reason, "no policy"));
+	rad_index_free(ix);
+}
+
+static void test_registry_unreadable(void **state)
+{
+	struct fx *fx = *state;
+	struct rad_index_options o = { .home = fx->home, .registration_vlan = 99 };
+	struct rad_index *ix;
+	struct rad_answer a;
+	struct byod_err err;
+	char db[700], away[700];
+	int degraded, changed;
+
+	apply_policy(fx, policy1);
+	byod_close(fx->ctx);
+	fx->ctx = NULL;
+	/* the registry's place holds something SQLite cannot open */
+	snprintf(db, sizeof(db), "%s/registry.db", fx->home);
+	snprintf(away, sizeof(away), "%s/registry.away", fx->home);
+	assert_int_equal(rename(db, away), 0);
+	assert_int_equal(mkdir(db, 0700), 0);
+	assert_int_equal(rad_index_open(&o, &ix, &degraded, &err), 0);
+	assert_true(degraded);
+	mab(ix, "02:00:00:00:aa:01", &a);
+	assert_true(a.accept);
+	assert_int_equal(a.vlan, 99);
+	tls(ix, fx->serial, &a);
+	assert_true(a.accept);
+	assert_int_equal(a.vlan, 99);
+	assert_non_null(strstr(a.reason, "unreachable"));
+	rad_index_free(ix);
+
+	/* with the registry readable at start, then lost: memory decides */
+	assert_int_equal(rmdir(db), 0);
+	assert_int_equal(rename(away, db), 0);
+	ix = open_index(fx);
+	assert_int_equal(rename(db, away), 0);
+	tls(ix, fx->serial, &a);
+	assert_true(a.accept);
+	assert_int_equal(a.vlan, 20);
+	assert_int_equal(rename(away, db), 0);
+	assert_int_equal(rad_index_refresh(ix, &changed, &err), 0);
+	rad_index_free(ix);
+	assert_int_equal(byod_open(fx->home, "test", &fx->ctx, &err), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_decisions, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_change_feed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_no_policy, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_registry_unreadable, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
