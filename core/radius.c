@@ -72,7 +72,8 @@ int byod_radius_config(struct byod_ctx *ctx, const struct byod_radius_params *p,
 {
 	char home[PATH_MAX], pki[PATH_MAX], secret[BYOD_RADIUS_SECRET_MAX], sub[4096];
 	char *text = NULL;
-	const char *dirs[] = { "mods-enabled", "sites-enabled", "log", "run", "radacct" };
+	const char *dirs[] = { "mods-enabled", "sites-enabled", "log", "run", "radacct",
+			       "tlscache" };
 	size_t i;
 	int rc;
 
@@ -223,6 +224,8 @@ int byod_radius_config(struct byod_ctx *ctx, const struct byod_radius_params *p,
 	     "\t\t\tenable = yes\n"
 	     "\t\t\tlifetime = 24\n"
 	     "\t\t\tname = \"byod\"\n"
+	     "\t\t\t# FreeRADIUS 3.2 keeps resumable sessions only here\n"
+	     "\t\t\tpersist_dir = \"${raddbdir}/tlscache\"\n"
 	     "\t\t}\n"
 	     "\t\tverify {\n"
 	     "\t\t}\n"

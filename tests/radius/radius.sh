@@ -118,6 +118,36 @@ check "the expired test certificate was made" test -s "$T/old.pem"
 if eap_tls old "$T/old.pem" "$T/old.key" 02:00:00:00:aa:02; then
 	ko "EAP-TLS: an expired certificate is accepted"; else ok; fi
 
+# ---- TLS session resumption: decided again every time ----
+if eap_tls durand "$T/dev/$durand.pem" "$T/dev/$durand.key" 02:00:00:00:dd:01 -r 2; then ok; else
+	ko "EAP-TLS: the teacher re-authenticates twice"; fi
+check "EAP-TLS: the re-authentications resume the TLS session" \
+	test "$(grep -c 'Handshake finished - resumed=1' "$T/eap.out")" -eq 2
+check "EAP-TLS: a resumed session gets the same VLAN" \
+	test "$(grep -A1 'Attribute 81 ' "$T/eap.out" | grep -c 'Value: 3330')" -eq 3
+
+# a device revoked while it keeps resuming its session is refused on the
+# next resumption, with an EAP-Failure and no EAP-Success
+(eap_tls durand "$T/dev/$durand.pem" "$T/dev/$durand.key" 02:00:00:00:dd:01 -r 3000) &
+resumer=$!
+for _ in $(seq 100); do
+	grep -q 'resumed=1' "$T/eap.out" 2>/dev/null && break
+	sleep 0.05
+done
+"$BYODCTL" device revoke "$durand" >/dev/null
+wait "$resumer"
+mv "$T/eap.out" "$T/eap-resumed.out"
+check "EAP-TLS: the resumed sessions stop at the revocation" \
+	test "$(tail -1 "$T/eap-resumed.out")" = FAILURE
+check "EAP-TLS: ...after several resumed sessions" \
+	test "$(grep -c 'Handshake finished - resumed=1' "$T/eap-resumed.out")" -ge 1
+check "EAP-TLS: the refused round was a resumed one" \
+	sh -c "grep 'Handshake finished' '$T/eap-resumed.out' | tail -1 | grep -q 'resumed=1'"
+check "EAP-TLS: it ends with an EAP-Failure" grep -q "EAP: Received EAP-Failure" "$T/eap-resumed.out"
+check "EAP-TLS: no EAP-Success and no MPPE keys in the refusal" \
+	sh -c "sed -n '/code=3 (Access-Reject)/,\$p' '$T/eap-resumed.out' | grep -q 'Attribute 79' &&
+		! sed -n '/code=3 (Access-Reject)/,\$p' '$T/eap-resumed.out' | grep -q 'Received EAP-Success\|Attribute 26 '"
+
 # ---- revocation while the server runs ----
 if eap_tls lea "$T/dev/$lea.pem" "$T/dev/$lea.key" 02:00:00:00:aa:01; then ok; else
 	ko "EAP-TLS: the pupil is accepted before revocation"; fi
