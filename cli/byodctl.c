@@ -33,6 +33,7 @@ static const char usage_text[] =
 	"           [--csr FILE] --out DIR [--json] issue a device certificate\n"
 	"  device list [--owner LOGIN] [--state STATE] [--json]\n"
 	"  device revoke ID|SERIAL [--reason REASON]\n"
+	"  device suspend|resume ID|SERIAL          refuse a device for a while, or no more\n"
 	"  ca crl --out FILE                        write the current CRL (PEM, or DER for .der)\n"
 	"  audit [--limit N] [--json]               the audit log, newest first\n"
 	"  events [--since SEQ]                     the change feed\n"
@@ -585,15 +586,38 @@ static int cmd_device_revoke(struct byod_ctx *ctx, int argc, char **argv)
 	return 0;
 }
 
+/* Suspension is reversible: the certificate stays valid, the gateway
+ * refuses the device until it is resumed. */
+static int cmd_device_suspend(struct byod_ctx *ctx, int argc, char **argv, int suspend)
+{
+	struct reg_device d;
+	struct byod_err err;
+
+	if (argc != 3)
+		return cli_usage("device suspend|resume needs ID or SERIAL");
+	if (byod_device_resolve(ctx, argv[2], &d, &err))
+		return cli_fail_err(&err);
+	if (d.state != REG_DEVICE_ACTIVE && d.state != REG_DEVICE_SUSPENDED)
+		return cli_fail("device %s is %s", d.id, reg_device_state_name(d.state));
+	if (reg_device_set_state(ctx->reg, d.id,
+				 suspend ? REG_DEVICE_SUSPENDED : REG_DEVICE_ACTIVE, &err))
+		return cli_fail_err(&err);
+	printf("%s %s (%s, %s)\n", suspend ? "suspended" : "resumed", d.id, d.owner_login, d.name);
+	return 0;
+}
+
 static int cmd_device(const char *home, int argc, char **argv)
 {
+	static const char *const verbs[] = { "enrol", "list", "revoke", "suspend", "resume",
+					     NULL };
 	struct byod_ctx *ctx;
+	const char *const *v;
 	int rc;
 
-	if (argc < 2)
-		return cli_usage("device takes: enrol, list, revoke");
-	if (strcmp(argv[1], "enrol") && strcmp(argv[1], "list") && strcmp(argv[1], "revoke"))
-		return cli_usage("device takes: enrol, list, revoke");
+	for (v = verbs; argc >= 2 && *v && strcmp(argv[1], *v); v++)
+		;
+	if (argc < 2 || !*v)
+		return cli_usage("device takes: enrol, list, revoke, suspend, resume");
 	rc = cli_open(home, &ctx);
 	if (rc)
 		return rc;
@@ -601,8 +625,10 @@ static int cmd_device(const char *home, int argc, char **argv)
 		rc = cmd_device_enrol(ctx, argc, argv);
 	else if (!strcmp(argv[1], "list"))
 		rc = cmd_device_list(ctx, argc, argv);
-	else
+	else if (!strcmp(argv[1], "revoke"))
 		rc = cmd_device_revoke(ctx, argc, argv);
+	else
+		rc = cmd_device_suspend(ctx, argc, argv, !strcmp(argv[1], "suspend"));
 	byod_close(ctx);
 	return rc;
 }

@@ -196,6 +196,11 @@ int byod_radius_config(struct byod_ctx *ctx, const struct byod_radius_params *p,
 	     "\tregistration_vlan = %d\n"
 	     "\t# milliseconds between two reads of the registry's change feed\n"
 	     "\tpoll_interval = 200\n"
+	     "\t# while the registry has never been read since the start: known\n"
+	     "\t# devices cannot be told apart, so every device is put in the\n"
+	     "\t# registration VLAN (registration) or refused (reject); once read,\n"
+	     "\t# an outage keeps the last decisions from memory\n"
+	     "\tregistry_down = registration\n"
 	     "}\n",
 	     home, p->registration_vlan);
 

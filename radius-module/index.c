@@ -47,6 +47,7 @@ struct rad_index {
 	struct reg *reg;  /* used by refresh only (one thread at a time) */
 	pthread_mutex_t refresh_lock;
 	int registration_vlan;
+	int unreachable_reject;
 	struct rad_hmap *devices; /* id -> struct device */
 	struct rad_hmap *by_mac;  /* mac -> struct device (not owned) */
 	struct rad_hmap *certs;   /* serial -> struct cert */
@@ -272,6 +273,7 @@ int rad_index_open(const struct rad_index_options *opt, struct rad_index **out, 
 	pthread_rwlock_init(&ix->lock, NULL);
 	pthread_mutex_init(&ix->refresh_lock, NULL);
 	ix->registration_vlan = opt->registration_vlan;
+	ix->unreachable_reject = opt->unreachable_reject;
 	if (new_maps(ix)) {
 		rad_index_free(ix);
 		return byod_err_set(err, ENOMEM, "out of memory");
@@ -525,6 +527,16 @@ static int answer(struct rad_answer *out, int accept, int vlan, const char *rule
 	return 0;
 }
 
+/* The registry could not be read since the start: nothing is known. */
+static int unreachable(struct rad_index *ix, struct rad_answer *out)
+{
+	if (ix->unreachable_reject)
+		return answer(out, 0, 0, "registry unreachable",
+			      "the registry is unreachable: refused");
+	return answer(out, 1, ix->registration_vlan, "registry unreachable",
+		      "the registry is unreachable: registration segment");
+}
+
 static int decide_locked(struct rad_index *ix, const struct rad_query *rq,
 			 struct rad_answer *out)
 {
@@ -542,8 +554,7 @@ static int decide_locked(struct rad_index *ix, const struct rad_query *rq,
 			return answer(out, 0, 0, "certificate", "no usable certificate serial");
 		c = rad_hmap_get(ix->certs, serial);
 		if (!c && !ix->loaded)
-			return answer(out, 1, ix->registration_vlan, "registry unreachable",
-				      "the registry is unreachable: registration segment");
+			return unreachable(ix, out);
 		if (!c)
 			return answer(out, 0, 0, "certificate",
 				      "certificate %s is not in the registry", serial);
@@ -567,12 +578,15 @@ static int decide_locked(struct rad_index *ix, const struct rad_query *rq,
 		out->known = 1;
 		snprintf(out->device, sizeof(out->device), "%s", d->id);
 		/* Fail closed, whatever the policy says. */
-		if (d->state == POL_STATE_REVOKED || d->state == POL_STATE_RETIRED)
-			return answer(out, 0, 0, "device", "device %s is revoked or retired",
-				      d->id);
+		if (d->state == POL_STATE_REVOKED || d->state == POL_STATE_RETIRED ||
+		    d->state == POL_STATE_SUSPENDED)
+			return answer(out, 0, 0, "device", "device %s is %s", d->id,
+				      pol_state_name(d->state));
 		snprintf(key, sizeof(key), "%lld", (long long)d->owner);
 		p = rad_hmap_get(ix->people, key);
 	}
+	if (!ix->policy && !ix->loaded)
+		return unreachable(ix, out);
 	if (!ix->policy)
 		return answer(out, 1, ix->registration_vlan, "no policy",
 			      "no policy is loaded: registration segment");

@@ -23,6 +23,8 @@ struct rad_index;
 struct rad_index_options {
 	const char *home;      /* the gateway's state directory (byod.conf) */
 	int registration_vlan; /* when no policy can be had */
+	int unreachable_reject; /* refuse, rather than register, while the
+				 * registry has never been read */
 };
 
 /*

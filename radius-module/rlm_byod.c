@@ -34,6 +34,7 @@ typedef struct rlm_byod_t {
 	char const *home;
 	uint32_t registration_vlan;
 	uint32_t poll_interval; /* milliseconds */
+	char const *registry_down; /* "registration" or "reject" */
 
 	DICT_ATTR const *serial_da;
 	struct rad_index *index;
@@ -51,6 +52,8 @@ static const CONF_PARSER module_config[] = {
 	{ "registration_vlan", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_byod_t, registration_vlan),
 	  "10" },
 	{ "poll_interval", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_byod_t, poll_interval), "200" },
+	{ "registry_down", FR_CONF_OFFSET(PW_TYPE_STRING, rlm_byod_t, registry_down),
+	  "registration" },
 	CONF_PARSER_TERMINATOR
 };
 
@@ -158,6 +161,11 @@ static int mod_instantiate(CONF_SECTION *conf, void *instance)
 		cf_log_err_cs(conf, "poll_interval must be between 10 and 60000 (milliseconds)");
 		return -1;
 	}
+	if (strcmp(inst->registry_down, "registration") && strcmp(inst->registry_down, "reject")) {
+		cf_log_err_cs(conf, "registry_down must be registration or reject, not '%s'",
+			      inst->registry_down);
+		return -1;
+	}
 	inst->serial_da = dict_attrbyname("TLS-Client-Cert-Serial");
 	if (!inst->serial_da) {
 		cf_log_err_cs(conf, "the dictionary has no TLS-Client-Cert-Serial");
@@ -166,14 +174,16 @@ static int mod_instantiate(CONF_SECTION *conf, void *instance)
 	memset(&opt, 0, sizeof(opt));
 	opt.home = inst->home;
 	opt.registration_vlan = (int)inst->registration_vlan;
+	opt.unreachable_reject = !strcmp(inst->registry_down, "reject");
 	if (rad_index_open(&opt, &inst->index, &degraded, &err)) {
 		cf_log_err_cs(conf, "cannot start: %s", err.msg);
 		return -1;
 	}
 	if (degraded)
-		ERROR("rlm_byod (%s): starting without the registry (%s): unknown devices get "
-		      "VLAN %u until it can be read",
-		      inst->name, err.msg, inst->registration_vlan);
+		ERROR("rlm_byod (%s): starting without the registry (%s): devices are %s until "
+		      "it can be read",
+		      inst->name, err.msg,
+		      opt.unreachable_reject ? "refused" : "put in the registration VLAN");
 	if (open_accounting(inst, &err))
 		ERROR("rlm_byod (%s): accounting cannot be recorded yet: %s", inst->name, err.msg);
 	rad_index_stats(inst->index, &st);

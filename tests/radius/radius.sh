@@ -72,6 +72,15 @@ check "MAB: a pupil's phone, MAC written Cisco-style" grep -q 'Tunnel-Private-Gr
 timeout=$(awk '/Session-Timeout/ {print $3}' "$T/mab.out")
 check "MAB: the session ends with the schedule (Session-Timeout <= 2h)" \
 	test -n "$timeout" -a "${timeout:-0}" -gt 0 -a "${timeout:-99999}" -le 7200
+# a suspended device is refused whatever the policy says, and comes back
+"$BYODCTL" device suspend "$printer" >/dev/null
+sleep 0.5
+mab 02-00-00-00-BB-01
+check "MAB: a suspended device is refused" grep -q "Access-Reject" "$T/mab.out"
+"$BYODCTL" device resume "$printer" >/dev/null
+sleep 0.5
+mab 02-00-00-00-BB-01
+check "MAB: ...and accepted once resumed" grep -q 'Tunnel-Private-Group-Id:0 = "40"' "$T/mab.out"
 mab 02:00:00:00:cc:99
 check "MAB: an unknown MAC goes to registration" grep -q 'Tunnel-Private-Group-Id:0 = "10"' "$T/mab.out"
 mab 02:00:00:00:bb:01 'NAS-Identifier = "no-authenticator"'

@@ -175,6 +175,20 @@ static void test_decisions(void **state)
 	tls(ix, "abcdef0123", &a);
 	assert_false(a.accept);
 	assert_non_null(strstr(a.reason, "not in the registry"));
+
+	/* suspension refuses, whatever the policy says; resuming lets it in */
+	assert_int_equal(reg_device_set_state(fx->ctx->reg, fx->phone, REG_DEVICE_SUSPENDED, NULL),
+			 0);
+	assert_int_equal(rad_index_refresh(ix, NULL, NULL), 0);
+	mab(ix, "02:00:00:00:aa:01", &a);
+	assert_false(a.accept);
+	assert_non_null(strstr(a.reason, "suspended"));
+	tls(ix, fx->serial, &a);
+	assert_false(a.accept);
+	assert_int_equal(reg_device_set_state(fx->ctx->reg, fx->phone, REG_DEVICE_ACTIVE, NULL), 0);
+	assert_int_equal(rad_index_refresh(ix, NULL, NULL), 0);
+	tls(ix, fx->serial, &a);
+	assert_true(a.accept);
 	rad_index_free(ix);
 }
 
@@ -216,6 +230,7 @@ static void test_change_feed(void **state)
 	assert_non_null(strstr(a.reason, "revoked"));
 	mab(ix, "02:00:00:00:aa:01", &a);
 	assert_false(a.accept); /* revoked devices never pass, whatever the policy */
+
 	rad_index_free(ix);
 }
 
@@ -259,6 +274,15 @@ static void test_registry_unreadable(void **state)
 	assert_true(a.accept);
 	assert_int_equal(a.vlan, 99);
 	assert_non_null(strstr(a.reason, "unreachable"));
+	rad_index_free(ix);
+	/* configured to refuse instead */
+	o.unreachable_reject = 1;
+	assert_int_equal(rad_index_open(&o, &ix, &degraded, &err), 0);
+	assert_true(degraded);
+	mab(ix, "02:00:00:00:aa:01", &a);
+	assert_false(a.accept);
+	tls(ix, fx->serial, &a);
+	assert_false(a.accept);
 	rad_index_free(ix);
 
 	/* with the registry readable at start, then lost: memory decides */

@@ -91,7 +91,7 @@ static void test_example_file(void **state)
 	assert_true(pol->segments[i].isolate_clients);
 	assert_int_equal(pol->default_action, POL_ACTION_SEGMENT);
 	assert_string_equal(pol->segments[pol->default_segment].name, "registration");
-	assert_int_equal(pol->nrules, 10);
+	assert_int_equal(pol->nrules, 11);
 	pol_free(pol);
 }
 
