@@ -41,6 +41,16 @@ struct byod_conf {
 
 	char *radius_server_name;
 	char *portal_hostname;
+	char *portal_listen;
+	int portal_http_port;
+	int portal_https_port;
+	char *portal_public_url;
+	char *portal_venue_url;
+	int portal_threads;
+	int portal_connection_limit;
+	int portal_per_ip_limit;
+	int portal_timeout_s;
+	int portal_body_limit;
 };
 
 /* Fills every field with its default (strings are allocated). */
@@ -52,7 +62,8 @@ int byod_conf_defaults(struct byod_conf *conf, const char *home);
  */
 int byod_conf_load(struct byod_conf *conf, const char *path, struct byod_err *err);
 
-/* Loads HOME/byod.conf with home set to HOME. */
+/* Fills conf (uninitialised: this sets the defaults first) from
+ * HOME/byod.conf, with home set to HOME. */
 int byod_conf_load_home(struct byod_conf *conf, const char *home, struct byod_err *err);
 
 /* Writes conf as a commented YAML file (mode 0640), refusing to overwrite. */

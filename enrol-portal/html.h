@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The portal's HTML page builder. A page is template markup interleaved
+ * with dynamic values, and the two go through different doors: markup only
+ * as a string literal (portal_html_markup pastes "" around its argument, so
+ * passing a variable does not compile), every value through a function that
+ * escapes it for where it lands (text, attribute value, URL attribute).
+ * Forgetting to escape therefore takes a deliberate call to
+ * portal_html_raw_, which nothing outside html.c should make.
+ *
+ * Errors are sticky: the first failure (out of memory, a refused attribute
+ * name) is remembered, later calls do nothing, and portal_html_take returns
+ * NULL, so a page is either whole and safe or not sent at all.
+ */
+#ifndef PORTAL_HTML_H
+#define PORTAL_HTML_H
+
+#include <stddef.h>
+
+struct portal_html {
+	char *buf;
+	size_t len, cap;
+	int oom; /* 0, or the first error as a positive errno (ENOMEM, EINVAL) */
+};
+
+/* An empty page; no allocation until something is written. */
+void portal_html_init(struct portal_html *h);
+
+/* Frees what the builder holds and leaves it empty (re-usable). */
+void portal_html_free(struct portal_html *h);
+
+/* Template markup: only a string LITERAL can be passed. */
+#define portal_html_markup(h, lit) portal_html_raw_((h), "" lit "")
+
+/* Appends literal as it is. Do not call directly: use portal_html_markup. */
+void portal_html_raw_(struct portal_html *h, const char *literal);
+
+/*
+ * Appends s as text content: & < > " ' become entities, and every byte that
+ * is not part of a well-formed UTF-8 sequence (RFC 3629: no overlong forms,
+ * no surrogates, nothing above U+10FFFF) becomes U+FFFD. NULL writes nothing.
+ */
+void portal_html_text(struct portal_html *h, const char *s);
+
+/* Formats like printf, then appends the whole result as portal_html_text. */
+void portal_html_textf(struct portal_html *h, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/*
+ * Appends ` name="value"` with value escaped as text. name must match
+ * [a-z-]+ and must not be an event handler (on...), "style", "srcdoc" or an
+ * attribute that holds a URL (href, src, action, formaction, ...: use
+ * portal_html_url for those); otherwise nothing is written and the builder
+ * is marked failed (EINVAL). A NULL value is written as "".
+ */
+void portal_html_attr(struct portal_html *h, const char *name, const char *value);
+
+/*
+ * Appends ` name="url"` (escaped) when url is relative to the site root
+ * ("/..." but not "//..." or "/\...") or starts with http:// or https://
+ * (any case), and contains no space or control character; any other URL
+ * (javascript:, data:, protocol-relative, NULL...) is written as "#". name
+ * must match [a-z-]+, else the builder is marked failed (EINVAL).
+ */
+void portal_html_url(struct portal_html *h, const char *name, const char *url);
+
+/*
+ * Returns the page, NUL-terminated, and its length in *len (len may be
+ * NULL); the caller frees it with free(). Returns NULL (and *len = 0) when
+ * memory ran out or an error was flagged. Either way the builder is left
+ * empty, as after portal_html_init.
+ */
+char *portal_html_take(struct portal_html *h, size_t *len);
+
+#endif /* PORTAL_HTML_H */

@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * byod-portal's shared types: the portal (configuration, catalogues, state
+ * directory), one request as the routes see it, one response as they fill
+ * it. server.c owns libmicrohttpd; routes never touch it.
+ */
+#ifndef BYOD_PORTAL_H
+#define BYOD_PORTAL_H
+
+#include <stddef.h>
+
+#include "byod_conf.h"
+#include "byod_err.h"
+
+struct portal_i18n;
+
+struct portal {
+	struct byod_conf conf;
+	struct portal_i18n *i18n;
+	char public_url[512]; /* where devices are sent, no trailing slash */
+	char pki_dir[4096];
+};
+
+struct portal_request {
+	const char *method;
+	const char *path;   /* without the query string */
+	const char *host;   /* Host header without the port, lowercase; "" when absent */
+	const char *lang;   /* the page language: "fr" or "en" */
+	const char *client; /* the client's address as text */
+	int https;
+};
+
+struct portal_response {
+	int status;
+	const char *content_type; /* static string */
+	char *body;               /* malloc'd, or NULL */
+	size_t len;
+	int cacheable;            /* 0: Cache-Control: no-store */
+	char location[600];       /* a redirect's target, or "" */
+};
+
+/* Routes (routes.c): fills rs for rq. Returns 0, or a negative errno for a
+ * server fault (then a 500 page is sent). */
+int portal_route(struct portal *p, const struct portal_request *rq, struct portal_response *rs);
+
+/* An error page (pages.c) in the request's language, e.g. 404. */
+int portal_page_error(struct portal *p, const struct portal_request *rq, struct portal_response *rs,
+		      int status);
+
+/* The start page (pages.c). */
+int portal_page_start(struct portal *p, const struct portal_request *rq,
+		      struct portal_response *rs);
+
+struct portal_server;
+
+/* Starts serving HTTP (and HTTPS when configured) in libmicrohttpd's
+ * threads (server.c). Returns 0 and *out, or a negative errno with err. */
+int portal_start(struct portal *p, struct portal_server **out, struct byod_err *err);
+/* Stops accepting, lets requests under way finish, frees. */
+void portal_stop(struct portal_server *s);
+
+/* Logs one line on standard error with the time (the portal's log). */
+void portal_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif /* BYOD_PORTAL_H */

@@ -1,0 +1,318 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The portal's HTTP(S) server on libmicrohttpd: an internal epoll thread
+ * pool with hard limits (connections, connections per address, idle
+ * timeout, request body size), libmicrohttpd's messages through our logger,
+ * and the headers every answer carries (a strict Content-Security-Policy,
+ * no framing, no referrer, no caching of pages). Routes see a plain
+ * struct portal_request and fill a struct portal_response.
+ */
+#define _GNU_SOURCE
+#include "portal.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "byod_util.h"
+#include "i18n.h"
+
+struct portal_server {
+	struct portal *p;
+	struct MHD_Daemon *http, *https;
+	char *cert, *key;
+};
+
+/* What one connection's request has gathered so far. */
+struct conn {
+	size_t body_len;
+	int too_large;
+};
+
+void portal_log(const char *fmt, ...)
+{
+	char when[32], line[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "%s byod-portal: %s\n", byod_time_iso(time(NULL), when, sizeof(when)), line);
+}
+
+static void mhd_logger(void *cls, const char *fmt, va_list ap)
+{
+	char line[512];
+	size_t n;
+
+	vsnprintf(line, sizeof(line), fmt, ap);
+	n = strlen(line);
+	while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+		line[--n] = '\0';
+	portal_log("http: %s", line);
+}
+
+static void client_addr(struct MHD_Connection *c, char *out, size_t len)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+
+	snprintf(out, len, "?");
+	if (sa && sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out,
+			  (socklen_t)len);
+	else if (sa && sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
+			  out, (socklen_t)len);
+}
+
+/* Host header without the port, lowercase; "" when absent or odd. */
+static void host_of(struct MHD_Connection *c, char *out, size_t len)
+{
+	const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
+	size_t i, n = 0;
+
+	out[0] = '\0';
+	if (!h)
+		return;
+	if (h[0] == '[') { /* [v6]:port */
+		const char *end = strchr(h, ']');
+
+		if (end && (size_t)(end - h) < len)
+			snprintf(out, len, "%.*s", (int)(end - h + 1), h);
+		return;
+	}
+	for (i = 0; h[i] && h[i] != ':' && n + 1 < len; i++) {
+		if (!isalnum((unsigned char)h[i]) && h[i] != '.' && h[i] != '-') {
+			out[0] = '\0';
+			return;
+		}
+		out[n++] = (char)tolower((unsigned char)h[i]);
+	}
+	out[n] = '\0';
+}
+
+static enum MHD_Result add_headers(struct MHD_Response *r, const struct portal_response *rs)
+{
+	int ok = 1;
+
+	ok &= MHD_add_response_header(r, "Content-Security-Policy",
+				      "default-src 'none'; style-src 'self'; img-src 'self'; "
+				      "form-action 'self'; frame-ancestors 'none'; base-uri 'none'") ==
+	      MHD_YES;
+	ok &= MHD_add_response_header(r, "X-Frame-Options", "DENY") == MHD_YES;
+	ok &= MHD_add_response_header(r, "X-Content-Type-Options", "nosniff") == MHD_YES;
+	ok &= MHD_add_response_header(r, "Referrer-Policy", "no-referrer") == MHD_YES;
+	ok &= MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL,
+				      rs->cacheable ? "public, max-age=300" : "no-store") == MHD_YES;
+	if (rs->content_type)
+		ok &= MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, rs->content_type) ==
+		      MHD_YES;
+	if (rs->location[0])
+		ok &= MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, rs->location) == MHD_YES;
+	return ok ? MHD_YES : MHD_NO;
+}
+
+static enum MHD_Result send_response(struct MHD_Connection *c, const struct portal_request *rq,
+				     struct portal_response *rs)
+{
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+
+	r = MHD_create_response_from_buffer(rs->len, rs->body ? rs->body : (void *)"",
+					    rs->body ? MHD_RESPMEM_MUST_FREE
+						     : MHD_RESPMEM_PERSISTENT);
+	if (!r) {
+		free(rs->body);
+		return MHD_NO;
+	}
+	rs->body = NULL; /* MHD frees it now */
+	if (add_headers(r, rs) != MHD_YES) {
+		MHD_destroy_response(r);
+		return MHD_NO;
+	}
+	portal_log("%s %s %s%s -> %d", rq->client, rq->method, rq->host[0] ? rq->host : "-",
+		   rq->path, rs->status);
+	ret = MHD_queue_response(c, (unsigned int)rs->status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+				  const char *method, const char *version, const char *upload,
+				  size_t *upload_size, void **con_cls)
+{
+	struct portal_server *s = cls;
+	struct portal_request rq;
+	struct portal_response rs;
+	struct conn *cn = *con_cls;
+	const union MHD_ConnectionInfo *di;
+	char client[INET6_ADDRSTRLEN + 1], host[256];
+	const char *al;
+	int rc;
+
+	if (!cn) {
+		/* first call: headers only */
+		cn = calloc(1, sizeof(*cn));
+		if (!cn)
+			return MHD_NO;
+		*con_cls = cn;
+		return MHD_YES;
+	}
+	if (*upload_size) {
+		/* the body is not kept by routes yet; its size is checked */
+		cn->body_len += *upload_size;
+		if (cn->body_len > (size_t)s->p->conf.portal_body_limit)
+			cn->too_large = 1;
+		*upload_size = 0;
+		return MHD_YES;
+	}
+
+	memset(&rq, 0, sizeof(rq));
+	memset(&rs, 0, sizeof(rs));
+	client_addr(c, client, sizeof(client));
+	host_of(c, host, sizeof(host));
+	al = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_LANGUAGE);
+	rq.method = method;
+	rq.path = url;
+	rq.host = host;
+	rq.client = client;
+	rq.lang = portal_i18n_negotiate(s->p->i18n, al, "fr");
+	/* the visible language switch: ?lang=en or ?lang=fr */
+	al = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "lang");
+	if (al && portal_i18n_has(s->p->i18n, al))
+		rq.lang = al;
+	di = MHD_get_connection_info(c, MHD_CONNECTION_INFO_DAEMON);
+	rq.https = di && di->daemon == s->https;
+	(void)version;
+	(void)upload;
+
+	if (cn->too_large)
+		rc = portal_page_error(s->p, &rq, &rs, MHD_HTTP_CONTENT_TOO_LARGE);
+	else
+		rc = portal_route(s->p, &rq, &rs);
+	if (rc) {
+		portal_log("%s %s %s: server fault (%s)", client, method, url, strerror(-rc));
+		free(rs.body);
+		memset(&rs, 0, sizeof(rs));
+		if (portal_page_error(s->p, &rq, &rs, MHD_HTTP_INTERNAL_SERVER_ERROR))
+			return MHD_NO;
+	}
+	return send_response(c, &rq, &rs);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	free(*con_cls);
+	*con_cls = NULL;
+}
+
+static struct MHD_Daemon *start_daemon(struct portal_server *s, int port, int tls,
+				       struct byod_err *err)
+{
+	struct portal *p = s->p;
+	struct sockaddr_in6 a6;
+	struct sockaddr_in a4;
+	struct sockaddr *sa;
+	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+	struct MHD_Daemon *d;
+
+	memset(&a4, 0, sizeof(a4));
+	memset(&a6, 0, sizeof(a6));
+	if (inet_pton(AF_INET, p->conf.portal_listen, &a4.sin_addr) == 1) {
+		a4.sin_family = AF_INET;
+		a4.sin_port = htons((uint16_t)port);
+		sa = (struct sockaddr *)&a4;
+	} else if (inet_pton(AF_INET6, p->conf.portal_listen, &a6.sin6_addr) == 1) {
+		a6.sin6_family = AF_INET6;
+		a6.sin6_port = htons((uint16_t)port);
+		sa = (struct sockaddr *)&a6;
+		flags |= MHD_USE_IPv6;
+	} else {
+		byod_err_set(err, EINVAL, "portal.listen '%s' is not an address",
+			     p->conf.portal_listen);
+		return NULL;
+	}
+	if (tls)
+		flags |= MHD_USE_TLS;
+	/* Without TLS the option list ends before the certificate options. */
+	d = MHD_start_daemon(
+		flags, 0, NULL, NULL, on_request, s,
+		MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL, /* first, to get every message */
+		MHD_OPTION_SOCK_ADDR, sa,
+		MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)p->conf.portal_threads,
+		MHD_OPTION_CONNECTION_LIMIT, (unsigned int)p->conf.portal_connection_limit,
+		MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)p->conf.portal_per_ip_limit,
+		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)p->conf.portal_timeout_s,
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024,
+		MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+		tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, s->cert,
+		MHD_OPTION_HTTPS_MEM_KEY, s->key,
+		MHD_OPTION_END);
+	if (!d)
+		byod_err_set(err, EADDRINUSE, "cannot listen on %s port %d (in use, or not allowed)",
+			     p->conf.portal_listen, port);
+	return d;
+}
+
+int portal_start(struct portal *p, struct portal_server **out, struct byod_err *err)
+{
+	struct portal_server *s = calloc(1, sizeof(*s));
+	char path[4200];
+	int rc = 0;
+
+	if (!s)
+		return byod_err_set(err, ENOMEM, "out of memory");
+	s->p = p;
+	if (p->conf.portal_https_port) {
+		snprintf(path, sizeof(path), "%s/portal.pem", p->pki_dir);
+		rc = byod_file_read(path, &s->cert, NULL, err);
+		if (!rc) {
+			snprintf(path, sizeof(path), "%s/portal.key", p->pki_dir);
+			rc = byod_file_read(path, &s->key, NULL, err);
+		}
+		if (rc)
+			goto out;
+		s->https = start_daemon(s, p->conf.portal_https_port, 1, err);
+		if (!s->https) {
+			rc = -EADDRINUSE;
+			goto out;
+		}
+	}
+	s->http = start_daemon(s, p->conf.portal_http_port, 0, err);
+	if (!s->http)
+		rc = -EADDRINUSE;
+out:
+	if (rc) {
+		portal_stop(s);
+		return rc;
+	}
+	*out = s;
+	return 0;
+}
+
+void portal_stop(struct portal_server *s)
+{
+	if (!s)
+		return;
+	if (s->http)
+		MHD_stop_daemon(s->http);
+	if (s->https)
+		MHD_stop_daemon(s->https);
+	if (s->key) {
+		explicit_bzero(s->key, strlen(s->key));
+		free(s->key);
+	}
+	free(s->cert);
+	free(s);
+}
