@@ -55,6 +55,8 @@ struct rad_index {
 	struct pol_policy *policy;
 	int64_t policy_version;
 	int64_t seq;
+	pthread_mutex_t recent_lock;
+	struct rad_hmap *recent;  /* mac -> serial of its last EAP-TLS accept */
 	int loaded;   /* a full load succeeded once */
 	int degraded; /* the last read of the registry failed */
 };
@@ -272,9 +274,11 @@ int rad_index_open(const struct rad_index_options *opt, struct rad_index **out, 
 		return byod_err_set(err, ENOMEM, "out of memory");
 	pthread_rwlock_init(&ix->lock, NULL);
 	pthread_mutex_init(&ix->refresh_lock, NULL);
+	pthread_mutex_init(&ix->recent_lock, NULL);
+	ix->recent = rad_hmap_new(free);
 	ix->registration_vlan = opt->registration_vlan;
 	ix->unreachable_reject = opt->unreachable_reject;
-	if (new_maps(ix)) {
+	if (!ix->recent || new_maps(ix)) {
 		rad_index_free(ix);
 		return byod_err_set(err, ENOMEM, "out of memory");
 	}
@@ -309,8 +313,10 @@ void rad_index_free(struct rad_index *ix)
 	if (!ix)
 		return;
 	free_maps(ix);
+	rad_hmap_free(ix->recent);
 	pol_free(ix->policy);
 	reg_close(ix->reg);
+	pthread_mutex_destroy(&ix->recent_lock);
 	pthread_rwlock_destroy(&ix->lock);
 	pthread_mutex_destroy(&ix->refresh_lock);
 	free(ix);
@@ -630,6 +636,41 @@ void rad_index_decide(struct rad_index *ix, const struct rad_query *rq, struct r
 	pthread_rwlock_rdlock(&ix->lock);
 	decide_locked(ix, rq, out);
 	pthread_rwlock_unlock(&ix->lock);
+}
+
+void rad_index_remember(struct rad_index *ix, const char *mac, const char *serial)
+{
+	char m[REG_MAC_MAX], sn[REG_SERIAL_MAX];
+	char *copy;
+
+	if (!mac || !serial || byod_mac_normalise(mac, m) ||
+	    byod_serial_normalise(serial, sn, sizeof(sn)))
+		return;
+	copy = strdup(sn);
+	if (!copy)
+		return;
+	pthread_mutex_lock(&ix->recent_lock);
+	if (rad_hmap_put(ix->recent, m, copy))
+		free(copy);
+	pthread_mutex_unlock(&ix->recent_lock);
+}
+
+int rad_index_serial_for_mac(struct rad_index *ix, const char *mac, char *out, size_t len)
+{
+	char m[REG_MAC_MAX];
+	const char *sn;
+	int rc = -ENOENT;
+
+	if (!mac || byod_mac_normalise(mac, m))
+		return -EINVAL;
+	pthread_mutex_lock(&ix->recent_lock);
+	sn = rad_hmap_get(ix->recent, m);
+	if (sn) {
+		snprintf(out, len, "%s", sn);
+		rc = 0;
+	}
+	pthread_mutex_unlock(&ix->recent_lock);
+	return rc;
 }
 
 void rad_index_stats(struct rad_index *ix, struct rad_index_stats *out)

@@ -66,6 +66,15 @@ struct rad_answer {
 /* Decides one request from memory. Thread-safe; never blocks on I/O. */
 void rad_index_decide(struct rad_index *ix, const struct rad_query *rq, struct rad_answer *out);
 
+/*
+ * Remembers which certificate last authenticated from a MAC, so that the
+ * accounting of an EAP-TLS session (which carries no certificate) finds its
+ * device. rad_index_serial_for_mac fills out (REG_SERIAL_MAX bytes) and
+ * returns 0, or -ENOENT.
+ */
+void rad_index_remember(struct rad_index *ix, const char *mac, const char *serial);
+int rad_index_serial_for_mac(struct rad_index *ix, const char *mac, char *out, size_t len);
+
 struct rad_index_stats {
 	size_t devices, certs, people;
 	size_t bytes;           /* what the maps hold */

@@ -354,6 +354,8 @@ static rlm_rcode_t CC_HINT(nonnull) mod_post_auth(void *instance, REQUEST *reque
 	}
 	RDEBUG2("EAP-TLS: VLAN %d, %s, device %s", a.vlan, a.reason, a.device);
 	reply_accept(request, &a);
+	/* its accounting will carry the MAC, not the certificate */
+	rad_index_remember(inst->index, rq.mac, rq.serial);
 	return RLM_MODULE_UPDATED;
 }
 
@@ -400,6 +402,8 @@ static rlm_rcode_t CC_HINT(nonnull) mod_accounting(void *instance, REQUEST *requ
 	text_of(fr_pair_find_by_num(vps, PW_CALLING_STATION_ID, 0, TAG_ANY), mac, sizeof(mac));
 	if (mac[0] && byod_mac_normalise(mac, s.mac))
 		RWDEBUG("Calling-Station-Id '%s' is not a MAC address; recorded without it", mac);
+	if (s.mac[0])
+		rad_index_serial_for_mac(inst->index, s.mac, s.serial, sizeof(s.serial));
 	if ((vp = fr_pair_find_by_num(vps, PW_ACCT_INPUT_OCTETS, 0, TAG_ANY)))
 		in = vp->vp_integer;
 	if ((vp = fr_pair_find_by_num(vps, PW_ACCT_INPUT_GIGAWORDS, 0, TAG_ANY)))

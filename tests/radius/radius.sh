@@ -189,6 +189,10 @@ acct Interim-Update sess-1 02-00-00-00-BB-01 500
 acct Stop sess-1 02-00-00-00-BB-01 1000
 check "accounting Stop is answered" grep -q "Accounting-Response" "$T/acct.out"
 acct Stop sess-unknown 02-00-00-00-99-99 7
+# an EAP-TLS session: its accounting has the MAC, the module knows the certificate
+acct Start sess-eap 02-00-00-00-DD-01 0
+check "an EAP-TLS session's accounting finds its device through the last accept" test \
+	"$(sqlite3 "$BYOD_HOME/registry.db" "SELECT device FROM sessions WHERE session_id = 'sess-eap'")" = "$durand"
 row=$(sqlite3 "$BYOD_HOME/registry.db" 2>&1 "SELECT device, mac, ip, state, in_octets, stopped > 0 FROM sessions WHERE session_id = 'sess-1'")
 check "the session row ties MAC, IP and device, closed, with its octets ($row)" \
 	test "$row" = "$printer|02:00:00:00:bb:01|10.40.0.7|closed|1000|1"

@@ -176,6 +176,13 @@ static void test_decisions(void **state)
 	assert_false(a.accept);
 	assert_non_null(strstr(a.reason, "not in the registry"));
 
+	/* the MAC an EAP-TLS accept came from leads accounting to its certificate */
+	assert_int_equal(rad_index_serial_for_mac(ix, "02:00:00:00:dd:01", upper, sizeof(upper)),
+			 -ENOENT);
+	rad_index_remember(ix, "02-00-00-00-DD-01", fx->serial);
+	assert_int_equal(rad_index_serial_for_mac(ix, "0200.0000.dd01", upper, sizeof(upper)), 0);
+	assert_string_equal(upper, fx->serial);
+
 	/* suspension refuses, whatever the policy says; resuming lets it in */
 	assert_int_equal(reg_device_set_state(fx->ctx->reg, fx->phone, REG_DEVICE_SUSPENDED, NULL),
 			 0);
