@@ -488,11 +488,11 @@ static int print_device(const struct reg_device *d, void *arg)
 	time_str(d->expires, expires, sizeof(expires));
 	if (l->list) {
 		json_t *certs = json_array();
-		json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "id", d->id,
+		json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "id", d->id,
 				      "owner", d->owner_login, "name", d->name, "kind",
 				      reg_device_kind_name(d->kind), "state",
-				      reg_device_state_name(d->state), "mac", d->mac, "created",
-				      created, "expires", expires);
+				      reg_device_state_name(d->state), "mac", d->mac, "charter",
+				      d->charter, "created", created, "expires", expires);
 
 		if (reg_cert_list_for_device(l->ctx->reg, d->id, add_cert_json, certs, NULL)) {
 			json_decref(certs);

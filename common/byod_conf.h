@@ -51,6 +51,12 @@ struct byod_conf {
 	int portal_per_ip_limit;
 	int portal_timeout_s;
 	int portal_body_limit;
+	int portal_session_idle_s;
+	int portal_session_max_s;
+
+	char *enrol_charter_file;    /* enrol.charter-file, relative to home */
+	char *enrol_charter_version; /* enrol.charter-version */
+	int enrol_limit[4];          /* enrol.limit-*, indexed by enum reg_role */
 };
 
 /* Fills every field with its default (strings are allocated). */

@@ -8,6 +8,7 @@
 #include "byod_conf.h"
 #include "byod_util.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -70,6 +71,22 @@ static int check_month_day(const char *v, char *why, size_t len)
 	return 0;
 }
 
+/* Recorded with each device (the registry keeps 31 characters). */
+static int check_charter_version(const char *v, char *why, size_t len)
+{
+	size_t i, n = strlen(v);
+
+	for (i = 0; i < n; i++)
+		if (!isalnum((unsigned char)v[i]) && !strchr(".-_", v[i]))
+			break;
+	if (n == 0 || n > 31 || i < n) {
+		snprintf(why, len,
+			 "'%s' is not a charter version (1 to 31 letters, digits, '.', '-', '_')", v);
+		return -1;
+	}
+	return 0;
+}
+
 #define F(field) offsetof(struct byod_conf, field)
 
 static const struct conf_key keys[] = {
@@ -125,6 +142,22 @@ static const struct conf_key keys[] = {
 	  "Seconds an idle connection is kept." },
 	{ "portal.body-limit", CT_INT, F(portal_body_limit), "16384", 1024, 1048576, NULL, 0, NULL,
 	  "Largest request body accepted, in bytes." },
+	{ "portal.session-idle-s", CT_INT, F(portal_session_idle_s), "900", 60, 86400, NULL, 0,
+	  NULL, "A portal login ends after this many seconds without a request." },
+	{ "portal.session-max-s", CT_INT, F(portal_session_max_s), "14400", 300, 604800, NULL, 0,
+	  NULL, "A portal login ends this many seconds after it began, whatever happens." },
+	{ "enrol.charter-file", CT_STRING, F(enrol_charter_file), "charter.html", 0, 0, NULL, 0,
+	  NULL, "The school's charter, an HTML fragment (p, ul, li, strong, a...) shown at enrolment." },
+	{ "enrol.charter-version", CT_STRING, F(enrol_charter_version), "1", 0, 0, NULL, 0,
+	  check_charter_version, "Version of the charter, recorded with every device enrolled." },
+	{ "enrol.limit-student", CT_INT, F(enrol_limit[0]), "2", 0, 100, NULL, 0, NULL,
+	  "Devices a pupil may have enrolled at once (0: none at the portal)." },
+	{ "enrol.limit-teacher", CT_INT, F(enrol_limit[1]), "5", 0, 100, NULL, 0, NULL,
+	  "Devices a teacher may have enrolled at once." },
+	{ "enrol.limit-staff", CT_INT, F(enrol_limit[2]), "5", 0, 100, NULL, 0, NULL,
+	  "Devices a staff member may have enrolled at once." },
+	{ "enrol.limit-guest", CT_INT, F(enrol_limit[3]), "1", 0, 100, NULL, 0, NULL,
+	  "Devices a guest may have enrolled at once." },
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))

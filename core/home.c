@@ -262,6 +262,20 @@ static int dir_is_empty(const char *path)
 }
 
 /* Everything init makes, made inside stage (which becomes HOME). */
+/* The school's own text replaces this; it is school content, in the
+ * school's language, not portal wording (which lives in the catalogues). */
+static const char starter_charter[] =
+	"<h2>Charte d'usage du r\u00e9seau sans fil</h2>\n"
+	"<p>En inscrivant cet appareil, je m'engage \u00e0 :</p>\n"
+	"<ul>\n"
+	"<li>utiliser le r\u00e9seau de l'\u00e9tablissement pour le travail scolaire ;</li>\n"
+	"<li>ne pas pr\u00eater mon appareil inscrit ni son certificat ;</li>\n"
+	"<li>signaler tout de suite la perte ou le vol de l'appareil "
+	"(\u00ab\u00a0J'ai perdu cet appareil\u00a0\u00bb dans Mes appareils).</li>\n"
+	"</ul>\n"
+	"<p>L'\u00e9tablissement conserve la liste des appareils inscrits et les journaux de "
+	"connexion un an, comme la loi le demande.</p>\n";
+
 static int init_stage(const char *stage, const struct byod_init_params *p, struct byod_err *err)
 {
 	struct byod_ctx *ctx = NULL;
@@ -290,6 +304,12 @@ static int init_stage(const char *stage, const struct byod_init_params *p, struc
 		goto out;
 	byod_path_join(path, sizeof(path), stage, BYOD_CONF_NAME);
 	rc = byod_conf_write(&ctx->conf, path, err);
+	if (rc)
+		goto out;
+
+	/* A starter charter the school replaces with its own (enrol.charter-file). */
+	byod_path_join(path, sizeof(path), stage, ctx->conf.enrol_charter_file);
+	rc = byod_file_write(path, starter_charter, strlen(starter_charter), 0644, 1, err);
 	if (rc)
 		goto out;
 

@@ -8,6 +8,8 @@
  */
 #include "html.h"
 
+#include "charter.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -86,13 +88,9 @@ static int cont(unsigned char c)
 	return (c & 0xc0) == 0x80;
 }
 
-/*
- * Length of the well-formed UTF-8 sequence at s (1 to 4), or 0 when the
- * byte at s does not start one (RFC 3629, table 3-7 of Unicode). s is
- * NUL-terminated and NUL is not a continuation byte, so this never reads
- * past the end.
- */
-static size_t utf8_seq(const unsigned char *s)
+/* Table 3-7 of Unicode; NUL is not a continuation byte, so this never
+ * reads past the end of a NUL-terminated string. */
+size_t portal_utf8_seq(const unsigned char *s)
 {
 	unsigned char c = s[0], lo = 0x80, hi = 0xbf;
 
@@ -145,7 +143,7 @@ static void escape(struct portal_html *h, const char *str)
 
 	while (*s && !h->oom) {
 		e = entity(*s);
-		n = e ? 0 : utf8_seq(s);
+		n = e ? 0 : portal_utf8_seq(s);
 		if (n) {
 			s += n;
 			continue;
@@ -268,6 +266,17 @@ void portal_html_url(struct portal_html *h, const char *name, const char *url)
 		return;
 	}
 	attribute(h, name, url_ok(url) ? url : "#");
+}
+
+void portal_html_fragment(struct portal_html *h, const char *html, size_t len)
+{
+	if (h->oom)
+		return;
+	if (!html || portal_charter_check(html, len, NULL)) {
+		fail(h, EINVAL);
+		return;
+	}
+	put(h, html, len);
 }
 
 char *portal_html_take(struct portal_html *h, size_t *len)

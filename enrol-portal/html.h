@@ -65,11 +65,27 @@ void portal_html_attr(struct portal_html *h, const char *name, const char *value
 void portal_html_url(struct portal_html *h, const char *name, const char *url);
 
 /*
+ * Appends an HTML fragment that portal_charter_check accepts (checked here
+ * again, every time); one that does not pass marks the builder failed
+ * (EINVAL) and writes nothing. Besides markup literals, the only way to put
+ * markup into a page.
+ */
+void portal_html_fragment(struct portal_html *h, const char *html, size_t len);
+
+/*
  * Returns the page, NUL-terminated, and its length in *len (len may be
  * NULL); the caller frees it with free(). Returns NULL (and *len = 0) when
  * memory ran out or an error was flagged. Either way the builder is left
  * empty, as after portal_html_init.
  */
 char *portal_html_take(struct portal_html *h, size_t *len);
+
+/*
+ * Length of the well-formed UTF-8 sequence at s (1 to 4), or 0 when the
+ * byte at s does not start one (RFC 3629: no overlong form, no surrogate,
+ * nothing above U+10FFFF). s must be NUL-terminated; a NUL byte counts as
+ * a sequence of 1.
+ */
+size_t portal_utf8_seq(const unsigned char *s);
 
 #endif /* PORTAL_HTML_H */

@@ -19,8 +19,11 @@
 #include <unistd.h>
 
 #include "byod_util.h"
+#include "charter.h"
+#include "db.h"
 #include "i18n.h"
 #include "portal.h"
+#include "websession.h"
 
 /* The catalogues beside the program (build/bin -> build/share/byod/locale),
  * else the installed place. */
@@ -40,8 +43,29 @@ static void default_locale_dir(char *out, size_t len)
 	snprintf(out, len, "/usr/share/byod/locale");
 }
 
+/* The school's charter, checked once here (and again each time it is put
+ * in a page): a charter that does not check stops the start with its
+ * file, line and column. */
+static int load_charter(struct portal *p, struct byod_err *err)
+{
+	char path[4096];
+	int rc;
+
+	if (byod_conf_path(&p->conf, p->conf.enrol_charter_file, path, sizeof(path)))
+		return byod_err_set(err, ENAMETOOLONG, "enrol.charter-file too long");
+	rc = byod_file_read(path, &p->charter, &p->charter_len, err);
+	if (rc)
+		return rc;
+	rc = portal_charter_check(p->charter, p->charter_len, err);
+	if (rc && err && snprintf(err->file, sizeof(err->file), "%s", path) >= (int)sizeof(err->file))
+		snprintf(err->file, sizeof(err->file), "%s", p->conf.enrol_charter_file);
+	return rc;
+}
+
 static int setup(struct portal *p, const char *home, const char *locale_dir, struct byod_err *err)
 {
+	unsigned char secret[16];
+	char hex[33];
 	int rc;
 
 	rc = byod_conf_load_home(&p->conf, home, err);
@@ -63,6 +87,22 @@ static int setup(struct portal *p, const char *home, const char *locale_dir, str
 	/* no trailing slash: paths are appended */
 	while (p->public_url[0] && p->public_url[strlen(p->public_url) - 1] == '/')
 		p->public_url[strlen(p->public_url) - 1] = '\0';
+	rc = load_charter(p, err);
+	if (rc)
+		return rc;
+	/* the hash checked for a login that does not exist: same cost, same time */
+	rc = byod_random(secret, sizeof(secret));
+	if (!rc) {
+		byod_hex(secret, sizeof(secret), hex);
+		rc = reg_password_hash(hex, p->conf.auth_yescrypt_cost, p->dummy_hash,
+				       sizeof(p->dummy_hash), err);
+	}
+	if (rc)
+		return rc;
+	snprintf(p->home, sizeof(p->home), "%s", home);
+	rc = portal_db_open(home, p->conf.portal_threads, &p->db, err);
+	if (rc)
+		return rc;
 	return portal_i18n_load(locale_dir, &p->i18n, err);
 }
 
@@ -112,11 +152,24 @@ int main(int argc, char **argv)
 	portal_log("serving %s on %s: http %d, https %d; devices are sent to %s",
 		   p.conf.school_name, p.conf.portal_listen, p.conf.portal_http_port,
 		   p.conf.portal_https_port, p.public_url);
-	sigwait(&stop, &sig);
+	/* every minute, expired sessions, tokens and downloads go */
+	for (;;) {
+		struct timespec minute = { .tv_sec = 60 };
+		struct byod_ctx *ctx;
+
+		sig = sigtimedwait(&stop, NULL, &minute);
+		if (sig == SIGTERM || sig == SIGINT)
+			break;
+		ctx = portal_db_get(p.db, "portal");
+		portal_session_purge(&p, ctx);
+		portal_db_put(p.db, ctx);
+	}
 	portal_log("stopping (%s)", sig == SIGTERM ? "SIGTERM" : "SIGINT");
 	rc = 0;
 out:
 	portal_stop(srv);
+	portal_db_close(p.db);
+	free(p.charter);
 	portal_i18n_free(p.i18n);
 	byod_conf_free(&p.conf);
 	return rc;

@@ -1,26 +1,26 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * The portal's pages, built with the escaping page builder (html.c) from
- * the message catalogues (i18n.c): every word a pupil reads is in po/, and
- * every value echoed into a page goes through portal_html_text. Pages fit
- * a 360-pixel screen, work without JavaScript and stay small.
+ * The frame every page shares, the error pages and the login. Pages are
+ * built with the escaping page builder (html.c) from the message
+ * catalogues (i18n.c): every word a pupil reads is in po/, and every value
+ * echoed into a page goes through portal_html_text. Pages fit a 360-pixel
+ * screen, work without JavaScript and stay small.
  */
-#include "portal.h"
+#include "pages.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "html.h"
-#include "i18n.h"
+#include "byod_util.h"
 
-#define T(key) portal_i18n_get(p->i18n, rq->lang, (key))
-
-/* The top of every page: language, title, style, the language switch. */
-static void head(struct portal *p, const struct portal_request *rq, struct portal_html *h,
-		 const char *title)
+void page_head(struct page_ctx *c, struct portal_html *h, const char *title)
 {
+	struct portal *p = c->p;
+	const struct portal_request *rq = c->rq;
 	const char *other = !strcmp(rq->lang, "fr") ? "en" : "fr";
+	int get = !strcmp(rq->method, "GET");
+	char href[600];
 
 	portal_html_markup(h, "<!DOCTYPE html>\n<html");
 	portal_html_attr(h, "lang", rq->lang);
@@ -33,58 +33,223 @@ static void head(struct portal *p, const struct portal_request *rq, struct porta
 	portal_html_text(h, T("site.title"));
 	portal_html_markup(h, "</span><a");
 	portal_html_attr(h, "lang", other);
-	if (!strcmp(other, "en"))
-		portal_html_url(h, "href", "/?lang=en");
-	else
-		portal_html_url(h, "href", "/?lang=fr");
+	/* the switch keeps the page for a GET; a POST's answer goes home */
+	snprintf(href, sizeof(href), "%s?lang=%s", get ? rq->path : "/", other);
+	portal_html_url(h, "href", href);
 	portal_html_markup(h, ">");
 	portal_html_text(h, T("lang.switch"));
-	portal_html_markup(h, "</a></header><main>");
+	portal_html_markup(h, "</a></header>");
+	if (c->s && c->s->logged_in) {
+		portal_html_markup(h, "<nav><a");
+		portal_html_url(h, "href", "/devices");
+		portal_html_markup(h, ">");
+		portal_html_text(h, T("nav.devices"));
+		portal_html_markup(h, "</a><form method=\"post\" action=\"/logout\">");
+		page_token_field(c, h);
+		portal_html_markup(h, "<button class=\"link\" type=\"submit\">");
+		portal_html_text(h, T("nav.logout"));
+		portal_html_markup(h, "</button></form></nav>");
+	}
+	portal_html_markup(h, "<main>");
 }
 
-static int finish(struct portal_html *h, struct portal_response *rs, int status)
+int page_finish(struct page_ctx *c, struct portal_html *h, int status)
 {
 	portal_html_markup(h, "</main></body></html>\n");
-	rs->body = portal_html_take(h, &rs->len);
-	if (!rs->body)
+	c->rs->body = portal_html_take(h, &c->rs->len);
+	if (!c->rs->body)
 		return -ENOMEM;
-	rs->status = status;
-	rs->content_type = "text/html; charset=utf-8";
+	c->rs->status = status;
+	c->rs->content_type = "text/html; charset=utf-8";
 	return 0;
 }
 
-int portal_page_start(struct portal *p, const struct portal_request *rq,
-		      struct portal_response *rs)
+void page_token_field(struct page_ctx *c, struct portal_html *h)
 {
-	struct portal_html h;
+	if (!c->token[0] && (!c->s || !c->ctx || portal_form_token(c->p, c->ctx, c->s, c->token))) {
+		c->token[0] = '\0';
+		h->oom = EIO; /* no page with a form that cannot be sent */
+		return;
+	}
+	portal_html_markup(h, "<input type=\"hidden\" name=\"csrf\"");
+	portal_html_attr(h, "value", c->token);
+	portal_html_markup(h, ">");
+}
 
+void page_text_with(struct portal_html *h, const char *tmpl, const char *value)
+{
+	const char *at = strstr(tmpl, "{}");
+	char before[512];
+
+	if (!at) {
+		portal_html_text(h, tmpl);
+		return;
+	}
+	snprintf(before, sizeof(before), "%.*s", (int)(at - tmpl), tmpl);
+	portal_html_text(h, before);
+	portal_html_text(h, value);
+	portal_html_text(h, at + 2);
+}
+
+void page_notice(struct portal_html *h, const char *text, int error)
+{
+	if (error)
+		portal_html_markup(h, "<p class=\"notice error\" role=\"alert\">");
+	else
+		portal_html_markup(h, "<p class=\"notice\" role=\"status\">");
+	portal_html_text(h, text);
+	portal_html_markup(h, "</p>");
+}
+
+void page_fill(char *out, size_t len, const char *tmpl, const char *value)
+{
+	const char *at = strstr(tmpl, "{}");
+
+	if (at)
+		snprintf(out, len, "%.*s%s%s", (int)(at - tmpl), tmpl, value, at + 2);
+	else
+		snprintf(out, len, "%s", tmpl);
+}
+
+int page_redirect(struct page_ctx *c, const char *path)
+{
+	struct portal_response *rs = c->rs;
+
+	rs->status = 303;
+	rs->content_type = "text/plain; charset=utf-8";
+	snprintf(rs->location, sizeof(rs->location), "%s", path);
+	rs->body = NULL;
+	rs->len = 0;
+	return 0;
+}
+
+int page_device_name(const char *in, char *out, size_t len)
+{
+	size_t n;
+
+	if (!in)
+		return -EINVAL;
+	while (*in == ' ' || *in == '\t')
+		in++;
+	n = strlen(in);
+	while (n && (in[n - 1] == ' ' || in[n - 1] == '\t'))
+		n--;
+	if (n == 0 || n > 64 || n >= len || memchr(in, '\n', n))
+		return -EINVAL;
+	memcpy(out, in, n);
+	out[n] = '\0';
+	return 0;
+}
+
+int portal_page_error(struct portal *p, const struct portal_request *rq, struct portal_response *rs,
+		      int status)
+{
+	struct page_ctx c = { .p = p, .rq = rq, .rs = rs };
+	struct portal_html h;
+	char key[32], text[32];
+
+	snprintf(key, sizeof(key), "error.%d.title", status);
+	snprintf(text, sizeof(text), "error.%d.text", status);
 	portal_html_init(&h);
-	head(p, rq, &h, T("captive.heading"));
+	page_head(&c, &h, T(key));
+	portal_html_markup(&h, "<div class=\"box\"><h1>");
+	portal_html_text(&h, T(key));
+	portal_html_markup(&h, "</h1>");
+	if (strcmp(T(text), text)) { /* a text when the catalogue has one */
+		portal_html_markup(&h, "<p>");
+		portal_html_text(&h, T(text));
+		portal_html_markup(&h, "</p>");
+	}
+	portal_html_markup(&h, "<p><a");
+	portal_html_url(&h, "href", "/");
+	portal_html_markup(&h, ">");
+	portal_html_text(&h, T("error.back"));
+	portal_html_markup(&h, "</a></p></div>");
+	return page_finish(&c, &h, status);
+}
+
+/* ---- login ------------------------------------------------------------- */
+
+int page_login(struct page_ctx *c, int status, const char *message)
+{
+	struct portal *p = c->p;
+	const struct portal_request *rq = c->rq;
+	struct portal_html h;
+	int rc;
+
+	rc = portal_session_ensure(p, c->ctx, rq, c->s, c->rs);
+	if (rc)
+		return rc;
+	portal_html_init(&h);
+	page_head(c, &h, T("captive.heading"));
 	portal_html_markup(&h, "<div class=\"box\"><h1>");
 	portal_html_text(&h, T("captive.heading"));
 	portal_html_markup(&h, "</h1><p>");
 	portal_html_text(&h, T("captive.intro"));
 	portal_html_markup(&h, "</p><p><strong>");
 	portal_html_text(&h, p->conf.school_name);
-	portal_html_markup(&h, "</strong></p></div>");
-	return finish(&h, rs, 200);
+	portal_html_markup(&h, "</strong></p>");
+	if (message)
+		page_notice(&h, message, 1);
+	portal_html_markup(&h, "<form method=\"post\" action=\"/login\">");
+	page_token_field(c, &h);
+	portal_html_markup(&h, "<label for=\"login\">");
+	portal_html_text(&h, T("login.user"));
+	portal_html_markup(&h, "</label><input id=\"login\" name=\"login\" type=\"text\" "
+			       "autocomplete=\"username\" autocapitalize=\"none\" "
+			       "autocorrect=\"off\" spellcheck=\"false\" required maxlength=\"63\">"
+			       "<label for=\"password\">");
+	portal_html_text(&h, T("login.password"));
+	portal_html_markup(&h, "</label><input id=\"password\" name=\"password\" "
+			       "type=\"password\" autocomplete=\"current-password\" required "
+			       "maxlength=\"256\"><button type=\"submit\">");
+	portal_html_text(&h, T("login.button"));
+	portal_html_markup(&h, "</button></form><p class=\"help\">");
+	portal_html_text(&h, T("login.help"));
+	portal_html_markup(&h, "</p></div>");
+	return page_finish(c, &h, status);
 }
 
-int portal_page_error(struct portal *p, const struct portal_request *rq, struct portal_response *rs,
-		      int status)
+int page_login_post(struct page_ctx *c)
 {
-	struct portal_html h;
-	char key[32];
+	struct portal *p = c->p;
+	const struct portal_request *rq = c->rq;
+	const char *login = portal_form_get(c->form, "login");
+	const char *password = portal_form_get(c->form, "password");
+	struct reg_person person;
+	char secs[16], msg[512];
+	int rc, wait;
 
-	snprintf(key, sizeof(key), "error.%d.title", status);
-	portal_html_init(&h);
-	head(p, rq, &h, T(key));
-	portal_html_markup(&h, "<div class=\"box\"><h1>");
-	portal_html_text(&h, T(key));
-	portal_html_markup(&h, "</h1><p><a");
-	portal_html_url(&h, "href", "/");
-	portal_html_markup(&h, ">");
-	portal_html_text(&h, T("error.back"));
-	portal_html_markup(&h, "</a></p></div>");
-	return finish(&h, rs, status);
+	if (!c->s->exists) /* no cookie came back: say so, do not guess */
+		return portal_page_error(p, rq, c->rs, 403);
+	if (portal_form_token_use(c->ctx, c->s, portal_form_get(c->form, "csrf")))
+		return portal_page_error(p, rq, c->rs, 403);
+	if (!login || !password)
+		return portal_page_error(p, rq, c->rs, 400);
+	rc = portal_login_attempt(p, c->ctx, rq, login, password, &person, &wait);
+	explicit_bzero(&person.password_hash, sizeof(person.password_hash));
+	if (rc == -EAGAIN) {
+		snprintf(secs, sizeof(secs), "%d", wait);
+		page_fill(msg, sizeof(msg), T("login.wait"), secs);
+		return page_login(c, 429, msg);
+	}
+	if (rc == -EACCES)
+		return page_login(c, 401, T("login.failed"));
+	if (rc)
+		return rc;
+	rc = portal_session_login(p, c->ctx, rq, c->s, &person, c->rs);
+	if (rc)
+		return rc;
+	return page_redirect(c, "/devices");
+}
+
+int page_logout_post(struct page_ctx *c)
+{
+	if (!c->s->logged_in)
+		return page_redirect(c, "/");
+	if (portal_form_token_use(c->ctx, c->s, portal_form_get(c->form, "csrf")))
+		return portal_page_error(c->p, c->rq, c->rs, 403);
+	reg_audit_add(c->ctx->reg, "portal.logout", c->s->person.login, NULL, NULL, NULL);
+	portal_session_logout(c->ctx, c->rq, c->s, c->rs);
+	return page_redirect(c, "/");
 }

@@ -13,22 +13,36 @@
 #include "byod_err.h"
 
 struct portal_i18n;
+struct portal_db;
 
 struct portal {
 	struct byod_conf conf;
 	struct portal_i18n *i18n;
-	char public_url[512]; /* where devices are sent, no trailing slash */
+	struct portal_db *db;   /* registry connections (db.c) */
+	char home[4096];
+	char public_url[512];   /* where devices are sent, no trailing slash */
 	char pki_dir[4096];
+	char *charter;          /* the school's charter (checked HTML), or NULL */
+	size_t charter_len;
+	char dummy_hash[160];   /* checked when a login does not exist (same time) */
 };
 
 struct portal_request {
 	const char *method;
-	const char *path;   /* without the query string */
+	const char *path;   /* without the query string, percent-decoded */
 	const char *host;   /* Host header without the port, lowercase; "" when absent */
 	const char *lang;   /* the page language: "fr" or "en" */
 	const char *client; /* the client's address as text */
+	const char *cookie; /* the Cookie header, or NULL */
+	const char *ua;     /* the User-Agent header, or NULL */
+	const char *content_type; /* of the body, or NULL */
+	const char *body;   /* the request body (POST), or NULL */
+	size_t body_len;
+	const char *ok;     /* the ?ok= of a page after an action ("lost"...), or NULL */
 	int https;
 };
+
+#define PORTAL_COOKIES_MAX 3
 
 struct portal_response {
 	int status;
@@ -37,7 +51,16 @@ struct portal_response {
 	size_t len;
 	int cacheable;            /* 0: Cache-Control: no-store */
 	char location[600];       /* a redirect's target, or "" */
+	char cookies[PORTAL_COOKIES_MAX][200]; /* Set-Cookie values, "" unused */
+	char disposition[200];    /* Content-Disposition, or "" */
+	int secret;               /* the body holds a secret: never logged, never cached */
 };
+
+/* Adds a Set-Cookie value to rs (routes.c): name=value; Path=/; HttpOnly;
+ * SameSite=Strict, and Secure over HTTPS; max_age < 0 for a session
+ * cookie, 0 to delete it. */
+void portal_set_cookie(struct portal_response *rs, const struct portal_request *rq,
+		       const char *name, const char *value, int max_age);
 
 /* Routes (routes.c): fills rs for rq. Returns 0, or a negative errno for a
  * server fault (then a 500 page is sent). */
@@ -46,10 +69,6 @@ int portal_route(struct portal *p, const struct portal_request *rq, struct porta
 /* An error page (pages.c) in the request's language, e.g. 404. */
 int portal_page_error(struct portal *p, const struct portal_request *rq, struct portal_response *rs,
 		      int status);
-
-/* The start page (pages.c). */
-int portal_page_start(struct portal *p, const struct portal_request *rq,
-		      struct portal_response *rs);
 
 struct portal_server;
 

@@ -10,6 +10,7 @@
 #include "portal.h"
 
 #include <errno.h>
+#include <strings.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,9 @@
 #include <jansson.h>
 
 #include "byod_util.h"
+#include "db.h"
+#include "form.h"
+#include "pages.h"
 
 /* Paths operating systems fetch to learn whether they are behind a portal. */
 static const char *const probes[] = {
@@ -37,20 +41,40 @@ static const char css[] =
 	":root{color-scheme:light dark}"
 	"body{margin:0;font:1.05rem/1.5 system-ui,sans-serif;background:#f4f6f8;color:#111}"
 	"main{max-width:32rem;margin:0 auto;padding:1rem}"
-	"h1{font-size:1.4rem;margin:.5rem 0 1rem}"
-	"header{display:flex;justify-content:space-between;align-items:center;"
+	"h1{font-size:1.4rem;margin:.5rem 0 1rem}h2{font-size:1.15rem;margin:1.2rem 0 .5rem}"
+	"header,nav{display:flex;justify-content:space-between;align-items:center;"
 	"background:#0b3d6b;color:#fff;padding:.6rem 1rem}"
+	"nav{background:#dde6ee;padding:.3rem 1rem}nav form{margin:0}"
 	"header a{color:#fff}"
 	"a{color:#0b3d6b}"
 	"label{display:block;font-weight:600;margin:.8rem 0 .2rem}"
-	"input{width:100%;box-sizing:border-box;font-size:1.1rem;padding:.6rem;"
-	"border:2px solid #555;border-radius:.4rem}"
-	"input:focus,button:focus,a:focus{outline:3px solid #e0a100;outline-offset:2px}"
-	"button{width:100%;font-size:1.1rem;padding:.7rem;margin-top:1rem;border:0;"
-	"border-radius:.4rem;background:#0b3d6b;color:#fff}"
-	".box{background:#fff;border-radius:.6rem;padding:1rem;box-shadow:0 1px 3px #0003}"
+	"input,select{width:100%;box-sizing:border-box;font-size:1.1rem;padding:.6rem;"
+	"border:2px solid #555;border-radius:.4rem;background:#fff;color:#111}"
+	".check{display:flex;gap:.6rem;align-items:flex-start}"
+	".check input{width:1.6rem;height:1.6rem;flex:none;margin:.2rem 0}"
+	".check label{margin:0;font-weight:400}"
+	"input:focus,select:focus,button:focus,a:focus,summary:focus,.charter:focus"
+	"{outline:3px solid #e0a100;outline-offset:2px}"
+	"button,a.button{display:block;width:100%;box-sizing:border-box;text-align:center;"
+	"font-size:1.1rem;padding:.7rem;margin-top:1rem;border:0;border-radius:.4rem;"
+	"background:#0b3d6b;color:#fff;text-decoration:none}"
+	"button.link{display:inline;width:auto;margin:0;padding:.2rem;background:none;"
+	"color:#0b3d6b;text-decoration:underline;font-size:1rem}"
+	"button.danger{background:#a4161a}"
+	".box{background:#fff;border-radius:.6rem;padding:1rem;margin:0 0 1rem;"
+	"box-shadow:0 1px 3px #0003}"
+	".notice{background:#e3f1e0;border-left:.4rem solid #2b7a2b;padding:.6rem}"
+	".notice.error{background:#fbe4e4;border-color:#a4161a}"
+	".charter{max-height:14rem;overflow:auto;border:1px solid #999;padding:.5rem;"
+	"background:#fafafa;color:#111}"
+	"fieldset{border:2px solid #a4161a;border-radius:.4rem;margin:1rem 0}"
+	".secret code{display:block;font-size:1.5rem;letter-spacing:.1rem;text-align:center;"
+	"background:#fff7d6;color:#111;padding:.6rem;border-radius:.4rem;word-break:break-all}"
+	"dl.values dt{font-weight:600}dl.values dd{margin:0 0 .6rem}"
+	"details{margin:.6rem 0}summary{cursor:pointer;font-weight:600;padding:.3rem 0}"
 	"@media (prefers-color-scheme:dark){body{background:#111;color:#eee}"
-	".box{background:#222}a{color:#9cd}}";
+	".box{background:#222}a,button.link{color:#9cd}nav{background:#333}"
+	".notice{background:#1e3a1e}.notice.error{background:#4a1d1d}}";
 
 static int is_probe(const char *path)
 {
@@ -133,6 +157,104 @@ static int serve_file(struct portal *p, const char *name, const char *type,
 	return 0;
 }
 
+void portal_set_cookie(struct portal_response *rs, const struct portal_request *rq,
+		       const char *name, const char *value, int max_age)
+{
+	char age[32] = "";
+	int i;
+
+	for (i = 0; i < PORTAL_COOKIES_MAX && rs->cookies[i][0]; i++)
+		;
+	if (i == PORTAL_COOKIES_MAX)
+		return;
+	if (max_age >= 0)
+		snprintf(age, sizeof(age), "; Max-Age=%d", max_age);
+	snprintf(rs->cookies[i], sizeof(rs->cookies[i]), "%s=%s; Path=/; HttpOnly; SameSite=Strict%s%s",
+		 name, value, rq->https ? "; Secure" : "", age);
+}
+
+/* The notice for a page reached after an action, from a fixed list (the
+ * ?ok= value is never echoed). */
+static const char *notice(struct portal *p, const struct portal_request *rq)
+{
+	static const char *const known[] = { "renamed", "lost", "retired", NULL };
+	const char *const *k;
+	char key[32];
+
+	for (k = known; rq->ok && *k; k++) {
+		if (!strcmp(rq->ok, *k)) {
+			snprintf(key, sizeof(key), "devices.ok.%s", *k);
+			return T(key);
+		}
+	}
+	return NULL;
+}
+
+/* The pages behind a session: a registry context is borrowed for them,
+ * the session loaded, the form decoded and checked. */
+static int dynamic(struct portal *p, const struct portal_request *rq, struct portal_response *rs)
+{
+	int get = !strcmp(rq->method, "GET") || !strcmp(rq->method, "HEAD");
+	int post = !strcmp(rq->method, "POST");
+	struct portal_form form = { 0 };
+	struct portal_session s;
+	struct page_ctx c;
+	struct byod_err err;
+	const char *path = rq->path;
+	char actor[96];
+	int rc;
+
+	if (!get && !post)
+		return portal_page_error(p, rq, rs, 405);
+	if (post) {
+		if (!rq->content_type ||
+		    strncasecmp(rq->content_type, "application/x-www-form-urlencoded", 33))
+			return portal_page_error(p, rq, rs, 415);
+		if (portal_form_parse(rq->body ? rq->body : "", rq->body_len, 16, &form, &err)) {
+			char buf[600];
+
+			portal_log("%s POST %s: malformed form (%s)", rq->client, path,
+				   byod_err_str(&err, buf, sizeof(buf)));
+			return portal_page_error(p, rq, rs, 400);
+		}
+	}
+	memset(&c, 0, sizeof(c));
+	c.p = p;
+	c.rq = rq;
+	c.rs = rs;
+	c.s = &s;
+	c.form = post ? &form : NULL;
+	c.ctx = portal_db_get(p->db, "portal");
+	rc = portal_session_load(p, c.ctx, rq, &s);
+	if (!rc && s.logged_in) {
+		snprintf(actor, sizeof(actor), "portal:%s", s.person.login);
+		reg_set_actor(c.ctx->reg, actor);
+	}
+	if (rc)
+		;
+	else if (!strcmp(path, "/"))
+		rc = !get ? portal_page_error(p, rq, rs, 405)
+		     : s.logged_in ? page_redirect(&c, "/devices") : page_login(&c, 200, NULL);
+	else if (!strcmp(path, "/login"))
+		rc = post ? page_login_post(&c) : page_redirect(&c, "/");
+	else if (!strcmp(path, "/logout"))
+		rc = post ? page_logout_post(&c) : portal_page_error(p, rq, rs, 405);
+	else if (!strcmp(path, "/devices"))
+		rc = !get ? portal_page_error(p, rq, rs, 405)
+		     : !s.logged_in ? page_redirect(&c, "/") : page_devices(&c, notice(p, rq));
+	else if (!strcmp(path, "/device"))
+		rc = post ? page_device_post(&c) : portal_page_error(p, rq, rs, 405);
+	else if (!strcmp(path, "/enrol"))
+		rc = post ? page_enrol_post(&c) : page_enrol(&c, 200, NULL);
+	else if (!strncmp(path, "/download/", 10))
+		rc = get ? page_download(&c, path + 10) : portal_page_error(p, rq, rs, 405);
+	else
+		rc = portal_page_error(p, rq, rs, 404);
+	portal_db_put(p->db, c.ctx);
+	portal_form_free(&form);
+	return rc;
+}
+
 int portal_route(struct portal *p, const struct portal_request *rq, struct portal_response *rs)
 {
 	int get = !strcmp(rq->method, "GET") || !strcmp(rq->method, "HEAD");
@@ -140,6 +262,11 @@ int portal_route(struct portal *p, const struct portal_request *rq, struct porta
 	/* a probe, or any host but the portal: send the device to the portal */
 	if (is_probe(rq->path) || !is_portal_host(p, rq->host))
 		return redirect_to_portal(p, rs);
+	/* traversal, encoded tricks, odd bytes: refused before anything else */
+	if (portal_path_check(rq->path)) {
+		portal_log("%s %s: path refused", rq->client, rq->method);
+		return portal_page_error(p, rq, rs, 400);
+	}
 	if (!strcmp(rq->path, "/api/captive"))
 		return get ? captive_api(p, rs) : portal_page_error(p, rq, rs, 405);
 	if (!strcmp(rq->path, "/crl.pem"))
@@ -147,6 +274,13 @@ int portal_route(struct portal *p, const struct portal_request *rq, struct porta
 			   : portal_page_error(p, rq, rs, 405);
 	if (!strcmp(rq->path, "/crl.der"))
 		return get ? serve_file(p, "crl.der", "application/pkix-crl", rs)
+			   : portal_page_error(p, rq, rs, 405);
+	/* the school CA, for the "CA certificate" step (PEM, which Android,
+	 * iOS, Windows and Linux all import) */
+	if (!strcmp(rq->path, "/ca.pem") || !strcmp(rq->path, "/ca.crt"))
+		return get ? serve_file(p, "ca.pem", !strcmp(rq->path, "/ca.crt")
+							     ? "application/x-x509-ca-cert"
+							     : "application/x-pem-file", rs)
 			   : portal_page_error(p, rq, rs, 405);
 	if (!strcmp(rq->path, "/static/portal.css")) {
 		if (!get)
@@ -160,7 +294,5 @@ int portal_route(struct portal *p, const struct portal_request *rq, struct porta
 		rs->cacheable = 1;
 		return 0;
 	}
-	if (!strcmp(rq->path, "/"))
-		return get ? portal_page_start(p, rq, rs) : portal_page_error(p, rq, rs, 405);
-	return portal_page_error(p, rq, rs, 404);
+	return dynamic(p, rq, rs);
 }

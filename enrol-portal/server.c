@@ -23,6 +23,7 @@
 #include <time.h>
 
 #include "byod_util.h"
+#include "form.h"
 #include "i18n.h"
 
 struct portal_server {
@@ -33,9 +34,26 @@ struct portal_server {
 
 /* What one connection's request has gathered so far. */
 struct conn {
+	char *body;
 	size_t body_len;
 	int too_large;
 };
+
+/* A secret body (a PKCS#12, a page with its passphrase) is wiped before
+ * it is freed. */
+struct secret {
+	void *buf;
+	size_t len;
+};
+
+static void free_secret(void *cls)
+{
+	struct secret *sc = cls;
+
+	explicit_bzero(sc->buf, sc->len);
+	free(sc->buf);
+	free(sc);
+}
 
 void portal_log(const char *fmt, ...)
 {
@@ -103,7 +121,7 @@ static void host_of(struct MHD_Connection *c, char *out, size_t len)
 
 static enum MHD_Result add_headers(struct MHD_Response *r, const struct portal_response *rs)
 {
-	int ok = 1;
+	int ok = 1, i;
 
 	ok &= MHD_add_response_header(r, "Content-Security-Policy",
 				      "default-src 'none'; style-src 'self'; img-src 'self'; "
@@ -113,26 +131,56 @@ static enum MHD_Result add_headers(struct MHD_Response *r, const struct portal_r
 	ok &= MHD_add_response_header(r, "X-Content-Type-Options", "nosniff") == MHD_YES;
 	ok &= MHD_add_response_header(r, "Referrer-Policy", "no-referrer") == MHD_YES;
 	ok &= MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL,
-				      rs->cacheable ? "public, max-age=300" : "no-store") == MHD_YES;
+				      rs->cacheable && !rs->secret ? "public, max-age=300"
+								   : "no-store") == MHD_YES;
 	if (rs->content_type)
 		ok &= MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, rs->content_type) ==
 		      MHD_YES;
 	if (rs->location[0])
 		ok &= MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, rs->location) == MHD_YES;
+	if (rs->disposition[0])
+		ok &= MHD_add_response_header(r, "Content-Disposition", rs->disposition) == MHD_YES;
+	for (i = 0; i < PORTAL_COOKIES_MAX; i++)
+		if (rs->cookies[i][0])
+			ok &= MHD_add_response_header(r, MHD_HTTP_HEADER_SET_COOKIE,
+						      rs->cookies[i]) == MHD_YES;
 	return ok ? MHD_YES : MHD_NO;
+}
+
+/* The path as the log may keep it: a one-time link's token is cut off. */
+static const char *loggable(const char *path)
+{
+	return strncmp(path, "/download/", 10) ? path : "/download/...";
 }
 
 static enum MHD_Result send_response(struct MHD_Connection *c, const struct portal_request *rq,
 				     struct portal_response *rs)
 {
 	struct MHD_Response *r;
+	struct secret *sc = NULL;
 	enum MHD_Result ret;
 
-	r = MHD_create_response_from_buffer(rs->len, rs->body ? rs->body : (void *)"",
-					    rs->body ? MHD_RESPMEM_MUST_FREE
-						     : MHD_RESPMEM_PERSISTENT);
+	if (rs->secret && rs->body) {
+		sc = malloc(sizeof(*sc));
+		if (!sc) {
+			explicit_bzero(rs->body, rs->len);
+			free(rs->body);
+			return MHD_NO;
+		}
+		sc->buf = rs->body;
+		sc->len = rs->len;
+		r = MHD_create_response_from_buffer_with_free_callback_cls(rs->len, rs->body,
+									   free_secret, sc);
+	} else {
+		r = MHD_create_response_from_buffer(rs->len, rs->body ? rs->body : (void *)"",
+						    rs->body ? MHD_RESPMEM_MUST_FREE
+							     : MHD_RESPMEM_PERSISTENT);
+	}
 	if (!r) {
+		if (rs->secret && rs->body)
+			explicit_bzero(rs->body, rs->len);
 		free(rs->body);
+		free(sc);
 		return MHD_NO;
 	}
 	rs->body = NULL; /* MHD frees it now */
@@ -141,7 +189,7 @@ static enum MHD_Result send_response(struct MHD_Connection *c, const struct port
 		return MHD_NO;
 	}
 	portal_log("%s %s %s%s -> %d", rq->client, rq->method, rq->host[0] ? rq->host : "-",
-		   rq->path, rs->status);
+		   loggable(rq->path), rs->status);
 	ret = MHD_queue_response(c, (unsigned int)rs->status, r);
 	MHD_destroy_response(r);
 	return ret;
@@ -156,7 +204,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	struct portal_response rs;
 	struct conn *cn = *con_cls;
 	const union MHD_ConnectionInfo *di;
-	char client[INET6_ADDRSTRLEN + 1], host[256];
+	char client[INET6_ADDRSTRLEN + 1], host[256], lang[8];
 	const char *al;
 	int rc;
 
@@ -169,10 +217,26 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		return MHD_YES;
 	}
 	if (*upload_size) {
-		/* the body is not kept by routes yet; its size is checked */
-		cn->body_len += *upload_size;
-		if (cn->body_len > (size_t)s->p->conf.portal_body_limit)
+		/* the body, kept up to the limit; beyond it only counted */
+		size_t lim = (size_t)s->p->conf.portal_body_limit;
+
+		if (!cn->too_large && cn->body_len + *upload_size <= lim) {
+			char *b = realloc(cn->body, cn->body_len + *upload_size + 1);
+
+			if (!b)
+				return MHD_NO;
+			memcpy(b + cn->body_len, upload, *upload_size);
+			cn->body = b;
+			cn->body_len += *upload_size;
+			b[cn->body_len] = '\0';
+		} else if (!cn->too_large) {
 			cn->too_large = 1;
+			if (cn->body)
+				explicit_bzero(cn->body, cn->body_len);
+			free(cn->body);
+			cn->body = NULL;
+			cn->body_len = 0;
+		}
 		*upload_size = 0;
 		return MHD_YES;
 	}
@@ -181,27 +245,45 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	memset(&rs, 0, sizeof(rs));
 	client_addr(c, client, sizeof(client));
 	host_of(c, host, sizeof(host));
-	al = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_LANGUAGE);
 	rq.method = method;
 	rq.path = url;
 	rq.host = host;
 	rq.client = client;
+	rq.cookie = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_COOKIE);
+	rq.ua = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_USER_AGENT);
+	rq.content_type =
+		MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+	rq.ok = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "ok");
+	rq.body = cn->body;
+	rq.body_len = cn->body_len;
+	/* the language: the switch (?lang=, remembered in a cookie), else the
+	 * cookie, else what the phone asks for, else French */
+	al = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_LANGUAGE);
 	rq.lang = portal_i18n_negotiate(s->p->i18n, al, "fr");
-	/* the visible language switch: ?lang=en or ?lang=fr */
+	if (!portal_cookie_get(rq.cookie, "byod_lang", lang, sizeof(lang)) &&
+	    portal_i18n_has(s->p->i18n, lang))
+		rq.lang = lang;
 	al = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "lang");
-	if (al && portal_i18n_has(s->p->i18n, al))
-		rq.lang = al;
 	di = MHD_get_connection_info(c, MHD_CONNECTION_INFO_DAEMON);
 	rq.https = di && di->daemon == s->https;
+	if (al && portal_i18n_has(s->p->i18n, al)) {
+		rq.lang = al;
+		portal_set_cookie(&rs, &rq, "byod_lang", al, 365 * 86400);
+	}
 	(void)version;
-	(void)upload;
 
-	if (cn->too_large)
+	if (cn->too_large) {
+		portal_log("%s %s %s: body over %d bytes refused", client, method, loggable(url),
+			   s->p->conf.portal_body_limit);
 		rc = portal_page_error(s->p, &rq, &rs, MHD_HTTP_CONTENT_TOO_LARGE);
-	else
+	} else {
 		rc = portal_route(s->p, &rq, &rs);
+	}
 	if (rc) {
-		portal_log("%s %s %s: server fault (%s)", client, method, url, strerror(-rc));
+		portal_log("%s %s %s: server fault (%s)", client, method, loggable(url),
+			   strerror(-rc));
+		if (rs.body && rs.secret)
+			explicit_bzero(rs.body, rs.len);
 		free(rs.body);
 		memset(&rs, 0, sizeof(rs));
 		if (portal_page_error(s->p, &rq, &rs, MHD_HTTP_INTERNAL_SERVER_ERROR))
@@ -213,7 +295,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 			 enum MHD_RequestTerminationCode toe)
 {
-	free(*con_cls);
+	struct conn *cn = *con_cls;
+
+	if (cn) {
+		/* a login form's body holds a password */
+		if (cn->body)
+			explicit_bzero(cn->body, cn->body_len);
+		free(cn->body);
+		free(cn);
+	}
 	*con_cls = NULL;
 }
 

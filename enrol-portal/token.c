@@ -7,7 +7,11 @@
  */
 #include "token.h"
 
+#include <errno.h>
 #include <stdint.h>
+#include <string.h>
+
+#include <openssl/sha.h>
 
 #include "byod_util.h"
 
@@ -64,4 +68,16 @@ int portal_token_equal(const char *a, const char *b)
 	for (i = 0; i < PORTAL_TOKEN_LEN; i++)
 		d |= (unsigned char)(a[i] ^ b[i]);
 	return d == 0;
+}
+
+int portal_token_hash(const char *token, char out[65])
+{
+	unsigned char md[SHA256_DIGEST_LENGTH];
+
+	out[0] = '\0';
+	if (!portal_token_valid(token))
+		return -EINVAL;
+	SHA256((const unsigned char *)token, strlen(token), md);
+	byod_hex(md, sizeof(md), out);
+	return 0;
 }

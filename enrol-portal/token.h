@@ -22,4 +22,9 @@ int portal_token_valid(const char *s);
  * of two valid tokens takes the same time wherever they differ. */
 int portal_token_equal(const char *a, const char *b);
 
+/* The lowercase hex SHA-256 of a token, as the registry stores it (a
+ * stolen copy of the registry then holds no usable session or link).
+ * Returns 0, or -EINVAL for an invalid token (out is then ""). */
+int portal_token_hash(const char *token, char out[65]);
+
 #endif /* PORTAL_TOKEN_H */

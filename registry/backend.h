@@ -132,6 +132,40 @@ struct reg_backend_ops {
 			    struct byod_err *err);
 	/* Deletes closed rows with stopped < before; *deleted gets the count. */
 	int (*session_purge)(struct reg_db *be, time_t before, int *deleted, struct byod_err *err);
+
+	/* The portal's state. *changes gets the rows changed (may be NULL).
+	 * person 0 is stored as NULL (anonymous). */
+	int (*web_session_insert)(struct reg_db *be, const struct reg_web_session *ws,
+				  struct byod_err *err);
+	int (*web_session_get)(struct reg_db *be, const char *id_hash, struct reg_web_session *out,
+			       struct byod_err *err);
+	/* Sets seen where it is older. */
+	int (*web_session_touch)(struct reg_db *be, const char *id_hash, time_t seen, int *changes,
+				 struct byod_err *err);
+	/* Deletes the session and its form tokens. */
+	int (*web_session_delete)(struct reg_db *be, const char *id_hash, int *changes,
+				  struct byod_err *err);
+	int (*web_session_delete_person)(struct reg_db *be, int64_t person, int *changes,
+					 struct byod_err *err);
+	int (*web_form_insert)(struct reg_db *be, const char *session_hash, const char *token_hash,
+			       time_t expires, struct byod_err *err);
+	/* Deletes the token when it is this session's and expires > now
+	 * (*changes 1), and deletes it anyway when it has expired (*changes 0). */
+	int (*web_form_use)(struct reg_db *be, const char *session_hash, const char *token_hash,
+			    time_t now, int *changes, struct byod_err *err);
+	int (*download_insert)(struct reg_db *be, const struct reg_download *d,
+			       struct byod_err *err);
+	/* Reads the row (data malloc'd), whatever its expiry; -ENOENT when absent. */
+	int (*download_get)(struct reg_db *be, const char *token_hash, struct reg_download *out,
+			    struct byod_err *err);
+	int (*download_delete)(struct reg_db *be, const char *token_hash, int *changes,
+			       struct byod_err *err);
+	int (*throttle_get)(struct reg_db *be, const char *key, struct reg_throttle *out,
+			    struct byod_err *err);
+	int (*throttle_put)(struct reg_db *be, const struct reg_throttle *t, struct byod_err *err);
+	int (*throttle_delete)(struct reg_db *be, const char *key, struct byod_err *err);
+	int (*web_purge)(struct reg_db *be, time_t now, time_t idle_before, time_t created_before,
+			 time_t forget_before, int *deleted, struct byod_err *err);
 };
 
 extern const struct reg_backend_ops reg_sqlite_ops;

@@ -191,8 +191,12 @@ static int norm_device_id(const char *id, char out[REG_ID_MAX], struct byod_err 
 
 static int norm_serial(const char *serial, char out[REG_SERIAL_MAX], struct byod_err *err)
 {
+	size_t n = 0;
+
 	/* 128 characters hold any written form of 160 bits (colons, spaces). */
-	if (!serial || strnlen(serial, 128) == 128 ||
+	while (serial && n < 128 && serial[n])
+		n++;
+	if (!serial || n == 128 ||
 	    byod_serial_normalise(serial, out, REG_SERIAL_MAX))
 		return byod_err_set(err, EINVAL,
 				    "'%.64s' is not a certificate serial (at most 160 bits in hex)",

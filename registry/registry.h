@@ -336,4 +336,86 @@ int reg_session_list(struct reg *reg, int open_only, const char *device,
  * in France); *deleted (may be NULL) gets the count. Open sessions are never deleted. */
 int reg_session_purge(struct reg *reg, time_t before, int *deleted, struct byod_err *err);
 
+/* ---- the portal's shared state: web sessions, one-time tokens, throttle ----
+ *
+ * What every byod-portal process must see alike. These are not
+ * administrative changes: no audit row and no change-feed event (the portal
+ * audits logins itself). Hashes are SHA-256 in lowercase hex (the tokens
+ * themselves are never stored). */
+
+#define REG_HASH_HEX 65 /* a SHA-256 in lowercase hex and its NUL */
+
+struct reg_web_session {
+	char id_hash[REG_HASH_HEX]; /* SHA-256 of the cookie value */
+	int64_t person;             /* reg_person.id once logged in, 0 before */
+	time_t created;             /* for the absolute expiry */
+	time_t seen;                /* last request, for the idle expiry */
+	char client[64];            /* the client address at creation */
+};
+
+/* -EEXIST for an id_hash already there, -ENOENT for an unknown person. */
+int reg_web_session_add(struct reg *reg, const struct reg_web_session *s, struct byod_err *err);
+/* -ENOENT when absent. */
+int reg_web_session_get(struct reg *reg, const char *id_hash, struct reg_web_session *out,
+			struct byod_err *err);
+/* Sets seen (never backwards). -ENOENT when absent. */
+int reg_web_session_touch(struct reg *reg, const char *id_hash, time_t seen, struct byod_err *err);
+/* Deletes the session and its form tokens; -ENOENT when absent. */
+int reg_web_session_delete(struct reg *reg, const char *id_hash, struct byod_err *err);
+/* Deletes every session of a person (an account disabled); *deleted may be NULL. */
+int reg_web_session_delete_person(struct reg *reg, int64_t person, int *deleted,
+				  struct byod_err *err);
+
+/* A one-time form token of a session, valid while expires > now.
+ * -ENOENT for an unknown session, -EEXIST for a duplicate. */
+int reg_web_form_add(struct reg *reg, const char *session_hash, const char *token_hash,
+		     time_t expires, struct byod_err *err);
+/* Uses a form token up: 0 when it belonged to exactly this session and had
+ * not expired (it is gone now, so a replay gets -ENOENT); -ENOENT otherwise
+ * (an expired one is deleted too; another session's is left alone). Atomic
+ * between processes. */
+int reg_web_form_use(struct reg *reg, const char *session_hash, const char *token_hash,
+		     time_t now, struct byod_err *err);
+
+/* A file offered once behind a link (a device's PKCS#12). */
+struct reg_download {
+	char token_hash[REG_HASH_HEX];
+	char device[REG_ID_MAX];   /* the device it belongs to */
+	char filename[128];        /* suggested name: no '/', '\\', '"' or control character */
+	char type[64];             /* media type */
+	void *data;                /* malloc'd by reg_download_take */
+	size_t len;                /* 1 byte to 1 MiB */
+	time_t created, expires;
+};
+int reg_download_add(struct reg *reg, const struct reg_download *d, struct byod_err *err);
+/* Returns the download and deletes it: of two processes taking one token,
+ * exactly one gets it. -ENOENT when absent or expired at now (an expired
+ * one is deleted). Free with reg_download_clear. */
+int reg_download_take(struct reg *reg, const char *token_hash, time_t now,
+		      struct reg_download *out, struct byod_err *err);
+/* Wipes and frees out->data, and resets out. */
+void reg_download_clear(struct reg_download *d);
+
+/* Brute-force state of one key ("login:lea", "addr:192.0.2.7"). */
+struct reg_throttle {
+	char key[160];
+	int failures;
+	time_t last_failure;
+	time_t locked_until;
+};
+/* -ENOENT when the key has no state (the caller counts it as zero). */
+int reg_throttle_get(struct reg *reg, const char *key, struct reg_throttle *out,
+		     struct byod_err *err);
+/* Inserts or replaces the key's state. */
+int reg_throttle_put(struct reg *reg, const struct reg_throttle *t, struct byod_err *err);
+/* Forgets a key (absent is not an error). */
+int reg_throttle_delete(struct reg *reg, const char *key, struct byod_err *err);
+
+/* Housekeeping: sessions seen before idle_before or created before
+ * created_before (with their form tokens), form tokens and downloads with
+ * expires <= now, throttle rows whose last failure is before forget_before
+ * and whose lock is over. *deleted (may be NULL) gets the rows deleted. */
+int reg_web_purge(struct reg *reg, time_t now, time_t idle_before, time_t created_before,
+		  time_t forget_before, int *deleted, struct byod_err *err);
+
 #endif /* BYOD_REGISTRY_H */

@@ -143,6 +143,43 @@ static const char *const migrations[] = {
 	"CREATE INDEX sessions_closed ON sessions(stopped) WHERE state = 'closed';\n"
 	"CREATE INDEX sessions_open ON sessions(started) WHERE state = 'open';\n"
 	"PRAGMA user_version = 3;\n",
+
+	/* 4: the portal's shared state: web sessions (hashes of the cookies),
+	 * one-time form tokens, one-time downloads, login throttling */
+	"CREATE TABLE web_sessions (\n"
+	"	id_hash TEXT PRIMARY KEY NOT NULL,\n"
+	"	person INTEGER REFERENCES people(id) ON DELETE CASCADE,\n"
+	"	created INTEGER NOT NULL,\n"
+	"	seen INTEGER NOT NULL,\n"
+	"	client TEXT NOT NULL DEFAULT ''\n"
+	");\n"
+	"CREATE INDEX web_sessions_person ON web_sessions(person);\n"
+	"CREATE INDEX web_sessions_seen ON web_sessions(seen);\n"
+	"CREATE INDEX web_sessions_created ON web_sessions(created);\n"
+	"CREATE TABLE web_forms (\n"
+	"	token_hash TEXT PRIMARY KEY NOT NULL,\n"
+	"	session TEXT NOT NULL REFERENCES web_sessions(id_hash) ON DELETE CASCADE,\n"
+	"	expires INTEGER NOT NULL\n"
+	");\n"
+	"CREATE INDEX web_forms_session ON web_forms(session);\n"
+	"CREATE INDEX web_forms_expires ON web_forms(expires);\n"
+	"CREATE TABLE web_downloads (\n"
+	"	token_hash TEXT PRIMARY KEY NOT NULL,\n"
+	"	device TEXT NOT NULL REFERENCES devices(id),\n"
+	"	filename TEXT NOT NULL,\n"
+	"	type TEXT NOT NULL,\n"
+	"	data BLOB NOT NULL,\n"
+	"	created INTEGER NOT NULL,\n"
+	"	expires INTEGER NOT NULL\n"
+	");\n"
+	"CREATE INDEX web_downloads_expires ON web_downloads(expires);\n"
+	"CREATE TABLE web_throttle (\n"
+	"	key TEXT PRIMARY KEY NOT NULL,\n"
+	"	failures INTEGER NOT NULL,\n"
+	"	last_failure INTEGER NOT NULL,\n"
+	"	locked_until INTEGER NOT NULL\n"
+	");\n"
+	"PRAGMA user_version = 4;\n",
 };
 
 #define NEWEST_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -200,7 +237,8 @@ static void stmt_freep(sqlite3_stmt **st)
 /*
  * Prepares sql and binds the arguments that follow, one per letter of
  * types: 't' text (NULL binds NULL), 'n' text bound as NULL when empty,
- * 'i' an int64_t, '0' a NULL that takes no argument. *st is finalised by
+ * 'i' an int64_t, 'p' an int64_t bound as NULL when 0, 'b' a blob (two
+ * arguments: const void * and size_t), '0' a NULL that takes no argument. *st is finalised by
  * the caller (cleanup_stmt), also on failure.
  */
 static int sq_prepare(struct sq *s, sqlite3_stmt **st, struct byod_err *err, const char *sql,
@@ -230,6 +268,19 @@ static int sq_prepare(struct sq *s, sqlite3_stmt **st, struct byod_err *err, con
 		case 'i':
 			src = sqlite3_bind_int64(*st, i + 1, va_arg(ap, int64_t));
 			break;
+		case 'p': {
+			int64_t v = va_arg(ap, int64_t);
+
+			src = v ? sqlite3_bind_int64(*st, i + 1, v) : sqlite3_bind_null(*st, i + 1);
+			break;
+		}
+		case 'b': {
+			const void *b = va_arg(ap, const void *);
+			size_t n = va_arg(ap, size_t);
+
+			src = sqlite3_bind_blob64(*st, i + 1, b, n, SQLITE_TRANSIENT);
+			break;
+		}
 		default:
 			src = sqlite3_bind_null(*st, i + 1);
 			break;
@@ -1325,6 +1376,261 @@ static int sq_session_purge(struct reg_db *be, time_t before, int *deleted, stru
 	return rc ? rc : sq_run(s, st, deleted, "purging sessions", err);
 }
 
+/* ---- the portal's shared state ------------------------------------------ */
+
+static int sq_web_session_insert(struct reg_db *be, const struct reg_web_session *ws,
+				 struct byod_err *err)
+{
+	cleanup_stmt sqlite3_stmt *st = NULL;
+	struct sq *s = sq_of(be);
+	int rc;
+
+	rc = sq_prepare(s, &st, err,
+			"INSERT INTO web_sessions (id_hash, person, created, seen, client) "
+			"VALUES (?, ?, ?, ?, ?)",
+			"tpiit", ws->id_hash, ws->person, (int64_t)ws->created, (int64_t)ws->seen,
+			ws->client);
+	return rc ? rc : sq_run(s, st, NULL, "adding a web session", err);
+}
+
+static int sq_web_session_get(struct reg_db *be, const char *id_hash, struct reg_web_session *out,
+			      struct byod_err *err)
+{
+	cleanup_stmt sqlite3_stmt *st = NULL;
+	struct sq *s = sq_of(be);
+	int rc;
+
+	rc = sq_prepare(s, &st, err,
+			"SELECT id_hash, person, created, seen, client FROM web_sessions "
+			"WHERE id_hash = ?",
+			"t", id_hash);
+	if (!rc)
+		rc = sq_one(s, st, "reading a web session", err);
+	if (rc)
+		return rc;
+	memset(out, 0, sizeof(*out));
+	col_text(st, 0, out->id_hash, sizeof(out->id_hash));
+	out->person = sqlite3_column_int64(st, 1);
+	out->created = (time_t)sqlite3_column_int64(st, 2);
+	out->seen = (time_t)sqlite3_column_int64(st, 3);
+	col_text(st, 4, out->client, sizeof(out->client));
+	return 0;
+}
+
+static int sq_web_session_touch(struct reg_db *be, const char *id_hash, time_t seen, int *changes,
+				struct byod_err *err)
+{
+	cleanup_stmt sqlite3_stmt *st = NULL;
+	struct sq *s = sq_of(be);
+	int rc;
+
+	rc = sq_prepare(s, &st, err,
+			"UPDATE web_sessions SET seen = max(seen, ?) WHERE id_hash = ?", "it",
+			(int64_t)seen, id_hash);
+	return rc ? rc : sq_run(s, st, changes, "touching a web session", err);
+}
+
+static int sq_web_session_delete(struct reg_db *be, const char *id_hash, int *changes,
+				 struct byod_err *err)
+{
+	cleanup_stmt sqlite3_stmt *st = NULL;
+	struct sq *s = sq_of(be);
+	int rc;
+
+	/* the form tokens go with it (ON DELETE CASCADE) */
+	rc = sq_prepare(s, &st, err, "DELETE FROM web_sessions WHERE id_hash = ?", "t", id_hash);
+	return rc ? rc : sq_run(s, st, changes, "deleting a web session", err);
+}
+
+static int sq_web_session_delete_person(struct reg_db *be, int64_t person, int *changes,
+					struct byod_err *err)
+{
+	cleanup_stmt sqlite3_stmt *st = NULL;
+	struct sq *s = sq_of(be);
+	int rc;
+
+	rc = sq_prepare(s, &st, err, "DELETE FROM web_sessions WHERE person = ?", "i", person);
+	return rc ? rc : sq_run(s, st, changes, "deleting web sessions", err);
+}
+
+static int sq_web_form_insert(struct reg_db *be, const char *session_hash, const char *token_hash,
+			      time_t expires, struct byod_err *err)
+{
+	cleanup_stmt sqlite3_stmt *st = NULL;
+	struct sq *s = sq_of(be);
+	int rc;
+
+	rc = sq_prepare(s, &st, err,
+			"INSERT INTO web_forms (token_hash, session, expires) VALUES (?, ?, ?)",
+			"tti", token_hash, session_hash, (int64_t)expires);
+	return rc ? rc : sq_run(s, st, NULL, "adding a form token", err);
+}
+
+static int sq_web_form_use(struct reg_db *be, const char *session_hash, const char *token_hash,
+			   time_t now, int *changes, struct byod_err *err)
+{
+	cleanup_stmt sqlite3_stmt *st = NULL;
+	cleanup_stmt sqlite3_stmt *gone = NULL;
+	struct sq *s = sq_of(be);
+	int rc;
+
+	rc = sq_prepare(s, &st, err,
+			"DELETE FROM web_forms WHERE token_hash = ? AND session = ? AND expires > ?",
+			"tti", token_hash, session_hash, (int64_t)now);
+	if (!rc)
+		rc = sq_run(s, st, changes, "using a form token", err);
+	if (rc || *changes)
+		return rc;
+	rc = sq_prepare(s, &gone, err, "DELETE FROM web_forms WHERE token_hash = ? AND expires <= ?",
+			"ti", token_hash, (int64_t)now);
+	return rc ? rc : sq_run(s, gone, NULL, "dropping an expired form token", err);
+}
+
+static int sq_download_insert(struct reg_db *be, const struct reg_download *d,
+			      struct byod_err *err)
+{
+	cleanup_stmt sqlite3_stmt *st = NULL;
+	struct sq *s = sq_of(be);
+	int rc;
+
+	rc = sq_prepare(s, &st, err,
+			"INSERT INTO web_downloads (token_hash, device, filename, type, data, "
+			"created, expires) VALUES (?, ?, ?, ?, ?, ?, ?)",
+			"ttttbii", d->token_hash, d->device, d->filename, d->type, d->data, d->len,
+			(int64_t)d->created, (int64_t)d->expires);
+	return rc ? rc : sq_run(s, st, NULL, "adding a download", err);
+}
+
+static int sq_download_get(struct reg_db *be, const char *token_hash, struct reg_download *out,
+			   struct byod_err *err)
+{
+	cleanup_stmt sqlite3_stmt *st = NULL;
+	struct sq *s = sq_of(be);
+	const void *blob;
+	int rc, n;
+
+	rc = sq_prepare(s, &st, err,
+			"SELECT token_hash, device, filename, type, data, created, expires "
+			"FROM web_downloads WHERE token_hash = ?",
+			"t", token_hash);
+	if (!rc)
+		rc = sq_one(s, st, "reading a download", err);
+	if (rc)
+		return rc;
+	memset(out, 0, sizeof(*out));
+	col_text(st, 0, out->token_hash, sizeof(out->token_hash));
+	col_text(st, 1, out->device, sizeof(out->device));
+	col_text(st, 2, out->filename, sizeof(out->filename));
+	col_text(st, 3, out->type, sizeof(out->type));
+	blob = sqlite3_column_blob(st, 4);
+	n = sqlite3_column_bytes(st, 4);
+	out->created = (time_t)sqlite3_column_int64(st, 5);
+	out->expires = (time_t)sqlite3_column_int64(st, 6);
+	out->data = malloc(n > 0 ? (size_t)n : 1);
+	if (!out->data)
+		return byod_err_set(err, ENOMEM, "out of memory");
+	if (n > 0)
+		memcpy(out->data, blob, (size_t)n);
+	out->len = n > 0 ? (size_t)n : 0;
+	return 0;
+}
+
+static int sq_download_delete(struct reg_db *be, const char *token_hash, int *changes,
+			      struct byod_err *err)
+{
+	cleanup_stmt sqlite3_stmt *st = NULL;
+	struct sq *s = sq_of(be);
+	int rc;
+
+	rc = sq_prepare(s, &st, err, "DELETE FROM web_downloads WHERE token_hash = ?", "t",
+			token_hash);
+	return rc ? rc : sq_run(s, st, changes, "deleting a download", err);
+}
+
+static int sq_throttle_get(struct reg_db *be, const char *key, struct reg_throttle *out,
+			   struct byod_err *err)
+{
+	cleanup_stmt sqlite3_stmt *st = NULL;
+	struct sq *s = sq_of(be);
+	int rc;
+
+	rc = sq_prepare(s, &st, err,
+			"SELECT key, failures, last_failure, locked_until FROM web_throttle "
+			"WHERE key = ?",
+			"t", key);
+	if (!rc)
+		rc = sq_one(s, st, "reading a throttle", err);
+	if (rc)
+		return rc;
+	memset(out, 0, sizeof(*out));
+	col_text(st, 0, out->key, sizeof(out->key));
+	out->failures = sqlite3_column_int(st, 1);
+	out->last_failure = (time_t)sqlite3_column_int64(st, 2);
+	out->locked_until = (time_t)sqlite3_column_int64(st, 3);
+	return 0;
+}
+
+static int sq_throttle_put(struct reg_db *be, const struct reg_throttle *t, struct byod_err *err)
+{
+	cleanup_stmt sqlite3_stmt *st = NULL;
+	struct sq *s = sq_of(be);
+	int rc;
+
+	rc = sq_prepare(s, &st, err,
+			"INSERT OR REPLACE INTO web_throttle (key, failures, last_failure, "
+			"locked_until) VALUES (?, ?, ?, ?)",
+			"tiii", t->key, (int64_t)t->failures, (int64_t)t->last_failure,
+			(int64_t)t->locked_until);
+	return rc ? rc : sq_run(s, st, NULL, "writing a throttle", err);
+}
+
+static int sq_throttle_delete(struct reg_db *be, const char *key, struct byod_err *err)
+{
+	cleanup_stmt sqlite3_stmt *st = NULL;
+	struct sq *s = sq_of(be);
+	int rc;
+
+	rc = sq_prepare(s, &st, err, "DELETE FROM web_throttle WHERE key = ?", "t", key);
+	return rc ? rc : sq_run(s, st, NULL, "deleting a throttle", err);
+}
+
+static int sq_web_purge(struct reg_db *be, time_t now, time_t idle_before, time_t created_before,
+			time_t forget_before, int *deleted, struct byod_err *err)
+{
+	static const struct {
+		const char *sql;
+		const char *types;
+	} steps[] = {
+		{ "DELETE FROM web_sessions WHERE seen < ? OR created < ?", "ii" },
+		{ "DELETE FROM web_forms WHERE expires <= ?", "i" },
+		{ "DELETE FROM web_downloads WHERE expires <= ?", "i" },
+		{ "DELETE FROM web_throttle WHERE last_failure < ? AND locked_until <= ?", "ii" },
+	};
+	struct sq *s = sq_of(be);
+	size_t i;
+	int rc = 0, n, total = 0;
+
+	for (i = 0; !rc && i < sizeof(steps) / sizeof(steps[0]); i++) {
+		cleanup_stmt sqlite3_stmt *st = NULL;
+
+		if (i == 0)
+			rc = sq_prepare(s, &st, err, steps[i].sql, steps[i].types,
+					(int64_t)idle_before, (int64_t)created_before);
+		else if (i == 3)
+			rc = sq_prepare(s, &st, err, steps[i].sql, steps[i].types,
+					(int64_t)forget_before, (int64_t)now);
+		else
+			rc = sq_prepare(s, &st, err, steps[i].sql, steps[i].types, (int64_t)now);
+		n = 0;
+		if (!rc)
+			rc = sq_run(s, st, &n, "purging the portal's state", err);
+		total += n;
+	}
+	if (!rc && deleted)
+		*deleted = total;
+	return rc;
+}
+
 const struct reg_backend_ops reg_sqlite_ops = {
 	.name = "sqlite",
 	.newest_version = NEWEST_VERSION,
@@ -1369,4 +1675,18 @@ const struct reg_backend_ops reg_sqlite_ops = {
 	.session_get = sq_session_get,
 	.session_list = sq_session_list,
 	.session_purge = sq_session_purge,
+	.web_session_insert = sq_web_session_insert,
+	.web_session_get = sq_web_session_get,
+	.web_session_touch = sq_web_session_touch,
+	.web_session_delete = sq_web_session_delete,
+	.web_session_delete_person = sq_web_session_delete_person,
+	.web_form_insert = sq_web_form_insert,
+	.web_form_use = sq_web_form_use,
+	.download_insert = sq_download_insert,
+	.download_get = sq_download_get,
+	.download_delete = sq_download_delete,
+	.throttle_get = sq_throttle_get,
+	.throttle_put = sq_throttle_put,
+	.throttle_delete = sq_throttle_delete,
+	.web_purge = sq_web_purge,
 };

@@ -62,6 +62,7 @@ check "the CRL (PEM) is served" grep -q "BEGIN X509 CRL" "$T/b"
 
 http GET portal.byod.lan / -H "Accept-Language: fr-FR,fr;q=0.9,en;q=0.8"
 check "the start page" test "$(cat "$T/code")" = 200
+check "...is the login form" grep -q 'action="/login"' "$T/b"
 check "in French" grep -q '<html lang="fr"' "$T/b"
 check "the school's name, escaped" grep -q "Collège des Calanques" "$T/b"
 check "a strict CSP" sh -c "grep -qi \"^Content-Security-Policy: default-src 'none'.*frame-ancestors 'none'\" '$T/h'"
@@ -81,7 +82,7 @@ http GET portal.byod.lan /nowhere
 check "an unknown page is a 404 page" test "$(cat "$T/code")" = 404
 check "...in the language of the request" grep -q '<html lang="fr"' "$T/b"
 http GET portal.byod.lan '/../../etc/passwd' --path-as-is
-check "path traversal is a 404" test "$(cat "$T/code")" = 404
+check "path traversal is refused (400)" test "$(cat "$T/code")" = 400
 check "...and gives nothing away" sh -c "! grep -q 'root:' '$T/b'"
 http DELETE portal.byod.lan /api/captive
 check "a wrong method is a 405" test "$(cat "$T/code")" = 405

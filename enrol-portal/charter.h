@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The school's charter is an HTML fragment an administrator writes; it is
+ * the one piece of outside markup the portal puts in a page, so it is
+ * checked against a short list of harmless elements rather than trusted.
+ */
+#ifndef PORTAL_CHARTER_H
+#define PORTAL_CHARTER_H
+
+#include <stddef.h>
+
+#include "byod_err.h"
+
+#define PORTAL_CHARTER_MAX (64 * 1024)
+
+/*
+ * Checks html[0..len): well-formed UTF-8 without NUL or control characters
+ * (TAB, CR, LF allowed); only the elements p, br, ul, ol, li, strong, em,
+ * b, i, h2, h3, h4, blockquote and a, in lowercase; no attribute but href
+ * on a, double-quoted, starting with https:// or http://, without space,
+ * quote, '<', '>' or control character ('&' only as &amp;); br is void
+ * (<br> or <br/>), every other element is closed, properly nested; text
+ * may hold the entities &amp; &lt; &gt; &quot; &#39; &nbsp; and &#N; /
+ * &#xH; of a Unicode scalar value (not NUL, not a control), and no other
+ * '&' or '<'; no comment, doctype or CDATA; at most PORTAL_CHARTER_MAX
+ * bytes. Returns 0, or -EINVAL with err->line and err->col (1-based, bytes)
+ * at the problem and a sentence saying what is wrong.
+ */
+int portal_charter_check(const char *html, size_t len, struct byod_err *err);
+
+#endif /* PORTAL_CHARTER_H */

@@ -1,0 +1,105 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * A fixed pool of gateway contexts, each with its own registry connection,
+ * lent to one request at a time under a mutex and a condition variable.
+ */
+#include "db.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+
+struct portal_db {
+	pthread_mutex_t lock;
+	pthread_cond_t freed;
+	struct byod_ctx **ctx;
+	int *lent;
+	int n;
+};
+
+int portal_db_open(const char *home, int n, struct portal_db **out, struct byod_err *err)
+{
+	struct portal_db *db = calloc(1, sizeof(*db));
+	int i, rc;
+
+	if (!db || n < 1)
+		goto oom;
+	db->ctx = calloc((size_t)n, sizeof(*db->ctx));
+	db->lent = calloc((size_t)n, sizeof(*db->lent));
+	if (!db->ctx || !db->lent)
+		goto oom;
+	pthread_mutex_init(&db->lock, NULL);
+	pthread_cond_init(&db->freed, NULL);
+	for (i = 0; i < n; i++) {
+		rc = byod_open(home, "portal", &db->ctx[i], err);
+		if (rc) {
+			db->n = i;
+			portal_db_close(db);
+			return rc;
+		}
+	}
+	db->n = n;
+	*out = db;
+	return 0;
+oom:
+	if (db) {
+		free(db->ctx);
+		free(db->lent);
+		free(db);
+	}
+	return byod_err_set(err, ENOMEM, "out of memory");
+}
+
+void portal_db_close(struct portal_db *db)
+{
+	int i;
+
+	if (!db)
+		return;
+	for (i = 0; i < db->n; i++)
+		byod_close(db->ctx[i]);
+	pthread_cond_destroy(&db->freed);
+	pthread_mutex_destroy(&db->lock);
+	free(db->ctx);
+	free(db->lent);
+	free(db);
+}
+
+struct byod_ctx *portal_db_get(struct portal_db *db, const char *actor)
+{
+	struct byod_ctx *ctx = NULL;
+	int i;
+
+	pthread_mutex_lock(&db->lock);
+	while (!ctx) {
+		for (i = 0; i < db->n; i++) {
+			if (!db->lent[i]) {
+				db->lent[i] = 1;
+				ctx = db->ctx[i];
+				break;
+			}
+		}
+		if (!ctx)
+			pthread_cond_wait(&db->freed, &db->lock);
+	}
+	pthread_mutex_unlock(&db->lock);
+	reg_set_actor(ctx->reg, actor);
+	return ctx;
+}
+
+void portal_db_put(struct portal_db *db, struct byod_ctx *ctx)
+{
+	int i;
+
+	if (!ctx)
+		return;
+	pthread_mutex_lock(&db->lock);
+	for (i = 0; i < db->n; i++) {
+		if (db->ctx[i] == ctx) {
+			db->lent[i] = 0;
+			break;
+		}
+	}
+	pthread_cond_signal(&db->freed);
+	pthread_mutex_unlock(&db->lock);
+}

@@ -1,0 +1,313 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Strict decoders for what a browser sends: form bodies, cookies, paths.
+ * Each either returns the whole decoded value or refuses the input with
+ * the reason and the position, so that a page never works on half a form.
+ */
+#include "form.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "html.h"
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/*
+ * Decodes s[0..n) ('+' and %XX) into a new NUL-terminated string. at is
+ * the offset of s in the body, for errors. *out_len gets the decoded size.
+ */
+static int decode(const char *s, size_t n, size_t at, size_t max, char **out, size_t *out_len,
+		  struct byod_err *err)
+{
+	char *d = malloc(n + 1);
+	size_t i, o = 0;
+
+	if (!d)
+		return byod_err_set(err, ENOMEM, "out of memory");
+	for (i = 0; i < n; i++) {
+		char c = s[i];
+
+		if (c == '+') {
+			c = ' ';
+		} else if (c == '%') {
+			int hi = i + 1 < n ? hexval(s[i + 1]) : -1;
+			int lo = i + 2 < n ? hexval(s[i + 2]) : -1;
+
+			if (hi < 0 || lo < 0) {
+				free(d);
+				return byod_err_set(err, EINVAL,
+						    "byte %zu: '%%' is not followed by two hex digits",
+						    at + i);
+			}
+			c = (char)(hi << 4 | lo);
+			i += 2;
+		}
+		if (c == '\0') {
+			free(d);
+			return byod_err_set(err, EINVAL, "byte %zu: a NUL character", at + i);
+		}
+		d[o++] = c;
+		if (o > max) {
+			free(d);
+			return byod_err_set(err, EINVAL, "byte %zu: a value longer than %zu bytes",
+					    at + i, max);
+		}
+	}
+	d[o] = '\0';
+	*out = d;
+	*out_len = o;
+	return 0;
+}
+
+static int name_ok(const char *s)
+{
+	size_t n = strlen(s), i;
+
+	if (n < 1 || n > 32)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_' ||
+		      s[i] == '-'))
+			return 0;
+	return 1;
+}
+
+/* Checks UTF-8 and control characters; CR LF and lone CR become LF, in
+ * place. Returns the offset of the first bad byte, or -1. */
+static long value_clean(char *v)
+{
+	unsigned char *s = (unsigned char *)v, *w = s;
+	const unsigned char *start = s;
+	size_t n;
+
+	while (*s) {
+		if (*s == '\r') {
+			*w++ = '\n';
+			s += s[1] == '\n' ? 2 : 1;
+			continue;
+		}
+		if ((*s < 0x20 && *s != '\t' && *s != '\n') || *s == 0x7f)
+			return (long)(s - start);
+		n = portal_utf8_seq(s);
+		if (!n)
+			return (long)(s - start);
+		/* C1 controls U+0080..U+009F */
+		if (n == 2 && s[0] == 0xc2 && s[1] < 0xa0)
+			return (long)(s - start);
+		memmove(w, s, n);
+		w += n;
+		s += n;
+	}
+	*w = '\0';
+	return -1;
+}
+
+void portal_form_free(struct portal_form *form)
+{
+	size_t i;
+
+	if (!form)
+		return;
+	for (i = 0; i < form->n; i++) {
+		free(form->f[i].name);
+		if (form->f[i].value) {
+			explicit_bzero(form->f[i].value, strlen(form->f[i].value));
+			free(form->f[i].value);
+		}
+	}
+	free(form->f);
+	form->f = NULL;
+	form->n = 0;
+}
+
+int portal_form_parse(const char *body, size_t len, size_t max_fields, struct portal_form *out,
+		      struct byod_err *err)
+{
+	size_t pos = 0, i;
+	int rc = 0;
+
+	out->f = NULL;
+	out->n = 0;
+	if (len && !body)
+		return byod_err_set(err, EINVAL, "no body");
+	while (pos < len) {
+		const char *field = body + pos, *amp, *eq;
+		size_t flen, nlen, dlen;
+		struct portal_form_field *nf;
+		char *name = NULL, *value = NULL;
+		long bad;
+
+		amp = memchr(field, '&', len - pos);
+		flen = amp ? (size_t)(amp - field) : len - pos;
+		if (!flen) {
+			pos++;
+			continue;
+		}
+		if (out->n == max_fields) {
+			rc = byod_err_set(err, EINVAL, "byte %zu: more than %zu fields", pos,
+					  max_fields);
+			goto fail;
+		}
+		eq = memchr(field, '=', flen);
+		nlen = eq ? (size_t)(eq - field) : flen;
+		rc = decode(field, nlen, pos, 32, &name, &dlen, err);
+		if (rc)
+			goto fail;
+		if (!name_ok(name)) {
+			free(name);
+			rc = byod_err_set(err, EINVAL, "byte %zu: a field name that is not [a-z0-9_-]{1,32}",
+					  pos);
+			goto fail;
+		}
+		for (i = 0; i < out->n; i++) {
+			if (!strcmp(out->f[i].name, name)) {
+				free(name);
+				rc = byod_err_set(err, EINVAL, "byte %zu: the field '%s' given twice",
+						  pos, out->f[i].name);
+				goto fail;
+			}
+		}
+		if (eq)
+			rc = decode(eq + 1, flen - nlen - 1, pos + nlen + 1, PORTAL_FORM_VALUE_MAX,
+				    &value, &dlen, err);
+		else
+			rc = decode("", 0, pos, PORTAL_FORM_VALUE_MAX, &value, &dlen, err);
+		if (rc) {
+			free(name);
+			goto fail;
+		}
+		bad = value_clean(value);
+		if (bad >= 0) {
+			rc = byod_err_set(err, EINVAL,
+					  "field '%s': byte %ld of its value is not valid UTF-8 text",
+					  name, bad);
+			free(name);
+			explicit_bzero(value, dlen);
+			free(value);
+			goto fail;
+		}
+		nf = realloc(out->f, (out->n + 1) * sizeof(*out->f));
+		if (!nf) {
+			free(name);
+			free(value);
+			rc = byod_err_set(err, ENOMEM, "out of memory");
+			goto fail;
+		}
+		out->f = nf;
+		out->f[out->n].name = name;
+		out->f[out->n].value = value;
+		out->n++;
+		pos += flen + (amp ? 1 : 0);
+	}
+	return 0;
+fail:
+	portal_form_free(out);
+	return rc;
+}
+
+const char *portal_form_get(const struct portal_form *form, const char *name)
+{
+	size_t i;
+
+	for (i = 0; form && name && i < form->n; i++)
+		if (!strcmp(form->f[i].name, name))
+			return form->f[i].value;
+	return NULL;
+}
+
+int portal_cookie_get(const char *header, const char *name, char *out, size_t len)
+{
+	const char *s = header;
+	size_t nlen = name ? strlen(name) : 0;
+	int found = 0;
+
+	if (len)
+		out[0] = '\0';
+	if (!header || !nlen)
+		return -ENOENT;
+	while (*s) {
+		const char *k, *v, *end;
+		size_t klen, vlen;
+
+		while (*s == ' ' || *s == '\t' || *s == ';')
+			s++;
+		if (!*s)
+			break;
+		k = s;
+		end = strchr(s, ';');
+		if (!end)
+			end = s + strlen(s);
+		v = memchr(k, '=', (size_t)(end - k));
+		s = end;
+		if (!v)
+			continue; /* a pair without '=' is ignored (RFC 6265 5.2) */
+		klen = (size_t)(v - k);
+		while (klen && (k[klen - 1] == ' ' || k[klen - 1] == '\t'))
+			klen--;
+		if (klen != nlen || memcmp(k, name, nlen))
+			continue;
+		if (found)
+			return -EINVAL; /* twice: someone planted one */
+		found = 1;
+		v++;
+		while (v < end && (*v == ' ' || *v == '\t'))
+			v++;
+		vlen = (size_t)(end - v);
+		while (vlen && (v[vlen - 1] == ' ' || v[vlen - 1] == '\t'))
+			vlen--;
+		if (vlen >= 2 && v[0] == '"' && v[vlen - 1] == '"') {
+			v++;
+			vlen -= 2;
+		}
+		if (memchr(v, '"', vlen) || memchr(v, '\\', vlen))
+			return -EINVAL;
+		if (vlen + 1 > len)
+			return -E2BIG;
+		memcpy(out, v, vlen);
+		out[vlen] = '\0';
+	}
+	return found ? 0 : -ENOENT;
+}
+
+int portal_path_check(const char *path)
+{
+	size_t n, i, seg;
+
+	if (!path || path[0] != '/')
+		return -EINVAL;
+	n = strlen(path);
+	if (n > 512)
+		return -EINVAL;
+	for (i = 0; i < n; i++) {
+		char c = path[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '.' || c == '_' || c == '~' || c == '/' || c == '-'))
+			return -EINVAL;
+	}
+	/* segments: none empty (but the root's), none "." or ".." */
+	for (i = 1, seg = 1; i <= n; i++) {
+		if (i == n || path[i] == '/') {
+			size_t sl = i - seg;
+
+			if (sl == 0 && !(n == 1))
+				return -EINVAL;
+			if ((sl == 1 && path[seg] == '.') ||
+			    (sl == 2 && path[seg] == '.' && path[seg + 1] == '.'))
+				return -EINVAL;
+			seg = i + 1;
+		}
+	}
+	return 0;
+}

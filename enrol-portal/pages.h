@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * What the page files share: the frame of every page (head with the
+ * language switch and, once logged in, "Mes appareils" and the logout
+ * button), the message lookup, and the handlers routes.c calls. A handler
+ * gets the request, a registry context and the session, fills the
+ * response, and returns 0 or a negative errno for a server fault.
+ */
+#ifndef PORTAL_PAGES_H
+#define PORTAL_PAGES_H
+
+#include "byod.h"
+#include "form.h"
+#include "html.h"
+#include "i18n.h"
+#include "portal.h"
+#include "websession.h"
+
+/* The translation of key in the request's language. */
+#define T(key) portal_i18n_get(p->i18n, rq->lang, (key))
+
+/* Everything a page handler works with. */
+struct page_ctx {
+	struct portal *p;
+	const struct portal_request *rq;
+	struct portal_response *rs;
+	struct byod_ctx *ctx;        /* NULL for pages without the registry */
+	struct portal_session *s;    /* NULL likewise */
+	const struct portal_form *form; /* the POST body, or NULL */
+	char token[44];              /* this page's form token, "" until made */
+};
+
+/* The top of a page with its <title>; a logged-in session gets the menu. */
+void page_head(struct page_ctx *c, struct portal_html *h, const char *title);
+/* Closes the page into c->rs with status; -ENOMEM when the builder failed. */
+int page_finish(struct page_ctx *c, struct portal_html *h, int status);
+/* The page's hidden form-token field (the token is made on first use). */
+void page_token_field(struct page_ctx *c, struct portal_html *h);
+/* tmpl as text with its first "{}" replaced by value (both escaped). */
+void page_text_with(struct portal_html *h, const char *tmpl, const char *value);
+/* tmpl with its first "{}" replaced by value, into out (plain text). */
+void page_fill(char *out, size_t len, const char *tmpl, const char *value);
+/* A notice box (role=status) or an error box (role=alert) with text. */
+void page_notice(struct portal_html *h, const char *text, int error);
+/* 303 See Other to path (on this portal). */
+int page_redirect(struct page_ctx *c, const char *path);
+
+/* The login page (GET /), status 200, or again after a failure with a
+ * message key and a status. */
+int page_login(struct page_ctx *c, int status, const char *message);
+int page_login_post(struct page_ctx *c);
+int page_logout_post(struct page_ctx *c);
+
+/* "Mes appareils" (devices.c). */
+int page_devices(struct page_ctx *c, const char *notice);
+int page_device_post(struct page_ctx *c);
+
+/* The pupil's devices that are not retired (malloc'd array). */
+int page_devices_of(struct page_ctx *c, struct reg_device **out, size_t *n);
+/* The pupil's device with this id; -EINVAL for a malformed id, -ENOENT
+ * (logged and audited) when it is not theirs or does not exist. */
+int page_own_device(struct page_ctx *c, const char *id, struct reg_device *d);
+/* Declares the device lost (revoked) or retires it, CRL reissued. */
+int page_device_end(struct page_ctx *c, const struct reg_device *d, int lost);
+/* A date in the page's language; "Téléphone · Actif". */
+void page_date(struct page_ctx *c, struct portal_html *h, time_t t);
+void page_device_summary(struct page_ctx *c, struct portal_html *h, const struct reg_device *d);
+
+/* Enrolment and downloads (enrol.c). */
+int page_enrol(struct page_ctx *c, int status, const char *message);
+int page_enrol_post(struct page_ctx *c);
+int page_download(struct page_ctx *c, const char *token);
+
+/* A device name as typed: trimmed, 1 to 64 bytes of UTF-8 (the form parser
+ * has checked the encoding). Returns 0 with out filled, or -EINVAL. */
+int page_device_name(const char *in, char *out, size_t len);
+
+#endif /* PORTAL_PAGES_H */

@@ -1,0 +1,266 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Server-side sessions, one-time form tokens and the login. The cookie
+ * holds a random token; the registry holds its SHA-256 only. A session is
+ * anonymous until a login replaces it with a new one for the account. The
+ * login spends the same yescrypt time whether the account exists or not,
+ * throttles per login and per address with the state in the registry
+ * (shared by every portal process), and writes every outcome to the audit
+ * log without ever saying which part was wrong.
+ */
+#include "websession.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "form.h"
+#include "throttle.h"
+#include "token.h"
+
+/* ---- sessions ------------------------------------------------------------ */
+
+static void forget(struct portal_session *s)
+{
+	memset(s, 0, sizeof(*s));
+}
+
+int portal_session_load(struct portal *p, struct byod_ctx *ctx, const struct portal_request *rq,
+			struct portal_session *s)
+{
+	char cookie[64];
+	time_t now = time(NULL);
+	int rc;
+
+	forget(s);
+	if (portal_cookie_get(rq->cookie, PORTAL_SESSION_COOKIE, cookie, sizeof(cookie)) ||
+	    portal_token_hash(cookie, s->id_hash))
+		return 0; /* no session, or a malformed cookie: as if none */
+	rc = reg_web_session_get(ctx->reg, s->id_hash, &s->row, NULL);
+	if (rc == -ENOENT) {
+		forget(s);
+		return 0;
+	}
+	if (rc)
+		return rc;
+	if (s->row.seen + p->conf.portal_session_idle_s < now ||
+	    s->row.created + p->conf.portal_session_max_s < now)
+		goto expired;
+	if (s->row.person) {
+		rc = reg_person_get_by_id(ctx->reg, s->row.person, &s->person, NULL);
+		if (rc == -ENOENT || (!rc && s->person.state != REG_PERSON_ACTIVE))
+			goto expired;
+		if (rc)
+			return rc;
+		s->logged_in = 1;
+	}
+	s->exists = 1;
+	/* the idle clock restarts at most once a minute per session */
+	if (now - s->row.seen >= 60)
+		reg_web_session_touch(ctx->reg, s->id_hash, now, NULL);
+	return 0;
+expired:
+	reg_web_session_delete(ctx->reg, s->id_hash, NULL);
+	forget(s);
+	return 0;
+}
+
+static int session_new(struct byod_ctx *ctx, const struct portal_request *rq,
+		       struct portal_session *s, int64_t person, struct portal_response *rs)
+{
+	char cookie[44];
+	int rc;
+
+	forget(s);
+	rc = portal_token_new(cookie);
+	if (rc)
+		return rc;
+	portal_token_hash(cookie, s->id_hash);
+	snprintf(s->row.id_hash, sizeof(s->row.id_hash), "%s", s->id_hash);
+	s->row.person = person;
+	s->row.created = s->row.seen = time(NULL);
+	snprintf(s->row.client, sizeof(s->row.client), "%s", rq->client);
+	rc = reg_web_session_add(ctx->reg, &s->row, NULL);
+	if (rc)
+		return rc;
+	s->exists = 1;
+	portal_set_cookie(rs, rq, PORTAL_SESSION_COOKIE, cookie, -1);
+	explicit_bzero(cookie, sizeof(cookie));
+	return 0;
+}
+
+int portal_session_ensure(struct portal *p, struct byod_ctx *ctx, const struct portal_request *rq,
+			  struct portal_session *s, struct portal_response *rs)
+{
+	(void)p;
+	if (s->exists)
+		return 0;
+	return session_new(ctx, rq, s, 0, rs);
+}
+
+int portal_session_login(struct portal *p, struct byod_ctx *ctx, const struct portal_request *rq,
+			 struct portal_session *s, const struct reg_person *person,
+			 struct portal_response *rs)
+{
+	int rc;
+
+	(void)p;
+	if (s->exists)
+		reg_web_session_delete(ctx->reg, s->id_hash, NULL);
+	rc = session_new(ctx, rq, s, person->id, rs);
+	if (rc)
+		return rc;
+	s->person = *person;
+	s->logged_in = 1;
+	return 0;
+}
+
+int portal_session_logout(struct byod_ctx *ctx, const struct portal_request *rq,
+			  struct portal_session *s, struct portal_response *rs)
+{
+	if (s->exists)
+		reg_web_session_delete(ctx->reg, s->id_hash, NULL);
+	forget(s);
+	portal_set_cookie(rs, rq, PORTAL_SESSION_COOKIE, "", 0);
+	return 0;
+}
+
+/* ---- form tokens ------------------------------------------------------- */
+
+int portal_form_token(struct portal *p, struct byod_ctx *ctx, const struct portal_session *s,
+		      char out[44])
+{
+	char hash[REG_HASH_HEX];
+	int rc;
+
+	rc = portal_token_new(out);
+	if (rc)
+		return rc;
+	portal_token_hash(out, hash);
+	/* a form lives as long as its session could stay idle */
+	return reg_web_form_add(ctx->reg, s->id_hash, hash,
+				time(NULL) + p->conf.portal_session_idle_s, NULL);
+}
+
+int portal_form_token_use(struct byod_ctx *ctx, const struct portal_session *s,
+			  const char *token)
+{
+	char hash[REG_HASH_HEX];
+
+	if (!s->exists || !token || portal_token_hash(token, hash))
+		return -EACCES;
+	return reg_web_form_use(ctx->reg, s->id_hash, hash, time(NULL), NULL) ? -EACCES : 0;
+}
+
+/* ---- login ------------------------------------------------------------- */
+
+/* An audit row for a login event: object the login as typed (normalised
+ * when it can be), the address and the reason in "after". */
+static void audit(struct byod_ctx *ctx, const char *action, const char *login,
+		  const struct portal_request *rq, const char *reason)
+{
+	json_t *o = json_pack("{s:s}", "client", rq->client);
+	char *after;
+
+	if (o && reason)
+		json_object_set_new(o, "reason", json_string(reason));
+	after = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	reg_audit_add(ctx->reg, action, login, NULL, after, NULL);
+	free(after);
+	json_decref(o);
+}
+
+static void throttle_read(struct byod_ctx *ctx, const char *key, struct portal_throttle_state *st)
+{
+	struct reg_throttle t;
+
+	memset(st, 0, sizeof(*st));
+	if (key[0] && !reg_throttle_get(ctx->reg, key, &t, NULL)) {
+		st->failures = t.failures;
+		st->last_failure = t.last_failure;
+		st->locked_until = t.locked_until;
+	}
+}
+
+static void throttle_write(struct byod_ctx *ctx, const char *key,
+			   const struct portal_throttle_state *st)
+{
+	struct reg_throttle t;
+
+	if (!key[0])
+		return;
+	memset(&t, 0, sizeof(t));
+	snprintf(t.key, sizeof(t.key), "%s", key);
+	t.failures = st->failures;
+	t.last_failure = st->last_failure;
+	t.locked_until = st->locked_until;
+	reg_throttle_put(ctx->reg, &t, NULL);
+}
+
+int portal_login_attempt(struct portal *p, struct byod_ctx *ctx, const struct portal_request *rq,
+			 const char *login, const char *password, struct reg_person *person,
+			 int *wait)
+{
+	const struct portal_throttle_rule *rule = &portal_throttle_default;
+	struct portal_throttle_state by_login, by_addr;
+	char norm[REG_LOGIN_MAX], login_key[REG_LOGIN_MAX + 8], addr_key[80];
+	const char *hash = p->dummy_hash, *shown;
+	time_t now = time(NULL);
+	int valid, found = 0, ok, w1, w2, was_locked;
+
+	*wait = 0;
+	memset(person, 0, sizeof(*person));
+	/* a login that cannot exist is throttled by address only; it reveals
+	 * nothing, as anyone can read the rules of a login */
+	valid = login && !byod_login_normalise(login, norm, sizeof(norm));
+	shown = valid ? norm : "(invalid)";
+	login_key[0] = '\0';
+	if (valid)
+		snprintf(login_key, sizeof(login_key), "login:%s", norm);
+	snprintf(addr_key, sizeof(addr_key), "addr:%s", rq->client);
+	throttle_read(ctx, login_key, &by_login);
+	throttle_read(ctx, addr_key, &by_addr);
+	w1 = portal_throttle_wait(rule, &by_login, now);
+	w2 = portal_throttle_wait(rule, &by_addr, now);
+	if (w1 > 0 || w2 > 0) {
+		*wait = w1 > w2 ? w1 : w2;
+		audit(ctx, "portal.login-throttled", shown, rq, w1 > 0 ? "login" : "address");
+		return -EAGAIN;
+	}
+
+	if (valid && !reg_person_get(ctx->reg, norm, person, NULL) && person->password_hash[0] &&
+	    person->state == REG_PERSON_ACTIVE) {
+		hash = person->password_hash;
+		found = 1;
+	}
+	/* always one yescrypt check, so the time does not tell */
+	ok = !reg_password_verify(password ? password : "", hash) && found;
+	if (ok) {
+		reg_throttle_delete(ctx->reg, login_key, NULL);
+		audit(ctx, "portal.login", norm, rq, NULL);
+		return 0;
+	}
+	memset(person, 0, sizeof(*person));
+	was_locked = by_login.locked_until > now || by_addr.locked_until > now;
+	portal_throttle_failure(rule, &by_login, now);
+	portal_throttle_failure(rule, &by_addr, now);
+	throttle_write(ctx, login_key, &by_login);
+	throttle_write(ctx, addr_key, &by_addr);
+	audit(ctx, "portal.login-failed", shown, rq, NULL);
+	if (!was_locked && (by_login.locked_until > now || by_addr.locked_until > now))
+		audit(ctx, "portal.login-locked", shown, rq,
+		      by_login.locked_until > now ? "login" : "address");
+	return -EACCES;
+}
+
+int portal_session_purge(struct portal *p, struct byod_ctx *ctx)
+{
+	time_t now = time(NULL);
+
+	return reg_web_purge(ctx->reg, now, now - p->conf.portal_session_idle_s,
+			     now - p->conf.portal_session_max_s,
+			     now - portal_throttle_default.forget_s, NULL, NULL);
+}

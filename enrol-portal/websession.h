@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Who is at the other end of a request: the portal's server-side sessions
+ * (a random 256-bit cookie, only its hash in the registry, so several
+ * portal processes share them), their idle and absolute expiry, one-time
+ * form tokens against cross-site requests, and the login itself with its
+ * brute-force protection.
+ */
+#ifndef PORTAL_WEBSESSION_H
+#define PORTAL_WEBSESSION_H
+
+#include "byod.h"
+#include "portal.h"
+
+#define PORTAL_SESSION_COOKIE "byod_session"
+
+struct portal_session {
+	int exists;                 /* a live session row is loaded */
+	int logged_in;              /* ... and it belongs to an active account */
+	char id_hash[REG_HASH_HEX];
+	struct reg_web_session row;
+	struct reg_person person;   /* when logged_in */
+};
+
+/* Loads the session the request's cookie names; one past its idle or
+ * absolute expiry, or whose account is no longer active, is deleted.
+ * s->exists is 0 when there is none. Returns 0 or a negative errno. */
+int portal_session_load(struct portal *p, struct byod_ctx *ctx, const struct portal_request *rq,
+			struct portal_session *s);
+
+/* Makes sure the request has a session: creates an anonymous one and sets
+ * its cookie in rs when s has none. */
+int portal_session_ensure(struct portal *p, struct byod_ctx *ctx, const struct portal_request *rq,
+			  struct portal_session *s, struct portal_response *rs);
+
+/* Ends s and starts a new session for person, with a new cookie (so an id
+ * planted before the login is worth nothing after it). */
+int portal_session_login(struct portal *p, struct byod_ctx *ctx, const struct portal_request *rq,
+			 struct portal_session *s, const struct reg_person *person,
+			 struct portal_response *rs);
+
+/* Ends s and clears its cookie. */
+int portal_session_logout(struct byod_ctx *ctx, const struct portal_request *rq,
+			  struct portal_session *s, struct portal_response *rs);
+
+/* A new one-time form token of session s (which must exist) into out. */
+int portal_form_token(struct portal *p, struct byod_ctx *ctx, const struct portal_session *s,
+		      char out[44]);
+
+/* 0 when token is a live form token of s, which is then used up; -EACCES
+ * when it is missing, unknown, expired, another session's or used before. */
+int portal_form_token_use(struct byod_ctx *ctx, const struct portal_session *s,
+			  const char *token);
+
+/*
+ * One login attempt from rq->client. Returns 0 with *person filled; -EACCES
+ * for a wrong login or password (the same for a login that does not exist,
+ * with the same time spent); -EAGAIN when the login or the address must wait
+ * (*wait seconds; the password was not checked). Every outcome goes to the
+ * audit log. Other negative errno: a server fault.
+ */
+int portal_login_attempt(struct portal *p, struct byod_ctx *ctx, const struct portal_request *rq,
+			 const char *login, const char *password, struct reg_person *person,
+			 int *wait);
+
+/* Housekeeping of expired sessions, tokens, downloads and throttle rows. */
+int portal_session_purge(struct portal *p, struct byod_ctx *ctx);
+
+#endif /* PORTAL_WEBSESSION_H */

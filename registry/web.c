@@ -1,0 +1,311 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The portal's shared state in the registry: web sessions, one-time form
+ * tokens, one-time downloads and login throttling, so that every portal
+ * process (one school, or a département's nodes on PostgreSQL) sees the
+ * same sessions and counts the same failures. Only hashes of the tokens
+ * are stored. These rows are not administrative changes: no audit row, no
+ * change-feed event.
+ */
+#include "registry.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "byod_util.h"
+#include "internal.h"
+
+#define DOWNLOAD_MAX (1024 * 1024)
+
+static int check_hash(const char *h, const char *what, struct byod_err *err)
+{
+	size_t i;
+
+	for (i = 0; h && i < 64; i++)
+		if (!((h[i] >= '0' && h[i] <= '9') || (h[i] >= 'a' && h[i] <= 'f')))
+			break;
+	if (!h || i != 64 || h[64])
+		return byod_err_set(err, EINVAL, "the %s is not a SHA-256 in lowercase hex", what);
+	return 0;
+}
+
+/* A text field: holds its NUL, no control character, maybe not empty. */
+static int check_text(const char *s, size_t size, int may_be_empty, const char *what,
+		      struct byod_err *err)
+{
+	size_t n = strnlen(s, size), i;
+
+	if (n == size)
+		return byod_err_set(err, EINVAL, "the %s is longer than %zu characters", what,
+				    size - 1);
+	if (!n && !may_be_empty)
+		return byod_err_set(err, EINVAL, "the %s is empty", what);
+	for (i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return byod_err_set(err, EINVAL, "the %s contains a control character",
+					    what);
+	return 0;
+}
+
+static int check_times(time_t a, time_t b, struct byod_err *err)
+{
+	if (a < 0 || b < 0)
+		return byod_err_set(err, EINVAL, "a negative time");
+	return 0;
+}
+
+/* One write in its own level, so an aborted outer transaction refuses it. */
+#define ONE_WRITE(reg, err, call)                                                                  \
+	do {                                                                                       \
+		int rc_ = reg_begin((reg), (err));                                                 \
+		if (rc_)                                                                           \
+			return rc_;                                                                \
+		rc_ = (call);                                                                      \
+		return reg_tx_end((reg), rc_, 1, (err));                                           \
+	} while (0)
+
+int reg_web_session_add(struct reg *reg, const struct reg_web_session *s, struct byod_err *err)
+{
+	int rc = check_hash(s->id_hash, "session id hash", err);
+
+	if (!rc)
+		rc = check_text(s->client, sizeof(s->client), 1, "client address", err);
+	if (!rc)
+		rc = check_times(s->created, s->seen, err);
+	if (!rc && s->person < 0)
+		rc = byod_err_set(err, EINVAL, "a negative person id");
+	if (rc)
+		return rc;
+	ONE_WRITE(reg, err, OPS(reg)->web_session_insert(reg->be, s, err));
+}
+
+int reg_web_session_get(struct reg *reg, const char *id_hash, struct reg_web_session *out,
+			struct byod_err *err)
+{
+	int rc = check_hash(id_hash, "session id hash", err);
+
+	return rc ? rc : OPS(reg)->web_session_get(reg->be, id_hash, out, err);
+}
+
+/* A write that must change a row: -ENOENT when it changed none. */
+static int changed_one(int rc, int changes, const char *what, struct byod_err *err)
+{
+	if (!rc && !changes)
+		rc = byod_err_set(err, ENOENT, "no such %s", what);
+	return rc;
+}
+
+int reg_web_session_touch(struct reg *reg, const char *id_hash, time_t seen, struct byod_err *err)
+{
+	int rc = check_hash(id_hash, "session id hash", err), n = 0;
+
+	if (!rc)
+		rc = check_times(seen, 0, err);
+	if (!rc)
+		rc = reg_begin(reg, err);
+	if (rc)
+		return rc;
+	rc = OPS(reg)->web_session_touch(reg->be, id_hash, seen, &n, err);
+	if (!rc && !n) {
+		/* absent, or seen already later: tell them apart */
+		struct reg_web_session ws;
+
+		rc = OPS(reg)->web_session_get(reg->be, id_hash, &ws, err);
+	}
+	return reg_tx_end(reg, rc, rc != -ENOENT, err);
+}
+
+int reg_web_session_delete(struct reg *reg, const char *id_hash, struct byod_err *err)
+{
+	int rc = check_hash(id_hash, "session id hash", err), n = 0;
+
+	if (!rc)
+		rc = reg_begin(reg, err);
+	if (rc)
+		return rc;
+	rc = OPS(reg)->web_session_delete(reg->be, id_hash, &n, err);
+	rc = changed_one(rc, n, "web session", err);
+	return reg_tx_end(reg, rc, rc != -ENOENT, err); /* nothing written when absent */
+}
+
+int reg_web_session_delete_person(struct reg *reg, int64_t person, int *deleted,
+				  struct byod_err *err)
+{
+	int rc, n = 0;
+
+	if (person <= 0)
+		return byod_err_set(err, EINVAL, "no such person id %lld", (long long)person);
+	rc = reg_begin(reg, err);
+	if (rc)
+		return rc;
+	rc = OPS(reg)->web_session_delete_person(reg->be, person, &n, err);
+	rc = reg_tx_end(reg, rc, 1, err);
+	if (!rc && deleted)
+		*deleted = n;
+	return rc;
+}
+
+int reg_web_form_add(struct reg *reg, const char *session_hash, const char *token_hash,
+		     time_t expires, struct byod_err *err)
+{
+	int rc = check_hash(session_hash, "session id hash", err);
+
+	if (!rc)
+		rc = check_hash(token_hash, "form token hash", err);
+	if (!rc)
+		rc = check_times(expires, 0, err);
+	if (rc)
+		return rc;
+	ONE_WRITE(reg, err, OPS(reg)->web_form_insert(reg->be, session_hash, token_hash, expires, err));
+}
+
+int reg_web_form_use(struct reg *reg, const char *session_hash, const char *token_hash,
+		     time_t now, struct byod_err *err)
+{
+	int rc = check_hash(session_hash, "session id hash", err), n = 0;
+
+	if (!rc)
+		rc = check_hash(token_hash, "form token hash", err);
+	if (!rc)
+		rc = check_times(now, 0, err);
+	if (!rc)
+		rc = reg_begin(reg, err);
+	if (rc)
+		return rc;
+	rc = OPS(reg)->web_form_use(reg->be, session_hash, token_hash, now, &n, err);
+	rc = changed_one(rc, n, "form token", err);
+	/* a refused token still commits the removal of an expired one */
+	if (rc == -ENOENT) {
+		int c = reg_tx_end(reg, 0, 1, err);
+
+		return c ? c : -ENOENT;
+	}
+	return reg_tx_end(reg, rc, 1, err);
+}
+
+static int check_download(const struct reg_download *d, struct byod_err *err)
+{
+	int rc = check_hash(d->token_hash, "download token hash", err);
+
+	if (!rc && !byod_is_uuid(d->device))
+		rc = byod_err_set(err, EINVAL, "the download's device is not a device id");
+	if (!rc)
+		rc = check_text(d->filename, sizeof(d->filename), 0, "file name", err);
+	if (!rc && strpbrk(d->filename, "/\\\""))
+		rc = byod_err_set(err, EINVAL, "the file name '%s' has a '/', '\\' or '\"'",
+				  d->filename);
+	if (!rc)
+		rc = check_text(d->type, sizeof(d->type), 0, "media type", err);
+	if (!rc && (!d->data || d->len == 0 || d->len > DOWNLOAD_MAX))
+		rc = byod_err_set(err, EINVAL, "a download of %zu bytes (1 to %d)", d->len,
+				  DOWNLOAD_MAX);
+	if (!rc)
+		rc = check_times(d->created, d->expires, err);
+	return rc;
+}
+
+int reg_download_add(struct reg *reg, const struct reg_download *d, struct byod_err *err)
+{
+	int rc = check_download(d, err);
+
+	if (rc)
+		return rc;
+	ONE_WRITE(reg, err, OPS(reg)->download_insert(reg->be, d, err));
+}
+
+void reg_download_clear(struct reg_download *d)
+{
+	if (!d)
+		return;
+	if (d->data) {
+		explicit_bzero(d->data, d->len);
+		free(d->data);
+	}
+	memset(d, 0, sizeof(*d));
+}
+
+int reg_download_take(struct reg *reg, const char *token_hash, time_t now,
+		      struct reg_download *out, struct byod_err *err)
+{
+	struct reg_download d;
+	int rc = check_hash(token_hash, "download token hash", err), n = 0, expired;
+
+	if (!rc)
+		rc = check_times(now, 0, err);
+	if (!rc)
+		rc = reg_begin(reg, err);
+	if (rc)
+		return rc;
+	memset(&d, 0, sizeof(d));
+	rc = OPS(reg)->download_get(reg->be, token_hash, &d, err);
+	if (rc) {
+		reg_download_clear(&d);
+		return reg_tx_end(reg, rc, 0, err);
+	}
+	/* the delete decides: of two takers, only one removes the row */
+	rc = OPS(reg)->download_delete(reg->be, token_hash, &n, err);
+	expired = d.expires <= now;
+	if (!rc && (!n || expired)) {
+		reg_download_clear(&d);
+		rc = reg_tx_end(reg, 0, 1, err);
+		if (rc)
+			return rc;
+		return byod_err_set(err, ENOENT, expired ? "the download has expired"
+							 : "no such download");
+	}
+	rc = reg_tx_end(reg, rc, 1, err);
+	if (rc) {
+		reg_download_clear(&d);
+		return rc;
+	}
+	*out = d;
+	return 0;
+}
+
+int reg_throttle_get(struct reg *reg, const char *key, struct reg_throttle *out,
+		     struct byod_err *err)
+{
+	int rc = check_text(key, sizeof(out->key), 0, "throttle key", err);
+
+	return rc ? rc : OPS(reg)->throttle_get(reg->be, key, out, err);
+}
+
+int reg_throttle_put(struct reg *reg, const struct reg_throttle *t, struct byod_err *err)
+{
+	int rc = check_text(t->key, sizeof(t->key), 0, "throttle key", err);
+
+	if (!rc)
+		rc = check_times(t->last_failure, t->locked_until, err);
+	if (!rc && t->failures < 0)
+		rc = byod_err_set(err, EINVAL, "a negative failure count");
+	if (rc)
+		return rc;
+	ONE_WRITE(reg, err, OPS(reg)->throttle_put(reg->be, t, err));
+}
+
+int reg_throttle_delete(struct reg *reg, const char *key, struct byod_err *err)
+{
+	int rc = check_text(key, sizeof(((struct reg_throttle *)0)->key), 0, "throttle key", err);
+
+	if (rc)
+		return rc;
+	ONE_WRITE(reg, err, OPS(reg)->throttle_delete(reg->be, key, err));
+}
+
+int reg_web_purge(struct reg *reg, time_t now, time_t idle_before, time_t created_before,
+		  time_t forget_before, int *deleted, struct byod_err *err)
+{
+	int rc, n = 0;
+
+	if (now < 0 || idle_before < 0 || created_before < 0 || forget_before < 0)
+		return byod_err_set(err, EINVAL, "a negative time");
+	rc = reg_begin(reg, err);
+	if (rc)
+		return rc;
+	rc = OPS(reg)->web_purge(reg->be, now, idle_before, created_before, forget_before, &n, err);
+	rc = reg_tx_end(reg, rc, 1, err);
+	if (!rc && deleted)
+		*deleted = n;
+	return rc;
+}
