@@ -201,6 +201,7 @@ static int close_tag(struct rd *r, char stack[][16], int *depth)
 {
 	char name[16];
 	size_t n;
+	int line = r->line, col = r->col;
 
 	adv(r, 2);
 	n = name_len(r->s + r->pos);
@@ -208,10 +209,14 @@ static int close_tag(struct rd *r, char stack[][16], int *depth)
 		return bad(r, "'</' must close an element");
 	memcpy(name, r->s + r->pos, n);
 	name[n] = '\0';
-	if (!*depth)
-		return bad(r, "</%s> closes nothing", name);
-	if (strcmp(stack[*depth - 1], name))
+	/* a wrong closing tag is reported where it starts */
+	if (!*depth || strcmp(stack[*depth - 1], name)) {
+		r->line = line;
+		r->col = col;
+		if (!*depth)
+			return bad(r, "</%s> closes nothing", name);
 		return bad(r, "</%s> where </%s> was expected", name, stack[*depth - 1]);
+	}
 	adv(r, n);
 	if (r->s[r->pos] != '>')
 		return bad(r, "'>' expected after </%s", name);

@@ -1,0 +1,499 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Unit tests for the portal's shared state in the registry (migration 4):
+ * web sessions, one-time form tokens, one-time downloads, login throttle
+ * rows and their purge; every refusal of bad input; the one-time rules
+ * (a replay, another session's token, expiry at exactly now); two
+ * connections racing for one download; writes inside an outer transaction
+ * that is rolled back.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "byod_util.h"
+#include "registry.h"
+
+struct fx {
+	char path[512];
+	struct reg *reg;
+	struct byod_err err;
+	int64_t person;
+	char device[REG_ID_MAX];
+};
+
+static int counter;
+
+static void remove_db(const char *path)
+{
+	static const char *const suffix[] = { "", "-wal", "-shm", "-journal" };
+	char p[600];
+	size_t i;
+
+	for (i = 0; i < sizeof(suffix) / sizeof(suffix[0]); i++) {
+		snprintf(p, sizeof(p), "%s%s", path, suffix[i]);
+		unlink(p);
+	}
+}
+
+static int open_reg(const char *path, struct reg **reg, struct byod_err *err)
+{
+	struct reg_options opt;
+
+	memset(&opt, 0, sizeof(opt));
+	opt.backend = REG_BACKEND_SQLITE;
+	opt.path = path;
+	opt.busy_timeout_ms = 5000;
+	opt.actor = "test:web";
+	return reg_open(&opt, reg, err);
+}
+
+/* A registry with a school, a pupil and one device. */
+static int setup(void **state)
+{
+	const char *base = getenv("BYOD_TEST_TMP");
+	struct reg_school s = { .uai = "0751234A", .name = "Collège" };
+	struct reg_person p;
+	struct reg_device d;
+	struct fx *f;
+
+	if (!base || !base[0])
+		base = "/tmp";
+	mkdir(base, 0755);
+	f = calloc(1, sizeof(*f));
+	if (!f)
+		return -1;
+	snprintf(f->path, sizeof(f->path), "%s/test_registry_web.%ld.%d.db", base, (long)getpid(),
+		 ++counter);
+	remove_db(f->path);
+	memset(&p, 0, sizeof(p));
+	snprintf(p.login, sizeof(p.login), "lea");
+	snprintf(p.school, sizeof(p.school), "0751234A");
+	p.role = REG_ROLE_STUDENT;
+	memset(&d, 0, sizeof(d));
+	snprintf(d.name, sizeof(d.name), "phone");
+	if (open_reg(f->path, &f->reg, &f->err) || reg_school_add(f->reg, &s, &f->err) ||
+	    reg_person_add(f->reg, &p, &f->err)) {
+		fprintf(stderr, "setup: %s\n", f->err.msg);
+		free(f);
+		return -1;
+	}
+	d.owner = p.id;
+	d.expires = time(NULL) + 86400;
+	if (reg_device_add(f->reg, &d, &f->err)) {
+		fprintf(stderr, "setup: %s\n", f->err.msg);
+		free(f);
+		return -1;
+	}
+	f->person = p.id;
+	snprintf(f->device, sizeof(f->device), "%s", d.id);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+
+	reg_close(f->reg);
+	remove_db(f->path);
+	free(f);
+	return 0;
+}
+
+/* A distinct valid hash per n. */
+static const char *hash(int n)
+{
+	static char h[8][REG_HASH_HEX];
+	static int next;
+	char *out = h[next++ % 8];
+
+	snprintf(out, REG_HASH_HEX, "%064x", n);
+	return out;
+}
+
+static void session(struct fx *f, const char *id, int64_t person, time_t created)
+{
+	struct reg_web_session s;
+
+	memset(&s, 0, sizeof(s));
+	snprintf(s.id_hash, sizeof(s.id_hash), "%s", id);
+	s.person = person;
+	s.created = s.seen = created;
+	snprintf(s.client, sizeof(s.client), "192.0.2.7");
+	assert_int_equal(reg_web_session_add(f->reg, &s, &f->err), 0);
+}
+
+static void test_schema(void **state)
+{
+	struct fx *f = *state;
+	int v = 0;
+
+	assert_int_equal(reg_schema_version(f->reg, &v, &f->err), 0);
+	assert_true(v >= 4);
+}
+
+static void test_sessions(void **state)
+{
+	struct fx *f = *state;
+	struct reg_web_session s, got;
+	char id[REG_HASH_HEX];
+	int n = -1;
+
+	snprintf(id, sizeof(id), "%s", hash(1));
+	session(f, id, 0, 1000);
+	assert_int_equal(reg_web_session_get(f->reg, id, &got, &f->err), 0);
+	assert_string_equal(got.id_hash, id);
+	assert_int_equal(got.person, 0);
+	assert_int_equal(got.created, 1000);
+	assert_int_equal(got.seen, 1000);
+	assert_string_equal(got.client, "192.0.2.7");
+
+	/* touch moves seen forward, never back */
+	assert_int_equal(reg_web_session_touch(f->reg, id, 1500, &f->err), 0);
+	assert_int_equal(reg_web_session_touch(f->reg, id, 1200, &f->err), 0);
+	assert_int_equal(reg_web_session_get(f->reg, id, &got, &f->err), 0);
+	assert_int_equal(got.seen, 1500);
+	assert_int_equal(reg_web_session_touch(f->reg, hash(2), 1500, &f->err), -ENOENT);
+
+	/* duplicates, unknown people, bad input */
+	memset(&s, 0, sizeof(s));
+	snprintf(s.id_hash, sizeof(s.id_hash), "%s", id);
+	assert_int_equal(reg_web_session_add(f->reg, &s, &f->err), -EEXIST);
+	snprintf(s.id_hash, sizeof(s.id_hash), "%s", hash(3));
+	s.person = 9999;
+	assert_int_equal(reg_web_session_add(f->reg, &s, &f->err), -ENOENT);
+	s.person = -1;
+	assert_int_equal(reg_web_session_add(f->reg, &s, &f->err), -EINVAL);
+	s.person = 0;
+	s.created = -1;
+	assert_int_equal(reg_web_session_add(f->reg, &s, &f->err), -EINVAL);
+	s.created = 0;
+	snprintf(s.client, sizeof(s.client), "a\nb");
+	assert_int_equal(reg_web_session_add(f->reg, &s, &f->err), -EINVAL);
+	s.client[0] = '\0';
+	snprintf(s.id_hash, sizeof(s.id_hash), "%064X", 0xabcu); /* upper case */
+	assert_int_equal(reg_web_session_add(f->reg, &s, &f->err), -EINVAL);
+	snprintf(s.id_hash, sizeof(s.id_hash), "abc");
+	assert_int_equal(reg_web_session_add(f->reg, &s, &f->err), -EINVAL);
+	assert_int_equal(reg_web_session_get(f->reg, "zz", &got, &f->err), -EINVAL);
+	assert_int_equal(reg_web_session_get(f->reg, NULL, &got, &f->err), -EINVAL);
+
+	/* a logged-in session, deleted with the others of its person */
+	session(f, hash(4), f->person, 1000);
+	session(f, hash(5), f->person, 1000);
+	assert_int_equal(reg_web_session_delete_person(f->reg, f->person, &n, &f->err), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(reg_web_session_get(f->reg, hash(4), &got, &f->err), -ENOENT);
+	assert_int_equal(reg_web_session_get(f->reg, id, &got, &f->err), 0);
+	assert_int_equal(reg_web_session_delete_person(f->reg, 0, &n, &f->err), -EINVAL);
+
+	assert_int_equal(reg_web_session_delete(f->reg, id, &f->err), 0);
+	assert_int_equal(reg_web_session_delete(f->reg, id, &f->err), -ENOENT);
+	assert_int_equal(reg_web_session_get(f->reg, id, &got, &f->err), -ENOENT);
+}
+
+static void test_forms(void **state)
+{
+	struct fx *f = *state;
+	char a[REG_HASH_HEX], b[REG_HASH_HEX], t1[REG_HASH_HEX], t2[REG_HASH_HEX];
+	char t3[REG_HASH_HEX];
+
+	snprintf(a, sizeof(a), "%s", hash(10));
+	snprintf(b, sizeof(b), "%s", hash(11));
+	snprintf(t1, sizeof(t1), "%s", hash(20));
+	snprintf(t2, sizeof(t2), "%s", hash(21));
+	snprintf(t3, sizeof(t3), "%s", hash(22));
+	session(f, a, 0, 1000);
+	session(f, b, 0, 1000);
+	assert_int_equal(reg_web_form_add(f->reg, a, t1, 2000, &f->err), 0);
+	assert_int_equal(reg_web_form_add(f->reg, a, t1, 2000, &f->err), -EEXIST);
+	assert_int_equal(reg_web_form_add(f->reg, hash(12), t2, 2000, &f->err), -ENOENT);
+	assert_int_equal(reg_web_form_add(f->reg, a, "nothex", 2000, &f->err), -EINVAL);
+	assert_int_equal(reg_web_form_add(f->reg, a, t2, -5, &f->err), -EINVAL);
+
+	/* another session's token is refused, and stays usable by its own */
+	assert_int_equal(reg_web_form_use(f->reg, b, t1, 1500, &f->err), -ENOENT);
+	assert_int_equal(reg_web_form_use(f->reg, a, t1, 1500, &f->err), 0);
+	/* a replay */
+	assert_int_equal(reg_web_form_use(f->reg, a, t1, 1500, &f->err), -ENOENT);
+
+	/* expiry: valid while expires > now */
+	assert_int_equal(reg_web_form_add(f->reg, a, t2, 2000, &f->err), 0);
+	assert_int_equal(reg_web_form_use(f->reg, a, t2, 2000, &f->err), -ENOENT);
+	/* ... and the expired one is gone, even for a "now" in the past */
+	assert_int_equal(reg_web_form_use(f->reg, a, t2, 1000, &f->err), -ENOENT);
+	assert_int_equal(reg_web_form_add(f->reg, a, t3, 2000, &f->err), 0);
+	assert_int_equal(reg_web_form_use(f->reg, a, t3, 1999, &f->err), 0);
+
+	/* deleting a session takes its tokens */
+	assert_int_equal(reg_web_form_add(f->reg, b, t2, 2000, &f->err), 0);
+	assert_int_equal(reg_web_session_delete(f->reg, b, &f->err), 0);
+	session(f, b, 0, 1000);
+	assert_int_equal(reg_web_form_use(f->reg, b, t2, 1500, &f->err), -ENOENT);
+}
+
+static void download(struct fx *f, const char *token, time_t expires, int expect)
+{
+	static const char data[] = "PKCS12\0bytes";
+	struct reg_download d;
+
+	memset(&d, 0, sizeof(d));
+	snprintf(d.token_hash, sizeof(d.token_hash), "%s", token);
+	snprintf(d.device, sizeof(d.device), "%s", f->device);
+	snprintf(d.filename, sizeof(d.filename), "wifi-1234.p12");
+	snprintf(d.type, sizeof(d.type), "application/x-pkcs12");
+	d.data = (void *)data;
+	d.len = sizeof(data);
+	d.created = 1000;
+	d.expires = expires;
+	assert_int_equal(reg_download_add(f->reg, &d, &f->err), expect);
+}
+
+static void test_downloads(void **state)
+{
+	struct fx *f = *state;
+	struct reg_download d, bad;
+	char t[REG_HASH_HEX];
+
+	snprintf(t, sizeof(t), "%s", hash(30));
+	download(f, t, 1600, 0);
+	download(f, t, 1600, -EEXIST);
+	assert_int_equal(reg_download_take(f->reg, hash(31), 1000, &d, &f->err), -ENOENT);
+	assert_int_equal(reg_download_take(f->reg, t, 1000, &d, &f->err), 0);
+	assert_int_equal(d.len, 13);
+	assert_memory_equal(d.data, "PKCS12\0bytes", 13);
+	assert_string_equal(d.filename, "wifi-1234.p12");
+	assert_string_equal(d.type, "application/x-pkcs12");
+	assert_string_equal(d.device, f->device);
+	reg_download_clear(&d);
+	assert_null(d.data);
+	/* once */
+	assert_int_equal(reg_download_take(f->reg, t, 1000, &d, &f->err), -ENOENT);
+
+	/* expired at exactly its time, and then gone */
+	snprintf(t, sizeof(t), "%s", hash(32));
+	download(f, t, 1600, 0);
+	assert_int_equal(reg_download_take(f->reg, t, 1600, &d, &f->err), -ENOENT);
+	assert_int_equal(reg_download_take(f->reg, t, 1000, &d, &f->err), -ENOENT);
+
+	/* bad input */
+	memset(&bad, 0, sizeof(bad));
+	snprintf(bad.token_hash, sizeof(bad.token_hash), "%s", hash(33));
+	snprintf(bad.device, sizeof(bad.device), "%s", f->device);
+	snprintf(bad.filename, sizeof(bad.filename), "../x.p12");
+	snprintf(bad.type, sizeof(bad.type), "application/x-pkcs12");
+	bad.data = "x";
+	bad.len = 1;
+	assert_int_equal(reg_download_add(f->reg, &bad, &f->err), -EINVAL);
+	snprintf(bad.filename, sizeof(bad.filename), "a\"b");
+	assert_int_equal(reg_download_add(f->reg, &bad, &f->err), -EINVAL);
+	snprintf(bad.filename, sizeof(bad.filename), "x.p12");
+	bad.len = 0;
+	assert_int_equal(reg_download_add(f->reg, &bad, &f->err), -EINVAL);
+	bad.len = 2 * 1024 * 1024;
+	assert_int_equal(reg_download_add(f->reg, &bad, &f->err), -EINVAL);
+	bad.len = 1;
+	snprintf(bad.device, sizeof(bad.device), "not-a-device");
+	assert_int_equal(reg_download_add(f->reg, &bad, &f->err), -EINVAL);
+	snprintf(bad.device, sizeof(bad.device), "00000000-0000-4000-8000-000000000000");
+	assert_int_equal(reg_download_add(f->reg, &bad, &f->err), -ENOENT);
+	snprintf(bad.device, sizeof(bad.device), "%s", f->device);
+	bad.type[0] = '\0';
+	assert_int_equal(reg_download_add(f->reg, &bad, &f->err), -EINVAL);
+	reg_download_clear(NULL);
+}
+
+/* Two connections (as two portal processes) take one download at once. */
+struct racer {
+	const char *path;
+	const char *token;
+	pthread_barrier_t *go;
+	int rc;
+};
+
+static void *race(void *arg)
+{
+	struct racer *r = arg;
+	struct reg_download d;
+	struct byod_err err;
+	struct reg *reg;
+
+	if (open_reg(r->path, &reg, &err)) {
+		r->rc = -EIO;
+		return NULL;
+	}
+	pthread_barrier_wait(r->go);
+	r->rc = reg_download_take(reg, r->token, 1000, &d, &err);
+	if (!r->rc)
+		reg_download_clear(&d);
+	reg_close(reg);
+	return NULL;
+}
+
+static void test_download_race(void **state)
+{
+	struct fx *f = *state;
+	pthread_barrier_t go;
+	struct racer r[4];
+	pthread_t th[4];
+	int round, i, won, lost;
+
+	for (round = 0; round < 20; round++) {
+		char t[REG_HASH_HEX];
+
+		snprintf(t, sizeof(t), "%s", hash(100 + round));
+		download(f, t, 1600, 0);
+		pthread_barrier_init(&go, NULL, 4);
+		for (i = 0; i < 4; i++) {
+			r[i] = (struct racer){ .path = f->path, .token = t, .go = &go };
+			assert_int_equal(pthread_create(&th[i], NULL, race, &r[i]), 0);
+		}
+		won = lost = 0;
+		for (i = 0; i < 4; i++) {
+			pthread_join(th[i], NULL);
+			if (r[i].rc == 0)
+				won++;
+			else if (r[i].rc == -ENOENT || r[i].rc == -EBUSY)
+				lost++;
+			else
+				fail_msg("round %d: taker %d: %d", round, i, r[i].rc);
+		}
+		pthread_barrier_destroy(&go);
+		if (won != 1)
+			fail_msg("round %d: %d takers got the download", round, won);
+		assert_int_equal(won + lost, 4);
+	}
+}
+
+static void test_throttle(void **state)
+{
+	struct fx *f = *state;
+	struct reg_throttle t, got;
+
+	memset(&t, 0, sizeof(t));
+	assert_int_equal(reg_throttle_get(f->reg, "login:lea", &got, &f->err), -ENOENT);
+	snprintf(t.key, sizeof(t.key), "login:lea");
+	t.failures = 3;
+	t.last_failure = 1000;
+	assert_int_equal(reg_throttle_put(f->reg, &t, &f->err), 0);
+	t.failures = 4;
+	t.locked_until = 1900;
+	assert_int_equal(reg_throttle_put(f->reg, &t, &f->err), 0); /* replaces */
+	assert_int_equal(reg_throttle_get(f->reg, "login:lea", &got, &f->err), 0);
+	assert_int_equal(got.failures, 4);
+	assert_int_equal(got.last_failure, 1000);
+	assert_int_equal(got.locked_until, 1900);
+	assert_int_equal(reg_throttle_delete(f->reg, "login:lea", &f->err), 0);
+	assert_int_equal(reg_throttle_delete(f->reg, "login:lea", &f->err), 0);
+	assert_int_equal(reg_throttle_get(f->reg, "login:lea", &got, &f->err), -ENOENT);
+	t.failures = -1;
+	assert_int_equal(reg_throttle_put(f->reg, &t, &f->err), -EINVAL);
+	t.failures = 1;
+	t.key[0] = '\0';
+	assert_int_equal(reg_throttle_put(f->reg, &t, &f->err), -EINVAL);
+	snprintf(t.key, sizeof(t.key), "addr:\x01");
+	assert_int_equal(reg_throttle_put(f->reg, &t, &f->err), -EINVAL);
+	assert_int_equal(reg_throttle_get(f->reg, "", &got, &f->err), -EINVAL);
+}
+
+static void test_purge(void **state)
+{
+	struct fx *f = *state;
+	struct reg_web_session got;
+	struct reg_throttle t, tg;
+	struct reg_download d;
+	int n = -1;
+
+	session(f, hash(40), 0, 1000);           /* idle: seen 1000 */
+	session(f, hash(41), 0, 5000);           /* fresh */
+	session(f, hash(42), f->person, 100);    /* too old */
+	assert_int_equal(reg_web_session_touch(f->reg, hash(42), 5000, &f->err), 0);
+	assert_int_equal(reg_web_form_add(f->reg, hash(41), hash(50), 5000, &f->err), 0); /* expired */
+	assert_int_equal(reg_web_form_add(f->reg, hash(41), hash(51), 9000, &f->err), 0);
+	download(f, hash(60), 5000, 0);  /* expired at now */
+	download(f, hash(61), 9000, 0);
+	memset(&t, 0, sizeof(t));
+	snprintf(t.key, sizeof(t.key), "addr:a");
+	t.failures = 2;
+	t.last_failure = 100;            /* forgotten */
+	assert_int_equal(reg_throttle_put(f->reg, &t, &f->err), 0);
+	snprintf(t.key, sizeof(t.key), "addr:b");
+	t.locked_until = 9000;           /* old failure, but a lock running */
+	assert_int_equal(reg_throttle_put(f->reg, &t, &f->err), 0);
+	snprintf(t.key, sizeof(t.key), "addr:c");
+	t.last_failure = 4900;           /* recent */
+	t.locked_until = 0;
+	assert_int_equal(reg_throttle_put(f->reg, &t, &f->err), 0);
+
+	/* now 5000: idle before 2000, created before 500, forget before 1000 */
+	assert_int_equal(reg_web_purge(f->reg, 5000, 2000, 500, 1000, &n, &f->err), 0);
+	assert_int_equal(n, 2 + 1 + 1 + 1);
+	assert_int_equal(reg_web_session_get(f->reg, hash(40), &got, &f->err), -ENOENT);
+	assert_int_equal(reg_web_session_get(f->reg, hash(42), &got, &f->err), -ENOENT);
+	assert_int_equal(reg_web_session_get(f->reg, hash(41), &got, &f->err), 0);
+	assert_int_equal(reg_web_form_use(f->reg, hash(41), hash(51), 5000, &f->err), 0);
+	assert_int_equal(reg_download_take(f->reg, hash(61), 5000, &d, &f->err), 0);
+	reg_download_clear(&d);
+	assert_int_equal(reg_throttle_get(f->reg, "addr:a", &tg, &f->err), -ENOENT);
+	assert_int_equal(reg_throttle_get(f->reg, "addr:b", &tg, &f->err), 0);
+	assert_int_equal(reg_throttle_get(f->reg, "addr:c", &tg, &f->err), 0);
+	assert_int_equal(reg_web_purge(f->reg, -1, 0, 0, 0, NULL, &f->err), -EINVAL);
+}
+
+/* Inside an outer transaction that is rolled back, nothing stays. */
+static void test_rollback(void **state)
+{
+	struct fx *f = *state;
+	struct reg_web_session got;
+	struct reg_download d;
+
+	assert_int_equal(reg_begin(f->reg, &f->err), 0);
+	session(f, hash(70), 0, 1000);
+	download(f, hash(71), 9000, 0);
+	reg_rollback(f->reg);
+	assert_int_equal(reg_web_session_get(f->reg, hash(70), &got, &f->err), -ENOENT);
+	assert_int_equal(reg_download_take(f->reg, hash(71), 1000, &d, &f->err), -ENOENT);
+
+	/* committed with the outer level */
+	assert_int_equal(reg_begin(f->reg, &f->err), 0);
+	download(f, hash(72), 9000, 0);
+	assert_int_equal(reg_commit(f->reg, &f->err), 0);
+	assert_int_equal(reg_download_take(f->reg, hash(72), 1000, &d, &f->err), 0);
+	reg_download_clear(&d);
+
+	/* a miss inside a transaction does not roll back the caller's work */
+	assert_int_equal(reg_begin(f->reg, &f->err), 0);
+	session(f, hash(73), 0, 1000);
+	assert_int_equal(reg_web_session_delete(f->reg, hash(74), &f->err), -ENOENT);
+	assert_int_equal(reg_web_form_use(f->reg, hash(73), hash(75), 1000, &f->err), -ENOENT);
+	assert_int_equal(reg_commit(f->reg, &f->err), 0);
+	assert_int_equal(reg_web_session_get(f->reg, hash(73), &got, &f->err), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_schema, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sessions, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_forms, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_downloads, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_download_race, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_throttle, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_purge, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rollback, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
