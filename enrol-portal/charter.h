@@ -16,15 +16,19 @@
 /*
  * Checks html[0..len): well-formed UTF-8 without NUL or control characters
  * (TAB, CR, LF allowed); only the elements p, br, ul, ol, li, strong, em,
- * b, i, h2, h3, h4, blockquote and a, in lowercase; no attribute but href
- * on a, double-quoted, starting with https:// or http://, without space,
- * quote, '<', '>' or control character ('&' only as &amp;); br is void
- * (<br> or <br/>), every other element is closed, properly nested; text
- * may hold the entities &amp; &lt; &gt; &quot; &#39; &nbsp; and &#N; /
- * &#xH; of a Unicode scalar value (not NUL, not a control), and no other
- * '&' or '<'; no comment, doctype or CDATA; at most PORTAL_CHARTER_MAX
- * bytes. Returns 0, or -EINVAL with err->line and err->col (1-based, bytes)
- * at the problem and a sentence saying what is wrong.
+ * b, i, h2, h3, h4, blockquote and a, in lowercase; no attribute but one
+ * href on a, double-quoted, starting with https:// or http://, without
+ * space, quote, '<', '>' or control character ('&' only as &amp;); br is
+ * void (<br> or <br/>), every other element is closed, properly nested, no
+ * more than 32 deep, and placed where a browser keeps it as written: p,
+ * h2-h4, strong, em, b, i and a hold only text, br, strong, em, b, i and
+ * a; li is directly inside ul or ol; no a inside an a. Text may hold the
+ * entities &amp; &lt; &gt; &quot; &#39; &nbsp; and &#N; / &#xH; of a
+ * printable Unicode scalar value, and no other '&' or '<'; no comment,
+ * doctype or CDATA; at most PORTAL_CHARTER_MAX bytes. Returns 0, or
+ * -EINVAL (-ENOMEM) with err->line and err->col (1-based; columns count
+ * bytes) at the problem, err->file left empty for the caller, and a
+ * sentence in err->msg saying what is wrong. err may be NULL.
  */
 int portal_charter_check(const char *html, size_t len, struct byod_err *err);
 

@@ -235,8 +235,10 @@ int page_device_post(struct page_ctx *c)
 	struct reg_device d;
 	int rc;
 
-	if (!c->s->logged_in || portal_form_token_use(c->ctx, c->s, portal_form_get(c->form, "csrf")))
+	if (!c->s->logged_in)
 		return portal_page_error(p, rq, c->rs, 403);
+	if (page_form_refused(c))
+		return c->rs->body ? 0 : -ENOMEM;
 	rc = page_own_device(c, portal_form_get(c->form, "id"), &d);
 	if (rc == -EINVAL)
 		return portal_page_error(p, rq, c->rs, 400);

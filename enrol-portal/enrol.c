@@ -321,8 +321,8 @@ int page_enrol_post(struct page_ctx *c)
 
 	if (!c->s->logged_in)
 		return page_redirect(c, "/");
-	if (portal_form_token_use(c->ctx, c->s, portal_form_get(c->form, "csrf")))
-		return portal_page_error(p, rq, c->rs, 403);
+	if (page_form_refused(c))
+		return c->rs->body ? 0 : -ENOMEM;
 	limit = limit_of(c);
 	if (limit == 0)
 		return portal_page_error(p, rq, c->rs, 403);

@@ -111,6 +111,19 @@ void page_fill(char *out, size_t len, const char *tmpl, const char *value)
 		snprintf(out, len, "%s", tmpl);
 }
 
+int page_form_refused(struct page_ctx *c)
+{
+	const char *token = portal_form_get(c->form, "csrf");
+
+	if (!portal_form_token_use(c->ctx, c->s, token))
+		return 0;
+	portal_log("%s %s: form refused: %s", c->rq->client, c->rq->path,
+		   !token ? "no form token" : !c->s->exists ? "no session cookie"
+					     : "form token unknown, expired or used before");
+	portal_page_error(c->p, c->rq, c->rs, 403);
+	return 1;
+}
+
 int page_redirect(struct page_ctx *c, const char *path)
 {
 	struct portal_response *rs = c->rs;
@@ -220,10 +233,8 @@ int page_login_post(struct page_ctx *c)
 	char secs[16], msg[512];
 	int rc, wait;
 
-	if (!c->s->exists) /* no cookie came back: say so, do not guess */
-		return portal_page_error(p, rq, c->rs, 403);
-	if (portal_form_token_use(c->ctx, c->s, portal_form_get(c->form, "csrf")))
-		return portal_page_error(p, rq, c->rs, 403);
+	if (page_form_refused(c)) /* also when no cookie came back */
+		return c->rs->body ? 0 : -ENOMEM;
 	if (!login || !password)
 		return portal_page_error(p, rq, c->rs, 400);
 	rc = portal_login_attempt(p, c->ctx, rq, login, password, &person, &wait);
@@ -247,8 +258,8 @@ int page_logout_post(struct page_ctx *c)
 {
 	if (!c->s->logged_in)
 		return page_redirect(c, "/");
-	if (portal_form_token_use(c->ctx, c->s, portal_form_get(c->form, "csrf")))
-		return portal_page_error(c->p, c->rq, c->rs, 403);
+	if (page_form_refused(c))
+		return c->rs->body ? 0 : -ENOMEM;
 	reg_audit_add(c->ctx->reg, "portal.logout", c->s->person.login, NULL, NULL, NULL);
 	portal_session_logout(c->ctx, c->rq, c->s, c->rs);
 	return page_redirect(c, "/");

@@ -42,6 +42,9 @@ void page_text_with(struct portal_html *h, const char *tmpl, const char *value);
 void page_fill(char *out, size_t len, const char *tmpl, const char *value);
 /* A notice box (role=status) or an error box (role=alert) with text. */
 void page_notice(struct portal_html *h, const char *text, int error);
+/* 0 when the form carries a live form token of the session (used up now);
+ * otherwise logs why and fills a 403 page, returning 1. */
+int page_form_refused(struct page_ctx *c);
 /* 303 See Other to path (on this portal). */
 int page_redirect(struct page_ctx *c, const char *path);
 

@@ -99,6 +99,7 @@ post /login login=lea.martin 'password=Calanques-2026!'
 check "a login without its form token is refused (403)" test "$(code)" = 403
 post /login csrf=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA login=lea.martin 'password=Calanques-2026!'
 check "a login with a made-up form token is refused (403)" test "$(code)" = 403
+check "...and the refusal is logged with its reason" grep -q 'form refused: form token unknown' "$T/portal.log"
 post /login "csrf=$token" login=lea.martin password=wrong
 check "a wrong password is a 401" test "$(code)" = 401
 check "...with a message that names neither part" grep -q 'Identifiant ou mot de passe incorrect' "$T/b"

@@ -644,6 +644,35 @@ static size_t po_msgids(const char *path, char ids[][64], size_t max)
 	return n;
 }
 
+/* Every T("key") the portal's pages ask for is in both catalogues, so no
+ * pupil ever reads a msgid. */
+static void code_keys_translated(const struct portal_i18n *i18n)
+{
+	static const char *const files[] = { "pages.c", "devices.c", "enrol.c", "routes.c" };
+	char path[1100], key[64], *text, *p, *q;
+	size_t i, len, found = 0;
+
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(path, sizeof(path), "%s/enrol-portal/%s", src_dir(), files[i]);
+		assert_int_equal(byod_file_read(path, &text, &len, NULL), 0);
+		for (p = text; (p = strstr(p, "T(\"")); p = q) {
+			p += 3;
+			q = strchr(p, '"');
+			assert_non_null(q);
+			if (q - p == 0 || q - p >= (long)sizeof(key) || memchr(p, '%', (size_t)(q - p)))
+				continue;
+			memcpy(key, p, (size_t)(q - p));
+			key[q - p] = '\0';
+			if (!strcmp(portal_i18n_get(i18n, "fr", key), key) ||
+			    !strcmp(portal_i18n_get(i18n, "en", key), key))
+				fail_msg("%s asks for '%s', which a catalogue lacks", files[i], key);
+			found++;
+		}
+		free(text);
+	}
+	assert_true(found > 50);
+}
+
 static void test_real_catalogues(void **state)
 {
 	static const char *const required[] = {
@@ -652,7 +681,7 @@ static void test_real_catalogues(void **state)
 		"error.403.title", "error.404.title", "error.405.title", "error.413.title",
 		"error.429.title", "error.500.title", "error.back"};
 	static const char *const langs[2] = {"fr", "en"};
-	static char ids[2][128][64];
+	static char ids[2][256][64];
 	struct portal_i18n *i18n;
 	struct byod_err err;
 	char po[1200], dir[700], out[32];
@@ -665,7 +694,7 @@ static void test_real_catalogues(void **state)
 		snprintf(po, sizeof(po), "%s/enrol-portal/po/%s.po", src_dir(), langs[l]);
 		snprintf(out, sizeof(out), "real/%s.mo", langs[l]);
 		msgfmt(NULL, po, out, "--check");
-		n[l] = po_msgids(po, ids[l], 128);
+		n[l] = po_msgids(po, ids[l], 256);
 	}
 	if (portal_i18n_load(dir, &i18n, &err))
 		fail_msg("%s", err.msg);
@@ -685,6 +714,7 @@ static void test_real_catalogues(void **state)
 	assert_string_equal(portal_i18n_get(i18n, "en", "login.button"), "Log in");
 	assert_string_equal(portal_i18n_get(i18n, "fr", "lang.switch"), "English");
 	assert_string_equal(portal_i18n_get(i18n, "en", "lang.switch"), "Français");
+	code_keys_translated(i18n);
 	portal_i18n_free(i18n);
 }
 
