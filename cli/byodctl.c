@@ -37,6 +37,8 @@ static const char usage_text[] =
 	"  ca crl --out FILE                        write the current CRL (PEM, or DER for .der)\n"
 	"  audit [--limit N] [--json]               the audit log, newest first\n"
 	"  events [--since SEQ]                     the change feed\n"
+	"  enrol-codes (--group G | --login L...) [--hours N] --out SHEET.html\n"
+	"                                           one-time QR enrolment codes for a class\n"
 	"  policy check FILE                        every problem as FILE:LINE:COL\n"
 	"  policy apply FILE [--comment TEXT]       store FILE as the running policy\n"
 	"  policy show [--version N]\n"
@@ -776,6 +778,8 @@ int main(int argc, char **argv)
 		return cli_policy(home, argc, argv);
 	if (!strcmp(cmd, "radius"))
 		return cli_radius(home, argc, argv);
+	if (!strcmp(cmd, "enrol-codes"))
+		return cli_enrol_codes(home, argc, argv);
 	if (!strcmp(cmd, "help"))
 		return fputs(usage_text, stdout), 0;
 	return cli_usage("unknown command");

@@ -54,6 +54,11 @@ struct byod_conf {
 	int portal_session_idle_s;
 	int portal_session_max_s;
 
+	char *wifi_ssid;             /* wifi.ssid */
+	int wifi_security;           /* wifi.security: 0 wpa2, 1 wpa3 */
+	char *wifi_passpoint_realm;  /* wifi.passpoint-realm */
+	char *helpdesk_name, *helpdesk_email, *helpdesk_phone, *helpdesk_url;
+
 	char *enrol_charter_file;    /* enrol.charter-file, relative to home */
 	char *enrol_charter_version; /* enrol.charter-version */
 	int enrol_limit[4];          /* enrol.limit-*, indexed by enum reg_role */

@@ -32,6 +32,7 @@ struct conf_key {
 };
 
 static const char *const backends[] = { "sqlite", "postgres", NULL };
+static const char *const securities[] = { "wpa2", "wpa3", NULL };
 
 static int check_uai(const char *v, char *why, size_t len)
 {
@@ -146,6 +147,20 @@ static const struct conf_key keys[] = {
 	  NULL, "A portal login ends after this many seconds without a request." },
 	{ "portal.session-max-s", CT_INT, F(portal_session_max_s), "14400", 300, 604800, NULL, 0,
 	  NULL, "A portal login ends this many seconds after it began, whatever happens." },
+	{ "wifi.ssid", CT_STRING, F(wifi_ssid), "", 0, 0, NULL, 0, NULL,
+	  "The school network's SSID, put in every device profile (empty: no profile)." },
+	{ "wifi.security", CT_ENUM, F(wifi_security), "wpa2", 0, 0, securities, 0, NULL,
+	  "wpa2 (WPA2-Enterprise) or wpa3 (WPA3-Enterprise), as the access points do." },
+	{ "wifi.passpoint-realm", CT_STRING, F(wifi_passpoint_realm), "", 0, 0, NULL, 0, NULL,
+	  "Realm of the Hotspot 2.0 (Passpoint) profile (empty: the portal's domain)." },
+	{ "helpdesk.name", CT_STRING, F(helpdesk_name), "", 0, 0, NULL, 0, NULL,
+	  "Who helps with the Wi-Fi, shown in profiles (e.g. the school's IT contact)." },
+	{ "helpdesk.email", CT_STRING, F(helpdesk_email), "", 0, 0, NULL, 0, NULL,
+	  "The help desk's e-mail address." },
+	{ "helpdesk.phone", CT_STRING, F(helpdesk_phone), "", 0, 0, NULL, 0, NULL,
+	  "The help desk's telephone number." },
+	{ "helpdesk.url", CT_STRING, F(helpdesk_url), "", 0, 0, NULL, 0, NULL,
+	  "The help desk's web page." },
 	{ "enrol.charter-file", CT_STRING, F(enrol_charter_file), "charter.html", 0, 0, NULL, 0,
 	  NULL, "The school's charter, an HTML fragment (p, ul, li, strong, a...) shown at enrolment." },
 	{ "enrol.charter-version", CT_STRING, F(enrol_charter_version), "1", 0, 0, NULL, 0,

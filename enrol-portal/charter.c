@@ -23,11 +23,11 @@
 
 #define DEPTH_MAX 32
 
-#define E_VOID 1u	/* br: no content, no closing tag */
-#define E_PHRASING 2u	/* may stand inside a paragraph */
+#define E_VOID	    1u	/* br: no content, no closing tag */
+#define E_PHRASING  2u	/* may stand inside a paragraph */
 #define E_TEXT_ONLY 4u	/* holds only text and phrasing elements */
-#define E_LIST 8u	/* ul, ol: where li goes */
-#define E_ITEM 16u	/* li: only directly in a list */
+#define E_LIST	    8u	/* ul, ol: where li goes */
+#define E_ITEM	    16u /* li: only directly in a list */
 
 struct elem {
 	const char *name;
@@ -35,23 +35,23 @@ struct elem {
 };
 
 static const struct elem elems[] = {
-	{ "p", E_TEXT_ONLY },
-	{ "br", E_VOID | E_PHRASING },
-	{ "ul", E_LIST },
-	{ "ol", E_LIST },
-	{ "li", E_ITEM },
-	{ "strong", E_PHRASING | E_TEXT_ONLY },
-	{ "em", E_PHRASING | E_TEXT_ONLY },
-	{ "b", E_PHRASING | E_TEXT_ONLY },
-	{ "i", E_PHRASING | E_TEXT_ONLY },
-	{ "h2", E_TEXT_ONLY },
-	{ "h3", E_TEXT_ONLY },
-	{ "h4", E_TEXT_ONLY },
-	{ "blockquote", 0 },
-	{ "a", E_PHRASING | E_TEXT_ONLY },
+	{"p", E_TEXT_ONLY},
+	{"br", E_VOID | E_PHRASING},
+	{"ul", E_LIST},
+	{"ol", E_LIST},
+	{"li", E_ITEM},
+	{"strong", E_PHRASING | E_TEXT_ONLY},
+	{"em", E_PHRASING | E_TEXT_ONLY},
+	{"b", E_PHRASING | E_TEXT_ONLY},
+	{"i", E_PHRASING | E_TEXT_ONLY},
+	{"h2", E_TEXT_ONLY},
+	{"h3", E_TEXT_ONLY},
+	{"h4", E_TEXT_ONLY},
+	{"blockquote", 0},
+	{"a", E_PHRASING | E_TEXT_ONLY},
 };
 
-#define ALLOWED "p, br, ul, ol, li, strong, em, b, i, h2, h3, h4, blockquote, a"
+#define ALLOWED	 "p, br, ul, ol, li, strong, em, b, i, h2, h3, h4, blockquote, a"
 #define PHRASING "text, br, strong, em, b, i and a"
 
 struct open_elem {
@@ -142,7 +142,7 @@ static size_t attr_len(const struct rd *r)
 
 static int space(unsigned char c)
 {
-	return c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\f';
+	return c == ' ' || c == '\n' || c == '\t' || c == '\r';
 }
 
 /* 0 for a C0 or C1 control character or DEL at s (TAB, LF, CR excepted
@@ -159,7 +159,7 @@ static int printable(const unsigned char *s, int text)
 /* An entity at r->pos ('&'); moves past it. */
 static int entity(struct rd *r)
 {
-	static const char *const named[] = { "amp;", "lt;", "gt;", "quot;", "#39;", "nbsp;", NULL };
+	static const char *const named[] = {"amp;", "lt;", "gt;", "quot;", "#39;", "nbsp;", NULL};
 	const char *p = (const char *)r->s + r->pos + 1;
 	const char *const *e;
 	unsigned long v = 0;
@@ -175,8 +175,9 @@ static int entity(struct rd *r)
 		int hex = p[1] == 'x' || p[1] == 'X';
 		const char *d = p + 1 + hex;
 
-		while (n < 8 && ((d[n] >= '0' && d[n] <= '9') ||
-				 (hex && ((d[n] >= 'a' && d[n] <= 'f') || (d[n] >= 'A' && d[n] <= 'F'))))) {
+		while (n < 8 &&
+		       ((d[n] >= '0' && d[n] <= '9') ||
+			(hex && ((d[n] >= 'a' && d[n] <= 'f') || (d[n] >= 'A' && d[n] <= 'F'))))) {
 			v = v * (hex ? 16 : 10) +
 			    (unsigned long)(d[n] <= '9' ? d[n] - '0' : (d[n] | 0x20) - 'a' + 10);
 			n++;
@@ -184,7 +185,9 @@ static int entity(struct rd *r)
 		if (n && d[n] == ';') {
 			if (v < 0x20 || (v >= 0x7f && v < 0xa0) || (v >= 0xd800 && v <= 0xdfff) ||
 			    v > 0x10ffff)
-				return bad(r, "the character reference &%.*s is not a printable character",
+				return bad(r,
+					   "the character reference &%.*s is not a printable "
+					   "character",
 					   (int)(d - p + n + 1), p);
 			adv(r, (size_t)(d - p) + n + 2);
 			return 0;
@@ -256,7 +259,8 @@ static int open_tag(struct rd *r)
 	adv(r, 1);
 	n = name_len(r);
 	if (!n)
-		return bad(r, "'<' must start an element (write &lt; for the character)");
+		return bad_at(r, line, col,
+			      "'<' must start an element (write &lt; for the character)");
 	e = find_elem(r->s + r->pos, n);
 	if (!e)
 		return bad_at(r, line, col,
@@ -321,7 +325,7 @@ static int close_tag(struct rd *r)
 	adv(r, 2);
 	n = name_len(r);
 	if (!n)
-		return bad(r, "'</' must close an element");
+		return bad_at(r, line, col, "'</' must close an element");
 	e = find_elem(r->s + r->pos, n);
 	/* a wrong closing tag is reported where it starts */
 	if (e && (e->flags & E_VOID))
@@ -330,10 +334,11 @@ static int close_tag(struct rd *r)
 		return bad_at(r, line, col, "</%.*s> closes nothing", (int)(n > 32 ? 32 : n),
 			      r->s + r->pos);
 	if (e != top->e)
-		return bad_at(r, line, col,
-			      "</%.*s> where </%s> was expected (<%s> opened at line %d, column %d)",
-			      (int)(n > 32 ? 32 : n), r->s + r->pos, top->e->name, top->e->name,
-			      top->line, top->col);
+		return bad_at(
+			r, line, col,
+			"</%.*s> where </%s> was expected (<%s> opened at line %d, column %d)",
+			(int)(n > 32 ? 32 : n), r->s + r->pos, top->e->name, top->e->name,
+			top->line, top->col);
 	adv(r, n);
 	if (cur(r, 0) != '>')
 		return bad(r, "'>' expected after </%s", e->name);
@@ -344,7 +349,7 @@ static int close_tag(struct rd *r)
 
 int portal_charter_check(const char *html, size_t len, struct byod_err *err)
 {
-	struct rd r = { .line = 1, .col = 1, .len = len, .err = err };
+	struct rd r = {.line = 1, .col = 1, .len = len, .err = err};
 	unsigned char *copy;
 	int rc = 0;
 

@@ -202,6 +202,7 @@ int page_devices(struct page_ctx *c, const char *notice)
 		portal_html_markup(&h, "</section>");
 	}
 	free(devs);
+	page_class_codes_form(c, &h);
 	return page_finish(c, &h, 200);
 }
 

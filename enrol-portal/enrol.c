@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "byod_util.h"
+#include "profile.h"
 #include "token.h"
 #include "useragent.h"
 
@@ -172,8 +173,64 @@ static void value_row(struct portal_html *h, const char *label, const char *valu
 	portal_html_markup(h, "</code></dd>");
 }
 
-/* The numbered steps of one platform, as many as the catalogue has. */
-static void steps(struct page_ctx *c, struct portal_html *h, const char *plat, int open)
+/* The files offered after an enrolment, each behind its own one-time link:
+ * the PKCS#12, and a profile per format when the configuration allows. */
+enum { OFFER_P12, OFFER_APPLE, OFFER_EAP_CONFIG, OFFER_PASSPOINT, OFFER_WINDOWS, OFFER_NM,
+       OFFER_COUNT };
+
+static const struct {
+	const char *id;      /* the link's id in the page */
+	const char *label;   /* its catalogue key */
+} offer_info[OFFER_COUNT] = {
+	[OFFER_P12] = { "download", "done.download" },
+	[OFFER_APPLE] = { "profile-apple", "profile.apple" },
+	[OFFER_EAP_CONFIG] = { "profile-eap-config", "profile.eap_config" },
+	[OFFER_PASSPOINT] = { "profile-passpoint", "profile.passpoint" },
+	[OFFER_WINDOWS] = { "profile-windows", "profile.windows" },
+	[OFFER_NM] = { "profile-networkmanager", "profile.networkmanager" },
+};
+
+/* Which offers each platform's steps show, the first being its main one. */
+static const int plat_offers[][4] = {
+	/* android */ { OFFER_EAP_CONFIG, OFFER_PASSPOINT, OFFER_P12, -1 },
+	/* ios */ { OFFER_APPLE, OFFER_EAP_CONFIG, -1, -1 },
+	/* windows */ { OFFER_WINDOWS, OFFER_P12, OFFER_EAP_CONFIG, -1 },
+	/* linux */ { OFFER_NM, OFFER_EAP_CONFIG, -1, -1 },
+};
+static const char *const plats[] = { "android", "ios", "windows", "linux" };
+
+struct offers {
+	char token[OFFER_COUNT][44]; /* "" when not offered */
+	struct byod_err why;         /* why there are no profiles, when so */
+	int no_profiles;
+};
+
+static void offer_link(struct page_ctx *c, struct portal_html *h, const struct offers *o, int i,
+		       int main_button)
+{
+	struct portal *p = c->p;
+	const struct portal_request *rq = c->rq;
+	char href[128];
+
+	if (i < 0 || !o->token[i][0])
+		return;
+	snprintf(href, sizeof(href), "/download/%s", o->token[i]);
+	if (main_button) {
+		portal_html_markup(h, "<p><a class=\"button\" download");
+		portal_html_attr(h, "id", offer_info[i].id);
+	} else {
+		portal_html_markup(h, "<p><a download");
+	}
+	portal_html_url(h, "href", href);
+	portal_html_markup(h, ">");
+	portal_html_text(h, T(offer_info[i].label));
+	portal_html_markup(h, "</a></p>");
+}
+
+/* The numbered steps of one platform, as many as the catalogue has, with
+ * the files that platform uses. */
+static void steps(struct page_ctx *c, struct portal_html *h, size_t plat, int open,
+		  const struct offers *o)
 {
 	struct portal *p = c->p;
 	const struct portal_request *rq = c->rq;
@@ -184,11 +241,15 @@ static void steps(struct page_ctx *c, struct portal_html *h, const char *plat, i
 		portal_html_markup(h, "<details open><summary>");
 	else
 		portal_html_markup(h, "<details><summary>");
-	snprintf(key, sizeof(key), "steps.%s", plat);
+	snprintf(key, sizeof(key), "steps.%s", plats[plat]);
 	portal_html_text(h, T(key));
-	portal_html_markup(h, "</summary><ol>");
+	portal_html_markup(h, "</summary>");
+	for (i = 0; i < 4; i++) /* the main PKCS#12 link has its id at the top */
+		if (plat_offers[plat][i] != OFFER_P12)
+			offer_link(c, h, o, plat_offers[plat][i], 0);
+	portal_html_markup(h, "<ol>");
 	for (i = 1; i < 20; i++) {
-		snprintf(key, sizeof(key), "steps.%s.%d", plat, i);
+		snprintf(key, sizeof(key), "steps.%s.%d", plats[plat], i);
 		if (!strcmp(T(key), key))
 			break;
 		portal_html_markup(h, "<li>");
@@ -198,16 +259,18 @@ static void steps(struct page_ctx *c, struct portal_html *h, const char *plat, i
 	portal_html_markup(h, "</ol></details>");
 }
 
-static int page_enrolled(struct page_ctx *c, const struct byod_enrolment *e, const char *token)
+static int page_enrolled(struct page_ctx *c, const struct byod_enrolment *e,
+			 const struct offers *o)
 {
-	static const char *const plats[] = { "android", "ios", "windows", "linux" };
 	struct portal *p = c->p;
 	const struct portal_request *rq = c->rq;
 	const char *mine = steps_for(portal_ua_platform(rq->ua));
 	struct portal_html h;
-	char href[128];
-	size_t i;
+	size_t i, me = sizeof(plats) / sizeof(plats[0]);
 
+	for (i = 0; mine && i < sizeof(plats) / sizeof(plats[0]); i++)
+		if (!strcmp(plats[i], mine))
+			me = i;
 	c->rs->secret = 1;
 	portal_html_init(&h);
 	page_head(c, &h, T("done.title"));
@@ -215,24 +278,39 @@ static int page_enrolled(struct page_ctx *c, const struct byod_enrolment *e, con
 	portal_html_text(&h, T("done.title"));
 	portal_html_markup(&h, "</h1><div class=\"box\"><p>");
 	page_text_with(&h, T("done.device"), e->device.name);
-	portal_html_markup(&h, "</p><p>");
+	portal_html_markup(&h, "</p>");
+	/* the platform's profile first: one tap from here to connected */
+	if (me < sizeof(plats) / sizeof(plats[0]) && plat_offers[me][0] != OFFER_P12 &&
+	    o->token[plat_offers[me][0]][0]) {
+		offer_link(c, &h, o, plat_offers[me][0], 1);
+		portal_html_markup(&h, "<p>");
+		portal_html_text(&h, T("done.profile_first"));
+		portal_html_markup(&h, "</p>");
+	}
+	portal_html_markup(&h, "<p>");
 	portal_html_text(&h, T("done.passphrase"));
 	portal_html_markup(&h, "</p><p class=\"secret\"><code id=\"passphrase\">");
 	portal_html_text(&h, e->cert.passphrase);
 	portal_html_markup(&h, "</code></p><p>");
 	portal_html_text(&h, T("done.passphrase_once"));
-	portal_html_markup(&h, "</p><p><a class=\"button\" id=\"download\" download");
-	snprintf(href, sizeof(href), "/download/%s", token);
-	portal_html_url(&h, "href", href);
-	portal_html_markup(&h, ">");
-	portal_html_text(&h, T("done.download"));
-	portal_html_markup(&h, "</a></p><p>");
+	portal_html_markup(&h, "</p>");
+	offer_link(c, &h, o, OFFER_P12, 1);
+	portal_html_markup(&h, "<p>");
 	portal_html_text(&h, T("done.download_once"));
 	portal_html_markup(&h, "</p><p><a id=\"ca\" download");
 	portal_html_url(&h, "href", "/ca.crt");
 	portal_html_markup(&h, ">");
 	portal_html_text(&h, T("done.ca"));
-	portal_html_markup(&h, "</a></p></div><h2>");
+	portal_html_markup(&h, "</a></p>");
+	if (o->no_profiles) {
+		/* what the administrator must configure, in their words */
+		portal_html_markup(&h, "<p class=\"notice error\" role=\"alert\">");
+		portal_html_text(&h, T("done.no_profiles"));
+		portal_html_markup(&h, " <small>");
+		portal_html_text(&h, o->why.msg);
+		portal_html_markup(&h, "</small></p>");
+	}
+	portal_html_markup(&h, "</div><h2>");
 	portal_html_text(&h, T("done.values"));
 	portal_html_markup(&h, "</h2><dl class=\"values box\">");
 	value_row(&h, T("value.eap"), "TLS");
@@ -240,14 +318,16 @@ static int page_enrolled(struct page_ctx *c, const struct byod_enrolment *e, con
 	value_row(&h, T("value.domain"), p->conf.radius_server_name);
 	value_row(&h, T("value.identity"), c->s->person.login);
 	value_row(&h, T("value.user_cert"), T("value.user_cert_file"));
+	if (p->conf.wifi_ssid[0])
+		value_row(&h, T("value.ssid"), p->conf.wifi_ssid);
 	portal_html_markup(&h, "</dl><h2>");
 	portal_html_text(&h, T("done.steps"));
 	portal_html_markup(&h, "</h2>");
-	if (mine)
-		steps(c, &h, mine, 1);
+	if (me < sizeof(plats) / sizeof(plats[0]))
+		steps(c, &h, me, 1, o);
 	for (i = 0; i < sizeof(plats) / sizeof(plats[0]); i++)
-		if (!mine || strcmp(mine, plats[i]))
-			steps(c, &h, plats[i], 0);
+		if (i != me)
+			steps(c, &h, i, 0, o);
 	portal_html_markup(&h, "<p><a");
 	portal_html_url(&h, "href", "/devices");
 	portal_html_markup(&h, ">");
@@ -256,9 +336,106 @@ static int page_enrolled(struct page_ctx *c, const struct byod_enrolment *e, con
 	return page_finish(c, &h, 200);
 }
 
-/* Enrols and stores the PKCS#12 behind a new one-time link, together. */
+/* One file behind a new one-time link, inside the enrolment's transaction. */
+static int offer(struct page_ctx *c, const struct byod_enrolment *e, const void *data, size_t len,
+		 const char *type, const char *filename, char token[44], struct byod_err *err)
+{
+	struct reg_download dl;
+	int rc;
+
+	rc = portal_token_new(token);
+	if (rc)
+		return byod_err_set(err, -rc, "no randomness");
+	memset(&dl, 0, sizeof(dl));
+	portal_token_hash(token, dl.token_hash);
+	snprintf(dl.device, sizeof(dl.device), "%s", e->device.id);
+	snprintf(dl.filename, sizeof(dl.filename), "%s", filename);
+	snprintf(dl.type, sizeof(dl.type), "%s", type);
+	dl.data = (void *)data;
+	dl.len = len;
+	dl.created = time(NULL);
+	dl.expires = dl.created + DOWNLOAD_TTL_S;
+	rc = reg_download_add(c->ctx->reg, &dl, err);
+	if (rc)
+		token[0] = '\0';
+	return rc;
+}
+
+/* Every profile format for the new device; a format that cannot be made
+ * is left out (and said on the page when none can). */
+static int offer_profiles(struct page_ctx *c, const struct byod_enrolment *e, struct offers *o)
+{
+	struct portal *p = c->p;
+	struct profile_in in;
+	struct pki_ca *ca;
+	struct byod_err err;
+	int i, rc;
+
+	memset(&in, 0, sizeof(in));
+	if (byod_ca(c->ctx, &ca, &err))
+		return byod_err_set(&o->why, EIO, "%s", err.msg);
+	in.school = p->conf.school_name;
+	in.ssid = p->conf.wifi_ssid;
+	in.wpa3 = p->conf.wifi_security == 1;
+	in.server_name = p->conf.radius_server_name;
+	in.ca_pem = pki_ca_pem(ca);
+	in.p12 = e->cert.p12;
+	in.p12_len = e->cert.p12_len;
+	in.passphrase = e->cert.passphrase;
+	in.cert_pem = e->cert.cert_pem;
+	in.key_pem = e->cert.key_pem;
+	in.identity = c->s->person.login;
+	in.device_id = e->device.id;
+	in.domain = p->conf.portal_hostname;
+	in.passpoint_realm = p->conf.wifi_passpoint_realm;
+	in.helpdesk_name = p->conf.helpdesk_name;
+	in.helpdesk_email = p->conf.helpdesk_email;
+	in.helpdesk_phone = p->conf.helpdesk_phone;
+	in.helpdesk_url = p->conf.helpdesk_url;
+	rc = profile_check(&in, &o->why);
+	if (rc) {
+		o->no_profiles = 1;
+		portal_log("no device profiles: %s", o->why.msg);
+		return 0;
+	}
+	for (i = OFFER_APPLE; i < OFFER_COUNT; i++) {
+		struct profile_out out;
+
+		memset(&out, 0, sizeof(out));
+		switch (i) {
+		case OFFER_APPLE:
+			rc = profile_apple(&in, p->sign_cert, p->sign_key, in.ca_pem, &out, &err);
+			break;
+		case OFFER_EAP_CONFIG:
+			rc = profile_eap_config(&in, &out, &err);
+			break;
+		case OFFER_PASSPOINT:
+			rc = profile_passpoint(&in, &out, &err);
+			break;
+		case OFFER_WINDOWS:
+			rc = profile_windows(&in, &out, &err);
+			break;
+		default:
+			rc = profile_networkmanager(&in, &out, &err);
+			break;
+		}
+		if (rc) {
+			portal_log("profile %s not offered: %s", offer_info[i].id, err.msg);
+		} else {
+			rc = offer(c, e, out.data, out.len, out.type, out.filename, o->token[i],
+				   &err);
+			profile_out_free(&out);
+			if (rc)
+				return rc;
+		}
+	}
+	return 0;
+}
+
+/* Enrols and stores the PKCS#12 and the profiles behind one-time links,
+ * all in one transaction. */
 static int enrol_and_offer(struct page_ctx *c, const char *name, enum reg_device_kind kind,
-			   struct byod_enrolment *e, char token[44])
+			   struct byod_enrolment *e, struct offers *o)
 {
 	struct byod_enrol_params ep = {
 		.login = c->s->person.login,
@@ -266,29 +443,22 @@ static int enrol_and_offer(struct page_ctx *c, const char *name, enum reg_device
 		.kind = kind,
 		.charter = c->p->conf.enrol_charter_version,
 	};
-	struct reg_download dl;
 	struct byod_err err;
+	char filename[64];
 	int rc;
 
-	rc = portal_token_new(token);
-	if (rc)
-		return rc;
-	memset(&dl, 0, sizeof(dl));
-	portal_token_hash(token, dl.token_hash);
+	memset(o, 0, sizeof(*o));
 	rc = reg_begin(c->ctx->reg, &err);
 	if (rc)
 		goto fail;
 	rc = byod_device_enrol(c->ctx, &ep, e, &err);
 	if (rc)
 		goto rollback;
-	snprintf(dl.device, sizeof(dl.device), "%s", e->device.id);
-	snprintf(dl.filename, sizeof(dl.filename), "wifi-%.8s.p12", e->device.id);
-	snprintf(dl.type, sizeof(dl.type), "application/x-pkcs12");
-	dl.data = e->cert.p12;
-	dl.len = e->cert.p12_len;
-	dl.created = time(NULL);
-	dl.expires = dl.created + DOWNLOAD_TTL_S;
-	rc = reg_download_add(c->ctx->reg, &dl, &err);
+	snprintf(filename, sizeof(filename), "wifi-%.8s.p12", e->device.id);
+	rc = offer(c, e, e->cert.p12, e->cert.p12_len, "application/x-pkcs12", filename,
+		   o->token[OFFER_P12], &err);
+	if (!rc)
+		rc = offer_profiles(c, e, o);
 	if (!rc)
 		rc = reg_commit(c->ctx->reg, &err);
 	if (!rc)
@@ -315,7 +485,8 @@ int page_enrol_post(struct page_ctx *c)
 	struct reg_device *devs = NULL, old;
 	enum reg_device_kind kind;
 	struct byod_enrolment e;
-	char name[REG_NAME_MAX], token[44];
+	struct offers o;
+	char name[REG_NAME_MAX];
 	size_t n = 0;
 	int rc, live, limit;
 
@@ -355,13 +526,28 @@ int page_enrol_post(struct page_ctx *c)
 		if (live - 1 >= limit) /* the limit went down since: still too many */
 			return page_enrol(c, 409, T("enrol.pick_one"));
 	}
-	rc = enrol_and_offer(c, name, kind, &e, token);
+	rc = enrol_and_offer(c, name, kind, &e, &o);
 	if (rc)
 		return rc;
-	rc = page_enrolled(c, &e, token);
-	explicit_bzero(token, sizeof(token));
+	rc = page_enrolled(c, &e, &o);
+	explicit_bzero(&o, sizeof(o));
 	byod_enrolment_clear(&e);
 	return rc;
+}
+
+/* The media type of a stored download, as a static string. */
+static const char *download_type(const char *type)
+{
+	static const char *const known[] = {
+		"application/x-pkcs12", "application/x-apple-aspen-config", "application/eap-config",
+		"application/x-wifi-config", "application/xml", "application/gzip", NULL,
+	};
+	const char *const *k;
+
+	for (k = known; *k; k++)
+		if (!strcmp(*k, type))
+			return *k;
+	return "application/octet-stream";
 }
 
 int page_download(struct page_ctx *c, const char *token)
@@ -381,7 +567,7 @@ int page_download(struct page_ctx *c, const char *token)
 		return rc;
 	c->rs->secret = 1;
 	c->rs->status = 200;
-	c->rs->content_type = "application/x-pkcs12";
+	c->rs->content_type = download_type(dl.type);
 	snprintf(c->rs->disposition, sizeof(c->rs->disposition), "attachment; filename=\"%s\"",
 		 dl.filename);
 	c->rs->body = dl.data; /* handed over: the server wipes and frees it */

@@ -24,18 +24,21 @@ static int hexval(char c)
 }
 
 /*
- * Decodes s[0..n) ('+' and %XX) into a new NUL-terminated string. at is
- * the offset of s in the body, for errors. *out_len gets the decoded size.
+ * Decodes s[0..n) ('+' and %XX) into a new NUL-terminated string of at most
+ * max bytes; what names it in errors ("a field name", "a value"), at is the
+ * offset of s in the body. *out_len gets the decoded size.
  */
-static int decode(const char *s, size_t n, size_t at, size_t max, char **out, size_t *out_len,
-		  struct byod_err *err)
+static int decode(const char *s, size_t n, size_t at, size_t max, const char *what, char **out,
+		  size_t *out_len, struct byod_err *err)
 {
 	char *d = malloc(n + 1);
 	size_t i, o = 0;
+	int rc = 0;
 
 	if (!d)
 		return byod_err_set(err, ENOMEM, "out of memory");
 	for (i = 0; i < n; i++) {
+		size_t start = i;
 		char c = s[i];
 
 		if (c == '+') {
@@ -45,29 +48,46 @@ static int decode(const char *s, size_t n, size_t at, size_t max, char **out, si
 			int lo = i + 2 < n ? hexval(s[i + 2]) : -1;
 
 			if (hi < 0 || lo < 0) {
-				free(d);
-				return byod_err_set(err, EINVAL,
-						    "byte %zu: '%%' is not followed by two hex digits",
-						    at + i);
+				rc = byod_err_set(
+					err, EINVAL,
+					"byte %zu: '%%' is not followed by two hex digits",
+					at + start);
+				goto out;
 			}
 			c = (char)(hi << 4 | lo);
 			i += 2;
 		}
 		if (c == '\0') {
-			free(d);
-			return byod_err_set(err, EINVAL, "byte %zu: a NUL character", at + i);
+			rc = byod_err_set(err, EINVAL, "byte %zu: a NUL character", at + start);
+			goto out;
+		}
+		if (o == max) {
+			rc = byod_err_set(err, EINVAL, "byte %zu: %s longer than %zu bytes",
+					  at + start, what, max);
+			goto out;
 		}
 		d[o++] = c;
-		if (o > max) {
-			free(d);
-			return byod_err_set(err, EINVAL, "byte %zu: a value longer than %zu bytes",
-					    at + i, max);
-		}
 	}
 	d[o] = '\0';
 	*out = d;
 	*out_len = o;
-	return 0;
+	d = NULL;
+out:
+	if (d) {
+		explicit_bzero(d, o);
+		free(d);
+	}
+	return rc;
+}
+
+/* The offset in the body of decoded byte idx of s[0..n) (at in the body). */
+static size_t body_offset(const char *s, size_t n, size_t at, size_t idx)
+{
+	size_t i = 0;
+
+	while (i < n && idx--)
+		i += s[i] == '%' ? 3 : 1;
+	return at + i;
 }
 
 static int name_ok(const char *s)
@@ -83,9 +103,12 @@ static int name_ok(const char *s)
 	return 1;
 }
 
-/* Checks UTF-8 and control characters; CR LF and lone CR become LF, in
- * place. Returns the offset of the first bad byte, or -1. */
-static long value_clean(char *v)
+/*
+ * Checks UTF-8 and control characters (C0 but TAB, CR and LF; DEL; C1);
+ * CR LF and lone CR become LF, in place. Returns the offset (in v as it
+ * came) of the first bad byte with *why saying what it is, or -1.
+ */
+static long value_clean(char *v, const char **why)
 {
 	unsigned char *s = (unsigned char *)v, *w = s;
 	const unsigned char *start = s;
@@ -97,13 +120,15 @@ static long value_clean(char *v)
 			s += s[1] == '\n' ? 2 : 1;
 			continue;
 		}
+		*why = "a control character";
 		if ((*s < 0x20 && *s != '\t' && *s != '\n') || *s == 0x7f)
 			return (long)(s - start);
+		*why = "not valid UTF-8";
 		n = portal_utf8_seq(s);
 		if (!n)
 			return (long)(s - start);
-		/* C1 controls U+0080..U+009F */
-		if (n == 2 && s[0] == 0xc2 && s[1] < 0xa0)
+		*why = "a control character";
+		if (n == 2 && s[0] == 0xc2 && s[1] < 0xa0) /* U+0080..U+009F */
 			return (long)(s - start);
 		memmove(w, s, n);
 		w += n;
@@ -143,9 +168,10 @@ int portal_form_parse(const char *body, size_t len, size_t max_fields, struct po
 		return byod_err_set(err, EINVAL, "no body");
 	while (pos < len) {
 		const char *field = body + pos, *amp, *eq;
-		size_t flen, nlen, dlen;
+		size_t flen, nlen, dlen, vat, vlen;
 		struct portal_form_field *nf;
 		char *name = NULL, *value = NULL;
+		const char *why = "";
 		long bad;
 
 		amp = memchr(field, '&', len - pos);
@@ -161,37 +187,38 @@ int portal_form_parse(const char *body, size_t len, size_t max_fields, struct po
 		}
 		eq = memchr(field, '=', flen);
 		nlen = eq ? (size_t)(eq - field) : flen;
-		rc = decode(field, nlen, pos, 32, &name, &dlen, err);
+		rc = decode(field, nlen, pos, 32, "a field name", &name, &dlen, err);
 		if (rc)
 			goto fail;
 		if (!name_ok(name)) {
 			free(name);
-			rc = byod_err_set(err, EINVAL, "byte %zu: a field name that is not [a-z0-9_-]{1,32}",
+			rc = byod_err_set(err, EINVAL,
+					  "byte %zu: a field name that is not [a-z0-9_-]{1,32}",
 					  pos);
 			goto fail;
 		}
 		for (i = 0; i < out->n; i++) {
 			if (!strcmp(out->f[i].name, name)) {
 				free(name);
-				rc = byod_err_set(err, EINVAL, "byte %zu: the field '%s' given twice",
-						  pos, out->f[i].name);
+				rc = byod_err_set(err, EINVAL,
+						  "byte %zu: the field '%s' given twice", pos,
+						  out->f[i].name);
 				goto fail;
 			}
 		}
-		if (eq)
-			rc = decode(eq + 1, flen - nlen - 1, pos + nlen + 1, PORTAL_FORM_VALUE_MAX,
-				    &value, &dlen, err);
-		else
-			rc = decode("", 0, pos, PORTAL_FORM_VALUE_MAX, &value, &dlen, err);
+		vat = eq ? pos + nlen + 1 : pos + flen;
+		vlen = eq ? flen - nlen - 1 : 0;
+		rc = decode(field + (vat - pos), vlen, vat, PORTAL_FORM_VALUE_MAX, "a value",
+			    &value, &dlen, err);
 		if (rc) {
 			free(name);
 			goto fail;
 		}
-		bad = value_clean(value);
+		bad = value_clean(value, &why);
 		if (bad >= 0) {
-			rc = byod_err_set(err, EINVAL,
-					  "field '%s': byte %ld of its value is not valid UTF-8 text",
-					  name, bad);
+			rc = byod_err_set(err, EINVAL, "byte %zu: %s in the value of '%s'",
+					  body_offset(field + (vat - pos), vlen, vat, (size_t)bad),
+					  why, name);
 			free(name);
 			explicit_bzero(value, dlen);
 			free(value);
@@ -200,6 +227,7 @@ int portal_form_parse(const char *body, size_t len, size_t max_fields, struct po
 		nf = realloc(out->f, (out->n + 1) * sizeof(*out->f));
 		if (!nf) {
 			free(name);
+			explicit_bzero(value, dlen);
 			free(value);
 			rc = byod_err_set(err, ENOMEM, "out of memory");
 			goto fail;
@@ -226,16 +254,19 @@ const char *portal_form_get(const struct portal_form *form, const char *name)
 	return NULL;
 }
 
-int portal_cookie_get(const char *header, const char *name, char *out, size_t len)
+/* cookie-octet of RFC 6265 4.1.1: no control, space, '"', ',', ';', '\\'
+ * or non-ASCII byte. */
+static int cookie_octet(unsigned char c)
+{
+	return c > 0x20 && c < 0x7f && c != '"' && c != ',' && c != ';' && c != '\\';
+}
+
+static int cookie_find(const char *header, const char *name, char *out, size_t len)
 {
 	const char *s = header;
-	size_t nlen = name ? strlen(name) : 0;
+	size_t nlen = strlen(name), i;
 	int found = 0;
 
-	if (len)
-		out[0] = '\0';
-	if (!header || !nlen)
-		return -ENOENT;
 	while (*s) {
 		const char *k, *v, *end;
 		size_t klen, vlen;
@@ -270,14 +301,29 @@ int portal_cookie_get(const char *header, const char *name, char *out, size_t le
 			v++;
 			vlen -= 2;
 		}
-		if (memchr(v, '"', vlen) || memchr(v, '\\', vlen))
-			return -EINVAL;
+		for (i = 0; i < vlen; i++)
+			if (!cookie_octet((unsigned char)v[i]))
+				return -EINVAL;
 		if (vlen + 1 > len)
 			return -E2BIG;
 		memcpy(out, v, vlen);
 		out[vlen] = '\0';
 	}
 	return found ? 0 : -ENOENT;
+}
+
+int portal_cookie_get(const char *header, const char *name, char *out, size_t len)
+{
+	int rc;
+
+	if (len)
+		out[0] = '\0';
+	if (!header || !name || !*name)
+		return -ENOENT;
+	rc = cookie_find(header, name, out, len);
+	if (rc && len)
+		out[0] = '\0'; /* nothing of a refused cookie is handed out */
+	return rc;
 }
 
 int portal_path_check(const char *path)

@@ -29,12 +29,13 @@ struct portal_form {
  * Fields are separated by '&' (empty ones skipped); name=value, or name
  * alone for an empty value; '+' is a space and %XX a byte (a bad or
  * truncated escape is an error). Decoded names must match [a-z0-9_-]{1,32};
- * decoded values must be well-formed UTF-8 without control characters but
- * TAB, CR and LF (CR LF and a lone CR become LF), at most
+ * decoded values must be well-formed UTF-8 (RFC 3629: no overlong form, no
+ * surrogate, nothing above U+10FFFF) without control characters (C0, DEL,
+ * C1) but TAB, CR and LF (CR LF and a lone CR become LF), at most
  * PORTAL_FORM_VALUE_MAX bytes; at most max_fields fields; a name given
  * twice is an error. Returns 0 with out filled (free with portal_form_free),
- * or -EINVAL with err saying why and at which byte of the body, or -ENOMEM;
- * on error out is left empty.
+ * or -EINVAL with err->msg saying why and at which byte offset of the body
+ * ("byte 17: ..."), or -ENOMEM; on error out is left empty ({NULL, 0}).
  */
 int portal_form_parse(const char *body, size_t len, size_t max_fields, struct portal_form *out,
 		      struct byod_err *err);
@@ -48,16 +49,20 @@ void portal_form_free(struct portal_form *form);
 /*
  * The value of cookie name in a Cookie header ("a=1; b=2": pairs separated
  * by ';' and optional spaces, RFC 6265; a double-quoted value loses its
- * quotes), copied into out. Returns 0, -ENOENT (absent, or header NULL),
- * -E2BIG (does not fit in len), or -EINVAL (malformed around that cookie, or
- * the cookie given twice, which is refused as suspicious).
+ * quotes), copied into out (len bytes, NUL included). Returns 0, -ENOENT
+ * (absent, or header or name NULL), -E2BIG (does not fit in len), or
+ * -EINVAL (its value holds a byte that is not a cookie-octet of RFC 6265:
+ * control, space, quote, ',', '\\' or non-ASCII; or the cookie is given
+ * twice, which is refused as suspicious). On any error out is "" (when len
+ * is not 0).
  */
 int portal_cookie_get(const char *header, const char *name, char *out, size_t len);
 
 /*
  * 0 when path (already percent-decoded by the server) is a clean absolute
- * path: it starts with '/', holds only [A-Za-z0-9._~/-], has no "//" and
- * no "." or ".." segment, and is at most 512 bytes; -EINVAL otherwise.
+ * path: it starts with '/', holds only [A-Za-z0-9._~/-], has no empty
+ * segment (no "//", no trailing '/' but for "/" itself) and no "." or ".."
+ * segment, and is at most 512 bytes; -EINVAL otherwise (NULL included).
  */
 int portal_path_check(const char *path);
 

@@ -65,7 +65,7 @@ static int load_charter(struct portal *p, struct byod_err *err)
 static int setup(struct portal *p, const char *home, const char *locale_dir, struct byod_err *err)
 {
 	unsigned char secret[16];
-	char hex[33];
+	char hex[33], path[4200];
 	int rc;
 
 	rc = byod_conf_load_home(&p->conf, home, err);
@@ -100,6 +100,14 @@ static int setup(struct portal *p, const char *home, const char *locale_dir, str
 	if (rc)
 		return rc;
 	snprintf(p->home, sizeof(p->home), "%s", home);
+	/* the portal's certificate signs Apple profiles; without it they are
+	 * not offered (said on the page) */
+	snprintf(path, sizeof(path), "%s/portal.pem", p->pki_dir);
+	if (byod_file_read(path, &p->sign_cert, NULL, NULL))
+		p->sign_cert = NULL;
+	snprintf(path, sizeof(path), "%s/portal.key", p->pki_dir);
+	if (byod_file_read(path, &p->sign_key, NULL, NULL))
+		p->sign_key = NULL;
 	rc = portal_db_open(home, p->conf.portal_threads, &p->db, err);
 	if (rc)
 		return rc;
@@ -170,6 +178,11 @@ out:
 	portal_stop(srv);
 	portal_db_close(p.db);
 	free(p.charter);
+	free(p.sign_cert);
+	if (p.sign_key) {
+		explicit_bzero(p.sign_key, strlen(p.sign_key));
+		free(p.sign_key);
+	}
 	portal_i18n_free(p.i18n);
 	byod_conf_free(&p.conf);
 	return rc;

@@ -74,6 +74,15 @@ int page_enrol(struct page_ctx *c, int status, const char *message);
 int page_enrol_post(struct page_ctx *c);
 int page_download(struct page_ctx *c, const char *token);
 
+/* One-time enrolment codes (code.c): the confirmation page of a link,
+ * and the POST that uses the code and logs the pupil in. */
+int page_code(struct page_ctx *c, const char *code);
+int page_code_post(struct page_ctx *c);
+/* A teacher's form for the codes of a class they teach (on Mes appareils),
+ * and its POST, which answers with the sheet to print. */
+void page_class_codes_form(struct page_ctx *c, struct portal_html *h);
+int page_class_codes_post(struct page_ctx *c);
+
 /* A device name as typed: trimmed, 1 to 64 bytes of UTF-8 (the form parser
  * has checked the encoding). Returns 0 with out filled, or -EINVAL. */
 int page_device_name(const char *in, char *out, size_t len);

@@ -25,6 +25,8 @@ struct portal {
 	char *charter;          /* the school's charter (checked HTML), or NULL */
 	size_t charter_len;
 	char dummy_hash[160];   /* checked when a login does not exist (same time) */
+	char *sign_cert;        /* the portal's certificate and key (PEM): they sign */
+	char *sign_key;         /* Apple profiles */
 };
 
 struct portal_request {

@@ -246,6 +246,12 @@ static int dynamic(struct portal *p, const struct portal_request *rq, struct por
 		rc = post ? page_device_post(&c) : portal_page_error(p, rq, rs, 405);
 	else if (!strcmp(path, "/enrol"))
 		rc = post ? page_enrol_post(&c) : page_enrol(&c, 200, NULL);
+	else if (!strncmp(path, "/code/", 6))
+		rc = get ? page_code(&c, path + 6) : portal_page_error(p, rq, rs, 405);
+	else if (!strcmp(path, "/class-codes"))
+		rc = post ? page_class_codes_post(&c) : portal_page_error(p, rq, rs, 405);
+	else if (!strcmp(path, "/code"))
+		rc = post ? page_code_post(&c) : portal_page_error(p, rq, rs, 405);
 	else if (!strncmp(path, "/download/", 10))
 		rc = get ? page_download(&c, path + 10) : portal_page_error(p, rq, rs, 405);
 	else

@@ -150,7 +150,11 @@ static enum MHD_Result add_headers(struct MHD_Response *r, const struct portal_r
 /* The path as the log may keep it: a one-time link's token is cut off. */
 static const char *loggable(const char *path)
 {
-	return strncmp(path, "/download/", 10) ? path : "/download/...";
+	if (!strncmp(path, "/download/", 10))
+		return "/download/...";
+	if (!strncmp(path, "/code/", 6))
+		return "/code/...";
+	return path;
 }
 
 static enum MHD_Result send_response(struct MHD_Connection *c, const struct portal_request *rq,

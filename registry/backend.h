@@ -166,6 +166,16 @@ struct reg_backend_ops {
 	int (*throttle_delete)(struct reg_db *be, const char *key, struct byod_err *err);
 	int (*web_purge)(struct reg_db *be, time_t now, time_t idle_before, time_t created_before,
 			 time_t forget_before, int *deleted, struct byod_err *err);
+
+	/* One-time enrolment codes. */
+	int (*enrol_code_insert)(struct reg_db *be, const char *code_hash, int64_t person,
+				 time_t created, time_t expires, struct byod_err *err);
+	/* Marks it used at now when unused and expires > now (*changes 1). */
+	int (*enrol_code_use)(struct reg_db *be, const char *code_hash, time_t now, int *changes,
+			      struct byod_err *err);
+	/* The person of a code unused and expires > now; -ENOENT otherwise. */
+	int (*enrol_code_get)(struct reg_db *be, const char *code_hash, time_t now, int64_t *person,
+			      struct byod_err *err);
 };
 
 extern const struct reg_backend_ops reg_sqlite_ops;

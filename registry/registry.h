@@ -418,4 +418,24 @@ int reg_throttle_delete(struct reg *reg, const char *key, struct byod_err *err);
 int reg_web_purge(struct reg *reg, time_t now, time_t idle_before, time_t created_before,
 		  time_t forget_before, int *deleted, struct byod_err *err);
 
+/* ---- one-time enrolment codes (QR sheets) ----
+ *
+ * A code stands in for a login at the portal, once, before it expires, for
+ * the account it was made for. Only its SHA-256 is stored. Issuing one is
+ * an administrative act (audit row "enrol-code.issue", object the login);
+ * using it is audited by the portal. */
+
+/* -EEXIST for a hash already there, -ENOENT for an unknown person. */
+int reg_enrol_code_add(struct reg *reg, const char *code_hash, int64_t person, time_t expires,
+		       struct byod_err *err);
+/* Uses a code up: 0 and *person when it exists, was never used and
+ * expires > now; -ENOENT otherwise (also for a second use). Atomic between
+ * processes. */
+int reg_enrol_code_use(struct reg *reg, const char *code_hash, time_t now, int64_t *person,
+		       struct byod_err *err);
+/* The person a live code is for, without using it (-ENOENT when used,
+ * expired or unknown). */
+int reg_enrol_code_peek(struct reg *reg, const char *code_hash, time_t now, int64_t *person,
+			struct byod_err *err);
+
 #endif /* BYOD_REGISTRY_H */

@@ -180,6 +180,17 @@ static const char *const migrations[] = {
 	"	locked_until INTEGER NOT NULL\n"
 	");\n"
 	"PRAGMA user_version = 4;\n",
+
+	/* 5: one-time enrolment codes (QR sheets); only their hashes */
+	"CREATE TABLE enrol_codes (\n"
+	"	code_hash TEXT PRIMARY KEY NOT NULL,\n"
+	"	person INTEGER NOT NULL REFERENCES people(id) ON DELETE CASCADE,\n"
+	"	created INTEGER NOT NULL,\n"
+	"	expires INTEGER NOT NULL,\n"
+	"	used INTEGER\n"
+	");\n"
+	"CREATE INDEX enrol_codes_person ON enrol_codes(person);\n"
+	"PRAGMA user_version = 5;\n",
 };
 
 #define NEWEST_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -1631,6 +1642,54 @@ static int sq_web_purge(struct reg_db *be, time_t now, time_t idle_before, time_
 	return rc;
 }
 
+/* ---- one-time enrolment codes ------------------------------------------- */
+
+static int sq_enrol_code_insert(struct reg_db *be, const char *code_hash, int64_t person,
+				time_t created, time_t expires, struct byod_err *err)
+{
+	cleanup_stmt sqlite3_stmt *st = NULL;
+	struct sq *s = sq_of(be);
+	int rc;
+
+	rc = sq_prepare(s, &st, err,
+			"INSERT INTO enrol_codes (code_hash, person, created, expires) "
+			"VALUES (?, ?, ?, ?)",
+			"tiii", code_hash, person, (int64_t)created, (int64_t)expires);
+	return rc ? rc : sq_run(s, st, NULL, "adding an enrolment code", err);
+}
+
+static int sq_enrol_code_use(struct reg_db *be, const char *code_hash, time_t now, int *changes,
+			     struct byod_err *err)
+{
+	cleanup_stmt sqlite3_stmt *st = NULL;
+	struct sq *s = sq_of(be);
+	int rc;
+
+	rc = sq_prepare(s, &st, err,
+			"UPDATE enrol_codes SET used = ? WHERE code_hash = ? AND used IS NULL "
+			"AND expires > ?",
+			"iti", (int64_t)now, code_hash, (int64_t)now);
+	return rc ? rc : sq_run(s, st, changes, "using an enrolment code", err);
+}
+
+static int sq_enrol_code_get(struct reg_db *be, const char *code_hash, time_t now, int64_t *person,
+			     struct byod_err *err)
+{
+	cleanup_stmt sqlite3_stmt *st = NULL;
+	struct sq *s = sq_of(be);
+	int rc;
+
+	rc = sq_prepare(s, &st, err,
+			"SELECT person FROM enrol_codes WHERE code_hash = ? AND used IS NULL "
+			"AND expires > ?",
+			"ti", code_hash, (int64_t)now);
+	if (!rc)
+		rc = sq_one(s, st, "reading an enrolment code", err);
+	if (!rc)
+		*person = sqlite3_column_int64(st, 0);
+	return rc;
+}
+
 const struct reg_backend_ops reg_sqlite_ops = {
 	.name = "sqlite",
 	.newest_version = NEWEST_VERSION,
@@ -1689,4 +1748,7 @@ const struct reg_backend_ops reg_sqlite_ops = {
 	.throttle_put = sq_throttle_put,
 	.throttle_delete = sq_throttle_delete,
 	.web_purge = sq_web_purge,
+	.enrol_code_insert = sq_enrol_code_insert,
+	.enrol_code_use = sq_enrol_code_use,
+	.enrol_code_get = sq_enrol_code_get,
 };

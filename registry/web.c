@@ -11,7 +11,9 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "byod_util.h"
 #include "internal.h"
@@ -308,4 +310,61 @@ int reg_web_purge(struct reg *reg, time_t now, time_t idle_before, time_t create
 	if (!rc && deleted)
 		*deleted = n;
 	return rc;
+}
+
+/* ---- one-time enrolment codes ------------------------------------------- */
+
+int reg_enrol_code_add(struct reg *reg, const char *code_hash, int64_t person, time_t expires,
+		       struct byod_err *err)
+{
+	struct reg_person p;
+	time_t now = time(NULL);
+	int rc = check_hash(code_hash, "enrolment code hash", err);
+
+	if (!rc && expires <= now)
+		rc = byod_err_set(err, EINVAL, "an enrolment code that has already expired");
+	if (!rc)
+		rc = reg_person_get_by_id(reg, person, &p, err);
+	if (!rc)
+		rc = reg_begin(reg, err);
+	if (rc)
+		return rc;
+	rc = OPS(reg)->enrol_code_insert(reg->be, code_hash, person, now, expires, err);
+	if (!rc) {
+		char after[96], until[32];
+
+		byod_time_iso(expires, until, sizeof(until));
+		snprintf(after, sizeof(after), "{\"expires\":\"%s\"}", until);
+		rc = reg_audit_add(reg, "enrol-code.issue", p.login, NULL, after, err);
+	}
+	return reg_tx_end(reg, rc, 1, err);
+}
+
+int reg_enrol_code_use(struct reg *reg, const char *code_hash, time_t now, int64_t *person,
+		       struct byod_err *err)
+{
+	int rc = check_hash(code_hash, "enrolment code hash", err), n = 0;
+
+	if (!rc)
+		rc = check_times(now, 0, err);
+	if (!rc)
+		rc = reg_begin(reg, err);
+	if (rc)
+		return rc;
+	rc = OPS(reg)->enrol_code_get(reg->be, code_hash, now, person, err);
+	if (!rc)
+		rc = OPS(reg)->enrol_code_use(reg->be, code_hash, now, &n, err);
+	/* the update decides: of two users of one code, only one changes it */
+	rc = changed_one(rc, n, "enrolment code", err);
+	return reg_tx_end(reg, rc, rc != -ENOENT, err);
+}
+
+int reg_enrol_code_peek(struct reg *reg, const char *code_hash, time_t now, int64_t *person,
+			struct byod_err *err)
+{
+	int rc = check_hash(code_hash, "enrolment code hash", err);
+
+	if (!rc)
+		rc = check_times(now, 0, err);
+	return rc ? rc : OPS(reg)->enrol_code_get(reg->be, code_hash, now, person, err);
 }

@@ -139,13 +139,14 @@ check "enrolled (200)" test "$(code)" = 200
 check "the result page is not cached" test "$(hdr Cache-Control)" = no-store
 cp "$T/b" "$T/done1.html"
 pass=$(sed -n 's/.*<code id="passphrase">\([^<]*\)<.*/\1/p' "$T/b")
-link=$(sed -n 's/.*id="download" download href="\([^"]*\)".*/\1/p' "$T/b")
+link=$(sed -n 's/.*id="download"[^>]*href="\([^"]*\)".*/\1/p' "$T/b")
 check "the passphrase is shown" test -n "$pass"
 check "a one-time download link" sh -c "echo '$link' | grep -Eq '^/download/[A-Za-z0-9_-]{43}$'"
 check "the exact values: EAP method TLS" grep -q '<code>TLS</code>' "$T/b"
 check "the exact values: the domain" grep -q '<code>radius.byod.lan</code>' "$T/b"
 check "the exact values: the identity" grep -q '<code>lea.martin</code>' "$T/b"
 check "the iPhone's steps come first, open" grep -q '<details open><summary>iPhone, iPad et Mac' "$T/b"
+check "no SSID configured: no profiles, and the page says what to configure" grep -q 'wifi.ssid' "$T/b"
 check "the steps for Android, Windows, Linux are there" sh -c \
 	"grep -q '<summary>Android' '$T/b' && grep -q '<summary>Windows' '$T/b' && grep -q '<summary>Linux' '$T/b'"
 req GET "$link"
@@ -176,7 +177,7 @@ req GET /enrol
 check "an Android phone is guessed as such" grep -q 'value="Mon téléphone Android"' "$T/b"
 post /enrol "csrf=$(csrf)" 'name=Pixel' kind=phone charter=yes
 check "a second device is enrolled" test "$(code)" = 200
-link2=$(sed -n 's/.*id="download" download href="\([^"]*\)".*/\1/p' "$T/b")
+link2=$(sed -n 's/.*id="download"[^>]*href="\([^"]*\)".*/\1/p' "$T/b")
 pass2=$(sed -n 's/.*<code id="passphrase">\([^<]*\)<.*/\1/p' "$T/b")
 check "the Android steps come first" grep -q '<details open><summary>Android' "$T/b"
 req GET "$link2"
@@ -287,9 +288,30 @@ check "after logout, Mes appareils needs a login" test "$(code)" = 303
 req GET /
 post /login "csrf=$(csrf)" login=lea.martin 'password=Calanques-2026!'
 kill -TERM "$PORTAL_PID"; wait "$PORTAL_PID"; PORTAL_PID=
+sed -i 's/^  ssid: .*/  ssid: "Collège-BYOD"/' "$conf"
 start_portal
 req GET /devices
 check "a session survives a portal restart (shared in the registry)" test "$(code)" = 200
+
+# ---- with the SSID configured, each platform gets its profile -----------
+UA=$IPHONE
+req GET /enrol
+post /enrol "csrf=$(csrf)" 'name=iPad' kind=tablet charter=yes
+check "enrolled with profiles (200)" test "$(code)" = 200
+cp "$T/b" "$T/done-profiles.html"
+check "the SSID is among the values" grep -q '<code>Collège-BYOD</code>' "$T/b"
+for text in 'Installer le profil Wi-Fi' 'application geteduroam (.eap-config)' \
+	'Profil Passpoint pour Android' 'Profil Wi-Fi pour Windows' 'Réglages pour Linux'; do
+	check "a one-time link: $text" grep -q "<a download href=\"/download/[A-Za-z0-9_-]*\">$text" "$T/b"
+done
+applelink=$(sed -n 's/.*id="profile-apple"[^>]*href="\([^"]*\)".*/\1/p' "$T/b")
+check "the Apple profile is the iPhone's first button" test -n "$applelink"
+req GET "$applelink"
+check "...served as a mobileconfig" test "$(hdr Content-Type)" = application/x-apple-aspen-config
+check "...a signed profile (CMS) the portal's chain verifies" openssl cms -verify -inform DER \
+	-in "$T/b" -CAfile "$BYOD_HOME/pki/ca.pem" -purpose any -out /dev/null
+req GET "$applelink"
+check "...once" test "$(code)" = 410
 
 # ---- brute force: growing delays, then a lock; the same for every login --
 JAR="$T/attacker.jar"

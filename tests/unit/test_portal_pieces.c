@@ -648,7 +648,7 @@ static size_t po_msgids(const char *path, char ids[][64], size_t max)
  * pupil ever reads a msgid. */
 static void code_keys_translated(const struct portal_i18n *i18n)
 {
-	static const char *const files[] = { "pages.c", "devices.c", "enrol.c", "routes.c" };
+	static const char *const files[] = { "pages.c", "devices.c", "enrol.c", "code.c", "routes.c" };
 	char path[1100], key[64], *text, *p, *q;
 	size_t i, len, found = 0;
 

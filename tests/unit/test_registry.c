@@ -1266,12 +1266,12 @@ static void test_migrate_from_1(void **state)
 	db = raw_open(f->path);
 	raw_exec(db, "DROP TABLE policies; DROP INDEX sessions_closed; DROP INDEX sessions_open; "
 		     "DROP TABLE web_forms; DROP TABLE web_downloads; DROP TABLE web_throttle; "
-		     "DROP TABLE web_sessions; "
+		     "DROP TABLE web_sessions; DROP TABLE enrol_codes; "
 		     "PRAGMA user_version = 1;");
 	sqlite3_close(db);
 	assert_int_equal(open_reg(f->path, 2000, &f->reg, &f->err), 0);
 	assert_int_equal(reg_schema_version(f->reg, &version, &f->err), 0);
-	assert_int_equal(version, 4);
+	assert_int_equal(version, 5);
 	assert_int_equal(reg_school_get(f->reg, UAI_A, &s, &f->err), 0);
 	assert_string_equal(s.name, "Kept");
 	assert_int_equal(reg_policy_add(f->reg, "default: a\n", "f", "", NULL, &f->err), 0);
@@ -1852,12 +1852,12 @@ static void test_migrate_from_2(void **state)
 	db = raw_open(f->path);
 	raw_exec(db, "DROP INDEX sessions_closed; DROP INDEX sessions_open; "
 		     "DROP TABLE web_forms; DROP TABLE web_downloads; DROP TABLE web_throttle; "
-		     "DROP TABLE web_sessions; "
+		     "DROP TABLE web_sessions; DROP TABLE enrol_codes; "
 		     "PRAGMA user_version = 2;");
 	sqlite3_close(db);
 	assert_int_equal(open_reg(f->path, 2000, &f->reg, &f->err), 0);
 	assert_int_equal(reg_schema_version(f->reg, &version, &f->err), 0);
-	assert_int_equal(version, 4);
+	assert_int_equal(version, 5);
 	db = raw_open(f->path);
 	assert_int_equal(raw_int(db, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' "
 				     "AND name IN ('sessions_closed', 'sessions_open')"),

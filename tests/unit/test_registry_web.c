@@ -482,6 +482,37 @@ static void test_rollback(void **state)
 	assert_int_equal(reg_web_session_get(f->reg, hash(73), &got, &f->err), 0);
 }
 
+static void test_enrol_codes(void **state)
+{
+	struct fx *f = *state;
+	time_t now = time(NULL);
+	int64_t who = 0;
+	char c1[REG_HASH_HEX], c2[REG_HASH_HEX];
+
+	snprintf(c1, sizeof(c1), "%s", hash(80));
+	snprintf(c2, sizeof(c2), "%s", hash(81));
+	assert_int_equal(reg_enrol_code_add(f->reg, c1, f->person, now + 3600, &f->err), 0);
+	assert_int_equal(reg_enrol_code_add(f->reg, c1, f->person, now + 3600, &f->err), -EEXIST);
+	assert_int_equal(reg_enrol_code_add(f->reg, c2, 9999, now + 3600, &f->err), -ENOENT);
+	assert_int_equal(reg_enrol_code_add(f->reg, c2, f->person, now - 1, &f->err), -EINVAL);
+	assert_int_equal(reg_enrol_code_add(f->reg, "x", f->person, now + 60, &f->err), -EINVAL);
+
+	/* peeking does not use it; using it does, once */
+	assert_int_equal(reg_enrol_code_peek(f->reg, c1, now, &who, &f->err), 0);
+	assert_int_equal(who, f->person);
+	who = 0;
+	assert_int_equal(reg_enrol_code_use(f->reg, c1, now, &who, &f->err), 0);
+	assert_int_equal(who, f->person);
+	assert_int_equal(reg_enrol_code_use(f->reg, c1, now, &who, &f->err), -ENOENT);
+	assert_int_equal(reg_enrol_code_peek(f->reg, c1, now, &who, &f->err), -ENOENT);
+
+	/* expiry at exactly its time */
+	assert_int_equal(reg_enrol_code_add(f->reg, c2, f->person, now + 60, &f->err), 0);
+	assert_int_equal(reg_enrol_code_use(f->reg, c2, now + 60, &who, &f->err), -ENOENT);
+	assert_int_equal(reg_enrol_code_use(f->reg, c2, now + 59, &who, &f->err), 0);
+	assert_int_equal(reg_enrol_code_use(f->reg, hash(82), now, &who, &f->err), -ENOENT);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -493,6 +524,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_throttle, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_purge, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rollback, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_enrol_codes, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
