@@ -10,6 +10,8 @@
 #include <string.h>
 
 #include <openssl/bio.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/pkcs12.h>
 #include <openssl/x509.h>
@@ -71,6 +73,66 @@ out:
 	X509_free(mine);
 	EVP_PKEY_free(key);
 	PKCS12_free(p12);
+	return rc;
+}
+
+static EVP_PKEY *pem_key(const char *pem)
+{
+	BIO *b = pem ? BIO_new_mem_buf(pem, -1) : NULL;
+	EVP_PKEY *k = b ? PEM_read_bio_PrivateKey(b, NULL, NULL, NULL) : NULL;
+
+	BIO_free(b);
+	return k;
+}
+
+int profile_p12_legacy(const struct profile_in *in, unsigned char **der, size_t *len,
+		       struct byod_err *err)
+{
+	const int pbe = NID_pbe_WithSHA1And3_Key_TripleDES_CBC;
+	STACK_OF(X509) *chain = sk_X509_new_null();
+	X509 *cert = pem_cert(in->cert_pem), *ca = pem_cert(in->ca_pem);
+	EVP_PKEY *key = pem_key(in->key_pem);
+	PKCS12 *p12 = NULL;
+	unsigned char *buf = NULL;
+	int n = 0, rc = 0;
+
+	*der = NULL;
+	*len = 0;
+	if (!chain || !cert || !ca || !key || !sk_X509_push(chain, ca)) {
+		rc = byod_err_set(err, EINVAL, "the device's certificate, key or CA does not parse");
+		goto out;
+	}
+	ca = NULL; /* owned by chain now */
+	p12 = PKCS12_create_ex(in->passphrase, "Wi-Fi", key, cert, chain, pbe, pbe,
+			       PKCS12_DEFAULT_ITER, PKCS12_DEFAULT_ITER, 0, NULL, NULL);
+	/* the MAC in SHA-1 too (OpenSSL 3 would use SHA-256) */
+	if (!p12 || PKCS12_set_mac(p12, in->passphrase, -1, NULL, 0, PKCS12_DEFAULT_ITER,
+				   EVP_sha1()) != 1) {
+		rc = byod_err_set(err, EINVAL, "cannot make the PKCS#12 (3DES, SHA-1 MAC)");
+		goto out;
+	}
+	n = i2d_PKCS12(p12, &buf);
+	if (n <= 0) {
+		rc = byod_err_set(err, ENOMEM, "out of memory");
+		goto out;
+	}
+	*der = malloc((size_t)n);
+	if (!*der) {
+		rc = byod_err_set(err, ENOMEM, "out of memory");
+		goto out;
+	}
+	memcpy(*der, buf, (size_t)n);
+	*len = (size_t)n;
+out:
+	if (buf) {
+		OPENSSL_cleanse(buf, n > 0 ? (size_t)n : 0);
+		OPENSSL_free(buf);
+	}
+	PKCS12_free(p12);
+	EVP_PKEY_free(key);
+	X509_free(cert);
+	X509_free(ca);
+	sk_X509_pop_free(chain, X509_free);
 	return rc;
 }
 

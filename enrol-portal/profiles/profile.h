@@ -78,6 +78,17 @@ int profile_windows(const struct profile_in *in, struct profile_out *out,
 int profile_networkmanager(const struct profile_in *in, struct profile_out *out,
 			   struct byod_err *err);
 
+/*
+ * The device's identity as a PKCS#12 in the legacy form every Apple OS
+ * version reads (pbeWithSHA1And3-KeyTripleDES-CBC for key and certificates,
+ * SHA-1 MAC), under in->passphrase, made from cert_pem, key_pem and ca_pem.
+ * Only the Apple profile uses it (see profile_apple.c); every other format
+ * keeps pki/'s PKCS#12 (AES-256, SHA-256 MAC), which Android, Windows 10
+ * 1709+ and Linux read. *der is malloc'd; the caller wipes and frees it.
+ */
+int profile_p12_legacy(const struct profile_in *in, unsigned char **der, size_t *len,
+		       struct byod_err *err);
+
 void profile_out_free(struct profile_out *out);
 
 #endif /* PORTAL_PROFILE_H */

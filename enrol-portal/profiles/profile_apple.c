@@ -18,8 +18,9 @@
  * `openssl pkcs12 -export` default into a recent macOS keychain. Every
  * report agrees that the legacy form (pbeWithSHA1And3-KeyTripleDES-CBC,
  * SHA-1 MAC, what inventivehq.com's iOS PFX guide prescribes) is read
- * everywhere. So pki/ should issue the PKCS#12 for Apple devices in that
- * form; this file embeds in->p12 as it is given.
+ * everywhere. So the Apple profile embeds the device's identity in that
+ * form (profile_p12_legacy: 3DES for key and certificates, SHA-1 MAC), and
+ * only this format does: the other files keep pki/'s modern PKCS#12.
  *
  * Payload UUIDs are stable: SHA-256 over "<device_id>/<payload name>",
  * shaped as an uppercase version-4 UUID, so that installing a profile again
@@ -44,7 +45,7 @@
 
 /* The parts of the property list that hold a secret, wiped before freeing. */
 struct apple_secrets {
-	plist_t p12;      /* data node: the PKCS#12 */
+	plist_t p12;	  /* data node: the PKCS#12 */
 	plist_t password; /* string node: its passphrase */
 };
 
@@ -58,16 +59,14 @@ static int apple_uuid(const char *device_id, const char *name, char uuid[37])
 	int ok;
 
 	ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) &&
-	     EVP_DigestUpdate(ctx, device_id, strlen(device_id)) &&
-	     EVP_DigestUpdate(ctx, "/", 1) && EVP_DigestUpdate(ctx, name, strlen(name)) &&
-	     EVP_DigestFinal_ex(ctx, md, &mdlen);
+	     EVP_DigestUpdate(ctx, device_id, strlen(device_id)) && EVP_DigestUpdate(ctx, "/", 1) &&
+	     EVP_DigestUpdate(ctx, name, strlen(name)) && EVP_DigestFinal_ex(ctx, md, &mdlen);
 	EVP_MD_CTX_free(ctx);
 	if (!ok)
 		return -ENOMEM;
 	md[6] = (md[6] & 0x0f) | 0x40; /* version 4 */
 	md[8] = (md[8] & 0x3f) | 0x80; /* RFC 4122 variant */
-	snprintf(uuid, 37,
-		 "%02X%02X%02X%02X-%02X%02X-%02X%02X-%02X%02X-%02X%02X%02X%02X%02X%02X",
+	snprintf(uuid, 37, "%02X%02X%02X%02X-%02X%02X-%02X%02X-%02X%02X-%02X%02X%02X%02X%02X%02X",
 		 md[0], md[1], md[2], md[3], md[4], md[5], md[6], md[7], md[8], md[9], md[10],
 		 md[11], md[12], md[13], md[14], md[15]);
 	return 0;
@@ -143,24 +142,38 @@ static plist_t apple_payload(const char *type, const char *ident, const char *uu
 	return d;
 }
 
-/* "Wi-Fi for <school>. Help: name, email, phone, url" into buf. */
+/* Appends str to buf (size bytes, *pos used), cutting it when full. */
+static void apple_append(char *buf, size_t size, size_t *pos, const char *str)
+{
+	size_t n = strlen(str);
+
+	if (n > size - 1 - *pos)
+		n = size - 1 - *pos;
+	memcpy(buf + *pos, str, n);
+	*pos += n;
+	buf[*pos] = '\0';
+}
+
+/* "Connects ... <ssid> of <school>. Help: name, email, phone, url" into buf
+ * (size > 0); the help desk part only with what is set. */
 static void apple_description(const struct profile_in *in, char *buf, size_t size)
 {
-	const char *help[] = { in->helpdesk_name, in->helpdesk_email, in->helpdesk_phone,
-			       in->helpdesk_url };
-	size_t i, pos;
-	int first = 1, n;
+	const char *help[] = {in->helpdesk_name, in->helpdesk_email, in->helpdesk_phone,
+			      in->helpdesk_url};
+	size_t i, pos = 0;
+	int first = 1;
 
-	n = snprintf(buf, size, "Connects this device to the Wi-Fi network %s of %s.", in->ssid,
-		     in->school);
-	pos = n < 0 ? 0 : (size_t)n < size ? (size_t)n : size - 1;
+	buf[0] = '\0';
+	apple_append(buf, size, &pos, "Connects this device to the Wi-Fi network ");
+	apple_append(buf, size, &pos, in->ssid);
+	apple_append(buf, size, &pos, " of ");
+	apple_append(buf, size, &pos, in->school);
+	apple_append(buf, size, &pos, ".");
 	for (i = 0; i < sizeof(help) / sizeof(help[0]); i++) {
-		if (!help[i] || !help[i][0] || pos >= size - 1)
+		if (!help[i] || !help[i][0])
 			continue;
-		n = snprintf(buf + pos, size - pos, "%s%s", first ? " Help: " : ", ", help[i]);
-		if (n < 0)
-			break;
-		pos += (size_t)n < size - pos ? (size_t)n : size - pos - 1;
+		apple_append(buf, size, &pos, first ? " Help: " : ", ");
+		apple_append(buf, size, &pos, help[i]);
 		first = 0;
 	}
 }
@@ -170,15 +183,14 @@ static void apple_description(const struct profile_in *in, char *buf, size_t siz
  * the PKCS#12 and its passphrase: the caller wipes it). Returns 0, -ENOMEM,
  * or -EINVAL with err set.
  */
-static int apple_plist(const struct profile_in *in, char **xml, size_t *len,
-		       struct byod_err *err)
+static int apple_plist(const struct profile_in *in, char **xml, size_t *len, struct byod_err *err)
 {
 	char rdns[256], base[512], ident[600], uuid_top[37], uuid_root[37], uuid_p12[37],
 		uuid_wifi[37], name[128], p12name[160], desc[1024];
-	struct apple_secrets sec = { NULL, NULL };
+	struct apple_secrets sec = {NULL, NULL};
 	plist_t top = NULL, content, root, p12, wifi, eap, arr;
-	unsigned char *ca_der = NULL;
-	size_t ca_len = 0;
+	unsigned char *ca_der = NULL, *legacy = NULL;
+	size_t ca_len = 0, legacy_len = 0;
 	char *out = NULL;
 	uint32_t out_len = 0;
 	int rc;
@@ -198,7 +210,8 @@ static int apple_plist(const struct profile_in *in, char **xml, size_t *len,
 		return byod_err_set(err, ENOMEM, "out of memory hashing the payload identifiers");
 	rc = apple_ca_der(in->ca_pem, &ca_der, &ca_len);
 	if (rc)
-		return byod_err_set(err, -rc, "the school CA (pki.dir/ca.pem) does not convert to DER");
+		return byod_err_set(err, -rc,
+				    "the school CA (pki.dir/ca.pem) does not convert to DER");
 	snprintf(name, sizeof(name), "Wi-Fi %s", in->school);
 	apple_description(in, desc, sizeof(desc));
 
@@ -231,7 +244,12 @@ static int apple_plist(const struct profile_in *in, char **xml, size_t *len,
 	if (!p12)
 		goto out;
 	plist_array_append_item(content, p12);
-	sec.p12 = plist_new_data((const char *)in->p12, in->p12_len);
+	/* the legacy PKCS#12 form, which every Apple OS version imports */
+	rc = profile_p12_legacy(in, &legacy, &legacy_len, err);
+	if (rc)
+		goto out;
+	rc = -ENOMEM; /* what a failure below means */
+	sec.p12 = plist_new_data((const char *)legacy, legacy_len);
 	if (!sec.p12)
 		goto out;
 	plist_dict_set_item(p12, "PayloadContent", sec.p12);
@@ -289,6 +307,10 @@ out:
 		explicit_bzero(out, out_len);
 		plist_to_xml_free(out);
 	}
+	if (legacy) {
+		explicit_bzero(legacy, legacy_len);
+		free(legacy);
+	}
 	/* libplist frees without wiping: clear the secrets it copied first */
 	if (sec.p12) {
 		uint64_t n = 0;
@@ -312,7 +334,7 @@ out:
 }
 
 /* Every certificate in a PEM bundle; NULL on failure or when there is none. */
-static STACK_OF(X509) *apple_chain(const char *pem)
+static STACK_OF(X509) * apple_chain(const char *pem)
 {
 	STACK_OF(X509) *sk = sk_X509_new_null();
 	BIO *b = BIO_new_mem_buf(pem, -1);
@@ -394,7 +416,8 @@ static int apple_sign(const char *xml, size_t len, const char *sign_cert_pem,
 	cms = CMS_sign(cert, key, chain, data, CMS_BINARY | CMS_NOSMIMECAP);
 	n = cms ? i2d_CMS_ContentInfo(cms, NULL) : -1;
 	if (n <= 0) {
-		rc = byod_err_set(err, EINVAL, "signing the Apple profile with the portal key failed");
+		rc = byod_err_set(err, EINVAL,
+				  "signing the Apple profile with the portal key failed");
 		goto out;
 	}
 	der = malloc((size_t)n);
@@ -416,7 +439,8 @@ out:
 	/* the signed content is a copy of the profile, PKCS#12 and passphrase */
 	inner = cms ? CMS_get0_content(cms) : NULL;
 	if (inner && *inner && ASN1_STRING_length(*inner) > 0)
-		explicit_bzero((unsigned char *)ASN1_STRING_get0_data(*inner), (size_t)ASN1_STRING_length(*inner));
+		explicit_bzero((unsigned char *)ASN1_STRING_get0_data(*inner),
+			       (size_t)ASN1_STRING_length(*inner));
 	CMS_ContentInfo_free(cms);
 	BIO_free(data);
 	BIO_free(cb);
@@ -427,9 +451,8 @@ out:
 	return rc;
 }
 
-int profile_apple(const struct profile_in *in, const char *sign_cert_pem,
-		  const char *sign_key_pem, const char *chain_pem, struct profile_out *out,
-		  struct byod_err *err)
+int profile_apple(const struct profile_in *in, const char *sign_cert_pem, const char *sign_key_pem,
+		  const char *chain_pem, struct profile_out *out, struct byod_err *err)
 {
 	char *xml = NULL;
 	size_t len = 0;

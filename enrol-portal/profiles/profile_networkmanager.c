@@ -132,8 +132,8 @@ static void kf_set(struct buf *b, const char *key, const char *value)
 static int device_uuid(const char *device_id, char uuid[37])
 {
 	/* a namespace of our own, chosen once at random */
-	static const unsigned char ns[16] = { 0x3d, 0x5e, 0x0b, 0x8a, 0x61, 0xc2, 0x4f, 0x1e,
-					      0x9b, 0x27, 0x70, 0x4c, 0xd8, 0x13, 0xa6, 0x95 };
+	static const unsigned char ns[16] = {0x3d, 0x5e, 0x0b, 0x8a, 0x61, 0xc2, 0x4f, 0x1e,
+					     0x9b, 0x27, 0x70, 0x4c, 0xd8, 0x13, 0xa6, 0x95};
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
@@ -147,10 +147,9 @@ static int device_uuid(const char *device_id, char uuid[37])
 		return -ENOMEM;
 	md[6] = (unsigned char)((md[6] & 0x0f) | 0x50);
 	md[8] = (unsigned char)((md[8] & 0x3f) | 0x80);
-	snprintf(uuid, 37,
-		 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", md[0],
-		 md[1], md[2], md[3], md[4], md[5], md[6], md[7], md[8], md[9], md[10], md[11],
-		 md[12], md[13], md[14], md[15]);
+	snprintf(uuid, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+		 md[0], md[1], md[2], md[3], md[4], md[5], md[6], md[7], md[8], md[9], md[10],
+		 md[11], md[12], md[13], md[14], md[15]);
 	return 0;
 }
 
@@ -269,7 +268,7 @@ static int ar_add(struct archive *a, const char *name, int mode, time_t now, con
 int profile_networkmanager(const struct profile_in *in, struct profile_out *out,
 			   struct byod_err *err)
 {
-	struct buf kf = { 0 }, sh = { 0 }, tgz = { 0 };
+	struct buf kf = {0}, sh = {0}, tgz = {0};
 	struct archive *a = NULL;
 	char uuid[37], name[64];
 	time_t now = time(NULL);
@@ -303,8 +302,8 @@ int profile_networkmanager(const struct profile_in *in, struct profile_out *out,
 	    ar_add(a, "install.sh", 0755, now, sh.p, sh.len) ||
 	    archive_write_close(a) != ARCHIVE_OK || tgz.oom) {
 		rc = byod_err_set(err, EIO, "building the Linux profile archive failed: %s",
-				  a && archive_error_string(a) ? archive_error_string(a) :
-								 "out of memory");
+				  a && archive_error_string(a) ? archive_error_string(a)
+							       : "out of memory");
 		goto out;
 	}
 

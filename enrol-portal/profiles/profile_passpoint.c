@@ -48,8 +48,8 @@
 #include <openssl/pkcs12.h>
 #include <openssl/x509.h>
 
-#define PPS_NS "syncml:dmddf1.2"
-#define PPS_URN "urn:wfa:mo:hotspot2dot0-perprovidersubscription:1.0"
+#define PPS_NS	 "syncml:dmddf1.2"
+#define PPS_URN	 "urn:wfa:mo:hotspot2dot0-perprovidersubscription:1.0"
 #define BOUNDARY "byod-passpoint-boundary"
 
 /* A growing byte buffer; wiped when freed (it ends up holding a key). */
@@ -149,8 +149,8 @@ static xmlNodePtr pps_node(xmlNodePtr parent, xmlNsPtr ns, const char *name, con
 static int pps_xml(const struct profile_in *in, const char *cert_sha256, xmlChar **xml,
 		   int *xml_len)
 {
-	const char *realm = in->passpoint_realm && in->passpoint_realm[0] ? in->passpoint_realm :
-									    in->domain;
+	const char *realm =
+		in->passpoint_realm && in->passpoint_realm[0] ? in->passpoint_realm : in->domain;
 	xmlNodePtr root, pps, rt, type, i001, home, cred, dc;
 	xmlDocPtr doc = xmlNewDoc(BAD_CAST "1.0");
 	xmlNsPtr ns;
@@ -234,7 +234,7 @@ int profile_passpoint(const struct profile_in *in, struct profile_out *out, stru
 	unsigned char md[EVP_MAX_MD_SIZE], *ca_der = NULL, *cert_der = NULL, *p12_der = NULL;
 	int ca_len, cert_len, p12_len = 0, xml_len = 0, rc;
 	char fp[2 * EVP_MAX_MD_SIZE + 1];
-	struct buf mime = { 0 }, file = { 0 };
+	struct buf mime = {0}, file = {0};
 	X509 *ca = NULL, *cert = NULL;
 	xmlChar *xml = NULL;
 	unsigned int mdlen = 0, i;
@@ -250,7 +250,8 @@ int profile_passpoint(const struct profile_in *in, struct profile_out *out, stru
 	cert_len = cert ? i2d_X509(cert, &cert_der) : -1;
 	if (ca_len <= 0 || cert_len <= 0 ||
 	    !EVP_Digest(cert_der, (size_t)cert_len, md, &mdlen, EVP_sha256(), NULL)) {
-		rc = byod_err_set(err, EINVAL, "the device certificate or the school CA is unreadable");
+		rc = byod_err_set(err, EINVAL,
+				  "the device certificate or the school CA is unreadable");
 		goto out;
 	}
 	for (i = 0; i < mdlen; i++)

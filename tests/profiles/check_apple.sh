@@ -92,6 +92,11 @@ open(sys.argv[3], "w").write(p["Password"])
 PY
 check "apple: the embedded Password opens the embedded PKCS#12" \
 	openssl pkcs12 -in "$T/apple.p12" -passin "file:$T/apple.pw" -nokeys -out "$T/apple-p12.pem"
+openssl pkcs12 -in "$T/apple.p12" -passin "file:$T/apple.pw" -info -noout >"$T/apple-p12.info" 2>&1
+check "apple: the embedded PKCS#12 is in the legacy form Apple reads (3DES)" \
+	grep -q 'pbeWithSHA1And3-KeyTripleDES-CBC' "$T/apple-p12.info"
+check "apple: ...with a SHA-1 MAC" grep -q 'MAC: sha1' "$T/apple-p12.info"
+check "apple: ...and no AES anywhere in it" sh -c "! grep -qi 'aes' '$T/apple-p12.info'"
 check "apple: the embedded PKCS#12 holds the device certificate" \
 	cmp <(openssl x509 -in "$T/apple-p12.pem" -outform DER) \
 	<(openssl x509 -in "$OUT/device.pem" -outform DER)
