@@ -361,38 +361,49 @@ static int offer(struct page_ctx *c, const struct byod_enrolment *e, const void 
 	return rc;
 }
 
-/* Every profile format for the new device; a format that cannot be made
- * is left out (and said on the page when none can). */
-static int offer_profiles(struct page_ctx *c, const struct byod_enrolment *e, struct offers *o)
+/* What the profiles are made from, for the new device. */
+static int fill_in(struct page_ctx *c, const struct byod_enrolment *e, struct profile_in *in,
+		   struct byod_err *err)
 {
 	struct portal *p = c->p;
-	struct profile_in in;
 	struct pki_ca *ca;
+	int rc;
+
+	memset(in, 0, sizeof(*in));
+	rc = byod_ca(c->ctx, &ca, err);
+	if (rc)
+		return rc;
+	in->school = p->conf.school_name;
+	in->ssid = p->conf.wifi_ssid;
+	in->wpa3 = p->conf.wifi_security == 1;
+	in->server_name = p->conf.radius_server_name;
+	in->ca_pem = pki_ca_pem(ca);
+	in->p12 = e->cert.p12;
+	in->p12_len = e->cert.p12_len;
+	in->passphrase = e->cert.passphrase;
+	in->cert_pem = e->cert.cert_pem;
+	in->key_pem = e->cert.key_pem;
+	in->identity = c->s->person.login;
+	in->device_id = e->device.id;
+	in->domain = p->conf.portal_hostname;
+	in->passpoint_realm = p->conf.wifi_passpoint_realm;
+	in->helpdesk_name = p->conf.helpdesk_name;
+	in->helpdesk_email = p->conf.helpdesk_email;
+	in->helpdesk_phone = p->conf.helpdesk_phone;
+	in->helpdesk_url = p->conf.helpdesk_url;
+	return 0;
+}
+
+/* Every profile format for the new device; a format that cannot be made
+ * is left out (and said on the page when none can). */
+static int offer_profiles(struct page_ctx *c, const struct byod_enrolment *e,
+			  const struct profile_in *in, struct offers *o)
+{
+	struct portal *p = c->p;
 	struct byod_err err;
 	int i, rc;
 
-	memset(&in, 0, sizeof(in));
-	if (byod_ca(c->ctx, &ca, &err))
-		return byod_err_set(&o->why, EIO, "%s", err.msg);
-	in.school = p->conf.school_name;
-	in.ssid = p->conf.wifi_ssid;
-	in.wpa3 = p->conf.wifi_security == 1;
-	in.server_name = p->conf.radius_server_name;
-	in.ca_pem = pki_ca_pem(ca);
-	in.p12 = e->cert.p12;
-	in.p12_len = e->cert.p12_len;
-	in.passphrase = e->cert.passphrase;
-	in.cert_pem = e->cert.cert_pem;
-	in.key_pem = e->cert.key_pem;
-	in.identity = c->s->person.login;
-	in.device_id = e->device.id;
-	in.domain = p->conf.portal_hostname;
-	in.passpoint_realm = p->conf.wifi_passpoint_realm;
-	in.helpdesk_name = p->conf.helpdesk_name;
-	in.helpdesk_email = p->conf.helpdesk_email;
-	in.helpdesk_phone = p->conf.helpdesk_phone;
-	in.helpdesk_url = p->conf.helpdesk_url;
-	rc = profile_check(&in, &o->why);
+	rc = profile_check(in, &o->why);
 	if (rc) {
 		o->no_profiles = 1;
 		portal_log("no device profiles: %s", o->why.msg);
@@ -404,19 +415,19 @@ static int offer_profiles(struct page_ctx *c, const struct byod_enrolment *e, st
 		memset(&out, 0, sizeof(out));
 		switch (i) {
 		case OFFER_APPLE:
-			rc = profile_apple(&in, p->sign_cert, p->sign_key, in.ca_pem, &out, &err);
+			rc = profile_apple(in, p->sign_cert, p->sign_key, in->ca_pem, &out, &err);
 			break;
 		case OFFER_EAP_CONFIG:
-			rc = profile_eap_config(&in, &out, &err);
+			rc = profile_eap_config(in, &out, &err);
 			break;
 		case OFFER_PASSPOINT:
-			rc = profile_passpoint(&in, &out, &err);
+			rc = profile_passpoint(in, &out, &err);
 			break;
 		case OFFER_WINDOWS:
-			rc = profile_windows(&in, &out, &err);
+			rc = profile_windows(in, &out, &err);
 			break;
 		default:
-			rc = profile_networkmanager(&in, &out, &err);
+			rc = profile_networkmanager(in, &out, &err);
 			break;
 		}
 		if (rc) {
@@ -443,7 +454,10 @@ static int enrol_and_offer(struct page_ctx *c, const char *name, enum reg_device
 		.kind = kind,
 		.charter = c->p->conf.enrol_charter_version,
 	};
+	struct profile_in in;
 	struct byod_err err;
+	unsigned char *legacy = NULL;
+	size_t legacy_len = 0;
 	char filename[64];
 	int rc;
 
@@ -454,11 +468,28 @@ static int enrol_and_offer(struct page_ctx *c, const char *name, enum reg_device
 	rc = byod_device_enrol(c->ctx, &ep, e, &err);
 	if (rc)
 		goto rollback;
+	/*
+	 * The PKCS#12 a pupil downloads, and the one the profiles embed, is in
+	 * the legacy form (3DES, SHA-1 MAC): Android up to 13 refuses the AES
+	 * form with "wrong password" (strongswan-docs#5, Android 12;
+	 * clip_share_server#48, Android 13), so do the macOS keychain and iOS
+	 * (see profile_apple.c) and Windows Server 2016, while every platform
+	 * reads the legacy form. pki/'s modern form stays for byodctl.
+	 */
+	rc = fill_in(c, e, &in, &err);
+	if (!rc)
+		rc = profile_p12_legacy(&in, &legacy, &legacy_len, &err);
+	if (rc)
+		goto rollback;
+	in.p12 = legacy;
+	in.p12_len = legacy_len;
 	snprintf(filename, sizeof(filename), "wifi-%.8s.p12", e->device.id);
-	rc = offer(c, e, e->cert.p12, e->cert.p12_len, "application/x-pkcs12", filename,
+	rc = offer(c, e, legacy, legacy_len, "application/x-pkcs12", filename,
 		   o->token[OFFER_P12], &err);
 	if (!rc)
-		rc = offer_profiles(c, e, o);
+		rc = offer_profiles(c, e, &in, o);
+	explicit_bzero(legacy, legacy_len);
+	free(legacy);
 	if (!rc)
 		rc = reg_commit(c->ctx->reg, &err);
 	if (!rc)

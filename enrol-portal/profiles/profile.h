@@ -79,12 +79,16 @@ int profile_networkmanager(const struct profile_in *in, struct profile_out *out,
 			   struct byod_err *err);
 
 /*
- * The device's identity as a PKCS#12 in the legacy form every Apple OS
- * version reads (pbeWithSHA1And3-KeyTripleDES-CBC for key and certificates,
- * SHA-1 MAC), under in->passphrase, made from cert_pem, key_pem and ca_pem.
- * Only the Apple profile uses it (see profile_apple.c); every other format
- * keeps pki/'s PKCS#12 (AES-256, SHA-256 MAC), which Android, Windows 10
- * 1709+ and Linux read. *der is malloc'd; the caller wipes and frees it.
+ * The device's identity as a PKCS#12 in the legacy form
+ * (pbeWithSHA1And3-KeyTripleDES-CBC for key and certificates, SHA-1 MAC),
+ * under in->passphrase, made from cert_pem, key_pem and ca_pem. The AES
+ * form pki/ makes (OpenSSL 3's default) is refused by Android up to 13,
+ * iOS and the macOS keychain (see profile_apple.c) and Windows Server 2016;
+ * the legacy form is read by all. So the Apple profile embeds this form,
+ * and the portal offers it for download and gives it to the eap-config.
+ * The Passpoint file carries its own PKCS#12 without a password (Android's
+ * rule), the Linux archive PEM files. *der is malloc'd; the caller wipes
+ * and frees it.
  */
 int profile_p12_legacy(const struct profile_in *in, unsigned char **der, size_t *len,
 		       struct byod_err *err);

@@ -161,6 +161,9 @@ check "the same link a second time is gone (410)" test "$(code)" = 410
 check "the PKCS#12 opens with the shown passphrase" \
 	openssl pkcs12 -in "$T/dev1.p12" -passin "pass:$pass" -nokeys -clcerts -out "$T/dev1.pem"
 openssl pkcs12 -in "$T/dev1.p12" -passin "pass:$pass" -nocerts -nodes -out "$T/dev1.key" 2>/dev/null
+openssl pkcs12 -in "$T/dev1.p12" -passin "pass:$pass" -info -noout >"$T/p12.info" 2>&1
+check "...in the legacy form Android up to 13 and iOS read (3DES, SHA-1 MAC)" sh -c \
+	"grep -q pbeWithSHA1And3-KeyTripleDES-CBC '$T/p12.info' && grep -q 'MAC: sha1' '$T/p12.info'"
 check "...and not with another" sh -c "! openssl pkcs12 -in '$T/dev1.p12' -passin pass:wrong -nokeys -out /dev/null 2>/dev/null"
 check "openssl verify accepts the certificate" openssl verify -CAfile "$BYOD_HOME/pki/ca.pem" "$T/dev1.pem"
 dev1=$("$BYODCTL" device list --json | json '[x["id"] for x in d if x["name"] == "iPhone de Léa"][0]')

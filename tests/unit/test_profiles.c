@@ -1,0 +1,264 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Unit tests for what every device profile shares: profile_check refuses
+ * an empty SSID, server name or identity, a missing or unreadable CA, a
+ * passphrase that does not open the PKCS#12, a certificate that is not the
+ * PKCS#12's or not from the school CA, and each format refuses the same
+ * (nothing in its output). The legacy PKCS#12 of the Apple profile opens
+ * with the passphrase, carries the device's certificate and key, and uses
+ * 3DES and a SHA-1 MAC.
+ */
+#define _XOPEN_SOURCE 700
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/pkcs12.h>
+#include <openssl/x509.h>
+
+#include "pki.h"
+#include "profile.h"
+
+static char dir[512], dir2[600];
+static struct pki_ca *ca, *other;
+static struct pki_issued dev, stranger;
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static int make_ca(const char *d, struct pki_ca **out)
+{
+	struct pki_ca_params p = {
+		.common_name = "Collège BYOD CA", .organisation = "Collège", .years = 2
+	};
+
+	if (mkdir(d, 0700) || pki_ca_create(d, &p, NULL))
+		return -1;
+	return pki_ca_load(d, out, NULL);
+}
+
+static int setup(void **state)
+{
+	const char *base = getenv("BYOD_TEST_TMP");
+	struct pki_device_params dp = {
+		.device_id = "3044b37d-a7bf-4ab4-8d77-dfe97c69973b",
+		.not_after = time(NULL) + 86400 * 30,
+	};
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "%s/profiles.XXXXXX", base && base[0] ? base : "/tmp");
+	if (!mkdtemp(dir))
+		return -1;
+	snprintf(dir2, sizeof(dir2), "%s/a", dir);
+	if (make_ca(dir2, &ca))
+		return -1;
+	snprintf(dir2, sizeof(dir2), "%s/b", dir);
+	if (make_ca(dir2, &other))
+		return -1;
+	if (pki_device_issue(ca, &dp, &dev, NULL) || pki_device_issue(other, &dp, &stranger, NULL))
+		return -1;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	pki_issued_clear(&dev);
+	pki_issued_clear(&stranger);
+	pki_ca_free(ca);
+	pki_ca_free(other);
+	nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	return 0;
+}
+
+static void good(struct profile_in *in)
+{
+	memset(in, 0, sizeof(*in));
+	in->school = "Collège des Calanques";
+	in->ssid = "Collège-BYOD";
+	in->server_name = "radius.byod.lan";
+	in->ca_pem = pki_ca_pem(ca);
+	in->p12 = dev.p12;
+	in->p12_len = dev.p12_len;
+	in->passphrase = dev.passphrase;
+	in->cert_pem = dev.cert_pem;
+	in->key_pem = dev.key_pem;
+	in->identity = "lea.martin";
+	in->device_id = "3044b37d-a7bf-4ab4-8d77-dfe97c69973b";
+	in->domain = "portal.byod.lan";
+	in->passpoint_realm = "";
+	in->helpdesk_name = in->helpdesk_email = in->helpdesk_phone = in->helpdesk_url = "";
+}
+
+/* Every format refuses in, with a message holding says; nothing is output. */
+static void all_refuse(const struct profile_in *in, const char *says)
+{
+	struct profile_out out;
+	struct byod_err err;
+	int f;
+
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(profile_check(in, &err), -EINVAL);
+	if (!strstr(err.msg, says))
+		fail_msg("profile_check said '%s', not '%s'", err.msg, says);
+	for (f = 0; f < 5; f++) {
+		int rc;
+
+		memset(&out, 0, sizeof(out));
+		memset(&err, 0, sizeof(err));
+		switch (f) {
+		case 0:
+			rc = profile_apple(in, dev.cert_pem, dev.key_pem, in->ca_pem, &out, &err);
+			break;
+		case 1:
+			rc = profile_eap_config(in, &out, &err);
+			break;
+		case 2:
+			rc = profile_passpoint(in, &out, &err);
+			break;
+		case 3:
+			rc = profile_windows(in, &out, &err);
+			break;
+		default:
+			rc = profile_networkmanager(in, &out, &err);
+			break;
+		}
+		if (rc != -EINVAL || !strstr(err.msg, says))
+			fail_msg("format %d: %d '%s', expected a refusal naming '%s'", f, rc, err.msg,
+				 says);
+		assert_null(out.data);
+		assert_int_equal(out.len, 0);
+	}
+}
+
+static void test_check_good(void **state)
+{
+	struct profile_in in;
+	struct byod_err err;
+
+	(void)state;
+	good(&in);
+	if (profile_check(&in, &err))
+		fail_msg("%s", err.msg);
+}
+
+static void test_check_refusals(void **state)
+{
+	struct profile_in in;
+
+	(void)state;
+	good(&in);
+	in.ssid = "";
+	all_refuse(&in, "wifi.ssid");
+	in.ssid = NULL;
+	all_refuse(&in, "wifi.ssid");
+	in.ssid = "an SSID much longer than thirty-two bytes";
+	all_refuse(&in, "wifi.ssid");
+
+	good(&in);
+	in.server_name = "";
+	all_refuse(&in, "radius.server-name");
+
+	good(&in);
+	in.ca_pem = NULL;
+	all_refuse(&in, "school CA");
+	in.ca_pem = "-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n";
+	all_refuse(&in, "school CA");
+
+	good(&in);
+	in.passphrase = "wrong-pass-word";
+	all_refuse(&in, "passphrase");
+	in.passphrase = NULL;
+	all_refuse(&in, "passphrase");
+	good(&in);
+	in.p12_len = 10; /* cut */
+	all_refuse(&in, "passphrase");
+
+	good(&in);
+	in.cert_pem = stranger.cert_pem; /* not the PKCS#12's certificate */
+	all_refuse(&in, "does not match");
+	good(&in);
+	in.key_pem = "";
+	all_refuse(&in, "does not match");
+
+	/* a consistent identity, but from another CA than the school's */
+	good(&in);
+	in.p12 = stranger.p12;
+	in.p12_len = stranger.p12_len;
+	in.passphrase = stranger.passphrase;
+	in.cert_pem = stranger.cert_pem;
+	in.key_pem = stranger.key_pem;
+	all_refuse(&in, "not from the school CA");
+
+	good(&in);
+	in.identity = "";
+	all_refuse(&in, "identity");
+}
+
+static void test_legacy_p12(void **state)
+{
+	const unsigned char *p;
+	struct profile_in in;
+	struct byod_err err;
+	unsigned char *der = NULL;
+	size_t len = 0;
+	PKCS12 *p12;
+	EVP_PKEY *key = NULL;
+	X509 *cert = NULL;
+	STACK_OF(X509) *cas = NULL;
+	const X509_ALGOR *macalg = NULL;
+	const ASN1_OBJECT *obj = NULL;
+
+	(void)state;
+	good(&in);
+	assert_int_equal(profile_p12_legacy(&in, &der, &len, &err), 0);
+	p = der;
+	p12 = d2i_PKCS12(NULL, &p, (long)len);
+	assert_non_null(p12);
+	assert_int_equal(PKCS12_verify_mac(p12, dev.passphrase, -1), 1);
+	assert_int_equal(PKCS12_verify_mac(p12, "wrong", -1), 0);
+	PKCS12_get0_mac(NULL, &macalg, NULL, NULL, p12);
+	assert_non_null(macalg);
+	X509_ALGOR_get0(&obj, NULL, NULL, macalg);
+	assert_int_equal(OBJ_obj2nid(obj), NID_sha1);
+	assert_int_equal(PKCS12_parse(p12, dev.passphrase, &key, &cert, &cas), 1);
+	assert_non_null(key);
+	assert_int_equal(X509_check_private_key(cert, key), 1);
+	assert_int_equal(sk_X509_num(cas), 1); /* the school CA */
+	EVP_PKEY_free(key);
+	X509_free(cert);
+	sk_X509_pop_free(cas, X509_free);
+	PKCS12_free(p12);
+	free(der);
+
+	in.key_pem = "not a key";
+	assert_int_equal(profile_p12_legacy(&in, &der, &len, &err), -EINVAL);
+	assert_null(der);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_check_good),
+		cmocka_unit_test(test_check_refusals),
+		cmocka_unit_test(test_legacy_p12),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
