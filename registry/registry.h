@@ -362,7 +362,8 @@ int reg_web_session_get(struct reg *reg, const char *id_hash, struct reg_web_ses
 int reg_web_session_touch(struct reg *reg, const char *id_hash, time_t seen, struct byod_err *err);
 /* Deletes the session and its form tokens; -ENOENT when absent. */
 int reg_web_session_delete(struct reg *reg, const char *id_hash, struct byod_err *err);
-/* Deletes every session of a person (an account disabled); *deleted may be NULL. */
+/* Deletes every session of a person (an account disabled) and their form
+ * tokens; *deleted (may be NULL) gets the number of sessions. */
 int reg_web_session_delete_person(struct reg *reg, int64_t person, int *deleted,
 				  struct byod_err *err);
 
@@ -414,7 +415,8 @@ int reg_throttle_delete(struct reg *reg, const char *key, struct byod_err *err);
 /* Housekeeping: sessions seen before idle_before or created before
  * created_before (with their form tokens), form tokens and downloads with
  * expires <= now, throttle rows whose last failure is before forget_before
- * and whose lock is over. *deleted (may be NULL) gets the rows deleted. */
+ * and whose lock is over. *deleted (may be NULL) gets the rows deleted, of
+ * every table, form tokens of the purged sessions included. */
 int reg_web_purge(struct reg *reg, time_t now, time_t idle_before, time_t created_before,
 		  time_t forget_before, int *deleted, struct byod_err *err);
 

@@ -1608,14 +1608,20 @@ static int sq_throttle_delete(struct reg_db *be, const char *key, struct byod_er
 static int sq_web_purge(struct reg_db *be, time_t now, time_t idle_before, time_t created_before,
 			time_t forget_before, int *deleted, struct byod_err *err)
 {
+	/* The form tokens of the sessions purged are deleted first, by hand:
+	 * sqlite3_changes() does not count the rows ON DELETE CASCADE removes,
+	 * and *deleted is every row. */
 	static const struct {
 		const char *sql;
-		const char *types;
+		const char *types; /* as many as its highest ?N */
 	} steps[] = {
-		{ "DELETE FROM web_sessions WHERE seen < ? OR created < ?", "ii" },
-		{ "DELETE FROM web_forms WHERE expires <= ?", "i" },
-		{ "DELETE FROM web_downloads WHERE expires <= ?", "i" },
-		{ "DELETE FROM web_throttle WHERE last_failure < ? AND locked_until <= ?", "ii" },
+		{ "DELETE FROM web_forms WHERE expires <= ?1 OR session IN "
+		  "(SELECT id_hash FROM web_sessions WHERE seen < ?2 OR created < ?3)",
+		  "iii" },
+		{ "DELETE FROM web_sessions WHERE seen < ?2 OR created < ?3", "iii" },
+		{ "DELETE FROM web_downloads WHERE expires <= ?1", "i" },
+		{ "DELETE FROM web_throttle WHERE last_failure < ?4 AND locked_until <= ?1",
+		  "iiii" },
 	};
 	struct sq *s = sq_of(be);
 	size_t i;
@@ -1624,14 +1630,10 @@ static int sq_web_purge(struct reg_db *be, time_t now, time_t idle_before, time_
 	for (i = 0; !rc && i < sizeof(steps) / sizeof(steps[0]); i++) {
 		cleanup_stmt sqlite3_stmt *st = NULL;
 
-		if (i == 0)
-			rc = sq_prepare(s, &st, err, steps[i].sql, steps[i].types,
-					(int64_t)idle_before, (int64_t)created_before);
-		else if (i == 3)
-			rc = sq_prepare(s, &st, err, steps[i].sql, steps[i].types,
-					(int64_t)forget_before, (int64_t)now);
-		else
-			rc = sq_prepare(s, &st, err, steps[i].sql, steps[i].types, (int64_t)now);
+		/* extra arguments past types are not read */
+		rc = sq_prepare(s, &st, err, steps[i].sql, steps[i].types, (int64_t)now,
+				(int64_t)idle_before, (int64_t)created_before,
+				(int64_t)forget_before);
 		n = 0;
 		if (!rc)
 			rc = sq_run(s, st, &n, "purging the portal's state", err);

@@ -36,8 +36,11 @@ static int check_hash(const char *h, const char *what, struct byod_err *err)
 static int check_text(const char *s, size_t size, int may_be_empty, const char *what,
 		      struct byod_err *err)
 {
-	size_t n = strnlen(s, size), i;
+	size_t n, i;
 
+	if (!s)
+		return byod_err_set(err, EINVAL, "no %s", what);
+	n = strnlen(s, size);
 	if (n == size)
 		return byod_err_set(err, EINVAL, "the %s is longer than %zu characters", what,
 				    size - 1);

@@ -5,7 +5,8 @@
  * rows and their purge; every refusal of bad input; the one-time rules
  * (a replay, another session's token, expiry at exactly now); two
  * connections racing for one download; writes inside an outer transaction
- * that is rolled back.
+ * that is rolled back or aborted; that nothing here is audited or put on the
+ * change feed; a database at schema version 3 migrated.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -22,6 +23,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
+#include "backend.h"
 #include "byod_util.h"
 #include "registry.h"
 
@@ -142,6 +146,54 @@ static void test_schema(void **state)
 
 	assert_int_equal(reg_schema_version(f->reg, &v, &f->err), 0);
 	assert_true(v >= 4);
+	assert_int_equal(v, reg_sqlite_ops.newest_version);
+}
+
+/* A database at schema version 3 (before the portal's tables) gets them on
+ * open, with their indexes, and keeps its rows. */
+static void test_migrate_from_3(void **state)
+{
+	static const char *const indexes =
+		"SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name IN "
+		"('web_sessions_person', 'web_sessions_seen', 'web_sessions_created', "
+		"'web_forms_session', 'web_forms_expires', 'web_downloads_expires')";
+	struct fx *f = *state;
+	struct reg_web_session got;
+	struct reg_person p;
+	sqlite3_stmt *st;
+	sqlite3 *db;
+	int v = 0;
+
+	reg_close(f->reg);
+	f->reg = NULL;
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db,
+				      "DROP TABLE web_forms; DROP TABLE web_downloads; "
+				      "DROP TABLE web_throttle; DROP TABLE web_sessions; "
+				      "DROP TABLE enrol_codes; PRAGMA user_version = 3;",
+				      NULL, NULL, NULL),
+			 SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, indexes, -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(st, 0), 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+
+	assert_int_equal(open_reg(f->path, &f->reg, &f->err), 0);
+	assert_int_equal(reg_schema_version(f->reg, &v, &f->err), 0);
+	assert_int_equal(v, reg_sqlite_ops.newest_version);
+	assert_int_equal(reg_person_get(f->reg, "lea", &p, &f->err), 0);
+	assert_int_equal(p.id, f->person);
+	session(f, hash(1), f->person, 1000);
+	assert_int_equal(reg_web_session_get(f->reg, hash(1), &got, &f->err), 0);
+	assert_int_equal(got.person, f->person);
+
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, indexes, -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(st, 0), 6);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
 }
 
 static void test_sessions(void **state)
@@ -193,11 +245,25 @@ static void test_sessions(void **state)
 	/* a logged-in session, deleted with the others of its person */
 	session(f, hash(4), f->person, 1000);
 	session(f, hash(5), f->person, 1000);
+	assert_int_equal(reg_web_form_add(f->reg, hash(5), hash(6), 9000, &f->err), 0);
+	assert_int_equal(reg_web_form_add(f->reg, id, hash(7), 9000, &f->err), 0);
 	assert_int_equal(reg_web_session_delete_person(f->reg, f->person, &n, &f->err), 0);
 	assert_int_equal(n, 2);
 	assert_int_equal(reg_web_session_get(f->reg, hash(4), &got, &f->err), -ENOENT);
 	assert_int_equal(reg_web_session_get(f->reg, id, &got, &f->err), 0);
+	/* their form tokens went with them: a session of the same id does not
+	 * find its old token; the anonymous session's token is untouched */
+	session(f, hash(5), 0, 1000);
+	assert_int_equal(reg_web_form_use(f->reg, hash(5), hash(6), 1000, &f->err), -ENOENT);
+	assert_int_equal(reg_web_form_use(f->reg, id, hash(7), 1000, &f->err), 0);
+	assert_int_equal(reg_web_session_delete(f->reg, hash(5), &f->err), 0);
+	/* none left */
+	n = -1;
+	assert_int_equal(reg_web_session_delete_person(f->reg, f->person, &n, &f->err), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(reg_web_session_delete_person(f->reg, f->person, NULL, &f->err), 0);
 	assert_int_equal(reg_web_session_delete_person(f->reg, 0, &n, &f->err), -EINVAL);
+	assert_int_equal(reg_web_session_delete_person(f->reg, -3, &n, &f->err), -EINVAL);
 
 	assert_int_equal(reg_web_session_delete(f->reg, id, &f->err), 0);
 	assert_int_equal(reg_web_session_delete(f->reg, id, &f->err), -ENOENT);
@@ -270,6 +336,7 @@ static void test_downloads(void **state)
 	snprintf(t, sizeof(t), "%s", hash(30));
 	download(f, t, 1600, 0);
 	download(f, t, 1600, -EEXIST);
+	download(f, hash(34), 1600, 0);
 	assert_int_equal(reg_download_take(f->reg, hash(31), 1000, &d, &f->err), -ENOENT);
 	assert_int_equal(reg_download_take(f->reg, t, 1000, &d, &f->err), 0);
 	assert_int_equal(d.len, 13);
@@ -281,6 +348,38 @@ static void test_downloads(void **state)
 	assert_null(d.data);
 	/* once */
 	assert_int_equal(reg_download_take(f->reg, t, 1000, &d, &f->err), -ENOENT);
+	/* another token's download is still there, and is its own */
+	assert_int_equal(reg_download_take(f->reg, hash(34), 1000, &d, &f->err), 0);
+	assert_string_equal(d.token_hash, hash(34));
+	reg_download_clear(&d);
+	assert_int_equal(reg_download_take(f->reg, hash(34), 1000, &d, &f->err), -ENOENT);
+
+	/* 1 MiB is the most; it comes back whole */
+	{
+		struct reg_download big;
+		unsigned char *buf = malloc(1024 * 1024);
+		size_t i;
+
+		assert_non_null(buf);
+		for (i = 0; i < 1024 * 1024; i++)
+			buf[i] = (unsigned char)(i * 7);
+		memset(&big, 0, sizeof(big));
+		snprintf(big.token_hash, sizeof(big.token_hash), "%s", hash(35));
+		snprintf(big.device, sizeof(big.device), "%s", f->device);
+		snprintf(big.filename, sizeof(big.filename), "big.p12");
+		snprintf(big.type, sizeof(big.type), "application/x-pkcs12");
+		big.data = buf;
+		big.len = 1024 * 1024 + 1;
+		big.expires = 9000;
+		assert_int_equal(reg_download_add(f->reg, &big, &f->err), -EINVAL);
+		big.len = 1024 * 1024;
+		assert_int_equal(reg_download_add(f->reg, &big, &f->err), 0);
+		assert_int_equal(reg_download_take(f->reg, hash(35), 1000, &d, &f->err), 0);
+		assert_int_equal(d.len, 1024 * 1024);
+		assert_memory_equal(d.data, buf, 1024 * 1024);
+		reg_download_clear(&d);
+		free(buf);
+	}
 
 	/* expired at exactly its time, and then gone */
 	snprintf(t, sizeof(t), "%s", hash(32));
@@ -422,6 +521,7 @@ static void test_purge(void **state)
 	assert_int_equal(reg_web_session_touch(f->reg, hash(42), 5000, &f->err), 0);
 	assert_int_equal(reg_web_form_add(f->reg, hash(41), hash(50), 5000, &f->err), 0); /* expired */
 	assert_int_equal(reg_web_form_add(f->reg, hash(41), hash(51), 9000, &f->err), 0);
+	assert_int_equal(reg_web_form_add(f->reg, hash(40), hash(52), 9000, &f->err), 0);
 	download(f, hash(60), 5000, 0);  /* expired at now */
 	download(f, hash(61), 9000, 0);
 	memset(&t, 0, sizeof(t));
@@ -439,7 +539,12 @@ static void test_purge(void **state)
 
 	/* now 5000: idle before 2000, created before 500, forget before 1000 */
 	assert_int_equal(reg_web_purge(f->reg, 5000, 2000, 500, 1000, &n, &f->err), 0);
-	assert_int_equal(n, 2 + 1 + 1 + 1);
+	/* sessions 40 and 42, tokens 50 (expired) and 52 (of session 40),
+	 * download 60, throttle a */
+	assert_int_equal(n, 2 + 2 + 1 + 1);
+	/* nothing more to do */
+	assert_int_equal(reg_web_purge(f->reg, 5000, 2000, 500, 1000, &n, &f->err), 0);
+	assert_int_equal(n, 0);
 	assert_int_equal(reg_web_session_get(f->reg, hash(40), &got, &f->err), -ENOENT);
 	assert_int_equal(reg_web_session_get(f->reg, hash(42), &got, &f->err), -ENOENT);
 	assert_int_equal(reg_web_session_get(f->reg, hash(41), &got, &f->err), 0);
@@ -449,7 +554,7 @@ static void test_purge(void **state)
 	assert_int_equal(reg_throttle_get(f->reg, "addr:a", &tg, &f->err), -ENOENT);
 	assert_int_equal(reg_throttle_get(f->reg, "addr:b", &tg, &f->err), 0);
 	assert_int_equal(reg_throttle_get(f->reg, "addr:c", &tg, &f->err), 0);
-	assert_int_equal(reg_web_purge(f->reg, -1, 0, 0, 0, NULL, &f->err), -EINVAL);
+	assert_int_equal(reg_web_purge(f->reg, 6000, 0, 0, 0, NULL, &f->err), 0);
 }
 
 /* Inside an outer transaction that is rolled back, nothing stays. */
@@ -480,6 +585,226 @@ static void test_rollback(void **state)
 	assert_int_equal(reg_web_form_use(f->reg, hash(73), hash(75), 1000, &f->err), -ENOENT);
 	assert_int_equal(reg_commit(f->reg, &f->err), 0);
 	assert_int_equal(reg_web_session_get(f->reg, hash(73), &got, &f->err), 0);
+}
+
+/* Every refusal of bad input, before anything is written. */
+static void test_invalid(void **state)
+{
+	struct fx *f = *state;
+	struct reg_web_session s, got;
+	struct reg_download d, good;
+	struct reg_throttle t;
+	char a[REG_HASH_HEX], long_key[200];
+	static const char data[] = "x";
+	int n;
+
+	snprintf(a, sizeof(a), "%s", hash(1));
+	session(f, a, 0, 1000);
+
+	/* session hashes: short, long, upper case, not hex, no NUL, NULL */
+	memset(&s, 0, sizeof(s));
+	snprintf(s.id_hash, sizeof(s.id_hash), "%063x", 1);
+	assert_int_equal(reg_web_session_add(f->reg, &s, &f->err), -EINVAL);
+	memset(s.id_hash, 'a', sizeof(s.id_hash)); /* 65 characters, no NUL */
+	assert_int_equal(reg_web_session_add(f->reg, &s, &f->err), -EINVAL);
+	snprintf(s.id_hash, sizeof(s.id_hash), "%064X", 0xfu);
+	assert_int_equal(reg_web_session_add(f->reg, &s, &f->err), -EINVAL);
+	snprintf(s.id_hash, sizeof(s.id_hash), "%063xg", 1);
+	assert_int_equal(reg_web_session_add(f->reg, &s, &f->err), -EINVAL);
+	snprintf(long_key, sizeof(long_key), "%s0", a); /* 65 hex digits */
+	assert_int_equal(reg_web_session_get(f->reg, long_key, &got, &f->err), -EINVAL);
+	assert_int_equal(reg_web_session_delete(f->reg, long_key, &f->err), -EINVAL);
+	snprintf(s.id_hash, sizeof(s.id_hash), "%s", hash(2));
+	s.seen = -1;
+	assert_int_equal(reg_web_session_add(f->reg, &s, &f->err), -EINVAL);
+	s.seen = 0;
+	memset(s.client, 'x', sizeof(s.client)); /* no room for the NUL */
+	assert_int_equal(reg_web_session_add(f->reg, &s, &f->err), -EINVAL);
+	snprintf(s.client, sizeof(s.client), "a\x7f");
+	assert_int_equal(reg_web_session_add(f->reg, &s, &f->err), -EINVAL);
+	s.client[0] = '\0';
+	assert_int_equal(reg_web_session_add(f->reg, &s, &f->err), 0); /* empty is allowed */
+
+	assert_int_equal(reg_web_session_touch(f->reg, "0", 1000, &f->err), -EINVAL);
+	assert_int_equal(reg_web_session_touch(f->reg, NULL, 1000, &f->err), -EINVAL);
+	assert_int_equal(reg_web_session_touch(f->reg, a, -1, &f->err), -EINVAL);
+	assert_int_equal(reg_web_session_delete(f->reg, "0", &f->err), -EINVAL);
+	assert_int_equal(reg_web_session_delete(f->reg, NULL, &f->err), -EINVAL);
+
+	assert_int_equal(reg_web_form_add(f->reg, "0", hash(3), 2000, &f->err), -EINVAL);
+	assert_int_equal(reg_web_form_add(f->reg, a, NULL, 2000, &f->err), -EINVAL);
+	assert_int_equal(reg_web_form_add(f->reg, a, hash(3), 2000, &f->err), 0);
+	assert_int_equal(reg_web_form_use(f->reg, "0", hash(3), 1000, &f->err), -EINVAL);
+	assert_int_equal(reg_web_form_use(f->reg, a, "0", 1000, &f->err), -EINVAL);
+	assert_int_equal(reg_web_form_use(f->reg, a, hash(3), -1, &f->err), -EINVAL);
+	/* none of those used it up */
+	assert_int_equal(reg_web_form_use(f->reg, a, hash(3), 1000, &f->err), 0);
+
+	/* downloads */
+	memset(&good, 0, sizeof(good));
+	snprintf(good.token_hash, sizeof(good.token_hash), "%s", hash(4));
+	snprintf(good.device, sizeof(good.device), "%s", f->device);
+	snprintf(good.filename, sizeof(good.filename), "wifi.p12");
+	snprintf(good.type, sizeof(good.type), "application/x-pkcs12");
+	good.data = (void *)data;
+	good.len = 1;
+	good.created = 1000;
+	good.expires = 2000;
+#define BAD_DOWNLOAD(change)                                                                       \
+	do {                                                                                       \
+		d = good;                                                                          \
+		change;                                                                            \
+		assert_int_equal(reg_download_add(f->reg, &d, &f->err), -EINVAL);                  \
+	} while (0)
+	BAD_DOWNLOAD(snprintf(d.token_hash, sizeof(d.token_hash), "abc"));
+	BAD_DOWNLOAD(d.device[0] = '\0');
+	BAD_DOWNLOAD(d.filename[0] = '\0');
+	BAD_DOWNLOAD(snprintf(d.filename, sizeof(d.filename), "a/b"));
+	BAD_DOWNLOAD(snprintf(d.filename, sizeof(d.filename), "a\\b"));
+	BAD_DOWNLOAD(snprintf(d.filename, sizeof(d.filename), "a\"b"));
+	BAD_DOWNLOAD(snprintf(d.filename, sizeof(d.filename), "a\rb"));
+	BAD_DOWNLOAD(memset(d.filename, 'a', sizeof(d.filename)));
+	BAD_DOWNLOAD(snprintf(d.type, sizeof(d.type), "text/\tplain"));
+	BAD_DOWNLOAD(memset(d.type, 'a', sizeof(d.type)));
+	BAD_DOWNLOAD(d.data = NULL);
+	BAD_DOWNLOAD(d.len = 0);
+	BAD_DOWNLOAD(d.created = -1);
+	BAD_DOWNLOAD(d.expires = -1);
+#undef BAD_DOWNLOAD
+	assert_int_equal(reg_download_add(f->reg, &good, &f->err), 0);
+	assert_int_equal(reg_download_take(f->reg, "abc", 1000, &d, &f->err), -EINVAL);
+	assert_int_equal(reg_download_take(f->reg, NULL, 1000, &d, &f->err), -EINVAL);
+	assert_int_equal(reg_download_take(f->reg, hash(4), -1, &d, &f->err), -EINVAL);
+	/* none of those took it */
+	assert_int_equal(reg_download_take(f->reg, hash(4), 1000, &d, &f->err), 0);
+	reg_download_clear(&d);
+
+	/* throttle keys and values */
+	memset(&t, 0, sizeof(t));
+	snprintf(t.key, sizeof(t.key), "login:lea");
+	t.last_failure = -1;
+	assert_int_equal(reg_throttle_put(f->reg, &t, &f->err), -EINVAL);
+	t.last_failure = 0;
+	t.locked_until = -1;
+	assert_int_equal(reg_throttle_put(f->reg, &t, &f->err), -EINVAL);
+	t.locked_until = 0;
+	memset(t.key, 'k', sizeof(t.key));
+	assert_int_equal(reg_throttle_put(f->reg, &t, &f->err), -EINVAL);
+	memset(long_key, 'k', sizeof(long_key) - 1);
+	long_key[sizeof(long_key) - 1] = '\0';
+	assert_int_equal(reg_throttle_get(f->reg, long_key, &t, &f->err), -EINVAL);
+	assert_int_equal(reg_throttle_get(f->reg, NULL, &t, &f->err), -EINVAL);
+	assert_int_equal(reg_throttle_get(f->reg, "a\nb", &t, &f->err), -EINVAL);
+	assert_int_equal(reg_throttle_delete(f->reg, "", &f->err), -EINVAL);
+	assert_int_equal(reg_throttle_delete(f->reg, NULL, &f->err), -EINVAL);
+	assert_int_equal(reg_throttle_delete(f->reg, long_key, &f->err), -EINVAL);
+
+	/* purge times */
+	n = 42;
+	assert_int_equal(reg_web_purge(f->reg, -1, 0, 0, 0, &n, &f->err), -EINVAL);
+	assert_int_equal(reg_web_purge(f->reg, 0, -1, 0, 0, &n, &f->err), -EINVAL);
+	assert_int_equal(reg_web_purge(f->reg, 0, 0, -1, 0, &n, &f->err), -EINVAL);
+	assert_int_equal(reg_web_purge(f->reg, 0, 0, 0, -1, &n, &f->err), -EINVAL);
+	assert_int_equal(n, 42);
+
+	/* the good session is still there */
+	assert_int_equal(reg_web_session_get(f->reg, a, &got, &f->err), 0);
+}
+
+static int count_audit(const struct reg_audit *a, void *ctx)
+{
+	(void)a;
+	++*(int *)ctx;
+	return 0;
+}
+
+static int audit_rows(struct fx *f)
+{
+	int n = 0;
+
+	assert_int_equal(reg_audit_list(f->reg, 0, count_audit, &n, &f->err), 0);
+	return n;
+}
+
+/* None of these functions writes an audit row or a change-feed event. */
+static void test_not_audited(void **state)
+{
+	struct fx *f = *state;
+	struct reg_throttle t;
+	struct reg_download d;
+	int64_t seq0 = -1, seq1 = -1;
+	int audit0 = audit_rows(f);
+
+	assert_true(audit0 > 0); /* the school, person and device of setup */
+	assert_int_equal(reg_events_last(f->reg, &seq0, &f->err), 0);
+	assert_true(seq0 > 0);
+
+	session(f, hash(1), f->person, 1000);
+	assert_int_equal(reg_web_session_touch(f->reg, hash(1), 1100, &f->err), 0);
+	assert_int_equal(reg_web_form_add(f->reg, hash(1), hash(2), 2000, &f->err), 0);
+	assert_int_equal(reg_web_form_use(f->reg, hash(1), hash(2), 1100, &f->err), 0);
+	download(f, hash(3), 2000, 0);
+	assert_int_equal(reg_download_take(f->reg, hash(3), 1100, &d, &f->err), 0);
+	reg_download_clear(&d);
+	memset(&t, 0, sizeof(t));
+	snprintf(t.key, sizeof(t.key), "login:lea");
+	t.failures = 1;
+	t.last_failure = 1100;
+	assert_int_equal(reg_throttle_put(f->reg, &t, &f->err), 0);
+	assert_int_equal(reg_throttle_delete(f->reg, "login:lea", &f->err), 0);
+	assert_int_equal(reg_web_session_delete(f->reg, hash(1), &f->err), 0);
+	session(f, hash(4), f->person, 1000);
+	assert_int_equal(reg_web_session_delete_person(f->reg, f->person, NULL, &f->err), 0);
+	session(f, hash(5), 0, 1000);
+	assert_int_equal(reg_web_purge(f->reg, 5000, 2000, 0, 0, NULL, &f->err), 0);
+
+	assert_int_equal(reg_events_last(f->reg, &seq1, &f->err), 0);
+	assert_int_equal(seq1, seq0);
+	assert_int_equal(audit_rows(f), audit0);
+}
+
+/* After an inner level rolled back, every write refuses with -ECANCELED
+ * until the outermost level is closed. */
+static void test_aborted(void **state)
+{
+	struct fx *f = *state;
+	struct reg_web_session s, got;
+	struct reg_throttle t;
+	struct reg_download d;
+
+	memset(&s, 0, sizeof(s));
+	snprintf(s.id_hash, sizeof(s.id_hash), "%s", hash(1));
+	memset(&t, 0, sizeof(t));
+	snprintf(t.key, sizeof(t.key), "login:lea");
+	session(f, hash(2), 0, 1000);
+	download(f, hash(3), 9000, 0);
+
+	assert_int_equal(reg_begin(f->reg, &f->err), 0);
+	assert_int_equal(reg_begin(f->reg, &f->err), 0);
+	reg_rollback(f->reg);
+	assert_int_equal(reg_web_session_add(f->reg, &s, &f->err), -ECANCELED);
+	assert_int_equal(reg_web_session_touch(f->reg, hash(2), 2000, &f->err), -ECANCELED);
+	assert_int_equal(reg_web_session_delete(f->reg, hash(2), &f->err), -ECANCELED);
+	assert_int_equal(reg_web_session_delete_person(f->reg, f->person, NULL, &f->err),
+			 -ECANCELED);
+	assert_int_equal(reg_web_form_add(f->reg, hash(2), hash(4), 9000, &f->err), -ECANCELED);
+	assert_int_equal(reg_web_form_use(f->reg, hash(2), hash(4), 1000, &f->err), -ECANCELED);
+	assert_int_equal(reg_download_take(f->reg, hash(3), 1000, &d, &f->err), -ECANCELED);
+	download(f, hash(5), 9000, -ECANCELED);
+	assert_int_equal(reg_throttle_put(f->reg, &t, &f->err), -ECANCELED);
+	assert_int_equal(reg_throttle_delete(f->reg, "login:lea", &f->err), -ECANCELED);
+	assert_int_equal(reg_web_purge(f->reg, 9999, 9999, 9999, 9999, NULL, &f->err),
+			 -ECANCELED);
+	assert_int_equal(reg_commit(f->reg, &f->err), -ECANCELED);
+	reg_rollback(f->reg);
+
+	/* closed: everything is as it was, and writes work again */
+	assert_int_equal(reg_web_session_get(f->reg, hash(1), &got, &f->err), -ENOENT);
+	assert_int_equal(reg_web_session_get(f->reg, hash(2), &got, &f->err), 0);
+	assert_int_equal(got.seen, 1000);
+	assert_int_equal(reg_download_take(f->reg, hash(3), 1000, &d, &f->err), 0);
+	reg_download_clear(&d);
+	assert_int_equal(reg_web_session_add(f->reg, &s, &f->err), 0);
 }
 
 static void test_enrol_codes(void **state)
@@ -517,6 +842,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_schema, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_from_3, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sessions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_forms, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_downloads, setup, teardown),
@@ -524,6 +850,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_throttle, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_purge, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rollback, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_invalid, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_not_audited, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_aborted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_enrol_codes, setup, teardown),
 	};
 
