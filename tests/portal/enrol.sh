@@ -303,7 +303,7 @@ post /enrol "csrf=$(csrf)" 'name=iPad' kind=tablet charter=yes
 check "enrolled with profiles (200)" test "$(code)" = 200
 cp "$T/b" "$T/done-profiles.html"
 check "the SSID is among the values" grep -q '<code>Collège-BYOD</code>' "$T/b"
-for text in 'Installer le profil Wi-Fi' 'application geteduroam (.eap-config)' \
+for text in 'Installer le profil Wi-Fi' 'Fichier pour l’application geteduroam' \
 	'Profil Passpoint pour Android' 'Profil Wi-Fi pour Windows' 'Réglages pour Linux'; do
 	check "a one-time link: $text" grep -q "<a download href=\"/download/[A-Za-z0-9_-]*\">$text" "$T/b"
 done
