@@ -39,6 +39,7 @@ static const char usage_text[] =
 	"  events [--since SEQ]                     the change feed\n"
 	"  enrol-codes (--group G | --login L...) [--hours N] --out SHEET.html\n"
 	"                                           one-time QR enrolment codes for a class\n"
+	"  firewall show|check|apply                the nftables ruleset from the running policy\n"
 	"  policy check FILE                        every problem as FILE:LINE:COL\n"
 	"  policy apply FILE [--comment TEXT]       store FILE as the running policy\n"
 	"  policy show [--version N]\n"
@@ -780,6 +781,8 @@ int main(int argc, char **argv)
 		return cli_radius(home, argc, argv);
 	if (!strcmp(cmd, "enrol-codes"))
 		return cli_enrol_codes(home, argc, argv);
+	if (!strcmp(cmd, "firewall"))
+		return cli_firewall(home, argc, argv);
 	if (!strcmp(cmd, "help"))
 		return fputs(usage_text, stdout), 0;
 	return cli_usage("unknown command");

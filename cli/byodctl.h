@@ -25,5 +25,6 @@ int cli_json(json_t *v);
 int cli_policy(const char *home, int argc, char **argv);
 int cli_radius(const char *home, int argc, char **argv);
 int cli_enrol_codes(const char *home, int argc, char **argv);
+int cli_firewall(const char *home, int argc, char **argv);
 
 #endif /* BYODCTL_H */

@@ -59,6 +59,11 @@ struct byod_conf {
 	char *wifi_passpoint_realm;  /* wifi.passpoint-realm */
 	char *helpdesk_name, *helpdesk_email, *helpdesk_phone, *helpdesk_url;
 
+	int firewall_mode;           /* firewall.mode: 0 vlan, 1 existing */
+	char *firewall_uplink;
+	char *firewall_links;        /* "segment=ifname,..." */
+	char *firewall_portal_address;
+
 	char *enrol_charter_file;    /* enrol.charter-file, relative to home */
 	char *enrol_charter_version; /* enrol.charter-version */
 	int enrol_limit[4];          /* enrol.limit-*, indexed by enum reg_role */

@@ -33,6 +33,7 @@ struct conf_key {
 
 static const char *const backends[] = { "sqlite", "postgres", NULL };
 static const char *const securities[] = { "wpa2", "wpa3", NULL };
+static const char *const fw_modes[] = { "vlan", "existing", NULL };
 
 static int check_uai(const char *v, char *why, size_t len)
 {
@@ -161,6 +162,15 @@ static const struct conf_key keys[] = {
 	  "The help desk's telephone number." },
 	{ "helpdesk.url", CT_STRING, F(helpdesk_url), "", 0, 0, NULL, 0, NULL,
 	  "The help desk's web page." },
+	{ "firewall.mode", CT_ENUM, F(firewall_mode), "vlan", 0, 0, fw_modes, 0, NULL,
+	  "vlan: a sub-interface <uplink>.<vlan> per segment; existing: firewall.links names them." },
+	{ "firewall.uplink", CT_STRING, F(firewall_uplink), "eth0", 0, 0, NULL, 0, NULL,
+	  "The interface towards the access points (vlan mode)." },
+	{ "firewall.links", CT_STRING, F(firewall_links), "", 0, 0, NULL, 0, NULL,
+	  "existing mode: segment=interface pairs, comma-separated (registration=veth-reg,...)." },
+	{ "firewall.portal-address", CT_STRING, F(firewall_portal_address), "", 0, 0, NULL, 0,
+	  NULL, "IPv4 address plain HTTP of the registration segment goes to (empty: the policy's "
+	  "portal service)." },
 	{ "enrol.charter-file", CT_STRING, F(enrol_charter_file), "charter.html", 0, 0, NULL, 0,
 	  NULL, "The school's charter, an HTML fragment (p, ul, li, strong, a...) shown at enrolment." },
 	{ "enrol.charter-version", CT_STRING, F(enrol_charter_version), "1", 0, 0, NULL, 0,

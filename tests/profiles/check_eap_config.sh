@@ -30,6 +30,9 @@ el ClientCertificate | base64 -d >"$ec/ec.p12"
 pw=$(el Passphrase)
 check "eap-config: the Passphrase opens the PKCS#12" \
 	openssl pkcs12 -in "$ec/ec.p12" -passin "pass:$pw" -nokeys -clcerts -out "$ec/ec.pem"
+openssl pkcs12 -in "$ec/ec.p12" -passin "pass:$pw" -info -noout >"$ec/info" 2>&1
+check "eap-config: the PKCS#12 in the legacy form (3DES, SHA-1 MAC)" sh -c \
+	"grep -q pbeWithSHA1And3-KeyTripleDES-CBC '$ec/info' && grep -q 'MAC: sha1' '$ec/info'"
 check "eap-config: ...which holds the device certificate" \
 	cmp <(openssl x509 -in "$ec/ec.pem" -outform DER) <(openssl x509 -in "$OUT/device.pem" -outform DER)
 check "eap-config: SSID and CCMP" \

@@ -1,0 +1,306 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The ruleset as nft text, built line by line from the compiled policy.
+ * Values that reach the text are only interface names (checked against
+ * [A-Za-z0-9._-]), addresses and ports formatted here, and segment names
+ * (the policy reader allows [a-z0-9-]), so nothing outside can change its
+ * structure.
+ */
+#define _GNU_SOURCE
+#include "firewall.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct out {
+	char *buf;
+	size_t len, cap;
+	int oom;
+};
+
+static void put(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void put(struct out *o, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (o->oom)
+		return;
+	for (;;) {
+		va_start(ap, fmt);
+		n = vsnprintf(o->buf ? o->buf + o->len : NULL, o->buf ? o->cap - o->len : 0, fmt, ap);
+		va_end(ap);
+		if (n < 0) {
+			o->oom = 1;
+			return;
+		}
+		if (o->buf && o->len + (size_t)n < o->cap) {
+			o->len += (size_t)n;
+			return;
+		}
+		{
+			size_t cap = (o->cap ? o->cap * 2 : 4096) + (size_t)n;
+			char *b = realloc(o->buf, cap);
+
+			if (!b) {
+				o->oom = 1;
+				return;
+			}
+			o->buf = b;
+			o->cap = cap;
+		}
+	}
+}
+
+static int ifname_ok(const char *s)
+{
+	size_t i, n = s ? strlen(s) : 0;
+
+	if (n < 1 || n > 15)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+		      (s[i] >= '0' && s[i] <= '9') || s[i] == '.' || s[i] == '_' || s[i] == '-'))
+			return 0;
+	return 1;
+}
+
+/* The interface of segment s. */
+static int seg_ifname(const struct pol_segment *s, const struct fw_config *cfg, char *out,
+		      size_t len, struct byod_err *err)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->nlinks; i++) {
+		if (!strcmp(cfg->links[i].segment, s->name)) {
+			snprintf(out, len, "%s", cfg->links[i].ifname);
+			goto check;
+		}
+	}
+	if (!cfg->uplink)
+		return byod_err_set(err, EINVAL, "no interface for segment %s (and no uplink)",
+				    s->name);
+	if (snprintf(out, len, "%s.%d", cfg->uplink, s->vlan) >= (int)len)
+		return byod_err_set(err, EINVAL, "the uplink name %s is too long", cfg->uplink);
+check:
+	if (!ifname_ok(out))
+		return byod_err_set(err, EINVAL, "'%s' is not an interface name", out);
+	return 0;
+}
+
+/* The segment's gateway address: the first host of its subnet. */
+static void gateway_of(const struct pol_net *n, char *out, size_t len)
+{
+	uint8_t a[4];
+	uint32_t v;
+
+	memcpy(a, n->addr, 4);
+	v = ((uint32_t)a[0] << 24 | (uint32_t)a[1] << 16 | (uint32_t)a[2] << 8 | a[3]) + 1;
+	snprintf(out, len, "%u.%u.%u.%u", v >> 24, v >> 16 & 255, v >> 8 & 255, v & 255);
+}
+
+/* "tcp dport { 80, 443 }" for the ports of one protocol; "" when none. */
+static int ports_of(const struct pol_service *sv, int proto, char *out, size_t len)
+{
+	size_t i, n = 0, used = 0;
+	int any = 0;
+
+	out[0] = '\0';
+	for (i = 0; i < sv->nports; i++) {
+		const struct pol_port *p = &sv->ports[i];
+		char one[24];
+
+		if (p->proto != proto)
+			continue;
+		if (p->lo == 0 && p->hi == 0) /* the whole protocol */
+			any = 1;
+		else if (p->lo == p->hi)
+			snprintf(one, sizeof(one), "%u", p->lo);
+		else
+			snprintf(one, sizeof(one), "%u-%u", p->lo, p->hi);
+		if (!any)
+			used += (size_t)snprintf(out + used, len > used ? len - used : 0, "%s%s",
+						 n++ ? ", " : "", one);
+	}
+	if (used >= len)
+		return -1;
+	if (any) {
+		snprintf(out, len, "meta l4proto %s", proto == IPPROTO_TCP ? "tcp" : "udp");
+		return 1;
+	}
+	if (!n)
+		return 0;
+	{
+		char list[1024];
+
+		snprintf(list, sizeof(list), "%s", out);
+		if (snprintf(out, len, "%s dport { %s }", proto == IPPROTO_TCP ? "tcp" : "udp",
+			     list) >= (int)len)
+			return -1;
+	}
+	return 1;
+}
+
+/* The accept rules of one service for a segment. */
+static void service_rules(struct out *o, const struct pol_service *sv, const char *gw)
+{
+	static const int protos[] = { IPPROTO_TCP, IPPROTO_UDP };
+	char ports[1100], net[64];
+	size_t t, k;
+	int icmp = 0;
+
+	for (k = 0; k < sv->nports; k++)
+		icmp |= sv->ports[k].proto == IPPROTO_ICMP;
+	for (k = 0; k < 2; k++) {
+		if (ports_of(sv, protos[k], ports, sizeof(ports)) <= 0)
+			continue;
+		if (sv->to_gateway) {
+			put(o, "\t\tip daddr %s %s accept comment \"%s\"\n", gw, ports, sv->name);
+			continue;
+		}
+		for (t = 0; t < sv->nto; t++) {
+			pol_net_format(&sv->to[t], net, sizeof(net));
+			put(o, "\t\t%s daddr %s %s accept comment \"%s\"\n",
+			    sv->to[t].family == AF_INET6 ? "ip6" : "ip", net, ports, sv->name);
+		}
+	}
+	for (t = 0; icmp && t < sv->nto; t++) {
+		pol_net_format(&sv->to[t], net, sizeof(net));
+		put(o, "\t\t%s daddr %s meta l4proto %s accept comment \"%s\"\n",
+		    sv->to[t].family == AF_INET6 ? "ip6" : "ip", net,
+		    sv->to[t].family == AF_INET6 ? "ipv6-icmp" : "icmp", sv->name);
+	}
+}
+
+static int allows(const struct pol_policy *pol, const struct pol_segment *s, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < s->nallow; i++)
+		if (!strcmp(pol->services[s->allow[i]].name, name))
+			return 1;
+	return 0;
+}
+
+int fw_render(const struct pol_policy *pol, const struct fw_config *cfg, char **text,
+	      struct byod_err *err)
+{
+	const char *reg_name = cfg->registration ? cfg->registration : "registration";
+	char (*ifn)[32] = calloc(pol->nsegments ? pol->nsegments : 1, sizeof(*ifn));
+	struct in_addr portal;
+	struct out o = { 0 };
+	size_t i, k, reg = pol->nsegments;
+	int rc = 0;
+
+	*text = NULL;
+	if (!ifn)
+		return byod_err_set(err, ENOMEM, "out of memory");
+	for (i = 0; !rc && i < pol->nsegments; i++) {
+		rc = seg_ifname(&pol->segments[i], cfg, ifn[i], sizeof(ifn[i]), err);
+		if (!strcmp(pol->segments[i].name, reg_name))
+			reg = i;
+	}
+	if (rc)
+		goto out;
+	if (reg == pol->nsegments) {
+		rc = byod_err_set(err, EINVAL, "the policy has no '%s' segment", reg_name);
+		goto out;
+	}
+	if (!cfg->portal_addr || inet_pton(AF_INET, cfg->portal_addr, &portal) != 1) {
+		rc = byod_err_set(err, EINVAL, "the portal address '%s' is not IPv4",
+				  cfg->portal_addr ? cfg->portal_addr : "");
+		goto out;
+	}
+
+	/* one transaction: whatever was there (or flushed) is replaced whole */
+	put(&o, "# BYOD Gateway ruleset, rendered from the segment policy.\n"
+		"add table inet byod\n"
+		"delete table inet byod\n"
+		"table inet byod {\n");
+	put(&o, "\t# revoked or suspended devices, blocked even when the access point\n"
+		"\t# ignores a Disconnect\n"
+		"\tset quarantine_mac {\n\t\ttype ether_addr\n\t}\n"
+		"\tset quarantine_ip4 {\n\t\ttype ipv4_addr\n\t}\n");
+	for (i = 0; i < pol->nsegments; i++)
+		put(&o, "\tcounter seg_%s {\n\t}\n", pol->segments[i].name);
+
+	/* the walled garden: plain HTTP to anywhere lands on the portal */
+	put(&o, "\tchain prerouting {\n\t\ttype nat hook prerouting priority dstnat; policy accept;\n"
+		"\t\tiifname \"%s\" tcp dport 80 ip daddr != %s dnat ip to %s:%d\n\t}\n",
+	    ifn[reg], cfg->portal_addr, cfg->portal_addr, cfg->portal_http_port);
+
+	put(&o, "\tchain forward {\n\t\ttype filter hook forward priority filter; policy drop;\n"
+		"\t\tether saddr @quarantine_mac counter drop\n"
+		"\t\tip saddr @quarantine_ip4 counter drop\n"
+		"\t\tct state invalid drop\n"
+		"\t\tct state established,related accept\n"
+		"\t\tiifname vmap {");
+	for (i = 0; i < pol->nsegments; i++)
+		put(&o, "%s \"%s\" : jump seg_%s", i ? "," : "", ifn[i], pol->segments[i].name);
+	put(&o, " }\n\t}\n");
+
+	/* the gateway itself: DHCP, DNS, and the portal from the walled garden */
+	put(&o, "\tchain input {\n\t\ttype filter hook input priority filter; policy accept;\n"
+		"\t\tiifname vmap {");
+	for (i = 0; i < pol->nsegments; i++)
+		put(&o, "%s \"%s\" : jump in_%s", i ? "," : "", ifn[i], pol->segments[i].name);
+	put(&o, " }\n\t}\n");
+
+	for (i = 0; i < pol->nsegments; i++) {
+		const struct pol_segment *s = &pol->segments[i];
+		char net[64], net6[64] = "", gw[32];
+
+		pol_net_format(&s->subnet, net, sizeof(net));
+		if (s->subnet6.family)
+			pol_net_format(&s->subnet6, net6, sizeof(net6));
+		gateway_of(&s->subnet, gw, sizeof(gw));
+
+		put(&o, "\tchain in_%s {\n\t\tct state established,related accept\n", s->name);
+		put(&o, "\t\tether saddr @quarantine_mac drop\n");
+		if (allows(pol, s, "dhcp"))
+			put(&o, "\t\tudp dport 67 accept comment \"dhcp\"\n");
+		if (allows(pol, s, "dns"))
+			put(&o, "\t\tmeta l4proto { tcp, udp } th dport 53 accept comment \"dns\"\n");
+		if (i == reg)
+			put(&o, "\t\tip daddr %s tcp dport %d accept comment \"portal\"\n",
+			    cfg->portal_addr, cfg->portal_http_port);
+		put(&o, "\t\tdrop\n\t}\n");
+
+		put(&o, "\tchain seg_%s {\n", s->name);
+		put(&o, "\t\tmeta nfproto ipv4 ip saddr != %s counter drop comment \"spoofed\"\n",
+		    net);
+		if (net6[0])
+			put(&o, "\t\tmeta nfproto ipv6 ip6 saddr != %s counter drop comment "
+				"\"spoofed\"\n",
+			    net6);
+		else
+			put(&o, "\t\tmeta nfproto ipv6 drop\n");
+		put(&o, "\t\tcounter name seg_%s\n", s->name);
+		if (s->isolate_clients)
+			put(&o, "\t\toifname \"%s\" drop comment \"isolate-clients\"\n", ifn[i]);
+		for (k = 0; k < s->nallow; k++) {
+			const struct pol_service *sv = &pol->services[s->allow[k]];
+
+			if (!sv->builtin)
+				service_rules(&o, sv, gw);
+		}
+		put(&o, "\t\tdrop\n\t}\n");
+	}
+	put(&o, "}\n");
+	if (o.oom) {
+		rc = byod_err_set(err, ENOMEM, "out of memory");
+		goto out;
+	}
+	*text = o.buf;
+	o.buf = NULL;
+out:
+	free(o.buf);
+	free(ifn);
+	return rc;
+}

@@ -1,0 +1,75 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# byodctl firewall show / check / apply: the ruleset rendered from the
+# example policy, checked by libnftables, applied inside a network
+# namespace this test creates (unshare -n: loopback only, gone with the
+# process) and read back with the nft program; rebuilt after a flush;
+# bad configuration refused with a clear message.
+. "$BYOD_SRC/tests/cli/lib.sh"
+init_school
+"$BYODCTL" policy apply "$BYOD_SRC/examples/policy.yaml" >/dev/null ||
+	{ echo "policy apply failed" >&2; exit 1; }
+
+expect_ok "firewall show" "$BYODCTL" firewall show
+cp "$T/out" "$T/ruleset.nft"
+check "one table owned by the gateway, replaced in one transaction" \
+	sh -c "grep -q '^add table inet byod$' '$T/ruleset.nft' && grep -q '^delete table inet byod$' '$T/ruleset.nft'"
+for seg in registration pupils teachers staff quarantine; do
+	check "a chain and a counter for $seg" sh -c \
+		"grep -q '^	chain seg_$seg {' '$T/ruleset.nft' && grep -q '^	counter seg_$seg {' '$T/ruleset.nft'"
+done
+check "vlan mode: sub-interfaces of the uplink" grep -q '"eth0.20" : jump seg_pupils' "$T/ruleset.nft"
+check "between segments: dropped by default" grep -q 'type filter hook forward priority filter; policy drop;' "$T/ruleset.nft"
+check "source addresses checked per segment" grep -q 'ip saddr != 10.20.0.0/16 counter drop' "$T/ruleset.nft"
+check "pupils reach the web and the ENT, not the printers" sh -c \
+	"sed -n '/chain seg_pupils/,/^	}/p' '$T/ruleset.nft' >'$T/pupils' &&
+	 grep -q 'ip daddr 0.0.0.0/0 tcp dport { 80, 443 } accept' '$T/pupils' &&
+	 grep -q 'ip daddr 10.0.6.10 tcp dport { 443 } accept' '$T/pupils' &&
+	 ! grep -q '10.0.5.0/24' '$T/pupils'"
+check "teachers reach the printers" sh -c \
+	"sed -n '/chain seg_teachers/,/^	}/p' '$T/ruleset.nft' | grep -q 'ip daddr 10.0.5.0/24 tcp dport { 631, 9100 } accept'"
+check "registration: HTTP redirected to the portal" \
+	grep -q 'iifname "eth0.10" tcp dport 80 ip daddr != 10.0.0.2 dnat ip to 10.0.0.2:8080' "$T/ruleset.nft"
+check "isolate-clients keeps pupils apart" grep -q 'oifname "eth0.20" drop' "$T/ruleset.nft"
+check "quarantine in sets, not rules" sh -c \
+	"grep -q 'set quarantine_mac' '$T/ruleset.nft' && grep -q 'ether saddr @quarantine_mac counter drop' '$T/ruleset.nft'"
+check "IPv6 only where the segment has a subnet6" sh -c \
+	"sed -n '/chain seg_staff/,/^	}/p' '$T/ruleset.nft' | grep -q 'ip6 saddr != fd00:40::/64'"
+
+expect_ok "firewall check (libnftables, dry run)" "$BYODCTL" firewall check
+
+# existing mode: interfaces named in the configuration
+conf="$BYOD_HOME/byod.conf"
+sed -i 's/^  mode: vlan/  mode: existing/' "$conf"
+sed -i 's/^  links: .*/  links: "registration=br-reg,pupils=veth-pup,teachers=veth-tea,staff=veth-sta,quarantine=veth-qua"/' "$conf"
+expect_ok "existing mode" "$BYODCTL" firewall show
+check "...uses the named interfaces" grep -q '"veth-pup" : jump seg_pupils' "$T/out"
+sed -i 's/^  links: .*/  links: "registration=br-reg,pupils"/' "$conf"
+expect_fail "malformed firewall.links" "firewall.links" "$BYODCTL" firewall show
+sed -i 's/^  links: .*/  links: "registration=bad;name,pupils=veth-pup"/' "$conf"
+expect_fail "an interface name nft would misread" "not an interface name" "$BYODCTL" firewall show
+sed -i 's/^  links: .*/  links: "registration=veth-reg,pupils=veth-pup,teachers=veth-tea,staff=veth-sta,quarantine=veth-qua"/' "$conf"
+sed -i 's/^  portal-address: .*/  portal-address: "portal.example"/' "$conf"
+expect_fail "a portal address that is not IPv4" "not IPv4" "$BYODCTL" firewall show
+sed -i 's/^  portal-address: .*/  portal-address: "10.0.0.3"/' "$conf"
+
+# applied in a namespace of our own, read back with nft, rebuilt after a flush
+unshare -n bash -c '
+	set -e
+	"$1" firewall apply >/dev/null
+	nft -j list table inet byod >"$2/applied.json"
+	nft flush ruleset
+	nft -j list tables >"$2/flushed.json"
+	"$1" firewall apply >/dev/null
+	nft -j list table inet byod >"$2/rebuilt.json"
+' _ "$BYODCTL" "$T" 2>"$T/unshare.err"
+check "applied in a fresh namespace ($(cat "$T/unshare.err"))" test -s "$T/applied.json"
+chains() { python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))["nftables"]
+print(" ".join(sorted(x["chain"]["name"] for x in d if "chain" in x)))' "$1"; }
+check "every chain is in the kernel" test "$(chains "$T/applied.json")" = \
+	"forward in_pupils in_quarantine in_registration in_staff in_teachers input prerouting seg_pupils seg_quarantine seg_registration seg_staff seg_teachers"
+check "the configured portal address is the DNAT target" grep -q '"10.0.0.3"' "$T/applied.json"
+check "a flush empties the namespace" sh -c "! grep -q byod '$T/flushed.json'"
+check "the next apply rebuilds it" test "$(chains "$T/rebuilt.json")" = "$(chains "$T/applied.json")"
+finish

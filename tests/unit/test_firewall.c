@@ -1,0 +1,169 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Unit tests for the ruleset renderer (firewall/render.c), without the
+ * kernel: what each segment may reach, the walled garden's DNAT, source
+ * checks, isolation, IPv6 only where a subnet6 is given, ports and ranges,
+ * and the refusals (an interface name nft would misread, no registration
+ * segment, a portal address that is not IPv4). libnftables itself is
+ * exercised by tests/firewall/firewall.sh in a namespace.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "firewall.h"
+
+static const char policy[] =
+	"segments:\n"
+	"  registration: { vlan: 10, subnet: 10.10.0.0/22, allow: [portal, dns, dhcp] }\n"
+	"  pupils: { vlan: 20, subnet: 10.20.0.0/16, allow: [web, dns], isolate-clients: true }\n"
+	"  staff: { vlan: 40, subnet: 10.40.0.0/24, subnet6: fd00:40::/64, allow: [intra, ping] }\n"
+	"services:\n"
+	"  portal: { to: [10.0.0.2], ports: [tcp/80, tcp/443] }\n"
+	"  web: { to: [0.0.0.0/0], ports: [tcp/80, tcp/443] }\n"
+	"  intra: { to: [10.0.7.0/24, fd00:7::/64], ports: [tcp/8000-8010, udp/514] }\n"
+	"  ping: { to: [10.0.0.0/8], ports: [icmp] }\n"
+	"rules:\n"
+	"  - name: pupils\n"
+	"    match: { role: student }\n"
+	"    segment: pupils\n"
+	"default: registration\n";
+
+static struct pol_policy *load(const char *text)
+{
+	struct pol_policy *pol = NULL;
+	struct pol_errors errs;
+
+	memset(&errs, 0, sizeof(errs));
+	if (pol_load("test.yaml", text, strlen(text), &pol, &errs)) {
+		pol_errors_free(&errs);
+		fail_msg("the test policy does not load");
+	}
+	pol_errors_free(&errs);
+	return pol;
+}
+
+/* The lines of chain name in text, into out. */
+static void chain_of(const char *text, const char *name, char *out, size_t len)
+{
+	char head[64];
+	const char *a, *b;
+
+	snprintf(head, sizeof(head), "\tchain %s {\n", name);
+	a = strstr(text, head);
+	assert_non_null(a);
+	b = strstr(a, "\n\t}\n");
+	assert_non_null(b);
+	snprintf(out, len, "%.*s", (int)(b - a), a);
+}
+
+static void test_render(void **state)
+{
+	struct pol_policy *pol = load(policy);
+	struct fw_config cfg = { .uplink = "eth0", .portal_addr = "10.0.0.2", .portal_http_port = 8080 };
+	struct byod_err err;
+	char *text = NULL, c[4096];
+
+	(void)state;
+	if (fw_render(pol, &cfg, &text, &err))
+		fail_msg("%s", err.msg);
+	assert_non_null(strstr(text, "add table inet byod\ndelete table inet byod\ntable inet byod {\n"));
+	assert_non_null(strstr(text, "iifname \"eth0.10\" tcp dport 80 ip daddr != 10.0.0.2 dnat ip to 10.0.0.2:8080"));
+	assert_non_null(strstr(text, "\"eth0.10\" : jump seg_registration, \"eth0.20\" : jump seg_pupils, \"eth0.40\" : jump seg_staff }"));
+
+	chain_of(text, "seg_pupils", c, sizeof(c));
+	assert_non_null(strstr(c, "ip saddr != 10.20.0.0/16 counter drop"));
+	assert_non_null(strstr(c, "meta nfproto ipv6 drop"));
+	assert_non_null(strstr(c, "oifname \"eth0.20\" drop"));
+	assert_non_null(strstr(c, "ip daddr 0.0.0.0/0 tcp dport { 80, 443 } accept"));
+	assert_null(strstr(c, "10.0.0.2")); /* not the portal's rule */
+	assert_non_null(strstr(c, "\t\tdrop"));
+
+	chain_of(text, "seg_staff", c, sizeof(c));
+	assert_non_null(strstr(c, "ip6 saddr != fd00:40::/64 counter drop"));
+	assert_non_null(strstr(c, "ip daddr 10.0.7.0/24 tcp dport { 8000-8010 } accept"));
+	assert_non_null(strstr(c, "ip daddr 10.0.7.0/24 udp dport { 514 } accept"));
+	assert_non_null(strstr(c, "ip6 daddr fd00:7::/64 tcp dport { 8000-8010 } accept"));
+	assert_non_null(strstr(c, "ip daddr 10.0.0.0/8 meta l4proto icmp accept"));
+	assert_null(strstr(c, "oifname")); /* no isolation asked */
+
+	chain_of(text, "in_registration", c, sizeof(c));
+	assert_non_null(strstr(c, "udp dport 67 accept"));
+	assert_non_null(strstr(c, "th dport 53 accept"));
+	assert_non_null(strstr(c, "ip daddr 10.0.0.2 tcp dport 8080 accept"));
+	chain_of(text, "in_staff", c, sizeof(c));
+	assert_null(strstr(c, "dport 53")); /* staff has no dns in this policy */
+	assert_null(strstr(c, "dport 67"));
+	free(text);
+
+	/* existing mode */
+	{
+		static const struct fw_link links[] = {
+			{ "registration", "veth-reg" }, { "pupils", "veth-pup" }, { "staff", "st_1" },
+		};
+		struct fw_config ex = { .links = links, .nlinks = 3, .portal_addr = "10.0.0.2",
+					.portal_http_port = 80 };
+
+		if (fw_render(pol, &ex, &text, &err))
+			fail_msg("%s", err.msg);
+		assert_non_null(strstr(text, "\"veth-pup\" : jump seg_pupils"));
+		assert_non_null(strstr(text, "dnat ip to 10.0.0.2:80"));
+		free(text);
+	}
+	pol_free(pol);
+}
+
+static void test_refusals(void **state)
+{
+	struct pol_policy *pol = load(policy);
+	struct fw_config cfg = { .uplink = "eth0", .portal_addr = "10.0.0.2", .portal_http_port = 8080 };
+	static const struct fw_link bad[] = { { "pupils", "a b" } };
+	static const struct fw_link longname[] = { { "pupils", "abcdefghijklmnop" } };
+	struct byod_err err;
+	char *text = (char *)"untouched";
+
+	(void)state;
+	cfg.portal_addr = "fd00::2";
+	assert_int_equal(fw_render(pol, &cfg, &text, &err), -EINVAL);
+	assert_null(text);
+	assert_non_null(strstr(err.msg, "not IPv4"));
+	cfg.portal_addr = NULL;
+	assert_int_equal(fw_render(pol, &cfg, &text, &err), -EINVAL);
+	cfg.portal_addr = "10.0.0.2";
+
+	cfg.links = bad;
+	cfg.nlinks = 1;
+	assert_int_equal(fw_render(pol, &cfg, &text, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "not an interface name"));
+	cfg.links = longname;
+	assert_int_equal(fw_render(pol, &cfg, &text, &err), -EINVAL);
+	cfg.links = NULL;
+	cfg.nlinks = 0;
+	cfg.uplink = "eth0\"; flush ruleset; \"";
+	assert_int_equal(fw_render(pol, &cfg, &text, &err), -EINVAL);
+	cfg.uplink = NULL;
+	assert_int_equal(fw_render(pol, &cfg, &text, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "no interface"));
+	cfg.uplink = "eth0";
+	cfg.registration = "walled-garden";
+	assert_int_equal(fw_render(pol, &cfg, &text, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "no 'walled-garden' segment"));
+	pol_free(pol);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_render),
+		cmocka_unit_test(test_refusals),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
