@@ -146,3 +146,46 @@ void profile_out_free(struct profile_out *out)
 	}
 	memset(out, 0, sizeof(*out));
 }
+
+void profile_buf_add(struct profile_buf *b, const void *data, size_t n)
+{
+	unsigned char *np;
+	size_t cap;
+
+	if (b->oom)
+		return;
+	if (b->len + n + 1 > b->cap) {
+		cap = b->cap ? b->cap : 4096;
+		while (cap < b->len + n + 1)
+			cap *= 2;
+		np = malloc(cap);
+		if (!np) {
+			b->oom = 1;
+			return;
+		}
+		if (b->p) {
+			memcpy(np, b->p, b->len);
+			explicit_bzero(b->p, b->cap);
+			free(b->p);
+		}
+		b->p = np;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, data, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+void profile_buf_str(struct profile_buf *b, const char *s)
+{
+	profile_buf_add(b, s, strlen(s));
+}
+
+void profile_buf_wipe(struct profile_buf *b)
+{
+	if (b->p) {
+		explicit_bzero(b->p, b->cap);
+		free(b->p);
+	}
+	memset(b, 0, sizeof(*b));
+}

@@ -95,4 +95,16 @@ int profile_p12_legacy(const struct profile_in *in, unsigned char **der, size_t 
 
 void profile_out_free(struct profile_out *out);
 
+/* A growing byte buffer for the formats that assemble text or archives,
+ * NUL-terminated, wiped when it grows and when freed (it ends up holding a
+ * key). Zeroed is empty; errors are sticky in oom. */
+struct profile_buf {
+	unsigned char *p;
+	size_t len, cap;
+	int oom;
+};
+void profile_buf_add(struct profile_buf *b, const void *data, size_t n);
+void profile_buf_str(struct profile_buf *b, const char *s);
+void profile_buf_wipe(struct profile_buf *b);
+
 #endif /* PORTAL_PROFILE_H */

@@ -43,85 +43,35 @@
 
 #define NM_DIR "/etc/NetworkManager/byod"
 
-/* A growing byte buffer; wiped when freed (the archive holds a key). */
-struct buf {
-	unsigned char *p;
-	size_t len, cap;
-	int oom;
-};
-
-static void buf_add(struct buf *b, const void *data, size_t n)
-{
-	unsigned char *np;
-	size_t cap;
-
-	if (b->oom)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		cap = b->cap ? b->cap : 4096;
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		np = malloc(cap);
-		if (!np) {
-			b->oom = 1;
-			return;
-		}
-		if (b->p) {
-			memcpy(np, b->p, b->len);
-			explicit_bzero(b->p, b->cap);
-			free(b->p);
-		}
-		b->p = np;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, data, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-static void buf_str(struct buf *b, const char *s)
-{
-	buf_add(b, s, strlen(s));
-}
-
-static void buf_wipe(struct buf *b)
-{
-	if (b->p) {
-		explicit_bzero(b->p, b->cap);
-		free(b->p);
-	}
-	memset(b, 0, sizeof(*b));
-}
-
 /* "key=value\n" with value escaped as g_key_file_set_string() does. */
-static void kf_set(struct buf *b, const char *key, const char *value)
+static void kf_set(struct profile_buf *b, const char *key, const char *value)
 {
 	const char *s;
 
-	buf_str(b, key);
-	buf_str(b, "=");
+	profile_buf_str(b, key);
+	profile_buf_str(b, "=");
 	for (s = value; *s; s++) {
 		switch (*s) {
 		case ' ':
-			buf_str(b, s == value ? "\\s" : " ");
+			profile_buf_str(b, s == value ? "\\s" : " ");
 			break;
 		case '\n':
-			buf_str(b, "\\n");
+			profile_buf_str(b, "\\n");
 			break;
 		case '\t':
-			buf_str(b, "\\t");
+			profile_buf_str(b, "\\t");
 			break;
 		case '\r':
-			buf_str(b, "\\r");
+			profile_buf_str(b, "\\r");
 			break;
 		case '\\':
-			buf_str(b, "\\\\");
+			profile_buf_str(b, "\\\\");
 			break;
 		default:
-			buf_add(b, s, 1);
+			profile_buf_add(b, s, 1);
 		}
 	}
-	buf_str(b, "\n");
+	profile_buf_str(b, "\n");
 }
 
 /*
@@ -172,23 +122,23 @@ static void keyfile_name(const char *ssid, char *name, size_t len)
 			name[i] = '_';
 }
 
-static void keyfile(const struct profile_in *in, const char *uuid, struct buf *b)
+static void keyfile(const struct profile_in *in, const char *uuid, struct profile_buf *b)
 {
 	char path[128];
 
-	buf_str(b, "[connection]\n");
+	profile_buf_str(b, "[connection]\n");
 	kf_set(b, "id", in->ssid);
 	kf_set(b, "uuid", uuid);
 	kf_set(b, "type", "wifi");
 	kf_set(b, "permissions", "");
-	buf_str(b, "\n[wifi]\n");
+	profile_buf_str(b, "\n[wifi]\n");
 	kf_set(b, "mode", "infrastructure");
 	kf_set(b, "ssid", in->ssid);
-	buf_str(b, "\n[wifi-security]\n");
+	profile_buf_str(b, "\n[wifi-security]\n");
 	kf_set(b, "key-mgmt", "wpa-eap");
 	if (in->wpa3)
 		kf_set(b, "pmf", "3");
-	buf_str(b, "\n[802-1x]\n");
+	profile_buf_str(b, "\n[802-1x]\n");
 	kf_set(b, "eap", "tls;");
 	kf_set(b, "identity", in->identity);
 	kf_set(b, "domain-suffix-match", in->server_name);
@@ -199,25 +149,25 @@ static void keyfile(const struct profile_in *in, const char *uuid, struct buf *b
 	snprintf(path, sizeof(path), NM_DIR "/%s/client.key", uuid);
 	kf_set(b, "private-key", path);
 	kf_set(b, "private-key-password-flags", "4");
-	buf_str(b, "\n[ipv4]\n");
+	profile_buf_str(b, "\n[ipv4]\n");
 	kf_set(b, "method", "auto");
-	buf_str(b, "\n[ipv6]\n");
+	profile_buf_str(b, "\n[ipv6]\n");
 	kf_set(b, "method", "auto");
 }
 
 /* install.sh names nothing taken from the configuration but the UUID (hex
  * and dashes), so no SSID ever reaches a shell: it installs whatever
  * *.nmconnection sits beside it. */
-static void install_sh(const char *uuid, struct buf *b)
+static void install_sh(const char *uuid, struct profile_buf *b)
 {
-	buf_str(b, "#!/bin/sh\n"
+	profile_buf_str(b, "#!/bin/sh\n"
 		   "# Installs this school Wi-Fi connection into NetworkManager. Run as root:\n"
 		   "#   sudo sh install.sh\n"
 		   "set -eu\n"
 		   "here=$(cd \"$(dirname \"$0\")\" && pwd)\n"
 		   "dir=" NM_DIR "/");
-	buf_str(b, uuid);
-	buf_str(b, "\n"
+	profile_buf_str(b, uuid);
+	profile_buf_str(b, "\n"
 		   "if [ \"$(id -u)\" -ne 0 ]; then\n"
 		   "\techo \"install.sh: run it as root (sudo sh install.sh)\" >&2\n"
 		   "\texit 1\n"
@@ -237,8 +187,8 @@ static void install_sh(const char *uuid, struct buf *b)
 static la_ssize_t ar_write(struct archive *a, void *ctx, const void *data, size_t n)
 {
 	(void)a;
-	buf_add(ctx, data, n);
-	return ((struct buf *)ctx)->oom ? -1 : (la_ssize_t)n;
+	profile_buf_add(ctx, data, n);
+	return ((struct profile_buf *)ctx)->oom ? -1 : (la_ssize_t)n;
 }
 
 static int ar_add(struct archive *a, const char *name, int mode, time_t now, const void *data,
@@ -268,7 +218,7 @@ static int ar_add(struct archive *a, const char *name, int mode, time_t now, con
 int profile_networkmanager(const struct profile_in *in, struct profile_out *out,
 			   struct byod_err *err)
 {
-	struct buf kf = {0}, sh = {0}, tgz = {0};
+	struct profile_buf kf = {0}, sh = {0}, tgz = {0};
 	struct archive *a = NULL;
 	char uuid[37], name[64];
 	time_t now = time(NULL);
@@ -315,8 +265,8 @@ int profile_networkmanager(const struct profile_in *in, struct profile_out *out,
 	rc = 0;
 out:
 	archive_write_free(a);
-	buf_wipe(&kf);
-	buf_wipe(&sh);
-	buf_wipe(&tgz);
+	profile_buf_wipe(&kf);
+	profile_buf_wipe(&sh);
+	profile_buf_wipe(&tgz);
 	return rc;
 }

@@ -52,59 +52,9 @@
 #define PPS_URN	 "urn:wfa:mo:hotspot2dot0-perprovidersubscription:1.0"
 #define BOUNDARY "byod-passpoint-boundary"
 
-/* A growing byte buffer; wiped when freed (it ends up holding a key). */
-struct buf {
-	unsigned char *p;
-	size_t len, cap;
-	int oom;
-};
-
-static void buf_add(struct buf *b, const void *data, size_t n)
-{
-	unsigned char *np;
-	size_t cap;
-
-	if (b->oom)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		cap = b->cap ? b->cap : 4096;
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		np = malloc(cap);
-		if (!np) {
-			b->oom = 1;
-			return;
-		}
-		if (b->p) {
-			memcpy(np, b->p, b->len);
-			explicit_bzero(b->p, b->cap);
-			free(b->p);
-		}
-		b->p = np;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, data, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-static void buf_str(struct buf *b, const char *s)
-{
-	buf_add(b, s, strlen(s));
-}
-
-static void buf_wipe(struct buf *b)
-{
-	if (b->p) {
-		explicit_bzero(b->p, b->cap);
-		free(b->p);
-	}
-	memset(b, 0, sizeof(*b));
-}
-
 /* Appends base64 of data in lines of 76 characters, each ended by eol
  * (RFC 2045 section 6.8): 57 input bytes make one 76-character line. */
-static void buf_base64(struct buf *b, const unsigned char *data, size_t len, const char *eol)
+static void buf_base64(struct profile_buf *b, const unsigned char *data, size_t len, const char *eol)
 {
 	unsigned char line[80];
 	size_t off, n;
@@ -113,8 +63,8 @@ static void buf_base64(struct buf *b, const unsigned char *data, size_t len, con
 	for (off = 0; off < len; off += n) {
 		n = len - off < 57 ? len - off : 57;
 		w = EVP_EncodeBlock(line, data + off, (int)n);
-		buf_add(b, line, (size_t)w);
-		buf_str(b, eol);
+		profile_buf_add(b, line, (size_t)w);
+		profile_buf_str(b, eol);
 	}
 	explicit_bzero(line, sizeof(line));
 }
@@ -221,11 +171,11 @@ out:
 	return rc;
 }
 
-static void mime_part(struct buf *b, const char *type, const unsigned char *data, size_t len)
+static void mime_part(struct profile_buf *b, const char *type, const unsigned char *data, size_t len)
 {
-	buf_str(b, "--" BOUNDARY "\r\nContent-Type: ");
-	buf_str(b, type);
-	buf_str(b, "\r\nContent-Transfer-Encoding: base64\r\n\r\n");
+	profile_buf_str(b, "--" BOUNDARY "\r\nContent-Type: ");
+	profile_buf_str(b, type);
+	profile_buf_str(b, "\r\nContent-Transfer-Encoding: base64\r\n\r\n");
 	buf_base64(b, data, len, "\r\n");
 }
 
@@ -234,7 +184,7 @@ int profile_passpoint(const struct profile_in *in, struct profile_out *out, stru
 	unsigned char md[EVP_MAX_MD_SIZE], *ca_der = NULL, *cert_der = NULL, *p12_der = NULL;
 	int ca_len, cert_len, p12_len = 0, xml_len = 0, rc;
 	char fp[2 * EVP_MAX_MD_SIZE + 1];
-	struct buf mime = {0}, file = {0};
+	struct profile_buf mime = {0}, file = {0};
 	X509 *ca = NULL, *cert = NULL;
 	xmlChar *xml = NULL;
 	unsigned int mdlen = 0, i;
@@ -270,14 +220,14 @@ int profile_passpoint(const struct profile_in *in, struct profile_out *out, stru
 
 	/* The layout ConfigParser.parseMimeMultipartMessage() reads: headers,
 	 * a blank line, then the parts, ending with --boundary--. */
-	buf_str(&mime, "MIME-Version: 1.0\r\n"
+	profile_buf_str(&mime, "MIME-Version: 1.0\r\n"
 		       "Content-Type: multipart/mixed; boundary=" BOUNDARY "\r\n"
 		       "Content-Transfer-Encoding: base64\r\n"
 		       "\r\n");
 	mime_part(&mime, "application/x-passpoint-profile", xml, (size_t)xml_len);
 	mime_part(&mime, "application/x-x509-ca-cert", ca_der, (size_t)ca_len);
 	mime_part(&mime, "application/x-pkcs12", p12_der, (size_t)p12_len);
-	buf_str(&mime, "--" BOUNDARY "--\r\n");
+	profile_buf_str(&mime, "--" BOUNDARY "--\r\n");
 	if (!mime.oom)
 		buf_base64(&file, mime.p, mime.len, "\n");
 	if (mime.oom || file.oom) {
@@ -292,8 +242,8 @@ int profile_passpoint(const struct profile_in *in, struct profile_out *out, stru
 	snprintf(out->filename, sizeof(out->filename), "wifi-%.8s.passpoint.config", in->device_id);
 	rc = 0;
 out:
-	buf_wipe(&mime);
-	buf_wipe(&file);
+	profile_buf_wipe(&mime);
+	profile_buf_wipe(&file);
 	if (p12_der) {
 		explicit_bzero(p12_der, (size_t)p12_len);
 		OPENSSL_free(p12_der);
