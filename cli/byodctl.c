@@ -40,6 +40,8 @@ static const char usage_text[] =
 	"  enrol-codes (--group G | --login L...) [--hours N] --out SHEET.html\n"
 	"                                           one-time QR enrolment codes for a class\n"
 	"  firewall show|check|apply                the nftables ruleset from the running policy\n"
+	"  hostapd config [--out F] [--wired] [--interface IF] [--radius ADDR] [--das-client ADDR]\n"
+	"           (--secret-file F | --secret-stdin)  hostapd.conf for 802.1X, DAS, VLANs\n"
 	"  policy check FILE                        every problem as FILE:LINE:COL\n"
 	"  policy apply FILE [--comment TEXT]       store FILE as the running policy\n"
 	"  policy show [--version N]\n"
@@ -783,6 +785,8 @@ int main(int argc, char **argv)
 		return cli_enrol_codes(home, argc, argv);
 	if (!strcmp(cmd, "firewall"))
 		return cli_firewall(home, argc, argv);
+	if (!strcmp(cmd, "hostapd"))
+		return cli_hostapd(home, argc, argv);
 	if (!strcmp(cmd, "help"))
 		return fputs(usage_text, stdout), 0;
 	return cli_usage("unknown command");

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * hostapd.conf for the school's access points (or the lab's wired port):
+ * 802.1X against the gateway's FreeRADIUS, accounting, the RFC 5176 DAS
+ * (Disconnect/CoA) the gateway uses to act at once, and per-station VLANs
+ * from the RADIUS answers (dynamic_vlan with a vlan_file listing the
+ * policy's segments).
+ */
+#ifndef BYOD_HOSTAPD_H
+#define BYOD_HOSTAPD_H
+
+#include "byod_err.h"
+#include "policy.h"
+
+struct fw_hostapd {
+	const char *interface;   /* "wlan0", or the wired port */
+	int wired;               /* driver=wired: no SSID, no WPA, no dynamic VLAN */
+	const char *ssid;        /* wifi.ssid (wireless) */
+	int wpa3;                /* wifi.security wpa3 */
+	const char *radius_addr; /* the RADIUS server (IPv4) */
+	int auth_port, acct_port;
+	const char *secret;      /* RADIUS and DAS shared secret */
+	const char *own_ip;      /* NAS-IP-Address */
+	const char *nas_id;      /* NAS-Identifier */
+	int das_port;            /* 0: no DAS */
+	const char *das_client;  /* the gateway's address, allowed to send DAS requests */
+	const char *ctrl_dir;    /* ctrl_interface directory */
+	const char *vlan_file;   /* path the configuration names (wireless) */
+	const char *uplink;      /* the VLAN sub-interfaces' parent (wireless) */
+};
+
+/*
+ * Writes the configuration into *conf and, for a wireless configuration,
+ * the vlan_file ("<vid> <uplink>.<vid>" per segment) into *vlans (NULL for
+ * wired); both malloc'd. -EINVAL with err for a value hostapd would misread
+ * (an interface name, an SSID over 32 bytes, a secret with a control
+ * character, an address that is not IPv4), -ENOMEM.
+ */
+int fw_hostapd_config(const struct pol_policy *pol, const struct fw_hostapd *h, char **conf,
+		      char **vlans, struct byod_err *err);
+
+#endif /* BYOD_HOSTAPD_H */
