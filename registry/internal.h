@@ -39,4 +39,13 @@ int reg_record(struct reg *reg, const char *action, const char *object, to_json_
  */
 int reg_tx_end(struct reg *reg, int rc, int wrote, struct byod_err *err);
 
+/*
+ * A text field of a fixed-size array: NULL or "" is refused unless
+ * may_be_empty, the text must fit in max bytes with its NUL, and hold no
+ * control character (these texts end up in logs, exports and pages).
+ * Returns 0 or -EINVAL with err naming the field (what).
+ */
+int reg_check_text(const char *s, size_t max, int may_be_empty, const char *what,
+		   struct byod_err *err);
+
 #endif /* BYOD_REGISTRY_INTERNAL_H */

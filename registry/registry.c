@@ -143,8 +143,8 @@ int reg_reason_parse(const char *s, int *out)
 
 /* A string that fits in max bytes with its NUL and holds no control
  * character (names end up in logs, CSV exports and certificates). */
-static int check_text(const char *s, size_t max, int may_be_empty, const char *what,
-		      struct byod_err *err)
+int reg_check_text(const char *s, size_t max, int may_be_empty, const char *what,
+		   struct byod_err *err)
 {
 	size_t n, i;
 
@@ -166,7 +166,7 @@ static int check_text(const char *s, size_t max, int may_be_empty, const char *w
 
 static int check_uai(const char *uai, struct byod_err *err)
 {
-	int rc = check_text(uai, REG_UAI_MAX, 0, "UAI", err);
+	int rc = reg_check_text(uai, REG_UAI_MAX, 0, "UAI", err);
 
 	if (rc)
 		return rc;
@@ -218,14 +218,14 @@ static int norm_mac(const char *mac, char out[REG_MAC_MAX], struct byod_err *err
 
 static int check_login(const char *login, struct byod_err *err)
 {
-	return check_text(login, REG_LOGIN_MAX, 0, "login", err);
+	return reg_check_text(login, REG_LOGIN_MAX, 0, "login", err);
 }
 
 /* A stored password is a crypt(3) hash or nothing: refusing anything else
  * keeps a password passed by mistake out of the database. */
 static int check_hash(const char *hash, struct byod_err *err)
 {
-	int rc = check_text(hash, REG_HASH_MAX, 1, "password hash", err);
+	int rc = reg_check_text(hash, REG_HASH_MAX, 1, "password hash", err);
 
 	if (rc)
 		return rc;
@@ -240,9 +240,9 @@ static int check_person(const struct reg_person *p, struct byod_err *err)
 
 	rc = check_login(p->login, err);
 	if (!rc)
-		rc = check_text(p->display_name, REG_NAME_MAX, 1, "display name", err);
+		rc = reg_check_text(p->display_name, REG_NAME_MAX, 1, "display name", err);
 	if (!rc)
-		rc = check_text(p->groups, REG_GROUPS_MAX, 1, "group list", err);
+		rc = reg_check_text(p->groups, REG_GROUPS_MAX, 1, "group list", err);
 	if (!rc)
 		rc = check_hash(p->password_hash, err);
 	if (!rc && p->school[0])
@@ -528,7 +528,7 @@ int reg_school_add(struct reg *reg, const struct reg_school *school, struct byod
 
 	rc = check_uai(school->uai, err);
 	if (!rc)
-		rc = check_text(school->name, REG_NAME_MAX, 0, "school name", err);
+		rc = reg_check_text(school->name, REG_NAME_MAX, 0, "school name", err);
 	if (!rc)
 		rc = reg_begin(reg, err);
 	if (rc)
@@ -718,9 +718,9 @@ int reg_device_add(struct reg *reg, struct reg_device *d, struct byod_err *err)
 	}
 	rc = norm_device_id(d->id, d->id, err);
 	if (!rc)
-		rc = check_text(d->name, REG_NAME_MAX, 0, "device name", err);
+		rc = reg_check_text(d->name, REG_NAME_MAX, 0, "device name", err);
 	if (!rc)
-		rc = check_text(d->charter, REG_CHARTER_MAX, 1, "charter version", err);
+		rc = reg_check_text(d->charter, REG_CHARTER_MAX, 1, "charter version", err);
 	if (!rc)
 		rc = check_device_state(d->state, err);
 	if (!rc && !reg_device_kind_name(d->kind))
@@ -817,7 +817,7 @@ static int set_device_name(struct reg_device *d, const void *arg)
 
 int reg_device_rename(struct reg *reg, const char *id, const char *name, struct byod_err *err)
 {
-	int rc = check_text(name, REG_NAME_MAX, 0, "device name", err);
+	int rc = reg_check_text(name, REG_NAME_MAX, 0, "device name", err);
 
 	return rc ? rc : device_change(reg, id, "device.rename", set_device_name, name, err);
 }
@@ -1014,7 +1014,7 @@ int reg_cert_list_revoked(struct reg *reg, int (*cb)(const struct reg_cert *, vo
 
 int reg_counter_next(struct reg *reg, const char *name, int64_t *value, struct byod_err *err)
 {
-	int rc = check_text(name, 64, 0, "counter name", err);
+	int rc = reg_check_text(name, 64, 0, "counter name", err);
 
 	if (!rc)
 		rc = reg_begin(reg, err);
@@ -1067,9 +1067,9 @@ int reg_audit_add(struct reg *reg, const char *action, const char *object, const
 	struct reg_audit a;
 	int rc;
 
-	rc = check_text(action, sizeof(a.action), 0, "audit action", err);
+	rc = reg_check_text(action, sizeof(a.action), 0, "audit action", err);
 	if (!rc)
-		rc = check_text(object, sizeof(a.object), 1, "audit object", err);
+		rc = reg_check_text(object, sizeof(a.object), 1, "audit object", err);
 	if (!rc)
 		rc = check_json(before, "before", err);
 	if (!rc)

@@ -53,25 +53,6 @@ int reg_session_state_parse(const char *s, enum reg_session_state *out)
 
 /* ---- validation ------------------------------------------------------- */
 
-/* A field of a fixed-size array: it must hold its NUL, and no control
- * character (these texts end up in logs and exports). */
-static int check_field(const char *s, size_t size, int may_be_empty, const char *what,
-		       struct byod_err *err)
-{
-	size_t n = strnlen(s, size), i;
-
-	if (n == size)
-		return byod_err_set(err, EINVAL, "the %s is longer than %zu characters", what,
-				    size - 1);
-	if (!n && !may_be_empty)
-		return byod_err_set(err, EINVAL, "the %s is empty", what);
-	for (i = 0; i < n; i++)
-		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-			return byod_err_set(err, EINVAL, "the %s contains a control character",
-					    what);
-	return 0;
-}
-
 /* An IPv4 or IPv6 address rewritten in its canonical text (so that one NAS
  * is one key however it spells its address); "" stays "". */
 static int norm_ip(char ip[64], const char *what, struct byod_err *err)
@@ -101,17 +82,17 @@ static int check_session(const struct reg_session *s, enum reg_acct_type type,
 	*out = *s;
 	out->id = 0;
 	out->device[0] = '\0';
-	rc = check_field(out->session_id, sizeof(out->session_id), 0, "Acct-Session-Id", err);
+	rc = reg_check_text(out->session_id, sizeof(out->session_id), 0, "Acct-Session-Id", err);
 	if (!rc)
-		rc = check_field(out->nas_ip, sizeof(out->nas_ip), 1, "NAS address", err);
+		rc = reg_check_text(out->nas_ip, sizeof(out->nas_ip), 1, "NAS address", err);
 	if (!rc)
-		rc = check_field(out->nas_id, sizeof(out->nas_id), 1, "NAS-Identifier", err);
+		rc = reg_check_text(out->nas_id, sizeof(out->nas_id), 1, "NAS-Identifier", err);
 	if (!rc)
-		rc = check_field(out->ip, sizeof(out->ip), 1, "Framed-IP-Address", err);
+		rc = reg_check_text(out->ip, sizeof(out->ip), 1, "Framed-IP-Address", err);
 	if (!rc)
-		rc = check_field(out->mac, sizeof(out->mac), 1, "Calling-Station-Id", err);
+		rc = reg_check_text(out->mac, sizeof(out->mac), 1, "Calling-Station-Id", err);
 	if (!rc)
-		rc = check_field(out->serial, sizeof(out->serial), 1, "certificate serial", err);
+		rc = reg_check_text(out->serial, sizeof(out->serial), 1, "certificate serial", err);
 	if (!rc)
 		rc = norm_ip(out->nas_ip, "NAS address", err);
 	if (!rc)

@@ -18,20 +18,8 @@
 
 #include <sqlite3.h>
 
-#include "backend.h"
+#include "sqlite_int.h"
 
-struct sq {
-	struct reg_db base;
-	sqlite3 *db;
-	char *path;
-	int busy_ms;
-	int in_tx; /* this backend issued BEGIN and has not ended it */
-};
-
-static struct sq *sq_of(struct reg_db *be)
-{
-	return reg_db_of(be, struct sq, base);
-}
 
 /*
  * The migrations, in order: migrations[i] takes the schema from version i
@@ -198,7 +186,7 @@ static const char *const migrations[] = {
 /* ---- errors and statements ---------------------------------------------- */
 
 /* Maps an SQLite result code to a negative errno and a sentence in err. */
-static int sq_fail(struct sq *s, int src, const char *doing, struct byod_err *err)
+int sq_fail(struct sq *s, int src, const char *doing, struct byod_err *err)
 {
 	const char *msg = s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(src);
 	int code;
@@ -238,12 +226,11 @@ static int sq_fail(struct sq *s, int src, const char *doing, struct byod_err *er
 	return byod_err_set(err, code, "registry %s: %s: %s", s->path, doing, msg);
 }
 
-static void stmt_freep(sqlite3_stmt **st)
+void stmt_freep(sqlite3_stmt **st)
 {
 	sqlite3_finalize(*st);
 }
 
-#define cleanup_stmt __attribute__((cleanup(stmt_freep)))
 
 /*
  * Prepares sql and binds the arguments that follow, one per letter of
@@ -252,7 +239,7 @@ static void stmt_freep(sqlite3_stmt **st)
  * arguments: const void * and size_t), '0' a NULL that takes no argument. *st is finalised by
  * the caller (cleanup_stmt), also on failure.
  */
-static int sq_prepare(struct sq *s, sqlite3_stmt **st, struct byod_err *err, const char *sql,
+int sq_prepare(struct sq *s, sqlite3_stmt **st, struct byod_err *err, const char *sql,
 		      const char *types, ...)
 {
 	va_list ap;
@@ -317,7 +304,7 @@ static int sq_check_tx(struct sq *s, struct byod_err *err)
 
 /* Runs a prepared write to its end; *changes (may be NULL) gets the number
  * of rows it changed. */
-static int sq_run(struct sq *s, sqlite3_stmt *st, int *changes, const char *doing,
+int sq_run(struct sq *s, sqlite3_stmt *st, int *changes, const char *doing,
 		  struct byod_err *err)
 {
 	int src, rc;
@@ -348,7 +335,7 @@ static int sq_simple(struct sq *s, const char *sql, const char *doing, struct by
 }
 
 /* One row expected: 0 with the row current, -ENOENT when there is none. */
-static int sq_one(struct sq *s, sqlite3_stmt *st, const char *doing, struct byod_err *err)
+int sq_one(struct sq *s, sqlite3_stmt *st, const char *doing, struct byod_err *err)
 {
 	int src = sqlite3_step(st);
 
@@ -361,7 +348,7 @@ static int sq_one(struct sq *s, sqlite3_stmt *st, const char *doing, struct byod
 
 /* Calls row(st, arg) for each row; its non-zero return stops and is
  * returned as is. */
-static int sq_each(struct sq *s, sqlite3_stmt *st, int (*row)(sqlite3_stmt *, void *), void *arg,
+int sq_each(struct sq *s, sqlite3_stmt *st, int (*row)(sqlite3_stmt *, void *), void *arg,
 		   const char *doing, struct byod_err *err)
 {
 	int src, rc;
@@ -374,7 +361,7 @@ static int sq_each(struct sq *s, sqlite3_stmt *st, int (*row)(sqlite3_stmt *, vo
 	return src == SQLITE_DONE ? 0 : sq_fail(s, src, doing, err);
 }
 
-static void col_text(sqlite3_stmt *st, int i, char *out, size_t len)
+void col_text(sqlite3_stmt *st, int i, char *out, size_t len)
 {
 	const unsigned char *t = sqlite3_column_text(st, i);
 
@@ -1229,467 +1216,6 @@ static int sq_policy_list(struct reg_db *be, reg_policy_cb cb, void *ctx, struct
 			"ORDER BY version",
 			"");
 	return rc ? rc : sq_each(s, st, visit_policy, &v, "listing policies", err);
-}
-
-/* ---- RADIUS accounting sessions ------------------------------------------- */
-
-#define SESSION_SELECT                                                                             \
-	"SELECT id, session_id, nas_ip, nas_id, device, mac, ip, serial, started, updated, "       \
-	"stopped, in_octets, out_octets, state FROM sessions "
-
-static int read_session(sqlite3_stmt *st, struct reg_session *ss)
-{
-	char state[16];
-
-	memset(ss, 0, sizeof(*ss));
-	ss->id = sqlite3_column_int64(st, 0);
-	col_text(st, 1, ss->session_id, sizeof(ss->session_id));
-	col_text(st, 2, ss->nas_ip, sizeof(ss->nas_ip));
-	col_text(st, 3, ss->nas_id, sizeof(ss->nas_id));
-	col_text(st, 4, ss->device, sizeof(ss->device));
-	col_text(st, 5, ss->mac, sizeof(ss->mac));
-	col_text(st, 6, ss->ip, sizeof(ss->ip));
-	col_text(st, 7, ss->serial, sizeof(ss->serial));
-	ss->started = (time_t)sqlite3_column_int64(st, 8);
-	ss->updated = (time_t)sqlite3_column_int64(st, 9);
-	ss->stopped = (time_t)sqlite3_column_int64(st, 10);
-	ss->in_octets = sqlite3_column_int64(st, 11);
-	ss->out_octets = sqlite3_column_int64(st, 12);
-	col_text(st, 13, state, sizeof(state));
-	return reg_session_state_parse(state, &ss->state) ? -EIO : 0;
-}
-
-static int session_one(struct sq *s, sqlite3_stmt *st, struct reg_session *out,
-		       struct byod_err *err)
-{
-	int rc = sq_one(s, st, "reading a session", err);
-
-	if (!rc && read_session(st, out))
-		rc = byod_err_set(err, EIO, "registry %s: a session's row is corrupt", s->path);
-	return rc;
-}
-
-/* IS, not =: an absent NAS-IP-Address or NAS-Identifier is a NULL that
- * must match the NULL stored for it. */
-static int sq_session_find(struct reg_db *be, const char *session_id, const char *nas_ip,
-			   const char *nas_id, struct reg_session *out, struct byod_err *err)
-{
-	cleanup_stmt sqlite3_stmt *st = NULL;
-	struct sq *s = sq_of(be);
-	int rc;
-
-	rc = sq_prepare(s, &st, err,
-			SESSION_SELECT "WHERE session_id = ? AND nas_ip IS ? AND nas_id IS ? "
-				       "ORDER BY id DESC LIMIT 1",
-			"tnn", session_id, nas_ip, nas_id);
-	return rc ? rc : session_one(s, st, out, err);
-}
-
-/* stopped is NULL while the session is open. */
-static int sq_session_insert(struct reg_db *be, struct reg_session *ss, struct byod_err *err)
-{
-	cleanup_stmt sqlite3_stmt *st = NULL;
-	struct sq *s = sq_of(be);
-	int rc;
-
-	rc = sq_prepare(
-		s, &st, err,
-		"INSERT INTO sessions (session_id, nas_ip, nas_id, device, mac, ip, serial, "
-		"started, updated, stopped, in_octets, out_octets, state) "
-		"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULLIF(?, 0), ?, ?, ?)",
-		"tnnnnnniiiiit", ss->session_id, ss->nas_ip, ss->nas_id, ss->device, ss->mac,
-		ss->ip, ss->serial, (int64_t)ss->started, (int64_t)ss->updated,
-		(int64_t)ss->stopped, ss->in_octets, ss->out_octets,
-		reg_session_state_name(ss->state));
-	if (!rc)
-		rc = sq_run(s, st, NULL, "adding a session", err);
-	if (!rc)
-		ss->id = sqlite3_last_insert_rowid(s->db);
-	return rc;
-}
-
-static int sq_session_update(struct reg_db *be, const struct reg_session *ss, struct byod_err *err)
-{
-	cleanup_stmt sqlite3_stmt *st = NULL;
-	struct sq *s = sq_of(be);
-	int rc, n = 0;
-
-	rc = sq_prepare(s, &st, err,
-			"UPDATE sessions SET device = ?, mac = ?, ip = ?, serial = ?, started = ?, "
-			"updated = ?, stopped = NULLIF(?, 0), in_octets = ?, out_octets = ?, "
-			"state = ? WHERE id = ?",
-			"nnnniiiiiti", ss->device, ss->mac, ss->ip, ss->serial,
-			(int64_t)ss->started, (int64_t)ss->updated, (int64_t)ss->stopped,
-			ss->in_octets, ss->out_octets, reg_session_state_name(ss->state), ss->id);
-	if (!rc)
-		rc = sq_run(s, st, &n, "updating a session", err);
-	if (!rc && n != 1)
-		rc = byod_err_set(err, ENOENT, "registry %s: no session with id %lld", s->path,
-				  (long long)ss->id);
-	return rc;
-}
-
-static int sq_session_get(struct reg_db *be, int64_t id, struct reg_session *out,
-			  struct byod_err *err)
-{
-	cleanup_stmt sqlite3_stmt *st = NULL;
-	struct sq *s = sq_of(be);
-	int rc;
-
-	rc = sq_prepare(s, &st, err, SESSION_SELECT "WHERE id = ?", "i", id);
-	return rc ? rc : session_one(s, st, out, err);
-}
-
-struct session_visit {
-	int (*cb)(const struct reg_session *, void *);
-	void *ctx;
-};
-
-static int visit_session(sqlite3_stmt *st, void *arg)
-{
-	struct session_visit *v = arg;
-	struct reg_session ss;
-
-	return read_session(st, &ss) ? -EIO : v->cb(&ss, v->ctx);
-}
-
-/* One query text per filter, each naming its conditions literally so that
- * SQLite can use the index sessions_device or the partial index
- * sessions_open (an "?1 IS NULL OR ..." would read the whole table). */
-static int sq_session_list(struct reg_db *be, int open_only, const char *device,
-			   int (*cb)(const struct reg_session *, void *), void *ctx,
-			   struct byod_err *err)
-{
-	static const char *const sql[2][2] = {
-		{SESSION_SELECT "ORDER BY started DESC, id DESC",
-		 SESSION_SELECT "WHERE device = ? ORDER BY started DESC, id DESC"},
-		{SESSION_SELECT "WHERE state = 'open' ORDER BY started DESC, id DESC",
-		 SESSION_SELECT "WHERE state = 'open' AND device = ? "
-				"ORDER BY started DESC, id DESC"},
-	};
-	cleanup_stmt sqlite3_stmt *st = NULL;
-	struct session_visit v = {cb, ctx};
-	struct sq *s = sq_of(be);
-	int rc;
-
-	rc = sq_prepare(s, &st, err, sql[!!open_only][device != NULL], device ? "t" : "", device);
-	return rc ? rc : sq_each(s, st, visit_session, &v, "listing sessions", err);
-}
-
-static int sq_session_purge(struct reg_db *be, time_t before, int *deleted, struct byod_err *err)
-{
-	cleanup_stmt sqlite3_stmt *st = NULL;
-	struct sq *s = sq_of(be);
-	int rc;
-
-	rc = sq_prepare(s, &st, err, "DELETE FROM sessions WHERE state = 'closed' AND stopped < ?",
-			"i", (int64_t)before);
-	return rc ? rc : sq_run(s, st, deleted, "purging sessions", err);
-}
-
-/* ---- the portal's shared state ------------------------------------------ */
-
-static int sq_web_session_insert(struct reg_db *be, const struct reg_web_session *ws,
-				 struct byod_err *err)
-{
-	cleanup_stmt sqlite3_stmt *st = NULL;
-	struct sq *s = sq_of(be);
-	int rc;
-
-	rc = sq_prepare(s, &st, err,
-			"INSERT INTO web_sessions (id_hash, person, created, seen, client) "
-			"VALUES (?, ?, ?, ?, ?)",
-			"tpiit", ws->id_hash, ws->person, (int64_t)ws->created, (int64_t)ws->seen,
-			ws->client);
-	return rc ? rc : sq_run(s, st, NULL, "adding a web session", err);
-}
-
-static int sq_web_session_get(struct reg_db *be, const char *id_hash, struct reg_web_session *out,
-			      struct byod_err *err)
-{
-	cleanup_stmt sqlite3_stmt *st = NULL;
-	struct sq *s = sq_of(be);
-	int rc;
-
-	rc = sq_prepare(s, &st, err,
-			"SELECT id_hash, person, created, seen, client FROM web_sessions "
-			"WHERE id_hash = ?",
-			"t", id_hash);
-	if (!rc)
-		rc = sq_one(s, st, "reading a web session", err);
-	if (rc)
-		return rc;
-	memset(out, 0, sizeof(*out));
-	col_text(st, 0, out->id_hash, sizeof(out->id_hash));
-	out->person = sqlite3_column_int64(st, 1);
-	out->created = (time_t)sqlite3_column_int64(st, 2);
-	out->seen = (time_t)sqlite3_column_int64(st, 3);
-	col_text(st, 4, out->client, sizeof(out->client));
-	return 0;
-}
-
-static int sq_web_session_touch(struct reg_db *be, const char *id_hash, time_t seen, int *changes,
-				struct byod_err *err)
-{
-	cleanup_stmt sqlite3_stmt *st = NULL;
-	struct sq *s = sq_of(be);
-	int rc;
-
-	rc = sq_prepare(s, &st, err,
-			"UPDATE web_sessions SET seen = max(seen, ?) WHERE id_hash = ?", "it",
-			(int64_t)seen, id_hash);
-	return rc ? rc : sq_run(s, st, changes, "touching a web session", err);
-}
-
-static int sq_web_session_delete(struct reg_db *be, const char *id_hash, int *changes,
-				 struct byod_err *err)
-{
-	cleanup_stmt sqlite3_stmt *st = NULL;
-	struct sq *s = sq_of(be);
-	int rc;
-
-	/* the form tokens go with it (ON DELETE CASCADE) */
-	rc = sq_prepare(s, &st, err, "DELETE FROM web_sessions WHERE id_hash = ?", "t", id_hash);
-	return rc ? rc : sq_run(s, st, changes, "deleting a web session", err);
-}
-
-static int sq_web_session_delete_person(struct reg_db *be, int64_t person, int *changes,
-					struct byod_err *err)
-{
-	cleanup_stmt sqlite3_stmt *st = NULL;
-	struct sq *s = sq_of(be);
-	int rc;
-
-	rc = sq_prepare(s, &st, err, "DELETE FROM web_sessions WHERE person = ?", "i", person);
-	return rc ? rc : sq_run(s, st, changes, "deleting web sessions", err);
-}
-
-static int sq_web_form_insert(struct reg_db *be, const char *session_hash, const char *token_hash,
-			      time_t expires, struct byod_err *err)
-{
-	cleanup_stmt sqlite3_stmt *st = NULL;
-	struct sq *s = sq_of(be);
-	int rc;
-
-	rc = sq_prepare(s, &st, err,
-			"INSERT INTO web_forms (token_hash, session, expires) VALUES (?, ?, ?)",
-			"tti", token_hash, session_hash, (int64_t)expires);
-	return rc ? rc : sq_run(s, st, NULL, "adding a form token", err);
-}
-
-static int sq_web_form_use(struct reg_db *be, const char *session_hash, const char *token_hash,
-			   time_t now, int *changes, struct byod_err *err)
-{
-	cleanup_stmt sqlite3_stmt *st = NULL;
-	cleanup_stmt sqlite3_stmt *gone = NULL;
-	struct sq *s = sq_of(be);
-	int rc;
-
-	rc = sq_prepare(s, &st, err,
-			"DELETE FROM web_forms WHERE token_hash = ? AND session = ? AND expires > ?",
-			"tti", token_hash, session_hash, (int64_t)now);
-	if (!rc)
-		rc = sq_run(s, st, changes, "using a form token", err);
-	if (rc || *changes)
-		return rc;
-	rc = sq_prepare(s, &gone, err, "DELETE FROM web_forms WHERE token_hash = ? AND expires <= ?",
-			"ti", token_hash, (int64_t)now);
-	return rc ? rc : sq_run(s, gone, NULL, "dropping an expired form token", err);
-}
-
-static int sq_download_insert(struct reg_db *be, const struct reg_download *d,
-			      struct byod_err *err)
-{
-	cleanup_stmt sqlite3_stmt *st = NULL;
-	struct sq *s = sq_of(be);
-	int rc;
-
-	rc = sq_prepare(s, &st, err,
-			"INSERT INTO web_downloads (token_hash, device, filename, type, data, "
-			"created, expires) VALUES (?, ?, ?, ?, ?, ?, ?)",
-			"ttttbii", d->token_hash, d->device, d->filename, d->type, d->data, d->len,
-			(int64_t)d->created, (int64_t)d->expires);
-	return rc ? rc : sq_run(s, st, NULL, "adding a download", err);
-}
-
-static int sq_download_get(struct reg_db *be, const char *token_hash, struct reg_download *out,
-			   struct byod_err *err)
-{
-	cleanup_stmt sqlite3_stmt *st = NULL;
-	struct sq *s = sq_of(be);
-	const void *blob;
-	int rc, n;
-
-	rc = sq_prepare(s, &st, err,
-			"SELECT token_hash, device, filename, type, data, created, expires "
-			"FROM web_downloads WHERE token_hash = ?",
-			"t", token_hash);
-	if (!rc)
-		rc = sq_one(s, st, "reading a download", err);
-	if (rc)
-		return rc;
-	memset(out, 0, sizeof(*out));
-	col_text(st, 0, out->token_hash, sizeof(out->token_hash));
-	col_text(st, 1, out->device, sizeof(out->device));
-	col_text(st, 2, out->filename, sizeof(out->filename));
-	col_text(st, 3, out->type, sizeof(out->type));
-	blob = sqlite3_column_blob(st, 4);
-	n = sqlite3_column_bytes(st, 4);
-	out->created = (time_t)sqlite3_column_int64(st, 5);
-	out->expires = (time_t)sqlite3_column_int64(st, 6);
-	out->data = malloc(n > 0 ? (size_t)n : 1);
-	if (!out->data)
-		return byod_err_set(err, ENOMEM, "out of memory");
-	if (n > 0)
-		memcpy(out->data, blob, (size_t)n);
-	out->len = n > 0 ? (size_t)n : 0;
-	return 0;
-}
-
-static int sq_download_delete(struct reg_db *be, const char *token_hash, int *changes,
-			      struct byod_err *err)
-{
-	cleanup_stmt sqlite3_stmt *st = NULL;
-	struct sq *s = sq_of(be);
-	int rc;
-
-	rc = sq_prepare(s, &st, err, "DELETE FROM web_downloads WHERE token_hash = ?", "t",
-			token_hash);
-	return rc ? rc : sq_run(s, st, changes, "deleting a download", err);
-}
-
-static int sq_throttle_get(struct reg_db *be, const char *key, struct reg_throttle *out,
-			   struct byod_err *err)
-{
-	cleanup_stmt sqlite3_stmt *st = NULL;
-	struct sq *s = sq_of(be);
-	int rc;
-
-	rc = sq_prepare(s, &st, err,
-			"SELECT key, failures, last_failure, locked_until FROM web_throttle "
-			"WHERE key = ?",
-			"t", key);
-	if (!rc)
-		rc = sq_one(s, st, "reading a throttle", err);
-	if (rc)
-		return rc;
-	memset(out, 0, sizeof(*out));
-	col_text(st, 0, out->key, sizeof(out->key));
-	out->failures = sqlite3_column_int(st, 1);
-	out->last_failure = (time_t)sqlite3_column_int64(st, 2);
-	out->locked_until = (time_t)sqlite3_column_int64(st, 3);
-	return 0;
-}
-
-static int sq_throttle_put(struct reg_db *be, const struct reg_throttle *t, struct byod_err *err)
-{
-	cleanup_stmt sqlite3_stmt *st = NULL;
-	struct sq *s = sq_of(be);
-	int rc;
-
-	rc = sq_prepare(s, &st, err,
-			"INSERT OR REPLACE INTO web_throttle (key, failures, last_failure, "
-			"locked_until) VALUES (?, ?, ?, ?)",
-			"tiii", t->key, (int64_t)t->failures, (int64_t)t->last_failure,
-			(int64_t)t->locked_until);
-	return rc ? rc : sq_run(s, st, NULL, "writing a throttle", err);
-}
-
-static int sq_throttle_delete(struct reg_db *be, const char *key, struct byod_err *err)
-{
-	cleanup_stmt sqlite3_stmt *st = NULL;
-	struct sq *s = sq_of(be);
-	int rc;
-
-	rc = sq_prepare(s, &st, err, "DELETE FROM web_throttle WHERE key = ?", "t", key);
-	return rc ? rc : sq_run(s, st, NULL, "deleting a throttle", err);
-}
-
-static int sq_web_purge(struct reg_db *be, time_t now, time_t idle_before, time_t created_before,
-			time_t forget_before, int *deleted, struct byod_err *err)
-{
-	/* The form tokens of the sessions purged are deleted first, by hand:
-	 * sqlite3_changes() does not count the rows ON DELETE CASCADE removes,
-	 * and *deleted is every row. */
-	static const struct {
-		const char *sql;
-		const char *types; /* as many as its highest ?N */
-	} steps[] = {
-		{ "DELETE FROM web_forms WHERE expires <= ?1 OR session IN "
-		  "(SELECT id_hash FROM web_sessions WHERE seen < ?2 OR created < ?3)",
-		  "iii" },
-		{ "DELETE FROM web_sessions WHERE seen < ?2 OR created < ?3", "iii" },
-		{ "DELETE FROM web_downloads WHERE expires <= ?1", "i" },
-		{ "DELETE FROM web_throttle WHERE last_failure < ?4 AND locked_until <= ?1",
-		  "iiii" },
-	};
-	struct sq *s = sq_of(be);
-	size_t i;
-	int rc = 0, n, total = 0;
-
-	for (i = 0; !rc && i < sizeof(steps) / sizeof(steps[0]); i++) {
-		cleanup_stmt sqlite3_stmt *st = NULL;
-
-		/* extra arguments past types are not read */
-		rc = sq_prepare(s, &st, err, steps[i].sql, steps[i].types, (int64_t)now,
-				(int64_t)idle_before, (int64_t)created_before,
-				(int64_t)forget_before);
-		n = 0;
-		if (!rc)
-			rc = sq_run(s, st, &n, "purging the portal's state", err);
-		total += n;
-	}
-	if (!rc && deleted)
-		*deleted = total;
-	return rc;
-}
-
-/* ---- one-time enrolment codes ------------------------------------------- */
-
-static int sq_enrol_code_insert(struct reg_db *be, const char *code_hash, int64_t person,
-				time_t created, time_t expires, struct byod_err *err)
-{
-	cleanup_stmt sqlite3_stmt *st = NULL;
-	struct sq *s = sq_of(be);
-	int rc;
-
-	rc = sq_prepare(s, &st, err,
-			"INSERT INTO enrol_codes (code_hash, person, created, expires) "
-			"VALUES (?, ?, ?, ?)",
-			"tiii", code_hash, person, (int64_t)created, (int64_t)expires);
-	return rc ? rc : sq_run(s, st, NULL, "adding an enrolment code", err);
-}
-
-static int sq_enrol_code_use(struct reg_db *be, const char *code_hash, time_t now, int *changes,
-			     struct byod_err *err)
-{
-	cleanup_stmt sqlite3_stmt *st = NULL;
-	struct sq *s = sq_of(be);
-	int rc;
-
-	rc = sq_prepare(s, &st, err,
-			"UPDATE enrol_codes SET used = ? WHERE code_hash = ? AND used IS NULL "
-			"AND expires > ?",
-			"iti", (int64_t)now, code_hash, (int64_t)now);
-	return rc ? rc : sq_run(s, st, changes, "using an enrolment code", err);
-}
-
-static int sq_enrol_code_get(struct reg_db *be, const char *code_hash, time_t now, int64_t *person,
-			     struct byod_err *err)
-{
-	cleanup_stmt sqlite3_stmt *st = NULL;
-	struct sq *s = sq_of(be);
-	int rc;
-
-	rc = sq_prepare(s, &st, err,
-			"SELECT person FROM enrol_codes WHERE code_hash = ? AND used IS NULL "
-			"AND expires > ?",
-			"ti", code_hash, (int64_t)now);
-	if (!rc)
-		rc = sq_one(s, st, "reading an enrolment code", err);
-	if (!rc)
-		*person = sqlite3_column_int64(st, 0);
-	return rc;
 }
 
 const struct reg_backend_ops reg_sqlite_ops = {

@@ -32,27 +32,6 @@ static int check_hash(const char *h, const char *what, struct byod_err *err)
 	return 0;
 }
 
-/* A text field: holds its NUL, no control character, maybe not empty. */
-static int check_text(const char *s, size_t size, int may_be_empty, const char *what,
-		      struct byod_err *err)
-{
-	size_t n, i;
-
-	if (!s)
-		return byod_err_set(err, EINVAL, "no %s", what);
-	n = strnlen(s, size);
-	if (n == size)
-		return byod_err_set(err, EINVAL, "the %s is longer than %zu characters", what,
-				    size - 1);
-	if (!n && !may_be_empty)
-		return byod_err_set(err, EINVAL, "the %s is empty", what);
-	for (i = 0; i < n; i++)
-		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-			return byod_err_set(err, EINVAL, "the %s contains a control character",
-					    what);
-	return 0;
-}
-
 static int check_times(time_t a, time_t b, struct byod_err *err)
 {
 	if (a < 0 || b < 0)
@@ -75,7 +54,7 @@ int reg_web_session_add(struct reg *reg, const struct reg_web_session *s, struct
 	int rc = check_hash(s->id_hash, "session id hash", err);
 
 	if (!rc)
-		rc = check_text(s->client, sizeof(s->client), 1, "client address", err);
+		rc = reg_check_text(s->client, sizeof(s->client), 1, "client address", err);
 	if (!rc)
 		rc = check_times(s->created, s->seen, err);
 	if (!rc && s->person < 0)
@@ -196,12 +175,12 @@ static int check_download(const struct reg_download *d, struct byod_err *err)
 	if (!rc && !byod_is_uuid(d->device))
 		rc = byod_err_set(err, EINVAL, "the download's device is not a device id");
 	if (!rc)
-		rc = check_text(d->filename, sizeof(d->filename), 0, "file name", err);
+		rc = reg_check_text(d->filename, sizeof(d->filename), 0, "file name", err);
 	if (!rc && strpbrk(d->filename, "/\\\""))
 		rc = byod_err_set(err, EINVAL, "the file name '%s' has a '/', '\\' or '\"'",
 				  d->filename);
 	if (!rc)
-		rc = check_text(d->type, sizeof(d->type), 0, "media type", err);
+		rc = reg_check_text(d->type, sizeof(d->type), 0, "media type", err);
 	if (!rc && (!d->data || d->len == 0 || d->len > DOWNLOAD_MAX))
 		rc = byod_err_set(err, EINVAL, "a download of %zu bytes (1 to %d)", d->len,
 				  DOWNLOAD_MAX);
@@ -271,14 +250,14 @@ int reg_download_take(struct reg *reg, const char *token_hash, time_t now,
 int reg_throttle_get(struct reg *reg, const char *key, struct reg_throttle *out,
 		     struct byod_err *err)
 {
-	int rc = check_text(key, sizeof(out->key), 0, "throttle key", err);
+	int rc = reg_check_text(key, sizeof(out->key), 0, "throttle key", err);
 
 	return rc ? rc : OPS(reg)->throttle_get(reg->be, key, out, err);
 }
 
 int reg_throttle_put(struct reg *reg, const struct reg_throttle *t, struct byod_err *err)
 {
-	int rc = check_text(t->key, sizeof(t->key), 0, "throttle key", err);
+	int rc = reg_check_text(t->key, sizeof(t->key), 0, "throttle key", err);
 
 	if (!rc)
 		rc = check_times(t->last_failure, t->locked_until, err);
@@ -291,7 +270,7 @@ int reg_throttle_put(struct reg *reg, const struct reg_throttle *t, struct byod_
 
 int reg_throttle_delete(struct reg *reg, const char *key, struct byod_err *err)
 {
-	int rc = check_text(key, sizeof(((struct reg_throttle *)0)->key), 0, "throttle key", err);
+	int rc = reg_check_text(key, sizeof(((struct reg_throttle *)0)->key), 0, "throttle key", err);
 
 	if (rc)
 		return rc;

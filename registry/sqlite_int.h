@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Shared by the files of the SQLite backend: sqlite.c (opening, migrations,
+ * transactions, the registry's own tables) and sqlite_session.c (sessions:
+ * RADIUS accounting, and the portal's web sessions, one-time tokens,
+ * throttling and enrolment codes). Not part of any interface.
+ */
+#ifndef BYOD_REGISTRY_SQLITE_INT_H
+#define BYOD_REGISTRY_SQLITE_INT_H
+
+#include <sqlite3.h>
+
+#include "backend.h"
+
+struct sq {
+	struct reg_db base;
+	sqlite3 *db;
+	char *path;
+	int busy_ms;
+	int in_tx; /* this backend issued BEGIN and has not ended it */
+};
+
+static inline struct sq *sq_of(struct reg_db *be)
+{
+	return reg_db_of(be, struct sq, base);
+}
+
+/* Maps an SQLite result code to a negative errno and a sentence in err. */
+int sq_fail(struct sq *s, int src, const char *doing, struct byod_err *err);
+
+void stmt_freep(sqlite3_stmt **st);
+#define cleanup_stmt __attribute__((cleanup(stmt_freep)))
+
+/* Prepares sql and binds the arguments that follow, one per letter of
+ * types (see sqlite.c). */
+int sq_prepare(struct sq *s, sqlite3_stmt **st, struct byod_err *err, const char *sql,
+	       const char *types, ...);
+/* Runs a prepared write to its end; *changes (may be NULL) gets the rows changed. */
+int sq_run(struct sq *s, sqlite3_stmt *st, int *changes, const char *doing, struct byod_err *err);
+/* One row expected: 0 with the row current, -ENOENT when there is none. */
+int sq_one(struct sq *s, sqlite3_stmt *st, const char *doing, struct byod_err *err);
+/* Calls row(st, arg) for each row; its non-zero return stops and is returned. */
+int sq_each(struct sq *s, sqlite3_stmt *st, int (*row)(sqlite3_stmt *, void *), void *arg,
+	    const char *doing, struct byod_err *err);
+void col_text(sqlite3_stmt *st, int i, char *out, size_t len);
+
+/* sqlite_session.c: the operations of the backend table it implements. */
+int sq_session_find(struct reg_db *be, const char *session_id, const char *nas_ip,
+		    const char *nas_id, struct reg_session *out, struct byod_err *err);
+int sq_session_insert(struct reg_db *be, struct reg_session *ss, struct byod_err *err);
+int sq_session_update(struct reg_db *be, const struct reg_session *ss, struct byod_err *err);
+int sq_session_get(struct reg_db *be, int64_t id, struct reg_session *out, struct byod_err *err);
+int sq_session_list(struct reg_db *be, int open_only, const char *device,
+		    int (*cb)(const struct reg_session *, void *), void *ctx, struct byod_err *err);
+int sq_session_purge(struct reg_db *be, time_t before, int *deleted, struct byod_err *err);
+int sq_web_session_insert(struct reg_db *be, const struct reg_web_session *ws,
+			  struct byod_err *err);
+int sq_web_session_get(struct reg_db *be, const char *id_hash, struct reg_web_session *out,
+		       struct byod_err *err);
+int sq_web_session_touch(struct reg_db *be, const char *id_hash, time_t seen, int *changes,
+			 struct byod_err *err);
+int sq_web_session_delete(struct reg_db *be, const char *id_hash, int *changes,
+			  struct byod_err *err);
+int sq_web_session_delete_person(struct reg_db *be, int64_t person, int *changes,
+				 struct byod_err *err);
+int sq_web_form_insert(struct reg_db *be, const char *session_hash, const char *token_hash,
+		       time_t expires, struct byod_err *err);
+int sq_web_form_use(struct reg_db *be, const char *session_hash, const char *token_hash, time_t now,
+		    int *changes, struct byod_err *err);
+int sq_download_insert(struct reg_db *be, const struct reg_download *d, struct byod_err *err);
+int sq_download_get(struct reg_db *be, const char *token_hash, struct reg_download *out,
+		    struct byod_err *err);
+int sq_download_delete(struct reg_db *be, const char *token_hash, int *changes,
+		       struct byod_err *err);
+int sq_throttle_get(struct reg_db *be, const char *key, struct reg_throttle *out,
+		    struct byod_err *err);
+int sq_throttle_put(struct reg_db *be, const struct reg_throttle *t, struct byod_err *err);
+int sq_throttle_delete(struct reg_db *be, const char *key, struct byod_err *err);
+int sq_web_purge(struct reg_db *be, time_t now, time_t idle_before, time_t created_before,
+		 time_t forget_before, int *deleted, struct byod_err *err);
+int sq_enrol_code_insert(struct reg_db *be, const char *code_hash, int64_t person, time_t created,
+			 time_t expires, struct byod_err *err);
+int sq_enrol_code_use(struct reg_db *be, const char *code_hash, time_t now, int *changes,
+		      struct byod_err *err);
+int sq_enrol_code_get(struct reg_db *be, const char *code_hash, time_t now, int64_t *person,
+		      struct byod_err *err);
+
+#endif /* BYOD_REGISTRY_SQLITE_INT_H */

@@ -1,0 +1,616 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Unit tests for the registry's RADIUS accounting sessions: Start,
+ * Interim-Update and Stop in every order UDP delivers them, unknown
+ * sessions kept, a NAS reusing an Acct-Session-Id, listing, the legal
+ * retention purge, bad input; and the migration that added their indexes.
+ */
+#include "registry_fixture.h"
+
+/* ---- RADIUS accounting sessions ------------------------------------------ */
+
+#define MAC_1 "aa:bb:cc:00:00:01"
+#define MAC_2 "aa:bb:cc:00:00:02"
+
+static void fill_session(struct reg_session *s, const char *sid, const char *nas_ip,
+			 const char *nas_id, const char *mac, const char *serial)
+{
+	memset(s, 0, sizeof(*s));
+	snprintf(s->session_id, sizeof(s->session_id), "%s", sid);
+	snprintf(s->nas_ip, sizeof(s->nas_ip), "%s", nas_ip ? nas_ip : "");
+	snprintf(s->nas_id, sizeof(s->nas_id), "%s", nas_id ? nas_id : "");
+	snprintf(s->mac, sizeof(s->mac), "%s", mac ? mac : "");
+	snprintf(s->serial, sizeof(s->serial), "%s", serial ? serial : "");
+}
+
+struct sessions {
+	int n;
+	struct reg_session v[MAXN];
+};
+
+static int collect_session(const struct reg_session *ss, void *arg)
+{
+	struct sessions *c = arg;
+
+	assert_true(c->n < MAXN);
+	c->v[c->n++] = *ss;
+	return 0;
+}
+
+static struct sessions session_list(struct fx *f, int open_only, const char *device)
+{
+	struct sessions c;
+
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(reg_session_list(f->reg, open_only, device, collect_session, &c, &f->err),
+			 0);
+	return c;
+}
+
+static int64_t last_seq(struct fx *f)
+{
+	int64_t seq = -1;
+
+	assert_int_equal(reg_events_last(f->reg, &seq, &f->err), 0);
+	return seq;
+}
+
+static void assert_same_session(const struct reg_session *a, const struct reg_session *b)
+{
+	assert_int_equal(a->id, b->id);
+	assert_string_equal(a->session_id, b->session_id);
+	assert_string_equal(a->nas_ip, b->nas_ip);
+	assert_string_equal(a->nas_id, b->nas_id);
+	assert_string_equal(a->device, b->device);
+	assert_string_equal(a->mac, b->mac);
+	assert_string_equal(a->ip, b->ip);
+	assert_string_equal(a->serial, b->serial);
+	assert_int_equal(a->started, b->started);
+	assert_int_equal(a->updated, b->updated);
+	assert_int_equal(a->stopped, b->stopped);
+	assert_int_equal(a->in_octets, b->in_octets);
+	assert_int_equal(a->out_octets, b->out_octets);
+	assert_int_equal(a->state, b->state);
+}
+
+/* A Start opens a row whose device is found by MAC (MAC authentication) or
+ * by certificate serial (EAP-TLS), with a session.start event and no audit
+ * row. */
+static void test_session_start(void **state)
+{
+	struct fx *f = *state;
+	struct reg_device d1, d2;
+	struct reg_session s, got;
+	struct reg_cert c;
+	struct events e;
+	int64_t alice, seq;
+	int audits;
+	char object[32];
+
+	alice = add_person(f, "alice");
+	add_device(f, alice, "Phone", MAC_1, &d1);
+	add_device(f, alice, "Laptop", MAC_2, &d2);
+	fill_cert(&c, "0a1b", d2.id);
+	assert_int_equal(reg_cert_add(f->reg, &c, &f->err), 0);
+	audits = audit_count(f);
+	seq = last_seq(f);
+
+	/* by MAC, in another spelling */
+	fill_session(&s, "sess-1", "10.0.0.1", "ap-1", "AA-BB-CC-00-00-01", NULL);
+	snprintf(s.ip, sizeof(s.ip), "10.1.2.3");
+	assert_int_equal(reg_session_record(f->reg, REG_ACCT_START, &s, &f->err), 0);
+	assert_true(s.id > 0);
+	assert_int_equal(s.state, REG_SESSION_OPEN);
+	assert_string_equal(s.device, d1.id);
+	assert_string_equal(s.mac, MAC_1);
+	assert_true(s.started > 0);
+	assert_int_equal(s.updated, s.started);
+	assert_int_equal(s.stopped, 0);
+	assert_int_equal(reg_session_get(f->reg, s.id, &got, &f->err), 0);
+	assert_same_session(&got, &s);
+	assert_string_equal(got.ip, "10.1.2.3");
+	assert_string_equal(got.nas_id, "ap-1");
+
+	e = events_since(f, seq, 0);
+	assert_int_equal(e.n, 1);
+	assert_string_equal(e.v[0].kind, "session.start");
+	snprintf(object, sizeof(object), "%lld", (long long)s.id);
+	assert_string_equal(e.v[0].object, object);
+	assert_int_equal(audit_count(f), audits);
+
+	/* by serial, which wins over the MAC of another device */
+	fill_session(&s, "sess-2", "10.0.0.1", NULL, MAC_1, "00:0A:1B");
+	s.started = 1700000000;
+	assert_int_equal(reg_session_record(f->reg, REG_ACCT_START, &s, &f->err), 0);
+	assert_string_equal(s.device, d2.id);
+	assert_string_equal(s.serial, "a1b");
+	assert_int_equal(s.started, 1700000000);
+	assert_int_equal(reg_session_get(f->reg, s.id, &got, &f->err), 0);
+	assert_same_session(&got, &s);
+
+	/* a serial nobody holds: not resolved by MAC either; nothing known: "" */
+	fill_session(&s, "sess-3", "10.0.0.1", NULL, MAC_1, "ffff");
+	assert_int_equal(reg_session_record(f->reg, REG_ACCT_START, &s, &f->err), 0);
+	assert_string_equal(s.device, "");
+	fill_session(&s, "sess-4", "10.0.0.1", NULL, "aa:bb:cc:99:99:99", NULL);
+	assert_int_equal(reg_session_record(f->reg, REG_ACCT_START, &s, &f->err), 0);
+	assert_string_equal(s.device, "");
+	assert_string_equal(s.mac, "aa:bb:cc:99:99:99");
+	assert_int_equal(reg_session_get(f->reg, s.id, &got, &f->err), 0);
+	assert_string_equal(got.device, "");
+	assert_string_equal(got.serial, "");
+
+	/* a caller's device is never taken as is */
+	fill_session(&s, "sess-5", "10.0.0.1", NULL, NULL, NULL);
+	snprintf(s.device, sizeof(s.device), "%s", d1.id);
+	assert_int_equal(reg_session_record(f->reg, REG_ACCT_START, &s, &f->err), 0);
+	assert_string_equal(s.device, "");
+
+	e = events_since(f, seq, 0);
+	assert_int_equal(e.n, 5);
+	assert_int_equal(audit_count(f), audits);
+}
+
+/* An Interim-Update rewrites ip, counters and updated on the open row and
+ * writes no event; an older one changes nothing. */
+static void test_session_interim(void **state)
+{
+	struct fx *f = *state;
+	struct reg_device d;
+	struct reg_session s, got;
+	int64_t id, seq;
+
+	add_device(f, add_person(f, "alice"), "Phone", MAC_1, &d);
+	fill_session(&s, "sess-1", "10.0.0.1", NULL, MAC_1, NULL);
+	s.started = 1700000000;
+	assert_int_equal(reg_session_record(f->reg, REG_ACCT_START, &s, &f->err), 0);
+	id = s.id;
+	seq = last_seq(f);
+
+	fill_session(&s, "sess-1", "10.0.0.1", NULL, NULL, NULL);
+	snprintf(s.ip, sizeof(s.ip), "10.1.2.3");
+	s.updated = 1700000300;
+	s.in_octets = 5000000000LL; /* past 2^32: the Gigawords folded in */
+	s.out_octets = 1234;
+	assert_int_equal(reg_session_record(f->reg, REG_ACCT_INTERIM, &s, &f->err), 0);
+	assert_int_equal(s.id, id);
+	assert_int_equal(reg_session_get(f->reg, id, &got, &f->err), 0);
+	assert_int_equal(got.state, REG_SESSION_OPEN);
+	assert_string_equal(got.ip, "10.1.2.3");
+	assert_int_equal(got.in_octets, 5000000000LL);
+	assert_int_equal(got.out_octets, 1234);
+	assert_int_equal(got.started, 1700000000);
+	assert_int_equal(got.updated, 1700000300);
+	assert_int_equal(got.stopped, 0);
+	/* what the Interim-Update lacks, the row keeps */
+	assert_string_equal(got.mac, MAC_1);
+	assert_string_equal(got.device, d.id);
+
+	/* the NAS's counters are stored as they come, even lower */
+	fill_session(&s, "sess-1", "10.0.0.1", NULL, NULL, NULL);
+	s.updated = 1700000600;
+	s.in_octets = 10;
+	s.out_octets = 20;
+	assert_int_equal(reg_session_record(f->reg, REG_ACCT_INTERIM, &s, &f->err), 0);
+	assert_int_equal(reg_session_get(f->reg, id, &got, &f->err), 0);
+	assert_string_equal(got.ip, "10.1.2.3");
+	assert_int_equal(got.in_octets, 10);
+	assert_int_equal(got.updated, 1700000600);
+
+	/* an Interim-Update older than the last one (reordered) changes nothing */
+	s.updated = 1700000400;
+	s.in_octets = 99;
+	assert_int_equal(reg_session_record(f->reg, REG_ACCT_INTERIM, &s, &f->err), 0);
+	assert_int_equal(s.id, id);
+	assert_int_equal(s.in_octets, 10);
+	assert_int_equal(reg_session_get(f->reg, id, &got, &f->err), 0);
+	assert_int_equal(got.in_octets, 10);
+	assert_int_equal(got.updated, 1700000600);
+
+	/* without a time, the packet's time is now */
+	s.updated = 0;
+	s.in_octets = 11;
+	assert_int_equal(reg_session_record(f->reg, REG_ACCT_INTERIM, &s, &f->err), 0);
+	assert_true(s.updated >= time(NULL) - 5);
+	assert_int_equal(s.in_octets, 11);
+
+	assert_int_equal(last_seq(f), seq);
+	assert_int_equal(session_list(f, 0, NULL).n, 1);
+}
+
+/* A Stop closes the row with its time and counters and writes
+ * session.stop; repeated or late packets leave the closed row as it is; a
+ * Start reusing the id after the stop is a new row. */
+static void test_session_stop(void **state)
+{
+	struct fx *f = *state;
+	struct reg_session s, got, closed;
+	struct events e;
+	int64_t id, seq;
+	char object[32];
+
+	fill_session(&s, "sess-1", "10.0.0.1", "ap-1", MAC_1, NULL);
+	s.started = 1700000000;
+	assert_int_equal(reg_session_record(f->reg, REG_ACCT_START, &s, &f->err), 0);
+	id = s.id;
+	seq = last_seq(f);
+
+	fill_session(&s, "sess-1", "10.0.0.1", "ap-1", MAC_1, NULL);
+	snprintf(s.ip, sizeof(s.ip), "10.1.2.3");
+	s.stopped = 1700003600;
+	s.in_octets = 700;
+	s.out_octets = 800;
+	assert_int_equal(reg_session_record(f->reg, REG_ACCT_STOP, &s, &f->err), 0);
+	assert_int_equal(s.id, id);
+	assert_int_equal(reg_session_get(f->reg, id, &closed, &f->err), 0);
+	assert_int_equal(closed.state, REG_SESSION_CLOSED);
+	assert_int_equal(closed.started, 1700000000);
+	assert_int_equal(closed.stopped, 1700003600);
+	assert_int_equal(closed.updated, 1700003600);
+	assert_int_equal(closed.in_octets, 700);
+	assert_int_equal(closed.out_octets, 800);
+	assert_string_equal(closed.ip, "10.1.2.3");
+	e = events_since(f, seq, 0);
+	assert_int_equal(e.n, 1);
+	assert_string_equal(e.v[0].kind, "session.stop");
+	snprintf(object, sizeof(object), "%lld", (long long)id);
+	assert_string_equal(e.v[0].object, object);
+	seq = last_seq(f);
+
+	/* a repeated Stop, a late Interim-Update, a late Start: nothing changes */
+	s.stopped = 1700003700;
+	s.in_octets = 1;
+	assert_int_equal(reg_session_record(f->reg, REG_ACCT_STOP, &s, &f->err), 0);
+	assert_int_equal(s.id, id);
+	fill_session(&s, "sess-1", "10.0.0.1", "ap-1", NULL, NULL);
+	s.updated = 1700003000;
+	s.in_octets = 2;
+	assert_int_equal(reg_session_record(f->reg, REG_ACCT_INTERIM, &s, &f->err), 0);
+	assert_int_equal(s.id, id);
+	assert_same_session(&s, &closed);
+	fill_session(&s, "sess-1", "10.0.0.1", "ap-1", NULL, NULL);
+	s.started = 1700000000;
+	assert_int_equal(reg_session_record(f->reg, REG_ACCT_START, &s, &f->err), 0);
+	assert_int_equal(s.id, id);
+	assert_int_equal(reg_session_get(f->reg, id, &got, &f->err), 0);
+	assert_same_session(&got, &closed);
+	assert_int_equal(last_seq(f), seq);
+
+	/* the NAS reuses the id for a later session: a new row */
+	fill_session(&s, "sess-1", "10.0.0.1", "ap-1", MAC_2, NULL);
+	s.started = 1700010000;
+	assert_int_equal(reg_session_record(f->reg, REG_ACCT_START, &s, &f->err), 0);
+	assert_true(s.id > id);
+	assert_int_equal(s.state, REG_SESSION_OPEN);
+	assert_int_equal(reg_session_get(f->reg, id, &got, &f->err), 0);
+	assert_same_session(&got, &closed);
+	/* and its Stop closes the new one */
+	fill_session(&s, "sess-1", "10.0.0.1", "ap-1", NULL, NULL);
+	assert_int_equal(reg_session_record(f->reg, REG_ACCT_STOP, &s, &f->err), 0);
+	assert_true(s.id > id);
+	assert_int_equal(s.state, REG_SESSION_CLOSED);
+	assert_true(s.stopped >= time(NULL) - 5);
+	assert_int_equal(session_list(f, 0, NULL).n, 2);
+	assert_int_equal(session_list(f, 1, NULL).n, 0);
+}
+
+/* Interim-Update and Stop for a session whose Start was never seen create
+ * the row: a record is kept, never dropped. */
+static void test_session_unknown(void **state)
+{
+	struct fx *f = *state;
+	struct reg_device d;
+	struct reg_session s, got;
+	struct events e;
+	int64_t seq;
+
+	add_device(f, add_person(f, "alice"), "Phone", MAC_1, &d);
+	seq = last_seq(f);
+	fill_session(&s, "lost-start", "10.0.0.1", NULL, MAC_1, NULL);
+	snprintf(s.ip, sizeof(s.ip), "10.1.2.3");
+	s.started = 1700000000;
+	s.updated = 1700000300;
+	s.in_octets = 5;
+	assert_int_equal(reg_session_record(f->reg, REG_ACCT_INTERIM, &s, &f->err), 0);
+	assert_true(s.id > 0);
+	assert_int_equal(reg_session_get(f->reg, s.id, &got, &f->err), 0);
+	assert_int_equal(got.state, REG_SESSION_OPEN);
+	assert_int_equal(got.started, 1700000000);
+	assert_int_equal(got.updated, 1700000300);
+	assert_int_equal(got.in_octets, 5);
+	assert_string_equal(got.ip, "10.1.2.3");
+	assert_string_equal(got.device, d.id);
+	assert_int_equal(last_seq(f), seq);
+
+	/* the late Start refreshes that open row without losing its counters */
+	fill_session(&s, "lost-start", "10.0.0.1", NULL, MAC_1, NULL);
+	s.started = 1699999990;
+	assert_int_equal(reg_session_record(f->reg, REG_ACCT_START, &s, &f->err), 0);
+	assert_int_equal(s.id, got.id);
+	assert_int_equal(s.started, 1699999990);
+	assert_int_equal(s.updated, 1700000300);
+	assert_int_equal(s.in_octets, 5);
+
+	fill_session(&s, "lost-all", "10.0.0.2", NULL, NULL, NULL);
+	s.stopped = 1700005000;
+	s.out_octets = 9;
+	assert_int_equal(reg_session_record(f->reg, REG_ACCT_STOP, &s, &f->err), 0);
+	assert_true(s.id > got.id);
+	assert_int_equal(reg_session_get(f->reg, s.id, &got, &f->err), 0);
+	assert_int_equal(got.state, REG_SESSION_CLOSED);
+	assert_int_equal(got.stopped, 1700005000);
+	assert_int_equal(got.started, 1700005000);
+	assert_int_equal(got.out_octets, 9);
+	assert_string_equal(got.device, "");
+
+	e = events_since(f, seq, 0);
+	assert_int_equal(e.n, 2);
+	assert_string_equal(e.v[0].kind, "session.start");
+	assert_string_equal(e.v[1].kind, "session.stop");
+}
+
+/* The key is (session id, NAS address, NAS-Identifier): one id on two NASes
+ * is two sessions; one NAS address is one key however it is written. */
+static void test_session_two_nas(void **state)
+{
+	struct fx *f = *state;
+	struct reg_session a, b, c, v6, got;
+
+	fill_session(&a, "same", "10.0.0.1", NULL, NULL, NULL);
+	assert_int_equal(reg_session_record(f->reg, REG_ACCT_START, &a, &f->err), 0);
+	fill_session(&b, "same", "10.0.0.2", NULL, NULL, NULL);
+	assert_int_equal(reg_session_record(f->reg, REG_ACCT_START, &b, &f->err), 0);
+	fill_session(&c, "same", "10.0.0.1", "ap-2", NULL, NULL);
+	assert_int_equal(reg_session_record(f->reg, REG_ACCT_START, &c, &f->err), 0);
+	assert_true(a.id != b.id && a.id != c.id && b.id != c.id);
+
+	fill_session(&b, "same", "10.0.0.2", NULL, NULL, NULL);
+	assert_int_equal(reg_session_record(f->reg, REG_ACCT_STOP, &b, &f->err), 0);
+	assert_int_equal(reg_session_get(f->reg, a.id, &got, &f->err), 0);
+	assert_int_equal(got.state, REG_SESSION_OPEN);
+	assert_int_equal(reg_session_get(f->reg, c.id, &got, &f->err), 0);
+	assert_int_equal(got.state, REG_SESSION_OPEN);
+	assert_int_equal(reg_session_get(f->reg, b.id, &got, &f->err), 0);
+	assert_int_equal(got.state, REG_SESSION_CLOSED);
+
+	fill_session(&v6, "v6", "2001:DB8:0:0::1", NULL, NULL, NULL);
+	assert_int_equal(reg_session_record(f->reg, REG_ACCT_START, &v6, &f->err), 0);
+	assert_string_equal(v6.nas_ip, "2001:db8::1");
+	fill_session(&got, "v6", "2001:db8::1", NULL, NULL, NULL);
+	assert_int_equal(reg_session_record(f->reg, REG_ACCT_STOP, &got, &f->err), 0);
+	assert_int_equal(got.id, v6.id);
+	assert_int_equal(session_list(f, 0, NULL).n, 4);
+	assert_int_equal(session_list(f, 1, NULL).n, 2);
+}
+
+/* Lists are newest first, and filter on open sessions and on a device. */
+static void test_session_list(void **state)
+{
+	struct fx *f = *state;
+	struct reg_device d1, d2;
+	struct reg_session s;
+	struct sessions l;
+	int64_t alice;
+	char upper[REG_ID_MAX];
+	int i;
+
+	alice = add_person(f, "alice");
+	add_device(f, alice, "Phone", MAC_1, &d1);
+	add_device(f, alice, "Laptop", MAC_2, &d2);
+	/* s1 d1 closed (1000), s2 d2 open (2000), s3 d1 open (3000), s4 unknown open (4000) */
+	fill_session(&s, "s1", "10.0.0.1", NULL, MAC_1, NULL);
+	s.started = 1000;
+	assert_int_equal(reg_session_record(f->reg, REG_ACCT_START, &s, &f->err), 0);
+	s.stopped = 1500;
+	assert_int_equal(reg_session_record(f->reg, REG_ACCT_STOP, &s, &f->err), 0);
+	fill_session(&s, "s2", "10.0.0.1", NULL, MAC_2, NULL);
+	s.started = 2000;
+	assert_int_equal(reg_session_record(f->reg, REG_ACCT_START, &s, &f->err), 0);
+	fill_session(&s, "s4", "10.0.0.1", NULL, NULL, NULL);
+	s.started = 4000;
+	assert_int_equal(reg_session_record(f->reg, REG_ACCT_START, &s, &f->err), 0);
+	fill_session(&s, "s3", "10.0.0.1", NULL, MAC_1, NULL);
+	s.started = 3000;
+	assert_int_equal(reg_session_record(f->reg, REG_ACCT_START, &s, &f->err), 0);
+
+	l = session_list(f, 0, NULL);
+	assert_int_equal(l.n, 4);
+	assert_string_equal(l.v[0].session_id, "s4");
+	assert_string_equal(l.v[1].session_id, "s3");
+	assert_string_equal(l.v[2].session_id, "s2");
+	assert_string_equal(l.v[3].session_id, "s1");
+	for (i = 1; i < l.n; i++)
+		assert_true(l.v[i - 1].started >= l.v[i].started);
+
+	l = session_list(f, 1, NULL);
+	assert_int_equal(l.n, 3);
+	assert_string_equal(l.v[0].session_id, "s4");
+	assert_string_equal(l.v[2].session_id, "s2");
+
+	l = session_list(f, 0, d1.id);
+	assert_int_equal(l.n, 2);
+	assert_string_equal(l.v[0].session_id, "s3");
+	assert_string_equal(l.v[1].session_id, "s1");
+	assert_int_equal(l.v[1].state, REG_SESSION_CLOSED);
+	for (i = 0; d1.id[i]; i++)
+		upper[i] = (char)((d1.id[i] >= 'a' && d1.id[i] <= 'f') ? d1.id[i] - 32 : d1.id[i]);
+	upper[i] = '\0';
+	l = session_list(f, 1, upper);
+	assert_int_equal(l.n, 1);
+	assert_string_equal(l.v[0].session_id, "s3");
+	l = session_list(f, 1, d2.id);
+	assert_int_equal(l.n, 1);
+	assert_string_equal(l.v[0].session_id, "s2");
+
+	assert_int_equal(reg_session_list(f->reg, 0, "not-a-uuid", collect_session, &l, &f->err),
+			 -EINVAL);
+	assert_int_equal(reg_session_get(f->reg, 999999, &s, &f->err), -ENOENT);
+	assert_non_null(strstr(f->err.msg, "no session"));
+}
+
+/* A purge deletes closed sessions stopped before the cutoff, never an open
+ * one, and leaves an audit row when it deleted something. */
+static void test_session_purge(void **state)
+{
+	struct fx *f = *state;
+	struct reg_session s, old_open;
+	struct sessions l;
+	struct audits a;
+	int deleted = -1, audits;
+	int64_t seq;
+
+	fill_session(&s, "c1", "10.0.0.1", NULL, NULL, NULL);
+	s.stopped = 1000;
+	assert_int_equal(reg_session_record(f->reg, REG_ACCT_STOP, &s, &f->err), 0);
+	fill_session(&s, "c2", "10.0.0.1", NULL, NULL, NULL);
+	s.stopped = 2999;
+	assert_int_equal(reg_session_record(f->reg, REG_ACCT_STOP, &s, &f->err), 0);
+	fill_session(&s, "c3", "10.0.0.1", NULL, NULL, NULL);
+	s.stopped = 3000;
+	assert_int_equal(reg_session_record(f->reg, REG_ACCT_STOP, &s, &f->err), 0);
+	fill_session(&old_open, "o1", "10.0.0.1", NULL, NULL, NULL);
+	old_open.started = 500;
+	assert_int_equal(reg_session_record(f->reg, REG_ACCT_START, &old_open, &f->err), 0);
+	audits = audit_count(f);
+	seq = last_seq(f);
+
+	assert_int_equal(reg_session_purge(f->reg, 3000, &deleted, &f->err), 0);
+	assert_int_equal(deleted, 2);
+	l = session_list(f, 0, NULL);
+	assert_int_equal(l.n, 2);
+	assert_string_equal(l.v[0].session_id, "c3");
+	assert_string_equal(l.v[1].session_id, "o1");
+	assert_int_equal(reg_session_get(f->reg, old_open.id, &s, &f->err), 0);
+
+	assert_int_equal(audit_count(f), audits + 1);
+	memset(&a, 0, sizeof(a));
+	assert_int_equal(reg_audit_list(f->reg, 1, collect_audit, &a, &f->err), 0);
+	assert_string_equal(a.v[0].action, "session.purge");
+	assert_non_null(strstr(a.v[0].after, "\"deleted\":2"));
+	audits_free(&a);
+	assert_int_equal(last_seq(f), seq);
+
+	/* nothing more to delete: no audit row */
+	assert_int_equal(reg_session_purge(f->reg, 3000, &deleted, &f->err), 0);
+	assert_int_equal(deleted, 0);
+	assert_int_equal(audit_count(f), audits + 1);
+	assert_int_equal(reg_session_purge(f->reg, -1, &deleted, &f->err), -EINVAL);
+
+	/* inside a rolled-back transaction nothing is deleted */
+	assert_int_equal(reg_begin(f->reg, &f->err), 0);
+	assert_int_equal(reg_session_purge(f->reg, 4000, &deleted, &f->err), 0);
+	assert_int_equal(deleted, 1);
+	reg_rollback(f->reg);
+	assert_int_equal(session_list(f, 0, NULL).n, 2);
+}
+
+/* Bad input is -EINVAL and writes nothing. */
+static void test_session_bad_input(void **state)
+{
+	struct fx *f = *state;
+	struct reg_session s, copy;
+	int64_t seq = last_seq(f);
+	int audits = audit_count(f);
+
+	fill_session(&s, "", "10.0.0.1", NULL, MAC_1, NULL);
+	copy = s;
+	assert_int_equal(reg_session_record(f->reg, REG_ACCT_START, &s, &f->err), -EINVAL);
+	assert_non_null(strstr(f->err.msg, "Acct-Session-Id"));
+	assert_memory_equal(&s, &copy, sizeof(s));
+
+	fill_session(&s, "x", "10.0.0.1", NULL, "zz:bb:cc:00:00:01", NULL);
+	copy = s;
+	assert_int_equal(reg_session_record(f->reg, REG_ACCT_START, &s, &f->err), -EINVAL);
+	assert_non_null(strstr(f->err.msg, "MAC"));
+	assert_memory_equal(&s, &copy, sizeof(s));
+	fill_session(&s, "x", "10.0.0.1", NULL, "aa:bb:cc:00:00", NULL);
+	assert_int_equal(reg_session_record(f->reg, REG_ACCT_STOP, &s, &f->err), -EINVAL);
+
+	fill_session(&s, "x", "10.0.0.1", NULL, NULL, "xyz");
+	assert_int_equal(reg_session_record(f->reg, REG_ACCT_START, &s, &f->err), -EINVAL);
+	fill_session(&s, "x", "300.0.0.1", NULL, NULL, NULL);
+	assert_int_equal(reg_session_record(f->reg, REG_ACCT_INTERIM, &s, &f->err), -EINVAL);
+	fill_session(&s, "x", "10.0.0.1", NULL, NULL, NULL);
+	snprintf(s.ip, sizeof(s.ip), "not an address");
+	assert_int_equal(reg_session_record(f->reg, REG_ACCT_START, &s, &f->err), -EINVAL);
+	fill_session(&s, "x", "10.0.0.1", "ap\n1", NULL, NULL);
+	assert_int_equal(reg_session_record(f->reg, REG_ACCT_START, &s, &f->err), -EINVAL);
+	fill_session(&s, "x", "10.0.0.1", NULL, NULL, NULL);
+	s.in_octets = -1;
+	assert_int_equal(reg_session_record(f->reg, REG_ACCT_INTERIM, &s, &f->err), -EINVAL);
+	fill_session(&s, "x", "10.0.0.1", NULL, NULL, NULL);
+	s.started = -5;
+	assert_int_equal(reg_session_record(f->reg, REG_ACCT_START, &s, &f->err), -EINVAL);
+	fill_session(&s, "x", "10.0.0.1", NULL, NULL, NULL);
+	assert_int_equal(reg_session_record(f->reg, (enum reg_acct_type)7, &s, &f->err), -EINVAL);
+	/* a field without its NUL */
+	fill_session(&s, "x", "10.0.0.1", NULL, NULL, NULL);
+	memset(s.session_id, 'a', sizeof(s.session_id));
+	assert_int_equal(reg_session_record(f->reg, REG_ACCT_START, &s, &f->err), -EINVAL);
+	fill_session(&s, "x", "10.0.0.1", NULL, NULL, NULL);
+	memset(s.mac, 'a', sizeof(s.mac));
+	assert_int_equal(reg_session_record(f->reg, REG_ACCT_START, &s, &f->err), -EINVAL);
+
+	assert_int_equal(session_list(f, 0, NULL).n, 0);
+	assert_int_equal(last_seq(f), seq);
+	assert_int_equal(audit_count(f), audits);
+
+	/* and a good one inside a rolled-back transaction is not kept */
+	assert_int_equal(reg_begin(f->reg, &f->err), 0);
+	fill_session(&s, "x", "10.0.0.1", NULL, NULL, NULL);
+	assert_int_equal(reg_session_record(f->reg, REG_ACCT_START, &s, &f->err), 0);
+	reg_rollback(f->reg);
+	assert_int_equal(session_list(f, 0, NULL).n, 0);
+	assert_int_equal(last_seq(f), seq);
+}
+
+/* A database at schema version 2 gets the session indexes on open and
+ * keeps its sessions. */
+static void test_migrate_from_2(void **state)
+{
+	struct fx *f = *state;
+	struct reg_session s;
+	int version;
+	sqlite3 *db;
+
+	fill_session(&s, "kept", "10.0.0.1", NULL, NULL, NULL);
+	assert_int_equal(reg_session_record(f->reg, REG_ACCT_START, &s, &f->err), 0);
+	reg_close(f->reg);
+	f->reg = NULL;
+	db = raw_open(f->path);
+	raw_exec(db, "DROP INDEX sessions_closed; DROP INDEX sessions_open; "
+		     "DROP TABLE web_forms; DROP TABLE web_downloads; DROP TABLE web_throttle; "
+		     "DROP TABLE web_sessions; DROP TABLE enrol_codes; "
+		     "PRAGMA user_version = 2;");
+	sqlite3_close(db);
+	assert_int_equal(open_reg(f->path, 2000, &f->reg, &f->err), 0);
+	assert_int_equal(reg_schema_version(f->reg, &version, &f->err), 0);
+	assert_int_equal(version, 5);
+	db = raw_open(f->path);
+	assert_int_equal(raw_int(db, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' "
+				     "AND name IN ('sessions_closed', 'sessions_open')"),
+			 2);
+	sqlite3_close(db);
+	assert_int_equal(session_list(f, 1, NULL).n, 1);
+}
+
+/* Count of schools as another program sees it: the sqlite3 command line
+ * opens its own connection and closes it, as byodctl does. (A forked child
+ * would not do: it inherits this process's SQLite state and locks.) */
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_session_start, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_session_interim, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_session_stop, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_session_unknown, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_session_two_nas, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_session_list, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_session_purge, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_session_bad_input, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_from_2, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
