@@ -325,6 +325,7 @@ fail_login() { # LOGIN N: N wrong passwords, their statuses in $T/codes
 		post /login "csrf=$(csrf)" "login=$1" "password=guess$i"
 		code >>"$T/codes"
 		echo >>"$T/codes"
+		[ "$(code)" = 429 ] && cp "$T/b" "$T/b429"
 	done
 }
 failures() { sqlite3 "$BYOD_HOME/registry.db" "SELECT failures FROM web_throttle WHERE key = '$1'"; }
@@ -344,7 +345,7 @@ check "...and the same count" test "$(failures login:hugo)" = "$(failures login:
 check "...of four" test "$(failures login:hugo)" = 4
 fail_login hugo 3
 check "then the login must wait: 429" grep -q 429 "$T/codes"
-check "the wait is said" grep -q 'Réessayez dans' "$T/b"
+check "the wait is said" grep -q 'Réessayez dans' "$T/b429"
 check "throttling is in the audit log" audit_has portal.login-throttled
 # a locked login (10 failures lock it for 15 minutes; set here, not waited for)
 now=$(date +%s)
