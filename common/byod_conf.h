@@ -63,6 +63,16 @@ struct byod_conf {
 	char *firewall_uplink;
 	char *firewall_links;        /* "segment=ifname,..." */
 	char *firewall_portal_address;
+	char *firewall_admit_links;  /* "ifname,..." */
+
+	int das_port;                /* das.* : the RFC 5176 client */
+	char *das_secret;
+	int das_mode;                /* enum das_mode */
+	char *das_nas;               /* "ADDR[:PORT][/MODE],..." */
+	int das_timeout_ms;
+	int das_retries;
+
+	int gateway_poll_ms;
 
 	char *enrol_charter_file;    /* enrol.charter-file, relative to home */
 	char *enrol_charter_version; /* enrol.charter-version */

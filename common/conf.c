@@ -34,6 +34,8 @@ struct conf_key {
 static const char *const backends[] = { "sqlite", "postgres", NULL };
 static const char *const securities[] = { "wpa2", "wpa3", NULL };
 static const char *const fw_modes[] = { "vlan", "existing", NULL };
+/* the order of enum das_mode (firewall/das.h) */
+static const char *const das_modes[] = { "disconnect", "coa", "both", NULL };
 
 static int check_uai(const char *v, char *why, size_t len)
 {
@@ -171,6 +173,24 @@ static const struct conf_key keys[] = {
 	{ "firewall.portal-address", CT_STRING, F(firewall_portal_address), "", 0, 0, NULL, 0,
 	  NULL, "IPv4 address plain HTTP of the registration segment goes to (empty: the policy's "
 	  "portal service)." },
+	{ "firewall.admit-links", CT_STRING, F(firewall_admit_links), "", 0, 0, NULL, 0, NULL,
+	  "Interfaces whose authenticator cannot put a station in its VLAN (hostapd's wired driver):"
+	  " there only the MACs the gateway admitted pass, in the segment decided for them." },
+	{ "das.port", CT_INT, F(das_port), "3799", 1, 65535, NULL, 0, NULL,
+	  "The RFC 5176 (Disconnect/CoA) port of the access points." },
+	{ "das.secret", CT_STRING, F(das_secret), "", 0, 0, NULL, 1, NULL,
+	  "The shared secret of the access points' Dynamic Authorization Server." },
+	{ "das.mode", CT_ENUM, F(das_mode), "disconnect", 0, 0, das_modes, 0, NULL,
+	  "disconnect (re-authentication; hostapd), coa (a CoA with the new VLAN) or both "
+	  "(CoA, then Disconnect when it is refused)." },
+	{ "das.nas", CT_STRING, F(das_nas), "", 0, 0, NULL, 0, NULL,
+	  "Per access point exceptions: ADDR[:PORT][/MODE], comma-separated (10.0.0.5:1700/coa)." },
+	{ "das.timeout-ms", CT_INT, F(das_timeout_ms), "1000", 50, 30000, NULL, 0, NULL,
+	  "How long to wait for a Disconnect/CoA answer before sending again." },
+	{ "das.retries", CT_INT, F(das_retries), "2", 0, 10, NULL, 0, NULL,
+	  "How many times a Disconnect/CoA request is sent again without an answer." },
+	{ "gateway.poll-ms", CT_INT, F(gateway_poll_ms), "100", 10, 5000, NULL, 0, NULL,
+	  "How often byod-gatewayd reads the registry's change feed, in milliseconds." },
 	{ "enrol.charter-file", CT_STRING, F(enrol_charter_file), "charter.html", 0, 0, NULL, 0,
 	  NULL, "The school's charter, an HTML fragment (p, ul, li, strong, a...) shown at enrolment." },
 	{ "enrol.charter-version", CT_STRING, F(enrol_charter_version), "1", 0, 0, NULL, 0,

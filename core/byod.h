@@ -13,6 +13,8 @@
 
 #include "byod_conf.h"
 #include "byod_err.h"
+#include "das.h"
+#include "firewall.h"
 #include "pki.h"
 #include "policy.h"
 #include "registry.h"
@@ -169,6 +171,45 @@ int byod_policy_diff(struct byod_ctx *ctx, const struct pol_policy *now_pol,
 		     const struct pol_policy *new_pol, time_t at, struct byod_diff *out,
 		     byod_diff_cb cb, void *cb_ctx, struct byod_err *err);
 void byod_diff_free(struct byod_diff *d);
+
+/* ---- the firewall's configuration (core/firewall.c) ---- */
+
+#define BYOD_FW_LINKS_MAX 64
+#define BYOD_FW_ADMIT_MAX 16
+
+/* A fw_config filled from byod.conf and the policy; the strings it points
+ * to live here until byod_fw_setup_free. */
+struct byod_fw_setup {
+	struct fw_config cfg;
+	struct fw_link links[BYOD_FW_LINKS_MAX];
+	const char *admit[BYOD_FW_ADMIT_MAX];
+	char portal[64];
+	char *links_buf, *admit_buf;
+};
+
+/* -EINVAL with err for a malformed firewall.links / admit-links, or when
+ * there is no portal address. */
+int byod_fw_setup(struct byod_ctx *ctx, const struct pol_policy *pol, struct byod_fw_setup *s,
+		  struct byod_err *err);
+void byod_fw_setup_free(struct byod_fw_setup *s);
+
+/* ---- live sessions (core/session.c) ---- */
+
+/* The DAS port and mode of the NAS at address nas: das.port and das.mode,
+ * unless das.nas names it. -EINVAL with err for a malformed das.nas. */
+int byod_das_target(const struct byod_conf *conf, const char *nas, int *port,
+		    enum das_mode *mode, struct byod_err *err);
+
+/*
+ * Ends (or moves) one accounting session at its NAS: a CoA with vlan when
+ * the NAS's mode is coa or both and vlan > 0 (both: a Disconnect follows a
+ * refused CoA), else a Disconnect-Request. Every request's answer is
+ * written to the audit log ("session.disconnect" / "session.coa"). 0 when
+ * an answer came (ACK or NAK: see ans->code), -ETIMEDOUT when none did,
+ * -EINVAL when das.secret is not set or the session has no NAS address.
+ */
+int byod_session_disconnect(struct byod_ctx *ctx, const struct reg_session *s, int vlan,
+			    struct das_answer *ans, struct byod_err *err);
 
 /* ---- FreeRADIUS (core/radius.c) ---- */
 

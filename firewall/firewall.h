@@ -25,6 +25,12 @@ struct fw_link {
 	const char *ifname;
 };
 
+/* A device admitted on an admit-link: its MAC and the segment it is in. */
+struct fw_admitted {
+	const char *mac;     /* "aa:bb:cc:dd:ee:ff" */
+	const char *segment; /* a segment of the policy */
+};
+
 struct fw_config {
 	/* "existing" mode: the interface of each segment, named here; a
 	 * segment without one gets "<uplink>.<vlan>" ("vlan" mode). */
@@ -34,6 +40,19 @@ struct fw_config {
 	const char *registration;    /* the walled-garden segment; NULL: "registration" */
 	const char *portal_addr;     /* IPv4 address of the portal */
 	int portal_http_port;        /* registration HTTP is redirected there */
+	/* links whose authenticator cannot put a station in a VLAN (hostapd's
+	 * wired driver): only MACs of the admitted map pass there, each into
+	 * its own segment's chain */
+	const char *const *admit_links;
+	size_t nadmit_links;
+	/* the per-device state, written with the ruleset so that a re-render
+	 * keeps it in the same transaction */
+	const struct fw_admitted *admitted;
+	size_t nadmitted;
+	const char *const *quarantine_macs;
+	size_t nquarantine_macs;
+	const char *const *quarantine_ips;
+	size_t nquarantine_ips;
 };
 
 /*
@@ -52,5 +71,30 @@ int fw_render(const struct pol_policy *pol, const struct fw_config *cfg, char **
  * transaction. -EINVAL with nft's own messages in err when refused.
  */
 int fw_nft_run(const char *text, int dry_run, struct byod_err *err);
+
+/* A MAC as the registry writes it ("aa:bb:cc:dd:ee:ff"); an interface
+ * name nft reads as one (1 to 15 of [A-Za-z0-9._-]); a segment name. */
+int fw_mac_ok(const char *mac);
+int fw_ifname_ok(const char *s);
+int fw_segment_name_ok(const char *s);
+
+/*
+ * Changes to the per-device state between two renders, applied as one
+ * transaction (sets.c). The caller knows what the sets hold (deleting an
+ * element that is not there fails the whole batch). The add/delete
+ * functions return -EINVAL for a malformed MAC, address or segment name.
+ */
+struct fw_batch;
+struct fw_batch *fw_batch_new(void);
+void fw_batch_free(struct fw_batch *b);
+int fw_batch_admit(struct fw_batch *b, const char *mac, const char *segment);
+int fw_batch_evict(struct fw_batch *b, const char *mac);
+int fw_batch_quarantine(struct fw_batch *b, const char *mac, int on);
+int fw_batch_quarantine_ip(struct fw_batch *b, const char *ip, int on);
+/* The commands so far (NULL when out of memory), and how many. */
+const char *fw_batch_text(const struct fw_batch *b);
+size_t fw_batch_size(const struct fw_batch *b);
+/* Runs them through libnftables (nothing to do: 0). */
+int fw_batch_apply(struct fw_batch *b, struct byod_err *err);
 
 #endif /* BYOD_FIREWALL_H */

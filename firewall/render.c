@@ -8,6 +8,7 @@
  */
 #define _GNU_SOURCE
 #include "firewall.h"
+#include "internal.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -17,48 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct out {
-	char *buf;
-	size_t len, cap;
-	int oom;
-};
-
-static void put(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void put(struct out *o, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (o->oom)
-		return;
-	for (;;) {
-		va_start(ap, fmt);
-		n = vsnprintf(o->buf ? o->buf + o->len : NULL, o->buf ? o->cap - o->len : 0, fmt, ap);
-		va_end(ap);
-		if (n < 0) {
-			o->oom = 1;
-			return;
-		}
-		if (o->buf && o->len + (size_t)n < o->cap) {
-			o->len += (size_t)n;
-			return;
-		}
-		{
-			size_t cap = (o->cap ? o->cap * 2 : 4096) + (size_t)n;
-			char *b = realloc(o->buf, cap);
-
-			if (!b) {
-				o->oom = 1;
-				return;
-			}
-			o->buf = b;
-			o->cap = cap;
-		}
-	}
-}
-
-static int ifname_ok(const char *s)
+int fw_ifname_ok(const char *s)
 {
 	size_t i, n = s ? strlen(s) : 0;
 
@@ -89,7 +49,7 @@ static int seg_ifname(const struct pol_segment *s, const struct fw_config *cfg, 
 	if (snprintf(out, len, "%s.%d", cfg->uplink, s->vlan) >= (int)len)
 		return byod_err_set(err, EINVAL, "the uplink name %s is too long", cfg->uplink);
 check:
-	if (!ifname_ok(out))
+	if (!fw_ifname_ok(out))
 		return byod_err_set(err, EINVAL, "'%s' is not an interface name", out);
 	return 0;
 }
@@ -148,7 +108,7 @@ static int ports_of(const struct pol_service *sv, int proto, char *out, size_t l
 }
 
 /* The accept rules of one service for a segment. */
-static void service_rules(struct out *o, const struct pol_service *sv, const char *gw)
+static void service_rules(struct fw_out *o, const struct pol_service *sv, const char *gw)
 {
 	static const int protos[] = { IPPROTO_TCP, IPPROTO_UDP };
 	char ports[1100], net[64];
@@ -161,21 +121,77 @@ static void service_rules(struct out *o, const struct pol_service *sv, const cha
 		if (ports_of(sv, protos[k], ports, sizeof(ports)) <= 0)
 			continue;
 		if (sv->to_gateway) {
-			put(o, "\t\tip daddr %s %s accept comment \"%s\"\n", gw, ports, sv->name);
+			fw_put(o, "\t\tip daddr %s %s accept comment \"%s\"\n", gw, ports, sv->name);
 			continue;
 		}
 		for (t = 0; t < sv->nto; t++) {
 			pol_net_format(&sv->to[t], net, sizeof(net));
-			put(o, "\t\t%s daddr %s %s accept comment \"%s\"\n",
+			fw_put(o, "\t\t%s daddr %s %s accept comment \"%s\"\n",
 			    sv->to[t].family == AF_INET6 ? "ip6" : "ip", net, ports, sv->name);
 		}
 	}
 	for (t = 0; icmp && t < sv->nto; t++) {
 		pol_net_format(&sv->to[t], net, sizeof(net));
-		put(o, "\t\t%s daddr %s meta l4proto %s accept comment \"%s\"\n",
+		fw_put(o, "\t\t%s daddr %s meta l4proto %s accept comment \"%s\"\n",
 		    sv->to[t].family == AF_INET6 ? "ip6" : "ip", net,
 		    sv->to[t].family == AF_INET6 ? "ipv6-icmp" : "icmp", sv->name);
 	}
+}
+
+/* "elements = { a, b }" of a set, nothing when empty. */
+static void elements(struct fw_out *o, const char *const *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		fw_put(o, "%s%s", i ? ", " : "\t\telements = { ", v[i]);
+	if (n)
+		fw_put(o, " }\n");
+}
+
+/* { "a", "b" } of the admit links. */
+static void admit_set(const struct fw_config *cfg, char *out, size_t len)
+{
+	size_t i, used = 0;
+
+	used += (size_t)snprintf(out, len, "{");
+	for (i = 0; i < cfg->nadmit_links && used < len; i++)
+		used += (size_t)snprintf(out + used, len - used, "%s \"%s\"", i ? "," : "",
+					 cfg->admit_links[i]);
+	if (used < len)
+		snprintf(out + used, len - used, " }");
+}
+
+/* Everything of the per-device state that reaches the text. */
+static int check_state(const struct pol_policy *pol, const struct fw_config *cfg,
+		       struct byod_err *err)
+{
+	struct in_addr a;
+	size_t i;
+
+	if (cfg->nadmit_links > 16)
+		return byod_err_set(err, EINVAL, "more than 16 admit links");
+	for (i = 0; i < cfg->nadmit_links; i++)
+		if (!fw_ifname_ok(cfg->admit_links[i]))
+			return byod_err_set(err, EINVAL, "'%s' is not an interface name",
+					    cfg->admit_links[i]);
+	for (i = 0; i < cfg->nadmitted; i++) {
+		if (!fw_mac_ok(cfg->admitted[i].mac))
+			return byod_err_set(err, EINVAL, "'%s' is not a MAC address",
+					    cfg->admitted[i].mac);
+		if (pol_segment_find(pol, cfg->admitted[i].segment) < 0)
+			return byod_err_set(err, EINVAL, "the policy has no segment '%s'",
+					    cfg->admitted[i].segment);
+	}
+	for (i = 0; i < cfg->nquarantine_macs; i++)
+		if (!fw_mac_ok(cfg->quarantine_macs[i]))
+			return byod_err_set(err, EINVAL, "'%s' is not a MAC address",
+					    cfg->quarantine_macs[i]);
+	for (i = 0; i < cfg->nquarantine_ips; i++)
+		if (inet_pton(AF_INET, cfg->quarantine_ips[i], &a) != 1)
+			return byod_err_set(err, EINVAL, "'%s' is not an IPv4 address",
+					    cfg->quarantine_ips[i]);
+	return 0;
 }
 
 static int allows(const struct pol_policy *pol, const struct pol_segment *s, const char *name)
@@ -194,7 +210,7 @@ int fw_render(const struct pol_policy *pol, const struct fw_config *cfg, char **
 	const char *reg_name = cfg->registration ? cfg->registration : "registration";
 	char (*ifn)[32] = calloc(pol->nsegments ? pol->nsegments : 1, sizeof(*ifn));
 	struct in_addr portal;
-	struct out o = { 0 };
+	struct fw_out o = { 0 };
 	size_t i, k, reg = pol->nsegments;
 	int rc = 0;
 
@@ -218,39 +234,62 @@ int fw_render(const struct pol_policy *pol, const struct fw_config *cfg, char **
 		goto out;
 	}
 
+	rc = check_state(pol, cfg, err);
+	if (rc)
+		goto out;
+
 	/* one transaction: whatever was there (or flushed) is replaced whole */
-	put(&o, "# BYOD Gateway ruleset, rendered from the segment policy.\n"
+	fw_put(&o, "# BYOD Gateway ruleset, rendered from the segment policy.\n"
 		"add table inet byod\n"
 		"delete table inet byod\n"
 		"table inet byod {\n");
-	put(&o, "\t# revoked or suspended devices, blocked even when the access point\n"
+	fw_put(&o, "\t# revoked or suspended devices, blocked even when the access point\n"
 		"\t# ignores a Disconnect\n"
-		"\tset quarantine_mac {\n\t\ttype ether_addr\n\t}\n"
-		"\tset quarantine_ip4 {\n\t\ttype ipv4_addr\n\t}\n");
+		"\tset quarantine_mac {\n\t\ttype ether_addr\n");
+	elements(&o, cfg->quarantine_macs, cfg->nquarantine_macs);
+	fw_put(&o, "\t}\n\tset quarantine_ip4 {\n\t\ttype ipv4_addr\n");
+	elements(&o, cfg->quarantine_ips, cfg->nquarantine_ips);
+	fw_put(&o, "\t}\n");
+	/* map admitted { type ether_addr : verdict; elements = { MAC : jump seg_X } } */
+	fw_put(&o, "\t# stations admitted on links that cannot enforce a VLAN per station:\n"
+		"\t# device MAC -> its segment, kept by byod-gatewayd\n"
+		"\tmap admitted {\n\t\ttype ether_addr : verdict\n");
+	for (i = 0; i < cfg->nadmitted; i++)
+		fw_put(&o, "%s%s : jump seg_%s", i ? ", " : "\t\telements = { ",
+		       cfg->admitted[i].mac, cfg->admitted[i].segment);
+	fw_put(&o, "%s\t}\n", cfg->nadmitted ? " }\n" : "");
 	for (i = 0; i < pol->nsegments; i++)
-		put(&o, "\tcounter seg_%s {\n\t}\n", pol->segments[i].name);
+		fw_put(&o, "\tcounter seg_%s {\n\t}\n", pol->segments[i].name);
 
 	/* the walled garden: plain HTTP to anywhere lands on the portal */
-	put(&o, "\tchain prerouting {\n\t\ttype nat hook prerouting priority dstnat; policy accept;\n"
+	fw_put(&o, "\tchain prerouting {\n\t\ttype nat hook prerouting priority dstnat; policy accept;\n"
 		"\t\tiifname \"%s\" tcp dport 80 ip daddr != %s dnat ip to %s:%d\n\t}\n",
 	    ifn[reg], cfg->portal_addr, cfg->portal_addr, cfg->portal_http_port);
 
-	put(&o, "\tchain forward {\n\t\ttype filter hook forward priority filter; policy drop;\n"
+	fw_put(&o, "\tchain forward {\n\t\ttype filter hook forward priority filter; policy drop;\n"
 		"\t\tether saddr @quarantine_mac counter drop\n"
 		"\t\tip saddr @quarantine_ip4 counter drop\n"
-		"\t\tct state invalid drop\n"
-		"\t\tct state established,related accept\n"
+		"\t\tct state invalid drop\n");
+	if (cfg->nadmit_links) {
+		char set[600];
+
+		admit_set(cfg, set, sizeof(set));
+		/* iifname { "port1" } ether saddr vmap @admitted */
+		fw_put(&o, "\t\tiifname %s ether saddr vmap @admitted\n"
+			"\t\tiifname %s counter drop comment \"not admitted\"\n", set, set);
+	}
+	fw_put(&o, "\t\tct state established,related accept\n"
 		"\t\tiifname vmap {");
 	for (i = 0; i < pol->nsegments; i++)
-		put(&o, "%s \"%s\" : jump seg_%s", i ? "," : "", ifn[i], pol->segments[i].name);
-	put(&o, " }\n\t}\n");
+		fw_put(&o, "%s \"%s\" : jump seg_%s", i ? "," : "", ifn[i], pol->segments[i].name);
+	fw_put(&o, " }\n\t}\n");
 
 	/* the gateway itself: DHCP, DNS, and the portal from the walled garden */
-	put(&o, "\tchain input {\n\t\ttype filter hook input priority filter; policy accept;\n"
+	fw_put(&o, "\tchain input {\n\t\ttype filter hook input priority filter; policy accept;\n"
 		"\t\tiifname vmap {");
 	for (i = 0; i < pol->nsegments; i++)
-		put(&o, "%s \"%s\" : jump in_%s", i ? "," : "", ifn[i], pol->segments[i].name);
-	put(&o, " }\n\t}\n");
+		fw_put(&o, "%s \"%s\" : jump in_%s", i ? "," : "", ifn[i], pol->segments[i].name);
+	fw_put(&o, " }\n\t}\n");
 
 	for (i = 0; i < pol->nsegments; i++) {
 		const struct pol_segment *s = &pol->segments[i];
@@ -261,38 +300,38 @@ int fw_render(const struct pol_policy *pol, const struct fw_config *cfg, char **
 			pol_net_format(&s->subnet6, net6, sizeof(net6));
 		gateway_of(&s->subnet, gw, sizeof(gw));
 
-		put(&o, "\tchain in_%s {\n\t\tct state established,related accept\n", s->name);
-		put(&o, "\t\tether saddr @quarantine_mac drop\n");
+		fw_put(&o, "\tchain in_%s {\n\t\tct state established,related accept\n", s->name);
+		fw_put(&o, "\t\tether saddr @quarantine_mac drop\n");
 		if (allows(pol, s, "dhcp"))
-			put(&o, "\t\tudp dport 67 accept comment \"dhcp\"\n");
+			fw_put(&o, "\t\tudp dport 67 accept comment \"dhcp\"\n");
 		if (allows(pol, s, "dns"))
-			put(&o, "\t\tmeta l4proto { tcp, udp } th dport 53 accept comment \"dns\"\n");
+			fw_put(&o, "\t\tmeta l4proto { tcp, udp } th dport 53 accept comment \"dns\"\n");
 		if (i == reg)
-			put(&o, "\t\tip daddr %s tcp dport %d accept comment \"portal\"\n",
+			fw_put(&o, "\t\tip daddr %s tcp dport %d accept comment \"portal\"\n",
 			    cfg->portal_addr, cfg->portal_http_port);
-		put(&o, "\t\tdrop\n\t}\n");
+		fw_put(&o, "\t\tdrop\n\t}\n");
 
-		put(&o, "\tchain seg_%s {\n", s->name);
-		put(&o, "\t\tmeta nfproto ipv4 ip saddr != %s counter drop comment \"spoofed\"\n",
+		fw_put(&o, "\tchain seg_%s {\n", s->name);
+		fw_put(&o, "\t\tmeta nfproto ipv4 ip saddr != %s counter drop comment \"spoofed\"\n",
 		    net);
 		if (net6[0])
-			put(&o, "\t\tmeta nfproto ipv6 ip6 saddr != %s counter drop comment "
+			fw_put(&o, "\t\tmeta nfproto ipv6 ip6 saddr != %s counter drop comment "
 				"\"spoofed\"\n",
 			    net6);
 		else
-			put(&o, "\t\tmeta nfproto ipv6 drop\n");
-		put(&o, "\t\tcounter name seg_%s\n", s->name);
+			fw_put(&o, "\t\tmeta nfproto ipv6 drop\n");
+		fw_put(&o, "\t\tcounter name seg_%s\n", s->name);
 		if (s->isolate_clients)
-			put(&o, "\t\toifname \"%s\" drop comment \"isolate-clients\"\n", ifn[i]);
+			fw_put(&o, "\t\toifname \"%s\" drop comment \"isolate-clients\"\n", ifn[i]);
 		for (k = 0; k < s->nallow; k++) {
 			const struct pol_service *sv = &pol->services[s->allow[k]];
 
 			if (!sv->builtin)
 				service_rules(&o, sv, gw);
 		}
-		put(&o, "\t\tdrop\n\t}\n");
+		fw_put(&o, "\t\tdrop\n\t}\n");
 	}
-	put(&o, "}\n");
+	fw_put(&o, "}\n");
 	if (o.oom) {
 		rc = byod_err_set(err, ENOMEM, "out of memory");
 		goto out;

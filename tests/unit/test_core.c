@@ -486,6 +486,50 @@ static void test_policy_apply_diff(void **state)
 	assert_int_equal(byod_policy_rollback(fx->ctx, 7, &version, &err), -ENOENT);
 }
 
+/* das.port / das.mode, and the das.nas exceptions (IPv4, [IPv6]:port, bare IPv6). */
+static void test_das_target(void **state)
+{
+	struct byod_conf conf;
+	struct byod_err err;
+	enum das_mode mode;
+	int port;
+
+	(void)state;
+	assert_int_equal(byod_conf_defaults(&conf, "/nonexistent"), 0);
+	assert_int_equal(byod_das_target(&conf, "10.0.0.9", &port, &mode, &err), 0);
+	assert_int_equal(port, 3799);
+	assert_int_equal(mode, DAS_MODE_DISCONNECT);
+	assert_int_equal(byod_conf_set(&conf, "das.mode", "both", &err), 0);
+	assert_int_equal(byod_conf_set(&conf, "das.nas",
+				       "10.0.0.5:1700/coa,10.0.0.6/disconnect,[fd00::5]:1812,fd00::6/coa",
+				       &err), 0);
+	assert_int_equal(byod_das_target(&conf, "10.0.0.5", &port, &mode, &err), 0);
+	assert_int_equal(port, 1700);
+	assert_int_equal(mode, DAS_MODE_COA);
+	assert_int_equal(byod_das_target(&conf, "10.0.0.6", &port, &mode, &err), 0);
+	assert_int_equal(port, 3799);
+	assert_int_equal(mode, DAS_MODE_DISCONNECT);
+	assert_int_equal(byod_das_target(&conf, "fd00::5", &port, &mode, &err), 0);
+	assert_int_equal(port, 1812);
+	assert_int_equal(mode, DAS_MODE_BOTH);
+	assert_int_equal(byod_das_target(&conf, "fd00::6", &port, &mode, &err), 0);
+	assert_int_equal(port, 3799);
+	assert_int_equal(mode, DAS_MODE_COA);
+	/* a NAS not listed keeps the defaults */
+	assert_int_equal(byod_das_target(&conf, "10.0.0.50", &port, &mode, &err), 0);
+	assert_int_equal(port, 3799);
+	assert_int_equal(mode, DAS_MODE_BOTH);
+	assert_int_equal(byod_conf_set(&conf, "das.nas", "10.0.0.5:99999", &err), 0);
+	assert_int_equal(byod_das_target(&conf, "10.0.0.5", &port, &mode, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "10.0.0.5:99999"));
+	assert_int_equal(byod_conf_set(&conf, "das.nas", "10.0.0.5/reboot", &err), 0);
+	assert_int_equal(byod_das_target(&conf, "10.0.0.5", &port, &mode, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "reboot"));
+	assert_int_equal(byod_conf_set(&conf, "das.nas", "10.0.0.5,,10.0.0.6", &err), 0);
+	assert_int_equal(byod_das_target(&conf, "10.0.0.6", &port, &mode, &err), -EINVAL);
+	byod_conf_free(&conf);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -496,6 +540,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_enrol_and_failed_signing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_revoke_reaches_crl, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_policy_apply_diff, setup, teardown),
+		cmocka_unit_test(test_das_target),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

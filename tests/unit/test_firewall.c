@@ -158,11 +158,96 @@ static void test_refusals(void **state)
 	pol_free(pol);
 }
 
+/* The per-device state: written with the ruleset, checked before it reaches the text. */
+static void test_state(void **state)
+{
+	struct pol_policy *pol = load(policy);
+	static const char *const admit[] = { "veth-ap" };
+	static const char *const qmac[] = { "02:00:00:00:aa:01", "02:00:00:00:aa:02" };
+	static const char *const qip[] = { "10.20.0.66" };
+	struct fw_admitted adm[] = { { "02:00:00:00:bb:01", "pupils" },
+				     { "02:00:00:00:bb:02", "staff" } };
+	struct fw_config cfg = { .uplink = "eth0", .portal_addr = "10.0.0.2", .portal_http_port = 8080,
+				 .admit_links = admit, .nadmit_links = 1, .admitted = adm,
+				 .nadmitted = 2, .quarantine_macs = qmac, .nquarantine_macs = 2,
+				 .quarantine_ips = qip, .nquarantine_ips = 1 };
+	struct byod_err err;
+	struct fw_batch *b;
+	char *text = NULL, c[4096];
+	const char *fwd;
+
+	(void)state;
+	if (fw_render(pol, &cfg, &text, &err))
+		fail_msg("%s", err.msg);
+	assert_non_null(strstr(text, "\tset quarantine_mac {\n\t\ttype ether_addr\n"
+				     "\t\telements = { 02:00:00:00:aa:01, 02:00:00:00:aa:02 }\n\t}\n"));
+	assert_non_null(strstr(text, "elements = { 10.20.0.66 }"));
+	assert_non_null(strstr(text, "\tmap admitted {\n\t\ttype ether_addr : verdict\n"
+				     "\t\telements = { 02:00:00:00:bb:01 : jump seg_pupils, "
+				     "02:00:00:00:bb:02 : jump seg_staff }\n"));
+	chain_of(text, "forward", c, sizeof(c));
+	/* quarantine first, then admission, and only then established flows */
+	fwd = strstr(c, "iifname { \"veth-ap\" } ether saddr vmap @admitted\n"
+			"\t\tiifname { \"veth-ap\" } counter drop comment \"not admitted\"");
+	assert_non_null(fwd);
+	assert_true(strstr(c, "@quarantine_mac") < fwd);
+	assert_true(strstr(c, "ct state established,related accept") > fwd);
+	free(text);
+
+	/* without admit links no admission rule, and an empty map */
+	cfg.nadmit_links = 0;
+	cfg.nadmitted = 0;
+	if (fw_render(pol, &cfg, &text, &err))
+		fail_msg("%s", err.msg);
+	assert_null(strstr(text, "@admitted"));
+	assert_non_null(strstr(text, "\tmap admitted {\n\t\ttype ether_addr : verdict\n\t}\n"));
+	free(text);
+
+	/* refusals */
+	adm[1].segment = "nowhere";
+	cfg.nadmitted = 2;
+	assert_int_equal(fw_render(pol, &cfg, &text, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "no segment 'nowhere'"));
+	adm[1].segment = "staff";
+	adm[0].mac = "02:00:00:00:BB:01"; /* the registry writes lowercase */
+	assert_int_equal(fw_render(pol, &cfg, &text, &err), -EINVAL);
+	adm[0].mac = "02:00:00:00:bb:01 } ; flush ruleset";
+	assert_int_equal(fw_render(pol, &cfg, &text, &err), -EINVAL);
+	adm[0].mac = "02:00:00:00:bb:01";
+	cfg.quarantine_ips = (const char *const[]){ "10.20.0.666" };
+	assert_int_equal(fw_render(pol, &cfg, &text, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "10.20.0.666"));
+	assert_null(text);
+
+	/* batches between renders */
+	b = fw_batch_new();
+	assert_non_null(b);
+	assert_int_equal(fw_batch_size(b), 0);
+	assert_int_equal(fw_batch_apply(b, &err), 0); /* nothing to do */
+	assert_int_equal(fw_batch_quarantine(b, "02:00:00:00:aa:03", 1), 0);
+	assert_int_equal(fw_batch_evict(b, "02:00:00:00:bb:01"), 0);
+	assert_int_equal(fw_batch_admit(b, "02:00:00:00:bb:04", "teachers"), 0);
+	assert_int_equal(fw_batch_quarantine_ip(b, "10.20.0.7", 0), 0);
+	assert_int_equal(fw_batch_admit(b, "02:00:00:00:bb:05", "seg x"), -EINVAL);
+	assert_int_equal(fw_batch_quarantine(b, "02-00-00-00-aa-03", 1), -EINVAL);
+	assert_int_equal(fw_batch_quarantine_ip(b, "fd00::1", 1), -EINVAL);
+	assert_int_equal(fw_batch_size(b), 4);
+	assert_string_equal(fw_batch_text(b),
+			    "add element inet byod quarantine_mac { 02:00:00:00:aa:03 }\n"
+			    "delete element inet byod admitted { 02:00:00:00:bb:01 }\n"
+			    "add element inet byod admitted { 02:00:00:00:bb:04 : jump seg_teachers }\n"
+			    "delete element inet byod quarantine_ip4 { 10.20.0.7 }\n");
+	fw_batch_free(b);
+	fw_batch_free(NULL);
+	pol_free(pol);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_render),
 		cmocka_unit_test(test_refusals),
+		cmocka_unit_test(test_state),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

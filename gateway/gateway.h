@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * byod-gatewayd's engine: follows the registry's change feed and keeps the
+ * network in line with it. On a revoked, suspended or lost device (or a
+ * disabled owner) it quarantines the MAC and the session addresses in
+ * nftables, takes the MAC out of the admitted map and sends a Disconnect
+ * (or CoA) to the NAS of every open session; on accounting Start/Stop it
+ * admits and evicts stations on the admit links; on a policy apply it
+ * re-renders the whole ruleset with the state in one transaction and
+ * disconnects (or moves) the sessions whose segment changed; every
+ * re-evaluation interval it does the same for decisions that changed with
+ * the time (schedules, certificates near their end).
+ */
+#ifndef BYOD_GATEWAY_H
+#define BYOD_GATEWAY_H
+
+#include <stdint.h>
+#include <time.h>
+
+#include "byod.h"
+
+struct gw;
+
+struct gw_options {
+	const char *home;
+	int apply;          /* 0: compute and log only, touch neither nftables nor NAS */
+	void (*log)(int level, const char *msg, void *ctx); /* level: 0 error, 1 info, 2 debug */
+	void *log_ctx;
+};
+
+struct gw_stats {
+	int64_t seq;          /* the last change-feed event handled */
+	size_t admitted;      /* MACs in the admitted map */
+	size_t quarantined;   /* MACs in quarantine */
+	size_t sessions;      /* open sessions followed */
+	unsigned long disconnects, coas, nas_failures, renders, batches;
+};
+
+/* Opens HOME (byod.conf and the registry); gw_sync then applies the
+ * running policy's ruleset with the state computed from the registry. */
+int gw_open(const struct gw_options *opt, struct gw **out, struct byod_err *err);
+void gw_close(struct gw *gw);
+
+/* Rebuilds everything from the registry and renders the ruleset again
+ * (after a flush, SIGHUP, a policy apply). */
+int gw_sync(struct gw *gw, struct byod_err *err);
+
+/* Handles the change-feed events that arrived since the last call;
+ * *handled (may be NULL) gets their number. */
+int gw_step(struct gw *gw, int *handled, struct byod_err *err);
+
+/* Evaluates every open session again at now and acts on those whose
+ * decision changed by itself (a schedule window closed). */
+int gw_reevaluate(struct gw *gw, time_t now, struct byod_err *err);
+
+void gw_stats(const struct gw *gw, struct gw_stats *out);
+int gw_poll_ms(const struct gw *gw);
+
+#endif /* BYOD_GATEWAY_H */
