@@ -42,6 +42,8 @@ static const char usage_text[] =
 	"  firewall show|check|apply                the nftables ruleset from the running policy\n"
 	"  hostapd config [--out F] [--wired] [--interface IF] [--radius ADDR] [--das-client ADDR]\n"
 	"           (--secret-file F | --secret-stdin)  hostapd.conf for 802.1X, DAS, VLANs\n"
+	"  session list [--all] [--device ID] [--json]  accounting sessions (open ones)\n"
+	"  session disconnect ID                    RFC 5176 Disconnect-Request to its NAS\n"
 	"  policy check FILE                        every problem as FILE:LINE:COL\n"
 	"  policy apply FILE [--comment TEXT]       store FILE as the running policy\n"
 	"  policy show [--version N]\n"
@@ -787,6 +789,8 @@ int main(int argc, char **argv)
 		return cli_firewall(home, argc, argv);
 	if (!strcmp(cmd, "hostapd"))
 		return cli_hostapd(home, argc, argv);
+	if (!strcmp(cmd, "session"))
+		return cli_session(home, argc, argv);
 	if (!strcmp(cmd, "help"))
 		return fputs(usage_text, stdout), 0;
 	return cli_usage("unknown command");

@@ -476,6 +476,7 @@ static int collect_session(const struct reg_session *row, void *arg)
 
 struct qwalk {
 	struct vec *quarantine;
+	struct vec *blocked; /* struct entry: val = id of a blocked device */
 	struct vec *active; /* struct entry: MACs of active devices of active owners */
 	const struct vec *disabled; /* struct entry: val = login of a disabled account */
 };
@@ -495,11 +496,18 @@ static int collect_device(const struct reg_device *d, void *arg)
 	struct qwalk *w = arg;
 	int off = login_disabled(w->disabled, d->owner_login);
 
-	if (!d->mac[0] || d->state == REG_DEVICE_RETIRED)
+	if (d->state == REG_DEVICE_RETIRED)
 		return 0;
 	if (d->state == REG_DEVICE_ACTIVE && !off)
-		return entry_put(w->active, d->mac, d->id);
-	return entry_put(w->quarantine, d->mac, d->id);
+		return d->mac[0] ? entry_put(w->active, d->mac, d->id) : 0;
+	if (w->blocked) {
+		struct entry *e = vec_push(w->blocked);
+
+		if (!e)
+			return -ENOMEM;
+		snprintf(e->val, sizeof(e->val), "%s", d->id);
+	}
+	return d->mac[0] ? entry_put(w->quarantine, d->mac, d->id) : 0;
 }
 
 static int collect_disabled(const struct reg_person *p, void *arg)
@@ -516,6 +524,18 @@ static int collect_disabled(const struct reg_person *p, void *arg)
 	return 0;
 }
 
+struct macs {
+	struct vec *quarantine;
+	const char *device;
+};
+
+static int collect_mac(const struct reg_session *s, void *arg)
+{
+	struct macs *m = arg;
+
+	return s->mac[0] ? entry_put(m->quarantine, s->mac, m->device) : 0;
+}
+
 /* The quarantine from the registry: the MACs of revoked and suspended
  * devices and of every device of a disabled account, and those their open
  * sessions use; less the MACs an active device of an active owner uses
@@ -525,7 +545,8 @@ static int build_quarantine(struct gw *gw, struct byod_err *err)
 	struct vec quarantine = { .size = sizeof(struct entry) };
 	struct vec active = { .size = sizeof(struct entry) };
 	struct vec logins = { .size = sizeof(struct entry) };
-	struct qwalk w = { &quarantine, &active, &logins };
+	struct vec blocked = { .size = sizeof(struct entry) };
+	struct qwalk w = { &quarantine, &blocked, &active, &logins };
 	struct reg_device_filter f = { NULL, -1 };
 	size_t i;
 	int rc;
@@ -533,6 +554,14 @@ static int build_quarantine(struct gw *gw, struct byod_err *err)
 	rc = reg_person_list(gw->ctx->reg, collect_disabled, &logins, err);
 	if (!rc)
 		rc = reg_device_list(gw->ctx->reg, &f, collect_device, &w, err);
+	/* the MACs a blocked device was seen with (EAP-TLS devices have no
+	 * registered MAC): its accounting sessions, closed ones included */
+	for (i = 0; !rc && i < blocked.n; i++) {
+		struct macs m = { &quarantine, AT(blocked, struct entry, i)->val };
+
+		rc = reg_session_list(gw->ctx->reg, 0, m.device, collect_mac, &m, err);
+	}
+	vec_free(&blocked);
 	for (i = 0; !rc && i < gw->sess.n; i++) {
 		struct sess *s = AT(gw->sess, struct sess, i);
 
@@ -588,13 +617,23 @@ static int device_quarantine(struct gw *gw, const char *id, struct byod_err *err
 	if (rc)
 		return rc;
 	blocked = device_blocked(&d, &owner);
-	if (blocked && d.mac[0] && !mac_in_use(gw, d.mac, id))
-		rc = entry_put(&gw->quarantine, d.mac, id);
-	for (i = 0; !rc && blocked && i < gw->sess.n; i++) {
-		struct sess *s = AT(gw->sess, struct sess, i);
+	if (!blocked)
+		return 0;
+	{
+		struct vec found = { .size = sizeof(struct entry) };
+		struct macs m = { &found, id };
 
-		if (!strcmp(s->row.device, id) && s->row.mac[0] && !mac_in_use(gw, s->row.mac, id))
-			rc = entry_put(&gw->quarantine, s->row.mac, id);
+		if (d.mac[0])
+			rc = entry_put(&found, d.mac, id);
+		if (!rc)
+			rc = reg_session_list(gw->ctx->reg, 0, id, collect_mac, &m, err);
+		for (i = 0; !rc && i < found.n; i++) {
+			const char *mac = AT(found, struct entry, i)->mac;
+
+			if (!mac_in_use(gw, mac, id))
+				rc = entry_put(&gw->quarantine, mac, id);
+		}
+		vec_free(&found);
 	}
 	return rc == -ENOMEM ? byod_err_set(err, ENOMEM, "out of memory") : rc;
 }
