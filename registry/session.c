@@ -159,10 +159,13 @@ static void merge(struct reg_session *row, const struct reg_session *in)
 
 /* A packet for a key whose newest row is closed belongs to a later session
  * (the NAS reused the id) only when it says it started after that stop;
- * otherwise it is a late or repeated packet of the closed one. */
-static int later_session(const struct reg_session *closed, time_t started)
+ * otherwise it is a late or repeated packet of the closed one. A Start in
+ * the very second of the stop is a new session: hostapd keeps a station's
+ * Acct-Session-Id when it authenticates again at once (after a Disconnect,
+ * within its 5-second grace), and times are whole seconds. */
+static int later_session(const struct reg_session *closed, time_t started, int is_start)
 {
-	return started > closed->stopped;
+	return is_start ? started >= closed->stopped : started > closed->stopped;
 }
 
 /*
@@ -180,7 +183,7 @@ static int apply(enum reg_acct_type type, const struct reg_session *in, int foun
 	switch (type) {
 	case REG_ACCT_START:
 		t = in->started ? in->started : now;
-		if (found && !open && !later_session(row, t))
+		if (found && !open && !later_session(row, t, 1))
 			return 0;
 		if (open) {
 			/* A Start older than the row's last update (it arrived
@@ -209,7 +212,7 @@ static int apply(enum reg_acct_type type, const struct reg_session *in, int foun
 			row->updated = t;
 			return 2;
 		}
-		if (found && !later_session(row, in->started))
+		if (found && !later_session(row, in->started, 0))
 			return 0;
 		*row = *in;
 		row->state = REG_SESSION_OPEN;
@@ -227,7 +230,7 @@ static int apply(enum reg_acct_type type, const struct reg_session *in, int foun
 			row->stopped = t;
 			return 2;
 		}
-		if (found && !later_session(row, in->started))
+		if (found && !later_session(row, in->started, 0))
 			return 0;
 		*row = *in;
 		row->state = REG_SESSION_CLOSED;

@@ -73,6 +73,8 @@ sed -i 's/^  links: .*/  links: "registration=reg0,pupils=ap0,teachers=tea0"/' "
 sed -i 's/^  admit-links: .*/  admit-links: "ap0"/' "$conf"
 sed -i "s/^  # secret: \"\"$/  secret: \"$SECRET\"/" "$conf"
 sed -i 's/^  timeout-ms: .*/  timeout-ms: 500/' "$conf"
+# CoA first, Disconnect when refused: hostapd refuses CoA, so both are seen
+sed -i 's/^  mode: disconnect/  mode: both/' "$conf"
 grep -q "secret: \"$SECRET\"" "$conf" || { echo "das.secret not set in $conf" >&2; exit 1; }
 
 # the wired port (ap0) to the pupil's device, the uplink (up0) to the services
@@ -169,6 +171,14 @@ admitted() {
 	nft list map inet byod admitted >"$T/map.txt" 2>&1
 	grep -q "$MAC : jump seg_pupils" "$T/map.txt"
 }
+# hostapd keeps a disconnected station's entry for 5 seconds and, with the
+# wired driver, deauthenticates it again when that time is up even if it
+# authenticated anew meanwhile: the supplicant starts again once it is gone
+sta_gone() { ! hostapd_cli -p "$T/hctrl" -i ap0 sta "$MAC" 2>/dev/null | grep -q "^$MAC"; }
+reauthenticate() {
+	wait_for 80 sta_gone || ko "hostapd kept the station's entry"
+	wpa_cli -p "$T/wctrl" -i sta0 reauthenticate >/dev/null 2>&1
+}
 wait_for() { # TENTHS CMD...: polls CMD every 0.1 s
 	local n=$1; shift
 	for _ in $(seq "$n"); do "$@" && return 0; sleep 0.1; done
@@ -199,10 +209,39 @@ expect_fail "a closed session cannot be disconnected again" "already closed" \
 expect_fail "an unknown session" "no session 999999" "$BYODCTL" session disconnect 999999
 
 # the supplicant, which the wired port does not tell, starts again (EAPOL-Start)
-wpa_cli -p "$T/wctrl" -i sta0 reauthenticate >/dev/null 2>&1
+reauthenticate
 check "the station authenticates again" wait_for 100 authorized
 check "...and is admitted again" wait_for 50 admitted
 check "...and reaches the ENT" ent
+
+# a policy apply that moves pupils: the ruleset rendered again with the
+# state, the moved session asked to move (CoA, refused by hostapd) and
+# disconnected; the station comes back into its new segment
+sed 's/^    segment: pupils$/    segment: teachers/' "$T/policy.yaml" >"$T/policy2.yaml"
+"$BYODCTL" policy diff "$T/policy2.yaml" >"$T/diff.txt" 2>&1
+check "policy diff predicts the pupil's move" grep -q 'from pupils to teachers' "$T/diff.txt"
+"$BYODCTL" policy apply "$T/policy2.yaml" >/dev/null || ko "policy apply"
+t0=$(date +%s%N)
+moved_off() { [ "$(grep -c 'Disconnect-ACK in' "$T/gatewayd.log")" -ge 1 ]; }
+t_m=
+for _ in $(seq 300); do moved_off && { t_m=$((($(date +%s%N) - t0) / 1000000)); break; }; sleep 0.005; done
+echo "policy apply: the moved session disconnected in ${t_m:-never} ms"
+check "policy apply: the moved session is disconnected within 1 s (${t_m:-never} ms)" test "${t_m:-9999}" -lt 1000
+"$BYODCTL" audit --json --limit 10 >"$T/audit.json"
+check "...a CoA with the new VLAN first, NAKed by hostapd" test "$(json '[a["after"]["answer"] for a in d if a["action"] == "session.coa"][0]' <"$T/audit.json")" = "CoA-NAK"
+check "...then a Disconnect, ACKed" test "$(json 'sum(1 for a in d if a["action"] == "session.disconnect" and a["actor"] == "byod-gatewayd" and a["after"]["answer"] == "Disconnect-ACK")' <"$T/audit.json")" = 1
+check "...the ruleset was rendered again" test "$(grep -c 'ruleset applied' "$T/gatewayd.log")" -ge 2
+reauthenticate
+admitted_teachers() { nft list map inet byod admitted 2>/dev/null | grep -q "$MAC : jump seg_teachers"; }
+check "the station authenticates again and is admitted into teachers" wait_for 100 admitted_teachers
+check "...the teachers' source check drops its pupils address" wait_for 1 sh -c "! ip netns exec '$STA' timeout 2 python3 -c 'import socket; socket.create_connection((\"10.0.6.10\", 443), timeout=1.5)' 2>/dev/null"
+nft list chain inet byod seg_teachers >"$T/tea.txt" 2>&1
+check "...counted as spoofed" grep -Eq 'counter packets [1-9][0-9]* bytes [0-9]+ drop comment "spoofed"' "$T/tea.txt"
+"$BYODCTL" policy apply "$T/policy.yaml" >/dev/null || ko "policy apply (back)"
+for _ in $(seq 300); do [ "$(grep -c 'Disconnect-ACK in' "$T/gatewayd.log")" -ge 2 ] && break; sleep 0.01; done
+reauthenticate
+check "back under the first policy, the station is in pupils again" wait_for 100 admitted
+check "...and reaches the ENT" wait_for 20 ent
 
 # revocation: everything within one second of byodctl returning
 "$BYODCTL" device revoke "$lea" --reason key-compromise >/dev/null 2>"$T/revoke.err" ||
@@ -210,7 +249,7 @@ check "...and reaches the ENT" ent
 t0=$(date +%s%N)
 quarantined() { nft list set inet byod quarantine_mac 2>/dev/null | grep -q "$MAC"; }
 deauthorised() { ! authorized; }
-acked() { [ "$(grep -c 'Disconnect-ACK in' "$T/gatewayd.log")" -ge 1 ]; }
+acked() { [ "$(grep -c 'Disconnect-ACK in' "$T/gatewayd.log")" -ge 3 ]; }
 # each condition stays true once reached: measured one after the other
 since_ms() { echo $((($(date +%s%N) - t0) / 1000000)); }
 t_q= t_a= t_d=
@@ -226,8 +265,8 @@ nft list set inet byod quarantine_mac >"$T/q.txt" 2>&1
 nft list chain inet byod forward >"$T/fwd.txt" 2>&1
 check "...its packets were dropped by the quarantine rule" \
 	grep -Eq 'ether saddr @quarantine_mac counter packets [1-9]' "$T/fwd.txt"
-"$BYODCTL" audit --json --limit 10 >"$T/audit.json"
-check "the gateway's Disconnect-ACK is in the audit log" test "$(json 'sum(1 for a in d if a["action"] == "session.disconnect" and a["actor"] == "byod-gatewayd" and a["after"]["answer"] == "Disconnect-ACK")' <"$T/audit.json")" = 1
+"$BYODCTL" audit --json --limit 50 >"$T/audit.json"
+check "the gateway's Disconnect-ACK is in the audit log" test "$(json 'sum(1 for a in d if a["action"] == "session.disconnect" and a["actor"] == "byod-gatewayd" and a["after"]["answer"] == "Disconnect-ACK")' <"$T/audit.json")" = 3
 if eap_tls lea "$T/dev/$lea.pem" "$T/dev/$lea.key" "$MAC"; then
 	ko "the revoked certificate still authenticates"
 else

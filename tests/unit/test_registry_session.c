@@ -224,7 +224,7 @@ static void test_session_interim(void **state)
 static void test_session_stop(void **state)
 {
 	struct fx *f = *state;
-	struct reg_session s, got, closed;
+	struct reg_session s, got, closed, closed_again;
 	struct events e;
 	int64_t id, seq;
 	char object[32];
@@ -276,6 +276,26 @@ static void test_session_stop(void **state)
 	assert_same_session(&got, &closed);
 	assert_int_equal(last_seq(f), seq);
 
+	/* a Start for the same key in the very second of the Stop (hostapd
+	 * authenticating a station again at once keeps its id): a new row */
+	fill_session(&s, "sess-1", "10.0.0.1", "ap-1", NULL, NULL);
+	s.started = closed.stopped;
+	assert_int_equal(reg_session_record(f->reg, REG_ACCT_START, &s, &f->err), 0);
+	assert_true(s.id > id);
+	assert_int_equal(s.state, REG_SESSION_OPEN);
+	fill_session(&s, "sess-1", "10.0.0.1", "ap-1", NULL, NULL);
+	s.stopped = closed.stopped + 1;
+	assert_int_equal(reg_session_record(f->reg, REG_ACCT_STOP, &s, &f->err), 0);
+	assert_int_equal(s.state, REG_SESSION_CLOSED);
+	closed_again = s;
+	/* but a repeated Stop of it, starting when it started, changes nothing */
+	fill_session(&s, "sess-1", "10.0.0.1", "ap-1", NULL, NULL);
+	s.started = closed.stopped;
+	s.stopped = closed.stopped + 1;
+	assert_int_equal(reg_session_record(f->reg, REG_ACCT_STOP, &s, &f->err), 0);
+	assert_int_equal(s.id, closed_again.id);
+	assert_int_equal(session_list(f, 0, NULL).n, 2);
+
 	/* the NAS reuses the id for a later session: a new row */
 	fill_session(&s, "sess-1", "10.0.0.1", "ap-1", MAC_2, NULL);
 	s.started = 1700010000;
@@ -290,7 +310,7 @@ static void test_session_stop(void **state)
 	assert_true(s.id > id);
 	assert_int_equal(s.state, REG_SESSION_CLOSED);
 	assert_true(s.stopped >= time(NULL) - 5);
-	assert_int_equal(session_list(f, 0, NULL).n, 2);
+	assert_int_equal(session_list(f, 0, NULL).n, 3);
 	assert_int_equal(session_list(f, 1, NULL).n, 0);
 }
 
