@@ -124,6 +124,11 @@ static int entry_put(struct vec *v, const char *mac, const char *val)
 	return 0;
 }
 
+static time_t gw_now(const struct gw *gw)
+{
+	return gw->opt.clock ? gw->opt.clock(gw->opt.clock_ctx) : time(NULL);
+}
+
 /* ---- decisions ---- */
 
 /* Revoked, suspended, or owned by a disabled account: quarantined. */
@@ -707,7 +712,7 @@ static int on_session_event(struct step *st, const struct reg_event *e)
 			return byod_err_set(st->err, ENOMEM, "out of memory");
 		s->id = id;
 		s->row = row;
-		rc = decide(gw, s, time(NULL), st->err);
+		rc = decide(gw, s, gw_now(gw), st->err);
 		if (rc)
 			return rc;
 		gw_log(gw, 1, "session %lld started: %s at %s -> %s", id, row.mac, row.nas_ip,
@@ -770,7 +775,7 @@ static int load_policy(struct gw *gw, struct byod_err *err)
 int gw_sync(struct gw *gw, struct byod_err *err)
 {
 	struct vec sessions = { .size = sizeof(struct sess) };
-	time_t now = time(NULL);
+	time_t now = gw_now(gw);
 	int64_t seq = 0;
 	size_t i;
 	int rc;
@@ -810,7 +815,7 @@ int gw_step(struct gw *gw, int *handled, struct byod_err *err)
 	struct step st = { .gw = gw, .err = err };
 	int64_t *changed = NULL;
 	size_t nchanged = 0, i;
-	time_t now = time(NULL);
+	time_t now = gw_now(gw);
 	int rc;
 
 	if (handled)
@@ -962,4 +967,16 @@ void gw_stats(const struct gw *gw, struct gw_stats *out)
 int gw_poll_ms(const struct gw *gw)
 {
 	return gw->ctx->conf.gateway_poll_ms;
+}
+
+const char *gw_admitted(const struct gw *gw, const char *mac)
+{
+	struct entry *e = entry_find((struct vec *)&gw->k_admitted, mac);
+
+	return e ? e->val : NULL;
+}
+
+int gw_quarantined(const struct gw *gw, const char *mac)
+{
+	return entry_find((struct vec *)&gw->k_quarantine, mac) != NULL;
 }

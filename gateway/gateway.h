@@ -26,6 +26,8 @@ struct gw_options {
 	int apply;          /* 0: compute and log only, touch neither nftables nor NAS */
 	void (*log)(int level, const char *msg, void *ctx); /* level: 0 error, 1 info, 2 debug */
 	void *log_ctx;
+	time_t (*clock)(void *ctx); /* the time decisions are made at; NULL: time(NULL) */
+	void *clock_ctx;
 };
 
 struct gw_stats {
@@ -54,6 +56,10 @@ int gw_step(struct gw *gw, int *handled, struct byod_err *err);
 int gw_reevaluate(struct gw *gw, time_t now, struct byod_err *err);
 
 void gw_stats(const struct gw *gw, struct gw_stats *out);
+/* What the kernel's sets hold for mac: the segment it is admitted into
+ * (NULL when not admitted), and whether it is quarantined. */
+const char *gw_admitted(const struct gw *gw, const char *mac);
+int gw_quarantined(const struct gw *gw, const char *mac);
 int gw_poll_ms(const struct gw *gw);
 
 #endif /* BYOD_GATEWAY_H */

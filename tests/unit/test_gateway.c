@@ -1,0 +1,303 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Unit tests for byod-gatewayd's engine (gateway/gateway.c) in its dry-run
+ * mode (no nftables, no NAS): what it admits and quarantines as accounting
+ * sessions start and stop, devices are revoked, suspended and resumed,
+ * accounts disabled, a revoked phone's MAC enrolled again, a schedule
+ * closes (re-evaluation at a later instant) and a policy is applied; which
+ * sessions it would disconnect. The real nftables and hostapd are
+ * tests/firewall/revoke.sh's.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "gateway.h"
+
+#define UAI "0131234W"
+#define MAC_LEA "02:00:00:00:aa:01"
+#define MAC_DUR "02:00:00:00:dd:01"
+#define MAC_UNK "02:00:00:00:ff:01"
+
+static const char policy[] =
+	"segments:\n"
+	"  registration: { vlan: 10, subnet: 10.10.0.0/22, allow: [portal] }\n"
+	"  pupils: { vlan: 20, subnet: 10.20.0.0/16, allow: [portal] }\n"
+	"  teachers: { vlan: 30, subnet: 10.30.0.0/20, allow: [portal] }\n"
+	"services:\n"
+	"  portal: { to: [10.0.0.2], ports: [tcp/80] }\n"
+	"schedules:\n"
+	"  day: { days: [mon, tue, wed, thu, fri, sat, sun], from: \"08:00\", to: \"18:00\","
+	" timezone: UTC }\n"
+	"rules:\n"
+	"  - name: unknown\n    match: { state: unknown }\n    segment: registration\n"
+	"  - name: teachers\n    match: { role: teacher }\n    segment: teachers\n"
+	"  - name: pupils by day\n    match: { role: student, schedule: day }\n    segment: pupils\n"
+	"  - name: pupils otherwise\n    match: { role: student }\n    action: reject\n"
+	"default: registration\n";
+
+struct fx {
+	char dir[512];
+	char home[600];
+	struct byod_ctx *ctx;
+	struct gw *gw;
+	time_t now;
+	int would_disconnect;
+	char dev_lea[REG_ID_MAX], dev_dur[REG_ID_MAX];
+};
+
+static time_t fx_clock(void *arg)
+{
+	return ((struct fx *)arg)->now;
+}
+
+static void fx_log(int level, const char *msg, void *arg)
+{
+	struct fx *fx = arg;
+
+	(void)level;
+	if (strstr(msg, "would be disconnected"))
+		fx->would_disconnect++;
+}
+
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	assert_int_equal(fputs(text, f) >= 0, 1);
+	fclose(f);
+}
+
+static void apply_policy(struct fx *fx, const char *text)
+{
+	char path[700];
+	struct pol_errors errs;
+	struct byod_err err;
+	int64_t version;
+
+	snprintf(path, sizeof(path), "%s/policy.yaml", fx->dir);
+	write_file(path, text);
+	memset(&errs, 0, sizeof(errs));
+	assert_int_equal(byod_policy_apply(fx->ctx, path, NULL, &version, &errs, &err), 0);
+	pol_errors_free(&errs);
+}
+
+static void add_device(struct fx *fx, const char *login, enum reg_role role, const char *mac,
+		       char *id)
+{
+	struct reg_person p = { .role = role };
+	struct reg_device d = { .kind = REG_KIND_PHONE };
+	struct byod_err err;
+
+	snprintf(p.login, sizeof(p.login), "%s", login);
+	snprintf(p.display_name, sizeof(p.display_name), "%s", login);
+	snprintf(p.school, sizeof(p.school), UAI);
+	assert_int_equal(reg_person_add(fx->ctx->reg, &p, &err), 0);
+	d.owner = p.id;
+	snprintf(d.name, sizeof(d.name), "phone of %s", login);
+	snprintf(d.mac, sizeof(d.mac), "%s", mac);
+	assert_int_equal(reg_device_add(fx->ctx->reg, &d, &err), 0);
+	snprintf(id, REG_ID_MAX, "%s", d.id);
+}
+
+static int setup(void **state)
+{
+	const char *base = getenv("BYOD_TEST_TMP");
+	struct byod_init_params p = { .uai = UAI, .name = "Collège des Calanques",
+				      .yescrypt_cost = 1 };
+	struct byod_err err;
+	struct fx *fx = calloc(1, sizeof(*fx));
+	struct tm tm = { .tm_year = 126, .tm_mon = 10, .tm_mday = 25, .tm_hour = 10 };
+
+	if (!fx)
+		return -1;
+	mkdir(base ? base : "/tmp", 0755);
+	snprintf(fx->dir, sizeof(fx->dir), "%s/gw.XXXXXX", base ? base : "/tmp");
+	if (!mkdtemp(fx->dir))
+		return -1;
+	snprintf(fx->home, sizeof(fx->home), "%s/home", fx->dir);
+	if (byod_home_init(fx->home, &p, &err) || byod_open(fx->home, "test", &fx->ctx, &err)) {
+		fprintf(stderr, "%s\n", err.msg);
+		return -1;
+	}
+	fx->now = timegm(&tm); /* a Wednesday, 10:00 UTC: pupils are in */
+	*state = fx;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *fx = *state;
+	char cmd[600];
+	int rc;
+
+	gw_close(fx->gw);
+	byod_close(fx->ctx);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", fx->dir);
+	rc = system(cmd);
+	free(fx);
+	return rc == 0 ? 0 : -1;
+}
+
+static int64_t session(struct fx *fx, enum reg_acct_type type, const char *id, const char *mac,
+		       const char *ip)
+{
+	struct reg_session s;
+	struct byod_err err;
+
+	memset(&s, 0, sizeof(s));
+	snprintf(s.session_id, sizeof(s.session_id), "%s", id);
+	snprintf(s.nas_ip, sizeof(s.nas_ip), "10.0.0.5");
+	snprintf(s.mac, sizeof(s.mac), "%s", mac);
+	if (ip)
+		snprintf(s.ip, sizeof(s.ip), "%s", ip);
+	if (reg_session_record(fx->ctx->reg, type, &s, &err))
+		fail_msg("%s", err.msg);
+	return s.id;
+}
+
+static void step(struct fx *fx, int want_events)
+{
+	struct byod_err err;
+	int handled = -1;
+
+	if (gw_step(fx->gw, &handled, &err))
+		fail_msg("%s", err.msg);
+	if (want_events >= 0)
+		assert_int_equal(handled, want_events);
+}
+
+static void open_gw(struct fx *fx)
+{
+	struct gw_options opt = { .home = fx->home, .apply = 0, .log = fx_log, .log_ctx = fx,
+				  .clock = fx_clock, .clock_ctx = fx };
+	struct byod_err err;
+
+	if (gw_open(&opt, &fx->gw, &err) || gw_sync(fx->gw, &err))
+		fail_msg("%s", err.msg);
+}
+
+static void test_sessions_and_devices(void **state)
+{
+	struct fx *fx = *state;
+	struct gw_stats st;
+	char again[REG_ID_MAX];
+	int64_t lea_sess;
+
+	apply_policy(fx, policy);
+	add_device(fx, "lea", REG_ROLE_STUDENT, MAC_LEA, fx->dev_lea);
+	add_device(fx, "durand", REG_ROLE_TEACHER, MAC_DUR, fx->dev_dur);
+	open_gw(fx);
+	gw_stats(fx->gw, &st);
+	assert_int_equal(st.sessions, 0);
+	assert_int_equal(st.renders, 1); /* rendered once (not applied: a dry run) */
+
+	/* accounting Start: each MAC admitted into its segment */
+	lea_sess = session(fx, REG_ACCT_START, "s-lea", MAC_LEA, "10.20.0.10");
+	session(fx, REG_ACCT_START, "s-dur", MAC_DUR, "10.30.0.10");
+	session(fx, REG_ACCT_START, "s-unk", MAC_UNK, NULL);
+	step(fx, 3);
+	assert_string_equal(gw_admitted(fx->gw, MAC_LEA), "pupils");
+	assert_string_equal(gw_admitted(fx->gw, MAC_DUR), "teachers");
+	assert_string_equal(gw_admitted(fx->gw, MAC_UNK), "registration");
+	assert_false(gw_quarantined(fx->gw, MAC_LEA));
+	step(fx, 0); /* nothing new */
+
+	/* 20:00: the pupils' window closed; her session is refused and would be
+	 * disconnected, the others stay */
+	fx->now += 10 * 3600;
+	assert_int_equal(gw_reevaluate(fx->gw, fx->now, NULL), 0);
+	assert_null(gw_admitted(fx->gw, MAC_LEA));
+	assert_false(gw_quarantined(fx->gw, MAC_LEA)); /* refused, not quarantined */
+	assert_string_equal(gw_admitted(fx->gw, MAC_DUR), "teachers");
+	assert_int_equal(fx->would_disconnect, 1);
+	fx->now -= 10 * 3600;
+	assert_int_equal(gw_reevaluate(fx->gw, fx->now, NULL), 0);
+	assert_string_equal(gw_admitted(fx->gw, MAC_LEA), "pupils");
+
+	/* revoked: quarantined at once, out of the admitted map, disconnected */
+	fx->would_disconnect = 0;
+	assert_int_equal(reg_device_set_state(fx->ctx->reg, fx->dev_dur, REG_DEVICE_REVOKED, NULL), 0);
+	step(fx, 1);
+	assert_true(gw_quarantined(fx->gw, MAC_DUR));
+	assert_null(gw_admitted(fx->gw, MAC_DUR));
+	assert_int_equal(fx->would_disconnect, 1);
+
+	/* Stop: evicted; a stop of a session not followed changes nothing */
+	session(fx, REG_ACCT_STOP, "s-lea", MAC_LEA, NULL);
+	step(fx, 1);
+	assert_null(gw_admitted(fx->gw, MAC_LEA));
+	gw_stats(fx->gw, &st);
+	assert_int_equal(st.sessions, 2);
+	(void)lea_sess;
+
+	/* a disabled account: every device of it is quarantined, even offline */
+	assert_int_equal(reg_person_set_state(fx->ctx->reg, "lea", REG_PERSON_DISABLED, NULL), 0);
+	step(fx, 1);
+	assert_true(gw_quarantined(fx->gw, MAC_LEA));
+	assert_int_equal(reg_person_set_state(fx->ctx->reg, "lea", REG_PERSON_ACTIVE, NULL), 0);
+	step(fx, 1);
+	assert_false(gw_quarantined(fx->gw, MAC_LEA));
+
+	/* the revoked phone enrolled again (same MAC, a new active device of
+	 * an active owner): not quarantined; a full sync agrees */
+	add_device(fx, "durand2", REG_ROLE_TEACHER, MAC_DUR, again);
+	assert_int_equal(reg_device_set_state(fx->ctx->reg, fx->dev_dur, REG_DEVICE_REVOKED, NULL),
+			 0); /* no change of state: no event */
+	assert_int_equal(reg_device_set_state(fx->ctx->reg, fx->dev_dur, REG_DEVICE_SUSPENDED, NULL), 0);
+	step(fx, -1);
+	assert_false(gw_quarantined(fx->gw, MAC_DUR));
+	assert_int_equal(gw_sync(fx->gw, NULL), 0);
+	assert_false(gw_quarantined(fx->gw, MAC_DUR));
+	assert_string_equal(gw_admitted(fx->gw, MAC_UNK), "registration");
+}
+
+static void test_policy_apply_moves(void **state)
+{
+	struct fx *fx = *state;
+	char moved[sizeof(policy) + 64], *at;
+
+	apply_policy(fx, policy);
+	add_device(fx, "lea", REG_ROLE_STUDENT, MAC_LEA, fx->dev_lea);
+	add_device(fx, "durand", REG_ROLE_TEACHER, MAC_DUR, fx->dev_dur);
+	session(fx, REG_ACCT_START, "s-lea", MAC_LEA, NULL);
+	session(fx, REG_ACCT_START, "s-dur", MAC_DUR, NULL);
+	open_gw(fx);
+	/* the sessions open before the daemon started are followed */
+	assert_string_equal(gw_admitted(fx->gw, MAC_LEA), "pupils");
+	assert_string_equal(gw_admitted(fx->gw, MAC_DUR), "teachers");
+
+	/* teachers move to registration: only durand's session is touched */
+	snprintf(moved, sizeof(moved), "%s", policy);
+	at = strstr(moved, "segment: teachers");
+	assert_non_null(at);
+	memcpy(at, "segment: registration\n", 22);
+	memmove(at + 22, strstr(policy, "segment: teachers") + 18,
+		strlen(strstr(policy, "segment: teachers") + 18) + 1);
+	apply_policy(fx, moved);
+	step(fx, 1);
+	assert_string_equal(gw_admitted(fx->gw, MAC_DUR), "registration");
+	assert_string_equal(gw_admitted(fx->gw, MAC_LEA), "pupils");
+	assert_int_equal(fx->would_disconnect, 1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_sessions_and_devices, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_policy_apply_moves, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
