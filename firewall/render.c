@@ -31,26 +31,84 @@ int fw_ifname_ok(const char *s)
 	return 1;
 }
 
-/* The interface of segment s. */
-static int seg_ifname(const struct pol_segment *s, const struct fw_config *cfg, char *out,
-		      size_t len, struct byod_err *err)
+/* The interfaces of segment s as nft reads them, into out: "eth0.20" (vlan
+ * mode, or one link), or { "o-pup", "o-tea" } when firewall.links gives
+ * the segment several. */
+static int seg_ifset(const struct pol_segment *s, const struct fw_config *cfg, char *out,
+		     size_t len, struct byod_err *err)
 {
-	size_t i;
+	char one[32];
+	size_t i, n = 0, used = 0;
 
 	for (i = 0; i < cfg->nlinks; i++) {
-		if (!strcmp(cfg->links[i].segment, s->name)) {
-			snprintf(out, len, "%s", cfg->links[i].ifname);
-			goto check;
-		}
+		if (strcmp(cfg->links[i].segment, s->name))
+			continue;
+		if (!fw_ifname_ok(cfg->links[i].ifname))
+			return byod_err_set(err, EINVAL, "'%s' is not an interface name",
+					    cfg->links[i].ifname);
+		used += (size_t)snprintf(out + used, len > used ? len - used : 0, "%s\"%s\"",
+					 n++ ? ", " : "", cfg->links[i].ifname);
 	}
+	if (n > 1) {
+		char list[1024];
+
+		snprintf(list, sizeof(list), "%s", out);
+		used = (size_t)snprintf(out, len, "{ %s }", list);
+	}
+	if (n && used >= len)
+		return byod_err_set(err, EINVAL, "segment %s has too many interfaces", s->name);
+	if (n)
+		return 0;
 	if (!cfg->uplink)
 		return byod_err_set(err, EINVAL, "no interface for segment %s (and no uplink)",
 				    s->name);
-	if (snprintf(out, len, "%s.%d", cfg->uplink, s->vlan) >= (int)len)
-		return byod_err_set(err, EINVAL, "the uplink name %s is too long", cfg->uplink);
-check:
-	if (!fw_ifname_ok(out))
-		return byod_err_set(err, EINVAL, "'%s' is not an interface name", out);
+	if (snprintf(one, sizeof(one), "%s.%d", cfg->uplink, s->vlan) >= 16 || !fw_ifname_ok(one))
+		return byod_err_set(err, EINVAL, "'%s.%d' is not an interface name", cfg->uplink,
+				    s->vlan);
+	snprintf(out, len, "\"%s\"", one);
+	return 0;
+}
+
+/* The verdict-map elements "IF" : jump PREFIXSEG for every interface. */
+static void ifmap(struct fw_out *o, const struct pol_policy *pol, const struct fw_config *cfg,
+		  const char *prefix)
+{
+	size_t i, k, n = 0;
+
+	for (i = 0; i < pol->nsegments; i++) {
+		int found = 0;
+
+		for (k = 0; k < cfg->nlinks; k++) {
+			if (strcmp(cfg->links[k].segment, pol->segments[i].name))
+				continue;
+			fw_put(o, "%s \"%s\" : jump %s%s", n++ ? "," : "", cfg->links[k].ifname,
+			       prefix, pol->segments[i].name);
+			found = 1;
+		}
+		if (!found)
+			fw_put(o, "%s \"%s.%d\" : jump %s%s", n++ ? "," : "", cfg->uplink,
+			       pol->segments[i].vlan, prefix, pol->segments[i].name);
+	}
+}
+
+/* An interface given to two segments, or to a segment the policy lacks. */
+static int check_links(const struct pol_policy *pol, const struct fw_config *cfg,
+		       struct byod_err *err)
+{
+	size_t i, k;
+
+	for (i = 0; i < cfg->nlinks; i++) {
+		if (pol_segment_find(pol, cfg->links[i].segment) < 0)
+			return byod_err_set(err, EINVAL,
+					    "firewall.links names %s, which the policy has no segment for",
+					    cfg->links[i].segment);
+		for (k = 0; k < i; k++)
+			if (!strcmp(cfg->links[k].ifname, cfg->links[i].ifname))
+				return byod_err_set(err, EINVAL,
+						    "interface %s is given to segments %s and %s",
+						    cfg->links[i].ifname, cfg->links[k].segment,
+						    cfg->links[i].segment);
+	}
 	return 0;
 }
 
@@ -208,7 +266,7 @@ int fw_render(const struct pol_policy *pol, const struct fw_config *cfg, char **
 	      struct byod_err *err)
 {
 	const char *reg_name = cfg->registration ? cfg->registration : "registration";
-	char (*ifn)[32] = calloc(pol->nsegments ? pol->nsegments : 1, sizeof(*ifn));
+	char (*ifn)[512] = calloc(pol->nsegments ? pol->nsegments : 1, sizeof(*ifn));
 	struct in_addr portal;
 	struct fw_out o = { 0 };
 	size_t i, k, reg = pol->nsegments;
@@ -217,8 +275,9 @@ int fw_render(const struct pol_policy *pol, const struct fw_config *cfg, char **
 	*text = NULL;
 	if (!ifn)
 		return byod_err_set(err, ENOMEM, "out of memory");
+	rc = check_links(pol, cfg, err);
 	for (i = 0; !rc && i < pol->nsegments; i++) {
-		rc = seg_ifname(&pol->segments[i], cfg, ifn[i], sizeof(ifn[i]), err);
+		rc = seg_ifset(&pol->segments[i], cfg, ifn[i], sizeof(ifn[i]), err);
 		if (!strcmp(pol->segments[i].name, reg_name))
 			reg = i;
 	}
@@ -263,7 +322,7 @@ int fw_render(const struct pol_policy *pol, const struct fw_config *cfg, char **
 
 	/* the walled garden: plain HTTP to anywhere lands on the portal */
 	fw_put(&o, "\tchain prerouting {\n\t\ttype nat hook prerouting priority dstnat; policy accept;\n"
-		"\t\tiifname \"%s\" tcp dport 80 ip daddr != %s dnat ip to %s:%d\n\t}\n",
+		"\t\tiifname %s tcp dport 80 ip daddr != %s dnat ip to %s:%d\n\t}\n",
 	    ifn[reg], cfg->portal_addr, cfg->portal_addr, cfg->portal_http_port);
 
 	fw_put(&o, "\tchain forward {\n\t\ttype filter hook forward priority filter; policy drop;\n"
@@ -280,15 +339,13 @@ int fw_render(const struct pol_policy *pol, const struct fw_config *cfg, char **
 	}
 	fw_put(&o, "\t\tct state established,related accept\n"
 		"\t\tiifname vmap {");
-	for (i = 0; i < pol->nsegments; i++)
-		fw_put(&o, "%s \"%s\" : jump seg_%s", i ? "," : "", ifn[i], pol->segments[i].name);
+	ifmap(&o, pol, cfg, "seg_");
 	fw_put(&o, " }\n\t}\n");
 
 	/* the gateway itself: DHCP, DNS, and the portal from the walled garden */
 	fw_put(&o, "\tchain input {\n\t\ttype filter hook input priority filter; policy accept;\n"
 		"\t\tiifname vmap {");
-	for (i = 0; i < pol->nsegments; i++)
-		fw_put(&o, "%s \"%s\" : jump in_%s", i ? "," : "", ifn[i], pol->segments[i].name);
+	ifmap(&o, pol, cfg, "in_");
 	fw_put(&o, " }\n\t}\n");
 
 	for (i = 0; i < pol->nsegments; i++) {
@@ -322,7 +379,7 @@ int fw_render(const struct pol_policy *pol, const struct fw_config *cfg, char **
 			fw_put(&o, "\t\tmeta nfproto ipv6 drop\n");
 		fw_put(&o, "\t\tcounter name seg_%s\n", s->name);
 		if (s->isolate_clients)
-			fw_put(&o, "\t\toifname \"%s\" drop comment \"isolate-clients\"\n", ifn[i]);
+			fw_put(&o, "\t\toifname %s drop comment \"isolate-clients\"\n", ifn[i]);
 		for (k = 0; k < s->nallow; k++) {
 			const struct pol_service *sv = &pol->services[s->allow[k]];
 

@@ -117,6 +117,43 @@ static void test_render(void **state)
 		assert_non_null(strstr(text, "dnat ip to 10.0.0.2:80"));
 		free(text);
 	}
+	/* several links for one segment (an onboarding port per lab client) */
+	{
+		static const struct fw_link links[] = {
+			{ "registration", "o-pup" }, { "pupils", "p-pup" }, { "registration", "o-tea" },
+			{ "staff", "st_1" }, { "pupils", "p-tea" },
+		};
+		static const struct fw_link twice[] = {
+			{ "registration", "o-pup" }, { "pupils", "o-pup" }, { "staff", "st_1" },
+		};
+		static const struct fw_link unknown[] = {
+			{ "registration", "o-pup" }, { "pupils", "p-pup" }, { "staff", "st_1" },
+			{ "guests", "g-1" },
+		};
+		struct fw_config ex = { .links = links, .nlinks = 5, .portal_addr = "10.0.0.2",
+					.portal_http_port = 80 };
+
+		if (fw_render(pol, &ex, &text, &err))
+			fail_msg("%s", err.msg);
+		assert_non_null(strstr(text, "iifname vmap { \"o-pup\" : jump seg_registration, "
+					     "\"o-tea\" : jump seg_registration, \"p-pup\" : jump "
+					     "seg_pupils, \"p-tea\" : jump seg_pupils, \"st_1\" : jump "
+					     "seg_staff }"));
+		assert_non_null(strstr(text, "iifname { \"o-pup\", \"o-tea\" } tcp dport 80 "
+					     "ip daddr != 10.0.0.2 dnat"));
+		chain_of(text, "seg_pupils", c, sizeof(c));
+		assert_non_null(strstr(c, "oifname { \"p-pup\", \"p-tea\" } drop comment "
+					  "\"isolate-clients\""));
+		free(text);
+		ex.links = twice;
+		ex.nlinks = 3;
+		assert_int_equal(fw_render(pol, &ex, &text, &err), -EINVAL);
+		assert_non_null(strstr(err.msg, "o-pup is given to segments registration and pupils"));
+		ex.links = unknown;
+		ex.nlinks = 4;
+		assert_int_equal(fw_render(pol, &ex, &text, &err), -EINVAL);
+		assert_non_null(strstr(err.msg, "guests"));
+	}
 	pol_free(pol);
 }
 
