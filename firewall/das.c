@@ -316,9 +316,12 @@ int das_send(const char *addr, int port, const char *secret, const struct das_re
 	snprintf(portstr, sizeof(portstr), "%d", port);
 	if (getaddrinfo(addr, portstr, &hints, &ai))
 		return byod_err_set(err, EINVAL, "'%s' is not an IP address", addr ? addr : "");
+	/* not connect()ed: a NAS may answer from another of its addresses
+	 * (hostapd answers from the address its route picks); an answer is
+	 * believed only when its authenticators check */
 	fd = socket(ai->ai_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || connect(fd, ai->ai_addr, ai->ai_addrlen)) {
-		rc = byod_err_set(err, errno, "cannot reach the NAS %s port %d: %s", addr, port,
+	if (fd < 0) {
+		rc = byod_err_set(err, errno, "cannot open a socket for the NAS %s: %s", addr,
 				  strerror(errno));
 		goto out;
 	}
@@ -328,7 +331,7 @@ int das_send(const char *addr, int port, const char *secret, const struct das_re
 		struct timespec ts;
 		long waited0;
 
-		if (send(fd, req, len, 0) < 0 && errno != ECONNREFUSED) {
+		if (sendto(fd, req, len, 0, ai->ai_addr, ai->ai_addrlen) < 0) {
 			rc = byod_err_set(err, errno, "sending to %s port %d: %s", addr, port,
 					  strerror(errno));
 			break;
@@ -346,7 +349,7 @@ int das_send(const char *addr, int port, const char *secret, const struct das_re
 				break;
 			n = recv(fd, in, sizeof(in), 0);
 			if (n < 0)
-				continue; /* ICMP unreachable: the NAS may come back in time */
+				continue;
 			if (das_decode_answer(req, len, in, (size_t)n, secret, ans, &why))
 				continue; /* not ours, or forged: keep waiting */
 			ans->ms = since_ms(&t0);

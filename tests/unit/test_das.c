@@ -221,6 +221,7 @@ static void test_names(void **state)
 /* A NAS in a thread: drops the first 'ignore' requests, then answers the
  * next with a Disconnect-NAK (Error-Cause 503) signed with its secret. */
 struct nas {
+	int any; /* bound to every address (answers from the route's source) */
 	int fd;
 	int ignore;
 	int received;
@@ -273,7 +274,7 @@ static int nas_start(struct nas *n, pthread_t *t)
 	struct sockaddr_in a = { .sin_family = AF_INET };
 	socklen_t l = sizeof(a);
 
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	a.sin_addr.s_addr = htonl(n->any ? INADDR_ANY : INADDR_LOOPBACK);
 	n->fd = socket(AF_INET, SOCK_DGRAM, 0);
 	assert_true(n->fd >= 0);
 	assert_int_equal(bind(n->fd, (struct sockaddr *)&a, sizeof(a)), 0);
@@ -299,6 +300,26 @@ static void test_send_retries(void **state)
 	assert_int_equal(ans.tries, 2);
 	assert_int_equal(n.received, 2);
 	assert_true(ans.ms >= 150);
+}
+
+/* hostapd's DAS answers a request sent to 127.0.0.11 from 127.0.0.1: the
+ * answer counts, being signed with the secret */
+static void test_send_answer_from_other_address(void **state)
+{
+	struct nas n = { .any = 1, .ignore = 0, .secret = SECRET };
+	struct das_answer ans;
+	struct byod_err err;
+	pthread_t t;
+	int port;
+
+	(void)state;
+	port = nas_start(&n, &t);
+	if (das_send("127.0.0.2", port, SECRET, &vec_rq, 500, 0, &ans, &err))
+		fail_msg("%s", err.msg);
+	pthread_join(t, NULL);
+	close(n.fd);
+	assert_int_equal(ans.code, DAS_DISCONNECT_NAK);
+	assert_int_equal(ans.tries, 1);
 }
 
 static void test_send_wrong_secret_times_out(void **state)
@@ -334,6 +355,7 @@ int main(void)
 		cmocka_unit_test(test_decode_answers),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_send_retries),
+		cmocka_unit_test(test_send_answer_from_other_address),
 		cmocka_unit_test(test_send_wrong_secret_times_out),
 	};
 

@@ -1,0 +1,289 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# The story of ../shared/DESIGN.md from the first packet to the revocation,
+# every real component in its place (see tests/e2e/lab.sh for the lab):
+# a visitor, a pupil and a teacher come with their own devices, enrol at
+# the captive portal over the real network path, authenticate with
+# EAP-TLS through hostapd and FreeRADIUS + rlm_byod, land in their
+# segments as byod-gatewayd admits them, reach exactly what the policy
+# allows; then the school changes things and the network follows.
+#
+# One function per scenario, each with a line saying what it proves. They
+# run in the order of the story (the policy change and the RADIUS restart
+# come before the revocation, which ends the pupil's device).
+if [ -z "${BYOD_E2E_NS:-}" ]; then
+	exec unshare -n env BYOD_E2E_NS=1 bash "$0" "$@"
+fi
+ip link set lo up
+. "$BYOD_SRC/tests/cli/lib.sh"
+. "$BYOD_SRC/tests/radius/lib.sh"
+: "${BYOD_PORTAL:?BYOD_PORTAL must name the byod-portal binary}"
+: "${BYOD_GATEWAYD:?BYOD_GATEWAYD must name the byod-gatewayd binary}"
+. "$BYOD_SRC/tests/e2e/lab.sh"
+trap 'lab_down; [ -n "${KEEP:-}" ] || rm -rf "$T"' EXIT
+trap 'exit 1' INT TERM
+UA='Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Mobile Safari/537.36'
+
+# ---- the school ---------------------------------------------------------
+init_school
+hm() { date -u -d "$1" +%H:%M; }
+policy() { # SCHEDULE-OF-PUPILS: the lab's policy, pupils allowed in that window
+	cat <<POLICY
+segments:
+  registration: { vlan: 10, subnet: 10.10.0.0/22, allow: [portal, dns, dhcp] }
+  pupils: { vlan: 20, subnet: 10.20.0.0/16, allow: [web, ent, dns, dhcp], isolate-clients: true }
+  teachers: { vlan: 30, subnet: 10.30.0.0/20, allow: [web, ent, printers, dns, dhcp] }
+services:
+  portal: { to: [$PORTAL], ports: [tcp/80, tcp/443, tcp/8080] }
+  web: { to: [0.0.0.0/0], ports: [tcp/80, tcp/443] }
+  ent: { to: [$ENT], ports: [tcp/443] }
+  printers: { to: [10.0.5.0/24], ports: [tcp/631] }
+schedules:
+  school-hours: { from: "$1", to: "$2", timezone: UTC }
+rules:
+  - name: revoked or retired devices
+    match: { state: [revoked, retired, suspended] }
+    action: reject
+  - name: unknown devices register
+    match: { state: unknown }
+    segment: registration
+  - name: teachers
+    match: { role: teacher }
+    segment: teachers
+  - name: pupils in school hours
+    match: { role: student, schedule: school-hours }
+    segment: pupils
+  - name: pupils otherwise
+    match: { role: student }
+    action: reject
+default: registration
+POLICY
+}
+policy "$(hm '-1 hour')" "$(hm '+2 hours')" >"$T/policy.yaml"
+policy "$(hm '+3 hours')" "$(hm '+4 hours')" >"$T/after-hours.yaml"
+"$BYODCTL" policy apply "$T/policy.yaml" >/dev/null || { echo "policy apply failed" >&2; exit 1; }
+adduser() { # LOGIN ROLE PASSWORD
+	printf '%s\n' "$3" | "$BYODCTL" user add "$1" --role "$2" --school 0131234W \
+		--name "$1 (lab)" --password-stdin >/dev/null || { echo "user add $1 failed" >&2; exit 1; }
+}
+adduser lea.martin student 'Calanques-2026!'
+adduser m.durand teacher 'Tableau-Noir-42'
+adduser p.bernard teacher 'Craie-Blanche-7'
+
+radius_setup
+printf '%s\n' "$SECRET" >"$T/secret"
+lab_config
+lab_links
+lab_services
+radius_start
+start_portal
+start_gatewayd
+start_hostapd pupil
+start_hostapd teacher
+
+scenario_unknown_device() { # proves: an unknown device reaches only the portal
+	local probe host path
+	for probe in connectivitycheck.gstatic.com:/generate_204 captive.apple.com:/hotspot-detect.html \
+		www.msftconnecttest.com:/connecttest.txt; do
+		host=${probe%%:*} path=${probe#*:}
+		in_ns visitor curl -s -m 5 -o /dev/null -D "$T/h" -w '%{http_code}' \
+			--resolve "$host:80:$WEB" "http://$host$path" >"$T/code"
+		check "visitor: the probe $host$path is answered by the portal (302)" test "$(code)" = 302
+		check "...to the portal's page" grep -qi "^Location: $PORTAL_URL" "$T/h"
+	done
+	in_ns visitor curl -s -m 5 -o "$T/b" "$PORTAL_URL/" >/dev/null
+	check "visitor: the portal's login page" grep -q 'action="/login"' "$T/b"
+	if reach visitor "$WEB" 443; then ko "visitor: HTTPS to the internet passes"; else ok; fi
+	if reach visitor "$ENT" 443; then ko "visitor: the ENT is reachable"; else ok; fi
+	if reach visitor "$PRINTER" 631; then ko "visitor: the printer is reachable"; else ok; fi
+	nft list counter inet byod seg_registration >"$T/counter.txt" 2>&1
+	check "the registration segment's counter saw the visitor's packets" \
+		grep -Eq 'packets [1-9]' "$T/counter.txt"
+}
+
+# enrol_and_connect WHO LOGIN PASSWORD NAME KIND SEGMENT: the portal from
+# the onboarding port, then EAP-TLS on the 802.1X port into SEGMENT
+enrol_and_connect() {
+	local who=$1 login=$2 password=$3 name=$4 kind=$5 seg=$6
+	check "$who: logs in at the portal from the onboarding port" portal_login "$who" "$login" "$password"
+	if portal_enrol "$who" "$name" "$kind"; then ok; else ko "$who: enrols $name (code $(code))"; fi
+	check "$who: the PKCS#12 opens with the passphrase shown" \
+		openssl pkcs12 -in "$T/$who-$name.p12" -passin "pass:$PASS" -nokeys -out /dev/null
+	supplicant "$who" "$T/$who-$name.p12" "$PASS"
+	check "$who: EAP-TLS through hostapd, the station authorised" wait_for 150 authorized "$who"
+	check "$who: admitted by the gateway into $seg" wait_for 50 admitted_in "$who" "$seg"
+	addressed "$who" "$seg"
+}
+
+scenario_pupil_enrols() { # proves: a pupil enrols alone at the portal, lands in pupils, reaches exactly what the policy allows
+	enrol_and_connect pupil lea.martin 'Calanques-2026!' phone-lea phone pupils
+	check "pupil: the ENT" reach pupil "$ENT" 443
+	check "...answered by the ENT" grep -q '^ent' "$T/reach"
+	check "pupil: the web (HTTPS)" reach pupil "$WEB" 443
+	if reach pupil "$PRINTER" 631; then ko "pupil: the printer is reachable"; else ok; fi
+	if reach pupil "$PORTAL" 8080; then ko "pupil: the portal is reachable from pupils"; else ok; fi
+	"$BYODCTL" session list --json >"$T/sessions.json"
+	check "pupil: an open accounting session with the device" \
+		test "$(json "sum(1 for s in d if s['mac'] == '${MAC[pupil]}' and s['device'])" <"$T/sessions.json")" -ge 1
+}
+
+scenario_teacher_enrols() { # proves: a teacher enrols the same way and reaches the printer a pupil cannot
+	enrol_and_connect teacher m.durand 'Tableau-Noir-42' laptop-durand laptop teachers
+	check "teacher: the printer" reach teacher "$PRINTER" 631
+	check "...answered by the printer" grep -q '^printer' "$T/reach"
+	check "teacher: the ENT" reach teacher "$ENT" 443
+	if reach pupil "$PRINTER" 631; then ko "pupil: the printer is reachable"; else ok; fi
+	if reach pupil 10.30.0.${NUM[teacher]} 631; then ko "pupil reaches the teachers' segment"; else ok; fi
+}
+
+device_of() { # LOGIN NAME: the device id
+	"$BYODCTL" device list --owner "$1" --json | json "[x['id'] for x in d if x['name'] == '$2'][0]"
+}
+
+scenario_device_limit() { # proves: a pupil at the limit retires a device to enrol a new one, and the retired certificate is refused
+	local old new
+	onboarding pupil
+	if portal_enrol pupil tablet-lea tablet; then ok; else ko "pupil: a second device (code $(code))"; fi
+	preq pupil GET /enrol
+	ppost pupil /enrol "csrf=$(csrf)" name=laptop-lea kind=laptop charter=yes
+	check "pupil: at the limit of 2, a third device is refused (409)" test "$(code)" = 409
+	old=$(device_of lea.martin phone-lea)
+	if portal_enrol pupil laptop-lea laptop "retire=$old"; then ok; else ko "pupil: retire and enrol (code $(code))"; fi
+	check "pupil: the phone is retired" test "$("$BYODCTL" device list --owner lea.martin --json |
+		json "[x['state'] for x in d if x['id'] == '$old'][0]")" = retired
+	check "pupil: the retired phone's session is ended by the gateway" wait_for 30 not_admitted pupil
+	reauthenticate pupil
+	sleep 2
+	if authorized pupil; then ko "pupil: the retired certificate still authenticates"; else ok; fi
+	check "...refused by FreeRADIUS" grep -q "reject: certificate [0-9a-f]* is revoked" "$RADDB/log/radius.log"
+	PASS_LAPTOP=$PASS
+	supplicant pupil "$T/pupil-laptop-lea.p12" "$PASS"
+	check "pupil: the new laptop authenticates" wait_for 150 authorized pupil
+	check "...and is admitted into pupils" wait_for 50 admitted_in pupil pupils
+	addressed pupil pupils
+	check "...and reaches the ENT" reach pupil "$ENT" 443
+}
+
+scenario_policy_change() { # proves: a policy change moves or disconnects exactly the devices policy diff predicted
+	local acks
+	"$BYODCTL" policy diff "$T/after-hours.yaml" --list >"$T/diff.txt" 2>&1
+	check "policy diff: the pupil's two devices would be refused" grep -q '2 devices move from pupils to reject' "$T/diff.txt"
+	check "policy diff: the teachers stay" sh -c "! grep -q 'from teachers' '$T/diff.txt'"
+	acks=$(grep -c 'Disconnect-ACK in' "$T/gatewayd.log")
+	"$BYODCTL" policy apply "$T/after-hours.yaml" >/dev/null || ko "policy apply"
+	check "the pupil's session is disconnected" wait_for 20 sh -c \
+		"[ \$(grep -c 'Disconnect-ACK in' '$T/gatewayd.log') -gt $acks ]"
+	check "...and no one else's" test "$(grep -c 'Disconnect-ACK in' "$T/gatewayd.log")" = $((acks + 1))
+	check "the pupil is out of the admitted map" wait_for 20 not_admitted pupil
+	check "the teacher is still in teachers" admitted_in teacher teachers
+	check "...and still reaches the printer" reach teacher "$PRINTER" 631
+	if reach pupil "$ENT" 443; then ko "pupil: the ENT after hours"; else ok; fi
+	reauthenticate pupil
+	sleep 2
+	if authorized pupil; then ko "pupil: authenticates after hours"; else ok; fi
+	"$BYODCTL" policy apply "$T/policy.yaml" >/dev/null || ko "policy apply (school hours again)"
+	# after an EAP-Failure the supplicant holds off for a minute: the
+	# pupil turns the Wi-Fi off and on again
+	supplicant pupil "$T/pupil-laptop-lea.p12" "$PASS_LAPTOP"
+	check "school hours again: the pupil is back" wait_for 150 authorized pupil
+	check "...in pupils" wait_for 50 admitted_in pupil pupils
+}
+
+registry_counts() { # people, devices, certificates (valid + revoked), sessions
+	printf '%s %s %s\n' "$("$BYODCTL" user list --json | json 'len(d)')" \
+		"$("$BYODCTL" device list --json | json 'len(d)')" \
+		"$("$BYODCTL" session list --all --json | json 'len(d)')"
+}
+
+scenario_radius_restart() { # proves: the RADIUS server restarting mid-day loses nothing; devices authenticate again
+	local before after
+	before=$(registry_counts)
+	radius_stop
+	radius_start
+	for who in pupil teacher; do
+		wpa_cli -p "$T/wctrl-$who" -i s0 reauthenticate >/dev/null 2>&1
+	done
+	sleep 3
+	check "pupil: authenticates again after the restart" wait_for 100 authorized pupil
+	check "teacher: authenticates again after the restart" wait_for 100 authorized teacher
+	after=$(registry_counts)
+	check "the registry lost nothing (people devices sessions: $before -> $after)" \
+		test "${before% *}" = "${after% *}"
+	check "teacher: still reaches the printer" reach teacher "$PRINTER" 631
+}
+
+scenario_revocation() { # proves: a revoked device is disconnected, quarantined and refused within one second
+	local dev t0 t_q= t_a= acks
+	dev=$(device_of lea.martin laptop-lea)
+	acks=$(grep -c 'Disconnect-ACK in' "$T/gatewayd.log")
+	"$BYODCTL" device revoke "$dev" --reason key-compromise >/dev/null || ko "device revoke"
+	t0=$(date +%s%N)
+	for _ in $(seq 300); do quarantined pupil && { t_q=$((($(date +%s%N) - t0) / 1000000)); break; }; sleep 0.005; done
+	for _ in $(seq 300); do
+		[ "$(grep -c 'Disconnect-ACK in' "$T/gatewayd.log")" -gt "$acks" ] &&
+			{ t_a=$((($(date +%s%N) - t0) / 1000000)); break; }
+		sleep 0.005
+	done
+	echo "revocation: quarantined in ${t_q:-never} ms, Disconnect-ACK in ${t_a:-never} ms"
+	check "revoked: quarantined within 1 s (${t_q:-never} ms)" test "${t_q:-9999}" -lt 1000
+	check "revoked: Disconnect-ACK within 1 s (${t_a:-never} ms)" test "${t_a:-9999}" -lt 1000
+	check "revoked: the station deauthorised" wait_for 10 sh -c "! hostapd_cli -p '$T/hctrl-pupil' -i s-pupil sta '${MAC[pupil]}' | grep -q AUTHORIZED"
+	if reach pupil "$ENT" 443; then ko "revoked: the ENT still answers"; else ok; fi
+	openssl pkcs12 -in "$T/pupil-laptop-lea.p12" -passin "pass:$PASS_LAPTOP" -nokeys -clcerts -out "$T/rev.pem" 2>/dev/null
+	openssl pkcs12 -in "$T/pupil-laptop-lea.p12" -passin "pass:$PASS_LAPTOP" -nocerts -nodes -out "$T/rev.key" 2>/dev/null
+	if eap_tls lea "$T/rev.pem" "$T/rev.key" "${MAC[pupil]}"; then
+		ko "revoked: the certificate still authenticates"; else ok; fi
+	check "revoked: the teacher is untouched" admitted_in teacher teachers
+}
+
+scenario_portal_killed() { # proves: a portal killed mid-enrolment leaves no certificate without its registry row; the enrolment simply starts again
+	local i certs devices
+	onboarding teacher
+	rm -f "$T/jar-teacher" # another teacher, another browser
+	check "teacher 2: logs in" portal_login teacher p.bernard 'Craie-Blanche-7'
+	for i in 1 2 3 4; do
+		preq teacher GET /enrol
+		ppost teacher /enrol "csrf=$(csrf)" "name=kill-$i" kind=laptop charter=yes &
+		local post=$!
+		sleep "0.0$((i * 2))"
+		kill -9 "$PORTAL_PID"
+		wait "$PORTAL_PID" 2>/dev/null
+		wait "$post" 2>/dev/null
+		start_portal
+		"$BYODCTL" device list --owner p.bernard --json >"$T/devs.json"
+		devices=$(json 'len(d)' <"$T/devs.json")
+		certs=$(python3 - "$BYOD_HOME/registry.db" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+orphans = db.execute("""SELECT count(*) FROM certificates c
+    LEFT JOIN devices d ON d.id = c.device WHERE d.id IS NULL""").fetchone()[0]
+mine = db.execute("""SELECT count(*) FROM certificates c JOIN devices d ON d.id = c.device
+    JOIN people p ON p.id = d.owner WHERE p.login = 'p.bernard'""").fetchone()[0]
+print(mine if orphans == 0 else -1)
+PY
+)
+		check "kill $i: every device has its certificate and no certificate lacks its device ($devices devices, $certs certificates)" \
+			test "$devices" = "$certs"
+	done
+	preq teacher GET /devices
+	[ "$(code)" = 200 ] || portal_login teacher p.bernard 'Craie-Blanche-7'
+	if portal_enrol teacher after-kill laptop; then ok; else ko "teacher 2: enrols again after the kills (code $(code))"; fi
+	check "the new certificate is in the registry" sh -c "'$BYODCTL' device list --owner p.bernard --json | grep -q after-kill"
+	openssl pkcs12 -in "$T/teacher-after-kill.p12" -passin "pass:$PASS" -nokeys -clcerts -out "$T/ak.pem" 2>/dev/null
+	openssl pkcs12 -in "$T/teacher-after-kill.p12" -passin "pass:$PASS" -nocerts -nodes -out "$T/ak.key" 2>/dev/null
+	if eap_tls bernard "$T/ak.pem" "$T/ak.key" 02:00:00:00:e2:99; then ok; else
+		ko "the certificate enrolled after the kills authenticates"; fi
+}
+
+scenario_unknown_device
+scenario_pupil_enrols
+scenario_teacher_enrols
+scenario_device_limit
+scenario_policy_change
+scenario_radius_restart
+scenario_revocation
+scenario_portal_killed
+if [ "$failed" -ne 0 ]; then
+	echo "--- gatewayd.log (end)"; tail -20 "$T/gatewayd.log"
+	echo "--- portal.log (end)"; tail -5 "$T/portal.log"
+fi >&2
+finish
