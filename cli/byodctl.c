@@ -40,6 +40,7 @@ static const char usage_text[] =
 	"  enrol-codes (--group G | --login L...) [--hours N] --out SHEET.html\n"
 	"                                           one-time QR enrolment codes for a class\n"
 	"  firewall show|check|apply                the nftables ruleset from the running policy\n"
+	"  firewall links [--json] | links apply    the segments' interfaces: state, counters\n"
 	"  hostapd config [--out F] [--wired] [--interface IF] [--radius ADDR] [--das-client ADDR]\n"
 	"           (--secret-file F | --secret-stdin)  hostapd.conf for 802.1X, DAS, VLANs\n"
 	"  session list [--all] [--device ID] [--json]  accounting sessions (open ones)\n"

@@ -4,120 +4,182 @@
  * from the running segment policy and the firewall.* configuration;
  * printed, checked by libnftables without touching the kernel's ruleset,
  * or applied to the current network namespace as one transaction.
+ * byodctl firewall links [--json] | links apply: each segment's interface
+ * (firewall/links.c) read back from the kernel, or made ready: vlan
+ * sub-interfaces created and addressed, existing ones checked and brought
+ * up.
  */
 #define _GNU_SOURCE
-#include <arpa/inet.h>
 #include <errno.h>
-#include <netinet/in.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "byodctl.h"
 #include "firewall.h"
+#include "gateway.h"
+#include "links.h"
 
-#define LINKS_MAX 64
+#define USAGE "firewall show|check|apply | firewall links [--json] | firewall links apply"
 
-/* "registration=veth-reg,pupils=veth-pup" into links (pointing into buf). */
-static int parse_links(char *buf, struct fw_link *links, size_t *n)
+static int print_link(void *arg, const struct fw_link_state *st)
 {
-	char *save = NULL, *pair;
+	const char *state = !st->exists ? "absent" : !st->admin_up ? "down" : st->operstate;
+	char addrs[FW_LINK_ADDRS_MAX * 20 + 8] = "";
+	size_t i, used = 0;
 
-	*n = 0;
-	for (pair = strtok_r(buf, ",", &save); pair; pair = strtok_r(NULL, ",", &save)) {
-		char *eq = strchr(pair, '=');
+	if (arg) {
+		json_t *o = json_pack("{s:s, s:s, s:i, s:s, s:b, s:i, s:s, s:b, s:b, s:s, s:s, "
+				      "s:b, s:I, s:I, s:I, s:I, s:I, s:I}",
+				      "segment", st->spec.segment, "interface", st->spec.ifname,
+				      "vlan", st->spec.vlan, "mode",
+				      st->spec.existing ? "existing" : "vlan", "exists", st->exists,
+				      "ifindex", st->ifindex, "state", state, "admin-up",
+				      st->admin_up, "oper-up", st->oper_up, "mac", st->mac,
+				      "gateway", st->spec.gateway_text, "has-gateway",
+				      st->has_gateway, "rx-packets", (json_int_t)st->rx_packets,
+				      "rx-bytes", (json_int_t)st->rx_bytes, "rx-dropped",
+				      (json_int_t)st->rx_dropped, "tx-packets",
+				      (json_int_t)st->tx_packets, "tx-bytes", (json_int_t)st->tx_bytes,
+				      "tx-dropped", (json_int_t)st->tx_dropped);
+		json_t *a = json_array();
 
-		while (*pair == ' ')
-			pair++;
-		if (!eq || eq == pair || !eq[1] || *n == LINKS_MAX)
-			return -1;
-		*eq = '\0';
-		links[*n].segment = pair;
-		links[(*n)++].ifname = eq + 1;
+		for (i = 0; o && a && i < st->naddrs; i++)
+			if (json_array_append_new(a, json_string(st->addrs[i])))
+				break;
+		if (!o || !a || i < st->naddrs || json_object_set_new(o, "addresses", a)) {
+			json_decref(o);
+			return -ENOMEM;
+		}
+		return json_array_append_new(arg, o) ? -ENOMEM : 0;
 	}
+	for (i = 0; i < st->naddrs && used < sizeof(addrs); i++)
+		used += (size_t)snprintf(addrs + used, sizeof(addrs) - used, "%s%s", i ? "," : "",
+					 st->addrs[i]);
+	printf("%-14s %-15s %-14s %-20s %10llu %12llu %10llu %12llu %8llu\n", st->spec.segment,
+	       st->spec.ifname, state, addrs[0] ? addrs : "-", (unsigned long long)st->rx_packets,
+	       (unsigned long long)st->rx_bytes, (unsigned long long)st->tx_packets,
+	       (unsigned long long)st->tx_bytes,
+	       (unsigned long long)(st->rx_dropped + st->tx_dropped));
 	return 0;
 }
 
-/* The portal's address: the configuration's, else the policy's portal
- * service's first IPv4 destination. */
-static int portal_address(const struct byod_ctx *ctx, const struct pol_policy *pol, char *out,
-			  size_t len)
+/* What links apply did: changes and checks on stdout, warnings on stderr. */
+static void print_note(void *arg, enum fw_links_note_kind kind, const char *segment,
+		       const char *text)
 {
-	size_t i, t;
-
-	if (ctx->conf.firewall_portal_address[0]) {
-		snprintf(out, len, "%s", ctx->conf.firewall_portal_address);
-		return 0;
-	}
-	for (i = 0; i < pol->nservices; i++) {
-		if (strcmp(pol->services[i].name, "portal"))
-			continue;
-		for (t = 0; t < pol->services[i].nto; t++) {
-			if (pol->services[i].to[t].family == AF_INET &&
-			    inet_ntop(AF_INET, pol->services[i].to[t].addr, out, (socklen_t)len))
-				return 0;
-		}
-	}
-	return -1;
+	(void)arg;
+	if (kind == FW_LINKS_WARN)
+		fprintf(stderr, "byodctl: warning: %s%s%s%s\n", segment ? "segment " : "",
+			segment ? segment : "", segment ? ": " : "", text);
+	else
+		printf("%s: %s\n", segment ? segment : "uplink", text);
 }
 
-int cli_firewall(const char *home, int argc, char **argv)
+/* byodctl firewall links [--json] | links apply */
+static int firewall_links(const char *home, int argc, char **argv)
 {
-	struct fw_link links[LINKS_MAX];
-	struct fw_config cfg;
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct byod_fw_setup fw = { 0 };
 	struct pol_policy *pol = NULL;
-	struct byod_ctx *ctx;
+	struct byod_ctx *ctx = NULL;
 	struct byod_err err;
-	char *text = NULL, *buf = NULL, portal[64];
-	const char *what = argc > 1 ? argv[1] : "";
-	int rc;
+	json_t *list = NULL;
+	int c, rc, apply = 0;
 
-	if (argc != 2 || (strcmp(what, "show") && strcmp(what, "check") && strcmp(what, "apply")))
-		return cli_usage("firewall show|check|apply");
+	memset(&err, 0, sizeof(err));
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c != 'j')
+			return json_decref(list), cli_usage(USAGE);
+		list = list ? list : json_array();
+	}
+	if (optind < argc && !strcmp(argv[optind], "apply") && !list) {
+		apply = 1;
+		optind++;
+	}
+	if (optind != argc)
+		return json_decref(list), cli_usage(USAGE);
 	rc = cli_open(home, &ctx);
 	if (rc)
-		return rc;
-	memset(&cfg, 0, sizeof(cfg));
+		return json_decref(list), rc;
 	rc = byod_policy_load(ctx, 0, &pol, NULL, &err);
+	if (!rc)
+		rc = byod_fw_setup(ctx, pol, &fw, &err);
 	if (rc) {
 		rc = cli_fail_err(&err);
 		goto out;
 	}
-	buf = strdup(ctx->conf.firewall_links);
-	if (!buf) {
-		rc = cli_fail("out of memory");
+	if (apply) {
+		rc = fw_links_apply(pol, &fw.cfg, print_note, NULL, &err);
+		if (!rc)
+			printf("links ready (%zu segments)\n", pol->nsegments);
+	} else {
+		if (!list)
+			printf("%-14s %-15s %-14s %-20s %10s %12s %10s %12s %8s\n", "SEGMENT",
+			       "INTERFACE", "STATE", "ADDRESSES", "RX-PKTS", "RX-BYTES", "TX-PKTS",
+			       "TX-BYTES", "DROPS");
+		rc = fw_links_state(pol, &fw.cfg, print_link, list, &err);
+		if (rc == -ENOMEM && !err.msg[0])
+			byod_err_set(&err, ENOMEM, "out of memory");
+	}
+	if (rc) {
+		rc = cli_fail_err(&err);
 		goto out;
 	}
-	if (ctx->conf.firewall_mode == 1 && parse_links(buf, links, &cfg.nlinks)) {
-		rc = cli_fail("firewall.links must be segment=interface pairs, comma-separated");
+	if (list) {
+		rc = cli_json(list);
+		list = NULL;
+	}
+out:
+	json_decref(list);
+	byod_fw_setup_free(&fw);
+	pol_free(pol);
+	byod_close(ctx);
+	return rc;
+}
+
+/* show | check | apply: the ruleset with the devices' state as the
+ * registry has it (admitted stations, quarantine), as byod-gatewayd would
+ * apply it -- an apply while the daemon runs keeps every station where it
+ * is. */
+int cli_firewall(const char *home, int argc, char **argv)
+{
+	const char *what = argc > 1 ? argv[1] : "";
+	struct gw_options opt = { .home = home };
+	struct byod_err err;
+	struct gw *gw = NULL;
+	char *text = NULL;
+	int rc;
+
+	if (argc >= 2 && !strcmp(what, "links"))
+		return firewall_links(home, argc - 1, argv + 1);
+	if (argc != 2 || (strcmp(what, "show") && strcmp(what, "check") && strcmp(what, "apply")))
+		return cli_usage(USAGE);
+	opt.apply = !strcmp(what, "apply");
+	rc = gw_open(&opt, &gw, &err);
+	if (!rc)
+		rc = gw_sync(gw, &err);
+	if (!rc && !opt.apply) /* an apply is done: gw_sync applied it */
+		rc = gw_ruleset(gw, &text, &err);
+	if (!rc && !strcmp(what, "check"))
+		rc = fw_nft_run(text, 1, &err);
+	if (rc) {
+		rc = cli_fail_err(&err);
 		goto out;
 	}
-	cfg.links = links;
-	cfg.uplink = ctx->conf.firewall_mode == 1 ? NULL : ctx->conf.firewall_uplink;
-	if (portal_address(ctx, pol, portal, sizeof(portal))) {
-		rc = cli_fail("no portal address: set firewall.portal-address, or give the policy a "
-			      "portal service with an IPv4 address");
-		goto out;
-	}
-	cfg.portal_addr = portal;
-	cfg.portal_http_port = ctx->conf.portal_http_port;
-	rc = fw_render(pol, &cfg, &text, &err);
-	if (!rc && !strcmp(what, "show"))
+	if (!strcmp(what, "show"))
 		fputs(text, stdout);
-	else if (!rc)
-		rc = fw_nft_run(text, !strcmp(what, "check"), &err);
-	if (rc) {
-		rc = cli_fail_err(&err);
-		goto out;
-	}
-	if (!strcmp(what, "apply"))
+	else if (!strcmp(what, "apply"))
 		printf("ruleset applied (table inet byod)\n");
-	else if (!strcmp(what, "check"))
+	else
 		printf("ruleset accepted by nftables\n");
 out:
 	free(text);
-	free(buf);
-	pol_free(pol);
-	byod_close(ctx);
+	gw_close(gw);
 	return rc;
 }

@@ -187,8 +187,9 @@ struct byod_fw_setup {
 	char *links_buf, *admit_buf;
 };
 
-/* -EINVAL with err for a malformed firewall.links / admit-links, or when
- * there is no portal address. */
+/* -EINVAL with err for a malformed firewall.links / admit-links. Without a
+ * portal address (firewall.portal-address, else the policy's portal
+ * service) cfg.portal_addr is "", which fw_render refuses. */
 int byod_fw_setup(struct byod_ctx *ctx, const struct pol_policy *pol, struct byod_fw_setup *s,
 		  struct byod_err *err);
 void byod_fw_setup_free(struct byod_fw_setup *s);

@@ -92,12 +92,8 @@ int byod_fw_setup(struct byod_ctx *ctx, const struct pol_policy *pol, struct byo
 		return byod_err_set(err, EINVAL, "firewall.admit-links names more than %d interfaces",
 				    BYOD_FW_ADMIT_MAX);
 	}
-	if (portal_address(ctx, pol, s->portal, sizeof(s->portal))) {
-		byod_fw_setup_free(s);
-		return byod_err_set(err, EINVAL,
-				    "no portal address: set firewall.portal-address, or give the "
-				    "policy a portal service with an IPv4 address");
-	}
+	if (portal_address(ctx, pol, s->portal, sizeof(s->portal)))
+		s->portal[0] = '\0'; /* fw_render says what to do; links need none */
 	s->cfg.links = s->links;
 	s->cfg.admit_links = s->admit;
 	s->cfg.uplink = ctx->conf.firewall_mode == 1 ? NULL : ctx->conf.firewall_uplink;

@@ -287,7 +287,13 @@ int fw_render(const struct pol_policy *pol, const struct fw_config *cfg, char **
 		rc = byod_err_set(err, EINVAL, "the policy has no '%s' segment", reg_name);
 		goto out;
 	}
-	if (!cfg->portal_addr || inet_pton(AF_INET, cfg->portal_addr, &portal) != 1) {
+	if (!cfg->portal_addr || !cfg->portal_addr[0]) {
+		rc = byod_err_set(err, EINVAL,
+				  "no portal address: set firewall.portal-address, or give the "
+				  "policy a portal service with an IPv4 address");
+		goto out;
+	}
+	if (inet_pton(AF_INET, cfg->portal_addr, &portal) != 1) {
 		rc = byod_err_set(err, EINVAL, "the portal address '%s' is not IPv4",
 				  cfg->portal_addr ? cfg->portal_addr : "");
 		goto out;

@@ -295,8 +295,9 @@ static int diff_batch(struct gw *gw, struct fw_batch *b)
 	return rc;
 }
 
-/* Renders the whole ruleset with the state that should be. */
-static int render_all(struct gw *gw, struct byod_err *err)
+/* Renders the whole ruleset with the state that should be, and applies it
+ * (unless a dry run); *keep (may be NULL) gets the text. */
+static int render_text(struct gw *gw, char **keep, struct byod_err *err)
 {
 	struct byod_fw_setup fw;
 	struct fw_admitted *adm = NULL;
@@ -346,6 +347,10 @@ static int render_all(struct gw *gw, struct byod_err *err)
 	rc = fw_render(gw->pol, &fw.cfg, &text, err);
 	if (!rc && gw->opt.apply)
 		rc = fw_nft_run(text, 0, err);
+	if (!rc && keep) {
+		*keep = text;
+		text = NULL;
+	}
 	if (!rc) {
 		gw->st.renders++;
 		gw_log(gw, 1, "ruleset applied: %zu admitted, %zu quarantined, %zu sessions",
@@ -358,6 +363,11 @@ out:
 	free(qi);
 	byod_fw_setup_free(&fw);
 	return rc;
+}
+
+static int render_all(struct gw *gw, struct byod_err *err)
+{
+	return render_text(gw, NULL, err);
 }
 
 /* Brings the kernel in line with a batch; a refused batch (the ruleset was
@@ -979,4 +989,10 @@ const char *gw_admitted(const struct gw *gw, const char *mac)
 int gw_quarantined(const struct gw *gw, const char *mac)
 {
 	return entry_find((struct vec *)&gw->k_quarantine, mac) != NULL;
+}
+
+int gw_ruleset(struct gw *gw, char **text, struct byod_err *err)
+{
+	*text = NULL;
+	return render_text(gw, text, err);
 }

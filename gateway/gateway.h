@@ -47,6 +47,10 @@ void gw_close(struct gw *gw);
  * (after a flush, SIGHUP, a policy apply). */
 int gw_sync(struct gw *gw, struct byod_err *err);
 
+/* The whole ruleset with the state gw_sync computed, rendered again (and
+ * applied unless opened for a dry run) into *text (malloc'd). */
+int gw_ruleset(struct gw *gw, char **text, struct byod_err *err);
+
 /* Handles the change-feed events that arrived since the last call;
  * *handled (may be NULL) gets their number. */
 int gw_step(struct gw *gw, int *handled, struct byod_err *err);

@@ -52,6 +52,16 @@ sed -i 's/^  portal-address: .*/  portal-address: "portal.example"/' "$conf"
 expect_fail "a portal address that is not IPv4" "not IPv4" "$BYODCTL" firewall show
 sed -i 's/^  portal-address: .*/  portal-address: "10.0.0.3"/' "$conf"
 
+# the devices' state from the registry goes with the ruleset: an apply
+# while byod-gatewayd runs keeps the quarantine
+"$BYODCTL" user add qa.pupil --role student --school 0131234W >/dev/null
+"$BYODCTL" device enrol qa.pupil --name lost-phone --kind phone --mac 02:00:00:00:0a:99 \
+	--out "$T/dev" --json >"$T/dev.json" || ko "device enrol"
+"$BYODCTL" device revoke "$(json 'd["device"]' <"$T/dev.json")" --reason lost >/dev/null
+expect_ok "firewall show after a revocation" "$BYODCTL" firewall show
+check "...the revoked device's MAC is in the quarantine set" \
+	grep -q 'elements = { 02:00:00:00:0a:99 }' "$T/out"
+
 # applied in a namespace of our own, read back with nft, rebuilt after a flush
 unshare -n bash -c '
 	set -e
@@ -70,6 +80,7 @@ print(" ".join(sorted(x["chain"]["name"] for x in d if "chain" in x)))' "$1"; }
 check "every chain is in the kernel" test "$(chains "$T/applied.json")" = \
 	"forward in_pupils in_quarantine in_registration in_staff in_teachers input prerouting seg_pupils seg_quarantine seg_registration seg_staff seg_teachers"
 check "the configured portal address is the DNAT target" grep -q '"10.0.0.3"' "$T/applied.json"
+check "the quarantine is in the kernel" grep -q '"02:00:00:00:0a:99"' "$T/applied.json"
 check "a flush empties the namespace" sh -c "! grep -q byod '$T/flushed.json'"
 check "the next apply rebuilds it" test "$(chains "$T/rebuilt.json")" = "$(chains "$T/applied.json")"
 finish
