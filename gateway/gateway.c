@@ -661,9 +661,11 @@ struct ids {
 
 static int ids_add(struct ids *ids, const char *id)
 {
-	size_t i;
+	size_t i, len = strlen(id);
 	void *n;
 
+	if (len >= REG_ID_MAX)
+		return 0; /* not a device id */
 	for (i = 0; i < ids->n; i++)
 		if (!strcmp(ids->v[i], id))
 			return 0;
@@ -671,7 +673,7 @@ static int ids_add(struct ids *ids, const char *id)
 	if (!n)
 		return -ENOMEM;
 	ids->v = n;
-	snprintf(ids->v[ids->n++], REG_ID_MAX, "%s", id);
+	memcpy(ids->v[ids->n++], id, len + 1);
 	return 0;
 }
 
