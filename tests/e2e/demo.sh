@@ -1,0 +1,85 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# make demo as a newcomer lives it: scripts/demo started from this build in
+# a network namespace of the test's own (so its loopback ports never meet
+# another demo's), then what it prints is used as printed: the portal's URL
+# answers with the login page, the printed eapol_test command authenticates
+# the teacher's laptop, a certificate enrolled through the portal (over
+# HTTP, as a browser would) authenticates with the printed eapol-portal.sh,
+# a revocation reaches the gateway daemon's quarantine set, and a TERM (what
+# Ctrl-C does) stops every process it started.
+if [ -z "${BYOD_DEMO_NS:-}" ]; then
+	exec unshare -n env BYOD_DEMO_NS=1 bash "$0" "$@"
+fi
+ip link set lo up
+. "$BYOD_SRC/tests/cli/lib.sh"
+: "${BYOD_BUILD_DIR:?BYOD_BUILD_DIR must name the build directory}"
+export DEMO_BUILD="$BYOD_BUILD_DIR" DEMO_HOME="$T/demo"
+DEMO_PID=
+trap '[ -n "$DEMO_PID" ] && kill "$DEMO_PID" 2>/dev/null; [ -n "${KEEP:-}" ] || rm -rf "$T"' EXIT
+
+bash "$BYOD_SRC/scripts/demo" >"$T/demo.out" 2>&1 &
+DEMO_PID=$!
+for _ in $(seq 600); do
+	grep -q 'Running. Ctrl-C stops the demo.' "$T/demo.out" && break
+	kill -0 "$DEMO_PID" 2>/dev/null || break
+	sleep 0.1
+done
+check "the demo starts and says it is running ($(tail -1 "$T/demo.out"))" \
+	grep -q 'Running. Ctrl-C stops the demo.' "$T/demo.out"
+
+url=$(sed -n 's/^The enrolment portal: \(http:[^ ]*\).*/\1/p' "$T/demo.out")
+check "it prints the portal's URL ($url)" test -n "$url"
+curl -s -m 5 -o "$T/login.html" -w '%{http_code}' "$url" >"$T/code"
+check "the URL answers with the login page" sh -c "[ \"\$(cat '$T/code')\" = 200 ] && grep -q 'action=\"/login\"' '$T/login.html'"
+
+cmd=$(grep -m1 'eapol_test -c .*/eapol-durand.conf' "$T/demo.out" | sed 's/^ *//')
+check "it prints an eapol_test command for the teacher's laptop" test -n "$cmd"
+bash -c "$cmd" >"$T/eapol.out" 2>&1
+check "the printed eapol_test command succeeds ($(tail -1 "$T/eapol.out"))" \
+	sh -c "tail -1 '$T/eapol.out' | grep -q '^SUCCESS'"
+
+# a certificate from the portal, as a browser gets it
+password=$(awk -F, '$1 == "m.durand" { print $6 }' "$BYOD_SRC/examples/demo-accounts.csv")
+JAR="$T/jar"
+req() { # METHOD PATH [curl options]: status in $T/code, body in $T/b
+	local method=$1 path=$2
+	shift 2
+	curl -s -m 10 -X "$method" -b "$JAR" -c "$JAR" -o "$T/b" -w '%{http_code}' "$@" "$url${path#/}" >"$T/code"
+}
+csrf() { sed -n 's/.*name="csrf" value="\([A-Za-z0-9_-]*\)".*/\1/p' "$T/b" | head -1; }
+req GET /
+req POST /login --data-urlencode "csrf=$(csrf)" --data-urlencode login=m.durand \
+	--data-urlencode "password=$password"
+check "m.durand logs in with the printed password" test "$(cat "$T/code")" = 303
+req GET /enrol
+req POST /enrol --data-urlencode "csrf=$(csrf)" --data-urlencode "name=Portable démo" \
+	--data-urlencode kind=laptop --data-urlencode charter=yes
+check "enrols a laptop" test "$(cat "$T/code")" = 200
+pass=$(sed -n 's/.*<code id="passphrase">\([^<]*\)<.*/\1/p' "$T/b")
+link=$(sed -n 's/.*id="download"[^>]*href="\([^"]*\)".*/\1/p' "$T/b")
+req GET "$link"
+cp "$T/b" "$T/wifi.p12"
+check "downloads the PKCS#12" test -s "$T/wifi.p12"
+sleep 0.5 # rlm_byod reads the change feed every 200 ms
+"$DEMO_HOME/eapol-portal.sh" "$T/wifi.p12" "$pass" m.durand >"$T/portal-eapol.out" 2>&1
+check "the printed eapol-portal.sh authenticates with it ($(tail -1 "$T/portal-eapol.out"))" \
+	sh -c "tail -1 '$T/portal-eapol.out' | grep -q '^SUCCESS'"
+
+# the gateway daemon, in its own namespace, quarantines a revoked phone
+gw=$(sed -n 's/^ *nsenter -t \([0-9]*\) -n nft list ruleset.*/\1/p' "$T/demo.out" | head -1)
+revoke=$(grep -m1 'device revoke [0-9a-f-]\{36\} --reason lost' "$T/demo.out" | sed 's/^ *//')
+check "it prints the gateway's namespace and a revoke command" sh -c "[ -n '$gw' ] && [ -n '$revoke' ]"
+BYOD_HOME="$DEMO_HOME" bash -c "$revoke" >/dev/null 2>&1
+quarantined() { nsenter -t "$gw" -n nft list set inet byod quarantine_mac 2>/dev/null | grep -q 02:00:00:00:aa:01; }
+for _ in $(seq 20); do quarantined && break; sleep 0.1; done
+check "the revoked phone's MAC is quarantined by the gateway daemon" quarantined
+
+# Ctrl-C (the script's INT and TERM traps end the same way)
+kill -TERM "$DEMO_PID"
+wait "$DEMO_PID" 2>/dev/null
+DEMO_PID=
+check "the demo says it stopped" grep -q 'demo stopped' "$T/demo.out"
+gone() { ! pgrep -f "$DEMO_HOME" >/dev/null; }
+for _ in $(seq 50); do gone && break; sleep 0.1; done
+check "nothing it started is left running" gone
+finish
