@@ -99,6 +99,7 @@ int byod_fw_setup(struct byod_ctx *ctx, const struct pol_policy *pol, struct byo
 	s->cfg.uplink = ctx->conf.firewall_mode == 1 ? NULL : ctx->conf.firewall_uplink;
 	s->cfg.portal_addr = s->portal;
 	s->cfg.portal_http_port = ctx->conf.portal_http_port;
+	s->cfg.portal_https_port = ctx->conf.portal_https_port;
 	return 0;
 }
 

@@ -40,6 +40,7 @@ struct fw_config {
 	const char *registration;    /* the walled-garden segment; NULL: "registration" */
 	const char *portal_addr;     /* IPv4 address of the portal */
 	int portal_http_port;        /* registration HTTP is redirected there */
+	int portal_https_port;       /* where the portal's redirects send devices; 0: none */
 	/* links whose authenticator cannot put a station in a VLAN (hostapd's
 	 * wired driver): only MACs of the admitted map pass there, each into
 	 * its own segment's chain */

@@ -165,8 +165,10 @@ static int ports_of(const struct pol_service *sv, int proto, char *out, size_t l
 	return 1;
 }
 
-/* The accept rules of one service for a segment. */
-static void service_rules(struct fw_out *o, const struct pol_service *sv, const char *gw)
+/* The accept rules of one service for a segment: in pass 1 those to named
+ * destinations (and the gateway), in pass 2 those to a catch-all (::/0,
+ * 0.0.0.0/0), which come after the drop of the claimed destinations. */
+static void service_rules(struct fw_out *o, const struct pol_service *sv, const char *gw, int pass)
 {
 	static const int protos[] = { IPPROTO_TCP, IPPROTO_UDP };
 	char ports[1100], net[64];
@@ -179,16 +181,22 @@ static void service_rules(struct fw_out *o, const struct pol_service *sv, const 
 		if (ports_of(sv, protos[k], ports, sizeof(ports)) <= 0)
 			continue;
 		if (sv->to_gateway) {
-			fw_put(o, "\t\tip daddr %s %s accept comment \"%s\"\n", gw, ports, sv->name);
+			if (pass == 1)
+				fw_put(o, "\t\tip daddr %s %s accept comment \"%s\"\n", gw, ports,
+				       sv->name);
 			continue;
 		}
 		for (t = 0; t < sv->nto; t++) {
+			if ((sv->to[t].prefix == 0) != (pass == 2))
+				continue;
 			pol_net_format(&sv->to[t], net, sizeof(net));
 			fw_put(o, "\t\t%s daddr %s %s accept comment \"%s\"\n",
 			    sv->to[t].family == AF_INET6 ? "ip6" : "ip", net, ports, sv->name);
 		}
 	}
 	for (t = 0; icmp && t < sv->nto; t++) {
+		if ((sv->to[t].prefix == 0) != (pass == 2))
+			continue;
 		pol_net_format(&sv->to[t], net, sizeof(net));
 		fw_put(o, "\t\t%s daddr %s meta l4proto %s accept comment \"%s\"\n",
 		    sv->to[t].family == AF_INET6 ? "ip6" : "ip", net,
@@ -249,6 +257,76 @@ static int check_state(const struct pol_policy *pol, const struct fw_config *cfg
 		if (inet_pton(AF_INET, cfg->quarantine_ips[i], &a) != 1)
 			return byod_err_set(err, EINVAL, "'%s' is not an IPv4 address",
 					    cfg->quarantine_ips[i]);
+	return 0;
+}
+
+/* One family's claimed destinations for segment seg: the other segments'
+ * subnets and every destination a service names (not a catch-all), less
+ * those inside another of them; as "ip daddr { ... } drop". */
+static void claimed_drop(struct fw_out *o, const struct pol_policy *pol, size_t seg, int family)
+{
+	const struct pol_net **v;
+	size_t n = 0, i, k, t, max = pol->nsegments * 2;
+	char net[64];
+
+	for (i = 0; i < pol->nservices; i++)
+		max += pol->services[i].nto;
+	v = calloc(max ? max : 1, sizeof(*v));
+	if (!v) {
+		o->oom = 1;
+		return;
+	}
+	for (k = 0; k < pol->nsegments; k++) {
+		if (k == seg)
+			continue;
+		if (pol->segments[k].subnet.family == family)
+			v[n++] = &pol->segments[k].subnet;
+		if (pol->segments[k].subnet6.family == family)
+			v[n++] = &pol->segments[k].subnet6;
+	}
+	for (i = 0; i < pol->nservices; i++)
+		for (t = 0; t < pol->services[i].nto; t++)
+			if (pol->services[i].to[t].family == family &&
+			    pol->services[i].to[t].prefix > 0 &&
+			    !pol_net_contains(&pol->segments[seg].subnet, &pol->services[i].to[t]) &&
+			    !(pol->segments[seg].subnet6.family &&
+			      pol_net_contains(&pol->segments[seg].subnet6, &pol->services[i].to[t])))
+				v[n++] = &pol->services[i].to[t];
+	for (i = 0, k = 0; i < n; i++) {
+		size_t j;
+		int inside = 0;
+
+		/* an anonymous interval set refuses overlaps: keep the outer ones */
+		for (j = 0; j < n && !inside; j++)
+			inside = j != i && pol_net_contains(v[j], v[i]) &&
+				 (!pol_net_contains(v[i], v[j]) || j < i);
+		if (inside)
+			continue;
+		pol_net_format(v[i], net, sizeof(net));
+		fw_put(o, "%s%s", k++ ? ", " : family == AF_INET6 ? "\t\tip6 daddr { " :
+								      "\t\tip daddr { ", net);
+	}
+	if (k)
+		fw_put(o, " } drop comment \"claimed: other segments, named services\"\n");
+	free(v);
+}
+
+/* Whether segment s allows a service naming the portal's address (not
+ * through a catch-all such as 0.0.0.0/0: the portal is named on purpose). */
+static int reaches_portal(const struct pol_policy *pol, const struct pol_segment *s,
+			  const struct in_addr *portal)
+{
+	struct pol_net host = { .family = AF_INET, .prefix = 32 };
+	size_t k, t;
+
+	memcpy(host.addr, &portal->s_addr, 4);
+	for (k = 0; k < s->nallow; k++) {
+		const struct pol_service *sv = &pol->services[s->allow[k]];
+
+		for (t = 0; t < sv->nto; t++)
+			if (sv->to[t].prefix > 0 && pol_net_contains(&sv->to[t], &host))
+				return 1;
+	}
 	return 0;
 }
 
@@ -369,9 +447,18 @@ int fw_render(const struct pol_policy *pol, const struct fw_config *cfg, char **
 			fw_put(&o, "\t\tudp dport 67 accept comment \"dhcp\"\n");
 		if (allows(pol, s, "dns"))
 			fw_put(&o, "\t\tmeta l4proto { tcp, udp } th dport 53 accept comment \"dns\"\n");
-		if (i == reg)
-			fw_put(&o, "\t\tip daddr %s tcp dport %d accept comment \"portal\"\n",
-			    cfg->portal_addr, cfg->portal_http_port);
+		/* the portal on the gateway: from the walled garden, and from
+		 * every segment whose services name its address */
+		if (i == reg || reaches_portal(pol, s, &portal)) {
+			if (cfg->portal_https_port > 0)
+				fw_put(&o, "\t\tip daddr %s tcp dport { %d, %d } accept comment "
+					   "\"portal\"\n",
+				       cfg->portal_addr, cfg->portal_http_port,
+				       cfg->portal_https_port);
+			else
+				fw_put(&o, "\t\tip daddr %s tcp dport %d accept comment \"portal\"\n",
+				       cfg->portal_addr, cfg->portal_http_port);
+		}
 		fw_put(&o, "\t\tdrop\n\t}\n");
 
 		fw_put(&o, "\tchain seg_%s {\n", s->name);
@@ -386,11 +473,24 @@ int fw_render(const struct pol_policy *pol, const struct fw_config *cfg, char **
 		fw_put(&o, "\t\tcounter name seg_%s\n", s->name);
 		if (s->isolate_clients)
 			fw_put(&o, "\t\toifname %s drop comment \"isolate-clients\"\n", ifn[i]);
+		/* the destinations named on purpose first; then everything the
+		 * policy claims (the other segments, every address a service
+		 * names) is dropped; then the catch-alls: a "web" to 0.0.0.0/0
+		 * reaches the internet, not the printers nor another segment */
 		for (k = 0; k < s->nallow; k++) {
 			const struct pol_service *sv = &pol->services[s->allow[k]];
 
 			if (!sv->builtin)
-				service_rules(&o, sv, gw);
+				service_rules(&o, sv, gw, 1);
+		}
+		claimed_drop(&o, pol, i, AF_INET);
+		if (net6[0])
+			claimed_drop(&o, pol, i, AF_INET6);
+		for (k = 0; k < s->nallow; k++) {
+			const struct pol_service *sv = &pol->services[s->allow[k]];
+
+			if (!sv->builtin)
+				service_rules(&o, sv, gw, 2);
 		}
 		fw_put(&o, "\t\tdrop\n\t}\n");
 	}

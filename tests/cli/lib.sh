@@ -43,6 +43,13 @@ check() {
 	if "$@" >/dev/null 2>&1; then ok; else ko "$what"; fi
 }
 
+# wait_for TENTHS CMD...: polls CMD every 0.1 s, at most TENTHS times
+wait_for() {
+	local n=$1; shift
+	for _ in $(seq "$n"); do "$@" && return 0; sleep 0.1; done
+	return 1
+}
+
 # json EXPR: evaluates a Python expression over the JSON on stdin ('d')
 json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 

@@ -41,13 +41,6 @@ lab_down() {
 	done
 }
 
-# wait_for TENTHS CMD...: polls CMD every 0.1 s
-wait_for() {
-	local n=$1; shift
-	for _ in $(seq "$n"); do "$@" && return 0; sleep 0.1; done
-	return 1
-}
-
 lab_links() {
 	local who n
 	sysctl -qw net.ipv4.ip_forward=1

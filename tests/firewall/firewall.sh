@@ -24,7 +24,10 @@ check "pupils reach the web and the ENT, not the printers" sh -c \
 	"sed -n '/chain seg_pupils/,/^	}/p' '$T/ruleset.nft' >'$T/pupils' &&
 	 grep -q 'ip daddr 0.0.0.0/0 tcp dport { 80, 443 } accept' '$T/pupils' &&
 	 grep -q 'ip daddr 10.0.6.10 tcp dport { 443 } accept' '$T/pupils' &&
-	 ! grep -q '10.0.5.0/24' '$T/pupils'"
+	 ! grep -q '10.0.5.0/24 tcp dport' '$T/pupils'"
+check "the web (0.0.0.0/0) is the internet: other segments and named services dropped before it" sh -c \
+	"grep -n 'drop comment \"claimed' '$T/pupils' | grep -q '10.30.0.0/20.*10.0.5.0/24.*10.0.7.0/24' &&
+	 [ \$(grep -n 'claimed' '$T/pupils' | cut -d: -f1) -lt \$(grep -n 'accept comment \"web\"' '$T/pupils' | cut -d: -f1) ]"
 check "teachers reach the printers" sh -c \
 	"sed -n '/chain seg_teachers/,/^	}/p' '$T/ruleset.nft' | grep -q 'ip daddr 10.0.5.0/24 tcp dport { 631, 9100 } accept'"
 check "registration: HTTP redirected to the portal" \

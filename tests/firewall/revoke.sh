@@ -179,11 +179,6 @@ reauthenticate() {
 	wait_for 80 sta_gone || ko "hostapd kept the station's entry"
 	wpa_cli -p "$T/wctrl" -i sta0 reauthenticate >/dev/null 2>&1
 }
-wait_for() { # TENTHS CMD...: polls CMD every 0.1 s
-	local n=$1; shift
-	for _ in $(seq "$n"); do "$@" && return 0; sleep 0.1; done
-	return 1
-}
 check "EAP-TLS through hostapd: the station is authorised" wait_for 100 authorized
 check "accounting Start reached the registry; the gateway admitted the MAC into pupils" \
 	wait_for 50 admitted

@@ -80,6 +80,18 @@ static void test_render(void **state)
 
 	chain_of(text, "seg_pupils", c, sizeof(c));
 	assert_non_null(strstr(c, "ip saddr != 10.20.0.0/16 counter drop"));
+	/* the catch-all comes after the drop of what the policy claims: the
+	 * other segments and every address a service names */
+	{
+		/* (the other segments, 10.0.0.2 and 10.0.7.0/24 are all inside the
+		 * 10.0.0.0/8 that "ping" names: an interval set takes no overlap) */
+		const char *claimed = strstr(c, "ip daddr { 10.0.0.0/8 } drop");
+		const char *web = strstr(c, "ip daddr 0.0.0.0/0 tcp dport { 80, 443 } accept");
+
+		assert_non_null(claimed);
+		assert_non_null(web);
+		assert_true(claimed < web);
+	}
 	assert_non_null(strstr(c, "meta nfproto ipv6 drop"));
 	assert_non_null(strstr(c, "oifname \"eth0.20\" drop"));
 	assert_non_null(strstr(c, "ip daddr 0.0.0.0/0 tcp dport { 80, 443 } accept"));
