@@ -24,6 +24,7 @@
 struct person {
 	int64_t id;
 	int role;              /* enum pol_role */
+	int disabled;          /* the account is disabled: its devices are refused */
 	char school[REG_UAI_MAX];
 	char groups[REG_GROUPS_MAX];
 };
@@ -68,6 +69,7 @@ static void person_from(struct person *p, const struct reg_person *r)
 	memset(p, 0, sizeof(*p));
 	p->id = r->id;
 	p->role = pol_role_parse(reg_role_name(r->role));
+	p->disabled = r->state == REG_PERSON_DISABLED;
 	snprintf(p->school, sizeof(p->school), "%s", r->school);
 	snprintf(p->groups, sizeof(p->groups), "%s", r->groups);
 }
@@ -590,6 +592,10 @@ static int decide_locked(struct rad_index *ix, const struct rad_query *rq,
 				      pol_state_name(d->state));
 		snprintf(key, sizeof(key), "%lld", (long long)d->owner);
 		p = rad_hmap_get(ix->people, key);
+		/* Fail closed too: a disabled account's devices. */
+		if (p && p->disabled)
+			return answer(out, 0, 0, "device", "the account owning device %s is disabled",
+				      d->id);
 	}
 	if (!ix->policy && !ix->loaded)
 		return unreachable(ix, out);

@@ -196,6 +196,19 @@ static void test_decisions(void **state)
 	assert_int_equal(rad_index_refresh(ix, NULL, NULL), 0);
 	tls(ix, fx->serial, &a);
 	assert_true(a.accept);
+
+	/* a disabled account: its devices are refused until it is enabled again */
+	assert_int_equal(reg_person_set_state(fx->ctx->reg, "lea", REG_PERSON_DISABLED, NULL), 0);
+	assert_int_equal(rad_index_refresh(ix, NULL, NULL), 0);
+	tls(ix, fx->serial, &a);
+	assert_false(a.accept);
+	assert_non_null(strstr(a.reason, "disabled"));
+	mab(ix, "02:00:00:00:aa:01", &a);
+	assert_false(a.accept);
+	assert_int_equal(reg_person_set_state(fx->ctx->reg, "lea", REG_PERSON_ACTIVE, NULL), 0);
+	assert_int_equal(rad_index_refresh(ix, NULL, NULL), 0);
+	tls(ix, fx->serial, &a);
+	assert_true(a.accept);
 	rad_index_free(ix);
 }
 
