@@ -15,6 +15,7 @@
 #define BYOD_FIREWALL_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "byod_err.h"
 #include "policy.h"
@@ -78,6 +79,9 @@ int fw_nft_run(const char *text, int dry_run, struct byod_err *err);
 int fw_mac_ok(const char *mac);
 int fw_ifname_ok(const char *s);
 int fw_segment_name_ok(const char *s);
+/* A segment's gateway address: the first host of its IPv4 subnet (host
+ * bits of the subnet ignored); -EINVAL when it has none (IPv6, or /31, /32). */
+int fw_segment_gateway(const struct pol_net *subnet, uint8_t out[4]);
 
 /*
  * Changes to the per-device state between two renders, applied as one

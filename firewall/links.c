@@ -61,11 +61,23 @@ static int nl_errno(int nlerr)
 	}
 }
 
+int fw_segment_gateway(const struct pol_net *subnet, uint8_t out[4])
+{
+	uint32_t net, mask;
+
+	if (subnet->family != AF_INET || subnet->prefix > 30)
+		return -EINVAL;
+	memcpy(&net, subnet->addr, 4);
+	mask = subnet->prefix ? 0xffffffffu << (32 - subnet->prefix) : 0;
+	net = htonl((ntohl(net) & mask) + 1);
+	memcpy(out, &net, 4);
+	return 0;
+}
+
 int fw_link_spec_of(const struct pol_segment *s, const struct fw_config *cfg,
 		    struct fw_link_spec *out, struct byod_err *err)
 {
 	const char *named = NULL;
-	uint32_t net, mask;
 	char a[INET_ADDRSTRLEN];
 	size_t i;
 	int n;
@@ -99,13 +111,9 @@ int fw_link_spec_of(const struct pol_segment *s, const struct fw_config *cfg,
 		return byod_err_set(err, EINVAL, "segment %s: '%s' is not an interface name",
 				    s->name, out->ifname);
 
-	if (s->subnet.family != AF_INET || s->subnet.prefix > 30)
+	if (fw_segment_gateway(&s->subnet, out->gateway))
 		return byod_err_set(err, EINVAL, "segment %s: its subnet has no host for a gateway",
 				    s->name);
-	memcpy(&net, s->subnet.addr, 4);
-	mask = s->subnet.prefix ? 0xffffffffu << (32 - s->subnet.prefix) : 0;
-	net = htonl((ntohl(net) & mask) + 1);
-	memcpy(out->gateway, &net, 4);
 	out->prefixlen = s->subnet.prefix;
 	inet_ntop(AF_INET, out->gateway, a, sizeof(a));
 	n = snprintf(out->gateway_text, sizeof(out->gateway_text), "%s/%d", a, out->prefixlen);

@@ -112,15 +112,13 @@ static int check_links(const struct pol_policy *pol, const struct fw_config *cfg
 	return 0;
 }
 
-/* The segment's gateway address: the first host of its subnet. */
+/* The segment's gateway address as text ("" when it has none). */
 static void gateway_of(const struct pol_net *n, char *out, size_t len)
 {
 	uint8_t a[4];
-	uint32_t v;
 
-	memcpy(a, n->addr, 4);
-	v = ((uint32_t)a[0] << 24 | (uint32_t)a[1] << 16 | (uint32_t)a[2] << 8 | a[3]) + 1;
-	snprintf(out, len, "%u.%u.%u.%u", v >> 24, v >> 16 & 255, v >> 8 & 255, v & 255);
+	if (fw_segment_gateway(n, a) || !inet_ntop(AF_INET, a, out, (socklen_t)len))
+		out[0] = '\0';
 }
 
 /* "tcp dport { 80, 443 }" for the ports of one protocol; "" when none. */

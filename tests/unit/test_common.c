@@ -4,6 +4,7 @@
  * errors with positions, writer round trip) and the small helpers (UAI
  * check letters, MAC and serial forms, school-year end, atomic writes).
  */
+#define _GNU_SOURCE /* nftw (rmtree.h) */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,6 +20,7 @@
 
 #include "byod_conf.h"
 #include "byod_util.h"
+#include "rmtree.h"
 
 static char tmpdir[512];
 
@@ -33,10 +35,7 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	char cmd[600];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	return system(cmd) == 0 ? 0 : -1;
+	return test_rmtree(tmpdir);
 }
 
 static void write_text(const char *name, const char *text, char *path, size_t len)

@@ -5,6 +5,7 @@
  * without writing anything), enrolment that leaves no row when signing
  * fails, and revocation reaching the CRL.
  */
+#define _GNU_SOURCE /* nftw (rmtree.h) */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -23,6 +24,7 @@
 
 #include "byod.h"
 #include "byod_util.h"
+#include "rmtree.h"
 
 #define UAI "0131234W"
 #define UAI2 "0750654D"
@@ -66,12 +68,10 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fx *fx = *state;
-	char cmd[600];
 	int rc;
 
 	byod_close(fx->ctx);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", fx->dir);
-	rc = system(cmd);
+	rc = test_rmtree(fx->dir);
 	free(fx);
 	return rc == 0 ? 0 : -1;
 }

@@ -8,6 +8,7 @@
  * sessions it would disconnect. The real nftables and hostapd are
  * tests/firewall/revoke.sh's.
  */
+#define _GNU_SOURCE /* nftw (rmtree.h) */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -23,6 +24,7 @@
 #include <unistd.h>
 
 #include "gateway.h"
+#include "rmtree.h"
 
 #define UAI "0131234W"
 #define MAC_LEA "02:00:00:00:aa:01"
@@ -139,13 +141,11 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fx *fx = *state;
-	char cmd[600];
 	int rc;
 
 	gw_close(fx->gw);
 	byod_close(fx->ctx);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", fx->dir);
-	rc = system(cmd);
+	rc = test_rmtree(fx->dir);
 	free(fx);
 	return rc == 0 ? 0 : -1;
 }

@@ -5,6 +5,7 @@
  * from a real registry and policy, the change feed bringing a revocation and
  * a new policy in, and the behaviour while the registry cannot be read.
  */
+#define _GNU_SOURCE /* nftw (rmtree.h) */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -22,6 +23,7 @@
 #include "byod.h"
 #include "byod_util.h"
 #include "index.h"
+#include "rmtree.h"
 
 struct fx {
 	char dir[512], home[600];
@@ -86,12 +88,10 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fx *fx = *state;
-	char cmd[600];
 	int rc;
 
 	byod_close(fx->ctx);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", fx->dir);
-	rc = system(cmd);
+	rc = test_rmtree(fx->dir);
 	free(fx);
 	return rc ? -1 : 0;
 }

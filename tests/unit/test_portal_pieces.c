@@ -6,6 +6,7 @@
  * shipped fr/en catalogues, User-Agent detection on real headers, the
  * login throttle at each boundary, and the random tokens.
  */
+#define _GNU_SOURCE /* nftw (rmtree.h), environ */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,10 +14,13 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <fcntl.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "byod_util.h"
@@ -25,6 +29,7 @@
 #include "throttle.h"
 #include "token.h"
 #include "useragent.h"
+#include "rmtree.h"
 
 static char tmpdir[512];
 
@@ -39,10 +44,7 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	char cmd[600];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	return system(cmd) == 0 ? 0 : -1;
+	return test_rmtree(tmpdir);
 }
 
 /* The source tree: $BYOD_SRC, else found from this file's path. */
@@ -72,19 +74,44 @@ static void write_file(const char *path, const char *text)
 	assert_int_equal(fclose(f), 0);
 }
 
-/* Runs msgfmt on po (text, or a path when text is NULL) into tmpdir/out. */
-static void msgfmt(const char *po_text, const char *po_path, const char *out, const char *opts)
+/* Runs argv[0] (found on PATH, no shell), its output and errors discarded
+ * when quiet; its exit status, or -1 when it could not run. */
+static int run(char *const argv[], int quiet)
 {
-	char po[700], cmd[2600];
+	posix_spawn_file_actions_t fa;
+	pid_t pid;
+	int status = -1, rc;
+
+	posix_spawn_file_actions_init(&fa);
+	if (quiet) {
+		posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+		posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+	}
+	rc = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	if (rc || waitpid(pid, &status, 0) != pid)
+		return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* Runs msgfmt on po (text, or a path when text is NULL) into tmpdir/out;
+ * opts: one extra option or NULL. */
+static void msgfmt(const char *po_text, const char *po_path, const char *out, const char *opt)
+{
+	char po[700], dest[700];
+	char *argv[] = { "msgfmt", "--check-format", "-o", dest, (char *)po_path, NULL, NULL };
 
 	if (po_text) {
 		snprintf(po, sizeof(po), "%s/%s.po", tmpdir, out);
 		write_file(po, po_text);
-		po_path = po;
+		argv[4] = po;
 	}
-	assert_true(snprintf(cmd, sizeof(cmd), "msgfmt --check-format %s -o '%s/%s' '%s'", opts,
-			     tmpdir, out, po_path) < (int)sizeof(cmd));
-	assert_int_equal(system(cmd), 0);
+	snprintf(dest, sizeof(dest), "%s/%s", tmpdir, out);
+	if (opt && *opt) {
+		argv[5] = argv[4];
+		argv[4] = (char *)opt;
+	}
+	assert_int_equal(run(argv, 0), 0);
 }
 
 static char *read_tmp(const char *name, size_t *len)
@@ -285,13 +312,16 @@ static void test_html_page(void **state)
 /* portal_html_markup takes a literal and refuses a variable at compile time. */
 static void test_html_markup_literal_only(void **state)
 {
-	char path[700], cmd[2000];
+	char path[700], inc[700], cmd[2000];
+	char *version[] = { "cc", "--version", NULL };
+	char *check[] = { "cc", "-fsyntax-only", inc, path, NULL };
 	const char *body[2] = {"portal_html_markup(h, \"<p>\");",
 			       "const char *v = \"<p>\"; portal_html_markup(h, v);"};
 	int i;
 
-	if (system("cc --version >/dev/null 2>&1") != 0)
+	if (run(version, 1) != 0)
 		skip();
+	snprintf(inc, sizeof(inc), "-I%s/enrol-portal", src_dir());
 	for (i = 0; i < 2; i++) {
 		snprintf(path, sizeof(path), "%s/markup%d.c", tmpdir, i);
 		snprintf(cmd, sizeof(cmd),
@@ -299,9 +329,7 @@ static void test_html_markup_literal_only(void **state)
 			 "void f(struct portal_html *h) { %s }\n",
 			 body[i]);
 		write_file(path, cmd);
-		snprintf(cmd, sizeof(cmd), "cc -fsyntax-only -I'%s/enrol-portal' '%s' 2>/dev/null",
-			 src_dir(), path);
-		assert_int_equal(system(cmd) == 0, i == 0);
+		assert_int_equal(run(check, 1) == 0, i == 0);
 	}
 }
 

@@ -25,6 +25,7 @@
 
 #include "byod_util.h"
 #include "tz.h"
+#include "rmtree.h"
 
 /* 1970-01-01 .. 2060-01-01 */
 #define T_1970 0LL
@@ -827,7 +828,7 @@ static void test_bad_names(void **state)
 static void test_tzdir(void **state)
 {
 	const char *base = getenv("BYOD_TEST_TMP");
-	char dir[512], path[600], cmd[600];
+	char dir[512], path[600];
 	const char *old = getenv("TZDIR");
 	char *saved = old ? strdup(old) : NULL;
 	size_t len;
@@ -861,8 +862,7 @@ static void test_tzdir(void **state)
 		unsetenv("TZDIR");
 	free(saved);
 	free(paris);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	assert_int_equal(system(cmd), 0);
+	assert_int_equal(test_rmtree(dir), 0);
 }
 
 static int zones_seen, zones_parsed;
