@@ -1,0 +1,203 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The RADIUS module's index over a large registry (bench/index.sh builds
+ * one): how long it takes to load, how much memory it holds per enrolled
+ * device, and how long one MAC-authentication decision takes, each against
+ * a baseline measured in the same run:
+ *   - load: the same registry rows read through the registry's listing
+ *     functions and dropped (what reading alone costs);
+ *   - memory: the registry's own bytes per device on disk;
+ *   - decision: one lookup of the device by MAC in the registry
+ *     (reg_device_find_by_mac, an indexed SQLite query): what a module
+ *     that asked the database on every request would pay for the device
+ *     alone, before its owner and the policy.
+ * Devices are looked up at random over the whole registry (device i has
+ * MAC 02:00:ii:ii:ii:ii). Prints name=value lines.
+ *
+ *   bench_index --home DIR [--decisions N]
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "byod_conf.h"
+#include "index.h"
+#include "registry.h"
+
+static double now_s(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static long rss_kb(void)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[256];
+	long kb = -1;
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmRSS: %ld", &kb) == 1)
+			break;
+	fclose(f);
+	return kb;
+}
+
+static uint64_t rng = 0x2545f4914f6cdd1dULL;
+static uint32_t next_device(uint32_t n)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return (uint32_t)(rng % n);
+}
+
+static void mac_of(uint32_t i, char out[18])
+{
+	snprintf(out, 18, "02:00:%02x:%02x:%02x:%02x", (i >> 24) & 255, (i >> 16) & 255,
+		 (i >> 8) & 255, i & 255);
+}
+
+static int count_person(const struct reg_person *p, void *arg)
+{
+	(void)p;
+	++*(size_t *)arg;
+	return 0;
+}
+static int count_device(const struct reg_device *d, void *arg)
+{
+	(void)d;
+	++*(size_t *)arg;
+	return 0;
+}
+static int count_cert(const struct reg_cert *c, void *arg)
+{
+	(void)c;
+	++*(size_t *)arg;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option lo[] = { { "home", required_argument, NULL, 'h' },
+					    { "decisions", required_argument, NULL, 'n' },
+					    { NULL, 0, NULL, 0 } };
+	const char *home = NULL;
+	long decisions = 1000000;
+	int c;
+	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		if (c == 'h')
+			home = optarg;
+		else if (c == 'n')
+			decisions = atol(optarg);
+		else
+			return 2;
+	}
+	if (!home || decisions < 1) {
+		fprintf(stderr, "usage: bench_index --home DIR [--decisions N]\n");
+		return 2;
+	}
+
+	struct byod_err err = { 0 };
+	struct byod_conf conf;
+	char path[4096];
+	if (byod_conf_load_home(&conf, home, &err) ||
+	    byod_conf_path(&conf, conf.registry_path, path, sizeof(path))) {
+		fprintf(stderr, "bench_index: %s\n", err.msg);
+		return 1;
+	}
+	struct reg_options ro;
+	memset(&ro, 0, sizeof(ro));
+	ro.backend = (enum reg_backend)conf.registry_backend;
+	ro.path = path;
+	ro.conninfo = conf.registry_conninfo;
+	ro.busy_timeout_ms = 200;
+	ro.actor = "bench";
+	struct stat st;
+	off_t db_bytes = stat(path, &st) == 0 ? st.st_size : 0;
+
+	/* baseline: read every row the index loads, keep nothing */
+	struct reg *reg;
+	if (reg_open(&ro, &reg, &err)) {
+		fprintf(stderr, "bench_index: %s\n", err.msg);
+		byod_conf_free(&conf);
+		return 1;
+	}
+	size_t people = 0, devices = 0, certs = 0;
+	double t0 = now_s();
+	if (reg_begin(reg, &err) || reg_person_list(reg, count_person, &people, &err) ||
+	    reg_device_list(reg, NULL, count_device, &devices, &err) ||
+	    reg_cert_list(reg, count_cert, &certs, &err)) {
+		fprintf(stderr, "bench_index: %s\n", err.msg);
+		return 1;
+	}
+	reg_rollback(reg);
+	double read_s = now_s() - t0;
+	if (devices == 0) {
+		fprintf(stderr, "bench_index: the registry has no device\n");
+		return 1;
+	}
+
+	/* the index: load, memory */
+	long rss0 = rss_kb();
+	struct rad_index_options io = { .home = home, .registration_vlan = 10 };
+	struct rad_index *ix;
+	int degraded;
+	t0 = now_s();
+	if (rad_index_open(&io, &ix, &degraded, &err) || degraded) {
+		fprintf(stderr, "bench_index: %s\n", err.msg);
+		return 1;
+	}
+	double load_s = now_s() - t0;
+	long rss1 = rss_kb();
+	struct rad_index_stats s;
+	rad_index_stats(ix, &s);
+
+	/* decisions from memory, then the registry lookup baseline */
+	struct rad_query q = { .method = RAD_METHOD_MAC, .now = time(NULL) };
+	struct rad_answer a;
+	char mac[18];
+	long accepted = 0;
+	t0 = now_s();
+	for (long k = 0; k < decisions; k++) {
+		mac_of(next_device((uint32_t)devices), mac);
+		q.mac = mac;
+		rad_index_decide(ix, &q, &a);
+		accepted += a.accept && a.known;
+	}
+	double decide_ns = (now_s() - t0) * 1e9 / (double)decisions;
+	if (accepted != decisions) {
+		fprintf(stderr, "bench_index: %ld of %ld devices accepted: not the bench registry?\n",
+			accepted, decisions);
+		return 1;
+	}
+	long lookups = decisions / 10 > 0 ? decisions / 10 : 1;
+	struct reg_device d;
+	t0 = now_s();
+	for (long k = 0; k < lookups; k++) {
+		mac_of(next_device((uint32_t)devices), mac);
+		if (reg_device_find_by_mac(reg, mac, &d, &err)) {
+			fprintf(stderr, "bench_index: %s\n", err.msg);
+			return 1;
+		}
+	}
+	double lookup_ns = (now_s() - t0) * 1e9 / (double)lookups;
+
+	printf("devices=%zu\ncertificates=%zu\npeople=%zu\n", s.devices, s.certs, s.people);
+	printf("registry_read_s=%.3f\nindex_load_s=%.3f\n", read_s, load_s);
+	printf("index_map_bytes_per_device=%.1f\n", (double)s.bytes / (double)s.devices);
+	printf("index_rss_bytes_per_device=%.1f\n", (double)(rss1 - rss0) * 1024.0 / (double)s.devices);
+	printf("registry_disk_bytes_per_device=%.1f\n", (double)db_bytes / (double)s.devices);
+	printf("decision_ns=%.1f\nregistry_lookup_ns=%.1f\n", decide_ns, lookup_ns);
+	rad_index_free(ix);
+	reg_close(reg);
+	byod_conf_free(&conf);
+	return 0;
+}

@@ -1,0 +1,201 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Shared by the benchmark scripts. Sourced, not run.
+#
+#   bench_init NAME "$@"   parses --smoke (toy size) and --out DIR (where the
+#                          figures go; default build/bench), makes $T (a
+#                          temp dir removed at exit unless KEEP is set),
+#                          sets $SMOKE (0/1) and $FIGS ($OUT/NAME.jsonl)
+#   figure NAME VALUE UNIT [BASELINE_NAME BASELINE_VALUE [NOTE]]
+#                          one measured figure; with a baseline, the ratio
+#                          VALUE/BASELINE_VALUE is computed and printed too
+#   note TEXT              one sentence for the table (method, bottleneck)
+#   series NAME X_LABEL Y_LABEL "x y" ...   points for the plot
+#   pct FILE               p50 p99 max of the numbers in FILE (one a line)
+#   proc_cpu_us PID        user+system CPU time of PID (all its threads), µs
+#   proc_rss_kb PID        resident memory of PID, KiB
+#
+# The figures are JSON lines that bench/report.py turns into BENCHMARKS.md
+# and the plot; every figure is also printed as name=value for people.
+set -uo pipefail
+
+BENCH_PY=/usr/bin/python3 # Debian's, with matplotlib (scripts/install-deps)
+
+bench_init() {
+	BENCH_NAME=$1
+	shift
+	SMOKE=0
+	OUT=${BENCH_OUT:-}
+	while [ $# -gt 0 ]; do
+		case $1 in
+		--smoke) SMOKE=1 ;;
+		--out) OUT=$2; shift ;;
+		*) echo "usage: $0 [--smoke] [--out DIR]" >&2; exit 2 ;;
+		esac
+		shift
+	done
+	: "${OUT:=${BYOD_SRC:-.}/build/bench}"
+	mkdir -p "$OUT"
+	FIGS="$OUT/$BENCH_NAME.jsonl"
+	: >"$FIGS"
+	local base=${BYOD_TEST_TMP:-/tmp}
+	mkdir -p "$base"
+	T=$(mktemp -d "$base/bench-$BENCH_NAME.XXXXXX")
+	trap 'bench_cleanup' EXIT
+}
+
+# Scripts that start daemons define bench_stop; it runs first at exit.
+bench_cleanup() {
+	if declare -F bench_stop >/dev/null; then bench_stop; fi
+	[ -n "${KEEP:-}" ] || rm -rf "$T"
+}
+
+figure() {
+	local name=$1 value=$2 unit=$3 bname=${4:-} bvalue=${5:-} note=${6:-}
+	"$BENCH_PY" - "$FIGS" "$BENCH_NAME" "$name" "$value" "$unit" "$bname" "$bvalue" "$note" "$SMOKE" <<'PY'
+import json, sys
+figs, bench, name, value, unit, bname, bvalue, note, smoke = sys.argv[1:]
+rec = {"bench": bench, "name": name, "value": float(value), "unit": unit, "smoke": smoke == "1"}
+line = f"{name}={float(value):g} {unit}"
+if bname:
+    rec["baseline"] = bname
+    rec["baseline_value"] = float(bvalue)
+    if float(bvalue) != 0:
+        rec["ratio"] = float(value) / float(bvalue)
+        line += f"  baseline {bname}={float(bvalue):g}  ratio={rec['ratio']:.3g}"
+if note:
+    rec["note"] = note
+with open(figs, "a") as f:
+    f.write(json.dumps(rec, ensure_ascii=False) + "\n")
+print(line)
+PY
+}
+
+note() {
+	"$BENCH_PY" - "$FIGS" "$BENCH_NAME" "$*" <<'PY'
+import json, sys
+figs, bench, text = sys.argv[1:]
+with open(figs, "a") as f:
+    f.write(json.dumps({"bench": bench, "note": text}, ensure_ascii=False) + "\n")
+print("note:", text)
+PY
+}
+
+series() {
+	local name=$1 xl=$2 yl=$3
+	shift 3
+	"$BENCH_PY" - "$FIGS" "$BENCH_NAME" "$name" "$xl" "$yl" "$@" <<'PY'
+import json, sys
+figs, bench, name, xl, yl = sys.argv[1:6]
+pts = [[float(v) for v in p.split()] for p in sys.argv[6:]]
+with open(figs, "a") as f:
+    f.write(json.dumps({"bench": bench, "series": name, "x_label": xl, "y_label": yl,
+                        "points": pts}, ensure_ascii=False) + "\n")
+PY
+}
+
+pct() {
+	"$BENCH_PY" - "$1" <<'PY'
+import math, sys
+v = sorted(float(l) for l in open(sys.argv[1]) if l.strip())
+if not v:
+    sys.exit("no samples in " + sys.argv[1])
+def q(p):
+    return v[min(len(v) - 1, max(0, math.ceil(p * len(v)) - 1))]
+print(f"{q(0.50):g} {q(0.99):g} {v[-1]:g}")
+PY
+}
+
+proc_cpu_us() {
+	local stat rest tck
+	stat=$(cat "/proc/$1/stat") || return 1
+	rest=${stat##*) }
+	tck=$(getconf CLK_TCK)
+	# fields 14 and 15 (utime, stime); rest starts at field 3
+	awk -v t="$tck" '{ printf "%.0f\n", ($12 + $13) * 1e6 / t }' <<<"$rest"
+}
+
+proc_rss_kb() {
+	awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"
+}
+
+# bench_school N: a school in $BYOD_HOME with a segment policy and N
+# enrolled devices (two per account, one account in ten a teacher's, each
+# device with its MAC and a valid certificate), written straight into the
+# registry's tables in one transaction: issuing a million certificates
+# through byodctl would take hours and measure the CA, not what a benchmark
+# asks. Device i has MAC 02:00:ii:ii:ii:ii (radload's scheme).
+bench_school() {
+	local n=$1 now
+	"$BYODCTL" init --school 0131234W --name "Collège des Calanques" >/dev/null ||
+		{ echo "byodctl init failed" >&2; exit 1; }
+	cat >"$T/policy.yaml" <<'POLICY'
+segments:
+  registration: { vlan: 10, subnet: 10.10.0.0/22, allow: [portal, dns, dhcp] }
+  pupils: { vlan: 20, subnet: 10.20.0.0/16, allow: [ent, dns, dhcp] }
+  teachers: { vlan: 30, subnet: 10.30.0.0/20, allow: [ent, printers, dns, dhcp] }
+services:
+  portal: { to: [10.0.0.2], ports: [tcp/80, tcp/443] }
+  ent: { to: [10.0.6.10], ports: [tcp/443] }
+  printers: { to: [10.0.5.0/24], ports: [tcp/631] }
+rules:
+  - name: unknown devices register
+    match: { state: unknown }
+    segment: registration
+  - name: teachers
+    match: { role: teacher }
+    segment: teachers
+  - name: pupils
+    match: { role: student }
+    segment: pupils
+default: registration
+POLICY
+	"$BYODCTL" policy apply "$T/policy.yaml" >/dev/null ||
+		{ echo "policy apply failed" >&2; exit 1; }
+	now=$(date +%s)
+	sqlite3 "$BYOD_HOME/registry.db" >/dev/null <<SQL || { echo "bulk insert failed" >&2; exit 1; }
+BEGIN;
+WITH RECURSIVE k(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM k WHERE i + 1 < ($n + 1) / 2)
+INSERT INTO people (id, login, display_name, role, school, password_hash, state, created)
+SELECT 1000 + i, printf('p%07d', i), printf('Élève %d', i),
+       CASE WHEN i % 10 = 0 THEN 'teacher' ELSE 'student' END, '0131234W', '', 'active', $now
+FROM k;
+WITH RECURSIVE k(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM k WHERE i + 1 < $n)
+INSERT INTO devices (id, owner, name, kind, mac, state, created, expires)
+SELECT printf('%08x-0000-4000-8000-%012x', i, i), 1000 + i / 2, printf('phone %d', i), 'phone',
+       printf('02:00:%02x:%02x:%02x:%02x', (i >> 24) & 255, (i >> 16) & 255, (i >> 8) & 255,
+              i & 255),
+       'active', $now, $now + 300 * 86400
+FROM k;
+WITH RECURSIVE k(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM k WHERE i + 1 < $n)
+INSERT INTO certificates (serial, device, not_before, not_after, state)
+SELECT printf('%032x', i + 4096), printf('%08x-0000-4000-8000-%012x', i, i), $now - 60,
+       $now + 300 * 86400, 'valid'
+FROM k;
+COMMIT;
+SQL
+}
+
+# raddb_variant SRC DST AUTHORIZE-BODY: a copy of byodctl's raddb SRC in
+# DST without rlm_byod anywhere: the default server's MAC-authentication
+# step (after eap) is AUTHORIZE-BODY, post-auth and accounting call nothing,
+# EAP-TLS checks no certificate beyond the chain. Everything else (threads,
+# logging, the eap module) stays as byodctl writes it.
+raddb_variant() {
+	local src=$1 dir=$2 body=$3
+	cp -r "$src" "$dir"
+	rm -f "$dir/mods-enabled/byod"
+	sed -i "s|^raddbdir = .*|raddbdir = $dir|" "$dir/radiusd.conf"
+	BODY=$body "$BENCH_PY" - "$dir/sites-enabled/default" "$dir/sites-enabled/check-eap-tls" <<'PY'
+import os, re, sys
+site = open(sys.argv[1]).read()
+site = site.replace("\t\t# no EAP: MAC authentication\n\t\tbyod\n", os.environ["BODY"])
+site = re.sub(r"\n\t\t# the final decision[^\n]*\n\t\tbyod\n", "\n", site)
+site = site.replace("\taccounting {\n\t\tbyod\n\t}", "\taccounting {\n\t}")
+if "byod\n" in site:
+    sys.exit("a byod call is left in " + sys.argv[1])
+open(sys.argv[1], "w").write(site)
+os.unlink(sys.argv[2])  # the EAP-TLS certificate check calls byod
+PY
+	[ $? -eq 0 ] || exit 1
+	sed -i '/virtual_server = /d' "$dir/mods-enabled/eap"
+}

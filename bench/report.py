@@ -1,0 +1,203 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""The benchmarks' figures (JSON lines, one file per benchmark, written by
+bench/lib.sh) turned into BENCHMARKS.md and a plot, or checked.
+
+    report.py --check NAME DIR     the figures NAME must produce are in DIR
+    report.py --out FILE.md --plot FILE.png [--seconds S] DIR
+"""
+import argparse
+import datetime
+import json
+import math
+import os
+import platform
+import subprocess
+import sys
+
+# What each benchmark must produce, in the order of the table.
+BENCHES = [
+    ("mab", "1. RADIUS MAC authentication at scale", [
+        "devices", "mab_static_us_per_request", "mab_byod_us_per_request",
+        "mab_sql_us_per_request", "mab_static_rps", "mab_byod_rps", "mab_sql_rps",
+        "freeradius_rss_byod_mb", "freeradius_start_byod_s"]),
+    ("eaptls", "2. EAP-TLS", [
+        "eaptls_full_byod_us", "eaptls_resumed_byod_us", "eaptls_resumed_plain_us"]),
+    ("revoke", "3. Revocation latency", [
+        "revoke_to_refused_ms_p50", "revoke_to_refused_ms_p99", "revoke_to_refused_ms_max",
+        "revoke_to_disconnect_ack_ms_p50", "revoke_to_disconnect_ack_ms_p99",
+        "revoke_to_disconnect_ack_ms_max"]),
+    ("enrol", "4. Enrolment at the portal", [
+        "enrol_ms_p50_c1", "enrol_ms_p99_c1", "enrol_ms_p50_c10", "enrol_ms_p99_c10",
+        "enrol_ms_p50_c50", "enrol_ms_p99_c50"]),
+    ("probes", "5. Captive-portal probes", [
+        "probe_generate_204_rps", "probe_hotspot_detect_rps"]),
+    ("index", "6. Policy and memory", [
+        "policy_decision_ns", "index_devices", "index_load_s", "index_bytes_per_device",
+        "index_mab_decision_ns"]),
+]
+
+
+def load(directory, name):
+    path = os.path.join(directory, name + ".jsonl")
+    if not os.path.exists(path):
+        return None
+    recs = []
+    with open(path) as f:
+        for n, line in enumerate(f, 1):
+            if line.strip():
+                try:
+                    recs.append(json.loads(line))
+                except ValueError as e:
+                    sys.exit(f"{path}:{n}: {e}")
+    return recs
+
+
+def check(name, directory):
+    spec = {b[0]: b for b in BENCHES}
+    if name not in spec:
+        sys.exit(f"unknown benchmark {name}")
+    recs = load(directory, name)
+    if recs is None:
+        sys.exit(f"{name}: no figures ({directory}/{name}.jsonl missing)")
+    figs = {r["name"]: r for r in recs if "name" in r}
+    missing = [f for f in spec[name][2] if f not in figs]
+    if missing:
+        sys.exit(f"{name}: missing figures: {', '.join(missing)}")
+    for f in figs.values():
+        if not math.isfinite(f["value"]) or f["value"] < 0:
+            sys.exit(f"{name}: {f['name']} = {f['value']}")
+        if "baseline" in f and not f.get("ratio", 0) > 0:
+            sys.exit(f"{name}: {f['name']} has a baseline but no ratio")
+    print(f"{name}: {len(figs)} figures, all present")
+
+
+def fmt(v):
+    if v == 0:
+        return "0"
+    if abs(v) >= 100:
+        return f"{v:,.0f}"
+    if abs(v) >= 10:
+        return f"{v:.1f}"
+    return f"{v:.3g}"
+
+
+def machine():
+    model = "?"
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = "?"
+    try:
+        for line in open("/proc/meminfo"):
+            if line.startswith("MemTotal"):
+                mem = f"{int(line.split()[1]) / 1048576:.0f} GiB"
+    except OSError:
+        pass
+    debian = "?"
+    try:
+        debian = open("/etc/debian_version").read().strip()
+    except OSError:
+        pass
+    fr = "?"
+    try:
+        out = subprocess.run(["dpkg-query", "-W", "-f", "${Version}", "freeradius"],
+                             capture_output=True, text=True, check=False)
+        fr = out.stdout.strip() or "?"
+    except OSError:
+        pass
+    return (f"{os.cpu_count()} cores ({model}), {mem}, Debian {debian}, "
+            f"Linux {platform.release()}, FreeRADIUS {fr}")
+
+
+def plot(all_series, path):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    benches = [b for b in all_series if all_series[b]]
+    if not benches:
+        return False
+    fig, axes = plt.subplots(len(benches), 2, figsize=(11, 3.6 * len(benches)), squeeze=False)
+    titles = {b[0]: b[1] for b in BENCHES}
+    for row, bench in enumerate(benches):
+        thr = [s for s in all_series[bench] if s["y_label"] != "ms"]
+        lat = [s for s in all_series[bench] if s["y_label"] == "ms"]
+        for ax, group, kind in ((axes[row][0], thr, "throughput"), (axes[row][1], lat, "latency")):
+            for s in group:
+                xs = [p[0] for p in s["points"]]
+                ys = [p[1] for p in s["points"]]
+                ax.plot(xs, ys, marker="o", label=s["series"])
+            if group:
+                ax.set_xlabel(group[0]["x_label"])
+                ax.set_ylabel(group[0]["y_label"])
+                if max(p[0] for s in group for p in s["points"]) > 20:
+                    ax.set_xscale("log", base=2)
+                ax.legend(fontsize=8)
+                ax.grid(True, alpha=0.3)
+            ax.set_title(f"{titles.get(bench, bench)}: {kind}", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    return True
+
+
+def report(directory, out, png, seconds):
+    lines = ["# Benchmarks", "",
+             "Written by `make bench` (bench/run); the methods are in "
+             "[bench/README.md](bench/README.md). Each figure is measured with its "
+             "baseline in the same run on the same machine; the ratio is figure / baseline.", "",
+             f"- date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC",
+             f"- machine: {machine()}"]
+    if seconds:
+        lines.append(f"- the whole run took {float(seconds) / 60:.1f} minutes")
+    lines.append("")
+    all_series = {}
+    for name, title, _ in BENCHES:
+        recs = load(directory, name)
+        lines += [f"## {title}", ""]
+        if recs is None:
+            lines += ["Not run.", ""]
+            continue
+        figs = [r for r in recs if "name" in r]
+        notes = [r["note"] for r in recs if "note" in r and "name" not in r]
+        all_series[name] = [r for r in recs if "series" in r]
+        lines += ["| figure | value | baseline | baseline value | ratio |",
+                  "|---|---:|---|---:|---:|"]
+        for f in figs:
+            base = f.get("baseline", "")
+            bval = fmt(f["baseline_value"]) if "baseline_value" in f else ""
+            ratio = f"{f['ratio']:.3g}" if "ratio" in f else ""
+            lines.append(f"| `{f['name']}` | {fmt(f['value'])} {f['unit']} | {base} | {bval} | {ratio} |")
+        lines.append("")
+        for n in notes:
+            lines += [n, ""]
+    if png and plot(all_series, png):
+        rel = os.path.relpath(png, os.path.dirname(os.path.abspath(out)))
+        lines += ["## Throughput and latency against load", "", f"![throughput and latency]({rel})", ""]
+    with open(out, "w") as f:
+        f.write("\n".join(lines))
+    print(f"wrote {out}" + (f" and {png}" if png else ""))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--check", metavar="NAME")
+    ap.add_argument("--out")
+    ap.add_argument("--plot")
+    ap.add_argument("--seconds")
+    ap.add_argument("dir")
+    a = ap.parse_args()
+    if a.check:
+        check(a.check, a.dir)
+    elif a.out:
+        report(a.dir, a.out, a.plot, a.seconds)
+    else:
+        ap.error("--check NAME or --out FILE")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,321 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Revocation latency: from `byodctl device revoke` returning to (a) the
+# first refused authentication of the revoked certificate and (b) the
+# Disconnect-ACK that byod-gatewayd receives from the access point, over
+# 100 trials (3 with --smoke): p50, p99, max.
+#
+# The lab is the one of tests/firewall/revoke.sh, in a network namespace of
+# its own: FreeRADIUS with rlm_byod, hostapd (driver=wired, its RFC 5176
+# DAS on loopback), byod-gatewayd following the change feed, and a client
+# namespace whose wpa_supplicant -D wired does EAP-TLS through hostapd.
+# Each trial: a device of its own (enrolled before the trials), a new MAC
+# on the client's port (hostapd deauthenticates a disconnected station
+# again 5 s later, whatever it did since, and wpa_supplicant is restarted
+# rather than waiting out its hold-off), authentication through hostapd
+# until the gateway has admitted the MAC (accounting Start reached the
+# registry and the gateway), a random wait of 0 to 200 ms (the longer of
+# the two poll periods: the revocation falls at any phase of the module's
+# and the gateway's polls, not just after the gateway's, when admission is
+# seen), then `byodctl device revoke`. The clock origin is the moment that
+# command returns (bash's EPOCHREALTIME).
+#  (a) eapol_test with the device's certificate, straight to FreeRADIUS,
+#      again and again until an Access-Reject comes: the end of that
+#      attempt. Baseline: one more such attempt, the certificate long
+#      revoked (the duration of one refused authentication).
+#  (b) the gateway's log line "… (MAC at NAS, …): Disconnect-ACK in N ms",
+#      stamped with CLOCK_REALTIME to the millisecond when the ACK had
+#      been read. Baseline: `byodctl session disconnect ID` on an open
+#      session, timed from start to return (every fifth trial, and every
+#      trial with --smoke), so the ratio says what the change feed costs.
+# Both clocks are the same CLOCK_REALTIME; the log's milliseconds are
+# truncated, so (b) reads up to 1 ms early. (a) is only as fine as one
+# attempt (its baseline); (b) is measured while (a) keeps a core busy,
+# as it would be with a revoked device retrying.
+if [ -z "${BYOD_BENCH_NS:-}" ]; then
+	exec unshare -n env BYOD_BENCH_NS=1 bash "$0" "$@"
+fi
+ip link set lo up
+. "$BYOD_SRC/tests/cli/lib.sh"
+. "$BYOD_SRC/tests/radius/lib.sh"
+# cli/lib.sh made a temp dir of its own: the benchmark's is bench_init's
+rm -rf "$T"
+. "$BYOD_SRC/bench/lib.sh"
+bench_init revoke "$@"
+export BYOD_HOME="$T/home"
+export LC_ALL=C
+: "${BYOD_GATEWAYD:?BYOD_GATEWAYD must name the byod-gatewayd binary}"
+
+TRIALS=100
+BASE_EVERY=5
+if [ "$SMOKE" = 1 ]; then
+	TRIALS=3
+	BASE_EVERY=1
+fi
+
+P="br$$"
+STA="$P-sta"
+RADIUS_PID= HOSTAPD_PID= GWD_PID= WPA_PID=
+bench_stop() {
+	local p
+	for p in $WPA_PID $GWD_PID $HOSTAPD_PID $RADIUS_PID; do
+		kill "$p" 2>/dev/null && wait "$p" 2>/dev/null
+	done
+	WPA_PID= GWD_PID= HOSTAPD_PID= RADIUS_PID=
+	ip netns del "$STA" 2>/dev/null
+}
+trap 'exit 1' INT TERM
+die() {
+	echo "revoke: $*" >&2
+	for f in gatewayd.log hostapd.log wpa.log; do
+		[ -s "$T/$f" ] && { echo "--- $f" && tail -15 "$T/$f"; } >&2
+	done
+	exit 1
+}
+# now_us: CLOCK_REALTIME in microseconds, without a fork
+now_us() { local t=$EPOCHREALTIME; echo $((10#${t/./})); }
+
+init_school
+cat >"$T/policy.yaml" <<'POLICY'
+segments:
+  registration: { vlan: 10, subnet: 10.10.0.0/22, allow: [portal, dns, dhcp] }
+  pupils: { vlan: 20, subnet: 10.20.0.0/16, allow: [ent, dns, dhcp] }
+services:
+  portal: { to: [10.0.0.2], ports: [tcp/80, tcp/443] }
+  ent: { to: [10.0.6.10], ports: [tcp/443] }
+rules:
+  - name: unknown devices register
+    match: { state: unknown }
+    segment: registration
+  - name: pupils
+    match: { role: student }
+    segment: pupils
+default: registration
+POLICY
+"$BYODCTL" policy apply "$T/policy.yaml" >/dev/null || die "policy apply failed"
+"$BYODCTL" user add lea --role student --school 0131234W --group 4B >/dev/null ||
+	die "user add failed"
+
+# the devices: 0 for the baseline disconnects, 1..TRIALS revoked one a trial
+mkdir -p "$T/dev"
+for i in $(seq 0 "$TRIALS"); do
+	"$BYODCTL" device enrol lea --name "phone-$i" --kind phone --out "$T/dev" --json \
+		>"$T/dev/$i.json" || die "enrol $i failed"
+	# sed, not json: a python3 per device costs seconds (pyenv shims)
+	DEV[i]=$(sed -n 's/^ *"device": "\([^"]*\)".*/\1/p' "$T/dev/$i.json")
+	[ -n "${DEV[i]}" ] || die "enrol $i: no device in $(cat "$T/dev/$i.json")"
+	cat >"$T/dev/$i.net" <<EOC
+network={
+	key_mgmt=IEEE8021X
+	eap=TLS
+	identity="lea"
+	ca_cert="$BYOD_HOME/pki/ca.pem"
+	client_cert="$T/dev/${DEV[i]}.pem"
+	private_key="$T/dev/${DEV[i]}.key"
+	domain_match="radius.byod.lan"
+	eapol_flags=0
+}
+EOC
+	printf 'ctrl_interface=%s\nap_scan=0\n' "$T/wctrl" | cat - "$T/dev/$i.net" >"$T/dev/$i.sta"
+done
+
+radius_setup
+printf '%s\n' "$SECRET" >"$T/secret"
+POLL_MS=$(awk '$1 == "poll_interval" { print $3 }' "$RADDB/mods-enabled/byod")
+conf="$BYOD_HOME/byod.conf"
+sed -i 's/^  mode: vlan/  mode: existing/' "$conf"
+sed -i 's/^  links: .*/  links: "registration=reg0,pupils=ap0"/' "$conf"
+sed -i 's/^  admit-links: .*/  admit-links: "ap0"/' "$conf"
+sed -i "s/^  # secret: \"\"$/  secret: \"$SECRET\"/" "$conf"
+grep -q "secret: \"$SECRET\"" "$conf" || die "das.secret not set in $conf"
+GW_POLL_MS=$(awk '$1 == "poll-ms:" { print $2 }' "$conf")
+JITTER_MS=$((${POLL_MS:-200} > ${GW_POLL_MS:-100} ? ${POLL_MS:-200} : ${GW_POLL_MS:-100}))
+
+# the wired port (ap0) to the client namespace (sta0)
+ip netns add "$STA" || die "ip netns add failed"
+ip link add ap0 type veth peer name sta0 || die "ip link add failed"
+ip link set sta0 netns "$STA"
+ip link set ap0 up
+ip -n "$STA" link set lo up
+ip -n "$STA" link set sta0 up
+
+: >"$RADDB/log/radius.log"
+freeradius -f -d "$RADDB" -l "$RADDB/log/radius.log" &
+RADIUS_PID=$!
+"$BYODCTL" hostapd config --wired --interface ap0 --auth-port "$AUTH_PORT" \
+	--acct-port "$ACCT_PORT" --secret-file "$T/secret" --out "$T/hostapd.conf" >/dev/null ||
+	die "hostapd config failed"
+sed -i "s|^ctrl_interface=.*|ctrl_interface=$T/hctrl|" "$T/hostapd.conf"
+hostapd "$T/hostapd.conf" >"$T/hostapd.log" 2>&1 &
+HOSTAPD_PID=$!
+"$BYOD_GATEWAYD" --home "$BYOD_HOME" 2>"$T/gatewayd.log" &
+GWD_PID=$!
+radius_ready() { grep -q "Ready to process requests" "$RADDB/log/radius.log" 2>/dev/null; }
+hostapd_ready() { [ "$(hostapd_cli -p "$T/hctrl" -i ap0 ping 2>/dev/null)" = PONG ]; }
+gateway_ready() { grep -q 'following the change feed' "$T/gatewayd.log"; }
+wait_for 100 radius_ready || die "freeradius did not get ready: $(tail -5 "$RADDB/log/radius.log")"
+wait_for 50 hostapd_ready || die "hostapd did not start"
+wait_for 50 gateway_ready || die "byod-gatewayd did not start"
+
+# connect I MAC: wpa_supplicant with device I's certificate behind MAC,
+# until the gateway has admitted the MAC (accounting Start went through
+# FreeRADIUS and rlm_byod into the registry, the gateway followed it)
+admitted() {
+	nft list map inet byod admitted 2>/dev/null >"$T/map.txt"
+	grep -q "$1 : jump seg_pupils" "$T/map.txt"
+}
+connect() {
+	local i=$1 mac=$2
+	if [ -n "$WPA_PID" ]; then
+		kill "$WPA_PID" 2>/dev/null && wait "$WPA_PID" 2>/dev/null
+		WPA_PID=
+	fi
+	ip -n "$STA" link set sta0 address "$mac" || return 1
+	ip netns exec "$STA" wpa_supplicant -D wired -i sta0 -c "$T/dev/$i.sta" >"$T/wpa.log" 2>&1 &
+	WPA_PID=$!
+	# a wired supplicant waits 2 s for the authenticator before its
+	# EAPOL-Start: once it listens, hostapd is told to start instead
+	for _ in $(seq 200); do
+		grep -q 'Associated with' "$T/wpa.log" && break
+		sleep 0.01
+	done
+	hostapd_cli -p "$T/hctrl" -i ap0 new_sta "$mac" >/dev/null
+	for _ in $(seq 500); do
+		admitted "$mac" && return 0
+		sleep 0.01
+	done
+	return 1
+}
+# refused I MAC: one eapol_test with device I's certificate; 0 on an
+# Access-Reject (the EAP-Failure of a refused device)
+refused() {
+	eapol_test -c "$T/dev/$1.net" -a 127.0.0.1 -p "$AUTH_PORT" -s "$SECRET" -M "$2" -t 5 \
+		>"$T/eap.out" 2>&1
+	grep -q 'Access-Reject' "$T/eap.out"
+}
+# acked: the gateway logged the Disconnect-ACK for $mac
+acked() { grep -q "($mac at .*): Disconnect-ACK in" "$T/gatewayd.log"; }
+mac_of() { printf '02:00:00:%02x:%02x:%02x' $((($1 >> 16) & 255)) $((($1 >> 8) & 255)) $(($1 & 255)); }
+
+for f in refused.us base_refused.us base_disconnect.us das.ms trials.tsv; do : >"$T/$f"; done
+nmac=0
+failures=0
+t_start=$(now_us)
+for i in $(seq "$TRIALS"); do
+	# the baseline: byodctl session disconnect on an open session
+	if [ $((i % BASE_EVERY)) = 0 ]; then
+		nmac=$((nmac + 1))
+		mac=$(mac_of $nmac)
+		if ! connect 0 "$mac"; then
+			echo "baseline $i: $mac not admitted within 5 s" >&2
+			failures=$((failures + 1))
+		else
+			"$BYODCTL" session list >"$T/sessions.txt"
+			sid=$(awk -v m="$mac" '$2 == "open" && $3 == m { print $1 }' "$T/sessions.txt")
+			t1=$(now_us)
+			"$BYODCTL" session disconnect "$sid" >"$T/disc.out" 2>&1
+			t2=$(now_us)
+			if grep -q '^Disconnect-ACK' "$T/disc.out"; then
+				echo $((t2 - t1)) >>"$T/base_disconnect.us"
+				sed -n 's/^Disconnect-ACK from .* in \([0-9]*\) ms.*/\1/p' "$T/disc.out" >>"$T/das.ms"
+			else
+				echo "baseline $i: $(cat "$T/disc.out")" >&2
+				failures=$((failures + 1))
+			fi
+		fi
+	fi
+
+	nmac=$((nmac + 1))
+	mac=$(mac_of $nmac)
+	connect "$i" "$mac" || { echo "trial $i: $mac not admitted within 5 s" >&2; failures=$((failures + 1)); continue; }
+	# admission is seen just after one of the gateway's polls: a random
+	# wait unlocks the revocation from both pollers' phase
+	ms=$((RANDOM % JITTER_MS))
+	sleep "$((ms / 1000)).$(printf '%03d' $((ms % 1000)))"
+	"$BYODCTL" device revoke "${DEV[i]}" --reason key-compromise >/dev/null 2>"$T/revoke.err" ||
+		die "device revoke: $(cat "$T/revoke.err")"
+	t0=$(now_us)
+	# (a) until the first refused authentication (bounded: 5 s)
+	t_ref=
+	while [ $(($(now_us) - t0)) -lt 5000000 ]; do
+		if refused "$i" "$mac"; then
+			t_ref=$(($(now_us) - t0))
+			break
+		fi
+	done
+	if [ -z "$t_ref" ]; then
+		echo "trial $i: the revoked certificate was not refused within 5 s" >&2
+		failures=$((failures + 1))
+		continue
+	fi
+	echo "$t_ref" >>"$T/refused.us"
+	# its baseline: one refused authentication, the certificate long revoked
+	t1=$(now_us)
+	refused "$i" "$mac" || die "trial $i: the revoked certificate authenticated again"
+	t2=$(now_us)
+	echo $((t2 - t1)) >>"$T/base_refused.us"
+	# (b) the gateway's Disconnect-ACK, read from its log (bounded: 5 s)
+	if ! wait_for 50 acked; then
+		echo "trial $i: no Disconnect-ACK for $mac within 5 s" >&2
+		failures=$((failures + 1))
+		continue
+	fi
+	printf '%s\t%s\n' "$mac" "$t0" >>"$T/trials.tsv"
+done
+t_end=$(now_us)
+if [ -n "$WPA_PID" ]; then
+	kill "$WPA_PID" 2>/dev/null && wait "$WPA_PID" 2>/dev/null
+	WPA_PID=
+fi
+
+# the ACK times: the log line's CLOCK_REALTIME (ms) minus the trial's origin
+"$BENCH_PY" - "$T/gatewayd.log" "$T/trials.tsv" >"$T/ack.ms" <<'PY' || die "cannot read the gateway's log"
+import calendar, re, sys, time
+log, trials = sys.argv[1:]
+when = {}
+pat = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)\.(\d{3})Z .*\((\S+) at [^)]*\): Disconnect-ACK in")
+for line in open(log):
+    m = pat.match(line)
+    if m:
+        t = calendar.timegm(time.strptime(m.group(1), "%Y-%m-%dT%H:%M:%S"))
+        when.setdefault(m.group(3), t * 1000 + int(m.group(2)))
+for line in open(trials):
+    mac, t0 = line.split()
+    print(f"{when[mac] - int(t0) / 1000:.3f}")
+PY
+us_to_ms() { awk '{ printf "%.3f\n", $1 / 1000 }' "$1" >"$2"; }
+us_to_ms "$T/refused.us" "$T/refused.ms"
+us_to_ms "$T/base_refused.us" "$T/base_refused.ms"
+us_to_ms "$T/base_disconnect.us" "$T/base_disconnect.ms"
+n=$(wc -l <"$T/ack.ms")
+for f in ack refused base_refused base_disconnect das; do
+	[ -s "$T/$f.ms" ] || die "no sample of $f: no trial completed"
+done
+
+read -r r50 r99 rmax <<<"$(pct "$T/refused.ms")"
+read -r br50 _ _ <<<"$(pct "$T/base_refused.ms")"
+read -r a50 a99 amax <<<"$(pct "$T/ack.ms")"
+read -r bd50 _ _ <<<"$(pct "$T/base_disconnect.ms")"
+read -r das50 _ _ <<<"$(pct "$T/das.ms")"
+figure trials "$n" trials
+figure revoke_to_refused_ms_p50 "$r50" ms "one refused authentication" "$br50" \
+	"eapol_test EAP-TLS to FreeRADIUS, repeated from the moment byodctl device revoke returned"
+figure revoke_to_refused_ms_p99 "$r99" ms
+figure revoke_to_refused_ms_max "$rmax" ms
+figure revoke_to_disconnect_ack_ms_p50 "$a50" ms "byodctl session disconnect" "$bd50" \
+	"byod-gatewayd's log stamp of hostapd's Disconnect-ACK"
+figure revoke_to_disconnect_ack_ms_p99 "$a99" ms
+figure revoke_to_disconnect_ack_ms_max "$amax" ms
+note "Clock origin: byodctl device revoke returning; refused = end of the first eapol_test" \
+	"(EAP-TLS straight to FreeRADIUS, rlm_byod poll_interval ${POLL_MS:-?} ms) that got an" \
+	"Access-Reject, tried back to back; Disconnect-ACK = byod-gatewayd's CLOCK_REALTIME log" \
+	"stamp (ms) of hostapd's (driver=wired, DAS on loopback) answer, change feed every" \
+	"${GW_POLL_MS:-?} ms; a random 0-$JITTER_MS ms wait before each revoke."
+note "Baselines in the same run: one eapol_test of an already revoked certificate" \
+	"($(wc -l <"$T/base_refused.ms") times), and byodctl session disconnect on an open" \
+	"session, start to return ($(wc -l <"$T/base_disconnect.ms") times; the DAS round trip" \
+	"within it: ${das50} ms p50, as byodctl reports it); $n trials in" \
+	"$(((t_end - t_start) / 1000000)) s."
+if [ "$failures" -gt 0 ]; then
+	echo "revoke: $failures trial(s) failed" >&2
+	exit 1
+fi
