@@ -12,6 +12,7 @@
 #   series NAME X_LABEL Y_LABEL "x y" ...   points for the plot
 #   pct FILE               p50 p99 max of the numbers in FILE (one a line)
 #   proc_cpu_us PID        user+system CPU time of PID (all its threads), µs
+#   proc_threads_cpu_us PID   the same per thread: "TID µs" lines
 #   proc_rss_kb PID        resident memory of PID, KiB
 #
 # The figures are JSON lines that bench/report.py turns into BENCHMARKS.md
@@ -112,6 +113,17 @@ proc_cpu_us() {
 	tck=$(getconf CLK_TCK)
 	# fields 14 and 15 (utime, stime); rest starts at field 3
 	awk -v t="$tck" '{ printf "%.0f\n", ($12 + $13) * 1e6 / t }' <<<"$rest"
+}
+
+# proc_threads_cpu_us PID: "TID µs" for each thread of PID
+proc_threads_cpu_us() {
+	local f stat tck
+	tck=$(getconf CLK_TCK)
+	for f in /proc/"$1"/task/*/stat; do
+		stat=$(cat "$f" 2>/dev/null) || continue
+		awk -v t="$tck" -v tid="${stat%% *}" '{ printf "%s %.0f\n", tid, ($12 + $13) * 1e6 / t }' \
+			<<<"${stat##*) }"
+	done
 }
 
 proc_rss_kb() {

@@ -129,16 +129,22 @@ start() {
 # name=value lines in $T/load.out, the server's CPU µs in $CPU_US
 load() {
 	local c0 c1
+	proc_threads_cpu_us "$FR_PID" >"$T/threads0"
 	c0=$(proc_cpu_us "$FR_PID")
 	"$RADLOAD" --server "127.0.0.1:$AUTH_PORT" --secret "$SECRET" --devices "$N" \
 		--seconds "$1" --threads "$2" --window "$3" >"$T/load.out" ||
 		{ echo "radload got no answer:" >&2; cat "$T/load.out" >&2; exit 1; }
 	c1=$(proc_cpu_us "$FR_PID")
+	proc_threads_cpu_us "$FR_PID" >"$T/threads1"
 	CPU_US=$((c1 - c0))
+	# the busiest server thread's share of one core over the run
+	BUSIEST=$(awk -v s="$(val seconds)" 'NR == FNR { a[$1] = $2; next }
+		{ d = $2 - a[$1]; if (d > m) m = d } END { printf "%.2f", m / s / 1e6 }' \
+		"$T/threads0" "$T/threads1")
 }
 val() { awk -F= -v k="$1" '$1 == k { print $2 }' "$T/load.out"; }
 
-declare -A US RPS RSS CLIENT SRVCORES
+declare -A US RPS RSS CLIENT SRVCORES THREAD
 for cfg in static sql byod; do
 	start "$cfg"
 	echo "$cfg: ready in $READY_S s"
@@ -157,8 +163,9 @@ for cfg in static sql byod; do
 	secs=$(val seconds)
 	SRVCORES[$cfg]=$(awk -v c="$CPU_US" -v s="$secs" 'BEGIN { printf "%.2f", c / s / 1e6 }')
 	CLIENT[$cfg]=$(awk -v c="$(val client_cpu_us)" -v s="$secs" 'BEGIN { printf "%.2f", c / s / 1e6 }')
+	THREAD[$cfg]=$BUSIEST
 	RSS[$cfg]=$(proc_rss_kb "$FR_PID")
-	echo "$cfg: ${RPS[$cfg]} req/s, ${US[$cfg]} µs server CPU each, server ${SRVCORES[$cfg]} cores, client ${CLIENT[$cfg]} cores, lost $(val lost)"
+	echo "$cfg: ${RPS[$cfg]} req/s, ${US[$cfg]} µs server CPU each, server ${SRVCORES[$cfg]} cores (busiest thread ${THREAD[$cfg]}), client ${CLIENT[$cfg]} cores, lost $(val lost)"
 	if [ "$cfg" != sql ]; then
 		pts_rps=() pts_lat=()
 		for w in $LEVELS; do
@@ -182,8 +189,13 @@ figure mab_byod_rps "${RPS[byod]}" "req/s" "static unlang reply (a)" "${RPS[stat
 figure freeradius_rss_byod_mb "$(awk -v k="${RSS[byod]}" 'BEGIN { printf "%.1f", k / 1024 }')" MiB \
 	"static config (a)" "$(awk -v k="${RSS[static]}" 'BEGIN { printf "%.1f", k / 1024 }')"
 figure freeradius_start_byod_s "$BYOD_READY" s
-bottleneck="server"
-if awk -v s="${SRVCORES[byod]}" -v c="${CLIENT[byod]}" 'BEGIN { exit !(c > s) }'; then
-	bottleneck="client"
+# Who limited the rate: the client if radload used about one core per
+# thread; the server if its busiest thread (FreeRADIUS 3 reads every
+# request in one thread) used about one core; else the machine's two cores.
+bottleneck="the machine's two cores, shared by both sides"
+if awk -v t="${THREAD[byod]}" 'BEGIN { exit !(t >= 0.85) }'; then
+	bottleneck="the server: its busiest thread used ${THREAD[byod]} of a core"
+elif awk -v c="${CLIENT[byod]}" 'BEGIN { exit !(c >= 1.7) }'; then
+	bottleneck="the client: radload used ${CLIENT[byod]} cores"
 fi
-note "Server CPU per request is FreeRADIUS's user+system time over a ${SECS} s run divided by the answers; during the rlm_byod run the server used ${SRVCORES[byod]} cores and radload ${CLIENT[byod]} (static: ${SRVCORES[static]} / ${CLIENT[static]}, sql: ${SRVCORES[sql]} / ${CLIENT[sql]}) of the machine's 2: the requests/s are those of a shared 2-core machine, the ${bottleneck} the larger consumer."
+note "Server CPU per request is FreeRADIUS's user+system time over a ${SECS} s run divided by the answers. During the rlm_byod run the server used ${SRVCORES[byod]} cores (its busiest thread ${THREAD[byod]}) and radload ${CLIENT[byod]} (static: ${SRVCORES[static]} / ${CLIENT[static]}, sql: ${SRVCORES[sql]} / ${CLIENT[sql]}) of the machine's 2; the bottleneck was ${bottleneck}."
