@@ -29,9 +29,10 @@ BENCHES = [
         "revoke_to_disconnect_ack_ms_max"]),
     ("enrol", "4. Enrolment at the portal", [
         "enrol_ms_p50_c1", "enrol_ms_p99_c1", "enrol_ms_p50_c10", "enrol_ms_p99_c10",
-        "enrol_ms_p50_c50", "enrol_ms_p99_c50"]),
+        "enrol_ms_p50_c50", "enrol_ms_p99_c50", "enrol_per_s", "enrol_portal_cpu_ms"]),
     ("probes", "5. Captive-portal probes", [
-        "probe_generate_204_rps", "probe_hotspot_detect_rps"]),
+        "probe_generate_204_rps", "probe_generate_204_p99_ms", "probe_hotspot_detect_rps",
+        "probe_hotspot_detect_p99_ms"]),
     ("index", "6. Policy and memory", [
         "policy_decision_ns", "index_devices", "index_load_s", "index_bytes_per_device",
         "index_mab_decision_ns"]),

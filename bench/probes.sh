@@ -1,0 +1,137 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Captive-portal probes: requests per second (and latency) that byod-portal
+# answers on /generate_204 (Android, ChromeOS) and /hotspot-detect.html
+# (Apple) for a device not yet enrolled, which is what every phone on the
+# onboarding network fetches the moment it joins; measured with wrk against
+# nginx answering the same status and redirect from the same machine (the
+# floor: a static answer from a server built for nothing else).
+#
+# Both use the machine's two cores: byod-portal its default pool of 4
+# libmicrohttpd threads, nginx `worker_processes auto` (2). wrk: 1 thread,
+# 32 connections (the full run also 1, 8 and 128 for the plot), Host and
+# User-Agent of an Android phone's probe. nginx answers with `return 302`,
+# so its body is nginx's own short page where the portal sends one line of
+# text; both bodies are under 200 bytes.
+. "$BYOD_SRC/bench/lib.sh"
+bench_init probes "$@"
+export BYOD_HOME="$T/home"
+
+if [ "$SMOKE" = 1 ]; then
+	DUR=1s CONNS="32"
+else
+	DUR=8s CONNS="1 8 32 128"
+fi
+
+"$BYODCTL" init --school 0131234W --name "Collège des Calanques" >/dev/null ||
+	{ echo "byodctl init failed" >&2; exit 1; }
+read -r PORT NGX_PORT <<<"$("$BENCH_PY" -c '
+import socket
+s = [socket.socket() for _ in range(2)]
+for x in s: x.bind(("127.0.0.1", 0))
+print(" ".join(str(x.getsockname()[1]) for x in s))')"
+conf="$BYOD_HOME/byod.conf"
+sed -i "s/^  http-port: .*/  http-port: $PORT/; s/^  https-port: .*/  https-port: 0/" "$conf"
+# one machine plays every phone: libmicrohttpd's per-address limit (16)
+# would refuse wrk's connections that come from the same address
+sed -i "s/^  per-ip-limit: .*/  per-ip-limit: 1024/" "$conf"
+
+PORTAL_PID= NGX_PID=
+bench_stop() {
+	local p
+	for p in $PORTAL_PID $NGX_PID; do
+		kill "$p" 2>/dev/null && wait "$p" 2>/dev/null
+	done
+	PORTAL_PID= NGX_PID=
+}
+
+"$BYOD_PORTAL" --home "$BYOD_HOME" 2>>"$T/portal.log" &
+PORTAL_PID=$!
+for _ in $(seq 100); do
+	curl -s -o /dev/null "http://127.0.0.1:$PORT/api/captive" && break
+	kill -0 "$PORTAL_PID" 2>/dev/null || { cat "$T/portal.log" >&2; exit 1; }
+	sleep 0.1
+done
+
+UA='Dalvik/2.1.0 (Linux; U; Android 14; Pixel 8 Build/UQ1A.240205.004)'
+# what the portal answers a probe: status and Location
+curl -s -A "$UA" -H 'Host: connectivitycheck.gstatic.com' -D "$T/h" -o "$T/b" \
+	"http://127.0.0.1:$PORT/generate_204" || { echo "no answer to a probe" >&2; exit 1; }
+status=$(awk 'NR == 1 { print $2 }' "$T/h")
+location=$(awk -F': ' 'tolower($1) == "location" { print $2 }' "$T/h" | tr -d '\r')
+if [ "$status" != 302 ] || [ -z "$location" ]; then
+	echo "the portal answered a probe with $status ${location:-and no Location}" >&2
+	exit 1
+fi
+
+mkdir -p "$T/nginx/logs"
+cat >"$T/nginx/nginx.conf" <<EOC
+worker_processes auto;
+pid $T/nginx/nginx.pid;
+error_log $T/nginx/logs/error.log;
+events { worker_connections 1024; }
+http {
+	access_log off;
+	client_body_temp_path $T/nginx/tmp;
+	proxy_temp_path $T/nginx/tmp;
+	fastcgi_temp_path $T/nginx/tmp;
+	uwsgi_temp_path $T/nginx/tmp;
+	scgi_temp_path $T/nginx/tmp;
+	server {
+		listen 127.0.0.1:$NGX_PORT;
+		location = /generate_204 { return 302 $location; }
+		location = /hotspot-detect.html { return 302 $location; }
+	}
+}
+EOC
+nginx -p "$T/nginx" -c "$T/nginx/nginx.conf" -g 'daemon off;' &
+NGX_PID=$!
+for _ in $(seq 100); do
+	curl -s -o /dev/null "http://127.0.0.1:$NGX_PORT/generate_204" && break
+	kill -0 "$NGX_PID" 2>/dev/null || { cat "$T/nginx/logs/error.log" >&2; exit 1; }
+	sleep 0.1
+done
+ngx_loc=$(curl -s -D - -o /dev/null "http://127.0.0.1:$NGX_PORT/generate_204" |
+	awk -F': ' 'tolower($1) == "location" { print $2 }' | tr -d '\r')
+[ "$ngx_loc" = "$location" ] || { echo "nginx answers Location '$ngx_loc', not '$location'" >&2; exit 1; }
+
+# bench PORT PATH CONNS: wrk; RPS, P50_MS, P99_MS, NON2XX set
+bench() {
+	wrk -t1 -c"$3" -d"$DUR" --latency -H "User-Agent: $UA" -H 'Host: connectivitycheck.gstatic.com' \
+		"http://127.0.0.1:$1$2" >"$T/wrk.out" 2>&1 || { cat "$T/wrk.out" >&2; exit 1; }
+	RPS=$(awk '/^Requests\/sec:/ { print $2 }' "$T/wrk.out")
+	P50_MS=$(awk '$1 == "50%" { print $2 }' "$T/wrk.out" | ms)
+	P99_MS=$(awk '$1 == "99%" { print $2 }' "$T/wrk.out" | ms)
+	ERRORS=$(awk '/Socket errors|Non-2xx/ { print }' "$T/wrk.out")
+	if [ -z "$RPS" ]; then
+		echo "wrk gave no figure:" >&2
+		cat "$T/wrk.out" >&2
+		exit 1
+	fi
+}
+# wrk's durations (12.3us, 1.2ms, 2.0s) in ms
+ms() { awk '{ v = $1 + 0; if ($1 ~ /us$/) v /= 1000; else if ($1 ~ /[^m]s$/) v *= 1000; print v }'; }
+
+for path in /generate_204 /hotspot-detect.html; do
+	key=$(tr -c 'a-z0-9\n' '_' <<<"${path#/}" | sed 's/_html$//')
+	pts_p=() pts_n=() lat_p=() lat_n=()
+	for c in $CONNS; do
+		bench "$PORT" "$path" "$c"
+		p_rps=$RPS p_50=$P50_MS p_99=$P99_MS
+		[ -n "$ERRORS" ] && echo "portal, $path, $c connections: $ERRORS"
+		bench "$NGX_PORT" "$path" "$c"
+		n_rps=$RPS n_50=$P50_MS n_99=$P99_MS
+		echo "$path, $c connections: portal $p_rps req/s (p50 $p_50 ms), nginx $n_rps req/s (p50 $n_50 ms)"
+		pts_p+=("$c $p_rps") pts_n+=("$c $n_rps") lat_p+=("$c $p_50") lat_n+=("$c $n_50")
+		if [ "$c" = 32 ]; then
+			figure "probe_${key}_rps" "$p_rps" "req/s" "nginx, same answer" "$n_rps"
+			figure "probe_${key}_p99_ms" "$p_99" ms "nginx, same answer" "$n_99"
+		fi
+	done
+	if [ "$path" = /generate_204 ]; then
+		series "portal /generate_204: requests/s" "connections" "requests/s" "${pts_p[@]}"
+		series "nginx /generate_204: requests/s" "connections" "requests/s" "${pts_n[@]}"
+		series "portal /generate_204: latency p50" "connections" "ms" "${lat_p[@]}"
+		series "nginx /generate_204: latency p50" "connections" "ms" "${lat_n[@]}"
+	fi
+done
+note "Both answer 302 to $location, from the same machine, with wrk (1 thread, 32 connections, $DUR) on the same two cores: the ratio is how close the portal comes to a static server; a school's probes come a few per second per joining device."
