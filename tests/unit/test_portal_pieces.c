@@ -312,7 +312,7 @@ static void test_html_page(void **state)
 /* portal_html_markup takes a literal and refuses a variable at compile time. */
 static void test_html_markup_literal_only(void **state)
 {
-	char path[700], inc[700], cmd[2000];
+	char path[1100], inc[1100], cmd[2000];
 	char *version[] = { "cc", "--version", NULL };
 	char *check[] = { "cc", "-fsyntax-only", inc, path, NULL };
 	const char *body[2] = {"portal_html_markup(h, \"<p>\");",
