@@ -35,30 +35,6 @@ cp -r "$RADDB" "$T/raddb-byod"
 sed -i "s|^raddbdir = .*|raddbdir = $T/raddb-byod|" "$T/raddb-byod/radiusd.conf"
 raddb_variant "$RADDB" "$T/raddb-plain" ''
 
-FR_PID=
-bench_stop() {
-	if [ -n "$FR_PID" ] && kill -0 "$FR_PID" 2>/dev/null; then
-		kill "$FR_PID"
-		wait "$FR_PID" 2>/dev/null
-	fi
-	FR_PID=
-}
-
-start() {
-	local dir="$T/raddb-$1"
-	: >"$dir/log/radius.log"
-	freeradius -f -d "$dir" -l "$dir/log/radius.log" &
-	FR_PID=$!
-	for _ in $(seq 600); do
-		grep -q "Ready to process requests" "$dir/log/radius.log" 2>/dev/null && return 0
-		kill -0 "$FR_PID" 2>/dev/null || break
-		sleep 0.05
-	done
-	echo "freeradius ($1) did not start; its log:" >&2
-	tail -30 "$dir/log/radius.log" >&2
-	exit 1
-}
-
 # auth [eapol_test options]: one eapol_test run with lea's certificate
 auth() {
 	eap_tls lea "$CERT" "$KEY" 02:00:00:00:aa:01 "$@" ||
@@ -67,7 +43,7 @@ auth() {
 
 declare -A FULL_US RES_US
 for cfg in plain byod; do
-	start "$cfg"
+	fr_start "$T/raddb-$cfg"
 	auth # warm up
 	c0=$(proc_cpu_us "$FR_PID")
 	for _ in $(seq "$FULL"); do auth; done
@@ -86,7 +62,7 @@ for cfg in plain byod; do
 	RES_US[$cfg]=$(awk -v c=$((c1 - c0)) -v n="$RUNS" -v r="$R" -v f="${FULL_US[$cfg]}" \
 		'BEGIN { v = (c - n * f) / (n * r); if (v < 0) v = 0; printf "%.0f", v }')
 	echo "$cfg: full ${FULL_US[$cfg]} µs, resumed ${RES_US[$cfg]} µs server CPU"
-	bench_stop
+	stop_pid "$FR_PID"
 done
 
 figure eaptls_full_byod_us "${FULL_US[byod]}" "µs server CPU" "same eap, no rlm_byod" "${FULL_US[plain]}"

@@ -47,28 +47,13 @@ POLICY
 "$BYODCTL" user import "$T/accounts.csv" >/dev/null 2>"$T/import.err" ||
 	{ echo "user import failed: $(cat "$T/import.err")" >&2; exit 1; }
 
-read -r PORT <<<"$("$BENCH_PY" -c '
-import socket
-s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+PORT=$(tcp_ports 1)
 conf="$BYOD_HOME/byod.conf"
 sed -i "s/^  http-port: .*/  http-port: $PORT/; s/^  https-port: .*/  https-port: 0/" "$conf"
 sed -i "s/^  per-ip-limit: .*/  per-ip-limit: 1024/" "$conf"
 sed -i "s/^  limit-student: .*/  limit-student: 100/" "$conf"
 
-PORTAL_PID=
-bench_stop() {
-	if [ -n "$PORTAL_PID" ]; then
-		kill "$PORTAL_PID" 2>/dev/null && wait "$PORTAL_PID" 2>/dev/null
-	fi
-	PORTAL_PID=
-}
-"$BYOD_PORTAL" --home "$BYOD_HOME" 2>>"$T/portal.log" &
-PORTAL_PID=$!
-for _ in $(seq 100); do
-	curl -s -o /dev/null "http://127.0.0.1:$PORT/api/captive" && break
-	kill -0 "$PORTAL_PID" 2>/dev/null || { cat "$T/portal.log" >&2; exit 1; }
-	sleep 0.1
-done
+portal_start "$PORT"
 
 cat >"$T/drive.py" <<'PY'
 # drive.py PORT CLIENTS COUNT ACCOUNTS OUT: COUNT enrolments by CLIENTS

@@ -11,6 +11,8 @@
 #   note TEXT              one sentence for the table (method, bottleneck)
 #   series NAME X_LABEL Y_LABEL "x y" ...   points for the plot
 #   pct FILE               p50 p99 max of the numbers in FILE (one a line)
+#   fr_start DIR / portal_start PORT   a daemon, stopped at exit
+#   stop_pid PID           ends one of them before that
 #   proc_cpu_us PID        user+system CPU time of PID (all its threads), µs
 #   proc_threads_cpu_us PID   the same per thread: "TID µs" lines
 #   proc_rss_kb PID        resident memory of PID, KiB
@@ -44,10 +46,73 @@ bench_init() {
 	trap 'bench_cleanup' EXIT
 }
 
-# Scripts that start daemons define bench_stop; it runs first at exit.
+# At exit: the script's bench_stop if it has one, then every daemon
+# fr_start and portal_start started.
+BENCH_PIDS=()
 bench_cleanup() {
+	local p
 	if declare -F bench_stop >/dev/null; then bench_stop; fi
+	for p in "${BENCH_PIDS[@]}"; do stop_pid "$p"; done
 	[ -n "${KEEP:-}" ] || rm -rf "$T"
+}
+
+# stop_pid PID: ends a daemon this script started, and waits for it
+stop_pid() {
+	if [ -n "$1" ] && kill "$1" 2>/dev/null; then
+		wait "$1" 2>/dev/null
+	fi
+	return 0
+}
+
+# tcp_ports N: N free TCP ports on loopback, picked by the kernel
+tcp_ports() {
+	"$BENCH_PY" - "$1" <<'PY'
+import socket, sys
+s = [socket.socket() for _ in range(int(sys.argv[1]))]
+for x in s:
+    x.bind(("127.0.0.1", 0))
+print(" ".join(str(x.getsockname()[1]) for x in s))
+PY
+}
+
+# fr_start DIR: freeradius -f on the raddb DIR, its log in
+# DIR/log/radius.log; sets FR_PID and READY_S (seconds until it was ready)
+fr_start() {
+	local dir=$1 a b
+	mkdir -p "$dir/log"
+	: >"$dir/log/radius.log"
+	a=$(date +%s.%N)
+	freeradius -f -d "$dir" -l "$dir/log/radius.log" &
+	FR_PID=$!
+	BENCH_PIDS+=("$FR_PID")
+	for _ in $(seq 1200); do
+		if grep -q "Ready to process requests" "$dir/log/radius.log" 2>/dev/null; then
+			b=$(date +%s.%N)
+			READY_S=$(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.2f", b - a }')
+			return 0
+		fi
+		kill -0 "$FR_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	echo "freeradius ($dir) did not start; its log:" >&2
+	tail -30 "$dir/log/radius.log" >&2
+	exit 1
+}
+
+# portal_start PORT: byod-portal on $BYOD_HOME, its HTTP on PORT (the
+# caller wrote it to byod.conf), its log in $T/portal.log; sets PORTAL_PID
+portal_start() {
+	"$BYOD_PORTAL" --home "$BYOD_HOME" 2>>"$T/portal.log" &
+	PORTAL_PID=$!
+	BENCH_PIDS+=("$PORTAL_PID")
+	for _ in $(seq 100); do
+		curl -s -o /dev/null "http://127.0.0.1:$1/api/captive" && return 0
+		kill -0 "$PORTAL_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	echo "byod-portal did not start; its log:" >&2
+	tail -20 "$T/portal.log" >&2
+	exit 1
 }
 
 figure() {

@@ -95,36 +95,6 @@ EOC
 cp -r "$RADDB" "$T/raddb-byod"
 sed -i "s|^raddbdir = .*|raddbdir = $T/raddb-byod|" "$T/raddb-byod/radiusd.conf"
 
-FR_PID=
-bench_stop() {
-	if [ -n "$FR_PID" ] && kill -0 "$FR_PID" 2>/dev/null; then
-		kill "$FR_PID"
-		wait "$FR_PID" 2>/dev/null
-	fi
-	FR_PID=
-}
-
-# start NAME: the server on raddb-NAME; $READY_S: seconds until it answered
-start() {
-	local dir="$T/raddb-$1" a b
-	: >"$dir/log/radius.log"
-	a=$(date +%s.%N)
-	freeradius -f -d "$dir" -l "$dir/log/radius.log" &
-	FR_PID=$!
-	for _ in $(seq 1200); do
-		if grep -q "Ready to process requests" "$dir/log/radius.log" 2>/dev/null; then
-			b=$(date +%s.%N)
-			READY_S=$(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.2f", b - a }')
-			return 0
-		fi
-		kill -0 "$FR_PID" 2>/dev/null || break
-		sleep 0.05
-	done
-	echo "freeradius ($1) did not start; its log:" >&2
-	tail -30 "$dir/log/radius.log" >&2
-	exit 1
-}
-
 # load SECONDS THREADS WINDOW: radload against the running server; its
 # name=value lines in $T/load.out, the server's CPU µs in $CPU_US
 load() {
@@ -146,7 +116,7 @@ val() { awk -F= -v k="$1" '$1 == k { print $2 }' "$T/load.out"; }
 
 declare -A US RPS RSS CLIENT SRVCORES THREAD
 for cfg in static sql byod; do
-	start "$cfg"
+	fr_start "$T/raddb-$cfg"
 	echo "$cfg: ready in $READY_S s"
 	[ "$cfg" = byod ] && BYOD_READY=$READY_S
 	load 1 2 32 # warm up: threads, pools, caches
@@ -176,7 +146,7 @@ for cfg in static sql byod; do
 		series "MAB $cfg: requests/s" "requests outstanding" "requests/s" "${pts_rps[@]}"
 		series "MAB $cfg: latency p50" "requests outstanding" "ms" "${pts_lat[@]}"
 	fi
-	bench_stop
+	stop_pid "$FR_PID"
 done
 
 figure devices "$N" devices

@@ -24,33 +24,14 @@ fi
 
 "$BYODCTL" init --school 0131234W --name "Collège des Calanques" >/dev/null ||
 	{ echo "byodctl init failed" >&2; exit 1; }
-read -r PORT NGX_PORT <<<"$("$BENCH_PY" -c '
-import socket
-s = [socket.socket() for _ in range(2)]
-for x in s: x.bind(("127.0.0.1", 0))
-print(" ".join(str(x.getsockname()[1]) for x in s))')"
+read -r PORT NGX_PORT <<<"$(tcp_ports 2)"
 conf="$BYOD_HOME/byod.conf"
 sed -i "s/^  http-port: .*/  http-port: $PORT/; s/^  https-port: .*/  https-port: 0/" "$conf"
 # one machine plays every phone: libmicrohttpd's per-address limit (16)
 # would refuse wrk's connections that come from the same address
 sed -i "s/^  per-ip-limit: .*/  per-ip-limit: 1024/" "$conf"
 
-PORTAL_PID= NGX_PID=
-bench_stop() {
-	local p
-	for p in $PORTAL_PID $NGX_PID; do
-		kill "$p" 2>/dev/null && wait "$p" 2>/dev/null
-	done
-	PORTAL_PID= NGX_PID=
-}
-
-"$BYOD_PORTAL" --home "$BYOD_HOME" 2>>"$T/portal.log" &
-PORTAL_PID=$!
-for _ in $(seq 100); do
-	curl -s -o /dev/null "http://127.0.0.1:$PORT/api/captive" && break
-	kill -0 "$PORTAL_PID" 2>/dev/null || { cat "$T/portal.log" >&2; exit 1; }
-	sleep 0.1
-done
+portal_start "$PORT"
 
 UA='Dalvik/2.1.0 (Linux; U; Android 14; Pixel 8 Build/UQ1A.240205.004)'
 # what the portal answers a probe: status and Location
@@ -85,6 +66,7 @@ http {
 EOC
 nginx -p "$T/nginx" -c "$T/nginx/nginx.conf" -g 'daemon off;' &
 NGX_PID=$!
+BENCH_PIDS+=("$NGX_PID")
 for _ in $(seq 100); do
 	curl -s -o /dev/null "http://127.0.0.1:$NGX_PORT/generate_204" && break
 	kill -0 "$NGX_PID" 2>/dev/null || { cat "$T/nginx/logs/error.log" >&2; exit 1; }
