@@ -95,14 +95,14 @@ EOC
 cp -r "$RADDB" "$T/raddb-byod"
 sed -i "s|^raddbdir = .*|raddbdir = $T/raddb-byod|" "$T/raddb-byod/radiusd.conf"
 
-# load SECONDS THREADS WINDOW: radload against the running server; its
+# load SECONDS THREADS WINDOW [radload options]: radload against the running server; its
 # name=value lines in $T/load.out, the server's CPU µs in $CPU_US
 load() {
 	local c0 c1
 	proc_threads_cpu_us "$FR_PID" >"$T/threads0"
 	c0=$(proc_cpu_us "$FR_PID")
 	"$RADLOAD" --server "127.0.0.1:$AUTH_PORT" --secret "$SECRET" --devices "$N" \
-		--seconds "$1" --threads "$2" --window "$3" >"$T/load.out" ||
+		--seconds "$1" --threads "$2" --window "$3" "${@:4}" >"$T/load.out" ||
 		{ echo "radload got no answer:" >&2; cat "$T/load.out" >&2; exit 1; }
 	c1=$(proc_cpu_us "$FR_PID")
 	proc_threads_cpu_us "$FR_PID" >"$T/threads1"
@@ -114,7 +114,7 @@ load() {
 }
 val() { awk -F= -v k="$1" '$1 == k { print $2 }' "$T/load.out"; }
 
-declare -A US RPS RSS CLIENT SRVCORES THREAD
+declare -A US RPS RSS CLIENT SRVCORES THREAD P99
 for cfg in static sql byod; do
 	fr_start "$T/raddb-$cfg"
 	echo "$cfg: ready in $READY_S s"
@@ -134,6 +134,14 @@ for cfg in static sql byod; do
 	SRVCORES[$cfg]=$(awk -v c="$CPU_US" -v s="$secs" 'BEGIN { printf "%.2f", c / s / 1e6 }')
 	CLIENT[$cfg]=$(awk -v c="$(val client_cpu_us)" -v s="$secs" 'BEGIN { printf "%.2f", c / s / 1e6 }')
 	THREAD[$cfg]=$BUSIEST
+	# the design's burst: a département re-authenticating at 500/s
+	load "$SECS" 1 200 --rate 500
+	if [ "$(val lost)" != 0 ] || [ "$(val rejects)" != 0 ]; then
+		echo "$cfg at 500 requests/s: $(val lost) lost, $(val rejects) rejects" >&2
+		exit 1
+	fi
+	P99[$cfg]=$(awk -v u="$(val latency_us_p99)" 'BEGIN { printf "%.3f", u / 1000 }')
+	echo "$cfg at 500 requests/s: p50 $(val latency_us_p50) µs, p99 $(val latency_us_p99) µs"
 	RSS[$cfg]=$(proc_rss_kb "$FR_PID")
 	echo "$cfg: ${RPS[$cfg]} req/s, ${US[$cfg]} µs server CPU each, server ${SRVCORES[$cfg]} cores (busiest thread ${THREAD[$cfg]}), client ${CLIENT[$cfg]} cores, lost $(val lost)"
 	if [ "$cfg" != sql ]; then
@@ -156,6 +164,8 @@ figure mab_sql_us_per_request "${US[sql]}" "µs server CPU" "rlm_byod (c)" "${US
 figure mab_static_rps "${RPS[static]}" "req/s"
 figure mab_sql_rps "${RPS[sql]}" "req/s" "rlm_byod (c)" "${RPS[byod]}"
 figure mab_byod_rps "${RPS[byod]}" "req/s" "static unlang reply (a)" "${RPS[static]}"
+figure mab_byod_p99_ms_at_500 "${P99[byod]}" "ms (p99 at 500 req/s)" "static unlang reply (a)" "${P99[static]}"
+figure mab_sql_p99_ms_at_500 "${P99[sql]}" "ms (p99 at 500 req/s)" "rlm_byod (c)" "${P99[byod]}"
 figure freeradius_rss_byod_mb "$(awk -v k="${RSS[byod]}" 'BEGIN { printf "%.1f", k / 1024 }')" MiB \
 	"static config (a)" "$(awk -v k="${RSS[static]}" 'BEGIN { printf "%.1f", k / 1024 }')"
 figure freeradius_start_byod_s "$BYOD_READY" s

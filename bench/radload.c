@@ -13,8 +13,10 @@
  * Every answer is checked (code, identifier, Response Authenticator).
  *
  *   radload --server ADDR:PORT --secret S --devices N [--threads T]
- *           [--window W] [--seconds S] [--unknown-every K]
+ *           [--window W] [--seconds S] [--unknown-every K] [--rate R]
  *
+ * --rate R sends R requests per second in all, on a schedule (open loop),
+ * for latency at a given load; without it each thread keeps W outstanding.
  * Prints name=value lines: sent, accepts, rejects, lost, seconds, rps,
  * latency_us_p50, latency_us_p99, client_cpu_us. Exit 1 when no request
  * was answered.
@@ -49,6 +51,7 @@ struct opts {
 	int window; /* outstanding requests per thread */
 	double seconds;
 	uint32_t unknown_every; /* every K-th request for an unknown MAC */
+	double rate;            /* requests/s in all (0: as fast as the window allows) */
 };
 
 struct slot {
@@ -196,8 +199,10 @@ static void *run(void *arg)
 	uint8_t next_id = 0;
 	uint64_t count = 0;
 
+	/* --rate: each thread sends on a schedule of its own (open loop) */
+	double interval = o->rate > 0 ? (double)o->threads / o->rate : 0, next_send = now_s();
 	while (!stop_flag) {
-		while (outstanding < o->window) {
+		while (outstanding < o->window && (interval == 0 || now_s() >= next_send)) {
 			/* the next free identifier */
 			while (w->slots[next_id].busy)
 				next_id++;
@@ -223,17 +228,28 @@ static void *run(void *arg)
 			outstanding++;
 			w->sent++;
 			next_id++;
+			next_send += interval;
 		}
 		struct pollfd p = { .fd = fd, .events = POLLIN };
-		int rc = poll(&p, 1, 1000);
+		struct timespec wait = { 1, 0 };
+		if (interval) {
+			double d = next_send - now_s();
+			if (d < 0)
+				d = 0;
+			wait.tv_sec = (time_t)d;
+			wait.tv_nsec = (long)((d - (double)wait.tv_sec) * 1e9);
+		}
+		int rc = ppoll(&p, 1, &wait, NULL);
 		if (rc == 0) {
-			/* a second without answers: what is outstanding is lost */
+			/* an answer a second late is lost */
+			struct timespec t;
+			clock_gettime(CLOCK_MONOTONIC, &t);
 			for (int k = 0; k < 256; k++)
-				if (w->slots[k].busy) {
+				if (w->slots[k].busy && t.tv_sec - w->slots[k].sent.tv_sec > 1) {
 					w->slots[k].busy = 0;
 					w->lost++;
+					outstanding--;
 				}
-			outstanding = 0;
 			continue;
 		}
 		if (rc < 0)
@@ -269,7 +285,7 @@ static void *run(void *arg)
 static void usage(void)
 {
 	fprintf(stderr, "usage: radload --server ADDR:PORT --secret S --devices N [--threads T]\n"
-			"               [--window W] [--seconds S] [--unknown-every K]\n");
+			"               [--window W] [--seconds S] [--unknown-every K] [--rate R]\n");
 	exit(2);
 }
 
@@ -283,6 +299,7 @@ int main(int argc, char **argv)
 		{ "window", required_argument, NULL, 'w' },
 		{ "seconds", required_argument, NULL, 'd' },
 		{ "unknown-every", required_argument, NULL, 'u' },
+		{ "rate", required_argument, NULL, 'r' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct opts o = { .devices = 0, .threads = 1, .window = 32, .seconds = 5 };
@@ -317,12 +334,15 @@ int main(int argc, char **argv)
 		case 'u':
 			o.unknown_every = (uint32_t)strtoul(optarg, NULL, 10);
 			break;
+		case 'r':
+			o.rate = atof(optarg);
+			break;
 		default:
 			usage();
 		}
 	}
 	if (!port || !o.secret[0] || o.devices == 0 || o.threads < 1 || o.threads > 64 ||
-	    o.window < 1 || o.window > MAX_WINDOW - 1 || o.seconds <= 0)
+	    o.window < 1 || o.window > MAX_WINDOW - 1 || o.seconds <= 0 || o.rate < 0)
 		usage();
 
 	struct worker *w = calloc((size_t)o.threads, sizeof(*w));
