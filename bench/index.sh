@@ -32,5 +32,6 @@ figure index_load_s "$(iv index_load_s)" s "reading the same rows" "$(iv registr
 figure index_bytes_per_device "$(iv index_rss_bytes_per_device)" "bytes (resident)" \
 	"registry on disk, per device" "$(iv registry_disk_bytes_per_device)"
 figure index_map_bytes_per_device "$(iv index_map_bytes_per_device)" "bytes (maps)"
+figure index_idle_refresh_us "$(iv idle_refresh_us)" "µs (change feed read, nothing new)"
 figure index_mab_decision_ns "$(iv decision_ns)" ns "registry lookup by MAC" "$(iv registry_lookup_ns)"
 note "Each device has its owner (two devices per account) and one certificate in the index; memory is the process's resident growth over the load, per device. Decisions pick devices uniformly over the whole registry."

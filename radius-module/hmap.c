@@ -2,9 +2,12 @@
 /*
  * String-keyed hash map with chaining, grown at a load factor of 1. Keys
  * live in the node (one allocation per entry), so a million devices cost a
- * million small allocations, not two million.
+ * million small allocations, not two million; nodes and bucket arrays come
+ * from the index's huge-page memory (mem.h).
  */
 #include "hmap.h"
+
+#include "mem.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -35,6 +38,11 @@ static uint32_t fnv1a(const char *s)
 	return h;
 }
 
+static void node_free(struct node *n)
+{
+	rad_mem_free(n, sizeof(*n) + strlen(n->key) + 1);
+}
+
 struct rad_hmap *rad_hmap_new(void (*free_value)(void *))
 {
 	struct rad_hmap *m = calloc(1, sizeof(*m));
@@ -42,7 +50,7 @@ struct rad_hmap *rad_hmap_new(void (*free_value)(void *))
 	if (!m)
 		return NULL;
 	m->nbuckets = 64;
-	m->buckets = calloc(m->nbuckets, sizeof(*m->buckets));
+	m->buckets = rad_mem_calloc_big(m->nbuckets * sizeof(*m->buckets));
 	if (!m->buckets) {
 		free(m);
 		return NULL;
@@ -64,10 +72,10 @@ void rad_hmap_free(struct rad_hmap *m)
 			next = n->next;
 			if (m->free_value)
 				m->free_value(n->value);
-			free(n);
+			node_free(n);
 		}
 	}
-	free(m->buckets);
+	rad_mem_free_big(m->buckets, m->nbuckets * sizeof(*m->buckets));
 	free(m);
 }
 
@@ -91,7 +99,7 @@ void *rad_hmap_get(const struct rad_hmap *m, const char *key)
 static void grow(struct rad_hmap *m)
 {
 	size_t n = m->nbuckets * 2, i;
-	struct node **b = calloc(n, sizeof(*b));
+	struct node **b = rad_mem_calloc_big(n * sizeof(*b));
 
 	if (!b)
 		return; /* keep working with longer chains */
@@ -104,7 +112,7 @@ static void grow(struct rad_hmap *m)
 			b[e->hash & (n - 1)] = e;
 		}
 	}
-	free(m->buckets);
+	rad_mem_free_big(m->buckets, m->nbuckets * sizeof(*m->buckets));
 	m->buckets = b;
 	m->nbuckets = n;
 }
@@ -122,7 +130,7 @@ int rad_hmap_put(struct rad_hmap *m, const char *key, void *value)
 		return 0;
 	}
 	len = strlen(key);
-	n = malloc(sizeof(*n) + len + 1);
+	n = rad_mem_alloc(sizeof(*n) + len + 1);
 	if (!n)
 		return -ENOMEM;
 	memcpy(n->key, key, len + 1);
@@ -148,7 +156,7 @@ int rad_hmap_del(struct rad_hmap *m, const char *key)
 	m->key_bytes -= strlen(n->key) + 1;
 	if (m->free_value)
 		m->free_value(n->value);
-	free(n);
+	node_free(n);
 	return 0;
 }
 

@@ -18,6 +18,7 @@
 #include "byod_conf.h"
 #include "byod_util.h"
 #include "hmap.h"
+#include "mem.h"
 #include "policy.h"
 #include "registry.h"
 
@@ -102,7 +103,7 @@ static int live(const struct device *d)
 
 static int put_person(struct rad_index *ix, const struct reg_person *r)
 {
-	struct person *p = malloc(sizeof(*p));
+	struct person *p = rad_mem_alloc(sizeof(*p));
 	char key[24];
 
 	if (!p)
@@ -110,7 +111,7 @@ static int put_person(struct rad_index *ix, const struct reg_person *r)
 	person_from(p, r);
 	snprintf(key, sizeof(key), "%lld", (long long)r->id);
 	if (rad_hmap_put(ix->people, key, p)) {
-		free(p);
+		rad_mem_free(p, sizeof(*p));
 		return -ENOMEM;
 	}
 	return 0;
@@ -120,7 +121,7 @@ static int put_person(struct rad_index *ix, const struct reg_person *r)
  * re-enrolled): the live one wins, else the newest seen. */
 static int put_device(struct rad_index *ix, const struct reg_device *r)
 {
-	struct device *d = malloc(sizeof(*d)), *old, *holder;
+	struct device *d = rad_mem_alloc(sizeof(*d)), *old, *holder;
 
 	if (!d)
 		return -ENOMEM;
@@ -129,7 +130,7 @@ static int put_device(struct rad_index *ix, const struct reg_device *r)
 	if (old && old->mac[0] && rad_hmap_get(ix->by_mac, old->mac) == old)
 		rad_hmap_del(ix->by_mac, old->mac);
 	if (rad_hmap_put(ix->devices, d->id, d)) {
-		free(d);
+		rad_mem_free(d, sizeof(*d));
 		return -ENOMEM;
 	}
 	if (d->mac[0]) {
@@ -142,13 +143,13 @@ static int put_device(struct rad_index *ix, const struct reg_device *r)
 
 static int put_cert(struct rad_index *ix, const struct reg_cert *r)
 {
-	struct cert *c = malloc(sizeof(*c));
+	struct cert *c = rad_mem_alloc(sizeof(*c));
 
 	if (!c)
 		return -ENOMEM;
 	cert_from(c, r);
 	if (rad_hmap_put(ix->certs, r->serial, c)) {
-		free(c);
+		rad_mem_free(c, sizeof(*c));
 		return -ENOMEM;
 	}
 	return 0;
@@ -200,12 +201,27 @@ static int load_policy(struct reg *reg, struct pol_policy **pol, int64_t *versio
 	return rc;
 }
 
+static void free_device(void *d)
+{
+	rad_mem_free(d, sizeof(struct device));
+}
+
+static void free_cert(void *c)
+{
+	rad_mem_free(c, sizeof(struct cert));
+}
+
+static void free_person(void *p)
+{
+	rad_mem_free(p, sizeof(struct person));
+}
+
 static int new_maps(struct rad_index *ix)
 {
-	ix->devices = rad_hmap_new(free);
+	ix->devices = rad_hmap_new(free_device);
 	ix->by_mac = rad_hmap_new(NULL);
-	ix->certs = rad_hmap_new(free);
-	ix->people = rad_hmap_new(free);
+	ix->certs = rad_hmap_new(free_cert);
+	ix->people = rad_hmap_new(free_person);
 	return ix->devices && ix->by_mac && ix->certs && ix->people ? 0 : -ENOMEM;
 }
 
@@ -485,6 +501,8 @@ int rad_index_refresh(struct rad_index *ix, int *changed, struct byod_err *err)
 		if (rc)
 			goto out; /* the running policy stays */
 	}
+	if (cs.n == 0 && !ix->degraded)
+		goto out; /* nothing new: no write lock, no request waits for it */
 	pthread_rwlock_wrlock(&ix->lock);
 	for (i = 0; i < cs.n && !rc; i++)
 		rc = apply(ix, &cs.v[i]);
