@@ -24,9 +24,9 @@ RADLOAD=${RADLOAD:-$BYOD_BIN/radload}
 export BYOD_HOME="$T/home"
 
 if [ "$SMOKE" = 1 ]; then
-	N=2000 SECS=1 LEVEL_SECS=0.5 LEVELS="1 16"
+	N=2000 SECS=1 LEVEL_SECS=0.5 LEVELS="1 16" RATE_RUNS=1 RATE_SECS=1
 else
-	N=1000000 SECS=10 LEVEL_SECS=3 LEVELS="1 4 16 64 128"
+	N=1000000 SECS=10 LEVEL_SECS=3 LEVELS="1 4 16 64 128" RATE_RUNS=3 RATE_SECS=6
 fi
 
 t0=$(date +%s.%N)
@@ -134,16 +134,22 @@ for cfg in static sql byod; do
 	SRVCORES[$cfg]=$(awk -v c="$CPU_US" -v s="$secs" 'BEGIN { printf "%.2f", c / s / 1e6 }')
 	CLIENT[$cfg]=$(awk -v c="$(val client_cpu_us)" -v s="$secs" 'BEGIN { printf "%.2f", c / s / 1e6 }')
 	THREAD[$cfg]=$BUSIEST
-	# the design's burst: a département re-authenticating at 500/s
-	load "$SECS" 1 200 --rate 500
-	if [ "$(val lost)" != 0 ] || [ "$(val rejects)" != 0 ]; then
-		echo "$cfg at 500 requests/s: $(val lost) lost, $(val rejects) rejects" >&2
-		exit 1
-	fi
-	P99[$cfg]=$(awk -v u="$(val latency_us_p99)" 'BEGIN { printf "%.3f", u / 1000 }')
-	echo "$cfg at 500 requests/s: p50 $(val latency_us_p50) µs, p99 $(val latency_us_p99) µs"
-	RSS[$cfg]=$(proc_rss_kb "$FR_PID")
 	echo "$cfg: ${RPS[$cfg]} req/s, ${US[$cfg]} µs server CPU each, server ${SRVCORES[$cfg]} cores (busiest thread ${THREAD[$cfg]}), client ${CLIENT[$cfg]} cores, lost $(val lost)"
+	# the design's burst: a département re-authenticating at 500/s; the
+	# median of RATE_RUNS runs' p99 (one run's tail is at the mercy of
+	# whatever else the shared machine does for a moment)
+	: >"$T/p99"
+	for _ in $(seq "$RATE_RUNS"); do
+		load "$RATE_SECS" 1 200 --rate 500
+		if [ "$(val lost)" != 0 ] || [ "$(val rejects)" != 0 ]; then
+			echo "$cfg at 500 requests/s: $(val lost) lost, $(val rejects) rejects" >&2
+			exit 1
+		fi
+		echo "$(val latency_us_p99)" >>"$T/p99"
+	done
+	P99[$cfg]=$(sort -n "$T/p99" | awk '{ v[NR] = $1 } END { printf "%.3f", v[int((NR + 1) / 2)] / 1000 }')
+	echo "$cfg at 500 requests/s: p99 of each run $(tr '\n' ' ' <"$T/p99")µs"
+	RSS[$cfg]=$(proc_rss_kb "$FR_PID")
 	if [ "$cfg" != sql ]; then
 		pts_rps=() pts_lat=()
 		for w in $LEVELS; do

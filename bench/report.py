@@ -36,7 +36,7 @@ BENCHES = [
         "probe_hotspot_detect_p99_ms"]),
     ("index", "6. Policy and memory", [
         "policy_decision_ns", "index_devices", "index_load_s", "index_bytes_per_device",
-        "index_mab_decision_ns"]),
+        "index_idle_refresh_us", "index_mab_decision_ns"]),
 ]
 
 # The scale targets of the design (DESIGN.md), shown beside their figures
