@@ -88,7 +88,7 @@ def check(name, directory):
     for f in figs.values():
         if not math.isfinite(f["value"]) or f["value"] < 0:
             sys.exit(f"{name}: {f['name']} = {f['value']}")
-        if "baseline" in f and not f.get("ratio", 0) > 0:
+        if "baseline" in f and f["baseline_value"] > 0 and "ratio" not in f:
             sys.exit(f"{name}: {f['name']} has a baseline but no ratio")
     print(f"{name}: {len(figs)} figures, all present")
 
