@@ -120,7 +120,7 @@ int byod_device_revoke(struct byod_ctx *ctx, const char *id_or_serial, int reaso
  */
 int byod_crl_publish(struct byod_ctx *ctx, const char *out_path, struct byod_err *err);
 
-/* ---- the segment policy (core/policy.c) ---- */
+/* ---- the segment policy (core/policy_versions.c) ---- */
 
 /*
  * Checks the file and stores it as a new version (0 and *version). A file
@@ -172,7 +172,7 @@ int byod_policy_diff(struct byod_ctx *ctx, const struct pol_policy *now_pol,
 		     byod_diff_cb cb, void *cb_ctx, struct byod_err *err);
 void byod_diff_free(struct byod_diff *d);
 
-/* ---- the firewall's configuration (core/firewall.c) ---- */
+/* ---- the firewall's configuration (core/fw_setup.c) ---- */
 
 #define BYOD_FW_LINKS_MAX 64
 #define BYOD_FW_ADMIT_MAX 16
@@ -194,7 +194,7 @@ int byod_fw_setup(struct byod_ctx *ctx, const struct pol_policy *pol, struct byo
 		  struct byod_err *err);
 void byod_fw_setup_free(struct byod_fw_setup *s);
 
-/* ---- live sessions (core/session.c) ---- */
+/* ---- live sessions (core/session_das.c) ---- */
 
 /* The DAS port and mode of the NAS at address nas: das.port and das.mode,
  * unless das.nas names it. -EINVAL with err for a malformed das.nas. */
@@ -212,7 +212,7 @@ int byod_das_target(const struct byod_conf *conf, const char *nas, int *port,
 int byod_session_disconnect(struct byod_ctx *ctx, const struct reg_session *s, int vlan,
 			    struct das_answer *ans, struct byod_err *err);
 
-/* ---- FreeRADIUS (core/radius.c) ---- */
+/* ---- FreeRADIUS (core/raddb.c) ---- */
 
 #define BYOD_RADIUS_SECRET_MAX 64
 

@@ -14,7 +14,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "codes.h"
+#include "enrol_codes.h"
 #include "token.h"
 
 /* The account a live code is for, without using it. */
@@ -24,7 +24,7 @@ static int code_person(struct page_ctx *c, const char *code, struct reg_person *
 	int64_t id;
 	int rc;
 
-	if (portal_token_hash(code, hash))
+	if (web_token_hash(code, hash))
 		return -ENOENT;
 	rc = reg_enrol_code_peek(c->ctx->reg, hash, time(NULL), &id, NULL);
 	if (!rc)
@@ -45,7 +45,7 @@ int page_code(struct page_ctx *c, const char *code)
 	struct portal *p = c->p;
 	const struct portal_request *rq = c->rq;
 	struct reg_person who;
-	struct portal_html h;
+	struct web_html h;
 	int rc;
 
 	rc = code_person(c, code, &who);
@@ -57,29 +57,29 @@ int page_code(struct page_ctx *c, const char *code)
 	if (rc)
 		return rc;
 	c->rs->secret = 1; /* the code is in the form */
-	portal_html_init(&h);
+	web_html_init(&h);
 	page_head(c, &h, T("code.title"));
-	portal_html_markup(&h, "<div class=\"box\"><h1>");
-	portal_html_text(&h, T("code.title"));
-	portal_html_markup(&h, "</h1><p>");
+	web_html_markup(&h, "<div class=\"box\"><h1>");
+	web_html_text(&h, T("code.title"));
+	web_html_markup(&h, "</h1><p>");
 	page_text_with(&h, T("code.hello"), who.display_name[0] ? who.display_name : who.login);
-	portal_html_markup(&h, "</p><p>");
-	portal_html_text(&h, T("code.explain"));
-	portal_html_markup(&h, "</p><form method=\"post\" action=\"/code\">");
+	web_html_markup(&h, "</p><p>");
+	web_html_text(&h, T("code.explain"));
+	web_html_markup(&h, "</p><form method=\"post\" action=\"/code\">");
 	page_token_field(c, &h);
-	portal_html_markup(&h, "<input type=\"hidden\" name=\"code\"");
-	portal_html_attr(&h, "value", code);
-	portal_html_markup(&h, "><button type=\"submit\">");
-	portal_html_text(&h, T("code.button"));
-	portal_html_markup(&h, "</button></form><p>");
-	portal_html_text(&h, T("code.not_me"));
-	portal_html_markup(&h, "</p></div>");
+	web_html_markup(&h, "<input type=\"hidden\" name=\"code\"");
+	web_html_attr(&h, "value", code);
+	web_html_markup(&h, "><button type=\"submit\">");
+	web_html_text(&h, T("code.button"));
+	web_html_markup(&h, "</button></form><p>");
+	web_html_text(&h, T("code.not_me"));
+	web_html_markup(&h, "</p></div>");
 	return page_finish(c, &h, 200);
 }
 
 int page_code_post(struct page_ctx *c)
 {
-	const char *code = portal_form_get(c->form, "code");
+	const char *code = web_form_get(c->form, "code");
 	struct reg_person who;
 	char hash[REG_HASH_HEX];
 	int64_t id;
@@ -87,7 +87,7 @@ int page_code_post(struct page_ctx *c)
 
 	if (page_form_refused(c))
 		return c->rs->body ? 0 : -ENOMEM;
-	if (!code || portal_token_hash(code, hash))
+	if (!code || web_token_hash(code, hash))
 		return code_gone(c);
 	/* used up here, whatever follows: a code is good once */
 	rc = reg_enrol_code_use(c->ctx->reg, hash, time(NULL), &id, NULL);
@@ -126,7 +126,7 @@ static int teaches(const struct reg_person *p)
 	return p->role == REG_ROLE_TEACHER || p->role == REG_ROLE_STAFF;
 }
 
-void page_class_codes_form(struct page_ctx *c, struct portal_html *h)
+void page_class_codes_form(struct page_ctx *c, struct web_html *h)
 {
 	struct portal *p = c->p;
 	const struct portal_request *rq = c->rq;
@@ -135,31 +135,31 @@ void page_class_codes_form(struct page_ctx *c, struct portal_html *h)
 
 	if (!teaches(me) || !me->groups[0])
 		return;
-	portal_html_markup(h, "<section class=\"box\"><h2>");
-	portal_html_text(h, T("class.title"));
-	portal_html_markup(h, "</h2><p>");
-	portal_html_text(h, T("class.explain"));
-	portal_html_markup(h, "</p><form method=\"post\" action=\"/class-codes\">");
+	web_html_markup(h, "<section class=\"box\"><h2>");
+	web_html_text(h, T("class.title"));
+	web_html_markup(h, "</h2><p>");
+	web_html_text(h, T("class.explain"));
+	web_html_markup(h, "</p><form method=\"post\" action=\"/class-codes\">");
 	page_token_field(c, h);
-	portal_html_markup(h, "<label for=\"group\">");
-	portal_html_text(h, T("class.group"));
-	portal_html_markup(h, "</label><select id=\"group\" name=\"group\">");
+	web_html_markup(h, "<label for=\"group\">");
+	web_html_text(h, T("class.group"));
+	web_html_markup(h, "</label><select id=\"group\" name=\"group\">");
 	snprintf(groups, sizeof(groups), "%s", me->groups);
 	for (g = strtok_r(groups, " ", &save); g; g = strtok_r(NULL, " ", &save)) {
-		portal_html_markup(h, "<option");
-		portal_html_attr(h, "value", g);
-		portal_html_markup(h, ">");
-		portal_html_text(h, g);
-		portal_html_markup(h, "</option>");
+		web_html_markup(h, "<option");
+		web_html_attr(h, "value", g);
+		web_html_markup(h, ">");
+		web_html_text(h, g);
+		web_html_markup(h, "</option>");
 	}
-	portal_html_markup(h, "</select><label for=\"hours\">");
-	portal_html_text(h, T("class.hours"));
-	portal_html_markup(h, "</label><select id=\"hours\" name=\"hours\">"
+	web_html_markup(h, "</select><label for=\"hours\">");
+	web_html_text(h, T("class.hours"));
+	web_html_markup(h, "</label><select id=\"hours\" name=\"hours\">"
 			      "<option value=\"2\">2 h</option><option value=\"24\">24 h</option>"
 			      "<option value=\"48\" selected>48 h</option>"
 			      "<option value=\"168\">7 j</option></select><button type=\"submit\">");
-	portal_html_text(h, T("class.button"));
-	portal_html_markup(h, "</button></form></section>");
+	web_html_text(h, T("class.button"));
+	web_html_markup(h, "</button></form></section>");
 }
 
 struct class_pick {
@@ -190,8 +190,8 @@ int page_class_codes_post(struct page_ctx *c)
 {
 	struct portal *p = c->p;
 	const struct portal_request *rq = c->rq;
-	const char *group = portal_form_get(c->form, "group");
-	const char *hours_s = portal_form_get(c->form, "hours");
+	const char *group = web_form_get(c->form, "group");
+	const char *hours_s = web_form_get(c->form, "hours");
 	struct class_pick k = { .group = group };
 	struct byod_err err;
 	char title[300], *sheet = NULL;
@@ -215,7 +215,7 @@ int page_class_codes_post(struct page_ctx *c)
 	}
 	snprintf(title, sizeof(title), "Inscription Wi-Fi — %s", group);
 	if (!rc)
-		rc = portal_codes_sheet(c->ctx->reg, p->conf.school_name, p->public_url, title, k.v,
+		rc = byod_codes_sheet(c->ctx->reg, p->conf.school_name, p->public_url, title, k.v,
 					k.n, hours, &sheet, &len, &err);
 	free(k.v);
 	if (rc)

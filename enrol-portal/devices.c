@@ -53,7 +53,7 @@ int page_devices_of(struct page_ctx *c, struct reg_device **out, size_t *n)
 	return 0;
 }
 
-void page_date(struct page_ctx *c, struct portal_html *h, time_t t)
+void page_date(struct page_ctx *c, struct web_html *h, time_t t)
 {
 	struct portal *p = c->p;
 	const struct portal_request *rq = c->rq;
@@ -68,26 +68,26 @@ void page_date(struct page_ctx *c, struct portal_html *h, time_t t)
 	else
 		snprintf(buf, sizeof(buf), "%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1,
 			 tm.tm_mday);
-	portal_html_text(h, buf);
+	web_html_text(h, buf);
 }
 
 /* "Téléphone · Actif" */
-void page_device_summary(struct page_ctx *c, struct portal_html *h, const struct reg_device *d)
+void page_device_summary(struct page_ctx *c, struct web_html *h, const struct reg_device *d)
 {
 	struct portal *p = c->p;
 	const struct portal_request *rq = c->rq;
 	char key[64];
 
 	snprintf(key, sizeof(key), "kind.%s", reg_device_kind_name(d->kind));
-	portal_html_text(h, T(key));
-	portal_html_markup(h, " · ");
+	web_html_text(h, T(key));
+	web_html_markup(h, " · ");
 	snprintf(key, sizeof(key), "state.%s", reg_device_state_name(d->state));
-	portal_html_text(h, T(key));
+	web_html_text(h, T(key));
 }
 
 /* One action form of a device: hidden id and action, a confirmation box
  * for what cannot be undone. */
-static void action_form(struct page_ctx *c, struct portal_html *h, const struct reg_device *d,
+static void action_form(struct page_ctx *c, struct web_html *h, const struct reg_device *d,
 			const char *action, const char *summary, const char *explain,
 			const char *button, int confirm)
 {
@@ -95,50 +95,50 @@ static void action_form(struct page_ctx *c, struct portal_html *h, const struct 
 	const struct portal_request *rq = c->rq;
 	char id[80];
 
-	portal_html_markup(h, "<details><summary>");
-	portal_html_text(h, summary);
-	portal_html_markup(h, "</summary>");
+	web_html_markup(h, "<details><summary>");
+	web_html_text(h, summary);
+	web_html_markup(h, "</summary>");
 	if (explain) {
-		portal_html_markup(h, "<p>");
-		portal_html_text(h, explain);
-		portal_html_markup(h, "</p>");
+		web_html_markup(h, "<p>");
+		web_html_text(h, explain);
+		web_html_markup(h, "</p>");
 	}
-	portal_html_markup(h, "<form method=\"post\" action=\"/device\">");
+	web_html_markup(h, "<form method=\"post\" action=\"/device\">");
 	page_token_field(c, h);
-	portal_html_markup(h, "<input type=\"hidden\" name=\"id\"");
-	portal_html_attr(h, "value", d->id);
-	portal_html_markup(h, "><input type=\"hidden\" name=\"action\"");
-	portal_html_attr(h, "value", action);
-	portal_html_markup(h, ">");
+	web_html_markup(h, "<input type=\"hidden\" name=\"id\"");
+	web_html_attr(h, "value", d->id);
+	web_html_markup(h, "><input type=\"hidden\" name=\"action\"");
+	web_html_attr(h, "value", action);
+	web_html_markup(h, ">");
 	if (!strcmp(action, "rename")) {
 		snprintf(id, sizeof(id), "name-%s", d->id);
-		portal_html_markup(h, "<label");
-		portal_html_attr(h, "for", id);
-		portal_html_markup(h, ">");
-		portal_html_text(h, T("device.new_name"));
-		portal_html_markup(h, "</label><input type=\"text\" name=\"name\" required "
+		web_html_markup(h, "<label");
+		web_html_attr(h, "for", id);
+		web_html_markup(h, ">");
+		web_html_text(h, T("device.new_name"));
+		web_html_markup(h, "</label><input type=\"text\" name=\"name\" required "
 				      "maxlength=\"64\"");
-		portal_html_attr(h, "id", id);
-		portal_html_attr(h, "value", d->name);
-		portal_html_markup(h, ">");
+		web_html_attr(h, "id", id);
+		web_html_attr(h, "value", d->name);
+		web_html_markup(h, ">");
 	}
 	if (confirm) {
 		snprintf(id, sizeof(id), "%s-%s", action, d->id);
-		portal_html_markup(h, "<p class=\"check\"><input type=\"checkbox\" name=\"confirm\" "
+		web_html_markup(h, "<p class=\"check\"><input type=\"checkbox\" name=\"confirm\" "
 				      "value=\"yes\" required");
-		portal_html_attr(h, "id", id);
-		portal_html_markup(h, "><label");
-		portal_html_attr(h, "for", id);
-		portal_html_markup(h, ">");
-		portal_html_text(h, T("device.confirm"));
-		portal_html_markup(h, "</label></p>");
+		web_html_attr(h, "id", id);
+		web_html_markup(h, "><label");
+		web_html_attr(h, "for", id);
+		web_html_markup(h, ">");
+		web_html_text(h, T("device.confirm"));
+		web_html_markup(h, "</label></p>");
 	}
 	if (confirm)
-		portal_html_markup(h, "<button type=\"submit\" class=\"danger\">");
+		web_html_markup(h, "<button type=\"submit\" class=\"danger\">");
 	else
-		portal_html_markup(h, "<button type=\"submit\">");
-	portal_html_text(h, button);
-	portal_html_markup(h, "</button></form></details>");
+		web_html_markup(h, "<button type=\"submit\">");
+	web_html_text(h, button);
+	web_html_markup(h, "</button></form></details>");
 }
 
 int page_devices(struct page_ctx *c, const char *notice)
@@ -146,51 +146,51 @@ int page_devices(struct page_ctx *c, const char *notice)
 	struct portal *p = c->p;
 	const struct portal_request *rq = c->rq;
 	struct reg_device *devs = NULL;
-	struct portal_html h;
+	struct web_html h;
 	size_t i, n = 0;
 	int rc;
 
 	rc = page_devices_of(c, &devs, &n);
 	if (rc)
 		return rc;
-	portal_html_init(&h);
+	web_html_init(&h);
 	page_head(c, &h, T("devices.title"));
-	portal_html_markup(&h, "<h1>");
-	portal_html_text(&h, T("devices.title"));
-	portal_html_markup(&h, "</h1><p>");
+	web_html_markup(&h, "<h1>");
+	web_html_text(&h, T("devices.title"));
+	web_html_markup(&h, "</h1><p>");
 	page_text_with(&h, T("devices.hello"), c->s->person.display_name[0]
 						       ? c->s->person.display_name
 						       : c->s->person.login);
-	portal_html_markup(&h, "</p>");
+	web_html_markup(&h, "</p>");
 	if (notice)
 		page_notice(&h, notice, 0);
-	portal_html_markup(&h, "<p><a class=\"button\"");
-	portal_html_url(&h, "href", "/enrol");
-	portal_html_markup(&h, ">");
-	portal_html_text(&h, T("devices.add"));
-	portal_html_markup(&h, "</a></p>");
+	web_html_markup(&h, "<p><a class=\"button\"");
+	web_html_url(&h, "href", "/enrol");
+	web_html_markup(&h, ">");
+	web_html_text(&h, T("devices.add"));
+	web_html_markup(&h, "</a></p>");
 	if (!n) {
-		portal_html_markup(&h, "<p>");
-		portal_html_text(&h, T("devices.none"));
-		portal_html_markup(&h, "</p>");
+		web_html_markup(&h, "<p>");
+		web_html_text(&h, T("devices.none"));
+		web_html_markup(&h, "</p>");
 	}
 	for (i = 0; i < n; i++) {
 		const struct reg_device *d = &devs[i];
 		int live = d->state == REG_DEVICE_ACTIVE || d->state == REG_DEVICE_SUSPENDED;
 
-		portal_html_markup(&h, "<section class=\"box device\"><h2>");
-		portal_html_text(&h, d->name);
-		portal_html_markup(&h, "</h2><p>");
+		web_html_markup(&h, "<section class=\"box device\"><h2>");
+		web_html_text(&h, d->name);
+		web_html_markup(&h, "</h2><p>");
 		page_device_summary(c, &h, d);
-		portal_html_markup(&h, "<br>");
+		web_html_markup(&h, "<br>");
 		page_text_with(&h, T("devices.since"), "");
 		page_date(c, &h, d->created);
 		if (live) {
-			portal_html_markup(&h, " · ");
+			web_html_markup(&h, " · ");
 			page_text_with(&h, T("devices.until"), "");
 			page_date(c, &h, d->expires);
 		}
-		portal_html_markup(&h, "</p>");
+		web_html_markup(&h, "</p>");
 		if (live) {
 			action_form(c, &h, d, "rename", T("device.rename"), NULL,
 				    T("device.rename"), 0);
@@ -199,7 +199,7 @@ int page_devices(struct page_ctx *c, const char *notice)
 			action_form(c, &h, d, "retire", T("device.retire"),
 				    T("device.retire_explain"), T("device.retire_button"), 1);
 		}
-		portal_html_markup(&h, "</section>");
+		web_html_markup(&h, "</section>");
 	}
 	free(devs);
 	page_class_codes_form(c, &h);
@@ -230,8 +230,8 @@ int page_device_post(struct page_ctx *c)
 {
 	struct portal *p = c->p;
 	const struct portal_request *rq = c->rq;
-	const char *action = portal_form_get(c->form, "action");
-	const char *confirm = portal_form_get(c->form, "confirm");
+	const char *action = web_form_get(c->form, "action");
+	const char *confirm = web_form_get(c->form, "confirm");
 	char name[REG_NAME_MAX];
 	struct reg_device d;
 	int rc;
@@ -240,7 +240,7 @@ int page_device_post(struct page_ctx *c)
 		return portal_page_error(p, rq, c->rs, 403);
 	if (page_form_refused(c))
 		return c->rs->body ? 0 : -ENOMEM;
-	rc = page_own_device(c, portal_form_get(c->form, "id"), &d);
+	rc = page_own_device(c, web_form_get(c->form, "id"), &d);
 	if (rc == -EINVAL)
 		return portal_page_error(p, rq, c->rs, 400);
 	if (rc == -ENOENT)
@@ -252,7 +252,7 @@ int page_device_post(struct page_ctx *c)
 	if (d.state != REG_DEVICE_ACTIVE && d.state != REG_DEVICE_SUSPENDED)
 		return portal_page_error(p, rq, c->rs, 409);
 	if (!strcmp(action, "rename")) {
-		if (page_device_name(portal_form_get(c->form, "name"), name, sizeof(name)))
+		if (page_device_name(web_form_get(c->form, "name"), name, sizeof(name)))
 			return portal_page_error(p, rq, c->rs, 400);
 		rc = reg_device_rename(c->ctx->reg, d.id, name, NULL);
 		return rc ? rc : page_redirect(c, "/devices?ok=renamed");

@@ -3,7 +3,7 @@
  * The frame every page shares, the error pages and the login. Pages are
  * built with the escaping page builder (html.c) from the message
  * catalogues (i18n.c): every word a pupil reads is in po/, and every value
- * echoed into a page goes through portal_html_text. Pages fit a 360-pixel
+ * echoed into a page goes through web_html_text. Pages fit a 360-pixel
  * screen, work without JavaScript and stay small.
  */
 #include "pages.h"
@@ -14,7 +14,7 @@
 
 #include "byod_util.h"
 
-void page_head(struct page_ctx *c, struct portal_html *h, const char *title)
+void page_head(struct page_ctx *c, struct web_html *h, const char *title)
 {
 	struct portal *p = c->p;
 	const struct portal_request *rq = c->rq;
@@ -22,41 +22,41 @@ void page_head(struct page_ctx *c, struct portal_html *h, const char *title)
 	int get = !strcmp(rq->method, "GET");
 	char href[600];
 
-	portal_html_markup(h, "<!DOCTYPE html>\n<html");
-	portal_html_attr(h, "lang", rq->lang);
-	portal_html_markup(h, "><head><meta charset=\"utf-8\">"
+	web_html_markup(h, "<!DOCTYPE html>\n<html");
+	web_html_attr(h, "lang", rq->lang);
+	web_html_markup(h, "><head><meta charset=\"utf-8\">"
 			      "<meta name=\"viewport\" content=\"width=device-width, "
 			      "initial-scale=1\"><title>");
-	portal_html_text(h, title);
-	portal_html_markup(h, "</title><link rel=\"stylesheet\" href=\"/static/portal.css\">"
+	web_html_text(h, title);
+	web_html_markup(h, "</title><link rel=\"stylesheet\" href=\"/static/portal.css\">"
 			      "</head><body><header><span>");
-	portal_html_text(h, T("site.title"));
-	portal_html_markup(h, "</span><a");
-	portal_html_attr(h, "lang", other);
+	web_html_text(h, T("site.title"));
+	web_html_markup(h, "</span><a");
+	web_html_attr(h, "lang", other);
 	/* the switch keeps the page for a GET; a POST's answer goes home */
 	snprintf(href, sizeof(href), "%s?lang=%s", get ? rq->path : "/", other);
-	portal_html_url(h, "href", href);
-	portal_html_markup(h, ">");
-	portal_html_text(h, T("lang.switch"));
-	portal_html_markup(h, "</a></header>");
+	web_html_url(h, "href", href);
+	web_html_markup(h, ">");
+	web_html_text(h, T("lang.switch"));
+	web_html_markup(h, "</a></header>");
 	if (c->s && c->s->logged_in) {
-		portal_html_markup(h, "<nav><a");
-		portal_html_url(h, "href", "/devices");
-		portal_html_markup(h, ">");
-		portal_html_text(h, T("nav.devices"));
-		portal_html_markup(h, "</a><form method=\"post\" action=\"/logout\">");
+		web_html_markup(h, "<nav><a");
+		web_html_url(h, "href", "/devices");
+		web_html_markup(h, ">");
+		web_html_text(h, T("nav.devices"));
+		web_html_markup(h, "</a><form method=\"post\" action=\"/logout\">");
 		page_token_field(c, h);
-		portal_html_markup(h, "<button class=\"link\" type=\"submit\">");
-		portal_html_text(h, T("nav.logout"));
-		portal_html_markup(h, "</button></form></nav>");
+		web_html_markup(h, "<button class=\"link\" type=\"submit\">");
+		web_html_text(h, T("nav.logout"));
+		web_html_markup(h, "</button></form></nav>");
 	}
-	portal_html_markup(h, "<main>");
+	web_html_markup(h, "<main>");
 }
 
-int page_finish(struct page_ctx *c, struct portal_html *h, int status)
+int page_finish(struct page_ctx *c, struct web_html *h, int status)
 {
-	portal_html_markup(h, "</main></body></html>\n");
-	c->rs->body = portal_html_take(h, &c->rs->len);
+	web_html_markup(h, "</main></body></html>\n");
+	c->rs->body = web_html_take(h, &c->rs->len);
 	if (!c->rs->body)
 		return -ENOMEM;
 	c->rs->status = status;
@@ -64,41 +64,41 @@ int page_finish(struct page_ctx *c, struct portal_html *h, int status)
 	return 0;
 }
 
-void page_token_field(struct page_ctx *c, struct portal_html *h)
+void page_token_field(struct page_ctx *c, struct web_html *h)
 {
 	if (!c->token[0] && (!c->s || !c->ctx || portal_form_token(c->p, c->ctx, c->s, c->token))) {
 		c->token[0] = '\0';
 		h->oom = EIO; /* no page with a form that cannot be sent */
 		return;
 	}
-	portal_html_markup(h, "<input type=\"hidden\" name=\"csrf\"");
-	portal_html_attr(h, "value", c->token);
-	portal_html_markup(h, ">");
+	web_html_markup(h, "<input type=\"hidden\" name=\"csrf\"");
+	web_html_attr(h, "value", c->token);
+	web_html_markup(h, ">");
 }
 
-void page_text_with(struct portal_html *h, const char *tmpl, const char *value)
+void page_text_with(struct web_html *h, const char *tmpl, const char *value)
 {
 	const char *at = strstr(tmpl, "{}");
 	char before[512];
 
 	if (!at) {
-		portal_html_text(h, tmpl);
+		web_html_text(h, tmpl);
 		return;
 	}
 	snprintf(before, sizeof(before), "%.*s", (int)(at - tmpl), tmpl);
-	portal_html_text(h, before);
-	portal_html_text(h, value);
-	portal_html_text(h, at + 2);
+	web_html_text(h, before);
+	web_html_text(h, value);
+	web_html_text(h, at + 2);
 }
 
-void page_notice(struct portal_html *h, const char *text, int error)
+void page_notice(struct web_html *h, const char *text, int error)
 {
 	if (error)
-		portal_html_markup(h, "<p class=\"notice error\" role=\"alert\">");
+		web_html_markup(h, "<p class=\"notice error\" role=\"alert\">");
 	else
-		portal_html_markup(h, "<p class=\"notice\" role=\"status\">");
-	portal_html_text(h, text);
-	portal_html_markup(h, "</p>");
+		web_html_markup(h, "<p class=\"notice\" role=\"status\">");
+	web_html_text(h, text);
+	web_html_markup(h, "</p>");
 }
 
 void page_fill(char *out, size_t len, const char *tmpl, const char *value)
@@ -113,7 +113,7 @@ void page_fill(char *out, size_t len, const char *tmpl, const char *value)
 
 int page_form_refused(struct page_ctx *c)
 {
-	const char *token = portal_form_get(c->form, "csrf");
+	const char *token = web_form_get(c->form, "csrf");
 
 	if (!portal_form_token_use(c->ctx, c->s, token))
 		return 0;
@@ -158,26 +158,26 @@ int portal_page_error(struct portal *p, const struct portal_request *rq, struct 
 		      int status)
 {
 	struct page_ctx c = { .p = p, .rq = rq, .rs = rs };
-	struct portal_html h;
+	struct web_html h;
 	char key[32], text[32];
 
 	snprintf(key, sizeof(key), "error.%d.title", status);
 	snprintf(text, sizeof(text), "error.%d.text", status);
-	portal_html_init(&h);
+	web_html_init(&h);
 	page_head(&c, &h, T(key));
-	portal_html_markup(&h, "<div class=\"box\"><h1>");
-	portal_html_text(&h, T(key));
-	portal_html_markup(&h, "</h1>");
+	web_html_markup(&h, "<div class=\"box\"><h1>");
+	web_html_text(&h, T(key));
+	web_html_markup(&h, "</h1>");
 	if (strcmp(T(text), text)) { /* a text when the catalogue has one */
-		portal_html_markup(&h, "<p>");
-		portal_html_text(&h, T(text));
-		portal_html_markup(&h, "</p>");
+		web_html_markup(&h, "<p>");
+		web_html_text(&h, T(text));
+		web_html_markup(&h, "</p>");
 	}
-	portal_html_markup(&h, "<p><a");
-	portal_html_url(&h, "href", "/");
-	portal_html_markup(&h, ">");
-	portal_html_text(&h, T("error.back"));
-	portal_html_markup(&h, "</a></p></div>");
+	web_html_markup(&h, "<p><a");
+	web_html_url(&h, "href", "/");
+	web_html_markup(&h, ">");
+	web_html_text(&h, T("error.back"));
+	web_html_markup(&h, "</a></p></div>");
 	return page_finish(&c, &h, status);
 }
 
@@ -187,39 +187,39 @@ int page_login(struct page_ctx *c, int status, const char *message)
 {
 	struct portal *p = c->p;
 	const struct portal_request *rq = c->rq;
-	struct portal_html h;
+	struct web_html h;
 	int rc;
 
 	rc = portal_session_ensure(p, c->ctx, rq, c->s, c->rs);
 	if (rc)
 		return rc;
-	portal_html_init(&h);
+	web_html_init(&h);
 	page_head(c, &h, T("captive.heading"));
-	portal_html_markup(&h, "<div class=\"box\"><h1>");
-	portal_html_text(&h, T("captive.heading"));
-	portal_html_markup(&h, "</h1><p>");
-	portal_html_text(&h, T("captive.intro"));
-	portal_html_markup(&h, "</p><p><strong>");
-	portal_html_text(&h, p->conf.school_name);
-	portal_html_markup(&h, "</strong></p>");
+	web_html_markup(&h, "<div class=\"box\"><h1>");
+	web_html_text(&h, T("captive.heading"));
+	web_html_markup(&h, "</h1><p>");
+	web_html_text(&h, T("captive.intro"));
+	web_html_markup(&h, "</p><p><strong>");
+	web_html_text(&h, p->conf.school_name);
+	web_html_markup(&h, "</strong></p>");
 	if (message)
 		page_notice(&h, message, 1);
-	portal_html_markup(&h, "<form method=\"post\" action=\"/login\">");
+	web_html_markup(&h, "<form method=\"post\" action=\"/login\">");
 	page_token_field(c, &h);
-	portal_html_markup(&h, "<label for=\"login\">");
-	portal_html_text(&h, T("login.user"));
-	portal_html_markup(&h, "</label><input id=\"login\" name=\"login\" type=\"text\" "
+	web_html_markup(&h, "<label for=\"login\">");
+	web_html_text(&h, T("login.user"));
+	web_html_markup(&h, "</label><input id=\"login\" name=\"login\" type=\"text\" "
 			       "autocomplete=\"username\" autocapitalize=\"none\" "
 			       "autocorrect=\"off\" spellcheck=\"false\" required maxlength=\"63\">"
 			       "<label for=\"password\">");
-	portal_html_text(&h, T("login.password"));
-	portal_html_markup(&h, "</label><input id=\"password\" name=\"password\" "
+	web_html_text(&h, T("login.password"));
+	web_html_markup(&h, "</label><input id=\"password\" name=\"password\" "
 			       "type=\"password\" autocomplete=\"current-password\" required "
 			       "maxlength=\"256\"><button type=\"submit\">");
-	portal_html_text(&h, T("login.button"));
-	portal_html_markup(&h, "</button></form><p class=\"help\">");
-	portal_html_text(&h, T("login.help"));
-	portal_html_markup(&h, "</p></div>");
+	web_html_text(&h, T("login.button"));
+	web_html_markup(&h, "</button></form><p class=\"help\">");
+	web_html_text(&h, T("login.help"));
+	web_html_markup(&h, "</p></div>");
 	return page_finish(c, &h, status);
 }
 
@@ -227,8 +227,8 @@ int page_login_post(struct page_ctx *c)
 {
 	struct portal *p = c->p;
 	const struct portal_request *rq = c->rq;
-	const char *login = portal_form_get(c->form, "login");
-	const char *password = portal_form_get(c->form, "password");
+	const char *login = web_form_get(c->form, "login");
+	const char *password = web_form_get(c->form, "password");
 	struct reg_person person;
 	char secs[16], msg[512];
 	int rc, wait;

@@ -17,7 +17,7 @@
 #include "websession.h"
 
 /* The translation of key in the request's language. */
-#define T(key) portal_i18n_get(p->i18n, rq->lang, (key))
+#define T(key) web_i18n_get(p->i18n, rq->lang, (key))
 
 /* Everything a page handler works with. */
 struct page_ctx {
@@ -26,22 +26,22 @@ struct page_ctx {
 	struct portal_response *rs;
 	struct byod_ctx *ctx;        /* NULL for pages without the registry */
 	struct portal_session *s;    /* NULL likewise */
-	const struct portal_form *form; /* the POST body, or NULL */
+	const struct web_form *form; /* the POST body, or NULL */
 	char token[44];              /* this page's form token, "" until made */
 };
 
 /* The top of a page with its <title>; a logged-in session gets the menu. */
-void page_head(struct page_ctx *c, struct portal_html *h, const char *title);
+void page_head(struct page_ctx *c, struct web_html *h, const char *title);
 /* Closes the page into c->rs with status; -ENOMEM when the builder failed. */
-int page_finish(struct page_ctx *c, struct portal_html *h, int status);
+int page_finish(struct page_ctx *c, struct web_html *h, int status);
 /* The page's hidden form-token field (the token is made on first use). */
-void page_token_field(struct page_ctx *c, struct portal_html *h);
+void page_token_field(struct page_ctx *c, struct web_html *h);
 /* tmpl as text with its first "{}" replaced by value (both escaped). */
-void page_text_with(struct portal_html *h, const char *tmpl, const char *value);
+void page_text_with(struct web_html *h, const char *tmpl, const char *value);
 /* tmpl with its first "{}" replaced by value, into out (plain text). */
 void page_fill(char *out, size_t len, const char *tmpl, const char *value);
 /* A notice box (role=status) or an error box (role=alert) with text. */
-void page_notice(struct portal_html *h, const char *text, int error);
+void page_notice(struct web_html *h, const char *text, int error);
 /* 0 when the form carries a live form token of the session (used up now);
  * otherwise logs why and fills a 403 page, returning 1. */
 int page_form_refused(struct page_ctx *c);
@@ -66,8 +66,8 @@ int page_own_device(struct page_ctx *c, const char *id, struct reg_device *d);
 /* Declares the device lost (revoked) or retires it, CRL reissued. */
 int page_device_end(struct page_ctx *c, const struct reg_device *d, int lost);
 /* A date in the page's language; "Téléphone · Actif". */
-void page_date(struct page_ctx *c, struct portal_html *h, time_t t);
-void page_device_summary(struct page_ctx *c, struct portal_html *h, const struct reg_device *d);
+void page_date(struct page_ctx *c, struct web_html *h, time_t t);
+void page_device_summary(struct page_ctx *c, struct web_html *h, const struct reg_device *d);
 
 /* Enrolment and downloads (enrol.c). */
 int page_enrol(struct page_ctx *c, int status, const char *message);
@@ -80,7 +80,7 @@ int page_code(struct page_ctx *c, const char *code);
 int page_code_post(struct page_ctx *c);
 /* A teacher's form for the codes of a class they teach (on Mes appareils),
  * and its POST, which answers with the sheet to print. */
-void page_class_codes_form(struct page_ctx *c, struct portal_html *h);
+void page_class_codes_form(struct page_ctx *c, struct web_html *h);
 int page_class_codes_post(struct page_ctx *c);
 
 /* A device name as typed: trimmed, 1 to 64 bytes of UTF-8 (the form parser

@@ -12,12 +12,12 @@
 #include "byod_conf.h"
 #include "byod_err.h"
 
-struct portal_i18n;
+struct web_i18n;
 struct portal_db;
 
 struct portal {
 	struct byod_conf conf;
-	struct portal_i18n *i18n;
+	struct web_i18n *i18n;
 	struct portal_db *db;   /* registry connections (db.c) */
 	char home[4096];
 	char public_url[512];   /* where devices are sent, no trailing slash */

@@ -196,7 +196,7 @@ static int dynamic(struct portal *p, const struct portal_request *rq, struct por
 {
 	int get = !strcmp(rq->method, "GET") || !strcmp(rq->method, "HEAD");
 	int post = !strcmp(rq->method, "POST");
-	struct portal_form form = { 0 };
+	struct web_form form = { 0 };
 	struct portal_session s;
 	struct page_ctx c;
 	struct byod_err err;
@@ -210,7 +210,7 @@ static int dynamic(struct portal *p, const struct portal_request *rq, struct por
 		if (!rq->content_type ||
 		    strncasecmp(rq->content_type, "application/x-www-form-urlencoded", 33))
 			return portal_page_error(p, rq, rs, 415);
-		if (portal_form_parse(rq->body ? rq->body : "", rq->body_len, 16, &form, &err)) {
+		if (web_form_parse(rq->body ? rq->body : "", rq->body_len, 16, &form, &err)) {
 			char buf[600];
 
 			portal_log("%s POST %s: malformed form (%s)", rq->client, path,
@@ -257,7 +257,7 @@ static int dynamic(struct portal *p, const struct portal_request *rq, struct por
 	else
 		rc = portal_page_error(p, rq, rs, 404);
 	portal_db_put(p->db, c.ctx);
-	portal_form_free(&form);
+	web_form_free(&form);
 	return rc;
 }
 
@@ -269,7 +269,7 @@ int portal_route(struct portal *p, const struct portal_request *rq, struct porta
 	if (is_probe(rq->path) || !is_portal_host(p, rq->host))
 		return redirect_to_portal(p, rs);
 	/* traversal, encoded tricks, odd bytes: refused before anything else */
-	if (portal_path_check(rq->path)) {
+	if (web_path_check(rq->path)) {
 		portal_log("%s %s: path refused", rq->client, rq->method);
 		return portal_page_error(p, rq, rs, 400);
 	}

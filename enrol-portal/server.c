@@ -263,14 +263,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	/* the language: the switch (?lang=, remembered in a cookie), else the
 	 * cookie, else what the phone asks for, else French */
 	al = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_LANGUAGE);
-	rq.lang = portal_i18n_negotiate(s->p->i18n, al, "fr");
-	if (!portal_cookie_get(rq.cookie, "byod_lang", lang, sizeof(lang)) &&
-	    portal_i18n_has(s->p->i18n, lang))
+	rq.lang = web_i18n_negotiate(s->p->i18n, al, "fr");
+	if (!web_cookie_get(rq.cookie, "byod_lang", lang, sizeof(lang)) &&
+	    web_i18n_has(s->p->i18n, lang))
 		rq.lang = lang;
 	al = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "lang");
 	di = MHD_get_connection_info(c, MHD_CONNECTION_INFO_DAEMON);
 	rq.https = di && di->daemon == s->https;
-	if (al && portal_i18n_has(s->p->i18n, al)) {
+	if (al && web_i18n_has(s->p->i18n, al)) {
 		rq.lang = al;
 		portal_set_cookie(&rs, &rq, "byod_lang", al, 365 * 86400);
 	}

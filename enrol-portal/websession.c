@@ -36,8 +36,8 @@ int portal_session_load(struct portal *p, struct byod_ctx *ctx, const struct por
 	int rc;
 
 	forget(s);
-	if (portal_cookie_get(rq->cookie, PORTAL_SESSION_COOKIE, cookie, sizeof(cookie)) ||
-	    portal_token_hash(cookie, s->id_hash))
+	if (web_cookie_get(rq->cookie, PORTAL_SESSION_COOKIE, cookie, sizeof(cookie)) ||
+	    web_token_hash(cookie, s->id_hash))
 		return 0; /* no session, or a malformed cookie: as if none */
 	rc = reg_web_session_get(ctx->reg, s->id_hash, &s->row, NULL);
 	if (rc == -ENOENT) {
@@ -75,10 +75,10 @@ static int session_new(struct byod_ctx *ctx, const struct portal_request *rq,
 	int rc;
 
 	forget(s);
-	rc = portal_token_new(cookie);
+	rc = web_token_new(cookie);
 	if (rc)
 		return rc;
-	portal_token_hash(cookie, s->id_hash);
+	web_token_hash(cookie, s->id_hash);
 	snprintf(s->row.id_hash, sizeof(s->row.id_hash), "%s", s->id_hash);
 	s->row.person = person;
 	s->row.created = s->row.seen = time(NULL);
@@ -136,10 +136,10 @@ int portal_form_token(struct portal *p, struct byod_ctx *ctx, const struct porta
 	char hash[REG_HASH_HEX];
 	int rc;
 
-	rc = portal_token_new(out);
+	rc = web_token_new(out);
 	if (rc)
 		return rc;
-	portal_token_hash(out, hash);
+	web_token_hash(out, hash);
 	/* a form lives as long as its session could stay idle */
 	return reg_web_form_add(ctx->reg, s->id_hash, hash,
 				time(NULL) + p->conf.portal_session_idle_s, NULL);
@@ -150,7 +150,7 @@ int portal_form_token_use(struct byod_ctx *ctx, const struct portal_session *s,
 {
 	char hash[REG_HASH_HEX];
 
-	if (!s->exists || !token || portal_token_hash(token, hash))
+	if (!s->exists || !token || web_token_hash(token, hash))
 		return -EACCES;
 	return reg_web_form_use(ctx->reg, s->id_hash, hash, time(NULL), NULL) ? -EACCES : 0;
 }
@@ -173,7 +173,7 @@ static void audit(struct byod_ctx *ctx, const char *action, const char *login,
 	json_decref(o);
 }
 
-static void throttle_read(struct byod_ctx *ctx, const char *key, struct portal_throttle_state *st)
+static void throttle_read(struct byod_ctx *ctx, const char *key, struct web_throttle_state *st)
 {
 	struct reg_throttle t;
 
@@ -186,7 +186,7 @@ static void throttle_read(struct byod_ctx *ctx, const char *key, struct portal_t
 }
 
 static void throttle_write(struct byod_ctx *ctx, const char *key,
-			   const struct portal_throttle_state *st)
+			   const struct web_throttle_state *st)
 {
 	struct reg_throttle t;
 
@@ -204,8 +204,8 @@ int portal_login_attempt(struct portal *p, struct byod_ctx *ctx, const struct po
 			 const char *login, const char *password, struct reg_person *person,
 			 int *wait)
 {
-	const struct portal_throttle_rule *rule = &portal_throttle_default;
-	struct portal_throttle_state by_login, by_addr;
+	const struct web_throttle_rule *rule = &web_throttle_default;
+	struct web_throttle_state by_login, by_addr;
 	char norm[REG_LOGIN_MAX], login_key[REG_LOGIN_MAX + 8], addr_key[80];
 	const char *hash = p->dummy_hash, *shown;
 	time_t now = time(NULL);
@@ -223,8 +223,8 @@ int portal_login_attempt(struct portal *p, struct byod_ctx *ctx, const struct po
 	snprintf(addr_key, sizeof(addr_key), "addr:%s", rq->client);
 	throttle_read(ctx, login_key, &by_login);
 	throttle_read(ctx, addr_key, &by_addr);
-	w1 = portal_throttle_wait(rule, &by_login, now);
-	w2 = portal_throttle_wait(rule, &by_addr, now);
+	w1 = web_throttle_wait(rule, &by_login, now);
+	w2 = web_throttle_wait(rule, &by_addr, now);
 	if (w1 > 0 || w2 > 0) {
 		*wait = w1 > w2 ? w1 : w2;
 		audit(ctx, "portal.login-throttled", shown, rq, w1 > 0 ? "login" : "address");
@@ -245,8 +245,8 @@ int portal_login_attempt(struct portal *p, struct byod_ctx *ctx, const struct po
 	}
 	memset(person, 0, sizeof(*person));
 	was_locked = by_login.locked_until > now || by_addr.locked_until > now;
-	portal_throttle_failure(rule, &by_login, now);
-	portal_throttle_failure(rule, &by_addr, now);
+	web_throttle_failure(rule, &by_login, now);
+	web_throttle_failure(rule, &by_addr, now);
 	throttle_write(ctx, login_key, &by_login);
 	throttle_write(ctx, addr_key, &by_addr);
 	audit(ctx, "portal.login-failed", shown, rq, NULL);
@@ -262,5 +262,5 @@ int portal_session_purge(struct portal *p, struct byod_ctx *ctx)
 
 	return reg_web_purge(ctx->reg, now, now - p->conf.portal_session_idle_s,
 			     now - p->conf.portal_session_max_s,
-			     now - portal_throttle_default.forget_s, NULL, NULL);
+			     now - web_throttle_default.forget_s, NULL, NULL);
 }

@@ -8,7 +8,7 @@
  */
 #define _GNU_SOURCE
 #include "firewall.h"
-#include "internal.h"
+#include "fw_internal.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

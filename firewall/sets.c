@@ -13,7 +13,7 @@
  */
 #define _GNU_SOURCE
 #include "firewall.h"
-#include "internal.h"
+#include "fw_internal.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

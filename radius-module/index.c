@@ -50,15 +50,15 @@ struct rad_index {
 	pthread_mutex_t refresh_lock;
 	int registration_vlan;
 	int unreachable_reject;
-	struct rad_hmap *devices; /* id -> struct device */
-	struct rad_hmap *by_mac;  /* mac -> struct device (not owned) */
-	struct rad_hmap *certs;   /* serial -> struct cert */
-	struct rad_hmap *people;  /* id as text -> struct person */
+	struct byod_hmap *devices; /* id -> struct device */
+	struct byod_hmap *by_mac;  /* mac -> struct device (not owned) */
+	struct byod_hmap *certs;   /* serial -> struct cert */
+	struct byod_hmap *people;  /* id as text -> struct person */
 	struct pol_policy *policy;
 	int64_t policy_version;
 	int64_t seq;
 	pthread_mutex_t recent_lock;
-	struct rad_hmap *recent;  /* mac -> serial of its last EAP-TLS accept */
+	struct byod_hmap *recent;  /* mac -> serial of its last EAP-TLS accept */
 	int loaded;   /* a full load succeeded once */
 	int degraded; /* the last read of the registry failed */
 };
@@ -103,15 +103,15 @@ static int live(const struct device *d)
 
 static int put_person(struct rad_index *ix, const struct reg_person *r)
 {
-	struct person *p = rad_mem_alloc(sizeof(*p));
+	struct person *p = byod_mem_alloc(sizeof(*p));
 	char key[24];
 
 	if (!p)
 		return -ENOMEM;
 	person_from(p, r);
 	snprintf(key, sizeof(key), "%lld", (long long)r->id);
-	if (rad_hmap_put(ix->people, key, p)) {
-		rad_mem_free(p, sizeof(*p));
+	if (byod_hmap_put(ix->people, key, p)) {
+		byod_mem_free(p, sizeof(*p));
 		return -ENOMEM;
 	}
 	return 0;
@@ -121,35 +121,35 @@ static int put_person(struct rad_index *ix, const struct reg_person *r)
  * re-enrolled): the live one wins, else the newest seen. */
 static int put_device(struct rad_index *ix, const struct reg_device *r)
 {
-	struct device *d = rad_mem_alloc(sizeof(*d)), *old, *holder;
+	struct device *d = byod_mem_alloc(sizeof(*d)), *old, *holder;
 
 	if (!d)
 		return -ENOMEM;
 	device_from(d, r);
-	old = rad_hmap_get(ix->devices, d->id);
-	if (old && old->mac[0] && rad_hmap_get(ix->by_mac, old->mac) == old)
-		rad_hmap_del(ix->by_mac, old->mac);
-	if (rad_hmap_put(ix->devices, d->id, d)) {
-		rad_mem_free(d, sizeof(*d));
+	old = byod_hmap_get(ix->devices, d->id);
+	if (old && old->mac[0] && byod_hmap_get(ix->by_mac, old->mac) == old)
+		byod_hmap_del(ix->by_mac, old->mac);
+	if (byod_hmap_put(ix->devices, d->id, d)) {
+		byod_mem_free(d, sizeof(*d));
 		return -ENOMEM;
 	}
 	if (d->mac[0]) {
-		holder = rad_hmap_get(ix->by_mac, d->mac);
+		holder = byod_hmap_get(ix->by_mac, d->mac);
 		if (!holder || live(d) || !live(holder))
-			return rad_hmap_put(ix->by_mac, d->mac, d);
+			return byod_hmap_put(ix->by_mac, d->mac, d);
 	}
 	return 0;
 }
 
 static int put_cert(struct rad_index *ix, const struct reg_cert *r)
 {
-	struct cert *c = rad_mem_alloc(sizeof(*c));
+	struct cert *c = byod_mem_alloc(sizeof(*c));
 
 	if (!c)
 		return -ENOMEM;
 	cert_from(c, r);
-	if (rad_hmap_put(ix->certs, r->serial, c)) {
-		rad_mem_free(c, sizeof(*c));
+	if (byod_hmap_put(ix->certs, r->serial, c)) {
+		byod_mem_free(c, sizeof(*c));
 		return -ENOMEM;
 	}
 	return 0;
@@ -203,34 +203,34 @@ static int load_policy(struct reg *reg, struct pol_policy **pol, int64_t *versio
 
 static void free_device(void *d)
 {
-	rad_mem_free(d, sizeof(struct device));
+	byod_mem_free(d, sizeof(struct device));
 }
 
 static void free_cert(void *c)
 {
-	rad_mem_free(c, sizeof(struct cert));
+	byod_mem_free(c, sizeof(struct cert));
 }
 
 static void free_person(void *p)
 {
-	rad_mem_free(p, sizeof(struct person));
+	byod_mem_free(p, sizeof(struct person));
 }
 
 static int new_maps(struct rad_index *ix)
 {
-	ix->devices = rad_hmap_new(free_device);
-	ix->by_mac = rad_hmap_new(NULL);
-	ix->certs = rad_hmap_new(free_cert);
-	ix->people = rad_hmap_new(free_person);
+	ix->devices = byod_hmap_new(free_device);
+	ix->by_mac = byod_hmap_new(NULL);
+	ix->certs = byod_hmap_new(free_cert);
+	ix->people = byod_hmap_new(free_person);
 	return ix->devices && ix->by_mac && ix->certs && ix->people ? 0 : -ENOMEM;
 }
 
 static void free_maps(struct rad_index *ix)
 {
-	rad_hmap_free(ix->by_mac);
-	rad_hmap_free(ix->devices);
-	rad_hmap_free(ix->certs);
-	rad_hmap_free(ix->people);
+	byod_hmap_free(ix->by_mac);
+	byod_hmap_free(ix->devices);
+	byod_hmap_free(ix->certs);
+	byod_hmap_free(ix->people);
 	ix->devices = ix->by_mac = ix->certs = ix->people = NULL;
 }
 
@@ -293,7 +293,7 @@ int rad_index_open(const struct rad_index_options *opt, struct rad_index **out, 
 	pthread_rwlock_init(&ix->lock, NULL);
 	pthread_mutex_init(&ix->refresh_lock, NULL);
 	pthread_mutex_init(&ix->recent_lock, NULL);
-	ix->recent = rad_hmap_new(free);
+	ix->recent = byod_hmap_new(free);
 	ix->registration_vlan = opt->registration_vlan;
 	ix->unreachable_reject = opt->unreachable_reject;
 	if (!ix->recent || new_maps(ix)) {
@@ -331,7 +331,7 @@ void rad_index_free(struct rad_index *ix)
 	if (!ix)
 		return;
 	free_maps(ix);
-	rad_hmap_free(ix->recent);
+	byod_hmap_free(ix->recent);
 	pol_free(ix->policy);
 	reg_close(ix->reg);
 	pthread_mutex_destroy(&ix->recent_lock);
@@ -421,14 +421,14 @@ static int apply(struct rad_index *ix, const struct change *c)
 	case CH_DEVICE:
 		if (!c->gone)
 			return put_device(ix, &c->u.device);
-		d = rad_hmap_get(ix->devices, c->key);
-		if (d && d->mac[0] && rad_hmap_get(ix->by_mac, d->mac) == d)
-			rad_hmap_del(ix->by_mac, d->mac);
-		rad_hmap_del(ix->devices, c->key);
+		d = byod_hmap_get(ix->devices, c->key);
+		if (d && d->mac[0] && byod_hmap_get(ix->by_mac, d->mac) == d)
+			byod_hmap_del(ix->by_mac, d->mac);
+		byod_hmap_del(ix->devices, c->key);
 		return 0;
 	case CH_CERT:
 		if (c->gone) {
-			rad_hmap_del(ix->certs, c->key);
+			byod_hmap_del(ix->certs, c->key);
 			return 0;
 		}
 		return put_cert(ix, &c->u.cert);
@@ -578,7 +578,7 @@ static int decide_locked(struct rad_index *ix, const struct rad_query *rq,
 	if (rq->method == RAD_METHOD_TLS) {
 		if (!rq->serial || byod_serial_normalise(rq->serial, serial, sizeof(serial)))
 			return answer(out, 0, 0, "certificate", "no usable certificate serial");
-		c = rad_hmap_get(ix->certs, serial);
+		c = byod_hmap_get(ix->certs, serial);
 		if (!c && !ix->loaded)
 			return unreachable(ix, out);
 		if (!c)
@@ -590,7 +590,7 @@ static int decide_locked(struct rad_index *ix, const struct rad_query *rq,
 		if (c->not_after <= rq->now)
 			return answer(out, 0, 0, "certificate", "certificate %s has expired",
 				      serial);
-		d = rad_hmap_get(ix->devices, c->device);
+		d = byod_hmap_get(ix->devices, c->device);
 		if (!d)
 			return answer(out, 0, 0, "certificate",
 				      "certificate %s belongs to no device", serial);
@@ -598,7 +598,7 @@ static int decide_locked(struct rad_index *ix, const struct rad_query *rq,
 		if (!rq->mac || byod_mac_normalise(rq->mac, mac))
 			return answer(out, 0, 0, "mac", "'%s' is not a MAC address",
 				      rq->mac ? rq->mac : "");
-		d = rad_hmap_get(ix->by_mac, mac);
+		d = byod_hmap_get(ix->by_mac, mac);
 	}
 	if (d) {
 		out->known = 1;
@@ -609,7 +609,7 @@ static int decide_locked(struct rad_index *ix, const struct rad_query *rq,
 			return answer(out, 0, 0, "device", "device %s is %s", d->id,
 				      pol_state_name(d->state));
 		snprintf(key, sizeof(key), "%lld", (long long)d->owner);
-		p = rad_hmap_get(ix->people, key);
+		p = byod_hmap_get(ix->people, key);
 		/* Fail closed too: a disabled account's devices. */
 		if (p && p->disabled)
 			return answer(out, 0, 0, "device", "the account owning device %s is disabled",
@@ -674,7 +674,7 @@ void rad_index_remember(struct rad_index *ix, const char *mac, const char *seria
 	if (!copy)
 		return;
 	pthread_mutex_lock(&ix->recent_lock);
-	if (rad_hmap_put(ix->recent, m, copy))
+	if (byod_hmap_put(ix->recent, m, copy))
 		free(copy);
 	pthread_mutex_unlock(&ix->recent_lock);
 }
@@ -688,7 +688,7 @@ int rad_index_serial_for_mac(struct rad_index *ix, const char *mac, char *out, s
 	if (!mac || byod_mac_normalise(mac, m))
 		return -EINVAL;
 	pthread_mutex_lock(&ix->recent_lock);
-	sn = rad_hmap_get(ix->recent, m);
+	sn = byod_hmap_get(ix->recent, m);
 	if (sn) {
 		snprintf(out, len, "%s", sn);
 		rc = 0;
@@ -701,11 +701,11 @@ void rad_index_stats(struct rad_index *ix, struct rad_index_stats *out)
 {
 	memset(out, 0, sizeof(*out));
 	pthread_rwlock_rdlock(&ix->lock);
-	out->devices = rad_hmap_count(ix->devices);
-	out->certs = rad_hmap_count(ix->certs);
-	out->people = rad_hmap_count(ix->people);
-	out->bytes = rad_hmap_bytes(ix->devices) + rad_hmap_bytes(ix->by_mac) +
-		     rad_hmap_bytes(ix->certs) + rad_hmap_bytes(ix->people) +
+	out->devices = byod_hmap_count(ix->devices);
+	out->certs = byod_hmap_count(ix->certs);
+	out->people = byod_hmap_count(ix->people);
+	out->bytes = byod_hmap_bytes(ix->devices) + byod_hmap_bytes(ix->by_mac) +
+		     byod_hmap_bytes(ix->certs) + byod_hmap_bytes(ix->people) +
 		     out->devices * sizeof(struct device) + out->certs * sizeof(struct cert) +
 		     out->people * sizeof(struct person);
 	out->seq = ix->seq;

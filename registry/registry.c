@@ -24,7 +24,7 @@
 #include "backend.h"
 #include "byod_util.h"
 
-#include "internal.h"
+#include "reg_internal.h"
 
 /* ---- text forms ---------------------------------------------------- */
 

@@ -16,7 +16,7 @@
 #include <time.h>
 
 #include "byod_util.h"
-#include "internal.h"
+#include "reg_internal.h"
 
 #define DOWNLOAD_MAX (1024 * 1024)
 

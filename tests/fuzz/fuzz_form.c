@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * libFuzzer target for what the portal decodes from a request: the input
- * goes through portal_form_parse as a form body, then (as text) through
- * portal_cookie_get, portal_path_check and portal_charter_check. Whatever
+ * goes through web_form_parse as a form body, then (as text) through
+ * web_cookie_get, web_path_check and web_charter_check. Whatever
  * a parser accepts must hold its promises, checked here independently of
  * the parser's own code, or the target aborts: every field name matches
  * [a-z0-9_-]{1,32} and is unique, every value is valid UTF-8 without
@@ -27,21 +27,21 @@ static void check_value(const char *v)
 	const unsigned char *s = (const unsigned char *)v;
 	size_t n;
 
-	if (strlen(v) > PORTAL_FORM_VALUE_MAX)
+	if (strlen(v) > WEB_FORM_VALUE_MAX)
 		abort();
 	while (*s) {
 		if ((*s < 0x20 && *s != '\t' && *s != '\n') || *s == 0x7f)
 			abort();
 		if (s[0] == 0xc2 && s[1] < 0xa0)
 			abort(); /* C1 */
-		n = portal_utf8_seq(s);
+		n = web_utf8_seq(s);
 		if (!n)
 			abort();
 		s += n;
 	}
 }
 
-static void check_form(const struct portal_form *f)
+static void check_form(const struct web_form *f)
 {
 	size_t i, j, k;
 
@@ -59,7 +59,7 @@ static void check_form(const struct portal_form *f)
 			if (!strcmp(f->f[i].name, f->f[j].name))
 				abort();
 		check_value(f->f[i].value);
-		if (portal_form_get(f, f->f[i].name) != f->f[i].value)
+		if (web_form_get(f, f->f[i].name) != f->f[i].value)
 			abort();
 	}
 }
@@ -141,15 +141,15 @@ static void check_charter(const char *h, size_t len)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct portal_form form;
-	struct portal_html h;
+	struct web_form form;
+	struct web_html h;
 	struct byod_err err;
 	char *text, out[64], *page;
 	size_t len;
 
-	if (portal_form_parse((const char *)data, size, 32, &form, &err) == 0) {
+	if (web_form_parse((const char *)data, size, 32, &form, &err) == 0) {
 		check_form(&form);
-		portal_form_free(&form);
+		web_form_free(&form);
 	} else if (form.n || form.f) {
 		abort(); /* a refused form leaves nothing behind */
 	}
@@ -159,19 +159,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(text, data, size);
 	text[size] = '\0';
-	if (portal_cookie_get(text, "byod_session", out, sizeof(out)) == 0)
+	if (web_cookie_get(text, "byod_session", out, sizeof(out)) == 0)
 		check_cookie(out, sizeof(out));
 	else if (out[0])
 		abort(); /* a refused cookie hands nothing out */
-	if (portal_cookie_get(text, "s", out, 8) == 0)
+	if (web_cookie_get(text, "s", out, 8) == 0)
 		check_cookie(out, 8);
-	if (portal_path_check(text) == 0)
+	if (web_path_check(text) == 0)
 		check_path(text);
-	if (portal_charter_check((const char *)data, size, &err) == 0) {
+	if (web_charter_check((const char *)data, size, &err) == 0) {
 		check_charter((const char *)data, size);
-		portal_html_init(&h);
-		portal_html_fragment(&h, (const char *)data, size);
-		page = portal_html_take(&h, &len);
+		web_html_init(&h);
+		web_html_fragment(&h, (const char *)data, size);
+		page = web_html_take(&h, &len);
 		if (!page || len != size || memcmp(page, data, size))
 			abort();
 		free(page);

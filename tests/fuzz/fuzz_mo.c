@@ -1,15 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * libFuzzer target for enrol-portal/i18n.c: bytes from anywhere go through
- * portal_i18n_parse as a .mo catalogue, and a catalogue that parses is then
+ * libFuzzer target for web/i18n.c: bytes from anywhere go through
+ * web_i18n_parse as a .mo catalogue, and a catalogue that parses is then
  * looked up (a few fixed msgids and one taken from the input), so both the
  * bounds checks and the sorted table they build are exercised. The input,
  * read as text, is also negotiated as an Accept-Language header against a
  * set holding "fr" and "en". Seed it with msgfmt output, e.g. of
  * enrol-portal/po/fr.po, and with a few header values.
  *
- *   clang -g -fsanitize=fuzzer,address -Icommon -Ienrol-portal common/err.c \
- *	common/util.c enrol-portal/i18n.c tests/fuzz/fuzz_mo.c -o fuzz_mo
+ *   clang -g -fsanitize=fuzzer,address -Icommon -Iweb common/err.c \
+ *	common/util.c web/i18n.c tests/fuzz/fuzz_mo.c -o fuzz_mo
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -25,17 +25,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* an empty little-endian catalogue: magic, revision 0, no strings */
 	static const uint8_t empty[28] = {0xde, 0x12, 0x04, 0x95, [12] = 28, [16] = 28, [24] = 28};
 	static const char *const ids[] = {"", "site.title", "login.button", "error.back", "\xff"};
-	static struct portal_i18n *langs;
-	struct portal_i18n *i18n = NULL;
+	static struct web_i18n *langs;
+	struct web_i18n *i18n = NULL;
 	struct byod_err err;
 	volatile size_t sink = 0;
 	char *text = NULL;
 	size_t i;
 
 	if (!langs) {
-		langs = portal_i18n_new();
-		if (!langs || portal_i18n_parse(langs, "fr", empty, sizeof(empty), &err) ||
-		    portal_i18n_parse(langs, "en", empty, sizeof(empty), &err))
+		langs = web_i18n_new();
+		if (!langs || web_i18n_parse(langs, "fr", empty, sizeof(empty), &err) ||
+		    web_i18n_parse(langs, "en", empty, sizeof(empty), &err))
 			__builtin_trap(); /* the harness itself is broken */
 	}
 	/* the input as a string: a msgid and an Accept-Language value */
@@ -44,17 +44,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		goto out;
 	memcpy(text, data, size);
 	text[size] = '\0';
-	sink += strlen(portal_i18n_negotiate(langs, text, "xx"));
+	sink += strlen(web_i18n_negotiate(langs, text, "xx"));
 
-	i18n = portal_i18n_new();
-	if (!i18n || portal_i18n_parse(i18n, "fr", data, size, &err) != 0)
+	i18n = web_i18n_new();
+	if (!i18n || web_i18n_parse(i18n, "fr", data, size, &err) != 0)
 		goto out;
 	for (i = 0; i < sizeof(ids) / sizeof(ids[0]); i++)
-		sink += strlen(portal_i18n_get(i18n, "fr", ids[i]));
-	sink += strlen(portal_i18n_get(i18n, "fr", text));
+		sink += strlen(web_i18n_get(i18n, "fr", ids[i]));
+	sink += strlen(web_i18n_get(i18n, "fr", text));
 out:
 	free(text);
-	portal_i18n_free(i18n);
+	web_i18n_free(i18n);
 	(void)sink;
 	return 0;
 }

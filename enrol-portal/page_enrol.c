@@ -1,0 +1,610 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Enrolment: the device's name and kind (guessed from the User-Agent, the
+ * pupil may change them), the school's charter, the per-role device limit
+ * (at the limit the pupil picks a device to retire in the same form), then
+ * the certificate issued through pki/ with a server-side key. The result
+ * page shows the PKCS#12 passphrase once, a one-time download link (10
+ * minutes) and the steps for the detected platform with the exact values
+ * to type. The device, its certificate and the download are one registry
+ * transaction: nothing is issued that the registry does not hold.
+ */
+#include "pages.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "byod_util.h"
+#include "profile.h"
+#include "token.h"
+#include "useragent.h"
+
+#define DOWNLOAD_TTL_S 600
+
+static const char *const kinds[] = { "phone", "tablet", "laptop", "other" };
+
+/* The steps shown for a platform: android, ios, windows, linux. */
+static const char *steps_for(enum web_platform pl)
+{
+	switch (pl) {
+	case WEB_PLATFORM_ANDROID:
+		return "android";
+	case WEB_PLATFORM_IPHONE:
+	case WEB_PLATFORM_IPAD:
+	case WEB_PLATFORM_MAC:
+		return "ios";
+	case WEB_PLATFORM_WINDOWS:
+		return "windows";
+	case WEB_PLATFORM_LINUX:
+	case WEB_PLATFORM_CHROMEOS:
+		return "linux";
+	default:
+		return NULL;
+	}
+}
+
+static int count_live(const struct reg_device *v, size_t n)
+{
+	size_t i;
+	int live = 0;
+
+	for (i = 0; i < n; i++)
+		live += v[i].state == REG_DEVICE_ACTIVE || v[i].state == REG_DEVICE_SUSPENDED;
+	return live;
+}
+
+static int limit_of(struct page_ctx *c)
+{
+	int role = (int)c->s->person.role;
+
+	if (role < 0 || role > 3)
+		return 0;
+	return c->p->conf.enrol_limit[role];
+}
+
+int page_enrol(struct page_ctx *c, int status, const char *message)
+{
+	struct portal *p = c->p;
+	const struct portal_request *rq = c->rq;
+	enum web_platform pl = web_ua_platform(rq->ua);
+	const char *kind = web_ua_kind(rq->ua);
+	const char *name = web_form_get(c->form, "name");
+	struct reg_device *devs = NULL;
+	struct web_html h;
+	char key[64], num[16];
+	size_t i, n = 0;
+	int rc, live, limit = limit_of(c);
+
+	if (!c->s->logged_in)
+		return page_redirect(c, "/");
+	if (limit == 0)
+		return portal_page_error(p, rq, c->rs, 403);
+	rc = page_devices_of(c, &devs, &n);
+	if (rc)
+		return rc;
+	live = count_live(devs, n);
+	if (web_form_get(c->form, "kind"))
+		kind = web_form_get(c->form, "kind");
+	snprintf(key, sizeof(key), "platform.%s", web_platform_name(pl));
+
+	web_html_init(&h);
+	page_head(c, &h, T("enrol.title"));
+	web_html_markup(&h, "<h1>");
+	web_html_text(&h, T("enrol.title"));
+	web_html_markup(&h, "</h1>");
+	if (message)
+		page_notice(&h, message, 1);
+	web_html_markup(&h, "<form class=\"box\" method=\"post\" action=\"/enrol\">");
+	page_token_field(c, &h);
+	web_html_markup(&h, "<label for=\"name\">");
+	web_html_text(&h, T("enrol.name"));
+	web_html_markup(&h, "</label><input id=\"name\" name=\"name\" type=\"text\" required "
+			       "maxlength=\"64\"");
+	web_html_attr(&h, "value", name ? name : T(key));
+	web_html_markup(&h, "><label for=\"kind\">");
+	web_html_text(&h, T("enrol.kind"));
+	web_html_markup(&h, "</label><select id=\"kind\" name=\"kind\">");
+	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		char kk[32];
+
+		snprintf(kk, sizeof(kk), "kind.%s", kinds[i]);
+		web_html_markup(&h, "<option");
+		web_html_attr(&h, "value", kinds[i]);
+		if (!strcmp(kind, kinds[i]))
+			web_html_markup(&h, " selected");
+		web_html_markup(&h, ">");
+		web_html_text(&h, T(kk));
+		web_html_markup(&h, "</option>");
+	}
+	web_html_markup(&h, "</select>");
+
+	if (live >= limit) {
+		snprintf(num, sizeof(num), "%d", limit);
+		web_html_markup(&h, "<fieldset><legend>");
+		page_text_with(&h, T("enrol.limit"), num);
+		web_html_markup(&h, "</legend>");
+		for (i = 0; i < n; i++) {
+			char id[64];
+
+			if (devs[i].state != REG_DEVICE_ACTIVE &&
+			    devs[i].state != REG_DEVICE_SUSPENDED)
+				continue;
+			snprintf(id, sizeof(id), "retire-%s", devs[i].id);
+			web_html_markup(&h, "<p class=\"check\"><input type=\"radio\" "
+					       "name=\"retire\" required");
+			web_html_attr(&h, "id", id);
+			web_html_attr(&h, "value", devs[i].id);
+			web_html_markup(&h, "><label");
+			web_html_attr(&h, "for", id);
+			web_html_markup(&h, "><strong>");
+			web_html_text(&h, devs[i].name);
+			web_html_markup(&h, "</strong> (");
+			page_device_summary(c, &h, &devs[i]);
+			web_html_markup(&h, ")</label></p>");
+		}
+		web_html_markup(&h, "</fieldset>");
+	}
+
+	web_html_markup(&h, "<h2>");
+	web_html_text(&h, T("enrol.charter"));
+	web_html_markup(&h, "</h2><div class=\"charter\" tabindex=\"0\">");
+	if (p->charter)
+		web_html_fragment(&h, p->charter, p->charter_len);
+	web_html_markup(&h, "</div><p class=\"check\"><input type=\"checkbox\" id=\"charter\" "
+			       "name=\"charter\" value=\"yes\" required><label for=\"charter\">");
+	page_text_with(&h, T("enrol.accept"), p->conf.enrol_charter_version);
+	web_html_markup(&h, "</label></p><button type=\"submit\">");
+	web_html_text(&h, T("enrol.button"));
+	web_html_markup(&h, "</button></form>");
+	free(devs);
+	return page_finish(c, &h, status);
+}
+
+/* One line of the values table. */
+static void value_row(struct web_html *h, const char *label, const char *value)
+{
+	web_html_markup(h, "<dt>");
+	web_html_text(h, label);
+	web_html_markup(h, "</dt><dd><code>");
+	web_html_text(h, value);
+	web_html_markup(h, "</code></dd>");
+}
+
+/* The files offered after an enrolment, each behind its own one-time link:
+ * the PKCS#12, and a profile per format when the configuration allows. */
+enum { OFFER_P12, OFFER_APPLE, OFFER_EAP_CONFIG, OFFER_PASSPOINT, OFFER_WINDOWS, OFFER_NM,
+       OFFER_COUNT };
+
+static const struct {
+	const char *id;      /* the link's id in the page */
+	const char *label;   /* its catalogue key */
+} offer_info[OFFER_COUNT] = {
+	[OFFER_P12] = { "download", "done.download" },
+	[OFFER_APPLE] = { "profile-apple", "profile.apple" },
+	[OFFER_EAP_CONFIG] = { "profile-eap-config", "profile.eap_config" },
+	[OFFER_PASSPOINT] = { "profile-passpoint", "profile.passpoint" },
+	[OFFER_WINDOWS] = { "profile-windows", "profile.windows" },
+	[OFFER_NM] = { "profile-networkmanager", "profile.networkmanager" },
+};
+
+/* Which offers each platform's steps show, the first being its main one. */
+static const int plat_offers[][4] = {
+	/* android */ { OFFER_EAP_CONFIG, OFFER_PASSPOINT, OFFER_P12, -1 },
+	/* ios */ { OFFER_APPLE, OFFER_EAP_CONFIG, -1, -1 },
+	/* windows */ { OFFER_WINDOWS, OFFER_P12, OFFER_EAP_CONFIG, -1 },
+	/* linux */ { OFFER_NM, OFFER_EAP_CONFIG, -1, -1 },
+};
+static const char *const plats[] = { "android", "ios", "windows", "linux" };
+
+struct offers {
+	char token[OFFER_COUNT][44]; /* "" when not offered */
+	struct byod_err why;         /* why there are no profiles, when so */
+	int no_profiles;
+};
+
+static void offer_link(struct page_ctx *c, struct web_html *h, const struct offers *o, int i,
+		       int main_button)
+{
+	struct portal *p = c->p;
+	const struct portal_request *rq = c->rq;
+	char href[128];
+
+	if (i < 0 || !o->token[i][0])
+		return;
+	snprintf(href, sizeof(href), "/download/%s", o->token[i]);
+	if (main_button) {
+		web_html_markup(h, "<p><a class=\"button\" download");
+		web_html_attr(h, "id", offer_info[i].id);
+	} else {
+		web_html_markup(h, "<p><a download");
+	}
+	web_html_url(h, "href", href);
+	web_html_markup(h, ">");
+	web_html_text(h, T(offer_info[i].label));
+	web_html_markup(h, "</a></p>");
+}
+
+/* The numbered steps of one platform, as many as the catalogue has, with
+ * the files that platform uses. */
+static void steps(struct page_ctx *c, struct web_html *h, size_t plat, int open,
+		  const struct offers *o)
+{
+	struct portal *p = c->p;
+	const struct portal_request *rq = c->rq;
+	char key[64];
+	int i;
+
+	if (open)
+		web_html_markup(h, "<details open><summary>");
+	else
+		web_html_markup(h, "<details><summary>");
+	snprintf(key, sizeof(key), "steps.%s", plats[plat]);
+	web_html_text(h, T(key));
+	web_html_markup(h, "</summary>");
+	for (i = 0; i < 4; i++) /* the main PKCS#12 link has its id at the top */
+		if (plat_offers[plat][i] != OFFER_P12)
+			offer_link(c, h, o, plat_offers[plat][i], 0);
+	web_html_markup(h, "<ol>");
+	for (i = 1; i < 20; i++) {
+		snprintf(key, sizeof(key), "steps.%s.%d", plats[plat], i);
+		if (!strcmp(T(key), key))
+			break;
+		web_html_markup(h, "<li>");
+		web_html_text(h, T(key));
+		web_html_markup(h, "</li>");
+	}
+	web_html_markup(h, "</ol></details>");
+}
+
+static int page_enrolled(struct page_ctx *c, const struct byod_enrolment *e,
+			 const struct offers *o)
+{
+	struct portal *p = c->p;
+	const struct portal_request *rq = c->rq;
+	const char *mine = steps_for(web_ua_platform(rq->ua));
+	struct web_html h;
+	size_t i, me = sizeof(plats) / sizeof(plats[0]);
+
+	for (i = 0; mine && i < sizeof(plats) / sizeof(plats[0]); i++)
+		if (!strcmp(plats[i], mine))
+			me = i;
+	c->rs->secret = 1;
+	web_html_init(&h);
+	page_head(c, &h, T("done.title"));
+	web_html_markup(&h, "<h1>");
+	web_html_text(&h, T("done.title"));
+	web_html_markup(&h, "</h1><div class=\"box\"><p>");
+	page_text_with(&h, T("done.device"), e->device.name);
+	web_html_markup(&h, "</p>");
+	/* the platform's profile first: one tap from here to connected */
+	if (me < sizeof(plats) / sizeof(plats[0]) && plat_offers[me][0] != OFFER_P12 &&
+	    o->token[plat_offers[me][0]][0]) {
+		offer_link(c, &h, o, plat_offers[me][0], 1);
+		web_html_markup(&h, "<p>");
+		web_html_text(&h, T("done.profile_first"));
+		web_html_markup(&h, "</p>");
+	}
+	web_html_markup(&h, "<p>");
+	web_html_text(&h, T("done.passphrase"));
+	web_html_markup(&h, "</p><p class=\"secret\"><code id=\"passphrase\">");
+	web_html_text(&h, e->cert.passphrase);
+	web_html_markup(&h, "</code></p><p>");
+	web_html_text(&h, T("done.passphrase_once"));
+	web_html_markup(&h, "</p>");
+	offer_link(c, &h, o, OFFER_P12, 1);
+	web_html_markup(&h, "<p>");
+	web_html_text(&h, T("done.download_once"));
+	web_html_markup(&h, "</p><p><a id=\"ca\" download");
+	web_html_url(&h, "href", "/ca.crt");
+	web_html_markup(&h, ">");
+	web_html_text(&h, T("done.ca"));
+	web_html_markup(&h, "</a></p>");
+	if (o->no_profiles) {
+		/* what the administrator must configure, in their words */
+		web_html_markup(&h, "<p class=\"notice error\" role=\"alert\">");
+		web_html_text(&h, T("done.no_profiles"));
+		web_html_markup(&h, " <small>");
+		web_html_text(&h, o->why.msg);
+		web_html_markup(&h, "</small></p>");
+	}
+	web_html_markup(&h, "</div><h2>");
+	web_html_text(&h, T("done.values"));
+	web_html_markup(&h, "</h2><dl class=\"values box\">");
+	value_row(&h, T("value.eap"), "TLS");
+	value_row(&h, T("value.ca"), "ca.crt");
+	value_row(&h, T("value.domain"), p->conf.radius_server_name);
+	value_row(&h, T("value.identity"), c->s->person.login);
+	value_row(&h, T("value.user_cert"), T("value.user_cert_file"));
+	if (p->conf.wifi_ssid[0])
+		value_row(&h, T("value.ssid"), p->conf.wifi_ssid);
+	web_html_markup(&h, "</dl><h2>");
+	web_html_text(&h, T("done.steps"));
+	web_html_markup(&h, "</h2>");
+	if (me < sizeof(plats) / sizeof(plats[0]))
+		steps(c, &h, me, 1, o);
+	for (i = 0; i < sizeof(plats) / sizeof(plats[0]); i++)
+		if (i != me)
+			steps(c, &h, i, 0, o);
+	web_html_markup(&h, "<p><a");
+	web_html_url(&h, "href", "/devices");
+	web_html_markup(&h, ">");
+	web_html_text(&h, T("nav.devices"));
+	web_html_markup(&h, "</a></p>");
+	return page_finish(c, &h, 200);
+}
+
+/* One file behind a new one-time link, inside the enrolment's transaction. */
+static int offer(struct page_ctx *c, const struct byod_enrolment *e, const void *data, size_t len,
+		 const char *type, const char *filename, char token[44], struct byod_err *err)
+{
+	struct reg_download dl;
+	int rc;
+
+	rc = web_token_new(token);
+	if (rc)
+		return byod_err_set(err, -rc, "no randomness");
+	memset(&dl, 0, sizeof(dl));
+	web_token_hash(token, dl.token_hash);
+	snprintf(dl.device, sizeof(dl.device), "%s", e->device.id);
+	snprintf(dl.filename, sizeof(dl.filename), "%s", filename);
+	snprintf(dl.type, sizeof(dl.type), "%s", type);
+	dl.data = (void *)data;
+	dl.len = len;
+	dl.created = time(NULL);
+	dl.expires = dl.created + DOWNLOAD_TTL_S;
+	rc = reg_download_add(c->ctx->reg, &dl, err);
+	if (rc)
+		token[0] = '\0';
+	return rc;
+}
+
+/* What the profiles are made from, for the new device. */
+static int fill_in(struct page_ctx *c, const struct byod_enrolment *e, struct profile_in *in,
+		   struct byod_err *err)
+{
+	struct portal *p = c->p;
+	struct pki_ca *ca;
+	int rc;
+
+	memset(in, 0, sizeof(*in));
+	rc = byod_ca(c->ctx, &ca, err);
+	if (rc)
+		return rc;
+	in->school = p->conf.school_name;
+	in->ssid = p->conf.wifi_ssid;
+	in->wpa3 = p->conf.wifi_security == 1;
+	in->server_name = p->conf.radius_server_name;
+	in->ca_pem = pki_ca_pem(ca);
+	in->p12 = e->cert.p12;
+	in->p12_len = e->cert.p12_len;
+	in->passphrase = e->cert.passphrase;
+	in->cert_pem = e->cert.cert_pem;
+	in->key_pem = e->cert.key_pem;
+	in->identity = c->s->person.login;
+	in->device_id = e->device.id;
+	in->domain = p->conf.portal_hostname;
+	in->passpoint_realm = p->conf.wifi_passpoint_realm;
+	in->helpdesk_name = p->conf.helpdesk_name;
+	in->helpdesk_email = p->conf.helpdesk_email;
+	in->helpdesk_phone = p->conf.helpdesk_phone;
+	in->helpdesk_url = p->conf.helpdesk_url;
+	return 0;
+}
+
+/* Every profile format for the new device; a format that cannot be made
+ * is left out (and said on the page when none can). */
+static int offer_profiles(struct page_ctx *c, const struct byod_enrolment *e,
+			  const struct profile_in *in, struct offers *o)
+{
+	struct portal *p = c->p;
+	struct byod_err err;
+	int i, rc;
+
+	rc = profile_check(in, &o->why);
+	if (rc) {
+		o->no_profiles = 1;
+		portal_log("no device profiles: %s", o->why.msg);
+		return 0;
+	}
+	for (i = OFFER_APPLE; i < OFFER_COUNT; i++) {
+		struct profile_out out;
+
+		memset(&out, 0, sizeof(out));
+		switch (i) {
+		case OFFER_APPLE:
+			rc = profile_apple(in, p->sign_cert, p->sign_key, in->ca_pem, &out, &err);
+			break;
+		case OFFER_EAP_CONFIG:
+			rc = profile_eap_config(in, &out, &err);
+			break;
+		case OFFER_PASSPOINT:
+			rc = profile_passpoint(in, &out, &err);
+			break;
+		case OFFER_WINDOWS:
+			rc = profile_windows(in, &out, &err);
+			break;
+		default:
+			rc = profile_networkmanager(in, &out, &err);
+			break;
+		}
+		if (rc) {
+			portal_log("profile %s not offered: %s", offer_info[i].id, err.msg);
+		} else {
+			rc = offer(c, e, out.data, out.len, out.type, out.filename, o->token[i],
+				   &err);
+			profile_out_free(&out);
+			if (rc)
+				return rc;
+		}
+	}
+	return 0;
+}
+
+/* Enrols and stores the PKCS#12 and the profiles behind one-time links,
+ * all in one transaction. */
+static int enrol_and_offer(struct page_ctx *c, const char *name, enum reg_device_kind kind,
+			   struct byod_enrolment *e, struct offers *o)
+{
+	struct byod_enrol_params ep = {
+		.login = c->s->person.login,
+		.name = name,
+		.kind = kind,
+		.charter = c->p->conf.enrol_charter_version,
+	};
+	struct profile_in in;
+	struct byod_err err;
+	unsigned char *legacy = NULL;
+	size_t legacy_len = 0;
+	char filename[64];
+	int rc;
+
+	memset(o, 0, sizeof(*o));
+	rc = reg_begin(c->ctx->reg, &err);
+	if (rc)
+		goto fail;
+	rc = byod_device_enrol(c->ctx, &ep, e, &err);
+	if (rc)
+		goto rollback;
+	/*
+	 * The PKCS#12 a pupil downloads, and the one the profiles embed, is in
+	 * the legacy form (3DES, SHA-1 MAC): Android up to 13 refuses the AES
+	 * form with "wrong password" (strongswan-docs#5, Android 12;
+	 * clip_share_server#48, Android 13), so do the macOS keychain and iOS
+	 * (see profile_apple.c) and Windows Server 2016, while every platform
+	 * reads the legacy form. pki/'s modern form stays for byodctl.
+	 */
+	rc = fill_in(c, e, &in, &err);
+	if (!rc)
+		rc = profile_p12_legacy(&in, &legacy, &legacy_len, &err);
+	if (rc)
+		goto rollback;
+	in.p12 = legacy;
+	in.p12_len = legacy_len;
+	snprintf(filename, sizeof(filename), "wifi-%.8s.p12", e->device.id);
+	rc = offer(c, e, legacy, legacy_len, "application/x-pkcs12", filename,
+		   o->token[OFFER_P12], &err);
+	if (!rc)
+		rc = offer_profiles(c, e, &in, o);
+	explicit_bzero(legacy, legacy_len);
+	free(legacy);
+	if (!rc)
+		rc = reg_commit(c->ctx->reg, &err);
+	if (!rc)
+		return 0;
+rollback:
+	reg_rollback(c->ctx->reg);
+	byod_enrolment_clear(e);
+fail:
+	{
+		char buf[1200];
+
+		portal_log("enrolment for %s failed: %s", c->s->person.login,
+			   byod_err_str(&err, buf, sizeof(buf)));
+	}
+	return rc;
+}
+
+int page_enrol_post(struct page_ctx *c)
+{
+	struct portal *p = c->p;
+	const struct portal_request *rq = c->rq;
+	const char *charter = web_form_get(c->form, "charter");
+	const char *retire = web_form_get(c->form, "retire");
+	struct reg_device *devs = NULL, old;
+	enum reg_device_kind kind;
+	struct byod_enrolment e;
+	struct offers o;
+	char name[REG_NAME_MAX];
+	size_t n = 0;
+	int rc, live, limit;
+
+	if (!c->s->logged_in)
+		return page_redirect(c, "/");
+	if (page_form_refused(c))
+		return c->rs->body ? 0 : -ENOMEM;
+	limit = limit_of(c);
+	if (limit == 0)
+		return portal_page_error(p, rq, c->rs, 403);
+	if (page_device_name(web_form_get(c->form, "name"), name, sizeof(name)))
+		return page_enrol(c, 400, T("enrol.bad_name"));
+	if (!web_form_get(c->form, "kind") ||
+	    reg_device_kind_parse(web_form_get(c->form, "kind"), &kind))
+		return page_enrol(c, 400, T("enrol.bad_kind"));
+	if (!charter || strcmp(charter, "yes"))
+		return page_enrol(c, 400, T("enrol.charter_required"));
+
+	rc = page_devices_of(c, &devs, &n);
+	if (rc)
+		return rc;
+	live = count_live(devs, n);
+	free(devs);
+	if (live >= limit) {
+		if (!retire)
+			return page_enrol(c, 409, T("enrol.pick_one"));
+		rc = page_own_device(c, retire, &old);
+		if (rc == -EINVAL || rc == -ENOENT)
+			return portal_page_error(p, rq, c->rs, rc == -EINVAL ? 400 : 404);
+		if (rc)
+			return rc;
+		if (old.state != REG_DEVICE_ACTIVE && old.state != REG_DEVICE_SUSPENDED)
+			return page_enrol(c, 409, T("enrol.pick_one"));
+		rc = page_device_end(c, &old, 0);
+		if (rc)
+			return rc;
+		if (live - 1 >= limit) /* the limit went down since: still too many */
+			return page_enrol(c, 409, T("enrol.pick_one"));
+	}
+	rc = enrol_and_offer(c, name, kind, &e, &o);
+	if (rc)
+		return rc;
+	rc = page_enrolled(c, &e, &o);
+	explicit_bzero(&o, sizeof(o));
+	byod_enrolment_clear(&e);
+	return rc;
+}
+
+/* The media type of a stored download, as a static string. */
+static const char *download_type(const char *type)
+{
+	static const char *const known[] = {
+		"application/x-pkcs12", "application/x-apple-aspen-config", "application/eap-config",
+		"application/x-wifi-config", "application/xml", "application/gzip", NULL,
+	};
+	const char *const *k;
+
+	for (k = known; *k; k++)
+		if (!strcmp(*k, type))
+			return *k;
+	return "application/octet-stream";
+}
+
+int page_download(struct page_ctx *c, const char *token)
+{
+	struct reg_download dl;
+	char hash[REG_HASH_HEX];
+	int rc;
+
+	if (web_token_hash(token, hash))
+		return portal_page_error(c->p, c->rq, c->rs, 404);
+	rc = reg_download_take(c->ctx->reg, hash, time(NULL), &dl, NULL);
+	if (rc == -ENOENT) {
+		portal_log("%s: a download link used again or expired", c->rq->client);
+		return portal_page_error(c->p, c->rq, c->rs, 410);
+	}
+	if (rc)
+		return rc;
+	c->rs->secret = 1;
+	c->rs->status = 200;
+	c->rs->content_type = download_type(dl.type);
+	snprintf(c->rs->disposition, sizeof(c->rs->disposition), "attachment; filename=\"%s\"",
+		 dl.filename);
+	c->rs->body = dl.data; /* handed over: the server wipes and frees it */
+	c->rs->len = dl.len;
+	dl.data = NULL;
+	reg_audit_add(c->ctx->reg, "portal.download", dl.device, NULL, NULL, NULL);
+	reg_download_clear(&dl);
+	return 0;
+}

@@ -1,0 +1,192 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * byod-portal: the captive enrolment portal. Thin: reads the gateway's
+ * configuration and the message catalogues, starts the server, and stops
+ * it gracefully on SIGTERM or SIGINT.
+ *
+ *   byod-portal --home DIR [--locale-dir DIR]
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "byod_util.h"
+#include "charter.h"
+#include "db.h"
+#include "i18n.h"
+#include "portal.h"
+#include "websession.h"
+
+/* The catalogues beside the program (build/bin -> build/share/byod/locale),
+ * else the installed place. */
+static void default_locale_dir(char *out, size_t len)
+{
+	char self[PATH_MAX], dir[PATH_MAX + 32];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+	if (n > 0) {
+		self[n] = '\0';
+		snprintf(dir, sizeof(dir), "%s/../share/byod/locale", dirname(self));
+		if (realpath(dir, self)) {
+			snprintf(out, len, "%s", self);
+			return;
+		}
+	}
+	snprintf(out, len, "/usr/share/byod/locale");
+}
+
+/* The school's charter, checked once here (and again each time it is put
+ * in a page): a charter that does not check stops the start with its
+ * file, line and column. */
+static int load_charter(struct portal *p, struct byod_err *err)
+{
+	char path[4096];
+	int rc;
+
+	if (byod_conf_path(&p->conf, p->conf.enrol_charter_file, path, sizeof(path)))
+		return byod_err_set(err, ENAMETOOLONG, "enrol.charter-file too long");
+	rc = byod_file_read(path, &p->charter, &p->charter_len, err);
+	if (rc)
+		return rc;
+	rc = web_charter_check(p->charter, p->charter_len, err);
+	if (rc && err && snprintf(err->file, sizeof(err->file), "%s", path) >= (int)sizeof(err->file))
+		snprintf(err->file, sizeof(err->file), "%s", p->conf.enrol_charter_file);
+	return rc;
+}
+
+static int setup(struct portal *p, const char *home, const char *locale_dir, struct byod_err *err)
+{
+	unsigned char secret[16];
+	char hex[33], path[4200];
+	int rc;
+
+	rc = byod_conf_load_home(&p->conf, home, err);
+	if (rc)
+		return rc;
+	if (byod_conf_path(&p->conf, p->conf.pki_dir, p->pki_dir, sizeof(p->pki_dir)))
+		return byod_err_set(err, ENAMETOOLONG, "pki.dir too long");
+	if (p->conf.portal_public_url[0])
+		snprintf(p->public_url, sizeof(p->public_url), "%s", p->conf.portal_public_url);
+	else if (p->conf.portal_https_port == 443)
+		snprintf(p->public_url, sizeof(p->public_url), "https://%s",
+			 p->conf.portal_hostname);
+	else if (p->conf.portal_https_port)
+		snprintf(p->public_url, sizeof(p->public_url), "https://%s:%d",
+			 p->conf.portal_hostname, p->conf.portal_https_port);
+	else
+		snprintf(p->public_url, sizeof(p->public_url), "http://%s:%d",
+			 p->conf.portal_hostname, p->conf.portal_http_port);
+	/* no trailing slash: paths are appended */
+	while (p->public_url[0] && p->public_url[strlen(p->public_url) - 1] == '/')
+		p->public_url[strlen(p->public_url) - 1] = '\0';
+	rc = load_charter(p, err);
+	if (rc)
+		return rc;
+	/* the hash checked for a login that does not exist: same cost, same time */
+	rc = byod_random(secret, sizeof(secret));
+	if (!rc) {
+		byod_hex(secret, sizeof(secret), hex);
+		rc = reg_password_hash(hex, p->conf.auth_yescrypt_cost, p->dummy_hash,
+				       sizeof(p->dummy_hash), err);
+	}
+	if (rc)
+		return rc;
+	snprintf(p->home, sizeof(p->home), "%s", home);
+	/* the portal's certificate signs Apple profiles; without it they are
+	 * not offered (said on the page) */
+	snprintf(path, sizeof(path), "%s/portal.pem", p->pki_dir);
+	if (byod_file_read(path, &p->sign_cert, NULL, NULL))
+		p->sign_cert = NULL;
+	snprintf(path, sizeof(path), "%s/portal.key", p->pki_dir);
+	if (byod_file_read(path, &p->sign_key, NULL, NULL))
+		p->sign_key = NULL;
+	rc = portal_db_open(home, p->conf.portal_threads, &p->db, err);
+	if (rc)
+		return rc;
+	return web_i18n_load(locale_dir, &p->i18n, err);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "home", required_argument, NULL, 'h' },
+		{ "locale-dir", required_argument, NULL, 'l' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct portal p;
+	struct portal_server *srv = NULL;
+	struct byod_err err;
+	char locale_dir[PATH_MAX];
+	const char *home = getenv("BYOD_HOME");
+	sigset_t stop;
+	int c, sig, rc = 1;
+
+	default_locale_dir(locale_dir, sizeof(locale_dir));
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c == 'h')
+			home = optarg;
+		else if (c == 'l')
+			snprintf(locale_dir, sizeof(locale_dir), "%s", optarg);
+		else
+			goto usage;
+	}
+	if (optind != argc)
+		goto usage;
+	if (!home || !home[0])
+		home = "/var/lib/byod";
+
+	/* SIGTERM and SIGINT are waited for here, not handled in a thread */
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &stop, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	memset(&p, 0, sizeof(p));
+	if (setup(&p, home, locale_dir, &err) || portal_start(&p, &srv, &err)) {
+		char buf[1200];
+
+		fprintf(stderr, "byod-portal: %s\n", byod_err_str(&err, buf, sizeof(buf)));
+		goto out;
+	}
+	portal_log("serving %s on %s: http %d, https %d; devices are sent to %s",
+		   p.conf.school_name, p.conf.portal_listen, p.conf.portal_http_port,
+		   p.conf.portal_https_port, p.public_url);
+	/* every minute, expired sessions, tokens and downloads go */
+	for (;;) {
+		struct timespec minute = { .tv_sec = 60 };
+		struct byod_ctx *ctx;
+
+		sig = sigtimedwait(&stop, NULL, &minute);
+		if (sig == SIGTERM || sig == SIGINT)
+			break;
+		ctx = portal_db_get(p.db, "portal");
+		portal_session_purge(&p, ctx);
+		portal_db_put(p.db, ctx);
+	}
+	portal_log("stopping (%s)", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+	rc = 0;
+out:
+	portal_stop(srv);
+	portal_db_close(p.db);
+	free(p.charter);
+	free(p.sign_cert);
+	if (p.sign_key) {
+		explicit_bzero(p.sign_key, strlen(p.sign_key));
+		free(p.sign_key);
+	}
+	web_i18n_free(p.i18n);
+	byod_conf_free(&p.conf);
+	return rc;
+usage:
+	fprintf(stderr, "usage: byod-portal [--home DIR] [--locale-dir DIR]\n");
+	return 2;
+}

@@ -1,0 +1,139 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * hostapd.conf, key=value lines. hostapd reads a value to the end of its
+ * line, so every value is checked for what could end it early or add a
+ * key: no control character anywhere, interface names from a short set,
+ * the SSID written in hex (ssid2=) so any UTF-8 name goes through.
+ */
+#define _GNU_SOURCE
+#include "hostapd_conf.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int printable(const char *s)
+{
+	for (; s && *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return 0;
+	return s != NULL;
+}
+
+static int ifname_ok(const char *s)
+{
+	size_t n = s ? strlen(s) : 0, i;
+
+	if (n < 1 || n > 15)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+		      (s[i] >= '0' && s[i] <= '9') || s[i] == '.' || s[i] == '_' || s[i] == '-'))
+			return 0;
+	return 1;
+}
+
+static int ipv4_ok(const char *s)
+{
+	struct in_addr a;
+
+	return s && inet_pton(AF_INET, s, &a) == 1;
+}
+
+int fw_hostapd_config(const struct pol_policy *pol, const struct fw_hostapd *h, char **conf,
+		      char **vlans, struct byod_err *err)
+{
+	char *c = NULL, *v = NULL, hex[2 * 32 + 1];
+	size_t clen = 0, vlen = 0, i;
+	FILE *f = NULL, *fv = NULL;
+	int isolate = 0;
+
+	*conf = NULL;
+	*vlans = NULL;
+	if (!ifname_ok(h->interface))
+		return byod_err_set(err, EINVAL, "'%s' is not an interface name",
+				    h->interface ? h->interface : "");
+	if (!h->secret || strlen(h->secret) < 16 || !printable(h->secret))
+		return byod_err_set(err, EINVAL,
+				    "the RADIUS secret needs 16 or more printable characters");
+	if (!ipv4_ok(h->radius_addr) || !ipv4_ok(h->own_ip) ||
+	    (h->das_port && !ipv4_ok(h->das_client)))
+		return byod_err_set(err, EINVAL, "the RADIUS, NAS and DAS addresses must be IPv4");
+	if (!printable(h->nas_id) || !printable(h->ctrl_dir))
+		return byod_err_set(err, EINVAL, "a NAS identifier or control directory with a "
+						 "control character");
+	if (!h->wired) {
+		size_t n = h->ssid ? strlen(h->ssid) : 0;
+
+		if (n < 1 || n > 32)
+			return byod_err_set(err, EINVAL,
+					    "wifi.ssid must be 1 to 32 bytes for an access point");
+		for (i = 0; i < n; i++)
+			snprintf(hex + 2 * i, 3, "%02x", (unsigned char)h->ssid[i]);
+		if (!ifname_ok(h->uplink) || !printable(h->vlan_file) || !h->vlan_file[0])
+			return byod_err_set(err, EINVAL, "an uplink and a vlan_file are needed");
+	}
+	f = open_memstream(&c, &clen);
+	if (!f)
+		return byod_err_set(err, ENOMEM, "out of memory");
+	fprintf(f, "# hostapd.conf written by byodctl hostapd config: 802.1X against the\n"
+		   "# gateway's FreeRADIUS, DAS for Disconnect/CoA, VLANs from RADIUS.\n"
+		   "interface=%s\ndriver=%s\n", h->interface, h->wired ? "wired" : "nl80211");
+	fprintf(f, "ctrl_interface=%s\nlogger_stdout=-1\nlogger_stdout_level=2\n",
+		h->ctrl_dir && h->ctrl_dir[0] ? h->ctrl_dir : "/run/hostapd");
+	fprintf(f, "\n# IEEE 802.1X\nieee8021x=1\neapol_version=2\neap_reauth_period=0\n");
+	if (h->wired)
+		fprintf(f, "use_pae_group_addr=1\n");
+	fprintf(f, "own_ip_addr=%s\nnas_identifier=%s\n", h->own_ip,
+		h->nas_id && h->nas_id[0] ? h->nas_id : "byod-ap");
+	fprintf(f, "\n# RADIUS\nauth_server_addr=%s\nauth_server_port=%d\n"
+		   "auth_server_shared_secret=%s\n", h->radius_addr, h->auth_port, h->secret);
+	fprintf(f, "acct_server_addr=%s\nacct_server_port=%d\nacct_server_shared_secret=%s\n"
+		   "radius_acct_interim_interval=600\n", h->radius_addr, h->acct_port, h->secret);
+	if (h->das_port)
+		fprintf(f, "\n# RFC 5176: Disconnect (and CoA) from the gateway\n"
+			   "radius_das_port=%d\nradius_das_client=%s %s\n"
+			   "radius_das_require_event_timestamp=1\n"
+			   "radius_das_require_message_authenticator=1\n",
+			h->das_port, h->das_client, h->secret);
+	if (!h->wired) {
+		for (i = 0; i < pol->nsegments; i++)
+			isolate |= pol->segments[i].isolate_clients;
+		fprintf(f, "\n# the school network\nssid2=%s\nutf8_ssid=1\nhw_mode=g\nchannel=acs_survey\n"
+			   "wpa=2\nwpa_key_mgmt=%s\nrsn_pairwise=CCMP\nieee80211w=%d\n",
+			hex, h->wpa3 ? "WPA-EAP-SHA256" : "WPA-EAP WPA-EAP-SHA256",
+			h->wpa3 ? 2 : 1);
+		fprintf(f, "\n# per-station VLAN from the RADIUS answer (RFC 3580)\n"
+			   "dynamic_vlan=1\nvlan_file=%s\n", h->vlan_file);
+		if (isolate)
+			fprintf(f, "# a segment asks isolate-clients: stations of this BSS do not\n"
+				   "# talk to each other directly (the firewall drops it between them too)\n"
+				   "ap_isolate=1\n");
+		fv = open_memstream(&v, &vlen);
+		if (!fv) {
+			fclose(f);
+			free(c);
+			return byod_err_set(err, ENOMEM, "out of memory");
+		}
+		fprintf(fv, "# VLAN ID and the interface of each segment (hostapd vlan_file)\n");
+		for (i = 0; i < pol->nsegments; i++)
+			fprintf(fv, "%d %s.%d\n", pol->segments[i].vlan, h->uplink,
+				pol->segments[i].vlan);
+		if (fclose(fv)) {
+			fclose(f);
+			free(c);
+			free(v);
+			return byod_err_set(err, ENOMEM, "out of memory");
+		}
+	}
+	if (fclose(f)) {
+		free(c);
+		free(v);
+		return byod_err_set(err, ENOMEM, "out of memory");
+	}
+	*conf = c;
+	*vlans = v;
+	return 0;
+}
