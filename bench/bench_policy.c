@@ -70,9 +70,9 @@ static double now_ns(void)
  * compiler cannot drop the calls. */
 static double measure(const struct pol_policy *pol, long n, long *sink)
 {
-	struct pol_facts f = { .role = POL_ROLE_STUDENT, .school = "0131234W",
-			       .groups = "4B latin", .kind = POL_KIND_PHONE,
-			       .state = POL_STATE_ACTIVE, .method = POL_METHOD_CERTIFICATE,
+	struct pol_facts f = { .role = BYOD_ROLE_STUDENT, .school = "0131234W",
+			       .groups = "4B latin", .kind = BYOD_KIND_PHONE,
+			       .state = BYOD_DEVICE_ACTIVE, .method = POL_METHOD_CERTIFICATE,
 			       .cert_not_before = 1788000000, .cert_not_after = 1819000000 };
 	struct pol_decision d;
 	time_t t = 1796113800; /* Tuesday 1 December 2026, 09:30 in Paris */

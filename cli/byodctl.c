@@ -256,8 +256,9 @@ static int cmd_user_add(struct byod_ctx *ctx, int argc, char **argv)
 	if (strlen(argv[optind]) >= sizeof(p.login))
 		return cli_fail("login too long: %s", argv[optind]);
 	snprintf(p.login, sizeof(p.login), "%s", argv[optind]);
-	if (reg_role_parse(role, &p.role))
+	if (byod_role_parse(role) < 0)
 		return cli_fail("unknown role '%s' (student, teacher, staff or guest)", role);
+	p.role = (enum byod_role)byod_role_parse(role);
 	if (strlen(school) >= sizeof(p.school))
 		return cli_fail("'%s' is not a UAI", school);
 	snprintf(p.school, sizeof(p.school), "%s", school);
@@ -278,11 +279,11 @@ static int print_person(const struct reg_person *p, void *arg)
 		return json_array_append_new(
 			list, json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:s}", "login", p->login,
 					"display_name", p->display_name, "role",
-					reg_role_name(p->role), "school", p->school, "groups",
+					byod_role_name(p->role), "school", p->school, "groups",
 					p->groups, "password_set", p->password_hash[0] != '\0',
 					"state",
 					p->state == REG_PERSON_ACTIVE ? "active" : "disabled"));
-	printf("%-24s %-8s %-9s %-16s %s\n", p->login, reg_role_name(p->role), p->school,
+	printf("%-24s %-8s %-9s %-16s %s\n", p->login, byod_role_name(p->role), p->school,
 	       p->groups[0] ? p->groups : "-", p->display_name);
 	return 0;
 }
@@ -361,7 +362,7 @@ static int cmd_device_enrol(struct byod_ctx *ctx, int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct byod_enrol_params p = { .kind = REG_KIND_OTHER };
+	struct byod_enrol_params p = { .kind = BYOD_KIND_OTHER };
 	struct byod_enrolment e;
 	struct byod_err err;
 	struct pki_ca *ca;
@@ -378,9 +379,10 @@ static int cmd_device_enrol(struct byod_ctx *ctx, int argc, char **argv)
 			p.name = optarg;
 			break;
 		case 'k':
-			if (reg_device_kind_parse(optarg, &p.kind))
+			if (byod_kind_parse(optarg) < 0)
 				return cli_fail("unknown kind '%s' (phone, tablet, laptop or other)",
 					    optarg);
+			p.kind = (enum byod_kind)byod_kind_parse(optarg);
 			break;
 		case 'm':
 			if (byod_mac_normalise(optarg, mac))
@@ -498,8 +500,8 @@ static int print_device(const struct reg_device *d, void *arg)
 		json_t *certs = json_array();
 		json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "id", d->id,
 				      "owner", d->owner_login, "name", d->name, "kind",
-				      reg_device_kind_name(d->kind), "state",
-				      reg_device_state_name(d->state), "mac", d->mac, "charter",
+				      byod_kind_name(d->kind), "state",
+				      byod_device_state_name(d->state), "mac", d->mac, "charter",
 				      d->charter, "created", created, "expires", expires);
 
 		if (reg_cert_list_for_device(l->ctx->reg, d->id, add_cert_json, certs, NULL)) {
@@ -512,7 +514,7 @@ static int print_device(const struct reg_device *d, void *arg)
 	}
 	reg_cert_list_for_device(l->ctx->reg, d->id, last_serial, serial, NULL);
 	printf("%s  %-16s %-9s %-7s %-20s %-34s %s\n", d->id, d->owner_login,
-	       reg_device_state_name(d->state), reg_device_kind_name(d->kind), expires, serial,
+	       byod_device_state_name(d->state), byod_kind_name(d->kind), expires, serial,
 	       d->name);
 	return 0;
 }
@@ -527,7 +529,6 @@ static int cmd_device_list(struct byod_ctx *ctx, int argc, char **argv)
 	};
 	struct reg_device_filter f = { .owner_login = NULL, .state = -1 };
 	struct list_ctx l = { .ctx = ctx };
-	enum reg_device_state state;
 	struct byod_err err;
 	char owner[REG_LOGIN_MAX];
 	int c, json = 0;
@@ -539,11 +540,12 @@ static int cmd_device_list(struct byod_ctx *ctx, int argc, char **argv)
 				return cli_fail("'%s' is not a login", optarg);
 			f.owner_login = owner;
 		} else if (c == 's') {
-			if (reg_device_state_parse(optarg, &state))
+			if (byod_device_state_parse(optarg) < 0 ||
+			    byod_device_state_parse(optarg) == BYOD_DEVICE_UNKNOWN)
 				return cli_fail("unknown state '%s' (active, suspended, revoked, "
 					    "retired)",
 					    optarg);
-			f.state = (int)state;
+			f.state = byod_device_state_parse(optarg);
 		} else if (c == 'j') {
 			json = 1;
 		} else {
@@ -588,7 +590,7 @@ static int cmd_device_revoke(struct byod_ctx *ctx, int argc, char **argv)
 	}
 	if (optind != argc - 1)
 		return cli_usage("device revoke needs ID or SERIAL");
-	if (byod_device_revoke(ctx, argv[optind], reason, REG_DEVICE_REVOKED, &d, &err))
+	if (byod_device_revoke(ctx, argv[optind], reason, BYOD_DEVICE_REVOKED, &d, &err))
 		return cli_fail_err(&err);
 	printf("revoked %s (%s, %s)\n", d.id, d.owner_login, d.name);
 	return 0;
@@ -605,10 +607,10 @@ static int cmd_device_suspend(struct byod_ctx *ctx, int argc, char **argv, int s
 		return cli_usage("device suspend|resume needs ID or SERIAL");
 	if (byod_device_resolve(ctx, argv[2], &d, &err))
 		return cli_fail_err(&err);
-	if (d.state != REG_DEVICE_ACTIVE && d.state != REG_DEVICE_SUSPENDED)
-		return cli_fail("device %s is %s", d.id, reg_device_state_name(d.state));
+	if (d.state != BYOD_DEVICE_ACTIVE && d.state != BYOD_DEVICE_SUSPENDED)
+		return cli_fail("device %s is %s", d.id, byod_device_state_name(d.state));
 	if (reg_device_set_state(ctx->reg, d.id,
-				 suspend ? REG_DEVICE_SUSPENDED : REG_DEVICE_ACTIVE, &err))
+				 suspend ? BYOD_DEVICE_SUSPENDED : BYOD_DEVICE_ACTIVE, &err))
 		return cli_fail_err(&err);
 	printf("%s %s (%s, %s)\n", suspend ? "suspended" : "resumed", d.id, d.owner_login, d.name);
 	return 0;

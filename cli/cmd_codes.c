@@ -35,7 +35,7 @@ static int pick(const struct reg_person *p, void *arg)
 
 	if (p->state != REG_PERSON_ACTIVE)
 		return 0;
-	if (k->group && p->role == REG_ROLE_STUDENT) { /* a class sheet is for its pupils */
+	if (k->group && p->role == BYOD_ROLE_STUDENT) { /* a class sheet is for its pupils */
 		char groups[REG_GROUPS_MAX + 2], needle[REG_GROUPS_MAX + 2];
 
 		snprintf(groups, sizeof(groups), " %s ", p->groups);

@@ -217,8 +217,8 @@ static int cmd_explain(struct byod_ctx *ctx, int argc, char **argv)
 	    byod_policy_load(ctx, 0, &pol, &version, &err))
 		return cli_fail_err(&err);
 	printf("device %s (%s, %s) owned by %s: %s, %s, school %s, groups %s,\n", dev.id,
-	       dev.name, pol_kind_name(facts.f.kind), facts.owner.login,
-	       pol_role_name(facts.f.role), pol_state_name(facts.f.state), facts.f.school,
+	       dev.name, byod_kind_name(facts.f.kind), facts.owner.login,
+	       byod_role_name(facts.f.role), byod_device_state_name(facts.f.state), facts.f.school,
 	       facts.f.groups[0] ? facts.f.groups : "none");
 	printf("authenticating by %s, at %s, under policy version %lld:\n",
 	       pol_method_name(facts.f.method), byod_time_iso(at, when, sizeof(when)),

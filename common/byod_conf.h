@@ -76,7 +76,7 @@ struct byod_conf {
 
 	char *enrol_charter_file;    /* enrol.charter-file, relative to home */
 	char *enrol_charter_version; /* enrol.charter-version */
-	int enrol_limit[4];          /* enrol.limit-*, indexed by enum reg_role */
+	int enrol_limit[4];          /* enrol.limit-*, indexed by enum byod_role */
 };
 
 /* Fills every field with its default (strings are allocated). */

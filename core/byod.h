@@ -79,7 +79,7 @@ struct byod_enrolment {
 struct byod_enrol_params {
 	const char *login;
 	const char *name;
-	enum reg_device_kind kind;
+	enum byod_kind kind;
 	const char *mac;     /* optional */
 	const char *charter; /* version accepted, optional */
 	const void *csr;     /* optional: issue for this CSR instead of a new key */
@@ -105,12 +105,12 @@ int byod_device_resolve(struct byod_ctx *ctx, const char *id_or_serial, struct r
 
 /*
  * Revokes a device and every valid certificate of it (reason: RFC 5280
- * CRLReason), then reissues the CRL. new_state is REG_DEVICE_REVOKED, or
- * REG_DEVICE_RETIRED when the owner retires it. *out, when given, receives
+ * CRLReason), then reissues the CRL. new_state is BYOD_DEVICE_REVOKED, or
+ * BYOD_DEVICE_RETIRED when the owner retires it. *out, when given, receives
  * the device as it now is.
  */
 int byod_device_revoke(struct byod_ctx *ctx, const char *id_or_serial, int reason,
-		       enum reg_device_state new_state, struct reg_device *out,
+		       enum byod_device_state new_state, struct reg_device *out,
 		       struct byod_err *err);
 
 /*

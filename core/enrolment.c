@@ -53,7 +53,7 @@ int byod_device_enrol(struct byod_ctx *ctx, const struct byod_enrol_params *p,
 	out->device.owner = owner.id;
 	snprintf(out->device.name, sizeof(out->device.name), "%s", p->name);
 	out->device.kind = p->kind;
-	out->device.state = REG_DEVICE_ACTIVE;
+	out->device.state = BYOD_DEVICE_ACTIVE;
 	if (p->mac)
 		snprintf(out->device.mac, sizeof(out->device.mac), "%s", p->mac);
 	if (p->charter)
@@ -133,7 +133,7 @@ static int collect_valid(const struct reg_cert *c, void *arg)
 }
 
 int byod_device_revoke(struct byod_ctx *ctx, const char *id_or_serial, int reason,
-		       enum reg_device_state new_state, struct reg_device *out,
+		       enum byod_device_state new_state, struct reg_device *out,
 		       struct byod_err *err)
 {
 	struct serials valid = { 0 };
@@ -142,14 +142,14 @@ int byod_device_revoke(struct byod_ctx *ctx, const char *id_or_serial, int reaso
 	size_t i;
 	int rc;
 
-	if (new_state != REG_DEVICE_REVOKED && new_state != REG_DEVICE_RETIRED)
+	if (new_state != BYOD_DEVICE_REVOKED && new_state != BYOD_DEVICE_RETIRED)
 		return byod_err_set(err, EINVAL, "a device is revoked or retired, nothing else");
 	rc = byod_device_resolve(ctx, id_or_serial, &dev, err);
 	if (rc)
 		return rc;
-	if (dev.state == REG_DEVICE_REVOKED || dev.state == REG_DEVICE_RETIRED)
+	if (dev.state == BYOD_DEVICE_REVOKED || dev.state == BYOD_DEVICE_RETIRED)
 		return byod_err_set(err, EALREADY, "device %s is already %s", dev.id,
-				    reg_device_state_name(dev.state));
+				    byod_device_state_name(dev.state));
 	rc = reg_begin(ctx->reg, err);
 	if (rc)
 		return rc;

@@ -312,16 +312,16 @@ static int row_err(struct parse *ps, const struct row *r, int c, int code, const
 	return code > 0 ? -code : code;
 }
 
-static int parse_role(const char *s, enum reg_role *role)
+static int parse_role(const char *s, enum byod_role *role)
 {
 	static const struct {
 		const char *name;
-		enum reg_role role;
+		enum byod_role role;
 	} aliases[] = {
-		{ "élève", REG_ROLE_STUDENT },     { "eleve", REG_ROLE_STUDENT },
-		{ "enseignant", REG_ROLE_TEACHER }, { "professeur", REG_ROLE_TEACHER },
-		{ "personnel", REG_ROLE_STAFF },    { "invité", REG_ROLE_GUEST },
-		{ "invite", REG_ROLE_GUEST },
+		{ "élève", BYOD_ROLE_STUDENT },     { "eleve", BYOD_ROLE_STUDENT },
+		{ "enseignant", BYOD_ROLE_TEACHER }, { "professeur", BYOD_ROLE_TEACHER },
+		{ "personnel", BYOD_ROLE_STAFF },    { "invité", BYOD_ROLE_GUEST },
+		{ "invite", BYOD_ROLE_GUEST },
 	};
 	char lower[32];
 	size_t i;
@@ -336,8 +336,10 @@ static int parse_role(const char *s, enum reg_role *role)
 		lower[i] = (char)tolower(c);
 	}
 	lower[i] = '\0';
-	if (!reg_role_parse(lower, role))
+	if (byod_role_parse(lower) >= 0) {
+		*role = (enum byod_role)byod_role_parse(lower);
 		return 0;
+	}
 	for (i = 0; i < sizeof(aliases) / sizeof(aliases[0]); i++) {
 		if (!strcmp(lower, aliases[i].name)) {
 			*role = aliases[i].role;

@@ -117,11 +117,11 @@ int byod_device_facts(struct byod_ctx *ctx, const struct reg_device *d, struct b
 	rc = reg_cert_list_for_device(ctx->reg, d->id, newest_valid, &cert, err);
 	if (rc)
 		return rc;
-	out->f.role = pol_role_parse(reg_role_name(out->owner.role));
+	out->f.role = out->owner.role;
 	out->f.school = out->owner.school;
 	out->f.groups = out->owner.groups;
-	out->f.kind = pol_kind_parse(reg_device_kind_name(d->kind));
-	out->f.state = pol_state_parse(reg_device_state_name(d->state));
+	out->f.kind = d->kind;
+	out->f.state = d->state;
 	if (cert.serial[0]) {
 		out->f.method = POL_METHOD_CERTIFICATE;
 		out->f.cert_not_before = cert.not_before;

@@ -123,7 +123,7 @@ static int has_group(const char *groups, const char *group)
 
 static int teaches(const struct reg_person *p)
 {
-	return p->role == REG_ROLE_TEACHER || p->role == REG_ROLE_STAFF;
+	return p->role == BYOD_ROLE_TEACHER || p->role == BYOD_ROLE_STAFF;
 }
 
 void page_class_codes_form(struct page_ctx *c, struct web_html *h)
@@ -173,7 +173,7 @@ static int pick_pupil(const struct reg_person *p, void *arg)
 	struct class_pick *k = arg;
 	void *v;
 
-	if (p->state != REG_PERSON_ACTIVE || p->role != REG_ROLE_STUDENT ||
+	if (p->state != REG_PERSON_ACTIVE || p->role != BYOD_ROLE_STUDENT ||
 	    !has_group(p->groups, k->group))
 		return 0;
 	v = realloc(k->v, (k->n + 1) * sizeof(*k->v));

@@ -26,7 +26,7 @@ static int collect(const struct reg_device *d, void *arg)
 	struct devlist *l = arg;
 	void *v;
 
-	if (d->state == REG_DEVICE_RETIRED)
+	if (d->state == BYOD_DEVICE_RETIRED)
 		return 0;
 	v = realloc(l->v, (l->n + 1) * sizeof(*l->v));
 	if (!v)
@@ -78,10 +78,10 @@ void page_device_summary(struct page_ctx *c, struct web_html *h, const struct re
 	const struct portal_request *rq = c->rq;
 	char key[64];
 
-	snprintf(key, sizeof(key), "kind.%s", reg_device_kind_name(d->kind));
+	snprintf(key, sizeof(key), "kind.%s", byod_kind_name(d->kind));
 	web_html_text(h, T(key));
 	web_html_markup(h, " · ");
-	snprintf(key, sizeof(key), "state.%s", reg_device_state_name(d->state));
+	snprintf(key, sizeof(key), "state.%s", byod_device_state_name(d->state));
 	web_html_text(h, T(key));
 }
 
@@ -176,7 +176,7 @@ int page_devices(struct page_ctx *c, const char *notice)
 	}
 	for (i = 0; i < n; i++) {
 		const struct reg_device *d = &devs[i];
-		int live = d->state == REG_DEVICE_ACTIVE || d->state == REG_DEVICE_SUSPENDED;
+		int live = d->state == BYOD_DEVICE_ACTIVE || d->state == BYOD_DEVICE_SUSPENDED;
 
 		web_html_markup(&h, "<section class=\"box device\"><h2>");
 		web_html_text(&h, d->name);
@@ -217,7 +217,7 @@ int page_own_device(struct page_ctx *c, const char *id, struct reg_device *d)
 	rc = reg_device_get(c->ctx->reg, id, d, NULL);
 	if (rc && rc != -ENOENT)
 		return rc;
-	if (rc == -ENOENT || d->owner != c->s->person.id || d->state == REG_DEVICE_RETIRED) {
+	if (rc == -ENOENT || d->owner != c->s->person.id || d->state == BYOD_DEVICE_RETIRED) {
 		portal_log("%s: %s asked for device %s, which is not theirs", c->rq->client,
 			   c->s->person.login, id);
 		reg_audit_add(c->ctx->reg, "portal.denied", id, NULL, NULL, NULL);
@@ -249,7 +249,7 @@ int page_device_post(struct page_ctx *c)
 		return rc;
 	if (!action)
 		return portal_page_error(p, rq, c->rs, 400);
-	if (d.state != REG_DEVICE_ACTIVE && d.state != REG_DEVICE_SUSPENDED)
+	if (d.state != BYOD_DEVICE_ACTIVE && d.state != BYOD_DEVICE_SUSPENDED)
 		return portal_page_error(p, rq, c->rs, 409);
 	if (!strcmp(action, "rename")) {
 		if (page_device_name(web_form_get(c->form, "name"), name, sizeof(name)))
@@ -275,7 +275,7 @@ int page_device_end(struct page_ctx *c, const struct reg_device *d, int lost)
 	/* lost: revoked now (key compromise); else retired by its owner */
 	rc = byod_device_revoke(c->ctx, d->id,
 				lost ? REG_REASON_KEY_COMPROMISE : REG_REASON_CESSATION,
-				lost ? REG_DEVICE_REVOKED : REG_DEVICE_RETIRED, NULL, NULL);
+				lost ? BYOD_DEVICE_REVOKED : BYOD_DEVICE_RETIRED, NULL, NULL);
 	if (!rc || rc == -EALREADY)
 		return 0;
 	/* recorded but the CRL was not reissued: the next publish carries it */

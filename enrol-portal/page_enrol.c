@@ -52,7 +52,7 @@ static int count_live(const struct reg_device *v, size_t n)
 	int live = 0;
 
 	for (i = 0; i < n; i++)
-		live += v[i].state == REG_DEVICE_ACTIVE || v[i].state == REG_DEVICE_SUSPENDED;
+		live += v[i].state == BYOD_DEVICE_ACTIVE || v[i].state == BYOD_DEVICE_SUSPENDED;
 	return live;
 }
 
@@ -129,8 +129,8 @@ int page_enrol(struct page_ctx *c, int status, const char *message)
 		for (i = 0; i < n; i++) {
 			char id[64];
 
-			if (devs[i].state != REG_DEVICE_ACTIVE &&
-			    devs[i].state != REG_DEVICE_SUSPENDED)
+			if (devs[i].state != BYOD_DEVICE_ACTIVE &&
+			    devs[i].state != BYOD_DEVICE_SUSPENDED)
 				continue;
 			snprintf(id, sizeof(id), "retire-%s", devs[i].id);
 			web_html_markup(&h, "<p class=\"check\"><input type=\"radio\" "
@@ -445,7 +445,7 @@ static int offer_profiles(struct page_ctx *c, const struct byod_enrolment *e,
 
 /* Enrols and stores the PKCS#12 and the profiles behind one-time links,
  * all in one transaction. */
-static int enrol_and_offer(struct page_ctx *c, const char *name, enum reg_device_kind kind,
+static int enrol_and_offer(struct page_ctx *c, const char *name, enum byod_kind kind,
 			   struct byod_enrolment *e, struct offers *o)
 {
 	struct byod_enrol_params ep = {
@@ -514,7 +514,7 @@ int page_enrol_post(struct page_ctx *c)
 	const char *charter = web_form_get(c->form, "charter");
 	const char *retire = web_form_get(c->form, "retire");
 	struct reg_device *devs = NULL, old;
-	enum reg_device_kind kind;
+	enum byod_kind kind;
 	struct byod_enrolment e;
 	struct offers o;
 	char name[REG_NAME_MAX];
@@ -530,9 +530,9 @@ int page_enrol_post(struct page_ctx *c)
 		return portal_page_error(p, rq, c->rs, 403);
 	if (page_device_name(web_form_get(c->form, "name"), name, sizeof(name)))
 		return page_enrol(c, 400, T("enrol.bad_name"));
-	if (!web_form_get(c->form, "kind") ||
-	    reg_device_kind_parse(web_form_get(c->form, "kind"), &kind))
+	if (byod_kind_parse(web_form_get(c->form, "kind")) < 0)
 		return page_enrol(c, 400, T("enrol.bad_kind"));
+	kind = (enum byod_kind)byod_kind_parse(web_form_get(c->form, "kind"));
 	if (!charter || strcmp(charter, "yes"))
 		return page_enrol(c, 400, T("enrol.charter_required"));
 
@@ -549,7 +549,7 @@ int page_enrol_post(struct page_ctx *c)
 			return portal_page_error(p, rq, c->rs, rc == -EINVAL ? 400 : 404);
 		if (rc)
 			return rc;
-		if (old.state != REG_DEVICE_ACTIVE && old.state != REG_DEVICE_SUSPENDED)
+		if (old.state != BYOD_DEVICE_ACTIVE && old.state != BYOD_DEVICE_SUSPENDED)
 			return page_enrol(c, 409, T("enrol.pick_one"));
 		rc = page_device_end(c, &old, 0);
 		if (rc)

@@ -134,7 +134,7 @@ static time_t gw_now(const struct gw *gw)
 /* Revoked, suspended, or owned by a disabled account: quarantined. */
 static int device_blocked(const struct reg_device *d, const struct reg_person *owner)
 {
-	return d->state == REG_DEVICE_REVOKED || d->state == REG_DEVICE_SUSPENDED ||
+	return d->state == BYOD_DEVICE_REVOKED || d->state == BYOD_DEVICE_SUSPENDED ||
 	       (owner && owner->state == REG_PERSON_DISABLED);
 }
 
@@ -161,14 +161,14 @@ static int decide(struct gw *gw, struct sess *s, time_t now, struct byod_err *er
 			return rc;
 		s->blocked = device_blocked(&d, &facts.owner);
 		if (facts.owner.state == REG_PERSON_DISABLED)
-			facts.f.state = POL_STATE_SUSPENDED;
+			facts.f.state = BYOD_DEVICE_SUSPENDED;
 		facts.f.method = s->row.serial[0] ? POL_METHOD_CERTIFICATE : POL_METHOD_MAC;
 	} else {
 unknown:
 		memset(&facts, 0, sizeof(facts));
 		facts.f.role = -1;
 		facts.f.kind = -1;
-		facts.f.state = POL_STATE_UNKNOWN;
+		facts.f.state = BYOD_DEVICE_UNKNOWN;
 		facts.f.method = s->row.serial[0] ? POL_METHOD_CERTIFICATE : POL_METHOD_MAC;
 	}
 	if (!gw->pol || s->blocked)
@@ -511,9 +511,9 @@ static int collect_device(const struct reg_device *d, void *arg)
 	struct qwalk *w = arg;
 	int off = login_disabled(w->disabled, d->owner_login);
 
-	if (d->state == REG_DEVICE_RETIRED)
+	if (d->state == BYOD_DEVICE_RETIRED)
 		return 0;
-	if (d->state == REG_DEVICE_ACTIVE && !off)
+	if (d->state == BYOD_DEVICE_ACTIVE && !off)
 		return d->mac[0] ? entry_put(w->active, d->mac, d->id) : 0;
 	if (w->blocked) {
 		struct entry *e = vec_push(w->blocked);
@@ -606,7 +606,7 @@ static int mac_in_use(struct gw *gw, const char *mac, const char *device)
 	struct reg_person owner;
 
 	if (reg_device_find_by_mac(gw->ctx->reg, mac, &other, NULL) || !strcmp(other.id, device) ||
-	    other.state != REG_DEVICE_ACTIVE)
+	    other.state != BYOD_DEVICE_ACTIVE)
 		return 0;
 	if (reg_person_get_by_id(gw->ctx->reg, other.owner, &owner, NULL))
 		return 0;

@@ -13,10 +13,6 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char *const role_names[POL_ROLE_N] = { "student", "teacher", "staff", "guest" };
-static const char *const kind_names[POL_KIND_N] = { "phone", "tablet", "laptop", "other" };
-static const char *const state_names[POL_STATE_N] = { "active", "suspended", "revoked",
-						      "retired", "unknown" };
 static const char *const method_names[POL_METHOD_N] = { "mac", "certificate" };
 static const char *const day_names[7] = { "Monday", "Tuesday",	"Wednesday", "Thursday",
 					  "Friday", "Saturday", "Sunday" };
@@ -31,39 +27,25 @@ static int lookup(const char *const *names, int n, const char *s)
 	return -1;
 }
 
-int pol_role_parse(const char *s)
-{
-	return lookup(role_names, POL_ROLE_N, s);
-}
-
-int pol_kind_parse(const char *s)
-{
-	return lookup(kind_names, POL_KIND_N, s);
-}
-
-int pol_state_parse(const char *s)
-{
-	return lookup(state_names, POL_STATE_N, s);
-}
-
 int pol_method_parse(const char *s)
 {
 	return lookup(method_names, POL_METHOD_N, s);
 }
 
-const char *pol_role_name(int i)
+/* The names explain prints: "unknown" for a fact that is not known. */
+static const char *role_text(int i)
 {
-	return i >= 0 && i < POL_ROLE_N ? role_names[i] : "unknown";
+	return byod_role_name(i) ? byod_role_name(i) : "unknown";
 }
 
-const char *pol_kind_name(int i)
+static const char *kind_text(int i)
 {
-	return i >= 0 && i < POL_KIND_N ? kind_names[i] : "unknown";
+	return byod_kind_name(i) ? byod_kind_name(i) : "unknown";
 }
 
-const char *pol_state_name(int i)
+static const char *state_text(int i)
 {
-	return i >= 0 && i < POL_STATE_N ? state_names[i] : "unknown";
+	return byod_device_state_name(i) ? byod_device_state_name(i) : "unknown";
 }
 
 const char *pol_method_name(int i)
@@ -217,18 +199,18 @@ static int rule_match(const struct pol_policy *pol, const struct pol_rule *r,
 
 	if (!mask_match(r->roles, f->role)) {
 		if (why)
-			mask_str(r->roles, pol_role_name, want, sizeof(want));
-		FAIL("role is %s, the rule wants %s", pol_role_name(f->role), want);
+			mask_str(r->roles, byod_role_name, want, sizeof(want));
+		FAIL("role is %s, the rule wants %s", role_text(f->role), want);
 	}
 	if (!mask_match(r->states, f->state)) {
 		if (why)
-			mask_str(r->states, pol_state_name, want, sizeof(want));
-		FAIL("device state is %s, the rule wants %s", pol_state_name(f->state), want);
+			mask_str(r->states, byod_device_state_name, want, sizeof(want));
+		FAIL("device state is %s, the rule wants %s", state_text(f->state), want);
 	}
 	if (!mask_match(r->kinds, f->kind)) {
 		if (why)
-			mask_str(r->kinds, pol_kind_name, want, sizeof(want));
-		FAIL("device kind is %s, the rule wants %s", pol_kind_name(f->kind), want);
+			mask_str(r->kinds, byod_kind_name, want, sizeof(want));
+		FAIL("device kind is %s, the rule wants %s", kind_text(f->kind), want);
 	}
 	if (!mask_match(r->methods, f->method)) {
 		if (why)

@@ -684,19 +684,19 @@ static void match_key(struct pctx *c, const char *key, yaml_node_t *k, yaml_node
 
 	if (!strcmp(key, "role")) {
 		b->mask = &r->roles;
-		b->parse = pol_role_parse;
+		b->parse = byod_role_parse;
 		b->what = "role";
 		b->known = "student, teacher, staff, guest";
 		each_item(c, v, key, mask_item, b);
 	} else if (!strcmp(key, "kind")) {
 		b->mask = &r->kinds;
-		b->parse = pol_kind_parse;
+		b->parse = byod_kind_parse;
 		b->what = "device kind";
 		b->known = "phone, tablet, laptop, other";
 		each_item(c, v, key, mask_item, b);
 	} else if (!strcmp(key, "state")) {
 		b->mask = &r->states;
-		b->parse = pol_state_parse;
+		b->parse = byod_device_state_parse;
 		b->what = "device state";
 		b->known = "active, suspended, revoked, retired, unknown";
 		each_item(c, v, key, mask_item, b);

@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "byod_err.h"
+#include "byod_types.h"
 
 struct pol_tz;
 
@@ -26,34 +27,18 @@ struct pol_errors {
 };
 void pol_errors_free(struct pol_errors *errs);
 
-/* What a device is. The names are the registry's ("student", "phone", ...). */
-enum pol_role { POL_ROLE_STUDENT, POL_ROLE_TEACHER, POL_ROLE_STAFF, POL_ROLE_GUEST, POL_ROLE_N };
-enum pol_kind { POL_KIND_PHONE, POL_KIND_TABLET, POL_KIND_LAPTOP, POL_KIND_OTHER, POL_KIND_N };
-enum pol_state {
-	POL_STATE_ACTIVE,
-	POL_STATE_SUSPENDED,
-	POL_STATE_REVOKED,
-	POL_STATE_RETIRED,
-	POL_STATE_UNKNOWN, /* not in the registry */
-	POL_STATE_N,
-};
+/* What a device is: enum byod_role, byod_kind, byod_device_state (byod_types.h). */
 enum pol_method { POL_METHOD_MAC, POL_METHOD_CERTIFICATE, POL_METHOD_N };
 
-int pol_role_parse(const char *s);   /* index, or -1 */
-int pol_kind_parse(const char *s);
-int pol_state_parse(const char *s);
 int pol_method_parse(const char *s);
-const char *pol_role_name(int role);
-const char *pol_kind_name(int kind);
-const char *pol_state_name(int state);
 const char *pol_method_name(int method);
 
 struct pol_facts {
-	int role;               /* enum pol_role, or -1 when unknown */
+	int role;               /* enum byod_role, or -1 when unknown */
 	const char *school;     /* UAI, or NULL */
 	const char *groups;     /* space-separated, or NULL */
-	int kind;               /* enum pol_kind, or -1 */
-	int state;              /* enum pol_state */
+	int kind;               /* enum byod_kind, or -1 */
+	int state;              /* enum byod_device_state */
 	int method;             /* enum pol_method */
 	time_t cert_not_before; /* 0 without a certificate */
 	time_t cert_not_after;

@@ -24,7 +24,7 @@
 
 struct person {
 	int64_t id;
-	int role;              /* enum pol_role */
+	int role;              /* enum byod_role */
 	int disabled;          /* the account is disabled: its devices are refused */
 	char school[REG_UAI_MAX];
 	char groups[REG_GROUPS_MAX];
@@ -33,8 +33,8 @@ struct person {
 struct device {
 	char id[REG_ID_MAX];
 	int64_t owner;
-	int kind;  /* enum pol_kind */
-	int state; /* enum pol_state */
+	int kind;  /* enum byod_kind */
+	int state; /* enum byod_device_state */
 	char mac[REG_MAC_MAX];
 };
 
@@ -69,7 +69,7 @@ static void person_from(struct person *p, const struct reg_person *r)
 {
 	memset(p, 0, sizeof(*p));
 	p->id = r->id;
-	p->role = pol_role_parse(reg_role_name(r->role));
+	p->role = r->role;
 	p->disabled = r->state == REG_PERSON_DISABLED;
 	snprintf(p->school, sizeof(p->school), "%s", r->school);
 	snprintf(p->groups, sizeof(p->groups), "%s", r->groups);
@@ -80,8 +80,8 @@ static void device_from(struct device *d, const struct reg_device *r)
 	memset(d, 0, sizeof(*d));
 	snprintf(d->id, sizeof(d->id), "%s", r->id);
 	d->owner = r->owner;
-	d->kind = pol_kind_parse(reg_device_kind_name(r->kind));
-	d->state = pol_state_parse(reg_device_state_name(r->state));
+	d->kind = r->kind;
+	d->state = r->state;
 	snprintf(d->mac, sizeof(d->mac), "%s", r->mac);
 }
 
@@ -96,7 +96,7 @@ static void cert_from(struct cert *c, const struct reg_cert *r)
 
 static int live(const struct device *d)
 {
-	return d->state == POL_STATE_ACTIVE || d->state == POL_STATE_SUSPENDED;
+	return d->state == BYOD_DEVICE_ACTIVE || d->state == BYOD_DEVICE_SUSPENDED;
 }
 
 /* ---- maps, under the write lock (or before the index is shared) ---- */
@@ -604,10 +604,10 @@ static int decide_locked(struct rad_index *ix, const struct rad_query *rq,
 		out->known = 1;
 		snprintf(out->device, sizeof(out->device), "%s", d->id);
 		/* Fail closed, whatever the policy says. */
-		if (d->state == POL_STATE_REVOKED || d->state == POL_STATE_RETIRED ||
-		    d->state == POL_STATE_SUSPENDED)
+		if (d->state == BYOD_DEVICE_REVOKED || d->state == BYOD_DEVICE_RETIRED ||
+		    d->state == BYOD_DEVICE_SUSPENDED)
 			return answer(out, 0, 0, "device", "device %s is %s", d->id,
-				      pol_state_name(d->state));
+				      byod_device_state_name(d->state));
 		snprintf(key, sizeof(key), "%lld", (long long)d->owner);
 		p = byod_hmap_get(ix->people, key);
 		/* Fail closed too: a disabled account's devices. */
@@ -626,7 +626,7 @@ static int decide_locked(struct rad_index *ix, const struct rad_query *rq,
 	f.school = p ? p->school : NULL;
 	f.groups = p ? p->groups : NULL;
 	f.kind = d ? d->kind : -1;
-	f.state = d ? d->state : POL_STATE_UNKNOWN;
+	f.state = d ? d->state : BYOD_DEVICE_UNKNOWN;
 	f.method = rq->method == RAD_METHOD_TLS ? POL_METHOD_CERTIFICATE : POL_METHOD_MAC;
 	if (c) {
 		f.cert_not_before = c->not_before;

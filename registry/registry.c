@@ -28,30 +28,9 @@
 
 /* ---- text forms ---------------------------------------------------- */
 
-static const char *const role_names[] = {
-	[REG_ROLE_STUDENT] = "student",
-	[REG_ROLE_TEACHER] = "teacher",
-	[REG_ROLE_STAFF] = "staff",
-	[REG_ROLE_GUEST] = "guest",
-};
-
 static const char *const person_state_names[] = {
 	[REG_PERSON_ACTIVE] = "active",
 	[REG_PERSON_DISABLED] = "disabled",
-};
-
-static const char *const device_state_names[] = {
-	[REG_DEVICE_ACTIVE] = "active",
-	[REG_DEVICE_SUSPENDED] = "suspended",
-	[REG_DEVICE_REVOKED] = "revoked",
-	[REG_DEVICE_RETIRED] = "retired",
-};
-
-static const char *const kind_names[] = {
-	[REG_KIND_PHONE] = "phone",
-	[REG_KIND_TABLET] = "tablet",
-	[REG_KIND_LAPTOP] = "laptop",
-	[REG_KIND_OTHER] = "other",
 };
 
 static const char *const cert_state_names[] = {
@@ -110,10 +89,7 @@ static int enum_parse(const char *const *names, size_t n, const char *s)
 
 /* Each returns the static name (NULL for a value out of range); each parse
  * returns 0 or -EINVAL. */
-DEFINE_ENUM_TEXT(role, enum reg_role, role_names)
 DEFINE_ENUM_TEXT(person_state, enum reg_person_state, person_state_names)
-DEFINE_ENUM_TEXT(device_state, enum reg_device_state, device_state_names)
-DEFINE_ENUM_TEXT(device_kind, enum reg_device_kind, kind_names)
 DEFINE_ENUM_TEXT(cert_state, enum reg_cert_state, cert_state_names)
 
 const char *reg_reason_name(int reason)
@@ -249,7 +225,7 @@ static int check_person(const struct reg_person *p, struct byod_err *err)
 		rc = check_uai(p->school, err);
 	if (rc)
 		return rc;
-	if (!reg_role_name(p->role))
+	if (!byod_role_name(p->role))
 		return byod_err_set(err, EINVAL, "role %d is not a role", (int)p->role);
 	if (!reg_person_state_name(p->state))
 		return byod_err_set(err, EINVAL, "state %d is not an account state", (int)p->state);
@@ -258,7 +234,7 @@ static int check_person(const struct reg_person *p, struct byod_err *err)
 
 static int check_device_state(int state, struct byod_err *err)
 {
-	if (!reg_device_state_name((enum reg_device_state)state))
+	if (state < 0 || state >= BYOD_DEVICE_UNKNOWN)
 		return byod_err_set(err, EINVAL, "state %d is not a device state", state);
 	return 0;
 }
@@ -288,7 +264,7 @@ static json_t *person_json(const void *obj)
 
 	return json_pack("{s:I, s:s, s:s, s:s, s:s?, s:s, s:s, s:b, s:o}", "id", (json_int_t)p->id,
 			 "login", p->login, "display_name", p->display_name, "role",
-			 reg_role_name(p->role), "school", p->school[0] ? p->school : NULL,
+			 byod_role_name(p->role), "school", p->school[0] ? p->school : NULL,
 			 "groups", p->groups, "state", reg_person_state_name(p->state),
 			 "password_set", p->password_hash[0] != '\0', "created",
 			 time_json(p->created));
@@ -300,8 +276,8 @@ static json_t *device_json(const void *obj)
 
 	return json_pack("{s:s, s:I, s:s, s:s, s:s, s:s?, s:s, s:s, s:o, s:o}", "id", d->id,
 			 "owner", (json_int_t)d->owner, "owner_login", d->owner_login, "name",
-			 d->name, "kind", reg_device_kind_name(d->kind), "mac",
-			 d->mac[0] ? d->mac : NULL, "state", reg_device_state_name(d->state),
+			 d->name, "kind", byod_kind_name(d->kind), "mac",
+			 d->mac[0] ? d->mac : NULL, "state", byod_device_state_name(d->state),
 			 "charter", d->charter, "created", time_json(d->created), "expires",
 			 time_json(d->expires));
 }
@@ -723,7 +699,7 @@ int reg_device_add(struct reg *reg, struct reg_device *d, struct byod_err *err)
 		rc = reg_check_text(d->charter, REG_CHARTER_MAX, 1, "charter version", err);
 	if (!rc)
 		rc = check_device_state(d->state, err);
-	if (!rc && !reg_device_kind_name(d->kind))
+	if (!rc && !byod_kind_name(d->kind))
 		rc = byod_err_set(err, EINVAL, "kind %d is not a device kind", (int)d->kind);
 	if (!rc && strnlen(d->mac, REG_MAC_MAX) == REG_MAC_MAX)
 		rc = byod_err_set(err, EINVAL, "the MAC address is too long");
@@ -791,7 +767,7 @@ out:
 
 static int set_device_state(struct reg_device *d, const void *arg)
 {
-	enum reg_device_state state = *(const enum reg_device_state *)arg;
+	enum byod_device_state state = *(const enum byod_device_state *)arg;
 
 	if (d->state == state)
 		return 0;
@@ -799,7 +775,7 @@ static int set_device_state(struct reg_device *d, const void *arg)
 	return 1;
 }
 
-int reg_device_set_state(struct reg *reg, const char *id, enum reg_device_state state,
+int reg_device_set_state(struct reg *reg, const char *id, enum byod_device_state state,
 			 struct byod_err *err)
 {
 	int rc = check_device_state(state, err);

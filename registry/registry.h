@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include "byod_err.h"
+#include "byod_types.h"
 
 #define REG_UAI_MAX 16
 #define REG_LOGIN_MAX 64
@@ -41,15 +42,8 @@ struct reg_options {
 	const char *actor;       /* who the audit log names, e.g. "byodctl:root" */
 };
 
-enum reg_role { REG_ROLE_STUDENT, REG_ROLE_TEACHER, REG_ROLE_STAFF, REG_ROLE_GUEST };
+/* roles, device kinds and device states: byod_types.h */
 enum reg_person_state { REG_PERSON_ACTIVE, REG_PERSON_DISABLED };
-enum reg_device_kind { REG_KIND_PHONE, REG_KIND_TABLET, REG_KIND_LAPTOP, REG_KIND_OTHER };
-enum reg_device_state {
-	REG_DEVICE_ACTIVE,
-	REG_DEVICE_SUSPENDED,
-	REG_DEVICE_REVOKED,
-	REG_DEVICE_RETIRED,
-};
 enum reg_cert_state { REG_CERT_VALID, REG_CERT_REVOKED };
 
 /* RFC 5280 CRLReason values. */
@@ -72,7 +66,7 @@ struct reg_person {
 	int64_t id;
 	char login[REG_LOGIN_MAX];
 	char display_name[REG_NAME_MAX];
-	enum reg_role role;
+	enum byod_role role;
 	char school[REG_UAI_MAX];
 	char groups[REG_GROUPS_MAX]; /* space-separated, e.g. "4B latin" */
 	char password_hash[REG_HASH_MAX]; /* "" when no password is set */
@@ -85,9 +79,9 @@ struct reg_device {
 	int64_t owner;                 /* reg_person.id */
 	char owner_login[REG_LOGIN_MAX]; /* filled on reads */
 	char name[REG_NAME_MAX];
-	enum reg_device_kind kind;
+	enum byod_kind kind;
 	char mac[REG_MAC_MAX];         /* "aa:bb:cc:dd:ee:ff" or "" */
-	enum reg_device_state state;
+	enum byod_device_state state;
 	char charter[REG_CHARTER_MAX]; /* version of the charter accepted */
 	time_t created;
 	time_t expires;
@@ -150,12 +144,6 @@ int reg_commit(struct reg *reg, struct byod_err *err);
 void reg_rollback(struct reg *reg);
 
 /* Text forms: "student", "active", "phone", ... and back (-EINVAL). */
-const char *reg_role_name(enum reg_role role);
-int reg_role_parse(const char *s, enum reg_role *out);
-const char *reg_device_state_name(enum reg_device_state state);
-int reg_device_state_parse(const char *s, enum reg_device_state *out);
-const char *reg_device_kind_name(enum reg_device_kind kind);
-int reg_device_kind_parse(const char *s, enum reg_device_kind *out);
 const char *reg_reason_name(int reason);
 int reg_reason_parse(const char *s, int *out);
 const char *reg_person_state_name(enum reg_person_state state);
@@ -187,7 +175,7 @@ int reg_person_list(struct reg *reg, int (*cb)(const struct reg_person *, void *
 int reg_device_add(struct reg *reg, struct reg_device *d, struct byod_err *err);
 int reg_device_get(struct reg *reg, const char *id, struct reg_device *out,
 		   struct byod_err *err);
-int reg_device_set_state(struct reg *reg, const char *id, enum reg_device_state state,
+int reg_device_set_state(struct reg *reg, const char *id, enum byod_device_state state,
 			 struct byod_err *err);
 int reg_device_rename(struct reg *reg, const char *id, const char *name, struct byod_err *err);
 int reg_device_set_mac(struct reg *reg, const char *id, const char *mac, struct byod_err *err);

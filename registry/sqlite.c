@@ -595,6 +595,7 @@ static int sq_school_get(struct reg_db *be, const char *uai, struct reg_school *
 static int read_person(sqlite3_stmt *st, struct reg_person *p)
 {
 	char role[16], state[16];
+	int rv;
 
 	memset(p, 0, sizeof(*p));
 	p->id = sqlite3_column_int64(st, 0);
@@ -606,8 +607,10 @@ static int read_person(sqlite3_stmt *st, struct reg_person *p)
 	col_text(st, 6, p->password_hash, sizeof(p->password_hash));
 	col_text(st, 7, state, sizeof(state));
 	p->created = (time_t)sqlite3_column_int64(st, 8);
-	if (reg_role_parse(role, &p->role) || reg_person_state_parse(state, &p->state))
+	rv = byod_role_parse(role);
+	if (rv < 0 || reg_person_state_parse(state, &p->state))
 		return -EIO;
+	p->role = (enum byod_role)rv;
 	return 0;
 }
 
@@ -620,7 +623,7 @@ static int sq_person_insert(struct reg_db *be, struct reg_person *p, struct byod
 	rc = sq_prepare(s, &st, err,
 			"INSERT INTO people (login, display_name, role, school, \"groups\", "
 			"password_hash, state, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-			"ttttttti", p->login, p->display_name, reg_role_name(p->role),
+			"ttttttti", p->login, p->display_name, byod_role_name(p->role),
 			p->school[0] ? p->school : NULL, p->groups, p->password_hash,
 			reg_person_state_name(p->state), (int64_t)p->created);
 	if (!rc)
@@ -668,7 +671,7 @@ static int sq_person_update(struct reg_db *be, const struct reg_person *p, struc
 	rc = sq_prepare(s, &st, err,
 			"UPDATE people SET display_name = ?, role = ?, school = ?, \"groups\" = ?, "
 			"password_hash = ?, state = ? WHERE id = ?",
-			"tttttti", p->display_name, reg_role_name(p->role),
+			"tttttti", p->display_name, byod_role_name(p->role),
 			p->school[0] ? p->school : NULL, p->groups, p->password_hash,
 			reg_person_state_name(p->state), p->id);
 	if (!rc)
@@ -717,6 +720,7 @@ static int sq_person_list(struct reg_db *be, reg_person_cb cb, void *ctx, struct
 static int read_device(sqlite3_stmt *st, struct reg_device *d)
 {
 	char kind[16], state[16];
+	int kv, sv;
 
 	memset(d, 0, sizeof(*d));
 	col_text(st, 0, d->id, sizeof(d->id));
@@ -729,8 +733,12 @@ static int read_device(sqlite3_stmt *st, struct reg_device *d)
 	col_text(st, 7, d->charter, sizeof(d->charter));
 	d->created = (time_t)sqlite3_column_int64(st, 8);
 	d->expires = (time_t)sqlite3_column_int64(st, 9);
-	if (reg_device_kind_parse(kind, &d->kind) || reg_device_state_parse(state, &d->state))
+	kv = byod_kind_parse(kind);
+	sv = byod_device_state_parse(state);
+	if (kv < 0 || sv < 0 || sv == BYOD_DEVICE_UNKNOWN)
 		return -EIO;
+	d->kind = (enum byod_kind)kv;
+	d->state = (enum byod_device_state)sv;
 	return 0;
 }
 
@@ -753,8 +761,8 @@ static int sq_device_insert(struct reg_db *be, const struct reg_device *d, struc
 	rc = sq_prepare(s, &st, err,
 			"INSERT INTO devices (id, owner, name, kind, mac, state, charter, created, "
 			"expires) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-			"tittnttii", d->id, d->owner, d->name, reg_device_kind_name(d->kind),
-			d->mac, reg_device_state_name(d->state), d->charter, (int64_t)d->created,
+			"tittnttii", d->id, d->owner, d->name, byod_kind_name(d->kind),
+			d->mac, byod_device_state_name(d->state), d->charter, (int64_t)d->created,
 			(int64_t)d->expires);
 	return rc ? rc : sq_run(s, st, NULL, "adding a device", err);
 }
@@ -779,8 +787,8 @@ static int sq_device_update(struct reg_db *be, const struct reg_device *d, struc
 	rc = sq_prepare(s, &st, err,
 			"UPDATE devices SET name = ?, kind = ?, mac = ?, state = ?, charter = ?, "
 			"expires = ? WHERE id = ?",
-			"ttnttit", d->name, reg_device_kind_name(d->kind), d->mac,
-			reg_device_state_name(d->state), d->charter, (int64_t)d->expires, d->id);
+			"ttnttit", d->name, byod_kind_name(d->kind), d->mac,
+			byod_device_state_name(d->state), d->charter, (int64_t)d->expires, d->id);
 	if (!rc)
 		rc = sq_run(s, st, &n, "updating a device", err);
 	if (!rc && n != 1)
@@ -809,7 +817,7 @@ static int sq_device_list(struct reg_db *be, const struct reg_device_filter *fil
 	struct sq *s = sq_of(be);
 	const char *login = filter ? filter->owner_login : NULL;
 	const char *state = filter && filter->state != -1
-				    ? reg_device_state_name((enum reg_device_state)filter->state)
+				    ? byod_device_state_name((enum byod_device_state)filter->state)
 				    : NULL;
 	int rc;
 

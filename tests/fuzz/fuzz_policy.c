@@ -15,9 +15,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct pol_facts facts = { .role = POL_ROLE_STUDENT, .school = "0131234W",
-				   .groups = "4B latin", .kind = POL_KIND_PHONE,
-				   .state = POL_STATE_ACTIVE, .method = POL_METHOD_CERTIFICATE,
+	struct pol_facts facts = { .role = BYOD_ROLE_STUDENT, .school = "0131234W",
+				   .groups = "4B latin", .kind = BYOD_KIND_PHONE,
+				   .state = BYOD_DEVICE_ACTIVE, .method = POL_METHOD_CERTIFICATE,
 				   .cert_not_before = 1780000000, .cert_not_after = 1810000000 };
 	struct pol_decision d;
 	struct pol_policy *pol;

@@ -76,7 +76,7 @@ int main(int argc, char **argv)
 	memset(&ep, 0, sizeof(ep));
 	ep.login = login;
 	ep.name = "profile test";
-	ep.kind = REG_KIND_PHONE;
+	ep.kind = BYOD_KIND_PHONE;
 	ep.charter = ctx->conf.enrol_charter_version;
 	if (byod_device_enrol(ctx, &ep, &e, &err)) {
 		fprintf(stderr, "profile_dump: %s\n", byod_err_str(&err, buf, sizeof(buf)));

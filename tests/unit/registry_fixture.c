@@ -107,7 +107,7 @@ void fill_person(struct reg_person *p, const char *login, const char *school)
 	memset(p, 0, sizeof(*p));
 	snprintf(p->login, sizeof(p->login), "%s", login);
 	snprintf(p->display_name, sizeof(p->display_name), "Person %s", login);
-	p->role = REG_ROLE_STUDENT;
+	p->role = BYOD_ROLE_STUDENT;
 	snprintf(p->school, sizeof(p->school), "%s", school ? school : "");
 	snprintf(p->groups, sizeof(p->groups), "4B latin");
 	p->state = REG_PERSON_ACTIVE;
@@ -128,9 +128,9 @@ void fill_device(struct reg_device *d, int64_t owner, const char *name, const ch
 	memset(d, 0, sizeof(*d));
 	d->owner = owner;
 	snprintf(d->name, sizeof(d->name), "%s", name);
-	d->kind = REG_KIND_PHONE;
+	d->kind = BYOD_KIND_PHONE;
 	snprintf(d->mac, sizeof(d->mac), "%s", mac ? mac : "");
-	d->state = REG_DEVICE_ACTIVE;
+	d->state = BYOD_DEVICE_ACTIVE;
 	snprintf(d->charter, sizeof(d->charter), "2025-1");
 	d->expires = 1900000000;
 }

@@ -170,7 +170,7 @@ static void test_import_good(void **state)
 
 	assert_int_equal(reg_person_get(fx->ctx->reg, "lea.martin", &p, &err), 0);
 	assert_string_equal(p.display_name, "Martin, Léa");
-	assert_int_equal(p.role, REG_ROLE_STUDENT);
+	assert_int_equal(p.role, BYOD_ROLE_STUDENT);
 	assert_string_equal(p.groups, "4B");
 	assert_int_equal(reg_password_verify("soleil", p.password_hash), 0);
 	assert_int_equal(reg_password_verify("Soleil", p.password_hash), -EACCES);
@@ -180,7 +180,7 @@ static void test_import_good(void **state)
 	assert_string_equal(p.password_hash, "");
 
 	assert_int_equal(reg_person_get(fx->ctx->reg, "m.durand", &p, &err), 0);
-	assert_int_equal(p.role, REG_ROLE_TEACHER);
+	assert_int_equal(p.role, BYOD_ROLE_TEACHER);
 	assert_string_equal(p.school, UAI2);
 	assert_int_equal(reg_password_verify("pa,ss\"word", p.password_hash), 0);
 
@@ -236,7 +236,7 @@ static void expect_import_error(struct fx *fx, const char *csv, int code, int li
 static void test_import_errors(void **state)
 {
 	struct fx *fx = *state;
-	struct reg_person existing = { .login = "taken", .role = REG_ROLE_STUDENT, .school = UAI };
+	struct reg_person existing = { .login = "taken", .role = BYOD_ROLE_STUDENT, .school = UAI };
 	struct byod_err err;
 
 	expect_import_error(fx,
@@ -271,7 +271,7 @@ static void test_import_errors(void **state)
 
 static void add_pupil(struct fx *fx, const char *login)
 {
-	struct reg_person p = { .role = REG_ROLE_STUDENT, .school = UAI };
+	struct reg_person p = { .role = BYOD_ROLE_STUDENT, .school = UAI };
 	struct byod_err err;
 
 	snprintf(p.login, sizeof(p.login), "%s", login);
@@ -298,7 +298,7 @@ static void test_enrol_and_failed_signing(void **state)
 {
 	struct fx *fx = *state;
 	struct byod_enrol_params p = { .login = "Lea.Martin", .name = "Téléphone",
-				       .kind = REG_KIND_PHONE };
+				       .kind = BYOD_KIND_PHONE };
 	struct byod_enrolment e;
 	struct reg_device d;
 	struct reg_cert c;
@@ -314,7 +314,7 @@ static void test_enrol_and_failed_signing(void **state)
 	assert_true(strlen(e.cert.passphrase) > 0);
 	assert_int_equal(reg_device_get(fx->ctx->reg, e.device.id, &d, &err), 0);
 	assert_string_equal(d.owner_login, "lea.martin");
-	assert_int_equal(d.state, REG_DEVICE_ACTIVE);
+	assert_int_equal(d.state, BYOD_DEVICE_ACTIVE);
 	assert_int_equal(reg_cert_get(fx->ctx->reg, e.cert.serial, &c, &err), 0);
 	assert_string_equal(c.device, e.device.id);
 	assert_int_equal(c.not_after, d.expires);
@@ -339,7 +339,7 @@ static void test_enrol_and_failed_signing(void **state)
 static void test_revoke_reaches_crl(void **state)
 {
 	struct fx *fx = *state;
-	struct byod_enrol_params p = { .login = "hugo", .name = "Portable", .kind = REG_KIND_LAPTOP };
+	struct byod_enrol_params p = { .login = "hugo", .name = "Portable", .kind = BYOD_KIND_LAPTOP };
 	struct byod_enrolment e;
 	struct reg_device d;
 	struct reg_cert c;
@@ -360,15 +360,15 @@ static void test_revoke_reaches_crl(void **state)
 	snprintf(upper, sizeof(upper), "00%s", serial);
 	for (i = 0; upper[i]; i++)
 		upper[i] = (char)toupper((unsigned char)upper[i]);
-	if (byod_device_revoke(fx->ctx, upper, REG_REASON_KEY_COMPROMISE, REG_DEVICE_REVOKED, &d,
+	if (byod_device_revoke(fx->ctx, upper, REG_REASON_KEY_COMPROMISE, BYOD_DEVICE_REVOKED, &d,
 			       &err))
 		fail_msg("%s", err.msg);
 	assert_string_equal(d.id, e.device.id);
-	assert_int_equal(d.state, REG_DEVICE_REVOKED);
+	assert_int_equal(d.state, BYOD_DEVICE_REVOKED);
 	assert_int_equal(reg_cert_get(fx->ctx->reg, serial, &c, &err), 0);
 	assert_int_equal(c.state, REG_CERT_REVOKED);
 	assert_int_equal(c.reason, REG_REASON_KEY_COMPROMISE);
-	assert_int_equal(byod_device_revoke(fx->ctx, e.device.id, 0, REG_DEVICE_REVOKED, NULL,
+	assert_int_equal(byod_device_revoke(fx->ctx, e.device.id, 0, BYOD_DEVICE_REVOKED, NULL,
 					    &err),
 			 -EALREADY);
 
@@ -400,7 +400,7 @@ static const char policy_v1[] =
 static void test_policy_apply_diff(void **state)
 {
 	struct fx *fx = *state;
-	struct byod_enrol_params p = { .name = "Phone", .kind = REG_KIND_PHONE };
+	struct byod_enrol_params p = { .name = "Phone", .kind = BYOD_KIND_PHONE };
 	struct pol_policy *now_pol, *new_pol;
 	struct pol_errors errs;
 	struct byod_enrolment e;
@@ -424,7 +424,7 @@ static void test_policy_apply_diff(void **state)
 			snprintf(id4b, sizeof(id4b), "%s", e.device.id);
 		if (i == 2)
 			assert_int_equal(byod_device_revoke(fx->ctx, e.device.id, 0,
-							    REG_DEVICE_REVOKED, NULL, &err),
+							    BYOD_DEVICE_REVOKED, NULL, &err),
 					 0);
 		byod_enrolment_clear(&e);
 	}
@@ -432,9 +432,9 @@ static void test_policy_apply_diff(void **state)
 	/* facts come from the owner and the newest valid certificate */
 	assert_int_equal(reg_device_get(fx->ctx->reg, id4b, &d, &err), 0);
 	assert_int_equal(byod_device_facts(fx->ctx, &d, &facts, &err), 0);
-	assert_int_equal(facts.f.role, POL_ROLE_STUDENT);
-	assert_int_equal(facts.f.kind, POL_KIND_PHONE);
-	assert_int_equal(facts.f.state, POL_STATE_ACTIVE);
+	assert_int_equal(facts.f.role, BYOD_ROLE_STUDENT);
+	assert_int_equal(facts.f.kind, BYOD_KIND_PHONE);
+	assert_int_equal(facts.f.state, BYOD_DEVICE_ACTIVE);
 	assert_int_equal(facts.f.method, POL_METHOD_CERTIFICATE);
 	assert_string_equal(facts.f.school, UAI);
 	assert_int_equal(facts.f.cert_not_after, d.expires);

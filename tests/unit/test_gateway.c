@@ -95,11 +95,11 @@ static void apply_policy(struct fx *fx, const char *text)
 	pol_errors_free(&errs);
 }
 
-static void add_device(struct fx *fx, const char *login, enum reg_role role, const char *mac,
+static void add_device(struct fx *fx, const char *login, enum byod_role role, const char *mac,
 		       char *id)
 {
 	struct reg_person p = { .role = role };
-	struct reg_device d = { .kind = REG_KIND_PHONE };
+	struct reg_device d = { .kind = BYOD_KIND_PHONE };
 	struct byod_err err;
 
 	snprintf(p.login, sizeof(p.login), "%s", login);
@@ -196,8 +196,8 @@ static void test_sessions_and_devices(void **state)
 	int64_t lea_sess;
 
 	apply_policy(fx, policy);
-	add_device(fx, "lea", REG_ROLE_STUDENT, MAC_LEA, fx->dev_lea);
-	add_device(fx, "durand", REG_ROLE_TEACHER, MAC_DUR, fx->dev_dur);
+	add_device(fx, "lea", BYOD_ROLE_STUDENT, MAC_LEA, fx->dev_lea);
+	add_device(fx, "durand", BYOD_ROLE_TEACHER, MAC_DUR, fx->dev_dur);
 	open_gw(fx);
 	gw_stats(fx->gw, &st);
 	assert_int_equal(st.sessions, 0);
@@ -228,7 +228,7 @@ static void test_sessions_and_devices(void **state)
 
 	/* revoked: quarantined at once, out of the admitted map, disconnected */
 	fx->would_disconnect = 0;
-	assert_int_equal(reg_device_set_state(fx->ctx->reg, fx->dev_dur, REG_DEVICE_REVOKED, NULL), 0);
+	assert_int_equal(reg_device_set_state(fx->ctx->reg, fx->dev_dur, BYOD_DEVICE_REVOKED, NULL), 0);
 	step(fx, 1);
 	assert_true(gw_quarantined(fx->gw, MAC_DUR));
 	assert_null(gw_admitted(fx->gw, MAC_DUR));
@@ -252,10 +252,10 @@ static void test_sessions_and_devices(void **state)
 
 	/* the revoked phone enrolled again (same MAC, a new active device of
 	 * an active owner): not quarantined; a full sync agrees */
-	add_device(fx, "durand2", REG_ROLE_TEACHER, MAC_DUR, again);
-	assert_int_equal(reg_device_set_state(fx->ctx->reg, fx->dev_dur, REG_DEVICE_REVOKED, NULL),
+	add_device(fx, "durand2", BYOD_ROLE_TEACHER, MAC_DUR, again);
+	assert_int_equal(reg_device_set_state(fx->ctx->reg, fx->dev_dur, BYOD_DEVICE_REVOKED, NULL),
 			 0); /* no change of state: no event */
-	assert_int_equal(reg_device_set_state(fx->ctx->reg, fx->dev_dur, REG_DEVICE_SUSPENDED, NULL), 0);
+	assert_int_equal(reg_device_set_state(fx->ctx->reg, fx->dev_dur, BYOD_DEVICE_SUSPENDED, NULL), 0);
 	step(fx, -1);
 	assert_false(gw_quarantined(fx->gw, MAC_DUR));
 	assert_int_equal(gw_sync(fx->gw, NULL), 0);
@@ -269,8 +269,8 @@ static void test_policy_apply_moves(void **state)
 	char moved[sizeof(policy) + 64], *at;
 
 	apply_policy(fx, policy);
-	add_device(fx, "lea", REG_ROLE_STUDENT, MAC_LEA, fx->dev_lea);
-	add_device(fx, "durand", REG_ROLE_TEACHER, MAC_DUR, fx->dev_dur);
+	add_device(fx, "lea", BYOD_ROLE_STUDENT, MAC_LEA, fx->dev_lea);
+	add_device(fx, "durand", BYOD_ROLE_TEACHER, MAC_DUR, fx->dev_dur);
 	session(fx, REG_ACCT_START, "s-lea", MAC_LEA, NULL);
 	session(fx, REG_ACCT_START, "s-dur", MAC_DUR, NULL);
 	open_gw(fx);

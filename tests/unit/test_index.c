@@ -59,8 +59,8 @@ static int setup(void **state)
 {
 	const char *base = getenv("BYOD_TEST_TMP");
 	struct byod_init_params p = { .uai = "0131234W", .name = "Test", .yescrypt_cost = 1 };
-	struct reg_person lea = { .login = "lea", .role = REG_ROLE_STUDENT, .school = "0131234W" };
-	struct byod_enrol_params ep = { .login = "lea", .name = "phone", .kind = REG_KIND_PHONE,
+	struct reg_person lea = { .login = "lea", .role = BYOD_ROLE_STUDENT, .school = "0131234W" };
+	struct byod_enrol_params ep = { .login = "lea", .name = "phone", .kind = BYOD_KIND_PHONE,
 					.mac = "02:00:00:00:aa:01" };
 	struct byod_enrolment e;
 	struct byod_err err;
@@ -184,7 +184,7 @@ static void test_decisions(void **state)
 	assert_string_equal(upper, fx->serial);
 
 	/* suspension refuses, whatever the policy says; resuming lets it in */
-	assert_int_equal(reg_device_set_state(fx->ctx->reg, fx->phone, REG_DEVICE_SUSPENDED, NULL),
+	assert_int_equal(reg_device_set_state(fx->ctx->reg, fx->phone, BYOD_DEVICE_SUSPENDED, NULL),
 			 0);
 	assert_int_equal(rad_index_refresh(ix, NULL, NULL), 0);
 	mab(ix, "02:00:00:00:aa:01", &a);
@@ -192,7 +192,7 @@ static void test_decisions(void **state)
 	assert_non_null(strstr(a.reason, "suspended"));
 	tls(ix, fx->serial, &a);
 	assert_false(a.accept);
-	assert_int_equal(reg_device_set_state(fx->ctx->reg, fx->phone, REG_DEVICE_ACTIVE, NULL), 0);
+	assert_int_equal(reg_device_set_state(fx->ctx->reg, fx->phone, BYOD_DEVICE_ACTIVE, NULL), 0);
 	assert_int_equal(rad_index_refresh(ix, NULL, NULL), 0);
 	tls(ix, fx->serial, &a);
 	assert_true(a.accept);
@@ -241,7 +241,7 @@ static void test_change_feed(void **state)
 
 	/* a revocation */
 	assert_int_equal(byod_device_revoke(fx->ctx, fx->phone, REG_REASON_KEY_COMPROMISE,
-					    REG_DEVICE_REVOKED, NULL, &err),
+					    BYOD_DEVICE_REVOKED, NULL, &err),
 			 0);
 	assert_int_equal(rad_index_refresh(ix, &changed, &err), 0);
 	assert_true(changed >= 2); /* the device and its certificate */

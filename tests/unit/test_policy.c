@@ -213,8 +213,8 @@ static time_t at(const char *s)
 static void test_eval_basic(void **state)
 {
 	struct pol_policy *pol = load(timed);
-	struct pol_facts f = { .role = POL_ROLE_TEACHER, .state = POL_STATE_ACTIVE,
-			       .kind = POL_KIND_PHONE, .method = POL_METHOD_CERTIFICATE };
+	struct pol_facts f = { .role = BYOD_ROLE_TEACHER, .state = BYOD_DEVICE_ACTIVE,
+			       .kind = BYOD_KIND_PHONE, .method = POL_METHOD_CERTIFICATE };
 	struct pol_decision d;
 
 	pol_eval(pol, &f, at("2026-12-01T09:00:00Z"), &d);
@@ -223,7 +223,7 @@ static void test_eval_basic(void **state)
 	assert_int_equal(d.vlan, 30);
 	assert_string_equal(d.rule_name, "teachers");
 	assert_int_equal(d.rule, 0);
-	f.role = POL_ROLE_STAFF;
+	f.role = BYOD_ROLE_STAFF;
 	pol_eval(pol, &f, at("2026-12-01T09:00:00Z"), &d);
 	assert_string_equal(d.rule_name, "default");
 	assert_string_equal(d.segment_name, "reg");
@@ -234,8 +234,8 @@ static void test_eval_basic(void **state)
 static void test_eval_time_windows(void **state)
 {
 	struct pol_policy *pol = load(timed);
-	struct pol_facts f = { .role = POL_ROLE_STUDENT, .state = POL_STATE_ACTIVE,
-			       .kind = POL_KIND_PHONE, .method = POL_METHOD_MAC };
+	struct pol_facts f = { .role = BYOD_ROLE_STUDENT, .state = BYOD_DEVICE_ACTIVE,
+			       .kind = BYOD_KIND_PHONE, .method = POL_METHOD_MAC };
 	struct pol_decision d;
 
 	/* Tuesday 1 December 2026, Paris is UTC+1: 07:30 local is 06:30Z */
@@ -267,8 +267,8 @@ static void test_eval_time_windows(void **state)
 static void test_eval_daylight_saving(void **state)
 {
 	struct pol_policy *pol = load(timed);
-	struct pol_facts f = { .role = POL_ROLE_STUDENT, .state = POL_STATE_ACTIVE,
-			       .kind = POL_KIND_PHONE, .method = POL_METHOD_MAC };
+	struct pol_facts f = { .role = BYOD_ROLE_STUDENT, .state = BYOD_DEVICE_ACTIVE,
+			       .kind = BYOD_KIND_PHONE, .method = POL_METHOD_MAC };
 	struct pol_decision d;
 
 	/* Clocks go forward on Sunday 28 March 2027 at 02:00 local (01:00Z).
@@ -300,8 +300,8 @@ static void test_eval_certificate_age(void **state)
 {
 	struct pol_policy *pol = load(timed);
 	time_t now = at("2026-12-05T10:00:00Z"); /* Saturday: no schedule applies */
-	struct pol_facts f = { .role = POL_ROLE_GUEST, .state = POL_STATE_ACTIVE,
-			       .kind = POL_KIND_LAPTOP, .method = POL_METHOD_CERTIFICATE };
+	struct pol_facts f = { .role = BYOD_ROLE_GUEST, .state = BYOD_DEVICE_ACTIVE,
+			       .kind = BYOD_KIND_LAPTOP, .method = POL_METHOD_CERTIFICATE };
 	struct pol_decision d;
 
 	f.cert_not_before = now - 3 * 86400;
@@ -335,8 +335,8 @@ static void test_eval_match_kinds(void **state)
 		     "    segment: pupils\n"
 		     "  - name: mab\n    match: { method: mac }\n    action: reject\n"
 		     "default: reg\n");
-	struct pol_facts f = { .role = POL_ROLE_STUDENT, .school = "0750654D", .groups = "1B 2B",
-			       .kind = POL_KIND_PHONE, .state = POL_STATE_ACTIVE,
+	struct pol_facts f = { .role = BYOD_ROLE_STUDENT, .school = "0750654D", .groups = "1B 2B",
+			       .kind = BYOD_KIND_PHONE, .state = BYOD_DEVICE_ACTIVE,
 			       .method = POL_METHOD_CERTIFICATE };
 	struct pol_decision d;
 	time_t now = at("2026-12-01T09:00:00Z");
@@ -346,10 +346,10 @@ static void test_eval_match_kinds(void **state)
 	f.groups = "2BX"; /* not a whole group name */
 	pol_eval(pol, &f, now, &d);
 	assert_string_equal(d.rule_name, "default");
-	f.kind = POL_KIND_TABLET;
+	f.kind = BYOD_KIND_TABLET;
 	pol_eval(pol, &f, now, &d);
 	assert_string_equal(d.rule_name, "tablets");
-	f.state = POL_STATE_SUSPENDED;
+	f.state = BYOD_DEVICE_SUSPENDED;
 	f.method = POL_METHOD_MAC;
 	pol_eval(pol, &f, now, &d);
 	assert_string_equal(d.rule_name, "mab");
@@ -373,8 +373,8 @@ static void collect(void *ctx, const struct pol_rule *r, int matched, const char
 static void test_explain(void **state)
 {
 	struct pol_policy *pol = load(timed);
-	struct pol_facts f = { .role = POL_ROLE_STUDENT, .state = POL_STATE_ACTIVE,
-			       .kind = POL_KIND_PHONE, .method = POL_METHOD_MAC };
+	struct pol_facts f = { .role = BYOD_ROLE_STUDENT, .state = BYOD_DEVICE_ACTIVE,
+			       .kind = BYOD_KIND_PHONE, .method = POL_METHOD_MAC };
 	struct pol_decision d;
 	struct lines l = { 0 };
 

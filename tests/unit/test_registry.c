@@ -119,40 +119,26 @@ static void test_open_errors(void **state)
 
 static void test_names(void **state)
 {
-	enum reg_role role;
-	enum reg_device_state ds;
-	enum reg_device_kind kind;
 	enum reg_person_state ps;
 	enum reg_cert_state cs;
 	int reason, i;
 
-	for (i = REG_ROLE_STUDENT; i <= REG_ROLE_GUEST; i++) {
-		assert_int_equal(reg_role_parse(reg_role_name((enum reg_role)i), &role), 0);
-		assert_int_equal(role, i);
-	}
-	assert_string_equal(reg_role_name(REG_ROLE_TEACHER), "teacher");
-	assert_int_equal(reg_role_parse("Staff", &role), 0);
-	assert_int_equal(role, REG_ROLE_STAFF);
-	assert_int_equal(reg_role_parse("admin", &role), -EINVAL);
-	assert_null(reg_role_name((enum reg_role)9));
+	for (i = BYOD_ROLE_STUDENT; i <= BYOD_ROLE_GUEST; i++)
+		assert_int_equal(byod_role_parse(byod_role_name(i)), i);
+	assert_string_equal(byod_role_name(BYOD_ROLE_TEACHER), "teacher");
+	assert_int_equal(byod_role_parse("Staff"), BYOD_ROLE_STAFF);
+	assert_int_equal(byod_role_parse("admin"), -EINVAL);
+	assert_null(byod_role_name(9));
 
-	for (i = REG_DEVICE_ACTIVE; i <= REG_DEVICE_RETIRED; i++) {
-		assert_int_equal(reg_device_state_parse(
-					 reg_device_state_name((enum reg_device_state)i), &ds),
-				 0);
-		assert_int_equal(ds, i);
-	}
-	assert_string_equal(reg_device_state_name(REG_DEVICE_SUSPENDED), "suspended");
-	assert_int_equal(reg_device_state_parse("gone", &ds), -EINVAL);
+	for (i = BYOD_DEVICE_ACTIVE; i <= BYOD_DEVICE_RETIRED; i++)
+		assert_int_equal(byod_device_state_parse(byod_device_state_name(i)), i);
+	assert_string_equal(byod_device_state_name(BYOD_DEVICE_SUSPENDED), "suspended");
+	assert_int_equal(byod_device_state_parse("gone"), -EINVAL);
 
-	for (i = REG_KIND_PHONE; i <= REG_KIND_OTHER; i++) {
-		assert_int_equal(
-			reg_device_kind_parse(reg_device_kind_name((enum reg_device_kind)i), &kind),
-			0);
-		assert_int_equal(kind, i);
-	}
-	assert_string_equal(reg_device_kind_name(REG_KIND_LAPTOP), "laptop");
-	assert_int_equal(reg_device_kind_parse("watch", &kind), -EINVAL);
+	for (i = BYOD_KIND_PHONE; i <= BYOD_KIND_OTHER; i++)
+		assert_int_equal(byod_kind_parse(byod_kind_name(i)), i);
+	assert_string_equal(byod_kind_name(BYOD_KIND_LAPTOP), "laptop");
+	assert_int_equal(byod_kind_parse("watch"), -EINVAL);
 
 	assert_int_equal(reg_person_state_parse("disabled", &ps), 0);
 	assert_int_equal(ps, REG_PERSON_DISABLED);
@@ -217,7 +203,7 @@ static void test_people(void **state)
 
 	add_school(f, UAI_A, "Lycée A");
 	fill_person(&p, "zoe", UAI_A);
-	p.role = REG_ROLE_TEACHER;
+	p.role = BYOD_ROLE_TEACHER;
 	assert_int_equal(reg_person_add(f->reg, &p, &f->err), 0);
 	assert_true(p.id > 0);
 	assert_true(p.created > 0);
@@ -226,7 +212,7 @@ static void test_people(void **state)
 	assert_int_equal(got.id, p.id);
 	assert_string_equal(got.login, "zoe");
 	assert_string_equal(got.display_name, "Person zoe");
-	assert_int_equal(got.role, REG_ROLE_TEACHER);
+	assert_int_equal(got.role, BYOD_ROLE_TEACHER);
 	assert_string_equal(got.school, UAI_A);
 	assert_string_equal(got.groups, "4B latin");
 	assert_string_equal(got.password_hash, "");
@@ -247,7 +233,7 @@ static void test_people(void **state)
 	assert_int_equal(reg_person_add(f->reg, &p, &f->err), -ENOENT);
 	assert_non_null(strstr(f->err.msg, UAI_B));
 	fill_person(&p, "yann", NULL);
-	p.role = (enum reg_role)17;
+	p.role = (enum byod_role)17;
 	assert_int_equal(reg_person_add(f->reg, &p, &f->err), -EINVAL);
 	fill_person(&p, "yann", NULL);
 	p.state = (enum reg_person_state)5;
@@ -337,7 +323,7 @@ static void test_devices(void **state)
 	fill_device(&got, bob, "", NULL);
 	assert_int_equal(reg_device_add(f->reg, &got, &f->err), -EINVAL);
 	fill_device(&got, bob, "Bad kind", NULL);
-	got.kind = (enum reg_device_kind)8;
+	got.kind = (enum byod_kind)8;
 	assert_int_equal(reg_device_add(f->reg, &got, &f->err), -EINVAL);
 	fill_device(&got, bob, "Bad id", NULL);
 	snprintf(got.id, sizeof(got.id), "not-a-uuid");
@@ -349,9 +335,9 @@ static void test_devices(void **state)
 	assert_int_equal(got.owner, alice);
 	assert_string_equal(got.owner_login, "alice");
 	assert_string_equal(got.name, "Phone");
-	assert_int_equal(got.kind, REG_KIND_PHONE);
+	assert_int_equal(got.kind, BYOD_KIND_PHONE);
 	assert_string_equal(got.mac, "aa:bb:cc:dd:ee:01");
-	assert_int_equal(got.state, REG_DEVICE_ACTIVE);
+	assert_int_equal(got.state, BYOD_DEVICE_ACTIVE);
 	assert_string_equal(got.charter, "2025-1");
 	assert_int_equal(got.created, d1.created);
 	assert_int_equal(got.expires, 1900000000);
@@ -365,16 +351,16 @@ static void test_devices(void **state)
 	assert_int_equal(reg_device_get(f->reg, d1.id, &got, &f->err), 0);
 	assert_string_equal(got.name, "Alice's phone");
 	assert_int_equal(reg_device_rename(f->reg, d1.id, "", &f->err), -EINVAL);
-	assert_int_equal(reg_device_set_state(f->reg, d2.id, REG_DEVICE_SUSPENDED, &f->err), 0);
-	assert_int_equal(reg_device_set_state(f->reg, d2.id, (enum reg_device_state)42, &f->err),
+	assert_int_equal(reg_device_set_state(f->reg, d2.id, BYOD_DEVICE_SUSPENDED, &f->err), 0);
+	assert_int_equal(reg_device_set_state(f->reg, d2.id, (enum byod_device_state)42, &f->err),
 			 -EINVAL);
 	assert_int_equal(reg_device_set_mac(f->reg, d2.id, "AABB.CCDD.EE02", &f->err), 0);
 	assert_int_equal(reg_device_get(f->reg, d2.id, &got, &f->err), 0);
-	assert_int_equal(got.state, REG_DEVICE_SUSPENDED);
+	assert_int_equal(got.state, BYOD_DEVICE_SUSPENDED);
 	assert_string_equal(got.mac, "aa:bb:cc:dd:ee:02");
 	assert_int_equal(reg_device_set_mac(f->reg, d2.id, "zz", &f->err), -EINVAL);
 	assert_int_equal(reg_device_set_state(f->reg, "11111111-2222-4333-8444-555555555555",
-					      REG_DEVICE_ACTIVE, &f->err),
+					      BYOD_DEVICE_ACTIVE, &f->err),
 			 -ENOENT);
 
 	/* Lists, oldest first, with filters. */
@@ -391,13 +377,13 @@ static void test_devices(void **state)
 	assert_int_equal(reg_device_list(f->reg, &flt, collect_device, &c, &f->err), 0);
 	assert_int_equal(c.n, 2);
 	memset(&c, 0, sizeof(c));
-	flt.state = REG_DEVICE_SUSPENDED;
+	flt.state = BYOD_DEVICE_SUSPENDED;
 	assert_int_equal(reg_device_list(f->reg, &flt, collect_device, &c, &f->err), 0);
 	assert_int_equal(c.n, 1);
 	assert_string_equal(c.v[0], "Laptop");
 	memset(&c, 0, sizeof(c));
 	flt.owner_login = NULL;
-	flt.state = REG_DEVICE_ACTIVE;
+	flt.state = BYOD_DEVICE_ACTIVE;
 	assert_int_equal(reg_device_list(f->reg, &flt, collect_device, &c, &f->err), 0);
 	assert_int_equal(c.n, 3);
 	memset(&c, 0, sizeof(c));
@@ -411,7 +397,7 @@ static void test_devices(void **state)
 	/* Live devices: active and suspended count, revoked does not. */
 	assert_int_equal(reg_device_count_live(f->reg, alice, &n, &f->err), 0);
 	assert_int_equal(n, 2);
-	assert_int_equal(reg_device_set_state(f->reg, d1.id, REG_DEVICE_REVOKED, &f->err), 0);
+	assert_int_equal(reg_device_set_state(f->reg, d1.id, BYOD_DEVICE_REVOKED, &f->err), 0);
 	assert_int_equal(reg_device_count_live(f->reg, alice, &n, &f->err), 0);
 	assert_int_equal(n, 1);
 	assert_int_equal(reg_device_count_live(f->reg, bob + 100, &n, &f->err), 0);
@@ -664,7 +650,7 @@ static void test_events(void **state)
 	alice = add_person(f, "alice");
 	add_device(f, alice, "Phone", NULL, &d);
 	assert_int_equal(reg_device_rename(f->reg, d.id, "Phone 2", &f->err), 0);
-	assert_int_equal(reg_device_set_state(f->reg, d.id, REG_DEVICE_SUSPENDED, &f->err), 0);
+	assert_int_equal(reg_device_set_state(f->reg, d.id, BYOD_DEVICE_SUSPENDED, &f->err), 0);
 	assert_int_equal(reg_device_set_mac(f->reg, d.id, "aabbccddeeff", &f->err), 0);
 	fill_cert(&c, "abc", d.id);
 	assert_int_equal(reg_cert_add(f->reg, &c, &f->err), 0);
@@ -755,7 +741,7 @@ static void test_audit(void **state)
 	assert_int_equal(reg_person_add(f->reg, &p, &f->err), 0);
 	assert_int_equal(reg_person_set_password(f->reg, "alice", hash2, &f->err), 0);
 	add_device(f, p.id, "Phone", NULL, &d);
-	assert_int_equal(reg_device_set_state(f->reg, d.id, REG_DEVICE_SUSPENDED, &f->err), 0);
+	assert_int_equal(reg_device_set_state(f->reg, d.id, BYOD_DEVICE_SUSPENDED, &f->err), 0);
 
 	memset(&a, 0, sizeof(a));
 	assert_int_equal(reg_audit_list(f->reg, 0, collect_audit, &a, &f->err), 0);

@@ -84,7 +84,7 @@ static int setup(void **state)
 	memset(&p, 0, sizeof(p));
 	snprintf(p.login, sizeof(p.login), "lea");
 	snprintf(p.school, sizeof(p.school), "0751234A");
-	p.role = REG_ROLE_STUDENT;
+	p.role = BYOD_ROLE_STUDENT;
 	memset(&d, 0, sizeof(d));
 	snprintf(d.name, sizeof(d.name), "phone");
 	if (open_reg(f->path, &f->reg, &f->err) || reg_school_add(f->reg, &s, &f->err) ||
