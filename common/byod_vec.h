@@ -45,6 +45,18 @@ void *byod_vec_take(struct byod_vec *v, size_t *n);
  * reuse. v may be NULL. */
 void byod_vec_free(struct byod_vec *v);
 
+/*
+ * The same growth for an array whose pointer, count and capacity are
+ * fields of a published struct (struct pol_errors' v, n, cap): *arrp points
+ * at the array pointer. Appends one zeroed element of size bytes and
+ * returns it, or NULL when memory runs out (nothing changed). byod_vec_push
+ * is this on the vector's own fields. BYOD_ARRAY_PUSH types it:
+ * "e = BYOD_ARRAY_PUSH(errs->v, errs->n, errs->cap)".
+ */
+void *byod_array_push(void *arrp, size_t *n, size_t *cap, size_t size);
+#define BYOD_ARRAY_PUSH(arr, n, cap)                                                               \
+	((__typeof__(&(arr)[0]))byod_array_push(&(arr), &(n), &(cap), sizeof((arr)[0])))
+
 static inline void byod_vec_freep(struct byod_vec *v)
 {
 	byod_vec_free(v);

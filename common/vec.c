@@ -21,39 +21,52 @@ void byod_vec_init(struct byod_vec *v, size_t size)
 	v->size = size;
 }
 
-int byod_vec_reserve(struct byod_vec *v, size_t n)
+/* Room for need elements in *arrp, whose capacity is *cap. */
+static int array_reserve(void **arrp, size_t *cap, size_t need, size_t size)
 {
-	size_t need, cap;
+	size_t c;
 	void *p;
 
-	if (!v->size || n > SIZE_MAX - v->n)
+	if (!size)
 		return -ENOMEM;
-	need = v->n + n;
-	if (need <= v->cap)
+	if (need <= *cap)
 		return 0;
-	cap = v->cap ? v->cap : VEC_MIN_CAP;
-	while (cap < need)
-		cap = cap > SIZE_MAX / 2 ? need : cap * 2;
-	if (cap > SIZE_MAX / v->size)
+	c = *cap ? *cap : VEC_MIN_CAP;
+	while (c < need)
+		c = c > SIZE_MAX / 2 ? need : c * 2;
+	if (c > SIZE_MAX / size)
 		return -ENOMEM;
-	p = realloc(v->v, cap * v->size);
+	p = realloc(*arrp, c * size);
 	if (!p)
 		return -ENOMEM;
-	v->v = p;
-	v->cap = cap;
+	*arrp = p;
+	*cap = c;
 	return 0;
+}
+
+int byod_vec_reserve(struct byod_vec *v, size_t n)
+{
+	if (n > SIZE_MAX - v->n)
+		return -ENOMEM;
+	return array_reserve(&v->v, &v->cap, v->n + n, v->size);
+}
+
+void *byod_array_push(void *arrp, size_t *n, size_t *cap, size_t size)
+{
+	void **arr = arrp;
+	void *e;
+
+	if (*n == SIZE_MAX || array_reserve(arr, cap, *n + 1, size))
+		return NULL;
+	e = (char *)*arr + *n * size;
+	memset(e, 0, size);
+	(*n)++;
+	return e;
 }
 
 void *byod_vec_push(struct byod_vec *v)
 {
-	void *e;
-
-	if (byod_vec_reserve(v, 1))
-		return NULL;
-	e = (char *)v->v + v->n * v->size;
-	memset(e, 0, v->size);
-	v->n++;
-	return e;
+	return byod_array_push(&v->v, &v->n, &v->cap, v->size);
 }
 
 void byod_vec_del(struct byod_vec *v, size_t i)

@@ -5,7 +5,8 @@
  * secret buffer's wiping (clear and truncate zero the old bytes in place;
  * growth and free wipe every block before it goes back to the allocator,
  * seen through explicit_bzero, which this program defines in place of
- * glibc's), and the vector's zeroed slots, ordered delete, typed access.
+ * glibc's), and the vector's zeroed slots, ordered delete, typed access,
+ * and the same growth on a published struct's own array fields.
  */
 #define _GNU_SOURCE
 #include <setjmp.h>
@@ -324,6 +325,29 @@ static void test_vec_limits(void **state)
 	assert_null(byod_vec_push(&z)); /* no element size: refused, not a 0-byte slot */
 }
 
+/* the same growth on a published struct's own pointer, count, capacity */
+static void test_array_push(void **state)
+{
+	struct {
+		struct item *v;
+		size_t n, cap;
+	} list = { 0 };
+	struct item *it;
+	size_t i;
+
+	for (i = 0; i < 40; i++) {
+		it = BYOD_ARRAY_PUSH(list.v, list.n, list.cap);
+		assert_non_null(it);
+		assert_int_equal(it->id, 0);
+		it->id = (int)i + 1;
+	}
+	assert_int_equal(list.n, 40);
+	assert_true(list.cap >= 40);
+	for (i = 0; i < 40; i++)
+		assert_int_equal(list.v[i].id, (int)i + 1);
+	free(list.v);
+}
+
 static void test_vec_cleanup_attr(void **state)
 {
 	__attribute__((cleanup(byod_vec_freep))) struct byod_vec v = BYOD_VEC_INIT(long);
@@ -344,6 +368,7 @@ int main(void)
 		cmocka_unit_test(test_buf_secret_wipe_hook),
 		cmocka_unit_test(test_vec),
 		cmocka_unit_test(test_vec_limits),
+		cmocka_unit_test(test_array_push),
 		cmocka_unit_test(test_vec_cleanup_attr),
 	};
 
