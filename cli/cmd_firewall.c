@@ -18,7 +18,6 @@
 
 #include "byodctl.h"
 #include "firewall.h"
-#include "gateway.h"
 #include "links.h"
 
 #define USAGE "firewall show|check|apply | firewall links [--json] | firewall links apply"
@@ -150,9 +149,10 @@ out:
 int cli_firewall(const char *home, int argc, char **argv)
 {
 	const char *what = argc > 1 ? argv[1] : "";
-	struct gw_options opt = { .home = home };
+	struct byod_fw_state st;
+	struct pol_policy *pol = NULL;
+	struct byod_ctx *ctx = NULL;
 	struct byod_err err;
-	struct gw *gw = NULL;
 	char *text = NULL;
 	int rc;
 
@@ -160,14 +160,17 @@ int cli_firewall(const char *home, int argc, char **argv)
 		return firewall_links(home, argc - 1, argv + 1);
 	if (argc != 2 || (strcmp(what, "show") && strcmp(what, "check") && strcmp(what, "apply")))
 		return cli_usage(USAGE);
-	opt.apply = !strcmp(what, "apply");
-	rc = gw_open(&opt, &gw, &err);
+	rc = cli_open(home, &ctx);
+	if (rc)
+		return rc;
+	byod_fw_state_init(&st);
+	rc = byod_policy_load(ctx, 0, &pol, NULL, &err);
 	if (!rc)
-		rc = gw_sync(gw, &err);
-	if (!rc && !opt.apply) /* an apply is done: gw_sync applied it */
-		rc = gw_ruleset(gw, &text, &err);
-	if (!rc && !strcmp(what, "check"))
-		rc = fw_nft_run(text, 1, &err);
+		rc = byod_fw_state_load(ctx, pol, time(NULL), &st, &err);
+	if (!rc)
+		rc = byod_fw_state_render(ctx, pol, &st, &text, &err);
+	if (!rc && strcmp(what, "show"))
+		rc = fw_nft_run(text, !strcmp(what, "check"), &err);
 	if (rc) {
 		rc = cli_fail_err(&err);
 		goto out;
@@ -180,6 +183,8 @@ int cli_firewall(const char *home, int argc, char **argv)
 		printf("ruleset accepted by nftables\n");
 out:
 	free(text);
-	gw_close(gw);
+	byod_fw_state_free(&st);
+	pol_free(pol);
+	byod_close(ctx);
 	return rc;
 }

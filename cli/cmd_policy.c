@@ -195,6 +195,7 @@ static int cmd_explain(struct byod_ctx *ctx, int argc, char **argv)
 	};
 	struct pol_policy *pol = NULL;
 	struct pol_decision d;
+	struct pol_admission adm;
 	struct byod_facts facts;
 	struct reg_device dev;
 	struct byod_err err;
@@ -223,12 +224,24 @@ static int cmd_explain(struct byod_ctx *ctx, int argc, char **argv)
 	printf("authenticating by %s, at %s, under policy version %lld:\n",
 	       pol_method_name(facts.f.method), byod_time_iso(at, when, sizeof(when)),
 	       (long long)version);
-	pol_explain(pol, &facts.f, at, &d, explain_line, NULL);
+	if (byod_device_admission(ctx, pol, &dev, at, &facts, &adm, explain_line, NULL, &err)) {
+		pol_free(pol);
+		return cli_fail_err(&err);
+	}
+	d = adm.dec;
 	if (d.rule < 0)
 		printf("  => no rule matches: the default (line %d)\n", d.rule_line);
-	printf("decision: %s, by %s%s%s\n", decision_str(&d, dec, sizeof(dec)),
-	       d.rule < 0 ? "" : "rule '", d.rule_name, d.rule < 0 ? "" : "'");
-	if (d.valid_until)
+	if (byod_refused_before_rules(&adm) && d.action != POL_ACTION_REJECT) {
+		/* the rules would admit it, but no rule can */
+		printf("decision: reject, by the %s: %s (whatever the rules say)\n", adm.what,
+		       adm.reason);
+	} else {
+		printf("decision: %s, by %s%s%s\n", decision_str(&d, dec, sizeof(dec)),
+		       d.rule < 0 ? "" : "rule '", d.rule_name, d.rule < 0 ? "" : "'");
+		if (byod_refused_before_rules(&adm))
+			printf("refused whatever the rules say: %s\n", adm.reason);
+	}
+	if (d.valid_until && !byod_refused_before_rules(&adm))
 		printf("until: %s (then it is decided again)\n",
 		       byod_time_iso(d.valid_until, when, sizeof(when)));
 	pol_free(pol);

@@ -13,6 +13,7 @@
 
 #include "byod_conf.h"
 #include "byod_err.h"
+#include "byod_vec.h"
 #include "das.h"
 #include "firewall.h"
 #include "pki.h"
@@ -144,9 +145,23 @@ int byod_policy_rollback(struct byod_ctx *ctx, int64_t version, int64_t *new_ver
 struct byod_facts {
 	struct pol_facts f;
 	struct reg_person owner;
+	char device[REG_ID_MAX];     /* f.device points here */
+	char serial[REG_SERIAL_MAX]; /* the newest valid certificate's; f.serial points here */
 };
 int byod_device_facts(struct byod_ctx *ctx, const struct reg_device *d, struct byod_facts *out,
 		      struct byod_err *err);
+
+/* The admission of a registered device at at under pol (pol_admit on
+ * byod_device_facts): what byodctl policy explain prints, with cb called
+ * for each rule as pol_explain does. facts (filled) must outlive out. */
+int byod_device_admission(struct byod_ctx *ctx, const struct pol_policy *pol,
+			  const struct reg_device *d, time_t at, struct byod_facts *facts,
+			  struct pol_admission *out, pol_explain_cb cb, void *cb_ctx,
+			  struct byod_err *err);
+
+/* Whether a refusal comes before the rules (state, owner, certificate),
+ * whatever any policy says. */
+int byod_refused_before_rules(const struct pol_admission *a);
 
 /* The impact of a new policy: how many devices move from which decision
  * ("pupils", "reject") to which. */
@@ -193,6 +208,73 @@ struct byod_fw_setup {
 int byod_fw_setup(struct byod_ctx *ctx, const struct pol_policy *pol, struct byod_fw_setup *s,
 		  struct byod_err *err);
 void byod_fw_setup_free(struct byod_fw_setup *s);
+
+/* ---- the desired firewall state (core/fw_state.c) ---- */
+
+/* An entry of a set or map: a MAC (or an address) and a value. */
+struct byod_fw_entry {
+	char mac[64]; /* "aa:bb:cc:dd:ee:ff", or an address */
+	char val[64]; /* admitted: the segment; quarantine: the device */
+};
+struct byod_fw_entry *byod_fw_entry_find(const struct byod_vec *v, const char *key);
+/* Adds or replaces; 0 or -ENOMEM. */
+int byod_fw_entry_put(struct byod_vec *v, const char *key, const char *val);
+
+/* An open accounting session and what admission gives it now. */
+struct byod_fw_session {
+	int64_t id;
+	struct reg_session row;
+	char segment[64];         /* "" when refused */
+	int vlan;
+	int blocked;              /* refused and quarantined */
+	struct pol_admission adm; /* the whole decision */
+};
+
+struct byod_fw_state {
+	struct byod_vec sessions;   /* struct byod_fw_session, oldest first */
+	struct byod_vec quarantine; /* struct byod_fw_entry: MAC -> the device */
+};
+
+void byod_fw_state_init(struct byod_fw_state *st);
+void byod_fw_state_free(struct byod_fw_state *st);
+
+/* Decides session s at now under pol (NULL: no policy, nothing admitted)
+ * with pol_admit, from its device, owner and certificate in the registry. */
+int byod_fw_session_decide(struct byod_ctx *ctx, const struct pol_policy *pol,
+			   struct byod_fw_session *s, time_t now, struct byod_err *err);
+
+/* The open sessions, each decided at now, and the quarantine. */
+int byod_fw_state_load(struct byod_ctx *ctx, const struct pol_policy *pol, time_t now,
+		       struct byod_fw_state *st, struct byod_err *err);
+
+/* The quarantine entries of one device again, from its state now. */
+int byod_fw_state_device(struct byod_ctx *ctx, struct byod_fw_state *st, const char *id,
+			 struct byod_err *err);
+
+/* The session with accounting id id (NULL when not followed); *at (may be
+ * NULL) gets its index. */
+struct byod_fw_session *byod_fw_state_session(const struct byod_fw_state *st, int64_t id,
+					      size_t *at);
+
+/* The segment mac should be admitted into, or NULL. */
+const char *byod_fw_state_segment(const struct byod_fw_state *st, const char *mac);
+
+/* What the kernel's sets should hold (each struct byod_fw_entry). */
+struct byod_fw_sets {
+	struct byod_vec admitted;       /* MAC -> segment */
+	struct byod_vec quarantine;     /* MACs */
+	struct byod_vec quarantine_ips; /* IPv4 addresses, in mac */
+};
+/* 0 or -ENOMEM; free out with byod_fw_sets_free. */
+int byod_fw_state_sets(const struct byod_fw_state *st, struct byod_fw_sets *out);
+void byod_fw_sets_free(struct byod_fw_sets *s);
+
+/* The whole ruleset of pol with these sets (or this state) into *text
+ * (malloc'd); -ENOENT when pol is NULL. */
+int byod_fw_sets_render(struct byod_ctx *ctx, const struct pol_policy *pol,
+			const struct byod_fw_sets *sets, char **text, struct byod_err *err);
+int byod_fw_state_render(struct byod_ctx *ctx, const struct pol_policy *pol,
+			 const struct byod_fw_state *st, char **text, struct byod_err *err);
 
 /* ---- live sessions (core/session_das.c) ---- */
 

@@ -122,7 +122,12 @@ int byod_device_facts(struct byod_ctx *ctx, const struct reg_device *d, struct b
 	out->f.groups = out->owner.groups;
 	out->f.kind = d->kind;
 	out->f.state = d->state;
+	out->f.owner_disabled = out->owner.state == REG_PERSON_DISABLED;
+	snprintf(out->device, sizeof(out->device), "%s", d->id);
+	out->f.device = out->device;
 	if (cert.serial[0]) {
+		snprintf(out->serial, sizeof(out->serial), "%s", cert.serial);
+		out->f.serial = out->serial;
 		out->f.method = POL_METHOD_CERTIFICATE;
 		out->f.cert_not_before = cert.not_before;
 		out->f.cert_not_after = cert.not_after;
@@ -171,16 +176,40 @@ static int diff_count(struct byod_diff *out, const char *from, const char *to)
 	return 0;
 }
 
+int byod_device_admission(struct byod_ctx *ctx, const struct pol_policy *pol,
+			  const struct reg_device *d, time_t at, struct byod_facts *facts,
+			  struct pol_admission *out, pol_explain_cb cb, void *cb_ctx,
+			  struct byod_err *err)
+{
+	int rc = byod_device_facts(ctx, d, facts, err);
+
+	if (!rc)
+		pol_admit(pol, &facts->f, at, out, cb, cb_ctx);
+	return rc;
+}
+
+int byod_refused_before_rules(const struct pol_admission *a)
+{
+	return !a->admit && a->refusal != POL_REFUSED_BY_RULE && a->refusal != POL_NO_POLICY;
+}
+
 static int diff_device(const struct reg_device *d, void *arg)
 {
 	struct diff_walk *w = arg;
 	struct pol_decision before, after;
+	struct pol_admission adm;
 	struct byod_facts facts;
 	int rc;
 
 	rc = byod_device_facts(w->ctx, d, &facts, w->err);
 	if (rc)
 		return rc;
+	/* refused whatever the rules say: no policy moves it */
+	pol_admit(w->new_pol, &facts.f, w->at, &adm, NULL, NULL);
+	if (byod_refused_before_rules(&adm)) {
+		w->out->devices++;
+		return 0;
+	}
 	if (w->now_pol) {
 		pol_eval(w->now_pol, &facts.f, w->at, &before);
 	} else {

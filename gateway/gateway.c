@@ -1,11 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * byod-gatewayd's engine (see gateway.h). It keeps three things:
- *   - the open accounting sessions it follows, each with the decision the
- *     policy gives it now (segment, or none when refused or blocked);
- *   - the quarantined MACs: those of revoked or suspended devices and of
- *     devices whose owner is disabled (unless an active device uses the
- *     same MAC);
+ * byod-gatewayd's engine (see gateway.h). It keeps two things:
+ *   - what should be: the desired firewall state of core/fw_state.c (the
+ *     open accounting sessions it follows, each decided by pol_admit, and
+ *     the quarantined MACs), kept current from the change feed;
  *   - what the kernel's sets and map hold, so that a change is a small
  *     batch of element commands (one transaction) computed as the
  *     difference between what should be and what is.
@@ -22,37 +20,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAC_LEN 18
-#define SEG_LEN 64
-
-struct sess {
-	int64_t id;
-	struct reg_session row;
-	char segment[SEG_LEN]; /* "" when refused or blocked */
-	int vlan;
-	int blocked;
-};
-
-struct entry {
-	char mac[MAC_LEN];
-	char val[SEG_LEN]; /* admitted: the segment; quarantine: the device */
-};
-
-struct vec {
-	void *v;
-	size_t n, cap, size;
-};
+#define ENTRY(v, i) BYOD_VEC_AT((v), struct byod_fw_entry, (i))
 
 struct gw {
 	struct gw_options opt;
 	struct byod_ctx *ctx;
 	struct pol_policy *pol;
 	int64_t seq;
-	struct vec sess;       /* struct sess */
-	struct vec quarantine; /* struct entry: MAC -> device that put it there */
-	struct vec k_admitted; /* what the kernel holds */
-	struct vec k_quarantine;
-	struct vec k_qip;      /* struct entry, mac = "" and val = the address */
+	struct byod_fw_state state; /* the sessions followed and the quarantine: what should be */
+	struct byod_vec k_admitted; /* what the kernel holds (struct byod_fw_entry) */
+	struct byod_vec k_quarantine;
+	struct byod_vec k_qip;      /* mac = the address */
 	struct gw_stats st;
 };
 
@@ -72,226 +50,83 @@ static void gw_log(struct gw *gw, int level, const char *fmt, ...)
 	gw->opt.log(level, msg, gw->opt.log_ctx);
 }
 
-static void *vec_push(struct vec *v)
-{
-	if (v->n == v->cap) {
-		size_t cap = v->cap ? v->cap * 2 : 16;
-		void *n = realloc(v->v, cap * v->size);
-
-		if (!n)
-			return NULL;
-		v->v = n;
-		v->cap = cap;
-	}
-	memset((char *)v->v + v->n * v->size, 0, v->size);
-	return (char *)v->v + v->n++ * v->size;
-}
-
-static void vec_del(struct vec *v, size_t i)
-{
-	memmove((char *)v->v + i * v->size, (char *)v->v + (i + 1) * v->size,
-		(v->n - i - 1) * v->size);
-	v->n--;
-}
-
-static void vec_free(struct vec *v)
-{
-	free(v->v);
-	v->v = NULL;
-	v->n = v->cap = 0;
-}
-
-#define AT(vec, type, i) (&((type *)(vec).v)[i])
-
-static struct entry *entry_find(struct vec *v, const char *mac)
-{
-	size_t i;
-
-	for (i = 0; i < v->n; i++)
-		if (!strcmp(AT(*v, struct entry, i)->mac, mac))
-			return AT(*v, struct entry, i);
-	return NULL;
-}
-
-static int entry_put(struct vec *v, const char *mac, const char *val)
-{
-	struct entry *e = entry_find(v, mac);
-
-	if (!e && !(e = vec_push(v)))
-		return -ENOMEM;
-	snprintf(e->mac, sizeof(e->mac), "%s", mac);
-	snprintf(e->val, sizeof(e->val), "%s", val);
-	return 0;
-}
-
 static time_t gw_now(const struct gw *gw)
 {
 	return gw->opt.clock ? gw->opt.clock(gw->opt.clock_ctx) : time(NULL);
 }
 
-/* ---- decisions ---- */
-
-/* Revoked, suspended, or owned by a disabled account: quarantined. */
-static int device_blocked(const struct reg_device *d, const struct reg_person *owner)
+static const char *label(const struct byod_fw_session *s)
 {
-	return d->state == BYOD_DEVICE_REVOKED || d->state == BYOD_DEVICE_SUSPENDED ||
-	       (owner && owner->state == REG_PERSON_DISABLED);
-}
-
-/* What the policy says of session s now. */
-static int decide(struct gw *gw, struct sess *s, time_t now, struct byod_err *err)
-{
-	struct byod_facts facts;
-	struct reg_device d;
-	struct pol_decision dec;
-	int rc;
-
-	s->segment[0] = '\0';
-	s->vlan = 0;
-	s->blocked = 0;
-	memset(&facts, 0, sizeof(facts));
-	if (s->row.device[0]) {
-		rc = reg_device_get(gw->ctx->reg, s->row.device, &d, err);
-		if (rc == -ENOENT)
-			goto unknown;
-		if (rc)
-			return rc;
-		rc = byod_device_facts(gw->ctx, &d, &facts, err);
-		if (rc)
-			return rc;
-		s->blocked = device_blocked(&d, &facts.owner);
-		if (facts.owner.state == REG_PERSON_DISABLED)
-			facts.f.state = BYOD_DEVICE_SUSPENDED;
-		facts.f.method = s->row.serial[0] ? POL_METHOD_CERTIFICATE : POL_METHOD_MAC;
-	} else {
-unknown:
-		memset(&facts, 0, sizeof(facts));
-		facts.f.role = -1;
-		facts.f.kind = -1;
-		facts.f.state = BYOD_DEVICE_UNKNOWN;
-		facts.f.method = s->row.serial[0] ? POL_METHOD_CERTIFICATE : POL_METHOD_MAC;
-	}
-	if (!gw->pol || s->blocked)
-		return 0;
-	pol_eval(gw->pol, &facts.f, now, &dec);
-	if (dec.action == POL_ACTION_SEGMENT && dec.segment_name) {
-		snprintf(s->segment, sizeof(s->segment), "%s", dec.segment_name);
-		s->vlan = dec.vlan;
-	}
-	return 0;
-}
-
-static struct sess *sess_find(struct gw *gw, int64_t id, size_t *at)
-{
-	size_t i;
-
-	for (i = 0; i < gw->sess.n; i++) {
-		if (AT(gw->sess, struct sess, i)->id == id) {
-			if (at)
-				*at = i;
-			return AT(gw->sess, struct sess, i);
-		}
-	}
-	return NULL;
+	return s->blocked ? "blocked" : s->segment[0] ? s->segment : "refused";
 }
 
 /* ---- the kernel's state ---- */
 
-/* Admitted: the MAC of every followed session with a segment (the newest
- * session of a MAC wins: the list is oldest first). */
-static const char *wanted_segment(struct gw *gw, const char *mac)
-{
-	const char *seg = NULL;
-	size_t i;
-
-	for (i = 0; i < gw->sess.n; i++) {
-		struct sess *s = AT(gw->sess, struct sess, i);
-
-		if (!strcmp(s->row.mac, mac))
-			seg = s->segment[0] ? s->segment : NULL;
-	}
-	return seg;
-}
-
-static int wanted_qip(struct gw *gw, const char *ip)
-{
-	size_t i;
-
-	for (i = 0; i < gw->sess.n; i++) {
-		struct sess *s = AT(gw->sess, struct sess, i);
-
-		if (s->blocked && !strcmp(s->row.ip, ip))
-			return 1;
-	}
-	return 0;
-}
-
 /* Makes the kernel's vectors equal to what should be, as a batch. */
 static int diff_batch(struct gw *gw, struct fw_batch *b)
 {
+	struct byod_fw_sets want;
+	struct byod_fw_entry *e;
 	size_t i;
-	int rc = 0;
+	int rc;
 
+	rc = byod_fw_state_sets(&gw->state, &want);
+	if (rc)
+		return rc;
 	/* quarantine first: it is the one that must not wait */
-	for (i = 0; !rc && i < gw->quarantine.n; i++) {
-		struct entry *q = AT(gw->quarantine, struct entry, i);
-
-		if (!entry_find(&gw->k_quarantine, q->mac)) {
-			rc = fw_batch_quarantine(b, q->mac, 1);
+	for (i = 0; !rc && i < want.quarantine.n; i++) {
+		e = ENTRY(&want.quarantine, i);
+		if (!byod_fw_entry_find(&gw->k_quarantine, e->mac)) {
+			rc = fw_batch_quarantine(b, e->mac, 1);
 			if (!rc)
-				rc = entry_put(&gw->k_quarantine, q->mac, "");
+				rc = byod_fw_entry_put(&gw->k_quarantine, e->mac, "");
 		}
 	}
-	for (i = 0; !rc && i < gw->sess.n; i++) {
-		struct sess *s = AT(gw->sess, struct sess, i);
-
-		if (s->blocked && s->row.ip[0] && strchr(s->row.ip, '.') &&
-		    !entry_find(&gw->k_qip, s->row.ip)) {
-			rc = fw_batch_quarantine_ip(b, s->row.ip, 1);
+	for (i = 0; !rc && i < want.quarantine_ips.n; i++) {
+		e = ENTRY(&want.quarantine_ips, i);
+		if (!byod_fw_entry_find(&gw->k_qip, e->mac)) {
+			rc = fw_batch_quarantine_ip(b, e->mac, 1);
 			if (!rc)
-				rc = entry_put(&gw->k_qip, s->row.ip, "");
+				rc = byod_fw_entry_put(&gw->k_qip, e->mac, "");
 		}
 	}
 	for (i = gw->k_quarantine.n; !rc && i-- > 0;) {
-		struct entry *k = AT(gw->k_quarantine, struct entry, i);
-
-		if (!entry_find(&gw->quarantine, k->mac)) {
-			rc = fw_batch_quarantine(b, k->mac, 0);
+		e = ENTRY(&gw->k_quarantine, i);
+		if (!byod_fw_entry_find(&want.quarantine, e->mac)) {
+			rc = fw_batch_quarantine(b, e->mac, 0);
 			if (!rc)
-				vec_del(&gw->k_quarantine, i);
+				byod_vec_del(&gw->k_quarantine, i);
 		}
 	}
 	for (i = gw->k_qip.n; !rc && i-- > 0;) {
-		struct entry *k = AT(gw->k_qip, struct entry, i);
-
-		if (!wanted_qip(gw, k->mac)) {
-			rc = fw_batch_quarantine_ip(b, k->mac, 0);
+		e = ENTRY(&gw->k_qip, i);
+		if (!byod_fw_entry_find(&want.quarantine_ips, e->mac)) {
+			rc = fw_batch_quarantine_ip(b, e->mac, 0);
 			if (!rc)
-				vec_del(&gw->k_qip, i);
+				byod_vec_del(&gw->k_qip, i);
 		}
 	}
 	/* admitted: evict or move, then admit */
 	for (i = gw->k_admitted.n; !rc && i-- > 0;) {
-		struct entry *k = AT(gw->k_admitted, struct entry, i);
-		const char *seg = wanted_segment(gw, k->mac);
+		struct byod_fw_entry *w;
 
-		if (!seg || strcmp(seg, k->val) || entry_find(&gw->quarantine, k->mac)) {
-			rc = fw_batch_evict(b, k->mac);
+		e = ENTRY(&gw->k_admitted, i);
+		w = byod_fw_entry_find(&want.admitted, e->mac);
+		if (!w || strcmp(w->val, e->val)) {
+			rc = fw_batch_evict(b, e->mac);
 			if (!rc)
-				vec_del(&gw->k_admitted, i);
+				byod_vec_del(&gw->k_admitted, i);
 		}
 	}
-	for (i = 0; !rc && i < gw->sess.n; i++) {
-		struct sess *s = AT(gw->sess, struct sess, i);
-		const char *seg = s->row.mac[0] ? wanted_segment(gw, s->row.mac) : NULL;
-
-		if (seg && !entry_find(&gw->quarantine, s->row.mac) &&
-		    !entry_find(&gw->k_admitted, s->row.mac)) {
-			rc = fw_batch_admit(b, s->row.mac, seg);
+	for (i = 0; !rc && i < want.admitted.n; i++) {
+		e = ENTRY(&want.admitted, i);
+		if (!byod_fw_entry_find(&gw->k_admitted, e->mac)) {
+			rc = fw_batch_admit(b, e->mac, e->val);
 			if (!rc)
-				rc = entry_put(&gw->k_admitted, s->row.mac, seg);
+				rc = byod_fw_entry_put(&gw->k_admitted, e->mac, e->val);
 		}
 	}
+	byod_fw_sets_free(&want);
 	return rc;
 }
 
@@ -299,69 +134,38 @@ static int diff_batch(struct gw *gw, struct fw_batch *b)
  * (unless a dry run); *keep (may be NULL) gets the text. */
 static int render_text(struct gw *gw, char **keep, struct byod_err *err)
 {
-	struct byod_fw_setup fw;
-	struct fw_admitted *adm = NULL;
-	const char **qm = NULL, **qi = NULL;
+	struct byod_fw_sets want;
 	char *text = NULL;
-	size_t i;
 	int rc;
 
 	if (!gw->pol)
 		return byod_err_set(err, ENOENT, "no policy has been applied yet");
-	/* what the kernel will hold is what should be */
-	vec_free(&gw->k_admitted);
-	vec_free(&gw->k_quarantine);
-	vec_free(&gw->k_qip);
-	{
-		struct fw_batch *b = fw_batch_new();
-
-		rc = b ? diff_batch(gw, b) : -ENOMEM;
-		fw_batch_free(b);
-		if (rc)
-			return byod_err_set(err, -rc, "cannot compute the device state");
-	}
-	rc = byod_fw_setup(gw->ctx, gw->pol, &fw, err);
-	if (rc)
-		return rc;
-	adm = calloc(gw->k_admitted.n + 1, sizeof(*adm));
-	qm = calloc(gw->k_quarantine.n + 1, sizeof(*qm));
-	qi = calloc(gw->k_qip.n + 1, sizeof(*qi));
-	if (!adm || !qm || !qi) {
-		rc = byod_err_set(err, ENOMEM, "out of memory");
-		goto out;
-	}
-	for (i = 0; i < gw->k_admitted.n; i++) {
-		adm[i].mac = AT(gw->k_admitted, struct entry, i)->mac;
-		adm[i].segment = AT(gw->k_admitted, struct entry, i)->val;
-	}
-	for (i = 0; i < gw->k_quarantine.n; i++)
-		qm[i] = AT(gw->k_quarantine, struct entry, i)->mac;
-	for (i = 0; i < gw->k_qip.n; i++)
-		qi[i] = AT(gw->k_qip, struct entry, i)->mac;
-	fw.cfg.admitted = adm;
-	fw.cfg.nadmitted = gw->k_admitted.n;
-	fw.cfg.quarantine_macs = qm;
-	fw.cfg.nquarantine_macs = gw->k_quarantine.n;
-	fw.cfg.quarantine_ips = qi;
-	fw.cfg.nquarantine_ips = gw->k_qip.n;
-	rc = fw_render(gw->pol, &fw.cfg, &text, err);
+	if (byod_fw_state_sets(&gw->state, &want))
+		return byod_err_set(err, ENOMEM, "cannot compute the device state");
+	rc = byod_fw_sets_render(gw->ctx, gw->pol, &want, &text, err);
 	if (!rc && gw->opt.apply)
 		rc = fw_nft_run(text, 0, err);
+	if (!rc) {
+		/* what the kernel holds now is what should be */
+		byod_vec_free(&gw->k_admitted);
+		byod_vec_free(&gw->k_quarantine);
+		byod_vec_free(&gw->k_qip);
+		gw->k_admitted = want.admitted;
+		gw->k_quarantine = want.quarantine;
+		gw->k_qip = want.quarantine_ips;
+		byod_vec_init(&want.admitted, sizeof(struct byod_fw_entry));
+		byod_vec_init(&want.quarantine, sizeof(struct byod_fw_entry));
+		byod_vec_init(&want.quarantine_ips, sizeof(struct byod_fw_entry));
+		gw->st.renders++;
+		gw_log(gw, 1, "ruleset applied: %zu admitted, %zu quarantined, %zu sessions",
+		       gw->k_admitted.n, gw->k_quarantine.n, gw->state.sessions.n);
+	}
 	if (!rc && keep) {
 		*keep = text;
 		text = NULL;
 	}
-	if (!rc) {
-		gw->st.renders++;
-		gw_log(gw, 1, "ruleset applied: %zu admitted, %zu quarantined, %zu sessions",
-		     gw->k_admitted.n, gw->k_quarantine.n, gw->sess.n);
-	}
-out:
 	free(text);
-	free(adm);
-	free(qm);
-	free(qi);
-	byod_fw_setup_free(&fw);
+	byod_fw_sets_free(&want);
 	return rc;
 }
 
@@ -402,7 +206,7 @@ static int reconcile(struct gw *gw, struct byod_err *err)
 /* ---- acting on sessions ---- */
 
 /* The NAS is asked to end (or move) session s, whose decision changed. */
-static void act(struct gw *gw, const struct sess *s, const char *why)
+static void act(struct gw *gw, const struct byod_fw_session *s, const char *why)
 {
 	struct das_answer ans;
 	struct byod_err err;
@@ -441,14 +245,17 @@ static int redecide(struct gw *gw, const char *device, time_t when, int64_t **ch
 
 	*changed = NULL;
 	*nchanged = 0;
-	for (i = 0; !rc && i < gw->sess.n; i++) {
-		struct sess *s = AT(gw->sess, struct sess, i);
-		struct sess before = *s;
+	for (i = 0; !rc && i < gw->state.sessions.n; i++) {
+		struct byod_fw_session *s = BYOD_VEC_AT(&gw->state.sessions, struct byod_fw_session, i);
+		int was_blocked = s->blocked;
+		char was[sizeof(s->segment)], before[sizeof(s->segment)];
 
 		if (device && strcmp(s->row.device, device))
 			continue;
-		rc = decide(gw, s, when, err);
-		if (!rc && (before.blocked != s->blocked || strcmp(before.segment, s->segment))) {
+		snprintf(was, sizeof(was), "%s", s->segment);
+		snprintf(before, sizeof(before), "%s", label(s));
+		rc = byod_fw_session_decide(gw->ctx, gw->pol, s, when, err);
+		if (!rc && (was_blocked != s->blocked || strcmp(was, s->segment))) {
 			int64_t *c = realloc(*changed, (*nchanged + 1) * sizeof(**changed));
 
 			if (!c)
@@ -456,8 +263,7 @@ static int redecide(struct gw *gw, const char *device, time_t when, int64_t **ch
 			*changed = c;
 			c[(*nchanged)++] = s->id;
 			gw_log(gw, 1, "session %lld (%s): %s -> %s", (long long)s->id, s->row.mac,
-			     before.blocked ? "blocked" : before.segment[0] ? before.segment : "refused",
-			     s->blocked ? "blocked" : s->segment[0] ? s->segment : "refused");
+			       before, label(s));
 		}
 	}
 	return rc;
@@ -468,189 +274,11 @@ static void act_on(struct gw *gw, const int64_t *ids, size_t n, const char *why)
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		struct sess *s = sess_find(gw, ids[i], NULL);
+		struct byod_fw_session *s = byod_fw_state_session(&gw->state, ids[i], NULL);
 
 		if (s)
 			act(gw, s, why);
 	}
-}
-
-/* ---- building the state from the registry ---- */
-
-static int collect_session(const struct reg_session *row, void *arg)
-{
-	struct vec *v = arg;
-	struct sess *s = vec_push(v);
-
-	if (!s)
-		return -ENOMEM;
-	s->id = row->id;
-	s->row = *row;
-	return 0;
-}
-
-struct qwalk {
-	struct vec *quarantine;
-	struct vec *blocked; /* struct entry: val = id of a blocked device */
-	struct vec *active; /* struct entry: MACs of active devices of active owners */
-	const struct vec *disabled; /* struct entry: val = login of a disabled account */
-};
-
-static int login_disabled(const struct vec *disabled, const char *login)
-{
-	size_t i;
-
-	for (i = 0; i < disabled->n; i++)
-		if (!strcmp(AT(*disabled, struct entry, i)->val, login))
-			return 1;
-	return 0;
-}
-
-static int collect_device(const struct reg_device *d, void *arg)
-{
-	struct qwalk *w = arg;
-	int off = login_disabled(w->disabled, d->owner_login);
-
-	if (d->state == BYOD_DEVICE_RETIRED)
-		return 0;
-	if (d->state == BYOD_DEVICE_ACTIVE && !off)
-		return d->mac[0] ? entry_put(w->active, d->mac, d->id) : 0;
-	if (w->blocked) {
-		struct entry *e = vec_push(w->blocked);
-
-		if (!e)
-			return -ENOMEM;
-		snprintf(e->val, sizeof(e->val), "%s", d->id);
-	}
-	return d->mac[0] ? entry_put(w->quarantine, d->mac, d->id) : 0;
-}
-
-static int collect_disabled(const struct reg_person *p, void *arg)
-{
-	struct vec *logins = arg;
-
-	if (p->state == REG_PERSON_DISABLED) {
-		struct entry *e = vec_push(logins);
-
-		if (!e)
-			return -ENOMEM;
-		snprintf(e->val, sizeof(e->val), "%s", p->login);
-	}
-	return 0;
-}
-
-struct macs {
-	struct vec *quarantine;
-	const char *device;
-};
-
-static int collect_mac(const struct reg_session *s, void *arg)
-{
-	struct macs *m = arg;
-
-	return s->mac[0] ? entry_put(m->quarantine, s->mac, m->device) : 0;
-}
-
-/* The quarantine from the registry: the MACs of revoked and suspended
- * devices and of every device of a disabled account, and those their open
- * sessions use; less the MACs an active device of an active owner uses
- * (the same phone enrolled again). One pass over the devices. */
-static int build_quarantine(struct gw *gw, struct byod_err *err)
-{
-	struct vec quarantine = { .size = sizeof(struct entry) };
-	struct vec active = { .size = sizeof(struct entry) };
-	struct vec logins = { .size = sizeof(struct entry) };
-	struct vec blocked = { .size = sizeof(struct entry) };
-	struct qwalk w = { &quarantine, &blocked, &active, &logins };
-	struct reg_device_filter f = { NULL, -1 };
-	size_t i;
-	int rc;
-
-	rc = reg_person_list(gw->ctx->reg, collect_disabled, &logins, err);
-	if (!rc)
-		rc = reg_device_list(gw->ctx->reg, &f, collect_device, &w, err);
-	/* the MACs a blocked device was seen with (EAP-TLS devices have no
-	 * registered MAC): its accounting sessions, closed ones included */
-	for (i = 0; !rc && i < blocked.n; i++) {
-		struct macs m = { &quarantine, AT(blocked, struct entry, i)->val };
-
-		rc = reg_session_list(gw->ctx->reg, 0, m.device, collect_mac, &m, err);
-	}
-	vec_free(&blocked);
-	for (i = 0; !rc && i < gw->sess.n; i++) {
-		struct sess *s = AT(gw->sess, struct sess, i);
-
-		if (s->blocked && s->row.mac[0])
-			rc = entry_put(&quarantine, s->row.mac, s->row.device);
-	}
-	for (i = quarantine.n; !rc && i-- > 0;)
-		if (entry_find(&active, AT(quarantine, struct entry, i)->mac))
-			vec_del(&quarantine, i);
-	if (rc == -ENOMEM)
-		byod_err_set(err, ENOMEM, "out of memory");
-	if (!rc) {
-		vec_free(&gw->quarantine);
-		gw->quarantine = quarantine;
-	} else {
-		vec_free(&quarantine);
-	}
-	vec_free(&active);
-	vec_free(&logins);
-	return rc;
-}
-
-/* A MAC another active device of an active owner uses is never quarantined. */
-static int mac_in_use(struct gw *gw, const char *mac, const char *device)
-{
-	struct reg_device other;
-	struct reg_person owner;
-
-	if (reg_device_find_by_mac(gw->ctx->reg, mac, &other, NULL) || !strcmp(other.id, device) ||
-	    other.state != BYOD_DEVICE_ACTIVE)
-		return 0;
-	if (reg_person_get_by_id(gw->ctx->reg, other.owner, &owner, NULL))
-		return 0;
-	return owner.state != REG_PERSON_DISABLED;
-}
-
-/* The quarantine entries of one device, from its state now. */
-static int device_quarantine(struct gw *gw, const char *id, struct byod_err *err)
-{
-	struct reg_device d;
-	struct reg_person owner;
-	size_t i;
-	int rc, blocked;
-
-	for (i = gw->quarantine.n; i-- > 0;)
-		if (!strcmp(AT(gw->quarantine, struct entry, i)->val, id))
-			vec_del(&gw->quarantine, i);
-	rc = reg_device_get(gw->ctx->reg, id, &d, err);
-	if (rc == -ENOENT)
-		return 0;
-	if (!rc)
-		rc = reg_person_get_by_id(gw->ctx->reg, d.owner, &owner, err);
-	if (rc)
-		return rc;
-	blocked = device_blocked(&d, &owner);
-	if (!blocked)
-		return 0;
-	{
-		struct vec found = { .size = sizeof(struct entry) };
-		struct macs m = { &found, id };
-
-		if (d.mac[0])
-			rc = entry_put(&found, d.mac, id);
-		if (!rc)
-			rc = reg_session_list(gw->ctx->reg, 0, id, collect_mac, &m, err);
-		for (i = 0; !rc && i < found.n; i++) {
-			const char *mac = AT(found, struct entry, i)->mac;
-
-			if (!mac_in_use(gw, mac, id))
-				rc = entry_put(&gw->quarantine, mac, id);
-		}
-		vec_free(&found);
-	}
-	return rc == -ENOMEM ? byod_err_set(err, ENOMEM, "out of memory") : rc;
 }
 
 /* Collects device ids (space-separated) into a small list. */
@@ -712,23 +340,23 @@ static int on_session_event(struct step *st, const struct reg_event *e)
 		return rc;
 	st->sessions_changed = 1;
 	if (row.state == REG_SESSION_CLOSED) {
-		if (sess_find(gw, id, &at))
-			vec_del(&gw->sess, at);
+		if (byod_fw_state_session(&gw->state, id, &at))
+			byod_vec_del(&gw->state.sessions, at);
 		return 0;
 	}
 	{
-		struct sess *s = sess_find(gw, id, NULL);
+		struct byod_fw_session *s = byod_fw_state_session(&gw->state, id, NULL);
 		int64_t *n;
 
-		if (!s && !(s = vec_push(&gw->sess)))
+		if (!s && !(s = byod_vec_push(&gw->state.sessions)))
 			return byod_err_set(st->err, ENOMEM, "out of memory");
 		s->id = id;
 		s->row = row;
-		rc = decide(gw, s, gw_now(gw), st->err);
+		rc = byod_fw_session_decide(gw->ctx, gw->pol, s, gw_now(gw), st->err);
 		if (rc)
 			return rc;
 		gw_log(gw, 1, "session %lld started: %s at %s -> %s", id, row.mac, row.nas_ip,
-		     s->blocked ? "blocked" : s->segment[0] ? s->segment : "refused");
+		       label(s));
 		n = realloc(st->started, (st->nstarted + 1) * sizeof(*n));
 		if (!n)
 			return byod_err_set(st->err, ENOMEM, "out of memory");
@@ -786,35 +414,14 @@ static int load_policy(struct gw *gw, struct byod_err *err)
 
 int gw_sync(struct gw *gw, struct byod_err *err)
 {
-	struct vec sessions = { .size = sizeof(struct sess) };
-	time_t now = gw_now(gw);
 	int64_t seq = 0;
-	size_t i;
 	int rc;
 
 	rc = reg_events_last(gw->ctx->reg, &seq, err);
 	if (!rc)
 		rc = load_policy(gw, err);
 	if (!rc)
-		rc = reg_session_list(gw->ctx->reg, 1, NULL, collect_session, &sessions, err);
-	if (rc == -ENOMEM)
-		byod_err_set(err, ENOMEM, "out of memory");
-	/* the list is newest first; followed oldest first */
-	for (i = 0; !rc && i < sessions.n / 2; i++) {
-		struct sess t = *AT(sessions, struct sess, i);
-
-		*AT(sessions, struct sess, i) = *AT(sessions, struct sess, sessions.n - 1 - i);
-		*AT(sessions, struct sess, sessions.n - 1 - i) = t;
-	}
-	for (i = 0; !rc && i < sessions.n; i++)
-		rc = decide(gw, AT(sessions, struct sess, i), now, err);
-	if (rc) {
-		vec_free(&sessions);
-		return rc;
-	}
-	vec_free(&gw->sess);
-	gw->sess = sessions;
-	rc = build_quarantine(gw, err);
+		rc = byod_fw_state_load(gw->ctx, gw->pol, gw_now(gw), &gw->state, err);
 	if (!rc)
 		rc = render_all(gw, err);
 	if (!rc)
@@ -841,26 +448,28 @@ int gw_step(struct gw *gw, int *handled, struct byod_err *err)
 		goto out;
 	gw->seq = st.last;
 	if (st.policy || !gw->pol) {
-		struct vec before = { .size = sizeof(struct sess) };
+		struct byod_vec before = BYOD_VEC_INIT(struct byod_fw_session);
 
 		/* the decisions under the old policy, to find who moves */
-		for (i = 0; i < gw->sess.n; i++) {
-			struct sess *b = vec_push(&before);
+		for (i = 0; i < gw->state.sessions.n; i++) {
+			struct byod_fw_session *b = byod_vec_push(&before);
 
 			if (!b) {
 				rc = byod_err_set(err, ENOMEM, "out of memory");
-				vec_free(&before);
+				byod_vec_free(&before);
 				goto out;
 			}
-			*b = *AT(gw->sess, struct sess, i);
+			*b = *BYOD_VEC_AT(&gw->state.sessions, struct byod_fw_session, i);
 		}
 		rc = gw_sync(gw, err);
-		for (i = 0; !rc && i < gw->sess.n; i++) {
-			struct sess *s = AT(gw->sess, struct sess, i);
+		for (i = 0; !rc && i < gw->state.sessions.n; i++) {
+			struct byod_fw_session *s =
+				BYOD_VEC_AT(&gw->state.sessions, struct byod_fw_session, i);
 			size_t k;
 
 			for (k = 0; k < before.n; k++) {
-				struct sess *b = AT(before, struct sess, k);
+				struct byod_fw_session *b =
+					BYOD_VEC_AT(&before, struct byod_fw_session, k);
 
 				if (b->id == s->id && (b->blocked != s->blocked ||
 						       strcmp(b->segment, s->segment))) {
@@ -872,14 +481,14 @@ int gw_step(struct gw *gw, int *handled, struct byod_err *err)
 				}
 			}
 		}
-		vec_free(&before);
+		byod_vec_free(&before);
 		goto out;
 	}
 	for (i = 0; !rc && i < st.devices.n; i++) {
 		int64_t *c = NULL;
 		size_t n = 0;
 
-		rc = device_quarantine(gw, st.devices.v[i], err);
+		rc = byod_fw_state_device(gw->ctx, &gw->state, st.devices.v[i], err);
 		if (!rc)
 			rc = redecide(gw, st.devices.v[i], now, &c, &n, err);
 		if (!rc && n) {
@@ -901,7 +510,8 @@ int gw_step(struct gw *gw, int *handled, struct byod_err *err)
 	if (!rc) {
 		act_on(gw, changed, nchanged, "device changed");
 		for (i = 0; i < st.nstarted; i++) {
-			struct sess *s = sess_find(gw, st.started[i], NULL);
+			struct byod_fw_session *s =
+				byod_fw_state_session(&gw->state, st.started[i], NULL);
 			size_t k;
 			int done = 0;
 
@@ -941,9 +551,10 @@ int gw_open(const struct gw_options *opt, struct gw **out, struct byod_err *err)
 	if (!gw)
 		return byod_err_set(err, ENOMEM, "out of memory");
 	gw->opt = *opt;
-	gw->sess.size = sizeof(struct sess);
-	gw->quarantine.size = gw->k_admitted.size = gw->k_quarantine.size = gw->k_qip.size =
-		sizeof(struct entry);
+	byod_fw_state_init(&gw->state);
+	byod_vec_init(&gw->k_admitted, sizeof(struct byod_fw_entry));
+	byod_vec_init(&gw->k_quarantine, sizeof(struct byod_fw_entry));
+	byod_vec_init(&gw->k_qip, sizeof(struct byod_fw_entry));
 	rc = byod_open(opt->home, "byod-gatewayd", &gw->ctx, err);
 	if (rc) {
 		free(gw);
@@ -957,11 +568,10 @@ void gw_close(struct gw *gw)
 {
 	if (!gw)
 		return;
-	vec_free(&gw->sess);
-	vec_free(&gw->quarantine);
-	vec_free(&gw->k_admitted);
-	vec_free(&gw->k_quarantine);
-	vec_free(&gw->k_qip);
+	byod_fw_state_free(&gw->state);
+	byod_vec_free(&gw->k_admitted);
+	byod_vec_free(&gw->k_quarantine);
+	byod_vec_free(&gw->k_qip);
 	pol_free(gw->pol);
 	byod_close(gw->ctx);
 	free(gw);
@@ -973,7 +583,7 @@ void gw_stats(const struct gw *gw, struct gw_stats *out)
 	out->seq = gw->seq;
 	out->admitted = gw->k_admitted.n;
 	out->quarantined = gw->k_quarantine.n;
-	out->sessions = gw->sess.n;
+	out->sessions = gw->state.sessions.n;
 }
 
 int gw_poll_ms(const struct gw *gw)
@@ -983,14 +593,14 @@ int gw_poll_ms(const struct gw *gw)
 
 const char *gw_admitted(const struct gw *gw, const char *mac)
 {
-	struct entry *e = entry_find((struct vec *)&gw->k_admitted, mac);
+	struct byod_fw_entry *e = byod_fw_entry_find(&gw->k_admitted, mac);
 
 	return e ? e->val : NULL;
 }
 
 int gw_quarantined(const struct gw *gw, const char *mac)
 {
-	return entry_find((struct vec *)&gw->k_quarantine, mac) != NULL;
+	return byod_fw_entry_find(&gw->k_quarantine, mac) != NULL;
 }
 
 int gw_ruleset(struct gw *gw, char **text, struct byod_err *err)

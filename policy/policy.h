@@ -42,6 +42,12 @@ struct pol_facts {
 	int method;             /* enum pol_method */
 	time_t cert_not_before; /* 0 without a certificate */
 	time_t cert_not_after;
+	/* what pol_admit refuses whatever the rules say */
+	int owner_disabled;     /* the owner's account is disabled */
+	int cert_revoked;       /* the certificate presented is revoked */
+	/* named in pol_admit's sentences; may be NULL */
+	const char *device;     /* the device's id */
+	const char *serial;     /* the certificate's serial */
 };
 
 struct pol_net {
@@ -154,6 +160,52 @@ typedef void (*pol_explain_cb)(void *ctx, const struct pol_rule *rule, int match
 			       const char *why);
 void pol_explain(const struct pol_policy *pol, const struct pol_facts *facts, time_t now,
 		 struct pol_decision *out, pol_explain_cb cb, void *ctx);
+
+/*
+ * Admission: the one decision every program makes about a device (the
+ * RADIUS module on each request, byod-gatewayd for each session, byodctl
+ * policy explain). Fail-closed checks come first and no rule can undo
+ * them: a revoked or expired certificate, a device whose state refuses it
+ * (the table in admit.c), a disabled owner. Then the policy decides, and
+ * the session lasts until the decision may change by itself or the
+ * certificate ends, whichever is first.
+ */
+enum pol_refusal {
+	POL_ADMITTED,             /* the policy's segment */
+	POL_REFUSED_CERT_REVOKED,
+	POL_REFUSED_CERT_EXPIRED,
+	POL_REFUSED_DEVICE_STATE, /* suspended, revoked, retired */
+	POL_REFUSED_OWNER_DISABLED,
+	POL_REFUSED_BY_RULE,      /* a rule (or the default) rejects */
+	POL_NO_POLICY,            /* nothing blocks it, but there is no policy to ask */
+};
+
+struct pol_admission {
+	int admit;                /* 1: dec names the segment */
+	enum pol_refusal refusal;
+	int quarantine;           /* refused and its MAC is to be quarantined */
+	struct pol_decision dec;  /* the rules' decision; rule -2 when not evaluated */
+	long session_timeout;     /* seconds, 0 for none; when admitted */
+	const char *what;         /* what decided: "certificate", "device", or the rule's name */
+	char reason[160];         /* the decision in one sentence */
+};
+
+/*
+ * Decides admission at now. pol may be NULL (refusal POL_NO_POLICY unless a
+ * fail-closed check refuses). When cb is given the rules are walked as by
+ * pol_explain, even when a fail-closed check refuses, so that an
+ * explanation shows both. Pure; no I/O.
+ */
+void pol_admit(const struct pol_policy *pol, const struct pol_facts *facts, time_t now,
+	       struct pol_admission *out, pol_explain_cb cb, void *cb_ctx);
+
+/* The device states, one table (admit.c): whether the state alone refuses
+ * the device, whether its MACs are quarantined on the gateway, and whether
+ * the device still holds its MAC in the registry (a retired or revoked
+ * device gives it up to a new enrolment). */
+int pol_state_refused(int state);
+int pol_state_quarantined(int state);
+int pol_state_holds_mac(int state);
 
 /* Index of a segment by name, or -1. */
 int pol_segment_find(const struct pol_policy *pol, const char *name);

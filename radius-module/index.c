@@ -96,7 +96,7 @@ static void cert_from(struct cert *c, const struct reg_cert *r)
 
 static int live(const struct device *d)
 {
-	return d->state == BYOD_DEVICE_ACTIVE || d->state == BYOD_DEVICE_SUSPENDED;
+	return pol_state_holds_mac(d->state);
 }
 
 /* ---- maps, under the write lock (or before the index is shared) ---- */
@@ -571,9 +571,8 @@ static int decide_locked(struct rad_index *ix, const struct rad_query *rq,
 	const struct cert *c = NULL;
 	const struct person *p = NULL;
 	struct pol_facts f;
-	struct pol_decision dec;
+	struct pol_admission adm;
 	char key[24];
-	long left;
 
 	if (rq->method == RAD_METHOD_TLS) {
 		if (!rq->serial || byod_serial_normalise(rq->serial, serial, sizeof(serial)))
@@ -584,12 +583,6 @@ static int decide_locked(struct rad_index *ix, const struct rad_query *rq,
 		if (!c)
 			return answer(out, 0, 0, "certificate",
 				      "certificate %s is not in the registry", serial);
-		if (c->revoked)
-			return answer(out, 0, 0, "certificate", "certificate %s is revoked",
-				      serial);
-		if (c->not_after <= rq->now)
-			return answer(out, 0, 0, "certificate", "certificate %s has expired",
-				      serial);
 		d = byod_hmap_get(ix->devices, c->device);
 		if (!d)
 			return answer(out, 0, 0, "certificate",
@@ -600,57 +593,44 @@ static int decide_locked(struct rad_index *ix, const struct rad_query *rq,
 				      rq->mac ? rq->mac : "");
 		d = byod_hmap_get(ix->by_mac, mac);
 	}
+	memset(&f, 0, sizeof(f));
+	f.role = -1;
+	f.kind = -1;
+	f.state = BYOD_DEVICE_UNKNOWN;
+	f.method = rq->method == RAD_METHOD_TLS ? POL_METHOD_CERTIFICATE : POL_METHOD_MAC;
 	if (d) {
 		out->known = 1;
 		snprintf(out->device, sizeof(out->device), "%s", d->id);
-		/* Fail closed, whatever the policy says. */
-		if (d->state == BYOD_DEVICE_REVOKED || d->state == BYOD_DEVICE_RETIRED ||
-		    d->state == BYOD_DEVICE_SUSPENDED)
-			return answer(out, 0, 0, "device", "device %s is %s", d->id,
-				      byod_device_state_name(d->state));
 		snprintf(key, sizeof(key), "%lld", (long long)d->owner);
 		p = byod_hmap_get(ix->people, key);
-		/* Fail closed too: a disabled account's devices. */
-		if (p && p->disabled)
-			return answer(out, 0, 0, "device", "the account owning device %s is disabled",
-				      d->id);
+		f.device = d->id;
+		f.kind = d->kind;
+		f.state = d->state;
 	}
-	if (!ix->policy && !ix->loaded)
-		return unreachable(ix, out);
-	if (!ix->policy)
-		return answer(out, 1, ix->registration_vlan, "no policy",
-			      "no policy is loaded: registration segment");
-
-	memset(&f, 0, sizeof(f));
-	f.role = p ? p->role : -1;
-	f.school = p ? p->school : NULL;
-	f.groups = p ? p->groups : NULL;
-	f.kind = d ? d->kind : -1;
-	f.state = d ? d->state : BYOD_DEVICE_UNKNOWN;
-	f.method = rq->method == RAD_METHOD_TLS ? POL_METHOD_CERTIFICATE : POL_METHOD_MAC;
+	if (p) {
+		f.role = p->role;
+		f.school = p->school;
+		f.groups = p->groups;
+		f.owner_disabled = p->disabled;
+	}
 	if (c) {
+		f.serial = serial;
 		f.cert_not_before = c->not_before;
 		f.cert_not_after = c->not_after;
+		f.cert_revoked = c->revoked;
 	}
-	pol_eval(ix->policy, &f, rq->now, &dec);
-	snprintf(out->rule, sizeof(out->rule), "%s", dec.rule_name);
-	if (dec.action == POL_ACTION_REJECT) {
-		out->accept = 0;
-		snprintf(out->reason, sizeof(out->reason), "rejected by rule '%s' (line %d)",
-			 dec.rule_name, dec.rule_line);
-		return 0;
+	pol_admit(ix->policy, &f, rq->now, &adm, NULL, NULL);
+	if (adm.refusal == POL_NO_POLICY) {
+		if (!ix->loaded)
+			return unreachable(ix, out);
+		return answer(out, 1, ix->registration_vlan, "no policy",
+			      "no policy is loaded: registration segment");
 	}
-	out->accept = 1;
-	out->vlan = dec.vlan;
-	snprintf(out->reason, sizeof(out->reason), "segment %s by rule '%s' (line %d)",
-		 dec.segment_name, dec.rule_name, dec.rule_line);
-	if (dec.valid_until > rq->now)
-		out->session_timeout = (long)(dec.valid_until - rq->now);
-	if (c) {
-		left = (long)(c->not_after - rq->now);
-		if (!out->session_timeout || left < out->session_timeout)
-			out->session_timeout = left;
-	}
+	out->accept = adm.admit;
+	out->vlan = adm.admit ? adm.dec.vlan : 0;
+	out->session_timeout = adm.session_timeout;
+	snprintf(out->rule, sizeof(out->rule), "%s", adm.what);
+	snprintf(out->reason, sizeof(out->reason), "%s", adm.reason);
 	return 0;
 }
 
