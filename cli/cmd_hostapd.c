@@ -20,17 +20,6 @@
 #include "byodctl.h"
 #include "hostapd_conf.h"
 
-static int port_of(const char *s, int *out)
-{
-	char *end;
-	long n = strtol(s, &end, 10);
-
-	if (!s[0] || *end || n < 0 || n > 65535)
-		return -1;
-	*out = (int)n;
-	return 0;
-}
-
 int cli_hostapd(const char *home, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -85,9 +74,9 @@ int cli_hostapd(const char *home, int argc, char **argv)
 			secret_file = optarg;
 		else if (c == 's')
 			from_stdin = 1;
-		else if ((c == 'a' && port_of(optarg, &h.auth_port)) ||
-			 (c == 'c' && port_of(optarg, &h.acct_port)) ||
-			 (c == 'd' && port_of(optarg, &h.das_port)))
+		else if ((c == 'a' && byod_port_parse(optarg, 1, &h.auth_port)) ||
+			 (c == 'c' && byod_port_parse(optarg, 1, &h.acct_port)) ||
+			 (c == 'd' && byod_port_parse(optarg, 1, &h.das_port)))
 			return cli_fail("'%s' is not a port", optarg);
 		else if (c != 'a' && c != 'c' && c != 'd')
 			return cli_usage(NULL);

@@ -71,4 +71,8 @@ int byod_mac_normalise(const char *in, char out[18]);
 /* Lowercase hex serial without leading zeros (as FreeRADIUS reports it). */
 int byod_serial_normalise(const char *in, char *out, size_t len);
 
+/* A UDP or TCP port number in decimal: 1..65535, or 0 too when zero_ok
+ * (a port that turns something off). Returns 0 or -EINVAL. */
+int byod_port_parse(const char *s, int zero_ok, int *out);
+
 #endif /* BYOD_UTIL_H */

@@ -367,3 +367,18 @@ int byod_serial_normalise(const char *in, char *out, size_t len)
 	out[n] = '\0';
 	return 0;
 }
+
+int byod_port_parse(const char *s, int zero_ok, int *out)
+{
+	char *end;
+	long n;
+
+	if (!s || !(*s >= '0' && *s <= '9'))
+		return -EINVAL;
+	errno = 0;
+	n = strtol(s, &end, 10);
+	if (errno || *end || n < (zero_ok ? 0 : 1) || n > 65535)
+		return -EINVAL;
+	*out = (int)n;
+	return 0;
+}

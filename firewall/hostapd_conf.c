@@ -7,6 +7,7 @@
  */
 #define _GNU_SOURCE
 #include "hostapd_conf.h"
+#include "firewall.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -20,19 +21,6 @@ static int printable(const char *s)
 		if ((unsigned char)*s < 0x20 || *s == 0x7f)
 			return 0;
 	return s != NULL;
-}
-
-static int ifname_ok(const char *s)
-{
-	size_t n = s ? strlen(s) : 0, i;
-
-	if (n < 1 || n > 15)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
-		      (s[i] >= '0' && s[i] <= '9') || s[i] == '.' || s[i] == '_' || s[i] == '-'))
-			return 0;
-	return 1;
 }
 
 static int ipv4_ok(const char *s)
@@ -52,7 +40,7 @@ int fw_hostapd_config(const struct pol_policy *pol, const struct fw_hostapd *h, 
 
 	*conf = NULL;
 	*vlans = NULL;
-	if (!ifname_ok(h->interface))
+	if (!fw_ifname_ok(h->interface))
 		return byod_err_set(err, EINVAL, "'%s' is not an interface name",
 				    h->interface ? h->interface : "");
 	if (!h->secret || strlen(h->secret) < 16 || !printable(h->secret))
@@ -72,7 +60,7 @@ int fw_hostapd_config(const struct pol_policy *pol, const struct fw_hostapd *h, 
 					    "wifi.ssid must be 1 to 32 bytes for an access point");
 		for (i = 0; i < n; i++)
 			snprintf(hex + 2 * i, 3, "%02x", (unsigned char)h->ssid[i]);
-		if (!ifname_ok(h->uplink) || !printable(h->vlan_file) || !h->vlan_file[0])
+		if (!fw_ifname_ok(h->uplink) || !printable(h->vlan_file) || !h->vlan_file[0])
 			return byod_err_set(err, EINVAL, "an uplink and a vlan_file are needed");
 	}
 	f = open_memstream(&c, &clen);

@@ -254,6 +254,26 @@ static void test_uuid(void **state)
 	assert_false(byod_is_uuid("not-a-uuid"));
 }
 
+static void test_port_parse(void **state)
+{
+	int port = -1;
+
+	assert_int_equal(byod_port_parse("1812", 0, &port), 0);
+	assert_int_equal(port, 1812);
+	assert_int_equal(byod_port_parse("65535", 0, &port), 0);
+	assert_int_equal(byod_port_parse("0", 1, &port), 0);
+	assert_int_equal(port, 0);
+	port = 7;
+	assert_int_equal(byod_port_parse("0", 0, &port), -EINVAL);
+	assert_int_equal(byod_port_parse("65536", 1, &port), -EINVAL);
+	assert_int_equal(byod_port_parse("-1", 1, &port), -EINVAL);
+	assert_int_equal(byod_port_parse(" 80", 1, &port), -EINVAL);
+	assert_int_equal(byod_port_parse("80x", 1, &port), -EINVAL);
+	assert_int_equal(byod_port_parse("", 1, &port), -EINVAL);
+	assert_int_equal(byod_port_parse("99999999999999999999", 1, &port), -EINVAL);
+	assert_int_equal(port, 7);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -267,6 +287,7 @@ int main(void)
 		cmocka_unit_test(test_school_year_end),
 		cmocka_unit_test(test_file_write),
 		cmocka_unit_test(test_uuid),
+		cmocka_unit_test(test_port_parse),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
