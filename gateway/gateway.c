@@ -235,16 +235,17 @@ static void act(struct gw *gw, const struct byod_fw_session *s, const char *why)
 	     s->row.nas_ip, why, das_code_name(ans.code), ans.ms);
 }
 
-/* Decides every followed session again (when: now) and remembers those
- * whose answer changed; devices (NULL: all) limits it to one device. */
-static int redecide(struct gw *gw, const char *device, time_t when, int64_t **changed,
-		    size_t *nchanged, struct byod_err *err)
+#define ID(v, i) (*BYOD_VEC_AT((v), int64_t, (i)))
+
+/* Decides every followed session again (when: now) and appends the ids of
+ * those whose answer changed to changed (int64_t); device (NULL: all)
+ * limits it to one device's sessions. */
+static int redecide(struct gw *gw, const char *device, time_t when, struct byod_vec *changed,
+		    struct byod_err *err)
 {
 	size_t i;
 	int rc = 0;
 
-	*changed = NULL;
-	*nchanged = 0;
 	for (i = 0; !rc && i < gw->state.sessions.n; i++) {
 		struct byod_fw_session *s = BYOD_VEC_AT(&gw->state.sessions, struct byod_fw_session, i);
 		int was_blocked = s->blocked;
@@ -256,12 +257,11 @@ static int redecide(struct gw *gw, const char *device, time_t when, int64_t **ch
 		snprintf(before, sizeof(before), "%s", label(s));
 		rc = byod_fw_session_decide(gw->ctx, gw->pol, s, when, err);
 		if (!rc && (was_blocked != s->blocked || strcmp(was, s->segment))) {
-			int64_t *c = realloc(*changed, (*nchanged + 1) * sizeof(**changed));
+			int64_t *c = byod_vec_push(changed);
 
 			if (!c)
 				return byod_err_set(err, ENOMEM, "out of memory");
-			*changed = c;
-			c[(*nchanged)++] = s->id;
+			*c = s->id;
 			gw_log(gw, 1, "session %lld (%s): %s -> %s", (long long)s->id, s->row.mac,
 			       before, label(s));
 		}
@@ -269,39 +269,38 @@ static int redecide(struct gw *gw, const char *device, time_t when, int64_t **ch
 	return rc;
 }
 
-static void act_on(struct gw *gw, const int64_t *ids, size_t n, const char *why)
+static void act_on(struct gw *gw, const struct byod_vec *ids, const char *why)
 {
 	size_t i;
 
-	for (i = 0; i < n; i++) {
-		struct byod_fw_session *s = byod_fw_state_session(&gw->state, ids[i], NULL);
+	for (i = 0; i < ids->n; i++) {
+		struct byod_fw_session *s = byod_fw_state_session(&gw->state, ID(ids, i), NULL);
 
 		if (s)
 			act(gw, s, why);
 	}
 }
 
-/* Collects device ids (space-separated) into a small list. */
-struct ids {
-	char (*v)[REG_ID_MAX];
-	size_t n;
+/* A set of device ids (struct dev_id), each once. */
+struct dev_id {
+	char id[REG_ID_MAX];
 };
+#define DEV(v, i) (BYOD_VEC_AT((v), struct dev_id, (i))->id)
 
-static int ids_add(struct ids *ids, const char *id)
+static int ids_add(struct byod_vec *ids, const char *id)
 {
 	size_t i, len = strlen(id);
-	void *n;
+	struct dev_id *d;
 
 	if (len >= REG_ID_MAX)
 		return 0; /* not a device id */
 	for (i = 0; i < ids->n; i++)
-		if (!strcmp(ids->v[i], id))
+		if (!strcmp(DEV(ids, i), id))
 			return 0;
-	n = realloc(ids->v, (ids->n + 1) * sizeof(*ids->v));
-	if (!n)
+	d = byod_vec_push(ids);
+	if (!d)
 		return -ENOMEM;
-	ids->v = n;
-	memcpy(ids->v[ids->n++], id, len + 1);
+	memcpy(d->id, id, len + 1);
 	return 0;
 }
 
@@ -312,11 +311,10 @@ static int collect_owned(const struct reg_device *d, void *arg)
 
 struct step {
 	struct gw *gw;
-	struct ids devices;   /* devices whose state changed */
-	int sessions_changed; /* a session started or stopped */
-	int policy;           /* a policy was applied */
-	int64_t *started;     /* sessions that started (a blocked one is ended at once) */
-	size_t nstarted;
+	struct byod_vec devices; /* struct dev_id: devices whose state changed */
+	int sessions_changed;    /* a session started or stopped */
+	int policy;              /* a policy was applied */
+	struct byod_vec started; /* int64_t: sessions that started (a blocked one is ended at once) */
 	int handled;
 	int64_t last;
 	struct byod_err *err;
@@ -357,11 +355,10 @@ static int on_session_event(struct step *st, const struct reg_event *e)
 			return rc;
 		gw_log(gw, 1, "session %lld started: %s at %s -> %s", id, row.mac, row.nas_ip,
 		       label(s));
-		n = realloc(st->started, (st->nstarted + 1) * sizeof(*n));
+		n = byod_vec_push(&st->started);
 		if (!n)
 			return byod_err_set(st->err, ENOMEM, "out of memory");
-		st->started = n;
-		n[st->nstarted++] = id;
+		*n = id;
 		if (s->blocked && row.device[0] && ids_add(&st->devices, row.device))
 			return byod_err_set(st->err, ENOMEM, "out of memory");
 	}
@@ -431,9 +428,12 @@ int gw_sync(struct gw *gw, struct byod_err *err)
 
 int gw_step(struct gw *gw, int *handled, struct byod_err *err)
 {
-	struct step st = { .gw = gw, .err = err };
-	int64_t *changed = NULL;
-	size_t nchanged = 0, i;
+	struct step st = { .gw = gw,
+			   .devices = BYOD_VEC_INIT(struct dev_id),
+			   .started = BYOD_VEC_INIT(int64_t),
+			   .err = err };
+	struct byod_vec changed = BYOD_VEC_INIT(int64_t);
+	size_t i;
 	time_t now = gw_now(gw);
 	int rc;
 
@@ -485,60 +485,44 @@ int gw_step(struct gw *gw, int *handled, struct byod_err *err)
 		goto out;
 	}
 	for (i = 0; !rc && i < st.devices.n; i++) {
-		int64_t *c = NULL;
-		size_t n = 0;
-
-		rc = byod_fw_state_device(gw->ctx, &gw->state, st.devices.v[i], err);
+		rc = byod_fw_state_device(gw->ctx, &gw->state, DEV(&st.devices, i), err);
 		if (!rc)
-			rc = redecide(gw, st.devices.v[i], now, &c, &n, err);
-		if (!rc && n) {
-			int64_t *m = realloc(changed, (nchanged + n) * sizeof(*m));
-
-			if (!m) {
-				rc = byod_err_set(err, ENOMEM, "out of memory");
-			} else {
-				changed = m;
-				memcpy(changed + nchanged, c, n * sizeof(*c));
-				nchanged += n;
-			}
-		}
-		free(c);
+			rc = redecide(gw, DEV(&st.devices, i), now, &changed, err);
 	}
 	if (!rc && (st.devices.n || st.sessions_changed))
 		rc = reconcile(gw, err);
 	/* the firewall is in line: now the access points */
 	if (!rc) {
-		act_on(gw, changed, nchanged, "device changed");
-		for (i = 0; i < st.nstarted; i++) {
+		act_on(gw, &changed, "device changed");
+		for (i = 0; i < st.started.n; i++) {
 			struct byod_fw_session *s =
-				byod_fw_state_session(&gw->state, st.started[i], NULL);
+				byod_fw_state_session(&gw->state, ID(&st.started, i), NULL);
 			size_t k;
 			int done = 0;
 
-			for (k = 0; k < nchanged; k++)
-				done |= changed[k] == st.started[i];
+			for (k = 0; k < changed.n; k++)
+				done |= ID(&changed, k) == ID(&st.started, i);
 			if (s && s->blocked && !done)
 				act(gw, s, "a blocked device connected");
 		}
 	}
 out:
-	free(changed);
-	free(st.devices.v);
-	free(st.started);
+	byod_vec_free(&changed);
+	byod_vec_free(&st.devices);
+	byod_vec_free(&st.started);
 	return rc;
 }
 
 int gw_reevaluate(struct gw *gw, time_t now, struct byod_err *err)
 {
-	int64_t *changed = NULL;
-	size_t n = 0;
-	int rc = redecide(gw, NULL, now, &changed, &n, err);
+	struct byod_vec changed = BYOD_VEC_INIT(int64_t);
+	int rc = redecide(gw, NULL, now, &changed, err);
 
-	if (!rc && n)
+	if (!rc && changed.n)
 		rc = reconcile(gw, err);
 	if (!rc)
-		act_on(gw, changed, n, "the time changed the decision");
-	free(changed);
+		act_on(gw, &changed, "the time changed the decision");
+	byod_vec_free(&changed);
 	return rc;
 }
 

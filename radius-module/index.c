@@ -17,6 +17,7 @@
 
 #include "byod_conf.h"
 #include "byod_util.h"
+#include "byod_vec.h"
 #include "hmap.h"
 #include "mem.h"
 #include "policy.h"
@@ -356,8 +357,7 @@ struct change {
 };
 
 struct changes {
-	struct change *v;
-	size_t n, cap;
+	struct byod_vec v; /* struct change */
 	int64_t last;
 	struct reg *reg;
 	struct byod_err *err;
@@ -379,17 +379,9 @@ static int collect(const struct reg_event *ev, void *arg)
 	if (!prefix(ev->kind, "device.") && !prefix(ev->kind, "cert.") &&
 	    !prefix(ev->kind, "person.") && strcmp(ev->kind, "policy.apply"))
 		return 0;
-	if (cs->n == cs->cap) {
-		size_t cap = cs->cap ? cs->cap * 2 : 16;
-		void *v = realloc(cs->v, cap * sizeof(*cs->v));
-
-		if (!v)
-			return -ENOMEM;
-		cs->v = v;
-		cs->cap = cap;
-	}
-	c = &cs->v[cs->n];
-	memset(c, 0, sizeof(*c));
+	c = byod_vec_push(&cs->v);
+	if (!c)
+		return -ENOMEM;
 	snprintf(c->key, sizeof(c->key), "%s", ev->object);
 	if (prefix(ev->kind, "device.")) {
 		c->kind = CH_DEVICE;
@@ -408,8 +400,8 @@ static int collect(const struct reg_event *ev, void *arg)
 		c->gone = 1;
 		rc = 0;
 	}
-	if (!rc)
-		cs->n++;
+	if (rc)
+		byod_vec_del(&cs->v, cs->v.n - 1);
 	return rc;
 }
 
@@ -442,7 +434,7 @@ static int apply(struct rad_index *ix, const struct change *c)
 
 int rad_index_refresh(struct rad_index *ix, int *changed, struct byod_err *err)
 {
-	struct changes cs = { 0 };
+	struct changes cs = { .v = BYOD_VEC_INIT(struct change) };
 	struct pol_policy *pol = NULL;
 	int64_t version = 0;
 	int rc, want_policy = 0;
@@ -493,19 +485,19 @@ int rad_index_refresh(struct rad_index *ix, int *changed, struct byod_err *err)
 		byod_err_set(err, ENOMEM, "out of memory following the change feed");
 	if (rc)
 		goto out;
-	for (i = 0; i < cs.n; i++)
-		if (cs.v[i].kind == CH_POLICY)
+	for (i = 0; i < cs.v.n; i++)
+		if (BYOD_VEC_AT(&cs.v, struct change, i)->kind == CH_POLICY)
 			want_policy = 1;
 	if (want_policy) {
 		rc = load_policy(ix->reg, &pol, &version, err);
 		if (rc)
 			goto out; /* the running policy stays */
 	}
-	if (cs.n == 0 && !ix->degraded)
+	if (cs.v.n == 0 && !ix->degraded)
 		goto out; /* nothing new: no write lock, no request waits for it */
 	pthread_rwlock_wrlock(&ix->lock);
-	for (i = 0; i < cs.n && !rc; i++)
-		rc = apply(ix, &cs.v[i]);
+	for (i = 0; i < cs.v.n && !rc; i++)
+		rc = apply(ix, BYOD_VEC_AT(&cs.v, struct change, i));
 	if (!rc) {
 		if (want_policy) {
 			pol_free(ix->policy);
@@ -520,7 +512,7 @@ int rad_index_refresh(struct rad_index *ix, int *changed, struct byod_err *err)
 	if (rc)
 		byod_err_set(err, rc, "out of memory applying the change feed");
 	else if (changed)
-		*changed = (int)cs.n;
+		*changed = (int)cs.v.n;
 out:
 	if (rc) {
 		pthread_rwlock_wrlock(&ix->lock);
@@ -529,7 +521,7 @@ out:
 	}
 	pthread_mutex_unlock(&ix->refresh_lock);
 	pol_free(pol);
-	free(cs.v);
+	byod_vec_free(&cs.v);
 	return rc;
 }
 
