@@ -160,6 +160,7 @@ struct byod_diff {
 	int changed; /* whose decision changes */
 	struct byod_move *moves;
 	size_t nmoves;
+	size_t cap; /* moves allocated */
 };
 typedef void (*byod_diff_cb)(void *ctx, const struct reg_device *d,
 			     const struct pol_decision *before, const struct pol_decision *after);

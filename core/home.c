@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "byod_util.h"
+#include "byod_vec.h"
 
 static int open_registry(struct byod_conf *conf, const char *actor, struct reg **reg,
 			 struct byod_err *err)
@@ -129,33 +130,31 @@ int byod_user_add(struct byod_ctx *ctx, struct reg_person *p, const char *passwo
 	return reg_person_add(ctx->reg, p, err);
 }
 
+/* The serials are kept apart from the items, which point at them only
+ * once the list is complete: a growing vector moves its elements. */
+struct crl_serial {
+	char s[REG_SERIAL_MAX];
+};
 struct crl_list {
-	struct pki_revoked *items;
-	char (*serials)[REG_SERIAL_MAX];
-	size_t n, cap;
+	struct byod_vec items;	 /* struct pki_revoked */
+	struct byod_vec serials; /* struct crl_serial, one per item */
 };
 
 static int collect_revoked(const struct reg_cert *c, void *arg)
 {
 	struct crl_list *l = arg;
+	struct pki_revoked *item;
+	struct crl_serial *serial;
 
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 64;
-		void *items = realloc(l->items, cap * sizeof(*l->items));
-
-		if (!items)
-			return -ENOMEM;
-		l->items = items;
-		items = realloc(l->serials, cap * sizeof(*l->serials));
-		if (!items)
-			return -ENOMEM;
-		l->serials = items;
-		l->cap = cap;
-	}
-	snprintf(l->serials[l->n], REG_SERIAL_MAX, "%s", c->serial);
-	l->items[l->n].when = c->revoked_at;
-	l->items[l->n].reason = c->reason;
-	l->n++;
+	item = byod_vec_push(&l->items);
+	if (!item)
+		return -ENOMEM;
+	serial = byod_vec_push(&l->serials);
+	if (!serial)
+		return -ENOMEM;
+	snprintf(serial->s, sizeof(serial->s), "%s", c->serial);
+	item->when = c->revoked_at;
+	item->reason = c->reason;
 	return 0;
 }
 
@@ -168,7 +167,10 @@ static int ends_with(const char *s, const char *suffix)
 
 int byod_crl_publish(struct byod_ctx *ctx, const char *out_path, struct byod_err *err)
 {
-	struct crl_list list = { 0 };
+	struct crl_list list = {
+		.items = BYOD_VEC_INIT(struct pki_revoked),
+		.serials = BYOD_VEC_INIT(struct crl_serial),
+	};
 	struct pki_ca *ca;
 	char *pem = NULL, dir[4096], path[4096];
 	unsigned char *der = NULL;
@@ -185,13 +187,14 @@ int byod_crl_publish(struct byod_ctx *ctx, const char *out_path, struct byod_err
 			byod_err_set(err, ENOMEM, "out of memory");
 		goto out;
 	}
-	for (i = 0; i < list.n; i++)
-		list.items[i].serial = list.serials[i];
+	for (i = 0; i < list.items.n; i++)
+		BYOD_VEC_AT(&list.items, struct pki_revoked, i)->serial =
+			BYOD_VEC_AT(&list.serials, struct crl_serial, i)->s;
 	rc = reg_counter_next(ctx->reg, "crl", &number, err);
 	if (rc)
 		goto out;
-	rc = pki_crl_make(ca, list.items, list.n, number, ctx->conf.pki_crl_days, &pem, &der,
-			  &der_len, err);
+	rc = pki_crl_make(ca, list.items.v, list.items.n, number, ctx->conf.pki_crl_days, &pem,
+			  &der, &der_len, err);
 	if (rc)
 		goto out;
 	rc = byod_conf_path(&ctx->conf, ctx->conf.pki_dir, dir, sizeof(dir));
@@ -215,8 +218,8 @@ int byod_crl_publish(struct byod_ctx *ctx, const char *out_path, struct byod_err
 			rc = byod_file_write(out_path, pem, strlen(pem), 0644, 0, err);
 	}
 out:
-	free(list.items);
-	free(list.serials);
+	byod_vec_free(&list.items);
+	byod_vec_free(&list.serials);
 	free(pem);
 	free(der);
 	return rc;
