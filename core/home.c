@@ -25,23 +25,6 @@
 #include "byod_util.h"
 #include "byod_vec.h"
 
-static int open_registry(struct byod_conf *conf, const char *actor, struct reg **reg,
-			 struct byod_err *err)
-{
-	struct reg_options opt;
-	char path[4096];
-
-	if (byod_conf_path(conf, conf->registry_path, path, sizeof(path)))
-		return byod_err_set(err, ENAMETOOLONG, "registry path too long");
-	memset(&opt, 0, sizeof(opt));
-	opt.backend = (enum reg_backend)conf->registry_backend;
-	opt.path = path;
-	opt.conninfo = conf->registry_conninfo;
-	opt.busy_timeout_ms = conf->registry_busy_timeout_ms;
-	opt.actor = actor;
-	return reg_open(&opt, reg, err);
-}
-
 int byod_open(const char *home, const char *actor, struct byod_ctx **out, struct byod_err *err)
 {
 	struct byod_ctx *ctx;
@@ -59,8 +42,30 @@ int byod_open(const char *home, const char *actor, struct byod_ctx **out, struct
 			byod_err_prefix(err, "%s is not initialised (byodctl init)", home);
 		goto out;
 	}
-	rc = open_registry(&ctx->conf, actor, &ctx->reg, err);
+	rc = reg_open_conf(&ctx->conf, actor, 0, &ctx->reg, err);
 out:
+	if (rc) {
+		byod_close(ctx);
+		return rc;
+	}
+	*out = ctx;
+	return 0;
+}
+
+int byod_open_conf(const struct byod_conf *conf, const char *actor, struct byod_ctx **out,
+		   struct byod_err *err)
+{
+	struct byod_ctx *ctx;
+	int rc;
+
+	ctx = calloc(1, sizeof(*ctx));
+	if (!ctx)
+		return byod_err_set(err, ENOMEM, "out of memory");
+	rc = byod_conf_copy(&ctx->conf, conf);
+	if (rc)
+		rc = byod_err_set(err, ENOMEM, "out of memory");
+	else
+		rc = reg_open_conf(&ctx->conf, actor, 0, &ctx->reg, err);
 	if (rc) {
 		byod_close(ctx);
 		return rc;
@@ -316,7 +321,7 @@ static int init_stage(const char *stage, const struct byod_init_params *p, struc
 	if (rc)
 		goto out;
 
-	rc = open_registry(&ctx->conf, "byodctl:init", &ctx->reg, err);
+	rc = reg_open_conf(&ctx->conf, "byodctl:init", 0, &ctx->reg, err);
 	if (rc)
 		goto out;
 	memset(&school, 0, sizeof(school));
