@@ -113,19 +113,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench_index: %s\n", err.msg);
 		return 1;
 	}
-	struct reg_options ro;
-	memset(&ro, 0, sizeof(ro));
-	ro.backend = (enum reg_backend)conf.registry_backend;
-	ro.path = path;
-	ro.conninfo = conf.registry_conninfo;
-	ro.busy_timeout_ms = 200;
-	ro.actor = "bench";
 	struct stat st;
 	off_t db_bytes = stat(path, &st) == 0 ? st.st_size : 0;
 
 	/* baseline: read every row the index loads, keep nothing */
 	struct reg *reg;
-	if (reg_open(&ro, &reg, &err)) {
+	if (reg_open_conf(&conf, "bench", 200, &reg, &err)) {
 		fprintf(stderr, "bench_index: %s\n", err.msg);
 		byod_conf_free(&conf);
 		return 1;

@@ -20,44 +20,20 @@
 #include "byod_util.h"
 #include "byodctl.h"
 
-static const char usage_text[] =
-	"usage: byodctl [--home DIR] COMMAND [ARGS]\n"
-	"\n"
-	"  init --school UAI --name NAME            create the state directory, registry and CA\n"
-	"  school add UAI --name NAME               add a school (one registry, several schools)\n"
-	"  user add LOGIN --role ROLE --school UAI [--name DISPLAY] [--group G]...\n"
-	"           [--password-stdin]              add an account\n"
-	"  user import FILE.csv                     import accounts, all or nothing\n"
-	"  user list [--json]\n"
-	"  device enrol LOGIN --name NAME [--kind phone|tablet|laptop|other] [--mac MAC]\n"
-	"           [--csr FILE] --out DIR [--json] issue a device certificate\n"
-	"  device list [--owner LOGIN] [--state STATE] [--json]\n"
-	"  device revoke ID|SERIAL [--reason REASON]\n"
-	"  device suspend|resume ID|SERIAL          refuse a device for a while, or no more\n"
-	"  ca crl --out FILE                        write the current CRL (PEM, or DER for .der)\n"
-	"  audit [--limit N] [--json]               the audit log, newest first\n"
-	"  events [--since SEQ]                     the change feed\n"
-	"  enrol-codes (--group G | --login L...) [--hours N] --out SHEET.html\n"
-	"                                           one-time QR enrolment codes for a class\n"
-	"  firewall show|check|apply                the nftables ruleset from the running policy\n"
-	"  firewall links [--json] | links apply    the segments' interfaces: state, counters\n"
-	"  hostapd config [--out F] [--wired] [--interface IF] [--radius ADDR] [--das-client ADDR]\n"
-	"           (--secret-file F | --secret-stdin)  hostapd.conf for 802.1X, DAS, VLANs\n"
-	"  session list [--all] [--device ID] [--json]  accounting sessions (open ones)\n"
-	"  session disconnect ID                    RFC 5176 Disconnect-Request to its NAS\n"
-	"  policy check FILE                        every problem as FILE:LINE:COL\n"
-	"  policy apply FILE [--comment TEXT]       store FILE as the running policy\n"
-	"  policy show [--version N]\n"
-	"  policy history [--json]\n"
-	"  policy rollback N                        run version N's text again\n"
-	"  policy explain DEVICE [--at TIME]        which rule decides, and why not the others\n"
-	"  policy diff FILE [--list] [--json] [--at TIME]\n"
-	"                                           which devices FILE would move\n"
-	"  radius config --out DIR [--auth-port N] [--acct-port N] [--listen ADDR]\n"
-	"           [--client ADDR] [--libdir DIR] [--registration-vlan N] [--secret-stdin]\n"
-	"                                           a raddb for freeradius -f -d DIR\n"
-	"\n"
-	"DIR defaults to $BYOD_HOME, else " BYOD_DEFAULT_HOME ".\n";
+/* One line (or more) of the usage text: what to type, and what it does. */
+struct cli_usage_line {
+	const char *synopsis; /* "\n" starts a continuation line */
+	const char *help;     /* NULL: none; a leading "\n" puts it on a line of its own */
+};
+
+/* A command: its name, what runs it, and its lines in the usage text. */
+struct cli_command {
+	const char *name;
+	int (*run)(const char *home, int argc, char **argv);
+	const struct cli_usage_line *usage; /* ended by { NULL }; NULL: not listed */
+};
+
+static void usage_print(FILE *f);
 
 int cli_fail(const char *fmt, ...)
 {
@@ -82,7 +58,7 @@ int cli_usage(const char *why)
 {
 	if (why)
 		fprintf(stderr, "byodctl: %s\n", why);
-	fputs(usage_text, stderr);
+	usage_print(stderr);
 	return EXIT_USAGE;
 }
 
@@ -742,9 +718,125 @@ static int cmd_events(const char *home, int argc, char **argv)
 	return rc;
 }
 
+static int cmd_help(const char *home, int argc, char **argv)
+{
+	usage_print(stdout);
+	return 0;
+}
+
+#define USAGE(...) ((const struct cli_usage_line[]){ __VA_ARGS__, { NULL, NULL } })
+
+/* Every command, in the order the usage text lists them. */
+static const struct cli_command commands[] = {
+	{ "init", cmd_init,
+	  USAGE({ "init --school UAI --name NAME", "create the state directory, registry and CA" }) },
+	{ "school", cmd_school,
+	  USAGE({ "school add UAI --name NAME", "add a school (one registry, several schools)" }) },
+	{ "user", cmd_user,
+	  USAGE({ "user add LOGIN --role ROLE --school UAI [--name DISPLAY] [--group G]...\n"
+		  "[--password-stdin]",
+		  "add an account" },
+		{ "user import FILE.csv", "import accounts, all or nothing" },
+		{ "user list [--json]", NULL }) },
+	{ "device", cmd_device,
+	  USAGE({ "device enrol LOGIN --name NAME [--kind phone|tablet|laptop|other] [--mac MAC]\n"
+		  "[--csr FILE] --out DIR [--json]",
+		  "issue a device certificate" },
+		{ "device list [--owner LOGIN] [--state STATE] [--json]", NULL },
+		{ "device revoke ID|SERIAL [--reason REASON]", NULL },
+		{ "device suspend|resume ID|SERIAL", "refuse a device for a while, or no more" }) },
+	{ "ca", cmd_ca,
+	  USAGE({ "ca crl --out FILE", "write the current CRL (PEM, or DER for .der)" }) },
+	{ "audit", cmd_audit,
+	  USAGE({ "audit [--limit N] [--json]", "the audit log, newest first" }) },
+	{ "events", cmd_events, USAGE({ "events [--since SEQ]", "the change feed" }) },
+	{ "enrol-codes", cli_enrol_codes,
+	  USAGE({ "enrol-codes (--group G | --login L...) [--hours N] --out SHEET.html",
+		  "\none-time QR enrolment codes for a class" }) },
+	{ "firewall", cli_firewall,
+	  USAGE({ "firewall show|check|apply", "the nftables ruleset from the running policy" },
+		{ "firewall links [--json] | links apply",
+		  "the segments' interfaces: state, counters" }) },
+	{ "hostapd", cli_hostapd,
+	  USAGE({ "hostapd config [--out F] [--wired] [--interface IF] [--radius ADDR] "
+		  "[--das-client ADDR]\n"
+		  "(--secret-file F | --secret-stdin)",
+		  "hostapd.conf for 802.1X, DAS, VLANs" }) },
+	{ "session", cli_session,
+	  USAGE({ "session list [--all] [--device ID] [--json]", "accounting sessions (open ones)" },
+		{ "session disconnect ID", "RFC 5176 Disconnect-Request to its NAS" }) },
+	{ "policy", cli_policy,
+	  USAGE({ "policy check FILE", "every problem as FILE:LINE:COL" },
+		{ "policy apply FILE [--comment TEXT]", "store FILE as the running policy" },
+		{ "policy show [--version N]", NULL },
+		{ "policy history [--json]", NULL },
+		{ "policy rollback N", "run version N's text again" },
+		{ "policy explain DEVICE [--at TIME]",
+		  "which rule decides, and why not the others" },
+		{ "policy diff FILE [--list] [--json] [--at TIME]",
+		  "\nwhich devices FILE would move" }) },
+	{ "radius", cli_radius,
+	  USAGE({ "radius config --out DIR [--auth-port N] [--acct-port N] [--listen ADDR]\n"
+		  "[--client ADDR] [--libdir DIR] [--registration-vlan N] [--secret-stdin]",
+		  "\na raddb for freeradius -f -d DIR" }) },
+	{ "help", cmd_help, NULL },
+};
+
+static const struct cli_command *command_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(commands[i].name, name))
+			return &commands[i];
+	return NULL;
+}
+
+/* Columns of the usage text: synopses from 2, continuations from 11, help
+ * from 43 (or two spaces after a synopsis that reaches it). */
+#define USAGE_INDENT	  "  "
+#define USAGE_CONTINUED	  "           "
+#define USAGE_HELP_COLUMN 43
+
+static void usage_line(FILE *f, const struct cli_usage_line *u)
+{
+	const char *s = u->synopsis, *nl;
+	int col = 0;
+
+	for (;;) {
+		nl = strchr(s, '\n');
+		col = fprintf(f, "%s%.*s", s == u->synopsis ? USAGE_INDENT : USAGE_CONTINUED,
+			      nl ? (int)(nl - s) : (int)strlen(s), s);
+		if (!nl)
+			break;
+		fputc('\n', f);
+		s = nl + 1;
+	}
+	if (u->help && u->help[0] == '\n')
+		fprintf(f, "\n%*s%s", USAGE_HELP_COLUMN, "", u->help + 1);
+	else if (u->help)
+		fprintf(f, "%*s%s", col < USAGE_HELP_COLUMN ? USAGE_HELP_COLUMN - col : 2, "",
+			u->help);
+	fputc('\n', f);
+}
+
+/* The usage text, from the table. */
+static void usage_print(FILE *f)
+{
+	const struct cli_usage_line *u;
+	size_t i;
+
+	fputs("usage: byodctl [--home DIR] COMMAND [ARGS]\n\n", f);
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		for (u = commands[i].usage; u && u->synopsis; u++)
+			usage_line(f, u);
+	fputs("\nDIR defaults to $BYOD_HOME, else " BYOD_DEFAULT_HOME ".\n", f);
+}
+
 int main(int argc, char **argv)
 {
-	const char *home_opt = NULL, *cmd;
+	const struct cli_command *cmd;
+	const char *home_opt = NULL;
 	const char *home;
 	int i = 1;
 
@@ -756,7 +848,7 @@ int main(int argc, char **argv)
 			home_opt = argv[i] + 7;
 			i++;
 		} else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			fputs(usage_text, stdout);
+			usage_print(stdout);
 			return 0;
 		} else {
 			return cli_usage("unknown option");
@@ -765,36 +857,8 @@ int main(int argc, char **argv)
 	if (i >= argc)
 		return cli_usage(NULL);
 	home = home_dir(home_opt);
-	cmd = argv[i];
-	argc -= i;
-	argv += i;
-	if (!strcmp(cmd, "init"))
-		return cmd_init(home, argc, argv);
-	if (!strcmp(cmd, "school"))
-		return cmd_school(home, argc, argv);
-	if (!strcmp(cmd, "user"))
-		return cmd_user(home, argc, argv);
-	if (!strcmp(cmd, "device"))
-		return cmd_device(home, argc, argv);
-	if (!strcmp(cmd, "ca"))
-		return cmd_ca(home, argc, argv);
-	if (!strcmp(cmd, "audit"))
-		return cmd_audit(home, argc, argv);
-	if (!strcmp(cmd, "events"))
-		return cmd_events(home, argc, argv);
-	if (!strcmp(cmd, "policy"))
-		return cli_policy(home, argc, argv);
-	if (!strcmp(cmd, "radius"))
-		return cli_radius(home, argc, argv);
-	if (!strcmp(cmd, "enrol-codes"))
-		return cli_enrol_codes(home, argc, argv);
-	if (!strcmp(cmd, "firewall"))
-		return cli_firewall(home, argc, argv);
-	if (!strcmp(cmd, "hostapd"))
-		return cli_hostapd(home, argc, argv);
-	if (!strcmp(cmd, "session"))
-		return cli_session(home, argc, argv);
-	if (!strcmp(cmd, "help"))
-		return fputs(usage_text, stdout), 0;
-	return cli_usage("unknown command");
+	cmd = command_find(argv[i]);
+	if (!cmd)
+		return cli_usage("unknown command");
+	return cmd->run(home, argc - i, argv + i);
 }

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "byod_util.h"
+#include "byod_vec.h"
 #include "byodctl.h"
 #include "enrol_codes.h"
 
@@ -22,15 +23,14 @@ struct pick {
 	const char *group;
 	char **logins;
 	int nlogins;
-	struct reg_person *v;
-	size_t n;
+	struct byod_vec people; /* struct reg_person */
 };
 
 /* Active pupils in the group (a word of their groups), or accounts named. */
 static int pick(const struct reg_person *p, void *arg)
 {
 	struct pick *k = arg;
-	void *v;
+	struct reg_person *slot;
 	int i, want = 0;
 
 	if (p->state != REG_PERSON_ACTIVE)
@@ -46,11 +46,10 @@ static int pick(const struct reg_person *p, void *arg)
 		want |= !strcmp(k->logins[i], p->login);
 	if (!want)
 		return 0;
-	v = realloc(k->v, (k->n + 1) * sizeof(*k->v));
-	if (!v)
+	slot = byod_vec_push(&k->people);
+	if (!slot)
 		return -ENOMEM;
-	k->v = v;
-	k->v[k->n++] = *p;
+	*slot = *p;
 	return 0;
 }
 
@@ -63,7 +62,7 @@ int cli_enrol_codes(const char *home, int argc, char **argv)
 		{ "out", required_argument, NULL, 'o' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct pick k = { 0 };
+	struct pick k = { .people = BYOD_VEC_INIT(struct reg_person) };
 	char title[300], base[600], *sheet = NULL;
 	const char *out = NULL;
 	struct byod_ctx *ctx;
@@ -105,7 +104,7 @@ int cli_enrol_codes(const char *home, int argc, char **argv)
 		rc = rc == -ENOMEM ? cli_fail("out of memory") : cli_fail_err(&err);
 		goto out;
 	}
-	if (!k.n) {
+	if (!k.people.n) {
 		rc = cli_fail("no active account matches");
 		goto out;
 	}
@@ -118,20 +117,20 @@ int cli_enrol_codes(const char *home, int argc, char **argv)
 	while (base[0] && base[strlen(base) - 1] == '/')
 		base[strlen(base) - 1] = '\0';
 	snprintf(title, sizeof(title), "Inscription Wi-Fi — %s", k.group ? k.group : "codes");
-	rc = byod_codes_sheet(ctx->reg, ctx->conf.school_name, base, title, k.v, k.n, hours,
-				&sheet, &len, &err);
+	rc = byod_codes_sheet(ctx->reg, ctx->conf.school_name, base, title, k.people.v, k.people.n,
+			      hours, &sheet, &len, &err);
 	if (!rc)
 		rc = byod_file_write(out, sheet, len, 0600, 0, &err);
 	if (rc) {
 		rc = cli_fail_err(&err);
 		goto out;
 	}
-	printf("%zu codes, valid %d hours, in %s\n", k.n, hours, out);
+	printf("%zu codes, valid %d hours, in %s\n", k.people.n, hours, out);
 out:
 	if (sheet)
 		explicit_bzero(sheet, len);
 	free(sheet);
-	free(k.v);
+	byod_vec_free(&k.people);
 	free(k.logins);
 	byod_close(ctx);
 	return rc;

@@ -102,6 +102,10 @@ int byod_conf_set(struct byod_conf *conf, const char *key, const char *value,
 /* Resolves a path from the configuration against home into out. */
 int byod_conf_path(const struct byod_conf *conf, const char *rel, char *out, size_t len);
 
+/* Fills dst (uninitialised) with a copy of src that owns its own strings,
+ * freed with byod_conf_free. Returns 0 or -ENOMEM (dst then empty). */
+int byod_conf_copy(struct byod_conf *dst, const struct byod_conf *src);
+
 /* Frees the strings; the struct itself is the caller's. */
 void byod_conf_free(struct byod_conf *conf);
 

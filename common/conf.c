@@ -317,6 +317,35 @@ void byod_conf_free(struct byod_conf *conf)
 	conf->path = NULL;
 }
 
+/* *dst = a copy of src (NULL stays NULL). Returns 0 or -ENOMEM. */
+static int dup_str(char **dst, const char *src)
+{
+	*dst = src ? strdup(src) : NULL;
+	return src && !*dst ? -ENOMEM : 0;
+}
+
+int byod_conf_copy(struct byod_conf *dst, const struct byod_conf *src)
+{
+	size_t i;
+
+	*dst = *src;
+	dst->home = NULL;
+	dst->path = NULL;
+	for (i = 0; i < NKEYS; i++)
+		if (keys[i].type == CT_STRING)
+			*str_field(dst, &keys[i]) = NULL;
+	if (dup_str(&dst->home, src->home) || dup_str(&dst->path, src->path))
+		goto oom;
+	for (i = 0; i < NKEYS; i++)
+		if (keys[i].type == CT_STRING &&
+		    dup_str(str_field(dst, &keys[i]), *str_field((struct byod_conf *)src, &keys[i])))
+			goto oom;
+	return 0;
+oom:
+	byod_conf_free(dst);
+	return -ENOMEM;
+}
+
 int byod_conf_set(struct byod_conf *conf, const char *key, const char *value,
 		  struct byod_err *err)
 {

@@ -5,6 +5,7 @@
  */
 #define _GNU_SOURCE
 #include "byod_util.h"
+#include "byod_buf.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -238,9 +239,8 @@ out:
 
 int byod_file_read(const char *path, char **data, size_t *len, struct byod_err *err)
 {
+	struct byod_buf b = BYOD_BUF_INIT;
 	FILE *f;
-	char *buf = NULL;
-	size_t cap = 0, n = 0;
 	int rc = 0;
 
 	f = fopen(path, "rbe");
@@ -249,20 +249,14 @@ int byod_file_read(const char *path, char **data, size_t *len, struct byod_err *
 	for (;;) {
 		size_t r;
 
-		if (cap - n < 4096) {
-			char *nb;
-
-			cap = cap ? cap * 2 : 8192;
-			nb = realloc(buf, cap + 1);
-			if (!nb) {
-				rc = byod_err_set(err, ENOMEM, "out of memory reading %s", path);
-				goto out;
-			}
-			buf = nb;
+		if (b.cap - b.len < 4096 + 1 && byod_buf_reserve(&b, b.cap ? b.cap : 8192)) {
+			rc = byod_err_set(err, ENOMEM, "out of memory reading %s", path);
+			goto out;
 		}
 		errno = 0;
-		r = fread(buf + n, 1, cap - n, f);
-		n += r;
+		r = fread(b.p + b.len, 1, b.cap - b.len - 1, f);
+		b.len += r;
+		b.p[b.len] = '\0';
 		if (r == 0) {
 			if (ferror(f))
 				rc = byod_err_set(err, errno ? errno : EIO, "cannot read %s: %s", path,
@@ -273,13 +267,10 @@ int byod_file_read(const char *path, char **data, size_t *len, struct byod_err *
 out:
 	fclose(f);
 	if (rc) {
-		free(buf);
+		byod_buf_free(&b);
 		return rc;
 	}
-	buf[n] = '\0';
-	*data = buf;
-	if (len)
-		*len = n;
+	*data = byod_buf_take(&b, len);
 	return 0;
 }
 

@@ -31,6 +31,11 @@ struct byod_ctx {
 /* Opens HOME: reads byod.conf, opens (and migrates) the registry. The audit
  * log names actor for every change made through this context. */
 int byod_open(const char *home, const char *actor, struct byod_ctx **out, struct byod_err *err);
+
+/* The same from a configuration already read (copied: conf stays the
+ * caller's), for a program that opens several contexts on one HOME. */
+int byod_open_conf(const struct byod_conf *conf, const char *actor, struct byod_ctx **out,
+		   struct byod_err *err);
 void byod_close(struct byod_ctx *ctx);
 
 /* The school CA, loaded once; owned by ctx. */
@@ -175,6 +180,7 @@ struct byod_diff {
 	int changed; /* whose decision changes */
 	struct byod_move *moves;
 	size_t nmoves;
+	size_t cap; /* moves allocated */
 };
 typedef void (*byod_diff_cb)(void *ctx, const struct reg_device *d,
 			     const struct pol_decision *before, const struct pol_decision *after);

@@ -23,23 +23,7 @@
 #include <unistd.h>
 
 #include "byod_util.h"
-
-static int open_registry(struct byod_conf *conf, const char *actor, struct reg **reg,
-			 struct byod_err *err)
-{
-	struct reg_options opt;
-	char path[4096];
-
-	if (byod_conf_path(conf, conf->registry_path, path, sizeof(path)))
-		return byod_err_set(err, ENAMETOOLONG, "registry path too long");
-	memset(&opt, 0, sizeof(opt));
-	opt.backend = (enum reg_backend)conf->registry_backend;
-	opt.path = path;
-	opt.conninfo = conf->registry_conninfo;
-	opt.busy_timeout_ms = conf->registry_busy_timeout_ms;
-	opt.actor = actor;
-	return reg_open(&opt, reg, err);
-}
+#include "byod_vec.h"
 
 int byod_open(const char *home, const char *actor, struct byod_ctx **out, struct byod_err *err)
 {
@@ -58,8 +42,30 @@ int byod_open(const char *home, const char *actor, struct byod_ctx **out, struct
 			byod_err_prefix(err, "%s is not initialised (byodctl init)", home);
 		goto out;
 	}
-	rc = open_registry(&ctx->conf, actor, &ctx->reg, err);
+	rc = reg_open_conf(&ctx->conf, actor, 0, &ctx->reg, err);
 out:
+	if (rc) {
+		byod_close(ctx);
+		return rc;
+	}
+	*out = ctx;
+	return 0;
+}
+
+int byod_open_conf(const struct byod_conf *conf, const char *actor, struct byod_ctx **out,
+		   struct byod_err *err)
+{
+	struct byod_ctx *ctx;
+	int rc;
+
+	ctx = calloc(1, sizeof(*ctx));
+	if (!ctx)
+		return byod_err_set(err, ENOMEM, "out of memory");
+	rc = byod_conf_copy(&ctx->conf, conf);
+	if (rc)
+		rc = byod_err_set(err, ENOMEM, "out of memory");
+	else
+		rc = reg_open_conf(&ctx->conf, actor, 0, &ctx->reg, err);
 	if (rc) {
 		byod_close(ctx);
 		return rc;
@@ -129,33 +135,31 @@ int byod_user_add(struct byod_ctx *ctx, struct reg_person *p, const char *passwo
 	return reg_person_add(ctx->reg, p, err);
 }
 
+/* The serials are kept apart from the items, which point at them only
+ * once the list is complete: a growing vector moves its elements. */
+struct crl_serial {
+	char s[REG_SERIAL_MAX];
+};
 struct crl_list {
-	struct pki_revoked *items;
-	char (*serials)[REG_SERIAL_MAX];
-	size_t n, cap;
+	struct byod_vec items;	 /* struct pki_revoked */
+	struct byod_vec serials; /* struct crl_serial, one per item */
 };
 
 static int collect_revoked(const struct reg_cert *c, void *arg)
 {
 	struct crl_list *l = arg;
+	struct pki_revoked *item;
+	struct crl_serial *serial;
 
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 64;
-		void *items = realloc(l->items, cap * sizeof(*l->items));
-
-		if (!items)
-			return -ENOMEM;
-		l->items = items;
-		items = realloc(l->serials, cap * sizeof(*l->serials));
-		if (!items)
-			return -ENOMEM;
-		l->serials = items;
-		l->cap = cap;
-	}
-	snprintf(l->serials[l->n], REG_SERIAL_MAX, "%s", c->serial);
-	l->items[l->n].when = c->revoked_at;
-	l->items[l->n].reason = c->reason;
-	l->n++;
+	item = byod_vec_push(&l->items);
+	if (!item)
+		return -ENOMEM;
+	serial = byod_vec_push(&l->serials);
+	if (!serial)
+		return -ENOMEM;
+	snprintf(serial->s, sizeof(serial->s), "%s", c->serial);
+	item->when = c->revoked_at;
+	item->reason = c->reason;
 	return 0;
 }
 
@@ -168,7 +172,10 @@ static int ends_with(const char *s, const char *suffix)
 
 int byod_crl_publish(struct byod_ctx *ctx, const char *out_path, struct byod_err *err)
 {
-	struct crl_list list = { 0 };
+	struct crl_list list = {
+		.items = BYOD_VEC_INIT(struct pki_revoked),
+		.serials = BYOD_VEC_INIT(struct crl_serial),
+	};
 	struct pki_ca *ca;
 	char *pem = NULL, dir[4096], path[4096];
 	unsigned char *der = NULL;
@@ -185,13 +192,14 @@ int byod_crl_publish(struct byod_ctx *ctx, const char *out_path, struct byod_err
 			byod_err_set(err, ENOMEM, "out of memory");
 		goto out;
 	}
-	for (i = 0; i < list.n; i++)
-		list.items[i].serial = list.serials[i];
+	for (i = 0; i < list.items.n; i++)
+		BYOD_VEC_AT(&list.items, struct pki_revoked, i)->serial =
+			BYOD_VEC_AT(&list.serials, struct crl_serial, i)->s;
 	rc = reg_counter_next(ctx->reg, "crl", &number, err);
 	if (rc)
 		goto out;
-	rc = pki_crl_make(ca, list.items, list.n, number, ctx->conf.pki_crl_days, &pem, &der,
-			  &der_len, err);
+	rc = pki_crl_make(ca, list.items.v, list.items.n, number, ctx->conf.pki_crl_days, &pem,
+			  &der, &der_len, err);
 	if (rc)
 		goto out;
 	rc = byod_conf_path(&ctx->conf, ctx->conf.pki_dir, dir, sizeof(dir));
@@ -215,8 +223,8 @@ int byod_crl_publish(struct byod_ctx *ctx, const char *out_path, struct byod_err
 			rc = byod_file_write(out_path, pem, strlen(pem), 0644, 0, err);
 	}
 out:
-	free(list.items);
-	free(list.serials);
+	byod_vec_free(&list.items);
+	byod_vec_free(&list.serials);
 	free(pem);
 	free(der);
 	return rc;
@@ -313,7 +321,7 @@ static int init_stage(const char *stage, const struct byod_init_params *p, struc
 	if (rc)
 		goto out;
 
-	rc = open_registry(&ctx->conf, "byodctl:init", &ctx->reg, err);
+	rc = reg_open_conf(&ctx->conf, "byodctl:init", 0, &ctx->reg, err);
 	if (rc)
 		goto out;
 	memset(&school, 0, sizeof(school));

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "byod_util.h"
+#include "byod_vec.h"
 
 enum col { C_LOGIN, C_DISPLAY, C_ROLE, C_SCHOOL, C_GROUPS, C_PASSWORD, C_COUNT };
 
@@ -67,31 +68,21 @@ static void fields_reset(struct parse *ps)
 static void on_field(void *data, size_t len, void *arg)
 {
 	struct parse *ps = arg;
-	char *copy;
+	char **slot;
 
 	if (ps->rc)
 		return;
 	if (ps->nfields == 0)
 		ps->row_line = ps->line;
-	if (ps->nfields == ps->cap) {
-		size_t cap = ps->cap ? ps->cap * 2 : 8;
-		char **f = realloc(ps->fields, cap * sizeof(*f));
-
-		if (!f) {
-			ps->rc = byod_err_set(ps->err, ENOMEM, "out of memory");
-			return;
-		}
-		ps->fields = f;
-		ps->cap = cap;
-	}
-	copy = malloc(len + 1);
-	if (!copy) {
+	slot = BYOD_ARRAY_PUSH(ps->fields, ps->nfields, ps->cap);
+	if (slot)
+		*slot = malloc(len + 1);
+	if (!slot || !*slot) {
 		ps->rc = byod_err_set(ps->err, ENOMEM, "out of memory");
 		return;
 	}
-	memcpy(copy, data, len);
-	copy[len] = '\0';
-	ps->fields[ps->nfields++] = copy;
+	memcpy(*slot, data, len);
+	(*slot)[len] = '\0';
 }
 
 static int header_row(struct parse *ps)
@@ -138,17 +129,9 @@ static int data_row(struct parse *ps)
 				       (int)(ps->nfields < ps->ncols ? ps->nfields : ps->ncols + 1),
 				       "this row has %zu fields, the header has %zu", ps->nfields,
 				       ps->ncols);
-	if (ps->nrows == ps->rows_cap) {
-		size_t cap = ps->rows_cap ? ps->rows_cap * 2 : 64;
-		struct row *rows = realloc(ps->rows, cap * sizeof(*rows));
-
-		if (!rows)
-			return byod_err_set(ps->err, ENOMEM, "out of memory");
-		ps->rows = rows;
-		ps->rows_cap = cap;
-	}
-	r = &ps->rows[ps->nrows++];
-	memset(r, 0, sizeof(*r));
+	r = BYOD_ARRAY_PUSH(ps->rows, ps->nrows, ps->rows_cap);
+	if (!r)
+		return byod_err_set(ps->err, ENOMEM, "out of memory");
 	r->line = ps->row_line;
 	for (c = 0; c < C_COUNT; c++) {
 		if (ps->pos[c] < 0)

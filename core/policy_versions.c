@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "byod_util.h"
+#include "byod_vec.h"
 
 int byod_policy_apply(struct byod_ctx *ctx, const char *path, const char *comment,
 		      int64_t *version, struct pol_errors *errs, struct byod_err *err)
@@ -154,6 +155,7 @@ static const char *label(const struct pol_decision *d)
 
 static int diff_count(struct byod_diff *out, const char *from, const char *to)
 {
+	struct byod_move *m;
 	size_t i;
 
 	for (i = 0; i < out->nmoves; i++) {
@@ -162,17 +164,12 @@ static int diff_count(struct byod_diff *out, const char *from, const char *to)
 			return 0;
 		}
 	}
-	if (out->nmoves % 16 == 0) {
-		void *v = realloc(out->moves, (out->nmoves + 16) * sizeof(*out->moves));
-
-		if (!v)
-			return -ENOMEM;
-		out->moves = v;
-	}
-	memset(&out->moves[out->nmoves], 0, sizeof(out->moves[0]));
-	snprintf(out->moves[out->nmoves].from, sizeof(out->moves[0].from), "%s", from);
-	snprintf(out->moves[out->nmoves].to, sizeof(out->moves[0].to), "%s", to);
-	out->moves[out->nmoves++].count = 1;
+	m = BYOD_ARRAY_PUSH(out->moves, out->nmoves, out->cap);
+	if (!m)
+		return -ENOMEM;
+	snprintf(m->from, sizeof(m->from), "%s", from);
+	snprintf(m->to, sizeof(m->to), "%s", to);
+	m->count = 1;
 	return 0;
 }
 

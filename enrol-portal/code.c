@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "byod_vec.h"
 #include "enrol_codes.h"
 #include "token.h"
 
@@ -164,25 +165,22 @@ void page_class_codes_form(struct page_ctx *c, struct web_html *h)
 
 struct class_pick {
 	const char *group;
-	struct reg_person *v;
-	size_t n;
+	struct byod_vec pupils; /* struct reg_person, without password hashes */
 };
 
 static int pick_pupil(const struct reg_person *p, void *arg)
 {
 	struct class_pick *k = arg;
-	void *v;
+	struct reg_person *slot;
 
 	if (p->state != REG_PERSON_ACTIVE || p->role != BYOD_ROLE_STUDENT ||
 	    !has_group(p->groups, k->group))
 		return 0;
-	v = realloc(k->v, (k->n + 1) * sizeof(*k->v));
-	if (!v)
+	slot = byod_vec_push(&k->pupils);
+	if (!slot)
 		return -ENOMEM;
-	k->v = v;
-	k->v[k->n] = *p;
-	explicit_bzero(k->v[k->n].password_hash, sizeof(k->v[k->n].password_hash));
-	k->n++;
+	*slot = *p;
+	explicit_bzero(slot->password_hash, sizeof(slot->password_hash));
 	return 0;
 }
 
@@ -192,7 +190,7 @@ int page_class_codes_post(struct page_ctx *c)
 	const struct portal_request *rq = c->rq;
 	const char *group = web_form_get(c->form, "group");
 	const char *hours_s = web_form_get(c->form, "hours");
-	struct class_pick k = { .group = group };
+	struct class_pick k = { .group = group, .pupils = BYOD_VEC_INIT(struct reg_person) };
 	struct byod_err err;
 	char title[300], *sheet = NULL;
 	size_t len = 0;
@@ -209,15 +207,15 @@ int page_class_codes_post(struct page_ctx *c)
 		return portal_page_error(p, rq, c->rs, group && hours >= 1 && hours <= 168 ? 403 : 400);
 	}
 	rc = reg_person_list(c->ctx->reg, pick_pupil, &k, NULL);
-	if (!rc && !k.n) {
-		free(k.v);
+	if (!rc && !k.pupils.n) {
+		byod_vec_free(&k.pupils);
 		return page_devices(c, T("class.none"));
 	}
 	snprintf(title, sizeof(title), "Inscription Wi-Fi — %s", group);
 	if (!rc)
-		rc = byod_codes_sheet(c->ctx->reg, p->conf.school_name, p->public_url, title, k.v,
-					k.n, hours, &sheet, &len, &err);
-	free(k.v);
+		rc = byod_codes_sheet(c->ctx->reg, p->conf.school_name, p->public_url, title,
+				      k.pupils.v, k.pupils.n, hours, &sheet, &len, &err);
+	byod_vec_free(&k.pupils);
 	if (rc)
 		return rc < 0 ? rc : -EIO;
 	/* a file to print (its inline style would not pass this site's CSP) */

@@ -17,7 +17,8 @@ struct portal_db {
 	int n;
 };
 
-int portal_db_open(const char *home, int n, struct portal_db **out, struct byod_err *err)
+int portal_db_open(const struct byod_conf *conf, int n, struct portal_db **out,
+		   struct byod_err *err)
 {
 	struct portal_db *db = calloc(1, sizeof(*db));
 	int i, rc;
@@ -31,7 +32,7 @@ int portal_db_open(const char *home, int n, struct portal_db **out, struct byod_
 	pthread_mutex_init(&db->lock, NULL);
 	pthread_cond_init(&db->freed, NULL);
 	for (i = 0; i < n; i++) {
-		rc = byod_open(home, "portal", &db->ctx[i], err);
+		rc = byod_open_conf(conf, "portal", &db->ctx[i], err);
 		if (rc) {
 			db->n = i;
 			portal_db_close(db);

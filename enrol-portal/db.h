@@ -12,8 +12,10 @@
 
 struct portal_db;
 
-/* Opens n contexts on home. Returns 0 and *out, or a negative errno with err. */
-int portal_db_open(const char *home, int n, struct portal_db **out, struct byod_err *err);
+/* Opens n contexts with the configuration conf (each keeps its own copy).
+ * Returns 0 and *out, or a negative errno with err. */
+int portal_db_open(const struct byod_conf *conf, int n, struct portal_db **out,
+		   struct byod_err *err);
 void portal_db_close(struct portal_db *db);
 
 /* Borrows a context (waiting while all are lent); the audit log names actor

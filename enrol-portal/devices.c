@@ -15,24 +15,18 @@
 #include <time.h>
 
 #include "byod_util.h"
-
-struct devlist {
-	struct reg_device *v;
-	size_t n;
-};
+#include "byod_vec.h"
 
 static int collect(const struct reg_device *d, void *arg)
 {
-	struct devlist *l = arg;
-	void *v;
+	struct reg_device *slot;
 
 	if (d->state == BYOD_DEVICE_RETIRED)
 		return 0;
-	v = realloc(l->v, (l->n + 1) * sizeof(*l->v));
-	if (!v)
+	slot = byod_vec_push(arg);
+	if (!slot)
 		return -ENOMEM;
-	l->v = v;
-	l->v[l->n++] = *d;
+	*slot = *d;
 	return 0;
 }
 
@@ -40,16 +34,15 @@ static int collect(const struct reg_device *d, void *arg)
 int page_devices_of(struct page_ctx *c, struct reg_device **out, size_t *n)
 {
 	struct reg_device_filter f = { .owner_login = c->s->person.login, .state = -1 };
-	struct devlist l = { 0 };
+	struct byod_vec l = BYOD_VEC_INIT(struct reg_device);
 	int rc;
 
 	rc = reg_device_list(c->ctx->reg, &f, collect, &l, NULL);
 	if (rc) {
-		free(l.v);
+		byod_vec_free(&l);
 		return rc;
 	}
-	*out = l.v;
-	*n = l.n;
+	*out = byod_vec_take(&l, n);
 	return 0;
 }
 

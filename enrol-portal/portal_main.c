@@ -108,7 +108,7 @@ static int setup(struct portal *p, const char *home, const char *locale_dir, str
 	snprintf(path, sizeof(path), "%s/portal.key", p->pki_dir);
 	if (byod_file_read(path, &p->sign_key, NULL, NULL))
 		p->sign_key = NULL;
-	rc = portal_db_open(home, p->conf.portal_threads, &p->db, err);
+	rc = portal_db_open(&p->conf, p->conf.portal_threads, &p->db, err);
 	if (rc)
 		return rc;
 	return web_i18n_load(locale_dir, &p->i18n, err);

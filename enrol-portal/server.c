@@ -22,6 +22,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "byod_buf.h"
 #include "byod_util.h"
 #include "form.h"
 #include "i18n.h"
@@ -34,8 +35,7 @@ struct portal_server {
 
 /* What one connection's request has gathered so far. */
 struct conn {
-	char *body;
-	size_t body_len;
+	struct byod_buf body; /* a secret: a login form's body holds a password */
 	int too_large;
 };
 
@@ -217,6 +217,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		cn = calloc(1, sizeof(*cn));
 		if (!cn)
 			return MHD_NO;
+		byod_buf_init(&cn->body, 1);
 		*con_cls = cn;
 		return MHD_YES;
 	}
@@ -224,22 +225,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		/* the body, kept up to the limit; beyond it only counted */
 		size_t lim = (size_t)s->p->conf.portal_body_limit;
 
-		if (!cn->too_large && cn->body_len + *upload_size <= lim) {
-			char *b = realloc(cn->body, cn->body_len + *upload_size + 1);
-
-			if (!b)
+		if (!cn->too_large && cn->body.len + *upload_size <= lim) {
+			if (byod_buf_append(&cn->body, upload, *upload_size))
 				return MHD_NO;
-			memcpy(b + cn->body_len, upload, *upload_size);
-			cn->body = b;
-			cn->body_len += *upload_size;
-			b[cn->body_len] = '\0';
 		} else if (!cn->too_large) {
 			cn->too_large = 1;
-			if (cn->body)
-				explicit_bzero(cn->body, cn->body_len);
-			free(cn->body);
-			cn->body = NULL;
-			cn->body_len = 0;
+			byod_buf_free(&cn->body);
 		}
 		*upload_size = 0;
 		return MHD_YES;
@@ -258,8 +249,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	rq.content_type =
 		MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
 	rq.ok = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "ok");
-	rq.body = cn->body;
-	rq.body_len = cn->body_len;
+	rq.body = cn->body.p;
+	rq.body_len = cn->body.len;
 	/* the language: the switch (?lang=, remembered in a cookie), else the
 	 * cookie, else what the phone asks for, else French */
 	al = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_LANGUAGE);
@@ -302,10 +293,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	struct conn *cn = *con_cls;
 
 	if (cn) {
-		/* a login form's body holds a password */
-		if (cn->body)
-			explicit_bzero(cn->body, cn->body_len);
-		free(cn->body);
+		byod_buf_free(&cn->body); /* wiped */
 		free(cn);
 	}
 	*con_cls = NULL;

@@ -497,10 +497,11 @@ int fw_render(const struct pol_policy *pol, const struct fw_config *cfg, char **
 		rc = byod_err_set(err, ENOMEM, "out of memory");
 		goto out;
 	}
-	*text = o.buf;
-	o.buf = NULL;
+	*text = byod_buf_take(&o.b, NULL);
+	if (!*text)
+		rc = byod_err_set(err, ENOMEM, "out of memory");
 out:
-	free(o.buf);
+	byod_buf_free(&o.b);
 	free(ifn);
 	return rc;
 }

@@ -25,34 +25,13 @@
 void fw_put(struct fw_out *o, const char *fmt, ...)
 {
 	va_list ap;
-	int n;
 
 	if (o->oom)
 		return;
-	for (;;) {
-		va_start(ap, fmt);
-		n = vsnprintf(o->buf ? o->buf + o->len : NULL, o->buf ? o->cap - o->len : 0, fmt, ap);
-		va_end(ap);
-		if (n < 0) {
-			o->oom = 1;
-			return;
-		}
-		if (o->buf && o->len + (size_t)n < o->cap) {
-			o->len += (size_t)n;
-			return;
-		}
-		{
-			size_t cap = (o->cap ? o->cap * 2 : 4096) + (size_t)n;
-			char *b = realloc(o->buf, cap);
-
-			if (!b) {
-				o->oom = 1;
-				return;
-			}
-			o->buf = b;
-			o->cap = cap;
-		}
-	}
+	va_start(ap, fmt);
+	if (byod_buf_vprintf(&o->b, fmt, ap))
+		o->oom = 1;
+	va_end(ap);
 }
 
 int fw_mac_ok(const char *mac)
@@ -99,7 +78,7 @@ void fw_batch_free(struct fw_batch *b)
 {
 	if (!b)
 		return;
-	free(b->o.buf);
+	byod_buf_free(&b->o.b);
 	free(b);
 }
 
@@ -152,7 +131,7 @@ int fw_batch_quarantine_ip(struct fw_batch *b, const char *ip, int on)
 
 const char *fw_batch_text(const struct fw_batch *b)
 {
-	return b->o.oom ? NULL : b->o.buf ? b->o.buf : "";
+	return b->o.oom ? NULL : b->o.b.p ? b->o.b.p : "";
 }
 
 int fw_batch_apply(struct fw_batch *b, struct byod_err *err)
@@ -161,5 +140,5 @@ int fw_batch_apply(struct fw_batch *b, struct byod_err *err)
 		return byod_err_set(err, ENOMEM, "out of memory");
 	if (!b->n)
 		return 0;
-	return fw_nft_run(b->o.buf, 0, err);
+	return fw_nft_run(b->o.b.p, 0, err);
 }

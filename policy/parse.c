@@ -21,6 +21,7 @@
 #include <yaml.h>
 
 #include "byod_util.h"
+#include "byod_vec.h"
 
 #define MAX_ERRORS 100
 
@@ -41,17 +42,9 @@ void pol_err_add(struct pol_errors *errs, const char *file, int line, int col, c
 
 	if (errs->n >= MAX_ERRORS)
 		return;
-	if (errs->n == errs->cap) {
-		size_t cap = errs->cap ? errs->cap * 2 : 8;
-		struct byod_err *v = realloc(errs->v, cap * sizeof(*v));
-
-		if (!v)
-			return;
-		errs->v = v;
-		errs->cap = cap;
-	}
-	e = &errs->v[errs->n++];
-	memset(e, 0, sizeof(*e));
+	e = BYOD_ARRAY_PUSH(errs->v, errs->n, errs->cap);
+	if (!e)
+		return;
 	snprintf(e->file, sizeof(e->file), "%s", file);
 	e->line = line;
 	e->col = col;

@@ -24,7 +24,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "byod_conf.h"
 #include "byod_util.h"
 #include "index.h"
 #include "registry.h"
@@ -119,24 +118,7 @@ static int mod_detach(void *instance)
 
 static int open_accounting(rlm_byod_t *inst, struct byod_err *err)
 {
-	struct byod_conf conf;
-	struct reg_options opt;
-	char path[4096];
-	int rc;
-
-	rc = byod_conf_load_home(&conf, inst->home, err);
-	if (!rc) {
-		byod_conf_path(&conf, conf.registry_path, path, sizeof(path));
-		memset(&opt, 0, sizeof(opt));
-		opt.backend = (enum reg_backend)conf.registry_backend;
-		opt.path = path;
-		opt.conninfo = conf.registry_conninfo;
-		opt.busy_timeout_ms = conf.registry_busy_timeout_ms;
-		opt.actor = "rlm_byod";
-		rc = reg_open(&opt, &inst->acct, err);
-	}
-	byod_conf_free(&conf);
-	return rc;
+	return reg_open_home(inst->home, "rlm_byod", 0, &inst->acct, err);
 }
 
 static int mod_instantiate(CONF_SECTION *conf, void *instance)

@@ -120,9 +120,26 @@ struct reg_device_filter {
 };
 
 struct reg;
+struct byod_conf;
 
 /* Opens (creating if needed) and migrates to the newest schema. */
 int reg_open(const struct reg_options *opt, struct reg **out, struct byod_err *err);
+
+/*
+ * reg_open with the options byod.conf gives (registry.backend, .path
+ * resolved against the configuration's HOME, .conninfo,
+ * .busy-timeout-ms), naming actor in the audit log. busy_timeout_ms > 0
+ * takes the place of the configured wait for a lock (the RADIUS path
+ * waits 200 ms, not seconds); 0 keeps the configuration's. Returns 0 or a
+ * negative errno with err filled; *out is the caller's (reg_close).
+ */
+int reg_open_conf(const struct byod_conf *conf, const char *actor, int busy_timeout_ms,
+		  struct reg **out, struct byod_err *err);
+
+/* The same from HOME/byod.conf, read and freed here, for programs that need
+ * nothing else from the file. */
+int reg_open_home(const char *home, const char *actor, int busy_timeout_ms, struct reg **out,
+		  struct byod_err *err);
 void reg_close(struct reg *reg);
 
 /* The schema version after migration (the number of migrations applied). */

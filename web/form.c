@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "html.h"
+#include "byod_vec.h"
 
 static int hexval(char c)
 {
@@ -154,6 +155,7 @@ void web_form_free(struct web_form *form)
 	free(form->f);
 	form->f = NULL;
 	form->n = 0;
+	form->cap = 0;
 }
 
 int web_form_parse(const char *body, size_t len, size_t max_fields, struct web_form *out,
@@ -164,6 +166,7 @@ int web_form_parse(const char *body, size_t len, size_t max_fields, struct web_f
 
 	out->f = NULL;
 	out->n = 0;
+	out->cap = 0;
 	if (len && !body)
 		return byod_err_set(err, EINVAL, "no body");
 	while (pos < len) {
@@ -224,7 +227,7 @@ int web_form_parse(const char *body, size_t len, size_t max_fields, struct web_f
 			free(value);
 			goto fail;
 		}
-		nf = realloc(out->f, (out->n + 1) * sizeof(*out->f));
+		nf = BYOD_ARRAY_PUSH(out->f, out->n, out->cap);
 		if (!nf) {
 			free(name);
 			explicit_bzero(value, dlen);
@@ -232,10 +235,8 @@ int web_form_parse(const char *body, size_t len, size_t max_fields, struct web_f
 			rc = byod_err_set(err, ENOMEM, "out of memory");
 			goto fail;
 		}
-		out->f = nf;
-		out->f[out->n].name = name;
-		out->f[out->n].value = value;
-		out->n++;
+		nf->name = name;
+		nf->value = value;
 		pos += flen + (amp ? 1 : 0);
 	}
 	return 0;

@@ -21,7 +21,7 @@ struct web_form_field {
 
 struct web_form {
 	struct web_form_field *f;
-	size_t n;
+	size_t n, cap;
 };
 
 /*

@@ -22,15 +22,13 @@ static const char replacement[] = "\xef\xbf\xbd"; /* U+FFFD */
 
 void web_html_init(struct web_html *h)
 {
-	h->buf = NULL;
-	h->len = 0;
-	h->cap = 0;
+	byod_buf_init(&h->b, 0);
 	h->oom = 0;
 }
 
 void web_html_free(struct web_html *h)
 {
-	free(h->buf);
+	byod_buf_free(&h->b);
 	web_html_init(h);
 }
 
@@ -40,41 +38,12 @@ static void fail(struct web_html *h, int code)
 		h->oom = code;
 }
 
-/* Room for n more bytes plus the terminating NUL. Returns 0 or -ENOMEM. */
-static int reserve(struct web_html *h, size_t n)
-{
-	size_t need, cap;
-	char *p;
-
-	if (h->oom)
-		return -h->oom;
-	if (n > SIZE_MAX - h->len - 1) {
-		fail(h, ENOMEM);
-		return -ENOMEM;
-	}
-	need = h->len + n + 1;
-	if (need <= h->cap)
-		return 0;
-	cap = h->cap ? h->cap : 1024;
-	while (cap < need)
-		cap = cap > SIZE_MAX / 2 ? need : cap * 2;
-	p = realloc(h->buf, cap);
-	if (!p) {
-		fail(h, ENOMEM);
-		return -ENOMEM;
-	}
-	h->buf = p;
-	h->cap = cap;
-	return 0;
-}
-
 static void put(struct web_html *h, const char *s, size_t n)
 {
-	if (reserve(h, n))
+	if (h->oom)
 		return;
-	memcpy(h->buf + h->len, s, n);
-	h->len += n;
-	h->buf[h->len] = '\0';
+	if (byod_buf_append(&h->b, s, n))
+		fail(h, ENOMEM);
 }
 
 void web_html_raw_(struct web_html *h, const char *literal)
@@ -167,28 +136,20 @@ void web_html_text(struct web_html *h, const char *s)
 
 void web_html_textf(struct web_html *h, const char *fmt, ...)
 {
-	va_list ap, aq;
-	char small[256], *s = small;
-	int n;
+	struct byod_buf text = BYOD_BUF_INIT;
+	va_list ap;
+	int rc;
 
 	if (h->oom)
 		return;
 	va_start(ap, fmt);
-	va_copy(aq, ap);
-	n = vsnprintf(small, sizeof(small), fmt, ap);
-	if (n >= 0 && (size_t)n >= sizeof(small)) {
-		s = malloc((size_t)n + 1);
-		if (s)
-			n = vsnprintf(s, (size_t)n + 1, fmt, aq);
-	}
-	va_end(aq);
+	rc = byod_buf_vprintf(&text, fmt, ap);
 	va_end(ap);
-	if (n < 0 || !s)
-		fail(h, n < 0 ? EINVAL : ENOMEM);
-	else
-		escape(h, s);
-	if (s != small)
-		free(s);
+	if (rc)
+		fail(h, -rc);
+	else if (text.p)
+		escape(h, text.p);
+	byod_buf_free(&text);
 }
 
 static int name_ok(const char *name)
@@ -285,16 +246,11 @@ char *web_html_take(struct web_html *h, size_t *len)
 
 	if (len)
 		*len = 0;
-	if (!h->oom)
-		reserve(h, 0); /* an empty page is still a string */
-	if (h->oom) {
-		web_html_free(h);
-		return NULL;
+	if (!h->oom) {
+		page = byod_buf_take(&h->b, len); /* an empty page is still a string */
+		if (!page)
+			fail(h, ENOMEM);
 	}
-	page = h->buf;
-	page[h->len] = '\0';
-	if (len)
-		*len = h->len;
-	web_html_init(h);
+	web_html_free(h);
 	return page;
 }

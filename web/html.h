@@ -17,9 +17,10 @@
 
 #include <stddef.h>
 
+#include "byod_buf.h"
+
 struct web_html {
-	char *buf;
-	size_t len, cap;
+	struct byod_buf b; /* the page so far */
 	int oom; /* 0, or the first error as a positive errno (ENOMEM, EINVAL) */
 };
 

@@ -23,6 +23,7 @@
 #include <strings.h>
 
 #include "byod_util.h"
+#include "byod_vec.h"
 
 #define MO_MAGIC  0x950412deU
 #define MO_HEADER 28
@@ -41,7 +42,7 @@ struct cat {
 
 struct web_i18n {
 	struct cat *cats; /* sorted by lang */
-	size_t n;
+	size_t n, cap;
 };
 
 struct mo {
@@ -222,17 +223,15 @@ int web_i18n_parse(struct web_i18n *i18n, const char *lang, const void *mo, size
 		byod_err_prefix(err, "catalogue %s", lang);
 		goto out;
 	}
-	cats = realloc(i18n->cats, (i18n->n + 1) * sizeof(*cats));
-	if (!cats) {
+	if (!BYOD_ARRAY_PUSH(i18n->cats, i18n->n, i18n->cap)) {
 		rc = byod_err_set(err, ENOMEM, "out of memory");
 		goto out;
 	}
-	i18n->cats = cats;
-	for (at = 0; at < i18n->n && strcmp(cats[at].lang, lang) < 0; at++)
+	cats = i18n->cats;
+	for (at = 0; at < i18n->n - 1 && strcmp(cats[at].lang, lang) < 0; at++)
 		;
-	memmove(&cats[at + 1], &cats[at], (i18n->n - at) * sizeof(*cats));
+	memmove(&cats[at + 1], &cats[at], (i18n->n - 1 - at) * sizeof(*cats));
 	cats[at] = c;
-	i18n->n++;
 	return 0;
 out:
 	free(c.v);

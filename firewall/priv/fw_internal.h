@@ -8,9 +8,10 @@
 
 #include <stddef.h>
 
+#include "byod_buf.h"
+
 struct fw_out {
-	char *buf;
-	size_t len, cap;
+	struct byod_buf b;
 	int oom;
 };
 

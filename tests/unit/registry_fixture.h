@@ -28,6 +28,7 @@
 #include <sqlite3.h>
 
 #include "backend.h"
+#include "byod_conf.h"
 #include "byod_util.h"
 #include "registry.h"
 

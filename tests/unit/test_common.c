@@ -151,6 +151,29 @@ static void test_conf_write_roundtrip(void **state)
 	byod_conf_free(&b);
 }
 
+/* a copy owns its strings: freeing the original leaves it whole */
+static void test_conf_copy(void **state)
+{
+	struct byod_conf a, b;
+	struct byod_err err;
+
+	assert_int_equal(byod_conf_defaults(&a, tmpdir), 0);
+	assert_int_equal(byod_conf_set(&a, "school.name", "Collège Les Pins", &err), 0);
+	assert_int_equal(byod_conf_set(&a, "registry.busy-timeout-ms", "250", &err), 0);
+	assert_int_equal(byod_conf_copy(&b, &a), 0);
+	assert_ptr_not_equal(b.school_name, a.school_name);
+	assert_ptr_not_equal(b.home, a.home);
+	assert_ptr_not_equal(b.registry_path, a.registry_path);
+	byod_conf_free(&a);
+	assert_string_equal(b.school_name, "Collège Les Pins");
+	assert_string_equal(b.home, tmpdir);
+	assert_null(b.path);
+	assert_string_equal(b.registry_path, "registry.db");
+	assert_int_equal(b.registry_busy_timeout_ms, 250);
+	assert_int_equal(b.pki_crl_days, 7);
+	byod_conf_free(&b);
+}
+
 static void test_uai(void **state)
 {
 	char expected;
@@ -281,6 +304,7 @@ int main(void)
 		cmocka_unit_test(test_conf_load),
 		cmocka_unit_test(test_conf_errors),
 		cmocka_unit_test(test_conf_write_roundtrip),
+		cmocka_unit_test(test_conf_copy),
 		cmocka_unit_test(test_uai),
 		cmocka_unit_test(test_mac),
 		cmocka_unit_test(test_serial),

@@ -115,6 +115,42 @@ static void test_open_errors(void **state)
 	remove_db(path);
 }
 
+/* The registry byod.conf names: registry.path resolved against HOME. */
+static void test_open_conf(void **state)
+{
+	struct fx *f = *state;
+	struct byod_conf conf;
+	struct reg_school s;
+	struct reg *reg = NULL;
+	char dir[512], *slash, longname[5000];
+
+	add_school(f, UAI_A, "Lycée A");
+	reg_close(f->reg);
+	f->reg = NULL;
+	snprintf(dir, sizeof(dir), "%s", f->path);
+	slash = strrchr(dir, '/');
+	assert_non_null(slash);
+	*slash = '\0';
+	assert_int_equal(byod_conf_defaults(&conf, dir), 0);
+	assert_int_equal(byod_conf_set(&conf, "registry.path", slash + 1, &f->err), 0);
+	assert_int_equal(reg_open_conf(&conf, "test", 0, &f->reg, &f->err), 0);
+	assert_int_equal(reg_school_get(f->reg, UAI_A, &s, &f->err), 0); /* the same file */
+	assert_string_equal(s.name, "Lycée A");
+
+	/* a path that does not fit is refused before anything is opened */
+	memset(longname, 'x', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = '\0';
+	assert_int_equal(byod_conf_set(&conf, "registry.path", longname, &f->err), 0);
+	assert_int_equal(reg_open_conf(&conf, "test", 100, &reg, &f->err), -ENAMETOOLONG);
+	assert_null(reg);
+	byod_conf_free(&conf);
+
+	/* a HOME without byod.conf: the error names the file */
+	assert_true(reg_open_home(dir, "test", 0, &reg, &f->err) < 0);
+	assert_null(reg);
+	assert_non_null(strstr(f->err.msg, "byod.conf"));
+}
+
 /* ---- text forms ---------------------------------------------------------- */
 
 static void test_names(void **state)
@@ -1032,6 +1068,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_migrate_reopen, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migrate_too_new, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_open_conf, setup, teardown),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test_setup_teardown(test_schools, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_people, setup, teardown),

@@ -34,7 +34,7 @@ static int parse(const char *body, struct web_form *f)
 /* body is refused with "byte <at>: ...<says>..." and out left empty. */
 static void refused(const char *body, size_t len, size_t max, size_t at, const char *says)
 {
-	struct web_form f = {(struct web_form_field *)&f, 7}; /* garbage in */
+	struct web_form f = {(struct web_form_field *)&f, 7, 7}; /* garbage in */
 	struct byod_err err;
 	char where[32];
 	int rc;

@@ -1,0 +1,42 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Opening the registry byod.conf describes: every program (byodctl, the
+ * portal, the gateway, rlm_byod's accounting handle and its index, the
+ * benchmarks) reads the same keys the same way, so it is written once here.
+ */
+#include "registry.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "byod_conf.h"
+
+int reg_open_conf(const struct byod_conf *conf, const char *actor, int busy_timeout_ms,
+		  struct reg **out, struct byod_err *err)
+{
+	struct reg_options opt;
+	char path[4096];
+
+	if (byod_conf_path(conf, conf->registry_path, path, sizeof(path)))
+		return byod_err_set(err, ENAMETOOLONG, "registry path too long");
+	memset(&opt, 0, sizeof(opt));
+	opt.backend = (enum reg_backend)conf->registry_backend;
+	opt.path = path;
+	opt.conninfo = conf->registry_conninfo;
+	opt.busy_timeout_ms = busy_timeout_ms > 0 ? busy_timeout_ms : conf->registry_busy_timeout_ms;
+	opt.actor = actor;
+	return reg_open(&opt, out, err);
+}
+
+int reg_open_home(const char *home, const char *actor, int busy_timeout_ms, struct reg **out,
+		  struct byod_err *err)
+{
+	struct byod_conf conf;
+	int rc;
+
+	rc = byod_conf_load_home(&conf, home, err);
+	if (!rc)
+		rc = reg_open_conf(&conf, actor, busy_timeout_ms, out, err);
+	byod_conf_free(&conf);
+	return rc;
+}
