@@ -260,25 +260,8 @@ static int load_all(struct rad_index *ix, struct byod_err *err)
 
 static int open_registry(struct rad_index *ix, const char *home, struct byod_err *err)
 {
-	struct byod_conf conf;
-	struct reg_options opt;
-	char path[4096];
-	int rc;
-
-	rc = byod_conf_load_home(&conf, home, err);
-	if (rc)
-		goto out;
-	byod_conf_path(&conf, conf.registry_path, path, sizeof(path));
-	memset(&opt, 0, sizeof(opt));
-	opt.backend = (enum reg_backend)conf.registry_backend;
-	opt.path = path;
-	opt.conninfo = conf.registry_conninfo;
-	opt.busy_timeout_ms = 200;
-	opt.actor = "rlm_byod";
-	rc = reg_open(&opt, &ix->reg, err);
-out:
-	byod_conf_free(&conf);
-	return rc;
+	/* the RADIUS path waits 200 ms for a lock, not seconds */
+	return reg_open_home(home, "rlm_byod", 200, &ix->reg, err);
 }
 
 int rad_index_open(const struct rad_index_options *opt, struct rad_index **out, int *degraded,
