@@ -55,7 +55,7 @@ static const char usage_text[] =
 	"                                           which devices FILE would move\n"
 	"  radius config --out DIR [--auth-port N] [--acct-port N] [--listen ADDR]\n"
 	"           [--client ADDR] [--libdir DIR] [--registration-vlan N] [--secret-stdin]\n"
-	"                                           a raddb for freeradius -f -d DIR\n"
+	"           [--templates DIR]               a raddb for freeradius -f -d DIR\n"
 	"\n"
 	"DIR defaults to $BYOD_HOME, else " BYOD_DEFAULT_HOME ".\n";
 
