@@ -10,7 +10,9 @@
  * Station-Id, NAS-Port-Type Ethernet, Service-Type Call-Check,
  * Message-Authenticator) for device i, whose MAC is 02:00:ii:ii:ii:ii (the
  * bench registries are built so), i drawn uniformly from [0, devices).
- * Every answer is checked (code, identifier, Response Authenticator).
+ * Every answer is checked (code, identifier, Response Authenticator, and
+ * Message-Authenticator when there is one). The packets are written and
+ * checked by firewall/radpkt.c, the encoder of the RFC 5176 client too.
  *
  *   radload --server ADDR:PORT --secret S --devices N [--threads T]
  *           [--window W] [--seconds S] [--unknown-every K] [--rate R]
@@ -26,8 +28,6 @@
 #include <errno.h>
 #include <getopt.h>
 #include <netinet/in.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <openssl/rand.h>
 #include <poll.h>
 #include <pthread.h>
@@ -39,6 +39,8 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "radpkt.h"
 
 #define MAX_WINDOW 256
 #define LAT_BUCKETS 4096 /* 0.1 ms .. ~400 ms on a log-ish scale */
@@ -107,87 +109,42 @@ static long us_of_bucket(int b)
 	return 11000 + (long)(b - 2000) * 1000;
 }
 
-static int md5_cat(const uint8_t *a, size_t an, const uint8_t *b, size_t bn, uint8_t out[16])
-{
-	EVP_MD_CTX *c = EVP_MD_CTX_new();
-	unsigned int n = 16;
-	int ok = c && EVP_DigestInit_ex(c, EVP_md5(), NULL) && EVP_DigestUpdate(c, a, an) &&
-		 EVP_DigestUpdate(c, b, bn) && EVP_DigestFinal_ex(c, out, &n);
-	EVP_MD_CTX_free(c);
-	return ok ? 0 : -1;
-}
-
-static size_t put_attr(uint8_t *p, int type, const void *v, size_t n)
-{
-	p[0] = (uint8_t)type;
-	p[1] = (uint8_t)(n + 2);
-	memcpy(p + 2, v, n);
-	return n + 2;
-}
-
-static size_t put_u32(uint8_t *p, int type, uint32_t v)
-{
-	uint32_t be = htonl(v);
-	return put_attr(p, type, &be, 4);
-}
-
-/* One Access-Request for device i into buf; returns its length. */
+/* One Access-Request for device i into buf (RADPKT_MAX_LEN bytes); returns
+ * its length, 0 when it cannot be written. */
 static size_t build(const struct opts *o, uint8_t id, uint32_t dev, int unknown,
 		    const uint8_t auth[16], uint8_t *buf)
 {
 	char mac[18], bare[13];
-	uint8_t pw[16], x[16];
-	size_t len = 20, slen = strlen(o->secret);
-	unsigned int mlen = 16;
+	struct radpkt p;
 
 	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", unknown ? 0x06 : 0x02, 0,
 		 (dev >> 24) & 255, (dev >> 16) & 255, (dev >> 8) & 255, dev & 255);
 	snprintf(bare, sizeof(bare), "%.2s%.2s%.2s%.2s%.2s%.2s", mac, mac + 3, mac + 6, mac + 9,
 		 mac + 12, mac + 15);
-	buf[0] = 1; /* Access-Request */
-	buf[1] = id;
-	memcpy(buf + 4, auth, 16);
-	len += put_attr(buf + len, 1, bare, 12); /* User-Name */
-	/* User-Password (RFC 2865 5.2): one 16-byte block */
-	memset(pw, 0, sizeof(pw));
-	memcpy(pw, bare, 12);
-	md5_cat((const uint8_t *)o->secret, slen, auth, 16, x);
-	for (int k = 0; k < 16; k++)
-		pw[k] ^= x[k];
-	len += put_attr(buf + len, 2, pw, 16);
-	len += put_attr(buf + len, 31, mac, 17);         /* Calling-Station-Id */
-	len += put_u32(buf + len, 61, 15);               /* NAS-Port-Type Ethernet */
-	len += put_u32(buf + len, 6, 10);                /* Service-Type Call-Check */
-	len += put_u32(buf + len, 4, 0x7f000001);        /* NAS-IP-Address */
-	size_t ma = len;
-	uint8_t zero[16] = { 0 };
-	len += put_attr(buf + len, 80, zero, 16);        /* Message-Authenticator */
-	buf[2] = (uint8_t)(len >> 8);
-	buf[3] = (uint8_t)len;
-	HMAC(EVP_md5(), o->secret, (int)slen, buf, len, buf + ma + 2, &mlen);
-	return len;
+	radpkt_init(&p, buf, RADPKT_MAX_LEN, RADPKT_ACCESS_REQUEST, id, auth);
+	radpkt_append_str(&p, RADPKT_ATTR_USER_NAME, bare);
+	radpkt_append_password(&p, bare, o->secret);
+	radpkt_append_str(&p, RADPKT_ATTR_CALLING_STATION_ID, mac);
+	radpkt_append_u32(&p, RADPKT_ATTR_NAS_PORT_TYPE, 15); /* Ethernet */
+	radpkt_append_u32(&p, RADPKT_ATTR_SERVICE_TYPE, 10);  /* Call-Check */
+	radpkt_append_u32(&p, RADPKT_ATTR_NAS_IP_ADDRESS, 0x7f000001);
+	radpkt_append_message_authenticator(&p);
+	return radpkt_finish(&p, o->secret, NULL, NULL) ? 0 : p.len;
 }
 
 /* Checks an answer against the request authenticator of its slot. */
 static int check(const struct opts *o, const uint8_t *buf, size_t n, const uint8_t auth[16])
 {
-	uint8_t got[16], want[16], tmp[4096];
-	if (n < 20 || n > sizeof(tmp) || (size_t)((buf[2] << 8) | buf[3]) > n)
+	if (radpkt_check_format(buf, n, NULL) < 0)
 		return -1;
-	n = (size_t)((buf[2] << 8) | buf[3]);
-	memcpy(got, buf + 4, 16);
-	memcpy(tmp, buf, n);
-	memcpy(tmp + 4, auth, 16);
-	if (md5_cat(tmp, n, (const uint8_t *)o->secret, strlen(o->secret), want) != 0)
-		return -1;
-	return memcmp(got, want, 16) == 0 ? 0 : -1;
+	return radpkt_verify_response(buf, auth, o->secret, NULL) ? -1 : 0;
 }
 
 static void *run(void *arg)
 {
 	struct worker *w = arg;
 	const struct opts *o = w->o;
-	uint8_t buf[4096];
+	uint8_t buf[RADPKT_MAX_LEN];
 	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || connect(fd, (const struct sockaddr *)&o->server, sizeof(o->server)) != 0) {
 		perror("radload: socket");
@@ -216,6 +173,11 @@ static void *run(void *arg)
 			int unknown = o->unknown_every && count % o->unknown_every == 0;
 			size_t len = build(o, next_id, (uint32_t)(r % o->devices), unknown, s->auth,
 					   buf);
+			if (!len) {
+				fprintf(stderr, "radload: cannot write a request\n");
+				stop_flag = 1;
+				break;
+			}
 			clock_gettime(CLOCK_MONOTONIC, &s->sent);
 			if (send(fd, buf, len, 0) != (ssize_t)len) {
 				if (errno == EINTR)

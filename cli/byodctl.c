@@ -777,8 +777,9 @@ static const struct cli_command commands[] = {
 		  "\nwhich devices FILE would move" }) },
 	{ "radius", cli_radius,
 	  USAGE({ "radius config --out DIR [--auth-port N] [--acct-port N] [--listen ADDR]\n"
-		  "[--client ADDR] [--libdir DIR] [--registration-vlan N] [--secret-stdin]",
-		  "\na raddb for freeradius -f -d DIR" }) },
+		  "[--client ADDR] [--libdir DIR] [--registration-vlan N] [--secret-stdin]\n"
+		  "[--templates DIR]",
+		  "a raddb for freeradius -f -d DIR" }) },
 	{ "help", cmd_help, NULL },
 };
 

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * byodctl radius config: writes the private raddb that `freeradius -f -d
- * DIR` starts with rlm_byod loaded.
+ * DIR` starts with rlm_byod loaded, from the templates shipped with the
+ * module (radius-module/raddb, installed as share/byod/raddb).
  */
 #define _GNU_SOURCE
 #include <getopt.h>
@@ -12,35 +13,45 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "byod_util.h"
 #include "byodctl.h"
+
+/* A path relative to this program's directory that exists, resolved into
+ * out; -1 when there is none. */
+static int beside_self(const char *rel, char *out, size_t len)
+{
+	char self[PATH_MAX], path[PATH_MAX + 64], real[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+	if (n <= 0)
+		return -1;
+	self[n] = '\0';
+	snprintf(path, sizeof(path), "%s/%s", dirname(self), rel);
+	if (!realpath(path, real) || access(real, R_OK))
+		return -1;
+	snprintf(out, len, "%s", real);
+	return 0;
+}
 
 /* rlm_byod.so beside this program (build/bin -> build/lib), then the
  * server's own modules. */
 static void default_libdir(char *out, size_t len)
 {
-	char self[PATH_MAX], lib[PATH_MAX + 8];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	char lib[PATH_MAX];
 
-	if (n > 0) {
-		self[n] = '\0';
-		snprintf(lib, sizeof(lib), "%s/../lib", dirname(self));
-		if (realpath(lib, self) && !access(self, R_OK)) {
-			snprintf(out, len, "%s:/usr/lib/freeradius", self);
-			return;
-		}
-	}
-	snprintf(out, len, "/usr/lib/freeradius");
+	if (beside_self("../lib", lib, sizeof(lib)))
+		snprintf(out, len, "/usr/lib/freeradius");
+	else
+		snprintf(out, len, "%s:/usr/lib/freeradius", lib);
 }
 
-static int port_arg(const char *s, int *out)
+/* The raddb templates beside this program (build/bin ->
+ * build/share/byod/raddb, where the build copies radius-module/raddb; the
+ * same from an installed bin/), else where they were installed. */
+static void default_templates(char *out, size_t len)
 {
-	char *end;
-	long n = strtol(s, &end, 10);
-
-	if (!s[0] || *end || n < 1 || n > 65535)
-		return -1;
-	*out = (int)n;
-	return 0;
+	if (beside_self("../share/byod/raddb", out, len))
+		snprintf(out, len, "%s", BYOD_RADDB_TEMPLATES);
 }
 
 int cli_radius(const char *home, int argc, char **argv)
@@ -52,6 +63,7 @@ int cli_radius(const char *home, int argc, char **argv)
 		{ "listen", required_argument, NULL, 'l' },
 		{ "client", required_argument, NULL, 'n' },
 		{ "libdir", required_argument, NULL, 'L' },
+		{ "templates", required_argument, NULL, 't' },
 		{ "registration-vlan", required_argument, NULL, 'r' },
 		{ "secret-stdin", no_argument, NULL, 's' },
 		{ NULL, 0, NULL, 0 },
@@ -59,7 +71,7 @@ int cli_radius(const char *home, int argc, char **argv)
 	struct byod_radius_params p = { .listen = "127.0.0.1", .client = "127.0.0.1",
 					.auth_port = 1812, .acct_port = 1813,
 					.registration_vlan = 10 };
-	char libdir[PATH_MAX + 32], secret[256];
+	char libdir[PATH_MAX + 32], templates[PATH_MAX], secret[256];
 	struct byod_ctx *ctx;
 	struct byod_err err;
 	int c, rc;
@@ -68,6 +80,8 @@ int cli_radius(const char *home, int argc, char **argv)
 		return cli_usage("radius takes: config --out DIR");
 	default_libdir(libdir, sizeof(libdir));
 	p.libdir = libdir;
+	default_templates(templates, sizeof(templates));
+	p.templates = templates;
 	optind = 2;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
@@ -75,11 +89,11 @@ int cli_radius(const char *home, int argc, char **argv)
 			p.out = optarg;
 			break;
 		case 'a':
-			if (port_arg(optarg, &p.auth_port))
+			if (byod_port_parse(optarg, 0, &p.auth_port))
 				return cli_fail("'%s' is not a port", optarg);
 			break;
 		case 'c':
-			if (port_arg(optarg, &p.acct_port))
+			if (byod_port_parse(optarg, 0, &p.acct_port))
 				return cli_fail("'%s' is not a port", optarg);
 			break;
 		case 'l':
@@ -90,6 +104,9 @@ int cli_radius(const char *home, int argc, char **argv)
 			break;
 		case 'L':
 			p.libdir = optarg;
+			break;
+		case 't':
+			p.templates = optarg;
 			break;
 		case 'r':
 			p.registration_vlan = atoi(optarg);

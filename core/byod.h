@@ -306,6 +306,7 @@ int byod_session_disconnect(struct byod_ctx *ctx, const struct reg_session *s, i
 
 struct byod_radius_params {
 	const char *out;       /* the raddb directory to write */
+	const char *templates; /* radius-module/raddb as installed (share/byod/raddb) */
 	const char *libdir;    /* where rlm_byod.so is, ':'-separated with the server's */
 	const char *listen;    /* address to listen on, e.g. 127.0.0.1 */
 	const char *client;    /* the NAS address allowed to ask */
@@ -314,7 +315,14 @@ struct byod_radius_params {
 	const char *secret;    /* NULL: a random one (written to OUT/secret) */
 };
 
-/* Writes a complete raddb for freeradius -f -d OUT. */
+/*
+ * Writes a complete raddb for freeradius -f -d OUT: the templates copied as
+ * they are (mods-available/ and sites-available/ into mods-enabled/ and
+ * sites-enabled/), byod-vars.conf with this school's values (the templates
+ * read them as ${byod_...}), and the secret alone in OUT/secret. 0 or
+ * -errno with err set: -EINVAL for a bad parameter or a path FreeRADIUS
+ * cannot quote, -ENOENT (prefixed with its name) for a missing template.
+ */
 int byod_radius_config(struct byod_ctx *ctx, const struct byod_radius_params *p,
 		       struct byod_err *err);
 

@@ -1,11 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * A complete private FreeRADIUS 3.2 configuration (a raddb) for the gateway:
+ * A complete private FreeRADIUS 3.2 configuration (a raddb) for the gateway,
+ * from the templates in radius-module/raddb (installed as share/byod/raddb):
  * radiusd.conf, the clients, the byod and eap modules (EAP-TLS with the
  * school CA and the RADIUS server certificate), the default virtual server
  * (MAC authentication, EAP, accounting) and the certificate-check virtual
- * server where rlm_byod decides EAP-TLS. `freeradius -f -d DIR` starts it
- * as it is.
+ * server where rlm_byod decides EAP-TLS. The templates are copied as they
+ * are; what belongs to this school (paths, addresses, ports, the secret) is
+ * written to byod-vars.conf, which radiusd.conf includes first, so that
+ * FreeRADIUS itself expands every ${byod_...} reference. `freeradius -f -d
+ * DIR` starts the result as it is.
  */
 #define _GNU_SOURCE
 #include "byod.h"
@@ -19,30 +23,23 @@
 
 #include "byod_util.h"
 
-static int write_text(const char *dir, const char *name, const char *text, mode_t mode,
-		      struct byod_err *err)
-{
-	char path[4096];
+/* Every template and where its copy goes: the stock layout's -available
+ * names in the tree, the enabled ones in the raddb written. */
+static const struct raddb_file {
+	const char *tmpl;
+	const char *out;
+	mode_t mode;
+} raddb_files[] = {
+	{ "radiusd.conf", "radiusd.conf", 0640 },
+	{ "clients.conf", "clients.conf", 0600 },
+	{ "mods-available/byod", "mods-enabled/byod", 0640 },
+	{ "mods-available/eap", "mods-enabled/eap", 0640 },
+	{ "sites-available/default", "sites-enabled/default", 0640 },
+	{ "sites-available/check-eap-tls", "sites-enabled/check-eap-tls", 0640 },
+};
 
-	if (byod_path_join(path, sizeof(path), dir, name))
-		return byod_err_set(err, ENAMETOOLONG, "path too long: %s/%s", dir, name);
-	return byod_file_write(path, text, strlen(text), mode, 0, err);
-}
-
-/* Formats into a malloc'd string; NULL when out of memory. */
-static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
-
-static char *fmt(const char *f, ...)
-{
-	va_list ap;
-	char *s;
-
-	va_start(ap, f);
-	if (vasprintf(&s, f, ap) < 0)
-		s = NULL;
-	va_end(ap);
-	return s;
-}
+static const char *const raddb_dirs[] = { "mods-enabled", "sites-enabled", "log", "run",
+					  "radacct", "tlscache" };
 
 /* A RADIUS shared secret: 24 characters of the passphrase alphabet. */
 static int make_secret(char out[BYOD_RADIUS_SECRET_MAX])
@@ -67,13 +64,92 @@ static int secret_ok(const char *s)
 	return 1;
 }
 
+/* A value FreeRADIUS reads back unchanged from a double-quoted string: no
+ * quote or backslash to end or escape it, no '$' it would expand, no
+ * control character (a newline would end the line). */
+static int quotable(const char *s)
+{
+	for (; *s; s++)
+		if (*s == '"' || *s == '\\' || *s == '$' || (unsigned char)*s < ' ')
+			return 0;
+	return 1;
+}
+
+/* The school's name in a comment: one line whatever it holds. */
+static void comment_text(const char *in, char *out, size_t len)
+{
+	size_t i;
+
+	snprintf(out, len, "%s", in ? in : "");
+	for (i = 0; out[i]; i++)
+		if ((unsigned char)out[i] < ' ')
+			out[i] = ' ';
+}
+
+static int copy_template(const char *tmpl_dir, const char *out_dir, const struct raddb_file *f,
+			 struct byod_err *err)
+{
+	char src[PATH_MAX], dst[PATH_MAX];
+	char *text = NULL;
+	size_t len;
+	int rc;
+
+	if (byod_path_join(src, sizeof(src), tmpl_dir, f->tmpl) ||
+	    byod_path_join(dst, sizeof(dst), out_dir, f->out))
+		return byod_err_set(err, ENAMETOOLONG, "path too long: %s", out_dir);
+	rc = byod_file_read(src, &text, &len, err);
+	if (rc) {
+		byod_err_prefix(err, "the raddb template %s", f->tmpl);
+		goto out;
+	}
+	rc = byod_file_write(dst, text, len, f->mode, 0, err);
+out:
+	free(text);
+	return rc;
+}
+
+/* byod-vars.conf: the values the templates refer to as ${byod_...}.
+ * Returns 0 or -errno with err set. */
+static int write_vars(struct byod_ctx *ctx, const struct byod_radius_params *p, const char *out,
+		      const char *home, const char *pki, const char *secret, struct byod_err *err)
+{
+	char path[PATH_MAX], school[256];
+	char *text = NULL;
+	int rc;
+
+	comment_text(ctx->conf.school_name, school, sizeof(school));
+	if (asprintf(&text,
+		     "# FreeRADIUS 3.2 for the BYOD gateway of %s, written by byodctl radius "
+		     "config.\n"
+		     "# Start: freeradius -f -d %s\n"
+		     "# radiusd.conf includes this file first; the other files are the\n"
+		     "# templates as they are, and FreeRADIUS expands their ${byod_...}.\n"
+		     "byod_raddb = \"%s\"\n"
+		     "byod_libdir = \"%s\"\n"
+		     "byod_home = \"%s\"\n"
+		     "byod_pki = \"%s\"\n"
+		     "byod_listen = \"%s\"\n"
+		     "byod_client = \"%s\"\n"
+		     "byod_auth_port = %d\n"
+		     "byod_acct_port = %d\n"
+		     "byod_registration_vlan = %d\n"
+		     "byod_secret = \"%s\"\n",
+		     school, out, out, p->libdir, home, pki, p->listen, p->client, p->auth_port,
+		     p->acct_port, p->registration_vlan, secret) < 0)
+		return byod_err_set(err, ENOMEM, "out of memory");
+	rc = byod_path_join(path, sizeof(path), out, "byod-vars.conf") ?
+		     byod_err_set(err, ENAMETOOLONG, "path too long: %s", out) :
+		     byod_file_write(path, text, strlen(text), 0600, 0, err);
+	explicit_bzero(text, strlen(text));
+	free(text);
+	return rc;
+}
+
 int byod_radius_config(struct byod_ctx *ctx, const struct byod_radius_params *p,
 		       struct byod_err *err)
 {
-	char home[PATH_MAX], pki[PATH_MAX], secret[BYOD_RADIUS_SECRET_MAX], sub[4096];
-	char *text = NULL;
-	const char *dirs[] = { "mods-enabled", "sites-enabled", "log", "run", "radacct",
-			       "tlscache" };
+	char home[PATH_MAX], pki[PATH_MAX], out[PATH_MAX], secret[BYOD_RADIUS_SECRET_MAX];
+	char sub[PATH_MAX], line[BYOD_RADIUS_SECRET_MAX + 1];
 	size_t i;
 	int rc;
 
@@ -83,6 +159,12 @@ int byod_radius_config(struct byod_ctx *ctx, const struct byod_radius_params *p,
 						 "two different ports from 1 to 65535");
 	if (p->registration_vlan < 1 || p->registration_vlan > 4094)
 		return byod_err_set(err, EINVAL, "the registration VLAN must be 1 to 4094");
+	if (!p->out || !p->templates || !p->libdir || !p->listen || !p->client)
+		return byod_err_set(err, EINVAL, "the raddb needs an output directory, templates, "
+						 "a libdir, a listen and a client address");
+	if (!quotable(p->libdir) || !quotable(p->listen) || !quotable(p->client))
+		return byod_err_set(err, EINVAL, "quotes, backslashes, '$' and control characters "
+						 "cannot go into the FreeRADIUS configuration");
 	if (p->secret) {
 		if (!secret_ok(p->secret))
 			return byod_err_set(err, EINVAL,
@@ -96,200 +178,37 @@ int byod_radius_config(struct byod_ctx *ctx, const struct byod_radius_params *p,
 		return byod_err_set(err, errno, "%s: %s", ctx->conf.home, strerror(errno));
 	if (byod_conf_path(&ctx->conf, ctx->conf.pki_dir, sub, sizeof(sub)) || !realpath(sub, pki))
 		return byod_err_set(err, ENOENT, "the CA directory %s is missing", sub);
-	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
-		if (byod_path_join(sub, sizeof(sub), p->out, dirs[i]))
-			return byod_err_set(err, ENAMETOOLONG, "path too long: %s", p->out);
+	rc = byod_mkdir_p(p->out, 0750, err);
+	if (rc)
+		return rc;
+	if (!realpath(p->out, out))
+		return byod_err_set(err, errno, "%s: %s", p->out, strerror(errno));
+	if (!quotable(home) || !quotable(pki) || !quotable(out))
+		return byod_err_set(err, EINVAL, "the paths %s, %s and %s cannot go into the "
+						 "FreeRADIUS configuration (quotes, backslashes, "
+						 "'$' or control characters)",
+				    home, pki, out);
+	for (i = 0; i < sizeof(raddb_dirs) / sizeof(raddb_dirs[0]); i++) {
+		if (byod_path_join(sub, sizeof(sub), out, raddb_dirs[i]))
+			return byod_err_set(err, ENAMETOOLONG, "path too long: %s", out);
 		rc = byod_mkdir_p(sub, 0750, err);
 		if (rc)
 			return rc;
 	}
-
-#define EMIT(name, mode, ...)                                                    \
-	do {                                                                     \
-		text = fmt(__VA_ARGS__);                                         \
-		if (!text)                                                       \
-			return byod_err_set(err, ENOMEM, "out of memory");       \
-		rc = write_text(p->out, name, text, mode, err);                  \
-		free(text);                                                      \
-		if (rc)                                                          \
-			return rc;                                               \
-	} while (0)
-
-	EMIT("radiusd.conf", 0640,
-	     "# FreeRADIUS 3.2 for the BYOD gateway of %s, written by byodctl radius config.\n"
-	     "# Start: freeradius -f -d %s\n"
-	     "prefix = /usr\n"
-	     "exec_prefix = /usr\n"
-	     "sysconfdir = /etc\n"
-	     "localstatedir = /var\n"
-	     "sbindir = /usr/sbin\n"
-	     "raddbdir = %s\n"
-	     "confdir = ${raddbdir}\n"
-	     "modconfdir = ${confdir}/mods-config\n"
-	     "logdir = ${raddbdir}/log\n"
-	     "radacctdir = ${raddbdir}/radacct\n"
-	     "run_dir = ${raddbdir}/run\n"
-	     "db_dir = ${raddbdir}\n"
-	     "name = freeradius\n"
-	     "libdir = %s\n"
-	     "pidfile = ${run_dir}/${name}.pid\n"
-	     "max_request_time = 30\n"
-	     "cleanup_delay = 5\n"
-	     "max_requests = 65536\n"
-	     "hostname_lookups = no\n"
-	     "log {\n"
-	     "\tdestination = files\n"
-	     "\tfile = ${logdir}/radius.log\n"
-	     "\tsyslog_facility = daemon\n"
-	     "\tstripped_names = no\n"
-	     "\tauth = yes\n"
-	     "\tauth_badpass = no\n"
-	     "\tauth_goodpass = no\n"
-	     "}\n"
-	     "security {\n"
-	     "\tallow_core_dumps = no\n"
-	     "\tmax_attributes = 200\n"
-	     "\treject_delay = 0\n"
-	     "\tstatus_server = yes\n"
-	     "}\n"
-	     "proxy_requests = no\n"
-	     "$INCLUDE clients.conf\n"
-	     "thread pool {\n"
-	     "\tstart_servers = 4\n"
-	     "\tmax_servers = 32\n"
-	     "\tmin_spare_servers = 2\n"
-	     "\tmax_spare_servers = 8\n"
-	     "\tmax_requests_per_server = 0\n"
-	     "\tauto_limit_acct = no\n"
-	     "}\n"
-	     "modules {\n"
-	     "\t$INCLUDE mods-enabled/\n"
-	     "}\n"
-	     "instantiate {\n"
-	     "}\n"
-	     "policy {\n"
-	     "}\n"
-	     "$INCLUDE sites-enabled/\n",
-	     ctx->conf.school_name, p->out, p->out, p->libdir);
-
-	/* Blast-RADIUS (CVE-2024-3596): Access-Requests without a
-	 * Message-Authenticator are dropped. */
-	EMIT("clients.conf", 0600,
-	     "# The access points and switches allowed to ask. The secret is also in\n"
-	     "# the file 'secret' beside this one.\n"
-	     "client gateway-local {\n"
-	     "\tipaddr = %s\n"
-	     "\tsecret = \"%s\"\n"
-	     "\trequire_message_authenticator = yes\n"
-	     "\tnas_type = other\n"
-	     "\tshortname = gateway-local\n"
-	     "}\n",
-	     p->client, secret);
-	EMIT("secret", 0600, "%s\n", secret);
-
-	EMIT("mods-enabled/byod", 0640,
-	     "# rlm_byod: decisions from the gateway's registry and segment policy.\n"
-	     "byod {\n"
-	     "\t# the gateway's state directory (byod.conf, registry, pki)\n"
-	     "\thome = \"%s\"\n"
-	     "\t# where devices go while the registry or the policy cannot be read\n"
-	     "\tregistration_vlan = %d\n"
-	     "\t# milliseconds between two reads of the registry's change feed\n"
-	     "\tpoll_interval = 200\n"
-	     "\t# while the registry has never been read since the start: known\n"
-	     "\t# devices cannot be told apart, so every device is put in the\n"
-	     "\t# registration VLAN (registration) or refused (reject); once read,\n"
-	     "\t# an outage keeps the last decisions from memory\n"
-	     "\tregistry_down = registration\n"
-	     "}\n",
-	     home, p->registration_vlan);
-
-	EMIT("mods-enabled/eap", 0640,
-	     "# EAP-TLS with the school CA. rlm_byod decides in the check-eap-tls\n"
-	     "# virtual server, where a refusal still ends in an EAP-Failure.\n"
-	     "eap {\n"
-	     "\tdefault_eap_type = tls\n"
-	     "\ttimer_expire = 60\n"
-	     "\tignore_unknown_eap_types = no\n"
-	     "\tcisco_accounting_username_bug = no\n"
-	     "\tmax_sessions = ${max_requests}\n"
-	     "\ttls-config tls-common {\n"
-	     "\t\tprivate_key_file = %s/radius.key\n"
-	     "\t\tcertificate_file = %s/radius.pem\n"
-	     "\t\tca_file = %s/ca.pem\n"
-	     "\t\tecdh_curve = \"prime256v1\"\n"
-	     "\t\tcipher_list = \"DEFAULT\"\n"
-	     "\t\tcipher_server_preference = yes\n"
-	     "\t\ttls_min_version = \"1.2\"\n"
-	     "\t\ttls_max_version = \"1.2\"\n"
-	     "\t\tfragment_size = 1024\n"
-	     "\t\tinclude_length = yes\n"
-	     "\t\tcheck_crl = no\n"
-	     "\t\tcache {\n"
-	     "\t\t\tenable = yes\n"
-	     "\t\t\tlifetime = 24\n"
-	     "\t\t\tname = \"byod\"\n"
-	     "\t\t\t# FreeRADIUS 3.2 keeps resumable sessions only here\n"
-	     "\t\t\tpersist_dir = \"${raddbdir}/tlscache\"\n"
-	     "\t\t}\n"
-	     "\t\tverify {\n"
-	     "\t\t}\n"
-	     "\t}\n"
-	     "\ttls {\n"
-	     "\t\ttls = tls-common\n"
-	     "\t\tvirtual_server = check-eap-tls\n"
-	     "\t}\n"
-	     "}\n",
-	     pki, pki, pki);
-
-	EMIT("sites-enabled/default", 0640,
-	     "server default {\n"
-	     "\tlisten {\n"
-	     "\t\ttype = auth\n"
-	     "\t\tipaddr = %s\n"
-	     "\t\tport = %d\n"
-	     "\t}\n"
-	     "\tlisten {\n"
-	     "\t\ttype = acct\n"
-	     "\t\tipaddr = %s\n"
-	     "\t\tport = %d\n"
-	     "\t}\n"
-	     "\tauthorize {\n"
-	     "\t\teap {\n"
-	     "\t\t\tok = return\n"
-	     "\t\t\tupdated = return\n"
-	     "\t\t}\n"
-	     "\t\t# no EAP: MAC authentication\n"
-	     "\t\tbyod\n"
-	     "\t}\n"
-	     "\tauthenticate {\n"
-	     "\t\tAuth-Type eap {\n"
-	     "\t\t\teap\n"
-	     "\t\t}\n"
-	     "\t}\n"
-	     "\tpreacct {\n"
-	     "\t}\n"
-	     "\taccounting {\n"
-	     "\t\tbyod\n"
-	     "\t}\n"
-	     "\tpost-auth {\n"
-	     "\t\t# the final decision of an EAP-TLS accept (resumed sessions too)\n"
-	     "\t\tbyod\n"
-	     "\t\tPost-Auth-Type REJECT {\n"
-	     "\t\t\teap\n"
-	     "\t\t}\n"
-	     "\t}\n"
-	     "}\n",
-	     p->listen, p->auth_port, p->listen, p->acct_port);
-
-	EMIT("sites-enabled/check-eap-tls", 0640,
-	     "# Called by eap { tls { virtual_server } } once the client certificate\n"
-	     "# has verified: TLS-Client-Cert-Serial and friends are in the request.\n"
-	     "server check-eap-tls {\n"
-	     "\tauthorize {\n"
-	     "\t\tbyod\n"
-	     "\t}\n"
-	     "}\n");
-#undef EMIT
-	return 0;
+	for (i = 0; i < sizeof(raddb_files) / sizeof(raddb_files[0]); i++) {
+		rc = copy_template(p->templates, out, &raddb_files[i], err);
+		if (rc)
+			return rc;
+	}
+	rc = write_vars(ctx, p, out, home, pki, secret, err);
+	if (rc)
+		goto out;
+	snprintf(line, sizeof(line), "%s\n", secret);
+	rc = byod_path_join(sub, sizeof(sub), out, "secret") ?
+		     byod_err_set(err, ENAMETOOLONG, "path too long: %s", out) :
+		     byod_file_write(sub, line, strlen(line), 0600, 0, err);
+out:
+	explicit_bzero(secret, sizeof(secret));
+	explicit_bzero(line, sizeof(line));
+	return rc;
 }

@@ -2,17 +2,14 @@
 /*
  * RFC 5176 Dynamic Authorization client: encodes Disconnect-Request and
  * CoA-Request packets, sends them over UDP with retries, and checks the
- * answer before believing it. MD5 and HMAC-MD5 come from OpenSSL.
- *
- * A request is signed like an Accounting-Request (RFC 5176 section 2.3):
- * Message-Authenticator = HMAC-MD5(secret, packet with a zero authenticator
- * and a zero Message-Authenticator), then Request Authenticator =
- * MD5(packet with a zero authenticator + secret). An answer's Response
- * Authenticator is MD5(answer with the request's authenticator + secret);
- * its Message-Authenticator, when present, is computed over the answer with
- * the request's authenticator in place.
+ * answer before believing it. The packets are written and checked by
+ * radpkt.c: a request is signed like an Accounting-Request (RFC 5176
+ * section 2.3), Message-Authenticator first; an answer must carry the
+ * Response Authenticator of this request, and a right Message-Authenticator
+ * when it has one.
  */
 #include "das.h"
+#include "radpkt.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -25,25 +22,7 @@
 #include <unistd.h>
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
 #include <openssl/rand.h>
-
-enum {
-	ATTR_USER_NAME = 1,
-	ATTR_NAS_IP_ADDRESS = 4,
-	ATTR_CALLING_STATION_ID = 31,
-	ATTR_NAS_IDENTIFIER = 32,
-	ATTR_ACCT_SESSION_ID = 44,
-	ATTR_EVENT_TIMESTAMP = 55,
-	ATTR_TUNNEL_TYPE = 64,
-	ATTR_TUNNEL_MEDIUM_TYPE = 65,
-	ATTR_MESSAGE_AUTHENTICATOR = 80,
-	ATTR_TUNNEL_PRIVATE_GROUP_ID = 81,
-	ATTR_ERROR_CAUSE = 101,
-};
-
-#define HDR 20
-#define MA_LEN 18 /* type, length, 16 bytes */
 
 const char *das_code_name(int code)
 {
@@ -111,70 +90,10 @@ int das_mode_parse(const char *s, enum das_mode *out)
 	return -EINVAL;
 }
 
-static int md5(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen, uint8_t out[16])
-{
-	EVP_MD_CTX *c = EVP_MD_CTX_new();
-	int ok = c && EVP_DigestInit_ex(c, EVP_md5(), NULL) && EVP_DigestUpdate(c, a, alen) &&
-		 EVP_DigestUpdate(c, b, blen) && EVP_DigestFinal_ex(c, out, NULL);
-
-	EVP_MD_CTX_free(c);
-	return ok ? 0 : -EIO;
-}
-
-static int hmac_md5(const char *secret, const uint8_t *data, size_t len, uint8_t out[16])
-{
-	size_t n = 0;
-
-	if (!EVP_Q_mac(NULL, "HMAC", NULL, "MD5", NULL, secret, strlen(secret), data, len, out,
-		       16, &n) || n != 16)
-		return -EIO;
-	return 0;
-}
-
-struct enc {
-	uint8_t *buf;
-	size_t len;
-	int bad;
-};
-
-static void attr(struct enc *e, int type, const void *val, size_t n)
-{
-	if (e->bad || n > 253 || e->len + 2 + n > DAS_PACKET_MAX) {
-		e->bad = 1;
-		return;
-	}
-	e->buf[e->len] = (uint8_t)type;
-	e->buf[e->len + 1] = (uint8_t)(n + 2);
-	memcpy(e->buf + e->len + 2, val, n);
-	e->len += 2 + n;
-}
-
-static void attr_text(struct enc *e, int type, const char *s)
-{
-	if (s && *s)
-		attr(e, type, s, strlen(s));
-}
-
-static void attr_u32(struct enc *e, int type, uint32_t v)
-{
-	uint8_t b[4] = { v >> 24, v >> 16 & 255, v >> 8 & 255, v & 255 };
-
-	attr(e, type, b, 4);
-}
-
-/* RFC 2868 tagged integer: tag 0, then three bytes of value. */
-static void attr_tagged_u24(struct enc *e, int type, uint32_t v)
-{
-	uint8_t b[4] = { 0, v >> 16 & 255, v >> 8 & 255, v & 255 };
-
-	attr(e, type, b, 4);
-}
-
 int das_encode(const struct das_request *rq, uint8_t id, const char *secret, uint8_t *buf,
 	       size_t *len, struct byod_err *err)
 {
-	struct enc e = { .buf = buf, .len = HDR };
-	size_t ma;
+	struct radpkt p;
 	int rc;
 
 	if (!secret || !*secret)
@@ -187,61 +106,49 @@ int das_encode(const struct das_request *rq, uint8_t id, const char *secret, uin
 		return byod_err_set(err, EINVAL,
 				    "a request must name the session (Calling-Station-Id, "
 				    "Acct-Session-Id or User-Name)");
-	memset(buf, 0, HDR);
-	buf[0] = (uint8_t)rq->code;
-	buf[1] = id;
-	attr_text(&e, ATTR_USER_NAME, rq->user_name);
+	radpkt_init(&p, buf, DAS_PACKET_MAX, (uint8_t)rq->code, id, NULL);
+	radpkt_append_str(&p, RADPKT_ATTR_USER_NAME, rq->user_name);
 	if (rq->nas_ip && *rq->nas_ip) {
 		struct in_addr a;
 
 		if (inet_pton(AF_INET, rq->nas_ip, &a) != 1)
 			return byod_err_set(err, EINVAL, "NAS-IP-Address %s is not IPv4", rq->nas_ip);
-		attr(&e, ATTR_NAS_IP_ADDRESS, &a, 4);
+		radpkt_append(&p, RADPKT_ATTR_NAS_IP_ADDRESS, &a, 4);
 	}
-	attr_text(&e, ATTR_NAS_IDENTIFIER, rq->nas_identifier);
-	attr_text(&e, ATTR_CALLING_STATION_ID, rq->calling_station_id);
-	attr_text(&e, ATTR_ACCT_SESSION_ID, rq->acct_session_id);
-	attr_u32(&e, ATTR_EVENT_TIMESTAMP,
-		 (uint32_t)(rq->event_timestamp ? rq->event_timestamp : time(NULL)));
+	radpkt_append_str(&p, RADPKT_ATTR_NAS_IDENTIFIER, rq->nas_identifier);
+	radpkt_append_str(&p, RADPKT_ATTR_CALLING_STATION_ID, rq->calling_station_id);
+	radpkt_append_str(&p, RADPKT_ATTR_ACCT_SESSION_ID, rq->acct_session_id);
+	radpkt_append_u32(&p, RADPKT_ATTR_EVENT_TIMESTAMP,
+			  (uint32_t)(rq->event_timestamp ? rq->event_timestamp : time(NULL)));
 	if (rq->code == DAS_COA_REQUEST && rq->vlan > 0) {
 		char v[16];
 
 		snprintf(v, sizeof(v), "%d", rq->vlan);
-		attr_tagged_u24(&e, ATTR_TUNNEL_TYPE, 13);       /* VLAN */
-		attr_tagged_u24(&e, ATTR_TUNNEL_MEDIUM_TYPE, 6); /* IEEE-802 */
-		attr(&e, ATTR_TUNNEL_PRIVATE_GROUP_ID, v, strlen(v));
+		radpkt_append_tagged_u24(&p, RADPKT_ATTR_TUNNEL_TYPE, 0, 13); /* VLAN */
+		radpkt_append_tagged_u24(&p, RADPKT_ATTR_TUNNEL_MEDIUM_TYPE, 0, 6); /* IEEE-802 */
+		radpkt_append_str(&p, RADPKT_ATTR_TUNNEL_PRIVATE_GROUP_ID, v);
 	}
-	ma = e.len;
-	{
-		uint8_t zero[16] = { 0 };
-
-		attr(&e, ATTR_MESSAGE_AUTHENTICATOR, zero, 16);
-	}
-	if (e.bad)
-		return byod_err_set(err, EINVAL, "an attribute is longer than RADIUS allows");
-	buf[2] = (uint8_t)(e.len >> 8);
-	buf[3] = (uint8_t)(e.len & 255);
-	rc = hmac_md5(secret, buf, e.len, buf + ma + 2);
+	radpkt_append_message_authenticator(&p);
+	rc = radpkt_finish(&p, secret, NULL, err);
+	if (rc == -EMSGSIZE)
+		rc = -EINVAL; /* attributes of the caller's that do not fit */
 	if (!rc)
-		rc = md5(buf, e.len, (const uint8_t *)secret, strlen(secret), buf + 4);
-	if (rc)
-		return byod_err_set(err, -rc, "MD5 is not available from OpenSSL");
-	*len = e.len;
-	return 0;
+		*len = p.len;
+	return rc;
 }
 
 int das_decode_answer(const uint8_t *req, size_t req_len, const uint8_t *buf, size_t len,
 		      const char *secret, struct das_answer *ans, struct byod_err *err)
 {
-	uint8_t copy[DAS_PACKET_MAX], sum[16];
-	size_t plen, off, ma = 0;
-	int want_ack, want_nak, cause = 0;
+	const uint8_t *cause;
+	size_t cause_len;
+	int want_ack, want_nak, rc;
 
-	if (req_len < HDR || len < HDR || len > DAS_PACKET_MAX)
+	if (req_len < RADPKT_HDR_LEN || len > DAS_PACKET_MAX)
 		return byod_err_set(err, EBADMSG, "an answer of %zu bytes", len);
-	plen = (size_t)buf[2] << 8 | buf[3];
-	if (plen < HDR || plen > len)
-		return byod_err_set(err, EBADMSG, "an answer whose length field says %zu", plen);
+	rc = radpkt_check_format(buf, len, err);
+	if (rc < 0)
+		return rc;
 	if (buf[1] != req[1])
 		return byod_err_set(err, EBADMSG, "an answer to another request (id %u)", buf[1]);
 	want_ack = req[0] == DAS_DISCONNECT_REQUEST ? DAS_DISCONNECT_ACK : DAS_COA_ACK;
@@ -249,39 +156,16 @@ int das_decode_answer(const uint8_t *req, size_t req_len, const uint8_t *buf, si
 	if (buf[0] != want_ack && buf[0] != want_nak)
 		return byod_err_set(err, EBADMSG, "a %s does not answer a %s", das_code_name(buf[0]),
 				    das_code_name(req[0]));
-	for (off = HDR; off < plen;) {
-		size_t alen = off + 2 <= plen ? buf[off + 1] : 0;
-
-		if (alen < 2 || off + alen > plen)
-			return byod_err_set(err, EBADMSG, "a malformed attribute at byte %zu", off);
-		if (buf[off] == ATTR_MESSAGE_AUTHENTICATOR) {
-			if (alen != MA_LEN)
-				return byod_err_set(err, EBADMSG, "a Message-Authenticator of %zu bytes",
-						    alen);
-			ma = off;
-		} else if (buf[off] == ATTR_ERROR_CAUSE && alen == 6) {
-			cause = buf[off + 2] << 24 | buf[off + 3] << 16 | buf[off + 4] << 8 |
-				buf[off + 5];
-		}
-		off += alen;
-	}
-	/* the Response Authenticator, computed with the request's */
-	memcpy(copy, buf, plen);
-	memcpy(copy + 4, req + 4, 16);
-	if (md5(copy, plen, (const uint8_t *)secret, strlen(secret), sum))
-		return byod_err_set(err, EIO, "MD5 is not available from OpenSSL");
-	if (CRYPTO_memcmp(sum, buf + 4, 16))
-		return byod_err_set(err, EBADMSG,
-				    "the answer's authenticator is wrong (another shared secret?)");
-	if (ma) {
-		memset(copy + ma + 2, 0, 16);
-		if (hmac_md5(secret, copy, plen, sum))
-			return byod_err_set(err, EIO, "HMAC-MD5 is not available from OpenSSL");
-		if (CRYPTO_memcmp(sum, buf + ma + 2, 16))
-			return byod_err_set(err, EBADMSG, "the answer's Message-Authenticator is wrong");
-	}
+	rc = radpkt_verify_response(buf, req + 4, secret, err);
+	if (rc == -EACCES)
+		rc = -EBADMSG; /* forged, or signed with another secret */
+	if (rc)
+		return rc;
+	cause = radpkt_attr_find(buf, RADPKT_ATTR_ERROR_CAUSE, &cause_len);
 	ans->code = buf[0];
-	ans->error_cause = cause;
+	ans->error_cause = cause && cause_len == 4 ? cause[0] << 24 | cause[1] << 16 |
+							     cause[2] << 8 | cause[3]
+						   : 0;
 	return 0;
 }
 
