@@ -6,6 +6,7 @@
  * the same table as a commented file for `byodctl init`.
  */
 #include "byod_conf.h"
+#include "byod_buf.h"
 #include "byod_util.h"
 
 #include <ctype.h>
@@ -498,37 +499,51 @@ int byod_conf_year_end(const struct byod_conf *conf, int *month, int *day)
 	return parse_month_day(conf->pki_school_year_end, month, day);
 }
 
+/* Appends to b; the first failure stays in *rc, later calls do nothing. */
+static void put(struct byod_buf *b, int *rc, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void put(struct byod_buf *b, int *rc, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (*rc)
+		return;
+	va_start(ap, fmt);
+	*rc = byod_buf_vprintf(b, fmt, ap);
+	va_end(ap);
+}
+
 /* YAML double-quoted scalar: every string is written quoted, so that a UAI
  * such as 0750654D or a name with a colon reads back as the same text. */
-static void put_quoted(FILE *f, const char *s)
+static void put_quoted(struct byod_buf *b, int *rc, const char *s)
 {
-	fputc('"', f);
+	put(b, rc, "\"");
 	for (; *s; s++) {
 		unsigned char c = (unsigned char)*s;
 
 		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
+			put(b, rc, "\\%c", c);
 		else if (c < 0x20)
-			fprintf(f, "\\x%02x", c);
+			put(b, rc, "\\x%02x", c);
 		else
-			fputc(c, f);
+			put(b, rc, "%c", c);
 	}
-	fputc('"', f);
+	put(b, rc, "\"");
 }
 
 int byod_conf_write(const struct byod_conf *conf, const char *path, struct byod_err *err)
 {
-	char *buf = NULL, section[64] = "";
-	size_t len = 0, i;
-	FILE *f;
-	int rc;
+	/* secrets (registry.conninfo, das.secret) may be in it */
+	struct byod_buf b = BYOD_BUF_SECRET_INIT;
+	char section[64] = "";
+	size_t i;
+	int rc = 0;
 
-	f = open_memstream(&buf, &len);
-	if (!f)
-		return byod_err_set(err, ENOMEM, "out of memory");
-	fprintf(f, "# BYOD Gateway configuration (YAML).\n"
-		   "# Every key is optional; what is left out takes the default shown.\n"
-		   "# Relative paths are relative to this directory.\n");
+	put(&b, &rc,
+	    "# BYOD Gateway configuration (YAML).\n"
+	    "# Every key is optional; what is left out takes the default shown.\n"
+	    "# Relative paths are relative to this directory.\n");
 	for (i = 0; i < NKEYS; i++) {
 		const struct conf_key *k = &keys[i];
 		const char *dot = strchr(k->key, '.');
@@ -537,30 +552,29 @@ int byod_conf_write(const struct byod_conf *conf, const char *path, struct byod_
 
 		if (strlen(section) != slen || strncmp(section, k->key, slen)) {
 			snprintf(section, sizeof(section), "%.*s", (int)slen, k->key);
-			fprintf(f, "\n%s:\n", section);
+			put(&b, &rc, "\n%s:\n", section);
 		}
-		fprintf(f, "  # %s\n", k->help);
+		put(&b, &rc, "  # %s\n", k->help);
 		if (k->type == CT_STRING) {
 			const char *v = *str_field(c, k);
 
 			if (k->secret && (!v || !v[0])) {
-				fprintf(f, "  # %s: \"\"\n", dot + 1);
+				put(&b, &rc, "  # %s: \"\"\n", dot + 1);
 				continue;
 			}
-			fprintf(f, "  %s: ", dot + 1);
-			put_quoted(f, v ? v : "");
-			fputc('\n', f);
+			put(&b, &rc, "  %s: ", dot + 1);
+			put_quoted(&b, &rc, v ? v : "");
+			put(&b, &rc, "\n");
 		} else if (k->type == CT_INT) {
-			fprintf(f, "  %s: %d\n", dot + 1, *int_field(c, k));
+			put(&b, &rc, "  %s: %d\n", dot + 1, *int_field(c, k));
 		} else {
-			fprintf(f, "  %s: %s\n", dot + 1, k->names[*int_field(c, k)]);
+			put(&b, &rc, "  %s: %s\n", dot + 1, k->names[*int_field(c, k)]);
 		}
 	}
-	if (fclose(f)) {
-		free(buf);
-		return byod_err_set(err, ENOMEM, "out of memory");
-	}
-	rc = byod_file_write(path, buf, len, 0640, 1, err);
-	free(buf);
+	if (rc)
+		rc = byod_err_set(err, -rc, "out of memory");
+	else
+		rc = byod_file_write(path, b.p, b.len, 0640, 1, err);
+	byod_buf_free(&b);
 	return rc;
 }

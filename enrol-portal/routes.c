@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * What the portal answers, by path. Captive-portal detection: the probes of
+ * What the portal answers, by path: one table of routes, each with the
+ * methods it takes. Captive-portal detection: the probes of
  * Apple, Android, Windows and Firefox, and any request for another host
  * that reaches the portal through the walled garden, get a redirect to the
  * portal, never their "success" answer. The RFC 8908 Captive Portal API
@@ -190,9 +191,170 @@ static const char *notice(struct portal *p, const struct portal_request *rq)
 	return NULL;
 }
 
-/* The pages behind a session: a registry context is borrowed for them,
- * the session loaded, the form decoded and checked. */
-static int dynamic(struct portal *p, const struct portal_request *rq, struct portal_response *rs)
+/*
+ * The routes. A handler gets the page context (for a route without a
+ * session only p, rq and rs are set) and, for a prefix route, what follows
+ * the prefix. GET stands for HEAD too; a method a route has no handler for
+ * is a 405.
+ */
+typedef int (*route_fn)(struct page_ctx *c, const char *rest);
+
+struct route {
+	const char *path; /* the whole path, or its beginning when prefix */
+	unsigned prefix : 1;
+	unsigned session : 1; /* a registry context, the session and the form */
+	route_fn get;	      /* GET and HEAD; NULL: 405 */
+	route_fn post;	      /* NULL: 405; without a session, never called */
+	const char *help;     /* what the route is for (README's table) */
+};
+
+static int css_get(struct page_ctx *c, const char *rest)
+{
+	struct portal_response *rs = c->rs;
+
+	rs->body = strdup(css);
+	if (!rs->body)
+		return -ENOMEM;
+	rs->len = strlen(css);
+	rs->status = 200;
+	rs->content_type = "text/css; charset=utf-8";
+	rs->cacheable = 1;
+	return 0;
+}
+
+static int captive_get(struct page_ctx *c, const char *rest)
+{
+	return captive_api(c->p, c->rs);
+}
+
+static int crl_pem_get(struct page_ctx *c, const char *rest)
+{
+	return serve_file(c->p, "crl.pem", "application/x-pem-file", c->rs);
+}
+
+static int crl_der_get(struct page_ctx *c, const char *rest)
+{
+	return serve_file(c->p, "crl.der", "application/pkix-crl", c->rs);
+}
+
+/* the school CA, for the "CA certificate" step (PEM, which Android, iOS,
+ * Windows and Linux all import) */
+static int ca_pem_get(struct page_ctx *c, const char *rest)
+{
+	return serve_file(c->p, "ca.pem", "application/x-pem-file", c->rs);
+}
+
+static int ca_crt_get(struct page_ctx *c, const char *rest)
+{
+	return serve_file(c->p, "ca.pem", "application/x-x509-ca-cert", c->rs);
+}
+
+static int root_get(struct page_ctx *c, const char *rest)
+{
+	return c->s->logged_in ? page_redirect(c, "/devices") : page_login(c, 200, NULL);
+}
+
+static int login_get(struct page_ctx *c, const char *rest)
+{
+	return page_redirect(c, "/");
+}
+
+static int login_post(struct page_ctx *c, const char *rest)
+{
+	return page_login_post(c);
+}
+
+static int logout_post(struct page_ctx *c, const char *rest)
+{
+	return page_logout_post(c);
+}
+
+static int devices_get(struct page_ctx *c, const char *rest)
+{
+	return c->s->logged_in ? page_devices(c, notice(c->p, c->rq)) : page_redirect(c, "/");
+}
+
+static int device_post(struct page_ctx *c, const char *rest)
+{
+	return page_device_post(c);
+}
+
+static int enrol_get(struct page_ctx *c, const char *rest)
+{
+	return page_enrol(c, 200, NULL);
+}
+
+static int enrol_post(struct page_ctx *c, const char *rest)
+{
+	return page_enrol_post(c);
+}
+
+static int code_link_get(struct page_ctx *c, const char *rest)
+{
+	return page_code(c, rest);
+}
+
+static int code_post(struct page_ctx *c, const char *rest)
+{
+	return page_code_post(c);
+}
+
+static int class_codes_post(struct page_ctx *c, const char *rest)
+{
+	return page_class_codes_post(c);
+}
+
+static int download_get(struct page_ctx *c, const char *rest)
+{
+	return page_download(c, rest);
+}
+
+/* clang-format off */
+static const struct route routes[] = {
+	/* without a session */
+	{ "/api/captive", 0, 0, captive_get, NULL,
+	  "RFC 8908 application/captive+json, announced with DHCP option 114" },
+	{ "/crl.pem", 0, 0, crl_pem_get, NULL, "the CRL the certificates name, PEM" },
+	{ "/crl.der", 0, 0, crl_der_get, NULL, "the same, DER" },
+	{ "/ca.pem", 0, 0, ca_pem_get, NULL, "the school CA" },
+	{ "/ca.crt", 0, 0, ca_crt_get, NULL, "the school CA, as a CA certificate to import" },
+	{ "/static/portal.css", 0, 0, css_get, NULL, "the style sheet" },
+	/* with a session */
+	{ "/", 0, 1, root_get, NULL, "the login form, or logged in, a redirect to /devices" },
+	{ "/login", 0, 1, login_get, login_post, "login (a new session id after it)" },
+	{ "/logout", 0, 1, NULL, logout_post, "logout" },
+	{ "/devices", 0, 1, devices_get, NULL, "\"Mes appareils\"" },
+	{ "/device", 0, 1, NULL, device_post, "rename, lost or retire one device" },
+	{ "/enrol", 0, 1, enrol_get, enrol_post, "the enrolment form" },
+	{ "/code/", 1, 1, code_link_get, NULL, "a one-time enrolment code's link" },
+	{ "/class-codes", 0, 1, NULL, class_codes_post, "a teacher's sheet of codes for a class" },
+	{ "/code", 0, 1, NULL, code_post, "continuing with a one-time enrolment code" },
+	{ "/download/", 1, 1, download_get, NULL, "a device's PKCS#12 or profile, once" },
+};
+/* clang-format on */
+
+/* The route for path, with *rest set to what follows its prefix; NULL
+ * when no route has it. */
+static const struct route *route_find(const char *path, const char **rest)
+{
+	const struct route *r;
+	size_t n;
+
+	for (r = routes; r < routes + sizeof(routes) / sizeof(routes[0]); r++) {
+		n = strlen(r->path);
+		if (r->prefix ? !strncmp(path, r->path, n) : !strcmp(path, r->path)) {
+			*rest = path + n;
+			return r;
+		}
+	}
+	return NULL;
+}
+
+/* The pages behind a session (and paths no route has): a registry context
+ * is borrowed for them, the session loaded, the form decoded and checked,
+ * in that order whatever the path. */
+static int dynamic(struct portal *p, const struct portal_request *rq, struct portal_response *rs,
+		   const struct route *r, const char *rest)
 {
 	int get = !strcmp(rq->method, "GET") || !strcmp(rq->method, "HEAD");
 	int post = !strcmp(rq->method, "POST");
@@ -201,6 +363,7 @@ static int dynamic(struct portal *p, const struct portal_request *rq, struct por
 	struct page_ctx c;
 	struct byod_err err;
 	const char *path = rq->path;
+	route_fn fn;
 	char actor[96];
 	int rc;
 
@@ -230,32 +393,10 @@ static int dynamic(struct portal *p, const struct portal_request *rq, struct por
 		snprintf(actor, sizeof(actor), "portal:%s", s.person.login);
 		reg_set_actor(c.ctx->reg, actor);
 	}
-	if (rc)
-		;
-	else if (!strcmp(path, "/"))
-		rc = !get ? portal_page_error(p, rq, rs, 405)
-		     : s.logged_in ? page_redirect(&c, "/devices") : page_login(&c, 200, NULL);
-	else if (!strcmp(path, "/login"))
-		rc = post ? page_login_post(&c) : page_redirect(&c, "/");
-	else if (!strcmp(path, "/logout"))
-		rc = post ? page_logout_post(&c) : portal_page_error(p, rq, rs, 405);
-	else if (!strcmp(path, "/devices"))
-		rc = !get ? portal_page_error(p, rq, rs, 405)
-		     : !s.logged_in ? page_redirect(&c, "/") : page_devices(&c, notice(p, rq));
-	else if (!strcmp(path, "/device"))
-		rc = post ? page_device_post(&c) : portal_page_error(p, rq, rs, 405);
-	else if (!strcmp(path, "/enrol"))
-		rc = post ? page_enrol_post(&c) : page_enrol(&c, 200, NULL);
-	else if (!strncmp(path, "/code/", 6))
-		rc = get ? page_code(&c, path + 6) : portal_page_error(p, rq, rs, 405);
-	else if (!strcmp(path, "/class-codes"))
-		rc = post ? page_class_codes_post(&c) : portal_page_error(p, rq, rs, 405);
-	else if (!strcmp(path, "/code"))
-		rc = post ? page_code_post(&c) : portal_page_error(p, rq, rs, 405);
-	else if (!strncmp(path, "/download/", 10))
-		rc = get ? page_download(&c, path + 10) : portal_page_error(p, rq, rs, 405);
-	else
-		rc = portal_page_error(p, rq, rs, 404);
+	if (!rc) {
+		fn = !r ? NULL : post ? r->post : r->get;
+		rc = fn ? fn(&c, rest) : portal_page_error(p, rq, rs, r ? 405 : 404);
+	}
 	portal_db_put(p->db, c.ctx);
 	web_form_free(&form);
 	return rc;
@@ -264,6 +405,9 @@ static int dynamic(struct portal *p, const struct portal_request *rq, struct por
 int portal_route(struct portal *p, const struct portal_request *rq, struct portal_response *rs)
 {
 	int get = !strcmp(rq->method, "GET") || !strcmp(rq->method, "HEAD");
+	const struct route *r;
+	const char *rest = NULL;
+	struct page_ctx c;
 
 	/* a probe, or any host but the portal: send the device to the portal */
 	if (is_probe(rq->path) || !is_portal_host(p, rq->host))
@@ -273,32 +417,15 @@ int portal_route(struct portal *p, const struct portal_request *rq, struct porta
 		portal_log("%s %s: path refused", rq->client, rq->method);
 		return portal_page_error(p, rq, rs, 400);
 	}
-	if (!strcmp(rq->path, "/api/captive"))
-		return get ? captive_api(p, rs) : portal_page_error(p, rq, rs, 405);
-	if (!strcmp(rq->path, "/crl.pem"))
-		return get ? serve_file(p, "crl.pem", "application/x-pem-file", rs)
-			   : portal_page_error(p, rq, rs, 405);
-	if (!strcmp(rq->path, "/crl.der"))
-		return get ? serve_file(p, "crl.der", "application/pkix-crl", rs)
-			   : portal_page_error(p, rq, rs, 405);
-	/* the school CA, for the "CA certificate" step (PEM, which Android,
-	 * iOS, Windows and Linux all import) */
-	if (!strcmp(rq->path, "/ca.pem") || !strcmp(rq->path, "/ca.crt"))
-		return get ? serve_file(p, "ca.pem", !strcmp(rq->path, "/ca.crt")
-							     ? "application/x-x509-ca-cert"
-							     : "application/x-pem-file", rs)
-			   : portal_page_error(p, rq, rs, 405);
-	if (!strcmp(rq->path, "/static/portal.css")) {
-		if (!get)
-			return portal_page_error(p, rq, rs, 405);
-		rs->body = strdup(css);
-		if (!rs->body)
-			return -ENOMEM;
-		rs->len = strlen(css);
-		rs->status = 200;
-		rs->content_type = "text/css; charset=utf-8";
-		rs->cacheable = 1;
-		return 0;
-	}
-	return dynamic(p, rq, rs);
+	r = route_find(rq->path, &rest);
+	if (!r || r->session)
+		return dynamic(p, rq, rs, r, rest);
+	/* GET (or HEAD) only, without a session: files and the API */
+	if (!get || !r->get)
+		return portal_page_error(p, rq, rs, 405);
+	memset(&c, 0, sizeof(c));
+	c.p = p;
+	c.rq = rq;
+	c.rs = rs;
+	return r->get(&c, rest);
 }

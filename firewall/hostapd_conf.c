@@ -11,9 +11,27 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "byod_buf.h"
+
+/* Appends to b; the first failure stays in *rc, later calls do nothing. */
+static void put(struct byod_buf *b, int *rc, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void put(struct byod_buf *b, int *rc, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (*rc)
+		return;
+	va_start(ap, fmt);
+	*rc = byod_buf_vprintf(b, fmt, ap);
+	va_end(ap);
+}
 
 static int printable(const char *s)
 {
@@ -33,10 +51,11 @@ static int ipv4_ok(const char *s)
 int fw_hostapd_config(const struct pol_policy *pol, const struct fw_hostapd *h, char **conf,
 		      char **vlans, struct byod_err *err)
 {
-	char *c = NULL, *v = NULL, hex[2 * 32 + 1];
-	size_t clen = 0, vlen = 0, i;
-	FILE *f = NULL, *fv = NULL;
-	int isolate = 0;
+	/* the file holds the RADIUS secret: no copy of it is left behind */
+	struct byod_buf c = BYOD_BUF_SECRET_INIT, v = BYOD_BUF_INIT;
+	char hex[2 * 32 + 1];
+	size_t i;
+	int isolate = 0, rc = 0;
 
 	*conf = NULL;
 	*vlans = NULL;
@@ -50,8 +69,9 @@ int fw_hostapd_config(const struct pol_policy *pol, const struct fw_hostapd *h, 
 	    (h->das_port && !ipv4_ok(h->das_client)))
 		return byod_err_set(err, EINVAL, "the RADIUS, NAS and DAS addresses must be IPv4");
 	if (!printable(h->nas_id) || !printable(h->ctrl_dir))
-		return byod_err_set(err, EINVAL, "a NAS identifier or control directory with a "
-						 "control character");
+		return byod_err_set(err, EINVAL,
+				    "a NAS identifier or control directory with a "
+				    "control character");
 	if (!h->wired) {
 		size_t n = h->ssid ? strlen(h->ssid) : 0;
 
@@ -63,65 +83,62 @@ int fw_hostapd_config(const struct pol_policy *pol, const struct fw_hostapd *h, 
 		if (!fw_ifname_ok(h->uplink) || !printable(h->vlan_file) || !h->vlan_file[0])
 			return byod_err_set(err, EINVAL, "an uplink and a vlan_file are needed");
 	}
-	f = open_memstream(&c, &clen);
-	if (!f)
-		return byod_err_set(err, ENOMEM, "out of memory");
-	fprintf(f, "# hostapd.conf written by byodctl hostapd config: 802.1X against the\n"
-		   "# gateway's FreeRADIUS, DAS for Disconnect/CoA, VLANs from RADIUS.\n"
-		   "interface=%s\ndriver=%s\n", h->interface, h->wired ? "wired" : "nl80211");
-	fprintf(f, "ctrl_interface=%s\nlogger_stdout=-1\nlogger_stdout_level=2\n",
-		h->ctrl_dir && h->ctrl_dir[0] ? h->ctrl_dir : "/run/hostapd");
-	fprintf(f, "\n# IEEE 802.1X\nieee8021x=1\neapol_version=2\neap_reauth_period=0\n");
+	put(&c, &rc,
+	    "# hostapd.conf written by byodctl hostapd config: 802.1X against the\n"
+	    "# gateway's FreeRADIUS, DAS for Disconnect/CoA, VLANs from RADIUS.\n"
+	    "interface=%s\ndriver=%s\n",
+	    h->interface, h->wired ? "wired" : "nl80211");
+	put(&c, &rc, "ctrl_interface=%s\nlogger_stdout=-1\nlogger_stdout_level=2\n",
+	    h->ctrl_dir && h->ctrl_dir[0] ? h->ctrl_dir : "/run/hostapd");
+	put(&c, &rc, "\n# IEEE 802.1X\nieee8021x=1\neapol_version=2\neap_reauth_period=0\n");
 	if (h->wired)
-		fprintf(f, "use_pae_group_addr=1\n");
-	fprintf(f, "own_ip_addr=%s\nnas_identifier=%s\n", h->own_ip,
-		h->nas_id && h->nas_id[0] ? h->nas_id : "byod-ap");
-	fprintf(f, "\n# RADIUS\nauth_server_addr=%s\nauth_server_port=%d\n"
-		   "auth_server_shared_secret=%s\n", h->radius_addr, h->auth_port, h->secret);
-	fprintf(f, "acct_server_addr=%s\nacct_server_port=%d\nacct_server_shared_secret=%s\n"
-		   "radius_acct_interim_interval=600\n", h->radius_addr, h->acct_port, h->secret);
+		put(&c, &rc, "use_pae_group_addr=1\n");
+	put(&c, &rc, "own_ip_addr=%s\nnas_identifier=%s\n", h->own_ip,
+	    h->nas_id && h->nas_id[0] ? h->nas_id : "byod-ap");
+	put(&c, &rc,
+	    "\n# RADIUS\nauth_server_addr=%s\nauth_server_port=%d\n"
+	    "auth_server_shared_secret=%s\n",
+	    h->radius_addr, h->auth_port, h->secret);
+	put(&c, &rc,
+	    "acct_server_addr=%s\nacct_server_port=%d\nacct_server_shared_secret=%s\n"
+	    "radius_acct_interim_interval=600\n",
+	    h->radius_addr, h->acct_port, h->secret);
 	if (h->das_port)
-		fprintf(f, "\n# RFC 5176: Disconnect (and CoA) from the gateway\n"
-			   "radius_das_port=%d\nradius_das_client=%s %s\n"
-			   "radius_das_require_event_timestamp=1\n"
-			   "radius_das_require_message_authenticator=1\n",
-			h->das_port, h->das_client, h->secret);
+		put(&c, &rc,
+		    "\n# RFC 5176: Disconnect (and CoA) from the gateway\n"
+		    "radius_das_port=%d\nradius_das_client=%s %s\n"
+		    "radius_das_require_event_timestamp=1\n"
+		    "radius_das_require_message_authenticator=1\n",
+		    h->das_port, h->das_client, h->secret);
 	if (!h->wired) {
 		for (i = 0; i < pol->nsegments; i++)
 			isolate |= pol->segments[i].isolate_clients;
-		fprintf(f, "\n# the school network\nssid2=%s\nutf8_ssid=1\nhw_mode=g\nchannel=acs_survey\n"
-			   "wpa=2\nwpa_key_mgmt=%s\nrsn_pairwise=CCMP\nieee80211w=%d\n",
-			hex, h->wpa3 ? "WPA-EAP-SHA256" : "WPA-EAP WPA-EAP-SHA256",
-			h->wpa3 ? 2 : 1);
-		fprintf(f, "\n# per-station VLAN from the RADIUS answer (RFC 3580)\n"
-			   "dynamic_vlan=1\nvlan_file=%s\n", h->vlan_file);
+		put(&c, &rc,
+		    "\n# the school network\nssid2=%s\nutf8_ssid=1\nhw_mode=g\nchannel=acs_survey\n"
+		    "wpa=2\nwpa_key_mgmt=%s\nrsn_pairwise=CCMP\nieee80211w=%d\n",
+		    hex, h->wpa3 ? "WPA-EAP-SHA256" : "WPA-EAP WPA-EAP-SHA256", h->wpa3 ? 2 : 1);
+		put(&c, &rc,
+		    "\n# per-station VLAN from the RADIUS answer (RFC 3580)\n"
+		    "dynamic_vlan=1\nvlan_file=%s\n",
+		    h->vlan_file);
 		if (isolate)
-			fprintf(f, "# a segment asks isolate-clients: stations of this BSS do not\n"
-				   "# talk to each other directly (the firewall drops it between them too)\n"
-				   "ap_isolate=1\n");
-		fv = open_memstream(&v, &vlen);
-		if (!fv) {
-			fclose(f);
-			free(c);
-			return byod_err_set(err, ENOMEM, "out of memory");
-		}
-		fprintf(fv, "# VLAN ID and the interface of each segment (hostapd vlan_file)\n");
+			put(&c, &rc,
+			    "# a segment asks isolate-clients: stations of this BSS do not\n"
+			    "# talk to each other directly (the firewall drops it "
+			    "between them too)\n"
+			    "ap_isolate=1\n");
+		put(&v, &rc, "# VLAN ID and the interface of each segment (hostapd vlan_file)\n");
 		for (i = 0; i < pol->nsegments; i++)
-			fprintf(fv, "%d %s.%d\n", pol->segments[i].vlan, h->uplink,
-				pol->segments[i].vlan);
-		if (fclose(fv)) {
-			fclose(f);
-			free(c);
-			free(v);
-			return byod_err_set(err, ENOMEM, "out of memory");
-		}
+			put(&v, &rc, "%d %s.%d\n", pol->segments[i].vlan, h->uplink,
+			    pol->segments[i].vlan);
 	}
-	if (fclose(f)) {
-		free(c);
-		free(v);
-		return byod_err_set(err, ENOMEM, "out of memory");
+	if (rc) {
+		byod_buf_free(&c);
+		byod_buf_free(&v);
+		return byod_err_set(err, -rc, "out of memory");
 	}
-	*conf = c;
-	*vlans = v;
+	/* neither is empty, so neither take can fail */
+	*conf = byod_buf_take(&c, NULL);
+	*vlans = h->wired ? NULL : byod_buf_take(&v, NULL);
 	return 0;
 }

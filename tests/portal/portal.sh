@@ -86,6 +86,27 @@ check "path traversal is refused (400)" test "$(cat "$T/code")" = 400
 check "...and gives nothing away" sh -c "! grep -q 'root:' '$T/b'"
 http DELETE portal.byod.lan /api/captive
 check "a wrong method is a 405" test "$(cat "$T/code")" = 405
+# each route takes its methods, and only them
+form=(-H "Content-Type: application/x-www-form-urlencoded" --data-binary "a=1")
+http POST portal.byod.lan /ca.pem "${form[@]}"
+check "a file is GET only (405)" test "$(cat "$T/code")" = 405
+http HEAD portal.byod.lan /static/portal.css -I
+check "HEAD counts as GET" test "$(cat "$T/code")" = 200
+http GET portal.byod.lan /ca.crt
+check "the CA as .crt is a CA certificate" test "$(hdr Content-Type)" = application/x-x509-ca-cert
+check "...the school's" openssl x509 -in "$T/b" -noout
+http POST portal.byod.lan / "${form[@]}"
+check "the start page is GET only (405)" test "$(cat "$T/code")" = 405
+http GET portal.byod.lan /logout
+check "logout is POST only (405)" test "$(cat "$T/code")" = 405
+http GET portal.byod.lan /login
+check "GET /login goes back to the start page" test "$(cat "$T/code") $(hdr Location)" = "303 /"
+http POST portal.byod.lan /nowhere -H "Content-Type: text/plain" --data-binary "a=1"
+check "a body that is not a form is a 415, wherever it goes" test "$(cat "$T/code")" = 415
+http POST portal.byod.lan /nowhere "${form[@]}"
+check "a form to an unknown page is a 404" test "$(cat "$T/code")" = 404
+http PUT portal.byod.lan /nowhere
+check "an unknown method is a 405, wherever it goes" test "$(cat "$T/code")" = 405
 head -c 40000 /dev/zero | tr '\0' a >"$T/big"
 http POST portal.byod.lan / --data-binary "@$T/big"
 check "an oversized body is a 413" test "$(cat "$T/code")" = 413
