@@ -30,7 +30,10 @@ static const char usage_text[] =
 	"  user import FILE.csv                     import accounts, all or nothing\n"
 	"  user list [--json]\n"
 	"  device enrol LOGIN --name NAME [--kind phone|tablet|laptop|other] [--mac MAC]\n"
-	"           [--csr FILE] --out DIR [--json] issue a device certificate\n"
+	"           [--csr FILE] [--retire ID | --force] --out DIR [--json]\n"
+	"                                           issue a device certificate; at the role's\n"
+	"                                           limit, retire device ID of the same owner,\n"
+	"                                           or go past the limit (audited)\n"
 	"  device list [--owner LOGIN] [--state STATE] [--json]\n"
 	"  device revoke ID|SERIAL [--reason REASON]\n"
 	"  device suspend|resume ID|SERIAL          refuse a device for a while, or no more\n"
@@ -360,12 +363,16 @@ static int cmd_device_enrol(struct byod_ctx *ctx, int argc, char **argv)
 		{ "csr", required_argument, NULL, 'c' },
 		{ "out", required_argument, NULL, 'o' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "retire", required_argument, NULL, 'r' },
+		{ "force", no_argument, NULL, 'f' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct byod_enrol_params p = { .kind = BYOD_KIND_OTHER };
 	struct byod_enrolment e;
 	struct byod_err err;
 	struct pki_ca *ca;
+	const unsigned char *p12 = NULL;
+	size_t p12_len = 0;
 	const char *out = NULL, *csr_file = NULL;
 	char *csr = NULL, name[64], path[4096], certpath[4096], p12path[4096] = "";
 	char expires[32];
@@ -398,12 +405,20 @@ static int cmd_device_enrol(struct byod_ctx *ctx, int argc, char **argv)
 		case 'j':
 			json = 1;
 			break;
+		case 'r':
+			p.retire = optarg;
+			break;
+		case 'f':
+			p.force = 1;
+			break;
 		default:
 			return cli_usage(NULL);
 		}
 	}
 	if (optind != argc - 1 || !p.name || !out)
 		return cli_usage("device enrol needs LOGIN, --name NAME and --out DIR");
+	if (p.retire && p.force)
+		return cli_usage("device enrol takes --retire ID or --force, not both");
 	p.login = argv[optind];
 	if (csr_file) {
 		if (byod_file_read(csr_file, &csr, &p.csr_len, &err))
@@ -417,8 +432,14 @@ static int cmd_device_enrol(struct byod_ctx *ctx, int argc, char **argv)
 	rc = byod_device_enrol(ctx, &p, &e, &err);
 	free(csr);
 	if (rc)
+		return cli_fail_err(&err); /* a refusal: the sentence the portal shows */
+	if (e.crl_stale)
+		fprintf(stderr, "byodctl: warning: %s\n", e.warning.msg);
+	/* Recorded: now it may be handed out, the PKCS#12 in its modern form. */
+	if (e.cert.key && pki_issued_p12(&e.cert, PKI_P12_MODERN, &p12, &p12_len, &err)) {
+		byod_enrolment_clear(&e);
 		return cli_fail_err(&err);
-	/* Recorded: now it may be handed out. */
+	}
 	snprintf(name, sizeof(name), "%s.pem", e.device.id);
 	rc = write_out(out, name, e.cert.cert_pem, strlen(e.cert.cert_pem), 0644, certpath,
 		       sizeof(certpath));
@@ -427,10 +448,9 @@ static int cmd_device_enrol(struct byod_ctx *ctx, int argc, char **argv)
 		rc = write_out(out, name, e.cert.key_pem, strlen(e.cert.key_pem), 0600, path,
 			       sizeof(path));
 	}
-	if (!rc && e.cert.p12) {
+	if (!rc && p12) {
 		snprintf(name, sizeof(name), "%s.p12", e.device.id);
-		rc = write_out(out, name, e.cert.p12, e.cert.p12_len, 0600, p12path,
-			       sizeof(p12path));
+		rc = write_out(out, name, p12, p12_len, 0600, p12path, sizeof(p12path));
 	}
 	if (!rc && !(rc = byod_ca(ctx, &ca, &err) ? cli_fail_err(&err) : 0))
 		rc = write_out(out, "ca.pem", pki_ca_pem(ca), strlen(pki_ca_pem(ca)), 0644, path,
@@ -442,20 +462,28 @@ static int cmd_device_enrol(struct byod_ctx *ctx, int argc, char **argv)
 					      "serial", e.cert.serial, "expires", expires,
 					      "certificate", certpath);
 
-			if (e.cert.p12) {
+			if (p12) {
 				json_object_set_new(o, "pkcs12", json_string(p12path));
 				json_object_set_new(o, "passphrase",
 						    json_string(e.cert.passphrase));
 			}
+			if (e.retired[0])
+				json_object_set_new(o, "retired", json_string(e.retired));
+			if (e.over_limit)
+				json_object_set_new(o, "over_limit", json_true());
 			rc = cli_json(o);
 		} else {
 			printf("device:     %s\n", e.device.id);
 			printf("serial:     %s\n", e.cert.serial);
 			printf("expires:    %s\n", expires);
-			if (e.cert.p12) {
+			if (p12) {
 				printf("pkcs12:     %s\n", p12path);
 				printf("passphrase: %s\n", e.cert.passphrase);
 			}
+			if (e.retired[0])
+				printf("retired:    %s\n", e.retired);
+			if (e.over_limit)
+				printf("over limit: yes (recorded in the audit log)\n");
 		}
 	}
 	byod_enrolment_clear(&e);
