@@ -98,7 +98,7 @@ POLICY
 # the devices: 0 for the baseline disconnects, 1..TRIALS revoked one a trial
 mkdir -p "$T/dev"
 for i in $(seq 0 "$TRIALS"); do
-	"$BYODCTL" device enrol lea --name "phone-$i" --kind phone --out "$T/dev" --json \
+	"$BYODCTL" device enrol lea --name "phone-$i" --kind phone --force --out "$T/dev" --json \
 		>"$T/dev/$i.json" || die "enrol $i failed"
 	# sed, not json: a python3 per device costs seconds (pyenv shims)
 	DEV[i]=$(sed -n 's/^ *"device": "\([^"]*\)".*/\1/p' "$T/dev/$i.json")

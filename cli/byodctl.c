@@ -336,12 +336,16 @@ static int cmd_device_enrol(struct byod_ctx *ctx, int argc, char **argv)
 		{ "csr", required_argument, NULL, 'c' },
 		{ "out", required_argument, NULL, 'o' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "retire", required_argument, NULL, 'r' },
+		{ "force", no_argument, NULL, 'f' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct byod_enrol_params p = { .kind = BYOD_KIND_OTHER };
 	struct byod_enrolment e;
 	struct byod_err err;
 	struct pki_ca *ca;
+	const unsigned char *p12 = NULL;
+	size_t p12_len = 0;
 	const char *out = NULL, *csr_file = NULL;
 	char *csr = NULL, name[64], path[4096], certpath[4096], p12path[4096] = "";
 	char expires[32];
@@ -374,12 +378,20 @@ static int cmd_device_enrol(struct byod_ctx *ctx, int argc, char **argv)
 		case 'j':
 			json = 1;
 			break;
+		case 'r':
+			p.retire = optarg;
+			break;
+		case 'f':
+			p.force = 1;
+			break;
 		default:
 			return cli_usage(NULL);
 		}
 	}
 	if (optind != argc - 1 || !p.name || !out)
 		return cli_usage("device enrol needs LOGIN, --name NAME and --out DIR");
+	if (p.retire && p.force)
+		return cli_usage("device enrol takes --retire ID or --force, not both");
 	p.login = argv[optind];
 	if (csr_file) {
 		if (byod_file_read(csr_file, &csr, &p.csr_len, &err))
@@ -393,8 +405,14 @@ static int cmd_device_enrol(struct byod_ctx *ctx, int argc, char **argv)
 	rc = byod_device_enrol(ctx, &p, &e, &err);
 	free(csr);
 	if (rc)
+		return cli_fail_err(&err); /* a refusal: the sentence the portal shows */
+	if (e.crl_stale)
+		fprintf(stderr, "byodctl: warning: %s\n", e.warning.msg);
+	/* Recorded: now it may be handed out, the PKCS#12 in its modern form. */
+	if (e.cert.key && pki_issued_p12(&e.cert, PKI_P12_MODERN, &p12, &p12_len, &err)) {
+		byod_enrolment_clear(&e);
 		return cli_fail_err(&err);
-	/* Recorded: now it may be handed out. */
+	}
 	snprintf(name, sizeof(name), "%s.pem", e.device.id);
 	rc = write_out(out, name, e.cert.cert_pem, strlen(e.cert.cert_pem), 0644, certpath,
 		       sizeof(certpath));
@@ -403,10 +421,9 @@ static int cmd_device_enrol(struct byod_ctx *ctx, int argc, char **argv)
 		rc = write_out(out, name, e.cert.key_pem, strlen(e.cert.key_pem), 0600, path,
 			       sizeof(path));
 	}
-	if (!rc && e.cert.p12) {
+	if (!rc && p12) {
 		snprintf(name, sizeof(name), "%s.p12", e.device.id);
-		rc = write_out(out, name, e.cert.p12, e.cert.p12_len, 0600, p12path,
-			       sizeof(p12path));
+		rc = write_out(out, name, p12, p12_len, 0600, p12path, sizeof(p12path));
 	}
 	if (!rc && !(rc = byod_ca(ctx, &ca, &err) ? cli_fail_err(&err) : 0))
 		rc = write_out(out, "ca.pem", pki_ca_pem(ca), strlen(pki_ca_pem(ca)), 0644, path,
@@ -418,20 +435,28 @@ static int cmd_device_enrol(struct byod_ctx *ctx, int argc, char **argv)
 					      "serial", e.cert.serial, "expires", expires,
 					      "certificate", certpath);
 
-			if (e.cert.p12) {
+			if (p12) {
 				json_object_set_new(o, "pkcs12", json_string(p12path));
 				json_object_set_new(o, "passphrase",
 						    json_string(e.cert.passphrase));
 			}
+			if (e.retired[0])
+				json_object_set_new(o, "retired", json_string(e.retired));
+			if (e.over_limit)
+				json_object_set_new(o, "over_limit", json_true());
 			rc = cli_json(o);
 		} else {
 			printf("device:     %s\n", e.device.id);
 			printf("serial:     %s\n", e.cert.serial);
 			printf("expires:    %s\n", expires);
-			if (e.cert.p12) {
+			if (p12) {
 				printf("pkcs12:     %s\n", p12path);
 				printf("passphrase: %s\n", e.cert.passphrase);
 			}
+			if (e.retired[0])
+				printf("retired:    %s\n", e.retired);
+			if (e.over_limit)
+				printf("over limit: yes (recorded in the audit log)\n");
 		}
 	}
 	byod_enrolment_clear(&e);
@@ -740,8 +765,10 @@ static const struct cli_command commands[] = {
 		{ "user list [--json]", NULL }) },
 	{ "device", cmd_device,
 	  USAGE({ "device enrol LOGIN --name NAME [--kind phone|tablet|laptop|other] [--mac MAC]\n"
-		  "[--csr FILE] --out DIR [--json]",
-		  "issue a device certificate" },
+		  "[--csr FILE] [--retire ID | --force] --out DIR [--json]",
+		  "\nissue a device certificate; at the role's\n"
+		  "limit, retire device ID of the same owner,\n"
+		  "or go past the limit (audited)" },
 		{ "device list [--owner LOGIN] [--state STATE] [--json]", NULL },
 		{ "device revoke ID|SERIAL [--reason REASON]", NULL },
 		{ "device suspend|resume ID|SERIAL", "refuse a device for a while, or no more" }) },
@@ -813,11 +840,20 @@ static void usage_line(FILE *f, const struct cli_usage_line *u)
 		fputc('\n', f);
 		s = nl + 1;
 	}
-	if (u->help && u->help[0] == '\n')
-		fprintf(f, "\n%*s%s", USAGE_HELP_COLUMN, "", u->help + 1);
-	else if (u->help)
-		fprintf(f, "%*s%s", col < USAGE_HELP_COLUMN ? USAGE_HELP_COLUMN - col : 2, "",
-			u->help);
+	s = u->help;
+	if (s && s[0] == '\n') {
+		fprintf(f, "\n%*s", USAGE_HELP_COLUMN, "");
+		s++;
+	} else if (s) {
+		fprintf(f, "%*s", col < USAGE_HELP_COLUMN ? USAGE_HELP_COLUMN - col : 2, "");
+	}
+	/* a help of several lines: each at the help column */
+	while (s && (nl = strchr(s, '\n'))) {
+		fprintf(f, "%.*s\n%*s", (int)(nl - s), s, USAGE_HELP_COLUMN, "");
+		s = nl + 1;
+	}
+	if (s)
+		fputs(s, f);
 	fputc('\n', f);
 }
 

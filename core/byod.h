@@ -77,9 +77,64 @@ struct byod_import_result {
 int byod_users_import_csv(struct byod_ctx *ctx, const char *path, struct byod_import_result *res,
 			  struct byod_err *err);
 
+/* ---- enrolment (core/enrolment.c) ---- */
+
+/* The files offered after an enrolment, each behind its own one-time link. */
+enum byod_offer {
+	BYOD_OFFER_P12,	       /* the PKCS#12, legacy form: every platform reads it */
+	BYOD_OFFER_APPLE,      /* .mobileconfig (legacy PKCS#12 inside) */
+	BYOD_OFFER_EAP_CONFIG, /* geteduroam eap-config (legacy PKCS#12 inside) */
+	BYOD_OFFER_PASSPOINT,  /* Passpoint R1 (clear PKCS#12 inside) */
+	BYOD_OFFER_WINDOWS,    /* WLAN profile XML */
+	BYOD_OFFER_NM,	       /* NetworkManager archive (PEM files) */
+	BYOD_OFFER_N,
+};
+#define BYOD_OFFERS_ALL	 ((1u << BYOD_OFFER_N) - 1)
+#define BYOD_OFFER_TTL_S 600
+#define BYOD_TOKEN_MAX	 44
+
+/*
+ * Why an enrolment was refused, as a code the portal translates through its
+ * catalogue and as one English sentence byodctl prints: both come from one
+ * table (byod_enrol_refusal_key, byod_enrol_refusal_text), and the
+ * portal's English catalogue carries the same sentence.
+ */
+enum byod_enrol_refusal {
+	BYOD_ENROL_OK,
+	BYOD_ENROL_AT_LIMIT,   /* -EDQUOT: at the role's limit, nothing (live) to retire */
+	BYOD_ENROL_CLOSED,     /* -EACCES: the role's limit is 0 */
+	BYOD_ENROL_NOT_THEIRS, /* -EINVAL (not a device id) or -ENOENT: the device to
+				* retire is not one of the owner's */
+	BYOD_ENROL_REFUSAL_N,
+};
+
+/* The catalogue key and the English sentence of a refusal ("" and NULL
+ * for BYOD_ENROL_OK or out of range). */
+const char *byod_enrol_refusal_key(enum byod_enrol_refusal r);
+const char *byod_enrol_refusal_text(enum byod_enrol_refusal r);
+
+/* enrol.limit-<role>: how many live (active or suspended) devices a person
+ * of that role may have; 0 closes enrolment to the role. */
+int byod_enrol_limit(const struct byod_ctx *ctx, enum byod_role role);
+
+struct byod_offered {
+	char token[BYOD_TOKEN_MAX]; /* the one-time link's token, "" when not offered */
+	char why[768];		    /* why not, when asked for and not offered */
+};
+
 struct byod_enrolment {
 	struct reg_device device;
-	struct pki_issued cert;
+	struct pki_issued cert;	  /* ask it for PKCS#12 forms: pki_issued_p12 */
+	char retired[REG_ID_MAX]; /* the device retired to make room, or "" */
+	int over_limit;		  /* 1: past the limit by force (audited) */
+	int crl_stale;		  /* a device was retired but the CRL was not
+				   * reissued (warning says why; the next
+				   * publish carries it) */
+	struct byod_err warning;
+	struct byod_offered offers[BYOD_OFFER_N];
+	int no_profiles;		 /* profiles asked for, none could be made: */
+	struct byod_err why;		 /* what the administrator must configure */
+	enum byod_enrol_refusal refusal; /* set on failure too */
 };
 
 struct byod_enrol_params {
@@ -90,13 +145,28 @@ struct byod_enrol_params {
 	const char *charter; /* version accepted, optional */
 	const void *csr;     /* optional: issue for this CSR instead of a new key */
 	size_t csr_len;
+	const char *retire; /* at the limit, retire this device of the same owner
+			     * (id) in the same transaction and go on */
+	int force;	    /* an administrator goes past the limit: the audit log
+			     * records it (device.limit-override, the actor) */
+	unsigned offers;    /* bits (1u << enum byod_offer): store these behind
+			     * one-time links in the same transaction */
+	X509 *sign_cert;    /* sign the Apple profile (the portal's); without */
+	EVP_PKEY *sign_key; /* them it is not offered */
+	int offer_ttl;	    /* seconds the links live; 0: BYOD_OFFER_TTL_S */
 };
 
 /*
- * Enrols a device: the device row, the certificate and its row in one
- * transaction. The certificate is returned only once the transaction has
- * committed; a failed signing or a failed write leaves no row. Free out with
- * byod_enrolment_clear().
+ * Enrols a device, one transaction for all of it: the owner's limit
+ * (enrol.limit-<role>; at the limit, p->retire is retired as its owner
+ * would, or p->force goes past it, audited), the device row, the
+ * certificate (server-side key, or p->csr) and its row, and the download
+ * offers p->offers asks for (the PKCS#12 forms each needs encoded once).
+ * The certificate is returned only once the transaction has committed; a
+ * refusal, a failed signing or a failed write leaves no row. Refusals set
+ * out->refusal and err to the table's sentence. When a device was retired,
+ * the CRL is reissued after the commit (out->crl_stale when that failed).
+ * Free out with byod_enrolment_clear().
  */
 int byod_device_enrol(struct byod_ctx *ctx, const struct byod_enrol_params *p,
 		      struct byod_enrolment *out, struct byod_err *err);

@@ -3,11 +3,11 @@
  * Enrolment: the device's name and kind (guessed from the User-Agent, the
  * pupil may change them), the school's charter, the per-role device limit
  * (at the limit the pupil picks a device to retire in the same form), then
- * the certificate issued through pki/ with a server-side key. The result
- * page shows the PKCS#12 passphrase once, a one-time download link (10
- * minutes) and the steps for the detected platform with the exact values
- * to type. The device, its certificate and the download are one registry
- * transaction: nothing is issued that the registry does not hold.
+ * core's enrolment use case (byod_device_enrol: the limit, the retired
+ * device, the certificate with a server-side key and the downloads, in one
+ * registry transaction). The result page shows the PKCS#12 passphrase
+ * once, one-time download links (10 minutes) and the steps for the
+ * detected platform with the exact values to type.
  */
 #include "pages.h"
 
@@ -18,11 +18,8 @@
 #include <time.h>
 
 #include "byod_util.h"
-#include "profile.h"
 #include "token.h"
 #include "useragent.h"
-
-#define DOWNLOAD_TTL_S 600
 
 static const char *const kinds[] = { "phone", "tablet", "laptop", "other" };
 
@@ -58,11 +55,7 @@ static int count_live(const struct reg_device *v, size_t n)
 
 static int limit_of(struct page_ctx *c)
 {
-	int role = (int)c->s->person.role;
-
-	if (role < 0 || role > 3)
-		return 0;
-	return c->p->conf.enrol_limit[role];
+	return byod_enrol_limit(c->ctx, c->s->person.role);
 }
 
 int page_enrol(struct page_ctx *c, int status, const char *message)
@@ -173,48 +166,39 @@ static void value_row(struct web_html *h, const char *label, const char *value)
 	web_html_markup(h, "</code></dd>");
 }
 
-/* The files offered after an enrolment, each behind its own one-time link:
- * the PKCS#12, and a profile per format when the configuration allows. */
-enum { OFFER_P12, OFFER_APPLE, OFFER_EAP_CONFIG, OFFER_PASSPOINT, OFFER_WINDOWS, OFFER_NM,
-       OFFER_COUNT };
-
+/* The files core offers after an enrolment (enum byod_offer), each behind
+ * its own one-time link, as the page names them. */
 static const struct {
 	const char *id;      /* the link's id in the page */
 	const char *label;   /* its catalogue key */
-} offer_info[OFFER_COUNT] = {
-	[OFFER_P12] = { "download", "done.download" },
-	[OFFER_APPLE] = { "profile-apple", "profile.apple" },
-	[OFFER_EAP_CONFIG] = { "profile-eap-config", "profile.eap_config" },
-	[OFFER_PASSPOINT] = { "profile-passpoint", "profile.passpoint" },
-	[OFFER_WINDOWS] = { "profile-windows", "profile.windows" },
-	[OFFER_NM] = { "profile-networkmanager", "profile.networkmanager" },
+} offer_info[BYOD_OFFER_N] = {
+	[BYOD_OFFER_P12] = {"download", "done.download"},
+	[BYOD_OFFER_APPLE] = {"profile-apple", "profile.apple"},
+	[BYOD_OFFER_EAP_CONFIG] = {"profile-eap-config", "profile.eap_config"},
+	[BYOD_OFFER_PASSPOINT] = {"profile-passpoint", "profile.passpoint"},
+	[BYOD_OFFER_WINDOWS] = {"profile-windows", "profile.windows"},
+	[BYOD_OFFER_NM] = {"profile-networkmanager", "profile.networkmanager"},
 };
 
 /* Which offers each platform's steps show, the first being its main one. */
 static const int plat_offers[][4] = {
-	/* android */ { OFFER_EAP_CONFIG, OFFER_PASSPOINT, OFFER_P12, -1 },
-	/* ios */ { OFFER_APPLE, OFFER_EAP_CONFIG, -1, -1 },
-	/* windows */ { OFFER_WINDOWS, OFFER_P12, OFFER_EAP_CONFIG, -1 },
-	/* linux */ { OFFER_NM, OFFER_EAP_CONFIG, -1, -1 },
+	/* android */ {BYOD_OFFER_EAP_CONFIG, BYOD_OFFER_PASSPOINT, BYOD_OFFER_P12, -1},
+	/* ios */ {BYOD_OFFER_APPLE, BYOD_OFFER_EAP_CONFIG, -1, -1},
+	/* windows */ {BYOD_OFFER_WINDOWS, BYOD_OFFER_P12, BYOD_OFFER_EAP_CONFIG, -1},
+	/* linux */ {BYOD_OFFER_NM, BYOD_OFFER_EAP_CONFIG, -1, -1},
 };
 static const char *const plats[] = { "android", "ios", "windows", "linux" };
 
-struct offers {
-	char token[OFFER_COUNT][44]; /* "" when not offered */
-	struct byod_err why;         /* why there are no profiles, when so */
-	int no_profiles;
-};
-
-static void offer_link(struct page_ctx *c, struct web_html *h, const struct offers *o, int i,
-		       int main_button)
+static void offer_link(struct page_ctx *c, struct web_html *h, const struct byod_enrolment *e,
+		       int i, int main_button)
 {
 	struct portal *p = c->p;
 	const struct portal_request *rq = c->rq;
 	char href[128];
 
-	if (i < 0 || !o->token[i][0])
+	if (i < 0 || !e->offers[i].token[0])
 		return;
-	snprintf(href, sizeof(href), "/download/%s", o->token[i]);
+	snprintf(href, sizeof(href), "/download/%s", e->offers[i].token);
 	if (main_button) {
 		web_html_markup(h, "<p><a class=\"button\" download");
 		web_html_attr(h, "id", offer_info[i].id);
@@ -230,7 +214,7 @@ static void offer_link(struct page_ctx *c, struct web_html *h, const struct offe
 /* The numbered steps of one platform, as many as the catalogue has, with
  * the files that platform uses. */
 static void steps(struct page_ctx *c, struct web_html *h, size_t plat, int open,
-		  const struct offers *o)
+		  const struct byod_enrolment *e)
 {
 	struct portal *p = c->p;
 	const struct portal_request *rq = c->rq;
@@ -245,8 +229,8 @@ static void steps(struct page_ctx *c, struct web_html *h, size_t plat, int open,
 	web_html_text(h, T(key));
 	web_html_markup(h, "</summary>");
 	for (i = 0; i < 4; i++) /* the main PKCS#12 link has its id at the top */
-		if (plat_offers[plat][i] != OFFER_P12)
-			offer_link(c, h, o, plat_offers[plat][i], 0);
+		if (plat_offers[plat][i] != BYOD_OFFER_P12)
+			offer_link(c, h, e, plat_offers[plat][i], 0);
 	web_html_markup(h, "<ol>");
 	for (i = 1; i < 20; i++) {
 		snprintf(key, sizeof(key), "steps.%s.%d", plats[plat], i);
@@ -259,8 +243,7 @@ static void steps(struct page_ctx *c, struct web_html *h, size_t plat, int open,
 	web_html_markup(h, "</ol></details>");
 }
 
-static int page_enrolled(struct page_ctx *c, const struct byod_enrolment *e,
-			 const struct offers *o)
+static int page_enrolled(struct page_ctx *c, const struct byod_enrolment *e)
 {
 	struct portal *p = c->p;
 	const struct portal_request *rq = c->rq;
@@ -280,9 +263,9 @@ static int page_enrolled(struct page_ctx *c, const struct byod_enrolment *e,
 	page_text_with(&h, T("done.device"), e->device.name);
 	web_html_markup(&h, "</p>");
 	/* the platform's profile first: one tap from here to connected */
-	if (me < sizeof(plats) / sizeof(plats[0]) && plat_offers[me][0] != OFFER_P12 &&
-	    o->token[plat_offers[me][0]][0]) {
-		offer_link(c, &h, o, plat_offers[me][0], 1);
+	if (me < sizeof(plats) / sizeof(plats[0]) && plat_offers[me][0] != BYOD_OFFER_P12 &&
+	    e->offers[plat_offers[me][0]].token[0]) {
+		offer_link(c, &h, e, plat_offers[me][0], 1);
 		web_html_markup(&h, "<p>");
 		web_html_text(&h, T("done.profile_first"));
 		web_html_markup(&h, "</p>");
@@ -294,7 +277,7 @@ static int page_enrolled(struct page_ctx *c, const struct byod_enrolment *e,
 	web_html_markup(&h, "</code></p><p>");
 	web_html_text(&h, T("done.passphrase_once"));
 	web_html_markup(&h, "</p>");
-	offer_link(c, &h, o, OFFER_P12, 1);
+	offer_link(c, &h, e, BYOD_OFFER_P12, 1);
 	web_html_markup(&h, "<p>");
 	web_html_text(&h, T("done.download_once"));
 	web_html_markup(&h, "</p><p><a id=\"ca\" download");
@@ -302,12 +285,12 @@ static int page_enrolled(struct page_ctx *c, const struct byod_enrolment *e,
 	web_html_markup(&h, ">");
 	web_html_text(&h, T("done.ca"));
 	web_html_markup(&h, "</a></p>");
-	if (o->no_profiles) {
+	if (e->no_profiles) {
 		/* what the administrator must configure, in their words */
 		web_html_markup(&h, "<p class=\"notice error\" role=\"alert\">");
 		web_html_text(&h, T("done.no_profiles"));
 		web_html_markup(&h, " <small>");
-		web_html_text(&h, o->why.msg);
+		web_html_text(&h, e->why.msg);
 		web_html_markup(&h, "</small></p>");
 	}
 	web_html_markup(&h, "</div><h2>");
@@ -324,10 +307,10 @@ static int page_enrolled(struct page_ctx *c, const struct byod_enrolment *e,
 	web_html_text(&h, T("done.steps"));
 	web_html_markup(&h, "</h2>");
 	if (me < sizeof(plats) / sizeof(plats[0]))
-		steps(c, &h, me, 1, o);
+		steps(c, &h, me, 1, e);
 	for (i = 0; i < sizeof(plats) / sizeof(plats[0]); i++)
 		if (i != me)
-			steps(c, &h, i, 0, o);
+			steps(c, &h, i, 0, e);
 	web_html_markup(&h, "<p><a");
 	web_html_url(&h, "href", "/devices");
 	web_html_markup(&h, ">");
@@ -336,175 +319,16 @@ static int page_enrolled(struct page_ctx *c, const struct byod_enrolment *e,
 	return page_finish(c, &h, 200);
 }
 
-/* One file behind a new one-time link, inside the enrolment's transaction. */
-static int offer(struct page_ctx *c, const struct byod_enrolment *e, const void *data, size_t len,
-		 const char *type, const char *filename, char token[44], struct byod_err *err)
+/* A refusal of core's for the device to retire, answered as "Mes appareils"
+ * answers a device that is not the pupil's: logged, audited, a 404. */
+static int not_theirs(struct page_ctx *c, const char *id, int rc)
 {
-	struct reg_download dl;
-	int rc;
-
-	rc = web_token_new(token);
-	if (rc)
-		return byod_err_set(err, -rc, "no randomness");
-	memset(&dl, 0, sizeof(dl));
-	web_token_hash(token, dl.token_hash);
-	snprintf(dl.device, sizeof(dl.device), "%s", e->device.id);
-	snprintf(dl.filename, sizeof(dl.filename), "%s", filename);
-	snprintf(dl.type, sizeof(dl.type), "%s", type);
-	dl.data = (void *)data;
-	dl.len = len;
-	dl.created = time(NULL);
-	dl.expires = dl.created + DOWNLOAD_TTL_S;
-	rc = reg_download_add(c->ctx->reg, &dl, err);
-	if (rc)
-		token[0] = '\0';
-	return rc;
-}
-
-/* What the profiles are made from, for the new device. */
-static int fill_in(struct page_ctx *c, const struct byod_enrolment *e, struct profile_in *in,
-		   struct byod_err *err)
-{
-	struct portal *p = c->p;
-	struct pki_ca *ca;
-	int rc;
-
-	memset(in, 0, sizeof(*in));
-	rc = byod_ca(c->ctx, &ca, err);
-	if (rc)
-		return rc;
-	in->school = p->conf.school_name;
-	in->ssid = p->conf.wifi_ssid;
-	in->wpa3 = p->conf.wifi_security == 1;
-	in->server_name = p->conf.radius_server_name;
-	in->ca_pem = pki_ca_pem(ca);
-	in->p12 = e->cert.p12;
-	in->p12_len = e->cert.p12_len;
-	in->passphrase = e->cert.passphrase;
-	in->cert_pem = e->cert.cert_pem;
-	in->key_pem = e->cert.key_pem;
-	in->identity = c->s->person.login;
-	in->device_id = e->device.id;
-	in->domain = p->conf.portal_hostname;
-	in->passpoint_realm = p->conf.wifi_passpoint_realm;
-	in->helpdesk_name = p->conf.helpdesk_name;
-	in->helpdesk_email = p->conf.helpdesk_email;
-	in->helpdesk_phone = p->conf.helpdesk_phone;
-	in->helpdesk_url = p->conf.helpdesk_url;
-	return 0;
-}
-
-/* Every profile format for the new device; a format that cannot be made
- * is left out (and said on the page when none can). */
-static int offer_profiles(struct page_ctx *c, const struct byod_enrolment *e,
-			  const struct profile_in *in, struct offers *o)
-{
-	struct portal *p = c->p;
-	struct byod_err err;
-	int i, rc;
-
-	rc = profile_check(in, &o->why);
-	if (rc) {
-		o->no_profiles = 1;
-		portal_log("no device profiles: %s", o->why.msg);
-		return 0;
-	}
-	for (i = OFFER_APPLE; i < OFFER_COUNT; i++) {
-		struct profile_out out;
-
-		memset(&out, 0, sizeof(out));
-		switch (i) {
-		case OFFER_APPLE:
-			rc = profile_apple(in, p->sign_cert, p->sign_key, in->ca_pem, &out, &err);
-			break;
-		case OFFER_EAP_CONFIG:
-			rc = profile_eap_config(in, &out, &err);
-			break;
-		case OFFER_PASSPOINT:
-			rc = profile_passpoint(in, &out, &err);
-			break;
-		case OFFER_WINDOWS:
-			rc = profile_windows(in, &out, &err);
-			break;
-		default:
-			rc = profile_networkmanager(in, &out, &err);
-			break;
-		}
-		if (rc) {
-			portal_log("profile %s not offered: %s", offer_info[i].id, err.msg);
-		} else {
-			rc = offer(c, e, out.data, out.len, out.type, out.filename, o->token[i],
-				   &err);
-			profile_out_free(&out);
-			if (rc)
-				return rc;
-		}
-	}
-	return 0;
-}
-
-/* Enrols and stores the PKCS#12 and the profiles behind one-time links,
- * all in one transaction. */
-static int enrol_and_offer(struct page_ctx *c, const char *name, enum byod_kind kind,
-			   struct byod_enrolment *e, struct offers *o)
-{
-	struct byod_enrol_params ep = {
-		.login = c->s->person.login,
-		.name = name,
-		.kind = kind,
-		.charter = c->p->conf.enrol_charter_version,
-	};
-	struct profile_in in;
-	struct byod_err err;
-	unsigned char *legacy = NULL;
-	size_t legacy_len = 0;
-	char filename[64];
-	int rc;
-
-	memset(o, 0, sizeof(*o));
-	rc = reg_begin(c->ctx->reg, &err);
-	if (rc)
-		goto fail;
-	rc = byod_device_enrol(c->ctx, &ep, e, &err);
-	if (rc)
-		goto rollback;
-	/*
-	 * The PKCS#12 a pupil downloads, and the one the profiles embed, is in
-	 * the legacy form (3DES, SHA-1 MAC): Android up to 13 refuses the AES
-	 * form with "wrong password" (strongswan-docs#5, Android 12;
-	 * clip_share_server#48, Android 13), so do the macOS keychain and iOS
-	 * (see profile_apple.c) and Windows Server 2016, while every platform
-	 * reads the legacy form. pki/'s modern form stays for byodctl.
-	 */
-	rc = fill_in(c, e, &in, &err);
-	if (!rc)
-		rc = profile_p12_legacy(&in, &legacy, &legacy_len, &err);
-	if (rc)
-		goto rollback;
-	in.p12 = legacy;
-	in.p12_len = legacy_len;
-	snprintf(filename, sizeof(filename), "wifi-%.8s.p12", e->device.id);
-	rc = offer(c, e, legacy, legacy_len, "application/x-pkcs12", filename,
-		   o->token[OFFER_P12], &err);
-	if (!rc)
-		rc = offer_profiles(c, e, &in, o);
-	explicit_bzero(legacy, legacy_len);
-	free(legacy);
-	if (!rc)
-		rc = reg_commit(c->ctx->reg, &err);
-	if (!rc)
-		return 0;
-rollback:
-	reg_rollback(c->ctx->reg);
-	byod_enrolment_clear(e);
-fail:
-	{
-		char buf[1200];
-
-		portal_log("enrolment for %s failed: %s", c->s->person.login,
-			   byod_err_str(&err, buf, sizeof(buf)));
-	}
-	return rc;
+	if (rc == -EINVAL)
+		return portal_page_error(c->p, c->rq, c->rs, 400);
+	portal_log("%s: %s asked for device %s, which is not theirs", c->rq->client,
+		   c->s->person.login, id);
+	reg_audit_add(c->ctx->reg, "portal.denied", id, NULL, NULL, NULL);
+	return portal_page_error(c->p, c->rq, c->rs, 404);
 }
 
 int page_enrol_post(struct page_ctx *c)
@@ -512,56 +336,58 @@ int page_enrol_post(struct page_ctx *c)
 	struct portal *p = c->p;
 	const struct portal_request *rq = c->rq;
 	const char *charter = web_form_get(c->form, "charter");
-	const char *retire = web_form_get(c->form, "retire");
-	struct reg_device *devs = NULL, old;
-	enum byod_kind kind;
+	struct byod_enrol_params ep = {
+		.login = c->s->person.login,
+		.charter = p->conf.enrol_charter_version,
+		.retire = web_form_get(c->form, "retire"),
+		.offers = BYOD_OFFERS_ALL,
+		.sign_cert = p->sign_cert,
+		.sign_key = p->sign_key,
+	};
 	struct byod_enrolment e;
-	struct offers o;
-	char name[REG_NAME_MAX];
-	size_t n = 0;
-	int rc, live, limit;
+	struct byod_err err;
+	char name[REG_NAME_MAX], buf[1200];
+	int rc, i;
 
 	if (!c->s->logged_in)
 		return page_redirect(c, "/");
 	if (page_form_refused(c))
 		return c->rs->body ? 0 : -ENOMEM;
-	limit = limit_of(c);
-	if (limit == 0)
+	if (limit_of(c) == 0)
 		return portal_page_error(p, rq, c->rs, 403);
 	if (page_device_name(web_form_get(c->form, "name"), name, sizeof(name)))
 		return page_enrol(c, 400, T("enrol.bad_name"));
 	if (byod_kind_parse(web_form_get(c->form, "kind")) < 0)
 		return page_enrol(c, 400, T("enrol.bad_kind"));
-	kind = (enum byod_kind)byod_kind_parse(web_form_get(c->form, "kind"));
+	ep.kind = (enum byod_kind)byod_kind_parse(web_form_get(c->form, "kind"));
 	if (!charter || strcmp(charter, "yes"))
 		return page_enrol(c, 400, T("enrol.charter_required"));
+	ep.name = name;
 
-	rc = page_devices_of(c, &devs, &n);
-	if (rc)
-		return rc;
-	live = count_live(devs, n);
-	free(devs);
-	if (live >= limit) {
-		if (!retire)
-			return page_enrol(c, 409, T("enrol.pick_one"));
-		rc = page_own_device(c, retire, &old);
-		if (rc == -EINVAL || rc == -ENOENT)
-			return portal_page_error(p, rq, c->rs, rc == -EINVAL ? 400 : 404);
-		if (rc)
-			return rc;
-		if (old.state != BYOD_DEVICE_ACTIVE && old.state != BYOD_DEVICE_SUSPENDED)
-			return page_enrol(c, 409, T("enrol.pick_one"));
-		rc = page_device_end(c, &old, 0);
-		if (rc)
-			return rc;
-		if (live - 1 >= limit) /* the limit went down since: still too many */
-			return page_enrol(c, 409, T("enrol.pick_one"));
+	rc = byod_device_enrol(c->ctx, &ep, &e, &err);
+	switch (rc ? e.refusal : BYOD_ENROL_OK) {
+	case BYOD_ENROL_OK:
+		break;
+	case BYOD_ENROL_AT_LIMIT:
+		return page_enrol(c, 409, T(byod_enrol_refusal_key(e.refusal)));
+	case BYOD_ENROL_NOT_THEIRS:
+		return not_theirs(c, ep.retire, rc);
+	default:
+		return portal_page_error(p, rq, c->rs, 403);
 	}
-	rc = enrol_and_offer(c, name, kind, &e, &o);
-	if (rc)
+	if (rc) {
+		portal_log("enrolment for %s failed: %s", c->s->person.login,
+			   byod_err_str(&err, buf, sizeof(buf)));
 		return rc;
-	rc = page_enrolled(c, &e, &o);
-	explicit_bzero(&o, sizeof(o));
+	}
+	if (e.crl_stale)
+		portal_log("%s", e.warning.msg);
+	if (e.no_profiles)
+		portal_log("no device profiles: %s", e.why.msg);
+	for (i = 0; i < BYOD_OFFER_N; i++)
+		if (e.offers[i].why[0])
+			portal_log("profile %s not offered: %s", offer_info[i].id, e.offers[i].why);
+	rc = page_enrolled(c, &e);
 	byod_enrolment_clear(&e);
 	return rc;
 }

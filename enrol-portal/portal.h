@@ -9,6 +9,8 @@
 
 #include <stddef.h>
 
+#include <openssl/types.h>
+
 #include "byod_conf.h"
 #include "byod_err.h"
 
@@ -25,8 +27,8 @@ struct portal {
 	char *charter;          /* the school's charter (checked HTML), or NULL */
 	size_t charter_len;
 	char dummy_hash[160];   /* checked when a login does not exist (same time) */
-	char *sign_cert;        /* the portal's certificate and key (PEM): they sign */
-	char *sign_key;         /* Apple profiles */
+	X509 *sign_cert;	/* the portal's certificate and key, read once: */
+	EVP_PKEY *sign_key;	/* they sign Apple profiles */
 };
 
 struct portal_request {

@@ -18,10 +18,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
 #include "byod_util.h"
 #include "charter.h"
 #include "db.h"
 #include "i18n.h"
+#include "pki.h"
 #include "portal.h"
 #include "websession.h"
 
@@ -65,7 +69,7 @@ static int load_charter(struct portal *p, struct byod_err *err)
 static int setup(struct portal *p, const char *home, const char *locale_dir, struct byod_err *err)
 {
 	unsigned char secret[16];
-	char hex[33], path[4200];
+	char hex[33], path[4200], key_path[4200];
 	int rc;
 
 	rc = byod_conf_load_home(&p->conf, home, err);
@@ -103,11 +107,11 @@ static int setup(struct portal *p, const char *home, const char *locale_dir, str
 	/* the portal's certificate signs Apple profiles; without it they are
 	 * not offered (said on the page) */
 	snprintf(path, sizeof(path), "%s/portal.pem", p->pki_dir);
-	if (byod_file_read(path, &p->sign_cert, NULL, NULL))
+	snprintf(key_path, sizeof(key_path), "%s/portal.key", p->pki_dir);
+	if (pki_keypair_load(path, key_path, &p->sign_cert, &p->sign_key, NULL)) {
 		p->sign_cert = NULL;
-	snprintf(path, sizeof(path), "%s/portal.key", p->pki_dir);
-	if (byod_file_read(path, &p->sign_key, NULL, NULL))
 		p->sign_key = NULL;
+	}
 	rc = portal_db_open(&p->conf, p->conf.portal_threads, &p->db, err);
 	if (rc)
 		return rc;
@@ -178,11 +182,8 @@ out:
 	portal_stop(srv);
 	portal_db_close(p.db);
 	free(p.charter);
-	free(p.sign_cert);
-	if (p.sign_key) {
-		explicit_bzero(p.sign_key, strlen(p.sign_key));
-		free(p.sign_key);
-	}
+	X509_free(p.sign_cert);
+	EVP_PKEY_free(p.sign_key); /* OpenSSL wipes the key material */
 	web_i18n_free(p.i18n);
 	byod_conf_free(&p.conf);
 	return rc;

@@ -445,6 +445,27 @@ out:
 	return rc;
 }
 
+int pki_keypair_load(const char *cert_path, const char *key_path, X509 **cert, EVP_PKEY **key,
+		     struct byod_err *err)
+{
+	int rc;
+
+	*cert = NULL;
+	*key = NULL;
+	ERR_clear_error();
+	rc = read_cert(cert_path, cert, err);
+	if (!rc)
+		rc = read_key(key_path, key, err);
+	if (rc) {
+		X509_free(*cert);
+		EVP_PKEY_free(*key);
+		*cert = NULL;
+		*key = NULL;
+	}
+	ERR_clear_error();
+	return rc;
+}
+
 void pki_ca_free(struct pki_ca *ca)
 {
 	if (!ca)

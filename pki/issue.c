@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * Issuing certificates with the school CA: device certificates for EAP-TLS
- * (a key made here and delivered as PKCS#12 under a typed passphrase, or
- * the key of a CSR the device made itself), server certificates for the
- * RADIUS server and the portal, and the passphrase generator.
+ * (a key made here and delivered as PKCS#12 under a typed passphrase, see
+ * p12.c, or the key of a CSR the device made itself), server certificates
+ * for the RADIUS server and the portal, and the passphrase generator.
  *
  * The subject and extensions are always the CA's choice: a device is named
  * by its pseudonymous id only, whatever a CSR asks for.
@@ -21,7 +21,6 @@
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
-#include <openssl/pkcs12.h>
 
 #include "byod_util.h"
 
@@ -241,49 +240,18 @@ static int device_params_check(const struct pki_device_params *p, struct byod_er
 	return 0;
 }
 
-/* The PKCS#12 the device imports: its key, its certificate and the CA. */
-static int p12_make(struct pki_ca *ca, EVP_PKEY *key, X509 *x, const char *name,
-		    struct pki_issued *out, struct byod_err *err)
+/* Hands the parsed certificate and key over to out (*x and *key become
+ * NULL), with a reference of its own to the CA certificate. */
+static void issued_keep(struct pki_ca *ca, struct pki_issued *out, X509 **x, EVP_PKEY **key)
 {
-	STACK_OF(X509) *chain = NULL;
-	PKCS12 *p12 = NULL;
-	unsigned char *p;
-	int rc = 0, len;
-
-	chain = sk_X509_new_null();
-	if (!chain || !sk_X509_push(chain, ca->cert)) {
-		rc = pki_ossl_err(err, ENOMEM, "out of memory");
-		goto out;
+	out->cert = *x;
+	*x = NULL;
+	if (key) {
+		out->key = *key;
+		*key = NULL;
 	}
-	/*
-	 * OpenSSL 3 defaults: PBES2 with AES-256-CBC and PBKDF2 for the key and
-	 * the certificates, a SHA-256 MAC; friendlyName is the device id.
-	 */
-	p12 = PKCS12_create_ex(out->passphrase, name, key, x, chain, 0, 0, 0, 0, 0, NULL, NULL);
-	if (!p12) {
-		rc = pki_ossl_err(err, EIO, "cannot make the PKCS#12");
-		goto out;
-	}
-	len = i2d_PKCS12(p12, NULL);
-	if (len <= 0) {
-		rc = pki_ossl_err(err, EIO, "cannot encode the PKCS#12");
-		goto out;
-	}
-	out->p12 = malloc((size_t)len);
-	if (!out->p12) {
-		rc = byod_err_set(err, ENOMEM, "out of memory");
-		goto out;
-	}
-	p = out->p12;
-	if (i2d_PKCS12(p12, &p) != len) {
-		rc = pki_ossl_err(err, EIO, "cannot encode the PKCS#12");
-		goto out;
-	}
-	out->p12_len = (size_t)len;
-out:
-	PKCS12_free(p12);
-	sk_X509_free(chain); /* the CA certificate stays ca's */
-	return rc;
+	if (X509_up_ref(ca->cert))
+		out->ca = ca->cert;
 }
 
 int pki_device_issue(struct pki_ca *ca, const struct pki_device_params *p, struct pki_issued *out,
@@ -318,7 +286,8 @@ int pki_device_issue(struct pki_ca *ca, const struct pki_device_params *p, struc
 		rc = byod_err_set(err, rc, "no randomness for the passphrase: %s", strerror(-rc));
 		goto out;
 	}
-	rc = p12_make(ca, key, x, p->device_id, out, err);
+	/* the PKCS#12 forms are encoded when asked for (p12.c) */
+	issued_keep(ca, out, &x, &key);
 out:
 	if (rc)
 		pki_issued_clear(out);
@@ -411,6 +380,45 @@ static int csr_key_check(EVP_PKEY *key, struct byod_err *err)
 	return rc;
 }
 
+/* The CSR parsed, its key accepted and its signature verified (proof of
+ * possession of the key; the rest of the CSR is ignored). *req is the
+ * caller's; *key points into it. */
+static int csr_accept(const void *csr, size_t csr_len, X509_REQ **req, EVP_PKEY **key,
+		      struct byod_err *err)
+{
+	int rc;
+
+	*req = NULL;
+	rc = csr_parse(csr, csr_len, req, err);
+	if (rc)
+		return rc;
+	*key = X509_REQ_get0_pubkey(*req);
+	if (!*key)
+		rc = pki_ossl_err(err, EINVAL, "the CSR's public key cannot be read");
+	if (!rc)
+		rc = csr_key_check(*key, err);
+	if (!rc && X509_REQ_verify(*req, *key) != 1)
+		rc = pki_ossl_err(err, EINVAL, "the CSR's signature does not verify");
+	if (rc) {
+		X509_REQ_free(*req);
+		*req = NULL;
+	}
+	return rc;
+}
+
+int pki_csr_check(const void *csr, size_t csr_len, struct byod_err *err)
+{
+	X509_REQ *req;
+	EVP_PKEY *key;
+	int rc;
+
+	ERR_clear_error();
+	rc = csr_accept(csr, csr_len, &req, &key, err);
+	X509_REQ_free(req);
+	ERR_clear_error();
+	return rc;
+}
+
 int pki_device_issue_csr(struct pki_ca *ca, const struct pki_device_params *p, const void *csr,
 			 size_t csr_len, struct pki_issued *out, struct byod_err *err)
 {
@@ -425,22 +433,9 @@ int pki_device_issue_csr(struct pki_ca *ca, const struct pki_device_params *p, c
 	rc = device_params_check(p, err);
 	if (rc)
 		return rc;
-	rc = csr_parse(csr, csr_len, &req, err);
+	rc = csr_accept(csr, csr_len, &req, &key, err);
 	if (rc)
 		goto out;
-	key = X509_REQ_get0_pubkey(req);
-	if (!key) {
-		rc = pki_ossl_err(err, EINVAL, "the CSR's public key cannot be read");
-		goto out;
-	}
-	rc = csr_key_check(key, err);
-	if (rc)
-		goto out;
-	/* proof of possession of the key; the rest of the CSR is ignored */
-	if (X509_REQ_verify(req, key) != 1) {
-		rc = pki_ossl_err(err, EINVAL, "the CSR's signature does not verify");
-		goto out;
-	}
 	memset(&s, 0, sizeof(s));
 	s.kind = CERT_DEVICE;
 	s.name = p->device_id;
@@ -448,6 +443,8 @@ int pki_device_issue_csr(struct pki_ca *ca, const struct pki_device_params *p, c
 	s.crl_url = p->crl_url;
 	s.key = key;
 	rc = cert_make(ca, &s, &x, out, err);
+	if (!rc)
+		issued_keep(ca, out, &x, NULL);
 out:
 	if (rc)
 		pki_issued_clear(out);
@@ -512,6 +509,8 @@ int pki_server_issue(struct pki_ca *ca, const char *dns_name, int days, struct p
 	rc = cert_make(ca, &s, &x, out, err);
 	if (!rc)
 		rc = pki_key_pem(key, &out->key_pem, err);
+	if (!rc)
+		issued_keep(ca, out, &x, &key);
 out:
 	if (rc)
 		pki_issued_clear(out);
@@ -523,13 +522,20 @@ out:
 
 void pki_issued_clear(struct pki_issued *out)
 {
+	int f;
+
 	if (!out)
 		return;
 	pki_secret_free(out->key_pem);
-	if (out->p12) {
-		OPENSSL_cleanse(out->p12, out->p12_len);
-		free(out->p12);
+	for (f = 0; f < PKI_P12_FORM_N; f++) {
+		if (out->p12[f].der) {
+			OPENSSL_cleanse(out->p12[f].der, out->p12[f].len);
+			free(out->p12[f].der);
+		}
 	}
+	EVP_PKEY_free(out->key); /* OpenSSL wipes the key material */
+	X509_free(out->cert);
+	X509_free(out->ca);
 	free(out->cert_pem);
 	OPENSSL_cleanse(out, sizeof(*out));
 }

@@ -5,7 +5,9 @@
  * for the RADIUS server and the portal, and CRLs.
  *
  * Pure: no registry, no network. Issuing returns the certificate in memory;
- * the caller records it in the registry and only then hands it out.
+ * the caller records it in the registry and only then hands it out. The
+ * certificate and key are kept parsed beside their PEM, so that whatever is
+ * made from them (PKCS#12 forms, device profiles) parses nothing again.
  * Functions return 0 or a negative errno and fill err (may be NULL).
  */
 #ifndef BYOD_PKI_H
@@ -14,6 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
+
+#include <openssl/types.h>
 
 #include "byod_err.h"
 
@@ -47,19 +51,35 @@ struct pki_device_params {
 	const char *crl_url;   /* CRL distribution point, or NULL/"" for none */
 };
 
+/* The PKCS#12 forms a device's identity is handed out in (p12.c). */
+enum pki_p12_form {
+	PKI_P12_MODERN, /* PBES2 AES-256-CBC, PBKDF2 SHA-256, SHA-256 MAC (OpenSSL 3) */
+	PKI_P12_LEGACY, /* 3DES, SHA-1 MAC: Android <= 13, Apple, Windows Server 2016 */
+	PKI_P12_CLEAR,	/* no password, key in clear, no CA: Passpoint R1 */
+	PKI_P12_FORM_N,
+};
+
+/* One encoded form: malloc'd DER, wiped when freed. */
+struct pki_p12 {
+	unsigned char *der;
+	size_t len;
+};
+
 struct pki_issued {
 	char serial[PKI_SERIAL_MAX]; /* lowercase hex, no leading zeros */
 	time_t not_before;
 	time_t not_after;
 	char *cert_pem;          /* malloc'd */
 	char *key_pem;           /* malloc'd; NULL when issued from a CSR */
-	unsigned char *p12;      /* malloc'd; NULL when issued from a CSR */
-	size_t p12_len;
-	char passphrase[PKI_PASSPHRASE_MAX]; /* opens p12; "" without one */
+	X509 *cert;		 /* the certificate, parsed */
+	EVP_PKEY *key;		 /* its private key; NULL when issued from a CSR */
+	X509 *ca;		 /* the issuing CA's certificate (a reference of its own) */
+	char passphrase[PKI_PASSPHRASE_MAX]; /* locks the PKCS#12 forms; "" without a key */
+	struct pki_p12 p12[PKI_P12_FORM_N];  /* each form once asked for: pki_issued_p12 */
 };
 
-/* Issues a device certificate with a P-256 key made here, and a PKCS#12
- * (key, certificate and CA) under a fresh random passphrase. */
+/* Issues a device certificate with a P-256 key made here, and a fresh
+ * random passphrase for its PKCS#12 forms (none is encoded yet). */
 int pki_device_issue(struct pki_ca *ca, const struct pki_device_params *p,
 		     struct pki_issued *out, struct byod_err *err);
 
@@ -70,13 +90,62 @@ int pki_device_issue_csr(struct pki_ca *ca, const struct pki_device_params *p,
 			 const void *csr, size_t csr_len, struct pki_issued *out,
 			 struct byod_err *err);
 
+/* The checks pki_device_issue_csr makes of a CSR, without issuing: so that
+ * a bad CSR is said before anything else is decided. */
+int pki_csr_check(const void *csr, size_t csr_len, struct byod_err *err);
+
 /* Issues a server certificate (EKU serverAuth, SAN DNS:name) with a P-256
  * key made here; out->key_pem holds the key, no PKCS#12. */
 int pki_server_issue(struct pki_ca *ca, const char *dns_name, int days, struct pki_issued *out,
 		     struct byod_err *err);
 
-/* Frees what pki_*_issue allocated and wipes the key and passphrase. */
+/* Frees what pki_*_issue allocated and wipes the key, the passphrase and
+ * every PKCS#12 form. */
 void pki_issued_clear(struct pki_issued *out);
+
+/* What pki_p12_encode makes a PKCS#12 of; nothing is taken over. */
+struct pki_p12_in {
+	EVP_PKEY *key;
+	X509 *cert;
+	X509 *ca;		/* in the chain; not needed by PKI_P12_CLEAR */
+	const char *passphrase; /* not used by PKI_P12_CLEAR */
+	const char *name;	/* friendlyName, or NULL */
+};
+
+/*
+ * The one PKCS#12 encoder: in's key and certificate (and CA, but in the
+ * clear form) in the given form. *der is malloc'd; the caller wipes
+ * (OPENSSL_cleanse) and frees it. -EINVAL without a key, or without a
+ * passphrase or CA for a locked form.
+ */
+int pki_p12_encode(const struct pki_p12_in *in, enum pki_p12_form form, unsigned char **der,
+		   size_t *len, struct byod_err *err);
+
+/*
+ * The device's PKCS#12 in the given form, encoded on the first call for
+ * that form and kept in is (owned by it, freed by pki_issued_clear), so one
+ * enrolment encodes each form at most once. friendlyName is the device id,
+ * "Wi-Fi" in the legacy form. -EINVAL for a certificate issued from a CSR
+ * (no key) or a server certificate (no passphrase, but for the clear form).
+ */
+int pki_issued_p12(struct pki_issued *is, enum pki_p12_form form, const unsigned char **der,
+		   size_t *len, struct byod_err *err);
+
+/* How many PKCS#12 of a form pki_p12_encode has encoded in this process:
+ * what a test counts to show that a form is built once. */
+unsigned long pki_p12_encode_count(enum pki_p12_form form);
+
+/* "modern", "legacy", "clear"; NULL out of range. */
+const char *pki_p12_form_name(enum pki_p12_form form);
+
+/*
+ * Reads a certificate and its private key from PEM files (the portal's,
+ * which signs Apple profiles). They are not checked against each other
+ * here: the profile that signs with them says when they do not belong
+ * together. *cert and *key are the caller's (X509_free, EVP_PKEY_free).
+ */
+int pki_keypair_load(const char *cert_path, const char *key_path, X509 **cert, EVP_PKEY **key,
+		     struct byod_err *err);
 
 struct pki_revoked {
 	const char *serial; /* hex, any case, leading zeros or not */

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * What every profile format shares: the check that refuses inputs no
- * profile may be built from, and freeing an output.
+ * profile may be built from, a certificate as DER, freeing an output and
+ * the growing buffer.
  */
 #include "profile.h"
 
@@ -9,30 +10,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/bio.h>
 #include <openssl/crypto.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/pkcs12.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
-static X509 *pem_cert(const char *pem)
-{
-	BIO *b = pem ? BIO_new_mem_buf(pem, -1) : NULL;
-	X509 *x = b ? PEM_read_bio_X509(b, NULL, NULL, NULL) : NULL;
-
-	BIO_free(b);
-	return x;
-}
-
 int profile_check(const struct profile_in *in, struct byod_err *err)
 {
-	const unsigned char *p;
-	X509 *ca = NULL, *cert = NULL, *mine = NULL;
-	EVP_PKEY *key = NULL;
-	PKCS12 *p12 = NULL;
-	int rc = 0;
+	const struct pki_issued *c = in->cred;
 
 	if (!in->ssid || !in->ssid[0])
 		return byod_err_set(err, EINVAL,
@@ -47,93 +33,42 @@ int profile_check(const struct profile_in *in, struct byod_err *err)
 	if (!in->identity || !in->identity[0] || !in->device_id || !in->device_id[0] ||
 	    !in->school || !in->domain || !in->domain[0])
 		return byod_err_set(err, EINVAL, "a profile needs an identity, a device and a school");
-	ca = pem_cert(in->ca_pem);
-	if (!ca)
+	if (!in->ca)
 		return byod_err_set(err, EINVAL,
 				    "the school CA is missing or unreadable (pki.dir/ca.pem): the "
 				    "administrator must restore it");
-	p = in->p12;
-	if (in->p12 && in->p12_len < 1024 * 1024)
-		p12 = d2i_PKCS12(NULL, &p, (long)in->p12_len);
-	if (!p12 || !in->passphrase ||
-	    PKCS12_parse(p12, in->passphrase, &key, &cert, NULL) != 1 || !key || !cert) {
-		rc = byod_err_set(err, EINVAL,
-				  "the device's PKCS#12 does not open with its passphrase");
-		goto out;
+	if (!c || !c->passphrase[0])
+		return byod_err_set(err, EINVAL,
+				    "the device's PKCS#12 has no passphrase to open it with");
+	if (!c->cert || !c->key || X509_check_private_key(c->cert, c->key) != 1) {
+		ERR_clear_error();
+		return byod_err_set(
+			err, EINVAL,
+			"the device's certificate or key does not match: its key is not "
+			"the certificate's");
 	}
-	mine = pem_cert(in->cert_pem);
-	if (!mine || X509_cmp(mine, cert) || !in->key_pem || !in->key_pem[0])
-		rc = byod_err_set(err, EINVAL,
-				  "the device's certificate or key does not match its PKCS#12");
-	else if (X509_check_issued(ca, cert) != X509_V_OK)
-		rc = byod_err_set(err, EINVAL, "the device's certificate is not from the school CA");
-out:
-	X509_free(ca);
-	X509_free(cert);
-	X509_free(mine);
-	EVP_PKEY_free(key);
-	PKCS12_free(p12);
-	return rc;
+	if (X509_check_issued(in->ca, c->cert) != X509_V_OK)
+		return byod_err_set(err, EINVAL,
+				    "the device's certificate is not from the school CA");
+	return 0;
 }
 
-static EVP_PKEY *pem_key(const char *pem)
+int profile_cert_der(X509 *x, unsigned char **der, size_t *len)
 {
-	BIO *b = pem ? BIO_new_mem_buf(pem, -1) : NULL;
-	EVP_PKEY *k = b ? PEM_read_bio_PrivateKey(b, NULL, NULL, NULL) : NULL;
-
-	BIO_free(b);
-	return k;
-}
-
-int profile_p12_legacy(const struct profile_in *in, unsigned char **der, size_t *len,
-		       struct byod_err *err)
-{
-	const int pbe = NID_pbe_WithSHA1And3_Key_TripleDES_CBC;
-	STACK_OF(X509) *chain = sk_X509_new_null();
-	X509 *cert = pem_cert(in->cert_pem), *ca = pem_cert(in->ca_pem);
-	EVP_PKEY *key = pem_key(in->key_pem);
-	PKCS12 *p12 = NULL;
 	unsigned char *buf = NULL;
-	int n = 0, rc = 0;
+	int n = x ? i2d_X509(x, &buf) : -1;
 
 	*der = NULL;
 	*len = 0;
-	if (!chain || !cert || !ca || !key || !sk_X509_push(chain, ca)) {
-		rc = byod_err_set(err, EINVAL, "the device's certificate, key or CA does not parse");
-		goto out;
-	}
-	ca = NULL; /* owned by chain now */
-	p12 = PKCS12_create_ex(in->passphrase, "Wi-Fi", key, cert, chain, pbe, pbe,
-			       PKCS12_DEFAULT_ITER, PKCS12_DEFAULT_ITER, 0, NULL, NULL);
-	/* the MAC in SHA-1 too (OpenSSL 3 would use SHA-256) */
-	if (!p12 || PKCS12_set_mac(p12, in->passphrase, -1, NULL, 0, PKCS12_DEFAULT_ITER,
-				   EVP_sha1()) != 1) {
-		rc = byod_err_set(err, EINVAL, "cannot make the PKCS#12 (3DES, SHA-1 MAC)");
-		goto out;
-	}
-	n = i2d_PKCS12(p12, &buf);
-	if (n <= 0) {
-		rc = byod_err_set(err, ENOMEM, "out of memory");
-		goto out;
-	}
+	if (n <= 0)
+		return -EINVAL;
 	*der = malloc((size_t)n);
-	if (!*der) {
-		rc = byod_err_set(err, ENOMEM, "out of memory");
-		goto out;
+	if (*der) {
+		memcpy(*der, buf, (size_t)n);
+		*len = (size_t)n;
 	}
-	memcpy(*der, buf, (size_t)n);
-	*len = (size_t)n;
-out:
-	if (buf) {
-		OPENSSL_cleanse(buf, n > 0 ? (size_t)n : 0);
-		OPENSSL_free(buf);
-	}
-	PKCS12_free(p12);
-	EVP_PKEY_free(key);
-	X509_free(cert);
-	X509_free(ca);
-	sk_X509_pop_free(chain, X509_free);
-	return rc;
+	OPENSSL_free(buf);
+	return *der ? 0 : -ENOMEM;
 }
 
 void profile_out_free(struct profile_out *out)

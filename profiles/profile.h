@@ -3,29 +3,33 @@
  * Device profiles: for each platform, the file its own installer reads, so
  * that a pupil never types an EAP setting. One function per format, each in
  * its own file, all fed the same struct profile_in; profile_check() refuses
- * what no format may be built from (no SSID, no server name, no CA, a
- * passphrase that does not open the PKCS#12), naming the setting an
- * administrator must fix. Pure: no registry, no network; tests parse every
- * output with an independent reader.
+ * what no format may be built from (no SSID, no server name, no CA, a key
+ * that is not the certificate's), naming the setting an administrator must
+ * fix. The device's certificate and key arrive parsed (struct pki_issued),
+ * and each format asks pki for the PKCS#12 form it embeds, so the forms one
+ * enrolment needs are encoded once whatever number of formats embed them.
+ * Pure: no registry, no network; tests parse every output with an
+ * independent reader.
  */
 #ifndef PORTAL_PROFILE_H
 #define PORTAL_PROFILE_H
 
 #include <stddef.h>
 
+#include <openssl/types.h>
+
 #include "byod_err.h"
+#include "pki.h"
 
 struct profile_in {
 	const char *school;         /* the school's name (organisation, provider) */
 	const char *ssid;           /* wifi.ssid */
 	int wpa3;                   /* wifi.security: 1 WPA3-Enterprise, 0 WPA2 */
 	const char *server_name;    /* radius.server-name: the name devices trust */
-	const char *ca_pem;         /* the school CA, PEM */
-	const unsigned char *p12;   /* the device's identity: key, certificate, CA */
-	size_t p12_len;
-	const char *passphrase;     /* opens p12 */
-	const char *cert_pem;       /* the device certificate, PEM (Linux) */
-	const char *key_pem;        /* its private key, PEM, unencrypted (Linux) */
+	X509 *ca;		    /* the school CA */
+	struct pki_issued *cred;    /* the device's certificate, key and passphrase;
+				     * the PKCS#12 forms are encoded in it when a
+				     * format first asks (pki_issued_p12) */
 	const char *identity;       /* the EAP identity: the owner's login */
 	const char *device_id;      /* the device's UUID (identifiers derive from it) */
 	const char *domain;         /* the portal's DNS name: reverse-DNS identifiers,
@@ -46,25 +50,26 @@ struct profile_out {
 
 /*
  * Refuses inputs no profile may be built from: an empty SSID, server name,
- * identity or device id, a CA that does not parse, a PKCS#12 that the
- * passphrase does not open or whose certificate is not the given one.
+ * identity or device id, no CA, no passphrase, a key that is not the
+ * certificate's, a certificate that is not from the CA.
  * -EINVAL with err naming the configuration key to set (e.g. "wifi.ssid is
  * not set: ..."). Every profile_* function calls it first.
  */
 int profile_check(const struct profile_in *in, struct byod_err *err);
 
 /* Apple (iOS, iPadOS, macOS): a .mobileconfig, signed as CMS with the
- * portal's certificate (sign_cert_pem + sign_key_pem; chain_pem, the CA,
- * is included so the device can build the path). */
-int profile_apple(const struct profile_in *in, const char *sign_cert_pem,
-		  const char *sign_key_pem, const char *chain_pem, struct profile_out *out,
-		  struct byod_err *err);
+ * portal's certificate and key (the CA is included so that the device can
+ * build the path). The identity is the legacy PKCS#12 form. */
+int profile_apple(const struct profile_in *in, X509 *sign_cert, EVP_PKEY *sign_key,
+		  struct profile_out *out, struct byod_err *err);
 
-/* geteduroam apps (Android, iOS, Windows, Linux): a GÉANT eap-config. */
+/* geteduroam apps (Android, iOS, Windows, Linux): a GÉANT eap-config,
+ * with the legacy PKCS#12 form. */
 int profile_eap_config(const struct profile_in *in, struct profile_out *out,
 		       struct byod_err *err);
 
-/* Android without an app: a Passpoint R1 profile (application/x-wifi-config). */
+/* Android without an app: a Passpoint R1 profile (application/x-wifi-config),
+ * with the clear PKCS#12 form. */
 int profile_passpoint(const struct profile_in *in, struct profile_out *out,
 		      struct byod_err *err);
 
@@ -78,22 +83,11 @@ int profile_windows(const struct profile_in *in, struct profile_out *out,
 int profile_networkmanager(const struct profile_in *in, struct profile_out *out,
 			   struct byod_err *err);
 
-/*
- * The device's identity as a PKCS#12 in the legacy form
- * (pbeWithSHA1And3-KeyTripleDES-CBC for key and certificates, SHA-1 MAC),
- * under in->passphrase, made from cert_pem, key_pem and ca_pem. The AES
- * form pki/ makes (OpenSSL 3's default) is refused by Android up to 13,
- * iOS and the macOS keychain (see profile_apple.c) and Windows Server 2016;
- * the legacy form is read by all. So the Apple profile embeds this form,
- * and the portal offers it for download and gives it to the eap-config.
- * The Passpoint file carries its own PKCS#12 without a password (Android's
- * rule), the Linux archive PEM files. *der is malloc'd; the caller wipes
- * and frees it.
- */
-int profile_p12_legacy(const struct profile_in *in, unsigned char **der, size_t *len,
-		       struct byod_err *err);
-
 void profile_out_free(struct profile_out *out);
+
+/* The DER of a certificate, malloc'd into *der; -EINVAL (x NULL or not
+ * encodable) or -ENOMEM. */
+int profile_cert_der(X509 *x, unsigned char **der, size_t *len);
 
 /* A growing byte buffer for the formats that assemble text or archives,
  * NUL-terminated, wiped when it grows and when freed (it ends up holding a

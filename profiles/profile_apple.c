@@ -7,20 +7,19 @@
  * profile as "Verified" once it trusts the school CA. The property list is
  * built with libplist, never by pasting strings.
  *
- * PKCS#12 encryption, what Apple reads: pki/issue.c calls PKCS12_create_ex()
- * with OpenSSL 3's defaults (PBES2/PBKDF2 hmacWithSHA256, AES-256-CBC, MAC
- * SHA-256). Apple documents no list of accepted algorithms, and the field
- * reports disagree: the macOS keychain refused such files with "wrong
- * password" on macOS 12.1 (pyca/cryptography#7293) and 13.6
- * (chris2511/xca#474), SecPKCS12Import on iOS refused them
- * (openssl/openssl#19871) and ruby/openssl#654 blames the SHA-256 MAC
- * (radar FB8988319), while ca.stable.confirm.ch/pkcs12.html imports the
- * `openssl pkcs12 -export` default into a recent macOS keychain. Every
- * report agrees that the legacy form (pbeWithSHA1And3-KeyTripleDES-CBC,
- * SHA-1 MAC, what inventivehq.com's iOS PFX guide prescribes) is read
- * everywhere. So the Apple profile embeds the device's identity in that
- * form (profile_p12_legacy: 3DES for key and certificates, SHA-1 MAC), and
- * only this format does: the other files keep pki/'s modern PKCS#12.
+ * PKCS#12 encryption, what Apple reads: pki/'s modern form is OpenSSL 3's
+ * default (PBES2/PBKDF2 hmacWithSHA256, AES-256-CBC, MAC SHA-256). Apple
+ * documents no list of accepted algorithms, and the field reports disagree:
+ * the macOS keychain refused such files with "wrong password" on macOS 12.1
+ * (pyca/cryptography#7293) and 13.6 (chris2511/xca#474), SecPKCS12Import on
+ * iOS refused them (openssl/openssl#19871) and ruby/openssl#654 blames the
+ * SHA-256 MAC (radar FB8988319), while ca.stable.confirm.ch/pkcs12.html
+ * imports the `openssl pkcs12 -export` default into a recent macOS keychain.
+ * Every report agrees that the legacy form
+ * (pbeWithSHA1And3-KeyTripleDES-CBC, SHA-1 MAC, what inventivehq.com's iOS
+ * PFX guide prescribes) is read everywhere. So the Apple profile embeds the
+ * device's identity in that form (PKI_P12_LEGACY: 3DES for key and
+ * certificates, SHA-1 MAC).
  *
  * Payload UUIDs are stable: SHA-256 over "<device_id>/<payload name>",
  * shaped as an uppercase version-4 UUID, so that installing a profile again
@@ -35,8 +34,8 @@
 
 #include <openssl/bio.h>
 #include <openssl/cms.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
-#include <openssl/pem.h>
 #include <openssl/x509.h>
 
 #include <plist/plist.h>
@@ -93,26 +92,6 @@ static int apple_reverse_domain(const char *domain, char *buf, size_t size)
 	}
 	buf[pos] = '\0';
 	return 0;
-}
-
-/* The school CA in DER, malloc'd into *der. Returns 0 or -EINVAL. */
-static int apple_ca_der(const char *pem, unsigned char **der, size_t *len)
-{
-	BIO *b = BIO_new_mem_buf(pem, -1);
-	X509 *x = b ? PEM_read_bio_X509(b, NULL, NULL, NULL) : NULL;
-	unsigned char *p = NULL;
-	int n = x ? i2d_X509(x, &p) : -1;
-
-	X509_free(x);
-	BIO_free(b);
-	if (n <= 0)
-		return -EINVAL;
-	*der = malloc((size_t)n);
-	if (*der)
-		memcpy(*der, p, (size_t)n);
-	OPENSSL_free(p);
-	*len = (size_t)n;
-	return *der ? 0 : -ENOMEM;
 }
 
 /* dict[key] = a new string; NULL when libplist failed. */
@@ -189,7 +168,8 @@ static int apple_plist(const struct profile_in *in, char **xml, size_t *len, str
 		uuid_wifi[37], name[128], p12name[160], desc[1024];
 	struct apple_secrets sec = {NULL, NULL};
 	plist_t top = NULL, content, root, p12, wifi, eap, arr;
-	unsigned char *ca_der = NULL, *legacy = NULL;
+	const unsigned char *legacy = NULL;
+	unsigned char *ca_der = NULL;
 	size_t ca_len = 0, legacy_len = 0;
 	char *out = NULL;
 	uint32_t out_len = 0;
@@ -208,7 +188,7 @@ static int apple_plist(const struct profile_in *in, char **xml, size_t *len, str
 		rc = apple_uuid(in->device_id, "wifi", uuid_wifi);
 	if (rc)
 		return byod_err_set(err, ENOMEM, "out of memory hashing the payload identifiers");
-	rc = apple_ca_der(in->ca_pem, &ca_der, &ca_len);
+	rc = profile_cert_der(in->ca, &ca_der, &ca_len);
 	if (rc)
 		return byod_err_set(err, -rc,
 				    "the school CA (pki.dir/ca.pem) does not convert to DER");
@@ -245,7 +225,7 @@ static int apple_plist(const struct profile_in *in, char **xml, size_t *len, str
 		goto out;
 	plist_array_append_item(content, p12);
 	/* the legacy PKCS#12 form, which every Apple OS version imports */
-	rc = profile_p12_legacy(in, &legacy, &legacy_len, err);
+	rc = pki_issued_p12(in->cred, PKI_P12_LEGACY, &legacy, &legacy_len, err);
 	if (rc)
 		goto out;
 	rc = -ENOMEM; /* what a failure below means */
@@ -253,7 +233,7 @@ static int apple_plist(const struct profile_in *in, char **xml, size_t *len, str
 	if (!sec.p12)
 		goto out;
 	plist_dict_set_item(p12, "PayloadContent", sec.p12);
-	sec.password = set_str(p12, "Password", in->passphrase);
+	sec.password = set_str(p12, "Password", in->cred->passphrase);
 	snprintf(p12name, sizeof(p12name), "%.120s.p12", in->device_id);
 	if (!sec.password || !set_str(p12, "PayloadCertificateFileName", p12name))
 		goto out;
@@ -307,10 +287,7 @@ out:
 		explicit_bzero(out, out_len);
 		plist_to_xml_free(out);
 	}
-	if (legacy) {
-		explicit_bzero(legacy, legacy_len);
-		free(legacy);
-	}
+	/* legacy is the enrolment's (in->cred), wiped when it is cleared */
 	/* libplist frees without wiping: clear the secrets it copied first */
 	if (sec.p12) {
 		uint64_t n = 0;
@@ -333,80 +310,31 @@ out:
 	return 0;
 }
 
-/* Every certificate in a PEM bundle; NULL on failure or when there is none. */
-static STACK_OF(X509) * apple_chain(const char *pem)
-{
-	STACK_OF(X509) *sk = sk_X509_new_null();
-	BIO *b = BIO_new_mem_buf(pem, -1);
-	X509 *x;
-
-	if (!sk || !b)
-		goto fail;
-	while ((x = PEM_read_bio_X509(b, NULL, NULL, NULL))) {
-		if (!sk_X509_push(sk, x)) {
-			X509_free(x);
-			goto fail;
-		}
-	}
-	BIO_free(b);
-	if (sk_X509_num(sk) == 0) {
-		sk_X509_free(sk);
-		return NULL;
-	}
-	return sk;
-fail:
-	BIO_free(b);
-	sk_X509_pop_free(sk, X509_free);
-	return NULL;
-}
-
 /*
  * Signs xml (len bytes) as CMS SignedData with the content inside, DER, into
- * out->data. Returns 0, or -EINVAL/-ENOMEM with err set.
+ * out->data; ca goes in beside the signer's certificate. Returns 0, or
+ * -EINVAL/-ENOMEM with err set.
  */
-static int apple_sign(const char *xml, size_t len, const char *sign_cert_pem,
-		      const char *sign_key_pem, const char *chain_pem, struct profile_out *out,
-		      struct byod_err *err)
+static int apple_sign(const char *xml, size_t len, X509 *cert, EVP_PKEY *key, X509 *ca,
+		      struct profile_out *out, struct byod_err *err)
 {
-	BIO *cb = NULL, *kb = NULL, *data = NULL;
-	X509 *cert = NULL;
-	EVP_PKEY *key = NULL;
 	STACK_OF(X509) *chain = NULL;
 	CMS_ContentInfo *cms = NULL;
 	ASN1_OCTET_STRING **inner;
 	unsigned char *der = NULL, *p;
+	BIO *data = NULL;
 	int n, rc;
 
-	if (!sign_cert_pem || !sign_cert_pem[0] || !sign_key_pem || !sign_key_pem[0])
-		return byod_err_set(err, EINVAL,
-				    "the portal certificate (pki.dir/portal.pem) is missing");
-	cb = BIO_new_mem_buf(sign_cert_pem, -1);
-	kb = BIO_new_mem_buf(sign_key_pem, -1);
-	if (!cb || !kb) {
-		rc = byod_err_set(err, ENOMEM, "out of memory reading the portal certificate");
-		goto out;
-	}
-	cert = PEM_read_bio_X509(cb, NULL, NULL, NULL);
-	key = PEM_read_bio_PrivateKey(kb, NULL, NULL, NULL);
-	if (!cert || !key) {
-		rc = byod_err_set(err, EINVAL,
-				  "the portal certificate (pki.dir/portal.pem) is missing");
-		goto out;
-	}
 	if (X509_check_private_key(cert, key) != 1) {
-		rc = byod_err_set(err, EINVAL,
-				  "the portal key (pki.dir/portal.key) does not match "
-				  "pki.dir/portal.pem");
-		goto out;
+		ERR_clear_error();
+		return byod_err_set(err, EINVAL,
+				    "the portal key (pki.dir/portal.key) does not match "
+				    "pki.dir/portal.pem");
 	}
-	if (chain_pem && chain_pem[0]) {
-		chain = apple_chain(chain_pem);
-		if (!chain) {
-			rc = byod_err_set(err, EINVAL,
-					  "the certificate chain for the profile signature does "
-					  "not parse");
-			goto out;
-		}
+	chain = sk_X509_new_null();
+	if (!chain || !sk_X509_push(chain, ca)) {
+		rc = byod_err_set(err, ENOMEM, "out of memory signing the Apple profile");
+		goto out;
 	}
 	data = BIO_new_mem_buf(xml, (int)len);
 	if (!data || len > 0x7fffffff) {
@@ -443,16 +371,13 @@ out:
 			       (size_t)ASN1_STRING_length(*inner));
 	CMS_ContentInfo_free(cms);
 	BIO_free(data);
-	BIO_free(cb);
-	BIO_free(kb);
-	X509_free(cert);
-	EVP_PKEY_free(key);
-	sk_X509_pop_free(chain, X509_free);
+	sk_X509_free(chain); /* the CA stays the caller's */
+	ERR_clear_error();
 	return rc;
 }
 
-int profile_apple(const struct profile_in *in, const char *sign_cert_pem, const char *sign_key_pem,
-		  const char *chain_pem, struct profile_out *out, struct byod_err *err)
+int profile_apple(const struct profile_in *in, X509 *sign_cert, EVP_PKEY *sign_key,
+		  struct profile_out *out, struct byod_err *err)
 {
 	char *xml = NULL;
 	size_t len = 0;
@@ -462,13 +387,13 @@ int profile_apple(const struct profile_in *in, const char *sign_cert_pem, const 
 	rc = profile_check(in, err);
 	if (rc)
 		return rc;
-	if (!sign_cert_pem || !sign_cert_pem[0] || !sign_key_pem || !sign_key_pem[0])
+	if (!sign_cert || !sign_key)
 		return byod_err_set(err, EINVAL,
 				    "the portal certificate (pki.dir/portal.pem) is missing");
 	rc = apple_plist(in, &xml, &len, err);
 	if (rc)
 		return rc;
-	rc = apple_sign(xml, len, sign_cert_pem, sign_key_pem, chain_pem, out, err);
+	rc = apple_sign(xml, len, sign_cert, sign_key, in->ca, out, err);
 	explicit_bzero(xml, len);
 	free(xml);
 	if (rc) {

@@ -3,11 +3,11 @@
  * The GÉANT eap-config file (EAP metadata, the format the geteduroam apps
  * import on Android, iOS, Windows and Linux): one EAPIdentityProvider with
  * EAP-TLS (type 13), the school CA and the RADIUS server's name to trust,
- * the device's PKCS#12 (in the legacy form, see profile.h) with its passphrase, the SSID it applies to, and the
- * school and its help desk as provider information (which geteduroam's
- * Android app requires). Element order follows eap-metadata.xsd:
- * AuthenticationMethods, CredentialApplicability, ProviderInfo. Built with
- * libxml2's tree API.
+ * the device's PKCS#12 (in the legacy form, see pki/p12.c) with its
+ * passphrase, the SSID it applies to, and the school and its help desk as
+ * provider information (which geteduroam's Android app requires). Element
+ * order follows eap-metadata.xsd: AuthenticationMethods,
+ * CredentialApplicability, ProviderInfo. Built with libxml2's tree API.
  */
 #include "profile.h"
 
@@ -22,7 +22,8 @@ int profile_eap_config(const struct profile_in *in, struct profile_out *out, str
 {
 	xmlDocPtr doc = NULL;
 	xmlNodePtr root, idp, methods, method, eap, ssc, csc, appl, ieee, info, help, n;
-	unsigned char *ca_der = NULL, *legacy = NULL;
+	const unsigned char *legacy = NULL;
+	unsigned char *ca_der = NULL;
 	size_t ca_len = 0, legacy_len = 0;
 	char *ca64 = NULL, *p1264 = NULL, filename[64];
 	int rc;
@@ -31,11 +32,11 @@ int profile_eap_config(const struct profile_in *in, struct profile_out *out, str
 	rc = profile_check(in, err);
 	if (rc)
 		return rc;
-	rc = xml_cert_der(in->ca_pem, &ca_der, &ca_len);
+	rc = profile_cert_der(in->ca, &ca_der, &ca_len);
 	if (rc)
 		return byod_err_set(err, -rc, "the school CA does not parse");
-	/* the legacy PKCS#12 form, which Android up to 13 and iOS read (profile.h) */
-	rc = profile_p12_legacy(in, &legacy, &legacy_len, err);
+	/* the legacy PKCS#12 form, which Android up to 13 and iOS read (pki/p12.c) */
+	rc = pki_issued_p12(in->cred, PKI_P12_LEGACY, &legacy, &legacy_len, err);
 	if (rc) {
 		free(ca_der);
 		return rc;
@@ -43,8 +44,6 @@ int profile_eap_config(const struct profile_in *in, struct profile_out *out, str
 	rc = -ENOMEM;
 	ca64 = xml_base64(ca_der, ca_len);
 	p1264 = xml_base64(legacy, legacy_len);
-	explicit_bzero(legacy, legacy_len);
-	free(legacy);
 	doc = xmlNewDoc((const xmlChar *)"1.0");
 	if (!ca64 || !p1264 || !doc)
 		goto out;
@@ -79,7 +78,7 @@ int profile_eap_config(const struct profile_in *in, struct profile_out *out, str
 		goto out;
 	n = xml_child(csc, NULL, "ClientCertificate", p1264);
 	if (!n || xml_attr(n, "format", "PKCS12") || xml_attr(n, "encoding", "base64") ||
-	    !xml_child(csc, NULL, "Passphrase", in->passphrase))
+	    !xml_child(csc, NULL, "Passphrase", in->cred->passphrase))
 		goto out;
 
 	appl = xml_child(idp, NULL, "CredentialApplicability", NULL);

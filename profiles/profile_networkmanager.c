@@ -39,7 +39,9 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include <openssl/bio.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
 
 #define NM_DIR "/etc/NetworkManager/byod"
 
@@ -184,6 +186,28 @@ static void install_sh(const char *uuid, struct profile_buf *b)
 		   "echo \"Installed. Choose the network in the Wi-Fi menu.\"\n");
 }
 
+/* The PEM form of a certificate (x) or, into a wiped buffer, of a private
+ * key (PKCS#8, unencrypted), appended to b; -ENOMEM. */
+static int pem_of(X509 *x, EVP_PKEY *key, struct profile_buf *b)
+{
+	BIO *bio = BIO_new(key ? BIO_s_secmem() : BIO_s_mem());
+	const char *data = NULL;
+	long n;
+	int ok;
+
+	if (!bio)
+		return -ENOMEM;
+	if (key)
+		ok = PEM_write_bio_PrivateKey(bio, key, NULL, NULL, 0, NULL, NULL);
+	else
+		ok = PEM_write_bio_X509(bio, x);
+	n = ok ? BIO_get_mem_data(bio, (char **)&data) : 0;
+	if (n > 0)
+		profile_buf_add(b, data, (size_t)n);
+	BIO_free(bio); /* a secure-heap BIO is wiped as it goes */
+	return n > 0 && !b->oom ? 0 : -ENOMEM;
+}
+
 static la_ssize_t ar_write(struct archive *a, void *ctx, const void *data, size_t n)
 {
 	(void)a;
@@ -218,7 +242,7 @@ static int ar_add(struct archive *a, const char *name, int mode, time_t now, con
 int profile_networkmanager(const struct profile_in *in, struct profile_out *out,
 			   struct byod_err *err)
 {
-	struct profile_buf kf = {0}, sh = {0}, tgz = {0};
+	struct profile_buf kf = {0}, sh = {0}, tgz = {0}, ca = {0}, cert = {0}, key = {0};
 	struct archive *a = NULL;
 	char uuid[37], name[64];
 	time_t now = time(NULL);
@@ -235,7 +259,8 @@ int profile_networkmanager(const struct profile_in *in, struct profile_out *out,
 	keyfile(in, uuid, &kf);
 	install_sh(uuid, &sh);
 	keyfile_name(in->ssid, name, sizeof(name));
-	if (kf.oom || sh.oom) {
+	if (kf.oom || sh.oom || pem_of(in->ca, NULL, &ca) || pem_of(in->cred->cert, NULL, &cert) ||
+	    pem_of(NULL, in->cred->key, &key)) {
 		rc = byod_err_set(err, ENOMEM, "out of memory building the Linux profile");
 		goto out;
 	}
@@ -246,9 +271,9 @@ int profile_networkmanager(const struct profile_in *in, struct profile_out *out,
 	    archive_write_set_bytes_in_last_block(a, 1) != ARCHIVE_OK ||
 	    archive_write_open2(a, &tgz, NULL, ar_write, NULL, NULL) != ARCHIVE_OK ||
 	    ar_add(a, name, 0600, now, kf.p, kf.len) ||
-	    ar_add(a, "ca.pem", 0644, now, in->ca_pem, strlen(in->ca_pem)) ||
-	    ar_add(a, "client.pem", 0644, now, in->cert_pem, strlen(in->cert_pem)) ||
-	    ar_add(a, "client.key", 0600, now, in->key_pem, strlen(in->key_pem)) ||
+	    ar_add(a, "ca.pem", 0644, now, ca.p, ca.len) ||
+	    ar_add(a, "client.pem", 0644, now, cert.p, cert.len) ||
+	    ar_add(a, "client.key", 0600, now, key.p, key.len) ||
 	    ar_add(a, "install.sh", 0755, now, sh.p, sh.len) ||
 	    archive_write_close(a) != ARCHIVE_OK || tgz.oom) {
 		rc = byod_err_set(err, EIO, "building the Linux profile archive failed: %s",
@@ -268,5 +293,8 @@ out:
 	profile_buf_wipe(&kf);
 	profile_buf_wipe(&sh);
 	profile_buf_wipe(&tgz);
+	profile_buf_wipe(&ca);
+	profile_buf_wipe(&cert);
+	profile_buf_wipe(&key);
 	return rc;
 }

@@ -20,14 +20,14 @@
  * parsePkcs12() loads the PKCS#12 with new char[0] and getKey(alias, null)
  * and insists on exactly one entry).
  *
- * Hence the PKCS#12 here is not in->p12 (which is locked with the device's
- * passphrase) but a second one built from in->cert_pem + in->key_pem: no
- * password, key and certificate unencrypted, one entry (the CA travels in its
- * own part, not in the PKCS#12, so the keystore has exactly one alias). The
- * MAC is computed over the empty password, which Bouncy Castle's char[0]
- * matches. Android's Credential validation refuses an R1 certificate
- * credential without the CA part and without a client key and chain, so all
- * three parts are always written.
+ * Hence the PKCS#12 here is not the one locked with the device's passphrase
+ * but pki's clear form (PKI_P12_CLEAR, pki/p12.c): no password, key and
+ * certificate unencrypted, one entry (the CA travels in its own part, not in
+ * the PKCS#12, so the keystore has exactly one alias). The MAC is computed
+ * over the empty password, which Bouncy Castle's char[0] matches. Android's
+ * Credential validation refuses an R1 certificate credential without the CA
+ * part and without a client key and chain, so all three parts are always
+ * written.
  *
  * AAAServerTrustRoot is left out on purpose: Android's
  * PasspointConfiguration.validate() rejects a trust root without a CertURL,
@@ -42,10 +42,7 @@
 #include <string.h>
 
 #include <libxml/tree.h>
-#include <openssl/bio.h>
 #include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/pkcs12.h>
 #include <openssl/x509.h>
 
 #define PPS_NS	 "syncml:dmddf1.2"
@@ -67,15 +64,6 @@ static void buf_base64(struct profile_buf *b, const unsigned char *data, size_t 
 		profile_buf_str(b, eol);
 	}
 	explicit_bzero(line, sizeof(line));
-}
-
-static X509 *pem_cert(const char *pem)
-{
-	BIO *bio = BIO_new_mem_buf(pem, -1);
-	X509 *x = bio ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
-
-	BIO_free(bio);
-	return x;
 }
 
 static xmlNodePtr pps_node(xmlNodePtr parent, xmlNsPtr ns, const char *name, const char *value)
@@ -142,35 +130,6 @@ out:
 	return rc;
 }
 
-/* The password-less PKCS#12 Android's ConfigParser reads (see the top of
- * this file): plain keyBag, unencrypted certificate, SHA-1 MAC over the
- * empty password (what old Bouncy Castle releases on Android verify). */
-static int clear_p12(const struct profile_in *in, X509 *cert, unsigned char **der, int *der_len)
-{
-	BIO *bio = BIO_new_mem_buf(in->key_pem, -1);
-	EVP_PKEY *key = bio ? PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL) : NULL;
-	PKCS12 *p12 = NULL;
-	int rc = -EINVAL;
-
-	*der = NULL;
-	if (!key)
-		goto out;
-	p12 = PKCS12_create(NULL, in->identity, key, cert, NULL, -1, -1, PKCS12_DEFAULT_ITER,
-			    PKCS12_DEFAULT_ITER, 0);
-	if (!p12)
-		goto out;
-	*der_len = i2d_PKCS12(p12, der);
-	if (*der_len > 0)
-		rc = 0;
-	else
-		*der = NULL;
-out:
-	PKCS12_free(p12);
-	EVP_PKEY_free(key);
-	BIO_free(bio);
-	return rc;
-}
-
 static void mime_part(struct profile_buf *b, const char *type, const unsigned char *data, size_t len)
 {
 	profile_buf_str(b, "--" BOUNDARY "\r\nContent-Type: ");
@@ -181,11 +140,12 @@ static void mime_part(struct profile_buf *b, const char *type, const unsigned ch
 
 int profile_passpoint(const struct profile_in *in, struct profile_out *out, struct byod_err *err)
 {
-	unsigned char md[EVP_MAX_MD_SIZE], *ca_der = NULL, *cert_der = NULL, *p12_der = NULL;
-	int ca_len, cert_len, p12_len = 0, xml_len = 0, rc;
+	unsigned char md[EVP_MAX_MD_SIZE], *ca_der = NULL, *cert_der = NULL;
+	const unsigned char *p12_der = NULL;
+	size_t p12_len = 0;
+	int ca_len, cert_len, xml_len = 0, rc;
 	char fp[2 * EVP_MAX_MD_SIZE + 1];
 	struct profile_buf mime = {0}, file = {0};
-	X509 *ca = NULL, *cert = NULL;
 	xmlChar *xml = NULL;
 	unsigned int mdlen = 0, i;
 
@@ -194,10 +154,8 @@ int profile_passpoint(const struct profile_in *in, struct profile_out *out, stru
 	if (rc)
 		return rc;
 
-	ca = pem_cert(in->ca_pem);
-	cert = pem_cert(in->cert_pem);
-	ca_len = ca ? i2d_X509(ca, &ca_der) : -1;
-	cert_len = cert ? i2d_X509(cert, &cert_der) : -1;
+	ca_len = i2d_X509(in->ca, &ca_der);
+	cert_len = i2d_X509(in->cred->cert, &cert_der);
 	if (ca_len <= 0 || cert_len <= 0 ||
 	    !EVP_Digest(cert_der, (size_t)cert_len, md, &mdlen, EVP_sha256(), NULL)) {
 		rc = byod_err_set(err, EINVAL,
@@ -212,9 +170,9 @@ int profile_passpoint(const struct profile_in *in, struct profile_out *out, stru
 		byod_err_set(err, -rc, "out of memory building the Passpoint profile");
 		goto out;
 	}
-	rc = clear_p12(in, cert, &p12_der, &p12_len);
+	rc = pki_issued_p12(in->cred, PKI_P12_CLEAR, &p12_der, &p12_len, err);
 	if (rc) {
-		byod_err_set(err, -rc, "the device's key does not make a PKCS#12 for Android");
+		byod_err_prefix(err, "the device's key does not make a PKCS#12 for Android");
 		goto out;
 	}
 
@@ -226,7 +184,7 @@ int profile_passpoint(const struct profile_in *in, struct profile_out *out, stru
 		       "\r\n");
 	mime_part(&mime, "application/x-passpoint-profile", xml, (size_t)xml_len);
 	mime_part(&mime, "application/x-x509-ca-cert", ca_der, (size_t)ca_len);
-	mime_part(&mime, "application/x-pkcs12", p12_der, (size_t)p12_len);
+	mime_part(&mime, "application/x-pkcs12", p12_der, p12_len);
 	profile_buf_str(&mime, "--" BOUNDARY "--\r\n");
 	if (!mime.oom)
 		buf_base64(&file, mime.p, mime.len, "\n");
@@ -242,16 +200,11 @@ int profile_passpoint(const struct profile_in *in, struct profile_out *out, stru
 	snprintf(out->filename, sizeof(out->filename), "wifi-%.8s.passpoint.config", in->device_id);
 	rc = 0;
 out:
+	/* p12_der is the enrolment's (in->cred), wiped when it is cleared */
 	profile_buf_wipe(&mime);
 	profile_buf_wipe(&file);
-	if (p12_der) {
-		explicit_bzero(p12_der, (size_t)p12_len);
-		OPENSSL_free(p12_der);
-	}
 	OPENSSL_free(ca_der);
 	OPENSSL_free(cert_der);
 	xmlFree(xml);
-	X509_free(ca);
-	X509_free(cert);
 	return rc;
 }

@@ -45,7 +45,7 @@ int profile_windows(const struct profile_in *in, struct profile_out *out, struct
 	rc = profile_check(in, err);
 	if (rc)
 		return rc;
-	rc = xml_cert_der(in->ca_pem, &ca_der, &ca_len);
+	rc = profile_cert_der(in->ca, &ca_der, &ca_len);
 	if (rc)
 		return byod_err_set(err, -rc, "the school CA does not parse");
 	SHA1(ca_der, ca_len, md);

@@ -11,10 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/bio.h>
 #include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/x509.h>
 
 xmlNodePtr xml_child(xmlNodePtr parent, const char *ns, const char *name, const char *text)
 {
@@ -47,28 +44,6 @@ char *xml_base64(const unsigned char *data, size_t len)
 	if (out)
 		EVP_EncodeBlock((unsigned char *)out, data, (int)len);
 	return out;
-}
-
-int xml_cert_der(const char *pem, unsigned char **der, size_t *len)
-{
-	BIO *b = pem ? BIO_new_mem_buf(pem, -1) : NULL;
-	X509 *x = b ? PEM_read_bio_X509(b, NULL, NULL, NULL) : NULL;
-	unsigned char *buf = NULL;
-	int n = x ? i2d_X509(x, &buf) : -1;
-
-	BIO_free(b);
-	X509_free(x);
-	*der = NULL;
-	*len = 0;
-	if (n <= 0)
-		return -EINVAL;
-	*der = malloc((size_t)n);
-	if (*der) {
-		memcpy(*der, buf, (size_t)n);
-		*len = (size_t)n;
-	}
-	OPENSSL_free(buf);
-	return *der ? 0 : -ENOMEM;
 }
 
 int xml_finish(xmlDocPtr doc, const char *type, const char *filename, struct profile_out *out)

@@ -24,9 +24,6 @@ int xml_attr(xmlNodePtr node, const char *name, const char *value);
 /* base64 (no line breaks) of data, malloc'd; NULL when out of memory. */
 char *xml_base64(const unsigned char *data, size_t len);
 
-/* The DER of a PEM certificate (malloc'd); -EINVAL when it does not parse. */
-int xml_cert_der(const char *pem, unsigned char **der, size_t *len);
-
 /* Serialises doc (UTF-8, indented) into out with type and filename;
  * -ENOMEM. The document is left to the caller. */
 int xml_finish(xmlDocPtr doc, const char *type, const char *filename, struct profile_out *out);

@@ -77,4 +77,56 @@ check "the phone is listed with its owner, MAC and serial" test \
 expect_ok "device list as a table" "$BYODCTL" device list --owner lea.martin
 check "the table names the phone" grep -q "Téléphone de Léa" "$T/out"
 
+# ---- the role's limit (pupils: 2), the same use case as the portal's ------
+# lea.martin has two devices now. A third is refused with the one sentence
+# the portal shows (its English catalogue is core's table); --retire ID
+# retires one of hers in the same step, --force goes past the limit and the
+# audit log says who did.
+"$BYODCTL" user add hugo --role student --school 0131234W >/dev/null
+expect_ok "another pupil's device" "$BYODCTL" device enrol hugo --name "Hugo" --out "$T/hugo" --json
+hid=$(json 'd["device"]' <"$T/out")
+sentence=$(awk '$0 == "msgid \"enrol.pick_one\"" { getline; sub(/^msgstr "/, ""); sub(/"$/, ""); print }' \
+	"$BYOD_SRC/enrol-portal/po/en.po")
+check "the portal's English catalogue has the refusal" test -n "$sentence"
+expect_fail "a third device at the limit is refused" "most devices allowed" \
+	"$BYODCTL" device enrol lea.martin --name Tablette --out "$T/t3"
+check "...with the sentence the portal shows, word for word" \
+	test "$(cat "$T/err")" = "byodctl: $sentence"
+check "...and nothing was enrolled" \
+	test "$("$BYODCTL" device list --owner lea.martin --json | json 'len(d)')" = 2
+expect_fail "--retire names another pupil's device" "not one of this account" \
+	"$BYODCTL" device enrol lea.martin --name Tablette --retire "$hid" --out "$T/t3"
+check "...which stays active" test \
+	"$("$BYODCTL" device list --json | json '[x["state"] for x in d if x["id"] == "'"$hid"'"][0]')" = active
+expect_fail "--retire and --force together" "not both" \
+	"$BYODCTL" device enrol lea.martin --name Tablette --retire "$cid" --force --out "$T/t3"
+
+expect_ok "--retire ID retires one of hers and enrols" "$BYODCTL" device enrol lea.martin \
+	--name Tablette --kind tablet --retire "$cid" --out "$T/t3" --json
+tid=$(json 'd["device"]' <"$T/out")
+check "the retired device is named" test "$(json 'd["retired"]' <"$T/out")" = "$cid"
+check "...and is RETIRED" test \
+	"$("$BYODCTL" device list --json | json '[x["state"] for x in d if x["id"] == "'"$cid"'"][0]')" = retired
+check "...the new one active" test \
+	"$("$BYODCTL" device list --json | json '[x["state"] for x in d if x["id"] == "'"$tid"'"][0]')" = active
+csr_serial=$(openssl x509 -in "$T/csr/$cid.pem" -noout -serial | cut -d= -f2)
+check "...and its certificate is in the CRL" sh -c \
+	"openssl crl -in '$BYOD_HOME/pki/crl.pem' -noout -text | grep -qi 'Serial Number: 0*${csr_serial#0}\$'"
+
+expect_fail "at the limit again" "most devices allowed" \
+	"$BYODCTL" device enrol lea.martin --name Montre --out "$T/t4"
+expect_ok "--force goes past the limit" "$BYODCTL" device enrol lea.martin --name Montre \
+	--force --out "$T/t4" --json
+fid=$(json 'd["device"]' <"$T/out")
+check "...said in the output" test "$(json 'd["over_limit"]' <"$T/out")" = True
+check "three live devices for a limit of two" test \
+	"$("$BYODCTL" device list --owner lea.martin --json | json 'len([x for x in d if x["state"] == "active"])')" = 3
+"$BYODCTL" audit --limit 0 --json >"$T/audit.json"
+check "the audit log records the override, the device and who forced it" python3 -c '
+import json, os, sys
+rows = [a for a in json.load(open(sys.argv[1])) if a["action"] == "device.limit-override"]
+sys.exit(not (len(rows) == 1 and rows[0]["object"] == sys.argv[2]
+	and rows[0]["actor"].startswith("byodctl:") and rows[0]["after"]["limit"] == 2
+	and rows[0]["after"]["owner"] == "lea.martin"))' "$T/audit.json" "$fid"
+
 finish

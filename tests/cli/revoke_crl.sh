@@ -6,8 +6,8 @@ init_school
 "$BYODCTL" user add hugo --role student --school 0131234W >/dev/null
 ca="$BYOD_HOME/pki/ca.pem"
 
-enrol() {
-	"$BYODCTL" device enrol hugo --name "$1" --out "$T/dev" --json >"$T/$1.json" ||
+enrol() { # past the pupils' limit of 2: three devices are revoked here
+	"$BYODCTL" device enrol hugo --name "$1" --force --out "$T/dev" --json >"$T/$1.json" ||
 		{ echo "enrol $1 failed" >&2; exit 1; }
 }
 enrol one

@@ -4,7 +4,8 @@
 # tools a technician would use: the PKCS#12 opens with the passphrase the
 # page showed, openssl verifies the certificate against the school CA, and
 # eapol_test authenticates with it against the real FreeRADIUS with
-# rlm_byod. Then the device limit and retire-one flow, "J'ai perdu cet
+# rlm_byod. Then the device limit and retire-one flow (and byodctl's
+# refusal at the limit, the same sentence as the page's), "J'ai perdu cet
 # appareil", another pupil's device id, the session's expiry, every bad
 # input, and brute-force throttling. Each bad input must get a 4xx and
 # change nothing.
@@ -193,6 +194,21 @@ check "at the limit, the form lists the devices to retire" grep -q "name=\"retir
 post /enrol "csrf=$(csrf)" 'name=Tablette' kind=tablet charter=yes
 check "at the limit, no choice is a 409" test "$(code)" = 409
 check "three devices were not made" sh -c "[ \"\$('$BYODCTL' device list --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')\" = 2 ]"
+# the refusal is core's: byodctl says the sentence the portal's English page shows
+req GET /enrol
+post "/enrol?lang=en" "csrf=$(csrf)" 'name=Tablette' kind=tablet charter=yes
+check "at the limit, in English too, a 409" test "$(code)" = 409
+refusal=$(sed -n 's/.*<p class="notice error" role="alert">\([^<]*\)<\/p>.*/\1/p' "$T/b" | head -1)
+req GET "/enrol?lang=fr" # back to French for what follows
+check "the English page says why" test -n "$refusal"
+if "$BYODCTL" device enrol lea.martin --name Tablette --out "$T/refused" >"$T/out" 2>"$T/err"; then
+	ko "byodctl enrols past the limit the portal refuses"
+else
+	ok
+fi
+check "byodctl refuses with the portal's sentence, word for word" \
+	test "$(cat "$T/err")" = "byodctl: $refusal"
+check "...and made nothing either" sh -c "[ \"\$('$BYODCTL' device list --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')\" = 2 ]"
 req GET /enrol
 post /enrol "csrf=$(csrf)" 'name=Tablette' kind=tablet charter=yes "retire=$dev1"
 check "retire one and enrol, in one step" test "$(code)" = 200

@@ -19,6 +19,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
 #include "byod.h"
 #include "byod_util.h"
 #include "profile.h"
@@ -45,12 +48,15 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *home = NULL, *login = NULL, *dir = NULL;
-	char pki[4096], path[4200], *sign_cert = NULL, *sign_key = NULL, buf[1200];
+	char pki[4096], path[4200], key_path[4200], buf[1200];
+	const unsigned char *p12 = NULL;
+	size_t p12_len = 0;
+	X509 *sign_cert = NULL;
+	EVP_PKEY *sign_key = NULL;
 	struct byod_enrol_params ep;
 	struct byod_enrolment e;
 	struct profile_in in;
 	struct byod_ctx *ctx;
-	struct pki_ca *ca;
 	struct byod_err err;
 	int c, i, rc = 0;
 
@@ -68,8 +74,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: profile_dump --home HOME --login LOGIN --out DIR FORMAT...\n");
 		return 2;
 	}
-	if (byod_open(home, "test:profiles", &ctx, &err) || byod_ca(ctx, &ca, &err) ||
-	    byod_mkdir_p(dir, 0700, &err)) {
+	if (byod_open(home, "test:profiles", &ctx, &err) || byod_mkdir_p(dir, 0700, &err)) {
 		fprintf(stderr, "profile_dump: %s\n", byod_err_str(&err, buf, sizeof(buf)));
 		return 1;
 	}
@@ -78,6 +83,7 @@ int main(int argc, char **argv)
 	ep.name = "profile test";
 	ep.kind = BYOD_KIND_PHONE;
 	ep.charter = ctx->conf.enrol_charter_version;
+	ep.force = 1; /* one device per run, for the same pupil: past the limit */
 	if (byod_device_enrol(ctx, &ep, &e, &err)) {
 		fprintf(stderr, "profile_dump: %s\n", byod_err_str(&err, buf, sizeof(buf)));
 		byod_close(ctx);
@@ -85,21 +91,16 @@ int main(int argc, char **argv)
 	}
 	byod_conf_path(&ctx->conf, ctx->conf.pki_dir, pki, sizeof(pki));
 	snprintf(path, sizeof(path), "%s/portal.pem", pki);
-	byod_file_read(path, &sign_cert, NULL, NULL);
-	snprintf(path, sizeof(path), "%s/portal.key", pki);
-	byod_file_read(path, &sign_key, NULL, NULL);
+	snprintf(key_path, sizeof(key_path), "%s/portal.key", pki);
+	pki_keypair_load(path, key_path, &sign_cert, &sign_key, NULL);
 
 	memset(&in, 0, sizeof(in));
 	in.school = ctx->conf.school_name;
 	in.ssid = ctx->conf.wifi_ssid;
 	in.wpa3 = ctx->conf.wifi_security == 1;
 	in.server_name = ctx->conf.radius_server_name;
-	in.ca_pem = pki_ca_pem(ca);
-	in.p12 = e.cert.p12;
-	in.p12_len = e.cert.p12_len;
-	in.passphrase = e.cert.passphrase;
-	in.cert_pem = e.cert.cert_pem;
-	in.key_pem = e.cert.key_pem;
+	in.ca = e.cert.ca;
+	in.cred = &e.cert;
 	in.identity = login;
 	in.device_id = e.device.id;
 	in.domain = ctx->conf.portal_hostname;
@@ -109,11 +110,15 @@ int main(int argc, char **argv)
 	in.helpdesk_phone = ctx->conf.helpdesk_phone;
 	in.helpdesk_url = ctx->conf.helpdesk_url;
 
-	if (write_file(dir, "device.p12", e.cert.p12, e.cert.p12_len) ||
-	    write_file(dir, "device.pem", e.cert.cert_pem, strlen(e.cert.cert_pem)) ||
-	    write_file(dir, "device.key", e.cert.key_pem, strlen(e.cert.key_pem)) ||
-	    write_file(dir, "passphrase", e.cert.passphrase, strlen(e.cert.passphrase)) ||
-	    write_file(dir, "device_id", e.device.id, strlen(e.device.id)))
+	/* device.p12: the modern form, as byodctl writes it */
+	if (pki_issued_p12(&e.cert, PKI_P12_MODERN, &p12, &p12_len, &err)) {
+		fprintf(stderr, "profile_dump: %s\n", err.msg);
+		rc = 1;
+	} else if (write_file(dir, "device.p12", p12, p12_len) ||
+		   write_file(dir, "device.pem", e.cert.cert_pem, strlen(e.cert.cert_pem)) ||
+		   write_file(dir, "device.key", e.cert.key_pem, strlen(e.cert.key_pem)) ||
+		   write_file(dir, "passphrase", e.cert.passphrase, strlen(e.cert.passphrase)) ||
+		   write_file(dir, "device_id", e.device.id, strlen(e.device.id)))
 		rc = 1;
 	for (i = optind; !rc && i < argc; i++) {
 		struct profile_out out;
@@ -121,7 +126,7 @@ int main(int argc, char **argv)
 
 		memset(&out, 0, sizeof(out));
 		if (!strcmp(argv[i], "apple"))
-			r = profile_apple(&in, sign_cert, sign_key, in.ca_pem, &out, &err);
+			r = profile_apple(&in, sign_cert, sign_key, &out, &err);
 		else if (!strcmp(argv[i], "eap_config"))
 			r = profile_eap_config(&in, &out, &err);
 		else if (!strcmp(argv[i], "passpoint"))
@@ -142,11 +147,8 @@ int main(int argc, char **argv)
 		}
 		profile_out_free(&out);
 	}
-	free(sign_cert);
-	if (sign_key) {
-		explicit_bzero(sign_key, strlen(sign_key));
-		free(sign_key);
-	}
+	X509_free(sign_cert);
+	EVP_PKEY_free(sign_key);
 	byod_enrolment_clear(&e);
 	byod_close(ctx);
 	return rc;

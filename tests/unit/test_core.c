@@ -3,7 +3,9 @@
  * Unit tests for core/: a state directory made by byod_home_init, CSV
  * account import (the formats schools export, and every way it must fail
  * without writing anything), enrolment that leaves no row when signing
- * fails, and revocation reaching the CRL.
+ * fails, the per-role limit with retire-one and the audited override in
+ * the same transaction, the download offers encoding each PKCS#12 form
+ * once, and revocation reaching the CRL.
  */
 #define _GNU_SOURCE /* nftw (rmtree.h) */
 #include <setjmp.h>
@@ -14,7 +16,9 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <openssl/bn.h>
 #include <openssl/pem.h>
+#include <openssl/pkcs12.h>
 #include <openssl/x509.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +29,7 @@
 #include "byod.h"
 #include "byod_util.h"
 #include "rmtree.h"
+#include "token.h"
 
 #define UAI "0131234W"
 #define UAI2 "0750654D"
@@ -300,17 +305,20 @@ static void test_enrol_and_failed_signing(void **state)
 	struct byod_enrol_params p = { .login = "Lea.Martin", .name = "Téléphone",
 				       .kind = BYOD_KIND_PHONE };
 	struct byod_enrolment e;
+	const unsigned char *der;
 	struct reg_device d;
 	struct reg_cert c;
 	struct byod_err err;
 	int64_t before;
+	size_t len;
 
 	add_pupil(fx, "lea.martin");
 	p.login = "lea.martin";
 	if (byod_device_enrol(fx->ctx, &p, &e, &err))
 		fail_msg("%s", err.msg);
 	assert_true(byod_is_uuid(e.device.id));
-	assert_non_null(e.cert.p12);
+	assert_int_equal(pki_issued_p12(&e.cert, PKI_P12_MODERN, &der, &len, &err), 0);
+	assert_non_null(der);
 	assert_true(strlen(e.cert.passphrase) > 0);
 	assert_int_equal(reg_device_get(fx->ctx->reg, e.device.id, &d, &err), 0);
 	assert_string_equal(d.owner_login, "lea.martin");
@@ -334,6 +342,245 @@ static void test_enrol_and_failed_signing(void **state)
 	p.login = "nobody";
 	assert_int_equal(byod_device_enrol(fx->ctx, &p, &e, &err), -ENOENT);
 	assert_int_equal(devices(fx), 1);
+}
+
+/* Is serial in HOME/pki/crl.pem? */
+static int in_crl(struct fx *fx, const char *serial)
+{
+	X509_REVOKED *rev = NULL;
+	ASN1_INTEGER *sn;
+	BIGNUM *bn = NULL;
+	X509_CRL *crl;
+	char path[800];
+	FILE *f;
+	int found;
+
+	snprintf(path, sizeof(path), "%s/pki/crl.pem", fx->home);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	crl = PEM_read_X509_CRL(f, NULL, NULL, NULL);
+	fclose(f);
+	assert_non_null(crl);
+	assert_true(BN_hex2bn(&bn, serial) > 0);
+	sn = BN_to_ASN1_INTEGER(bn, NULL);
+	found = X509_CRL_get0_by_serial(crl, &rev, sn) == 1;
+	ASN1_INTEGER_free(sn);
+	BN_free(bn);
+	X509_CRL_free(crl);
+	return found;
+}
+
+struct audit_find {
+	const char *action, *object;
+	char actor[64];
+	char after[256];
+	int n;
+};
+
+static int find_audit(const struct reg_audit *a, void *arg)
+{
+	struct audit_find *f = arg;
+
+	if (strcmp(a->action, f->action) || strcmp(a->object, f->object))
+		return 0;
+	f->n++;
+	snprintf(f->actor, sizeof(f->actor), "%s", a->actor);
+	snprintf(f->after, sizeof(f->after), "%s", a->after ? a->after : "");
+	return 0;
+}
+
+/* Enrols login's device name (p->retire, p->force as set); returns rc and
+ * the device id in id. */
+static int enrol_one(struct fx *fx, struct byod_enrol_params *p, const char *name, char *id,
+		     struct byod_enrolment *e, struct byod_err *err)
+{
+	int rc;
+
+	p->name = name;
+	rc = byod_device_enrol(fx->ctx, p, e, err);
+	if (!rc && id)
+		snprintf(id, REG_ID_MAX, "%s", e->device.id);
+	return rc;
+}
+
+/* The limit of a pupil (enrol.limit-student, 2): refused at it with the
+ * one sentence, nothing written; a device of theirs retired in the same
+ * transaction, or the limit overridden and audited. */
+static void test_enrol_limit(void **state)
+{
+	struct fx *fx = *state;
+	struct byod_enrol_params p = {.login = "lea", .kind = BYOD_KIND_PHONE};
+	char a[REG_ID_MAX], b[REG_ID_MAX], c[REG_ID_MAX], hugo[REG_ID_MAX], serial_a[64];
+	struct audit_find af = {.action = "device.limit-override"};
+	struct byod_enrolment e;
+	struct reg_device d;
+	struct byod_err err;
+	int64_t before;
+
+	add_pupil(fx, "lea");
+	add_pupil(fx, "hugo");
+	assert_int_equal(byod_enrol_limit(fx->ctx, BYOD_ROLE_STUDENT), 2);
+	assert_int_equal(enrol_one(fx, &p, "one", a, &e, &err), 0);
+	snprintf(serial_a, sizeof(serial_a), "%s", e.cert.serial);
+	byod_enrolment_clear(&e);
+	assert_int_equal(enrol_one(fx, &p, "two", b, &e, &err), 0);
+	byod_enrolment_clear(&e);
+	p.login = "hugo";
+	assert_int_equal(enrol_one(fx, &p, "hugo's", hugo, &e, &err), 0);
+	byod_enrolment_clear(&e);
+	p.login = "lea";
+
+	/* at the limit: refused with the table's sentence, nothing written */
+	before = last_event(fx);
+	assert_int_equal(enrol_one(fx, &p, "three", NULL, &e, &err), -EDQUOT);
+	assert_int_equal(e.refusal, BYOD_ENROL_AT_LIMIT);
+	assert_string_equal(err.msg, byod_enrol_refusal_text(BYOD_ENROL_AT_LIMIT));
+	assert_string_equal(byod_enrol_refusal_key(BYOD_ENROL_AT_LIMIT), "enrol.pick_one");
+	assert_null(e.cert.cert);
+	assert_int_equal(devices(fx), 3);
+	assert_int_equal(last_event(fx), before);
+
+	/* the device to retire must be a live one of hers */
+	p.retire = "not-an-id";
+	assert_int_equal(enrol_one(fx, &p, "three", NULL, &e, &err), -EINVAL);
+	assert_int_equal(e.refusal, BYOD_ENROL_NOT_THEIRS);
+	p.retire = hugo;
+	assert_int_equal(enrol_one(fx, &p, "three", NULL, &e, &err), -ENOENT);
+	assert_int_equal(e.refusal, BYOD_ENROL_NOT_THEIRS);
+	p.retire = "00000000-0000-4000-8000-000000000000";
+	assert_int_equal(enrol_one(fx, &p, "three", NULL, &e, &err), -ENOENT);
+	assert_int_equal(reg_device_get(fx->ctx->reg, hugo, &d, &err), 0);
+	assert_int_equal(d.state, BYOD_DEVICE_ACTIVE);
+	assert_int_equal(devices(fx), 3);
+	assert_int_equal(last_event(fx), before);
+
+	/* retire one and go on, in one transaction; the CRL lists it */
+	p.retire = a;
+	if (enrol_one(fx, &p, "three", c, &e, &err))
+		fail_msg("%s", err.msg);
+	assert_string_equal(e.retired, a);
+	assert_int_equal(e.over_limit, 0);
+	assert_int_equal(e.crl_stale, 0);
+	byod_enrolment_clear(&e);
+	assert_int_equal(reg_device_get(fx->ctx->reg, a, &d, &err), 0);
+	assert_int_equal(d.state, BYOD_DEVICE_RETIRED);
+	assert_int_equal(reg_device_get(fx->ctx->reg, c, &d, &err), 0);
+	assert_int_equal(d.state, BYOD_DEVICE_ACTIVE);
+	assert_true(in_crl(fx, serial_a));
+
+	/* a retired or revoked device makes no room */
+	assert_int_equal(enrol_one(fx, &p, "four", NULL, &e, &err), -ENOENT);
+	assert_int_equal(byod_device_revoke(fx->ctx, b, 0, BYOD_DEVICE_REVOKED, NULL, &err), 0);
+	p.retire = NULL;
+	assert_int_equal(enrol_one(fx, &p, "four", b, &e, &err), 0); /* b no longer counts */
+	byod_enrolment_clear(&e);
+	p.retire = c;
+	assert_int_equal(byod_device_revoke(fx->ctx, c, 0, BYOD_DEVICE_REVOKED, NULL, &err), 0);
+	assert_int_equal(enrol_one(fx, &p, "five", NULL, &e, &err), 0);
+	byod_enrolment_clear(&e);
+	assert_int_equal(enrol_one(fx, &p, "six", NULL, &e, &err), -EDQUOT);
+	assert_int_equal(e.refusal, BYOD_ENROL_AT_LIMIT);
+
+	/* an administrator's override: past the limit, audited with the actor */
+	p.retire = NULL;
+	p.force = 1;
+	if (enrol_one(fx, &p, "six", c, &e, &err))
+		fail_msg("%s", err.msg);
+	assert_int_equal(e.over_limit, 1);
+	assert_string_equal(e.retired, "");
+	byod_enrolment_clear(&e);
+	af.object = c;
+	assert_int_equal(reg_audit_list(fx->ctx->reg, 0, find_audit, &af, &err), 0);
+	assert_int_equal(af.n, 1);
+	assert_string_equal(af.actor, "test");
+	assert_non_null(strstr(af.after, "\"limit\":2"));
+	assert_non_null(strstr(af.after, "\"owner\":\"lea\""));
+
+	/* a role whose limit is 0 may not enrol, but by force */
+	assert_int_equal(byod_conf_set(&fx->ctx->conf, "enrol.limit-student", "0", &err), 0);
+	p.force = 0;
+	p.login = "hugo";
+	assert_int_equal(enrol_one(fx, &p, "closed", NULL, &e, &err), -EACCES);
+	assert_int_equal(e.refusal, BYOD_ENROL_CLOSED);
+	assert_non_null(strstr(err.msg, "enrol.limit-student"));
+}
+
+/* One enrolment with every download the portal offers: each PKCS#12 form
+ * the offers carry is encoded once (the legacy one for the download, the
+ * Apple profile and the eap-config; the clear one for Passpoint), the
+ * modern one not at all; the download opens with the passphrase. */
+static void test_enrol_offers_encode_once(void **state)
+{
+	struct fx *fx = *state;
+	struct byod_enrol_params p = {.login = "lea",
+				      .name = "iPhone",
+				      .kind = BYOD_KIND_PHONE,
+				      .offers = BYOD_OFFERS_ALL};
+	unsigned long before[PKI_P12_FORM_N];
+	char cert_path[800], key_path[800], hash[REG_HASH_HEX];
+	struct reg_download dl;
+	struct byod_enrolment e;
+	struct byod_err err;
+	const unsigned char *der;
+	PKCS12 *p12;
+	int i;
+
+	add_pupil(fx, "lea");
+	assert_int_equal(byod_conf_set(&fx->ctx->conf, "wifi.ssid", "Collège-BYOD", &err), 0);
+	snprintf(cert_path, sizeof(cert_path), "%s/pki/portal.pem", fx->home);
+	snprintf(key_path, sizeof(key_path), "%s/pki/portal.key", fx->home);
+	assert_int_equal(pki_keypair_load(cert_path, key_path, &p.sign_cert, &p.sign_key, &err), 0);
+	for (i = 0; i < PKI_P12_FORM_N; i++)
+		before[i] = pki_p12_encode_count(i);
+	if (byod_device_enrol(fx->ctx, &p, &e, &err))
+		fail_msg("%s", err.msg);
+	for (i = 0; i < BYOD_OFFER_N; i++) {
+		if (!e.offers[i].token[0])
+			fail_msg("offer %d not made: %s", i, e.offers[i].why);
+		assert_string_equal(e.offers[i].why, "");
+	}
+	assert_int_equal(e.no_profiles, 0);
+	assert_int_equal(pki_p12_encode_count(PKI_P12_LEGACY), before[PKI_P12_LEGACY] + 1);
+	assert_int_equal(pki_p12_encode_count(PKI_P12_CLEAR), before[PKI_P12_CLEAR] + 1);
+	assert_int_equal(pki_p12_encode_count(PKI_P12_MODERN), before[PKI_P12_MODERN]);
+
+	/* the download is the legacy form, under the passphrase */
+	assert_int_equal(web_token_hash(e.offers[BYOD_OFFER_P12].token, hash), 0);
+	assert_int_equal(reg_download_take(fx->ctx->reg, hash, time(NULL), &dl, &err), 0);
+	assert_string_equal(dl.type, "application/x-pkcs12");
+	assert_string_equal(dl.device, e.device.id);
+	der = dl.data;
+	p12 = d2i_PKCS12(NULL, &der, (long)dl.len);
+	assert_non_null(p12);
+	assert_int_equal(PKCS12_verify_mac(p12, e.cert.passphrase, -1), 1);
+	PKCS12_free(p12);
+	reg_download_clear(&dl);
+	assert_int_equal(reg_download_take(fx->ctx->reg, hash, time(NULL), &dl, &err), -ENOENT);
+	byod_enrolment_clear(&e);
+
+	/* no SSID: the PKCS#12 alone, and why there are no profiles */
+	assert_int_equal(byod_conf_set(&fx->ctx->conf, "wifi.ssid", "", &err), 0);
+	for (i = 0; i < PKI_P12_FORM_N; i++)
+		before[i] = pki_p12_encode_count(i);
+	p.name = "iPad";
+	if (byod_device_enrol(fx->ctx, &p, &e, &err))
+		fail_msg("%s", err.msg);
+	assert_true(e.offers[BYOD_OFFER_P12].token[0] != '\0');
+	for (i = BYOD_OFFER_APPLE; i < BYOD_OFFER_N; i++)
+		assert_string_equal(e.offers[i].token, "");
+	assert_int_equal(e.no_profiles, 1);
+	assert_non_null(strstr(e.why.msg, "wifi.ssid"));
+	assert_int_equal(pki_p12_encode_count(PKI_P12_LEGACY), before[PKI_P12_LEGACY] + 1);
+	assert_int_equal(pki_p12_encode_count(PKI_P12_CLEAR), before[PKI_P12_CLEAR]);
+	byod_enrolment_clear(&e);
+
+	/* a refused enrolment offers nothing: at the limit, no link is stored */
+	p.name = "third";
+	assert_int_equal(byod_device_enrol(fx->ctx, &p, &e, &err), -EDQUOT);
+	for (i = 0; i < BYOD_OFFER_N; i++)
+		assert_string_equal(e.offers[i].token, "");
+	X509_free(p.sign_cert);
+	EVP_PKEY_free(p.sign_key);
 }
 
 static void test_revoke_reaches_crl(void **state)
@@ -538,6 +785,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_import_semicolon_lf, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_import_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_enrol_and_failed_signing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_enrol_limit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_enrol_offers_encode_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_revoke_reaches_crl, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_policy_apply_diff, setup, teardown),
 		cmocka_unit_test(test_das_target),

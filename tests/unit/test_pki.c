@@ -487,6 +487,8 @@ static void test_device_issue(void **state)
 	struct byod_err err = {0};
 	STACK_OF(X509) *chain = NULL;
 	const unsigned char *der;
+	size_t der_len = 0;
+	int f;
 	char id[37], uri[64];
 	EVP_PKEY *pkey = NULL;
 	X509 *x, *px = NULL;
@@ -499,8 +501,12 @@ static void test_device_issue(void **state)
 	assert_int_equal(pki_device_issue(ca, &p, &out, &err), 0);
 	assert_non_null(out.cert_pem);
 	assert_non_null(out.key_pem);
-	assert_non_null(out.p12);
-	assert_true(out.p12_len > 0);
+	/* no PKCS#12 is encoded until one is asked for */
+	for (f = 0; f < PKI_P12_FORM_N; f++)
+		assert_null(out.p12[f].der);
+	assert_int_equal(pki_issued_p12(&out, PKI_P12_MODERN, &der, &der_len, &err), 0);
+	assert_non_null(der);
+	assert_true(der_len > 0);
 	assert_passphrase_form(out.passphrase);
 	assert_int_equal(ERR_peek_error(), 0);
 
@@ -525,8 +531,7 @@ static void test_device_issue(void **state)
 	pkey = NULL;
 
 	/* the PKCS#12 opens with the passphrase only, and holds key, cert, CA */
-	der = out.p12;
-	p12 = d2i_PKCS12(NULL, &der, (long)out.p12_len);
+	p12 = d2i_PKCS12(NULL, &der, (long)der_len);
 	assert_non_null(p12);
 	assert_int_equal(PKCS12_parse(p12, "wrong-pass-word-xxxx", &pkey, &px, &chain), 0);
 	assert_null(pkey);
@@ -561,6 +566,177 @@ static void test_device_issue(void **state)
 	memset(&zero, 0, sizeof(zero));
 	assert_memory_equal(&out, &zero, sizeof(out));
 	pki_issued_clear(NULL);
+}
+
+/* What a PKCS#12 is made of, read back with OpenSSL's own parser: the
+ * algorithm of the encrypted bag holding the certificates (NID_undef when
+ * they are in plain data), of the shrouded key bag (NID_undef for a plain
+ * keyBag), and of the MAC. */
+struct p12_shape {
+	int cert_alg, key_alg, mac_md, bags;
+};
+
+/* The algorithm an AlgorithmIdentifier names; for PBES2, its cipher. */
+static int alg_nid(const X509_ALGOR *alg)
+{
+	const ASN1_OBJECT *obj;
+	const void *param;
+	int ptype, nid;
+	PBE2PARAM *pbe2;
+
+	X509_ALGOR_get0(&obj, &ptype, &param, alg);
+	nid = OBJ_obj2nid(obj);
+	if (nid != NID_pbes2 || ptype != V_ASN1_SEQUENCE)
+		return nid;
+	pbe2 = ASN1_TYPE_unpack_sequence(
+		ASN1_ITEM_rptr(PBE2PARAM),
+		&(ASN1_TYPE){.type = V_ASN1_SEQUENCE, .value.sequence = (ASN1_STRING *)param});
+	assert_non_null(pbe2);
+	X509_ALGOR_get0(&obj, NULL, NULL, pbe2->encryption);
+	nid = OBJ_obj2nid(obj);
+	PBE2PARAM_free(pbe2);
+	return nid;
+}
+
+static void p12_shape(const unsigned char *der, size_t len, const char *pass, struct p12_shape *sh)
+{
+	const X509_ALGOR *macalg = NULL, *alg;
+	const ASN1_OBJECT *obj = NULL;
+	STACK_OF(PKCS12_SAFEBAG) * bags;
+	STACK_OF(PKCS7) * safes;
+	PKCS12 *p12;
+	int i, j;
+
+	memset(sh, 0, sizeof(*sh));
+	sh->cert_alg = sh->key_alg = NID_undef;
+	p12 = d2i_PKCS12(NULL, &der, (long)len);
+	assert_non_null(p12);
+	PKCS12_get0_mac(NULL, &macalg, NULL, NULL, p12);
+	assert_non_null(macalg);
+	X509_ALGOR_get0(&obj, NULL, NULL, macalg);
+	sh->mac_md = OBJ_obj2nid(obj);
+	safes = PKCS12_unpack_authsafes(p12);
+	assert_non_null(safes);
+	for (i = 0; i < sk_PKCS7_num(safes); i++) {
+		PKCS7 *p7 = sk_PKCS7_value(safes, i);
+
+		if (PKCS7_type_is_encrypted(p7)) {
+			sh->cert_alg = alg_nid(p7->d.encrypted->enc_data->algorithm);
+			bags = PKCS12_unpack_p7encdata(p7, pass, -1);
+		} else {
+			bags = PKCS12_unpack_p7data(p7);
+		}
+		assert_non_null(bags);
+		for (j = 0; j < sk_PKCS12_SAFEBAG_num(bags); j++) {
+			PKCS12_SAFEBAG *bag = sk_PKCS12_SAFEBAG_value(bags, j);
+
+			sh->bags++;
+			if (PKCS12_SAFEBAG_get_nid(bag) == NID_pkcs8ShroudedKeyBag) {
+				X509_SIG_get0(PKCS12_SAFEBAG_get0_pkcs8(bag), &alg, NULL);
+				sh->key_alg = alg_nid(alg);
+			}
+		}
+		sk_PKCS12_SAFEBAG_pop_free(bags, PKCS12_SAFEBAG_free);
+	}
+	sk_PKCS7_pop_free(safes, PKCS7_free);
+	PKCS12_free(p12);
+}
+
+/* Opens der with pass: its key is key, its certificate cert, and the chain
+ * holds ncas certificates (the school CA when 1). */
+static void p12_opens(const unsigned char *der, size_t len, const char *pass, X509 *cert, int ncas)
+{
+	STACK_OF(X509) *cas = NULL;
+	EVP_PKEY *key = NULL;
+	X509 *x = NULL;
+	PKCS12 *p12;
+
+	p12 = d2i_PKCS12(NULL, &der, (long)len);
+	assert_non_null(p12);
+	assert_int_equal(PKCS12_parse(p12, pass, &key, &x, &cas), 1);
+	assert_non_null(key);
+	assert_int_equal(X509_cmp(x, cert), 0);
+	assert_int_equal(X509_check_private_key(x, key), 1);
+	assert_int_equal(cas ? sk_X509_num(cas) : 0, ncas);
+	if (ncas)
+		assert_int_equal(X509_cmp(sk_X509_value(cas, 0), ca_cert), 0);
+	EVP_PKEY_free(key);
+	X509_free(x);
+	sk_X509_pop_free(cas, X509_free);
+	PKCS12_free(p12);
+}
+
+/* The one encoder, each form as its readers need it, each encoded once
+ * however often it is asked for; pki_p12_encode_count counts it. */
+static void test_p12_forms(void **state)
+{
+	unsigned long before[PKI_P12_FORM_N];
+	const unsigned char *der[PKI_P12_FORM_N], *again;
+	size_t len[PKI_P12_FORM_N], again_len;
+	struct pki_device_params p;
+	struct byod_err err = {0};
+	struct pki_issued out;
+	struct p12_shape sh;
+	unsigned char *raw;
+	size_t raw_len;
+	char id[37];
+	int f;
+
+	device_params(&p, id, time(NULL) + 30 * 86400);
+	assert_int_equal(pki_device_issue(ca, &p, &out, &err), 0);
+	for (f = 0; f < PKI_P12_FORM_N; f++)
+		before[f] = pki_p12_encode_count(f);
+	for (f = 0; f < PKI_P12_FORM_N; f++) {
+		assert_int_equal(pki_issued_p12(&out, f, &der[f], &len[f], &err), 0);
+		assert_int_equal(pki_p12_encode_count(f), before[f] + 1);
+		assert_int_equal(pki_issued_p12(&out, f, &again, &again_len, &err), 0);
+		assert_ptr_equal(again, der[f]);
+		assert_int_equal(again_len, len[f]);
+		assert_int_equal(pki_p12_encode_count(f), before[f] + 1);
+	}
+	assert_int_equal(pki_issued_p12(&out, PKI_P12_FORM_N, &again, &again_len, &err), -EINVAL);
+
+	/* modern: AES-256 under PBES2 for certificates and key, a SHA-256 MAC */
+	p12_shape(der[PKI_P12_MODERN], len[PKI_P12_MODERN], out.passphrase, &sh);
+	assert_int_equal(sh.cert_alg, NID_aes_256_cbc);
+	assert_int_equal(sh.key_alg, NID_aes_256_cbc);
+	assert_int_equal(sh.mac_md, NID_sha256);
+	p12_opens(der[PKI_P12_MODERN], len[PKI_P12_MODERN], out.passphrase, out.cert, 1);
+
+	/* legacy: 3DES for certificates and key, a SHA-1 MAC */
+	p12_shape(der[PKI_P12_LEGACY], len[PKI_P12_LEGACY], out.passphrase, &sh);
+	assert_int_equal(sh.cert_alg, NID_pbe_WithSHA1And3_Key_TripleDES_CBC);
+	assert_int_equal(sh.key_alg, NID_pbe_WithSHA1And3_Key_TripleDES_CBC);
+	assert_int_equal(sh.mac_md, NID_sha1);
+	p12_opens(der[PKI_P12_LEGACY], len[PKI_P12_LEGACY], out.passphrase, out.cert, 1);
+
+	/* clear (Passpoint): nothing encrypted, one key and one certificate,
+	 * no CA, opened with the empty password */
+	p12_shape(der[PKI_P12_CLEAR], len[PKI_P12_CLEAR], "", &sh);
+	assert_int_equal(sh.cert_alg, NID_undef);
+	assert_int_equal(sh.key_alg, NID_undef);
+	assert_int_equal(sh.bags, 2);
+	p12_opens(der[PKI_P12_CLEAR], len[PKI_P12_CLEAR], "", out.cert, 0);
+
+	/* the encoder itself, with what a locked form needs missing */
+	{
+		struct pki_p12_in in = {
+			.key = out.key, .cert = out.cert, .ca = out.ca, .passphrase = ""};
+
+		assert_int_equal(pki_p12_encode(&in, PKI_P12_LEGACY, &raw, &raw_len, &err),
+				 -EINVAL);
+		assert_null(raw);
+		in.passphrase = out.passphrase;
+		in.ca = NULL;
+		assert_int_equal(pki_p12_encode(&in, PKI_P12_MODERN, &raw, &raw_len, &err),
+				 -EINVAL);
+		in.key = NULL;
+		assert_int_equal(pki_p12_encode(&in, PKI_P12_CLEAR, &raw, &raw_len, &err), -EINVAL);
+		for (f = 0; f < PKI_P12_FORM_N; f++)
+			assert_int_equal(pki_p12_encode_count(f), before[f] + 1);
+	}
+	assert_int_equal(ERR_peek_error(), 0);
+	pki_issued_clear(&out);
 }
 
 static void test_device_issue_refused(void **state)
@@ -672,6 +848,8 @@ static void test_csr_accepted(void **state)
 	const char *keys[][2] = {{"EC", "P-256"}, {"EC", "P-384"}, {"RSA", NULL}};
 	struct pki_issued out;
 	struct byod_err err = {0};
+	const unsigned char *der;
+	size_t der_len;
 	char id[37], uri[64];
 	unsigned i;
 
@@ -686,8 +864,11 @@ static void test_csr_accepted(void **state)
 		assert_non_null(key);
 		assert_int_equal(csr_issue(key, i % 2, &out, &err), 0);
 		assert_null(out.key_pem);
-		assert_null(out.p12);
-		assert_int_equal(out.p12_len, 0);
+		assert_null(out.key);
+		assert_int_equal(pki_issued_p12(&out, PKI_P12_MODERN, &der, &der_len, &err),
+				 -EINVAL);
+		assert_null(der);
+		assert_int_equal(der_len, 0);
 		assert_string_equal(out.passphrase, "");
 		x = cert_parse(out.cert_pem);
 		assert_non_null(x);
@@ -779,6 +960,8 @@ static void test_server_issue(void **state)
 {
 	struct pki_issued out;
 	struct byod_err err = {0};
+	const unsigned char *der;
+	size_t der_len;
 	time_t now = time(NULL);
 	EVP_PKEY *key;
 	X509 *x;
@@ -786,7 +969,8 @@ static void test_server_issue(void **state)
 
 	assert_int_equal(pki_server_issue(ca, "radius.byod.lan", 825, &out, &err), 0);
 	assert_non_null(out.key_pem);
-	assert_null(out.p12);
+	assert_int_equal(pki_issued_p12(&out, PKI_P12_MODERN, &der, &der_len, &err), -EINVAL);
+	assert_null(der);
 	assert_string_equal(out.passphrase, "");
 	x = cert_parse(out.cert_pem);
 	assert_non_null(x);
@@ -1060,6 +1244,7 @@ int main(void)
 		cmocka_unit_test(test_ca_load_errors),
 		cmocka_unit_test(test_device_issue),
 		cmocka_unit_test(test_device_issue_refused),
+		cmocka_unit_test(test_p12_forms),
 		cmocka_unit_test(test_csr_accepted),
 		cmocka_unit_test(test_csr_refused),
 		cmocka_unit_test(test_server_issue),

@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * Unit tests for what every device profile shares: profile_check refuses
- * an empty SSID, server name or identity, a missing or unreadable CA, a
- * passphrase that does not open the PKCS#12, a certificate that is not the
- * PKCS#12's or not from the school CA, and each format refuses the same
- * (nothing in its output). The legacy PKCS#12 of the Apple profile opens
- * with the passphrase, carries the device's certificate and key, and uses
- * 3DES and a SHA-1 MAC.
+ * an empty SSID, server name or identity, a missing CA, a credential
+ * without a passphrase, a key that is not the certificate's, a certificate
+ * not from the school CA, and each format refuses the same (nothing in its
+ * output, no PKCS#12 encoded for it). The legacy PKCS#12 of the Apple
+ * profile opens with the passphrase, carries the device's certificate and
+ * key, and uses 3DES and a SHA-1 MAC.
  */
 #define _XOPEN_SOURCE 700
 #include <setjmp.h>
@@ -93,12 +93,8 @@ static void good(struct profile_in *in)
 	in->school = "Collège des Calanques";
 	in->ssid = "Collège-BYOD";
 	in->server_name = "radius.byod.lan";
-	in->ca_pem = pki_ca_pem(ca);
-	in->p12 = dev.p12;
-	in->p12_len = dev.p12_len;
-	in->passphrase = dev.passphrase;
-	in->cert_pem = dev.cert_pem;
-	in->key_pem = dev.key_pem;
+	in->ca = dev.ca;
+	in->cred = &dev;
 	in->identity = "lea.martin";
 	in->device_id = "3044b37d-a7bf-4ab4-8d77-dfe97c69973b";
 	in->domain = "portal.byod.lan";
@@ -106,7 +102,18 @@ static void good(struct profile_in *in)
 	in->helpdesk_name = in->helpdesk_email = in->helpdesk_phone = in->helpdesk_url = "";
 }
 
-/* Every format refuses in, with a message holding says; nothing is output. */
+/* dev's credential, sharing its certificate and key, with no PKCS#12 form
+ * encoded yet: a test changes one part of it. */
+static struct pki_issued variant(const struct pki_issued *from)
+{
+	struct pki_issued v = *from;
+
+	memset(v.p12, 0, sizeof(v.p12));
+	return v;
+}
+
+/* Every format refuses in, with a message holding says; nothing is output,
+ * and no PKCS#12 was encoded for it. */
 static void all_refuse(const struct profile_in *in, const char *says)
 {
 	struct profile_out out;
@@ -124,7 +131,7 @@ static void all_refuse(const struct profile_in *in, const char *says)
 		memset(&err, 0, sizeof(err));
 		switch (f) {
 		case 0:
-			rc = profile_apple(in, dev.cert_pem, dev.key_pem, in->ca_pem, &out, &err);
+			rc = profile_apple(in, dev.cert, dev.key, &out, &err);
 			break;
 		case 1:
 			rc = profile_eap_config(in, &out, &err);
@@ -145,6 +152,9 @@ static void all_refuse(const struct profile_in *in, const char *says)
 		assert_null(out.data);
 		assert_int_equal(out.len, 0);
 	}
+	if (in->cred && in->cred != &dev)
+		for (f = 0; f < PKI_P12_FORM_N; f++)
+			assert_null(in->cred->p12[f].der);
 }
 
 static void test_check_good(void **state)
@@ -160,6 +170,7 @@ static void test_check_good(void **state)
 
 static void test_check_refusals(void **state)
 {
+	struct pki_issued v;
 	struct profile_in in;
 
 	(void)state;
@@ -176,34 +187,35 @@ static void test_check_refusals(void **state)
 	all_refuse(&in, "radius.server-name");
 
 	good(&in);
-	in.ca_pem = NULL;
-	all_refuse(&in, "school CA");
-	in.ca_pem = "-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n";
+	in.ca = NULL;
 	all_refuse(&in, "school CA");
 
 	good(&in);
-	in.passphrase = "wrong-pass-word";
+	v = variant(&dev);
+	v.passphrase[0] = '\0';
+	in.cred = &v;
 	all_refuse(&in, "passphrase");
-	in.passphrase = NULL;
-	all_refuse(&in, "passphrase");
-	good(&in);
-	in.p12_len = 10; /* cut */
+	in.cred = NULL;
 	all_refuse(&in, "passphrase");
 
 	good(&in);
-	in.cert_pem = stranger.cert_pem; /* not the PKCS#12's certificate */
+	v = variant(&dev);
+	v.cert = stranger.cert; /* not the key's certificate */
+	in.cred = &v;
 	all_refuse(&in, "does not match");
-	good(&in);
-	in.key_pem = "";
+	v = variant(&dev);
+	v.key = NULL;
+	in.cred = &v;
 	all_refuse(&in, "does not match");
 
 	/* a consistent identity, but from another CA than the school's */
 	good(&in);
-	in.p12 = stranger.p12;
-	in.p12_len = stranger.p12_len;
-	in.passphrase = stranger.passphrase;
-	in.cert_pem = stranger.cert_pem;
-	in.key_pem = stranger.key_pem;
+	v = variant(&stranger);
+	in.cred = &v;
+	all_refuse(&in, "not from the school CA");
+	/* the school's identity, checked against another school's CA */
+	good(&in);
+	in.ca = stranger.ca;
 	all_refuse(&in, "not from the school CA");
 
 	good(&in);
@@ -213,10 +225,9 @@ static void test_check_refusals(void **state)
 
 static void test_legacy_p12(void **state)
 {
-	const unsigned char *p;
-	struct profile_in in;
+	const unsigned char *p, *der = NULL;
+	struct pki_issued v;
 	struct byod_err err;
-	unsigned char *der = NULL;
 	size_t len = 0;
 	PKCS12 *p12;
 	EVP_PKEY *key = NULL;
@@ -226,8 +237,7 @@ static void test_legacy_p12(void **state)
 	const ASN1_OBJECT *obj = NULL;
 
 	(void)state;
-	good(&in);
-	assert_int_equal(profile_p12_legacy(&in, &der, &len, &err), 0);
+	assert_int_equal(pki_issued_p12(&dev, PKI_P12_LEGACY, &der, &len, &err), 0);
 	p = der;
 	p12 = d2i_PKCS12(NULL, &p, (long)len);
 	assert_non_null(p12);
@@ -245,11 +255,12 @@ static void test_legacy_p12(void **state)
 	X509_free(cert);
 	sk_X509_pop_free(cas, X509_free);
 	PKCS12_free(p12);
-	free(der);
 
-	in.key_pem = "not a key";
-	assert_int_equal(profile_p12_legacy(&in, &der, &len, &err), -EINVAL);
+	v = variant(&dev);
+	v.key = NULL;
+	assert_int_equal(pki_issued_p12(&v, PKI_P12_LEGACY, &der, &len, &err), -EINVAL);
 	assert_null(der);
+	assert_null(v.p12[PKI_P12_LEGACY].der);
 }
 
 int main(void)
