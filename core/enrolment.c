@@ -69,25 +69,23 @@ void byod_enrolment_clear(struct byod_enrolment *e)
 	OPENSSL_cleanse(e, sizeof(*e));
 }
 
-/* Serials of a device's valid certificates, collected before any change so
- * that no backend is asked to write while it is still reading. */
-struct serials {
-	char (*v)[REG_SERIAL_MAX];
-	size_t n;
+/* Serials of a device's valid certificates (a byod_vec of struct serial),
+ * collected before any change so that no backend is asked to write while it
+ * is still reading. */
+struct serial {
+	char s[REG_SERIAL_MAX];
 };
 
 static int collect_valid(const struct reg_cert *c, void *arg)
 {
-	struct serials *s = arg;
-	void *v;
+	struct serial *e;
 
 	if (c->state != REG_CERT_VALID)
 		return 0;
-	v = realloc(s->v, (s->n + 1) * sizeof(*s->v));
-	if (!v)
+	e = byod_vec_push(arg);
+	if (!e)
 		return -ENOMEM;
-	s->v = v;
-	snprintf(s->v[s->n++], REG_SERIAL_MAX, "%s", c->serial);
+	snprintf(e->s, sizeof(e->s), "%s", c->serial);
 	return 0;
 }
 
@@ -96,7 +94,7 @@ static int collect_valid(const struct reg_cert *c, void *arg)
 static int revoke_in_tx(struct byod_ctx *ctx, const char *id, int reason,
 			enum byod_device_state new_state, struct byod_err *err)
 {
-	struct serials valid = {0};
+	struct byod_vec valid = BYOD_VEC_INIT(struct serial);
 	time_t now = time(NULL);
 	size_t i;
 	int rc;
@@ -107,8 +105,9 @@ static int revoke_in_tx(struct byod_ctx *ctx, const char *id, int reason,
 	if (!rc)
 		rc = reg_device_set_state(ctx->reg, id, new_state, err);
 	for (i = 0; !rc && i < valid.n; i++)
-		rc = reg_cert_revoke(ctx->reg, valid.v[i], reason, now, err);
-	free(valid.v);
+		rc = reg_cert_revoke(ctx->reg, BYOD_VEC_AT(&valid, struct serial, i)->s, reason, now,
+				     err);
+	byod_vec_free(&valid);
 	return rc;
 }
 

@@ -84,31 +84,9 @@ void profile_out_free(struct profile_out *out)
 
 void profile_buf_add(struct profile_buf *b, const void *data, size_t n)
 {
-	unsigned char *np;
-	size_t cap;
-
-	if (b->oom)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		cap = b->cap ? b->cap : 4096;
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		np = malloc(cap);
-		if (!np) {
-			b->oom = 1;
-			return;
-		}
-		if (b->p) {
-			memcpy(np, b->p, b->len);
-			explicit_bzero(b->p, b->cap);
-			free(b->p);
-		}
-		b->p = np;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, data, n);
-	b->len += n;
-	b->p[b->len] = '\0';
+	b->buf.wipe = 1; /* before the first block: every block is wiped */
+	if (!b->oom && byod_buf_append(&b->buf, data, n))
+		b->oom = 1;
 }
 
 void profile_buf_str(struct profile_buf *b, const char *s)
@@ -118,9 +96,15 @@ void profile_buf_str(struct profile_buf *b, const char *s)
 
 void profile_buf_wipe(struct profile_buf *b)
 {
-	if (b->p) {
-		explicit_bzero(b->p, b->cap);
-		free(b->p);
-	}
-	memset(b, 0, sizeof(*b));
+	b->buf.wipe = 1;
+	byod_buf_free(&b->buf);
+	b->oom = 0;
+}
+
+unsigned char *profile_buf_take(struct profile_buf *b, size_t *len)
+{
+	unsigned char *p = b->oom ? NULL : (unsigned char *)byod_buf_take(&b->buf, len);
+
+	profile_buf_wipe(b);
+	return p;
 }

@@ -18,6 +18,7 @@
 
 #include <openssl/types.h>
 
+#include "byod_buf.h"
 #include "byod_err.h"
 #include "pki.h"
 
@@ -89,16 +90,18 @@ void profile_out_free(struct profile_out *out);
  * encodable) or -ENOMEM. */
 int profile_cert_der(X509 *x, unsigned char **der, size_t *len);
 
-/* A growing byte buffer for the formats that assemble text or archives,
- * NUL-terminated, wiped when it grows and when freed (it ends up holding a
- * key). Zeroed is empty; errors are sticky in oom. */
+/* The text or archive a format assembles: a secret byod_buf (it ends up
+ * holding a key: wiped when it grows and when freed) whose errors are
+ * sticky in oom, so that a writer checks once at the end. Zeroed is empty. */
 struct profile_buf {
-	unsigned char *p;
-	size_t len, cap;
+	struct byod_buf buf;
 	int oom;
 };
 void profile_buf_add(struct profile_buf *b, const void *data, size_t n);
 void profile_buf_str(struct profile_buf *b, const char *s);
 void profile_buf_wipe(struct profile_buf *b);
+/* Hands the content over (the caller wipes and frees it), b left empty;
+ * NULL when an append failed or memory ran out. */
+unsigned char *profile_buf_take(struct profile_buf *b, size_t *len);
 
 #endif /* PORTAL_PROFILE_H */

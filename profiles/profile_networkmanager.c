@@ -270,11 +270,11 @@ int profile_networkmanager(const struct profile_in *in, struct profile_out *out,
 	    archive_write_set_format_ustar(a) != ARCHIVE_OK ||
 	    archive_write_set_bytes_in_last_block(a, 1) != ARCHIVE_OK ||
 	    archive_write_open2(a, &tgz, NULL, ar_write, NULL, NULL) != ARCHIVE_OK ||
-	    ar_add(a, name, 0600, now, kf.p, kf.len) ||
-	    ar_add(a, "ca.pem", 0644, now, ca.p, ca.len) ||
-	    ar_add(a, "client.pem", 0644, now, cert.p, cert.len) ||
-	    ar_add(a, "client.key", 0600, now, key.p, key.len) ||
-	    ar_add(a, "install.sh", 0755, now, sh.p, sh.len) ||
+	    ar_add(a, name, 0600, now, kf.buf.p, kf.buf.len) ||
+	    ar_add(a, "ca.pem", 0644, now, ca.buf.p, ca.buf.len) ||
+	    ar_add(a, "client.pem", 0644, now, cert.buf.p, cert.buf.len) ||
+	    ar_add(a, "client.key", 0600, now, key.buf.p, key.buf.len) ||
+	    ar_add(a, "install.sh", 0755, now, sh.buf.p, sh.buf.len) ||
 	    archive_write_close(a) != ARCHIVE_OK || tgz.oom) {
 		rc = byod_err_set(err, EIO, "building the Linux profile archive failed: %s",
 				  a && archive_error_string(a) ? archive_error_string(a)
@@ -282,9 +282,11 @@ int profile_networkmanager(const struct profile_in *in, struct profile_out *out,
 		goto out;
 	}
 
-	out->data = tgz.p;
-	out->len = tgz.len;
-	memset(&tgz, 0, sizeof(tgz));
+	out->data = profile_buf_take(&tgz, &out->len);
+	if (!out->data) {
+		rc = byod_err_set(err, ENOMEM, "out of memory building the Linux profile");
+		goto out;
+	}
 	out->type = "application/gzip";
 	snprintf(out->filename, sizeof(out->filename), "wifi-%.8s-linux.tar.gz", in->device_id);
 	rc = 0;

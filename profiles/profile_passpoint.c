@@ -187,15 +187,17 @@ int profile_passpoint(const struct profile_in *in, struct profile_out *out, stru
 	mime_part(&mime, "application/x-pkcs12", p12_der, p12_len);
 	profile_buf_str(&mime, "--" BOUNDARY "--\r\n");
 	if (!mime.oom)
-		buf_base64(&file, mime.p, mime.len, "\n");
+		buf_base64(&file, (const unsigned char *)mime.buf.p, mime.buf.len, "\n");
 	if (mime.oom || file.oom) {
 		rc = byod_err_set(err, ENOMEM, "out of memory building the Passpoint profile");
 		goto out;
 	}
 
-	out->data = file.p;
-	out->len = file.len;
-	memset(&file, 0, sizeof(file));
+	out->data = profile_buf_take(&file, &out->len);
+	if (!out->data) {
+		rc = byod_err_set(err, ENOMEM, "out of memory building the Passpoint profile");
+		goto out;
+	}
 	out->type = "application/x-wifi-config";
 	snprintf(out->filename, sizeof(out->filename), "wifi-%.8s.passpoint.config", in->device_id);
 	rc = 0;
