@@ -184,3 +184,14 @@ void byod_buf_free(struct byod_buf *b)
 	free(b->p);
 	byod_buf_init(b, b->wipe);
 }
+
+void byod_buf_putf(struct byod_buf *b, int *rc, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (*rc)
+		return;
+	va_start(ap, fmt);
+	*rc = byod_buf_vprintf(b, fmt, ap);
+	va_end(ap);
+}

@@ -50,6 +50,11 @@ int byod_buf_printf(struct byod_buf *b, const char *fmt, ...) __attribute__((for
 int byod_buf_vprintf(struct byod_buf *b, const char *fmt, va_list ap)
 	__attribute__((format(printf, 2, 0)));
 
+/* Appends like byod_buf_printf unless *rc already holds an error; the
+ * first failure stays in *rc, so a writer of many lines checks once. */
+void byod_buf_putf(struct byod_buf *b, int *rc, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 /* Cuts the content to its first len bytes (no-op when len >= b->len); the
  * bytes cut are wiped in a secret buffer. The memory is kept. */
 void byod_buf_truncate(struct byod_buf *b, size_t len);

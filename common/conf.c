@@ -499,37 +499,22 @@ int byod_conf_year_end(const struct byod_conf *conf, int *month, int *day)
 	return parse_month_day(conf->pki_school_year_end, month, day);
 }
 
-/* Appends to b; the first failure stays in *rc, later calls do nothing. */
-static void put(struct byod_buf *b, int *rc, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void put(struct byod_buf *b, int *rc, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (*rc)
-		return;
-	va_start(ap, fmt);
-	*rc = byod_buf_vprintf(b, fmt, ap);
-	va_end(ap);
-}
-
 /* YAML double-quoted scalar: every string is written quoted, so that a UAI
  * such as 0750654D or a name with a colon reads back as the same text. */
 static void put_quoted(struct byod_buf *b, int *rc, const char *s)
 {
-	put(b, rc, "\"");
+	byod_buf_putf(b, rc, "\"");
 	for (; *s; s++) {
 		unsigned char c = (unsigned char)*s;
 
 		if (c == '"' || c == '\\')
-			put(b, rc, "\\%c", c);
+			byod_buf_putf(b, rc, "\\%c", c);
 		else if (c < 0x20)
-			put(b, rc, "\\x%02x", c);
+			byod_buf_putf(b, rc, "\\x%02x", c);
 		else
-			put(b, rc, "%c", c);
+			byod_buf_putf(b, rc, "%c", c);
 	}
-	put(b, rc, "\"");
+	byod_buf_putf(b, rc, "\"");
 }
 
 int byod_conf_write(const struct byod_conf *conf, const char *path, struct byod_err *err)
@@ -540,7 +525,7 @@ int byod_conf_write(const struct byod_conf *conf, const char *path, struct byod_
 	size_t i;
 	int rc = 0;
 
-	put(&b, &rc,
+	byod_buf_putf(&b, &rc,
 	    "# BYOD Gateway configuration (YAML).\n"
 	    "# Every key is optional; what is left out takes the default shown.\n"
 	    "# Relative paths are relative to this directory.\n");
@@ -552,23 +537,23 @@ int byod_conf_write(const struct byod_conf *conf, const char *path, struct byod_
 
 		if (strlen(section) != slen || strncmp(section, k->key, slen)) {
 			snprintf(section, sizeof(section), "%.*s", (int)slen, k->key);
-			put(&b, &rc, "\n%s:\n", section);
+			byod_buf_putf(&b, &rc, "\n%s:\n", section);
 		}
-		put(&b, &rc, "  # %s\n", k->help);
+		byod_buf_putf(&b, &rc, "  # %s\n", k->help);
 		if (k->type == CT_STRING) {
 			const char *v = *str_field(c, k);
 
 			if (k->secret && (!v || !v[0])) {
-				put(&b, &rc, "  # %s: \"\"\n", dot + 1);
+				byod_buf_putf(&b, &rc, "  # %s: \"\"\n", dot + 1);
 				continue;
 			}
-			put(&b, &rc, "  %s: ", dot + 1);
+			byod_buf_putf(&b, &rc, "  %s: ", dot + 1);
 			put_quoted(&b, &rc, v ? v : "");
-			put(&b, &rc, "\n");
+			byod_buf_putf(&b, &rc, "\n");
 		} else if (k->type == CT_INT) {
-			put(&b, &rc, "  %s: %d\n", dot + 1, *int_field(c, k));
+			byod_buf_putf(&b, &rc, "  %s: %d\n", dot + 1, *int_field(c, k));
 		} else {
-			put(&b, &rc, "  %s: %s\n", dot + 1, k->names[*int_field(c, k)]);
+			byod_buf_putf(&b, &rc, "  %s: %s\n", dot + 1, k->names[*int_field(c, k)]);
 		}
 	}
 	if (rc)

@@ -18,21 +18,6 @@
 
 #include "byod_buf.h"
 
-/* Appends to b; the first failure stays in *rc, later calls do nothing. */
-static void put(struct byod_buf *b, int *rc, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void put(struct byod_buf *b, int *rc, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (*rc)
-		return;
-	va_start(ap, fmt);
-	*rc = byod_buf_vprintf(b, fmt, ap);
-	va_end(ap);
-}
-
 static int printable(const char *s)
 {
 	for (; s && *s; s++)
@@ -83,28 +68,28 @@ int fw_hostapd_config(const struct pol_policy *pol, const struct fw_hostapd *h, 
 		if (!fw_ifname_ok(h->uplink) || !printable(h->vlan_file) || !h->vlan_file[0])
 			return byod_err_set(err, EINVAL, "an uplink and a vlan_file are needed");
 	}
-	put(&c, &rc,
+	byod_buf_putf(&c, &rc,
 	    "# hostapd.conf written by byodctl hostapd config: 802.1X against the\n"
 	    "# gateway's FreeRADIUS, DAS for Disconnect/CoA, VLANs from RADIUS.\n"
 	    "interface=%s\ndriver=%s\n",
 	    h->interface, h->wired ? "wired" : "nl80211");
-	put(&c, &rc, "ctrl_interface=%s\nlogger_stdout=-1\nlogger_stdout_level=2\n",
+	byod_buf_putf(&c, &rc, "ctrl_interface=%s\nlogger_stdout=-1\nlogger_stdout_level=2\n",
 	    h->ctrl_dir && h->ctrl_dir[0] ? h->ctrl_dir : "/run/hostapd");
-	put(&c, &rc, "\n# IEEE 802.1X\nieee8021x=1\neapol_version=2\neap_reauth_period=0\n");
+	byod_buf_putf(&c, &rc, "\n# IEEE 802.1X\nieee8021x=1\neapol_version=2\neap_reauth_period=0\n");
 	if (h->wired)
-		put(&c, &rc, "use_pae_group_addr=1\n");
-	put(&c, &rc, "own_ip_addr=%s\nnas_identifier=%s\n", h->own_ip,
+		byod_buf_putf(&c, &rc, "use_pae_group_addr=1\n");
+	byod_buf_putf(&c, &rc, "own_ip_addr=%s\nnas_identifier=%s\n", h->own_ip,
 	    h->nas_id && h->nas_id[0] ? h->nas_id : "byod-ap");
-	put(&c, &rc,
+	byod_buf_putf(&c, &rc,
 	    "\n# RADIUS\nauth_server_addr=%s\nauth_server_port=%d\n"
 	    "auth_server_shared_secret=%s\n",
 	    h->radius_addr, h->auth_port, h->secret);
-	put(&c, &rc,
+	byod_buf_putf(&c, &rc,
 	    "acct_server_addr=%s\nacct_server_port=%d\nacct_server_shared_secret=%s\n"
 	    "radius_acct_interim_interval=600\n",
 	    h->radius_addr, h->acct_port, h->secret);
 	if (h->das_port)
-		put(&c, &rc,
+		byod_buf_putf(&c, &rc,
 		    "\n# RFC 5176: Disconnect (and CoA) from the gateway\n"
 		    "radius_das_port=%d\nradius_das_client=%s %s\n"
 		    "radius_das_require_event_timestamp=1\n"
@@ -113,23 +98,23 @@ int fw_hostapd_config(const struct pol_policy *pol, const struct fw_hostapd *h, 
 	if (!h->wired) {
 		for (i = 0; i < pol->nsegments; i++)
 			isolate |= pol->segments[i].isolate_clients;
-		put(&c, &rc,
+		byod_buf_putf(&c, &rc,
 		    "\n# the school network\nssid2=%s\nutf8_ssid=1\nhw_mode=g\nchannel=acs_survey\n"
 		    "wpa=2\nwpa_key_mgmt=%s\nrsn_pairwise=CCMP\nieee80211w=%d\n",
 		    hex, h->wpa3 ? "WPA-EAP-SHA256" : "WPA-EAP WPA-EAP-SHA256", h->wpa3 ? 2 : 1);
-		put(&c, &rc,
+		byod_buf_putf(&c, &rc,
 		    "\n# per-station VLAN from the RADIUS answer (RFC 3580)\n"
 		    "dynamic_vlan=1\nvlan_file=%s\n",
 		    h->vlan_file);
 		if (isolate)
-			put(&c, &rc,
+			byod_buf_putf(&c, &rc,
 			    "# a segment asks isolate-clients: stations of this BSS do not\n"
 			    "# talk to each other directly (the firewall drops it "
 			    "between them too)\n"
 			    "ap_isolate=1\n");
-		put(&v, &rc, "# VLAN ID and the interface of each segment (hostapd vlan_file)\n");
+		byod_buf_putf(&v, &rc, "# VLAN ID and the interface of each segment (hostapd vlan_file)\n");
 		for (i = 0; i < pol->nsegments; i++)
-			put(&v, &rc, "%d %s.%d\n", pol->segments[i].vlan, h->uplink,
+			byod_buf_putf(&v, &rc, "%d %s.%d\n", pol->segments[i].vlan, h->uplink,
 			    pol->segments[i].vlan);
 	}
 	if (rc) {
