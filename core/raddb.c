@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "byod_util.h"
 
@@ -174,32 +175,46 @@ int byod_radius_config(struct byod_ctx *ctx, const struct byod_radius_params *p,
 	} else if (make_secret(secret)) {
 		return byod_err_set(err, EIO, "no randomness for the RADIUS secret");
 	}
-	if (!realpath(ctx->conf.home, home))
-		return byod_err_set(err, errno, "%s: %s", ctx->conf.home, strerror(errno));
-	if (byod_conf_path(&ctx->conf, ctx->conf.pki_dir, sub, sizeof(sub)) || !realpath(sub, pki))
-		return byod_err_set(err, ENOENT, "the CA directory %s is missing", sub);
+	rc = -ENOENT;
+	if (!realpath(ctx->conf.home, home)) {
+		byod_err_set(err, errno, "%s: %s", ctx->conf.home, strerror(errno));
+		goto out;
+	}
+	if (byod_conf_path(&ctx->conf, ctx->conf.pki_dir, sub, sizeof(sub)) || !realpath(sub, pki)) {
+		byod_err_set(err, ENOENT, "the CA directory %s is missing", sub);
+		goto out;
+	}
+	/* every template is there before anything is written */
+	for (i = 0; i < sizeof(raddb_files) / sizeof(raddb_files[0]); i++) {
+		if (byod_path_join(sub, sizeof(sub), p->templates, raddb_files[i].tmpl) ||
+		    access(sub, R_OK)) {
+			byod_err_set(err, ENOENT, "the raddb template %s is missing from %s",
+				     raddb_files[i].tmpl, p->templates);
+			goto out;
+		}
+	}
 	rc = byod_mkdir_p(p->out, 0750, err);
 	if (rc)
-		return rc;
-	if (!realpath(p->out, out))
-		return byod_err_set(err, errno, "%s: %s", p->out, strerror(errno));
-	if (!quotable(home) || !quotable(pki) || !quotable(out))
-		return byod_err_set(err, EINVAL, "the paths %s, %s and %s cannot go into the "
-						 "FreeRADIUS configuration (quotes, backslashes, "
-						 "'$' or control characters)",
-				    home, pki, out);
-	for (i = 0; i < sizeof(raddb_dirs) / sizeof(raddb_dirs[0]); i++) {
-		if (byod_path_join(sub, sizeof(sub), out, raddb_dirs[i]))
-			return byod_err_set(err, ENAMETOOLONG, "path too long: %s", out);
-		rc = byod_mkdir_p(sub, 0750, err);
-		if (rc)
-			return rc;
+		goto out;
+	if (!realpath(p->out, out)) {
+		rc = byod_err_set(err, errno, "%s: %s", p->out, strerror(errno));
+		goto out;
 	}
-	for (i = 0; i < sizeof(raddb_files) / sizeof(raddb_files[0]); i++) {
+	if (!quotable(home) || !quotable(pki) || !quotable(out)) {
+		rc = byod_err_set(err, EINVAL, "the paths %s, %s and %s cannot go into the "
+					       "FreeRADIUS configuration (quotes, backslashes, "
+					       "'$' or control characters)",
+				  home, pki, out);
+		goto out;
+	}
+	for (i = 0; !rc && i < sizeof(raddb_dirs) / sizeof(raddb_dirs[0]); i++)
+		rc = byod_path_join(sub, sizeof(sub), out, raddb_dirs[i]) ?
+			     byod_err_set(err, ENAMETOOLONG, "path too long: %s", out) :
+			     byod_mkdir_p(sub, 0750, err);
+	for (i = 0; !rc && i < sizeof(raddb_files) / sizeof(raddb_files[0]); i++)
 		rc = copy_template(p->templates, out, &raddb_files[i], err);
-		if (rc)
-			return rc;
-	}
+	if (rc)
+		goto out;
 	rc = write_vars(ctx, p, out, home, pki, secret, err);
 	if (rc)
 		goto out;

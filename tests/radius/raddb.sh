@@ -88,6 +88,7 @@ rm "$T/bad/sites-available/check-eap-tls"
 expect_fail "a missing template" "sites-available/check-eap-tls" \
 	"$BYODCTL" radius config --out "$T/raddb-bad2" --auth-port 21645 --acct-port 21646 \
 	--templates "$T/bad"
+check "...before anything is written" test ! -e "$T/raddb-bad2"
 expect_fail "a path FreeRADIUS cannot quote" "quotes" \
 	"$BYODCTL" radius config --out "$T/raddb-bad3" --auth-port 21645 --acct-port 21646 \
 	--libdir '/x"y'
