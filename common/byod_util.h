@@ -75,4 +75,23 @@ int byod_serial_normalise(const char *in, char *out, size_t len);
  * (a port that turns something off). Returns 0 or -EINVAL. */
 int byod_port_parse(const char *s, int zero_ok, int *out);
 
+/* A DNS name's length with its NUL: 253 characters at most. */
+#define BYOD_DNS_MAX 254
+
+/* 0 when name is a DNS host name (letters, digits, inner hyphens, labels of
+ * 1 to 63 separated by single dots, no trailing dot), else -EINVAL. */
+int byod_dns_name_check(const char *name);
+
+/*
+ * The Passpoint names of the school network (common/dnsname.c):
+ * fqdn, the HomeSP FQDN, is radius.server-name without its first label when
+ * two labels or more remain (radius.byod.lan -> byod.lan), else
+ * radius.server-name itself, so that Android's domain_suffix_match (the
+ * FQDN) accepts the RADIUS certificate; realm, the NAI realm of the outer
+ * identity anonymous@realm, is wifi.passpoint-realm, or the FQDN when that
+ * is empty. Returns 0, or -EINVAL with err naming the key to change.
+ */
+int byod_passpoint_names(const char *server_name, const char *realm_key, char fqdn[BYOD_DNS_MAX],
+			 char realm[BYOD_DNS_MAX], struct byod_err *err);
+
 #endif /* BYOD_UTIL_H */

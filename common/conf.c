@@ -156,7 +156,8 @@ static const struct conf_key keys[] = {
 	{ "wifi.security", CT_ENUM, F(wifi_security), "wpa2", 0, 0, securities, 0, NULL,
 	  "wpa2 (WPA2-Enterprise) or wpa3 (WPA3-Enterprise), as the access points do." },
 	{ "wifi.passpoint-realm", CT_STRING, F(wifi_passpoint_realm), "", 0, 0, NULL, 0, NULL,
-	  "Realm of the Hotspot 2.0 (Passpoint) profile (empty: the portal's domain)." },
+	  "Realm of the Passpoint profile, anonymous@<realm> (empty: the domain of "
+	  "radius.server-name, the profile's FQDN)." },
 	{ "helpdesk.name", CT_STRING, F(helpdesk_name), "", 0, 0, NULL, 0, NULL,
 	  "Who helps with the Wi-Fi, shown in profiles (e.g. the school's IT contact)." },
 	{ "helpdesk.email", CT_STRING, F(helpdesk_email), "", 0, 0, NULL, 0, NULL,

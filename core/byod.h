@@ -55,6 +55,18 @@ struct byod_init_params {
  */
 int byod_home_init(const char *home, const struct byod_init_params *p, struct byod_err *err);
 
+/*
+ * The names devices are told to trust, checked against each other before a
+ * program hands out profiles: radius.server-name and wifi.passpoint-realm
+ * make Passpoint names (byod_passpoint_names), and radius.server-name is a
+ * DNS name of the RADIUS certificate in pki.dir (radius.pem), when that file
+ * is here to read (a portal node may not hold it). Every profile tells the
+ * device to accept only that name, and Android's Passpoint FQDN is its
+ * domain, so a certificate issued for another name is refused by every
+ * device. Returns 0, or -EINVAL with err naming the key to change.
+ */
+int byod_names_check(const struct byod_conf *conf, struct byod_err *err);
+
 /* Logins are compared in lowercase (phones capitalise the first letter):
  * letters, digits and . _ - @, at most 63. Returns 0 or -EINVAL. */
 int byod_login_normalise(const char *in, char *out, size_t len);

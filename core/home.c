@@ -4,7 +4,8 @@
  * creating it for a new school, adding accounts and publishing the CRL.
  *
  * HOME holds byod.conf, the SQLite registry and pki/ (the CA key, server
- * certificates and the current CRL). A new HOME is built in a staging
+ * certificates and the current CRL), whose names must agree with byod.conf
+ * (byod_names_check). A new HOME is built in a staging
  * directory beside it and renamed into place, so a failed init leaves
  * nothing a later one would trip over.
  */
@@ -21,6 +22,10 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
 
 #include "byod_util.h"
 #include "byod_vec.h"
@@ -50,6 +55,62 @@ out:
 	}
 	*out = ctx;
 	return 0;
+}
+
+/* The first DNS name of x's subjectAltName into out ("" when none). */
+static void first_dns_name(X509 *x, char *out, size_t len)
+{
+	GENERAL_NAMES *names = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+	int i;
+
+	out[0] = '\0';
+	for (i = 0; names && i < sk_GENERAL_NAME_num(names); i++) {
+		const GENERAL_NAME *g = sk_GENERAL_NAME_value(names, i);
+
+		if (g->type == GEN_DNS) {
+			snprintf(out, len, "%.*s", ASN1_STRING_length(g->d.dNSName),
+				 (const char *)ASN1_STRING_get0_data(g->d.dNSName));
+			break;
+		}
+	}
+	GENERAL_NAMES_free(names);
+}
+
+int byod_names_check(const struct byod_conf *conf, struct byod_err *err)
+{
+	char fqdn[BYOD_DNS_MAX], realm[BYOD_DNS_MAX], path[4200], pki[4096], has[BYOD_DNS_MAX];
+	const char *name = conf->radius_server_name;
+	X509 *x = NULL;
+	FILE *f;
+	int rc;
+
+	rc = byod_passpoint_names(name, conf->wifi_passpoint_realm, fqdn, realm, err);
+	if (rc)
+		return rc;
+	if (byod_conf_path(conf, conf->pki_dir, pki, sizeof(pki)) ||
+	    byod_path_join(path, sizeof(path), pki, "radius.pem"))
+		return byod_err_set(err, ENAMETOOLONG, "pki.dir too long");
+	f = fopen(path, "re");
+	if (!f)
+		return 0; /* the RADIUS server is elsewhere: nothing to compare */
+	x = PEM_read_X509(f, NULL, NULL, NULL);
+	fclose(f);
+	if (!x) {
+		ERR_clear_error();
+		return byod_err_set(err, EINVAL, "%s is not a PEM certificate", path);
+	}
+	if (X509_check_host(x, name, 0, X509_CHECK_FLAG_NO_WILDCARDS, NULL) != 1) {
+		first_dns_name(x, has, sizeof(has));
+		rc = byod_err_set(err, EINVAL,
+				  "radius.server-name '%s' is not the name in the RADIUS server's "
+				  "certificate %s ('%s'): every device, and Android's Passpoint "
+				  "(FQDN %s), would refuse the server; set radius.server-name to "
+				  "'%s' or give the server a certificate for '%s'",
+				  name, path, has, fqdn, has, name);
+	}
+	X509_free(x);
+	ERR_clear_error();
+	return rc;
 }
 
 int byod_open_conf(const struct byod_conf *conf, const char *actor, struct byod_ctx **out,

@@ -73,6 +73,8 @@ static int setup(struct portal *p, const char *home, const char *locale_dir, str
 	int rc;
 
 	rc = byod_conf_load_home(&p->conf, home, err);
+	if (!rc)
+		rc = byod_names_check(&p->conf, err);
 	if (rc)
 		return rc;
 	if (byod_conf_path(&p->conf, p->conf.pki_dir, p->pki_dir, sizeof(p->pki_dir)))

@@ -454,30 +454,14 @@ out:
 	return rc;
 }
 
-/* A host name as RFC 1123 has it; 64 at most, as it is the subject CN too. */
+/* A host name (byod_dns_name_check); 64 at most, as it is the subject CN too. */
 static int dns_name_check(const char *name, struct byod_err *err)
 {
-	size_t len = name ? strlen(name) : 0, label = 0, i;
-
-	if (!len || len > 64)
+	if (!name || !name[0] || strlen(name) > 64)
 		return byod_err_set(err, EINVAL, "a server name of 1 to 64 characters is required");
-	for (i = 0; i <= len; i++) {
-		char c = name[i];
-
-		if (c == '.' || c == '\0') {
-			if (label == 0 || label > 63 || name[i - 1] == '-')
-				goto bad;
-			label = 0;
-		} else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-			   (c >= '0' && c <= '9') || (c == '-' && label > 0)) {
-			label++;
-		} else {
-			goto bad;
-		}
-	}
+	if (byod_dns_name_check(name))
+		return byod_err_set(err, EINVAL, "'%s' is not a valid DNS name", name);
 	return 0;
-bad:
-	return byod_err_set(err, EINVAL, "'%s' is not a valid DNS name", name);
 }
 
 int pki_server_issue(struct pki_ca *ca, const char *dns_name, int days, struct pki_issued *out,

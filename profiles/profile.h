@@ -33,9 +33,9 @@ struct profile_in {
 				     * format first asks (pki_issued_p12) */
 	const char *identity;       /* the EAP identity: the owner's login */
 	const char *device_id;      /* the device's UUID (identifiers derive from it) */
-	const char *domain;         /* the portal's DNS name: reverse-DNS identifiers,
-				     * Passpoint realm when wifi.passpoint-realm is "" */
-	const char *passpoint_realm; /* wifi.passpoint-realm, or "" */
+	const char *domain;         /* the portal's DNS name: reverse-DNS identifiers */
+	const char *passpoint_realm; /* wifi.passpoint-realm, or "": the Passpoint
+				      * FQDN (radius.server-name's domain) */
 	const char *helpdesk_name;  /* the helpdesk.*, each may be "" */
 	const char *helpdesk_email;
 	const char *helpdesk_phone;
@@ -70,7 +70,10 @@ int profile_eap_config(const struct profile_in *in, struct profile_out *out,
 		       struct byod_err *err);
 
 /* Android without an app: a Passpoint R1 profile (application/x-wifi-config),
- * with the clear PKCS#12 form. */
+ * with the clear PKCS#12 form. Its HomeSP FQDN, which Android checks the
+ * RADIUS certificate against (domain_suffix_match), is server_name's domain
+ * (byod_passpoint_names); -EINVAL naming radius.server-name or
+ * wifi.passpoint-realm when either is not a DNS name. */
 int profile_passpoint(const struct profile_in *in, struct profile_out *out,
 		      struct byod_err *err);
 

@@ -32,6 +32,15 @@
  * AAAServerTrustRoot is left out on purpose: Android's
  * PasspointConfiguration.validate() rejects a trust root without a CertURL,
  * and the CA is delivered in the x-x509-ca-cert part anyway.
+ *
+ * The names (byod_passpoint_names, common/dnsname.c): Android connects with
+ * domain_suffix_match = HomeSP/FQDN and the outer identity
+ * anonymous@<Credential/Realm> (PasspointProvider.getWifiConfig). The FQDN
+ * is therefore the RADIUS server's domain, radius.server-name without its
+ * host label (radius.byod.lan -> byod.lan), a suffix of the name in the
+ * RADIUS certificate; never the portal's host name, which the RADIUS
+ * certificate does not carry. The realm is wifi.passpoint-realm, or the
+ * FQDN.
  */
 #include "profile.h"
 
@@ -44,6 +53,8 @@
 #include <libxml/tree.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
+
+#include "byod_util.h"
 
 #define PPS_NS	 "syncml:dmddf1.2"
 #define PPS_URN	 "urn:wfa:mo:hotspot2dot0-perprovidersubscription:1.0"
@@ -84,11 +95,9 @@ static xmlNodePtr pps_node(xmlNodePtr parent, xmlNsPtr ns, const char *name, con
  *   .../Credential/{Realm,DigitalCertificate/{CertificateType,CertSHA256Fingerprint}}
  * Returns 0 and a malloc'd (xmlMalloc) UTF-8 document in *xml, or -ENOMEM.
  */
-static int pps_xml(const struct profile_in *in, const char *cert_sha256, xmlChar **xml,
-		   int *xml_len)
+static int pps_xml(const struct profile_in *in, const char *fqdn, const char *realm,
+		   const char *cert_sha256, xmlChar **xml, int *xml_len)
 {
-	const char *realm =
-		in->passpoint_realm && in->passpoint_realm[0] ? in->passpoint_realm : in->domain;
 	xmlNodePtr root, pps, rt, type, i001, home, cred, dc;
 	xmlDocPtr doc = xmlNewDoc(BAD_CAST "1.0");
 	xmlNsPtr ns;
@@ -113,7 +122,7 @@ static int pps_xml(const struct profile_in *in, const char *cert_sha256, xmlChar
 	i001 = pps_node(pps, ns, "i001", NULL);
 	home = i001 ? pps_node(i001, ns, "HomeSP", NULL) : NULL;
 	if (!home || !pps_node(home, ns, "FriendlyName", in->school) ||
-	    !pps_node(home, ns, "FQDN", realm))
+	    !pps_node(home, ns, "FQDN", fqdn))
 		goto out;
 	cred = pps_node(i001, ns, "Credential", NULL);
 	if (!cred || !pps_node(cred, ns, "Realm", realm))
@@ -144,13 +153,15 @@ int profile_passpoint(const struct profile_in *in, struct profile_out *out, stru
 	const unsigned char *p12_der = NULL;
 	size_t p12_len = 0;
 	int ca_len, cert_len, xml_len = 0, rc;
-	char fp[2 * EVP_MAX_MD_SIZE + 1];
+	char fp[2 * EVP_MAX_MD_SIZE + 1], fqdn[BYOD_DNS_MAX], realm[BYOD_DNS_MAX];
 	struct profile_buf mime = {0}, file = {0};
 	xmlChar *xml = NULL;
 	unsigned int mdlen = 0, i;
 
 	memset(out, 0, sizeof(*out));
 	rc = profile_check(in, err);
+	if (!rc)
+		rc = byod_passpoint_names(in->server_name, in->passpoint_realm, fqdn, realm, err);
 	if (rc)
 		return rc;
 
@@ -165,7 +176,7 @@ int profile_passpoint(const struct profile_in *in, struct profile_out *out, stru
 	for (i = 0; i < mdlen; i++)
 		snprintf(fp + 2 * i, 3, "%02x", md[i]);
 
-	rc = pps_xml(in, fp, &xml, &xml_len);
+	rc = pps_xml(in, fqdn, realm, fp, &xml, &xml_len);
 	if (rc) {
 		byod_err_set(err, -rc, "out of memory building the Passpoint profile");
 		goto out;

@@ -42,9 +42,12 @@ pps() {
 	xmllint --xpath "string(/*[local-name()='MgmtTree']/*[local-name()='Node'][*[local-name()='NodeName']='PerProviderSubscription']/*[local-name()='Node'][*[local-name()='NodeName']='i001']$1/*[local-name()='Value'])" "$pp/pps.xml" 2>/dev/null
 }
 n() { printf "/*[local-name()='Node'][*[local-name()='NodeName']='%s']" "$1"; }
-# the realm: wifi.passpoint-realm, or the portal's hostname when it is ""
-realm=$(python3 -c 'import sys, yaml; c = yaml.safe_load(open(sys.argv[1]))
-print(c["wifi"].get("passpoint-realm") or c["portal"]["hostname"])' "$BYOD_HOME/byod.conf")
+# the FQDN: radius.server-name's domain (radius.byod.lan -> byod.lan); the
+# realm: wifi.passpoint-realm, or the FQDN when it is ""
+read -r want_fqdn realm < <(python3 -c 'import sys, yaml; c = yaml.safe_load(open(sys.argv[1]))
+s = c["radius"]["server-name"]; h, _, d = s.partition(".")
+f = d if "." in d else s
+print(f, c["wifi"].get("passpoint-realm") or f)' "$BYOD_HOME/byod.conf")
 check "passpoint: the profile is well-formed XML" xmllint --noout "$pp/pps.xml"
 check "passpoint: root MgmtTree in the syncml:dmddf1.2 namespace" \
 	[ "$(xmllint --xpath "namespace-uri(/*)" "$pp/pps.xml")" = syncml:dmddf1.2 ]
@@ -52,8 +55,9 @@ check "passpoint: DDFName is the PPS MO URN" \
 	[ "$(xmllint --xpath "string(//*[local-name()='DDFName'])" "$pp/pps.xml")" = urn:wfa:mo:hotspot2dot0-perprovidersubscription:1.0 ]
 check "passpoint: HomeSP/FriendlyName is the school" \
 	[ "$(pps "$(n HomeSP)$(n FriendlyName)")" = "Collège des Calanques" ]
-check "passpoint: the realm is known (wifi.passpoint-realm or portal hostname)" [ -n "$realm" ]
-check "passpoint: HomeSP/FQDN is the realm ($realm)" [ "$(pps "$(n HomeSP)$(n FQDN)")" = "$realm" ]
+check "passpoint: the FQDN and realm are known" test -n "$want_fqdn" -a -n "$realm"
+check "passpoint: HomeSP/FQDN is radius.server-name's domain ($want_fqdn)" \
+	[ "$(pps "$(n HomeSP)$(n FQDN)")" = "$want_fqdn" ]
 check "passpoint: Credential/Realm is the realm" [ "$(pps "$(n Credential)$(n Realm)")" = "$realm" ]
 check "passpoint: CertificateType x509v3" \
 	[ "$(pps "$(n Credential)$(n DigitalCertificate)$(n CertificateType)")" = x509v3 ]
@@ -83,9 +87,51 @@ check "passpoint: the PKCS#12 key matches the device certificate" \
 	bash -c 'cmp -s <(openssl pkey -in "$1" -pubout) <(openssl x509 -in "$2" -pubkey -noout)' \
 	_ "$pp/pp.pem" "$OUT/device.pem"
 
-# and it authenticates: wpa_supplicant reads the PKCS#12 with no password
-if eap_tls_with pp "$BYOD_HOME/pki/ca.pem" "" "$pp/pp.p12" ""; then
+# The names Android checks: it takes HomeSP/FQDN as domain_suffix_match
+# (PasspointProvider.getWifiConfig), which wpa_supplicant compares label by
+# label with the end of the RADIUS server certificate's DNS names; the
+# certificate is the one byodctl init made (pki/radius.pem), not what the
+# configuration says it should be.
+fqdn=$(pps "$(n HomeSP)$(n FQDN)")
+openssl x509 -in "$BYOD_HOME/pki/radius.pem" -noout -ext subjectAltName 2>/dev/null |
+	grep -o 'DNS:[^,]*' | sed 's/^DNS://; s/[[:space:]]*$//' >"$pp/radius-names"
+check "passpoint: the RADIUS certificate names a DNS host" [ -s "$pp/radius-names" ]
+suffix_of() { # suffix_of FQDN NAME: NAME is FQDN or a host under it (case-insensitive)
+	local f=${1,,} h=${2,,}
+	[ -n "$f" ] && { [ "$h" = "$f" ] || [ "${h%".$f"}" != "$h" ]; }
+}
+suffix_ok=0
+while read -r name; do suffix_of "$fqdn" "$name" && suffix_ok=1; done <"$pp/radius-names"
+check "passpoint: HomeSP/FQDN ($fqdn) is a suffix of the RADIUS certificate's name ($(paste -sd, "$pp/radius-names"))" \
+	[ "$suffix_ok" = 1 ]
+
+# and it authenticates exactly as Android would with what the file carries:
+# the outer identity anonymous@<Credential/Realm> (setAnonymousIdentityToNaiRealm),
+# no inner identity (EAP-TLS), domain_suffix_match = HomeSP/FQDN, the CA from
+# the file's CA part and the client from its PKCS#12 opened with no password
+openssl x509 -inform DER -in "$pp/ca.der" -out "$pp/ca.pem" 2>/dev/null
+cred_realm=$(pps "$(n Credential)$(n Realm)")
+cat >"$T/pp-android.conf" <<EOC
+network={
+	key_mgmt=IEEE8021X
+	eap=TLS
+	anonymous_identity="anonymous@$cred_realm"
+	ca_cert="$pp/ca.pem"
+	private_key="$pp/pp.p12"
+	private_key_passwd=""
+	domain_suffix_match="$fqdn"
+	eapol_flags=0
+}
+EOC
+eapol_test -c "$T/pp-android.conf" -a 127.0.0.1 -p "$AUTH_PORT" -s "$SECRET" \
+	-M 02:00:00:00:aa:01 -t 5 >"$pp/eap.out" 2>&1
+if tail -1 "$pp/eap.out" | grep -q '^SUCCESS'; then
 	ok
 else
-	ko "passpoint: EAP-TLS with the profile's PKCS#12 failed: $(tail -3 "$T/eap.out")"
+	ko "passpoint: EAP-TLS as Android derives it (anonymous@$cred_realm, domain_suffix_match=$fqdn) failed: $(grep -m1 -E 'CTRL-EVENT-EAP-TLS-CERT-ERROR|TLS: Certificate verification failed' "$pp/eap.out") $(tail -1 "$pp/eap.out")"
 fi
+# the User-Name of every Access-Request is the anonymous one: no login leaves
+# the phone in the clear
+check "passpoint: every User-Name sent is anonymous@$cred_realm" bash -c \
+	'grep -A1 "Attribute 1 (User-Name)" "$1" | grep "Value:" >"$1.names" && [ -s "$1.names" ] &&
+	 ! grep -v "Value: '"'"'anonymous@$2'"'"'" "$1.names"' _ "$pp/eap.out" "$cred_realm"

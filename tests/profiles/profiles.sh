@@ -50,19 +50,52 @@ eap_tls_with() {
 	tail -1 "$T/eap.out" | grep -q '^SUCCESS'
 }
 
-for format in apple eap_config passpoint windows networkmanager; do
-	OUT="$T/$format"
+# dump_and_check FORMAT [DIR]: a new device's profile in FORMAT, read back
+# by check_FORMAT.sh
+dump_and_check() {
+	local format=$1
+	OUT="$T/${2:-$format}"
 	if ! "$PROFILE_DUMP" --home "$BYOD_HOME" --login lea.martin --out "$OUT" "$format" \
 		>"$T/dump.out" 2>"$T/dump.err"; then
 		ko "$format: $(cat "$T/dump.err")"
-		continue
+		return
 	fi
 	ok
 	read -r _ FILE TYPE <"$T/dump.out"
 	FILE="$OUT/$FILE"
 	PASS=$(cat "$OUT/passphrase")
 	. "$BYOD_SRC/tests/profiles/check_$format.sh"
+}
+
+for format in apple eap_config passpoint windows networkmanager; do
+	dump_and_check "$format"
 done
+
+# Passpoint with a realm of its own: the outer identity is anonymous@ that
+# realm, the FQDN stays the RADIUS server's domain, and Android still connects
+sed -i 's/^  passpoint-realm: .*/  passpoint-realm: "college-calanques.fr"/' "$conf"
+dump_and_check passpoint passpoint-realm
+check "passpoint: the realm of its own is in the profile" \
+	grep -q '<Value>college-calanques.fr</Value>' "$T/pp/pps.xml"
+# a realm that is not a domain name is refused, naming the key
+sed -i 's/^  passpoint-realm: .*/  passpoint-realm: "calanques realm"/' "$conf"
+expect_fail "passpoint: a realm that is not a domain name is refused" 'wifi.passpoint-realm' \
+	"$PROFILE_DUMP" --home "$BYOD_HOME" --login lea.martin --out "$T/badrealm" passpoint
+sed -i 's/^  passpoint-realm: .*/  passpoint-realm: ""/' "$conf"
+
+# The portal does not start with a radius.server-name the RADIUS certificate
+# does not carry (every profile it would hand out names a server devices
+# then refuse), and says which key to change
+: "${BYOD_PORTAL:?BYOD_PORTAL must name byod-portal}"
+sed -i 's/^  server-name: .*/  server-name: "radius.college-calanques.fr"/' "$conf"
+expect_fail "byod-portal refuses a radius.server-name the RADIUS certificate does not carry" \
+	"radius.server-name 'radius.college-calanques.fr' is not the name in the RADIUS server's certificate.*set radius.server-name to 'radius.byod.lan'" \
+	timeout 10 "$BYOD_PORTAL" --home "$BYOD_HOME"
+sed -i 's/^  server-name: .*/  server-name: "radius.byod.lan"/' "$conf"
+sed -i 's/^  passpoint-realm: .*/  passpoint-realm: "@byod.lan"/' "$conf"
+expect_fail "byod-portal refuses a Passpoint realm that is not a domain name" \
+	"wifi.passpoint-realm '@byod.lan' is not a realm" timeout 10 "$BYOD_PORTAL" --home "$BYOD_HOME"
+sed -i 's/^  passpoint-realm: .*/  passpoint-realm: ""/' "$conf"
 
 # Bad input: no SSID configured -> refused, and the message names the key
 sed -i 's/^  ssid: .*/  ssid: ""/' "$conf"

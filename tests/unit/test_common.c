@@ -297,6 +297,71 @@ static void test_port_parse(void **state)
 	assert_int_equal(port, 7);
 }
 
+static void test_dns_name(void **state)
+{
+	static const char *const good[] = { "radius.byod.lan", "a", "x-1.example.fr",
+					    "RADIUS.Byod.Lan", NULL };
+	static const char *const bad[] = { "", "radius..lan", ".lan", "lan.", "-a.lan", "a-.lan",
+					   "a_b.lan", "a b", "anonymous@byod.lan", NULL };
+	char longlabel[80];
+	int i;
+
+	(void)state;
+	for (i = 0; good[i]; i++)
+		if (byod_dns_name_check(good[i]))
+			fail_msg("'%s' refused", good[i]);
+	for (i = 0; bad[i]; i++)
+		if (!byod_dns_name_check(bad[i]))
+			fail_msg("'%s' accepted", bad[i]);
+	assert_int_equal(byod_dns_name_check(NULL), -EINVAL);
+	memset(longlabel, 'a', 63);
+	strcpy(longlabel + 63, ".lan");
+	assert_int_equal(byod_dns_name_check(longlabel), 0);
+	memset(longlabel, 'a', 64);
+	strcpy(longlabel + 64, ".lan");
+	assert_int_equal(byod_dns_name_check(longlabel), -EINVAL);
+}
+
+/* The Passpoint FQDN is always radius.server-name or a domain above it
+ * (Android's domain_suffix_match), never a bare top-level label. */
+static void test_passpoint_names(void **state)
+{
+	static const struct {
+		const char *server, *realm, *fqdn, *want_realm;
+	} cases[] = {
+		{ "radius.byod.lan", "", "byod.lan", "byod.lan" },
+		{ "radius.byod.lan", NULL, "byod.lan", "byod.lan" },
+		{ "radius.byod.lan", "college-calanques.fr", "byod.lan", "college-calanques.fr" },
+		{ "aaa.college.ac-aix-marseille.fr", "", "college.ac-aix-marseille.fr",
+		  "college.ac-aix-marseille.fr" },
+		{ "radius.lan", "", "radius.lan", "radius.lan" },
+		{ "radius", "", "radius", "radius" },
+	};
+	char fqdn[BYOD_DNS_MAX], realm[BYOD_DNS_MAX];
+	struct byod_err err;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		if (byod_passpoint_names(cases[i].server, cases[i].realm, fqdn, realm, &err))
+			fail_msg("%s: %s", cases[i].server, err.msg);
+		assert_string_equal(fqdn, cases[i].fqdn);
+		assert_string_equal(realm, cases[i].want_realm);
+		/* the suffix Android checks: the server's name ends in the FQDN */
+		assert_true(strlen(cases[i].server) >= strlen(fqdn));
+		assert_string_equal(cases[i].server + strlen(cases[i].server) - strlen(fqdn), fqdn);
+	}
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(byod_passpoint_names("radius_byod", "", fqdn, realm, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "radius.server-name"));
+	assert_string_equal(fqdn, "");
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(byod_passpoint_names("radius.byod.lan", "@byod.lan", fqdn, realm, &err),
+			 -EINVAL);
+	assert_non_null(strstr(err.msg, "wifi.passpoint-realm"));
+	assert_string_equal(realm, "");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -312,6 +377,8 @@ int main(void)
 		cmocka_unit_test(test_file_write),
 		cmocka_unit_test(test_uuid),
 		cmocka_unit_test(test_port_parse),
+		cmocka_unit_test(test_dns_name),
+		cmocka_unit_test(test_passpoint_names),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -223,6 +223,35 @@ static void test_check_refusals(void **state)
 	all_refuse(&in, "identity");
 }
 
+/* The Passpoint names come from radius.server-name and wifi.passpoint-realm:
+ * what is not a DNS name is refused by name, with nothing written. */
+static void test_passpoint_names(void **state)
+{
+	struct profile_out out;
+	struct profile_in in;
+	struct byod_err err;
+
+	(void)state;
+	good(&in);
+	memset(&out, 0, sizeof(out));
+	if (profile_passpoint(&in, &out, &err))
+		fail_msg("%s", err.msg);
+	profile_out_free(&out);
+
+	in.server_name = "radius byod";
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(profile_passpoint(&in, &out, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "radius.server-name"));
+	assert_null(out.data);
+
+	good(&in);
+	in.passpoint_realm = "anonymous@byod.lan";
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(profile_passpoint(&in, &out, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "wifi.passpoint-realm"));
+	assert_null(out.data);
+}
+
 static void test_legacy_p12(void **state)
 {
 	const unsigned char *p, *der = NULL;
@@ -269,6 +298,7 @@ int main(void)
 		cmocka_unit_test(test_check_good),
 		cmocka_unit_test(test_check_refusals),
 		cmocka_unit_test(test_legacy_p12),
+		cmocka_unit_test(test_passpoint_names),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
