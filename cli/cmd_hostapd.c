@@ -2,7 +2,9 @@
 /*
  * byodctl hostapd config: a hostapd.conf for the access points, or with
  * --wired for a lab's wired port, pointing at the gateway's FreeRADIUS and
- * letting the gateway send Disconnect/CoA (RFC 5176).
+ * letting the gateway send Disconnect/CoA (RFC 5176). An access point's
+ * file also carries the onboarding SSID of byod.conf (wifi.onboarding-ssid),
+ * open or in OWE transition mode (wifi.onboarding-security).
  *
  *   byodctl hostapd config [--out FILE] [--vlan-file FILE] [--interface IF]
  *       [--wired] [--radius ADDR] [--auth-port N] [--acct-port N]
@@ -104,6 +106,8 @@ int cli_hostapd(const char *home, int argc, char **argv)
 		h.wpa3 = ctx->conf.wifi_security == 1;
 		h.uplink = ctx->conf.firewall_uplink;
 		h.vlan_file = vlan_out ? vlan_out : "/etc/hostapd/byod.vlan";
+		h.onboarding_ssid = ctx->conf.wifi_onboarding_ssid;
+		h.onboarding_owe = ctx->conf.wifi_onboarding_security == 1;
 		rc = fw_hostapd_config(pol, &h, &conf, &vlans, &err);
 	}
 	if (!rc && out)

@@ -56,6 +56,8 @@ struct byod_conf {
 
 	char *wifi_ssid;             /* wifi.ssid */
 	int wifi_security;           /* wifi.security: 0 wpa2, 1 wpa3 */
+	char *wifi_onboarding_ssid;  /* wifi.onboarding-ssid, "" for none */
+	int wifi_onboarding_security; /* wifi.onboarding-security: 0 open, 1 owe-transition */
 	char *wifi_passpoint_realm;  /* wifi.passpoint-realm */
 	char *helpdesk_name, *helpdesk_email, *helpdesk_phone, *helpdesk_url;
 

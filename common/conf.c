@@ -34,6 +34,7 @@ struct conf_key {
 
 static const char *const backends[] = { "sqlite", "postgres", NULL };
 static const char *const securities[] = { "wpa2", "wpa3", NULL };
+static const char *const onboarding_securities[] = { "open", "owe-transition", NULL };
 static const char *const fw_modes[] = { "vlan", "existing", NULL };
 /* the order of enum das_mode (firewall/das.h) */
 static const char *const das_modes[] = { "disconnect", "coa", "both", NULL };
@@ -155,6 +156,13 @@ static const struct conf_key keys[] = {
 	  "The school network's SSID, put in every device profile (empty: no profile)." },
 	{ "wifi.security", CT_ENUM, F(wifi_security), "wpa2", 0, 0, securities, 0, NULL,
 	  "wpa2 (WPA2-Enterprise) or wpa3 (WPA3-Enterprise), as the access points do." },
+	{ "wifi.onboarding-ssid", CT_STRING, F(wifi_onboarding_ssid), "", 0, 0, NULL, 0, NULL,
+	  "The SSID without a password where new devices reach the portal, beside wifi.ssid in "
+	  "byodctl hostapd config (empty: none)." },
+	{ "wifi.onboarding-security", CT_ENUM, F(wifi_onboarding_security), "owe-transition", 0,
+	  0, onboarding_securities, 0, NULL,
+	  "open, or owe-transition: also a hidden Enhanced Open (OWE) network that phones "
+	  "which can use it join instead, encrypted without a password." },
 	{ "wifi.passpoint-realm", CT_STRING, F(wifi_passpoint_realm), "", 0, 0, NULL, 0, NULL,
 	  "Realm of the Passpoint profile, anonymous@<realm> (empty: the domain of "
 	  "radius.server-name, the profile's FQDN)." },

@@ -26,6 +26,52 @@ static int printable(const char *s)
 	return s != NULL;
 }
 
+/* hostapd's ssid2= form: the bytes in hex, so any UTF-8 name goes through. */
+static void ssid_hex(const char *ssid, const char *suffix, char out[2 * 32 + 1])
+{
+	char both[64];
+	size_t i;
+
+	snprintf(both, sizeof(both), "%s%s", ssid, suffix);
+	for (i = 0; both[i] && i < 32; i++)
+		snprintf(out + 2 * i, 3, "%02x", (unsigned char)both[i]);
+	out[2 * i] = '\0';
+}
+
+/*
+ * The onboarding network, one BSS (open) or two (OWE transition mode) on
+ * the same radio, hostapd.conf's bss= sections. hostapd gives a bss= section
+ * the defaults, not the first BSS's values, so each one says everything it
+ * needs. No 802.1X there: a device that joins is unknown, and the gateway
+ * treats the BSS's interface as the registration segment's link.
+ */
+static void onboarding(struct byod_buf *c, int *rc, const struct fw_hostapd *h, const char *ctrl)
+{
+	char hex[2 * 32 + 1];
+
+	ssid_hex(h->onboarding_ssid, "", hex);
+	byod_buf_putf(c, rc,
+	    "\n# the onboarding network: no password, new devices reach the portal;\n"
+	    "# its stations are on %s" FW_ONB_SUFFIX "%s%s%s: links of the registration segment\n"
+	    "bss=%s" FW_ONB_SUFFIX "\nctrl_interface=%s\nssid2=%s\nutf8_ssid=1\n"
+	    "# unknown devices do not talk to each other\nap_isolate=1\n",
+	    h->interface, h->onboarding_owe ? " and " : "", h->onboarding_owe ? h->interface : "",
+	    h->onboarding_owe ? FW_OWE_SUFFIX : "", h->interface, ctrl, hex);
+	if (!h->onboarding_owe)
+		return;
+	/* hostapd.conf(5): owe_transition_ifname names a BSS of this process,
+	 * whose BSSID and SSID go in the OWE Transition Mode element */
+	byod_buf_putf(c, rc, "owe_transition_ifname=%s" FW_OWE_SUFFIX "\n", h->interface);
+	ssid_hex(h->onboarding_ssid, FW_OWE_SSID_SUFFIX, hex);
+	byod_buf_putf(c, rc,
+	    "\n# Enhanced Open (OWE, RFC 8110) in transition mode: hidden, announced\n"
+	    "# by the open BSS above; phones that can join it encrypted, no password\n"
+	    "bss=%s" FW_OWE_SUFFIX "\nctrl_interface=%s\nssid2=%s\nutf8_ssid=1\n"
+	    "ignore_broadcast_ssid=1\nwpa=2\nwpa_key_mgmt=OWE\nrsn_pairwise=CCMP\n"
+	    "ieee80211w=2\nowe_transition_ifname=%s" FW_ONB_SUFFIX "\nap_isolate=1\n",
+	    h->interface, ctrl, hex, h->interface);
+}
+
 static int ipv4_ok(const char *s)
 {
 	struct in_addr a;
@@ -40,7 +86,7 @@ int fw_hostapd_config(const struct pol_policy *pol, const struct fw_hostapd *h, 
 	struct byod_buf c = BYOD_BUF_SECRET_INIT, v = BYOD_BUF_INIT;
 	char hex[2 * 32 + 1];
 	size_t i;
-	int isolate = 0, rc = 0;
+	int isolate = 0, onb, rc = 0;
 
 	*conf = NULL;
 	*vlans = NULL;
@@ -63,10 +109,31 @@ int fw_hostapd_config(const struct pol_policy *pol, const struct fw_hostapd *h, 
 		if (n < 1 || n > 32)
 			return byod_err_set(err, EINVAL,
 					    "wifi.ssid must be 1 to 32 bytes for an access point");
-		for (i = 0; i < n; i++)
-			snprintf(hex + 2 * i, 3, "%02x", (unsigned char)h->ssid[i]);
+		ssid_hex(h->ssid, "", hex);
 		if (!fw_ifname_ok(h->uplink) || !printable(h->vlan_file) || !h->vlan_file[0])
 			return byod_err_set(err, EINVAL, "an uplink and a vlan_file are needed");
+	}
+	onb = !h->wired && h->onboarding_ssid && h->onboarding_ssid[0];
+	if (onb) {
+		size_t n = strlen(h->onboarding_ssid);
+		size_t max = 32 - (h->onboarding_owe ? strlen(FW_OWE_SSID_SUFFIX) : 0);
+
+		if (n > max)
+			return byod_err_set(err, EINVAL,
+					    "wifi.onboarding-ssid must be 1 to %zu bytes%s", max,
+					    h->onboarding_owe ? " with wifi.onboarding-security "
+								"owe-transition (the hidden OWE "
+								"network adds '" FW_OWE_SSID_SUFFIX
+								"')" : "");
+		if (!strcmp(h->onboarding_ssid, h->ssid))
+			return byod_err_set(err, EINVAL,
+					    "wifi.onboarding-ssid must differ from wifi.ssid: "
+					    "the school network asks for a certificate");
+		if (strlen(h->interface) + strlen(FW_ONB_SUFFIX) > 15)
+			return byod_err_set(err, EINVAL,
+					    "'%s' is too long to name the onboarding network's "
+					    "interfaces (%s" FW_ONB_SUFFIX "): 11 characters at most",
+					    h->interface, h->interface);
 	}
 	byod_buf_putf(&c, &rc,
 	    "# hostapd.conf written by byodctl hostapd config: 802.1X against the\n"
@@ -116,6 +183,9 @@ int fw_hostapd_config(const struct pol_policy *pol, const struct fw_hostapd *h, 
 		for (i = 0; i < pol->nsegments; i++)
 			byod_buf_putf(&v, &rc, "%d %s.%d\n", pol->segments[i].vlan, h->uplink,
 			    pol->segments[i].vlan);
+		if (onb)
+			onboarding(&c, &rc, h,
+				   h->ctrl_dir && h->ctrl_dir[0] ? h->ctrl_dir : "/run/hostapd");
 	}
 	if (rc) {
 		byod_buf_free(&c);

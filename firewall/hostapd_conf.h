@@ -4,7 +4,10 @@
  * 802.1X against the gateway's FreeRADIUS, accounting, the RFC 5176 DAS
  * (Disconnect/CoA) the gateway uses to act at once, and per-station VLANs
  * from the RADIUS answers (dynamic_vlan with a vlan_file listing the
- * policy's segments).
+ * policy's segments); beside it, the onboarding SSID where a new device
+ * reaches the portal, open or in OWE transition mode (an open BSS and a
+ * hidden Enhanced Open one pointing at each other, so that a phone that can
+ * joins encrypted, without a password, and the others still get on).
  */
 #ifndef BYOD_HOSTAPD_H
 #define BYOD_HOSTAPD_H
@@ -27,14 +30,25 @@ struct fw_hostapd {
 	const char *ctrl_dir;    /* ctrl_interface directory */
 	const char *vlan_file;   /* path the configuration names (wireless) */
 	const char *uplink;      /* the VLAN sub-interfaces' parent (wireless) */
+	const char *onboarding_ssid; /* wifi.onboarding-ssid (wireless): NULL or "" for none */
+	int onboarding_owe;      /* wifi.onboarding-security owe-transition */
 };
+
+/* The onboarding BSSes' interfaces: "<interface>-onb" (open) and
+ * "<interface>-owe" (hidden OWE); their stations are the registration
+ * segment's (firewall.links). The hidden OWE SSID is the onboarding SSID
+ * followed by FW_OWE_SSID_SUFFIX. */
+#define FW_ONB_SUFFIX	   "-onb"
+#define FW_OWE_SUFFIX	   "-owe"
+#define FW_OWE_SSID_SUFFIX "-OWE"
 
 /*
  * Writes the configuration into *conf and, for a wireless configuration,
  * the vlan_file ("<vid> <uplink>.<vid>" per segment) into *vlans (NULL for
  * wired); both malloc'd. -EINVAL with err for a value hostapd would misread
  * (an interface name, an SSID over 32 bytes, a secret with a control
- * character, an address that is not IPv4), -ENOMEM.
+ * character, an address that is not IPv4), an onboarding SSID that is the
+ * school network's or does not fit with its suffix, -ENOMEM.
  */
 int fw_hostapd_config(const struct pol_policy *pol, const struct fw_hostapd *h, char **conf,
 		      char **vlans, struct byod_err *err);

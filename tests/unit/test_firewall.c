@@ -5,7 +5,9 @@
  * checks, isolation, IPv6 only where a subnet6 is given, ports and ranges,
  * and the refusals (an interface name nft would misread, no registration
  * segment, a portal address that is not IPv4). libnftables itself is
- * exercised by tests/firewall/firewall.sh in a namespace.
+ * exercised by tests/firewall/firewall.sh in a namespace. Also the access
+ * point's hostapd.conf with its onboarding SSID, open or in OWE transition
+ * mode (read by the real hostapd in tests/firewall/hostapd.sh).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -19,6 +21,7 @@
 #include <string.h>
 
 #include "firewall.h"
+#include "hostapd_conf.h"
 
 static const char policy[] =
 	"segments:\n"
@@ -291,12 +294,139 @@ static void test_state(void **state)
 	pol_free(pol);
 }
 
+static void ap(struct fw_hostapd *h)
+{
+	memset(h, 0, sizeof(*h));
+	h->interface = "wlan0";
+	h->ssid = "Collège-BYOD";
+	h->wpa3 = 1;
+	h->radius_addr = h->own_ip = h->das_client = "127.0.0.1";
+	h->auth_port = 1812;
+	h->acct_port = 1813;
+	h->das_port = 3799;
+	h->secret = "abcd-efgh-ijkl-mnop";
+	h->nas_id = "byod-ap";
+	h->ctrl_dir = "/run/hostapd";
+	h->vlan_file = "/etc/hostapd/byod.vlan";
+	h->uplink = "eth0";
+	h->onboarding_ssid = "Invités";
+	h->onboarding_owe = 1;
+}
+
+/* The text of section "bss=name" (up to the next bss= or the end). */
+static void bss_of(const char *conf, const char *name, char *out, size_t len)
+{
+	char head[64];
+	const char *a, *b;
+
+	snprintf(head, sizeof(head), "\nbss=%s\n", name);
+	a = strstr(conf, head);
+	assert_non_null(a);
+	b = strstr(a + 1, "\nbss=");
+	snprintf(out, len, "%.*s", b ? (int)(b - a) : (int)strlen(a), a);
+}
+
+/* OWE transition mode: the school network first, then the open onboarding
+ * BSS and the hidden OWE BSS, each naming the other; nothing of 802.1X or
+ * the secret in either. */
+static void test_hostapd_owe(void **state)
+{
+	struct pol_policy *pol = load(policy);
+	char *conf = NULL, *vlans = NULL, onb[2048], owe[2048];
+	struct fw_hostapd h;
+	struct byod_err err;
+
+	(void)state;
+	ap(&h);
+	if (fw_hostapd_config(pol, &h, &conf, &vlans, &err))
+		fail_msg("%s", err.msg);
+	/* the school network's lines come before any bss= */
+	assert_true(strstr(conf, "wpa_key_mgmt=WPA-EAP-SHA256\n") < strstr(conf, "\nbss="));
+	bss_of(conf, "wlan0-onb", onb, sizeof(onb));
+	bss_of(conf, "wlan0-owe", owe, sizeof(owe));
+	/* "Invités" and "Invités-OWE" in hex */
+	assert_non_null(strstr(onb, "\nssid2=496e766974c3a973\n"));
+	assert_non_null(strstr(onb, "\nowe_transition_ifname=wlan0-owe\n"));
+	assert_non_null(strstr(onb, "\nap_isolate=1\n"));
+	assert_null(strstr(onb, "wpa"));
+	assert_null(strstr(onb, "ieee8021x"));
+	assert_non_null(strstr(owe, "\nssid2=496e766974c3a9732d4f5745\n"));
+	assert_non_null(strstr(owe, "\nignore_broadcast_ssid=1\n"));
+	assert_non_null(strstr(owe, "\nwpa=2\nwpa_key_mgmt=OWE\nrsn_pairwise=CCMP\nieee80211w=2\n"));
+	assert_non_null(strstr(owe, "\nowe_transition_ifname=wlan0-onb\n"));
+	assert_null(strstr(onb, h.secret));
+	assert_null(strstr(owe, h.secret));
+	free(conf);
+	free(vlans);
+
+	/* open: one onboarding BSS, no OWE anywhere */
+	h.onboarding_owe = 0;
+	if (fw_hostapd_config(pol, &h, &conf, &vlans, &err))
+		fail_msg("%s", err.msg);
+	assert_non_null(strstr(conf, "\nbss=wlan0-onb\n"));
+	assert_null(strstr(conf, "bss=wlan0-owe"));
+	assert_null(strstr(conf, "owe_"));
+	assert_null(strstr(conf, "OWE"));
+	free(conf);
+	free(vlans);
+
+	/* no onboarding SSID, or a wired port: no bss= at all */
+	h.onboarding_owe = 1;
+	h.onboarding_ssid = "";
+	assert_int_equal(fw_hostapd_config(pol, &h, &conf, &vlans, &err), 0);
+	assert_null(strstr(conf, "bss="));
+	free(conf);
+	free(vlans);
+	ap(&h);
+	h.wired = 1;
+	assert_int_equal(fw_hostapd_config(pol, &h, &conf, &vlans, &err), 0);
+	assert_null(strstr(conf, "bss="));
+	assert_null(strstr(conf, "OWE"));
+	free(conf);
+	pol_free(pol);
+}
+
+static void test_hostapd_onboarding_refusals(void **state)
+{
+	struct pol_policy *pol = load(policy);
+	char *conf = NULL, *vlans = NULL;
+	struct fw_hostapd h;
+	struct byod_err err;
+
+	(void)state;
+	ap(&h);
+	h.onboarding_ssid = "Collège-BYOD";
+	assert_int_equal(fw_hostapd_config(pol, &h, &conf, &vlans, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "must differ from wifi.ssid"));
+	assert_null(conf);
+
+	/* 29 bytes: room for "-OWE" only when open */
+	ap(&h);
+	h.onboarding_ssid = "abcdefghijklmnopqrstuvwxyz012";
+	assert_int_equal(fw_hostapd_config(pol, &h, &conf, &vlans, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "wifi.onboarding-ssid must be 1 to 28 bytes"));
+	h.onboarding_owe = 0;
+	assert_int_equal(fw_hostapd_config(pol, &h, &conf, &vlans, &err), 0);
+	free(conf);
+	free(vlans);
+	h.onboarding_ssid = "abcdefghijklmnopqrstuvwxyz0123456";
+	assert_int_equal(fw_hostapd_config(pol, &h, &conf, &vlans, &err), -EINVAL);
+
+	ap(&h);
+	h.interface = "wlan-ecole-0";
+	assert_int_equal(fw_hostapd_config(pol, &h, &conf, &vlans, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "too long to name the onboarding"));
+	pol_free(pol);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_render),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_state),
+		cmocka_unit_test(test_hostapd_owe),
+		cmocka_unit_test(test_hostapd_onboarding_refusals),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
