@@ -3,8 +3,9 @@
 # $FILE, $TYPE, $PASS, $T set. Read back as Android's ConfigParser does: the
 # file is base64 of a MIME multipart/mixed message (parsed here with Python's
 # email package), whose parts are the PPS MO XML (read with xmllint), the
-# CA (DER) and a PKCS#12 with no password (read with openssl); then the
-# PKCS#12 authenticates against the real FreeRADIUS.
+# CA (DER) and a PKCS#12 with no password (read with openssl); then it
+# authenticates against the real FreeRADIUS exactly as Android would with
+# what the file carries: anonymous@<realm>, domain_suffix_match = the FQDN.
 pp="$T/pp"
 rm -rf "$pp" && mkdir -p "$pp"
 check "passpoint: media type application/x-wifi-config" [ "$TYPE" = application/x-wifi-config ]
