@@ -47,6 +47,7 @@ int cli_hostapd(const char *home, int argc, char **argv)
 	};
 	const char *out = NULL, *vlan_out = NULL, *secret_file = NULL;
 	char secret[256] = "", *file = NULL, *conf = NULL, *vlans = NULL;
+	char fqdn[BYOD_DNS_MAX], realm[BYOD_DNS_MAX];
 	struct pol_policy *pol = NULL;
 	struct byod_ctx *ctx;
 	struct byod_err err;
@@ -108,6 +109,12 @@ int cli_hostapd(const char *home, int argc, char **argv)
 		h.vlan_file = vlan_out ? vlan_out : "/etc/hostapd/byod.vlan";
 		h.onboarding_ssid = ctx->conf.wifi_onboarding_ssid;
 		h.onboarding_owe = ctx->conf.wifi_onboarding_security == 1;
+		rc = byod_passpoint_names(ctx->conf.radius_server_name, ctx->conf.wifi_passpoint_realm,
+					  fqdn, realm, &err);
+	}
+	if (!rc) {
+		h.passpoint_domain = fqdn;
+		h.passpoint_realm = realm;
 		rc = fw_hostapd_config(pol, &h, &conf, &vlans, &err);
 	}
 	if (!rc && out)

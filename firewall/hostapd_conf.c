@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "byod_buf.h"
+#include "byod_util.h"
 
 static int printable(const char *s)
 {
@@ -135,6 +136,12 @@ int fw_hostapd_config(const struct pol_policy *pol, const struct fw_hostapd *h, 
 					    "interfaces (%s" FW_ONB_SUFFIX "): 11 characters at most",
 					    h->interface, h->interface);
 	}
+	if (!h->wired && h->passpoint_domain && h->passpoint_domain[0] &&
+	    (byod_dns_name_check(h->passpoint_domain) || !h->passpoint_realm ||
+	     byod_dns_name_check(h->passpoint_realm)))
+		return byod_err_set(err, EINVAL,
+				    "the Passpoint domain and realm must be DNS names "
+				    "(radius.server-name, wifi.passpoint-realm)");
 	byod_buf_putf(&c, &rc,
 	    "# hostapd.conf written by byodctl hostapd config: 802.1X against the\n"
 	    "# gateway's FreeRADIUS, DAS for Disconnect/CoA, VLANs from RADIUS.\n"
@@ -179,6 +186,17 @@ int fw_hostapd_config(const struct pol_policy *pol, const struct fw_hostapd *h, 
 			    "# talk to each other directly (the firewall drops it "
 			    "between them too)\n"
 			    "ap_isolate=1\n");
+		if (h->passpoint_domain && h->passpoint_domain[0])
+			byod_buf_putf(&c, &rc,
+			    "\n# Passpoint (Hotspot 2.0): a phone with the school's Passpoint\n"
+			    "# profile finds this network by its domain (the profile's HomeSP\n"
+			    "# FQDN) and joins with EAP-TLS, its certificate, anonymous@realm\n"
+			    "interworking=1\naccess_network_type=0\ninternet=1\n"
+			    "# an educational venue: a secondary school\n"
+			    "venue_group=2\nvenue_type=2\n"
+			    "hs20=1\ndisable_dgaf=1\n"
+			    "domain_name=%s\nnai_realm=0,%s,13[5:6]\n",
+			    h->passpoint_domain, h->passpoint_realm);
 		byod_buf_putf(&v, &rc, "# VLAN ID and the interface of each segment (hostapd vlan_file)\n");
 		for (i = 0; i < pol->nsegments; i++)
 			byod_buf_putf(&v, &rc, "%d %s.%d\n", pol->segments[i].vlan, h->uplink,

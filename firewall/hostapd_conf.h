@@ -32,6 +32,13 @@ struct fw_hostapd {
 	const char *uplink;      /* the VLAN sub-interfaces' parent (wireless) */
 	const char *onboarding_ssid; /* wifi.onboarding-ssid (wireless): NULL or "" for none */
 	int onboarding_owe;      /* wifi.onboarding-security owe-transition */
+	/* Passpoint (Hotspot 2.0) on the school network (wireless), so that a
+	 * phone with the school's Passpoint profile finds it by itself: the
+	 * profile's HomeSP FQDN (ANQP domain name) and the realm of its
+	 * anonymous outer identity (NAI realm, EAP-TLS with a certificate);
+	 * NULL or "": not announced. byod_passpoint_names gives both. */
+	const char *passpoint_domain;
+	const char *passpoint_realm;
 };
 
 /* The onboarding BSSes' interfaces: "<interface>-onb" (open) and
@@ -48,7 +55,8 @@ struct fw_hostapd {
  * wired); both malloc'd. -EINVAL with err for a value hostapd would misread
  * (an interface name, an SSID over 32 bytes, a secret with a control
  * character, an address that is not IPv4), an onboarding SSID that is the
- * school network's or does not fit with its suffix, -ENOMEM.
+ * school network's or does not fit with its suffix, a Passpoint domain or
+ * realm that is not a DNS name, -ENOMEM.
  */
 int fw_hostapd_config(const struct pol_policy *pol, const struct fw_hostapd *h, char **conf,
 		      char **vlans, struct byod_err *err);

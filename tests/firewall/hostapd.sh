@@ -51,6 +51,14 @@ check "per-station VLANs from RADIUS" sh -c "grep -q '^dynamic_vlan=1$' '$T/ap.c
 check "the vlan_file lists every segment" sh -c \
 	"for v in 10 20 30 40 99; do grep -q \"^\$v eth0.\$v\$\" '$T/byod.vlan' || exit 1; done"
 check "ap_isolate for isolate-clients" grep -q '^ap_isolate=1$' "$T/ap.conf"
+# Passpoint: what the profile's HomeSP FQDN and realm are (radius.server-name
+# radius.byod.lan by default: the domain byod.lan), announced over ANQP
+check "Passpoint announced: interworking and Hotspot 2.0" sh -c \
+	"grep -q '^interworking=1$' '$T/ap.conf' && grep -q '^hs20=1$' '$T/ap.conf'"
+check "...the profile's domain, and its realm with EAP-TLS and a certificate" sh -c \
+	"grep -q '^domain_name=byod.lan$' '$T/ap.conf' && grep -q '^nai_realm=0,byod.lan,13\[5:6\]$' '$T/ap.conf'"
+check "...on the school network, before any onboarding BSS" sh -c \
+	"awk '/^bss=/{exit} /^hs20=1$/{f=1} END{exit !f}' '$T/ap.conf'"
 # hostapd reads the whole file before it touches the radio: a refused key
 # or value would be reported line by line before the driver fails here
 sed -i "s|^ctrl_interface=.*|ctrl_interface=$T/ctrl2|" "$T/ap.conf"
