@@ -1137,6 +1137,76 @@ static void test_token(void **state)
 	assert_false(web_token_equal(NULL, NULL));
 }
 
+/* What only a token's holder can make or read: the derived id and the
+ * sealed data change with the token and the label, and sealed data opens
+ * only with the same token, label and aad, and not after any change. */
+static void test_token_seal(void **state)
+{
+	static const char msg[] = "passphrase\0tokens";
+	char a[44], b[44], ida[65], idb[65], id2[65];
+	unsigned char *sealed, *other;
+	size_t len, olen, i;
+	char *opened;
+
+	assert_int_equal(web_token_new(a), 0);
+	assert_int_equal(web_token_new(b), 0);
+	assert_int_equal(web_token_derive(a, "view", ida), 0);
+	assert_int_equal(strlen(ida), 64);
+	assert_int_equal(web_token_derive(a, "view", id2), 0);
+	assert_string_equal(ida, id2);
+	assert_int_equal(web_token_derive(b, "view", idb), 0);
+	assert_string_not_equal(ida, idb);
+	assert_int_equal(web_token_derive(a, "other", id2), 0);
+	assert_string_not_equal(ida, id2);
+	assert_int_equal(web_token_hash(a, id2), 0);
+	assert_string_not_equal(ida, id2); /* not what the registry keeps */
+	assert_int_equal(web_token_derive("short", "view", id2), -EINVAL);
+	assert_string_equal(id2, "");
+	assert_int_equal(web_token_derive(a, NULL, id2), -EINVAL);
+
+	assert_int_equal(web_token_seal(a, "view", "device-1", msg, sizeof(msg), &sealed, &len), 0);
+	assert_int_equal(len, sizeof(msg) + 28);
+	assert_null(memmem(sealed, len, "passphrase", 10));
+	assert_int_equal(web_token_open(a, "view", "device-1", sealed, len, &opened, &olen), 0);
+	assert_int_equal(olen, sizeof(msg));
+	assert_memory_equal(opened, msg, sizeof(msg));
+	assert_int_equal(opened[olen], '\0');
+	free(opened);
+	/* a second seal of the same bytes differs (a new nonce) and opens alike */
+	assert_int_equal(web_token_seal(a, "view", "device-1", msg, sizeof(msg), &other, &olen), 0);
+	assert_int_equal(olen, len);
+	assert_memory_not_equal(other, sealed, len);
+	free(other);
+	/* another token, label or aad: refused */
+	assert_int_equal(web_token_open(b, "view", "device-1", sealed, len, &opened, &olen), -EBADMSG);
+	assert_null(opened);
+	assert_int_equal(web_token_open(a, "viex", "device-1", sealed, len, &opened, &olen), -EBADMSG);
+	assert_int_equal(web_token_open(a, "view", "device-2", sealed, len, &opened, &olen), -EBADMSG);
+	assert_int_equal(web_token_open(a, "view", NULL, sealed, len, &opened, &olen), -EBADMSG);
+	/* any byte changed, or cut short: refused */
+	for (i = 0; i < len; i++) {
+		sealed[i] ^= 0x20;
+		assert_int_equal(web_token_open(a, "view", "device-1", sealed, len, &opened, &olen),
+				 -EBADMSG);
+		sealed[i] ^= 0x20;
+	}
+	for (i = 0; i < len; i++)
+		assert_int_equal(web_token_open(a, "view", "device-1", sealed, i, &opened, &olen),
+				 -EBADMSG);
+	assert_int_equal(web_token_open(a, "view", "device-1", NULL, 0, &opened, &olen), -EBADMSG);
+	assert_int_equal(web_token_open("bad", "view", NULL, sealed, len, &opened, &olen), -EINVAL);
+	assert_int_equal(web_token_seal("bad", "view", NULL, msg, 1, &other, &olen), -EINVAL);
+	assert_null(other);
+	free(sealed);
+	/* nothing to seal is still sealed (and opens to nothing) */
+	assert_int_equal(web_token_seal(a, "view", NULL, "", 0, &sealed, &len), 0);
+	assert_int_equal(len, 28);
+	assert_int_equal(web_token_open(a, "view", "", sealed, len, &opened, &olen), 0);
+	assert_int_equal(olen, 0);
+	free(opened);
+	free(sealed);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1160,6 +1230,7 @@ int main(void)
 		cmocka_unit_test(test_throttle_default),
 		cmocka_unit_test(test_throttle_edges),
 		cmocka_unit_test(test_token),
+		cmocka_unit_test(test_token_seal),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
