@@ -35,8 +35,7 @@ void page_head(struct page_ctx *c, struct web_html *h, const char *title)
 	web_html_attr(h, "lang", other);
 	/* the switch keeps the page: a GET's path, or the path that shows a
 	 * POST's answer again; another POST's answer goes home */
-	snprintf(href, sizeof(href), "%s?lang=%s", c->self ? c->self : get ? rq->path : "/",
-		 other);
+	snprintf(href, sizeof(href), "%s?lang=%s", c->self ? c->self : get ? rq->path : "/", other);
 	web_html_url(h, "href", href);
 	web_html_markup(h, ">");
 	web_html_text(h, T("lang.switch"));

@@ -134,7 +134,7 @@ static void apple_append(char *buf, size_t size, size_t *pos, const char *str)
 }
 
 /* One of in->words' texts, or its English default when there is none. */
-#define WORD(in, m, english)                                                                      \
+#define WORD(in, m, english)                                                                       \
 	((in)->words && (in)->words->m && (in)->words->m[0] ? (in)->words->m : (english))
 
 /* "Connects ... <ssid> of <school>. Help: name, email, phone, url" into buf

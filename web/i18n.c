@@ -44,8 +44,25 @@ struct msg {
 
 /* A node of a compiled plural expression: an operator and its operands
  * (indexes of earlier nodes), or n, or a constant. */
-enum pop { P_N, P_NUM, P_NOT, P_MUL, P_DIV, P_MOD, P_ADD, P_SUB, P_LT, P_GT, P_LE, P_GE, P_EQ,
-	   P_NE, P_AND, P_OR, P_COND };
+enum pop {
+	P_N,
+	P_NUM,
+	P_NOT,
+	P_MUL,
+	P_DIV,
+	P_MOD,
+	P_ADD,
+	P_SUB,
+	P_LT,
+	P_GT,
+	P_LE,
+	P_GE,
+	P_EQ,
+	P_NE,
+	P_AND,
+	P_OR,
+	P_COND
+};
 
 #define PLURAL_NODES 64 /* the longest known rule (Arabic) has about 40 */
 #define PLURAL_DEPTH 24
@@ -170,7 +187,6 @@ static int charset_ok(const char *header)
 	return 0;
 }
 
-
 /* ---- plural expressions ------------------------------------------------ */
 
 struct pparse {
@@ -265,18 +281,18 @@ static const struct {
 	const char *text[4];
 	enum pop op[4];
 } levels[] = {
-	{ {"||"}, {P_OR} },
-	{ {"&&"}, {P_AND} },
-	{ {"==", "!="}, {P_EQ, P_NE} },
-	{ {"<=", ">=", "<", ">"}, {P_LE, P_GE, P_LT, P_GT} },
-	{ {"+", "-"}, {P_ADD, P_SUB} },
-	{ {"*", "/", "%"}, {P_MUL, P_DIV, P_MOD} },
+	{{"||"}, {P_OR}},
+	{{"&&"}, {P_AND}},
+	{{"==", "!="}, {P_EQ, P_NE}},
+	{{"<=", ">=", "<", ">"}, {P_LE, P_GE, P_LT, P_GT}},
+	{{"+", "-"}, {P_ADD, P_SUB}},
+	{{"*", "/", "%"}, {P_MUL, P_DIV, P_MOD}},
 };
 
 static unsigned char p_operand(struct pparse *p, int level)
 {
 	return level + 1 < (int)(sizeof(levels) / sizeof(levels[0])) ? p_binary(p, level + 1)
-								       : p_unary(p);
+								     : p_unary(p);
 }
 
 static unsigned char p_binary(struct pparse *p, int level)
@@ -343,29 +359,59 @@ static unsigned long plural_eval(const struct plural *pl, unsigned long n)
 	for (i = 0; i < pl->n; i++) {
 		nd = &pl->node[i];
 		switch (nd->op) {
-		case P_N: v[i] = n; break;
-		case P_NUM: v[i] = nd->v; break;
-		case P_NOT: v[i] = !v[nd->a]; break;
-		case P_MUL: v[i] = v[nd->a] * v[nd->b]; break;
+		case P_N:
+			v[i] = n;
+			break;
+		case P_NUM:
+			v[i] = nd->v;
+			break;
+		case P_NOT:
+			v[i] = !v[nd->a];
+			break;
+		case P_MUL:
+			v[i] = v[nd->a] * v[nd->b];
+			break;
 		case P_DIV:
 		case P_MOD:
 			/* both branches of ?: are computed: a division by zero
 			 * in the one not taken must not decide */
-			v[i] = !v[nd->b]		? 0
+			v[i] = !v[nd->b]	 ? 0
 			       : nd->op == P_DIV ? v[nd->a] / v[nd->b]
 						 : v[nd->a] % v[nd->b];
 			break;
-		case P_ADD: v[i] = v[nd->a] + v[nd->b]; break;
-		case P_SUB: v[i] = v[nd->a] - v[nd->b]; break;
-		case P_LT: v[i] = v[nd->a] < v[nd->b]; break;
-		case P_GT: v[i] = v[nd->a] > v[nd->b]; break;
-		case P_LE: v[i] = v[nd->a] <= v[nd->b]; break;
-		case P_GE: v[i] = v[nd->a] >= v[nd->b]; break;
-		case P_EQ: v[i] = v[nd->a] == v[nd->b]; break;
-		case P_NE: v[i] = v[nd->a] != v[nd->b]; break;
-		case P_AND: v[i] = v[nd->a] && v[nd->b]; break;
-		case P_OR: v[i] = v[nd->a] || v[nd->b]; break;
-		default: v[i] = v[nd->a] ? v[nd->b] : v[nd->c]; break;
+		case P_ADD:
+			v[i] = v[nd->a] + v[nd->b];
+			break;
+		case P_SUB:
+			v[i] = v[nd->a] - v[nd->b];
+			break;
+		case P_LT:
+			v[i] = v[nd->a] < v[nd->b];
+			break;
+		case P_GT:
+			v[i] = v[nd->a] > v[nd->b];
+			break;
+		case P_LE:
+			v[i] = v[nd->a] <= v[nd->b];
+			break;
+		case P_GE:
+			v[i] = v[nd->a] >= v[nd->b];
+			break;
+		case P_EQ:
+			v[i] = v[nd->a] == v[nd->b];
+			break;
+		case P_NE:
+			v[i] = v[nd->a] != v[nd->b];
+			break;
+		case P_AND:
+			v[i] = v[nd->a] && v[nd->b];
+			break;
+		case P_OR:
+			v[i] = v[nd->a] || v[nd->b];
+			break;
+		default:
+			v[i] = v[nd->a] ? v[nd->b] : v[nd->c];
+			break;
 		}
 	}
 	return v[pl->root] < pl->nplurals ? v[pl->root] : 0;
@@ -379,7 +425,7 @@ static unsigned long plural_eval(const struct plural *pl, unsigned long n)
 static int plural_header(const char *header, struct plural *pl, struct byod_err *err)
 {
 	const char *line = NULL, *p;
-	struct pparse pp = { .pl = pl };
+	struct pparse pp = {.pl = pl};
 	char expr[512];
 	size_t n;
 
@@ -481,7 +527,7 @@ static int read_tables(const struct mo *m, struct cat *c, struct byod_err *err)
 }
 
 int web_i18n_parse(struct web_i18n *i18n, const char *lang, const void *mo, size_t len,
-		      struct byod_err *err)
+		   struct byod_err *err)
 {
 	struct cat c = {0}, *cats;
 	struct mo m = {.p = mo, .len = len};
@@ -658,7 +704,7 @@ static int parse_range(const char *s, const char *e, const char **tag, size_t *t
 }
 
 const char *web_i18n_negotiate(const struct web_i18n *i18n, const char *accept_language,
-				  const char *fallback)
+			       const char *fallback)
 {
 	const char *best = fallback, *p = accept_language, *e, *tag;
 	size_t taglen, i;

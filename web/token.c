@@ -141,8 +141,8 @@ static int gcm(int enc, const unsigned char key[32], const unsigned char *nonce,
 	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, SEAL_NONCE, NULL) != 1 ||
 	    EVP_CipherInit_ex(ctx, NULL, NULL, key, nonce, enc) != 1)
 		goto out;
-	if (aad && *aad && EVP_CipherUpdate(ctx, NULL, &len, (const unsigned char *)aad,
-					    (int)strlen(aad)) != 1)
+	if (aad && *aad &&
+	    EVP_CipherUpdate(ctx, NULL, &len, (const unsigned char *)aad, (int)strlen(aad)) != 1)
 		goto out;
 	if (n && EVP_CipherUpdate(ctx, out, &len, in, (int)n) != 1)
 		goto out;
