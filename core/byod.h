@@ -149,6 +149,8 @@ struct byod_enrolment {
 	enum byod_enrol_refusal refusal; /* set on failure too */
 };
 
+struct profile_words;
+
 struct byod_enrol_params {
 	const char *login;
 	const char *name;
@@ -166,6 +168,8 @@ struct byod_enrol_params {
 	X509 *sign_cert;    /* sign the Apple profile (the portal's); without */
 	EVP_PKEY *sign_key; /* them it is not offered */
 	int offer_ttl;	    /* seconds the links live; 0: BYOD_OFFER_TTL_S */
+	const struct profile_words *words; /* the profiles' names in the owner's
+					    * language (the portal's); NULL: English */
 };
 
 /*

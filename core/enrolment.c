@@ -211,8 +211,9 @@ static int offer_store(struct byod_ctx *ctx, const struct reg_device *d, const v
 }
 
 /* What the profiles are made from: byod.conf and the new device. */
-static void profile_fill(struct byod_ctx *ctx, const struct reg_person *owner,
-			 struct byod_enrolment *e, struct profile_in *in)
+static void profile_fill(struct byod_ctx *ctx, const struct byod_enrol_params *p,
+			 const struct reg_person *owner, struct byod_enrolment *e,
+			 struct profile_in *in)
 {
 	const struct byod_conf *conf = &ctx->conf;
 
@@ -231,6 +232,7 @@ static void profile_fill(struct byod_ctx *ctx, const struct reg_person *owner,
 	in->helpdesk_email = conf->helpdesk_email;
 	in->helpdesk_phone = conf->helpdesk_phone;
 	in->helpdesk_url = conf->helpdesk_url;
+	in->words = p->words;
 }
 
 /*
@@ -263,7 +265,7 @@ static int offer_all(struct byod_ctx *ctx, const struct byod_enrol_params *p,
 	}
 	if (!(p->offers & BYOD_OFFERS_ALL & ~(1u << BYOD_OFFER_P12)))
 		return 0;
-	profile_fill(ctx, owner, e, &in);
+	profile_fill(ctx, p, owner, e, &in);
 	if (profile_check(&in, &e->why)) {
 		e->no_profiles = 1;
 		return 0;

@@ -209,7 +209,7 @@ int page_class_codes_post(struct page_ctx *c)
 	rc = reg_person_list(c->ctx->reg, pick_pupil, &k, NULL);
 	if (!rc && !k.pupils.n) {
 		byod_vec_free(&k.pupils);
-		return page_devices(c, T("class.none"));
+		return page_devices(c, 200, T("class.none"), 0, NULL);
 	}
 	snprintf(title, sizeof(title), "Inscription Wi-Fi — %s", group);
 	if (!rc)

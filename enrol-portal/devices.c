@@ -64,6 +64,37 @@ void page_date(struct page_ctx *c, struct web_html *h, time_t t)
 	web_html_text(h, buf);
 }
 
+static int same_day(time_t a, time_t b)
+{
+	struct tm ta, tb;
+
+	localtime_r(&a, &ta);
+	localtime_r(&b, &tb);
+	return ta.tm_year == tb.tm_year && ta.tm_yday == tb.tm_yday;
+}
+
+void page_enrolled_when(struct page_ctx *c, struct web_html *h, const struct reg_device *d,
+			const struct reg_device *all, size_t n)
+{
+	struct portal *p = c->p;
+	const struct portal_request *rq = c->rq;
+	char hm[16];
+	struct tm tm;
+	size_t i;
+
+	page_date(c, h, d->created);
+	for (i = 0; i < n; i++)
+		if (&all[i] != d && strcmp(all[i].id, d->id) && !strcmp(all[i].name, d->name) &&
+		    same_day(all[i].created, d->created))
+			break;
+	if (i == n)
+		return;
+	localtime_r(&d->created, &tm);
+	snprintf(hm, sizeof(hm), "%02d:%02d", tm.tm_hour, tm.tm_min);
+	web_html_markup(h, " ");
+	page_text_with(h, T("devices.at"), hm);
+}
+
 /* "Téléphone · Actif" */
 void page_device_summary(struct page_ctx *c, struct web_html *h, const struct reg_device *d)
 {
@@ -82,13 +113,16 @@ void page_device_summary(struct page_ctx *c, struct web_html *h, const struct re
  * for what cannot be undone. */
 static void action_form(struct page_ctx *c, struct web_html *h, const struct reg_device *d,
 			const char *action, const char *summary, const char *explain,
-			const char *button, int confirm)
+			const char *button, int confirm, int open)
 {
 	struct portal *p = c->p;
 	const struct portal_request *rq = c->rq;
 	char id[80];
 
-	web_html_markup(h, "<details><summary>");
+	if (open)
+		web_html_markup(h, "<details open><summary>");
+	else
+		web_html_markup(h, "<details><summary>");
 	web_html_text(h, summary);
 	web_html_markup(h, "</summary>");
 	if (explain) {
@@ -134,7 +168,8 @@ static void action_form(struct page_ctx *c, struct web_html *h, const struct reg
 	web_html_markup(h, "</button></form></details>");
 }
 
-int page_devices(struct page_ctx *c, const char *notice)
+int page_devices(struct page_ctx *c, int status, const char *notice, int error,
+		 const char *rename_id)
 {
 	struct portal *p = c->p;
 	const struct portal_request *rq = c->rq;
@@ -146,6 +181,7 @@ int page_devices(struct page_ctx *c, const char *notice)
 	rc = page_devices_of(c, &devs, &n);
 	if (rc)
 		return rc;
+	c->self = "/devices"; /* also after a POST */
 	web_html_init(&h);
 	page_head(c, &h, T("devices.title"));
 	web_html_markup(&h, "<h1>");
@@ -156,7 +192,7 @@ int page_devices(struct page_ctx *c, const char *notice)
 						       : c->s->person.login);
 	web_html_markup(&h, "</p>");
 	if (notice)
-		page_notice(&h, notice, 0);
+		page_notice(&h, notice, error);
 	web_html_markup(&h, "<p><a class=\"button\"");
 	web_html_url(&h, "href", "/enrol");
 	web_html_markup(&h, ">");
@@ -177,7 +213,7 @@ int page_devices(struct page_ctx *c, const char *notice)
 		page_device_summary(c, &h, d);
 		web_html_markup(&h, "<br>");
 		page_text_with(&h, T("devices.since"), "");
-		page_date(c, &h, d->created);
+		page_enrolled_when(c, &h, d, devs, n);
 		if (live) {
 			web_html_markup(&h, " · ");
 			page_text_with(&h, T("devices.until"), "");
@@ -186,17 +222,17 @@ int page_devices(struct page_ctx *c, const char *notice)
 		web_html_markup(&h, "</p>");
 		if (live) {
 			action_form(c, &h, d, "rename", T("device.rename"), NULL,
-				    T("device.rename"), 0);
+				    T("device.rename"), 0, rename_id && !strcmp(rename_id, d->id));
 			action_form(c, &h, d, "lost", T("device.lost"), T("device.lost_explain"),
-				    T("device.lost_button"), 1);
+				    T("device.lost_button"), 1, 0);
 			action_form(c, &h, d, "retire", T("device.retire"),
-				    T("device.retire_explain"), T("device.retire_button"), 1);
+				    T("device.retire_explain"), T("device.retire_button"), 1, 0);
 		}
 		web_html_markup(&h, "</section>");
 	}
 	free(devs);
 	page_class_codes_form(c, &h);
-	return page_finish(c, &h, 200);
+	return page_finish(c, &h, status);
 }
 
 /* The pupil's device named by the form, or a 404 (logged) for anything
@@ -245,8 +281,9 @@ int page_device_post(struct page_ctx *c)
 	if (d.state != BYOD_DEVICE_ACTIVE && d.state != BYOD_DEVICE_SUSPENDED)
 		return portal_page_error(p, rq, c->rs, 409);
 	if (!strcmp(action, "rename")) {
+		/* a blank name: the page again, saying what to do, that form open */
 		if (page_device_name(web_form_get(c->form, "name"), name, sizeof(name)))
-			return portal_page_error(p, rq, c->rs, 400);
+			return page_devices(c, 400, T("enrol.bad_name"), 1, d.id);
 		rc = reg_device_rename(c->ctx->reg, d.id, name, NULL);
 		return rc ? rc : page_redirect(c, "/devices?ok=renamed");
 	}

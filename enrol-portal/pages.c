@@ -33,8 +33,9 @@ void page_head(struct page_ctx *c, struct web_html *h, const char *title)
 	web_html_text(h, T("site.title"));
 	web_html_markup(h, "</span><a");
 	web_html_attr(h, "lang", other);
-	/* the switch keeps the page for a GET; a POST's answer goes home */
-	snprintf(href, sizeof(href), "%s?lang=%s", get ? rq->path : "/", other);
+	/* the switch keeps the page: a GET's path, or the path that shows a
+	 * POST's answer again; another POST's answer goes home */
+	snprintf(href, sizeof(href), "%s?lang=%s", c->self ? c->self : get ? rq->path : "/", other);
 	web_html_url(h, "href", href);
 	web_html_markup(h, ">");
 	web_html_text(h, T("lang.switch"));
@@ -187,6 +188,8 @@ int page_login(struct page_ctx *c, int status, const char *message)
 {
 	struct portal *p = c->p;
 	const struct portal_request *rq = c->rq;
+	/* after a failure the login stays in its field (never the password) */
+	const char *login = c->form ? web_form_get(c->form, "login") : NULL;
 	struct web_html h;
 	int rc;
 
@@ -210,12 +213,17 @@ int page_login(struct page_ctx *c, int status, const char *message)
 	web_html_text(&h, T("login.user"));
 	web_html_markup(&h, "</label><input id=\"login\" name=\"login\" type=\"text\" "
 			       "autocomplete=\"username\" autocapitalize=\"none\" "
-			       "autocorrect=\"off\" spellcheck=\"false\" required maxlength=\"63\">"
-			       "<label for=\"password\">");
+			       "autocorrect=\"off\" spellcheck=\"false\" required maxlength=\"63\"");
+	if (login && login[0])
+		web_html_attr(&h, "value", login);
+	web_html_markup(&h, "><label for=\"password\">");
 	web_html_text(&h, T("login.password"));
 	web_html_markup(&h, "</label><input id=\"password\" name=\"password\" "
 			       "type=\"password\" autocomplete=\"current-password\" required "
-			       "maxlength=\"256\"><button type=\"submit\">");
+			       "maxlength=\"256\"");
+	if (login && login[0]) /* the login is there: the password is what is missing */
+		web_html_markup(&h, " autofocus");
+	web_html_markup(&h, "><button type=\"submit\">");
 	web_html_text(&h, T("login.button"));
 	web_html_markup(&h, "</button></form><p class=\"help\">");
 	web_html_text(&h, T("login.help"));
@@ -241,7 +249,7 @@ int page_login_post(struct page_ctx *c)
 	explicit_bzero(&person.password_hash, sizeof(person.password_hash));
 	if (rc == -EAGAIN) {
 		snprintf(secs, sizeof(secs), "%d", wait);
-		page_fill(msg, sizeof(msg), T("login.wait"), secs);
+		page_fill(msg, sizeof(msg), TN("login.wait", wait), secs);
 		return page_login(c, 429, msg);
 	}
 	if (rc == -EACCES)

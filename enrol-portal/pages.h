@@ -18,6 +18,9 @@
 
 /* The translation of key in the request's language. */
 #define T(key) web_i18n_get(p->i18n, rq->lang, (key))
+/* The plural form of key for the number n (the catalogue's msgid_plural
+ * is the key itself). */
+#define TN(key, n) web_i18n_nget(p->i18n, rq->lang, (key), (key), (unsigned long)(n))
 
 /* Everything a page handler works with. */
 struct page_ctx {
@@ -28,6 +31,9 @@ struct page_ctx {
 	struct portal_session *s;    /* NULL likewise */
 	const struct web_form *form; /* the POST body, or NULL */
 	char token[44];              /* this page's form token, "" until made */
+	const char *self;            /* the GET path that shows this page again (the
+				      * language switch goes there), or NULL: the
+				      * request's path for a GET, "/" after a POST */
 };
 
 /* The top of a page with its <title>; a logged-in session gets the menu. */
@@ -54,8 +60,10 @@ int page_login(struct page_ctx *c, int status, const char *message);
 int page_login_post(struct page_ctx *c);
 int page_logout_post(struct page_ctx *c);
 
-/* "Mes appareils" (devices.c). */
-int page_devices(struct page_ctx *c, const char *notice);
+/* "Mes appareils" (devices.c) with status and a notice (error: as an
+ * alert), the rename form of device rename_id (may be NULL) open. */
+int page_devices(struct page_ctx *c, int status, const char *notice, int error,
+		 const char *rename_id);
 int page_device_post(struct page_ctx *c);
 
 /* The pupil's devices that are not retired (malloc'd array). */
@@ -67,11 +75,21 @@ int page_own_device(struct page_ctx *c, const char *id, struct reg_device *d);
 int page_device_end(struct page_ctx *c, const struct reg_device *d, int lost);
 /* A date in the page's language; "Téléphone · Actif". */
 void page_date(struct page_ctx *c, struct web_html *h, time_t t);
+/* When d was enrolled: its date, and its time of day too when another of
+ * the n devices in all has the same name and date (so two devices of one
+ * name are told apart). */
+void page_enrolled_when(struct page_ctx *c, struct web_html *h, const struct reg_device *d,
+			const struct reg_device *all, size_t n);
 void page_device_summary(struct page_ctx *c, struct web_html *h, const struct reg_device *d);
 
-/* Enrolment and downloads (enrol.c). */
+/* Enrolment and downloads (page_enrol.c). The enrolled page, with the
+ * passphrase and the one-time links, is kept for the session, sealed
+ * under its cookie, as long as the links live: page_enrolled_again shows
+ * it again (in another language); a used or expired link's page leads
+ * back to it. A HEAD on a download link uses nothing. */
 int page_enrol(struct page_ctx *c, int status, const char *message);
 int page_enrol_post(struct page_ctx *c);
+int page_enrolled_again(struct page_ctx *c);
 int page_download(struct page_ctx *c, const char *token);
 
 /* One-time enrolment codes (code.c): the confirmation page of a link,

@@ -58,6 +58,8 @@ struct portal_response {
 	char cookies[PORTAL_COOKIES_MAX][200]; /* Set-Cookie values, "" unused */
 	char disposition[200];    /* Content-Disposition, or "" */
 	int secret;               /* the body holds a secret: never logged, never cached */
+	int script;               /* the page runs the portal's own script
+				   * (/static/copy.js): CSP script-src 'self' */
 };
 
 /* Adds a Set-Cookie value to rs (routes.c): name=value; Path=/; HttpOnly;

@@ -70,12 +70,45 @@ static const char css[] =
 	"background:#fafafa;color:#111}"
 	"fieldset{border:2px solid #a4161a;border-radius:.4rem;margin:1rem 0}"
 	".secret code{display:block;font-size:1.3rem;letter-spacing:.05rem;text-align:center;"
-	"background:#fff7d6;color:#111;padding:.6rem;border-radius:.4rem;white-space:nowrap}"
+	"background:#fff7d6;color:#111;padding:.6rem;border-radius:.4rem;white-space:nowrap;"
+	"-webkit-user-select:all;user-select:all}"
+	".copy{text-align:center}.copy button{margin-top:0}"
+	".what,.used{margin-top:-.6rem;font-size:.95rem}.files p{margin-bottom:0}"
+	".files .what{margin:0 0 .8rem}details.tech{font-size:.95rem}"
 	"dl.values dt{font-weight:600}dl.values dd{margin:0 0 .6rem}"
 	"details{margin:.6rem 0}summary{cursor:pointer;font-weight:600;padding:.3rem 0}"
 	"@media (prefers-color-scheme:dark){body{background:#111;color:#eee}"
 	".box{background:#222}a,button.link{color:#9cd}nav{background:#333}"
 	".notice{background:#1e3a1e}.notice.error{background:#4a1d1d}}";
+
+/* The passphrase's copy button, progressive: the page works without it
+ * (the button stays hidden, a tap selects the passphrase whole), and with
+ * it the button copies through the clipboard API where the page is a
+ * secure context, else through a selection and the copy command. */
+static const char copy_js[] =
+	"// SPDX-License-Identifier: GPL-2.0-or-later\n"
+	"(function () {\n"
+	"\tvar b = document.getElementById('copy'), code = document.getElementById('passphrase'),\n"
+	"\t\tsaid = document.getElementById('copied');\n"
+	"\tif (!b || !code || !said)\n"
+	"\t\treturn;\n"
+	"\tfunction done() { said.textContent = b.getAttribute('data-done'); }\n"
+	"\tfunction select() {\n"
+	"\t\tvar r = document.createRange(), s = window.getSelection();\n"
+	"\t\tr.selectNodeContents(code);\n"
+	"\t\ts.removeAllRanges();\n"
+	"\t\ts.addRange(r);\n"
+	"\t\ttry { if (document.execCommand('copy')) done(); } catch (e) {}\n"
+	"\t}\n"
+	"\tb.addEventListener('click', function () {\n"
+	"\t\tsaid.textContent = '';\n"
+	"\t\tif (navigator.clipboard && window.isSecureContext)\n"
+	"\t\t\tnavigator.clipboard.writeText(code.textContent.trim()).then(done, select);\n"
+	"\t\telse\n"
+	"\t\t\tselect();\n"
+	"\t});\n"
+	"\tb.parentNode.hidden = false;\n"
+	"})();\n";
 
 static int is_probe(const char *path)
 {
@@ -105,15 +138,24 @@ static int is_portal_host(struct portal *p, const char *host)
 	return strlen(host) == n && !strncmp(host, start, n);
 }
 
-static int redirect_to_portal(struct portal *p, struct portal_response *rs)
+static int redirect_to_portal(struct portal *p, const struct portal_request *rq,
+			      struct portal_response *rs)
 {
+	/* the few words a captive browser may show before it follows, in the
+	 * language negotiated as for the pages */
+	const char *text = T("captive.redirect");
+	size_t n = strlen(text);
+
 	rs->status = 302;
 	rs->content_type = "text/plain; charset=utf-8";
 	snprintf(rs->location, sizeof(rs->location), "%s/", p->public_url);
-	rs->body = strdup("This network needs you to log in first.\n");
+	rs->body = malloc(n + 2);
 	if (!rs->body)
 		return -ENOMEM;
-	rs->len = strlen(rs->body);
+	memcpy(rs->body, text, n);
+	rs->body[n] = '\n';
+	rs->body[n + 1] = '\0';
+	rs->len = n + 1;
 	return 0;
 }
 
@@ -222,6 +264,20 @@ static int css_get(struct page_ctx *c, const char *rest)
 	return 0;
 }
 
+static int copy_js_get(struct page_ctx *c, const char *rest)
+{
+	struct portal_response *rs = c->rs;
+
+	rs->body = strdup(copy_js);
+	if (!rs->body)
+		return -ENOMEM;
+	rs->len = strlen(copy_js);
+	rs->status = 200;
+	rs->content_type = "text/javascript; charset=utf-8";
+	rs->cacheable = 1;
+	return 0;
+}
+
 static int captive_get(struct page_ctx *c, const char *rest)
 {
 	return captive_api(c->p, c->rs);
@@ -271,7 +327,8 @@ static int logout_post(struct page_ctx *c, const char *rest)
 
 static int devices_get(struct page_ctx *c, const char *rest)
 {
-	return c->s->logged_in ? page_devices(c, notice(c->p, c->rq)) : page_redirect(c, "/");
+	return c->s->logged_in ? page_devices(c, 200, notice(c->p, c->rq), 0, NULL)
+			       : page_redirect(c, "/");
 }
 
 static int device_post(struct page_ctx *c, const char *rest)
@@ -304,9 +361,14 @@ static int class_codes_post(struct page_ctx *c, const char *rest)
 	return page_class_codes_post(c);
 }
 
+static int enrolled_get(struct page_ctx *c, const char *rest)
+{
+	return page_enrolled_again(c);
+}
+
 static int download_get(struct page_ctx *c, const char *rest)
 {
-	return page_download(c, rest);
+	return page_download(c, rest); /* HEAD: uses nothing */
 }
 
 /* clang-format off */
@@ -319,6 +381,8 @@ static const struct route routes[] = {
 	{ "/ca.pem", 0, 0, ca_pem_get, NULL, "the school CA" },
 	{ "/ca.crt", 0, 0, ca_crt_get, NULL, "the school CA, as a CA certificate to import" },
 	{ "/static/portal.css", 0, 0, css_get, NULL, "the style sheet" },
+	{ "/static/copy.js", 0, 0, copy_js_get, NULL,
+	  "the passphrase's copy button (the pages work without it)" },
 	/* with a session */
 	{ "/", 0, 1, root_get, NULL, "the login form, or logged in, a redirect to /devices" },
 	{ "/login", 0, 1, login_get, login_post, "login (a new session id after it)" },
@@ -329,7 +393,10 @@ static const struct route routes[] = {
 	{ "/code/", 1, 1, code_link_get, NULL, "a one-time enrolment code's link" },
 	{ "/class-codes", 0, 1, NULL, class_codes_post, "a teacher's sheet of codes for a class" },
 	{ "/code", 0, 1, NULL, code_post, "continuing with a one-time enrolment code" },
-	{ "/download/", 1, 1, download_get, NULL, "a device's PKCS#12 or profile, once" },
+	{ "/enrolled", 0, 1, enrolled_get, NULL,
+	  "the enrolled page again while its links live (the language switch)" },
+	{ "/download/", 1, 1, download_get, NULL,
+	  "a device's PKCS#12 or profile, once (HEAD uses nothing)" },
 };
 /* clang-format on */
 
@@ -411,7 +478,7 @@ int portal_route(struct portal *p, const struct portal_request *rq, struct porta
 
 	/* a probe, or any host but the portal: send the device to the portal */
 	if (is_probe(rq->path) || !is_portal_host(p, rq->host))
-		return redirect_to_portal(p, rs);
+		return redirect_to_portal(p, rq, rs);
 	/* traversal, encoded tricks, odd bytes: refused before anything else */
 	if (web_path_check(rq->path)) {
 		portal_log("%s %s: path refused", rq->client, rq->method);

@@ -123,9 +123,15 @@ static enum MHD_Result add_headers(struct MHD_Response *r, const struct portal_r
 {
 	int ok = 1, i;
 
+	/* scripts only on a page that asks, and then only the portal's own */
 	ok &= MHD_add_response_header(r, "Content-Security-Policy",
-				      "default-src 'none'; style-src 'self'; img-src 'self'; "
-				      "form-action 'self'; frame-ancestors 'none'; base-uri 'none'") ==
+				      rs->script ? "default-src 'none'; script-src 'self'; "
+						   "style-src 'self'; img-src 'self'; "
+						   "form-action 'self'; frame-ancestors 'none'; "
+						   "base-uri 'none'"
+						 : "default-src 'none'; style-src 'self'; "
+						   "img-src 'self'; form-action 'self'; "
+						   "frame-ancestors 'none'; base-uri 'none'") ==
 	      MHD_YES;
 	ok &= MHD_add_response_header(r, "X-Frame-Options", "DENY") == MHD_YES;
 	ok &= MHD_add_response_header(r, "X-Content-Type-Options", "nosniff") == MHD_YES;

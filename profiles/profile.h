@@ -22,6 +22,17 @@
 #include "byod_err.h"
 #include "pki.h"
 
+/* The words a person reads in a profile (iOS shows them while installing
+ * and in Settings), in that person's language: the portal passes its
+ * catalogue's. NULL, or a NULL member, means English. */
+struct profile_words {
+	const char *ca;	      /* the school CA's payload: "School CA" */
+	const char *identity; /* the device certificate's: "Device certificate" */
+	const char *about;    /* the description, whole: "Connects this device to the
+			       * Wi-Fi network <ssid> of <school>." */
+	const char *help;     /* before the help desk's details: "Help: " */
+};
+
 struct profile_in {
 	const char *school;         /* the school's name (organisation, provider) */
 	const char *ssid;           /* wifi.ssid */
@@ -40,6 +51,7 @@ struct profile_in {
 	const char *helpdesk_email;
 	const char *helpdesk_phone;
 	const char *helpdesk_url;
+	const struct profile_words *words; /* may be NULL: English */
 };
 
 struct profile_out {

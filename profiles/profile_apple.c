@@ -133,8 +133,13 @@ static void apple_append(char *buf, size_t size, size_t *pos, const char *str)
 	buf[*pos] = '\0';
 }
 
+/* One of in->words' texts, or its English default when there is none. */
+#define WORD(in, m, english)                                                                       \
+	((in)->words && (in)->words->m && (in)->words->m[0] ? (in)->words->m : (english))
+
 /* "Connects ... <ssid> of <school>. Help: name, email, phone, url" into buf
- * (size > 0); the help desk part only with what is set. */
+ * (size > 0), or the words' description; the help desk part only with what
+ * is set. */
 static void apple_description(const struct profile_in *in, char *buf, size_t size)
 {
 	const char *help[] = {in->helpdesk_name, in->helpdesk_email, in->helpdesk_phone,
@@ -143,15 +148,24 @@ static void apple_description(const struct profile_in *in, char *buf, size_t siz
 	int first = 1;
 
 	buf[0] = '\0';
-	apple_append(buf, size, &pos, "Connects this device to the Wi-Fi network ");
-	apple_append(buf, size, &pos, in->ssid);
-	apple_append(buf, size, &pos, " of ");
-	apple_append(buf, size, &pos, in->school);
-	apple_append(buf, size, &pos, ".");
+	if (in->words && in->words->about && in->words->about[0]) {
+		apple_append(buf, size, &pos, in->words->about);
+	} else { /* the English default */
+		apple_append(buf, size, &pos, "Connects this device to the Wi-Fi network ");
+		apple_append(buf, size, &pos, in->ssid);
+		apple_append(buf, size, &pos, " of ");
+		apple_append(buf, size, &pos, in->school);
+		apple_append(buf, size, &pos, ".");
+	}
 	for (i = 0; i < sizeof(help) / sizeof(help[0]); i++) {
 		if (!help[i] || !help[i][0])
 			continue;
-		apple_append(buf, size, &pos, first ? " Help: " : ", ");
+		if (first) {
+			apple_append(buf, size, &pos, " ");
+			apple_append(buf, size, &pos, WORD(in, help, "Help: "));
+		} else {
+			apple_append(buf, size, &pos, ", ");
+		}
 		apple_append(buf, size, &pos, help[i]);
 		first = 0;
 	}
@@ -210,7 +224,8 @@ static int apple_plist(const struct profile_in *in, char **xml, size_t *len, str
 
 	/* 1. the school CA, the anchor the Wi-Fi payload trusts */
 	snprintf(ident, sizeof(ident), "%s.ca", base);
-	root = apple_payload("com.apple.security.root", ident, uuid_root, "School CA");
+	root = apple_payload("com.apple.security.root", ident, uuid_root,
+			     WORD(in, ca, "School CA"));
 	if (!root)
 		goto out;
 	plist_array_append_item(content, root);
@@ -220,7 +235,8 @@ static int apple_plist(const struct profile_in *in, char **xml, size_t *len, str
 
 	/* 2. the device's identity */
 	snprintf(ident, sizeof(ident), "%s.identity", base);
-	p12 = apple_payload("com.apple.security.pkcs12", ident, uuid_p12, "Device certificate");
+	p12 = apple_payload("com.apple.security.pkcs12", ident, uuid_p12,
+			    WORD(in, identity, "Device certificate"));
 	if (!p12)
 		goto out;
 	plist_array_append_item(content, p12);

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * Linux: a tar.gz that a pupil (or the family's admin) unpacks and installs
- * with one command. It holds
+ * with one command. Everything is in one folder named as the archive
+ * (wifi-<device>-linux/), so that unpacking it in Downloads makes that one
+ * folder and nothing beside it:
  *
  *   <ssid>.nmconnection  a NetworkManager keyfile (EAP-TLS)
  *   ca.pem               the school CA
@@ -9,7 +11,9 @@
  *   client.key           its private key, unencrypted PEM, mode 0600
  *   install.sh           copies the PEMs to /etc/NetworkManager/byod/<uuid>/
  *                        and the keyfile to /etc/NetworkManager/system-
- *                        connections/ (both 0600), then nmcli connection reload
+ *                        connections/ (both 0600), removes the folder's
+ *                        client.key (the installed copy is root's), then
+ *                        nmcli connection reload
  *
  * Keyfile paths cannot use ~ or variables, so the certificates live at a
  * fixed absolute path, one directory per connection UUID.
@@ -157,10 +161,12 @@ static void keyfile(const struct profile_in *in, const char *uuid, struct profil
 	kf_set(b, "method", "auto");
 }
 
-/* install.sh names nothing taken from the configuration but the UUID (hex
- * and dashes), so no SSID ever reaches a shell: it installs whatever
- * *.nmconnection sits beside it. */
-static void install_sh(const char *uuid, struct profile_buf *b)
+/* install.sh names nothing taken from the configuration but the UUID and
+ * the folder's name (hex and dashes), so no SSID ever reaches a shell: it
+ * installs whatever *.nmconnection sits beside it. Once every file is in
+ * place, the unencrypted key it copied is removed from the folder: only
+ * root's copy stays. */
+static void install_sh(const char *uuid, const char *folder, struct profile_buf *b)
 {
 	profile_buf_str(b, "#!/bin/sh\n"
 		   "# Installs this school Wi-Fi connection into NetworkManager. Run as root:\n"
@@ -182,8 +188,13 @@ static void install_sh(const char *uuid, struct profile_buf *b)
 		   "for f in \"$here\"/*.nmconnection; do\n"
 		   "\tinstall -m 0600 \"$f\" /etc/NetworkManager/system-connections/\n"
 		   "done\n"
+		   "# the key is installed (root's, 0600): the folder's copy goes\n"
+		   "rm -f \"$here/client.key\"\n"
 		   "nmcli connection reload\n"
-		   "echo \"Installed. Choose the network in the Wi-Fi menu.\"\n");
+		   "echo \"Installed. Choose the network in the Wi-Fi menu.\"\n"
+		   "echo \"The downloaded ");
+	profile_buf_str(b, folder);
+	profile_buf_str(b, ".tar.gz still holds the key: delete it.\"\n");
 }
 
 /* The PEM form of a certificate (x) or, into a wiped buffer, of a private
@@ -215,17 +226,21 @@ static la_ssize_t ar_write(struct archive *a, void *ctx, const void *data, size_
 	return ((struct profile_buf *)ctx)->oom ? -1 : (la_ssize_t)n;
 }
 
-static int ar_add(struct archive *a, const char *name, int mode, time_t now, const void *data,
-		  size_t len)
+/* Adds folder/name (a file), or with name "" and AE_IFDIR in mode, the
+ * folder itself. */
+static int ar_add(struct archive *a, const char *folder, const char *name, int mode, time_t now,
+		  const void *data, size_t len)
 {
 	struct archive_entry *e = archive_entry_new();
-	int rc = -ENOMEM;
+	int dir = (mode & AE_IFMT) == AE_IFDIR, rc = -ENOMEM;
+	char path[200];
 
 	if (!e)
 		return rc;
-	archive_entry_set_pathname(e, name);
-	archive_entry_set_filetype(e, AE_IFREG);
-	archive_entry_set_perm(e, (mode_t)mode);
+	snprintf(path, sizeof(path), "%s/%s", folder, name);
+	archive_entry_set_pathname(e, path);
+	archive_entry_set_filetype(e, dir ? AE_IFDIR : AE_IFREG);
+	archive_entry_set_perm(e, (mode_t)(mode & 07777));
 	archive_entry_set_size(e, (la_int64_t)len);
 	archive_entry_set_mtime(e, now, 0);
 	archive_entry_set_uid(e, 0);
@@ -233,7 +248,7 @@ static int ar_add(struct archive *a, const char *name, int mode, time_t now, con
 	archive_entry_set_uname(e, "root");
 	archive_entry_set_gname(e, "root");
 	if (archive_write_header(a, e) == ARCHIVE_OK &&
-	    archive_write_data(a, data, len) == (la_ssize_t)len)
+	    (dir || archive_write_data(a, data, len) == (la_ssize_t)len))
 		rc = 0;
 	archive_entry_free(e);
 	return rc;
@@ -244,7 +259,7 @@ int profile_networkmanager(const struct profile_in *in, struct profile_out *out,
 {
 	struct profile_buf kf = {0}, sh = {0}, tgz = {0}, ca = {0}, cert = {0}, key = {0};
 	struct archive *a = NULL;
-	char uuid[37], name[64];
+	char uuid[37], folder[32], name[128];
 	time_t now = time(NULL);
 	int rc;
 
@@ -256,8 +271,9 @@ int profile_networkmanager(const struct profile_in *in, struct profile_out *out,
 		rc = byod_err_set(err, ENOMEM, "out of memory building the Linux profile");
 		goto out;
 	}
+	snprintf(folder, sizeof(folder), "wifi-%.8s-linux", in->device_id);
 	keyfile(in, uuid, &kf);
-	install_sh(uuid, &sh);
+	install_sh(uuid, folder, &sh);
 	keyfile_name(in->ssid, name, sizeof(name));
 	if (kf.oom || sh.oom || pem_of(in->ca, NULL, &ca) || pem_of(in->cred->cert, NULL, &cert) ||
 	    pem_of(NULL, in->cred->key, &key)) {
@@ -270,11 +286,12 @@ int profile_networkmanager(const struct profile_in *in, struct profile_out *out,
 	    archive_write_set_format_ustar(a) != ARCHIVE_OK ||
 	    archive_write_set_bytes_in_last_block(a, 1) != ARCHIVE_OK ||
 	    archive_write_open2(a, &tgz, NULL, ar_write, NULL, NULL) != ARCHIVE_OK ||
-	    ar_add(a, name, 0600, now, kf.buf.p, kf.buf.len) ||
-	    ar_add(a, "ca.pem", 0644, now, ca.buf.p, ca.buf.len) ||
-	    ar_add(a, "client.pem", 0644, now, cert.buf.p, cert.buf.len) ||
-	    ar_add(a, "client.key", 0600, now, key.buf.p, key.buf.len) ||
-	    ar_add(a, "install.sh", 0755, now, sh.buf.p, sh.buf.len) ||
+	    ar_add(a, folder, "", AE_IFDIR | 0700, now, NULL, 0) ||
+	    ar_add(a, folder, name, 0600, now, kf.buf.p, kf.buf.len) ||
+	    ar_add(a, folder, "ca.pem", 0644, now, ca.buf.p, ca.buf.len) ||
+	    ar_add(a, folder, "client.pem", 0644, now, cert.buf.p, cert.buf.len) ||
+	    ar_add(a, folder, "client.key", 0600, now, key.buf.p, key.buf.len) ||
+	    ar_add(a, folder, "install.sh", 0755, now, sh.buf.p, sh.buf.len) ||
 	    archive_write_close(a) != ARCHIVE_OK || tgz.oom) {
 		rc = byod_err_set(err, EIO, "building the Linux profile archive failed: %s",
 				  a && archive_error_string(a) ? archive_error_string(a)
@@ -288,7 +305,7 @@ int profile_networkmanager(const struct profile_in *in, struct profile_out *out,
 		goto out;
 	}
 	out->type = "application/gzip";
-	snprintf(out->filename, sizeof(out->filename), "wifi-%.8s-linux.tar.gz", in->device_id);
+	snprintf(out->filename, sizeof(out->filename), "%s.tar.gz", folder);
 	rc = 0;
 out:
 	archive_write_free(a);

@@ -399,6 +399,11 @@ int reg_download_add(struct reg *reg, const struct reg_download *d, struct byod_
  * one is deleted). Free with reg_download_clear. */
 int reg_download_take(struct reg *reg, const char *token_hash, time_t now,
 		      struct reg_download *out, struct byod_err *err);
+/* Reads the download without using it up (a HEAD request, a page that
+ * names it): -ENOENT when absent or expired at now. Free with
+ * reg_download_clear. */
+int reg_download_peek(struct reg *reg, const char *token_hash, time_t now,
+		      struct reg_download *out, struct byod_err *err);
 /* Wipes and frees out->data, and resets out. */
 void reg_download_clear(struct reg_download *d);
 

@@ -247,6 +247,28 @@ int reg_download_take(struct reg *reg, const char *token_hash, time_t now,
 	return 0;
 }
 
+int reg_download_peek(struct reg *reg, const char *token_hash, time_t now,
+		      struct reg_download *out, struct byod_err *err)
+{
+	struct reg_download d;
+	int rc = check_hash(token_hash, "download token hash", err);
+
+	if (!rc)
+		rc = check_times(now, 0, err);
+	if (rc)
+		return rc;
+	memset(&d, 0, sizeof(d));
+	rc = OPS(reg)->download_get(reg->be, token_hash, &d, err);
+	if (!rc && d.expires <= now)
+		rc = byod_err_set(err, ENOENT, "the download has expired");
+	if (rc) {
+		reg_download_clear(&d);
+		return rc;
+	}
+	*out = d;
+	return 0;
+}
+
 int reg_throttle_get(struct reg *reg, const char *key, struct reg_throttle *out,
 		     struct byod_err *err)
 {

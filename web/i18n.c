@@ -12,6 +12,14 @@
  * against its size before a byte is read through it, and the messages are
  * sorted here (not trusted to be) for a binary search. The hash table is
  * only bounds-checked; revision 1's system-dependent strings are ignored.
+ *
+ * Plurals (the manual's "Plural forms"): an entry with a msgid_plural has
+ * "msgid\0msgid_plural" as its original and its forms one after the other,
+ * NUL-separated, as its translation. The header's "Plural-Forms: nplurals=N;
+ * plural=EXPR;" says which form a number takes; EXPR is the C subset
+ * gettext accepts (n, unsigned constants, ! * / % + - < > <= >= == != && ||
+ * ?: and parentheses), compiled here once into a small tree of bounded size
+ * and depth, and evaluated per lookup without recursion on the input.
  */
 #include "i18n.h"
 
@@ -31,6 +39,43 @@
 struct msg {
 	const char *id;
 	const char *str;
+	size_t len; /* of str with the NULs between plural forms */
+};
+
+/* A node of a compiled plural expression: an operator and its operands
+ * (indexes of earlier nodes), or n, or a constant. */
+enum pop {
+	P_N,
+	P_NUM,
+	P_NOT,
+	P_MUL,
+	P_DIV,
+	P_MOD,
+	P_ADD,
+	P_SUB,
+	P_LT,
+	P_GT,
+	P_LE,
+	P_GE,
+	P_EQ,
+	P_NE,
+	P_AND,
+	P_OR,
+	P_COND
+};
+
+#define PLURAL_NODES 64 /* the longest known rule (Arabic) has about 40 */
+#define PLURAL_DEPTH 24
+
+struct pnode {
+	unsigned char op, a, b, c;
+	unsigned long v;
+};
+
+struct plural {
+	unsigned long nplurals;
+	struct pnode node[PLURAL_NODES];
+	unsigned char n, root;
 };
 
 struct cat {
@@ -38,6 +83,7 @@ struct cat {
 	char *blob; /* the file; every msg points into it */
 	struct msg *v;
 	size_t n;
+	struct plural plural; /* the header's, or the Germanic rule n != 1 */
 };
 
 struct web_i18n {
@@ -108,13 +154,15 @@ static int fits(const struct mo *m, uint32_t off, uint32_t count, uint32_t size)
  * The string of table entry i (the pair at table + 8i, already known to
  * fit): its bytes and the NUL after them must lie inside the file.
  */
-static const char *string_at(const struct mo *m, const char *blob, uint32_t table, uint32_t i)
+static const char *string_at(const struct mo *m, const char *blob, uint32_t table, uint32_t i,
+			     size_t *len)
 {
 	uint32_t slen = word(m, (size_t)table + 8 * (size_t)i);
 	uint32_t off = word(m, (size_t)table + 8 * (size_t)i + 4);
 
 	if ((uint64_t)off + slen >= m->len || blob[(size_t)off + slen] != '\0')
 		return NULL;
+	*len = slen;
 	return blob + off;
 }
 
@@ -139,6 +187,286 @@ static int charset_ok(const char *header)
 	return 0;
 }
 
+/* ---- plural expressions ------------------------------------------------ */
+
+struct pparse {
+	const char *s;
+	struct plural *pl;
+	int depth;
+	int bad;
+};
+
+static void skip_ws(struct pparse *p)
+{
+	while (*p->s == ' ' || *p->s == '\t' || *p->s == '\n' || *p->s == '\r')
+		p->s++;
+}
+
+/* Adds a node; returns its index, or 0 with p->bad set when full (node 0
+ * is never a valid operand of a later node, so callers need not check). */
+static unsigned char pnode_add(struct pparse *p, enum pop op, unsigned a, unsigned b, unsigned c,
+			       unsigned long v)
+{
+	struct pnode *nd;
+
+	if (p->bad || p->pl->n >= PLURAL_NODES) {
+		p->bad = 1;
+		return 0;
+	}
+	nd = &p->pl->node[p->pl->n];
+	nd->op = (unsigned char)op;
+	nd->a = (unsigned char)a;
+	nd->b = (unsigned char)b;
+	nd->c = (unsigned char)c;
+	nd->v = v;
+	return p->pl->n++;
+}
+
+static unsigned char p_cond(struct pparse *p);
+
+static unsigned char p_primary(struct pparse *p)
+{
+	unsigned long v = 0;
+	unsigned char r;
+
+	skip_ws(p);
+	if (*p->s == 'n') {
+		p->s++;
+		return pnode_add(p, P_N, 0, 0, 0, 0);
+	}
+	if (*p->s >= '0' && *p->s <= '9') {
+		while (*p->s >= '0' && *p->s <= '9') {
+			if (v > 100000000UL) /* no rule needs more */
+				p->bad = 1;
+			v = v * 10 + (unsigned long)(*p->s++ - '0');
+		}
+		return pnode_add(p, P_NUM, 0, 0, 0, v);
+	}
+	if (*p->s == '(') {
+		p->s++;
+		r = p_cond(p);
+		skip_ws(p);
+		if (*p->s != ')')
+			p->bad = 1;
+		else
+			p->s++;
+		return r;
+	}
+	p->bad = 1;
+	return 0;
+}
+
+static unsigned char p_unary(struct pparse *p)
+{
+	unsigned char a;
+
+	skip_ws(p);
+	if (*p->s == '!' && p->s[1] != '=') {
+		p->s++;
+		if (++p->depth > PLURAL_DEPTH) {
+			p->bad = 1;
+			return 0;
+		}
+		a = p_unary(p);
+		p->depth--;
+		return pnode_add(p, P_NOT, a, 0, 0, 0);
+	}
+	return p_primary(p);
+}
+
+/* One level of left-associative binary operators: ops[i] spelled text[i]. */
+static unsigned char p_binary(struct pparse *p, int level);
+
+static const struct {
+	const char *text[4];
+	enum pop op[4];
+} levels[] = {
+	{{"||"}, {P_OR}},
+	{{"&&"}, {P_AND}},
+	{{"==", "!="}, {P_EQ, P_NE}},
+	{{"<=", ">=", "<", ">"}, {P_LE, P_GE, P_LT, P_GT}},
+	{{"+", "-"}, {P_ADD, P_SUB}},
+	{{"*", "/", "%"}, {P_MUL, P_DIV, P_MOD}},
+};
+
+static unsigned char p_operand(struct pparse *p, int level)
+{
+	return level + 1 < (int)(sizeof(levels) / sizeof(levels[0])) ? p_binary(p, level + 1)
+								     : p_unary(p);
+}
+
+static unsigned char p_binary(struct pparse *p, int level)
+{
+	unsigned char a = p_operand(p, level), b;
+	size_t i, l;
+
+	while (!p->bad) {
+		skip_ws(p);
+		for (i = 0; i < 4 && levels[level].text[i]; i++) {
+			l = strlen(levels[level].text[i]);
+			if (!strncmp(p->s, levels[level].text[i], l))
+				break;
+		}
+		if (i == 4 || !levels[level].text[i])
+			return a;
+		p->s += l;
+		b = p_operand(p, level);
+		a = pnode_add(p, levels[level].op[i], a, b, 0, 0);
+	}
+	return a;
+}
+
+static unsigned char p_cond(struct pparse *p)
+{
+	unsigned char c, t, f;
+
+	if (++p->depth > PLURAL_DEPTH) {
+		p->bad = 1;
+		return 0;
+	}
+	c = p_binary(p, 0);
+	skip_ws(p);
+	if (!p->bad && *p->s == '?') {
+		p->s++;
+		t = p_cond(p);
+		skip_ws(p);
+		if (*p->s != ':') {
+			p->bad = 1;
+			return 0;
+		}
+		p->s++;
+		f = p_cond(p);
+		c = pnode_add(p, P_COND, c, t, f, 0);
+	}
+	p->depth--;
+	return c;
+}
+
+/*
+ * Evaluates the compiled rule for n. Operands always come before the node
+ * that uses them, so one pass in order computes every node (x / 0 counts
+ * as 0). Returns the form's index, or 0 when the rule names a form past
+ * nplurals (gettext's choice too).
+ */
+static unsigned long plural_eval(const struct plural *pl, unsigned long n)
+{
+	unsigned long v[PLURAL_NODES];
+	const struct pnode *nd;
+	unsigned i;
+
+	if (!pl->n)
+		return n != 1;
+	for (i = 0; i < pl->n; i++) {
+		nd = &pl->node[i];
+		switch (nd->op) {
+		case P_N:
+			v[i] = n;
+			break;
+		case P_NUM:
+			v[i] = nd->v;
+			break;
+		case P_NOT:
+			v[i] = !v[nd->a];
+			break;
+		case P_MUL:
+			v[i] = v[nd->a] * v[nd->b];
+			break;
+		case P_DIV:
+		case P_MOD:
+			/* both branches of ?: are computed: a division by zero
+			 * in the one not taken must not decide */
+			v[i] = !v[nd->b]	 ? 0
+			       : nd->op == P_DIV ? v[nd->a] / v[nd->b]
+						 : v[nd->a] % v[nd->b];
+			break;
+		case P_ADD:
+			v[i] = v[nd->a] + v[nd->b];
+			break;
+		case P_SUB:
+			v[i] = v[nd->a] - v[nd->b];
+			break;
+		case P_LT:
+			v[i] = v[nd->a] < v[nd->b];
+			break;
+		case P_GT:
+			v[i] = v[nd->a] > v[nd->b];
+			break;
+		case P_LE:
+			v[i] = v[nd->a] <= v[nd->b];
+			break;
+		case P_GE:
+			v[i] = v[nd->a] >= v[nd->b];
+			break;
+		case P_EQ:
+			v[i] = v[nd->a] == v[nd->b];
+			break;
+		case P_NE:
+			v[i] = v[nd->a] != v[nd->b];
+			break;
+		case P_AND:
+			v[i] = v[nd->a] && v[nd->b];
+			break;
+		case P_OR:
+			v[i] = v[nd->a] || v[nd->b];
+			break;
+		default:
+			v[i] = v[nd->a] ? v[nd->b] : v[nd->c];
+			break;
+		}
+	}
+	return v[pl->root] < pl->nplurals ? v[pl->root] : 0;
+}
+
+/*
+ * Reads "nplurals=N; plural=EXPR;" from the header's Plural-Forms line
+ * into pl. No such line: the Germanic rule (two forms, n != 1), as
+ * gettext. Returns 0, or -EINVAL with err for a line that does not parse.
+ */
+static int plural_header(const char *header, struct plural *pl, struct byod_err *err)
+{
+	const char *line = NULL, *p;
+	struct pparse pp = {.pl = pl};
+	char expr[512];
+	size_t n;
+
+	memset(pl, 0, sizeof(*pl));
+	pl->nplurals = 2;
+	for (p = header; *p; p++)
+		if ((p == header || p[-1] == '\n') && !strncasecmp(p, "Plural-Forms:", 13)) {
+			line = p + 13;
+			break;
+		}
+	if (!line)
+		return 0;
+	n = strcspn(line, "\n");
+	if (n >= sizeof(expr))
+		return byod_err_set(err, EINVAL, "the Plural-Forms line is too long");
+	memcpy(expr, line, n);
+	expr[n] = '\0';
+	p = strstr(expr, "nplurals=");
+	if (!p || p[9] < '1' || p[9] > '9' || (p[10] >= '0' && p[10] <= '9'))
+		return byod_err_set(err, EINVAL, "Plural-Forms: nplurals is not 1 to 9");
+	pl->nplurals = (unsigned long)(p[9] - '0');
+	p = strstr(expr, "plural=");
+	if (!p)
+		return byod_err_set(err, EINVAL, "Plural-Forms: no plural= expression");
+	pp.s = p + 7;
+	pl->root = p_cond(&pp);
+	skip_ws(&pp);
+	if (*pp.s == ';')
+		pp.s++;
+	skip_ws(&pp);
+	if (pp.bad || *pp.s) {
+		memset(pl->node, 0, sizeof(pl->node));
+		pl->n = 0;
+		return byod_err_set(err, EINVAL,
+				    "Plural-Forms: the plural expression does not parse "
+				    "(or has over %d operations)",
+				    PLURAL_NODES);
+	}
+	return 0;
+}
+
 static int msg_cmp(const void *a, const void *b)
 {
 	return strcmp(((const struct msg *)a)->id, ((const struct msg *)b)->id);
@@ -149,6 +477,8 @@ static int read_tables(const struct mo *m, struct cat *c, struct byod_err *err)
 {
 	uint32_t rev, n, orig, trans, hsize, hoff, i;
 	const char *id, *str;
+	size_t idlen, slen;
+	int rc;
 
 	rev = word(m, 4);
 	n = word(m, 8);
@@ -168,20 +498,24 @@ static int read_tables(const struct mo *m, struct cat *c, struct byod_err *err)
 	if (!c->v)
 		return byod_err_set(err, ENOMEM, "out of memory");
 	for (i = 0; i < n; i++) {
-		id = string_at(m, c->blob, orig, i);
-		str = string_at(m, c->blob, trans, i);
+		id = string_at(m, c->blob, orig, i, &idlen);
+		str = string_at(m, c->blob, trans, i, &slen);
 		if (!id || !str)
 			return byod_err_set(err, EINVAL, "string %u runs past the end of the file",
 					    i);
 		if (!*id) {
 			if (!charset_ok(str))
 				return byod_err_set(err, EINVAL, "the catalogue is not in UTF-8");
+			rc = plural_header(str, &c->plural, err);
+			if (rc)
+				return rc;
 			continue; /* the header is not a message */
 		}
 		if (!*str)
 			continue; /* untranslated: the msgid is shown, as gettext does */
 		c->v[c->n].id = id;
 		c->v[c->n].str = str;
+		c->v[c->n].len = slen;
 		c->n++;
 	}
 	qsort(c->v, c->n, sizeof(*c->v), msg_cmp);
@@ -193,7 +527,7 @@ static int read_tables(const struct mo *m, struct cat *c, struct byod_err *err)
 }
 
 int web_i18n_parse(struct web_i18n *i18n, const char *lang, const void *mo, size_t len,
-		      struct byod_err *err)
+		   struct byod_err *err)
 {
 	struct cat c = {0}, *cats;
 	struct mo m = {.p = mo, .len = len};
@@ -370,7 +704,7 @@ static int parse_range(const char *s, const char *e, const char **tag, size_t *t
 }
 
 const char *web_i18n_negotiate(const struct web_i18n *i18n, const char *accept_language,
-				  const char *fallback)
+			       const char *fallback)
 {
 	const char *best = fallback, *p = accept_language, *e, *tag;
 	size_t taglen, i;
@@ -405,6 +739,30 @@ const char *web_i18n_get(const struct web_i18n *i18n, const char *lang, const ch
 		return msgid;
 	m = bsearch(&key, c->v, c->n, sizeof(*c->v), msg_cmp);
 	return m ? m->str : msgid;
+}
+
+const char *web_i18n_nget(const struct web_i18n *i18n, const char *lang, const char *msgid,
+			  const char *msgid_plural, unsigned long n)
+{
+	const struct cat *c = find_cat(i18n, lang);
+	const struct msg key = {.id = msgid}, *m;
+	const char *form, *end;
+	unsigned long k;
+
+	if (!msgid)
+		return "";
+	m = c ? bsearch(&key, c->v, c->n, sizeof(*c->v), msg_cmp) : NULL;
+	if (!m)
+		return n == 1 || !msgid_plural ? msgid : msgid_plural;
+	/* form k is after k NULs, all inside the translation's length */
+	form = m->str;
+	end = m->str + m->len;
+	for (k = plural_eval(&c->plural, n); k; k--) {
+		form += strlen(form) + 1;
+		if (form > end)
+			return m->str; /* fewer forms than the rule names: the first */
+	}
+	return form;
 }
 
 int web_i18n_has(const struct web_i18n *i18n, const char *lang)

@@ -38,7 +38,8 @@ int web_i18n_load(const char *dir, struct web_i18n **out, struct byod_err *err);
  * Adds the catalogue for lang from the .mo bytes mo[0..len) (copied; the
  * caller keeps mo). Every offset and length is checked against len, every
  * string must end with NUL inside the file, msgids must be unique and a
- * declared charset must be UTF-8. Returns 0, -EINVAL (bad lang or file),
+ * declared charset must be UTF-8, and a Plural-Forms line must parse.
+ * Returns 0, -EINVAL (bad lang or file),
  * -EEXIST (lang already loaded) or -ENOMEM, with err filled.
  */
 int web_i18n_parse(struct web_i18n *i18n, const char *lang, const void *mo, size_t len,
@@ -60,6 +61,18 @@ const char *web_i18n_negotiate(const struct web_i18n *i18n, const char *accept_l
  * NULL msgid. Never NULL. For a plural entry, the first form.
  */
 const char *web_i18n_get(const struct web_i18n *i18n, const char *lang, const char *msgid);
+
+/*
+ * The plural form of msgid for the number n in lang (ngettext): the
+ * catalogue's Plural-Forms rule picks the form (French: 0 and 1 take the
+ * first, English: only 1 does). When the language or the message is
+ * missing, msgid for n == 1 and msgid_plural otherwise (msgid when
+ * msgid_plural is NULL). Owned by i18n or the caller's strings; "" for a
+ * NULL msgid; never NULL. A message without plural forms gives its one
+ * translation whatever n.
+ */
+const char *web_i18n_nget(const struct web_i18n *i18n, const char *lang, const char *msgid,
+			  const char *msgid_plural, unsigned long n);
 
 /* 1 when a catalogue for exactly lang is loaded, else 0. */
 int web_i18n_has(const struct web_i18n *i18n, const char *lang);

@@ -9,8 +9,12 @@
 
 #include <errno.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/sha.h>
 
 #include "byod_util.h"
@@ -80,4 +84,148 @@ int web_token_hash(const char *token, char out[65])
 	SHA256((const unsigned char *)token, strlen(token), md);
 	byod_hex(md, sizeof(md), out);
 	return 0;
+}
+
+/* HMAC-SHA256(token, prefix label) into md. */
+static int derive(const char *token, const char *prefix, const char *label,
+		  unsigned char md[SHA256_DIGEST_LENGTH])
+{
+	unsigned char *in;
+	unsigned int mdlen = 0;
+	size_t pl, ll;
+	int ok;
+
+	if (!web_token_valid(token) || !label)
+		return -EINVAL;
+	pl = strlen(prefix);
+	ll = strlen(label);
+	in = malloc(pl + ll + 1);
+	if (!in)
+		return -ENOMEM;
+	memcpy(in, prefix, pl);
+	memcpy(in + pl, label, ll + 1);
+	ok = HMAC(EVP_sha256(), token, WEB_TOKEN_LEN, in, pl + ll, md, &mdlen) &&
+	     mdlen == SHA256_DIGEST_LENGTH;
+	free(in);
+	return ok ? 0 : -EIO;
+}
+
+int web_token_derive(const char *token, const char *label, char out[65])
+{
+	unsigned char md[SHA256_DIGEST_LENGTH];
+	int rc;
+
+	out[0] = '\0';
+	rc = derive(token, "id:", label, md);
+	if (!rc)
+		byod_hex(md, sizeof(md), out);
+	OPENSSL_cleanse(md, sizeof(md));
+	return rc;
+}
+
+#define SEAL_NONCE 12
+#define SEAL_TAG   16
+
+/* One AES-256-GCM pass: seal (enc 1) or open (enc 0) n bytes of in into
+ * out, with the tag written (enc) or checked (open). Returns 0, -EBADMSG
+ * (open: the tag does not match) or -EIO. */
+static int gcm(int enc, const unsigned char key[32], const unsigned char *nonce, const char *aad,
+	       const unsigned char *in, size_t n, unsigned char *out, unsigned char *tag)
+{
+	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+	int len = 0, rc = -EIO;
+
+	if (!ctx || n > INT32_MAX)
+		goto out;
+	if (EVP_CipherInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL, NULL, enc) != 1 ||
+	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, SEAL_NONCE, NULL) != 1 ||
+	    EVP_CipherInit_ex(ctx, NULL, NULL, key, nonce, enc) != 1)
+		goto out;
+	if (aad && *aad &&
+	    EVP_CipherUpdate(ctx, NULL, &len, (const unsigned char *)aad, (int)strlen(aad)) != 1)
+		goto out;
+	if (n && EVP_CipherUpdate(ctx, out, &len, in, (int)n) != 1)
+		goto out;
+	if (!enc && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, SEAL_TAG, tag) != 1)
+		goto out;
+	if (EVP_CipherFinal_ex(ctx, out + len, &len) != 1) {
+		rc = enc ? -EIO : -EBADMSG;
+		goto out;
+	}
+	if (enc && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, SEAL_TAG, tag) != 1)
+		goto out;
+	rc = 0;
+out:
+	EVP_CIPHER_CTX_free(ctx);
+	return rc;
+}
+
+int web_token_seal(const char *token, const char *label, const char *aad, const void *in,
+		   size_t len, unsigned char **out, size_t *outlen)
+{
+	unsigned char key[SHA256_DIGEST_LENGTH], *b = NULL;
+	int rc;
+
+	*out = NULL;
+	*outlen = 0;
+	rc = derive(token, "seal:", label, key);
+	if (rc)
+		goto out;
+	b = malloc(len + SEAL_NONCE + SEAL_TAG);
+	if (!b) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	rc = byod_random(b, SEAL_NONCE);
+	if (!rc)
+		rc = gcm(1, key, b, aad, in, len, b + SEAL_NONCE, b + SEAL_NONCE + len);
+	if (rc)
+		goto out;
+	*out = b;
+	*outlen = len + SEAL_NONCE + SEAL_TAG;
+	b = NULL;
+out:
+	OPENSSL_cleanse(key, sizeof(key));
+	free(b);
+	return rc;
+}
+
+int web_token_open(const char *token, const char *label, const char *aad, const void *in,
+		   size_t len, char **out, size_t *outlen)
+{
+	const unsigned char *p = in;
+	unsigned char key[SHA256_DIGEST_LENGTH], tag[SEAL_TAG];
+	char *b = NULL;
+	size_t n;
+	int rc;
+
+	*out = NULL;
+	*outlen = 0;
+	rc = derive(token, "seal:", label, key);
+	if (rc)
+		goto out;
+	if (!in || len < SEAL_NONCE + SEAL_TAG) {
+		rc = -EBADMSG;
+		goto out;
+	}
+	n = len - SEAL_NONCE - SEAL_TAG;
+	b = malloc(n + 1);
+	if (!b) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	memcpy(tag, p + SEAL_NONCE + n, SEAL_TAG);
+	rc = gcm(0, key, p, aad, p + SEAL_NONCE, n, (unsigned char *)b, tag);
+	if (rc) {
+		OPENSSL_cleanse(b, n);
+		goto out;
+	}
+	b[n] = '\0';
+	*out = b;
+	*outlen = n;
+	b = NULL;
+out:
+	OPENSSL_cleanse(key, sizeof(key));
+	free(b);
+	return rc;
 }

@@ -4,8 +4,11 @@
 // /usr/bin/chromium) driven by playwright-core, as an Android phone 360 px
 // wide, in French, with JavaScript off (the portal must work without it).
 // Proves what curl cannot: that the labels, the tab order, the `required`
-// charter box, the `download` link and the layout at phone width work as
-// a phone's browser sees them. One screenshot per step in $SHOTS.
+// charter box, the one-time download link (a file the first time, its
+// explanation page the second), the language switch that keeps the
+// passphrase, the copy button (with JavaScript on, in a second context)
+// and the layout at phone width work as a phone's browser sees them. One
+// screenshot per step in $SHOTS.
 //
 // Run by tests/browser/run.sh, which copies this file next to the
 // node_modules it installed in the build directory. Environment:
@@ -86,13 +89,18 @@ page.on('request', (r) => {
 	if (!r.url().startsWith(PORTAL + '/'))
 		foreign.push(r.url());
 });
-// and every answer that is an error, but the one 401 the scenario asks for:
-// a stylesheet that does not load would pass every other check
+// and every answer that is an error, but those the scenario asks for (the
+// one 401, the 410 of a used link): a stylesheet that does not load would
+// pass every other check
 const broken = [];
+const expected = new Set([`401 ${PORTAL}/login`]);
 page.on('response', (r) => {
-	if (r.status() >= 400 && !(r.status() === 401 && r.url() === PORTAL + '/login'))
+	if (r.status() >= 400 && !expected.has(`${r.status()} ${r.url()}`))
 		broken.push(`${r.status()} ${r.request().method()} ${r.url()}`);
 });
+// every download the page starts (a used link must start none)
+let downloads = 0;
+page.on('download', () => downloads++);
 page.on('requestfailed', (r) => {
 	// a download leaves the page's navigation aborted: that is how it works
 	if (!new URL(r.url()).pathname.startsWith('/download/'))
@@ -210,6 +218,9 @@ try {
 	await go('wrong-password', () => button.click(), { status: 401 });
 	await assert.doesNotReject(page.getByText('Identifiant ou mot de passe incorrect.').waitFor({ state: 'visible' }));
 	ok('"Identifiant ou mot de passe incorrect." is shown');
+	assert.equal(await page.getByLabel('Identifiant', { exact: true }).inputValue(), LOGIN, 'the login is kept');
+	assert.equal(await page.getByLabel('Mot de passe', { exact: true }).inputValue(), '', 'the password is not');
+	ok('the login is kept in its field, the password is not');
 
 	// ---- the right one: Mes appareils -------------------------------------
 	await page.getByLabel('Identifiant', { exact: true }).fill(LOGIN);
@@ -265,10 +276,20 @@ try {
 	const passphrase = (await page.locator('code#passphrase').textContent()).trim();
 	assert.ok(passphrase.length >= 8, `a passphrase is shown (${passphrase.length} chars)`);
 	ok('the passphrase is shown');
-	const dl = page.locator('a.button#download[download]');
-	assert.match(await dl.getAttribute('href'), /^\/download\/[A-Za-z0-9_-]+$/, 'the download link');
+	const dl = page.locator('a.button#download');
+	const dlHref = await dl.getAttribute('href');
+	assert.match(dlHref, /^\/download\/[A-Za-z0-9_-]+$/, 'the download link');
 	assert.equal((await dl.textContent()).trim(), 'Télécharger mon certificat');
 	ok('"Télécharger mon certificat", a one-time /download/ link');
+	// a download attribute would make a used link a failed download of
+	// its explanation page: the file comes as an attachment instead
+	assert.equal(await dl.getAttribute('download'), null, 'no download attribute on a one-time link');
+	assert.equal(await page.locator('a[download][href^="/download/"]').count(), 0, 'none on any one-time link');
+	ok('no download attribute on the one-time links');
+	assert.equal(await page.locator('#copy').isVisible(), false, 'without JavaScript, no copy button');
+	assert.equal(await page.locator('code#passphrase').evaluate((e) => getComputedStyle(e).userSelect), 'all',
+		'a tap selects the passphrase whole');
+	ok('without JavaScript: no copy button, and the passphrase selects whole (user-select: all)');
 	assert.equal(await page.locator('a#ca[download][href="/ca.crt"]').count(), 1, 'the school CA link');
 	ok('the CA link /ca.crt');
 	const values = page.locator('dl.values');
@@ -277,10 +298,22 @@ try {
 			true, `the values list ${v}`);
 	}
 	ok(`the values: TLS, radius.byod.lan, ${LOGIN}`);
-	const first = page.locator('details').first();
+	const first = page.locator('details.steps').first();
 	assert.equal(await first.getAttribute('open'), '', 'the first steps are open');
 	assert.match((await first.locator('summary').textContent()).trim(), /^Android/, 'Android first');
 	ok('the steps: Android first, open');
+
+	// ---- the language switch keeps the page, the passphrase with it -------
+	await go('enrolled-en', () => page.locator('header').getByRole('link', { name: 'English' }).click(), { lang: 'en' });
+	assert.equal(new URL(page.url()).pathname, '/enrolled', 'the switch went to /enrolled');
+	assert.equal(await h1(), 'Your device is enrolled');
+	assert.equal((await page.locator('code#passphrase').textContent()).trim(), passphrase, 'the same passphrase');
+	assert.equal(await page.locator('a.button#download').getAttribute('href'), dlHref, 'the same link');
+	ok('"English" keeps the page: "Your device is enrolled", the same passphrase and link');
+	await go('enrolled-fr', () => page.locator('header').getByRole('link', { name: 'Français' }).click());
+	assert.equal(await h1(), 'Votre appareil est inscrit');
+	assert.equal((await page.locator('code#passphrase').textContent()).trim(), passphrase, 'the same passphrase');
+	ok('"Français" brings it back, the same passphrase');
 
 	// the download, as the phone saves it
 	step = 'download';
@@ -297,6 +330,48 @@ try {
 	assert.throws(() => execFileSync('openssl', ['pkcs12', '-in', p12, '-passin', 'pass:not-it', '-nokeys'],
 		{ stdio: 'ignore' }), 'and not with another passphrase');
 	ok('...and not with another');
+
+	// ---- a second tap on the used link: its page, not a download ----------
+	expected.add(`410 ${PORTAL}${dlHref}`);
+	const before = downloads;
+	await go('used-link', () => dl.click(), { status: 410 });
+	assert.equal(downloads, before, 'the second tap started no download');
+	assert.equal(await h1(), 'Ce lien a déjà servi ou a expiré');
+	await assert.doesNotReject(page.getByText('Ce fichier a déjà été téléchargé', { exact: false }).waitFor());
+	ok('a second tap shows "Ce lien a déjà servi ou a expiré" in the browser, no download');
+	await go('enrolled-again', () => page.getByRole('link', { name: 'Revenir à la page de l’inscription' }).click());
+	assert.equal((await page.locator('code#passphrase').textContent()).trim(), passphrase, 'the same passphrase');
+	assert.equal(await page.locator('a#download').count(), 0, 'the used link is not offered again');
+	await assert.doesNotReject(page.getByText('déjà téléchargé, ou le lien a expiré', { exact: false }).first().waitFor());
+	ok('back on the enrolled page: the passphrase, the used file said to be used');
+
+	// ---- with JavaScript on, the copy button copies the passphrase --------
+	step = 'copy';
+	const jsContext = await browser.newContext({
+		viewport: { width: WIDTH, height: 740 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true,
+		locale: 'fr-FR', userAgent: ANDROID, javaScriptEnabled: true,
+		storageState: await context.storageState(),
+	});
+	await jsContext.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: PORTAL });
+	const jsPage = await jsContext.newPage();
+	const jsErrors = [];
+	jsPage.on('pageerror', (e) => jsErrors.push(e.message));
+	jsPage.on('console', (m) => m.type() === 'error' && jsErrors.push(m.text()));
+	const jsResponse = await jsPage.goto(PORTAL + '/enrolled');
+	assert.equal(jsResponse.status(), 200, '/enrolled with JavaScript');
+	assert.match(jsResponse.headers()['content-security-policy'], /script-src 'self'/, 'the page allows its own script');
+	const copy = jsPage.getByRole('button', { name: 'Copier le mot de passe' });
+	await assert.doesNotReject(copy.waitFor({ state: 'visible' }));
+	ok('with JavaScript, a visible "Copier le mot de passe" button');
+	await copy.click();
+	await assert.doesNotReject(jsPage.getByText('Mot de passe copié.').waitFor({ state: 'visible' }));
+	assert.equal(await jsPage.evaluate(() => navigator.clipboard.readText()), passphrase, 'the clipboard holds it');
+	ok('a tap copies the passphrase ("Mot de passe copié.")');
+	assert.deepEqual(jsErrors, [], 'no script error, no CSP refusal');
+	ok('no script error, no CSP refusal');
+	shot++;
+	await jsPage.screenshot({ path: join(SHOTS, `${String(shot).padStart(2, '0')}-copy-js.png`), fullPage: true });
+	await jsContext.close();
 
 	// ---- Mes appareils: the device, then "J'ai perdu cet appareil" -----------
 	await go('devices', () => page.locator('nav').getByRole('link', { name: 'Mes appareils' }).click());

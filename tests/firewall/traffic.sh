@@ -262,7 +262,7 @@ check "registration: plain HTTP to the web is answered by the portal (302, got $
 	test "$(cat "$T/code")" = 302
 check "...sending the device to the portal ($(hdr Location))" \
 	test "$(hdr Location)" = "https://portal.byod.lan/"
-check "...with the portal's text" grep -q "log in first" "$T/b"
+check "...with the portal's text (French: no Accept-Language)" grep -q "vous connecter d’abord" "$T/b"
 expect_ok "registration reaches the portal's HTTP directly" in_ns "${P}reg" curl -sSf -m 2 \
 	-o /dev/null http://10.0.0.2:8080/api/captive
 expect_ok "registration reaches the portal's HTTPS, where the redirect sends it" \

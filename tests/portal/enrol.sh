@@ -104,6 +104,8 @@ check "...and the refusal is logged with its reason" grep -q 'form refused: form
 post /login "csrf=$token" login=lea.martin password=wrong
 check "a wrong password is a 401" test "$(code)" = 401
 check "...with a message that names neither part" grep -q 'Identifiant ou mot de passe incorrect' "$T/b"
+check "...the login kept in its field" sh -c "grep -o '<input id=\"login\"[^>]*>' '$T/b' | grep -q 'value=\"lea.martin\"'"
+check "...the password not" sh -c "! grep -o '<input id=\"password\"[^>]*>' '$T/b' | grep -q 'value='"
 cp "$T/b" "$T/wrong-password.html"
 post /login "csrf=$token" login=lea.martin 'password=Calanques-2026!'
 check "a replayed form token is refused (403)" test "$(code)" = 403
@@ -146,12 +148,18 @@ check "a one-time download link" sh -c "echo '$link' | grep -Eq '^/download/[A-Z
 check "the exact values: EAP method TLS" grep -q '<code>TLS</code>' "$T/b"
 check "the exact values: the domain" grep -q '<code>radius.byod.lan</code>' "$T/b"
 check "the exact values: the identity" grep -q '<code>lea.martin</code>' "$T/b"
-check "the iPhone's steps come first, open" grep -q '<details open><summary>iPhone, iPad et Mac' "$T/b"
+check "the iPhone's steps come first, open" grep -q '<details class="steps" open><summary>iPhone, iPad et Mac' "$T/b"
 check "no SSID configured: no profiles, and the page says what to configure" grep -q 'wifi.ssid' "$T/b"
+check "...for the technician, behind a closed disclosure" grep -Eq '<details class="tech"><summary>Pour le technicien</summary><p>[^<]*wifi\.ssid' "$T/b"
 check "the steps for Android, Windows, Linux are there" sh -c \
 	"grep -q '<summary>Android' '$T/b' && grep -q '<summary>Windows' '$T/b' && grep -q '<summary>Linux' '$T/b'"
+req HEAD "$link" -I
+check "HEAD on the download link answers (200)" test "$(code)" = 200
+check "...with the file's type and name" sh -c "[ \"\$(grep -i '^Content-Type:' '$T/h' | tr -d '\r')\" = 'Content-Type: application/x-pkcs12' ] && grep -qi '^Content-Disposition: attachment' '$T/h'"
+req HEAD "$link" -I
+check "...and uses nothing: a second HEAD answers too" test "$(code)" = 200
 req GET "$link"
-check "the download works once" test "$(code)" = 200
+check "the download works once (after the HEADs)" test "$(code)" = 200
 check "...as PKCS#12" test "$(hdr Content-Type)" = application/x-pkcs12
 check "...as an attachment" sh -c "hdr() { grep -i \"^\$1:\" '$T/h' | tr -d '\r'; }; hdr Content-Disposition | grep -q 'attachment; filename=\"wifi-'"
 check "...never cached" test "$(hdr Cache-Control)" = no-store
@@ -159,6 +167,28 @@ cp "$T/b" "$T/dev1.p12"
 check "the token is not in the portal's log" sh -c "! grep -q '${link#/download/}' '$T/portal.log'"
 req GET "$link"
 check "the same link a second time is gone (410)" test "$(code)" = 410
+check "...as a page the browser shows: text/html" test "$(hdr Content-Type)" = 'text/html; charset=utf-8'
+check "...not an attachment (no Content-Disposition)" sh -c "! grep -qi '^Content-Disposition' '$T/h'"
+check "...that says the file was downloaded already" grep -q 'Ce fichier a déjà été téléchargé' "$T/b"
+check "...and leads back to the enrolled page while it is kept" grep -q 'href="/enrolled"' "$T/b"
+req HEAD "$link" -I
+check "HEAD on a used link: 410 too" test "$(code)" = 410
+# the language switch of the enrolled page keeps it: the same passphrase
+check "the enrolled page's language switch goes to /enrolled" grep -q 'href="/enrolled?lang=en"' "$T/done1.html"
+req GET "/enrolled?lang=en"
+check "/enrolled in English (200)" test "$(code)" = 200
+check "...the same page, in English" grep -q '<h1>Your device is enrolled</h1>' "$T/b"
+check "...with the same passphrase" grep -q "<code id=\"passphrase\">$pass</code>" "$T/b"
+check "...the used link said to be used, not linked again" sh -c "! grep -q '$link' '$T/b' && grep -q 'already downloaded' '$T/b'"
+check "...never cached" test "$(hdr Cache-Control)" = no-store
+req GET "/enrolled?lang=fr"
+check "...and back in French" grep -q '<h1>Votre appareil est inscrit</h1>' "$T/b"
+curl -s -H 'Host: portal.byod.lan' "http://127.0.0.1:$HTTP_PORT/static/portal.css" >"$T/css"
+check "the passphrase is one element a tap selects whole" grep -q '#passphrase\|user-select:all' "$T/css"
+check "a copy button, hidden until its script shows it" grep -q '<p class="copy" hidden><button type="button" id="copy"' "$T/b"
+check "...its script the portal's own, which this page's CSP allows" sh -c "grep -q '<script src=\"/static/copy.js\"></script>' '$T/b' && grep -i '^Content-Security-Policy:' '$T/h' | grep -q \"script-src 'self'\""
+req GET /devices
+check "...and other pages do not" sh -c "grep -i '^Content-Security-Policy:' '$T/h' | grep -q \"default-src 'none'\" && ! grep -i '^Content-Security-Policy:' '$T/h' | grep -q script-src"
 check "the PKCS#12 opens with the shown passphrase" \
 	openssl pkcs12 -in "$T/dev1.p12" -passin "pass:$pass" -nokeys -clcerts -out "$T/dev1.pem"
 openssl pkcs12 -in "$T/dev1.p12" -passin "pass:$pass" -nocerts -nodes -out "$T/dev1.key" 2>/dev/null
@@ -183,7 +213,7 @@ post /enrol "csrf=$(csrf)" 'name=Pixel' kind=phone charter=yes
 check "a second device is enrolled" test "$(code)" = 200
 link2=$(sed -n 's/.*id="download"[^>]*href="\([^"]*\)".*/\1/p' "$T/b")
 pass2=$(sed -n 's/.*<code id="passphrase">\([^<]*\)<.*/\1/p' "$T/b")
-check "the Android steps come first" grep -q '<details open><summary>Android' "$T/b"
+check "the Android steps come first" grep -q '<details class="steps" open><summary>Android' "$T/b"
 req GET "$link2"
 cp "$T/b" "$T/dev2.p12"
 openssl pkcs12 -in "$T/dev2.p12" -passin "pass:$pass2" -nokeys -clcerts -out "$T/dev2.pem" 2>/dev/null
@@ -191,6 +221,23 @@ openssl pkcs12 -in "$T/dev2.p12" -passin "pass:$pass2" -nocerts -nodes -out "$T/
 dev2=$("$BYODCTL" device list --json | json '[x["id"] for x in d if x["name"] == "Pixel"][0]')
 req GET /enrol
 check "at the limit, the form lists the devices to retire" grep -q "name=\"retire\" required id=\"retire-$dev1\"" "$T/b"
+check "...each with its enrolment date" test "$(grep -Eo 'inscrit le [0-9]{2}/[0-9]{2}/[0-9]{4}' "$T/b" | wc -l)" = 2
+check "...and the limit in the plural the number takes" grep -q 'Vous avez déjà 2 appareils inscrits' "$T/b"
+# two devices of one name, the same day: told apart by the time of day
+t0=$(date -d '2025-09-02 08:05' +%s)
+t1=$(date -d '2025-09-02 10:30' +%s)
+sqlite3 "$BYOD_HOME/registry.db" "UPDATE devices SET created = $t0 WHERE id = '$dev1';
+	UPDATE devices SET created = $t1, name = 'iPhone de Léa' WHERE id = '$dev2'"
+req GET /enrol
+check "two devices of one name are told apart by the time of day" sh -c \
+	"grep -q 'inscrit le 02/09/2025 à 08:05' '$T/b' && grep -q 'inscrit le 02/09/2025 à 10:30' '$T/b'"
+req GET /devices
+check "...in Mes appareils too" sh -c \
+	"grep -q 'Inscrit le 02/09/2025 à 08:05' '$T/b' && grep -q 'Inscrit le 02/09/2025 à 10:30' '$T/b'"
+sqlite3 "$BYOD_HOME/registry.db" "UPDATE devices SET name = 'Pixel' WHERE id = '$dev2'"
+req GET /devices
+check "...and a name of its own needs no time" sh -c "grep -q 'Inscrit le 02/09/2025 ·' '$T/b' && ! grep -q 'à 08:05' '$T/b'"
+req GET /enrol
 post /enrol "csrf=$(csrf)" 'name=Tablette' kind=tablet charter=yes
 check "at the limit, no choice is a 409" test "$(code)" = 409
 check "three devices were not made" sh -c "[ \"\$('$BYODCTL' device list --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')\" = 2 ]"
@@ -239,6 +286,12 @@ check "renamed (303)" test "$(code)" = 303
 req GET "$(hdr Location)"
 check "the new name is shown, escaped" grep -q 'Pixel &lt;b&gt;&amp;amp;&lt;/b&gt;' "$T/b"
 check "the notice after the action" grep -q 'renommé' "$T/b"
+post /device "csrf=$(csrf)" "id=$dev2" action=rename 'name=   '
+check "a blank new name is a 400" test "$(code)" = 400
+check "...with Mes appareils again, saying what to do (not a bare error page)" sh -c \
+	"grep -q '<h1>Mes appareils</h1>' '$T/b' && grep -q 'role=\"alert\">Donnez un nom à l’appareil' '$T/b'"
+check "...that device's rename form open" grep -q '<details open><summary>Renommer' "$T/b"
+check "...and nothing renamed" sh -c "'$BYODCTL' device list --json | grep -q 'Pixel <b>&amp;</b>'"
 post /device "csrf=$(csrf)" "id=$dev2" action=lost
 check "'lost' without the confirmation box is a 400" test "$(code)" = 400
 req GET /devices
@@ -320,15 +373,26 @@ check "enrolled with profiles (200)" test "$(code)" = 200
 cp "$T/b" "$T/done-profiles.html"
 check "the SSID is among the values" grep -q '<code>Collège-BYOD</code>' "$T/b"
 for text in 'Installer le profil Wi-Fi' 'Fichier pour l’application geteduroam' \
-	'Profil Passpoint pour Android' 'Profil Wi-Fi pour Windows' 'Réglages pour Linux'; do
-	check "a one-time link: $text" grep -q "<a download href=\"/download/[A-Za-z0-9_-]*\">$text" "$T/b"
+	'Profil Passpoint pour Android' 'Profil Wi-Fi pour Windows' 'Réglages Wi-Fi pour Linux'; do
+	check "one one-time link: $text" test "$(grep -Eo "<a( class=\"button\")? id=\"[a-z-]*\" href=\"/download/[A-Za-z0-9_-]{43}\">$text" "$T/b" | wc -l)" = 1
 done
+check "one link per file: six files, six links, none twice" sh -c \
+	"[ \$(grep -o 'href=\"/download/[^\"]*\"' '$T/b' | wc -l) = 6 ] && [ -z \"\$(grep -o 'href=\"/download/[^\"]*\"' '$T/b' | sort | uniq -d)\" ]"
+check "no one-time link has a download attribute (a used one must show its page)" sh -c \
+	"! grep -Eo '<a [^>]*href=\"/download/[^>]*>' '$T/b' | grep -Eq ' download( |>|=)'"
+check "the files that carry the passphrase do not say they will ask for it" sh -c \
+	"grep -q 'le certificat et son mot de passe sont dedans' '$T/b' && ! grep -q 'Il vous demandera le mot de passe' '$T/b'"
+check "technical details are behind a closed “Pour le technicien”" sh -c \
+	"grep -q '<details class=\"tech\"><summary>Pour le technicien</summary><p>Le profil Wi-Fi (.xml)[^<]*netsh wlan' '$T/b' && ! grep -q 'NetworkManager, .tar.gz)' '$T/b'"
+check "...and no netsh line outside it" test "$(grep -o 'netsh wlan' "$T/b" | wc -l)" = 1
 applelink=$(sed -n 's/.*id="profile-apple"[^>]*href="\([^"]*\)".*/\1/p' "$T/b")
 check "the Apple profile is the iPhone's first button" test -n "$applelink"
 req GET "$applelink"
 check "...served as a mobileconfig" test "$(hdr Content-Type)" = application/x-apple-aspen-config
 check "...a signed profile (CMS) the portal's chain verifies" openssl cms -verify -inform DER \
-	-in "$T/b" -CAfile "$BYOD_HOME/pki/ca.pem" -purpose any -out /dev/null
+	-in "$T/b" -CAfile "$BYOD_HOME/pki/ca.pem" -purpose any -out "$T/apple.plist"
+check "...naming what it installs in the page's language" sh -c \
+	"grep -q '<string>Certificat du collège</string>' '$T/apple.plist' && grep -q '<string>Certificat de l’appareil</string>' '$T/apple.plist' && ! grep -q 'School CA' '$T/apple.plist'"
 req GET "$applelink"
 check "...once" test "$(code)" = 410
 
@@ -350,10 +414,11 @@ failures() { sqlite3 "$BYOD_HOME/registry.db" "SELECT failures FROM web_throttle
 sqlite3 "$BYOD_HOME/registry.db" "DELETE FROM web_throttle"
 fail_login hugo 4
 cp "$T/codes" "$T/codes-hugo"
-sed 's/name="csrf" value="[^"]*"//' "$T/b" >"$T/page-hugo"
+# (the typed login stays in its field: the one difference there may be)
+sed 's/name="csrf" value="[^"]*"//; s/ value="hugo"//' "$T/b" >"$T/page-hugo"
 sqlite3 "$BYOD_HOME/registry.db" "DELETE FROM web_throttle WHERE key LIKE 'addr:%'"
 fail_login no.such.pupil 4
-sed 's/name="csrf" value="[^"]*"//' "$T/b" >"$T/page-unknown"
+sed 's/name="csrf" value="[^"]*"//; s/ value="no.such.pupil"//' "$T/b" >"$T/page-unknown"
 check "four wrong passwords: four 401s" test "$(tr -d '\n' <"$T/codes-hugo")" = 401401401401
 check "an unknown login gets exactly the same answers" cmp "$T/codes-hugo" "$T/codes"
 check "...the same page" cmp "$T/page-hugo" "$T/page-unknown"
@@ -362,6 +427,8 @@ check "...of four" test "$(failures login:hugo)" = 4
 fail_login hugo 3
 check "then the login must wait: 429" grep -q 429 "$T/codes"
 check "the wait is said" grep -q 'Réessayez dans' "$T/b429"
+check "...in the plural the number takes (never “1 secondes”)" sh -c \
+	"grep -Eq 'Réessayez dans (1 seconde\.|([02-9]|[1-9][0-9]+) secondes\.)' '$T/b429'"
 check "throttling is in the audit log" audit_has portal.login-throttled
 # a locked login (10 failures lock it for 15 minutes; set here, not waited for)
 now=$(date +%s)

@@ -45,6 +45,16 @@ for probe in captive.apple.com:/hotspot-detect.html captive.apple.com:/library/t
 	check "probe $probe: never the success answer" sh -c "! grep -qi 'success' '$T/b'"
 	check "probe $probe: not cached" test "$(hdr Cache-Control)" = no-store
 done
+# the few words of the redirect, negotiated as the pages are: French first
+http GET captive.apple.com /hotspot-detect.html
+check "the probe's redirect says why, in French by default" \
+	grep -qx 'Ce réseau demande de vous connecter d’abord.' "$T/b"
+http GET captive.apple.com /hotspot-detect.html -H 'Accept-Language: en-GB,en;q=0.9'
+check "...in English to a phone that asks for English" \
+	grep -qx 'This network needs you to log in first.' "$T/b"
+http GET connectivitycheck.gstatic.com /generate_204 -H 'Accept-Language: de-DE, fr;q=0.5, en;q=0.4'
+check "...and in French to one that prefers French to English" \
+	grep -qx 'Ce réseau demande de vous connecter d’abord.' "$T/b"
 
 http GET 127.0.0.1 /api/captive
 check "RFC 8908 API answers" test "$(cat "$T/code")" = 200

@@ -6,9 +6,12 @@
  * not from the school CA, and each format refuses the same (nothing in its
  * output, no PKCS#12 encoded for it). The legacy PKCS#12 of the Apple
  * profile opens with the passphrase, carries the device's certificate and
- * key, and uses 3DES and a SHA-1 MAC.
+ * key, and uses 3DES and a SHA-1 MAC. The Apple profile names its payloads
+ * in the words it is given (the portal's language), English without; the
+ * Linux archive is one folder named as the archive, and its install.sh
+ * removes the key it copied.
  */
-#define _XOPEN_SOURCE 700
+#define _GNU_SOURCE /* memmem; nftw */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -24,6 +27,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <archive.h>
+#include <archive_entry.h>
 #include <openssl/pkcs12.h>
 #include <openssl/x509.h>
 
@@ -292,6 +297,108 @@ static void test_legacy_p12(void **state)
 	assert_null(v.p12[PKI_P12_LEGACY].der);
 }
 
+/* 1 when the n bytes at p hold s. */
+static int holds(const unsigned char *p, size_t n, const char *s)
+{
+	return memmem(p, n, s, strlen(s)) != NULL;
+}
+
+static void test_apple_words(void **state)
+{
+	static const struct profile_words fr = {
+		.ca = "Certificat du collège",
+		.identity = "Certificat de l’appareil",
+		.about = "Connecte cet appareil au réseau Wi-Fi Collège-BYOD.",
+		.help = "Aide : ",
+	};
+	static const struct profile_words part = { .ca = "Certificat du collège" };
+	struct profile_out out;
+	struct profile_in in;
+	struct byod_err err;
+
+	(void)state;
+	/* English without words (the signed content is in the clear in the CMS) */
+	good(&in);
+	in.helpdesk_name = "Référent";
+	assert_int_equal(profile_apple(&in, dev.cert, dev.key, &out, &err), 0);
+	assert_true(holds(out.data, out.len, "<string>School CA</string>"));
+	assert_true(holds(out.data, out.len, "<string>Device certificate</string>"));
+	assert_true(holds(out.data, out.len, "Connects this device to the Wi-Fi network "
+					     "Collège-BYOD of Collège des Calanques. Help: Référent"));
+	profile_out_free(&out);
+	/* the portal's words, in French */
+	in.words = &fr;
+	assert_int_equal(profile_apple(&in, dev.cert, dev.key, &out, &err), 0);
+	assert_true(holds(out.data, out.len, "<string>Certificat du collège</string>"));
+	assert_true(holds(out.data, out.len, "<string>Certificat de l’appareil</string>"));
+	assert_true(holds(out.data, out.len,
+			  "Connecte cet appareil au réseau Wi-Fi Collège-BYOD. Aide : Référent"));
+	assert_false(holds(out.data, out.len, "School CA"));
+	assert_false(holds(out.data, out.len, "Device certificate"));
+	assert_false(holds(out.data, out.len, "Help"));
+	profile_out_free(&out);
+	/* a word not given stays English */
+	in.words = &part;
+	assert_int_equal(profile_apple(&in, dev.cert, dev.key, &out, &err), 0);
+	assert_true(holds(out.data, out.len, "<string>Certificat du collège</string>"));
+	assert_true(holds(out.data, out.len, "<string>Device certificate</string>"));
+	assert_true(holds(out.data, out.len, "Help: Référent"));
+	profile_out_free(&out);
+}
+
+static void test_networkmanager_folder(void **state)
+{
+	static const char *const want[] = {
+		"wifi-3044b37d-linux/", "wifi-3044b37d-linux/Collège-BYOD.nmconnection",
+		"wifi-3044b37d-linux/ca.pem", "wifi-3044b37d-linux/client.pem",
+		"wifi-3044b37d-linux/client.key", "wifi-3044b37d-linux/install.sh",
+	};
+	struct archive_entry *e;
+	struct profile_out out;
+	struct profile_in in;
+	struct byod_err err;
+	struct archive *a;
+	char sh[4096];
+	const char *copy, *rm, *reload;
+	size_t i = 0;
+	la_ssize_t n;
+
+	(void)state;
+	good(&in);
+	assert_int_equal(profile_networkmanager(&in, &out, &err), 0);
+	assert_string_equal(out.filename, "wifi-3044b37d-linux.tar.gz");
+	a = archive_read_new();
+	assert_non_null(a);
+	assert_int_equal(archive_read_support_filter_gzip(a), ARCHIVE_OK);
+	assert_int_equal(archive_read_support_format_tar(a), ARCHIVE_OK);
+	assert_int_equal(archive_read_open_memory(a, out.data, out.len), ARCHIVE_OK);
+	sh[0] = '\0';
+	while (archive_read_next_header(a, &e) == ARCHIVE_OK) {
+		assert_true(i < sizeof(want) / sizeof(want[0]));
+		assert_string_equal(archive_entry_pathname(e), want[i]);
+		if (i == 0) /* the folder first, private */
+			assert_int_equal(archive_entry_filetype(e), AE_IFDIR);
+		if (!strcmp(want[i], "wifi-3044b37d-linux/install.sh")) {
+			n = archive_read_data(a, sh, sizeof(sh) - 1);
+			assert_true(n > 0);
+			sh[n] = '\0';
+		}
+		i++;
+	}
+	assert_int_equal(i, sizeof(want) / sizeof(want[0]));
+	archive_read_free(a);
+	profile_out_free(&out);
+	/* install.sh removes the folder's key, after copying it, before it ends */
+	copy = strstr(sh, "install -m 0600 \"$here/client.key\" \"$dir/client.key\"\n");
+	rm = strstr(sh, "\nrm -f \"$here/client.key\"\n");
+	reload = strstr(sh, "\nnmcli connection reload\n");
+	assert_non_null(copy);
+	assert_non_null(rm);
+	assert_non_null(reload);
+	assert_true(copy < rm && rm < reload);
+	assert_non_null(strstr(sh, "wifi-3044b37d-linux.tar.gz still holds the key"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -299,6 +406,8 @@ int main(void)
 		cmocka_unit_test(test_check_refusals),
 		cmocka_unit_test(test_legacy_p12),
 		cmocka_unit_test(test_passpoint_names),
+		cmocka_unit_test(test_apple_words),
+		cmocka_unit_test(test_networkmanager_folder),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -338,6 +338,16 @@ static void test_downloads(void **state)
 	download(f, t, 1600, -EEXIST);
 	download(f, hash(34), 1600, 0);
 	assert_int_equal(reg_download_take(f->reg, hash(31), 1000, &d, &f->err), -ENOENT);
+	/* a peek (HEAD) sees it, twice, and uses nothing; not once expired */
+	assert_int_equal(reg_download_peek(f->reg, hash(31), 1000, &d, &f->err), -ENOENT);
+	assert_int_equal(reg_download_peek(f->reg, t, 1000, &d, &f->err), 0);
+	assert_int_equal(d.len, 13);
+	assert_string_equal(d.type, "application/x-pkcs12");
+	reg_download_clear(&d);
+	assert_int_equal(reg_download_peek(f->reg, t, 1000, &d, &f->err), 0);
+	reg_download_clear(&d);
+	assert_int_equal(reg_download_peek(f->reg, t, 1600, &d, &f->err), -ENOENT);
+	assert_null(d.data);
 	assert_int_equal(reg_download_take(f->reg, t, 1000, &d, &f->err), 0);
 	assert_int_equal(d.len, 13);
 	assert_memory_equal(d.data, "PKCS12\0bytes", 13);
@@ -348,6 +358,7 @@ static void test_downloads(void **state)
 	assert_null(d.data);
 	/* once */
 	assert_int_equal(reg_download_take(f->reg, t, 1000, &d, &f->err), -ENOENT);
+	assert_int_equal(reg_download_peek(f->reg, t, 1000, &d, &f->err), -ENOENT);
 	/* another token's download is still there, and is its own */
 	assert_int_equal(reg_download_take(f->reg, hash(34), 1000, &d, &f->err), 0);
 	assert_string_equal(d.token_hash, hash(34));

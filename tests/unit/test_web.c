@@ -344,7 +344,9 @@ static void put32(unsigned char *p, uint32_t v, int big)
 		p[big ? 3 - i : i] = (unsigned char)(v >> (8 * i));
 }
 
-/* A .mo file made by hand, in either byte order, with no hash table. */
+/* A .mo file made by hand, in either byte order, with no hash table; a
+ * \001 in a string stands for a NUL inside it (between a msgid and its
+ * msgid_plural, between plural forms). */
 static unsigned char *build_mo(const char *const (*kv)[2], uint32_t n, int big, size_t *len)
 {
 	size_t size = 28 + 16 * (size_t)n, off, i, j, l;
@@ -366,6 +368,9 @@ static unsigned char *build_mo(const char *const (*kv)[2], uint32_t n, int big, 
 			put32(b + 28 + 8 * (j * n + i), (uint32_t)l, big);
 			put32(b + 32 + 8 * (j * n + i), (uint32_t)off, big);
 			memcpy(b + off, kv[i][j], l + 1);
+			for (size_t k = 0; k < l; k++)
+				if (b[off + k] == 1)
+					b[off + k] = 0;
 			off += l + 1;
 		}
 	*len = size;
@@ -550,6 +555,151 @@ static void test_mo_corrupt(void **state)
 			mo[i] = keep;
 		}
 	assert_true(ok > 0); /* some changes are harmless (a hash size of 0x80...) */
+	free(mo);
+}
+
+
+/* ngettext: the catalogue's Plural-Forms rule picks the form. */
+static const char plural_po[] =
+	"msgid \"\"\nmsgstr \"Content-Type: text/plain; charset=UTF-8\\n\"\n"
+	"\"Plural-Forms: nplurals=%s; plural=%s;\\n\"\n\n"
+	"msgid \"login.wait\"\nmsgid_plural \"login.wait\"\n"
+	"msgstr[0] \"{} seconde\"\nmsgstr[1] \"{} secondes\"\n%s\n"
+	"msgid \"site.title\"\nmsgstr \"Wi-Fi\"\n";
+
+static struct web_i18n *plural_cat(const char *name, const char *nplurals, const char *rule,
+				   const char *more)
+{
+	char po[1024], mo_name[64];
+	struct web_i18n *i18n;
+	size_t len;
+	char *mo;
+	int rc;
+
+	snprintf(po, sizeof(po), plural_po, nplurals, rule, more);
+	snprintf(mo_name, sizeof(mo_name), "%s.mo", name);
+	msgfmt(po, NULL, mo_name, "");
+	mo = read_tmp(mo_name, &len);
+	i18n = parse_one("fr", mo, len, &rc);
+	free(mo);
+	assert_int_equal(rc, 0);
+	return i18n;
+}
+
+static void test_mo_plurals(void **state)
+{
+	struct web_i18n *i18n;
+	const char *id = "login.wait";
+	unsigned long n;
+
+	/* French: 0 and 1 are singular */
+	i18n = plural_cat("plural-fr", "2", "(n > 1)", "");
+	assert_string_equal(web_i18n_nget(i18n, "fr", id, id, 0), "{} seconde");
+	assert_string_equal(web_i18n_nget(i18n, "fr", id, id, 1), "{} seconde");
+	assert_string_equal(web_i18n_nget(i18n, "fr", id, id, 2), "{} secondes");
+	assert_string_equal(web_i18n_nget(i18n, "fr", id, id, 900), "{} secondes");
+	assert_string_equal(web_i18n_get(i18n, "fr", id), "{} seconde"); /* the first form */
+	/* a message without plural forms: its one translation whatever n */
+	assert_string_equal(web_i18n_nget(i18n, "fr", "site.title", "sites", 5), "Wi-Fi");
+	/* missing message or language: msgid for 1, msgid_plural otherwise */
+	assert_string_equal(web_i18n_nget(i18n, "fr", "apple", "apples", 1), "apple");
+	assert_string_equal(web_i18n_nget(i18n, "fr", "apple", "apples", 0), "apples");
+	assert_string_equal(web_i18n_nget(i18n, "en", "apple", "apples", 2), "apples");
+	assert_string_equal(web_i18n_nget(i18n, "fr", "apple", NULL, 2), "apple");
+	assert_string_equal(web_i18n_nget(NULL, "fr", "apple", "apples", 2), "apples");
+	assert_string_equal(web_i18n_nget(i18n, "fr", NULL, "apples", 2), "");
+	web_i18n_free(i18n);
+
+	/* English: only 1 is singular */
+	i18n = plural_cat("plural-en", "2", "(n != 1)", "");
+	assert_string_equal(web_i18n_nget(i18n, "fr", id, id, 0), "{} secondes");
+	assert_string_equal(web_i18n_nget(i18n, "fr", id, id, 1), "{} seconde");
+	assert_string_equal(web_i18n_nget(i18n, "fr", id, id, 2), "{} secondes");
+	web_i18n_free(i18n);
+
+	/* Polish, three forms, every operator class gettext's rules use */
+	i18n = plural_cat("plural-pl", "3",
+			  "(n==1 ? 0 : n%10>=2 && n%10<=4 && (n%100<10 || n%100>=20) ? 1 : 2)",
+			  "\nmsgid \"file\"\nmsgid_plural \"files\"\n"
+			  "msgstr[0] \"plik\"\nmsgstr[1] \"pliki\"\nmsgstr[2] \"plików\"\n");
+	static const struct {
+		unsigned long n;
+		const char *want;
+	} pl[] = { {1, "plik"}, {2, "pliki"}, {4, "pliki"}, {5, "plików"}, {12, "plików"},
+		   {22, "pliki"}, {25, "plików"}, {0, "plików"}, {104, "pliki"}, {111, "plików"} };
+	for (n = 0; n < sizeof(pl) / sizeof(pl[0]); n++)
+		assert_string_equal(web_i18n_nget(i18n, "fr", "file", "files", pl[n].n), pl[n].want);
+	/* a two-form entry under a three-form rule: the first form, never past the end */
+	assert_string_equal(web_i18n_nget(i18n, "fr", id, id, 5), "{} seconde");
+	web_i18n_free(i18n);
+
+	/* a rule that names a form past nplurals, or divides by zero: the first */
+	i18n = plural_cat("plural-odd", "2", "n ? 7 : 1 / n", "");
+	assert_string_equal(web_i18n_nget(i18n, "fr", id, id, 3), "{} seconde");
+	assert_string_equal(web_i18n_nget(i18n, "fr", id, id, 0), "{} seconde");
+	web_i18n_free(i18n);
+}
+
+/* Plural-Forms lines that do not parse are refused with the catalogue;
+ * no line at all is the Germanic rule. */
+static void test_mo_plural_header(void **state)
+{
+	static const char *const bad[] = {
+		"nplurals=2; plural=(n > 1;",
+		"nplurals=2; plural=n >> 1;",
+		"nplurals=2; plural=;",
+		"nplurals=2; plural=m;",
+		"nplurals=0; plural=0;",
+		"nplurals=10; plural=n;",
+		"plural=n;",
+		"nplurals=2;",
+		"nplurals=2; plural=n ? 1;",
+		"nplurals=2; plural=((((((((((((((((((((((((((n))))))))))))))))))))))))));",
+		"nplurals=2; plural=!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!n;",
+		"nplurals=2; plural=n+n+n+n+n+n+n+n+n+n+n+n+n+n+n+n+n+n+n+n+n+n+n+n+n+n+n+n+n+n"
+		"+n+n+n+n+n+n+n+n;",
+	};
+	char header[512];
+	const char *kv[2][2] = {
+		{"", header},
+		{"x\001xs", "une\001plusieurs"},
+	};
+	struct web_i18n *i18n;
+	unsigned char *mo;
+	size_t len, i;
+	int rc;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(header, sizeof(header),
+			 "Content-Type: text/plain; charset=UTF-8\nPlural-Forms: %s\n", bad[i]);
+		mo = build_mo(kv, 2, (int)(i & 1), &len);
+		i18n = parse_one("fr", mo, len, &rc);
+		if (i18n)
+			fail_msg("Plural-Forms '%s' was accepted", bad[i]);
+		assert_int_equal(rc, -EINVAL);
+		free(mo);
+	}
+	/* without the line: n != 1 */
+	snprintf(header, sizeof(header), "Content-Type: text/plain; charset=UTF-8\n");
+	mo = build_mo(kv, 2, 0, &len);
+	i18n = parse_one("fr", mo, len, &rc);
+	assert_int_equal(rc, 0);
+	assert_string_equal(web_i18n_nget(i18n, "fr", "x", "xs", 1), "une");
+	assert_string_equal(web_i18n_nget(i18n, "fr", "x", "xs", 0), "plusieurs");
+	assert_string_equal(web_i18n_get(i18n, "fr", "x"), "une");
+	web_i18n_free(i18n);
+	free(mo);
+	/* a long but real rule (Arabic, six forms) fits */
+	snprintf(header, sizeof(header),
+		 "Content-Type: text/plain; charset=UTF-8\nPlural-Forms: nplurals=6; plural=(n==0 "
+		 "? 0 : n==1 ? 1 : n==2 ? 2 : n%%100>=3 && n%%100<=10 ? 3 : n%%100>=11 ? 4 : 5);\n");
+	mo = build_mo(kv, 2, 1, &len);
+	i18n = parse_one("fr", mo, len, &rc);
+	assert_int_equal(rc, 0);
+	assert_string_equal(web_i18n_nget(i18n, "fr", "x", "xs", 1), "plusieurs");
+	assert_string_equal(web_i18n_nget(i18n, "fr", "x", "xs", 0), "une");
+	assert_string_equal(web_i18n_nget(i18n, "fr", "x", "xs", 5), "une"); /* form 3: past the two */
+	web_i18n_free(i18n);
 	free(mo);
 }
 
@@ -987,6 +1137,76 @@ static void test_token(void **state)
 	assert_false(web_token_equal(NULL, NULL));
 }
 
+/* What only a token's holder can make or read: the derived id and the
+ * sealed data change with the token and the label, and sealed data opens
+ * only with the same token, label and aad, and not after any change. */
+static void test_token_seal(void **state)
+{
+	static const char msg[] = "passphrase\0tokens";
+	char a[44], b[44], ida[65], idb[65], id2[65];
+	unsigned char *sealed, *other;
+	size_t len, olen, i;
+	char *opened;
+
+	assert_int_equal(web_token_new(a), 0);
+	assert_int_equal(web_token_new(b), 0);
+	assert_int_equal(web_token_derive(a, "view", ida), 0);
+	assert_int_equal(strlen(ida), 64);
+	assert_int_equal(web_token_derive(a, "view", id2), 0);
+	assert_string_equal(ida, id2);
+	assert_int_equal(web_token_derive(b, "view", idb), 0);
+	assert_string_not_equal(ida, idb);
+	assert_int_equal(web_token_derive(a, "other", id2), 0);
+	assert_string_not_equal(ida, id2);
+	assert_int_equal(web_token_hash(a, id2), 0);
+	assert_string_not_equal(ida, id2); /* not what the registry keeps */
+	assert_int_equal(web_token_derive("short", "view", id2), -EINVAL);
+	assert_string_equal(id2, "");
+	assert_int_equal(web_token_derive(a, NULL, id2), -EINVAL);
+
+	assert_int_equal(web_token_seal(a, "view", "device-1", msg, sizeof(msg), &sealed, &len), 0);
+	assert_int_equal(len, sizeof(msg) + 28);
+	assert_null(memmem(sealed, len, "passphrase", 10));
+	assert_int_equal(web_token_open(a, "view", "device-1", sealed, len, &opened, &olen), 0);
+	assert_int_equal(olen, sizeof(msg));
+	assert_memory_equal(opened, msg, sizeof(msg));
+	assert_int_equal(opened[olen], '\0');
+	free(opened);
+	/* a second seal of the same bytes differs (a new nonce) and opens alike */
+	assert_int_equal(web_token_seal(a, "view", "device-1", msg, sizeof(msg), &other, &olen), 0);
+	assert_int_equal(olen, len);
+	assert_memory_not_equal(other, sealed, len);
+	free(other);
+	/* another token, label or aad: refused */
+	assert_int_equal(web_token_open(b, "view", "device-1", sealed, len, &opened, &olen), -EBADMSG);
+	assert_null(opened);
+	assert_int_equal(web_token_open(a, "viex", "device-1", sealed, len, &opened, &olen), -EBADMSG);
+	assert_int_equal(web_token_open(a, "view", "device-2", sealed, len, &opened, &olen), -EBADMSG);
+	assert_int_equal(web_token_open(a, "view", NULL, sealed, len, &opened, &olen), -EBADMSG);
+	/* any byte changed, or cut short: refused */
+	for (i = 0; i < len; i++) {
+		sealed[i] ^= 0x20;
+		assert_int_equal(web_token_open(a, "view", "device-1", sealed, len, &opened, &olen),
+				 -EBADMSG);
+		sealed[i] ^= 0x20;
+	}
+	for (i = 0; i < len; i++)
+		assert_int_equal(web_token_open(a, "view", "device-1", sealed, i, &opened, &olen),
+				 -EBADMSG);
+	assert_int_equal(web_token_open(a, "view", "device-1", NULL, 0, &opened, &olen), -EBADMSG);
+	assert_int_equal(web_token_open("bad", "view", NULL, sealed, len, &opened, &olen), -EINVAL);
+	assert_int_equal(web_token_seal("bad", "view", NULL, msg, 1, &other, &olen), -EINVAL);
+	assert_null(other);
+	free(sealed);
+	/* nothing to seal is still sealed (and opens to nothing) */
+	assert_int_equal(web_token_seal(a, "view", NULL, "", 0, &sealed, &len), 0);
+	assert_int_equal(len, 28);
+	assert_int_equal(web_token_open(a, "view", "", sealed, len, &opened, &olen), 0);
+	assert_int_equal(olen, 0);
+	free(opened);
+	free(sealed);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1001,6 +1221,8 @@ int main(void)
 		cmocka_unit_test(test_mo_byte_orders),
 		cmocka_unit_test(test_mo_truncated),
 		cmocka_unit_test(test_mo_corrupt),
+		cmocka_unit_test(test_mo_plurals),
+		cmocka_unit_test(test_mo_plural_header),
 		cmocka_unit_test(test_i18n_load),
 		cmocka_unit_test(test_negotiate),
 		cmocka_unit_test(test_real_catalogues),
@@ -1008,6 +1230,7 @@ int main(void)
 		cmocka_unit_test(test_throttle_default),
 		cmocka_unit_test(test_throttle_edges),
 		cmocka_unit_test(test_token),
+		cmocka_unit_test(test_token_seal),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
