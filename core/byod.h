@@ -426,4 +426,8 @@ int byod_portal_tls_where(const struct byod_conf *conf, struct byod_portal_tls *
 int byod_portal_tls_check(const struct byod_portal_tls *w, struct pki_server_cert **sc,
 			  struct pki_cert_report *rep, struct byod_err *err);
 
+/* Where devices are sent now, no trailing slash: the HTTPS URL when phones
+ * trust the certificate (byod_portal_tls_check), else the HTTP one. */
+int byod_portal_url(const struct byod_conf *conf, char *out, size_t len, struct byod_err *err);
+
 #endif /* BYOD_CORE_H */

@@ -150,3 +150,20 @@ int byod_portal_tls_check(const struct byod_portal_tls *w, struct pki_server_cer
 		pki_server_cert_free(c);
 	return rc;
 }
+
+int byod_portal_url(const struct byod_conf *conf, char *out, size_t len, struct byod_err *err)
+{
+	struct byod_portal_tls w;
+	struct pki_cert_report rep;
+	int rc, https = 0;
+
+	rc = byod_portal_tls_where(conf, &w, err);
+	if (rc)
+		return rc;
+	/* a certificate that cannot be loaded is one no phone trusts */
+	if (w.url_https[0] && !byod_portal_tls_check(&w, NULL, &rep, NULL))
+		https = pki_cert_report_trusted(&rep);
+	if (snprintf(out, len, "%s", https ? w.url_https : w.url_http) >= (int)len)
+		return byod_err_set(err, ENAMETOOLONG, "the portal's URL is too long");
+	return 0;
+}
