@@ -33,15 +33,17 @@ static int portal_check(const char *home)
 		goto out;
 	}
 	if (!w.url_https[0]) {
-		rc = cli_fail("portal.https-port is 0: the portal serves no HTTPS, devices are sent "
-			      "to %s/",
-			      w.url_http);
+		rc = cli_fail(
+			"portal.https-port is 0: the portal serves no HTTPS, devices are sent "
+			"to %s/",
+			w.url_http);
 		goto out;
 	}
 	if (byod_portal_tls_check(&w, NULL, &rep, &err)) {
 		rc = cli_fail_err(&err);
-		fprintf(stderr, "byodctl: warning: devices are sent to %s/ (plain HTTP) until "
-				"the portal has a certificate phones trust.\n",
+		fprintf(stderr,
+			"byodctl: warning: devices are sent to %s/ (plain HTTP) until "
+			"the portal has a certificate phones trust.\n",
 			w.url_http);
 		goto out;
 	}
@@ -55,12 +57,14 @@ static int portal_check(const char *home)
 	for (i = 0; i < rep.nwhy; i++)
 		fprintf(stderr, "byodctl: %s: %s\n", w.cert, rep.why[i]);
 	if (pki_cert_report_trusted(&rep))
-		fprintf(stderr, "byodctl: warning: devices are still sent to %s/ while it is "
-				"valid.\n",
+		fprintf(stderr,
+			"byodctl: warning: devices are still sent to %s/ while it is "
+			"valid.\n",
 			w.url_https);
 	else
-		fprintf(stderr, "byodctl: warning: devices are sent to %s/ (plain HTTP) until "
-				"phones trust the certificate.\n",
+		fprintf(stderr,
+			"byodctl: warning: devices are sent to %s/ (plain HTTP) until "
+			"phones trust the certificate.\n",
 			w.url_http);
 	rc = EXIT_FAILURE;
 out:

@@ -86,8 +86,8 @@ int byod_portal_tls_where(const struct byod_conf *conf, struct byod_portal_tls *
 	rc = file_path(conf, "portal.tls-cert", conf->portal_tls_cert, "portal.pem", out->cert,
 		       sizeof(out->cert), err);
 	if (!rc)
-		rc = file_path(conf, "portal.tls-key", conf->portal_tls_key, "portal.key",
-			       out->key, sizeof(out->key), err);
+		rc = file_path(conf, "portal.tls-key", conf->portal_tls_key, "portal.key", out->key,
+			       sizeof(out->key), err);
 	if (!rc && conf->portal_tls_chain[0] &&
 	    byod_conf_path(conf, conf->portal_tls_chain, out->chain, sizeof(out->chain)))
 		rc = byod_err_set(err, ENAMETOOLONG, "portal.tls-chain too long");
@@ -108,12 +108,11 @@ int byod_portal_tls_where(const struct byod_conf *conf, struct byod_portal_tls *
 		return byod_err_set(err, ENAMETOOLONG, "portal.hostname too long");
 	}
 	/* the URL as written for its own scheme; the other made from the host */
-	if (pub[0] && snprintf(https ? out->url_https : out->url_http, sizeof(out->url_https),
-			       "%s", pub) >= (int)sizeof(out->url_https))
+	if (pub[0] && snprintf(https ? out->url_https : out->url_http, sizeof(out->url_https), "%s",
+			       pub) >= (int)sizeof(out->url_https))
 		return byod_err_set(err, ENAMETOOLONG, "portal.public-url too long");
 	if ((!pub[0] || !https) && conf->portal_https_port &&
-	    url_make(out->url_https, sizeof(out->url_https), 1, out->host,
-		     conf->portal_https_port))
+	    url_make(out->url_https, sizeof(out->url_https), 1, out->host, conf->portal_https_port))
 		return byod_err_set(err, ENAMETOOLONG, "portal.hostname too long");
 	if (!conf->portal_https_port)
 		out->url_https[0] = '\0';

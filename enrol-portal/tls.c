@@ -63,7 +63,7 @@ static struct portal_tls *the_tls;
 
 static void file_ids(const struct portal_tls *t, struct file_id ids[F_N])
 {
-	const char *paths[F_N] = { t->p->where.cert, t->p->where.key, t->p->where.chain };
+	const char *paths[F_N] = {t->p->where.cert, t->p->where.key, t->p->where.chain};
 	struct stat st;
 	int i;
 
@@ -131,10 +131,11 @@ static void log_trust(struct portal_tls *t, const struct pki_cert_report *rep, i
 		portal_log("warning: %s Devices are still sent to %s/ until then.", why,
 			   p->where.url_https);
 	else
-		portal_log("warning: phones will not trust the portal's certificate %s: %s "
-			   "Captive redirects go to plain HTTP (%s/) until they do; `byodctl portal "
-			   "check` says the same.",
-			   p->where.cert, why, p->where.url_http);
+		portal_log(
+			"warning: phones will not trust the portal's certificate %s: %s "
+			"Captive redirects go to plain HTTP (%s/) until they do; `byodctl portal "
+			"check` says the same.",
+			p->where.cert, why, p->where.url_http);
 }
 
 /*

@@ -124,7 +124,8 @@ int pki_server_cert_load(const char *cert_path, const char *chain_path, const ch
 		if (rc)
 			goto out;
 		if (X509_check_private_key(sc->cert, sc->key) != 1) {
-			rc = pki_ossl_err(err, EINVAL, "%s: the key does not belong to the certificate %s",
+			rc = pki_ossl_err(err, EINVAL,
+					  "%s: the key does not belong to the certificate %s",
 					  key_path, cert_path);
 			goto out;
 		}
@@ -202,8 +203,8 @@ static void san_list(X509 *x, char *out, size_t len)
 
 		if (g->type == GEN_DNS) {
 			v = (const char *)ASN1_STRING_get0_data(g->d.dNSName);
-		} else if (g->type == GEN_IPADD && (g->d.iPAddress->length == 4 ||
-						    g->d.iPAddress->length == 16)) {
+		} else if (g->type == GEN_IPADD &&
+			   (g->d.iPAddress->length == 4 || g->d.iPAddress->length == 16)) {
 			inet_ntop(g->d.iPAddress->length == 4 ? AF_INET : AF_INET6,
 				  g->d.iPAddress->data, ip, sizeof(ip));
 			v = ip;
@@ -240,9 +241,9 @@ static void report_add(struct pki_cert_report *r, unsigned problem, const char *
 /* What the chain verification found, beside the time of the certificate
  * itself (reported apart: an expired certificate is not an unknown one). */
 struct verify_state {
-	int error;          /* the first X509_V_ERR_* that is not the leaf's time */
-	char at[256];       /* the subject of the certificate it was found at */
-	char by[256];       /* and its issuer */
+	int error;    /* the first X509_V_ERR_* that is not the leaf's time */
+	char at[256]; /* the subject of the certificate it was found at */
+	char by[256]; /* and its issuer */
 };
 
 static int verify_cb(int ok, X509_STORE_CTX *ctx)
@@ -301,7 +302,7 @@ static X509_STORE *store_open(const char *path, char *why, size_t len)
 static int chain_check(const struct pki_server_cert *sc, const struct pki_check_params *cp,
 		       time_t now, struct pki_cert_report *rep, struct byod_err *err)
 {
-	struct verify_state st = { 0 };
+	struct verify_state st = {0};
 	X509_STORE_CTX *ctx = NULL;
 	X509_STORE *store;
 	STACK_OF(X509) *chain;
@@ -334,7 +335,8 @@ static int chain_check(const struct pki_server_cert *sc, const struct pki_check_
 		if (!st.error)
 			st.error = X509_STORE_CTX_get_error(ctx);
 		report_add(rep, PKI_CERT_UNTRUSTED,
-			   "The certificate does not chain to a root of the trust store %s (%s%s%s%s%s): "
+			   "The certificate does not chain to a root of the trust store %s "
+			   "(%s%s%s%s%s): "
 			   "a phone shows a certificate warning.",
 			   cp->trust_store, X509_verify_cert_error_string(st.error),
 			   st.at[0] ? ", at " : "", st.at, st.at[0] ? " issued by " : "", st.by);
