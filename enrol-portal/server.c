@@ -341,7 +341,9 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 
 	if (cn) {
 		byod_buf_free(&cn->body); /* wiped */
-		free(cn->target);	  /* a download link's token: wiped too */
+		if (cn->target) /* it may hold a download link's token */
+			explicit_bzero(cn->target, strlen(cn->target));
+		free(cn->target);
 		free(cn);
 	}
 	*con_cls = NULL;

@@ -147,9 +147,14 @@ start_portal() {
 	exit 1
 }
 stop_portal() {
+	local status
 	kill -TERM "$PORTAL_PID"
 	wait "$PORTAL_PID"
+	status=$?
 	PORTAL_PID=
+	check "the portal stops cleanly (exit $status)" test "$status" = 0
+	check "...with nothing from the sanitizers in its log" \
+		sh -c "! grep -Eq 'Sanitizer|runtime error' '$T/portal.log'"
 }
 trap '[ -n "$PORTAL_PID" ] && kill "$PORTAL_PID" 2>/dev/null; [ -n "${KEEP:-}" ] || rm -rf "$T"' EXIT
 start_portal
@@ -200,6 +205,10 @@ check "a form sent over plain HTTP: 308 to HTTPS (method kept)" \
 	test "$(code) $(hdr Location)" = "308 ${portal}login"
 http GET 127.0.0.1 /api/captive
 check "the RFC 8908 API over plain HTTP moves to HTTPS too" test "$(code) $(hdr Location)" = "301 ${portal}api/captive"
+printf 'GET /devices HTTP/1.1\r\nHost: %s\r\n' "$HOST" |
+	timeout 5 python3 -c 'import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.sendall(sys.stdin.buffer.read()); s.close()' "$HTTP_PORT"
 http GET "$HOST" /crl.der
 check "the CRL stays on plain HTTP (certificates name it with http://)" test "$(code)" = 200
 
@@ -297,5 +306,5 @@ check "...and warns that devices stay on HTTP" grep -q "warning: devices are sen
 kill -HUP "$PORTAL_PID"
 check "SIGHUP looks at the certificate again" wait_for 30 grep -q "reloaded the certificate $BYOD_HOME/pki/portal.pem" "$T/portal.log"
 stop_portal
-check "the portal stops cleanly" grep -q "stopping (SIGTERM)" "$T/portal.log"
+check "...on SIGTERM" grep -q "stopping (SIGTERM)" "$T/portal.log"
 finish
