@@ -141,14 +141,16 @@ static void log_trust(struct portal_tls *t, const struct pki_cert_report *rep, i
 /*
  * Loads and checks the files (t->lock held, or before any handshake).
  * On success the certificate is in use and p->tls_trusted follows the
- * check; on failure nothing changes and err says why.
+ * check; on failure nothing changes and err says why. what is "loaded" or
+ * "reloaded", or NULL for the periodic check of unchanged files, which
+ * logs only when the verdict changes.
  */
 static int load(struct portal_tls *t, const char *what, struct byod_err *err)
 {
 	struct pki_server_cert *sc = NULL;
 	struct pki_cert_report rep;
 	char fp[100];
-	int rc, trusted;
+	int rc, trusted, was;
 
 	rc = byod_portal_tls_check(&t->p->where, &sc, &rep, err);
 	if (rc)
@@ -166,10 +168,12 @@ static int load(struct portal_tls *t, const char *what, struct byod_err *err)
 	sc->key_pem = NULL;
 	t->checked = time(NULL);
 	trusted = pki_cert_report_trusted(&rep);
-	portal_log("%s the certificate %s: %s, SHA-256 fingerprint %s", what, t->p->where.cert,
-		   rep.subject, fp);
-	__atomic_store_n(&t->p->tls_trusted, trusted, __ATOMIC_RELEASE);
-	log_trust(t, &rep, trusted);
+	was = __atomic_exchange_n(&t->p->tls_trusted, trusted, __ATOMIC_ACQ_REL);
+	if (what)
+		portal_log("%s the certificate %s: %s, SHA-256 fingerprint %s", what,
+			   t->p->where.cert, rep.subject, fp);
+	if (what || was != trusted)
+		log_trust(t, &rep, trusted);
 	pki_server_cert_free(sc);
 	return 0;
 }
@@ -181,13 +185,15 @@ static void refresh_locked(struct portal_tls *t, int force)
 	struct file_id now[F_N];
 	struct byod_err err;
 	char buf[1200];
+	int same;
 
 	file_ids(t, now);
-	if (!force && ids_equal(now, t->ids) && time(NULL) - t->checked < TLS_RECHECK_S)
+	same = ids_equal(now, t->ids);
+	if (!force && same && time(NULL) - t->checked < TLS_RECHECK_S)
 		return;
 	/* looked at once per change, whatever the outcome */
 	memcpy(t->ids, now, sizeof(now));
-	if (load(t, "reloaded", &err)) {
+	if (load(t, force || !same ? "reloaded" : NULL, &err)) {
 		t->checked = time(NULL);
 		portal_log("warning: the certificate files cannot be used (%s); the certificate "
 			   "in use is kept",
