@@ -802,6 +802,8 @@ static const struct cli_command commands[] = {
 		  "which rule decides, and why not the others" },
 		{ "policy diff FILE [--list] [--json] [--at TIME]",
 		  "\nwhich devices FILE would move" }) },
+	{ "portal", cli_portal,
+	  USAGE({ "portal check", "whether phones trust the portal's certificate" }) },
 	{ "radius", cli_radius,
 	  USAGE({ "radius config --out DIR [--auth-port N] [--acct-port N] [--listen ADDR]\n"
 		  "[--client ADDR] [--libdir DIR] [--registration-vlan N] [--secret-stdin]\n"

@@ -109,13 +109,11 @@ int cli_enrol_codes(const char *home, int argc, char **argv)
 		goto out;
 	}
 	/* the links point at the portal the devices are sent to */
-	if (ctx->conf.portal_public_url[0])
-		snprintf(base, sizeof(base), "%s", ctx->conf.portal_public_url);
-	else
-		snprintf(base, sizeof(base), "https://%s:%d", ctx->conf.portal_hostname,
-			 ctx->conf.portal_https_port);
-	while (base[0] && base[strlen(base) - 1] == '/')
-		base[strlen(base) - 1] = '\0';
+	rc = byod_portal_url(&ctx->conf, base, sizeof(base), &err);
+	if (rc) {
+		rc = cli_fail_err(&err);
+		goto out;
+	}
 	snprintf(title, sizeof(title), "Inscription Wi-Fi — %s", k.group ? k.group : "codes");
 	rc = byod_codes_sheet(ctx->reg, ctx->conf.school_name, base, title, k.people.v, k.people.n,
 			      hours, &sheet, &len, &err);

@@ -44,6 +44,11 @@ struct byod_conf {
 	char *portal_listen;
 	int portal_http_port;
 	int portal_https_port;
+	char *portal_tls_cert;      /* portal.tls-cert: "" for pki.dir's portal.pem */
+	char *portal_tls_key;       /* portal.tls-key: "" for pki.dir's portal.key */
+	char *portal_tls_chain;     /* portal.tls-chain: "" for none */
+	char *portal_trust_store;   /* portal.trust-store: a hashed directory or a PEM file */
+	int portal_hsts_max_age;
 	char *portal_public_url;
 	char *portal_venue_url;
 	int portal_threads;

@@ -412,4 +412,38 @@ struct byod_radius_params {
 int byod_radius_config(struct byod_ctx *ctx, const struct byod_radius_params *p,
 		       struct byod_err *err);
 
+/* A certificate ending within this many days is reported (portal_tls.c). */
+#define BYOD_PORTAL_CERT_DAYS 30
+
+/* Where the portal's certificate is and where devices are sent. */
+struct byod_portal_tls {
+	char cert[4096];	/* portal.tls-cert, or pki.dir/portal.pem */
+	char key[4096];		/* portal.tls-key, or pki.dir/portal.key */
+	char chain[4096];	/* portal.tls-chain; "" for none */
+	char trust_store[4096]; /* portal.trust-store */
+	char host[256];		/* the host of portal.public-url, else portal.hostname */
+	char url_https[512];	/* no trailing slash; "" when portal.https-port is 0 */
+	char url_http[512];	/* no trailing slash */
+};
+
+/* Fills out from conf (paths resolved against its home). -EINVAL with err
+ * for a portal.public-url that is not an http(s) URL with a host. */
+int byod_portal_tls_where(const struct byod_conf *conf, struct byod_portal_tls *out,
+			  struct byod_err *err);
+
+/*
+ * Loads the portal's certificate, chain and key as w names them and checks
+ * them as a phone would (pki_server_cert_check: w->trust_store, w->host,
+ * BYOD_PORTAL_CERT_DAYS). Returns 0 with rep filled and, when sc is not
+ * NULL, the loaded certificate in *sc (pki_server_cert_free); or a
+ * negative errno with err when the files cannot be used (missing, not PEM,
+ * a key that is not the certificate's).
+ */
+int byod_portal_tls_check(const struct byod_portal_tls *w, struct pki_server_cert **sc,
+			  struct pki_cert_report *rep, struct byod_err *err);
+
+/* Where devices are sent now, no trailing slash: the HTTPS URL when phones
+ * trust the certificate (byod_portal_tls_check), else the HTTP one. */
+int byod_portal_url(const struct byod_conf *conf, char *out, size_t len, struct byod_err *err);
+
 #endif /* BYOD_CORE_H */

@@ -213,7 +213,7 @@ int page_class_codes_post(struct page_ctx *c)
 	}
 	snprintf(title, sizeof(title), "Inscription Wi-Fi — %s", group);
 	if (!rc)
-		rc = byod_codes_sheet(c->ctx->reg, p->conf.school_name, p->public_url, title,
+		rc = byod_codes_sheet(c->ctx->reg, p->conf.school_name, portal_url(p), title,
 				      k.pupils.v, k.pupils.n, hours, &sheet, &len, &err);
 	byod_vec_free(&k.pupils);
 	if (rc)

@@ -11,6 +11,7 @@
 
 #include <openssl/types.h>
 
+#include "byod.h"
 #include "byod_conf.h"
 #include "byod_err.h"
 
@@ -22,7 +23,9 @@ struct portal {
 	struct web_i18n *i18n;
 	struct portal_db *db;   /* registry connections (db.c) */
 	char home[4096];
-	char public_url[512];   /* where devices are sent, no trailing slash */
+	struct byod_portal_tls where; /* the certificate's files, the host, both URLs */
+	int tls_trusted;	/* phones trust the certificate: devices go to HTTPS
+				 * (atomic: a reload changes it; portal_url reads it) */
 	char pki_dir[4096];
 	char *charter;          /* the school's charter (checked HTML), or NULL */
 	size_t charter_len;
@@ -43,7 +46,8 @@ struct portal_request {
 	const char *body;   /* the request body (POST), or NULL */
 	size_t body_len;
 	const char *ok;     /* the ?ok= of a page after an action ("lost"...), or NULL */
-	int https;
+	const char *target; /* path and query as sent (printable ASCII), or NULL */
+	int https;          /* over TLS */
 };
 
 #define PORTAL_COOKIES_MAX 3
@@ -68,6 +72,15 @@ struct portal_response {
 void portal_set_cookie(struct portal_response *rs, const struct portal_request *rq,
 		       const char *name, const char *value, int max_age);
 
+/* Whether phones trust the portal's certificate (the last check of it):
+ * then devices are sent to HTTPS, plain HTTP is redirected and pages carry
+ * HSTS (routes.c). */
+int portal_https_trusted(const struct portal *p);
+
+/* Where devices are sent: the portal's HTTPS URL when phones trust its
+ * certificate, else its HTTP URL; no trailing slash (routes.c). */
+const char *portal_url(const struct portal *p);
+
 /* Routes (routes.c): fills rs for rq. Returns 0, or a negative errno for a
  * server fault (then a 500 page is sent). */
 int portal_route(struct portal *p, const struct portal_request *rq, struct portal_response *rs);
@@ -83,6 +96,9 @@ struct portal_server;
 int portal_start(struct portal *p, struct portal_server **out, struct byod_err *err);
 /* Stops accepting, lets requests under way finish, frees. */
 void portal_stop(struct portal_server *s);
+/* Looks at the certificate files again (every TLS handshake does too) and
+ * reloads them when they changed, or when force. */
+void portal_reload(struct portal_server *s, int force);
 
 /* Logs one line on standard error with the time (the portal's log). */
 void portal_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -2,7 +2,7 @@
 /*
  * byod-portal: the captive enrolment portal. Thin: reads the gateway's
  * configuration and the message catalogues, starts the server, and stops
- * it gracefully on SIGTERM or SIGINT.
+ * it gracefully on SIGTERM or SIGINT. SIGHUP reads the certificate again.
  *
  *   byod-portal --home DIR [--locale-dir DIR]
  */
@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
@@ -79,20 +80,11 @@ static int setup(struct portal *p, const char *home, const char *locale_dir, str
 		return rc;
 	if (byod_conf_path(&p->conf, p->conf.pki_dir, p->pki_dir, sizeof(p->pki_dir)))
 		return byod_err_set(err, ENAMETOOLONG, "pki.dir too long");
-	if (p->conf.portal_public_url[0])
-		snprintf(p->public_url, sizeof(p->public_url), "%s", p->conf.portal_public_url);
-	else if (p->conf.portal_https_port == 443)
-		snprintf(p->public_url, sizeof(p->public_url), "https://%s",
-			 p->conf.portal_hostname);
-	else if (p->conf.portal_https_port)
-		snprintf(p->public_url, sizeof(p->public_url), "https://%s:%d",
-			 p->conf.portal_hostname, p->conf.portal_https_port);
-	else
-		snprintf(p->public_url, sizeof(p->public_url), "http://%s:%d",
-			 p->conf.portal_hostname, p->conf.portal_http_port);
-	/* no trailing slash: paths are appended */
-	while (p->public_url[0] && p->public_url[strlen(p->public_url) - 1] == '/')
-		p->public_url[strlen(p->public_url) - 1] = '\0';
+	/* the certificate's files, the host name and both URLs; which URL
+	 * devices are sent to follows the certificate (server.c checks it) */
+	rc = byod_portal_tls_where(&p->conf, &p->where, err);
+	if (rc)
+		return rc;
 	rc = load_charter(p, err);
 	if (rc)
 		return rc;
@@ -133,6 +125,7 @@ int main(int argc, char **argv)
 	char locale_dir[PATH_MAX];
 	const char *home = getenv("BYOD_HOME");
 	sigset_t stop;
+	time_t purged;
 	int c, sig, rc = 1;
 
 	default_locale_dir(locale_dir, sizeof(locale_dir));
@@ -149,10 +142,11 @@ int main(int argc, char **argv)
 	if (!home || !home[0])
 		home = "/var/lib/byod";
 
-	/* SIGTERM and SIGINT are waited for here, not handled in a thread */
+	/* SIGTERM, SIGINT and SIGHUP are waited for here, not handled in a thread */
 	sigemptyset(&stop);
 	sigaddset(&stop, SIGTERM);
 	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &stop, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
@@ -163,17 +157,22 @@ int main(int argc, char **argv)
 		fprintf(stderr, "byod-portal: %s\n", byod_err_str(&err, buf, sizeof(buf)));
 		goto out;
 	}
-	portal_log("serving %s on %s: http %d, https %d; devices are sent to %s",
+	portal_log("serving %s on %s: http %d, https %d; devices are sent to %s/",
 		   p.conf.school_name, p.conf.portal_listen, p.conf.portal_http_port,
-		   p.conf.portal_https_port, p.public_url);
-	/* every minute, expired sessions, tokens and downloads go */
-	for (;;) {
-		struct timespec minute = { .tv_sec = 60 };
+		   p.conf.portal_https_port, portal_url(&p));
+	/* every few seconds the certificate files are looked at (SIGHUP: at
+	 * once); every minute, expired sessions, tokens and downloads go */
+	for (purged = time(NULL);;) {
+		struct timespec tick = { .tv_sec = 5 };
 		struct byod_ctx *ctx;
 
-		sig = sigtimedwait(&stop, NULL, &minute);
+		sig = sigtimedwait(&stop, NULL, &tick);
 		if (sig == SIGTERM || sig == SIGINT)
 			break;
+		portal_reload(srv, sig == SIGHUP);
+		if (time(NULL) - purged < 60)
+			continue;
+		purged = time(NULL);
 		ctx = portal_db_get(p.db, "portal");
 		portal_session_purge(&p, ctx);
 		portal_db_put(p.db, ctx);

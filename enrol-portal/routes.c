@@ -120,22 +120,22 @@ static int is_probe(const char *path)
 	return 0;
 }
 
+int portal_https_trusted(const struct portal *p)
+{
+	return __atomic_load_n(&p->tls_trusted, __ATOMIC_ACQUIRE);
+}
+
+const char *portal_url(const struct portal *p)
+{
+	return portal_https_trusted(p) ? p->where.url_https : p->where.url_http;
+}
+
 /* Requests for the portal itself: its name, its public URL's host, its
  * listen address; anything else is a device looking for the Internet. */
 static int is_portal_host(struct portal *p, const char *host)
 {
-	const char *u = p->public_url, *start;
-	size_t n;
-
-	if (!host[0] || !strcmp(host, p->conf.portal_hostname) ||
-	    !strcmp(host, p->conf.portal_listen))
-		return 1;
-	start = strstr(u, "://");
-	if (!start)
-		return 0;
-	start += 3;
-	n = strcspn(start, ":/");
-	return strlen(host) == n && !strncmp(host, start, n);
+	return !host[0] || !strcmp(host, p->conf.portal_hostname) ||
+	       !strcmp(host, p->conf.portal_listen) || !strcmp(host, p->where.host);
 }
 
 static int redirect_to_portal(struct portal *p, const struct portal_request *rq,
@@ -148,7 +148,7 @@ static int redirect_to_portal(struct portal *p, const struct portal_request *rq,
 
 	rs->status = 302;
 	rs->content_type = "text/plain; charset=utf-8";
-	snprintf(rs->location, sizeof(rs->location), "%s/", p->public_url);
+	snprintf(rs->location, sizeof(rs->location), "%s/", portal_url(p));
 	rs->body = malloc(n + 2);
 	if (!rs->body)
 		return -ENOMEM;
@@ -156,6 +156,33 @@ static int redirect_to_portal(struct portal *p, const struct portal_request *rq,
 	rs->body[n] = '\n';
 	rs->body[n + 1] = '\0';
 	rs->len = n + 1;
+	return 0;
+}
+
+/*
+ * With a certificate phones trust, the portal is HTTPS only: a request
+ * over plain HTTP goes to the same page over HTTPS (301; 308 keeps a
+ * form's method), with nothing of it answered in clear. The CRL stays on
+ * HTTP: the certificates name it with an http:// URL (RFC 5280 4.2.1.13),
+ * and the clients that fetch it do not follow a redirect to https.
+ */
+static int plain_http_served(const char *path)
+{
+	return !strcmp(path, "/crl.der") || !strcmp(path, "/crl.pem");
+}
+
+static int redirect_to_https(struct portal *p, const struct portal_request *rq,
+			     struct portal_response *rs)
+{
+	int get = !strcmp(rq->method, "GET") || !strcmp(rq->method, "HEAD");
+	const char *target = rq->target && rq->target[0] == '/' ? rq->target : "/";
+	int n;
+
+	rs->status = get ? 301 : 308;
+	memset(rs->cookies, 0, sizeof(rs->cookies)); /* nothing set in clear (?lang=) */
+	n = snprintf(rs->location, sizeof(rs->location), "%s%s", p->where.url_https, target);
+	if (n < 0 || (size_t)n >= sizeof(rs->location))
+		snprintf(rs->location, sizeof(rs->location), "%s/", p->where.url_https);
 	return 0;
 }
 
@@ -168,7 +195,7 @@ static int captive_api(struct portal *p, struct portal_response *rs)
 	char url[600];
 	json_t *o;
 
-	snprintf(url, sizeof(url), "%s/", p->public_url);
+	snprintf(url, sizeof(url), "%s/", portal_url(p));
 	o = json_pack("{s:b, s:s}", "captive", 1, "user-portal-url", url);
 	if (!o)
 		return -ENOMEM;
@@ -479,6 +506,8 @@ int portal_route(struct portal *p, const struct portal_request *rq, struct porta
 	/* a probe, or any host but the portal: send the device to the portal */
 	if (is_probe(rq->path) || !is_portal_host(p, rq->host))
 		return redirect_to_portal(p, rq, rs);
+	if (!rq->https && portal_https_trusted(p) && !plain_http_served(rq->path))
+		return redirect_to_https(p, rq, rs);
 	/* traversal, encoded tricks, odd bytes: refused before anything else */
 	if (web_path_check(rq->path)) {
 		portal_log("%s %s: path refused", rq->client, rq->method);

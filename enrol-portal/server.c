@@ -4,8 +4,11 @@
  * pool with hard limits (connections, connections per address, idle
  * timeout, request body size), libmicrohttpd's messages through our logger,
  * and the headers every answer carries (a strict Content-Security-Policy,
- * no framing, no referrer, no caching of pages). Routes see a plain
- * struct portal_request and fill a struct portal_response.
+ * no framing, no referrer, no caching of pages; HSTS over HTTPS with a
+ * certificate phones trust). The HTTPS daemon takes its certificate from
+ * tls.c on every handshake, so a renewed one is served without a restart.
+ * Routes see a plain struct portal_request and fill a struct
+ * portal_response.
  */
 #define _GNU_SOURCE
 #include "portal.h"
@@ -26,18 +29,24 @@
 #include "byod_util.h"
 #include "form.h"
 #include "i18n.h"
+#include "tls.h"
 
 struct portal_server {
 	struct portal *p;
 	struct MHD_Daemon *http, *https;
-	char *cert, *key;
+	struct portal_tls *tls; /* the HTTPS daemon's certificate */
 };
 
 /* What one connection's request has gathered so far. */
 struct conn {
 	struct byod_buf body; /* a secret: a login form's body holds a password */
+	char *target;	      /* the request line's target, when it is plain */
+	int started;	      /* the headers have been seen */
 	int too_large;
 };
+
+/* Longest request target kept for a redirect to the same page over HTTPS. */
+#define TARGET_MAX 400
 
 /* A secret body (a PKCS#12, a page with its passphrase) is wiped before
  * it is freed. */
@@ -119,8 +128,10 @@ static void host_of(struct MHD_Connection *c, char *out, size_t len)
 	out[n] = '\0';
 }
 
-static enum MHD_Result add_headers(struct MHD_Response *r, const struct portal_response *rs)
+static enum MHD_Result add_headers(struct MHD_Response *r, const struct portal_response *rs,
+				   int hsts_max_age)
 {
+	char hsts[48];
 	int ok = 1, i;
 
 	/* scripts only on a page that asks, and then only the portal's own */
@@ -139,6 +150,11 @@ static enum MHD_Result add_headers(struct MHD_Response *r, const struct portal_r
 	ok &= MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL,
 				      rs->cacheable && !rs->secret ? "public, max-age=300"
 								   : "no-store") == MHD_YES;
+	if (hsts_max_age > 0) {
+		snprintf(hsts, sizeof(hsts), "max-age=%d", hsts_max_age);
+		ok &= MHD_add_response_header(r, MHD_HTTP_HEADER_STRICT_TRANSPORT_SECURITY,
+					      hsts) == MHD_YES;
+	}
 	if (rs->content_type)
 		ok &= MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, rs->content_type) ==
 		      MHD_YES;
@@ -163,8 +179,8 @@ static const char *loggable(const char *path)
 	return path;
 }
 
-static enum MHD_Result send_response(struct MHD_Connection *c, const struct portal_request *rq,
-				     struct portal_response *rs)
+static enum MHD_Result send_response(struct portal_server *s, struct MHD_Connection *c,
+				     const struct portal_request *rq, struct portal_response *rs)
 {
 	struct MHD_Response *r;
 	struct secret *sc = NULL;
@@ -194,7 +210,10 @@ static enum MHD_Result send_response(struct MHD_Connection *c, const struct port
 		return MHD_NO;
 	}
 	rs->body = NULL; /* MHD frees it now */
-	if (add_headers(r, rs) != MHD_YES) {
+	/* HSTS only where it holds: over HTTPS, with a certificate phones trust */
+	if (add_headers(r, rs,
+			rq->https && portal_https_trusted(s->p) ? s->p->conf.portal_hsts_max_age
+								: 0) != MHD_YES) {
 		MHD_destroy_response(r);
 		return MHD_NO;
 	}
@@ -213,18 +232,20 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	struct portal_request rq;
 	struct portal_response rs;
 	struct conn *cn = *con_cls;
-	const union MHD_ConnectionInfo *di;
 	char client[INET6_ADDRSTRLEN + 1], host[256], lang[8];
 	const char *al;
 	int rc;
 
 	if (!cn) {
-		/* first call: headers only */
 		cn = calloc(1, sizeof(*cn));
 		if (!cn)
 			return MHD_NO;
 		byod_buf_init(&cn->body, 1);
 		*con_cls = cn;
+	}
+	if (!cn->started) {
+		/* first call: headers only */
+		cn->started = 1;
 		return MHD_YES;
 	}
 	if (*upload_size) {
@@ -255,6 +276,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	rq.content_type =
 		MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
 	rq.ok = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "ok");
+	rq.target = cn->target;
 	rq.body = cn->body.p;
 	rq.body_len = cn->body.len;
 	/* the language: the switch (?lang=, remembered in a cookie), else the
@@ -265,8 +287,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	    web_i18n_has(s->p->i18n, lang))
 		rq.lang = lang;
 	al = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "lang");
-	di = MHD_get_connection_info(c, MHD_CONNECTION_INFO_DAEMON);
-	rq.https = di && di->daemon == s->https;
+	/* a TLS connection has a GnuTLS session (comparing daemons does not
+	 * work: with a thread pool a connection belongs to a worker's daemon) */
+	rq.https = MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION) != NULL;
 	if (al && web_i18n_has(s->p->i18n, al)) {
 		rq.lang = al;
 		portal_set_cookie(&rs, &rq, "byod_lang", al, 365 * 86400);
@@ -290,7 +313,31 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		if (portal_page_error(s->p, &rq, &rs, MHD_HTTP_INTERNAL_SERVER_ERROR))
 			return MHD_NO;
 	}
-	return send_response(c, &rq, &rs);
+	return send_response(s, c, &rq, &rs);
+}
+
+/*
+ * The start of each request: libmicrohttpd gives the target as sent (path
+ * and query, still percent-encoded), which a redirect to the same page
+ * over HTTPS needs whole. Kept only when it is plain printable ASCII that
+ * begins with '/' (the redirect then goes to "/" instead): it becomes a
+ * Location header. Its value starts the request's state.
+ */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
+{
+	struct conn *cn = calloc(1, sizeof(*cn));
+	size_t i, n = uri ? strlen(uri) : 0;
+
+	(void)cls;
+	(void)c;
+	if (!cn)
+		return NULL; /* on_request tries again, and answers MHD_NO if it must */
+	byod_buf_init(&cn->body, 1);
+	for (i = 0; i < n && uri[i] > 0x20 && uri[i] < 0x7f; i++)
+		;
+	if (n && i == n && n <= TARGET_MAX && uri[0] == '/')
+		cn->target = strdup(uri); /* NULL: the redirect goes to "/" */
+	return cn;
 }
 
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
@@ -300,6 +347,9 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 
 	if (cn) {
 		byod_buf_free(&cn->body); /* wiped */
+		if (cn->target) /* it may hold a download link's token */
+			explicit_bzero(cn->target, strlen(cn->target));
+		free(cn->target);
 		free(cn);
 	}
 	*con_cls = NULL;
@@ -344,8 +394,8 @@ static struct MHD_Daemon *start_daemon(struct portal_server *s, int port, int tl
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)p->conf.portal_timeout_s,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
-		tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, s->cert,
-		MHD_OPTION_HTTPS_MEM_KEY, s->key,
+		MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
+		tls ? MHD_OPTION_HTTPS_CERT_CALLBACK2 : MHD_OPTION_END, portal_tls_cert_cb,
 		MHD_OPTION_END);
 	if (!d)
 		byod_err_set(err, EADDRINUSE, "cannot listen on %s port %d (in use, or not allowed)",
@@ -356,19 +406,19 @@ static struct MHD_Daemon *start_daemon(struct portal_server *s, int port, int tl
 int portal_start(struct portal *p, struct portal_server **out, struct byod_err *err)
 {
 	struct portal_server *s = calloc(1, sizeof(*s));
-	char path[4200];
 	int rc = 0;
 
 	if (!s)
 		return byod_err_set(err, ENOMEM, "out of memory");
 	s->p = p;
 	if (p->conf.portal_https_port) {
-		snprintf(path, sizeof(path), "%s/portal.pem", p->pki_dir);
-		rc = byod_file_read(path, &s->cert, NULL, err);
-		if (!rc) {
-			snprintf(path, sizeof(path), "%s/portal.key", p->pki_dir);
-			rc = byod_file_read(path, &s->key, NULL, err);
+		if (MHD_is_feature_supported(MHD_FEATURE_HTTPS_CERT_CALLBACK2) != MHD_YES) {
+			rc = byod_err_set(err, ENOTSUP,
+					  "this libmicrohttpd cannot take a certificate callback "
+					  "(GnuTLS 3.6.3 or later needed)");
+			goto out;
 		}
+		rc = portal_tls_open(p, &s->tls, err);
 		if (rc)
 			goto out;
 		s->https = start_daemon(s, p->conf.portal_https_port, 1, err);
@@ -376,6 +426,9 @@ int portal_start(struct portal *p, struct portal_server **out, struct byod_err *
 			rc = -EADDRINUSE;
 			goto out;
 		}
+	} else {
+		portal_log("HTTPS is off (portal.https-port: 0): devices are sent to %s/",
+			   p->where.url_http);
 	}
 	s->http = start_daemon(s, p->conf.portal_http_port, 0, err);
 	if (!s->http)
@@ -397,10 +450,12 @@ void portal_stop(struct portal_server *s)
 		MHD_stop_daemon(s->http);
 	if (s->https)
 		MHD_stop_daemon(s->https);
-	if (s->key) {
-		explicit_bzero(s->key, strlen(s->key));
-		free(s->key);
-	}
-	free(s->cert);
+	portal_tls_free(s->tls);
 	free(s);
+}
+
+void portal_reload(struct portal_server *s, int force)
+{
+	if (s)
+		portal_tls_refresh(s->tls, force);
 }

@@ -334,13 +334,12 @@ out:
 	return rc;
 }
 
-/* The CA key is stored unencrypted: never fall back to asking on a terminal. */
-static int no_passphrase(char *buf, int size, int rwflag, void *u)
+int pki_no_passphrase(char *buf, int size, int rwflag, void *u)
 {
 	return -1;
 }
 
-static int read_cert(const char *path, X509 **out, struct byod_err *err)
+int pki_cert_read(const char *path, X509 **out, struct byod_err *err)
 {
 	char *text = NULL;
 	size_t n;
@@ -359,7 +358,7 @@ static int read_cert(const char *path, X509 **out, struct byod_err *err)
 		rc = pki_ossl_err(err, ENOMEM, "out of memory");
 		goto out;
 	}
-	*out = PEM_read_bio_X509(bio, NULL, no_passphrase, NULL);
+	*out = PEM_read_bio_X509(bio, NULL, pki_no_passphrase, NULL);
 	if (!*out)
 		rc = pki_ossl_err(err, EINVAL, "%s: not a PEM certificate", path);
 out:
@@ -368,7 +367,7 @@ out:
 	return rc;
 }
 
-static int read_key(const char *path, EVP_PKEY **out, struct byod_err *err)
+int pki_key_read(const char *path, EVP_PKEY **out, struct byod_err *err)
 {
 	char *text = NULL;
 	size_t n = 0;
@@ -387,11 +386,11 @@ static int read_key(const char *path, EVP_PKEY **out, struct byod_err *err)
 		rc = pki_ossl_err(err, ENOMEM, "out of memory");
 		goto out;
 	}
-	*out = PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, NULL);
+	*out = PEM_read_bio_PrivateKey(bio, NULL, pki_no_passphrase, NULL);
 	if (!*out && strstr(text, "ENCRYPTED"))
 		rc = pki_ossl_err(err, EINVAL,
-				  "%s: the key is encrypted; the CA key is kept unencrypted, "
-				  "readable by its owner only",
+				  "%s: the key is encrypted; keys are kept unencrypted, "
+				  "readable by their owner only",
 				  path);
 	else if (!*out)
 		rc = pki_ossl_err(err, EINVAL, "%s: not an unencrypted PEM private key", path);
@@ -418,9 +417,9 @@ int pki_ca_load(const char *dir, struct pki_ca **out, struct byod_err *err)
 	ca = calloc(1, sizeof(*ca));
 	if (!ca)
 		return byod_err_set(err, ENOMEM, "out of memory");
-	rc = read_cert(cert_path, &ca->cert, err);
+	rc = pki_cert_read(cert_path, &ca->cert, err);
 	if (!rc)
-		rc = read_key(key_path, &ca->key, err);
+		rc = pki_key_read(key_path, &ca->key, err);
 	if (rc)
 		goto out;
 	/* 1: basicConstraints CA:TRUE, and keyCertSign if keyUsage is there */
@@ -453,9 +452,9 @@ int pki_keypair_load(const char *cert_path, const char *key_path, X509 **cert, E
 	*cert = NULL;
 	*key = NULL;
 	ERR_clear_error();
-	rc = read_cert(cert_path, cert, err);
+	rc = pki_cert_read(cert_path, cert, err);
 	if (!rc)
-		rc = read_key(key_path, key, err);
+		rc = pki_key_read(key_path, key, err);
 	if (rc) {
 		X509_free(*cert);
 		EVP_PKEY_free(*key);

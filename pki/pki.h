@@ -147,6 +147,68 @@ const char *pki_p12_form_name(enum pki_p12_form form);
 int pki_keypair_load(const char *cert_path, const char *key_path, X509 **cert, EVP_PKEY **key,
 		     struct byod_err *err);
 
+/*
+ * A TLS server certificate as an administrator provides it (servercert.c):
+ * certbot's fullchain.pem (the chain after the certificate) or cert.pem
+ * with chain.pem, uacme's or a PKI's files; PEM, key unencrypted.
+ */
+struct pki_server_cert {
+	X509 *cert;		 /* the server's certificate: the first of the file */
+	struct stack_st_X509 *chain; /* STACK_OF(X509): what followed it, then the chain file's */
+	EVP_PKEY *key;		 /* NULL when loaded without a key */
+	char *chain_pem;	 /* the certificate then the chain, as a server sends them */
+	char *key_pem;		 /* PKCS#8 PEM (NULL without a key); wiped when freed */
+};
+
+/* Reads cert_path (and chain_path when not NULL or ""), and key_path when
+ * not NULL, checking that the key belongs to the certificate. *out is
+ * freed with pki_server_cert_free. */
+int pki_server_cert_load(const char *cert_path, const char *chain_path, const char *key_path,
+			 struct pki_server_cert **out, struct byod_err *err);
+void pki_server_cert_free(struct pki_server_cert *sc);
+
+/* What keeps a phone from trusting a server certificate (bits). */
+enum pki_cert_problem {
+	PKI_CERT_UNTRUSTED = 1 << 0,   /* no chain to a root of the trust store */
+	PKI_CERT_WRONG_NAME = 1 << 1,  /* its subjectAltName does not name the host */
+	PKI_CERT_OUT_OF_DATE = 1 << 2, /* expired, or not valid yet */
+	PKI_CERT_EXPIRING = 1 << 3,    /* valid, but ends within the days asked */
+};
+
+#define PKI_CERT_SENTENCES 4
+
+struct pki_check_params {
+	const char *host;	 /* the name phones connect to (an IP address works too) */
+	const char *trust_store; /* a directory of hashed roots (/etc/ssl/certs), or a PEM file */
+	int days;		 /* ending within this many days is a problem */
+	time_t now;		 /* 0: the current time */
+};
+
+struct pki_cert_report {
+	unsigned problems;	/* enum pki_cert_problem bits; 0: a phone trusts it */
+	time_t not_after;
+	char subject[256];	/* the certificate's subject, CN first */
+	char root[256];		/* the root it chains to; "" when it does not */
+	int nwhy;
+	char why[PKI_CERT_SENTENCES][600]; /* one sentence per problem */
+};
+
+/*
+ * Checks sc as a phone would before showing a page without a warning: a
+ * chain to a root of cp->trust_store (EKU serverAuth), cp->host in its
+ * subjectAltName (wildcards as browsers take them, never the subject's
+ * CN), valid now; and whether it ends within cp->days. Every problem found
+ * is in rep, one sentence each. Returns 0 when the check ran (whatever it
+ * found; an unreadable trust store is a problem, not a failure), or a
+ * negative errno (out of memory).
+ */
+int pki_server_cert_check(const struct pki_server_cert *sc, const struct pki_check_params *cp,
+			  struct pki_cert_report *rep, struct byod_err *err);
+
+/* Whether a phone trusts the certificate now: every problem but
+ * PKI_CERT_EXPIRING (a certificate that ends soon is still trusted). */
+int pki_cert_report_trusted(const struct pki_cert_report *rep);
+
 struct pki_revoked {
 	const char *serial; /* hex, any case, leading zeros or not */
 	time_t when;

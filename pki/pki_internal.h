@@ -62,6 +62,17 @@ int pki_key_pem(EVP_PKEY *key, char **out, struct byod_err *err);
 /* The certificate as PEM. */
 int pki_cert_pem(X509 *x, char **out, struct byod_err *err);
 
+/* Keys are stored unencrypted: the pem_password_cb that never falls back
+ * to asking on a terminal. */
+int pki_no_passphrase(char *buf, int size, int rwflag, void *u);
+
+/* The first certificate of a PEM file in *out (X509_free). */
+int pki_cert_read(const char *path, X509 **out, struct byod_err *err);
+
+/* An unencrypted PEM private key (any type OpenSSL reads) in *out
+ * (EVP_PKEY_free); the file's text is wiped after reading. */
+int pki_key_read(const char *path, EVP_PKEY **out, struct byod_err *err);
+
 /* Wipes and frees a string holding a secret (NULL is a no-op). */
 void pki_secret_free(char *s);
 

@@ -1001,6 +1001,160 @@ static void test_server_issue(void **state)
 	assert_int_equal(ERR_peek_error(), 0);
 }
 
+/* path = text */
+static void file_put(const char *path, const char *a, const char *b)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	fputs(a, f);
+	if (b)
+		fputs(b, f);
+	assert_int_equal(fclose(f), 0);
+}
+
+/* Whether one of rep's sentences holds needle. */
+static int report_says(const struct pki_cert_report *rep, const char *needle)
+{
+	int i;
+
+	for (i = 0; i < rep->nwhy; i++)
+		if (strstr(rep->why[i], needle))
+			return 1;
+	return 0;
+}
+
+/* A server certificate as an administrator provides it, checked as a phone
+ * would: the school CA stands for a public root in a trust store. */
+static void test_server_cert_check(void **state)
+{
+	char cert[700], key[700], chain[700], full[700], both[700], store[700], empty[700];
+	struct pki_check_params cp = { .host = "portal.byod.lan", .days = 30 };
+	struct pki_server_cert *sc = NULL;
+	struct pki_cert_report rep;
+	struct pki_issued srv, other;
+	struct byod_err err = {0};
+	X509 *x;
+
+	assert_int_equal(pki_server_issue(ca, "portal.byod.lan", 90, &srv, &err), 0);
+	assert_int_equal(pki_server_issue(ca, "radius.byod.lan", 90, &other, &err), 0);
+	snprintf(cert, sizeof(cert), "%s/srv.pem", tmpdir);
+	snprintf(key, sizeof(key), "%s/srv.key", tmpdir);
+	snprintf(chain, sizeof(chain), "%s/chain.pem", tmpdir);
+	snprintf(full, sizeof(full), "%s/fullchain.pem", tmpdir);
+	snprintf(both, sizeof(both), "%s/both.pem", tmpdir);
+	snprintf(store, sizeof(store), "%s/store", tmpdir);
+	snprintf(empty, sizeof(empty), "%s/empty.pem", tmpdir);
+	file_put(cert, srv.cert_pem, NULL);
+	file_put(key, srv.key_pem, NULL);
+	file_put(chain, pki_ca_pem(ca), NULL);
+	file_put(full, srv.cert_pem, pki_ca_pem(ca));
+	file_put(both, srv.key_pem, srv.cert_pem); /* key and certificate in one file */
+	file_put(empty, "not a certificate\n", NULL);
+	assert_int_equal(mkdir(store, 0700), 0);
+
+	/* certbot's fullchain.pem: the chain after the certificate */
+	assert_int_equal(pki_server_cert_load(full, NULL, key, &sc, &err), 0);
+	x = cert_parse(srv.cert_pem);
+	assert_int_equal(X509_cmp(sc->cert, x), 0);
+	X509_free(x);
+	assert_int_equal(sk_X509_num(sc->chain), 1);
+	assert_non_null(strstr(sc->chain_pem, "BEGIN CERTIFICATE"));
+	assert_non_null(strstr(strstr(sc->chain_pem, "END CERTIFICATE"), "BEGIN CERTIFICATE"));
+	assert_non_null(strstr(sc->key_pem, "PRIVATE KEY"));
+	/* a trust store that is one PEM file with the root */
+	cp.trust_store = chain;
+	assert_int_equal(pki_server_cert_check(sc, &cp, &rep, &err), 0);
+	assert_int_equal(rep.problems, 0);
+	assert_int_equal(rep.nwhy, 0);
+	assert_true(pki_cert_report_trusted(&rep));
+	assert_non_null(strstr(rep.root, "Collège Jean Moulin BYOD CA"));
+	assert_string_equal(rep.subject, "CN=portal.byod.lan");
+	assert_true(llabs((long long)(rep.not_after - srv.not_after)) <= 1);
+
+	/* another name; an IP address the certificate does not carry */
+	cp.host = "wifi.byod.lan";
+	assert_int_equal(pki_server_cert_check(sc, &cp, &rep, &err), 0);
+	assert_int_equal(rep.problems, PKI_CERT_WRONG_NAME);
+	assert_false(pki_cert_report_trusted(&rep));
+	assert_true(report_says(&rep, "does not name wifi.byod.lan"));
+	assert_true(report_says(&rep, "names: portal.byod.lan"));
+	cp.host = "10.0.0.2";
+	assert_int_equal(pki_server_cert_check(sc, &cp, &rep, &err), 0);
+	assert_int_equal(rep.problems, PKI_CERT_WRONG_NAME);
+	cp.host = "PORTAL.byod.lan"; /* names compare without case */
+	assert_int_equal(pki_server_cert_check(sc, &cp, &rep, &err), 0);
+	assert_int_equal(rep.problems, 0);
+	cp.host = "portal.byod.lan";
+
+	/* time: ending within the days asked, expired, not yet valid */
+	cp.now = srv.not_after - 10 * 86400;
+	assert_int_equal(pki_server_cert_check(sc, &cp, &rep, &err), 0);
+	assert_int_equal(rep.problems, PKI_CERT_EXPIRING);
+	assert_true(pki_cert_report_trusted(&rep)); /* still trusted meanwhile */
+	assert_true(report_says(&rep, "in 10 days: renew it"));
+	cp.now = srv.not_after + 60;
+	assert_int_equal(pki_server_cert_check(sc, &cp, &rep, &err), 0);
+	assert_int_equal(rep.problems, PKI_CERT_OUT_OF_DATE);
+	assert_true(report_says(&rep, "expired on"));
+	cp.now = srv.not_before - 86400;
+	assert_int_equal(pki_server_cert_check(sc, &cp, &rep, &err), 0);
+	assert_true(rep.problems & PKI_CERT_OUT_OF_DATE);
+	assert_true(report_says(&rep, "not valid before"));
+	cp.now = 0;
+
+	/* a store without the root; a store that is not there */
+	cp.trust_store = store;
+	assert_int_equal(pki_server_cert_check(sc, &cp, &rep, &err), 0);
+	assert_int_equal(rep.problems, PKI_CERT_UNTRUSTED);
+	assert_string_equal(rep.root, "");
+	assert_true(report_says(&rep, "does not chain to a root of the trust store"));
+	cp.trust_store = "/nonexistent/store";
+	assert_int_equal(pki_server_cert_check(sc, &cp, &rep, &err), 0);
+	assert_int_equal(rep.problems, PKI_CERT_UNTRUSTED);
+	assert_true(report_says(&rep, "cannot be read"));
+	pki_server_cert_free(sc);
+
+	/* every problem at once, one sentence each */
+	cp.trust_store = store;
+	cp.host = "wifi.byod.lan";
+	cp.now = srv.not_after - 86400;
+	assert_int_equal(pki_server_cert_load(cert, "", NULL, &sc, &err), 0);
+	assert_null(sc->key);
+	assert_null(sc->key_pem);
+	assert_int_equal(pki_server_cert_check(sc, &cp, &rep, &err), 0);
+	assert_int_equal(rep.problems, PKI_CERT_UNTRUSTED | PKI_CERT_WRONG_NAME | PKI_CERT_EXPIRING);
+	assert_int_equal(rep.nwhy, 3);
+	pki_server_cert_free(sc);
+	cp.host = "portal.byod.lan";
+	cp.now = 0;
+
+	/* cert.pem with chain.pem; a key in the certificate's file */
+	assert_int_equal(pki_server_cert_load(cert, chain, both, &sc, &err), 0);
+	assert_int_equal(sk_X509_num(sc->chain), 1);
+	cp.trust_store = chain;
+	assert_int_equal(pki_server_cert_check(sc, &cp, &rep, &err), 0);
+	assert_int_equal(rep.problems, 0);
+	pki_server_cert_free(sc);
+	assert_int_equal(pki_server_cert_load(both, NULL, both, &sc, &err), 0);
+	pki_server_cert_free(sc);
+
+	/* files that cannot be used: the old certificate stays (the caller's) */
+	file_put(key, other.key_pem, NULL);
+	assert_int_equal(pki_server_cert_load(full, NULL, key, &sc, &err), -EINVAL);
+	assert_null(sc);
+	assert_non_null(strstr(err.msg, "the key does not belong to the certificate"));
+	assert_int_equal(pki_server_cert_load(empty, NULL, NULL, &sc, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "no PEM certificate in it"));
+	assert_int_equal(pki_server_cert_load("/nonexistent.pem", NULL, NULL, &sc, &err), -ENOENT);
+	assert_int_equal(pki_server_cert_load(cert, empty, NULL, &sc, &err), -EINVAL);
+	assert_null(sc);
+	pki_server_cert_free(NULL);
+	assert_int_equal(ERR_peek_error(), 0);
+	pki_issued_clear(&srv);
+	pki_issued_clear(&other);
+}
+
 static X509_CRL *crl_parse(const unsigned char *der, size_t len)
 {
 	const unsigned char *p = der;
@@ -1248,6 +1402,7 @@ int main(void)
 		cmocka_unit_test(test_csr_accepted),
 		cmocka_unit_test(test_csr_refused),
 		cmocka_unit_test(test_server_issue),
+		cmocka_unit_test(test_server_cert_check),
 		cmocka_unit_test(test_crl),
 		cmocka_unit_test(test_passphrase),
 		cmocka_unit_test(test_threads),
