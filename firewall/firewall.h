@@ -20,6 +20,14 @@
 #include "byod_err.h"
 #include "policy.h"
 
+/* The table the gateway owns, and the walled garden's sets in it: the
+ * gateway's dnsmasq fills them (nftset=, firewall/dnsmasq_conf.c) with the
+ * addresses it resolves for the policy's walled-garden names, and the
+ * registration segment reaches those on tcp/80 and tcp/443. */
+#define FW_TABLE "inet byod"
+#define FW_WALLED_GARDEN_SET4 "walled_garden_ip4"
+#define FW_WALLED_GARDEN_SET6 "walled_garden_ip6"
+
 /* Where a segment's devices arrive: an interface of the gateway. */
 struct fw_link {
 	const char *segment;

@@ -291,12 +291,80 @@ static void test_state(void **state)
 	pol_free(pol);
 }
 
+/* walled-garden: two sets dnsmasq fills, reached from the registration
+ * segment on tcp/80 and 443 after the drop of what the policy claims, and
+ * not redirected to the portal; nothing of it without walled-garden names. */
+static void test_walled_garden(void **state)
+{
+	static const char with[] =
+		"segments:\n"
+		"  registration: { vlan: 10, subnet: 10.10.0.0/22, allow: [portal, dns, dhcp] }\n"
+		"  guests: { vlan: 50, subnet: 10.50.0.0/24, subnet6: fd00:50::/64, allow: [dns] }\n"
+		"services:\n"
+		"  portal: { to: [10.0.0.2], ports: [tcp/80, tcp/443] }\n"
+		"walled-garden: [play.google.com, \"*.gvt1.com\"]\n"
+		"default: registration\n";
+	struct pol_policy *pol = load(with), *plain = load(policy);
+	struct fw_config cfg = { .uplink = "eth0", .portal_addr = "10.0.0.2", .portal_http_port = 8080 };
+	struct byod_err err;
+	char *text = NULL, c[4096];
+	const char *claimed, *wg;
+
+	(void)state;
+	if (fw_render(pol, &cfg, &text, &err))
+		fail_msg("%s", err.msg);
+	assert_non_null(strstr(text, "\tset walled_garden_ip4 {\n\t\ttype ipv4_addr\n"
+				     "\t\tflags timeout\n\t\ttimeout 1h\n\t}\n"));
+	assert_non_null(strstr(text, "\tset walled_garden_ip6 {\n\t\ttype ipv6_addr\n"
+				     "\t\tflags timeout\n\t\ttimeout 1h\n\t}\n"));
+	chain_of(text, "prerouting", c, sizeof(c));
+	wg = strstr(c, "\t\tiifname \"eth0.10\" ip daddr @walled_garden_ip4 tcp dport 80 accept "
+		       "comment \"walled-garden\"\n");
+	assert_non_null(wg);
+	assert_true(wg < strstr(c, "dnat ip to 10.0.0.2:8080"));
+
+	chain_of(text, "seg_registration", c, sizeof(c));
+	claimed = strstr(c, "ip daddr { 10.50.0.0/24, 10.0.0.2 } drop comment \"claimed");
+	wg = strstr(c, "\t\tip daddr @walled_garden_ip4 tcp dport { 80, 443 } accept comment "
+		       "\"walled-garden\"\n");
+	assert_non_null(claimed);
+	assert_non_null(wg);
+	assert_true(claimed < wg);
+	assert_true(wg < strstr(c, "\t\tdrop"));
+	assert_null(strstr(c, "@walled_garden_ip6")); /* no subnet6: IPv6 is dropped */
+	/* only the registration segment */
+	chain_of(text, "seg_guests", c, sizeof(c));
+	assert_null(strstr(c, "walled_garden"));
+	free(text);
+
+	/* a registration segment with IPv6 reaches the IPv6 addresses too */
+	cfg.registration = "guests";
+	if (fw_render(pol, &cfg, &text, &err))
+		fail_msg("%s", err.msg);
+	chain_of(text, "seg_guests", c, sizeof(c));
+	claimed = strstr(c, "ip6 daddr { fd00:50::/64 }");
+	assert_null(claimed); /* its own subnet6 is not claimed */
+	assert_non_null(strstr(c, "\t\tip6 daddr @walled_garden_ip6 tcp dport { 80, 443 } accept "
+				  "comment \"walled-garden\"\n"));
+	free(text);
+
+	/* a policy without walled-garden renders as before */
+	cfg.registration = NULL;
+	if (fw_render(plain, &cfg, &text, &err))
+		fail_msg("%s", err.msg);
+	assert_null(strstr(text, "walled_garden"));
+	free(text);
+	pol_free(pol);
+	pol_free(plain);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_render),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_state),
+		cmocka_unit_test(test_walled_garden),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
