@@ -24,7 +24,8 @@
  * gateway's dnsmasq fills them (nftset=, firewall/dnsmasq_conf.c) with the
  * addresses it resolves for the policy's walled-garden names, and the
  * registration segment reaches those on tcp/80 and tcp/443. */
-#define FW_TABLE "inet byod"
+#define FW_TABLE_FAMILY "inet"
+#define FW_TABLE_NAME "byod"
 #define FW_WALLED_GARDEN_SET4 "walled_garden_ip4"
 #define FW_WALLED_GARDEN_SET6 "walled_garden_ip6"
 

@@ -92,8 +92,8 @@ static void ifmap(struct fw_out *o, const struct pol_policy *pol, const struct f
 }
 
 /* An interface given to two segments, or to a segment the policy lacks. */
-static int check_links(const struct pol_policy *pol, const struct fw_config *cfg,
-		       struct byod_err *err)
+int fw_links_check(const struct pol_policy *pol, const struct fw_config *cfg,
+		   struct byod_err *err)
 {
 	size_t i, k;
 
@@ -376,7 +376,7 @@ int fw_render(const struct pol_policy *pol, const struct fw_config *cfg, char **
 	*text = NULL;
 	if (!ifn)
 		return byod_err_set(err, ENOMEM, "out of memory");
-	rc = check_links(pol, cfg, err);
+	rc = fw_links_check(pol, cfg, err);
 	for (i = 0; !rc && i < pol->nsegments; i++) {
 		rc = seg_ifset(&pol->segments[i], cfg, ifn[i], sizeof(ifn[i]), err);
 		if (!strcmp(pol->segments[i].name, reg_name))
