@@ -26,7 +26,7 @@
 /* Leases: short on the registration segment, which a device leaves for its
  * own segment once enrolled; a school day elsewhere. */
 #define LEASE_REGISTRATION "1h"
-#define LEASE_SEGMENT "12h"
+#define LEASE_SEGMENT	   "12h"
 
 /* An http(s) URL of RFC 3986's characters, no comma (dnsmasq would split
  * the option there), at most 255 bytes (a DHCP option's length). */
@@ -65,8 +65,8 @@ static const struct pol_service *allowed(const struct pol_policy *pol, const str
 /* The DNS servers a segment's devices are given: its gateway when its dns
  * service is the gateway's, and the IPv4 hosts a redefined one names;
  * "" when the segment has no dns. */
-static void dns_servers(const struct pol_policy *pol, const struct pol_segment *s,
-			const char *gw, char *out, size_t len)
+static void dns_servers(const struct pol_policy *pol, const struct pol_segment *s, const char *gw,
+			char *out, size_t len)
 {
 	const struct pol_service *dns = allowed(pol, s, "dns");
 	size_t t, used = 0;
@@ -244,11 +244,12 @@ int fw_dnsmasq_config(const struct pol_policy *pol, const struct fw_dnsmasq *d, 
 		byod_buf_putf(&b, &rc, "host-record=%s,%s\n", name, cfg->portal_addr);
 	}
 	if (pol->nwalled_garden)
-		byod_buf_putf(&b, &rc,
-			      "\n# the walled garden: the addresses of each name, and of every name\n"
-			      "# under it, go into the firewall's sets, which the %s\n"
-			      "# segment reaches on tcp/80 and tcp/443\n",
-			      reg_name);
+		byod_buf_putf(
+			&b, &rc,
+			"\n# the walled garden: the addresses of each name, and of every name\n"
+			"# under it, go into the firewall's sets, which the %s\n"
+			"# segment reaches on tcp/80 and tcp/443\n",
+			reg_name);
 	/* nftset=/play.google.com/4#inet#byod#walled_garden_ip4,6#inet#byod#walled_garden_ip6 */
 	for (i = 0; i < pol->nwalled_garden; i++)
 		byod_buf_putf(&b, &rc, "nftset=/%s/4#%s#%s#%s,6#%s#%s#%s\n",

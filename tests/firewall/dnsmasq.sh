@@ -52,7 +52,7 @@ expect_fail "a URL dnsmasq would split" "option 114" "$BYODCTL" dnsmasq config
 sed -i 's|^  public-url: .*|  public-url: ""|' "$conf"
 
 # a walled garden the registration segment cannot fill
-sed "s/allow: \[portal, dns, dhcp\]        # the walled garden: /allow: [portal, dhcp]  # /" \
+sed "s/allow: \[portal, dns, dhcp\]        # the portal, and/allow: [portal, dhcp]  # the portal, and/" \
 	"$BYOD_SRC/examples/policy.yaml" >"$T/nodns.yaml"
 "$BYODCTL" policy apply "$T/nodns.yaml" >/dev/null || ko "policy apply (no dns)"
 expect_fail "a walled garden without the gateway's DNS" "add dns to its allow list" \
