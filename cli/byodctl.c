@@ -789,6 +789,9 @@ static const struct cli_command commands[] = {
 		  "[--das-client ADDR]\n"
 		  "(--secret-file F | --secret-stdin)",
 		  "hostapd.conf for 802.1X, DAS, VLANs" }) },
+	{ "dnsmasq", cli_dnsmasq,
+	  USAGE({ "dnsmasq config [--out FILE]",
+		  "dnsmasq.conf: DHCP, option 114, walled garden" }) },
 	{ "session", cli_session,
 	  USAGE({ "session list [--all] [--device ID] [--json]", "accounting sessions (open ones)" },
 		{ "session disconnect ID", "RFC 5176 Disconnect-Request to its NAS" }) },

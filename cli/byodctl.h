@@ -27,6 +27,7 @@ int cli_radius(const char *home, int argc, char **argv);
 int cli_enrol_codes(const char *home, int argc, char **argv);
 int cli_firewall(const char *home, int argc, char **argv);
 int cli_hostapd(const char *home, int argc, char **argv);
+int cli_dnsmasq(const char *home, int argc, char **argv);
 int cli_session(const char *home, int argc, char **argv);
 int cli_portal(const char *home, int argc, char **argv);
 

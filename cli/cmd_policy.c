@@ -63,8 +63,11 @@ static int cmd_check(int argc, char **argv)
 		pol_errors_free(&errs);
 		return EXIT_FAILURE;
 	}
-	printf("%s: ok (%zu segments, %zu services, %zu schedules, %zu rules)\n", argv[2],
+	printf("%s: ok (%zu segments, %zu services, %zu schedules, %zu rules", argv[2],
 	       pol->nsegments, pol->nservices, pol->nschedules, pol->nrules);
+	if (pol->nwalled_garden)
+		printf(", %zu walled-garden names", pol->nwalled_garden);
+	printf(")\n");
 	pol_free(pol);
 	return 0;
 }

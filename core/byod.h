@@ -301,6 +301,18 @@ int byod_fw_setup(struct byod_ctx *ctx, const struct pol_policy *pol, struct byo
 		  struct byod_err *err);
 void byod_fw_setup_free(struct byod_fw_setup *s);
 
+/* ---- dnsmasq (core/dnsmasq.c) ---- */
+
+/*
+ * The gateway's dnsmasq.conf (firewall/dnsmasq_conf.h) for pol with this
+ * gateway's links, the portal's RFC 8908 API (<portal URL>/api/captive) in
+ * option 114, and portal.hostname (and the portal URL's host, when it is
+ * another name) answered with the portal's address. *conf is malloc'd.
+ * -EINVAL with err for a configuration that cannot be written.
+ */
+int byod_dnsmasq_config(struct byod_ctx *ctx, const struct pol_policy *pol, char **conf,
+			struct byod_err *err);
+
 /* ---- the desired firewall state (core/fw_state.c) ---- */
 
 /* An entry of a set or map: a MAC (or an address) and a value. */

@@ -3,10 +3,10 @@
  * The gateway's nftables ruleset, rendered from the compiled segment
  * policy: one table owned by the gateway (inet byod), a chain per segment
  * allowing exactly its services, everything else between segments dropped,
- * the registration segment reaching only DNS, DHCP and the portal with its
- * plain HTTP redirected (DNAT) to the portal, source-address checks against
- * each segment's subnet, a counter per segment, and the per-device state in
- * sets (quarantine) rather than rules. The text is nft's own syntax, so
+ * the registration segment reaching only DNS, DHCP, the portal (its plain
+ * HTTP redirected there by DNAT) and the walled garden's addresses,
+ * source-address checks against each segment's subnet, a counter per
+ * segment, and the per-device state in sets (quarantine) rather than rules. The text is nft's own syntax, so
  * every rule the renderer writes is the nft line an administrator reads
  * with `byodctl firewall show`; it is applied as one transaction through
  * libnftables (never by running the nft program).
@@ -19,6 +19,15 @@
 
 #include "byod_err.h"
 #include "policy.h"
+
+/* The table the gateway owns, and the walled garden's sets in it: the
+ * gateway's dnsmasq fills them (nftset=, firewall/dnsmasq_conf.c) with the
+ * addresses it resolves for the policy's walled-garden names, and the
+ * registration segment reaches those on tcp/80 and tcp/443. */
+#define FW_TABLE_FAMILY "inet"
+#define FW_TABLE_NAME "byod"
+#define FW_WALLED_GARDEN_SET4 "walled_garden_ip4"
+#define FW_WALLED_GARDEN_SET6 "walled_garden_ip6"
 
 /* Where a segment's devices arrive: an interface of the gateway. */
 struct fw_link {

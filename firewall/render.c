@@ -92,8 +92,8 @@ static void ifmap(struct fw_out *o, const struct pol_policy *pol, const struct f
 }
 
 /* An interface given to two segments, or to a segment the policy lacks. */
-static int check_links(const struct pol_policy *pol, const struct fw_config *cfg,
-		       struct byod_err *err)
+int fw_links_check(const struct pol_policy *pol, const struct fw_config *cfg,
+		   struct byod_err *err)
 {
 	size_t i, k;
 
@@ -309,6 +309,31 @@ static void claimed_drop(struct fw_out *o, const struct pol_policy *pol, size_t 
 	free(v);
 }
 
+/* The walled garden's sets: empty here, filled by dnsmasq as it resolves
+ * the policy's names; an address is forgotten an hour after it came. */
+static void walled_garden_sets(struct fw_out *o)
+{
+	/* set walled_garden_ip4 { type ipv4_addr; flags timeout; timeout 1h; } */
+	fw_put(o, "\t# the walled garden: addresses the gateway's dnsmasq resolved for the\n"
+		"\t# policy's walled-garden names (nftset=), each kept an hour\n"
+		"\tset " FW_WALLED_GARDEN_SET4 " {\n\t\ttype ipv4_addr\n\t\tflags timeout\n"
+		"\t\ttimeout 1h\n\t}\n"
+		"\tset " FW_WALLED_GARDEN_SET6 " {\n\t\ttype ipv6_addr\n\t\tflags timeout\n"
+		"\t\ttimeout 1h\n\t}\n");
+}
+
+/* The registration segment's way to the walled garden: HTTPS and HTTP. */
+static void walled_garden_rules(struct fw_out *o, int ipv6)
+{
+	/* ip daddr @walled_garden_ip4 tcp dport { 80, 443 } accept */
+	fw_put(o, "\t\tip daddr @" FW_WALLED_GARDEN_SET4 " tcp dport { 80, 443 } accept "
+		"comment \"walled-garden\"\n");
+	/* ip6 daddr @walled_garden_ip6 tcp dport { 80, 443 } accept */
+	if (ipv6)
+		fw_put(o, "\t\tip6 daddr @" FW_WALLED_GARDEN_SET6 " tcp dport { 80, 443 } "
+			"accept comment \"walled-garden\"\n");
+}
+
 /* Whether segment s allows a service naming the portal's address (not
  * through a catch-all such as 0.0.0.0/0: the portal is named on purpose). */
 static int reaches_portal(const struct pol_policy *pol, const struct pol_segment *s,
@@ -351,7 +376,7 @@ int fw_render(const struct pol_policy *pol, const struct fw_config *cfg, char **
 	*text = NULL;
 	if (!ifn)
 		return byod_err_set(err, ENOMEM, "out of memory");
-	rc = check_links(pol, cfg, err);
+	rc = fw_links_check(pol, cfg, err);
 	for (i = 0; !rc && i < pol->nsegments; i++) {
 		rc = seg_ifset(&pol->segments[i], cfg, ifn[i], sizeof(ifn[i]), err);
 		if (!strcmp(pol->segments[i].name, reg_name))
@@ -399,12 +424,19 @@ int fw_render(const struct pol_policy *pol, const struct fw_config *cfg, char **
 		fw_put(&o, "%s%s : jump seg_%s", i ? ", " : "\t\telements = { ",
 		       cfg->admitted[i].mac, cfg->admitted[i].segment);
 	fw_put(&o, "%s\t}\n", cfg->nadmitted ? " }\n" : "");
+	if (pol->nwalled_garden)
+		walled_garden_sets(&o);
 	for (i = 0; i < pol->nsegments; i++)
 		fw_put(&o, "\tcounter seg_%s {\n\t}\n", pol->segments[i].name);
 
-	/* the walled garden: plain HTTP to anywhere lands on the portal */
-	fw_put(&o, "\tchain prerouting {\n\t\ttype nat hook prerouting priority dstnat; policy accept;\n"
-		"\t\tiifname %s tcp dport 80 ip daddr != %s dnat ip to %s:%d\n\t}\n",
+	/* the walled garden: plain HTTP to anywhere lands on the portal, but
+	 * for the addresses of the walled-garden names */
+	fw_put(&o, "\tchain prerouting {\n\t\ttype nat hook prerouting priority dstnat; policy accept;\n");
+	/* iifname "eth0.10" ip daddr @walled_garden_ip4 tcp dport 80 accept */
+	if (pol->nwalled_garden)
+		fw_put(&o, "\t\tiifname %s ip daddr @" FW_WALLED_GARDEN_SET4 " tcp dport 80 accept "
+			"comment \"walled-garden\"\n", ifn[reg]);
+	fw_put(&o, "\t\tiifname %s tcp dport 80 ip daddr != %s dnat ip to %s:%d\n\t}\n",
 	    ifn[reg], cfg->portal_addr, cfg->portal_addr, cfg->portal_http_port);
 
 	fw_put(&o, "\tchain forward {\n\t\ttype filter hook forward priority filter; policy drop;\n"
@@ -484,6 +516,10 @@ int fw_render(const struct pol_policy *pol, const struct fw_config *cfg, char **
 		claimed_drop(&o, pol, i, AF_INET);
 		if (net6[0])
 			claimed_drop(&o, pol, i, AF_INET6);
+		/* after the claimed drop: a name that resolves to the printer
+		 * opens nothing */
+		if (i == reg && pol->nwalled_garden)
+			walled_garden_rules(&o, net6[0] != '\0');
 		for (k = 0; k < s->nallow; k++) {
 			const struct pol_service *sv = &pol->services[s->allow[k]];
 

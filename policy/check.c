@@ -3,7 +3,8 @@
  * The checks that need the whole policy once every name is resolved: two
  * segments on one VLAN, subnets that overlap, and rules that can never
  * match because an earlier rule already matches every device they would
- * (first match wins, so such a rule is a mistake the admin must see).
+ * (first match wins, so such a rule is a mistake the admin must see), and
+ * walled-garden names another one already covers.
  */
 #include "policy.h"
 #include "policy_internal.h"
@@ -112,8 +113,49 @@ static void check_rules(const struct pol_policy *pol, struct pol_errors *errs)
 	}
 }
 
+/* Whether name is domain or a name under it ("a.b.c" is under "b.c"). */
+static int under(const char *name, const char *domain)
+{
+	size_t n = strlen(name), d = strlen(domain);
+
+	return n >= d && !strcmp(name + n - d, domain) && (n == d || name[n - d - 1] == '.');
+}
+
+/* A name of the walled garden covers itself and every name under it (as
+ * dnsmasq matches them): a name listed twice, or under another listed
+ * name, is a mistake the admin should see, as an unreachable rule is. */
+static void check_walled_garden(const struct pol_policy *pol, struct pol_errors *errs)
+{
+	size_t i, j;
+
+	for (i = 0; i < pol->nwalled_garden; i++) {
+		const struct pol_host *b = &pol->walled_garden[i];
+
+		for (j = 0; j < pol->nwalled_garden; j++) {
+			const struct pol_host *a = &pol->walled_garden[j];
+
+			if (j == i || !under(b->name, a->name))
+				continue;
+			if (!strcmp(a->name, b->name) && j < i) {
+				pol_err_add(errs, pol->file, b->line, b->col,
+					    "%s is in the walled garden twice (also line %d)",
+					    b->name, a->line);
+				break;
+			}
+			if (strcmp(a->name, b->name)) {
+				pol_err_add(errs, pol->file, b->line, b->col,
+					    "%s is already in the walled garden: %s (line %d) "
+					    "covers every name under it",
+					    b->name, a->name, a->line);
+				break;
+			}
+		}
+	}
+}
+
 void pol_check(const struct pol_policy *pol, struct pol_errors *errs)
 {
 	check_segments(pol, errs);
 	check_rules(pol, errs);
+	check_walled_garden(pol, errs);
 }

@@ -159,3 +159,67 @@ bad:
 	snprintf(why, len, "'%s' is not a port: ports are 1 to 65535", s);
 	return -EINVAL;
 }
+
+/* A label of a host name: 1 to 63 letters, digits and '-', not at either end. */
+static int label_ok(const char *s, size_t n)
+{
+	size_t i;
+
+	if (n < 1 || n > 63 || s[0] == '-' || s[n - 1] == '-')
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+		      (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
+			return 0;
+	return 1;
+}
+
+int pol_host_parse(const char *s, int wildcard_ok, char *out, size_t outlen, char *why,
+		   size_t len)
+{
+	const char *name = s, *p, *dot, *last = NULL;
+	size_t n, labels = 0, i;
+	int digits = 1;
+
+	if (wildcard_ok && !strncmp(s, "*.", 2))
+		name = s + 2;
+	n = strlen(name);
+	if (n == 0 || n > 253) {
+		snprintf(why, len, "'%.60s' is not a host name (1 to 253 characters)", s);
+		return -EINVAL;
+	}
+	for (p = name; p <= name + n; p = dot + 1) {
+		dot = strchr(p, '.');
+		if (!dot)
+			dot = name + n;
+		if (!label_ok(p, (size_t)(dot - p))) {
+			if (strchr(s, '*') && wildcard_ok)
+				snprintf(why, len, "'%.60s' is not a host name: a '*' may only "
+					 "begin it, as in *.example.com", s);
+			else
+				snprintf(why, len, "'%.60s' is not a host name (labels of letters, "
+					 "digits and '-' between dots; an international name in "
+					 "its xn-- form)", s);
+			return -EINVAL;
+		}
+		labels++;
+		last = p;
+	}
+	for (p = last; *p; p++)
+		digits &= *p >= '0' && *p <= '9';
+	if (digits) {
+		snprintf(why, len, "'%.60s' is an address, not a host name", s);
+		return -EINVAL;
+	}
+	if (labels < 2) {
+		snprintf(why, len, "'%.60s' is a top-level domain, not a host name", s);
+		return -EINVAL;
+	}
+	if (n >= outlen) {
+		snprintf(why, len, "'%.60s' is too long", s);
+		return -EINVAL;
+	}
+	for (i = 0; i <= n; i++)
+		out[i] = (char)(name[i] >= 'A' && name[i] <= 'Z' ? name[i] - 'A' + 'a' : name[i]);
+	return 0;
+}

@@ -815,10 +815,40 @@ static void parse_rule(struct pctx *c, yaml_node_t *n, size_t index)
 	}
 }
 
+/* ---- the walled garden ---- */
+
+#define MAX_WALLED_GARDEN 512
+
+static void walled_garden_item(struct pctx *c, const char *value, yaml_node_t *n, void *arg)
+{
+	struct pol_policy *pol = c->pol;
+	struct pol_host *h;
+	char name[256], why[256];
+
+	(void)arg;
+	if (pol_host_parse(value, 1, name, sizeof(name), why, sizeof(why))) {
+		err_at(c, n, "%s", why);
+		return;
+	}
+	if (pol->nwalled_garden == MAX_WALLED_GARDEN) {
+		err_at(c, n, "the walled garden holds at most %d names", MAX_WALLED_GARDEN);
+		return;
+	}
+	if (grow(c, &pol->walled_garden, pol->nwalled_garden, sizeof(*h)))
+		return;
+	h = &pol->walled_garden[pol->nwalled_garden];
+	h->name = dup(c, name);
+	if (!h->name)
+		return;
+	h->line = (int)n->start_mark.line + 1;
+	h->col = (int)n->start_mark.column + 1;
+	pol->nwalled_garden++;
+}
+
 /* ---- the document ---- */
 
 struct top {
-	yaml_node_t *segments, *services, *schedules, *rules, *deflt;
+	yaml_node_t *segments, *services, *schedules, *rules, *deflt, *walled_garden;
 	yaml_node_t *deflt_key;
 };
 
@@ -834,6 +864,8 @@ static void top_key(struct pctx *c, const char *key, yaml_node_t *k, yaml_node_t
 		t->schedules = v;
 	else if (!strcmp(key, "rules"))
 		t->rules = v;
+	else if (!strcmp(key, "walled-garden"))
+		t->walled_garden = v;
 	else if (!strcmp(key, "default")) {
 		t->deflt = v;
 		t->deflt_key = k;
@@ -842,8 +874,8 @@ static void top_key(struct pctx *c, const char *key, yaml_node_t *k, yaml_node_t
 
 static void parse_document(struct pctx *c, yaml_node_t *root)
 {
-	static const char *const keys[] = { "segments", "services", "schedules", "rules",
-					    "default",  "version",  NULL };
+	static const char *const keys[] = { "segments", "services",	 "schedules", "rules",
+					    "default",  "walled-garden", "version",   NULL };
 	static const char *const dns_ports[] = { "udp/53", "tcp/53", NULL };
 	static const char *const dhcp_ports[] = { "udp/67-68", NULL };
 	struct pol_policy *pol = c->pol;
@@ -876,6 +908,8 @@ static void parse_document(struct pctx *c, yaml_node_t *root)
 				parse_rule(c, n, (size_t)(i - t.rules->data.sequence.items.start));
 		}
 	}
+	if (t.walled_garden && !want(c, t.walled_garden, YAML_SEQUENCE_NODE, "walled-garden"))
+		each_item(c, t.walled_garden, "walled-garden", walled_garden_item, NULL);
 	if (!t.deflt) {
 		err_at(c, root, "the policy has no default: add 'default: <segment>' or "
 				"'default: reject' for devices no rule matches");
@@ -1007,6 +1041,9 @@ void pol_free(struct pol_policy *pol)
 	free(pol->services);
 	free(pol->schedules);
 	free(pol->rules);
+	for (i = 0; i < pol->nwalled_garden; i++)
+		free(pol->walled_garden[i].name);
+	free(pol->walled_garden);
 	free(pol->file);
 	free(pol);
 }

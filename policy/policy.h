@@ -91,6 +91,13 @@ struct pol_schedule {
 	struct pol_tz *tz;
 };
 
+/* A name of the walled garden (walled-garden:): the registration segment
+ * reaches the addresses DNS gives for it and for every name under it. */
+struct pol_host {
+	char *name;              /* lowercase, without a leading "*." */
+	int line, col;
+};
+
 enum pol_action { POL_ACTION_SEGMENT, POL_ACTION_REJECT };
 
 struct pol_rule {
@@ -119,6 +126,8 @@ struct pol_policy {
 	size_t nschedules;
 	struct pol_rule *rules;
 	size_t nrules;
+	struct pol_host *walled_garden;
+	size_t nwalled_garden;
 	enum pol_action default_action;
 	int default_segment;
 	int default_line;
@@ -219,5 +228,13 @@ int pol_net_overlap(const struct pol_net *a, const struct pol_net *b);
 int pol_net_contains(const struct pol_net *net, const struct pol_net *sub);
 /* "tcp/80", "udp/67-68", "icmp". */
 int pol_port_parse(const char *s, struct pol_port *out, char *why, size_t len);
+/*
+ * A host name ("play.google.com"; with wildcard_ok also "*.gvt1.com"):
+ * labels of letters, digits and '-' between dots, at least two, the last
+ * not a number. Writes it in lowercase without the "*." into out; -EINVAL
+ * with a sentence in why.
+ */
+int pol_host_parse(const char *s, int wildcard_ok, char *out, size_t outlen, char *why,
+		   size_t len);
 
 #endif /* BYOD_POLICY_H */

@@ -37,6 +37,7 @@ services:
   web: { to: [0.0.0.0/0], ports: [tcp/80, tcp/443] }
   ent: { to: [$ENT], ports: [tcp/443] }
   printers: { to: [10.0.5.0/24], ports: [tcp/631] }
+walled-garden: [store.example]
 schedules:
   school-hours: { from: "$1", to: "$2", timezone: UTC }
 rules:
@@ -77,8 +78,51 @@ lab_services
 radius_start
 start_portal
 start_gatewayd
+start_dnsmasq
 start_hostapd pupil
 start_hostapd teacher
+
+scenario_visitor_dhcp() { # proves: a new device takes its address from the gateway's dnsmasq, finds the portal through option 114 and the RFC 8908 API, and reaches the walled garden's names and no other
+	local api portal addr
+	if dhcp_client visitor; then ok; else
+		ko "visitor: no DHCP lease from dnsmasq ($(tail -3 "$T/dhclient-visitor.log"))"
+		# the scenarios after this one still need an address
+		in_ns visitor sh -c "ip addr add 10.10.0.${NUM[visitor]}/22 dev o0;
+			ip route replace default via 10.10.0.1 dev o0"
+		return
+	fi
+	addr=$(dhcp_said visitor ip_address)
+	check "visitor: an address of the registration segment ($addr)" \
+		python3 -c 'import ipaddress, sys
+sys.exit(ipaddress.ip_address(sys.argv[1]) not in ipaddress.ip_network("10.10.0.0/22"))' "$addr"
+	check "...with the gateway as router and DNS server" sh -c \
+		"[ '$(dhcp_said visitor routers)' = 10.10.0.1 ] && [ '$(dhcp_said visitor domain_name_servers)' = 10.10.0.1 ]"
+	check "...configured on its interface" sh -c "ip netns exec '$(ns visitor)' ip -4 addr show o0 | grep -q 'inet $addr/22'"
+	api=$(dhcp_said visitor captive_portal | tr -d "'\"")
+	check "visitor: option 114 names the portal's RFC 8908 API ($api)" test "$api" = "$PORTAL_URL/api/captive"
+	in_ns visitor curl -s -m 5 -D "$T/h" -o "$T/captive.json" "$api" >/dev/null
+	check "...which answers application/captive+json" grep -qi '^Content-Type: application/captive+json' "$T/h"
+	portal=$(json 'd["user-portal-url"] if d["captive"] is True else ""' <"$T/captive.json" 2>/dev/null)
+	check "...captive, with the portal's URL ($portal)" test "$portal" = "$PORTAL_URL/"
+	in_ns visitor curl -s -m 5 -o "$T/b" "$portal" >/dev/null
+	check "visitor: the URL it names is the portal's login page" grep -q 'action="/login"' "$T/b"
+	check "visitor: the portal's name resolves to the portal" \
+		sh -c "ip netns exec '$(ns visitor)' getent ahostsv4 portal.byod.lan | grep -q '^$PORTAL '"
+	# the walled garden: a host of store.example, through the gateway's DNS
+	addr=$(in_ns visitor getent ahostsv4 apps.store.example | awk 'NR == 1 { print $1 }')
+	check "visitor: apps.store.example (walled garden) resolves ($addr)" test "$addr" = "$STORE"
+	check "...and its HTTPS answers" reach visitor "$addr" 443
+	check "...the store itself" grep -q '^store-tls' "$T/reach"
+	check "...and its HTTP, not redirected to the portal" reach visitor "$addr" 80
+	check "...the store itself" grep -q '^store$' "$T/reach"
+	check "...its address in the firewall's set, with a timeout" sh -c \
+		"nft list set inet byod walled_garden_ip4 | grep -Eq 'elements = \{ $STORE expires'"
+	addr=$(in_ns visitor getent ahostsv4 elsewhere.example | awk 'NR == 1 { print $1 }')
+	check "visitor: elsewhere.example (not in it) resolves too ($addr)" test "$addr" = "$ELSEWHERE"
+	if reach visitor "$addr" 443; then ko "visitor: elsewhere.example's HTTPS answers"; else ok; fi
+	check "...and its address is not in the set" sh -c \
+		"! nft list set inet byod walled_garden_ip4 | grep -q '$ELSEWHERE'"
+}
 
 scenario_unknown_device() { # proves: an unknown device reaches only the portal
 	local probe host path
@@ -274,6 +318,7 @@ PY
 		ko "the certificate enrolled after the kills authenticates"; fi
 }
 
+scenario_visitor_dhcp
 scenario_unknown_device
 scenario_pupil_enrols
 scenario_teacher_enrols
@@ -285,5 +330,6 @@ scenario_portal_killed
 if [ "$failed" -ne 0 ]; then
 	echo "--- gatewayd.log (end)"; tail -20 "$T/gatewayd.log"
 	echo "--- portal.log (end)"; tail -5 "$T/portal.log"
+	echo "--- dnsmasq.log (end)"; tail -10 "$T/dnsmasq.log"
 fi >&2
 finish

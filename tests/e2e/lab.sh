@@ -10,11 +10,15 @@
 #   pupil, teacher                  s0 -- s-<who>  the 802.1X port (hostapd;
 #                                   only MACs the gateway admitted pass)
 #   svc (the internet, the ENT      svc0 -- up0    the uplink
-#   and a printer)
+#   and a printer, the internet's
+#   DNS, an app store and another
+#   site)
 #
 # A school does the same with an open onboarding SSID beside its 802.1X
-# SSID. Addresses are what DHCP would give in each segment. Named
-# namespaces carry a per-run prefix and are deleted on every exit path.
+# SSID. The gateway runs dnsmasq with what byodctl dnsmasq config writes:
+# the visitor takes its address from it with dhclient; the others have
+# what DHCP would give in each segment. Named namespaces carry a per-run
+# prefix and are deleted on every exit path.
 
 LAB="e2e$$"
 LAB_PIDS=()
@@ -25,6 +29,9 @@ declare -A NUM=([pupil]=11 [teacher]=12 [visitor]=13)
 declare -A MAC=([pupil]=02:00:00:00:e2:11 [teacher]=02:00:00:00:e2:12 [visitor]=02:00:00:00:e2:13)
 declare -A DAS=([pupil]=3799 [teacher]=3800)
 WEB=198.51.100.10 ENT=10.0.6.10 PRINTER=10.0.5.10 PORTAL=10.0.0.2
+# a host of the walled garden's store.example, and a site not in it; the
+# internet's DNS (in svc) gives their addresses
+STORE=198.51.100.20 ELSEWHERE=198.51.100.30 UPSTREAM_DNS=10.0.0.10
 PORTAL_URL="http://$PORTAL:8080"
 
 ns() { echo "$LAB-$1"; }
@@ -39,6 +46,7 @@ lab_down() {
 	for who in $WHO_ALL svc; do
 		ip netns del "$(ns "$who")" 2>/dev/null
 	done
+	rm -rf "/etc/netns/$(ns visitor)"
 }
 
 lab_links() {
@@ -52,13 +60,18 @@ lab_links() {
 	for who in $WHO_ALL; do
 		n=${NUM[$who]}
 		ip link add "o-$who" type veth peer name o0 netns "$(ns "$who")"
-		ip addr add 10.10.0.1/32 dev "o-$who"
+		in_ns "$who" sh -e -c "ip link set o0 address 02:00:00:00:0e:$n; ip link set o0 up"
 		ip link set "o-$who" up
+		if [ "$who" = visitor ]; then
+			# the registration segment's network on its port, as on a
+			# VLAN interface: dnsmasq serves DHCP there (dhcp_client)
+			ip addr add 10.10.0.1/22 dev o-visitor
+			continue
+		fi
+		ip addr add 10.10.0.1/32 dev "o-$who"
 		ip route add "10.10.0.$n/32" dev "o-$who"
 		in_ns "$who" sh -e -c "
-			ip link set o0 address 02:00:00:00:0e:$n
 			ip addr add 10.10.0.$n/22 dev o0
-			ip link set o0 up
 			ip route add default via 10.10.0.1 dev o0"
 	done
 	for who in pupil teacher; do
@@ -75,6 +88,8 @@ lab_links() {
 		ip addr add $ENT/32 dev svc0
 		ip addr add $PRINTER/32 dev svc0
 		ip addr add $WEB/32 dev svc0
+		ip addr add $STORE/32 dev svc0
+		ip addr add $ELSEWHERE/32 dev svc0
 		ip link set svc0 up
 		for n in 10.10.0.0/22 10.20.0.0/16 10.30.0.0/20; do ip route add \$n via 10.0.0.1; done"
 }
@@ -121,9 +136,67 @@ threading.Event().wait()
 PY
 	# (ip netns exec, not the in_ns function: $! must be the listener itself)
 	ip netns exec "$(ns svc)" python3 "$T/listen.py" "$WEB:80:web" "$WEB:443:web-tls" \
-		"$ENT:443:ent" "$PRINTER:631:printer" &
+		"$ENT:443:ent" "$PRINTER:631:printer" "$STORE:443:store-tls" "$STORE:80:store" \
+		"$ELSEWHERE:443:elsewhere-tls" "$ELSEWHERE:80:elsewhere" &
+	LAB_PIDS+=($!)
+	# the internet's DNS (another dnsmasq, answering for the two sites)
+	ip netns exec "$(ns svc)" dnsmasq -k -C /dev/null -u root --no-resolv --no-hosts \
+		--bind-interfaces --listen-address="$UPSTREAM_DNS" --pid-file= \
+		--address=/apps.store.example/"$STORE" --address=/elsewhere.example/"$ELSEWHERE" \
+		--log-facility="$T/upstream-dns.log" &
 	LAB_PIDS+=($!)
 }
+
+# start_dnsmasq: the gateway's dnsmasq with what byodctl dnsmasq config
+# writes (the lab adds only its upstream server and private files)
+start_dnsmasq() {
+	"$BYODCTL" dnsmasq config --out "$T/dnsmasq.conf" || { echo "dnsmasq config failed" >&2; exit 1; }
+	dnsmasq --test -C "$T/dnsmasq.conf" >/dev/null 2>&1 ||
+		{ dnsmasq --test -C "$T/dnsmasq.conf" >&2; exit 1; }
+	dnsmasq -k -C "$T/dnsmasq.conf" -u root --no-resolv --server="$UPSTREAM_DNS" \
+		--dhcp-leasefile="$T/dnsmasq.leases" --pid-file= --log-facility="$T/dnsmasq.log" \
+		--log-queries --log-dhcp &
+	LAB_PIDS+=($!)
+	wait_for 50 grep -qs 'DHCP, IP range 10.10.0.2' "$T/dnsmasq.log" ||
+		{ cat "$T/dnsmasq.log" >&2; exit 1; }
+}
+
+# dhcp_client WHO: dhclient on WHO's onboarding port, asking for the
+# captive portal's option (RFC 8910, code 114) too; its script configures
+# the address and route it is given, writes the name server into the
+# namespace's resolv.conf (ip netns exec mounts /etc/netns/NS/resolv.conf)
+# and what it was told into $T/dhcp-WHO.env. 0 once bound within 15 s.
+dhcp_client() {
+	local who=$1
+	cat >"$T/dhclient.conf" <<'EOC'
+option captive-portal code 114 = text;
+request subnet-mask, routers, domain-name-servers, captive-portal;
+timeout 15;
+EOC
+	cat >"$T/dhclient-script" <<EOC
+#!/bin/sh
+case "\$reason" in
+BOUND|RENEW|REBIND|REBOOT)
+	ip addr replace "\$new_ip_address/\$new_subnet_mask" dev "\$interface"
+	ip route replace default via "\${new_routers%% *}" dev "\$interface"
+	mkdir -p "/etc/netns/$(ns "$who")"
+	for s in \$new_domain_name_servers; do echo "nameserver \$s"; done \
+		>"/etc/netns/$(ns "$who")/resolv.conf"
+	env | grep -E '^(reason|interface|new_)' >"$T/dhcp-$who.env.tmp"
+	mv "$T/dhcp-$who.env.tmp" "$T/dhcp-$who.env"
+	;;
+esac
+exit 0
+EOC
+	chmod 755 "$T/dhclient-script"
+	ip netns exec "$(ns "$who")" dhclient -d -cf "$T/dhclient.conf" -lf "$T/dhclient-$who.leases" \
+		-pf "$T/dhclient-$who.pid" -sf "$T/dhclient-script" o0 >"$T/dhclient-$who.log" 2>&1 &
+	LAB_PIDS+=($!)
+	wait_for 150 test -s "$T/dhcp-$who.env"
+}
+
+# dhcp_said WHO VAR: what WHO's DHCP server said (new_VAR)
+dhcp_said() { sed -n "s/^new_$2=//p" "$T/dhcp-$1.env"; }
 
 # reach WHO ADDR PORT: 0 when the service at ADDR:PORT answers WHO's
 # namespace within 2 s (its name in $T/reach)

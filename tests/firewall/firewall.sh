@@ -37,6 +37,16 @@ check "quarantine in sets, not rules" sh -c \
 	"grep -q 'set quarantine_mac' '$T/ruleset.nft' && grep -q 'ether saddr @quarantine_mac counter drop' '$T/ruleset.nft'"
 check "IPv6 only where the segment has a subnet6" sh -c \
 	"sed -n '/chain seg_staff/,/^	}/p' '$T/ruleset.nft' | grep -q 'ip6 saddr != fd00:40::/64'"
+check "the walled garden: two sets dnsmasq fills, with timeouts" sh -c \
+	"grep -A3 '^	set walled_garden_ip4 {' '$T/ruleset.nft' | grep -q 'flags timeout' &&
+	 grep -A3 '^	set walled_garden_ip6 {' '$T/ruleset.nft' | grep -q 'type ipv6_addr'"
+check "...reached from registration on 80 and 443, after the claimed drop" sh -c \
+	"sed -n '/chain seg_registration/,/^	}/p' '$T/ruleset.nft' >'$T/reg' &&
+	 [ \$(grep -n 'claimed' '$T/reg' | cut -d: -f1) -lt \$(grep -n 'ip daddr @walled_garden_ip4 tcp dport { 80, 443 } accept' '$T/reg' | cut -d: -f1) ]"
+check "...and its HTTP not redirected to the portal" \
+	grep -q 'iifname "eth0.10" ip daddr @walled_garden_ip4 tcp dport 80 accept' "$T/ruleset.nft"
+check "...from registration only" sh -c \
+	"[ \$(grep -c '@walled_garden_ip4 tcp dport { 80, 443 }' '$T/ruleset.nft') = 1 ]"
 
 expect_ok "firewall check (libnftables, dry run)" "$BYODCTL" firewall check
 
@@ -70,6 +80,8 @@ unshare -n bash -c '
 	set -e
 	"$1" firewall apply >/dev/null
 	nft -j list table inet byod >"$2/applied.json"
+	nft add element inet byod walled_garden_ip4 { 198.51.100.7 }
+	nft list set inet byod walled_garden_ip4 >"$2/wg.txt"
 	nft flush ruleset
 	nft -j list tables >"$2/flushed.json"
 	"$1" firewall apply >/dev/null
@@ -84,6 +96,8 @@ check "every chain is in the kernel" test "$(chains "$T/applied.json")" = \
 	"forward in_pupils in_quarantine in_registration in_staff in_teachers input prerouting seg_pupils seg_quarantine seg_registration seg_staff seg_teachers"
 check "the configured portal address is the DNAT target" grep -q '"10.0.0.3"' "$T/applied.json"
 check "the quarantine is in the kernel" grep -q '"02:00:00:00:0a:99"' "$T/applied.json"
+check "an address added as dnsmasq does expires within the hour" \
+	grep -Eq 'elements = \{ 198.51.100.7 expires (59m|1h)' "$T/wg.txt"
 check "a flush empties the namespace" sh -c "! grep -q byod '$T/flushed.json'"
 check "the next apply rebuilds it" test "$(chains "$T/rebuilt.json")" = "$(chains "$T/applied.json")"
 finish

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dnsmasq_conf.h"
 #include "firewall.h"
 #include "hostapd_conf.h"
 
@@ -419,6 +420,195 @@ static void test_hostapd_onboarding_refusals(void **state)
 	pol_free(pol);
 }
 
+/* walled-garden: two sets dnsmasq fills, reached from the registration
+ * segment on tcp/80 and 443 after the drop of what the policy claims, and
+ * not redirected to the portal; nothing of it without walled-garden names. */
+static void test_walled_garden(void **state)
+{
+	static const char with[] =
+		"segments:\n"
+		"  registration: { vlan: 10, subnet: 10.10.0.0/22, allow: [portal, dns, dhcp] }\n"
+		"  guests: { vlan: 50, subnet: 10.50.0.0/24, subnet6: fd00:50::/64, allow: [dns] }\n"
+		"services:\n"
+		"  portal: { to: [10.0.0.2], ports: [tcp/80, tcp/443] }\n"
+		"walled-garden: [play.google.com, \"*.gvt1.com\"]\n"
+		"default: registration\n";
+	struct pol_policy *pol = load(with), *plain = load(policy);
+	struct fw_config cfg = { .uplink = "eth0", .portal_addr = "10.0.0.2", .portal_http_port = 8080 };
+	struct byod_err err;
+	char *text = NULL, c[4096];
+	const char *claimed, *wg;
+
+	(void)state;
+	if (fw_render(pol, &cfg, &text, &err))
+		fail_msg("%s", err.msg);
+	assert_non_null(strstr(text, "\tset walled_garden_ip4 {\n\t\ttype ipv4_addr\n"
+				     "\t\tflags timeout\n\t\ttimeout 1h\n\t}\n"));
+	assert_non_null(strstr(text, "\tset walled_garden_ip6 {\n\t\ttype ipv6_addr\n"
+				     "\t\tflags timeout\n\t\ttimeout 1h\n\t}\n"));
+	chain_of(text, "prerouting", c, sizeof(c));
+	wg = strstr(c, "\t\tiifname \"eth0.10\" ip daddr @walled_garden_ip4 tcp dport 80 accept "
+		       "comment \"walled-garden\"\n");
+	assert_non_null(wg);
+	assert_true(wg < strstr(c, "dnat ip to 10.0.0.2:8080"));
+
+	chain_of(text, "seg_registration", c, sizeof(c));
+	claimed = strstr(c, "ip daddr { 10.50.0.0/24, 10.0.0.2 } drop comment \"claimed");
+	wg = strstr(c, "\t\tip daddr @walled_garden_ip4 tcp dport { 80, 443 } accept comment "
+		       "\"walled-garden\"\n");
+	assert_non_null(claimed);
+	assert_non_null(wg);
+	assert_true(claimed < wg);
+	assert_true(wg < strstr(c, "\t\tdrop"));
+	assert_null(strstr(c, "@walled_garden_ip6")); /* no subnet6: IPv6 is dropped */
+	/* only the registration segment */
+	chain_of(text, "seg_guests", c, sizeof(c));
+	assert_null(strstr(c, "walled_garden"));
+	free(text);
+
+	/* a registration segment with IPv6 reaches the IPv6 addresses too */
+	cfg.registration = "guests";
+	if (fw_render(pol, &cfg, &text, &err))
+		fail_msg("%s", err.msg);
+	chain_of(text, "seg_guests", c, sizeof(c));
+	claimed = strstr(c, "ip6 daddr { fd00:50::/64 }");
+	assert_null(claimed); /* its own subnet6 is not claimed */
+	assert_non_null(strstr(c, "\t\tip6 daddr @walled_garden_ip6 tcp dport { 80, 443 } accept "
+				  "comment \"walled-garden\"\n"));
+	free(text);
+
+	/* a policy without walled-garden renders as before */
+	cfg.registration = NULL;
+	if (fw_render(plain, &cfg, &text, &err))
+		fail_msg("%s", err.msg);
+	assert_null(strstr(text, "walled_garden"));
+	free(text);
+	pol_free(pol);
+	pol_free(plain);
+}
+
+/* dnsmasq.conf: a DHCP range per segment from its subnet with the
+ * segment's gateway, option 114 on the registration segment only, the
+ * portal's name, the walled garden into the firewall's sets; every value
+ * that could add an option refused. */
+static void test_dnsmasq(void **state)
+{
+	static const char text[] =
+		"segments:\n"
+		"  registration: { vlan: 10, subnet: 10.10.0.0/22, allow: [portal, dns, dhcp] }\n"
+		"  pupils: { vlan: 20, subnet: 10.20.0.0/16, allow: [web, dns, dhcp] }\n"
+		"  staff: { vlan: 40, subnet: 10.40.0.0/30, allow: [web] }\n"
+		"services:\n"
+		"  portal: { to: [10.0.0.2], ports: [tcp/80, tcp/443] }\n"
+		"  web: { to: [0.0.0.0/0], ports: [tcp/80, tcp/443] }\n"
+		"walled-garden: [play.google.com, \"*.gvt1.com\"]\n"
+		"default: registration\n";
+	static const struct fw_link links[] = {
+		{ "registration", "o-pupil" }, { "pupils", "s-pupil" }, { "registration", "o-visitor" },
+	};
+	static const char *const names[] = { "Portal.Byod.LAN" };
+	struct pol_policy *pol = load(text), *nodns;
+	struct fw_config cfg = { .links = links, .nlinks = 3, .uplink = "eth0",
+				 .portal_addr = "10.0.0.2", .portal_http_port = 8080 };
+	struct fw_dnsmasq d = { .fw = &cfg, .api_url = "http://portal.byod.lan:8080/api/captive",
+				.portal_names = names, .nportal_names = 1 };
+	struct byod_err err;
+	char *conf = NULL;
+	const char *reg, *pupils, *staff;
+
+	(void)state;
+	if (fw_dnsmasq_config(pol, &d, &conf, &err))
+		fail_msg("%s", err.msg);
+	assert_non_null(strstr(conf, "\nbind-dynamic\nexcept-interface=lo\n"));
+	reg = strstr(conf, "# segment registration (VLAN 10): 10.10.0.0/22, the gateway 10.10.0.1\n"
+			   "interface=o-pupil\ninterface=o-visitor\n"
+			   "dhcp-range=set:registration,10.10.0.2,10.10.3.254,255.255.252.0,1h\n"
+			   "dhcp-option=tag:registration,option:router,10.10.0.1\n"
+			   "dhcp-option=tag:registration,option:dns-server,10.10.0.1\n");
+	assert_non_null(reg);
+	assert_non_null(strstr(conf, "dhcp-option=tag:registration,114,"
+				     "\"http://portal.byod.lan:8080/api/captive\"\n"));
+	/* option 114 on the registration segment only */
+	assert_null(strstr(strstr(conf, "114,") + 4, "114,"));
+	pupils = strstr(conf, "interface=s-pupil\n"
+			      "dhcp-range=set:pupils,10.20.0.2,10.20.255.254,255.255.0.0,12h\n"
+			      "dhcp-option=tag:pupils,option:router,10.20.0.1\n"
+			      "dhcp-option=tag:pupils,option:dns-server,10.20.0.1\n");
+	assert_non_null(pupils);
+	/* neither dhcp nor dns: not served, its uplink interface not listened on */
+	staff = strstr(conf, "# segment staff (VLAN 40): 10.40.0.0/30, the gateway 10.40.0.1\n"
+			     "# (neither");
+	assert_non_null(staff);
+	assert_null(strstr(conf, "eth0.40"));
+	assert_non_null(strstr(conf, "\nhost-record=portal.byod.lan,10.0.0.2\n"));
+	assert_non_null(strstr(conf, "\nnftset=/play.google.com/4#inet#byod#walled_garden_ip4,"
+				     "6#inet#byod#walled_garden_ip6\n"));
+	assert_non_null(strstr(conf, "\nnftset=/gvt1.com/4#inet#byod#walled_garden_ip4,"
+				     "6#inet#byod#walled_garden_ip6\n"));
+	free(conf);
+
+	/* a /30: the one host after the gateway; vlan mode: <uplink>.<vlan> */
+	cfg.nlinks = 0;
+	d.api_url = NULL;
+	d.nportal_names = 0;
+	nodns = load("segments:\n"
+		     "  registration: { vlan: 10, subnet: 10.10.0.0/30, allow: [dns, dhcp] }\n"
+		     "default: registration\n");
+	if (fw_dnsmasq_config(nodns, &d, &conf, &err))
+		fail_msg("%s", err.msg);
+	assert_non_null(strstr(conf, "interface=eth0.10\n"
+				     "dhcp-range=set:registration,10.10.0.2,10.10.0.2,255.255.255.252,1h\n"));
+	assert_null(strstr(conf, ",114,"));
+	assert_null(strstr(conf, "host-record"));
+	assert_null(strstr(conf, "nftset"));
+	free(conf);
+	pol_free(nodns);
+
+	/* refusals: nothing that could end a line or an option reaches the file */
+	cfg.nlinks = 3;
+	d.api_url = "http://portal.byod.lan/api/captive\ndhcp-option=3,6.6.6.6";
+	assert_int_equal(fw_dnsmasq_config(pol, &d, &conf, &err), -EINVAL);
+	assert_null(conf);
+	assert_non_null(strstr(err.msg, "option 114"));
+	d.api_url = "http://portal.byod.lan/a\"b";
+	assert_int_equal(fw_dnsmasq_config(pol, &d, &conf, &err), -EINVAL);
+	d.api_url = "http://portal.byod.lan/a,b";
+	assert_int_equal(fw_dnsmasq_config(pol, &d, &conf, &err), -EINVAL);
+	d.api_url = "ftp://portal.byod.lan/";
+	assert_int_equal(fw_dnsmasq_config(pol, &d, &conf, &err), -EINVAL);
+	d.api_url = "http://portal.byod.lan/api/captive";
+	d.portal_names = (const char *const[]){ "portal.byod.lan\nserver=6.6.6.6" };
+	d.nportal_names = 1;
+	assert_int_equal(fw_dnsmasq_config(pol, &d, &conf, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "the portal's name"));
+	d.portal_names = names;
+	cfg.portal_addr = "portal";
+	assert_int_equal(fw_dnsmasq_config(pol, &d, &conf, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "not IPv4"));
+	cfg.portal_addr = "10.0.0.2";
+	cfg.links = (const struct fw_link[]){ { "registration", "o0\ninterface=eth1" } };
+	cfg.nlinks = 1;
+	assert_int_equal(fw_dnsmasq_config(pol, &d, &conf, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "not an interface name"));
+	cfg.links = links;
+	cfg.nlinks = 3;
+	cfg.registration = "guests";
+	assert_int_equal(fw_dnsmasq_config(pol, &d, &conf, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "no 'guests' segment"));
+	cfg.registration = NULL;
+	pol_free(pol);
+
+	/* a walled garden its segment cannot fill: no DNS from the gateway */
+	pol = load("segments:\n"
+		   "  registration: { vlan: 10, subnet: 10.10.0.0/22, allow: [dhcp] }\n"
+		   "walled-garden: [play.google.com]\n"
+		   "default: registration\n");
+	cfg.nlinks = 0;
+	assert_int_equal(fw_dnsmasq_config(pol, &d, &conf, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "add dns to its allow list"));
+	pol_free(pol);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -427,6 +617,8 @@ int main(void)
 		cmocka_unit_test(test_state),
 		cmocka_unit_test(test_hostapd_owe),
 		cmocka_unit_test(test_hostapd_onboarding_refusals),
+		cmocka_unit_test(test_walled_garden),
+		cmocka_unit_test(test_dnsmasq),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

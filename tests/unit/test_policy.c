@@ -92,6 +92,8 @@ static void test_example_file(void **state)
 	assert_int_equal(pol->default_action, POL_ACTION_SEGMENT);
 	assert_string_equal(pol->segments[pol->default_segment].name, "registration");
 	assert_int_equal(pol->nrules, 11);
+	assert_int_equal(pol->nwalled_garden, 11);
+	assert_string_equal(pol->walled_garden[5].name, "gvt1.com");
 	pol_free(pol);
 }
 
@@ -420,6 +422,67 @@ static void test_net_and_ports(void **state)
 	assert_int_equal(p.proto, IPPROTO_ICMP);
 }
 
+/* walled-garden: host names (a leading "*." allowed), kept in lowercase
+ * without it, each with its position; every mistake reported there. */
+static void test_walled_garden(void **state)
+{
+	struct pol_policy *pol;
+	char why[160], out[256];
+
+	pol = load(SEGS "walled-garden:\n  - play.google.com\n  - \"*.GVT1.com\"\n"
+			"  - apps.apple.com\ndefault: reg\n");
+	assert_int_equal(pol->nwalled_garden, 3);
+	assert_string_equal(pol->walled_garden[0].name, "play.google.com");
+	assert_int_equal(pol->walled_garden[0].line, 6);
+	assert_int_equal(pol->walled_garden[0].col, 5);
+	assert_string_equal(pol->walled_garden[1].name, "gvt1.com");
+	assert_int_equal(pol->walled_garden[1].line, 7);
+	pol_free(pol);
+	pol = load(SEGS "default: reg\n");
+	assert_int_equal(pol->nwalled_garden, 0);
+	pol_free(pol);
+
+	expect_error(SEGS "walled-garden: play.google.com\ndefault: reg\n", 5, 16,
+		     "walled-garden must be a list");
+	expect_error(SEGS "walled-garden:\n  - play.google.com\n  - play google\ndefault: reg\n",
+		     7, 5, "'play google' is not a host name");
+	expect_error(SEGS "walled-garden:\n  - \"apps.*.com\"\ndefault: reg\n", 6, 5,
+		     "a '*' may only begin it");
+	expect_error(SEGS "walled-garden:\n  - \"*.com\"\ndefault: reg\n", 6, 5,
+		     "'*.com' is a top-level domain");
+	expect_error(SEGS "walled-garden:\n  - 198.51.100.7\ndefault: reg\n", 6, 5,
+		     "is an address, not a host name");
+	expect_error(SEGS "walled-garden:\n  - [a.example]\ndefault: reg\n", 6, 5,
+		     "an item of walled-garden must be a single value");
+	expect_error(SEGS "walled-garden:\n  - a.example\n  - A.Example\ndefault: reg\n", 7, 5,
+		     "a.example is in the walled garden twice (also line 6)");
+	expect_error(SEGS "walled-garden:\n  - www.a.example\n  - \"*.a.example\"\n"
+			  "default: reg\n",
+		     6, 5, "www.a.example is already in the walled garden: a.example (line 7)");
+	/* what reaches dnsmasq's configuration is only letters, digits, '-' and '.' */
+	expect_error(SEGS "walled-garden:\n  - \"a.example/4#inet#byod#x\"\ndefault: reg\n", 6,
+		     5, "not a host name");
+	expect_error(SEGS "walled-garden:\n  - \"a.example\\nserver=6.6.6.6\"\ndefault: reg\n",
+		     6, 5, "not a host name");
+
+	assert_int_equal(pol_host_parse("Portal.Byod.LAN", 0, out, sizeof(out), why, sizeof(why)),
+			 0);
+	assert_string_equal(out, "portal.byod.lan");
+	assert_int_equal(pol_host_parse("*.byod.lan", 0, out, sizeof(out), why, sizeof(why)),
+			 -EINVAL);
+	assert_int_equal(pol_host_parse("xn--caf-dma.example", 0, out, sizeof(out), why,
+					sizeof(why)),
+			 0);
+	assert_int_equal(pol_host_parse("café.example", 0, out, sizeof(out), why, sizeof(why)),
+			 -EINVAL);
+	assert_non_null(strstr(why, "xn--"));
+	assert_int_equal(pol_host_parse("-a.example", 0, out, sizeof(out), why, sizeof(why)),
+			 -EINVAL);
+	assert_int_equal(pol_host_parse("a.example.", 0, out, sizeof(out), why, sizeof(why)),
+			 -EINVAL);
+	assert_int_equal(pol_host_parse("a.example", 0, out, 5, why, sizeof(why)), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -438,6 +501,7 @@ int main(void)
 		cmocka_unit_test(test_eval_match_kinds),
 		cmocka_unit_test(test_explain),
 		cmocka_unit_test(test_net_and_ports),
+		cmocka_unit_test(test_walled_garden),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
