@@ -57,9 +57,11 @@ void page_head(struct page_ctx *c, struct web_html *h, const char *title)
 int page_finish(struct page_ctx *c, struct web_html *h, int status)
 {
 	web_html_markup(h, "</main></body></html>\n");
+	int why = h->oom;
+
 	c->rs->body = web_html_take(h, &c->rs->len);
 	if (!c->rs->body)
-		return -ENOMEM;
+		return why ? -why : -ENOMEM;
 	c->rs->status = status;
 	c->rs->content_type = "text/html; charset=utf-8";
 	return 0;
@@ -67,9 +69,14 @@ int page_finish(struct page_ctx *c, struct web_html *h, int status)
 
 void page_token_field(struct page_ctx *c, struct web_html *h)
 {
-	if (!c->token[0] && (!c->s || !c->ctx || portal_form_token(c->p, c->ctx, c->s, c->token))) {
+	int rc = 0;
+
+	if (!c->token[0] && (!c->s || !c->ctx || (rc = portal_form_token(c->p, c->ctx, c->s, c->token)))) {
 		c->token[0] = '\0';
-		h->oom = EIO; /* no page with a form that cannot be sent */
+		/* no page with a form that cannot be sent: the registry's
+		 * reason (a full disk, a lock) decides the error page */
+		if (!h->oom)
+			h->oom = rc < 0 ? -rc : EIO;
 		return;
 	}
 	web_html_markup(h, "<input type=\"hidden\" name=\"csrf\"");
@@ -115,9 +122,16 @@ void page_fill(char *out, size_t len, const char *tmpl, const char *value)
 int page_form_refused(struct page_ctx *c)
 {
 	const char *token = web_form_get(c->form, "csrf");
+	int rc = portal_form_token_use(c->ctx, c->s, token);
 
-	if (!portal_form_token_use(c->ctx, c->s, token))
+	if (!rc)
 		return 0;
+	if (rc == -ENOSPC || rc == -EBUSY || rc == -EIO) {
+		portal_log("%s %s: form not checked: the registry cannot record (%s)",
+			   c->rq->client, c->rq->path, strerror(-rc));
+		portal_page_error(c->p, c->rq, c->rs, 503);
+		return 1;
+	}
 	portal_log("%s %s: form refused: %s", c->rq->client, c->rq->path,
 		   !token ? "no form token" : !c->s->exists ? "no session cookie"
 					     : "form token unknown, expired or used before");

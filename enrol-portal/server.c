@@ -310,7 +310,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 			explicit_bzero(rs.body, rs.len);
 		free(rs.body);
 		memset(&rs, 0, sizeof(rs));
-		if (portal_page_error(s->p, &rq, &rs, MHD_HTTP_INTERNAL_SERVER_ERROR))
+		/* the registry could not record (its disk full, locked past the
+		 * wait, an I/O error): the user is told to come back, nothing
+		 * was changed */
+		if (portal_page_error(s->p, &rq, &rs,
+				      rc == -ENOSPC || rc == -EBUSY || rc == -EIO ?
+					      MHD_HTTP_SERVICE_UNAVAILABLE :
+					      MHD_HTTP_INTERNAL_SERVER_ERROR))
 			return MHD_NO;
 	}
 	return send_response(s, c, &rq, &rs);

@@ -150,9 +150,15 @@ int portal_form_token_use(struct byod_ctx *ctx, const struct portal_session *s,
 {
 	char hash[REG_HASH_HEX];
 
+	int rc;
+
 	if (!s->exists || !token || web_token_hash(token, hash))
 		return -EACCES;
-	return reg_web_form_use(ctx->reg, s->id_hash, hash, time(NULL), NULL) ? -EACCES : 0;
+	rc = reg_web_form_use(ctx->reg, s->id_hash, hash, time(NULL), NULL);
+	/* a registry that cannot record is not a refused form */
+	if (rc == -ENOSPC || rc == -EBUSY || rc == -EIO)
+		return rc;
+	return rc ? -EACCES : 0;
 }
 
 /* ---- login ------------------------------------------------------------- */

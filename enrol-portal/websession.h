@@ -48,7 +48,8 @@ int portal_form_token(struct portal *p, struct byod_ctx *ctx, const struct porta
 		      char out[44]);
 
 /* 0 when token is a live form token of s, which is then used up; -EACCES
- * when it is missing, unknown, expired, another session's or used before. */
+ * when it is missing, unknown, expired, another session's or used before;
+ * -ENOSPC, -EBUSY or -EIO when the registry cannot record its use. */
 int portal_form_token_use(struct byod_ctx *ctx, const struct portal_session *s,
 			  const char *token);
 

@@ -212,7 +212,18 @@ int sq_fail(struct sq *s, int src, const char *doing, struct byod_err *err)
 		code = EROFS;
 		break;
 	case SQLITE_FULL:
-		code = ENOSPC;
+		return byod_err_set(err, ENOSPC,
+				    "the disk holding the registry %s is full (%s): nothing was "
+				    "changed",
+				    s->path, doing);
+	case SQLITE_IOERR:
+		/* a write the disk had no room for */
+		if (s->db && sqlite3_system_errno(s->db) == ENOSPC)
+			return byod_err_set(err, ENOSPC,
+					    "the disk holding the registry %s is full (%s): "
+					    "nothing was changed",
+					    s->path, doing);
+		code = EIO;
 		break;
 	case SQLITE_PERM:
 	case SQLITE_AUTH:
@@ -493,6 +504,14 @@ static int sq_open(const struct reg_options *opt, struct reg_db **out, struct by
 	}
 	sqlite3_extended_result_codes(s->db, 1);
 	sqlite3_busy_timeout(s->db, s->busy_ms);
+	/* The WAL and its index stay when the last connection closes: a
+	 * process that opens the registry on a full disk can still read it
+	 * (recreating them would need the space that is missing). */
+	{
+		int persist = 1;
+
+		sqlite3_file_control(s->db, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
+	}
 	rc = sq_simple(s, "PRAGMA foreign_keys = ON", "enabling foreign keys", err);
 	if (rc)
 		goto out;
