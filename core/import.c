@@ -45,6 +45,7 @@ struct parse {
 	int rc;
 	int line;     /* line being fed to libcsv */
 	int row_line; /* line the current record started on */
+	int open_line; /* line of the first byte after the last record, 0 when none yet */
 	/* the current record */
 	char **fields;
 	size_t nfields, cap;
@@ -159,6 +160,7 @@ static void on_row(int term, void *arg)
 	}
 	ps->rc = ps->header_done ? data_row(ps) : header_row(ps);
 	fields_reset(ps);
+	ps->open_line = 0;
 }
 
 /* Position of the first byte that is not valid UTF-8 (or a NUL), or -1. */
@@ -269,6 +271,11 @@ static int parse_file(struct parse *ps, const char *buf, size_t len)
 		int nl;
 		size_t n = line_len(buf + off, len - off, &nl);
 
+		/* where a record left open at the end began (blank lines are none) */
+		if (!ps->open_line && buf[off] != '\n' &&
+		    !(buf[off] == '\r' && (n == 1 || buf[off + 1] == '\n')))
+			ps->open_line = ps->line;
+
 		if (csv_parse(&p, buf + off, n, on_field, on_row, ps) != n) {
 			rc = byod_err_set_at(ps->err, EINVAL, ps->path, ps->line, 0, "%s",
 					     csv_strerror(csv_error(&p)));
@@ -279,7 +286,7 @@ static int parse_file(struct parse *ps, const char *buf, size_t len)
 			ps->line++;
 	}
 	if (!ps->rc && csv_fini(&p, on_field, on_row, ps)) {
-		rc = byod_err_set_at(ps->err, EINVAL, ps->path, ps->row_line ? ps->row_line : 1,
+		rc = byod_err_set_at(ps->err, EINVAL, ps->path, ps->open_line ? ps->open_line : 1,
 				     0, "%s (a quote is not closed)",
 				     csv_strerror(csv_error(&p)));
 		goto out;

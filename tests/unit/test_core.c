@@ -254,6 +254,9 @@ static void test_import_errors(void **state)
 			    "unknown school");
 	expect_import_error(fx, "login,role,school\na.b,student,\"" UAI "\n", -EINVAL, 2, 0,
 			    "quote is not closed");
+	/* the quote opens the record: its line, not the header's */
+	expect_import_error(fx, "login,role,school\n\n\"a.b,student," UAI "\n\n", -EINVAL, 3, 0,
+			    "quote is not closed");
 	expect_import_error(fx, "login,role,school\na.b,student," UAI ",extra\n", -EINVAL, 2, 4,
 			    "4 fields, the header has 3");
 	expect_import_error(fx, "login,role\na.b,student\n", -EINVAL, 1, 1, "no 'school'");
