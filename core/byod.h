@@ -89,6 +89,17 @@ struct byod_import_result {
 int byod_users_import_csv(struct byod_ctx *ctx, const char *path, struct byod_import_result *res,
 			  struct byod_err *err);
 
+/*
+ * The checks byod_users_import_csv makes of len bytes of a CSV file (named
+ * path in the errors) before it asks the registry anything: the encoding,
+ * the header, every row's fields; a school is checked as a UAI, not looked
+ * up. Pure: no registry, no file. Returns 0 with *rows (may be NULL) the
+ * accounts the file holds, or a negative errno with err naming the line
+ * and column.
+ */
+int byod_users_csv_check(const char *path, const void *data, size_t len, int *rows,
+			 struct byod_err *err);
+
 /* ---- enrolment (core/enrolment.c) ---- */
 
 /* The files offered after an enrolment, each behind its own one-time link. */

@@ -45,6 +45,7 @@ struct parse {
 	int rc;
 	int line;     /* line being fed to libcsv */
 	int row_line; /* line the current record started on */
+	int open_line; /* line of the first byte after the last record, 0 when none yet */
 	/* the current record */
 	char **fields;
 	size_t nfields, cap;
@@ -159,6 +160,7 @@ static void on_row(int term, void *arg)
 	}
 	ps->rc = ps->header_done ? data_row(ps) : header_row(ps);
 	fields_reset(ps);
+	ps->open_line = 0;
 }
 
 /* Position of the first byte that is not valid UTF-8 (or a NUL), or -1. */
@@ -203,11 +205,12 @@ static long utf8_invalid(const unsigned char *s, size_t len)
 }
 
 /* ',' or ';', whichever the header line has more of outside quotes. */
-static unsigned char guess_delim(const char *s)
+static unsigned char guess_delim(const char *s, size_t len)
 {
+	const char *end = s + len;
 	int commas = 0, semis = 0, quoted = 0;
 
-	for (; *s && *s != '\n' && *s != '\r'; s++) {
+	for (; s < end && *s && *s != '\n' && *s != '\r'; s++) {
 		if (*s == '"')
 			quoted = !quoted;
 		else if (!quoted && *s == ',')
@@ -218,7 +221,21 @@ static unsigned char guess_delim(const char *s)
 	return semis > commas ? ';' : ',';
 }
 
-static int parse_file(struct parse *ps, char *buf, size_t len)
+/* The bytes up to and with the end of the line s starts: LF, CRLF, or a
+ * lone CR (what a Mac spreadsheet writes, and libcsv ends a row on). */
+static size_t line_len(const char *s, size_t len, int *ended)
+{
+	size_t i;
+
+	*ended = 1;
+	for (i = 0; i < len; i++)
+		if (s[i] == '\n' || (s[i] == '\r' && (i + 1 == len || s[i + 1] != '\n')))
+			return i + 1;
+	*ended = 0;
+	return len;
+}
+
+static int parse_file(struct parse *ps, const char *buf, size_t len)
 {
 	struct csv_parser p;
 	size_t off = 0;
@@ -235,7 +252,7 @@ static int parse_file(struct parse *ps, char *buf, size_t len)
 		long i;
 
 		for (i = 0; i < bad; i++) {
-			if (buf[i] == '\n') {
+			if (buf[i] == '\n' || (buf[i] == '\r' && buf[i + 1] != '\n')) {
 				line++;
 				col = 1;
 			} else if (((unsigned char)buf[i] & 0xc0) != 0x80) {
@@ -247,12 +264,17 @@ static int parse_file(struct parse *ps, char *buf, size_t len)
 	}
 	if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI))
 		return byod_err_set(ps->err, ENOMEM, "out of memory");
-	csv_set_delim(&p, guess_delim(buf));
+	csv_set_delim(&p, guess_delim(buf, len));
 	ps->line = 1;
 	/* Fed line by line so that every callback knows its line. */
 	while (off < len && !ps->rc) {
-		char *nl = memchr(buf + off, '\n', len - off);
-		size_t n = nl ? (size_t)(nl - (buf + off)) + 1 : len - off;
+		int nl;
+		size_t n = line_len(buf + off, len - off, &nl);
+
+		/* where a record left open at the end began (blank lines are none) */
+		if (!ps->open_line && buf[off] != '\n' &&
+		    !(buf[off] == '\r' && (n == 1 || buf[off + 1] == '\n')))
+			ps->open_line = ps->line;
 
 		if (csv_parse(&p, buf + off, n, on_field, on_row, ps) != n) {
 			rc = byod_err_set_at(ps->err, EINVAL, ps->path, ps->line, 0, "%s",
@@ -264,7 +286,7 @@ static int parse_file(struct parse *ps, char *buf, size_t len)
 			ps->line++;
 	}
 	if (!ps->rc && csv_fini(&p, on_field, on_row, ps)) {
-		rc = byod_err_set_at(ps->err, EINVAL, ps->path, ps->row_line ? ps->row_line : 1,
+		rc = byod_err_set_at(ps->err, EINVAL, ps->path, ps->open_line ? ps->open_line : 1,
 				     0, "%s (a quote is not closed)",
 				     csv_strerror(csv_error(&p)));
 		goto out;
@@ -362,7 +384,8 @@ static int is_crypt_hash(const char *s)
 	       !strncmp(s, "$2b$", 4) || !strncmp(s, "$6$", 3);
 }
 
-/* Checks one row and fills r->p; nothing is written yet. */
+/* Checks one row and fills r->p; nothing is written yet. Without ctx, what
+ * the file alone says: the school's UAI is checked, not its existence. */
 static int check_row(struct byod_ctx *ctx, struct parse *ps, struct row *r)
 {
 	const char *v;
@@ -390,7 +413,7 @@ static int check_row(struct byod_ctx *ctx, struct parse *ps, struct row *r)
 	v = r->f[C_SCHOOL];
 	if (strlen(v) >= sizeof(school.uai) || byod_uai_check(v, NULL))
 		return row_err(ps, r, C_SCHOOL, EINVAL, "'%s' is not a UAI", v);
-	rc = reg_school_get(ctx->reg, v, &school, NULL);
+	rc = ctx ? reg_school_get(ctx->reg, v, &school, NULL) : 0;
 	if (rc == -ENOENT)
 		return row_err(ps, r, C_SCHOOL, ENOENT,
 			       "unknown school '%s' (add it first: byodctl school add)", v);
@@ -417,6 +440,45 @@ static int check_row(struct byod_ctx *ctx, struct parse *ps, struct row *r)
 				       "the login is already on line %d of this file",
 				       ps->rows[j].line);
 	return 0;
+}
+
+/* The fields are wiped: the password column holds passwords. */
+static void parse_free(struct parse *ps)
+{
+	size_t i;
+	int c;
+
+	fields_reset(ps);
+	free(ps->fields);
+	for (i = 0; i < ps->nrows; i++) {
+		for (c = 0; c < C_COUNT; c++) {
+			if (ps->rows[i].f[c]) {
+				explicit_bzero(ps->rows[i].f[c], strlen(ps->rows[i].f[c]));
+				free(ps->rows[i].f[c]);
+			}
+		}
+	}
+	free(ps->rows);
+	memset(ps, 0, sizeof(*ps));
+}
+
+int byod_users_csv_check(const char *path, const void *data, size_t len, int *rows,
+			 struct byod_err *err)
+{
+	struct parse ps;
+	size_t i;
+	int rc;
+
+	memset(&ps, 0, sizeof(ps));
+	ps.path = path;
+	ps.err = err;
+	rc = parse_file(&ps, data, len);
+	for (i = 0; !rc && i < ps.nrows; i++)
+		rc = check_row(NULL, &ps, &ps.rows[i]);
+	if (rows)
+		*rows = rc ? 0 : (int)ps.nrows;
+	parse_free(&ps);
+	return rc;
 }
 
 struct hash_job {
@@ -515,19 +577,7 @@ int byod_users_import_csv(struct byod_ctx *ctx, const char *path, struct byod_im
 	else if (res)
 		res->rows = (int)ps.nrows;
 out:
-	fields_reset(&ps);
-	free(ps.fields);
-	for (i = 0; i < ps.nrows; i++) {
-		int c;
-
-		for (c = 0; c < C_COUNT; c++) {
-			if (ps.rows[i].f[c]) {
-				explicit_bzero(ps.rows[i].f[c], strlen(ps.rows[i].f[c]));
-				free(ps.rows[i].f[c]);
-			}
-		}
-	}
-	free(ps.rows);
+	parse_free(&ps);
 	if (buf) {
 		explicit_bzero(buf, len);
 		free(buf);

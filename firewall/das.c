@@ -13,6 +13,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <netdb.h>
 #include <poll.h>
 #include <stdio.h>
@@ -163,9 +164,14 @@ int das_decode_answer(const uint8_t *req, size_t req_len, const uint8_t *buf, si
 		return rc;
 	cause = radpkt_attr_find(buf, RADPKT_ATTR_ERROR_CAUSE, &cause_len);
 	ans->code = buf[0];
-	ans->error_cause = cause && cause_len == 4 ? cause[0] << 24 | cause[1] << 16 |
-							     cause[2] << 8 | cause[3]
-						   : 0;
+	ans->error_cause = 0;
+	if (cause && cause_len == 4) {
+		uint32_t v = (uint32_t)cause[0] << 24 | (uint32_t)cause[1] << 16 |
+			     (uint32_t)cause[2] << 8 | cause[3];
+
+		/* RFC 5176 causes are 201..508; a value past INT_MAX is none */
+		ans->error_cause = v <= INT_MAX ? (int)v : 0;
+	}
 	return 0;
 }
 

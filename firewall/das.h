@@ -49,7 +49,7 @@ struct das_request {
 
 struct das_answer {
 	int code;        /* enum das_code of the answer, 0 when none came */
-	int error_cause; /* RFC 5176 Error-Cause, 0 when absent */
+	int error_cause; /* RFC 5176 Error-Cause, 0 when absent (or past INT_MAX) */
 	int tries;       /* packets sent */
 	long ms;         /* from the first send to the answer */
 };

@@ -254,6 +254,9 @@ static void test_import_errors(void **state)
 			    "unknown school");
 	expect_import_error(fx, "login,role,school\na.b,student,\"" UAI "\n", -EINVAL, 2, 0,
 			    "quote is not closed");
+	/* the quote opens the record: its line, not the header's */
+	expect_import_error(fx, "login,role,school\n\n\"a.b,student," UAI "\n\n", -EINVAL, 3, 0,
+			    "quote is not closed");
 	expect_import_error(fx, "login,role,school\na.b,student," UAI ",extra\n", -EINVAL, 2, 4,
 			    "4 fields, the header has 3");
 	expect_import_error(fx, "login,role\na.b,student\n", -EINVAL, 1, 1, "no 'school'");
@@ -264,6 +267,12 @@ static void test_import_errors(void **state)
 	expect_import_error(fx, "", -EINVAL, 1, 0, "empty");
 	expect_import_error(fx, "login,role,school\nbad login,student," UAI "\n", -EINVAL, 2, 1,
 			    "not a login");
+	/* a Mac spreadsheet's lone CR ends a line as LF does (found by fuzz_csv:
+	 * every error was said to be on line 1) */
+	expect_import_error(fx, "login,role,school\ra.b,student," UAI "\rc.d,prof," UAI "\r",
+			    -EINVAL, 3, 2, "unknown role 'prof'");
+	expect_import_error(fx, "login,role,school\r\na.b,student," UAI "\rz\xe9,student," UAI,
+			    -EILSEQ, 3, 2, "not UTF-8");
 
 	/* a login already in the registry: the whole file rolls back */
 	assert_int_equal(byod_user_add(fx->ctx, &existing, NULL, &err), 0);
@@ -272,6 +281,26 @@ static void test_import_errors(void **state)
 			    "\n",
 			    -EEXIST, 3, 1, "taken");
 	assert_int_equal(reg_person_get(fx->ctx->reg, "first.one", &existing, &err), -ENOENT);
+}
+
+/* The file's own checks, without the registry: a school is a UAI, not
+ * looked up. */
+static void test_import_csv_check(void **state)
+{
+	static const char good[] = "login,role,school\na.b,student,0999999Z\nc.d,teacher," UAI "\n";
+	static const char bad[] = "login,role,school\na.b,student,0999999Z\nc.d,prof," UAI "\n";
+	struct byod_err err;
+	int rows = -1;
+
+	(void)state;
+	assert_int_equal(byod_users_csv_check("x.csv", good, sizeof(good) - 1, &rows, &err), 0);
+	assert_int_equal(rows, 2);
+	assert_int_equal(byod_users_csv_check("x.csv", bad, sizeof(bad) - 1, &rows, &err), -EINVAL);
+	assert_int_equal(rows, 0);
+	assert_string_equal(err.file, "x.csv");
+	assert_int_equal(err.line, 3);
+	/* not NUL-terminated: the delimiter guess stops at the end */
+	assert_int_equal(byod_users_csv_check("x.csv", "login;role", 5, &rows, &err), -EINVAL);
 }
 
 static void add_pupil(struct fx *fx, const char *login)
@@ -784,6 +813,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_import_good, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_import_semicolon_lf, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_import_errors, setup, teardown),
+		cmocka_unit_test(test_import_csv_check),
 		cmocka_unit_test_setup_teardown(test_enrol_and_failed_signing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_enrol_limit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_enrol_offers_encode_once, setup, teardown),

@@ -26,6 +26,7 @@
 #include <openssl/evp.h>
 
 #include "das.h"
+#include "radpkt.h"
 
 #define SECRET "s3cret-das"
 
@@ -204,6 +205,24 @@ static void test_decode_answers(void **state)
 					   sizeof(vec_ack), SECRET, &ans, &err), -EBADMSG);
 }
 
+/* An Error-Cause with its top bit set (found by fuzz_das: the shift into
+ * an int's sign bit was undefined) is no cause RFC 5176 defines: 0. */
+static void test_decode_error_cause_high(void **state)
+{
+	struct das_answer ans = { 0 };
+	uint8_t out[64];
+	struct radpkt p;
+
+	(void)state;
+	radpkt_init(&p, out, sizeof(out), DAS_DISCONNECT_NAK, vec_disconnect[1], NULL);
+	radpkt_append_u32(&p, RADPKT_ATTR_ERROR_CAUSE, 0x80000001u);
+	assert_int_equal(radpkt_finish(&p, SECRET, vec_disconnect + 4, NULL), 0);
+	assert_int_equal(das_decode_answer(vec_disconnect, sizeof(vec_disconnect), p.buf, p.len,
+					   SECRET, &ans, NULL), 0);
+	assert_int_equal(ans.code, DAS_DISCONNECT_NAK);
+	assert_int_equal(ans.error_cause, 0);
+}
+
 static void test_names(void **state)
 {
 	enum das_mode m;
@@ -353,6 +372,7 @@ int main(void)
 		cmocka_unit_test(test_encode_other_secret_differs),
 		cmocka_unit_test(test_encode_refusals),
 		cmocka_unit_test(test_decode_answers),
+		cmocka_unit_test(test_decode_error_cause_high),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_send_retries),
 		cmocka_unit_test(test_send_answer_from_other_address),
