@@ -41,11 +41,17 @@ void page_head(struct page_ctx *c, struct web_html *h, const char *title)
 	web_html_text(h, T("lang.switch"));
 	web_html_markup(h, "</a></header>");
 	if (c->s && c->s->logged_in) {
-		web_html_markup(h, "<nav><a");
-		web_html_url(h, "href", "/devices");
-		web_html_markup(h, ">");
-		web_html_text(h, T("nav.devices"));
-		web_html_markup(h, "</a><form method=\"post\" action=\"/logout\">");
+		web_html_markup(h, "<nav>");
+		if (portal_session_is_code(c->s)) { /* one enrolment, no account */
+			web_html_markup(h, "<span></span>");
+		} else {
+			web_html_markup(h, "<a");
+			web_html_url(h, "href", "/devices");
+			web_html_markup(h, ">");
+			web_html_text(h, T("nav.devices"));
+			web_html_markup(h, "</a>");
+		}
+		web_html_markup(h, "<form method=\"post\" action=\"/logout\">");
 		page_token_field(c, h);
 		web_html_markup(h, "<button class=\"link\" type=\"submit\">");
 		web_html_text(h, T("nav.logout"));

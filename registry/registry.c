@@ -837,6 +837,12 @@ int reg_device_count_live(struct reg *reg, int64_t owner, int *count, struct byo
 	return OPS(reg)->device_count_live(reg->be, owner, count, err);
 }
 
+int reg_device_count_since(struct reg *reg, int64_t owner, time_t since, int *count,
+			   struct byod_err *err)
+{
+	return OPS(reg)->device_count_since(reg->be, owner, since, count, err);
+}
+
 int reg_device_find_by_serial(struct reg *reg, const char *serial, struct reg_device *out,
 			      struct byod_err *err)
 {
