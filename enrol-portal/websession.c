@@ -253,8 +253,9 @@ int portal_login_attempt(struct portal *p, struct byod_ctx *ctx, const struct po
 		hash = person->password_hash;
 		found = 1;
 	}
-	/* always one yescrypt check, so the time does not tell */
-	ok = !reg_password_verify(password ? password : "", hash) && found;
+	/* always one yescrypt check, so the time does not tell (a legacy hash
+	 * spends one besides) */
+	ok = !reg_password_check(password ? password : "", hash, p->dummy_hash) && found;
 	if (ok) {
 		reg_throttle_delete(ctx->reg, login_key, NULL);
 		audit(ctx, "portal.login", norm, rq, NULL);
@@ -280,4 +281,24 @@ int portal_session_purge(struct portal *p, struct byod_ctx *ctx)
 	return reg_web_purge(ctx->reg, now, now - p->conf.portal_session_idle_s,
 			     now - p->conf.portal_session_max_s,
 			     now - web_throttle_default.forget_s, NULL, NULL);
+}
+
+void portal_password_upgrade(struct portal *p, struct byod_ctx *ctx,
+			     const struct reg_person *person, const char *password)
+{
+	char h[REG_HASH_MAX], buf[600];
+	struct byod_err err;
+	int rc;
+
+	if (!reg_password_is_legacy(person->password_hash) || !password || !password[0])
+		return;
+	rc = reg_password_hash(password, p->conf.auth_yescrypt_cost, h, sizeof(h), &err);
+	if (!rc)
+		rc = reg_person_rehash_password(ctx->reg, person->login, person->password_hash, h,
+						&err);
+	explicit_bzero(h, sizeof(h));
+	/* the login goes on with the old hash: the next one tries again */
+	if (rc)
+		portal_log("the password hash of %s stays as imported: %s", person->login,
+			   byod_err_str(&err, buf, sizeof(buf)));
 }

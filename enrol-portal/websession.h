@@ -75,6 +75,12 @@ int portal_login_attempt(struct portal *p, struct byod_ctx *ctx, const struct po
 			 const char *login, const char *password, struct reg_person *person,
 			 int *wait);
 
+/* After a successful login: an imported hash that is not yescrypt ($6$,
+ * $2b$) is replaced by a yescrypt hash of the password just proved
+ * (auth.yescrypt-cost); a failure is logged and the login goes on. */
+void portal_password_upgrade(struct portal *p, struct byod_ctx *ctx,
+			     const struct reg_person *person, const char *password);
+
 /* Housekeeping of expired sessions, tokens, downloads and throttle rows. */
 int portal_session_purge(struct portal *p, struct byod_ctx *ctx);
 

@@ -181,6 +181,11 @@ int reg_person_get_by_id(struct reg *reg, int64_t id, struct reg_person *out,
 			 struct byod_err *err);
 int reg_person_set_password(struct reg *reg, const char *login, const char *hash,
 			    struct byod_err *err);
+/* Replaces the person's hash with new_hash only while it is still old_hash
+ * (a password changed meanwhile wins): the upgrade of a legacy hash after a
+ * login. Audited as "person.password-rehash"; 0 also when nothing changed. */
+int reg_person_rehash_password(struct reg *reg, const char *login, const char *old_hash,
+			       const char *new_hash, struct byod_err *err);
 int reg_person_set_state(struct reg *reg, const char *login, enum reg_person_state state,
 			 struct byod_err *err);
 /* Calls cb for every person, by login; a non-zero return from cb stops and
@@ -274,6 +279,17 @@ int reg_password_hash(const char *password, int cost, char *out, size_t len,
 /* 0 when password matches hash, -EACCES when not; the comparison is in
  * constant time. An empty hash never matches. */
 int reg_password_verify(const char *password, const char *hash);
+/* 1 when hash is a crypt(3) hash that is not yescrypt ($6$, $2b$...): one
+ * to replace with reg_person_rehash_password once a login has proved the
+ * password; 0 for yescrypt, an empty or a locked hash. */
+int reg_password_is_legacy(const char *hash);
+/* A login's check: as reg_password_verify, and a hash that is not yescrypt
+ * (legacy, locked, empty, NULL) costs one more yescrypt computation, against
+ * dummy (a yescrypt hash of the configured cost; skipped when dummy is not
+ * one), so that no account answers faster than the others. */
+int reg_password_check(const char *password, const char *hash, const char *dummy);
+/* How many of those extra computations were made in this process. */
+unsigned long reg_password_dummy_runs(void);
 
 /* ---- RADIUS accounting sessions ---- */
 

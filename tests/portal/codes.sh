@@ -154,9 +154,14 @@ check "...with the class's two pupils" test "$(grep -o 'class="url"' "$T/b" | wc
 req GET /devices
 req POST /class-codes --data-urlencode "csrf=$(csrf)" --data-urlencode group=3A --data-urlencode hours=24
 check "a class the teacher does not teach is refused (403)" test "$(code)" = 403
+# tom's account came from an older directory with a SHA-512 crypt hash
+sqlite3 "$db" "UPDATE people SET password_hash = '\$6\$tomsalt1\$2mT9vxtjb8H704DymrJT7NDG4rzZu6.wW9LCbwVdbD1Vj8t4BdDvVJUsL79ve/YG4XOuFNHnzwCo0MKZdpTk9.' WHERE login = 'tom'"
 rm -f "$JAR"
 req GET /
 req POST /login --data-urlencode "csrf=$(csrf)" --data-urlencode login=tom --data-urlencode password=pupil-pw
+check "a \$6\$ account logs in (303)" test "$(code)" = 303
+check "...and its hash is yescrypt now" sh -c "sqlite3 '$db' \"SELECT password_hash FROM people WHERE login = 'tom'\" | grep -q '^\\\$y\\\$'"
+check "...the upgrade is audited" sh -c "'$BYODCTL' audit | grep -q person.password-rehash"
 req GET /devices
 check "a pupil has no class codes form" sh -c "! grep -q 'class-codes' '$T/b'"
 req POST /class-codes --data-urlencode "csrf=$(csrf)" --data-urlencode group=5C --data-urlencode hours=24
