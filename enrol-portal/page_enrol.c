@@ -673,6 +673,14 @@ int page_enrol_post(struct page_ctx *c)
 		return page_enrol(c, 409, T(byod_enrol_refusal_key(e.refusal)));
 	case BYOD_ENROL_NOT_THEIRS:
 		return not_theirs(c, ep.retire, rc);
+	case BYOD_ENROL_RATE:
+		/* why, and when it opens again; nothing was recorded */
+		portal_log("%s: enrolment for %s refused: %d in 24 hours", rq->client,
+			   c->s->person.login, p->conf.enrol_rate_per_day);
+		c->self = "/enrol";
+		return page_gone(c, 429, "enrol.rate.title", byod_enrol_refusal_key(e.refusal),
+				 "enrol.rate.more", portal_session_is_code(c->s) ? "/" : "/devices",
+				 portal_session_is_code(c->s) ? "error.back" : "nav.devices");
 	default:
 		return portal_page_error(p, rq, c->rs, 403);
 	}
