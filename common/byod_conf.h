@@ -84,6 +84,7 @@ struct byod_conf {
 	char *enrol_charter_file;    /* enrol.charter-file, relative to home */
 	char *enrol_charter_version; /* enrol.charter-version */
 	int enrol_limit[4];          /* enrol.limit-*, indexed by enum byod_role */
+	int enrol_rate_per_day;      /* enrol.rate-per-day: enrolments in 24 h, 0: no rate */
 };
 
 /* Fills every field with its default (strings are allocated). */

@@ -94,4 +94,16 @@ int byod_dns_name_check(const char *name);
 int byod_passpoint_names(const char *server_name, const char *realm_key, char fqdn[BYOD_DNS_MAX],
 			 char realm[BYOD_DNS_MAX], struct byod_err *err);
 
+/*
+ * in as one safe line of a log, into out (len bytes, always NUL-terminated
+ * when len > 0; cut before an escape that does not fit): every byte that a
+ * terminal or a log reader would not show as itself becomes \xNN -- control
+ * bytes (newline, carriage return, escape...), DEL, bytes that are not
+ * well-formed UTF-8, and the C1 controls U+0080..U+009F -- and a backslash
+ * becomes \\, so that nothing in the input passes for an escape. Printable
+ * ASCII and well-formed UTF-8 (accented names) stay as they are. in NULL is
+ * "(null)". Returns out.
+ */
+char *byod_log_escape(const char *in, char *out, size_t len);
+
 #endif /* BYOD_UTIL_H */

@@ -226,6 +226,9 @@ static const struct conf_key keys[] = {
 	  "Devices a staff member may have enrolled at once." },
 	{ "enrol.limit-guest", CT_INT, F(enrol_limit[3]), "1", 0, 100, NULL, 0, NULL,
 	  "Devices a guest may have enrolled at once." },
+	{ "enrol.rate-per-day", CT_INT, F(enrol_rate_per_day), "5", 0, 1000, NULL, 0, NULL,
+	  "Enrolments one account may make in 24 hours, retired devices included "
+	  "(0: no rate; byodctl --force goes past it)." },
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))

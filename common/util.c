@@ -373,3 +373,66 @@ int byod_port_parse(const char *s, int zero_ok, int *out)
 	*out = (int)n;
 	return 0;
 }
+
+/* The length of the well-formed UTF-8 sequence at s that is not a C1
+ * control, or 0. */
+static size_t utf8_printable(const unsigned char *s)
+{
+	unsigned char c = s[0];
+
+	if (c >= 0xc2 && c <= 0xdf)
+		return (s[1] & 0xc0) == 0x80 && !(c == 0xc2 && s[1] < 0xa0) ? 2 : 0;
+	if (c >= 0xe0 && c <= 0xef) {
+		unsigned char lo = c == 0xe0 ? 0xa0 : 0x80, hi = c == 0xed ? 0x9f : 0xbf;
+
+		return s[1] >= lo && s[1] <= hi && (s[2] & 0xc0) == 0x80 ? 3 : 0;
+	}
+	if (c >= 0xf0 && c <= 0xf4) {
+		unsigned char lo = c == 0xf0 ? 0x90 : 0x80, hi = c == 0xf4 ? 0x8f : 0xbf;
+
+		return s[1] >= lo && s[1] <= hi && (s[2] & 0xc0) == 0x80 &&
+				       (s[3] & 0xc0) == 0x80
+			       ? 4
+			       : 0;
+	}
+	return 0;
+}
+
+char *byod_log_escape(const char *in, char *out, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *s = (const unsigned char *)(in ? in : "(null)");
+	size_t at = 0, n;
+	char esc[4];
+
+	if (!len)
+		return out;
+	while (*s) {
+		const char *piece = (const char *)s;
+
+		if (*s == '\\') {
+			piece = "\\\\";
+			n = 2;
+			s++;
+		} else if (*s >= 0x20 && *s < 0x7f) {
+			n = 1;
+			s++;
+		} else if (*s >= 0x80 && (n = utf8_printable(s))) {
+			s += n;
+		} else {
+			esc[0] = '\\';
+			esc[1] = 'x';
+			esc[2] = hex[*s >> 4];
+			esc[3] = hex[*s & 15];
+			piece = esc;
+			n = 4;
+			s++;
+		}
+		if (at + n >= len)
+			break;
+		memcpy(out + at, piece, n);
+		at += n;
+	}
+	out[at] = '\0';
+	return out;
+}

@@ -128,6 +128,7 @@ enum byod_enrol_refusal {
 	BYOD_ENROL_CLOSED,     /* -EACCES: the role's limit is 0 */
 	BYOD_ENROL_NOT_THEIRS, /* -EINVAL (not a device id) or -ENOENT: the device to
 				* retire is not one of the owner's */
+	BYOD_ENROL_RATE,       /* -EAGAIN: enrol.rate-per-day enrolments in the last 24 h */
 	BYOD_ENROL_REFUSAL_N,
 };
 
@@ -172,8 +173,9 @@ struct byod_enrol_params {
 	size_t csr_len;
 	const char *retire; /* at the limit, retire this device of the same owner
 			     * (id) in the same transaction and go on */
-	int force;	    /* an administrator goes past the limit: the audit log
-			     * records it (device.limit-override, the actor) */
+	int force;	    /* an administrator goes past the limit and the rate:
+			     * the audit log records it (device.limit-override,
+			     * the actor) */
 	unsigned offers;    /* bits (1u << enum byod_offer): store these behind
 			     * one-time links in the same transaction */
 	X509 *sign_cert;    /* sign the Apple profile (the portal's); without */
@@ -184,9 +186,11 @@ struct byod_enrol_params {
 };
 
 /*
- * Enrols a device, one transaction for all of it: the owner's limit
- * (enrol.limit-<role>; at the limit, p->retire is retired as its owner
- * would, or p->force goes past it, audited), the device row, the
+ * Enrols a device, one transaction for all of it: the owner's rate
+ * (enrol.rate-per-day enrolments in the last 24 hours, unless p->force),
+ * the owner's limit (enrol.limit-<role>; at the limit, p->retire is
+ * retired as its owner would, or p->force goes past it, audited), the
+ * device row, the
  * certificate (server-side key, or p->csr) and its row, and the download
  * offers p->offers asks for (the PKCS#12 forms each needs encoded once).
  * The certificate is returned only once the transaction has committed; a

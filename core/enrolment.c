@@ -37,6 +37,9 @@ static const struct {
 				 "remove."},
 	[BYOD_ENROL_CLOSED] = {NULL, "Accounts of this role may not enrol devices."},
 	[BYOD_ENROL_NOT_THEIRS] = {NULL, "The device to remove is not one of this account's."},
+	[BYOD_ENROL_RATE] = {"enrol.rate",
+			     "This account has enrolled the most devices allowed in one day: "
+			     "try again tomorrow."},
 };
 
 const char *byod_enrol_refusal_key(enum byod_enrol_refusal r)
@@ -162,6 +165,26 @@ static int make_room(struct byod_ctx *ctx, const struct byod_enrol_params *p,
 	refuse(BYOD_ENROL_CLOSED, EACCES, why, err);
 	byod_err_prefix(err, "enrol.limit-%s is 0", byod_role_name(owner->role));
 	return -EACCES;
+}
+
+/*
+ * The owner's rate, inside the transaction (so two enrolments at once
+ * count each other): every device enrolled in the last 24 hours counts,
+ * retired ones too, so that enrolling and retiring in a loop (each time a
+ * certificate, its profiles and a CRL entry) stops at the rate.
+ */
+static int check_rate(struct byod_ctx *ctx, const struct byod_enrol_params *p,
+		      const struct reg_person *owner, enum byod_enrol_refusal *why,
+		      struct byod_err *err)
+{
+	int rc, n = 0, rate = ctx->conf.enrol_rate_per_day;
+
+	if (rate <= 0 || p->force)
+		return 0;
+	rc = reg_device_count_since(ctx->reg, owner->id, time(NULL) - 24 * 3600, &n, err);
+	if (rc || n < rate)
+		return rc;
+	return refuse(BYOD_ENROL_RATE, EAGAIN, why, err);
 }
 
 /* The audit row of an enrolment past the limit; the actor is the
@@ -341,7 +364,9 @@ int byod_device_enrol(struct byod_ctx *ctx, const struct byod_enrol_params *p,
 	rc = reg_begin(ctx->reg, err);
 	if (rc)
 		return rc;
-	rc = make_room(ctx, p, &owner, out, &why, err);
+	rc = check_rate(ctx, p, &owner, &why, err);
+	if (!rc)
+		rc = make_room(ctx, p, &owner, out, &why, err);
 	if (rc)
 		goto out;
 	out->device.owner = owner.id;

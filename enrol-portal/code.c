@@ -102,7 +102,7 @@ int page_code_post(struct page_ctx *c)
 	if (rc)
 		return rc;
 	reg_audit_add(c->ctx->reg, "portal.login-code", who.login, NULL, NULL, NULL);
-	rc = portal_session_login(c->p, c->ctx, c->rq, c->s, &who, c->rs);
+	rc = portal_session_login_code(c->p, c->ctx, c->rq, c->s, &who, c->rs);
 	if (rc)
 		return rc;
 	return page_redirect(c, "/enrol");

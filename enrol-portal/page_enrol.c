@@ -45,6 +45,9 @@ static const char *steps_for(enum web_platform pl)
 	}
 }
 
+static int page_gone(struct page_ctx *c, int status, const char *title, const char *text,
+		     const char *more, const char *href, const char *link);
+
 static int count_live(const struct reg_device *v, size_t n)
 {
 	size_t i;
@@ -77,10 +80,19 @@ int page_enrol(struct page_ctx *c, int status, const char *message)
 		return page_redirect(c, "/");
 	if (limit == 0)
 		return portal_page_error(p, rq, c->rs, 403);
+	if (portal_session_is_code(c->s) && c->s->row.enrolled)
+		return page_redirect(c, "/enrolled"); /* a code enrols one device */
 	rc = page_devices_of(c, &devs, &n);
 	if (rc)
 		return rc;
 	live = count_live(devs, n);
+	if (live >= limit && portal_session_is_code(c->s)) {
+		/* retiring a device takes the password, not a card */
+		free(devs);
+		c->self = "/enrol";
+		return page_gone(c, 409, "code.limit.title", "code.limit.text", NULL, "/",
+				 "error.back");
+	}
 	if (web_form_get(c->form, "kind"))
 		kind = web_form_get(c->form, "kind");
 	snprintf(key, sizeof(key), "platform.%s", web_platform_name(pl));
@@ -568,11 +580,14 @@ static int page_enrolled(struct page_ctx *c, const struct enrolled *v)
 	for (i = 0; i < PLATS; i++)
 		if (i != me)
 			steps(c, &h, i, 0);
-	web_html_markup(&h, "<p><a");
-	web_html_url(&h, "href", "/devices");
-	web_html_markup(&h, ">");
-	web_html_text(&h, T("nav.devices"));
-	web_html_markup(&h, "</a></p><script src=\"/static/copy.js\"></script>");
+	if (!portal_session_is_code(c->s)) {
+		web_html_markup(&h, "<p><a");
+		web_html_url(&h, "href", "/devices");
+		web_html_markup(&h, ">");
+		web_html_text(&h, T("nav.devices"));
+		web_html_markup(&h, "</a></p>");
+	}
+	web_html_markup(&h, "<script src=\"/static/copy.js\"></script>");
 	return page_finish(c, &h, 200);
 }
 
@@ -631,7 +646,26 @@ int page_enrol_post(struct page_ctx *c)
 	words.help = T("profile.words.help");
 	ep.words = &words;
 
+	if (portal_session_is_code(c->s)) {
+		/* one enrolment per code, taken before it starts so that two
+		 * forms sent at once do not both enrol; no device retired */
+		ep.retire = NULL;
+		rc = reg_web_session_mark_enrolled(c->ctx->reg, c->s->id_hash, 1, NULL);
+		if (rc == -EALREADY || rc == -ENOENT) {
+			portal_log("%s: a second enrolment with %s's one-time code refused",
+				   rq->client, c->s->person.login);
+			return portal_page_error(p, rq, c->rs, 403);
+		}
+		if (rc)
+			return rc;
+		c->s->row.enrolled = 1;
+	}
 	rc = byod_device_enrol(c->ctx, &ep, &e, &err);
+	if (rc && portal_session_is_code(c->s)) {
+		/* nothing was enrolled: the code's one enrolment is still there */
+		reg_web_session_mark_enrolled(c->ctx->reg, c->s->id_hash, 0, NULL);
+		c->s->row.enrolled = 0;
+	}
 	switch (rc ? e.refusal : BYOD_ENROL_OK) {
 	case BYOD_ENROL_OK:
 		break;
@@ -639,6 +673,14 @@ int page_enrol_post(struct page_ctx *c)
 		return page_enrol(c, 409, T(byod_enrol_refusal_key(e.refusal)));
 	case BYOD_ENROL_NOT_THEIRS:
 		return not_theirs(c, ep.retire, rc);
+	case BYOD_ENROL_RATE:
+		/* why, and when it opens again; nothing was recorded */
+		portal_log("%s: enrolment for %s refused: %d in 24 hours", rq->client,
+			   c->s->person.login, p->conf.enrol_rate_per_day);
+		c->self = "/enrol";
+		return page_gone(c, 429, "enrol.rate.title", byod_enrol_refusal_key(e.refusal),
+				 "enrol.rate.more", portal_session_is_code(c->s) ? "/" : "/devices",
+				 portal_session_is_code(c->s) ? "error.back" : "nav.devices");
 	default:
 		return portal_page_error(p, rq, c->rs, 403);
 	}
@@ -730,6 +772,9 @@ int page_enrolled_again(struct page_ctx *c)
 	rc = enrolled_find(c, &v);
 	if (rc == -ENOENT) {
 		c->self = "/enrolled";
+		if (portal_session_is_code(c->s))
+			return page_gone(c, 410, "done.gone.title", "done.gone.text", NULL, "/",
+					 "error.back");
 		return page_gone(c, 410, "done.gone.title", "done.gone.text", NULL, "/devices",
 				 "nav.devices");
 	}
@@ -761,7 +806,7 @@ static const char *download_type(const char *type)
 static int download_gone(struct page_ctx *c)
 {
 	struct enrolled v;
-	int rc;
+	int rc, full;
 
 	portal_log("%s: a download link used again or expired", c->rq->client);
 	rc = c->s->logged_in ? enrolled_find(c, &v) : -ENOENT;
@@ -773,10 +818,10 @@ static int download_gone(struct page_ctx *c)
 	}
 	if (rc != -ENOENT)
 		return rc;
-	c->self = "/devices";
+	full = c->s->logged_in && !portal_session_is_code(c->s);
+	c->self = full ? "/devices" : "/";
 	return page_gone(c, 410, "error.410.title", "download.gone", "download.again",
-			 c->s->logged_in ? "/devices" : "/",
-			 c->s->logged_in ? "nav.devices" : "error.back");
+			 full ? "/devices" : "/", full ? "nav.devices" : "error.back");
 }
 
 int page_download(struct page_ctx *c, const char *token)

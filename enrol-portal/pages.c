@@ -41,11 +41,17 @@ void page_head(struct page_ctx *c, struct web_html *h, const char *title)
 	web_html_text(h, T("lang.switch"));
 	web_html_markup(h, "</a></header>");
 	if (c->s && c->s->logged_in) {
-		web_html_markup(h, "<nav><a");
-		web_html_url(h, "href", "/devices");
-		web_html_markup(h, ">");
-		web_html_text(h, T("nav.devices"));
-		web_html_markup(h, "</a><form method=\"post\" action=\"/logout\">");
+		web_html_markup(h, "<nav>");
+		if (portal_session_is_code(c->s)) { /* one enrolment, no account */
+			web_html_markup(h, "<span></span>");
+		} else {
+			web_html_markup(h, "<a");
+			web_html_url(h, "href", "/devices");
+			web_html_markup(h, ">");
+			web_html_text(h, T("nav.devices"));
+			web_html_markup(h, "</a>");
+		}
+		web_html_markup(h, "<form method=\"post\" action=\"/logout\">");
 		page_token_field(c, h);
 		web_html_markup(h, "<button class=\"link\" type=\"submit\">");
 		web_html_text(h, T("nav.logout"));
@@ -260,6 +266,8 @@ int page_login_post(struct page_ctx *c)
 	if (!login || !password)
 		return portal_page_error(p, rq, c->rs, 400);
 	rc = portal_login_attempt(p, c->ctx, rq, login, password, &person, &wait);
+	if (!rc)
+		portal_password_upgrade(p, c->ctx, &person, password);
 	explicit_bzero(&person.password_hash, sizeof(person.password_hash));
 	if (rc == -EAGAIN) {
 		snprintf(secs, sizeof(secs), "%d", wait);

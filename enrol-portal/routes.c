@@ -272,6 +272,8 @@ struct route {
 	const char *path; /* the whole path, or its beginning when prefix */
 	unsigned prefix : 1;
 	unsigned session : 1; /* a registry context, the session and the form */
+	unsigned code : 1;    /* open to a session opened with a one-time
+			       * enrolment code (one enrolment, its result) */
 	route_fn get;	      /* GET and HEAD; NULL: 405 */
 	route_fn post;	      /* NULL: 405; without a session, never called */
 	const char *help;     /* what the route is for (README's table) */
@@ -334,6 +336,8 @@ static int ca_crt_get(struct page_ctx *c, const char *rest)
 
 static int root_get(struct page_ctx *c, const char *rest)
 {
+	if (portal_session_is_code(c->s))
+		return page_redirect(c, c->s->row.enrolled ? "/enrolled" : "/enrol");
 	return c->s->logged_in ? page_redirect(c, "/devices") : page_login(c, 200, NULL);
 }
 
@@ -401,28 +405,28 @@ static int download_get(struct page_ctx *c, const char *rest)
 /* clang-format off */
 static const struct route routes[] = {
 	/* without a session */
-	{ "/api/captive", 0, 0, captive_get, NULL,
+	{ "/api/captive", 0, 0, 0, captive_get, NULL,
 	  "RFC 8908 application/captive+json, announced with DHCP option 114" },
-	{ "/crl.pem", 0, 0, crl_pem_get, NULL, "the CRL the certificates name, PEM" },
-	{ "/crl.der", 0, 0, crl_der_get, NULL, "the same, DER" },
-	{ "/ca.pem", 0, 0, ca_pem_get, NULL, "the school CA" },
-	{ "/ca.crt", 0, 0, ca_crt_get, NULL, "the school CA, as a CA certificate to import" },
-	{ "/static/portal.css", 0, 0, css_get, NULL, "the style sheet" },
-	{ "/static/copy.js", 0, 0, copy_js_get, NULL,
+	{ "/crl.pem", 0, 0, 0, crl_pem_get, NULL, "the CRL the certificates name, PEM" },
+	{ "/crl.der", 0, 0, 0, crl_der_get, NULL, "the same, DER" },
+	{ "/ca.pem", 0, 0, 0, ca_pem_get, NULL, "the school CA" },
+	{ "/ca.crt", 0, 0, 0, ca_crt_get, NULL, "the school CA, as a CA certificate to import" },
+	{ "/static/portal.css", 0, 0, 0, css_get, NULL, "the style sheet" },
+	{ "/static/copy.js", 0, 0, 0, copy_js_get, NULL,
 	  "the passphrase's copy button (the pages work without it)" },
-	/* with a session */
-	{ "/", 0, 1, root_get, NULL, "the login form, or logged in, a redirect to /devices" },
-	{ "/login", 0, 1, login_get, login_post, "login (a new session id after it)" },
-	{ "/logout", 0, 1, NULL, logout_post, "logout" },
-	{ "/devices", 0, 1, devices_get, NULL, "\"Mes appareils\"" },
-	{ "/device", 0, 1, NULL, device_post, "rename, lost or retire one device" },
-	{ "/enrol", 0, 1, enrol_get, enrol_post, "the enrolment form" },
-	{ "/code/", 1, 1, code_link_get, NULL, "a one-time enrolment code's link" },
-	{ "/class-codes", 0, 1, NULL, class_codes_post, "a teacher's sheet of codes for a class" },
-	{ "/code", 0, 1, NULL, code_post, "continuing with a one-time enrolment code" },
-	{ "/enrolled", 0, 1, enrolled_get, NULL,
+	/* with a session; a code session only where the fourth column is 1 */
+	{ "/", 0, 1, 1, root_get, NULL, "the login form, or logged in, a redirect to /devices" },
+	{ "/login", 0, 1, 1, login_get, login_post, "login (a new session id after it)" },
+	{ "/logout", 0, 1, 1, NULL, logout_post, "logout" },
+	{ "/devices", 0, 1, 0, devices_get, NULL, "\"Mes appareils\"" },
+	{ "/device", 0, 1, 0, NULL, device_post, "rename, lost or retire one device" },
+	{ "/enrol", 0, 1, 1, enrol_get, enrol_post, "the enrolment form" },
+	{ "/code/", 1, 1, 1, code_link_get, NULL, "a one-time enrolment code's link" },
+	{ "/class-codes", 0, 1, 0, NULL, class_codes_post, "a teacher's sheet of codes for a class" },
+	{ "/code", 0, 1, 1, NULL, code_post, "continuing with a one-time enrolment code" },
+	{ "/enrolled", 0, 1, 1, enrolled_get, NULL,
 	  "the enrolled page again while its links live (the language switch)" },
-	{ "/download/", 1, 1, download_get, NULL,
+	{ "/download/", 1, 1, 1, download_get, NULL,
 	  "a device's PKCS#12 or profile, once (HEAD uses nothing)" },
 };
 /* clang-format on */
@@ -487,7 +491,14 @@ static int dynamic(struct portal *p, const struct portal_request *rq, struct por
 		snprintf(actor, sizeof(actor), "portal:%s", s.person.login);
 		reg_set_actor(c.ctx->reg, actor);
 	}
-	if (!rc) {
+	if (!rc && r && !r->code && portal_session_is_code(&s)) {
+		/* a photographed card opens one enrolment, not the account */
+		portal_log("%s %s %s: refused to a one-time code's session (%s)", rq->client,
+			   rq->method, path, s.person.login);
+		reg_audit_add(c.ctx->reg, "portal.denied", path, NULL, "{\"why\":\"code session\"}",
+			      NULL);
+		rc = portal_page_error(p, rq, rs, 403);
+	} else if (!rc) {
 		fn = !r ? NULL : post ? r->post : r->get;
 		rc = fn ? fn(&c, rest) : portal_page_error(p, rq, rs, r ? 405 : 404);
 	}

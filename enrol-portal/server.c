@@ -66,13 +66,16 @@ static void free_secret(void *cls)
 
 void portal_log(const char *fmt, ...)
 {
-	char when[32], line[1024];
+	char when[32], line[1024], safe[4096];
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "%s byod-portal: %s\n", byod_time_iso(time(NULL), when, sizeof(when)), line);
+	/* the formats are literals: escaping the line escapes every value in it
+	 * (a path's %0a cannot start a forged line, nor ESC reach a terminal) */
+	fprintf(stderr, "%s byod-portal: %s\n", byod_time_iso(time(NULL), when, sizeof(when)),
+		byod_log_escape(line, safe, sizeof(safe)));
 }
 
 static void mhd_logger(void *cls, const char *fmt, va_list ap)

@@ -69,7 +69,8 @@ expired:
 }
 
 static int session_new(struct byod_ctx *ctx, const struct portal_request *rq,
-		       struct portal_session *s, int64_t person, struct portal_response *rs)
+		       struct portal_session *s, int64_t person, enum reg_web_kind kind,
+		       struct portal_response *rs)
 {
 	char cookie[44];
 	int rc;
@@ -81,6 +82,7 @@ static int session_new(struct byod_ctx *ctx, const struct portal_request *rq,
 	web_token_hash(cookie, s->id_hash);
 	snprintf(s->row.id_hash, sizeof(s->row.id_hash), "%s", s->id_hash);
 	s->row.person = person;
+	s->row.kind = kind;
 	s->row.created = s->row.seen = time(NULL);
 	snprintf(s->row.client, sizeof(s->row.client), "%s", rq->client);
 	rc = reg_web_session_add(ctx->reg, &s->row, NULL);
@@ -98,24 +100,39 @@ int portal_session_ensure(struct portal *p, struct byod_ctx *ctx, const struct p
 	(void)p;
 	if (s->exists)
 		return 0;
-	return session_new(ctx, rq, s, 0, rs);
+	return session_new(ctx, rq, s, 0, REG_WEB_LOGIN, rs);
+}
+
+static int login_as(struct byod_ctx *ctx, const struct portal_request *rq,
+		    struct portal_session *s, const struct reg_person *person,
+		    enum reg_web_kind kind, struct portal_response *rs)
+{
+	int rc;
+
+	if (s->exists)
+		reg_web_session_delete(ctx->reg, s->id_hash, NULL);
+	rc = session_new(ctx, rq, s, person->id, kind, rs);
+	if (rc)
+		return rc;
+	s->person = *person;
+	s->logged_in = 1;
+	return 0;
 }
 
 int portal_session_login(struct portal *p, struct byod_ctx *ctx, const struct portal_request *rq,
 			 struct portal_session *s, const struct reg_person *person,
 			 struct portal_response *rs)
 {
-	int rc;
-
 	(void)p;
-	if (s->exists)
-		reg_web_session_delete(ctx->reg, s->id_hash, NULL);
-	rc = session_new(ctx, rq, s, person->id, rs);
-	if (rc)
-		return rc;
-	s->person = *person;
-	s->logged_in = 1;
-	return 0;
+	return login_as(ctx, rq, s, person, REG_WEB_LOGIN, rs);
+}
+
+int portal_session_login_code(struct portal *p, struct byod_ctx *ctx,
+			      const struct portal_request *rq, struct portal_session *s,
+			      const struct reg_person *person, struct portal_response *rs)
+{
+	(void)p;
+	return login_as(ctx, rq, s, person, REG_WEB_CODE, rs);
 }
 
 int portal_session_logout(struct byod_ctx *ctx, const struct portal_request *rq,
@@ -242,8 +259,9 @@ int portal_login_attempt(struct portal *p, struct byod_ctx *ctx, const struct po
 		hash = person->password_hash;
 		found = 1;
 	}
-	/* always one yescrypt check, so the time does not tell */
-	ok = !reg_password_verify(password ? password : "", hash) && found;
+	/* always one yescrypt check, so the time does not tell (a legacy hash
+	 * spends one besides) */
+	ok = !reg_password_check(password ? password : "", hash, p->dummy_hash) && found;
 	if (ok) {
 		reg_throttle_delete(ctx->reg, login_key, NULL);
 		audit(ctx, "portal.login", norm, rq, NULL);
@@ -269,4 +287,24 @@ int portal_session_purge(struct portal *p, struct byod_ctx *ctx)
 	return reg_web_purge(ctx->reg, now, now - p->conf.portal_session_idle_s,
 			     now - p->conf.portal_session_max_s,
 			     now - web_throttle_default.forget_s, NULL, NULL);
+}
+
+void portal_password_upgrade(struct portal *p, struct byod_ctx *ctx,
+			     const struct reg_person *person, const char *password)
+{
+	char h[REG_HASH_MAX], buf[600];
+	struct byod_err err;
+	int rc;
+
+	if (!reg_password_is_legacy(person->password_hash) || !password || !password[0])
+		return;
+	rc = reg_password_hash(password, p->conf.auth_yescrypt_cost, h, sizeof(h), &err);
+	if (!rc)
+		rc = reg_person_rehash_password(ctx->reg, person->login, person->password_hash, h,
+						&err);
+	explicit_bzero(h, sizeof(h));
+	/* the login goes on with the old hash: the next one tries again */
+	if (rc)
+		portal_log("the password hash of %s stays as imported: %s", person->login,
+			   byod_err_str(&err, buf, sizeof(buf)));
 }

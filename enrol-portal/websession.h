@@ -39,6 +39,18 @@ int portal_session_login(struct portal *p, struct byod_ctx *ctx, const struct po
 			 struct portal_session *s, const struct reg_person *person,
 			 struct portal_response *rs);
 
+/* The same for the holder of a one-time enrolment code: that session may
+ * enrol one device and see its result page, nothing else (routes.c). */
+int portal_session_login_code(struct portal *p, struct byod_ctx *ctx,
+			      const struct portal_request *rq, struct portal_session *s,
+			      const struct reg_person *person, struct portal_response *rs);
+
+/* 1 when s was opened with a one-time enrolment code. */
+static inline int portal_session_is_code(const struct portal_session *s)
+{
+	return s && s->logged_in && s->row.kind == REG_WEB_CODE;
+}
+
 /* Ends s and clears its cookie. */
 int portal_session_logout(struct byod_ctx *ctx, const struct portal_request *rq,
 			  struct portal_session *s, struct portal_response *rs);
@@ -63,6 +75,12 @@ int portal_form_token_use(struct byod_ctx *ctx, const struct portal_session *s,
 int portal_login_attempt(struct portal *p, struct byod_ctx *ctx, const struct portal_request *rq,
 			 const char *login, const char *password, struct reg_person *person,
 			 int *wait);
+
+/* After a successful login: an imported hash that is not yescrypt ($6$,
+ * $2b$) is replaced by a yescrypt hash of the password just proved
+ * (auth.yescrypt-cost); a failure is logged and the login goes on. */
+void portal_password_upgrade(struct portal *p, struct byod_ctx *ctx,
+			     const struct reg_person *person, const char *password);
 
 /* Housekeeping of expired sessions, tokens, downloads and throttle rows. */
 int portal_session_purge(struct portal *p, struct byod_ctx *ctx);

@@ -14,6 +14,8 @@
 #define _GNU_SOURCE
 #include "gateway.h"
 
+#include "byod_util.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -39,7 +41,7 @@ static void gw_log(struct gw *gw, int level, const char *fmt, ...)
 
 static void gw_log(struct gw *gw, int level, const char *fmt, ...)
 {
-	char msg[1024];
+	char msg[1024], safe[4096];
 	va_list ap;
 
 	if (!gw->opt.log)
@@ -47,7 +49,8 @@ static void gw_log(struct gw *gw, int level, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	gw->opt.log(level, msg, gw->opt.log_ctx);
+	/* every value in the line escaped at once (the formats are literals) */
+	gw->opt.log(level, byod_log_escape(msg, safe, sizeof(safe)), gw->opt.log_ctx);
 }
 
 static time_t gw_now(const struct gw *gw)

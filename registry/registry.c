@@ -646,6 +646,33 @@ int reg_person_set_password(struct reg *reg, const char *login, const char *hash
 	return person_change(reg, login, "person.password", set_hash, hash ? hash : "", err);
 }
 
+struct rehash {
+	const char *old_hash, *new_hash;
+};
+
+static int swap_hash(struct reg_person *p, const void *arg)
+{
+	const struct rehash *r = arg;
+
+	if (strcmp(p->password_hash, r->old_hash))
+		return 0;
+	snprintf(p->password_hash, sizeof(p->password_hash), "%s", r->new_hash);
+	return 1;
+}
+
+int reg_person_rehash_password(struct reg *reg, const char *login, const char *old_hash,
+			       const char *new_hash, struct byod_err *err)
+{
+	struct rehash r = { old_hash, new_hash };
+	int rc = check_hash(new_hash, err);
+
+	if (!rc && (!old_hash || !old_hash[0] || !new_hash[0]))
+		rc = byod_err_set(err, EINVAL, "a rehash needs the old and the new hash");
+	if (rc)
+		return rc;
+	return person_change(reg, login, "person.password-rehash", swap_hash, &r, err);
+}
+
 static int set_person_state(struct reg_person *p, const void *arg)
 {
 	enum reg_person_state state = *(const enum reg_person_state *)arg;
@@ -835,6 +862,12 @@ int reg_device_list(struct reg *reg, const struct reg_device_filter *filter,
 int reg_device_count_live(struct reg *reg, int64_t owner, int *count, struct byod_err *err)
 {
 	return OPS(reg)->device_count_live(reg->be, owner, count, err);
+}
+
+int reg_device_count_since(struct reg *reg, int64_t owner, time_t since, int *count,
+			   struct byod_err *err)
+{
+	return OPS(reg)->device_count_since(reg->be, owner, since, count, err);
 }
 
 int reg_device_find_by_serial(struct reg *reg, const char *serial, struct reg_device *out,

@@ -181,6 +181,11 @@ int reg_person_get_by_id(struct reg *reg, int64_t id, struct reg_person *out,
 			 struct byod_err *err);
 int reg_person_set_password(struct reg *reg, const char *login, const char *hash,
 			    struct byod_err *err);
+/* Replaces the person's hash with new_hash only while it is still old_hash
+ * (a password changed meanwhile wins): the upgrade of a legacy hash after a
+ * login. Audited as "person.password-rehash"; 0 also when nothing changed. */
+int reg_person_rehash_password(struct reg *reg, const char *login, const char *old_hash,
+			       const char *new_hash, struct byod_err *err);
 int reg_person_set_state(struct reg *reg, const char *login, enum reg_person_state state,
 			 struct byod_err *err);
 /* Calls cb for every person, by login; a non-zero return from cb stops and
@@ -202,6 +207,10 @@ int reg_device_list(struct reg *reg, const struct reg_device_filter *filter,
 		    struct byod_err *err);
 /* Devices of owner in state active or suspended (those that count against a limit). */
 int reg_device_count_live(struct reg *reg, int64_t owner, int *count, struct byod_err *err);
+/* How many devices (any state, retired ones too) the owner enrolled at or
+ * after since: the enrolment rate. */
+int reg_device_count_since(struct reg *reg, int64_t owner, time_t since, int *count,
+			   struct byod_err *err);
 /* The device a certificate serial (any form; normalised here) belongs to. */
 int reg_device_find_by_serial(struct reg *reg, const char *serial, struct reg_device *out,
 			      struct byod_err *err);
@@ -270,6 +279,17 @@ int reg_password_hash(const char *password, int cost, char *out, size_t len,
 /* 0 when password matches hash, -EACCES when not; the comparison is in
  * constant time. An empty hash never matches. */
 int reg_password_verify(const char *password, const char *hash);
+/* 1 when hash is a crypt(3) hash that is not yescrypt ($6$, $2b$...): one
+ * to replace with reg_person_rehash_password once a login has proved the
+ * password; 0 for yescrypt, an empty or a locked hash. */
+int reg_password_is_legacy(const char *hash);
+/* A login's check: as reg_password_verify, and a hash that is not yescrypt
+ * (legacy, locked, empty, NULL) costs one more yescrypt computation, against
+ * dummy (a yescrypt hash of the configured cost; skipped when dummy is not
+ * one), so that no account answers faster than the others. */
+int reg_password_check(const char *password, const char *hash, const char *dummy);
+/* How many of those extra computations were made in this process. */
+unsigned long reg_password_dummy_runs(void);
 
 /* ---- RADIUS accounting sessions ---- */
 
@@ -350,12 +370,19 @@ int reg_session_purge(struct reg *reg, time_t before, int *deleted, struct byod_
 
 #define REG_HASH_HEX 65 /* a SHA-256 in lowercase hex and its NUL */
 
+/* How a session was opened: with the account's password (or anonymous
+ * before it), or with a one-time enrolment code, which may enrol one
+ * device and show its result, nothing else. */
+enum reg_web_kind { REG_WEB_LOGIN, REG_WEB_CODE };
+
 struct reg_web_session {
 	char id_hash[REG_HASH_HEX]; /* SHA-256 of the cookie value */
 	int64_t person;             /* reg_person.id once logged in, 0 before */
 	time_t created;             /* for the absolute expiry */
 	time_t seen;                /* last request, for the idle expiry */
 	char client[64];            /* the client address at creation */
+	enum reg_web_kind kind;
+	int enrolled;               /* a code session has used its one enrolment */
 };
 
 /* -EEXIST for an id_hash already there, -ENOENT for an unknown person. */
@@ -371,6 +398,20 @@ int reg_web_session_delete(struct reg *reg, const char *id_hash, struct byod_err
  * tokens; *deleted (may be NULL) gets the number of sessions. */
 int reg_web_session_delete_person(struct reg *reg, int64_t person, int *deleted,
 				  struct byod_err *err);
+
+/* Marks a code session's one enrolment as taken (enrolled 1) or gives it
+ * back (0, the enrolment failed): 0 when the mark changed, so of two
+ * requests taking it at once exactly one gets 0; -EALREADY when it was
+ * already so; -ENOENT for no such code session. Atomic between processes. */
+int reg_web_session_mark_enrolled(struct reg *reg, const char *id_hash, int enrolled,
+				  struct byod_err *err);
+
+/* The portal's shared secret called name (32 random bytes in lowercase
+ * hex, 65 with the NUL): the one stored, or candidate stored now when
+ * there is none, so that every portal process ends up with the same one.
+ * name is 1 to 63 characters of [a-z0-9.-]. */
+int reg_web_key_get(struct reg *reg, const char *name, const char *candidate, char out[65],
+		    struct byod_err *err);
 
 /* A one-time form token of a session, valid while expires > now.
  * -ENOENT for an unknown session, -EEXIST for a duplicate. */

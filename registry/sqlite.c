@@ -179,6 +179,20 @@ static const char *const migrations[] = {
 	");\n"
 	"CREATE INDEX enrol_codes_person ON enrol_codes(person);\n"
 	"PRAGMA user_version = 5;\n",
+
+	/* 6: a session's kind (a one-time code's session may only enrol one
+	 * device), the portal's shared keys (the login form's stateless
+	 * token), and the owner's recent enrolments counted by time */
+	"ALTER TABLE web_sessions ADD COLUMN kind TEXT NOT NULL DEFAULT 'login'\n"
+	"	CHECK (kind IN ('login', 'code'));\n"
+	"ALTER TABLE web_sessions ADD COLUMN enrolled INTEGER NOT NULL DEFAULT 0;\n"
+	"CREATE TABLE web_keys (\n"
+	"	name TEXT PRIMARY KEY NOT NULL,\n"
+	"	secret TEXT NOT NULL,\n"
+	"	created INTEGER NOT NULL\n"
+	");\n"
+	"CREATE INDEX devices_owner_created ON devices(owner, created);\n"
+	"PRAGMA user_version = 6;\n",
 };
 
 #define NEWEST_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -848,6 +862,22 @@ static int sq_device_list(struct reg_db *be, const struct reg_device_filter *fil
 	return rc ? rc : sq_each(s, st, visit_device, &v, "listing devices", err);
 }
 
+static int sq_device_count_since(struct reg_db *be, int64_t owner, time_t since, int *count,
+				 struct byod_err *err)
+{
+	cleanup_stmt sqlite3_stmt *st = NULL;
+	struct sq *s = sq_of(be);
+	int rc;
+
+	rc = sq_prepare(s, &st, err, "SELECT COUNT(*) FROM devices WHERE owner = ? AND created >= ?",
+			"ii", owner, (int64_t)since);
+	if (!rc)
+		rc = sq_one(s, st, "counting recent enrolments", err);
+	if (!rc)
+		*count = sqlite3_column_int(st, 0);
+	return rc;
+}
+
 static int sq_device_count_live(struct reg_db *be, int64_t owner, int *count, struct byod_err *err)
 {
 	cleanup_stmt sqlite3_stmt *st = NULL;
@@ -1266,6 +1296,7 @@ const struct reg_backend_ops reg_sqlite_ops = {
 	.device_update = sq_device_update,
 	.device_list = sq_device_list,
 	.device_count_live = sq_device_count_live,
+	.device_count_since = sq_device_count_since,
 	.device_find_by_serial = sq_device_find_by_serial,
 	.device_find_by_mac = sq_device_find_by_mac,
 	.cert_insert = sq_cert_insert,
@@ -1294,6 +1325,8 @@ const struct reg_backend_ops reg_sqlite_ops = {
 	.web_session_touch = sq_web_session_touch,
 	.web_session_delete = sq_web_session_delete,
 	.web_session_delete_person = sq_web_session_delete_person,
+	.web_session_mark_enrolled = sq_web_session_mark_enrolled,
+	.web_key_get = sq_web_key_get,
 	.web_form_insert = sq_web_form_insert,
 	.web_form_use = sq_web_form_use,
 	.download_insert = sq_download_insert,

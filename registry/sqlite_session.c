@@ -180,10 +180,11 @@ int sq_web_session_insert(struct reg_db *be, const struct reg_web_session *ws,
 	int rc;
 
 	rc = sq_prepare(s, &st, err,
-			"INSERT INTO web_sessions (id_hash, person, created, seen, client) "
-			"VALUES (?, ?, ?, ?, ?)",
-			"tpiit", ws->id_hash, ws->person, (int64_t)ws->created, (int64_t)ws->seen,
-			ws->client);
+			"INSERT INTO web_sessions (id_hash, person, created, seen, client, kind, "
+			"enrolled) VALUES (?, ?, ?, ?, ?, ?, ?)",
+			"tpiitti", ws->id_hash, ws->person, (int64_t)ws->created, (int64_t)ws->seen,
+			ws->client, ws->kind == REG_WEB_CODE ? "code" : "login",
+			(int64_t)!!ws->enrolled);
 	return rc ? rc : sq_run(s, st, NULL, "adding a web session", err);
 }
 
@@ -195,7 +196,8 @@ int sq_web_session_get(struct reg_db *be, const char *id_hash, struct reg_web_se
 	int rc;
 
 	rc = sq_prepare(s, &st, err,
-			"SELECT id_hash, person, created, seen, client FROM web_sessions "
+			"SELECT id_hash, person, created, seen, client, kind, enrolled "
+			"FROM web_sessions "
 			"WHERE id_hash = ?",
 			"t", id_hash);
 	if (!rc)
@@ -208,7 +210,48 @@ int sq_web_session_get(struct reg_db *be, const char *id_hash, struct reg_web_se
 	out->created = (time_t)sqlite3_column_int64(st, 2);
 	out->seen = (time_t)sqlite3_column_int64(st, 3);
 	col_text(st, 4, out->client, sizeof(out->client));
+	out->kind = !strcmp((const char *)sqlite3_column_text(st, 5), "code") ? REG_WEB_CODE
+									     : REG_WEB_LOGIN;
+	out->enrolled = sqlite3_column_int(st, 6) != 0;
 	return 0;
+}
+
+int sq_web_session_mark_enrolled(struct reg_db *be, const char *id_hash, int enrolled,
+				 int *changes, struct byod_err *err)
+{
+	cleanup_stmt sqlite3_stmt *st = NULL;
+	struct sq *s = sq_of(be);
+	int rc;
+
+	rc = sq_prepare(s, &st, err,
+			"UPDATE web_sessions SET enrolled = ?1 WHERE id_hash = ?2 "
+			"AND kind = 'code' AND enrolled <> ?1",
+			"it", (int64_t)enrolled, id_hash);
+	return rc ? rc : sq_run(s, st, changes, "marking a session's enrolment", err);
+}
+
+int sq_web_key_get(struct reg_db *be, const char *name, const char *candidate, time_t now,
+		   char out[65], struct byod_err *err)
+{
+	cleanup_stmt sqlite3_stmt *ins = NULL;
+	cleanup_stmt sqlite3_stmt *st = NULL;
+	struct sq *s = sq_of(be);
+	int rc;
+
+	rc = sq_prepare(s, &ins, err,
+			"INSERT INTO web_keys (name, secret, created) VALUES (?, ?, ?) "
+			"ON CONFLICT (name) DO NOTHING",
+			"tti", name, candidate, (int64_t)now);
+	if (!rc)
+		rc = sq_run(s, ins, NULL, "storing a portal key", err);
+	if (!rc)
+		rc = sq_prepare(s, &st, err, "SELECT secret FROM web_keys WHERE name = ?", "t",
+				name);
+	if (!rc)
+		rc = sq_one(s, st, "reading a portal key", err);
+	if (!rc)
+		col_text(st, 0, out, 65);
+	return rc;
 }
 
 int sq_web_session_touch(struct reg_db *be, const char *id_hash, time_t seen, int *changes,

@@ -130,6 +130,47 @@ int reg_web_session_delete_person(struct reg *reg, int64_t person, int *deleted,
 	return rc;
 }
 
+int reg_web_session_mark_enrolled(struct reg *reg, const char *id_hash, int enrolled,
+				  struct byod_err *err)
+{
+	struct reg_web_session ws;
+	int rc = check_hash(id_hash, "session id hash", err), n = 0;
+
+	if (!rc)
+		rc = reg_begin(reg, err);
+	if (rc)
+		return rc;
+	rc = OPS(reg)->web_session_mark_enrolled(reg->be, id_hash, !!enrolled, &n, err);
+	if (!rc && !n) {
+		/* absent, not a code session, or already so: tell them apart */
+		rc = OPS(reg)->web_session_get(reg->be, id_hash, &ws, err);
+		if (!rc && ws.kind != REG_WEB_CODE)
+			rc = byod_err_set(err, ENOENT, "not a code session");
+		else if (!rc)
+			rc = byod_err_set(err, EALREADY, "the session's enrolment is already %s",
+					  enrolled ? "taken" : "free");
+	}
+	return reg_tx_end(reg, rc, !rc, err);
+}
+
+int reg_web_key_get(struct reg *reg, const char *name, const char *candidate, char out[65],
+		    struct byod_err *err)
+{
+	size_t i, n = name ? strlen(name) : 0;
+	int rc;
+
+	for (i = 0; i < n; i++)
+		if (!((name[i] >= 'a' && name[i] <= 'z') || (name[i] >= '0' && name[i] <= '9') ||
+		      name[i] == '.' || name[i] == '-'))
+			break;
+	if (!n || n > 63 || i != n)
+		return byod_err_set(err, EINVAL, "'%s' is not a key name", name ? name : "");
+	rc = check_hash(candidate, "candidate key", err);
+	if (rc)
+		return rc;
+	ONE_WRITE(reg, err, OPS(reg)->web_key_get(reg->be, name, candidate, time(NULL), out, err));
+}
+
 int reg_web_form_add(struct reg *reg, const char *session_hash, const char *token_hash,
 		     time_t expires, struct byod_err *err)
 {

@@ -72,6 +72,8 @@ struct reg_backend_ops {
 	int (*device_update)(struct reg_db *be, const struct reg_device *d, struct byod_err *err);
 	int (*device_list)(struct reg_db *be, const struct reg_device_filter *filter,
 			   reg_device_cb cb, void *ctx, struct byod_err *err);
+	int (*device_count_since)(struct reg_db *be, int64_t owner, time_t since, int *count,
+				  struct byod_err *err);
 	int (*device_count_live)(struct reg_db *be, int64_t owner, int *count,
 				 struct byod_err *err);
 	int (*device_find_by_serial)(struct reg_db *be, const char *serial, struct reg_device *out,
@@ -147,6 +149,12 @@ struct reg_backend_ops {
 				  struct byod_err *err);
 	int (*web_session_delete_person)(struct reg_db *be, int64_t person, int *changes,
 					 struct byod_err *err);
+	/* Sets enrolled where kind is 'code' and enrolled differs (*changes 1). */
+	int (*web_session_mark_enrolled)(struct reg_db *be, const char *id_hash, int enrolled,
+					 int *changes, struct byod_err *err);
+	/* Inserts candidate unless name has a secret, then reads the secret. */
+	int (*web_key_get)(struct reg_db *be, const char *name, const char *candidate,
+			   time_t now, char out[65], struct byod_err *err);
 	int (*web_form_insert)(struct reg_db *be, const char *session_hash, const char *token_hash,
 			       time_t expires, struct byod_err *err);
 	/* Deletes the token when it is this session's and expires > now

@@ -63,6 +63,10 @@ int sq_web_session_delete(struct reg_db *be, const char *id_hash, int *changes,
 			  struct byod_err *err);
 int sq_web_session_delete_person(struct reg_db *be, int64_t person, int *changes,
 				 struct byod_err *err);
+int sq_web_session_mark_enrolled(struct reg_db *be, const char *id_hash, int enrolled,
+				 int *changes, struct byod_err *err);
+int sq_web_key_get(struct reg_db *be, const char *name, const char *candidate, time_t now,
+		   char out[65], struct byod_err *err);
 int sq_web_form_insert(struct reg_db *be, const char *session_hash, const char *token_hash,
 		       time_t expires, struct byod_err *err);
 int sq_web_form_use(struct reg_db *be, const char *session_hash, const char *token_hash, time_t now,

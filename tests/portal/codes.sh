@@ -3,7 +3,8 @@
 # sheet is rendered by Chromium as a printer would and its QR codes are
 # read back with zbarimg (an independent decoder); each decoded link opens
 # the portal for that pupil without a password, once; opening the link
-# alone uses nothing up; a used, expired or made-up code is a 410.
+# alone uses nothing up; a used, expired or made-up code is a 410; the
+# session a code opens enrols one device and shows its result, nothing else.
 . "$BYOD_SRC/tests/cli/lib.sh"
 : "${BYOD_PORTAL:?BYOD_PORTAL must name the byod-portal binary}"
 init_school
@@ -92,6 +93,50 @@ check "a malformed code is a 410 too" test "$(code)" = 410
 req POST /code --data-urlencode "code=$ines"
 check "a code without the form token is refused (403)" test "$(code)" = 403
 
+# a code's session enrols one device and sees its result, nothing else
+"$BYODCTL" enrol-codes --login lea.martin --out "$T/lea.html" >/dev/null
+lea=$(sed -n 's/.*class="url">[^<]*\/code\/\([A-Za-z0-9_-]*\)<.*/\1/p' "$T/lea.html")
+rm -f "$JAR"
+req GET "/code/$lea"
+req POST /code --data-urlencode "csrf=$(csrf)" --data-urlencode "code=$lea"
+req GET /enrol
+check "a code's session has no 'Mes appareils' in its menu" sh -c "! grep -q 'href=\"/devices\"' '$T/b'"
+req POST /enrol --data-urlencode "csrf=$(csrf)" --data-urlencode 'name=Téléphone de Léa' \
+	--data-urlencode kind=phone --data-urlencode charter=yes
+check "a code's session enrols a device (200)" test "$(code)" = 200
+check "...and gets its passphrase" grep -q 'id="passphrase"' "$T/b"
+check "...without a link to 'Mes appareils'" sh -c "! grep -q 'href=\"/devices\"' '$T/b'"
+db="$BYOD_HOME/registry.db"
+lea_dev=$(sqlite3 "$db" "SELECT d.id FROM devices d JOIN people p ON p.id = d.owner WHERE p.login = 'lea.martin'")
+req GET /enrolled
+check "its result page shows again (200)" sh -c "[ \"\$(cat '$T/code')\" = 200 ] && grep -q 'id=\"passphrase\"' '$T/b'"
+req GET /devices
+check "'Mes appareils' is refused to it (403)" test "$(code)" = 403
+check "...with the French refusal page" grep -q 'Cette demande a été refusée' "$T/b"
+req GET /enrolled
+req POST /device --data-urlencode "csrf=$(csrf)" --data-urlencode action=lost \
+	--data-urlencode "id=$lea_dev" --data-urlencode confirm=yes
+check "declaring a device lost is refused to it (403)" test "$(code)" = 403
+check "...in French" grep -q 'Cette demande a été refusée' "$T/b"
+check "...and the device stays active" test "$(sqlite3 "$db" "SELECT state FROM devices WHERE id = '$lea_dev'")" = active
+req GET /enrolled
+req POST /device --data-urlencode "csrf=$(csrf)" --data-urlencode action=rename \
+	--data-urlencode "id=$lea_dev" --data-urlencode name=Renamed
+check "renaming is refused to it (403)" test "$(code)" = 403
+req GET /enrol
+check "the enrolment form leads back to the result page" sh -c "[ \"\$(cat '$T/code')\" = 303 ] && grep -qi '^Location: /enrolled' '$T/h'"
+req GET /enrolled
+req POST /enrol --data-urlencode "csrf=$(csrf)" --data-urlencode 'name=Second' \
+	--data-urlencode kind=laptop --data-urlencode charter=yes
+check "a second enrolment is refused (403)" test "$(code)" = 403
+check "...one device enrolled in all" test "$(sqlite3 "$db" "SELECT COUNT(*) FROM devices d JOIN people p ON p.id = d.owner WHERE p.login = 'lea.martin'")" = 1
+check "the code's session kind is in the registry" test "$(sqlite3 "$db" "SELECT COUNT(*) FROM web_sessions WHERE kind = 'code' AND enrolled = 1 AND person = (SELECT id FROM people WHERE login = 'lea.martin')")" = 1
+req GET "/enrolled?lang=en"
+check "its result page switches language (200, English)" sh -c "[ \"\$(cat '$T/code')\" = 200 ] && grep -q '<html lang=\"en\"' '$T/b'"
+req GET /
+check "its home is the result page" sh -c "grep -qi '^Location: /enrolled' '$T/h'"
+req GET "/?lang=fr"
+
 # a teacher prints the codes of a class they teach, from the portal
 rm -f "$JAR"
 req GET /
@@ -109,9 +154,14 @@ check "...with the class's two pupils" test "$(grep -o 'class="url"' "$T/b" | wc
 req GET /devices
 req POST /class-codes --data-urlencode "csrf=$(csrf)" --data-urlencode group=3A --data-urlencode hours=24
 check "a class the teacher does not teach is refused (403)" test "$(code)" = 403
+# tom's account came from an older directory with a SHA-512 crypt hash
+sqlite3 "$db" "UPDATE people SET password_hash = '\$6\$tomsalt1\$2mT9vxtjb8H704DymrJT7NDG4rzZu6.wW9LCbwVdbD1Vj8t4BdDvVJUsL79ve/YG4XOuFNHnzwCo0MKZdpTk9.' WHERE login = 'tom'"
 rm -f "$JAR"
 req GET /
 req POST /login --data-urlencode "csrf=$(csrf)" --data-urlencode login=tom --data-urlencode password=pupil-pw
+check "a \$6\$ account logs in (303)" test "$(code)" = 303
+check "...and its hash is yescrypt now" sh -c "sqlite3 '$db' \"SELECT password_hash FROM people WHERE login = 'tom'\" | grep -q '^\\\$y\\\$'"
+check "...the upgrade is audited" sh -c "'$BYODCTL' audit | grep -q person.password-rehash"
 req GET /devices
 check "a pupil has no class codes form" sh -c "! grep -q 'class-codes' '$T/b'"
 req POST /class-codes --data-urlencode "csrf=$(csrf)" --data-urlencode group=5C --data-urlencode hours=24

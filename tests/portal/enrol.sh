@@ -443,5 +443,26 @@ req GET /
 post /login "csrf=$(csrf)" login=lea.martin 'password=Calanques-2026!'
 check "another pupil from the same address still logs in" test "$(code)" = 303
 
+# the enrolment rate (enrol.rate-per-day, 5): five enrolments in 24 hours,
+# retired ones too (an enrol-and-retire loop), and the sixth is refused
+db="$BYOD_HOME/registry.db"
+lea_id=$(sqlite3 "$db" "SELECT id FROM people WHERE login = 'lea.martin'")
+for i in 1 2 3 4 5; do
+	sqlite3 "$db" "INSERT INTO devices (id, owner, name, kind, state, created)
+		VALUES ('00000000-0000-4000-8000-00000000000$i', $lea_id, 'loop $i', 'phone', 'retired', $now)"
+done
+n_before=$(sqlite3 "$db" "SELECT COUNT(*) FROM devices")
+req GET /enrol
+post /enrol "csrf=$(csrf)" 'name=Encore un' kind=phone charter=yes
+check "past the enrolment rate: refused (429)" test "$(code)" = 429
+check "...with a page that says why, in French" grep -q 'Trop d’inscriptions aujourd’hui' "$T/b"
+check "...and when to come back" grep -q 'réessayez demain' "$T/b"
+check "...nothing enrolled" test "$(sqlite3 "$db" "SELECT COUNT(*) FROM devices")" = "$n_before"
+sqlite3 "$db" "UPDATE devices SET created = $((now - 90000)) WHERE name LIKE 'loop %'"
+old_dev=$(sqlite3 "$db" "SELECT id FROM devices WHERE owner = $lea_id AND state = 'active' LIMIT 1")
+req GET /enrol
+post /enrol "csrf=$(csrf)" 'name=Le lendemain' kind=phone charter=yes "retire=$old_dev"
+check "enrolments older than 24 hours do not count" test "$(code)" = 200
+
 kill -TERM "$PORTAL_PID"; wait "$PORTAL_PID"; PORTAL_PID=
 finish

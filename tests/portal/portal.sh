@@ -2,7 +2,8 @@
 # byod-portal on loopback ports, driven with curl as a phone's captive-portal
 # check and a browser would: every probe is sent to the portal, the RFC 8908
 # API answers, the CRL is served, pages carry the security headers and speak
-# French first, bad requests get a clear 4xx.
+# French first, bad requests get a clear 4xx, and what the log says of a
+# request cannot be forged with the bytes of its path.
 . "$BYOD_SRC/tests/cli/lib.sh"
 : "${BYOD_PORTAL:?BYOD_PORTAL must name the byod-portal binary}"
 init_school
@@ -124,6 +125,14 @@ check "an unknown method is a 405, wherever it goes" test "$(cat "$T/code")" = 4
 head -c 40000 /dev/zero | tr '\0' a >"$T/big"
 http POST portal.byod.lan / --data-binary "@$T/big"
 check "an oversized body is a 413" test "$(cat "$T/code")" = 413
+
+# a path cannot forge a log line nor send escape sequences to a terminal
+http GET portal.byod.lan '/%0aFAKE%1b[31m' -g --path-as-is
+check "a path with a newline and ESC is answered (4xx)" grep -q '^4' "$T/code"
+check "...and logged on one line, escaped" \
+	test "$(grep -c 'byod-portal: .*/\\x0aFAKE\\x1b\[31m' "$T/portal.log")" = 1
+check "...no forged line" sh -c "! grep -q '^FAKE' '$T/portal.log'"
+check "...no ESC byte in the log" sh -c "! grep -q \"\$(printf '\\033')\" '$T/portal.log'"
 
 # HTTPS with the portal's certificate from the school CA
 code=$(curl -s -o "$T/b" -w '%{http_code}' --cacert "$BYOD_HOME/pki/ca.pem" \

@@ -362,6 +362,35 @@ static void test_passpoint_names(void **state)
 	assert_string_equal(realm, "");
 }
 
+/* A log line cannot be split or reach a terminal's escape parser: control
+ * bytes, DEL, broken UTF-8 and C1 controls as \xNN, a backslash doubled,
+ * accented names kept, and a short buffer cut before a whole escape. */
+static void test_log_escape(void **state)
+{
+	char out[64];
+
+	(void)state;
+	assert_string_equal(byod_log_escape("/a b", out, sizeof(out)), "/a b");
+	assert_string_equal(byod_log_escape("/\nFAKE\x1b[31m", out, sizeof(out)),
+			    "/\\x0aFAKE\\x1b[31m");
+	assert_string_equal(byod_log_escape("\r\t\x7f", out, sizeof(out)), "\\x0d\\x09\\x7f");
+	assert_string_equal(byod_log_escape("a\\x0a", out, sizeof(out)), "a\\\\x0a");
+	assert_string_equal(byod_log_escape("L\xc3\xa9" "a \xe2\x82\xac \xf0\x9f\x98\x80", out,
+					    sizeof(out)),
+			    "L\xc3\xa9" "a \xe2\x82\xac \xf0\x9f\x98\x80");
+	/* C1 CSI (U+009B), a lone continuation byte, an overlong '/', a
+	 * surrogate, a sequence cut by the end */
+	assert_string_equal(byod_log_escape("\xc2\x9b" "1m", out, sizeof(out)), "\\xc2\\x9b" "1m");
+	assert_string_equal(byod_log_escape("\x80\xc0\xaf", out, sizeof(out)), "\\x80\\xc0\\xaf");
+	assert_string_equal(byod_log_escape("\xed\xa0\x80", out, sizeof(out)), "\\xed\\xa0\\x80");
+	assert_string_equal(byod_log_escape("x\xe2\x82", out, sizeof(out)), "x\\xe2\\x82");
+	assert_string_equal(byod_log_escape(NULL, out, sizeof(out)), "(null)");
+	/* 7 bytes: "ab", one escape and the NUL fit, the next escape does not */
+	assert_string_equal(byod_log_escape("ab\n\n", out, 7), "ab\\x0a");
+	assert_string_equal(byod_log_escape("ab\n\n", out, 6), "ab");
+	assert_string_equal(byod_log_escape("\xc3\xa9", out, 2), "");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -379,6 +408,7 @@ int main(void)
 		cmocka_unit_test(test_port_parse),
 		cmocka_unit_test(test_dns_name),
 		cmocka_unit_test(test_passpoint_names),
+		cmocka_unit_test(test_log_escape),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -432,6 +432,55 @@ static int enrol_one(struct fx *fx, struct byod_enrol_params *p, const char *nam
 	return rc;
 }
 
+/* The rate (enrol.rate-per-day): enrolling and retiring in a loop stops at
+ * it with the one sentence and nothing written, retired devices counted;
+ * another account is not concerned; an administrator's --force goes past. */
+static void test_enrol_rate(void **state)
+{
+	struct fx *fx = *state;
+	struct byod_enrol_params p = {.login = "lea", .kind = BYOD_KIND_PHONE};
+	char id[REG_ID_MAX];
+	struct byod_enrolment e;
+	struct byod_err err;
+	int64_t before;
+	int i;
+
+	assert_int_equal(fx->ctx->conf.enrol_rate_per_day, 5); /* the default */
+	assert_int_equal(byod_conf_set(&fx->ctx->conf, "enrol.rate-per-day", "3", &err), 0);
+	add_pupil(fx, "lea");
+	add_pupil(fx, "hugo");
+	for (i = 0; i < 3; i++) {
+		if (enrol_one(fx, &p, "loop", id, &e, &err))
+			fail_msg("%s", err.msg);
+		byod_enrolment_clear(&e);
+		assert_int_equal(
+			byod_device_revoke(fx->ctx, id, 0, BYOD_DEVICE_RETIRED, NULL, &err), 0);
+	}
+	before = last_event(fx);
+	assert_int_equal(enrol_one(fx, &p, "fourth", NULL, &e, &err), -EAGAIN);
+	assert_int_equal(e.refusal, BYOD_ENROL_RATE);
+	assert_string_equal(err.msg, byod_enrol_refusal_text(BYOD_ENROL_RATE));
+	assert_string_equal(byod_enrol_refusal_key(BYOD_ENROL_RATE), "enrol.rate");
+	assert_null(e.cert.cert);
+	assert_int_equal(devices(fx), 3);
+	assert_int_equal(last_event(fx), before);
+
+	p.login = "hugo";
+	assert_int_equal(enrol_one(fx, &p, "hugo's", NULL, &e, &err), 0);
+	byod_enrolment_clear(&e);
+	p.login = "lea";
+	p.force = 1;
+	if (enrol_one(fx, &p, "forced", NULL, &e, &err))
+		fail_msg("%s", err.msg);
+	byod_enrolment_clear(&e);
+	p.force = 0;
+	assert_int_equal(enrol_one(fx, &p, "again", NULL, &e, &err), -EAGAIN);
+	/* 0: no rate */
+	assert_int_equal(byod_conf_set(&fx->ctx->conf, "enrol.rate-per-day", "0", &err), 0);
+	assert_int_equal(enrol_one(fx, &p, "no rate", NULL, &e, &err), 0);
+	byod_enrolment_clear(&e);
+}
+
 /* The limit of a pupil (enrol.limit-student, 2): refused at it with the
  * one sentence, nothing written; a device of theirs retired in the same
  * transaction, or the limit overridden and audited. */
@@ -446,6 +495,8 @@ static void test_enrol_limit(void **state)
 	struct byod_err err;
 	int64_t before;
 
+	/* the limit alone here (test_enrol_rate: the rate) */
+	assert_int_equal(byod_conf_set(&fx->ctx->conf, "enrol.rate-per-day", "0", &err), 0);
 	add_pupil(fx, "lea");
 	add_pupil(fx, "hugo");
 	assert_int_equal(byod_enrol_limit(fx->ctx, BYOD_ROLE_STUDENT), 2);
@@ -816,6 +867,7 @@ int main(void)
 		cmocka_unit_test(test_import_csv_check),
 		cmocka_unit_test_setup_teardown(test_enrol_and_failed_signing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_enrol_limit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_enrol_rate, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_enrol_offers_encode_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_revoke_reaches_crl, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_policy_apply_diff, setup, teardown),

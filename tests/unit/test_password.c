@@ -2,8 +2,10 @@
 /*
  * Unit tests for registry/password.c: yescrypt hashes with a fresh salt,
  * verification that accepts the right password only, and hashes that must
- * never match (empty, locked, malformed). Costs stay at 1..3 so that the
- * suite is quick under valgrind.
+ * never match (empty, locked, malformed); imported $6$ and $2b$ hashes
+ * checked at the price of one yescrypt computation (counted, not timed)
+ * and replaced by yescrypt once the password is proved. Costs stay at
+ * 1..3 so that the suite is quick under valgrind.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,7 +16,14 @@
 #include <errno.h>
 #include <string.h>
 
+#include "registry_fixture.h"
 #include "registry.h"
+
+/* "legacy pw", as an older directory exported it */
+#define SHA512_HASH                                                                                \
+	"$6$saltsalt$yRVN7lRXYpHeWNyfqL8cCSmOp605kj5cM7eIV/.nKzkVwEhBDzxkHNfib9FeawEXI908R0ypmHRZBKhA" \
+	"zL17.1"
+#define BCRYPT_HASH "$2b$04$abcdefghijklmnopqrstuu/cXzbDVDyeKjLatlC5OH4WLYZn1U8xy"
 
 static void test_hash_form(void **state)
 {
@@ -99,12 +108,89 @@ static void test_hash_errors(void **state)
 	assert_int_equal(reg_password_hash("pw", 1, h, sizeof(h), NULL), 0);
 }
 
+static void test_legacy_forms(void **state)
+{
+	assert_int_equal(reg_password_is_legacy(SHA512_HASH), 1);
+	assert_int_equal(reg_password_is_legacy(BCRYPT_HASH), 1);
+	assert_int_equal(reg_password_is_legacy("$y$j9T$abc$def"), 0);
+	assert_int_equal(reg_password_is_legacy(""), 0);
+	assert_int_equal(reg_password_is_legacy(NULL), 0);
+	assert_int_equal(reg_password_is_legacy("!" SHA512_HASH), 0);
+	/* they still verify as they are */
+	assert_int_equal(reg_password_verify("legacy pw", SHA512_HASH), 0);
+	assert_int_equal(reg_password_verify("legacy pw", BCRYPT_HASH), 0);
+}
+
+/* Every hash that is not yescrypt costs one dummy yescrypt computation,
+ * right or wrong password alike; a yescrypt hash none besides its own. */
+static void test_check_spends_yescrypt(void **state)
+{
+	char dummy[REG_HASH_MAX], y[REG_HASH_MAX];
+	struct byod_err err;
+	unsigned long n;
+
+	assert_int_equal(reg_password_hash("dummy", 1, dummy, sizeof(dummy), &err), 0);
+	assert_int_equal(reg_password_hash("legacy pw", 1, y, sizeof(y), &err), 0);
+	n = reg_password_dummy_runs();
+	assert_int_equal(reg_password_check("legacy pw", SHA512_HASH, dummy), 0);
+	assert_int_equal(reg_password_dummy_runs(), n + 1);
+	assert_int_equal(reg_password_check("wrong", SHA512_HASH, dummy), -EACCES);
+	assert_int_equal(reg_password_dummy_runs(), n + 2);
+	assert_int_equal(reg_password_check("legacy pw", BCRYPT_HASH, dummy), 0);
+	assert_int_equal(reg_password_check("wrong", BCRYPT_HASH, dummy), -EACCES);
+	assert_int_equal(reg_password_dummy_runs(), n + 4);
+	/* locked and empty hashes too: they would answer at once otherwise */
+	assert_int_equal(reg_password_check("legacy pw", "!" SHA512_HASH, dummy), -EACCES);
+	assert_int_equal(reg_password_check("legacy pw", "", dummy), -EACCES);
+	assert_int_equal(reg_password_dummy_runs(), n + 6);
+	/* yescrypt (and the dummy itself, for an unknown login): no extra */
+	assert_int_equal(reg_password_check("legacy pw", y, dummy), 0);
+	assert_int_equal(reg_password_check("wrong", y, dummy), -EACCES);
+	assert_int_equal(reg_password_check("x", dummy, dummy), -EACCES);
+	assert_int_equal(reg_password_dummy_runs(), n + 6);
+	/* the dummy never makes a wrong password right */
+	assert_int_equal(reg_password_check("dummy", SHA512_HASH, dummy), -EACCES);
+}
+
+/* The login's upgrade: the stored $6$ hash becomes a yescrypt hash of the
+ * same password, audited; a hash changed meanwhile is left alone. */
+static void test_rehash(void **state)
+{
+	struct fx *f = *state;
+	struct reg_person p;
+	char y[REG_HASH_MAX], other[REG_HASH_MAX];
+	int audits;
+
+	fill_person(&p, "lea", NULL);
+	snprintf(p.password_hash, sizeof(p.password_hash), "%s", SHA512_HASH);
+	assert_int_equal(reg_person_add(f->reg, &p, &f->err), 0);
+	audits = audit_count(f);
+	assert_int_equal(reg_password_hash("legacy pw", 1, y, sizeof(y), &f->err), 0);
+	assert_int_equal(reg_person_rehash_password(f->reg, "lea", SHA512_HASH, y, &f->err), 0);
+	assert_int_equal(reg_person_get(f->reg, "lea", &p, &f->err), 0);
+	assert_memory_equal(p.password_hash, "$y$", 3);
+	assert_int_equal(reg_password_is_legacy(p.password_hash), 0);
+	assert_int_equal(reg_password_verify("legacy pw", p.password_hash), 0);
+	assert_int_equal(audit_count(f), audits + 1);
+
+	/* a second upgrade from the old hash changes nothing */
+	assert_int_equal(reg_password_hash("other", 1, other, sizeof(other), &f->err), 0);
+	assert_int_equal(reg_person_rehash_password(f->reg, "lea", SHA512_HASH, other, &f->err), 0);
+	assert_int_equal(reg_person_get(f->reg, "lea", &p, &f->err), 0);
+	assert_string_equal(p.password_hash, y);
+	assert_int_equal(audit_count(f), audits + 1);
+	assert_int_equal(reg_person_rehash_password(f->reg, "lea", y, "plain", &f->err), -EINVAL);
+	assert_int_equal(reg_person_rehash_password(f->reg, "nobody", y, other, &f->err), -ENOENT);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_hash_form),     cmocka_unit_test(test_verify),
 		cmocka_unit_test(test_never_matches), cmocka_unit_test(test_salted),
 		cmocka_unit_test(test_cost),	      cmocka_unit_test(test_hash_errors),
+		cmocka_unit_test(test_legacy_forms),  cmocka_unit_test(test_check_spends_yescrypt),
+		cmocka_unit_test_setup_teardown(test_rehash, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

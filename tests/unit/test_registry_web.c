@@ -170,7 +170,8 @@ static void test_migrate_from_3(void **state)
 	assert_int_equal(sqlite3_exec(db,
 				      "DROP TABLE web_forms; DROP TABLE web_downloads; "
 				      "DROP TABLE web_throttle; DROP TABLE web_sessions; "
-				      "DROP TABLE enrol_codes; PRAGMA user_version = 3;",
+				      "DROP TABLE enrol_codes; DROP TABLE web_keys; "
+				      "DROP INDEX devices_owner_created; PRAGMA user_version = 3;",
 				      NULL, NULL, NULL),
 			 SQLITE_OK);
 	assert_int_equal(sqlite3_prepare_v2(db, indexes, -1, &st, NULL), SQLITE_OK);
@@ -849,6 +850,54 @@ static void test_enrol_codes(void **state)
 	assert_int_equal(reg_enrol_code_use(f->reg, hash(82), now, &who, &f->err), -ENOENT);
 }
 
+/* A code session's one enrolment: taken once, given back once, and a
+ * login session has none; the kind is kept. */
+static void test_code_session(void **state)
+{
+	struct fx *f = *state;
+	struct reg_web_session s, got;
+
+	memset(&s, 0, sizeof(s));
+	snprintf(s.id_hash, sizeof(s.id_hash), "%s", hash(90));
+	s.person = f->person;
+	s.created = s.seen = 1000;
+	s.kind = REG_WEB_CODE;
+	assert_int_equal(reg_web_session_add(f->reg, &s, &f->err), 0);
+	session(f, hash(91), f->person, 1000);
+	assert_int_equal(reg_web_session_get(f->reg, hash(90), &got, &f->err), 0);
+	assert_int_equal(got.kind, REG_WEB_CODE);
+	assert_int_equal(got.enrolled, 0);
+	assert_int_equal(reg_web_session_get(f->reg, hash(91), &got, &f->err), 0);
+	assert_int_equal(got.kind, REG_WEB_LOGIN);
+
+	assert_int_equal(reg_web_session_mark_enrolled(f->reg, hash(90), 1, &f->err), 0);
+	assert_int_equal(reg_web_session_mark_enrolled(f->reg, hash(90), 1, &f->err), -EALREADY);
+	assert_int_equal(reg_web_session_get(f->reg, hash(90), &got, &f->err), 0);
+	assert_int_equal(got.enrolled, 1);
+	assert_int_equal(reg_web_session_mark_enrolled(f->reg, hash(90), 0, &f->err), 0);
+	assert_int_equal(reg_web_session_mark_enrolled(f->reg, hash(90), 1, &f->err), 0);
+	assert_int_equal(reg_web_session_mark_enrolled(f->reg, hash(91), 1, &f->err), -ENOENT);
+	assert_int_equal(reg_web_session_mark_enrolled(f->reg, hash(92), 1, &f->err), -ENOENT);
+}
+
+/* One shared key per name: the first candidate stored wins. */
+static void test_web_key(void **state)
+{
+	struct fx *f = *state;
+	char out[REG_HASH_HEX], a[REG_HASH_HEX], b[REG_HASH_HEX];
+
+	snprintf(a, sizeof(a), "%s", hash(100));
+	snprintf(b, sizeof(b), "%s", hash(101));
+	assert_int_equal(reg_web_key_get(f->reg, "login-form", a, out, &f->err), 0);
+	assert_string_equal(out, a);
+	assert_int_equal(reg_web_key_get(f->reg, "login-form", b, out, &f->err), 0);
+	assert_string_equal(out, a);
+	assert_int_equal(reg_web_key_get(f->reg, "other", b, out, &f->err), 0);
+	assert_string_equal(out, b);
+	assert_int_equal(reg_web_key_get(f->reg, "Bad Name", b, out, &f->err), -EINVAL);
+	assert_int_equal(reg_web_key_get(f->reg, "x", "short", out, &f->err), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -865,6 +914,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_not_audited, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_aborted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_enrol_codes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_code_session, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_web_key, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
