@@ -294,7 +294,7 @@ static void test_explain(void **state)
 
 		assert_int_equal(reg_device_get(fx->ctx->reg, fx->dev[i].id, &d, &err), 0);
 		assert_int_equal(
-			byod_device_admission(fx->ctx, pol, &d, fx->now, &facts, &adm, count_rule,
+			byod_device_admission(fx->ctx, pol, &d, -1, fx->now, &facts, &adm, count_rule,
 					      &rules, &err),
 			0);
 		assert_int_equal(rules, 1);
