@@ -215,7 +215,8 @@ static int cmd_explain(struct byod_ctx *ctx, int argc, char **argv)
 		if (c == 'm') {
 			method = pol_method_parse(optarg);
 			if (method < 0)
-				return cli_fail("'%s' is not a method (mac or certificate)", optarg);
+				return cli_fail("'%s' is not a method (mac or certificate)",
+						optarg);
 		} else if (c != 'a') {
 			return cli_usage(NULL);
 		} else if (parse_at(optarg, &at)) {

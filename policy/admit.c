@@ -76,8 +76,7 @@ static int bound_mab(const struct pol_policy *pol, const struct pol_facts *f,
 	struct pol_decision *d = &out->dec;
 	const char *held = "it holds a certificate but connected by MAC";
 
-	if (f->method != POL_METHOD_MAC || !f->device_cert_until ||
-	    d->action != POL_ACTION_SEGMENT)
+	if (f->method != POL_METHOD_MAC || !f->device_cert_until || d->action != POL_ACTION_SEGMENT)
 		return 0;
 	if (d->rule >= 0 && pol_rule_allows_mab(&pol->rules[d->rule]))
 		return 0;

@@ -331,11 +331,10 @@ static void test_explain(void **state)
 		int rules = 0;
 
 		assert_int_equal(reg_device_get(fx->ctx->reg, fx->dev[i].id, &d, &err), 0);
-		assert_int_equal(
-			byod_device_admission(fx->ctx, pol, &d,
-					      cases[i].mab ? POL_METHOD_MAC : -1, fx->now, &facts,
-					      &adm, count_rule, &rules, &err),
-			0);
+		assert_int_equal(byod_device_admission(fx->ctx, pol, &d,
+						       cases[i].mab ? POL_METHOD_MAC : -1, fx->now,
+						       &facts, &adm, count_rule, &rules, &err),
+				 0);
 		/* walked up to the rule that matched */
 		assert_int_equal(rules, adm.dec.rule + 1);
 		expected_reason(fx, i, want, sizeof(want));

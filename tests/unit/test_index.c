@@ -283,8 +283,8 @@ static void test_mab_follows_certificates(void **state)
 	tls(ix, fx->serial, &a);
 	assert_int_equal(a.vlan, 20);
 
-	assert_int_equal(reg_cert_revoke(fx->ctx->reg, fx->serial, REG_REASON_SUPERSEDED, now, &err),
-			 0);
+	assert_int_equal(
+		reg_cert_revoke(fx->ctx->reg, fx->serial, REG_REASON_SUPERSEDED, now, &err), 0);
 	assert_int_equal(rad_index_refresh(ix, NULL, &err), 0);
 	mab(ix, "02:00:00:00:aa:01", &a);
 	assert_true(a.accept);

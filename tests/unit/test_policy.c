@@ -417,8 +417,9 @@ static void test_mab_warnings(void **state)
 	assert_int_equal(pol->warnings.v[0].line, 7);
 	assert_int_equal(pol->warnings.v[0].col, 5);
 	assert_string_equal(pol->warnings.v[0].file, "t.yaml");
-	assert_non_null(strstr(pol->warnings.v[0].msg,
-			       "warning: rule 'printers' admits method: mac to segment 'teachers'"));
+	assert_non_null(
+		strstr(pol->warnings.v[0].msg,
+		       "warning: rule 'printers' admits method: mac to segment 'teachers'"));
 	assert_int_equal(pol->warnings.v[1].line, 19);
 	assert_non_null(strstr(pol->warnings.v[1].msg,
 			       "warning: rule 'unknown' admits unknown devices (by MAC) to segment "
