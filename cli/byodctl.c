@@ -801,7 +801,7 @@ static const struct cli_command commands[] = {
 		{ "policy show [--version N]", NULL },
 		{ "policy history [--json]", NULL },
 		{ "policy rollback N", "run version N's text again" },
-		{ "policy explain DEVICE [--at TIME]",
+		{ "policy explain DEVICE [--at TIME] [--method mac]",
 		  "which rule decides, and why not the others" },
 		{ "policy diff FILE [--list] [--json] [--at TIME]",
 		  "\nwhich devices FILE would move" }) },

@@ -63,6 +63,8 @@ static int cmd_check(int argc, char **argv)
 		pol_errors_free(&errs);
 		return EXIT_FAILURE;
 	}
+	/* "FILE:LINE:COL: warning: ...": legal, so the status stays 0 */
+	print_errors(&pol->warnings);
 	printf("%s: ok (%zu segments, %zu services, %zu schedules, %zu rules", argv[2],
 	       pol->nsegments, pol->nservices, pol->nschedules, pol->nrules);
 	if (pol->nwalled_garden)
@@ -194,6 +196,7 @@ static int cmd_explain(struct byod_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "at", required_argument, NULL, 'a' },
+		{ "method", required_argument, NULL, 'm' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct pol_policy *pol = NULL;
@@ -205,14 +208,20 @@ static int cmd_explain(struct byod_ctx *ctx, int argc, char **argv)
 	time_t at = time(NULL);
 	int64_t version;
 	char when[32], dec[96];
-	int c;
+	int c, method = -1;
 
 	optind = 2;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (c != 'a')
+		if (c == 'm') {
+			method = pol_method_parse(optarg);
+			if (method < 0)
+				return cli_fail("'%s' is not a method (mac or certificate)",
+						optarg);
+		} else if (c != 'a') {
 			return cli_usage(NULL);
-		if (parse_at(optarg, &at))
+		} else if (parse_at(optarg, &at)) {
 			return cli_fail("'%s' is not a time (\"2026-12-01 09:00\")", optarg);
+		}
 	}
 	if (optind != argc - 1)
 		return cli_usage("policy explain needs DEVICE (its id or a certificate serial)");
@@ -220,6 +229,8 @@ static int cmd_explain(struct byod_ctx *ctx, int argc, char **argv)
 	    byod_device_facts(ctx, &dev, &facts, &err) ||
 	    byod_policy_load(ctx, 0, &pol, &version, &err))
 		return cli_fail_err(&err);
+	if (method == POL_METHOD_MAC)
+		byod_facts_by_mac(&facts);
 	printf("device %s (%s, %s) owned by %s: %s, %s, school %s, groups %s,\n", dev.id,
 	       dev.name, byod_kind_name(facts.f.kind), facts.owner.login,
 	       byod_role_name(facts.f.role), byod_device_state_name(facts.f.state), facts.f.school,
@@ -227,14 +238,24 @@ static int cmd_explain(struct byod_ctx *ctx, int argc, char **argv)
 	printf("authenticating by %s, at %s, under policy version %lld:\n",
 	       pol_method_name(facts.f.method), byod_time_iso(at, when, sizeof(when)),
 	       (long long)version);
-	if (byod_device_admission(ctx, pol, &dev, at, &facts, &adm, explain_line, NULL, &err)) {
+	if (byod_device_admission(ctx, pol, &dev, method, at, &facts, &adm, explain_line, NULL,
+				  &err)) {
 		pol_free(pol);
 		return cli_fail_err(&err);
 	}
 	d = adm.dec;
 	if (d.rule < 0)
 		printf("  => no rule matches: the default (line %d)\n", d.rule_line);
-	if (byod_refused_before_rules(&adm) && d.action != POL_ACTION_REJECT) {
+	if (adm.mab) {
+		/* the rules named a segment; a MAC authentication gets mab-segment */
+		printf("decision: %s, by mab-segment", decision_str(&d, dec, sizeof(dec)));
+		if (pol->mab_line)
+			printf(" (line %d)", pol->mab_line);
+		printf(": the device holds a certificate but connects by MAC, and %s%s%s names "
+		       "no method: mac\n",
+		       d.rule < 0 ? "" : "rule '", d.rule < 0 ? "the default" : d.rule_name,
+		       d.rule < 0 ? "" : "'");
+	} else if (byod_refused_before_rules(&adm) && d.action != POL_ACTION_REJECT) {
 		/* the rules would admit it, but no rule can */
 		printf("decision: reject, by the %s: %s (whatever the rules say)\n", adm.what,
 		       adm.reason);

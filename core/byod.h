@@ -257,13 +257,19 @@ struct byod_facts {
 int byod_device_facts(struct byod_ctx *ctx, const struct reg_device *d, struct byod_facts *out,
 		      struct byod_err *err);
 
+/* The facts of a MAC authentication: no certificate presented, though
+ * the device may hold one (f.device_cert_until is kept). */
+void byod_facts_by_mac(struct byod_facts *facts);
+
 /* The admission of a registered device at at under pol (pol_admit on
  * byod_device_facts): what byodctl policy explain prints, with cb called
- * for each rule as pol_explain does. facts (filled) must outlive out. */
+ * for each rule as pol_explain does. method: POL_METHOD_MAC for a MAC
+ * authentication, else -1 (its newest valid certificate, when it holds
+ * one). facts (filled) must outlive out. */
 int byod_device_admission(struct byod_ctx *ctx, const struct pol_policy *pol,
-			  const struct reg_device *d, time_t at, struct byod_facts *facts,
-			  struct pol_admission *out, pol_explain_cb cb, void *cb_ctx,
-			  struct byod_err *err);
+			  const struct reg_device *d, int method, time_t at,
+			  struct byod_facts *facts, struct pol_admission *out, pol_explain_cb cb,
+			  void *cb_ctx, struct byod_err *err);
 
 /* Whether a refusal comes before the rules (state, owner, certificate),
  * whatever any policy says. */

@@ -6,7 +6,9 @@
  * batches; byodctl firewall show|check|apply renders it once. Every
  * session is decided by pol_admit, like the RADIUS module's requests:
  *   - a session admitted by the policy puts its MAC in the admitted map,
- *     in the segment it was given (the newest session of a MAC wins);
+ *     in the segment it was given (the newest session of a MAC wins); a
+ *     session without a certificate serial is a MAC authentication, and a
+ *     device that holds a certificate gets mab-segment there as in RADIUS;
  *   - a device refused in a quarantined state (revoked, suspended) or
  *     owned by a disabled account has its MACs quarantined: the one it
  *     was registered with and those its sessions were seen with, unless
@@ -99,7 +101,9 @@ int byod_fw_session_decide(struct byod_ctx *ctx, const struct pol_policy *pol,
 		return rc;
 	if (!rc) {
 		rc = byod_device_facts(ctx, &d, &facts, err);
-		if (!rc)
+		if (!rc && !s->row.serial[0])
+			byod_facts_by_mac(&facts); /* MAB: no certificate presented */
+		else if (!rc)
 			rc = session_cert(ctx, &s->row, &facts, err);
 		if (rc)
 			return rc;

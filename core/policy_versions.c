@@ -94,28 +94,39 @@ int byod_policy_rollback(struct byod_ctx *ctx, int64_t version, int64_t *new_ver
 	return rc;
 }
 
-/* The newest valid certificate of a device, for the facts. */
+struct certs_walk {
+	struct reg_cert best; /* the newest valid certificate */
+	time_t until;         /* the latest end of a valid one */
+};
+
+/* The newest valid certificate of a device, for the facts, and how long
+ * the device holds one (expired ones too: device_cert_until). */
 static int newest_valid(const struct reg_cert *c, void *arg)
 {
-	struct reg_cert *best = arg;
+	struct certs_walk *w = arg;
 
-	if (c->state == REG_CERT_VALID && c->not_before >= best->not_before)
-		*best = *c;
+	if (c->state != REG_CERT_VALID)
+		return 0;
+	if (c->not_before >= w->best.not_before)
+		w->best = *c;
+	if (c->not_after > w->until)
+		w->until = c->not_after;
 	return 0;
 }
 
 int byod_device_facts(struct byod_ctx *ctx, const struct reg_device *d, struct byod_facts *out,
 		      struct byod_err *err)
 {
-	struct reg_cert cert;
+	struct certs_walk w;
+	const struct reg_cert *cert = &w.best;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
 	rc = reg_person_get_by_id(ctx->reg, d->owner, &out->owner, err);
 	if (rc)
 		return rc;
-	memset(&cert, 0, sizeof(cert));
-	rc = reg_cert_list_for_device(ctx->reg, d->id, newest_valid, &cert, err);
+	memset(&w, 0, sizeof(w));
+	rc = reg_cert_list_for_device(ctx->reg, d->id, newest_valid, &w, err);
 	if (rc)
 		return rc;
 	out->f.role = out->owner.role;
@@ -126,16 +137,27 @@ int byod_device_facts(struct byod_ctx *ctx, const struct reg_device *d, struct b
 	out->f.owner_disabled = out->owner.state == REG_PERSON_DISABLED;
 	snprintf(out->device, sizeof(out->device), "%s", d->id);
 	out->f.device = out->device;
-	if (cert.serial[0]) {
-		snprintf(out->serial, sizeof(out->serial), "%s", cert.serial);
+	out->f.device_cert_until = w.until;
+	if (cert->serial[0]) {
+		snprintf(out->serial, sizeof(out->serial), "%s", cert->serial);
 		out->f.serial = out->serial;
 		out->f.method = POL_METHOD_CERTIFICATE;
-		out->f.cert_not_before = cert.not_before;
-		out->f.cert_not_after = cert.not_after;
+		out->f.cert_not_before = cert->not_before;
+		out->f.cert_not_after = cert->not_after;
 	} else {
 		out->f.method = POL_METHOD_MAC;
 	}
 	return 0;
+}
+
+void byod_facts_by_mac(struct byod_facts *facts)
+{
+	facts->f.method = POL_METHOD_MAC;
+	facts->f.serial = NULL;
+	facts->f.cert_not_before = 0;
+	facts->f.cert_not_after = 0;
+	facts->f.cert_revoked = 0;
+	facts->serial[0] = '\0';
 }
 
 struct diff_walk {
@@ -174,15 +196,18 @@ static int diff_count(struct byod_diff *out, const char *from, const char *to)
 }
 
 int byod_device_admission(struct byod_ctx *ctx, const struct pol_policy *pol,
-			  const struct reg_device *d, time_t at, struct byod_facts *facts,
-			  struct pol_admission *out, pol_explain_cb cb, void *cb_ctx,
-			  struct byod_err *err)
+			  const struct reg_device *d, int method, time_t at,
+			  struct byod_facts *facts, struct pol_admission *out, pol_explain_cb cb,
+			  void *cb_ctx, struct byod_err *err)
 {
 	int rc = byod_device_facts(ctx, d, facts, err);
 
-	if (!rc)
-		pol_admit(pol, &facts->f, at, out, cb, cb_ctx);
-	return rc;
+	if (rc)
+		return rc;
+	if (method == POL_METHOD_MAC)
+		byod_facts_by_mac(facts);
+	pol_admit(pol, &facts->f, at, out, cb, cb_ctx);
+	return 0;
 }
 
 int byod_refused_before_rules(const struct pol_admission *a)

@@ -63,6 +63,57 @@ static char *refuse(struct pol_admission *out, const struct pol_facts *f, enum p
 
 #define REASON sizeof(out->reason)
 
+/*
+ * A device that holds a certificate and connects by MAC: anyone can send
+ * its MAC, so it lands in mab-segment whatever segment the rules give it,
+ * unless the rule that matched names method: mac (the admin's explicit
+ * word that this device or kind may use MAB there). A rule that rejects
+ * still rejects. Returns 1 when mab-segment decided.
+ */
+static int bound_mab(const struct pol_policy *pol, const struct pol_facts *f,
+		     struct pol_admission *out)
+{
+	struct pol_decision *d = &out->dec;
+	const char *held = "it holds a certificate but connected by MAC";
+
+	if (f->method != POL_METHOD_MAC || !f->device_cert_until || d->action != POL_ACTION_SEGMENT)
+		return 0;
+	if (d->rule >= 0 && pol_rule_allows_mab(&pol->rules[d->rule]))
+		return 0;
+	if (pol->mab_action == POL_ACTION_SEGMENT && d->segment == pol->mab_segment)
+		return 0; /* where it would land anyway */
+	out->mab = 1;
+	out->what = "mab-segment";
+	if (pol->mab_action == POL_ACTION_REJECT) {
+		d->action = POL_ACTION_REJECT;
+		d->segment = -1;
+		d->segment_name = NULL;
+		d->vlan = 0;
+		out->refusal = POL_REFUSED_BY_RULE;
+		if (pol->mab_line)
+			snprintf(out->reason, REASON, "rejected by mab-segment (line %d): %s",
+				 pol->mab_line, held);
+		else
+			snprintf(out->reason, REASON,
+				 "rejected: %s, and the policy has no mab-segment or "
+				 "registration segment",
+				 held);
+		return 1;
+	}
+	d->segment = pol->mab_segment;
+	d->segment_name = pol->segments[d->segment].name;
+	d->vlan = pol->segments[d->segment].vlan;
+	out->admit = 1;
+	out->refusal = POL_ADMITTED;
+	if (pol->mab_line)
+		snprintf(out->reason, REASON, "segment %s by mab-segment (line %d): %s",
+			 d->segment_name, pol->mab_line, held);
+	else
+		snprintf(out->reason, REASON, "segment %s, the mab-segment by default: %s",
+			 d->segment_name, held);
+	return 1;
+}
+
 void pol_admit(const struct pol_policy *pol, const struct pol_facts *f, time_t now,
 	       struct pol_admission *out, pol_explain_cb cb, void *cb_ctx)
 {
@@ -107,6 +158,11 @@ void pol_admit(const struct pol_policy *pol, const struct pol_facts *f, time_t n
 	if (!cb)
 		pol_eval(pol, f, now, &out->dec);
 	out->what = out->dec.rule_name;
+	if (bound_mab(pol, f, out)) {
+		if (out->admit && out->dec.valid_until > now)
+			out->session_timeout = (long)(out->dec.valid_until - now);
+		return;
+	}
 	if (out->dec.action == POL_ACTION_REJECT) {
 		out->refusal = POL_REFUSED_BY_RULE;
 		snprintf(out->reason, sizeof(out->reason), "rejected by rule '%s' (line %d)",

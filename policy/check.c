@@ -4,7 +4,9 @@
  * segments on one VLAN, subnets that overlap, and rules that can never
  * match because an earlier rule already matches every device they would
  * (first match wins, so such a rule is a mistake the admin must see), and
- * walled-garden names another one already covers.
+ * walled-garden names another one already covers. And one warning, legal
+ * but probably a mistake: a rule that lets MAC authentication into a
+ * segment other than registration.
  */
 #include "policy.h"
 #include "policy_internal.h"
@@ -153,9 +155,57 @@ static void check_walled_garden(const struct pol_policy *pol, struct pol_errors 
 	}
 }
 
-void pol_check(const struct pol_policy *pol, struct pol_errors *errs)
+int pol_rule_allows_mab(const struct pol_rule *r)
+{
+	return r->methods >> POL_METHOD_MAC & 1;
+}
+
+/* Whether a segment is where a device that connects by MAC belongs: the
+ * registration segment (the walled garden) or the mab-segment. */
+static int mab_home(const struct pol_policy *pol, int segment)
+{
+	return segment == pol->mab_segment || !strcmp(pol->segments[segment].name, "registration");
+}
+
+/*
+ * A MAC address is whatever the device says it is: a rule that sends
+ * devices authenticated by their MAC into a segment other than
+ * registration lets anyone who copies a MAC in there too. A rule naming
+ * method: mac does so for every device it matches (certificate holders
+ * included: it opts them out of mab-segment); one naming state: unknown
+ * does so for devices the registry does not know, which only MAC
+ * authentication brings. Legal (printers, consoles), so a warning.
+ */
+static void warn_mab(struct pol_policy *pol)
+{
+	size_t i;
+
+	for (i = 0; i < pol->nrules; i++) {
+		const struct pol_rule *r = &pol->rules[i];
+		const char *seg;
+
+		if (r->action != POL_ACTION_SEGMENT || r->segment < 0 || mab_home(pol, r->segment))
+			continue;
+		seg = pol->segments[r->segment].name;
+		if (pol_rule_allows_mab(r))
+			pol_err_add(&pol->warnings, pol->file, r->line, r->col,
+				    "warning: rule '%s' admits method: mac to segment '%s', not "
+				    "registration: a MAC is easily copied, and a device that holds "
+				    "a certificate lands there by MAC too",
+				    r->name, seg);
+		else if (r->states >> BYOD_DEVICE_UNKNOWN & 1)
+			pol_err_add(&pol->warnings, pol->file, r->line, r->col,
+				    "warning: rule '%s' admits unknown devices (by MAC) to segment "
+				    "'%s', not registration: a MAC is easily copied",
+				    r->name, seg);
+	}
+}
+
+void pol_check(struct pol_policy *pol, struct pol_errors *errs)
 {
 	check_segments(pol, errs);
 	check_rules(pol, errs);
 	check_walled_garden(pol, errs);
+	if (!errs->n) /* every name resolved */
+		warn_mab(pol);
 }

@@ -845,10 +845,37 @@ static void walled_garden_item(struct pctx *c, const char *value, yaml_node_t *n
 	pol->nwalled_garden++;
 }
 
+/* ---- mab-segment ---- */
+
+/* Where a device that holds a certificate lands by MAC (pol_admit): a
+ * segment or reject; when not written, the segment named registration
+ * (the walled garden), else reject: fail closed. */
+static void parse_mab_segment(struct pctx *c, yaml_node_t *v)
+{
+	struct pol_policy *pol = c->pol;
+	const char *s = v ? scalar(v) : "registration";
+
+	pol->mab_action = POL_ACTION_REJECT;
+	pol->mab_segment = -1;
+	if (v)
+		pol->mab_line = (int)v->start_mark.line + 1;
+	if (s && !strcmp(s, "reject"))
+		return;
+	if (!s) {
+		err_at(c, v, "mab-segment must be a segment name or reject");
+		return;
+	}
+	pol->mab_segment = pol_segment_find(pol, s);
+	if (pol->mab_segment >= 0)
+		pol->mab_action = POL_ACTION_SEGMENT;
+	else if (v)
+		err_at(c, v, "unknown segment '%s' as the mab-segment", s);
+}
+
 /* ---- the document ---- */
 
 struct top {
-	yaml_node_t *segments, *services, *schedules, *rules, *deflt, *walled_garden;
+	yaml_node_t *segments, *services, *schedules, *rules, *deflt, *walled_garden, *mab;
 	yaml_node_t *deflt_key;
 };
 
@@ -866,6 +893,8 @@ static void top_key(struct pctx *c, const char *key, yaml_node_t *k, yaml_node_t
 		t->rules = v;
 	else if (!strcmp(key, "walled-garden"))
 		t->walled_garden = v;
+	else if (!strcmp(key, "mab-segment"))
+		t->mab = v;
 	else if (!strcmp(key, "default")) {
 		t->deflt = v;
 		t->deflt_key = k;
@@ -874,8 +903,9 @@ static void top_key(struct pctx *c, const char *key, yaml_node_t *k, yaml_node_t
 
 static void parse_document(struct pctx *c, yaml_node_t *root)
 {
-	static const char *const keys[] = { "segments", "services",	 "schedules", "rules",
-					    "default",  "walled-garden", "version",   NULL };
+	static const char *const keys[] = { "segments",	     "services", "schedules",
+					    "rules",	     "default",	 "mab-segment",
+					    "walled-garden", "version",	 NULL };
 	static const char *const dns_ports[] = { "udp/53", "tcp/53", NULL };
 	static const char *const dhcp_ports[] = { "udp/67-68", NULL };
 	struct pol_policy *pol = c->pol;
@@ -928,6 +958,7 @@ static void parse_document(struct pctx *c, yaml_node_t *root)
 			pol->default_action = POL_ACTION_SEGMENT;
 		}
 	}
+	parse_mab_segment(c, t.mab);
 }
 
 int pol_load(const char *file, const char *text, size_t len, struct pol_policy **out,
@@ -1044,6 +1075,7 @@ void pol_free(struct pol_policy *pol)
 	for (i = 0; i < pol->nwalled_garden; i++)
 		free(pol->walled_garden[i].name);
 	free(pol->walled_garden);
+	pol_errors_free(&pol->warnings);
 	free(pol->file);
 	free(pol);
 }

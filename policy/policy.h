@@ -40,8 +40,13 @@ struct pol_facts {
 	int kind;               /* enum byod_kind, or -1 */
 	int state;              /* enum byod_device_state */
 	int method;             /* enum pol_method */
-	time_t cert_not_before; /* 0 without a certificate */
+	time_t cert_not_before; /* the certificate presented; 0 without one (MAB) */
 	time_t cert_not_after;
+	/* The device holds a certificate of its own, presented or not: the
+	 * latest end among its unrevoked certificates, 0 when it holds none
+	 * (an unknown device, one enrolled without). By MAC, such a device
+	 * lands only where mab-segment or a rule naming method: mac says. */
+	time_t device_cert_until;
 	/* what pol_admit refuses whatever the rules say */
 	int owner_disabled;     /* the owner's account is disabled */
 	int cert_revoked;       /* the certificate presented is revoked */
@@ -131,6 +136,14 @@ struct pol_policy {
 	enum pol_action default_action;
 	int default_segment;
 	int default_line;
+	/* mab-segment: where a device that holds a certificate lands when it
+	 * connects by MAC, unless the rule that matches names method: mac.
+	 * When absent: the segment named "registration", else reject. */
+	enum pol_action mab_action;
+	int mab_segment;         /* index, -1 on reject */
+	int mab_line;            /* 0 when not written */
+	/* what is legal but probably a mistake; policy check prints them */
+	struct pol_errors warnings;
 };
 
 /*
@@ -157,6 +170,10 @@ struct pol_decision {
 	time_t valid_until;
 };
 
+/* Whether a rule names method: mac, so that a device that holds a
+ * certificate may land in its segment by MAC (pol_admit). */
+int pol_rule_allows_mab(const struct pol_rule *rule);
+
 /* Evaluates: first matching rule wins, else the default. Pure; no I/O. */
 void pol_eval(const struct pol_policy *pol, const struct pol_facts *facts, time_t now,
 	      struct pol_decision *out);
@@ -177,7 +194,9 @@ void pol_explain(const struct pol_policy *pol, const struct pol_facts *facts, ti
  * them: a revoked or expired certificate, a device whose state refuses it
  * (the table in admit.c), a disabled owner. Then the policy decides, and
  * the session lasts until the decision may change by itself or the
- * certificate ends, whichever is first.
+ * certificate ends, whichever is first. A device that holds a certificate
+ * and connects by MAC lands where mab-segment says, whatever segment the
+ * rules give it, unless the rule that decides names method: mac.
  */
 enum pol_refusal {
 	POL_ADMITTED,             /* the policy's segment */
@@ -193,9 +212,12 @@ struct pol_admission {
 	int admit;                /* 1: dec names the segment */
 	enum pol_refusal refusal;
 	int quarantine;           /* refused and its MAC is to be quarantined */
-	struct pol_decision dec;  /* the rules' decision; rule -2 when not evaluated */
+	int mab;                  /* by MAC with a certificate: mab-segment decided
+				   * (dec names its segment; dec.rule the rule that matched) */
+	struct pol_decision dec;  /* the decision; rule -2 when not evaluated */
 	long session_timeout;     /* seconds, 0 for none; when admitted */
-	const char *what;         /* what decided: "certificate", "device", or the rule's name */
+	const char *what;         /* what decided: "certificate", "device", "mab-segment",
+				   * or the rule's name */
 	char reason[160];         /* the decision in one sentence */
 };
 

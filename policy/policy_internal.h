@@ -12,7 +12,8 @@ void pol_err_add(struct pol_errors *errs, const char *file, int line, int col, c
 		 ...) __attribute__((format(printf, 5, 6)));
 
 /* The checks that need the whole policy: duplicate VLANs, overlapping
- * subnets, rules that can never match. Adds to errs. */
-void pol_check(const struct pol_policy *pol, struct pol_errors *errs);
+ * subnets, rules that can never match. Adds to errs, and what is legal
+ * but probably a mistake to pol->warnings. */
+void pol_check(struct pol_policy *pol, struct pol_errors *errs);
 
 #endif /* BYOD_POLICY_INTERNAL_H */

@@ -4,7 +4,8 @@
  * certificates by serial, owners by id, and the compiled running policy.
  * Loaded whole at start, then kept current by reading the registry's change
  * feed: each event names one object, which is read again and swapped in
- * under the write lock. Decisions read under the read lock and do no I/O.
+ * under the write lock (a certificate's event also reads how long its
+ * device holds one). Decisions read under the read lock and do no I/O.
  */
 #include "index.h"
 
@@ -37,6 +38,10 @@ struct device {
 	int kind;  /* enum byod_kind */
 	int state; /* enum byod_device_state */
 	char mac[REG_MAC_MAX];
+	/* the latest end among its unrevoked certificates (0: none), which
+	 * bounds its MAC authentication (pol_facts.device_cert_until); kept
+	 * from the certificates, not from the device's own row */
+	time_t cert_until;
 };
 
 struct cert {
@@ -128,6 +133,8 @@ static int put_device(struct rad_index *ix, const struct reg_device *r)
 		return -ENOMEM;
 	device_from(d, r);
 	old = byod_hmap_get(ix->devices, d->id);
+	if (old)
+		d->cert_until = old->cert_until;
 	if (old && old->mac[0] && byod_hmap_get(ix->by_mac, old->mac) == old)
 		byod_hmap_del(ix->by_mac, old->mac);
 	if (byod_hmap_put(ix->devices, d->id, d)) {
@@ -145,6 +152,7 @@ static int put_device(struct rad_index *ix, const struct reg_device *r)
 static int put_cert(struct rad_index *ix, const struct reg_cert *r)
 {
 	struct cert *c = byod_mem_alloc(sizeof(*c));
+	struct device *d;
 
 	if (!c)
 		return -ENOMEM;
@@ -153,6 +161,10 @@ static int put_cert(struct rad_index *ix, const struct reg_cert *r)
 		byod_mem_free(c, sizeof(*c));
 		return -ENOMEM;
 	}
+	/* loading: every certificate passes here once, after the devices */
+	d = byod_hmap_get(ix->devices, c->device);
+	if (d && !c->revoked && c->not_after > d->cert_until)
+		d->cert_until = c->not_after;
 	return 0;
 }
 
@@ -337,7 +349,22 @@ struct change {
 		struct reg_person person;
 	} u;
 	char key[64];
+	/* CH_DEVICE, CH_CERT: the device, and how long it holds a
+	 * certificate now (a revocation may leave it another, or none), read
+	 * with the event so that the order of events does not matter */
+	char device[REG_ID_MAX];
+	time_t cert_until;
 };
+
+/* The latest end among a device's unrevoked certificates. */
+static int cert_until_of(const struct reg_cert *c, void *arg)
+{
+	time_t *until = arg;
+
+	if (c->state == REG_CERT_VALID && c->not_after > *until)
+		*until = c->not_after;
+	return 0;
+}
 
 struct changes {
 	struct byod_vec v; /* struct change */
@@ -369,9 +396,19 @@ static int collect(const struct reg_event *ev, void *arg)
 	if (prefix(ev->kind, "device.")) {
 		c->kind = CH_DEVICE;
 		rc = reg_device_get(cs->reg, ev->object, &c->u.device, cs->err);
+		if (!rc) {
+			snprintf(c->device, sizeof(c->device), "%s", c->u.device.id);
+			rc = reg_cert_list_for_device(cs->reg, c->device, cert_until_of,
+						      &c->cert_until, cs->err);
+		}
 	} else if (prefix(ev->kind, "cert.")) {
 		c->kind = CH_CERT;
 		rc = reg_cert_get(cs->reg, ev->object, &c->u.cert, cs->err);
+		if (!rc) {
+			snprintf(c->device, sizeof(c->device), "%s", c->u.cert.device);
+			rc = reg_cert_list_for_device(cs->reg, c->device, cert_until_of,
+						      &c->cert_until, cs->err);
+		}
 	} else if (prefix(ev->kind, "person.")) {
 		c->kind = CH_PERSON;
 		rc = reg_person_get(cs->reg, ev->object, &c->u.person, cs->err);
@@ -392,10 +429,17 @@ static int apply(struct rad_index *ix, const struct change *c)
 {
 	struct device *d;
 
+	int rc;
+
 	switch (c->kind) {
 	case CH_DEVICE:
-		if (!c->gone)
-			return put_device(ix, &c->u.device);
+		if (!c->gone) {
+			rc = put_device(ix, &c->u.device);
+			d = byod_hmap_get(ix->devices, c->key);
+			if (!rc && d)
+				d->cert_until = c->cert_until;
+			return rc;
+		}
 		d = byod_hmap_get(ix->devices, c->key);
 		if (d && d->mac[0] && byod_hmap_get(ix->by_mac, d->mac) == d)
 			byod_hmap_del(ix->by_mac, d->mac);
@@ -406,6 +450,9 @@ static int apply(struct rad_index *ix, const struct change *c)
 			byod_hmap_del(ix->certs, c->key);
 			return 0;
 		}
+		d = byod_hmap_get(ix->devices, c->device);
+		if (d)
+			d->cert_until = c->cert_until;
 		return put_cert(ix, &c->u.cert);
 	case CH_PERSON:
 		return c->gone ? 0 : put_person(ix, &c->u.person);
@@ -581,6 +628,7 @@ static int decide_locked(struct rad_index *ix, const struct rad_query *rq,
 		f.device = d->id;
 		f.kind = d->kind;
 		f.state = d->state;
+		f.device_cert_until = d->cert_until;
 	}
 	if (p) {
 		f.role = p->role;

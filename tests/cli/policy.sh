@@ -19,6 +19,29 @@ durand_laptop=$(enrol durand laptop-durand laptop)
 
 expect_ok "the example policy checks" "$BYODCTL" policy check "$example"
 check "check says what it read" grep -q "5 segments" "$T/out"
+check "the example admits MAB nowhere but registration: no warning" test ! -s "$T/err"
+
+# MAB admitted elsewhere than registration: a warning, and the policy still checks
+cat >"$T/mab.yaml" <<'YAML'
+segments:
+  registration: { vlan: 10, subnet: 10.10.0.0/22 }
+  teachers: { vlan: 30, subnet: 10.30.0.0/20 }
+  printers: { vlan: 40, subnet: 10.40.0.0/24 }
+rules:
+  - name: printers by MAC
+    match: { method: mac, kind: other }
+    segment: printers
+  - name: teachers
+    match: { role: teacher }
+    segment: teachers
+default: registration
+YAML
+expect_ok "a policy admitting MAB to the printers checks (exit 0)" "$BYODCTL" policy check "$T/mab.yaml"
+check "...with a warning at the rule's position" grep -q \
+	"^$T/mab.yaml:6:5: warning: rule 'printers by MAC' admits method: mac to segment 'printers', not registration" "$T/err"
+check "...one warning: a rule without method: mac admits no MAB of certificate holders" \
+	test "$(wc -l <"$T/err")" -eq 1
+check "...and says it is ok" grep -q "mab.yaml: ok (3 segments" "$T/out"
 
 cat >"$T/bad.yaml" <<'YAML'
 segments:
@@ -77,6 +100,16 @@ expect_ok "explain by serial, on a Saturday" \
 check "pupils are rejected outside school hours" grep -q "decision: reject, by rule 'pupils otherwise'" "$T/out"
 expect_ok "explain the revoked phone" "$BYODCTL" policy explain "$hugo_phone" --at "2026-12-01T09:00:00Z"
 check "revoked devices are rejected" grep -q "by rule 'revoked or retired devices'" "$T/out"
+expect_ok "explain the teacher's laptop" "$BYODCTL" policy explain "$durand_laptop" --at "2026-12-01T09:00:00Z"
+check "with its certificate: the teachers' segment" grep -q "decision: teachers (VLAN 30), by rule 'teachers'" "$T/out"
+expect_ok "explain the teacher's laptop by MAC" \
+	"$BYODCTL" policy explain "$durand_laptop" --method mac --at "2026-12-01T09:00:00Z"
+check "by MAC: authenticating by mac" grep -q "authenticating by mac," "$T/out"
+mab_line=$(grep -n '^mab-segment:' "$example" | cut -d: -f1)
+check "by MAC it holds a certificate: registration, by mab-segment" grep -q \
+	"decision: registration (VLAN 10), by mab-segment (line $mab_line): the device holds a certificate but connects by MAC, and rule 'teachers' names no method: mac" "$T/out"
+expect_fail "explain by an unknown method" "not a method" \
+	"$BYODCTL" policy explain "$durand_laptop" --method carrier-pigeon
 
 # pupils go to the registration segment in school hours
 sed 's/^    segment: pupils$/    segment: registration/' "$example" >"$T/new.yaml"

@@ -3,7 +3,8 @@
  * libFuzzer target for the policy parser: any bytes an admin (or an
  * attacker with write access to a policy file) can feed pol_load must give
  * a policy or a list of errors, never a crash, a leak or undefined
- * behaviour. A policy that loads is also evaluated once.
+ * behaviour. A policy that loads is also evaluated once, and admitted
+ * once by MAC (mab-segment).
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -22,9 +23,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct pol_decision d;
 	struct pol_policy *pol;
 	struct pol_errors errs;
+	struct pol_admission adm;
 
 	if (pol_load("fuzz.yaml", (const char *)data, size, &pol, &errs) == 0) {
 		pol_eval(pol, &facts, 1790000000, &d);
+		/* by MAC, holding a certificate: mab-segment */
+		facts.method = POL_METHOD_MAC;
+		facts.cert_not_before = facts.cert_not_after = 0;
+		facts.device_cert_until = 1810000000;
+		pol_admit(pol, &facts, 1790000000, &adm, NULL, NULL);
 		pol_free(pol);
 	}
 	pol_errors_free(&errs);

@@ -56,6 +56,8 @@ lea=$(enrol lea phone-lea phone 02:00:00:00:aa:01)
 tom=$(enrol tom phone-tom phone)
 durand=$(enrol durand laptop-durand laptop)
 printer=$(enrol cdi printer-cdi other 02:00:00:00:bb:01)
+"$BYODCTL" user add martin --role teacher --school 0131234W >/dev/null
+martin=$(enrol martin laptop-martin laptop 02:00:00:00:dd:05)
 
 radius_setup
 radius_start
@@ -67,8 +69,14 @@ check "MAB: ...in the printers VLAN (RFC 3580)" grep -q 'Tunnel-Private-Group-Id
 check "MAB: Tunnel-Type VLAN" grep -q "Tunnel-Type:0 = VLAN" "$T/mab.out"
 check "MAB: Tunnel-Medium-Type IEEE-802" grep -q "Tunnel-Medium-Type:0 = IEEE-802" "$T/mab.out"
 check "MAB: the reply names the rule" grep -q "printers by MAC" "$T/mab.out"
+mab 0200.0000.bb01
+check "MAB: the printer, MAC written Cisco-style" grep -q 'Tunnel-Private-Group-Id:0 = "40"' "$T/mab.out"
+# a pupil's phone holds a certificate: by MAC it goes back to registration,
+# not to the pupils' VLAN the rules give its certificate
 mab 0200.0000.aa01
-check "MAB: a pupil's phone, MAC written Cisco-style" grep -q 'Tunnel-Private-Group-Id:0 = "20"' "$T/mab.out"
+check "MAB: a pupil's phone that holds a certificate lands in registration" \
+	grep -q 'Tunnel-Private-Group-Id:0 = "10"' "$T/mab.out"
+check "MAB: ...the reply says why" grep -q "the mab-segment by default: it holds a certificate but connected by MAC" "$T/mab.out"
 timeout=$(awk '/Session-Timeout/ {print $3}' "$T/mab.out")
 check "MAB: the session ends with the schedule (Session-Timeout <= 2h)" \
 	test -n "$timeout" -a "${timeout:-0}" -gt 0 -a "${timeout:-99999}" -le 7200
@@ -198,6 +206,25 @@ check "the session row ties MAC, IP and device, closed, with its octets ($row)" 
 	test "$row" = "$printer|02:00:00:00:bb:01|10.40.0.7|closed|1000|1"
 check "a Stop for an unknown session is kept" \
 	test "$(sqlite3 "$BYOD_HOME/registry.db" "SELECT COUNT(*) FROM sessions WHERE session_id = 'sess-unknown'")" = 1
+
+# ---- the example policy: a copied MAC never reaches a certificate's segment ----
+example="$BYOD_SRC/examples/policy.yaml"
+"$BYODCTL" policy apply "$example" >/dev/null || { echo "example apply failed" >&2; exit 1; }
+mab_line=$(grep -n '^mab-segment:' "$example" | cut -d: -f1)
+reg_vlan=$(sed -n '/^  registration:/,/vlan:/s/^ *vlan: *//p' "$example")
+check "the example's registration VLAN is read" test "$reg_vlan" = 10
+applied() { mab 02:00:00:00:dd:05; grep -q "by mab-segment (line $mab_line)" "$T/mab.out"; }
+check "the example policy reaches the server" wait_for 30 applied
+check "example, MAB: the teacher's laptop that holds a certificate is accepted" \
+	grep -q "Access-Accept" "$T/mab.out"
+check "example, MAB: ...in the registration VLAN, not the teachers' 30" \
+	grep -q "Tunnel-Private-Group-Id:0 = \"$reg_vlan\"" "$T/mab.out"
+if eap_tls martin "$T/dev/$martin.pem" "$T/dev/$martin.key" 02:00:00:00:dd:05; then ok; else
+	ko "example, EAP-TLS: the teacher's laptop is accepted with its certificate"; fi
+check "example, EAP-TLS: ...in the teachers' VLAN 30" test "$(eap_vlan)" = 30
+mab 02:00:00:00:dd:05
+check "example, MAB again after EAP-TLS: still registration" \
+	grep -q "Tunnel-Private-Group-Id:0 = \"$reg_vlan\"" "$T/mab.out"
 
 radius_stop
 check "the server stopped cleanly" test -z "$RADIUS_PID"

@@ -7,7 +7,9 @@
  * suspended and a revoked device, a disabled owner's device and an expired
  * certificate must be refused by all three with the same sentence, under a
  * policy whose rules would admit every device; an active device is
- * admitted by all three into the same segment.
+ * admitted by all three into the same segment. By MAC, a device that holds
+ * a certificate lands in the mab-segment in all three, unless the rule
+ * that matches names method: mac; a device without one as the rules say.
  */
 #define _GNU_SOURCE /* nftw (rmtree.h) */
 #include <setjmp.h>
@@ -29,36 +31,61 @@
 
 #define DAY (24 * 3600)
 
-/* Every rule admits: only admission's own checks can refuse. */
+/* Every rule admits: only admission's own checks, and mab-segment for
+ * MAC authentication, can refuse or move a device. */
 static const char policy[] = "segments:\n"
 			     "  reg: { vlan: 10, subnet: 10.10.0.0/22 }\n"
 			     "  pupils: { vlan: 20, subnet: 10.20.0.0/16 }\n"
+			     "  printers: { vlan: 40, subnet: 10.40.0.0/24 }\n"
 			     "rules:\n"
+			     "  - name: printers by MAC\n    match: { method: mac, kind: other }\n"
+			     "    segment: printers\n"
 			     "  - name: everyone\n    match: { state: [active, suspended, revoked, "
 			     "retired] }\n    segment: pupils\n"
-			     "default: reg\n";
+			     "default: reg\n"
+			     "mab-segment: reg\n";
 
-enum setup_kind { ACTIVE, RETIRED, SUSPENDED, REVOKED, OWNER_DISABLED, CERT_EXPIRED };
+enum setup_kind {
+	ACTIVE,
+	RETIRED,
+	SUSPENDED,
+	REVOKED,
+	OWNER_DISABLED,
+	CERT_EXPIRED,
+	MAB_CERT,    /* a phone that holds a certificate, by MAC */
+	MAB_PRINTER, /* a printer (kind other) that holds one, by MAC */
+	MAB_NO_CERT, /* a phone registered without a certificate, by MAC */
+};
 
 static const struct admission_case {
 	const char *name;
 	enum setup_kind setup;
+	int mab; /* by MAC: the index asks by MAC, the session has no serial */
 	int admit;
 	enum pol_refusal refusal;
 	/* the sentence: pre, the device id (or the serial for a certificate
 	 * refusal), post */
 	const char *pre, *post;
 	int quarantine; /* the gateway quarantines its MAC */
+	const char *segment; /* where an admitted device lands, "" when refused */
 } cases[] = {
-	{ "active", ACTIVE, 1, POL_ADMITTED, "segment pupils by rule 'everyone' (line 5)", NULL,
-	  0 },
-	{ "retired", RETIRED, 0, POL_REFUSED_DEVICE_STATE, "device ", " is retired", 0 },
-	{ "suspended", SUSPENDED, 0, POL_REFUSED_DEVICE_STATE, "device ", " is suspended", 1 },
-	{ "revoked", REVOKED, 0, POL_REFUSED_DEVICE_STATE, "device ", " is revoked", 1 },
-	{ "disabled owner", OWNER_DISABLED, 0, POL_REFUSED_OWNER_DISABLED,
-	  "the account owning device ", " is disabled", 1 },
-	{ "expired certificate", CERT_EXPIRED, 0, POL_REFUSED_CERT_EXPIRED, "certificate ",
-	  " has expired", 0 },
+	{ "active", ACTIVE, 0, 1, POL_ADMITTED, "segment pupils by rule 'everyone' (line 9)",
+	  NULL, 0, "pupils" },
+	{ "retired", RETIRED, 0, 0, POL_REFUSED_DEVICE_STATE, "device ", " is retired", 0, "" },
+	{ "suspended", SUSPENDED, 0, 0, POL_REFUSED_DEVICE_STATE, "device ", " is suspended", 1,
+	  "" },
+	{ "revoked", REVOKED, 0, 0, POL_REFUSED_DEVICE_STATE, "device ", " is revoked", 1, "" },
+	{ "disabled owner", OWNER_DISABLED, 0, 0, POL_REFUSED_OWNER_DISABLED,
+	  "the account owning device ", " is disabled", 1, "" },
+	{ "expired certificate", CERT_EXPIRED, 0, 0, POL_REFUSED_CERT_EXPIRED, "certificate ",
+	  " has expired", 0, "" },
+	{ "MAB, holds a certificate", MAB_CERT, 1, 1, POL_ADMITTED,
+	  "segment reg by mab-segment (line 13): it holds a certificate but connected by MAC",
+	  NULL, 0, "reg" },
+	{ "MAB, a rule names method: mac", MAB_PRINTER, 1, 1, POL_ADMITTED,
+	  "segment printers by rule 'printers by MAC' (line 6)", NULL, 0, "printers" },
+	{ "MAB, no certificate", MAB_NO_CERT, 1, 1, POL_ADMITTED,
+	  "segment pupils by rule 'everyone' (line 9)", NULL, 0, "pupils" },
 };
 #define NCASES (sizeof(cases) / sizeof(cases[0]))
 
@@ -92,7 +119,9 @@ static void add_case(struct fx *fx, size_t i)
 {
 	struct reg *reg = fx->ctx->reg;
 	struct reg_person p = { .role = BYOD_ROLE_STUDENT, .school = "0131234W" };
-	struct reg_device d = { .kind = BYOD_KIND_PHONE, .state = BYOD_DEVICE_ACTIVE };
+	struct reg_device d = { .kind = cases[i].setup == MAB_PRINTER ? BYOD_KIND_OTHER :
+									 BYOD_KIND_PHONE,
+				.state = BYOD_DEVICE_ACTIVE };
 	struct reg_cert c = { .state = REG_CERT_VALID };
 	struct reg_session s = { .nas_ip = "127.0.0.1" };
 	struct byod_err err;
@@ -111,7 +140,7 @@ static void add_case(struct fx *fx, size_t i)
 	snprintf(c.device, sizeof(c.device), "%s", d.id);
 	c.not_before = fx->now - 10 * DAY;
 	c.not_after = cases[i].setup == CERT_EXPIRED ? fx->now - DAY : fx->now + 200 * DAY;
-	if (reg_cert_add(reg, &c, &err))
+	if (cases[i].setup != MAB_NO_CERT && reg_cert_add(reg, &c, &err))
 		fail_msg("cert: %s", err.msg);
 	switch (cases[i].setup) {
 	case RETIRED:
@@ -131,7 +160,8 @@ static void add_case(struct fx *fx, size_t i)
 	}
 	snprintf(s.session_id, sizeof(s.session_id), "sess-%zu", i);
 	snprintf(s.mac, sizeof(s.mac), "%s", d.mac);
-	snprintf(s.serial, sizeof(s.serial), "%s", c.serial);
+	if (!cases[i].mab)
+		snprintf(s.serial, sizeof(s.serial), "%s", c.serial);
 	snprintf(s.ip, sizeof(s.ip), "10.20.0.%zu", i + 10);
 	if (reg_session_record(reg, REG_ACCT_START, &s, &err))
 		fail_msg("session: %s", err.msg);
@@ -178,6 +208,11 @@ static int teardown(void **state)
 	return rc ? -1 : 0;
 }
 
+static int vlan_of(const char *segment)
+{
+	return !strcmp(segment, "reg") ? 10 : !strcmp(segment, "pupils") ? 20 : 40;
+}
+
 static void expected_reason(const struct fx *fx, size_t i, char *out, size_t len)
 {
 	const char *arg =
@@ -189,8 +224,9 @@ static void expected_reason(const struct fx *fx, size_t i, char *out, size_t len
 		snprintf(out, len, "%s%s%s", cases[i].pre, arg, cases[i].post);
 }
 
-/* The RADIUS module: EAP-TLS with the certificate, and MAB with the MAC
- * (no certificate: an expired one is not presented, so MAB admits it). */
+/* The RADIUS module: EAP-TLS with the certificate, or MAB with the MAC;
+ * the refusals of a device's state or owner by MAB too (an expired
+ * certificate is not presented by MAB: it is in no refusal there). */
 static void test_radius_index(void **state)
 {
 	struct fx *fx = *state;
@@ -211,16 +247,16 @@ static void test_radius_index(void **state)
 		struct rad_answer a;
 
 		expected_reason(fx, i, want, sizeof(want));
-		rad_index_decide(ix, &tls, &a);
+		rad_index_decide(ix, cases[i].mab ? &mab : &tls, &a);
 		if (a.accept != cases[i].admit || strcmp(a.reason, want))
 			fail_msg("%s: the index says %s '%s', the table %s '%s'", cases[i].name,
 				 a.accept ? "accept" : "reject", a.reason,
 				 cases[i].admit ? "accept" : "reject", want);
 		if (a.accept)
-			assert_int_equal(a.vlan, 20);
-		rad_index_decide(ix, &mab, &a);
-		if (cases[i].setup == CERT_EXPIRED)
+			assert_int_equal(a.vlan, vlan_of(cases[i].segment));
+		if (cases[i].mab || cases[i].admit || cases[i].setup == CERT_EXPIRED)
 			continue;
+		rad_index_decide(ix, &mab, &a);
 		if (a.accept != cases[i].admit || strcmp(a.reason, want))
 			fail_msg("%s (MAB): the index says '%s', the table '%s'", cases[i].name,
 				 a.reason, want);
@@ -257,11 +293,13 @@ static void test_gateway_state(void **state)
 		    strcmp(s->adm.reason, want))
 			fail_msg("%s: the gateway says '%s', the table '%s'", cases[i].name,
 				 s->adm.reason, want);
-		assert_string_equal(s->segment, cases[i].admit ? "pupils" : "");
+		assert_string_equal(s->segment, cases[i].segment);
 		assert_string_equal(byod_fw_state_segment(&st, fx->dev[i].mac) ?
 					    byod_fw_state_segment(&st, fx->dev[i].mac) :
 					    "",
-				    cases[i].admit ? "pupils" : "");
+				    cases[i].segment);
+		if (s->adm.admit)
+			assert_int_equal(s->vlan, vlan_of(cases[i].segment));
 		assert_int_equal(s->blocked, cases[i].quarantine);
 		assert_int_equal(byod_fw_entry_find(&st.quarantine, fx->dev[i].mac) != NULL,
 				 cases[i].quarantine);
@@ -293,11 +331,12 @@ static void test_explain(void **state)
 		int rules = 0;
 
 		assert_int_equal(reg_device_get(fx->ctx->reg, fx->dev[i].id, &d, &err), 0);
-		assert_int_equal(
-			byod_device_admission(fx->ctx, pol, &d, fx->now, &facts, &adm, count_rule,
-					      &rules, &err),
-			0);
-		assert_int_equal(rules, 1);
+		assert_int_equal(byod_device_admission(fx->ctx, pol, &d,
+						       cases[i].mab ? POL_METHOD_MAC : -1, fx->now,
+						       &facts, &adm, count_rule, &rules, &err),
+				 0);
+		/* walked up to the rule that matched */
+		assert_int_equal(rules, adm.dec.rule + 1);
 		expected_reason(fx, i, want, sizeof(want));
 		if (adm.admit != cases[i].admit || adm.refusal != cases[i].refusal ||
 		    strcmp(adm.reason, want))
@@ -305,6 +344,9 @@ static void test_explain(void **state)
 				 want);
 		/* the rules alone would have admitted it */
 		assert_int_equal(adm.dec.action, POL_ACTION_SEGMENT);
+		if (adm.admit)
+			assert_string_equal(adm.dec.segment_name, cases[i].segment);
+		assert_int_equal(adm.mab, cases[i].setup == MAB_CERT);
 	}
 	pol_free(pol);
 }

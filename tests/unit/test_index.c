@@ -53,7 +53,7 @@ static const char policy1[] = "segments:\n"
 			      "rules:\n"
 			      "  - name: unknown\n    match: { state: unknown }\n    segment: reg\n"
 			      "  - name: pupils\n    match: { role: student }\n    segment: pupils\n"
-			      "default: reg\n";
+			      "default: reg\nmab-segment: reg\n";
 
 static int setup(void **state)
 {
@@ -141,17 +141,20 @@ static void test_decisions(void **state)
 	assert_int_equal(st.policy_version, 1);
 	assert_true(st.bytes > 0);
 
-	/* every common MAC form finds the phone */
+	/* every common MAC form finds the phone; it holds a certificate, so
+	 * by MAC it lands in mab-segment, not with the pupils */
 	mab(ix, "02-00-00-00-AA-01", &a);
 	assert_true(a.accept);
-	assert_int_equal(a.vlan, 20);
+	assert_int_equal(a.vlan, 10);
 	assert_true(a.known);
 	assert_string_equal(a.device, fx->phone);
-	assert_string_equal(a.rule, "pupils");
+	assert_string_equal(a.rule, "mab-segment");
 	mab(ix, "0200.0000.aa01", &a);
-	assert_int_equal(a.vlan, 20);
+	assert_true(a.known);
+	assert_int_equal(a.vlan, 10);
 	mab(ix, "02000000AA01", &a);
-	assert_int_equal(a.vlan, 20);
+	assert_true(a.known);
+	assert_int_equal(a.vlan, 10);
 	/* unknown: the policy's unknown rule */
 	mab(ix, "02:00:00:00:cc:99", &a);
 	assert_true(a.accept);
@@ -254,6 +257,58 @@ static void test_change_feed(void **state)
 	rad_index_free(ix);
 }
 
+/* The certificate a device holds comes and goes with the change feed:
+ * once the phone's only certificate is revoked
+ * (the device itself still active), the rules decide its MAB alone, and a
+ * new certificate brings mab-segment back. */
+static void test_mab_follows_certificates(void **state)
+{
+	struct fx *fx = *state;
+	struct reg_cert c = { .state = REG_CERT_VALID };
+	struct rad_index *ix;
+	struct rad_answer a;
+	struct byod_err err;
+	time_t now = time(NULL);
+
+	apply_policy(fx, "segments:\n"
+			 "  registration: { vlan: 10, subnet: 10.10.0.0/22 }\n"
+			 "  pupils: { vlan: 20, subnet: 10.20.0.0/16 }\n"
+			 "rules:\n"
+			 "  - name: pupils\n    match: { role: student }\n    segment: pupils\n"
+			 "default: registration\n");
+	ix = open_index(fx);
+	mab(ix, "02:00:00:00:aa:01", &a);
+	assert_int_equal(a.vlan, 10); /* the registration segment by default */
+	assert_string_equal(a.rule, "mab-segment");
+	tls(ix, fx->serial, &a);
+	assert_int_equal(a.vlan, 20);
+
+	assert_int_equal(
+		reg_cert_revoke(fx->ctx->reg, fx->serial, REG_REASON_SUPERSEDED, now, &err), 0);
+	assert_int_equal(rad_index_refresh(ix, NULL, &err), 0);
+	mab(ix, "02:00:00:00:aa:01", &a);
+	assert_true(a.accept);
+	assert_int_equal(a.vlan, 20);
+	assert_string_equal(a.rule, "pupils");
+
+	snprintf(c.serial, sizeof(c.serial), "%s", "c0ffee0123456789");
+	snprintf(c.device, sizeof(c.device), "%s", fx->phone);
+	c.not_before = now - 60;
+	c.not_after = now + 30 * 86400;
+	assert_int_equal(reg_cert_add(fx->ctx->reg, &c, &err), 0);
+	assert_int_equal(rad_index_refresh(ix, NULL, &err), 0);
+	mab(ix, "02:00:00:00:aa:01", &a);
+	assert_int_equal(a.vlan, 10);
+	assert_string_equal(a.rule, "mab-segment");
+
+	/* a device event (a rename) keeps what the device holds */
+	assert_int_equal(reg_device_rename(fx->ctx->reg, fx->phone, "phone 2", &err), 0);
+	assert_int_equal(rad_index_refresh(ix, NULL, &err), 0);
+	mab(ix, "02:00:00:00:aa:01", &a);
+	assert_int_equal(a.vlan, 10);
+	rad_index_free(ix);
+}
+
 static void test_no_policy(void **state)
 {
 	struct fx *fx = *state;
@@ -324,6 +379,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_decisions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_change_feed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mab_follows_certificates, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_policy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_registry_unreadable, setup, teardown),
 	};

@@ -91,7 +91,11 @@ static void test_example_file(void **state)
 	assert_true(pol->segments[i].isolate_clients);
 	assert_int_equal(pol->default_action, POL_ACTION_SEGMENT);
 	assert_string_equal(pol->segments[pol->default_segment].name, "registration");
-	assert_int_equal(pol->nrules, 11);
+	assert_int_equal(pol->nrules, 10);
+	/* a certificate holder by MAC goes back to registration, with no warning */
+	assert_int_equal(pol->mab_action, POL_ACTION_SEGMENT);
+	assert_string_equal(pol->segments[pol->mab_segment].name, "registration");
+	assert_int_equal(pol->warnings.n, 0);
 	assert_int_equal(pol->nwalled_garden, 11);
 	assert_string_equal(pol->walled_garden[5].name, "gvt1.com");
 	pol_free(pol);
@@ -359,6 +363,158 @@ static void test_eval_match_kinds(void **state)
 	pol_free(pol);
 }
 
+/* mab-segment: written, by default the segment named registration, else
+ * reject; an unknown segment is an error. */
+static void test_mab_segment(void **state)
+{
+	struct pol_policy *pol;
+
+	pol = load(SEGS "default: pupils\nmab-segment: teachers\n");
+	assert_int_equal(pol->mab_action, POL_ACTION_SEGMENT);
+	assert_string_equal(pol->segments[pol->mab_segment].name, "teachers");
+	assert_int_equal(pol->mab_line, 6);
+	pol_free(pol);
+	pol = load(SEGS "default: pupils\nmab-segment: reject\n");
+	assert_int_equal(pol->mab_action, POL_ACTION_REJECT);
+	assert_int_equal(pol->mab_segment, -1);
+	pol_free(pol);
+	/* no registration segment, nothing written: reject (fail closed) */
+	pol = load(SEGS "default: pupils\n");
+	assert_int_equal(pol->mab_action, POL_ACTION_REJECT);
+	assert_int_equal(pol->mab_line, 0);
+	pol_free(pol);
+	pol = load("segments:\n  registration: { vlan: 10, subnet: 10.10.0.0/22 }\n"
+		   "default: registration\n");
+	assert_int_equal(pol->mab_action, POL_ACTION_SEGMENT);
+	assert_int_equal(pol->mab_segment, 0);
+	pol_free(pol);
+	expect_error(SEGS "default: reg\nmab-segment: nowhere\n", 6, 14,
+		     "unknown segment 'nowhere' as the mab-segment");
+	expect_error(SEGS "default: reg\nmab-segment: [reg]\n", 6, 14,
+		     "mab-segment must be a segment name or reject");
+}
+
+/* policy check warns (the policy still loads) about a rule that lets MAC
+ * authentication into a segment other than registration or mab-segment. */
+static void test_mab_warnings(void **state)
+{
+	struct pol_policy *pol = load(
+		SEGS "  registration: { vlan: 11, subnet: 10.11.0.0/24 }\n"
+		     "rules:\n"
+		     "  - name: printers\n    match: { method: mac, kind: other }\n"
+		     "    segment: teachers\n"
+		     "  - name: to mab\n    match: { method: mac, kind: phone }\n"
+		     "    segment: reg\n"
+		     "  - name: to registration\n    match: { method: mac, kind: tablet }\n"
+		     "    segment: registration\n"
+		     "  - name: reject mab\n    match: { method: mac }\n    action: reject\n"
+		     "  - name: unknown\n    match: { state: unknown }\n    segment: pupils\n"
+		     "  - name: certificates\n    match: { method: certificate }\n"
+		     "    segment: pupils\n"
+		     "default: reg\nmab-segment: reg\n");
+
+	assert_int_equal(pol->warnings.n, 2);
+	assert_int_equal(pol->warnings.v[0].line, 7);
+	assert_int_equal(pol->warnings.v[0].col, 5);
+	assert_string_equal(pol->warnings.v[0].file, "t.yaml");
+	assert_non_null(
+		strstr(pol->warnings.v[0].msg,
+		       "warning: rule 'printers' admits method: mac to segment 'teachers'"));
+	assert_int_equal(pol->warnings.v[1].line, 19);
+	assert_non_null(strstr(pol->warnings.v[1].msg,
+			       "warning: rule 'unknown' admits unknown devices (by MAC) to segment "
+			       "'pupils'"));
+	pol_free(pol);
+}
+
+/* pol_admit: a device that holds a certificate and connects by MAC lands
+ * in mab-segment, whatever segment the rules give it, unless the rule
+ * that matched names method: mac; rejects stay rejects; devices without
+ * a certificate and certificate authentication are as the rules say. */
+static void test_admit_mab(void **state)
+{
+	static const char text[] =
+		SEGS "  printers: { vlan: 40, subnet: 10.40.0.0/24 }\n"
+		     "rules:\n"
+		     "  - name: unknown\n    match: { state: unknown }\n    segment: reg\n"
+		     "  - name: printers\n    match: { method: mac, kind: other }\n"
+		     "    segment: printers\n"
+		     "  - name: teachers\n    match: { role: teacher }\n    segment: teachers\n"
+		     "  - name: guests\n    match: { role: guest }\n    action: reject\n"
+		     "default: pupils\nmab-segment: reg\n";
+	struct pol_policy *pol = load(text);
+	time_t now = at("2026-12-01T09:00:00Z");
+	struct pol_facts f = { .role = BYOD_ROLE_TEACHER, .kind = BYOD_KIND_LAPTOP,
+			       .state = BYOD_DEVICE_ACTIVE, .method = POL_METHOD_MAC,
+			       .device = "d1", .device_cert_until = now + 100 * 86400 };
+	struct pol_admission a;
+
+	/* the teacher's laptop by MAC: registration, not teachers */
+	pol_admit(pol, &f, now, &a, NULL, NULL);
+	assert_true(a.admit);
+	assert_true(a.mab);
+	assert_int_equal(a.dec.vlan, 10);
+	assert_string_equal(a.dec.segment_name, "reg");
+	assert_string_equal(a.what, "mab-segment");
+	assert_string_equal(a.reason, "segment reg by mab-segment (line 20): it holds a "
+				      "certificate but connected by MAC");
+	assert_string_equal(a.dec.rule_name, "teachers"); /* the rule that matched */
+	/* an expired certificate is still held: MAB is no way round expiry */
+	f.device_cert_until = now - 86400;
+	pol_admit(pol, &f, now, &a, NULL, NULL);
+	assert_int_equal(a.dec.vlan, 10);
+	/* the same laptop with its certificate */
+	f.device_cert_until = now + 100 * 86400;
+	f.method = POL_METHOD_CERTIFICATE;
+	f.cert_not_before = now - 86400;
+	f.cert_not_after = f.device_cert_until;
+	pol_admit(pol, &f, now, &a, NULL, NULL);
+	assert_true(a.admit);
+	assert_false(a.mab);
+	assert_int_equal(a.dec.vlan, 30);
+	/* the default too: pupils by default, reg by MAC */
+	f.method = POL_METHOD_MAC;
+	f.cert_not_before = f.cert_not_after = 0;
+	f.role = BYOD_ROLE_STUDENT;
+	pol_admit(pol, &f, now, &a, NULL, NULL);
+	assert_true(a.mab);
+	assert_int_equal(a.dec.vlan, 10);
+	/* a rule naming method: mac places it */
+	f.kind = BYOD_KIND_OTHER;
+	pol_admit(pol, &f, now, &a, NULL, NULL);
+	assert_true(a.admit);
+	assert_false(a.mab);
+	assert_int_equal(a.dec.vlan, 40);
+	assert_string_equal(a.what, "printers");
+	/* a reject stays a reject */
+	f.kind = BYOD_KIND_LAPTOP;
+	f.role = BYOD_ROLE_GUEST;
+	pol_admit(pol, &f, now, &a, NULL, NULL);
+	assert_false(a.admit);
+	assert_false(a.mab);
+	assert_int_equal(a.refusal, POL_REFUSED_BY_RULE);
+	/* no certificate held (enrolled without one): the rules decide */
+	f.role = BYOD_ROLE_TEACHER;
+	f.device_cert_until = 0;
+	pol_admit(pol, &f, now, &a, NULL, NULL);
+	assert_false(a.mab);
+	assert_int_equal(a.dec.vlan, 30);
+	pol_free(pol);
+
+	/* mab-segment: reject */
+	pol = load(SEGS "rules:\n  - name: teachers\n    match: { role: teacher }\n"
+			"    segment: teachers\ndefault: reg\nmab-segment: reject\n");
+	f.device_cert_until = now + 86400;
+	pol_admit(pol, &f, now, &a, NULL, NULL);
+	assert_false(a.admit);
+	assert_true(a.mab);
+	assert_int_equal(a.refusal, POL_REFUSED_BY_RULE);
+	assert_int_equal(a.dec.action, POL_ACTION_REJECT);
+	assert_string_equal(a.reason, "rejected by mab-segment (line 10): it holds a certificate "
+				      "but connected by MAC");
+	pol_free(pol);
+}
+
 struct lines {
 	char text[8][256];
 	int n;
@@ -500,6 +656,9 @@ int main(void)
 		cmocka_unit_test(test_eval_certificate_age),
 		cmocka_unit_test(test_eval_match_kinds),
 		cmocka_unit_test(test_explain),
+		cmocka_unit_test(test_mab_segment),
+		cmocka_unit_test(test_mab_warnings),
+		cmocka_unit_test(test_admit_mab),
 		cmocka_unit_test(test_net_and_ports),
 		cmocka_unit_test(test_walled_garden),
 	};
