@@ -232,7 +232,7 @@ key_set(struct reg_throttle *t, struct byod_err *err, const char *fmt, ...)
 int byod_login_gate(struct reg *reg, const char *login, const char *client, time_t now,
 		    struct byod_login_gate *g, struct byod_err *err)
 {
-	struct decision d = { .g = g, .now = now };
+	struct decision d = {.g = g, .now = now};
 	char addr[80];
 	int rc;
 

@@ -39,7 +39,7 @@ extern const struct web_throttle_rule byod_login_rule_login;
 extern const struct web_throttle_rule byod_login_rule_address;
 
 enum byod_login_verdict {
-	BYOD_LOGIN_GO,     /* check the password now: the attempt is reserved */
+	BYOD_LOGIN_GO,	   /* check the password now: the attempt is reserved */
 	BYOD_LOGIN_WAIT,   /* wait seconds; the password must not be checked */
 	BYOD_LOGIN_LOCKED, /* this login is locked on this address for wait seconds */
 };
@@ -54,10 +54,10 @@ enum byod_login_key {
 struct byod_login_gate {
 	enum byod_login_verdict verdict;
 	enum byod_login_key by;
-	int wait;     /* seconds, for WAIT and LOCKED */
-	int locks;    /* GO: the pair's lock is armed, so a wrong password
-		       * locks it (audit it once, after the failure) */
-	size_t n;     /* the keys, as reserved: settle reads them */
+	int wait;  /* seconds, for WAIT and LOCKED */
+	int locks; /* GO: the pair's lock is armed, so a wrong password
+		    * locks it (audit it once, after the failure) */
+	size_t n;  /* the keys, as reserved: settle reads them */
 	struct reg_throttle keys[3];
 };
 
