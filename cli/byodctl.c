@@ -19,6 +19,7 @@
 #include "byod.h"
 #include "byod_util.h"
 #include "byodctl.h"
+#include "login_throttle.h"
 
 /* One line (or more) of the usage text: what to type, and what it does. */
 struct cli_usage_line {
@@ -247,6 +248,37 @@ static int cmd_user_add(struct byod_ctx *ctx, int argc, char **argv)
 	return rc;
 }
 
+/* user unlock LOGIN [--address ADDR]: an administrator clears the portal's
+ * login throttle for an account (audited as user.unlock). */
+static int cmd_user_unlock(struct byod_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "address", required_argument, NULL, 'a' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *address = NULL;
+	struct byod_err err;
+	int c, n = 0;
+
+	optind = 2;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c != 'a')
+			return cli_usage(NULL);
+		address = optarg;
+	}
+	if (optind != argc - 1)
+		return cli_usage("user unlock needs LOGIN [--address ADDR]");
+	if (byod_login_unlock(ctx->reg, argv[optind], address, &n, &err))
+		return cli_fail_err(&err);
+	if (address)
+		printf("%s unlocked from %s (%d throttle record%s cleared)\n", argv[optind], address,
+		       n, n == 1 ? "" : "s");
+	else
+		printf("%s unlocked from every address (%d throttle record%s cleared)\n",
+		       argv[optind], n, n == 1 ? "" : "s");
+	return 0;
+}
+
 static int print_person(const struct reg_person *p, void *arg)
 {
 	json_t *list = arg;
@@ -282,7 +314,7 @@ static int cmd_user(const char *home, int argc, char **argv)
 	int rc;
 
 	if (argc < 2)
-		return cli_usage("user takes: add, import, list");
+		return cli_usage("user takes: add, import, list, unlock");
 	rc = cli_open(home, &ctx);
 	if (rc)
 		return rc;
@@ -306,8 +338,10 @@ static int cmd_user(const char *home, int argc, char **argv)
 			rc = rc ? rc : cli_json(list);
 		else
 			json_decref(list);
+	} else if (!strcmp(argv[1], "unlock")) {
+		rc = cmd_user_unlock(ctx, argc, argv);
 	} else {
-		rc = cli_usage("user takes: add, import, list");
+		rc = cli_usage("user takes: add, import, list, unlock");
 	}
 	byod_close(ctx);
 	return rc;
@@ -762,7 +796,10 @@ static const struct cli_command commands[] = {
 		  "[--password-stdin]",
 		  "add an account" },
 		{ "user import FILE.csv", "import accounts, all or nothing" },
-		{ "user list [--json]", NULL }) },
+		{ "user list [--json]", NULL },
+		{ "user unlock LOGIN [--address ADDR]",
+		  "clear the portal's login throttle for the\n"
+		  "account (on one address, or on all), audited" }) },
 	{ "device", cmd_device,
 	  USAGE({ "device enrol LOGIN --name NAME [--kind phone|tablet|laptop|other] [--mac MAC]\n"
 		  "[--csr FILE] [--retire ID | --force] --out DIR [--json]",

@@ -251,27 +251,52 @@ int page_login(struct page_ctx *c, int status, const char *message)
 	return page_finish(c, &h, status);
 }
 
+/* The sentence for an attempt refused before its password was checked:
+ * which key said no and how long, in the page's language. */
+static void login_refusal(struct page_ctx *c, const struct byod_login_gate *g, char *msg,
+			  size_t len)
+{
+	struct portal *p = c->p;
+	const struct portal_request *rq = c->rq;
+	const char *tmpl;
+	char num[16];
+	int n = g->wait;
+
+	if (g->verdict == BYOD_LOGIN_LOCKED) {
+		n = (g->wait + 59) / 60; /* whole minutes, rounded up */
+		tmpl = TN("login.locked", n);
+	} else if (g->by == BYOD_LOGIN_KEY_LOGIN) {
+		tmpl = TN("login.busy_login", n);
+	} else if (g->by == BYOD_LOGIN_KEY_ADDRESS) {
+		tmpl = TN("login.busy_address", n);
+	} else {
+		tmpl = TN("login.wait", n);
+	}
+	snprintf(num, sizeof(num), "%d", n);
+	page_fill(msg, len, tmpl, num);
+}
+
 int page_login_post(struct page_ctx *c)
 {
 	struct portal *p = c->p;
 	const struct portal_request *rq = c->rq;
 	const char *login = web_form_get(c->form, "login");
 	const char *password = web_form_get(c->form, "password");
+	struct byod_login_gate gate;
 	struct reg_person person;
-	char secs[16], msg[512];
-	int rc, wait;
+	char msg[512];
+	int rc;
 
 	if (page_form_refused(c)) /* also when no cookie came back */
 		return c->rs->body ? 0 : -ENOMEM;
 	if (!login || !password)
 		return portal_page_error(p, rq, c->rs, 400);
-	rc = portal_login_attempt(p, c->ctx, rq, login, password, &person, &wait);
+	rc = portal_login_attempt(p, c->ctx, rq, login, password, &person, &gate);
 	if (!rc)
 		portal_password_upgrade(p, c->ctx, &person, password);
 	explicit_bzero(&person.password_hash, sizeof(person.password_hash));
 	if (rc == -EAGAIN) {
-		snprintf(secs, sizeof(secs), "%d", wait);
-		page_fill(msg, sizeof(msg), TN("login.wait", wait), secs);
+		login_refusal(c, &gate, msg, sizeof(msg));
 		return page_login(c, 429, msg);
 	}
 	if (rc == -EACCES)

@@ -4,8 +4,9 @@
  * holds a random token; the registry holds its SHA-256 only. A session is
  * anonymous until a login replaces it with a new one for the account. The
  * login spends the same yescrypt time whether the account exists or not,
- * throttles per login and per address with the state in the registry
- * (shared by every portal process), and writes every outcome to the audit
+ * is throttled before its password is checked (core/login_throttle.c: per
+ * login and address, per login, per address, decided and reserved in one
+ * registry transaction shared by every portal process), and writes every outcome to the audit
  * log without ever saying which part was wrong.
  */
 #include "websession.h"
@@ -18,7 +19,6 @@
 #include <jansson.h>
 
 #include "form.h"
-#include "throttle.h"
 #include "token.h"
 
 /* ---- sessions ------------------------------------------------------------ */
@@ -196,61 +196,27 @@ static void audit(struct byod_ctx *ctx, const char *action, const char *login,
 	json_decref(o);
 }
 
-static void throttle_read(struct byod_ctx *ctx, const char *key, struct web_throttle_state *st)
-{
-	struct reg_throttle t;
-
-	memset(st, 0, sizeof(*st));
-	if (key[0] && !reg_throttle_get(ctx->reg, key, &t, NULL)) {
-		st->failures = t.failures;
-		st->last_failure = t.last_failure;
-		st->locked_until = t.locked_until;
-	}
-}
-
-static void throttle_write(struct byod_ctx *ctx, const char *key,
-			   const struct web_throttle_state *st)
-{
-	struct reg_throttle t;
-
-	if (!key[0])
-		return;
-	memset(&t, 0, sizeof(t));
-	snprintf(t.key, sizeof(t.key), "%s", key);
-	t.failures = st->failures;
-	t.last_failure = st->last_failure;
-	t.locked_until = st->locked_until;
-	reg_throttle_put(ctx->reg, &t, NULL);
-}
-
 int portal_login_attempt(struct portal *p, struct byod_ctx *ctx, const struct portal_request *rq,
 			 const char *login, const char *password, struct reg_person *person,
-			 int *wait)
+			 struct byod_login_gate *gate)
 {
-	const struct web_throttle_rule *rule = &web_throttle_default;
-	struct web_throttle_state by_login, by_addr;
-	char norm[REG_LOGIN_MAX], login_key[REG_LOGIN_MAX + 8], addr_key[80];
+	char norm[REG_LOGIN_MAX];
 	const char *hash = p->dummy_hash, *shown;
 	time_t now = time(NULL);
-	int valid, found = 0, ok, w1, w2, was_locked;
+	int valid, found = 0, ok, rc;
 
-	*wait = 0;
 	memset(person, 0, sizeof(*person));
 	/* a login that cannot exist is throttled by address only; it reveals
 	 * nothing, as anyone can read the rules of a login */
 	valid = login && !byod_login_normalise(login, norm, sizeof(norm));
 	shown = valid ? norm : "(invalid)";
-	login_key[0] = '\0';
-	if (valid)
-		snprintf(login_key, sizeof(login_key), "login:%s", norm);
-	snprintf(addr_key, sizeof(addr_key), "addr:%s", rq->client);
-	throttle_read(ctx, login_key, &by_login);
-	throttle_read(ctx, addr_key, &by_addr);
-	w1 = web_throttle_wait(rule, &by_login, now);
-	w2 = web_throttle_wait(rule, &by_addr, now);
-	if (w1 > 0 || w2 > 0) {
-		*wait = w1 > w2 ? w1 : w2;
-		audit(ctx, "portal.login-throttled", shown, rq, w1 > 0 ? "login" : "address");
+	/* the check and the reservation of this attempt in one transaction:
+	 * parallel attempts see it before its password is checked */
+	rc = byod_login_gate(ctx->reg, valid ? norm : NULL, rq->client, now, gate, NULL);
+	if (rc)
+		return rc; /* fail closed: no password check without a reservation */
+	if (gate->verdict != BYOD_LOGIN_GO) {
+		audit(ctx, "portal.login-throttled", shown, rq, byod_login_key_name(gate->by));
 		return -EAGAIN;
 	}
 
@@ -260,23 +226,19 @@ int portal_login_attempt(struct portal *p, struct byod_ctx *ctx, const struct po
 		found = 1;
 	}
 	/* always one yescrypt check, so the time does not tell (a legacy hash
-	 * spends one besides) */
+	 * spends one besides); each check is followed by exactly one audit
+	 * row, portal.login or portal.login-failed */
 	ok = !reg_password_check(password ? password : "", hash, p->dummy_hash) && found;
 	if (ok) {
-		reg_throttle_delete(ctx->reg, login_key, NULL);
+		byod_login_settle(ctx->reg, gate, now, NULL);
 		audit(ctx, "portal.login", norm, rq, NULL);
 		return 0;
 	}
 	memset(person, 0, sizeof(*person));
-	was_locked = by_login.locked_until > now || by_addr.locked_until > now;
-	web_throttle_failure(rule, &by_login, now);
-	web_throttle_failure(rule, &by_addr, now);
-	throttle_write(ctx, login_key, &by_login);
-	throttle_write(ctx, addr_key, &by_addr);
+	/* the failure was counted when the attempt was reserved */
 	audit(ctx, "portal.login-failed", shown, rq, NULL);
-	if (!was_locked && (by_login.locked_until > now || by_addr.locked_until > now))
-		audit(ctx, "portal.login-locked", shown, rq,
-		      by_login.locked_until > now ? "login" : "address");
+	if (gate->locks)
+		audit(ctx, "portal.login-locked", shown, rq, "pair");
 	return -EACCES;
 }
 
@@ -286,7 +248,7 @@ int portal_session_purge(struct portal *p, struct byod_ctx *ctx)
 
 	return reg_web_purge(ctx->reg, now, now - p->conf.portal_session_idle_s,
 			     now - p->conf.portal_session_max_s,
-			     now - web_throttle_default.forget_s, NULL, NULL);
+			     now - byod_login_rule_pair.forget_s, NULL, NULL);
 }
 
 void portal_password_upgrade(struct portal *p, struct byod_ctx *ctx,

@@ -10,6 +10,7 @@
 #define PORTAL_WEBSESSION_H
 
 #include "byod.h"
+#include "login_throttle.h"
 #include "portal.h"
 
 #define PORTAL_SESSION_COOKIE "byod_session"
@@ -68,13 +69,14 @@ int portal_form_token_use(struct byod_ctx *ctx, const struct portal_session *s,
 /*
  * One login attempt from rq->client. Returns 0 with *person filled; -EACCES
  * for a wrong login or password (the same for a login that does not exist,
- * with the same time spent); -EAGAIN when the login or the address must wait
- * (*wait seconds; the password was not checked). Every outcome goes to the
- * audit log. Other negative errno: a server fault.
+ * with the same time spent); -EAGAIN when the attempt must wait or the
+ * login is locked on this address (gate says which, and for how long; the
+ * password was not checked). Every outcome goes to the audit log. Other
+ * negative errno: a server fault (the password was not checked).
  */
 int portal_login_attempt(struct portal *p, struct byod_ctx *ctx, const struct portal_request *rq,
 			 const char *login, const char *password, struct reg_person *person,
-			 int *wait);
+			 struct byod_login_gate *gate);
 
 /* After a successful login: an imported hash that is not yescrypt ($6$,
  * $2b$) is replaced by a yescrypt hash of the password just proved

@@ -463,6 +463,33 @@ int reg_throttle_put(struct reg *reg, const struct reg_throttle *t, struct byod_
 /* Forgets a key (absent is not an error). */
 int reg_throttle_delete(struct reg *reg, const char *key, struct byod_err *err);
 
+#define REG_THROTTLE_KEYS_MAX 8
+
+/*
+ * Decides on the state of several keys at once, atomically: rows[i].key
+ * (0 <= i < n, 1 <= n <= REG_THROTTLE_KEYS_MAX, distinct) name the keys;
+ * in one write transaction, taken before anything is read (BEGIN IMMEDIATE
+ * on SQLite), the rows are read (an absent key reads as zero),
+ * decide(rows, n, arg) may change them, and every row it changed is written
+ * back (a row left with failures 0 and locked_until <= 0 is deleted) before
+ * the commit. No other connection or process reads or writes these keys
+ * through this function in between, so a check and the reservation of an
+ * attempt are one step however many requests run in parallel.
+ *
+ * decide runs under the registry's write lock: it must be quick and must
+ * not use the registry. It returns 0 to write and commit, or a negative
+ * errno to roll back (returned as is, err untouched). On return rows hold
+ * the state as decided (as committed when 0 is returned).
+ */
+typedef int (*reg_throttle_decide_fn)(struct reg_throttle *rows, size_t n, void *arg);
+int reg_throttle_update(struct reg *reg, struct reg_throttle *rows, size_t n,
+			reg_throttle_decide_fn decide, void *arg, struct byod_err *err);
+/* Deletes every key that begins with prefix (not empty); *deleted (may be
+ * NULL) gets the count. Not audited: a caller that clears a lock for an
+ * administrator writes the audit row in the same transaction. */
+int reg_throttle_delete_prefix(struct reg *reg, const char *prefix, int *deleted,
+			       struct byod_err *err);
+
 /* Housekeeping: sessions seen before idle_before or created before
  * created_before (with their form tokens), form tokens and downloads with
  * expires <= now, throttle rows whose last failure is before forget_before

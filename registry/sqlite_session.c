@@ -431,6 +431,20 @@ int sq_throttle_delete(struct reg_db *be, const char *key, struct byod_err *err)
 	return rc ? rc : sq_run(s, st, NULL, "deleting a throttle", err);
 }
 
+int sq_throttle_delete_prefix(struct reg_db *be, const char *prefix, int *changes,
+			      struct byod_err *err)
+{
+	cleanup_stmt sqlite3_stmt *st = NULL;
+	struct sq *s = sq_of(be);
+	int rc;
+
+	/* substr, not LIKE: a prefix holding '%' or '_' means itself */
+	rc = sq_prepare(s, &st, err,
+			"DELETE FROM web_throttle WHERE substr(key, 1, length(?1)) = ?1", "t",
+			prefix);
+	return rc ? rc : sq_run(s, st, changes, "deleting throttles", err);
+}
+
 int sq_web_purge(struct reg_db *be, time_t now, time_t idle_before, time_t created_before,
 			time_t forget_before, int *deleted, struct byod_err *err)
 {

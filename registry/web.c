@@ -310,6 +310,20 @@ int reg_download_peek(struct reg *reg, const char *token_hash, time_t now,
 	return 0;
 }
 
+static int check_throttle(const struct reg_throttle *t, struct byod_err *err)
+{
+	int rc = check_times(t->last_failure, t->locked_until, err);
+
+	if (!rc && t->failures < 0)
+		rc = byod_err_set(err, EINVAL, "a negative failure count");
+	return rc;
+}
+
+static int throttle_empty(const struct reg_throttle *t)
+{
+	return t->failures == 0 && t->locked_until <= 0;
+}
+
 int reg_throttle_get(struct reg *reg, const char *key, struct reg_throttle *out,
 		     struct byod_err *err)
 {
@@ -323,9 +337,7 @@ int reg_throttle_put(struct reg *reg, const struct reg_throttle *t, struct byod_
 	int rc = reg_check_text(t->key, sizeof(t->key), 0, "throttle key", err);
 
 	if (!rc)
-		rc = check_times(t->last_failure, t->locked_until, err);
-	if (!rc && t->failures < 0)
-		rc = byod_err_set(err, EINVAL, "a negative failure count");
+		rc = check_throttle(t, err);
 	if (rc)
 		return rc;
 	ONE_WRITE(reg, err, OPS(reg)->throttle_put(reg->be, t, err));
@@ -338,6 +350,68 @@ int reg_throttle_delete(struct reg *reg, const char *key, struct byod_err *err)
 	if (rc)
 		return rc;
 	ONE_WRITE(reg, err, OPS(reg)->throttle_delete(reg->be, key, err));
+}
+
+int reg_throttle_update(struct reg *reg, struct reg_throttle *rows, size_t n,
+			reg_throttle_decide_fn decide, void *arg, struct byod_err *err)
+{
+	struct reg_throttle was[REG_THROTTLE_KEYS_MAX];
+	size_t i, j;
+	int rc = 0;
+
+	if (!rows || !decide || n == 0 || n > REG_THROTTLE_KEYS_MAX)
+		return byod_err_set(err, EINVAL, "1 to %d throttle keys", REG_THROTTLE_KEYS_MAX);
+	for (i = 0; !rc && i < n; i++) {
+		rc = reg_check_text(rows[i].key, sizeof(rows[i].key), 0, "throttle key", err);
+		for (j = 0; !rc && j < i; j++)
+			if (!strcmp(rows[i].key, rows[j].key))
+				rc = byod_err_set(err, EINVAL, "the throttle key '%s' twice",
+						  rows[i].key);
+	}
+	if (!rc)
+		rc = reg_begin(reg, err);
+	if (rc)
+		return rc;
+	for (i = 0; !rc && i < n; i++) {
+		memset(&was[i], 0, sizeof(was[i]));
+		rc = OPS(reg)->throttle_lock(reg->be, rows[i].key, &was[i], err);
+		if (rc == -ENOENT)
+			rc = 0;
+		/* what a backend hands back is the key asked for, whatever it stored */
+		memcpy(was[i].key, rows[i].key, sizeof(was[i].key));
+		rows[i] = was[i];
+	}
+	if (!rc)
+		rc = decide(rows, n, arg);
+	for (i = 0; !rc && i < n; i++) {
+		/* decide may change the counts, not which key a row is */
+		memcpy(rows[i].key, was[i].key, sizeof(rows[i].key));
+		rc = check_throttle(&rows[i], err);
+		if (rc || !memcmp(&rows[i], &was[i], sizeof(was[i])))
+			continue;
+		if (throttle_empty(&rows[i]))
+			rc = OPS(reg)->throttle_delete(reg->be, rows[i].key, err);
+		else
+			rc = OPS(reg)->throttle_put(reg->be, &rows[i], err);
+	}
+	return reg_tx_end(reg, rc, 1, err);
+}
+
+int reg_throttle_delete_prefix(struct reg *reg, const char *prefix, int *deleted,
+			       struct byod_err *err)
+{
+	int rc = reg_check_text(prefix, sizeof(((struct reg_throttle *)0)->key), 0,
+				"throttle key prefix", err), n = 0;
+
+	if (!rc)
+		rc = reg_begin(reg, err);
+	if (rc)
+		return rc;
+	rc = OPS(reg)->throttle_delete_prefix(reg->be, prefix, &n, err);
+	rc = reg_tx_end(reg, rc, 1, err);
+	if (!rc && deleted)
+		*deleted = n;
+	return rc;
 }
 
 int reg_web_purge(struct reg *reg, time_t now, time_t idle_before, time_t created_before,

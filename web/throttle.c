@@ -109,3 +109,9 @@ void web_throttle_success(struct web_throttle_state *s)
 {
 	memset(s, 0, sizeof(*s));
 }
+
+void web_throttle_refund(struct web_throttle_state *s)
+{
+	if (s->failures > 0)
+		s->failures--;
+}

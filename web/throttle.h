@@ -5,13 +5,15 @@
  * client address, holds its own lock around these calls, and passes the
  * time in (so tests need no clock and no sleeping).
  *
- * How a caller uses it, for each attempt:
- *   1. wait = max(web_throttle_wait(login), web_throttle_wait(address));
- *      if wait > 0, answer "try again in <wait> s" WITHOUT checking the
- *      password;
- *   2. check the password;
- *   3. on failure, web_throttle_failure() on both keys; on success,
- *      web_throttle_success() on the login key.
+ * How a caller uses it, for each attempt, with every key's state read and
+ * written in one transaction that no parallel attempt can interleave with
+ * (core/login_throttle.c over reg_throttle_update):
+ *   1. wait = the largest web_throttle_wait() of the keys; if wait > 0,
+ *      answer "try again in <wait> s" WITHOUT checking the password;
+ *   2. else web_throttle_failure() on every key before the password is
+ *      checked: the attempt is reserved, so parallel attempts see it;
+ *   3. check the password; on success, web_throttle_success() on the keys
+ *      of this login and web_throttle_refund() on the address.
  *
  * Never reveal whether a login exists: record failures for a login that
  * does not exist exactly as for one that does (key on the login as typed,
@@ -67,6 +69,11 @@ void web_throttle_failure(const struct web_throttle_rule *r, struct web_throttle
 
 /* Clears the state after a successful login. */
 void web_throttle_success(struct web_throttle_state *s);
+
+/* Takes back one failure recorded in advance for an attempt that turned
+ * out to succeed (a caller that reserves attempts before checking them);
+ * the count never goes below 0, a running lock stays. */
+void web_throttle_refund(struct web_throttle_state *s);
 
 /* 1 when the state carries nothing any more at now (never failed, or
  * forgotten), so the caller may drop the key from its table; else 0. */

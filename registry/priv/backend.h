@@ -170,8 +170,20 @@ struct reg_backend_ops {
 			       struct byod_err *err);
 	int (*throttle_get)(struct reg_db *be, const char *key, struct reg_throttle *out,
 			    struct byod_err *err);
+	/* The read of reg_throttle_update, inside its write transaction: the
+	 * key's row, locked against every other writer until the transaction
+	 * ends, an absent key included (SQLite: BEGIN IMMEDIATE already holds
+	 * the database's write lock, so this is throttle_get; a backend whose
+	 * writers run side by side must lock here, e.g. PostgreSQL: INSERT ...
+	 * ON CONFLICT DO NOTHING, then SELECT ... FOR UPDATE). -ENOENT when
+	 * the key has no state. */
+	int (*throttle_lock)(struct reg_db *be, const char *key, struct reg_throttle *out,
+			     struct byod_err *err);
 	int (*throttle_put)(struct reg_db *be, const struct reg_throttle *t, struct byod_err *err);
 	int (*throttle_delete)(struct reg_db *be, const char *key, struct byod_err *err);
+	/* Deletes the keys beginning with prefix; *changes gets the count. */
+	int (*throttle_delete_prefix)(struct reg_db *be, const char *prefix, int *changes,
+				      struct byod_err *err);
 	int (*web_purge)(struct reg_db *be, time_t now, time_t idle_before, time_t created_before,
 			 time_t forget_before, int *deleted, struct byod_err *err);
 

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -519,6 +520,311 @@ static void test_throttle(void **state)
 	assert_int_equal(reg_throttle_get(f->reg, "", &got, &f->err), -EINVAL);
 }
 
+/* A reservation as the portal makes one: allowed while every key has fewer
+ * than limit failures, and then counted on every key in advance. */
+struct gate {
+	int limit;
+	int allowed;
+	int calls;
+	int slow; /* microseconds spent deciding, to widen any window */
+};
+
+static int reserve(struct reg_throttle *rows, size_t n, void *arg)
+{
+	struct gate *g = arg;
+	size_t i;
+
+	g->calls++;
+	g->allowed = 0;
+	if (g->slow)
+		usleep(g->slow);
+	for (i = 0; i < n; i++)
+		if (rows[i].failures >= g->limit)
+			return 0;
+	for (i = 0; i < n; i++) {
+		rows[i].failures++;
+		rows[i].last_failure = 1000;
+	}
+	g->allowed = 1;
+	return 0;
+}
+
+static int refund(struct reg_throttle *rows, size_t n, void *arg)
+{
+	size_t i;
+
+	(void)arg;
+	for (i = 0; i < n; i++)
+		if (rows[i].failures > 0)
+			rows[i].failures--;
+	return 0;
+}
+
+static int refuse(struct reg_throttle *rows, size_t n, void *arg)
+{
+	(void)arg;
+	rows[0].failures = 99; /* never written: the decision rolls back */
+	(void)n;
+	return -EPERM;
+}
+
+static int corrupt(struct reg_throttle *rows, size_t n, void *arg)
+{
+	(void)arg;
+	(void)n;
+	rows[0].failures = 7;
+	rows[n - 1].failures = -1;
+	snprintf(rows[0].key, sizeof(rows[0].key), "addr:elsewhere");
+	return 0;
+}
+
+static void keys(struct reg_throttle *rows, size_t n, ...)
+{
+	va_list ap;
+	size_t i;
+
+	va_start(ap, n);
+	for (i = 0; i < n; i++) {
+		memset(&rows[i], 0, sizeof(rows[i]));
+		snprintf(rows[i].key, sizeof(rows[i].key), "%s", va_arg(ap, const char *));
+	}
+	va_end(ap);
+}
+
+static int rows_in(struct fx *f)
+{
+	sqlite3_stmt *st;
+	sqlite3 *db;
+	int n;
+
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT COUNT(*) FROM web_throttle", -1, &st, NULL),
+			 SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	n = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return n;
+}
+
+/* reg_throttle_update: absent keys read as zero, changed rows written, rows
+ * left empty deleted, unchanged rows left alone, a refusal rolls back, and
+ * every bad argument refused before anything is written. */
+static void test_throttle_update(void **state)
+{
+	struct fx *f = *state;
+	struct gate g = { .limit = 2 };
+	struct reg_throttle r[REG_THROTTLE_KEYS_MAX + 1], got;
+
+	keys(r, 2, "login:lea", "addr:192.0.2.7");
+	assert_int_equal(reg_throttle_update(f->reg, r, 2, reserve, &g, &f->err), 0);
+	assert_int_equal(g.allowed, 1);
+	assert_int_equal(r[0].failures, 1);
+	assert_string_equal(r[0].key, "login:lea");
+	assert_int_equal(reg_throttle_get(f->reg, "addr:192.0.2.7", &got, &f->err), 0);
+	assert_int_equal(got.failures, 1);
+	assert_int_equal(got.last_failure, 1000);
+	/* the rows come back as stored, whatever the caller left in them */
+	r[0].failures = 40;
+	assert_int_equal(reg_throttle_update(f->reg, r, 2, reserve, &g, &f->err), 0);
+	assert_int_equal(g.allowed, 1);
+	assert_int_equal(r[0].failures, 2);
+	assert_int_equal(reg_throttle_update(f->reg, r, 2, reserve, &g, &f->err), 0);
+	assert_int_equal(g.allowed, 0); /* at the limit: refused, nothing changed */
+	assert_int_equal(r[1].failures, 2);
+	/* a key of its own does not change the others */
+	keys(r, 1, "addr:192.0.2.8");
+	assert_int_equal(reg_throttle_update(f->reg, r, 1, reserve, &g, &f->err), 0);
+	assert_int_equal(g.allowed, 1);
+	assert_int_equal(rows_in(f), 3);
+
+	/* refunds down to zero delete the rows */
+	keys(r, 2, "login:lea", "addr:192.0.2.7");
+	assert_int_equal(reg_throttle_update(f->reg, r, 2, refund, NULL, &f->err), 0);
+	assert_int_equal(reg_throttle_update(f->reg, r, 2, refund, NULL, &f->err), 0);
+	assert_int_equal(r[0].failures, 0);
+	assert_int_equal(reg_throttle_get(f->reg, "login:lea", &got, &f->err), -ENOENT);
+	assert_int_equal(reg_throttle_get(f->reg, "addr:192.0.2.7", &got, &f->err), -ENOENT);
+	assert_int_equal(rows_in(f), 1);
+	/* ... but a lock keeps a row without failures */
+	got = (struct reg_throttle){ .key = "login:lea", .failures = 1, .locked_until = 5000 };
+	assert_int_equal(reg_throttle_put(f->reg, &got, &f->err), 0);
+	keys(r, 1, "login:lea");
+	assert_int_equal(reg_throttle_update(f->reg, r, 1, refund, NULL, &f->err), 0);
+	assert_int_equal(reg_throttle_get(f->reg, "login:lea", &got, &f->err), 0);
+	assert_int_equal(got.failures, 0);
+	assert_int_equal(got.locked_until, 5000);
+
+	/* a refusal from decide rolls back and is returned as is */
+	keys(r, 2, "addr:192.0.2.8", "login:hugo");
+	assert_int_equal(reg_throttle_update(f->reg, r, 2, refuse, NULL, &f->err), -EPERM);
+	assert_int_equal(reg_throttle_get(f->reg, "addr:192.0.2.8", &got, &f->err), 0);
+	assert_int_equal(got.failures, 1);
+	/* a decision that stores nonsense is refused whole */
+	keys(r, 2, "addr:192.0.2.8", "login:hugo");
+	assert_int_equal(reg_throttle_update(f->reg, r, 2, corrupt, NULL, &f->err), -EINVAL);
+	assert_int_equal(reg_throttle_get(f->reg, "addr:192.0.2.8", &got, &f->err), 0);
+	assert_int_equal(got.failures, 1);
+	assert_int_equal(reg_throttle_get(f->reg, "login:hugo", &got, &f->err), -ENOENT);
+	assert_int_equal(reg_throttle_get(f->reg, "addr:elsewhere", &got, &f->err), -ENOENT);
+
+	/* inside an outer transaction rolled back, nothing stays */
+	assert_int_equal(reg_begin(f->reg, &f->err), 0);
+	keys(r, 1, "login:hugo");
+	assert_int_equal(reg_throttle_update(f->reg, r, 1, reserve, &g, &f->err), 0);
+	reg_rollback(f->reg);
+	assert_int_equal(reg_throttle_get(f->reg, "login:hugo", &got, &f->err), -ENOENT);
+
+	/* bad arguments */
+	g.calls = 0;
+	keys(r, 2, "login:lea", "login:lea");
+	assert_int_equal(reg_throttle_update(f->reg, r, 2, reserve, &g, &f->err), -EINVAL);
+	keys(r, 2, "login:lea", "");
+	assert_int_equal(reg_throttle_update(f->reg, r, 2, reserve, &g, &f->err), -EINVAL);
+	keys(r, 1, "addr:\n");
+	assert_int_equal(reg_throttle_update(f->reg, r, 1, reserve, &g, &f->err), -EINVAL);
+	memset(r[0].key, 'k', sizeof(r[0].key)); /* no NUL */
+	assert_int_equal(reg_throttle_update(f->reg, r, 1, reserve, &g, &f->err), -EINVAL);
+	keys(r, 1, "login:lea");
+	assert_int_equal(reg_throttle_update(f->reg, r, 0, reserve, &g, &f->err), -EINVAL);
+	assert_int_equal(reg_throttle_update(f->reg, r, REG_THROTTLE_KEYS_MAX + 1, reserve, &g,
+					     &f->err),
+			 -EINVAL);
+	assert_int_equal(reg_throttle_update(f->reg, NULL, 1, reserve, &g, &f->err), -EINVAL);
+	assert_int_equal(reg_throttle_update(f->reg, r, 1, NULL, &g, &f->err), -EINVAL);
+	assert_int_equal(g.calls, 0);
+}
+
+static void test_throttle_delete_prefix(void **state)
+{
+	static const char *const all[] = { "pair:lea 192.0.2.7", "pair:lea 192.0.2.8",
+					   "pair:lea.martin 192.0.2.7", "pair:le% 192.0.2.7",
+					   "login:lea" };
+	struct fx *f = *state;
+	struct reg_throttle t, got;
+	size_t i;
+	int n = -1;
+
+	for (i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+		memset(&t, 0, sizeof(t));
+		snprintf(t.key, sizeof(t.key), "%s", all[i]);
+		t.failures = 10;
+		t.last_failure = 1000;
+		t.locked_until = 1900;
+		assert_int_equal(reg_throttle_put(f->reg, &t, &f->err), 0);
+	}
+	assert_int_equal(reg_throttle_delete_prefix(f->reg, "pair:lea ", &n, &f->err), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(reg_throttle_get(f->reg, "pair:lea 192.0.2.7", &got, &f->err), -ENOENT);
+	assert_int_equal(reg_throttle_get(f->reg, "pair:lea.martin 192.0.2.7", &got, &f->err), 0);
+	/* '%' and '_' are themselves, not patterns */
+	assert_int_equal(reg_throttle_delete_prefix(f->reg, "pair:l_", &n, &f->err), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(reg_throttle_delete_prefix(f->reg, "pair:le%", &n, &f->err), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(reg_throttle_get(f->reg, "pair:lea.martin 192.0.2.7", &got, &f->err), 0);
+	assert_int_equal(reg_throttle_delete_prefix(f->reg, "", &n, &f->err), -EINVAL);
+	assert_int_equal(reg_throttle_delete_prefix(f->reg, NULL, &n, &f->err), -EINVAL);
+	assert_int_equal(reg_throttle_delete_prefix(f->reg, "x\x7f", &n, &f->err), -EINVAL);
+	assert_int_equal(rows_in(f), 2);
+}
+
+/* Many connections (as many portal threads or processes) reserving
+ * attempts on the same two keys at once: exactly limit of them get one. */
+struct reserver {
+	const char *path;
+	pthread_barrier_t *go;
+	int tries;
+	int allowed;
+	int rc;
+};
+
+static int reserve_loop(const char *path, int tries, int *allowed)
+{
+	struct gate g = { .limit = 5, .slow = 300 };
+	struct reg_throttle r[2];
+	struct byod_err err;
+	struct reg *reg;
+	int i, rc;
+
+	*allowed = 0;
+	rc = open_reg(path, &reg, &err);
+	for (i = 0; !rc && i < tries; i++) {
+		keys(r, 2, "login:lea", "addr:192.0.2.7");
+		rc = reg_throttle_update(reg, r, 2, reserve, &g, &err);
+		*allowed += !rc && g.allowed;
+	}
+	reg_close(reg);
+	return rc;
+}
+
+static void *reserver(void *arg)
+{
+	struct reserver *r = arg;
+
+	pthread_barrier_wait(r->go);
+	r->rc = reserve_loop(r->path, r->tries, &r->allowed);
+	return NULL;
+}
+
+static void test_throttle_update_threads(void **state)
+{
+	enum { THREADS = 16 };
+	struct fx *f = *state;
+	struct reserver r[THREADS];
+	pthread_t th[THREADS];
+	pthread_barrier_t go;
+	struct reg_throttle got;
+	int i, allowed = 0;
+
+	pthread_barrier_init(&go, NULL, THREADS);
+	for (i = 0; i < THREADS; i++) {
+		r[i] = (struct reserver){ .path = f->path, .go = &go, .tries = 4 };
+		assert_int_equal(pthread_create(&th[i], NULL, reserver, &r[i]), 0);
+	}
+	for (i = 0; i < THREADS; i++) {
+		pthread_join(th[i], NULL);
+		if (r[i].rc)
+			fail_msg("thread %d: %d", i, r[i].rc);
+		allowed += r[i].allowed;
+	}
+	pthread_barrier_destroy(&go);
+	assert_int_equal(allowed, 5);
+	assert_int_equal(reg_throttle_get(f->reg, "login:lea", &got, &f->err), 0);
+	assert_int_equal(got.failures, 5);
+	assert_int_equal(reg_throttle_get(f->reg, "addr:192.0.2.7", &got, &f->err), 0);
+	assert_int_equal(got.failures, 5);
+}
+
+/* The same across processes sharing the file, as several portals do. */
+static void test_throttle_update_processes(void **state)
+{
+	enum { PROCS = 6 };
+	struct fx *f = *state;
+	struct reg_throttle got;
+	pid_t pid[PROCS];
+	int i, st, allowed = 0;
+
+	for (i = 0; i < PROCS; i++) {
+		pid[i] = fork();
+		assert_true(pid[i] >= 0);
+		if (pid[i] == 0) {
+			int n = 0;
+
+			_exit(reserve_loop(f->path, 5, &n) ? 100 : n);
+		}
+	}
+	for (i = 0; i < PROCS; i++) {
+		assert_int_equal(waitpid(pid[i], &st, 0), pid[i]);
+		assert_true(WIFEXITED(st));
+		assert_true(WEXITSTATUS(st) <= 5);
+		allowed += WEXITSTATUS(st);
+	}
+	assert_int_equal(allowed, 5);
+	assert_int_equal(reg_throttle_get(f->reg, "login:lea", &got, &f->err), 0);
+	assert_int_equal(got.failures, 5);
+}
+
 static void test_purge(void **state)
 {
 	struct fx *f = *state;
@@ -908,6 +1214,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_downloads, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_download_race, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_throttle, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_throttle_update, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_throttle_delete_prefix, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_throttle_update_threads, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_throttle_update_processes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_purge, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rollback, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_invalid, setup, teardown),

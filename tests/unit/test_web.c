@@ -1085,6 +1085,32 @@ static void test_throttle_edges(void **state)
 	assert_int_equal(web_throttle_wait(r, &s, (time_t)INT64_MAX), 0);
 }
 
+/* A failure counted in advance and taken back: the count goes down by one,
+ * never below zero, and a running lock stays. */
+static void test_throttle_refund(void **state)
+{
+	const struct web_throttle_rule *r = &web_throttle_default;
+	struct web_throttle_state s = {0};
+	const time_t t = 1700000000;
+	int i;
+
+	(void)state;
+	web_throttle_refund(&s);
+	assert_int_equal(s.failures, 0);
+	for (i = 0; i < 4; i++)
+		web_throttle_failure(r, &s, t);
+	assert_int_equal(web_throttle_wait(r, &s, t), 1);
+	web_throttle_refund(&s);
+	assert_int_equal(s.failures, 3);
+	assert_int_equal(web_throttle_wait(r, &s, t), 0);
+	for (i = 0; i < 7; i++)
+		web_throttle_failure(r, &s, t);
+	assert_int_equal(web_throttle_wait(r, &s, t), 900);
+	web_throttle_refund(&s);
+	assert_int_equal(s.failures, 9);
+	assert_int_equal(web_throttle_wait(r, &s, t), 900);
+}
+
 /* ---- tokens ----------------------------------------------------------------- */
 
 static int cmp_str(const void *a, const void *b)
@@ -1229,6 +1255,7 @@ int main(void)
 		cmocka_unit_test(test_useragent),
 		cmocka_unit_test(test_throttle_default),
 		cmocka_unit_test(test_throttle_edges),
+		cmocka_unit_test(test_throttle_refund),
 		cmocka_unit_test(test_token),
 		cmocka_unit_test(test_token_seal),
 	};
