@@ -25,7 +25,7 @@ init_school
 printf 'Calanques-2026!\n' | "$BYODCTL" user add lea.martin --role student --school 0131234W \
 	--name "Léa Martin" --password-stdin >/dev/null || { echo "user add failed" >&2; exit 1; }
 "$BYODCTL" user add hugo --role student --school 0131234W >/dev/null
-sed -i 's/^  limit-student: .*/  limit-student: 50/' "$BYOD_HOME/byod.conf"
+sed -i "s/^  limit-student: .*/  limit-student: 50/; s/^  rate-per-day: .*/  rate-per-day: 0/" "$BYOD_HOME/byod.conf"
 
 # consistent: no certificate without its device, and every device has the
 # audit entry and the change-feed event of its enrolment

@@ -471,6 +471,10 @@ for i in 1 2 3 4 5; do
 		VALUES ('00000000-0000-4000-8000-00000000000$i', $lea_id, 'loop $i', 'phone', 'retired', $now)"
 done
 n_before=$(sqlite3 "$db" "SELECT COUNT(*) FROM devices")
+JAR="$T/lea-rate.jar" # lea, logged in again: the sections above used other browsers
+req GET /
+post /login "csrf=$(csrf)" login=lea.martin 'password=Calanques-2026!'
+check "lea logs in again" test "$(code)" = 303
 req GET /enrol
 post /enrol "csrf=$(csrf)" 'name=Encore un' kind=phone charter=yes
 check "past the enrolment rate: refused (429)" test "$(code)" = 429
