@@ -32,7 +32,7 @@ struct web_addr_share {
 int web_addr_key(const struct sockaddr *sa, socklen_t len, unsigned int v6_prefix,
 		 struct web_addr_key *key)
 {
-	static const unsigned char mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 	const unsigned char *a;
 	unsigned int i;
 
@@ -64,8 +64,7 @@ int web_addr_key(const struct sockaddr *sa, socklen_t len, unsigned int v6_prefi
 	return 0;
 }
 
-void web_addr_key_str(const struct web_addr_key *key, unsigned int v6_prefix, char *out,
-		      size_t len)
+void web_addr_key_str(const struct web_addr_key *key, unsigned int v6_prefix, char *out, size_t len)
 {
 	char a[INET6_ADDRSTRLEN];
 

@@ -56,7 +56,7 @@ static void test_key(void **state)
 	struct sockaddr_un {
 		sa_family_t family;
 		char path[20];
-	} un = { AF_UNIX, "/tmp/x" };
+	} un = {AF_UNIX, "/tmp/x"};
 	char s[64];
 
 	(void)state;
