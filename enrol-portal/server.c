@@ -38,7 +38,7 @@
 struct portal_server {
 	struct portal *p;
 	struct MHD_Daemon *http, *https;
-	struct portal_tls *tls; /* the HTTPS daemon's certificate */
+	struct portal_tls *tls;	  /* the HTTPS daemon's certificate */
 	struct portal_gate *gate; /* connections per client, the budget, deadlines */
 	unsigned int budget;	  /* connections open at once (both daemons) */
 };
@@ -433,31 +433,29 @@ static struct MHD_Daemon *start_daemon(struct portal_server *s, int port, int tl
  */
 static unsigned int fd_budget(unsigned int want)
 {
-	rlim_t need = (rlim_t)want + 2 * PORTAL_GATE_SLACK + FD_RESERVE;
+	const rlim_t reserve = 2 * PORTAL_GATE_SLACK + FD_RESERVE;
+	rlim_t need = (rlim_t)want + reserve;
 	struct rlimit rl;
+	unsigned int fit;
 
-	if (getrlimit(RLIMIT_NOFILE, &rl))
+	if (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= need)
 		return want;
-	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need) {
-		rlim_t old = rl.rlim_cur;
+	if (rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= need) {
+		struct rlimit raised = {need, rl.rlim_max};
 
-		rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > need ? need
-										  : rl.rlim_max;
-		if (setrlimit(RLIMIT_NOFILE, &rl) || getrlimit(RLIMIT_NOFILE, &rl))
-			rl.rlim_cur = old;
-	}
-	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need) {
-		unsigned int fit = rl.rlim_cur > 16 + 2 * PORTAL_GATE_SLACK + FD_RESERVE
-					   ? (unsigned int)(rl.rlim_cur - 2 * PORTAL_GATE_SLACK -
-							    FD_RESERVE)
-					   : 16;
+		if (!setrlimit(RLIMIT_NOFILE, &raised))
+			return want;
+	} else {
+		struct rlimit raised = {rl.rlim_max, rl.rlim_max};
 
-		portal_log("warning: %lu file descriptors at most (ulimit -n): "
-			   "portal.connection-limit %u lowered to %u",
-			   (unsigned long)rl.rlim_cur, want, fit);
-		return fit;
+		if (!setrlimit(RLIMIT_NOFILE, &raised))
+			rl.rlim_cur = rl.rlim_max;
 	}
-	return want;
+	fit = rl.rlim_cur > 16 + reserve ? (unsigned int)(rl.rlim_cur - reserve) : 16;
+	portal_log("warning: %lu file descriptors at most (ulimit -n): "
+		   "portal.connection-limit %u lowered to %u",
+		   (unsigned long)rl.rlim_cur, want, fit);
+	return fit;
 }
 
 int portal_start(struct portal *p, struct portal_server **out, struct byod_err *err)

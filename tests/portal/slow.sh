@@ -42,8 +42,8 @@ check "...counted per IPv6 /64 by default" grep -q '^  per-ip-v6-prefix: 64$' "$
 
 PORTAL_PID=
 SLOW_PID=
-start_portal() {
-	"$BYOD_PORTAL" --home "$BYOD_HOME" 2>>"$T/portal.log" &
+start_portal() { # [ulimit -n options]: as Debian starts it, 1024 descriptors
+	(ulimit ${1:--Sn 1024} && exec "$BYOD_PORTAL" --home "$BYOD_HOME") 2>>"$T/portal.log" &
 	PORTAL_PID=$!
 	for _ in $(seq 100); do
 		curl -s -o /dev/null "http://127.0.0.1:$HTTP_PORT/api/captive" && return 0
@@ -107,9 +107,20 @@ fds() { find "/proc/$PORTAL_PID/fd" -mindepth 1 -maxdepth 1 | wc -l; }
 slowj() { json "$1" <"$T/slow.json"; }
 readyj() { json "$1" <"$T/ready"; }
 
+# ---- file descriptors for the budget --------------------------------------
+# a hard limit below the budget: the budget shrinks to fit, said in the log
+start_portal "-n 512"
+check "a budget over the descriptors is lowered, with a warning" \
+	grep -q 'warning: 512 file descriptors at most (ulimit -n): portal.connection-limit 1024 lowered to 320' "$T/portal.log"
+stop_portal
+: >"$T/portal.log"
+
 # ---- 1,000 trickling connections, the default deadline and budget ---------
+# started with Debian's soft limit of 1024 descriptors, raised for the budget
 start_portal
 check "no warning about file descriptors" sh -c "! grep -q 'file descriptors at most' '$T/portal.log'"
+check "the soft descriptor limit raised for the budget" \
+	awk '/^Max open files/ { exit !($4 >= 1024 + 64 + 128) }' "/proc/$PORTAL_PID/limits"
 slow --conns 1000 --addrs 65 --greedy 40 --interval 3 --max-time $((DEADLINE + 20))
 open_slow=$(readyj 'd["open"]["slow"]')
 open_greedy=$(readyj 'd["open"]["greedy"]')
