@@ -160,7 +160,8 @@ static const struct conf_key keys[] = {
 	  "(portal.per-ip-v6-prefix)." },
 	{ "portal.per-ip-v6-prefix", CT_INT, F(portal_per_ip_v6_prefix), "64", 32, 128, NULL, 0,
 	  NULL, "IPv6 clients are counted per prefix of this length: a host may take any address "
-	  "of its /64 (128: single addresses, where the network stops that)." },
+	  "of its /64. Devices on one link share its /64, and so one limit: 128 counts single "
+	  "addresses, for a link that stops a host taking many (RA guard, SAVI)." },
 	{ "portal.timeout-s", CT_INT, F(portal_timeout_s), "15", 1, 600, NULL, 0, NULL,
 	  "Seconds an idle connection is kept." },
 	{ "portal.request-deadline-s", CT_INT, F(portal_request_deadline_s), "10", 2, 300, NULL,

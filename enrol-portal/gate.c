@@ -121,13 +121,15 @@ static void cut(struct portal_gate *g, struct gate_conn *gc)
 	gc->cut = 1;
 }
 
-/* One log line at most every REPORT_MS for all the refusals and cuts: an
- * attack must not flood the log. Called with the lock held. */
-static void report(struct portal_gate *g, int64_t now)
+/* One log line at most every REPORT_MS for all the refusals and cuts (an
+ * attack must not flood the log), and the last ones when the portal
+ * stops (final). Called with the lock held. */
+static void report(struct portal_gate *g, int64_t now, int final)
 {
 	char who[64];
 
-	if (!(g->n_deadline | g->n_room | g->n_share | g->n_full) || now - g->reported < REPORT_MS)
+	if (!(g->n_deadline | g->n_room | g->n_share | g->n_full) ||
+	    (!final && now - g->reported < REPORT_MS))
 		return;
 	web_addr_key_str(&g->last_share, g->lim.v6_prefix, who, sizeof(who));
 	portal_log("slow clients: %lu requests cut at the %u s deadline, %lu closed to make room, "
@@ -152,7 +154,7 @@ static void *watchdog(void *arg)
 			cut(g, g->head);
 			g->n_deadline++;
 		}
-		report(g, now);
+		report(g, now, 0);
 		clock_gettime(CLOCK_MONOTONIC, &until);
 		until.tv_nsec += SWEEP_MS * 1000000L;
 		if (until.tv_nsec >= 1000000000L) {
@@ -210,6 +212,7 @@ void portal_gate_free(struct portal_gate *g)
 	pthread_mutex_lock(&g->lock);
 	g->stop = 1;
 	pthread_cond_signal(&g->wake);
+	report(g, now_ms(), 1);
 	pthread_mutex_unlock(&g->lock);
 	pthread_join(g->watchdog, NULL);
 	pthread_cond_destroy(&g->wake);

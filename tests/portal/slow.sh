@@ -149,6 +149,8 @@ check "the log says so, in one line for many" grep -q 'slow clients: [0-9]* requ
 check "...and names the greedy client" grep -q 'refused at a client.s share of 16 (last 127.0.2.1)' "$T/portal.log"
 check "the slow clients' descriptors are given back" wait_for 50 sh -c "[ \$(find /proc/$PORTAL_PID/fd -mindepth 1 -maxdepth 1 | wc -l) -lt 100 ]"
 stop_portal
+cut=$(sed -n 's/.*slow clients: \([0-9]*\) requests cut at the 10 s deadline.*/\1/p' "$T/portal.log" | awk '{ n += $1 } END { print n + 0 }')
+check "...every one of the 1,000 counted in the log by the time it stops (got $cut)" test "$cut" -ge 1000
 
 # ---- a budget smaller than the attack, no deadline to help --------------
 sed -i "s/^  connection-limit: .*/  connection-limit: 200/; s/^  request-deadline-s: .*/  request-deadline-s: 120/" "$conf"
