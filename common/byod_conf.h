@@ -54,7 +54,9 @@ struct byod_conf {
 	int portal_threads;
 	int portal_connection_limit;
 	int portal_per_ip_limit;
+	int portal_per_ip_v6_prefix; /* portal.per-ip-v6-prefix: IPv6 clients counted per prefix */
 	int portal_timeout_s;
+	int portal_request_deadline_s; /* from accept to a request's last body byte */
 	int portal_body_limit;
 	int portal_session_idle_s;
 	int portal_session_max_s;

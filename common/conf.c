@@ -156,9 +156,17 @@ static const struct conf_key keys[] = {
 	{ "portal.connection-limit", CT_INT, F(portal_connection_limit), "1024", 16, 65536, NULL,
 	  0, NULL, "Connections open at once, in all." },
 	{ "portal.per-ip-limit", CT_INT, F(portal_per_ip_limit), "16", 1, 1024, NULL, 0, NULL,
-	  "Connections open at once from one address." },
+	  "Connections open at once from one IPv4 address or one IPv6 prefix "
+	  "(portal.per-ip-v6-prefix)." },
+	{ "portal.per-ip-v6-prefix", CT_INT, F(portal_per_ip_v6_prefix), "64", 32, 128, NULL, 0,
+	  NULL, "IPv6 clients are counted per prefix of this length: a host may take any address "
+	  "of its /64. Devices on one link share its /64, and so one limit: 128 counts single "
+	  "addresses, for a link that stops a host taking many (RA guard, SAVI)." },
 	{ "portal.timeout-s", CT_INT, F(portal_timeout_s), "15", 1, 600, NULL, 0, NULL,
 	  "Seconds an idle connection is kept." },
+	{ "portal.request-deadline-s", CT_INT, F(portal_request_deadline_s), "10", 2, 300, NULL,
+	  0, NULL, "Seconds a client has, from connecting (or from its previous answer), to send a "
+	  "request's headers and body, however it trickles them." },
 	{ "portal.body-limit", CT_INT, F(portal_body_limit), "16384", 1024, 1048576, NULL, 0, NULL,
 	  "Largest request body accepted, in bytes." },
 	{ "portal.session-idle-s", CT_INT, F(portal_session_idle_s), "900", 60, 86400, NULL, 0,

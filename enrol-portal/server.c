@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * The portal's HTTP(S) server on libmicrohttpd: an internal epoll thread
- * pool with hard limits (connections, connections per address, idle
- * timeout, request body size), libmicrohttpd's messages through our logger,
+ * pool with hard limits (connections, connections per client, idle
+ * timeout, a deadline for each request to arrive: gate.c; request body
+ * size), enough file descriptors for them, libmicrohttpd's messages
+ * through our logger,
  * and the headers every answer carries (a strict Content-Security-Policy,
  * no framing, no referrer, no caching of pages; HSTS over HTTPS with a
  * certificate phones trust). The HTTPS daemon takes its certificate from
@@ -22,19 +24,23 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 
 #include "byod_buf.h"
 #include "byod_util.h"
 #include "form.h"
+#include "gate.h"
 #include "i18n.h"
 #include "tls.h"
 
 struct portal_server {
 	struct portal *p;
 	struct MHD_Daemon *http, *https;
-	struct portal_tls *tls; /* the HTTPS daemon's certificate */
+	struct portal_tls *tls;	  /* the HTTPS daemon's certificate */
+	struct portal_gate *gate; /* connections per client, the budget, deadlines */
+	unsigned int budget;	  /* connections open at once (both daemons) */
 };
 
 /* What one connection's request has gathered so far. */
@@ -266,6 +272,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		return MHD_YES;
 	}
 
+	/* the request has arrived whole: its deadline stops while it is answered */
+	portal_gate_request_in(s->gate, c);
 	memset(&rq, 0, sizeof(rq));
 	memset(&rs, 0, sizeof(rs));
 	client_addr(c, client, sizeof(client));
@@ -352,8 +360,12 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 			 enum MHD_RequestTerminationCode toe)
 {
+	struct portal_server *s = cls;
 	struct conn *cn = *con_cls;
 
+	/* the next request on a kept-alive connection has its own deadline */
+	portal_gate_request_done(s->gate, c);
+	(void)toe;
 	if (cn) {
 		byod_buf_free(&cn->body); /* wiped */
 		if (cn->target) /* it may hold a download link's token */
@@ -392,17 +404,21 @@ static struct MHD_Daemon *start_daemon(struct portal_server *s, int port, int tl
 	}
 	if (tls)
 		flags |= MHD_USE_TLS;
-	/* Without TLS the option list ends before the certificate options. */
+	/* Without TLS the option list ends before the certificate options.
+	 * The gate counts clients across both daemons (an IPv6 client by its
+	 * prefix) and keeps the budget; libmicrohttpd's own limit, a little
+	 * above it, is only a backstop (its per-address limit would count
+	 * single IPv6 addresses, and each daemon apart). */
 	d = MHD_start_daemon(
-		flags, 0, NULL, NULL, on_request, s,
+		flags, 0, portal_gate_accept, s->gate, on_request, s,
 		MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL, /* first, to get every message */
 		MHD_OPTION_SOCK_ADDR, sa,
 		MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)p->conf.portal_threads,
-		MHD_OPTION_CONNECTION_LIMIT, (unsigned int)p->conf.portal_connection_limit,
-		MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)p->conf.portal_per_ip_limit,
+		MHD_OPTION_CONNECTION_LIMIT, s->budget + 2 * PORTAL_GATE_SLACK,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)p->conf.portal_timeout_s,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024,
-		MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+		MHD_OPTION_NOTIFY_CONNECTION, portal_gate_notify, s->gate,
+		MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
 		MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
 		tls ? MHD_OPTION_HTTPS_CERT_CALLBACK2 : MHD_OPTION_END, portal_tls_cert_cb,
 		MHD_OPTION_END);
@@ -412,14 +428,62 @@ static struct MHD_Daemon *start_daemon(struct portal_server *s, int port, int tl
 	return d;
 }
 
+/* File descriptors kept for what is not a client: listening sockets, the
+ * registry, certificate files, the log, libmicrohttpd's epoll sets. */
+#define FD_RESERVE 128
+
+/*
+ * The connection budget needs a file descriptor each, with room for the
+ * connections being closed and refused, which the usual soft limit of
+ * 1024 does not give: the soft limit is raised up to the hard one. If
+ * even that is short, the budget shrinks to fit and the log says so
+ * (running out of descriptors would stop every accept, the normal
+ * client's included).
+ */
+static unsigned int fd_budget(unsigned int want)
+{
+	const rlim_t reserve = 2 * PORTAL_GATE_SLACK + FD_RESERVE;
+	rlim_t need = (rlim_t)want + reserve;
+	struct rlimit rl;
+	unsigned int fit;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= need)
+		return want;
+	if (rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= need) {
+		struct rlimit raised = {need, rl.rlim_max};
+
+		if (!setrlimit(RLIMIT_NOFILE, &raised))
+			return want;
+	} else {
+		struct rlimit raised = {rl.rlim_max, rl.rlim_max};
+
+		if (!setrlimit(RLIMIT_NOFILE, &raised))
+			rl.rlim_cur = rl.rlim_max;
+	}
+	fit = rl.rlim_cur > 16 + reserve ? (unsigned int)(rl.rlim_cur - reserve) : 16;
+	portal_log("warning: %lu file descriptors at most (ulimit -n): "
+		   "portal.connection-limit %u lowered to %u",
+		   (unsigned long)rl.rlim_cur, want, fit);
+	return fit;
+}
+
 int portal_start(struct portal *p, struct portal_server **out, struct byod_err *err)
 {
 	struct portal_server *s = calloc(1, sizeof(*s));
+	struct portal_gate_limits lim;
 	int rc = 0;
 
 	if (!s)
 		return byod_err_set(err, ENOMEM, "out of memory");
 	s->p = p;
+	s->budget = fd_budget((unsigned int)p->conf.portal_connection_limit);
+	lim.budget = s->budget;
+	lim.per_client = (unsigned int)p->conf.portal_per_ip_limit;
+	lim.v6_prefix = (unsigned int)p->conf.portal_per_ip_v6_prefix;
+	lim.deadline_s = (unsigned int)p->conf.portal_request_deadline_s;
+	rc = portal_gate_new(&lim, &s->gate, err);
+	if (rc)
+		goto out;
 	if (p->conf.portal_https_port) {
 		if (MHD_is_feature_supported(MHD_FEATURE_HTTPS_CERT_CALLBACK2) != MHD_YES) {
 			rc = byod_err_set(err, ENOTSUP,
@@ -459,6 +523,7 @@ void portal_stop(struct portal_server *s)
 		MHD_stop_daemon(s->http);
 	if (s->https)
 		MHD_stop_daemon(s->https);
+	portal_gate_free(s->gate); /* after the daemons: their connections use it */
 	portal_tls_free(s->tls);
 	free(s);
 }
