@@ -54,9 +54,6 @@ int page_code(struct page_ctx *c, const char *code)
 		return code_gone(c);
 	if (rc)
 		return rc;
-	rc = portal_session_ensure(p, c->ctx, rq, c->s, c->rs);
-	if (rc)
-		return rc;
 	c->rs->secret = 1; /* the code is in the form */
 	web_html_init(&h);
 	page_head(c, &h, T("code.title"));

@@ -73,11 +73,20 @@ int page_finish(struct page_ctx *c, struct web_html *h, int status)
 	return 0;
 }
 
+/* A logged-in session's forms carry one-time tokens stored with it; a page
+ * shown before the login carries a stateless one (no registry row). */
+static int token_make(struct page_ctx *c)
+{
+	if (c->s && c->s->logged_in)
+		return c->ctx ? portal_form_token(c->p, c->ctx, c->s, c->token) : -EIO;
+	return portal_form_token_anon(c->p, c->rq, c->rs, c->token);
+}
+
 void page_token_field(struct page_ctx *c, struct web_html *h)
 {
 	int rc = 0;
 
-	if (!c->token[0] && (!c->s || !c->ctx || (rc = portal_form_token(c->p, c->ctx, c->s, c->token)))) {
+	if (!c->token[0] && (rc = token_make(c))) {
 		c->token[0] = '\0';
 		/* no page with a form that cannot be sent: the registry's
 		 * reason (a full disk, a lock) decides the error page */
@@ -125,11 +134,31 @@ void page_fill(char *out, size_t len, const char *tmpl, const char *value)
 		snprintf(out, len, "%s", tmpl);
 }
 
+/* Why a form was refused, for the log. */
+static const char *refusal(const struct page_ctx *c, const char *token, int rc)
+{
+	if (!token)
+		return "no form token";
+	if (c->s->logged_in)
+		return "form token unknown, expired or used before";
+	if (rc == -ENOKEY)
+		return "no login cookie";
+	if (rc == -EKEYEXPIRED)
+		return "form token expired";
+	return "form token unknown, forged or another browser's";
+}
+
 int page_form_refused(struct page_ctx *c)
 {
 	const char *token = web_form_get(c->form, "csrf");
-	int rc = portal_form_token_use(c->ctx, c->s, token);
+	int rc;
 
+	/* a form shown before the login carries a stateless token, checked
+	 * against this browser's login cookie; a session's, a stored one */
+	if (c->s->logged_in)
+		rc = portal_form_token_use(c->ctx, c->s, token);
+	else
+		rc = portal_form_token_anon_check(c->p, c->rq, token);
 	if (!rc)
 		return 0;
 	if (rc == -ENOSPC || rc == -EBUSY || rc == -EIO) {
@@ -138,9 +167,7 @@ int page_form_refused(struct page_ctx *c)
 		portal_page_error(c->p, c->rq, c->rs, 503);
 		return 1;
 	}
-	portal_log("%s %s: form refused: %s", c->rq->client, c->rq->path,
-		   !token ? "no form token" : !c->s->exists ? "no session cookie"
-					     : "form token unknown, expired or used before");
+	portal_log("%s %s: form refused: %s", c->rq->client, c->rq->path, refusal(c, token, rc));
 	portal_page_error(c->p, c->rq, c->rs, 403);
 	return 1;
 }
@@ -211,11 +238,8 @@ int page_login(struct page_ctx *c, int status, const char *message)
 	/* after a failure the login stays in its field (never the password) */
 	const char *login = c->form ? web_form_get(c->form, "login") : NULL;
 	struct web_html h;
-	int rc;
 
-	rc = portal_session_ensure(p, c->ctx, rq, c->s, c->rs);
-	if (rc)
-		return rc;
+	/* no session before the login: the form's token is stateless */
 	web_html_init(&h);
 	page_head(c, &h, T("captive.heading"));
 	web_html_markup(&h, "<div class=\"box\"><h1>");

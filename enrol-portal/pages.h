@@ -30,7 +30,7 @@ struct page_ctx {
 	struct byod_ctx *ctx;        /* NULL for pages without the registry */
 	struct portal_session *s;    /* NULL likewise */
 	const struct web_form *form; /* the POST body, or NULL */
-	char token[44];              /* this page's form token, "" until made */
+	char token[WEB_FORM_TOKEN_LEN + 1]; /* this page's form token, "" until made */
 	const char *self;            /* the GET path that shows this page again (the
 				      * language switch goes there), or NULL: the
 				      * request's path for a GET, "/" after a POST */
@@ -48,8 +48,10 @@ void page_text_with(struct web_html *h, const char *tmpl, const char *value);
 void page_fill(char *out, size_t len, const char *tmpl, const char *value);
 /* A notice box (role=status) or an error box (role=alert) with text. */
 void page_notice(struct web_html *h, const char *text, int error);
-/* 0 when the form carries a live form token of the session (used up now);
- * otherwise logs why and fills a 403 page, returning 1. */
+/* 0 when the form carries a live form token: of the logged-in session
+ * (used up now), or before a login a stateless one bound to this
+ * browser's login cookie; otherwise logs why and fills a 403 page (503
+ * when the registry cannot record), returning 1. */
 int page_form_refused(struct page_ctx *c);
 /* 303 See Other to path (on this portal). */
 int page_redirect(struct page_ctx *c, const char *path);

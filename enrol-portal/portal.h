@@ -30,6 +30,9 @@ struct portal {
 	char *charter;          /* the school's charter (checked HTML), or NULL */
 	size_t charter_len;
 	char dummy_hash[160];   /* checked when a login does not exist (same time) */
+	char form_key[65];	/* signs the login page's stateless form tokens: the
+				 * registry's web key "login-form", shared by every
+				 * portal process (websession.c) */
 	X509 *sign_cert;	/* the portal's certificate and key, read once: */
 	EVP_PKEY *sign_key;	/* they sign Apple profiles */
 };

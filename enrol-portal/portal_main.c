@@ -67,6 +67,27 @@ static int load_charter(struct portal *p, struct byod_err *err)
 	return rc;
 }
 
+/* The key of the login page's form tokens: the one in the registry, or a
+ * new one stored there now, so every portal process signs with the same. */
+static int form_key_load(struct portal *p, struct byod_err *err)
+{
+	unsigned char secret[32];
+	char candidate[65];
+	struct byod_ctx *ctx;
+	int rc;
+
+	rc = byod_random(secret, sizeof(secret));
+	if (rc)
+		return byod_err_set(err, -rc, "no randomness for the login form's key");
+	byod_hex(secret, sizeof(secret), candidate);
+	ctx = portal_db_get(p->db, "portal");
+	rc = reg_web_key_get(ctx->reg, "login-form", candidate, p->form_key, err);
+	portal_db_put(p->db, ctx);
+	explicit_bzero(secret, sizeof(secret));
+	explicit_bzero(candidate, sizeof(candidate));
+	return rc;
+}
+
 static int setup(struct portal *p, const char *home, const char *locale_dir, struct byod_err *err)
 {
 	unsigned char secret[16];
@@ -107,6 +128,8 @@ static int setup(struct portal *p, const char *home, const char *locale_dir, str
 		p->sign_key = NULL;
 	}
 	rc = portal_db_open(&p->conf, p->conf.portal_threads, &p->db, err);
+	if (!rc)
+		rc = form_key_load(p, err);
 	if (rc)
 		return rc;
 	return web_i18n_load(locale_dir, &p->i18n, err);
@@ -186,6 +209,7 @@ out:
 	X509_free(p.sign_cert);
 	EVP_PKEY_free(p.sign_key); /* OpenSSL wipes the key material */
 	web_i18n_free(p.i18n);
+	explicit_bzero(p.form_key, sizeof(p.form_key));
 	byod_conf_free(&p.conf);
 	return rc;
 usage:

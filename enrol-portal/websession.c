@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * Server-side sessions, one-time form tokens and the login. The cookie
- * holds a random token; the registry holds its SHA-256 only. A session is
- * anonymous until a login replaces it with a new one for the account. The
+ * holds a random token; the registry holds its SHA-256 only. A session row
+ * is made by a login only: before it, the login page's form carries a
+ * signed stateless token bound to a cookie, so an anonymous visit costs
+ * the registry nothing; a login replaces any session with a new one. The
  * login spends the same yescrypt time whether the account exists or not,
  * is throttled before its password is checked (core/login_throttle.c: per
  * login and address, per login, per address, decided and reserved in one
@@ -94,19 +96,11 @@ static int session_new(struct byod_ctx *ctx, const struct portal_request *rq,
 	return 0;
 }
 
-int portal_session_ensure(struct portal *p, struct byod_ctx *ctx, const struct portal_request *rq,
-			  struct portal_session *s, struct portal_response *rs)
-{
-	(void)p;
-	if (s->exists)
-		return 0;
-	return session_new(ctx, rq, s, 0, REG_WEB_LOGIN, rs);
-}
-
 static int login_as(struct byod_ctx *ctx, const struct portal_request *rq,
 		    struct portal_session *s, const struct reg_person *person,
 		    enum reg_web_kind kind, struct portal_response *rs)
 {
+	char nonce[64];
 	int rc;
 
 	if (s->exists)
@@ -114,6 +108,10 @@ static int login_as(struct byod_ctx *ctx, const struct portal_request *rq,
 	rc = session_new(ctx, rq, s, person->id, kind, rs);
 	if (rc)
 		return rc;
+	/* the login page's tokens end with it */
+	if (!web_cookie_get(rq->cookie, PORTAL_LOGIN_COOKIE, nonce, sizeof(nonce)))
+		portal_set_cookie(rs, rq, PORTAL_LOGIN_COOKIE, "", 0);
+	explicit_bzero(nonce, sizeof(nonce));
 	s->person = *person;
 	s->logged_in = 1;
 	return 0;
@@ -176,6 +174,56 @@ int portal_form_token_use(struct byod_ctx *ctx, const struct portal_session *s,
 	if (rc == -ENOSPC || rc == -EBUSY || rc == -EIO)
 		return rc;
 	return rc ? -EACCES : 0;
+}
+
+/* ---- form tokens without a session --------------------------------------- */
+
+/*
+ * A page anyone may open (the login page) must not cost a registry row:
+ * its token is signed, not stored. What makes it useless to another site
+ * is the cookie it is bound to, which that site can neither read nor have
+ * the browser send (SameSite=Strict). The cookie is kept across pages, so
+ * two open tabs both work.
+ */
+int portal_form_token_anon(struct portal *p, const struct portal_request *rq,
+			   struct portal_response *rs, char out[WEB_FORM_TOKEN_LEN + 1])
+{
+	char nonce[64];
+	int rc = 0;
+
+	out[0] = '\0';
+	if (web_cookie_get(rq->cookie, PORTAL_LOGIN_COOKIE, nonce, sizeof(nonce)) ||
+	    !web_token_valid(nonce)) {
+		rc = web_token_new(nonce);
+		if (rc)
+			goto out;
+		portal_set_cookie(rs, rq, PORTAL_LOGIN_COOKIE, nonce, -1);
+	}
+	rc = web_form_token_new(p->form_key, strlen(p->form_key), nonce,
+				(long long)time(NULL) + p->conf.portal_session_idle_s, out);
+out:
+	explicit_bzero(nonce, sizeof(nonce));
+	return rc;
+}
+
+int portal_form_token_anon_check(struct portal *p, const struct portal_request *rq,
+				 const char *token)
+{
+	char nonce[64];
+	int rc;
+
+	if (web_cookie_get(rq->cookie, PORTAL_LOGIN_COOKIE, nonce, sizeof(nonce)) ||
+	    !web_token_valid(nonce)) {
+		rc = -ENOKEY;
+		goto out;
+	}
+	rc = web_form_token_check(p->form_key, strlen(p->form_key), nonce, token,
+				  (long long)time(NULL));
+	if (rc != -EKEYEXPIRED)
+		rc = rc ? -EACCES : 0; /* a key too short is no reason to let a form in */
+out:
+	explicit_bzero(nonce, sizeof(nonce));
+	return rc;
 }
 
 /* ---- login ------------------------------------------------------------- */

@@ -12,8 +12,12 @@
 #include "byod.h"
 #include "login_throttle.h"
 #include "portal.h"
+#include "token.h"
 
 #define PORTAL_SESSION_COOKIE "byod_session"
+/* The random value a page without a session binds its form tokens to:
+ * set by the login page, cleared by a login. */
+#define PORTAL_LOGIN_COOKIE "byod_login"
 
 struct portal_session {
 	int exists;                 /* a live session row is loaded */
@@ -29,13 +33,9 @@ struct portal_session {
 int portal_session_load(struct portal *p, struct byod_ctx *ctx, const struct portal_request *rq,
 			struct portal_session *s);
 
-/* Makes sure the request has a session: creates an anonymous one and sets
- * its cookie in rs when s has none. */
-int portal_session_ensure(struct portal *p, struct byod_ctx *ctx, const struct portal_request *rq,
-			  struct portal_session *s, struct portal_response *rs);
-
 /* Ends s and starts a new session for person, with a new cookie (so an id
- * planted before the login is worth nothing after it). */
+ * planted before the login is worth nothing after it); the login cookie
+ * of the page before goes too. The only place a session row is made. */
 int portal_session_login(struct portal *p, struct byod_ctx *ctx, const struct portal_request *rq,
 			 struct portal_session *s, const struct reg_person *person,
 			 struct portal_response *rs);
@@ -56,7 +56,8 @@ static inline int portal_session_is_code(const struct portal_session *s)
 int portal_session_logout(struct byod_ctx *ctx, const struct portal_request *rq,
 			  struct portal_session *s, struct portal_response *rs);
 
-/* A new one-time form token of session s (which must exist) into out. */
+/* A new one-time form token of session s (which must exist: a logged-in
+ * one) into out. */
 int portal_form_token(struct portal *p, struct byod_ctx *ctx, const struct portal_session *s,
 		      char out[44]);
 
@@ -65,6 +66,26 @@ int portal_form_token(struct portal *p, struct byod_ctx *ctx, const struct porta
  * -ENOSPC, -EBUSY or -EIO when the registry cannot record its use. */
 int portal_form_token_use(struct byod_ctx *ctx, const struct portal_session *s,
 			  const char *token);
+
+/*
+ * The form token of a page shown without a logged-in session (the login
+ * page, a one-time code's page): stateless (web_form_token_new under
+ * p->form_key), bound to the browser's PORTAL_LOGIN_COOKIE, which is set
+ * in rs when the request did not carry a valid one, and good until the
+ * session idle time from now. Nothing is written to the registry. Returns
+ * 0 or a negative errno (out is then "").
+ */
+int portal_form_token_anon(struct portal *p, const struct portal_request *rq,
+			   struct portal_response *rs, char out[WEB_FORM_TOKEN_LEN + 1]);
+
+/* 0 when token is such a token for the request's PORTAL_LOGIN_COOKIE and
+ * has not expired; -ENOKEY when the request has no such cookie; -EACCES
+ * when the token is missing, malformed, forged or another browser's;
+ * -EKEYEXPIRED when it has expired. Nothing is used up: the same token
+ * can be sent again until it expires (a new one costs a GET anyway; the
+ * login throttle bounds the password checks). */
+int portal_form_token_anon_check(struct portal *p, const struct portal_request *rq,
+				 const char *token);
 
 /*
  * One login attempt from rq->client. Returns 0 with *person filled; -EACCES

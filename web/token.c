@@ -229,3 +229,133 @@ out:
 	free(b);
 	return rc;
 }
+
+/* ---- stateless form tokens ------------------------------------------------ */
+
+#define FORM_VERSION 1
+#define FORM_BODY    25 /* version, expires, nonce: what the MAC covers */
+#define FORM_BYTES   (FORM_BODY + SHA256_DIGEST_LENGTH)
+#define FORM_LABEL   "byod-form:"
+
+/* base64url of n bytes, n a multiple of 3, into out (4n/3 + 1 bytes). */
+static void b64url_encode(const uint8_t *in, size_t n, char *out)
+{
+	size_t i, o = 0;
+	uint32_t v;
+
+	for (i = 0; i + 3 <= n; i += 3) {
+		v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
+		out[o++] = alphabet[v >> 18 & 63];
+		out[o++] = alphabet[v >> 12 & 63];
+		out[o++] = alphabet[v >> 6 & 63];
+		out[o++] = alphabet[v & 63];
+	}
+	out[o] = '\0';
+}
+
+static int b64url_value(char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '-')
+		return 62;
+	if (c == '_')
+		return 63;
+	return -1;
+}
+
+/* The n bytes of exactly 4n/3 base64url characters (n a multiple of 3).
+ * Returns 0, or -EINVAL for another length or another character. */
+static int b64url_decode(const char *s, uint8_t *out, size_t n)
+{
+	size_t i, o = 0, len = n / 3 * 4;
+	uint32_t v;
+	int d[4], k;
+
+	if (strnlen(s, len + 1) != len)
+		return -EINVAL;
+	for (i = 0; i < len; i += 4) {
+		for (k = 0; k < 4; k++) {
+			d[k] = b64url_value(s[i + k]);
+			if (d[k] < 0)
+				return -EINVAL;
+		}
+		v = (uint32_t)d[0] << 18 | (uint32_t)d[1] << 12 | (uint32_t)d[2] << 6 | d[3];
+		out[o++] = v >> 16 & 0xff;
+		out[o++] = v >> 8 & 0xff;
+		out[o++] = v & 0xff;
+	}
+	return 0;
+}
+
+/* HMAC-SHA256(key, FORM_LABEL body binding) into md. */
+static int form_mac(const void *key, size_t keylen, const uint8_t body[FORM_BODY],
+		    const char *binding, unsigned char md[SHA256_DIGEST_LENGTH])
+{
+	uint8_t in[sizeof(FORM_LABEL) - 1 + FORM_BODY + WEB_TOKEN_LEN];
+	unsigned int mdlen = 0;
+	size_t l = sizeof(FORM_LABEL) - 1;
+
+	memcpy(in, FORM_LABEL, l);
+	memcpy(in + l, body, FORM_BODY);
+	memcpy(in + l + FORM_BODY, binding, WEB_TOKEN_LEN);
+	if (!HMAC(EVP_sha256(), key, (int)keylen, in, sizeof(in), md, &mdlen) ||
+	    mdlen != SHA256_DIGEST_LENGTH)
+		return -EIO;
+	return 0;
+}
+
+int web_form_token_new(const void *key, size_t keylen, const char *binding, long long expires,
+		       char out[WEB_FORM_TOKEN_LEN + 1])
+{
+	uint8_t b[FORM_BYTES];
+	int i, rc;
+
+	out[0] = '\0';
+	if (!key || keylen < WEB_FORM_KEY_MIN || keylen > INT32_MAX || !web_token_valid(binding) ||
+	    expires <= 0)
+		return -EINVAL;
+	b[0] = FORM_VERSION;
+	for (i = 0; i < 8; i++)
+		b[1 + i] = (uint64_t)expires >> (56 - 8 * i) & 0xff;
+	rc = byod_random(b + 9, 16);
+	if (!rc)
+		rc = form_mac(key, keylen, b, binding, b + FORM_BODY);
+	if (!rc)
+		b64url_encode(b, sizeof(b), out);
+	OPENSSL_cleanse(b, sizeof(b));
+	return rc;
+}
+
+int web_form_token_check(const void *key, size_t keylen, const char *binding, const char *token,
+			 long long now)
+{
+	unsigned char md[SHA256_DIGEST_LENGTH];
+	uint8_t b[FORM_BYTES];
+	uint64_t expires = 0;
+	int i, rc;
+
+	if (!key || keylen < WEB_FORM_KEY_MIN || keylen > INT32_MAX)
+		return -EINVAL;
+	if (!token || !web_token_valid(binding) || b64url_decode(token, b, sizeof(b)) ||
+	    b[0] != FORM_VERSION)
+		return -EACCES;
+	rc = form_mac(key, keylen, b, binding, md);
+	if (rc)
+		goto out;
+	if (CRYPTO_memcmp(md, b + FORM_BODY, sizeof(md))) {
+		rc = -EACCES;
+		goto out;
+	}
+	/* the expiry is read only once the MAC says the server wrote it */
+	for (i = 0; i < 8; i++)
+		expires = expires << 8 | b[1 + i];
+	rc = expires > (uint64_t)INT64_MAX || (long long)expires <= now ? -EKEYEXPIRED : 0;
+out:
+	OPENSSL_cleanse(md, sizeof(md));
+	return rc;
+}

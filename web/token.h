@@ -57,4 +57,36 @@ int web_token_seal(const char *token, const char *label, const char *aad, const 
 int web_token_open(const char *token, const char *label, const char *aad, const void *in,
 		   size_t len, char **out, size_t *outlen);
 
+/*
+ * Stateless form tokens, for a form shown to someone without a session
+ * (the login page): nothing is stored, the token carries what is checked.
+ * 57 bytes in base64url without padding (WEB_FORM_TOKEN_LEN characters):
+ *
+ *   version (1, = 1) | expires (8, big-endian Unix seconds) | nonce (16,
+ *   random) | HMAC-SHA256(key, "byod-form:" version expires nonce binding)
+ *
+ * binding is the value of a random cookie (a web_token_new token) the
+ * page set in the same browser, so a token is worth nothing without that
+ * browser's cookie, and another site can neither read nor send it
+ * (SameSite=Strict). key is a secret shared by every portal process.
+ */
+#define WEB_FORM_TOKEN_LEN 76
+#define WEB_FORM_KEY_MIN   32 /* bytes */
+
+/* Makes a token bound to binding (a valid token) that lives until expires
+ * into out. Returns 0, -EINVAL (key shorter than WEB_FORM_KEY_MIN, invalid
+ * binding, expires <= 0) or the negative errno of getrandom(2) or -EIO
+ * (out is then ""). */
+int web_form_token_new(const void *key, size_t keylen, const char *binding, long long expires,
+		       char out[WEB_FORM_TOKEN_LEN + 1]);
+
+/* Checks token against key, binding and now: 0 when it was made with this
+ * key for this binding and expires > now; -EACCES when it is malformed,
+ * made with another key, for another binding, or changed in any byte
+ * (NULL token or binding too); -EKEYEXPIRED when it was genuine but has
+ * expired; -EINVAL for a key that is too short. The MAC comparison takes
+ * the same time wherever the two differ. */
+int web_form_token_check(const void *key, size_t keylen, const char *binding, const char *token,
+			 long long now);
+
 #endif /* WEB_TOKEN_H */

@@ -220,8 +220,8 @@ JAR="$T/jar"
 https GET / -b "$JAR" -c "$JAR"
 check "the login page over HTTPS" test "$(code)" = 200
 check "...with HSTS" test "$(hdr Strict-Transport-Security)" = "max-age=31536000"
-check "...its session cookie Secure, HttpOnly, SameSite=Strict" sh -c \
-	"grep -i '^Set-Cookie: byod_session=' '$T/h' | grep -q 'HttpOnly; SameSite=Strict; Secure'"
+check "...its login cookie Secure, HttpOnly, SameSite=Strict" sh -c \
+	"grep -i '^Set-Cookie: byod_login=' '$T/h' | grep -q 'HttpOnly; SameSite=Strict; Secure'"
 token=$(sed -n 's/.*name="csrf" value="\([A-Za-z0-9_-]*\)".*/\1/p' "$T/b" | head -1)
 https POST /login -b "$JAR" -c "$JAR" --data-urlencode "csrf=$token" \
 	--data-urlencode login=lea.martin --data-urlencode 'password=Calanques-2026!'
@@ -295,11 +295,11 @@ http GET portal.byod.lan /
 check "the login page over plain HTTP, not redirected" test "$(code)" = 200
 check "...without HSTS" sh -c "! grep -qi '^Strict-Transport-Security' '$T/h'"
 check "...its cookie not Secure (it would never come back)" sh -c \
-	"grep -i '^Set-Cookie: byod_session=' '$T/h' | grep -qv Secure"
+	"grep -i '^Set-Cookie: byod_login=' '$T/h' | grep -qv Secure"
 code=$(curl -s -D "$T/h" -o /dev/null -w '%{http_code}' --cacert "$BYOD_HOME/pki/ca.pem" \
 	--resolve "portal.byod.lan:$HTTPS_PORT:127.0.0.1" "https://portal.byod.lan:$HTTPS_PORT/")
 check "over HTTPS (a device that has the school CA): Secure cookie, no HSTS" sh -c \
-	"test '$code' = 200 && grep -i '^Set-Cookie: byod_session=' '$T/h' | grep -q '; Secure' &&
+	"test '$code' = 200 && grep -i '^Set-Cookie: byod_login=' '$T/h' | grep -q '; Secure' &&
 	 ! grep -qi '^Strict-Transport-Security' '$T/h'"
 portal_check_fails "portal check with the school CA's certificate" "$BYOD_HOME/pki/portal.pem: The certificate does not chain to a root of the trust store $T/roots \(unable to get local issuer certificate, at CN=portal.byod.lan issued by CN=Collège des Calanques BYOD CA"
 check "...and warns that devices stay on HTTP" grep -q "warning: devices are sent to http://portal.byod.lan:$HTTP_PORT/ (plain HTTP)" "$T/err"

@@ -1233,6 +1233,82 @@ static void test_token_seal(void **state)
 	free(sealed);
 }
 
+/* The login page's stateless form token: good with its key and cookie until
+ * it expires, refused with another key, another cookie, any character
+ * changed, cut or lengthened; a token made outside (Python's hmac, the
+ * format as token.h documents it) is read alike. */
+static void test_form_token(void **state)
+{
+	static const char key[] = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+	static const char other_key[] = "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210";
+	/* version 1, expires 2000000000, nonce 00 01 .. 0f, bound to binding */
+	static const char known[] = "AQAAAAB3NZQAAAECAwQFBgcICQoLDA0OD2TorEBFYLJ7mxIyoSutFUmoNrOQZSyC_m8b23W5VfvI";
+	static const char binding[] = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAB";
+	char a[44], b[44], t[WEB_FORM_TOKEN_LEN + 1], u[WEB_FORM_TOKEN_LEN + 1];
+	char bad[WEB_FORM_TOKEN_LEN + 2];
+	size_t kl = strlen(key), i;
+	long long now = 1800000000;
+
+	assert_int_equal(web_token_new(a), 0);
+	assert_int_equal(web_token_new(b), 0);
+	assert_int_equal(web_form_token_new(key, kl, a, now + 600, t), 0);
+	assert_int_equal(strlen(t), WEB_FORM_TOKEN_LEN);
+	for (i = 0; t[i]; i++) /* goes into a form field and a URL unescaped */
+		assert_non_null(strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+				       "0123456789-_", t[i]));
+	assert_int_equal(web_form_token_check(key, kl, a, t, now), 0);
+	assert_int_equal(web_form_token_check(key, kl, a, t, now + 599), 0);
+	/* good again: nothing is used up */
+	assert_int_equal(web_form_token_check(key, kl, a, t, now), 0);
+	/* expired: at its second and after */
+	assert_int_equal(web_form_token_check(key, kl, a, t, now + 600), -EKEYEXPIRED);
+	assert_int_equal(web_form_token_check(key, kl, a, t, now + 86400), -EKEYEXPIRED);
+	/* another browser's cookie, another key, no cookie */
+	assert_int_equal(web_form_token_check(key, kl, b, t, now), -EACCES);
+	assert_int_equal(web_form_token_check(other_key, kl, a, t, now), -EACCES);
+	assert_int_equal(web_form_token_check(key, kl, NULL, t, now), -EACCES);
+	assert_int_equal(web_form_token_check(key, kl, "", t, now), -EACCES);
+	/* two tokens for one cookie differ (the nonce) and are both good */
+	assert_int_equal(web_form_token_new(key, kl, a, now + 600, u), 0);
+	assert_string_not_equal(t, u);
+	assert_int_equal(web_form_token_check(key, kl, a, u, now), 0);
+	/* any character changed: refused (the last one's low bits are data too:
+	 * 57 bytes are exactly 76 characters) */
+	for (i = 0; i < WEB_FORM_TOKEN_LEN; i++) {
+		memcpy(bad, t, sizeof(t));
+		bad[i] = bad[i] == 'A' ? 'B' : 'A';
+		assert_int_equal(web_form_token_check(key, kl, a, bad, now), -EACCES);
+		bad[i] = '.';
+		assert_int_equal(web_form_token_check(key, kl, a, bad, now), -EACCES);
+	}
+	/* cut short, lengthened, empty, NULL, a session's 43-character token */
+	for (i = 0; i < WEB_FORM_TOKEN_LEN; i++) {
+		memcpy(bad, t, i);
+		bad[i] = '\0';
+		assert_int_equal(web_form_token_check(key, kl, a, bad, now), -EACCES);
+	}
+	snprintf(bad, sizeof(bad), "%sA", t);
+	assert_int_equal(web_form_token_check(key, kl, a, bad, now), -EACCES);
+	assert_int_equal(web_form_token_check(key, kl, a, NULL, now), -EACCES);
+	assert_int_equal(web_form_token_check(key, kl, a, b, now), -EACCES);
+	/* a key too short is refused both ways; so is a bad cookie or expiry */
+	assert_int_equal(web_form_token_new(key, WEB_FORM_KEY_MIN - 1, a, now, u), -EINVAL);
+	assert_string_equal(u, "");
+	assert_int_equal(web_form_token_check(key, WEB_FORM_KEY_MIN - 1, a, t, now), -EINVAL);
+	assert_int_equal(web_form_token_new(NULL, kl, a, now, u), -EINVAL);
+	assert_int_equal(web_form_token_new(key, kl, "short", now, u), -EINVAL);
+	assert_int_equal(web_form_token_new(key, kl, a, 0, u), -EINVAL);
+	/* a token with a past expiry is genuine but expired */
+	assert_int_equal(web_form_token_new(key, kl, a, now - 1, u), 0);
+	assert_int_equal(web_form_token_check(key, kl, a, u, now), -EKEYEXPIRED);
+
+	/* made by another implementation of the documented format */
+	assert_int_equal(web_form_token_check(key, kl, binding, known, 1999999999), 0);
+	assert_int_equal(web_form_token_check(key, kl, binding, known, 2000000000), -EKEYEXPIRED);
+	assert_int_equal(web_form_token_check(key, kl, a, known, 1999999999), -EACCES);
+	assert_int_equal(web_form_token_check(other_key, kl, binding, known, 1999999999), -EACCES);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1258,6 +1334,7 @@ int main(void)
 		cmocka_unit_test(test_throttle_refund),
 		cmocka_unit_test(test_token),
 		cmocka_unit_test(test_token_seal),
+		cmocka_unit_test(test_form_token),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
