@@ -279,6 +279,38 @@ scenario_revocation() { # proves: a revoked device is disconnected, quarantined 
 	check "revoked: the teacher is untouched" admitted_in teacher teachers
 }
 
+scenario_gatewayd_killed() { # proves: byod-gatewayd killed at any point of its work comes back to the registry's state by itself: a device suspended while it was down is quarantined at its start, and let go once resumed
+	local dev i starts change
+	dev=$(device_of m.durand laptop-durand)
+	not_quarantined() { ! quarantined "$1"; }
+	for i in 1 2 3; do
+		"$BYODCTL" device suspend "$dev" >/dev/null &
+		change=$!
+		sleep "0.0$((i * 3))"
+		kill -9 "$GATEWAYD_PID"
+		wait "$GATEWAYD_PID" 2>/dev/null
+		wait "$change" || ko "kill $i: device suspend"
+		starts=$(grep -c 'following the change feed' "$T/gatewayd.log")
+		"$BYOD_GATEWAYD" --home "$BYOD_HOME" --verbose 2>>"$T/gatewayd.log" &
+		GATEWAYD_PID=$!
+		check "kill $i: the gateway starts again" wait_for 50 \
+			sh -c "[ \$(grep -c 'following the change feed' '$T/gatewayd.log') -gt $starts ]"
+		check "kill $i: the device suspended meanwhile is quarantined" wait_for 30 quarantined teacher
+		"$BYODCTL" device resume "$dev" >/dev/null || ko "kill $i: device resume"
+		check "kill $i: resumed, out of quarantine" wait_for 30 not_quarantined teacher
+	done
+	# (a Disconnect may have ended the session before a kill: the teacher
+	# authenticates again, once the RADIUS module has the resume too)
+	local try
+	for try in 1 2 3 4 5; do
+		sleep 1
+		wpa_cli -p "$T/wctrl-teacher" -i s0 reauthenticate >/dev/null 2>&1
+		wait_for 30 admitted_in teacher teachers && break
+	done
+	check "the teacher is admitted again after the kills ($(hostapd_cli -p "$T/hctrl-teacher" -i s-teacher sta "${MAC[teacher]}" 2>/dev/null | grep -m1 flags))" \
+		admitted_in teacher teachers
+}
+
 scenario_portal_killed() { # proves: a portal killed mid-enrolment leaves no certificate without its registry row; the enrolment simply starts again
 	local i certs devices
 	onboarding teacher
@@ -334,6 +366,7 @@ scenario_policy_change
 scenario_radius_restart
 scenario_revocation
 scenario_portal_killed
+scenario_gatewayd_killed
 if [ "$failed" -ne 0 ]; then
 	echo "--- gatewayd.log (end)"; tail -20 "$T/gatewayd.log"
 	echo "--- portal.log (end)"; tail -5 "$T/portal.log"
