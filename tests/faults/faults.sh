@@ -13,6 +13,7 @@ if [ -z "${BYOD_FAULTS_NS:-}" ]; then
 	BYOD_FAULTS_NS=1 exec unshare -m --propagation private bash "$0" "$@"
 fi
 . "$BYOD_SRC/tests/cli/lib.sh"
+. "$BYOD_SRC/tests/portal/lib.sh"
 : "${BYOD_PORTAL:?BYOD_PORTAL must name the byod-portal binary}"
 
 mkdir -p "$T/disk"
@@ -83,11 +84,7 @@ check "...the registry consistent ($(consistent))" consistent
 
 # ---- the portal on a full disk -----------------------------------------
 
-read -r HTTP_PORT HTTPS_PORT <<<"$(python3 -c '
-import socket
-s = [socket.socket() for _ in range(2)]
-for x in s: x.bind(("127.0.0.1", 0))
-print(" ".join(str(x.getsockname()[1]) for x in s))')"
+read -r HTTP_PORT HTTPS_PORT <<<"$(free_ports 2)"
 sed -i "s/^  http-port: .*/  http-port: $HTTP_PORT/; s/^  https-port: .*/  https-port: $HTTPS_PORT/" \
 	"$BYOD_HOME/byod.conf"
 "$BYOD_PORTAL" --home "$BYOD_HOME" 2>>"$T/portal.log" &

@@ -9,39 +9,16 @@
 # first); a token from one process is good at the other, and a normal login
 # still makes the one session row.
 . "$BYOD_SRC/tests/cli/lib.sh"
+. "$BYOD_SRC/tests/portal/lib.sh"
 : "${BYOD_PORTAL:?BYOD_PORTAL must name the byod-portal binary}"
 init_school
 printf '%s\n' 'Calanques-2026!' | "$BYODCTL" user add lea.martin --role student --school 0131234W \
 	--password-stdin >/dev/null || { echo "user add failed" >&2; exit 1; }
 
-read -r PORT_A PORT_B <<<"$(python3 -c '
-import socket
-s = [socket.socket() for _ in range(2)]
-for x in s: x.bind(("127.0.0.1", 0))
-print(" ".join(str(x.getsockname()[1]) for x in s))')"
+read -r PORT_A PORT_B <<<"$(free_ports 2)"
 conf="$BYOD_HOME/byod.conf"
-sed -i "s/^  https-port: .*/  https-port: 0/" "$conf"
-# a second portal process on the same registry (another node of a school)
-HOME_B="$T/home-b"
-cp -a "$BYOD_HOME" "$HOME_B"
-rm -f "$HOME_B"/registry.db*
-sed -i "s/^  http-port: .*/  http-port: $PORT_A/" "$conf"
-sed -i "s/^  http-port: .*/  http-port: $PORT_B/; s|^  path: \"registry.db\"|  path: \"$BYOD_HOME/registry.db\"|" \
-	"$HOME_B/byod.conf"
-grep -q "path: \"$BYOD_HOME/registry.db\"" "$HOME_B/byod.conf" || { echo "registry.path not set" >&2; exit 1; }
+two_nodes "$PORT_A" "$PORT_B"
 
-PIDS=()
-start_portal() { # HOME PORT
-	"$BYOD_PORTAL" --home "$1" 2>>"$T/portal.log" &
-	PIDS+=($!)
-	for _ in $(seq 100); do
-		curl -s -o /dev/null "http://127.0.0.1:$2/api/captive" && return 0
-		kill -0 "${PIDS[-1]}" 2>/dev/null || { cat "$T/portal.log" >&2; exit 1; }
-		sleep 0.1
-	done
-	echo "the portal did not start" >&2
-	exit 1
-}
 stop_all() {
 	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
 	wait 2>/dev/null

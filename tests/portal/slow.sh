@@ -10,6 +10,7 @@
 # within 5 s. (Counting IPv6 clients per /64 is in
 # tests/unit/test_web_addrshare.c: loopback IPv6 has one address.)
 . "$BYOD_SRC/tests/cli/lib.sh"
+. "$BYOD_SRC/tests/portal/lib.sh"
 : "${BYOD_PORTAL:?BYOD_PORTAL must name the byod-portal binary}"
 init_school
 
@@ -29,9 +30,7 @@ for u in lea.martin hugo.blanc; do
 		--name "$u (test)" --password-stdin >/dev/null || { echo "user add $u failed" >&2; exit 1; }
 done
 
-HTTP_PORT=$(python3 -c '
-import socket
-s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+HTTP_PORT=$(free_ports 1)
 conf="$BYOD_HOME/byod.conf"
 sed -i "s/^  http-port: .*/  http-port: $HTTP_PORT/; s/^  https-port: .*/  https-port: 0/" "$conf"
 DEADLINE=$(sed -n 's/^  request-deadline-s: //p' "$conf")

@@ -10,6 +10,7 @@
 # user unlock clears a lock, audited. Loopback gives the addresses
 # (127.0.0.2 the pupil, 127.0.0.5 and up the others).
 . "$BYOD_SRC/tests/cli/lib.sh"
+. "$BYOD_SRC/tests/portal/lib.sh"
 : "${BYOD_PORTAL:?BYOD_PORTAL must name the byod-portal binary}"
 init_school
 adduser() { # LOGIN ROLE PASSWORD
@@ -19,36 +20,13 @@ adduser() { # LOGIN ROLE PASSWORD
 adduser m.durand teacher 'prof-Durand-2026'
 adduser tom student 'tom-pw-2026'
 
-read -r PORT_A PORT_B <<<"$(python3 -c '
-import socket
-s = [socket.socket() for _ in range(2)]
-for x in s: x.bind(("127.0.0.1", 0))
-print(" ".join(str(x.getsockname()[1]) for x in s))')"
+read -r PORT_A PORT_B <<<"$(free_ports 2)"
 conf="$BYOD_HOME/byod.conf"
 # 30 connections at once from one address: above the default per-address
 # connection limit (16), which is not what this test is about
-sed -i "s/^  https-port: .*/  https-port: 0/; s/^  per-ip-limit: .*/  per-ip-limit: 64/" "$conf"
-# a second portal process on the same registry (another node of a school)
-HOME_B="$T/home-b"
-cp -a "$BYOD_HOME" "$HOME_B"
-rm -f "$HOME_B"/registry.db*
-sed -i "s/^  http-port: .*/  http-port: $PORT_A/" "$conf"
-sed -i "s/^  http-port: .*/  http-port: $PORT_B/; s|^  path: \"registry.db\"|  path: \"$BYOD_HOME/registry.db\"|" \
-	"$HOME_B/byod.conf"
-grep -q "path: \"$BYOD_HOME/registry.db\"" "$HOME_B/byod.conf" || { echo "registry.path not set" >&2; exit 1; }
+sed -i "s/^  per-ip-limit: .*/  per-ip-limit: 64/" "$conf"
+two_nodes "$PORT_A" "$PORT_B"
 
-PIDS=()
-start_portal() { # HOME PORT
-	"$BYOD_PORTAL" --home "$1" 2>>"$T/portal.log" &
-	PIDS+=($!)
-	for _ in $(seq 100); do
-		curl -s -o /dev/null "http://127.0.0.1:$2/api/captive" && return 0
-		kill -0 "${PIDS[-1]}" 2>/dev/null || { cat "$T/portal.log" >&2; exit 1; }
-		sleep 0.1
-	done
-	echo "the portal did not start" >&2
-	exit 1
-}
 HAMMERS=()
 stop_all() {
 	for p in "${HAMMERS[@]}" "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
