@@ -244,13 +244,10 @@ static int apply(enum reg_acct_type type, const struct reg_session *in, int foun
 static int session_event(struct reg *reg, const char *kind, int64_t id, time_t now,
 			 struct byod_err *err)
 {
-	struct reg_event ev;
+	char object[24];
 
-	memset(&ev, 0, sizeof(ev));
-	ev.time = now;
-	snprintf(ev.kind, sizeof(ev.kind), "%s", kind);
-	snprintf(ev.object, sizeof(ev.object), "%lld", (long long)id);
-	return OPS(reg)->event_insert(reg->be, &ev, err);
+	snprintf(object, sizeof(object), "%lld", (long long)id);
+	return reg_event_queue(reg, kind, object, now, err);
 }
 
 int reg_session_record(struct reg *reg, enum reg_acct_type type, struct reg_session *s,

@@ -320,7 +320,6 @@ int reg_record(struct reg *reg, const char *action, const char *object, to_json_
 	       const void *before, const void *after, struct byod_err *err)
 {
 	struct reg_audit a;
-	struct reg_event ev;
 	char *bj = NULL, *aj = NULL;
 	time_t now = time(NULL);
 	int rc;
@@ -340,16 +339,66 @@ int reg_record(struct reg *reg, const char *action, const char *object, to_json_
 	a.before = bj;
 	a.after = aj;
 	rc = OPS(reg)->audit_insert(reg->be, &a, err);
-	if (rc)
-		goto out;
-	memset(&ev, 0, sizeof(ev));
-	ev.time = now;
-	snprintf(ev.kind, sizeof(ev.kind), "%s", action);
-	snprintf(ev.object, sizeof(ev.object), "%s", object);
-	rc = OPS(reg)->event_insert(reg->be, &ev, err);
+	if (!rc)
+		rc = reg_event_queue(reg, action, object, now, err);
 out:
 	free(bj);
 	free(aj);
+	return rc;
+}
+
+/* ---- the change feed's pending events ------------------------------------ */
+
+/*
+ * Why events wait in memory: a backend whose writers run side by side
+ * (PostgreSQL) would hand out sequence numbers at write time and make them
+ * visible at commit time, so a transaction that wrote first and committed
+ * last would show a follower a number below one it has already passed, and
+ * the follower, reading "after the last seq I saw", would skip it. Inserted
+ * right before the commit, under the backend's commit-order lock (SQLite's
+ * write lock; PostgreSQL's feed lock), the numbers are taken in commit
+ * order.
+ */
+int reg_event_queue(struct reg *reg, const char *kind, const char *object, time_t when,
+		    struct byod_err *err)
+{
+	struct reg_event *ev;
+
+	if (reg->depth == 0)
+		return byod_err_set(err, EINVAL, "a change-feed event outside a transaction");
+	if (reg->npending == reg->cap_pending) {
+		size_t cap = reg->cap_pending ? reg->cap_pending * 2 : 8;
+
+		ev = reallocarray(reg->pending, cap, sizeof(*ev));
+		if (!ev)
+			return byod_err_set(err, ENOMEM, "out of memory writing the change feed");
+		reg->pending = ev;
+		reg->cap_pending = cap;
+	}
+	ev = &reg->pending[reg->npending++];
+	memset(ev, 0, sizeof(*ev));
+	ev->time = when;
+	snprintf(ev->kind, sizeof(ev->kind), "%s", kind);
+	snprintf(ev->object, sizeof(ev->object), "%s", object);
+	return 0;
+}
+
+/* Inserts the pending events into the open transaction. Each one leaves
+ * the queue once inserted, so that a commit tried again after a failure
+ * inserts none twice. */
+static int flush_events(struct reg *reg, struct byod_err *err)
+{
+	size_t i;
+	int rc = 0;
+
+	if (!reg->npending)
+		return 0;
+	for (i = 0; i < reg->npending && !rc; i++)
+		rc = OPS(reg)->event_insert(reg->be, &reg->pending[i], err);
+	if (rc)
+		i--; /* the one that failed stays */
+	memmove(reg->pending, reg->pending + i, (reg->npending - i) * sizeof(*reg->pending));
+	reg->npending -= i;
 	return rc;
 }
 
@@ -407,6 +456,7 @@ void reg_close(struct reg *reg)
 			OPS(reg)->rollback(reg->be);
 		OPS(reg)->close(reg->be);
 	}
+	free(reg->pending);
 	free(reg);
 }
 
@@ -451,12 +501,39 @@ int reg_commit(struct reg *reg, struct byod_err *err)
 				    "the registry transaction was rolled back at an inner level; "
 				    "nothing was committed");
 	if (reg->depth == 1) {
-		rc = OPS(reg)->commit(reg->be, err);
+		rc = flush_events(reg, err);
+		if (!rc)
+			rc = OPS(reg)->commit(reg->be, err);
 		if (rc)
 			return rc;
 	}
 	reg->depth--;
 	return 0;
+}
+
+int reg_begin_read(struct reg *reg, struct byod_err *err)
+{
+	int rc;
+
+	if (reg->depth > 0)
+		return byod_err_set(err, EINVAL,
+				    "a read snapshot must be the outermost registry transaction");
+	rc = OPS(reg)->begin_read(reg->be, err);
+	if (rc)
+		return rc;
+	reg->depth = 1;
+	return 0;
+}
+
+int reg_feed_wait(struct reg *reg, int timeout_ms, struct byod_err *err)
+{
+	if (timeout_ms < 0)
+		return byod_err_set(err, EINVAL, "negative change-feed wait %d ms", timeout_ms);
+	if (reg->depth > 0)
+		return byod_err_set(err, EINVAL,
+				    "waiting for the change feed inside a registry transaction, "
+				    "which would not see what it waits for");
+	return OPS(reg)->feed_wait(reg->be, timeout_ms, err);
 }
 
 void reg_rollback(struct reg *reg)
@@ -466,6 +543,7 @@ void reg_rollback(struct reg *reg)
 	if (!reg->aborted) {
 		OPS(reg)->rollback(reg->be);
 		reg->aborted = 1;
+		reg->npending = 0; /* never committed: never seen */
 	}
 	if (--reg->depth == 0)
 		reg->aborted = 0;

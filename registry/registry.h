@@ -11,7 +11,9 @@
  * Every change goes through this file's functions, which write the change,
  * an audit row (actor, action, object, before/after as JSON) and a change
  * feed event in one transaction. reg_begin()/reg_commit() group several
- * changes into one transaction (nesting is counted; the outermost commits).
+ * changes into one transaction (nesting is counted; the outermost commits);
+ * a change's feed events are numbered at that outermost commit, in commit
+ * order, and a rolled-back transaction leaves none.
  */
 #ifndef BYOD_REGISTRY_H
 #define BYOD_REGISTRY_H
@@ -241,6 +243,26 @@ int reg_events_since(struct reg *reg, int64_t after, int limit,
 		     struct byod_err *err);
 /* The newest event's seq, 0 when none. */
 int reg_events_last(struct reg *reg, int64_t *seq, struct byod_err *err);
+
+/*
+ * Waits for the change feed: returns 0 after a change-feed notification may
+ * have arrived, or after timeout_ms, whichever comes first; the caller then
+ * reads reg_events_since. Not inside a transaction (-EINVAL). SQLite sleeps,
+ * returning early when another connection has committed since the last
+ * wait; PostgreSQL waits for NOTIFY byod_feed on its connection. Event
+ * numbers are given at commit, in commit order, so "everything after the
+ * last seq I saw" never skips an event committed late.
+ */
+int reg_feed_wait(struct reg *reg, int timeout_ms, struct byod_err *err);
+
+/*
+ * Opens the outermost transaction level as a read-only snapshot: every read
+ * until reg_commit (or reg_rollback) sees the same committed state, so that
+ * a follower reads the whole state and reg_events_last together and then
+ * follows from that seq without skipping or repeating an event. Nothing may
+ * be written in it. -EINVAL when a transaction is already open.
+ */
+int reg_begin_read(struct reg *reg, struct byod_err *err);
 
 /* Audit rows, newest first, at most limit (0: all). */
 int reg_audit_list(struct reg *reg, int limit, int (*cb)(const struct reg_audit *, void *),

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
@@ -563,6 +564,18 @@ static int sq_begin(struct reg_db *be, struct byod_err *err)
 {
 	struct sq *s = sq_of(be);
 	int rc = sq_simple(s, "BEGIN IMMEDIATE", "starting a transaction", err);
+
+	if (!rc)
+		s->in_tx = 1;
+	return rc;
+}
+
+/* DEFERRED: no lock until the first read, which fixes the snapshot (WAL)
+ * that every later read of the transaction sees; writers go on. */
+static int sq_begin_read(struct reg_db *be, struct byod_err *err)
+{
+	struct sq *s = sq_of(be);
+	int rc = sq_simple(s, "BEGIN DEFERRED", "starting a read transaction", err);
 
 	if (!rc)
 		s->in_tx = 1;
@@ -1124,6 +1137,67 @@ static int sq_events_since(struct reg_db *be, int64_t after, int limit, reg_even
 	return rc ? rc : sq_each(s, st, visit_event, &v, "reading the change feed", err);
 }
 
+static int data_version(struct sq *s, int64_t *v, struct byod_err *err)
+{
+	cleanup_stmt sqlite3_stmt *st = NULL;
+	int rc;
+
+	rc = sq_prepare(s, &st, err, "PRAGMA data_version", "");
+	if (!rc)
+		rc = sq_one(s, st, "watching the change feed", err);
+	if (!rc)
+		*v = sqlite3_column_int64(st, 0);
+	return rc;
+}
+
+#define FEED_TICK_MS 20
+
+/*
+ * SQLite has no notification: this sleeps up to timeout_ms, looking every
+ * FEED_TICK_MS whether PRAGMA data_version moved (another connection
+ * committed something, a change-feed event perhaps; a read of shared
+ * memory, no query of the tables). A commit since the last wait returns at
+ * once.
+ */
+static int sq_feed_wait(struct reg_db *be, int timeout_ms, struct byod_err *err)
+{
+	struct sq *s = sq_of(be);
+	struct timespec start, now, tick;
+	int64_t v;
+	long left;
+	int rc;
+
+	rc = data_version(s, &v, err);
+	if (rc)
+		return rc;
+	if (s->feed_seen && v != s->feed_version) {
+		s->feed_version = v;
+		return 0;
+	}
+	s->feed_version = v;
+	s->feed_seen = 1;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		left = timeout_ms - ((now.tv_sec - start.tv_sec) * 1000L +
+				     (now.tv_nsec - start.tv_nsec) / 1000000L);
+		if (left <= 0)
+			return 0;
+		if (left > FEED_TICK_MS)
+			left = FEED_TICK_MS;
+		tick.tv_sec = 0;
+		tick.tv_nsec = left * 1000000L;
+		nanosleep(&tick, NULL);
+		rc = data_version(s, &v, err);
+		if (rc)
+			return rc;
+		if (v != s->feed_version) {
+			s->feed_version = v;
+			return 0;
+		}
+	}
+}
+
 static int sq_events_last(struct reg_db *be, int64_t *seq, struct byod_err *err)
 {
 	cleanup_stmt sqlite3_stmt *st = NULL;
@@ -1282,6 +1356,7 @@ const struct reg_backend_ops reg_sqlite_ops = {
 	.close = sq_close,
 	.schema_version = sq_schema_version,
 	.begin = sq_begin,
+	.begin_read = sq_begin_read,
 	.commit = sq_commit,
 	.rollback = sq_rollback,
 	.school_insert = sq_school_insert,
@@ -1309,6 +1384,7 @@ const struct reg_backend_ops reg_sqlite_ops = {
 	.event_insert = sq_event_insert,
 	.events_since = sq_events_since,
 	.events_last = sq_events_last,
+	.feed_wait = sq_feed_wait,
 	.audit_insert = sq_audit_insert,
 	.audit_list = sq_audit_list,
 	.policy_insert = sq_policy_insert,

@@ -7,6 +7,9 @@
 #ifndef BYOD_REGISTRY_INTERNAL_H
 #define BYOD_REGISTRY_INTERNAL_H
 
+#include <stddef.h>
+#include <time.h>
+
 #include <jansson.h>
 
 #include "backend.h"
@@ -17,6 +20,11 @@ struct reg {
 	int depth;   /* reg_begin() levels open */
 	int aborted; /* an inner level rolled back; cleared when depth is 0 */
 	char actor[64];
+	/* The change-feed events of the open outermost transaction, inserted
+	 * by reg_commit right before the backend's commit (reg_event_queue),
+	 * so that sequence order is commit order; dropped on rollback. */
+	struct reg_event *pending;
+	size_t npending, cap_pending;
 };
 
 #define OPS(reg) ((reg)->be->ops)
@@ -31,6 +39,14 @@ typedef json_t *(*to_json_fn)(const void *obj);
  */
 int reg_record(struct reg *reg, const char *action, const char *object, to_json_fn fn,
 	       const void *before, const void *after, struct byod_err *err);
+
+/*
+ * Queues the change-feed event (kind, object, when) of a change made in the
+ * open transaction; reg_commit inserts it at the outermost commit, where it
+ * gets its sequence number. Outside a transaction: -EINVAL.
+ */
+int reg_event_queue(struct reg *reg, const char *kind, const char *object, time_t when,
+		    struct byod_err *err);
 
 /*
  * Closes the level a change function opened: commits on success; on a
