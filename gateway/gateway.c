@@ -417,16 +417,32 @@ int gw_sync(struct gw *gw, struct byod_err *err)
 	int64_t seq = 0;
 	int rc;
 
+	/* the state and the last seq in one snapshot: an event committed
+	 * meanwhile is in both or in neither, so the feed neither skips nor
+	 * repeats it; the ruleset is rendered once the snapshot is closed */
+	rc = reg_begin_read(gw->ctx->reg, err);
+	if (rc)
+		return rc;
 	rc = reg_events_last(gw->ctx->reg, &seq, err);
 	if (!rc)
 		rc = load_policy(gw, err);
 	if (!rc)
 		rc = byod_fw_state_load(gw->ctx, gw->pol, gw_now(gw), &gw->state, err);
 	if (!rc)
-		rc = render_all(gw, err);
+		rc = reg_commit(gw->ctx->reg, err);
+	if (rc) {
+		reg_rollback(gw->ctx->reg);
+		return rc;
+	}
+	rc = render_all(gw, err);
 	if (!rc)
 		gw->seq = seq;
 	return rc;
+}
+
+int gw_wait(struct gw *gw, int timeout_ms, struct byod_err *err)
+{
+	return reg_feed_wait(gw->ctx->reg, timeout_ms, err);
 }
 
 int gw_step(struct gw *gw, int *handled, struct byod_err *err)

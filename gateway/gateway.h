@@ -55,6 +55,10 @@ int gw_ruleset(struct gw *gw, char **text, struct byod_err *err);
  * *handled (may be NULL) gets their number. */
 int gw_step(struct gw *gw, int *handled, struct byod_err *err);
 
+/* Waits up to timeout_ms for the change feed (reg_feed_wait): returns 0
+ * when an event may have arrived, or at the timeout; gw_step then reads it. */
+int gw_wait(struct gw *gw, int timeout_ms, struct byod_err *err);
+
 /* Evaluates every open session again at now and acts on those whose
  * decision changed by itself (a schedule window closed). */
 int gw_reevaluate(struct gw *gw, time_t now, struct byod_err *err);

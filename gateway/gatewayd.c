@@ -1,10 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * byod-gatewayd: the gateway daemon. Applies the ruleset with the device
- * state at start, then follows the registry's change feed every
- * gateway.poll-ms (100 ms by default), evaluates the open sessions again
+ * state at start, then follows the registry's change feed, woken by a
+ * commit (PostgreSQL's NOTIFY, SQLite's data_version) and at the latest
+ * every gateway.poll-ms (100 ms by default), evaluates the open sessions again
  * every 30 seconds (schedules end), and renders everything again on SIGHUP
- * or when a batch is refused (someone flushed the ruleset). Logs one line
+ * or when a batch is refused (someone flushed the ruleset). While the
+ * registry is unavailable it keeps its ruleset as it is and says so once;
+ * once it is back, it reads the state again (one snapshot with the seq)
+ * and says so once. Logs one line
  * per action on standard error. SIGTERM or SIGINT stop it.
  *
  *   byod-gatewayd [--home DIR] [--dry-run] [--once] [--verbose]
@@ -52,6 +56,62 @@ static void fail(const char *what, const struct byod_err *err)
 	log_line(0, msg, NULL);
 }
 
+/* How long the feed is waited on at a time, so that a signal is taken
+ * within this. */
+#define SLICE_MS 100
+
+static long ms_since(const struct timespec *t0)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (long)(((now.tv_sec - t0->tv_sec) * 1000000000LL + (now.tv_nsec - t0->tv_nsec)) /
+		      1000000LL);
+}
+
+/*
+ * Waits up to ms for the change feed, in slices so that a signal is taken
+ * at once; a slice that ends early means the feed moved. When the wait
+ * itself fails (the registry is unreachable) the slice is slept. Returns
+ * the signal taken, or 0.
+ */
+static int wait_feed(struct gw *gw, const sigset_t *sigs, int ms)
+{
+	static const struct timespec zero;
+	struct timespec start, t0, nap;
+	struct byod_err err;
+	long left, slice;
+	int sig;
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		sig = sigtimedwait(sigs, NULL, &zero);
+		if (sig > 0)
+			return sig;
+		left = ms - ms_since(&start);
+		if (left <= 0)
+			return 0;
+		slice = left < SLICE_MS ? left : SLICE_MS;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		if (gw_wait(gw, (int)slice, &err)) {
+			nap.tv_sec = 0;
+			nap.tv_nsec = slice * 1000000L;
+			sig = sigtimedwait(sigs, NULL, &nap);
+			if (sig > 0)
+				return sig;
+			continue;
+		}
+		if (ms_since(&t0) < slice)
+			return 0;
+	}
+}
+
+/* The registry cannot be reached or is locked: worth waiting for. */
+static int unavailable(int rc)
+{
+	return rc == -ENOTCONN || rc == -EBUSY || rc == -EIO;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -67,7 +127,7 @@ int main(int argc, char **argv)
 	struct gw *gw = NULL;
 	struct timespec last_eval;
 	sigset_t sigs;
-	int c, once = 0, synced, rc = 1;
+	int c, once = 0, synced, down = 0, step, rc = 1;
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (c == 'h')
@@ -96,7 +156,9 @@ int main(int argc, char **argv)
 		fail("cannot start", &err);
 		goto out;
 	}
-	synced = !gw_sync(gw, &err);
+	step = gw_sync(gw, &err);
+	synced = !step;
+	down = unavailable(step);
 	if (!synced)
 		fail("the ruleset is not applied yet", &err);
 	if (once) {
@@ -106,10 +168,8 @@ int main(int argc, char **argv)
 	log_line(1, "following the change feed", NULL);
 	clock_gettime(CLOCK_MONOTONIC, &last_eval);
 	for (;;) {
-		int ms = gw_poll_ms(gw);
-		struct timespec wait = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
 		struct timespec now;
-		int sig = sigtimedwait(&sigs, NULL, &wait);
+		int sig = wait_feed(gw, &sigs, gw_poll_ms(gw));
 
 		if (sig == SIGTERM || sig == SIGINT) {
 			log_line(1, sig == SIGTERM ? "stopping (SIGTERM)" : "stopping (SIGINT)", NULL);
@@ -121,10 +181,25 @@ int main(int argc, char **argv)
 				fail("SIGHUP: the ruleset could not be applied", &err);
 			if (!synced)
 				continue;
+			if (down)
+				log_line(1, "the registry is readable again: state read again", NULL);
+			down = 0;
 		}
-		if (gw_step(gw, NULL, &err)) {
-			fail("following the change feed", &err);
-			synced = 0; /* start again from the registry */
+		step = gw_step(gw, NULL, &err);
+		if (step) {
+			/*
+			 * Start again from one snapshot of the registry (state
+			 * and seq together) once it can be read: a step cut
+			 * short has changed part of the state, so its events
+			 * cannot simply be read again. Until then the ruleset
+			 * stays as it is.
+			 */
+			if (!unavailable(step))
+				fail("following the change feed", &err);
+			else if (!down)
+				fail("the registry cannot be read, the ruleset stays as it is", &err);
+			down |= unavailable(step);
+			synced = 0;
 			continue;
 		}
 		clock_gettime(CLOCK_MONOTONIC, &now);

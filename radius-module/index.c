@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "byod_conf.h"
 #include "byod_util.h"
@@ -53,6 +54,7 @@ struct cert {
 struct rad_index {
 	pthread_rwlock_t lock;
 	struct reg *reg;  /* used by refresh only (one thread at a time) */
+	char *home;       /* to open the registry again when the start could not */
 	pthread_mutex_t refresh_lock;
 	int registration_vlan;
 	int unreachable_reject;
@@ -247,12 +249,16 @@ static void free_maps(struct rad_index *ix)
 	ix->devices = ix->by_mac = ix->certs = ix->people = NULL;
 }
 
-/* Everything, read in one transaction so that the event seq matches. */
+/*
+ * Everything and the last event's seq, read in one snapshot: an event
+ * committed during the load is either in what was read and at or below
+ * the seq, or after both, so the feed neither skips nor repeats it.
+ */
 static int load_all(struct rad_index *ix, struct byod_err *err)
 {
 	int rc;
 
-	rc = reg_begin(ix->reg, err);
+	rc = reg_begin_read(ix->reg, err);
 	if (rc)
 		return rc;
 	rc = reg_events_last(ix->reg, &ix->seq, err);
@@ -266,7 +272,10 @@ static int load_all(struct rad_index *ix, struct byod_err *err)
 		rc = load_policy(ix->reg, &ix->policy, &ix->policy_version, err);
 	if (rc == -ENOMEM)
 		byod_err_set(err, ENOMEM, "out of memory loading the registry");
-	reg_rollback(ix->reg); /* read only */
+	if (!rc)
+		rc = reg_commit(ix->reg, err);
+	if (rc)
+		reg_rollback(ix->reg);
 	return rc;
 }
 
@@ -292,7 +301,8 @@ int rad_index_open(const struct rad_index_options *opt, struct rad_index **out, 
 	ix->recent = byod_hmap_new(free);
 	ix->registration_vlan = opt->registration_vlan;
 	ix->unreachable_reject = opt->unreachable_reject;
-	if (!ix->recent || new_maps(ix)) {
+	ix->home = opt->home ? strdup(opt->home) : NULL;
+	if (!ix->recent || new_maps(ix) || (opt->home && !ix->home)) {
 		rad_index_free(ix);
 		return byod_err_set(err, ENOMEM, "out of memory");
 	}
@@ -330,6 +340,7 @@ void rad_index_free(struct rad_index *ix)
 	byod_hmap_free(ix->recent);
 	pol_free(ix->policy);
 	reg_close(ix->reg);
+	free(ix->home);
 	pthread_mutex_destroy(&ix->recent_lock);
 	pthread_rwlock_destroy(&ix->lock);
 	pthread_mutex_destroy(&ix->refresh_lock);
@@ -474,8 +485,9 @@ int rad_index_refresh(struct rad_index *ix, int *changed, struct byod_err *err)
 		*changed = 0;
 	pthread_mutex_lock(&ix->refresh_lock);
 	if (!ix->reg) {
-		rc = byod_err_set(err, ENOTCONN, "the registry is not open");
-		goto out;
+		rc = open_registry(ix, ix->home, err);
+		if (rc)
+			goto out;
 	}
 	if (!ix->loaded) {
 		/* the start found no registry: try the whole load again */
@@ -552,6 +564,23 @@ out:
 	pthread_mutex_unlock(&ix->refresh_lock);
 	pol_free(pol);
 	byod_vec_free(&cs.v);
+	return rc;
+}
+
+int rad_index_wait(struct rad_index *ix, int timeout_ms, struct byod_err *err)
+{
+	struct timespec t = { .tv_sec = timeout_ms / 1000,
+			      .tv_nsec = (timeout_ms % 1000) * 1000000L };
+	int rc;
+
+	pthread_mutex_lock(&ix->refresh_lock);
+	if (ix->reg) {
+		rc = reg_feed_wait(ix->reg, timeout_ms, err);
+	} else {
+		nanosleep(&t, NULL);
+		rc = 0;
+	}
+	pthread_mutex_unlock(&ix->refresh_lock);
 	return rc;
 }
 

@@ -31,7 +31,7 @@ struct rad_index_options {
  * Opens HOME's registry and loads everything. When the registry cannot be
  * read, the index still opens (empty, *degraded set, err filled) so that the
  * server starts and unknown devices get the registration VLAN; refresh keeps
- * trying. Returns 0 or a negative errno (bad configuration, no memory).
+ * trying (opening the registry again when the open itself failed). Returns 0 or a negative errno (bad configuration, no memory).
  */
 int rad_index_open(const struct rad_index_options *opt, struct rad_index **out, int *degraded,
 		   struct byod_err *err);
@@ -43,6 +43,15 @@ void rad_index_free(struct rad_index *ix);
  * keeps its last state (known devices keep their decisions) and err says why.
  */
 int rad_index_refresh(struct rad_index *ix, int *changed, struct byod_err *err);
+
+/*
+ * Waits up to timeout_ms for the registry's change feed (reg_feed_wait):
+ * returns 0 when an event may have arrived, or at the timeout; the caller
+ * then calls rad_index_refresh. Sleeps when the registry is not open.
+ * Not to be called by two threads at once with refresh (it holds the
+ * registry connection while it waits).
+ */
+int rad_index_wait(struct rad_index *ix, int timeout_ms, struct byod_err *err);
 
 enum rad_method { RAD_METHOD_MAC, RAD_METHOD_TLS };
 

@@ -13,7 +13,8 @@
  *  - accounting: Start / Interim-Update / Stop into the registry.
  *
  * A thread follows the registry's change feed, so that a revocation reaches
- * the decisions within the poll interval.
+ * the decisions as soon as it is committed (PostgreSQL's NOTIFY, SQLite's
+ * data_version), and within the poll interval at worst.
  */
 #include <freeradius/radiusd.h>
 #include <freeradius/modules.h>
@@ -58,19 +59,80 @@ static const CONF_PARSER module_config[] = {
 
 /* ---- the change-feed follower ---- */
 
+/* How long the follower waits on the feed at a time, so that detach never
+ * waits longer than this for it. */
+#define FOLLOW_SLICE_MS 250
+
+static bool stopping(rlm_byod_t *inst)
+{
+	bool stop;
+
+	pthread_mutex_lock(&inst->stop_lock);
+	stop = inst->stop;
+	pthread_mutex_unlock(&inst->stop_lock);
+	return stop;
+}
+
+static long ms_since(struct timespec const *t0)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (long)(((now.tv_sec - t0->tv_sec) * 1000000000LL + (now.tv_nsec - t0->tv_nsec)) /
+		      1000000LL);
+}
+
+/* Sleeps ms unless detach stops the follower first. */
+static void nap(rlm_byod_t *inst, long ms)
+{
+	struct timespec until;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_nsec += (ms % 1000) * 1000000L;
+	until.tv_sec += ms / 1000 + until.tv_nsec / 1000000000L;
+	until.tv_nsec %= 1000000000L;
+	pthread_mutex_lock(&inst->stop_lock);
+	if (!inst->stop)
+		pthread_cond_timedwait(&inst->stop_cond, &inst->stop_lock, &until);
+	pthread_mutex_unlock(&inst->stop_lock);
+}
+
+/*
+ * Waits up to poll_interval for the change feed: a commit elsewhere ends
+ * the wait at once on PostgreSQL (NOTIFY), within a few milliseconds on
+ * SQLite. The wait is cut in slices so that detach is not kept waiting; a
+ * slice that ends early means the feed moved. When the wait itself fails
+ * (the registry is unreachable), it sleeps the interval instead.
+ */
+static void wait_feed(rlm_byod_t *inst)
+{
+	struct timespec start, t0;
+	struct byod_err err;
+	long left, slice;
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	while (!stopping(inst) && (left = (long)inst->poll_interval - ms_since(&start)) > 0) {
+		slice = left < FOLLOW_SLICE_MS ? left : FOLLOW_SLICE_MS;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		if (rad_index_wait(inst->index, (int)slice, &err)) {
+			nap(inst, left);
+			return;
+		}
+		if (ms_since(&t0) < slice)
+			return;
+	}
+}
+
 static void *follow(void *arg)
 {
 	rlm_byod_t *inst = arg;
 	struct byod_err err;
 	int failing = 0, changed;
 
-	pthread_mutex_lock(&inst->stop_lock);
-	while (!inst->stop) {
-		struct timespec until;
-
-		pthread_mutex_unlock(&inst->stop_lock);
+	while (!stopping(inst)) {
 		if (rad_index_refresh(inst->index, &changed, &err)) {
-			/* loud once, then quiet until it recovers */
+			/* loud once, then quiet until it recovers; the index keeps
+			 * its state and its place in the feed */
 			if (!failing)
 				ERROR("rlm_byod (%s): the registry cannot be read, known devices keep "
 				      "their last decision: %s",
@@ -80,15 +142,8 @@ static void *follow(void *arg)
 			INFO("rlm_byod (%s): the registry is readable again", inst->name);
 			failing = 0;
 		}
-		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_nsec += (long)(inst->poll_interval % 1000) * 1000000L;
-		until.tv_sec += inst->poll_interval / 1000 + until.tv_nsec / 1000000000L;
-		until.tv_nsec %= 1000000000L;
-		pthread_mutex_lock(&inst->stop_lock);
-		if (!inst->stop)
-			pthread_cond_timedwait(&inst->stop_cond, &inst->stop_lock, &until);
+		wait_feed(inst);
 	}
-	pthread_mutex_unlock(&inst->stop_lock);
 	return NULL;
 }
 

@@ -1179,8 +1179,8 @@ static int sq_feed_wait(struct reg_db *be, int timeout_ms, struct byod_err *err)
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	for (;;) {
 		clock_gettime(CLOCK_MONOTONIC, &now);
-		left = timeout_ms - ((now.tv_sec - start.tv_sec) * 1000L +
-				     (now.tv_nsec - start.tv_nsec) / 1000000L);
+		left = timeout_ms - (long)(((now.tv_sec - start.tv_sec) * 1000000000LL +
+					    (now.tv_nsec - start.tv_nsec)) / 1000000LL);
 		if (left <= 0)
 			return 0;
 		if (left > FEED_TICK_MS)
