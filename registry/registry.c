@@ -355,9 +355,11 @@ out:
  * visible at commit time, so a transaction that wrote first and committed
  * last would show a follower a number below one it has already passed, and
  * the follower, reading "after the last seq I saw", would skip it. Inserted
- * right before the commit, under the backend's commit-order lock (SQLite's
- * write lock; PostgreSQL's feed lock), the numbers are taken in commit
- * order.
+ * right before the commit, the numbers are taken in commit order, provided
+ * the backend holds one lock from its first event_insert to the end of the
+ * transaction (SQLite: the write lock BEGIN IMMEDIATE took; PostgreSQL: a
+ * transaction-scoped lock taken by event_insert), so that two commits can
+ * never interleave between numbering and becoming visible.
  */
 int reg_event_queue(struct reg *reg, const char *kind, const char *object, time_t when,
 		    struct byod_err *err)

@@ -104,7 +104,9 @@ struct reg_backend_ops {
 			    struct byod_err *err);
 
 	/* Sets ev->seq. Called by reg_commit only, right before commit, so
-	 * that sequence order is commit order. */
+	 * that sequence order is commit order: a backend whose writers run
+	 * side by side takes here a lock held until the transaction ends
+	 * (no two transactions between numbering and commit at once). */
 	int (*event_insert)(struct reg_db *be, struct reg_event *ev, struct byod_err *err);
 	int (*events_since)(struct reg_db *be, int64_t after, int limit, reg_event_cb cb, void *ctx,
 			    struct byod_err *err);
