@@ -192,6 +192,7 @@ static void test_sessions_and_devices(void **state)
 {
 	struct fx *fx = *state;
 	struct gw_stats st;
+	struct timespec t0, t1;
 	char again[REG_ID_MAX];
 	int64_t lea_sess;
 
@@ -226,9 +227,15 @@ static void test_sessions_and_devices(void **state)
 	assert_int_equal(gw_reevaluate(fx->gw, fx->now, NULL), 0);
 	assert_string_equal(gw_admitted(fx->gw, MAC_LEA), "pupils");
 
-	/* revoked: quarantined at once, out of the admitted map, disconnected */
+	/* revoked: quarantined at once, out of the admitted map, disconnected;
+	 * the commit ends the daemon's wait on the feed early */
 	fx->would_disconnect = 0;
+	assert_int_equal(gw_wait(fx->gw, 10, NULL), 0);
 	assert_int_equal(reg_device_set_state(fx->ctx->reg, fx->dev_dur, BYOD_DEVICE_REVOKED, NULL), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(gw_wait(fx->gw, 20000, NULL), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	assert_true(t1.tv_sec - t0.tv_sec < 10);
 	step(fx, 1);
 	assert_true(gw_quarantined(fx->gw, MAC_DUR));
 	assert_null(gw_admitted(fx->gw, MAC_DUR));

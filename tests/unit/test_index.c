@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "byod.h"
@@ -221,6 +222,7 @@ static void test_change_feed(void **state)
 	struct rad_index *ix;
 	struct rad_answer a;
 	struct byod_err err;
+	struct timespec t0, t1;
 	int changed;
 
 	apply_policy(fx, policy1);
@@ -242,10 +244,15 @@ static void test_change_feed(void **state)
 	tls(ix, fx->serial, &a);
 	assert_int_equal(a.vlan, 30);
 
-	/* a revocation */
+	/* a revocation, which ends the follower's wait on the feed early */
+	assert_int_equal(rad_index_wait(ix, 10, &err), 0);
 	assert_int_equal(byod_device_revoke(fx->ctx, fx->phone, REG_REASON_KEY_COMPROMISE,
 					    BYOD_DEVICE_REVOKED, NULL, &err),
 			 0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(rad_index_wait(ix, 20000, &err), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	assert_true(t1.tv_sec - t0.tv_sec < 10);
 	assert_int_equal(rad_index_refresh(ix, &changed, &err), 0);
 	assert_true(changed >= 2); /* the device and its certificate */
 	tls(ix, fx->serial, &a);
@@ -358,11 +365,18 @@ static void test_registry_unreadable(void **state)
 	assert_false(a.accept);
 	tls(ix, fx->serial, &a);
 	assert_false(a.accept);
+	/* the registry comes back: the index opens it and loads by itself */
+	assert_int_equal(rad_index_wait(ix, 10, &err), 0);
+	assert_int_equal(rmdir(db), 0);
+	assert_int_equal(rename(away, db), 0);
+	assert_int_equal(rad_index_refresh(ix, &changed, &err), 0);
+	assert_int_equal(changed, 1);
+	tls(ix, fx->serial, &a);
+	assert_true(a.accept);
+	assert_int_equal(a.vlan, 20);
 	rad_index_free(ix);
 
 	/* with the registry readable at start, then lost: memory decides */
-	assert_int_equal(rmdir(db), 0);
-	assert_int_equal(rename(away, db), 0);
 	ix = open_index(fx);
 	assert_int_equal(rename(db, away), 0);
 	tls(ix, fx->serial, &a);
