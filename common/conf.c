@@ -221,7 +221,7 @@ static const struct conf_key keys[] = {
 	{ "das.retries", CT_INT, F(das_retries), "2", 0, 10, NULL, 0, NULL,
 	  "How many times a Disconnect/CoA request is sent again without an answer." },
 	{ "gateway.poll-ms", CT_INT, F(gateway_poll_ms), "100", 10, 5000, NULL, 0, NULL,
-	  "How often byod-gatewayd reads the registry's change feed, in milliseconds." },
+	  "How long byod-gatewayd waits at most between two reads of the registry's change feed, in milliseconds (a commit wakes it sooner)." },
 	{ "enrol.charter-file", CT_STRING, F(enrol_charter_file), "charter.html", 0, 0, NULL, 0,
 	  NULL, "The school's charter, an HTML fragment (p, ul, li, strong, a...) shown at enrolment." },
 	{ "enrol.charter-version", CT_STRING, F(enrol_charter_version), "1", 0, 0, NULL, 0,
