@@ -312,9 +312,10 @@ static int dump_json(to_json_fn fn, const void *obj, char **out)
 }
 
 /*
- * Writes the audit row and the change-feed event for one change, inside
- * the caller's transaction. before and after are the object as it was and
- * as it is (NULL: did not exist), turned into JSON by fn.
+ * Writes the audit row of one change inside the caller's transaction, and
+ * queues its change-feed event (inserted at the outermost commit). before
+ * and after are the object as it was and as it is (NULL: did not exist),
+ * turned into JSON by fn.
  */
 int reg_record(struct reg *reg, const char *action, const char *object, to_json_fn fn,
 	       const void *before, const void *after, struct byod_err *err)

@@ -33,9 +33,10 @@ struct reg {
 typedef json_t *(*to_json_fn)(const void *obj);
 
 /*
- * Writes the audit row and the change-feed event for one change, inside
- * the caller's transaction. before and after are the object as it was and
- * as it is (NULL: did not exist), turned into JSON by fn.
+ * Writes the audit row of one change inside the caller's transaction, and
+ * queues its change-feed event (inserted at the outermost commit). before
+ * and after are the object as it was and as it is (NULL: did not exist),
+ * turned into JSON by fn.
  */
 int reg_record(struct reg *reg, const char *action, const char *object, to_json_fn fn,
 	       const void *before, const void *after, struct byod_err *err);

@@ -37,12 +37,12 @@
 
 #include <poll.h>
 
-#define PAIRS 3
-#define WRITERS (2 * PAIRS)
-#define ROUNDS 4
-#define SOLO 6        /* changes each writer makes afterwards, racing the others */
-#define TOKEN_MS 500  /* how long A waits for B's commit to be seen */
-#define BUSY_MS 30000 /* a writer waits this long for SQLite's write lock */
+#define PAIRS	 3
+#define WRITERS	 (2 * PAIRS)
+#define ROUNDS	 4
+#define SOLO	 6     /* changes each writer makes afterwards, racing the others */
+#define TOKEN_MS 500   /* how long A waits for B's commit to be seen */
+#define BUSY_MS	 30000 /* a writer waits this long for SQLite's write lock */
 
 static long ms_since(const struct timespec *t0)
 {
@@ -258,7 +258,7 @@ static void test_feed_wait(void **state)
 	if (pid == 0) {
 		struct reg *w = NULL;
 		struct byod_err err;
-		struct timespec nap = { 0, 300 * 1000000L };
+		struct timespec nap = {0, 300 * 1000000L};
 		int rc;
 
 		nanosleep(&nap, NULL);
@@ -282,7 +282,7 @@ static void test_feed_wait(void **state)
 
 struct pair {
 	int written[2]; /* A -> B: A's transaction of round r has written (byte r) */
-	int token[2];   /* follower -> A: B's change of round r was seen (byte r) */
+	int token[2];	/* follower -> A: B's change of round r was seen (byte r) */
 };
 
 /* One line per object to the results pipe: C committed, R rolled back,
@@ -309,7 +309,7 @@ static void report(int fd, char what, const char *id)
 static int wait_token(int fd, int r)
 {
 	struct timespec t0;
-	struct pollfd p = { .fd = fd, .events = POLLIN };
+	struct pollfd p = {.fd = fd, .events = POLLIN};
 	unsigned char b;
 	long left;
 
@@ -327,7 +327,7 @@ static void writer(const char *path, int me, int64_t owner, struct pair *pairs, 
 {
 	struct pair *pr = &pairs[me / 2];
 	struct reg *reg = NULL;
-	struct byod_err err = { 0 };
+	struct byod_err err = {0};
 	char id[REG_ID_MAX], id2[REG_ID_MAX];
 	unsigned char b;
 	int r, k, got;
