@@ -453,7 +453,7 @@ static int on_device(struct step *st, const char *id)
 	if (rc < 0)
 		return rc;
 	if (!rc && !byod_fw_state_device_sessions(&st->gw->state, id) &&
-	    !byod_hmap_get(st->gw->state.q_by_device, id)) {
+	    !(st->gw->state.q_by_device && byod_hmap_get(st->gw->state.q_by_device, id))) {
 		st->skipped++;
 		return 0;
 	}
