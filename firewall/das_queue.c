@@ -13,6 +13,7 @@
  * when das_decode_answer checks it against the request.
  */
 #include "das.h"
+#include "hmap.h"
 
 #include <errno.h>
 #include <netdb.h>
@@ -57,9 +58,23 @@ struct nas {
 
 struct das_queue {
 	struct das_queue_opts opt;
-	struct nas *nas;
+	struct nas *nas;        /* every NAS, the newest first */
+	struct byod_hmap *by_addr; /* "addr port" -> struct nas */
 	size_t pending;
 };
+
+static void nas_key(const char *addr, int port, char *out, size_t len)
+{
+	snprintf(out, len, "%s %d", addr, port);
+}
+
+static struct nas *nas_find(const struct das_queue *q, const char *addr, int port)
+{
+	char key[96];
+
+	nas_key(addr, port, key, sizeof(key));
+	return byod_hmap_get(q->by_addr, key);
+}
 
 static long now_ms(void)
 {
@@ -106,8 +121,10 @@ int das_queue_new(const struct das_queue_opts *opt, struct das_queue **out,
 				    "a DAS queue needs a timeout, retries and 1 to 255 requests in "
 				    "flight per NAS");
 	q = calloc(1, sizeof(*q));
-	if (!q)
+	if (!q || !(q->by_addr = byod_hmap_new(NULL))) {
+		free(q);
 		return byod_err_set(err, ENOMEM, "out of memory");
+	}
 	q->opt = *opt;
 	*out = q;
 	return 0;
@@ -147,6 +164,7 @@ void das_queue_free(struct das_queue *q)
 			close(n->fd);
 		free(n);
 	}
+	byod_hmap_free(q->by_addr);
 	free(q);
 }
 
@@ -157,16 +175,13 @@ static int nas_get(struct das_queue *q, const char *addr, int port, struct nas *
 	struct addrinfo hints = { .ai_socktype = SOCK_DGRAM,
 				  .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV };
 	struct addrinfo *ai = NULL;
-	char portstr[16];
-	struct nas *n;
-
+	char portstr[16], key[96];
+	struct nas *n = nas_find(q, addr, port);
 	int rc;
 
-	for (n = q->nas; n; n = n->next) {
-		if (n->port == port && !strcmp(n->addr, addr)) {
-			*out = n;
-			return 0;
-		}
+	if (n) {
+		*out = n;
+		return 0;
 	}
 	if (port < 1 || port > 65535)
 		return byod_err_set(err, EINVAL, "DAS port %d is not a port", port);
@@ -195,6 +210,12 @@ static int nas_get(struct das_queue *q, const char *addr, int port, struct nas *
 	}
 	if (RAND_bytes(&n->next_id, 1) != 1)
 		n->next_id = 0;
+	nas_key(addr, port, key, sizeof(key));
+	if (byod_hmap_put(q->by_addr, key, n)) {
+		close(n->fd);
+		free(n);
+		return byod_err_set(err, ENOMEM, "out of memory");
+	}
 	n->next = q->nas;
 	q->nas = n;
 	*out = n;
@@ -409,10 +430,7 @@ size_t das_queue_pending(const struct das_queue *q)
 
 size_t das_queue_in_flight(const struct das_queue *q, const char *addr, int port)
 {
-	const struct nas *n;
+	const struct nas *n = nas_find(q, addr, port);
 
-	for (n = q->nas; n; n = n->next)
-		if (n->port == port && !strcmp(n->addr, addr))
-			return n->in_flight;
-	return 0;
+	return n ? n->in_flight : 0;
 }
