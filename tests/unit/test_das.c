@@ -374,13 +374,15 @@ static void test_send_wrong_secret_times_out(void **state)
 
 /* An access point on 127.0.0.1 served between two runs of the queue. It
  * counts the requests it has received and not answered yet: the answering
- * one holds what arrived since it last answered, the silent one every
- * request not yet given up by the queue (as its callbacks say). */
+ * one holds what arrived since it last answered (a resend of a request it
+ * has answered already is answered again, not counted), the silent one
+ * every request not yet given up by the queue (as its callbacks say). */
 struct fake {
 	int fd, port, answers;
 	uint8_t seen[PER_NAS * 2][16]; /* Request Authenticators of distinct requests */
+	int answered[PER_NAS * 2];
 	size_t nseen, packets;
-	struct { uint8_t pkt[64]; struct sockaddr_in from; } held[256];
+	struct { uint8_t pkt[64]; struct sockaddr_in from; size_t seen; } held[256];
 	size_t nheld, max_unanswered;
 	size_t *given_up; /* the silent one: requests the queue has ended */
 };
@@ -401,47 +403,52 @@ static void fake_open(struct fake *f, int answers, size_t *given_up)
 	f->port = ntohs(a.sin_port);
 }
 
-static int fake_seen(struct fake *f, const uint8_t *auth)
+/* The index of the request with this authenticator among those seen. */
+static size_t fake_seen(struct fake *f, const uint8_t *auth)
 {
 	size_t i;
 
 	for (i = 0; i < f->nseen; i++)
 		if (!memcmp(f->seen[i], auth, 16))
-			return 1;
+			return i;
 	assert_true(f->nseen < PER_NAS * 2);
-	memcpy(f->seen[f->nseen++], auth, 16);
-	return 0;
+	memcpy(f->seen[f->nseen], auth, 16);
+	return f->nseen++;
 }
 
 /* Reads what arrived; the answering one then answers all of it. */
 static void fake_serve(struct fake *f)
 {
 	uint8_t pkt[DAS_PACKET_MAX];
-	size_t i, unanswered;
+	size_t i, unanswered = 0;
 
 	for (;;) {
 		struct sockaddr_in from;
 		socklen_t fl = sizeof(from);
 		ssize_t len = recvfrom(f->fd, pkt, sizeof(pkt), MSG_DONTWAIT,
 				       (struct sockaddr *)&from, &fl);
-		int again;
+		size_t at;
 
 		if (len < 20)
 			break;
 		f->packets++;
-		again = fake_seen(f, pkt + 4);
+		at = fake_seen(f, pkt + 4);
 		if (!f->answers)
 			continue;
-		for (i = 0; again && i < f->nheld; i++)
-			if (!memcmp(f->held[i].pkt + 4, pkt + 4, 16))
+		for (i = 0; i < f->nheld; i++)
+			if (f->held[i].seen == at)
 				break;
-		if (again && i < f->nheld)
+		if (i < f->nheld)
 			continue; /* a resend of one held */
 		assert_true(f->nheld < 256);
 		memcpy(f->held[f->nheld].pkt, pkt, 20);
+		f->held[f->nheld].seen = at;
 		f->held[f->nheld++].from = from;
 	}
-	unanswered = f->answers ? f->nheld : f->nseen - *f->given_up;
+	for (i = 0; f->answers && i < f->nheld; i++)
+		unanswered += !f->answered[f->held[i].seen];
+	if (!f->answers)
+		unanswered = f->nseen - *f->given_up;
 	if (unanswered > f->max_unanswered)
 		f->max_unanswered = unanswered;
 	for (i = 0; i < f->nheld; i++) {
@@ -461,6 +468,7 @@ static void fake_serve(struct fake *f)
 		EVP_MD_CTX_free(c);
 		sendto(f->fd, out, 20, 0, (struct sockaddr *)&f->held[i].from,
 		       sizeof(f->held[i].from));
+		f->answered[f->held[i].seen] = 1;
 	}
 	f->nheld = 0;
 }
