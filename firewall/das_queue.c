@@ -60,7 +60,9 @@ struct das_queue {
 	struct das_queue_opts opt;
 	struct nas *nas;        /* every NAS, the newest first */
 	struct byod_hmap *by_addr; /* "addr port" -> struct nas */
-	size_t pending;
+	size_t pending, nnas;
+	struct pollfd *fds;        /* nnas of them, for das_queue_run */
+	struct nas **polled;
 };
 
 static void nas_key(const char *addr, int port, char *out, size_t len)
@@ -165,6 +167,8 @@ void das_queue_free(struct das_queue *q)
 		free(n);
 	}
 	byod_hmap_free(q->by_addr);
+	free(q->fds);
+	free(q->polled);
 	free(q);
 }
 
@@ -177,12 +181,23 @@ static int nas_get(struct das_queue *q, const char *addr, int port, struct nas *
 	struct addrinfo *ai = NULL;
 	char portstr[16], key[96];
 	struct nas *n = nas_find(q, addr, port);
+	struct pollfd *fds;
+	struct nas **polled;
 	int rc;
 
 	if (n) {
 		*out = n;
 		return 0;
 	}
+	/* room for its pollfd first: nothing to undo after */
+	fds = realloc(q->fds, (q->nnas + 1) * sizeof(*fds));
+	if (fds)
+		q->fds = fds;
+	polled = fds ? realloc(q->polled, (q->nnas + 1) * sizeof(*polled)) : NULL;
+	if (polled)
+		q->polled = polled;
+	if (!fds || !polled)
+		return byod_err_set(err, ENOMEM, "out of memory");
 	if (port < 1 || port > 65535)
 		return byod_err_set(err, EINVAL, "DAS port %d is not a port", port);
 	snprintf(portstr, sizeof(portstr), "%d", port);
@@ -218,6 +233,7 @@ static int nas_get(struct das_queue *q, const char *addr, int port, struct nas *
 	}
 	n->next = q->nas;
 	q->nas = n;
+	q->nnas++;
 	*out = n;
 	return 0;
 }
@@ -371,8 +387,7 @@ size_t das_queue_run(struct das_queue *q, int wait_ms)
 	long start = now_ms();
 
 	for (;;) {
-		struct pollfd fds[64];
-		struct nas *n, *batch[64];
+		struct nas *n;
 		long now = now_ms(), next = -1;
 		size_t nfds = 0, i;
 		int timeout;
@@ -397,23 +412,17 @@ size_t das_queue_run(struct das_queue *q, int wait_ms)
 			if (left < timeout)
 				timeout = (int)left;
 		}
-		/* poll the sockets with requests in flight, 64 at a time: the
-		 * first batch waits, the others are only read */
-		n = q->nas;
-		do {
-			nfds = 0;
-			for (; n && nfds < 64; n = n->next) {
-				if (!n->in_flight)
-					continue;
-				fds[nfds] = (struct pollfd){ .fd = n->fd, .events = POLLIN };
-				batch[nfds++] = n;
-			}
-			if (nfds && poll(fds, nfds, timeout) > 0)
-				for (i = 0; i < nfds; i++)
-					if (fds[i].revents)
-						receive(q, batch[i]);
-			timeout = 0;
-		} while (n);
+		/* one poll over the sockets with requests in flight */
+		for (n = q->nas; n; n = n->next) {
+			if (!n->in_flight)
+				continue;
+			q->fds[nfds] = (struct pollfd){ .fd = n->fd, .events = POLLIN };
+			q->polled[nfds++] = n;
+		}
+		if (nfds && poll(q->fds, nfds, timeout) > 0)
+			for (i = 0; i < nfds; i++)
+				if (q->fds[i].revents)
+					receive(q, q->polled[i]);
 		if (wait_ms >= 0 && now_ms() - start >= wait_ms) {
 			/* a last pass: what the answers made room for is sent now */
 			for (n = q->nas; n; n = n->next)
