@@ -26,6 +26,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +43,7 @@ struct gw {
 	struct byod_fw_set k_quarantine;
 	struct byod_fw_set k_qip;      /* mac = the address */
 	struct das_queue *das;         /* the Disconnects on their way */
+	struct byod_hmap *school_of;   /* with a school: device id -> followed (1) or not (2) */
 	struct gw_stats st;
 };
 
@@ -382,20 +384,32 @@ struct step {
 };
 
 /* Whether the device is followed (the school's, or every one without a
- * school): 1, 0 (another school's, or gone), or a negative errno. */
+ * school): 1, 0 (another school's, or gone), or a negative errno. On a
+ * registry shared by a département most events are other schools': the
+ * answer is kept per device (a device never changes owner, a person never
+ * changes school through the registry's API), forgotten on the device's
+ * own events and at each gw_sync. */
 static int device_followed(struct gw *gw, const char *id, struct byod_err *err)
 {
 	struct reg_device d;
+	uintptr_t known;
 	int rc;
 
 	if (!gw->state.school[0])
 		return 1;
 	if (!id[0])
 		return 0; /* a session of no device belongs to no school */
+	known = gw->school_of ? (uintptr_t)byod_hmap_get(gw->school_of, id) : 0;
+	if (known)
+		return known == 1;
 	rc = reg_device_get(gw->ctx->reg, id, &d, err);
 	if (rc == -ENOENT)
 		return 0;
-	return rc ? rc : byod_fw_state_follows(gw->ctx, &gw->state, &d, err);
+	if (!rc)
+		rc = byod_fw_state_follows(gw->ctx, &gw->state, &d, err);
+	if (rc >= 0 && (gw->school_of || (gw->school_of = byod_hmap_new(NULL))))
+		byod_hmap_put(gw->school_of, id, (void *)(uintptr_t)(rc ? 1 : 2)); /* a cache */
+	return rc;
 }
 
 static int on_session_event(struct step *st, const struct reg_event *e)
@@ -448,7 +462,11 @@ static int on_session_event(struct step *st, const struct reg_event *e)
  * follow. */
 static int on_device(struct step *st, const char *id)
 {
-	int rc = device_followed(st->gw, id, st->err);
+	int rc;
+
+	if (st->gw->school_of)
+		byod_hmap_del(st->gw->school_of, id); /* read it again */
+	rc = device_followed(st->gw, id, st->err);
 
 	if (rc < 0)
 		return rc;
@@ -514,6 +532,8 @@ int gw_sync(struct gw *gw, struct byod_err *err)
 	int64_t seq = 0;
 	int rc;
 
+	byod_hmap_free(gw->school_of);
+	gw->school_of = NULL;
 	rc = reg_events_last(gw->ctx->reg, &seq, err);
 	if (!rc)
 		rc = load_policy(gw, err);
@@ -698,6 +718,7 @@ void gw_close(struct gw *gw)
 	if (!gw)
 		return;
 	das_queue_free(gw->das); /* what is still on its way is logged as cancelled */
+	byod_hmap_free(gw->school_of);
 	byod_fw_state_free(&gw->state);
 	byod_fw_set_free(&gw->k_admitted);
 	byod_fw_set_free(&gw->k_quarantine);
