@@ -378,6 +378,7 @@ struct byod_fw_session {
 	struct byod_fw_session *prev, *next;
 	struct byod_fw_session *mac_prev, *mac_next;
 	struct byod_fw_session *dev_prev, *dev_next;
+	struct byod_fw_session *ip_prev, *ip_next;
 };
 
 /*
@@ -393,8 +394,13 @@ struct byod_fw_state {
 	size_t nsessions;
 	struct byod_hmap *by_mac;     /* MAC -> the MAC's sessions (first, last) */
 	struct byod_hmap *by_device;  /* device id -> the device's sessions */
+	struct byod_hmap *by_ip;      /* address -> the sessions with it */
 	struct byod_fw_set quarantine; /* MAC -> the device */
 	struct byod_hmap *q_by_device; /* device id -> its quarantined MACs */
+	/* the MACs and addresses whose entries may have changed since
+	 * byod_fw_state_clean: what a follower re-checks, not everything */
+	struct byod_fw_set dirty_macs, dirty_ips;
+	int dirty_oom;                /* a change could not be noted: check everything */
 	char school[REG_UAI_MAX];
 };
 
@@ -432,6 +438,13 @@ int byod_fw_state_drop(struct byod_fw_state *st, int64_t id);
 /* The oldest session of device id (then s->dev_next), or NULL. */
 struct byod_fw_session *byod_fw_state_device_sessions(const struct byod_fw_state *st,
 						      const char *id);
+/* Notes that s's decision may have changed (its MAC and address dirty). */
+void byod_fw_state_touch(struct byod_fw_state *st, const struct byod_fw_session *s);
+/* Forgets the dirty MACs and addresses (the kernel is in line). */
+void byod_fw_state_clean(struct byod_fw_state *st);
+/* Whether IPv4 address ip should be in the quarantine set of addresses: a
+ * blocked session holds it. */
+int byod_fw_state_ip_quarantined(const struct byod_fw_state *st, const char *ip);
 /* Puts mac in the quarantine for device (moved from another device's
  * MACs); 0 or -ENOMEM. */
 int byod_fw_state_quarantine(struct byod_fw_state *st, const char *mac, const char *device);

@@ -110,26 +110,61 @@ struct chain {
 	struct byod_fw_session *first, *last;
 };
 
-enum link { BY_MAC, BY_DEVICE };
+enum link { BY_MAC, BY_DEVICE, BY_IP };
 
 static struct byod_fw_session **link_prev(struct byod_fw_session *s, enum link l)
 {
-	return l == BY_MAC ? &s->mac_prev : &s->dev_prev;
+	return l == BY_MAC ? &s->mac_prev : l == BY_DEVICE ? &s->dev_prev : &s->ip_prev;
 }
 
 static struct byod_fw_session **link_next(struct byod_fw_session *s, enum link l)
 {
-	return l == BY_MAC ? &s->mac_next : &s->dev_next;
+	return l == BY_MAC ? &s->mac_next : l == BY_DEVICE ? &s->dev_next : &s->ip_next;
 }
 
 static const char *link_key(const struct byod_fw_session *s, enum link l)
 {
-	return l == BY_MAC ? s->row.mac : s->row.device;
+	return l == BY_MAC ? s->row.mac : l == BY_DEVICE ? s->row.device : s->row.ip;
 }
 
 static struct byod_hmap **link_map(struct byod_fw_state *st, enum link l)
 {
-	return l == BY_MAC ? &st->by_mac : &st->by_device;
+	return l == BY_MAC ? &st->by_mac : l == BY_DEVICE ? &st->by_device : &st->by_ip;
+}
+
+/* ---- what changed since the kernel was last in line ---- */
+
+static void dirty(struct byod_fw_state *st, struct byod_fw_set *set, const char *key)
+{
+	if (key[0] && !byod_fw_entry_find(set, key) && byod_fw_entry_put(set, key, ""))
+		st->dirty_oom = 1;
+}
+
+void byod_fw_state_touch(struct byod_fw_state *st, const struct byod_fw_session *s)
+{
+	dirty(st, &st->dirty_macs, s->row.mac);
+	dirty(st, &st->dirty_ips, s->row.ip);
+}
+
+void byod_fw_state_clean(struct byod_fw_state *st)
+{
+	byod_fw_set_free(&st->dirty_macs);
+	byod_fw_set_free(&st->dirty_ips);
+	st->dirty_oom = 0;
+}
+
+int byod_fw_state_ip_quarantined(const struct byod_fw_state *st, const char *ip)
+{
+	const struct chain *c;
+	const struct byod_fw_session *s;
+
+	/* nftables' quarantine set of addresses is IPv4 */
+	if (!ip[0] || !strchr(ip, '.') || !st->by_ip || !(c = byod_hmap_get(st->by_ip, ip)))
+		return 0;
+	for (s = c->first; s; s = s->ip_next)
+		if (s->blocked)
+			return 1;
+	return 0;
 }
 
 /* Appends s to the chain of its key (none for an empty key). */
@@ -205,8 +240,10 @@ struct byod_fw_session *byod_fw_state_add(struct byod_fw_state *st, const struct
 	char key[24];
 
 	if (s) {
+		byod_fw_state_touch(st, s); /* the MAC and address it had */
 		chain_del(st, s, BY_MAC);
 		chain_del(st, s, BY_DEVICE);
+		chain_del(st, s, BY_IP);
 		s->row = *row;
 		goto link;
 	}
@@ -228,7 +265,8 @@ struct byod_fw_session *byod_fw_state_add(struct byod_fw_state *st, const struct
 	st->last = s;
 	st->nsessions++;
 link:
-	if (chain_add(st, s, BY_MAC) || chain_add(st, s, BY_DEVICE)) {
+	byod_fw_state_touch(st, s);
+	if (chain_add(st, s, BY_MAC) || chain_add(st, s, BY_DEVICE) || chain_add(st, s, BY_IP)) {
 		byod_fw_state_drop(st, row->id);
 		return NULL;
 	}
@@ -242,8 +280,10 @@ int byod_fw_state_drop(struct byod_fw_state *st, int64_t id)
 
 	if (!s)
 		return -ENOENT;
+	byod_fw_state_touch(st, s);
 	chain_del(st, s, BY_MAC);
 	chain_del(st, s, BY_DEVICE);
+	chain_del(st, s, BY_IP);
 	if (s->prev)
 		s->prev->next = s->next;
 	else
@@ -299,6 +339,7 @@ int byod_fw_state_quarantine(struct byod_fw_state *st, const char *mac, const ch
 	}
 	if (byod_fw_entry_put(macs, mac, ""))
 		return -ENOMEM;
+	dirty(st, &st->dirty_macs, mac);
 	return byod_fw_entry_put(&st->quarantine, mac, device);
 }
 
@@ -314,8 +355,10 @@ static void quarantine_drop_device(struct byod_fw_state *st, const char *device)
 		const char *mac = ENTRY(macs, i)->mac;
 		struct byod_fw_entry *e = byod_fw_entry_find(&st->quarantine, mac);
 
-		if (e && !strcmp(e->val, device))
+		if (e && !strcmp(e->val, device)) {
+			dirty(st, &st->dirty_macs, mac);
 			byod_fw_entry_del(&st->quarantine, mac);
+		}
 	}
 	byod_hmap_del(st->q_by_device, device);
 }
@@ -324,6 +367,8 @@ void byod_fw_state_init(struct byod_fw_state *st)
 {
 	memset(st, 0, sizeof(*st));
 	byod_fw_set_init(&st->quarantine);
+	byod_fw_set_init(&st->dirty_macs);
+	byod_fw_set_init(&st->dirty_ips);
 }
 
 void byod_fw_state_free(struct byod_fw_state *st)
@@ -332,10 +377,12 @@ void byod_fw_state_free(struct byod_fw_state *st)
 		return;
 	byod_hmap_free(st->by_mac);
 	byod_hmap_free(st->by_device);
+	byod_hmap_free(st->by_ip);
 	byod_hmap_free(st->sessions); /* the sessions themselves */
 	byod_fw_set_free(&st->quarantine);
 	byod_hmap_free(st->q_by_device);
-	st->by_mac = st->by_device = st->sessions = st->q_by_device = NULL;
+	byod_fw_state_clean(st);
+	st->by_mac = st->by_device = st->by_ip = st->sessions = st->q_by_device = NULL;
 	st->first = st->last = NULL;
 	st->nsessions = 0;
 }

@@ -76,8 +76,9 @@ static const char *label(const struct byod_fw_session *s)
 
 /* ---- the kernel's state ---- */
 
-/* Makes the kernel's vectors equal to what should be, as a batch. */
-static int diff_batch(struct gw *gw, struct fw_batch *b)
+/* Makes the kernel's sets equal to what should be, as a batch, comparing
+ * everything: when a change could not be noted (out of memory). */
+static int diff_all(struct gw *gw, struct fw_batch *b)
 {
 	struct byod_fw_sets want;
 	struct byod_fw_entry *e;
@@ -145,6 +146,112 @@ static int diff_batch(struct gw *gw, struct fw_batch *b)
 	return rc;
 }
 
+/* The same for the MACs and addresses that changed since the kernel was
+ * last in line: a batch costs what changed, not the size of the school. */
+static int diff_batch(struct gw *gw, struct fw_batch *b)
+{
+	const struct byod_fw_set *macs = &gw->state.dirty_macs, *ips = &gw->state.dirty_ips;
+	size_t i;
+	int rc = 0;
+
+	if (gw->state.dirty_oom)
+		return diff_all(gw, b);
+	/* quarantine first: it is the one that must not wait */
+	for (i = 0; !rc && i < macs->v.n; i++) {
+		const char *mac = ENTRY(macs, i)->mac;
+
+		if (byod_fw_entry_find(&gw->state.quarantine, mac) &&
+		    !byod_fw_entry_find(&gw->k_quarantine, mac)) {
+			rc = fw_batch_quarantine(b, mac, 1);
+			if (!rc)
+				rc = byod_fw_entry_put(&gw->k_quarantine, mac, "");
+		}
+	}
+	for (i = 0; !rc && i < ips->v.n; i++) {
+		const char *ip = ENTRY(ips, i)->mac;
+
+		if (byod_fw_state_ip_quarantined(&gw->state, ip) &&
+		    !byod_fw_entry_find(&gw->k_qip, ip)) {
+			rc = fw_batch_quarantine_ip(b, ip, 1);
+			if (!rc)
+				rc = byod_fw_entry_put(&gw->k_qip, ip, "");
+		}
+	}
+	for (i = 0; !rc && i < macs->v.n; i++) {
+		const char *mac = ENTRY(macs, i)->mac;
+
+		if (!byod_fw_entry_find(&gw->state.quarantine, mac) &&
+		    byod_fw_entry_find(&gw->k_quarantine, mac)) {
+			rc = fw_batch_quarantine(b, mac, 0);
+			if (!rc)
+				byod_fw_entry_del(&gw->k_quarantine, mac);
+		}
+	}
+	for (i = 0; !rc && i < ips->v.n; i++) {
+		const char *ip = ENTRY(ips, i)->mac;
+
+		if (!byod_fw_state_ip_quarantined(&gw->state, ip) &&
+		    byod_fw_entry_find(&gw->k_qip, ip)) {
+			rc = fw_batch_quarantine_ip(b, ip, 0);
+			if (!rc)
+				byod_fw_entry_del(&gw->k_qip, ip);
+		}
+	}
+	/* admitted: evict or move, then admit */
+	for (i = 0; !rc && i < macs->v.n; i++) {
+		const char *mac = ENTRY(macs, i)->mac;
+		const char *seg = byod_fw_state_segment(&gw->state, mac);
+		struct byod_fw_entry *have = byod_fw_entry_find(&gw->k_admitted, mac);
+
+		if (have && (!seg || strcmp(have->val, seg))) {
+			rc = fw_batch_evict(b, mac);
+			if (!rc)
+				byod_fw_entry_del(&gw->k_admitted, mac);
+		}
+	}
+	for (i = 0; !rc && i < macs->v.n; i++) {
+		const char *mac = ENTRY(macs, i)->mac;
+		const char *seg = byod_fw_state_segment(&gw->state, mac);
+
+		if (seg && !byod_fw_entry_find(&gw->k_admitted, mac)) {
+			rc = fw_batch_admit(b, mac, seg);
+			if (!rc)
+				rc = byod_fw_entry_put(&gw->k_admitted, mac, seg);
+		}
+	}
+	return rc;
+}
+
+/* Whether one set holds exactly the other's keys and values. */
+static int same_set(const struct byod_fw_set *a, const struct byod_fw_set *b)
+{
+	size_t i;
+
+	if (a->v.n != b->v.n)
+		return 0;
+	for (i = 0; i < a->v.n; i++) {
+		const struct byod_fw_entry *e = byod_fw_entry_find(b, ENTRY(a, i)->mac);
+
+		if (!e || strcmp(e->val, ENTRY(a, i)->val))
+			return 0;
+	}
+	return 1;
+}
+
+int gw_verify(const struct gw *gw)
+{
+	struct byod_fw_sets want;
+	int same;
+
+	if (byod_fw_state_sets(&gw->state, &want))
+		return -ENOMEM;
+	same = same_set(&want.admitted, &gw->k_admitted) &&
+	       same_set(&want.quarantine, &gw->k_quarantine) &&
+	       same_set(&want.quarantine_ips, &gw->k_qip);
+	byod_fw_sets_free(&want);
+	return same ? 0 : -EPROTO;
+}
+
 /* Renders the whole ruleset with the state that should be, and applies it
  * (unless a dry run); *keep (may be NULL) gets the text. */
 static int render_text(struct gw *gw, char **keep, struct byod_err *err)
@@ -170,6 +277,7 @@ static int render_text(struct gw *gw, char **keep, struct byod_err *err)
 		byod_fw_set_init(&want.admitted);
 		byod_fw_set_init(&want.quarantine);
 		byod_fw_set_init(&want.quarantine_ips);
+		byod_fw_state_clean(&gw->state);
 		gw->st.renders++;
 		gw_log(gw, 1, "ruleset applied: %zu admitted, %zu quarantined, %zu sessions",
 		       gw->k_admitted.v.n, gw->k_quarantine.v.n, gw->state.nsessions);
@@ -202,6 +310,7 @@ static int reconcile(struct gw *gw, struct byod_err *err)
 		fw_batch_free(b);
 		return byod_err_set(err, -rc, "cannot compute the device state");
 	}
+	byod_fw_state_clean(&gw->state); /* the kernel's sets follow from here */
 	if (fw_batch_size(b) && gw->opt.apply) {
 		rc = fw_batch_apply(b, err);
 		if (rc) {
@@ -328,6 +437,7 @@ static int redecide_one(struct gw *gw, struct byod_fw_session *s, time_t when,
 	snprintf(before, sizeof(before), "%s", label(s));
 	rc = byod_fw_session_decide(gw->ctx, gw->pol, s, when, err);
 	if (!rc && (was_blocked != s->blocked || strcmp(was, s->segment))) {
+		byod_fw_state_touch(&gw->state, s);
 		if (idset_add_session(changed, s->id))
 			return byod_err_set(err, ENOMEM, "out of memory");
 		gw_log(gw, 1, "session %lld (%s): %s -> %s", (long long)s->id, s->row.mac, before,

@@ -77,5 +77,9 @@ void gw_stats(const struct gw *gw, struct gw_stats *out);
 const char *gw_admitted(const struct gw *gw, const char *mac);
 int gw_quarantined(const struct gw *gw, const char *mac);
 int gw_poll_ms(const struct gw *gw);
+/* Whether the sets the gateway believes the kernel holds are exactly what
+ * the state says should be (every entry compared): 0, -EPROTO, -ENOMEM.
+ * The batches are computed from what changed; this checks them whole. */
+int gw_verify(const struct gw *gw);
 
 #endif /* BYOD_GATEWAY_H */

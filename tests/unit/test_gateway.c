@@ -183,6 +183,8 @@ static void step(struct fx *fx, int want_events)
 
 	if (gw_step(fx->gw, &handled, &err))
 		fail_msg("%s", err.msg);
+	/* the batches come from what changed: the whole sets agree */
+	assert_int_equal(gw_verify(fx->gw), 0);
 	if (want_events >= 0)
 		assert_int_equal(handled, want_events);
 }
@@ -227,12 +229,14 @@ static void test_sessions_and_devices(void **state)
 	 * disconnected, the others stay */
 	fx->now += 10 * 3600;
 	assert_int_equal(gw_reevaluate(fx->gw, fx->now, NULL), 0);
+	assert_int_equal(gw_verify(fx->gw), 0);
 	assert_null(gw_admitted(fx->gw, MAC_LEA));
 	assert_false(gw_quarantined(fx->gw, MAC_LEA)); /* refused, not quarantined */
 	assert_string_equal(gw_admitted(fx->gw, MAC_DUR), "teachers");
 	assert_int_equal(fx->would_disconnect, 1);
 	fx->now -= 10 * 3600;
 	assert_int_equal(gw_reevaluate(fx->gw, fx->now, NULL), 0);
+	assert_int_equal(gw_verify(fx->gw), 0);
 	assert_string_equal(gw_admitted(fx->gw, MAC_LEA), "pupils");
 
 	/* revoked: quarantined at once, out of the admitted map, disconnected */
@@ -270,6 +274,16 @@ static void test_sessions_and_devices(void **state)
 	assert_int_equal(gw_sync(fx->gw, NULL), 0);
 	assert_false(gw_quarantined(fx->gw, MAC_DUR));
 	assert_string_equal(gw_admitted(fx->gw, MAC_UNK), "registration");
+
+	/* the suspended device's session ends: its address leaves the
+	 * quarantine (step checks the whole sets against the batches) */
+	assert_int_equal(reg_device_set_state(fx->ctx->reg, again, BYOD_DEVICE_SUSPENDED, NULL), 0);
+	step(fx, 1);
+	assert_true(gw_quarantined(fx->gw, MAC_DUR));
+	session(fx, REG_ACCT_STOP, "s-dur", MAC_DUR, NULL);
+	step(fx, 1);
+	gw_stats(fx->gw, &st);
+	assert_int_equal(st.sessions, 1);
 }
 
 static void test_policy_apply_moves(void **state)
