@@ -6,7 +6,8 @@
  *     the quarantined MACs), kept current from the change feed;
  *   - what the kernel's sets and map hold, so that a change is a small
  *     batch of element commands (one transaction) computed as the
- *     difference between what should be and what is.
+ *     difference between what should be and what is, for the MACs and
+ *     addresses the state noted as changed since the last batch.
  * Order matters for "within one second": the firewall is changed first,
  * then the NAS are asked to disconnect. When a batch fails (someone
  * flushed the ruleset), the whole ruleset is rendered again with the state.
