@@ -31,9 +31,9 @@
 #define BACKOFF_MAX 8 /* a wait is at most 8 times timeout_ms */
 
 struct req {
-	struct req *next;  /* the NAS's queue */
+	struct req *next; /* the NAS's queue */
 	struct das_request rq;
-	char *strings[5];  /* rq's strings, owned */
+	char *strings[5]; /* rq's strings, owned */
 	char *secret;
 	das_done_fn done;
 	void *arg;
@@ -50,18 +50,18 @@ struct nas {
 	struct sockaddr_storage sa;
 	socklen_t salen;
 	int fd;
-	struct req *head, *tail;  /* waiting their turn */
-	struct req *flight[256];  /* by identifier */
+	struct req *head, *tail; /* waiting their turn */
+	struct req *flight[256]; /* by identifier */
 	size_t in_flight;
 	uint8_t next_id;
 };
 
 struct das_queue {
 	struct das_queue_opts opt;
-	struct nas *nas;        /* every NAS, the newest first */
+	struct nas *nas;	   /* every NAS, the newest first */
 	struct byod_hmap *by_addr; /* "addr port" -> struct nas */
 	size_t pending, nnas;
-	struct pollfd *fds;        /* nnas of them, for das_queue_run */
+	struct pollfd *fds; /* nnas of them, for das_queue_run */
 	struct nas **polled;
 };
 
@@ -111,8 +111,7 @@ static void finish(struct das_queue *q, struct req *r, int rc, const struct das_
 	req_free(r);
 }
 
-int das_queue_new(const struct das_queue_opts *opt, struct das_queue **out,
-		  struct byod_err *err)
+int das_queue_new(const struct das_queue_opts *opt, struct das_queue **out, struct byod_err *err)
 {
 	struct das_queue *q;
 
@@ -134,7 +133,7 @@ int das_queue_new(const struct das_queue_opts *opt, struct das_queue **out,
 
 void das_queue_free(struct das_queue *q)
 {
-	struct das_answer ans = { 0 };
+	struct das_answer ans = {0};
 	struct byod_err err;
 	struct nas *n, *next;
 
@@ -176,8 +175,8 @@ void das_queue_free(struct das_queue *q)
 static int nas_get(struct das_queue *q, const char *addr, int port, struct nas **out,
 		   struct byod_err *err)
 {
-	struct addrinfo hints = { .ai_socktype = SOCK_DGRAM,
-				  .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV };
+	struct addrinfo hints = {.ai_socktype = SOCK_DGRAM,
+				 .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV};
 	struct addrinfo *ai = NULL;
 	char portstr[16], key[96];
 	struct nas *n = nas_find(q, addr, port);
@@ -250,8 +249,7 @@ static int dup_str(struct req *r, int i, const char *s, const char **to)
 }
 
 int das_queue_add(struct das_queue *q, const char *addr, int port, const char *secret,
-		  const struct das_request *rq, das_done_fn done, void *arg,
-		  struct byod_err *err)
+		  const struct das_request *rq, das_done_fn done, void *arg, struct byod_err *err)
 {
 	struct nas *n = NULL;
 	struct req *r;
@@ -311,7 +309,7 @@ static void refill(struct das_queue *q, struct nas *n, long now)
 			n->next_id++; /* max_in_flight < 256: a free one exists */
 		rc = das_encode(&r->rq, n->next_id, r->secret, r->pkt, &r->len, &err);
 		if (rc) {
-			struct das_answer ans = { 0 };
+			struct das_answer ans = {0};
 
 			finish(q, r, rc, &ans, &err);
 			continue;
@@ -339,13 +337,14 @@ static long expire(struct das_queue *q, struct nas *n, long now)
 			if (r->tries <= q->opt.retries) {
 				send_packet(n, r, &q->opt, now);
 			} else {
-				struct das_answer ans = { .tries = r->tries, .ms = now - r->t0 };
+				struct das_answer ans = {.tries = r->tries, .ms = now - r->t0};
 				struct byod_err err;
 
 				n->flight[i] = NULL;
 				n->in_flight--;
-				byod_err_set(&err, ETIMEDOUT, "no answer from %s port %d after %d tries",
-					     n->addr, n->port, r->tries);
+				byod_err_set(&err, ETIMEDOUT,
+					     "no answer from %s port %d after %d tries", n->addr,
+					     n->port, r->tries);
 				finish(q, r, -ETIMEDOUT, &ans, &err);
 				continue;
 			}
@@ -363,7 +362,7 @@ static void receive(struct das_queue *q, struct nas *n)
 
 	for (;;) {
 		ssize_t len = recv(n->fd, in, sizeof(in), 0);
-		struct das_answer ans = { 0 };
+		struct das_answer ans = {0};
 		struct byod_err why;
 		struct req *r;
 
@@ -416,7 +415,7 @@ size_t das_queue_run(struct das_queue *q, int wait_ms)
 		for (n = q->nas; n; n = n->next) {
 			if (!n->in_flight)
 				continue;
-			q->fds[nfds] = (struct pollfd){ .fd = n->fd, .events = POLLIN };
+			q->fds[nfds] = (struct pollfd){.fd = n->fd, .events = POLLIN};
 			q->polled[nfds++] = n;
 		}
 		if (nfds && poll(q->fds, nfds, timeout) > 0)
