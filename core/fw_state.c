@@ -452,10 +452,10 @@ int byod_fw_session_decide(struct byod_ctx *ctx, const struct pol_policy *pol,
 
 /* ---- the school followed ---- */
 
-static int person_key(int64_t id, char *out, size_t len)
+/* A person's id as the key of a set of people. */
+static void person_key(int64_t id, char *out, size_t len)
 {
 	id_key(id, out, len);
-	return 0;
 }
 
 int byod_fw_state_follows(struct byod_ctx *ctx, const struct byod_fw_state *st,
@@ -477,7 +477,6 @@ int byod_fw_state_follows(struct byod_ctx *ctx, const struct byod_fw_state *st,
 /* ---- the quarantine ---- */
 
 struct qwalk {
-	struct byod_fw_state *st;
 	struct byod_vec *blocked;        /* entry: val = id of a quarantined device */
 	struct byod_fw_set *active;      /* MACs of active devices of active owners */
 	const struct byod_hmap *disabled; /* logins of disabled accounts */
@@ -563,7 +562,7 @@ static int build_quarantine(struct byod_ctx *ctx, struct byod_fw_state *st,
 {
 	struct byod_fw_set found, active;
 	struct byod_vec blocked = BYOD_VEC_INIT(struct byod_fw_entry);
-	struct qwalk w = { st, &blocked, &active, pp->disabled, pp->school, &found };
+	struct qwalk w = { &blocked, &active, pp->disabled, pp->school, &found };
 	struct reg_device_filter f = { NULL, -1 };
 	struct byod_fw_session *s;
 	size_t i;
