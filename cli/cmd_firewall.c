@@ -143,9 +143,9 @@ out:
 }
 
 /* show | check | apply: the ruleset with the devices' state as the
- * registry has it (admitted stations, quarantine), as byod-gatewayd would
- * apply it -- an apply while the daemon runs keeps every station where it
- * is. */
+ * registry has it (admitted stations, quarantine; of gateway.school's
+ * devices when it is set), as byod-gatewayd would apply it -- an apply
+ * while the daemon runs keeps every station where it is. */
 int cli_firewall(const char *home, int argc, char **argv)
 {
 	const char *what = argc > 1 ? argv[1] : "";
@@ -164,7 +164,20 @@ int cli_firewall(const char *home, int argc, char **argv)
 	if (rc)
 		return rc;
 	byod_fw_state_init(&st);
-	rc = byod_policy_load(ctx, 0, &pol, NULL, &err);
+	/* the devices of gateway.school only, as the daemon on this box */
+	snprintf(st.school, sizeof(st.school), "%s",
+		 ctx->conf.gateway_school ? ctx->conf.gateway_school : "");
+	rc = 0;
+	if (st.school[0]) {
+		struct reg_school school;
+
+		rc = reg_school_get(ctx->reg, st.school, &school, &err);
+		if (rc == -ENOENT)
+			rc = byod_err_set(&err, ENOENT, "school %s (gateway.school) is not in the registry",
+					  st.school);
+	}
+	if (!rc)
+		rc = byod_policy_load(ctx, 0, &pol, NULL, &err);
 	if (!rc)
 		rc = byod_fw_state_load(ctx, pol, time(NULL), &st, &err);
 	if (!rc)

@@ -80,8 +80,10 @@ struct byod_conf {
 	char *das_nas;               /* "ADDR[:PORT][/MODE],..." */
 	int das_timeout_ms;
 	int das_retries;
+	int das_max_in_flight;       /* das.max-in-flight-per-nas */
 
 	int gateway_poll_ms;
+	char *gateway_school;        /* gateway.school: a UAI, or "" */
 
 	char *enrol_charter_file;    /* enrol.charter-file, relative to home */
 	char *enrol_charter_version; /* enrol.charter-version */

@@ -217,11 +217,18 @@ static const struct conf_key keys[] = {
 	{ "das.nas", CT_STRING, F(das_nas), "", 0, 0, NULL, 0, NULL,
 	  "Per access point exceptions: ADDR[:PORT][/MODE], comma-separated (10.0.0.5:1700/coa)." },
 	{ "das.timeout-ms", CT_INT, F(das_timeout_ms), "1000", 50, 30000, NULL, 0, NULL,
-	  "How long to wait for a Disconnect/CoA answer before sending again." },
+	  "How long to wait for a Disconnect/CoA answer before sending again; the wait doubles at "
+	  "each retry (at most 8 times this)." },
 	{ "das.retries", CT_INT, F(das_retries), "2", 0, 10, NULL, 0, NULL,
 	  "How many times a Disconnect/CoA request is sent again without an answer." },
+	{ "das.max-in-flight-per-nas", CT_INT, F(das_max_in_flight), "8", 1, 255, NULL, 0, NULL,
+	  "Disconnect/CoA requests awaiting an answer at one access point at once; the others "
+	  "wait their turn, first come first sent, while other access points are served." },
 	{ "gateway.poll-ms", CT_INT, F(gateway_poll_ms), "100", 10, 5000, NULL, 0, NULL,
 	  "How long byod-gatewayd waits at most between two reads of the registry's change feed, in milliseconds (a commit wakes it sooner)." },
+	{ "gateway.school", CT_STRING, F(gateway_school), "", 0, 0, NULL, 0, NULL,
+	  "The UAI of the one school whose devices byod-gatewayd follows on a shared registry "
+	  "(empty: every device in the registry); --school overrides it." },
 	{ "enrol.charter-file", CT_STRING, F(enrol_charter_file), "charter.html", 0, 0, NULL, 0,
 	  NULL, "The school's charter, an HTML fragment (p, ul, li, strong, a...) shown at enrolment." },
 	{ "enrol.charter-version", CT_STRING, F(enrol_charter_version), "1", 0, 0, NULL, 0,

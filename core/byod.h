@@ -336,14 +336,33 @@ int byod_dnsmasq_config(struct byod_ctx *ctx, const struct pol_policy *pol, char
 
 /* ---- the desired firewall state (core/fw_state.c) ---- */
 
+struct byod_hmap; /* common/hmap.h */
+
 /* An entry of a set or map: a MAC (or an address) and a value. */
 struct byod_fw_entry {
 	char mac[64]; /* "aa:bb:cc:dd:ee:ff", or an address */
 	char val[64]; /* admitted: the segment; quarantine: the device */
 };
-struct byod_fw_entry *byod_fw_entry_find(const struct byod_vec *v, const char *key);
+
+/* Entries keyed by mac, in the order they were put (a deletion moves the
+ * last entry into the hole), with a hash index: find, put and delete take
+ * constant time whatever the size. Entry i is BYOD_FW_SET_AT(set, i), i <
+ * set->v.n; a pointer to an entry is valid until the next put or delete. */
+struct byod_fw_set {
+	struct byod_vec v;      /* struct byod_fw_entry */
+	struct byod_hmap *idx;  /* mac -> index + 1; NULL while empty */
+};
+#define BYOD_FW_SET_AT(set, i) BYOD_VEC_AT(&(set)->v, struct byod_fw_entry, (i))
+
+void byod_fw_set_init(struct byod_fw_set *s);
+void byod_fw_set_free(struct byod_fw_set *s);
+struct byod_fw_entry *byod_fw_entry_find(const struct byod_fw_set *s, const char *key);
 /* Adds or replaces; 0 or -ENOMEM. */
-int byod_fw_entry_put(struct byod_vec *v, const char *key, const char *val);
+int byod_fw_entry_put(struct byod_fw_set *s, const char *key, const char *val);
+/* Removes entry i (the last one takes its place); i out of range is ignored. */
+void byod_fw_set_del_at(struct byod_fw_set *s, size_t i);
+/* Removes key; 0 or -ENOENT. */
+int byod_fw_entry_del(struct byod_fw_set *s, const char *key);
 
 /* An open accounting session and what admission gives it now. */
 struct byod_fw_session {
@@ -353,11 +372,36 @@ struct byod_fw_session {
 	int vlan;
 	int blocked;              /* refused and quarantined */
 	struct pol_admission adm; /* the whole decision */
+	/* the state's links (read-only outside fw_state.c): every session
+	 * oldest first, and the sessions of the same MAC and of the same
+	 * device, oldest first */
+	struct byod_fw_session *prev, *next;
+	struct byod_fw_session *mac_prev, *mac_next;
+	struct byod_fw_session *dev_prev, *dev_next;
+	struct byod_fw_session *ip_prev, *ip_next;
 };
 
+/*
+ * What should be: the open sessions followed, each reached by its id, its
+ * MAC or its device in constant time (hash maps), and the quarantine with
+ * the MACs of each device. school (may be "") limits the state to the
+ * devices of owners of that school (byod-gatewayd --school): sessions of
+ * other schools' devices, and of no device, are not followed.
+ */
 struct byod_fw_state {
-	struct byod_vec sessions;   /* struct byod_fw_session, oldest first */
-	struct byod_vec quarantine; /* struct byod_fw_entry: MAC -> the device */
+	struct byod_hmap *sessions;   /* "id" -> struct byod_fw_session (owned) */
+	struct byod_fw_session *first, *last; /* oldest first */
+	size_t nsessions;
+	struct byod_hmap *by_mac;     /* MAC -> the MAC's sessions (first, last) */
+	struct byod_hmap *by_device;  /* device id -> the device's sessions */
+	struct byod_hmap *by_ip;      /* address -> the sessions with it */
+	struct byod_fw_set quarantine; /* MAC -> the device */
+	struct byod_hmap *q_by_device; /* device id -> its quarantined MACs */
+	/* the MACs and addresses whose entries may have changed since
+	 * byod_fw_state_clean: what a follower re-checks, not everything */
+	struct byod_fw_set dirty_macs, dirty_ips;
+	int dirty_oom;                /* a change could not be noted: check everything */
+	char school[REG_UAI_MAX];
 };
 
 void byod_fw_state_init(struct byod_fw_state *st);
@@ -368,27 +412,51 @@ void byod_fw_state_free(struct byod_fw_state *st);
 int byod_fw_session_decide(struct byod_ctx *ctx, const struct pol_policy *pol,
 			   struct byod_fw_session *s, time_t now, struct byod_err *err);
 
-/* The open sessions, each decided at now, and the quarantine. */
+/* The open sessions, each decided at now, and the quarantine (of
+ * st->school's devices when it is set). On failure st is unchanged. */
 int byod_fw_state_load(struct byod_ctx *ctx, const struct pol_policy *pol, time_t now,
 		       struct byod_fw_state *st, struct byod_err *err);
 
-/* The quarantine entries of one device again, from its state now. */
+/* The quarantine entries of one device again, from its state now (none
+ * for a device of another school than st->school). */
 int byod_fw_state_device(struct byod_ctx *ctx, struct byod_fw_state *st, const char *id,
 			 struct byod_err *err);
 
-/* The session with accounting id id (NULL when not followed); *at (may be
- * NULL) gets its index. */
-struct byod_fw_session *byod_fw_state_session(const struct byod_fw_state *st, int64_t id,
-					      size_t *at);
+/* Whether device d is followed: always without a school, else its
+ * owner's school is st->school. 1, 0, or a negative errno (err set). */
+int byod_fw_state_follows(struct byod_ctx *ctx, const struct byod_fw_state *st,
+			  const struct reg_device *d, struct byod_err *err);
+
+/* The session with accounting id id, or NULL when not followed. */
+struct byod_fw_session *byod_fw_state_session(const struct byod_fw_state *st, int64_t id);
+/* Follows row: a new session is the newest, a known one gets the row in
+ * its place (its MAC and device links moved). The decision is the
+ * caller's. NULL when memory runs out. */
+struct byod_fw_session *byod_fw_state_add(struct byod_fw_state *st, const struct reg_session *row);
+/* Stops following session id; 0 or -ENOENT. */
+int byod_fw_state_drop(struct byod_fw_state *st, int64_t id);
+/* The oldest session of device id (then s->dev_next), or NULL. */
+struct byod_fw_session *byod_fw_state_device_sessions(const struct byod_fw_state *st,
+						      const char *id);
+/* Notes that s's decision may have changed (its MAC and address dirty). */
+void byod_fw_state_touch(struct byod_fw_state *st, const struct byod_fw_session *s);
+/* Forgets the dirty MACs and addresses (the kernel is in line). */
+void byod_fw_state_clean(struct byod_fw_state *st);
+/* Whether IPv4 address ip should be in the quarantine set of addresses: a
+ * blocked session holds it. */
+int byod_fw_state_ip_quarantined(const struct byod_fw_state *st, const char *ip);
+/* Puts mac in the quarantine for device (moved from another device's
+ * MACs); 0 or -ENOMEM. */
+int byod_fw_state_quarantine(struct byod_fw_state *st, const char *mac, const char *device);
 
 /* The segment mac should be admitted into, or NULL. */
 const char *byod_fw_state_segment(const struct byod_fw_state *st, const char *mac);
 
-/* What the kernel's sets should hold (each struct byod_fw_entry). */
+/* What the kernel's sets should hold. */
 struct byod_fw_sets {
-	struct byod_vec admitted;       /* MAC -> segment */
-	struct byod_vec quarantine;     /* MACs */
-	struct byod_vec quarantine_ips; /* IPv4 addresses, in mac */
+	struct byod_fw_set admitted;       /* MAC -> segment */
+	struct byod_fw_set quarantine;     /* MACs */
+	struct byod_fw_set quarantine_ips; /* IPv4 addresses, in mac */
 };
 /* 0 or -ENOMEM; free out with byod_fw_sets_free. */
 int byod_fw_state_sets(const struct byod_fw_state *st, struct byod_fw_sets *out);
@@ -418,6 +486,18 @@ int byod_das_target(const struct byod_conf *conf, const char *nas, int *port,
  */
 int byod_session_disconnect(struct byod_ctx *ctx, const struct reg_session *s, int vlan,
 			    struct das_answer *ans, struct byod_err *err);
+
+/* The same for many sessions at once: a queue with das.timeout-ms,
+ * das.retries and das.max-in-flight-per-nas (free it with das_queue_free),
+ * and one session's request(s) queued on it; done gets the final answer
+ * (as das_done_fn's; -EIO when the Disconnect after a refused CoA could not
+ * be queued) once known, from das_queue_run, the audit written. */
+typedef das_done_fn byod_das_done_fn;
+int byod_das_queue_new(const struct byod_conf *conf, struct das_queue **out,
+		       struct byod_err *err);
+int byod_session_disconnect_queue(struct byod_ctx *ctx, struct das_queue *q,
+				  const struct reg_session *s, int vlan, byod_das_done_fn done,
+				  void *arg, struct byod_err *err);
 
 /* ---- FreeRADIUS (core/raddb.c) ---- */
 

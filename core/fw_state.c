@@ -14,50 +14,377 @@
  *     was registered with and those its sessions were seen with, unless
  *     an active device of an active owner uses the same MAC (the same
  *     phone enrolled again); its sessions' IPv4 addresses too.
+ * A school runs one gateway per 10,000 devices or so: every lookup (a
+ * session by id, by MAC, by device; a quarantined MAC; a device's MACs) is
+ * a hash map, never a scan of the whole state.
  */
 #include "byod.h"
+#include "hmap.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define ENTRY(v, i) BYOD_VEC_AT((v), struct byod_fw_entry, (i))
-#define SESSION(v, i) BYOD_VEC_AT((v), struct byod_fw_session, (i))
+#define ENTRY(set, i) BYOD_FW_SET_AT((set), (i))
+
+/* ---- keyed sets ---- */
+
+void byod_fw_set_init(struct byod_fw_set *s)
+{
+	byod_vec_init(&s->v, sizeof(struct byod_fw_entry));
+	s->idx = NULL;
+}
+
+void byod_fw_set_free(struct byod_fw_set *s)
+{
+	if (!s)
+		return;
+	byod_vec_free(&s->v);
+	byod_hmap_free(s->idx);
+	s->idx = NULL;
+}
+
+static size_t set_index(const struct byod_fw_set *s, const char *key)
+{
+	return s->idx ? (size_t)(uintptr_t)byod_hmap_get(s->idx, key) : 0;
+}
+
+struct byod_fw_entry *byod_fw_entry_find(const struct byod_fw_set *s, const char *key)
+{
+	size_t at = set_index(s, key);
+
+	return at ? ENTRY(s, at - 1) : NULL;
+}
+
+int byod_fw_entry_put(struct byod_fw_set *s, const char *key, const char *val)
+{
+	struct byod_fw_entry *e = byod_fw_entry_find(s, key);
+
+	if (!e) {
+		if (!s->idx && !(s->idx = byod_hmap_new(NULL)))
+			return -ENOMEM;
+		e = byod_vec_push(&s->v);
+		if (!e)
+			return -ENOMEM;
+		snprintf(e->mac, sizeof(e->mac), "%s", key);
+		if (byod_hmap_put(s->idx, e->mac, (void *)(uintptr_t)s->v.n)) {
+			s->v.n--;
+			return -ENOMEM;
+		}
+	}
+	snprintf(e->val, sizeof(e->val), "%s", val);
+	return 0;
+}
+
+void byod_fw_set_del_at(struct byod_fw_set *s, size_t i)
+{
+	size_t last = s->v.n - 1;
+
+	if (i >= s->v.n)
+		return;
+	byod_hmap_del(s->idx, ENTRY(s, i)->mac);
+	if (i != last) {
+		*ENTRY(s, i) = *ENTRY(s, last);
+		/* a replacement of an existing key: cannot fail */
+		byod_hmap_put(s->idx, ENTRY(s, i)->mac, (void *)(uintptr_t)(i + 1));
+	}
+	s->v.n--;
+}
+
+int byod_fw_entry_del(struct byod_fw_set *s, const char *key)
+{
+	size_t at = set_index(s, key);
+
+	if (!at)
+		return -ENOENT;
+	byod_fw_set_del_at(s, at - 1);
+	return 0;
+}
+
+/* ---- the sessions followed, by id, MAC and device ---- */
+
+/* The sessions of one MAC or one device, oldest first. */
+struct chain {
+	struct byod_fw_session *first, *last;
+};
+
+enum link { BY_MAC, BY_DEVICE, BY_IP };
+
+static struct byod_fw_session **link_prev(struct byod_fw_session *s, enum link l)
+{
+	return l == BY_MAC ? &s->mac_prev : l == BY_DEVICE ? &s->dev_prev : &s->ip_prev;
+}
+
+static struct byod_fw_session **link_next(struct byod_fw_session *s, enum link l)
+{
+	return l == BY_MAC ? &s->mac_next : l == BY_DEVICE ? &s->dev_next : &s->ip_next;
+}
+
+static const char *link_key(const struct byod_fw_session *s, enum link l)
+{
+	return l == BY_MAC ? s->row.mac : l == BY_DEVICE ? s->row.device : s->row.ip;
+}
+
+static struct byod_hmap **link_map(struct byod_fw_state *st, enum link l)
+{
+	return l == BY_MAC ? &st->by_mac : l == BY_DEVICE ? &st->by_device : &st->by_ip;
+}
+
+/* ---- what changed since the kernel was last in line ---- */
+
+static void dirty(struct byod_fw_state *st, struct byod_fw_set *set, const char *key)
+{
+	if (key[0] && !byod_fw_entry_find(set, key) && byod_fw_entry_put(set, key, ""))
+		st->dirty_oom = 1;
+}
+
+void byod_fw_state_touch(struct byod_fw_state *st, const struct byod_fw_session *s)
+{
+	dirty(st, &st->dirty_macs, s->row.mac);
+	dirty(st, &st->dirty_ips, s->row.ip);
+}
+
+void byod_fw_state_clean(struct byod_fw_state *st)
+{
+	byod_fw_set_free(&st->dirty_macs);
+	byod_fw_set_free(&st->dirty_ips);
+	st->dirty_oom = 0;
+}
+
+int byod_fw_state_ip_quarantined(const struct byod_fw_state *st, const char *ip)
+{
+	const struct chain *c;
+	const struct byod_fw_session *s;
+
+	/* nftables' quarantine set of addresses is IPv4 */
+	if (!ip[0] || !strchr(ip, '.') || !st->by_ip || !(c = byod_hmap_get(st->by_ip, ip)))
+		return 0;
+	for (s = c->first; s; s = s->ip_next)
+		if (s->blocked)
+			return 1;
+	return 0;
+}
+
+/* Appends s to the chain of its key (none for an empty key). */
+static int chain_add(struct byod_fw_state *st, struct byod_fw_session *s, enum link l)
+{
+	struct byod_hmap **m = link_map(st, l);
+	const char *key = link_key(s, l);
+	struct chain *c;
+
+	*link_prev(s, l) = *link_next(s, l) = NULL;
+	if (!key[0])
+		return 0;
+	if (!*m && !(*m = byod_hmap_new(free)))
+		return -ENOMEM;
+	c = byod_hmap_get(*m, key);
+	if (!c) {
+		c = calloc(1, sizeof(*c));
+		if (!c || byod_hmap_put(*m, key, c)) {
+			free(c);
+			return -ENOMEM;
+		}
+	}
+	if (c->last) {
+		*link_next(c->last, l) = s;
+		*link_prev(s, l) = c->last;
+	} else {
+		c->first = s;
+	}
+	c->last = s;
+	return 0;
+}
+
+static void chain_del(struct byod_fw_state *st, struct byod_fw_session *s, enum link l)
+{
+	struct byod_hmap *m = *link_map(st, l);
+	const char *key = link_key(s, l);
+	struct byod_fw_session *p = *link_prev(s, l), *n = *link_next(s, l);
+	struct chain *c = key[0] && m ? byod_hmap_get(m, key) : NULL;
+
+	if (!c)
+		return;
+	if (p)
+		*link_next(p, l) = n;
+	else
+		c->first = n;
+	if (n)
+		*link_prev(n, l) = p;
+	else
+		c->last = p;
+	if (!c->first)
+		byod_hmap_del(m, key);
+	*link_prev(s, l) = *link_next(s, l) = NULL;
+}
+
+static void id_key(int64_t id, char *out, size_t len)
+{
+	snprintf(out, len, "%lld", (long long)id);
+}
+
+struct byod_fw_session *byod_fw_state_session(const struct byod_fw_state *st, int64_t id)
+{
+	char key[24];
+
+	if (!st->sessions)
+		return NULL;
+	id_key(id, key, sizeof(key));
+	return byod_hmap_get(st->sessions, key);
+}
+
+struct byod_fw_session *byod_fw_state_add(struct byod_fw_state *st, const struct reg_session *row)
+{
+	struct byod_fw_session *s = byod_fw_state_session(st, row->id);
+	char key[24];
+
+	if (s) {
+		byod_fw_state_touch(st, s); /* the MAC and address it had */
+		chain_del(st, s, BY_MAC);
+		chain_del(st, s, BY_DEVICE);
+		chain_del(st, s, BY_IP);
+		s->row = *row;
+		goto link;
+	}
+	if (!st->sessions && !(st->sessions = byod_hmap_new(free)))
+		return NULL;
+	s = calloc(1, sizeof(*s));
+	id_key(row->id, key, sizeof(key));
+	if (!s || byod_hmap_put(st->sessions, key, s)) {
+		free(s);
+		return NULL;
+	}
+	s->id = row->id;
+	s->row = *row;
+	s->prev = st->last;
+	if (st->last)
+		st->last->next = s;
+	else
+		st->first = s;
+	st->last = s;
+	st->nsessions++;
+link:
+	byod_fw_state_touch(st, s);
+	if (chain_add(st, s, BY_MAC) || chain_add(st, s, BY_DEVICE) || chain_add(st, s, BY_IP)) {
+		byod_fw_state_drop(st, row->id);
+		return NULL;
+	}
+	return s;
+}
+
+int byod_fw_state_drop(struct byod_fw_state *st, int64_t id)
+{
+	struct byod_fw_session *s = byod_fw_state_session(st, id);
+	char key[24];
+
+	if (!s)
+		return -ENOENT;
+	byod_fw_state_touch(st, s);
+	chain_del(st, s, BY_MAC);
+	chain_del(st, s, BY_DEVICE);
+	chain_del(st, s, BY_IP);
+	if (s->prev)
+		s->prev->next = s->next;
+	else
+		st->first = s->next;
+	if (s->next)
+		s->next->prev = s->prev;
+	else
+		st->last = s->prev;
+	st->nsessions--;
+	id_key(id, key, sizeof(key));
+	byod_hmap_del(st->sessions, key); /* frees s */
+	return 0;
+}
+
+struct byod_fw_session *byod_fw_state_device_sessions(const struct byod_fw_state *st,
+						      const char *id)
+{
+	struct chain *c = st->by_device && id[0] ? byod_hmap_get(st->by_device, id) : NULL;
+
+	return c ? c->first : NULL;
+}
+
+/* ---- the quarantine, with the MACs of each device ---- */
+
+static void macs_free(void *p)
+{
+	byod_fw_set_free(p);
+	free(p);
+}
+
+int byod_fw_state_quarantine(struct byod_fw_state *st, const char *mac, const char *device)
+{
+	struct byod_fw_entry *e = byod_fw_entry_find(&st->quarantine, mac);
+	struct byod_fw_set *macs;
+
+	if (e && strcmp(e->val, device)) {
+		macs = byod_hmap_get(st->q_by_device, e->val);
+		if (macs)
+			byod_fw_entry_del(macs, mac);
+	}
+	if (!st->q_by_device && !(st->q_by_device = byod_hmap_new(macs_free)))
+		return -ENOMEM;
+	macs = byod_hmap_get(st->q_by_device, device);
+	if (!macs) {
+		macs = calloc(1, sizeof(*macs));
+		if (!macs)
+			return -ENOMEM;
+		byod_fw_set_init(macs);
+		if (byod_hmap_put(st->q_by_device, device, macs)) {
+			macs_free(macs);
+			return -ENOMEM;
+		}
+	}
+	if (byod_fw_entry_put(macs, mac, ""))
+		return -ENOMEM;
+	dirty(st, &st->dirty_macs, mac);
+	return byod_fw_entry_put(&st->quarantine, mac, device);
+}
+
+/* Takes every quarantined MAC of device out. */
+static void quarantine_drop_device(struct byod_fw_state *st, const char *device)
+{
+	struct byod_fw_set *macs = st->q_by_device ? byod_hmap_get(st->q_by_device, device) : NULL;
+	size_t i;
+
+	if (!macs)
+		return;
+	for (i = 0; i < macs->v.n; i++) {
+		const char *mac = ENTRY(macs, i)->mac;
+		struct byod_fw_entry *e = byod_fw_entry_find(&st->quarantine, mac);
+
+		if (e && !strcmp(e->val, device)) {
+			dirty(st, &st->dirty_macs, mac);
+			byod_fw_entry_del(&st->quarantine, mac);
+		}
+	}
+	byod_hmap_del(st->q_by_device, device);
+}
 
 void byod_fw_state_init(struct byod_fw_state *st)
 {
-	byod_vec_init(&st->sessions, sizeof(struct byod_fw_session));
-	byod_vec_init(&st->quarantine, sizeof(struct byod_fw_entry));
+	memset(st, 0, sizeof(*st));
+	byod_fw_set_init(&st->quarantine);
+	byod_fw_set_init(&st->dirty_macs);
+	byod_fw_set_init(&st->dirty_ips);
 }
 
 void byod_fw_state_free(struct byod_fw_state *st)
 {
 	if (!st)
 		return;
-	byod_vec_free(&st->sessions);
-	byod_vec_free(&st->quarantine);
-}
-
-struct byod_fw_entry *byod_fw_entry_find(const struct byod_vec *v, const char *key)
-{
-	size_t i;
-
-	for (i = 0; i < v->n; i++)
-		if (!strcmp(ENTRY(v, i)->mac, key))
-			return ENTRY(v, i);
-	return NULL;
-}
-
-int byod_fw_entry_put(struct byod_vec *v, const char *key, const char *val)
-{
-	struct byod_fw_entry *e = byod_fw_entry_find(v, key);
-
-	if (!e && !(e = byod_vec_push(v)))
-		return -ENOMEM;
-	snprintf(e->mac, sizeof(e->mac), "%s", key);
-	snprintf(e->val, sizeof(e->val), "%s", val);
-	return 0;
+	byod_hmap_free(st->by_mac);
+	byod_hmap_free(st->by_device);
+	byod_hmap_free(st->by_ip);
+	byod_hmap_free(st->sessions); /* the sessions themselves */
+	byod_fw_set_free(&st->quarantine);
+	byod_hmap_free(st->q_by_device);
+	byod_fw_state_clean(st);
+	st->by_mac = st->by_device = st->by_ip = st->sessions = st->q_by_device = NULL;
+	st->first = st->last = NULL;
+	st->nsessions = 0;
 }
 
 /* ---- one session ---- */
@@ -123,39 +450,39 @@ int byod_fw_session_decide(struct byod_ctx *ctx, const struct pol_policy *pol,
 	return 0;
 }
 
-struct byod_fw_session *byod_fw_state_session(const struct byod_fw_state *st, int64_t id,
-					      size_t *at)
-{
-	size_t i;
+/* ---- the school followed ---- */
 
-	for (i = 0; i < st->sessions.n; i++) {
-		if (SESSION(&st->sessions, i)->id == id) {
-			if (at)
-				*at = i;
-			return SESSION(&st->sessions, i);
-		}
-	}
-	return NULL;
+/* A person's id as the key of a set of people. */
+static void person_key(int64_t id, char *out, size_t len)
+{
+	id_key(id, out, len);
+}
+
+int byod_fw_state_follows(struct byod_ctx *ctx, const struct byod_fw_state *st,
+			  const struct reg_device *d, struct byod_err *err)
+{
+	struct reg_person owner;
+	int rc;
+
+	if (!st->school[0])
+		return 1;
+	rc = reg_person_get_by_id(ctx->reg, d->owner, &owner, err);
+	if (rc == -ENOENT)
+		return 0;
+	if (rc)
+		return rc;
+	return !strcmp(owner.school, st->school);
 }
 
 /* ---- the quarantine ---- */
 
 struct qwalk {
-	struct byod_vec *quarantine;
 	struct byod_vec *blocked;        /* entry: val = id of a quarantined device */
-	struct byod_vec *active;         /* entry: MACs of active devices of active owners */
-	const struct byod_vec *disabled; /* entry: val = login of a disabled account */
+	struct byod_fw_set *active;      /* MACs of active devices of active owners */
+	const struct byod_hmap *disabled; /* logins of disabled accounts */
+	const struct byod_hmap *people;  /* ids of the school's people; NULL: everyone */
+	struct byod_fw_set *found;       /* MAC -> device, before the active ones are taken out */
 };
-
-static int login_disabled(const struct byod_vec *disabled, const char *login)
-{
-	size_t i;
-
-	for (i = 0; i < disabled->n; i++)
-		if (!strcmp(ENTRY(disabled, i)->val, login))
-			return 1;
-	return 0;
-}
 
 /* Whether the device's MACs are quarantined: the admission's rule, on the
  * device alone (no certificate, no policy). */
@@ -172,37 +499,50 @@ static int device_quarantined(const struct reg_device *d, int owner_disabled)
 static int collect_device(const struct reg_device *d, void *arg)
 {
 	struct qwalk *w = arg;
-	int off = login_disabled(w->disabled, d->owner_login);
+	int off = byod_hmap_get(w->disabled, d->owner_login) != NULL;
+	char key[24];
 	struct byod_fw_entry *e;
 
 	if (!device_quarantined(d, off)) {
-		/* a MAC an admitted device holds is never quarantined */
+		/* a MAC an admitted device holds is never quarantined (whatever
+		 * its school: the same phone enrolled again elsewhere) */
 		if (d->state == BYOD_DEVICE_ACTIVE && !off && d->mac[0])
 			return byod_fw_entry_put(w->active, d->mac, d->id);
 		return 0;
 	}
+	person_key(d->owner, key, sizeof(key));
+	if (w->people && !byod_hmap_get(w->people, key))
+		return 0; /* another school's */
 	e = byod_vec_push(w->blocked);
 	if (!e)
 		return -ENOMEM;
 	snprintf(e->val, sizeof(e->val), "%s", d->id);
-	return d->mac[0] ? byod_fw_entry_put(w->quarantine, d->mac, d->id) : 0;
+	return d->mac[0] ? byod_fw_entry_put(w->found, d->mac, d->id) : 0;
 }
 
-static int collect_disabled(const struct reg_person *p, void *arg)
-{
-	struct byod_fw_entry *e;
+struct people {
+	struct byod_hmap *disabled; /* login -> (void *)1 */
+	struct byod_hmap *school;   /* "id" -> (void *)1, NULL without a school */
+	const char *uai;
+};
 
-	if (p->state != REG_PERSON_DISABLED)
-		return 0;
-	e = byod_vec_push(arg);
-	if (!e)
+static int collect_person(const struct reg_person *p, void *arg)
+{
+	struct people *pp = arg;
+	char key[24];
+
+	if (p->state == REG_PERSON_DISABLED && byod_hmap_put(pp->disabled, p->login, (void *)1))
 		return -ENOMEM;
-	snprintf(e->val, sizeof(e->val), "%s", p->login);
+	if (pp->school && !strcmp(p->school, pp->uai)) {
+		person_key(p->id, key, sizeof(key));
+		if (byod_hmap_put(pp->school, key, (void *)1))
+			return -ENOMEM;
+	}
 	return 0;
 }
 
 struct macs {
-	struct byod_vec *quarantine;
+	struct byod_fw_set *found;
 	const char *device;
 };
 
@@ -210,7 +550,7 @@ static int collect_mac(const struct reg_session *s, void *arg)
 {
 	struct macs *m = arg;
 
-	return s->mac[0] ? byod_fw_entry_put(m->quarantine, s->mac, m->device) : 0;
+	return s->mac[0] ? byod_fw_entry_put(m->found, s->mac, m->device) : 0;
 }
 
 /* The quarantine from the registry, in one pass over the devices: the MACs
@@ -218,45 +558,36 @@ static int collect_mac(const struct reg_session *s, void *arg)
  * have no registered MAC; closed sessions count too); less the MACs an
  * active device of an active owner uses. */
 static int build_quarantine(struct byod_ctx *ctx, struct byod_fw_state *st,
-			    struct byod_err *err)
+			    const struct people *pp, struct byod_err *err)
 {
-	struct byod_vec quarantine = BYOD_VEC_INIT(struct byod_fw_entry);
-	struct byod_vec active = BYOD_VEC_INIT(struct byod_fw_entry);
-	struct byod_vec logins = BYOD_VEC_INIT(struct byod_fw_entry);
+	struct byod_fw_set found, active;
 	struct byod_vec blocked = BYOD_VEC_INIT(struct byod_fw_entry);
-	struct qwalk w = { &quarantine, &blocked, &active, &logins };
+	struct qwalk w = { &blocked, &active, pp->disabled, pp->school, &found };
 	struct reg_device_filter f = { NULL, -1 };
+	struct byod_fw_session *s;
 	size_t i;
 	int rc;
 
-	rc = reg_person_list(ctx->reg, collect_disabled, &logins, err);
-	if (!rc)
-		rc = reg_device_list(ctx->reg, &f, collect_device, &w, err);
+	byod_fw_set_init(&found);
+	byod_fw_set_init(&active);
+	rc = reg_device_list(ctx->reg, &f, collect_device, &w, err);
 	for (i = 0; !rc && i < blocked.n; i++) {
-		struct macs m = { &quarantine, ENTRY(&blocked, i)->val };
+		struct macs m = { &found, BYOD_VEC_AT(&blocked, struct byod_fw_entry, i)->val };
 
 		rc = reg_session_list(ctx->reg, 0, m.device, collect_mac, &m, err);
 	}
-	for (i = 0; !rc && i < st->sessions.n; i++) {
-		struct byod_fw_session *s = SESSION(&st->sessions, i);
-
+	for (s = st->first; !rc && s; s = s->next)
 		if (s->blocked && s->row.mac[0])
-			rc = byod_fw_entry_put(&quarantine, s->row.mac, s->row.device);
-	}
-	for (i = quarantine.n; !rc && i-- > 0;)
-		if (byod_fw_entry_find(&active, ENTRY(&quarantine, i)->mac))
-			byod_vec_del(&quarantine, i);
+			rc = byod_fw_entry_put(&found, s->row.mac, s->row.device);
+	for (i = 0; !rc && i < found.v.n; i++)
+		if (!byod_fw_entry_find(&active, ENTRY(&found, i)->mac))
+			rc = byod_fw_state_quarantine(st, ENTRY(&found, i)->mac,
+						      ENTRY(&found, i)->val);
 	if (rc == -ENOMEM)
 		byod_err_set(err, ENOMEM, "out of memory");
-	if (!rc) {
-		byod_vec_free(&st->quarantine);
-		st->quarantine = quarantine;
-	} else {
-		byod_vec_free(&quarantine);
-	}
+	byod_fw_set_free(&found);
+	byod_fw_set_free(&active);
 	byod_vec_free(&blocked);
-	byod_vec_free(&active);
-	byod_vec_free(&logins);
 	return rc;
 }
 
@@ -277,16 +608,14 @@ static int mac_in_use(struct byod_ctx *ctx, const char *mac, const char *device)
 int byod_fw_state_device(struct byod_ctx *ctx, struct byod_fw_state *st, const char *id,
 			 struct byod_err *err)
 {
-	struct byod_vec found = BYOD_VEC_INIT(struct byod_fw_entry);
+	struct byod_fw_set found;
 	struct macs m = { &found, id };
 	struct reg_device d;
 	struct reg_person owner;
 	size_t i;
 	int rc;
 
-	for (i = st->quarantine.n; i-- > 0;)
-		if (!strcmp(ENTRY(&st->quarantine, i)->val, id))
-			byod_vec_del(&st->quarantine, i);
+	quarantine_drop_device(st, id);
 	rc = reg_device_get(ctx->reg, id, &d, err);
 	if (rc == -ENOENT)
 		return 0;
@@ -294,19 +623,22 @@ int byod_fw_state_device(struct byod_ctx *ctx, struct byod_fw_state *st, const c
 		rc = reg_person_get_by_id(ctx->reg, d.owner, &owner, err);
 	if (rc)
 		return rc;
+	if (st->school[0] && strcmp(owner.school, st->school))
+		return 0; /* another school's device */
 	if (!device_quarantined(&d, owner.state == REG_PERSON_DISABLED))
 		return 0;
+	byod_fw_set_init(&found);
 	if (d.mac[0])
 		rc = byod_fw_entry_put(&found, d.mac, id);
 	if (!rc)
 		rc = reg_session_list(ctx->reg, 0, id, collect_mac, &m, err);
-	for (i = 0; !rc && i < found.n; i++) {
+	for (i = 0; !rc && i < found.v.n; i++) {
 		const char *mac = ENTRY(&found, i)->mac;
 
 		if (!mac_in_use(ctx, mac, id))
-			rc = byod_fw_entry_put(&st->quarantine, mac, id);
+			rc = byod_fw_state_quarantine(st, mac, id);
 	}
-	byod_vec_free(&found);
+	byod_fw_set_free(&found);
 	return rc == -ENOMEM ? byod_err_set(err, ENOMEM, "out of memory") : rc;
 }
 
@@ -314,73 +646,109 @@ int byod_fw_state_device(struct byod_ctx *ctx, struct byod_fw_state *st, const c
 
 static int collect_session(const struct reg_session *row, void *arg)
 {
-	struct byod_fw_session *s = byod_vec_push(arg);
+	struct reg_session *s = byod_vec_push(arg);
 
 	if (!s)
 		return -ENOMEM;
-	s->id = row->id;
-	s->row = *row;
+	*s = *row;
 	return 0;
+}
+
+/* Whether the session's device belongs to the school followed. */
+static int session_followed(struct byod_ctx *ctx, const struct people *pp,
+			    const struct reg_session *row, struct byod_err *err)
+{
+	struct reg_device d;
+	char key[24];
+	int rc;
+
+	if (!pp->school)
+		return 1;
+	if (!row->device[0])
+		return 0;
+	rc = reg_device_get(ctx->reg, row->device, &d, err);
+	if (rc == -ENOENT)
+		return 0;
+	if (rc)
+		return rc;
+	person_key(d.owner, key, sizeof(key));
+	return byod_hmap_get(pp->school, key) != NULL;
 }
 
 int byod_fw_state_load(struct byod_ctx *ctx, const struct pol_policy *pol, time_t now,
 		       struct byod_fw_state *st, struct byod_err *err)
 {
-	struct byod_vec sessions = BYOD_VEC_INIT(struct byod_fw_session);
+	struct byod_vec rows = BYOD_VEC_INIT(struct reg_session);
+	struct people pp = { .uai = st->school };
+	struct byod_fw_state fresh;
 	size_t i;
 	int rc;
 
-	rc = reg_session_list(ctx->reg, 1, NULL, collect_session, &sessions, err);
+	byod_fw_state_init(&fresh);
+	snprintf(fresh.school, sizeof(fresh.school), "%s", st->school);
+	pp.disabled = byod_hmap_new(NULL);
+	if (st->school[0])
+		pp.school = byod_hmap_new(NULL);
+	if (!pp.disabled || (st->school[0] && !pp.school)) {
+		rc = byod_err_set(err, ENOMEM, "out of memory");
+		goto out;
+	}
+	rc = reg_person_list(ctx->reg, collect_person, &pp, err);
+	if (!rc)
+		rc = reg_session_list(ctx->reg, 1, NULL, collect_session, &rows, err);
 	if (rc == -ENOMEM)
 		byod_err_set(err, ENOMEM, "out of memory");
 	/* the list is newest first; followed oldest first */
-	for (i = 0; !rc && i < sessions.n / 2; i++) {
-		struct byod_fw_session t = *SESSION(&sessions, i);
+	for (i = rows.n; !rc && i-- > 0;) {
+		const struct reg_session *row = BYOD_VEC_AT(&rows, struct reg_session, i);
+		struct byod_fw_session *s;
 
-		*SESSION(&sessions, i) = *SESSION(&sessions, sessions.n - 1 - i);
-		*SESSION(&sessions, sessions.n - 1 - i) = t;
+		rc = session_followed(ctx, &pp, row, err);
+		if (rc <= 0)
+			continue;
+		s = byod_fw_state_add(&fresh, row);
+		rc = s ? byod_fw_session_decide(ctx, pol, s, now, err) :
+			 byod_err_set(err, ENOMEM, "out of memory");
 	}
-	for (i = 0; !rc && i < sessions.n; i++)
-		rc = byod_fw_session_decide(ctx, pol, SESSION(&sessions, i), now, err);
-	if (rc) {
-		byod_vec_free(&sessions);
-		return rc;
+	if (!rc)
+		rc = build_quarantine(ctx, &fresh, &pp, err);
+	if (!rc) {
+		byod_fw_state_free(st);
+		*st = fresh;
+		byod_fw_state_init(&fresh);
 	}
-	byod_vec_free(&st->sessions);
-	st->sessions = sessions;
-	return build_quarantine(ctx, st, err);
+out:
+	byod_fw_state_free(&fresh);
+	byod_hmap_free(pp.disabled);
+	byod_hmap_free(pp.school);
+	byod_vec_free(&rows);
+	return rc;
 }
 
-/* Admitted: the MAC of every session with a segment, the newest session of
- * a MAC deciding (the list is oldest first); never a quarantined MAC. */
+/* Admitted: the MAC's newest session with a segment decides; never a
+ * quarantined MAC. */
 const char *byod_fw_state_segment(const struct byod_fw_state *st, const char *mac)
 {
-	const char *seg = NULL;
-	size_t i;
+	struct chain *c;
 
-	if (byod_fw_entry_find(&st->quarantine, mac))
+	if (byod_fw_entry_find(&st->quarantine, mac) || !st->by_mac || !mac[0])
 		return NULL;
-	for (i = 0; i < st->sessions.n; i++) {
-		const struct byod_fw_session *s = SESSION(&st->sessions, i);
-
-		if (!strcmp(s->row.mac, mac))
-			seg = s->segment[0] ? s->segment : NULL;
-	}
-	return seg;
+	c = byod_hmap_get(st->by_mac, mac);
+	return c && c->last->segment[0] ? c->last->segment : NULL;
 }
 
 int byod_fw_state_sets(const struct byod_fw_state *st, struct byod_fw_sets *out)
 {
+	const struct byod_fw_session *s;
 	size_t i;
 	int rc = 0;
 
-	byod_vec_init(&out->admitted, sizeof(struct byod_fw_entry));
-	byod_vec_init(&out->quarantine, sizeof(struct byod_fw_entry));
-	byod_vec_init(&out->quarantine_ips, sizeof(struct byod_fw_entry));
-	for (i = 0; !rc && i < st->quarantine.n; i++)
+	byod_fw_set_init(&out->admitted);
+	byod_fw_set_init(&out->quarantine);
+	byod_fw_set_init(&out->quarantine_ips);
+	for (i = 0; !rc && i < st->quarantine.v.n; i++)
 		rc = byod_fw_entry_put(&out->quarantine, ENTRY(&st->quarantine, i)->mac, "");
-	for (i = 0; !rc && i < st->sessions.n; i++) {
-		const struct byod_fw_session *s = SESSION(&st->sessions, i);
+	for (s = st->first; !rc && s; s = s->next) {
 		const char *seg;
 
 		/* nftables' quarantine set of addresses is IPv4 */
@@ -399,9 +767,9 @@ void byod_fw_sets_free(struct byod_fw_sets *s)
 {
 	if (!s)
 		return;
-	byod_vec_free(&s->admitted);
-	byod_vec_free(&s->quarantine);
-	byod_vec_free(&s->quarantine_ips);
+	byod_fw_set_free(&s->admitted);
+	byod_fw_set_free(&s->quarantine);
+	byod_fw_set_free(&s->quarantine_ips);
 }
 
 int byod_fw_sets_render(struct byod_ctx *ctx, const struct pol_policy *pol,
@@ -419,27 +787,27 @@ int byod_fw_sets_render(struct byod_ctx *ctx, const struct pol_policy *pol,
 	rc = byod_fw_setup(ctx, pol, &fw, err);
 	if (rc)
 		return rc;
-	adm = calloc(sets->admitted.n + 1, sizeof(*adm));
-	qm = calloc(sets->quarantine.n + 1, sizeof(*qm));
-	qi = calloc(sets->quarantine_ips.n + 1, sizeof(*qi));
+	adm = calloc(sets->admitted.v.n + 1, sizeof(*adm));
+	qm = calloc(sets->quarantine.v.n + 1, sizeof(*qm));
+	qi = calloc(sets->quarantine_ips.v.n + 1, sizeof(*qi));
 	if (!adm || !qm || !qi) {
 		rc = byod_err_set(err, ENOMEM, "out of memory");
 		goto out;
 	}
-	for (i = 0; i < sets->admitted.n; i++) {
+	for (i = 0; i < sets->admitted.v.n; i++) {
 		adm[i].mac = ENTRY(&sets->admitted, i)->mac;
 		adm[i].segment = ENTRY(&sets->admitted, i)->val;
 	}
-	for (i = 0; i < sets->quarantine.n; i++)
+	for (i = 0; i < sets->quarantine.v.n; i++)
 		qm[i] = ENTRY(&sets->quarantine, i)->mac;
-	for (i = 0; i < sets->quarantine_ips.n; i++)
+	for (i = 0; i < sets->quarantine_ips.v.n; i++)
 		qi[i] = ENTRY(&sets->quarantine_ips, i)->mac;
 	fw.cfg.admitted = adm;
-	fw.cfg.nadmitted = sets->admitted.n;
+	fw.cfg.nadmitted = sets->admitted.v.n;
 	fw.cfg.quarantine_macs = qm;
-	fw.cfg.nquarantine_macs = sets->quarantine.n;
+	fw.cfg.nquarantine_macs = sets->quarantine.v.n;
 	fw.cfg.quarantine_ips = qi;
-	fw.cfg.nquarantine_ips = sets->quarantine_ips.n;
+	fw.cfg.nquarantine_ips = sets->quarantine_ips.v.n;
 	rc = fw_render(pol, &fw.cfg, text, err);
 out:
 	free(adm);

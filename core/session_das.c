@@ -125,17 +125,50 @@ static void audit(struct byod_ctx *ctx, const struct reg_session *s, int code, i
 	json_decref(o);
 }
 
-static int send_one(struct byod_ctx *ctx, const struct reg_session *s, enum das_code code,
-		    int vlan, int port, struct das_answer *ans, struct byod_err *err)
+/* One session's Disconnect (or CoA, then perhaps a Disconnect) in a queue. */
+struct pending {
+	struct byod_ctx *ctx;
+	struct das_queue *q;
+	struct reg_session row; /* a copy: the caller may forget the session meanwhile */
+	enum das_mode mode;
+	enum das_code code;     /* the request in flight */
+	int vlan, port;
+	byod_das_done_fn done;
+	void *arg;
+};
+
+static int queue_one(struct pending *p, enum das_code code, struct byod_err *err);
+
+static void pending_done(int rc, const struct das_answer *ans, const struct byod_err *err,
+			 void *arg)
 {
+	struct pending *p = arg;
+	struct byod_err again;
+
+	audit(p->ctx, &p->row, p->code, p->port, ans, rc ? err->msg : NULL);
+	/* both: a CoA refused or unanswered is followed by a Disconnect */
+	if (p->code == DAS_COA_REQUEST && p->mode == DAS_MODE_BOTH && rc != -ECANCELED &&
+	    !(!rc && ans->code == DAS_COA_ACK)) {
+		if (!queue_one(p, DAS_DISCONNECT_REQUEST, &again))
+			return;
+		p->done(-EIO, ans, &again, p->arg);
+		free(p);
+		return;
+	}
+	p->done(rc, ans, err, p->arg);
+	free(p);
+}
+
+static int queue_one(struct pending *p, enum das_code code, struct byod_err *err)
+{
+	const struct reg_session *s = &p->row;
 	char mac[32];
 	struct das_request rq = {
 		.code = code,
 		.acct_session_id = s->session_id,
 		.nas_identifier = s->nas_id,
-		.vlan = code == DAS_COA_REQUEST ? vlan : 0,
+		.vlan = code == DAS_COA_REQUEST ? p->vlan : 0,
 	};
-	int rc;
 
 	if (s->mac[0]) {
 		ieee_mac(s->mac, mac, sizeof(mac));
@@ -143,22 +176,26 @@ static int send_one(struct byod_ctx *ctx, const struct reg_session *s, enum das_
 	}
 	if (strchr(s->nas_ip, '.'))
 		rq.nas_ip = s->nas_ip;
-	rc = das_send(s->nas_ip, port, ctx->conf.das_secret, &rq, ctx->conf.das_timeout_ms,
-		      ctx->conf.das_retries, ans, err);
-	audit(ctx, s, code, port, ans, rc ? err->msg : NULL);
-	return rc;
+	p->code = code;
+	return das_queue_add(p->q, s->nas_ip, p->port, p->ctx->conf.das_secret, &rq, pending_done,
+			     p, err);
 }
 
-int byod_session_disconnect(struct byod_ctx *ctx, const struct reg_session *s, int vlan,
-			    struct das_answer *ans, struct byod_err *err)
+int byod_das_queue_new(const struct byod_conf *conf, struct das_queue **out, struct byod_err *err)
 {
-	struct byod_err local;
-	enum das_mode mode;
-	int port, rc;
+	struct das_queue_opts opt = { conf->das_timeout_ms, conf->das_retries,
+				      conf->das_max_in_flight > 0 ? conf->das_max_in_flight : 8 };
 
-	if (!err)
-		err = &local;
-	memset(ans, 0, sizeof(*ans));
+	return das_queue_new(&opt, out, err);
+}
+
+int byod_session_disconnect_queue(struct byod_ctx *ctx, struct das_queue *q,
+				  const struct reg_session *s, int vlan, byod_das_done_fn done,
+				  void *arg, struct byod_err *err)
+{
+	struct pending *p;
+	int rc;
+
 	if (!s->nas_ip[0])
 		return byod_err_set(err, EINVAL, "session %lld has no NAS address",
 				    (long long)s->id);
@@ -166,13 +203,60 @@ int byod_session_disconnect(struct byod_ctx *ctx, const struct reg_session *s, i
 		return byod_err_set(err, EINVAL,
 				    "das.secret is not set: the access points cannot be asked "
 				    "to disconnect anyone");
-	rc = byod_das_target(&ctx->conf, s->nas_ip, &port, &mode, err);
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return byod_err_set(err, ENOMEM, "out of memory");
+	p->ctx = ctx;
+	p->q = q;
+	p->row = *s;
+	p->vlan = vlan;
+	p->done = done;
+	p->arg = arg;
+	rc = byod_das_target(&ctx->conf, s->nas_ip, &p->port, &p->mode, err);
+	if (!rc)
+		rc = queue_one(p, p->mode != DAS_MODE_DISCONNECT && vlan > 0 ? DAS_COA_REQUEST :
+									     DAS_DISCONNECT_REQUEST,
+			       err);
 	if (rc)
-		return rc;
-	if (mode != DAS_MODE_DISCONNECT && vlan > 0) {
-		rc = send_one(ctx, s, DAS_COA_REQUEST, vlan, port, ans, err);
-		if (mode == DAS_MODE_COA || (!rc && ans->code == DAS_COA_ACK))
-			return rc;
+		free(p);
+	return rc;
+}
+
+struct sync {
+	int rc;
+	struct das_answer *ans;
+	struct byod_err *err;
+};
+
+static void sync_done(int rc, const struct das_answer *ans, const struct byod_err *err, void *arg)
+{
+	struct sync *s = arg;
+
+	s->rc = rc;
+	*s->ans = *ans;
+	if (rc)
+		*s->err = *err;
+}
+
+int byod_session_disconnect(struct byod_ctx *ctx, const struct reg_session *s, int vlan,
+			    struct das_answer *ans, struct byod_err *err)
+{
+	struct byod_err local;
+	struct das_queue *q = NULL;
+	struct sync sy = { -EINPROGRESS, ans, NULL };
+	int rc;
+
+	if (!err)
+		err = &local;
+	sy.err = err;
+	memset(ans, 0, sizeof(*ans));
+	rc = byod_das_queue_new(&ctx->conf, &q, err);
+	if (!rc)
+		rc = byod_session_disconnect_queue(ctx, q, s, vlan, sync_done, &sy, err);
+	if (!rc) {
+		das_queue_run(q, -1);
+		rc = sy.rc;
 	}
-	return send_one(ctx, s, DAS_DISCONNECT_REQUEST, 0, port, ans, err);
+	das_queue_free(q);
+	return rc;
 }

@@ -14,13 +14,9 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
-#include <netdb.h>
-#include <poll.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
@@ -175,87 +171,40 @@ int das_decode_answer(const uint8_t *req, size_t req_len, const uint8_t *buf, si
 	return 0;
 }
 
-static long since_ms(const struct timespec *t0)
-{
-	struct timespec t;
+struct sent {
+	int rc;
+	struct das_answer *ans;
+	struct byod_err *err;
+};
 
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (t.tv_sec - t0->tv_sec) * 1000L + (t.tv_nsec - t0->tv_nsec) / 1000000L;
+static void sent_done(int rc, const struct das_answer *ans, const struct byod_err *err, void *arg)
+{
+	struct sent *s = arg;
+
+	s->rc = rc;
+	*s->ans = *ans;
+	if (rc && s->err)
+		*s->err = *err;
 }
 
 int das_send(const char *addr, int port, const char *secret, const struct das_request *rq,
 	     int timeout_ms, int retries, struct das_answer *ans, struct byod_err *err)
 {
-	struct addrinfo hints = { .ai_socktype = SOCK_DGRAM, .ai_flags = AI_NUMERICHOST |
-								     AI_NUMERICSERV };
-	struct addrinfo *ai = NULL;
-	uint8_t req[DAS_PACKET_MAX], in[DAS_PACKET_MAX], id;
-	char portstr[16];
-	struct timespec t0;
-	size_t len;
-	int fd = -1, rc, try;
+	struct das_queue_opts opt = { timeout_ms, retries, 1 };
+	struct das_queue *q = NULL;
+	struct sent s = { -EINPROGRESS, ans, err };
+	int rc;
 
 	memset(ans, 0, sizeof(*ans));
-	if (port < 1 || port > 65535)
-		return byod_err_set(err, EINVAL, "DAS port %d is not a port", port);
-	if (RAND_bytes(&id, 1) != 1)
-		return byod_err_set(err, EIO, "no random identifier from OpenSSL");
-	rc = das_encode(rq, id, secret, req, &len, err);
-	if (rc)
-		return rc;
-	snprintf(portstr, sizeof(portstr), "%d", port);
-	if (getaddrinfo(addr, portstr, &hints, &ai))
-		return byod_err_set(err, EINVAL, "'%s' is not an IP address", addr ? addr : "");
-	/* not connect()ed: a NAS may answer from another of its addresses
-	 * (hostapd answers from the address its route picks); an answer is
-	 * believed only when its authenticators check */
-	fd = socket(ai->ai_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		rc = byod_err_set(err, errno, "cannot open a socket for the NAS %s: %s", addr,
-				  strerror(errno));
-		goto out;
+	if (!secret || !*secret)
+		return byod_err_set(err, EINVAL, "no shared secret for the NAS");
+	rc = das_queue_new(&opt, &q, err);
+	if (!rc)
+		rc = das_queue_add(q, addr, port, secret, rq, sent_done, &s, err);
+	if (!rc) {
+		das_queue_run(q, -1);
+		rc = s.rc;
 	}
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	rc = -ETIMEDOUT;
-	for (try = 0; try <= retries && rc == -ETIMEDOUT; try++) {
-		struct timespec ts;
-		long waited0;
-
-		if (sendto(fd, req, len, 0, ai->ai_addr, ai->ai_addrlen) < 0) {
-			rc = byod_err_set(err, errno, "sending to %s port %d: %s", addr, port,
-					  strerror(errno));
-			break;
-		}
-		ans->tries++;
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		waited0 = since_ms(&ts);
-		for (;;) {
-			struct pollfd p = { .fd = fd, .events = POLLIN };
-			long left = timeout_ms - (since_ms(&ts) - waited0);
-			struct byod_err why;
-			ssize_t n;
-
-			if (left <= 0 || poll(&p, 1, (int)left) <= 0)
-				break;
-			n = recv(fd, in, sizeof(in), 0);
-			if (n < 0)
-				continue;
-			if (das_decode_answer(req, len, in, (size_t)n, secret, ans, &why))
-				continue; /* not ours, or forged: keep waiting */
-			ans->ms = since_ms(&t0);
-			rc = 0;
-			break;
-		}
-	}
-	if (rc == -ETIMEDOUT) {
-		ans->ms = since_ms(&t0);
-		byod_err_set(err, ETIMEDOUT, "no answer from %s port %d after %d tries", addr, port,
-			     ans->tries);
-	}
-out:
-	if (fd >= 0)
-		close(fd);
-	freeaddrinfo(ai);
-	OPENSSL_cleanse(req, sizeof(req));
+	das_queue_free(q);
 	return rc;
 }

@@ -84,11 +84,56 @@ int das_decode_answer(const uint8_t *req, size_t req_len, const uint8_t *buf, si
 
 /*
  * Sends rq to addr (IPv4 or IPv6 text) port and waits for its answer:
- * timeout_ms per try, the same packet resent up to retries more times.
+ * timeout_ms for the first try, doubled at each of up to retries resends
+ * of the same packet (das_queue with one request).
  * Returns 0 with ans->code set to the answer, -ETIMEDOUT (ans->code 0) when
  * none came, another negative errno for a local failure.
  */
 int das_send(const char *addr, int port, const char *secret, const struct das_request *rq,
 	     int timeout_ms, int retries, struct das_answer *ans, struct byod_err *err);
+
+/* ---- many requests at once (das_queue.c) ---- */
+
+/*
+ * Requests to many NAS at once, driven by poll() from one thread: one
+ * non-blocking UDP socket per NAS (address, port), at most max_in_flight
+ * requests awaiting an answer at each, the others queued first come first
+ * sent, so that a NAS that never answers holds up only its own queue.
+ * A request waits timeout_ms for its answer, doubled at each resend of the
+ * same packet (at most 8 times timeout_ms), up to retries resends.
+ */
+struct das_queue;
+
+struct das_queue_opts {
+	int timeout_ms;    /* > 0 */
+	int retries;       /* >= 0 */
+	int max_in_flight; /* requests awaiting an answer at one NAS, 1..255 */
+};
+
+/* Called once per request, from das_queue_run or das_queue_free: rc 0 with
+ * ans->code the answer, -ETIMEDOUT (ans->code 0) when none came after
+ * every try, -ECANCELED when the queue was freed first, another negative
+ * errno for a local failure; err (never NULL) says it in one sentence. The
+ * callback may add requests, never free the queue. */
+typedef void (*das_done_fn)(int rc, const struct das_answer *ans, const struct byod_err *err,
+			    void *arg);
+
+int das_queue_new(const struct das_queue_opts *opt, struct das_queue **out,
+		  struct byod_err *err);
+/* Ends every pending request with -ECANCELED, then frees q; NULL is a no-op. */
+void das_queue_free(struct das_queue *q);
+/* Queues rq for addr (IPv4 or IPv6 text) port, signed with secret (copied,
+ * like rq's strings). -EINVAL for an address or port that is not one; the
+ * packet's own faults come later through done. */
+int das_queue_add(struct das_queue *q, const char *addr, int port, const char *secret,
+		  const struct das_request *rq, das_done_fn done, void *arg,
+		  struct byod_err *err);
+/* Sends what may be sent, reads the answers, resends and gives up: waits
+ * up to wait_ms for something to do (0: not at all; -1: until no request is
+ * left). Returns the number of requests still pending. */
+size_t das_queue_run(struct das_queue *q, int wait_ms);
+size_t das_queue_pending(const struct das_queue *q);
+/* Requests awaiting an answer at addr port now (0 for an unknown NAS). */
+size_t das_queue_in_flight(const struct das_queue *q, const char *addr, int port);
 
 #endif /* BYOD_DAS_H */

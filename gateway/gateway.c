@@ -6,23 +6,33 @@
  *     the quarantined MACs), kept current from the change feed;
  *   - what the kernel's sets and map hold, so that a change is a small
  *     batch of element commands (one transaction) computed as the
- *     difference between what should be and what is.
+ *     difference between what should be and what is, for the MACs and
+ *     addresses the state noted as changed since the last batch.
  * Order matters for "within one second": the firewall is changed first,
  * then the NAS are asked to disconnect. When a batch fails (someone
  * flushed the ruleset), the whole ruleset is rendered again with the state.
+ * Both are keyed (hash maps): a school's 10,000 sessions cost the same per
+ * event as ten. The Disconnects go through one das_queue, in parallel and
+ * at most das.max-in-flight-per-nas at a time per access point; gw_step
+ * sends them without waiting for the answers, which the following steps
+ * (or gw_das_run) read. With a school (--school), only the devices of
+ * that school's people are followed: an event about another school's
+ * object is read, seen to be someone else's, and skipped.
  */
 #define _GNU_SOURCE
 #include "gateway.h"
 
 #include "byod_util.h"
+#include "hmap.h"
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define ENTRY(v, i) BYOD_VEC_AT((v), struct byod_fw_entry, (i))
+#define ENTRY(set, i) BYOD_FW_SET_AT((set), (i))
 
 struct gw {
 	struct gw_options opt;
@@ -30,9 +40,11 @@ struct gw {
 	struct pol_policy *pol;
 	int64_t seq;
 	struct byod_fw_state state; /* the sessions followed and the quarantine: what should be */
-	struct byod_vec k_admitted; /* what the kernel holds (struct byod_fw_entry) */
-	struct byod_vec k_quarantine;
-	struct byod_vec k_qip;      /* mac = the address */
+	struct byod_fw_set k_admitted; /* what the kernel holds */
+	struct byod_fw_set k_quarantine;
+	struct byod_fw_set k_qip;      /* mac = the address */
+	struct das_queue *das;         /* the Disconnects on their way */
+	struct byod_hmap *school_of;   /* with a school: device id -> followed (1) or not (2) */
 	struct gw_stats st;
 };
 
@@ -65,8 +77,9 @@ static const char *label(const struct byod_fw_session *s)
 
 /* ---- the kernel's state ---- */
 
-/* Makes the kernel's vectors equal to what should be, as a batch. */
-static int diff_batch(struct gw *gw, struct fw_batch *b)
+/* Makes the kernel's sets equal to what should be, as a batch, comparing
+ * everything: when a change could not be noted (out of memory). */
+static int diff_all(struct gw *gw, struct fw_batch *b)
 {
 	struct byod_fw_sets want;
 	struct byod_fw_entry *e;
@@ -77,7 +90,7 @@ static int diff_batch(struct gw *gw, struct fw_batch *b)
 	if (rc)
 		return rc;
 	/* quarantine first: it is the one that must not wait */
-	for (i = 0; !rc && i < want.quarantine.n; i++) {
+	for (i = 0; !rc && i < want.quarantine.v.n; i++) {
 		e = ENTRY(&want.quarantine, i);
 		if (!byod_fw_entry_find(&gw->k_quarantine, e->mac)) {
 			rc = fw_batch_quarantine(b, e->mac, 1);
@@ -85,7 +98,7 @@ static int diff_batch(struct gw *gw, struct fw_batch *b)
 				rc = byod_fw_entry_put(&gw->k_quarantine, e->mac, "");
 		}
 	}
-	for (i = 0; !rc && i < want.quarantine_ips.n; i++) {
+	for (i = 0; !rc && i < want.quarantine_ips.v.n; i++) {
 		e = ENTRY(&want.quarantine_ips, i);
 		if (!byod_fw_entry_find(&gw->k_qip, e->mac)) {
 			rc = fw_batch_quarantine_ip(b, e->mac, 1);
@@ -93,24 +106,25 @@ static int diff_batch(struct gw *gw, struct fw_batch *b)
 				rc = byod_fw_entry_put(&gw->k_qip, e->mac, "");
 		}
 	}
-	for (i = gw->k_quarantine.n; !rc && i-- > 0;) {
+	/* backwards: a deletion moves the last entry, already seen, into i */
+	for (i = gw->k_quarantine.v.n; !rc && i-- > 0;) {
 		e = ENTRY(&gw->k_quarantine, i);
 		if (!byod_fw_entry_find(&want.quarantine, e->mac)) {
 			rc = fw_batch_quarantine(b, e->mac, 0);
 			if (!rc)
-				byod_vec_del(&gw->k_quarantine, i);
+				byod_fw_set_del_at(&gw->k_quarantine, i);
 		}
 	}
-	for (i = gw->k_qip.n; !rc && i-- > 0;) {
+	for (i = gw->k_qip.v.n; !rc && i-- > 0;) {
 		e = ENTRY(&gw->k_qip, i);
 		if (!byod_fw_entry_find(&want.quarantine_ips, e->mac)) {
 			rc = fw_batch_quarantine_ip(b, e->mac, 0);
 			if (!rc)
-				byod_vec_del(&gw->k_qip, i);
+				byod_fw_set_del_at(&gw->k_qip, i);
 		}
 	}
 	/* admitted: evict or move, then admit */
-	for (i = gw->k_admitted.n; !rc && i-- > 0;) {
+	for (i = gw->k_admitted.v.n; !rc && i-- > 0;) {
 		struct byod_fw_entry *w;
 
 		e = ENTRY(&gw->k_admitted, i);
@@ -118,10 +132,10 @@ static int diff_batch(struct gw *gw, struct fw_batch *b)
 		if (!w || strcmp(w->val, e->val)) {
 			rc = fw_batch_evict(b, e->mac);
 			if (!rc)
-				byod_vec_del(&gw->k_admitted, i);
+				byod_fw_set_del_at(&gw->k_admitted, i);
 		}
 	}
-	for (i = 0; !rc && i < want.admitted.n; i++) {
+	for (i = 0; !rc && i < want.admitted.v.n; i++) {
 		e = ENTRY(&want.admitted, i);
 		if (!byod_fw_entry_find(&gw->k_admitted, e->mac)) {
 			rc = fw_batch_admit(b, e->mac, e->val);
@@ -131,6 +145,112 @@ static int diff_batch(struct gw *gw, struct fw_batch *b)
 	}
 	byod_fw_sets_free(&want);
 	return rc;
+}
+
+/* The same for the MACs and addresses that changed since the kernel was
+ * last in line: a batch costs what changed, not the size of the school. */
+static int diff_batch(struct gw *gw, struct fw_batch *b)
+{
+	const struct byod_fw_set *macs = &gw->state.dirty_macs, *ips = &gw->state.dirty_ips;
+	size_t i;
+	int rc = 0;
+
+	if (gw->state.dirty_oom)
+		return diff_all(gw, b);
+	/* quarantine first: it is the one that must not wait */
+	for (i = 0; !rc && i < macs->v.n; i++) {
+		const char *mac = ENTRY(macs, i)->mac;
+
+		if (byod_fw_entry_find(&gw->state.quarantine, mac) &&
+		    !byod_fw_entry_find(&gw->k_quarantine, mac)) {
+			rc = fw_batch_quarantine(b, mac, 1);
+			if (!rc)
+				rc = byod_fw_entry_put(&gw->k_quarantine, mac, "");
+		}
+	}
+	for (i = 0; !rc && i < ips->v.n; i++) {
+		const char *ip = ENTRY(ips, i)->mac;
+
+		if (byod_fw_state_ip_quarantined(&gw->state, ip) &&
+		    !byod_fw_entry_find(&gw->k_qip, ip)) {
+			rc = fw_batch_quarantine_ip(b, ip, 1);
+			if (!rc)
+				rc = byod_fw_entry_put(&gw->k_qip, ip, "");
+		}
+	}
+	for (i = 0; !rc && i < macs->v.n; i++) {
+		const char *mac = ENTRY(macs, i)->mac;
+
+		if (!byod_fw_entry_find(&gw->state.quarantine, mac) &&
+		    byod_fw_entry_find(&gw->k_quarantine, mac)) {
+			rc = fw_batch_quarantine(b, mac, 0);
+			if (!rc)
+				byod_fw_entry_del(&gw->k_quarantine, mac);
+		}
+	}
+	for (i = 0; !rc && i < ips->v.n; i++) {
+		const char *ip = ENTRY(ips, i)->mac;
+
+		if (!byod_fw_state_ip_quarantined(&gw->state, ip) &&
+		    byod_fw_entry_find(&gw->k_qip, ip)) {
+			rc = fw_batch_quarantine_ip(b, ip, 0);
+			if (!rc)
+				byod_fw_entry_del(&gw->k_qip, ip);
+		}
+	}
+	/* admitted: evict or move, then admit */
+	for (i = 0; !rc && i < macs->v.n; i++) {
+		const char *mac = ENTRY(macs, i)->mac;
+		const char *seg = byod_fw_state_segment(&gw->state, mac);
+		struct byod_fw_entry *have = byod_fw_entry_find(&gw->k_admitted, mac);
+
+		if (have && (!seg || strcmp(have->val, seg))) {
+			rc = fw_batch_evict(b, mac);
+			if (!rc)
+				byod_fw_entry_del(&gw->k_admitted, mac);
+		}
+	}
+	for (i = 0; !rc && i < macs->v.n; i++) {
+		const char *mac = ENTRY(macs, i)->mac;
+		const char *seg = byod_fw_state_segment(&gw->state, mac);
+
+		if (seg && !byod_fw_entry_find(&gw->k_admitted, mac)) {
+			rc = fw_batch_admit(b, mac, seg);
+			if (!rc)
+				rc = byod_fw_entry_put(&gw->k_admitted, mac, seg);
+		}
+	}
+	return rc;
+}
+
+/* Whether one set holds exactly the other's keys and values. */
+static int same_set(const struct byod_fw_set *a, const struct byod_fw_set *b)
+{
+	size_t i;
+
+	if (a->v.n != b->v.n)
+		return 0;
+	for (i = 0; i < a->v.n; i++) {
+		const struct byod_fw_entry *e = byod_fw_entry_find(b, ENTRY(a, i)->mac);
+
+		if (!e || strcmp(e->val, ENTRY(a, i)->val))
+			return 0;
+	}
+	return 1;
+}
+
+int gw_verify(const struct gw *gw)
+{
+	struct byod_fw_sets want;
+	int same;
+
+	if (byod_fw_state_sets(&gw->state, &want))
+		return -ENOMEM;
+	same = same_set(&want.admitted, &gw->k_admitted) &&
+	       same_set(&want.quarantine, &gw->k_quarantine) &&
+	       same_set(&want.quarantine_ips, &gw->k_qip);
+	byod_fw_sets_free(&want);
+	return same ? 0 : -EPROTO;
 }
 
 /* Renders the whole ruleset with the state that should be, and applies it
@@ -150,18 +270,18 @@ static int render_text(struct gw *gw, char **keep, struct byod_err *err)
 		rc = fw_nft_run(text, 0, err);
 	if (!rc) {
 		/* what the kernel holds now is what should be */
-		byod_vec_free(&gw->k_admitted);
-		byod_vec_free(&gw->k_quarantine);
-		byod_vec_free(&gw->k_qip);
+		byod_fw_sets_free(&(struct byod_fw_sets){ gw->k_admitted, gw->k_quarantine,
+							  gw->k_qip });
 		gw->k_admitted = want.admitted;
 		gw->k_quarantine = want.quarantine;
 		gw->k_qip = want.quarantine_ips;
-		byod_vec_init(&want.admitted, sizeof(struct byod_fw_entry));
-		byod_vec_init(&want.quarantine, sizeof(struct byod_fw_entry));
-		byod_vec_init(&want.quarantine_ips, sizeof(struct byod_fw_entry));
+		byod_fw_set_init(&want.admitted);
+		byod_fw_set_init(&want.quarantine);
+		byod_fw_set_init(&want.quarantine_ips);
+		byod_fw_state_clean(&gw->state);
 		gw->st.renders++;
 		gw_log(gw, 1, "ruleset applied: %zu admitted, %zu quarantined, %zu sessions",
-		       gw->k_admitted.n, gw->k_quarantine.n, gw->state.sessions.n);
+		       gw->k_admitted.v.n, gw->k_quarantine.v.n, gw->state.nsessions);
 	}
 	if (!rc && keep) {
 		*keep = text;
@@ -191,6 +311,7 @@ static int reconcile(struct gw *gw, struct byod_err *err)
 		fw_batch_free(b);
 		return byod_err_set(err, -rc, "cannot compute the device state");
 	}
+	byod_fw_state_clean(&gw->state); /* the kernel's sets follow from here */
 	if (fw_batch_size(b) && gw->opt.apply) {
 		rc = fw_batch_apply(b, err);
 		if (rc) {
@@ -208,128 +329,207 @@ static int reconcile(struct gw *gw, struct byod_err *err)
 
 /* ---- acting on sessions ---- */
 
-/* The NAS is asked to end (or move) session s, whose decision changed. */
+/* One Disconnect on its way: what its answer is logged with. */
+struct act {
+	struct gw *gw;
+	int64_t id;
+	char mac[sizeof(((struct reg_session *)0)->mac)];
+	char nas_ip[sizeof(((struct reg_session *)0)->nas_ip)];
+	char why[48];
+};
+
+static void act_done(int rc, const struct das_answer *ans, const struct byod_err *err, void *arg)
+{
+	struct act *a = arg;
+	struct gw *gw = a->gw;
+
+	if (rc || (ans->code != DAS_DISCONNECT_ACK && ans->code != DAS_COA_ACK)) {
+		gw->st.nas_failures++;
+		gw_log(gw, 0, "session %lld (%s at %s, %s): %s%s%s", (long long)a->id, a->mac,
+		       a->nas_ip, a->why, rc ? err->msg : das_code_name(ans->code),
+		       ans->error_cause ? " " : "",
+		       ans->error_cause && das_error_cause_name(ans->error_cause) ?
+			       das_error_cause_name(ans->error_cause) : "");
+	} else {
+		if (ans->code == DAS_COA_ACK)
+			gw->st.coas++;
+		else
+			gw->st.disconnects++;
+		gw_log(gw, 1, "session %lld (%s at %s, %s): %s in %ld ms", (long long)a->id, a->mac,
+		       a->nas_ip, a->why, das_code_name(ans->code), ans->ms);
+	}
+	free(a);
+}
+
+/* The NAS is asked to end (or move) session s, whose decision changed; the
+ * request is queued, its answer logged when it comes. */
 static void act(struct gw *gw, const struct byod_fw_session *s, const char *why)
 {
-	struct das_answer ans;
 	struct byod_err err;
-	int rc;
+	struct act *a;
 
 	if (!gw->opt.apply) {
 		gw_log(gw, 1, "session %lld (%s at %s): would be disconnected (%s)", (long long)s->id,
 		     s->row.mac, s->row.nas_ip, why);
 		return;
 	}
-	rc = byod_session_disconnect(gw->ctx, &s->row, s->blocked ? 0 : s->vlan, &ans, &err);
-	if (rc || (ans.code != DAS_DISCONNECT_ACK && ans.code != DAS_COA_ACK)) {
+	a = calloc(1, sizeof(*a));
+	if (!a) {
 		gw->st.nas_failures++;
-		gw_log(gw, 0, "session %lld (%s at %s, %s): %s%s%s", (long long)s->id, s->row.mac,
-		     s->row.nas_ip, why, rc ? err.msg : das_code_name(ans.code),
-		     ans.error_cause ? " " : "",
-		     ans.error_cause && das_error_cause_name(ans.error_cause) ?
-			     das_error_cause_name(ans.error_cause) : "");
+		gw_log(gw, 0, "session %lld (%s at %s, %s): out of memory", (long long)s->id,
+		       s->row.mac, s->row.nas_ip, why);
 		return;
 	}
-	if (ans.code == DAS_COA_ACK)
-		gw->st.coas++;
-	else
-		gw->st.disconnects++;
-	gw_log(gw, 1, "session %lld (%s at %s, %s): %s in %ld ms", (long long)s->id, s->row.mac,
-	     s->row.nas_ip, why, das_code_name(ans.code), ans.ms);
+	a->gw = gw;
+	a->id = s->id;
+	snprintf(a->mac, sizeof(a->mac), "%s", s->row.mac);
+	snprintf(a->nas_ip, sizeof(a->nas_ip), "%s", s->row.nas_ip);
+	snprintf(a->why, sizeof(a->why), "%s", why);
+	if (byod_session_disconnect_queue(gw->ctx, gw->das, &s->row, s->blocked ? 0 : s->vlan,
+					  act_done, a, &err)) {
+		struct das_answer none = { 0 };
+
+		act_done(-EINVAL, &none, &err, a);
+	}
 }
 
-#define ID(v, i) (*BYOD_VEC_AT((v), int64_t, (i)))
+/* A set of ids (device ids, session ids as text), each once, in the order
+ * they were added. */
+struct idset {
+	struct byod_fw_set s;
+};
 
-/* Decides every followed session again (when: now) and appends the ids of
- * those whose answer changed to changed (int64_t); device (NULL: all)
- * limits it to one device's sessions. */
-static int redecide(struct gw *gw, const char *device, time_t when, struct byod_vec *changed,
-		    struct byod_err *err)
+static int idset_add(struct idset *ids, const char *id)
 {
-	size_t i;
-	int rc = 0;
+	if (strlen(id) >= sizeof(((struct byod_fw_entry *)0)->mac))
+		return 0; /* not an id */
+	return byod_fw_entry_find(&ids->s, id) ? 0 : byod_fw_entry_put(&ids->s, id, "");
+}
 
-	for (i = 0; !rc && i < gw->state.sessions.n; i++) {
-		struct byod_fw_session *s = BYOD_VEC_AT(&gw->state.sessions, struct byod_fw_session, i);
-		int was_blocked = s->blocked;
-		char was[sizeof(s->segment)], before[sizeof(s->segment)];
+static int idset_add_session(struct idset *ids, int64_t id)
+{
+	char key[24];
 
-		if (device && strcmp(s->row.device, device))
-			continue;
-		snprintf(was, sizeof(was), "%s", s->segment);
-		snprintf(before, sizeof(before), "%s", label(s));
-		rc = byod_fw_session_decide(gw->ctx, gw->pol, s, when, err);
-		if (!rc && (was_blocked != s->blocked || strcmp(was, s->segment))) {
-			int64_t *c = byod_vec_push(changed);
+	snprintf(key, sizeof(key), "%lld", (long long)id);
+	return idset_add(ids, key);
+}
 
-			if (!c)
-				return byod_err_set(err, ENOMEM, "out of memory");
-			*c = s->id;
-			gw_log(gw, 1, "session %lld (%s): %s -> %s", (long long)s->id, s->row.mac,
-			       before, label(s));
-		}
+static int idset_has_session(const struct idset *ids, int64_t id)
+{
+	char key[24];
+
+	snprintf(key, sizeof(key), "%lld", (long long)id);
+	return byod_fw_entry_find(&ids->s, key) != NULL;
+}
+
+#define IDSET_N(ids) ((ids)->s.v.n)
+#define IDSET_AT(ids, i) (ENTRY(&(ids)->s, (i))->mac)
+#define IDSET_SESSION(ids, i) strtoll(IDSET_AT((ids), (i)), NULL, 10)
+
+/* Decides a session again (when: now) and adds its id to changed when its
+ * answer changed. */
+static int redecide_one(struct gw *gw, struct byod_fw_session *s, time_t when,
+			struct idset *changed, struct byod_err *err)
+{
+	int was_blocked = s->blocked, rc;
+	char was[sizeof(s->segment)], before[sizeof(s->segment)];
+
+	snprintf(was, sizeof(was), "%s", s->segment);
+	snprintf(before, sizeof(before), "%s", label(s));
+	rc = byod_fw_session_decide(gw->ctx, gw->pol, s, when, err);
+	if (!rc && (was_blocked != s->blocked || strcmp(was, s->segment))) {
+		byod_fw_state_touch(&gw->state, s);
+		if (idset_add_session(changed, s->id))
+			return byod_err_set(err, ENOMEM, "out of memory");
+		gw_log(gw, 1, "session %lld (%s): %s -> %s", (long long)s->id, s->row.mac, before,
+		       label(s));
 	}
 	return rc;
 }
 
-static void act_on(struct gw *gw, const struct byod_vec *ids, const char *why)
+/* Decides every followed session again (when: now), or the sessions of
+ * one device (device not NULL: its own list, not a walk over all). */
+static int redecide(struct gw *gw, const char *device, time_t when, struct idset *changed,
+		    struct byod_err *err)
+{
+	struct byod_fw_session *s;
+	int rc = 0;
+
+	if (device) {
+		for (s = byod_fw_state_device_sessions(&gw->state, device); !rc && s; s = s->dev_next)
+			rc = redecide_one(gw, s, when, changed, err);
+		return rc;
+	}
+	for (s = gw->state.first; !rc && s; s = s->next)
+		rc = redecide_one(gw, s, when, changed, err);
+	return rc;
+}
+
+static void act_on(struct gw *gw, const struct idset *ids, const char *why)
 {
 	size_t i;
 
-	for (i = 0; i < ids->n; i++) {
-		struct byod_fw_session *s = byod_fw_state_session(&gw->state, ID(ids, i), NULL);
+	for (i = 0; i < IDSET_N(ids); i++) {
+		struct byod_fw_session *s =
+			byod_fw_state_session(&gw->state, IDSET_SESSION(ids, i));
 
 		if (s)
 			act(gw, s, why);
 	}
 }
 
-/* A set of device ids (struct dev_id), each once. */
-struct dev_id {
-	char id[REG_ID_MAX];
-};
-#define DEV(v, i) (BYOD_VEC_AT((v), struct dev_id, (i))->id)
-
-static int ids_add(struct byod_vec *ids, const char *id)
-{
-	size_t i, len = strlen(id);
-	struct dev_id *d;
-
-	if (len >= REG_ID_MAX)
-		return 0; /* not a device id */
-	for (i = 0; i < ids->n; i++)
-		if (!strcmp(DEV(ids, i), id))
-			return 0;
-	d = byod_vec_push(ids);
-	if (!d)
-		return -ENOMEM;
-	memcpy(d->id, id, len + 1);
-	return 0;
-}
-
 static int collect_owned(const struct reg_device *d, void *arg)
 {
-	return ids_add(arg, d->id);
+	return idset_add(arg, d->id);
 }
 
 struct step {
 	struct gw *gw;
-	struct byod_vec devices; /* struct dev_id: devices whose state changed */
+	struct idset devices;    /* devices whose state changed */
 	int sessions_changed;    /* a session started or stopped */
 	int policy;              /* a policy was applied */
-	struct byod_vec started; /* int64_t: sessions that started (a blocked one is ended at once) */
-	int handled;
+	struct idset started;    /* sessions that started (a blocked one is ended at once) */
+	int handled, skipped;
 	int64_t last;
 	struct byod_err *err;
 };
+
+/* Whether the device is followed (the school's, or every one without a
+ * school): 1, 0 (another school's, or gone), or a negative errno. On a
+ * registry shared by a département most events are other schools': the
+ * answer is kept per device (a device never changes owner, a person never
+ * changes school through the registry's API), forgotten on the device's
+ * own events and at each gw_sync. */
+static int device_followed(struct gw *gw, const char *id, struct byod_err *err)
+{
+	struct reg_device d;
+	uintptr_t known;
+	int rc;
+
+	if (!gw->state.school[0])
+		return 1;
+	if (!id[0])
+		return 0; /* a session of no device belongs to no school */
+	known = gw->school_of ? (uintptr_t)byod_hmap_get(gw->school_of, id) : 0;
+	if (known)
+		return known == 1;
+	rc = reg_device_get(gw->ctx->reg, id, &d, err);
+	if (rc == -ENOENT)
+		return 0;
+	if (!rc)
+		rc = byod_fw_state_follows(gw->ctx, &gw->state, &d, err);
+	if (rc >= 0 && (gw->school_of || (gw->school_of = byod_hmap_new(NULL))))
+		byod_hmap_put(gw->school_of, id, (void *)(uintptr_t)(rc ? 1 : 2)); /* a cache */
+	return rc;
+}
 
 static int on_session_event(struct step *st, const struct reg_event *e)
 {
 	struct gw *gw = st->gw;
 	struct reg_session row;
+	struct byod_fw_session *s;
 	char *end;
 	long long id = strtoll(e->object, &end, 10);
-	size_t at;
 	int rc;
 
 	if (*end || id <= 0)
@@ -339,33 +539,54 @@ static int on_session_event(struct step *st, const struct reg_event *e)
 		return 0;
 	if (rc)
 		return rc;
-	st->sessions_changed = 1;
-	if (row.state == REG_SESSION_CLOSED) {
-		if (byod_fw_state_session(&gw->state, id, &at))
-			byod_vec_del(&gw->state.sessions, at);
+	rc = device_followed(gw, row.device, st->err);
+	if (rc < 0)
+		return rc;
+	if (!rc) {
+		st->skipped++;
+		if (!byod_fw_state_drop(&gw->state, id)) /* it was ours */
+			st->sessions_changed = 1;
 		return 0;
 	}
-	{
-		struct byod_fw_session *s = byod_fw_state_session(&gw->state, id, NULL);
-		int64_t *n;
-
-		if (!s && !(s = byod_vec_push(&gw->state.sessions)))
-			return byod_err_set(st->err, ENOMEM, "out of memory");
-		s->id = id;
-		s->row = row;
-		rc = byod_fw_session_decide(gw->ctx, gw->pol, s, gw_now(gw), st->err);
-		if (rc)
-			return rc;
-		gw_log(gw, 1, "session %lld started: %s at %s -> %s", id, row.mac, row.nas_ip,
-		       label(s));
-		n = byod_vec_push(&st->started);
-		if (!n)
-			return byod_err_set(st->err, ENOMEM, "out of memory");
-		*n = id;
-		if (s->blocked && row.device[0] && ids_add(&st->devices, row.device))
-			return byod_err_set(st->err, ENOMEM, "out of memory");
+	st->sessions_changed = 1;
+	if (row.state == REG_SESSION_CLOSED) {
+		byod_fw_state_drop(&gw->state, id);
+		return 0;
 	}
+	s = byod_fw_state_add(&gw->state, &row);
+	if (!s)
+		return byod_err_set(st->err, ENOMEM, "out of memory");
+	rc = byod_fw_session_decide(gw->ctx, gw->pol, s, gw_now(gw), st->err);
+	if (rc)
+		return rc;
+	gw_log(gw, 1, "session %lld started: %s at %s -> %s", id, row.mac, row.nas_ip, label(s));
+	if (idset_add_session(&st->started, id))
+		return byod_err_set(st->err, ENOMEM, "out of memory");
+	if (s->blocked && row.device[0] && idset_add(&st->devices, row.device))
+		return byod_err_set(st->err, ENOMEM, "out of memory");
 	return 0;
+}
+
+/* A device's event: followed, or read and skipped as another school's. A
+ * device that left the school (its owner moved) still has its entries
+ * taken out: byod_fw_state_device does that for a device it does not
+ * follow. */
+static int on_device(struct step *st, const char *id)
+{
+	int rc;
+
+	if (st->gw->school_of)
+		byod_hmap_del(st->gw->school_of, id); /* read it again */
+	rc = device_followed(st->gw, id, st->err);
+
+	if (rc < 0)
+		return rc;
+	if (!rc && !byod_fw_state_device_sessions(&st->gw->state, id) &&
+	    !(st->gw->state.q_by_device && byod_hmap_get(st->gw->state.q_by_device, id))) {
+		st->skipped++;
+		return 0;
+	}
+	return idset_add(&st->devices, id);
 }
 
 static int on_event(const struct reg_event *e, void *arg)
@@ -382,16 +603,21 @@ static int on_event(const struct reg_event *e, void *arg)
 	} else if (!strcmp(e->kind, "policy.apply")) {
 		st->policy = 1;
 	} else if (!strncmp(e->kind, "device.", 7)) {
-		rc = ids_add(&st->devices, e->object);
+		rc = on_device(st, e->object);
 	} else if (!strcmp(e->kind, "cert.revoke")) {
 		struct reg_device d;
 
 		if (!byod_device_resolve(gw->ctx, e->object, &d, NULL))
-			rc = ids_add(&st->devices, d.id);
+			rc = on_device(st, d.id);
 	} else if (!strcmp(e->kind, "person.state")) {
 		struct reg_device_filter f = { e->object, -1 };
+		struct reg_person p;
 
-		rc = reg_device_list(gw->ctx->reg, &f, collect_owned, &st->devices, st->err);
+		if (gw->state.school[0] && !reg_person_get(gw->ctx->reg, e->object, &p, NULL) &&
+		    strcmp(p.school, gw->state.school))
+			st->skipped++; /* another school's person */
+		else
+			rc = reg_device_list(gw->ctx->reg, &f, collect_owned, &st->devices, st->err);
 	}
 	if (rc == -ENOMEM)
 		byod_err_set(st->err, ENOMEM, "out of memory");
@@ -417,6 +643,8 @@ int gw_sync(struct gw *gw, struct byod_err *err)
 	int64_t seq = 0;
 	int rc;
 
+	byod_hmap_free(gw->school_of);
+	gw->school_of = NULL;
 	/* the state and the last seq in one snapshot: an event committed
 	 * meanwhile is in both or in neither, so the feed neither skips nor
 	 * repeats it; the ruleset is rendered once the snapshot is closed */
@@ -445,17 +673,65 @@ int gw_wait(struct gw *gw, int timeout_ms, struct byod_err *err)
 	return reg_feed_wait(gw->ctx->reg, timeout_ms, err);
 }
 
+/* What a session was decided before a policy apply. */
+struct before {
+	int blocked;
+	char segment[64];
+};
+
+/* The policy changed: everything again from the registry, and the sessions
+ * whose decision moved are acted on. */
+static int step_policy(struct gw *gw, struct byod_err *err)
+{
+	struct byod_hmap *before = byod_hmap_new(free);
+	struct byod_fw_session *s;
+	char key[24];
+	int rc = 0;
+
+	if (!before)
+		return byod_err_set(err, ENOMEM, "out of memory");
+	/* the decisions under the old policy, to find who moves */
+	for (s = gw->state.first; !rc && s; s = s->next) {
+		struct before *b = malloc(sizeof(*b));
+
+		snprintf(key, sizeof(key), "%lld", (long long)s->id);
+		if (!b || byod_hmap_put(before, key, b)) {
+			free(b);
+			rc = byod_err_set(err, ENOMEM, "out of memory");
+			break;
+		}
+		b->blocked = s->blocked;
+		snprintf(b->segment, sizeof(b->segment), "%s", s->segment);
+	}
+	if (!rc)
+		rc = gw_sync(gw, err);
+	for (s = gw->state.first; !rc && s; s = s->next) {
+		const struct before *b;
+
+		snprintf(key, sizeof(key), "%lld", (long long)s->id);
+		b = byod_hmap_get(before, key);
+		if (b && (b->blocked != s->blocked || strcmp(b->segment, s->segment))) {
+			gw_log(gw, 1, "session %lld (%s): %s -> %s under the new policy",
+			       (long long)s->id, s->row.mac, b->segment[0] ? b->segment : "refused",
+			       s->segment[0] ? s->segment : "refused");
+			act(gw, s, "policy applied");
+		}
+	}
+	byod_hmap_free(before);
+	return rc;
+}
+
 int gw_step(struct gw *gw, int *handled, struct byod_err *err)
 {
-	struct step st = { .gw = gw,
-			   .devices = BYOD_VEC_INIT(struct dev_id),
-			   .started = BYOD_VEC_INIT(int64_t),
-			   .err = err };
-	struct byod_vec changed = BYOD_VEC_INIT(int64_t);
+	struct step st = { .gw = gw, .err = err };
+	struct idset changed;
 	size_t i;
 	time_t now = gw_now(gw);
 	int rc;
 
+	byod_fw_set_init(&st.devices.s);
+	byod_fw_set_init(&st.started.s);
+	byod_fw_set_init(&changed.s);
 	if (handled)
 		*handled = 0;
 	rc = reg_events_since(gw->ctx->reg, gw->seq, 1000, on_event, &st, err);
@@ -466,88 +742,65 @@ int gw_step(struct gw *gw, int *handled, struct byod_err *err)
 	if (!st.handled)
 		goto out;
 	gw->seq = st.last;
+	gw->st.skipped += st.skipped;
 	if (st.policy || !gw->pol) {
-		struct byod_vec before = BYOD_VEC_INIT(struct byod_fw_session);
-
-		/* the decisions under the old policy, to find who moves */
-		for (i = 0; i < gw->state.sessions.n; i++) {
-			struct byod_fw_session *b = byod_vec_push(&before);
-
-			if (!b) {
-				rc = byod_err_set(err, ENOMEM, "out of memory");
-				byod_vec_free(&before);
-				goto out;
-			}
-			*b = *BYOD_VEC_AT(&gw->state.sessions, struct byod_fw_session, i);
-		}
-		rc = gw_sync(gw, err);
-		for (i = 0; !rc && i < gw->state.sessions.n; i++) {
-			struct byod_fw_session *s =
-				BYOD_VEC_AT(&gw->state.sessions, struct byod_fw_session, i);
-			size_t k;
-
-			for (k = 0; k < before.n; k++) {
-				struct byod_fw_session *b =
-					BYOD_VEC_AT(&before, struct byod_fw_session, k);
-
-				if (b->id == s->id && (b->blocked != s->blocked ||
-						       strcmp(b->segment, s->segment))) {
-					gw_log(gw, 1, "session %lld (%s): %s -> %s under the new policy",
-					     (long long)s->id, s->row.mac,
-					     b->segment[0] ? b->segment : "refused",
-					     s->segment[0] ? s->segment : "refused");
-					act(gw, s, "policy applied");
-				}
-			}
-		}
-		byod_vec_free(&before);
+		rc = step_policy(gw, err);
 		goto out;
 	}
-	for (i = 0; !rc && i < st.devices.n; i++) {
-		rc = byod_fw_state_device(gw->ctx, &gw->state, DEV(&st.devices, i), err);
+	for (i = 0; !rc && i < IDSET_N(&st.devices); i++) {
+		rc = byod_fw_state_device(gw->ctx, &gw->state, IDSET_AT(&st.devices, i), err);
 		if (!rc)
-			rc = redecide(gw, DEV(&st.devices, i), now, &changed, err);
+			rc = redecide(gw, IDSET_AT(&st.devices, i), now, &changed, err);
 	}
-	if (!rc && (st.devices.n || st.sessions_changed))
+	if (!rc && (IDSET_N(&st.devices) || st.sessions_changed))
 		rc = reconcile(gw, err);
 	/* the firewall is in line: now the access points */
 	if (!rc) {
 		act_on(gw, &changed, "device changed");
-		for (i = 0; i < st.started.n; i++) {
-			struct byod_fw_session *s =
-				byod_fw_state_session(&gw->state, ID(&st.started, i), NULL);
-			size_t k;
-			int done = 0;
+		for (i = 0; i < IDSET_N(&st.started); i++) {
+			int64_t id = IDSET_SESSION(&st.started, i);
+			struct byod_fw_session *s = byod_fw_state_session(&gw->state, id);
 
-			for (k = 0; k < changed.n; k++)
-				done |= ID(&changed, k) == ID(&st.started, i);
-			if (s && s->blocked && !done)
+			if (s && s->blocked && !idset_has_session(&changed, id))
 				act(gw, s, "a blocked device connected");
 		}
 	}
 out:
-	byod_vec_free(&changed);
-	byod_vec_free(&st.devices);
-	byod_vec_free(&st.started);
+	if (gw->das)
+		das_queue_run(gw->das, 0); /* sent now; the answers are read later */
+	byod_fw_set_free(&changed.s);
+	byod_fw_set_free(&st.devices.s);
+	byod_fw_set_free(&st.started.s);
 	return rc;
 }
 
 int gw_reevaluate(struct gw *gw, time_t now, struct byod_err *err)
 {
-	struct byod_vec changed = BYOD_VEC_INIT(int64_t);
-	int rc = redecide(gw, NULL, now, &changed, err);
+	struct idset changed;
+	int rc;
 
-	if (!rc && changed.n)
+	byod_fw_set_init(&changed.s);
+	rc = redecide(gw, NULL, now, &changed, err);
+	if (!rc && IDSET_N(&changed))
 		rc = reconcile(gw, err);
 	if (!rc)
 		act_on(gw, &changed, "the time changed the decision");
-	byod_vec_free(&changed);
+	if (gw->das)
+		das_queue_run(gw->das, 0);
+	byod_fw_set_free(&changed.s);
 	return rc;
+}
+
+size_t gw_das_run(struct gw *gw, int wait_ms)
+{
+	return gw->das ? das_queue_run(gw->das, wait_ms) : 0;
 }
 
 int gw_open(const struct gw_options *opt, struct gw **out, struct byod_err *err)
 {
 	struct gw *gw = calloc(1, sizeof(*gw));
+	struct reg_school school;
+	const char *uai;
 	int rc;
 
 	*out = NULL;
@@ -555,26 +808,48 @@ int gw_open(const struct gw_options *opt, struct gw **out, struct byod_err *err)
 		return byod_err_set(err, ENOMEM, "out of memory");
 	gw->opt = *opt;
 	byod_fw_state_init(&gw->state);
-	byod_vec_init(&gw->k_admitted, sizeof(struct byod_fw_entry));
-	byod_vec_init(&gw->k_quarantine, sizeof(struct byod_fw_entry));
-	byod_vec_init(&gw->k_qip, sizeof(struct byod_fw_entry));
+	byod_fw_set_init(&gw->k_admitted);
+	byod_fw_set_init(&gw->k_quarantine);
+	byod_fw_set_init(&gw->k_qip);
 	rc = byod_open(opt->home, "byod-gatewayd", &gw->ctx, err);
-	if (rc) {
-		free(gw);
-		return rc;
+	if (rc)
+		goto fail;
+	uai = opt->school ? opt->school : gw->ctx->conf.gateway_school;
+	if (uai && uai[0]) {
+		if (strlen(uai) >= sizeof(gw->state.school)) {
+			rc = byod_err_set(err, EINVAL, "'%s' is not a school UAI", uai);
+			goto fail;
+		}
+		rc = reg_school_get(gw->ctx->reg, uai, &school, err);
+		if (rc == -ENOENT)
+			rc = byod_err_set(err, ENOENT, "school %s is not in the registry", uai);
+		if (rc)
+			goto fail;
+		snprintf(gw->state.school, sizeof(gw->state.school), "%s", uai);
+		gw_log(gw, 1, "following school %s (%s) only", school.uai, school.name);
+	}
+	if (opt->apply) {
+		rc = byod_das_queue_new(&gw->ctx->conf, &gw->das, err);
+		if (rc)
+			goto fail;
 	}
 	*out = gw;
 	return 0;
+fail:
+	gw_close(gw);
+	return rc;
 }
 
 void gw_close(struct gw *gw)
 {
 	if (!gw)
 		return;
+	das_queue_free(gw->das); /* what is still on its way is logged as cancelled */
+	byod_hmap_free(gw->school_of);
 	byod_fw_state_free(&gw->state);
-	byod_vec_free(&gw->k_admitted);
-	byod_vec_free(&gw->k_quarantine);
-	byod_vec_free(&gw->k_qip);
+	byod_fw_set_free(&gw->k_admitted);
+	byod_fw_set_free(&gw->k_quarantine);
+	byod_fw_set_free(&gw->k_qip);
 	pol_free(gw->pol);
 	byod_close(gw->ctx);
 	free(gw);
@@ -584,9 +859,10 @@ void gw_stats(const struct gw *gw, struct gw_stats *out)
 {
 	*out = gw->st;
 	out->seq = gw->seq;
-	out->admitted = gw->k_admitted.n;
-	out->quarantined = gw->k_quarantine.n;
-	out->sessions = gw->state.sessions.n;
+	out->admitted = gw->k_admitted.v.n;
+	out->quarantined = gw->k_quarantine.v.n;
+	out->sessions = gw->state.nsessions;
+	out->das_pending = gw->das ? das_queue_pending(gw->das) : 0;
 }
 
 int gw_poll_ms(const struct gw *gw)

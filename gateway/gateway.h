@@ -28,6 +28,7 @@ struct gw_options {
 	void *log_ctx;
 	time_t (*clock)(void *ctx); /* the time decisions are made at; NULL: time(NULL) */
 	void *clock_ctx;
+	const char *school; /* a UAI: follow that school's devices only; NULL: gateway.school */
 };
 
 struct gw_stats {
@@ -35,11 +36,16 @@ struct gw_stats {
 	size_t admitted;      /* MACs in the admitted map */
 	size_t quarantined;   /* MACs in quarantine */
 	size_t sessions;      /* open sessions followed */
+	size_t das_pending;   /* Disconnect/CoA requests not answered yet */
 	unsigned long disconnects, coas, nas_failures, renders, batches;
+	unsigned long skipped; /* events about another school's objects */
 };
 
-/* Opens HOME (byod.conf and the registry); gw_sync then applies the
- * running policy's ruleset with the state computed from the registry. */
+/* Opens HOME (byod.conf and the registry, wherever registry.url says);
+ * gw_sync then applies the running policy's ruleset with the state
+ * computed from the registry. With a school (opt->school, else
+ * gateway.school) only its devices are followed; -ENOENT with one sentence
+ * when the registry does not know that UAI. */
 int gw_open(const struct gw_options *opt, struct gw **out, struct byod_err *err);
 void gw_close(struct gw *gw);
 
@@ -52,12 +58,18 @@ int gw_sync(struct gw *gw, struct byod_err *err);
 int gw_ruleset(struct gw *gw, char **text, struct byod_err *err);
 
 /* Handles the change-feed events that arrived since the last call;
- * *handled (may be NULL) gets their number. */
+ * *handled (may be NULL) gets their number. The Disconnects it decides are
+ * sent before it returns, their answers read by the next calls. */
 int gw_step(struct gw *gw, int *handled, struct byod_err *err);
 
 /* Waits up to timeout_ms for the change feed (reg_feed_wait): returns 0
  * when an event may have arrived, or at the timeout; gw_step then reads it. */
 int gw_wait(struct gw *gw, int timeout_ms, struct byod_err *err);
+
+/* Reads the access points' answers, resends, gives up: waits up to wait_ms
+ * (0: not at all; -1: until every request has its end). Returns how many
+ * requests are still pending. */
+size_t gw_das_run(struct gw *gw, int wait_ms);
 
 /* Evaluates every open session again at now and acts on those whose
  * decision changed by itself (a schedule window closed). */
@@ -69,5 +81,9 @@ void gw_stats(const struct gw *gw, struct gw_stats *out);
 const char *gw_admitted(const struct gw *gw, const char *mac);
 int gw_quarantined(const struct gw *gw, const char *mac);
 int gw_poll_ms(const struct gw *gw);
+/* Whether the sets the gateway believes the kernel holds are exactly what
+ * the state says should be (every entry compared): 0, -EPROTO, -ENOMEM.
+ * The batches are computed from what changed; this checks them whole. */
+int gw_verify(const struct gw *gw);
 
 #endif /* BYOD_GATEWAY_H */

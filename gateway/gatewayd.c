@@ -9,10 +9,13 @@
  * registry is unavailable it keeps its ruleset as it is and says so once;
  * once it is back, it reads the state again (one snapshot with the seq)
  * and says so once. Logs one line
- * per action on standard error. SIGTERM or SIGINT stop it.
+ * per action on standard error. SIGTERM or SIGINT stop it. The access
+ * points' answers to Disconnects are read between two reads of the feed.
  *
- *   byod-gatewayd [--home DIR] [--dry-run] [--once] [--verbose]
+ *   byod-gatewayd [--home DIR] [--school UAI] [--dry-run] [--once] [--verbose]
  *
+ * --school (or gateway.school) follows only the devices of that school's
+ * people, on a registry shared by several schools (registry.url);
  * --dry-run computes and logs without touching nftables or any NAS;
  * --once applies the state and exits.
  */
@@ -116,6 +119,7 @@ int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "home", required_argument, NULL, 'h' },
+		{ "school", required_argument, NULL, 's' },
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "once", no_argument, NULL, '1' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -132,6 +136,8 @@ int main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (c == 'h')
 			home = optarg;
+		else if (c == 's')
+			opt.school = optarg;
 		else if (c == 'n')
 			opt.apply = 0;
 		else if (c == '1')
@@ -162,6 +168,7 @@ int main(int argc, char **argv)
 	if (!synced)
 		fail("the ruleset is not applied yet", &err);
 	if (once) {
+		gw_das_run(gw, -1);
 		rc = synced ? 0 : 1;
 		goto out;
 	}
@@ -202,6 +209,7 @@ int main(int argc, char **argv)
 			synced = 0;
 			continue;
 		}
+		gw_das_run(gw, 0);
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		if (now.tv_sec - last_eval.tv_sec >= 30) {
 			last_eval = now;
@@ -214,6 +222,7 @@ out:
 	gw_close(gw);
 	return rc;
 usage:
-	fprintf(stderr, "usage: byod-gatewayd [--home DIR] [--dry-run] [--once] [--verbose]\n");
+	fprintf(stderr, "usage: byod-gatewayd [--home DIR] [--school UAI] [--dry-run] [--once] "
+			"[--verbose]\n");
 	return 2;
 }

@@ -64,6 +64,20 @@ sed -i 's/^  links: .*/  links: "registration=veth-reg,pupils=veth-pup,teachers=
 sed -i 's/^  portal-address: .*/  portal-address: "portal.example"/' "$conf"
 expect_fail "a portal address that is not IPv4" "not IPv4" "$BYODCTL" firewall show
 sed -i 's/^  portal-address: .*/  portal-address: "10.0.0.3"/' "$conf"
+# a school the registry does not know: one sentence, from byodctl and the daemon
+sed -i 's/^  school: .*/  school: "0139999Z"/' "$conf"
+expect_fail "gateway.school not in the registry" "^byodctl: school 0139999Z \(gateway.school\) is not in the registry$" \
+	"$BYODCTL" firewall show
+sed -i 's/^  school: .*/  school: ""/' "$conf"
+if [ -n "${BYOD_GATEWAYD:-}" ]; then
+	expect_fail "byod-gatewayd --school with a UAI the registry does not know" \
+		"cannot start: school 0139999Z is not in the registry$" \
+		"$BYOD_GATEWAYD" --dry-run --once --school 0139999Z
+	check "...in one line" test "$(wc -l <"$T/err")" = 1
+	expect_ok "byod-gatewayd --school with the school's UAI (dry run)" \
+		"$BYOD_GATEWAYD" --dry-run --once --school 0131234W
+	check "...says which school it follows" grep -q "following school 0131234W" "$T/err"
+fi
 
 # the devices' state from the registry goes with the ruleset: an apply
 # while byod-gatewayd runs keeps the quarantine

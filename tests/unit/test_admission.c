@@ -272,22 +272,21 @@ static void test_gateway_state(void **state)
 	struct pol_policy *pol = NULL;
 	struct byod_err err;
 	char want[200];
-	size_t i, k;
+	size_t i;
 
 	byod_fw_state_init(&st);
 	if (byod_policy_load(fx->ctx, 0, &pol, NULL, &err) ||
 	    byod_fw_state_load(fx->ctx, pol, fx->now, &st, &err))
 		fail_msg("state: %s", err.msg);
-	assert_int_equal(st.sessions.n, NCASES);
+	assert_int_equal(st.nsessions, NCASES);
 	for (i = 0; i < NCASES; i++) {
-		const struct byod_fw_session *s = NULL;
+		const struct byod_fw_session *s;
 
-		for (k = 0; k < st.sessions.n; k++) {
-			s = BYOD_VEC_AT(&st.sessions, struct byod_fw_session, k);
+		for (s = st.first; s; s = s->next)
 			if (!strcmp(s->row.device, fx->dev[i].id))
 				break;
-		}
-		assert_true(k < st.sessions.n);
+		assert_non_null(s);
+		assert_ptr_equal(byod_fw_state_device_sessions(&st, fx->dev[i].id), s);
 		expected_reason(fx, i, want, sizeof(want));
 		if (s->adm.admit != cases[i].admit || s->adm.refusal != cases[i].refusal ||
 		    strcmp(s->adm.reason, want))

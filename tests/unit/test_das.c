@@ -5,8 +5,9 @@
  * vec_* arrays below were produced with Python's hashlib and hmac modules
  * from the RFC 5176 / RFC 3579 definitions, secret "s3cret-das"), answers
  * checked and refused, refusals of bad requests, and the retry and timeout
- * behaviour against a UDP server in a thread. The real hostapd DAS is the
- * other judge (tests/firewall/revoke.sh).
+ * behaviour against a UDP server in a thread; the queue (das_queue.c)
+ * against two access points at once, one answering and one silent. The
+ * real hostapd DAS is the other judge (tests/firewall/revoke.sh).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -364,6 +365,252 @@ static void test_send_wrong_secret_times_out(void **state)
 	assert_int_equal(das_send("127.0.0.1", 0, SECRET, &vec_rq, 100, 0, &ans, &err), -EINVAL);
 }
 
+/* ---- the queue: two access points, one answers, one never does ---- */
+
+#define K 10
+#define PER_NAS 50
+#define TIMEOUT_MS 100
+#define RETRIES 2
+
+/* An access point on 127.0.0.1 served between two runs of the queue. It
+ * counts the requests it has received and not answered yet: the answering
+ * one holds what arrived since it last answered (a resend of a request it
+ * has answered already is answered again, not counted), the silent one
+ * every request not yet given up by the queue (as its callbacks say). */
+struct fake {
+	int fd, port, answers;
+	uint8_t seen[PER_NAS * 2][16]; /* Request Authenticators of distinct requests */
+	int answered[PER_NAS * 2];
+	size_t nseen, packets;
+	struct { uint8_t pkt[64]; struct sockaddr_in from; size_t seen; } held[256];
+	size_t nheld, max_unanswered;
+	size_t *given_up; /* the silent one: requests the queue has ended */
+};
+
+static void fake_open(struct fake *f, int answers, size_t *given_up)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t l = sizeof(a);
+
+	memset(f, 0, sizeof(*f));
+	f->answers = answers;
+	f->given_up = given_up;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	f->fd = socket(AF_INET, SOCK_DGRAM, 0);
+	assert_true(f->fd >= 0);
+	assert_int_equal(bind(f->fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(getsockname(f->fd, (struct sockaddr *)&a, &l), 0);
+	f->port = ntohs(a.sin_port);
+}
+
+/* The index of the request with this authenticator among those seen. */
+static size_t fake_seen(struct fake *f, const uint8_t *auth)
+{
+	size_t i;
+
+	for (i = 0; i < f->nseen; i++)
+		if (!memcmp(f->seen[i], auth, 16))
+			return i;
+	assert_true(f->nseen < PER_NAS * 2);
+	memcpy(f->seen[f->nseen], auth, 16);
+	return f->nseen++;
+}
+
+/* Reads what arrived; the answering one then answers all of it. */
+static void fake_serve(struct fake *f)
+{
+	uint8_t pkt[DAS_PACKET_MAX];
+	size_t i, unanswered = 0;
+
+	for (;;) {
+		struct sockaddr_in from;
+		socklen_t fl = sizeof(from);
+		ssize_t len = recvfrom(f->fd, pkt, sizeof(pkt), MSG_DONTWAIT,
+				       (struct sockaddr *)&from, &fl);
+		size_t at;
+
+		if (len < 20)
+			break;
+		f->packets++;
+		at = fake_seen(f, pkt + 4);
+		if (!f->answers)
+			continue;
+		for (i = 0; i < f->nheld; i++)
+			if (f->held[i].seen == at)
+				break;
+		if (i < f->nheld)
+			continue; /* a resend of one held */
+		assert_true(f->nheld < 256);
+		memcpy(f->held[f->nheld].pkt, pkt, 20);
+		f->held[f->nheld].seen = at;
+		f->held[f->nheld++].from = from;
+	}
+	for (i = 0; f->answers && i < f->nheld; i++)
+		unanswered += !f->answered[f->held[i].seen];
+	if (!f->answers)
+		unanswered = f->nseen - *f->given_up;
+	if (unanswered > f->max_unanswered)
+		f->max_unanswered = unanswered;
+	for (i = 0; i < f->nheld; i++) {
+		uint8_t out[20];
+		EVP_MD_CTX *c = EVP_MD_CTX_new();
+
+		/* Disconnect-ACK: code, id, length, MD5(code id length ReqAuth secret) */
+		out[0] = DAS_DISCONNECT_ACK;
+		out[1] = f->held[i].pkt[1];
+		out[2] = 0;
+		out[3] = 20;
+		memcpy(out + 4, f->held[i].pkt + 4, 16);
+		EVP_DigestInit_ex(c, EVP_md5(), NULL);
+		EVP_DigestUpdate(c, out, 20);
+		EVP_DigestUpdate(c, SECRET, strlen(SECRET));
+		EVP_DigestFinal_ex(c, out + 4, NULL);
+		EVP_MD_CTX_free(c);
+		sendto(f->fd, out, 20, 0, (struct sockaddr *)&f->held[i].from,
+		       sizeof(f->held[i].from));
+		f->answered[f->held[i].seen] = 1;
+	}
+	f->nheld = 0;
+}
+
+struct outcome {
+	int calls, rc, code, tries;
+	unsigned order; /* when it ended, among all */
+};
+
+struct run {
+	struct outcome out[2][PER_NAS];
+	unsigned ended;
+	size_t given_up; /* the silent NAS's requests ended */
+};
+
+struct cb {
+	struct run *run;
+	int nas, i;
+};
+
+static void queue_done(int rc, const struct das_answer *ans, const struct byod_err *err,
+		       void *arg)
+{
+	struct cb *cb = arg;
+	struct outcome *o = &cb->run->out[cb->nas][cb->i];
+
+	assert_non_null(err);
+	o->calls++;
+	o->rc = rc;
+	o->code = ans->code;
+	o->tries = ans->tries;
+	o->order = cb->run->ended++;
+	if (cb->nas == 1)
+		cb->run->given_up++;
+}
+
+/* 50 Disconnects to each of two access points: the answering one's all end
+ * before the silent one's first gives up, never more than K unanswered at
+ * either, the silent one's each reported as a timeout after every try. */
+static void test_queue_silent_nas_delays_no_one(void **state)
+{
+	struct das_queue_opts opt = { TIMEOUT_MS, RETRIES, K };
+	struct das_queue *q = NULL;
+	struct fake f[2];
+	struct run *run = calloc(1, sizeof(*run));
+	struct cb cbs[2][PER_NAS];
+	struct byod_err err;
+	unsigned last_ack = 0, first_timeout = ~0u;
+	size_t max_flight = 0;
+	int nas, i;
+
+	(void)state;
+	assert_non_null(run);
+	fake_open(&f[0], 1, NULL);
+	fake_open(&f[1], 0, &run->given_up);
+	assert_int_equal(das_queue_new(&opt, &q, &err), 0);
+	for (i = 0; i < PER_NAS; i++) {
+		for (nas = 0; nas < 2; nas++) {
+			struct das_request rq = vec_rq;
+			char sid[32];
+
+			snprintf(sid, sizeof(sid), "sess-%d-%d", nas, i);
+			rq.acct_session_id = sid; /* copied by the queue */
+			cbs[nas][i] = (struct cb){ run, nas, i };
+			if (das_queue_add(q, "127.0.0.1", f[nas].port, SECRET, &rq, queue_done,
+					  &cbs[nas][i], &err))
+				fail_msg("%s", err.msg);
+		}
+	}
+	assert_int_equal(das_queue_pending(q), 2 * PER_NAS);
+	while (das_queue_run(q, 5) > 0) {
+		for (nas = 0; nas < 2; nas++) {
+			size_t n = das_queue_in_flight(q, "127.0.0.1", f[nas].port);
+
+			if (n > max_flight)
+				max_flight = n;
+			fake_serve(&f[nas]);
+		}
+	}
+	fake_serve(&f[1]);
+	das_queue_free(q);
+	for (i = 0; i < PER_NAS; i++) {
+		const struct outcome *a = &run->out[0][i], *s = &run->out[1][i];
+
+		assert_int_equal(a->calls, 1);
+		assert_int_equal(a->rc, 0);
+		assert_int_equal(a->code, DAS_DISCONNECT_ACK);
+		if (a->order > last_ack)
+			last_ack = a->order;
+		assert_int_equal(s->calls, 1);
+		assert_int_equal(s->rc, -ETIMEDOUT);
+		assert_int_equal(s->code, 0);
+		assert_int_equal(s->tries, RETRIES + 1);
+		if (s->order < first_timeout)
+			first_timeout = s->order;
+	}
+	assert_true(last_ack < first_timeout);
+	/* the bound held, and was reached: the requests went in parallel */
+	assert_int_equal(f[0].max_unanswered, K);
+	assert_int_equal(f[1].max_unanswered, K);
+	assert_int_equal(max_flight, K);
+	assert_int_equal(f[0].nseen, PER_NAS);
+	assert_int_equal(f[1].nseen, PER_NAS);
+	assert_int_equal(f[1].packets, PER_NAS * (RETRIES + 1));
+	close(f[0].fd);
+	close(f[1].fd);
+	free(run);
+}
+
+/* Freeing a queue ends what is left with -ECANCELED, each once. */
+static void test_queue_free_cancels(void **state)
+{
+	struct das_queue_opts opt = { 1000, 0, 2 };
+	struct das_queue *q = NULL;
+	struct run *run = calloc(1, sizeof(*run));
+	struct cb cbs[5];
+	struct byod_err err;
+	struct fake f;
+	int i;
+
+	(void)state;
+	assert_non_null(run);
+	fake_open(&f, 0, &run->given_up);
+	assert_int_equal(das_queue_new(&opt, &q, &err), 0);
+	for (i = 0; i < 5; i++) {
+		cbs[i] = (struct cb){ run, 0, i };
+		assert_int_equal(das_queue_add(q, "127.0.0.1", f.port, SECRET, &vec_rq, queue_done,
+					       &cbs[i], &err), 0);
+	}
+	assert_int_equal(das_queue_run(q, 0), 5);
+	assert_int_equal(das_queue_in_flight(q, "127.0.0.1", f.port), 2);
+	das_queue_free(q);
+	for (i = 0; i < 5; i++) {
+		assert_int_equal(run->out[0][i].calls, 1);
+		assert_int_equal(run->out[0][i].rc, -ECANCELED);
+	}
+	opt.max_in_flight = 256;
+	assert_int_equal(das_queue_new(&opt, &q, &err), -EINVAL);
+	close(f.fd);
+	free(run);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -377,6 +624,8 @@ int main(void)
 		cmocka_unit_test(test_send_retries),
 		cmocka_unit_test(test_send_answer_from_other_address),
 		cmocka_unit_test(test_send_wrong_secret_times_out),
+		cmocka_unit_test(test_queue_silent_nas_delays_no_one),
+		cmocka_unit_test(test_queue_free_cancels),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

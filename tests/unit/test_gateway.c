@@ -95,8 +95,17 @@ static void apply_policy(struct fx *fx, const char *text)
 	pol_errors_free(&errs);
 }
 
+static void add_device_at(struct fx *fx, const char *uai, const char *login, enum byod_role role,
+			  const char *mac, char *id);
+
 static void add_device(struct fx *fx, const char *login, enum byod_role role, const char *mac,
 		       char *id)
+{
+	add_device_at(fx, UAI, login, role, mac, id);
+}
+
+static void add_device_at(struct fx *fx, const char *uai, const char *login, enum byod_role role,
+			  const char *mac, char *id)
 {
 	struct reg_person p = { .role = role };
 	struct reg_device d = { .kind = BYOD_KIND_PHONE };
@@ -104,7 +113,7 @@ static void add_device(struct fx *fx, const char *login, enum byod_role role, co
 
 	snprintf(p.login, sizeof(p.login), "%s", login);
 	snprintf(p.display_name, sizeof(p.display_name), "%s", login);
-	snprintf(p.school, sizeof(p.school), UAI);
+	snprintf(p.school, sizeof(p.school), "%s", uai);
 	assert_int_equal(reg_person_add(fx->ctx->reg, &p, &err), 0);
 	d.owner = p.id;
 	snprintf(d.name, sizeof(d.name), "phone of %s", login);
@@ -174,6 +183,8 @@ static void step(struct fx *fx, int want_events)
 
 	if (gw_step(fx->gw, &handled, &err))
 		fail_msg("%s", err.msg);
+	/* the batches come from what changed: the whole sets agree */
+	assert_int_equal(gw_verify(fx->gw), 0);
 	if (want_events >= 0)
 		assert_int_equal(handled, want_events);
 }
@@ -219,12 +230,14 @@ static void test_sessions_and_devices(void **state)
 	 * disconnected, the others stay */
 	fx->now += 10 * 3600;
 	assert_int_equal(gw_reevaluate(fx->gw, fx->now, NULL), 0);
+	assert_int_equal(gw_verify(fx->gw), 0);
 	assert_null(gw_admitted(fx->gw, MAC_LEA));
 	assert_false(gw_quarantined(fx->gw, MAC_LEA)); /* refused, not quarantined */
 	assert_string_equal(gw_admitted(fx->gw, MAC_DUR), "teachers");
 	assert_int_equal(fx->would_disconnect, 1);
 	fx->now -= 10 * 3600;
 	assert_int_equal(gw_reevaluate(fx->gw, fx->now, NULL), 0);
+	assert_int_equal(gw_verify(fx->gw), 0);
 	assert_string_equal(gw_admitted(fx->gw, MAC_LEA), "pupils");
 
 	/* revoked: quarantined at once, out of the admitted map, disconnected;
@@ -268,6 +281,16 @@ static void test_sessions_and_devices(void **state)
 	assert_int_equal(gw_sync(fx->gw, NULL), 0);
 	assert_false(gw_quarantined(fx->gw, MAC_DUR));
 	assert_string_equal(gw_admitted(fx->gw, MAC_UNK), "registration");
+
+	/* the suspended device's session ends: its address leaves the
+	 * quarantine (step checks the whole sets against the batches) */
+	assert_int_equal(reg_device_set_state(fx->ctx->reg, again, BYOD_DEVICE_SUSPENDED, NULL), 0);
+	step(fx, 1);
+	assert_true(gw_quarantined(fx->gw, MAC_DUR));
+	session(fx, REG_ACCT_STOP, "s-dur", MAC_DUR, NULL);
+	step(fx, 1);
+	gw_stats(fx->gw, &st);
+	assert_int_equal(st.sessions, 1);
 }
 
 static void test_policy_apply_moves(void **state)
@@ -299,11 +322,200 @@ static void test_policy_apply_moves(void **state)
 	assert_int_equal(fx->would_disconnect, 1);
 }
 
+/* Two schools on one registry: a gateway for the first follows its
+ * devices only; the other school's sessions, revocations and people are
+ * read and skipped, neither in the sets nor disconnected. */
+#define UAI_B "0131234B"
+#define MAC_BOB "02:00:00:00:00:b0"
+
+static void test_one_school(void **state)
+{
+	struct fx *fx = *state;
+	struct gw_options opt = { .home = fx->home, .apply = 0, .log = fx_log, .log_ctx = fx,
+				  .clock = fx_clock, .clock_ctx = fx, .school = UAI };
+	struct reg_school b = { .uai = UAI_B, .name = "Collège de l'Étoile" };
+	struct gw_stats st;
+	struct byod_err err;
+	struct gw *other = NULL;
+	char bob[REG_ID_MAX], bob2[REG_ID_MAX];
+
+	apply_policy(fx, policy);
+	assert_int_equal(reg_school_add(fx->ctx->reg, &b, &err), 0);
+	add_device(fx, "lea", BYOD_ROLE_STUDENT, MAC_LEA, fx->dev_lea);
+	add_device(fx, "durand", BYOD_ROLE_TEACHER, MAC_DUR, fx->dev_dur);
+	add_device_at(fx, UAI_B, "bob", BYOD_ROLE_TEACHER, MAC_BOB, bob);
+	session(fx, REG_ACCT_START, "s-lea", MAC_LEA, NULL);
+	session(fx, REG_ACCT_START, "s-bob", MAC_BOB, "10.30.0.66");
+	if (gw_open(&opt, &fx->gw, &err) || gw_sync(fx->gw, &err))
+		fail_msg("%s", err.msg);
+	/* loaded: the school's session only */
+	gw_stats(fx->gw, &st);
+	assert_int_equal(st.sessions, 1);
+	assert_string_equal(gw_admitted(fx->gw, MAC_LEA), "pupils");
+	assert_null(gw_admitted(fx->gw, MAC_BOB));
+
+	/* followed: a session of the other school starts, its device is
+	 * revoked, its owner disabled: read, skipped, nothing changes */
+	session(fx, REG_ACCT_START, "s-bob-2", MAC_BOB, "10.30.0.67");
+	assert_int_equal(reg_device_set_state(fx->ctx->reg, bob, BYOD_DEVICE_REVOKED, NULL), 0);
+	assert_int_equal(reg_person_set_state(fx->ctx->reg, "bob", REG_PERSON_DISABLED, NULL), 0);
+	step(fx, 3);
+	gw_stats(fx->gw, &st);
+	assert_int_equal(st.skipped, 3);
+	assert_int_equal(st.sessions, 1);
+	assert_null(gw_admitted(fx->gw, MAC_BOB));
+	assert_false(gw_quarantined(fx->gw, MAC_BOB));
+	assert_int_equal(fx->would_disconnect, 0);
+	/* and a full sync agrees */
+	assert_int_equal(gw_sync(fx->gw, NULL), 0);
+	assert_false(gw_quarantined(fx->gw, MAC_BOB));
+	gw_stats(fx->gw, &st);
+	assert_int_equal(st.sessions, 1);
+
+	/* the school's own: followed as ever */
+	session(fx, REG_ACCT_START, "s-dur", MAC_DUR, NULL);
+	step(fx, 1);
+	assert_string_equal(gw_admitted(fx->gw, MAC_DUR), "teachers");
+	assert_int_equal(reg_device_set_state(fx->ctx->reg, fx->dev_dur, BYOD_DEVICE_REVOKED, NULL),
+			 0);
+	step(fx, 1);
+	assert_true(gw_quarantined(fx->gw, MAC_DUR));
+	assert_int_equal(fx->would_disconnect, 1);
+
+	/* the gateway of the other school sees it the other way round */
+	add_device_at(fx, UAI_B, "bob2", BYOD_ROLE_TEACHER, "02:00:00:00:00:b2", bob2);
+	opt.school = UAI_B;
+	if (gw_open(&opt, &other, &err) || gw_sync(other, &err))
+		fail_msg("%s", err.msg);
+	gw_stats(other, &st);
+	assert_int_equal(st.sessions, 2);
+	assert_true(gw_quarantined(other, MAC_BOB));
+	assert_false(gw_quarantined(other, MAC_DUR));
+	assert_null(gw_admitted(other, MAC_LEA));
+	gw_close(other);
+	other = NULL;
+
+	/* a UAI the registry does not know: refused in one sentence */
+	opt.school = "0139999Z";
+	assert_int_equal(gw_open(&opt, &other, &err), -ENOENT);
+	assert_null(other);
+	assert_string_equal(err.msg, "school 0139999Z is not in the registry");
+}
+
+/* The state at a scale where a scan per lookup would be 10^10 string
+ * comparisons: 100,000 sessions on 50,000 MACs and 25,000 devices, each
+ * found by id, MAC and device, the newest session of a MAC deciding, the
+ * sets computed, half of the sessions dropped; and the keyed sets with
+ * 100,000 entries. Correctness at that size, no clock. */
+#define N_SESSIONS 100000
+
+static void scale_mac(int i, char *out, size_t len)
+{
+	snprintf(out, len, "02:%02x:%02x:%02x:00:01", (i >> 16) & 255, (i >> 8) & 255, i & 255);
+}
+
+static void test_state_at_scale(void **state)
+{
+	struct byod_fw_state st;
+	struct byod_fw_sets sets;
+	struct byod_fw_set set;
+	struct byod_fw_session *s;
+	char mac[32], dev[32];
+	size_t n;
+	int i;
+
+	(void)state;
+	byod_fw_state_init(&st);
+	for (i = 1; i <= N_SESSIONS; i++) {
+		struct reg_session row = { .id = i };
+
+		scale_mac(i % (N_SESSIONS / 2), row.mac, sizeof(row.mac));
+		snprintf(row.device, sizeof(row.device), "dev-%d", i % (N_SESSIONS / 4));
+		s = byod_fw_state_add(&st, &row);
+		assert_non_null(s);
+		/* the older session of a MAC in "old", the newer in "new" */
+		snprintf(s->segment, sizeof(s->segment), "%s", i <= N_SESSIONS / 2 ? "old" : "new");
+	}
+	assert_int_equal(st.nsessions, N_SESSIONS);
+	for (i = 1; i <= N_SESSIONS; i += 997) {
+		s = byod_fw_state_session(&st, i);
+		assert_non_null(s);
+		assert_int_equal(s->id, i);
+	}
+	assert_null(byod_fw_state_session(&st, N_SESSIONS + 1));
+	for (i = 0; i < N_SESSIONS / 2; i++) {
+		scale_mac(i, mac, sizeof(mac));
+		assert_string_equal(byod_fw_state_segment(&st, mac), "new");
+	}
+	for (i = 0; i < N_SESSIONS / 4; i += 101) {
+		snprintf(dev, sizeof(dev), "dev-%d", i);
+		for (n = 0, s = byod_fw_state_device_sessions(&st, dev); s; s = s->dev_next, n++)
+			assert_string_equal(s->row.device, dev);
+		assert_int_equal(n, 4);
+	}
+	assert_int_equal(byod_fw_state_sets(&st, &sets), 0);
+	assert_int_equal(sets.admitted.v.n, N_SESSIONS / 2);
+	scale_mac(7, mac, sizeof(mac));
+	assert_string_equal(byod_fw_entry_find(&sets.admitted, mac)->val, "new");
+	byod_fw_sets_free(&sets);
+
+	/* the newer half ends: the older sessions decide again */
+	for (i = N_SESSIONS / 2 + 1; i <= N_SESSIONS; i++)
+		assert_int_equal(byod_fw_state_drop(&st, i), 0);
+	assert_int_equal(byod_fw_state_drop(&st, N_SESSIONS), -ENOENT);
+	assert_int_equal(st.nsessions, N_SESSIONS / 2);
+	for (i = 0; i < N_SESSIONS / 2; i += 7) {
+		scale_mac(i, mac, sizeof(mac));
+		assert_string_equal(byod_fw_state_segment(&st, mac), "old");
+	}
+	for (n = 0, s = st.first; s; s = s->next, n++)
+		assert_true(s->id <= N_SESSIONS / 2);
+	assert_int_equal(n, N_SESSIONS / 2);
+
+	/* quarantined MACs, moved between devices */
+	for (i = 0; i < N_SESSIONS; i++) {
+		scale_mac(i, mac, sizeof(mac));
+		snprintf(dev, sizeof(dev), "dev-%d", i % 1000);
+		assert_int_equal(byod_fw_state_quarantine(&st, mac, dev), 0);
+	}
+	scale_mac(5, mac, sizeof(mac));
+	assert_int_equal(byod_fw_state_quarantine(&st, mac, "dev-other"), 0);
+	assert_string_equal(byod_fw_entry_find(&st.quarantine, mac)->val, "dev-other");
+	assert_int_equal(st.quarantine.v.n, N_SESSIONS);
+	assert_null(byod_fw_state_segment(&st, mac)); /* never a quarantined MAC */
+	byod_fw_state_free(&st);
+
+	/* a keyed set: put, find, delete from the middle */
+	byod_fw_set_init(&set);
+	for (i = 0; i < N_SESSIONS; i++) {
+		scale_mac(i, mac, sizeof(mac));
+		assert_int_equal(byod_fw_entry_put(&set, mac, i % 2 ? "odd" : "even"), 0);
+	}
+	for (n = set.v.n; n-- > 0;)
+		if (!strcmp(BYOD_FW_SET_AT(&set, n)->val, "odd"))
+			byod_fw_set_del_at(&set, n);
+	assert_int_equal(set.v.n, N_SESSIONS / 2);
+	for (i = 0; i < N_SESSIONS; i++) {
+		struct byod_fw_entry *e;
+
+		scale_mac(i, mac, sizeof(mac));
+		e = byod_fw_entry_find(&set, mac);
+		if (i % 2)
+			assert_null(e);
+		else
+			assert_true(e && !strcmp(e->mac, mac));
+	}
+	assert_int_equal(byod_fw_entry_del(&set, "nope"), -ENOENT);
+	byod_fw_set_free(&set);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_sessions_and_devices, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_policy_apply_moves, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_one_school, setup, teardown),
+		cmocka_unit_test(test_state_at_scale),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
