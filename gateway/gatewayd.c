@@ -116,11 +116,19 @@ int main(int argc, char **argv)
 			break;
 		}
 		if (sig == SIGHUP || !synced) {
+			int was = synced;
+
+			/* while the registry is unavailable the ruleset stays as
+			 * it is (nothing is rendered before the registry was
+			 * read), quietly: the failure was said once */
 			synced = !gw_sync(gw, &err);
 			if (!synced && sig == SIGHUP)
 				fail("SIGHUP: the ruleset could not be applied", &err);
 			if (!synced)
 				continue;
+			if (!was)
+				log_line(1, "the registry answers again: the ruleset is in line with it",
+					 NULL);
 		}
 		if (gw_step(gw, NULL, &err)) {
 			fail("following the change feed", &err);
