@@ -265,7 +265,11 @@ static void *follow(void *arg)
 			     inst->name, (long long)(time(NULL) - inst->down_since));
 			inst->down_since = 0;
 		}
-		replay(inst);
+		/* no replay while the registry cannot even be read: an attempt
+		 * against a server that is gone may take long, and live packets
+		 * wait for it on the accounting lock */
+		if (!inst->down_since)
+			replay(inst);
 		write_status(inst);
 		clock_gettime(CLOCK_REALTIME, &until);
 		until.tv_nsec += (long)(inst->poll_interval % 1000) * 1000000L;
