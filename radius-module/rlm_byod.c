@@ -51,15 +51,18 @@ typedef struct rlm_byod_t {
 	DICT_ATTR const *serial_da;
 	struct rad_index *index;
 	char spool_path[PATH_MAX - 16];
-	/* under acct_lock: the registry handles of accounting (live packets,
-	 * and the replay, which waits less) and the journal */
+	/* acct_lock: one live accounting packet at a time, and its registry
+	 * handle; spool_lock: the journal, never held while the registry
+	 * works, so that a registry slow to fail holds no packet up */
 	struct reg *acct;
-	struct reg *replay;
+	pthread_mutex_t acct_lock;
 	struct rad_spool *spool;
 	int spooling;          /* the journal is in use since the last replay ended */
-	time_t replay_after;   /* no replay attempt before */
 	uint64_t corrupt_told; /* damaged journal records already logged */
-	pthread_mutex_t acct_lock;
+	pthread_mutex_t spool_lock;
+	/* the follower's own: the replay's registry handle (it waits less) */
+	struct reg *replay;
+	time_t replay_after;   /* no replay attempt before */
 	/* the follower's own */
 	time_t down_since;     /* the registry unreachable since, 0: reachable */
 	char status_last[512]; /* what the status file says (less its time) */
@@ -130,23 +133,31 @@ static int replay_record(const struct rad_acct_rec *r, void *arg, struct byod_er
 }
 
 /* Replays the journal, a bounded batch per call so that the follower
- * stays responsive; each record takes the accounting lock on its own, so
- * that live packets wait for one record at most. */
+ * stays responsive. The record is applied outside the spool lock: live
+ * packets meanwhile go on into the journal, behind it, since it stays
+ * pending until rad_spool_done. */
 static void replay(rlm_byod_t *inst)
 {
 	struct rad_spool_stats st;
+	struct rad_acct_rec r;
 	struct byod_err err;
 	int rc = 0, n = 0;
 
-	for (;;) {
-		pthread_mutex_lock(&inst->acct_lock);
-		if (!inst->spool || !rad_spool_pending(inst->spool) || time(NULL) < inst->replay_after) {
-			pthread_mutex_unlock(&inst->acct_lock);
-			break;
+	while (time(NULL) >= inst->replay_after) {
+		pthread_mutex_lock(&inst->spool_lock);
+		rc = rad_spool_pending(inst->spool) ? rad_spool_peek(inst->spool, &r, &err) : 0;
+		pthread_mutex_unlock(&inst->spool_lock);
+		if (rc == 1) {
+			rc = open_accounting(inst, &inst->replay, 200, &err);
+			if (!rc)
+				rc = replay_record(&r, inst, &err);
+			pthread_mutex_lock(&inst->spool_lock);
+			if (!rc)
+				rc = rad_spool_done(inst->spool, &r, &err);
+			rc = rc ? rc : 1;
+		} else {
+			pthread_mutex_lock(&inst->spool_lock);
 		}
-		rc = open_accounting(inst, &inst->replay, 200, &err);
-		if (!rc)
-			rc = rad_spool_replay_one(inst->spool, replay_record, inst, &err);
 		if (rc < 0) {
 			drop_if_gone(&inst->replay, rc);
 			inst->replay_after = time(NULL) + 1;
@@ -164,7 +175,7 @@ static void replay(rlm_byod_t *inst)
 			     inst->name, (unsigned long long)st.replayed);
 			inst->spooling = 0;
 		}
-		pthread_mutex_unlock(&inst->acct_lock);
+		pthread_mutex_unlock(&inst->spool_lock);
 		if (rc <= 0 || ++n >= 1000)
 			break;
 	}
@@ -198,10 +209,10 @@ static void write_status(rlm_byod_t *inst)
 	FILE *f;
 
 	rad_index_stats(inst->index, &ix);
-	pthread_mutex_lock(&inst->acct_lock);
+	pthread_mutex_lock(&inst->spool_lock);
 	if (inst->spool)
 		rad_spool_stats(inst->spool, &sp);
-	pthread_mutex_unlock(&inst->acct_lock);
+	pthread_mutex_unlock(&inst->spool_lock);
 	iso(inst->down_since, since, sizeof(since));
 	iso(sp.oldest, oldest, sizeof(oldest));
 	o = json_pack("{s:s, s:s, s:s?, s:I, s:I, s:I, s:I, s:s?, s:I, s:I, s:i}", "module",
@@ -306,6 +317,7 @@ static int mod_detach(void *instance)
 	rad_spool_free(inst->spool);
 	inst->spool = NULL;
 	pthread_mutex_destroy(&inst->acct_lock);
+	pthread_mutex_destroy(&inst->spool_lock);
 	pthread_mutex_destroy(&inst->stop_lock);
 	pthread_cond_destroy(&inst->stop_cond);
 	return 0;
@@ -324,6 +336,7 @@ static int mod_instantiate(CONF_SECTION *conf, void *instance)
 	if (!inst->name)
 		inst->name = cf_section_name1(conf);
 	pthread_mutex_init(&inst->acct_lock, NULL);
+	pthread_mutex_init(&inst->spool_lock, NULL);
 	pthread_mutex_init(&inst->stop_lock, NULL);
 	pthread_cond_init(&inst->stop_cond, NULL);
 	if (inst->registration_vlan < 1 || inst->registration_vlan > 4094) {
@@ -631,7 +644,10 @@ static rlm_rcode_t CC_HINT(nonnull) mod_accounting(void *instance, REQUEST *requ
 
 	pthread_mutex_lock(&inst->acct_lock);
 	/* behind records already in the journal, the packet goes there too */
-	if (!rad_spool_pending(inst->spool)) {
+	pthread_mutex_lock(&inst->spool_lock);
+	rc = rad_spool_pending(inst->spool) ? -EAGAIN : 0;
+	pthread_mutex_unlock(&inst->spool_lock);
+	if (!rc) {
 		rc = open_accounting(inst, &inst->acct, (int)inst->acct_wait, &err);
 		if (!rc)
 			rc = reg_session_record(inst->acct, (enum reg_acct_type)type, &s, &err);
@@ -647,13 +663,15 @@ static rlm_rcode_t CC_HINT(nonnull) mod_accounting(void *instance, REQUEST *requ
 			return RLM_MODULE_FAIL;
 		}
 		drop_if_gone(&inst->acct, rc);
-		if (!inst->spooling)
-			ERROR("rlm_byod (%s): the registry cannot record accounting, packets are "
-			      "kept in %s until it can: %s",
-			      inst->name, inst->spool_path, err.msg);
-		inst->spooling = 1;
 	}
+	pthread_mutex_lock(&inst->spool_lock);
+	if (rc != -EAGAIN && !inst->spooling)
+		ERROR("rlm_byod (%s): the registry cannot record accounting, packets are kept in %s "
+		      "until it can: %s",
+		      inst->name, inst->spool_path, err.msg);
+	inst->spooling = 1;
 	rc = rad_spool_append(inst->spool, &rec, &err);
+	pthread_mutex_unlock(&inst->spool_lock);
 	pthread_mutex_unlock(&inst->acct_lock);
 	if (rc) {
 		/* not stored anywhere: no answer, the NAS sends it again */

@@ -36,6 +36,8 @@ struct rad_spool {
 	uint64_t cursor; /* last sequence committed */
 	int cursor_slot; /* the slot holding it */
 	uint64_t next_seq;
+	uint64_t peek_seq; /* the record rad_spool_peek handed out, 0: none */
+	size_t peek_len;
 	size_t pending;
 	time_t oldest;
 	uint64_t appended, replayed, corrupt, torn_bytes;
@@ -482,17 +484,15 @@ static int empty(struct rad_spool *sp, struct byod_err *err)
 	return 0;
 }
 
-int rad_spool_replay_one(struct rad_spool *sp, rad_spool_apply_fn apply, void *arg,
-			 struct byod_err *err)
+int rad_spool_peek(struct rad_spool *sp, struct rad_acct_rec *r, struct byod_err *err)
 {
 	struct source src = file_source(sp);
-	struct rad_acct_rec r;
 	uint64_t off = sp->read_off;
 	size_t len;
 	int rc;
 
 	for (;;) {
-		rc = next_record(&src, &off, &r, &len, &sp->corrupt);
+		rc = next_record(&src, &off, r, &len, &sp->corrupt);
 		if (rc < 0)
 			return byod_err_set(err, -rc, "cannot read the accounting journal in %s: %s",
 					    sp->dir, strerror(-rc));
@@ -501,18 +501,31 @@ int rad_spool_replay_one(struct rad_spool *sp, rad_spool_apply_fn apply, void *a
 			sp->pending = 0;
 			return empty(sp, err);
 		}
-		if (r.seq > sp->cursor)
+		if (r->seq > sp->cursor)
 			break;
 		off += len; /* committed before a crash, not yet truncated */
 	}
 	sp->read_off = off;
-	rc = apply(&r, arg, err);
+	sp->peek_seq = r->seq;
+	sp->peek_len = len;
+	return 1;
+}
+
+int rad_spool_done(struct rad_spool *sp, const struct rad_acct_rec *r, struct byod_err *err)
+{
+	struct source src = file_source(sp);
+	struct rad_acct_rec next;
+	size_t len;
+	int rc;
+
+	if (!sp->peek_seq || r->seq != sp->peek_seq)
+		return byod_err_set(err, EINVAL, "accounting record %llu was not the one handed out",
+				    (unsigned long long)r->seq);
+	rc = cursor_write(sp, r->seq, err);
 	if (rc)
 		return rc;
-	rc = cursor_write(sp, r.seq, err);
-	if (rc)
-		return rc;
-	sp->read_off = off + len;
+	sp->peek_seq = 0;
+	sp->read_off += sp->peek_len;
 	sp->replayed++;
 	if (sp->pending)
 		sp->pending--;
@@ -520,11 +533,25 @@ int rad_spool_replay_one(struct rad_spool *sp, rad_spool_apply_fn apply, void *a
 	if (sp->pending) {
 		uint64_t o = sp->read_off;
 
-		if (next_record(&src, &o, &r, &len, NULL) == 1)
-			sp->oldest = r.time;
-		return 1;
+		if (next_record(&src, &o, &next, &len, NULL) == 1)
+			sp->oldest = next.time;
+		return 0;
 	}
-	rc = empty(sp, err);
+	return empty(sp, err);
+}
+
+int rad_spool_replay_one(struct rad_spool *sp, rad_spool_apply_fn apply, void *arg,
+			 struct byod_err *err)
+{
+	struct rad_acct_rec r;
+	int rc;
+
+	rc = rad_spool_peek(sp, &r, err);
+	if (rc <= 0)
+		return rc;
+	rc = apply(&r, arg, err);
+	if (!rc)
+		rc = rad_spool_done(sp, &r, err);
 	return rc ? rc : 1;
 }
 

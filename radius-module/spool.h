@@ -26,7 +26,8 @@
  * A crash between the last cursor write and the truncation only leaves
  * records the next open skips.
  *
- * Not thread-safe: the caller serialises (rlm_byod's accounting lock).
+ * Not thread-safe: the caller serialises every call (rlm_byod's spool
+ * lock), but need not hold its lock while a peeked record is applied.
  */
 #ifndef BYOD_RAD_SPOOL_H
 #define BYOD_RAD_SPOOL_H
@@ -85,6 +86,17 @@ typedef int (*rad_spool_apply_fn)(const struct rad_acct_rec *r, void *arg, struc
  */
 int rad_spool_replay_one(struct rad_spool *sp, rad_spool_apply_fn apply, void *arg,
 			 struct byod_err *err);
+
+/*
+ * The same in two steps, so that the caller's lock need not be held while
+ * the registry applies the record: rad_spool_peek fills r with the oldest
+ * pending record and returns 1, or 0 when nothing is pending (the journal
+ * is then emptied); rad_spool_done records that this record is committed
+ * (it must be the one peeked last) and empties the journal after the last.
+ * Records appended in between stay behind it.
+ */
+int rad_spool_peek(struct rad_spool *sp, struct rad_acct_rec *r, struct byod_err *err);
+int rad_spool_done(struct rad_spool *sp, const struct rad_acct_rec *r, struct byod_err *err);
 
 size_t rad_spool_pending(const struct rad_spool *sp);
 void rad_spool_stats(const struct rad_spool *sp, struct rad_spool_stats *out);
