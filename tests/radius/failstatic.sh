@@ -1,25 +1,36 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Fail-static: the registry made unavailable under the real freeradius with
-# rlm_byod and the portal. Every MAC authentication and every accounting
-# packet is answered during the outage, accounting goes to the module's
-# journal (byodctl radius status counts it), the portal's pages that need
-# the registry answer 503 with Retry-After and the French page; once the
-# registry is back, every accounting record is in it exactly once and in
-# the order sent, the journal is empty and the portal works again, nothing
-# restarted.
+# rlm_byod, the portal and byod-gatewayd (its nftables ruleset in a network
+# namespace of the test's own). Every MAC authentication and every
+# accounting packet is answered during the outage, accounting goes to the
+# module's journal (byodctl radius status counts it), the portal's pages
+# that need the registry answer 503 with Retry-After and the French page,
+# the gateway's ruleset stays as it was; once the registry is back, every
+# accounting record is in it exactly once and in the order sent, the
+# journal is empty, the portal works again and the gateway follows again,
+# nothing restarted.
 #
-# On SQLite the outage is a lock held by another process (writes refused,
-# -EBUSY). BYOD_FAILSTATIC_OUTAGE names a command that makes the registry
-# unavailable instead (e.g. stopping a PostgreSQL server) and
+# On SQLite the outage comes in two steps: a write lock held by another
+# process (writes refused, -EBUSY), then its locks on the WAL index too,
+# so that nothing can be read either (SQLite gives up after ~10 s, -EIO).
+# BYOD_FAILSTATIC_OUTAGE names a command that makes the registry
+# unavailable instead (e.g. stopping a PostgreSQL server; the namespace
+# keeps loopback TCP private, so use its Unix socket) and
 # BYOD_FAILSTATIC_RESTORE the one that brings it back; with them, set
 # BYOD_FAILSTATIC_SQL to a command that reads SQL on stdin and prints rows
 # as a|b|c (default: sqlite3 on the school's registry).
+if [ -z "${BYOD_FS_NS:-}" ]; then
+	exec unshare -n env BYOD_FS_NS=1 bash "$0" "$@"
+fi
+ip link set lo up
 . "$BYOD_SRC/tests/cli/lib.sh"
 . "$BYOD_SRC/tests/radius/lib.sh"
 : "${BYOD_PORTAL:?BYOD_PORTAL must name the byod-portal binary}"
+: "${BYOD_GATEWAYD:?BYOD_GATEWAYD must name the byod-gatewayd binary}"
 init_school
-PORTAL_PID= LOCKER=
+PORTAL_PID= LOCKER= GWD=
 trap 'radius_stop; [ -n "$PORTAL_PID" ] && kill "$PORTAL_PID" 2>/dev/null
+	[ -n "$GWD" ] && kill "$GWD" 2>/dev/null
 	[ -n "$LOCKER" ] && kill "$LOCKER" 2>/dev/null; wait 2>/dev/null
 	[ -n "${KEEP:-}" ] || rm -rf "$T"' EXIT
 
@@ -33,8 +44,11 @@ sql() {
 
 cat >"$T/policy.yaml" <<POLICY
 segments:
-  registration: { vlan: 10, subnet: 10.10.0.0/22 }
-  pupils: { vlan: 20, subnet: 10.20.0.0/16 }
+  registration: { vlan: 10, subnet: 10.10.0.0/22, allow: [portal, dns, dhcp] }
+  pupils: { vlan: 20, subnet: 10.20.0.0/16, allow: [ent, dns, dhcp] }
+services:
+  portal: { to: [10.0.0.2], ports: [tcp/80, tcp/443] }
+  ent: { to: [10.0.6.10], ports: [tcp/443] }
 rules:
   - name: unknown devices register
     match: { state: unknown }
@@ -56,6 +70,20 @@ sed -i "s/^  limit-student: .*/  limit-student: 50/; s/^  rate-per-day: .*/  rat
 
 radius_setup
 radius_start
+
+# the gateway: a wired port (ap0) and the registration segment (reg0)
+conf="$BYOD_HOME/byod.conf"
+ip link add ap0 type veth peer name ap0p && ip link add reg0 type veth peer name reg0p ||
+	{ echo "ip link add failed" >&2; exit 1; }
+for l in ap0 ap0p reg0 reg0p; do ip link set "$l" up; done
+sed -i 's/^  mode: vlan/  mode: existing/' "$conf"
+sed -i 's/^  links: .*/  links: "registration=reg0,pupils=ap0"/' "$conf"
+sed -i 's/^  admit-links: .*/  admit-links: "ap0"/' "$conf"
+"$BYOD_GATEWAYD" --home "$BYOD_HOME" --verbose 2>"$T/gatewayd.log" &
+GWD=$!
+check "byod-gatewayd applied the ruleset" wait_for 50 grep -q 'ruleset applied' "$T/gatewayd.log"
+admitted() { nft list map inet byod admitted 2>/dev/null | grep -q "02:00:00:00:aa:01 : jump seg_pupils"; }
+ruleset() { nft list table inet byod | sed -E 's/counter packets [0-9]+ bytes [0-9]+//'; }
 
 # the portal, HTTP only, logged in as lea before the outage
 HTTP_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
@@ -102,6 +130,7 @@ form=$(csrf)
 check "...the enrolment form has its token" test -n "$form"
 check "before: accounting is recorded" acct Start before-1 0
 check "...in the registry at once" test "$(echo "SELECT COUNT(*) FROM sessions WHERE session_id = 'before-1';" | sql)" = 1
+check "...and the gateway admitted its MAC into pupils" wait_for 50 admitted
 check "the status file says the registry is reachable" wait_for 30 \
 	sh -c "'$BYODCTL' radius status | grep -q '^registry: reachable'"
 
@@ -110,12 +139,24 @@ check "the status file says the registry is reachable" wait_for 30 \
 if [ -n "${BYOD_FAILSTATIC_OUTAGE:-}" ]; then
 	$BYOD_FAILSTATIC_OUTAGE || { echo "the outage command failed" >&2; exit 1; }
 else
+	# writes first; on SIGUSR1 the WAL index's lock bytes too (this
+	# process's own fcntl locks, so they add to SQLite's, never close)
 	python3 - "$BYOD_HOME/registry.db" >"$T/lock.log" 2>&1 <<'PY' &
-import sqlite3, sys, time
+import fcntl, os, signal, sqlite3, sys, time
 db = sqlite3.connect(sys.argv[1], isolation_level=None)
 db.execute("BEGIN EXCLUSIVE")
 print("locked", flush=True)
-sys.stdin = open("/dev/null")
+def everything(sig, frame):
+    fd = os.open(sys.argv[1] + "-shm", os.O_RDWR)
+    for _ in range(500):
+        try:
+            fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 8, 120, 0)
+            print("reads locked", flush=True)
+            return
+        except OSError:
+            time.sleep(0.01)
+    print("reads not locked", flush=True)
+signal.signal(signal.SIGUSR1, everything)
 while True:
     time.sleep(1)
 PY
@@ -157,8 +198,38 @@ check "...the static pages still work" sh -c \
 check "...one log line for the outage, not one per page ($(grep -c 'registry is unavailable' "$T/portal.log"))" \
 	test "$(grep -c 'registry is unavailable' "$T/portal.log")" = 1
 
+# ---- nothing can be read either ------------------------------------------------
+
+before_rules=$(ruleset)
+if [ -z "${BYOD_FAILSTATIC_OUTAGE:-}" ]; then
+	kill -USR1 "$LOCKER"
+	check "the registry cannot be read either" wait_for 50 grep -q '^reads locked' "$T/lock.log"
+fi
+req GET /devices & # the session cannot be read: 503, once SQLite gives up
+READER=$!
+mab_ok=0 n=0 t_end=$(($(date +%s) + 12))
+while [ "$(date +%s)" -lt "$t_end" ]; do
+	n=$((n + 1))
+	[ "$(mab_vlan 02:00:00:00:aa:01)" = 20 ] && mab_ok=$((mab_ok + 1))
+	sleep 0.2
+done
+check "MAB answered from memory throughout ($mab_ok of $n)" test "$mab_ok" = "$n"
+check "byodctl radius status: the registry unreachable since a time" wait_for 150 \
+	sh -c "'$BYODCTL' radius status | grep -Eq '^registry: unreachable since 20[0-9-]+T'"
+check "the module logged it once" test "$(grep -c 'the registry cannot be read' "$RADDB/log/radius.log")" = 1
+wait "$READER"
+check "the portal: a page that reads the registry answers 503 ($(cat "$T/code"))" sh -c \
+	"[ \"\$(cat '$T/code')\" = 503 ] && grep -q 'Service momentanément indisponible' '$T/page'"
+check "...still one line in its log for the whole outage" \
+	test "$(grep -c 'registry is unavailable' "$T/portal.log")" = 1
+check "the gateway said it once ($(grep -c 'following the change feed:' "$T/gatewayd.log"))" \
+	wait_for 150 sh -c "[ \$(grep -c 'following the change feed:' '$T/gatewayd.log') = 1 ]"
+check "...and kept its ruleset as it was" test "$(ruleset)" = "$before_rules"
+check "...the MAC still admitted" admitted
+
 # ---- back --------------------------------------------------------------------
 
+t_restore=$(date +%s)
 if [ -n "${BYOD_FAILSTATIC_RESTORE:-}" ]; then
 	$BYOD_FAILSTATIC_RESTORE || { echo "the restore command failed" >&2; exit 1; }
 else
@@ -180,7 +251,7 @@ want=""
 for i in 1 2 3 4; do want="${want}out-$i session.start,out-$i session.stop,"; done
 check "...in the order sent, each event once ($got)" test "$got" = "$want"
 check "...the times are when the packets came, not when replayed" test \
-	"$(echo "SELECT COUNT(*) FROM sessions WHERE session_id LIKE 'out-%' AND started < $start + 60 AND stopped >= started;" | sql)" = 4
+	"$(echo "SELECT COUNT(*) FROM sessions WHERE session_id LIKE 'out-%' AND started >= $start AND stopped >= started AND stopped < $t_restore;" | sql)" = 4
 check "the module said the outage once" test "$(grep -c 'cannot record accounting' "$RADDB/log/radius.log")" = 1
 check "...and the replay once" test "$(grep -c 'journal replayed' "$RADDB/log/radius.log")" = 1
 check "accounting after the outage goes straight to the registry" acct Start after-1 0
@@ -192,5 +263,10 @@ req POST /enrol --data-urlencode "csrf=$(csrf)" --data-urlencode name=after-outa
 check "the portal enrols again, same process ($(cat "$T/code"))" sh -c \
 	"[ \"\$(cat '$T/code')\" = 200 ] && grep -q 'after-outage' '$T/page'"
 check "...and logged the recovery once" test "$(grep -c 'registry answers again' "$T/portal.log")" = 1
+check "the gateway follows again by itself" wait_for 150 grep -q 'registry answers again' "$T/gatewayd.log"
+check "...once" test "$(grep -c 'registry answers again' "$T/gatewayd.log")" = 1
+check "...the MAC admitted" admitted
+check "the module said the registry is readable again" grep -q 'readable again' "$RADDB/log/radius.log"
 check "freeradius ran throughout" kill -0 "$RADIUS_PID"
+check "byod-gatewayd ran throughout" kill -0 "$GWD"
 finish
