@@ -37,7 +37,7 @@
 #include "byod_util.h"
 #include "index.h"
 #include "registry.h"
-#include "spool.h"
+#include "reg_journal.h"
 
 typedef struct rlm_byod_t {
 	char const *name;
@@ -56,7 +56,7 @@ typedef struct rlm_byod_t {
 	 * works, so that a registry slow to fail holds no packet up */
 	struct reg *acct;
 	pthread_mutex_t acct_lock;
-	struct rad_spool *spool;
+	struct reg_journal *spool;
 	int spooling;          /* the journal is in use since the last replay ended */
 	uint64_t corrupt_told; /* damaged journal records already logged */
 	pthread_mutex_t spool_lock;
@@ -110,19 +110,12 @@ static void drop_if_gone(struct reg **reg, int rc)
 }
 
 /* One journal record into the registry, with the time it arrived. */
-static int replay_record(const struct rad_acct_rec *r, void *arg, struct byod_err *err)
+static int replay_record(const struct reg_journal_rec *r, void *arg, struct byod_err *err)
 {
 	rlm_byod_t *inst = arg;
-	struct reg_session s = r->s;
 	int rc;
 
-	if (r->type == REG_ACCT_START)
-		s.started = r->time;
-	else if (r->type == REG_ACCT_STOP)
-		s.stopped = r->time;
-	else
-		s.updated = r->time;
-	rc = reg_session_record(inst->replay, r->type, &s, err);
+	rc = reg_journal_record(inst->replay, r, err);
 	if (!rc || unavailable(rc))
 		return rc;
 	/* a record the registry refuses for good is not retried forever */
@@ -135,17 +128,17 @@ static int replay_record(const struct rad_acct_rec *r, void *arg, struct byod_er
 /* Replays the journal, a bounded batch per call so that the follower
  * stays responsive. The record is applied outside the spool lock: live
  * packets meanwhile go on into the journal, behind it, since it stays
- * pending until rad_spool_done. */
+ * pending until reg_journal_done. */
 static void replay(rlm_byod_t *inst)
 {
-	struct rad_spool_stats st;
-	struct rad_acct_rec r;
+	struct reg_journal_stats st;
+	struct reg_journal_rec r;
 	struct byod_err err;
 	int rc = 0, n = 0;
 
 	while (time(NULL) >= inst->replay_after) {
 		pthread_mutex_lock(&inst->spool_lock);
-		rc = rad_spool_pending(inst->spool) ? rad_spool_peek(inst->spool, &r, &err) : 0;
+		rc = reg_journal_pending(inst->spool) ? reg_journal_peek(inst->spool, &r, &err) : 0;
 		pthread_mutex_unlock(&inst->spool_lock);
 		if (rc == 1) {
 			rc = open_accounting(inst, &inst->replay, 200, &err);
@@ -153,7 +146,7 @@ static void replay(rlm_byod_t *inst)
 				rc = replay_record(&r, inst, &err);
 			pthread_mutex_lock(&inst->spool_lock);
 			if (!rc)
-				rc = rad_spool_done(inst->spool, &r, &err);
+				rc = reg_journal_done(inst->spool, &r, &err);
 			rc = rc ? rc : 1;
 		} else {
 			pthread_mutex_lock(&inst->spool_lock);
@@ -162,7 +155,7 @@ static void replay(rlm_byod_t *inst)
 			drop_if_gone(&inst->replay, rc);
 			inst->replay_after = time(NULL) + 1;
 		}
-		rad_spool_stats(inst->spool, &st);
+		reg_journal_stats(inst->spool, &st);
 		if (st.corrupt > inst->corrupt_told) {
 			ERROR("rlm_byod (%s): %llu damaged accounting journal records skipped in %s",
 			      inst->name, (unsigned long long)(st.corrupt - inst->corrupt_told),
@@ -202,7 +195,7 @@ static void iso(time_t t, char *out, size_t len)
 static void write_status(rlm_byod_t *inst)
 {
 	struct rad_index_stats ix;
-	struct rad_spool_stats sp = { 0 };
+	struct reg_journal_stats sp = { 0 };
 	char since[32], oldest[32], now_s[32], path[PATH_MAX], tmp[PATH_MAX], *text = NULL;
 	json_t *o;
 	time_t now = time(NULL);
@@ -211,7 +204,7 @@ static void write_status(rlm_byod_t *inst)
 	rad_index_stats(inst->index, &ix);
 	pthread_mutex_lock(&inst->spool_lock);
 	if (inst->spool)
-		rad_spool_stats(inst->spool, &sp);
+		reg_journal_stats(inst->spool, &sp);
 	pthread_mutex_unlock(&inst->spool_lock);
 	iso(inst->down_since, since, sizeof(since));
 	iso(sp.oldest, oldest, sizeof(oldest));
@@ -314,7 +307,7 @@ static int mod_detach(void *instance)
 	inst->acct = NULL;
 	reg_close(inst->replay);
 	inst->replay = NULL;
-	rad_spool_free(inst->spool);
+	reg_journal_free(inst->spool);
 	inst->spool = NULL;
 	pthread_mutex_destroy(&inst->acct_lock);
 	pthread_mutex_destroy(&inst->spool_lock);
@@ -328,7 +321,7 @@ static int mod_instantiate(CONF_SECTION *conf, void *instance)
 	rlm_byod_t *inst = instance;
 	struct rad_index_options opt;
 	struct rad_index_stats st;
-	struct rad_spool_stats sp;
+	struct reg_journal_stats sp;
 	struct byod_err err;
 	int degraded;
 
@@ -365,11 +358,11 @@ static int mod_instantiate(CONF_SECTION *conf, void *instance)
 		return -1;
 	}
 	/* accounting is answered only once stored: no journal, no start */
-	if (rad_spool_open(inst->spool_path, &inst->spool, &err)) {
+	if (reg_journal_open(inst->spool_path, &inst->spool, &err)) {
 		cf_log_err_cs(conf, "cannot open the accounting journal: %s", err.msg);
 		return -1;
 	}
-	rad_spool_stats(inst->spool, &sp);
+	reg_journal_stats(inst->spool, &sp);
 	if (sp.torn_bytes)
 		ERROR("rlm_byod (%s): the accounting journal in %s ended in a record cut short "
 		      "(%llu bytes, never acknowledged): cut off",
@@ -593,7 +586,7 @@ static rlm_rcode_t CC_HINT(nonnull) mod_accounting(void *instance, REQUEST *requ
 {
 	rlm_byod_t *inst = instance;
 	struct reg_session s;
-	struct rad_acct_rec rec;
+	struct reg_journal_rec rec;
 	struct byod_err err;
 	VALUE_PAIR *vp, *vps = request->packet->vps;
 	char mac[64];
@@ -645,7 +638,7 @@ static rlm_rcode_t CC_HINT(nonnull) mod_accounting(void *instance, REQUEST *requ
 	pthread_mutex_lock(&inst->acct_lock);
 	/* behind records already in the journal, the packet goes there too */
 	pthread_mutex_lock(&inst->spool_lock);
-	rc = rad_spool_pending(inst->spool) ? -EAGAIN : 0;
+	rc = reg_journal_pending(inst->spool) ? -EAGAIN : 0;
 	pthread_mutex_unlock(&inst->spool_lock);
 	if (!rc) {
 		rc = open_accounting(inst, &inst->acct, (int)inst->acct_wait, &err);
@@ -670,7 +663,7 @@ static rlm_rcode_t CC_HINT(nonnull) mod_accounting(void *instance, REQUEST *requ
 		      "until it can: %s",
 		      inst->name, inst->spool_path, err.msg);
 	inst->spooling = 1;
-	rc = rad_spool_append(inst->spool, &rec, &err);
+	rc = reg_journal_append(inst->spool, &rec, &err);
 	pthread_mutex_unlock(&inst->spool_lock);
 	pthread_mutex_unlock(&inst->acct_lock);
 	if (rc) {

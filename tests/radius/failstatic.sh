@@ -82,7 +82,10 @@ sed -i 's/^  admit-links: .*/  admit-links: "ap0"/' "$conf"
 "$BYOD_GATEWAYD" --home "$BYOD_HOME" --verbose 2>"$T/gatewayd.log" &
 GWD=$!
 check "byod-gatewayd applied the ruleset" wait_for 50 grep -q 'ruleset applied' "$T/gatewayd.log"
-admitted() { nft list map inet byod admitted 2>/dev/null | grep -q "02:00:00:00:aa:01 : jump seg_pupils"; }
+admitted() { # (a file, not a pipe: grep -q would leave nft writing to nobody)
+	nft list map inet byod admitted >"$T/map.txt" 2>&1
+	grep -q "02:00:00:00:aa:01 : jump seg_pupils" "$T/map.txt"
+}
 ruleset() { nft list table inet byod | sed -E 's/counter packets [0-9]+ bytes [0-9]+//'; }
 
 # the portal, HTTP only, logged in as lea before the outage

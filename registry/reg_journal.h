@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The accounting journal of rlm_byod: while the registry is unavailable,
+ * The accounting journal a RADIUS node keeps on its own disk (rlm_byod's
+ * spool directory): while the registry is unavailable,
  * every accounting packet is appended here and made durable (fsync) before
  * the NAS gets its Accounting-Response, then replayed into the registry in
  * the order it arrived once the registry answers again.
@@ -29,8 +30,8 @@
  * Not thread-safe: the caller serialises every call (rlm_byod's spool
  * lock), but need not hold its lock while a peeked record is applied.
  */
-#ifndef BYOD_RAD_SPOOL_H
-#define BYOD_RAD_SPOOL_H
+#ifndef BYOD_REG_JOURNAL_H
+#define BYOD_REG_JOURNAL_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -40,16 +41,16 @@
 #include "registry.h"
 
 /* One accounting packet as the journal keeps it. */
-struct rad_acct_rec {
-	uint64_t seq;           /* given by rad_spool_append */
+struct reg_journal_rec {
+	uint64_t seq;           /* given by reg_journal_append */
 	enum reg_acct_type type;
 	time_t time;            /* when the packet arrived */
 	struct reg_session s;   /* session_id, nas_ip, nas_id, mac, ip, serial, octets */
 };
 
-struct rad_spool;
+struct reg_journal;
 
-struct rad_spool_stats {
+struct reg_journal_stats {
 	size_t pending;         /* records not yet in the registry */
 	uint64_t appended;      /* since the open */
 	uint64_t replayed;      /* committed by the registry since the open */
@@ -61,21 +62,21 @@ struct rad_spool_stats {
 /*
  * Opens (creating it 0700 when absent) the spool directory dir and reads
  * its journal: records already replayed are skipped, a torn tail is cut
- * off, damaged records are counted (rad_spool_stats). Returns 0 or a
- * negative errno with err filled; *out is the caller's (rad_spool_free).
+ * off, damaged records are counted (reg_journal_stats). Returns 0 or a
+ * negative errno with err filled; *out is the caller's (reg_journal_free).
  */
-int rad_spool_open(const char *dir, struct rad_spool **out, struct byod_err *err);
-void rad_spool_free(struct rad_spool *sp);
+int reg_journal_open(const char *dir, struct reg_journal **out, struct byod_err *err);
+void reg_journal_free(struct reg_journal *sp);
 
 /* Appends r (its seq is set here) and waits until it is on disk. */
-int rad_spool_append(struct rad_spool *sp, struct rad_acct_rec *r, struct byod_err *err);
+int reg_journal_append(struct reg_journal *sp, struct reg_journal_rec *r, struct byod_err *err);
 
 /*
  * What the replay calls for one record: 0 when the record is done with
  * (committed, or refused for good and reported by the callee), a negative
  * errno to stop and try the same record again later.
  */
-typedef int (*rad_spool_apply_fn)(const struct rad_acct_rec *r, void *arg, struct byod_err *err);
+typedef int (*reg_journal_apply_fn)(const struct reg_journal_rec *r, void *arg, struct byod_err *err);
 
 /*
  * Hands the oldest pending record to apply and, when it is done with,
@@ -84,22 +85,29 @@ typedef int (*rad_spool_apply_fn)(const struct rad_acct_rec *r, void *arg, struc
  * errno (nothing changed). I/O errors of the journal are negative errnos
  * with err filled.
  */
-int rad_spool_replay_one(struct rad_spool *sp, rad_spool_apply_fn apply, void *arg,
+int reg_journal_replay_one(struct reg_journal *sp, reg_journal_apply_fn apply, void *arg,
 			 struct byod_err *err);
 
 /*
  * The same in two steps, so that the caller's lock need not be held while
- * the registry applies the record: rad_spool_peek fills r with the oldest
+ * the registry applies the record: reg_journal_peek fills r with the oldest
  * pending record and returns 1, or 0 when nothing is pending (the journal
- * is then emptied); rad_spool_done records that this record is committed
+ * is then emptied); reg_journal_done records that this record is committed
  * (it must be the one peeked last) and empties the journal after the last.
  * Records appended in between stay behind it.
  */
-int rad_spool_peek(struct rad_spool *sp, struct rad_acct_rec *r, struct byod_err *err);
-int rad_spool_done(struct rad_spool *sp, const struct rad_acct_rec *r, struct byod_err *err);
+int reg_journal_peek(struct reg_journal *sp, struct reg_journal_rec *r, struct byod_err *err);
+int reg_journal_done(struct reg_journal *sp, const struct reg_journal_rec *r, struct byod_err *err);
 
-size_t rad_spool_pending(const struct rad_spool *sp);
-void rad_spool_stats(const struct rad_spool *sp, struct rad_spool_stats *out);
+/*
+ * Records r in the registry as reg_session_record would have when it
+ * arrived: the packet's time is r->time, not now. What a replay's apply
+ * callback calls. Returns reg_session_record's result.
+ */
+int reg_journal_record(struct reg *reg, const struct reg_journal_rec *r, struct byod_err *err);
+
+size_t reg_journal_pending(const struct reg_journal *sp);
+void reg_journal_stats(const struct reg_journal *sp, struct reg_journal_stats *out);
 
 /*
  * The journal's reader on a buffer, for the fuzz target and the tests:
@@ -107,12 +115,12 @@ void rad_spool_stats(const struct rad_spool *sp, struct rad_spool_stats *out);
  * the offset just after the last valid record; *corrupt (may be NULL)
  * gets the number of damaged stretches skipped before it.
  */
-size_t rad_spool_parse(const uint8_t *buf, size_t len,
-		       int (*cb)(const struct rad_acct_rec *r, void *arg), void *arg,
+size_t reg_journal_parse(const uint8_t *buf, size_t len,
+		       int (*cb)(const struct reg_journal_rec *r, void *arg), void *arg,
 		       uint64_t *corrupt);
 
 /* One record's bytes, for the tests: writes at most cap bytes of r's
  * encoding into out and returns its full length. */
-size_t rad_spool_encode(const struct rad_acct_rec *r, uint8_t *out, size_t cap);
+size_t reg_journal_encode(const struct reg_journal_rec *r, uint8_t *out, size_t cap);
 
-#endif /* BYOD_RAD_SPOOL_H */
+#endif /* BYOD_REG_JOURNAL_H */

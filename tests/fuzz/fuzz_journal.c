@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * libFuzzer target for rlm_byod's accounting journal reader
- * (radius-module/spool.c, rad_spool_parse): what a power cut, a full disk
+ * libFuzzer target for the accounting journal's reader
+ * (registry/reg_journal.c, reg_journal_parse), the file rlm_byod keeps
+ * while the registry is unavailable: what a power cut, a full disk
  * or a damaged sector leaves in the journal. Checked independently of the
  * reader: it never claims more bytes than it was given, every record it
  * hands back is a known accounting type with NUL-terminated fields, and
@@ -12,20 +13,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "spool.h"
+#include "reg_journal.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static int keep(const struct rad_acct_rec *r, void *arg)
+static int keep(const struct reg_journal_rec *r, void *arg)
 {
-	*(struct rad_acct_rec *)arg = *r;
+	*(struct reg_journal_rec *)arg = *r;
 	return 1;
 }
 
-static int check(const struct rad_acct_rec *r, void *arg)
+static int check(const struct reg_journal_rec *r, void *arg)
 {
 	uint8_t buf[1024];
-	struct rad_acct_rec again;
+	struct reg_journal_rec again;
 	size_t n;
 
 	(void)arg;
@@ -36,11 +37,11 @@ static int check(const struct rad_acct_rec *r, void *arg)
 	    !memchr(r->s.nas_id, 0, sizeof(r->s.nas_id)) || !memchr(r->s.mac, 0, sizeof(r->s.mac)) ||
 	    !memchr(r->s.ip, 0, sizeof(r->s.ip)) || !memchr(r->s.serial, 0, sizeof(r->s.serial)))
 		abort();
-	n = rad_spool_encode(r, buf, sizeof(buf));
+	n = reg_journal_encode(r, buf, sizeof(buf));
 	if (n > sizeof(buf))
 		abort();
 	memset(&again, 0, sizeof(again));
-	if (rad_spool_parse(buf, n, keep, &again, NULL) != n)
+	if (reg_journal_parse(buf, n, keep, &again, NULL) != n)
 		abort();
 	if (again.seq != r->seq || again.type != r->type || again.time != r->time ||
 	    again.s.in_octets != r->s.in_octets || again.s.out_octets != r->s.out_octets ||
@@ -53,7 +54,7 @@ static int check(const struct rad_acct_rec *r, void *arg)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	if (rad_spool_parse(data, size, check, NULL, NULL) > size)
+	if (reg_journal_parse(data, size, check, NULL, NULL) > size)
 		abort();
 	return 0;
 }

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * Unit tests for rlm_byod's accounting journal (radius-module/spool.c):
+ * Unit tests for the accounting journal (registry/reg_journal.c):
  * records come back in the order they were appended, a failed replay
  * leaves the record for the next try, a crash between a committed replay
  * and the journal's truncation replays nothing again, a crash between a
@@ -25,7 +25,7 @@
 
 #include "registry.h"
 #include "rmtree.h"
-#include "spool.h"
+#include "reg_journal.h"
 
 struct fx {
 	char dir[512], spool[600];
@@ -53,7 +53,7 @@ static int teardown(void **state)
 	return 0;
 }
 
-static void rec_make(struct rad_acct_rec *r, int i, enum reg_acct_type type)
+static void rec_make(struct reg_journal_rec *r, int i, enum reg_acct_type type)
 {
 	memset(r, 0, sizeof(*r));
 	r->type = type;
@@ -66,26 +66,26 @@ static void rec_make(struct rad_acct_rec *r, int i, enum reg_acct_type type)
 	r->s.out_octets = ((int64_t)1 << 33) + i;
 }
 
-static struct rad_spool *open_spool(struct fx *fx)
+static struct reg_journal *open_spool(struct fx *fx)
 {
-	struct rad_spool *sp = NULL;
+	struct reg_journal *sp = NULL;
 	struct byod_err err;
 
-	if (rad_spool_open(fx->spool, &sp, &err))
+	if (reg_journal_open(fx->spool, &sp, &err))
 		fail_msg("open: %s", err.msg);
 	return sp;
 }
 
-static void append_n(struct rad_spool *sp, int from, int n)
+static void append_n(struct reg_journal *sp, int from, int n)
 {
-	struct rad_acct_rec r;
+	struct reg_journal_rec r;
 	struct byod_err err;
 	int i;
 
 	for (i = from; i < from + n; i++) {
 		rec_make(&r, i, i % 3 == 0 ? REG_ACCT_START : i % 3 == 1 ? REG_ACCT_INTERIM
 									  : REG_ACCT_STOP);
-		if (rad_spool_append(sp, &r, &err))
+		if (reg_journal_append(sp, &r, &err))
 			fail_msg("append: %s", err.msg);
 	}
 }
@@ -98,10 +98,10 @@ struct seen {
 	int fail_at; /* refuse the record at this count with -ENOTCONN, -1: never */
 };
 
-static int collect(const struct rad_acct_rec *r, void *arg, struct byod_err *err)
+static int collect(const struct reg_journal_rec *r, void *arg, struct byod_err *err)
 {
 	struct seen *s = arg;
-	struct rad_acct_rec want;
+	struct reg_journal_rec want;
 	int i;
 
 	if (s->n == s->fail_at) {
@@ -122,12 +122,12 @@ static int collect(const struct rad_acct_rec *r, void *arg, struct byod_err *err
 	return 0;
 }
 
-static int replay_all(struct rad_spool *sp, struct seen *s)
+static int replay_all(struct reg_journal *sp, struct seen *s)
 {
 	struct byod_err err;
 	int rc;
 
-	while ((rc = rad_spool_replay_one(sp, collect, s, &err)) == 1)
+	while ((rc = reg_journal_replay_one(sp, collect, s, &err)) == 1)
 		;
 	return rc;
 }
@@ -179,7 +179,7 @@ static void put_back(struct fx *fx, const char *as, const char *name)
 static void test_order(void **state)
 {
 	struct fx *fx = *state;
-	struct rad_spool *sp = open_spool(fx);
+	struct reg_journal *sp = open_spool(fx);
 	struct seen s = { .fail_at = -1 };
 	struct stat st;
 	int i;
@@ -187,10 +187,10 @@ static void test_order(void **state)
 	assert_int_equal(stat(fx->spool, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0700);
 	append_n(sp, 0, 10);
-	assert_int_equal(rad_spool_pending(sp), 10);
-	rad_spool_free(sp);
+	assert_int_equal(reg_journal_pending(sp), 10);
+	reg_journal_free(sp);
 	sp = open_spool(fx);
-	assert_int_equal(rad_spool_pending(sp), 10);
+	assert_int_equal(reg_journal_pending(sp), 10);
 	append_n(sp, 10, 5); /* after a reopen, the sequence goes on */
 	assert_int_equal(replay_all(sp, &s), 0);
 	assert_int_equal(s.n, 15);
@@ -202,16 +202,16 @@ static void test_order(void **state)
 		if (i)
 			assert_true(s.seqs[i] > s.seqs[i - 1]);
 	}
-	assert_int_equal(rad_spool_pending(sp), 0);
+	assert_int_equal(reg_journal_pending(sp), 0);
 	assert_int_equal(journal_size(fx), 0);
-	rad_spool_free(sp);
+	reg_journal_free(sp);
 	/* nothing comes back after a reopen */
 	sp = open_spool(fx);
 	memset(&s, 0, sizeof(s));
 	s.fail_at = -1;
 	assert_int_equal(replay_all(sp, &s), 0);
 	assert_int_equal(s.n, 0);
-	rad_spool_free(sp);
+	reg_journal_free(sp);
 }
 
 /* A registry that fails mid-replay gets the same record again next time,
@@ -219,22 +219,22 @@ static void test_order(void **state)
 static void test_retry(void **state)
 {
 	struct fx *fx = *state;
-	struct rad_spool *sp = open_spool(fx);
+	struct reg_journal *sp = open_spool(fx);
 	struct seen s = { .fail_at = 3 };
 	struct byod_err err;
 
 	append_n(sp, 0, 6);
 	assert_int_equal(replay_all(sp, &s), -ENOTCONN);
 	assert_int_equal(s.n, 3);
-	assert_int_equal(rad_spool_pending(sp), 3);
+	assert_int_equal(reg_journal_pending(sp), 3);
 	append_n(sp, 6, 2);
-	assert_int_equal(rad_spool_pending(sp), 5);
-	assert_int_equal(rad_spool_replay_one(sp, collect, &s, &err), 1);
+	assert_int_equal(reg_journal_pending(sp), 5);
+	assert_int_equal(reg_journal_replay_one(sp, collect, &s, &err), 1);
 	assert_string_equal(s.ids[3], "sess-3");
 	assert_int_equal(replay_all(sp, &s), 0);
 	assert_int_equal(s.n, 8);
 	assert_string_equal(s.ids[7], "sess-7");
-	rad_spool_free(sp);
+	reg_journal_free(sp);
 }
 
 /* A crash after the last record's commit and cursor but before the
@@ -242,17 +242,17 @@ static void test_retry(void **state)
 static void test_crash_before_truncate(void **state)
 {
 	struct fx *fx = *state;
-	struct rad_spool *sp = open_spool(fx);
+	struct reg_journal *sp = open_spool(fx);
 	struct seen s = { .fail_at = -1 };
 
 	append_n(sp, 0, 4);
 	keep(fx, "journal", "journal.full");
 	assert_int_equal(replay_all(sp, &s), 0);
 	assert_int_equal(s.n, 4);
-	rad_spool_free(sp);
+	reg_journal_free(sp);
 	put_back(fx, "journal.full", "journal"); /* as if the truncation never ran */
 	sp = open_spool(fx);
-	assert_int_equal(rad_spool_pending(sp), 0);
+	assert_int_equal(reg_journal_pending(sp), 0);
 	memset(&s, 0, sizeof(s));
 	s.fail_at = -1;
 	assert_int_equal(replay_all(sp, &s), 0);
@@ -263,7 +263,7 @@ static void test_crash_before_truncate(void **state)
 	assert_int_equal(replay_all(sp, &s), 0);
 	assert_int_equal(s.n, 1);
 	assert_true(s.seqs[0] > 4);
-	rad_spool_free(sp);
+	reg_journal_free(sp);
 }
 
 /* A crash between a record's commit and its cursor: that record, and only
@@ -271,26 +271,26 @@ static void test_crash_before_truncate(void **state)
 static void test_crash_before_cursor(void **state)
 {
 	struct fx *fx = *state;
-	struct rad_spool *sp = open_spool(fx);
+	struct reg_journal *sp = open_spool(fx);
 	struct seen s = { .fail_at = -1 };
 	struct byod_err err;
 
 	append_n(sp, 0, 5);
-	assert_int_equal(rad_spool_replay_one(sp, collect, &s, &err), 1);
-	assert_int_equal(rad_spool_replay_one(sp, collect, &s, &err), 1);
+	assert_int_equal(reg_journal_replay_one(sp, collect, &s, &err), 1);
+	assert_int_equal(reg_journal_replay_one(sp, collect, &s, &err), 1);
 	keep(fx, "cursor", "cursor.2");
-	assert_int_equal(rad_spool_replay_one(sp, collect, &s, &err), 1); /* sess-2 */
-	rad_spool_free(sp);
+	assert_int_equal(reg_journal_replay_one(sp, collect, &s, &err), 1); /* sess-2 */
+	reg_journal_free(sp);
 	put_back(fx, "cursor.2", "cursor"); /* its cursor never reached the disk */
 	sp = open_spool(fx);
-	assert_int_equal(rad_spool_pending(sp), 3);
+	assert_int_equal(reg_journal_pending(sp), 3);
 	memset(&s, 0, sizeof(s));
 	s.fail_at = -1;
 	assert_int_equal(replay_all(sp, &s), 0);
 	assert_int_equal(s.n, 3);
 	assert_string_equal(s.ids[0], "sess-2");
 	assert_string_equal(s.ids[2], "sess-4");
-	rad_spool_free(sp);
+	reg_journal_free(sp);
 }
 
 static void append_bytes(struct fx *fx, const void *p, size_t n)
@@ -310,33 +310,33 @@ static void append_bytes(struct fx *fx, const void *p, size_t n)
 static void test_torn_tail(void **state)
 {
 	struct fx *fx = *state;
-	struct rad_spool *sp = open_spool(fx);
+	struct reg_journal *sp = open_spool(fx);
 	struct seen s = { .fail_at = -1 };
-	struct rad_spool_stats st;
-	struct rad_acct_rec r;
+	struct reg_journal_stats st;
+	struct reg_journal_rec r;
 	uint8_t buf[1024];
 	size_t n;
 	off_t whole;
 
 	append_n(sp, 0, 3);
-	rad_spool_free(sp);
+	reg_journal_free(sp);
 	whole = journal_size(fx);
 	rec_make(&r, 3, REG_ACCT_STOP);
 	r.seq = 4;
-	n = rad_spool_encode(&r, buf, sizeof(buf));
+	n = reg_journal_encode(&r, buf, sizeof(buf));
 	assert_true(n > 40 && n < sizeof(buf));
 	append_bytes(fx, buf, n / 2);
 	sp = open_spool(fx);
-	rad_spool_stats(sp, &st);
+	reg_journal_stats(sp, &st);
 	assert_int_equal(st.torn_bytes, n / 2);
 	assert_int_equal(st.corrupt, 0);
 	assert_int_equal(journal_size(fx), whole);
-	assert_int_equal(rad_spool_pending(sp), 3);
+	assert_int_equal(reg_journal_pending(sp), 3);
 	append_n(sp, 3, 1);
 	assert_int_equal(replay_all(sp, &s), 0);
 	assert_int_equal(s.n, 4);
 	assert_string_equal(s.ids[3], "sess-3");
-	rad_spool_free(sp);
+	reg_journal_free(sp);
 }
 
 /* A damaged record in the middle is counted and skipped; those around it
@@ -344,9 +344,9 @@ static void test_torn_tail(void **state)
 static void test_damaged_middle(void **state)
 {
 	struct fx *fx = *state;
-	struct rad_spool *sp = open_spool(fx);
+	struct reg_journal *sp = open_spool(fx);
 	struct seen s = { .fail_at = -1 };
-	struct rad_spool_stats st;
+	struct reg_journal_stats st;
 	char path[700];
 	off_t one;
 	int fd;
@@ -355,7 +355,7 @@ static void test_damaged_middle(void **state)
 	append_n(sp, 0, 1);
 	one = journal_size(fx);
 	append_n(sp, 1, 2);
-	rad_spool_free(sp);
+	reg_journal_free(sp);
 	snprintf(path, sizeof(path), "%s/journal", fx->spool);
 	fd = open(path, O_RDWR);
 	assert_true(fd >= 0);
@@ -365,20 +365,20 @@ static void test_damaged_middle(void **state)
 	assert_int_equal(pwrite(fd, &c, 1, one + 45), 1);
 	close(fd);
 	sp = open_spool(fx);
-	rad_spool_stats(sp, &st);
+	reg_journal_stats(sp, &st);
 	assert_int_equal(st.corrupt, 1);
 	assert_int_equal(st.torn_bytes, 0);
-	assert_int_equal(rad_spool_pending(sp), 2);
+	assert_int_equal(reg_journal_pending(sp), 2);
 	assert_int_equal(replay_all(sp, &s), 0);
 	assert_int_equal(s.n, 2);
 	assert_string_equal(s.ids[0], "sess-0");
 	assert_string_equal(s.ids[1], "sess-2");
-	rad_spool_free(sp);
+	reg_journal_free(sp);
 }
 
 /* The reader on garbage, on every prefix of a journal, and on a journal
  * with garbage between records: never more than what is there. */
-static int count_cb(const struct rad_acct_rec *r, void *arg)
+static int count_cb(const struct reg_journal_rec *r, void *arg)
 {
 	(void)r;
 	(*(int *)arg)++;
@@ -388,7 +388,7 @@ static int count_cb(const struct rad_acct_rec *r, void *arg)
 static void test_parse(void **state)
 {
 	uint8_t buf[4096];
-	struct rad_acct_rec r;
+	struct reg_journal_rec r;
 	size_t n = 0, len, end;
 	uint64_t corrupt;
 	int i, count;
@@ -397,7 +397,7 @@ static void test_parse(void **state)
 	for (i = 0; i < 5; i++) {
 		rec_make(&r, i, REG_ACCT_INTERIM);
 		r.seq = (uint64_t)i + 1;
-		len = rad_spool_encode(&r, buf + n, sizeof(buf) - n);
+		len = reg_journal_encode(&r, buf + n, sizeof(buf) - n);
 		n += len;
 		if (i == 2) { /* garbage that starts like a record */
 			memcpy(buf + n, "BYJ1\xff\xff\xff\xffjunkjunk", 16);
@@ -405,19 +405,19 @@ static void test_parse(void **state)
 		}
 	}
 	count = 0;
-	end = rad_spool_parse(buf, n, count_cb, &count, &corrupt);
+	end = reg_journal_parse(buf, n, count_cb, &count, &corrupt);
 	assert_int_equal(count, 5);
 	assert_int_equal(corrupt, 1);
 	assert_int_equal(end, n);
 	for (len = 0; len < n; len++) {
 		count = 0;
-		end = rad_spool_parse(buf, len, count_cb, &count, NULL);
+		end = reg_journal_parse(buf, len, count_cb, &count, NULL);
 		assert_true(end <= len);
 		assert_true(count <= 5);
 	}
 	memset(buf, 0xa5, sizeof(buf));
 	count = 0;
-	assert_int_equal(rad_spool_parse(buf, sizeof(buf), count_cb, &count, &corrupt), 0);
+	assert_int_equal(reg_journal_parse(buf, sizeof(buf), count_cb, &count, &corrupt), 0);
 	assert_int_equal(count, 0);
 }
 
@@ -428,18 +428,11 @@ struct reg_ctx {
 	struct reg *reg;
 };
 
-static int into_registry(const struct rad_acct_rec *r, void *arg, struct byod_err *err)
+static int into_registry(const struct reg_journal_rec *r, void *arg, struct byod_err *err)
 {
 	struct reg_ctx *c = arg;
-	struct reg_session s = r->s;
 
-	if (r->type == REG_ACCT_START)
-		s.started = r->time;
-	else if (r->type == REG_ACCT_STOP)
-		s.stopped = r->time;
-	else
-		s.updated = r->time;
-	return reg_session_record(c->reg, r->type, &s, err);
+	return reg_journal_record(c->reg, r, err);
 }
 
 static int row_text(const struct reg_session *s, void *arg)
@@ -459,9 +452,9 @@ static void test_registry_twice(void **state)
 	struct fx *fx = *state;
 	struct reg_options opt = { .backend = REG_BACKEND_SQLITE, .busy_timeout_ms = 1000,
 				   .actor = "test" };
-	struct rad_spool *sp = open_spool(fx);
+	struct reg_journal *sp = open_spool(fx);
 	struct reg_ctx c = { 0 };
-	struct rad_acct_rec r;
+	struct reg_journal_rec r;
 	struct byod_err err;
 	char db[700], once[4096] = "", twice[4096] = "";
 	int i;
@@ -478,22 +471,22 @@ static void test_registry_twice(void **state)
 		rec_make(&r, i % 2, t[i / 2]);
 		r.time = 1700000000 + i;
 		r.s.in_octets = r.s.out_octets = 100 * (i / 2);
-		if (rad_spool_append(sp, &r, &err))
+		if (reg_journal_append(sp, &r, &err))
 			fail_msg("append: %s", err.msg);
 	}
 	keep(fx, "journal", "journal.full");
 	keep(fx, "cursor", "cursor.none");
-	while ((i = rad_spool_replay_one(sp, into_registry, &c, &err)) == 1)
+	while ((i = reg_journal_replay_one(sp, into_registry, &c, &err)) == 1)
 		;
 	assert_int_equal(i, 0);
 	assert_int_equal(reg_session_list(c.reg, 0, NULL, row_text, once, &err), 0);
-	rad_spool_free(sp);
+	reg_journal_free(sp);
 	/* the same journal again, as if no cursor had ever been written */
 	put_back(fx, "journal.full", "journal");
 	put_back(fx, "cursor.none", "cursor");
 	sp = open_spool(fx);
-	assert_int_equal(rad_spool_pending(sp), 8);
-	while ((i = rad_spool_replay_one(sp, into_registry, &c, &err)) == 1)
+	assert_int_equal(reg_journal_pending(sp), 8);
+	while ((i = reg_journal_replay_one(sp, into_registry, &c, &err)) == 1)
 		;
 	assert_int_equal(i, 0);
 	assert_int_equal(reg_session_list(c.reg, 0, NULL, row_text, twice, &err), 0);
@@ -503,7 +496,7 @@ static void test_registry_twice(void **state)
 				     "1700000006|300|300|1"));
 	assert_non_null(strstr(once, "sess-1|127.0.0.2|02:00:00:00:00:01|1700000001|1700000007|"
 				     "1700000007|300|300|1"));
-	rad_spool_free(sp);
+	reg_journal_free(sp);
 	reg_close(c.reg);
 }
 

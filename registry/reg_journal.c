@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * The accounting journal (spool.h): appended and fsynced while the
+ * The accounting journal (reg_journal.h): appended and fsynced while the
  * registry is unavailable, replayed in order when it answers again, with a
  * durable cursor so that a crash never loses a record nor applies a run of
- * them twice. The reader is shared by the files and rad_spool_parse (the
+ * them twice. The reader is shared by the files and reg_journal_parse (the
  * fuzz target's entry): every length is checked before it is used, a
  * damaged stretch is skipped to the next record whose magic and CRC hold.
  */
 #define _GNU_SOURCE
-#include "spool.h"
+#include "reg_journal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -27,7 +27,7 @@
 #define CURSOR_MAGIC "BYC1"
 #define SLOT_LEN     32
 
-struct rad_spool {
+struct reg_journal {
 	char dir[PATH_MAX - 16];
 	int fd;          /* journal, O_APPEND */
 	int cfd;         /* cursor */
@@ -36,7 +36,7 @@ struct rad_spool {
 	uint64_t cursor; /* last sequence committed */
 	int cursor_slot; /* the slot holding it */
 	uint64_t next_seq;
-	uint64_t peek_seq; /* the record rad_spool_peek handed out, 0: none */
+	uint64_t peek_seq; /* the record reg_journal_peek handed out, 0: none */
 	size_t peek_len;
 	size_t pending;
 	time_t oldest;
@@ -96,7 +96,7 @@ struct field {
 	size_t size;
 };
 
-size_t rad_spool_encode(const struct rad_acct_rec *r, uint8_t *out, size_t cap)
+size_t reg_journal_encode(const struct reg_journal_rec *r, uint8_t *out, size_t cap)
 {
 	struct reg_session *s = (struct reg_session *)&r->s;
 	struct field f[] = { FIELDS(s) };
@@ -127,7 +127,7 @@ enum { DEC_OK, DEC_SHORT, DEC_BAD };
 
 /* One record at p (avail bytes): DEC_OK with *r and *len, DEC_SHORT when
  * the bytes end inside a record that may be whole, DEC_BAD otherwise. */
-static int decode(const uint8_t *p, size_t avail, struct rad_acct_rec *r, size_t *len)
+static int decode(const uint8_t *p, size_t avail, struct reg_journal_rec *r, size_t *len)
 {
 	struct field f[] = { FIELDS(&r->s) };
 	size_t plen, n, i, l;
@@ -214,7 +214,7 @@ static ssize_t read_mem(struct source *src, uint8_t *buf, size_t n, uint64_t off
  * torn tail starts there); a negative errno for a read error. Each damaged
  * stretch skipped counts once in *corrupt.
  */
-static int next_record(struct source *src, uint64_t *off, struct rad_acct_rec *r, size_t *len,
+static int next_record(struct source *src, uint64_t *off, struct reg_journal_rec *r, size_t *len,
 		       uint64_t *corrupt)
 {
 	uint8_t buf[REC_MAX];
@@ -254,12 +254,12 @@ static int next_record(struct source *src, uint64_t *off, struct rad_acct_rec *r
 	}
 }
 
-size_t rad_spool_parse(const uint8_t *buf, size_t len,
-		       int (*cb)(const struct rad_acct_rec *r, void *arg), void *arg,
+size_t reg_journal_parse(const uint8_t *buf, size_t len,
+		       int (*cb)(const struct reg_journal_rec *r, void *arg), void *arg,
 		       uint64_t *corrupt)
 {
 	struct source src = { .read = read_mem, .size = len, .fd = -1, .mem = buf };
-	struct rad_acct_rec r;
+	struct reg_journal_rec r;
 	uint64_t off = 0;
 	size_t rlen;
 
@@ -275,7 +275,7 @@ size_t rad_spool_parse(const uint8_t *buf, size_t len,
 
 /* ---- the cursor ------------------------------------------------------- */
 
-static void cursor_read(struct rad_spool *sp)
+static void cursor_read(struct reg_journal *sp)
 {
 	uint8_t buf[2 * SLOT_LEN];
 	ssize_t n = pread(sp->cfd, buf, sizeof(buf), 0);
@@ -296,7 +296,7 @@ static void cursor_read(struct rad_spool *sp)
 }
 
 /* The other slot gets seq: a torn write leaves the current one whole. */
-static int cursor_write(struct rad_spool *sp, uint64_t seq, struct byod_err *err)
+static int cursor_write(struct reg_journal *sp, uint64_t seq, struct byod_err *err)
 {
 	uint8_t s[SLOT_LEN] = { 0 };
 	int slot = !sp->cursor_slot;
@@ -316,7 +316,7 @@ static int cursor_write(struct rad_spool *sp, uint64_t seq, struct byod_err *err
 
 /* ---- the journal ------------------------------------------------------ */
 
-static struct source file_source(struct rad_spool *sp)
+static struct source file_source(struct reg_journal *sp)
 {
 	struct source src = { .read = read_fd, .size = sp->end, .fd = sp->fd, .mem = NULL };
 
@@ -325,10 +325,10 @@ static struct source file_source(struct rad_spool *sp)
 
 /* Reads the whole journal: where the first pending record is, how many
  * there are, the sequence to go on from; cuts off a torn tail. */
-static int scan(struct rad_spool *sp, struct byod_err *err)
+static int scan(struct reg_journal *sp, struct byod_err *err)
 {
 	struct source src = file_source(sp);
-	struct rad_acct_rec r;
+	struct reg_journal_rec r;
 	uint64_t off = 0, max = sp->cursor;
 	int first = 1, rc;
 	size_t len;
@@ -364,7 +364,7 @@ static int scan(struct rad_spool *sp, struct byod_err *err)
 	return 0;
 }
 
-static int open_in(struct rad_spool *sp, const char *name, int flags, struct byod_err *err)
+static int open_in(struct reg_journal *sp, const char *name, int flags, struct byod_err *err)
 {
 	char path[PATH_MAX];
 	int fd;
@@ -376,9 +376,9 @@ static int open_in(struct rad_spool *sp, const char *name, int flags, struct byo
 	return fd;
 }
 
-int rad_spool_open(const char *dir, struct rad_spool **out, struct byod_err *err)
+int reg_journal_open(const char *dir, struct reg_journal **out, struct byod_err *err)
 {
-	struct rad_spool *sp;
+	struct reg_journal *sp;
 	struct stat st;
 	int rc, dfd;
 
@@ -419,11 +419,11 @@ int rad_spool_open(const char *dir, struct rad_spool **out, struct byod_err *err
 	*out = sp;
 	return 0;
 fail:
-	rad_spool_free(sp);
+	reg_journal_free(sp);
 	return rc;
 }
 
-void rad_spool_free(struct rad_spool *sp)
+void reg_journal_free(struct reg_journal *sp)
 {
 	if (!sp)
 		return;
@@ -434,14 +434,14 @@ void rad_spool_free(struct rad_spool *sp)
 	free(sp);
 }
 
-int rad_spool_append(struct rad_spool *sp, struct rad_acct_rec *r, struct byod_err *err)
+int reg_journal_append(struct reg_journal *sp, struct reg_journal_rec *r, struct byod_err *err)
 {
 	uint8_t buf[REC_MAX];
 	size_t n, done = 0;
 	ssize_t k;
 
 	r->seq = sp->next_seq;
-	n = rad_spool_encode(r, buf, sizeof(buf));
+	n = reg_journal_encode(r, buf, sizeof(buf));
 	while (done < n) {
 		k = write(sp->fd, buf + done, n - done);
 		if (k < 0 && errno == EINTR)
@@ -472,7 +472,7 @@ fail:
 }
 
 /* Empties the journal once every record in it is committed. */
-static int empty(struct rad_spool *sp, struct byod_err *err)
+static int empty(struct reg_journal *sp, struct byod_err *err)
 {
 	if (sp->end == 0)
 		return 0;
@@ -484,7 +484,7 @@ static int empty(struct rad_spool *sp, struct byod_err *err)
 	return 0;
 }
 
-int rad_spool_peek(struct rad_spool *sp, struct rad_acct_rec *r, struct byod_err *err)
+int reg_journal_peek(struct reg_journal *sp, struct reg_journal_rec *r, struct byod_err *err)
 {
 	struct source src = file_source(sp);
 	uint64_t off = sp->read_off;
@@ -511,10 +511,10 @@ int rad_spool_peek(struct rad_spool *sp, struct rad_acct_rec *r, struct byod_err
 	return 1;
 }
 
-int rad_spool_done(struct rad_spool *sp, const struct rad_acct_rec *r, struct byod_err *err)
+int reg_journal_done(struct reg_journal *sp, const struct reg_journal_rec *r, struct byod_err *err)
 {
 	struct source src = file_source(sp);
-	struct rad_acct_rec next;
+	struct reg_journal_rec next;
 	size_t len;
 	int rc;
 
@@ -540,27 +540,40 @@ int rad_spool_done(struct rad_spool *sp, const struct rad_acct_rec *r, struct by
 	return empty(sp, err);
 }
 
-int rad_spool_replay_one(struct rad_spool *sp, rad_spool_apply_fn apply, void *arg,
+int reg_journal_replay_one(struct reg_journal *sp, reg_journal_apply_fn apply, void *arg,
 			 struct byod_err *err)
 {
-	struct rad_acct_rec r;
+	struct reg_journal_rec r;
 	int rc;
 
-	rc = rad_spool_peek(sp, &r, err);
+	rc = reg_journal_peek(sp, &r, err);
 	if (rc <= 0)
 		return rc;
 	rc = apply(&r, arg, err);
 	if (!rc)
-		rc = rad_spool_done(sp, &r, err);
+		rc = reg_journal_done(sp, &r, err);
 	return rc ? rc : 1;
 }
 
-size_t rad_spool_pending(const struct rad_spool *sp)
+int reg_journal_record(struct reg *reg, const struct reg_journal_rec *r, struct byod_err *err)
+{
+	struct reg_session s = r->s;
+
+	if (r->type == REG_ACCT_START)
+		s.started = r->time;
+	else if (r->type == REG_ACCT_STOP)
+		s.stopped = r->time;
+	else
+		s.updated = r->time;
+	return reg_session_record(reg, r->type, &s, err);
+}
+
+size_t reg_journal_pending(const struct reg_journal *sp)
 {
 	return sp->pending;
 }
 
-void rad_spool_stats(const struct rad_spool *sp, struct rad_spool_stats *out)
+void reg_journal_stats(const struct reg_journal *sp, struct reg_journal_stats *out)
 {
 	memset(out, 0, sizeof(*out));
 	out->pending = sp->pending;
