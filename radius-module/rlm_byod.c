@@ -63,6 +63,7 @@ typedef struct rlm_byod_t {
 	/* the follower's own: the replay's registry handle (it waits less) */
 	struct reg *replay;
 	time_t replay_after;   /* no replay attempt before */
+	int replay_failing;    /* its last attempt failed for another reason */
 	/* the follower's own */
 	time_t down_since;     /* the registry unreachable since, 0: reachable */
 	char status_last[512]; /* what the status file says (less its time) */
@@ -172,9 +173,12 @@ static void replay(rlm_byod_t *inst)
 		if (rc <= 0 || ++n >= 1000)
 			break;
 	}
-	if (rc < 0 && !unavailable(rc))
-		ERROR("rlm_byod (%s): the accounting journal cannot be replayed: %s", inst->name,
-		      err.msg);
+	/* another fault (the journal's disk, a registry that refuses to
+	 * open): said once, retried every second, said again once it went */
+	if (rc < 0 && !unavailable(rc) && !inst->replay_failing)
+		ERROR("rlm_byod (%s): the accounting journal cannot be replayed yet: %s",
+		      inst->name, err.msg);
+	inst->replay_failing = rc < 0 && !unavailable(rc);
 }
 
 /* ---- the status file ---- */
