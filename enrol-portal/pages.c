@@ -162,6 +162,7 @@ int page_form_refused(struct page_ctx *c)
 	if (!rc)
 		return 0;
 	if (portal_registry_unavailable(rc)) {
+		c->registry_rc = rc;
 		portal_registry_note(c->p, rc);
 		portal_page_error(c->p, c->rq, c->rs, 503);
 		return 1;

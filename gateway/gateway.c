@@ -412,12 +412,31 @@ static int load_policy(struct gw *gw, struct byod_err *err)
 	return 0;
 }
 
+/* The registry's server went away (-ENOTCONN): a fresh context replaces
+ * the old one once a connection can be made; rc stays otherwise. */
+static int reconnect(struct gw *gw, int rc)
+{
+	struct byod_ctx *fresh = NULL;
+	struct byod_err e2;
+
+	if (rc != -ENOTCONN || byod_open(gw->opt.home, "byod-gatewayd", &fresh, &e2))
+		return rc;
+	byod_close(gw->ctx);
+	gw->ctx = fresh;
+	gw_log(gw, 1, "connected to the registry again");
+	return 0;
+}
+
 int gw_sync(struct gw *gw, struct byod_err *err)
 {
 	int64_t seq = 0;
 	int rc;
 
+	/* nothing is rendered before the registry was read whole: while it
+	 * is unavailable the ruleset in the kernel stays as it is */
 	rc = reg_events_last(gw->ctx->reg, &seq, err);
+	if (reconnect(gw, rc) == 0 && rc)
+		rc = reg_events_last(gw->ctx->reg, &seq, err);
 	if (!rc)
 		rc = load_policy(gw, err);
 	if (!rc)
