@@ -29,12 +29,12 @@
 
 struct reg_journal {
 	char dir[PATH_MAX - 16];
-	int fd;          /* journal, O_APPEND */
-	int cfd;         /* cursor */
-	uint64_t end;    /* journal size */
+	int fd;		   /* journal, O_APPEND */
+	int cfd;	   /* cursor */
+	uint64_t end;	   /* journal size */
 	uint64_t read_off; /* where the next pending record may start */
-	uint64_t cursor; /* last sequence committed */
-	int cursor_slot; /* the slot holding it */
+	uint64_t cursor;   /* last sequence committed */
+	int cursor_slot;   /* the slot holding it */
 	uint64_t next_seq;
 	uint64_t peek_seq; /* the record reg_journal_peek handed out, 0: none */
 	size_t peek_len;
@@ -86,10 +86,13 @@ static uint64_t get64(const uint8_t *p)
 }
 
 /* The text fields of a record, in their order on disk. */
-#define FIELDS(s)                                                                            \
-	{ (s)->session_id, sizeof((s)->session_id) }, { (s)->nas_ip, sizeof((s)->nas_ip) },  \
-		{ (s)->nas_id, sizeof((s)->nas_id) }, { (s)->mac, sizeof((s)->mac) },        \
-		{ (s)->ip, sizeof((s)->ip) }, { (s)->serial, sizeof((s)->serial) }
+#define FIELDS(s)                                                                                  \
+	{(s)->session_id, sizeof((s)->session_id)}, {(s)->nas_ip, sizeof((s)->nas_ip)},            \
+		{(s)->nas_id, sizeof((s)->nas_id)}, {(s)->mac, sizeof((s)->mac)},                  \
+		{(s)->ip, sizeof((s)->ip)},                                                        \
+	{                                                                                          \
+		(s)->serial, sizeof((s)->serial)                                                   \
+	}
 
 struct field {
 	char *p;
@@ -99,7 +102,7 @@ struct field {
 size_t reg_journal_encode(const struct reg_journal_rec *r, uint8_t *out, size_t cap)
 {
 	struct reg_session *s = (struct reg_session *)&r->s;
-	struct field f[] = { FIELDS(s) };
+	struct field f[] = {FIELDS(s)};
 	uint8_t buf[REC_MAX];
 	size_t n = HEAD_LEN, i, len;
 
@@ -129,7 +132,7 @@ enum { DEC_OK, DEC_SHORT, DEC_BAD };
  * the bytes end inside a record that may be whole, DEC_BAD otherwise. */
 static int decode(const uint8_t *p, size_t avail, struct reg_journal_rec *r, size_t *len)
 {
-	struct field f[] = { FIELDS(&r->s) };
+	struct field f[] = {FIELDS(&r->s)};
 	size_t plen, n, i, l;
 
 	if (avail < 4)
@@ -255,10 +258,10 @@ static int next_record(struct source *src, uint64_t *off, struct reg_journal_rec
 }
 
 size_t reg_journal_parse(const uint8_t *buf, size_t len,
-		       int (*cb)(const struct reg_journal_rec *r, void *arg), void *arg,
-		       uint64_t *corrupt)
+			 int (*cb)(const struct reg_journal_rec *r, void *arg), void *arg,
+			 uint64_t *corrupt)
 {
-	struct source src = { .read = read_mem, .size = len, .fd = -1, .mem = buf };
+	struct source src = {.read = read_mem, .size = len, .fd = -1, .mem = buf};
 	struct reg_journal_rec r;
 	uint64_t off = 0;
 	size_t rlen;
@@ -298,7 +301,7 @@ static void cursor_read(struct reg_journal *sp)
 /* The other slot gets seq: a torn write leaves the current one whole. */
 static int cursor_write(struct reg_journal *sp, uint64_t seq, struct byod_err *err)
 {
-	uint8_t s[SLOT_LEN] = { 0 };
+	uint8_t s[SLOT_LEN] = {0};
 	int slot = !sp->cursor_slot;
 
 	memcpy(s, CURSOR_MAGIC, 4);
@@ -318,7 +321,7 @@ static int cursor_write(struct reg_journal *sp, uint64_t seq, struct byod_err *e
 
 static struct source file_source(struct reg_journal *sp)
 {
-	struct source src = { .read = read_fd, .size = sp->end, .fd = sp->fd, .mem = NULL };
+	struct source src = {.read = read_fd, .size = sp->end, .fd = sp->fd, .mem = NULL};
 
 	return src;
 }
@@ -384,7 +387,8 @@ int reg_journal_open(const char *dir, struct reg_journal **out, struct byod_err 
 
 	*out = NULL;
 	if (!dir || !dir[0] || strlen(dir) >= sizeof(sp->dir))
-		return byod_err_set(err, EINVAL, "the accounting spool directory is not a usable path");
+		return byod_err_set(err, EINVAL,
+				    "the accounting spool directory is not a usable path");
 	if (mkdir(dir, 0700) && errno != EEXIST)
 		return byod_err_set(err, errno, "cannot create the accounting spool %s: %s", dir,
 				    strerror(errno));
@@ -459,16 +463,15 @@ int reg_journal_append(struct reg_journal *sp, struct reg_journal_rec *r, struct
 	sp->pending++;
 	sp->appended++;
 	return 0;
-fail:
-	{
-		int e = errno ? errno : EIO;
+fail : {
+	int e = errno ? errno : EIO;
 
-		/* leave no half record behind this one's successors */
-		if (ftruncate(sp->fd, (off_t)sp->end))
-			e = errno ? errno : e;
-		return byod_err_set(err, e, "cannot write the accounting journal in %s: %s",
-				    sp->dir, strerror(e));
-	}
+	/* leave no half record behind this one's successors */
+	if (ftruncate(sp->fd, (off_t)sp->end))
+		e = errno ? errno : e;
+	return byod_err_set(err, e, "cannot write the accounting journal in %s: %s", sp->dir,
+			    strerror(e));
+}
 }
 
 /* Empties the journal once every record in it is committed. */
@@ -494,8 +497,9 @@ int reg_journal_peek(struct reg_journal *sp, struct reg_journal_rec *r, struct b
 	for (;;) {
 		rc = next_record(&src, &off, r, &len, &sp->corrupt);
 		if (rc < 0)
-			return byod_err_set(err, -rc, "cannot read the accounting journal in %s: %s",
-					    sp->dir, strerror(-rc));
+			return byod_err_set(err, -rc,
+					    "cannot read the accounting journal in %s: %s", sp->dir,
+					    strerror(-rc));
 		if (rc == 0) {
 			/* whatever stays unread is damaged: counted, given up */
 			sp->pending = 0;
@@ -519,7 +523,8 @@ int reg_journal_done(struct reg_journal *sp, const struct reg_journal_rec *r, st
 	int rc;
 
 	if (!sp->peek_seq || r->seq != sp->peek_seq)
-		return byod_err_set(err, EINVAL, "accounting record %llu was not the one handed out",
+		return byod_err_set(err, EINVAL,
+				    "accounting record %llu was not the one handed out",
 				    (unsigned long long)r->seq);
 	rc = cursor_write(sp, r->seq, err);
 	if (rc)
@@ -541,7 +546,7 @@ int reg_journal_done(struct reg_journal *sp, const struct reg_journal_rec *r, st
 }
 
 int reg_journal_replay_one(struct reg_journal *sp, reg_journal_apply_fn apply, void *arg,
-			 struct byod_err *err)
+			   struct byod_err *err)
 {
 	struct reg_journal_rec r;
 	int rc;

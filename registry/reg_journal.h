@@ -42,21 +42,21 @@
 
 /* One accounting packet as the journal keeps it. */
 struct reg_journal_rec {
-	uint64_t seq;           /* given by reg_journal_append */
+	uint64_t seq; /* given by reg_journal_append */
 	enum reg_acct_type type;
-	time_t time;            /* when the packet arrived */
-	struct reg_session s;   /* session_id, nas_ip, nas_id, mac, ip, serial, octets */
+	time_t time;	      /* when the packet arrived */
+	struct reg_session s; /* session_id, nas_ip, nas_id, mac, ip, serial, octets */
 };
 
 struct reg_journal;
 
 struct reg_journal_stats {
-	size_t pending;         /* records not yet in the registry */
-	uint64_t appended;      /* since the open */
-	uint64_t replayed;      /* committed by the registry since the open */
-	uint64_t corrupt;       /* damaged records skipped since the open */
-	uint64_t torn_bytes;    /* a torn tail cut off at the open */
-	time_t oldest;          /* arrival of the oldest pending record, 0: none */
+	size_t pending;	     /* records not yet in the registry */
+	uint64_t appended;   /* since the open */
+	uint64_t replayed;   /* committed by the registry since the open */
+	uint64_t corrupt;    /* damaged records skipped since the open */
+	uint64_t torn_bytes; /* a torn tail cut off at the open */
+	time_t oldest;	     /* arrival of the oldest pending record, 0: none */
 };
 
 /*
@@ -76,7 +76,8 @@ int reg_journal_append(struct reg_journal *sp, struct reg_journal_rec *r, struct
  * (committed, or refused for good and reported by the callee), a negative
  * errno to stop and try the same record again later.
  */
-typedef int (*reg_journal_apply_fn)(const struct reg_journal_rec *r, void *arg, struct byod_err *err);
+typedef int (*reg_journal_apply_fn)(const struct reg_journal_rec *r, void *arg,
+				    struct byod_err *err);
 
 /*
  * Hands the oldest pending record to apply and, when it is done with,
@@ -86,7 +87,7 @@ typedef int (*reg_journal_apply_fn)(const struct reg_journal_rec *r, void *arg, 
  * with err filled.
  */
 int reg_journal_replay_one(struct reg_journal *sp, reg_journal_apply_fn apply, void *arg,
-			 struct byod_err *err);
+			   struct byod_err *err);
 
 /*
  * The same in two steps, so that the caller's lock need not be held while
@@ -116,8 +117,8 @@ void reg_journal_stats(const struct reg_journal *sp, struct reg_journal_stats *o
  * gets the number of damaged stretches skipped before it.
  */
 size_t reg_journal_parse(const uint8_t *buf, size_t len,
-		       int (*cb)(const struct reg_journal_rec *r, void *arg), void *arg,
-		       uint64_t *corrupt);
+			 int (*cb)(const struct reg_journal_rec *r, void *arg), void *arg,
+			 uint64_t *corrupt);
 
 /* One record's bytes, for the tests: writes at most cap bytes of r's
  * encoding into out and returns its full length. */

@@ -34,8 +34,9 @@ static int check(const struct reg_journal_rec *r, void *arg)
 		abort();
 	if (!memchr(r->s.session_id, 0, sizeof(r->s.session_id)) ||
 	    !memchr(r->s.nas_ip, 0, sizeof(r->s.nas_ip)) ||
-	    !memchr(r->s.nas_id, 0, sizeof(r->s.nas_id)) || !memchr(r->s.mac, 0, sizeof(r->s.mac)) ||
-	    !memchr(r->s.ip, 0, sizeof(r->s.ip)) || !memchr(r->s.serial, 0, sizeof(r->s.serial)))
+	    !memchr(r->s.nas_id, 0, sizeof(r->s.nas_id)) ||
+	    !memchr(r->s.mac, 0, sizeof(r->s.mac)) || !memchr(r->s.ip, 0, sizeof(r->s.ip)) ||
+	    !memchr(r->s.serial, 0, sizeof(r->s.serial)))
 		abort();
 	n = reg_journal_encode(r, buf, sizeof(buf));
 	if (n > sizeof(buf))

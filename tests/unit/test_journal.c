@@ -83,8 +83,10 @@ static void append_n(struct reg_journal *sp, int from, int n)
 	int i;
 
 	for (i = from; i < from + n; i++) {
-		rec_make(&r, i, i % 3 == 0 ? REG_ACCT_START : i % 3 == 1 ? REG_ACCT_INTERIM
-									  : REG_ACCT_STOP);
+		rec_make(&r, i,
+			 i % 3 == 0   ? REG_ACCT_START
+			 : i % 3 == 1 ? REG_ACCT_INTERIM
+				      : REG_ACCT_STOP);
 		if (reg_journal_append(sp, &r, &err))
 			fail_msg("append: %s", err.msg);
 	}
@@ -180,7 +182,7 @@ static void test_order(void **state)
 {
 	struct fx *fx = *state;
 	struct reg_journal *sp = open_spool(fx);
-	struct seen s = { .fail_at = -1 };
+	struct seen s = {.fail_at = -1};
 	struct stat st;
 	int i;
 
@@ -220,7 +222,7 @@ static void test_retry(void **state)
 {
 	struct fx *fx = *state;
 	struct reg_journal *sp = open_spool(fx);
-	struct seen s = { .fail_at = 3 };
+	struct seen s = {.fail_at = 3};
 	struct byod_err err;
 
 	append_n(sp, 0, 6);
@@ -243,7 +245,7 @@ static void test_crash_before_truncate(void **state)
 {
 	struct fx *fx = *state;
 	struct reg_journal *sp = open_spool(fx);
-	struct seen s = { .fail_at = -1 };
+	struct seen s = {.fail_at = -1};
 
 	append_n(sp, 0, 4);
 	keep(fx, "journal", "journal.full");
@@ -272,7 +274,7 @@ static void test_crash_before_cursor(void **state)
 {
 	struct fx *fx = *state;
 	struct reg_journal *sp = open_spool(fx);
-	struct seen s = { .fail_at = -1 };
+	struct seen s = {.fail_at = -1};
 	struct byod_err err;
 
 	append_n(sp, 0, 5);
@@ -311,7 +313,7 @@ static void test_torn_tail(void **state)
 {
 	struct fx *fx = *state;
 	struct reg_journal *sp = open_spool(fx);
-	struct seen s = { .fail_at = -1 };
+	struct seen s = {.fail_at = -1};
 	struct reg_journal_stats st;
 	struct reg_journal_rec r;
 	uint8_t buf[1024];
@@ -345,7 +347,7 @@ static void test_damaged_middle(void **state)
 {
 	struct fx *fx = *state;
 	struct reg_journal *sp = open_spool(fx);
-	struct seen s = { .fail_at = -1 };
+	struct seen s = {.fail_at = -1};
 	struct reg_journal_stats st;
 	char path[700];
 	off_t one;
@@ -450,10 +452,10 @@ static int row_text(const struct reg_session *s, void *arg)
 static void test_registry_twice(void **state)
 {
 	struct fx *fx = *state;
-	struct reg_options opt = { .backend = REG_BACKEND_SQLITE, .busy_timeout_ms = 1000,
-				   .actor = "test" };
+	struct reg_options opt = {
+		.backend = REG_BACKEND_SQLITE, .busy_timeout_ms = 1000, .actor = "test"};
 	struct reg_journal *sp = open_spool(fx);
-	struct reg_ctx c = { 0 };
+	struct reg_ctx c = {0};
 	struct reg_journal_rec r;
 	struct byod_err err;
 	char db[700], once[4096] = "", twice[4096] = "";
@@ -465,8 +467,8 @@ static void test_registry_twice(void **state)
 		fail_msg("registry: %s", err.msg);
 	/* two sessions, interleaved: Start, Interim, Interim, Stop each */
 	for (i = 0; i < 8; i++) {
-		static const enum reg_acct_type t[] = { REG_ACCT_START, REG_ACCT_INTERIM,
-							REG_ACCT_INTERIM, REG_ACCT_STOP };
+		static const enum reg_acct_type t[] = {REG_ACCT_START, REG_ACCT_INTERIM,
+						       REG_ACCT_INTERIM, REG_ACCT_STOP};
 
 		rec_make(&r, i % 2, t[i / 2]);
 		r.time = 1700000000 + i;
