@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -41,6 +42,7 @@ struct reg_journal {
 	size_t pending;
 	time_t oldest;
 	uint64_t appended, replayed, corrupt, torn_bytes;
+	int owned; /* this process holds the journal's lock: it alone writes */
 };
 
 /* ---- encoding --------------------------------------------------------- */
@@ -327,7 +329,8 @@ static struct source file_source(struct reg_journal *sp)
 }
 
 /* Reads the whole journal: where the first pending record is, how many
- * there are, the sequence to go on from; cuts off a torn tail. */
+ * there are, the sequence to go on from; the owner cuts off a torn tail
+ * (another process's reading may be an append under way). */
 static int scan(struct reg_journal *sp, struct byod_err *err)
 {
 	struct source src = file_source(sp);
@@ -355,7 +358,7 @@ static int scan(struct reg_journal *sp, struct byod_err *err)
 				    sp->dir, strerror(-rc));
 	if (first)
 		sp->read_off = off;
-	if (off < sp->end) {
+	if (off < sp->end && sp->owned) {
 		/* never acknowledged: its fsync had not returned */
 		sp->torn_bytes = sp->end - off;
 		if (ftruncate(sp->fd, (off_t)off) || fsync(sp->fd))
@@ -377,6 +380,38 @@ static int open_in(struct reg_journal *sp, const char *name, int flags, struct b
 	if (fd < 0)
 		return byod_err_set(err, errno, "cannot open %s: %s", path, strerror(errno));
 	return fd;
+}
+
+/* Everything read again, as the owner (cutting a torn tail off). */
+static int scan_again(struct reg_journal *sp, struct byod_err *err)
+{
+	struct stat st;
+
+	if (fstat(sp->fd, &st))
+		return byod_err_set(err, errno, "cannot read %s/journal: %s", sp->dir,
+				    strerror(errno));
+	sp->end = (uint64_t)st.st_size;
+	sp->pending = 0;
+	sp->oldest = 0;
+	sp->corrupt = 0;
+	sp->torn_bytes = 0;
+	sp->peek_seq = 0;
+	cursor_read(sp);
+	return scan(sp, err);
+}
+
+/* Only the process that holds the journal's lock writes to it. */
+static int own(struct reg_journal *sp, struct byod_err *err)
+{
+	if (sp->owned)
+		return 0;
+	if (flock(sp->fd, LOCK_EX | LOCK_NB))
+		return byod_err_set(err, EBUSY,
+				    "the accounting journal in %s is used by another process (each "
+				    "RADIUS server needs a spool directory of its own)",
+				    sp->dir);
+	sp->owned = 1;
+	return scan_again(sp, err);
 }
 
 int reg_journal_open(const char *dir, struct reg_journal **out, struct byod_err *err)
@@ -417,6 +452,9 @@ int reg_journal_open(const char *dir, struct reg_journal **out, struct byod_err 
 	}
 	sp->end = (uint64_t)st.st_size;
 	cursor_read(sp);
+	/* another process owns it (a running server while `freeradius -XC`
+	 * checks): read only, owned at the first write if it is free then */
+	sp->owned = flock(sp->fd, LOCK_EX | LOCK_NB) == 0;
 	rc = scan(sp, err);
 	if (rc)
 		goto fail;
@@ -443,7 +481,10 @@ int reg_journal_append(struct reg_journal *sp, struct reg_journal_rec *r, struct
 	uint8_t buf[REC_MAX];
 	size_t n, done = 0;
 	ssize_t k;
+	int rc = own(sp, err);
 
+	if (rc)
+		return rc;
 	r->seq = sp->next_seq;
 	n = reg_journal_encode(r, buf, sizeof(buf));
 	while (done < n) {
@@ -489,11 +530,15 @@ static int empty(struct reg_journal *sp, struct byod_err *err)
 
 int reg_journal_peek(struct reg_journal *sp, struct reg_journal_rec *r, struct byod_err *err)
 {
-	struct source src = file_source(sp);
-	uint64_t off = sp->read_off;
+	struct source src;
+	uint64_t off;
 	size_t len;
-	int rc;
+	int rc = own(sp, err);
 
+	if (rc)
+		return rc;
+	src = file_source(sp);
+	off = sp->read_off;
 	for (;;) {
 		rc = next_record(&src, &off, r, &len, &sp->corrupt);
 		if (rc < 0)

@@ -27,6 +27,10 @@
  * A crash between the last cursor write and the truncation only leaves
  * records the next open skips.
  *
+ * One process writes a journal: the first that opens it holds its lock
+ * (flock); another reads it only, and reg_journal_append or
+ * reg_journal_peek there fail with -EBUSY until the lock is free.
+ *
  * Not thread-safe: the caller serialises every call (rlm_byod's spool
  * lock), but need not hold its lock while a peeked record is applied.
  */

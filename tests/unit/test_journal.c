@@ -307,6 +307,53 @@ static void append_bytes(struct fx *fx, const void *p, size_t n)
 	close(fd);
 }
 
+/* One writer: a second handle on the same directory (another server, or
+ * `freeradius -XC` beside a running one) reads but neither appends nor
+ * replays, nor cuts what may be an append under way; it takes over once
+ * the first is gone, with everything the first wrote. */
+static void test_one_writer(void **state)
+{
+	struct fx *fx = *state;
+	struct reg_journal *a = open_spool(fx), *b;
+	struct seen s = {.fail_at = -1};
+	struct reg_journal_stats st;
+	struct reg_journal_rec r;
+	struct byod_err err;
+	uint8_t buf[1024];
+	size_t half;
+	off_t size;
+
+	append_n(a, 0, 2);
+	b = open_spool(fx);
+	assert_int_equal(reg_journal_pending(b), 2);
+	rec_make(&r, 9, REG_ACCT_START);
+	assert_int_equal(reg_journal_append(b, &r, &err), -EBUSY);
+	assert_non_null(strstr(err.msg, "another process"));
+	assert_int_equal(reg_journal_replay_one(b, collect, &s, &err), -EBUSY);
+	assert_int_equal(s.n, 0);
+	/* the writer in the middle of an append: a reader leaves it be */
+	append_n(a, 2, 1);
+	rec_make(&r, 8, REG_ACCT_STOP);
+	r.seq = 99;
+	half = reg_journal_encode(&r, buf, sizeof(buf)) / 2;
+	append_bytes(fx, buf, half);
+	size = journal_size(fx);
+	reg_journal_free(b);
+	b = open_spool(fx);
+	assert_int_equal(journal_size(fx), size);
+	reg_journal_free(a);
+	append_n(b, 3, 1); /* a is gone: b owns it now, and cuts the torn tail */
+	reg_journal_stats(b, &st);
+	assert_int_equal(st.torn_bytes, half);
+	assert_int_equal(reg_journal_pending(b), 4);
+	assert_int_equal(replay_all(b, &s), 0);
+	assert_int_equal(s.n, 4);
+	assert_string_equal(s.ids[2], "sess-2");
+	assert_string_equal(s.ids[3], "sess-3");
+	assert_true(s.seqs[3] > s.seqs[2]);
+	reg_journal_free(b);
+}
+
 /* A power cut mid-append: the torn record is cut off at the next open, and
  * the journal goes on whole after it. */
 static void test_torn_tail(void **state)
@@ -509,6 +556,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_retry, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_crash_before_truncate, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_crash_before_cursor, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_one_writer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_torn_tail, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_damaged_middle, setup, teardown),
 		cmocka_unit_test(test_parse),
