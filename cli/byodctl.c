@@ -848,7 +848,9 @@ static const struct cli_command commands[] = {
 	  USAGE({ "radius config --out DIR [--auth-port N] [--acct-port N] [--listen ADDR]\n"
 		  "[--client ADDR] [--libdir DIR] [--registration-vlan N] [--secret-stdin]\n"
 		  "[--templates DIR]",
-		  "a raddb for freeradius -f -d DIR" }) },
+		  "a raddb for freeradius -f -d DIR" },
+		{ "radius status [--spool DIR] [--json]",
+		  "registry reachable or since when not, accounting spooled" }) },
 	{ "help", cmd_help, NULL },
 };
 

@@ -3,6 +3,9 @@
  * byodctl radius config: writes the private raddb that `freeradius -f -d
  * DIR` starts with rlm_byod loaded, from the templates shipped with the
  * module (radius-module/raddb, installed as share/byod/raddb).
+ * byodctl radius status: what the module's status file says (the
+ * registry reachable or not since when, accounting records waiting in its
+ * journal), written by rlm_byod under its spool directory.
  */
 #define _GNU_SOURCE
 #include <getopt.h>
@@ -54,6 +57,62 @@ static void default_templates(char *out, size_t len)
 		snprintf(out, len, "%s", BYOD_RADDB_TEMPLATES);
 }
 
+/* SPOOL/status as rlm_byod wrote it: a sentence per fact, or the JSON. */
+static int radius_status(const char *home, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "spool", required_argument, NULL, 's' },
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char dir[PATH_MAX], path[PATH_MAX + 16];
+	const char *spool = NULL;
+	json_error_t jerr;
+	json_t *st;
+	int c, as_json = 0;
+
+	optind = 2;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c == 's')
+			spool = optarg;
+		else if (c == 'j')
+			as_json = 1;
+		else
+			return cli_usage("radius status takes [--spool DIR] [--json]");
+	}
+	if (!spool && byod_path_join(dir, sizeof(dir), home, "radius-spool"))
+		return cli_fail("the state directory's path is too long");
+	snprintf(path, sizeof(path), "%s/status", spool ? spool : dir);
+	st = json_load_file(path, 0, &jerr);
+	if (!st)
+		return cli_fail("no status from rlm_byod in %s (has the RADIUS server started?): %s",
+				path, jerr.text);
+	if (as_json)
+		return cli_json(st);
+	printf("registry: %s%s%s\n", json_string_value(json_object_get(st, "registry")),
+	       json_object_get(st, "unreachable-since") ? " since " : "",
+	       json_object_get(st, "unreachable-since")
+		       ? json_string_value(json_object_get(st, "unreachable-since"))
+		       : "");
+	printf("index: %lld devices, %lld certificates, change feed at %lld\n",
+	       (long long)json_integer_value(json_object_get(st, "devices")),
+	       (long long)json_integer_value(json_object_get(st, "certificates")),
+	       (long long)json_integer_value(json_object_get(st, "feed-seq")));
+	printf("accounting: %lld records spooled%s%s, %lld replayed, %lld damaged skipped\n",
+	       (long long)json_integer_value(json_object_get(st, "accounting-spooled")),
+	       json_object_get(st, "accounting-oldest") ? " since " : "",
+	       json_object_get(st, "accounting-oldest")
+		       ? json_string_value(json_object_get(st, "accounting-oldest"))
+		       : "",
+	       (long long)json_integer_value(json_object_get(st, "accounting-replayed")),
+	       (long long)json_integer_value(json_object_get(st, "journal-damaged")));
+	printf("written: %s by process %lld\n",
+	       json_string_value(json_object_get(st, "updated")),
+	       (long long)json_integer_value(json_object_get(st, "pid")));
+	json_decref(st);
+	return 0;
+}
+
 int cli_radius(const char *home, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -76,8 +135,10 @@ int cli_radius(const char *home, int argc, char **argv)
 	struct byod_err err;
 	int c, rc;
 
+	if (argc >= 2 && !strcmp(argv[1], "status"))
+		return radius_status(home, argc, argv);
 	if (argc < 2 || strcmp(argv[1], "config"))
-		return cli_usage("radius takes: config --out DIR");
+		return cli_usage("radius takes: config --out DIR, or status");
 	default_libdir(libdir, sizeof(libdir));
 	p.libdir = libdir;
 	default_templates(templates, sizeof(templates));

@@ -2,6 +2,8 @@
 /*
  * A fixed pool of gateway contexts, each with its own registry connection,
  * lent to one request at a time under a mutex and a condition variable.
+ * A context whose registry server went away (-ENOTCONN) is replaced by a
+ * fresh one once a connection can be made again.
  */
 #include "db.h"
 
@@ -10,6 +12,7 @@
 #include <stdlib.h>
 
 struct portal_db {
+	const struct byod_conf *conf; /* the caller's, for renewals */
 	pthread_mutex_t lock;
 	pthread_cond_t freed;
 	struct byod_ctx **ctx;
@@ -31,6 +34,7 @@ int portal_db_open(const struct byod_conf *conf, int n, struct portal_db **out,
 		goto oom;
 	pthread_mutex_init(&db->lock, NULL);
 	pthread_cond_init(&db->freed, NULL);
+	db->conf = conf;
 	for (i = 0; i < n; i++) {
 		rc = byod_open_conf(conf, "portal", &db->ctx[i], err);
 		if (rc) {
@@ -86,6 +90,31 @@ struct byod_ctx *portal_db_get(struct portal_db *db, const char *actor)
 	pthread_mutex_unlock(&db->lock);
 	reg_set_actor(ctx->reg, actor);
 	return ctx;
+}
+
+struct byod_ctx *portal_db_renew(struct portal_db *db, struct byod_ctx *ctx)
+{
+	struct byod_ctx *fresh = NULL;
+	struct byod_err err;
+	int i;
+
+	/* the borrower holds the slot: the connection is made outside the lock */
+	if (!ctx || byod_open_conf(db->conf, "portal", &fresh, &err))
+		return ctx;
+	pthread_mutex_lock(&db->lock);
+	for (i = 0; i < db->n; i++) {
+		if (db->ctx[i] == ctx) {
+			db->ctx[i] = fresh;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&db->lock);
+	if (i == db->n) {
+		byod_close(fresh);
+		return ctx;
+	}
+	byod_close(ctx);
+	return fresh;
 }
 
 void portal_db_put(struct portal_db *db, struct byod_ctx *ctx)

@@ -22,6 +22,11 @@ void portal_db_close(struct portal_db *db);
  * for what it changes. Never NULL. */
 struct byod_ctx *portal_db_get(struct portal_db *db, const char *actor);
 
+/* For a borrowed context whose registry server went away (-ENOTCONN):
+ * replaces it in the pool by a freshly opened one and returns that one,
+ * still lent; when no connection can be made, returns ctx as it is. */
+struct byod_ctx *portal_db_renew(struct portal_db *db, struct byod_ctx *ctx);
+
 /* Gives it back (with no transaction open). */
 void portal_db_put(struct portal_db *db, struct byod_ctx *ctx);
 

@@ -161,9 +161,9 @@ int page_form_refused(struct page_ctx *c)
 		rc = portal_form_token_anon_check(c->p, c->rq, token);
 	if (!rc)
 		return 0;
-	if (rc == -ENOSPC || rc == -EBUSY || rc == -EIO) {
-		portal_log("%s %s: form not checked: the registry cannot record (%s)",
-			   c->rq->client, c->rq->path, strerror(-rc));
+	if (portal_registry_unavailable(rc)) {
+		c->registry_rc = rc;
+		portal_registry_note(c->p, rc);
 		portal_page_error(c->p, c->rq, c->rs, 503);
 		return 1;
 	}
@@ -202,6 +202,27 @@ int page_device_name(const char *in, char *out, size_t len)
 	return 0;
 }
 
+int portal_registry_unavailable(int rc)
+{
+	return rc == -ENOTCONN || rc == -EBUSY || rc == -EIO || rc == -ENOSPC;
+}
+
+void portal_registry_note(struct portal *p, int rc)
+{
+	int down = rc ? 1 : 0;
+
+	if (rc && !portal_registry_unavailable(rc))
+		return; /* another fault says nothing of the registry */
+	if (__atomic_exchange_n(&p->registry_down, down, __ATOMIC_SEQ_CST) == down)
+		return;
+	if (down)
+		portal_log("the registry is unavailable (%s): pages that need it answer 503 "
+			   "until it is back",
+			   strerror(-rc));
+	else
+		portal_log("the registry answers again");
+}
+
 int portal_page_error(struct portal *p, const struct portal_request *rq, struct portal_response *rs,
 		      int status)
 {
@@ -226,6 +247,7 @@ int portal_page_error(struct portal *p, const struct portal_request *rq, struct 
 	web_html_markup(&h, ">");
 	web_html_text(&h, T("error.back"));
 	web_html_markup(&h, "</a></p></div>");
+	rs->retry_after = status == 503 ? 10 : 0;
 	return page_finish(&c, &h, status);
 }
 

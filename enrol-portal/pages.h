@@ -34,6 +34,7 @@ struct page_ctx {
 	const char *self;            /* the GET path that shows this page again (the
 				      * language switch goes there), or NULL: the
 				      * request's path for a GET, "/" after a POST */
+	int registry_rc;             /* the registry's error behind a 503 page, or 0 */
 };
 
 /* The top of a page with its <title>; a logged-in session gets the menu. */

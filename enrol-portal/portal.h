@@ -35,6 +35,8 @@ struct portal {
 				 * portal process (websession.c) */
 	X509 *sign_cert;	/* the portal's certificate and key, read once: */
 	EVP_PKEY *sign_key;	/* they sign Apple profiles */
+	int registry_down;	/* the registry was unavailable at the last page that
+				 * needed it (atomic): logged once, and once back */
 };
 
 struct portal_request {
@@ -67,6 +69,7 @@ struct portal_response {
 	int secret;               /* the body holds a secret: never logged, never cached */
 	int script;               /* the page runs the portal's own script
 				   * (/static/copy.js): CSP script-src 'self' */
+	int retry_after;          /* seconds for a Retry-After header, 0: none */
 };
 
 /* Adds a Set-Cookie value to rs (routes.c): name=value; Path=/; HttpOnly;
@@ -88,7 +91,16 @@ const char *portal_url(const struct portal *p);
  * server fault (then a 500 page is sent). */
 int portal_route(struct portal *p, const struct portal_request *rq, struct portal_response *rs);
 
-/* An error page (pages.c) in the request's language, e.g. 404. */
+/* Whether rc means "the registry is unavailable" (its server gone, a
+ * lock held past the wait, an I/O error, its disk full): the pages that
+ * need it answer 503 with Retry-After, nothing was changed (pages.c). */
+int portal_registry_unavailable(int rc);
+/* Notes how the registry answered a page that needed it (rc 0: it did):
+ * one log line when it becomes unavailable, one when it is back. */
+void portal_registry_note(struct portal *p, int rc);
+
+/* An error page (pages.c) in the request's language, e.g. 404; a 503
+ * carries Retry-After. */
 int portal_page_error(struct portal *p, const struct portal_request *rq, struct portal_response *rs,
 		      int status);
 

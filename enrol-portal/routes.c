@@ -502,6 +502,12 @@ static int dynamic(struct portal *p, const struct portal_request *rq, struct por
 		fn = !r ? NULL : post ? r->post : r->get;
 		rc = fn ? fn(&c, rest) : portal_page_error(p, rq, rs, r ? 405 : 404);
 	}
+	/* a session read from the registry, a page made: the registry is back */
+	if (!rc && s.exists && rs->status != 503)
+		portal_registry_note(p, 0);
+	/* its server went away: the next request gets a new connection */
+	if (rc == -ENOTCONN || c.registry_rc == -ENOTCONN)
+		c.ctx = portal_db_renew(p->db, c.ctx);
 	portal_db_put(p->db, c.ctx);
 	web_form_free(&form);
 	return rc;

@@ -169,6 +169,12 @@ static enum MHD_Result add_headers(struct MHD_Response *r, const struct portal_r
 		      MHD_YES;
 	if (rs->location[0])
 		ok &= MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, rs->location) == MHD_YES;
+	if (rs->retry_after > 0) {
+		char secs[16];
+
+		snprintf(secs, sizeof(secs), "%d", rs->retry_after);
+		ok &= MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, secs) == MHD_YES;
+	}
 	if (rs->disposition[0])
 		ok &= MHD_add_response_header(r, "Content-Disposition", rs->disposition) == MHD_YES;
 	for (i = 0; i < PORTAL_COOKIES_MAX; i++)
@@ -315,8 +321,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		rc = portal_route(s->p, &rq, &rs);
 	}
 	if (rc) {
-		portal_log("%s %s %s: server fault (%s)", client, method, loggable(url),
-			   strerror(-rc));
+		/* the registry's outage is logged once (portal_registry_note),
+		 * not on every page */
+		if (portal_registry_unavailable(rc))
+			portal_registry_note(s->p, rc);
+		else
+			portal_log("%s %s %s: server fault (%s)", client, method, loggable(url),
+				   strerror(-rc));
 		if (rs.body && rs.secret)
 			explicit_bzero(rs.body, rs.len);
 		free(rs.body);
@@ -325,7 +336,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		 * wait, an I/O error): the user is told to come back, nothing
 		 * was changed */
 		if (portal_page_error(s->p, &rq, &rs,
-				      rc == -ENOSPC || rc == -EBUSY || rc == -EIO ?
+				      portal_registry_unavailable(rc) ?
 					      MHD_HTTP_SERVICE_UNAVAILABLE :
 					      MHD_HTTP_INTERNAL_SERVER_ERROR))
 			return MHD_NO;

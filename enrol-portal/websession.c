@@ -171,7 +171,7 @@ int portal_form_token_use(struct byod_ctx *ctx, const struct portal_session *s,
 		return -EACCES;
 	rc = reg_web_form_use(ctx->reg, s->id_hash, hash, time(NULL), NULL);
 	/* a registry that cannot record is not a refused form */
-	if (rc == -ENOSPC || rc == -EBUSY || rc == -EIO)
+	if (portal_registry_unavailable(rc))
 		return rc;
 	return rc ? -EACCES : 0;
 }

@@ -638,6 +638,21 @@ static int load_policy(struct gw *gw, struct byod_err *err)
 	return 0;
 }
 
+/* The registry's server went away (-ENOTCONN): a fresh context replaces
+ * the old one once a connection can be made; rc stays otherwise. */
+static int reconnect(struct gw *gw, int rc)
+{
+	struct byod_ctx *fresh = NULL;
+	struct byod_err e2;
+
+	if (rc != -ENOTCONN || byod_open(gw->opt.home, "byod-gatewayd", &fresh, &e2))
+		return rc;
+	byod_close(gw->ctx);
+	gw->ctx = fresh;
+	gw_log(gw, 1, "connected to the registry again");
+	return 0;
+}
+
 int gw_sync(struct gw *gw, struct byod_err *err)
 {
 	int64_t seq = 0;
@@ -647,8 +662,12 @@ int gw_sync(struct gw *gw, struct byod_err *err)
 	gw->school_of = NULL;
 	/* the state and the last seq in one snapshot: an event committed
 	 * meanwhile is in both or in neither, so the feed neither skips nor
-	 * repeats it; the ruleset is rendered once the snapshot is closed */
+	 * repeats it; the ruleset is rendered once the snapshot is closed,
+	 * so while the registry is unavailable the kernel's stays as it is
+	 * (a server that went away is connected to again here) */
 	rc = reg_begin_read(gw->ctx->reg, err);
+	if (reconnect(gw, rc) == 0 && rc)
+		rc = reg_begin_read(gw->ctx->reg, err);
 	if (rc)
 		return rc;
 	rc = reg_events_last(gw->ctx->reg, &seq, err);

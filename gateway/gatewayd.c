@@ -183,13 +183,19 @@ int main(int argc, char **argv)
 			break;
 		}
 		if (sig == SIGHUP || !synced) {
+			int was = synced;
+
+			/* while the registry is unavailable the ruleset stays as
+			 * it is (nothing is rendered before the registry was
+			 * read), quietly: the failure was said once */
 			synced = !gw_sync(gw, &err);
 			if (!synced && sig == SIGHUP)
 				fail("SIGHUP: the ruleset could not be applied", &err);
 			if (!synced)
 				continue;
 			if (down)
-				log_line(1, "the registry is readable again: state read again", NULL);
+				log_line(1, "the registry answers again: the ruleset is in line with it",
+					 NULL);
 			down = 0;
 		}
 		step = gw_step(gw, NULL, &err);

@@ -53,8 +53,9 @@ struct cert {
 
 struct rad_index {
 	pthread_rwlock_t lock;
-	struct reg *reg;  /* used by refresh only (one thread at a time) */
-	char *home;       /* to open the registry again when the start could not */
+	struct reg *reg;  /* used by refresh only (one thread at a time); NULL
+			   * while the registry is unreachable, opened again by refresh */
+	char *home;
 	pthread_mutex_t refresh_lock;
 	int registration_vlan;
 	int unreachable_reject;
@@ -301,12 +302,12 @@ int rad_index_open(const struct rad_index_options *opt, struct rad_index **out, 
 	ix->recent = byod_hmap_new(free);
 	ix->registration_vlan = opt->registration_vlan;
 	ix->unreachable_reject = opt->unreachable_reject;
-	ix->home = opt->home ? strdup(opt->home) : NULL;
-	if (!ix->recent || new_maps(ix) || (opt->home && !ix->home)) {
+	ix->home = strdup(opt->home ? opt->home : ".");
+	if (!ix->home || !ix->recent || new_maps(ix)) {
 		rad_index_free(ix);
 		return byod_err_set(err, ENOMEM, "out of memory");
 	}
-	rc = open_registry(ix, opt->home, err);
+	rc = open_registry(ix, ix->home, err);
 	if (rc == -EINVAL || rc == -ERANGE || rc == -EEXIST || rc == -ENOMEM) {
 		/* a configuration mistake is the admin's to fix: refuse to start */
 		rad_index_free(ix);
@@ -484,11 +485,9 @@ int rad_index_refresh(struct rad_index *ix, int *changed, struct byod_err *err)
 	if (changed)
 		*changed = 0;
 	pthread_mutex_lock(&ix->refresh_lock);
-	if (!ix->reg) {
-		rc = open_registry(ix, ix->home, err);
-		if (rc)
-			goto out;
-	}
+	/* a server that went away (-ENOTCONN) is connected to again here */
+	if (!ix->reg && (rc = open_registry(ix, ix->home, err)))
+		goto out;
 	if (!ix->loaded) {
 		/* the start found no registry: try the whole load again */
 		struct rad_index fresh = { 0 };
@@ -556,6 +555,10 @@ int rad_index_refresh(struct rad_index *ix, int *changed, struct byod_err *err)
 	else if (changed)
 		*changed = (int)cs.v.n;
 out:
+	if (rc == -ENOTCONN) {
+		reg_close(ix->reg);
+		ix->reg = NULL;
+	}
 	if (rc) {
 		pthread_rwlock_wrlock(&ix->lock);
 		ix->degraded = 1;

@@ -10,24 +10,35 @@
  *  - authorize in the certificate-check virtual server that eap { tls {
  *    virtual_server = ... } } calls: TLS-Client-Cert-Serial decides, and a
  *    reject there ends the EAP conversation with an EAP-Failure.
- *  - accounting: Start / Interim-Update / Stop into the registry.
+ *  - accounting: Start / Interim-Update / Stop into the registry; while
+ *    the registry is unavailable, into the spool's journal (spool.c),
+ *    fsynced before the NAS is answered, and every later packet behind
+ *    them until the journal is replayed, so that the order holds.
  *
  * A thread follows the registry's change feed, so that a revocation reaches
  * the decisions as soon as it is committed (PostgreSQL's NOTIFY, SQLite's
- * data_version), and within the poll interval at worst.
+ * data_version), and within the poll interval at worst; the same thread
+ * replays the journal once the registry answers again and keeps a status
+ * file (SPOOL_DIR/status, JSON) that `byodctl radius status` reads: since
+ * when the registry is unreachable, how many accounting records wait.
  */
 #include <freeradius/radiusd.h>
 #include <freeradius/modules.h>
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <jansson.h>
+#include <limits.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "byod_util.h"
 #include "index.h"
 #include "registry.h"
+#include "reg_journal.h"
 
 typedef struct rlm_byod_t {
 	char const *name;
@@ -35,11 +46,29 @@ typedef struct rlm_byod_t {
 	uint32_t registration_vlan;
 	uint32_t poll_interval; /* milliseconds */
 	char const *registry_down; /* "registration" or "reject" */
+	char const *spool_dir;     /* "": HOME/radius-spool */
+	uint32_t acct_wait;        /* milliseconds an accounting write waits for a lock */
 
 	DICT_ATTR const *serial_da;
 	struct rad_index *index;
-	struct reg *acct; /* accounting writes, one at a time */
+	char spool_path[PATH_MAX - 16];
+	/* acct_lock: one live accounting packet at a time, and its registry
+	 * handle; spool_lock: the journal, never held while the registry
+	 * works, so that a registry slow to fail holds no packet up */
+	struct reg *acct;
 	pthread_mutex_t acct_lock;
+	struct reg_journal *spool;
+	int spooling;          /* the journal is in use since the last replay ended */
+	uint64_t corrupt_told; /* damaged journal records already logged */
+	pthread_mutex_t spool_lock;
+	/* the follower's own: the replay's registry handle (it waits less) */
+	struct reg *replay;
+	time_t replay_after;   /* no replay attempt before */
+	int replay_failing;    /* its last attempt failed for another reason */
+	/* the follower's own */
+	time_t down_since;     /* the registry unreachable since, 0: reachable */
+	char status_last[512]; /* what the status file says (less its time) */
+	time_t status_written;
 	pthread_t follower;
 	pthread_mutex_t stop_lock;
 	pthread_cond_t stop_cond;
@@ -54,8 +83,169 @@ static const CONF_PARSER module_config[] = {
 	{ "poll_interval", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_byod_t, poll_interval), "200" },
 	{ "registry_down", FR_CONF_OFFSET(PW_TYPE_STRING, rlm_byod_t, registry_down),
 	  "registration" },
+	{ "spool_dir", FR_CONF_OFFSET(PW_TYPE_STRING, rlm_byod_t, spool_dir), "" },
+	{ "acct_wait", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_byod_t, acct_wait), "1000" },
 	CONF_PARSER_TERMINATOR
 };
+
+/* ---- accounting into the registry, or into the journal ---- */
+
+/* What every program treats as "the registry is unavailable" (a server
+ * gone, a lock held past the wait, an I/O error): the packet is kept. */
+static int unavailable(int rc)
+{
+	return rc == -ENOTCONN || rc == -EBUSY || rc == -EIO;
+}
+
+static int open_accounting(rlm_byod_t *inst, struct reg **reg, int wait_ms, struct byod_err *err)
+{
+	return *reg ? 0 : reg_open_home(inst->home, "rlm_byod", wait_ms, reg, err);
+}
+
+/* A handle whose server went away is opened again at its next use. */
+static void drop_if_gone(struct reg **reg, int rc)
+{
+	if (rc == -ENOTCONN || rc == -EIO) {
+		reg_close(*reg);
+		*reg = NULL;
+	}
+}
+
+/* One journal record into the registry, with the time it arrived. */
+static int replay_record(const struct reg_journal_rec *r, void *arg, struct byod_err *err)
+{
+	rlm_byod_t *inst = arg;
+	int rc;
+
+	rc = reg_journal_record(inst->replay, r, err);
+	if (!rc || unavailable(rc))
+		return rc;
+	/* a record the registry refuses for good is not retried forever */
+	ERROR("rlm_byod (%s): accounting record %llu of session %s refused by the registry, "
+	      "skipped: %s",
+	      inst->name, (unsigned long long)r->seq, r->s.session_id, err->msg);
+	return 0;
+}
+
+/* Replays the journal, a bounded batch per call so that the follower
+ * stays responsive. The record is applied outside the spool lock: live
+ * packets meanwhile go on into the journal, behind it, since it stays
+ * pending until reg_journal_done. */
+static void replay(rlm_byod_t *inst)
+{
+	struct reg_journal_stats st;
+	struct reg_journal_rec r;
+	struct byod_err err;
+	int rc = 0, n = 0;
+
+	while (time(NULL) >= inst->replay_after) {
+		pthread_mutex_lock(&inst->spool_lock);
+		rc = reg_journal_pending(inst->spool) ? reg_journal_peek(inst->spool, &r, &err) : 0;
+		pthread_mutex_unlock(&inst->spool_lock);
+		if (rc == 1) {
+			rc = open_accounting(inst, &inst->replay, 200, &err);
+			if (!rc)
+				rc = replay_record(&r, inst, &err);
+			pthread_mutex_lock(&inst->spool_lock);
+			if (!rc)
+				rc = reg_journal_done(inst->spool, &r, &err);
+			rc = rc ? rc : 1;
+		} else {
+			pthread_mutex_lock(&inst->spool_lock);
+		}
+		if (rc < 0) {
+			drop_if_gone(&inst->replay, rc);
+			inst->replay_after = time(NULL) + 1;
+		}
+		reg_journal_stats(inst->spool, &st);
+		if (st.corrupt > inst->corrupt_told) {
+			ERROR("rlm_byod (%s): %llu damaged accounting journal records skipped in %s",
+			      inst->name, (unsigned long long)(st.corrupt - inst->corrupt_told),
+			      inst->spool_path);
+			inst->corrupt_told = st.corrupt;
+		}
+		if (rc >= 0 && !st.pending && inst->spooling) {
+			INFO("rlm_byod (%s): accounting journal replayed into the registry "
+			     "(%llu records in all)",
+			     inst->name, (unsigned long long)st.replayed);
+			inst->spooling = 0;
+		}
+		pthread_mutex_unlock(&inst->spool_lock);
+		if (rc <= 0 || ++n >= 1000)
+			break;
+	}
+	/* another fault (the journal's disk, a registry that refuses to
+	 * open): said once, retried every second, said again once it went */
+	if (rc < 0 && !unavailable(rc) && !inst->replay_failing)
+		ERROR("rlm_byod (%s): the accounting journal cannot be replayed yet: %s",
+		      inst->name, err.msg);
+	inst->replay_failing = rc < 0 && !unavailable(rc);
+}
+
+/* ---- the status file ---- */
+
+static void iso(time_t t, char *out, size_t len)
+{
+	struct tm tm;
+
+	if (!t || !gmtime_r(&t, &tm) || !strftime(out, len, "%Y-%m-%dT%H:%M:%SZ", &tm))
+		snprintf(out, len, "%s", "");
+}
+
+/*
+ * SPOOL_DIR/status, JSON, replaced whole (written aside, then renamed):
+ * rewritten when something in it changes, and every 10 s so that a reader
+ * can tell a stopped server (its "updated" gets old).
+ */
+static void write_status(rlm_byod_t *inst)
+{
+	struct rad_index_stats ix;
+	struct reg_journal_stats sp = { 0 };
+	char since[32], oldest[32], now_s[32], path[PATH_MAX], tmp[PATH_MAX], *text = NULL;
+	json_t *o;
+	time_t now = time(NULL);
+	FILE *f;
+
+	rad_index_stats(inst->index, &ix);
+	pthread_mutex_lock(&inst->spool_lock);
+	if (inst->spool)
+		reg_journal_stats(inst->spool, &sp);
+	pthread_mutex_unlock(&inst->spool_lock);
+	iso(inst->down_since, since, sizeof(since));
+	iso(sp.oldest, oldest, sizeof(oldest));
+	o = json_pack("{s:s, s:s, s:s?, s:I, s:I, s:I, s:I, s:s?, s:I, s:I, s:i}", "module",
+		      inst->name, "registry", inst->down_since ? "unreachable" : "reachable",
+		      "unreachable-since", inst->down_since ? since : NULL, "devices",
+		      (json_int_t)ix.devices, "certificates", (json_int_t)ix.certs, "feed-seq",
+		      (json_int_t)ix.seq, "accounting-spooled", (json_int_t)sp.pending,
+		      "accounting-oldest", sp.oldest ? oldest : NULL, "accounting-replayed",
+		      (json_int_t)sp.replayed, "journal-damaged", (json_int_t)sp.corrupt, "pid",
+		      (int)getpid());
+	if (o)
+		text = json_dumps(o, JSON_SORT_KEYS | JSON_COMPACT);
+	if (!text)
+		goto out;
+	if (!strcmp(text, inst->status_last) && now < inst->status_written + 10)
+		goto out;
+	snprintf(inst->status_last, sizeof(inst->status_last), "%s", text);
+	iso(now, now_s, sizeof(now_s));
+	json_object_set_new(o, "updated", json_string(now_s));
+	free(text);
+	text = json_dumps(o, JSON_SORT_KEYS | JSON_INDENT(2));
+	snprintf(path, sizeof(path), "%s/status", inst->spool_path);
+	snprintf(tmp, sizeof(tmp), "%s/.status.%d", inst->spool_path, (int)getpid());
+	f = text ? fopen(tmp, "w") : NULL;
+	if (!f)
+		goto out;
+	fprintf(f, "%s\n", text);
+	if (fclose(f) || rename(tmp, path))
+		unlink(tmp);
+	else
+		inst->status_written = now;
+out:
+	free(text);
+	json_decref(o);
+}
 
 /* ---- the change-feed follower ---- */
 
@@ -127,21 +317,30 @@ static void *follow(void *arg)
 {
 	rlm_byod_t *inst = arg;
 	struct byod_err err;
-	int failing = 0, changed;
+	int changed, rc;
 
 	while (!stopping(inst)) {
-		if (rad_index_refresh(inst->index, &changed, &err)) {
+		rc = rad_index_refresh(inst->index, &changed, &err);
+		if (rc) {
 			/* loud once, then quiet until it recovers; the index keeps
 			 * its state and its place in the feed */
-			if (!failing)
+			if (!inst->down_since)
 				ERROR("rlm_byod (%s): the registry cannot be read, known devices keep "
-				      "their last decision: %s",
-				      inst->name, err.msg);
-			failing = 1;
-		} else if (failing) {
-			INFO("rlm_byod (%s): the registry is readable again", inst->name);
-			failing = 0;
+				      "their last decision, accounting is kept in %s: %s",
+				      inst->name, inst->spool_path, err.msg);
+			if (!inst->down_since)
+				inst->down_since = time(NULL);
+		} else if (inst->down_since) {
+			INFO("rlm_byod (%s): the registry is readable again after %lld s",
+			     inst->name, (long long)(time(NULL) - inst->down_since));
+			inst->down_since = 0;
 		}
+		/* no replay while the registry cannot even be read: an attempt
+		 * against a server that is gone may take long, and live packets
+		 * wait for it on the accounting lock */
+		if (!inst->down_since)
+			replay(inst);
+		write_status(inst);
 		wait_feed(inst);
 	}
 	return NULL;
@@ -165,15 +364,15 @@ static int mod_detach(void *instance)
 	inst->index = NULL;
 	reg_close(inst->acct);
 	inst->acct = NULL;
+	reg_close(inst->replay);
+	inst->replay = NULL;
+	reg_journal_free(inst->spool);
+	inst->spool = NULL;
 	pthread_mutex_destroy(&inst->acct_lock);
+	pthread_mutex_destroy(&inst->spool_lock);
 	pthread_mutex_destroy(&inst->stop_lock);
 	pthread_cond_destroy(&inst->stop_cond);
 	return 0;
-}
-
-static int open_accounting(rlm_byod_t *inst, struct byod_err *err)
-{
-	return reg_open_home(inst->home, "rlm_byod", 0, &inst->acct, err);
 }
 
 static int mod_instantiate(CONF_SECTION *conf, void *instance)
@@ -181,6 +380,7 @@ static int mod_instantiate(CONF_SECTION *conf, void *instance)
 	rlm_byod_t *inst = instance;
 	struct rad_index_options opt;
 	struct rad_index_stats st;
+	struct reg_journal_stats sp;
 	struct byod_err err;
 	int degraded;
 
@@ -188,6 +388,7 @@ static int mod_instantiate(CONF_SECTION *conf, void *instance)
 	if (!inst->name)
 		inst->name = cf_section_name1(conf);
 	pthread_mutex_init(&inst->acct_lock, NULL);
+	pthread_mutex_init(&inst->spool_lock, NULL);
 	pthread_mutex_init(&inst->stop_lock, NULL);
 	pthread_cond_init(&inst->stop_cond, NULL);
 	if (inst->registration_vlan < 1 || inst->registration_vlan > 4094) {
@@ -202,6 +403,37 @@ static int mod_instantiate(CONF_SECTION *conf, void *instance)
 		cf_log_err_cs(conf, "registry_down must be registration or reject, not '%s'",
 			      inst->registry_down);
 		return -1;
+	}
+	if (inst->acct_wait < 10 || inst->acct_wait > 60000) {
+		cf_log_err_cs(conf, "acct_wait must be between 10 and 60000 (milliseconds)");
+		return -1;
+	}
+	if ((size_t)snprintf(inst->spool_path, sizeof(inst->spool_path), "%s",
+			     inst->spool_dir[0] ? inst->spool_dir : inst->home) >=
+		    sizeof(inst->spool_path) - 16 ||
+	    (!inst->spool_dir[0] && byod_path_join(inst->spool_path, sizeof(inst->spool_path),
+						   inst->home, "radius-spool"))) {
+		cf_log_err_cs(conf, "spool_dir is too long");
+		return -1;
+	}
+	/* accounting is answered only once stored: no journal, no start */
+	if (reg_journal_open(inst->spool_path, &inst->spool, &err)) {
+		cf_log_err_cs(conf, "cannot open the accounting journal: %s", err.msg);
+		return -1;
+	}
+	reg_journal_stats(inst->spool, &sp);
+	if (sp.torn_bytes)
+		ERROR("rlm_byod (%s): the accounting journal in %s ended in a record cut short "
+		      "(%llu bytes, never acknowledged): cut off",
+		      inst->name, inst->spool_path, (unsigned long long)sp.torn_bytes);
+	if (sp.corrupt)
+		ERROR("rlm_byod (%s): %llu damaged accounting journal records in %s will be skipped",
+		      inst->name, (unsigned long long)sp.corrupt, inst->spool_path);
+	inst->corrupt_told = sp.corrupt;
+	if (sp.pending) {
+		inst->spooling = 1;
+		INFO("rlm_byod (%s): %zu accounting records wait in %s for the registry",
+		     inst->name, sp.pending, inst->spool_path);
 	}
 	inst->serial_da = dict_attrbyname("TLS-Client-Cert-Serial");
 	if (!inst->serial_da) {
@@ -221,8 +453,12 @@ static int mod_instantiate(CONF_SECTION *conf, void *instance)
 		      "it can be read",
 		      inst->name, err.msg,
 		      opt.unreachable_reject ? "refused" : "put in the registration VLAN");
-	if (open_accounting(inst, &err))
-		ERROR("rlm_byod (%s): accounting cannot be recorded yet: %s", inst->name, err.msg);
+	if (open_accounting(inst, &inst->acct, (int)inst->acct_wait, &err))
+		ERROR("rlm_byod (%s): accounting is kept in %s until the registry opens: %s",
+		      inst->name, inst->spool_path, err.msg);
+	if (degraded)
+		inst->down_since = time(NULL);
+	write_status(inst);
 	rad_index_stats(inst->index, &st);
 	INFO("rlm_byod (%s): %zu devices, %zu certificates, %zu people, policy version %lld",
 	     inst->name, st.devices, st.certs, st.people, (long long)st.policy_version);
@@ -409,6 +645,7 @@ static rlm_rcode_t CC_HINT(nonnull) mod_accounting(void *instance, REQUEST *requ
 {
 	rlm_byod_t *inst = instance;
 	struct reg_session s;
+	struct reg_journal_rec rec;
 	struct byod_err err;
 	VALUE_PAIR *vp, *vps = request->packet->vps;
 	char mac[64];
@@ -452,20 +689,49 @@ static rlm_rcode_t CC_HINT(nonnull) mod_accounting(void *instance, REQUEST *requ
 	s.in_octets = (int64_t)in;
 	s.out_octets = (int64_t)out;
 
+	memset(&rec, 0, sizeof(rec));
+	rec.type = (enum reg_acct_type)type;
+	rec.time = time(NULL);
+	rec.s = s;
+
 	pthread_mutex_lock(&inst->acct_lock);
-	if (!inst->acct && open_accounting(inst, &err)) {
-		pthread_mutex_unlock(&inst->acct_lock);
-		RERROR("the registry cannot be opened: %s", err.msg);
-		return RLM_MODULE_FAIL;
+	/* behind records already in the journal, the packet goes there too */
+	pthread_mutex_lock(&inst->spool_lock);
+	rc = reg_journal_pending(inst->spool) ? -EAGAIN : 0;
+	pthread_mutex_unlock(&inst->spool_lock);
+	if (!rc) {
+		rc = open_accounting(inst, &inst->acct, (int)inst->acct_wait, &err);
+		if (!rc)
+			rc = reg_session_record(inst->acct, (enum reg_acct_type)type, &s, &err);
+		if (!rc) {
+			pthread_mutex_unlock(&inst->acct_lock);
+			RDEBUG2("session %s recorded (row %lld, device %s)", s.session_id,
+				(long long)s.id, s.device[0] ? s.device : "unknown");
+			return RLM_MODULE_OK;
+		}
+		if (!unavailable(rc) && inst->acct) {
+			pthread_mutex_unlock(&inst->acct_lock);
+			RERROR("accounting not recorded: %s", err.msg);
+			return RLM_MODULE_FAIL;
+		}
+		drop_if_gone(&inst->acct, rc);
 	}
-	rc = reg_session_record(inst->acct, (enum reg_acct_type)type, &s, &err);
+	pthread_mutex_lock(&inst->spool_lock);
+	if (rc != -EAGAIN && !inst->spooling)
+		ERROR("rlm_byod (%s): the registry cannot record accounting, packets are kept in %s "
+		      "until it can: %s",
+		      inst->name, inst->spool_path, err.msg);
+	inst->spooling = 1;
+	rc = reg_journal_append(inst->spool, &rec, &err);
+	pthread_mutex_unlock(&inst->spool_lock);
 	pthread_mutex_unlock(&inst->acct_lock);
 	if (rc) {
-		RERROR("accounting not recorded: %s", err.msg);
+		/* not stored anywhere: no answer, the NAS sends it again */
+		RERROR("accounting neither recorded nor kept: %s", err.msg);
 		return RLM_MODULE_FAIL;
 	}
-	RDEBUG2("session %s recorded (row %lld, device %s)", s.session_id, (long long)s.id,
-		s.device[0] ? s.device : "unknown");
+	RDEBUG2("session %s kept in the accounting journal (record %llu)", rec.s.session_id,
+		(unsigned long long)rec.seq);
 	return RLM_MODULE_OK;
 }
 
