@@ -183,8 +183,6 @@ int main(int argc, char **argv)
 			break;
 		}
 		if (sig == SIGHUP || !synced) {
-			int was = synced;
-
 			/* while the registry is unavailable the ruleset stays as
 			 * it is (nothing is rendered before the registry was
 			 * read), quietly: the failure was said once */
