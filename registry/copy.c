@@ -101,18 +101,18 @@ struct copy {
 	int whole;
 
 	struct reg_school school;
-	struct byod_vec people;   /* struct reg_person, by source id */
-	struct byod_vec people_to; /* int64_t: people[i]'s id in the destination */
-	struct byod_vec devices;  /* struct reg_device, oldest first */
-	struct byod_vec certs;    /* struct reg_cert */
-	struct byod_vec policies; /* struct reg_policy (no source text), oldest first */
-	struct byod_vec counters; /* struct counter */
-	struct byod_vec session_ids; /* struct id_map: source id -> destination id */
-	struct byod_vec audit_ids;   /* int64_t: destination ids, ascending */
+	struct byod_vec people;	       /* struct reg_person, by source id */
+	struct byod_vec people_to;     /* int64_t: people[i]'s id in the destination */
+	struct byod_vec devices;       /* struct reg_device, oldest first */
+	struct byod_vec certs;	       /* struct reg_cert */
+	struct byod_vec policies;      /* struct reg_policy (no source text), oldest first */
+	struct byod_vec counters;      /* struct counter */
+	struct byod_vec session_ids;   /* struct id_map: source id -> destination id */
+	struct byod_vec audit_ids;     /* int64_t: destination ids, ascending */
 	struct byod_vec open_sessions; /* int64_t: destination ids of open sessions */
-	struct byod_vec policy_map;  /* struct id_map */
-	struct byod_vec keys;        /* struct key: device ids, serials (sorted) */
-	struct byod_vec objects;     /* struct key: what an attributable audit row names */
+	struct byod_vec policy_map;    /* struct id_map */
+	struct byod_vec keys;	       /* struct key: device ids, serials (sorted) */
+	struct byod_vec objects;       /* struct key: what an attributable audit row names */
 	struct sums src_sums[REG_COPY_TABLES], dst_sums[REG_COPY_TABLES];
 };
 
@@ -122,8 +122,8 @@ struct counter {
 };
 
 static const char *const table_names[REG_COPY_TABLES] = {
-	[REG_COPY_SCHOOLS] = "schools",   [REG_COPY_PEOPLE] = "people",
-	[REG_COPY_DEVICES] = "devices",   [REG_COPY_CERTS] = "certificates",
+	[REG_COPY_SCHOOLS] = "schools",	  [REG_COPY_PEOPLE] = "people",
+	[REG_COPY_DEVICES] = "devices",	  [REG_COPY_CERTS] = "certificates",
 	[REG_COPY_SESSIONS] = "sessions", [REG_COPY_AUDIT] = "audit",
 	[REG_COPY_POLICIES] = "policies",
 };
@@ -725,7 +725,7 @@ static int copy_audit_row(const struct reg_audit *a, void *arg)
 static int write_policies(struct copy *c)
 {
 	struct reg *src = c->src, *dst = c->dst;
-	struct reg_policy p = { 0 };
+	struct reg_policy p = {0};
 	struct id_map *m;
 	size_t i;
 	int rc = 0;
@@ -832,7 +832,7 @@ static int read_back(struct copy *c)
 		struct reg_session session;
 		struct reg_policy policy;
 	} u;
-	struct audit_back ab = { c, 0 };
+	struct audit_back ab = {c, 0};
 	size_t i;
 	int rc;
 
@@ -848,7 +848,8 @@ static int read_back(struct copy *c)
 		explicit_bzero(&u.person, sizeof(u.person));
 	}
 	for (i = 0; i < c->devices.n && (!rc || ABSENT(rc)); i++) {
-		rc = OPS(dst)->device_get(dst->be, BYOD_VEC_AT(&c->devices, struct reg_device, i)->id,
+		rc = OPS(dst)->device_get(dst->be,
+					  BYOD_VEC_AT(&c->devices, struct reg_device, i)->id,
 					  &u.device, c->err);
 		if (!rc)
 			rc = sum_device(c, &ds[REG_COPY_DEVICES], &u.device);
@@ -860,13 +861,15 @@ static int read_back(struct copy *c)
 			rc = sum_cert(c, &ds[REG_COPY_CERTS], &u.cert);
 	}
 	for (i = 0; i < c->session_ids.n && (!rc || ABSENT(rc)); i++) {
-		rc = OPS(dst)->session_get(dst->be, BYOD_VEC_AT(&c->session_ids, struct id_map, i)->to,
+		rc = OPS(dst)->session_get(dst->be,
+					   BYOD_VEC_AT(&c->session_ids, struct id_map, i)->to,
 					   &u.session, c->err);
 		if (!rc)
 			rc = sum_session(c, &ds[REG_COPY_SESSIONS], &u.session);
 	}
 	for (i = 0; i < c->policy_map.n && (!rc || ABSENT(rc)); i++) {
-		rc = OPS(dst)->policy_get(dst->be, BYOD_VEC_AT(&c->policy_map, struct id_map, i)->to,
+		rc = OPS(dst)->policy_get(dst->be,
+					  BYOD_VEC_AT(&c->policy_map, struct id_map, i)->to,
 					  &u.policy, c->err);
 		if (!rc) {
 			rc = sum_policy(c, &ds[REG_COPY_POLICIES], (int64_t)i + 1, &u.policy);
@@ -950,7 +953,8 @@ static int write_events(struct copy *c, time_t now)
 		rc = event(c, "person.add", BYOD_VEC_AT(&c->people, struct reg_person, i)->login,
 			   now);
 	for (i = 0; i < c->devices.n && !rc; i++)
-		rc = event(c, "device.add", BYOD_VEC_AT(&c->devices, struct reg_device, i)->id, now);
+		rc = event(c, "device.add", BYOD_VEC_AT(&c->devices, struct reg_device, i)->id,
+			   now);
 	for (i = 0; i < c->certs.n && !rc; i++)
 		rc = event(c, "cert.add", BYOD_VEC_AT(&c->certs, struct reg_cert, i)->serial, now);
 	if (!rc && c->policy_map.n) {
@@ -1078,8 +1082,9 @@ int reg_copy_school(struct reg *src, struct reg *dst, const struct reg_copy_opts
 
 	memset(c.rep, 0, sizeof(*c.rep));
 	if (!src || !dst || !opts)
-		return byod_err_set(err, EINVAL, "registry copy needs a source, a destination and "
-						 "options");
+		return byod_err_set(err, EINVAL,
+				    "registry copy needs a source, a destination and "
+				    "options");
 	rc = reg_check_text(opts->uai, REG_UAI_MAX, 0, "UAI", err);
 	if (!rc && byod_uai_check(opts->uai, NULL))
 		rc = byod_err_set(err, EINVAL, "'%s' is not a UAI (7 digits and a letter)",
@@ -1087,8 +1092,9 @@ int reg_copy_school(struct reg *src, struct reg *dst, const struct reg_copy_opts
 	if (rc)
 		return rc;
 	if (src->depth || dst->depth)
-		return byod_err_set(err, EINVAL,
-				    "registry copy runs in transactions of its own, not inside one");
+		return byod_err_set(
+			err, EINVAL,
+			"registry copy runs in transactions of its own, not inside one");
 	for (i = 0; i < REG_COPY_TABLES; i++) {
 		byod_vec_init(&c.src_sums[i].v, sizeof(struct digest));
 		byod_vec_init(&c.dst_sums[i].v, sizeof(struct digest));

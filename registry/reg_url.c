@@ -76,9 +76,8 @@ static size_t scheme_len(const char *url)
 
 	if (!isalpha((unsigned char)url[0]))
 		return 0;
-	for (i = 1; isalnum((unsigned char)url[i]) || url[i] == '+' || url[i] == '-' ||
-		    url[i] == '.';
-	     i++)
+	for (i = 1;
+	     isalnum((unsigned char)url[i]) || url[i] == '+' || url[i] == '-' || url[i] == '.'; i++)
 		;
 	return strncmp(url + i, "://", 3) ? 0 : i;
 }
@@ -139,7 +138,8 @@ int reg_url_parse(const char *url, struct reg_url *out, struct byod_err *err)
 		return rc;
 	mask(url, out->shown, sizeof(out->shown));
 	n = scheme_len(url);
-	if ((n == 10 && !strncmp(url, "postgresql", 10)) || (n == 8 && !strncmp(url, "postgres", 8))) {
+	if ((n == 10 && !strncmp(url, "postgresql", 10)) ||
+	    (n == 8 && !strncmp(url, "postgres", 8))) {
 		out->backend = REG_BACKEND_POSTGRES;
 		snprintf(out->target, sizeof(out->target), "%s", url);
 		return 0;

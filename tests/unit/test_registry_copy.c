@@ -18,9 +18,9 @@
 #include "reg_internal.h"
 
 struct cx {
-	struct fx src;       /* the school's registry (SQLite) */
+	struct fx src; /* the school's registry (SQLite) */
 	struct reg *dst;
-	char dst_path[512];  /* "" when the destination is not an SQLite file */
+	char dst_path[512]; /* "" when the destination is not an SQLite file */
 	char uai[9], other[9], third[9];
 	char tag[16];
 	/* the source's objects */
@@ -136,8 +136,7 @@ static int64_t last_event(struct reg *reg)
 }
 
 /* A session through the accounting path, as the RADIUS module records it. */
-static void session_in(struct reg *reg, const char *id, const char *mac, time_t start,
-		       time_t stop)
+static void session_in(struct reg *reg, const char *id, const char *mac, time_t start, time_t stop)
 {
 	struct reg_session s;
 	struct byod_err err;
@@ -358,8 +357,8 @@ static void test_copy_whole(void **state)
 	struct reg_cert crt;
 	struct reg_policy pol;
 	struct reg_device d;
-	struct session_rows ss = { 0 }, ds = { 0 };
-	struct kinds k = { 0 };
+	struct session_rows ss = {0}, ds = {0};
+	struct kinds k = {0};
 	struct byod_err err;
 	int64_t seq = last_event(c->dst), v;
 	int i;
@@ -555,7 +554,7 @@ static void test_copy_from_shared_source(void **state)
 	struct reg_copy_opts o;
 	struct reg_person p;
 	struct reg_device d, mine;
-	struct session_rows ds = { 0 };
+	struct session_rows ds = {0};
 	struct byod_err err;
 	char login[REG_LOGIN_MAX], serial[REG_SERIAL_MAX];
 	int64_t id;
@@ -731,15 +730,14 @@ static void test_url_parse(void **state)
 	assert_int_equal(reg_url_parse("/abs/registry.db", &u, &err), 0);
 	assert_string_equal(u.target, "/abs/registry.db");
 
-	assert_int_equal(reg_url_parse("postgresql://byod@db.dep13.fr/byod?sslmode=verify-full",
-				       &u, &err),
-			 0);
+	assert_int_equal(
+		reg_url_parse("postgresql://byod@db.dep13.fr/byod?sslmode=verify-full", &u, &err),
+		0);
 	assert_int_equal(u.backend, REG_BACKEND_POSTGRES);
 	assert_string_equal(u.target, "postgresql://byod@db.dep13.fr/byod?sslmode=verify-full");
 	assert_string_equal(u.shown, u.target);
-	assert_int_equal(reg_url_parse("postgres://byod:s3cret@db/byod?password=other&x=1", &u,
-				       &err),
-			 0);
+	assert_int_equal(
+		reg_url_parse("postgres://byod:s3cret@db/byod?password=other&x=1", &u, &err), 0);
 	assert_int_equal(u.backend, REG_BACKEND_POSTGRES);
 	assert_string_equal(u.shown, "postgres://byod:***@db/byod?password=***&x=1");
 	assert_null(strstr(u.shown, "s3cret"));
@@ -752,7 +750,7 @@ static void test_url_parse(void **state)
 	assert_int_equal(reg_url_parse("mysql://db/x", &u, &err), -EINVAL);
 	assert_non_null(strstr(err.msg, "'mysql'"));
 	assert_int_equal(reg_url_parse("", &u, &err), -EINVAL);
-		assert_int_equal(reg_url_parse("a\nb", &u, &err), -EINVAL);
+	assert_int_equal(reg_url_parse("a\nb", &u, &err), -EINVAL);
 }
 
 int main(void)
