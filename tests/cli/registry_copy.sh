@@ -1,9 +1,10 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # byodctl registry copy: a school's registry copied into another one that
-# already holds a school (the département's, here an SQLite file; the
-# same command takes postgresql://...), then byodctl run against the copy
-# shows the same devices, certificates, accounts and policy; a second copy,
-# a wrong school and a bad URL are refused in one sentence.
+# already holds a school (the département's: an SQLite file, or the
+# PostgreSQL database BYOD_TEST_REGISTRY=postgresql://... names, empty at
+# the start), then byodctl run against the copy shows the same devices,
+# certificates, accounts and policy; a second copy, a taken login, a wrong
+# school and a bad URL are refused in one sentence.
 . "$(dirname "$0")/lib.sh"
 : "${BYOD_SRC:?BYOD_SRC must name the source tree}"
 init_school
@@ -25,6 +26,15 @@ check "three devices enrolled" test -n "$phone" -a -n "$laptop" -a -n "$tablet"
 # The département's registry, with a school of its own and one device.
 BYOD_HOME=$dept "$BYODCTL" init --school 0750654D --name "Collège du Vieux-Port" >/dev/null ||
 	{ echo "init of the destination failed" >&2; exit 1; }
+if [ -n "${BYOD_TEST_REGISTRY:-}" ]; then
+	to=$BYOD_TEST_REGISTRY
+	sed -i "s|^  backend: sqlite|  backend: postgres|; s|^  # conninfo: \"\"|  conninfo: \"$to\"|" \
+		"$dept/byod.conf"
+	BYOD_HOME=$dept "$BYODCTL" school add 0750654D --name "Collège du Vieux-Port" ||
+		{ echo "the destination database is not empty" >&2; exit 1; }
+else
+	to="sqlite://$dept/registry.db"
+fi
 BYOD_HOME=$dept "$BYODCTL" user add nora.haddad --role student --school 0750654D >/dev/null
 other=$(BYOD_HOME=$dept enrol nora.haddad --name "Autre" --mac 02:00:00:00:bb:01)
 BYOD_HOME=$dept "$BYODCTL" device list --json >"$T/other-before.json"
@@ -33,7 +43,7 @@ BYOD_HOME=$dept "$BYODCTL" events >"$T/events-before"
 expect_fail "a URL of no registry" "scheme 'mysql'" \
 	"$BYODCTL" registry copy --to mysql://db/byod
 expect_fail "a school the source does not hold" "source registry has no school 0750654D" \
-	"$BYODCTL" registry copy --to "sqlite://$dept/registry.db" --school 0750654D
+	"$BYODCTL" registry copy --to "$to" --school 0750654D
 
 # A login of the school already taken there: refused, nothing written.
 BYOD_HOME="$T/clash" "$BYODCTL" init --school 0930001B --name "Lycée" >/dev/null
@@ -44,9 +54,9 @@ check "nothing was written there" \
 	test "$(BYOD_HOME="$T/clash" "$BYODCTL" user list --json | json 'len(d)')" = 1
 
 expect_ok "registry copy into the département's registry" \
-	"$BYODCTL" registry copy --to "sqlite://$dept/registry.db"
+	"$BYODCTL" registry copy --to "$to"
 cp "$T/out" "$T/report"
-check "the report names the school" grep -q "^copied 0131234W (Collège des Calanques) to sqlite://$dept/registry.db" "$T/report"
+check "the report names the school" grep -q "^copied 0131234W (Collège des Calanques) to " "$T/report"
 check "the report counts the devices" grep -Eq '^devices +3  [0-9a-f]{64}$' "$T/report"
 check "the report counts the certificates" grep -Eq '^certificates +3  [0-9a-f]{64}$' "$T/report"
 check "the report counts the people" grep -Eq '^people +5  [0-9a-f]{64}$' "$T/report"
@@ -101,7 +111,7 @@ check "the school's phone is still active" \
 	test "$("$BYODCTL" device list --state active --json | json 'd[0]["id"]')" = "$phone"
 
 expect_fail "a second copy of the same school" "already has a school 0131234W" \
-	"$BYODCTL" registry copy --to "sqlite://$dept/registry.db"
+	"$BYODCTL" registry copy --to "$to"
 check "the destination's devices are still four" \
 	test "$(BYOD_HOME=$dept "$BYODCTL" device list --json | json 'len(d)')" = 4
 
