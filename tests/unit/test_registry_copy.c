@@ -10,8 +10,10 @@
  * The source is always SQLite (a school's box). The destination is a fresh
  * SQLite file, or the registry BYOD_TEST_REGISTRY names
  * (postgresql://...): every test then needs that database empty at its
- * start (the fixture resets it); names carry a per-run tag all the same,
- * so that a test left half-way never traps the next run.
+ * start, which the command BYOD_TEST_REGISTRY_RESET (run by the shell
+ * before each test, e.g. a psql that drops and recreates the schema)
+ * provides; names carry a per-run tag all the same, so that a test left
+ * half-way never traps the next run.
  */
 #include "registry_fixture.h"
 
@@ -56,6 +58,10 @@ static void open_dest(struct cx *c)
 	const char *base = getenv("BYOD_TEST_TMP");
 
 	if (url) {
+		const char *reset = getenv("BYOD_TEST_REGISTRY_RESET");
+
+		if (reset && reset[0] && system(reset) != 0)
+			fail_msg("BYOD_TEST_REGISTRY_RESET failed: %s", reset);
 		c->dst_path[0] = '\0';
 		assert_int_equal(reg_open_url(url, "test:dest", 2000, &c->dst, &err), 0);
 		return;
