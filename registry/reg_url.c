@@ -129,6 +129,7 @@ static void mask(const char *url, char *out, size_t len)
 
 int reg_url_parse(const char *url, struct reg_url *out, struct byod_err *err)
 {
+	const char *sep;
 	size_t n;
 	int rc;
 
@@ -154,6 +155,12 @@ int reg_url_parse(const char *url, struct reg_url *out, struct byod_err *err)
 				    "the registry URL '%.200s' has scheme '%.*s'; a registry is "
 				    "postgresql://..., sqlite:///path or a file's path",
 				    out->shown, (int)n, url);
+	sep = strstr(url, "://");
+	if (sep && !memchr(url, '/', (size_t)(sep - url)))
+		return byod_err_set(err, EINVAL,
+				    "the registry URL '%.200s' has no valid scheme; a registry is "
+				    "postgresql://..., sqlite:///path or a file's path",
+				    out->shown);
 	out->backend = REG_BACKEND_SQLITE;
 	snprintf(out->target, sizeof(out->target), "%s", url);
 	return 0;

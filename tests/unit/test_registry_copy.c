@@ -755,6 +755,10 @@ static void test_url_parse(void **state)
 	assert_int_equal(reg_url_parse("sqlite:///", &u, &err), -EINVAL);
 	assert_int_equal(reg_url_parse("mysql://db/x", &u, &err), -EINVAL);
 	assert_non_null(strstr(err.msg, "'mysql'"));
+	assert_int_equal(reg_url_parse("://db/x", &u, &err), -EINVAL);
+	assert_int_equal(reg_url_parse("1pg://db/x", &u, &err), -EINVAL);
+	assert_int_equal(reg_url_parse("/srv/a://b.db", &u, &err), 0);
+	assert_string_equal(u.target, "/srv/a://b.db");
 	assert_int_equal(reg_url_parse("", &u, &err), -EINVAL);
 	assert_int_equal(reg_url_parse("a\nb", &u, &err), -EINVAL);
 }
