@@ -45,6 +45,8 @@ static void report_print(const struct reg_copy_report *r, const char *to)
 				 : "the source holds other schools: their rows stayed");
 	printf("not copied (transient): portal sessions, form tokens, downloads, login "
 	       "throttling, enrolment codes, portal keys\n");
+	printf("the school's CA is not in the registry: its pki/ca.pem and CRL go to the RADIUS "
+	       "nodes of the destination\n");
 }
 
 static int registry_copy(const char *home, int argc, char **argv)
