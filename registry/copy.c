@@ -925,7 +925,9 @@ static int compare(struct copy *c)
 
 /*
  * Events are written last, right before the commit, so that their sequence
- * numbers follow the commit order as every other change's do.
+ * numbers follow the commit order as every other change's do. (Where the
+ * registry queues a transaction's events and inserts them in reg_commit,
+ * this is that queue's function instead of event_insert.)
  */
 static int event(struct copy *c, const char *kind, const char *object, time_t now)
 {

@@ -464,10 +464,11 @@ static void test_copy_conflicts(void **state)
 	struct byod_err err;
 	int64_t seq, owner, v;
 	int audits;
-	char serial[REG_SERIAL_MAX];
+	char serial[REG_SERIAL_MAX], login[REG_LOGIN_MAX];
 
 	copy_opts(c, &o);
-	owner = person_in(c->dst, "x.dst", c->other);
+	snprintf(login, sizeof(login), "x.%s", c->tag);
+	owner = person_in(c->dst, login, c->other);
 
 	/* a running policy would be replaced for every school */
 	assert_int_equal(reg_policy_add(c->dst, "segments: {}\n", "d.yaml", "dst", &v, &err), 0);
