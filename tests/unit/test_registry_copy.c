@@ -7,20 +7,19 @@
  * than it was given (an SQLite trigger, or a backend op that alters a row)
  * makes a table's checksum or count differ and the whole copy roll back.
  *
- * The source is always SQLite (a school's box). The destination is a fresh
- * SQLite file, or the registry BYOD_TEST_REGISTRY names
- * (postgresql://...): every test then needs that database empty at its
- * start, which the command BYOD_TEST_REGISTRY_RESET (run by the shell
- * before each test, e.g. a psql that drops and recreates the schema)
- * provides; names carry a per-run tag all the same, so that a test left
- * half-way never traps the next run.
+ * The source is always an SQLite file (a school's box). The destination
+ * is the registry the fixture gives a test (setup()): a fresh SQLite file,
+ * or, where the fixture runs on PostgreSQL (BYOD_TEST_REGISTRY), a fresh
+ * database there; names carry a per-run tag all the same, so that a test
+ * left half-way never traps the next run.
  */
 #include "registry_fixture.h"
 
 #include "reg_internal.h"
 
 struct cx {
-	struct fx src; /* the school's registry (SQLite) */
+	struct fx src;	/* the school's registry: an SQLite file */
+	struct fx *dfx; /* the fixture's registry, the destination */
 	struct reg *dst;
 	char dst_path[512]; /* "" when the destination is not an SQLite file */
 	char uai[9], other[9], third[9];
@@ -38,39 +37,38 @@ struct cx {
 
 static int cx_counter;
 
-static const char *dest_url(void)
-{
-	const char *u = getenv("BYOD_TEST_REGISTRY");
-
-	return u && u[0] ? u : NULL;
-}
-
 /* A UAI of this run: 7 digits and a letter. */
 static void make_uai(char out[9], unsigned n)
 {
 	snprintf(out, 9, "%07u%c", n % 10000000u, 'A' + (int)(n % 26));
 }
 
+/* The destination: the fixture's fresh registry; dst_path is its SQLite
+ * file, or "" when it is not one. */
 static void open_dest(struct cx *c)
 {
-	struct byod_err err;
-	const char *url = dest_url();
+	const char *url = getenv("BYOD_TEST_REGISTRY");
+	void *fs = NULL;
+
+	assert_int_equal(setup(&fs), 0);
+	c->dfx = fs;
+	c->dst = c->dfx->reg;
+	if (url && url[0])
+		c->dst_path[0] = '\0';
+	else
+		snprintf(c->dst_path, sizeof(c->dst_path), "%s", c->dfx->path);
+}
+
+/* The source: a school's SQLite file, whatever the fixture's backend. */
+static void open_source(struct cx *c)
+{
 	const char *base = getenv("BYOD_TEST_TMP");
 
-	if (url) {
-		const char *reset = getenv("BYOD_TEST_REGISTRY_RESET");
-
-		if (reset && reset[0] && system(reset) != 0)
-			fail_msg("BYOD_TEST_REGISTRY_RESET failed: %s", reset);
-		c->dst_path[0] = '\0';
-		assert_int_equal(reg_open_url(url, "test:dest", 2000, &c->dst, &err), 0);
-		return;
-	}
-	snprintf(c->dst_path, sizeof(c->dst_path), "%s/test_copy.dst.%ld.%d.db",
+	snprintf(c->src.path, sizeof(c->src.path), "%s/test_copy.src.%ld.%d.db",
 		 base && base[0] ? base : "/tmp", (long)getpid(), cx_counter);
-	remove_db(c->dst_path);
-	if (reg_open_url(c->dst_path, "test:dest", 2000, &c->dst, &err))
-		fail_msg("%s", err.msg);
+	remove_db(c->src.path);
+	if (open_reg(c->src.path, 2000, &c->src.reg, &c->src.err))
+		fail_msg("%s", c->src.err.msg);
 }
 
 static int64_t person_in(struct reg *reg, const char *login, const char *school)
@@ -222,16 +220,11 @@ static void populate_other(struct cx *c)
 static int cx_setup(void **state)
 {
 	struct cx *c = calloc(1, sizeof(*c));
-	void *fs = NULL;
 	unsigned n;
 	int i;
 
-	if (!c || setup(&fs)) {
-		free(c);
+	if (!c)
 		return -1;
-	}
-	c->src = *(struct fx *)fs;
-	free(fs);
 	cx_counter++;
 	n = (unsigned)getpid() * 8u + (unsigned)cx_counter * 3u + (unsigned)time(NULL);
 	make_uai(c->uai, n);
@@ -244,6 +237,7 @@ static int cx_setup(void **state)
 	snprintf(c->other_login, sizeof(c->other_login), "hugo.%s", c->tag);
 	for (i = 0; i < 4; i++)
 		snprintf(c->serial[i], sizeof(c->serial[i]), "%s%d", c->tag, i + 1);
+	open_source(c);
 	open_dest(c);
 	populate(c);
 	populate_other(c);
@@ -254,13 +248,11 @@ static int cx_setup(void **state)
 static int cx_teardown(void **state)
 {
 	struct cx *c = *state;
-	struct fx *f = malloc(sizeof(*f));
+	void *fs = c->dfx;
 
-	reg_close(c->dst);
-	if (c->dst_path[0])
-		remove_db(c->dst_path);
-	*f = c->src;
-	teardown((void **)&f);
+	teardown(&fs);
+	reg_close(c->src.reg);
+	remove_db(c->src.path);
 	free(c);
 	return 0;
 }
@@ -597,6 +589,18 @@ static void test_copy_from_shared_source(void **state)
 
 /* ---- a destination that does not store what it is given ------------------- */
 
+static int64_t count_rows(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t v;
+
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
 /* SQLite's own: a trigger alters every device the copy inserts. */
 static void test_copy_trigger_rolls_back(void **state)
 {
@@ -609,9 +613,13 @@ static void test_copy_trigger_rolls_back(void **state)
 
 	if (!c->dst_path[0])
 		skip();
-	db = raw_open(c->dst_path);
-	raw_exec(db, "CREATE TRIGGER alter_device AFTER INSERT ON devices BEGIN "
-		     "UPDATE devices SET name = name || ' (altered)' WHERE id = NEW.id; END");
+	assert_int_equal(sqlite3_open(c->dst_path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db,
+				      "CREATE TRIGGER alter_device AFTER INSERT ON devices BEGIN "
+				      "UPDATE devices SET name = name || ' (altered)' "
+				      "WHERE id = NEW.id; END",
+				      NULL, NULL, NULL),
+			 SQLITE_OK);
 	sqlite3_close(db);
 	seq = last_event(c->dst);
 	audits = audit_rows(c->dst);
@@ -620,9 +628,9 @@ static void test_copy_trigger_rolls_back(void **state)
 	assert_non_null(strstr(err.msg, "devices"));
 	assert_non_null(strstr(err.msg, "rolled back"));
 	assert_nothing_copied(c, seq, audits);
-	db = raw_open(c->dst_path);
-	assert_int_equal(raw_int(db, "SELECT COUNT(*) FROM people"), 1);
-	assert_int_equal(raw_int(db, "SELECT COUNT(*) FROM devices"), 1);
+	assert_int_equal(sqlite3_open(c->dst_path, &db), SQLITE_OK);
+	assert_int_equal(count_rows(db, "SELECT COUNT(*) FROM people"), 1);
+	assert_int_equal(count_rows(db, "SELECT COUNT(*) FROM devices"), 1);
 	sqlite3_close(db);
 }
 
