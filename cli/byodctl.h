@@ -33,5 +33,7 @@ int cli_dnsmasq(const char *home, int argc, char **argv);
 int cli_session(const char *home, int argc, char **argv);
 int cli_portal(const char *home, int argc, char **argv);
 int cli_registry(const char *home, int argc, char **argv);
+/* byodctl registry copy ... (argv[0] "copy") */
+int cli_registry_copy(const char *home, int argc, char **argv);
 
 #endif /* BYODCTL_H */
