@@ -513,6 +513,50 @@ static int read_source(struct copy *c)
 
 /* ---- refusing what is in the way -------------------------------------------- */
 
+static int live(const struct reg_device *d)
+{
+	return d->state == BYOD_DEVICE_ACTIVE || d->state == BYOD_DEVICE_SUSPENDED;
+}
+
+static int cmp_mac(const void *a, const void *b)
+{
+	const struct reg_device *x = *(const struct reg_device *const *)a;
+	const struct reg_device *y = *(const struct reg_device *const *)b;
+
+	return strcmp(x->mac, y->mac);
+}
+
+/* Two live devices of the source with one MAC, which SQLite lets by and
+ * PostgreSQL's unique index refuses: said before anything is written. */
+static int live_mac_twins(struct copy *c)
+{
+	const struct reg_device **v;
+	size_t i, n = 0;
+	int rc = 0;
+
+	v = calloc(c->devices.n ? c->devices.n : 1, sizeof(*v));
+	if (!v)
+		return oom(c);
+	for (i = 0; i < c->devices.n; i++) {
+		const struct reg_device *d = BYOD_VEC_AT(&c->devices, struct reg_device, i);
+
+		if (d->mac[0] && live(d))
+			v[n++] = d;
+	}
+	if (n)
+		qsort(v, n, sizeof(*v), cmp_mac);
+	for (i = 1; i < n && !rc; i++)
+		if (!strcmp(v[i - 1]->mac, v[i]->mac))
+			rc = byod_err_set(
+				c->err, EEXIST,
+				"the devices %s and %s of the source are both live with "
+				"the MAC address %s, which the destination does not allow: "
+				"retire one first; nothing was copied",
+				v[i - 1]->id, v[i]->id, v[i]->mac);
+	free(v);
+	return rc;
+}
+
 static int conflicts(struct copy *c)
 {
 	struct reg *dst = c->dst;
@@ -526,6 +570,9 @@ static int conflicts(struct copy *c)
 	size_t i;
 	int rc;
 
+	rc = live_mac_twins(c);
+	if (rc)
+		return rc;
 	rc = OPS(dst)->school_get(dst->be, c->school.uai, &u.school, c->err);
 	if (!rc)
 		return byod_err_set(c->err, EEXIST,
@@ -558,12 +605,10 @@ static int conflicts(struct copy *c)
 					    d->id);
 		if (rc != -ENOENT)
 			return rc;
-		if (!d->mac[0] ||
-		    (d->state != BYOD_DEVICE_ACTIVE && d->state != BYOD_DEVICE_SUSPENDED))
+		if (!d->mac[0] || !live(d))
 			continue;
 		rc = OPS(dst)->device_find_by_mac(dst->be, d->mac, &u.device, c->err);
-		if (!rc && (u.device.state == BYOD_DEVICE_ACTIVE ||
-			    u.device.state == BYOD_DEVICE_SUSPENDED))
+		if (!rc && live(&u.device))
 			return byod_err_set(c->err, EEXIST,
 					    "the MAC address %s of device %s is already a live "
 					    "device's in the destination registry (%s): nothing "

@@ -712,7 +712,11 @@ static void test_copy_bad_input(void **state)
 {
 	struct cx *c = *state;
 	struct reg_copy_opts o;
+	struct reg_person p;
+	struct reg_device d;
 	struct byod_err err;
+	int64_t seq;
+	int audits;
 
 	copy_opts(c, &o);
 	o.uai = "12AB";
@@ -724,6 +728,16 @@ static void test_copy_bad_input(void **state)
 	assert_int_equal(reg_begin(c->dst, &err), 0);
 	assert_int_equal(reg_copy_school(c->src.reg, c->dst, &o, NULL, &err), -EINVAL);
 	reg_rollback(c->dst);
+
+	/* two live devices of the source with one MAC: SQLite let them by */
+	assert_int_equal(reg_person_get(c->src.reg, c->lea, &p, &err), 0);
+	device_in(c->src.reg, p.id, "twin", "02:00:00:00:aa:01", &d);
+	seq = last_event(c->dst);
+	audits = audit_rows(c->dst);
+	assert_int_equal(reg_copy_school(c->src.reg, c->dst, &o, NULL, &err), -EEXIST);
+	assert_non_null(strstr(err.msg, "02:00:00:00:aa:01"));
+	assert_non_null(strstr(err.msg, d.id));
+	assert_nothing_copied(c, seq, audits);
 }
 
 /* ---- registry URLs ---------------------------------------------------------- */
