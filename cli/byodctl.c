@@ -72,7 +72,7 @@ static const char *home_dir(const char *opt)
 	return env && env[0] ? env : BYOD_DEFAULT_HOME;
 }
 
-static void actor_name(char *out, size_t len)
+void cli_actor(char *out, size_t len)
 {
 	const char *sudo = getenv("SUDO_USER");
 	struct passwd *pw = getpwuid(getuid());
@@ -85,7 +85,7 @@ int cli_open(const char *home, struct byod_ctx **ctx)
 	struct byod_err err;
 	char actor[64];
 
-	actor_name(actor, sizeof(actor));
+	cli_actor(actor, sizeof(actor));
 	if (byod_open(home, actor, ctx, &err))
 		return cli_fail_err(&err);
 	return 0;
@@ -842,6 +842,11 @@ static const struct cli_command commands[] = {
 		  "which rule decides, and why not the others" },
 		{ "policy diff FILE [--list] [--json] [--at TIME]",
 		  "\nwhich devices FILE would move" }) },
+	{ "registry", cli_registry,
+	  USAGE({ "registry copy --to URL [--school UAI] [--no-policies] [--json]",
+		  "\ncopy the school into another registry\n"
+		  "(postgresql://..., sqlite:///path or a path),\n"
+		  "all or nothing, checked table by table" }) },
 	{ "portal", cli_portal,
 	  USAGE({ "portal check", "whether phones trust the portal's certificate" }) },
 	{ "radius", cli_radius,

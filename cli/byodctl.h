@@ -19,6 +19,8 @@ int cli_fail_err(const struct byod_err *err);
 int cli_usage(const char *why);
 /* Open HOME as the current user's context; on failure print and return 1. */
 int cli_open(const char *home, struct byod_ctx **ctx);
+/* The audit log's name for whoever runs byodctl ("byodctl:USER"). */
+void cli_actor(char *out, size_t len);
 /* Print v (and take ownership of it) on stdout. */
 int cli_json(json_t *v);
 
@@ -30,5 +32,8 @@ int cli_hostapd(const char *home, int argc, char **argv);
 int cli_dnsmasq(const char *home, int argc, char **argv);
 int cli_session(const char *home, int argc, char **argv);
 int cli_portal(const char *home, int argc, char **argv);
+int cli_registry(const char *home, int argc, char **argv);
+/* byodctl registry copy ... (argv[0] "copy") */
+int cli_registry_copy(const char *home, int argc, char **argv);
 
 #endif /* BYODCTL_H */

@@ -144,6 +144,26 @@ int reg_open_home(const char *home, const char *actor, int busy_timeout_ms, stru
 		  struct byod_err *err);
 void reg_close(struct reg *reg);
 
+/* ---- registry URLs ---- */
+
+struct reg_url {
+	enum reg_backend backend;
+	char target[4096]; /* SQLite: the file's path; PostgreSQL: the URL for libpq */
+	char shown[512];   /* the URL as it may be printed: a password masked */
+};
+
+/*
+ * Parses a registry URL: "postgresql://..." or "postgres://..." (PostgreSQL,
+ * passed to libpq as it is), "sqlite:///abs/path" (%XX decoded), or a plain
+ * path (SQLite, relative to the working directory). Returns 0 or -EINVAL
+ * with one sentence (an unknown scheme, sqlite:// with a host, a query).
+ */
+int reg_url_parse(const char *url, struct reg_url *out, struct byod_err *err);
+
+/* reg_open for a registry URL; busy_timeout_ms as in reg_options. */
+int reg_open_url(const char *url, const char *actor, int busy_timeout_ms, struct reg **out,
+		 struct byod_err *err);
+
 /* The schema version after migration (the number of migrations applied). */
 int reg_schema_version(struct reg *reg, int *version, struct byod_err *err);
 
@@ -539,5 +559,64 @@ int reg_enrol_code_use(struct reg *reg, const char *code_hash, time_t now, int64
  * expired or unknown). */
 int reg_enrol_code_peek(struct reg *reg, const char *code_hash, time_t now, int64_t *person,
 			struct byod_err *err);
+
+/* ---- copying a school into another registry (registry copy) ----
+ *
+ * Moves one school from one registry into another (a school on SQLite
+ * joining the département's PostgreSQL): the school, its people, devices,
+ * certificates, RADIUS accounting sessions, audit rows and policy versions,
+ * read through the source's backend and written through the destination's,
+ * in one transaction on the destination. See copy.c for what "the school's"
+ * rows are and what is not copied.
+ */
+
+enum reg_copy_table {
+	REG_COPY_SCHOOLS,
+	REG_COPY_PEOPLE,
+	REG_COPY_DEVICES,
+	REG_COPY_CERTS,
+	REG_COPY_SESSIONS,
+	REG_COPY_AUDIT,
+	REG_COPY_POLICIES,
+	REG_COPY_TABLES
+};
+
+struct reg_copy_opts {
+	const char *uai;    /* the school to copy */
+	int skip_policies;  /* leave the policy versions (the destination has its own) */
+	const char *source; /* how the audit row of the copy names the source (may be NULL) */
+};
+
+struct reg_copy_count {
+	const char *table;  /* "schools", "people", ... */
+	size_t rows;        /* rows of the school in the source */
+	char sha256[65];    /* of the source's rows (lowercase hex) */
+	size_t dst_rows;    /* the same read back from the destination */
+	char dst_sha256[65];
+};
+
+struct reg_copy_report {
+	char uai[REG_UAI_MAX];
+	char name[REG_NAME_MAX];
+	int whole_registry; /* the source held this school only: every row was the school's */
+	struct reg_copy_count t[REG_COPY_TABLES];
+	int64_t events;     /* change-feed events written in the destination */
+	int counters;       /* counters raised in the destination (the CRL number) */
+};
+
+/*
+ * Copies opts->uai from src into dst. Nothing is written to src (it is read
+ * in one transaction, a consistent snapshot). In dst, in one transaction:
+ * checks that nothing of the school is there yet (-EEXIST with one sentence
+ * naming the UAI, login, device, serial, live MAC or running policy in the
+ * way; nothing written), writes the rows (people get new ids, references
+ * follow), reads them back and compares each table's count and checksum
+ * with the source's (-EIO naming the table on a difference: rolled back),
+ * writes the change-feed events and one "registry.copy" audit row, and
+ * commits. report (may be NULL) gets the counts and checksums, filled as
+ * far as the copy went. src and dst must not be in a transaction.
+ */
+int reg_copy_school(struct reg *src, struct reg *dst, const struct reg_copy_opts *opts,
+		    struct reg_copy_report *report, struct byod_err *err);
 
 #endif /* BYOD_REGISTRY_H */

@@ -635,6 +635,33 @@ static int sq_school_get(struct reg_db *be, const char *uai, struct reg_school *
 	return 0;
 }
 
+struct school_visit {
+	reg_school_cb cb;
+	void *ctx;
+};
+
+static int visit_school(sqlite3_stmt *st, void *arg)
+{
+	struct school_visit *v = arg;
+	struct reg_school sc;
+
+	memset(&sc, 0, sizeof(sc));
+	col_text(st, 0, sc.uai, sizeof(sc.uai));
+	col_text(st, 1, sc.name, sizeof(sc.name));
+	return v->cb(&sc, v->ctx);
+}
+
+static int sq_school_list(struct reg_db *be, reg_school_cb cb, void *ctx, struct byod_err *err)
+{
+	cleanup_stmt sqlite3_stmt *st = NULL;
+	struct school_visit v = {cb, ctx};
+	struct sq *s = sq_of(be);
+	int rc;
+
+	rc = sq_prepare(s, &st, err, "SELECT uai, name FROM schools ORDER BY uai", "");
+	return rc ? rc : sq_each(s, st, visit_school, &v, "listing schools", err);
+}
+
 #define PERSON_COLUMNS                                                                             \
 	"id, login, display_name, role, school, \"groups\", password_hash, state, created"
 
@@ -1088,6 +1115,44 @@ static int sq_counter_next(struct reg_db *be, const char *name, int64_t *value,
 	return rc;
 }
 
+struct counter_visit {
+	reg_counter_cb cb;
+	void *ctx;
+};
+
+static int visit_counter(sqlite3_stmt *st, void *arg)
+{
+	struct counter_visit *v = arg;
+
+	return v->cb((const char *)sqlite3_column_text(st, 0), sqlite3_column_int64(st, 1),
+		     v->ctx);
+}
+
+static int sq_counter_list(struct reg_db *be, reg_counter_cb cb, void *ctx, struct byod_err *err)
+{
+	cleanup_stmt sqlite3_stmt *st = NULL;
+	struct counter_visit v = {cb, ctx};
+	struct sq *s = sq_of(be);
+	int rc;
+
+	rc = sq_prepare(s, &st, err, "SELECT name, value FROM counters ORDER BY name", "");
+	return rc ? rc : sq_each(s, st, visit_counter, &v, "listing counters", err);
+}
+
+static int sq_counter_raise(struct reg_db *be, const char *name, int64_t value,
+			    struct byod_err *err)
+{
+	cleanup_stmt sqlite3_stmt *st = NULL;
+	struct sq *s = sq_of(be);
+	int rc;
+
+	rc = sq_prepare(s, &st, err,
+			"INSERT INTO counters (name, value) VALUES (?, ?) "
+			"ON CONFLICT (name) DO UPDATE SET value = MAX(value, excluded.value)",
+			"ti", name, value);
+	return rc ? rc : sq_run(s, st, NULL, "raising a counter", err);
+}
+
 static int sq_event_insert(struct reg_db *be, struct reg_event *ev, struct byod_err *err)
 {
 	cleanup_stmt sqlite3_stmt *st = NULL;
@@ -1212,7 +1277,7 @@ static int sq_events_last(struct reg_db *be, int64_t *seq, struct byod_err *err)
 	return rc;
 }
 
-static int sq_audit_insert(struct reg_db *be, const struct reg_audit *a, struct byod_err *err)
+static int sq_audit_insert(struct reg_db *be, struct reg_audit *a, struct byod_err *err)
 {
 	cleanup_stmt sqlite3_stmt *st = NULL;
 	struct sq *s = sq_of(be);
@@ -1223,7 +1288,11 @@ static int sq_audit_insert(struct reg_db *be, const struct reg_audit *a, struct 
 			"VALUES (?, ?, ?, ?, ?, ?)",
 			"ittttt", (int64_t)a->time, a->actor, a->action, a->object, a->before,
 			a->after);
-	return rc ? rc : sq_run(s, st, NULL, "writing the audit log", err);
+	if (!rc)
+		rc = sq_run(s, st, NULL, "writing the audit log", err);
+	if (!rc)
+		a->id = sqlite3_last_insert_rowid(s->db);
+	return rc;
 }
 
 struct audit_visit {
@@ -1259,6 +1328,21 @@ static int sq_audit_list(struct reg_db *be, int limit, reg_audit_cb cb, void *ct
 			"SELECT id, time, actor, action, object, before_json, after_json "
 			"FROM audit ORDER BY id DESC LIMIT ?",
 			"i", (int64_t)(limit > 0 ? limit : -1));
+	return rc ? rc : sq_each(s, st, visit_audit, &v, "reading the audit log", err);
+}
+
+static int sq_audit_list_after(struct reg_db *be, int64_t after, reg_audit_cb cb, void *ctx,
+			       struct byod_err *err)
+{
+	cleanup_stmt sqlite3_stmt *st = NULL;
+	struct audit_visit v = {cb, ctx};
+	struct sq *s = sq_of(be);
+	int rc;
+
+	rc = sq_prepare(s, &st, err,
+			"SELECT id, time, actor, action, object, before_json, after_json "
+			"FROM audit WHERE id > ? ORDER BY id",
+			"i", after);
 	return rc ? rc : sq_each(s, st, visit_audit, &v, "reading the audit log", err);
 }
 
@@ -1361,6 +1445,7 @@ const struct reg_backend_ops reg_sqlite_ops = {
 	.rollback = sq_rollback,
 	.school_insert = sq_school_insert,
 	.school_get = sq_school_get,
+	.school_list = sq_school_list,
 	.person_insert = sq_person_insert,
 	.person_get = sq_person_get,
 	.person_get_by_id = sq_person_get_by_id,
@@ -1381,12 +1466,15 @@ const struct reg_backend_ops reg_sqlite_ops = {
 	.cert_list = sq_cert_list,
 	.cert_list_revoked = sq_cert_list_revoked,
 	.counter_next = sq_counter_next,
+	.counter_list = sq_counter_list,
+	.counter_raise = sq_counter_raise,
 	.event_insert = sq_event_insert,
 	.events_since = sq_events_since,
 	.events_last = sq_events_last,
 	.feed_wait = sq_feed_wait,
 	.audit_insert = sq_audit_insert,
 	.audit_list = sq_audit_list,
+	.audit_list_after = sq_audit_list_after,
 	.policy_insert = sq_policy_insert,
 	.policy_get = sq_policy_get,
 	.policy_list = sq_policy_list,

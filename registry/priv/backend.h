@@ -29,6 +29,8 @@ struct reg_db {
 #define reg_db_of(ptr, type, member)                                                               \
 	((type *)(void *)((char *)(ptr) - __builtin_offsetof(type, member)))
 
+typedef int (*reg_school_cb)(const struct reg_school *, void *);
+typedef int (*reg_counter_cb)(const char *name, int64_t value, void *);
 typedef int (*reg_person_cb)(const struct reg_person *, void *);
 typedef int (*reg_device_cb)(const struct reg_device *, void *);
 typedef int (*reg_cert_cb)(const struct reg_cert *, void *);
@@ -57,6 +59,8 @@ struct reg_backend_ops {
 	int (*school_insert)(struct reg_db *be, const struct reg_school *s, struct byod_err *err);
 	int (*school_get)(struct reg_db *be, const char *uai, struct reg_school *out,
 			  struct byod_err *err);
+	/* By uai. */
+	int (*school_list)(struct reg_db *be, reg_school_cb cb, void *ctx, struct byod_err *err);
 
 	/* Sets p->id. */
 	int (*person_insert)(struct reg_db *be, struct reg_person *p, struct byod_err *err);
@@ -102,6 +106,11 @@ struct reg_backend_ops {
 
 	int (*counter_next)(struct reg_db *be, const char *name, int64_t *value,
 			    struct byod_err *err);
+	/* Every counter, by name. */
+	int (*counter_list)(struct reg_db *be, reg_counter_cb cb, void *ctx, struct byod_err *err);
+	/* Sets the counter to value when it is lower or absent (never lowers it). */
+	int (*counter_raise)(struct reg_db *be, const char *name, int64_t value,
+			     struct byod_err *err);
 
 	/* Sets ev->seq. Called by reg_commit only, right before commit, so
 	 * that sequence order is commit order: a backend whose writers run
@@ -115,12 +124,15 @@ struct reg_backend_ops {
 	 * arrived, or after timeout_ms (never inside a transaction). */
 	int (*feed_wait)(struct reg_db *be, int timeout_ms, struct byod_err *err);
 
-	/* a->id is ignored. */
-	int (*audit_insert)(struct reg_db *be, const struct reg_audit *a, struct byod_err *err);
+	/* Sets a->id; a->time and a->actor are stored as given. */
+	int (*audit_insert)(struct reg_db *be, struct reg_audit *a, struct byod_err *err);
 	int (*audit_list)(struct reg_db *be, int limit, reg_audit_cb cb, void *ctx,
 			  struct byod_err *err);
+	/* The rows with id > after, oldest (lowest id) first. */
+	int (*audit_list_after)(struct reg_db *be, int64_t after, reg_audit_cb cb, void *ctx,
+				struct byod_err *err);
 
-	/* Sets p->version and p->created. */
+	/* Sets p->version; p->created and p->author are stored as given. */
 	int (*policy_insert)(struct reg_db *be, struct reg_policy *p, struct byod_err *err);
 	/* version 0: the newest; out->source malloc'd. */
 	int (*policy_get)(struct reg_db *be, int64_t version, struct reg_policy *out,
@@ -132,7 +144,7 @@ struct reg_backend_ops {
 	/* The newest row for (session_id, nas_ip, nas_id); -ENOENT when none. */
 	int (*session_find)(struct reg_db *be, const char *session_id, const char *nas_ip,
 			    const char *nas_id, struct reg_session *out, struct byod_err *err);
-	/* Sets s->id. */
+	/* Sets s->id; every other field (times, state) is stored as given. */
 	int (*session_insert)(struct reg_db *be, struct reg_session *s, struct byod_err *err);
 	/* Rewrites every field but id, session_id, nas_ip and nas_id of the row s->id. */
 	int (*session_update)(struct reg_db *be, const struct reg_session *s, struct byod_err *err);
