@@ -969,21 +969,15 @@ static int compare(struct copy *c)
 /* ---- the change feed and the audit row of the copy -------------------------- */
 
 /*
- * Events are written last, right before the commit, so that their sequence
- * numbers follow the commit order as every other change's do. (Where the
- * registry queues a transaction's events and inserts them in reg_commit,
- * this is that queue's function instead of event_insert.)
+ * Events go into the transaction's queue, which reg_commit inserts right
+ * before the commit, so that their sequence numbers follow the commit
+ * order as every other change's do.
  */
 static int event(struct copy *c, const char *kind, const char *object, time_t now)
 {
-	struct reg_event ev;
 	int rc;
 
-	memset(&ev, 0, sizeof(ev));
-	ev.time = now;
-	snprintf(ev.kind, sizeof(ev.kind), "%s", kind);
-	snprintf(ev.object, sizeof(ev.object), "%s", object);
-	rc = OPS(c->dst)->event_insert(c->dst->be, &ev, c->err);
+	rc = reg_event_queue(c->dst, kind, object, now, c->err);
 	if (!rc)
 		c->rep->events++;
 	return rc;
@@ -1152,8 +1146,9 @@ int reg_copy_school(struct reg *src, struct reg *dst, const struct reg_copy_opts
 		rc = oom(&c);
 		goto out;
 	}
-	/* The source is only read: one transaction for a consistent snapshot. */
-	rc = reg_begin(src, err);
+	/* The source is only read, in one read-only snapshot: consistent, and
+	 * the school's own writes (accounting) go on meanwhile. */
+	rc = reg_begin_read(src, err);
 	if (rc)
 		goto out;
 	src_open = 1;
