@@ -554,17 +554,28 @@ static int pg_begin(struct reg_db *be, struct byod_err *err);
 static int pg_commit(struct reg_db *be, struct byod_err *err);
 static void pg_rollback(struct reg_db *be);
 
-static int run_migration(struct pg_db *db, int version, struct byod_err *err)
+int pg_script(struct pg_db *db, struct byod_err *err, const char *what, const char *sql)
 {
-	char what[64];
 	PGresult *r;
 	int rc;
 
-	snprintf(what, sizeof(what), "migrating to schema version %d", version + 1);
-	r = PQexec(db->conn, migrations[version]);
-	rc = PQresultStatus(r) == PGRES_COMMAND_OK ? 0 : pg_fail(db, r, what, err);
+	rc = ensure_conn(db, err);
+	if (rc)
+		return rc;
+	r = PQexec(db->conn, sql);
+	rc = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK
+		     ? 0
+		     : pg_fail(db, r, what, err);
 	PQclear(r);
 	return rc;
+}
+
+static int run_migration(struct pg_db *db, int version, struct byod_err *err)
+{
+	char what[64];
+
+	snprintf(what, sizeof(what), "migrating to schema version %d", version + 1);
+	return pg_script(db, err, what, migrations[version]);
 }
 
 /*

@@ -50,6 +50,10 @@ int pg_exec(struct pg_db *db, PGresult **res, struct byod_err *err, const char *
 int pg_command(struct pg_db *db, int *changes, struct byod_err *err, const char *what,
 	       const char *sql, int nparams, const char *const *params);
 
+/* Runs several statements without parameters (migrations, GRANTs); errors
+ * as pg_exec. */
+int pg_script(struct pg_db *db, struct byod_err *err, const char *what, const char *sql);
+
 /* v as decimal text into buf. */
 void pg_i64(char buf[24], int64_t v);
 /* The value at (row, col) as an int64_t; NULL reads as 0. */
