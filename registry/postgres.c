@@ -268,10 +268,9 @@ static int pg_fail(struct pg_db *db, const PGresult *res, const char *what, stru
 	if ((!state && PQstatus(db->conn) == CONNECTION_BAD) || (state && !strncmp(state, "08", 2)) ||
 	    (state && (!strcmp(state, "57P01") || !strcmp(state, "57P02") ||
 		       !strcmp(state, "57P03")))) {
-		return byod_err_set(err, ENOTCONN,
-				    "the registry database %s is unreachable (%s): %s; nothing "
-				    "of the transaction was written",
-				    db->where, what, msg);
+		return byod_err_set(err, ENOTCONN, "the registry database %s is unreachable (%s): %s%s",
+				    db->where, what, msg,
+				    db->in_tx ? "; nothing of the transaction was written" : "");
 	}
 	if (!state)
 		code = EIO;
