@@ -30,10 +30,9 @@
 
 /* The tables every program reads. */
 #define READ_TABLES                                                                                \
-	"schema_version, schools, people, devices, certificates, policies, events, events_head, "   \
+	"schema_version, schools, people, devices, certificates, policies, events, events_head, "  \
 	"counters"
-#define PORTAL_TABLES                                                                              \
-	"web_sessions, web_forms, web_downloads, web_throttle, enrol_codes, web_keys"
+#define PORTAL_TABLES "web_sessions, web_forms, web_downloads, web_throttle, enrol_codes, web_keys"
 
 /* The SQL for schema (quoted by the caller); *out malloc'd. */
 static int roles_sql(const char *schema, char **out)
@@ -58,7 +57,8 @@ static int roles_sql(const char *schema, char **out)
 		"  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'byod_admin') THEN\n"
 		"    CREATE ROLE byod_admin NOLOGIN; END IF;\n"
 		"END $$;\n"
-		"REVOKE ALL ON ALL TABLES IN SCHEMA %s FROM byod_radius, byod_gateway, byod_portal, "
+		"REVOKE ALL ON ALL TABLES IN SCHEMA %s FROM byod_radius, byod_gateway, "
+		"byod_portal, "
 		"byod_admin;\n"
 		"REVOKE ALL ON ALL SEQUENCES IN SCHEMA %s FROM byod_radius, byod_gateway, "
 		"byod_portal, byod_admin;\n"

@@ -41,10 +41,10 @@ int pg_session_purge(struct reg_db *be, time_t before, int *deleted, struct byod
 	return byod_err_set(err, ENOSYS, "the PostgreSQL registry cannot do session purge yet");
 }
 
-int pg_web_session_insert(struct reg_db *be, const struct reg_web_session *ws,
-			  struct byod_err *err)
+int pg_web_session_insert(struct reg_db *be, const struct reg_web_session *ws, struct byod_err *err)
 {
-	return byod_err_set(err, ENOSYS, "the PostgreSQL registry cannot do web session insert yet");
+	return byod_err_set(err, ENOSYS,
+			    "the PostgreSQL registry cannot do web session insert yet");
 }
 
 int pg_web_session_get(struct reg_db *be, const char *id_hash, struct reg_web_session *out,
@@ -62,19 +62,22 @@ int pg_web_session_touch(struct reg_db *be, const char *id_hash, time_t seen, in
 int pg_web_session_delete(struct reg_db *be, const char *id_hash, int *changes,
 			  struct byod_err *err)
 {
-	return byod_err_set(err, ENOSYS, "the PostgreSQL registry cannot do web session delete yet");
+	return byod_err_set(err, ENOSYS,
+			    "the PostgreSQL registry cannot do web session delete yet");
 }
 
 int pg_web_session_delete_person(struct reg_db *be, int64_t person, int *changes,
 				 struct byod_err *err)
 {
-	return byod_err_set(err, ENOSYS, "the PostgreSQL registry cannot do web session delete person yet");
+	return byod_err_set(err, ENOSYS,
+			    "the PostgreSQL registry cannot do web session delete person yet");
 }
 
-int pg_web_session_mark_enrolled(struct reg_db *be, const char *id_hash, int enrolled,
-				 int *changes, struct byod_err *err)
+int pg_web_session_mark_enrolled(struct reg_db *be, const char *id_hash, int enrolled, int *changes,
+				 struct byod_err *err)
 {
-	return byod_err_set(err, ENOSYS, "the PostgreSQL registry cannot do web session mark enrolled yet");
+	return byod_err_set(err, ENOSYS,
+			    "the PostgreSQL registry cannot do web session mark enrolled yet");
 }
 
 int pg_web_key_get(struct reg_db *be, const char *name, const char *candidate, time_t now,
@@ -137,7 +140,8 @@ int pg_throttle_delete(struct reg_db *be, const char *key, struct byod_err *err)
 int pg_throttle_delete_prefix(struct reg_db *be, const char *prefix, int *changes,
 			      struct byod_err *err)
 {
-	return byod_err_set(err, ENOSYS, "the PostgreSQL registry cannot do throttle delete prefix yet");
+	return byod_err_set(err, ENOSYS,
+			    "the PostgreSQL registry cannot do throttle delete prefix yet");
 }
 
 int pg_web_purge(struct reg_db *be, time_t now, time_t idle_before, time_t created_before,

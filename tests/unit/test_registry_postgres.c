@@ -141,8 +141,8 @@ static void test_role_without_rights(void **state)
 
 	snprintf(login, sizeof(login), "t_radius_%ld", (long)getpid());
 	db = raw_open(f->path);
-	snprintf(stmt, sizeof(stmt), "DROP ROLE IF EXISTS %s; CREATE ROLE %s LOGIN IN ROLE byod_radius",
-		 login, login);
+	snprintf(stmt, sizeof(stmt),
+		 "DROP ROLE IF EXISTS %s; CREATE ROLE %s LOGIN IN ROLE byod_radius", login, login);
 	raw_exec(db, stmt);
 	url_as(f, login, url, sizeof(url));
 	assert_int_equal(open_reg(url, 1000, &radius, &f->err), 0);
