@@ -46,7 +46,8 @@ static int roles_sql(const char *schema, char **out)
 		"-- Give each node a login in its program's role, e.g.\n"
 		"--   CREATE ROLE radius1 LOGIN PASSWORD '...' IN ROLE byod_radius;\n"
 		"-- and connect with sslmode=verify-full.\n"
-		"SET search_path = %s;\n"
+		"BEGIN;\n"
+		"SET LOCAL search_path = %s;\n"
 		"DO $$ BEGIN\n"
 		"  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'byod_radius') THEN\n"
 		"    CREATE ROLE byod_radius NOLOGIN; END IF;\n"
@@ -89,7 +90,8 @@ static int roles_sql(const char *schema, char **out)
 		"\n"
 		"-- byodctl: everything.\n"
 		"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA %s TO byod_admin;\n"
-		"GRANT USAGE ON ALL SEQUENCES IN SCHEMA %s TO byod_admin;\n",
+		"GRANT USAGE ON ALL SEQUENCES IN SCHEMA %s TO byod_admin;\n"
+		"COMMIT;\n",
 		s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s);
 	return n < 0 ? -ENOMEM : 0;
 }
@@ -115,15 +117,11 @@ int reg_roles_sql(struct reg *reg, int apply, char **out, struct byod_err *err)
 	pg_get_text(r, 0, 0, schema, sizeof(schema));
 	if (roles_sql(schema, &sql))
 		return byod_err_set(err, ENOMEM, "out of memory");
-	/* One transaction: all the roles' rights or none. */
+	/* The text is one transaction: all the roles' rights or none. */
 	if (apply) {
-		rc = pg_command(db, NULL, err, "creating the registry's roles", "BEGIN", 0, NULL);
-		if (!rc)
-			rc = pg_script(db, err, "creating the registry's roles", sql);
-		if (!rc)
-			rc = pg_command(db, NULL, err, "creating the registry's roles", "COMMIT", 0,
-					NULL);
-		else if (PQstatus(db->conn) == CONNECTION_OK)
+		rc = pg_script(db, err, "creating the registry's roles", sql);
+		if (rc && PQstatus(db->conn) == CONNECTION_OK &&
+		    PQtransactionStatus(db->conn) != PQTRANS_IDLE)
 			PQclear(PQexec(db->conn, "ROLLBACK"));
 	}
 	if (!rc && out)

@@ -127,9 +127,10 @@ static void test_role_without_rights(void **state)
 {
 	struct fx *f = *state;
 	struct reg *radius = NULL;
+	struct reg_device d;
 	struct reg_person p;
 	struct names c;
-	char *sql = NULL, login[64], url[1200], stmt[256];
+	char *sql = NULL, login[64], portal[64], url[1200], stmt[256];
 	raw_db *db;
 
 	add_school(f, UAI_A, "Lycée A");
@@ -163,9 +164,25 @@ static void test_role_without_rights(void **state)
 	assert_int_equal(reg_person_get(radius, "alice", &p, &f->err), 0);
 	reg_close(radius);
 
+	/* the portal enrols, but does not apply a segment policy */
+	snprintf(portal, sizeof(portal), "t_portal_%ld", (long)getpid());
+	snprintf(stmt, sizeof(stmt), "DROP ROLE IF EXISTS %s; CREATE ROLE %s LOGIN IN ROLE byod_portal",
+		 portal, portal);
+	raw_exec(db, stmt);
+	url_as(f, portal, url, sizeof(url));
+	assert_int_equal(open_reg(url, 1000, &radius, &f->err), 0);
+	assert_int_equal(reg_person_get(radius, "alice", &p, &f->err), 0);
+	fill_device(&d, p.id, "Phone", "aa:bb:cc:00:00:01");
+	assert_int_equal(reg_device_add(radius, &d, &f->err), 0);
+	assert_int_equal(reg_policy_add(radius, "default: a\n", "x", "", NULL, &f->err), -EACCES);
+	assert_non_null(strstr(f->err.msg, portal));
+	reg_close(radius);
+	assert_int_equal(raw_int(db, "SELECT COUNT(*) FROM devices"), 1);
+	assert_int_equal(raw_int(db, "SELECT COUNT(*) FROM policies"), 0);
+
 	/* the owner's rights are untouched by --apply */
 	add_person(f, "bob");
-	snprintf(stmt, sizeof(stmt), "DROP ROLE %s", login);
+	snprintf(stmt, sizeof(stmt), "DROP ROLE %s; DROP ROLE %s", login, portal);
 	raw_exec(db, stmt);
 	raw_close(db);
 }
@@ -407,6 +424,106 @@ static void test_feed_wait(void **state)
 	assert_int_equal(events_since(f, 0, 0).n, 1);
 }
 
+/* Several writers committing at once, each holding its transaction open a
+ * random while after its change; a follower reading "after the last number
+ * I saw" meanwhile must see every committed event exactly once. */
+#define RACE_WRITERS 4
+#define RACE_EACH 30
+
+struct racer {
+	const char *url;
+	int no;
+	int rc;
+};
+
+static void *race_writer(void *arg)
+{
+	struct racer *r = arg;
+	struct reg_person p;
+	struct byod_err err;
+	struct reg *reg = NULL;
+	unsigned seed = (unsigned)r->no * 7919u;
+	char login[32];
+	int i;
+
+	r->rc = open_reg(r->url, 10000, &reg, &err);
+	for (i = 0; !r->rc && i < RACE_EACH; i++) {
+		snprintf(login, sizeof(login), "w%d-%d", r->no, i);
+		fill_person(&p, login, NULL);
+		r->rc = reg_begin(reg, &err);
+		if (!r->rc)
+			r->rc = reg_person_add(reg, &p, &err);
+		poll(NULL, 0, (int)(rand_r(&seed) % 4));
+		if (!r->rc)
+			r->rc = reg_commit(reg, &err);
+		else
+			reg_rollback(reg);
+	}
+	if (r->rc)
+		fprintf(stderr, "writer %d: %s\n", r->no, err.msg);
+	reg_close(reg);
+	return NULL;
+}
+
+struct seen {
+	int n;
+	int64_t last;
+	int gaps;
+	char login[RACE_WRITERS * RACE_EACH][64];
+};
+
+static int follow(const struct reg_event *ev, void *arg)
+{
+	struct seen *s = arg;
+
+	if (s->last && ev->seq != s->last + 1)
+		s->gaps++;
+	s->last = ev->seq;
+	assert_true(s->n < RACE_WRITERS * RACE_EACH);
+	snprintf(s->login[s->n++], sizeof(s->login[0]), "%s", ev->object);
+	return 0;
+}
+
+static void test_feed_race(void **state)
+{
+	struct fx *f = *state;
+	struct racer r[RACE_WRITERS];
+	pthread_t t[RACE_WRITERS];
+	struct seen *seen = calloc(1, sizeof(*seen));
+	double t0 = now_ms();
+	char login[32];
+	int i, j, k, found;
+
+	assert_non_null(seen);
+	for (i = 0; i < RACE_WRITERS; i++) {
+		r[i].url = f->path;
+		r[i].no = i;
+		r[i].rc = 0;
+		assert_int_equal(pthread_create(&t[i], NULL, race_writer, &r[i]), 0);
+	}
+	while (seen->n < RACE_WRITERS * RACE_EACH && now_ms() - t0 < 60000.0) {
+		assert_int_equal(reg_events_since(f->reg, seen->last, 0, follow, seen, &f->err), 0);
+		reg_feed_wait(f->reg, 50, NULL);
+	}
+	for (i = 0; i < RACE_WRITERS; i++) {
+		assert_int_equal(pthread_join(t[i], NULL), 0);
+		assert_int_equal(r[i].rc, 0);
+	}
+	/* every event once, numbered without a gap, none after the last */
+	assert_int_equal(seen->n, RACE_WRITERS * RACE_EACH);
+	assert_int_equal(seen->gaps, 0);
+	assert_int_equal(events_since(f, seen->last, 0).n, 0);
+	for (i = 0; i < RACE_WRITERS; i++) {
+		for (j = 0; j < RACE_EACH; j++) {
+			snprintf(login, sizeof(login), "w%d-%d", i, j);
+			for (found = 0, k = 0; k < seen->n; k++)
+				found += !strcmp(seen->login[k], login);
+			assert_int_equal(found, 1);
+		}
+	}
+	free(seen);
+}
+
 /* ---- lists through a cursor ------------------------------------------------------ */
 
 static int count_device(const struct reg_device *d, void *arg)
@@ -467,6 +584,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_lock_timeout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_feed_commit_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_feed_wait, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_feed_race, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_list_in_batches, setup, teardown),
 	};
 
