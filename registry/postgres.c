@@ -639,6 +639,20 @@ static void pg_close(struct reg_db *be)
 	free(db);
 }
 
+/*
+ * Given before the URL, which overrides any of them: a server that does not
+ * answer is given up after 5 s, and a connection whose network was cut is
+ * found dead within about 15 s (keepalives, TCP_USER_TIMEOUT) instead of the
+ * kernel's two hours, so that a call returns -ENOTCONN and fail-static
+ * callers move on.
+ */
+static const char *const defaults_kw[] = {
+	"connect_timeout",     "keepalives",	   "keepalives_idle",
+	"keepalives_interval", "keepalives_count", "tcp_user_timeout",
+	"application_name",    "dbname",	   NULL,
+};
+#define DEFAULT_VALUES "5", "1", "10", "5", "2", "15000", "byod"
+
 static int pg_open(const struct reg_options *opt, struct reg_db **out, struct byod_err *err)
 {
 	struct pg_db *db;
@@ -663,7 +677,8 @@ static int pg_open(const struct reg_options *opt, struct reg_db **out, struct by
 		rc = byod_err_set(err, ENOMEM, "out of memory");
 		goto out;
 	}
-	db->conn = PQconnectdb(db->conninfo);
+	db->conn = PQconnectdbParams(defaults_kw,
+				     (const char *const[]){DEFAULT_VALUES, db->conninfo, NULL}, 1);
 	if (!db->conn) {
 		rc = byod_err_set(err, ENOMEM, "out of memory");
 		goto out;
@@ -757,12 +772,11 @@ static int pg_each(struct pg_db *db, const char *what, const char *sql, int npar
 		   const char *const *params, int (*row)(const PGresult *, int, void *), void *arg,
 		   struct byod_err *err)
 {
-	static unsigned cursor_no;
 	char name[32], cmd[512];
 	char *declare = NULL;
 	int own_tx = !db->in_tx, rc, i, n;
 
-	snprintf(name, sizeof(name), "byod_list_%u", ++cursor_no);
+	snprintf(name, sizeof(name), "byod_list_%u", ++db->cursors);
 	if (asprintf(&declare, "DECLARE %s NO SCROLL CURSOR FOR %s", name, sql) < 0)
 		return byod_err_set(err, ENOMEM, "out of memory");
 	if (own_tx) {

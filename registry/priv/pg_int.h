@@ -24,11 +24,12 @@
 struct pg_db {
 	struct reg_db base;
 	PGconn *conn;
-	char *conninfo;	 /* as given; may hold a password: never in a message */
-	char where[160]; /* "host:port/dbname" for messages, without credentials */
-	int in_tx;	 /* this backend issued BEGIN and has not ended it */
-	int listening;	 /* LISTEN byod_feed was issued on this connection */
-	int busy_ms;	 /* lock_timeout */
+	char *conninfo;	  /* as given; may hold a password: never in a message */
+	char where[160];  /* "host:port/dbname" for messages, without credentials */
+	int in_tx;	  /* this backend issued BEGIN and has not ended it */
+	int listening;	  /* LISTEN byod_feed was issued on this connection */
+	int busy_ms;	  /* lock_timeout */
+	unsigned cursors; /* numbers this connection's list cursors */
 };
 
 #define PG(be) reg_db_of(be, struct pg_db, base)
