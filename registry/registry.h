@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The device registry: schools, people, devices, certificates, sessions, the
- * audit log and the change feed. One interface for every backend (SQLite
- * today, PostgreSQL later): callers see only these functions.
+ * audit log and the change feed. One interface for every backend (SQLite,
+ * PostgreSQL): callers see only these functions.
  *
  * Every function returns 0 or a negative errno and, on failure, fills err
  * (which may be NULL) with one readable sentence. -ENOENT means "no such
- * object", -EEXIST "already there", -EBUSY "the database is locked".
+ * object", -EEXIST "already there", -EBUSY "the database is locked",
+ * -ENOTCONN "the database server is unreachable" (PostgreSQL; the next call
+ * reconnects), -EACCES "the database role may not do this".
  *
  * Every change goes through this file's functions, which write the change,
  * an audit row (actor, action, object, before/after as JSON) and a change

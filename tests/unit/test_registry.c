@@ -709,6 +709,38 @@ static void test_tx_nested(void **state)
 	raw_close(db);
 }
 
+/* A read-only snapshot: what another connection commits meanwhile is not
+ * seen until it ends; the feed's wait returns by its timeout at the latest. */
+static void test_begin_read(void **state)
+{
+	struct fx *f = *state;
+	struct reg_school s = {.uai = UAI_B, .name = "B"};
+	struct reg *second = NULL;
+	struct timespec t0, t1;
+	double ms;
+
+	add_school(f, UAI_A, "A");
+	assert_int_equal(open_reg(f->path, 2000, &second, &f->err), 0);
+	assert_int_equal(reg_begin_read(f->reg, &f->err), 0);
+	assert_int_equal(reg_school_get(f->reg, UAI_A, &s, &f->err), 0);
+	snprintf(s.uai, sizeof(s.uai), "%s", UAI_B);
+	assert_int_equal(reg_school_add(second, &s, &f->err), 0);
+	assert_int_equal(reg_school_get(f->reg, UAI_B, &s, &f->err), -ENOENT);
+	/* nested levels count as usual */
+	assert_int_equal(reg_begin(f->reg, &f->err), 0);
+	assert_int_equal(reg_commit(f->reg, &f->err), 0);
+	assert_int_equal(reg_commit(f->reg, &f->err), 0);
+	assert_int_equal(reg_school_get(f->reg, UAI_B, &s, &f->err), 0);
+	reg_close(second);
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(reg_feed_wait(f->reg, 100, &f->err), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ms = (double)(t1.tv_sec - t0.tv_sec) * 1000.0 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+	assert_true(ms >= 90.0);
+	assert_true(ms < 5000.0);
+}
+
 /* ---- the change feed ----------------------------------------------------- */
 
 static void test_events(void **state)
@@ -1127,6 +1159,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_counter, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tx_rollback, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tx_nested, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_begin_read, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_events, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_audit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_locked, setup, teardown),
