@@ -440,28 +440,6 @@ int reg_begin(struct reg *reg, struct byod_err *err)
 	return 0;
 }
 
-int reg_begin_read(struct reg *reg, struct byod_err *err)
-{
-	int rc;
-
-	if (reg->aborted)
-		return byod_err_set(err, ECANCELED,
-				    "the registry transaction was rolled back; nothing more can "
-				    "be done in it");
-	if (reg->depth == 0) {
-		rc = OPS(reg)->begin_read(reg->be, err);
-		if (rc)
-			return rc;
-	}
-	reg->depth++;
-	return 0;
-}
-
-int reg_feed_wait(struct reg *reg, int timeout_ms, struct byod_err *err)
-{
-	return OPS(reg)->feed_wait(reg->be, timeout_ms, err);
-}
-
 int reg_commit(struct reg *reg, struct byod_err *err)
 {
 	int rc;
@@ -479,6 +457,31 @@ int reg_commit(struct reg *reg, struct byod_err *err)
 	}
 	reg->depth--;
 	return 0;
+}
+
+int reg_begin_read(struct reg *reg, struct byod_err *err)
+{
+	int rc;
+
+	if (reg->depth > 0)
+		return byod_err_set(err, EINVAL,
+				    "a read snapshot must be the outermost registry transaction");
+	rc = OPS(reg)->begin_read(reg->be, err);
+	if (rc)
+		return rc;
+	reg->depth = 1;
+	return 0;
+}
+
+int reg_feed_wait(struct reg *reg, int timeout_ms, struct byod_err *err)
+{
+	if (timeout_ms < 0)
+		return byod_err_set(err, EINVAL, "negative change-feed wait %d ms", timeout_ms);
+	if (reg->depth > 0)
+		return byod_err_set(err, EINVAL,
+				    "waiting for the change feed inside a registry transaction, "
+				    "which would not see what it waits for");
+	return OPS(reg)->feed_wait(reg->be, timeout_ms, err);
 }
 
 void reg_rollback(struct reg *reg)

@@ -160,10 +160,6 @@ int reg_set_actor(struct reg *reg, const char *actor);
  */
 int reg_begin(struct reg *reg, struct byod_err *err);
 int reg_commit(struct reg *reg, struct byod_err *err);
-/* As reg_begin, but the outermost level is a read-only snapshot: every read
- * in it sees the registry as of one moment (closed by reg_commit or
- * reg_rollback as usual). */
-int reg_begin_read(struct reg *reg, struct byod_err *err);
 void reg_rollback(struct reg *reg);
 
 /*
@@ -256,11 +252,25 @@ int reg_events_since(struct reg *reg, int64_t after, int limit,
 		     struct byod_err *err);
 /* The newest event's seq, 0 when none. */
 int reg_events_last(struct reg *reg, int64_t *seq, struct byod_err *err);
-/* Returns 0 after a change-feed notification may have arrived or after
- * timeout_ms (SQLite: after timeout_ms; PostgreSQL: LISTEN byod_feed), so
- * a follower then reads reg_events_since; -ENOTCONN when the database is
- * unreachable (after waiting timeout_ms). */
+/*
+ * Waits for the change feed: returns 0 after a change-feed notification may
+ * have arrived, or after timeout_ms, whichever comes first; the caller then
+ * reads reg_events_since. Not inside a transaction (-EINVAL). SQLite sleeps,
+ * returning early when another connection has committed since the last
+ * wait; PostgreSQL waits for NOTIFY byod_feed on its connection. Event
+ * numbers are given at commit, in commit order, so "everything after the
+ * last seq I saw" never skips an event committed late.
+ */
 int reg_feed_wait(struct reg *reg, int timeout_ms, struct byod_err *err);
+
+/*
+ * Opens the outermost transaction level as a read-only snapshot: every read
+ * until reg_commit (or reg_rollback) sees the same committed state, so that
+ * a follower reads the whole state and reg_events_last together and then
+ * follows from that seq without skipping or repeating an event. Nothing may
+ * be written in it. -EINVAL when a transaction is already open.
+ */
+int reg_begin_read(struct reg *reg, struct byod_err *err);
 
 /* Audit rows, newest first, at most limit (0: all). */
 int reg_audit_list(struct reg *reg, int limit, int (*cb)(const struct reg_audit *, void *),

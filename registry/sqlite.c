@@ -570,32 +570,16 @@ static int sq_begin(struct reg_db *be, struct byod_err *err)
 	return rc;
 }
 
-/* DEFERRED: a reader takes no write lock; WAL gives it one snapshot from
- * its first read to its end. */
+/* DEFERRED: no lock until the first read, which fixes the snapshot (WAL)
+ * that every later read of the transaction sees; writers go on. */
 static int sq_begin_read(struct reg_db *be, struct byod_err *err)
 {
 	struct sq *s = sq_of(be);
-	int rc = sq_simple(s, "BEGIN DEFERRED", "starting a transaction", err);
+	int rc = sq_simple(s, "BEGIN DEFERRED", "starting a read transaction", err);
 
 	if (!rc)
 		s->in_tx = 1;
 	return rc;
-}
-
-/* SQLite has no notifications: a follower polls, one wait apart. */
-static int sq_feed_wait(struct reg_db *be, int timeout_ms, struct byod_err *err)
-{
-	struct timespec ts;
-
-	(void)be;
-	(void)err;
-	if (timeout_ms <= 0)
-		return 0;
-	ts.tv_sec = timeout_ms / 1000;
-	ts.tv_nsec = (long)(timeout_ms % 1000) * 1000000L;
-	while (nanosleep(&ts, &ts) && errno == EINTR)
-		;
-	return 0;
 }
 
 /* A failed COMMIT leaves the transaction open for the caller's rollback. */
@@ -1153,6 +1137,67 @@ static int sq_events_since(struct reg_db *be, int64_t after, int limit, reg_even
 	return rc ? rc : sq_each(s, st, visit_event, &v, "reading the change feed", err);
 }
 
+static int data_version(struct sq *s, int64_t *v, struct byod_err *err)
+{
+	cleanup_stmt sqlite3_stmt *st = NULL;
+	int rc;
+
+	rc = sq_prepare(s, &st, err, "PRAGMA data_version", "");
+	if (!rc)
+		rc = sq_one(s, st, "watching the change feed", err);
+	if (!rc)
+		*v = sqlite3_column_int64(st, 0);
+	return rc;
+}
+
+#define FEED_TICK_MS 20
+
+/*
+ * SQLite has no notification: this sleeps up to timeout_ms, looking every
+ * FEED_TICK_MS whether PRAGMA data_version moved (another connection
+ * committed something, a change-feed event perhaps; a read of shared
+ * memory, no query of the tables). A commit since the last wait returns at
+ * once.
+ */
+static int sq_feed_wait(struct reg_db *be, int timeout_ms, struct byod_err *err)
+{
+	struct sq *s = sq_of(be);
+	struct timespec start, now, tick;
+	int64_t v;
+	long left;
+	int rc;
+
+	rc = data_version(s, &v, err);
+	if (rc)
+		return rc;
+	if (s->feed_seen && v != s->feed_version) {
+		s->feed_version = v;
+		return 0;
+	}
+	s->feed_version = v;
+	s->feed_seen = 1;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		left = timeout_ms - (long)(((now.tv_sec - start.tv_sec) * 1000000000LL +
+					    (now.tv_nsec - start.tv_nsec)) / 1000000LL);
+		if (left <= 0)
+			return 0;
+		if (left > FEED_TICK_MS)
+			left = FEED_TICK_MS;
+		tick.tv_sec = 0;
+		tick.tv_nsec = left * 1000000L;
+		nanosleep(&tick, NULL);
+		rc = data_version(s, &v, err);
+		if (rc)
+			return rc;
+		if (v != s->feed_version) {
+			s->feed_version = v;
+			return 0;
+		}
+	}
+}
+
 static int sq_events_last(struct reg_db *be, int64_t *seq, struct byod_err *err)
 {
 	cleanup_stmt sqlite3_stmt *st = NULL;
@@ -1314,7 +1359,6 @@ const struct reg_backend_ops reg_sqlite_ops = {
 	.begin_read = sq_begin_read,
 	.commit = sq_commit,
 	.rollback = sq_rollback,
-	.feed_wait = sq_feed_wait,
 	.school_insert = sq_school_insert,
 	.school_get = sq_school_get,
 	.person_insert = sq_person_insert,
@@ -1340,6 +1384,7 @@ const struct reg_backend_ops reg_sqlite_ops = {
 	.event_insert = sq_event_insert,
 	.events_since = sq_events_since,
 	.events_last = sq_events_last,
+	.feed_wait = sq_feed_wait,
 	.audit_insert = sq_audit_insert,
 	.audit_list = sq_audit_list,
 	.policy_insert = sq_policy_insert,

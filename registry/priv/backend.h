@@ -47,8 +47,9 @@ struct reg_backend_ops {
 	int (*schema_version)(struct reg_db *be, int *version, struct byod_err *err);
 
 	int (*begin)(struct reg_db *be, struct byod_err *err);
-	/* Opens the outermost level as a read-only snapshot (closed by commit
-	 * or rollback as usual). */
+	/* The outermost level as a read-only snapshot: every read until
+	 * commit/rollback sees the same committed state (SQLite: BEGIN
+	 * DEFERRED; PostgreSQL: REPEATABLE READ READ ONLY). */
 	int (*begin_read)(struct reg_db *be, struct byod_err *err);
 	int (*commit)(struct reg_db *be, struct byod_err *err);
 	void (*rollback)(struct reg_db *be);
@@ -102,13 +103,16 @@ struct reg_backend_ops {
 	int (*counter_next)(struct reg_db *be, const char *name, int64_t *value,
 			    struct byod_err *err);
 
-	/* Sets ev->seq. */
+	/* Sets ev->seq. Called by reg_commit only, right before commit, so
+	 * that sequence order is commit order: a backend whose writers run
+	 * side by side takes here a lock held until the transaction ends
+	 * (no two transactions between numbering and commit at once). */
 	int (*event_insert)(struct reg_db *be, struct reg_event *ev, struct byod_err *err);
 	int (*events_since)(struct reg_db *be, int64_t after, int limit, reg_event_cb cb, void *ctx,
 			    struct byod_err *err);
 	int (*events_last)(struct reg_db *be, int64_t *seq, struct byod_err *err);
-	/* Returns 0 once a change-feed notification may have arrived, or
-	 * after timeout_ms; a follower then reads events_since. */
+	/* Returns 0 once a change-feed event committed elsewhere may have
+	 * arrived, or after timeout_ms (never inside a transaction). */
 	int (*feed_wait)(struct reg_db *be, int timeout_ms, struct byod_err *err);
 
 	/* a->id is ignored. */

@@ -18,6 +18,10 @@ struct sq {
 	char *path;
 	int busy_ms;
 	int in_tx; /* this backend issued BEGIN and has not ended it */
+	/* PRAGMA data_version when the last feed wait returned (feed_seen:
+	 * taken once): it moves when another connection commits. */
+	int64_t feed_version;
+	int feed_seen;
 };
 
 static inline struct sq *sq_of(struct reg_db *be)
