@@ -842,6 +842,10 @@ static const struct cli_command commands[] = {
 		  "which rule decides, and why not the others" },
 		{ "policy diff FILE [--list] [--json] [--at TIME]",
 		  "\nwhich devices FILE would move" }) },
+	{ "registry", cli_registry,
+	  USAGE({ "registry roles [--apply]",
+		  "PostgreSQL: one role per program, with\n"
+		  "only its rights (print the SQL, or run it)" }) },
 	{ "portal", cli_portal,
 	  USAGE({ "portal check", "whether phones trust the portal's certificate" }) },
 	{ "radius", cli_radius,
@@ -849,10 +853,6 @@ static const struct cli_command commands[] = {
 		  "[--client ADDR] [--libdir DIR] [--registration-vlan N] [--secret-stdin]\n"
 		  "[--templates DIR]",
 		  "a raddb for freeradius -f -d DIR" }) },
-	{ "registry", cli_registry,
-	  USAGE({ "registry roles [--apply]",
-		  "PostgreSQL: one role per program, with\n"
-		  "only its rights (print the SQL, or run it)" }) },
 	{ "help", cmd_help, NULL },
 };
 

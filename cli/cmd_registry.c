@@ -14,13 +14,17 @@
 
 #include "byodctl.h"
 
-static int registry_roles(const char *home, int apply)
+static int registry_roles(const char *home, int argc, char **argv)
 {
 	struct byod_ctx *ctx;
 	struct byod_err err;
 	char *sql = NULL;
-	int rc;
+	int rc, apply = 0;
 
+	if (argc == 2 && !strcmp(argv[1], "--apply"))
+		apply = 1;
+	else if (argc != 1)
+		return cli_usage("registry roles takes only --apply");
 	rc = cli_open(home, &ctx);
 	if (rc)
 		return rc;
@@ -37,12 +41,7 @@ static int registry_roles(const char *home, int apply)
 
 int cli_registry(const char *home, int argc, char **argv)
 {
-	if (argc >= 2 && !strcmp(argv[1], "roles")) {
-		if (argc == 2)
-			return registry_roles(home, 0);
-		if (argc == 3 && !strcmp(argv[2], "--apply"))
-			return registry_roles(home, 1);
-		return cli_usage("registry roles takes only --apply");
-	}
-	return cli_usage("registry takes: roles [--apply]");
+	if (argc >= 2 && !strcmp(argv[1], "roles"))
+		return registry_roles(home, argc - 1, argv + 1);
+	return cli_usage("registry takes: roles");
 }
