@@ -54,6 +54,19 @@ static void own_dir(char *dir, size_t size, const char *what)
 	snprintf(dir, size, "%s/pg-%s-%ld", base && base[0] ? base : "/tmp", what, (long)getpid());
 }
 
+/* The clusters a failed test may have left running. */
+static int remove_own_clusters(void **state)
+{
+	char dir[512];
+
+	(void)state;
+	own_dir(dir, sizeof(dir), "tls");
+	cluster("remove", dir, NULL, NULL, 0);
+	own_dir(dir, sizeof(dir), "stop");
+	cluster("remove", dir, NULL, NULL, 0);
+	return 0;
+}
+
 /* f->path with another user name in place of the owner's. */
 static void url_as(const struct fx *f, const char *user, char *out, size_t size)
 {
@@ -118,7 +131,7 @@ static void test_wrong_certificate(void **state)
 	assert_int_equal(open_reg(url, 1000, &reg, &f->err), 0);
 	reg_close(reg);
 
-	assert_int_equal(cluster("stop", dir, NULL, NULL, 0), 0);
+	assert_int_equal(cluster("remove", dir, NULL, NULL, 0), 0);
 }
 
 /* ---- roles ---------------------------------------------------------------- */
@@ -263,7 +276,7 @@ static void test_server_stopped_mid_transaction(void **state)
 	assert_int_equal(raw_int(db, "SELECT MAX(seq) FROM events"), 3);
 	raw_close(db);
 	reg_close(reg);
-	assert_int_equal(cluster("stop", dir, NULL, NULL, 0), 0);
+	assert_int_equal(cluster("remove", dir, NULL, NULL, 0), 0);
 }
 
 /* ---- constraints in the database itself ------------------------------------ */
@@ -593,5 +606,5 @@ int main(void)
 				"URL; nothing to test\n");
 		return 77;
 	}
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, NULL, remove_own_clusters);
 }
