@@ -625,6 +625,19 @@ static int migrate(struct pg_db *db, struct byod_err *err)
 	return rc;
 }
 
+/* The schema the registry's tables are in: the feed's notifications name it. */
+static int read_schema(struct pg_db *db, struct byod_err *err)
+{
+	cleanup_pgres PGresult *r = NULL;
+	int rc;
+
+	rc = pg_one(db, &r, err, "reading the registry's schema", "SELECT current_schema()", 0,
+		    NULL);
+	if (!rc)
+		pg_get_text(r, 0, 0, db->schema, sizeof(db->schema));
+	return rc;
+}
+
 static void pg_close(struct reg_db *be)
 {
 	struct pg_db *db;
@@ -690,6 +703,8 @@ static int pg_open(const struct reg_options *opt, struct reg_db **out, struct by
 	rc = session_setup(db, err);
 	if (!rc)
 		rc = migrate(db, err);
+	if (!rc)
+		rc = read_schema(db, err);
 out:
 	if (rc) {
 		pg_close(&db->base);
@@ -1335,7 +1350,7 @@ static int pg_event_insert(struct reg_db *be, struct reg_event *ev, struct byod_
 		    "WITH h AS (UPDATE events_head SET seq = seq + 1 RETURNING seq), "
 		    "e AS (INSERT INTO events (seq, time, kind, object) "
 		    "SELECT h.seq, $1, $2, $3 FROM h RETURNING seq) "
-		    "SELECT seq, pg_notify('byod_feed', seq::text) FROM e",
+		    "SELECT seq, pg_notify('byod_feed', current_schema() || ' ' || seq) FROM e",
 		    3, p);
 	if (!rc)
 		ev->seq = pg_get_i64(r, 0, 0);
@@ -1392,18 +1407,41 @@ static int pg_events_last(struct reg_db *be, int64_t *seq, struct byod_err *err)
 	return rc;
 }
 
+/* Takes in what arrived; 1 when one of the notifications is this
+ * registry's (its payload begins with our schema), 0 when none, -1 when the
+ * connection is lost. */
+static int take_notifications(struct pg_db *db)
+{
+	size_t len = strlen(db->schema);
+	PGnotify *n;
+	int ours = 0;
+
+	if (!PQconsumeInput(db->conn))
+		return -1;
+	while ((n = PQnotifies(db->conn))) {
+		if (!n->extra || !n->extra[0] ||
+		    (!strncmp(n->extra, db->schema, len) && n->extra[len] == ' '))
+			ours = 1;
+		PQfreemem(n);
+	}
+	return ours;
+}
+
 /*
  * Waits for a NOTIFY byod_feed (or timeout_ms). LISTEN is issued once per
  * connection, so after a reconnection it is issued again; a notification
  * sent while the connection was down is lost, which is why followers catch
- * up by sequence number and treat a wake-up only as a hint.
+ * up by sequence number and treat a wake-up only as a hint. The payload is
+ * "<schema> <seq>": one database may hold several registries (a test and a
+ * production one, the tests' schemas), and a wait ends only for its own.
  */
 static int pg_feed_wait(struct reg_db *be, int timeout_ms, struct byod_err *err)
 {
 	struct pg_db *db = PG(be);
+	struct timespec start, now;
 	struct pollfd pfd;
-	PGnotify *n;
-	int rc, got = 0;
+	long left;
+	int rc;
 
 	if (!db->listening) {
 		rc = pg_command(db, NULL, err, "listening to the change feed", "LISTEN byod_feed",
@@ -1415,29 +1453,28 @@ static int pg_feed_wait(struct reg_db *be, int timeout_ms, struct byod_err *err)
 		}
 		db->listening = 1;
 	}
-	if (!PQconsumeInput(db->conn))
-		goto lost;
-	while ((n = PQnotifies(db->conn))) {
-		got = 1;
-		PQfreemem(n);
-	}
-	if (got || timeout_ms <= 0)
-		return 0;
-	pfd.fd = PQsocket(db->conn);
-	pfd.events = POLLIN;
-	pfd.revents = 0;
-	if (pfd.fd < 0)
-		goto lost;
-	rc = poll(&pfd, 1, timeout_ms);
-	if (rc < 0 && errno != EINTR)
-		return byod_err_set(err, errno, "waiting for the change feed: %s", strerror(errno));
-	if (rc > 0) {
-		if (!PQconsumeInput(db->conn))
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		rc = take_notifications(db);
+		if (rc < 0)
 			goto lost;
-		while ((n = PQnotifies(db->conn)))
-			PQfreemem(n);
+		if (rc > 0)
+			return 0;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		left = timeout_ms - (long)((now.tv_sec - start.tv_sec) * 1000L +
+					   (now.tv_nsec - start.tv_nsec) / 1000000L);
+		if (left <= 0)
+			return 0;
+		pfd.fd = PQsocket(db->conn);
+		pfd.events = POLLIN;
+		pfd.revents = 0;
+		if (pfd.fd < 0)
+			goto lost;
+		rc = poll(&pfd, 1, (int)left);
+		if (rc < 0 && errno != EINTR)
+			return byod_err_set(err, errno, "waiting for the change feed: %s",
+					    strerror(errno));
 	}
-	return 0;
 lost:
 	db->listening = 0;
 	if (!db->in_tx) {

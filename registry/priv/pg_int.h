@@ -30,6 +30,7 @@ struct pg_db {
 	int listening;	  /* LISTEN byod_feed was issued on this connection */
 	int busy_ms;	  /* lock_timeout */
 	unsigned cursors; /* numbers this connection's list cursors */
+	char schema[128]; /* current_schema(): the feed's notifications carry it */
 };
 
 #define PG(be) reg_db_of(be, struct pg_db, base)
