@@ -72,6 +72,62 @@ int pg_conninfo_check(const char *conninfo, char *where, size_t size, struct byo
 void pg_res_freep(PGresult **r);
 #define cleanup_pgres __attribute__((cleanup(pg_res_freep)))
 
+/* Exactly one row expected: -ENOENT with a sentence when there is none;
+ * otherwise as pg_exec. */
+int pg_one(struct pg_db *db, PGresult **res, struct byod_err *err, const char *what,
+	   const char *sql, int nparams, const char *const *params);
+/* Calls row(res, i, arg) for each row of sql, read through a cursor a batch
+ * at a time (lists of a million rows), in a read-only transaction of its own
+ * when none is open. A non-zero return from row stops and is returned. */
+int pg_each(struct pg_db *db, const char *what, const char *sql, int nparams,
+	    const char *const *params, int (*row)(const PGresult *, int, void *), void *arg,
+	    struct byod_err *err);
+/* The same for a short list, in one result. */
+int pg_rows(struct pg_db *db, const char *what, const char *sql, int nparams,
+	    const char *const *params, int (*row)(const PGresult *, int, void *), void *arg,
+	    struct byod_err *err);
+
+/* postgres_schema.c: the migrations, pg_migrations[i] taking the schema
+ * from version i to i + 1; append one, raise this by one. */
+#define PG_NEWEST_VERSION 1
+extern const char *const pg_migrations[];
+
+/* postgres_tables.c: the operations of the backend table it implements. */
+int pg_school_insert(struct reg_db *be, const struct reg_school *sc, struct byod_err *err);
+int pg_school_get(struct reg_db *be, const char *uai, struct reg_school *out, struct byod_err *err);
+int pg_person_insert(struct reg_db *be, struct reg_person *p, struct byod_err *err);
+int pg_person_get(struct reg_db *be, const char *login, struct reg_person *out,
+		  struct byod_err *err);
+int pg_person_get_by_id(struct reg_db *be, int64_t id, struct reg_person *out,
+			struct byod_err *err);
+int pg_person_update(struct reg_db *be, const struct reg_person *p, struct byod_err *err);
+int pg_person_list(struct reg_db *be, reg_person_cb cb, void *ctx, struct byod_err *err);
+int pg_device_insert(struct reg_db *be, const struct reg_device *d, struct byod_err *err);
+int pg_device_get(struct reg_db *be, const char *id, struct reg_device *out, struct byod_err *err);
+int pg_device_update(struct reg_db *be, const struct reg_device *d, struct byod_err *err);
+int pg_device_list(struct reg_db *be, const struct reg_device_filter *filter, reg_device_cb cb,
+		   void *ctx, struct byod_err *err);
+int pg_device_count_since(struct reg_db *be, int64_t owner, time_t since, int *n,
+			  struct byod_err *err);
+int pg_device_count_live(struct reg_db *be, int64_t owner, int *n, struct byod_err *err);
+int pg_device_find_by_serial(struct reg_db *be, const char *serial, struct reg_device *out,
+			     struct byod_err *err);
+int pg_device_find_by_mac(struct reg_db *be, const char *mac, struct reg_device *out,
+			  struct byod_err *err);
+int pg_cert_insert(struct reg_db *be, const struct reg_cert *c, struct byod_err *err);
+int pg_cert_get(struct reg_db *be, const char *serial, struct reg_cert *out, struct byod_err *err);
+int pg_cert_update(struct reg_db *be, const struct reg_cert *c, struct byod_err *err);
+int pg_cert_list_for_device(struct reg_db *be, const char *device, reg_cert_cb cb, void *ctx,
+			    struct byod_err *err);
+int pg_cert_list(struct reg_db *be, reg_cert_cb cb, void *ctx, struct byod_err *err);
+int pg_cert_list_revoked(struct reg_db *be, reg_cert_cb cb, void *ctx, struct byod_err *err);
+int pg_counter_next(struct reg_db *be, const char *name, int64_t *value, struct byod_err *err);
+int pg_audit_insert(struct reg_db *be, const struct reg_audit *a, struct byod_err *err);
+int pg_audit_list(struct reg_db *be, int limit, reg_audit_cb cb, void *ctx, struct byod_err *err);
+int pg_policy_insert(struct reg_db *be, struct reg_policy *p, struct byod_err *err);
+int pg_policy_get(struct reg_db *be, int64_t version, struct reg_policy *out, struct byod_err *err);
+int pg_policy_list(struct reg_db *be, reg_policy_cb cb, void *ctx, struct byod_err *err);
+
 /* postgres_session.c: the operations of the backend table it implements. */
 int pg_session_find(struct reg_db *be, const char *session_id, const char *nas_ip,
 		    const char *nas_id, struct reg_session *out, struct byod_err *err);
