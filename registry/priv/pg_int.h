@@ -78,7 +78,9 @@ int pg_one(struct pg_db *db, PGresult **res, struct byod_err *err, const char *w
 	   const char *sql, int nparams, const char *const *params);
 /* Calls row(res, i, arg) for each row of sql, read through a cursor a batch
  * at a time (lists of a million rows), in a read-only transaction of its own
- * when none is open. A non-zero return from row stops and is returned. */
+ * when none is open. A non-zero return from row stops and is returned.
+ * row may read through the same connection (a batch is whole before row
+ * sees it) but not begin or commit a transaction. */
 int pg_each(struct pg_db *db, const char *what, const char *sql, int nparams,
 	    const char *const *params, int (*row)(const PGresult *, int, void *), void *arg,
 	    struct byod_err *err);

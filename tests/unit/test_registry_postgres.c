@@ -106,6 +106,58 @@ static void test_url_conf(void **state)
 	byod_conf_free(&conf);
 }
 
+/* Programs opening an empty database at once: one creates the schema, the
+ * others wait for it (the advisory lock) and find it done. */
+struct opener {
+	char url[1200];
+	int rc;
+};
+
+static void *open_fresh(void *arg)
+{
+	struct opener *o = arg;
+	struct byod_err err;
+	struct reg *reg = NULL;
+
+	o->rc = open_reg(o->url, 10000, &reg, &err);
+	if (o->rc)
+		fprintf(stderr, "open: %s\n", err.msg);
+	reg_close(reg);
+	return NULL;
+}
+
+static void test_migrate_at_once(void **state)
+{
+	struct fx *f = *state;
+	struct opener o[4];
+	pthread_t t[4];
+	char schema[80], sql[256];
+	raw_db *db;
+	int i;
+
+	snprintf(schema, sizeof(schema), "%s_fresh", f->schema);
+	db = raw_open(f->path);
+	snprintf(sql, sizeof(sql), "DROP SCHEMA IF EXISTS %s CASCADE; CREATE SCHEMA %s", schema,
+		 schema);
+	raw_exec(db, sql);
+	for (i = 0; i < 4; i++) {
+		snprintf(o[i].url, sizeof(o[i].url), "%s%coptions=-csearch_path%%3D%s",
+			 pg_base_url(), strchr(pg_base_url(), '?') ? '&' : '?', schema);
+		assert_int_equal(pthread_create(&t[i], NULL, open_fresh, &o[i]), 0);
+	}
+	for (i = 0; i < 4; i++) {
+		assert_int_equal(pthread_join(t[i], NULL), 0);
+		assert_int_equal(o[i].rc, 0);
+	}
+	snprintf(sql, sizeof(sql), "SELECT version FROM %s.schema_version", schema);
+	assert_int_equal(raw_int(db, sql), reg_postgres_ops.newest_version);
+	snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM %s.schema_version", schema);
+	assert_int_equal(raw_int(db, sql), 1);
+	snprintf(sql, sizeof(sql), "DROP SCHEMA %s CASCADE", schema);
+	raw_exec(db, sql);
+	raw_close(db);
+}
+
 /* ---- TLS ------------------------------------------------------------------ */
 
 static void test_wrong_certificate(void **state)
@@ -589,6 +641,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_url_conf, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_at_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wrong_certificate, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_role_without_rights, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_server_stopped_mid_transaction, setup,
