@@ -31,5 +31,7 @@ int cli_dnsmasq(const char *home, int argc, char **argv);
 int cli_session(const char *home, int argc, char **argv);
 int cli_portal(const char *home, int argc, char **argv);
 int cli_registry(const char *home, int argc, char **argv);
+/* byodctl registry roles [--apply] (argv[0] "roles") */
+int cli_registry_roles(const char *home, int argc, char **argv);
 
 #endif /* BYODCTL_H */
