@@ -846,7 +846,10 @@ static const struct cli_command commands[] = {
 	  USAGE({ "registry copy --to URL [--school UAI] [--no-policies] [--json]",
 		  "\ncopy the school into another registry\n"
 		  "(postgresql://..., sqlite:///path or a path),\n"
-		  "all or nothing, checked table by table" }) },
+		  "all or nothing, checked table by table" },
+		{ "registry roles [--apply]",
+		  "PostgreSQL: one role per program, with\n"
+		  "only its rights (print the SQL, or run it)" }) },
 	{ "portal", cli_portal,
 	  USAGE({ "portal check", "whether phones trust the portal's certificate" }) },
 	{ "radius", cli_radius,

@@ -35,5 +35,7 @@ int cli_portal(const char *home, int argc, char **argv);
 int cli_registry(const char *home, int argc, char **argv);
 /* byodctl registry copy ... (argv[0] "copy") */
 int cli_registry_copy(const char *home, int argc, char **argv);
+/* byodctl registry roles [--apply] (argv[0] "roles") */
+int cli_registry_roles(const char *home, int argc, char **argv);
 
 #endif /* BYODCTL_H */

@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The device registry: schools, people, devices, certificates, sessions, the
- * audit log and the change feed. One interface for every backend (SQLite
- * today, PostgreSQL later): callers see only these functions.
+ * audit log and the change feed. One interface for every backend (SQLite,
+ * PostgreSQL): callers see only these functions.
  *
  * Every function returns 0 or a negative errno and, on failure, fills err
  * (which may be NULL) with one readable sentence. -ENOENT means "no such
- * object", -EEXIST "already there", -EBUSY "the database is locked".
+ * object", -EEXIST "already there", -EBUSY "the database is locked",
+ * -ENOTCONN "the database server is unreachable" (PostgreSQL; the next call
+ * reconnects), -EACCES "the database role may not do this".
  *
  * Every change goes through this file's functions, which write the change,
  * an audit row (actor, action, object, before/after as JSON) and a change
@@ -182,6 +184,15 @@ int reg_begin(struct reg *reg, struct byod_err *err);
 int reg_commit(struct reg *reg, struct byod_err *err);
 void reg_rollback(struct reg *reg);
 
+/*
+ * PostgreSQL only: the SQL creating one NOLOGIN role per program
+ * (byod_radius, byod_gateway, byod_portal, byod_admin) with only the rights
+ * its registry calls need, on the registry's schema. With apply, also runs
+ * it, in one transaction, as the connected role (the registry's owner).
+ * *out (may be NULL) is malloc'd. -ENOTSUP on SQLite.
+ */
+int reg_roles_sql(struct reg *reg, int apply, char **out, struct byod_err *err);
+
 /* Text forms: "student", "active", "phone", ... and back (-EINVAL). */
 const char *reg_reason_name(int reason);
 int reg_reason_parse(const char *s, int *out);
@@ -263,6 +274,25 @@ int reg_events_since(struct reg *reg, int64_t after, int limit,
 		     struct byod_err *err);
 /* The newest event's seq, 0 when none. */
 int reg_events_last(struct reg *reg, int64_t *seq, struct byod_err *err);
+/*
+ * Waits for the change feed: returns 0 after a change-feed notification may
+ * have arrived, or after timeout_ms, whichever comes first; the caller then
+ * reads reg_events_since. Not inside a transaction (-EINVAL). SQLite sleeps,
+ * returning early when another connection has committed since the last
+ * wait; PostgreSQL waits for NOTIFY byod_feed on its connection. Event
+ * numbers are given at commit, in commit order, so "everything after the
+ * last seq I saw" never skips an event committed late.
+ */
+int reg_feed_wait(struct reg *reg, int timeout_ms, struct byod_err *err);
+
+/*
+ * Opens the outermost transaction level as a read-only snapshot: every read
+ * until reg_commit (or reg_rollback) sees the same committed state, so that
+ * a follower reads the whole state and reg_events_last together and then
+ * follows from that seq without skipping or repeating an event. Nothing may
+ * be written in it. -EINVAL when a transaction is already open.
+ */
+int reg_begin_read(struct reg *reg, struct byod_err *err);
 
 /*
  * Waits for the change feed: returns 0 after a change-feed notification may

@@ -1,0 +1,619 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The PostgreSQL backend's operations on the registry's own rows: schools,
+ * people, devices, certificates, counters, the audit log and the segment
+ * policy's versions, each one parameterised statement through pg_exec
+ * (postgres.c), the lists the RADIUS index loads whole through its cursor
+ * (pg_each). Validation, audit rows and events are registry.c's business.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pg_int.h"
+
+/* ---- schools and people ------------------------------------------------------ */
+
+int pg_school_insert(struct reg_db *be, const struct reg_school *sc, struct byod_err *err)
+{
+	const char *p[] = {sc->uai, sc->name};
+
+	return pg_command(PG(be), NULL, err, "adding a school",
+			  "INSERT INTO schools (uai, name) VALUES ($1, $2)", 2, p);
+}
+
+int pg_school_get(struct reg_db *be, const char *uai, struct reg_school *out, struct byod_err *err)
+{
+	cleanup_pgres PGresult *r = NULL;
+	const char *p[] = {uai};
+	int rc;
+
+	rc = pg_one(PG(be), &r, err, "reading a school",
+		    "SELECT uai, name FROM schools WHERE uai = $1", 1, p);
+	if (rc)
+		return rc;
+	memset(out, 0, sizeof(*out));
+	pg_get_text(r, 0, 0, out->uai, sizeof(out->uai));
+	pg_get_text(r, 0, 1, out->name, sizeof(out->name));
+	return 0;
+}
+
+#define PERSON_COLUMNS                                                                             \
+	"id, login, display_name, role, school, \"groups\", password_hash, state, created"
+
+static int read_person(const PGresult *r, int i, struct reg_person *p)
+{
+	char role[16], state[16];
+	int rv;
+
+	memset(p, 0, sizeof(*p));
+	p->id = pg_get_i64(r, i, 0);
+	pg_get_text(r, i, 1, p->login, sizeof(p->login));
+	pg_get_text(r, i, 2, p->display_name, sizeof(p->display_name));
+	pg_get_text(r, i, 3, role, sizeof(role));
+	pg_get_text(r, i, 4, p->school, sizeof(p->school));
+	pg_get_text(r, i, 5, p->groups, sizeof(p->groups));
+	pg_get_text(r, i, 6, p->password_hash, sizeof(p->password_hash));
+	pg_get_text(r, i, 7, state, sizeof(state));
+	p->created = (time_t)pg_get_i64(r, i, 8);
+	rv = byod_role_parse(role);
+	if (rv < 0 || reg_person_state_parse(state, &p->state))
+		return -EIO;
+	p->role = (enum byod_role)rv;
+	return 0;
+}
+
+int pg_person_insert(struct reg_db *be, struct reg_person *p, struct byod_err *err)
+{
+	cleanup_pgres PGresult *r = NULL;
+	char created[24];
+	const char *v[] = {p->login,
+			   p->display_name,
+			   byod_role_name(p->role),
+			   p->school[0] ? p->school : NULL,
+			   p->groups,
+			   p->password_hash,
+			   reg_person_state_name(p->state),
+			   created};
+	int rc;
+
+	pg_i64(created, (int64_t)p->created);
+	rc = pg_one(PG(be), &r, err, "adding a person",
+		    "INSERT INTO people (login, display_name, role, school, \"groups\", "
+		    "password_hash, state, created) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "
+		    "RETURNING id",
+		    8, v);
+	if (!rc)
+		p->id = pg_get_i64(r, 0, 0);
+	return rc;
+}
+
+static int person_get_where(struct pg_db *db, const char *sql, const char *key,
+			    struct reg_person *out, struct byod_err *err)
+{
+	cleanup_pgres PGresult *r = NULL;
+	const char *p[] = {key};
+	int rc;
+
+	rc = pg_one(db, &r, err, "reading a person", sql, 1, p);
+	if (!rc && read_person(r, 0, out))
+		rc = byod_err_set(err, EIO, "registry %s: a person's row is corrupt", db->where);
+	return rc;
+}
+
+int pg_person_get(struct reg_db *be, const char *login, struct reg_person *out,
+		  struct byod_err *err)
+{
+	return person_get_where(PG(be), "SELECT " PERSON_COLUMNS " FROM people WHERE login = $1",
+				login, out, err);
+}
+
+int pg_person_get_by_id(struct reg_db *be, int64_t id, struct reg_person *out, struct byod_err *err)
+{
+	char key[24];
+
+	pg_i64(key, id);
+	return person_get_where(PG(be), "SELECT " PERSON_COLUMNS " FROM people WHERE id = $1", key,
+				out, err);
+}
+
+int pg_person_update(struct reg_db *be, const struct reg_person *p, struct byod_err *err)
+{
+	struct pg_db *db = PG(be);
+	char id[24];
+	const char *v[] = {p->display_name,
+			   byod_role_name(p->role),
+			   p->school[0] ? p->school : NULL,
+			   p->groups,
+			   p->password_hash,
+			   reg_person_state_name(p->state),
+			   id};
+	int rc, n = 0;
+
+	pg_i64(id, p->id);
+	rc = pg_command(db, &n, err, "updating a person",
+			"UPDATE people SET display_name = $1, role = $2, school = $3, "
+			"\"groups\" = $4, password_hash = $5, state = $6 WHERE id = $7",
+			7, v);
+	if (!rc && n != 1)
+		rc = byod_err_set(err, ENOENT, "registry %s: no person with id %lld", db->where,
+				  (long long)p->id);
+	return rc;
+}
+
+struct person_visit {
+	reg_person_cb cb;
+	void *ctx;
+};
+
+static int visit_person(const PGresult *r, int i, void *arg)
+{
+	struct person_visit *v = arg;
+	struct reg_person p;
+	int rc;
+
+	rc = read_person(r, i, &p);
+	if (!rc)
+		rc = v->cb(&p, v->ctx);
+	explicit_bzero(&p, sizeof(p));
+	return rc;
+}
+
+int pg_person_list(struct reg_db *be, reg_person_cb cb, void *ctx, struct byod_err *err)
+{
+	struct person_visit v = {cb, ctx};
+
+	return pg_each(PG(be), "listing people",
+		       "SELECT " PERSON_COLUMNS " FROM people ORDER BY login", 0, NULL,
+		       visit_person, &v, err);
+}
+
+/* ---- devices ----------------------------------------------------------------- */
+
+#define DEVICE_SELECT                                                                              \
+	"SELECT d.id, d.owner, p.login, d.name, d.kind, d.mac, d.state, d.charter, d.created, "    \
+	"d.expires FROM devices d JOIN people p ON p.id = d.owner "
+
+static int read_device(const PGresult *r, int i, struct reg_device *d)
+{
+	char kind[16], state[16];
+	int kv, sv;
+
+	memset(d, 0, sizeof(*d));
+	pg_get_text(r, i, 0, d->id, sizeof(d->id));
+	d->owner = pg_get_i64(r, i, 1);
+	pg_get_text(r, i, 2, d->owner_login, sizeof(d->owner_login));
+	pg_get_text(r, i, 3, d->name, sizeof(d->name));
+	pg_get_text(r, i, 4, kind, sizeof(kind));
+	pg_get_text(r, i, 5, d->mac, sizeof(d->mac));
+	pg_get_text(r, i, 6, state, sizeof(state));
+	pg_get_text(r, i, 7, d->charter, sizeof(d->charter));
+	d->created = (time_t)pg_get_i64(r, i, 8);
+	d->expires = (time_t)pg_get_i64(r, i, 9);
+	kv = byod_kind_parse(kind);
+	sv = byod_device_state_parse(state);
+	if (kv < 0 || sv < 0 || sv == BYOD_DEVICE_UNKNOWN)
+		return -EIO;
+	d->kind = (enum byod_kind)kv;
+	d->state = (enum byod_device_state)sv;
+	return 0;
+}
+
+static int device_one(struct pg_db *db, const char *sql, int n, const char *const *p,
+		      struct reg_device *out, struct byod_err *err)
+{
+	cleanup_pgres PGresult *r = NULL;
+	int rc;
+
+	rc = pg_one(db, &r, err, "reading a device", sql, n, p);
+	if (!rc && read_device(r, 0, out))
+		rc = byod_err_set(err, EIO, "registry %s: a device's row is corrupt", db->where);
+	return rc;
+}
+
+int pg_device_insert(struct reg_db *be, const struct reg_device *d, struct byod_err *err)
+{
+	char owner[24], created[24], expires[24];
+	const char *v[] = {d->id,
+			   owner,
+			   d->name,
+			   byod_kind_name(d->kind),
+			   d->mac[0] ? d->mac : NULL,
+			   byod_device_state_name(d->state),
+			   d->charter,
+			   created,
+			   expires};
+
+	pg_i64(owner, d->owner);
+	pg_i64(created, (int64_t)d->created);
+	pg_i64(expires, (int64_t)d->expires);
+	return pg_command(
+		PG(be), NULL, err, "adding a device",
+		"INSERT INTO devices (id, owner, name, kind, mac, state, charter, created, "
+		"expires) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+		9, v);
+}
+
+int pg_device_get(struct reg_db *be, const char *id, struct reg_device *out, struct byod_err *err)
+{
+	const char *p[] = {id};
+
+	return device_one(PG(be), DEVICE_SELECT "WHERE d.id = $1", 1, p, out, err);
+}
+
+int pg_device_update(struct reg_db *be, const struct reg_device *d, struct byod_err *err)
+{
+	struct pg_db *db = PG(be);
+	char expires[24];
+	const char *v[] = {d->name,
+			   byod_kind_name(d->kind),
+			   d->mac[0] ? d->mac : NULL,
+			   byod_device_state_name(d->state),
+			   d->charter,
+			   expires,
+			   d->id};
+	int rc, n = 0;
+
+	pg_i64(expires, (int64_t)d->expires);
+	rc = pg_command(db, &n, err, "updating a device",
+			"UPDATE devices SET name = $1, kind = $2, mac = $3, state = $4, "
+			"charter = $5, expires = $6 WHERE id = $7",
+			7, v);
+	if (!rc && n != 1)
+		rc = byod_err_set(err, ENOENT, "registry %s: no device %s", db->where, d->id);
+	return rc;
+}
+
+struct device_visit {
+	reg_device_cb cb;
+	void *ctx;
+};
+
+static int visit_device(const PGresult *r, int i, void *arg)
+{
+	struct device_visit *v = arg;
+	struct reg_device d;
+
+	return read_device(r, i, &d) ? -EIO : v->cb(&d, v->ctx);
+}
+
+int pg_device_list(struct reg_db *be, const struct reg_device_filter *filter, reg_device_cb cb,
+		   void *ctx, struct byod_err *err)
+{
+	struct device_visit v = {cb, ctx};
+	const char *p[] = {
+		filter ? filter->owner_login : NULL,
+		filter && filter->state != -1
+			? byod_device_state_name((enum byod_device_state)filter->state)
+			: NULL,
+	};
+
+	return pg_each(PG(be), "listing devices",
+		       DEVICE_SELECT "WHERE ($1::text IS NULL OR p.login = $1) "
+				     "AND ($2::text IS NULL OR d.state = $2) "
+				     "ORDER BY d.created, d.rowid",
+		       2, p, visit_device, &v, err);
+}
+
+static int count(struct pg_db *db, const char *what, const char *sql, int n, const char *const *p,
+		 int *out, struct byod_err *err)
+{
+	cleanup_pgres PGresult *r = NULL;
+	int rc = pg_one(db, &r, err, what, sql, n, p);
+
+	if (!rc)
+		*out = (int)pg_get_i64(r, 0, 0);
+	return rc;
+}
+
+int pg_device_count_since(struct reg_db *be, int64_t owner, time_t since, int *n,
+			  struct byod_err *err)
+{
+	char o[24], s[24];
+	const char *p[] = {o, s};
+
+	pg_i64(o, owner);
+	pg_i64(s, (int64_t)since);
+	return count(PG(be), "counting recent enrolments",
+		     "SELECT COUNT(*) FROM devices WHERE owner = $1 AND created >= $2", 2, p, n,
+		     err);
+}
+
+int pg_device_count_live(struct reg_db *be, int64_t owner, int *n, struct byod_err *err)
+{
+	char o[24];
+	const char *p[] = {o};
+
+	pg_i64(o, owner);
+	return count(PG(be), "counting devices",
+		     "SELECT COUNT(*) FROM devices WHERE owner = $1 "
+		     "AND state IN ('active', 'suspended')",
+		     1, p, n, err);
+}
+
+int pg_device_find_by_serial(struct reg_db *be, const char *serial, struct reg_device *out,
+			     struct byod_err *err)
+{
+	const char *p[] = {serial};
+
+	return device_one(
+		PG(be), DEVICE_SELECT "JOIN certificates c ON c.device = d.id WHERE c.serial = $1",
+		1, p, out, err);
+}
+
+int pg_device_find_by_mac(struct reg_db *be, const char *mac, struct reg_device *out,
+			  struct byod_err *err)
+{
+	const char *p[] = {mac};
+
+	return device_one(PG(be),
+			  DEVICE_SELECT "WHERE d.mac = $1 "
+					"ORDER BY d.state IN ('active', 'suspended') DESC, "
+					"d.created DESC, d.rowid DESC LIMIT 1",
+			  1, p, out, err);
+}
+
+/* ---- certificates ------------------------------------------------------------ */
+
+#define CERT_SELECT                                                                                \
+	"SELECT serial, device, not_before, not_after, state, revoked_at, reason "                 \
+	"FROM certificates "
+
+static int read_cert(const PGresult *r, int i, struct reg_cert *c)
+{
+	char state[16];
+
+	memset(c, 0, sizeof(*c));
+	pg_get_text(r, i, 0, c->serial, sizeof(c->serial));
+	pg_get_text(r, i, 1, c->device, sizeof(c->device));
+	c->not_before = (time_t)pg_get_i64(r, i, 2);
+	c->not_after = (time_t)pg_get_i64(r, i, 3);
+	pg_get_text(r, i, 4, state, sizeof(state));
+	c->revoked_at = (time_t)pg_get_i64(r, i, 5);
+	c->reason = (int)pg_get_i64(r, i, 6);
+	return reg_cert_state_parse(state, &c->state) ? -EIO : 0;
+}
+
+int pg_cert_insert(struct reg_db *be, const struct reg_cert *c, struct byod_err *err)
+{
+	char nb[24], na[24], ra[24], reason[24];
+	int revoked = c->state == REG_CERT_REVOKED;
+	const char *v[] = {c->serial,
+			   c->device,
+			   nb,
+			   na,
+			   reg_cert_state_name(c->state),
+			   revoked ? ra : NULL,
+			   revoked ? reason : NULL};
+
+	pg_i64(nb, (int64_t)c->not_before);
+	pg_i64(na, (int64_t)c->not_after);
+	pg_i64(ra, (int64_t)c->revoked_at);
+	pg_i64(reason, c->reason);
+	return pg_command(PG(be), NULL, err, "adding a certificate",
+			  "INSERT INTO certificates (serial, device, not_before, not_after, state, "
+			  "revoked_at, reason) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+			  7, v);
+}
+
+int pg_cert_get(struct reg_db *be, const char *serial, struct reg_cert *out, struct byod_err *err)
+{
+	struct pg_db *db = PG(be);
+	cleanup_pgres PGresult *r = NULL;
+	const char *p[] = {serial};
+	int rc;
+
+	rc = pg_one(db, &r, err, "reading a certificate", CERT_SELECT "WHERE serial = $1", 1, p);
+	if (!rc && read_cert(r, 0, out))
+		rc = byod_err_set(err, EIO, "registry %s: a certificate's row is corrupt",
+				  db->where);
+	return rc;
+}
+
+int pg_cert_update(struct reg_db *be, const struct reg_cert *c, struct byod_err *err)
+{
+	struct pg_db *db = PG(be);
+	char ra[24], reason[24];
+	int revoked = c->state == REG_CERT_REVOKED;
+	const char *v[] = {reg_cert_state_name(c->state), revoked ? ra : NULL,
+			   revoked ? reason : NULL, c->serial};
+	int rc, n = 0;
+
+	pg_i64(ra, (int64_t)c->revoked_at);
+	pg_i64(reason, c->reason);
+	rc = pg_command(db, &n, err, "updating a certificate",
+			"UPDATE certificates SET state = $1, revoked_at = $2, reason = $3 "
+			"WHERE serial = $4",
+			4, v);
+	if (!rc && n != 1)
+		rc = byod_err_set(err, ENOENT, "registry %s: no certificate %s", db->where,
+				  c->serial);
+	return rc;
+}
+
+struct cert_visit {
+	reg_cert_cb cb;
+	void *ctx;
+};
+
+static int visit_cert(const PGresult *r, int i, void *arg)
+{
+	struct cert_visit *v = arg;
+	struct reg_cert c;
+
+	return read_cert(r, i, &c) ? -EIO : v->cb(&c, v->ctx);
+}
+
+int pg_cert_list_for_device(struct reg_db *be, const char *device, reg_cert_cb cb, void *ctx,
+			    struct byod_err *err)
+{
+	struct cert_visit v = {cb, ctx};
+	const char *p[] = {device};
+
+	return pg_rows(PG(be), "listing certificates",
+		       CERT_SELECT "WHERE device = $1 ORDER BY not_before, serial", 1, p,
+		       visit_cert, &v, err);
+}
+
+int pg_cert_list(struct reg_db *be, reg_cert_cb cb, void *ctx, struct byod_err *err)
+{
+	struct cert_visit v = {cb, ctx};
+
+	return pg_each(PG(be), "listing certificates", CERT_SELECT "ORDER BY serial", 0, NULL,
+		       visit_cert, &v, err);
+}
+
+int pg_cert_list_revoked(struct reg_db *be, reg_cert_cb cb, void *ctx, struct byod_err *err)
+{
+	struct cert_visit v = {cb, ctx};
+
+	return pg_each(PG(be), "listing revoked certificates",
+		       CERT_SELECT "WHERE state = 'revoked' ORDER BY revoked_at, serial", 0, NULL,
+		       visit_cert, &v, err);
+}
+
+/* ---- counters and the audit log ------------------------------------------------ */
+
+int pg_counter_next(struct reg_db *be, const char *name, int64_t *value, struct byod_err *err)
+{
+	cleanup_pgres PGresult *r = NULL;
+	const char *p[] = {name};
+	int rc;
+
+	rc = pg_one(PG(be), &r, err, "advancing a counter",
+		    "INSERT INTO counters (name, value) VALUES ($1, 1) "
+		    "ON CONFLICT (name) DO UPDATE SET value = counters.value + 1 RETURNING value",
+		    1, p);
+	if (!rc)
+		*value = pg_get_i64(r, 0, 0);
+	return rc;
+}
+
+int pg_audit_insert(struct reg_db *be, const struct reg_audit *a, struct byod_err *err)
+{
+	char t[24];
+	const char *p[] = {t, a->actor, a->action, a->object, a->before, a->after};
+
+	pg_i64(t, (int64_t)a->time);
+	return pg_command(
+		PG(be), NULL, err, "writing the audit log",
+		"INSERT INTO audit (time, actor, action, object, before_json, after_json) "
+		"VALUES ($1, $2, $3, $4, $5, $6)",
+		6, p);
+}
+
+struct audit_visit {
+	reg_audit_cb cb;
+	void *ctx;
+};
+
+static int visit_audit(const PGresult *r, int i, void *arg)
+{
+	struct audit_visit *v = arg;
+	struct reg_audit a;
+
+	memset(&a, 0, sizeof(a));
+	a.id = pg_get_i64(r, i, 0);
+	a.time = (time_t)pg_get_i64(r, i, 1);
+	pg_get_text(r, i, 2, a.actor, sizeof(a.actor));
+	pg_get_text(r, i, 3, a.action, sizeof(a.action));
+	pg_get_text(r, i, 4, a.object, sizeof(a.object));
+	a.before = PQgetisnull(r, i, 5) ? NULL : PQgetvalue(r, i, 5);
+	a.after = PQgetisnull(r, i, 6) ? NULL : PQgetvalue(r, i, 6);
+	return v->cb(&a, v->ctx);
+}
+
+int pg_audit_list(struct reg_db *be, int limit, reg_audit_cb cb, void *ctx, struct byod_err *err)
+{
+	struct audit_visit v = {cb, ctx};
+	char l[24];
+	const char *p[] = {limit > 0 ? l : NULL};
+
+	pg_i64(l, limit);
+	return pg_each(PG(be), "reading the audit log",
+		       "SELECT id, time, actor, action, object, before_json, after_json "
+		       "FROM audit ORDER BY id DESC LIMIT $1::bigint",
+		       1, p, visit_audit, &v, err);
+}
+
+/* ---- policy versions ---------------------------------------------------------- */
+
+int pg_policy_insert(struct reg_db *be, struct reg_policy *p, struct byod_err *err)
+{
+	cleanup_pgres PGresult *r = NULL;
+	char t[24];
+	const char *v[] = {t, p->author, p->file, p->comment, p->source};
+	int rc;
+
+	pg_i64(t, (int64_t)p->created);
+	rc = pg_one(PG(be), &r, err, "storing a policy",
+		    "INSERT INTO policies (created, author, file, comment, source) "
+		    "VALUES ($1, $2, $3, $4, $5) RETURNING version",
+		    5, v);
+	if (!rc)
+		p->version = pg_get_i64(r, 0, 0);
+	return rc;
+}
+
+static void read_policy(const PGresult *r, int i, struct reg_policy *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->version = pg_get_i64(r, i, 0);
+	p->created = (time_t)pg_get_i64(r, i, 1);
+	pg_get_text(r, i, 2, p->author, sizeof(p->author));
+	pg_get_text(r, i, 3, p->file, sizeof(p->file));
+	pg_get_text(r, i, 4, p->comment, sizeof(p->comment));
+}
+
+int pg_policy_get(struct reg_db *be, int64_t version, struct reg_policy *out, struct byod_err *err)
+{
+	cleanup_pgres PGresult *r = NULL;
+	char ver[24];
+	const char *p[] = {ver};
+	int rc;
+
+	pg_i64(ver, version);
+	if (version)
+		rc = pg_one(PG(be), &r, err, "reading a policy",
+			    "SELECT version, created, author, file, comment, source "
+			    "FROM policies WHERE version = $1",
+			    1, p);
+	else
+		rc = pg_one(PG(be), &r, err, "reading a policy",
+			    "SELECT version, created, author, file, comment, source "
+			    "FROM policies ORDER BY version DESC LIMIT 1",
+			    0, NULL);
+	if (rc)
+		return rc;
+	read_policy(r, 0, out);
+	out->source = strdup(PQgetvalue(r, 0, 5));
+	if (!out->source)
+		return byod_err_set(err, ENOMEM, "out of memory");
+	return 0;
+}
+
+struct policy_visit {
+	reg_policy_cb cb;
+	void *ctx;
+};
+
+static int visit_policy(const PGresult *r, int i, void *arg)
+{
+	struct policy_visit *v = arg;
+	struct reg_policy p;
+
+	read_policy(r, i, &p);
+	return v->cb(&p, v->ctx);
+}
+
+int pg_policy_list(struct reg_db *be, reg_policy_cb cb, void *ctx, struct byod_err *err)
+{
+	struct policy_visit v = {cb, ctx};
+
+	return pg_rows(PG(be), "listing policies",
+		       "SELECT version, created, author, file, comment FROM policies "
+		       "ORDER BY version",
+		       0, NULL, visit_policy, &v, err);
+}
