@@ -440,6 +440,28 @@ int reg_begin(struct reg *reg, struct byod_err *err)
 	return 0;
 }
 
+int reg_begin_read(struct reg *reg, struct byod_err *err)
+{
+	int rc;
+
+	if (reg->aborted)
+		return byod_err_set(err, ECANCELED,
+				    "the registry transaction was rolled back; nothing more can "
+				    "be done in it");
+	if (reg->depth == 0) {
+		rc = OPS(reg)->begin_read(reg->be, err);
+		if (rc)
+			return rc;
+	}
+	reg->depth++;
+	return 0;
+}
+
+int reg_feed_wait(struct reg *reg, int timeout_ms, struct byod_err *err)
+{
+	return OPS(reg)->feed_wait(reg->be, timeout_ms, err);
+}
+
 int reg_commit(struct reg *reg, struct byod_err *err)
 {
 	int rc;

@@ -158,6 +158,10 @@ int reg_set_actor(struct reg *reg, const char *actor);
  */
 int reg_begin(struct reg *reg, struct byod_err *err);
 int reg_commit(struct reg *reg, struct byod_err *err);
+/* As reg_begin, but the outermost level is a read-only snapshot: every read
+ * in it sees the registry as of one moment (closed by reg_commit or
+ * reg_rollback as usual). */
+int reg_begin_read(struct reg *reg, struct byod_err *err);
 void reg_rollback(struct reg *reg);
 
 /* Text forms: "student", "active", "phone", ... and back (-EINVAL). */
@@ -241,6 +245,11 @@ int reg_events_since(struct reg *reg, int64_t after, int limit,
 		     struct byod_err *err);
 /* The newest event's seq, 0 when none. */
 int reg_events_last(struct reg *reg, int64_t *seq, struct byod_err *err);
+/* Returns 0 after a change-feed notification may have arrived or after
+ * timeout_ms (SQLite: after timeout_ms; PostgreSQL: LISTEN byod_feed), so
+ * a follower then reads reg_events_since; -ENOTCONN when the database is
+ * unreachable (after waiting timeout_ms). */
+int reg_feed_wait(struct reg *reg, int timeout_ms, struct byod_err *err);
 
 /* Audit rows, newest first, at most limit (0: all). */
 int reg_audit_list(struct reg *reg, int limit, int (*cb)(const struct reg_audit *, void *),

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
@@ -567,6 +568,34 @@ static int sq_begin(struct reg_db *be, struct byod_err *err)
 	if (!rc)
 		s->in_tx = 1;
 	return rc;
+}
+
+/* DEFERRED: a reader takes no write lock; WAL gives it one snapshot from
+ * its first read to its end. */
+static int sq_begin_read(struct reg_db *be, struct byod_err *err)
+{
+	struct sq *s = sq_of(be);
+	int rc = sq_simple(s, "BEGIN DEFERRED", "starting a transaction", err);
+
+	if (!rc)
+		s->in_tx = 1;
+	return rc;
+}
+
+/* SQLite has no notifications: a follower polls, one wait apart. */
+static int sq_feed_wait(struct reg_db *be, int timeout_ms, struct byod_err *err)
+{
+	struct timespec ts;
+
+	(void)be;
+	(void)err;
+	if (timeout_ms <= 0)
+		return 0;
+	ts.tv_sec = timeout_ms / 1000;
+	ts.tv_nsec = (long)(timeout_ms % 1000) * 1000000L;
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+	return 0;
 }
 
 /* A failed COMMIT leaves the transaction open for the caller's rollback. */
@@ -1282,8 +1311,10 @@ const struct reg_backend_ops reg_sqlite_ops = {
 	.close = sq_close,
 	.schema_version = sq_schema_version,
 	.begin = sq_begin,
+	.begin_read = sq_begin_read,
 	.commit = sq_commit,
 	.rollback = sq_rollback,
+	.feed_wait = sq_feed_wait,
 	.school_insert = sq_school_insert,
 	.school_get = sq_school_get,
 	.person_insert = sq_person_insert,

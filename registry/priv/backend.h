@@ -47,6 +47,9 @@ struct reg_backend_ops {
 	int (*schema_version)(struct reg_db *be, int *version, struct byod_err *err);
 
 	int (*begin)(struct reg_db *be, struct byod_err *err);
+	/* Opens the outermost level as a read-only snapshot (closed by commit
+	 * or rollback as usual). */
+	int (*begin_read)(struct reg_db *be, struct byod_err *err);
 	int (*commit)(struct reg_db *be, struct byod_err *err);
 	void (*rollback)(struct reg_db *be);
 
@@ -104,6 +107,9 @@ struct reg_backend_ops {
 	int (*events_since)(struct reg_db *be, int64_t after, int limit, reg_event_cb cb, void *ctx,
 			    struct byod_err *err);
 	int (*events_last)(struct reg_db *be, int64_t *seq, struct byod_err *err);
+	/* Returns 0 once a change-feed notification may have arrived, or
+	 * after timeout_ms; a follower then reads events_since. */
+	int (*feed_wait)(struct reg_db *be, int timeout_ms, struct byod_err *err);
 
 	/* a->id is ignored. */
 	int (*audit_insert)(struct reg_db *be, const struct reg_audit *a, struct byod_err *err);

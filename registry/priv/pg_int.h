@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Shared by the files of the PostgreSQL backend: postgres.c (connection,
+ * migrations, transactions, the registry's own tables, the change feed),
+ * postgres_session.c (RADIUS accounting sessions) and postgres_web.c (the
+ * portal's web sessions, form tokens, downloads, throttling, enrolment
+ * codes and keys). Not part of any interface.
+ *
+ * Every value goes to the server as a text parameter of PQexecParams
+ * (never spliced into SQL); times are bigint seconds since the epoch, as in
+ * SQLite, and tables and columns carry SQLite's names (postgres.c's
+ * migration 1 holds the whole schema).
+ */
+#ifndef BYOD_REGISTRY_PG_INT_H
+#define BYOD_REGISTRY_PG_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <libpq-fe.h>
+
+#include "backend.h"
+
+struct pg_db {
+	struct reg_db base;
+	PGconn *conn;
+	char *conninfo;  /* as given; may hold a password: never in a message */
+	char where[160]; /* "host:port/dbname" for messages, without credentials */
+	int in_tx;       /* this backend issued BEGIN and has not ended it */
+	int listening;   /* LISTEN byod_feed was issued on this connection */
+	int busy_ms;     /* lock_timeout */
+};
+
+#define PG(be) reg_db_of(be, struct pg_db, base)
+
+/*
+ * Runs sql with nparams text parameters (a NULL element is SQL NULL). On
+ * success *res holds the result (PGRES_TUPLES_OK or PGRES_COMMAND_OK), which
+ * the caller frees with PQclear. On failure *res is NULL and a negative
+ * errno is returned with err holding one sentence naming what (e.g.
+ * "reading device 1234"): unique violation -> -EEXIST, foreign key ->
+ * -ENOENT, check or not-null -> -EINVAL, insufficient privilege -> -EACCES,
+ * serialization failure, deadlock, lock timeout -> -EBUSY, the connection
+ * lost or the server shutting down -> -ENOTCONN, anything else -> -EIO.
+ */
+int pg_exec(struct pg_db *db, PGresult **res, struct byod_err *err, const char *what,
+	    const char *sql, int nparams, const char *const *params);
+/* The same for statements without rows; *changes (may be NULL) gets the
+ * number of rows the statement changed (PQcmdTuples). */
+int pg_command(struct pg_db *db, int *changes, struct byod_err *err, const char *what,
+	       const char *sql, int nparams, const char *const *params);
+
+/* v as decimal text into buf. */
+void pg_i64(char buf[24], int64_t v);
+/* The value at (row, col) as an int64_t; NULL reads as 0. */
+int64_t pg_get_i64(const PGresult *r, int row, int col);
+/* The text at (row, col) into out (truncated to size); NULL reads as "". */
+void pg_get_text(const PGresult *r, int row, int col, char *out, size_t size);
+
+/* Parses conninfo (a postgresql:// URL or key=value pairs) without
+ * connecting: 0 with "host:port/dbname" in where (may be NULL), or -EINVAL
+ * with one sentence that does not repeat a password. */
+int pg_conninfo_check(const char *conninfo, char *where, size_t size, struct byod_err *err);
+
+/* Frees a result at the end of its scope: cleanup_pgres PGresult *r = NULL; */
+void pg_res_freep(PGresult **r);
+#define cleanup_pgres __attribute__((cleanup(pg_res_freep)))
+
+/* postgres_session.c: the operations of the backend table it implements. */
+int pg_session_find(struct reg_db *be, const char *session_id, const char *nas_ip,
+		    const char *nas_id, struct reg_session *out, struct byod_err *err);
+int pg_session_insert(struct reg_db *be, struct reg_session *ss, struct byod_err *err);
+int pg_session_update(struct reg_db *be, const struct reg_session *ss, struct byod_err *err);
+int pg_session_get(struct reg_db *be, int64_t id, struct reg_session *out, struct byod_err *err);
+int pg_session_list(struct reg_db *be, int open_only, const char *device,
+		    int (*cb)(const struct reg_session *, void *), void *ctx, struct byod_err *err);
+int pg_session_purge(struct reg_db *be, time_t before, int *deleted, struct byod_err *err);
+
+/* postgres_web.c: the operations of the backend table it implements. */
+int pg_web_session_insert(struct reg_db *be, const struct reg_web_session *ws,
+			  struct byod_err *err);
+int pg_web_session_get(struct reg_db *be, const char *id_hash, struct reg_web_session *out,
+		       struct byod_err *err);
+int pg_web_session_touch(struct reg_db *be, const char *id_hash, time_t seen, int *changes,
+			 struct byod_err *err);
+int pg_web_session_delete(struct reg_db *be, const char *id_hash, int *changes,
+			  struct byod_err *err);
+int pg_web_session_delete_person(struct reg_db *be, int64_t person, int *changes,
+				 struct byod_err *err);
+int pg_web_session_mark_enrolled(struct reg_db *be, const char *id_hash, int enrolled,
+				 int *changes, struct byod_err *err);
+int pg_web_key_get(struct reg_db *be, const char *name, const char *candidate, time_t now,
+		   char out[65], struct byod_err *err);
+int pg_web_form_insert(struct reg_db *be, const char *session_hash, const char *token_hash,
+		       time_t expires, struct byod_err *err);
+int pg_web_form_use(struct reg_db *be, const char *session_hash, const char *token_hash, time_t now,
+		    int *changes, struct byod_err *err);
+int pg_download_insert(struct reg_db *be, const struct reg_download *d, struct byod_err *err);
+int pg_download_get(struct reg_db *be, const char *token_hash, struct reg_download *out,
+		    struct byod_err *err);
+int pg_download_delete(struct reg_db *be, const char *token_hash, int *changes,
+		       struct byod_err *err);
+int pg_throttle_get(struct reg_db *be, const char *key, struct reg_throttle *out,
+		    struct byod_err *err);
+int pg_throttle_lock(struct reg_db *be, const char *key, struct reg_throttle *out,
+		     struct byod_err *err);
+int pg_throttle_put(struct reg_db *be, const struct reg_throttle *t, struct byod_err *err);
+int pg_throttle_delete(struct reg_db *be, const char *key, struct byod_err *err);
+int pg_throttle_delete_prefix(struct reg_db *be, const char *prefix, int *changes,
+			      struct byod_err *err);
+int pg_web_purge(struct reg_db *be, time_t now, time_t idle_before, time_t created_before,
+		 time_t forget_before, int *deleted, struct byod_err *err);
+int pg_enrol_code_insert(struct reg_db *be, const char *code_hash, int64_t person, time_t created,
+			 time_t expires, struct byod_err *err);
+int pg_enrol_code_use(struct reg_db *be, const char *code_hash, time_t now, int *changes,
+		      struct byod_err *err);
+int pg_enrol_code_get(struct reg_db *be, const char *code_hash, time_t now, int64_t *person,
+		      struct byod_err *err);
+
+#endif /* BYOD_REGISTRY_PG_INT_H */
