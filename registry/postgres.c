@@ -452,6 +452,54 @@ keyword:
 	}
 }
 
+/* A list of ports ("5432" or "5432,5433"): each 1..65535. */
+static int ports_ok(const char *v)
+{
+	char *end;
+	long p;
+
+	do {
+		p = strtol(v, &end, 10);
+		if (end == v || p < 1 || p > 65535 || (*end && *end != ','))
+			return 0;
+		v = *end ? end + 1 : end;
+	} while (*v);
+	return 1;
+}
+
+/* What PQconninfoParse leaves to the connection attempt, checked here so
+ * that a typing error never becomes a connection to somewhere else. */
+static int values_ok(const PQconninfoOption *opts, char *msg, size_t size)
+{
+	static const char *const sslmodes[] = {"disable", "allow",     "prefer",
+					       "require", "verify-ca", "verify-full"};
+	const PQconninfoOption *o;
+	size_t i;
+
+	for (o = opts; o && o->keyword; o++) {
+		if (!o->val)
+			continue;
+		if (!strcmp(o->keyword, "port") && o->val[0] && !ports_ok(o->val)) {
+			snprintf(msg, size, "the port \"%.32s\" is not a number from 1 to 65535",
+				 o->val);
+			return 0;
+		}
+		if (!strcmp(o->keyword, "sslmode")) {
+			for (i = 0; i < sizeof(sslmodes) / sizeof(sslmodes[0]); i++)
+				if (!strcmp(o->val, sslmodes[i]))
+					break;
+			if (i == sizeof(sslmodes) / sizeof(sslmodes[0])) {
+				snprintf(msg, size,
+					 "sslmode \"%.32s\" is not one of disable, allow, prefer, "
+					 "require, verify-ca, verify-full",
+					 o->val);
+				return 0;
+			}
+		}
+	}
+	return 1;
+}
+
 int pg_conninfo_check(const char *conninfo, char *where, size_t size, struct byod_err *err)
 {
 	PQconninfoOption *opts;
@@ -465,6 +513,12 @@ int pg_conninfo_check(const char *conninfo, char *where, size_t size, struct byo
 		first_line(perr ? perr : "out of memory", msg, sizeof(msg));
 		redact(conninfo, msg);
 		PQfreemem(perr);
+		return byod_err_set(err, EINVAL, "the PostgreSQL registry URL does not parse: %s",
+				    msg);
+	}
+	if (!values_ok(opts, msg, sizeof(msg))) {
+		PQconninfoFree(opts);
+		redact(conninfo, msg);
 		return byod_err_set(err, EINVAL, "the PostgreSQL registry URL does not parse: %s",
 				    msg);
 	}

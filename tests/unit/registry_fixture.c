@@ -3,12 +3,36 @@
 #include "registry_fixture.h"
 static int db_counter;
 
+struct raw_db {
+	sqlite3 *sq;
+	PGconn *pg;
+};
+
+static int is_pg_url(const char *s)
+{
+	return s && (!strncmp(s, "postgresql://", 13) || !strncmp(s, "postgres://", 11));
+}
+
+const char *pg_base_url(void)
+{
+	const char *url = getenv("BYOD_TEST_REGISTRY");
+
+	return is_pg_url(url) ? url : NULL;
+}
+
+int on_postgres(void)
+{
+	return pg_base_url() != NULL;
+}
+
 void remove_db(const char *path)
 {
 	static const char *const suffix[] = {"", "-wal", "-shm", "-journal"};
-	char p[600];
+	char p[1100];
 	size_t i;
 
+	if (is_pg_url(path))
+		return;
 	for (i = 0; i < sizeof(suffix) / sizeof(suffix[0]); i++) {
 		snprintf(p, sizeof(p), "%s%s", path, suffix[i]);
 		unlink(p);
@@ -20,16 +44,45 @@ int open_reg(const char *path, int busy_ms, struct reg **reg, struct byod_err *e
 	struct reg_options opt;
 
 	memset(&opt, 0, sizeof(opt));
-	opt.backend = REG_BACKEND_SQLITE;
-	opt.path = path;
+	if (is_pg_url(path)) {
+		opt.backend = REG_BACKEND_POSTGRES;
+		opt.conninfo = path;
+	} else {
+		opt.backend = REG_BACKEND_SQLITE;
+		opt.path = path;
+	}
 	opt.busy_timeout_ms = busy_ms;
 	opt.actor = "test:unit";
 	return reg_open(&opt, reg, err);
 }
 
+/* Runs one statement on the test cluster as its owner; 0 or -1. */
+static int pg_admin(const char *sql)
+{
+	PGconn *c = PQconnectdb(pg_base_url());
+	PGresult *r;
+	int ok;
+
+	if (PQstatus(c) != CONNECTION_OK) {
+		fprintf(stderr, "test cluster: %s", PQerrorMessage(c));
+		PQfinish(c);
+		return -1;
+	}
+	PQclear(PQexec(c, "SET client_min_messages = warning"));
+	r = PQexec(c, sql);
+	ok = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK;
+	if (!ok)
+		fprintf(stderr, "%s: %s", sql, PQerrorMessage(c));
+	PQclear(r);
+	PQfinish(c);
+	return ok ? 0 : -1;
+}
+
 int setup(void **state)
 {
 	const char *base = getenv("BYOD_TEST_TMP");
+	const char *url = pg_base_url();
+	char sql[256];
 	struct fx *f;
 
 	if (!base || !base[0])
@@ -38,9 +91,22 @@ int setup(void **state)
 	f = calloc(1, sizeof(*f));
 	if (!f)
 		return -1;
-	snprintf(f->path, sizeof(f->path), "%s/test_registry.%ld.%d.db", base, (long)getpid(),
-		 ++db_counter);
-	remove_db(f->path);
+	++db_counter;
+	if (url) {
+		snprintf(f->schema, sizeof(f->schema), "t_%ld_%d", (long)getpid(), db_counter);
+		snprintf(sql, sizeof(sql), "DROP SCHEMA IF EXISTS %s CASCADE; CREATE SCHEMA %s",
+			 f->schema, f->schema);
+		if (pg_admin(sql)) {
+			free(f);
+			return -1;
+		}
+		snprintf(f->path, sizeof(f->path), "%s%coptions=-csearch_path%%3D%s", url,
+			 strchr(url, '?') ? '&' : '?', f->schema);
+	} else {
+		snprintf(f->path, sizeof(f->path), "%s/test_registry.%ld.%d.db", base,
+			 (long)getpid(), db_counter);
+		remove_db(f->path);
+	}
 	if (open_reg(f->path, 2000, &f->reg, &f->err)) {
 		fprintf(stderr, "reg_open: %s\n", f->err.msg);
 		free(f);
@@ -53,39 +119,106 @@ int setup(void **state)
 int teardown(void **state)
 {
 	struct fx *f = *state;
+	char sql[256];
 
 	reg_close(f->reg);
-	remove_db(f->path);
+	if (f->schema[0]) {
+		snprintf(sql, sizeof(sql), "DROP SCHEMA IF EXISTS %s CASCADE", f->schema);
+		pg_admin(sql);
+	} else {
+		remove_db(f->path);
+	}
 	free(f);
 	return 0;
 }
 
-/* A second, raw connection to the same file, as another process has. */
-sqlite3 *raw_open(const char *path)
+/* A second, raw connection to the same database, as another process has. */
+raw_db *raw_open(const char *path)
 {
-	sqlite3 *db = NULL;
+	raw_db *db = calloc(1, sizeof(*db));
 
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_non_null(db);
+	if (is_pg_url(path)) {
+		db->pg = PQconnectdb(path);
+		if (PQstatus(db->pg) != CONNECTION_OK)
+			fprintf(stderr, "raw_open: %s", PQerrorMessage(db->pg));
+		assert_int_equal(PQstatus(db->pg), CONNECTION_OK);
+		PQclear(PQexec(db->pg, "SET client_min_messages = error"));
+	} else {
+		assert_int_equal(sqlite3_open(path, &db->sq), SQLITE_OK);
+	}
 	return db;
 }
 
-void raw_exec(sqlite3 *db, const char *sql)
+void raw_close(raw_db *db)
+{
+	if (!db)
+		return;
+	if (db->pg)
+		PQfinish(db->pg);
+	else
+		sqlite3_close(db->sq);
+	free(db);
+}
+
+int raw_try(raw_db *db, const char *sql)
 {
 	char *msg = NULL;
-	int rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
+	PGresult *r;
+	int rc;
 
+	if (db->pg) {
+		r = PQexec(db->pg, sql);
+		rc = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK
+			     ? 0
+			     : -1;
+		PQclear(r);
+		return rc;
+	}
+	rc = sqlite3_exec(db->sq, sql, NULL, NULL, &msg);
+	sqlite3_free(msg);
+	return rc == SQLITE_OK ? 0 : -1;
+}
+
+void raw_exec(raw_db *db, const char *sql)
+{
+	char *msg = NULL;
+	PGresult *r;
+	int rc;
+
+	if (db->pg) {
+		r = PQexec(db->pg, sql);
+		rc = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK;
+		if (!rc)
+			fprintf(stderr, "%s: %s", sql, PQerrorMessage(db->pg));
+		PQclear(r);
+		assert_true(rc);
+		return;
+	}
+	rc = sqlite3_exec(db->sq, sql, NULL, NULL, &msg);
 	if (rc != SQLITE_OK)
 		fprintf(stderr, "%s: %s\n", sql, msg ? msg : "?");
 	sqlite3_free(msg);
 	assert_int_equal(rc, SQLITE_OK);
 }
 
-int64_t raw_int(sqlite3 *db, const char *sql)
+int64_t raw_int(raw_db *db, const char *sql)
 {
 	sqlite3_stmt *st = NULL;
+	PGresult *r;
 	int64_t v;
 
-	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+	if (db->pg) {
+		r = PQexec(db->pg, sql);
+		if (PQresultStatus(r) != PGRES_TUPLES_OK)
+			fprintf(stderr, "%s: %s", sql, PQerrorMessage(db->pg));
+		assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+		assert_true(PQntuples(r) >= 1);
+		v = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+		PQclear(r);
+		return v;
+	}
+	assert_int_equal(sqlite3_prepare_v2(db->sq, sql, -1, &st, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
 	v = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);

@@ -1,10 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * What the registry's unit tests share (test_registry.c,
- * test_registry_session.c): a fresh database per test under
- * $BYOD_TEST_TMP, raw SQLite access for what the interface does not show,
- * helpers that add schools, people, devices and certificates, and
- * collectors for the list callbacks.
+ * test_registry_session.c): a fresh database per test, raw SQL access for
+ * what the interface does not show, helpers that add schools, people,
+ * devices and certificates, and collectors for the list callbacks.
+ *
+ * The backend is SQLite (a file under $BYOD_TEST_TMP) unless
+ * $BYOD_TEST_REGISTRY holds a postgresql:// URL: then each test gets a
+ * fresh schema t_<pid>_<n> on that server (search_path set through the
+ * URL's options), dropped at teardown, and f->path holds the URL every
+ * helper opens (open_reg, raw_open).
  */
 #ifndef BYOD_TEST_REGISTRY_FIXTURE_H
 #define BYOD_TEST_REGISTRY_FIXTURE_H
@@ -25,6 +30,7 @@
 #include <unistd.h>
 
 #include <jansson.h>
+#include <libpq-fe.h>
 #include <sqlite3.h>
 
 #include "backend.h"
@@ -36,7 +42,8 @@
 #define UAI_B "0930001B"
 
 struct fx {
-	char path[512];
+	char path[1024]; /* the SQLite file, or the PostgreSQL URL of the test's schema */
+	char schema[64]; /* PostgreSQL: the test's schema */
 	struct reg *reg;
 	struct byod_err err;
 };
@@ -63,13 +70,34 @@ struct audits {
 	} v[MAXN];
 };
 
+/* A raw connection to the test's database, whatever the backend. */
+typedef struct raw_db raw_db;
+
+/* 1 when the tests run on PostgreSQL ($BYOD_TEST_REGISTRY). */
+int on_postgres(void);
+/* The test cluster's URL, or NULL on SQLite. */
+const char *pg_base_url(void);
+/* Skips the calling test (cmocka skip()) on PostgreSQL: it checks
+ * something only SQLite has (a file, a lock, PRAGMA). */
+#define SQLITE_ONLY()                                                                              \
+	do {                                                                                       \
+		if (on_postgres())                                                                 \
+			skip();                                                                    \
+	} while (0)
+
 void remove_db(const char *path);
+/* Opens path: a PostgreSQL URL (postgresql:// or postgres://) with that
+ * backend, else an SQLite file. */
 int open_reg(const char *path, int busy_ms, struct reg **reg, struct byod_err *err);
 int setup(void **state);
 int teardown(void **state);
-sqlite3 *raw_open(const char *path);
-void raw_exec(sqlite3 *db, const char *sql);
-int64_t raw_int(sqlite3 *db, const char *sql);
+raw_db *raw_open(const char *path);
+void raw_close(raw_db *db);
+void raw_exec(raw_db *db, const char *sql);
+int64_t raw_int(raw_db *db, const char *sql);
+/* Runs sql and returns 0, or -1 when the server or SQLite refused it (a
+ * constraint the database itself enforces). */
+int raw_try(raw_db *db, const char *sql);
 void add_school(struct fx *f, const char *uai, const char *name);
 void fill_person(struct reg_person *p, const char *login, const char *school);
 int64_t add_person(struct fx *f, const char *login);

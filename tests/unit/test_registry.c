@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * Unit tests for registry/ on its SQLite backend: migrations, every
+ * Unit tests for registry/ on either backend: migrations, every
  * operation and its errors, nested transactions and rollback, the change
  * feed, the audit log (JSON, no password hash) and a database locked by
  * another connection. Each test opens its own database file under
- * $BYOD_TEST_TMP (default /tmp) and removes it, with its -wal and -shm.
+ * $BYOD_TEST_TMP (default /tmp) and removes it, with its -wal and -shm; run
+ * with BYOD_TEST_REGISTRY=postgresql://... (ctest's test_registry_pg), each
+ * test gets its own schema on that server instead, and the few tests of
+ * what only SQLite has are skipped.
  */
 #include "registry_fixture.h"
 
@@ -17,15 +20,26 @@ static void test_migrate_fresh(void **state)
 					     "policies"};
 	struct fx *f = *state;
 	struct stat st;
-	sqlite3 *db;
+	raw_db *db;
 	int version = -1;
 	size_t i;
 
 	assert_int_equal(reg_schema_version(f->reg, &version, &f->err), 0);
 	assert_true(version >= 1);
-	assert_int_equal(version, reg_sqlite_ops.newest_version);
-
 	db = raw_open(f->path);
+	if (on_postgres()) {
+		assert_int_equal(version, reg_postgres_ops.newest_version);
+		assert_int_equal(raw_int(db, "SELECT version FROM schema_version"), version);
+		for (i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
+			char sql[128];
+
+			snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM %s", tables[i]);
+			assert_int_equal(raw_int(db, sql), 0);
+		}
+		raw_close(db);
+		return;
+	}
+	assert_int_equal(version, reg_sqlite_ops.newest_version);
 	assert_int_equal(raw_int(db, "PRAGMA user_version"), version);
 	for (i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
 		char sql[128];
@@ -38,7 +52,7 @@ static void test_migrate_fresh(void **state)
 	assert_int_equal(raw_int(db, "SELECT COUNT(*) FROM pragma_journal_mode "
 				     "WHERE journal_mode = 'wal'"),
 			 1);
-	sqlite3_close(db);
+	raw_close(db);
 
 	/* Password hashes live here: the file is its owner's only. */
 	assert_int_equal(stat(f->path, &st), 0);
@@ -72,19 +86,34 @@ static void test_migrate_too_new(void **state)
 	struct fx *f = *state;
 	struct reg *reg = (struct reg *)&reg;
 	char sql[64];
-	sqlite3 *db;
+	raw_db *db;
 
 	reg_close(f->reg);
 	f->reg = NULL;
 	db = raw_open(f->path);
-	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", reg_sqlite_ops.newest_version + 1);
+	if (on_postgres())
+		snprintf(sql, sizeof(sql), "UPDATE schema_version SET version = %d",
+			 reg_postgres_ops.newest_version + 1);
+	else
+		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d",
+			 reg_sqlite_ops.newest_version + 1);
 	raw_exec(db, sql);
-	sqlite3_close(db);
 
 	assert_int_equal(open_reg(f->path, 2000, &reg, &f->err), -EPROTO);
 	assert_null(reg);
 	assert_non_null(strstr(f->err.msg, "newer"));
-	assert_non_null(strstr(f->err.msg, f->path));
+	if (on_postgres()) {
+		/* names the server and both versions; nothing was changed */
+		assert_non_null(strstr(f->err.msg, "/byod"));
+		snprintf(sql, sizeof(sql), "(%d)", reg_postgres_ops.newest_version);
+		assert_non_null(strstr(f->err.msg, sql));
+		assert_int_equal(raw_int(db, "SELECT version FROM schema_version"),
+				 reg_postgres_ops.newest_version + 1);
+		assert_null(strchr(f->err.msg, '\n'));
+	} else {
+		assert_non_null(strstr(f->err.msg, f->path));
+	}
+	raw_close(db);
 }
 
 static void test_open_errors(void **state)
@@ -92,18 +121,31 @@ static void test_open_errors(void **state)
 	struct fx *f = *state;
 	struct reg_options opt;
 	struct reg *reg = NULL;
-	char path[600];
+	char path[1100];
 	FILE *fp;
 
+	/* A PostgreSQL URL that does not parse: one sentence, before any
+	 * connection, without the password it holds. */
 	memset(&opt, 0, sizeof(opt));
 	opt.backend = REG_BACKEND_POSTGRES;
-	opt.conninfo = "dbname=byod";
-	assert_int_equal(reg_open(&opt, &reg, &f->err), -ENOTSUP);
+	opt.conninfo = "postgresql://byod:s3cr3t-pw@127.0.0.1:notaport/byod";
+	assert_int_equal(reg_open(&opt, &reg, &f->err), -EINVAL);
+	assert_null(reg);
+	assert_non_null(strstr(f->err.msg, "does not parse"));
+	assert_non_null(strstr(f->err.msg, "notaport"));
+	assert_null(strstr(f->err.msg, "s3cr3t-pw"));
+	opt.conninfo = "postgresql://byod@/byod?sslmode=sometimes&password=s3cr3t-pw";
+	assert_int_equal(reg_open(&opt, &reg, &f->err), -EINVAL);
+	assert_null(strstr(f->err.msg, "s3cr3t-pw"));
+	opt.conninfo = "";
+	assert_int_equal(reg_open(&opt, &reg, &f->err), -EINVAL);
 	opt.backend = REG_BACKEND_SQLITE;
 	opt.path = NULL;
 	assert_int_equal(reg_open(&opt, &reg, &f->err), -EINVAL);
 	assert_null(reg);
 
+	if (on_postgres())
+		return;
 	/* A file that is not a database is refused, not overwritten. */
 	snprintf(path, sizeof(path), "%s.junk", f->path);
 	fp = fopen(path, "w");
@@ -122,8 +164,9 @@ static void test_open_conf(void **state)
 	struct byod_conf conf;
 	struct reg_school s;
 	struct reg *reg = NULL;
-	char dir[512], *slash, longname[5000];
+	char dir[1100], *slash, longname[5000];
 
+	SQLITE_ONLY();
 	add_school(f, UAI_A, "Lycée A");
 	reg_close(f->reg);
 	f->reg = NULL;
@@ -614,7 +657,7 @@ static void test_tx_nested(void **state)
 {
 	struct fx *f = *state;
 	struct reg_school s;
-	sqlite3 *db;
+	raw_db *db;
 	int64_t last0 = 0, last = 0;
 
 	db = raw_open(f->path);
@@ -663,7 +706,7 @@ static void test_tx_nested(void **state)
 	assert_int_equal(reg_commit(f->reg, &f->err), 0);
 	assert_int_equal(raw_int(db, "SELECT COUNT(*) FROM schools"), 3);
 
-	sqlite3_close(db);
+	raw_close(db);
 }
 
 /* ---- the change feed ----------------------------------------------------- */
@@ -678,7 +721,7 @@ static void test_events(void **state)
 	struct reg_cert c;
 	struct events e;
 	int64_t alice, last = 0, deleted;
-	sqlite3 *db;
+	raw_db *db;
 	char sql[128];
 	size_t i;
 
@@ -735,7 +778,7 @@ static void test_events(void **state)
 	db = raw_open(f->path);
 	snprintf(sql, sizeof(sql), "DELETE FROM events WHERE seq = %lld", (long long)deleted);
 	raw_exec(db, sql);
-	sqlite3_close(db);
+	raw_close(db);
 	add_school(f, UAI_B, "Collège B");
 	assert_int_equal(reg_events_last(f->reg, &last, &f->err), 0);
 	assert_true(last > deleted);
@@ -870,9 +913,10 @@ static void test_locked(void **state)
 	struct fx *f = *state;
 	struct reg_school s;
 	double t0, waited;
-	sqlite3 *db;
+	raw_db *db;
 	int rc, version = 0;
 
+	SQLITE_ONLY(); /* PostgreSQL's lock timeout: test_registry_pg */
 	add_school(f, UAI_A, "Lycée A");
 	reg_close(f->reg);
 	f->reg = NULL;
@@ -902,7 +946,7 @@ static void test_locked(void **state)
 	assert_int_equal(reg_commit(f->reg, &f->err), -EINVAL);
 
 	raw_exec(db, "ROLLBACK");
-	sqlite3_close(db);
+	raw_close(db);
 	memset(&s, 0, sizeof(s));
 	snprintf(s.uai, sizeof(s.uai), "%s", UAI_B);
 	snprintf(s.name, sizeof(s.name), "Collège B");
@@ -994,8 +1038,9 @@ static void test_migrate_from_1(void **state)
 	struct reg_school s;
 	struct reg_policy p;
 	int version;
-	sqlite3 *db;
+	raw_db *db;
 
+	SQLITE_ONLY();
 	add_school(f, UAI_A, "Kept");
 	reg_close(f->reg);
 	f->reg = NULL;
@@ -1004,7 +1049,7 @@ static void test_migrate_from_1(void **state)
 		     "DROP TABLE web_forms; DROP TABLE web_downloads; DROP TABLE web_throttle; "
 		     "DROP TABLE web_sessions; DROP TABLE enrol_codes; DROP TABLE web_keys; "
 		     "DROP INDEX devices_owner_created; PRAGMA user_version = 1;");
-	sqlite3_close(db);
+	raw_close(db);
 	assert_int_equal(open_reg(f->path, 2000, &f->reg, &f->err), 0);
 	assert_int_equal(reg_schema_version(f->reg, &version, &f->err), 0);
 	assert_int_equal(version, reg_sqlite_ops.newest_version);
@@ -1027,7 +1072,12 @@ static int count_in_child(const char *path)
 	if (pid == 0) {
 		dup2(fds[1], 1);
 		close(fds[0]);
-		execlp("sqlite3", "sqlite3", path, "SELECT COUNT(*) FROM schools", (char *)NULL);
+		if (on_postgres())
+			execlp("psql", "psql", "-XAtq", "-c", "SELECT COUNT(*) FROM schools", path,
+			       (char *)NULL);
+		else
+			execlp("sqlite3", "sqlite3", path, "SELECT COUNT(*) FROM schools",
+			       (char *)NULL);
 		_exit(127);
 	}
 	close(fds[1]);

@@ -591,8 +591,9 @@ static void test_migrate_from_2(void **state)
 	struct fx *f = *state;
 	struct reg_session s;
 	int version;
-	sqlite3 *db;
+	raw_db *db;
 
+	SQLITE_ONLY();
 	fill_session(&s, "kept", "10.0.0.1", NULL, NULL, NULL);
 	assert_int_equal(reg_session_record(f->reg, REG_ACCT_START, &s, &f->err), 0);
 	reg_close(f->reg);
@@ -602,7 +603,7 @@ static void test_migrate_from_2(void **state)
 		     "DROP TABLE web_forms; DROP TABLE web_downloads; DROP TABLE web_throttle; "
 		     "DROP TABLE web_sessions; DROP TABLE enrol_codes; DROP TABLE web_keys; "
 		     "DROP INDEX devices_owner_created; PRAGMA user_version = 2;");
-	sqlite3_close(db);
+	raw_close(db);
 	assert_int_equal(open_reg(f->path, 2000, &f->reg, &f->err), 0);
 	assert_int_equal(reg_schema_version(f->reg, &version, &f->err), 0);
 	assert_int_equal(version, reg_sqlite_ops.newest_version);
@@ -610,7 +611,7 @@ static void test_migrate_from_2(void **state)
 	assert_int_equal(raw_int(db, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' "
 				     "AND name IN ('sessions_closed', 'sessions_open')"),
 			 2);
-	sqlite3_close(db);
+	raw_close(db);
 	assert_int_equal(session_list(f, 1, NULL).n, 1);
 }
 
