@@ -26,78 +26,71 @@
 
 #include <sqlite3.h>
 
-#include "backend.h"
-#include "byod_util.h"
-#include "registry.h"
-#include "test_backend.h"
+#include "registry_fixture.h"
 
-struct fx {
-	char path[512];
+/* The fixture's fresh registry (registry_fixture.h: SQLite, or a schema of
+ * its own on PostgreSQL) with a school, a pupil and one device. */
+struct web {
+	char path[1024];
 	struct reg *reg;
 	struct byod_err err;
 	int64_t person;
 	char device[REG_ID_MAX];
+	struct fx *base;
 };
 
-static int counter;
-
-static int open_reg(const char *path, struct reg **reg, struct byod_err *err)
+/* Another connection, as another portal thread or process has. */
+static int web_open(const char *path, struct reg **reg, struct byod_err *err)
 {
-	return tb_open(path, 5000, "test:web", reg, err);
+	return open_reg(path, 5000, reg, err);
 }
 
-/* A registry with a school, a pupil and one device. */
-static int setup(void **state)
+static int web_setup(void **state)
 {
-	const char *base = getenv("BYOD_TEST_TMP");
 	struct reg_school s = { .uai = "0751234A", .name = "Collège" };
 	struct reg_person p;
 	struct reg_device d;
-	struct fx *f;
+	struct web *f;
+	void *base = NULL;
 
-	if (!base || !base[0])
-		base = "/tmp";
-	mkdir(base, 0755);
 	f = calloc(1, sizeof(*f));
-	if (!f)
-		return -1;
-	snprintf(f->path, sizeof(f->path), "%s/test_registry_web.%ld.%d.db", base, (long)getpid(),
-		 ++counter);
-	if (tb_fresh(f->path)) {
+	if (!f || setup(&base)) {
 		free(f);
 		return -1;
 	}
+	f->base = base;
+	f->reg = f->base->reg;
+	snprintf(f->path, sizeof(f->path), "%s", f->base->path);
 	memset(&p, 0, sizeof(p));
 	snprintf(p.login, sizeof(p.login), "lea");
 	snprintf(p.school, sizeof(p.school), "0751234A");
 	p.role = BYOD_ROLE_STUDENT;
 	memset(&d, 0, sizeof(d));
 	snprintf(d.name, sizeof(d.name), "phone");
-	if (open_reg(f->path, &f->reg, &f->err) || reg_school_add(f->reg, &s, &f->err) ||
-	    reg_person_add(f->reg, &p, &f->err)) {
-		fprintf(stderr, "setup: %s\n", f->err.msg);
-		free(f);
-		return -1;
-	}
+	if (reg_school_add(f->reg, &s, &f->err) || reg_person_add(f->reg, &p, &f->err))
+		goto fail;
 	d.owner = p.id;
 	d.expires = time(NULL) + 86400;
-	if (reg_device_add(f->reg, &d, &f->err)) {
-		fprintf(stderr, "setup: %s\n", f->err.msg);
-		free(f);
-		return -1;
-	}
+	if (reg_device_add(f->reg, &d, &f->err))
+		goto fail;
 	f->person = p.id;
 	snprintf(f->device, sizeof(f->device), "%s", d.id);
 	*state = f;
 	return 0;
+fail:
+	fprintf(stderr, "setup: %s\n", f->err.msg);
+	teardown(&base);
+	free(f);
+	return -1;
 }
 
-static int teardown(void **state)
+static int web_teardown(void **state)
 {
-	struct fx *f = *state;
+	struct web *f = *state;
+	void *base = f->base;
 
-	reg_close(f->reg);
-	tb_remove(f->path);
+	f->base->reg = f->reg; /* a test may have closed and opened it again */
+	teardown(&base);
 	free(f);
 	return 0;
 }
@@ -113,7 +106,7 @@ static const char *hash(int n)
 	return out;
 }
 
-static void session(struct fx *f, const char *id, int64_t person, time_t created)
+static void session(struct web *f, const char *id, int64_t person, time_t created)
 {
 	struct reg_web_session s;
 
@@ -127,14 +120,14 @@ static void session(struct fx *f, const char *id, int64_t person, time_t created
 
 static void test_schema(void **state)
 {
-	struct fx *f = *state;
+	struct web *f = *state;
 	int v = 0;
 
 	assert_int_equal(reg_schema_version(f->reg, &v, &f->err), 0);
 	/* PostgreSQL's migration 1 holds the whole schema */
-	assert_int_equal(v, tb_is_pg() ? reg_postgres_ops.newest_version
+	assert_int_equal(v, on_postgres() ? reg_postgres_ops.newest_version
 				       : reg_sqlite_ops.newest_version);
-	if (!tb_is_pg())
+	if (!on_postgres())
 		assert_true(v >= 4);
 }
 
@@ -146,15 +139,14 @@ static void test_migrate_from_3(void **state)
 		"SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name IN "
 		"('web_sessions_person', 'web_sessions_seen', 'web_sessions_created', "
 		"'web_forms_session', 'web_forms_expires', 'web_downloads_expires')";
-	struct fx *f = *state;
+	struct web *f = *state;
 	struct reg_web_session got;
 	struct reg_person p;
 	sqlite3_stmt *st;
 	sqlite3 *db;
 	int v = 0;
 
-	if (tb_is_pg())
-		skip(); /* SQLite's migrations; PostgreSQL's have their own tests */
+	SQLITE_ONLY(); /* SQLite's migrations */
 
 	reg_close(f->reg);
 	f->reg = NULL;
@@ -172,7 +164,7 @@ static void test_migrate_from_3(void **state)
 	sqlite3_finalize(st);
 	sqlite3_close(db);
 
-	assert_int_equal(open_reg(f->path, &f->reg, &f->err), 0);
+	assert_int_equal(web_open(f->path, &f->reg, &f->err), 0);
 	assert_int_equal(reg_schema_version(f->reg, &v, &f->err), 0);
 	assert_int_equal(v, reg_sqlite_ops.newest_version);
 	assert_int_equal(reg_person_get(f->reg, "lea", &p, &f->err), 0);
@@ -191,7 +183,7 @@ static void test_migrate_from_3(void **state)
 
 static void test_sessions(void **state)
 {
-	struct fx *f = *state;
+	struct web *f = *state;
 	struct reg_web_session s, got;
 	char id[REG_HASH_HEX];
 	int n = -1;
@@ -265,7 +257,7 @@ static void test_sessions(void **state)
 
 static void test_forms(void **state)
 {
-	struct fx *f = *state;
+	struct web *f = *state;
 	char a[REG_HASH_HEX], b[REG_HASH_HEX], t1[REG_HASH_HEX], t2[REG_HASH_HEX];
 	char t3[REG_HASH_HEX];
 
@@ -303,7 +295,7 @@ static void test_forms(void **state)
 	assert_int_equal(reg_web_form_use(f->reg, b, t2, 1500, &f->err), -ENOENT);
 }
 
-static void download(struct fx *f, const char *token, time_t expires, int expect)
+static void download(struct web *f, const char *token, time_t expires, int expect)
 {
 	static const char data[] = "PKCS12\0bytes";
 	struct reg_download d;
@@ -322,7 +314,7 @@ static void download(struct fx *f, const char *token, time_t expires, int expect
 
 static void test_downloads(void **state)
 {
-	struct fx *f = *state;
+	struct web *f = *state;
 	struct reg_download d, bad;
 	char t[REG_HASH_HEX];
 
@@ -433,7 +425,7 @@ static void *race(void *arg)
 	struct byod_err err;
 	struct reg *reg;
 
-	if (open_reg(r->path, &reg, &err)) {
+	if (web_open(r->path, &reg, &err)) {
 		r->rc = -EIO;
 		return NULL;
 	}
@@ -447,7 +439,7 @@ static void *race(void *arg)
 
 static void test_download_race(void **state)
 {
-	struct fx *f = *state;
+	struct web *f = *state;
 	pthread_barrier_t go;
 	struct racer r[4];
 	pthread_t th[4];
@@ -482,7 +474,7 @@ static void test_download_race(void **state)
 
 static void test_throttle(void **state)
 {
-	struct fx *f = *state;
+	struct web *f = *state;
 	struct reg_throttle t, got;
 
 	memset(&t, 0, sizeof(t));
@@ -583,12 +575,13 @@ static void keys(struct reg_throttle *rows, size_t n, ...)
 }
 
 /* Every row of web_throttle, as another connection sees it. */
-static int rows_in(struct fx *f)
+static int rows_in(struct web *f)
 {
-	int64_t n = tb_int(f->path, "SELECT COUNT(*) FROM web_throttle");
+	raw_db *db = raw_open(f->path);
+	int n = (int)raw_int(db, "SELECT COUNT(*) FROM web_throttle");
 
-	assert_true(n >= 0);
-	return (int)n;
+	raw_close(db);
+	return n;
 }
 
 /* reg_throttle_update: absent keys read as zero, changed rows written, rows
@@ -596,7 +589,7 @@ static int rows_in(struct fx *f)
  * every bad argument refused before anything is written. */
 static void test_throttle_update(void **state)
 {
-	struct fx *f = *state;
+	struct web *f = *state;
 	struct gate g = { .limit = 2 };
 	struct reg_throttle r[REG_THROTTLE_KEYS_MAX + 1], got;
 
@@ -684,7 +677,7 @@ static void test_throttle_delete_prefix(void **state)
 	static const char *const all[] = { "pair:lea 192.0.2.7", "pair:lea 192.0.2.8",
 					   "pair:lea.martin 192.0.2.7", "pair:le% 192.0.2.7",
 					   "login:lea" };
-	struct fx *f = *state;
+	struct web *f = *state;
 	struct reg_throttle t, got;
 	size_t i;
 	int n = -1;
@@ -732,7 +725,7 @@ static int reserve_loop(const char *path, int tries, int *allowed)
 	int i, rc;
 
 	*allowed = 0;
-	rc = open_reg(path, &reg, &err);
+	rc = web_open(path, &reg, &err);
 	for (i = 0; !rc && i < tries; i++) {
 		keys(r, 2, "login:lea", "addr:192.0.2.7");
 		rc = reg_throttle_update(reg, r, 2, reserve, &g, &err);
@@ -754,7 +747,7 @@ static void *reserver(void *arg)
 static void test_throttle_update_threads(void **state)
 {
 	enum { THREADS = 16 };
-	struct fx *f = *state;
+	struct web *f = *state;
 	struct reserver r[THREADS];
 	pthread_t th[THREADS];
 	pthread_barrier_t go;
@@ -784,7 +777,7 @@ static void test_throttle_update_threads(void **state)
 static void test_throttle_update_processes(void **state)
 {
 	enum { PROCS = 6 };
-	struct fx *f = *state;
+	struct web *f = *state;
 	struct reg_throttle got;
 	pid_t pid[PROCS];
 	int i, st, allowed = 0;
@@ -833,7 +826,7 @@ static int use_once(const char *path, int start, const char *code, const char *s
 	int rc, won = 0;
 	char c;
 
-	if (open_reg(path, &reg, &err))
+	if (web_open(path, &reg, &err))
 		return USE_FAILED;
 	if (read(start, &c, 1) != 0) /* released when the parent closes its end */
 		won |= USE_FAILED;
@@ -854,7 +847,7 @@ static int use_once(const char *path, int start, const char *code, const char *s
 static void test_use_once_processes(void **state)
 {
 	enum { PROCS = 6, ROUNDS = 5 };
-	struct fx *f = *state;
+	struct web *f = *state;
 	time_t now = time(NULL);
 	int round, i, st, start[2];
 	pid_t pid[PROCS];
@@ -900,7 +893,7 @@ static void test_use_once_processes(void **state)
 
 static void test_purge(void **state)
 {
-	struct fx *f = *state;
+	struct web *f = *state;
 	struct reg_web_session got;
 	struct reg_throttle t, tg;
 	struct reg_download d;
@@ -951,7 +944,7 @@ static void test_purge(void **state)
 /* Inside an outer transaction that is rolled back, nothing stays. */
 static void test_rollback(void **state)
 {
-	struct fx *f = *state;
+	struct web *f = *state;
 	struct reg_web_session got;
 	struct reg_download d;
 
@@ -981,7 +974,7 @@ static void test_rollback(void **state)
 /* Every refusal of bad input, before anything is written. */
 static void test_invalid(void **state)
 {
-	struct fx *f = *state;
+	struct web *f = *state;
 	struct reg_web_session s, got;
 	struct reg_download d, good;
 	struct reg_throttle t;
@@ -1109,7 +1102,7 @@ static int count_audit(const struct reg_audit *a, void *ctx)
 	return 0;
 }
 
-static int audit_rows(struct fx *f)
+static int audit_rows(struct web *f)
 {
 	int n = 0;
 
@@ -1120,7 +1113,7 @@ static int audit_rows(struct fx *f)
 /* None of these functions writes an audit row or a change-feed event. */
 static void test_not_audited(void **state)
 {
-	struct fx *f = *state;
+	struct web *f = *state;
 	struct reg_throttle t;
 	struct reg_download d;
 	int64_t seq0 = -1, seq1 = -1;
@@ -1158,7 +1151,7 @@ static void test_not_audited(void **state)
  * until the outermost level is closed. */
 static void test_aborted(void **state)
 {
-	struct fx *f = *state;
+	struct web *f = *state;
 	struct reg_web_session s, got;
 	struct reg_throttle t;
 	struct reg_download d;
@@ -1200,7 +1193,7 @@ static void test_aborted(void **state)
 
 static void test_enrol_codes(void **state)
 {
-	struct fx *f = *state;
+	struct web *f = *state;
 	time_t now = time(NULL);
 	int64_t who = 0;
 	char c1[REG_HASH_HEX], c2[REG_HASH_HEX];
@@ -1233,7 +1226,7 @@ static void test_enrol_codes(void **state)
  * login session has none; the kind is kept. */
 static void test_code_session(void **state)
 {
-	struct fx *f = *state;
+	struct web *f = *state;
 	struct reg_web_session s, got;
 
 	memset(&s, 0, sizeof(s));
@@ -1262,7 +1255,7 @@ static void test_code_session(void **state)
 /* One shared key per name: the first candidate stored wins. */
 static void test_web_key(void **state)
 {
-	struct fx *f = *state;
+	struct web *f = *state;
 	char out[REG_HASH_HEX], a[REG_HASH_HEX], b[REG_HASH_HEX];
 
 	snprintf(a, sizeof(a), "%s", hash(100));
@@ -1280,26 +1273,26 @@ static void test_web_key(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_schema, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_migrate_from_3, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_sessions, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_forms, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_downloads, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_download_race, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_throttle, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_throttle_update, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_throttle_delete_prefix, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_throttle_update_threads, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_throttle_update_processes, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_use_once_processes, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_purge, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_rollback, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_invalid, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_not_audited, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_aborted, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_enrol_codes, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_code_session, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_web_key, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_schema, web_setup, web_teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_from_3, web_setup, web_teardown),
+		cmocka_unit_test_setup_teardown(test_sessions, web_setup, web_teardown),
+		cmocka_unit_test_setup_teardown(test_forms, web_setup, web_teardown),
+		cmocka_unit_test_setup_teardown(test_downloads, web_setup, web_teardown),
+		cmocka_unit_test_setup_teardown(test_download_race, web_setup, web_teardown),
+		cmocka_unit_test_setup_teardown(test_throttle, web_setup, web_teardown),
+		cmocka_unit_test_setup_teardown(test_throttle_update, web_setup, web_teardown),
+		cmocka_unit_test_setup_teardown(test_throttle_delete_prefix, web_setup, web_teardown),
+		cmocka_unit_test_setup_teardown(test_throttle_update_threads, web_setup, web_teardown),
+		cmocka_unit_test_setup_teardown(test_throttle_update_processes, web_setup, web_teardown),
+		cmocka_unit_test_setup_teardown(test_use_once_processes, web_setup, web_teardown),
+		cmocka_unit_test_setup_teardown(test_purge, web_setup, web_teardown),
+		cmocka_unit_test_setup_teardown(test_rollback, web_setup, web_teardown),
+		cmocka_unit_test_setup_teardown(test_invalid, web_setup, web_teardown),
+		cmocka_unit_test_setup_teardown(test_not_audited, web_setup, web_teardown),
+		cmocka_unit_test_setup_teardown(test_aborted, web_setup, web_teardown),
+		cmocka_unit_test_setup_teardown(test_enrol_codes, web_setup, web_teardown),
+		cmocka_unit_test_setup_teardown(test_code_session, web_setup, web_teardown),
+		cmocka_unit_test_setup_teardown(test_web_key, web_setup, web_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
