@@ -62,7 +62,7 @@ static int session_one(struct pg_db *db, const PGresult *r, struct reg_session *
 int pg_session_find(struct reg_db *be, const char *session_id, const char *nas_ip,
 		    const char *nas_id, struct reg_session *out, struct byod_err *err)
 {
-	const char *p[3] = { session_id, null_if_empty(nas_ip), null_if_empty(nas_id) };
+	const char *p[3] = {session_id, null_if_empty(nas_ip), null_if_empty(nas_id)};
 	cleanup_pgres PGresult *r = NULL;
 	struct pg_db *db = PG(be);
 	int rc;
@@ -79,9 +79,18 @@ int pg_session_insert(struct reg_db *be, struct reg_session *ss, struct byod_err
 {
 	char started[24], updated[24], stopped[24], in[24], out[24];
 	const char *p[13] = {
-		ss->session_id,        null_if_empty(ss->nas_ip), null_if_empty(ss->nas_id),
-		null_if_empty(ss->device), null_if_empty(ss->mac), null_if_empty(ss->ip),
-		null_if_empty(ss->serial), started, updated, stopped, in, out,
+		ss->session_id,
+		null_if_empty(ss->nas_ip),
+		null_if_empty(ss->nas_id),
+		null_if_empty(ss->device),
+		null_if_empty(ss->mac),
+		null_if_empty(ss->ip),
+		null_if_empty(ss->serial),
+		started,
+		updated,
+		stopped,
+		in,
+		out,
 		reg_session_state_name(ss->state),
 	};
 	cleanup_pgres PGresult *r = NULL;
@@ -110,9 +119,17 @@ int pg_session_update(struct reg_db *be, const struct reg_session *ss, struct by
 {
 	char started[24], updated[24], stopped[24], in[24], out[24], id[24];
 	const char *p[11] = {
-		null_if_empty(ss->device), null_if_empty(ss->mac), null_if_empty(ss->ip),
-		null_if_empty(ss->serial), started, updated, stopped, in, out,
-		reg_session_state_name(ss->state), id,
+		null_if_empty(ss->device),
+		null_if_empty(ss->mac),
+		null_if_empty(ss->ip),
+		null_if_empty(ss->serial),
+		started,
+		updated,
+		stopped,
+		in,
+		out,
+		reg_session_state_name(ss->state),
+		id,
 	};
 	int rc, n = 0;
 
@@ -128,8 +145,8 @@ int pg_session_update(struct reg_db *be, const struct reg_session *ss, struct by
 			"in_octets = $8, out_octets = $9, state = $10 WHERE id = $11",
 			11, p);
 	if (!rc && n != 1)
-		rc = byod_err_set(err, ENOENT, "registry %s: no session with id %lld", PG(be)->where,
-				  (long long)ss->id);
+		rc = byod_err_set(err, ENOENT, "registry %s: no session with id %lld",
+				  PG(be)->where, (long long)ss->id);
 	return rc;
 }
 
@@ -138,7 +155,7 @@ int pg_session_get(struct reg_db *be, int64_t id, struct reg_session *out, struc
 	cleanup_pgres PGresult *r = NULL;
 	struct pg_db *db = PG(be);
 	char sid[24];
-	const char *p[1] = { sid };
+	const char *p[1] = {sid};
 	int rc;
 
 	pg_i64(sid, id);
@@ -154,15 +171,15 @@ int pg_session_list(struct reg_db *be, int open_only, const char *device,
 		    int (*cb)(const struct reg_session *, void *), void *ctx, struct byod_err *err)
 {
 	static const char *const sql[2][2] = {
-		{ SESSION_SELECT "ORDER BY started DESC, id DESC",
-		  SESSION_SELECT "WHERE device = $1 ORDER BY started DESC, id DESC" },
-		{ SESSION_SELECT "WHERE state = 'open' ORDER BY started DESC, id DESC",
-		  SESSION_SELECT "WHERE state = 'open' AND device = $1 "
-				 "ORDER BY started DESC, id DESC" },
+		{SESSION_SELECT "ORDER BY started DESC, id DESC",
+		 SESSION_SELECT "WHERE device = $1 ORDER BY started DESC, id DESC"},
+		{SESSION_SELECT "WHERE state = 'open' ORDER BY started DESC, id DESC",
+		 SESSION_SELECT "WHERE state = 'open' AND device = $1 "
+				"ORDER BY started DESC, id DESC"},
 	};
 	cleanup_pgres PGresult *r = NULL;
 	struct pg_db *db = PG(be);
-	const char *p[1] = { device };
+	const char *p[1] = {device};
 	struct reg_session ss;
 	int rc, i, n;
 
@@ -183,7 +200,7 @@ int pg_session_list(struct reg_db *be, int open_only, const char *device,
 int pg_session_purge(struct reg_db *be, time_t before, int *deleted, struct byod_err *err)
 {
 	char b[24];
-	const char *p[1] = { b };
+	const char *p[1] = {b};
 
 	pg_i64(b, (int64_t)before);
 	return pg_command(PG(be), deleted, err, "purging sessions",

@@ -27,13 +27,17 @@
 
 /* ---- web sessions ------------------------------------------------------- */
 
-int pg_web_session_insert(struct reg_db *be, const struct reg_web_session *ws,
-			  struct byod_err *err)
+int pg_web_session_insert(struct reg_db *be, const struct reg_web_session *ws, struct byod_err *err)
 {
 	char person[24], created[24], seen[24];
 	const char *p[7] = {
-		ws->id_hash, ws->person ? person : NULL, created, seen, ws->client,
-		ws->kind == REG_WEB_CODE ? "code" : "login", ws->enrolled ? "1" : "0",
+		ws->id_hash,
+		ws->person ? person : NULL,
+		created,
+		seen,
+		ws->client,
+		ws->kind == REG_WEB_CODE ? "code" : "login",
+		ws->enrolled ? "1" : "0",
 	};
 
 	pg_i64(person, ws->person);
@@ -49,7 +53,7 @@ int pg_web_session_get(struct reg_db *be, const char *id_hash, struct reg_web_se
 		       struct byod_err *err)
 {
 	cleanup_pgres PGresult *r = NULL;
-	const char *p[1] = { id_hash };
+	const char *p[1] = {id_hash};
 	char kind[8];
 	int rc;
 
@@ -80,7 +84,7 @@ int pg_web_session_touch(struct reg_db *be, const char *id_hash, time_t seen, in
 			 struct byod_err *err)
 {
 	char s[24];
-	const char *p[2] = { s, id_hash };
+	const char *p[2] = {s, id_hash};
 
 	pg_i64(s, (int64_t)seen);
 	return pg_command(PG(be), changes, err, "touching a web session",
@@ -92,7 +96,7 @@ int pg_web_session_touch(struct reg_db *be, const char *id_hash, time_t seen, in
 int pg_web_session_delete(struct reg_db *be, const char *id_hash, int *changes,
 			  struct byod_err *err)
 {
-	const char *p[1] = { id_hash };
+	const char *p[1] = {id_hash};
 
 	return pg_command(PG(be), changes, err, "deleting a web session",
 			  "DELETE FROM web_sessions WHERE id_hash = $1", 1, p);
@@ -102,7 +106,7 @@ int pg_web_session_delete_person(struct reg_db *be, int64_t person, int *changes
 				 struct byod_err *err)
 {
 	char id[24];
-	const char *p[1] = { id };
+	const char *p[1] = {id};
 
 	pg_i64(id, person);
 	return pg_command(PG(be), changes, err, "deleting web sessions",
@@ -111,10 +115,10 @@ int pg_web_session_delete_person(struct reg_db *be, int64_t person, int *changes
 
 /* One statement: of two requests of one code session, one takes its
  * enrolment (the second waits for the row and re-reads enrolled). */
-int pg_web_session_mark_enrolled(struct reg_db *be, const char *id_hash, int enrolled,
-				 int *changes, struct byod_err *err)
+int pg_web_session_mark_enrolled(struct reg_db *be, const char *id_hash, int enrolled, int *changes,
+				 struct byod_err *err)
 {
-	const char *p[2] = { enrolled ? "1" : "0", id_hash };
+	const char *p[2] = {enrolled ? "1" : "0", id_hash};
 
 	return pg_command(PG(be), changes, err, "marking a session's enrolment",
 			  "UPDATE web_sessions SET enrolled = $1 WHERE id_hash = $2 "
@@ -131,7 +135,7 @@ int pg_web_key_get(struct reg_db *be, const char *name, const char *candidate, t
 	cleanup_pgres PGresult *r = NULL;
 	struct pg_db *db = PG(be);
 	char created[24];
-	const char *p[3] = { name, candidate, created };
+	const char *p[3] = {name, candidate, created};
 	int rc;
 
 	pg_i64(created, (int64_t)now);
@@ -156,12 +160,12 @@ int pg_web_form_insert(struct reg_db *be, const char *session_hash, const char *
 		       time_t expires, struct byod_err *err)
 {
 	char e[24];
-	const char *p[3] = { token_hash, session_hash, e };
+	const char *p[3] = {token_hash, session_hash, e};
 
 	pg_i64(e, (int64_t)expires);
-	return pg_command(PG(be), NULL, err, "adding a form token",
-			  "INSERT INTO web_forms (token_hash, session, expires) VALUES ($1, $2, $3)",
-			  3, p);
+	return pg_command(
+		PG(be), NULL, err, "adding a form token",
+		"INSERT INTO web_forms (token_hash, session, expires) VALUES ($1, $2, $3)", 3, p);
 }
 
 /* One DELETE: the token when it is this session's (used, if unexpired),
@@ -172,7 +176,7 @@ int pg_web_form_use(struct reg_db *be, const char *session_hash, const char *tok
 {
 	cleanup_pgres PGresult *r = NULL;
 	char n[24];
-	const char *p[3] = { token_hash, session_hash, n };
+	const char *p[3] = {token_hash, session_hash, n};
 	int rc;
 
 	pg_i64(n, (int64_t)now);
@@ -228,7 +232,7 @@ int pg_download_get(struct reg_db *be, const char *token_hash, struct reg_downlo
 		    struct byod_err *err)
 {
 	cleanup_pgres PGresult *r = NULL;
-	const char *p[1] = { token_hash };
+	const char *p[1] = {token_hash};
 	unsigned char *blob;
 	size_t n = 0;
 	int rc;
@@ -268,7 +272,7 @@ int pg_download_get(struct reg_db *be, const char *token_hash, struct reg_downlo
 int pg_download_delete(struct reg_db *be, const char *token_hash, int *changes,
 		       struct byod_err *err)
 {
-	const char *p[1] = { token_hash };
+	const char *p[1] = {token_hash};
 
 	return pg_command(PG(be), changes, err, "deleting a download",
 			  "DELETE FROM web_downloads WHERE token_hash = $1", 1, p);
@@ -289,7 +293,7 @@ int pg_throttle_get(struct reg_db *be, const char *key, struct reg_throttle *out
 		    struct byod_err *err)
 {
 	cleanup_pgres PGresult *r = NULL;
-	const char *p[1] = { key };
+	const char *p[1] = {key};
 	int rc;
 
 	rc = pg_exec(PG(be), &r, err, "reading a throttle",
@@ -316,7 +320,7 @@ int pg_throttle_lock(struct reg_db *be, const char *key, struct reg_throttle *ou
 		     struct byod_err *err)
 {
 	cleanup_pgres PGresult *r = NULL;
-	const char *p[1] = { key };
+	const char *p[1] = {key};
 	int rc;
 
 	rc = pg_exec(PG(be), &r, err, "locking a throttle",
@@ -341,7 +345,7 @@ int pg_throttle_lock(struct reg_db *be, const char *key, struct reg_throttle *ou
 int pg_throttle_put(struct reg_db *be, const struct reg_throttle *t, struct byod_err *err)
 {
 	char failures[24], last[24], until[24];
-	const char *p[4] = { t->key, failures, last, until };
+	const char *p[4] = {t->key, failures, last, until};
 
 	pg_i64(failures, t->failures);
 	pg_i64(last, (int64_t)t->last_failure);
@@ -356,7 +360,7 @@ int pg_throttle_put(struct reg_db *be, const struct reg_throttle *t, struct byod
 
 int pg_throttle_delete(struct reg_db *be, const char *key, struct byod_err *err)
 {
-	const char *p[1] = { key };
+	const char *p[1] = {key};
 
 	return pg_command(PG(be), NULL, err, "deleting a throttle",
 			  "DELETE FROM web_throttle WHERE key = $1", 1, p);
@@ -368,7 +372,7 @@ int pg_throttle_delete_prefix(struct reg_db *be, const char *prefix, int *change
 			      struct byod_err *err)
 {
 	cleanup_pgres PGresult *r = NULL;
-	const char *p[1] = { prefix };
+	const char *p[1] = {prefix};
 	int rc;
 
 	rc = pg_exec(PG(be), &r, err, "deleting throttles",
@@ -393,13 +397,15 @@ int pg_web_purge(struct reg_db *be, time_t now, time_t idle_before, time_t creat
 		int nparams;
 		int param[3]; /* which time is $1, $2, $3 */
 	} steps[] = {
-		{ "DELETE FROM web_forms WHERE expires <= $1 OR session IN "
-		  "(SELECT id_hash FROM web_sessions WHERE seen < $2 OR created < $3)",
-		  3, { NOW, IDLE, CREATED } },
-		{ "DELETE FROM web_sessions WHERE seen < $1 OR created < $2", 2, { IDLE, CREATED } },
-		{ "DELETE FROM web_downloads WHERE expires <= $1", 1, { NOW } },
-		{ "DELETE FROM web_throttle WHERE last_failure < $1 AND locked_until <= $2", 2,
-		  { FORGET, NOW } },
+		{"DELETE FROM web_forms WHERE expires <= $1 OR session IN "
+		 "(SELECT id_hash FROM web_sessions WHERE seen < $2 OR created < $3)",
+		 3,
+		 {NOW, IDLE, CREATED}},
+		{"DELETE FROM web_sessions WHERE seen < $1 OR created < $2", 2, {IDLE, CREATED}},
+		{"DELETE FROM web_downloads WHERE expires <= $1", 1, {NOW}},
+		{"DELETE FROM web_throttle WHERE last_failure < $1 AND locked_until <= $2",
+		 2,
+		 {FORGET, NOW}},
 	};
 	char t[4][24];
 	const char *p[3];
@@ -429,7 +435,7 @@ int pg_enrol_code_insert(struct reg_db *be, const char *code_hash, int64_t perso
 			 time_t expires, struct byod_err *err)
 {
 	char id[24], c[24], e[24];
-	const char *p[4] = { code_hash, id, c, e };
+	const char *p[4] = {code_hash, id, c, e};
 
 	pg_i64(id, person);
 	pg_i64(c, (int64_t)created);
@@ -446,7 +452,7 @@ int pg_enrol_code_use(struct reg_db *be, const char *code_hash, time_t now, int 
 		      struct byod_err *err)
 {
 	char n[24];
-	const char *p[2] = { n, code_hash };
+	const char *p[2] = {n, code_hash};
 
 	pg_i64(n, (int64_t)now);
 	return pg_command(PG(be), changes, err, "using an enrolment code",
@@ -460,7 +466,7 @@ int pg_enrol_code_get(struct reg_db *be, const char *code_hash, time_t now, int6
 {
 	cleanup_pgres PGresult *r = NULL;
 	char n[24];
-	const char *p[2] = { code_hash, n };
+	const char *p[2] = {code_hash, n};
 	int rc;
 
 	pg_i64(n, (int64_t)now);
@@ -471,7 +477,8 @@ int pg_enrol_code_get(struct reg_db *be, const char *code_hash, time_t now, int6
 	if (rc)
 		return rc;
 	if (PQntuples(r) < 1)
-		return byod_err_set(err, ENOENT, "no such enrolment code, or it is used or expired");
+		return byod_err_set(err, ENOENT,
+				    "no such enrolment code, or it is used or expired");
 	*person = pg_get_i64(r, 0, 0);
 	return 0;
 }
