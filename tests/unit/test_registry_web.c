@@ -623,6 +623,13 @@ static void test_throttle_update(void **state)
 	assert_int_equal(reg_throttle_get(f->reg, "login:lea", &got, &f->err), -ENOENT);
 	assert_int_equal(reg_throttle_get(f->reg, "addr:192.0.2.7", &got, &f->err), -ENOENT);
 	assert_int_equal(rows_in(f), 1);
+	/* a key without state that stays so leaves no row behind (PostgreSQL
+	 * locks such a key through a row of its own) */
+	keys(r, 2, "login:nobody", "addr:192.0.2.99");
+	assert_int_equal(reg_throttle_update(f->reg, r, 2, refund, NULL, &f->err), 0);
+	assert_int_equal(r[0].failures, 0);
+	assert_int_equal(reg_throttle_get(f->reg, "login:nobody", &got, &f->err), -ENOENT);
+	assert_int_equal(rows_in(f), 1);
 	/* ... but a lock keeps a row without failures */
 	got = (struct reg_throttle){ .key = "login:lea", .failures = 1, .locked_until = 5000 };
 	assert_int_equal(reg_throttle_put(f->reg, &got, &f->err), 0);
@@ -804,12 +811,13 @@ static void test_throttle_update_processes(void **state)
 
 /*
  * Several portal processes, each with its own connection, presenting one
- * enrolment code, one form token and one download at the same instant:
+ * enrolment code, one form token and one download, and taking a code
+ * session's one enrolment, at the same instant:
  * for each, exactly one gets it and every other is told it is gone (on
  * PostgreSQL the writers run side by side, so this proves that each
  * use-once is decided by one statement).
  */
-enum { USE_CODE = 1, USE_FORM = 2, USE_DOWNLOAD = 4, USE_FAILED = 64 };
+enum { USE_CODE = 1, USE_FORM = 2, USE_DOWNLOAD = 4, USE_ENROL = 8, USE_FAILED = 64 };
 
 static int lost(int rc)
 {
@@ -817,7 +825,7 @@ static int lost(int rc)
 }
 
 static int use_once(const char *path, int start, const char *code, const char *session,
-		    const char *token, const char *dl, time_t now)
+		    const char *token, const char *dl, const char *code_session, time_t now)
 {
 	struct reg_download d;
 	struct byod_err err;
@@ -838,6 +846,8 @@ static int use_once(const char *path, int start, const char *code, const char *s
 	won |= !rc ? USE_DOWNLOAD : lost(rc) ? 0 : USE_FAILED;
 	if (!rc)
 		reg_download_clear(&d);
+	rc = reg_web_session_mark_enrolled(reg, code_session, 1, &err);
+	won |= !rc ? USE_ENROL : rc == -EALREADY || rc == -EBUSY ? 0 : USE_FAILED;
 	if (won & USE_FAILED)
 		fprintf(stderr, "use_once: %s\n", err.msg);
 	reg_close(reg);
@@ -854,7 +864,9 @@ static void test_use_once_processes(void **state)
 
 	for (round = 0; round < ROUNDS; round++) {
 		char code[REG_HASH_HEX], sess[REG_HASH_HEX], token[REG_HASH_HEX], dl[REG_HASH_HEX];
-		int codes = 0, forms = 0, downloads = 0;
+		char csess[REG_HASH_HEX];
+		struct reg_web_session cs;
+		int codes = 0, forms = 0, downloads = 0, enrols = 0;
 
 		snprintf(code, sizeof(code), "%s", hash(300 + round));
 		snprintf(sess, sizeof(sess), "%s", hash(400 + round));
@@ -864,13 +876,20 @@ static void test_use_once_processes(void **state)
 		session(f, sess, f->person, now);
 		assert_int_equal(reg_web_form_add(f->reg, sess, token, now + 3600, &f->err), 0);
 		download(f, dl, now + 3600, 0);
+		snprintf(csess, sizeof(csess), "%s", hash(700 + round));
+		memset(&cs, 0, sizeof(cs));
+		snprintf(cs.id_hash, sizeof(cs.id_hash), "%s", csess);
+		cs.person = f->person;
+		cs.created = cs.seen = now;
+		cs.kind = REG_WEB_CODE;
+		assert_int_equal(reg_web_session_add(f->reg, &cs, &f->err), 0);
 		assert_int_equal(pipe(start), 0);
 		for (i = 0; i < PROCS; i++) {
 			pid[i] = fork();
 			assert_true(pid[i] >= 0);
 			if (pid[i] == 0) {
 				close(start[1]);
-				_exit(use_once(f->path, start[0], code, sess, token, dl, now));
+				_exit(use_once(f->path, start[0], code, sess, token, dl, csess, now));
 			}
 		}
 		close(start[0]);
@@ -884,10 +903,12 @@ static void test_use_once_processes(void **state)
 			codes += !!(WEXITSTATUS(st) & USE_CODE);
 			forms += !!(WEXITSTATUS(st) & USE_FORM);
 			downloads += !!(WEXITSTATUS(st) & USE_DOWNLOAD);
+			enrols += !!(WEXITSTATUS(st) & USE_ENROL);
 		}
-		if (codes != 1 || forms != 1 || downloads != 1)
-			fail_msg("round %d: %d code uses, %d form uses, %d downloads succeeded",
-				 round, codes, forms, downloads);
+		if (codes != 1 || forms != 1 || downloads != 1 || enrols != 1)
+			fail_msg("round %d: %d code uses, %d form uses, %d downloads, %d enrolments "
+				 "of a code session succeeded",
+				 round, codes, forms, downloads, enrols);
 	}
 }
 
