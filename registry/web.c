@@ -357,7 +357,7 @@ int reg_throttle_update(struct reg *reg, struct reg_throttle *rows, size_t n,
 {
 	struct reg_throttle was[REG_THROTTLE_KEYS_MAX];
 	int absent[REG_THROTTLE_KEYS_MAX];
-	size_t i, j;
+	size_t order[REG_THROTTLE_KEYS_MAX], i, j, k;
 	int rc = 0;
 
 	if (!rows || !decide || n == 0 || n > REG_THROTTLE_KEYS_MAX)
@@ -373,7 +373,16 @@ int reg_throttle_update(struct reg *reg, struct reg_throttle *rows, size_t n,
 		rc = reg_begin(reg, err);
 	if (rc)
 		return rc;
-	for (i = 0; !rc && i < n; i++) {
+	/* locked in the keys' order, the same for every caller, so that two
+	 * writers locking side by side (PostgreSQL) never wait for each other
+	 * in a circle */
+	for (i = 0; i < n; i++) {
+		for (j = i; j > 0 && strcmp(rows[order[j - 1]].key, rows[i].key) > 0; j--)
+			order[j] = order[j - 1];
+		order[j] = i;
+	}
+	for (k = 0; !rc && k < n; k++) {
+		i = order[k];
 		memset(&was[i], 0, sizeof(was[i]));
 		rc = OPS(reg)->throttle_lock(reg->be, rows[i].key, &was[i], err);
 		absent[i] = rc == -ENOENT;

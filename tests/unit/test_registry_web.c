@@ -719,11 +719,15 @@ struct reserver {
 	const char *path;
 	pthread_barrier_t *go;
 	int tries;
+	int reverse;
 	int allowed;
 	int rc;
 };
 
-static int reserve_loop(const char *path, int tries, int *allowed)
+/* reverse: the same keys in the other order, as a caller might give them;
+ * the registry locks them in one order whatever it is given (else two
+ * PostgreSQL writers would deadlock). */
+static int reserve_loop(const char *path, int tries, int reverse, int *allowed)
 {
 	struct gate g = { .limit = 5, .slow = 300 };
 	struct reg_throttle r[2];
@@ -734,7 +738,10 @@ static int reserve_loop(const char *path, int tries, int *allowed)
 	*allowed = 0;
 	rc = web_open(path, &reg, &err);
 	for (i = 0; !rc && i < tries; i++) {
-		keys(r, 2, "login:lea", "addr:192.0.2.7");
+		if (reverse)
+			keys(r, 2, "addr:192.0.2.7", "login:lea");
+		else
+			keys(r, 2, "login:lea", "addr:192.0.2.7");
 		rc = reg_throttle_update(reg, r, 2, reserve, &g, &err);
 		*allowed += !rc && g.allowed;
 	}
@@ -747,7 +754,7 @@ static void *reserver(void *arg)
 	struct reserver *r = arg;
 
 	pthread_barrier_wait(r->go);
-	r->rc = reserve_loop(r->path, r->tries, &r->allowed);
+	r->rc = reserve_loop(r->path, r->tries, r->reverse, &r->allowed);
 	return NULL;
 }
 
@@ -763,7 +770,7 @@ static void test_throttle_update_threads(void **state)
 
 	pthread_barrier_init(&go, NULL, THREADS);
 	for (i = 0; i < THREADS; i++) {
-		r[i] = (struct reserver){ .path = f->path, .go = &go, .tries = 4 };
+		r[i] = (struct reserver){ .path = f->path, .go = &go, .tries = 4, .reverse = i & 1 };
 		assert_int_equal(pthread_create(&th[i], NULL, reserver, &r[i]), 0);
 	}
 	for (i = 0; i < THREADS; i++) {
@@ -795,7 +802,7 @@ static void test_throttle_update_processes(void **state)
 		if (pid[i] == 0) {
 			int n = 0;
 
-			_exit(reserve_loop(f->path, 5, &n) ? 100 : n);
+			_exit(reserve_loop(f->path, 5, i & 1, &n) ? 100 : n);
 		}
 	}
 	for (i = 0; i < PROCS; i++) {
