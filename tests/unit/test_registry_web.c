@@ -7,6 +7,12 @@
  * connections racing for one download; writes inside an outer transaction
  * that is rolled back or aborted; that nothing here is audited or put on the
  * change feed; a database at schema version 3 migrated.
+ *
+ * It runs on both backends (test_registry_web_pg: registry_fixture.h). On
+ * PostgreSQL the writers run side by side, so the races matter there most:
+ * 16 threads and 6 processes counting failures on the same keys (given in
+ * either order), 6 processes using one enrolment code, form token, download
+ * and code session's enrolment at once, 6 nodes creating one portal key.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -1298,6 +1304,64 @@ static void test_web_key(void **state)
 	assert_int_equal(reg_web_key_get(f->reg, "x", "short", out, &f->err), -EINVAL);
 }
 
+/* Portals of several nodes starting at once, each with its own candidate
+ * for one key: they all end with the same secret, one of the candidates. */
+static void test_web_key_processes(void **state)
+{
+	enum { PROCS = 6 };
+	struct web *f = *state;
+	char got[PROCS][REG_HASH_HEX], out[REG_HASH_HEX];
+	int i, st, start[2], back[2], found = 0;
+	pid_t pid[PROCS];
+
+	assert_int_equal(pipe(start), 0);
+	assert_int_equal(pipe(back), 0);
+	for (i = 0; i < PROCS; i++) {
+		pid[i] = fork();
+		assert_true(pid[i] >= 0);
+		if (pid[i] == 0) {
+			char mine[REG_HASH_HEX], secret[REG_HASH_HEX], c;
+			struct byod_err err;
+			struct reg *reg;
+			int rc = 1;
+
+			close(start[1]);
+			close(back[0]);
+			snprintf(mine, sizeof(mine), "%s", hash(900 + i));
+			if (!web_open(f->path, &reg, &err)) {
+				if (read(start[0], &c, 1) == 0)
+					rc = reg_web_key_get(reg, "race", mine, secret, &err);
+				reg_close(reg);
+			}
+			/* one write under PIPE_BUF: not interleaved with another's */
+			if (rc || write(back[1], secret, 64) != 64)
+				_exit(1);
+			_exit(0);
+		}
+	}
+	close(start[0]);
+	close(back[1]);
+	usleep(200 * 1000);
+	close(start[1]);
+	for (i = 0; i < PROCS; i++) {
+		assert_int_equal(waitpid(pid[i], &st, 0), pid[i]);
+		assert_true(WIFEXITED(st));
+		assert_int_equal(WEXITSTATUS(st), 0);
+	}
+	for (i = 0; i < PROCS; i++) {
+		assert_int_equal(read(back[0], got[i], 64), 64);
+		got[i][64] = '\0';
+	}
+	close(back[0]);
+	for (i = 0; i < PROCS; i++) {
+		assert_string_equal(got[i], got[0]);
+		found += !strcmp(got[0], hash(900 + i));
+	}
+	assert_int_equal(found, 1);
+	assert_int_equal(reg_web_key_get(f->reg, "race", hash(999), out, &f->err), 0);
+	assert_string_equal(out, got[0]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1321,6 +1385,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_enrol_codes, web_setup, web_teardown),
 		cmocka_unit_test_setup_teardown(test_code_session, web_setup, web_teardown),
 		cmocka_unit_test_setup_teardown(test_web_key, web_setup, web_teardown),
+		cmocka_unit_test_setup_teardown(test_web_key_processes, web_setup, web_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
