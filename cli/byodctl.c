@@ -849,6 +849,10 @@ static const struct cli_command commands[] = {
 		  "[--client ADDR] [--libdir DIR] [--registration-vlan N] [--secret-stdin]\n"
 		  "[--templates DIR]",
 		  "a raddb for freeradius -f -d DIR" }) },
+	{ "registry", cli_registry,
+	  USAGE({ "registry roles [--apply]",
+		  "PostgreSQL: one role per program, with\n"
+		  "only its rights (print the SQL, or run it)" }) },
 	{ "help", cmd_help, NULL },
 };
 

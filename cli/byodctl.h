@@ -30,5 +30,6 @@ int cli_hostapd(const char *home, int argc, char **argv);
 int cli_dnsmasq(const char *home, int argc, char **argv);
 int cli_session(const char *home, int argc, char **argv);
 int cli_portal(const char *home, int argc, char **argv);
+int cli_registry(const char *home, int argc, char **argv);
 
 #endif /* BYODCTL_H */

@@ -27,6 +27,7 @@ struct byod_conf {
 	int registry_backend;   /* registry.backend */
 	char *registry_path;    /* registry.path (SQLite file) */
 	char *registry_conninfo; /* registry.conninfo (PostgreSQL, secret) */
+	char *registry_url;      /* registry.url: postgresql://... selects PostgreSQL (secret) */
 	int registry_busy_timeout_ms;
 
 	char *pki_dir;           /* pki.dir */

@@ -93,6 +93,17 @@ static int check_charter_version(const char *v, char *why, size_t len)
 	return 0;
 }
 
+/* The shared registry's address; libpq parses the rest before connecting. */
+static int check_registry_url(const char *v, char *why, size_t len)
+{
+	if (!v[0] || !strncmp(v, "postgresql://", 13) || !strncmp(v, "postgres://", 11))
+		return 0;
+	snprintf(why, len,
+		 "the registry URL must begin with postgresql:// or postgres:// "
+		 "(an SQLite registry is registry.path)");
+	return -1;
+}
+
 #define F(field) offsetof(struct byod_conf, field)
 
 static const struct conf_key keys[] = {
@@ -106,6 +117,10 @@ static const struct conf_key keys[] = {
 	  "SQLite database file, relative to this directory." },
 	{ "registry.conninfo", CT_STRING, F(registry_conninfo), "", 0, 0, NULL, 1, NULL,
 	  "PostgreSQL connection string (libpq), for backend postgres." },
+	{ "registry.url", CT_STRING, F(registry_url), "", 0, 0, NULL, 1, check_registry_url,
+	  "A shared PostgreSQL registry, postgresql://user@host/db?sslmode=verify-full "
+	  "(libpq URL; takes the place of registry.backend and .conninfo). Empty: the SQLite "
+	  "file of registry.path." },
 	{ "registry.busy-timeout-ms", CT_INT, F(registry_busy_timeout_ms), "5000", 0, 600000,
 	  NULL, 0, NULL, "How long a writer waits for a lock before giving up, in milliseconds." },
 	{ "pki.dir", CT_STRING, F(pki_dir), "pki", 0, 0, NULL, 0, NULL,

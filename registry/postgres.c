@@ -248,8 +248,8 @@ static int unreachable(struct pg_db *db, const char *detail, struct byod_err *er
 	char line[400];
 
 	first_line(detail, line, sizeof(line));
-	return byod_err_set(err, ENOTCONN, "the registry database %s is unreachable: %s",
-			    db->where, line[0] ? line : "the connection was lost");
+	return byod_err_set(err, ENOTCONN, "the registry database %s is unreachable: %s", db->where,
+			    line[0] ? line : "the connection was lost");
 }
 
 /* Maps a failed result to a negative errno and a sentence in err. */
@@ -265,13 +265,14 @@ static int pg_fail(struct pg_db *db, const PGresult *res, const char *what, stru
 			   sizeof(msg));
 	else
 		snprintf(msg, sizeof(msg), "%s", primary);
-	if ((!state && PQstatus(db->conn) == CONNECTION_BAD) || (state && !strncmp(state, "08", 2)) ||
-	    (state && (!strcmp(state, "57P01") || !strcmp(state, "57P02") ||
-		       !strcmp(state, "57P03")))) {
+	if ((!state && PQstatus(db->conn) == CONNECTION_BAD) ||
+	    (state && !strncmp(state, "08", 2)) ||
+	    (state &&
+	     (!strcmp(state, "57P01") || !strcmp(state, "57P02") || !strcmp(state, "57P03")))) {
 		return byod_err_set(err, ENOTCONN,
-				    "the registry database %s is unreachable (%s): %s; nothing "
-				    "of the transaction was written",
-				    db->where, what, msg);
+				    "the registry database %s is unreachable (%s): %s%s", db->where,
+				    what, msg,
+				    db->in_tx ? "; nothing of the transaction was written" : "");
 	}
 	if (!state)
 		code = EIO;
@@ -281,20 +282,27 @@ static int pg_fail(struct pg_db *db, const PGresult *res, const char *what, stru
 		code = ENOENT;
 	else if (!strcmp(state, "23514") || !strcmp(state, "23502") || !strncmp(state, "22", 2))
 		code = EINVAL;
-	else if (!strcmp(state, "42501"))
-		return byod_err_set(err, EACCES,
-				    "the PostgreSQL role %s may not do this (%s) in the registry "
-				    "database %s: %s",
-				    PQuser(db->conn), what, db->where, msg);
-	else if (!strcmp(state, "40001") || !strcmp(state, "40P01") || !strcmp(state, "55P03"))
-		return byod_err_set(err, EBUSY,
-				    "the registry database %s is busy (%s): %s; nothing was "
-				    "changed, try again",
-				    db->where, what, msg);
 	else if (!strcmp(state, "25P02"))
 		code = ECANCELED;
 	else
 		code = EIO;
+	if (code == EEXIST && PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME) &&
+	    !strcmp(PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME), "devices_live_mac"))
+		return byod_err_set(err, EEXIST,
+				    "registry %s: %s: another live device already has this MAC "
+				    "address",
+				    db->where, what);
+	if (state && !strcmp(state, "42501"))
+		return byod_err_set(err, EACCES,
+				    "the PostgreSQL role %s may not do this (%s) in the registry "
+				    "database %s: %s",
+				    PQuser(db->conn), what, db->where, msg);
+	if (state &&
+	    (!strcmp(state, "40001") || !strcmp(state, "40P01") || !strcmp(state, "55P03")))
+		return byod_err_set(err, EBUSY,
+				    "the registry database %s is busy (%s): %s; nothing was "
+				    "changed, try again",
+				    db->where, what, msg);
 	return byod_err_set(err, code, "registry %s: %s: %s", db->where, what, msg);
 }
 
@@ -317,7 +325,8 @@ static int session_setup(struct pg_db *db, struct byod_err *err)
 	PQsetNoticeProcessor(db->conn, ignore_notice, NULL);
 	if (PQsetClientEncoding(db->conn, "UTF8"))
 		return unreachable(db, PQerrorMessage(db->conn), err);
-	snprintf(sql, sizeof(sql), "SET lock_timeout = %d", db->busy_ms);
+	/* 0 would be "wait for ever"; SQLite's 0 is "do not wait" */
+	snprintf(sql, sizeof(sql), "SET lock_timeout = %d", db->busy_ms > 0 ? db->busy_ms : 1);
 	r = PQexec(db->conn, sql);
 	ok = PQresultStatus(r) == PGRES_COMMAND_OK;
 	if (!ok) {
@@ -554,17 +563,28 @@ static int pg_begin(struct reg_db *be, struct byod_err *err);
 static int pg_commit(struct reg_db *be, struct byod_err *err);
 static void pg_rollback(struct reg_db *be);
 
-static int run_migration(struct pg_db *db, int version, struct byod_err *err)
+int pg_script(struct pg_db *db, struct byod_err *err, const char *what, const char *sql)
 {
-	char what[64];
 	PGresult *r;
 	int rc;
 
-	snprintf(what, sizeof(what), "migrating to schema version %d", version + 1);
-	r = PQexec(db->conn, migrations[version]);
-	rc = PQresultStatus(r) == PGRES_COMMAND_OK ? 0 : pg_fail(db, r, what, err);
+	rc = ensure_conn(db, err);
+	if (rc)
+		return rc;
+	r = PQexec(db->conn, sql);
+	rc = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK
+		     ? 0
+		     : pg_fail(db, r, what, err);
 	PQclear(r);
 	return rc;
+}
+
+static int run_migration(struct pg_db *db, int version, struct byod_err *err)
+{
+	char what[64];
+
+	snprintf(what, sizeof(what), "migrating to schema version %d", version + 1);
+	return pg_script(db, err, what, migrations[version]);
 }
 
 /*
@@ -765,7 +785,8 @@ static int pg_each(struct pg_db *db, const char *what, const char *sql, int npar
 		if (rc || n < FETCH_ROWS)
 			break;
 	} while (1);
-	if (PQstatus(db->conn) == CONNECTION_OK && PQtransactionStatus(db->conn) == PQTRANS_INTRANS) {
+	if (PQstatus(db->conn) == CONNECTION_OK &&
+	    PQtransactionStatus(db->conn) == PQTRANS_INTRANS) {
 		snprintf(cmd, sizeof(cmd), "CLOSE %s", name);
 		PQclear(PQexec(db->conn, cmd));
 	}
@@ -797,8 +818,8 @@ static int pg_school_get(struct reg_db *be, const char *uai, struct reg_school *
 	const char *p[] = {uai};
 	int rc;
 
-	rc = pg_one(PG(be), &r, err, "reading a school", "SELECT uai, name FROM schools WHERE uai = $1",
-		    1, p);
+	rc = pg_one(PG(be), &r, err, "reading a school",
+		    "SELECT uai, name FROM schools WHERE uai = $1", 1, p);
 	if (rc)
 		return rc;
 	memset(out, 0, sizeof(*out));
@@ -997,10 +1018,11 @@ static int pg_device_insert(struct reg_db *be, const struct reg_device *d, struc
 	pg_i64(owner, d->owner);
 	pg_i64(created, (int64_t)d->created);
 	pg_i64(expires, (int64_t)d->expires);
-	return pg_command(PG(be), NULL, err, "adding a device",
-			  "INSERT INTO devices (id, owner, name, kind, mac, state, charter, created, "
-			  "expires) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-			  9, v);
+	return pg_command(
+		PG(be), NULL, err, "adding a device",
+		"INSERT INTO devices (id, owner, name, kind, mac, state, charter, created, "
+		"expires) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+		9, v);
 }
 
 static int pg_device_get(struct reg_db *be, const char *id, struct reg_device *out,
@@ -1065,8 +1087,8 @@ static int pg_device_list(struct reg_db *be, const struct reg_device_filter *fil
 		       2, p, visit_device, &v, err);
 }
 
-static int count(struct pg_db *db, const char *what, const char *sql, int n,
-		 const char *const *p, int *out, struct byod_err *err)
+static int count(struct pg_db *db, const char *what, const char *sql, int n, const char *const *p,
+		 int *out, struct byod_err *err)
 {
 	cleanup_pgres PGresult *r = NULL;
 	int rc = pg_one(db, &r, err, what, sql, n, p);
@@ -1106,9 +1128,9 @@ static int pg_device_find_by_serial(struct reg_db *be, const char *serial, struc
 {
 	const char *p[] = {serial};
 
-	return device_one(PG(be),
-			  DEVICE_SELECT "JOIN certificates c ON c.device = d.id WHERE c.serial = $1",
-			  1, p, out, err);
+	return device_one(
+		PG(be), DEVICE_SELECT "JOIN certificates c ON c.device = d.id WHERE c.serial = $1",
+		1, p, out, err);
 }
 
 static int pg_device_find_by_mac(struct reg_db *be, const char *mac, struct reg_device *out,
@@ -1239,8 +1261,8 @@ static int pg_cert_list_for_device(struct reg_db *be, const char *device, reg_ce
 	const char *p[] = {device};
 
 	return pg_rows(PG(be), "listing certificates",
-		       CERT_SELECT "WHERE device = $1 ORDER BY not_before, serial", 1, p, visit_cert,
-		       &v, err);
+		       CERT_SELECT "WHERE device = $1 ORDER BY not_before, serial", 1, p,
+		       visit_cert, &v, err);
 }
 
 static int pg_cert_list(struct reg_db *be, reg_cert_cb cb, void *ctx, struct byod_err *err)
@@ -1417,10 +1439,11 @@ static int pg_audit_insert(struct reg_db *be, const struct reg_audit *a, struct 
 	const char *p[] = {t, a->actor, a->action, a->object, a->before, a->after};
 
 	pg_i64(t, (int64_t)a->time);
-	return pg_command(PG(be), NULL, err, "writing the audit log",
-			  "INSERT INTO audit (time, actor, action, object, before_json, after_json) "
-			  "VALUES ($1, $2, $3, $4, $5, $6)",
-			  6, p);
+	return pg_command(
+		PG(be), NULL, err, "writing the audit log",
+		"INSERT INTO audit (time, actor, action, object, before_json, after_json) "
+		"VALUES ($1, $2, $3, $4, $5, $6)",
+		6, p);
 }
 
 struct audit_visit {

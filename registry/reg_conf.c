@@ -23,6 +23,11 @@ int reg_open_conf(const struct byod_conf *conf, const char *actor, int busy_time
 	opt.backend = (enum reg_backend)conf->registry_backend;
 	opt.path = path;
 	opt.conninfo = conf->registry_conninfo;
+	/* registry.url (postgresql://...) wins over backend and conninfo */
+	if (conf->registry_url && conf->registry_url[0]) {
+		opt.backend = REG_BACKEND_POSTGRES;
+		opt.conninfo = conf->registry_url;
+	}
 	opt.busy_timeout_ms = busy_timeout_ms > 0 ? busy_timeout_ms : conf->registry_busy_timeout_ms;
 	opt.actor = actor;
 	return reg_open(&opt, out, err);

@@ -164,6 +164,15 @@ int reg_commit(struct reg *reg, struct byod_err *err);
 int reg_begin_read(struct reg *reg, struct byod_err *err);
 void reg_rollback(struct reg *reg);
 
+/*
+ * PostgreSQL only: the SQL creating one NOLOGIN role per program
+ * (byod_radius, byod_gateway, byod_portal, byod_admin) with only the rights
+ * its registry calls need, on the registry's schema. With apply, also runs
+ * it, in one transaction, as the connected role (the registry's owner).
+ * *out (may be NULL) is malloc'd. -ENOTSUP on SQLite.
+ */
+int reg_roles_sql(struct reg *reg, int apply, char **out, struct byod_err *err);
+
 /* Text forms: "student", "active", "phone", ... and back (-EINVAL). */
 const char *reg_reason_name(int reason);
 int reg_reason_parse(const char *s, int *out);

@@ -24,11 +24,11 @@
 struct pg_db {
 	struct reg_db base;
 	PGconn *conn;
-	char *conninfo;  /* as given; may hold a password: never in a message */
+	char *conninfo;	 /* as given; may hold a password: never in a message */
 	char where[160]; /* "host:port/dbname" for messages, without credentials */
-	int in_tx;       /* this backend issued BEGIN and has not ended it */
-	int listening;   /* LISTEN byod_feed was issued on this connection */
-	int busy_ms;     /* lock_timeout */
+	int in_tx;	 /* this backend issued BEGIN and has not ended it */
+	int listening;	 /* LISTEN byod_feed was issued on this connection */
+	int busy_ms;	 /* lock_timeout */
 };
 
 #define PG(be) reg_db_of(be, struct pg_db, base)
@@ -49,6 +49,10 @@ int pg_exec(struct pg_db *db, PGresult **res, struct byod_err *err, const char *
  * number of rows the statement changed (PQcmdTuples). */
 int pg_command(struct pg_db *db, int *changes, struct byod_err *err, const char *what,
 	       const char *sql, int nparams, const char *const *params);
+
+/* Runs several statements without parameters (migrations, GRANTs); errors
+ * as pg_exec. */
+int pg_script(struct pg_db *db, struct byod_err *err, const char *what, const char *sql);
 
 /* v as decimal text into buf. */
 void pg_i64(char buf[24], int64_t v);
@@ -87,8 +91,8 @@ int pg_web_session_delete(struct reg_db *be, const char *id_hash, int *changes,
 			  struct byod_err *err);
 int pg_web_session_delete_person(struct reg_db *be, int64_t person, int *changes,
 				 struct byod_err *err);
-int pg_web_session_mark_enrolled(struct reg_db *be, const char *id_hash, int enrolled,
-				 int *changes, struct byod_err *err);
+int pg_web_session_mark_enrolled(struct reg_db *be, const char *id_hash, int enrolled, int *changes,
+				 struct byod_err *err);
 int pg_web_key_get(struct reg_db *be, const char *name, const char *candidate, time_t now,
 		   char out[65], struct byod_err *err);
 int pg_web_form_insert(struct reg_db *be, const char *session_hash, const char *token_hash,

@@ -1,0 +1,134 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * One PostgreSQL role per program, with only the rights that program's
+ * registry calls need (byodctl registry roles prints this SQL, or runs it
+ * as the registry's owner with --apply). The roles are NOLOGIN groups: an
+ * administrator creates a login per node in one of them
+ * (CREATE ROLE radius1 LOGIN PASSWORD '...' IN ROLE byod_radius).
+ *
+ * Who calls what (grep of each program's reg_* calls):
+ *  - byod_radius (rlm_byod: its index and accounting): reads people,
+ *    devices, certificates, policies and the change feed; writes accounting
+ *    sessions and their session.start/stop events;
+ *  - byod_gateway (byod-gatewayd): reads devices, policies, sessions and the
+ *    feed; writes sessions (and their events) like the RADIUS side;
+ *  - byod_portal (byod-portal): enrols (people, devices, certificates,
+ *    counters, audit, events) and keeps the portal's shared state (web_*,
+ *    enrol_codes); never the segment policy, never accounting;
+ *  - byod_admin (byodctl): everything.
+ * None of them reads web_keys or the portal's sessions but the portal and
+ * the administrator.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pg_int.h"
+#include "reg_internal.h"
+
+/* The tables every program reads. */
+#define READ_TABLES                                                                                \
+	"schema_version, schools, people, devices, certificates, policies, events, events_head, "  \
+	"counters"
+#define PORTAL_TABLES "web_sessions, web_forms, web_downloads, web_throttle, enrol_codes, web_keys"
+
+/* The SQL for schema (quoted by the caller); *out malloc'd. */
+static int roles_sql(const char *schema, char **out)
+{
+	const char *s = schema;
+	int n;
+
+	n = asprintf(
+		out,
+		"-- PostgreSQL roles of the BYOD registry in schema %s: one per program.\n"
+		"-- Give each node a login in its program's role, e.g.\n"
+		"--   CREATE ROLE radius1 LOGIN PASSWORD '...' IN ROLE byod_radius;\n"
+		"-- and connect with sslmode=verify-full.\n"
+		"SET search_path = %s;\n"
+		"DO $$ BEGIN\n"
+		"  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'byod_radius') THEN\n"
+		"    CREATE ROLE byod_radius NOLOGIN; END IF;\n"
+		"  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'byod_gateway') THEN\n"
+		"    CREATE ROLE byod_gateway NOLOGIN; END IF;\n"
+		"  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'byod_portal') THEN\n"
+		"    CREATE ROLE byod_portal NOLOGIN; END IF;\n"
+		"  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'byod_admin') THEN\n"
+		"    CREATE ROLE byod_admin NOLOGIN; END IF;\n"
+		"END $$;\n"
+		"REVOKE ALL ON ALL TABLES IN SCHEMA %s FROM byod_radius, byod_gateway, "
+		"byod_portal, "
+		"byod_admin;\n"
+		"REVOKE ALL ON ALL SEQUENCES IN SCHEMA %s FROM byod_radius, byod_gateway, "
+		"byod_portal, byod_admin;\n"
+		"GRANT USAGE ON SCHEMA %s TO byod_radius, byod_gateway, byod_portal, byod_admin;\n"
+		"\n"
+		"-- RADIUS: the index reads; accounting writes sessions and their events.\n"
+		"GRANT SELECT ON " READ_TABLES ", sessions TO byod_radius;\n"
+		"GRANT INSERT, UPDATE ON %s.sessions TO byod_radius;\n"
+		"GRANT INSERT ON %s.events TO byod_radius;\n"
+		"GRANT UPDATE ON %s.events_head TO byod_radius;\n"
+		"GRANT USAGE ON SEQUENCE %s.sessions_id_seq TO byod_radius;\n"
+		"\n"
+		"-- the gateway: reads; writes sessions.\n"
+		"GRANT SELECT ON " READ_TABLES ", sessions TO byod_gateway;\n"
+		"GRANT INSERT, UPDATE ON %s.sessions TO byod_gateway;\n"
+		"GRANT INSERT ON %s.events TO byod_gateway;\n"
+		"GRANT UPDATE ON %s.events_head TO byod_gateway;\n"
+		"GRANT USAGE ON SEQUENCE %s.sessions_id_seq TO byod_gateway;\n"
+		"\n"
+		"-- the portal: enrolment and its own shared state.\n"
+		"GRANT SELECT ON " READ_TABLES ", " PORTAL_TABLES " TO byod_portal;\n"
+		"GRANT INSERT, UPDATE ON %s.people, %s.devices, %s.certificates, %s.counters "
+		"TO byod_portal;\n"
+		"GRANT INSERT ON %s.audit, %s.events TO byod_portal;\n"
+		"GRANT UPDATE ON %s.events_head TO byod_portal;\n"
+		"GRANT INSERT, UPDATE, DELETE ON " PORTAL_TABLES " TO byod_portal;\n"
+		"GRANT USAGE ON ALL SEQUENCES IN SCHEMA %s TO byod_portal;\n"
+		"\n"
+		"-- byodctl: everything.\n"
+		"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA %s TO byod_admin;\n"
+		"GRANT USAGE ON ALL SEQUENCES IN SCHEMA %s TO byod_admin;\n",
+		s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s);
+	return n < 0 ? -ENOMEM : 0;
+}
+
+int reg_roles_sql(struct reg *reg, int apply, char **out, struct byod_err *err)
+{
+	struct pg_db *db;
+	cleanup_pgres PGresult *r = NULL;
+	char schema[128], *sql = NULL;
+	int rc;
+
+	if (out)
+		*out = NULL;
+	if (OPS(reg) != &reg_postgres_ops)
+		return byod_err_set(err, ENOTSUP,
+				    "the registry is an SQLite file: PostgreSQL roles apply only "
+				    "to a registry.url postgresql://...");
+	db = PG(reg->be);
+	rc = pg_exec(db, &r, err, "reading the registry's schema",
+		     "SELECT quote_ident(current_schema())", 0, NULL);
+	if (rc)
+		return rc;
+	pg_get_text(r, 0, 0, schema, sizeof(schema));
+	if (roles_sql(schema, &sql))
+		return byod_err_set(err, ENOMEM, "out of memory");
+	/* One transaction: all the roles' rights or none. */
+	if (apply) {
+		rc = pg_command(db, NULL, err, "creating the registry's roles", "BEGIN", 0, NULL);
+		if (!rc)
+			rc = pg_script(db, err, "creating the registry's roles", sql);
+		if (!rc)
+			rc = pg_command(db, NULL, err, "creating the registry's roles", "COMMIT", 0,
+					NULL);
+		else if (PQstatus(db->conn) == CONNECTION_OK)
+			PQclear(PQexec(db->conn, "ROLLBACK"));
+	}
+	if (!rc && out)
+		*out = sql;
+	else
+		free(sql);
+	return rc;
+}

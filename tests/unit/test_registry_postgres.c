@@ -1,0 +1,458 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * What only the PostgreSQL registry has: a URL checked before connecting,
+ * a server certificate checked by name (sslmode=verify-full), one role per
+ * program refused what it may not do, the server stopped under an open
+ * transaction, constraints the database itself enforces, row locks that
+ * time out, the change feed numbered in commit order and woken by NOTIFY,
+ * and lists read through a cursor. Runs against the test cluster of ctest's
+ * pg fixture ($BYOD_TEST_REGISTRY); the tests that stop a server or need
+ * TLS start their own cluster with scripts/pg-test-cluster.
+ */
+#include <poll.h>
+#include <pthread.h>
+
+#include "registry_fixture.h"
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
+}
+
+/* Runs scripts/pg-test-cluster CMD DIR [ARG]; its output into out. */
+static int cluster(const char *cmd, const char *dir, const char *arg, char *out, size_t size)
+{
+	const char *src = getenv("BYOD_SRC");
+	char line[2048];
+	FILE *p;
+	int status;
+	size_t n = 0;
+
+	snprintf(line, sizeof(line), "sh '%s/scripts/pg-test-cluster' %s '%s' %s", src ? src : ".",
+		 cmd, dir, arg ? arg : "");
+	p = popen(line, "r");
+	assert_non_null(p);
+	if (out && size) {
+		n = fread(out, 1, size - 1, p);
+		out[n] = '\0';
+		out[strcspn(out, "\n")] = '\0';
+	} else {
+		while (fgets(line, sizeof(line), p))
+			;
+	}
+	status = pclose(p);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static void own_dir(char *dir, size_t size, const char *what)
+{
+	const char *base = getenv("BYOD_TEST_TMP");
+
+	snprintf(dir, size, "%s/pg-%s-%ld", base && base[0] ? base : "/tmp", what, (long)getpid());
+}
+
+/* f->path with another user name in place of the owner's. */
+static void url_as(const struct fx *f, const char *user, char *out, size_t size)
+{
+	const char *at = strchr(f->path, '@');
+
+	assert_non_null(at);
+	snprintf(out, size, "postgresql://%s%s", user, at);
+}
+
+/* ---- the URL -------------------------------------------------------------- */
+
+static void test_url_conf(void **state)
+{
+	struct fx *f = *state;
+	struct byod_conf conf;
+	struct reg *reg = NULL;
+	struct reg_school s;
+
+	assert_int_equal(byod_conf_defaults(&conf, "/nonexistent"), 0);
+	/* not a PostgreSQL URL: refused by the configuration */
+	assert_true(byod_conf_set(&conf, "registry.url", "mysql://x/y", &f->err) < 0);
+	/* parses as a URL but not as libpq's: refused before any connection */
+	assert_int_equal(byod_conf_set(&conf, "registry.url",
+				       "postgres://u:pw-never-shown@127.0.0.1:99999/db", &f->err),
+			 0);
+	assert_int_equal(reg_open_conf(&conf, "test", 0, &reg, &f->err), -EINVAL);
+	assert_null(reg);
+	assert_non_null(strstr(f->err.msg, "does not parse"));
+	assert_null(strstr(f->err.msg, "pw-never-shown"));
+	assert_null(strchr(f->err.msg, '\n'));
+	/* the test's own URL: the same registry as f->reg */
+	add_school(f, UAI_A, "Lycée A");
+	assert_int_equal(byod_conf_set(&conf, "registry.url", f->path, &f->err), 0);
+	assert_int_equal(reg_open_conf(&conf, "test", 0, &reg, &f->err), 0);
+	assert_int_equal(reg_school_get(reg, UAI_A, &s, &f->err), 0);
+	reg_close(reg);
+	byod_conf_free(&conf);
+}
+
+/* ---- TLS ------------------------------------------------------------------ */
+
+static void test_wrong_certificate(void **state)
+{
+	struct fx *f = *state;
+	struct reg *reg = NULL;
+	char dir[512], base[512], url[2048];
+
+	own_dir(dir, sizeof(dir), "tls");
+	assert_int_equal(cluster("start", dir, "--tls", NULL, 0), 0);
+	assert_int_equal(cluster("tls-url", dir, NULL, base, sizeof(base)), 0);
+
+	/* the certificate names byod-wrong.invalid, the client asks 127.0.0.1 */
+	snprintf(url, sizeof(url), "%s?sslmode=verify-full&sslrootcert=%s/server.crt", base, dir);
+	assert_int_equal(open_reg(url, 1000, &reg, &f->err), -ENOTCONN);
+	assert_null(reg);
+	assert_non_null(strstr(f->err.msg, "unreachable"));
+	assert_non_null(strstr(f->err.msg, "byod-wrong.invalid"));
+	assert_null(strchr(f->err.msg, '\n'));
+
+	/* the same certificate is otherwise fine: only the name is wrong */
+	snprintf(url, sizeof(url), "%s?sslmode=verify-ca&sslrootcert=%s/server.crt", base, dir);
+	assert_int_equal(open_reg(url, 1000, &reg, &f->err), 0);
+	reg_close(reg);
+
+	assert_int_equal(cluster("stop", dir, NULL, NULL, 0), 0);
+}
+
+/* ---- roles ---------------------------------------------------------------- */
+
+static void test_role_without_rights(void **state)
+{
+	struct fx *f = *state;
+	struct reg *radius = NULL;
+	struct reg_person p;
+	struct names c;
+	char *sql = NULL, login[64], url[1200], stmt[256];
+	raw_db *db;
+
+	add_school(f, UAI_A, "Lycée A");
+	add_person(f, "alice");
+	assert_int_equal(reg_roles_sql(f->reg, 0, &sql, &f->err), 0);
+	assert_non_null(strstr(sql, "CREATE ROLE byod_radius NOLOGIN"));
+	free(sql);
+	assert_int_equal(reg_roles_sql(f->reg, 1, NULL, &f->err), 0);
+
+	snprintf(login, sizeof(login), "t_radius_%ld", (long)getpid());
+	db = raw_open(f->path);
+	snprintf(stmt, sizeof(stmt),
+		 "DROP ROLE IF EXISTS %s; CREATE ROLE %s LOGIN IN ROLE byod_radius", login, login);
+	raw_exec(db, stmt);
+	url_as(f, login, url, sizeof(url));
+	assert_int_equal(open_reg(url, 1000, &radius, &f->err), 0);
+
+	/* reads what the index needs */
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(reg_person_list(radius, collect_person, &c, &f->err), 0);
+	assert_int_equal(c.n, 1);
+	/* may not add a person: one sentence naming the role, nothing changed */
+	fill_person(&p, "mallory", NULL);
+	assert_int_equal(reg_person_add(radius, &p, &f->err), -EACCES);
+	assert_non_null(strstr(f->err.msg, login));
+	assert_non_null(strstr(f->err.msg, "may not"));
+	assert_null(strchr(f->err.msg, '\n'));
+	assert_int_equal(raw_int(db, "SELECT COUNT(*) FROM people"), 1);
+	assert_int_equal(raw_int(db, "SELECT COUNT(*) FROM audit WHERE object = 'mallory'"), 0);
+	/* and the handle still works afterwards */
+	assert_int_equal(reg_person_get(radius, "alice", &p, &f->err), 0);
+	reg_close(radius);
+
+	/* the owner's rights are untouched by --apply */
+	add_person(f, "bob");
+	snprintf(stmt, sizeof(stmt), "DROP ROLE %s", login);
+	raw_exec(db, stmt);
+	raw_close(db);
+}
+
+/* ---- the server going away ------------------------------------------------- */
+
+static void test_server_stopped_mid_transaction(void **state)
+{
+	struct fx *f = *state;
+	struct reg *reg = NULL;
+	struct reg_person p;
+	char dir[512], url[1024];
+	raw_db *db;
+
+	own_dir(dir, sizeof(dir), "stop");
+	assert_int_equal(cluster("start", dir, NULL, NULL, 0), 0);
+	assert_int_equal(cluster("url", dir, NULL, url, sizeof(url)), 0);
+	assert_int_equal(open_reg(url, 1000, &reg, &f->err), 0);
+
+	fill_person(&p, "before", NULL);
+	assert_int_equal(reg_person_add(reg, &p, &f->err), 0);
+	assert_int_equal(reg_begin(reg, &f->err), 0);
+	fill_person(&p, "cut-a", NULL);
+	assert_int_equal(reg_person_add(reg, &p, &f->err), 0);
+
+	assert_int_equal(cluster("stop", dir, NULL, NULL, 0), 0);
+	fill_person(&p, "cut-b", NULL);
+	assert_int_equal(reg_person_add(reg, &p, &f->err), -ENOTCONN);
+	assert_non_null(strstr(f->err.msg, "unreachable"));
+	assert_null(strchr(f->err.msg, '\n'));
+	/* the commit cannot happen either: refused cleanly, then rolled back */
+	assert_int_equal(reg_commit(reg, &f->err), -ENOTCONN);
+	assert_non_null(strstr(f->err.msg, "unreachable"));
+	reg_rollback(reg);
+	/* down: a read says so, as one sentence */
+	assert_int_equal(reg_person_get(reg, "before", &p, &f->err), -ENOTCONN);
+	assert_non_null(strstr(f->err.msg, "unreachable"));
+
+	/* back: the next call reconnects by itself; nothing of the cut
+	 * transaction was written, its event neither */
+	assert_int_equal(cluster("restart", dir, NULL, NULL, 0), 0);
+	assert_int_equal(reg_person_get(reg, "before", &p, &f->err), 0);
+	assert_int_equal(reg_person_get(reg, "cut-a", &p, &f->err), -ENOENT);
+	fill_person(&p, "after", NULL);
+	assert_int_equal(reg_person_add(reg, &p, &f->err), 0);
+	db = raw_open(url);
+	assert_int_equal(raw_int(db, "SELECT COUNT(*) FROM people"), 2);
+	assert_int_equal(raw_int(db, "SELECT COUNT(*) FROM events"), 2);
+	assert_int_equal(raw_int(db, "SELECT COUNT(*) FROM audit"), 2);
+	assert_int_equal(raw_int(db, "SELECT MAX(seq) FROM events"), 2);
+	raw_close(db);
+	reg_close(reg);
+	assert_int_equal(cluster("stop", dir, NULL, NULL, 0), 0);
+}
+
+/* ---- constraints in the database itself ------------------------------------ */
+
+static void test_constraints_in_database(void **state)
+{
+	struct fx *f = *state;
+	struct reg_device d, d2;
+	struct reg_cert c;
+	char sql[512];
+	int64_t owner;
+	raw_db *db;
+
+	owner = add_person(f, "alice");
+	add_device(f, owner, "Phone", "aa:bb:cc:dd:ee:01", &d);
+	fill_cert(&c, "abc1", d.id);
+	assert_int_equal(reg_cert_add(f->reg, &c, &f->err), 0);
+
+	db = raw_open(f->path);
+	/* a second live device with the MAC, bypassing registry.c */
+	snprintf(sql, sizeof(sql),
+		 "INSERT INTO devices (id, owner, name, kind, mac, state, created) VALUES "
+		 "('00000000-0000-4000-8000-000000000001', %lld, 'x', 'phone', "
+		 "'aa:bb:cc:dd:ee:01', 'suspended', 1)",
+		 (long long)owner);
+	assert_int_equal(raw_try(db, sql), -1);
+	/* a retired one may keep it (the history of the MAC) */
+	snprintf(sql, sizeof(sql),
+		 "INSERT INTO devices (id, owner, name, kind, mac, state, created) VALUES "
+		 "('00000000-0000-4000-8000-000000000002', %lld, 'x', 'phone', "
+		 "'aa:bb:cc:dd:ee:01', 'retired', 1)",
+		 (long long)owner);
+	assert_int_equal(raw_try(db, sql), 0);
+	/* a second certificate with the serial */
+	snprintf(sql, sizeof(sql),
+		 "INSERT INTO certificates (serial, device, not_before, not_after, state) "
+		 "VALUES ('abc1', '00000000-0000-4000-8000-000000000002', 1, 2, 'valid')");
+	assert_int_equal(raw_try(db, sql), -1);
+	assert_int_equal(raw_int(db, "SELECT COUNT(*) FROM certificates"), 1);
+	raw_close(db);
+
+	/* through the registry: the database's refusal is -EEXIST, rolled back whole */
+	fill_device(&d2, owner, "Phone 2", "aa:bb:cc:dd:ee:01");
+	assert_int_equal(reg_device_add(f->reg, &d2, &f->err), -EEXIST);
+	assert_int_equal(reg_device_get(f->reg, d2.id, &d2, &f->err), -ENOENT);
+	/* once the first is retired, the MAC is free */
+	assert_int_equal(reg_device_set_state(f->reg, d.id, BYOD_DEVICE_RETIRED, &f->err), 0);
+	fill_device(&d2, owner, "Phone 2", "aa:bb:cc:dd:ee:01");
+	assert_int_equal(reg_device_add(f->reg, &d2, &f->err), 0);
+}
+
+/* A row lock held past the busy timeout: -EBUSY, nothing changed. */
+static void test_lock_timeout(void **state)
+{
+	struct fx *f = *state;
+	struct reg_school s;
+	struct reg *reg = NULL;
+	double t0, waited;
+	raw_db *db;
+
+	assert_int_equal(open_reg(f->path, 200, &reg, &f->err), 0);
+	db = raw_open(f->path);
+	raw_exec(db, "BEGIN; LOCK TABLE schools IN EXCLUSIVE MODE");
+	memset(&s, 0, sizeof(s));
+	snprintf(s.uai, sizeof(s.uai), "%s", UAI_B);
+	snprintf(s.name, sizeof(s.name), "Collège B");
+	t0 = now_ms();
+	assert_int_equal(reg_school_add(reg, &s, &f->err), -EBUSY);
+	waited = now_ms() - t0;
+	assert_true(waited >= 150.0);
+	assert_true(waited < 5000.0);
+	assert_non_null(strstr(f->err.msg, "busy"));
+	raw_exec(db, "ROLLBACK");
+	assert_int_equal(reg_school_add(reg, &s, &f->err), 0);
+	raw_close(db);
+	reg_close(reg);
+}
+
+/* ---- the change feed ---------------------------------------------------------- */
+
+struct writer {
+	const char *url;
+	const char *uai;
+	volatile int done;
+	int rc;
+};
+
+static void *write_school(void *arg)
+{
+	struct writer *w = arg;
+	struct reg_school s;
+	struct byod_err err;
+	struct reg *reg = NULL;
+
+	w->rc = open_reg(w->url, 10000, &reg, &err);
+	if (!w->rc) {
+		memset(&s, 0, sizeof(s));
+		snprintf(s.uai, sizeof(s.uai), "%s", w->uai);
+		snprintf(s.name, sizeof(s.name), "B");
+		w->rc = reg_school_add(reg, &s, &err);
+	}
+	reg_close(reg);
+	w->done = 1;
+	return NULL;
+}
+
+/* A writer that starts later but commits first gets the lower number:
+ * the numbers follow the commit order, so a follower reading "after the
+ * last I saw" skips nothing. */
+static void test_feed_commit_order(void **state)
+{
+	struct fx *f = *state;
+	struct writer w = {.url = f->path, .uai = UAI_B};
+	struct reg_school s;
+	struct events e;
+	pthread_t t;
+	int64_t last = 0;
+
+	assert_int_equal(reg_begin(f->reg, &f->err), 0);
+	add_school(f, UAI_A, "A"); /* holds the head row until commit */
+	assert_int_equal(pthread_create(&t, NULL, write_school, &w), 0);
+	poll(NULL, 0, 300);
+	assert_false(w.done); /* waits for the first to commit */
+	/* a follower sees nothing uncommitted */
+	assert_int_equal(reg_events_last(f->reg, &last, &f->err), 0);
+	assert_int_equal(reg_commit(f->reg, &f->err), 0);
+	assert_int_equal(pthread_join(t, NULL), 0);
+	assert_int_equal(w.rc, 0);
+	e = events_since(f, 0, 0);
+	assert_int_equal(e.n, 2);
+	assert_string_equal(e.v[0].object, UAI_A);
+	assert_string_equal(e.v[1].object, UAI_B);
+	assert_int_equal(e.v[1].seq, e.v[0].seq + 1);
+	assert_int_equal(reg_school_get(f->reg, UAI_B, &s, &f->err), 0);
+}
+
+static void *notify_later(void *arg)
+{
+	struct writer *w = arg;
+
+	poll(NULL, 0, 300);
+	return write_school(w);
+}
+
+static void test_feed_wait(void **state)
+{
+	struct fx *f = *state;
+	struct writer w = {.url = f->path, .uai = UAI_B};
+	pthread_t t;
+	double t0, waited;
+
+	/* nothing happens: back after the timeout */
+	t0 = now_ms();
+	assert_int_equal(reg_feed_wait(f->reg, 200, &f->err), 0);
+	waited = now_ms() - t0;
+	assert_true(waited >= 150.0);
+	/* a commit elsewhere wakes it well before the timeout */
+	assert_int_equal(pthread_create(&t, NULL, notify_later, &w), 0);
+	t0 = now_ms();
+	assert_int_equal(reg_feed_wait(f->reg, 10000, &f->err), 0);
+	waited = now_ms() - t0;
+	assert_int_equal(pthread_join(t, NULL), 0);
+	assert_int_equal(w.rc, 0);
+	assert_true(waited < 5000.0);
+	assert_int_equal(events_since(f, 0, 0).n, 1);
+}
+
+/* ---- lists through a cursor ------------------------------------------------------ */
+
+static int count_device(const struct reg_device *d, void *arg)
+{
+	int *n = arg;
+
+	(*n)++;
+	return *n == 12345 && d->name[0] == 'x' ? 9 : 0;
+}
+
+static int count_only(const struct reg_device *d, void *arg)
+{
+	(void)d;
+	(*(int *)arg)++;
+	return 0;
+}
+
+static void test_list_in_batches(void **state)
+{
+	struct fx *f = *state;
+	char sql[512];
+	int64_t owner;
+	int n = 0;
+	raw_db *db;
+
+	owner = add_person(f, "alice");
+	db = raw_open(f->path);
+	snprintf(sql, sizeof(sql),
+		 "INSERT INTO devices (id, owner, name, kind, state, created) "
+		 "SELECT gen_random_uuid()::text, %lld, 'x' || i, 'phone', 'active', i "
+		 "FROM generate_series(1, 25001) AS i",
+		 (long long)owner);
+	raw_exec(db, sql);
+	raw_close(db);
+	/* more than two batches, each row once */
+	assert_int_equal(reg_device_list(f->reg, NULL, count_only, &n, &f->err), 0);
+	assert_int_equal(n, 25001);
+	/* a callback that stops: its value, and the connection still works */
+	n = 0;
+	assert_int_equal(reg_device_list(f->reg, NULL, count_device, &n, &f->err), 9);
+	assert_int_equal(n, 12345);
+	n = 0;
+	assert_int_equal(reg_begin(f->reg, &f->err), 0);
+	assert_int_equal(reg_device_list(f->reg, NULL, count_only, &n, &f->err), 0);
+	assert_int_equal(reg_commit(f->reg, &f->err), 0);
+	assert_int_equal(n, 25001);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_url_conf, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_wrong_certificate, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_role_without_rights, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_server_stopped_mid_transaction, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_constraints_in_database, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lock_timeout, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_feed_commit_order, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_feed_wait, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_list_in_batches, setup, teardown),
+	};
+
+	if (!on_postgres()) {
+		fprintf(stderr, "test_registry_postgres: BYOD_TEST_REGISTRY is not a PostgreSQL "
+				"URL; nothing to test\n");
+		return 77;
+	}
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
