@@ -349,6 +349,7 @@ static int ensure_conn(struct pg_db *db, struct byod_err *err)
 	if (db->in_tx)
 		return unreachable(db, "the connection was lost in the middle of a transaction",
 				   err);
+	db->listening = 0; /* a new connection listens to nothing */
 	PQreset(db->conn);
 	if (PQstatus(db->conn) != CONNECTION_OK)
 		return unreachable(db, PQerrorMessage(db->conn), err);
@@ -1430,6 +1431,8 @@ lost:
 		if (PQstatus(db->conn) == CONNECTION_OK && !session_setup(db, NULL))
 			return 0; /* the caller catches up by sequence */
 	}
+	if (timeout_ms > 0)
+		poll(NULL, 0, timeout_ms); /* no busy loop while it is down */
 	return unreachable(db, PQerrorMessage(db->conn), err);
 }
 

@@ -170,6 +170,15 @@ static void test_role_without_rights(void **state)
 	raw_close(db);
 }
 
+struct writer {
+	const char *url;
+	const char *uai;
+	volatile int done;
+	int rc;
+};
+
+static void *notify_later(void *arg);
+
 /* ---- the server going away ------------------------------------------------- */
 
 static void test_server_stopped_mid_transaction(void **state)
@@ -177,7 +186,10 @@ static void test_server_stopped_mid_transaction(void **state)
 	struct fx *f = *state;
 	struct reg *reg = NULL;
 	struct reg_person p;
+	struct writer w = {0};
 	char dir[512], url[1024];
+	pthread_t t;
+	double t0;
 	raw_db *db;
 
 	own_dir(dir, sizeof(dir), "stop");
@@ -187,6 +199,7 @@ static void test_server_stopped_mid_transaction(void **state)
 
 	fill_person(&p, "before", NULL);
 	assert_int_equal(reg_person_add(reg, &p, &f->err), 0);
+	assert_int_equal(reg_feed_wait(reg, 0, &f->err), 0); /* LISTEN */
 	assert_int_equal(reg_begin(reg, &f->err), 0);
 	fill_person(&p, "cut-a", NULL);
 	assert_int_equal(reg_person_add(reg, &p, &f->err), 0);
@@ -200,22 +213,37 @@ static void test_server_stopped_mid_transaction(void **state)
 	assert_int_equal(reg_commit(reg, &f->err), -ENOTCONN);
 	assert_non_null(strstr(f->err.msg, "unreachable"));
 	reg_rollback(reg);
-	/* down: a read says so, as one sentence */
+	/* down: a read says so, as one sentence; a follower's wait too, after
+	 * its timeout (no busy loop) */
 	assert_int_equal(reg_person_get(reg, "before", &p, &f->err), -ENOTCONN);
 	assert_non_null(strstr(f->err.msg, "unreachable"));
+	t0 = now_ms();
+	assert_int_equal(reg_feed_wait(reg, 200, &f->err), -ENOTCONN);
+	assert_true(now_ms() - t0 >= 150.0);
 
 	/* back: the next call reconnects by itself; nothing of the cut
 	 * transaction was written, its event neither */
 	assert_int_equal(cluster("restart", dir, NULL, NULL, 0), 0);
+	assert_int_equal(reg_feed_wait(reg, 0, &f->err), 0); /* reconnected, LISTEN again */
 	assert_int_equal(reg_person_get(reg, "before", &p, &f->err), 0);
 	assert_int_equal(reg_person_get(reg, "cut-a", &p, &f->err), -ENOENT);
+	/* a commit on another connection wakes the follower again */
+	w.url = url;
+	w.uai = UAI_A;
+	assert_int_equal(pthread_create(&t, NULL, notify_later, &w), 0);
+	t0 = now_ms();
+	assert_int_equal(reg_feed_wait(reg, 10000, &f->err), 0);
+	assert_true(now_ms() - t0 < 5000.0);
+	assert_int_equal(pthread_join(t, NULL), 0);
+	assert_int_equal(w.rc, 0);
 	fill_person(&p, "after", NULL);
 	assert_int_equal(reg_person_add(reg, &p, &f->err), 0);
 	db = raw_open(url);
 	assert_int_equal(raw_int(db, "SELECT COUNT(*) FROM people"), 2);
-	assert_int_equal(raw_int(db, "SELECT COUNT(*) FROM events"), 2);
-	assert_int_equal(raw_int(db, "SELECT COUNT(*) FROM audit"), 2);
-	assert_int_equal(raw_int(db, "SELECT MAX(seq) FROM events"), 2);
+	assert_int_equal(raw_int(db, "SELECT COUNT(*) FROM schools"), 1);
+	assert_int_equal(raw_int(db, "SELECT COUNT(*) FROM events"), 3);
+	assert_int_equal(raw_int(db, "SELECT COUNT(*) FROM audit"), 3);
+	assert_int_equal(raw_int(db, "SELECT MAX(seq) FROM events"), 3);
 	raw_close(db);
 	reg_close(reg);
 	assert_int_equal(cluster("stop", dir, NULL, NULL, 0), 0);
@@ -298,13 +326,6 @@ static void test_lock_timeout(void **state)
 }
 
 /* ---- the change feed ---------------------------------------------------------- */
-
-struct writer {
-	const char *url;
-	const char *uai;
-	volatile int done;
-	int rc;
-};
 
 static void *write_school(void *arg)
 {
