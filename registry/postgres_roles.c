@@ -72,9 +72,12 @@ static int roles_sql(const char *schema, char **out)
 		"GRANT UPDATE ON %s.events_head TO byod_radius;\n"
 		"GRANT USAGE ON SEQUENCE %s.sessions_id_seq TO byod_radius;\n"
 		"\n"
-		"-- the gateway: reads; writes sessions.\n"
+		"-- the gateway: reads; writes sessions, and the audit rows of its\n"
+		"-- Disconnects.\n"
 		"GRANT SELECT ON " READ_TABLES ", sessions TO byod_gateway;\n"
 		"GRANT INSERT, UPDATE ON %s.sessions TO byod_gateway;\n"
+		"GRANT INSERT, SELECT (id) ON %s.audit TO byod_gateway;\n"
+		"GRANT USAGE ON SEQUENCE %s.audit_id_seq TO byod_gateway;\n"
 		"GRANT INSERT ON %s.events TO byod_gateway;\n"
 		"GRANT UPDATE ON %s.events_head TO byod_gateway;\n"
 		"GRANT USAGE ON SEQUENCE %s.sessions_id_seq TO byod_gateway;\n"
@@ -84,6 +87,7 @@ static int roles_sql(const char *schema, char **out)
 		"GRANT INSERT, UPDATE ON %s.people, %s.devices, %s.certificates, %s.counters "
 		"TO byod_portal;\n"
 		"GRANT INSERT ON %s.audit, %s.events TO byod_portal;\n"
+		"GRANT SELECT (id) ON %s.audit TO byod_portal;\n"
 		"GRANT UPDATE ON %s.events_head TO byod_portal;\n"
 		"GRANT INSERT, UPDATE, DELETE ON " PORTAL_TABLES " TO byod_portal;\n"
 		"GRANT USAGE ON ALL SEQUENCES IN SCHEMA %s TO byod_portal;\n"
@@ -92,7 +96,7 @@ static int roles_sql(const char *schema, char **out)
 		"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA %s TO byod_admin;\n"
 		"GRANT USAGE ON ALL SEQUENCES IN SCHEMA %s TO byod_admin;\n"
 		"COMMIT;\n",
-		s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s);
+		s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s);
 	return n < 0 ? -ENOMEM : 0;
 }
 

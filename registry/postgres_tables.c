@@ -24,6 +24,30 @@ int pg_school_insert(struct reg_db *be, const struct reg_school *sc, struct byod
 			  "INSERT INTO schools (uai, name) VALUES ($1, $2)", 2, p);
 }
 
+struct school_visit {
+	reg_school_cb cb;
+	void *ctx;
+};
+
+static int visit_school(const PGresult *r, int i, void *arg)
+{
+	struct school_visit *v = arg;
+	struct reg_school s;
+
+	memset(&s, 0, sizeof(s));
+	pg_get_text(r, i, 0, s.uai, sizeof(s.uai));
+	pg_get_text(r, i, 1, s.name, sizeof(s.name));
+	return v->cb(&s, v->ctx);
+}
+
+int pg_school_list(struct reg_db *be, reg_school_cb cb, void *ctx, struct byod_err *err)
+{
+	struct school_visit v = {cb, ctx};
+
+	return pg_rows(PG(be), "listing the schools", "SELECT uai, name FROM schools ORDER BY uai",
+		       0, NULL, visit_school, &v, err);
+}
+
 int pg_school_get(struct reg_db *be, const char *uai, struct reg_school *out, struct byod_err *err)
 {
 	cleanup_pgres PGresult *r = NULL;
@@ -491,17 +515,56 @@ int pg_counter_next(struct reg_db *be, const char *name, int64_t *value, struct 
 	return rc;
 }
 
-int pg_audit_insert(struct reg_db *be, const struct reg_audit *a, struct byod_err *err)
+struct counter_visit {
+	reg_counter_cb cb;
+	void *ctx;
+};
+
+static int visit_counter(const PGresult *r, int i, void *arg)
 {
+	struct counter_visit *v = arg;
+	char name[64];
+
+	pg_get_text(r, i, 0, name, sizeof(name));
+	return v->cb(name, pg_get_i64(r, i, 1), v->ctx);
+}
+
+int pg_counter_list(struct reg_db *be, reg_counter_cb cb, void *ctx, struct byod_err *err)
+{
+	struct counter_visit v = {cb, ctx};
+
+	return pg_rows(PG(be), "listing the counters",
+		       "SELECT name, value FROM counters ORDER BY name", 0, NULL, visit_counter, &v,
+		       err);
+}
+
+int pg_counter_raise(struct reg_db *be, const char *name, int64_t value, struct byod_err *err)
+{
+	char v[24];
+	const char *p[] = {name, v};
+
+	pg_i64(v, value);
+	return pg_command(PG(be), NULL, err, "raising a counter",
+			  "INSERT INTO counters (name, value) VALUES ($1, $2) ON CONFLICT (name) "
+			  "DO UPDATE SET value = GREATEST(counters.value, EXCLUDED.value)",
+			  2, p);
+}
+
+int pg_audit_insert(struct reg_db *be, struct reg_audit *a, struct byod_err *err)
+{
+	cleanup_pgres PGresult *r = NULL;
 	char t[24];
 	const char *p[] = {t, a->actor, a->action, a->object, a->before, a->after};
+	int rc;
 
 	pg_i64(t, (int64_t)a->time);
-	return pg_command(
-		PG(be), NULL, err, "writing the audit log",
-		"INSERT INTO audit (time, actor, action, object, before_json, after_json) "
-		"VALUES ($1, $2, $3, $4, $5, $6)",
-		6, p);
+	rc = pg_one(PG(be), &r, err, "writing the audit log",
+		    "INSERT INTO audit (time, actor, action, object, before_json, after_json) "
+		    "VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+		    6, p);
+	if (!rc)
+		a->id = pg_get_i64(r, 0, 0);
+	return rc;
 }
 
 struct audit_visit {
@@ -535,6 +598,20 @@ int pg_audit_list(struct reg_db *be, int limit, reg_audit_cb cb, void *ctx, stru
 	return pg_each(PG(be), "reading the audit log",
 		       "SELECT id, time, actor, action, object, before_json, after_json "
 		       "FROM audit ORDER BY id DESC LIMIT $1::bigint",
+		       1, p, visit_audit, &v, err);
+}
+
+int pg_audit_list_after(struct reg_db *be, int64_t after, reg_audit_cb cb, void *ctx,
+		       struct byod_err *err)
+{
+	struct audit_visit v = {cb, ctx};
+	char a[24];
+	const char *p[] = {a};
+
+	pg_i64(a, after);
+	return pg_each(PG(be), "reading the audit log",
+		       "SELECT id, time, actor, action, object, before_json, after_json "
+		       "FROM audit WHERE id > $1::bigint ORDER BY id",
 		       1, p, visit_audit, &v, err);
 }
 

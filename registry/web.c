@@ -356,7 +356,8 @@ int reg_throttle_update(struct reg *reg, struct reg_throttle *rows, size_t n,
 			reg_throttle_decide_fn decide, void *arg, struct byod_err *err)
 {
 	struct reg_throttle was[REG_THROTTLE_KEYS_MAX];
-	size_t i, j;
+	int absent[REG_THROTTLE_KEYS_MAX];
+	size_t order[REG_THROTTLE_KEYS_MAX], i, j, k;
 	int rc = 0;
 
 	if (!rows || !decide || n == 0 || n > REG_THROTTLE_KEYS_MAX)
@@ -372,10 +373,20 @@ int reg_throttle_update(struct reg *reg, struct reg_throttle *rows, size_t n,
 		rc = reg_begin(reg, err);
 	if (rc)
 		return rc;
-	for (i = 0; !rc && i < n; i++) {
+	/* locked in the keys' order, the same for every caller, so that two
+	 * writers locking side by side (PostgreSQL) never wait for each other
+	 * in a circle */
+	for (i = 0; i < n; i++) {
+		for (j = i; j > 0 && strcmp(rows[order[j - 1]].key, rows[i].key) > 0; j--)
+			order[j] = order[j - 1];
+		order[j] = i;
+	}
+	for (k = 0; !rc && k < n; k++) {
+		i = order[k];
 		memset(&was[i], 0, sizeof(was[i]));
 		rc = OPS(reg)->throttle_lock(reg->be, rows[i].key, &was[i], err);
-		if (rc == -ENOENT)
+		absent[i] = rc == -ENOENT;
+		if (absent[i])
 			rc = 0;
 		/* what a backend hands back is the key asked for, whatever it stored */
 		memcpy(was[i].key, rows[i].key, sizeof(was[i].key));
@@ -387,6 +398,12 @@ int reg_throttle_update(struct reg *reg, struct reg_throttle *rows, size_t n,
 		/* decide may change the counts, not which key a row is */
 		memcpy(rows[i].key, was[i].key, sizeof(rows[i].key));
 		rc = check_throttle(&rows[i], err);
+		/* a key without state stays so: the row a backend may have
+		 * created to lock it goes (SQLite: nothing to delete) */
+		if (!rc && absent[i] && throttle_empty(&rows[i])) {
+			rc = OPS(reg)->throttle_delete(reg->be, rows[i].key, err);
+			continue;
+		}
 		if (rc || !memcmp(&rows[i], &was[i], sizeof(was[i])))
 			continue;
 		if (throttle_empty(&rows[i]))

@@ -124,7 +124,12 @@ int pg_cert_list_for_device(struct reg_db *be, const char *device, reg_cert_cb c
 int pg_cert_list(struct reg_db *be, reg_cert_cb cb, void *ctx, struct byod_err *err);
 int pg_cert_list_revoked(struct reg_db *be, reg_cert_cb cb, void *ctx, struct byod_err *err);
 int pg_counter_next(struct reg_db *be, const char *name, int64_t *value, struct byod_err *err);
-int pg_audit_insert(struct reg_db *be, const struct reg_audit *a, struct byod_err *err);
+int pg_audit_insert(struct reg_db *be, struct reg_audit *a, struct byod_err *err);
+int pg_audit_list_after(struct reg_db *be, int64_t after, reg_audit_cb cb, void *ctx,
+		       struct byod_err *err);
+int pg_school_list(struct reg_db *be, reg_school_cb cb, void *ctx, struct byod_err *err);
+int pg_counter_list(struct reg_db *be, reg_counter_cb cb, void *ctx, struct byod_err *err);
+int pg_counter_raise(struct reg_db *be, const char *name, int64_t value, struct byod_err *err);
 int pg_audit_list(struct reg_db *be, int limit, reg_audit_cb cb, void *ctx, struct byod_err *err);
 int pg_policy_insert(struct reg_db *be, struct reg_policy *p, struct byod_err *err);
 int pg_policy_get(struct reg_db *be, int64_t version, struct reg_policy *out, struct byod_err *err);

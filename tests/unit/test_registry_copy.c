@@ -21,7 +21,7 @@ struct cx {
 	struct fx src;	/* the school's registry: an SQLite file */
 	struct fx *dfx; /* the fixture's registry, the destination */
 	struct reg *dst;
-	char dst_path[512]; /* "" when the destination is not an SQLite file */
+	char dst_path[1024]; /* "" when the destination is not an SQLite file */
 	char uai[9], other[9], third[9];
 	char tag[16];
 	/* the source's objects */

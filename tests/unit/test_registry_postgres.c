@@ -245,6 +245,20 @@ static void test_role_without_rights(void **state)
 	assert_int_equal(raw_int(db, "SELECT COUNT(*) FROM devices"), 1);
 	assert_int_equal(raw_int(db, "SELECT COUNT(*) FROM policies"), 0);
 
+	/* the gateway records its Disconnects in the audit log, and may not
+	 * change a device */
+	snprintf(stmt, sizeof(stmt), "DROP ROLE IF EXISTS %s_g; CREATE ROLE %s_g LOGIN IN ROLE byod_gateway",
+		 login, login);
+	raw_exec(db, stmt);
+	snprintf(stmt, sizeof(stmt), "%s_g", login);
+	url_as(f, stmt, url, sizeof(url));
+	assert_int_equal(open_reg(url, 1000, &radius, &f->err), 0);
+	assert_int_equal(reg_audit_add(radius, "session.disconnect", "1", NULL, "{}", &f->err), 0);
+	assert_int_equal(reg_device_set_state(radius, d.id, BYOD_DEVICE_SUSPENDED, &f->err), -EACCES);
+	reg_close(radius);
+	snprintf(stmt, sizeof(stmt), "DROP ROLE %s_g", login);
+	raw_exec(db, stmt);
+
 	/* the owner's rights are untouched by --apply */
 	add_person(f, "bob");
 	snprintf(stmt, sizeof(stmt), "DROP ROLE %s; DROP ROLE %s", login, portal);
@@ -429,8 +443,9 @@ static void *write_school(void *arg)
 }
 
 /* A writer that starts later but commits first gets the lower number:
- * the numbers follow the commit order, so a follower reading "after the
- * last I saw" skips nothing. */
+ * events are numbered at commit, so the numbers follow the commit order
+ * and a follower reading "after the last I saw" skips nothing. The first
+ * writer's open transaction does not hold the second up. */
 static void test_feed_commit_order(void **state)
 {
 	struct fx *f = *state;
@@ -441,20 +456,24 @@ static void test_feed_commit_order(void **state)
 	int64_t last = 0;
 
 	assert_int_equal(reg_begin(f->reg, &f->err), 0);
-	add_school(f, UAI_A, "A"); /* holds the head row until commit */
+	add_school(f, UAI_A, "A"); /* written first, committed last */
 	assert_int_equal(pthread_create(&t, NULL, write_school, &w), 0);
-	poll(NULL, 0, 300);
-	assert_false(w.done); /* waits for the first to commit */
-	/* a follower sees nothing uncommitted */
-	assert_int_equal(reg_events_last(f->reg, &last, &f->err), 0);
-	assert_int_equal(reg_commit(f->reg, &f->err), 0);
 	assert_int_equal(pthread_join(t, NULL), 0);
 	assert_int_equal(w.rc, 0);
+	assert_true(w.done);
+	/* a follower sees B's event, not A's uncommitted one */
+	assert_int_equal(reg_events_last(f->reg, &last, &f->err), 0);
+	assert_int_equal(reg_commit(f->reg, &f->err), 0);
 	e = events_since(f, 0, 0);
 	assert_int_equal(e.n, 2);
-	assert_string_equal(e.v[0].object, UAI_A);
-	assert_string_equal(e.v[1].object, UAI_B);
+	assert_string_equal(e.v[0].object, UAI_B);
+	assert_int_equal(e.v[0].seq, last);
+	assert_string_equal(e.v[1].object, UAI_A);
 	assert_int_equal(e.v[1].seq, e.v[0].seq + 1);
+	/* the follower that saw B asks for what came after: A is there */
+	e = events_since(f, last, 0);
+	assert_int_equal(e.n, 1);
+	assert_string_equal(e.v[0].object, UAI_A);
 	assert_int_equal(reg_school_get(f->reg, UAI_B, &s, &f->err), 0);
 }
 

@@ -7,6 +7,12 @@
  * connections racing for one download; writes inside an outer transaction
  * that is rolled back or aborted; that nothing here is audited or put on the
  * change feed; a database at schema version 3 migrated.
+ *
+ * It runs on both backends (test_registry_web_pg: registry_fixture.h). On
+ * PostgreSQL the writers run side by side, so the races matter there most:
+ * 16 threads and 6 processes counting failures on the same keys (given in
+ * either order), 6 processes using one enrolment code, form token, download
+ * and code session's enrolment at once, 6 nodes creating one portal key.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -26,93 +32,71 @@
 
 #include <sqlite3.h>
 
-#include "backend.h"
-#include "byod_util.h"
-#include "registry.h"
+#include "registry_fixture.h"
 
-struct fx {
-	char path[512];
+/* The fixture's fresh registry (registry_fixture.h: SQLite, or a schema of
+ * its own on PostgreSQL) with a school, a pupil and one device. */
+struct web {
+	char path[1024];
 	struct reg *reg;
 	struct byod_err err;
 	int64_t person;
 	char device[REG_ID_MAX];
+	struct fx *base;
 };
 
-static int counter;
-
-static void remove_db(const char *path)
+/* Another connection, as another portal thread or process has. */
+static int web_open(const char *path, struct reg **reg, struct byod_err *err)
 {
-	static const char *const suffix[] = { "", "-wal", "-shm", "-journal" };
-	char p[600];
-	size_t i;
-
-	for (i = 0; i < sizeof(suffix) / sizeof(suffix[0]); i++) {
-		snprintf(p, sizeof(p), "%s%s", path, suffix[i]);
-		unlink(p);
-	}
+	return open_reg(path, 5000, reg, err);
 }
 
-static int open_reg(const char *path, struct reg **reg, struct byod_err *err)
+static int web_setup(void **state)
 {
-	struct reg_options opt;
-
-	memset(&opt, 0, sizeof(opt));
-	opt.backend = REG_BACKEND_SQLITE;
-	opt.path = path;
-	opt.busy_timeout_ms = 5000;
-	opt.actor = "test:web";
-	return reg_open(&opt, reg, err);
-}
-
-/* A registry with a school, a pupil and one device. */
-static int setup(void **state)
-{
-	const char *base = getenv("BYOD_TEST_TMP");
 	struct reg_school s = { .uai = "0751234A", .name = "Collège" };
 	struct reg_person p;
 	struct reg_device d;
-	struct fx *f;
+	struct web *f;
+	void *base = NULL;
 
-	if (!base || !base[0])
-		base = "/tmp";
-	mkdir(base, 0755);
 	f = calloc(1, sizeof(*f));
-	if (!f)
+	if (!f || setup(&base)) {
+		free(f);
 		return -1;
-	snprintf(f->path, sizeof(f->path), "%s/test_registry_web.%ld.%d.db", base, (long)getpid(),
-		 ++counter);
-	remove_db(f->path);
+	}
+	f->base = base;
+	f->reg = f->base->reg;
+	snprintf(f->path, sizeof(f->path), "%s", f->base->path);
 	memset(&p, 0, sizeof(p));
 	snprintf(p.login, sizeof(p.login), "lea");
 	snprintf(p.school, sizeof(p.school), "0751234A");
 	p.role = BYOD_ROLE_STUDENT;
 	memset(&d, 0, sizeof(d));
 	snprintf(d.name, sizeof(d.name), "phone");
-	if (open_reg(f->path, &f->reg, &f->err) || reg_school_add(f->reg, &s, &f->err) ||
-	    reg_person_add(f->reg, &p, &f->err)) {
-		fprintf(stderr, "setup: %s\n", f->err.msg);
-		free(f);
-		return -1;
-	}
+	if (reg_school_add(f->reg, &s, &f->err) || reg_person_add(f->reg, &p, &f->err))
+		goto fail;
 	d.owner = p.id;
 	d.expires = time(NULL) + 86400;
-	if (reg_device_add(f->reg, &d, &f->err)) {
-		fprintf(stderr, "setup: %s\n", f->err.msg);
-		free(f);
-		return -1;
-	}
+	if (reg_device_add(f->reg, &d, &f->err))
+		goto fail;
 	f->person = p.id;
 	snprintf(f->device, sizeof(f->device), "%s", d.id);
 	*state = f;
 	return 0;
+fail:
+	fprintf(stderr, "setup: %s\n", f->err.msg);
+	teardown(&base);
+	free(f);
+	return -1;
 }
 
-static int teardown(void **state)
+static int web_teardown(void **state)
 {
-	struct fx *f = *state;
+	struct web *f = *state;
+	void *base = f->base;
 
-	reg_close(f->reg);
-	remove_db(f->path);
+	f->base->reg = f->reg; /* a test may have closed and opened it again */
+	teardown(&base);
 	free(f);
 	return 0;
 }
@@ -128,7 +112,7 @@ static const char *hash(int n)
 	return out;
 }
 
-static void session(struct fx *f, const char *id, int64_t person, time_t created)
+static void session(struct web *f, const char *id, int64_t person, time_t created)
 {
 	struct reg_web_session s;
 
@@ -142,12 +126,15 @@ static void session(struct fx *f, const char *id, int64_t person, time_t created
 
 static void test_schema(void **state)
 {
-	struct fx *f = *state;
+	struct web *f = *state;
 	int v = 0;
 
 	assert_int_equal(reg_schema_version(f->reg, &v, &f->err), 0);
-	assert_true(v >= 4);
-	assert_int_equal(v, reg_sqlite_ops.newest_version);
+	/* PostgreSQL's migration 1 holds the whole schema */
+	assert_int_equal(v, on_postgres() ? reg_postgres_ops.newest_version
+				       : reg_sqlite_ops.newest_version);
+	if (!on_postgres())
+		assert_true(v >= 4);
 }
 
 /* A database at schema version 3 (before the portal's tables) gets them on
@@ -158,12 +145,14 @@ static void test_migrate_from_3(void **state)
 		"SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name IN "
 		"('web_sessions_person', 'web_sessions_seen', 'web_sessions_created', "
 		"'web_forms_session', 'web_forms_expires', 'web_downloads_expires')";
-	struct fx *f = *state;
+	struct web *f = *state;
 	struct reg_web_session got;
 	struct reg_person p;
 	sqlite3_stmt *st;
 	sqlite3 *db;
 	int v = 0;
+
+	SQLITE_ONLY(); /* SQLite's migrations */
 
 	reg_close(f->reg);
 	f->reg = NULL;
@@ -181,7 +170,7 @@ static void test_migrate_from_3(void **state)
 	sqlite3_finalize(st);
 	sqlite3_close(db);
 
-	assert_int_equal(open_reg(f->path, &f->reg, &f->err), 0);
+	assert_int_equal(web_open(f->path, &f->reg, &f->err), 0);
 	assert_int_equal(reg_schema_version(f->reg, &v, &f->err), 0);
 	assert_int_equal(v, reg_sqlite_ops.newest_version);
 	assert_int_equal(reg_person_get(f->reg, "lea", &p, &f->err), 0);
@@ -200,7 +189,7 @@ static void test_migrate_from_3(void **state)
 
 static void test_sessions(void **state)
 {
-	struct fx *f = *state;
+	struct web *f = *state;
 	struct reg_web_session s, got;
 	char id[REG_HASH_HEX];
 	int n = -1;
@@ -274,7 +263,7 @@ static void test_sessions(void **state)
 
 static void test_forms(void **state)
 {
-	struct fx *f = *state;
+	struct web *f = *state;
 	char a[REG_HASH_HEX], b[REG_HASH_HEX], t1[REG_HASH_HEX], t2[REG_HASH_HEX];
 	char t3[REG_HASH_HEX];
 
@@ -312,7 +301,7 @@ static void test_forms(void **state)
 	assert_int_equal(reg_web_form_use(f->reg, b, t2, 1500, &f->err), -ENOENT);
 }
 
-static void download(struct fx *f, const char *token, time_t expires, int expect)
+static void download(struct web *f, const char *token, time_t expires, int expect)
 {
 	static const char data[] = "PKCS12\0bytes";
 	struct reg_download d;
@@ -331,7 +320,7 @@ static void download(struct fx *f, const char *token, time_t expires, int expect
 
 static void test_downloads(void **state)
 {
-	struct fx *f = *state;
+	struct web *f = *state;
 	struct reg_download d, bad;
 	char t[REG_HASH_HEX];
 
@@ -442,7 +431,7 @@ static void *race(void *arg)
 	struct byod_err err;
 	struct reg *reg;
 
-	if (open_reg(r->path, &reg, &err)) {
+	if (web_open(r->path, &reg, &err)) {
 		r->rc = -EIO;
 		return NULL;
 	}
@@ -456,7 +445,7 @@ static void *race(void *arg)
 
 static void test_download_race(void **state)
 {
-	struct fx *f = *state;
+	struct web *f = *state;
 	pthread_barrier_t go;
 	struct racer r[4];
 	pthread_t th[4];
@@ -491,7 +480,7 @@ static void test_download_race(void **state)
 
 static void test_throttle(void **state)
 {
-	struct fx *f = *state;
+	struct web *f = *state;
 	struct reg_throttle t, got;
 
 	memset(&t, 0, sizeof(t));
@@ -591,19 +580,13 @@ static void keys(struct reg_throttle *rows, size_t n, ...)
 	va_end(ap);
 }
 
-static int rows_in(struct fx *f)
+/* Every row of web_throttle, as another connection sees it. */
+static int rows_in(struct web *f)
 {
-	sqlite3_stmt *st;
-	sqlite3 *db;
-	int n;
+	raw_db *db = raw_open(f->path);
+	int n = (int)raw_int(db, "SELECT COUNT(*) FROM web_throttle");
 
-	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(db, "SELECT COUNT(*) FROM web_throttle", -1, &st, NULL),
-			 SQLITE_OK);
-	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	n = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
-	sqlite3_close(db);
+	raw_close(db);
 	return n;
 }
 
@@ -612,7 +595,7 @@ static int rows_in(struct fx *f)
  * every bad argument refused before anything is written. */
 static void test_throttle_update(void **state)
 {
-	struct fx *f = *state;
+	struct web *f = *state;
 	struct gate g = { .limit = 2 };
 	struct reg_throttle r[REG_THROTTLE_KEYS_MAX + 1], got;
 
@@ -645,6 +628,13 @@ static void test_throttle_update(void **state)
 	assert_int_equal(r[0].failures, 0);
 	assert_int_equal(reg_throttle_get(f->reg, "login:lea", &got, &f->err), -ENOENT);
 	assert_int_equal(reg_throttle_get(f->reg, "addr:192.0.2.7", &got, &f->err), -ENOENT);
+	assert_int_equal(rows_in(f), 1);
+	/* a key without state that stays so leaves no row behind (PostgreSQL
+	 * locks such a key through a row of its own) */
+	keys(r, 2, "login:nobody", "addr:192.0.2.99");
+	assert_int_equal(reg_throttle_update(f->reg, r, 2, refund, NULL, &f->err), 0);
+	assert_int_equal(r[0].failures, 0);
+	assert_int_equal(reg_throttle_get(f->reg, "login:nobody", &got, &f->err), -ENOENT);
 	assert_int_equal(rows_in(f), 1);
 	/* ... but a lock keeps a row without failures */
 	got = (struct reg_throttle){ .key = "login:lea", .failures = 1, .locked_until = 5000 };
@@ -700,7 +690,7 @@ static void test_throttle_delete_prefix(void **state)
 	static const char *const all[] = { "pair:lea 192.0.2.7", "pair:lea 192.0.2.8",
 					   "pair:lea.martin 192.0.2.7", "pair:le% 192.0.2.7",
 					   "login:lea" };
-	struct fx *f = *state;
+	struct web *f = *state;
 	struct reg_throttle t, got;
 	size_t i;
 	int n = -1;
@@ -735,11 +725,15 @@ struct reserver {
 	const char *path;
 	pthread_barrier_t *go;
 	int tries;
+	int reverse;
 	int allowed;
 	int rc;
 };
 
-static int reserve_loop(const char *path, int tries, int *allowed)
+/* reverse: the same keys in the other order, as a caller might give them;
+ * the registry locks them in one order whatever it is given (else two
+ * PostgreSQL writers would deadlock). */
+static int reserve_loop(const char *path, int tries, int reverse, int *allowed)
 {
 	struct gate g = { .limit = 5, .slow = 300 };
 	struct reg_throttle r[2];
@@ -748,9 +742,12 @@ static int reserve_loop(const char *path, int tries, int *allowed)
 	int i, rc;
 
 	*allowed = 0;
-	rc = open_reg(path, &reg, &err);
+	rc = web_open(path, &reg, &err);
 	for (i = 0; !rc && i < tries; i++) {
-		keys(r, 2, "login:lea", "addr:192.0.2.7");
+		if (reverse)
+			keys(r, 2, "addr:192.0.2.7", "login:lea");
+		else
+			keys(r, 2, "login:lea", "addr:192.0.2.7");
 		rc = reg_throttle_update(reg, r, 2, reserve, &g, &err);
 		*allowed += !rc && g.allowed;
 	}
@@ -763,14 +760,14 @@ static void *reserver(void *arg)
 	struct reserver *r = arg;
 
 	pthread_barrier_wait(r->go);
-	r->rc = reserve_loop(r->path, r->tries, &r->allowed);
+	r->rc = reserve_loop(r->path, r->tries, r->reverse, &r->allowed);
 	return NULL;
 }
 
 static void test_throttle_update_threads(void **state)
 {
 	enum { THREADS = 16 };
-	struct fx *f = *state;
+	struct web *f = *state;
 	struct reserver r[THREADS];
 	pthread_t th[THREADS];
 	pthread_barrier_t go;
@@ -779,7 +776,7 @@ static void test_throttle_update_threads(void **state)
 
 	pthread_barrier_init(&go, NULL, THREADS);
 	for (i = 0; i < THREADS; i++) {
-		r[i] = (struct reserver){ .path = f->path, .go = &go, .tries = 4 };
+		r[i] = (struct reserver){ .path = f->path, .go = &go, .tries = 4, .reverse = i & 1 };
 		assert_int_equal(pthread_create(&th[i], NULL, reserver, &r[i]), 0);
 	}
 	for (i = 0; i < THREADS; i++) {
@@ -800,7 +797,7 @@ static void test_throttle_update_threads(void **state)
 static void test_throttle_update_processes(void **state)
 {
 	enum { PROCS = 6 };
-	struct fx *f = *state;
+	struct web *f = *state;
 	struct reg_throttle got;
 	pid_t pid[PROCS];
 	int i, st, allowed = 0;
@@ -811,7 +808,7 @@ static void test_throttle_update_processes(void **state)
 		if (pid[i] == 0) {
 			int n = 0;
 
-			_exit(reserve_loop(f->path, 5, &n) ? 100 : n);
+			_exit(reserve_loop(f->path, 5, i & 1, &n) ? 100 : n);
 		}
 	}
 	for (i = 0; i < PROCS; i++) {
@@ -825,9 +822,112 @@ static void test_throttle_update_processes(void **state)
 	assert_int_equal(got.failures, 5);
 }
 
+/*
+ * Several portal processes, each with its own connection, presenting one
+ * enrolment code, one form token and one download, and taking a code
+ * session's one enrolment, at the same instant:
+ * for each, exactly one gets it and every other is told it is gone (on
+ * PostgreSQL the writers run side by side, so this proves that each
+ * use-once is decided by one statement).
+ */
+enum { USE_CODE = 1, USE_FORM = 2, USE_DOWNLOAD = 4, USE_ENROL = 8, USE_FAILED = 64 };
+
+static int lost(int rc)
+{
+	return rc == -ENOENT || rc == -EBUSY;
+}
+
+static int use_once(const char *path, int start, const char *code, const char *session,
+		    const char *token, const char *dl, const char *code_session, time_t now)
+{
+	struct reg_download d;
+	struct byod_err err;
+	struct reg *reg;
+	int64_t who = 0;
+	int rc, won = 0;
+	char c;
+
+	if (web_open(path, &reg, &err))
+		return USE_FAILED;
+	if (read(start, &c, 1) != 0) /* released when the parent closes its end */
+		won |= USE_FAILED;
+	rc = reg_enrol_code_use(reg, code, now, &who, &err);
+	won |= !rc ? USE_CODE : lost(rc) ? 0 : USE_FAILED;
+	rc = reg_web_form_use(reg, session, token, now, &err);
+	won |= !rc ? USE_FORM : lost(rc) ? 0 : USE_FAILED;
+	rc = reg_download_take(reg, dl, now, &d, &err);
+	won |= !rc ? USE_DOWNLOAD : lost(rc) ? 0 : USE_FAILED;
+	if (!rc)
+		reg_download_clear(&d);
+	rc = reg_web_session_mark_enrolled(reg, code_session, 1, &err);
+	won |= !rc ? USE_ENROL : rc == -EALREADY || rc == -EBUSY ? 0 : USE_FAILED;
+	if (won & USE_FAILED)
+		fprintf(stderr, "use_once: %s\n", err.msg);
+	reg_close(reg);
+	return won;
+}
+
+static void test_use_once_processes(void **state)
+{
+	enum { PROCS = 6, ROUNDS = 5 };
+	struct web *f = *state;
+	time_t now = time(NULL);
+	int round, i, st, start[2];
+	pid_t pid[PROCS];
+
+	for (round = 0; round < ROUNDS; round++) {
+		char code[REG_HASH_HEX], sess[REG_HASH_HEX], token[REG_HASH_HEX], dl[REG_HASH_HEX];
+		char csess[REG_HASH_HEX];
+		struct reg_web_session cs;
+		int codes = 0, forms = 0, downloads = 0, enrols = 0;
+
+		snprintf(code, sizeof(code), "%s", hash(300 + round));
+		snprintf(sess, sizeof(sess), "%s", hash(400 + round));
+		snprintf(token, sizeof(token), "%s", hash(500 + round));
+		snprintf(dl, sizeof(dl), "%s", hash(600 + round));
+		assert_int_equal(reg_enrol_code_add(f->reg, code, f->person, now + 3600, &f->err), 0);
+		session(f, sess, f->person, now);
+		assert_int_equal(reg_web_form_add(f->reg, sess, token, now + 3600, &f->err), 0);
+		download(f, dl, now + 3600, 0);
+		snprintf(csess, sizeof(csess), "%s", hash(700 + round));
+		memset(&cs, 0, sizeof(cs));
+		snprintf(cs.id_hash, sizeof(cs.id_hash), "%s", csess);
+		cs.person = f->person;
+		cs.created = cs.seen = now;
+		cs.kind = REG_WEB_CODE;
+		assert_int_equal(reg_web_session_add(f->reg, &cs, &f->err), 0);
+		assert_int_equal(pipe(start), 0);
+		for (i = 0; i < PROCS; i++) {
+			pid[i] = fork();
+			assert_true(pid[i] >= 0);
+			if (pid[i] == 0) {
+				close(start[1]);
+				_exit(use_once(f->path, start[0], code, sess, token, dl, csess, now));
+			}
+		}
+		close(start[0]);
+		usleep(200 * 1000); /* every child connected and waiting */
+		close(start[1]);
+		for (i = 0; i < PROCS; i++) {
+			assert_int_equal(waitpid(pid[i], &st, 0), pid[i]);
+			assert_true(WIFEXITED(st));
+			if (WEXITSTATUS(st) & USE_FAILED)
+				fail_msg("round %d: process %d failed", round, i);
+			codes += !!(WEXITSTATUS(st) & USE_CODE);
+			forms += !!(WEXITSTATUS(st) & USE_FORM);
+			downloads += !!(WEXITSTATUS(st) & USE_DOWNLOAD);
+			enrols += !!(WEXITSTATUS(st) & USE_ENROL);
+		}
+		if (codes != 1 || forms != 1 || downloads != 1 || enrols != 1)
+			fail_msg("round %d: %d code uses, %d form uses, %d downloads, %d enrolments "
+				 "of a code session succeeded",
+				 round, codes, forms, downloads, enrols);
+	}
+}
+
 static void test_purge(void **state)
 {
-	struct fx *f = *state;
+	struct web *f = *state;
 	struct reg_web_session got;
 	struct reg_throttle t, tg;
 	struct reg_download d;
@@ -878,7 +978,7 @@ static void test_purge(void **state)
 /* Inside an outer transaction that is rolled back, nothing stays. */
 static void test_rollback(void **state)
 {
-	struct fx *f = *state;
+	struct web *f = *state;
 	struct reg_web_session got;
 	struct reg_download d;
 
@@ -908,7 +1008,7 @@ static void test_rollback(void **state)
 /* Every refusal of bad input, before anything is written. */
 static void test_invalid(void **state)
 {
-	struct fx *f = *state;
+	struct web *f = *state;
 	struct reg_web_session s, got;
 	struct reg_download d, good;
 	struct reg_throttle t;
@@ -1036,7 +1136,7 @@ static int count_audit(const struct reg_audit *a, void *ctx)
 	return 0;
 }
 
-static int audit_rows(struct fx *f)
+static int audit_rows(struct web *f)
 {
 	int n = 0;
 
@@ -1047,7 +1147,7 @@ static int audit_rows(struct fx *f)
 /* None of these functions writes an audit row or a change-feed event. */
 static void test_not_audited(void **state)
 {
-	struct fx *f = *state;
+	struct web *f = *state;
 	struct reg_throttle t;
 	struct reg_download d;
 	int64_t seq0 = -1, seq1 = -1;
@@ -1085,7 +1185,7 @@ static void test_not_audited(void **state)
  * until the outermost level is closed. */
 static void test_aborted(void **state)
 {
-	struct fx *f = *state;
+	struct web *f = *state;
 	struct reg_web_session s, got;
 	struct reg_throttle t;
 	struct reg_download d;
@@ -1127,7 +1227,7 @@ static void test_aborted(void **state)
 
 static void test_enrol_codes(void **state)
 {
-	struct fx *f = *state;
+	struct web *f = *state;
 	time_t now = time(NULL);
 	int64_t who = 0;
 	char c1[REG_HASH_HEX], c2[REG_HASH_HEX];
@@ -1160,7 +1260,7 @@ static void test_enrol_codes(void **state)
  * login session has none; the kind is kept. */
 static void test_code_session(void **state)
 {
-	struct fx *f = *state;
+	struct web *f = *state;
 	struct reg_web_session s, got;
 
 	memset(&s, 0, sizeof(s));
@@ -1189,7 +1289,7 @@ static void test_code_session(void **state)
 /* One shared key per name: the first candidate stored wins. */
 static void test_web_key(void **state)
 {
-	struct fx *f = *state;
+	struct web *f = *state;
 	char out[REG_HASH_HEX], a[REG_HASH_HEX], b[REG_HASH_HEX];
 
 	snprintf(a, sizeof(a), "%s", hash(100));
@@ -1204,28 +1304,88 @@ static void test_web_key(void **state)
 	assert_int_equal(reg_web_key_get(f->reg, "x", "short", out, &f->err), -EINVAL);
 }
 
+/* Portals of several nodes starting at once, each with its own candidate
+ * for one key: they all end with the same secret, one of the candidates. */
+static void test_web_key_processes(void **state)
+{
+	enum { PROCS = 6 };
+	struct web *f = *state;
+	char got[PROCS][REG_HASH_HEX], out[REG_HASH_HEX];
+	int i, st, start[2], back[2], found = 0;
+	pid_t pid[PROCS];
+
+	assert_int_equal(pipe(start), 0);
+	assert_int_equal(pipe(back), 0);
+	for (i = 0; i < PROCS; i++) {
+		pid[i] = fork();
+		assert_true(pid[i] >= 0);
+		if (pid[i] == 0) {
+			char mine[REG_HASH_HEX], secret[REG_HASH_HEX], c;
+			struct byod_err err;
+			struct reg *reg;
+			int rc = 1;
+
+			close(start[1]);
+			close(back[0]);
+			snprintf(mine, sizeof(mine), "%s", hash(900 + i));
+			if (!web_open(f->path, &reg, &err)) {
+				if (read(start[0], &c, 1) == 0)
+					rc = reg_web_key_get(reg, "race", mine, secret, &err);
+				reg_close(reg);
+			}
+			/* one write under PIPE_BUF: not interleaved with another's */
+			if (rc || write(back[1], secret, 64) != 64)
+				_exit(1);
+			_exit(0);
+		}
+	}
+	close(start[0]);
+	close(back[1]);
+	usleep(200 * 1000);
+	close(start[1]);
+	for (i = 0; i < PROCS; i++) {
+		assert_int_equal(waitpid(pid[i], &st, 0), pid[i]);
+		assert_true(WIFEXITED(st));
+		assert_int_equal(WEXITSTATUS(st), 0);
+	}
+	for (i = 0; i < PROCS; i++) {
+		assert_int_equal(read(back[0], got[i], 64), 64);
+		got[i][64] = '\0';
+	}
+	close(back[0]);
+	for (i = 0; i < PROCS; i++) {
+		assert_string_equal(got[i], got[0]);
+		found += !strcmp(got[0], hash(900 + i));
+	}
+	assert_int_equal(found, 1);
+	assert_int_equal(reg_web_key_get(f->reg, "race", hash(999), out, &f->err), 0);
+	assert_string_equal(out, got[0]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_schema, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_migrate_from_3, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_sessions, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_forms, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_downloads, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_download_race, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_throttle, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_throttle_update, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_throttle_delete_prefix, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_throttle_update_threads, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_throttle_update_processes, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_purge, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_rollback, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_invalid, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_not_audited, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_aborted, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_enrol_codes, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_code_session, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_web_key, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_schema, web_setup, web_teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_from_3, web_setup, web_teardown),
+		cmocka_unit_test_setup_teardown(test_sessions, web_setup, web_teardown),
+		cmocka_unit_test_setup_teardown(test_forms, web_setup, web_teardown),
+		cmocka_unit_test_setup_teardown(test_downloads, web_setup, web_teardown),
+		cmocka_unit_test_setup_teardown(test_download_race, web_setup, web_teardown),
+		cmocka_unit_test_setup_teardown(test_throttle, web_setup, web_teardown),
+		cmocka_unit_test_setup_teardown(test_throttle_update, web_setup, web_teardown),
+		cmocka_unit_test_setup_teardown(test_throttle_delete_prefix, web_setup, web_teardown),
+		cmocka_unit_test_setup_teardown(test_throttle_update_threads, web_setup, web_teardown),
+		cmocka_unit_test_setup_teardown(test_throttle_update_processes, web_setup, web_teardown),
+		cmocka_unit_test_setup_teardown(test_use_once_processes, web_setup, web_teardown),
+		cmocka_unit_test_setup_teardown(test_purge, web_setup, web_teardown),
+		cmocka_unit_test_setup_teardown(test_rollback, web_setup, web_teardown),
+		cmocka_unit_test_setup_teardown(test_invalid, web_setup, web_teardown),
+		cmocka_unit_test_setup_teardown(test_not_audited, web_setup, web_teardown),
+		cmocka_unit_test_setup_teardown(test_aborted, web_setup, web_teardown),
+		cmocka_unit_test_setup_teardown(test_enrol_codes, web_setup, web_teardown),
+		cmocka_unit_test_setup_teardown(test_code_session, web_setup, web_teardown),
+		cmocka_unit_test_setup_teardown(test_web_key, web_setup, web_teardown),
+		cmocka_unit_test_setup_teardown(test_web_key_processes, web_setup, web_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
