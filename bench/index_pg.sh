@@ -70,10 +70,10 @@ done
 
 figure index_pg_devices "$N" devices
 figure_runs index_pg_load_s s "$T/pg.load" "SQLite, same rows" "$T/sqlite.load"
-figure_runs index_pg_peak_rss_mb "MiB (process peak)" "$T/pg.peak" "SQLite" "$T/sqlite.peak"
-figure_runs index_pg_bytes_per_device "bytes (resident growth)" "$T/pg.perdev" "SQLite" \
+figure_runs index_pg_peak_rss_mb "MiB at the process's peak" "$T/pg.peak" "SQLite" "$T/sqlite.peak"
+figure_runs index_pg_bytes_per_device "bytes resident, per device" "$T/pg.perdev" "SQLite" \
 	"$T/sqlite.perdev"
-figure_runs index_pg_server_cpu_s "s PostgreSQL CPU per load" "$T/pg.server"
+figure_runs index_pg_server_cpu_s "s of PostgreSQL CPU per load" "$T/pg.server"
 figure index_pg_fill_s "$(awk -v a="$t1" -v b="$t2" 'BEGIN { printf "%.1f", b - a }')" \
 	"s (generate_series, one transaction)" "SQLite, same rows" \
 	"$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')"
