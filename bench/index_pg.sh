@@ -43,7 +43,7 @@ load() {
 	[ "$1" = pg ] && s0=$(pg_server_cpu_us)
 	"$BYOD_BIN/bench_index" --home "$2" --load-only >"$T/load.out" 2>&1 ||
 		{ echo "bench_index --load-only ($1) failed:" >&2; cat "$T/load.out" >&2; exit 1; }
-	[ "$1" = pg ] && s1=$(pg_server_cpu_us)
+	[ "$1" = pg ] && { pg_settle || exit 1; s1=$(pg_server_cpu_us); }
 	lv() { awk -F= -v k="$1" '$1 == k { print $2 }' "$T/load.out"; }
 	if [ "$(lv devices)" != "$N" ] || [ "$(lv certificates)" != "$N" ]; then
 		echo "the $1 index loaded $(lv devices) devices and $(lv certificates) certificates," \

@@ -25,7 +25,8 @@
 #                          server is run (fsync on), removed at exit; sets
 #                          PG_URL and PG_DIR
 #   pg_server_cpu_us       CPU time of that server, its processes and the
-#                          ones that have ended, µs
+#                          ones that have ended, µs (pg_settle: those of
+#                          clients that have ended are counted)
 #   bench_school_fill_pg URL N   bench_school's rows in a PostgreSQL registry
 #
 # The figures are JSON lines that bench/report.py turns into BENCHMARKS.md
@@ -383,7 +384,9 @@ CONF
 }
 
 # pg_server_cpu_us: user+system CPU time of the cluster: the postmaster,
-# the children it has reaped, and those alive (one backend a connection)
+# the children it has reaped, and those alive (one backend a connection).
+# A backend whose client has gone is counted once the postmaster has
+# reaped it: pg_settle first.
 pg_server_cpu_us() {
 	local pm tck c
 	pm=$(head -1 "$PG_DIR/data/postmaster.pid") || return 1
@@ -393,6 +396,19 @@ pg_server_cpu_us() {
 		for c in $(ps -o pid= --ppid "$pm"); do cat "/proc/$c/stat" 2>/dev/null; done
 	} | awk -v t="$tck" '{ sub(/^.*\) /, ""); s += $12 + $13 + $14 + $15 }
 		END { printf "%.0f\n", s * 1e6 / t }'
+}
+
+# pg_settle: waits (up to 10 s) until no client's backend is left, those
+# of the clients that have ended reaped by the postmaster
+pg_settle() {
+	local pm
+	pm=$(head -1 "$PG_DIR/data/postmaster.pid") || return 1
+	for _ in $(seq 200); do
+		ps -o args= --ppid "$pm" | grep -q '\[local\]' || return 0
+		sleep 0.05
+	done
+	echo "pg_settle: a client's backend is still there after 10 s" >&2
+	return 1
 }
 
 # pg_home DIR: a copy of $BYOD_HOME (configuration, CA, charter) whose
