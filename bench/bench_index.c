@@ -14,7 +14,12 @@
  * Devices are looked up at random over the whole registry (device i has
  * MAC 02:00:ii:ii:ii:ii). Prints name=value lines.
  *
- *   bench_index --home DIR [--decisions N]
+ * With --load-only, the load alone, as FreeRADIUS does it at start, from
+ * whichever registry HOME's byod.conf names (SQLite or PostgreSQL): its
+ * time, and the process's resident memory after it and at its peak
+ * (bench/index_pg.sh runs it once per load, alternating the backends).
+ *
+ *   bench_index --home DIR [--decisions N] [--load-only]
  */
 #include <errno.h>
 #include <getopt.h>
@@ -36,18 +41,53 @@ static double now_s(void)
 	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
-static long rss_kb(void)
+/* VmRSS (resident now) or VmHWM (the peak) of this process, KiB */
+static long status_kb(const char *field)
 {
 	FILE *f = fopen("/proc/self/status", "r");
 	char line[256];
+	size_t n = strlen(field);
 	long kb = -1;
+
 	if (!f)
 		return -1;
 	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmRSS: %ld", &kb) == 1)
+		if (!strncmp(line, field, n) && line[n] == ':') {
+			kb = atol(line + n + 1);
 			break;
+		}
 	fclose(f);
 	return kb;
+}
+
+/* --load-only: one load of the index, its time and memory */
+static int load_only(const char *home)
+{
+	struct rad_index_options io = { .home = home, .registration_vlan = 10 };
+	struct byod_err err = { 0 };
+	struct rad_index_stats s;
+	struct rad_index *ix;
+	long rss0 = status_kb("VmRSS");
+	int degraded;
+	double t0 = now_s(), load_s;
+
+	if (rad_index_open(&io, &ix, &degraded, &err)) {
+		fprintf(stderr, "bench_index: %s\n", err.msg);
+		return 1;
+	}
+	if (degraded) {
+		fprintf(stderr, "bench_index: the registry could not be read: %s\n", err.msg);
+		rad_index_free(ix);
+		return 1;
+	}
+	load_s = now_s() - t0;
+	rad_index_stats(ix, &s);
+	printf("devices=%zu\ncertificates=%zu\npeople=%zu\n", s.devices, s.certs, s.people);
+	printf("index_load_s=%.3f\n", load_s);
+	printf("rss_before_kb=%ld\nrss_after_kb=%ld\npeak_rss_kb=%ld\n", rss0, status_kb("VmRSS"),
+	       status_kb("VmHWM"));
+	rad_index_free(ix);
+	return 0;
 }
 
 static uint64_t rng = 0x2545f4914f6cdd1dULL;
@@ -88,22 +128,27 @@ int main(int argc, char **argv)
 {
 	static const struct option lo[] = { { "home", required_argument, NULL, 'h' },
 					    { "decisions", required_argument, NULL, 'n' },
+					    { "load-only", no_argument, NULL, 'l' },
 					    { NULL, 0, NULL, 0 } };
 	const char *home = NULL;
 	long decisions = 1000000;
-	int c;
+	int c, only_load = 0;
 	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		if (c == 'h')
 			home = optarg;
 		else if (c == 'n')
 			decisions = atol(optarg);
+		else if (c == 'l')
+			only_load = 1;
 		else
 			return 2;
 	}
 	if (!home || decisions < 1) {
-		fprintf(stderr, "usage: bench_index --home DIR [--decisions N]\n");
+		fprintf(stderr, "usage: bench_index --home DIR [--decisions N] [--load-only]\n");
 		return 2;
 	}
+	if (only_load)
+		return load_only(home);
 
 	struct byod_err err = { 0 };
 	struct byod_conf conf;
@@ -139,7 +184,7 @@ int main(int argc, char **argv)
 	}
 
 	/* the index: load, memory */
-	long rss0 = rss_kb();
+	long rss0 = status_kb("VmRSS");
 	struct rad_index_options io = { .home = home, .registration_vlan = 10 };
 	struct rad_index *ix;
 	int degraded;
@@ -149,7 +194,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	double load_s = now_s() - t0;
-	long rss1 = rss_kb();
+	long rss1 = status_kb("VmRSS");
 	struct rad_index_stats s;
 	rad_index_stats(ix, &s);
 

@@ -11,9 +11,10 @@
 # The school's shipped settings (yescrypt cost 5 for passwords, the
 # portal's 4 threads), except that one machine plays every phone: the
 # per-address connection limit is raised, and each account may hold 100
-# devices (every phone logs in again with a fresh cookie jar, as a new
-# phone would). The clients are threads of one Python process
-# (http.client), each doing enrolments back to back.
+# devices, with no daily enrolment rate (every phone logs in again with a
+# fresh cookie jar, as a new phone would). The clients are threads of one
+# Python process (bench/enrol_drive.py, http.client), each doing
+# enrolments back to back.
 . "$BYOD_SRC/bench/lib.sh"
 bench_init enrol "$@"
 export BYOD_HOME="$T/home"
@@ -51,91 +52,11 @@ PORT=$(tcp_ports 1)
 conf="$BYOD_HOME/byod.conf"
 sed -i "s/^  http-port: .*/  http-port: $PORT/; s/^  https-port: .*/  https-port: 0/" "$conf"
 sed -i "s/^  per-ip-limit: .*/  per-ip-limit: 1024/" "$conf"
-sed -i "s/^  limit-student: .*/  limit-student: 100/" "$conf"
+sed -i "s/^  limit-student: .*/  limit-student: 100/; s/^  rate-per-day: .*/  rate-per-day: 0/" "$conf"
 
 portal_start "$PORT"
 
-cat >"$T/drive.py" <<'PY'
-# drive.py PORT CLIENTS COUNT ACCOUNTS OUT: COUNT enrolments by CLIENTS
-# threads; one line per enrolment (ms) in OUT; prints the elapsed seconds
-import http.client, re, sys, threading, time, urllib.parse
-port, clients, count, accounts, out = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
-login_only = len(sys.argv) > 6 and sys.argv[6] == "login"
-UA = "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Mobile Safari/537.36"
-lock = threading.Lock()
-todo = list(range(count))
-times, errors = [], []
-
-def enrol(conn, n):
-    cookies = {}
-    def req(method, path, form=None):
-        h = {"Host": "portal.byod.lan", "User-Agent": UA, "Accept-Language": "fr-FR,fr;q=0.9"}
-        if cookies:
-            h["Cookie"] = "; ".join(f"{k}={v}" for k, v in cookies.items())
-        body = None
-        if form is not None:
-            body = urllib.parse.urlencode(form)
-            h["Content-Type"] = "application/x-www-form-urlencoded"
-        conn.request(method, path, body=body, headers=h)
-        r = conn.getresponse()
-        data = r.read()
-        for k, v in r.getheaders():
-            if k.lower() == "set-cookie":
-                name, _, rest = v.partition("=")
-                cookies[name] = rest.split(";", 1)[0]
-        return r.status, data
-    def csrf(page):
-        m = re.search(rb'name="csrf" value="([A-Za-z0-9_-]+)"', page)
-        if not m:
-            raise RuntimeError("no form token")
-        return m.group(1).decode()
-    a = n % accounts
-    st, page = req("GET", "/")
-    st, _ = req("POST", "/login", {"csrf": csrf(page), "login": f"eleve{a:02d}", "password": f"Calanques-{a:02d}!"})
-    if st != 303:
-        raise RuntimeError(f"login: {st}")
-    if login_only:
-        return
-    st, page = req("GET", "/enrol")
-    st, page = req("POST", "/enrol", {"csrf": csrf(page), "name": f"Pixel {n}", "kind": "phone", "charter": "yes"})
-    if st != 200:
-        raise RuntimeError(f"enrol: {st}")
-    m = re.search(rb'id="download"[^>]*href="([^"]+)"', page)
-    if not m:
-        raise RuntimeError("no download link")
-    st, p12 = req("GET", m.group(1).decode())
-    if st != 200 or len(p12) < 500:
-        raise RuntimeError(f"download: {st}, {len(p12)} bytes")
-
-def client():
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    while True:
-        with lock:
-            if not todo or errors:
-                return
-            n = todo.pop()
-        t = time.monotonic()
-        try:
-            enrol(conn, n)
-        except Exception as e:
-            with lock:
-                errors.append(f"enrolment {n}: {e}")
-            return
-        ms = (time.monotonic() - t) * 1000
-        with lock:
-            times.append(ms)
-
-t0 = time.monotonic()
-threads = [threading.Thread(target=client) for _ in range(clients)]
-for t in threads: t.start()
-for t in threads: t.join()
-elapsed = time.monotonic() - t0
-if errors:
-    sys.exit(errors[0])
-with open(out, "w") as f:
-    f.write("\n".join(f"{v:.2f}" for v in times) + "\n")
-print(f"{elapsed:.3f}")
-PY
+DRIVE=$BYOD_SRC/bench/enrol_drive.py
 
 # openssl's P-256 signatures per second on one core, in the same run
 openssl speed -seconds "$SPEED_S" ecdsap256 >"$T/speed.out" 2>/dev/null ||
@@ -145,7 +66,7 @@ SIGN_S=$(awk '/ecdsa \(nistp256\)/ { v = $(NF-1) } END { print v }' "$T/speed.ou
 
 # the login alone (start page and POST /login), one client: how much of
 # an enrolment the password check is
-"$BENCH_PY" "$T/drive.py" "$PORT" 1 "${LEVELS%%:*}" "$ACCOUNTS" "$T/lat-login" login >/dev/null ||
+"$BENCH_PY" "$DRIVE" "$PORT" 1 "${LEVELS%%:*}" "$ACCOUNTS" "$T/lat-login" login >/dev/null ||
 	{ echo "login failed; the portal's log:" >&2; tail -5 "$T/portal.log" >&2; exit 1; }
 read -r LOGIN_P50 _ _ <<<"$(pct "$T/lat-login")"
 
@@ -154,7 +75,7 @@ best_rate=0 best_c=0
 for level in $LEVELS; do
 	c=${level%%:*} n=${level##*:}
 	c0=$(proc_cpu_us "$PORTAL_PID")
-	secs=$("$BENCH_PY" "$T/drive.py" "$PORT" "$c" "$n" "$ACCOUNTS" "$T/lat-$c") ||
+	secs=$("$BENCH_PY" "$DRIVE" "$PORT" "$c" "$n" "$ACCOUNTS" "$T/lat-$c") ||
 		{ echo "enrolment with $c clients failed; the portal's log:" >&2; tail -5 "$T/portal.log" >&2; exit 1; }
 	c1=$(proc_cpu_us "$PORTAL_PID")
 	read -r p50 p99 max <<<"$(pct "$T/lat-$c")"

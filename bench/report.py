@@ -37,7 +37,28 @@ BENCHES = [
     ("index", "6. Policy and memory", [
         "policy_decision_ns", "index_devices", "index_load_s", "index_bytes_per_device",
         "index_idle_refresh_us", "index_mab_decision_ns"]),
+    ("index_pg", "7. The index loaded from PostgreSQL", [
+        "index_pg_devices", "index_pg_load_s", "index_pg_peak_rss_mb",
+        "index_pg_server_cpu_s"]),
+    ("propagate", "8. Change propagation between nodes", [
+        "propagate_samples", "propagate_pg_ms_p50", "propagate_pg_ms_p99", "propagate_pg_ms_max",
+        "propagate_pg_after_return_ms_p50", "propagate_pg_after_return_ms_p99",
+        "propagate_pg_write_ms_p50"]),
+    ("enrol_pg", "9. Enrolment on PostgreSQL", [
+        "enrol_pg_ms_p50_c50", "enrol_pg_ms_p99_c50", "enrol_pg_per_s", "enrol_pg_cpu_ms",
+        "enrol_pg_cores", "enrol_pg_threads_running", "enrol_sqlite_threads_timer"]),
 ]
+
+# Figures that mean nothing without the baseline measured beside them (the
+# PostgreSQL figures against SQLite's, in the same run): --check fails when
+# the baseline is missing.
+NEEDS_BASELINE = {
+    "index_pg_load_s", "index_pg_peak_rss_mb", "propagate_pg_ms_p50", "propagate_pg_ms_p99",
+    "propagate_pg_ms_max", "propagate_pg_after_return_ms_p50",
+    "propagate_pg_after_return_ms_p99", "enrol_pg_ms_p50_c50", "enrol_pg_ms_p99_c50",
+    "enrol_pg_per_s", "enrol_pg_cpu_ms", "enrol_pg_cores", "enrol_pg_threads_running",
+    "enrol_sqlite_threads_timer",
+}
 
 # The scale targets of the design (DESIGN.md), shown beside their figures
 # in the full report; never checked by the smoke runs (toy size, sanitizers).
@@ -47,6 +68,8 @@ TARGETS = {
     "revoke_to_refused_ms_max": ("<", 1000, "refused within 1 s"),
     "revoke_to_disconnect_ack_ms_max": ("<", 1000, "off the network within 1 s"),
     "index_devices": (">", 999999, "1,000,000 devices"),
+    "index_pg_devices": (">", 999999, "1,000,000 devices"),
+    "propagate_pg_ms_max": ("<", 1000, "a change decided on another node within 1 s"),
 }
 
 
@@ -90,7 +113,23 @@ def check(name, directory):
             sys.exit(f"{name}: {f['name']} = {f['value']}")
         if "baseline" in f and f["baseline_value"] > 0 and "ratio" not in f:
             sys.exit(f"{name}: {f['name']} has a baseline but no ratio")
+        if f["name"] in NEEDS_BASELINE and "baseline" not in f:
+            sys.exit(f"{name}: {f['name']} has no baseline")
+        for key, val in (("range", "value"), ("baseline_range", "baseline_value")):
+            if key in f:
+                lo, hi = f[key]
+                if not (math.isfinite(lo) and math.isfinite(hi) and lo <= f[val] <= hi):
+                    sys.exit(f"{name}: {f['name']}: {val} {f[val]} outside its {key} {f[key]}")
     print(f"{name}: {len(figs)} figures, all present")
+
+
+def fmt_range(f, key):
+    """ (min-max, n runs) after a figure measured over several runs"""
+    if key not in f:
+        return ""
+    lo, hi = f[key]
+    runs = f", {f['runs']} runs" if key == "range" and "runs" in f else ""
+    return f" ({fmt(lo)}–{fmt(hi)}{runs})"
 
 
 def fmt(v):
@@ -170,7 +209,10 @@ def report(directory, out, png, seconds):
     lines = ["# Benchmarks", "",
              "Written by `make bench` (bench/run); the methods are in "
              "[bench/README.md](bench/README.md). Each figure is measured with its "
-             "baseline in the same run on the same machine; the ratio is figure / baseline.", "",
+             "baseline in the same run on the same machine; the ratio is figure / baseline. "
+             "A figure measured over several runs alternated with its baseline's is their "
+             "median, with the range of the runs (and of the ratios taken run by run) in "
+             "brackets.", "",
              f"- date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC",
              f"- machine: {machine()}"]
     if seconds:
@@ -191,9 +233,12 @@ def report(directory, out, png, seconds):
         for f in figs:
             base = f.get("baseline", "")
             bval = fmt(f["baseline_value"]) if "baseline_value" in f else ""
+            bval += fmt_range(f, "baseline_range")
             ratio = f"{f['ratio']:.3g}" if "ratio" in f else ""
-            lines.append(f"| `{f['name']}` | {fmt(f['value'])} {f['unit']} | {base} | {bval} | {ratio} "
-                         f"| {target(f)} |")
+            if "ratio_range" in f:
+                ratio += f" ({f['ratio_range'][0]:.3g}–{f['ratio_range'][1]:.3g})"
+            lines.append(f"| `{f['name']}` | {fmt(f['value'])} {f['unit']}{fmt_range(f, 'range')} "
+                         f"| {base} | {bval} | {ratio} | {target(f)} |")
         lines.append("")
         for n in notes:
             lines += [n, ""]
