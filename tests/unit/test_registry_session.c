@@ -468,6 +468,74 @@ static void test_session_list(void **state)
 	assert_non_null(strstr(f->err.msg, "no session"));
 }
 
+/* A year of accounting: more sessions than one batch of the PostgreSQL
+ * cursor (10,000), listed whole and newest first, each once; a callback may
+ * read the registry while the list streams, and its non-zero return stops
+ * the list and is returned. */
+#define MANY_SESSIONS 25000
+
+struct many {
+	struct fx *f;
+	int n, bad_order, stop_at;
+	int64_t last_started, sum_ids;
+};
+
+static int count_session(const struct reg_session *ss, void *arg)
+{
+	struct many *m = arg;
+	struct reg_session again;
+
+	if (m->n && ss->started > m->last_started)
+		m->bad_order++;
+	m->last_started = ss->started;
+	m->sum_ids += ss->id;
+	m->n++;
+	if (m->n % 9999 == 0) {
+		assert_int_equal(reg_session_get(m->f->reg, ss->id, &again, &m->f->err), 0);
+		assert_string_equal(again.session_id, ss->session_id);
+	}
+	return m->stop_at && m->n == m->stop_at ? 7 : 0;
+}
+
+static void test_session_list_many(void **state)
+{
+	struct fx *f = *state;
+	struct many m = {.f = f};
+	raw_db *db = raw_open(f->path);
+
+	raw_exec(db, "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c "
+		     "WHERE i < 25000) "
+		     "INSERT INTO sessions (session_id, nas_ip, mac, started, updated, state) "
+		     "SELECT 'many-' || i, '10.0.0.1', 'aa:bb:cc:00:00:01', 1000000 + i, "
+		     "1000000 + i, CASE WHEN i % 2 = 0 THEN 'open' ELSE 'closed' END FROM c");
+	assert_int_equal(raw_int(db, "SELECT count(*) FROM sessions"), MANY_SESSIONS);
+	raw_close(db);
+
+	assert_int_equal(reg_session_list(f->reg, 0, NULL, count_session, &m, &f->err), 0);
+	assert_int_equal(m.n, MANY_SESSIONS);
+	assert_int_equal(m.bad_order, 0);
+	assert_int_equal(m.last_started, 1000001);
+	/* every row once: the ids are 1..n in some order */
+	assert_int_equal(m.sum_ids, (int64_t)MANY_SESSIONS * (MANY_SESSIONS + 1) / 2);
+
+	memset(&m, 0, sizeof(m));
+	m.f = f;
+	assert_int_equal(reg_session_list(f->reg, 1, NULL, count_session, &m, &f->err), 0);
+	assert_int_equal(m.n, MANY_SESSIONS / 2);
+	assert_int_equal(m.bad_order, 0);
+
+	memset(&m, 0, sizeof(m));
+	m.f = f;
+	m.stop_at = 12345;
+	assert_int_equal(reg_session_list(f->reg, 0, NULL, count_session, &m, &f->err), 7);
+	assert_int_equal(m.n, 12345);
+	/* the registry is usable after a list stopped halfway */
+	memset(&m, 0, sizeof(m));
+	m.f = f;
+	assert_int_equal(reg_session_list(f->reg, 1, NULL, count_session, &m, &f->err), 0);
+	assert_int_equal(m.n, MANY_SESSIONS / 2);
+}
+
 /* A purge deletes closed sessions stopped before the cutoff, never an open
  * one, and leaves an audit row when it deleted something. */
 static void test_session_purge(void **state)
@@ -628,6 +696,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_session_unknown, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_session_two_nas, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_session_list, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_session_list_many, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_session_purge, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_session_bad_input, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migrate_from_2, setup, teardown),
