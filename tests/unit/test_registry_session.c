@@ -670,7 +670,8 @@ static void test_migrate_from_2(void **state)
 	raw_exec(db, "DROP INDEX sessions_closed; DROP INDEX sessions_open; "
 		     "DROP TABLE web_forms; DROP TABLE web_downloads; DROP TABLE web_throttle; "
 		     "DROP TABLE web_sessions; DROP TABLE enrol_codes; DROP TABLE web_keys; "
-		     "DROP INDEX devices_owner_created; PRAGMA user_version = 2;");
+		     "DROP INDEX devices_owner_created; DROP INDEX devices_live_mac; "
+		     "PRAGMA user_version = 2;");
 	raw_close(db);
 	assert_int_equal(open_reg(f->path, 2000, &f->reg, &f->err), 0);
 	assert_int_equal(reg_schema_version(f->reg, &version, &f->err), 0);
