@@ -14,6 +14,7 @@
 # Sourced by tests/e2e/e2e.sh after tests/cli/lib.sh.
 
 REG_PG_DIR= REG_PG_URL=
+PRE_MAC=02:00:00:00:e2:c1 PRE_LAPTOP= PRE_PHONE=
 
 # registry_down: the cluster stopped and removed (kept with KEEP=1)
 registry_down() {
@@ -35,15 +36,28 @@ registry_to_postgres() {
 	sh "$BYOD_SRC/scripts/pg-test-cluster" start "$REG_PG_DIR" >"$T/pg-start.log" 2>&1 ||
 		{ cat "$T/pg-start.log" >&2; echo "the PostgreSQL cluster did not start" >&2; exit 1; }
 	REG_PG_URL=$(sh "$BYOD_SRC/scripts/pg-test-cluster" url "$REG_PG_DIR")
+	# what the school had before joining: a teacher of its own with a
+	# laptop enrolled by byodctl and a phone revoked since (used at the end)
+	printf '%s\n' 'Avant-la-Copie-1' | "$BYODCTL" user add c.leroy --role teacher \
+		--school 0131234W --name "Claire Leroy" --password-stdin >/dev/null ||
+		{ echo "user add c.leroy failed" >&2; exit 1; }
+	PRE_LAPTOP=$("$BYODCTL" device enrol c.leroy --name "Portable d'avant" --kind laptop \
+		--mac "$PRE_MAC" --out "$T/pre" | awk '/^device:/ { print $2 }')
+	PRE_PHONE=$("$BYODCTL" device enrol c.leroy --name "Téléphone perdu" --kind phone \
+		--mac 02:00:00:00:e2:c2 --out "$T/pre" | awk '/^device:/ { print $2 }')
+	"$BYODCTL" device revoke "$PRE_PHONE" --reason lost >/dev/null
+	[ -s "$T/pre/$PRE_LAPTOP.pem" ] && [ -s "$T/pre/$PRE_PHONE.pem" ] ||
+		{ echo "the school's devices were not enrolled" >&2; exit 1; }
 	"$BYODCTL" user list --json >"$T/users-sqlite.json"
+	"$BYODCTL" device list --json >"$T/devices-sqlite.json"
 	"$BYODCTL" policy show >"$T/policy-sqlite"
 	"$BYODCTL" registry copy --to "$REG_PG_URL" >"$T/copy.out" 2>"$T/copy.err" ||
 		{ cat "$T/copy.err" >&2; echo "registry copy into PostgreSQL failed" >&2; exit 1; }
 	cat "$T/copy.out"
 	check "registry copy: the report names the school and the cluster" \
 		grep -q "^copied 0131234W (Collège des Calanques) to postgresql://" "$T/copy.out"
-	for want in "schools 1" "people $(json 'len(d)' <"$T/users-sqlite.json")" "devices 0" \
-		"certificates 0" "sessions 0" "policies 1"; do
+	for want in "schools 1" "people $(json 'len(d)' <"$T/users-sqlite.json")" "devices 2" \
+		"certificates 2" "sessions 0" "policies 1"; do
 		rows=$(awk -v t="${want% *}" '$1 == t && length($3) == 64 && $3 ~ /^[0-9a-f]+$/ { print $2 }' "$T/copy.out")
 		check "registry copy: ${want% *}: ${want#* } rows copied with their checksum (${rows:-none})" \
 			test "$rows" = "${want#* }"
@@ -69,9 +83,11 @@ def people(f):
     # (the copy numbers people anew: the id is the destination's)
     return sorted((dict(u, id=None) for u in json.load(open(f))), key=lambda u: u["login"])
 a, b = people(sys.argv[1]), people(sys.argv[2])
-assert len(a) == 3 and a == b, (a, b)
+assert len(a) == 4 and a == b, (a, b)
 PY
 	check "on the copy: the same running policy" cmp "$T/policy-sqlite" "$T/policy-pg"
+	"$BYODCTL" device list --json >"$T/devices-pg.json"
+	check "on the copy: the same devices, states and MACs" cmp "$T/devices-sqlite.json" "$T/devices-pg.json"
 	check "on the copy: byodctl opened no SQLite file" test ! -e "$BYOD_HOME/registry.db"
 }
 
@@ -109,12 +125,21 @@ print(sqlite3.connect(sys.argv[1]).execute(sys.argv[2]).fetchone()[0])' "$BYOD_H
 	fi
 }
 
-# registry_checked: at the end, on PostgreSQL: no program went back to an
-# SQLite file, and the programs running are connected with their logins
+# registry_checked: at the end, on PostgreSQL: the devices the school had
+# before the copy are still its own (the laptop authenticates, the revoked
+# phone does not), no program went back to an SQLite file, and the programs
+# running are connected with their logins
 registry_checked() {
 	[ -n "$REG_PG_URL" ] || return 0
 	check "on the copy: no program opened an SQLite registry" test ! -e "$BYOD_HOME/registry.db"
 	local who
+	# the school's own devices, enrolled before it joined, in the story's
+	# RADIUS server reading the copy
+	if eap_tls leroy "$T/pre/$PRE_LAPTOP.pem" "$T/pre/$PRE_LAPTOP.key" "$PRE_MAC"; then ok; else
+		ko "on the copy: the laptop enrolled before the copy authenticates ($(grep -m1 -o 'Reply-Message.*' "$T/eap.out"))"; fi
+	check "...into the teachers' VLAN ($(eap_vlan))" test "$(eap_vlan)" = 30
+	if eap_tls leroy "$T/pre/$PRE_PHONE.pem" "$T/pre/$PRE_PHONE.key" 02:00:00:00:e2:c2; then
+		ko "on the copy: the phone revoked before the copy authenticates"; else ok; fi
 	for who in radius1 portal1 gateway1; do
 		check "on the copy: $who is connected under its own role" test "$(registry_value \
 			"SELECT count(*) FROM pg_stat_activity WHERE usename = '$who'")" -ge 1
