@@ -203,6 +203,27 @@ int pg_session_list(struct reg_db *be, int open_only, const char *device,
 		       device ? 1 : 0, device ? p : NULL, visit_session, &v, err);
 }
 
+/* The sessions of a school's devices, joined through their owners. */
+#define SCHOOL_SESSION_SELECT                                                                      \
+	"SELECT s.id, s.session_id, s.nas_ip, s.nas_id, s.device, s.mac, s.ip, s.serial, "         \
+	"s.started, s.updated, s.stopped, s.in_octets, s.out_octets, s.state FROM sessions s "     \
+	"JOIN devices d ON d.id = s.device JOIN people p ON p.id = d.owner WHERE p.school = $1 "
+
+int pg_session_list_school(struct reg_db *be, int open_only, const char *school,
+			   int (*cb)(const struct reg_session *, void *), void *ctx,
+			   struct byod_err *err)
+{
+	static const char *const sql[2] = {
+		SCHOOL_SESSION_SELECT "ORDER BY s.started DESC, s.id DESC",
+		SCHOOL_SESSION_SELECT "AND s.state = 'open' ORDER BY s.started DESC, s.id DESC",
+	};
+	struct session_visit v = {cb, ctx, PG(be), err};
+	const char *p[1] = {school};
+
+	return pg_each(PG(be), "listing a school's sessions", sql[!!open_only], 1, p,
+		       visit_session, &v, err);
+}
+
 int pg_session_purge(struct reg_db *be, time_t before, int *deleted, struct byod_err *err)
 {
 	char b[24];

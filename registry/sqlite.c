@@ -892,6 +892,21 @@ static int sq_person_list(struct reg_db *be, reg_person_cb cb, void *ctx, struct
 	return rc ? rc : sq_each(s, st, visit_person, &v, "listing people", err);
 }
 
+/* (through the index people_school) */
+static int sq_person_list_school(struct reg_db *be, const char *school, reg_person_cb cb,
+				 void *ctx, struct byod_err *err)
+{
+	cleanup_stmt sqlite3_stmt *st = NULL;
+	struct person_visit v = {cb, ctx};
+	struct sq *s = sq_of(be);
+	int rc;
+
+	rc = sq_prepare(s, &st, err,
+			"SELECT " PERSON_COLUMNS " FROM people WHERE school = ? ORDER BY login", "t",
+			school);
+	return rc ? rc : sq_each(s, st, visit_person, &v, "listing a school's people", err);
+}
+
 /* ---- devices -------------------------------------------------------------- */
 
 #define DEVICE_SELECT                                                                              \
@@ -1000,13 +1015,24 @@ static int sq_device_list(struct reg_db *be, const struct reg_device_filter *fil
 	const char *state = filter && filter->state != -1
 				    ? byod_device_state_name((enum byod_device_state)filter->state)
 				    : NULL;
+	const char *school = filter ? filter->school : NULL;
 	int rc;
 
-	rc = sq_prepare(s, &st, err,
-			DEVICE_SELECT "WHERE (?1 IS NULL OR p.login = ?1) "
-				      "AND (?2 IS NULL OR d.state = ?2) "
-				      "ORDER BY d.created, d.rowid",
-			"tt", login, state);
+	/* a school's devices: its people through the index people_school,
+	 * then theirs through devices_owner (an "?3 IS NULL OR" would read
+	 * every device of the registry) */
+	if (school)
+		rc = sq_prepare(s, &st, err,
+				DEVICE_SELECT "WHERE p.school = ?3 AND (?1 IS NULL OR p.login = ?1) "
+					      "AND (?2 IS NULL OR d.state = ?2) "
+					      "ORDER BY d.created, d.rowid",
+				"ttt", login, state, school);
+	else
+		rc = sq_prepare(s, &st, err,
+				DEVICE_SELECT "WHERE (?1 IS NULL OR p.login = ?1) "
+					      "AND (?2 IS NULL OR d.state = ?2) "
+					      "ORDER BY d.created, d.rowid",
+				"tt", login, state);
 	return rc ? rc : sq_each(s, st, visit_device, &v, "listing devices", err);
 }
 
@@ -1559,6 +1585,7 @@ const struct reg_backend_ops reg_sqlite_ops = {
 	.person_get_by_id = sq_person_get_by_id,
 	.person_update = sq_person_update,
 	.person_list = sq_person_list,
+	.person_list_school = sq_person_list_school,
 	.device_insert = sq_device_insert,
 	.device_get = sq_device_get,
 	.device_update = sq_device_update,
@@ -1591,6 +1618,7 @@ const struct reg_backend_ops reg_sqlite_ops = {
 	.session_update = sq_session_update,
 	.session_get = sq_session_get,
 	.session_list = sq_session_list,
+	.session_list_school = sq_session_list_school,
 	.session_purge = sq_session_purge,
 	.web_session_insert = sq_web_session_insert,
 	.web_session_get = sq_web_session_get,

@@ -367,7 +367,7 @@ static void test_devices(void **state)
 {
 	struct fx *f = *state;
 	struct reg_device d1, d2, d3, d4, got;
-	struct reg_device_filter flt;
+	struct reg_device_filter flt = { .owner_login = NULL, .state = -1 };
 	struct names c;
 	int64_t alice, bob;
 	int n = -1;
