@@ -5,7 +5,9 @@
 # PostgreSQL cluster of the test's own ($T/pg, a Unix socket only) receives
 # it through byodctl registry copy, the copy's report and what byodctl reads
 # back are checked, byod.conf's registry.url is switched to it, and the
-# SQLite file is put aside, so that everything after runs on the copy.
+# SQLite file is put aside, so that everything after runs on the copy. The
+# département's registry then gets a second school; the gateway follows
+# the story's school only (gateway.school).
 # Each program connects with a login of its own role (byodctl registry
 # roles): FreeRADIUS with rlm_byod as radius1 (byod_radius), the portal as
 # portal1, the gateway daemon as gateway1, byodctl as admin1; the URL names
@@ -15,6 +17,7 @@
 
 REG_PG_DIR= REG_PG_URL=
 PRE_MAC=02:00:00:00:e2:c1 PRE_LAPTOP= PRE_PHONE=
+OTHER_MAC=02:00:00:00:e2:d1 OTHER_DEV=
 
 # registry_down: the cluster stopped and removed (kept with KEEP=1)
 registry_down() {
@@ -88,6 +91,19 @@ PY
 	check "on the copy: the same running policy" cmp "$T/policy-sqlite" "$T/policy-pg"
 	"$BYODCTL" device list --json >"$T/devices-pg.json"
 	check "on the copy: the same devices, states and MACs" cmp "$T/devices-sqlite.json" "$T/devices-pg.json"
+	# the département's registry holds another school, with a revoked
+	# phone; the school's gateway follows its own school only
+	"$BYODCTL" school add 0750654D --name "Collège du Vieux-Port" >/dev/null ||
+		{ echo "school add failed" >&2; exit 1; }
+	"$BYODCTL" user add nora.haddad --role student --school 0750654D >/dev/null ||
+		{ echo "user add nora.haddad failed" >&2; exit 1; }
+	OTHER_DEV=$("$BYODCTL" device enrol nora.haddad --name "Autre" --kind phone --mac "$OTHER_MAC" \
+		--out "$T/other" | awk '/^device:/ { print $2 }')
+	"$BYODCTL" device revoke "$OTHER_DEV" --reason lost >/dev/null ||
+		{ echo "the other school's device was not revoked" >&2; exit 1; }
+	sed -i 's/^  school: ""$/  school: "0131234W"/' "$BYOD_HOME/byod.conf"
+	grep -q '^  school: "0131234W"$' "$BYOD_HOME/byod.conf" ||
+		{ echo "gateway.school not set in byod.conf" >&2; exit 1; }
 	check "on the copy: byodctl opened no SQLite file" test ! -e "$BYOD_HOME/registry.db"
 }
 
@@ -127,8 +143,9 @@ print(sqlite3.connect(sys.argv[1]).execute(sys.argv[2]).fetchone()[0])' "$BYOD_H
 
 # registry_checked: at the end, on PostgreSQL: the devices the school had
 # before the copy are still its own (the laptop authenticates, the revoked
-# phone does not), no program went back to an SQLite file, and the programs
-# running are connected with their logins
+# phone does not and is quarantined; another school's revoked phone is
+# not), no program went back to an SQLite file, and the programs running
+# are connected with their logins
 registry_checked() {
 	[ -n "$REG_PG_URL" ] || return 0
 	check "on the copy: no program opened an SQLite registry" test ! -e "$BYOD_HOME/registry.db"
@@ -140,6 +157,12 @@ registry_checked() {
 	check "...into the teachers' VLAN ($(eap_vlan))" test "$(eap_vlan)" = 30
 	if eap_tls leroy "$T/pre/$PRE_PHONE.pem" "$T/pre/$PRE_PHONE.key" 02:00:00:00:e2:c2; then
 		ko "on the copy: the phone revoked before the copy authenticates"; else ok; fi
+	# the gateway follows its school (gateway.school) on the shared registry
+	nft list set inet byod quarantine_mac >"$T/quarantine.txt" 2>&1
+	check "on the copy: the school's phone revoked before the copy is quarantined" \
+		grep -q 02:00:00:00:e2:c2 "$T/quarantine.txt"
+	check "...and the other school's revoked phone is not the gateway's business" \
+		sh -c "! grep -q '$OTHER_MAC' '$T/quarantine.txt'"
 	for who in radius1 portal1 gateway1; do
 		check "on the copy: $who is connected under its own role" test "$(registry_value \
 			"SELECT count(*) FROM pg_stat_activity WHERE usename = '$who'")" -ge 1
