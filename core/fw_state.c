@@ -545,8 +545,8 @@ static int build_quarantine(struct byod_ctx *ctx, struct byod_fw_state *st,
 {
 	struct byod_fw_set found, active;
 	struct byod_vec blocked = BYOD_VEC_INIT(struct byod_fw_entry);
-	struct qwalk w = { &blocked, &active, disabled, &found };
-	struct reg_device_filter f = { NULL, -1, st->school[0] ? st->school : NULL };
+	struct qwalk w = {&blocked, &active, disabled, &found};
+	struct reg_device_filter f = {NULL, -1, st->school[0] ? st->school : NULL};
 	struct byod_fw_session *s;
 	size_t i;
 	int rc;
@@ -660,8 +660,8 @@ int byod_fw_state_load(struct byod_ctx *ctx, const struct pol_policy *pol, time_
 	if (st->school[0]) {
 		rc = reg_person_list_school(ctx->reg, st->school, collect_person, disabled, err);
 		if (!rc)
-			rc = reg_session_list_school(ctx->reg, 1, st->school, collect_session, &rows,
-						     err);
+			rc = reg_session_list_school(ctx->reg, 1, st->school, collect_session,
+						     &rows, err);
 	} else {
 		rc = reg_person_list(ctx->reg, collect_person, disabled, err);
 		if (!rc)

@@ -199,8 +199,8 @@ int pg_session_list(struct reg_db *be, int open_only, const char *device,
 	struct session_visit v = {cb, ctx, PG(be), err};
 	const char *p[1] = {device};
 
-	return pg_each(PG(be), "listing sessions", sql[!!open_only][device != NULL],
-		       device ? 1 : 0, device ? p : NULL, visit_session, &v, err);
+	return pg_each(PG(be), "listing sessions", sql[!!open_only][device != NULL], device ? 1 : 0,
+		       device ? p : NULL, visit_session, &v, err);
 }
 
 /* The sessions of a school's devices, joined through their owners. */
@@ -220,8 +220,8 @@ int pg_session_list_school(struct reg_db *be, int open_only, const char *school,
 	struct session_visit v = {cb, ctx, PG(be), err};
 	const char *p[1] = {school};
 
-	return pg_each(PG(be), "listing a school's sessions", sql[!!open_only], 1, p,
-		       visit_session, &v, err);
+	return pg_each(PG(be), "listing a school's sessions", sql[!!open_only], 1, p, visit_session,
+		       &v, err);
 }
 
 int pg_session_purge(struct reg_db *be, time_t before, int *deleted, struct byod_err *err)

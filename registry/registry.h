@@ -121,7 +121,7 @@ struct reg_audit {
 struct reg_device_filter {
 	const char *owner_login; /* NULL: every owner */
 	int state;               /* -1: every state */
-	const char *school;      /* NULL: every school; a UAI: its people's devices */
+	const char *school;	 /* NULL: every school; a UAI: its people's devices */
 };
 
 struct reg;

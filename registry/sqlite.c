@@ -469,7 +469,8 @@ static int add_twin(sqlite3_stmt *st, void *arg)
  */
 static int live_mac_twins(struct sq *s, struct byod_err *err)
 {
-	static const char live[] = "mac IS NOT NULL AND mac <> '' AND state IN ('active', 'suspended')";
+	static const char live[] =
+		"mac IS NOT NULL AND mac <> '' AND state IN ('active', 'suspended')";
 	cleanup_stmt sqlite3_stmt *st = NULL;
 	cleanup_stmt sqlite3_stmt *dev = NULL;
 	struct twins t = {.s = s};
@@ -490,11 +491,12 @@ static int live_mac_twins(struct sq *s, struct byod_err *err)
 		return rc;
 	col_text(st, 0, mac, sizeof(mac));
 	others = sqlite3_column_int(st, 1) - 1;
-	rc = sq_prepare(s, &dev, err,
-			"SELECT d.id, p.login, d.state FROM devices d JOIN people p ON p.id = d.owner "
-			"WHERE d.mac = ? AND d.state IN ('active', 'suspended') "
-			"ORDER BY d.created, d.rowid",
-			"t", mac);
+	rc = sq_prepare(
+		s, &dev, err,
+		"SELECT d.id, p.login, d.state FROM devices d JOIN people p ON p.id = d.owner "
+		"WHERE d.mac = ? AND d.state IN ('active', 'suspended') "
+		"ORDER BY d.created, d.rowid",
+		"t", mac);
 	if (!rc)
 		rc = sq_each(s, dev, add_twin, &t, "listing live devices sharing a MAC", err);
 	if (rc)
@@ -893,8 +895,8 @@ static int sq_person_list(struct reg_db *be, reg_person_cb cb, void *ctx, struct
 }
 
 /* (through the index people_school) */
-static int sq_person_list_school(struct reg_db *be, const char *school, reg_person_cb cb,
-				 void *ctx, struct byod_err *err)
+static int sq_person_list_school(struct reg_db *be, const char *school, reg_person_cb cb, void *ctx,
+				 struct byod_err *err)
 {
 	cleanup_stmt sqlite3_stmt *st = NULL;
 	struct person_visit v = {cb, ctx};
@@ -902,8 +904,8 @@ static int sq_person_list_school(struct reg_db *be, const char *school, reg_pers
 	int rc;
 
 	rc = sq_prepare(s, &st, err,
-			"SELECT " PERSON_COLUMNS " FROM people WHERE school = ? ORDER BY login", "t",
-			school);
+			"SELECT " PERSON_COLUMNS " FROM people WHERE school = ? ORDER BY login",
+			"t", school);
 	return rc ? rc : sq_each(s, st, visit_person, &v, "listing a school's people", err);
 }
 
@@ -1023,9 +1025,10 @@ static int sq_device_list(struct reg_db *be, const struct reg_device_filter *fil
 	 * every device of the registry) */
 	if (school)
 		rc = sq_prepare(s, &st, err,
-				DEVICE_SELECT "WHERE p.school = ?3 AND (?1 IS NULL OR p.login = ?1) "
-					      "AND (?2 IS NULL OR d.state = ?2) "
-					      "ORDER BY d.created, d.rowid",
+				DEVICE_SELECT
+				"WHERE p.school = ?3 AND (?1 IS NULL OR p.login = ?1) "
+				"AND (?2 IS NULL OR d.state = ?2) "
+				"ORDER BY d.created, d.rowid",
 				"ttt", login, state, school);
 	else
 		rc = sq_prepare(s, &st, err,

@@ -277,8 +277,9 @@ static void test_sessions_and_devices(void **state)
 			 0); /* no change of state: no event */
 	/* (a suspended one may not share the MAC: the registry refuses a
 	 * second live device with it; an event of the revoked one instead) */
-	assert_int_equal(reg_device_set_state(fx->ctx->reg, fx->dev_dur, BYOD_DEVICE_SUSPENDED, NULL),
-			 -EEXIST);
+	assert_int_equal(
+		reg_device_set_state(fx->ctx->reg, fx->dev_dur, BYOD_DEVICE_SUSPENDED, NULL),
+		-EEXIST);
 	assert_int_equal(reg_device_rename(fx->ctx->reg, fx->dev_dur, "old phone", NULL), 0);
 	step(fx, -1);
 	assert_false(gw_quarantined(fx->gw, MAC_DUR));

@@ -367,7 +367,7 @@ static void test_devices(void **state)
 {
 	struct fx *f = *state;
 	struct reg_device d1, d2, d3, d4, got;
-	struct reg_device_filter flt = { .owner_login = NULL, .state = -1 };
+	struct reg_device_filter flt = {.owner_login = NULL, .state = -1};
 	struct names c;
 	int64_t alice, bob;
 	int n = -1;
@@ -1153,7 +1153,8 @@ static void test_live_mac_unique(void **state)
 	assert_non_null(strstr(f->err.msg, "another live device already has this MAC address"));
 	assert_null(strchr(f->err.msg, '\n'));
 	assert_int_equal(reg_device_get(f->reg, d2.id, &d2, &f->err), -ENOENT);
-	assert_int_equal(reg_device_set_mac(f->reg, none2.id, "aa:bb:cc:dd:ee:01", &f->err), -EEXIST);
+	assert_int_equal(reg_device_set_mac(f->reg, none2.id, "aa:bb:cc:dd:ee:01", &f->err),
+			 -EEXIST);
 	assert_non_null(strstr(f->err.msg, "another live device already has this MAC address"));
 	assert_int_equal(reg_device_get(f->reg, none2.id, &d2, &f->err), 0);
 	assert_string_equal(d2.mac, "");
@@ -1220,7 +1221,8 @@ static void test_migrate_live_mac_twins(void **state)
 	assert_int_equal(raw_int(db, "SELECT COUNT(*) FROM devices WHERE mac = ''"), 2);
 
 	/* what the sentence says to do */
-	snprintf(sql, sizeof(sql), "UPDATE devices SET state = 'retired' WHERE id IN ('%s')", d2.id);
+	snprintf(sql, sizeof(sql), "UPDATE devices SET state = 'retired' WHERE id IN ('%s')",
+		 d2.id);
 	assert_non_null(strstr(f->err.msg, sql));
 	raw_exec(db, sql);
 	assert_int_equal(open_reg(f->path, 2000, &f->reg, &f->err), 0);

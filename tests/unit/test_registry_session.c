@@ -493,7 +493,7 @@ static void test_school_lists(void **state)
 {
 	struct fx *f = *state;
 	struct reg_device da, da2, db, dn;
-	struct reg_device_filter flt = { .owner_login = NULL, .state = -1, .school = UAI_A };
+	struct reg_device_filter flt = {.owner_login = NULL, .state = -1, .school = UAI_A};
 	struct reg_session s;
 	struct sessions l;
 	struct names c;
@@ -521,7 +521,8 @@ static void test_school_lists(void **state)
 	assert_int_equal(c.n, 1);
 	assert_string_equal(c.v[0], "boris");
 	memset(&c, 0, sizeof(c));
-	assert_int_equal(reg_person_list_school(f->reg, "0139999Z", collect_person, &c, &f->err), 0);
+	assert_int_equal(reg_person_list_school(f->reg, "0139999Z", collect_person, &c, &f->err),
+			 0);
 	assert_int_equal(c.n, 0);
 	assert_int_equal(reg_person_list_school(f->reg, "nope", collect_person, &c, &f->err),
 			 -EINVAL);
