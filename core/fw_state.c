@@ -452,12 +452,6 @@ int byod_fw_session_decide(struct byod_ctx *ctx, const struct pol_policy *pol,
 
 /* ---- the school followed ---- */
 
-/* A person's id as the key of a set of people. */
-static void person_key(int64_t id, char *out, size_t len)
-{
-	id_key(id, out, len);
-}
-
 int byod_fw_state_follows(struct byod_ctx *ctx, const struct byod_fw_state *st,
 			  const struct reg_device *d, struct byod_err *err)
 {
@@ -480,7 +474,6 @@ struct qwalk {
 	struct byod_vec *blocked;        /* entry: val = id of a quarantined device */
 	struct byod_fw_set *active;      /* MACs of active devices of active owners */
 	const struct byod_hmap *disabled; /* logins of disabled accounts */
-	const struct byod_hmap *people;  /* ids of the school's people; NULL: everyone */
 	struct byod_fw_set *found;       /* MAC -> device, before the active ones are taken out */
 };
 
@@ -500,19 +493,16 @@ static int collect_device(const struct reg_device *d, void *arg)
 {
 	struct qwalk *w = arg;
 	int off = byod_hmap_get(w->disabled, d->owner_login) != NULL;
-	char key[24];
 	struct byod_fw_entry *e;
 
 	if (!device_quarantined(d, off)) {
 		/* a MAC an admitted device holds is never quarantined (whatever
-		 * its school: the same phone enrolled again elsewhere) */
+		 * its school: the same phone enrolled again elsewhere; with a
+		 * school, the others' are asked by MAC, mac_in_use) */
 		if (d->state == BYOD_DEVICE_ACTIVE && !off && d->mac[0])
 			return byod_fw_entry_put(w->active, d->mac, d->id);
 		return 0;
 	}
-	person_key(d->owner, key, sizeof(key));
-	if (w->people && !byod_hmap_get(w->people, key))
-		return 0; /* another school's */
 	e = byod_vec_push(w->blocked);
 	if (!e)
 		return -ENOMEM;
@@ -520,26 +510,17 @@ static int collect_device(const struct reg_device *d, void *arg)
 	return d->mac[0] ? byod_fw_entry_put(w->found, d->mac, d->id) : 0;
 }
 
-struct people {
-	struct byod_hmap *disabled; /* login -> (void *)1 */
-	struct byod_hmap *school;   /* "id" -> (void *)1, NULL without a school */
-	const char *uai;
-};
-
+/* Logins of disabled accounts: login -> (void *)1. */
 static int collect_person(const struct reg_person *p, void *arg)
 {
-	struct people *pp = arg;
-	char key[24];
+	struct byod_hmap *disabled = arg;
 
-	if (p->state == REG_PERSON_DISABLED && byod_hmap_put(pp->disabled, p->login, (void *)1))
+	if (p->state == REG_PERSON_DISABLED && byod_hmap_put(disabled, p->login, (void *)1))
 		return -ENOMEM;
-	if (pp->school && !strcmp(p->school, pp->uai)) {
-		person_key(p->id, key, sizeof(key));
-		if (byod_hmap_put(pp->school, key, (void *)1))
-			return -ENOMEM;
-	}
 	return 0;
 }
+
+static int mac_in_use(struct byod_ctx *ctx, const char *mac, const char *device);
 
 struct macs {
 	struct byod_fw_set *found;
@@ -553,17 +534,19 @@ static int collect_mac(const struct reg_session *s, void *arg)
 	return s->mac[0] ? byod_fw_entry_put(m->found, s->mac, m->device) : 0;
 }
 
-/* The quarantine from the registry, in one pass over the devices: the MACs
- * of quarantined devices, and those their sessions used (EAP-TLS devices
- * have no registered MAC; closed sessions count too); less the MACs an
- * active device of an active owner uses. */
+/* The quarantine from the registry, in one pass over the devices (of the
+ * school followed, selected by the database): the MACs of quarantined
+ * devices, and those their sessions used (EAP-TLS devices have no
+ * registered MAC; closed sessions count too); less the MACs an active
+ * device of an active owner uses (another school's: asked by MAC, for the
+ * few MACs in question, rather than reading the département's devices). */
 static int build_quarantine(struct byod_ctx *ctx, struct byod_fw_state *st,
-			    const struct people *pp, struct byod_err *err)
+			    const struct byod_hmap *disabled, struct byod_err *err)
 {
 	struct byod_fw_set found, active;
 	struct byod_vec blocked = BYOD_VEC_INIT(struct byod_fw_entry);
-	struct qwalk w = { &blocked, &active, pp->disabled, pp->school, &found };
-	struct reg_device_filter f = { NULL, -1 };
+	struct qwalk w = {&blocked, &active, disabled, &found};
+	struct reg_device_filter f = {NULL, -1, st->school[0] ? st->school : NULL};
 	struct byod_fw_session *s;
 	size_t i;
 	int rc;
@@ -580,7 +563,8 @@ static int build_quarantine(struct byod_ctx *ctx, struct byod_fw_state *st,
 		if (s->blocked && s->row.mac[0])
 			rc = byod_fw_entry_put(&found, s->row.mac, s->row.device);
 	for (i = 0; !rc && i < found.v.n; i++)
-		if (!byod_fw_entry_find(&active, ENTRY(&found, i)->mac))
+		if (!byod_fw_entry_find(&active, ENTRY(&found, i)->mac) &&
+		    !(f.school && mac_in_use(ctx, ENTRY(&found, i)->mac, ENTRY(&found, i)->val)))
 			rc = byod_fw_state_quarantine(st, ENTRY(&found, i)->mac,
 						      ENTRY(&found, i)->val);
 	if (rc == -ENOMEM)
@@ -654,48 +638,35 @@ static int collect_session(const struct reg_session *row, void *arg)
 	return 0;
 }
 
-/* Whether the session's device belongs to the school followed. */
-static int session_followed(struct byod_ctx *ctx, const struct people *pp,
-			    const struct reg_session *row, struct byod_err *err)
-{
-	struct reg_device d;
-	char key[24];
-	int rc;
-
-	if (!pp->school)
-		return 1;
-	if (!row->device[0])
-		return 0;
-	rc = reg_device_get(ctx->reg, row->device, &d, err);
-	if (rc == -ENOENT)
-		return 0;
-	if (rc)
-		return rc;
-	person_key(d.owner, key, sizeof(key));
-	return byod_hmap_get(pp->school, key) != NULL;
-}
-
 int byod_fw_state_load(struct byod_ctx *ctx, const struct pol_policy *pol, time_t now,
 		       struct byod_fw_state *st, struct byod_err *err)
 {
 	struct byod_vec rows = BYOD_VEC_INIT(struct reg_session);
-	struct people pp = { .uai = st->school };
+	struct byod_hmap *disabled;
 	struct byod_fw_state fresh;
 	size_t i;
 	int rc;
 
 	byod_fw_state_init(&fresh);
 	snprintf(fresh.school, sizeof(fresh.school), "%s", st->school);
-	pp.disabled = byod_hmap_new(NULL);
-	if (st->school[0])
-		pp.school = byod_hmap_new(NULL);
-	if (!pp.disabled || (st->school[0] && !pp.school)) {
+	disabled = byod_hmap_new(NULL);
+	if (!disabled) {
 		rc = byod_err_set(err, ENOMEM, "out of memory");
 		goto out;
 	}
-	rc = reg_person_list(ctx->reg, collect_person, &pp, err);
-	if (!rc)
-		rc = reg_session_list(ctx->reg, 1, NULL, collect_session, &rows, err);
+	/* with a school, the database selects its people and the sessions of
+	 * their devices: a gateway of one collège does not read a whole
+	 * département's registry */
+	if (st->school[0]) {
+		rc = reg_person_list_school(ctx->reg, st->school, collect_person, disabled, err);
+		if (!rc)
+			rc = reg_session_list_school(ctx->reg, 1, st->school, collect_session,
+						     &rows, err);
+	} else {
+		rc = reg_person_list(ctx->reg, collect_person, disabled, err);
+		if (!rc)
+			rc = reg_session_list(ctx->reg, 1, NULL, collect_session, &rows, err);
+	}
 	if (rc == -ENOMEM)
 		byod_err_set(err, ENOMEM, "out of memory");
 	/* the list is newest first; followed oldest first */
@@ -703,15 +674,12 @@ int byod_fw_state_load(struct byod_ctx *ctx, const struct pol_policy *pol, time_
 		const struct reg_session *row = BYOD_VEC_AT(&rows, struct reg_session, i);
 		struct byod_fw_session *s;
 
-		rc = session_followed(ctx, &pp, row, err);
-		if (rc <= 0)
-			continue;
 		s = byod_fw_state_add(&fresh, row);
 		rc = s ? byod_fw_session_decide(ctx, pol, s, now, err) :
 			 byod_err_set(err, ENOMEM, "out of memory");
 	}
 	if (!rc)
-		rc = build_quarantine(ctx, &fresh, &pp, err);
+		rc = build_quarantine(ctx, &fresh, disabled, err);
 	if (!rc) {
 		byod_fw_state_free(st);
 		*st = fresh;
@@ -719,8 +687,7 @@ int byod_fw_state_load(struct byod_ctx *ctx, const struct pol_policy *pol, time_
 	}
 out:
 	byod_fw_state_free(&fresh);
-	byod_hmap_free(pp.disabled);
-	byod_hmap_free(pp.school);
+	byod_hmap_free(disabled);
 	byod_vec_free(&rows);
 	return rc;
 }

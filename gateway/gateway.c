@@ -610,7 +610,7 @@ static int on_event(const struct reg_event *e, void *arg)
 		if (!byod_device_resolve(gw->ctx, e->object, &d, NULL))
 			rc = on_device(st, d.id);
 	} else if (!strcmp(e->kind, "person.state")) {
-		struct reg_device_filter f = { e->object, -1 };
+		struct reg_device_filter f = {.owner_login = e->object, .state = -1};
 		struct reg_person p;
 
 		if (gw->state.school[0] && !reg_person_get(gw->ctx->reg, e->object, &p, NULL) &&

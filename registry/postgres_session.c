@@ -163,10 +163,29 @@ int pg_session_get(struct reg_db *be, int64_t id, struct reg_session *out, struc
 	return rc ? rc : session_one(db, r, out, err);
 }
 
+struct session_visit {
+	int (*cb)(const struct reg_session *, void *);
+	void *ctx;
+	struct pg_db *db;
+	struct byod_err *err;
+};
+
+static int visit_session(const PGresult *r, int i, void *arg)
+{
+	struct session_visit *v = arg;
+	struct reg_session ss;
+
+	if (read_session(r, i, &ss))
+		return byod_err_set(v->err, EIO, "registry %s: a session's row is corrupt",
+				    v->db->where);
+	return v->cb(&ss, v->ctx);
+}
+
 /* One query text per filter, each naming its conditions literally so that
  * the planner can use the index sessions_device or the partial index
- * sessions_open. The whole result is read before the first callback, so a
- * callback may use the registry. */
+ * sessions_open. Read through a cursor a batch at a time (pg_each): a
+ * year of accounting is millions of rows, never held in memory at once. A
+ * callback may read the registry, as pg_each allows. */
 int pg_session_list(struct reg_db *be, int open_only, const char *device,
 		    int (*cb)(const struct reg_session *, void *), void *ctx, struct byod_err *err)
 {
@@ -177,24 +196,32 @@ int pg_session_list(struct reg_db *be, int open_only, const char *device,
 		 SESSION_SELECT "WHERE state = 'open' AND device = $1 "
 				"ORDER BY started DESC, id DESC"},
 	};
-	cleanup_pgres PGresult *r = NULL;
-	struct pg_db *db = PG(be);
+	struct session_visit v = {cb, ctx, PG(be), err};
 	const char *p[1] = {device};
-	struct reg_session ss;
-	int rc, i, n;
 
-	rc = pg_exec(db, &r, err, "listing sessions", sql[!!open_only][device != NULL],
-		     device ? 1 : 0, device ? p : NULL);
-	if (rc)
-		return rc;
-	n = PQntuples(r);
-	for (i = 0; !rc && i < n; i++) {
-		if (read_session(r, i, &ss))
-			return byod_err_set(err, EIO, "registry %s: a session's row is corrupt",
-					    db->where);
-		rc = cb(&ss, ctx);
-	}
-	return rc;
+	return pg_each(PG(be), "listing sessions", sql[!!open_only][device != NULL], device ? 1 : 0,
+		       device ? p : NULL, visit_session, &v, err);
+}
+
+/* The sessions of a school's devices, joined through their owners. */
+#define SCHOOL_SESSION_SELECT                                                                      \
+	"SELECT s.id, s.session_id, s.nas_ip, s.nas_id, s.device, s.mac, s.ip, s.serial, "         \
+	"s.started, s.updated, s.stopped, s.in_octets, s.out_octets, s.state FROM sessions s "     \
+	"JOIN devices d ON d.id = s.device JOIN people p ON p.id = d.owner WHERE p.school = $1 "
+
+int pg_session_list_school(struct reg_db *be, int open_only, const char *school,
+			   int (*cb)(const struct reg_session *, void *), void *ctx,
+			   struct byod_err *err)
+{
+	static const char *const sql[2] = {
+		SCHOOL_SESSION_SELECT "ORDER BY s.started DESC, s.id DESC",
+		SCHOOL_SESSION_SELECT "AND s.state = 'open' ORDER BY s.started DESC, s.id DESC",
+	};
+	struct session_visit v = {cb, ctx, PG(be), err};
+	const char *p[1] = {school};
+
+	return pg_each(PG(be), "listing a school's sessions", sql[!!open_only], 1, p, visit_session,
+		       &v, err);
 }
 
 int pg_session_purge(struct reg_db *be, time_t before, int *deleted, struct byod_err *err)

@@ -194,6 +194,17 @@ int pg_person_list(struct reg_db *be, reg_person_cb cb, void *ctx, struct byod_e
 		       visit_person, &v, err);
 }
 
+int pg_person_list_school(struct reg_db *be, const char *school, reg_person_cb cb, void *ctx,
+			  struct byod_err *err)
+{
+	struct person_visit v = {cb, ctx};
+	const char *p[1] = {school};
+
+	return pg_each(PG(be), "listing a school's people",
+		       "SELECT " PERSON_COLUMNS " FROM people WHERE school = $1 ORDER BY login", 1,
+		       p, visit_person, &v, err);
+}
+
 /* ---- devices ----------------------------------------------------------------- */
 
 #define DEVICE_SELECT                                                                              \
@@ -312,13 +323,17 @@ int pg_device_list(struct reg_db *be, const struct reg_device_filter *filter, re
 		filter && filter->state != -1
 			? byod_device_state_name((enum byod_device_state)filter->state)
 			: NULL,
+		filter ? filter->school : NULL,
 	};
 
+	/* (the parameters' values are known when the statement is planned:
+	 * "$3 IS NULL OR" folds away and people_school serves a school) */
 	return pg_each(PG(be), "listing devices",
 		       DEVICE_SELECT "WHERE ($1::text IS NULL OR p.login = $1) "
 				     "AND ($2::text IS NULL OR d.state = $2) "
+				     "AND ($3::text IS NULL OR p.school = $3) "
 				     "ORDER BY d.created, d.rowid",
-		       2, p, visit_device, &v, err);
+		       3, p, visit_device, &v, err);
 }
 
 static int count(struct pg_db *db, const char *what, const char *sql, int n, const char *const *p,

@@ -321,6 +321,18 @@ int reg_session_list(struct reg *reg, int open_only, const char *device,
 	return OPS(reg)->session_list(reg->be, open_only, device ? nid : NULL, cb, ctx, err);
 }
 
+int reg_session_list_school(struct reg *reg, int open_only, const char *school,
+			    int (*cb)(const struct reg_session *, void *), void *ctx,
+			    struct byod_err *err)
+{
+	if (!cb)
+		return byod_err_set(err, EINVAL, "no callback for the session list");
+	if (!school || byod_uai_check(school, NULL))
+		return byod_err_set(err, EINVAL, "'%.16s' is not a UAI (7 digits and a letter)",
+				    school ? school : "");
+	return OPS(reg)->session_list_school(reg->be, open_only, school, cb, ctx, err);
+}
+
 /*
  * Deleting connection records that the law asks to keep is an
  * administrator's act: a purge that deleted something leaves an audit row

@@ -778,6 +778,15 @@ int reg_person_list(struct reg *reg, int (*cb)(const struct reg_person *, void *
 	return OPS(reg)->person_list(reg->be, cb, ctx, err);
 }
 
+int reg_person_list_school(struct reg *reg, const char *school,
+			   int (*cb)(const struct reg_person *, void *), void *ctx,
+			   struct byod_err *err)
+{
+	int rc = check_uai(school, err);
+
+	return rc ? rc : OPS(reg)->person_list_school(reg->be, school, cb, ctx, err);
+}
+
 /* ---- devices ------------------------------------------------------------ */
 
 static int device_get(struct reg *reg, const char *id, struct reg_device *out, struct byod_err *err)
@@ -934,6 +943,11 @@ int reg_device_list(struct reg *reg, const struct reg_device_filter *filter,
 	}
 	if (filter && filter->owner_login) {
 		rc = check_login(filter->owner_login, err);
+		if (rc)
+			return rc;
+	}
+	if (filter && filter->school) {
+		rc = check_uai(filter->school, err);
 		if (rc)
 			return rc;
 	}

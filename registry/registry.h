@@ -121,6 +121,7 @@ struct reg_audit {
 struct reg_device_filter {
 	const char *owner_login; /* NULL: every owner */
 	int state;               /* -1: every state */
+	const char *school;	 /* NULL: every school; a UAI: its people's devices */
 };
 
 struct reg;
@@ -225,6 +226,11 @@ int reg_person_set_state(struct reg *reg, const char *login, enum reg_person_sta
  * is returned. */
 int reg_person_list(struct reg *reg, int (*cb)(const struct reg_person *, void *), void *ctx,
 		    struct byod_err *err);
+/* The same for the people of one school (a UAI), read from the database
+ * as such: a gateway of one school on a département's registry. */
+int reg_person_list_school(struct reg *reg, const char *school,
+			   int (*cb)(const struct reg_person *, void *), void *ctx,
+			   struct byod_err *err);
 
 /* Adds a device (d->id generated when empty, d->created set). */
 int reg_device_add(struct reg *reg, struct reg_device *d, struct byod_err *err);
@@ -429,6 +435,12 @@ int reg_session_get(struct reg *reg, int64_t id, struct reg_session *out, struct
 int reg_session_list(struct reg *reg, int open_only, const char *device,
 		     int (*cb)(const struct reg_session *, void *), void *ctx,
 		     struct byod_err *err);
+/* The same for the sessions of one school's devices (their owner's school
+ * is the UAI school), selected by the database; a session of no device
+ * belongs to no school. */
+int reg_session_list_school(struct reg *reg, int open_only, const char *school,
+			    int (*cb)(const struct reg_session *, void *), void *ctx,
+			    struct byod_err *err);
 /* Deletes closed sessions stopped before 'before' (the legal retention: one year by default
  * in France); *deleted (may be NULL) gets the count. Open sessions are never deleted. */
 int reg_session_purge(struct reg *reg, time_t before, int *deleted, struct byod_err *err);

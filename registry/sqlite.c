@@ -194,6 +194,15 @@ static const char *const migrations[] = {
 	");\n"
 	"CREATE INDEX devices_owner_created ON devices(owner, created);\n"
 	"PRAGMA user_version = 6;\n",
+
+	/* 7: a second live device with one MAC impossible in the database
+	 * itself, as PostgreSQL's devices_live_mac (a retired or revoked
+	 * device keeps its MAC: the history). An absent MAC is NULL (an
+	 * empty text would be one more MAC); live_mac_twins checks first. */
+	"UPDATE devices SET mac = NULL WHERE mac = '';\n"
+	"CREATE UNIQUE INDEX devices_live_mac ON devices(mac)\n"
+	"	WHERE mac IS NOT NULL AND state IN ('active', 'suspended');\n"
+	"PRAGMA user_version = 7;\n",
 };
 
 #define NEWEST_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -213,6 +222,12 @@ int sq_fail(struct sq *s, int src, const char *doing, struct byod_err *err)
 				    "the registry %s is locked by another process (waited %d ms)",
 				    s->path, s->busy_ms);
 	case SQLITE_CONSTRAINT:
+		/* the index devices_live_mac (SQLite names its column) */
+		if (src == SQLITE_CONSTRAINT_UNIQUE && strstr(msg, "devices.mac"))
+			return byod_err_set(err, EEXIST,
+					    "registry %s: %s: another live device already has "
+					    "this MAC address",
+					    s->path, doing);
 		if (src == SQLITE_CONSTRAINT_UNIQUE || src == SQLITE_CONSTRAINT_PRIMARYKEY)
 			code = EEXIST;
 		else if (src == SQLITE_CONSTRAINT_FOREIGNKEY)
@@ -421,6 +436,99 @@ static void sq_rollback(struct reg_db *be);
 static int sq_begin(struct reg_db *be, struct byod_err *err);
 static int sq_commit(struct reg_db *be, struct byod_err *err);
 
+struct twins {
+	struct sq *s;
+	char list[768];	 /* "ID (login, state), ..." */
+	char later[400]; /* the ids of all but the first, quoted, for the UPDATE */
+	int n;
+};
+
+static int add_twin(sqlite3_stmt *st, void *arg)
+{
+	struct twins *t = arg;
+	size_t len = strlen(t->list), ll = strlen(t->later);
+
+	snprintf(t->list + len, sizeof(t->list) - len, "%s%s (%s, %s)", t->n ? ", " : "",
+		 (const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 1),
+		 (const char *)sqlite3_column_text(st, 2));
+	if (t->n)
+		snprintf(t->later + ll, sizeof(t->later) - ll, "%s'%s'", ll ? ", " : "",
+			 (const char *)sqlite3_column_text(st, 0));
+	t->n++;
+	return 0;
+}
+
+/*
+ * Before migration 7 (devices_live_mac): a registry that already holds
+ * two live devices with one MAC (SQLite let them by until then) cannot take
+ * the index. Instead of SQLite's "UNIQUE constraint failed", one sentence
+ * naming the MAC, its devices and how to keep one; -EEXIST, and the
+ * caller rolls the migration's transaction back: nothing is changed.
+ * (byodctl cannot open the registry to retire one, hence the sqlite3
+ * command in the sentence.)
+ */
+static int live_mac_twins(struct sq *s, struct byod_err *err)
+{
+	static const char live[] =
+		"mac IS NOT NULL AND mac <> '' AND state IN ('active', 'suspended')";
+	cleanup_stmt sqlite3_stmt *st = NULL;
+	cleanup_stmt sqlite3_stmt *dev = NULL;
+	struct twins t = {.s = s};
+	char sql[512], mac[REG_MAC_MAX + 8];
+	int rc, others;
+
+	snprintf(sql, sizeof(sql),
+		 "SELECT mac, (SELECT COUNT(*) FROM (SELECT mac FROM devices WHERE %s "
+		 "GROUP BY mac HAVING COUNT(*) > 1)) FROM devices WHERE %s "
+		 "GROUP BY mac HAVING COUNT(*) > 1 ORDER BY mac LIMIT 1",
+		 live, live);
+	rc = sq_prepare(s, &st, err, sql, "");
+	if (!rc)
+		rc = sq_one(s, st, "looking for live devices sharing a MAC", err);
+	if (rc == -ENOENT)
+		return 0;
+	if (rc)
+		return rc;
+	col_text(st, 0, mac, sizeof(mac));
+	others = sqlite3_column_int(st, 1) - 1;
+	rc = sq_prepare(
+		s, &dev, err,
+		"SELECT d.id, p.login, d.state FROM devices d JOIN people p ON p.id = d.owner "
+		"WHERE d.mac = ? AND d.state IN ('active', 'suspended') "
+		"ORDER BY d.created, d.rowid",
+		"t", mac);
+	if (!rc)
+		rc = sq_each(s, dev, add_twin, &t, "listing live devices sharing a MAC", err);
+	if (rc)
+		return rc;
+	return byod_err_set(err, EEXIST,
+			    "the registry %s cannot take schema version 7 (one live device per "
+			    "MAC address): MAC %s is on %d live devices, %s%s; keep one (e.g. "
+			    "sqlite3 %s \"UPDATE devices SET state = 'retired' WHERE id IN (%s)\") "
+			    "and open it again: nothing was changed",
+			    s->path, mac, t.n, t.list,
+			    others > 0 ? ", and other MACs are shared too" : "", s->path, t.later);
+}
+
+/* Checks a migration needs before it runs, in its transaction: data it
+ * cannot take said in one sentence, nothing changed. */
+static const struct {
+	int from; /* the version the migration starts from */
+	int (*check)(struct sq *s, struct byod_err *err);
+} migration_checks[] = {
+	{6, live_mac_twins},
+};
+
+static int migration_check(struct sq *s, int from, struct byod_err *err)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(migration_checks) / sizeof(migration_checks[0]); i++)
+		if (migration_checks[i].from == from)
+			return migration_checks[i].check(s, err);
+	return 0;
+}
+
 /*
  * Brings the schema to NEWEST_VERSION, one migration per transaction.
  * The version is read again under the write lock, so two programs opening
@@ -437,6 +545,8 @@ static int migrate(struct sq *s, struct byod_err *err)
 		if (rc)
 			break;
 		rc = read_version(s, &version, err);
+		if (!rc && version >= 0 && version < NEWEST_VERSION)
+			rc = migration_check(s, version, err);
 		if (!rc && version >= 0 && version < NEWEST_VERSION) {
 			src = sqlite3_exec(s->db, migrations[version], NULL, NULL, NULL);
 			if (src != SQLITE_OK) {
@@ -784,6 +894,21 @@ static int sq_person_list(struct reg_db *be, reg_person_cb cb, void *ctx, struct
 	return rc ? rc : sq_each(s, st, visit_person, &v, "listing people", err);
 }
 
+/* (through the index people_school) */
+static int sq_person_list_school(struct reg_db *be, const char *school, reg_person_cb cb, void *ctx,
+				 struct byod_err *err)
+{
+	cleanup_stmt sqlite3_stmt *st = NULL;
+	struct person_visit v = {cb, ctx};
+	struct sq *s = sq_of(be);
+	int rc;
+
+	rc = sq_prepare(s, &st, err,
+			"SELECT " PERSON_COLUMNS " FROM people WHERE school = ? ORDER BY login",
+			"t", school);
+	return rc ? rc : sq_each(s, st, visit_person, &v, "listing a school's people", err);
+}
+
 /* ---- devices -------------------------------------------------------------- */
 
 #define DEVICE_SELECT                                                                              \
@@ -892,13 +1017,25 @@ static int sq_device_list(struct reg_db *be, const struct reg_device_filter *fil
 	const char *state = filter && filter->state != -1
 				    ? byod_device_state_name((enum byod_device_state)filter->state)
 				    : NULL;
+	const char *school = filter ? filter->school : NULL;
 	int rc;
 
-	rc = sq_prepare(s, &st, err,
-			DEVICE_SELECT "WHERE (?1 IS NULL OR p.login = ?1) "
-				      "AND (?2 IS NULL OR d.state = ?2) "
-				      "ORDER BY d.created, d.rowid",
-			"tt", login, state);
+	/* a school's devices: its people through the index people_school,
+	 * then theirs through devices_owner (an "?3 IS NULL OR" would read
+	 * every device of the registry) */
+	if (school)
+		rc = sq_prepare(s, &st, err,
+				DEVICE_SELECT
+				"WHERE p.school = ?3 AND (?1 IS NULL OR p.login = ?1) "
+				"AND (?2 IS NULL OR d.state = ?2) "
+				"ORDER BY d.created, d.rowid",
+				"ttt", login, state, school);
+	else
+		rc = sq_prepare(s, &st, err,
+				DEVICE_SELECT "WHERE (?1 IS NULL OR p.login = ?1) "
+					      "AND (?2 IS NULL OR d.state = ?2) "
+					      "ORDER BY d.created, d.rowid",
+				"tt", login, state);
 	return rc ? rc : sq_each(s, st, visit_device, &v, "listing devices", err);
 }
 
@@ -1451,6 +1588,7 @@ const struct reg_backend_ops reg_sqlite_ops = {
 	.person_get_by_id = sq_person_get_by_id,
 	.person_update = sq_person_update,
 	.person_list = sq_person_list,
+	.person_list_school = sq_person_list_school,
 	.device_insert = sq_device_insert,
 	.device_get = sq_device_get,
 	.device_update = sq_device_update,
@@ -1483,6 +1621,7 @@ const struct reg_backend_ops reg_sqlite_ops = {
 	.session_update = sq_session_update,
 	.session_get = sq_session_get,
 	.session_list = sq_session_list,
+	.session_list_school = sq_session_list_school,
 	.session_purge = sq_session_purge,
 	.web_session_insert = sq_web_session_insert,
 	.web_session_get = sq_web_session_get,

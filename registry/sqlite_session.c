@@ -159,6 +159,30 @@ int sq_session_list(struct reg_db *be, int open_only, const char *device,
 	return rc ? rc : sq_each(s, st, visit_session, &v, "listing sessions", err);
 }
 
+/* The sessions of a school's devices: its people (people_school), their
+ * devices (devices_owner), their sessions (sessions_device). */
+#define SCHOOL_SESSION_SELECT                                                                      \
+	"SELECT s.id, s.session_id, s.nas_ip, s.nas_id, s.device, s.mac, s.ip, s.serial, "         \
+	"s.started, s.updated, s.stopped, s.in_octets, s.out_octets, s.state FROM sessions s "     \
+	"JOIN devices d ON d.id = s.device JOIN people p ON p.id = d.owner WHERE p.school = ? "
+
+int sq_session_list_school(struct reg_db *be, int open_only, const char *school,
+			   int (*cb)(const struct reg_session *, void *), void *ctx,
+			   struct byod_err *err)
+{
+	static const char *const sql[2] = {
+		SCHOOL_SESSION_SELECT "ORDER BY s.started DESC, s.id DESC",
+		SCHOOL_SESSION_SELECT "AND s.state = 'open' ORDER BY s.started DESC, s.id DESC",
+	};
+	cleanup_stmt sqlite3_stmt *st = NULL;
+	struct session_visit v = {cb, ctx};
+	struct sq *s = sq_of(be);
+	int rc;
+
+	rc = sq_prepare(s, &st, err, sql[!!open_only], "t", school);
+	return rc ? rc : sq_each(s, st, visit_session, &v, "listing a school's sessions", err);
+}
+
 int sq_session_purge(struct reg_db *be, time_t before, int *deleted, struct byod_err *err)
 {
 	cleanup_stmt sqlite3_stmt *st = NULL;

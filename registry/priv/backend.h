@@ -71,6 +71,9 @@ struct reg_backend_ops {
 	/* Rewrites every field but id, login and created of the row p->id. */
 	int (*person_update)(struct reg_db *be, const struct reg_person *p, struct byod_err *err);
 	int (*person_list)(struct reg_db *be, reg_person_cb cb, void *ctx, struct byod_err *err);
+	/* By login, people.school = school. */
+	int (*person_list_school)(struct reg_db *be, const char *school, reg_person_cb cb,
+				  void *ctx, struct byod_err *err);
 
 	/* Reads fill owner_login. */
 	int (*device_insert)(struct reg_db *be, const struct reg_device *d, struct byod_err *err);
@@ -154,6 +157,11 @@ struct reg_backend_ops {
 	int (*session_list)(struct reg_db *be, int open_only, const char *device,
 			    int (*cb)(const struct reg_session *, void *), void *ctx,
 			    struct byod_err *err);
+	/* As session_list, for the sessions whose device's owner has people.school =
+	 * school. */
+	int (*session_list_school)(struct reg_db *be, int open_only, const char *school,
+				   int (*cb)(const struct reg_session *, void *), void *ctx,
+				   struct byod_err *err);
 	/* Deletes closed rows with stopped < before; *deleted gets the count. */
 	int (*session_purge)(struct reg_db *be, time_t before, int *deleted, struct byod_err *err);
 

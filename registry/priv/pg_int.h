@@ -104,6 +104,8 @@ int pg_person_get_by_id(struct reg_db *be, int64_t id, struct reg_person *out,
 			struct byod_err *err);
 int pg_person_update(struct reg_db *be, const struct reg_person *p, struct byod_err *err);
 int pg_person_list(struct reg_db *be, reg_person_cb cb, void *ctx, struct byod_err *err);
+int pg_person_list_school(struct reg_db *be, const char *school, reg_person_cb cb, void *ctx,
+			  struct byod_err *err);
 int pg_device_insert(struct reg_db *be, const struct reg_device *d, struct byod_err *err);
 int pg_device_get(struct reg_db *be, const char *id, struct reg_device *out, struct byod_err *err);
 int pg_device_update(struct reg_db *be, const struct reg_device *d, struct byod_err *err);
@@ -143,6 +145,9 @@ int pg_session_update(struct reg_db *be, const struct reg_session *ss, struct by
 int pg_session_get(struct reg_db *be, int64_t id, struct reg_session *out, struct byod_err *err);
 int pg_session_list(struct reg_db *be, int open_only, const char *device,
 		    int (*cb)(const struct reg_session *, void *), void *ctx, struct byod_err *err);
+int pg_session_list_school(struct reg_db *be, int open_only, const char *school,
+			   int (*cb)(const struct reg_session *, void *), void *ctx,
+			   struct byod_err *err);
 int pg_session_purge(struct reg_db *be, time_t before, int *deleted, struct byod_err *err);
 
 /* postgres_web.c: the operations of the backend table it implements. */

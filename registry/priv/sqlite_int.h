@@ -56,6 +56,9 @@ int sq_session_update(struct reg_db *be, const struct reg_session *ss, struct by
 int sq_session_get(struct reg_db *be, int64_t id, struct reg_session *out, struct byod_err *err);
 int sq_session_list(struct reg_db *be, int open_only, const char *device,
 		    int (*cb)(const struct reg_session *, void *), void *ctx, struct byod_err *err);
+int sq_session_list_school(struct reg_db *be, int open_only, const char *school,
+			   int (*cb)(const struct reg_session *, void *), void *ctx,
+			   struct byod_err *err);
 int sq_session_purge(struct reg_db *be, time_t before, int *deleted, struct byod_err *err);
 int sq_web_session_insert(struct reg_db *be, const struct reg_web_session *ws,
 			  struct byod_err *err);

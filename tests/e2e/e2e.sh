@@ -7,6 +7,10 @@
 # segments as byod-gatewayd admits them, reach exactly what the policy
 # allows; then the school changes things and the network follows.
 #
+# BYOD_E2E_REGISTRY=pg runs the same story on PostgreSQL: the school set
+# up on SQLite is copied with byodctl registry copy into a cluster of the
+# test's own, and every program works on the copy (tests/e2e/registry.sh).
+#
 # One function per scenario, each with a line saying what it proves. They
 # run in the order of the story (the policy change and the RADIUS restart
 # come before the revocation, which ends the pupil's device).
@@ -19,7 +23,8 @@ ip link set lo up
 : "${BYOD_PORTAL:?BYOD_PORTAL must name the byod-portal binary}"
 : "${BYOD_GATEWAYD:?BYOD_GATEWAYD must name the byod-gatewayd binary}"
 . "$BYOD_SRC/tests/e2e/lab.sh"
-trap 'lab_down; [ -n "${KEEP:-}" ] || rm -rf "$T"' EXIT
+. "$BYOD_SRC/tests/e2e/registry.sh"
+trap 'lab_down; registry_down; [ -n "${KEEP:-}" ] || rm -rf "$T"' EXIT
 trap 'exit 1' INT TERM
 UA='Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Mobile Safari/537.36'
 
@@ -69,6 +74,13 @@ adduser() { # LOGIN ROLE PASSWORD
 adduser lea.martin student 'Calanques-2026!'
 adduser m.durand teacher 'Tableau-Noir-42'
 adduser p.bernard teacher 'Craie-Blanche-7'
+# BYOD_E2E_REGISTRY=pg: the school joins the département's PostgreSQL
+# registry (byodctl registry copy) and the story runs on the copy
+case ${BYOD_E2E_REGISTRY:-sqlite} in
+sqlite) ;;
+pg) registry_to_postgres ;;
+*) echo "BYOD_E2E_REGISTRY must be sqlite or pg" >&2; exit 1 ;;
+esac
 
 radius_setup
 printf '%s\n' "$SECRET" >"$T/secret"
@@ -327,16 +339,10 @@ scenario_portal_killed() { # proves: a portal killed mid-enrolment leaves no cer
 		start_portal
 		"$BYODCTL" device list --owner p.bernard --json >"$T/devs.json"
 		devices=$(json 'len(d)' <"$T/devs.json")
-		certs=$(python3 - "$BYOD_HOME/registry.db" <<'PY'
-import sqlite3, sys
-db = sqlite3.connect(sys.argv[1])
-orphans = db.execute("""SELECT count(*) FROM certificates c
-    LEFT JOIN devices d ON d.id = c.device WHERE d.id IS NULL""").fetchone()[0]
-mine = db.execute("""SELECT count(*) FROM certificates c JOIN devices d ON d.id = c.device
-    JOIN people p ON p.id = d.owner WHERE p.login = 'p.bernard'""").fetchone()[0]
-print(mine if orphans == 0 else -1)
-PY
-)
+		certs=$(registry_value "SELECT CASE WHEN (SELECT count(*) FROM certificates c
+    LEFT JOIN devices d ON d.id = c.device WHERE d.id IS NULL) = 0
+  THEN (SELECT count(*) FROM certificates c JOIN devices d ON d.id = c.device
+    JOIN people p ON p.id = d.owner WHERE p.login = 'p.bernard') ELSE -1 END")
 		check "kill $i: every device has its certificate and no certificate lacks its device ($devices devices, $certs certificates)" \
 			test "$devices" = "$certs"
 	done
@@ -367,9 +373,11 @@ scenario_radius_restart
 scenario_revocation
 scenario_portal_killed
 scenario_gatewayd_killed
+registry_checked
 if [ "$failed" -ne 0 ]; then
 	echo "--- gatewayd.log (end)"; tail -20 "$T/gatewayd.log"
 	echo "--- portal.log (end)"; tail -5 "$T/portal.log"
 	echo "--- dnsmasq.log (end)"; tail -10 "$T/dnsmasq.log"
+	[ -z "$REG_PG_DIR" ] || { echo "--- PostgreSQL server.log (end)"; tail -10 "$REG_PG_DIR/server.log"; }
 fi >&2
 finish

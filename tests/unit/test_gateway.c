@@ -275,7 +275,12 @@ static void test_sessions_and_devices(void **state)
 	add_device(fx, "durand2", BYOD_ROLE_TEACHER, MAC_DUR, again);
 	assert_int_equal(reg_device_set_state(fx->ctx->reg, fx->dev_dur, BYOD_DEVICE_REVOKED, NULL),
 			 0); /* no change of state: no event */
-	assert_int_equal(reg_device_set_state(fx->ctx->reg, fx->dev_dur, BYOD_DEVICE_SUSPENDED, NULL), 0);
+	/* (a suspended one may not share the MAC: the registry refuses a
+	 * second live device with it; an event of the revoked one instead) */
+	assert_int_equal(
+		reg_device_set_state(fx->ctx->reg, fx->dev_dur, BYOD_DEVICE_SUSPENDED, NULL),
+		-EEXIST);
+	assert_int_equal(reg_device_rename(fx->ctx->reg, fx->dev_dur, "old phone", NULL), 0);
 	step(fx, -1);
 	assert_false(gw_quarantined(fx->gw, MAC_DUR));
 	assert_int_equal(gw_sync(fx->gw, NULL), 0);
@@ -337,7 +342,7 @@ static void test_one_school(void **state)
 	struct gw_stats st;
 	struct byod_err err;
 	struct gw *other = NULL;
-	char bob[REG_ID_MAX], bob2[REG_ID_MAX];
+	char bob[REG_ID_MAX], bob2[REG_ID_MAX], zoe[REG_ID_MAX], yan[REG_ID_MAX];
 
 	apply_policy(fx, policy);
 	assert_int_equal(reg_school_add(fx->ctx->reg, &b, &err), 0);
@@ -394,6 +399,19 @@ static void test_one_school(void **state)
 	assert_null(gw_admitted(other, MAC_LEA));
 	gw_close(other);
 	other = NULL;
+
+	/* a revoked device of the school whose MAC another school's active
+	 * device now holds (the phone sold to a pupil there): not
+	 * quarantined, though the gateway reads only its school's devices;
+	 * once that one is revoked too, it is */
+	add_device(fx, "zoe", BYOD_ROLE_STUDENT, "02:00:00:00:00:c1", zoe);
+	assert_int_equal(reg_device_set_state(fx->ctx->reg, zoe, BYOD_DEVICE_REVOKED, NULL), 0);
+	add_device_at(fx, UAI_B, "yan", BYOD_ROLE_STUDENT, "02:00:00:00:00:c1", yan);
+	assert_int_equal(gw_sync(fx->gw, NULL), 0);
+	assert_false(gw_quarantined(fx->gw, "02:00:00:00:00:c1"));
+	assert_int_equal(reg_device_set_state(fx->ctx->reg, yan, BYOD_DEVICE_REVOKED, NULL), 0);
+	assert_int_equal(gw_sync(fx->gw, NULL), 0);
+	assert_true(gw_quarantined(fx->gw, "02:00:00:00:00:c1"));
 
 	/* a UAI the registry does not know: refused in one sentence */
 	opt.school = "0139999Z";

@@ -367,7 +367,7 @@ static void test_devices(void **state)
 {
 	struct fx *f = *state;
 	struct reg_device d1, d2, d3, d4, got;
-	struct reg_device_filter flt;
+	struct reg_device_filter flt = {.owner_login = NULL, .state = -1};
 	struct names c;
 	int64_t alice, bob;
 	int n = -1;
@@ -1080,7 +1080,8 @@ static void test_migrate_from_1(void **state)
 	raw_exec(db, "DROP TABLE policies; DROP INDEX sessions_closed; DROP INDEX sessions_open; "
 		     "DROP TABLE web_forms; DROP TABLE web_downloads; DROP TABLE web_throttle; "
 		     "DROP TABLE web_sessions; DROP TABLE enrol_codes; DROP TABLE web_keys; "
-		     "DROP INDEX devices_owner_created; PRAGMA user_version = 1;");
+		     "DROP INDEX devices_owner_created; DROP INDEX devices_live_mac; "
+		     "PRAGMA user_version = 1;");
 	raw_close(db);
 	assert_int_equal(open_reg(f->path, 2000, &f->reg, &f->err), 0);
 	assert_int_equal(reg_schema_version(f->reg, &version, &f->err), 0);
@@ -1090,6 +1091,151 @@ static void test_migrate_from_1(void **state)
 	assert_int_equal(reg_policy_add(f->reg, "default: a\n", "f", "", NULL, &f->err), 0);
 	assert_int_equal(reg_policy_get(f->reg, 0, &p, &f->err), 0);
 	free(p.source);
+}
+
+/* A second live (active or suspended) device with one MAC is impossible
+ * in the database itself, on both backends: a raw INSERT or UPDATE that
+ * bypasses registry.c is refused; a retired or revoked device keeps its
+ * MAC (the history); through the registry, -EEXIST in one sentence and
+ * nothing written. */
+static void test_live_mac_unique(void **state)
+{
+	struct fx *f = *state;
+	struct reg_device d, d2, none1, none2;
+	char sql[512];
+	int64_t owner;
+	raw_db *db;
+
+	owner = add_person(f, "alice");
+	add_device(f, owner, "Phone", "aa:bb:cc:dd:ee:01", &d);
+	/* devices without a MAC are as many as one likes */
+	add_device(f, owner, "Laptop", NULL, &none1);
+	add_device(f, owner, "Tablet", NULL, &none2);
+
+	db = raw_open(f->path);
+	snprintf(sql, sizeof(sql),
+		 "INSERT INTO devices (id, owner, name, kind, mac, state, created) VALUES "
+		 "('00000000-0000-4000-8000-000000000001', %lld, 'x', 'phone', "
+		 "'aa:bb:cc:dd:ee:01', 'active', 1)",
+		 (long long)owner);
+	assert_int_equal(raw_try(db, sql), -1);
+	snprintf(sql, sizeof(sql),
+		 "INSERT INTO devices (id, owner, name, kind, mac, state, created) VALUES "
+		 "('00000000-0000-4000-8000-000000000002', %lld, 'x', 'phone', "
+		 "'aa:bb:cc:dd:ee:01', 'suspended', 1)",
+		 (long long)owner);
+	assert_int_equal(raw_try(db, sql), -1);
+	/* a retired and a revoked one may keep it */
+	snprintf(sql, sizeof(sql),
+		 "INSERT INTO devices (id, owner, name, kind, mac, state, created) VALUES "
+		 "('00000000-0000-4000-8000-000000000003', %lld, 'x', 'phone', "
+		 "'aa:bb:cc:dd:ee:01', 'retired', 1), "
+		 "('00000000-0000-4000-8000-000000000004', %lld, 'x', 'phone', "
+		 "'aa:bb:cc:dd:ee:01', 'revoked', 1)",
+		 (long long)owner, (long long)owner);
+	assert_int_equal(raw_try(db, sql), 0);
+	/* ...but does not come back to life with it */
+	assert_int_equal(raw_try(db, "UPDATE devices SET state = 'active' "
+				     "WHERE id = '00000000-0000-4000-8000-000000000003'"),
+			 -1);
+	/* nor does another live device take it */
+	snprintf(sql, sizeof(sql), "UPDATE devices SET mac = 'aa:bb:cc:dd:ee:01' WHERE id = '%s'",
+		 none1.id);
+	assert_int_equal(raw_try(db, sql), -1);
+	assert_int_equal(raw_int(db, "SELECT COUNT(*) FROM devices WHERE mac = 'aa:bb:cc:dd:ee:01' "
+				     "AND state IN ('active', 'suspended')"),
+			 1);
+	raw_close(db);
+
+	/* through the registry: -EEXIST, said in words, nothing written */
+	fill_device(&d2, owner, "Phone 2", "AA-BB-CC-DD-EE-01");
+	assert_int_equal(reg_device_add(f->reg, &d2, &f->err), -EEXIST);
+	assert_non_null(strstr(f->err.msg, "another live device already has this MAC address"));
+	assert_null(strchr(f->err.msg, '\n'));
+	assert_int_equal(reg_device_get(f->reg, d2.id, &d2, &f->err), -ENOENT);
+	assert_int_equal(reg_device_set_mac(f->reg, none2.id, "aa:bb:cc:dd:ee:01", &f->err),
+			 -EEXIST);
+	assert_non_null(strstr(f->err.msg, "another live device already has this MAC address"));
+	assert_int_equal(reg_device_get(f->reg, none2.id, &d2, &f->err), 0);
+	assert_string_equal(d2.mac, "");
+	/* once the first is retired, the MAC is free */
+	assert_int_equal(reg_device_set_state(f->reg, d.id, BYOD_DEVICE_RETIRED, &f->err), 0);
+	fill_device(&d2, owner, "Phone 2", "aa:bb:cc:dd:ee:01");
+	assert_int_equal(reg_device_add(f->reg, &d2, &f->err), 0);
+}
+
+/* An SQLite registry of version 6 that already holds two live devices
+ * with one MAC cannot take the index of version 7: opening it says so in
+ * one sentence naming the MAC, the devices and their owners, and changes
+ * nothing (still version 6, no index, an empty MAC still empty); once one
+ * of them is retired, it opens and migrates. */
+static void test_migrate_live_mac_twins(void **state)
+{
+	struct fx *f = *state;
+	struct reg_device d1, d2, d3, bare;
+	char sql[256];
+	int64_t alice, bob;
+	int version;
+	raw_db *db;
+
+	SQLITE_ONLY();
+	alice = add_person(f, "alice");
+	bob = add_person(f, "bob");
+	add_device(f, alice, "Phone", "aa:bb:cc:dd:ee:01", &d1);
+	add_device(f, bob, "Laptop", "aa:bb:cc:dd:ee:02", &d3);
+	add_device(f, bob, "Tablet", NULL, &bare);
+	reg_close(f->reg);
+	f->reg = NULL;
+	db = raw_open(f->path);
+	raw_exec(db, "DROP INDEX devices_live_mac; PRAGMA user_version = 6;");
+	/* what version 6 let by: bob's phone with alice's MAC, two empty MACs */
+	memset(&d2, 0, sizeof(d2));
+	snprintf(d2.id, sizeof(d2.id), "00000000-0000-4000-8000-0000000000b2");
+	snprintf(sql, sizeof(sql),
+		 "INSERT INTO devices (id, owner, name, kind, mac, state, created) VALUES "
+		 "('%s', %lld, 'Phone', 'phone', 'aa:bb:cc:dd:ee:01', 'suspended', 2000000000)",
+		 d2.id, (long long)bob);
+	raw_exec(db, sql);
+	snprintf(sql, sizeof(sql), "UPDATE devices SET mac = '' WHERE id = '%s'", bare.id);
+	raw_exec(db, sql);
+	snprintf(sql, sizeof(sql),
+		 "INSERT INTO devices (id, owner, name, kind, mac, state, created) VALUES "
+		 "('00000000-0000-4000-8000-0000000000b3', %lld, 'x', 'other', '', 'active', 1)",
+		 (long long)bob);
+	raw_exec(db, sql);
+
+	assert_int_equal(open_reg(f->path, 2000, &f->reg, &f->err), -EEXIST);
+	assert_null(f->reg);
+	assert_non_null(strstr(f->err.msg, f->path));
+	assert_non_null(strstr(f->err.msg, "MAC aa:bb:cc:dd:ee:01 is on 2 live devices"));
+	snprintf(sql, sizeof(sql), "%s (alice, active), %s (bob, suspended)", d1.id, d2.id);
+	assert_non_null(strstr(f->err.msg, sql));
+	assert_non_null(strstr(f->err.msg, "nothing was changed"));
+	assert_null(strstr(f->err.msg, "ee:02"));
+	assert_null(strstr(f->err.msg, "UNIQUE constraint"));
+	assert_null(strchr(f->err.msg, '\n'));
+	assert_int_equal(raw_int(db, "PRAGMA user_version"), 6);
+	assert_int_equal(raw_int(db, "SELECT COUNT(*) FROM sqlite_master WHERE name = "
+				     "'devices_live_mac'"),
+			 0);
+	assert_int_equal(raw_int(db, "SELECT COUNT(*) FROM devices WHERE mac = ''"), 2);
+
+	/* what the sentence says to do */
+	snprintf(sql, sizeof(sql), "UPDATE devices SET state = 'retired' WHERE id IN ('%s')",
+		 d2.id);
+	assert_non_null(strstr(f->err.msg, sql));
+	raw_exec(db, sql);
+	assert_int_equal(open_reg(f->path, 2000, &f->reg, &f->err), 0);
+	assert_int_equal(reg_schema_version(f->reg, &version, &f->err), 0);
+	assert_int_equal(version, 7);
+	assert_int_equal(raw_int(db, "SELECT COUNT(*) FROM devices WHERE mac = ''"), 0);
+	assert_int_equal(raw_int(db, "SELECT COUNT(*) FROM devices WHERE mac IS NULL"), 2);
+	assert_int_equal(reg_device_get(f->reg, bare.id, &bare, &f->err), 0);
+	assert_string_equal(bare.mac, "");
+	raw_close(db);
+	/* and the index holds from now on */
+	fill_device(&d2, bob, "Phone 3", "aa:bb:cc:dd:ee:02");
+	assert_int_equal(reg_device_add(f->reg, &d2, &f->err), -EEXIST);
 }
 
 static int count_in_child(const char *path)
@@ -1167,6 +1313,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_two_connections_and_other_processes, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_migrate_from_1, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_live_mac_unique, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_live_mac_twins, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

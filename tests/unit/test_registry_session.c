@@ -468,6 +468,191 @@ static void test_session_list(void **state)
 	assert_non_null(strstr(f->err.msg, "no session"));
 }
 
+/* One school's people, devices and sessions on a registry shared by two
+ * (and people of none), selected by the database: the lists a gateway of
+ * one school reads; a bad UAI refused. */
+static int64_t person_at(struct fx *f, const char *login, const char *school)
+{
+	struct reg_person p;
+
+	fill_person(&p, login, school);
+	assert_int_equal(reg_person_add(f->reg, &p, &f->err), 0);
+	return p.id;
+}
+
+static void start_session(struct fx *f, const char *sid, const char *mac, time_t started)
+{
+	struct reg_session s;
+
+	fill_session(&s, sid, "10.0.0.1", NULL, mac, NULL);
+	s.started = started;
+	assert_int_equal(reg_session_record(f->reg, REG_ACCT_START, &s, &f->err), 0);
+}
+
+static void test_school_lists(void **state)
+{
+	struct fx *f = *state;
+	struct reg_device da, da2, db, dn;
+	struct reg_device_filter flt = {.owner_login = NULL, .state = -1, .school = UAI_A};
+	struct reg_session s;
+	struct sessions l;
+	struct names c;
+	int64_t a1, a2, b1, none;
+
+	add_school(f, UAI_A, "Collège A");
+	add_school(f, UAI_B, "Collège B");
+	a1 = person_at(f, "anna", UAI_A);
+	b1 = person_at(f, "boris", UAI_B);
+	a2 = person_at(f, "arno", UAI_A);
+	none = person_at(f, "nobody", NULL);
+	add_device(f, a1, "A phone", MAC_1, &da);
+	add_device(f, b1, "B phone", MAC_2, &db);
+	add_device(f, a2, "A laptop", NULL, &da2);
+	add_device(f, none, "No school's", "aa:bb:cc:00:00:03", &dn);
+	assert_int_equal(reg_device_set_state(f->reg, da2.id, BYOD_DEVICE_SUSPENDED, &f->err), 0);
+
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(reg_person_list_school(f->reg, UAI_A, collect_person, &c, &f->err), 0);
+	assert_int_equal(c.n, 2);
+	assert_string_equal(c.v[0], "anna");
+	assert_string_equal(c.v[1], "arno");
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(reg_person_list_school(f->reg, UAI_B, collect_person, &c, &f->err), 0);
+	assert_int_equal(c.n, 1);
+	assert_string_equal(c.v[0], "boris");
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(reg_person_list_school(f->reg, "0139999Z", collect_person, &c, &f->err),
+			 0);
+	assert_int_equal(c.n, 0);
+	assert_int_equal(reg_person_list_school(f->reg, "nope", collect_person, &c, &f->err),
+			 -EINVAL);
+
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(reg_device_list(f->reg, &flt, collect_device, &c, &f->err), 0);
+	assert_int_equal(c.n, 2);
+	assert_string_equal(c.v[0], "A phone");
+	assert_string_equal(c.v[1], "A laptop");
+	memset(&c, 0, sizeof(c));
+	flt.state = BYOD_DEVICE_SUSPENDED;
+	assert_int_equal(reg_device_list(f->reg, &flt, collect_device, &c, &f->err), 0);
+	assert_int_equal(c.n, 1);
+	assert_string_equal(c.v[0], "A laptop");
+	memset(&c, 0, sizeof(c));
+	flt.state = -1;
+	flt.owner_login = "boris"; /* of another school: none */
+	assert_int_equal(reg_device_list(f->reg, &flt, collect_device, &c, &f->err), 0);
+	assert_int_equal(c.n, 0);
+	flt.school = UAI_B;
+	assert_int_equal(reg_device_list(f->reg, &flt, collect_device, &c, &f->err), 0);
+	assert_int_equal(c.n, 1);
+	assert_string_equal(c.v[0], "B phone");
+	flt.school = "0751234";
+	assert_int_equal(reg_device_list(f->reg, &flt, collect_device, &c, &f->err), -EINVAL);
+
+	/* sessions: A's phone twice (one closed), B's, no school's, no device's */
+	start_session(f, "a-old", MAC_1, 1000);
+	fill_session(&s, "a-old", "10.0.0.1", NULL, MAC_1, NULL);
+	s.stopped = 1500;
+	assert_int_equal(reg_session_record(f->reg, REG_ACCT_STOP, &s, &f->err), 0);
+	start_session(f, "b", MAC_2, 2000);
+	start_session(f, "a-new", MAC_1, 3000);
+	start_session(f, "n", "aa:bb:cc:00:00:03", 4000);
+	start_session(f, "unknown", "aa:bb:cc:00:00:09", 5000);
+	assert_int_equal(session_list(f, 1, NULL).n, 4);
+
+	memset(&l, 0, sizeof(l));
+	assert_int_equal(reg_session_list_school(f->reg, 1, UAI_A, collect_session, &l, &f->err),
+			 0);
+	assert_int_equal(l.n, 1);
+	assert_string_equal(l.v[0].session_id, "a-new");
+	assert_string_equal(l.v[0].device, da.id);
+	memset(&l, 0, sizeof(l));
+	assert_int_equal(reg_session_list_school(f->reg, 0, UAI_A, collect_session, &l, &f->err),
+			 0);
+	assert_int_equal(l.n, 2);
+	assert_string_equal(l.v[0].session_id, "a-new");
+	assert_string_equal(l.v[1].session_id, "a-old");
+	assert_int_equal(l.v[1].state, REG_SESSION_CLOSED);
+	memset(&l, 0, sizeof(l));
+	assert_int_equal(reg_session_list_school(f->reg, 1, UAI_B, collect_session, &l, &f->err),
+			 0);
+	assert_int_equal(l.n, 1);
+	assert_string_equal(l.v[0].session_id, "b");
+	assert_string_equal(l.v[0].device, db.id);
+	assert_int_equal(reg_session_list_school(f->reg, 1, "x", collect_session, &l, &f->err),
+			 -EINVAL);
+	assert_int_equal(reg_session_list_school(f->reg, 1, NULL, collect_session, &l, &f->err),
+			 -EINVAL);
+}
+
+/* A year of accounting: more sessions than one batch of the PostgreSQL
+ * cursor (10,000), listed whole and newest first, each once; a callback may
+ * read the registry while the list streams, and its non-zero return stops
+ * the list and is returned. */
+#define MANY_SESSIONS 25000
+
+struct many {
+	struct fx *f;
+	int n, bad_order, stop_at;
+	int64_t last_started, sum_ids;
+};
+
+static int count_session(const struct reg_session *ss, void *arg)
+{
+	struct many *m = arg;
+	struct reg_session again;
+
+	if (m->n && ss->started > m->last_started)
+		m->bad_order++;
+	m->last_started = ss->started;
+	m->sum_ids += ss->id;
+	m->n++;
+	if (m->n % 9999 == 0) {
+		assert_int_equal(reg_session_get(m->f->reg, ss->id, &again, &m->f->err), 0);
+		assert_string_equal(again.session_id, ss->session_id);
+	}
+	return m->stop_at && m->n == m->stop_at ? 7 : 0;
+}
+
+static void test_session_list_many(void **state)
+{
+	struct fx *f = *state;
+	struct many m = {.f = f};
+	raw_db *db = raw_open(f->path);
+
+	raw_exec(db, "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c "
+		     "WHERE i < 25000) "
+		     "INSERT INTO sessions (session_id, nas_ip, mac, started, updated, state) "
+		     "SELECT 'many-' || i, '10.0.0.1', 'aa:bb:cc:00:00:01', 1000000 + i, "
+		     "1000000 + i, CASE WHEN i % 2 = 0 THEN 'open' ELSE 'closed' END FROM c");
+	assert_int_equal(raw_int(db, "SELECT count(*) FROM sessions"), MANY_SESSIONS);
+	raw_close(db);
+
+	assert_int_equal(reg_session_list(f->reg, 0, NULL, count_session, &m, &f->err), 0);
+	assert_int_equal(m.n, MANY_SESSIONS);
+	assert_int_equal(m.bad_order, 0);
+	assert_int_equal(m.last_started, 1000001);
+	/* every row once: the ids are 1..n in some order */
+	assert_int_equal(m.sum_ids, (int64_t)MANY_SESSIONS * (MANY_SESSIONS + 1) / 2);
+
+	memset(&m, 0, sizeof(m));
+	m.f = f;
+	assert_int_equal(reg_session_list(f->reg, 1, NULL, count_session, &m, &f->err), 0);
+	assert_int_equal(m.n, MANY_SESSIONS / 2);
+	assert_int_equal(m.bad_order, 0);
+
+	memset(&m, 0, sizeof(m));
+	m.f = f;
+	m.stop_at = 12345;
+	assert_int_equal(reg_session_list(f->reg, 0, NULL, count_session, &m, &f->err), 7);
+	assert_int_equal(m.n, 12345);
+	/* the registry is usable after a list stopped halfway */
+	memset(&m, 0, sizeof(m));
+	m.f = f;
+	assert_int_equal(reg_session_list(f->reg, 1, NULL, count_session, &m, &f->err), 0);
+	assert_int_equal(m.n, MANY_SESSIONS / 2);
+}
+
 /* A purge deletes closed sessions stopped before the cutoff, never an open
  * one, and leaves an audit row when it deleted something. */
 static void test_session_purge(void **state)
@@ -602,7 +787,8 @@ static void test_migrate_from_2(void **state)
 	raw_exec(db, "DROP INDEX sessions_closed; DROP INDEX sessions_open; "
 		     "DROP TABLE web_forms; DROP TABLE web_downloads; DROP TABLE web_throttle; "
 		     "DROP TABLE web_sessions; DROP TABLE enrol_codes; DROP TABLE web_keys; "
-		     "DROP INDEX devices_owner_created; PRAGMA user_version = 2;");
+		     "DROP INDEX devices_owner_created; DROP INDEX devices_live_mac; "
+		     "PRAGMA user_version = 2;");
 	raw_close(db);
 	assert_int_equal(open_reg(f->path, 2000, &f->reg, &f->err), 0);
 	assert_int_equal(reg_schema_version(f->reg, &version, &f->err), 0);
@@ -628,6 +814,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_session_unknown, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_session_two_nas, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_session_list, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_session_list_many, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_school_lists, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_session_purge, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_session_bad_input, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migrate_from_2, setup, teardown),

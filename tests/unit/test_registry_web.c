@@ -157,13 +157,15 @@ static void test_migrate_from_3(void **state)
 	reg_close(f->reg);
 	f->reg = NULL;
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db,
-				      "DROP TABLE web_forms; DROP TABLE web_downloads; "
-				      "DROP TABLE web_throttle; DROP TABLE web_sessions; "
-				      "DROP TABLE enrol_codes; DROP TABLE web_keys; "
-				      "DROP INDEX devices_owner_created; PRAGMA user_version = 3;",
-				      NULL, NULL, NULL),
-			 SQLITE_OK);
+	assert_int_equal(
+		sqlite3_exec(db,
+			     "DROP TABLE web_forms; DROP TABLE web_downloads; "
+			     "DROP TABLE web_throttle; DROP TABLE web_sessions; "
+			     "DROP TABLE enrol_codes; DROP TABLE web_keys; "
+			     "DROP INDEX devices_owner_created; DROP INDEX devices_live_mac; "
+			     "PRAGMA user_version = 3;",
+			     NULL, NULL, NULL),
+		SQLITE_OK);
 	assert_int_equal(sqlite3_prepare_v2(db, indexes, -1, &st, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
 	assert_int_equal(sqlite3_column_int(st, 0), 0);
