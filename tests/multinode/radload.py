@@ -15,7 +15,7 @@ session it is in (its Stop) and ends.
              --stop FILE --out RESULT.json [--pause S] [--timeout S]
 
 RESULT.json: per server the requests sent and answered of each kind, the
-MAB answers (VLAN or "reject"), the slowest answer, and every accounting
+MAB answers (VLAN or "reject"), the slowest answer and when, and every accounting
 session with its packets in the order sent and the counters of the last.
 """
 import argparse
@@ -109,9 +109,15 @@ def answer(sock, ident, req_auth, secret, timeout):
         return data[0], attrs
 
 
+def took(r, t0, what):
+    ms = int((time.monotonic() - t0) * 1000)
+    if ms > r["slowest-ms"]:
+        r["slowest-ms"], r["slowest"] = ms, "%s at %.3f" % (what, time.time())
+
+
 def node(name, host, auth_port, acct_port, secret, mac, stop, pause, timeout, res):
     r = res[name] = {"mab-sent": 0, "mab-answered": 0, "acct-sent": 0, "acct-answered": 0,
-                     "mab": {}, "slowest-ms": 0, "unanswered": [], "sessions": {}}
+                     "mab": {}, "slowest-ms": 0, "slowest": "", "unanswered": [], "sessions": {}}
     secret = secret.encode()
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     ident, n_session, step = 0, 0, 0
@@ -130,7 +136,7 @@ def node(name, host, auth_port, acct_port, secret, mac, stop, pause, timeout, re
             r["unanswered"].append("MAB at %.3f" % time.time())
         else:
             r["mab-answered"] += 1
-            r["slowest-ms"] = max(r["slowest-ms"], int((time.monotonic() - t0) * 1000))
+            took(r, t0, "MAB")
             if a[0] == ACCESS_ACCEPT:
                 vlan = a[1].get(81, b"?")
                 if vlan[:1] < b"\x20":  # a tag (RFC 2868), absent when 0
@@ -157,7 +163,7 @@ def node(name, host, auth_port, acct_port, secret, mac, stop, pause, timeout, re
             r["unanswered"].append("%s %s at %.3f" % (steps[step], session, time.time()))
         else:
             r["acct-answered"] += 1
-            r["slowest-ms"] = max(r["slowest-ms"], int((time.monotonic() - t0) * 1000))
+            took(r, t0, steps[step])
         step = (step + 1) % len(steps)
         time.sleep(pause)
 
