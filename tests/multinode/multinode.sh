@@ -25,7 +25,9 @@
 #     the portals' 503 page, the gateway's ruleset kept; once it is back,
 #     every accounting session in the database once with the counters of
 #     its last packet and one start and one stop event, the portals' pages,
-#     the gateway acting on a change again.
+#     the gateway acting on a change again;
+#  5. the server crashed (pg_ctl stop -m immediate) and started again: the
+#     first requests to each portal, node and the gateway served at once.
 if [ -z "${BYOD_MN_NS:-}" ]; then
 	exec unshare -n env BYOD_MN_NS=1 bash "$0" "$@"
 fi
@@ -126,7 +128,7 @@ PIDS+=($!)
 wait_for 50 grep -q listening "$T/nas.log" || die "the access point does not listen"
 NAS_PORT=$(awk '/listening/ { print $2 }' "$T/nas.log")
 sed -i "s/^  # secret: \"\"$/  secret: \"$DAS_SECRET\"/; s/^  nas: .*/  nas: \"127.0.0.1:$NAS_PORT\"/" "$conf"
-sed -i "s/^  timeout-ms: .*/  timeout-ms: 300/; s/^  retries: .*/  retries: 1/" "$conf"
+sed -i "s/^  retries: .*/  retries: 1/" "$conf"
 { ip link add ap0 type veth peer name ap0p && ip link add reg0 type veth peer name reg0p; } ||
 	die "ip link add failed"
 for l in ap0 ap0p reg0 reg0p; do ip link set "$l" up; done
@@ -456,11 +458,38 @@ for p in a b; do
 done
 check "the gateway follows again by itself" wait_for 150 grep -q 'registry answers again' "$T/gatewayd.log"
 check "...said once" test "$(grep -c 'registry answers again' "$T/gatewayd.log")" = 1
-check "accounting Start of hugo's phone on node A, after the outage" acct a Start mn-after-1 02-00-00-00-BB-01 0
-check "...recorded at once" test "$(echo "SELECT state FROM sessions WHERE session_id = 'mn-after-1';" | sql)" = open
+check "accounting Start of lea's tablet on node B, after the outage" acct b Start mn-after-1 02-00-00-00-AA-03 0
+check "...recorded at once" test "$(echo "SELECT device || ':' || state FROM sessions WHERE session_id = 'mn-after-1';" | sql)" = "$tablet:open"
+JAR="$T/shared.jar"
+req a GET /devices
+post a /device "csrf=$(csrf)" "id=$tablet" action=lost confirm=yes
+check "the tablet declared lost on portal A (303: $(code))" test "$(code)" = 303
+check "...the gateway follows: its Disconnect-Request sent" wait_for 50 \
+	grep -q '^disconnect mn-after-1 02-00-00-00-AA-03 authenticator=ok' "$T/nas.log"
+
+# ---- 5. the server crashes (stopped -m immediate) and comes back -----------
+# the programs' connections died without a word of the server's: each must
+# find it out before its next statement, not fail it
+sh "$PGCTL" stop "$PGD" --immediate >"$T/pg-stop.log" 2>&1 || die "pg_ctl stop -m immediate failed: $(cat "$T/pg-stop.log")"
+sleep 3
+sh "$PGCTL" restart "$PGD" >"$T/pg-restart.log" 2>&1 || die "the cluster did not start again: $(cat "$T/pg-restart.log")"
+for p in a b; do
+	# as many requests at once as the portal has connections, and more
+	codes=$(for _ in 1 2 3 4 5 6 7 8; do
+		curl -s -o /dev/null -w '%{http_code}\n' -b "$JAR" -H 'Host: portal.byod.lan' \
+			"http://127.0.0.1:${PORT[$p]}/devices" &
+	done | sort | uniq -c | tr -s ' \n' ' ')
+	check "portal $p right after the crash: every request served, none 503 (${codes})" \
+		test "$codes" = " 8 200 "
+done
+for n in a b; do
+	check "node $n: accounting right after the crash" acct "$n" Start "mn-crash-$n" 02-00-00-00-BB-01 0
+	check "...recorded at once, not kept in the journal" \
+		test "$(echo "SELECT state FROM sessions WHERE session_id = 'mn-crash-$n';" | sql)" = open
+done
 "$BYODCTL" device revoke "$hugo_dev" --reason lost >/dev/null || die "device revoke failed"
-check "hugo's phone revoked: the gateway sends its Disconnect-Request" wait_for 50 \
-	grep -q '^disconnect mn-after-1 02-00-00-00-BB-01 authenticator=ok' "$T/nas.log"
+check "hugo's phone revoked: the gateway sends the Disconnect-Request of each session" wait_for 50 sh -c \
+	"grep -q '^disconnect mn-crash-a 02-00-00-00-BB-01 authenticator=ok' '$T/nas.log' && grep -q '^disconnect mn-crash-b 02-00-00-00-BB-01 authenticator=ok' '$T/nas.log'"
 ms=$(refused_within "$(now_ms)" mab_answer a "$LOAD_MAC")
 check "...and node A refuses its MAB (after $ms ms)" test "${ms%%:*}" != never
 for n in a b; do
