@@ -75,6 +75,11 @@ now_ms() { date +%s%3N; }
 sh "$PGCTL" start "$PGD" >"$T/pg-start.log" 2>&1 || die "the PostgreSQL cluster did not start: $(cat "$T/pg-start.log")"
 URL=$(sh "$PGCTL" url "$PGD")
 sql() { psql -X -q -A -t -F'|' -v ON_ERROR_STOP=1 "$URL"; }
+# the throwaway cluster runs with synchronous_commit off (fast tests); a
+# crash (section 5) would lose its last commits and their change-feed
+# numbers, which a server as deployed keeps
+echo "ALTER SYSTEM SET synchronous_commit = on; SELECT pg_reload_conf();" | sql >/dev/null ||
+	die "cannot set synchronous_commit"
 
 init_school
 conf="$BYOD_HOME/byod.conf"
