@@ -397,7 +397,7 @@ check "the gateway said it once ($(grep -c 'ruleset stays as it is' "$T/gatewayd
 # (the load's sessions change the admitted map until the outage: the
 # ruleset is taken once the gateway has said it is kept)
 outage_rules=$(ruleset)
-check "...and has one" grep -q 'chain seg_pupils' <<<"$outage_rules"
+check "...its ruleset in place (the pupils' chain)" grep -q 'chain seg_pupils' <<<"$outage_rules"
 left=$((t_down + 30 - $(date +%s)))
 [ "$left" -gt 0 ] && sleep "$left"
 check "...which it kept as it was throughout" test "$(ruleset)" = "$outage_rules"
