@@ -83,6 +83,22 @@ static int unreachable(struct pg_db *db, const char *detail, struct byod_err *er
 			    line[0] ? line : "the connection was lost");
 }
 
+/* Reads what the server sent while nothing was asked: a server that was
+ * stopped or crashed sent a last notice and closed the connection, and
+ * libpq sets CONNECTION_BAD only once it reads that end. Notifications
+ * read here wait in libpq for take_notifications. */
+static void read_pending(struct pg_db *db)
+{
+	struct pollfd pfd = {.events = POLLIN};
+	int i;
+
+	for (i = 0; i < 4 && PQstatus(db->conn) == CONNECTION_OK; i++) {
+		pfd.fd = PQsocket(db->conn);
+		if (pfd.fd < 0 || poll(&pfd, 1, 0) != 1 || !PQconsumeInput(db->conn))
+			return;
+	}
+}
+
 /* Maps a failed result to a negative errno and a sentence in err. */
 static int pg_fail(struct pg_db *db, const PGresult *res, const char *what, struct byod_err *err)
 {
@@ -96,6 +112,13 @@ static int pg_fail(struct pg_db *db, const PGresult *res, const char *what, stru
 			   sizeof(msg));
 	else
 		snprintf(msg, sizeof(msg), "%s", primary);
+	/* An error of libpq's own (no SQLSTATE) after a server that crashed
+	 * or was stopped -m immediate ("server closed the connection
+	 * unexpectedly") can leave the status CONNECTION_OK until libpq
+	 * reads the end of the connection: read it, so that a lost server is
+	 * -ENOTCONN and not -EIO. */
+	if (!state)
+		read_pending(db);
 	if ((!state && PQstatus(db->conn) == CONNECTION_BAD) ||
 	    (state && !strncmp(state, "08", 2)) ||
 	    (state &&
@@ -172,9 +195,15 @@ static int session_setup(struct pg_db *db, struct byod_err *err)
 }
 
 /* Outside a transaction, a connection found broken is reset once: nothing
- * was sent on it yet, so nothing can be applied twice. */
+ * was sent on it yet, so nothing can be applied twice. What the server
+ * sent since the last statement is read first: a server that went away
+ * and came back (restarted, crashed) closed this connection, and libpq
+ * sees that only when it reads; unread, the next statement would fail
+ * although the server answers again. */
 static int ensure_conn(struct pg_db *db, struct byod_err *err)
 {
+	if (!db->in_tx)
+		read_pending(db);
 	if (PQstatus(db->conn) == CONNECTION_OK)
 		return 0;
 	if (db->in_tx)

@@ -3,7 +3,8 @@
  * What only the PostgreSQL registry has: a URL checked before connecting,
  * a server certificate checked by name (sslmode=verify-full), one role per
  * program refused what it may not do, the server stopped under an open
- * transaction, constraints the database itself enforces, row locks that
+ * transaction, a connection ended or the server crashed between two calls,
+ * constraints the database itself enforces, row locks that
  * time out, the change feed numbered in commit order and woken by NOTIFY,
  * and lists read through a cursor. Runs against the test cluster of ctest's
  * pg fixture ($BYOD_TEST_REGISTRY); the tests that stop a server or need
@@ -63,6 +64,8 @@ static int remove_own_clusters(void **state)
 	own_dir(dir, sizeof(dir), "tls");
 	cluster("remove", dir, NULL, NULL, 0);
 	own_dir(dir, sizeof(dir), "stop");
+	cluster("remove", dir, NULL, NULL, 0);
+	own_dir(dir, sizeof(dir), "crash");
 	cluster("remove", dir, NULL, NULL, 0);
 	return 0;
 }
@@ -342,6 +345,75 @@ static void test_server_stopped_mid_transaction(void **state)
 	assert_int_equal(raw_int(db, "SELECT MAX(seq) FROM events"), 3);
 	raw_close(db);
 	reg_close(reg);
+	assert_int_equal(cluster("remove", dir, NULL, NULL, 0), 0);
+}
+
+/* A connection the server ended between two calls (pg_terminate_backend,
+ * what a fast shutdown does to every connection; its FATAL and the end of
+ * the connection wait unread): the next call finds that out before it
+ * sends anything, reconnects and succeeds. Only this test's connection is
+ * ended (its application_name), not those of the suites running beside. */
+static void test_connection_ended_between_calls(void **state)
+{
+	struct fx *f = *state;
+	struct reg *reg = NULL;
+	struct reg_person p;
+	char url[1200], sql[300];
+	raw_db *db;
+
+	snprintf(url, sizeof(url), "%s&application_name=byod-ended-%ld", f->path, (long)getpid());
+	assert_int_equal(open_reg(url, 1000, &reg, &f->err), 0);
+	fill_person(&p, "before", NULL);
+	assert_int_equal(reg_person_add(reg, &p, &f->err), 0);
+	db = raw_open(f->path);
+	snprintf(sql, sizeof(sql),
+		 "SELECT CASE WHEN pg_terminate_backend(pid, 5000) THEN 1 ELSE 0 END "
+		 "FROM pg_stat_activity WHERE application_name = 'byod-ended-%ld'",
+		 (long)getpid());
+	assert_int_equal(raw_int(db, sql), 1);
+	raw_close(db);
+	assert_int_equal(reg_person_get(reg, "before", &p, &f->err), 0);
+	fill_person(&p, "after", NULL);
+	assert_int_equal(reg_person_add(reg, &p, &f->err), 0);
+	reg_close(reg);
+}
+
+/* The server crashed (stopped -m immediate: no FATAL, the connections just
+ * end) and started again. Asked while it is down, a handle says -ENOTCONN
+ * (the server is unreachable), not -EIO; once it is back, that handle and
+ * one that was not asked meanwhile both succeed at their first call. */
+static void test_server_crashed_between_calls(void **state)
+{
+	struct fx *f = *state;
+	struct reg *asked = NULL, *idle = NULL;
+	struct reg_person p;
+	char dir[512], url[1024];
+	raw_db *db;
+
+	own_dir(dir, sizeof(dir), "crash");
+	assert_int_equal(cluster("start", dir, NULL, NULL, 0), 0);
+	assert_int_equal(cluster("url", dir, NULL, url, sizeof(url)), 0);
+	assert_int_equal(open_reg(url, 1000, &asked, &f->err), 0);
+	assert_int_equal(open_reg(url, 1000, &idle, &f->err), 0);
+	fill_person(&p, "before", NULL);
+	assert_int_equal(reg_person_add(asked, &p, &f->err), 0);
+	assert_int_equal(reg_person_get(idle, "before", &p, &f->err), 0);
+	/* the test cluster runs with synchronous_commit off: a crash would
+	 * lose the last commits, which a server as deployed keeps */
+	db = raw_open(url);
+	raw_exec(db, "CHECKPOINT");
+	raw_close(db);
+
+	assert_int_equal(cluster("stop", dir, "--immediate", NULL, 0), 0);
+	assert_int_equal(reg_person_get(asked, "before", &p, &f->err), -ENOTCONN);
+	assert_non_null(strstr(f->err.msg, "unreachable"));
+	assert_int_equal(cluster("restart", dir, NULL, NULL, 0), 0);
+	assert_int_equal(reg_person_get(idle, "before", &p, &f->err), 0);
+	assert_int_equal(reg_person_get(asked, "before", &p, &f->err), 0);
+	fill_person(&p, "after", NULL);
+	assert_int_equal(reg_person_add(idle, &p, &f->err), 0);
+	reg_close(asked);
+	reg_close(idle);
 	assert_int_equal(cluster("remove", dir, NULL, NULL, 0), 0);
 }
 
@@ -665,6 +737,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_role_without_rights, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_server_stopped_mid_transaction, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_connection_ended_between_calls, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_server_crashed_between_calls, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_constraints_in_database, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lock_timeout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_feed_commit_order, setup, teardown),
