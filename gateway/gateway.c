@@ -39,6 +39,7 @@ struct gw {
 	struct byod_ctx *ctx;
 	struct pol_policy *pol;
 	int64_t seq;
+	unsigned long epoch;           /* reg_connection_epoch() at the last sync */
 	struct byod_fw_state state; /* the sessions followed and the quarantine: what should be */
 	struct byod_fw_set k_admitted; /* what the kernel holds */
 	struct byod_fw_set k_quarantine;
@@ -682,8 +683,10 @@ int gw_sync(struct gw *gw, struct byod_err *err)
 		return rc;
 	}
 	rc = render_all(gw, err);
-	if (!rc)
+	if (!rc) {
 		gw->seq = seq;
+		gw->epoch = reg_connection_epoch(gw->ctx->reg);
+	}
 	return rc;
 }
 
@@ -758,6 +761,15 @@ int gw_step(struct gw *gw, int *handled, struct byod_err *err)
 		*handled = st.handled;
 	if (rc)
 		goto out;
+	if (reg_connection_epoch(gw->ctx->reg) != gw->epoch) {
+		/* the handle connected again by itself: a server that crashed
+		 * or a replica that took over may have lost commits whose feed
+		 * numbers were seen here and reused them, so everything is read
+		 * again and the sessions whose decision moved are acted on */
+		gw_log(gw, 1, "connected to the registry again: the state read again");
+		rc = step_policy(gw, err);
+		goto out;
+	}
 	if (!st.handled)
 		goto out;
 	gw->seq = st.last;

@@ -69,6 +69,7 @@ struct rad_index {
 	pthread_mutex_t recent_lock;
 	struct byod_hmap *recent;  /* mac -> serial of its last EAP-TLS accept */
 	int loaded;   /* a full load succeeded once */
+	unsigned long epoch; /* reg_connection_epoch() of the last full load */
 	int degraded; /* the last read of the registry failed */
 };
 
@@ -328,6 +329,7 @@ int rad_index_open(const struct rad_index_options *opt, struct rad_index **out, 
 		*degraded = 1;
 	} else {
 		ix->loaded = 1;
+		ix->epoch = reg_connection_epoch(ix->reg);
 	}
 	*out = ix;
 	return 0;
@@ -479,17 +481,31 @@ int rad_index_refresh(struct rad_index *ix, int *changed, struct byod_err *err)
 	struct changes cs = { .v = BYOD_VEC_INIT(struct change) };
 	struct pol_policy *pol = NULL;
 	int64_t version = 0;
-	int rc, want_policy = 0;
+	int rc, want_policy = 0, full = 0;
 	size_t i;
 
 	if (changed)
 		*changed = 0;
 	pthread_mutex_lock(&ix->refresh_lock);
-	/* a server that went away (-ENOTCONN) is connected to again here */
-	if (!ix->reg && (rc = open_registry(ix, ix->home, err)))
-		goto out;
-	if (!ix->loaded) {
-		/* the start found no registry: try the whole load again */
+	/*
+	 * A server that went away (-ENOTCONN) is connected to again here, and
+	 * everything is read again, from one snapshot: a server that crashed
+	 * or a replica that took over may have lost commits whose feed numbers
+	 * this index saw, and given those numbers to later changes, which
+	 * "after the last number I saw" would skip. Until the new load is
+	 * whole, the index answers from what it holds.
+	 */
+	if (!ix->reg) {
+		rc = open_registry(ix, ix->home, err);
+		if (rc)
+			goto out;
+		full = 1;
+	}
+	if (ix->loaded && reg_connection_epoch(ix->reg) != ix->epoch)
+		full = 1; /* the handle connected again by itself */
+	if (!ix->loaded || full) {
+		/* the start found no registry, or a new connection: the
+		 * whole load again */
 		struct rad_index fresh = { 0 };
 
 		fresh.reg = ix->reg;
@@ -512,6 +528,7 @@ int rad_index_refresh(struct rad_index *ix, int *changed, struct byod_err *err)
 		ix->policy_version = fresh.policy_version;
 		ix->seq = fresh.seq;
 		ix->loaded = 1;
+		ix->epoch = reg_connection_epoch(ix->reg);
 		ix->degraded = 0;
 		pthread_rwlock_unlock(&ix->lock);
 		if (changed)

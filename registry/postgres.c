@@ -191,7 +191,13 @@ static int session_setup(struct pg_db *db, struct byod_err *err)
 	}
 	PQclear(r);
 	db->listening = 0;
+	db->connections++;
 	return 0;
+}
+
+static unsigned long pg_connection_epoch(struct reg_db *be)
+{
+	return PG(be)->connections;
 }
 
 /* Outside a transaction, a connection found broken is reset once: nothing
@@ -878,6 +884,7 @@ const struct reg_backend_ops reg_postgres_ops = {
 	.commit = pg_commit,
 	.rollback = pg_rollback,
 	.feed_wait = pg_feed_wait,
+	.connection_epoch = pg_connection_epoch,
 	.school_insert = pg_school_insert,
 	.school_get = pg_school_get,
 	.school_list = pg_school_list,

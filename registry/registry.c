@@ -539,6 +539,11 @@ int reg_feed_wait(struct reg *reg, int timeout_ms, struct byod_err *err)
 	return OPS(reg)->feed_wait(reg->be, timeout_ms, err);
 }
 
+unsigned long reg_connection_epoch(struct reg *reg)
+{
+	return OPS(reg)->connection_epoch ? OPS(reg)->connection_epoch(reg->be) : 0;
+}
+
 void reg_rollback(struct reg *reg)
 {
 	if (!reg || reg->depth == 0)

@@ -292,6 +292,16 @@ int reg_events_last(struct reg *reg, int64_t *seq, struct byod_err *err);
 int reg_feed_wait(struct reg *reg, int timeout_ms, struct byod_err *err);
 
 /*
+ * A number that changes each time the handle connects to its database
+ * server again by itself (PostgreSQL after the server went away; SQLite:
+ * always 0). A follower that sees it change reads its whole state again:
+ * a server that crashed, or a replica that took over, may have lost
+ * commits whose feed numbers the follower saw and given those numbers to
+ * later changes.
+ */
+unsigned long reg_connection_epoch(struct reg *reg);
+
+/*
  * Opens the outermost transaction level as a read-only snapshot: every read
  * until reg_commit (or reg_rollback) sees the same committed state, so that
  * a follower reads the whole state and reg_events_last together and then

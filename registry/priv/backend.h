@@ -126,6 +126,9 @@ struct reg_backend_ops {
 	/* Returns 0 once a change-feed event committed elsewhere may have
 	 * arrived, or after timeout_ms (never inside a transaction). */
 	int (*feed_wait)(struct reg_db *be, int timeout_ms, struct byod_err *err);
+	/* Changes each time the backend connects to its server again (NULL:
+	 * a backend with no server, e.g. SQLite). */
+	unsigned long (*connection_epoch)(struct reg_db *be);
 
 	/* Sets a->id; a->time and a->actor are stored as given. */
 	int (*audit_insert)(struct reg_db *be, struct reg_audit *a, struct byod_err *err);

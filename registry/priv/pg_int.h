@@ -31,6 +31,7 @@ struct pg_db {
 	int busy_ms;	  /* lock_timeout */
 	unsigned cursors; /* numbers this connection's list cursors */
 	char schema[128]; /* current_schema(): the feed's notifications carry it */
+	unsigned long connections; /* sessions set up: the first, then each reconnection */
 };
 
 #define PG(be) reg_db_of(be, struct pg_db, base)
