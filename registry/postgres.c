@@ -25,8 +25,10 @@
 
 #include "pg_int.h"
 
-/* The key of the advisory lock migrations hold ('byod'). */
-#define MIGRATION_LOCK "1652129636"
+/* The key of the advisory lock migrations hold ('byod', then the
+ * registry's schema: registries in other schemas of one database do not
+ * wait for each other). */
+#define MIGRATION_LOCK "1652129636, hashtext(current_schema())"
 /* Rows a list fetches per round trip. */
 #define FETCH_ROWS 10000
 
@@ -464,8 +466,20 @@ static int migrate(struct pg_db *db, struct byod_err *err)
 {
 	int version = 0, rc;
 
+	/* another program migrating the same registry takes seconds, not
+	 * the lock timeout a RADIUS node keeps for its requests */
 	rc = pg_command(db, NULL, err, "taking the migration lock",
-			"SELECT pg_advisory_lock(" MIGRATION_LOCK ")", 0, NULL);
+			"SET lock_timeout = '30s'", 0, NULL);
+	if (!rc)
+		rc = pg_command(db, NULL, err, "taking the migration lock",
+				"SELECT pg_advisory_lock(" MIGRATION_LOCK ")", 0, NULL);
+	if (!rc) {
+		char sql[64];
+
+		snprintf(sql, sizeof(sql), "SET lock_timeout = %d",
+			 db->busy_ms > 0 ? db->busy_ms : 1);
+		rc = pg_command(db, NULL, err, "setting the lock timeout", sql, 0, NULL);
+	}
 	if (rc)
 		return rc;
 	rc = read_version(db, &version, err);
