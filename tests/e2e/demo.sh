@@ -84,4 +84,31 @@ check "the demo says it stopped" grep -q 'demo stopped' "$T/demo.out"
 gone() { ! pgrep -f "$DEMO_HOME" >/dev/null; }
 for _ in $(seq 50); do gone && break; sleep 0.1; done
 check "nothing it started is left running" gone
+
+# the demo school joins a département: byodctl registry copy into a
+# PostgreSQL cluster of the test's own, then byodctl on a home pointed at
+# the copy reads the same accounts, devices and policy
+chmod 0711 "$T"
+PG_DIR="$T/pg"
+trap '[ -n "$DEMO_PID" ] && kill "$DEMO_PID" 2>/dev/null; sh "$BYOD_SRC/scripts/pg-test-cluster" remove "$PG_DIR" >/dev/null 2>&1; [ -n "${KEEP:-}" ] || rm -rf "$T"' EXIT
+sh "$BYOD_SRC/scripts/pg-test-cluster" start "$PG_DIR" >"$T/pg.log" 2>&1 ||
+	{ cat "$T/pg.log" >&2; echo "the PostgreSQL cluster did not start" >&2; exit 1; }
+pg_url=$(sh "$BYOD_SRC/scripts/pg-test-cluster" url "$PG_DIR")
+BYOD_HOME="$DEMO_HOME" "$BYODCTL" registry copy --to "$pg_url" >"$T/copy.out" 2>&1
+check "registry copy of the demo school into PostgreSQL ($(tail -1 "$T/copy.out"))" \
+	grep -q "every row was copied" "$T/copy.out"
+cp -a "$DEMO_HOME" "$T/demo-pg"
+rm -f "$T"/demo-pg/registry.db*
+# (& is sed's matched text: the URL's are escaped)
+sed -i "s|^  # url: \"\"$|  url: \"${pg_url//&/\\&}\"|" "$T/demo-pg/byod.conf"
+grep -q "^  url: \"$pg_url\"" "$T/demo-pg/byod.conf" || ko "registry.url not set in the copy's byod.conf"
+for what in "user list --json" "device list --json" "policy show"; do
+	# shellcheck disable=SC2086
+	BYOD_HOME="$DEMO_HOME" "$BYODCTL" $what >"$T/sqlite.out" 2>&1
+	# shellcheck disable=SC2086
+	BYOD_HOME="$T/demo-pg" "$BYODCTL" $what >"$T/pg.out" 2>&1
+	check "byodctl $what: the copy reads as the demo school ($(wc -l <"$T/pg.out") lines)" \
+		sh -c "[ -s '$T/pg.out' ] && cmp -s '$T/sqlite.out' '$T/pg.out'"
+done
+check "...and opened no SQLite file" test ! -e "$T/demo-pg/registry.db"
 finish
