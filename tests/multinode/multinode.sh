@@ -89,25 +89,7 @@ check "registry.url names the cluster" grep -qF "  url: \"$URL\"" "$conf"
 rm -f "$BYOD_HOME"/registry.db*
 check "the school is read from PostgreSQL" sh -c "[ \"\$(echo \"SELECT name FROM schools WHERE uai = '$UAI';\" | psql -X -A -t '$URL')\" = 'Collège des Calanques' ]"
 
-cat >"$T/policy.yaml" <<POLICY
-segments:
-  registration: { vlan: 10, subnet: 10.10.0.0/22, allow: [portal, dns, dhcp] }
-  pupils: { vlan: 20, subnet: 10.20.0.0/16, allow: [ent, dns, dhcp] }
-services:
-  portal: { to: [10.0.0.2], ports: [tcp/80, tcp/443] }
-  ent: { to: [10.0.6.10], ports: [tcp/443] }
-rules:
-  - name: unknown devices register
-    match: { state: unknown }
-    segment: registration
-  - name: pupils by MAC
-    match: { role: student, method: mac }
-    segment: pupils
-  - name: pupils
-    match: { role: student }
-    segment: pupils
-default: registration
-POLICY
+cp "$BYOD_SRC/tests/radius/school-policy.yaml" "$T/policy.yaml"
 "$BYODCTL" policy apply "$T/policy.yaml" >/dev/null || die "policy apply failed"
 adduser() { # LOGIN PASSWORD
 	printf '%s\n' "$2" | "$BYODCTL" user add "$1" --role student --school "$UAI" \

@@ -49,25 +49,7 @@ sql() {
 	fi
 }
 
-cat >"$T/policy.yaml" <<POLICY
-segments:
-  registration: { vlan: 10, subnet: 10.10.0.0/22, allow: [portal, dns, dhcp] }
-  pupils: { vlan: 20, subnet: 10.20.0.0/16, allow: [ent, dns, dhcp] }
-services:
-  portal: { to: [10.0.0.2], ports: [tcp/80, tcp/443] }
-  ent: { to: [10.0.6.10], ports: [tcp/443] }
-rules:
-  - name: unknown devices register
-    match: { state: unknown }
-    segment: registration
-  - name: pupils by MAC
-    match: { role: student, method: mac }
-    segment: pupils
-  - name: pupils
-    match: { role: student }
-    segment: pupils
-default: registration
-POLICY
+cp "$BYOD_SRC/tests/radius/school-policy.yaml" "$T/policy.yaml"
 "$BYODCTL" policy apply "$T/policy.yaml" >/dev/null || { echo "policy apply failed" >&2; exit 1; }
 printf 'Calanques-2026!\n' | "$BYODCTL" user add lea --role student --school 0131234W \
 	--password-stdin >/dev/null || { echo "user add failed" >&2; exit 1; }
