@@ -22,190 +22,6 @@
 #include "sqlite_int.h"
 
 
-/*
- * The migrations, in order: migrations[i] takes the schema from version i
- * to i + 1, and ends by setting PRAGMA user_version to i + 1 so the version
- * moves in the same transaction as the tables. Append, never edit: a
- * database in the field has run the old text. (A migration that must
- * rebuild a table would have to run with foreign_keys off, which cannot be
- * changed inside a transaction; none does yet.)
- */
-static const char *const migrations[] = {
-	/* 1: the initial schema */
-	"CREATE TABLE schools (\n"
-	"	uai TEXT PRIMARY KEY NOT NULL,\n"
-	"	name TEXT NOT NULL\n"
-	");\n"
-	"CREATE TABLE people (\n"
-	"	id INTEGER PRIMARY KEY,\n"
-	"	login TEXT NOT NULL UNIQUE,\n"
-	"	display_name TEXT NOT NULL DEFAULT '',\n"
-	"	role TEXT NOT NULL CHECK (role IN ('student', 'teacher', 'staff', 'guest')),\n"
-	"	school TEXT REFERENCES schools(uai),\n"
-	"	\"groups\" TEXT NOT NULL DEFAULT '',\n"
-	"	password_hash TEXT NOT NULL DEFAULT '',\n"
-	"	state TEXT NOT NULL CHECK (state IN ('active', 'disabled')),\n"
-	"	created INTEGER NOT NULL\n"
-	");\n"
-	"CREATE INDEX people_school ON people(school);\n"
-	"CREATE TABLE devices (\n"
-	"	id TEXT PRIMARY KEY NOT NULL,\n"
-	"	owner INTEGER NOT NULL REFERENCES people(id),\n"
-	"	name TEXT NOT NULL,\n"
-	"	kind TEXT NOT NULL CHECK (kind IN ('phone', 'tablet', 'laptop', 'other')),\n"
-	"	mac TEXT,\n"
-	"	state TEXT NOT NULL\n"
-	"		CHECK (state IN ('active', 'suspended', 'revoked', 'retired')),\n"
-	"	charter TEXT NOT NULL DEFAULT '',\n"
-	"	created INTEGER NOT NULL,\n"
-	"	expires INTEGER NOT NULL DEFAULT 0\n"
-	");\n"
-	"CREATE INDEX devices_owner ON devices(owner);\n"
-	"CREATE INDEX devices_mac ON devices(mac);\n"
-	"CREATE TABLE certificates (\n"
-	"	serial TEXT PRIMARY KEY NOT NULL,\n"
-	"	device TEXT NOT NULL REFERENCES devices(id),\n"
-	"	not_before INTEGER NOT NULL,\n"
-	"	not_after INTEGER NOT NULL,\n"
-	"	state TEXT NOT NULL CHECK (state IN ('valid', 'revoked')),\n"
-	"	revoked_at INTEGER,\n"
-	"	reason INTEGER,\n"
-	"	CHECK ((state = 'valid' AND revoked_at IS NULL AND reason IS NULL) OR\n"
-	"	       (state = 'revoked' AND revoked_at IS NOT NULL AND reason IS NOT NULL))\n"
-	");\n"
-	"CREATE INDEX certificates_device ON certificates(device);\n"
-	"CREATE INDEX certificates_revoked ON certificates(revoked_at) WHERE state = 'revoked';\n"
-	"CREATE TABLE sessions (\n"
-	"	id INTEGER PRIMARY KEY,\n"
-	"	session_id TEXT NOT NULL,\n"
-	"	device TEXT REFERENCES devices(id),\n"
-	"	mac TEXT,\n"
-	"	ip TEXT,\n"
-	"	nas_ip TEXT,\n"
-	"	nas_id TEXT,\n"
-	"	serial TEXT,\n"
-	"	started INTEGER,\n"
-	"	updated INTEGER,\n"
-	"	stopped INTEGER,\n"
-	"	in_octets INTEGER NOT NULL DEFAULT 0,\n"
-	"	out_octets INTEGER NOT NULL DEFAULT 0,\n"
-	"	state TEXT NOT NULL DEFAULT 'open'\n"
-	");\n"
-	"CREATE INDEX sessions_session ON sessions(session_id, nas_ip, nas_id);\n"
-	"CREATE INDEX sessions_device ON sessions(device);\n"
-	/* AUTOINCREMENT: an id or seq is never handed out twice, even after
-	 * the newest rows are deleted, so a reader's cursor stays meaningful. */
-	"CREATE TABLE audit (\n"
-	"	id INTEGER PRIMARY KEY AUTOINCREMENT,\n"
-	"	time INTEGER NOT NULL,\n"
-	"	actor TEXT NOT NULL,\n"
-	"	action TEXT NOT NULL,\n"
-	"	object TEXT NOT NULL DEFAULT '',\n"
-	"	before_json TEXT,\n"
-	"	after_json TEXT\n"
-	");\n"
-	"CREATE TABLE events (\n"
-	"	seq INTEGER PRIMARY KEY AUTOINCREMENT,\n"
-	"	time INTEGER NOT NULL,\n"
-	"	kind TEXT NOT NULL,\n"
-	"	object TEXT NOT NULL\n"
-	");\n"
-	"CREATE TABLE counters (\n"
-	"	name TEXT PRIMARY KEY NOT NULL,\n"
-	"	value INTEGER NOT NULL\n"
-	");\n"
-	"PRAGMA user_version = 1;\n",
-
-	/* 2: versions of the segment policy; the newest is the running one */
-	"CREATE TABLE policies (\n"
-	"	version INTEGER PRIMARY KEY AUTOINCREMENT,\n"
-	"	created INTEGER NOT NULL,\n"
-	"	author TEXT NOT NULL,\n"
-	"	file TEXT NOT NULL DEFAULT '',\n"
-	"	comment TEXT NOT NULL DEFAULT '',\n"
-	"	source TEXT NOT NULL\n"
-	");\n"
-	"PRAGMA user_version = 2;\n",
-
-	/* 3: RADIUS accounting: purging closed sessions by stop time and
-	 * listing open ones without reading a year of closed ones */
-	"CREATE INDEX sessions_closed ON sessions(stopped) WHERE state = 'closed';\n"
-	"CREATE INDEX sessions_open ON sessions(started) WHERE state = 'open';\n"
-	"PRAGMA user_version = 3;\n",
-
-	/* 4: the portal's shared state: web sessions (hashes of the cookies),
-	 * one-time form tokens, one-time downloads, login throttling */
-	"CREATE TABLE web_sessions (\n"
-	"	id_hash TEXT PRIMARY KEY NOT NULL,\n"
-	"	person INTEGER REFERENCES people(id) ON DELETE CASCADE,\n"
-	"	created INTEGER NOT NULL,\n"
-	"	seen INTEGER NOT NULL,\n"
-	"	client TEXT NOT NULL DEFAULT ''\n"
-	");\n"
-	"CREATE INDEX web_sessions_person ON web_sessions(person);\n"
-	"CREATE INDEX web_sessions_seen ON web_sessions(seen);\n"
-	"CREATE INDEX web_sessions_created ON web_sessions(created);\n"
-	"CREATE TABLE web_forms (\n"
-	"	token_hash TEXT PRIMARY KEY NOT NULL,\n"
-	"	session TEXT NOT NULL REFERENCES web_sessions(id_hash) ON DELETE CASCADE,\n"
-	"	expires INTEGER NOT NULL\n"
-	");\n"
-	"CREATE INDEX web_forms_session ON web_forms(session);\n"
-	"CREATE INDEX web_forms_expires ON web_forms(expires);\n"
-	"CREATE TABLE web_downloads (\n"
-	"	token_hash TEXT PRIMARY KEY NOT NULL,\n"
-	"	device TEXT NOT NULL REFERENCES devices(id),\n"
-	"	filename TEXT NOT NULL,\n"
-	"	type TEXT NOT NULL,\n"
-	"	data BLOB NOT NULL,\n"
-	"	created INTEGER NOT NULL,\n"
-	"	expires INTEGER NOT NULL\n"
-	");\n"
-	"CREATE INDEX web_downloads_expires ON web_downloads(expires);\n"
-	"CREATE TABLE web_throttle (\n"
-	"	key TEXT PRIMARY KEY NOT NULL,\n"
-	"	failures INTEGER NOT NULL,\n"
-	"	last_failure INTEGER NOT NULL,\n"
-	"	locked_until INTEGER NOT NULL\n"
-	");\n"
-	"PRAGMA user_version = 4;\n",
-
-	/* 5: one-time enrolment codes (QR sheets); only their hashes */
-	"CREATE TABLE enrol_codes (\n"
-	"	code_hash TEXT PRIMARY KEY NOT NULL,\n"
-	"	person INTEGER NOT NULL REFERENCES people(id) ON DELETE CASCADE,\n"
-	"	created INTEGER NOT NULL,\n"
-	"	expires INTEGER NOT NULL,\n"
-	"	used INTEGER\n"
-	");\n"
-	"CREATE INDEX enrol_codes_person ON enrol_codes(person);\n"
-	"PRAGMA user_version = 5;\n",
-
-	/* 6: a session's kind (a one-time code's session may only enrol one
-	 * device), the portal's shared keys (the login form's stateless
-	 * token), and the owner's recent enrolments counted by time */
-	"ALTER TABLE web_sessions ADD COLUMN kind TEXT NOT NULL DEFAULT 'login'\n"
-	"	CHECK (kind IN ('login', 'code'));\n"
-	"ALTER TABLE web_sessions ADD COLUMN enrolled INTEGER NOT NULL DEFAULT 0;\n"
-	"CREATE TABLE web_keys (\n"
-	"	name TEXT PRIMARY KEY NOT NULL,\n"
-	"	secret TEXT NOT NULL,\n"
-	"	created INTEGER NOT NULL\n"
-	");\n"
-	"CREATE INDEX devices_owner_created ON devices(owner, created);\n"
-	"PRAGMA user_version = 6;\n",
-
-	/* 7: a second live device with one MAC impossible in the database
-	 * itself, as PostgreSQL's devices_live_mac (a retired or revoked
-	 * device keeps its MAC: the history). An absent MAC is NULL (an
-	 * empty text would be one more MAC); live_mac_twins checks first. */
-	"UPDATE devices SET mac = NULL WHERE mac = '';\n"
-	"CREATE UNIQUE INDEX devices_live_mac ON devices(mac)\n"
-	"	WHERE mac IS NOT NULL AND state IN ('active', 'suspended');\n"
-	"PRAGMA user_version = 7;\n",
-};
-
-#define NEWEST_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
 /* ---- errors and statements ---------------------------------------------- */
 
@@ -411,166 +227,6 @@ void col_text(sqlite3_stmt *st, int i, char *out, size_t len)
 
 /* ---- opening, migrations, transactions ---------------------------------- */
 
-static int read_version(struct sq *s, int *version, struct byod_err *err)
-{
-	cleanup_stmt sqlite3_stmt *st = NULL;
-	int rc;
-
-	rc = sq_prepare(s, &st, err, "PRAGMA user_version", "");
-	if (!rc)
-		rc = sq_one(s, st, "reading the schema version", err);
-	if (!rc)
-		*version = sqlite3_column_int(st, 0);
-	return rc;
-}
-
-static int too_new(struct sq *s, int version, struct byod_err *err)
-{
-	return byod_err_set(err, EPROTO,
-			    "the registry %s has schema version %d, newer than this program "
-			    "knows (%d): use a newer byod",
-			    s->path, version, NEWEST_VERSION);
-}
-
-static void sq_rollback(struct reg_db *be);
-static int sq_begin(struct reg_db *be, struct byod_err *err);
-static int sq_commit(struct reg_db *be, struct byod_err *err);
-
-struct twins {
-	struct sq *s;
-	char list[768];	 /* "ID (login, state), ..." */
-	char later[400]; /* the ids of all but the first, quoted, for the UPDATE */
-	int n;
-};
-
-static int add_twin(sqlite3_stmt *st, void *arg)
-{
-	struct twins *t = arg;
-	size_t len = strlen(t->list), ll = strlen(t->later);
-
-	snprintf(t->list + len, sizeof(t->list) - len, "%s%s (%s, %s)", t->n ? ", " : "",
-		 (const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 1),
-		 (const char *)sqlite3_column_text(st, 2));
-	if (t->n)
-		snprintf(t->later + ll, sizeof(t->later) - ll, "%s'%s'", ll ? ", " : "",
-			 (const char *)sqlite3_column_text(st, 0));
-	t->n++;
-	return 0;
-}
-
-/*
- * Before migration 7 (devices_live_mac): a registry that already holds
- * two live devices with one MAC (SQLite let them by until then) cannot take
- * the index. Instead of SQLite's "UNIQUE constraint failed", one sentence
- * naming the MAC, its devices and how to keep one; -EEXIST, and the
- * caller rolls the migration's transaction back: nothing is changed.
- * (byodctl cannot open the registry to retire one, hence the sqlite3
- * command in the sentence.)
- */
-static int live_mac_twins(struct sq *s, struct byod_err *err)
-{
-	static const char live[] =
-		"mac IS NOT NULL AND mac <> '' AND state IN ('active', 'suspended')";
-	cleanup_stmt sqlite3_stmt *st = NULL;
-	cleanup_stmt sqlite3_stmt *dev = NULL;
-	struct twins t = {.s = s};
-	char sql[512], mac[REG_MAC_MAX + 8];
-	int rc, others;
-
-	snprintf(sql, sizeof(sql),
-		 "SELECT mac, (SELECT COUNT(*) FROM (SELECT mac FROM devices WHERE %s "
-		 "GROUP BY mac HAVING COUNT(*) > 1)) FROM devices WHERE %s "
-		 "GROUP BY mac HAVING COUNT(*) > 1 ORDER BY mac LIMIT 1",
-		 live, live);
-	rc = sq_prepare(s, &st, err, sql, "");
-	if (!rc)
-		rc = sq_one(s, st, "looking for live devices sharing a MAC", err);
-	if (rc == -ENOENT)
-		return 0;
-	if (rc)
-		return rc;
-	col_text(st, 0, mac, sizeof(mac));
-	others = sqlite3_column_int(st, 1) - 1;
-	rc = sq_prepare(
-		s, &dev, err,
-		"SELECT d.id, p.login, d.state FROM devices d JOIN people p ON p.id = d.owner "
-		"WHERE d.mac = ? AND d.state IN ('active', 'suspended') "
-		"ORDER BY d.created, d.rowid",
-		"t", mac);
-	if (!rc)
-		rc = sq_each(s, dev, add_twin, &t, "listing live devices sharing a MAC", err);
-	if (rc)
-		return rc;
-	return byod_err_set(err, EEXIST,
-			    "the registry %s cannot take schema version 7 (one live device per "
-			    "MAC address): MAC %s is on %d live devices, %s%s; keep one (e.g. "
-			    "sqlite3 %s \"UPDATE devices SET state = 'retired' WHERE id IN (%s)\") "
-			    "and open it again: nothing was changed",
-			    s->path, mac, t.n, t.list,
-			    others > 0 ? ", and other MACs are shared too" : "", s->path, t.later);
-}
-
-/* Checks a migration needs before it runs, in its transaction: data it
- * cannot take said in one sentence, nothing changed. */
-static const struct {
-	int from; /* the version the migration starts from */
-	int (*check)(struct sq *s, struct byod_err *err);
-} migration_checks[] = {
-	{6, live_mac_twins},
-};
-
-static int migration_check(struct sq *s, int from, struct byod_err *err)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(migration_checks) / sizeof(migration_checks[0]); i++)
-		if (migration_checks[i].from == from)
-			return migration_checks[i].check(s, err);
-	return 0;
-}
-
-/*
- * Brings the schema to NEWEST_VERSION, one migration per transaction.
- * The version is read again under the write lock, so two programs opening
- * a fresh registry at once do not both run a migration.
- */
-static int migrate(struct sq *s, struct byod_err *err)
-{
-	char doing[64];
-	int version, rc, src;
-
-	rc = read_version(s, &version, err);
-	while (!rc && version >= 0 && version < NEWEST_VERSION) {
-		rc = sq_begin(&s->base, err);
-		if (rc)
-			break;
-		rc = read_version(s, &version, err);
-		if (!rc && version >= 0 && version < NEWEST_VERSION)
-			rc = migration_check(s, version, err);
-		if (!rc && version >= 0 && version < NEWEST_VERSION) {
-			src = sqlite3_exec(s->db, migrations[version], NULL, NULL, NULL);
-			if (src != SQLITE_OK) {
-				snprintf(doing, sizeof(doing), "migrating to schema version %d",
-					 version + 1);
-				rc = sq_fail(s, src, doing, err);
-			}
-		}
-		if (!rc)
-			rc = sq_commit(&s->base, err);
-		if (rc)
-			sq_rollback(&s->base);
-		else
-			rc = read_version(s, &version, err);
-	}
-	if (!rc && version > NEWEST_VERSION)
-		rc = too_new(s, version, err);
-	if (!rc && version < 0)
-		rc = byod_err_set(err, EPROTO,
-				  "the registry %s has schema version %d, not one of ours", s->path,
-				  version);
-	return rc;
-}
-
 static void sq_close(struct reg_db *be)
 {
 	struct sq *s;
@@ -653,7 +309,7 @@ static int sq_open(const struct reg_options *opt, struct reg_db **out, struct by
 	}
 	sqlite3_finalize(st);
 	st = NULL;
-	rc = migrate(s, err);
+	rc = sq_migrate(s, err);
 out:
 	if (rc) {
 		sq_close(&s->base);
@@ -665,12 +321,12 @@ out:
 
 static int sq_schema_version(struct reg_db *be, int *version, struct byod_err *err)
 {
-	return read_version(sq_of(be), version, err);
+	return sq_read_version(sq_of(be), version, err);
 }
 
 /* IMMEDIATE: take the write lock now, so that a transaction that has read
  * never fails later for want of it, and the busy timeout applies here. */
-static int sq_begin(struct reg_db *be, struct byod_err *err)
+int sq_begin(struct reg_db *be, struct byod_err *err)
 {
 	struct sq *s = sq_of(be);
 	int rc = sq_simple(s, "BEGIN IMMEDIATE", "starting a transaction", err);
@@ -693,7 +349,7 @@ static int sq_begin_read(struct reg_db *be, struct byod_err *err)
 }
 
 /* A failed COMMIT leaves the transaction open for the caller's rollback. */
-static int sq_commit(struct reg_db *be, struct byod_err *err)
+int sq_commit(struct reg_db *be, struct byod_err *err)
 {
 	struct sq *s = sq_of(be);
 	int rc = sq_check_tx(s, err);
@@ -705,7 +361,7 @@ static int sq_commit(struct reg_db *be, struct byod_err *err)
 	return rc;
 }
 
-static void sq_rollback(struct reg_db *be)
+void sq_rollback(struct reg_db *be)
 {
 	struct sq *s = sq_of(be);
 
@@ -1572,7 +1228,7 @@ static int sq_policy_list(struct reg_db *be, reg_policy_cb cb, void *ctx, struct
 
 const struct reg_backend_ops reg_sqlite_ops = {
 	.name = "sqlite",
-	.newest_version = NEWEST_VERSION,
+	.newest_version = SQ_NEWEST_VERSION,
 	.open = sq_open,
 	.close = sq_close,
 	.schema_version = sq_schema_version,

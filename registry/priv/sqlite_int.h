@@ -98,4 +98,14 @@ int sq_enrol_code_use(struct reg_db *be, const char *code_hash, time_t now, int 
 int sq_enrol_code_get(struct reg_db *be, const char *code_hash, time_t now, int64_t *person,
 		      struct byod_err *err);
 
+/* The schema (sqlite_schema.c): how many migrations there are, the
+ * version a database is at, and its migration to the newest. */
+#define SQ_NEWEST_VERSION 7
+int sq_read_version(struct sq *s, int *version, struct byod_err *err);
+int sq_migrate(struct sq *s, struct byod_err *err);
+/* Transactions (sqlite.c), which the migrations run in. */
+int sq_begin(struct reg_db *be, struct byod_err *err);
+int sq_commit(struct reg_db *be, struct byod_err *err);
+void sq_rollback(struct reg_db *be);
+
 #endif /* BYOD_REGISTRY_SQLITE_INT_H */

@@ -23,28 +23,43 @@ static double now_ms(void)
 	return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
 }
 
-/* Runs scripts/pg-test-cluster CMD DIR [ARG]; its output into out. */
+/* Runs scripts/pg-test-cluster CMD DIR [ARG] (execv, no shell); its first
+ * line of output into out. */
 static int cluster(const char *cmd, const char *dir, const char *arg, char *out, size_t size)
 {
 	const char *src = getenv("BYOD_SRC");
-	char line[2048];
-	FILE *p;
-	int status;
+	char script[1024], buf[2048];
+	char *argv[] = { "sh", script, (char *)cmd, (char *)dir, (char *)arg, NULL };
+	int fds[2], status;
 	size_t n = 0;
+	ssize_t got;
+	pid_t pid;
 
-	snprintf(line, sizeof(line), "sh '%s/scripts/pg-test-cluster' %s '%s' %s", src ? src : ".",
-		 cmd, dir, arg ? arg : "");
-	p = popen(line, "r");
-	assert_non_null(p);
-	if (out && size) {
-		n = fread(out, 1, size - 1, p);
-		out[n] = '\0';
-		out[strcspn(out, "\n")] = '\0';
-	} else {
-		while (fgets(line, sizeof(line), p))
-			;
+	snprintf(script, sizeof(script), "%s/scripts/pg-test-cluster", src ? src : ".");
+	assert_int_equal(pipe(fds), 0);
+	fflush(NULL);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		dup2(fds[1], STDOUT_FILENO);
+		close(fds[0]);
+		close(fds[1]);
+		execv("/bin/sh", argv);
+		_exit(127);
 	}
-	status = pclose(p);
+	close(fds[1]);
+	while ((got = read(fds[0], buf + n, sizeof(buf) - 1 - n)) > 0 && n + (size_t)got < sizeof(buf) - 1)
+		n += (size_t)got;
+	while (got > 0) /* the rest, unread, so that the script never blocks */
+		got = read(fds[0], buf, sizeof(buf));
+	close(fds[0]);
+	buf[n] = '\0';
+	if (out && size) {
+		snprintf(out, size, "%s", buf);
+		out[strcspn(out, "\n")] = '\0';
+	}
+	if (waitpid(pid, &status, 0) != pid)
+		return -1;
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
