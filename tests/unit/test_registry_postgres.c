@@ -55,8 +55,11 @@ static int cluster(const char *cmd, const char *dir, const char *arg, char *out,
 	close(fds[0]);
 	buf[n] = '\0';
 	if (out && size) {
-		snprintf(out, size, "%s", buf);
-		out[strcspn(out, "\n")] = '\0';
+		n = strcspn(buf, "\n");
+		if (n >= size)
+			n = size - 1;
+		memcpy(out, buf, n);
+		out[n] = '\0';
 	}
 	if (waitpid(pid, &status, 0) != pid)
 		return -1;
