@@ -962,4 +962,8 @@ const struct reg_backend_ops reg_postgres_ops = {
 	.enrol_code_insert = pg_enrol_code_insert,
 	.enrol_code_use = pg_enrol_code_use,
 	.enrol_code_get = pg_enrol_code_get,
+	.stats_schools = pg_stats_schools,
+	.stats_enrolments = pg_stats_enrolments,
+	.stats_certs_expiring = pg_stats_certs_expiring,
+	.stats_nas = pg_stats_nas,
 };

@@ -176,6 +176,13 @@ const char *const pg_migrations[] = {
 	"	created bigint NOT NULL\n"
 	");\n"
 	"UPDATE schema_version SET version = 1;\n",
+
+	/* 2: the dashboard's figures: certificates by their end, and the
+	 * accounting of each access point (devices_created is migration 1's) */
+	"CREATE INDEX certificates_not_after ON certificates(not_after) WHERE state = 'valid';\n"
+	"CREATE INDEX sessions_nas ON sessions(nas_ip, nas_id);\n"
+	"CREATE INDEX sessions_started ON sessions(started);\n"
+	"UPDATE schema_version SET version = 2;\n",
 };
 
 _Static_assert(sizeof(pg_migrations) / sizeof(pg_migrations[0]) == PG_NEWEST_VERSION,

@@ -1300,4 +1300,8 @@ const struct reg_backend_ops reg_sqlite_ops = {
 	.enrol_code_insert = sq_enrol_code_insert,
 	.enrol_code_use = sq_enrol_code_use,
 	.enrol_code_get = sq_enrol_code_get,
+	.stats_schools = sq_stats_schools,
+	.stats_enrolments = sq_stats_enrolments,
+	.stats_certs_expiring = sq_stats_certs_expiring,
+	.stats_nas = sq_stats_nas,
 };

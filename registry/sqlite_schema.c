@@ -197,6 +197,14 @@ static const char *const migrations[] = {
 	"CREATE UNIQUE INDEX devices_live_mac ON devices(mac)\n"
 	"	WHERE mac IS NOT NULL AND state IN ('active', 'suspended');\n"
 	"PRAGMA user_version = 7;\n",
+
+	/* 8: the dashboard's figures: enrolments by time, certificates by
+	 * their end, and the accounting of each access point */
+	"CREATE INDEX devices_created ON devices(created);\n"
+	"CREATE INDEX certificates_not_after ON certificates(not_after) WHERE state = 'valid';\n"
+	"CREATE INDEX sessions_nas ON sessions(nas_ip, nas_id);\n"
+	"CREATE INDEX sessions_started ON sessions(started);\n"
+	"PRAGMA user_version = 8;\n",
 };
 
 #define NEWEST_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -229,6 +229,21 @@ struct reg_backend_ops {
 	/* The person of a code unused and expires > now; -ENOENT otherwise. */
 	int (*enrol_code_get)(struct reg_db *be, const char *code_hash, time_t now, int64_t *person,
 			      struct byod_err *err);
+
+	/* The dashboard's figures (sqlite_stats.c, postgres_stats.c); school
+	 * NULL: every school. Inputs checked by reg_stats.c. */
+	int (*stats_schools)(struct reg_db *be, const char *school,
+			     int (*cb)(const struct reg_school_stats *, void *), void *ctx,
+			     struct byod_err *err);
+	int (*stats_enrolments)(struct reg_db *be, const char *school, time_t from, time_t to,
+				int (*cb)(const struct reg_stats_hour *, void *), void *ctx,
+				struct byod_err *err);
+	int (*stats_certs_expiring)(struct reg_db *be, const char *school, time_t from, time_t to,
+				    int (*cb)(const struct reg_cert_expiry *, void *), void *ctx,
+				    struct byod_err *err);
+	int (*stats_nas)(struct reg_db *be, const char *school, time_t since,
+			 int (*cb)(const struct reg_nas_seen *, void *), void *ctx,
+			 struct byod_err *err);
 };
 
 extern const struct reg_backend_ops reg_sqlite_ops;

@@ -92,7 +92,7 @@ int pg_rows(struct pg_db *db, const char *what, const char *sql, int nparams,
 
 /* postgres_schema.c: the migrations, pg_migrations[i] taking the schema
  * from version i to i + 1; append one, raise this by one. */
-#define PG_NEWEST_VERSION 1
+#define PG_NEWEST_VERSION 2
 extern const char *const pg_migrations[];
 
 /* postgres_tables.c: the operations of the backend table it implements. */
@@ -191,5 +191,18 @@ int pg_enrol_code_use(struct reg_db *be, const char *code_hash, time_t now, int 
 		      struct byod_err *err);
 int pg_enrol_code_get(struct reg_db *be, const char *code_hash, time_t now, int64_t *person,
 		      struct byod_err *err);
+
+/* postgres_stats.c: the dashboard's figures. */
+int pg_stats_schools(struct reg_db *be, const char *school,
+		     int (*cb)(const struct reg_school_stats *, void *), void *ctx,
+		     struct byod_err *err);
+int pg_stats_enrolments(struct reg_db *be, const char *school, time_t from, time_t to,
+			int (*cb)(const struct reg_stats_hour *, void *), void *ctx,
+			struct byod_err *err);
+int pg_stats_certs_expiring(struct reg_db *be, const char *school, time_t from, time_t to,
+			    int (*cb)(const struct reg_cert_expiry *, void *), void *ctx,
+			    struct byod_err *err);
+int pg_stats_nas(struct reg_db *be, const char *school, time_t since,
+		 int (*cb)(const struct reg_nas_seen *, void *), void *ctx, struct byod_err *err);
 
 #endif /* BYOD_REGISTRY_PG_INT_H */

@@ -98,9 +98,22 @@ int sq_enrol_code_use(struct reg_db *be, const char *code_hash, time_t now, int 
 int sq_enrol_code_get(struct reg_db *be, const char *code_hash, time_t now, int64_t *person,
 		      struct byod_err *err);
 
+/* sqlite_stats.c: the dashboard's figures. */
+int sq_stats_schools(struct reg_db *be, const char *school,
+		     int (*cb)(const struct reg_school_stats *, void *), void *ctx,
+		     struct byod_err *err);
+int sq_stats_enrolments(struct reg_db *be, const char *school, time_t from, time_t to,
+			int (*cb)(const struct reg_stats_hour *, void *), void *ctx,
+			struct byod_err *err);
+int sq_stats_certs_expiring(struct reg_db *be, const char *school, time_t from, time_t to,
+			    int (*cb)(const struct reg_cert_expiry *, void *), void *ctx,
+			    struct byod_err *err);
+int sq_stats_nas(struct reg_db *be, const char *school, time_t since,
+		 int (*cb)(const struct reg_nas_seen *, void *), void *ctx, struct byod_err *err);
+
 /* The schema (sqlite_schema.c): how many migrations there are, the
  * version a database is at, and its migration to the newest. */
-#define SQ_NEWEST_VERSION 7
+#define SQ_NEWEST_VERSION 8
 int sq_read_version(struct sq *s, int *version, struct byod_err *err);
 int sq_migrate(struct sq *s, struct byod_err *err);
 /* Transactions (sqlite.c), which the migrations run in. */
