@@ -9,6 +9,7 @@
 #include "pki_internal.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -206,5 +207,30 @@ out:
 	ASN1_TIME_free(t);
 	X509_CRL_free(crl);
 	ERR_clear_error();
+	return rc;
+}
+
+int pki_crl_times(const char *path, time_t *this_update, time_t *next_update,
+		  struct byod_err *err)
+{
+	X509_CRL *crl = NULL;
+	FILE *f;
+	int rc = 0;
+
+	f = fopen(path, "re");
+	if (!f)
+		return byod_err_set(err, errno, "cannot open the CRL %s: %s", path, strerror(errno));
+	crl = PEM_read_X509_CRL(f, NULL, NULL, NULL);
+	fclose(f);
+	if (!crl) {
+		ERR_clear_error();
+		return byod_err_set(err, EINVAL, "%s is not a CRL in PEM", path);
+	}
+	*next_update = 0;
+	if (pki_asn1_time(X509_CRL_get0_lastUpdate(crl), this_update))
+		rc = byod_err_set(err, EINVAL, "the CRL %s has no readable thisUpdate", path);
+	else if (X509_CRL_get0_nextUpdate(crl))
+		pki_asn1_time(X509_CRL_get0_nextUpdate(crl), next_update);
+	X509_CRL_free(crl);
 	return rc;
 }

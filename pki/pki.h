@@ -221,6 +221,12 @@ int pki_crl_make(struct pki_ca *ca, const struct pki_revoked *revoked, size_t n,
 		 int64_t number, int days, char **pem, unsigned char **der, size_t *der_len,
 		 struct byod_err *err);
 
+/* The thisUpdate and nextUpdate (0 when absent) of the CRL in PEM at
+ * path: how old the CRL the RADIUS server checks is (the dashboard).
+ * -ENOENT when the file is not there, -EINVAL when it is not a CRL. */
+int pki_crl_times(const char *path, time_t *this_update, time_t *next_update,
+		  struct byod_err *err);
+
 /* A random passphrase of 4 groups of 4 characters from an alphabet without
  * look-alike characters (80 bits), easy to type on a phone. */
 int pki_passphrase(char out[PKI_PASSPHRASE_MAX]);
