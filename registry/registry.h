@@ -671,7 +671,7 @@ struct reg_copy_report {
 int reg_copy_school(struct reg *src, struct reg *dst, const struct reg_copy_opts *opts,
 		    struct reg_copy_report *report, struct byod_err *err);
 
-/* ---- the dashboard's figures (reg_stats.c) ----
+/* ---- the dashboard's figures (reg_dashboard.c) ----
  *
  * Counts the console's dashboard shows, each computed by the database (no
  * row per device crosses the connection for a count). school NULL: every

@@ -230,8 +230,8 @@ struct reg_backend_ops {
 	int (*enrol_code_get)(struct reg_db *be, const char *code_hash, time_t now, int64_t *person,
 			      struct byod_err *err);
 
-	/* The dashboard's figures (sqlite_stats.c, postgres_stats.c); school
-	 * NULL: every school. Inputs checked by reg_stats.c. */
+	/* The dashboard's figures (sqlite_dashboard.c, postgres_dashboard.c); school
+	 * NULL: every school. Inputs checked by reg_dashboard.c. */
 	int (*stats_schools)(struct reg_db *be, const char *school,
 			     int (*cb)(const struct reg_school_stats *, void *), void *ctx,
 			     struct byod_err *err);

@@ -192,7 +192,7 @@ int pg_enrol_code_use(struct reg_db *be, const char *code_hash, time_t now, int 
 int pg_enrol_code_get(struct reg_db *be, const char *code_hash, time_t now, int64_t *person,
 		      struct byod_err *err);
 
-/* postgres_stats.c: the dashboard's figures. */
+/* postgres_dashboard.c: the dashboard's figures. */
 int pg_stats_schools(struct reg_db *be, const char *school,
 		     int (*cb)(const struct reg_school_stats *, void *), void *ctx,
 		     struct byod_err *err);

@@ -98,7 +98,7 @@ int sq_enrol_code_use(struct reg_db *be, const char *code_hash, time_t now, int 
 int sq_enrol_code_get(struct reg_db *be, const char *code_hash, time_t now, int64_t *person,
 		      struct byod_err *err);
 
-/* sqlite_stats.c: the dashboard's figures. */
+/* sqlite_dashboard.c: the dashboard's figures. */
 int sq_stats_schools(struct reg_db *be, const char *school,
 		     int (*cb)(const struct reg_school_stats *, void *), void *ctx,
 		     struct byod_err *err);

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * The PostgreSQL backend's dashboard figures, the same as sqlite_stats.c's
- * (reg_stats.c checks the inputs): each school's people, devices by state
+ * The PostgreSQL backend's dashboard figures, the same as sqlite_dashboard.c's
+ * (reg_dashboard.c checks the inputs): each school's people, devices by state
  * and open sessions, enrolments per hour, certificates ending, and the
  * last accounting of each access point, all counted by the server.
  * "$1::text IS NULL OR ... = $1" lets one statement serve one school or

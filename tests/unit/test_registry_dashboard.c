@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * Unit tests for the dashboard's figures in the registry (reg_stats.c and
- * each backend's *_stats.c): two schools filled by the test, and every
+ * Unit tests for the dashboard's figures in the registry (reg_dashboard.c and
+ * each backend's *_dashboard.c): two schools filled by the test, and every
  * count checked against what the test put there: people, devices by
  * state, open sessions, enrolments per hour in a period, certificates
  * ending (a renewed device left out), the last accounting of each access

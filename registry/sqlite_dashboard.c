@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * The SQLite backend's dashboard figures (reg_stats.c checks the inputs):
+ * The SQLite backend's dashboard figures (reg_dashboard.c checks the inputs):
  * each school's people, devices by state and open sessions, enrolments
  * per hour, certificates ending, and the last accounting of each access
  * point, all counted by SQLite. "?1 IS NULL OR ... = ?1" lets one

@@ -2,8 +2,8 @@
 /*
  * The dashboard's figures: the registry's side of byod-admin's dashboard
  * (core/dashboard.c). Each function checks what it is given and asks the
- * backend for counts the database computes (sqlite_stats.c,
- * postgres_stats.c), so that a school of a thousand devices costs one
+ * backend for counts the database computes (sqlite_dashboard.c,
+ * postgres_dashboard.c), so that a school of a thousand devices costs one
  * query, not a thousand rows. Reads only: nothing is audited.
  */
 #include <errno.h>
