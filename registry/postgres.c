@@ -962,6 +962,12 @@ const struct reg_backend_ops reg_postgres_ops = {
 	.enrol_code_insert = pg_enrol_code_insert,
 	.enrol_code_use = pg_enrol_code_use,
 	.enrol_code_get = pg_enrol_code_get,
+	.decision_add = pg_decision_add,
+	.decision_list = pg_decision_list,
+	.decision_purge = pg_decision_purge,
+	.heartbeat_put = pg_heartbeat_put,
+	.heartbeat_list = pg_heartbeat_list,
+
 	.stats_schools = pg_stats_schools,
 	.stats_enrolments = pg_stats_enrolments,
 	.stats_certs_expiring = pg_stats_certs_expiring,

@@ -1300,6 +1300,12 @@ const struct reg_backend_ops reg_sqlite_ops = {
 	.enrol_code_insert = sq_enrol_code_insert,
 	.enrol_code_use = sq_enrol_code_use,
 	.enrol_code_get = sq_enrol_code_get,
+	.decision_add = sq_decision_add,
+	.decision_list = sq_decision_list,
+	.decision_purge = sq_decision_purge,
+	.heartbeat_put = sq_heartbeat_put,
+	.heartbeat_list = sq_heartbeat_list,
+
 	.stats_schools = sq_stats_schools,
 	.stats_enrolments = sq_stats_enrolments,
 	.stats_certs_expiring = sq_stats_certs_expiring,

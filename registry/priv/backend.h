@@ -229,6 +229,27 @@ struct reg_backend_ops {
 	/* The person of a code unused and expires > now; -ENOENT otherwise. */
 	int (*enrol_code_get)(struct reg_db *be, const char *code_hash, time_t now, int64_t *person,
 			      struct byod_err *err);
+	/* Decision counts and heartbeats (reg_stats.c). schools: NULL for
+	 * every school (rows of no school included), else a space-separated
+	 * list of UAIs (rows of no school left out); school: NULL, or only
+	 * that one. */
+	/* Adds row->count to the row of its key, created at 0. */
+	int (*decision_add)(struct reg_db *be, const struct reg_decision_count *row,
+			    struct byod_err *err);
+	/* from <= minute < to (to 0: no end), by minute, school, node,
+	 * segment, reason. */
+	int (*decision_list)(struct reg_db *be, const char *schools, const char *school,
+			     time_t from, time_t to,
+			     int (*cb)(const struct reg_decision_count *, void *), void *ctx,
+			     struct byod_err *err);
+	int (*decision_purge)(struct reg_db *be, time_t before, int *changes,
+			      struct byod_err *err);
+	int (*heartbeat_put)(struct reg_db *be, const struct reg_heartbeat *hb,
+			     struct byod_err *err);
+	/* By component, node, school. */
+	int (*heartbeat_list)(struct reg_db *be, const char *schools,
+			      int (*cb)(const struct reg_heartbeat *, void *), void *ctx,
+			      struct byod_err *err);
 
 	/* The dashboard's figures (sqlite_dashboard.c, postgres_dashboard.c); school
 	 * NULL: every school. Inputs checked by reg_dashboard.c. */

@@ -1081,6 +1081,7 @@ static void test_migrate_from_1(void **state)
 		     "DROP TABLE web_forms; DROP TABLE web_downloads; DROP TABLE web_throttle; "
 		     "DROP TABLE web_sessions; DROP TABLE enrol_codes; DROP TABLE web_keys; "
 		     "DROP INDEX devices_owner_created; DROP INDEX devices_live_mac; "
+		     "DROP TABLE decision_counts; DROP TABLE heartbeats; "
 		     "DROP INDEX devices_created; DROP INDEX certificates_not_after; "
 		     "DROP INDEX sessions_nas; DROP INDEX sessions_started; "
 		     "PRAGMA user_version = 1;");
@@ -1189,7 +1190,8 @@ static void test_migrate_live_mac_twins(void **state)
 	reg_close(f->reg);
 	f->reg = NULL;
 	db = raw_open(f->path);
-	raw_exec(db, "DROP INDEX devices_live_mac; "
+	raw_exec(db, "DROP INDEX devices_live_mac; DROP TABLE decision_counts; "
+		     "DROP TABLE heartbeats; "
 		     "DROP INDEX devices_created; DROP INDEX certificates_not_after; "
 		     "DROP INDEX sessions_nas; DROP INDEX sessions_started; "
 		     "PRAGMA user_version = 6;");
