@@ -145,33 +145,6 @@ static int got_school(const struct reg_school_stats *s, void *arg)
 	return 0;
 }
 
-/* The policy each school runs. Until the registry keeps one per school,
- * every school runs the registry's. */
-struct dash_policies {
-	struct pol_policy *pol;
-};
-
-static int policies_load(struct byod_ctx *ctx, struct dash_policies *p, struct byod_err *err)
-{
-	int rc;
-
-	p->pol = NULL;
-	rc = byod_policy_load(ctx, 0, &p->pol, NULL, err);
-	return rc == -ENOENT ? 0 : rc;
-}
-
-static const struct pol_policy *policy_for(const struct dash_policies *p, const char *school)
-{
-	(void)school;
-	return p->pol;
-}
-
-static void policies_free(struct dash_policies *p)
-{
-	pol_free(p->pol);
-	p->pol = NULL;
-}
-
 struct segment_walk {
 	struct byod_ctx *ctx;
 	struct byod_dashboard *d;
@@ -227,18 +200,19 @@ static int segments(struct byod_ctx *ctx, struct byod_dashboard *d, struct byod_
 {
 	struct reg_device_filter filter = {.owner_login = NULL, .state = -1, .school = d->school};
 	struct segment_walk w = {ctx, d, NULL, err};
-	struct dash_policies pols;
+	struct byod_policies *pols = NULL;
 	int rc;
 
-	rc = policies_load(ctx, &pols, err);
+	/* the school's own policy, or the département's default */
+	rc = byod_policies_load(ctx, &pols, err);
 	if (rc)
 		return rc;
-	w.pol = policy_for(&pols, d->school);
+	w.pol = byod_policies_for(pols, d->school);
 	d->no_policy = !w.pol;
 	rc = reg_device_list(ctx->reg, &filter, walk_device, &w, err);
 	if (!rc)
 		qsort(d->segments, d->nsegments, sizeof(d->segments[0]), cmp_segment);
-	policies_free(&pols);
+	byod_policies_free(pols);
 	return rc;
 }
 
