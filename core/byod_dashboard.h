@@ -16,16 +16,16 @@
 
 #include "byod.h"
 
-#define BYOD_DASH_HOURS 24	   /* authentications: the last 24 hours */
-#define BYOD_DASH_DAYS 30	   /* enrolments: the last 30 days, today included */
-#define BYOD_DASH_CERT_DAYS 30	   /* certificates ending within */
-#define BYOD_DASH_SILENT_S 3600	   /* an access point silent this long is flagged */
-#define BYOD_DASH_NAS_SINCE_S (7 * 86400) /* access points seen with a session since */
-#define BYOD_DASH_HEARTBEAT_S 180  /* a daemon not heard from this long is flagged */
-#define BYOD_DASH_LAG_S 60	   /* a daemon this far behind the change feed is flagged */
+#define BYOD_DASH_HOURS	       24	   /* authentications: the last 24 hours */
+#define BYOD_DASH_DAYS	       30	   /* enrolments: the last 30 days, today included */
+#define BYOD_DASH_CERT_DAYS    30	   /* certificates ending within */
+#define BYOD_DASH_SILENT_S     3600	   /* an access point silent this long is flagged */
+#define BYOD_DASH_NAS_SINCE_S  (7 * 86400) /* access points seen with a session since */
+#define BYOD_DASH_HEARTBEAT_S  180	   /* a daemon not heard from this long is flagged */
+#define BYOD_DASH_LAG_S	       60	   /* a daemon this far behind the change feed is flagged */
 #define BYOD_DASH_SEGMENTS_MAX 32
-#define BYOD_DASH_CERTS_MAX 20	   /* certificates listed (all are counted) */
-#define BYOD_DASH_NAS_MAX 64
+#define BYOD_DASH_CERTS_MAX    20 /* certificates listed (all are counted) */
+#define BYOD_DASH_NAS_MAX      64
 #define BYOD_DASH_GATEWAYS_MAX 32
 
 /* Why authentications were refused: reg_decision_count.reason values. */
@@ -50,9 +50,9 @@ struct byod_dash_segment {
 
 struct byod_dash_nas {
 	char nas_ip[64], nas_id[64];
-	time_t last;	 /* its newest accounting packet */
+	time_t last; /* its newest accounting packet */
 	int64_t sessions_open;
-	int silent;	 /* at - last >= BYOD_DASH_SILENT_S */
+	int silent; /* at - last >= BYOD_DASH_SILENT_S */
 };
 
 struct byod_dash_gateway {
@@ -105,7 +105,7 @@ struct byod_dashboard {
 	/* the CRL the RADIUS server checks (one for the registry's CA) */
 	int crl_missing; /* not there or not readable */
 	time_t crl_this_update, crl_next_update;
-	int crl_late;	 /* missing, or past its nextUpdate */
+	int crl_late; /* missing, or past its nextUpdate */
 
 	int64_t feed_last; /* the change feed's newest event */
 	struct byod_dash_gateway gateways[BYOD_DASH_GATEWAYS_MAX];
@@ -116,12 +116,14 @@ struct byod_dashboard {
 };
 
 /*
- * The dashboard of school at at (0: now). -ENOENT when there is no such
- * school. Decisions are taken by the school's running policy (one per
- * school when the registry has them, else the registry's).
+ * The dashboard of school at at (0: now), as scope (NULL: every school)
+ * may see it: -ENOENT when there is no such school or the scope does not
+ * hold it. Devices are decided by the school's running policy (its own,
+ * else the département's default); the daemons shown are the school's and
+ * those of every school.
  */
-int byod_dashboard_school(struct byod_ctx *ctx, const char *school, time_t at,
-			  struct byod_dashboard *out, struct byod_err *err);
+int byod_dashboard_school(struct byod_ctx *ctx, const struct reg_scope *scope, const char *school,
+			  time_t at, struct byod_dashboard *out, struct byod_err *err);
 
 /* The pure steps of byod_dashboard_school, for its tests and for the
  * pages' live updates: the period set up (hours, days) from d->at, one
@@ -131,9 +133,9 @@ int byod_dashboard_school(struct byod_ctx *ctx, const char *school, time_t at,
 void byod_dashboard_period(struct byod_dashboard *d, time_t at);
 void byod_dashboard_add_decision(struct byod_dashboard *d, time_t minute, const char *segment,
 				 const char *reason, int64_t count);
-void byod_dashboard_add_heartbeat(struct byod_dashboard *d, const char *component,
-				  const char *node, const char *school, time_t seen,
-				  int64_t feed_seq, const char *detail, time_t oldest_unapplied);
+void byod_dashboard_add_heartbeat(struct byod_dashboard *d, const char *component, const char *node,
+				  const char *school, time_t seen, int64_t feed_seq,
+				  const char *detail, time_t oldest_unapplied);
 void byod_dashboard_flag(struct byod_dashboard *d);
 
 /* One school's line in the département's table. */
@@ -153,11 +155,11 @@ struct byod_dash_line {
 };
 
 /*
- * The département's table at at (0: now): one line per school of schools
- * (space-separated UAIs; NULL or "": every school in the registry), by
- * UAI. *lines is malloc'd (free()), *n lines.
+ * The département's table at at (0: now): one line per school of scope
+ * (NULL: every school in the registry), by UAI. A daemon of every school
+ * counts on every line. *lines is malloc'd (free()), *n lines.
  */
-int byod_dashboard_lines(struct byod_ctx *ctx, const char *schools, time_t at,
+int byod_dashboard_lines(struct byod_ctx *ctx, const struct reg_scope *scope, time_t at,
 			 struct byod_dash_line **lines, size_t *n, struct byod_err *err);
 
 #endif /* BYOD_DASHBOARD_H */

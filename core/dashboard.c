@@ -91,9 +91,9 @@ void byod_dashboard_add_decision(struct byod_dashboard *d, time_t minute, const 
 	}
 }
 
-void byod_dashboard_add_heartbeat(struct byod_dashboard *d, const char *component,
-				  const char *node, const char *school, time_t seen,
-				  int64_t feed_seq, const char *detail, time_t oldest_unapplied)
+void byod_dashboard_add_heartbeat(struct byod_dashboard *d, const char *component, const char *node,
+				  const char *school, time_t seen, int64_t feed_seq,
+				  const char *detail, time_t oldest_unapplied)
 {
 	struct byod_dash_gateway *g;
 
@@ -275,8 +275,45 @@ static void crl(struct byod_ctx *ctx, struct byod_dashboard *d)
 		d->crl_missing = 1;
 }
 
-int byod_dashboard_school(struct byod_ctx *ctx, const char *school, time_t at,
-			  struct byod_dashboard *out, struct byod_err *err)
+static int got_decision(const struct reg_decision_count *c, void *arg)
+{
+	byod_dashboard_add_decision(arg, c->minute, c->segment, c->reason, c->count);
+	return 0;
+}
+
+struct beats {
+	struct byod_ctx *ctx;
+	struct byod_dashboard *d;
+	struct byod_err *err;
+};
+
+static int first_event(const struct reg_event *ev, void *arg)
+{
+	*(time_t *)arg = ev->time;
+	return 0;
+}
+
+/* A daemon of this school, or of every school (school ""). */
+static int got_heartbeat(const struct reg_heartbeat *hb, void *arg)
+{
+	struct beats *b = arg;
+	time_t oldest = 0;
+	int rc;
+
+	if (hb->school[0] && strcmp(hb->school, b->d->school))
+		return 0;
+	if (hb->feed_seq > 0 && hb->feed_seq < b->d->feed_last) {
+		rc = reg_events_since(b->ctx->reg, hb->feed_seq, 1, first_event, &oldest, b->err);
+		if (rc)
+			return rc;
+	}
+	byod_dashboard_add_heartbeat(b->d, hb->component, hb->node, hb->school, hb->seen,
+				     hb->feed_seq, hb->detail, oldest);
+	return 0;
+}
+
+int byod_dashboard_school(struct byod_ctx *ctx, const struct reg_scope *scope, const char *school,
+			  time_t at, struct byod_dashboard *out, struct byod_err *err)
 {
 	struct byod_dashboard *d = out;
 	int rc;
@@ -287,22 +324,31 @@ int byod_dashboard_school(struct byod_ctx *ctx, const char *school, time_t at,
 				    school ? school : "");
 	snprintf(d->school, sizeof(d->school), "%s", school);
 	byod_dashboard_period(d, at ? at : time(NULL));
-	rc = reg_stats_schools(ctx->reg, school, got_school, d, err);
+	rc = reg_stats_schools(ctx->reg, scope, school, got_school, d, err);
 	if (!rc)
 		rc = segments(ctx, d, err);
 	if (!rc)
-		rc = reg_stats_enrolments(ctx->reg, school, d->day_start[0], d->at + 1,
+		rc = reg_stats_enrolments(ctx->reg, scope, school, d->day_start[0], d->at + 1,
 					  got_enrolments, d, err);
 	if (!rc)
-		rc = reg_stats_certs_expiring(ctx->reg, school, d->at,
+		rc = reg_stats_certs_expiring(ctx->reg, scope, school, d->at,
 					      d->at + BYOD_DASH_CERT_DAYS * 86400, got_cert, d,
 					      err);
 	if (!rc)
-		rc = reg_stats_nas(ctx->reg, school,
-				   d->at > BYOD_DASH_NAS_SINCE_S ? d->at - BYOD_DASH_NAS_SINCE_S : 0,
+		rc = reg_stats_nas(ctx->reg, scope, school,
+				   d->at > BYOD_DASH_NAS_SINCE_S ? d->at - BYOD_DASH_NAS_SINCE_S
+								 : 0,
 				   got_nas, d, err);
 	if (!rc)
+		rc = reg_decision_list(ctx->reg, scope, school, d->hour0,
+				       d->hour0 + BYOD_DASH_HOURS * 3600, got_decision, d, err);
+	if (!rc)
 		rc = reg_events_last(ctx->reg, &d->feed_last, err);
+	if (!rc) {
+		struct beats b = {ctx, d, err};
+
+		rc = reg_heartbeat_list(ctx->reg, scope, got_heartbeat, &b, err);
+	}
 	if (rc)
 		return rc;
 	crl(ctx, d);
@@ -314,21 +360,11 @@ int byod_dashboard_school(struct byod_ctx *ctx, const char *school, time_t at,
 
 struct lines {
 	struct byod_vec v; /* struct byod_dash_line */
-	const char *only;  /* space-separated UAIs, or NULL */
+	time_t at;
+	int64_t feed_last;
+	struct reg *reg;
+	struct byod_err *err;
 };
-
-static int listed(const char *list, const char *uai)
-{
-	size_t n = strlen(uai);
-	const char *p = list;
-
-	while ((p = strstr(p, uai))) {
-		if ((p == list || p[-1] == ' ') && (p[n] == ' ' || !p[n]))
-			return 1;
-		p += n;
-	}
-	return 0;
-}
 
 static struct byod_dash_line *line_of(struct lines *l, const char *school)
 {
@@ -348,8 +384,6 @@ static int line_school(const struct reg_school_stats *s, void *arg)
 	struct lines *l = arg;
 	struct byod_dash_line *x;
 
-	if (l->only && !listed(l->only, s->school))
-		return 0;
 	x = byod_vec_push(&l->v);
 	if (!x)
 		return -ENOMEM;
@@ -379,29 +413,67 @@ static int line_cert(const struct reg_cert_expiry *e, void *arg)
 	return 0;
 }
 
-struct line_nas {
-	struct lines *l;
-	time_t at;
-};
-
 static int line_nas(const struct reg_nas_seen *n, void *arg)
 {
-	struct line_nas *ln = arg;
-	struct byod_dash_line *x = line_of(ln->l, n->school);
+	struct lines *l = arg;
+	struct byod_dash_line *x = line_of(l, n->school);
 
 	if (x) {
 		x->nas++;
-		x->nas_silent += ln->at - n->last >= BYOD_DASH_SILENT_S;
+		x->nas_silent += l->at - n->last >= BYOD_DASH_SILENT_S;
 	}
 	return 0;
 }
 
-int byod_dashboard_lines(struct byod_ctx *ctx, const char *schools, time_t at,
+static int line_decision(const struct reg_decision_count *c, void *arg)
+{
+	struct byod_dash_line *x = line_of(arg, c->school);
+
+	if (x && !strcmp(c->reason, "accept"))
+		x->accepted += c->count;
+	else if (x)
+		x->refused += c->count;
+	return 0;
+}
+
+/* A daemon of one school flags that school's line; a daemon of every
+ * school (school "") flags every line. */
+static int line_heartbeat(const struct reg_heartbeat *hb, void *arg)
+{
+	struct lines *l = arg;
+	struct byod_dashboard one;
+	time_t oldest = 0;
+	size_t i;
+	int rc;
+
+	if (hb->feed_seq > 0 && hb->feed_seq < l->feed_last) {
+		rc = reg_events_since(l->reg, hb->feed_seq, 1, first_event, &oldest, l->err);
+		if (rc)
+			return rc;
+	}
+	/* the same judgement as a school's page: one gateway folded in */
+	one.ngateways = 0;
+	one.at = l->at;
+	one.feed_last = l->feed_last;
+	byod_dashboard_add_heartbeat(&one, hb->component, hb->node, hb->school, hb->seen,
+				     hb->feed_seq, hb->detail, oldest);
+	for (i = 0; i < l->v.n; i++) {
+		struct byod_dash_line *x = BYOD_VEC_AT(&l->v, struct byod_dash_line, i);
+
+		if (hb->school[0] && strcmp(hb->school, x->school))
+			continue;
+		x->gateways++;
+		x->gateways_flagged += one.gateways[0].stale || one.gateways[0].late;
+	}
+	return 0;
+}
+
+int byod_dashboard_lines(struct byod_ctx *ctx, const struct reg_scope *scope, time_t at,
 			 struct byod_dash_line **lines, size_t *n, struct byod_err *err)
 {
-	struct lines l = {BYOD_VEC_INIT(struct byod_dash_line), NULL};
+	struct lines l = {BYOD_VEC_INIT(struct byod_dash_line), 0, 0, ctx->reg, err};
 	struct byod_dashboard *crl_d = NULL;
-	struct line_nas ln;
+	time_t hour0;
 	size_t i;
 	int rc;
 
@@ -409,22 +481,28 @@ int byod_dashboard_lines(struct byod_ctx *ctx, const char *schools, time_t at,
 	*n = 0;
 	if (!at)
 		at = time(NULL);
-	l.only = schools && *schools ? schools : NULL;
-	rc = reg_stats_schools(ctx->reg, NULL, line_school, &l, err);
+	l.at = at;
+	hour0 = (at / 3600) * 3600 - (BYOD_DASH_HOURS - 1) * 3600;
+	rc = reg_stats_schools(ctx->reg, scope, NULL, line_school, &l, err);
 	if (rc == -ENOMEM)
 		byod_err_set(err, ENOMEM, "out of memory");
 	if (!rc)
-		rc = reg_stats_enrolments(ctx->reg, NULL, local_day(at, 1 - BYOD_DASH_DAYS), at + 1,
-					  line_enrolments, &l, err);
+		rc = reg_stats_enrolments(ctx->reg, scope, NULL, local_day(at, 1 - BYOD_DASH_DAYS),
+					  at + 1, line_enrolments, &l, err);
 	if (!rc)
-		rc = reg_stats_certs_expiring(ctx->reg, NULL, at, at + BYOD_DASH_CERT_DAYS * 86400,
-					      line_cert, &l, err);
-	ln.l = &l;
-	ln.at = at;
+		rc = reg_stats_certs_expiring(ctx->reg, scope, NULL, at,
+					      at + BYOD_DASH_CERT_DAYS * 86400, line_cert, &l, err);
 	if (!rc)
-		rc = reg_stats_nas(ctx->reg, NULL,
+		rc = reg_stats_nas(ctx->reg, scope, NULL,
 				   at > BYOD_DASH_NAS_SINCE_S ? at - BYOD_DASH_NAS_SINCE_S : 0,
-				   line_nas, &ln, err);
+				   line_nas, &l, err);
+	if (!rc)
+		rc = reg_decision_list(ctx->reg, scope, NULL, hour0, hour0 + BYOD_DASH_HOURS * 3600,
+				       line_decision, &l, err);
+	if (!rc)
+		rc = reg_events_last(ctx->reg, &l.feed_last, err);
+	if (!rc)
+		rc = reg_heartbeat_list(ctx->reg, scope, line_heartbeat, &l, err);
 	if (rc)
 		goto out;
 	crl_d = calloc(1, sizeof(*crl_d));

@@ -53,11 +53,14 @@ int pg_stats_schools(struct reg_db *be, const char *school,
 		       "SELECT sc.uai, sc.name, "
 		       "(SELECT count(*) FROM people p WHERE p.school = sc.uai "
 		       "AND p.state = 'active'), " OF_SCHOOL("active") OF_SCHOOL("suspended")
-			       OF_SCHOOL("revoked") OF_SCHOOL("retired")
-		       "(SELECT count(*) FROM sessions x JOIN devices d ON d.id = x.device "
-		       "JOIN people p ON p.id = d.owner WHERE p.school = sc.uai "
-		       "AND x.state = 'open') "
-		       "FROM schools sc WHERE $1::text IS NULL OR sc.uai = $1 ORDER BY sc.uai",
+			       OF_SCHOOL("revoked")
+				       OF_SCHOOL("retired") "(SELECT count(*) FROM sessions x JOIN "
+							    "devices d ON d.id = x.device "
+							    "JOIN people p ON p.id = d.owner WHERE "
+							    "p.school = sc.uai "
+							    "AND x.state = 'open') "
+							    "FROM schools sc WHERE $1::text IS "
+							    "NULL OR sc.uai = $1 ORDER BY sc.uai",
 		       1, p, visit_school, &v, err);
 }
 
@@ -169,18 +172,19 @@ int pg_stats_nas(struct reg_db *be, const char *school, time_t since,
 	const char *p[2] = {school, s};
 
 	pg_i64(s, (int64_t)since);
-	return pg_each(PG(be), "listing the access points",
-		       "SELECT n.school, n.nas_ip, n.nas_id, "
-		       "(SELECT max(GREATEST(COALESCE(x.started, 0), COALESCE(x.updated, 0), "
-		       "COALESCE(x.stopped, 0))) FROM sessions x "
-		       "WHERE x.nas_ip IS NOT DISTINCT FROM n.nas_ip "
-		       "AND x.nas_id IS NOT DISTINCT FROM n.nas_id), "
-		       "(SELECT count(*) FROM sessions x WHERE x.nas_ip IS NOT DISTINCT FROM n.nas_ip "
-		       "AND x.nas_id IS NOT DISTINCT FROM n.nas_id AND x.state = 'open') "
-		       "FROM (SELECT DISTINCT COALESCE(p.school, '') AS school, s.nas_ip, s.nas_id "
-		       "FROM sessions s JOIN devices d ON d.id = s.device "
-		       "JOIN people p ON p.id = d.owner "
-		       "WHERE ($1::text IS NULL OR p.school = $1) AND s.started >= $2::bigint) n "
-		       "ORDER BY n.school, n.nas_ip NULLS FIRST, n.nas_id NULLS FIRST",
-		       2, p, visit_nas, &v, err);
+	return pg_each(
+		PG(be), "listing the access points",
+		"SELECT n.school, n.nas_ip, n.nas_id, "
+		"(SELECT max(GREATEST(COALESCE(x.started, 0), COALESCE(x.updated, 0), "
+		"COALESCE(x.stopped, 0))) FROM sessions x "
+		"WHERE x.nas_ip IS NOT DISTINCT FROM n.nas_ip "
+		"AND x.nas_id IS NOT DISTINCT FROM n.nas_id), "
+		"(SELECT count(*) FROM sessions x WHERE x.nas_ip IS NOT DISTINCT FROM n.nas_ip "
+		"AND x.nas_id IS NOT DISTINCT FROM n.nas_id AND x.state = 'open') "
+		"FROM (SELECT DISTINCT COALESCE(p.school, '') AS school, s.nas_ip, s.nas_id "
+		"FROM sessions s JOIN devices d ON d.id = s.device "
+		"JOIN people p ON p.id = d.owner "
+		"WHERE ($1::text IS NULL OR p.school = $1) AND s.started >= $2::bigint) n "
+		"ORDER BY n.school, n.nas_ip NULLS FIRST, n.nas_id NULLS FIRST",
+		2, p, visit_nas, &v, err);
 }

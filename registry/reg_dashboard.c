@@ -7,9 +7,76 @@
  * query, not a thousand rows. Reads only: nothing is audited.
  */
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "byod_util.h"
 #include "reg_internal.h"
+
+/* The schools a call covers: one (school given and in the scope), every
+ * one (NULL scope or scope->all, school NULL: the backend's NULL), or the
+ * scope's, sorted so that rows come by UAI as for every school. */
+struct covered {
+	int all;
+	size_t n;
+	char uai[REG_GROUPS_MAX / 9 + 1][REG_UAI_MAX];
+};
+
+static int cmp_uai(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+static int in_scope(const struct reg_scope *scope, const char *uai)
+{
+	const char *p;
+	size_t n = strlen(uai);
+
+	if (!scope || scope->all)
+		return 1;
+	for (p = scope->schools; (p = strstr(p, uai)); p += n)
+		if ((p == scope->schools || p[-1] == ' ') && (p[n] == ' ' || !p[n]))
+			return 1;
+	return 0;
+}
+
+static void cover(const struct reg_scope *scope, const char *school, struct covered *c)
+{
+	char list[REG_GROUPS_MAX], *tok, *save = NULL;
+
+	memset(c, 0, sizeof(*c));
+	if (school) {
+		if (in_scope(scope, school))
+			snprintf(c->uai[c->n++], REG_UAI_MAX, "%s", school);
+		return;
+	}
+	if (!scope || scope->all) {
+		c->all = 1;
+		return;
+	}
+	snprintf(list, sizeof(list), "%s", scope->schools);
+	for (tok = strtok_r(list, " ", &save); tok && c->n < sizeof(c->uai) / sizeof(c->uai[0]);
+	     tok = strtok_r(NULL, " ", &save))
+		if (!byod_uai_check(tok, NULL))
+			snprintf(c->uai[c->n++], REG_UAI_MAX, "%s", tok);
+	qsort(c->uai, c->n, sizeof(c->uai[0]), cmp_uai);
+}
+
+/* Runs one backend call per school covered (the backend's NULL for all). */
+#define EACH_COVERED(c, rc, call_with_school)                                                      \
+	do {                                                                                       \
+		size_t i_;                                                                         \
+		if ((c).all) {                                                                     \
+			const char *school_ = NULL;                                                \
+			(rc) = (call_with_school);                                                 \
+			break;                                                                     \
+		}                                                                                  \
+		for (i_ = 0; !(rc) && i_ < (c).n; i_++) {                                          \
+			const char *school_ = (c).uai[i_];                                         \
+			(rc) = (call_with_school);                                                 \
+		}                                                                                  \
+	} while (0)
 
 /* NULL (every school) or a well-formed UAI. */
 static int check_school(const char *school, struct byod_err *err)
@@ -27,25 +94,37 @@ static int check_period(time_t from, time_t to, struct byod_err *err)
 	return 0;
 }
 
-int reg_stats_schools(struct reg *reg, const char *school,
+int reg_stats_schools(struct reg *reg, const struct reg_scope *scope, const char *school,
 		      int (*cb)(const struct reg_school_stats *, void *), void *ctx,
 		      struct byod_err *err)
 {
 	struct reg_school sc;
+	struct covered c;
 	int rc;
 
 	if (!cb)
 		return byod_err_set(err, EINVAL, "no callback for the school figures");
 	rc = check_school(school, err);
-	if (!rc && school)
+	if (rc)
+		return rc;
+	/* a school outside the scope is not there, as a school that is not */
+	if (school && !in_scope(scope, school))
+		return byod_err_set(err, ENOENT, "no school %s", school);
+	if (school) {
 		rc = OPS(reg)->school_get(reg->be, school, &sc, err);
-	return rc ? rc : OPS(reg)->stats_schools(reg->be, school, cb, ctx, err);
+		if (rc)
+			return rc;
+	}
+	cover(scope, school, &c);
+	EACH_COVERED(c, rc, OPS(reg)->stats_schools(reg->be, school_, cb, ctx, err));
+	return rc;
 }
 
-int reg_stats_enrolments(struct reg *reg, const char *school, time_t from, time_t to,
-			 int (*cb)(const struct reg_stats_hour *, void *), void *ctx,
-			 struct byod_err *err)
+int reg_stats_enrolments(struct reg *reg, const struct reg_scope *scope, const char *school,
+			 time_t from, time_t to, int (*cb)(const struct reg_stats_hour *, void *),
+			 void *ctx, struct byod_err *err)
 {
+	struct covered c;
 	int rc;
 
 	if (!cb)
@@ -53,13 +132,19 @@ int reg_stats_enrolments(struct reg *reg, const char *school, time_t from, time_
 	rc = check_school(school, err);
 	if (!rc)
 		rc = check_period(from, to, err);
-	return rc ? rc : OPS(reg)->stats_enrolments(reg->be, school, from, to, cb, ctx, err);
+	if (rc)
+		return rc;
+	cover(scope, school, &c);
+	EACH_COVERED(c, rc, OPS(reg)->stats_enrolments(reg->be, school_, from, to, cb, ctx, err));
+	return rc;
 }
 
-int reg_stats_certs_expiring(struct reg *reg, const char *school, time_t from, time_t to,
+int reg_stats_certs_expiring(struct reg *reg, const struct reg_scope *scope, const char *school,
+			     time_t from, time_t to,
 			     int (*cb)(const struct reg_cert_expiry *, void *), void *ctx,
 			     struct byod_err *err)
 {
+	struct covered c;
 	int rc;
 
 	if (!cb)
@@ -67,12 +152,18 @@ int reg_stats_certs_expiring(struct reg *reg, const char *school, time_t from, t
 	rc = check_school(school, err);
 	if (!rc)
 		rc = check_period(from, to, err);
-	return rc ? rc : OPS(reg)->stats_certs_expiring(reg->be, school, from, to, cb, ctx, err);
+	if (rc)
+		return rc;
+	cover(scope, school, &c);
+	EACH_COVERED(c, rc,
+		     OPS(reg)->stats_certs_expiring(reg->be, school_, from, to, cb, ctx, err));
+	return rc;
 }
 
-int reg_stats_nas(struct reg *reg, const char *school, time_t since,
+int reg_stats_nas(struct reg *reg, const struct reg_scope *scope, const char *school, time_t since,
 		  int (*cb)(const struct reg_nas_seen *, void *), void *ctx, struct byod_err *err)
 {
+	struct covered c;
 	int rc;
 
 	if (!cb)
@@ -80,5 +171,9 @@ int reg_stats_nas(struct reg *reg, const char *school, time_t since,
 	rc = check_school(school, err);
 	if (!rc && since < 0)
 		rc = byod_err_set(err, EINVAL, "a negative time for the access points");
-	return rc ? rc : OPS(reg)->stats_nas(reg->be, school, since, cb, ctx, err);
+	if (rc)
+		return rc;
+	cover(scope, school, &c);
+	EACH_COVERED(c, rc, OPS(reg)->stats_nas(reg->be, school_, since, cb, ctx, err));
+	return rc;
 }

@@ -817,21 +817,24 @@ int reg_copy_school(struct reg *src, struct reg *dst, const struct reg_copy_opts
 /* ---- the dashboard's figures (reg_dashboard.c) ----
  *
  * Counts the console's dashboard shows, each computed by the database (no
- * row per device crosses the connection for a count). school NULL: every
- * school, one call of cb per school (by UAI); a UAI: that school only
- * (-ENOENT when it is not in the registry, for reg_stats_schools). Rows of
- * people without a school carry school "". Reads only: no audit, no event.
+ * row per device crosses the connection for a count). scope (NULL: every
+ * school) is what the administrator may see; school NULL: every school of
+ * the scope, rows by UAI; a UAI: that school only, nothing when the scope
+ * does not hold it (reg_stats_schools: -ENOENT, as for a school that is
+ * not in the registry). Rows of people without a school carry school ""
+ * and come only to a scope of every school. Reads only: no audit, no
+ * event.
  */
 
 /* One school's counts at the instant of the read. */
 struct reg_school_stats {
 	char school[REG_UAI_MAX];
 	char name[REG_NAME_MAX];
-	int64_t people;                          /* active people */
-	int64_t devices[BYOD_DEVICE_UNKNOWN];    /* by enum byod_device_state */
-	int64_t sessions_open;                   /* open accounting sessions of its devices */
+	int64_t people;			      /* active people */
+	int64_t devices[BYOD_DEVICE_UNKNOWN]; /* by enum byod_device_state */
+	int64_t sessions_open;		      /* open accounting sessions of its devices */
 };
-int reg_stats_schools(struct reg *reg, const char *school,
+int reg_stats_schools(struct reg *reg, const struct reg_scope *scope, const char *school,
 		      int (*cb)(const struct reg_school_stats *, void *), void *ctx,
 		      struct byod_err *err);
 
@@ -844,9 +847,9 @@ struct reg_stats_hour {
 /* Devices enrolled (created, whatever they became since) per school and
  * hour with from <= created < to; hours with none are not given. By
  * school, then hour. -EINVAL when to < from. */
-int reg_stats_enrolments(struct reg *reg, const char *school, time_t from, time_t to,
-			 int (*cb)(const struct reg_stats_hour *, void *), void *ctx,
-			 struct byod_err *err);
+int reg_stats_enrolments(struct reg *reg, const struct reg_scope *scope, const char *school,
+			 time_t from, time_t to, int (*cb)(const struct reg_stats_hour *, void *),
+			 void *ctx, struct byod_err *err);
 
 /* A certificate that will end, of a live device. */
 struct reg_cert_expiry {
@@ -860,22 +863,23 @@ struct reg_cert_expiry {
 /* The valid certificates of live (active or suspended) devices with from
  * <= not_after < to, and no later valid certificate of the same device (a
  * device already renewed is not one to chase), soonest first. */
-int reg_stats_certs_expiring(struct reg *reg, const char *school, time_t from, time_t to,
+int reg_stats_certs_expiring(struct reg *reg, const struct reg_scope *scope, const char *school,
+			     time_t from, time_t to,
 			     int (*cb)(const struct reg_cert_expiry *, void *), void *ctx,
 			     struct byod_err *err);
 
 /* An access point (a NAS) as accounting shows it. */
 struct reg_nas_seen {
 	char school[REG_UAI_MAX];
-	char nas_ip[64];  /* "" when absent */
-	char nas_id[64];  /* "" when absent */
-	time_t last;      /* its newest accounting packet (start, interim or stop), any device */
+	char nas_ip[64]; /* "" when absent */
+	char nas_id[64]; /* "" when absent */
+	time_t last;	 /* its newest accounting packet (start, interim or stop), any device */
 	int64_t sessions_open;
 };
 /* Each NAS that carried a session of the school's devices started at or
  * after since, with the last accounting seen from it; by school, then
  * nas_ip, nas_id. */
-int reg_stats_nas(struct reg *reg, const char *school, time_t since,
+int reg_stats_nas(struct reg *reg, const struct reg_scope *scope, const char *school, time_t since,
 		  int (*cb)(const struct reg_nas_seen *, void *), void *ctx, struct byod_err *err);
 
 #endif /* BYOD_REGISTRY_H */

@@ -43,8 +43,8 @@ _Static_assert(BYOD_DEVICE_ACTIVE == 0 && BYOD_DEVICE_SUSPENDED == 1 && BYOD_DEV
 	       "the columns of stats_schools follow enum byod_device_state");
 
 int sq_stats_schools(struct reg_db *be, const char *school,
-			    int (*cb)(const struct reg_school_stats *, void *), void *ctx,
-			    struct byod_err *err)
+		     int (*cb)(const struct reg_school_stats *, void *), void *ctx,
+		     struct byod_err *err)
 {
 	cleanup_stmt sqlite3_stmt *st = NULL;
 	struct school_visit v = {cb, ctx};
@@ -55,11 +55,14 @@ int sq_stats_schools(struct reg_db *be, const char *school,
 			"SELECT sc.uai, sc.name, "
 			"(SELECT COUNT(*) FROM people p WHERE p.school = sc.uai "
 			"AND p.state = 'active'), " OF_SCHOOL("active") OF_SCHOOL("suspended")
-				OF_SCHOOL("revoked") OF_SCHOOL("retired")
-			"(SELECT COUNT(*) FROM sessions x JOIN devices d ON d.id = x.device "
-			"JOIN people p ON p.id = d.owner WHERE p.school = sc.uai "
-			"AND x.state = 'open') "
-			"FROM schools sc WHERE ?1 IS NULL OR sc.uai = ?1 ORDER BY sc.uai",
+				OF_SCHOOL("revoked")
+					OF_SCHOOL("retired") "(SELECT COUNT(*) FROM sessions x "
+							     "JOIN devices d ON d.id = x.device "
+							     "JOIN people p ON p.id = d.owner "
+							     "WHERE p.school = sc.uai "
+							     "AND x.state = 'open') "
+							     "FROM schools sc WHERE ?1 IS NULL OR "
+							     "sc.uai = ?1 ORDER BY sc.uai",
 			"t", school);
 	return rc ? rc : sq_each(s, st, visit_school, &v, "counting the schools' figures", err);
 }
@@ -82,20 +85,21 @@ static int visit_hour(sqlite3_stmt *st, void *arg)
 }
 
 int sq_stats_enrolments(struct reg_db *be, const char *school, time_t from, time_t to,
-			       int (*cb)(const struct reg_stats_hour *, void *), void *ctx,
-			       struct byod_err *err)
+			int (*cb)(const struct reg_stats_hour *, void *), void *ctx,
+			struct byod_err *err)
 {
 	cleanup_stmt sqlite3_stmt *st = NULL;
 	struct hour_visit v = {cb, ctx};
 	struct sq *s = sq_of(be);
 	int rc;
 
-	rc = sq_prepare(s, &st, err,
-			"SELECT COALESCE(p.school, ''), (d.created / 3600) * 3600 AS h, COUNT(*) "
-			"FROM devices d JOIN people p ON p.id = d.owner "
-			"WHERE (?1 IS NULL OR p.school = ?1) AND d.created >= ?2 AND d.created < ?3 "
-			"GROUP BY p.school, h ORDER BY p.school, h",
-			"tii", school, (int64_t)from, (int64_t)to);
+	rc = sq_prepare(
+		s, &st, err,
+		"SELECT COALESCE(p.school, ''), (d.created / 3600) * 3600 AS h, COUNT(*) "
+		"FROM devices d JOIN people p ON p.id = d.owner "
+		"WHERE (?1 IS NULL OR p.school = ?1) AND d.created >= ?2 AND d.created < ?3 "
+		"GROUP BY p.school, h ORDER BY p.school, h",
+		"tii", school, (int64_t)from, (int64_t)to);
 	return rc ? rc : sq_each(s, st, visit_hour, &v, "counting enrolments", err);
 }
 
@@ -120,8 +124,8 @@ static int visit_expiry(sqlite3_stmt *st, void *arg)
 }
 
 int sq_stats_certs_expiring(struct reg_db *be, const char *school, time_t from, time_t to,
-				   int (*cb)(const struct reg_cert_expiry *, void *), void *ctx,
-				   struct byod_err *err)
+			    int (*cb)(const struct reg_cert_expiry *, void *), void *ctx,
+			    struct byod_err *err)
 {
 	cleanup_stmt sqlite3_stmt *st = NULL;
 	struct expiry_visit v = {cb, ctx};
@@ -163,26 +167,26 @@ static int visit_nas(sqlite3_stmt *st, void *arg)
 
 /* IS, not =: an absent NAS-IP-Address or NAS-Identifier is stored NULL. */
 int sq_stats_nas(struct reg_db *be, const char *school, time_t since,
-			int (*cb)(const struct reg_nas_seen *, void *), void *ctx,
-			struct byod_err *err)
+		 int (*cb)(const struct reg_nas_seen *, void *), void *ctx, struct byod_err *err)
 {
 	cleanup_stmt sqlite3_stmt *st = NULL;
 	struct nas_visit v = {cb, ctx};
 	struct sq *s = sq_of(be);
 	int rc;
 
-	rc = sq_prepare(s, &st, err,
-			"SELECT n.school, n.nas_ip, n.nas_id, "
-			"(SELECT MAX(MAX(COALESCE(x.started, 0), COALESCE(x.updated, 0), "
-			"COALESCE(x.stopped, 0))) FROM sessions x "
-			"WHERE x.nas_ip IS n.nas_ip AND x.nas_id IS n.nas_id), "
-			"(SELECT COUNT(*) FROM sessions x WHERE x.nas_ip IS n.nas_ip "
-			"AND x.nas_id IS n.nas_id AND x.state = 'open') "
-			"FROM (SELECT DISTINCT COALESCE(p.school, '') AS school, s.nas_ip, s.nas_id "
-			"FROM sessions s JOIN devices d ON d.id = s.device "
-			"JOIN people p ON p.id = d.owner "
-			"WHERE (?1 IS NULL OR p.school = ?1) AND s.started >= ?2) n "
-			"ORDER BY n.school, n.nas_ip, n.nas_id",
-			"ti", school, (int64_t)since);
+	rc = sq_prepare(
+		s, &st, err,
+		"SELECT n.school, n.nas_ip, n.nas_id, "
+		"(SELECT MAX(MAX(COALESCE(x.started, 0), COALESCE(x.updated, 0), "
+		"COALESCE(x.stopped, 0))) FROM sessions x "
+		"WHERE x.nas_ip IS n.nas_ip AND x.nas_id IS n.nas_id), "
+		"(SELECT COUNT(*) FROM sessions x WHERE x.nas_ip IS n.nas_ip "
+		"AND x.nas_id IS n.nas_id AND x.state = 'open') "
+		"FROM (SELECT DISTINCT COALESCE(p.school, '') AS school, s.nas_ip, s.nas_id "
+		"FROM sessions s JOIN devices d ON d.id = s.device "
+		"JOIN people p ON p.id = d.owner "
+		"WHERE (?1 IS NULL OR p.school = ?1) AND s.started >= ?2) n "
+		"ORDER BY n.school, n.nas_ip, n.nas_id",
+		"ti", school, (int64_t)since);
 	return rc ? rc : sq_each(s, st, visit_nas, &v, "listing the access points", err);
 }

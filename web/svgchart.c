@@ -21,7 +21,7 @@
 
 /* hbars: the labels' column */
 #define HB_LABEL_W 150
-#define HB_W (WEB_CHART_W - HB_LABEL_W - 60)
+#define HB_W	   (WEB_CHART_W - HB_LABEL_W - 60)
 
 static void fail(struct web_html *h)
 {

@@ -25,14 +25,14 @@
 #define WEB_CHART_SERIES_MAX 2
 
 struct web_chart_series {
-	const char *name;  /* "Acceptées": the legend and the table's column */
-	const int64_t *v;  /* n values (negative ones are drawn as 0) */
+	const char *name; /* "Acceptées": the legend and the table's column */
+	const int64_t *v; /* n values (negative ones are drawn as 0) */
 };
 
 struct web_chart {
-	const char *id;	   /* [a-z0-9-]+, unique in the page: the ids of <title>/<desc> */
-	const char *title; /* the chart's name (<title>, the table's caption) */
-	const char *desc;  /* one sentence on what it shows (<desc>) */
+	const char *id;		   /* [a-z0-9-]+, unique in the page: the ids of <title>/<desc> */
+	const char *title;	   /* the chart's name (<title>, the table's caption) */
+	const char *desc;	   /* one sentence on what it shows (<desc>) */
 	const char *label_head;	   /* the table's first column ("Heure", "Jour", "Segment") */
 	const char *table_summary; /* the <details> summary ("Les chiffres") */
 	const char *const *labels; /* n labels, one per bar */

@@ -20,10 +20,10 @@
 #include "rmtree.h"
 
 /* Wednesday 3 December 2025, 11:00 in Paris (10:00 UTC) */
-#define AT 1764756000
-#define TODAY 1764716400     /* 00:00 in Paris, 3 December */
+#define AT	  1764756000
+#define TODAY	  1764716400 /* 00:00 in Paris, 3 December */
 #define YESTERDAY 1764630000 /* 00:00 in Paris, 2 December */
-#define DAY 86400
+#define DAY	  86400
 
 struct dfx {
 	struct fx *f; /* the registry fixture: a fresh SQLite file or PostgreSQL schema */
@@ -117,8 +117,8 @@ static int64_t person(struct dfx *d, const char *login, const char *school, enum
 }
 
 /* A device enrolled at created, with a certificate valid until not_after. */
-static void device(struct dfx *d, int64_t owner, const char *name, const char *mac,
-		   time_t created, time_t not_after, struct reg_device *out)
+static void device(struct dfx *d, int64_t owner, const char *name, const char *mac, time_t created,
+		   time_t not_after, struct reg_device *out)
 {
 	struct byod_err err;
 	struct reg_cert c;
@@ -143,7 +143,7 @@ static void device(struct dfx *d, int64_t owner, const char *name, const char *m
 }
 
 static void record(struct dfx *d, enum reg_acct_type type, const char *sid, const char *nas_ip,
-		 const char *nas_id, const char *mac, time_t when)
+		   const char *nas_id, const char *mac, time_t when)
 {
 	struct byod_err err;
 	struct reg_session s;
@@ -160,6 +160,59 @@ static void record(struct dfx *d, enum reg_acct_type type, const char *sid, cons
 	else
 		s.updated = when;
 	assert_int_equal(reg_session_record(R(d), type, &s, &err), 0);
+}
+
+static void decision(struct dfx *d, const char *school, time_t minute, const char *segment,
+		     const char *reason, int64_t count)
+{
+	struct reg_decision_count c;
+	struct byod_err err;
+
+	memset(&c, 0, sizeof(c));
+	snprintf(c.school, sizeof(c.school), "%s", school);
+	c.minute = minute - minute % 60;
+	snprintf(c.node, sizeof(c.node), "rad-1");
+	snprintf(c.segment, sizeof(c.segment), "%s", segment);
+	snprintf(c.reason, sizeof(c.reason), "%s", reason);
+	c.count = count;
+	assert_int_equal(reg_decision_add(R(d), &c, 1, &err), 0);
+}
+
+static void heartbeat(struct dfx *d, const char *component, const char *node, const char *school,
+		      time_t seen, int64_t feed_seq)
+{
+	struct reg_heartbeat hb;
+	struct byod_err err;
+
+	memset(&hb, 0, sizeof(hb));
+	snprintf(hb.component, sizeof(hb.component), "%s", component);
+	snprintf(hb.node, sizeof(hb.node), "%s", node);
+	snprintf(hb.school, sizeof(hb.school), "%s", school);
+	hb.seen = seen;
+	hb.feed_seq = feed_seq;
+	snprintf(hb.detail, sizeof(hb.detail), "running");
+	assert_int_equal(reg_heartbeat_put(R(d), &hb, &err), 0);
+}
+
+/* The change feed as the script's morning had it: every change made 10
+ * minutes before AT (they were written at the real clock's time). */
+static void daemons(struct dfx *d)
+{
+	struct byod_err err;
+	int64_t last;
+	raw_db *db;
+	char sql[128];
+
+	assert_int_equal(reg_events_last(R(d), &last, &err), 0);
+	assert_true(last > 3);
+	db = raw_open(d->f->path);
+	snprintf(sql, sizeof(sql), "UPDATE events SET time = %lld", (long long)(AT - 600));
+	raw_exec(db, sql);
+	raw_close(db);
+	heartbeat(d, "gatewayd", "gw-a", UAI_A, AT - 20, last);
+	heartbeat(d, "gatewayd", "gw-a2", UAI_A, AT - 30, last - 3);
+	heartbeat(d, "radius", "rad-1", "", AT - 900, last);
+	heartbeat(d, "gatewayd", "gw-b", UAI_B, AT - 10, last);
 }
 
 static void apply_policy(struct dfx *d)
@@ -194,6 +247,12 @@ static void apply_policy(struct dfx *d)
  * Accounting: ap-hall (10.1.0.1) carries d1 (interim 10 min ago) and d3
  * (stopped at 10:43); ap-cdi (10.1.0.2) carries d2 and fell silent at
  * 09:36 (5000 s ago) with its session open.
+ * RADIUS, in A: 30 accepted at 08:05, 12 accepted at 10:50, 4 unknown
+ * devices and 2 revoked certificates refused at 10:40; in B 5 accepted at
+ * 10:59; 100 accepted in A yesterday at 09:00, out of the 24 hours.
+ * Daemons: A's gateway gw-a up to date; A's gw-a2 three changes behind,
+ * the oldest 10 minutes old; the RADIUS server of every school silent for
+ * 15 minutes; B's gateway up to date.
  */
 static void morning(struct dfx *d, struct reg_device *dv)
 {
@@ -219,8 +278,7 @@ static void morning(struct dfx *d, struct reg_device *dv)
 
 	device(d, lea, "lea", "aa:00:00:00:00:01", AT - 3 * DAY, AT + 200 * DAY, &dv[0]);
 	device(d, tom, "tom", "aa:00:00:00:00:02", AT - DAY, AT + 10 * DAY, &dv[1]);
-	device(d, ana, "ana", "aa:00:00:00:00:03", AT - 2 * 3600 - 50 * 60, AT + 300 * DAY,
-	       &dv[2]);
+	device(d, ana, "ana", "aa:00:00:00:00:03", AT - 2 * 3600 - 50 * 60, AT + 300 * DAY, &dv[2]);
 	device(d, roux, "roux", "aa:00:00:00:00:04", AT - 5400, AT + 25 * DAY, &dv[3]);
 	device(d, ana, "ana-2", "aa:00:00:00:00:05", AT - 3300, AT + 300 * DAY, &dv[4]);
 	device(d, max, "max", "aa:00:00:00:00:06", AT - 40 * DAY, AT + 300 * DAY, &dv[5]);
@@ -234,6 +292,15 @@ static void morning(struct dfx *d, struct reg_device *dv)
 	record(d, REG_ACCT_STOP, "h2", "10.1.0.1", "ap-hall", "aa:00:00:00:00:03", AT - 1000);
 	record(d, REG_ACCT_START, "c1", "10.1.0.2", "ap-cdi", "aa:00:00:00:00:02", AT - 9000);
 	record(d, REG_ACCT_INTERIM, "c1", "10.1.0.2", "ap-cdi", "aa:00:00:00:00:02", AT - 5000);
+
+	decision(d, UAI_A, AT - 3 * 3600 + 300, "eleves", "accept", 30);
+	decision(d, UAI_A, AT - 600, "eleves", "accept", 10);
+	decision(d, UAI_A, AT - 600, "profs", "accept", 2);
+	decision(d, UAI_A, AT - 1200, "", "unknown", 4);
+	decision(d, UAI_A, AT - 1200, "", "cert-revoked", 2);
+	decision(d, UAI_B, AT - 60, "eleves", "accept", 5);
+	decision(d, UAI_A, AT - 25 * 3600, "eleves", "accept", 100);
+	daemons(d);
 }
 
 static int64_t segment(const struct byod_dashboard *db, const char *name)
@@ -257,7 +324,7 @@ static void test_school_morning(void **state)
 
 	assert_non_null(db);
 	morning(d, dv);
-	assert_int_equal(byod_dashboard_school(d->ctx, UAI_A, AT, db, &err), 0);
+	assert_int_equal(byod_dashboard_school(d->ctx, NULL, UAI_A, AT, db, &err), 0);
 	assert_string_equal(db->school, UAI_A);
 	assert_string_equal(db->name, "Collège Jean-Moulin");
 	assert_int_equal(db->people, 4);
@@ -302,29 +369,69 @@ static void test_school_morning(void **state)
 	assert_int_equal(db->nas[1].silent, 1);
 	assert_int_equal(db->nas_silent, 1);
 
+	/* authentications over the 24 hours, by hour and reason */
+	assert_int_equal(db->hour0, AT - 23 * 3600);
+	assert_int_equal(db->accepted[20], 30);
+	assert_int_equal(db->accepted[22], 12);
+	assert_int_equal(db->refused[22], 6);
+	assert_int_equal(db->accepted_total, 42);
+	assert_int_equal(db->refused_total, 6);
+	assert_int_equal(db->refused_by[BYOD_DASH_UNKNOWN], 4);
+	assert_int_equal(db->refused_by[BYOD_DASH_CERT_REVOKED], 2);
+	for (i = 0; i < BYOD_DASH_HOURS; i++)
+		if (i != 20 && i != 22)
+			assert_int_equal(db->accepted[i] + db->refused[i], 0);
+
+	/* the daemons A sees: its two gateways and the RADIUS server of
+	 * every school, not B's gateway; gw-a2 lags, rad-1 is silent */
+	assert_int_equal(db->ngateways, 3);
+	for (i = 0; i < (int)db->ngateways; i++) {
+		const struct byod_dash_gateway *g = &db->gateways[i];
+
+		assert_string_not_equal(g->node, "gw-b");
+		if (!strcmp(g->node, "gw-a")) {
+			assert_int_equal(g->lag, 0);
+			assert_int_equal(g->stale + g->late, 0);
+		} else if (!strcmp(g->node, "gw-a2")) {
+			assert_int_equal(g->lag, 3);
+			assert_int_equal(g->lag_s, 600);
+			assert_int_equal(g->late, 1);
+			assert_int_equal(g->stale, 0);
+		} else {
+			assert_string_equal(g->node, "rad-1");
+			assert_int_equal(g->stale, 1);
+		}
+	}
+	assert_int_equal(db->gateways_flagged, 2);
+
 	/* the CRL byod_home_init issued, read from its file */
 	assert_int_equal(db->crl_missing, 0);
 	assert_true(db->crl_this_update > AT);
 	assert_true(db->crl_next_update > db->crl_this_update);
 	assert_int_equal(db->crl_late, 0);
-	assert_int_equal(db->flags, 1);
+	assert_int_equal(db->flags, 3);
 
-	/* ap-cdi speaks again: no longer flagged */
+	/* ap-cdi speaks again, gw-a2 catches up: no longer flagged */
 	record(d, REG_ACCT_INTERIM, "c1", "10.1.0.2", "ap-cdi", "aa:00:00:00:00:02", AT - 60);
-	assert_int_equal(byod_dashboard_school(d->ctx, UAI_A, AT, db, &err), 0);
+	heartbeat(d, "gatewayd", "gw-a2", UAI_A, AT - 5, db->feed_last);
+	assert_int_equal(byod_dashboard_school(d->ctx, NULL, UAI_A, AT, db, &err), 0);
 	assert_int_equal(db->nas_silent, 0);
-	assert_int_equal(db->flags, 0);
+	assert_int_equal(db->gateways_flagged, 1);
+	assert_int_equal(db->flags, 1);
 
 	/* without the CRL: flagged */
 	snprintf(path, sizeof(path), "%s/pki/crl.pem", d->home);
 	assert_int_equal(unlink(path), 0);
-	assert_int_equal(byod_dashboard_school(d->ctx, UAI_A, AT, db, &err), 0);
+	assert_int_equal(byod_dashboard_school(d->ctx, NULL, UAI_A, AT, db, &err), 0);
 	assert_int_equal(db->crl_missing, 1);
 	assert_int_equal(db->crl_late, 1);
-	assert_int_equal(db->flags, 1);
+	assert_int_equal(db->flags, 2);
 
 	/* school B: its own figures only */
-	assert_int_equal(byod_dashboard_school(d->ctx, UAI_B, AT, db, &err), 0);
+	assert_int_equal(byod_dashboard_school(d->ctx, NULL, UAI_B, AT, db, &err), 0);
+	assert_int_equal(db->accepted_total, 5);
+	assert_int_equal(db->refused_total, 0);
+	assert_int_equal(db->ngateways, 2); /* gw-b, rad-1 */
 	assert_int_equal(db->people, 1);
 	assert_int_equal(db->devices[BYOD_DEVICE_ACTIVE], 1);
 	assert_int_equal(segment(db, "eleves"), 1);
@@ -332,14 +439,24 @@ static void test_school_morning(void **state)
 	assert_int_equal(db->nnas, 0);
 	assert_int_equal(db->certs_ending, 0);
 
+	/* a scope without A: A is not there, as a school that is not */
+	{
+		struct reg_scope only_b = {0, UAI_B};
+
+		assert_int_equal(byod_dashboard_school(d->ctx, &only_b, UAI_A, AT, db, &err),
+				 -ENOENT);
+		assert_int_equal(byod_dashboard_school(d->ctx, &only_b, UAI_B, AT, db, &err), 0);
+	}
+
 	/* no such school */
-	assert_int_equal(byod_dashboard_school(d->ctx, "0000001X", AT, db, &err), -ENOENT);
-	assert_int_equal(byod_dashboard_school(d->ctx, "nope", AT, db, &err), -EINVAL);
+	assert_int_equal(byod_dashboard_school(d->ctx, NULL, "0000001X", AT, db, &err), -ENOENT);
+	assert_int_equal(byod_dashboard_school(d->ctx, NULL, "nope", AT, db, &err), -EINVAL);
 	free(db);
 }
 
 static void test_departement_lines(void **state)
 {
+	struct reg_scope only_b = {0, UAI_B};
 	struct dfx *d = *state;
 	struct reg_device dv[7];
 	struct byod_dash_line *l = NULL;
@@ -358,15 +475,22 @@ static void test_departement_lines(void **state)
 	assert_int_equal(l[0].certs_ending, 2);
 	assert_int_equal(l[0].nas, 2);
 	assert_int_equal(l[0].nas_silent, 1);
-	assert_int_equal(l[0].flags, 1);
+	assert_int_equal(l[0].accepted, 42);
+	assert_int_equal(l[0].refused, 6);
+	assert_int_equal(l[0].gateways, 3);
+	assert_int_equal(l[0].gateways_flagged, 2);
+	assert_int_equal(l[0].flags, 3);
 	assert_string_equal(l[1].school, UAI_B);
 	assert_int_equal(l[1].enrolments, 1);
 	assert_int_equal(l[1].nas, 0);
-	assert_int_equal(l[1].flags, 0);
+	assert_int_equal(l[1].accepted, 5);
+	assert_int_equal(l[1].gateways, 2);
+	assert_int_equal(l[1].gateways_flagged, 1); /* rad-1, silent */
+	assert_int_equal(l[1].flags, 1);
 	free(l);
 
-	/* a list of schools: those only */
-	assert_int_equal(byod_dashboard_lines(d->ctx, UAI_B, AT, &l, &n, &err), 0);
+	/* a scope of one school: that one only */
+	assert_int_equal(byod_dashboard_lines(d->ctx, &only_b, AT, &l, &n, &err), 0);
 	assert_int_equal(n, 1);
 	assert_string_equal(l[0].school, UAI_B);
 	free(l);
@@ -390,7 +514,7 @@ static void test_fold_decisions(void **state)
 	byod_dashboard_add_decision(db, AT - 3600 + 59 * 60, "", "rule", 1);
 	byod_dashboard_add_decision(db, AT - 23 * 3600, "eleves", "accept", 5); /* the first hour */
 	byod_dashboard_add_decision(db, AT - 23 * 3600 - 60, "eleves", "accept", 100); /* before */
-	byod_dashboard_add_decision(db, AT + 3600, "eleves", "accept", 100);	      /* after */
+	byod_dashboard_add_decision(db, AT + 3600, "eleves", "accept", 100);	       /* after */
 	byod_dashboard_add_decision(db, AT, "", "something-new", 2);
 	assert_int_equal(db->accepted[23], 42);
 	assert_int_equal(db->refused[23], 5);

@@ -55,7 +55,7 @@ static void cert_for(struct fx *f, const char *serial, const char *device, time_
 }
 
 static void record(struct fx *f, enum reg_acct_type type, const char *sid, const char *nas_ip,
-		 const char *nas_id, const char *mac, time_t when)
+		   const char *nas_id, const char *mac, time_t when)
 {
 	struct reg_session s;
 
@@ -96,8 +96,7 @@ static void fill(struct fx *f, struct world *w)
 	device_at(f, w->tom, "tom-1", "aa:00:00:00:00:04", T0 + 3600, BYOD_DEVICE_REVOKED,
 		  &w->d[3]);
 	device_at(f, w->ana, "ana-1", "bb:00:00:00:00:01", T0 + 60, BYOD_DEVICE_ACTIVE, &w->d[4]);
-	device_at(f, w->ana, "ana-2", "bb:00:00:00:00:02", T0 + 120, BYOD_DEVICE_RETIRED,
-		  &w->d[5]);
+	device_at(f, w->ana, "ana-2", "bb:00:00:00:00:02", T0 + 120, BYOD_DEVICE_RETIRED, &w->d[5]);
 
 	/* certificates: lea-1 ends in 5 days, lea-2 in 40 days, lea-3
 	 * (suspended) in 10 days, tom-1 (revoked device) in 3 days; ana-1
@@ -143,7 +142,7 @@ static void test_stats_schools(void **state)
 	struct world w;
 
 	fill(f, &w);
-	assert_int_equal(reg_stats_schools(f->reg, NULL, collect_school, &c, &f->err), 0);
+	assert_int_equal(reg_stats_schools(f->reg, NULL, NULL, collect_school, &c, &f->err), 0);
 	assert_int_equal(c.n, 2);
 	assert_string_equal(c.v[0].school, UAI_A);
 	assert_string_equal(c.v[0].name, "Collège A");
@@ -161,7 +160,7 @@ static void test_stats_schools(void **state)
 
 	/* one school */
 	memset(&c, 0, sizeof(c));
-	assert_int_equal(reg_stats_schools(f->reg, UAI_B, collect_school, &c, &f->err), 0);
+	assert_int_equal(reg_stats_schools(f->reg, NULL, UAI_B, collect_school, &c, &f->err), 0);
 	assert_int_equal(c.n, 1);
 	assert_string_equal(c.v[0].school, UAI_B);
 
@@ -169,7 +168,7 @@ static void test_stats_schools(void **state)
 	assert_int_equal(reg_device_set_state(f->reg, w.d[4].id, BYOD_DEVICE_SUSPENDED, &f->err),
 			 0);
 	memset(&c, 0, sizeof(c));
-	assert_int_equal(reg_stats_schools(f->reg, UAI_B, collect_school, &c, &f->err), 0);
+	assert_int_equal(reg_stats_schools(f->reg, NULL, UAI_B, collect_school, &c, &f->err), 0);
 	assert_int_equal(c.v[0].devices[BYOD_DEVICE_ACTIVE], 0);
 	assert_int_equal(c.v[0].devices[BYOD_DEVICE_SUSPENDED], 1);
 }
@@ -197,8 +196,8 @@ static void test_stats_enrolments(void **state)
 	fill(f, &w);
 	/* A, from T0 - 1 day: T0 (lea-2), T0 + 30 min (lea-3) in hour T0;
 	 * T0 + 1 h (tom-1, revoked since: still an enrolment) */
-	assert_int_equal(reg_stats_enrolments(f->reg, UAI_A, T0 - 86400, T0 + 86400, collect_hour,
-					      &c, &f->err),
+	assert_int_equal(reg_stats_enrolments(f->reg, NULL, UAI_A, T0 - 86400, T0 + 86400,
+					      collect_hour, &c, &f->err),
 			 0);
 	assert_int_equal(c.n, 2);
 	assert_string_equal(c.v[0].school, UAI_A);
@@ -209,7 +208,7 @@ static void test_stats_enrolments(void **state)
 
 	/* the period's end is excluded, its start included */
 	memset(&c, 0, sizeof(c));
-	assert_int_equal(reg_stats_enrolments(f->reg, UAI_A, T0 - 2 * 86400, T0 + 3600,
+	assert_int_equal(reg_stats_enrolments(f->reg, NULL, UAI_A, T0 - 2 * 86400, T0 + 3600,
 					      collect_hour, &c, &f->err),
 			 0);
 	assert_int_equal(c.n, 2);
@@ -221,7 +220,8 @@ static void test_stats_enrolments(void **state)
 	/* every school: A's two hours, then B's (two in hour T0) */
 	memset(&c, 0, sizeof(c));
 	assert_int_equal(
-		reg_stats_enrolments(f->reg, NULL, T0, T0 + 86400, collect_hour, &c, &f->err), 0);
+		reg_stats_enrolments(f->reg, NULL, NULL, T0, T0 + 86400, collect_hour, &c, &f->err),
+		0);
 	assert_int_equal(c.n, 3);
 	assert_string_equal(c.v[2].school, UAI_B);
 	assert_int_equal(c.v[2].at, T0);
@@ -251,7 +251,7 @@ static void test_stats_certs_expiring(void **state)
 	fill(f, &w);
 	/* within 30 days: a1 (5 days), a3 (suspended device, 10 days); not
 	 * a4 (revoked device), not a2 (40 days), not b1 (renewed by b2) */
-	assert_int_equal(reg_stats_certs_expiring(f->reg, NULL, T0, T0 + 30 * 86400,
+	assert_int_equal(reg_stats_certs_expiring(f->reg, NULL, NULL, T0, T0 + 30 * 86400,
 						  collect_expiry, &c, &f->err),
 			 0);
 	assert_int_equal(c.n, 2);
@@ -266,7 +266,7 @@ static void test_stats_certs_expiring(void **state)
 	/* the renewal revoked: b1 is the one that ends now */
 	assert_int_equal(reg_cert_revoke(f->reg, "b2", REG_REASON_SUPERSEDED, T0, &f->err), 0);
 	memset(&c, 0, sizeof(c));
-	assert_int_equal(reg_stats_certs_expiring(f->reg, UAI_B, T0, T0 + 30 * 86400,
+	assert_int_equal(reg_stats_certs_expiring(f->reg, NULL, UAI_B, T0, T0 + 30 * 86400,
 						  collect_expiry, &c, &f->err),
 			 0);
 	assert_int_equal(c.n, 1);
@@ -274,8 +274,8 @@ static void test_stats_certs_expiring(void **state)
 
 	/* one already ended is not "ending" */
 	memset(&c, 0, sizeof(c));
-	assert_int_equal(reg_stats_certs_expiring(f->reg, UAI_A, T0 + 6 * 86400, T0 + 30 * 86400,
-						  collect_expiry, &c, &f->err),
+	assert_int_equal(reg_stats_certs_expiring(f->reg, NULL, UAI_A, T0 + 6 * 86400,
+						  T0 + 30 * 86400, collect_expiry, &c, &f->err),
 			 0);
 	assert_int_equal(c.n, 1);
 	assert_string_equal(c.v[0].serial, "a3");
@@ -302,7 +302,8 @@ static void test_stats_nas(void **state)
 	struct world w;
 
 	fill(f, &w);
-	assert_int_equal(reg_stats_nas(f->reg, UAI_A, T0 - 86400, collect_nas, &c, &f->err), 0);
+	assert_int_equal(reg_stats_nas(f->reg, NULL, UAI_A, T0 - 86400, collect_nas, &c, &f->err),
+			 0);
 	assert_int_equal(c.n, 2);
 	assert_string_equal(c.v[0].school, UAI_A);
 	assert_string_equal(c.v[0].nas_ip, "10.0.0.1");
@@ -317,13 +318,15 @@ static void test_stats_nas(void **state)
 	/* ap-2 speaks again */
 	record(f, REG_ACCT_STOP, "s2", "10.0.0.2", "ap-2", "aa:00:00:00:00:02", T0 + 7000);
 	memset(&c, 0, sizeof(c));
-	assert_int_equal(reg_stats_nas(f->reg, UAI_A, T0 - 86400, collect_nas, &c, &f->err), 0);
+	assert_int_equal(reg_stats_nas(f->reg, NULL, UAI_A, T0 - 86400, collect_nas, &c, &f->err),
+			 0);
 	assert_int_equal(c.v[1].last, T0 + 7000);
 	assert_int_equal(c.v[1].sessions_open, 0);
 
 	/* every school: B's AP after A's */
 	memset(&c, 0, sizeof(c));
-	assert_int_equal(reg_stats_nas(f->reg, NULL, T0 - 86400, collect_nas, &c, &f->err), 0);
+	assert_int_equal(reg_stats_nas(f->reg, NULL, NULL, T0 - 86400, collect_nas, &c, &f->err),
+			 0);
 	assert_int_equal(c.n, 3);
 	assert_string_equal(c.v[2].school, UAI_B);
 	assert_string_equal(c.v[2].nas_id, "ap-b");
@@ -331,9 +334,62 @@ static void test_stats_nas(void **state)
 
 	/* APs whose school sessions all started before since are left out */
 	memset(&c, 0, sizeof(c));
-	assert_int_equal(reg_stats_nas(f->reg, UAI_A, T0 + 250, collect_nas, &c, &f->err), 0);
+	assert_int_equal(reg_stats_nas(f->reg, NULL, UAI_A, T0 + 250, collect_nas, &c, &f->err), 0);
 	assert_int_equal(c.n, 1);
 	assert_string_equal(c.v[0].nas_id, "ap-1");
+}
+
+/* A scope sees its schools only: their rows, by UAI whatever the order it
+ * lists them in; a school outside it is not there. */
+static void test_stats_scope(void **state)
+{
+	struct reg_scope one = {0, UAI_B}, both = {0, UAI_B " " UAI_A}, all = {1, ""};
+	struct fx *f = *state;
+	struct schools c = {0};
+	struct hours h = {0};
+	struct expiries e = {0};
+	struct nases n = {0};
+	struct world w;
+
+	fill(f, &w);
+	assert_int_equal(reg_stats_schools(f->reg, &one, NULL, collect_school, &c, &f->err), 0);
+	assert_int_equal(c.n, 1);
+	assert_string_equal(c.v[0].school, UAI_B);
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(reg_stats_schools(f->reg, &one, UAI_A, collect_school, &c, &f->err),
+			 -ENOENT);
+	assert_int_equal(c.n, 0);
+	assert_int_equal(reg_stats_schools(f->reg, &both, NULL, collect_school, &c, &f->err), 0);
+	assert_int_equal(c.n, 2);
+	assert_string_equal(c.v[0].school, UAI_A);
+	assert_string_equal(c.v[1].school, UAI_B);
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(reg_stats_schools(f->reg, &all, UAI_A, collect_school, &c, &f->err), 0);
+	assert_int_equal(c.n, 1);
+
+	/* the lists: another school's rows never come */
+	assert_int_equal(reg_stats_enrolments(f->reg, &one, NULL, T0 - 3 * 86400, T0 + 86400,
+					      collect_hour, &h, &f->err),
+			 0);
+	assert_int_equal(h.n, 1);
+	assert_string_equal(h.v[0].school, UAI_B);
+	memset(&h, 0, sizeof(h));
+	assert_int_equal(reg_stats_enrolments(f->reg, &one, UAI_A, T0 - 3 * 86400, T0 + 86400,
+					      collect_hour, &h, &f->err),
+			 0);
+	assert_int_equal(h.n, 0);
+	assert_int_equal(reg_stats_certs_expiring(f->reg, &one, NULL, T0, T0 + 30 * 86400,
+						  collect_expiry, &e, &f->err),
+			 0);
+	assert_int_equal(e.n, 0); /* A's two, not B's (renewed) */
+	assert_int_equal(reg_stats_certs_expiring(f->reg, &both, NULL, T0, T0 + 30 * 86400,
+						  collect_expiry, &e, &f->err),
+			 0);
+	assert_int_equal(e.n, 2);
+	assert_int_equal(reg_stats_nas(f->reg, &one, NULL, T0 - 86400, collect_nas, &n, &f->err),
+			 0);
+	assert_int_equal(n.n, 1);
+	assert_string_equal(n.v[0].nas_id, "ap-b");
 }
 
 static int stop_at_first(const struct reg_school_stats *s, void *arg)
@@ -352,18 +408,21 @@ static void test_stats_bad_input(void **state)
 
 	add_school(f, UAI_A, "Collège A");
 	add_school(f, UAI_B, "Collège B");
-	assert_int_equal(reg_stats_schools(f->reg, "nope", collect_school, &c, &f->err), -EINVAL);
-	assert_int_equal(reg_stats_schools(f->reg, "0000001X", collect_school, &c, &f->err),
-			 -ENOENT);
-	assert_int_equal(reg_stats_schools(f->reg, NULL, NULL, NULL, &f->err), -EINVAL);
-	assert_int_equal(
-		reg_stats_enrolments(f->reg, NULL, T0, T0 - 1, collect_hour, &h, &f->err), -EINVAL);
-	assert_int_equal(reg_stats_nas(f->reg, NULL, -1, collect_nas, NULL, &f->err), -EINVAL);
-	assert_int_equal(reg_stats_certs_expiring(f->reg, "x", T0, T0, collect_expiry, NULL,
-						  &f->err),
+	assert_int_equal(reg_stats_schools(f->reg, NULL, "nope", collect_school, &c, &f->err),
 			 -EINVAL);
+	assert_int_equal(reg_stats_schools(f->reg, NULL, "0000001X", collect_school, &c, &f->err),
+			 -ENOENT);
+	assert_int_equal(reg_stats_schools(f->reg, NULL, NULL, NULL, NULL, &f->err), -EINVAL);
+	assert_int_equal(
+		reg_stats_enrolments(f->reg, NULL, NULL, T0, T0 - 1, collect_hour, &h, &f->err),
+		-EINVAL);
+	assert_int_equal(reg_stats_nas(f->reg, NULL, NULL, -1, collect_nas, NULL, &f->err),
+			 -EINVAL);
+	assert_int_equal(
+		reg_stats_certs_expiring(f->reg, NULL, "x", T0, T0, collect_expiry, NULL, &f->err),
+		-EINVAL);
 	/* a callback's non-zero return stops the list and comes back */
-	assert_int_equal(reg_stats_schools(f->reg, NULL, stop_at_first, &calls, &f->err), 7);
+	assert_int_equal(reg_stats_schools(f->reg, NULL, NULL, stop_at_first, &calls, &f->err), 7);
 	assert_int_equal(calls, 1);
 	assert_int_equal(c.n, 0);
 }
@@ -375,6 +434,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_stats_enrolments, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stats_certs_expiring, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stats_nas, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stats_scope, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stats_bad_input, setup, teardown),
 	};
 

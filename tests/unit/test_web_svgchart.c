@@ -45,9 +45,8 @@ static void doc_open(struct doc *d, struct web_html *h)
 	assert_non_null(d->doc);
 	d->x = xmlXPathNewContext(d->doc);
 	assert_non_null(d->x);
-	assert_int_equal(xmlXPathRegisterNs(d->x, BAD_CAST "s",
-					    BAD_CAST "http://www.w3.org/2000/svg"),
-			 0);
+	assert_int_equal(
+		xmlXPathRegisterNs(d->x, BAD_CAST "s", BAD_CAST "http://www.w3.org/2000/svg"), 0);
 }
 
 static void doc_close(struct doc *d)
