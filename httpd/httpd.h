@@ -42,6 +42,7 @@ const char *httpd_arg(const struct httpd_request *rq, const char *name);
 const char *httpd_header(const struct httpd_request *rq, const char *name);
 
 #define HTTPD_COOKIES_MAX 4
+#define HTTPD_HEADERS_MAX 4
 
 /*
  * An answer whose body is made while it is sent (Server-Sent Events):
@@ -67,6 +68,8 @@ struct httpd_response {
 	const char *csp;          /* a Content-Security-Policy of its own (static
 				   * string), or NULL for the default one */
 	int retry_after;          /* seconds for a Retry-After header, 0: none */
+	const char *headers[HTTPD_HEADERS_MAX][2]; /* more headers: name and value
+				   * (static strings); NULL name: unused */
 	httpd_stream_fn stream;   /* instead of body, when not NULL */
 	void *stream_cls;
 	void (*stream_free)(void *cls); /* when the answer ends; may be NULL */

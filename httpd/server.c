@@ -229,6 +229,10 @@ static enum MHD_Result add_headers(struct MHD_Response *r, const struct httpd_re
 	}
 	if (rs->disposition[0])
 		ok &= MHD_add_response_header(r, "Content-Disposition", rs->disposition) == MHD_YES;
+	for (i = 0; i < HTTPD_HEADERS_MAX; i++)
+		if (rs->headers[i][0] && rs->headers[i][1])
+			ok &= MHD_add_response_header(r, rs->headers[i][0], rs->headers[i][1]) ==
+			      MHD_YES;
 	for (i = 0; i < HTTPD_COOKIES_MAX; i++)
 		if (rs->cookies[i][0])
 			ok &= MHD_add_response_header(r, MHD_HTTP_HEADER_SET_COOKIE,
