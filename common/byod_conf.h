@@ -62,6 +62,15 @@ struct byod_conf {
 	int portal_session_idle_s;
 	int portal_session_max_s;
 
+	char *admin_listen;          /* admin.*: byod-admin, HTTPS on a management address */
+	int admin_port;
+	char *admin_tls_cert;        /* "" for pki.dir's portal.pem */
+	char *admin_tls_key;         /* "" for pki.dir's portal.key */
+	int admin_threads;
+	int admin_body_limit;
+	int admin_session_idle_s;
+	int admin_session_max_s;
+
 	char *wifi_ssid;             /* wifi.ssid */
 	int wifi_security;           /* wifi.security: 0 wpa2, 1 wpa3 */
 	char *wifi_onboarding_ssid;  /* wifi.onboarding-ssid, "" for none */

@@ -88,12 +88,18 @@ const char *byod_login_key_name(enum byod_login_key k)
 	}
 }
 
-/* Which key a row is, from the prefix this file gave it. */
+/* Which key a row is, from the prefix this file gave it (after the realm
+ * and its ':', for a realm of its own such as byod-admin's "admin:"). */
 static enum byod_login_key kind_of(const struct reg_throttle *t)
 {
-	if (!strncmp(t->key, "pair:", 5))
+	const char *k = t->key;
+
+	if (strncmp(k, "pair:", 5) && strncmp(k, "login:", 6) && strncmp(k, "addr:", 5) &&
+	    strchr(k, ':'))
+		k = strchr(k, ':') + 1;
+	if (!strncmp(k, "pair:", 5))
 		return BYOD_LOGIN_KEY_PAIR;
-	if (!strncmp(t->key, "login:", 6))
+	if (!strncmp(k, "login:", 6))
 		return BYOD_LOGIN_KEY_LOGIN;
 	return BYOD_LOGIN_KEY_ADDRESS;
 }
@@ -232,22 +238,33 @@ key_set(struct reg_throttle *t, struct byod_err *err, const char *fmt, ...)
 int byod_login_gate(struct reg *reg, const char *login, const char *client, time_t now,
 		    struct byod_login_gate *g, struct byod_err *err)
 {
+	return byod_login_gate_in(reg, NULL, login, client, now, g, err);
+}
+
+int byod_login_gate_in(struct reg *reg, const char *realm, const char *login, const char *client,
+		       time_t now, struct byod_login_gate *g, struct byod_err *err)
+{
 	struct decision d = {.g = g, .now = now};
-	char addr[80];
+	char addr[80], pre[24] = "";
 	int rc;
 
 	memset(g, 0, sizeof(*g));
 	g->verdict = BYOD_LOGIN_WAIT; /* fail closed until decided */
+	if (realm && realm[0]) {
+		if (strchr(realm, ':') || strlen(realm) > 16)
+			return byod_err_set(err, EINVAL, "'%s' is not a throttle realm", realm);
+		snprintf(pre, sizeof(pre), "%s:", realm);
+	}
 	if (byod_login_address(client, addr, sizeof(addr)))
 		return byod_err_set(err, EINVAL, "no client address to throttle");
 	rc = 0;
 	if (login) {
-		rc = key_set(&g->keys[g->n++], err, "pair:%s %s", login, addr);
+		rc = key_set(&g->keys[g->n++], err, "%spair:%s %s", pre, login, addr);
 		if (!rc)
-			rc = key_set(&g->keys[g->n++], err, "login:%s", login);
+			rc = key_set(&g->keys[g->n++], err, "%slogin:%s", pre, login);
 	}
 	if (!rc)
-		rc = key_set(&g->keys[g->n++], err, "addr:%s", addr);
+		rc = key_set(&g->keys[g->n++], err, "%saddr:%s", pre, addr);
 	if (!rc)
 		rc = reg_throttle_update(reg, g->keys, g->n, decide_gate, &d, err);
 	if (rc)

@@ -80,6 +80,13 @@ int byod_login_address(const char *client, char *out, size_t len);
 int byod_login_gate(struct reg *reg, const char *login, const char *client, time_t now,
 		    struct byod_login_gate *g, struct byod_err *err);
 
+/* The same for the logins of another realm (byod-admin's "admin"), whose
+ * keys are apart ("admin:pair:...", "admin:login:...", "admin:addr:..."):
+ * a pupil's failures never slow an administrator of the same login down,
+ * nor the other way round. realm NULL or "": byod_login_gate. */
+int byod_login_gate_in(struct reg *reg, const char *realm, const char *login, const char *client,
+		       time_t now, struct byod_login_gate *g, struct byod_err *err);
+
 /* After a successful login through g (verdict GO): forgets the pair and
  * the login, and takes the reserved failure back from the address. */
 int byod_login_settle(struct reg *reg, const struct byod_login_gate *g, time_t now,

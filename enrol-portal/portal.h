@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * byod-portal's shared types: the portal (configuration, catalogues, state
- * directory), one request as the routes see it, one response as they fill
- * it. server.c owns libmicrohttpd; routes never touch it.
+ * directory). A request as the routes see it and the response they fill
+ * are the web server library's (httpd.h: struct httpd_request and struct
+ * httpd_response); server.c configures that server, routes never touch
+ * libmicrohttpd.
  */
 #ifndef BYOD_PORTAL_H
 #define BYOD_PORTAL_H
@@ -14,14 +16,31 @@
 #include "byod.h"
 #include "byod_conf.h"
 #include "byod_err.h"
+#include "httpd.h"
 
 struct web_i18n;
-struct portal_db;
+struct byod_pool;
+
+/* The web server's request and response (httpd.h) under the names the
+ * portal's pages use. */
+#define portal_request	   httpd_request
+#define portal_response	   httpd_response
+#define PORTAL_COOKIES_MAX HTTPD_COOKIES_MAX
+#define portal_log	   httpd_log
+
+/* Adds a Set-Cookie value to rs: name=value; Path=/; HttpOnly;
+ * SameSite=Strict, and Secure over HTTPS; max_age < 0 for a session
+ * cookie, 0 to delete it (httpd_set_cookie). */
+static inline void portal_set_cookie(struct portal_response *rs, const struct portal_request *rq,
+				     const char *name, const char *value, int max_age)
+{
+	httpd_set_cookie(rs, rq, name, value, max_age);
+}
 
 struct portal {
 	struct byod_conf conf;
 	struct web_i18n *i18n;
-	struct portal_db *db;   /* registry connections (db.c) */
+	struct byod_pool *db;   /* registry connections (core's ctx_pool.c) */
 	char home[4096];
 	struct byod_portal_tls where; /* the certificate's files, the host, both URLs */
 	int tls_trusted;	/* phones trust the certificate: devices go to HTTPS
@@ -38,45 +57,6 @@ struct portal {
 	int registry_down;	/* the registry was unavailable at the last page that
 				 * needed it (atomic): logged once, and once back */
 };
-
-struct portal_request {
-	const char *method;
-	const char *path;   /* without the query string, percent-decoded */
-	const char *host;   /* Host header without the port, lowercase; "" when absent */
-	const char *lang;   /* the page language: "fr" or "en" */
-	const char *client; /* the client's address as text */
-	const char *cookie; /* the Cookie header, or NULL */
-	const char *ua;     /* the User-Agent header, or NULL */
-	const char *content_type; /* of the body, or NULL */
-	const char *body;   /* the request body (POST), or NULL */
-	size_t body_len;
-	const char *ok;     /* the ?ok= of a page after an action ("lost"...), or NULL */
-	const char *target; /* path and query as sent (printable ASCII), or NULL */
-	int https;          /* over TLS */
-};
-
-#define PORTAL_COOKIES_MAX 3
-
-struct portal_response {
-	int status;
-	const char *content_type; /* static string */
-	char *body;               /* malloc'd, or NULL */
-	size_t len;
-	int cacheable;            /* 0: Cache-Control: no-store */
-	char location[600];       /* a redirect's target, or "" */
-	char cookies[PORTAL_COOKIES_MAX][200]; /* Set-Cookie values, "" unused */
-	char disposition[200];    /* Content-Disposition, or "" */
-	int secret;               /* the body holds a secret: never logged, never cached */
-	int script;               /* the page runs the portal's own script
-				   * (/static/copy.js): CSP script-src 'self' */
-	int retry_after;          /* seconds for a Retry-After header, 0: none */
-};
-
-/* Adds a Set-Cookie value to rs (routes.c): name=value; Path=/; HttpOnly;
- * SameSite=Strict, and Secure over HTTPS; max_age < 0 for a session
- * cookie, 0 to delete it. */
-void portal_set_cookie(struct portal_response *rs, const struct portal_request *rq,
-		       const char *name, const char *value, int max_age);
 
 /* Whether phones trust the portal's certificate (the last check of it):
  * then devices are sent to HTTPS, plain HTTP is redirected and pages carry
@@ -104,18 +84,15 @@ void portal_registry_note(struct portal *p, int rc);
 int portal_page_error(struct portal *p, const struct portal_request *rq, struct portal_response *rs,
 		      int status);
 
-struct portal_server;
+/* Starts serving HTTP (and HTTPS when configured) with the limits of
+ * portal.* (server.c). Returns 0 and *out (httpd_stop), or a negative
+ * errno with err. httpd_reload looks at the certificate files again. */
+int portal_start(struct portal *p, struct httpd **out, struct byod_err *err);
 
-/* Starts serving HTTP (and HTTPS when configured) in libmicrohttpd's
- * threads (server.c). Returns 0 and *out, or a negative errno with err. */
-int portal_start(struct portal *p, struct portal_server **out, struct byod_err *err);
-/* Stops accepting, lets requests under way finish, frees. */
-void portal_stop(struct portal_server *s);
-/* Looks at the certificate files again (every TLS handshake does too) and
- * reloads them when they changed, or when force. */
-void portal_reload(struct portal_server *s, int force);
-
-/* Logs one line on standard error with the time (the portal's log). */
-void portal_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The HTTPS certificate (tls.c), for httpd_config.tls_load: loaded from
+ * p->where, checked as a phone would, p->tls_trusted set from the check,
+ * what the check found logged. */
+int portal_tls_load(void *portal, const char *what, char **chain_pem, char **key_pem,
+		    struct byod_err *err);
 
 #endif /* BYOD_PORTAL_H */

@@ -143,7 +143,7 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct portal p;
-	struct portal_server *srv = NULL;
+	struct httpd *srv = NULL;
 	struct byod_err err;
 	char locale_dir[PATH_MAX];
 	const char *home = getenv("BYOD_HOME");
@@ -192,7 +192,7 @@ int main(int argc, char **argv)
 		sig = sigtimedwait(&stop, NULL, &tick);
 		if (sig == SIGTERM || sig == SIGINT)
 			break;
-		portal_reload(srv, sig == SIGHUP);
+		httpd_reload(srv, sig == SIGHUP);
 		if (time(NULL) - purged < 60)
 			continue;
 		purged = time(NULL);
@@ -203,7 +203,7 @@ int main(int argc, char **argv)
 	portal_log("stopping (%s)", sig == SIGTERM ? "SIGTERM" : "SIGINT");
 	rc = 0;
 out:
-	portal_stop(srv);
+	httpd_stop(srv);
 	portal_db_close(p.db);
 	free(p.charter);
 	X509_free(p.sign_cert);

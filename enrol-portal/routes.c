@@ -227,32 +227,17 @@ static int serve_file(struct portal *p, const char *name, const char *type,
 	return 0;
 }
 
-void portal_set_cookie(struct portal_response *rs, const struct portal_request *rq,
-		       const char *name, const char *value, int max_age)
-{
-	char age[32] = "";
-	int i;
-
-	for (i = 0; i < PORTAL_COOKIES_MAX && rs->cookies[i][0]; i++)
-		;
-	if (i == PORTAL_COOKIES_MAX)
-		return;
-	if (max_age >= 0)
-		snprintf(age, sizeof(age), "; Max-Age=%d", max_age);
-	snprintf(rs->cookies[i], sizeof(rs->cookies[i]), "%s=%s; Path=/; HttpOnly; SameSite=Strict%s%s",
-		 name, value, rq->https ? "; Secure" : "", age);
-}
-
 /* The notice for a page reached after an action, from a fixed list (the
  * ?ok= value is never echoed). */
 static const char *notice(struct portal *p, const struct portal_request *rq)
 {
 	static const char *const known[] = { "renamed", "lost", "retired", NULL };
+	const char *ok = httpd_arg(rq, "ok");
 	const char *const *k;
 	char key[32];
 
-	for (k = known; rq->ok && *k; k++) {
-		if (!strcmp(rq->ok, *k)) {
+	for (k = known; ok && *k; k++) {
+		if (!strcmp(ok, *k)) {
 			snprintf(key, sizeof(key), "devices.ok.%s", *k);
 			return T(key);
 		}

@@ -1,546 +1,90 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * The portal's HTTP(S) server on libmicrohttpd: an internal epoll thread
- * pool with hard limits (connections, connections per client, idle
- * timeout, a deadline for each request to arrive: gate.c; request body
- * size), enough file descriptors for them, libmicrohttpd's messages
- * through our logger,
- * and the headers every answer carries (a strict Content-Security-Policy,
- * no framing, no referrer, no caching of pages; HSTS over HTTPS with a
- * certificate phones trust). The HTTPS daemon takes its certificate from
- * tls.c on every handshake, so a renewed one is served without a restart.
- * Routes see a plain struct portal_request and fill a struct
- * portal_response.
+ * The portal's web server: the library httpd/ (libmicrohttpd, the gate
+ * against slow clients, the certificate callback, the security headers,
+ * the escaped log line) configured with the limits of portal.*, the
+ * portal's routes as its handler, its error pages, the registry's outage
+ * noted once (not on every page), a one-time link's token kept out of the
+ * log, HSTS only while phones trust the certificate.
  */
-#define _GNU_SOURCE
 #include "portal.h"
 
-#include <arpa/inet.h>
-#include <ctype.h>
-#include <errno.h>
-#include <microhttpd.h>
-#include <netinet/in.h>
-#include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <sys/socket.h>
-#include <time.h>
 
-#include "byod_buf.h"
-#include "byod_util.h"
-#include "form.h"
-#include "gate.h"
-#include "i18n.h"
-#include "tls.h"
+/* Paths whose rest is a one-time link's token: the log keeps the prefix. */
+static const char *const secret_prefixes[] = { "/download/", "/code/", NULL };
 
-struct portal_server {
-	struct portal *p;
-	struct MHD_Daemon *http, *https;
-	struct portal_tls *tls;	  /* the HTTPS daemon's certificate */
-	struct portal_gate *gate; /* connections per client, the budget, deadlines */
-	unsigned int budget;	  /* connections open at once (both daemons) */
-};
-
-/* What one connection's request has gathered so far. */
-struct conn {
-	struct byod_buf body; /* a secret: a login form's body holds a password */
-	char *target;	      /* the request line's target, when it is plain */
-	int started;	      /* the headers have been seen */
-	int too_large;
-};
-
-/* Longest request target kept for a redirect to the same page over HTTPS. */
-#define TARGET_MAX 400
-
-/* A secret body (a PKCS#12, a page with its passphrase) is wiped before
- * it is freed. */
-struct secret {
-	void *buf;
-	size_t len;
-};
-
-static void free_secret(void *cls)
+static int handle(void *app, const struct portal_request *rq, struct portal_response *rs)
 {
-	struct secret *sc = cls;
-
-	explicit_bzero(sc->buf, sc->len);
-	free(sc->buf);
-	free(sc);
+	return portal_route(app, rq, rs);
 }
 
-void portal_log(const char *fmt, ...)
+static int error_page(void *app, const struct portal_request *rq, struct portal_response *rs,
+		      int status)
 {
-	char when[32], line[1024], safe[4096];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	/* the formats are literals: escaping the line escapes every value in it
-	 * (a path's %0a cannot start a forged line, nor ESC reach a terminal) */
-	fprintf(stderr, "%s byod-portal: %s\n", byod_time_iso(time(NULL), when, sizeof(when)),
-		byod_log_escape(line, safe, sizeof(safe)));
+	return portal_page_error(app, rq, rs, status);
 }
 
-static void mhd_logger(void *cls, const char *fmt, va_list ap)
+static int fault(void *app, const struct portal_request *rq, int rc)
 {
-	char line[512];
-	size_t n;
+	const char *path = rq->path;
+	size_t i;
 
-	vsnprintf(line, sizeof(line), fmt, ap);
-	n = strlen(line);
-	while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-		line[--n] = '\0';
-	portal_log("http: %s", line);
+	/* the registry's outage is logged once (portal_registry_note), not on
+	 * every page; the user is told to come back, nothing was changed */
+	if (portal_registry_unavailable(rc)) {
+		portal_registry_note(app, rc);
+		return 503;
+	}
+	for (i = 0; secret_prefixes[i]; i++)
+		if (!strncmp(path, secret_prefixes[i], strlen(secret_prefixes[i])))
+			break;
+	if (secret_prefixes[i])
+		portal_log("%s %s %s...: server fault (%s)", rq->client, rq->method,
+			  secret_prefixes[i], strerror(-rc));
+	else
+		portal_log("%s %s %s: server fault (%s)", rq->client, rq->method, path,
+			  strerror(-rc));
+	return 500;
 }
 
-static void client_addr(struct MHD_Connection *c, char *out, size_t len)
+static int trusted(void *app)
 {
-	const union MHD_ConnectionInfo *ci =
-		MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
-
-	snprintf(out, len, "?");
-	if (sa && sa->sa_family == AF_INET)
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out,
-			  (socklen_t)len);
-	else if (sa && sa->sa_family == AF_INET6)
-		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
-			  out, (socklen_t)len);
+	return portal_https_trusted(app);
 }
 
-/* Host header without the port, lowercase; "" when absent or odd. */
-static void host_of(struct MHD_Connection *c, char *out, size_t len)
+int portal_start(struct portal *p, struct httpd **out, struct byod_err *err)
 {
-	const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
-	size_t i, n = 0;
+	const struct byod_conf *cf = &p->conf;
+	struct httpd_config cfg = {
+		.name = "byod-portal",
+		.conf = "portal",
+		.listen = cf->portal_listen,
+		.http_port = cf->portal_http_port,
+		.https_port = cf->portal_https_port,
+		.threads = cf->portal_threads,
+		.connection_limit = cf->portal_connection_limit,
+		.per_ip_limit = cf->portal_per_ip_limit,
+		.per_ip_v6_prefix = cf->portal_per_ip_v6_prefix,
+		.timeout_s = cf->portal_timeout_s,
+		.request_deadline_s = cf->portal_request_deadline_s,
+		.body_limit = cf->portal_body_limit,
+		.hsts_max_age = cf->portal_hsts_max_age,
+		.i18n = p->i18n,
+		.lang_cookie = "byod_lang",
+		.lang_default = "fr",
+		.secret_prefixes = secret_prefixes,
+		.handler = handle,
+		.error_page = error_page,
+		.on_fault = fault,
+		.tls_load = portal_tls_load,
+		.tls_files = { p->where.cert, p->where.key, p->where.chain },
+		.trusted = trusted,
+		.app = p,
+	};
 
-	out[0] = '\0';
-	if (!h)
-		return;
-	if (h[0] == '[') { /* [v6]:port */
-		const char *end = strchr(h, ']');
-
-		if (end && (size_t)(end - h) < len)
-			snprintf(out, len, "%.*s", (int)(end - h + 1), h);
-		return;
-	}
-	for (i = 0; h[i] && h[i] != ':' && n + 1 < len; i++) {
-		if (!isalnum((unsigned char)h[i]) && h[i] != '.' && h[i] != '-') {
-			out[0] = '\0';
-			return;
-		}
-		out[n++] = (char)tolower((unsigned char)h[i]);
-	}
-	out[n] = '\0';
-}
-
-static enum MHD_Result add_headers(struct MHD_Response *r, const struct portal_response *rs,
-				   int hsts_max_age)
-{
-	char hsts[48];
-	int ok = 1, i;
-
-	/* scripts only on a page that asks, and then only the portal's own */
-	ok &= MHD_add_response_header(r, "Content-Security-Policy",
-				      rs->script ? "default-src 'none'; script-src 'self'; "
-						   "style-src 'self'; img-src 'self'; "
-						   "form-action 'self'; frame-ancestors 'none'; "
-						   "base-uri 'none'"
-						 : "default-src 'none'; style-src 'self'; "
-						   "img-src 'self'; form-action 'self'; "
-						   "frame-ancestors 'none'; base-uri 'none'") ==
-	      MHD_YES;
-	ok &= MHD_add_response_header(r, "X-Frame-Options", "DENY") == MHD_YES;
-	ok &= MHD_add_response_header(r, "X-Content-Type-Options", "nosniff") == MHD_YES;
-	ok &= MHD_add_response_header(r, "Referrer-Policy", "no-referrer") == MHD_YES;
-	ok &= MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL,
-				      rs->cacheable && !rs->secret ? "public, max-age=300"
-								   : "no-store") == MHD_YES;
-	if (hsts_max_age > 0) {
-		snprintf(hsts, sizeof(hsts), "max-age=%d", hsts_max_age);
-		ok &= MHD_add_response_header(r, MHD_HTTP_HEADER_STRICT_TRANSPORT_SECURITY,
-					      hsts) == MHD_YES;
-	}
-	if (rs->content_type)
-		ok &= MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, rs->content_type) ==
-		      MHD_YES;
-	if (rs->location[0])
-		ok &= MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, rs->location) == MHD_YES;
-	if (rs->retry_after > 0) {
-		char secs[16];
-
-		snprintf(secs, sizeof(secs), "%d", rs->retry_after);
-		ok &= MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, secs) == MHD_YES;
-	}
-	if (rs->disposition[0])
-		ok &= MHD_add_response_header(r, "Content-Disposition", rs->disposition) == MHD_YES;
-	for (i = 0; i < PORTAL_COOKIES_MAX; i++)
-		if (rs->cookies[i][0])
-			ok &= MHD_add_response_header(r, MHD_HTTP_HEADER_SET_COOKIE,
-						      rs->cookies[i]) == MHD_YES;
-	return ok ? MHD_YES : MHD_NO;
-}
-
-/* The path as the log may keep it: a one-time link's token is cut off. */
-static const char *loggable(const char *path)
-{
-	if (!strncmp(path, "/download/", 10))
-		return "/download/...";
-	if (!strncmp(path, "/code/", 6))
-		return "/code/...";
-	return path;
-}
-
-static enum MHD_Result send_response(struct portal_server *s, struct MHD_Connection *c,
-				     const struct portal_request *rq, struct portal_response *rs)
-{
-	struct MHD_Response *r;
-	struct secret *sc = NULL;
-	enum MHD_Result ret;
-
-	if (rs->secret && rs->body) {
-		sc = malloc(sizeof(*sc));
-		if (!sc) {
-			explicit_bzero(rs->body, rs->len);
-			free(rs->body);
-			return MHD_NO;
-		}
-		sc->buf = rs->body;
-		sc->len = rs->len;
-		r = MHD_create_response_from_buffer_with_free_callback_cls(rs->len, rs->body,
-									   free_secret, sc);
-	} else {
-		r = MHD_create_response_from_buffer(rs->len, rs->body ? rs->body : (void *)"",
-						    rs->body ? MHD_RESPMEM_MUST_FREE
-							     : MHD_RESPMEM_PERSISTENT);
-	}
-	if (!r) {
-		if (rs->secret && rs->body)
-			explicit_bzero(rs->body, rs->len);
-		free(rs->body);
-		free(sc);
-		return MHD_NO;
-	}
-	rs->body = NULL; /* MHD frees it now */
-	/* HSTS only where it holds: over HTTPS, with a certificate phones trust */
-	if (add_headers(r, rs,
-			rq->https && portal_https_trusted(s->p) ? s->p->conf.portal_hsts_max_age
-								: 0) != MHD_YES) {
-		MHD_destroy_response(r);
-		return MHD_NO;
-	}
-	portal_log("%s %s %s%s -> %d", rq->client, rq->method, rq->host[0] ? rq->host : "-",
-		   loggable(rq->path), rs->status);
-	ret = MHD_queue_response(c, (unsigned int)rs->status, r);
-	MHD_destroy_response(r);
-	return ret;
-}
-
-static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
-				  const char *method, const char *version, const char *upload,
-				  size_t *upload_size, void **con_cls)
-{
-	struct portal_server *s = cls;
-	struct portal_request rq;
-	struct portal_response rs;
-	struct conn *cn = *con_cls;
-	char client[INET6_ADDRSTRLEN + 1], host[256], lang[8];
-	const char *al;
-	int rc;
-
-	if (!cn) {
-		cn = calloc(1, sizeof(*cn));
-		if (!cn)
-			return MHD_NO;
-		byod_buf_init(&cn->body, 1);
-		*con_cls = cn;
-	}
-	if (!cn->started) {
-		/* first call: headers only */
-		cn->started = 1;
-		return MHD_YES;
-	}
-	if (*upload_size) {
-		/* the body, kept up to the limit; beyond it only counted */
-		size_t lim = (size_t)s->p->conf.portal_body_limit;
-
-		if (!cn->too_large && cn->body.len + *upload_size <= lim) {
-			if (byod_buf_append(&cn->body, upload, *upload_size))
-				return MHD_NO;
-		} else if (!cn->too_large) {
-			cn->too_large = 1;
-			byod_buf_free(&cn->body);
-		}
-		*upload_size = 0;
-		return MHD_YES;
-	}
-
-	/* the request has arrived whole: its deadline stops while it is answered */
-	portal_gate_request_in(s->gate, c);
-	memset(&rq, 0, sizeof(rq));
-	memset(&rs, 0, sizeof(rs));
-	client_addr(c, client, sizeof(client));
-	host_of(c, host, sizeof(host));
-	rq.method = method;
-	rq.path = url;
-	rq.host = host;
-	rq.client = client;
-	rq.cookie = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_COOKIE);
-	rq.ua = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_USER_AGENT);
-	rq.content_type =
-		MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
-	rq.ok = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "ok");
-	rq.target = cn->target;
-	rq.body = cn->body.p;
-	rq.body_len = cn->body.len;
-	/* the language: the switch (?lang=, remembered in a cookie), else the
-	 * cookie, else what the phone asks for, else French */
-	al = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_LANGUAGE);
-	rq.lang = web_i18n_negotiate(s->p->i18n, al, "fr");
-	if (!web_cookie_get(rq.cookie, "byod_lang", lang, sizeof(lang)) &&
-	    web_i18n_has(s->p->i18n, lang))
-		rq.lang = lang;
-	al = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "lang");
-	/* a TLS connection has a GnuTLS session (comparing daemons does not
-	 * work: with a thread pool a connection belongs to a worker's daemon) */
-	rq.https = MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION) != NULL;
-	if (al && web_i18n_has(s->p->i18n, al)) {
-		rq.lang = al;
-		portal_set_cookie(&rs, &rq, "byod_lang", al, 365 * 86400);
-	}
-	(void)version;
-
-	if (cn->too_large) {
-		portal_log("%s %s %s: body over %d bytes refused", client, method, loggable(url),
-			   s->p->conf.portal_body_limit);
-		rc = portal_page_error(s->p, &rq, &rs, MHD_HTTP_CONTENT_TOO_LARGE);
-	} else {
-		rc = portal_route(s->p, &rq, &rs);
-	}
-	if (rc) {
-		/* the registry's outage is logged once (portal_registry_note),
-		 * not on every page */
-		if (portal_registry_unavailable(rc))
-			portal_registry_note(s->p, rc);
-		else
-			portal_log("%s %s %s: server fault (%s)", client, method, loggable(url),
-				   strerror(-rc));
-		if (rs.body && rs.secret)
-			explicit_bzero(rs.body, rs.len);
-		free(rs.body);
-		memset(&rs, 0, sizeof(rs));
-		/* the registry could not record (its disk full, locked past the
-		 * wait, an I/O error): the user is told to come back, nothing
-		 * was changed */
-		if (portal_page_error(s->p, &rq, &rs,
-				      portal_registry_unavailable(rc) ?
-					      MHD_HTTP_SERVICE_UNAVAILABLE :
-					      MHD_HTTP_INTERNAL_SERVER_ERROR))
-			return MHD_NO;
-	}
-	return send_response(s, c, &rq, &rs);
-}
-
-/*
- * The start of each request: libmicrohttpd gives the target as sent (path
- * and query, still percent-encoded), which a redirect to the same page
- * over HTTPS needs whole. Kept only when it is plain printable ASCII that
- * begins with '/' (the redirect then goes to "/" instead): it becomes a
- * Location header. Its value starts the request's state.
- */
-static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
-{
-	struct conn *cn = calloc(1, sizeof(*cn));
-	size_t i, n = uri ? strlen(uri) : 0;
-
-	(void)cls;
-	(void)c;
-	if (!cn)
-		return NULL; /* on_request tries again, and answers MHD_NO if it must */
-	byod_buf_init(&cn->body, 1);
-	for (i = 0; i < n && uri[i] > 0x20 && uri[i] < 0x7f; i++)
-		;
-	if (n && i == n && n <= TARGET_MAX && uri[0] == '/')
-		cn->target = strdup(uri); /* NULL: the redirect goes to "/" */
-	return cn;
-}
-
-static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
-			 enum MHD_RequestTerminationCode toe)
-{
-	struct portal_server *s = cls;
-	struct conn *cn = *con_cls;
-
-	/* the next request on a kept-alive connection has its own deadline */
-	portal_gate_request_done(s->gate, c);
-	(void)toe;
-	if (cn) {
-		byod_buf_free(&cn->body); /* wiped */
-		if (cn->target) /* it may hold a download link's token */
-			explicit_bzero(cn->target, strlen(cn->target));
-		free(cn->target);
-		free(cn);
-	}
-	*con_cls = NULL;
-}
-
-static struct MHD_Daemon *start_daemon(struct portal_server *s, int port, int tls,
-				       struct byod_err *err)
-{
-	struct portal *p = s->p;
-	struct sockaddr_in6 a6;
-	struct sockaddr_in a4;
-	struct sockaddr *sa;
-	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
-	struct MHD_Daemon *d;
-
-	memset(&a4, 0, sizeof(a4));
-	memset(&a6, 0, sizeof(a6));
-	if (inet_pton(AF_INET, p->conf.portal_listen, &a4.sin_addr) == 1) {
-		a4.sin_family = AF_INET;
-		a4.sin_port = htons((uint16_t)port);
-		sa = (struct sockaddr *)&a4;
-	} else if (inet_pton(AF_INET6, p->conf.portal_listen, &a6.sin6_addr) == 1) {
-		a6.sin6_family = AF_INET6;
-		a6.sin6_port = htons((uint16_t)port);
-		sa = (struct sockaddr *)&a6;
-		flags |= MHD_USE_IPv6;
-	} else {
-		byod_err_set(err, EINVAL, "portal.listen '%s' is not an address",
-			     p->conf.portal_listen);
-		return NULL;
-	}
-	if (tls)
-		flags |= MHD_USE_TLS;
-	/* Without TLS the option list ends before the certificate options.
-	 * The gate counts clients across both daemons (an IPv6 client by its
-	 * prefix) and keeps the budget; libmicrohttpd's own limit, a little
-	 * above it, is only a backstop (its per-address limit would count
-	 * single IPv6 addresses, and each daemon apart). */
-	d = MHD_start_daemon(
-		flags, 0, portal_gate_accept, s->gate, on_request, s,
-		MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL, /* first, to get every message */
-		MHD_OPTION_SOCK_ADDR, sa,
-		MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)p->conf.portal_threads,
-		MHD_OPTION_CONNECTION_LIMIT, s->budget + 2 * PORTAL_GATE_SLACK,
-		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)p->conf.portal_timeout_s,
-		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024,
-		MHD_OPTION_NOTIFY_CONNECTION, portal_gate_notify, s->gate,
-		MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-		MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
-		tls ? MHD_OPTION_HTTPS_CERT_CALLBACK2 : MHD_OPTION_END, portal_tls_cert_cb,
-		MHD_OPTION_END);
-	if (!d)
-		byod_err_set(err, EADDRINUSE, "cannot listen on %s port %d (in use, or not allowed)",
-			     p->conf.portal_listen, port);
-	return d;
-}
-
-/* File descriptors kept for what is not a client: listening sockets, the
- * registry, certificate files, the log, libmicrohttpd's epoll sets. */
-#define FD_RESERVE 128
-
-/*
- * The connection budget needs a file descriptor each, with room for the
- * connections being closed and refused, which the usual soft limit of
- * 1024 does not give: the soft limit is raised up to the hard one. If
- * even that is short, the budget shrinks to fit and the log says so
- * (running out of descriptors would stop every accept, the normal
- * client's included).
- */
-static unsigned int fd_budget(unsigned int want)
-{
-	const rlim_t reserve = 2 * PORTAL_GATE_SLACK + FD_RESERVE;
-	rlim_t need = (rlim_t)want + reserve;
-	struct rlimit rl;
-	unsigned int fit;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= need)
-		return want;
-	if (rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= need) {
-		struct rlimit raised = {need, rl.rlim_max};
-
-		if (!setrlimit(RLIMIT_NOFILE, &raised))
-			return want;
-	} else {
-		struct rlimit raised = {rl.rlim_max, rl.rlim_max};
-
-		if (!setrlimit(RLIMIT_NOFILE, &raised))
-			rl.rlim_cur = rl.rlim_max;
-	}
-	fit = rl.rlim_cur > 16 + reserve ? (unsigned int)(rl.rlim_cur - reserve) : 16;
-	portal_log("warning: %lu file descriptors at most (ulimit -n): "
-		   "portal.connection-limit %u lowered to %u",
-		   (unsigned long)rl.rlim_cur, want, fit);
-	return fit;
-}
-
-int portal_start(struct portal *p, struct portal_server **out, struct byod_err *err)
-{
-	struct portal_server *s = calloc(1, sizeof(*s));
-	struct portal_gate_limits lim;
-	int rc = 0;
-
-	if (!s)
-		return byod_err_set(err, ENOMEM, "out of memory");
-	s->p = p;
-	s->budget = fd_budget((unsigned int)p->conf.portal_connection_limit);
-	lim.budget = s->budget;
-	lim.per_client = (unsigned int)p->conf.portal_per_ip_limit;
-	lim.v6_prefix = (unsigned int)p->conf.portal_per_ip_v6_prefix;
-	lim.deadline_s = (unsigned int)p->conf.portal_request_deadline_s;
-	rc = portal_gate_new(&lim, &s->gate, err);
-	if (rc)
-		goto out;
-	if (p->conf.portal_https_port) {
-		if (MHD_is_feature_supported(MHD_FEATURE_HTTPS_CERT_CALLBACK2) != MHD_YES) {
-			rc = byod_err_set(err, ENOTSUP,
-					  "this libmicrohttpd cannot take a certificate callback "
-					  "(GnuTLS 3.6.3 or later needed)");
-			goto out;
-		}
-		rc = portal_tls_open(p, &s->tls, err);
-		if (rc)
-			goto out;
-		s->https = start_daemon(s, p->conf.portal_https_port, 1, err);
-		if (!s->https) {
-			rc = -EADDRINUSE;
-			goto out;
-		}
-	} else {
+	if (!cf->portal_https_port)
 		portal_log("HTTPS is off (portal.https-port: 0): devices are sent to %s/",
-			   p->where.url_http);
-	}
-	s->http = start_daemon(s, p->conf.portal_http_port, 0, err);
-	if (!s->http)
-		rc = -EADDRINUSE;
-out:
-	if (rc) {
-		portal_stop(s);
-		return rc;
-	}
-	*out = s;
-	return 0;
-}
-
-void portal_stop(struct portal_server *s)
-{
-	if (!s)
-		return;
-	if (s->http)
-		MHD_stop_daemon(s->http);
-	if (s->https)
-		MHD_stop_daemon(s->https);
-	portal_gate_free(s->gate); /* after the daemons: their connections use it */
-	portal_tls_free(s->tls);
-	free(s);
-}
-
-void portal_reload(struct portal_server *s, int force)
-{
-	if (s)
-		portal_tls_refresh(s->tls, force);
+			  p->where.url_http);
+	return httpd_start(&cfg, out, err);
 }

@@ -317,8 +317,9 @@ static int dump_json(to_json_fn fn, const void *obj, char **out)
  * and after are the object as it was and as it is (NULL: did not exist),
  * turned into JSON by fn.
  */
-int reg_record(struct reg *reg, const char *action, const char *object, to_json_fn fn,
-	       const void *before, const void *after, struct byod_err *err)
+int reg_record_school(struct reg *reg, const char *school, const char *action,
+		      const char *object, to_json_fn fn, const void *before, const void *after,
+		      struct byod_err *err)
 {
 	struct reg_audit a;
 	char *bj = NULL, *aj = NULL;
@@ -337,15 +338,26 @@ int reg_record(struct reg *reg, const char *action, const char *object, to_json_
 	snprintf(a.actor, sizeof(a.actor), "%s", reg->actor);
 	snprintf(a.action, sizeof(a.action), "%s", action);
 	snprintf(a.object, sizeof(a.object), "%s", object);
+	if (school)
+		snprintf(a.school, sizeof(a.school), "%s", school);
+	else
+		rc = reg_audit_school_of(reg, action, object, a.school, err);
 	a.before = bj;
 	a.after = aj;
-	rc = OPS(reg)->audit_insert(reg->be, &a, err);
+	if (!rc)
+		rc = OPS(reg)->audit_insert(reg->be, &a, err);
 	if (!rc)
 		rc = reg_event_queue(reg, action, object, now, err);
 out:
 	free(bj);
 	free(aj);
 	return rc;
+}
+
+int reg_record(struct reg *reg, const char *action, const char *object, to_json_fn fn,
+	       const void *before, const void *after, struct byod_err *err)
+{
+	return reg_record_school(reg, NULL, action, object, fn, before, after, err);
 }
 
 /* ---- the change feed's pending events ------------------------------------ */
@@ -1175,8 +1187,9 @@ static int check_json(const char *s, const char *what, struct byod_err *err)
 	return 0;
 }
 
-int reg_audit_add(struct reg *reg, const char *action, const char *object, const char *before,
-		  const char *after, struct byod_err *err)
+int reg_audit_add_school(struct reg *reg, const char *school, const char *action,
+			 const char *object, const char *before, const char *after,
+			 struct byod_err *err)
 {
 	struct reg_audit a;
 	int rc;
@@ -1184,6 +1197,8 @@ int reg_audit_add(struct reg *reg, const char *action, const char *object, const
 	rc = reg_check_text(action, sizeof(a.action), 0, "audit action", err);
 	if (!rc)
 		rc = reg_check_text(object, sizeof(a.object), 1, "audit object", err);
+	if (!rc && school && school[0])
+		rc = check_uai(school, err);
 	if (!rc)
 		rc = check_json(before, "before", err);
 	if (!rc)
@@ -1197,8 +1212,19 @@ int reg_audit_add(struct reg *reg, const char *action, const char *object, const
 	snprintf(a.actor, sizeof(a.actor), "%s", reg->actor);
 	snprintf(a.action, sizeof(a.action), "%s", action);
 	snprintf(a.object, sizeof(a.object), "%s", object ? object : "");
+	if (school)
+		snprintf(a.school, sizeof(a.school), "%s", school);
+	else
+		rc = reg_audit_school_of(reg, a.action, a.object, a.school, err);
 	a.before = before;
 	a.after = after;
-	rc = OPS(reg)->audit_insert(reg->be, &a, err);
+	if (!rc)
+		rc = OPS(reg)->audit_insert(reg->be, &a, err);
 	return reg_tx_end(reg, rc, 1, err);
+}
+
+int reg_audit_add(struct reg *reg, const char *action, const char *object, const char *before,
+		  const char *after, struct byod_err *err)
+{
+	return reg_audit_add_school(reg, NULL, action, object, before, after, err);
 }

@@ -89,6 +89,7 @@ struct reg_device {
 	char charter[REG_CHARTER_MAX]; /* version of the charter accepted */
 	time_t created;
 	time_t expires;
+	char school[REG_UAI_MAX];      /* its owner's school, filled on reads ("" none) */
 };
 
 struct reg_cert {
@@ -116,6 +117,10 @@ struct reg_audit {
 	char object[64];
 	const char *before; /* JSON or NULL; valid during the callback only */
 	const char *after;
+	/* The school the row concerns, filled when it is written (a person's
+	 * school, a device's or certificate's owner's school, ...); "" when it
+	 * concerns no school: such a row is seen by every-school scopes only. */
+	char school[REG_UAI_MAX];
 };
 
 struct reg_device_filter {
@@ -340,6 +345,12 @@ int reg_audit_list(struct reg *reg, int limit, int (*cb)(const struct reg_audit 
  * export); before/after may be NULL. */
 int reg_audit_add(struct reg *reg, const char *action, const char *object,
 		  const char *before, const char *after, struct byod_err *err);
+/* The same with the row's school given by the caller: a UAI, "" for no
+ * school, or NULL to derive it from action and object as reg_audit_add
+ * does (see reg_scope.c). */
+int reg_audit_add_school(struct reg *reg, const char *school, const char *action,
+			 const char *object, const char *before, const char *after,
+			 struct byod_err *err);
 
 /* ---- segment policy versions ---- */
 
@@ -682,6 +693,205 @@ int reg_enrol_code_use(struct reg *reg, const char *code_hash, time_t now, int64
 int reg_enrol_code_peek(struct reg *reg, const char *code_hash, time_t now, int64_t *person,
 			struct byod_err *err);
 
+/* ---- administrators of the console (byod-admin) and their scopes ----
+ *
+ * Administrators are not people: they have accounts of their own (login,
+ * yescrypt hash, TOTP second factor), a role and the schools they may see.
+ * Every query byod-admin makes carries a scope, and the scope's schools are
+ * a condition of the query itself (never rows filtered afterwards): a row
+ * outside the scope is not found (-ENOENT), never "forbidden". Changes to
+ * administrators are audited (never with a hash or a secret) as
+ * "admin.add", "admin.update", "admin.password", "admin.totp",
+ * "admin.token-add", "admin.token-delete" (object: the login; school ""). */
+
+/* What an administrator may see: every school, or the listed ones. Every
+ * byod-admin query carries one; a row outside it is -ENOENT (never
+ * "forbidden"). */
+struct reg_scope {
+	int all;
+	char schools[REG_GROUPS_MAX]; /* space-separated UAIs */
+};
+
+/* Every school. */
+void reg_scope_all(struct reg_scope *s);
+/* The schools listed in schools (space-separated UAIs, at least one);
+ * -EINVAL for a text that is not such a list (s is then a scope of no
+ * school: it sees nothing). Whether the schools exist is not checked. */
+int reg_scope_set(struct reg_scope *s, const char *schools, struct byod_err *err);
+/* 1 when s covers uai (an every-school scope covers "" too), else 0. */
+int reg_scope_has(const struct reg_scope *s, const char *uai);
+
+enum reg_admin_role { REG_ADMIN_DEPARTEMENT, REG_ADMIN_SCHOOL, REG_ADMIN_AUDITOR };
+/* "departement" "school" "auditor" (NULL out of range); parse: 0 or -EINVAL. */
+const char *reg_admin_role_name(enum reg_admin_role r);
+int reg_admin_role_parse(const char *s, enum reg_admin_role *out);
+
+struct reg_admin {
+	int64_t id;
+	char login[REG_LOGIN_MAX];
+	char display_name[REG_NAME_MAX];
+	enum reg_admin_role role;
+	char schools[REG_GROUPS_MAX]; /* "" = every school (departement, auditor of all) */
+	char password_hash[REG_HASH_MAX];
+	char totp_secret[64];	/* base32 (RFC 4648, no padding); "" before enrolment */
+	int totp_enrolled;	/* a code from the secret was proved once */
+	int64_t totp_last_step; /* newest RFC 6238 step accepted (replays refused) */
+	enum reg_person_state state;
+	time_t created;
+};
+
+/*
+ * Adds an administrator; sets a->id and a->created. The rules: a login of
+ * [a-z0-9._@-] (1 to 63 characters); departement: no school list; school:
+ * one or more registered schools; auditor: none (every school) or some
+ * registered ones. The school list is stored normalised (single spaces,
+ * no duplicate). -EEXIST for a login taken, -ENOENT for an unknown school,
+ * -EINVAL for a rule broken. Audited "admin.add".
+ */
+int reg_admin_add(struct reg *reg, struct reg_admin *a, struct byod_err *err);
+/* -ENOENT when absent. */
+int reg_admin_get(struct reg *reg, const char *login, struct reg_admin *out,
+		  struct byod_err *err);
+int reg_admin_get_by_id(struct reg *reg, int64_t id, struct reg_admin *out,
+			struct byod_err *err);
+/* Every administrator, by login; a non-zero return from cb stops and is returned. */
+int reg_admin_list(struct reg *reg, int (*cb)(const struct reg_admin *, void *), void *ctx,
+		   struct byod_err *err);
+/* Rewrites display_name, role, schools and state of the administrator
+ * a->login (the rules of reg_admin_add). Disabling one also ends its web
+ * sessions. Audited "admin.update" (0 and no row when nothing changed). */
+int reg_admin_update(struct reg *reg, const struct reg_admin *a, struct byod_err *err);
+/* A crypt(3) hash (reg_password_hash), or "" for no password (no login).
+ * Audited "admin.password" without the hash. */
+int reg_admin_set_password(struct reg *reg, const char *login, const char *hash,
+			   struct byod_err *err);
+/* Sets the TOTP secret (base32, "" to clear) and whether it is enrolled;
+ * a new secret starts with totp_last_step 0. Audited "admin.totp" without
+ * the secret. */
+int reg_admin_set_totp(struct reg *reg, const char *login, const char *secret, int enrolled,
+		       struct byod_err *err);
+/* Records step as the newest TOTP step accepted, atomically between
+ * processes: 0 when step is newer than the one recorded; -EALREADY for the
+ * same or an older step (a replayed code), so that of two requests with one
+ * code exactly one passes; -ENOENT for no such administrator. Not audited. */
+int reg_admin_totp_step(struct reg *reg, const char *login, int64_t step, struct byod_err *err);
+/* The scope of an administrator: departement every school; school its
+ * schools ("" none: sees nothing); auditor its schools, or every school. A
+ * disabled administrator's scope sees nothing. */
+void reg_scope_of_admin(const struct reg_admin *a, struct reg_scope *out);
+
+/* The console's web sessions: only the SHA-256 of the cookie is stored.
+ * Not audited (the console audits logins itself). */
+struct reg_admin_session {
+	char id_hash[REG_HASH_HEX];
+	int64_t admin;	    /* reg_admin.id */
+	time_t created, seen;
+	char client[64];    /* the client address at creation */
+	int mfa;	    /* the second factor was given */
+};
+/* -EEXIST for an id_hash already there, -ENOENT for an unknown administrator. */
+int reg_admin_session_add(struct reg *reg, const struct reg_admin_session *s,
+			  struct byod_err *err);
+/* -ENOENT when absent. */
+int reg_admin_session_get(struct reg *reg, const char *id_hash, struct reg_admin_session *out,
+			  struct byod_err *err);
+/* Sets seen (never backwards). -ENOENT when absent. */
+int reg_admin_session_touch(struct reg *reg, const char *id_hash, time_t seen,
+			    struct byod_err *err);
+/* Marks that the second factor was given (mfa 1). -ENOENT when absent. */
+int reg_admin_session_set_mfa(struct reg *reg, const char *id_hash, struct byod_err *err);
+/* -ENOENT when absent. */
+int reg_admin_session_delete(struct reg *reg, const char *id_hash, struct byod_err *err);
+/* Every session of one administrator; *deleted (may be NULL) gets the count. */
+int reg_admin_session_delete_admin(struct reg *reg, int64_t admin, int *deleted,
+				   struct byod_err *err);
+/* Housekeeping: sessions seen before idle_before or created before
+ * created_before, and API tokens expired at now (expires != 0 and
+ * expires <= now). *deleted (may be NULL) gets the rows deleted. */
+int reg_admin_session_purge(struct reg *reg, time_t now, time_t idle_before,
+			    time_t created_before, int *deleted, struct byod_err *err);
+
+/* An API token of an administrator, for scripts: only its SHA-256 is stored. */
+struct reg_admin_token {
+	char id_hash[REG_HASH_HEX];
+	int64_t admin;	    /* reg_admin.id */
+	char name[64];	    /* what it is for, e.g. "inventory script" */
+	time_t created, expires, last_used; /* expires 0: never; last_used 0: never */
+};
+/* Sets created when 0. -EEXIST for an id_hash already there, -ENOENT for
+ * an unknown administrator. Audited "admin.token-add" (the name, the
+ * expiry, the first 12 hex digits of the hash; never the token). */
+int reg_admin_token_add(struct reg *reg, struct reg_admin_token *t, struct byod_err *err);
+/* The token of hash id_hash, live at now (expires 0 or > now); -ENOENT
+ * when absent or expired. The caller checks the administrator's state. */
+int reg_admin_token_get(struct reg *reg, const char *id_hash, time_t now,
+			struct reg_admin_token *out, struct byod_err *err);
+/* The tokens of admin (0: every administrator), by created then hash,
+ * expired ones included. */
+int reg_admin_token_list(struct reg *reg, int64_t admin,
+			 int (*cb)(const struct reg_admin_token *, void *), void *ctx,
+			 struct byod_err *err);
+/* -ENOENT when absent. Audited "admin.token-delete". */
+int reg_admin_token_delete(struct reg *reg, const char *id_hash, struct byod_err *err);
+/* Sets last_used (never backwards). -ENOENT when absent. Not audited. */
+int reg_admin_token_touch(struct reg *reg, const char *id_hash, time_t when,
+			  struct byod_err *err);
+
+/* ---- scoped searches: what the console reads ----
+ * The scope and the filters are conditions of one query; *total (may be
+ * NULL) gets how many rows match without limit and offset (a second query
+ * with the same conditions). limit 0: 50; at most 1000. cb gets the rows
+ * of the page; its non-zero return stops and is returned. */
+
+struct reg_device_search {
+	const char *text;   /* owner login or name, MAC, serial, device name or id; NULL: all */
+	const char *school; /* NULL: the whole scope */
+	int state;	    /* enum byod_device_state, -1: any */
+	int limit, offset;
+};
+/* Devices, newest first (created, then id). A text matches a device whose
+ * owner's login or name, name or MAC contains it (case does not matter),
+ * whose id is it, or which holds a certificate with that serial (any form). */
+int reg_device_search(struct reg *reg, const struct reg_scope *scope,
+		      const struct reg_device_search *q,
+		      int (*cb)(const struct reg_device *, void *), void *ctx, int *total,
+		      struct byod_err *err);
+/* A device by id (a UUID) or by one of its certificates' serials, in scope;
+ * -ENOENT when absent or outside the scope (the same sentence). */
+int reg_device_get_scoped(struct reg *reg, const struct reg_scope *scope,
+			  const char *id_or_serial, struct reg_device *out, struct byod_err *err);
+
+struct reg_person_search {
+	const char *text;   /* login, name or group contains it; NULL: all */
+	const char *school; /* NULL: the whole scope */
+	int role;	    /* enum byod_role, -1: any */
+	int state;	    /* enum reg_person_state, -1: any */
+	int limit, offset;
+};
+/* People, by login. A person of no school is seen by every-school scopes only. */
+int reg_person_search(struct reg *reg, const struct reg_scope *scope,
+		      const struct reg_person_search *q,
+		      int (*cb)(const struct reg_person *, void *), void *ctx, int *total,
+		      struct byod_err *err);
+/* -ENOENT when absent or outside the scope (the same sentence). */
+int reg_person_get_scoped(struct reg *reg, const struct reg_scope *scope, const char *login,
+			  struct reg_person *out, struct byod_err *err);
+
+struct reg_audit_filter {
+	const char *actor;  /* exact; NULL: any */
+	const char *action; /* a prefix ("device." or "device.state"); NULL: any */
+	const char *school; /* exact UAI; NULL: the whole scope */
+	const char *object; /* exact; NULL: any */
+	time_t from, to;    /* from <= time < to; 0: unbounded */
+	int64_t before_id;  /* id < before_id (the next page); 0: from the newest */
+	int limit;	    /* 0: 100; at most 10000 */
+};
+/* Audit rows in scope, newest first (by id). A row of school "" is seen by
+ * every-school scopes only. */
+int reg_audit_search(struct reg *reg, const struct reg_scope *scope,
+		     const struct reg_audit_filter *f,
+		     int (*cb)(const struct reg_audit *, void *), void *ctx, struct byod_err *err);
+
 /* ---- what the RADIUS module and the gateway report: decision counts and
  * heartbeats ----
  *
@@ -691,13 +901,6 @@ int reg_enrol_code_peek(struct reg *reg, const char *code_hash, time_t now, int6
  * struct reg_scope is the console's (see reg_scope_set); NULL stands for
  * every school. A row of no school (school "") is seen by every-school
  * scopes only. */
-
-/* What an administrator may see: every school, or the listed ones (the
- * console's accounts define and set it: the same definition). */
-struct reg_scope {
-	int all;
-	char schools[REG_GROUPS_MAX]; /* space-separated UAIs */
-};
 
 #define REG_DECISION_ROWS_MAX 100000 /* rows of one reg_decision_add */
 

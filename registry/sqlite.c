@@ -567,9 +567,7 @@ static int sq_person_list_school(struct reg_db *be, const char *school, reg_pers
 
 /* ---- devices -------------------------------------------------------------- */
 
-#define DEVICE_SELECT                                                                              \
-	"SELECT d.id, d.owner, p.login, d.name, d.kind, d.mac, d.state, d.charter, d.created, "    \
-	"d.expires FROM devices d JOIN people p ON p.id = d.owner "
+#define DEVICE_SELECT SQ_DEVICE_SELECT
 
 static int read_device(sqlite3_stmt *st, struct reg_device *d)
 {
@@ -587,6 +585,7 @@ static int read_device(sqlite3_stmt *st, struct reg_device *d)
 	col_text(st, 7, d->charter, sizeof(d->charter));
 	d->created = (time_t)sqlite3_column_int64(st, 8);
 	d->expires = (time_t)sqlite3_column_int64(st, 9);
+	col_text(st, 10, d->school, sizeof(d->school));
 	kv = byod_kind_parse(kind);
 	sv = byod_device_state_parse(state);
 	if (kv < 0 || sv < 0 || sv == BYOD_DEVICE_UNKNOWN)
@@ -1077,10 +1076,10 @@ static int sq_audit_insert(struct reg_db *be, struct reg_audit *a, struct byod_e
 	int rc;
 
 	rc = sq_prepare(s, &st, err,
-			"INSERT INTO audit (time, actor, action, object, before_json, after_json) "
-			"VALUES (?, ?, ?, ?, ?, ?)",
-			"ittttt", (int64_t)a->time, a->actor, a->action, a->object, a->before,
-			a->after);
+			"INSERT INTO audit (time, actor, action, object, before_json, after_json, "
+			"school) VALUES (?, ?, ?, ?, ?, ?, ?)",
+			"itttttt", (int64_t)a->time, a->actor, a->action, a->object, a->before,
+			a->after, a->school);
 	if (!rc)
 		rc = sq_run(s, st, NULL, "writing the audit log", err);
 	if (!rc)
@@ -1106,6 +1105,7 @@ static int visit_audit(sqlite3_stmt *st, void *arg)
 	col_text(st, 4, a.object, sizeof(a.object));
 	a.before = (const char *)sqlite3_column_text(st, 5);
 	a.after = (const char *)sqlite3_column_text(st, 6);
+	col_text(st, 7, a.school, sizeof(a.school));
 	return v->cb(&a, v->ctx);
 }
 
@@ -1118,7 +1118,7 @@ static int sq_audit_list(struct reg_db *be, int limit, reg_audit_cb cb, void *ct
 	int rc;
 
 	rc = sq_prepare(s, &st, err,
-			"SELECT id, time, actor, action, object, before_json, after_json "
+			"SELECT " SQ_AUDIT_COLUMNS " "
 			"FROM audit ORDER BY id DESC LIMIT ?",
 			"i", (int64_t)(limit > 0 ? limit : -1));
 	return rc ? rc : sq_each(s, st, visit_audit, &v, "reading the audit log", err);
@@ -1133,10 +1133,28 @@ static int sq_audit_list_after(struct reg_db *be, int64_t after, reg_audit_cb cb
 	int rc;
 
 	rc = sq_prepare(s, &st, err,
-			"SELECT id, time, actor, action, object, before_json, after_json "
+			"SELECT " SQ_AUDIT_COLUMNS " "
 			"FROM audit WHERE id > ? ORDER BY id",
 			"i", after);
 	return rc ? rc : sq_each(s, st, visit_audit, &v, "reading the audit log", err);
+}
+
+/* For the other files of the backend (sqlite_admin.c). */
+int sq_read_person(sqlite3_stmt *st, struct reg_person *p)
+{
+	return read_person(st, p);
+}
+
+int sq_read_device(sqlite3_stmt *st, struct reg_device *d)
+{
+	return read_device(st, d);
+}
+
+int sq_visit_audit(sqlite3_stmt *st, reg_audit_cb cb, void *ctx)
+{
+	struct audit_visit v = {cb, ctx};
+
+	return visit_audit(st, &v);
 }
 
 /* ---- policy versions ------------------------------------------------------ */
@@ -1352,4 +1370,28 @@ const struct reg_backend_ops reg_sqlite_ops = {
 	.stats_enrolments = sq_stats_enrolments,
 	.stats_certs_expiring = sq_stats_certs_expiring,
 	.stats_nas = sq_stats_nas,
+
+	.admin_insert = sq_admin_insert,
+	.admin_get = sq_admin_get,
+	.admin_get_by_id = sq_admin_get_by_id,
+	.admin_update = sq_admin_update,
+	.admin_list = sq_admin_list,
+	.admin_totp_step = sq_admin_totp_step,
+	.admin_session_insert = sq_admin_session_insert,
+	.admin_session_get = sq_admin_session_get,
+	.admin_session_touch = sq_admin_session_touch,
+	.admin_session_set_mfa = sq_admin_session_set_mfa,
+	.admin_session_delete = sq_admin_session_delete,
+	.admin_session_delete_admin = sq_admin_session_delete_admin,
+	.admin_session_purge = sq_admin_session_purge,
+	.admin_token_insert = sq_admin_token_insert,
+	.admin_token_get = sq_admin_token_get,
+	.admin_token_list = sq_admin_token_list,
+	.admin_token_delete = sq_admin_token_delete,
+	.admin_token_touch = sq_admin_token_touch,
+	.device_search = sq_device_search,
+	.device_get_scoped = sq_device_get_scoped,
+	.person_search = sq_person_search,
+	.person_get_scoped = sq_person_get_scoped,
+	.audit_search = sq_audit_search,
 };

@@ -17,6 +17,11 @@
 
 int web_qr_svg(struct web_html *h, const char *text)
 {
+	return web_qr_svg_named(h, text, NULL);
+}
+
+int web_qr_svg_named(struct web_html *h, const char *text, const char *label)
+{
 	QRcode *qr = QRcode_encodeString(text, 0, QR_ECLEVEL_M, QR_MODE_8, 1);
 	char box[32], cell[48];
 	int x, y, w;
@@ -27,6 +32,8 @@ int web_qr_svg(struct web_html *h, const char *text)
 	snprintf(box, sizeof(box), "0 0 %d %d", w, w);
 	web_html_markup(h, "<svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" "
 			      "shape-rendering=\"crispEdges\" class=\"qr\"");
+	if (label)
+		web_html_attr(h, "aria-label", label);
 	web_html_attr(h, "viewbox", box);
 	web_html_markup(h, "><rect width=\"100%\" height=\"100%\" fill=\"#fff\"/>"
 			      "<path fill=\"#000\" d=\"");

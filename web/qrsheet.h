@@ -25,6 +25,9 @@ struct web_qr_card {
  * code, -ENOMEM. */
 struct web_html;
 int web_qr_svg(struct web_html *h, const char *text);
+/* The same with label as the image's accessible name (aria-label): what a
+ * screen reader says instead of reading the squares. */
+int web_qr_svg_named(struct web_html *h, const char *text, const char *label);
 
 /* The whole sheet (title, then one card per pupil; French labels, as the
  * school prints it) into *out (malloc'd, NUL-terminated). */

@@ -37,6 +37,22 @@ typedef int (*reg_cert_cb)(const struct reg_cert *, void *);
 typedef int (*reg_event_cb)(const struct reg_event *, void *);
 typedef int (*reg_audit_cb)(const struct reg_audit *, void *);
 typedef int (*reg_policy_cb)(const struct reg_policy *, void *);
+typedef int (*reg_admin_cb)(const struct reg_admin *, void *);
+typedef int (*reg_admin_token_cb)(const struct reg_admin_token *, void *);
+
+/* A scoped search as the backends run it (reg_scope.c fills it): every
+ * text validated and normalised. Every condition is one of the query. */
+struct reg_search {
+	const char *scope;  /* NULL: every school; else space-separated UAIs ("": none) */
+	const char *like;   /* "%text%", '\\' escaping % _ and itself; NULL: no text */
+	const char *exact;  /* the text (a device id in lowercase, a login); NULL with like */
+	const char *mac;    /* the text as a normalised MAC, or NULL */
+	const char *serial; /* the text as a normalised serial, or NULL */
+	const char *school; /* NULL: the whole scope */
+	const char *state;  /* a state's name; NULL: any */
+	const char *role;   /* people: a role's name; NULL: any */
+	int limit, offset;  /* limit > 0 */
+};
 
 struct reg_backend_ops {
 	const char *name;
@@ -284,6 +300,67 @@ struct reg_backend_ops {
 	int (*stats_nas)(struct reg_db *be, const char *school, time_t since,
 			 int (*cb)(const struct reg_nas_seen *, void *), void *ctx,
 			 struct byod_err *err);
+
+	/* The console's administrators (sqlite_admin.c, postgres_admin.c).
+	 * admin_insert sets a->id; admin_update rewrites every field but id,
+	 * login and created of the row a->id. */
+	int (*admin_insert)(struct reg_db *be, struct reg_admin *a, struct byod_err *err);
+	int (*admin_get)(struct reg_db *be, const char *login, struct reg_admin *out,
+			 struct byod_err *err);
+	int (*admin_get_by_id)(struct reg_db *be, int64_t id, struct reg_admin *out,
+			       struct byod_err *err);
+	int (*admin_update)(struct reg_db *be, const struct reg_admin *a, struct byod_err *err);
+	/* By login. */
+	int (*admin_list)(struct reg_db *be, reg_admin_cb cb, void *ctx, struct byod_err *err);
+	/* One statement: totp_last_step = step where it is lower (*changes 1). */
+	int (*admin_totp_step)(struct reg_db *be, const char *login, int64_t step, int *changes,
+			       struct byod_err *err);
+	int (*admin_session_insert)(struct reg_db *be, const struct reg_admin_session *s,
+				    struct byod_err *err);
+	int (*admin_session_get)(struct reg_db *be, const char *id_hash,
+				 struct reg_admin_session *out, struct byod_err *err);
+	/* Sets seen where it is older. */
+	int (*admin_session_touch)(struct reg_db *be, const char *id_hash, time_t seen,
+				   int *changes, struct byod_err *err);
+	int (*admin_session_set_mfa)(struct reg_db *be, const char *id_hash, int *changes,
+				     struct byod_err *err);
+	int (*admin_session_delete)(struct reg_db *be, const char *id_hash, int *changes,
+				    struct byod_err *err);
+	int (*admin_session_delete_admin)(struct reg_db *be, int64_t admin, int *changes,
+					  struct byod_err *err);
+	int (*admin_session_purge)(struct reg_db *be, time_t now, time_t idle_before,
+				   time_t created_before, int *deleted, struct byod_err *err);
+	int (*admin_token_insert)(struct reg_db *be, const struct reg_admin_token *t,
+				  struct byod_err *err);
+	/* Whatever its expiry. */
+	int (*admin_token_get)(struct reg_db *be, const char *id_hash, struct reg_admin_token *out,
+			       struct byod_err *err);
+	/* admin 0: every administrator's; by created, then id_hash. */
+	int (*admin_token_list)(struct reg_db *be, int64_t admin, reg_admin_token_cb cb, void *ctx,
+				struct byod_err *err);
+	int (*admin_token_delete)(struct reg_db *be, const char *id_hash, int *changes,
+				  struct byod_err *err);
+	/* Sets last_used where it is older. */
+	int (*admin_token_touch)(struct reg_db *be, const char *id_hash, time_t when, int *changes,
+				 struct byod_err *err);
+
+	/* The scoped searches: scope, filters and page are conditions of the
+	 * query; *total (may be NULL) the count without the page. Devices
+	 * newest first (created, then id); people by login. */
+	int (*device_search)(struct reg_db *be, const struct reg_search *q, reg_device_cb cb,
+			     void *ctx, int *total, struct byod_err *err);
+	/* By id, or (id NULL) by a certificate's serial; owner's school in scope. */
+	int (*device_get_scoped)(struct reg_db *be, const char *scope, const char *id,
+				 const char *serial, struct reg_device *out, struct byod_err *err);
+	int (*person_search)(struct reg_db *be, const struct reg_search *q, reg_person_cb cb,
+			     void *ctx, int *total, struct byod_err *err);
+	int (*person_get_scoped)(struct reg_db *be, const char *scope, const char *login,
+				 struct reg_person *out, struct byod_err *err);
+	/* Newest first; action_like: a LIKE prefix pattern or NULL; f->limit > 0.
+	 * A row of school "" only when scope is NULL. */
+	int (*audit_search)(struct reg_db *be, const char *scope, const struct reg_audit_filter *f,
+			    const char *action_like, reg_audit_cb cb, void *ctx,
+			    struct byod_err *err);
 };
 
 extern const struct reg_backend_ops reg_sqlite_ops;

@@ -40,6 +40,17 @@ typedef json_t *(*to_json_fn)(const void *obj);
  */
 int reg_record(struct reg *reg, const char *action, const char *object, to_json_fn fn,
 	       const void *before, const void *after, struct byod_err *err);
+/* The same with the audit row's school given: a UAI, "" for none, or NULL
+ * to derive it from action and object (reg_audit_school_of), as
+ * reg_record does. */
+int reg_record_school(struct reg *reg, const char *school, const char *action,
+		      const char *object, to_json_fn fn, const void *before, const void *after,
+		      struct byod_err *err);
+
+/* The school an audit row of action on object concerns, looked up in the
+ * open transaction (reg_scope.c); "" when none. */
+int reg_audit_school_of(struct reg *reg, const char *action, const char *object,
+			char out[REG_UAI_MAX], struct byod_err *err);
 
 /*
  * Queues the change-feed event (kind, object, when) of a change made in the

@@ -48,6 +48,67 @@ int sq_each(struct sq *s, sqlite3_stmt *st, int (*row)(sqlite3_stmt *, void *), 
 	    const char *doing, struct byod_err *err);
 void col_text(sqlite3_stmt *st, int i, char *out, size_t len);
 
+/* The columns of a device as sq_read_device reads them (sqlite.c): its
+ * owner's login and school from people p. */
+#define SQ_DEVICE_SELECT                                                                           \
+	"SELECT d.id, d.owner, p.login, d.name, d.kind, d.mac, d.state, d.charter, d.created, "    \
+	"d.expires, p.school FROM devices d JOIN people p ON p.id = d.owner "
+#define SQ_PERSON_COLUMNS                                                                          \
+	"id, login, display_name, role, school, \"groups\", password_hash, state, created"
+#define SQ_AUDIT_COLUMNS "id, time, actor, action, object, before_json, after_json, school"
+int sq_read_person(sqlite3_stmt *st, struct reg_person *p);
+int sq_read_device(sqlite3_stmt *st, struct reg_device *d);
+/* Calls cb with the audit row st is on (columns SQ_AUDIT_COLUMNS). */
+int sq_visit_audit(sqlite3_stmt *st, reg_audit_cb cb, void *ctx);
+
+/* sqlite_admin.c: the console's administrators and scoped searches. */
+
+/* sqlite_admin.c: the console's administrators and scoped searches. */
+int sq_admin_insert(struct reg_db *be, struct reg_admin *a, struct byod_err *err);
+int sq_admin_get(struct reg_db *be, const char *login, struct reg_admin *out,
+			struct byod_err *err);
+int sq_admin_get_by_id(struct reg_db *be, int64_t id, struct reg_admin *out,
+			      struct byod_err *err);
+int sq_admin_update(struct reg_db *be, const struct reg_admin *a, struct byod_err *err);
+int sq_admin_list(struct reg_db *be, reg_admin_cb cb, void *ctx, struct byod_err *err);
+int sq_admin_totp_step(struct reg_db *be, const char *login, int64_t step, int *changes,
+			      struct byod_err *err);
+int sq_admin_session_insert(struct reg_db *be, const struct reg_admin_session *as,
+				   struct byod_err *err);
+int sq_admin_session_get(struct reg_db *be, const char *id_hash,
+				struct reg_admin_session *out, struct byod_err *err);
+int sq_admin_session_touch(struct reg_db *be, const char *id_hash, time_t seen,
+				  int *changes, struct byod_err *err);
+int sq_admin_session_set_mfa(struct reg_db *be, const char *id_hash, int *changes,
+				    struct byod_err *err);
+int sq_admin_session_delete(struct reg_db *be, const char *id_hash, int *changes,
+				   struct byod_err *err);
+int sq_admin_session_delete_admin(struct reg_db *be, int64_t admin, int *changes,
+					 struct byod_err *err);
+int sq_admin_session_purge(struct reg_db *be, time_t now, time_t idle_before,
+				  time_t created_before, int *deleted, struct byod_err *err);
+int sq_admin_token_insert(struct reg_db *be, const struct reg_admin_token *t,
+				 struct byod_err *err);
+int sq_admin_token_get(struct reg_db *be, const char *id_hash, struct reg_admin_token *out,
+			      struct byod_err *err);
+int sq_admin_token_list(struct reg_db *be, int64_t admin, reg_admin_token_cb cb, void *ctx,
+			       struct byod_err *err);
+int sq_admin_token_delete(struct reg_db *be, const char *id_hash, int *changes,
+				 struct byod_err *err);
+int sq_admin_token_touch(struct reg_db *be, const char *id_hash, time_t when, int *changes,
+				struct byod_err *err);
+int sq_device_search(struct reg_db *be, const struct reg_search *q, reg_device_cb cb,
+			    void *ctx, int *total, struct byod_err *err);
+int sq_device_get_scoped(struct reg_db *be, const char *scope, const char *id,
+				const char *serial, struct reg_device *out, struct byod_err *err);
+int sq_person_search(struct reg_db *be, const struct reg_search *q, reg_person_cb cb,
+			    void *ctx, int *total, struct byod_err *err);
+int sq_person_get_scoped(struct reg_db *be, const char *scope, const char *login,
+				struct reg_person *out, struct byod_err *err);
+int sq_audit_search(struct reg_db *be, const char *scope, const struct reg_audit_filter *f,
+			   const char *action_like, reg_audit_cb cb, void *ctx,
+			   struct byod_err *err);
+
 /* sqlite_session.c: the operations of the backend table it implements. */
 int sq_session_find(struct reg_db *be, const char *session_id, const char *nas_ip,
 		    const char *nas_id, struct reg_session *out, struct byod_err *err);
@@ -132,7 +193,7 @@ int sq_stats_nas(struct reg_db *be, const char *school, time_t since,
 
 /* The schema (sqlite_schema.c): how many migrations there are, the
  * version a database is at, and its migration to the newest. */
-#define SQ_NEWEST_VERSION 10
+#define SQ_NEWEST_VERSION 11
 int sq_read_version(struct sq *s, int *version, struct byod_err *err);
 int sq_migrate(struct sq *s, struct byod_err *err);
 /* Transactions (sqlite.c), which the migrations run in. */

@@ -229,6 +229,48 @@ static void test_unlock(void **state)
 	assert_int_equal(audit_count(f), audits + 2);
 }
 
+/* byod-admin's realm: its keys are apart, locked on their own rule, and a
+ * pupil's lock on the same login and address leaves the administrator's
+ * logins alone (and the other way round). */
+static void test_realm(void **state)
+{
+	struct fx *f = *state;
+	struct byod_login_gate g;
+	time_t t = T0;
+	int i;
+
+	add_school(f, UAI_A, "Collège");
+	add_person(f, "m.durand");
+	plant(f, "pair:m.durand 192.0.2.7", 10, t, t + 900);
+	gate(f, "m.durand", "192.0.2.7", t, &g);
+	assert_int_equal(g.verdict, BYOD_LOGIN_LOCKED);
+	assert_int_equal(byod_login_gate_in(f->reg, "admin", "m.durand", "192.0.2.7", t, &g,
+					    &f->err), 0);
+	assert_int_equal(g.verdict, BYOD_LOGIN_GO);
+	assert_int_equal(failures(f, "admin:pair:m.durand 192.0.2.7"), 1);
+	assert_int_equal(failures(f, "admin:login:m.durand"), 1);
+	assert_int_equal(failures(f, "admin:addr:192.0.2.7"), 1);
+	for (i = 1; i < 4; i++)
+		assert_int_equal(byod_login_gate_in(f->reg, "admin", "m.durand", "192.0.2.7", t,
+						    &g, &f->err), 0);
+	/* the pair's rule holds in the realm: 4 failures, then a wait */
+	assert_int_equal(byod_login_gate_in(f->reg, "admin", "m.durand", "192.0.2.7", t, &g,
+					    &f->err), 0);
+	assert_int_equal(g.verdict, BYOD_LOGIN_WAIT);
+	assert_int_equal(g.by, BYOD_LOGIN_KEY_PAIR);
+	/* a success settles the realm's own keys */
+	t += 1;
+	assert_int_equal(byod_login_gate_in(f->reg, "admin", "m.durand", "192.0.2.7", t, &g,
+					    &f->err), 0);
+	assert_int_equal(g.verdict, BYOD_LOGIN_GO);
+	assert_int_equal(byod_login_settle(f->reg, &g, t, &f->err), 0);
+	assert_int_equal(failures(f, "admin:pair:m.durand 192.0.2.7"), 0);
+	assert_int_equal(failures(f, "admin:login:m.durand"), 0);
+	assert_int_equal(failures(f, "pair:m.durand 192.0.2.7"), 10);
+	assert_int_equal(byod_login_gate_in(f->reg, "a:b", "m.durand", "192.0.2.7", t, &g,
+					    &f->err), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -238,6 +280,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_settle, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ipv6, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unlock, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_realm, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -164,6 +164,8 @@ static void test_migrate_from_3(void **state)
 			     "DROP TABLE enrol_codes; DROP TABLE web_keys; "
 			     "DROP INDEX devices_owner_created; DROP INDEX devices_live_mac; "
 			     "DROP TABLE decision_counts; DROP TABLE heartbeats; "
+			     "DROP TABLE admin_tokens; DROP TABLE admin_sessions; DROP TABLE admins; "
+			     "DROP INDEX audit_school; ALTER TABLE audit DROP COLUMN school; "
 			     "PRAGMA user_version = 3;",
 			     NULL, NULL, NULL),
 		SQLITE_OK);

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * The portal's door against slow clients (Slowloris and its kin), for both
- * daemons at once:
+ * The web server's door against slow clients (Slowloris and its kin), for
+ * both daemons at once (<conf> is the program's byod.conf section):
  *
  * - a deadline: a request's headers and body must have arrived within
- *   portal.request-deadline-s of the connection's accept, or of the
+ *   <conf>.request-deadline-s of the connection's accept, or of the
  *   previous answer on a kept-alive connection. libmicrohttpd's own
  *   timeout counts idle time only, which one header line every few
  *   seconds resets forever. The connections whose request is under way sit
@@ -15,10 +15,10 @@
  *   itself. A request that has arrived leaves the list while it is
  *   answered: a slow yescrypt or a large download is not cut.
  * - a share per client: an IPv4 address or an IPv6 prefix
- *   (portal.per-ip-v6-prefix, a /64), counted across HTTP and HTTPS
+ *   (<conf>.per-ip-v6-prefix, a /64), counted across HTTP and HTTPS
  *   (web/addrshare.c); libmicrohttpd's own per-address limit counts single
  *   IPv6 addresses, of which a host has as many as it likes.
- * - a budget (portal.connection-limit): when it is spent, a new
+ * - a budget (<conf>.connection-limit): when it is spent, a new
  *   connection is let in by closing the oldest request still arriving,
  *   which a client that trickles always holds and a normal client, whose
  *   requests arrive in milliseconds, almost never does.
@@ -29,7 +29,7 @@
  * watchdog holds under that lock is always still this connection's.
  */
 #define _GNU_SOURCE
-#include "gate.h"
+#include "httpd_priv.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -41,7 +41,6 @@
 #include <unistd.h>
 
 #include "addrshare.h"
-#include "portal.h"
 
 /* How often the watchdog looks at the deadlines, and how often at most it
  * says in the log what it did. */
@@ -58,12 +57,12 @@ struct gate_conn {
 	int64_t deadline; /* monotonic ms */
 };
 
-struct portal_gate {
+struct httpd_gate {
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
 	pthread_t watchdog;
 	int stop;
-	struct portal_gate_limits lim;
+	struct httpd_gate_limits lim;
 	struct web_addr_share *share;
 	struct gate_conn *head, *tail; /* requests arriving, earliest deadline first */
 	unsigned int open;	       /* connections counted */
@@ -81,7 +80,7 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void unlink_conn(struct portal_gate *g, struct gate_conn *gc)
+static void unlink_conn(struct httpd_gate *g, struct gate_conn *gc)
 {
 	if (!gc->armed)
 		return;
@@ -98,7 +97,7 @@ static void unlink_conn(struct portal_gate *g, struct gate_conn *gc)
 }
 
 /* Starts (again) the deadline of gc's request: last in the list. */
-static void arm(struct portal_gate *g, struct gate_conn *gc)
+static void arm(struct httpd_gate *g, struct gate_conn *gc)
 {
 	unlink_conn(g, gc);
 	gc->deadline = now_ms() + (int64_t)g->lim.deadline_s * 1000;
@@ -113,7 +112,7 @@ static void arm(struct portal_gate *g, struct gate_conn *gc)
 
 /* Ends gc's connection: libmicrohttpd reads the end of the socket and
  * closes it in its own thread. */
-static void cut(struct portal_gate *g, struct gate_conn *gc)
+static void cut(struct httpd_gate *g, struct gate_conn *gc)
 {
 	unlink_conn(g, gc);
 	if (!gc->cut)
@@ -122,9 +121,9 @@ static void cut(struct portal_gate *g, struct gate_conn *gc)
 }
 
 /* One log line at most every REPORT_MS for all the refusals and cuts (an
- * attack must not flood the log), and the last ones when the portal
+ * attack must not flood the log), and the last ones when the server
  * stops (final). Called with the lock held. */
-static void report(struct portal_gate *g, int64_t now, int final)
+static void report(struct httpd_gate *g, int64_t now, int final)
 {
 	char who[64];
 
@@ -132,7 +131,7 @@ static void report(struct portal_gate *g, int64_t now, int final)
 	    (!final && now - g->reported < REPORT_MS))
 		return;
 	web_addr_key_str(&g->last_share, g->lim.v6_prefix, who, sizeof(who));
-	portal_log("slow clients: %lu requests cut at the %u s deadline, %lu closed to make room, "
+	httpd_log("slow clients: %lu requests cut at the %u s deadline, %lu closed to make room, "
 		   "%lu connections refused at a client's share of %u (last %s), %lu with no room "
 		   "(%u open of %u)",
 		   g->n_deadline, g->lim.deadline_s, g->n_room, g->n_share, g->lim.per_client,
@@ -143,7 +142,7 @@ static void report(struct portal_gate *g, int64_t now, int final)
 
 static void *watchdog(void *arg)
 {
-	struct portal_gate *g = arg;
+	struct httpd_gate *g = arg;
 	struct timespec until;
 	int64_t now;
 
@@ -167,22 +166,22 @@ static void *watchdog(void *arg)
 	return NULL;
 }
 
-int portal_gate_new(const struct portal_gate_limits *lim, struct portal_gate **out,
+int httpd_gate_new(const struct httpd_gate_limits *lim, struct httpd_gate **out,
 		    struct byod_err *err)
 {
-	struct portal_gate *g;
+	struct httpd_gate *g;
 	pthread_condattr_t ca;
 	int rc;
 
 	*out = NULL;
 	if (!lim->budget || !lim->per_client || !lim->deadline_s)
-		return byod_err_set(err, EINVAL, "portal limits must not be 0");
+		return byod_err_set(err, EINVAL, "web server limits must not be 0");
 	g = calloc(1, sizeof(*g));
 	if (!g)
 		return byod_err_set(err, ENOMEM, "out of memory");
 	g->lim = *lim;
 	/* one client per connection at most */
-	rc = web_addr_share_new(lim->budget + PORTAL_GATE_SLACK, &g->share);
+	rc = web_addr_share_new(lim->budget + HTTPD_GATE_SLACK, &g->share);
 	if (rc) {
 		free(g);
 		return byod_err_set(err, -rc, "cannot count connections per client");
@@ -199,13 +198,13 @@ int portal_gate_new(const struct portal_gate_limits *lim, struct portal_gate **o
 		pthread_mutex_destroy(&g->lock);
 		web_addr_share_free(g->share);
 		free(g);
-		return byod_err_set(err, rc, "cannot start the portal's deadline thread");
+		return byod_err_set(err, rc, "cannot start the web server's deadline thread");
 	}
 	*out = g;
 	return 0;
 }
 
-void portal_gate_free(struct portal_gate *g)
+void httpd_gate_free(struct httpd_gate *g)
 {
 	if (!g)
 		return;
@@ -221,14 +220,14 @@ void portal_gate_free(struct portal_gate *g)
 	free(g);
 }
 
-enum MHD_Result portal_gate_accept(void *cls, const struct sockaddr *sa, socklen_t len)
+enum MHD_Result httpd_gate_accept(void *cls, const struct sockaddr *sa, socklen_t len)
 {
-	struct portal_gate *g = cls;
+	struct httpd_gate *g = cls;
 	struct web_addr_key key;
 	enum MHD_Result ok = MHD_YES;
 
 	if (web_addr_key(sa, len, g->lim.v6_prefix, &key))
-		return MHD_NO; /* not an IP client: nothing the portal serves */
+		return MHD_NO; /* not an IP client: nothing served here */
 	pthread_mutex_lock(&g->lock);
 	if (web_addr_share_count(g->share, &key) >= g->lim.per_client) {
 		g->n_share++;
@@ -236,9 +235,9 @@ enum MHD_Result portal_gate_accept(void *cls, const struct sockaddr *sa, socklen
 		ok = MHD_NO;
 	} else if (g->open >= g->lim.budget) {
 		/* room for the newcomer: the oldest request still arriving goes
-		 * (portal_gate_notify counts the newcomer, or refuses it past
+		 * (httpd_gate_notify counts the newcomer, or refuses it past
 		 * the slack while the ones cut are still closing) */
-		if (g->head && g->open < g->lim.budget + PORTAL_GATE_SLACK) {
+		if (g->head && g->open < g->lim.budget + HTTPD_GATE_SLACK) {
 			cut(g, g->head);
 			g->n_room++;
 		} else {
@@ -275,7 +274,7 @@ static socklen_t addr_len(const struct sockaddr *sa)
  * for good. The accept policy only looks; the few connections several
  * threads let in at once for one client beyond its share are ended here.
  */
-static void conn_started(struct portal_gate *g, struct MHD_Connection *c, void **socket_context)
+static void conn_started(struct httpd_gate *g, struct MHD_Connection *c, void **socket_context)
 {
 	const union MHD_ConnectionInfo *fd =
 		MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
@@ -295,7 +294,7 @@ static void conn_started(struct portal_gate *g, struct MHD_Connection *c, void *
 	pthread_mutex_lock(&g->lock);
 	if (web_addr_key(sa, addr_len(sa), g->lim.v6_prefix, &gc->key)) {
 		cut(g, gc);
-	} else if (g->open >= g->lim.budget + PORTAL_GATE_SLACK) {
+	} else if (g->open >= g->lim.budget + HTTPD_GATE_SLACK) {
 		g->n_full++;
 		cut(g, gc);
 	} else if (web_addr_share_take(g->share, &gc->key, g->lim.per_client)) {
@@ -310,10 +309,10 @@ static void conn_started(struct portal_gate *g, struct MHD_Connection *c, void *
 	pthread_mutex_unlock(&g->lock);
 }
 
-void portal_gate_notify(void *cls, struct MHD_Connection *c, void **socket_context,
+void httpd_gate_notify(void *cls, struct MHD_Connection *c, void **socket_context,
 			enum MHD_ConnectionNotificationCode toe)
 {
-	struct portal_gate *g = cls;
+	struct httpd_gate *g = cls;
 	struct gate_conn *gc = *socket_context;
 
 	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
@@ -333,7 +332,7 @@ void portal_gate_notify(void *cls, struct MHD_Connection *c, void **socket_conte
 	*socket_context = NULL;
 }
 
-void portal_gate_request_in(struct portal_gate *g, struct MHD_Connection *c)
+void httpd_gate_request_in(struct httpd_gate *g, struct MHD_Connection *c)
 {
 	struct gate_conn *gc = conn_of(c);
 
@@ -344,7 +343,7 @@ void portal_gate_request_in(struct portal_gate *g, struct MHD_Connection *c)
 	pthread_mutex_unlock(&g->lock);
 }
 
-void portal_gate_request_done(struct portal_gate *g, struct MHD_Connection *c)
+void httpd_gate_request_done(struct httpd_gate *g, struct MHD_Connection *c)
 {
 	struct gate_conn *gc = conn_of(c);
 

@@ -5,14 +5,16 @@
  * A context whose registry server went away (-ENOTCONN) is replaced by a
  * fresh one once a connection can be made again.
  */
-#include "db.h"
+#include "ctx_pool.h"
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 
-struct portal_db {
+struct byod_pool {
 	const struct byod_conf *conf; /* the caller's, for renewals */
+	char who[32];
 	pthread_mutex_t lock;
 	pthread_cond_t freed;
 	struct byod_ctx **ctx;
@@ -20,10 +22,10 @@ struct portal_db {
 	int n;
 };
 
-int portal_db_open(const struct byod_conf *conf, int n, struct portal_db **out,
+int byod_pool_open(const struct byod_conf *conf, const char *who, int n, struct byod_pool **out,
 		   struct byod_err *err)
 {
-	struct portal_db *db = calloc(1, sizeof(*db));
+	struct byod_pool *db = calloc(1, sizeof(*db));
 	int i, rc;
 
 	if (!db || n < 1)
@@ -35,11 +37,12 @@ int portal_db_open(const struct byod_conf *conf, int n, struct portal_db **out,
 	pthread_mutex_init(&db->lock, NULL);
 	pthread_cond_init(&db->freed, NULL);
 	db->conf = conf;
+	snprintf(db->who, sizeof(db->who), "%s", who);
 	for (i = 0; i < n; i++) {
-		rc = byod_open_conf(conf, "portal", &db->ctx[i], err);
+		rc = byod_open_conf(conf, db->who, &db->ctx[i], err);
 		if (rc) {
 			db->n = i;
-			portal_db_close(db);
+			byod_pool_close(db);
 			return rc;
 		}
 	}
@@ -55,7 +58,7 @@ oom:
 	return byod_err_set(err, ENOMEM, "out of memory");
 }
 
-void portal_db_close(struct portal_db *db)
+void byod_pool_close(struct byod_pool *db)
 {
 	int i;
 
@@ -70,7 +73,7 @@ void portal_db_close(struct portal_db *db)
 	free(db);
 }
 
-struct byod_ctx *portal_db_get(struct portal_db *db, const char *actor)
+struct byod_ctx *byod_pool_get(struct byod_pool *db, const char *actor)
 {
 	struct byod_ctx *ctx = NULL;
 	int i;
@@ -92,14 +95,14 @@ struct byod_ctx *portal_db_get(struct portal_db *db, const char *actor)
 	return ctx;
 }
 
-struct byod_ctx *portal_db_renew(struct portal_db *db, struct byod_ctx *ctx)
+struct byod_ctx *byod_pool_renew(struct byod_pool *db, struct byod_ctx *ctx)
 {
 	struct byod_ctx *fresh = NULL;
 	struct byod_err err;
 	int i;
 
 	/* the borrower holds the slot: the connection is made outside the lock */
-	if (!ctx || byod_open_conf(db->conf, "portal", &fresh, &err))
+	if (!ctx || byod_open_conf(db->conf, db->who, &fresh, &err))
 		return ctx;
 	pthread_mutex_lock(&db->lock);
 	for (i = 0; i < db->n; i++) {
@@ -117,7 +120,7 @@ struct byod_ctx *portal_db_renew(struct portal_db *db, struct byod_ctx *ctx)
 	return fresh;
 }
 
-void portal_db_put(struct portal_db *db, struct byod_ctx *ctx)
+void byod_pool_put(struct byod_pool *db, struct byod_ctx *ctx)
 {
 	int i;
 

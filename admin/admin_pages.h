@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The handlers the route table and the dispatcher (routes.c) call, by
+ * file: the door (login.c), the sections (sections.c), the devices
+ * (devices.c), the JSON API (api.c).
+ */
+#ifndef BYOD_ADMIN_PAGES_H
+#define BYOD_ADMIN_PAGES_H
+
+#include "admin.h"
+
+/* The dispatcher (routes.c): fills rs for rq. 0, or a negative errno for a
+ * server fault (then an error page is sent). */
+int admin_route(struct admin *a, const struct httpd_request *rq, struct httpd_response *rs);
+/* An error page for a request without a page context (httpd's). */
+int admin_error_page(struct admin *a, const struct httpd_request *rq, struct httpd_response *rs,
+		     int status);
+
+/* login.c: the login form (status, an error message or NULL), its POST,
+ * the second factor's page and POST, logout. */
+int admin_page_login(struct admin_ctx *c, int status, const char *message);
+int admin_login_get(struct admin_ctx *c);
+int admin_login_post(struct admin_ctx *c);
+int admin_totp_get(struct admin_ctx *c);
+int admin_totp_post(struct admin_ctx *c);
+int admin_logout_post(struct admin_ctx *c);
+
+/* sections.c: the home of a section (the route's nav entry) until its
+ * pages come: its title and what the administrator may see. */
+int admin_section_get(struct admin_ctx *c);
+
+/* devices.c: the scoped search, a device's page, its state changes. */
+int admin_devices_get(struct admin_ctx *c);
+int admin_device_get(struct admin_ctx *c);
+int admin_device_post(struct admin_ctx *c);
+
+/* api.c: /api/v1/..., with Authorization: Bearer <token>. */
+int admin_api(struct admin *a, struct byod_ctx *ctx, const struct httpd_request *rq,
+	      struct httpd_response *rs);
+
+#endif /* BYOD_ADMIN_PAGES_H */

@@ -1,0 +1,226 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * What the console answers, by path. The door (login, second factor,
+ * logout) and the style sheet stand apart; every other page is a line of
+ * the route table, shown only to an administrator who has given both
+ * factors, with the scope of their role. In the same order for every
+ * path: a clean path, a known method, a form that decodes, a registry
+ * context, the session, then (POST) the form's token, then (a change) the
+ * role: an auditor changes nothing, whatever the page offers.
+ */
+#include "admin_pages.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <jansson.h>
+
+#include "admin_session.h"
+#include "ctx_pool.h"
+
+/* The console's one style sheet: contrast AA at least (4.5:1 for text),
+ * focus always visible, a 360-pixel screen in one column. */
+static const char css[] =
+	":root{color-scheme:light}"
+	"body{margin:0;font:1rem/1.5 system-ui,sans-serif;background:#f4f6f8;color:#111}"
+	".skip{position:absolute;left:-999px}.skip:focus{left:.5rem;top:.5rem;background:#fff;"
+	"color:#0b3d6b;padding:.4rem;z-index:1}"
+	"header{display:flex;flex-wrap:wrap;gap:.3rem 1rem;justify-content:space-between;"
+	"align-items:center;background:#0b3d6b;color:#fff;padding:.5rem 1rem}"
+	"header p{margin:0}header a,header button.link{color:#fff}"
+	".site{font-weight:700}.role{opacity:.9}"
+	".tools{display:flex;gap:1rem;align-items:center}.tools form{margin:0}"
+	"nav{background:#dde6ee}nav ul{display:flex;flex-wrap:wrap;gap:.2rem 1rem;list-style:none;"
+	"margin:0;padding:.4rem 1rem}nav a{color:#0b3d6b;padding:.2rem}"
+	"nav a[aria-current=page]{font-weight:700;text-decoration-thickness:3px}"
+	"main{max-width:72rem;margin:0 auto;padding:1rem}"
+	"h1{font-size:1.5rem;margin:.5rem 0 1rem}h2{font-size:1.2rem;margin:1.2rem 0 .5rem}"
+	"a{color:#0b3d6b}"
+	"label{display:block;font-weight:600;margin:.8rem 0 .2rem}"
+	"input,select{width:100%;max-width:28rem;box-sizing:border-box;font-size:1rem;padding:.5rem;"
+	"border:2px solid #555;border-radius:.3rem;background:#fff;color:#111}"
+	"input:focus,select:focus,button:focus,a:focus{outline:3px solid #b35c00;outline-offset:2px}"
+	"button{font-size:1rem;padding:.55rem 1.2rem;margin-top:1rem;border:0;border-radius:.3rem;"
+	"background:#0b3d6b;color:#fff;cursor:pointer}"
+	"button.link{margin:0;padding:.2rem;background:none;text-decoration:underline}"
+	"button.danger{background:#a4161a}"
+	".box{background:#fff;border-radius:.5rem;padding:1rem;margin:0 0 1rem;"
+	"box-shadow:0 1px 3px #0003}.narrow{max-width:32rem}"
+	".notice{background:#e3f1e0;border-left:.4rem solid #2b7a2b;padding:.6rem}"
+	".notice.error{background:#fbe4e4;border-color:#a4161a}"
+	".hint{margin:.1rem 0;color:#333;font-size:.95rem}"
+	"figure.qr{margin:1rem 0}figure.qr svg{width:14rem;max-width:100%;height:auto;display:block}"
+	"code.secret{font-size:1.1rem;background:#fff7d6;padding:.2rem .4rem;word-break:break-all}"
+	"table{border-collapse:collapse;width:100%;background:#fff}"
+	"th,td{text-align:left;padding:.4rem .5rem;border-bottom:1px solid #ccc;vertical-align:top}"
+	".scroll{overflow-x:auto}"
+	"dl.values dt{font-weight:600}dl.values dd{margin:0 0 .6rem}";
+
+/* clang-format off */
+const struct admin_route admin_routes[] = {
+	{ "/dashboard", 0, 0, admin_section_get, NULL, "nav.dashboard",
+	  "the dashboard: each school's figures (one line per school for the département)" },
+	{ "/devices", 0, 0, admin_devices_get, NULL, "nav.devices",
+	  "devices: search by owner, MAC, serial, name, in the administrator's scope" },
+	{ "/devices/", 1, 1, admin_device_get, admin_device_post, "nav.devices",
+	  "a device's page (sessions, certificates, audit trail, explain); revoke, suspend, resume" },
+	{ "/people", 0, 0, admin_section_get, NULL, "nav.people", "people" },
+	{ "/policy", 0, 0, admin_section_get, NULL, "nav.policy", "the policy of each school" },
+	{ "/audit", 0, 0, admin_section_get, NULL, "nav.audit", "the audit log" },
+};
+const size_t admin_routes_n = sizeof(admin_routes) / sizeof(admin_routes[0]);
+/* clang-format on */
+
+/* The route for path, with *rest what follows a prefix; NULL when none. */
+static const struct admin_route *route_find(const char *path, const char **rest)
+{
+	const struct admin_route *r;
+	size_t n;
+
+	for (r = admin_routes; r < admin_routes + admin_routes_n; r++) {
+		n = strlen(r->path);
+		if (r->prefix ? !strncmp(path, r->path, n) && path[n] : !strcmp(path, r->path)) {
+			*rest = path + n;
+			return r;
+		}
+	}
+	return NULL;
+}
+
+int admin_error_page(struct admin *a, const struct httpd_request *rq, struct httpd_response *rs,
+		     int status)
+{
+	struct admin_ctx c = { .a = a, .rq = rq, .rs = rs, .lang = rq->lang };
+
+	return admin_page_error(&c, status);
+}
+
+/* An auditor's attempt at a change: refused whole, and recorded. */
+static int refuse_auditor(struct admin_ctx *c)
+{
+	json_t *o = json_pack("{s:s, s:s, s:s}", "why", "auditor", "path", c->rq->path, "client",
+			      c->rq->client);
+	char *after = o ? json_dumps(o, JSON_COMPACT) : NULL;
+
+	httpd_log("%s POST %s: refused to the auditor %s", c->rq->client, c->rq->path,
+		  c->admin->login);
+	admin_audit(c, "admin.denied", c->rq->path, "", after);
+	free(after);
+	json_decref(o);
+	return admin_page_error(c, 403);
+}
+
+/* A page behind the session: both factors given, then the table. */
+static int page(struct admin_ctx *c, const struct admin_route *r, int post)
+{
+	struct admin_session *s = c->session;
+	admin_page_fn fn;
+	char actor[96];
+
+	if (!s->exists)
+		return admin_redirect(c, "/login");
+	if (!s->mfa)
+		return admin_redirect(c, "/totp"); /* enrolment before any other page */
+	c->admin = &s->admin;
+	c->scope = &s->scope;
+	snprintf(actor, sizeof(actor), "admin:%s", s->admin.login);
+	reg_set_actor(c->ctx->reg, actor);
+	if (!r)
+		return admin_page_error(c, 404);
+	c->route = r;
+	fn = post ? r->post : r->get;
+	if (!fn)
+		return admin_page_error(c, 405);
+	if (post) {
+		int rc = admin_form_check(c);
+
+		if (rc) {
+			httpd_log("%s POST %s: form refused (%s)", c->rq->client, c->rq->path,
+				  rc == -EKEYEXPIRED ? "token expired" : "token missing or forged");
+			return admin_page_error(c, 403);
+		}
+		if (r->changes && admin_is_auditor(c))
+			return refuse_auditor(c);
+	}
+	return fn(c);
+}
+
+static int style_sheet(struct httpd_response *rs)
+{
+	return httpd_body_copy(rs, "text/css; charset=utf-8", css, sizeof(css) - 1, 1);
+}
+
+int admin_route(struct admin *a, const struct httpd_request *rq, struct httpd_response *rs)
+{
+	int get = !strcmp(rq->method, "GET") || !strcmp(rq->method, "HEAD");
+	int post = !strcmp(rq->method, "POST");
+	struct admin_ctx c = { .a = a, .rq = rq, .rs = rs, .lang = rq->lang, .rest = "" };
+	struct web_form form = { 0 };
+	struct admin_session s;
+	struct byod_err err;
+	const struct admin_route *r = NULL;
+	const char *rest = "";
+	int rc;
+
+	memset(&s, 0, sizeof(s));
+	c.session = &s;
+	/* traversal, encoded tricks, odd bytes: refused before anything else */
+	if (web_path_check(rq->path)) {
+		httpd_log("%s %s: path refused", rq->client, rq->method);
+		return admin_page_error(&c, 400);
+	}
+	if (!strcmp(rq->path, "/static/admin.css"))
+		return get ? style_sheet(rs) : admin_page_error(&c, 405);
+	if (!strncmp(rq->path, "/api/", 5)) {
+		c.ctx = byod_pool_get(a->db, "admin");
+		rc = admin_api(a, c.ctx, rq, rs);
+		if (rc == -ENOTCONN)
+			c.ctx = byod_pool_renew(a->db, c.ctx);
+		byod_pool_put(a->db, c.ctx);
+		return rc;
+	}
+	if (!get && !post)
+		return admin_page_error(&c, 405);
+	if (post) {
+		if (!rq->content_type ||
+		    strncasecmp(rq->content_type, "application/x-www-form-urlencoded", 33))
+			return admin_page_error(&c, 415);
+		if (web_form_parse(rq->body ? rq->body : "", rq->body_len, 32, &form, &err)) {
+			char buf[600];
+
+			httpd_log("%s POST %s: malformed form (%s)", rq->client, rq->path,
+				  byod_err_str(&err, buf, sizeof(buf)));
+			return admin_page_error(&c, 400);
+		}
+		c.form = &form;
+	}
+	c.ctx = byod_pool_get(a->db, "admin");
+	rc = admin_session_load(&c, &s);
+	if (rc)
+		goto out;
+	if (!strcmp(rq->path, "/")) {
+		rc = get ? admin_redirect(&c, s.mfa ? "/dashboard" : s.exists ? "/totp" : "/login")
+			 : admin_page_error(&c, 405);
+	} else if (!strcmp(rq->path, "/login")) {
+		rc = get ? admin_login_get(&c) : admin_login_post(&c);
+	} else if (!strcmp(rq->path, "/totp")) {
+		rc = get ? admin_totp_get(&c) : admin_totp_post(&c);
+	} else if (!strcmp(rq->path, "/logout")) {
+		rc = post ? admin_logout_post(&c) : admin_page_error(&c, 405);
+	} else {
+		r = route_find(rq->path, &rest);
+		c.rest = rest;
+		rc = page(&c, r, post);
+	}
+out:
+	/* its server went away: the next request gets a new connection */
+	if (rc == -ENOTCONN || c.registry_rc == -ENOTCONN)
+		c.ctx = byod_pool_renew(a->db, c.ctx);
+	byod_pool_put(a->db, c.ctx);
+	explicit_bzero(&s, sizeof(s));
+	web_form_free(&form);
+	return rc;
+}

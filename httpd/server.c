@@ -1,0 +1,670 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The HTTP(S) server on libmicrohttpd, for any of our web programs: an
+ * internal epoll thread pool with hard limits (connections, connections
+ * per client, idle timeout, a deadline for each request to arrive:
+ * gate.c; request body size), enough file descriptors for them,
+ * libmicrohttpd's messages through our logger, one escaped log line per
+ * answer, and the headers every answer carries (a strict
+ * Content-Security-Policy, no framing, no referrer, no caching of pages;
+ * HSTS over HTTPS when the program says its certificate is trusted). The
+ * HTTPS daemon takes its certificate from tls.c on every handshake, so a
+ * renewed one is served without a restart. The program's handler sees a
+ * plain struct httpd_request and fills a struct httpd_response.
+ */
+#define _GNU_SOURCE
+#include "httpd.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "byod_buf.h"
+#include "byod_util.h"
+#include "form.h"
+#include "httpd_priv.h"
+#include "i18n.h"
+
+struct httpd {
+	struct httpd_config cfg;
+	struct MHD_Daemon *http, *https;
+	struct httpd_tls *tls;	 /* the HTTPS daemon's certificate */
+	struct httpd_gate *gate; /* connections per client, the budget, deadlines */
+	unsigned int budget;	 /* connections open at once (both daemons) */
+};
+
+/* What one connection's request has gathered so far. */
+struct conn {
+	struct byod_buf body; /* a secret: a login form's body holds a password */
+	char *target;	      /* the request line's target, when it is plain */
+	int started;	      /* the headers have been seen */
+	int too_large;
+};
+
+/* Longest request target kept for a redirect to the same page over HTTPS. */
+#define TARGET_MAX 400
+
+/* A secret body (a PKCS#12, a page with its passphrase) is wiped before
+ * it is freed. */
+struct secret {
+	void *buf;
+	size_t len;
+};
+
+static void free_secret(void *cls)
+{
+	struct secret *sc = cls;
+
+	explicit_bzero(sc->buf, sc->len);
+	free(sc->buf);
+	free(sc);
+}
+
+/* The program's name in the log; set once at start, before any thread. */
+static char log_name[32] = "byod-httpd";
+
+void httpd_log_name(const char *name)
+{
+	if (name && name[0])
+		snprintf(log_name, sizeof(log_name), "%s", name);
+}
+
+void httpd_log(const char *fmt, ...)
+{
+	char when[32], line[1024], safe[4096];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	/* the formats are literals: escaping the line escapes every value in it
+	 * (a path's %0a cannot start a forged line, nor ESC reach a terminal) */
+	fprintf(stderr, "%s %s: %s\n", byod_time_iso(time(NULL), when, sizeof(when)), log_name,
+		byod_log_escape(line, safe, sizeof(safe)));
+}
+
+static void mhd_logger(void *cls, const char *fmt, va_list ap)
+{
+	char line[512];
+	size_t n;
+
+	vsnprintf(line, sizeof(line), fmt, ap);
+	n = strlen(line);
+	while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+		line[--n] = '\0';
+	httpd_log("http: %s", line);
+}
+
+static void client_addr(struct MHD_Connection *c, char *out, size_t len)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+
+	snprintf(out, len, "?");
+	if (sa && sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out,
+			  (socklen_t)len);
+	else if (sa && sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
+			  out, (socklen_t)len);
+}
+
+/* Host header without the port, lowercase; "" when absent or odd. */
+static void host_of(struct MHD_Connection *c, char *out, size_t len)
+{
+	const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
+	size_t i, n = 0;
+
+	out[0] = '\0';
+	if (!h)
+		return;
+	if (h[0] == '[') { /* [v6]:port */
+		const char *end = strchr(h, ']');
+
+		if (end && (size_t)(end - h) < len)
+			snprintf(out, len, "%.*s", (int)(end - h + 1), h);
+		return;
+	}
+	for (i = 0; h[i] && h[i] != ':' && n + 1 < len; i++) {
+		if (!isalnum((unsigned char)h[i]) && h[i] != '.' && h[i] != '-') {
+			out[0] = '\0';
+			return;
+		}
+		out[n++] = (char)tolower((unsigned char)h[i]);
+	}
+	out[n] = '\0';
+}
+
+const char *httpd_arg(const struct httpd_request *rq, const char *name)
+{
+	return rq && rq->conn_ ? MHD_lookup_connection_value(rq->conn_, MHD_GET_ARGUMENT_KIND, name)
+			       : NULL;
+}
+
+const char *httpd_header(const struct httpd_request *rq, const char *name)
+{
+	return rq && rq->conn_ ? MHD_lookup_connection_value(rq->conn_, MHD_HEADER_KIND, name)
+			       : NULL;
+}
+
+void httpd_set_cookie(struct httpd_response *rs, const struct httpd_request *rq,
+		      const char *name, const char *value, int max_age)
+{
+	char age[32] = "";
+	int i;
+
+	for (i = 0; i < HTTPD_COOKIES_MAX && rs->cookies[i][0]; i++)
+		;
+	if (i == HTTPD_COOKIES_MAX)
+		return;
+	if (max_age >= 0)
+		snprintf(age, sizeof(age), "; Max-Age=%d", max_age);
+	snprintf(rs->cookies[i], sizeof(rs->cookies[i]),
+		 "%s=%s; Path=/; HttpOnly; SameSite=Strict%s%s", name, value,
+		 rq->https ? "; Secure" : "", age);
+}
+
+int httpd_body_copy(struct httpd_response *rs, const char *content_type, const char *body,
+		    size_t len, int cacheable)
+{
+	rs->body = malloc(len + 1);
+	if (!rs->body)
+		return -ENOMEM;
+	memcpy(rs->body, body, len);
+	rs->body[len] = '\0';
+	rs->len = len;
+	rs->status = 200;
+	rs->content_type = content_type;
+	rs->cacheable = cacheable;
+	return 0;
+}
+
+/* scripts only on a page that asks, and then only the site's own */
+static const char csp_script[] = "default-src 'none'; script-src 'self'; style-src 'self'; "
+				 "img-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+				 "base-uri 'none'";
+static const char csp_none[] = "default-src 'none'; style-src 'self'; img-src 'self'; "
+			       "form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+static enum MHD_Result add_headers(struct MHD_Response *r, const struct httpd_response *rs,
+				   int hsts_max_age)
+{
+	char hsts[48];
+	int ok = 1, i;
+
+	ok &= MHD_add_response_header(r, "Content-Security-Policy",
+				      rs->csp ? rs->csp : rs->script ? csp_script : csp_none) ==
+	      MHD_YES;
+	ok &= MHD_add_response_header(r, "X-Frame-Options", "DENY") == MHD_YES;
+	ok &= MHD_add_response_header(r, "X-Content-Type-Options", "nosniff") == MHD_YES;
+	ok &= MHD_add_response_header(r, "Referrer-Policy", "no-referrer") == MHD_YES;
+	ok &= MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL,
+				      rs->cacheable && !rs->secret ? "public, max-age=300"
+								   : "no-store") == MHD_YES;
+	if (hsts_max_age > 0) {
+		snprintf(hsts, sizeof(hsts), "max-age=%d", hsts_max_age);
+		ok &= MHD_add_response_header(r, MHD_HTTP_HEADER_STRICT_TRANSPORT_SECURITY,
+					      hsts) == MHD_YES;
+	}
+	if (rs->content_type)
+		ok &= MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, rs->content_type) ==
+		      MHD_YES;
+	if (rs->location[0])
+		ok &= MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, rs->location) == MHD_YES;
+	if (rs->retry_after > 0) {
+		char secs[16];
+
+		snprintf(secs, sizeof(secs), "%d", rs->retry_after);
+		ok &= MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, secs) == MHD_YES;
+	}
+	if (rs->disposition[0])
+		ok &= MHD_add_response_header(r, "Content-Disposition", rs->disposition) == MHD_YES;
+	for (i = 0; i < HTTPD_HEADERS_MAX; i++)
+		if (rs->headers[i][0] && rs->headers[i][1])
+			ok &= MHD_add_response_header(r, rs->headers[i][0], rs->headers[i][1]) ==
+			      MHD_YES;
+	for (i = 0; i < HTTPD_COOKIES_MAX; i++)
+		if (rs->cookies[i][0])
+			ok &= MHD_add_response_header(r, MHD_HTTP_HEADER_SET_COOKIE,
+						      rs->cookies[i]) == MHD_YES;
+	return ok ? MHD_YES : MHD_NO;
+}
+
+/* The path as the log may keep it: a one-time link's token is cut off. */
+static const char *loggable(const struct httpd *s, const char *path)
+{
+	const char *const *p;
+
+	for (p = s->cfg.secret_prefixes; p && *p; p++)
+		if (!strncmp(path, *p, strlen(*p)))
+			return *p; /* the log line adds "..." (secret_path) */
+	return path;
+}
+
+static int secret_path(const struct httpd *s, const char *path)
+{
+	return loggable(s, path) != path;
+}
+
+static void stream_free(void *cls)
+{
+	struct httpd_response *held = cls;
+
+	if (held->stream_free)
+		held->stream_free(held->stream_cls);
+	free(held);
+}
+
+static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct httpd_response *held = cls;
+	ssize_t n = held->stream(held->stream_cls, pos, buf, max);
+
+	return n < 0 ? MHD_CONTENT_READER_END_OF_STREAM : n;
+}
+
+/* The answer as libmicrohttpd takes it; rs->body (and a stream) are owned
+ * by it from then on, even on failure. */
+static struct MHD_Response *make_response(struct httpd_response *rs)
+{
+	struct MHD_Response *r;
+	struct secret *sc = NULL;
+
+	if (rs->stream) {
+		struct httpd_response *held = malloc(sizeof(*held));
+
+		if (!held) {
+			if (rs->stream_free)
+				rs->stream_free(rs->stream_cls);
+			rs->stream = NULL;
+			return NULL;
+		}
+		*held = *rs;
+		rs->stream = NULL;
+		r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, stream_read, held,
+						      stream_free);
+		if (!r)
+			stream_free(held);
+		return r;
+	}
+	if (rs->secret && rs->body) {
+		sc = malloc(sizeof(*sc));
+		if (!sc) {
+			explicit_bzero(rs->body, rs->len);
+			free(rs->body);
+			rs->body = NULL;
+			return NULL;
+		}
+		sc->buf = rs->body;
+		sc->len = rs->len;
+		r = MHD_create_response_from_buffer_with_free_callback_cls(rs->len, rs->body,
+									   free_secret, sc);
+	} else {
+		r = MHD_create_response_from_buffer(rs->len, rs->body ? rs->body : (void *)"",
+						    rs->body ? MHD_RESPMEM_MUST_FREE
+							     : MHD_RESPMEM_PERSISTENT);
+	}
+	if (!r) {
+		if (rs->secret && rs->body)
+			explicit_bzero(rs->body, rs->len);
+		free(rs->body);
+		free(sc);
+	}
+	rs->body = NULL; /* MHD frees it now */
+	return r;
+}
+
+static enum MHD_Result send_response(struct httpd *s, struct MHD_Connection *c,
+				     const struct httpd_request *rq, struct httpd_response *rs)
+{
+	struct MHD_Response *r = make_response(rs);
+	int trusted;
+	enum MHD_Result ret;
+
+	if (!r)
+		return MHD_NO;
+	/* HSTS only where it holds: over HTTPS, with a certificate the
+	 * program says is trusted */
+	trusted = rq->https && (!s->cfg.trusted || s->cfg.trusted(s->cfg.app));
+	if (add_headers(r, rs, trusted ? s->cfg.hsts_max_age : 0) != MHD_YES) {
+		MHD_destroy_response(r);
+		return MHD_NO;
+	}
+	httpd_log("%s %s %s%s%s -> %d", rq->client, rq->method, rq->host[0] ? rq->host : "-",
+		  loggable(s, rq->path), secret_path(s, rq->path) ? "..." : "", rs->status);
+	ret = MHD_queue_response(c, (unsigned int)rs->status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static void free_body(struct httpd_response *rs)
+{
+	if (rs->body && rs->secret)
+		explicit_bzero(rs->body, rs->len);
+	free(rs->body);
+	if (rs->stream && rs->stream_free)
+		rs->stream_free(rs->stream_cls);
+	memset(rs, 0, sizeof(*rs));
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+				  const char *method, const char *version, const char *upload,
+				  size_t *upload_size, void **con_cls)
+{
+	struct httpd *s = cls;
+	const struct httpd_config *cfg = &s->cfg;
+	struct httpd_request rq;
+	struct httpd_response rs;
+	struct conn *cn = *con_cls;
+	char client[INET6_ADDRSTRLEN + 1], host[256], lang[8], shown[600];
+	const char *al;
+	int rc, status;
+
+	if (!cn) {
+		cn = calloc(1, sizeof(*cn));
+		if (!cn)
+			return MHD_NO;
+		byod_buf_init(&cn->body, 1);
+		*con_cls = cn;
+	}
+	if (!cn->started) {
+		/* first call: headers only */
+		cn->started = 1;
+		return MHD_YES;
+	}
+	if (*upload_size) {
+		/* the body, kept up to the limit; beyond it only counted */
+		size_t lim = (size_t)cfg->body_limit;
+
+		if (!cn->too_large && cn->body.len + *upload_size <= lim) {
+			if (byod_buf_append(&cn->body, upload, *upload_size))
+				return MHD_NO;
+		} else if (!cn->too_large) {
+			cn->too_large = 1;
+			byod_buf_free(&cn->body);
+		}
+		*upload_size = 0;
+		return MHD_YES;
+	}
+
+	/* the request has arrived whole: its deadline stops while it is answered */
+	httpd_gate_request_in(s->gate, c);
+	memset(&rq, 0, sizeof(rq));
+	memset(&rs, 0, sizeof(rs));
+	client_addr(c, client, sizeof(client));
+	host_of(c, host, sizeof(host));
+	rq.method = method;
+	rq.path = url;
+	rq.host = host;
+	rq.client = client;
+	rq.conn_ = c;
+	rq.cookie = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_COOKIE);
+	rq.ua = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_USER_AGENT);
+	rq.content_type =
+		MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+	rq.target = cn->target;
+	rq.body = cn->body.p;
+	rq.body_len = cn->body.len;
+	/* a TLS connection has a GnuTLS session (comparing daemons does not
+	 * work: with a thread pool a connection belongs to a worker's daemon) */
+	rq.https = MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION) != NULL;
+	/* the language: the switch (?lang=, remembered in a cookie), else the
+	 * cookie, else what the browser asks for, else the default */
+	rq.lang = cfg->lang_default ? cfg->lang_default : "fr";
+	if (cfg->i18n) {
+		al = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+						 MHD_HTTP_HEADER_ACCEPT_LANGUAGE);
+		rq.lang = web_i18n_negotiate(cfg->i18n, al, rq.lang);
+		if (cfg->lang_cookie &&
+		    !web_cookie_get(rq.cookie, cfg->lang_cookie, lang, sizeof(lang)) &&
+		    web_i18n_has(cfg->i18n, lang))
+			rq.lang = lang;
+		al = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "lang");
+		if (al && web_i18n_has(cfg->i18n, al)) {
+			rq.lang = al;
+			if (cfg->lang_cookie)
+				httpd_set_cookie(&rs, &rq, cfg->lang_cookie, al, 365 * 86400);
+		}
+	}
+	(void)version;
+	snprintf(shown, sizeof(shown), "%s%s", loggable(s, url), secret_path(s, url) ? "..." : "");
+
+	if (cn->too_large) {
+		httpd_log("%s %s %s: body over %d bytes refused", client, method, shown,
+			  cfg->body_limit);
+		rc = cfg->error_page(cfg->app, &rq, &rs, MHD_HTTP_CONTENT_TOO_LARGE);
+	} else {
+		rc = cfg->handler(cfg->app, &rq, &rs);
+	}
+	if (rc) {
+		if (cfg->on_fault) {
+			status = cfg->on_fault(cfg->app, &rq, rc);
+		} else {
+			httpd_log("%s %s %s: server fault (%s)", client, method, shown,
+				  strerror(-rc));
+			status = MHD_HTTP_INTERNAL_SERVER_ERROR;
+		}
+		free_body(&rs);
+		if (cfg->error_page(cfg->app, &rq, &rs, status)) {
+			free_body(&rs);
+			return MHD_NO;
+		}
+	}
+	return send_response(s, c, &rq, &rs);
+}
+
+/*
+ * The start of each request: libmicrohttpd gives the target as sent (path
+ * and query, still percent-encoded), which a redirect to the same page
+ * over HTTPS needs whole. Kept only when it is plain printable ASCII that
+ * begins with '/' (the redirect then goes to "/" instead): it becomes a
+ * Location header. Its value starts the request's state.
+ */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
+{
+	struct conn *cn = calloc(1, sizeof(*cn));
+	size_t i, n = uri ? strlen(uri) : 0;
+
+	(void)cls;
+	(void)c;
+	if (!cn)
+		return NULL; /* on_request tries again, and answers MHD_NO if it must */
+	byod_buf_init(&cn->body, 1);
+	for (i = 0; i < n && uri[i] > 0x20 && uri[i] < 0x7f; i++)
+		;
+	if (n && i == n && n <= TARGET_MAX && uri[0] == '/')
+		cn->target = strdup(uri); /* NULL: the redirect goes to "/" */
+	return cn;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	struct httpd *s = cls;
+	struct conn *cn = *con_cls;
+
+	/* the next request on a kept-alive connection has its own deadline */
+	httpd_gate_request_done(s->gate, c);
+	(void)toe;
+	if (cn) {
+		byod_buf_free(&cn->body); /* wiped */
+		if (cn->target) /* it may hold a one-time link's token */
+			explicit_bzero(cn->target, strlen(cn->target));
+		free(cn->target);
+		free(cn);
+	}
+	*con_cls = NULL;
+}
+
+static struct MHD_Daemon *start_daemon(struct httpd *s, int port, int tls, struct byod_err *err)
+{
+	const struct httpd_config *cfg = &s->cfg;
+	struct sockaddr_in6 a6;
+	struct sockaddr_in a4;
+	struct sockaddr *sa;
+	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+	struct MHD_Daemon *d;
+
+	memset(&a4, 0, sizeof(a4));
+	memset(&a6, 0, sizeof(a6));
+	if (inet_pton(AF_INET, cfg->listen, &a4.sin_addr) == 1) {
+		a4.sin_family = AF_INET;
+		a4.sin_port = htons((uint16_t)port);
+		sa = (struct sockaddr *)&a4;
+	} else if (inet_pton(AF_INET6, cfg->listen, &a6.sin6_addr) == 1) {
+		a6.sin6_family = AF_INET6;
+		a6.sin6_port = htons((uint16_t)port);
+		sa = (struct sockaddr *)&a6;
+		flags |= MHD_USE_IPv6;
+	} else {
+		byod_err_set(err, EINVAL, "%s.listen '%s' is not an address", cfg->conf,
+			     cfg->listen);
+		return NULL;
+	}
+	if (tls)
+		flags |= MHD_USE_TLS;
+	/* Without TLS the option list ends before the certificate options.
+	 * The gate counts clients across both daemons (an IPv6 client by its
+	 * prefix) and keeps the budget; libmicrohttpd's own limit, a little
+	 * above it, is only a backstop (its per-address limit would count
+	 * single IPv6 addresses, and each daemon apart). */
+	d = MHD_start_daemon(
+		flags, 0, httpd_gate_accept, s->gate, on_request, s,
+		MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL, /* first, to get every message */
+		MHD_OPTION_SOCK_ADDR, sa,
+		MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)cfg->threads,
+		MHD_OPTION_CONNECTION_LIMIT, s->budget + 2 * HTTPD_GATE_SLACK,
+		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)cfg->timeout_s,
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024,
+		MHD_OPTION_NOTIFY_CONNECTION, httpd_gate_notify, s->gate,
+		MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+		MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
+		tls ? MHD_OPTION_HTTPS_CERT_CALLBACK2 : MHD_OPTION_END, httpd_tls_cert_cb,
+		MHD_OPTION_END);
+	if (!d)
+		byod_err_set(err, EADDRINUSE, "cannot listen on %s port %d (in use, or not allowed)",
+			     cfg->listen, port);
+	return d;
+}
+
+/* File descriptors kept for what is not a client: listening sockets, the
+ * registry, certificate files, the log, libmicrohttpd's epoll sets. */
+#define FD_RESERVE 128
+
+/*
+ * The connection budget needs a file descriptor each, with room for the
+ * connections being closed and refused, which the usual soft limit of
+ * 1024 does not give: the soft limit is raised up to the hard one. If
+ * even that is short, the budget shrinks to fit and the log says so
+ * (running out of descriptors would stop every accept, the normal
+ * client's included).
+ */
+static unsigned int fd_budget(const char *conf, unsigned int want)
+{
+	const rlim_t reserve = 2 * HTTPD_GATE_SLACK + FD_RESERVE;
+	rlim_t need = (rlim_t)want + reserve;
+	struct rlimit rl;
+	unsigned int fit;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= need)
+		return want;
+	if (rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= need) {
+		struct rlimit raised = {need, rl.rlim_max};
+
+		if (!setrlimit(RLIMIT_NOFILE, &raised))
+			return want;
+	} else {
+		struct rlimit raised = {rl.rlim_max, rl.rlim_max};
+
+		if (!setrlimit(RLIMIT_NOFILE, &raised))
+			rl.rlim_cur = rl.rlim_max;
+	}
+	fit = rl.rlim_cur > 16 + reserve ? (unsigned int)(rl.rlim_cur - reserve) : 16;
+	httpd_log("warning: %lu file descriptors at most (ulimit -n): "
+		  "%s.connection-limit %u lowered to %u",
+		  (unsigned long)rl.rlim_cur, conf, want, fit);
+	return fit;
+}
+
+int httpd_start(const struct httpd_config *cfg, struct httpd **out, struct byod_err *err)
+{
+	struct httpd *s;
+	struct httpd_gate_limits lim;
+	int rc = 0;
+
+	*out = NULL;
+	if (!cfg->handler || !cfg->error_page || !cfg->listen || !cfg->conf ||
+	    (cfg->https_port && !cfg->tls_load) || cfg->threads < 1 || cfg->body_limit < 0 ||
+	    cfg->connection_limit < 1)
+		return byod_err_set(err, EINVAL, "the web server is not fully configured");
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return byod_err_set(err, ENOMEM, "out of memory");
+	s->cfg = *cfg;
+	httpd_log_name(cfg->name);
+	s->budget = fd_budget(cfg->conf, (unsigned int)cfg->connection_limit);
+	lim.budget = s->budget;
+	lim.per_client = (unsigned int)cfg->per_ip_limit;
+	lim.v6_prefix = (unsigned int)cfg->per_ip_v6_prefix;
+	lim.deadline_s = (unsigned int)cfg->request_deadline_s;
+	rc = httpd_gate_new(&lim, &s->gate, err);
+	if (rc)
+		goto out;
+	if (cfg->https_port) {
+		if (MHD_is_feature_supported(MHD_FEATURE_HTTPS_CERT_CALLBACK2) != MHD_YES) {
+			rc = byod_err_set(err, ENOTSUP,
+					  "this libmicrohttpd cannot take a certificate callback "
+					  "(GnuTLS 3.6.3 or later needed)");
+			goto out;
+		}
+		rc = httpd_tls_open(&s->cfg, &s->tls, err);
+		if (rc)
+			goto out;
+		s->https = start_daemon(s, cfg->https_port, 1, err);
+		if (!s->https) {
+			rc = -EADDRINUSE;
+			goto out;
+		}
+	}
+	if (cfg->http_port) {
+		s->http = start_daemon(s, cfg->http_port, 0, err);
+		if (!s->http)
+			rc = -EADDRINUSE;
+	}
+out:
+	if (rc) {
+		httpd_stop(s);
+		return rc;
+	}
+	*out = s;
+	return 0;
+}
+
+void httpd_stop(struct httpd *s)
+{
+	if (!s)
+		return;
+	if (s->http)
+		MHD_stop_daemon(s->http);
+	if (s->https)
+		MHD_stop_daemon(s->https);
+	httpd_gate_free(s->gate); /* after the daemons: their connections use it */
+	httpd_tls_free(s->tls);
+	free(s);
+}
+
+void httpd_reload(struct httpd *s, int force)
+{
+	if (s)
+		httpd_tls_refresh(s->tls, force);
+}
