@@ -164,6 +164,11 @@ static void test_migrate_from_3(void **state)
 			     "DROP TABLE enrol_codes; DROP TABLE web_keys; "
 			     "DROP INDEX devices_owner_created; DROP INDEX devices_live_mac; "
 			     "DROP TABLE decision_counts; DROP TABLE heartbeats; "
+			     "DROP INDEX devices_created; DROP INDEX certificates_not_after; "
+			     "DROP INDEX sessions_nas; DROP INDEX sessions_started; "
+			     "DROP TABLE unlocks; DROP INDEX policies_school; "
+			     "ALTER TABLE policies DROP COLUMN school; "
+			     "ALTER TABLE policies DROP COLUMN follows_default; "
 			     "DROP TABLE admin_tokens; DROP TABLE admin_sessions; DROP TABLE admins; "
 			     "DROP INDEX audit_school; ALTER TABLE audit DROP COLUMN school; "
 			     "PRAGMA user_version = 3;",
