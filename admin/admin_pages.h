@@ -34,6 +34,14 @@ int admin_devices_get(struct admin_ctx *c);
 int admin_device_get(struct admin_ctx *c);
 int admin_device_post(struct admin_ctx *c);
 
+/* dashboard.c: the dashboard (the département's table, or the one
+ * school's), a school's (/ecole/UAI), the change feed as Server-Sent
+ * Events (/flux) and the page's script. */
+int admin_dashboard_get(struct admin_ctx *c);
+int admin_school_get(struct admin_ctx *c);
+int admin_flux_get(struct admin_ctx *c);
+int admin_dashboard_js(struct admin_ctx *c);
+
 /* api.c: /api/v1/..., with Authorization: Bearer <token>. */
 int admin_api(struct admin *a, struct byod_ctx *ctx, const struct httpd_request *rq,
 	      struct httpd_response *rs);

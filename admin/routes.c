@@ -57,12 +57,25 @@ static const char css[] =
 	"table{border-collapse:collapse;width:100%;background:#fff}"
 	"th,td{text-align:left;padding:.4rem .5rem;border-bottom:1px solid #ccc;vertical-align:top}"
 	".scroll{overflow-x:auto}"
-	"dl.values dt{font-weight:600}dl.values dd{margin:0 0 .6rem}";
+	"dl.values dt{font-weight:600}dl.values dd{margin:0 0 .6rem}"
+	"dl.figures{display:flex;flex-wrap:wrap;gap:.5rem 1.5rem;margin:0 0 1rem}"
+	"dl.figures div{min-width:8rem}dl.figures dt{font-size:.9rem}"
+	"dl.figures dd{margin:0;font-size:1.6rem;font-weight:700}"
+	".flag.bad{color:#a4161a;font-weight:700}.flag.ok{color:#1e5e1e}"
+	"figure.chart{margin:0 0 1rem}figure.chart svg{width:100%;max-width:44rem;height:auto;"
+	"display:block}details.chart-data summary{cursor:pointer;color:#0b3d6b}"
+	".updated{color:#333;font-size:.95rem}";
 
 /* clang-format off */
 const struct admin_route admin_routes[] = {
-	{ "/dashboard", 0, 0, admin_section_get, NULL, "nav.dashboard",
-	  "the dashboard: each school's figures (one line per school for the département)" },
+	{ "/dashboard", 0, 0, admin_dashboard_get, NULL, "nav.dashboard",
+	  "the dashboard: one line per school of the scope, or the school's own for one school" },
+	{ "/ecole/", 1, 0, admin_school_get, NULL, "nav.dashboard",
+	  "a school's dashboard (/ecole/UAI); a school outside the scope is a 404" },
+	{ "/flux", 0, 0, admin_flux_get, NULL, NULL,
+	  "the change feed as Server-Sent Events: the dashboard updates itself" },
+	{ "/static/dashboard.js", 0, 0, admin_dashboard_js, NULL, NULL,
+	  "the dashboard's one script (CSP script-src 'self')" },
 	{ "/devices", 0, 0, admin_devices_get, NULL, "nav.devices",
 	  "devices: search by owner, MAC, serial, name, in the administrator's scope" },
 	{ "/devices/", 1, 1, admin_device_get, admin_device_post, "nav.devices",
