@@ -185,6 +185,11 @@ static int read_password(char *buf, size_t len)
 	return n ? 0 : -1;
 }
 
+int cli_read_password(char *buf, size_t len)
+{
+	return read_password(buf, len);
+}
+
 static int cmd_user_add(struct byod_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -710,6 +715,7 @@ static int print_audit(const struct reg_audit *a, void *arg)
 							   : json_null());
 		json_object_set_new(o, "after", a->after ? json_loads(a->after, 0, NULL)
 							 : json_null());
+		json_object_set_new(o, "school", json_string(a->school));
 		return json_array_append_new(arg, o);
 	}
 	printf("%-6lld %s %-20s %-18s %s\n", (long long)a->id, t, a->actor, a->action, a->object);
@@ -860,6 +866,21 @@ static const struct cli_command commands[] = {
 		{ "registry roles [--apply]",
 		  "PostgreSQL: one role per program, with\n"
 		  "only its rights (print the SQL, or run it)" }) },
+	{ "admin", cli_admin,
+	  USAGE({ "admin add LOGIN --role departement|school|auditor [--school UAI]...\n"
+		  "[--name NAME] --password-stdin",
+		  "\nan account of the console (byod-admin): a\n"
+		  "school administrator has its schools; an\n"
+		  "auditor reads every school, or those given" },
+		{ "admin list [--json]", NULL },
+		{ "admin disable|enable LOGIN", "disabling ends its console sessions" },
+		{ "admin passwd LOGIN --password-stdin", NULL },
+		{ "admin totp-reset LOGIN", "a new second factor at the next login" },
+		{ "admin token add LOGIN --name NAME [--days N]",
+		  "\nan API token for scripts (90 days by\n"
+		  "default), printed once" },
+		{ "admin token list [LOGIN] [--json]", NULL },
+		{ "admin token revoke ID", NULL }) },
 	{ "portal", cli_portal,
 	  USAGE({ "portal check", "whether phones trust the portal's certificate" }) },
 	{ "radius", cli_radius,

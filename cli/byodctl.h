@@ -21,6 +21,9 @@ int cli_usage(const char *why);
 int cli_open(const char *home, struct byod_ctx **ctx);
 /* The audit log's name for whoever runs byodctl ("byodctl:USER"). */
 void cli_actor(char *out, size_t len);
+/* One line of standard input (a password) into buf without its newline;
+ * -1 when there is none or it is empty. The caller wipes buf. */
+int cli_read_password(char *buf, size_t len);
 /* Print v (and take ownership of it) on stdout. */
 int cli_json(json_t *v);
 
@@ -34,6 +37,8 @@ int cli_dnsmasq(const char *home, int argc, char **argv);
 int cli_session(const char *home, int argc, char **argv);
 int cli_portal(const char *home, int argc, char **argv);
 int cli_registry(const char *home, int argc, char **argv);
+/* byodctl admin ...: the console's accounts and their API tokens (cmd_admin.c) */
+int cli_admin(const char *home, int argc, char **argv);
 /* byodctl registry copy ... (argv[0] "copy") */
 int cli_registry_copy(const char *home, int argc, char **argv);
 /* byodctl registry roles [--apply] (argv[0] "roles") */

@@ -1062,6 +1062,7 @@ static int write_copy_audit(struct copy *c, time_t now)
 	snprintf(a.actor, sizeof(a.actor), "%s", c->dst->actor);
 	snprintf(a.action, sizeof(a.action), "registry.copy");
 	snprintf(a.object, sizeof(a.object), "%s", c->school.uai);
+	snprintf(a.school, sizeof(a.school), "%s", c->school.uai);
 	a.after = text;
 	rc = OPS(c->dst)->audit_insert(c->dst->be, &a, c->err);
 	free(text);

@@ -207,9 +207,7 @@ int pg_person_list_school(struct reg_db *be, const char *school, reg_person_cb c
 
 /* ---- devices ----------------------------------------------------------------- */
 
-#define DEVICE_SELECT                                                                              \
-	"SELECT d.id, d.owner, p.login, d.name, d.kind, d.mac, d.state, d.charter, d.created, "    \
-	"d.expires FROM devices d JOIN people p ON p.id = d.owner "
+#define DEVICE_SELECT PG_DEVICE_SELECT
 
 static int read_device(const PGresult *r, int i, struct reg_device *d)
 {
@@ -227,6 +225,7 @@ static int read_device(const PGresult *r, int i, struct reg_device *d)
 	pg_get_text(r, i, 7, d->charter, sizeof(d->charter));
 	d->created = (time_t)pg_get_i64(r, i, 8);
 	d->expires = (time_t)pg_get_i64(r, i, 9);
+	pg_get_text(r, i, 10, d->school, sizeof(d->school));
 	kv = byod_kind_parse(kind);
 	sv = byod_device_state_parse(state);
 	if (kv < 0 || sv < 0 || sv == BYOD_DEVICE_UNKNOWN)
@@ -569,14 +568,14 @@ int pg_audit_insert(struct reg_db *be, struct reg_audit *a, struct byod_err *err
 {
 	cleanup_pgres PGresult *r = NULL;
 	char t[24];
-	const char *p[] = {t, a->actor, a->action, a->object, a->before, a->after};
+	const char *p[] = {t, a->actor, a->action, a->object, a->before, a->after, a->school};
 	int rc;
 
 	pg_i64(t, (int64_t)a->time);
 	rc = pg_one(PG(be), &r, err, "writing the audit log",
-		    "INSERT INTO audit (time, actor, action, object, before_json, after_json) "
-		    "VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-		    6, p);
+		    "INSERT INTO audit (time, actor, action, object, before_json, after_json, "
+		    "school) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+		    7, p);
 	if (!rc)
 		a->id = pg_get_i64(r, 0, 0);
 	return rc;
@@ -600,6 +599,7 @@ static int visit_audit(const PGresult *r, int i, void *arg)
 	pg_get_text(r, i, 4, a.object, sizeof(a.object));
 	a.before = PQgetisnull(r, i, 5) ? NULL : PQgetvalue(r, i, 5);
 	a.after = PQgetisnull(r, i, 6) ? NULL : PQgetvalue(r, i, 6);
+	pg_get_text(r, i, 7, a.school, sizeof(a.school));
 	return v->cb(&a, v->ctx);
 }
 
@@ -611,7 +611,7 @@ int pg_audit_list(struct reg_db *be, int limit, reg_audit_cb cb, void *ctx, stru
 
 	pg_i64(l, limit);
 	return pg_each(PG(be), "reading the audit log",
-		       "SELECT id, time, actor, action, object, before_json, after_json "
+		       "SELECT " PG_AUDIT_COLUMNS " "
 		       "FROM audit ORDER BY id DESC LIMIT $1::bigint",
 		       1, p, visit_audit, &v, err);
 }
@@ -625,9 +625,27 @@ int pg_audit_list_after(struct reg_db *be, int64_t after, reg_audit_cb cb, void 
 
 	pg_i64(a, after);
 	return pg_each(PG(be), "reading the audit log",
-		       "SELECT id, time, actor, action, object, before_json, after_json "
+		       "SELECT " PG_AUDIT_COLUMNS " "
 		       "FROM audit WHERE id > $1::bigint ORDER BY id",
 		       1, p, visit_audit, &v, err);
+}
+
+/* For the other files of the backend (postgres_admin.c). */
+int pg_read_person(const PGresult *r, int i, struct reg_person *p)
+{
+	return read_person(r, i, p);
+}
+
+int pg_read_device(const PGresult *r, int i, struct reg_device *d)
+{
+	return read_device(r, i, d);
+}
+
+int pg_visit_audit(const PGresult *r, int i, reg_audit_cb cb, void *ctx)
+{
+	struct audit_visit v = {cb, ctx};
+
+	return visit_audit(r, i, &v);
 }
 
 /* ---- policy versions ---------------------------------------------------------- */

@@ -69,7 +69,7 @@ library_folders = {folder[tid] for tid, t in targets.items()
 
 if not programs or not library_folders:
     fail("no programs or libraries found in the codemodel: is %s a build tree?" % build)
-for must in ("cli", "enrol-portal", "gateway", "radius-module"):
+for must in ("admin", "cli", "enrol-portal", "gateway", "radius-module"):
     if must not in program_folders:
         fail("the program folder %s has no program in the codemodel" % must)
 

@@ -92,7 +92,7 @@ int pg_rows(struct pg_db *db, const char *what, const char *sql, int nparams,
 
 /* postgres_schema.c: the migrations, pg_migrations[i] taking the schema
  * from version i to i + 1; append one, raise this by one. */
-#define PG_NEWEST_VERSION 4
+#define PG_NEWEST_VERSION 5
 extern const char *const pg_migrations[];
 
 /* postgres_tables.c: the operations of the backend table it implements. */
@@ -149,6 +149,64 @@ int pg_unlock_set_ended(struct reg_db *be, int64_t id, time_t ended, struct byod
 int pg_unlock_list_active(struct reg_db *be, const char *school, time_t now,
 			  int (*cb)(const struct reg_unlock *, void *), void *ctx,
 			  struct byod_err *err);
+
+/* The columns of a device as pg_read_device reads them (postgres_tables.c):
+ * its owner's login and school from people p. */
+#define PG_DEVICE_SELECT                                                                           \
+	"SELECT d.id, d.owner, p.login, d.name, d.kind, d.mac, d.state, d.charter, d.created, "    \
+	"d.expires, p.school FROM devices d JOIN people p ON p.id = d.owner "
+#define PG_PERSON_COLUMNS                                                                          \
+	"id, login, display_name, role, school, \"groups\", password_hash, state, created"
+#define PG_AUDIT_COLUMNS "id, time, actor, action, object, before_json, after_json, school"
+int pg_read_person(const PGresult *r, int i, struct reg_person *p);
+int pg_read_device(const PGresult *r, int i, struct reg_device *d);
+/* Calls cb with the audit row i of r (columns PG_AUDIT_COLUMNS). */
+int pg_visit_audit(const PGresult *r, int i, reg_audit_cb cb, void *ctx);
+
+/* postgres_admin.c: the console's administrators and scoped searches. */
+int pg_admin_insert(struct reg_db *be, struct reg_admin *a, struct byod_err *err);
+int pg_admin_get(struct reg_db *be, const char *login, struct reg_admin *out,
+		 struct byod_err *err);
+int pg_admin_get_by_id(struct reg_db *be, int64_t id, struct reg_admin *out,
+		       struct byod_err *err);
+int pg_admin_update(struct reg_db *be, const struct reg_admin *a, struct byod_err *err);
+int pg_admin_list(struct reg_db *be, reg_admin_cb cb, void *ctx, struct byod_err *err);
+int pg_admin_totp_step(struct reg_db *be, const char *login, int64_t step, int *changes,
+		       struct byod_err *err);
+int pg_admin_session_insert(struct reg_db *be, const struct reg_admin_session *as,
+			    struct byod_err *err);
+int pg_admin_session_get(struct reg_db *be, const char *id_hash, struct reg_admin_session *out,
+			 struct byod_err *err);
+int pg_admin_session_touch(struct reg_db *be, const char *id_hash, time_t seen, int *changes,
+			   struct byod_err *err);
+int pg_admin_session_set_mfa(struct reg_db *be, const char *id_hash, int *changes,
+			     struct byod_err *err);
+int pg_admin_session_delete(struct reg_db *be, const char *id_hash, int *changes,
+			    struct byod_err *err);
+int pg_admin_session_delete_admin(struct reg_db *be, int64_t admin, int *changes,
+				  struct byod_err *err);
+int pg_admin_session_purge(struct reg_db *be, time_t now, time_t idle_before,
+			   time_t created_before, int *deleted, struct byod_err *err);
+int pg_admin_token_insert(struct reg_db *be, const struct reg_admin_token *t,
+			  struct byod_err *err);
+int pg_admin_token_get(struct reg_db *be, const char *id_hash, struct reg_admin_token *out,
+		       struct byod_err *err);
+int pg_admin_token_list(struct reg_db *be, int64_t admin, reg_admin_token_cb cb, void *ctx,
+			struct byod_err *err);
+int pg_admin_token_delete(struct reg_db *be, const char *id_hash, int *changes,
+			  struct byod_err *err);
+int pg_admin_token_touch(struct reg_db *be, const char *id_hash, time_t when, int *changes,
+			 struct byod_err *err);
+int pg_device_search(struct reg_db *be, const struct reg_search *q, reg_device_cb cb, void *ctx,
+		     int *total, struct byod_err *err);
+int pg_device_get_scoped(struct reg_db *be, const char *scope, const char *id, const char *serial,
+			 struct reg_device *out, struct byod_err *err);
+int pg_person_search(struct reg_db *be, const struct reg_search *q, reg_person_cb cb, void *ctx,
+		     int *total, struct byod_err *err);
+int pg_person_get_scoped(struct reg_db *be, const char *scope, const char *login,
+			 struct reg_person *out, struct byod_err *err);
+int pg_audit_search(struct reg_db *be, const char *scope, const struct reg_audit_filter *f,
+		    const char *action_like, reg_audit_cb cb, void *ctx, struct byod_err *err);
 
 /* postgres_session.c: the operations of the backend table it implements. */
 int pg_session_find(struct reg_db *be, const char *session_id, const char *nas_ip,
