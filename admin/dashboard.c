@@ -76,12 +76,18 @@ static void age(struct admin_ctx *c, struct web_html *h, long s)
 	}
 }
 
-/* The page's own script: CSP script-src 'self' (rs->script), loaded at
- * the end, deferred; the dashboard (#dash) says where its feed is. */
+/* The page's own script (script-src 'self'), and the feed and the page
+ * it fetches again (connect-src 'self': the default CSP's default-src
+ * 'none' would refuse EventSource and fetch), the rest as every page. */
+static const char dash_csp[] = "default-src 'none'; script-src 'self'; connect-src 'self'; "
+			       "style-src 'self'; img-src 'self'; form-action 'self'; "
+			       "frame-ancestors 'none'; base-uri 'none'";
+
 static void script(struct admin_ctx *c, struct web_html *h)
 {
 	web_html_markup(h, "<script src=\"/static/dashboard.js\" defer></script>");
 	c->rs->script = 1;
+	c->rs->csp = dash_csp;
 }
 
 /* The link that loads the page again, and when the figures were read. */

@@ -129,6 +129,8 @@ check "...a link that loads the page again (no JavaScript needed)" \
 	grep -q 'href="/dashboard">Actualiser</a>' "$T/b"
 check "...the page's own script, deferred" grep -q '<script src="/static/dashboard.js" defer>' "$T/b"
 check "...allowed by the CSP (script-src 'self')" sh -c "grep -qi \"^Content-Security-Policy:.*script-src 'self'\" '$T/h'"
+check "...which lets it reach the feed and the page (connect-src 'self') and nothing else" \
+	sh -c "grep -qi \"^Content-Security-Policy: default-src 'none';.* connect-src 'self';\" '$T/h'"
 
 # ---- a school's page ---------------------------------------------------------
 daemons_now
