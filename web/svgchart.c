@@ -119,15 +119,23 @@ static void i64_text(struct web_html *h, int64_t v)
 	web_html_textf(h, "%" PRId64, v);
 }
 
-/* <svg ...><title id><desc id>: the opening every chart shares. */
-static void svg_open(struct web_html *h, const struct web_chart *c)
+/* <svg ...><title id><desc id>: the opening every chart shares; height
+ * is WEB_CHART_H, or (horizontal bars) a shorter one of few rows. The
+ * viewBox is a literal (web_html_attr writes lowercase names only). */
+static void svg_open(struct web_html *h, const struct web_chart *c, long height)
 {
 	char ids[128], id[64];
 
 	web_html_markup(h, "<figure class=\"chart\"");
 	web_html_attr(h, "id", c->id);
-	web_html_markup(h, "><svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" "
-			   "viewBox=\"0 0 640 240\" class=\"chart-svg\"");
+	web_html_markup(h, "><svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" ");
+	if (height <= 80)
+		web_html_markup(h, "viewBox=\"0 0 640 80\"");
+	else if (height <= 160)
+		web_html_markup(h, "viewBox=\"0 0 640 160\"");
+	else
+		web_html_markup(h, "viewBox=\"0 0 640 240\"");
+	web_html_markup(h, " class=\"chart-svg\"");
 	snprintf(ids, sizeof(ids), "%s-t %s-d", c->id, c->id);
 	web_html_attr(h, "aria-labelledby", ids);
 	web_html_markup(h, "><title");
@@ -267,7 +275,7 @@ void web_svg_bars(struct web_html *h, const struct web_chart *c)
 		return;
 	}
 	top = web_chart_axis_top(largest(c));
-	svg_open(h, c);
+	svg_open(h, c, WEB_CHART_H);
 	legend(h, c);
 	value_axis(h, top);
 	slot = c->n ? PLOT_W / (long)c->n : PLOT_W;
@@ -310,7 +318,7 @@ void web_svg_bars(struct web_html *h, const struct web_chart *c)
 void web_svg_hbars(struct web_html *h, const struct web_chart *c)
 {
 	int64_t top;
-	long row, ht;
+	long row, ht, height;
 	size_t i;
 
 	if (!chart_ok(c, 1)) {
@@ -318,8 +326,11 @@ void web_svg_hbars(struct web_html *h, const struct web_chart *c)
 		return;
 	}
 	top = web_chart_axis_top(largest(c));
-	svg_open(h, c);
-	row = c->n ? (WEB_CHART_H - 8) / (long)c->n : WEB_CHART_H;
+	/* rows of 32 units in the shortest of the three heights that holds
+	 * them; more rows than 240 holds get thinner */
+	height = 8 + 32 * (long)c->n <= 80 ? 80 : 8 + 32 * (long)c->n <= 160 ? 160 : WEB_CHART_H;
+	svg_open(h, c, height);
+	row = c->n ? (height - 8) / (long)c->n : height;
 	if (row > 32)
 		row = 32;
 	ht = row > 6 ? row - 6 : row;

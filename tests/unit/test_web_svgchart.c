@@ -315,6 +315,13 @@ static void test_hbars_widths(void **state)
 	assert_true(num_attr(ns->nodeTab[1], "y") > num_attr(ns->nodeTab[0], "y"));
 	xmlXPathFreeObject(o);
 	assert_int_equal(count(&d, "//s:text[.='120']"), 1);
+	/* three rows: the middle of the three heights, not the whole one */
+	{
+		char *vb = string(&d, "/figure/s:svg/@viewBox");
+
+		assert_string_equal(vb, "0 0 640 160");
+		free(vb);
+	}
 	doc_close(&d);
 }
 
