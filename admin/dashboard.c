@@ -558,6 +558,7 @@ static int departement_page(struct admin_ctx *c)
 	web_html_text(&h, AT(c, "dash.schools.caption"));
 	web_html_markup(&h, "</caption><thead><tr>");
 	th_col(c, &h, "dash.school");
+	th_col(c, &h, "dash.state");
 	th_col(c, &h, "dash.people");
 	th_col(c, &h, "dash.devices.active");
 	th_col(c, &h, "dash.devices.suspended");
@@ -568,7 +569,6 @@ static int departement_page(struct admin_ctx *c)
 	th_col(c, &h, "dash.certs.short");
 	th_col(c, &h, "dash.nas.silent.col");
 	th_col(c, &h, "dash.daemons.flagged.col");
-	th_col(c, &h, "dash.state");
 	web_html_markup(&h, "</tr></thead><tbody>");
 	for (i = 0; i < nl; i++) {
 		const struct byod_dash_line *x = &l[i];
@@ -581,6 +581,15 @@ static int departement_page(struct admin_ctx *c)
 		web_html_markup(&h, "</a> <span class=\"hint\">");
 		web_html_text(&h, x->school);
 		web_html_markup(&h, "</span></th>");
+		/* the alerts first: what the département looks for */
+		if (x->flags) {
+			web_html_markup(&h, "<td class=\"flag bad\">");
+			snprintf(n, sizeof(n), "%d", x->flags);
+			admin_text_with(&h, ATN(c, "dash.alerts.count", x->flags), n);
+			web_html_markup(&h, "</td>");
+		} else {
+			td_flag(c, &h, 0, "dash.ok", "dash.ok");
+		}
 		td_i64(&h, x->people);
 		td_i64(&h, x->devices[BYOD_DEVICE_ACTIVE]);
 		td_i64(&h, x->devices[BYOD_DEVICE_SUSPENDED]);
@@ -594,14 +603,6 @@ static int departement_page(struct admin_ctx *c)
 		web_html_markup(&h, "</td><td>");
 		web_html_textf(&h, "%d / %d", x->gateways_flagged, x->gateways);
 		web_html_markup(&h, "</td>");
-		if (x->flags) {
-			web_html_markup(&h, "<td class=\"flag bad\">");
-			snprintf(n, sizeof(n), "%d", x->flags);
-			admin_text_with(&h, ATN(c, "dash.alerts.count", x->flags), n);
-			web_html_markup(&h, "</td>");
-		} else {
-			td_flag(c, &h, 0, "dash.ok", "dash.ok");
-		}
 		web_html_markup(&h, "</tr>");
 	}
 	if (!nl) {
