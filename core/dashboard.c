@@ -196,23 +196,19 @@ static int cmp_segment(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
-static int segments(struct byod_ctx *ctx, struct byod_dashboard *d, struct byod_err *err)
+static int segments(struct byod_ctx *ctx, const struct byod_policies *pols,
+		    struct byod_dashboard *d, struct byod_err *err)
 {
 	struct reg_device_filter filter = {.owner_login = NULL, .state = -1, .school = d->school};
 	struct segment_walk w = {ctx, d, NULL, err};
-	struct byod_policies *pols = NULL;
 	int rc;
 
 	/* the school's own policy, or the département's default */
-	rc = byod_policies_load(ctx, &pols, err);
-	if (rc)
-		return rc;
 	w.pol = byod_policies_for(pols, d->school);
 	d->no_policy = !w.pol;
 	rc = reg_device_list(ctx->reg, &filter, walk_device, &w, err);
 	if (!rc)
 		qsort(d->segments, d->nsegments, sizeof(d->segments[0]), cmp_segment);
-	byod_policies_free(pols);
 	return rc;
 }
 
@@ -312,21 +308,37 @@ static int got_heartbeat(const struct reg_heartbeat *hb, void *arg)
 	return 0;
 }
 
-int byod_dashboard_school(struct byod_ctx *ctx, const struct reg_scope *scope, const char *school,
-			  time_t at, struct byod_dashboard *out, struct byod_err *err)
+/* Every figure of a page from one snapshot of the registry, so that they
+ * agree with each other (the feed's newest number with the heartbeats, the
+ * devices with their states); inside a caller's transaction, that one's. */
+static int snapshot_begin(struct byod_ctx *ctx, int *own, struct byod_err *err)
 {
-	struct byod_dashboard *d = out;
+	int rc = reg_begin_read(ctx->reg, err);
+
+	*own = !rc;
+	return rc == -EINVAL ? 0 : rc;
+}
+
+static int snapshot_end(struct byod_ctx *ctx, int own, int rc, struct byod_err *err)
+{
+	if (!own)
+		return rc;
+	if (rc) {
+		reg_rollback(ctx->reg);
+		return rc;
+	}
+	return reg_commit(ctx->reg, err);
+}
+
+static int school_figures(struct byod_ctx *ctx, const struct reg_scope *scope, const char *school,
+			  const struct byod_policies *pols, struct byod_dashboard *d,
+			  struct byod_err *err)
+{
 	int rc;
 
-	memset(d, 0, sizeof(*d));
-	if (!school || byod_uai_check(school, NULL))
-		return byod_err_set(err, EINVAL, "'%.16s' is not a UAI (7 digits and a letter)",
-				    school ? school : "");
-	snprintf(d->school, sizeof(d->school), "%s", school);
-	byod_dashboard_period(d, at ? at : time(NULL));
 	rc = reg_stats_schools(ctx->reg, scope, school, got_school, d, err);
 	if (!rc)
-		rc = segments(ctx, d, err);
+		rc = segments(ctx, pols, d, err);
 	if (!rc)
 		rc = reg_stats_enrolments(ctx->reg, scope, school, d->day_start[0], d->at + 1,
 					  got_enrolments, d, err);
@@ -349,6 +361,29 @@ int byod_dashboard_school(struct byod_ctx *ctx, const struct reg_scope *scope, c
 
 		rc = reg_heartbeat_list(ctx->reg, scope, got_heartbeat, &b, err);
 	}
+	return rc;
+}
+
+int byod_dashboard_school(struct byod_ctx *ctx, const struct reg_scope *scope, const char *school,
+			  time_t at, struct byod_dashboard *out, struct byod_err *err)
+{
+	struct byod_dashboard *d = out;
+	struct byod_policies *pols = NULL;
+	int rc, own;
+
+	memset(d, 0, sizeof(*d));
+	if (!school || byod_uai_check(school, NULL))
+		return byod_err_set(err, EINVAL, "'%.16s' is not a UAI (7 digits and a letter)",
+				    school ? school : "");
+	snprintf(d->school, sizeof(d->school), "%s", school);
+	byod_dashboard_period(d, at ? at : time(NULL));
+	/* the policies first: they are read in a snapshot of their own */
+	rc = byod_policies_load(ctx, &pols, err);
+	if (!rc)
+		rc = snapshot_begin(ctx, &own, err);
+	if (!rc)
+		rc = snapshot_end(ctx, own, school_figures(ctx, scope, school, pols, d, err), err);
+	byod_policies_free(pols);
 	if (rc)
 		return rc;
 	crl(ctx, d);
@@ -475,7 +510,7 @@ int byod_dashboard_lines(struct byod_ctx *ctx, const struct reg_scope *scope, ti
 	struct byod_dashboard *crl_d = NULL;
 	time_t hour0;
 	size_t i;
-	int rc;
+	int rc, own;
 
 	*lines = NULL;
 	*n = 0;
@@ -483,6 +518,9 @@ int byod_dashboard_lines(struct byod_ctx *ctx, const struct reg_scope *scope, ti
 		at = time(NULL);
 	l.at = at;
 	hour0 = (at / 3600) * 3600 - (BYOD_DASH_HOURS - 1) * 3600;
+	rc = snapshot_begin(ctx, &own, err);
+	if (rc)
+		return rc;
 	rc = reg_stats_schools(ctx->reg, scope, NULL, line_school, &l, err);
 	if (rc == -ENOMEM)
 		byod_err_set(err, ENOMEM, "out of memory");
@@ -503,6 +541,7 @@ int byod_dashboard_lines(struct byod_ctx *ctx, const struct reg_scope *scope, ti
 		rc = reg_events_last(ctx->reg, &l.feed_last, err);
 	if (!rc)
 		rc = reg_heartbeat_list(ctx->reg, scope, line_heartbeat, &l, err);
+	rc = snapshot_end(ctx, own, rc, err);
 	if (rc)
 		goto out;
 	crl_d = calloc(1, sizeof(*crl_d));
