@@ -28,17 +28,10 @@ static int cmp_uai(const void *a, const void *b)
 	return strcmp(a, b);
 }
 
+/* NULL stands for every school here, as in reg_decision_list. */
 static int in_scope(const struct reg_scope *scope, const char *uai)
 {
-	const char *p;
-	size_t n = strlen(uai);
-
-	if (!scope || scope->all)
-		return 1;
-	for (p = scope->schools; (p = strstr(p, uai)); p += n)
-		if ((p == scope->schools || p[-1] == ' ') && (p[n] == ' ' || !p[n]))
-			return 1;
-	return 0;
+	return !scope || reg_scope_has(scope, uai);
 }
 
 static void cover(const struct reg_scope *scope, const char *school, struct covered *c)
