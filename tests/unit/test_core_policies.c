@@ -29,12 +29,12 @@
 #include "byod_util.h"
 #include "rmtree.h"
 
-#define UAI "0131234W"
+#define UAI  "0131234W"
 #define UAI2 "0750654D"
 
-#define SEGS                                                 \
-	"segments:\n"                                        \
-	"  registration: { vlan: 10, subnet: 10.10.0.0/22 }\n" \
+#define SEGS                                                                                       \
+	"segments:\n"                                                                              \
+	"  registration: { vlan: 10, subnet: 10.10.0.0/22 }\n"                                     \
 	"  pupils: { vlan: 20, subnet: 10.20.0.0/16 }\n"
 
 /* the département: pupils' phones in the pupils' segment */
@@ -62,9 +62,9 @@ struct fx {
 static int setup(void **state)
 {
 	const char *base = getenv("BYOD_TEST_TMP");
-	struct byod_init_params p = { .uai = UAI, .name = "Collège des Calanques",
-				      .yescrypt_cost = 1 };
-	struct reg_school s2 = { .uai = UAI2, .name = "Collège Henri-IV" };
+	struct byod_init_params p = {
+		.uai = UAI, .name = "Collège des Calanques", .yescrypt_cost = 1};
+	struct reg_school s2 = {.uai = UAI2, .name = "Collège Henri-IV"};
 	struct byod_err err;
 	struct fx *fx = calloc(1, sizeof(*fx));
 
@@ -97,8 +97,11 @@ static int teardown(void **state)
 
 static int64_t apply(struct fx *fx, const char *school, const char *text, int64_t expected)
 {
-	struct byod_policy_text p = { .school = school, .file = "t.yaml", .text = text,
-				      .len = text ? strlen(text) : 0, .expected = expected };
+	struct byod_policy_text p = {.school = school,
+				     .file = "t.yaml",
+				     .text = text,
+				     .len = text ? strlen(text) : 0,
+				     .expected = expected};
 	struct pol_errors errs;
 	struct byod_err err;
 	int64_t version = 0, current;
@@ -124,8 +127,8 @@ static int64_t running(struct fx *fx, const char *school, char whose[REG_UAI_MAX
 	return info.version;
 }
 
-static int64_t add_person(struct fx *fx, const char *login, enum byod_role role,
-			  const char *school, const char *groups)
+static int64_t add_person(struct fx *fx, const char *login, enum byod_role role, const char *school,
+			  const char *groups)
 {
 	struct reg_person p;
 	struct byod_err err;
@@ -205,7 +208,7 @@ static void test_school_falls_back_to_default(void **state)
 static void test_refusals(void **state)
 {
 	struct fx *fx = *state;
-	struct byod_policy_text p = { .school = UAI, .file = "t.yaml", .expected = -1 };
+	struct byod_policy_text p = {.school = UAI, .file = "t.yaml", .expected = -1};
 	struct pol_errors errs;
 	struct byod_err err;
 	char whose[REG_UAI_MAX];
@@ -244,12 +247,12 @@ static void test_refusals(void **state)
 	pol_errors_free(&errs);
 	/* rollback to a version of someone else */
 	v2 = apply(fx, UAI, college, -1);
-	assert_int_equal(byod_policy_rollback_school(fx->ctx, UAI2, v2, -1, &version, &current,
-						     &err),
-			 -ENOENT);
-	assert_int_equal(byod_policy_rollback_school(fx->ctx, UAI, v1, -1, &version, &current,
-						     &err),
-			 -ENOENT);
+	assert_int_equal(
+		byod_policy_rollback_school(fx->ctx, UAI2, v2, -1, &version, &current, &err),
+		-ENOENT);
+	assert_int_equal(
+		byod_policy_rollback_school(fx->ctx, UAI, v1, -1, &version, &current, &err),
+		-ENOENT);
 }
 
 static int count_version(const struct reg_policy *p, void *arg)
@@ -264,8 +267,8 @@ static int count_version(const struct reg_policy *p, void *arg)
 static void test_stale_apply_refused(void **state)
 {
 	struct fx *fx = *state;
-	struct byod_policy_text p = { .school = UAI, .file = "t.yaml", .text = college,
-				      .len = strlen(college) };
+	struct byod_policy_text p = {
+		.school = UAI, .file = "t.yaml", .text = college, .len = strlen(college)};
 	struct pol_errors errs;
 	struct byod_err err;
 	char whose[REG_UAI_MAX];
@@ -297,9 +300,9 @@ static void test_stale_apply_refused(void **state)
 	assert_int_equal(running(fx, UAI, whose), version);
 	/* a rollback from a stale form neither */
 	v3 = version;
-	assert_int_equal(byod_policy_rollback_school(fx->ctx, UAI, v3, v2, &version, &current,
-						     &err),
-			 -ESTALE);
+	assert_int_equal(
+		byod_policy_rollback_school(fx->ctx, UAI, v3, v2, &version, &current, &err),
+		-ESTALE);
 	assert_int_equal(current, v3);
 	assert_int_equal(running(fx, UAI, whose), v3);
 	/* the default's own editor: nothing ran yet is version 0 */
@@ -355,7 +358,7 @@ static void test_diff_school(void **state)
 	struct pol_errors errs;
 	struct byod_diff diff;
 	struct reg_device a, b;
-	struct moved m = { 0 };
+	struct moved m = {0};
 	struct byod_err err;
 
 	add_phone(fx, add_person(fx, "lea", BYOD_ROLE_STUDENT, UAI, "4B"), "lea", &a);
@@ -364,9 +367,9 @@ static void test_diff_school(void **state)
 	assert_int_equal(pol_load("c.yaml", college, strlen(college), &pol, &errs), 0);
 
 	/* the collège's own would move its pupil's phone only */
-	assert_int_equal(byod_policy_diff_school(fx->ctx, UAI, pol, time(NULL), &diff, on_move,
-						 &m, &err),
-			 0);
+	assert_int_equal(
+		byod_policy_diff_school(fx->ctx, UAI, pol, time(NULL), &diff, on_move, &m, &err),
+		0);
 	assert_int_equal(diff.devices, 1);
 	assert_int_equal(diff.changed, 1);
 	assert_int_equal(diff.nmoves, 1);
@@ -379,9 +382,9 @@ static void test_diff_school(void **state)
 	/* once the collège runs it, a new default moves only the other school */
 	apply(fx, UAI, college, -1);
 	memset(&m, 0, sizeof(m));
-	assert_int_equal(byod_policy_diff_school(fx->ctx, NULL, pol, time(NULL), &diff, on_move,
-						 &m, &err),
-			 0);
+	assert_int_equal(
+		byod_policy_diff_school(fx->ctx, NULL, pol, time(NULL), &diff, on_move, &m, &err),
+		0);
 	assert_int_equal(diff.devices, 1);
 	assert_int_equal(diff.changed, 1);
 	assert_string_equal(m.ids[0], b.id);
@@ -389,9 +392,9 @@ static void test_diff_school(void **state)
 
 	/* and the collège going back to the default moves its phone back */
 	memset(&m, 0, sizeof(m));
-	assert_int_equal(byod_policy_diff_school(fx->ctx, UAI, NULL, time(NULL), &diff, on_move,
-						 &m, &err),
-			 0);
+	assert_int_equal(
+		byod_policy_diff_school(fx->ctx, UAI, NULL, time(NULL), &diff, on_move, &m, &err),
+		0);
 	assert_int_equal(diff.changed, 1);
 	assert_string_equal(diff.moves[0].from, "reject");
 	assert_string_equal(diff.moves[0].to, "pupils");
@@ -468,7 +471,7 @@ static void test_unlock_open_close_explain(void **state)
 	struct pol_admission adm;
 	struct pol_policy *pol;
 	struct reg_policy info;
-	struct lines l = { 0 };
+	struct lines l = {0};
 	struct byod_err err;
 	char audit[200], want[200];
 
