@@ -377,11 +377,41 @@ static void test_unlock_rollback(void **state)
 	assert_int_equal(after, last);
 }
 
+/* Reading the running version and storing the next is one step: while a
+ * transaction holds the policy lock, another writer waits (and gives up
+ * at its lock timeout), on both backends. */
+static void test_policy_lock(void **state)
+{
+	struct fx *f = *state;
+	struct reg *r2 = NULL;
+	struct byod_err err2;
+	int rc;
+
+	assert_int_equal(reg_policy_lock(f->reg, &f->err), -EINVAL);
+	assert_int_equal(open_reg(f->path, 300, &r2, &err2), 0);
+	assert_int_equal(reg_begin(f->reg, &f->err), 0);
+	assert_int_equal(reg_policy_lock(f->reg, &f->err), 0);
+	rc = reg_begin(r2, &err2);
+	if (!rc) {
+		rc = reg_policy_lock(r2, &err2);
+		reg_rollback(r2);
+	}
+	assert_int_equal(rc, -EBUSY);
+	reg_rollback(f->reg);
+	/* once the first is over, the second takes it */
+	assert_int_equal(reg_begin(r2, &err2), 0);
+	assert_int_equal(reg_policy_lock(r2, &err2), 0);
+	assert_int_equal(reg_policy_add_school(r2, "", TEXT_D, "", "", NULL, &err2), 0);
+	assert_int_equal(reg_commit(r2, &err2), 0);
+	reg_close(r2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_school_falls_back_to_default, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_school_policy_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_policy_lock, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unlock_checks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unlock_span_in_database, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unlock_lifecycle, setup, teardown),
