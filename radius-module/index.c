@@ -624,14 +624,45 @@ static int answer(struct rad_answer *out, int accept, int vlan, const char *rule
 	return 0;
 }
 
-/* The registry could not be read since the start: nothing is known. */
+/* The decision counts' name of the registration VLAN given without a
+ * policy to name it. */
+#define REGISTRATION "registration"
+
+/* The registry could not be read since the start: nothing is known, no
+ * policy either. */
 static int unreachable(struct rad_index *ix, struct rad_answer *out)
 {
+	out->counted = "no-policy";
 	if (ix->unreachable_reject)
 		return answer(out, 0, 0, "registry unreachable",
 			      "the registry is unreachable: refused");
+	snprintf(out->segment, sizeof(out->segment), "%s", REGISTRATION);
 	return answer(out, 1, ix->registration_vlan, "registry unreachable",
 		      "the registry is unreachable: registration segment");
+}
+
+/* The name a refusal is counted under: a device the registry does not
+ * know is "unknown" whatever refused it. */
+static const char *counted_as(const struct pol_admission *adm, int known)
+{
+	static const char *const by_refusal[] = {
+		[POL_ADMITTED] = "accept",
+		[POL_REFUSED_CERT_REVOKED] = "cert-revoked",
+		[POL_REFUSED_CERT_EXPIRED] = "cert-expired",
+		[POL_REFUSED_DEVICE_STATE] = "device-state",
+		[POL_REFUSED_OWNER_DISABLED] = "owner-disabled",
+		[POL_REFUSED_BY_RULE] = "rule",
+		[POL_NO_POLICY] = "no-policy",
+	};
+
+	if (adm->admit)
+		return "accept";
+	if (!known)
+		return "unknown";
+	return (size_t)adm->refusal < sizeof(by_refusal) / sizeof(by_refusal[0]) &&
+			       by_refusal[adm->refusal]
+		       ? by_refusal[adm->refusal]
+		       : "rule";
 }
 
 static int decide_locked(struct rad_index *ix, const struct rad_query *rq,
@@ -680,6 +711,7 @@ static int decide_locked(struct rad_index *ix, const struct rad_query *rq,
 		f.device_cert_until = d->cert_until;
 	}
 	if (p) {
+		snprintf(out->school, sizeof(out->school), "%s", p->school);
 		f.role = p->role;
 		f.school = p->school;
 		f.groups = p->groups;
@@ -695,9 +727,14 @@ static int decide_locked(struct rad_index *ix, const struct rad_query *rq,
 	if (adm.refusal == POL_NO_POLICY) {
 		if (!ix->loaded)
 			return unreachable(ix, out);
+		out->counted = "no-policy";
+		snprintf(out->segment, sizeof(out->segment), "%s", REGISTRATION);
 		return answer(out, 1, ix->registration_vlan, "no policy",
 			      "no policy is loaded: registration segment");
 	}
+	out->counted = counted_as(&adm, out->known);
+	if (adm.admit)
+		snprintf(out->segment, sizeof(out->segment), "%s", adm.dec.segment_name);
 	out->accept = adm.admit;
 	out->vlan = adm.admit ? adm.dec.vlan : 0;
 	out->session_timeout = adm.session_timeout;
@@ -712,6 +749,10 @@ void rad_index_decide(struct rad_index *ix, const struct rad_query *rq, struct r
 	pthread_rwlock_rdlock(&ix->lock);
 	decide_locked(ix, rq, out);
 	pthread_rwlock_unlock(&ix->lock);
+	/* the answers before the policy: a serial, a certificate or a MAC
+	 * the registry does not know */
+	if (!out->counted)
+		out->counted = out->accept ? "accept" : "unknown";
 }
 
 void rad_index_remember(struct rad_index *ix, const char *mac, const char *serial)
