@@ -186,14 +186,25 @@ void rad_counts_free(struct rad_counts *c)
 	free(c);
 }
 
+/* The reason's index in reg_decision_reasons, -1 for none; the first
+ * letter rules out most before a comparison. */
 static int reason_index(const char *reason)
 {
 	int i;
 
 	for (i = 0; reason && reg_decision_reasons[i]; i++)
-		if (reason == reg_decision_reasons[i] || !strcmp(reason, reg_decision_reasons[i]))
+		if (reason[0] == reg_decision_reasons[i][0] && !strcmp(reason, reg_decision_reasons[i]))
 			return i;
 	return -1;
+}
+
+/* src into dst (size bytes), cut to fit: no printf on the request path. */
+static void copy_text(char *dst, size_t size, const char *src)
+{
+	size_t n = src ? strnlen(src, size - 1) : 0;
+
+	memcpy(dst, src ? src : "", n);
+	dst[n] = '\0';
 }
 
 void rad_counts_add(struct rad_counts *c, time_t now, const char *school, const char *segment,
@@ -209,10 +220,10 @@ void rad_counts_add(struct rad_counts *c, time_t now, const char *school, const 
 	sh = &c->shards[my_shard];
 	k.minute = now - now % 60;
 	k.reason = reason_index(reason);
-	/* the fields are compared whole: what snprintf leaves after the NUL
-	 * is never read */
-	snprintf(k.school, sizeof(k.school), "%s", school ? school : "");
-	snprintf(k.segment, sizeof(k.segment), "%s", segment ? segment : "");
+	/* the fields are compared as strings: what follows the NUL is never
+	 * read */
+	copy_text(k.school, sizeof(k.school), school);
+	copy_text(k.segment, sizeof(k.segment), segment);
 	h = key_hash(&k);
 	pthread_mutex_lock(&sh->lock);
 	sh->counted++;
