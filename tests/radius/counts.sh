@@ -5,8 +5,9 @@
 # (eapol_test); after a flush (counts_interval 1 s) the registry holds
 # exactly what was sent, per school, segment and reason, under the node's
 # name, each EAP-TLS decision once; the node's heartbeat carries the feed
-# position it applied. Then the server stops: what it counted since its
-# last flush is written as it goes.
+# position it applied. With the registry locked by another process, the
+# counts wait in memory and all arrive once it is free. Then the server
+# stops: what it counted since its last flush is written as it goes.
 . "$BYOD_SRC/tests/cli/lib.sh"
 . "$BYOD_SRC/tests/radius/lib.sh"
 init_school
@@ -116,8 +117,47 @@ check "the heartbeat of the node, with the feed position it applied ($last)" \
 	test "$(echo "SELECT component, node, school, feed_seq FROM heartbeats;" | sql)" = "radius|radius-t||$last"
 seen=$(echo "SELECT seen FROM heartbeats;" | sql)
 check "...written in the last seconds" test $(($(date +%s) - ${seen:-0})) -le 3
+check "byodctl radius status: no decision count waits" wait_for 50 \
+	sh -c "'$BYODCTL' radius status | grep -q '^decision counts: 0 decisions waiting for the registry, 0 dropped'"
 check "the counts are not audited" \
 	test "$(echo "SELECT COUNT(*) FROM audit WHERE action LIKE 'decision%';" | sql)" = 0
+
+# the registry locked by another process (its writes wait past the
+# module's 200 ms): the counts wait in memory, said once, and all arrive
+# once it is free
+python3 - "$BYOD_HOME/registry.db" >"$T/lock.log" 2>&1 <<'PY' &
+import sqlite3, sys, time
+db = sqlite3.connect(sys.argv[1], isolation_level=None)
+db.execute("BEGIN EXCLUSIVE")
+print("locked", flush=True)
+while True:
+    time.sleep(1)
+PY
+LOCKER=$!
+trap '[ -z "${LOCKER:-}" ] || kill "$LOCKER" 2>/dev/null; radius_stop; [ -n "${KEEP:-}" ] || rm -rf "$T"' EXIT
+check "another process holds the registry" wait_for 50 grep -q locked "$T/lock.log"
+before=$(total)
+mab_n 02-00-00-00-BB-01 3 Access-Accept
+mab_n 02:00:00:00:bb:02 2 Access-Reject
+check "the flush fails and says so once" wait_for 50 \
+	grep -q 'decision counts could not be written, they are kept' "$RADDB/log/radius.log"
+check "byodctl radius status: the decisions wait for the registry" wait_for 50 \
+	sh -c "'$BYODCTL' radius status | grep -q '^decision counts: 5 decisions waiting for the registry, 0 dropped'"
+sleep 1.5 # more failed flushes: still said once
+kill "$LOCKER"
+wait "$LOCKER" 2>/dev/null
+LOCKER=
+check "once the registry is free, every count kept arrives" \
+	wait_for 80 sh -c "test \"\$(echo 'SELECT COALESCE(SUM(count), 0) FROM decision_counts;' |
+		sqlite3 '$BYOD_HOME/registry.db')\" = $((before + 5))"
+check "...added to the rows already there" test "$(echo "SELECT SUM(count) FROM decision_counts
+	WHERE school = '$A' AND segment = 'printers' AND reason = 'accept';" | sql)" = 6
+check "...and the device-state refusals too" test "$(echo "SELECT SUM(count) FROM decision_counts
+	WHERE school = '$A' AND segment = '' AND reason = 'device-state';" | sql)" = 3
+check "the failure was said once" \
+	test "$(grep -c 'decision counts could not be written' "$RADDB/log/radius.log")" = 1
+check "...and the recovery once" wait_for 30 \
+	test "$(grep -c 'decision counts are written again' "$RADDB/log/radius.log")" = 1
 
 # counted, then the server stops before its next flush: written at the stop
 sed -i 's/^\(\s*\)counts_interval = .*/\1counts_interval = 3600/' "$RADDB/mods-enabled/byod"
