@@ -96,12 +96,11 @@ static int parse_expect(const char *s, int64_t *out)
 	return 0;
 }
 
+/* A stale apply: one line, saying where the difference is. */
 static int stale(const struct byod_err *err, int64_t current, const char *school)
 {
-	cli_fail_err(err);
-	fprintf(stderr, "byodctl: see what changed with: byodctl policy show%s%s --version %lld\n",
-		school ? " --school " : "", school ? school : "", (long long)current);
-	return EXIT_FAILURE;
+	return cli_fail("%s (see byodctl policy show%s%s --version %lld)", err->msg,
+			school ? " --school " : "", school ? school : "", (long long)current);
 }
 
 static int cmd_apply(struct byod_ctx *ctx, int argc, char **argv)

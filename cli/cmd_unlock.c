@@ -37,11 +37,11 @@ static int teacher_get(struct byod_ctx *ctx, const char *login, struct reg_perso
 static int cmd_open(struct byod_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "teacher", required_argument, NULL, 't' },
-		{ "group", required_argument, NULL, 'g' },
-		{ "minutes", required_argument, NULL, 'm' },
-		{ "json", no_argument, NULL, 'j' },
-		{ NULL, 0, NULL, 0 },
+		{"teacher", required_argument, NULL, 't'},
+		{"group", required_argument, NULL, 'g'},
+		{"minutes", required_argument, NULL, 'm'},
+		{"json", no_argument, NULL, 'j'},
+		{NULL, 0, NULL, 0},
 	};
 	const char *login = NULL, *group = NULL;
 	struct reg_person teacher;
@@ -76,17 +76,16 @@ static int cmd_open(struct byod_ctx *ctx, int argc, char **argv)
 		return cli_fail_err(&err);
 	if (json)
 		return cli_json(unlock_json(&u));
-	printf("unlock %lld: the class %s of %s is open until %s (opened by %s)\n",
-	       (long long)u.id, u.group, u.school, byod_time_iso(u.ends, until, sizeof(until)),
-	       u.teacher_login);
+	printf("unlock %lld: the class %s of %s is open until %s (opened by %s)\n", (long long)u.id,
+	       u.group, u.school, byod_time_iso(u.ends, until, sizeof(until)), u.teacher_login);
 	return 0;
 }
 
 static int cmd_close(struct byod_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "teacher", required_argument, NULL, 't' },
-		{ NULL, 0, NULL, 0 },
+		{"teacher", required_argument, NULL, 't'},
+		{NULL, 0, NULL, 0},
 	};
 	const char *login = NULL;
 	struct reg_person teacher;
@@ -107,8 +106,7 @@ static int cmd_close(struct byod_ctx *ctx, int argc, char **argv)
 	id = strtoll(argv[optind], &end, 10);
 	if (!argv[optind][0] || *end || id <= 0)
 		return cli_fail("'%s' is not an unlock id", argv[optind]);
-	if (teacher_get(ctx, login, &teacher, &err) ||
-	    byod_unlock_close(ctx, &teacher, id, &err))
+	if (teacher_get(ctx, login, &teacher, &err) || byod_unlock_close(ctx, &teacher, id, &err))
 		return cli_fail_err(&err);
 	printf("unlock %lld closed\n", id);
 	return 0;
@@ -129,9 +127,9 @@ static int print_unlock(const struct reg_unlock *u, void *arg)
 static int cmd_list(struct byod_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "school", required_argument, NULL, 's' },
-		{ "json", no_argument, NULL, 'j' },
-		{ NULL, 0, NULL, 0 },
+		{"school", required_argument, NULL, 's'},
+		{"json", no_argument, NULL, 'j'},
+		{NULL, 0, NULL, 0},
 	};
 	const char *school = NULL;
 	struct byod_err err;

@@ -935,6 +935,7 @@ const struct reg_backend_ops reg_postgres_ops = {
 	.policy_get = pg_policy_get,
 	.policy_list = pg_policy_list,
 	.policy_newest = pg_policy_newest,
+	.policy_lock = pg_policy_lock,
 	.policy_list_school = pg_policy_list_school,
 	.unlock_insert = pg_unlock_insert,
 	.unlock_get = pg_unlock_get,

@@ -393,6 +393,10 @@ int reg_policy_get_school(struct reg *reg, const char *school, struct reg_policy
  * (a school whose newest follows the default runs the default). */
 int reg_policy_list_newest(struct reg *reg, int (*cb)(const struct reg_policy *, void *),
 			   void *ctx, struct byod_err *err);
+/* Inside a transaction (-EINVAL outside), until it ends: no other
+ * transaction stores a policy version, so that a caller reads the running
+ * version and stores the next as one step (an editor's stale form). */
+int reg_policy_lock(struct reg *reg, struct byod_err *err);
 /* school's own versions ("" the default's), oldest first, without text. */
 int reg_policy_list_school(struct reg *reg, const char *school,
 			   int (*cb)(const struct reg_policy *, void *), void *ctx,

@@ -1248,6 +1248,13 @@ static int sq_policy_list(struct reg_db *be, reg_policy_cb cb, void *ctx, struct
 	return rc ? rc : sq_each(s, st, visit_policy, &v, "listing policies", err);
 }
 
+static int sq_policy_lock(struct reg_db *be, struct byod_err *err)
+{
+	(void)be;
+	(void)err;
+	return 0; /* BEGIN IMMEDIATE holds the write lock */
+}
+
 static int sq_policy_list_school(struct reg_db *be, const char *school, reg_policy_cb cb,
 				 void *ctx, struct byod_err *err)
 {
@@ -1309,6 +1316,7 @@ const struct reg_backend_ops reg_sqlite_ops = {
 	.policy_get = sq_policy_get,
 	.policy_list = sq_policy_list,
 	.policy_newest = sq_policy_newest,
+	.policy_lock = sq_policy_lock,
 	.policy_list_school = sq_policy_list_school,
 	.unlock_insert = sq_unlock_insert,
 	.unlock_get = sq_unlock_get,

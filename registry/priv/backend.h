@@ -149,6 +149,11 @@ struct reg_backend_ops {
 	 * either kind; out->source malloc'd. */
 	int (*policy_newest)(struct reg_db *be, const char *school, struct reg_policy *out,
 			     struct byod_err *err);
+	/* Inside a write transaction, until it ends: no other transaction
+	 * stores a policy version, so that reading the running version and
+	 * storing the next is one step (SQLite's BEGIN IMMEDIATE holds the
+	 * database's write lock already). */
+	int (*policy_lock)(struct reg_db *be, struct byod_err *err);
 	/* school's versions, by version. */
 	int (*policy_list_school)(struct reg_db *be, const char *school, reg_policy_cb cb,
 				  void *ctx, struct byod_err *err);

@@ -139,6 +139,7 @@ int pg_policy_get(struct reg_db *be, int64_t version, struct reg_policy *out, st
 int pg_policy_list(struct reg_db *be, reg_policy_cb cb, void *ctx, struct byod_err *err);
 int pg_policy_newest(struct reg_db *be, const char *school, struct reg_policy *out,
 		     struct byod_err *err);
+int pg_policy_lock(struct reg_db *be, struct byod_err *err);
 int pg_policy_list_school(struct reg_db *be, const char *school, reg_policy_cb cb, void *ctx,
 			  struct byod_err *err);
 

@@ -68,9 +68,9 @@ static void test_school_falls_back_to_default(void **state)
 {
 	struct fx *f = *state;
 	struct reg_policy p;
-	struct versions vs = { 0 };
+	struct versions vs = {0};
 	struct events e;
-	struct audits a = { 0 };
+	struct audits a = {0};
 	int64_t v1, v2, v3, v4, last;
 
 	add_school(f, UAI_A, "A");
@@ -79,16 +79,14 @@ static void test_school_falls_back_to_default(void **state)
 	assert_non_null(strstr(f->err.msg, "no policy has been applied yet"));
 	assert_int_equal(reg_events_last(f->reg, &last, &f->err), 0);
 
-	assert_int_equal(reg_policy_add_school(f->reg, "", TEXT_D, "d.yaml", "dept", &v1,
-					       &f->err),
+	assert_int_equal(reg_policy_add_school(f->reg, "", TEXT_D, "d.yaml", "dept", &v1, &f->err),
 			 0);
 	get_school(f, UAI_A, v1, "", TEXT_D);
 	get_school(f, "", v1, "", TEXT_D);
 
 	/* A's own replaces the default for A only */
-	assert_int_equal(reg_policy_add_school(f->reg, UAI_A, TEXT_A, "a.yaml", "own", &v2,
-					       &f->err),
-			 0);
+	assert_int_equal(
+		reg_policy_add_school(f->reg, UAI_A, TEXT_A, "a.yaml", "own", &v2, &f->err), 0);
 	assert_true(v2 > v1);
 	get_school(f, UAI_A, v2, UAI_A, TEXT_A);
 	get_school(f, UAI_B, v1, "", TEXT_D);
@@ -152,7 +150,7 @@ static void test_school_policy_refused(void **state)
 {
 	struct fx *f = *state;
 	struct reg_policy p;
-	struct versions vs = { 0 };
+	struct versions vs = {0};
 	int64_t v;
 	int n;
 
@@ -166,8 +164,7 @@ static void test_school_policy_refused(void **state)
 	assert_non_null(strstr(f->err.msg, "no school " UAI_B));
 	assert_int_equal(reg_policy_add_school(f->reg, "nope", TEXT_A, "", "", &v, &f->err),
 			 -EINVAL);
-	assert_int_equal(reg_policy_add_school(f->reg, NULL, TEXT_A, "", "", &v, &f->err),
-			 -EINVAL);
+	assert_int_equal(reg_policy_add_school(f->reg, NULL, TEXT_A, "", "", &v, &f->err), -EINVAL);
 	assert_int_equal(audit_count(f), n);
 	assert_int_equal(reg_policy_get_school(f->reg, UAI_B, &p, &f->err), -ENOENT);
 	assert_int_equal(reg_policy_get_school(f->reg, "0751234", &p, &f->err), -EINVAL);
@@ -197,7 +194,7 @@ static void test_unlock_checks(void **state)
 {
 	struct fx *f = *state;
 	struct reg_unlock u;
-	struct unlocks us = { 0 };
+	struct unlocks us = {0};
 	time_t t = 1800000000;
 	int64_t teacher;
 	int n;
@@ -272,8 +269,8 @@ static void test_unlock_lifecycle(void **state)
 {
 	struct fx *f = *state;
 	struct reg_unlock u, v, got;
-	struct unlocks us = { 0 };
-	struct audits a = { 0 };
+	struct unlocks us = {0};
+	struct audits a = {0};
 	struct events e;
 	time_t t = 1800000000;
 	int64_t teacher, other, last;
@@ -312,23 +309,20 @@ static void test_unlock_lifecycle(void **state)
 	assert_int_equal(us.n, 1);
 	assert_int_equal(us.v[0].id, u.id);
 	memset(&us, 0, sizeof(us));
-	assert_int_equal(reg_unlock_list_active(f->reg, NULL, t + 599, collect_unlock, &us,
-						&f->err),
-			 0);
+	assert_int_equal(
+		reg_unlock_list_active(f->reg, NULL, t + 599, collect_unlock, &us, &f->err), 0);
 	assert_int_equal(us.n, 2);
 	assert_string_equal(us.v[0].school, UAI_A);
 	assert_string_equal(us.v[1].school, UAI_B);
 	assert_string_equal(us.v[1].teacher_login, "prof-b");
 	memset(&us, 0, sizeof(us));
-	assert_int_equal(reg_unlock_list_active(f->reg, UAI_B, t + 599, collect_unlock, &us,
-						&f->err),
-			 0);
+	assert_int_equal(
+		reg_unlock_list_active(f->reg, UAI_B, t + 599, collect_unlock, &us, &f->err), 0);
 	assert_int_equal(us.n, 1);
 	assert_int_equal(us.v[0].id, v.id);
 	memset(&us, 0, sizeof(us));
-	assert_int_equal(reg_unlock_list_active(f->reg, UAI_A, t + 600, collect_unlock, &us,
-						&f->err),
-			 0);
+	assert_int_equal(
+		reg_unlock_list_active(f->reg, UAI_A, t + 600, collect_unlock, &us, &f->err), 0);
 	assert_int_equal(us.n, 0);
 
 	/* closed early: no longer live, once */
@@ -336,9 +330,8 @@ static void test_unlock_lifecycle(void **state)
 	assert_int_equal(reg_unlock_get(f->reg, v.id, &got, &f->err), 0);
 	assert_int_equal(got.ended, t + 400);
 	memset(&us, 0, sizeof(us));
-	assert_int_equal(reg_unlock_list_active(f->reg, NULL, t + 450, collect_unlock, &us,
-						&f->err),
-			 0);
+	assert_int_equal(
+		reg_unlock_list_active(f->reg, NULL, t + 450, collect_unlock, &us, &f->err), 0);
 	assert_int_equal(us.n, 1);
 	assert_int_equal(us.v[0].id, u.id);
 	assert_int_equal(reg_unlock_end(f->reg, v.id, t + 500, &f->err), -EALREADY);
@@ -384,11 +377,41 @@ static void test_unlock_rollback(void **state)
 	assert_int_equal(after, last);
 }
 
+/* Reading the running version and storing the next is one step: while a
+ * transaction holds the policy lock, another writer waits (and gives up
+ * at its lock timeout), on both backends. */
+static void test_policy_lock(void **state)
+{
+	struct fx *f = *state;
+	struct reg *r2 = NULL;
+	struct byod_err err2;
+	int rc;
+
+	assert_int_equal(reg_policy_lock(f->reg, &f->err), -EINVAL);
+	assert_int_equal(open_reg(f->path, 300, &r2, &err2), 0);
+	assert_int_equal(reg_begin(f->reg, &f->err), 0);
+	assert_int_equal(reg_policy_lock(f->reg, &f->err), 0);
+	rc = reg_begin(r2, &err2);
+	if (!rc) {
+		rc = reg_policy_lock(r2, &err2);
+		reg_rollback(r2);
+	}
+	assert_int_equal(rc, -EBUSY);
+	reg_rollback(f->reg);
+	/* once the first is over, the second takes it */
+	assert_int_equal(reg_begin(r2, &err2), 0);
+	assert_int_equal(reg_policy_lock(r2, &err2), 0);
+	assert_int_equal(reg_policy_add_school(r2, "", TEXT_D, "", "", NULL, &err2), 0);
+	assert_int_equal(reg_commit(r2, &err2), 0);
+	reg_close(r2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_school_falls_back_to_default, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_school_policy_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_policy_lock, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unlock_checks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unlock_span_in_database, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unlock_lifecycle, setup, teardown),
