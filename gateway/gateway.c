@@ -706,32 +706,13 @@ static int on_event(const struct reg_event *e, void *arg)
 	return rc;
 }
 
-/* The newest policy version of any school (0: none): a version applied
- * since moves it, whichever school's. */
-static int max_version(const struct reg_policy *p, void *arg)
-{
-	int64_t *max = arg;
-
-	if (p->version > *max)
-		*max = p->version;
-	return 0;
-}
-
-static int policy_mark(struct gw *gw, int64_t *mark, struct byod_err *err)
-{
-	*mark = 0;
-	return reg_policy_list_newest(gw->ctx->reg, max_version, mark, err);
-}
-
-/* Every school's running policy, compiled (a read snapshot of its own);
- * *mark gets the newest version seen before it was read. */
-static int load_policies(struct gw *gw, int64_t *mark, struct byod_err *err)
+/* Every school's running policy, compiled, read in the caller's
+ * transaction (gw_sync's snapshot). */
+static int load_policies(struct gw *gw, struct byod_err *err)
 {
 	struct byod_policies *set = NULL;
-	int rc = policy_mark(gw, mark, err);
+	int rc = byod_policies_load(gw->ctx, &set, err);
 
-	if (!rc)
-		rc = byod_policies_load(gw->ctx, &set, err);
 	if (rc)
 		return rc;
 	byod_policies_free(gw->policies);
@@ -777,8 +758,8 @@ static int reconnect(struct gw *gw, int rc)
 
 int gw_sync(struct gw *gw, struct byod_err *err)
 {
-	int64_t seq = 0, mark = 0, now_mark = 0;
-	int rc, tries;
+	int64_t seq = 0;
+	int rc;
 
 	byod_hmap_free(gw->school_of);
 	gw->school_of = NULL;
@@ -787,26 +768,15 @@ int gw_sync(struct gw *gw, struct byod_err *err)
 	 * repeats it; the ruleset is rendered once the snapshot is closed,
 	 * so while the registry is unavailable the kernel's stays as it is
 	 * (a server that went away is connected to again here) */
-	/* the policies are compiled in a snapshot of their own, before the
-	 * state's: the state's snapshot checks that no version was applied
-	 * in between (else both are read again), so that the state and the
-	 * feed position go with the policies they were decided under */
-	for (tries = 0;; tries++) {
-		rc = load_policies(gw, &mark, err);
-		if (reconnect(gw, rc) == 0 && rc)
-			rc = load_policies(gw, &mark, err);
-		if (rc)
-			return rc;
+	rc = reg_begin_read(gw->ctx->reg, err);
+	if (reconnect(gw, rc) == 0 && rc)
 		rc = reg_begin_read(gw->ctx->reg, err);
-		if (rc)
-			return rc;
-		rc = policy_mark(gw, &now_mark, err);
-		if (rc || now_mark == mark || tries >= 5)
-			break;
-		reg_rollback(gw->ctx->reg);
-	}
+	if (rc)
+		return rc;
+	rc = reg_events_last(gw->ctx->reg, &seq, err);
+	/* the policies, the unlocks and the sessions of that seq */
 	if (!rc)
-		rc = reg_events_last(gw->ctx->reg, &seq, err);
+		rc = load_policies(gw, err);
 	if (!rc)
 		rc = load_unlocks(gw, gw_now(gw), err);
 	if (!rc) {

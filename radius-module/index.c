@@ -195,8 +195,8 @@ static int load_cert(const struct reg_cert *r, void *arg)
 	return put_cert(arg, r);
 }
 
-/* Every school's running policy, compiled (a read snapshot of its own:
- * not inside load_all's); *set empty when none was applied. */
+/* Every school's running policy, compiled (in the caller's snapshot, or
+ * one of its own); *set empty when none was applied. */
 static int load_policies(struct reg *reg, struct byod_policies **set, int64_t *version,
 			 struct byod_err *err)
 {
@@ -300,17 +300,15 @@ static int load_all(struct rad_index *ix, struct byod_err *err)
 		rc = reg_cert_list(ix->reg, load_cert, ix, err);
 	if (!rc)
 		rc = load_unlocks(ix->reg, time(NULL), &ix->live, &ix->nlive, err);
+	if (!rc)
+		rc = load_policies(ix->reg, &ix->policies, &ix->policy_version, err);
 	if (rc == -ENOMEM)
 		byod_err_set(err, ENOMEM, "out of memory loading the registry");
 	if (!rc)
 		rc = reg_commit(ix->reg, err);
-	if (rc) {
+	if (rc)
 		reg_rollback(ix->reg);
-		return rc;
-	}
-	/* after the snapshot, so at least as new as it: a version applied
-	 * since has its event after the snapshot's seq, and is loaded again */
-	return load_policies(ix->reg, &ix->policies, &ix->policy_version, err);
+	return rc;
 }
 
 static int open_registry(struct rad_index *ix, const char *home, struct byod_err *err)
