@@ -58,11 +58,11 @@ int rad_counts_flush(struct rad_counts *c, struct reg *reg, const struct reg_hea
 		     size_t *rows, struct byod_err *err);
 
 struct rad_counts_stats {
-	uint64_t counted;     /* decisions counted since the start */
-	uint64_t flushed;     /* decisions written to the registry */
-	uint64_t dropped;     /* decisions lost: past max_rows, no memory, bad reason */
-	size_t pending_rows;  /* rows kept from failed flushes */
-	uint64_t pending;     /* decisions in them */
+	uint64_t counted;    /* decisions counted since the start */
+	uint64_t flushed;    /* decisions written to the registry */
+	uint64_t dropped;    /* decisions lost: past max_rows, no memory, bad reason */
+	size_t pending_rows; /* rows kept from failed flushes */
+	uint64_t pending;    /* decisions in them */
 	unsigned long flushes, failures;
 };
 /* Approximate while requests run (the shards are not locked together). */

@@ -283,15 +283,18 @@ static void flush_counts(rlm_byod_t *inst, int wait_ms)
 	struct reg_heartbeat hb;
 	struct byod_err err;
 	size_t rows = 0;
-	int rc;
+	int rc, spooling;
 
 	rad_index_stats(inst->index, &ix);
+	pthread_mutex_lock(&inst->spool_lock);
+	spooling = inst->spooling;
+	pthread_mutex_unlock(&inst->spool_lock);
 	memset(&hb, 0, sizeof(hb));
 	snprintf(hb.component, sizeof(hb.component), "radius");
 	snprintf(hb.node, sizeof(hb.node), "%s", inst->node_name);
 	hb.feed_seq = ix.seq;
 	snprintf(hb.detail, sizeof(hb.detail), "%zu devices, policy version %lld%s", ix.devices,
-		 (long long)ix.policy_version, inst->spooling ? ", accounting spooled" : "");
+		 (long long)ix.policy_version, spooling ? ", accounting spooled" : "");
 	rc = open_accounting(inst, &inst->replay, wait_ms, &err);
 	if (!rc)
 		rc = rad_counts_flush(inst->counts, inst->replay, &hb, &rows, &err);
