@@ -41,7 +41,8 @@ void rad_counts_free(struct rad_counts *c);
  * Counts one decision made at now: school "" or NULL for a device of no
  * known owner, segment "" or NULL for a refusal, reason one of
  * reg_decision_reasons (anything else is counted as dropped). Thread-safe;
- * no I/O; allocates only for a key not seen since the last flush.
+ * no I/O; allocates only for a key not seen since the last flush. A shard
+ * holds at most max_rows keys between two flushes (past that, dropped).
  */
 void rad_counts_add(struct rad_counts *c, time_t now, const char *school, const char *segment,
 		    const char *reason);

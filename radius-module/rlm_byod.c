@@ -315,16 +315,20 @@ static void flush_counts(rlm_byod_t *inst, int wait_ms)
 	DEBUG2("rlm_byod (%s): %zu decision count rows written", inst->name, rows);
 }
 
-/* At the follower's turn: a flush when its time has come and the
- * registry can be read (otherwise the counts wait in memory). */
+/* At the follower's turn: a flush when its time has come. While the
+ * registry cannot even be read, no write is tried (it would only wait);
+ * the shards are still emptied into the rows kept, which are bounded. */
 static void maybe_flush_counts(rlm_byod_t *inst)
 {
 	time_t now = time(NULL);
 
-	if (now < inst->counts_next || inst->down_since)
+	if (now < inst->counts_next)
 		return;
 	inst->counts_next = now + (time_t)inst->counts_interval;
-	flush_counts(inst, 200);
+	if (inst->down_since)
+		rad_counts_flush(inst->counts, NULL, NULL, NULL, NULL);
+	else
+		flush_counts(inst, 200);
 }
 
 /* ---- the change-feed follower ---- */
