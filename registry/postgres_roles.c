@@ -8,9 +8,9 @@
  *
  * Who calls what (grep of each program's reg_* calls):
  *  - byod_radius (rlm_byod: its index and accounting): reads people,
- *    devices, certificates, policies, unlocks and the change feed; writes accounting
- *    sessions and their session.start/stop events, its decision counts
- *    and its heartbeat;
+ *    devices, certificates, policies, unlocks and the change feed; writes
+ *    accounting sessions and their session.start/stop events, its decision
+ *    counts and its heartbeat;
  *  - byod_gateway (byod-gatewayd): reads devices, policies, sessions and the
  *    feed; writes sessions (and their events) like the RADIUS side, and
  *    its heartbeat;

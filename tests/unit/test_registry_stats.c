@@ -60,15 +60,14 @@ static struct counts list(struct fx *f, const struct reg_scope *scope, const cha
 	struct counts c;
 
 	memset(&c, 0, sizeof(c));
-	assert_int_equal(reg_decision_list(f->reg, scope, school, from, to, collect_count, &c,
-					   &f->err),
-			 0);
+	assert_int_equal(
+		reg_decision_list(f->reg, scope, school, from, to, collect_count, &c, &f->err), 0);
 	return c;
 }
 
 /* The count of one key, 0 when absent. */
-static int64_t count_of(const struct counts *c, const char *school, time_t minute,
-			const char *node, const char *segment, const char *reason)
+static int64_t count_of(const struct counts *c, const char *school, time_t minute, const char *node,
+			const char *segment, const char *reason)
 {
 	int i;
 
@@ -144,8 +143,8 @@ static void test_decision_list_filters(void **state)
 		row(UAI_B, T0 + 60, "r", "staff", "accept", 4),
 		row("", T0 + 60, "r", "", "unknown", 5),
 	};
-	struct reg_scope all = scope_of(NULL), sa = scope_of(UAI_A), sab = scope_of(UAI_B " " UAI_A),
-			 none = scope_of("0000000X");
+	struct reg_scope all = scope_of(NULL), sa = scope_of(UAI_A),
+			 sab = scope_of(UAI_B " " UAI_A), none = scope_of("0000000X");
 	struct counts c;
 
 	assert_int_equal(reg_decision_add(f->reg, a, 5, &f->err), 0);
@@ -325,8 +324,12 @@ static void test_heartbeats(void **state)
 {
 	struct fx *f = *state;
 	struct reg_heartbeat r = {.component = "radius", .node = "n1", .seen = T0, .feed_seq = 10};
-	struct reg_heartbeat g = {.component = "gatewayd", .node = "gw", .school = UAI_A,
-				  .seen = T0, .feed_seq = 12, .detail = "42 sessions"};
+	struct reg_heartbeat g = {.component = "gatewayd",
+				  .node = "gw",
+				  .school = UAI_A,
+				  .seen = T0,
+				  .feed_seq = 12,
+				  .detail = "42 sessions"};
 	struct reg_heartbeat g2 = g;
 	struct reg_scope all = scope_of(NULL), sa = scope_of(UAI_A), sb = scope_of(UAI_B);
 	struct beats b;
