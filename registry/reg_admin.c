@@ -31,9 +31,8 @@ static const char *const role_names[] = {
 
 const char *reg_admin_role_name(enum reg_admin_role r)
 {
-	return (int)r >= 0 && (size_t)r < sizeof(role_names) / sizeof(role_names[0])
-		       ? role_names[r]
-		       : NULL;
+	return (int)r >= 0 && (size_t)r < sizeof(role_names) / sizeof(role_names[0]) ? role_names[r]
+										     : NULL;
 }
 
 int reg_admin_role_parse(const char *s, enum reg_admin_role *out)
@@ -319,8 +318,7 @@ out:
 	return reg_tx_end(reg, rc, wrote, err);
 }
 
-static int apply_update(struct reg *reg, struct reg_admin *a, const void *arg,
-			struct byod_err *err)
+static int apply_update(struct reg *reg, struct reg_admin *a, const void *arg, struct byod_err *err)
 {
 	const struct reg_admin *n = arg;
 	struct reg_admin want = *a;
@@ -456,16 +454,14 @@ void reg_scope_of_admin(const struct reg_admin *a, struct reg_scope *out)
 
 /* One write in its own level, so an aborted outer transaction refuses it;
  * changes 0 is -ENOENT with what. */
-static int one_write(struct reg *reg, int rc, int changes, const char *what,
-		     struct byod_err *err)
+static int one_write(struct reg *reg, int rc, int changes, const char *what, struct byod_err *err)
 {
 	if (!rc && !changes)
 		rc = byod_err_set(err, ENOENT, "%s", what);
 	return reg_tx_end(reg, rc, 1, err);
 }
 
-int reg_admin_session_add(struct reg *reg, const struct reg_admin_session *s,
-			  struct byod_err *err)
+int reg_admin_session_add(struct reg *reg, const struct reg_admin_session *s, struct byod_err *err)
 {
 	int rc = check_hash_hex(s->id_hash, "session id hash", err);
 
@@ -496,8 +492,7 @@ int reg_admin_session_get(struct reg *reg, const char *id_hash, struct reg_admin
 	return rc;
 }
 
-int reg_admin_session_touch(struct reg *reg, const char *id_hash, time_t seen,
-			    struct byod_err *err)
+int reg_admin_session_touch(struct reg *reg, const char *id_hash, time_t seen, struct byod_err *err)
 {
 	struct reg_admin_session s;
 	int rc = check_hash_hex(id_hash, "session id hash", err), n = 0;
@@ -554,8 +549,8 @@ int reg_admin_session_delete_admin(struct reg *reg, int64_t admin, int *deleted,
 	return reg_tx_end(reg, rc, 1, err);
 }
 
-int reg_admin_session_purge(struct reg *reg, time_t now, time_t idle_before,
-			    time_t created_before, int *deleted, struct byod_err *err)
+int reg_admin_session_purge(struct reg *reg, time_t now, time_t idle_before, time_t created_before,
+			    int *deleted, struct byod_err *err)
 {
 	int rc = reg_begin(reg, err), n = 0;
 
@@ -656,8 +651,7 @@ out:
 	return reg_tx_end(reg, rc, wrote, err);
 }
 
-int reg_admin_token_touch(struct reg *reg, const char *id_hash, time_t when,
-			  struct byod_err *err)
+int reg_admin_token_touch(struct reg *reg, const char *id_hash, time_t when, struct byod_err *err)
 {
 	struct reg_admin_token t;
 	int rc = check_hash_hex(id_hash, "token hash", err), n = 0;

@@ -184,8 +184,9 @@ static void test_window(void **state)
 	assert_int_equal(web_totp_verify("MZXW6YQ", code, 6, now, 1, &step), -EINVAL);
 	assert_int_equal(web_totp_verify("", code, 6, now, 1, &step), -EINVAL);
 	/* another secret's code */
-	assert_int_equal(web_totp_verify("JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP", code, 6, now, 1, &step),
-			 -EACCES);
+	assert_int_equal(
+		web_totp_verify("JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP", code, 6, now, 1, &step),
+		-EACCES);
 }
 
 static void test_secret_new(void **state)
@@ -236,9 +237,12 @@ static void test_uri(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_base32_vectors), cmocka_unit_test(test_base32_refusals),
-		cmocka_unit_test(test_hotp_vectors),   cmocka_unit_test(test_totp_vectors),
-		cmocka_unit_test(test_window),	       cmocka_unit_test(test_secret_new),
+		cmocka_unit_test(test_base32_vectors),
+		cmocka_unit_test(test_base32_refusals),
+		cmocka_unit_test(test_hotp_vectors),
+		cmocka_unit_test(test_totp_vectors),
+		cmocka_unit_test(test_window),
+		cmocka_unit_test(test_secret_new),
 		cmocka_unit_test(test_uri),
 	};
 
