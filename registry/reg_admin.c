@@ -405,7 +405,7 @@ int reg_admin_set_totp(struct reg *reg, const char *login, const char *secret, i
 int reg_admin_totp_step(struct reg *reg, const char *login, int64_t step, struct byod_err *err)
 {
 	cleanup_admin struct reg_admin a;
-	int rc, changes = 0;
+	int rc, changes = 0, wrote;
 
 	rc = reg_check_text(login, REG_LOGIN_MAX, 0, "administrator login", err);
 	if (!rc && step <= 0)
@@ -419,13 +419,17 @@ int reg_admin_totp_step(struct reg *reg, const char *login, int64_t step, struct
 	 * code, the second waits for the first's row and then finds the
 	 * step no longer newer */
 	rc = OPS(reg)->admin_totp_step(reg->be, login, step, &changes, err);
+	/* a refusal wrote nothing: the caller's transaction goes on */
+	wrote = rc || changes;
 	if (!rc && !changes) {
 		rc = admin_get(reg, login, &a, err);
+		if (rc && rc != -ENOENT)
+			wrote = 1; /* a failed read ends the transaction too */
 		if (!rc)
 			rc = byod_err_set(err, EALREADY,
 					  "this code was already used: wait for the next one");
 	}
-	return reg_tx_end(reg, rc, 1, err);
+	return reg_tx_end(reg, rc, wrote, err);
 }
 
 void reg_scope_of_admin(const struct reg_admin *a, struct reg_scope *out)
@@ -456,9 +460,11 @@ void reg_scope_of_admin(const struct reg_admin *a, struct reg_scope *out)
  * changes 0 is -ENOENT with what. */
 static int one_write(struct reg *reg, int rc, int changes, const char *what, struct byod_err *err)
 {
+	int wrote = rc || changes; /* no row: nothing written, the caller's transaction goes on */
+
 	if (!rc && !changes)
 		rc = byod_err_set(err, ENOENT, "%s", what);
-	return reg_tx_end(reg, rc, 1, err);
+	return reg_tx_end(reg, rc, wrote, err);
 }
 
 int reg_admin_session_add(struct reg *reg, const struct reg_admin_session *s, struct byod_err *err)
@@ -495,7 +501,7 @@ int reg_admin_session_get(struct reg *reg, const char *id_hash, struct reg_admin
 int reg_admin_session_touch(struct reg *reg, const char *id_hash, time_t seen, struct byod_err *err)
 {
 	struct reg_admin_session s;
-	int rc = check_hash_hex(id_hash, "session id hash", err), n = 0;
+	int rc = check_hash_hex(id_hash, "session id hash", err), n = 0, wrote;
 
 	if (!rc && seen < 0)
 		rc = byod_err_set(err, EINVAL, "a negative time");
@@ -507,9 +513,10 @@ int reg_admin_session_touch(struct reg *reg, const char *id_hash, time_t seen, s
 	/* a row already seen as late is no row missing */
 	if (!rc && !n)
 		rc = OPS(reg)->admin_session_get(reg->be, id_hash, &s, err);
+	wrote = rc && rc != -ENOENT;
 	if (rc == -ENOENT)
 		rc = byod_err_set(err, ENOENT, "no such console session");
-	return reg_tx_end(reg, rc, 1, err);
+	return reg_tx_end(reg, rc, wrote, err);
 }
 
 int reg_admin_session_set_mfa(struct reg *reg, const char *id_hash, struct byod_err *err)
@@ -654,7 +661,7 @@ out:
 int reg_admin_token_touch(struct reg *reg, const char *id_hash, time_t when, struct byod_err *err)
 {
 	struct reg_admin_token t;
-	int rc = check_hash_hex(id_hash, "token hash", err), n = 0;
+	int rc = check_hash_hex(id_hash, "token hash", err), n = 0, wrote;
 
 	if (!rc && when < 0)
 		rc = byod_err_set(err, EINVAL, "a negative time");
@@ -665,7 +672,8 @@ int reg_admin_token_touch(struct reg *reg, const char *id_hash, time_t when, str
 	rc = OPS(reg)->admin_token_touch(reg->be, id_hash, when, &n, err);
 	if (!rc && !n)
 		rc = OPS(reg)->admin_token_get(reg->be, id_hash, &t, err);
+	wrote = rc && rc != -ENOENT;
 	if (rc == -ENOENT)
 		rc = byod_err_set(err, ENOENT, "no such API token");
-	return reg_tx_end(reg, rc, 1, err);
+	return reg_tx_end(reg, rc, wrote, err);
 }

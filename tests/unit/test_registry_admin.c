@@ -918,6 +918,14 @@ static void test_totp_step(void **state)
 	assert_int_equal(reg_admin_get(f->reg, "dsi", &got, &f->err), 0);
 	assert_int_equal(got.totp_last_step, 0);
 	assert_int_equal(reg_admin_totp_step(f->reg, "dsi", 5, &f->err), 0);
+	/* a replay inside a caller's transaction leaves it going */
+	assert_int_equal(reg_begin(f->reg, &f->err), 0);
+	assert_int_equal(reg_admin_totp_step(f->reg, "dsi", 5, &f->err), -EALREADY);
+	assert_int_equal(reg_admin_session_touch(f->reg, hash64(77), 1, &f->err), -ENOENT);
+	assert_int_equal(reg_admin_totp_step(f->reg, "dsi", 6, &f->err), 0);
+	assert_int_equal(reg_commit(f->reg, &f->err), 0);
+	assert_int_equal(reg_admin_get(f->reg, "dsi", &got, &f->err), 0);
+	assert_int_equal(got.totp_last_step, 6);
 	/* cleared: not enrolled */
 	assert_int_equal(reg_admin_set_totp(f->reg, "dsi", "", 1, &f->err), 0);
 	assert_int_equal(reg_admin_get(f->reg, "dsi", &got, &f->err), 0);
