@@ -374,6 +374,33 @@ int pg_admin_token_touch(struct reg_db *be, const char *id_hash, time_t when, in
 #define IN_SCOPE(x) "($1::text IS NULL OR " x " = ANY (string_to_array($1::text, ' ')))"
 /* clang-format on */
 
+struct school_visit {
+	reg_school_cb cb;
+	void *ctx;
+};
+
+static int visit_school(const PGresult *r, int i, void *arg)
+{
+	struct school_visit *v = arg;
+	struct reg_school sc;
+
+	memset(&sc, 0, sizeof(sc));
+	pg_get_text(r, i, 0, sc.uai, sizeof(sc.uai));
+	pg_get_text(r, i, 1, sc.name, sizeof(sc.name));
+	return v->cb(&sc, v->ctx);
+}
+
+int pg_school_list_scoped(struct reg_db *be, const char *scope, reg_school_cb cb, void *ctx,
+			  struct byod_err *err)
+{
+	struct school_visit v = {cb, ctx};
+	const char *p[] = {scope};
+
+	return pg_rows(PG(be), "listing schools",
+		       "SELECT uai, name FROM schools WHERE " IN_SCOPE("uai") " ORDER BY uai", 1, p,
+		       visit_school, &v, err);
+}
+
 /* $1 scope $2 school $3 state $4 like $5 exact $6 mac $7 serial */
 /* clang-format off */
 #define DEVICE_WHERE                                                                               \

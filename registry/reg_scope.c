@@ -254,6 +254,15 @@ static int search_common(const struct reg_scope *scope, const char *school, cons
 	return 0;
 }
 
+int reg_school_list_scoped(struct reg *reg, const struct reg_scope *scope,
+			   int (*cb)(const struct reg_school *, void *), void *ctx,
+			   struct byod_err *err)
+{
+	int rc = check_scope(scope, err);
+
+	return rc ? rc : OPS(reg)->school_list_scoped(reg->be, scope_param(scope), cb, ctx, err);
+}
+
 int reg_device_search(struct reg *reg, const struct reg_scope *scope,
 		      const struct reg_device_search *s,
 		      int (*cb)(const struct reg_device *, void *), void *ctx, int *total,

@@ -368,6 +368,36 @@ int sq_admin_token_touch(struct reg_db *be, const char *id_hash, time_t when, in
 #define IN_SCOPE(x) "(?1 IS NULL OR instr(' ' || ?1 || ' ', ' ' || " x " || ' ') > 0)"
 /* clang-format on */
 
+struct school_visit {
+	reg_school_cb cb;
+	void *ctx;
+};
+
+static int visit_school(sqlite3_stmt *st, void *arg)
+{
+	struct school_visit *v = arg;
+	struct reg_school sc;
+
+	memset(&sc, 0, sizeof(sc));
+	col_text(st, 0, sc.uai, sizeof(sc.uai));
+	col_text(st, 1, sc.name, sizeof(sc.name));
+	return v->cb(&sc, v->ctx);
+}
+
+int sq_school_list_scoped(struct reg_db *be, const char *scope, reg_school_cb cb, void *ctx,
+			  struct byod_err *err)
+{
+	cleanup_stmt sqlite3_stmt *st = NULL;
+	struct school_visit v = {cb, ctx};
+	struct sq *s = sq_of(be);
+	int rc;
+
+	rc = sq_prepare(s, &st, err,
+			"SELECT uai, name FROM schools WHERE " IN_SCOPE("uai") " ORDER BY uai", "t",
+			scope);
+	return rc ? rc : sq_each(s, st, visit_school, &v, "listing schools", err);
+}
+
 /* ?1 scope ?2 school ?3 state ?4 like ?5 exact ?6 mac ?7 serial */
 /* clang-format off */
 #define DEVICE_WHERE                                                                               \

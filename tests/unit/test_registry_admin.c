@@ -118,6 +118,15 @@ static int row_audit(const struct reg_audit *a, void *arg)
 	return 0;
 }
 
+static int row_school(const struct reg_school *sc, void *arg)
+{
+	struct rows *r = arg;
+
+	assert_true(r->n < MAXN);
+	snprintf(r->v[r->n++], sizeof(r->v[0]), "%s", sc->uai);
+	return 0;
+}
+
 static int has(const struct rows *r, const char *v)
 {
 	int i;
@@ -489,6 +498,22 @@ static void test_scope_isolation(void **state)
 		assert_int_equal(r.n > 0, table[t].b);
 		af.school = NULL;
 	}
+	/* the schools in scope */
+	memset(&r, 0, sizeof(r));
+	reg_scope_all(&sc);
+	assert_int_equal(reg_school_list_scoped(f->reg, &sc, row_school, &r, &f->err), 0);
+	assert_int_equal(r.n, 3);
+	assert_int_equal(reg_scope_set(&sc, UAI_B " " UAI_C, &f->err), 0);
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(reg_school_list_scoped(f->reg, &sc, row_school, &r, &f->err), 0);
+	assert_int_equal(r.n, 2);
+	assert_string_equal(r.v[0], UAI_C); /* by UAI: 0330003C before 0930001B */
+	assert_string_equal(r.v[1], UAI_B);
+	memset(&sc, 0, sizeof(sc));
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(reg_school_list_scoped(f->reg, &sc, row_school, &r, &f->err), 0);
+	assert_int_equal(r.n, 0);
+
 	/* the sentence of a row outside the scope is that of an absent one */
 	assert_int_equal(reg_scope_set(&sc, UAI_A, &f->err), 0);
 	assert_int_equal(reg_person_get_scoped(f->reg, &sc, "nobody", &p, &f->err), -ENOENT);
