@@ -155,21 +155,23 @@ static void headline(struct admin_ctx *c, struct web_html *h, const struct byod_
 	web_html_markup(h, "</dd></div></dl>");
 }
 
-/* What needs someone's attention, first on the page. */
+/* What needs someone's attention, first on the page, under the title. No
+ * live region: the page is read again every minute by its script, and a
+ * screen reader would be told the same alerts each time. */
 static void alerts(struct admin_ctx *c, struct web_html *h, const struct byod_dashboard *d)
 {
 	char n[24];
 
 	if (!d->flags) {
-		web_html_markup(h, "<p class=\"notice\" role=\"status\">");
+		web_html_markup(h, "<p class=\"notice\" id=\"alerts\">");
 		web_html_text(h, AT(c, "dash.alerts.none"));
 		web_html_markup(h, "</p>");
 		return;
 	}
-	web_html_markup(h, "<div class=\"notice error\" role=\"alert\"><p>");
+	web_html_markup(h, "<div class=\"notice error\" id=\"alerts\"><p><strong>");
 	snprintf(n, sizeof(n), "%d", d->flags);
 	admin_text_with(h, ATN(c, "dash.alerts.count", d->flags), n);
-	web_html_markup(h, "</p><ul>");
+	web_html_markup(h, "</strong></p><ul>");
 	if (d->nas_silent) {
 		web_html_markup(h, "<li><a href=\"#nas\">");
 		snprintf(n, sizeof(n), "%d", d->nas_silent);
@@ -551,7 +553,7 @@ static int departement_page(struct admin_ctx *c)
 	admin_page_head(c, &h, AT(c, "dash.departement"), "nav.dashboard");
 	web_html_markup(&h, "<div id=\"dash\" data-feed=\"/flux\">");
 	reload(c, &h, "/dashboard", time(NULL));
-	web_html_markup(&h, "<p role=\"status\">");
+	web_html_markup(&h, "<p>");
 	snprintf(n, sizeof(n), "%d", flagged);
 	admin_text_with(&h, ATN(c, "dash.schools.flagged", flagged), n);
 	web_html_markup(&h, "</p><div class=\"scroll\"><table class=\"schools\"><caption>");
@@ -652,13 +654,27 @@ int admin_school_get(struct admin_ctx *c)
 
 /* With JavaScript, the dashboard follows the change feed: on an event it
  * fetches the page again (at most every 5 s) and swaps #dash for the new
- * one; it announces nothing (the figures are not a conversation). */
+ * one when more than its reading time changed, keeping the tables of
+ * figures the reader opened open; it announces nothing (the figures are
+ * not a conversation). */
 static const char js[] =
 	"'use strict';\n"
 	"(function () {\n"
 	"  var dash = document.getElementById('dash');\n"
 	"  if (!dash || !window.EventSource || !window.fetch || !window.DOMParser) return;\n"
 	"  var busy = false, again = false, last = 0;\n"
+	"  function core(el) {\n"
+	"    var c = el.cloneNode(true), u = c.querySelector('.updated');\n"
+	"    if (u) u.remove();\n"
+	"    return c.innerHTML;\n"
+	"  }\n"
+	"  function swap(n) {\n"
+	"    var u = dash.querySelector('.updated'), nu = n.querySelector('.updated');\n"
+	"    if (core(n) === core(dash)) { if (u && nu) u.replaceWith(nu); return; }\n"
+	"    var open = [].map.call(dash.querySelectorAll('details'), function (d) { return d.open; });\n"
+	"    [].forEach.call(n.querySelectorAll('details'), function (d, i) { if (open[i]) d.open = true; });\n"
+	"    dash.replaceWith(n); dash = n;\n"
+	"  }\n"
 	"  function refresh() {\n"
 	"    var wait = last + 5000 - Date.now();\n"
 	"    if (busy || wait > 0) { if (!again) { again = true;\n"
@@ -670,7 +686,7 @@ static const char js[] =
 	"      .then(function (t) {\n"
 	"        if (!t) return;\n"
 	"        var n = new DOMParser().parseFromString(t, 'text/html').getElementById('dash');\n"
-	"        if (n) { dash.replaceWith(n); dash = n; }\n"
+	"        if (n) swap(n);\n"
 	"      })\n"
 	"      .catch(function () {})\n"
 	"      .then(function () { busy = false; });\n"

@@ -137,7 +137,7 @@ daemons_now
 req d GET /ecole/$A
 check "A's dashboard answers 200" test "$(code)" = 200
 check "...titled with its name and UAI" grep -q "<h1>Collège des Calanques ($A)</h1>" "$T/b"
-check "...the alerts first, as an alert" grep -q 'role="alert"><p>2 alertes' "$T/b"
+check "...the alerts first" grep -q '</h1><div id="dash" data-feed="/flux"><p class="updated">.*</p><div class="notice error" id="alerts"><p><strong>2 alertes' "$T/b"
 check "...the silent access point named" test "$(cell 'ap-cdi' 5)" = Muette
 check "...the other one speaking" test "$(cell 'ap-hall' 5)" = OK
 check "...gw-a2 behind the feed" test "$(cell 'gw-a2' 5)" = "En retard"

@@ -132,6 +132,30 @@ try {
 		{ timeout: 20000 },
 	);
 	ok(`the suspension shows by itself (${before} → ${before - 1} active devices)`);
+	// a table of figures the reader opened stays open through an update
+	await page.click('summary:has-text("Voir les chiffres") >> nth=0');
+	execFileSync(env('BYODCTL'), ['device', 'resume', DEVICE], { env: process.env, stdio: 'ignore' });
+	await page.waitForFunction(
+		(n) => {
+			const d = [...document.querySelectorAll('dl.figures div')]
+				.find((x) => x.querySelector('dt').textContent === 'Appareils actifs');
+			return d && Number(d.querySelector('dd').textContent) === n;
+		},
+		before,
+		{ timeout: 20000 },
+	);
+	assert.ok(await page.locator('details').first().evaluate((d) => d.open));
+	ok('...the resumption too, the figures the reader opened still open');
+	execFileSync(env('BYODCTL'), ['device', 'suspend', DEVICE], { env: process.env, stdio: 'ignore' });
+	await page.waitForFunction(
+		(n) => {
+			const d = [...document.querySelectorAll('dl.figures div')]
+				.find((x) => x.querySelector('dt').textContent === 'Appareils actifs');
+			return d && Number(d.querySelector('dd').textContent) === n;
+		},
+		before - 1,
+		{ timeout: 20000 },
+	);
 	assert.equal(navigations, 0);
 	ok('...without the page being loaded again');
 	await screenshot(page, 'school-updated');
