@@ -537,9 +537,10 @@ static int departement_page(struct admin_ctx *c)
 	struct web_html h;
 	char href[64], n[24];
 	size_t nl = 0, i;
+	int64_t unknown = 0;
 	int rc, flagged = 0;
 
-	rc = byod_dashboard_lines(c->ctx, c->scope, 0, &l, &nl, &err);
+	rc = byod_dashboard_lines(c->ctx, c->scope, 0, &l, &nl, &unknown, &err);
 	if (rc) {
 		char buf[600];
 
@@ -612,7 +613,15 @@ static int departement_page(struct admin_ctx *c)
 		web_html_text(&h, AT(c, "dash.schools.none"));
 		web_html_markup(&h, "</td></tr>");
 	}
-	web_html_markup(&h, "</tbody></table></div></div>");
+	web_html_markup(&h, "</tbody></table></div>");
+	/* devices of no school: only a scope of every school sees them */
+	if (c->scope->all) {
+		web_html_markup(&h, "<p>");
+		snprintf(n, sizeof(n), "%" PRId64, unknown);
+		admin_text_with(&h, ATN(c, "dash.unknown", (unsigned long)unknown), n);
+		web_html_markup(&h, "</p>");
+	}
+	web_html_markup(&h, "</div>");
 	script(c, &h);
 	free(l);
 	return admin_page_finish(c, &h, 200);
@@ -671,8 +680,10 @@ static const char js[] =
 	"  function swap(n) {\n"
 	"    var u = dash.querySelector('.updated'), nu = n.querySelector('.updated');\n"
 	"    if (core(n) === core(dash)) { if (u && nu) u.replaceWith(nu); return; }\n"
-	"    var open = [].map.call(dash.querySelectorAll('details'), function (d) { return d.open; });\n"
-	"    [].forEach.call(n.querySelectorAll('details'), function (d, i) { if (open[i]) d.open = true; });\n"
+	"    var open = [].map.call(dash.querySelectorAll('details'), function (d) { return "
+	"d.open; });\n"
+	"    [].forEach.call(n.querySelectorAll('details'), function (d, i) { if (open[i]) d.open "
+	"= true; });\n"
 	"    dash.replaceWith(n); dash = n;\n"
 	"  }\n"
 	"  function refresh() {\n"

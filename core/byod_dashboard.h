@@ -157,9 +157,13 @@ struct byod_dash_line {
 /*
  * The département's table at at (0: now): one line per school of scope
  * (NULL: every school in the registry), by UAI. A daemon of every school
- * counts on every line. *lines is malloc'd (free()), *n lines.
+ * counts on every line. *lines is malloc'd (free()), *n lines. unknown
+ * (may be NULL) gets the authentications of the last 24 hours of devices
+ * of no school (unknown to the registry: refused), which only a scope of
+ * every school sees; 0 for the others.
  */
 int byod_dashboard_lines(struct byod_ctx *ctx, const struct reg_scope *scope, time_t at,
-			 struct byod_dash_line **lines, size_t *n, struct byod_err *err);
+			 struct byod_dash_line **lines, size_t *n, int64_t *unknown,
+			 struct byod_err *err);
 
 #endif /* BYOD_DASHBOARD_H */

@@ -395,6 +395,7 @@ int byod_dashboard_school(struct byod_ctx *ctx, const struct reg_scope *scope, c
 
 struct lines {
 	struct byod_vec v; /* struct byod_dash_line */
+	int64_t unknown;   /* decisions about devices of no school */
 	time_t at;
 	int64_t feed_last;
 	struct reg *reg;
@@ -462,9 +463,12 @@ static int line_nas(const struct reg_nas_seen *n, void *arg)
 
 static int line_decision(const struct reg_decision_count *c, void *arg)
 {
-	struct byod_dash_line *x = line_of(arg, c->school);
+	struct lines *l = arg;
+	struct byod_dash_line *x = line_of(l, c->school);
 
-	if (x && !strcmp(c->reason, "accept"))
+	if (!c->school[0])
+		l->unknown += c->count;
+	else if (x && !strcmp(c->reason, "accept"))
 		x->accepted += c->count;
 	else if (x)
 		x->refused += c->count;
@@ -504,9 +508,10 @@ static int line_heartbeat(const struct reg_heartbeat *hb, void *arg)
 }
 
 int byod_dashboard_lines(struct byod_ctx *ctx, const struct reg_scope *scope, time_t at,
-			 struct byod_dash_line **lines, size_t *n, struct byod_err *err)
+			 struct byod_dash_line **lines, size_t *n, int64_t *unknown,
+			 struct byod_err *err)
 {
-	struct lines l = {BYOD_VEC_INIT(struct byod_dash_line), 0, 0, ctx->reg, err};
+	struct lines l = {BYOD_VEC_INIT(struct byod_dash_line), 0, 0, 0, ctx->reg, err};
 	struct byod_dashboard *crl_d = NULL;
 	time_t hour0;
 	size_t i;
@@ -514,6 +519,8 @@ int byod_dashboard_lines(struct byod_ctx *ctx, const struct reg_scope *scope, ti
 
 	*lines = NULL;
 	*n = 0;
+	if (unknown)
+		*unknown = 0;
 	if (!at)
 		at = time(NULL);
 	l.at = at;
@@ -559,6 +566,8 @@ int byod_dashboard_lines(struct byod_ctx *ctx, const struct reg_scope *scope, ti
 		x->flags = x->nas_silent + x->gateways_flagged + x->crl_late;
 	}
 	*lines = byod_vec_take(&l.v, n);
+	if (unknown)
+		*unknown = l.unknown;
 out:
 	free(crl_d);
 	byod_vec_free(&l.v);

@@ -46,7 +46,7 @@ DEV_ANA=$(json 'd["device"]' <"$T/enrol.a.ana")
 # accounting: ap-hall speaks (an interim 5 minutes ago), ap-cdi fell
 # silent 5000 s ago with its session open; RADIUS decisions in A (37
 # accepted 10 minutes ago, 4 revoked certificates and 2 unknown devices
-# refused) and in B (5 accepted); gw-a is up to date, gw-a2 two changes
+# refused), in B (5 accepted) and of no school (9 unknown devices); gw-a is up to date, gw-a2 two changes
 # behind the feed, the oldest 10 minutes old
 now=$(date +%s)
 min=$(((now / 60) * 60))
@@ -59,7 +59,8 @@ INSERT INTO decision_counts (school, minute, node, segment, reason, count) VALUE
 	('$A', $((min - 600)), 'rad-1', 'pupils', 'accept', 37),
 	('$A', $((min - 1200)), 'rad-1', '', 'cert-revoked', 4),
 	('$A', $((min - 1200)), 'rad-1', '', 'unknown', 2),
-	('$B', $((min - 60)), 'rad-1', 'pupils', 'accept', 5);
+	('$B', $((min - 60)), 'rad-1', 'pupils', 'accept', 5),
+	('', $((min - 300)), 'rad-1', '', 'unknown', 9);
 EOF
 
 # the daemons' heartbeats as of now: gw-a has applied every change, gw-a2
@@ -125,6 +126,8 @@ check "...A's lagging daemon out of two" test "$(cell 'Calanques' 12)" = "1 / 2"
 check "...A flagged twice" test "$(cell 'Calanques' 2)" = "2 alertes"
 check "...B's figures" test "$(cell 'Port' 7):$(cell 'Port' 9):$(cell 'Port' 2)" = "5:1:OK"
 check "...one school with alerts" grep -q '1 école avec des alertes' "$T/b"
+check "...and the devices of no school refused apart" \
+	grep -q '9 authentifications d’appareils inconnus du registre (sans école) en 24 h' "$T/b"
 check "...a link that loads the page again (no JavaScript needed)" \
 	grep -q 'href="/dashboard">Actualiser</a>' "$T/b"
 check "...the page's own script, deferred" grep -q '<script src="/static/dashboard.js" defer>' "$T/b"
@@ -190,6 +193,7 @@ req s GET /dashboard
 check "a school's administrator lands on their school's dashboard" \
 	sh -c "[ '$(code)' = 200 ] && grep -q '<h1>Collège des Calanques ($A)</h1>' '$T/b'"
 check "...with a link that loads it again" grep -q 'href="/dashboard">Actualiser</a>' "$T/b"
+check "...and nothing of the devices of no school" sh -c "! grep -q 'sans école' '$T/b'"
 before=$(sqlite3 "$DB" "SELECT count(*) FROM audit WHERE action = 'admin.denied'")
 req s GET /ecole/$B
 check "...another school's page is a 404" test "$(code)" = 404

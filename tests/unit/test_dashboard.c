@@ -300,6 +300,7 @@ static void morning(struct dfx *d, struct reg_device *dv)
 	decision(d, UAI_A, AT - 1200, "", "cert-revoked", 2);
 	decision(d, UAI_B, AT - 60, "eleves", "accept", 5);
 	decision(d, UAI_A, AT - 25 * 3600, "eleves", "accept", 100);
+	decision(d, "", AT - 300, "", "unknown", 9);
 	daemons(d);
 }
 
@@ -458,13 +459,14 @@ static void test_departement_lines(void **state)
 {
 	struct reg_scope only_b = {0, UAI_B};
 	struct dfx *d = *state;
+	int64_t unknown = -1;
 	struct reg_device dv[7];
 	struct byod_dash_line *l = NULL;
 	struct byod_err err;
 	size_t n = 0;
 
 	morning(d, dv);
-	assert_int_equal(byod_dashboard_lines(d->ctx, NULL, AT, &l, &n, &err), 0);
+	assert_int_equal(byod_dashboard_lines(d->ctx, NULL, AT, &l, &n, &unknown, &err), 0);
 	assert_int_equal(n, 2);
 	assert_string_equal(l[0].school, UAI_A);
 	assert_string_equal(l[0].name, "Collège Jean-Moulin");
@@ -487,12 +489,15 @@ static void test_departement_lines(void **state)
 	assert_int_equal(l[1].gateways, 2);
 	assert_int_equal(l[1].gateways_flagged, 1); /* rad-1, silent */
 	assert_int_equal(l[1].flags, 1);
+	/* the unknown devices refused, of no school: on no school's line */
+	assert_int_equal(unknown, 9);
 	free(l);
 
-	/* a scope of one school: that one only */
-	assert_int_equal(byod_dashboard_lines(d->ctx, &only_b, AT, &l, &n, &err), 0);
+	/* a scope of one school: that one only, and no device of no school */
+	assert_int_equal(byod_dashboard_lines(d->ctx, &only_b, AT, &l, &n, &unknown, &err), 0);
 	assert_int_equal(n, 1);
 	assert_string_equal(l[0].school, UAI_B);
+	assert_int_equal(unknown, 0);
 	free(l);
 }
 
