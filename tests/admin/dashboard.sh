@@ -46,8 +46,7 @@ DEV_ANA=$(json 'd["device"]' <"$T/enrol.a.ana")
 # accounting: ap-hall speaks (an interim 5 minutes ago), ap-cdi fell
 # silent 5000 s ago with its session open; RADIUS decisions in A (37
 # accepted 10 minutes ago, 4 revoked certificates and 2 unknown devices
-# refused), in B (5 accepted) and of no school (9 unknown devices); gw-a is up to date, gw-a2 two changes
-# behind the feed, the oldest 10 minutes old
+# refused), in B (5 accepted) and of no school (9 unknown devices)
 now=$(date +%s)
 min=$(((now / 60) * 60))
 sqlite3 "$DB" <<EOF
