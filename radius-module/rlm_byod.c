@@ -683,6 +683,7 @@ static rlm_rcode_t CC_HINT(nonnull) mod_authorize(void *instance, REQUEST *reque
 		return RLM_MODULE_NOOP;
 	} else if (!mac) {
 		REDEBUG("MAC authentication without Calling-Station-Id");
+		rad_counts_add(inst->counts, rq.now, NULL, NULL, "unknown");
 		return RLM_MODULE_REJECT;
 	} else {
 		rq.method = RAD_METHOD_MAC;
