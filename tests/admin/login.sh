@@ -26,6 +26,7 @@ add_admin dep departement "" 'Dep-Secret-2026'
 add_admin sch school 0131234W 'Sch-Secret-2026'
 add_admin aud auditor "" 'Aud-Secret-2026'
 add_admin thr departement "" 'Thr-Secret-2026'
+add_admin out departement "" 'Out-Secret-2026'
 start_admin
 
 # every word the pages ask for by its key is in both catalogues
@@ -263,6 +264,17 @@ check "...a cookie is no way into the API" \
 sqlite3 "$DB" "UPDATE admin_sessions SET seen = seen - 3600 WHERE admin = (SELECT id FROM admins WHERE login = 'sch')"
 req s GET /dashboard
 check "a session idle for an hour is over" test "$(code):$(hdr Location)" = "303:/login"
+req d2 GET /dashboard
+check "a session within its lifetime goes on" test "$(code)" = 200
+sqlite3 "$DB" "UPDATE admin_sessions SET created = created - 86400 WHERE admin = (SELECT id FROM admins WHERE login = 'dep')"
+req d2 GET /dashboard
+check "a session past admin.session-max-s is over, however active" \
+	test "$(code):$(hdr Location)" = "303:/login"
+req d GET /dashboard
+check "...every session of that age" test "$(code):$(hdr Location)" = "303:/login"
+check "the expired sessions are gone from the registry" \
+	test "$(sqlite3 "$DB" "SELECT count(*) FROM admin_sessions WHERE admin = (SELECT id FROM admins WHERE login = 'dep')")" = 0
+check "another administrator logs in" enrol d out 'Out-Secret-2026'
 req d GET /dashboard
 t=$(csrf)
 req d POST /logout --data-urlencode "x=1"
@@ -288,6 +300,11 @@ check "...saying so" grep -q 'Trop d’essais' "$T/b"
 check "...counted apart from the portal's keys" \
 	test "$(sqlite3 "$DB" "SELECT count(*) FROM web_throttle WHERE key LIKE 'admin:pair:thr %'")" = 1
 
+kill -HUP "$ADMIN_PID"
+check "SIGHUP reads the certificate again" \
+	wait_for 50 grep -q "reloaded the certificate" "$T/admin.log"
+check "...and the console still answers over HTTPS" \
+	sh -c "curl -sk -o /dev/null -w '%{http_code}' '$URL/login' | grep -qx 200"
 check "byod-admin stops on SIGTERM" stop_admin
 check "...and says so" grep -q 'stopping (SIGTERM)' "$T/admin.log"
 finish
