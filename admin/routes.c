@@ -67,9 +67,11 @@ const struct admin_route admin_routes[] = {
 	  "devices: search by owner, MAC, serial, name, in the administrator's scope" },
 	{ "/devices/", 1, 1, admin_device_get, admin_device_post, "nav.devices",
 	  "a device's page (sessions, certificates, audit trail, explain); revoke, suspend, resume" },
-	{ "/people", 0, 0, admin_section_get, NULL, "nav.people", "people" },
+	{ "/people", 0, 0, admin_people_get, NULL, "nav.people",
+	  "people: search by login, name or group, in scope" },
 	{ "/policy", 0, 0, admin_section_get, NULL, "nav.policy", "the policy of each school" },
-	{ "/audit", 0, 0, admin_section_get, NULL, "nav.audit", "the audit log" },
+	{ "/audit", 0, 0, admin_audit_get, NULL, "nav.audit",
+	  "the audit log in scope: filters (who, what, school, period), CSV export (audited)" },
 };
 const size_t admin_routes_n = sizeof(admin_routes) / sizeof(admin_routes[0]);
 /* clang-format on */

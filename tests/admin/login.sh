@@ -127,7 +127,8 @@ cookie2=$(sed -n 's/^Set-Cookie: byod_admin=\([^;]*\);.*/\1/p' "$T/h" | tr -d '\
 check "...with a new session id again" sh -c "[ -n '$cookie2' ] && [ '$cookie2' != '$cookie1' ]"
 check "...enrolled in the registry" \
 	test "$(sqlite3 "$DB" "SELECT totp_enrolled FROM admins WHERE login = 'dep'")" = 1
-check "...the login audited" test "$(audit_count admin.login "object = 'dep'")" = 1
+check "...the login audited, the administrator as actor" \
+	test "$(audit_count admin.login "object = 'dep' AND actor = 'admin:dep'")" = 1
 req d GET /dashboard
 check "the dashboard answers 200" test "$(code)" = 200
 check "...the frame names the administrator" grep -q 'Admin dep' "$T/b"
@@ -201,6 +202,36 @@ check "...audited with the administrator as actor" \
 	test "$(sqlite3 "$DB" "SELECT count(*) FROM audit WHERE actor = 'admin:sch' AND object = '$DEV_A' AND action LIKE 'device.%'")" -ge 1
 req s POST "/devices/$DEV_A" --data-urlencode "csrf=$t" --data-urlencode "action=resume"
 check "...and resumes it" test "$(sqlite3 "$DB" "SELECT state FROM devices WHERE id = '$DEV_A'")" = active
+
+# ---- the audit log and people, in scope ------------------------------------------
+req s GET "/audit?what=device."
+check "the school administrator's audit log shows their school's device rows" \
+	grep -q ">$DEV_A<" "$T/b"
+check "...not the other school's" sh -c "! grep -q '$DEV_B' '$T/b'"
+req s GET "/audit?school=0139999X"
+check "...naming the other school in the filter finds nothing" \
+	sh -c "grep -q 'Aucune ligne ne correspond' '$T/b' && ! grep -q '$DEV_B' '$T/b'"
+req d GET "/audit?what=device.&school=0139999X"
+check "the département's filter by school finds that school's rows" \
+	sh -c "grep -q '>$DEV_B<' '$T/b' && ! grep -q '>$DEV_A<' '$T/b'"
+before=$(audit_count admin.audit-export)
+req s GET "/audit?what=device.&format=csv"
+check "the CSV export is an attachment" \
+	sh -c "[ '$(code)' = 200 ] && grep -qi '^Content-Disposition: attachment' '$T/h'"
+check "...its header and the school's rows only" python3 - "$T/b" "$DEV_A" "$DEV_B" <<'PY'
+import csv, sys
+rows = list(csv.reader(open(sys.argv[1], newline="")))
+assert rows[0] == ["time", "actor", "action", "object", "school", "after"], rows[0]
+objects = [r[3] for r in rows[1:]]
+assert sys.argv[2] in objects and sys.argv[3] not in objects, objects
+assert all(r[4] in ("0131234W", "") for r in rows[1:]), rows
+PY
+check "...and the export is audited" test "$(audit_count admin.audit-export)" = $((before + 1))
+req s GET "/people?q=pupil"
+check "the school administrator's people: their school's pupil" grep -q '>a.pupil<' "$T/b"
+check "...not the other school's" sh -c "! grep -q 'b.pupil' '$T/b'"
+req d GET "/people?q=pupil"
+check "the département's people: both" sh -c "grep -q '>a.pupil<' '$T/b' && grep -q '>b.pupil<' '$T/b'"
 
 # ---- the auditor changes nothing -------------------------------------------
 check "the auditor logs in" enrol a aud 'Aud-Secret-2026'
