@@ -23,14 +23,14 @@
 #include "byod_types.h"
 #include "byod_util.h"
 
-#define AUDIT_PAGE 100
+#define AUDIT_PAGE    100
 #define AUDIT_CSV_MAX 10000
 
 struct rows {
 	struct admin_ctx *c;
 	struct web_html *h;
 	struct byod_buf *csv;
-	int csv_rc;	/* the first failure writing the CSV */
+	int csv_rc; /* the first failure writing the CSV */
 	int64_t last_id;
 	int n;
 };
@@ -121,8 +121,8 @@ static size_t url_param(char *out, size_t len, const char *name, const char *val
 	for (; *value && n + 4 < len; value++) {
 		unsigned char ch = (unsigned char)*value;
 
-		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-		    ch == '-' || ch == '.' || ch == '_' || ch == ':')
+		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		    (ch >= '0' && ch <= '9') || ch == '-' || ch == '.' || ch == '_' || ch == ':')
 			out[n++] = (char)ch;
 		else
 			n += (size_t)snprintf(out + n, len - n, "%%%02X", ch);
@@ -153,7 +153,7 @@ static void filter_field(struct admin_ctx *c, struct web_html *h, const char *na
 static int audit_csv(struct admin_ctx *c, struct reg_audit_filter *f)
 {
 	struct byod_buf csv;
-	struct rows r = { .c = c, .csv = &csv };
+	struct rows r = {.c = c, .csv = &csv};
 	json_t *o;
 	char *after, count[16];
 	int rc;
@@ -186,10 +186,10 @@ static int audit_csv(struct admin_ctx *c, struct reg_audit_filter *f)
 
 int admin_audit_get(struct admin_ctx *c)
 {
-	struct reg_audit_filter f = { .limit = AUDIT_PAGE };
+	struct reg_audit_filter f = {.limit = AUDIT_PAGE};
 	const char *before = arg(c, "before"), *fmt = arg(c, "format");
 	struct web_html h;
-	struct rows r = { .c = c, .h = &h };
+	struct rows r = {.c = c, .h = &h};
 	char next[400];
 	int rc;
 
@@ -247,7 +247,7 @@ int admin_audit_get(struct admin_ctx *c)
 		/* the next page starts below the last row shown, same filters */
 		size_t used = (size_t)snprintf(next, sizeof(next), "/audit?before=%lld",
 					       (long long)r.last_id);
-		static const char *const keep[] = { "who", "what", "school", "from", "to", NULL };
+		static const char *const keep[] = {"who", "what", "school", "from", "to", NULL};
 		int i;
 
 		for (i = 0; keep[i]; i++)
@@ -275,7 +275,8 @@ static int person_row(const struct reg_person *p, void *arg)
 	web_html_markup(r->h, "</td><td>");
 	web_html_text(r->h, p->display_name);
 	web_html_markup(r->h, "</td><td>");
-	snprintf(key, sizeof(key), "person.role.%s", byod_role_name(p->role) ? byod_role_name(p->role) : "");
+	snprintf(key, sizeof(key), "person.role.%s",
+		 byod_role_name(p->role) ? byod_role_name(p->role) : "");
 	web_html_text(r->h, AT(r->c, key));
 	web_html_markup(r->h, "</td><td>");
 	web_html_text(r->h, p->school[0] ? p->school : "—");
@@ -291,9 +292,9 @@ static int person_row(const struct reg_person *p, void *arg)
 int admin_people_get(struct admin_ctx *c)
 {
 	const char *q = arg(c, "q");
-	struct reg_person_search s = { .text = q, .role = -1, .state = -1, .limit = 100 };
+	struct reg_person_search s = {.text = q, .role = -1, .state = -1, .limit = 100};
 	struct web_html h;
-	struct rows r = { .c = c, .h = &h };
+	struct rows r = {.c = c, .h = &h};
 	char n[16];
 	int total = 0, rc;
 

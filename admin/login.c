@@ -182,11 +182,11 @@ static int form_refused(struct admin_ctx *c)
 	return 1;
 }
 
-static const char *wait_message(struct admin_ctx *c, const struct byod_login_gate *g,
-				char *out, size_t len)
+static const char *wait_message(struct admin_ctx *c, const struct byod_login_gate *g, char *out,
+				size_t len)
 {
-	const char *tmpl = g->verdict == BYOD_LOGIN_LOCKED ? AT(c, "login.locked")
-							   : AT(c, "login.wait");
+	const char *tmpl =
+		g->verdict == BYOD_LOGIN_LOCKED ? AT(c, "login.locked") : AT(c, "login.wait");
 	const char *at = strstr(tmpl, "{}");
 	int n = g->verdict == BYOD_LOGIN_LOCKED ? (g->wait + 59) / 60 : g->wait;
 
