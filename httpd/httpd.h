@@ -47,12 +47,12 @@ const char *httpd_header(const struct httpd_request *rq, const char *name);
 /*
  * An answer whose body is made while it is sent (Server-Sent Events):
  * called from the connection's worker thread with room for max bytes at
- * buf; returns the bytes written (at least 1: libmicrohttpd calls again at
- * once after 0, a busy loop), or -1 to end the answer. While nothing new
- * is there it may wait, briefly (a second, then a comment line such as
- * ": \n" keeps the connection alive): the worker serves other connections
- * meanwhile, so a program keeps the streams few (one per administrator's
- * page) or gives them threads of their own.
+ * buf; returns the bytes written, 0 when there is nothing yet, or -1 to
+ * end the answer. libmicrohttpd calls again at once after 0, so the
+ * callback waits a little (a fraction of a second) for something new
+ * before it returns 0, or it spins; a comment line (": \n\n") now and then
+ * keeps the connection alive. The worker serves its other connections
+ * between calls only: a program keeps its streams few.
  */
 typedef ssize_t (*httpd_stream_fn)(void *cls, uint64_t pos, char *buf, size_t max);
 
