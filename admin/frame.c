@@ -26,9 +26,8 @@
 static const struct {
 	const char *key, *path;
 } nav[] = {
-	{ "nav.dashboard", "/dashboard" }, { "nav.devices", "/devices" },
-	{ "nav.people", "/people" },	   { "nav.policy", "/policy" },
-	{ "nav.audit", "/audit" },
+	{"nav.dashboard", "/dashboard"}, {"nav.devices", "/devices"}, {"nav.people", "/people"},
+	{"nav.policy", "/policy"},	 {"nav.audit", "/audit"},
 };
 
 static void head_who(struct admin_ctx *c, struct web_html *h)
@@ -47,7 +46,34 @@ static void head_who(struct admin_ctx *c, struct web_html *h)
 	web_html_markup(h, "</span></p>");
 }
 
-void admin_page_head(struct admin_ctx *c, struct web_html *h, const char *title, const char *current)
+/* The page as requested (path and query, as sent) with lang=other in
+ * place of any lang= it had: the switch keeps a search and its filters. */
+static void switch_href(const char *target, const char *other, char *out, size_t len)
+{
+	const char *q = strchr(target, '?'), *p, *end;
+	size_t n = q ? (size_t)(q - target) : strlen(target), used;
+	int w;
+
+	w = snprintf(out, len, "%.*s?", (int)n, target);
+	used = w < 0 || (size_t)w >= len ? 0 : (size_t)w;
+	for (p = q ? q + 1 : NULL; p && *p && used; p = *end ? end + 1 : end) {
+		end = strchr(p, '&');
+		if (!end)
+			end = p + strlen(p);
+		if (end == p || !strncmp(p, "lang=", 5))
+			continue;
+		w = snprintf(out + used, len - used, "%.*s&", (int)(end - p), p);
+		if (w < 0 || (size_t)w >= len - used)
+			used = 0; /* too long: the bare path below */
+		else
+			used += (size_t)w;
+	}
+	if (!used || snprintf(out + used, len - used, "lang=%s", other) >= (int)(len - used))
+		snprintf(out, len, "%.*s?lang=%s", (int)n, target, other);
+}
+
+void admin_page_head(struct admin_ctx *c, struct web_html *h, const char *title,
+		     const char *current)
 {
 	const struct httpd_request *rq = c->rq;
 	const char *other = !strcmp(c->lang, "fr") ? "en" : "fr";
@@ -76,8 +102,10 @@ void admin_page_head(struct admin_ctx *c, struct web_html *h, const char *title,
 	/* the switch keeps the page: a GET's path and query, or the path that
 	 * shows a POST's answer again; another POST's answer goes home */
 	if (c->self)
-		snprintf(href, sizeof(href), "%s%slang=%s", c->self, strchr(c->self, '?') ? "&" : "?",
-			 other);
+		snprintf(href, sizeof(href), "%s%slang=%s", c->self,
+			 strchr(c->self, '?') ? "&" : "?", other);
+	else if (get && rq->target)
+		switch_href(rq->target, other, href, sizeof(href));
 	else
 		snprintf(href, sizeof(href), "%s?lang=%s", get ? rq->path : "/", other);
 	web_html_url(h, "href", href);
@@ -169,8 +197,8 @@ void admin_notice(struct web_html *h, const char *text, int error)
 
 void admin_date(struct admin_ctx *c, struct web_html *h, time_t t)
 {
-	static const char *const months[] = { "jan", "feb", "mar", "apr", "may", "jun",
-					       "jul", "aug", "sep", "oct", "nov", "dec" };
+	static const char *const months[] = {"jan", "feb", "mar", "apr", "may", "jun",
+					     "jul", "aug", "sep", "oct", "nov", "dec"};
 	char key[24];
 	struct tm tm;
 
@@ -243,8 +271,8 @@ int admin_audit(struct admin_ctx *c, const char *action, const char *object, con
 
 int admin_not_found(struct admin_ctx *c, const char *what, const char *id)
 {
-	json_t *o = json_pack("{s:s, s:s, s:s}", "what", what, "id", id ? id : "",
-			      "client", c->rq->client);
+	json_t *o = json_pack("{s:s, s:s, s:s}", "what", what, "id", id ? id : "", "client",
+			      c->rq->client);
 	char *after = o ? json_dumps(o, JSON_COMPACT) : NULL;
 
 	/* another school's row and a row that does not exist look the same
