@@ -76,6 +76,7 @@ static const char css[] =
 	".what,.used{margin-top:-.6rem;font-size:.95rem}.files p{margin-bottom:0}"
 	".files .what{margin:0 0 .8rem}details.tech{font-size:.95rem}"
 	"dl.values dt{font-weight:600}dl.values dd{margin:0 0 .6rem}"
+	"ul.unlocks{list-style:none;margin:0;padding:0}li.unlock{margin:0 0 1rem}"
 	"details{margin:.6rem 0}summary{cursor:pointer;font-weight:600;padding:.3rem 0}"
 	"@media (prefers-color-scheme:dark){body{background:#111;color:#eee}"
 	".box{background:#222}a,button.link{color:#9cd}nav{background:#333}"
@@ -392,6 +393,16 @@ static int class_codes_post(struct page_ctx *c, const char *rest)
 	return page_class_codes_post(c);
 }
 
+static int unlock_get(struct page_ctx *c, const char *rest)
+{
+	return page_unlock_get(c);
+}
+
+static int unlock_post(struct page_ctx *c, const char *rest)
+{
+	return page_unlock_post(c);
+}
+
 static int enrolled_get(struct page_ctx *c, const char *rest)
 {
 	return page_enrolled_again(c);
@@ -424,6 +435,11 @@ static const struct route routes[] = {
 	{ "/code/", 1, 1, 1, code_link_get, NULL, "a one-time enrolment code's link" },
 	{ "/class-codes", 0, 1, 0, NULL, class_codes_post, "a teacher's sheet of codes for a class" },
 	{ "/code", 0, 1, 1, NULL, code_post, "continuing with a one-time enrolment code" },
+	/* (open to a code session so that its answer is the 404 anyone but a
+	 * teacher gets: the page does not exist for them) */
+	{ "/unlock", 0, 1, 1, unlock_get, unlock_post,
+	  "\"Ouvrir le Wi-Fi pour ma classe\": a teacher opens one of their groups for a while, "
+	  "sees and closes their openings (404 to anyone else)" },
 	{ "/enrolled", 0, 1, 1, enrolled_get, NULL,
 	  "the enrolled page again while its links live (the language switch)" },
 	{ "/download/", 1, 1, 1, download_get, NULL,
