@@ -64,12 +64,12 @@ else
 	tail -20 "$T/portal.log" >&2
 fi
 # what the teacher did in the browser, as the audit log has it
-audited() { # ACTION: the rows by portal:m.durand
+audited() { # ACTION: the rows by teacher:m.durand
 	"$BYODCTL" audit --limit 500 --json | python3 -c '
 import json, sys
-print(sum(1 for a in json.load(sys.stdin) if a["action"] == sys.argv[1] and a["actor"] == "portal:m.durand"))' "$1"
+print(sum(1 for a in json.load(sys.stdin) if a["action"] == sys.argv[1] and a["actor"] == "teacher:m.durand"))' "$1"
 }
-check "the audit log has her opening (unlock.start by portal:m.durand)" test "$(audited unlock.start)" = 1
+check "the audit log has her opening (unlock.start by teacher:m.durand)" test "$(audited unlock.start)" = 1
 check "...and her closing it (unlock.end)" test "$(audited unlock.end)" = 1
 check "the portal is still up afterwards" kill -0 "${PIDS[0]}"
 finish

@@ -151,7 +151,7 @@ scenario_open_ten_minutes() { # proves: the teacher opens 4B for 10 minutes at t
 	until=$(grep -o 'ouverte jusqu’à [0-9:]*' "$T/b" | head -1)
 	check "teacher: her page lists it, $until" test -n "$until"
 	check "the opening is audited with the teacher as the actor" sh -c \
-		"'$BYODCTL' audit --json | grep -A3 '\"actor\": \"portal:m.durand\"' | grep -q unlock.start"
+		"'$BYODCTL' audit --json | grep -A3 '\"actor\": \"teacher:m.durand\"' | grep -q unlock.start"
 	explain
 	check "policy explain: the class 4B is opened by a teacher until ..." grep -qi 'opened by a teacher until' "$T/explain.txt"
 	check "...which decides it: the rule 'a class opened by its teacher'" grep -q 'a class opened by its teacher' "$T/explain.txt"
@@ -178,7 +178,7 @@ scenario_close_now() { # proves: "Fermer maintenant" moves the phone's open sess
 	check "...for the pupil's phone" sh -c "grep -E '(Disconnect|CoA)-ACK in' '$T/gatewayd.log' | tail -1 | grep -qi '${MAC[pupil]}'"
 	check "...and no other session" test "$(acks)" = $((n + 1))
 	check "the closing is audited with the teacher as the actor" sh -c \
-		"'$BYODCTL' audit --json | grep -A3 '\"actor\": \"portal:m.durand\"' | grep -q unlock.end"
+		"'$BYODCTL' audit --json | grep -A3 '\"actor\": \"teacher:m.durand\"' | grep -q unlock.end"
 	check "pupil: the station deauthorised" wait_for 20 sh -c "! hostapd_cli -p '$T/hctrl-pupil' -i s-pupil sta '${MAC[pupil]}' | grep -q AUTHORIZED"
 	check "pupil: out of the admitted map" wait_for 20 not_admitted pupil
 	if reach pupil "$ENT" 443; then ko "pupil: the ENT once the class is closed"; else ok; fi

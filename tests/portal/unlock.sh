@@ -162,7 +162,7 @@ check "no duration: refused (400)" test "$(code)" = 400
 post /unlock "csrf=$(csrf)" action=explode group=4B minutes=10
 check "an unknown action: 400" test "$(code)" = 400
 check "...none of these opened anything" test "$(live_of m.durand)" = 0
-check "...or was audited as an opening" test "$(audited unlock.start portal:m.durand)" = 0
+check "...or was audited as an opening" test "$(audited unlock.start teacher:m.durand)" = 0
 
 # the opening
 req GET /unlock
@@ -172,7 +172,7 @@ post /unlock "csrf=$used" action=open group=4B minutes=10
 check "open 4B for 10 minutes: 303" test "$(code)" = 303
 check "...to /unlock?ok=opened (POST-redirect-GET)" location_is '/unlock?ok=opened'
 check "...live in the registry" test "$(live_of m.durand)" = 1
-check "...audited, the teacher as the actor (unlock.start by portal:m.durand)" test "$(audited unlock.start portal:m.durand)" = 1
+check "...audited, the teacher as the actor (unlock.start by teacher:m.durand)" test "$(audited unlock.start teacher:m.durand)" = 1
 post /unlock "csrf=$used" action=open group=3A minutes=10
 check "the same form token again: 403" test "$(code)" = 403
 check "...nothing more opened" test "$(live_of m.durand)" = 1
@@ -207,7 +207,7 @@ check "closing an opening that does not exist: 404" test "$(code)" = 404
 req GET /unlock
 post /unlock "csrf=$(csrf)" action=close id=1x
 check "a malformed id: 400" test "$(code)" = 400
-check "...none of these was audited as an end" test "$(audited unlock.end portal:p.bernard)" = 0
+check "...none of these was audited as an end" test "$(audited unlock.end teacher:p.bernard)" = 0
 
 # a teacher without any group
 check "c.leroy (a teacher without a class) logs in" login c.leroy 'Sans-Classe-3'
@@ -223,13 +223,13 @@ post /unlock "csrf=$(csrf)" action=close "id=$id"
 check "\"Fermer maintenant\": 303" test "$(code)" = 303
 check "...to /unlock?ok=closed" location_is '/unlock?ok=closed'
 check "...no longer live" test "$(live_of m.durand)" = 0
-check "...audited, the teacher as the actor (unlock.end by portal:m.durand)" test "$(audited unlock.end portal:m.durand)" = 1
+check "...audited, the teacher as the actor (unlock.end by teacher:m.durand)" test "$(audited unlock.end teacher:m.durand)" = 1
 req GET '/unlock?ok=closed'
 check "the page says it is closed" has 'Le Wi-Fi est refermé pour la classe.'
 check "...and lists nothing" has 'Aucune classe ouverte en ce moment.'
 post /unlock "csrf=$(csrf)" action=close "id=$id"
 check "closing it again: back to the page (303), nothing else happens" test "$(code)" = 303
-check "...no second end audited" test "$(audited unlock.end portal:m.durand)" = 1
+check "...no second end audited" test "$(audited unlock.end teacher:m.durand)" = 1
 
 # the two hours offered
 req GET /unlock
