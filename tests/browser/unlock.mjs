@@ -169,17 +169,33 @@ async function targets(name) {
 	ok(`${boxes.length} button(s) and list(s), each at least ${TOUCH} px high, on screen`);
 }
 
-// WCAG 2.1 A and AA through axe-core, when it is installed
+// WCAG 2.1 A and AA through axe-core, when it is installed. axe needs its
+// timers, which a page without JavaScript never runs: the page as shown
+// (its DOM, the portal's own style sheet) is audited again in a context
+// with JavaScript, served at a path of the portal's origin by the browser
+// itself (the page's own requests stay as they were).
+let axeContext = null;
 async function audit(name) {
 	if (!axeSource)
 		return;
-	await page.evaluate(axeSource);
-	const r = await page.evaluate(() => globalThis.axe.run(document, {
-		runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
-	}));
-	const found = r.violations.map((v) => `${v.id} (${v.nodes.length}): ${v.help}`);
-	assert.deepEqual(found, [], `${name}: axe-core finds WCAG violations`);
-	ok(`axe-core: no WCAG 2.1 A/AA violation (${r.passes.length} rules pass)`);
+	axeContext ??= await browser.newContext({ viewport: { width: WIDTH, height: 740 }, locale: 'fr-FR' });
+	const html = await page.content();
+	const p = await axeContext.newPage();
+	try {
+		await p.route(`${PORTAL}/__axe__`, (r) => r.fulfill({
+			status: 200, contentType: 'text/html; charset=utf-8', body: html }));
+		await p.goto(`${PORTAL}/__axe__`);
+		await p.addScriptTag({ content: axeSource });
+		const r = await p.evaluate(() => globalThis.axe.run(document, {
+			runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
+		}));
+		const found = r.violations.map((v) => `${v.id} (${v.nodes.length}): ${v.help}: ` +
+			v.nodes.map((n) => n.target.join(' ')).join(', '));
+		assert.deepEqual(found, [], `${name}: axe-core finds WCAG violations`);
+		ok(`axe-core: no WCAG 2.1 A/AA violation (${r.passes.length} rules pass)`);
+	} finally {
+		await p.close();
+	}
 }
 
 async function go(name, action, opts) {
@@ -294,7 +310,7 @@ try {
 	await go('opened-en', () => page.locator('header').getByRole('link', { name: 'English' }).click(), { lang: 'en' });
 	assert.equal(new URL(page.url()).pathname, '/unlock');
 	assert.equal(await h1(), 'Open the Wi-Fi for my class');
-	assert.equal(await page.getByRole('button', { name: 'Close the Wi-Fi of class 4B now' }).count(), 1);
+	assert.equal(await page.getByRole('button', { name: 'Close now: the Wi-Fi of class 4B' }).count(), 1);
 	ok('"English" keeps the page: "Open the Wi-Fi for my class", "Close now"');
 	await go('opened-fr', () => page.locator('header').getByRole('link', { name: 'Français' }).click());
 
