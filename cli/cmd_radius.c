@@ -106,6 +106,10 @@ static int radius_status(const char *home, int argc, char **argv)
 		       : "",
 	       (long long)json_integer_value(json_object_get(st, "accounting-replayed")),
 	       (long long)json_integer_value(json_object_get(st, "journal-damaged")));
+	if (json_object_get(st, "decisions-pending"))
+		printf("decision counts: %lld decisions waiting for the registry, %lld dropped\n",
+		       (long long)json_integer_value(json_object_get(st, "decisions-pending")),
+		       (long long)json_integer_value(json_object_get(st, "decisions-dropped")));
 	printf("written: %s by process %lld\n",
 	       json_string_value(json_object_get(st, "updated")),
 	       (long long)json_integer_value(json_object_get(st, "pid")));

@@ -530,10 +530,28 @@ void byod_fw_state_free(struct byod_fw_state *st);
 int byod_fw_session_decide(struct byod_ctx *ctx, const struct pol_policy *pol,
 			   struct byod_fw_session *s, time_t now, struct byod_err *err);
 
+/* What decides a session: the policy of its owner's school (policies set:
+ * byod_policies_for; an unknown device gets the default), else pol for
+ * every session; and the teachers' unlocks live now (live[0..nlive), e.g.
+ * byod_unlock_live's) in the facts of its owner. */
+struct byod_fw_decider {
+	const struct pol_policy *pol;
+	const struct byod_policies *policies;
+	const struct reg_unlock *live;
+	size_t nlive;
+};
+
+/* byod_fw_session_decide with a decider. */
+int byod_fw_session_decide_by(struct byod_ctx *ctx, const struct byod_fw_decider *d,
+			      struct byod_fw_session *s, time_t now, struct byod_err *err);
+
 /* The open sessions, each decided at now, and the quarantine (of
  * st->school's devices when it is set). On failure st is unchanged. */
 int byod_fw_state_load(struct byod_ctx *ctx, const struct pol_policy *pol, time_t now,
 		       struct byod_fw_state *st, struct byod_err *err);
+/* The same with a decider. */
+int byod_fw_state_load_by(struct byod_ctx *ctx, const struct byod_fw_decider *d, time_t now,
+			  struct byod_fw_state *st, struct byod_err *err);
 
 /* The quarantine entries of one device again, from its state now (none
  * for a device of another school than st->school). */

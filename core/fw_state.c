@@ -415,6 +415,15 @@ static int session_cert(struct byod_ctx *ctx, const struct reg_session *row,
 int byod_fw_session_decide(struct byod_ctx *ctx, const struct pol_policy *pol,
 			   struct byod_fw_session *s, time_t now, struct byod_err *err)
 {
+	struct byod_fw_decider d = { .pol = pol };
+
+	return byod_fw_session_decide_by(ctx, &d, s, now, err);
+}
+
+int byod_fw_session_decide_by(struct byod_ctx *ctx, const struct byod_fw_decider *by,
+			      struct byod_fw_session *s, time_t now, struct byod_err *err)
+{
+	const struct pol_policy *pol = by->pol;
 	struct byod_facts facts;
 	struct reg_device d;
 	int rc = -ENOENT;
@@ -434,11 +443,18 @@ int byod_fw_session_decide(struct byod_ctx *ctx, const struct pol_policy *pol,
 			rc = session_cert(ctx, &s->row, &facts, err);
 		if (rc)
 			return rc;
+		/* the owner's school's policy, and its teachers' openings */
+		if (by->policies)
+			pol = byod_policies_for(by->policies, facts.owner.school);
+		if (by->nlive)
+			byod_facts_set_unlock(&facts, by->live, by->nlive, now);
 	} else {
 		memset(&facts, 0, sizeof(facts));
 		facts.f.role = -1;
 		facts.f.kind = -1;
 		facts.f.state = BYOD_DEVICE_UNKNOWN;
+		if (by->policies)
+			pol = byod_policies_for(by->policies, NULL);
 	}
 	facts.f.method = s->row.serial[0] ? POL_METHOD_CERTIFICATE : POL_METHOD_MAC;
 	pol_admit(pol, &facts.f, now, &s->adm, NULL, NULL);
@@ -641,6 +657,14 @@ static int collect_session(const struct reg_session *row, void *arg)
 int byod_fw_state_load(struct byod_ctx *ctx, const struct pol_policy *pol, time_t now,
 		       struct byod_fw_state *st, struct byod_err *err)
 {
+	struct byod_fw_decider d = { .pol = pol };
+
+	return byod_fw_state_load_by(ctx, &d, now, st, err);
+}
+
+int byod_fw_state_load_by(struct byod_ctx *ctx, const struct byod_fw_decider *by, time_t now,
+			  struct byod_fw_state *st, struct byod_err *err)
+{
 	struct byod_vec rows = BYOD_VEC_INIT(struct reg_session);
 	struct byod_hmap *disabled;
 	struct byod_fw_state fresh;
@@ -675,7 +699,7 @@ int byod_fw_state_load(struct byod_ctx *ctx, const struct pol_policy *pol, time_
 		struct byod_fw_session *s;
 
 		s = byod_fw_state_add(&fresh, row);
-		rc = s ? byod_fw_session_decide(ctx, pol, s, now, err) :
+		rc = s ? byod_fw_session_decide_by(ctx, by, s, now, err) :
 			 byod_err_set(err, ENOMEM, "out of memory");
 	}
 	if (!rc)

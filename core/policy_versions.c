@@ -361,7 +361,9 @@ int byod_policy_apply_text(struct byod_ctx *ctx, const struct byod_policy_text *
 	if (rc)
 		goto out;
 	open = 1;
-	rc = running_version(ctx, school, &run, &follows, err);
+	rc = reg_policy_lock(ctx->reg, err);
+	if (!rc)
+		rc = running_version(ctx, school, &run, &follows, err);
 	if (rc)
 		goto out;
 	if (current)

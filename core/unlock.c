@@ -94,10 +94,10 @@ static int add_live(const struct reg_unlock *u, void *arg)
 	return 0;
 }
 
-int byod_unlock_live(struct byod_ctx *ctx, const char *school, time_t now,
-		     struct reg_unlock **out, size_t *n, struct byod_err *err)
+int byod_unlock_live(struct byod_ctx *ctx, const char *school, time_t now, struct reg_unlock **out,
+		     size_t *n, struct byod_err *err)
 {
-	struct live l = { 0 };
+	struct live l = {0};
 	int rc;
 
 	rc = reg_unlock_list_active(ctx->reg, school, now, add_live, &l, err);
@@ -167,8 +167,7 @@ int byod_unlock_open(struct byod_ctx *ctx, const struct reg_person *teacher, con
 				    group ? group : "", teacher->login,
 				    teacher->groups[0] ? teacher->groups : "none");
 	if (minutes < 1 || minutes > UNLOCK_MINUTES_MAX)
-		return byod_err_set(err, EINVAL,
-				    "a class is opened for 1 to %d minutes, not %d",
+		return byod_err_set(err, EINVAL, "a class is opened for 1 to %d minutes, not %d",
 				    UNLOCK_MINUTES_MAX, minutes);
 	memset(&u, 0, sizeof(u));
 	snprintf(u.school, sizeof(u.school), "%s", teacher->school);

@@ -18,6 +18,14 @@
  * (or gw_das_run) read. With a school (--school), only the devices of
  * that school's people are followed: an event about another school's
  * object is read, seen to be someone else's, and skipped.
+ *
+ * Each session is decided under its owner's school's policy (its own, or
+ * the département's default) with the teachers' unlocks live now in the
+ * facts; the ruleset is rendered from the followed school's policy (the
+ * default without a school). An unlock's start or end (unlock.start,
+ * unlock.end) decides again the sessions of the devices of the group's
+ * pupils, and so does the time reaching an unlock's end without any event
+ * (gw_next_wake says when).
  */
 #define _GNU_SOURCE
 #include "gateway.h"
@@ -31,13 +39,23 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define ENTRY(set, i) BYOD_FW_SET_AT((set), (i))
+
+/* A group a teacher opened or closed: its sessions are decided again. */
+struct opened {
+	char school[REG_UAI_MAX];
+	char group[64];
+};
 
 struct gw {
 	struct gw_options opt;
 	struct byod_ctx *ctx;
-	struct pol_policy *pol;
+	struct byod_policies *policies; /* every school's running policy */
+	const struct pol_policy *pol;   /* the ruleset's: the school's, or the default */
+	struct reg_unlock *live;        /* the unlocks live at the last look */
+	size_t nlive;
 	int64_t seq;
 	unsigned long epoch;           /* reg_connection_epoch() at the last sync */
 	struct byod_fw_state state; /* the sessions followed and the quarantine: what should be */
@@ -69,6 +87,16 @@ static void gw_log(struct gw *gw, int level, const char *fmt, ...)
 static time_t gw_now(const struct gw *gw)
 {
 	return gw->opt.clock ? gw->opt.clock(gw->opt.clock_ctx) : time(NULL);
+}
+
+/* What decides the sessions now: each owner's school's policy, the
+ * unlocks live. */
+static struct byod_fw_decider decider(const struct gw *gw)
+{
+	struct byod_fw_decider d = { .pol = gw->pol, .policies = gw->policies,
+				     .live = gw->live, .nlive = gw->nlive };
+
+	return d;
 }
 
 static const char *label(const struct byod_fw_session *s)
@@ -437,7 +465,9 @@ static int redecide_one(struct gw *gw, struct byod_fw_session *s, time_t when,
 
 	snprintf(was, sizeof(was), "%s", s->segment);
 	snprintf(before, sizeof(before), "%s", label(s));
-	rc = byod_fw_session_decide(gw->ctx, gw->pol, s, when, err);
+	struct byod_fw_decider d = decider(gw);
+
+	rc = byod_fw_session_decide_by(gw->ctx, &d, s, when, err);
 	if (!rc && (was_blocked != s->blocked || strcmp(was, s->segment))) {
 		byod_fw_state_touch(&gw->state, s);
 		if (idset_add_session(changed, s->id))
@@ -489,6 +519,7 @@ struct step {
 	struct idset devices;    /* devices whose state changed */
 	int sessions_changed;    /* a session started or stopped */
 	int policy;              /* a policy was applied */
+	struct byod_vec opened;  /* struct opened: groups opened or closed */
 	struct idset started;    /* sessions that started (a blocked one is ended at once) */
 	int handled, skipped;
 	int64_t last;
@@ -557,7 +588,11 @@ static int on_session_event(struct step *st, const struct reg_event *e)
 	s = byod_fw_state_add(&gw->state, &row);
 	if (!s)
 		return byod_err_set(st->err, ENOMEM, "out of memory");
-	rc = byod_fw_session_decide(gw->ctx, gw->pol, s, gw_now(gw), st->err);
+	{
+		struct byod_fw_decider d = decider(gw);
+
+		rc = byod_fw_session_decide_by(gw->ctx, &d, s, gw_now(gw), st->err);
+	}
 	if (rc)
 		return rc;
 	gw_log(gw, 1, "session %lld started: %s at %s -> %s", id, row.mac, row.nas_ip, label(s));
@@ -590,6 +625,50 @@ static int on_device(struct step *st, const char *id)
 	return idset_add(&st->devices, id);
 }
 
+/* Notes a group whose sessions are to be decided again (once). */
+static int note_opened(struct byod_vec *v, const char *school, const char *group)
+{
+	struct opened *o;
+	size_t i;
+
+	for (i = 0; i < v->n; i++) {
+		o = BYOD_VEC_AT(v, struct opened, i);
+		if (!strcmp(o->school, school) && !strcmp(o->group, group))
+			return 0;
+	}
+	o = byod_vec_push(v);
+	if (!o)
+		return -ENOMEM;
+	snprintf(o->school, sizeof(o->school), "%s", school);
+	snprintf(o->group, sizeof(o->group), "%s", group);
+	return 0;
+}
+
+/* A teacher opened or closed a group: another school's is skipped. */
+static int on_unlock(struct step *st, const char *object)
+{
+	struct gw *gw = st->gw;
+	struct reg_unlock u;
+	char *end;
+	long long id = strtoll(object, &end, 10);
+	int rc;
+
+	if (*end || id <= 0)
+		return 0;
+	rc = reg_unlock_get(gw->ctx->reg, id, &u, st->err);
+	if (rc == -ENOENT)
+		return 0;
+	if (rc)
+		return rc;
+	if (gw->state.school[0] && strcmp(u.school, gw->state.school)) {
+		st->skipped++;
+		return 0;
+	}
+	gw_log(gw, 1, "unlock %lld of %s %s by %s: its sessions decided again", id, u.school,
+	       u.group, u.teacher_login);
+	return note_opened(&st->opened, u.school, u.group);
+}
+
 static int on_event(const struct reg_event *e, void *arg)
 {
 	struct step *st = arg;
@@ -603,6 +682,8 @@ static int on_event(const struct reg_event *e, void *arg)
 		rc = on_session_event(st, e);
 	} else if (!strcmp(e->kind, "policy.apply")) {
 		st->policy = 1;
+	} else if (!strcmp(e->kind, "unlock.start") || !strcmp(e->kind, "unlock.end")) {
+		rc = on_unlock(st, e->object);
 	} else if (!strncmp(e->kind, "device.", 7)) {
 		rc = on_device(st, e->object);
 	} else if (!strcmp(e->kind, "cert.revoke")) {
@@ -625,17 +706,38 @@ static int on_event(const struct reg_event *e, void *arg)
 	return rc;
 }
 
-static int load_policy(struct gw *gw, struct byod_err *err)
+/* Every school's running policy, compiled, read in the caller's
+ * transaction (gw_sync's snapshot). */
+static int load_policies(struct gw *gw, struct byod_err *err)
 {
-	struct pol_policy *pol = NULL;
-	int64_t version = 0;
-	int rc = byod_policy_load(gw->ctx, 0, &pol, &version, err);
+	struct byod_policies *set = NULL;
+	int rc = byod_policies_load(gw->ctx, &set, err);
 
 	if (rc)
 		return rc;
-	pol_free(gw->pol);
-	gw->pol = pol;
-	gw_log(gw, 1, "policy version %lld", (long long)version);
+	byod_policies_free(gw->policies);
+	gw->policies = set;
+	gw->pol = byod_policies_for(set, gw->state.school);
+	gw_log(gw, 1, "policy version %lld%s%s",
+	       (long long)byod_policies_version(set, gw->state.school),
+	       gw->state.school[0] ? " for " : "", gw->state.school);
+	return 0;
+}
+
+/* The unlocks live at now (of the followed school, or every school). */
+static int load_unlocks(struct gw *gw, time_t now, struct byod_err *err)
+{
+	struct reg_unlock *live = NULL;
+	size_t n = 0;
+	int rc;
+
+	rc = byod_unlock_live(gw->ctx, gw->state.school[0] ? gw->state.school : NULL, now, &live,
+			      &n, err);
+	if (rc)
+		return rc;
+	free(gw->live);
+	gw->live = live;
+	gw->nlive = n;
 	return 0;
 }
 
@@ -672,10 +774,16 @@ int gw_sync(struct gw *gw, struct byod_err *err)
 	if (rc)
 		return rc;
 	rc = reg_events_last(gw->ctx->reg, &seq, err);
+	/* the policies, the unlocks and the sessions of that seq */
 	if (!rc)
-		rc = load_policy(gw, err);
+		rc = load_policies(gw, err);
 	if (!rc)
-		rc = byod_fw_state_load(gw->ctx, gw->pol, gw_now(gw), &gw->state, err);
+		rc = load_unlocks(gw, gw_now(gw), err);
+	if (!rc) {
+		struct byod_fw_decider d = decider(gw);
+
+		rc = byod_fw_state_load_by(gw->ctx, &d, gw_now(gw), &gw->state, err);
+	}
 	if (!rc)
 		rc = reg_commit(gw->ctx->reg, err);
 	if (rc) {
@@ -743,10 +851,109 @@ static int step_policy(struct gw *gw, struct byod_err *err)
 	return rc;
 }
 
+/* Whether group is one of groups (space-separated). */
+static int in_groups(const char *groups, const char *group)
+{
+	size_t n = strlen(group);
+	const char *p;
+
+	for (p = groups; n && (p = strstr(p, group)); p += n)
+		if ((p == groups || p[-1] == ' ') && (p[n] == ' ' || !p[n]))
+			return 1;
+	return 0;
+}
+
+struct members {
+	const char *group;
+	struct idset ids; /* people of the group, by id */
+	struct gw *gw;
+	struct idset *devices;
+};
+
+static int collect_member(const struct reg_person *p, void *arg)
+{
+	struct members *m = arg;
+	char key[24];
+
+	if (!in_groups(p->groups, m->group))
+		return 0;
+	snprintf(key, sizeof(key), "%lld", (long long)p->id);
+	return idset_add(&m->ids, key);
+}
+
+static int collect_member_device(const struct reg_device *d, void *arg)
+{
+	struct members *m = arg;
+	char key[24];
+
+	snprintf(key, sizeof(key), "%lld", (long long)d->owner);
+	if (!byod_fw_entry_find(&m->ids.s, key) ||
+	    !byod_fw_state_device_sessions(&m->gw->state, d->id))
+		return 0;
+	return idset_add(m->devices, d->id);
+}
+
+/* Decides again, at now, the sessions of the devices of the people of
+ * school in group (a teacher opened or closed it): two reads of the
+ * registry, not one per session. */
+static int redecide_group(struct gw *gw, const struct opened *o, time_t now,
+			  struct idset *changed, struct byod_err *err)
+{
+	struct reg_device_filter f = { .state = -1, .school = o->school };
+	struct idset devices;
+	struct members m = { .group = o->group, .gw = gw, .devices = &devices };
+	size_t i;
+	int rc;
+
+	byod_fw_set_init(&m.ids.s);
+	byod_fw_set_init(&devices.s);
+	rc = reg_person_list_school(gw->ctx->reg, o->school, collect_member, &m, err);
+	if (!rc && IDSET_N(&m.ids))
+		rc = reg_device_list(gw->ctx->reg, &f, collect_member_device, &m, err);
+	if (rc == -ENOMEM)
+		byod_err_set(err, ENOMEM, "out of memory");
+	for (i = 0; !rc && i < IDSET_N(&devices); i++)
+		rc = redecide(gw, IDSET_AT(&devices, i), now, changed, err);
+	byod_fw_set_free(&m.ids.s);
+	byod_fw_set_free(&devices.s);
+	return rc;
+}
+
+/* The unlocks over at now (their end reached, no event needed) leave the
+ * live list; their groups are noted to be decided again. */
+static int expire_unlocks(struct gw *gw, time_t now, struct byod_vec *opened)
+{
+	size_t i;
+	int rc = 0;
+
+	for (i = gw->nlive; !rc && i-- > 0;) {
+		const struct reg_unlock *u = &gw->live[i];
+
+		if (u->ends > now && !u->ended)
+			continue;
+		gw_log(gw, 1, "unlock %lld of %s %s is over: its sessions decided again",
+		       (long long)u->id, u->school, u->group);
+		rc = note_opened(opened, u->school, u->group);
+		gw->live[i] = gw->live[--gw->nlive];
+	}
+	return rc;
+}
+
+time_t gw_next_wake(const struct gw *gw)
+{
+	time_t next = 0;
+	size_t i;
+
+	for (i = 0; i < gw->nlive; i++)
+		if (!next || gw->live[i].ends < next)
+			next = gw->live[i].ends;
+	return next;
+}
+
 int gw_step(struct gw *gw, int *handled, struct byod_err *err)
 {
-	struct step st = { .gw = gw, .err = err };
-	struct idset changed;
+	struct step st = { .gw = gw, .err = err, .opened = BYOD_VEC_INIT(struct opened) };
+	struct idset changed, unlocked;
 	size_t i;
 	time_t now = gw_now(gw);
 	int rc;
@@ -754,6 +961,7 @@ int gw_step(struct gw *gw, int *handled, struct byod_err *err)
 	byod_fw_set_init(&st.devices.s);
 	byod_fw_set_init(&st.started.s);
 	byod_fw_set_init(&changed.s);
+	byod_fw_set_init(&unlocked.s);
 	if (handled)
 		*handled = 0;
 	rc = reg_events_since(gw->ctx->reg, gw->seq, 1000, on_event, &st, err);
@@ -770,24 +978,42 @@ int gw_step(struct gw *gw, int *handled, struct byod_err *err)
 		rc = step_policy(gw, err);
 		goto out;
 	}
-	if (!st.handled)
-		goto out;
-	gw->seq = st.last;
-	gw->st.skipped += st.skipped;
-	if (st.policy || !gw->pol) {
-		rc = step_policy(gw, err);
-		goto out;
+	if (st.handled) {
+		gw->seq = st.last;
+		gw->st.skipped += st.skipped;
+		if (st.policy || !gw->pol) {
+			rc = step_policy(gw, err);
+			goto out;
+		}
 	}
+	/* an unlock whose end has come, without any event */
+	rc = expire_unlocks(gw, now, &st.opened);
+	if (!rc && !st.handled && !st.opened.n)
+		goto out;
+	if (!rc && st.opened.n)
+		rc = load_unlocks(gw, now, err);
 	for (i = 0; !rc && i < IDSET_N(&st.devices); i++) {
 		rc = byod_fw_state_device(gw->ctx, &gw->state, IDSET_AT(&st.devices, i), err);
 		if (!rc)
 			rc = redecide(gw, IDSET_AT(&st.devices, i), now, &changed, err);
 	}
-	if (!rc && (IDSET_N(&st.devices) || st.sessions_changed))
+	for (i = 0; !rc && i < st.opened.n; i++)
+		rc = redecide_group(gw, BYOD_VEC_AT(&st.opened, struct opened, i), now, &unlocked,
+				    err);
+	if (rc == -ENOMEM)
+		byod_err_set(err, ENOMEM, "out of memory");
+	if (!rc && (IDSET_N(&st.devices) || st.sessions_changed || IDSET_N(&unlocked)))
 		rc = reconcile(gw, err);
 	/* the firewall is in line: now the access points */
 	if (!rc) {
 		act_on(gw, &changed, "device changed");
+		for (i = 0; i < IDSET_N(&unlocked); i++) {
+			int64_t id = IDSET_SESSION(&unlocked, i);
+			struct byod_fw_session *s = byod_fw_state_session(&gw->state, id);
+
+			if (s && !idset_has_session(&changed, id))
+				act(gw, s, "a teacher's unlock");
+		}
 		for (i = 0; i < IDSET_N(&st.started); i++) {
 			int64_t id = IDSET_SESSION(&st.started, i);
 			struct byod_fw_session *s = byod_fw_state_session(&gw->state, id);
@@ -800,8 +1026,10 @@ out:
 	if (gw->das)
 		das_queue_run(gw->das, 0); /* sent now; the answers are read later */
 	byod_fw_set_free(&changed.s);
+	byod_fw_set_free(&unlocked.s);
 	byod_fw_set_free(&st.devices.s);
 	byod_fw_set_free(&st.started.s);
+	byod_vec_free(&st.opened);
 	return rc;
 }
 
@@ -881,7 +1109,8 @@ void gw_close(struct gw *gw)
 	byod_fw_set_free(&gw->k_admitted);
 	byod_fw_set_free(&gw->k_quarantine);
 	byod_fw_set_free(&gw->k_qip);
-	pol_free(gw->pol);
+	byod_policies_free(gw->policies);
+	free(gw->live);
 	byod_close(gw->ctx);
 	free(gw);
 }
@@ -917,4 +1146,23 @@ int gw_ruleset(struct gw *gw, char **text, struct byod_err *err)
 {
 	*text = NULL;
 	return render_text(gw, text, err);
+}
+
+int gw_heartbeat(struct gw *gw, struct byod_err *err)
+{
+	struct reg_heartbeat hb;
+
+	memset(&hb, 0, sizeof(hb));
+	snprintf(hb.component, sizeof(hb.component), "gatewayd");
+	if (gw->opt.node && gw->opt.node[0])
+		snprintf(hb.node, sizeof(hb.node), "%s", gw->opt.node);
+	else if (gethostname(hb.node, sizeof(hb.node)) || !hb.node[0])
+		snprintf(hb.node, sizeof(hb.node), "gateway");
+	hb.node[sizeof(hb.node) - 1] = '\0';
+	snprintf(hb.school, sizeof(hb.school), "%s", gw->state.school);
+	hb.seen = gw_now(gw);
+	hb.feed_seq = gw->seq;
+	snprintf(hb.detail, sizeof(hb.detail), "%zu sessions, %zu admitted, %zu quarantined",
+		 gw->state.nsessions, gw->k_admitted.v.n, gw->k_quarantine.v.n);
+	return reg_heartbeat_put(gw->ctx->reg, &hb, err);
 }

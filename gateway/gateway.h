@@ -29,6 +29,7 @@ struct gw_options {
 	time_t (*clock)(void *ctx); /* the time decisions are made at; NULL: time(NULL) */
 	void *clock_ctx;
 	const char *school; /* a UAI: follow that school's devices only; NULL: gateway.school */
+	const char *node;   /* the heartbeat's node name; NULL: the host name */
 };
 
 struct gw_stats {
@@ -70,6 +71,16 @@ int gw_wait(struct gw *gw, int timeout_ms, struct byod_err *err);
  * (0: not at all; -1: until every request has its end). Returns how many
  * requests are still pending. */
 size_t gw_das_run(struct gw *gw, int wait_ms);
+
+/* The end of the nearest unlock live at the last look (0: none): the
+ * daemon wakes then, so that gw_step moves the group's sessions back
+ * within a second of it without any event. */
+time_t gw_next_wake(const struct gw *gw);
+
+/* Writes the gateway's heartbeat (component "gatewayd", node, the school
+ * followed or "", the last change-feed event handled, sessions and sets in
+ * words): 0, or the registry's error. */
+int gw_heartbeat(struct gw *gw, struct byod_err *err);
 
 /* Evaluates every open session again at now and acts on those whose
  * decision changed by itself (a schedule window closed). */

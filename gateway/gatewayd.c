@@ -3,8 +3,12 @@
  * byod-gatewayd: the gateway daemon. Applies the ruleset with the device
  * state at start, then follows the registry's change feed, woken by a
  * commit (PostgreSQL's NOTIFY, SQLite's data_version) and at the latest
- * every gateway.poll-ms (100 ms by default), evaluates the open sessions again
- * every 30 seconds (schedules end), and renders everything again on SIGHUP
+ * every gateway.poll-ms (100 ms by default) and at the end of the nearest
+ * teacher's unlock (its group's sessions move back then, without any event),
+ * evaluates the open sessions again every 30 seconds (schedules end), writes
+ * its heartbeat to the registry every 10 seconds (component "gatewayd", the
+ * school followed, the feed position handled), and renders everything again
+ * on SIGHUP
  * or when a batch is refused (someone flushed the ruleset). While the
  * registry is unavailable it keeps its ruleset as it is and says so once;
  * once it is back, it reads the state again (one snapshot with the seq)
@@ -109,6 +113,44 @@ static int wait_feed(struct gw *gw, const sigset_t *sigs, int ms)
 	}
 }
 
+/* How long to wait for the feed: poll_ms, or less when an unlock ends
+ * sooner (its end's second, rounded up so that it is over). */
+static int wait_ms(const struct gw *gw)
+{
+	time_t end = gw_next_wake(gw);
+	struct timespec now;
+	long long ms;
+
+	if (!end)
+		return gw_poll_ms(gw);
+	clock_gettime(CLOCK_REALTIME, &now);
+	ms = ((long long)end - now.tv_sec) * 1000LL - now.tv_nsec / 1000000L;
+	if (ms < 0)
+		ms = 0;
+	return ms < gw_poll_ms(gw) ? (int)ms : gw_poll_ms(gw);
+}
+
+/* The heartbeat every HEARTBEAT_S seconds; a failure is said once. */
+#define HEARTBEAT_S 10
+
+static void heartbeat(struct gw *gw, struct timespec *last, int *failing)
+{
+	struct byod_err err;
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (last->tv_sec && now.tv_sec - last->tv_sec < HEARTBEAT_S)
+		return;
+	*last = now;
+	if (gw_heartbeat(gw, &err)) {
+		if (!*failing)
+			fail("the heartbeat could not be written", &err);
+		*failing = 1;
+	} else {
+		*failing = 0;
+	}
+}
+
 /* The registry cannot be reached or is locked: worth waiting for. */
 static int unavailable(int rc)
 {
@@ -129,9 +171,9 @@ int main(int argc, char **argv)
 	const char *home = getenv("BYOD_HOME");
 	struct byod_err err;
 	struct gw *gw = NULL;
-	struct timespec last_eval;
+	struct timespec last_eval, last_beat = { 0 };
 	sigset_t sigs;
-	int c, once = 0, synced, down = 0, step, rc = 1;
+	int c, once = 0, synced, down = 0, step, rc = 1, beat_failing = 0;
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (c == 'h')
@@ -176,7 +218,7 @@ int main(int argc, char **argv)
 	clock_gettime(CLOCK_MONOTONIC, &last_eval);
 	for (;;) {
 		struct timespec now;
-		int sig = wait_feed(gw, &sigs, gw_poll_ms(gw));
+		int sig = wait_feed(gw, &sigs, synced ? wait_ms(gw) : gw_poll_ms(gw));
 
 		if (sig == SIGTERM || sig == SIGINT) {
 			log_line(1, sig == SIGTERM ? "stopping (SIGTERM)" : "stopping (SIGINT)", NULL);
@@ -214,6 +256,7 @@ int main(int argc, char **argv)
 			continue;
 		}
 		gw_das_run(gw, 0);
+		heartbeat(gw, &last_beat, &beat_failing);
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		if (now.tv_sec - last_eval.tv_sec >= 30) {
 			last_eval = now;

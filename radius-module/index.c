@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * The in-memory index behind rlm_byod: devices by id and by MAC,
- * certificates by serial, owners by id, and the compiled running policy.
+ * certificates by serial, owners by id, every school's compiled running
+ * policy (its own, or the département's default: core/policies.c) and the
+ * teachers' unlocks live now (whose end bounds the Session-Timeout of a
+ * decision made through one).
  * Loaded whole at start, then kept current by reading the registry's change
  * feed: each event names one object, which is read again and swapped in
  * under the write lock (a certificate's event also reads how long its
@@ -17,6 +20,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "byod.h"
 #include "byod_conf.h"
 #include "byod_util.h"
 #include "byod_vec.h"
@@ -63,8 +67,10 @@ struct rad_index {
 	struct byod_hmap *by_mac;  /* mac -> struct device (not owned) */
 	struct byod_hmap *certs;   /* serial -> struct cert */
 	struct byod_hmap *people;  /* id as text -> struct person */
-	struct pol_policy *policy;
-	int64_t policy_version;
+	struct byod_policies *policies; /* each school's running policy */
+	int64_t policy_version;    /* the default's (0: none) */
+	struct reg_unlock *live;   /* the teachers' unlocks live at the last look */
+	size_t nlive;
 	int64_t seq;
 	pthread_mutex_t recent_lock;
 	struct byod_hmap *recent;  /* mac -> serial of its last EAP-TLS accept */
@@ -189,33 +195,55 @@ static int load_cert(const struct reg_cert *r, void *arg)
 	return put_cert(arg, r);
 }
 
-/* The running policy, compiled; *pol NULL and 0 when none was applied. */
-static int load_policy(struct reg *reg, struct pol_policy **pol, int64_t *version,
-		       struct byod_err *err)
+/* Every school's running policy, compiled (in the caller's snapshot, or
+ * one of its own); *set empty when none was applied. */
+static int load_policies(struct reg *reg, struct byod_policies **set, int64_t *version,
+			 struct byod_err *err)
 {
-	struct reg_policy rp;
-	struct pol_errors errs;
-	char name[64];
+	struct byod_ctx ctx;
 	int rc;
 
-	*pol = NULL;
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.reg = reg; /* core/policies.c reads the registry only */
+	*set = NULL;
 	*version = 0;
-	rc = reg_policy_get(reg, 0, &rp, err);
-	if (rc == -ENOENT)
-		return 0;
-	if (rc)
-		return rc;
-	snprintf(name, sizeof(name), "policy version %lld", (long long)rp.version);
-	rc = pol_load(name, rp.source, strlen(rp.source), pol, &errs);
-	if (rc) {
-		byod_err_set(err, rc, "%s does not load: %s", name,
-			     errs.n ? errs.v[0].msg : "out of memory");
-		pol_errors_free(&errs);
-	} else {
-		*version = rp.version;
-	}
-	free(rp.source);
+	rc = byod_policies_load(&ctx, set, err);
+	if (!rc)
+		*version = byod_policies_version(*set, NULL);
 	return rc;
+}
+
+struct live {
+	struct reg_unlock *v;
+	size_t n, cap;
+};
+
+static int add_live(const struct reg_unlock *u, void *arg)
+{
+	struct live *l = arg;
+	struct reg_unlock *e = BYOD_ARRAY_PUSH(l->v, l->n, l->cap);
+
+	if (!e)
+		return -ENOMEM;
+	*e = *u;
+	return 0;
+}
+
+/* The unlocks live at now, of every school. */
+static int load_unlocks(struct reg *reg, time_t now, struct reg_unlock **out, size_t *n,
+			struct byod_err *err)
+{
+	struct live l = { 0 };
+	int rc;
+
+	rc = reg_unlock_list_active(reg, NULL, now, add_live, &l, err);
+	if (rc) {
+		free(l.v);
+		return rc;
+	}
+	*out = l.v;
+	*n = l.n;
+	return 0;
 }
 
 static void free_device(void *d)
@@ -271,7 +299,9 @@ static int load_all(struct rad_index *ix, struct byod_err *err)
 	if (!rc)
 		rc = reg_cert_list(ix->reg, load_cert, ix, err);
 	if (!rc)
-		rc = load_policy(ix->reg, &ix->policy, &ix->policy_version, err);
+		rc = load_unlocks(ix->reg, time(NULL), &ix->live, &ix->nlive, err);
+	if (!rc)
+		rc = load_policies(ix->reg, &ix->policies, &ix->policy_version, err);
 	if (rc == -ENOMEM)
 		byod_err_set(err, ENOMEM, "out of memory loading the registry");
 	if (!rc)
@@ -319,8 +349,12 @@ int rad_index_open(const struct rad_index_options *opt, struct rad_index **out, 
 	if (rc) {
 		/* start anyway, empty: refresh will retry the full load */
 		free_maps(ix);
-		pol_free(ix->policy);
-		ix->policy = NULL;
+		byod_policies_free(ix->policies);
+		ix->policies = NULL;
+		ix->policy_version = 0;
+		free(ix->live);
+		ix->live = NULL;
+		ix->nlive = 0;
 		if (new_maps(ix)) {
 			rad_index_free(ix);
 			return byod_err_set(err, ENOMEM, "out of memory");
@@ -341,7 +375,8 @@ void rad_index_free(struct rad_index *ix)
 		return;
 	free_maps(ix);
 	byod_hmap_free(ix->recent);
-	pol_free(ix->policy);
+	byod_policies_free(ix->policies);
+	free(ix->live);
 	reg_close(ix->reg);
 	free(ix->home);
 	pthread_mutex_destroy(&ix->recent_lock);
@@ -352,7 +387,7 @@ void rad_index_free(struct rad_index *ix)
 
 /* ---- following the change feed ---- */
 
-enum change_kind { CH_DEVICE, CH_CERT, CH_PERSON, CH_POLICY };
+enum change_kind { CH_DEVICE, CH_CERT, CH_PERSON, CH_POLICY, CH_UNLOCK };
 
 struct change {
 	enum change_kind kind;
@@ -401,7 +436,8 @@ static int collect(const struct reg_event *ev, void *arg)
 
 	cs->last = ev->seq;
 	if (!prefix(ev->kind, "device.") && !prefix(ev->kind, "cert.") &&
-	    !prefix(ev->kind, "person.") && strcmp(ev->kind, "policy.apply"))
+	    !prefix(ev->kind, "person.") && strcmp(ev->kind, "policy.apply") &&
+	    !prefix(ev->kind, "unlock."))
 		return 0;
 	c = byod_vec_push(&cs->v);
 	if (!c)
@@ -426,6 +462,9 @@ static int collect(const struct reg_event *ev, void *arg)
 	} else if (prefix(ev->kind, "person.")) {
 		c->kind = CH_PERSON;
 		rc = reg_person_get(cs->reg, ev->object, &c->u.person, cs->err);
+	} else if (prefix(ev->kind, "unlock.")) {
+		c->kind = CH_UNLOCK;
+		rc = 0;
 	} else {
 		c->kind = CH_POLICY;
 		rc = 0;
@@ -471,7 +510,8 @@ static int apply(struct rad_index *ix, const struct change *c)
 	case CH_PERSON:
 		return c->gone ? 0 : put_person(ix, &c->u.person);
 	case CH_POLICY:
-		return 0; /* loaded apart: it is compiled outside the lock */
+	case CH_UNLOCK:
+		return 0; /* loaded apart, outside the lock */
 	}
 	return 0;
 }
@@ -479,9 +519,12 @@ static int apply(struct rad_index *ix, const struct change *c)
 int rad_index_refresh(struct rad_index *ix, int *changed, struct byod_err *err)
 {
 	struct changes cs = { .v = BYOD_VEC_INIT(struct change) };
-	struct pol_policy *pol = NULL;
+	struct byod_policies *pol = NULL;
+	struct reg_unlock *live = NULL;
+	size_t nlive = 0;
 	int64_t version = 0;
-	int rc, want_policy = 0, full = 0;
+	int rc, want_policy = 0, want_unlocks = 0, full = 0;
+	time_t now = time(NULL);
 	size_t i;
 
 	if (changed)
@@ -514,18 +557,22 @@ int rad_index_refresh(struct rad_index *ix, int *changed, struct byod_err *err)
 			rc = load_all(&fresh, err);
 		if (rc) {
 			free_maps(&fresh);
-			pol_free(fresh.policy);
+			byod_policies_free(fresh.policies);
+			free(fresh.live);
 			goto out;
 		}
 		pthread_rwlock_wrlock(&ix->lock);
 		free_maps(ix);
-		pol_free(ix->policy);
+		byod_policies_free(ix->policies);
+		free(ix->live);
 		ix->devices = fresh.devices;
 		ix->by_mac = fresh.by_mac;
 		ix->certs = fresh.certs;
 		ix->people = fresh.people;
-		ix->policy = fresh.policy;
+		ix->policies = fresh.policies;
 		ix->policy_version = fresh.policy_version;
+		ix->live = fresh.live;
+		ix->nlive = fresh.nlive;
 		ix->seq = fresh.seq;
 		ix->loaded = 1;
 		ix->epoch = reg_connection_epoch(ix->reg);
@@ -543,25 +590,43 @@ int rad_index_refresh(struct rad_index *ix, int *changed, struct byod_err *err)
 		byod_err_set(err, ENOMEM, "out of memory following the change feed");
 	if (rc)
 		goto out;
-	for (i = 0; i < cs.v.n; i++)
+	for (i = 0; i < cs.v.n; i++) {
 		if (BYOD_VEC_AT(&cs.v, struct change, i)->kind == CH_POLICY)
 			want_policy = 1;
-	if (want_policy) {
-		rc = load_policy(ix->reg, &pol, &version, err);
-		if (rc)
-			goto out; /* the running policy stays */
+		if (BYOD_VEC_AT(&cs.v, struct change, i)->kind == CH_UNLOCK)
+			want_unlocks = 1;
 	}
-	if (cs.v.n == 0 && !ix->degraded)
+	/* an unlock over by its time is dropped (read again) */
+	for (i = 0; i < ix->nlive; i++)
+		if (ix->live[i].ends <= now)
+			want_unlocks = 1;
+	if (want_policy) {
+		rc = load_policies(ix->reg, &pol, &version, err);
+		if (rc)
+			goto out; /* the running policies stay */
+	}
+	if (want_unlocks) {
+		rc = load_unlocks(ix->reg, now, &live, &nlive, err);
+		if (rc)
+			goto out;
+	}
+	if (cs.v.n == 0 && !ix->degraded && !want_unlocks)
 		goto out; /* nothing new: no write lock, no request waits for it */
 	pthread_rwlock_wrlock(&ix->lock);
 	for (i = 0; i < cs.v.n && !rc; i++)
 		rc = apply(ix, BYOD_VEC_AT(&cs.v, struct change, i));
 	if (!rc) {
 		if (want_policy) {
-			pol_free(ix->policy);
-			ix->policy = pol;
+			byod_policies_free(ix->policies);
+			ix->policies = pol;
 			ix->policy_version = version;
 			pol = NULL;
+		}
+		if (want_unlocks) {
+			free(ix->live);
+			ix->live = live;
+			ix->nlive = nlive;
+			live = NULL;
 		}
 		ix->seq = cs.last;
 		ix->degraded = 0;
@@ -582,7 +647,8 @@ out:
 		pthread_rwlock_unlock(&ix->lock);
 	}
 	pthread_mutex_unlock(&ix->refresh_lock);
-	pol_free(pol);
+	byod_policies_free(pol);
+	free(live);
 	byod_vec_free(&cs.v);
 	return rc;
 }
@@ -624,14 +690,45 @@ static int answer(struct rad_answer *out, int accept, int vlan, const char *rule
 	return 0;
 }
 
-/* The registry could not be read since the start: nothing is known. */
+/* The decision counts' name of the registration VLAN given without a
+ * policy to name it. */
+#define REGISTRATION "registration"
+
+/* The registry could not be read since the start: nothing is known, no
+ * policy either. */
 static int unreachable(struct rad_index *ix, struct rad_answer *out)
 {
+	out->counted = "no-policy";
 	if (ix->unreachable_reject)
 		return answer(out, 0, 0, "registry unreachable",
 			      "the registry is unreachable: refused");
+	snprintf(out->segment, sizeof(out->segment), "%s", REGISTRATION);
 	return answer(out, 1, ix->registration_vlan, "registry unreachable",
 		      "the registry is unreachable: registration segment");
+}
+
+/* The name a refusal is counted under: a device the registry does not
+ * know is "unknown" whatever refused it. */
+static const char *counted_as(const struct pol_admission *adm, int known)
+{
+	static const char *const by_refusal[] = {
+		[POL_ADMITTED] = "accept",
+		[POL_REFUSED_CERT_REVOKED] = "cert-revoked",
+		[POL_REFUSED_CERT_EXPIRED] = "cert-expired",
+		[POL_REFUSED_DEVICE_STATE] = "device-state",
+		[POL_REFUSED_OWNER_DISABLED] = "owner-disabled",
+		[POL_REFUSED_BY_RULE] = "rule",
+		[POL_NO_POLICY] = "no-policy",
+	};
+
+	if (adm->admit)
+		return "accept";
+	if (!known)
+		return "unknown";
+	return (size_t)adm->refusal < sizeof(by_refusal) / sizeof(by_refusal[0]) &&
+			       by_refusal[adm->refusal]
+		       ? by_refusal[adm->refusal]
+		       : "rule";
 }
 
 static int decide_locked(struct rad_index *ix, const struct rad_query *rq,
@@ -641,6 +738,7 @@ static int decide_locked(struct rad_index *ix, const struct rad_query *rq,
 	const struct device *d = NULL;
 	const struct cert *c = NULL;
 	const struct person *p = NULL;
+	const struct reg_unlock *u;
 	struct pol_facts f;
 	struct pol_admission adm;
 	char key[24];
@@ -680,10 +778,17 @@ static int decide_locked(struct rad_index *ix, const struct rad_query *rq,
 		f.device_cert_until = d->cert_until;
 	}
 	if (p) {
+		snprintf(out->school, sizeof(out->school), "%s", p->school);
 		f.role = p->role;
 		f.school = p->school;
 		f.groups = p->groups;
 		f.owner_disabled = p->disabled;
+		/* a teacher opened one of the owner's groups */
+		u = byod_unlock_find(ix->live, ix->nlive, p->school, p->groups, rq->now);
+		if (u) {
+			f.unlocked_until = u->ends;
+			f.unlocked_group = u->group;
+		}
 	}
 	if (c) {
 		f.serial = serial;
@@ -691,13 +796,19 @@ static int decide_locked(struct rad_index *ix, const struct rad_query *rq,
 		f.cert_not_after = c->not_after;
 		f.cert_revoked = c->revoked;
 	}
-	pol_admit(ix->policy, &f, rq->now, &adm, NULL, NULL);
+	pol_admit(byod_policies_for(ix->policies, p ? p->school : NULL), &f, rq->now, &adm, NULL,
+		  NULL);
 	if (adm.refusal == POL_NO_POLICY) {
 		if (!ix->loaded)
 			return unreachable(ix, out);
+		out->counted = "no-policy";
+		snprintf(out->segment, sizeof(out->segment), "%s", REGISTRATION);
 		return answer(out, 1, ix->registration_vlan, "no policy",
 			      "no policy is loaded: registration segment");
 	}
+	out->counted = counted_as(&adm, out->known);
+	if (adm.admit)
+		snprintf(out->segment, sizeof(out->segment), "%s", adm.dec.segment_name);
 	out->accept = adm.admit;
 	out->vlan = adm.admit ? adm.dec.vlan : 0;
 	out->session_timeout = adm.session_timeout;
@@ -712,6 +823,10 @@ void rad_index_decide(struct rad_index *ix, const struct rad_query *rq, struct r
 	pthread_rwlock_rdlock(&ix->lock);
 	decide_locked(ix, rq, out);
 	pthread_rwlock_unlock(&ix->lock);
+	/* the answers before the policy: a serial, a certificate or a MAC
+	 * the registry does not know */
+	if (!out->counted)
+		out->counted = out->accept ? "accept" : "unknown";
 }
 
 void rad_index_remember(struct rad_index *ix, const char *mac, const char *serial)

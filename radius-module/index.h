@@ -70,6 +70,10 @@ struct rad_answer {
 	char device[37];        /* its id, when known */
 	char rule[128];         /* the policy rule that decided, or what did */
 	char reason[256];       /* one sentence for the log and Reply-Message */
+	/* what the decision counts (counts.h) file it under */
+	char school[16];        /* the owner's school, "" for an unknown device */
+	char segment[64];       /* the segment, "" when refused */
+	const char *counted;    /* one of reg_decision_reasons (static) */
 };
 
 /* Decides one request from memory. Thread-safe; never blocks on I/O. */

@@ -21,6 +21,12 @@
  * replays the journal once the registry answers again and keeps a status
  * file (SPOOL_DIR/status, JSON) that `byodctl radius status` reads: since
  * when the registry is unreachable, how many accounting records wait.
+ *
+ * Every decision is counted in memory (counts.c: per minute, school,
+ * segment and reason, no I/O on the request path); the same thread writes
+ * the counts every counts_interval seconds in one transaction with the
+ * node's heartbeat (component "radius", the feed position applied), and
+ * keeps them for the next time while the registry cannot take them.
  */
 #include <freeradius/radiusd.h>
 #include <freeradius/modules.h>
@@ -36,6 +42,7 @@
 #include <unistd.h>
 
 #include "byod_util.h"
+#include "counts.h"
 #include "index.h"
 #include "registry.h"
 #include "reg_journal.h"
@@ -48,9 +55,15 @@ typedef struct rlm_byod_t {
 	char const *registry_down; /* "registration" or "reject" */
 	char const *spool_dir;     /* "": HOME/radius-spool */
 	uint32_t acct_wait;        /* milliseconds an accounting write waits for a lock */
+	char const *node;          /* this server's name in the counts; "": the host name */
+	uint32_t counts_interval;  /* seconds between two flushes of the decision counts */
 
 	DICT_ATTR const *serial_da;
 	struct rad_index *index;
+	struct rad_counts *counts;
+	char node_name[64];
+	time_t counts_next;    /* the follower's: the next flush, not before */
+	int counts_failing;    /* the last flush failed (said once) */
 	char spool_path[PATH_MAX - 16];
 	/* acct_lock: one live accounting packet at a time, and its registry
 	 * handle; spool_lock: the journal, never held while the registry
@@ -85,6 +98,8 @@ static const CONF_PARSER module_config[] = {
 	  "registration" },
 	{ "spool_dir", FR_CONF_OFFSET(PW_TYPE_STRING, rlm_byod_t, spool_dir), "" },
 	{ "acct_wait", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_byod_t, acct_wait), "1000" },
+	{ "node", FR_CONF_OFFSET(PW_TYPE_STRING, rlm_byod_t, node), "" },
+	{ "counts_interval", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_byod_t, counts_interval), "60" },
 	CONF_PARSER_TERMINATOR
 };
 
@@ -221,6 +236,13 @@ static void write_status(rlm_byod_t *inst)
 		      "accounting-oldest", sp.oldest ? oldest : NULL, "accounting-replayed",
 		      (json_int_t)sp.replayed, "journal-damaged", (json_int_t)sp.corrupt, "pid",
 		      (int)getpid());
+	if (o && inst->counts) {
+		struct rad_counts_stats cs;
+
+		rad_counts_stats(inst->counts, &cs);
+		json_object_set_new(o, "decisions-pending", json_integer((json_int_t)cs.pending));
+		json_object_set_new(o, "decisions-dropped", json_integer((json_int_t)cs.dropped));
+	}
 	if (o)
 		text = json_dumps(o, JSON_SORT_KEYS | JSON_COMPACT);
 	if (!text)
@@ -245,6 +267,61 @@ static void write_status(rlm_byod_t *inst)
 out:
 	free(text);
 	json_decref(o);
+}
+
+/* ---- the decision counts and the heartbeat ---- */
+
+/*
+ * Writes the counts made since the last flush and the heartbeat, in one
+ * transaction, through the follower's registry handle (the one the replay
+ * uses: the follower's own). A failure keeps the counts for the next
+ * flush; said once, and once when it works again.
+ */
+static void flush_counts(rlm_byod_t *inst, int wait_ms)
+{
+	struct rad_index_stats ix;
+	struct reg_heartbeat hb;
+	struct byod_err err;
+	size_t rows = 0;
+	int rc;
+
+	rad_index_stats(inst->index, &ix);
+	memset(&hb, 0, sizeof(hb));
+	snprintf(hb.component, sizeof(hb.component), "radius");
+	snprintf(hb.node, sizeof(hb.node), "%s", inst->node_name);
+	hb.feed_seq = ix.seq;
+	snprintf(hb.detail, sizeof(hb.detail), "%zu devices, policy version %lld%s", ix.devices,
+		 (long long)ix.policy_version, inst->spooling ? ", accounting spooled" : "");
+	rc = open_accounting(inst, &inst->replay, wait_ms, &err);
+	if (!rc)
+		rc = rad_counts_flush(inst->counts, inst->replay, &hb, &rows, &err);
+	else
+		rad_counts_flush(inst->counts, NULL, NULL, NULL, NULL); /* kept */
+	if (rc) {
+		drop_if_gone(&inst->replay, rc);
+		if (!inst->counts_failing)
+			ERROR("rlm_byod (%s): the decision counts could not be written, they are "
+			      "kept for the next time: %s",
+			      inst->name, err.msg);
+		inst->counts_failing = 1;
+		return;
+	}
+	if (inst->counts_failing)
+		INFO("rlm_byod (%s): the decision counts are written again", inst->name);
+	inst->counts_failing = 0;
+	DEBUG2("rlm_byod (%s): %zu decision count rows written", inst->name, rows);
+}
+
+/* At the follower's turn: a flush when its time has come and the
+ * registry can be read (otherwise the counts wait in memory). */
+static void maybe_flush_counts(rlm_byod_t *inst)
+{
+	time_t now = time(NULL);
+
+	if (now < inst->counts_next || inst->down_since)
+		return;
+	inst->counts_next = now + (time_t)inst->counts_interval;
+	flush_counts(inst, 200);
 }
 
 /* ---- the change-feed follower ---- */
@@ -340,6 +417,7 @@ static void *follow(void *arg)
 		 * wait for it on the accounting lock */
 		if (!inst->down_since)
 			replay(inst);
+		maybe_flush_counts(inst);
 		write_status(inst);
 		wait_feed(inst);
 	}
@@ -347,6 +425,17 @@ static void *follow(void *arg)
 }
 
 /* ---- instance ---- */
+
+/* A name that may go into the registry and the console as it is. */
+static bool printable(char const *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return false;
+	return true;
+}
 
 static int mod_detach(void *instance)
 {
@@ -359,7 +448,13 @@ static int mod_detach(void *instance)
 		pthread_mutex_unlock(&inst->stop_lock);
 		pthread_join(inst->follower, NULL);
 		inst->follower_started = false;
+		/* what was counted since the last flush, unless the registry
+		 * is away (no wait for it at a stop) */
+		if (inst->counts && !inst->down_since)
+			flush_counts(inst, 200);
 	}
+	rad_counts_free(inst->counts);
+	inst->counts = NULL;
 	rad_index_free(inst->index);
 	inst->index = NULL;
 	reg_close(inst->acct);
@@ -408,6 +503,28 @@ static int mod_instantiate(CONF_SECTION *conf, void *instance)
 		cf_log_err_cs(conf, "acct_wait must be between 10 and 60000 (milliseconds)");
 		return -1;
 	}
+	if (inst->counts_interval < 1 || inst->counts_interval > 3600) {
+		cf_log_err_cs(conf, "counts_interval must be between 1 and 3600 (seconds)");
+		return -1;
+	}
+	if (inst->node[0])
+		snprintf(inst->node_name, sizeof(inst->node_name), "%s", inst->node);
+	else if (gethostname(inst->node_name, sizeof(inst->node_name)))
+		snprintf(inst->node_name, sizeof(inst->node_name), "radius");
+	inst->node_name[sizeof(inst->node_name) - 1] = '\0';
+	if (strlen(inst->node) >= sizeof(inst->node_name) || !printable(inst->node_name)) {
+		cf_log_err_cs(conf, "node must be 1 to 63 printable characters");
+		return -1;
+	}
+	{
+		struct rad_counts_options co = { .node = inst->node_name };
+
+		if (rad_counts_new(&co, &inst->counts, &err)) {
+			cf_log_err_cs(conf, "%s", err.msg);
+			return -1;
+		}
+	}
+	inst->counts_next = time(NULL) + (time_t)inst->counts_interval;
 	if ((size_t)snprintf(inst->spool_path, sizeof(inst->spool_path), "%s",
 			     inst->spool_dir[0] ? inst->spool_dir : inst->home) >=
 		    sizeof(inst->spool_path) - 16 ||
@@ -525,6 +642,12 @@ static rlm_rcode_t answer(REQUEST *request, struct rad_answer const *a, char con
 
 /* ---- authorize ---- */
 
+/* One decision into the counts: memory only. */
+static void count(rlm_byod_t *inst, struct rad_query const *rq, struct rad_answer const *a)
+{
+	rad_counts_add(inst->counts, rq->now, a->school, a->segment, a->counted);
+}
+
 static rlm_rcode_t CC_HINT(nonnull) mod_authorize(void *instance, REQUEST *request)
 {
 	rlm_byod_t *inst = instance;
@@ -544,6 +667,9 @@ static rlm_rcode_t CC_HINT(nonnull) mod_authorize(void *instance, REQUEST *reque
 		rq.method = RAD_METHOD_TLS;
 		rq.serial = serial->vp_strvalue;
 		rad_index_decide(inst->index, &rq, &a);
+		/* an accept is counted once, by post-auth's last decision */
+		if (!a.accept)
+			count(inst, &rq, &a);
 		rcode = answer(request, &a, "EAP-TLS");
 	} else if (fr_pair_find_by_num(request->packet->vps, PW_EAP_MESSAGE, 0, TAG_ANY)) {
 		/* EAP under way: the eap module and the virtual server decide. */
@@ -554,6 +680,7 @@ static rlm_rcode_t CC_HINT(nonnull) mod_authorize(void *instance, REQUEST *reque
 	} else {
 		rq.method = RAD_METHOD_MAC;
 		rad_index_decide(inst->index, &rq, &a);
+		count(inst, &rq, &a);
 		rcode = answer(request, &a, "MAC authentication");
 	}
 	/* The decision is made: nothing is left to authenticate here (the
@@ -620,6 +747,7 @@ static rlm_rcode_t CC_HINT(nonnull) mod_post_auth(void *instance, REQUEST *reque
 	/* decided again here: a resumed session skips the certificate check,
 	 * and a revocation may have come since the handshake */
 	rad_index_decide(inst->index, &rq, &a);
+	count(inst, &rq, &a);
 	if (!a.accept) {
 		REDEBUG("EAP-TLS: reject at the last step: %s", a.reason);
 		accept_to_reject(request, a.reason);

@@ -935,6 +935,7 @@ const struct reg_backend_ops reg_postgres_ops = {
 	.policy_get = pg_policy_get,
 	.policy_list = pg_policy_list,
 	.policy_newest = pg_policy_newest,
+	.policy_lock = pg_policy_lock,
 	.policy_list_school = pg_policy_list_school,
 	.unlock_insert = pg_unlock_insert,
 	.unlock_get = pg_unlock_get,
@@ -968,4 +969,9 @@ const struct reg_backend_ops reg_postgres_ops = {
 	.enrol_code_insert = pg_enrol_code_insert,
 	.enrol_code_use = pg_enrol_code_use,
 	.enrol_code_get = pg_enrol_code_get,
+	.decision_add = pg_decision_add,
+	.decision_list = pg_decision_list,
+	.decision_purge = pg_decision_purge,
+	.heartbeat_put = pg_heartbeat_put,
+	.heartbeat_list = pg_heartbeat_list,
 };

@@ -8,10 +8,12 @@
  *
  * Who calls what (grep of each program's reg_* calls):
  *  - byod_radius (rlm_byod: its index and accounting): reads people,
- *    devices, certificates, policies, unlocks and the change feed; writes accounting
- *    sessions and their session.start/stop events;
+ *    devices, certificates, policies, unlocks and the change feed; writes
+ *    accounting sessions and their session.start/stop events, its decision
+ *    counts and its heartbeat;
  *  - byod_gateway (byod-gatewayd): reads devices, policies, sessions and the
- *    feed; writes sessions (and their events) like the RADIUS side;
+ *    feed; writes sessions (and their events) like the RADIUS side, and
+ *    its heartbeat;
  *  - byod_portal (byod-portal): enrols (people, devices, certificates,
  *    counters, audit, events) and keeps the portal's shared state (web_*,
  *    enrol_codes), and a teacher's unlocks; never the segment policy,
@@ -72,6 +74,8 @@ static int roles_sql(const char *schema, char **out)
 		"GRANT INSERT ON %s.events TO byod_radius;\n"
 		"GRANT UPDATE ON %s.events_head TO byod_radius;\n"
 		"GRANT USAGE ON SEQUENCE %s.sessions_id_seq TO byod_radius;\n"
+		"-- and its decision counts and heartbeat, for the console.\n"
+		"GRANT SELECT, INSERT, UPDATE ON decision_counts, heartbeats TO byod_radius;\n"
 		"\n"
 		"-- the gateway: reads; writes sessions, and the audit rows of its\n"
 		"-- Disconnects.\n"
@@ -82,6 +86,7 @@ static int roles_sql(const char *schema, char **out)
 		"GRANT INSERT ON %s.events TO byod_gateway;\n"
 		"GRANT UPDATE ON %s.events_head TO byod_gateway;\n"
 		"GRANT USAGE ON SEQUENCE %s.sessions_id_seq TO byod_gateway;\n"
+		"GRANT SELECT, INSERT, UPDATE ON heartbeats TO byod_gateway;\n"
 		"\n"
 		"-- the portal: enrolment and its own shared state.\n"
 		"GRANT SELECT ON " READ_TABLES ", " PORTAL_TABLES " TO byod_portal;\n"

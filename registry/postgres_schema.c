@@ -196,6 +196,28 @@ const char *const pg_migrations[] = {
 	");\n"
 	"CREATE INDEX unlocks_live ON unlocks(ends) WHERE ended = 0;\n"
 	"UPDATE schema_version SET version = 2;\n",
+	/* 3: what the daemons report to the console: the RADIUS module's
+	 * decision counts and each daemon's heartbeat (SQLite's 9) */
+	"CREATE TABLE decision_counts (\n"
+	"	school text NOT NULL,\n"
+	"	minute bigint NOT NULL,\n"
+	"	node text NOT NULL,\n"
+	"	segment text NOT NULL,\n"
+	"	reason text NOT NULL,\n"
+	"	count bigint NOT NULL CHECK (count >= 0),\n"
+	"	PRIMARY KEY (school, minute, node, segment, reason)\n"
+	");\n"
+	"CREATE INDEX decision_counts_minute ON decision_counts(minute);\n"
+	"CREATE TABLE heartbeats (\n"
+	"	component text NOT NULL,\n"
+	"	node text NOT NULL,\n"
+	"	school text NOT NULL,\n"
+	"	seen bigint NOT NULL,\n"
+	"	feed_seq bigint NOT NULL,\n"
+	"	detail text NOT NULL DEFAULT '',\n"
+	"	PRIMARY KEY (component, node, school)\n"
+	");\n"
+	"UPDATE schema_version SET version = 3;\n",
 };
 
 _Static_assert(sizeof(pg_migrations) / sizeof(pg_migrations[0]) == PG_NEWEST_VERSION,

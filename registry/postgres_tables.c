@@ -730,6 +730,17 @@ int pg_policy_list(struct reg_db *be, reg_policy_cb cb, void *ctx, struct byod_e
 		       visit_policy, &v, err);
 }
 
+/* Writers run side by side under READ COMMITTED: two editors applying at
+ * once would each read the version they expect and both store. A lock
+ * held to the transaction's end ('poli', then the registry's schema)
+ * makes the second read the first's version. */
+int pg_policy_lock(struct reg_db *be, struct byod_err *err)
+{
+	return pg_command(PG(be), NULL, err, "taking the policy lock",
+			  "SELECT pg_advisory_xact_lock(1886350441, hashtext(current_schema()))", 0,
+			  NULL);
+}
+
 int pg_policy_list_school(struct reg_db *be, const char *school, reg_policy_cb cb, void *ctx,
 			  struct byod_err *err)
 {

@@ -159,6 +159,13 @@ int reg_policy_get_school(struct reg *reg, const char *school, struct reg_policy
 	return rc;
 }
 
+int reg_policy_lock(struct reg *reg, struct byod_err *err)
+{
+	if (!reg->depth)
+		return byod_err_set(err, EINVAL, "the policy lock is taken inside a transaction");
+	return OPS(reg)->policy_lock(reg->be, err);
+}
+
 int reg_policy_list_school(struct reg *reg, const char *school,
 			   int (*cb)(const struct reg_policy *, void *), void *ctx,
 			   struct byod_err *err)

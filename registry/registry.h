@@ -125,6 +125,7 @@ struct reg_device_filter {
 };
 
 struct reg;
+struct reg_scope;
 struct byod_conf;
 
 /* Opens (creating if needed) and migrates to the newest schema. */
@@ -392,6 +393,10 @@ int reg_policy_get_school(struct reg *reg, const char *school, struct reg_policy
  * (a school whose newest follows the default runs the default). */
 int reg_policy_list_newest(struct reg *reg, int (*cb)(const struct reg_policy *, void *),
 			   void *ctx, struct byod_err *err);
+/* Inside a transaction (-EINVAL outside), until it ends: no other
+ * transaction stores a policy version, so that a caller reads the running
+ * version and stores the next as one step (an editor's stale form). */
+int reg_policy_lock(struct reg *reg, struct byod_err *err);
 /* school's own versions ("" the default's), oldest first, without text. */
 int reg_policy_list_school(struct reg *reg, const char *school,
 			   int (*cb)(const struct reg_policy *, void *), void *ctx,
@@ -680,6 +685,79 @@ int reg_enrol_code_use(struct reg *reg, const char *code_hash, time_t now, int64
  * expired or unknown). */
 int reg_enrol_code_peek(struct reg *reg, const char *code_hash, time_t now, int64_t *person,
 			struct byod_err *err);
+
+/* ---- what the RADIUS module and the gateway report: decision counts and
+ * heartbeats ----
+ *
+ * Written by rlm_byod (counts per school, minute, node, segment and reason,
+ * flushed from memory) and by every daemon (its heartbeat), read by the
+ * console. Not administrative changes: no audit row, no change-feed event.
+ * struct reg_scope is the console's (see reg_scope_set); NULL stands for
+ * every school. A row of no school (school "") is seen by every-school
+ * scopes only. */
+
+/* What an administrator may see: every school, or the listed ones (the
+ * console's accounts define and set it: the same definition). */
+struct reg_scope {
+	int all;
+	char schools[REG_GROUPS_MAX]; /* space-separated UAIs */
+};
+
+#define REG_DECISION_ROWS_MAX 100000 /* rows of one reg_decision_add */
+
+struct reg_decision_count {
+	char school[REG_UAI_MAX]; /* the owner's school; "" unknown device */
+	time_t minute;		  /* the minute's first second (a multiple of 60) */
+	char node[64];		  /* the RADIUS server that decided */
+	char segment[64];	  /* "" refused */
+	char reason[32];	  /* one of reg_decision_reasons */
+	int64_t count;
+};
+
+/* The reasons a decision is counted under, NULL-terminated: "accept",
+ * "unknown", "cert-revoked", "cert-expired", "device-state",
+ * "owner-disabled", "rule", "no-policy". */
+extern const char *const reg_decision_reasons[];
+/* 1 when reason is one of them. */
+int reg_decision_reason_valid(const char *reason);
+
+/*
+ * Adds rows[0..n) to the counts in one transaction (its own, or the
+ * caller's): a row's count is added to the stored one of the same school,
+ * minute, node, segment and reason (created at 0), so that flushing twice
+ * adds twice. n 0 writes nothing; at most REG_DECISION_ROWS_MAX. -EINVAL
+ * for a bad row (err names it: its index and field); nothing is written.
+ */
+int reg_decision_add(struct reg *reg, const struct reg_decision_count *rows, size_t n,
+		     struct byod_err *err);
+/*
+ * The counts with from <= minute < to (to 0: no end), by minute, school,
+ * node, segment, reason; school NULL: every school of the scope, else that
+ * school's only (none when the scope does not hold it). A non-zero return
+ * from cb stops and is returned.
+ */
+int reg_decision_list(struct reg *reg, const struct reg_scope *scope, const char *school,
+		      time_t from, time_t to, int (*cb)(const struct reg_decision_count *, void *),
+		      void *ctx, struct byod_err *err);
+/* Deletes the counts of minutes before before; *deleted (may be NULL) gets
+ * how many rows. */
+int reg_decision_purge(struct reg *reg, time_t before, int *deleted, struct byod_err *err);
+
+struct reg_heartbeat {
+	char component[32];	  /* "radius", "gatewayd", ... */
+	char node[64];		  /* the host it runs on */
+	char school[REG_UAI_MAX]; /* the school it serves, "" every school */
+	time_t seen;		  /* 0: now */
+	int64_t feed_seq;	  /* the change-feed event it has applied */
+	char detail[128];	  /* a short state in words, may be "" */
+};
+
+/* Inserts or replaces the heartbeat of (component, node, school). */
+int reg_heartbeat_put(struct reg *reg, const struct reg_heartbeat *hb, struct byod_err *err);
+/* The heartbeats the scope sees, by component, node, school. */
+int reg_heartbeat_list(struct reg *reg, const struct reg_scope *scope,
+		       int (*cb)(const struct reg_heartbeat *, void *), void *ctx,
+		       struct byod_err *err);
 
 /* ---- copying a school into another registry (registry copy) ----
  *

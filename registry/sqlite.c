@@ -1248,6 +1248,13 @@ static int sq_policy_list(struct reg_db *be, reg_policy_cb cb, void *ctx, struct
 	return rc ? rc : sq_each(s, st, visit_policy, &v, "listing policies", err);
 }
 
+static int sq_policy_lock(struct reg_db *be, struct byod_err *err)
+{
+	(void)be;
+	(void)err;
+	return 0; /* BEGIN IMMEDIATE holds the write lock */
+}
+
 static int sq_policy_list_school(struct reg_db *be, const char *school, reg_policy_cb cb,
 				 void *ctx, struct byod_err *err)
 {
@@ -1309,6 +1316,7 @@ const struct reg_backend_ops reg_sqlite_ops = {
 	.policy_get = sq_policy_get,
 	.policy_list = sq_policy_list,
 	.policy_newest = sq_policy_newest,
+	.policy_lock = sq_policy_lock,
 	.policy_list_school = sq_policy_list_school,
 	.unlock_insert = sq_unlock_insert,
 	.unlock_get = sq_unlock_get,
@@ -1342,4 +1350,9 @@ const struct reg_backend_ops reg_sqlite_ops = {
 	.enrol_code_insert = sq_enrol_code_insert,
 	.enrol_code_use = sq_enrol_code_use,
 	.enrol_code_get = sq_enrol_code_get,
+	.decision_add = sq_decision_add,
+	.decision_list = sq_decision_list,
+	.decision_purge = sq_decision_purge,
+	.heartbeat_put = sq_heartbeat_put,
+	.heartbeat_list = sq_heartbeat_list,
 };

@@ -216,6 +216,31 @@ static const char *const migrations[] = {
 	");\n"
 	"CREATE INDEX unlocks_live ON unlocks(ends) WHERE ended = 0;\n"
 	"PRAGMA user_version = 8;\n",
+
+	/* 9: what the daemons report to the console: the RADIUS module's
+	 * decision counts, added to per school, minute, node, segment and
+	 * reason, and each daemon's heartbeat (no foreign key: a count of an
+	 * unknown device has no school, and counts outlive a school's rows) */
+	"CREATE TABLE decision_counts (\n"
+	"	school TEXT NOT NULL,\n"
+	"	minute INTEGER NOT NULL,\n"
+	"	node TEXT NOT NULL,\n"
+	"	segment TEXT NOT NULL,\n"
+	"	reason TEXT NOT NULL,\n"
+	"	count INTEGER NOT NULL CHECK (count >= 0),\n"
+	"	PRIMARY KEY (school, minute, node, segment, reason)\n"
+	");\n"
+	"CREATE INDEX decision_counts_minute ON decision_counts(minute);\n"
+	"CREATE TABLE heartbeats (\n"
+	"	component TEXT NOT NULL,\n"
+	"	node TEXT NOT NULL,\n"
+	"	school TEXT NOT NULL,\n"
+	"	seen INTEGER NOT NULL,\n"
+	"	feed_seq INTEGER NOT NULL,\n"
+	"	detail TEXT NOT NULL DEFAULT '',\n"
+	"	PRIMARY KEY (component, node, school)\n"
+	");\n"
+	"PRAGMA user_version = 9;\n",
 };
 
 #define NEWEST_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))

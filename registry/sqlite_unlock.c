@@ -10,8 +10,8 @@
 
 #include "sqlite_int.h"
 
-#define UNLOCK_COLS                                                                   \
-	"u.id, u.school, u.group_name, u.teacher, p.login, u.starts, u.ends, u.ended, " \
+#define UNLOCK_COLS                                                                                \
+	"u.id, u.school, u.group_name, u.teacher, p.login, u.starts, u.ends, u.ended, "            \
 	"u.created FROM unlocks u JOIN people p ON p.id = u.teacher"
 
 static void read_unlock(sqlite3_stmt *st, struct reg_unlock *u)

@@ -149,6 +149,11 @@ struct reg_backend_ops {
 	 * either kind; out->source malloc'd. */
 	int (*policy_newest)(struct reg_db *be, const char *school, struct reg_policy *out,
 			     struct byod_err *err);
+	/* Inside a write transaction, until it ends: no other transaction
+	 * stores a policy version, so that reading the running version and
+	 * storing the next is one step (SQLite's BEGIN IMMEDIATE holds the
+	 * database's write lock already). */
+	int (*policy_lock)(struct reg_db *be, struct byod_err *err);
 	/* school's versions, by version. */
 	int (*policy_list_school)(struct reg_db *be, const char *school, reg_policy_cb cb,
 				  void *ctx, struct byod_err *err);
@@ -247,6 +252,27 @@ struct reg_backend_ops {
 			      struct byod_err *err);
 	/* The person of a code unused and expires > now; -ENOENT otherwise. */
 	int (*enrol_code_get)(struct reg_db *be, const char *code_hash, time_t now, int64_t *person,
+			      struct byod_err *err);
+	/* Decision counts and heartbeats (reg_stats.c). schools: NULL for
+	 * every school (rows of no school included), else a space-separated
+	 * list of UAIs (rows of no school left out); school: NULL, or only
+	 * that one. */
+	/* Adds row->count to the row of its key, created at 0. */
+	int (*decision_add)(struct reg_db *be, const struct reg_decision_count *row,
+			    struct byod_err *err);
+	/* from <= minute < to (to 0: no end), by minute, school, node,
+	 * segment, reason. */
+	int (*decision_list)(struct reg_db *be, const char *schools, const char *school,
+			     time_t from, time_t to,
+			     int (*cb)(const struct reg_decision_count *, void *), void *ctx,
+			     struct byod_err *err);
+	int (*decision_purge)(struct reg_db *be, time_t before, int *changes,
+			      struct byod_err *err);
+	int (*heartbeat_put)(struct reg_db *be, const struct reg_heartbeat *hb,
+			     struct byod_err *err);
+	/* By component, node, school. */
+	int (*heartbeat_list)(struct reg_db *be, const char *schools,
+			      int (*cb)(const struct reg_heartbeat *, void *), void *ctx,
 			      struct byod_err *err);
 };
 

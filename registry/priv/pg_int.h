@@ -92,7 +92,7 @@ int pg_rows(struct pg_db *db, const char *what, const char *sql, int nparams,
 
 /* postgres_schema.c: the migrations, pg_migrations[i] taking the schema
  * from version i to i + 1; append one, raise this by one. */
-#define PG_NEWEST_VERSION 2
+#define PG_NEWEST_VERSION 3
 extern const char *const pg_migrations[];
 
 /* postgres_tables.c: the operations of the backend table it implements. */
@@ -139,6 +139,7 @@ int pg_policy_get(struct reg_db *be, int64_t version, struct reg_policy *out, st
 int pg_policy_list(struct reg_db *be, reg_policy_cb cb, void *ctx, struct byod_err *err);
 int pg_policy_newest(struct reg_db *be, const char *school, struct reg_policy *out,
 		     struct byod_err *err);
+int pg_policy_lock(struct reg_db *be, struct byod_err *err);
 int pg_policy_list_school(struct reg_db *be, const char *school, reg_policy_cb cb, void *ctx,
 			  struct byod_err *err);
 
@@ -202,6 +203,17 @@ int pg_enrol_code_insert(struct reg_db *be, const char *code_hash, int64_t perso
 int pg_enrol_code_use(struct reg_db *be, const char *code_hash, time_t now, int *changes,
 		      struct byod_err *err);
 int pg_enrol_code_get(struct reg_db *be, const char *code_hash, time_t now, int64_t *person,
+		      struct byod_err *err);
+
+/* postgres_stats.c: decision counts and heartbeats. */
+int pg_decision_add(struct reg_db *be, const struct reg_decision_count *r, struct byod_err *err);
+int pg_decision_list(struct reg_db *be, const char *schools, const char *school, time_t from,
+		     time_t to, int (*cb)(const struct reg_decision_count *, void *), void *ctx,
+		     struct byod_err *err);
+int pg_decision_purge(struct reg_db *be, time_t before, int *changes, struct byod_err *err);
+int pg_heartbeat_put(struct reg_db *be, const struct reg_heartbeat *hb, struct byod_err *err);
+int pg_heartbeat_list(struct reg_db *be, const char *schools,
+		      int (*cb)(const struct reg_heartbeat *, void *), void *ctx,
 		      struct byod_err *err);
 
 #endif /* BYOD_REGISTRY_PG_INT_H */

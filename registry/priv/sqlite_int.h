@@ -106,9 +106,20 @@ int sq_unlock_list_active(struct reg_db *be, const char *school, time_t now,
 			  int (*cb)(const struct reg_unlock *, void *), void *ctx,
 			  struct byod_err *err);
 
+/* sqlite_stats.c: decision counts and heartbeats. */
+int sq_decision_add(struct reg_db *be, const struct reg_decision_count *r, struct byod_err *err);
+int sq_decision_list(struct reg_db *be, const char *schools, const char *school, time_t from,
+		     time_t to, int (*cb)(const struct reg_decision_count *, void *), void *ctx,
+		     struct byod_err *err);
+int sq_decision_purge(struct reg_db *be, time_t before, int *changes, struct byod_err *err);
+int sq_heartbeat_put(struct reg_db *be, const struct reg_heartbeat *hb, struct byod_err *err);
+int sq_heartbeat_list(struct reg_db *be, const char *schools,
+		      int (*cb)(const struct reg_heartbeat *, void *), void *ctx,
+		      struct byod_err *err);
+
 /* The schema (sqlite_schema.c): how many migrations there are, the
  * version a database is at, and its migration to the newest. */
-#define SQ_NEWEST_VERSION 8
+#define SQ_NEWEST_VERSION 9
 int sq_read_version(struct sq *s, int *version, struct byod_err *err);
 int sq_migrate(struct sq *s, struct byod_err *err);
 /* Transactions (sqlite.c), which the migrations run in. */

@@ -142,6 +142,14 @@ check "never more than $K unanswered at the silent one, and $K at once (peak $pe
 "$BYODCTL" audit --limit 1000 --json >"$T/audit.json"
 check "the silent requests are in the audit log as no answer" test "$(json 'sum(1 for a in d if a["action"] == "session.disconnect" and a["after"]["answer"] == "no answer")' <"$T/audit.json")" = "$PER_NAS"
 check "...the others as Disconnect-ACK" test "$(json 'sum(1 for a in d if a["action"] == "session.disconnect" and a["after"]["answer"] == "Disconnect-ACK")' <"$T/audit.json")" = "$((PER_NAS + 1))"
+# its heartbeat: written every 10 s, at the feed's last event
+sql1() { python3 -c 'import sqlite3, sys
+r = sqlite3.connect(sys.argv[1]).execute(sys.argv[2]).fetchone()
+print("|".join(str(v) for v in r) if r else "")' "$BYOD_HOME/registry.db" "$1"; }
+last=$(sql1 "SELECT MAX(seq) FROM events")
+beat_is() { [ "$(sql1 "SELECT component, school, feed_seq FROM heartbeats")" = "$1" ]; }
+check "the daemon's heartbeat, at the feed's last event $last ($(sql1 "SELECT component, school, feed_seq FROM heartbeats"))" \
+	wait_for 150 beat_is "gatewayd||$last"
 kill "$GW" 2>/dev/null
 wait "$GW" 2>/dev/null
 check "byod-gatewayd stopped on SIGTERM" grep -q 'stopping (SIGTERM)' "$T/gatewayd.log"

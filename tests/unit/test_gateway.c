@@ -5,7 +5,10 @@
  * sessions start and stop, devices are revoked, suspended and resumed,
  * accounts disabled, a revoked phone's MAC enrolled again, a schedule
  * closes (re-evaluation at a later instant) and a policy is applied; which
- * sessions it would disconnect. The real nftables and hostapd are
+ * sessions it would disconnect. Each school's policy (its own, or the
+ * département's default) deciding its devices; a teacher's unlock moving
+ * exactly its group's sessions at its start and back at its end (the clock
+ * past it, no event); the heartbeat. The real nftables and hostapd are
  * tests/firewall/revoke.sh's.
  */
 #define _GNU_SOURCE /* nftw (rmtree.h) */
@@ -420,6 +423,266 @@ static void test_one_school(void **state)
 	assert_string_equal(err.msg, "school 0139999Z is not in the registry");
 }
 
+/* ---- each school's policy, the teachers' unlocks ---- */
+
+static const char policy_unlock[] =
+	"segments:\n"
+	"  registration: { vlan: 10, subnet: 10.10.0.0/22, allow: [portal] }\n"
+	"  pupils: { vlan: 20, subnet: 10.20.0.0/16, allow: [portal] }\n"
+	"  teachers: { vlan: 30, subnet: 10.30.0.0/20, allow: [portal] }\n"
+	"services:\n"
+	"  portal: { to: [10.0.0.2], ports: [tcp/80] }\n"
+	"rules:\n"
+	"  - name: unknown\n    match: { state: unknown }\n    segment: registration\n"
+	"  - name: teachers\n    match: { role: teacher }\n    segment: teachers\n"
+	"  - name: class opened\n    match: { role: student, unlock: teacher }\n"
+	"    segment: pupils\n"
+	"  - name: no pupils\n    match: { role: student }\n    action: reject\n"
+	"default: registration\n";
+
+/* A person of uai in groups, with one phone; its id in id (may be NULL),
+ * the person's in *person (may be NULL). */
+static void add_member(struct fx *fx, const char *uai, const char *login, enum byod_role role,
+		       const char *groups, const char *mac, char *id, int64_t *person)
+{
+	struct reg_person p = { .role = role };
+	struct reg_device d = { .kind = BYOD_KIND_PHONE };
+	struct byod_err err;
+
+	snprintf(p.login, sizeof(p.login), "%s", login);
+	snprintf(p.school, sizeof(p.school), "%s", uai);
+	snprintf(p.groups, sizeof(p.groups), "%s", groups);
+	if (reg_person_add(fx->ctx->reg, &p, &err))
+		fail_msg("%s", err.msg);
+	d.owner = p.id;
+	snprintf(d.name, sizeof(d.name), "phone of %s", login);
+	snprintf(d.mac, sizeof(d.mac), "%s", mac);
+	if (reg_device_add(fx->ctx->reg, &d, &err))
+		fail_msg("%s", err.msg);
+	if (id)
+		snprintf(id, REG_ID_MAX, "%s", d.id);
+	if (person)
+		*person = p.id;
+}
+
+static int64_t unlock(struct fx *fx, const char *uai, const char *group, int64_t teacher,
+		      int seconds)
+{
+	struct reg_unlock u = { .teacher = teacher, .starts = fx->now,
+				.ends = fx->now + seconds };
+	struct byod_err err;
+
+	snprintf(u.school, sizeof(u.school), "%s", uai);
+	snprintf(u.group, sizeof(u.group), "%s", group);
+	if (reg_unlock_add(fx->ctx->reg, &u, &err))
+		fail_msg("%s", err.msg);
+	return u.id;
+}
+
+#define MAC_TOM "02:00:00:00:aa:02"
+#define MAC_ZOE "02:00:00:00:aa:03"
+#define MAC_B4B "02:00:00:00:aa:04"
+
+/* A teacher opens 4B: exactly the sessions of 4B's pupils of that school
+ * move (not 5C's, not another school's 4B, not the teacher's), at once;
+ * at the unlock's end, with the clock past it and no event at all, they
+ * move back; an unlock closed early (unlock.end) moves them back too. */
+static void test_unlock_moves_the_group(void **state)
+{
+	struct fx *fx = *state;
+	struct reg_school b = { .uai = UAI_B, .name = "Collège de l'Étoile" };
+	struct byod_err err;
+	int64_t durand, id;
+	time_t start;
+
+	apply_policy(fx, policy_unlock);
+	assert_int_equal(reg_school_add(fx->ctx->reg, &b, &err), 0);
+	add_member(fx, UAI, "lea", BYOD_ROLE_STUDENT, "4B latin", MAC_LEA, fx->dev_lea, NULL);
+	add_member(fx, UAI, "tom", BYOD_ROLE_STUDENT, "4B", MAC_TOM, NULL, NULL);
+	add_member(fx, UAI, "zoe", BYOD_ROLE_STUDENT, "5C 4Bis", MAC_ZOE, NULL, NULL);
+	add_member(fx, UAI_B, "bea", BYOD_ROLE_STUDENT, "4B", MAC_B4B, NULL, NULL);
+	add_member(fx, UAI, "durand", BYOD_ROLE_TEACHER, "4B 5C", MAC_DUR, fx->dev_dur, &durand);
+	session(fx, REG_ACCT_START, "s-lea", MAC_LEA, NULL);
+	session(fx, REG_ACCT_START, "s-tom", MAC_TOM, NULL);
+	session(fx, REG_ACCT_START, "s-zoe", MAC_ZOE, NULL);
+	session(fx, REG_ACCT_START, "s-bea", MAC_B4B, NULL);
+	session(fx, REG_ACCT_START, "s-dur", MAC_DUR, NULL);
+	open_gw(fx);
+	assert_null(gw_admitted(fx->gw, MAC_LEA));
+	assert_null(gw_admitted(fx->gw, MAC_TOM));
+	assert_string_equal(gw_admitted(fx->gw, MAC_DUR), "teachers");
+	assert_int_equal(gw_next_wake(fx->gw), 0);
+
+	start = fx->now;
+	id = unlock(fx, UAI, "4B", durand, 600);
+	step(fx, 1);
+	assert_string_equal(gw_admitted(fx->gw, MAC_LEA), "pupils");
+	assert_string_equal(gw_admitted(fx->gw, MAC_TOM), "pupils");
+	assert_null(gw_admitted(fx->gw, MAC_ZOE));
+	assert_null(gw_admitted(fx->gw, MAC_B4B));
+	assert_string_equal(gw_admitted(fx->gw, MAC_DUR), "teachers");
+	assert_int_equal(fx->would_disconnect, 2);
+	/* the daemon wakes at its end */
+	assert_int_equal(gw_next_wake(fx->gw), start + 600);
+
+	/* a second before the end: nothing moves */
+	fx->now = start + 599;
+	step(fx, 0);
+	assert_string_equal(gw_admitted(fx->gw, MAC_LEA), "pupils");
+	assert_int_equal(fx->would_disconnect, 2);
+	/* the end: no event, the time alone */
+	fx->now = start + 600;
+	step(fx, 0);
+	assert_null(gw_admitted(fx->gw, MAC_LEA));
+	assert_null(gw_admitted(fx->gw, MAC_TOM));
+	assert_string_equal(gw_admitted(fx->gw, MAC_DUR), "teachers");
+	assert_int_equal(fx->would_disconnect, 4);
+	assert_int_equal(gw_next_wake(fx->gw), 0);
+	(void)id;
+
+	/* 5C opened, then closed early by the teacher */
+	id = unlock(fx, UAI, "5C", durand, 3600);
+	step(fx, 1);
+	assert_string_equal(gw_admitted(fx->gw, MAC_ZOE), "pupils");
+	assert_null(gw_admitted(fx->gw, MAC_LEA));
+	assert_int_equal(fx->would_disconnect, 5);
+	fx->now += 60;
+	assert_int_equal(reg_unlock_end(fx->ctx->reg, id, fx->now, &err), 0);
+	step(fx, 1);
+	assert_null(gw_admitted(fx->gw, MAC_ZOE));
+	assert_int_equal(fx->would_disconnect, 6);
+	assert_int_equal(gw_next_wake(fx->gw), 0);
+
+	/* another school's unlock: read and skipped by a school's gateway */
+	gw_close(fx->gw);
+	{
+		struct gw_options opt = { .home = fx->home, .apply = 0, .log = fx_log,
+					  .log_ctx = fx, .clock = fx_clock, .clock_ctx = fx,
+					  .school = UAI };
+		struct gw_stats st;
+		int64_t teacher_b;
+
+		add_member(fx, UAI_B, "petit", BYOD_ROLE_TEACHER, "4B", "02:00:00:00:bb:0b", NULL,
+			   &teacher_b);
+		if (gw_open(&opt, &fx->gw, &err) || gw_sync(fx->gw, &err))
+			fail_msg("%s", err.msg);
+		unlock(fx, UAI_B, "4B", teacher_b, 600);
+		step(fx, 1);
+		gw_stats(fx->gw, &st);
+		assert_int_equal(st.skipped, 1);
+		assert_null(gw_admitted(fx->gw, MAC_LEA));
+		assert_int_equal(gw_next_wake(fx->gw), 0);
+		assert_int_equal(fx->would_disconnect, 6);
+	}
+}
+
+static const char policy_school[] =
+	"segments:\n"
+	"  registration: { vlan: 10, subnet: 10.10.0.0/22, allow: [portal] }\n"
+	"  pupils: { vlan: 20, subnet: 10.20.0.0/16, allow: [portal] }\n"
+	"  teachers: { vlan: 30, subnet: 10.30.0.0/20, allow: [portal] }\n"
+	"services:\n"
+	"  portal: { to: [10.0.0.2], ports: [tcp/80] }\n"
+	"rules:\n"
+	"  - name: unknown\n    match: { state: unknown }\n    segment: registration\n"
+	"  - name: pupils in the teachers' segment here\n    match: { role: student }\n"
+	"    segment: teachers\n"
+	"default: registration\n";
+
+/* A school's own policy decides its devices; the département's default
+ * decides another school's; a policy applied for the other school moves
+ * its session only; the school back to the default moves it back. */
+static void test_school_policy(void **state)
+{
+	struct fx *fx = *state;
+	struct reg_school b = { .uai = UAI_B, .name = "Collège de l'Étoile" };
+	struct byod_err err;
+	int64_t v;
+
+	apply_policy(fx, policy); /* the default: pupils by day in pupils */
+	assert_int_equal(reg_school_add(fx->ctx->reg, &b, &err), 0);
+	assert_int_equal(reg_policy_add_school(fx->ctx->reg, UAI, policy_school, "a.yaml", "own",
+					       &v, &err),
+			 0);
+	add_member(fx, UAI, "lea", BYOD_ROLE_STUDENT, "4B", MAC_LEA, NULL, NULL);
+	add_member(fx, UAI_B, "bea", BYOD_ROLE_STUDENT, "4B", MAC_B4B, NULL, NULL);
+	session(fx, REG_ACCT_START, "s-lea", MAC_LEA, NULL);
+	session(fx, REG_ACCT_START, "s-bea", MAC_B4B, NULL);
+	open_gw(fx);
+	assert_string_equal(gw_admitted(fx->gw, MAC_LEA), "teachers");
+	assert_string_equal(gw_admitted(fx->gw, MAC_B4B), "pupils");
+
+	/* school B gets its own: B's pupil moves, A's does not */
+	assert_int_equal(reg_policy_add_school(fx->ctx->reg, UAI_B, policy_school, "b.yaml", "own",
+					       &v, &err),
+			 0);
+	step(fx, 1);
+	assert_string_equal(gw_admitted(fx->gw, MAC_B4B), "teachers");
+	assert_string_equal(gw_admitted(fx->gw, MAC_LEA), "teachers");
+	assert_int_equal(fx->would_disconnect, 1);
+
+	/* school A back to the default */
+	assert_int_equal(reg_policy_add_school(fx->ctx->reg, UAI, NULL, NULL, "back", &v, &err), 0);
+	step(fx, 1);
+	assert_string_equal(gw_admitted(fx->gw, MAC_LEA), "pupils");
+	assert_string_equal(gw_admitted(fx->gw, MAC_B4B), "teachers");
+	assert_int_equal(fx->would_disconnect, 2);
+
+	/* a school's gateway renders its school's policy and decides with it */
+	gw_close(fx->gw);
+	{
+		struct gw_options opt = { .home = fx->home, .apply = 0, .log = fx_log,
+					  .log_ctx = fx, .clock = fx_clock, .clock_ctx = fx,
+					  .school = UAI_B };
+		char *text = NULL;
+
+		if (gw_open(&opt, &fx->gw, &err) || gw_sync(fx->gw, &err))
+			fail_msg("%s", err.msg);
+		assert_string_equal(gw_admitted(fx->gw, MAC_B4B), "teachers");
+		assert_null(gw_admitted(fx->gw, MAC_LEA));
+		assert_int_equal(gw_ruleset(fx->gw, &text, &err), 0);
+		assert_non_null(strstr(text, "seg_teachers"));
+		free(text);
+	}
+}
+
+/* The heartbeat: the gateway's node, school and feed position. */
+static int collect_beat(const struct reg_heartbeat *h, void *arg)
+{
+	*(struct reg_heartbeat *)arg = *h;
+	return 0;
+}
+
+static void test_heartbeat(void **state)
+{
+	struct fx *fx = *state;
+	struct gw_options opt = { .home = fx->home, .apply = 0, .log = fx_log, .log_ctx = fx,
+				  .clock = fx_clock, .clock_ctx = fx, .school = UAI,
+				  .node = "gw-test" };
+	struct reg_heartbeat hb;
+	struct gw_stats st;
+	struct byod_err err;
+
+	apply_policy(fx, policy);
+	add_device(fx, "lea", BYOD_ROLE_STUDENT, MAC_LEA, fx->dev_lea);
+	session(fx, REG_ACCT_START, "s-lea", MAC_LEA, NULL);
+	if (gw_open(&opt, &fx->gw, &err) || gw_sync(fx->gw, &err))
+		fail_msg("%s", err.msg);
+	session(fx, REG_ACCT_START, "s-lea-2", MAC_LEA, NULL);
+	step(fx, 1);
+	assert_int_equal(gw_heartbeat(fx->gw, &err), 0);
+	memset(&hb, 0, sizeof(hb));
+	assert_int_equal(reg_heartbeat_list(fx->ctx->reg, NULL, collect_beat, &hb, &err), 0);
+	gw_stats(fx->gw, &st);
+	assert_string_equal(hb.component, "gatewayd");
+	assert_string_equal(hb.node, "gw-test");
+	assert_string_equal(hb.school, UAI);
+	assert_int_equal(hb.feed_seq, st.seq);
+	assert_true(st.seq > 0);
+	assert_int_equal(hb.seen, fx->now);
+	assert_non_null(strstr(hb.detail, "2 sessions"));
+}
+
 /* The state at a scale where a scan per lookup would be 10^10 string
  * comparisons: 100,000 sessions on 50,000 MACs and 25,000 devices, each
  * found by id, MAC and device, the newest session of a MAC deciding, the
@@ -533,6 +796,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_sessions_and_devices, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_policy_apply_moves, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_one_school, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unlock_moves_the_group, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_school_policy, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_heartbeat, setup, teardown),
 		cmocka_unit_test(test_state_at_scale),
 	};
 

@@ -3,7 +3,9 @@
  * Unit tests for the RADIUS module's in-memory index (radius-module/
  * index.c) without FreeRADIUS: decisions for MAC authentication and EAP-TLS
  * from a real registry and policy, the change feed bringing a revocation and
- * a new policy in, and the behaviour while the registry cannot be read.
+ * a new policy in, and the behaviour while the registry cannot be read;
+ * each school's policy or the default, the teachers' unlocks (and the
+ * Session-Timeout they bound), and what each decision is counted under.
  */
 #define _GNU_SOURCE /* nftw (rmtree.h) */
 #include <setjmp.h>
@@ -316,6 +318,196 @@ static void test_mab_follows_certificates(void **state)
 	rad_index_free(ix);
 }
 
+/* ---- each school's policy, the teachers' unlocks, the counts' names ---- */
+
+static const char policy_unlock[] =
+	"segments:\n"
+	"  reg: { vlan: 10, subnet: 10.10.0.0/22 }\n"
+	"  pupils: { vlan: 20, subnet: 10.20.0.0/16 }\n"
+	"rules:\n"
+	"  - name: unknown\n    match: { state: unknown }\n    segment: reg\n"
+	"  - name: class opened\n    match: { role: student, unlock: teacher }\n"
+	"    segment: pupils\n"
+	"  - name: no pupils\n    match: { role: student }\n    action: reject\n"
+	"default: reg\nmab-segment: reg\n";
+
+/* Adds a pupil of uai in groups with an enrolled phone; its serial. */
+static void pupil(struct fx *fx, const char *login, const char *uai, const char *groups,
+		  const char *mac, char *serial)
+{
+	struct reg_person p = { .role = BYOD_ROLE_STUDENT };
+	struct byod_enrol_params ep = { .login = login, .name = "phone", .kind = BYOD_KIND_PHONE,
+					.mac = mac };
+	struct byod_enrolment e;
+	struct byod_err err;
+
+	snprintf(p.login, sizeof(p.login), "%s", login);
+	snprintf(p.school, sizeof(p.school), "%s", uai);
+	snprintf(p.groups, sizeof(p.groups), "%s", groups);
+	if (byod_user_add(fx->ctx, &p, NULL, &err) || byod_device_enrol(fx->ctx, &ep, &e, &err))
+		fail_msg("%s: %s", login, err.msg);
+	snprintf(serial, REG_SERIAL_MAX, "%s", e.cert.serial);
+	byod_enrolment_clear(&e);
+}
+
+/* A school's own policy decides its pupils, the default another school's;
+ * a teacher's unlock opens exactly its group at its school, with a
+ * Session-Timeout no later than its end, until it is closed; each answer
+ * says what the counts file it under. */
+static void test_school_policies_and_unlocks(void **state)
+{
+	struct fx *fx = *state;
+	struct reg_school b = { .uai = "0930001B", .name = "B" };
+	struct reg_person durand = { .login = "durand", .role = BYOD_ROLE_TEACHER,
+				     .school = "0131234W", .groups = "4B" };
+	struct reg_unlock u = { 0 };
+	char tom[REG_SERIAL_MAX], zoe[REG_SERIAL_MAX], bea[REG_SERIAL_MAX];
+	struct rad_index *ix;
+	struct rad_answer a;
+	struct byod_err err;
+	time_t now = time(NULL);
+	int64_t v;
+
+	apply_policy(fx, policy1); /* the default: pupils in pupils */
+	assert_int_equal(reg_school_add(fx->ctx->reg, &b, &err), 0);
+	assert_int_equal(reg_policy_add_school(fx->ctx->reg, "0131234W", policy_unlock, "a.yaml",
+					       NULL, &v, &err),
+			 0);
+	pupil(fx, "tom", "0131234W", "4B latin", "02:00:00:00:aa:02", tom);
+	pupil(fx, "zoe", "0131234W", "5C", "02:00:00:00:aa:03", zoe);
+	pupil(fx, "bea", "0930001B", "4B", "02:00:00:00:aa:04", bea);
+	assert_int_equal(byod_user_add(fx->ctx, &durand, NULL, &err), 0);
+	ix = open_index(fx);
+
+	tls(ix, tom, &a);
+	assert_false(a.accept); /* school A: no pupil without a teacher */
+	assert_string_equal(a.rule, "no pupils");
+	assert_string_equal(a.counted, "rule");
+	assert_string_equal(a.school, "0131234W");
+	assert_string_equal(a.segment, "");
+	tls(ix, bea, &a);
+	assert_true(a.accept); /* school B: the default */
+	assert_int_equal(a.vlan, 20);
+	assert_string_equal(a.counted, "accept");
+	assert_string_equal(a.school, "0930001B");
+	assert_string_equal(a.segment, "pupils");
+
+	/* durand opens 4B for 10 minutes */
+	snprintf(u.school, sizeof(u.school), "0131234W");
+	snprintf(u.group, sizeof(u.group), "4B");
+	u.teacher = durand.id;
+	u.starts = now;
+	u.ends = now + 600;
+	assert_int_equal(reg_unlock_add(fx->ctx->reg, &u, &err), 0);
+	tls(ix, tom, &a);
+	assert_false(a.accept); /* memory until the feed is read */
+	assert_int_equal(rad_index_refresh(ix, NULL, &err), 0);
+	tls(ix, tom, &a);
+	assert_true(a.accept);
+	assert_int_equal(a.vlan, 20);
+	assert_string_equal(a.rule, "class opened");
+	assert_true(a.session_timeout > 0 && a.session_timeout <= 600);
+	mab(ix, "02:00:00:00:aa:02", &a);
+	assert_int_equal(a.vlan, 10); /* by MAC: mab-segment, as ever */
+	tls(ix, zoe, &a);
+	assert_false(a.accept); /* 5C is not opened */
+	tls(ix, bea, &a);
+	assert_true(a.accept);
+	assert_int_equal(a.session_timeout > 600 || a.session_timeout == 0, 1);
+
+	/* closed early */
+	assert_int_equal(reg_unlock_end(fx->ctx->reg, u.id, time(NULL), &err), 0);
+	assert_int_equal(rad_index_refresh(ix, NULL, &err), 0);
+	tls(ix, tom, &a);
+	assert_false(a.accept);
+
+	/* one already over by its time, whose end came without an event */
+	u.id = 0;
+	u.starts = now - 120;
+	u.ends = now - 60;
+	assert_int_equal(reg_unlock_add(fx->ctx->reg, &u, &err), 0);
+	assert_int_equal(rad_index_refresh(ix, NULL, &err), 0);
+	tls(ix, tom, &a);
+	assert_false(a.accept);
+
+	/* school B gets its own policy: bea follows it */
+	assert_int_equal(reg_policy_add_school(fx->ctx->reg, "0930001B", policy_unlock, "b.yaml",
+					       NULL, &v, &err),
+			 0);
+	assert_int_equal(rad_index_refresh(ix, NULL, &err), 0);
+	tls(ix, bea, &a);
+	assert_false(a.accept);
+	assert_string_equal(a.counted, "rule");
+	/* and school A goes back to the default */
+	assert_int_equal(reg_policy_add_school(fx->ctx->reg, "0131234W", NULL, NULL, NULL, &v, &err),
+			 0);
+	assert_int_equal(rad_index_refresh(ix, NULL, &err), 0);
+	tls(ix, tom, &a);
+	assert_true(a.accept);
+	assert_int_equal(a.vlan, 20);
+	rad_index_free(ix);
+}
+
+/* What each refusal is counted under. */
+static void test_counted_reasons(void **state)
+{
+	struct fx *fx = *state;
+	struct reg_person p;
+	struct rad_index *ix;
+	struct rad_answer a;
+	struct byod_err err;
+
+	apply_policy(fx, policy1);
+	ix = open_index(fx);
+	mab(ix, "02:00:00:00:cc:01", &a);
+	assert_true(a.accept);
+	assert_string_equal(a.counted, "accept");
+	assert_string_equal(a.school, "");
+	assert_string_equal(a.segment, "reg");
+	tls(ix, "abcdef0123", &a);
+	assert_false(a.accept);
+	assert_string_equal(a.counted, "unknown");
+	mab(ix, "not a mac", &a);
+	assert_string_equal(a.counted, "unknown");
+	tls(ix, fx->serial, &a);
+	assert_string_equal(a.counted, "accept");
+	assert_string_equal(a.school, "0131234W");
+
+	assert_int_equal(reg_person_set_state(fx->ctx->reg, "lea", REG_PERSON_DISABLED, &err), 0);
+	assert_int_equal(rad_index_refresh(ix, NULL, &err), 0);
+	tls(ix, fx->serial, &a);
+	assert_string_equal(a.counted, "owner-disabled");
+	assert_string_equal(a.school, "0131234W");
+	assert_string_equal(a.segment, "");
+	assert_int_equal(reg_person_set_state(fx->ctx->reg, "lea", REG_PERSON_ACTIVE, &err), 0);
+	assert_int_equal(reg_device_set_state(fx->ctx->reg, fx->phone, BYOD_DEVICE_SUSPENDED, &err),
+			 0);
+	assert_int_equal(rad_index_refresh(ix, NULL, &err), 0);
+	mab(ix, "02:00:00:00:aa:01", &a);
+	assert_string_equal(a.counted, "device-state");
+	assert_int_equal(reg_device_set_state(fx->ctx->reg, fx->phone, BYOD_DEVICE_ACTIVE, &err), 0);
+	assert_int_equal(
+		reg_cert_revoke(fx->ctx->reg, fx->serial, REG_REASON_SUPERSEDED, time(NULL), &err), 0);
+	assert_int_equal(rad_index_refresh(ix, NULL, &err), 0);
+	tls(ix, fx->serial, &a);
+	assert_string_equal(a.counted, "cert-revoked");
+	(void)p;
+	rad_index_free(ix);
+}
+
+static void test_counted_no_policy(void **state)
+{
+	struct fx *fx = *state;
+	struct rad_index *ix = open_index(fx);
+	struct rad_answer a;
+
+	tls(ix, fx->serial, &a);
+	assert_true(a.accept);
+	assert_string_equal(a.counted, "no-policy");
+	assert_string_equal(a.segment, "registration");
+	rad_index_free(ix);
+}
+
 static void test_no_policy(void **state)
 {
 	struct fx *fx = *state;
@@ -395,6 +587,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_change_feed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mab_follows_certificates, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_policy, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_school_policies_and_unlocks, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_counted_reasons, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_counted_no_policy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_registry_unreadable, setup, teardown),
 	};
 

@@ -248,6 +248,19 @@ static void test_role_without_rights(void **state)
 	assert_int_equal(raw_int(db, "SELECT COUNT(*) FROM audit WHERE object = 'mallory'"), 0);
 	/* and the handle still works afterwards */
 	assert_int_equal(reg_person_get(radius, "alice", &p, &f->err), 0);
+	/* its decision counts and its heartbeat, for the console */
+	{
+		struct reg_decision_count dc = {.school = UAI_A, .minute = 1790000040,
+						.node = "r1", .segment = "pupils",
+						.reason = "accept", .count = 2};
+		struct reg_heartbeat hb = {.component = "radius", .node = "r1", .feed_seq = 1};
+
+		assert_int_equal(reg_decision_add(radius, &dc, 1, &f->err), 0);
+		assert_int_equal(reg_decision_add(radius, &dc, 1, &f->err), 0);
+		assert_int_equal(reg_heartbeat_put(radius, &hb, &f->err), 0);
+		assert_int_equal(reg_heartbeat_put(radius, &hb, &f->err), 0);
+		assert_int_equal(raw_int(db, "SELECT count FROM decision_counts"), 4);
+	}
 	reg_close(radius);
 
 	/* the portal enrols, but does not apply a segment policy */
@@ -276,6 +289,19 @@ static void test_role_without_rights(void **state)
 	assert_int_equal(open_reg(url, 1000, &radius, &f->err), 0);
 	assert_int_equal(reg_audit_add(radius, "session.disconnect", "1", NULL, "{}", &f->err), 0);
 	assert_int_equal(reg_device_set_state(radius, d.id, BYOD_DEVICE_SUSPENDED, &f->err), -EACCES);
+	/* its heartbeat, but no decision counts (RADIUS's) */
+	{
+		struct reg_decision_count dc = {.school = UAI_A, .minute = 1790000040,
+						.node = "g1", .segment = "pupils",
+						.reason = "accept", .count = 1};
+		struct reg_heartbeat hb = {.component = "gatewayd", .node = "g1",
+					   .school = UAI_A, .feed_seq = 1};
+
+		assert_int_equal(reg_heartbeat_put(radius, &hb, &f->err), 0);
+		assert_int_equal(reg_heartbeat_put(radius, &hb, &f->err), 0);
+		assert_int_equal(reg_decision_add(radius, &dc, 1, &f->err), -EACCES);
+		assert_int_equal(raw_int(db, "SELECT COUNT(*) FROM heartbeats"), 2);
+	}
 	reg_close(radius);
 	snprintf(stmt, sizeof(stmt), "DROP ROLE %s_g", login);
 	raw_exec(db, stmt);

@@ -788,6 +788,9 @@ static void test_migrate_from_2(void **state)
 		     "DROP TABLE web_forms; DROP TABLE web_downloads; DROP TABLE web_throttle; "
 		     "DROP TABLE web_sessions; DROP TABLE enrol_codes; DROP TABLE web_keys; "
 		     "DROP INDEX devices_owner_created; DROP INDEX devices_live_mac; "
+		     "DROP TABLE decision_counts; DROP TABLE heartbeats; DROP TABLE unlocks; "
+		     "DROP INDEX policies_school; ALTER TABLE policies DROP COLUMN school; "
+		     "ALTER TABLE policies DROP COLUMN follows_default; "
 		     "PRAGMA user_version = 2;");
 	raw_close(db);
 	assert_int_equal(open_reg(f->path, 2000, &f->reg, &f->err), 0);

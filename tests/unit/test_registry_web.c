@@ -163,6 +163,9 @@ static void test_migrate_from_3(void **state)
 			     "DROP TABLE web_throttle; DROP TABLE web_sessions; "
 			     "DROP TABLE enrol_codes; DROP TABLE web_keys; "
 			     "DROP INDEX devices_owner_created; DROP INDEX devices_live_mac; "
+			     "DROP TABLE decision_counts; DROP TABLE heartbeats; DROP TABLE unlocks; "
+			     "DROP INDEX policies_school; ALTER TABLE policies DROP COLUMN school; "
+			     "ALTER TABLE policies DROP COLUMN follows_default; "
 			     "PRAGMA user_version = 3;",
 			     NULL, NULL, NULL),
 		SQLITE_OK);
