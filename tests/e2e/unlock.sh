@@ -105,14 +105,15 @@ ack_after() {
 	echo never
 	return 1
 }
-# the teacher's portal, from her own namespace (the onboarding port)
+# the teacher's portal, from her own namespace (the onboarding port):
+# teacher_page loads her page (its form token), then T0 is taken, then
+# teacher_unlock sends the form: the times below count from the POST
+teacher_page() { preq teacher GET /unlock; [ "$(code)" = 200 ] && TOKEN=$(csrf); }
 teacher_unlock() { # open GROUP MINUTES | close ID: the POST, its answer in $T/code
-	preq teacher GET /unlock
-	[ "$(code)" = 200 ] || return 1
 	if [ "$1" = open ]; then
-		ppost teacher /unlock "csrf=$(csrf)" action=open "group=$2" "minutes=$3"
+		ppost teacher /unlock "csrf=$TOKEN" action=open "group=$2" "minutes=$3"
 	else
-		ppost teacher /unlock "csrf=$(csrf)" action=close "id=$2"
+		ppost teacher /unlock "csrf=$TOKEN" action=close "id=$2"
 	fi
 	[ "$(code)" = 303 ]
 }
@@ -145,6 +146,7 @@ scenario_open_ten_minutes() { # proves: the teacher opens 4B for 10 minutes at t
 	check "teacher: logs in at the portal" portal_login teacher m.durand 'Tableau-Noir-42'
 	preq teacher GET /devices
 	check "teacher: Mes appareils links to the page" grep -q 'href="/unlock"' "$T/b"
+	check "teacher: her page, with its form" teacher_page
 	t0=$(now_ms)
 	check "teacher: opens 4B for 10 minutes (POST /unlock, 303)" teacher_unlock open 4B 10
 	UNLOCK_ID=$(opening_id)
@@ -169,6 +171,7 @@ scenario_close_now() { # proves: "Fermer maintenant" moves the phone's open sess
 	local n t0 t_a
 	check "the phone has an open accounting session" sh -c "'$BYODCTL' session list --json | grep -q '${MAC[pupil]}'"
 	n=$(acks)
+	check "teacher: her page, with its form" teacher_page
 	t0=$(now_ms)
 	check "teacher: \"Fermer maintenant\" (POST /unlock, 303)" teacher_unlock close "$UNLOCK_ID"
 	t_a=$(ack_after "$n" "$t0")
@@ -201,6 +204,7 @@ scenario_one_minute() { # proves: with refused phones set aside in registration,
 	check "...with an open accounting session" wait_for 50 sh -c "'$BYODCTL' session list --json | grep -q '${MAC[pupil]}'"
 	if reach pupil "$ENT" 443; then ko "pupil: the ENT from registration"; else ok; fi
 	n=$(acks)
+	check "teacher: her page, with its form" teacher_page
 	t0=$(now_ms)
 	check "teacher: opens 4B for 1 minute, the shortest offered (POST /unlock, 303)" teacher_unlock open 4B 1
 	t_a=$(ack_after "$n" "$t0")
@@ -208,6 +212,8 @@ scenario_one_minute() { # proves: with refused phones set aside in registration,
 	echo "open 1 min: the access point's ACK ${t_a} ms after the POST"
 	check "opened: the phone's session moved (Disconnect/CoA ACKed) within 1 s of the POST (${t_a} ms)" \
 		test "${t_a/never/9999}" -lt 1000
+	check "...the pupil's phone's" sh -c "grep -E '(Disconnect|CoA)-ACK in' '$T/gatewayd.log' | tail -1 | grep -qi '${MAC[pupil]}'"
+	check "...and no other session" test "$(acks)" = $((n + 1))
 	reauthenticate pupil
 	check "pupil: accepted into pupils" wait_for 150 admitted_in pupil pupils
 	explain
@@ -234,6 +240,7 @@ scenario_one_minute() { # proves: with refused phones set aside in registration,
 	else
 		check "ended: the session moved back within 1 s of the end (${t_end} ms), not before it" \
 			test "$t_end" -ge 0 -a "$t_end" -lt 1000
+		check "...the pupil's phone's" sh -c "grep -E '(Disconnect|CoA)-ACK in' '$T/gatewayd.log' | tail -1 | grep -qi '${MAC[pupil]}'"
 	fi
 	reauthenticate pupil
 	check "pupil: back in registration once the minute is over" wait_for 150 admitted_in pupil registration
