@@ -46,8 +46,7 @@ static int unlock_has_group(const char *groups, const char *group)
  * sure at start that they read. */
 static int unlock_choices(const struct portal *p, int *m)
 {
-	int n = byod_conf_unlock_minutes(p->conf.portal_unlock_minutes, m,
-					 BYOD_UNLOCK_CHOICES_MAX);
+	int n = byod_conf_unlock_minutes(p->conf.portal_unlock_minutes, m, BYOD_UNLOCK_CHOICES_MAX);
 
 	return n < 0 ? 0 : n;
 }
@@ -233,8 +232,7 @@ static int page_unlock(struct page_ctx *c, int status, const char *notice, int e
 {
 	struct portal *p = c->p;
 	const struct portal_request *rq = c->rq;
-	struct unlock_mine k = { .teacher = c->s->person.id,
-				 .v = BYOD_VEC_INIT(struct reg_unlock) };
+	struct unlock_mine k = { .teacher = c->s->person.id, .v = BYOD_VEC_INIT(struct reg_unlock) };
 	struct web_html h;
 	int rc;
 
@@ -268,8 +266,8 @@ static int page_unlock(struct page_ctx *c, int status, const char *notice, int e
 static int unlock_absent(struct page_ctx *c)
 {
 	if (portal_session_is_code(c->s)) {
-		portal_log("%s %s /unlock: refused to a one-time code's session (%s)", c->rq->client,
-			   c->rq->method, c->s->person.login);
+		portal_log("%s %s /unlock: refused to a one-time code's session (%s)",
+			   c->rq->client, c->rq->method, c->s->person.login);
 		reg_audit_add(c->ctx->reg, "portal.denied", "/unlock", NULL,
 			      "{\"why\":\"code session\"}", NULL);
 	}
