@@ -122,12 +122,13 @@ static const char *unlock_ok(struct page_ctx *c)
 {
 	struct portal *p = c->p;
 	const struct portal_request *rq = c->rq;
+	const char *ok = rq->ok;
 
-	if (!rq->ok || !strcmp(rq->method, "POST"))
+	if (!ok || strcmp(rq->method, "GET"))
 		return NULL;
-	if (!strcmp(rq->ok, "opened"))
+	if (!strcmp(ok, "opened"))
 		return T("unlock.ok.opened");
-	if (!strcmp(rq->ok, "closed"))
+	if (!strcmp(ok, "closed"))
 		return T("unlock.ok.closed");
 	return NULL;
 }
