@@ -8,6 +8,11 @@
 # duration not offered (beyond two hours, or not in the list), a missing,
 # made-up or used form token are refused and open nothing; another
 # teacher cannot close it.
+#
+# BYOD_UNLOCK_REGISTRY=pg runs the same on PostgreSQL: the school is copied
+# (byodctl registry copy) into a throwaway cluster of the test's own, and
+# the portal connects with a login of the portal's role (byod_portal), so
+# that a right the role lacks for the teachers' openings fails here.
 . "$BYOD_SRC/tests/cli/lib.sh"
 . "$BYOD_SRC/tests/portal/lib.sh"
 : "${BYOD_PORTAL:?BYOD_PORTAL must name the byod-portal binary}"
@@ -23,13 +28,44 @@ adduser p.bernard teacher 'Craie-Blanche-7' --group 4B --group 5C
 adduser c.leroy teacher 'Sans-Classe-3'
 adduser lea.martin student 'Calanques-2026!' --group 4B
 
+PG_DIR= PG_URL=
+case ${BYOD_UNLOCK_REGISTRY:-sqlite} in
+sqlite) ;;
+pg)
+	# the cluster's server runs as an unprivileged user: it must reach $T/pg
+	chmod 0711 "$T"
+	PG_DIR="$T/pg"
+	sh "$BYOD_SRC/scripts/pg-test-cluster" start "$PG_DIR" >"$T/pg-start.log" 2>&1 ||
+		{ cat "$T/pg-start.log" >&2; echo "the PostgreSQL cluster did not start" >&2; exit 1; }
+	PG_URL=$(sh "$BYOD_SRC/scripts/pg-test-cluster" url "$PG_DIR")
+	"$BYODCTL" registry copy --to "$PG_URL" >"$T/copy.out" 2>&1 ||
+		{ cat "$T/copy.out" >&2; echo "registry copy failed" >&2; exit 1; }
+	url=${PG_URL/byod@\//\/} # without a user: each program's PGUSER names it
+	sed -i "s|^  # url: \"\"$|  url: \"${url//&/\\&}\"|" "$BYOD_HOME/byod.conf"
+	grep -q "^  url: \"$url\"" "$BYOD_HOME/byod.conf" || { echo "registry.url not set" >&2; exit 1; }
+	PGUSER=byod "$BYODCTL" registry roles --apply >/dev/null 2>"$T/roles.err" ||
+		{ cat "$T/roles.err" >&2; echo "registry roles --apply failed" >&2; exit 1; }
+	psql -X -q -v ON_ERROR_STOP=1 -d "$PG_URL" -c "CREATE ROLE portal1 LOGIN IN ROLE byod_portal;
+		CREATE ROLE admin1 LOGIN IN ROLE byod_admin" >/dev/null ||
+		{ echo "cannot create the programs' logins" >&2; exit 1; }
+	printf '#!/bin/sh\nPGUSER=portal1 exec "%s" "$@"\n' "$BYOD_PORTAL" >"$T/byod-portal"
+	chmod 755 "$T/byod-portal"
+	BYOD_PORTAL=$T/byod-portal
+	export PGUSER=admin1
+	mv "$BYOD_HOME/registry.db" "$T/before-copy.db"
+	;;
+*) echo "BYOD_UNLOCK_REGISTRY must be sqlite or pg" >&2; exit 1 ;;
+esac
+
 read -r HTTP_PORT <<<"$(free_ports 1)"
 conf="$BYOD_HOME/byod.conf"
 sed -i "s/^  http-port: .*/  http-port: $HTTP_PORT/; s/^  https-port: .*/  https-port: 0/" "$conf"
 # the test's choices: a minute, ten, two hours
 sed -i 's/^  unlock-minutes: .*/  unlock-minutes: "1 10 120"/' "$conf"
 grep -q '^  unlock-minutes: "1 10 120"$' "$conf" || { echo "portal.unlock-minutes not set" >&2; exit 1; }
-trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done; [ -n "${KEEP:-}" ] || rm -rf "$T"' EXIT
+trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+	[ -z "$PG_DIR" ] || sh "$BYOD_SRC/scripts/pg-test-cluster" remove "$PG_DIR" >/dev/null 2>&1
+	[ -n "${KEEP:-}" ] || rm -rf "$T"' EXIT
 start_portal "$BYOD_HOME" "$HTTP_PORT"
 
 URL="http://127.0.0.1:$HTTP_PORT"
@@ -58,14 +94,13 @@ has() { grep -qF -- "$1" "$T/b"; }
 location_is() { tr -d '\r' <"$T/h" | grep -qix "Location: $1"; }
 # live openings as core lists them (byod_unlock: the registry's table)
 live_of() { # LOGIN: the number of live openings of that teacher
-	python3 - "$BYOD_HOME/registry.db" "$1" <<'PY'
-import sqlite3, sys, time
-db = sqlite3.connect(sys.argv[1])
-now = int(time.time())
-print(db.execute("""SELECT count(*) FROM unlocks u JOIN people p ON p.id = u.teacher
-  WHERE p.login = ? AND u.starts <= ? AND ? < u.ends AND (u.ended IS NULL OR u.ended = 0)""",
-                 (sys.argv[2], now, now)).fetchone()[0])
-PY
+	local sql="SELECT count(*) FROM unlocks u JOIN people p ON p.id = u.teacher
+  WHERE p.login = '$1' AND u.starts <= $(date +%s) AND $(date +%s) < u.ends AND u.ended = 0"
+	if [ -n "$PG_URL" ]; then
+		psql -X -q -At -v ON_ERROR_STOP=1 -d "$PG_URL" -c "$sql"
+	else
+		sqlite3 "$BYOD_HOME/registry.db" "$sql"
+	fi
 }
 audited() { # ACTION ACTOR: how many rows
 	"$BYODCTL" audit --limit 500 --json | python3 -c '
@@ -238,4 +273,5 @@ check "open 3A for two hours (the longest): 303" test "$(code)" = 303
 check "...live" test "$(live_of m.durand)" = 1
 req GET /unlock
 check "...listed" has '<strong>3A</strong>'
+[ -z "$PG_URL" ] || check "on PostgreSQL: no SQLite registry was opened" test ! -e "$BYOD_HOME/registry.db"
 finish
