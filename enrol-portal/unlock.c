@@ -98,9 +98,12 @@ static void unlock_clock(time_t t, char *out, size_t len)
 	snprintf(out, len, "%02d:%02d", tm.tm_hour, tm.tm_min);
 }
 
+/* The live openings the page shows: the teacher's own, and those of
+ * colleagues of a group the teacher has too. */
 struct unlock_mine {
-	int64_t teacher;
-	struct byod_vec v; /* struct reg_unlock */
+	const struct reg_person *me;
+	struct byod_vec mine;	  /* struct reg_unlock */
+	struct byod_vec others;	  /* struct reg_unlock */
 };
 
 static int unlock_collect(const struct reg_unlock *u, void *arg)
@@ -108,9 +111,12 @@ static int unlock_collect(const struct reg_unlock *u, void *arg)
 	struct unlock_mine *k = arg;
 	struct reg_unlock *slot;
 
-	if (u->teacher != k->teacher)
+	if (u->teacher == k->me->id)
+		slot = byod_vec_push(&k->mine);
+	else if (unlock_has_group(k->me->groups, u->group))
+		slot = byod_vec_push(&k->others);
+	else
 		return 0;
-	slot = byod_vec_push(&k->v);
 	if (!slot)
 		return -ENOMEM;
 	*slot = *u;
@@ -226,6 +232,34 @@ static void unlock_live(struct page_ctx *c, struct web_html *h, const struct reg
 	web_html_markup(h, "</ul></section>");
 }
 
+/* A colleague's openings of a group the teacher has too: said, not
+ * closable (only the one who opened may close). */
+static void unlock_others(struct page_ctx *c, struct web_html *h, const struct reg_unlock *u,
+			  size_t n)
+{
+	struct portal *p = c->p;
+	const struct portal_request *rq = c->rq;
+	char until[16], by[300], line[400];
+	size_t i;
+
+	if (!n)
+		return;
+	web_html_markup(h, "<section class=\"box\" aria-labelledby=\"others\"><h2 id=\"others\">");
+	web_html_text(h, T("unlock.others_title"));
+	web_html_markup(h, "</h2><ul class=\"unlocks\">");
+	for (i = 0; i < n; i++) {
+		unlock_clock(u[i].ends, until, sizeof(until));
+		page_fill(by, sizeof(by), T("unlock.others_by"), u[i].teacher_login);
+		page_fill(line, sizeof(line), by, until);
+		web_html_markup(h, "<li class=\"unlock other\"><strong>");
+		web_html_text(h, u[i].group);
+		web_html_markup(h, "</strong> · ");
+		web_html_text(h, line);
+		web_html_markup(h, "</li>");
+	}
+	web_html_markup(h, "</ul></section>");
+}
+
 /* The page, with a notice (error: an alert) and, after a refused form, the
  * group and duration that were asked for. */
 static int page_unlock(struct page_ctx *c, int status, const char *notice, int error,
@@ -233,16 +267,16 @@ static int page_unlock(struct page_ctx *c, int status, const char *notice, int e
 {
 	struct portal *p = c->p;
 	const struct portal_request *rq = c->rq;
-	struct unlock_mine k = { .teacher = c->s->person.id, .v = BYOD_VEC_INIT(struct reg_unlock) };
+	struct unlock_mine k = { .me = &c->s->person,
+				 .mine = BYOD_VEC_INIT(struct reg_unlock),
+				 .others = BYOD_VEC_INIT(struct reg_unlock) };
 	struct web_html h;
 	int rc;
 
 	rc = reg_unlock_list_active(c->ctx->reg, c->s->person.school, time(NULL), unlock_collect,
 				    &k, NULL);
-	if (rc) {
-		byod_vec_free(&k.v);
-		return rc;
-	}
+	if (rc)
+		goto out;
 	c->self = "/unlock"; /* also after a POST */
 	web_html_init(&h);
 	page_head(c, &h, T("unlock.title"));
@@ -257,9 +291,13 @@ static int page_unlock(struct page_ctx *c, int status, const char *notice, int e
 		unlock_form(c, &h, group, minutes);
 	else
 		page_notice(&h, T("unlock.no_groups"), 0);
-	unlock_live(c, &h, k.v.v, k.v.n);
-	byod_vec_free(&k.v);
-	return page_finish(c, &h, status);
+	unlock_live(c, &h, k.mine.v, k.mine.n);
+	unlock_others(c, &h, k.others.v, k.others.n);
+	rc = page_finish(c, &h, status);
+out:
+	byod_vec_free(&k.mine);
+	byod_vec_free(&k.others);
+	return rc;
 }
 
 /* Anyone but a teacher: the page does not exist. A code session's attempt

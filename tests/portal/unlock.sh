@@ -231,7 +231,10 @@ check "an unknown ?ok= is not echoed" sh -c "! grep -q '<script>' '$T/b' && ! gr
 # another teacher cannot close it, nor see it among hers
 check "p.bernard (another teacher of 4B) logs in" login p.bernard 'Craie-Blanche-7'
 req GET /unlock
-check "...her page does not list m.durand's opening" sh -c "[ \"\$(cat '$T/code')\" = 200 ] && grep -q 'Aucune classe ouverte en ce moment.' '$T/b'"
+check "...her own openings: none" sh -c "[ \"\$(cat '$T/code')\" = 200 ] && grep -q 'Aucune classe ouverte en ce moment.' '$T/b'"
+check "...m.durand's opening of 4B (a class of hers too) said, with its end" \
+	grep -q '<h2 id="others">Ouvertes par un collègue</h2><ul class="unlocks"><li class="unlock other"><strong>4B</strong> · ouverte par m.durand jusqu’à [0-9][0-9]:[0-9][0-9]</li>' "$T/b"
+check "...without a form to close it" test -z "$(ids_shown)"
 post /unlock "csrf=$(csrf)" action=close "id=$id"
 check "p.bernard closing m.durand's opening: 404" test "$(code)" = 404
 check "...it is still live" test "$(live_of m.durand)" = 1
@@ -248,6 +251,7 @@ check "...none of these was audited as an end" test "$(audited unlock.end teache
 check "c.leroy (a teacher without a class) logs in" login c.leroy 'Sans-Classe-3'
 req GET /unlock
 check "...her page says no class is linked to her account" has 'Aucune classe n’est associée à votre compte'
+check "...and shows no one's openings (4B is not hers)" sh -c "! grep -q 'Ouvertes par un collègue' '$T/b'"
 check "...and offers no form to open" sh -c "! grep -q 'value=\"open\"' '$T/b'"
 
 # m.durand closes it
