@@ -30,7 +30,7 @@ static double now_ns(void)
 }
 
 static char schools[100][REG_UAI_MAX];
-static const char *const segments[] = { "pupils", "teachers", "registration", "" };
+static const char *const segments[] = {"pupils", "teachers", "registration", ""};
 
 struct run {
 	struct rad_counts *c;
@@ -91,7 +91,7 @@ static double measure(struct rad_counts *c, int threads, long n)
 
 int main(int argc, char **argv)
 {
-	struct rad_counts_options o = { .node = "bench" };
+	struct rad_counts_options o = {.node = "bench"};
 	struct rad_counts_stats st;
 	struct rad_counts *c = NULL;
 	struct byod_err err;

@@ -49,6 +49,11 @@ struct opened {
 	char group[64];
 };
 
+struct opened_list {
+	struct opened *v;
+	size_t n, cap;
+};
+
 struct gw {
 	struct gw_options opt;
 	struct byod_ctx *ctx;
@@ -519,7 +524,7 @@ struct step {
 	struct idset devices;    /* devices whose state changed */
 	int sessions_changed;    /* a session started or stopped */
 	int policy;              /* a policy was applied */
-	struct byod_vec opened;  /* struct opened: groups opened or closed */
+	struct opened_list opened; /* groups opened or closed */
 	struct idset started;    /* sessions that started (a blocked one is ended at once) */
 	int handled, skipped;
 	int64_t last;
@@ -626,17 +631,15 @@ static int on_device(struct step *st, const char *id)
 }
 
 /* Notes a group whose sessions are to be decided again (once). */
-static int note_opened(struct byod_vec *v, const char *school, const char *group)
+static int note_opened(struct opened_list *l, const char *school, const char *group)
 {
 	struct opened *o;
 	size_t i;
 
-	for (i = 0; i < v->n; i++) {
-		o = BYOD_VEC_AT(v, struct opened, i);
-		if (!strcmp(o->school, school) && !strcmp(o->group, group))
+	for (i = 0; i < l->n; i++)
+		if (!strcmp(l->v[i].school, school) && !strcmp(l->v[i].group, group))
 			return 0;
-	}
-	o = byod_vec_push(v);
+	o = BYOD_ARRAY_PUSH(l->v, l->n, l->cap);
 	if (!o)
 		return -ENOMEM;
 	snprintf(o->school, sizeof(o->school), "%s", school);
@@ -921,7 +924,7 @@ static int redecide_group(struct gw *gw, const struct opened *o, time_t now,
 
 /* The unlocks over at now (their end reached, no event needed) leave the
  * live list; their groups are noted to be decided again. */
-static int expire_unlocks(struct gw *gw, time_t now, struct byod_vec *opened)
+static int expire_unlocks(struct gw *gw, time_t now, struct opened_list *opened)
 {
 	size_t i;
 	int rc = 0;
@@ -952,7 +955,7 @@ time_t gw_next_wake(const struct gw *gw)
 
 int gw_step(struct gw *gw, int *handled, struct byod_err *err)
 {
-	struct step st = { .gw = gw, .err = err, .opened = BYOD_VEC_INIT(struct opened) };
+	struct step st = { .gw = gw, .err = err };
 	struct idset changed, unlocked;
 	size_t i;
 	time_t now = gw_now(gw);
@@ -998,8 +1001,7 @@ int gw_step(struct gw *gw, int *handled, struct byod_err *err)
 			rc = redecide(gw, IDSET_AT(&st.devices, i), now, &changed, err);
 	}
 	for (i = 0; !rc && i < st.opened.n; i++)
-		rc = redecide_group(gw, BYOD_VEC_AT(&st.opened, struct opened, i), now, &unlocked,
-				    err);
+		rc = redecide_group(gw, &st.opened.v[i], now, &unlocked, err);
 	if (rc == -ENOMEM)
 		byod_err_set(err, ENOMEM, "out of memory");
 	if (!rc && (IDSET_N(&st.devices) || st.sessions_changed || IDSET_N(&unlocked)))
@@ -1029,7 +1031,7 @@ out:
 	byod_fw_set_free(&unlocked.s);
 	byod_fw_set_free(&st.devices.s);
 	byod_fw_set_free(&st.started.s);
-	byod_vec_free(&st.opened);
+	free(st.opened.v);
 	return rc;
 }
 

@@ -22,7 +22,7 @@
 
 #include "registry.h"
 
-#define SHARDS 16
+#define SHARDS	  16
 #define TABLE_MIN 64
 
 struct key {
@@ -155,8 +155,9 @@ int rad_counts_new(const struct rad_counts_options *opt, struct rad_counts **out
 
 	*out = NULL;
 	if (!opt->node || !opt->node[0] || strlen(opt->node) >= sizeof(c->node))
-		return byod_err_set(err, EINVAL, "the node name for the decision counts must be 1 "
-						 "to 63 bytes");
+		return byod_err_set(err, EINVAL,
+				    "the node name for the decision counts must be 1 "
+				    "to 63 bytes");
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return byod_err_set(err, ENOMEM, "out of memory");
@@ -193,7 +194,8 @@ static int reason_index(const char *reason)
 	int i;
 
 	for (i = 0; reason && reg_decision_reasons[i]; i++)
-		if (reason[0] == reg_decision_reasons[i][0] && !strcmp(reason, reg_decision_reasons[i]))
+		if (reason[0] == reg_decision_reasons[i][0] &&
+		    !strcmp(reason, reg_decision_reasons[i]))
 			return i;
 	return -1;
 }

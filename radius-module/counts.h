@@ -41,7 +41,8 @@ void rad_counts_free(struct rad_counts *c);
  * Counts one decision made at now: school "" or NULL for a device of no
  * known owner, segment "" or NULL for a refusal, reason one of
  * reg_decision_reasons (anything else is counted as dropped). Thread-safe;
- * no I/O; allocates only for a key not seen since the last flush.
+ * no I/O; allocates only for a key not seen since the last flush. A shard
+ * holds at most max_rows keys between two flushes (past that, dropped).
  */
 void rad_counts_add(struct rad_counts *c, time_t now, const char *school, const char *segment,
 		    const char *reason);
@@ -58,11 +59,11 @@ int rad_counts_flush(struct rad_counts *c, struct reg *reg, const struct reg_hea
 		     size_t *rows, struct byod_err *err);
 
 struct rad_counts_stats {
-	uint64_t counted;     /* decisions counted since the start */
-	uint64_t flushed;     /* decisions written to the registry */
-	uint64_t dropped;     /* decisions lost: past max_rows, no memory, bad reason */
-	size_t pending_rows;  /* rows kept from failed flushes */
-	uint64_t pending;     /* decisions in them */
+	uint64_t counted;    /* decisions counted since the start */
+	uint64_t flushed;    /* decisions written to the registry */
+	uint64_t dropped;    /* decisions lost: past max_rows, no memory, bad reason */
+	size_t pending_rows; /* rows kept from failed flushes */
+	uint64_t pending;    /* decisions in them */
 	unsigned long flushes, failures;
 };
 /* Approximate while requests run (the shards are not locked together). */

@@ -283,15 +283,18 @@ static void flush_counts(rlm_byod_t *inst, int wait_ms)
 	struct reg_heartbeat hb;
 	struct byod_err err;
 	size_t rows = 0;
-	int rc;
+	int rc, spooling;
 
 	rad_index_stats(inst->index, &ix);
+	pthread_mutex_lock(&inst->spool_lock);
+	spooling = inst->spooling;
+	pthread_mutex_unlock(&inst->spool_lock);
 	memset(&hb, 0, sizeof(hb));
 	snprintf(hb.component, sizeof(hb.component), "radius");
 	snprintf(hb.node, sizeof(hb.node), "%s", inst->node_name);
 	hb.feed_seq = ix.seq;
 	snprintf(hb.detail, sizeof(hb.detail), "%zu devices, policy version %lld%s", ix.devices,
-		 (long long)ix.policy_version, inst->spooling ? ", accounting spooled" : "");
+		 (long long)ix.policy_version, spooling ? ", accounting spooled" : "");
 	rc = open_accounting(inst, &inst->replay, wait_ms, &err);
 	if (!rc)
 		rc = rad_counts_flush(inst->counts, inst->replay, &hb, &rows, &err);
@@ -312,16 +315,20 @@ static void flush_counts(rlm_byod_t *inst, int wait_ms)
 	DEBUG2("rlm_byod (%s): %zu decision count rows written", inst->name, rows);
 }
 
-/* At the follower's turn: a flush when its time has come and the
- * registry can be read (otherwise the counts wait in memory). */
+/* At the follower's turn: a flush when its time has come. While the
+ * registry cannot even be read, no write is tried (it would only wait);
+ * the shards are still emptied into the rows kept, which are bounded. */
 static void maybe_flush_counts(rlm_byod_t *inst)
 {
 	time_t now = time(NULL);
 
-	if (now < inst->counts_next || inst->down_since)
+	if (now < inst->counts_next)
 		return;
 	inst->counts_next = now + (time_t)inst->counts_interval;
-	flush_counts(inst, 200);
+	if (inst->down_since)
+		rad_counts_flush(inst->counts, NULL, NULL, NULL, NULL);
+	else
+		flush_counts(inst, 200);
 }
 
 /* ---- the change-feed follower ---- */
@@ -676,6 +683,7 @@ static rlm_rcode_t CC_HINT(nonnull) mod_authorize(void *instance, REQUEST *reque
 		return RLM_MODULE_NOOP;
 	} else if (!mac) {
 		REDEBUG("MAC authentication without Calling-Station-Id");
+		rad_counts_add(inst->counts, rq.now, NULL, NULL, "unknown");
 		return RLM_MODULE_REJECT;
 	} else {
 		rq.method = RAD_METHOD_MAC;

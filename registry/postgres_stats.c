@@ -86,12 +86,13 @@ int pg_heartbeat_put(struct reg_db *be, const struct reg_heartbeat *hb, struct b
 
 	pg_i64(seen, (int64_t)hb->seen);
 	pg_i64(seq, hb->feed_seq);
-	return pg_command(PG(be), NULL, err, "writing a heartbeat",
-			  "INSERT INTO heartbeats (component, node, school, seen, feed_seq, detail) "
-			  "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (component, node, school) "
-			  "DO UPDATE SET seen = EXCLUDED.seen, feed_seq = EXCLUDED.feed_seq, "
-			  "detail = EXCLUDED.detail",
-			  6, p);
+	return pg_command(
+		PG(be), NULL, err, "writing a heartbeat",
+		"INSERT INTO heartbeats (component, node, school, seen, feed_seq, detail) "
+		"VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (component, node, school) "
+		"DO UPDATE SET seen = EXCLUDED.seen, feed_seq = EXCLUDED.feed_seq, "
+		"detail = EXCLUDED.detail",
+		6, p);
 }
 
 struct heartbeat_visit {

@@ -18,8 +18,8 @@
 #include "reg_internal.h"
 
 const char *const reg_decision_reasons[] = {
-	"accept",   "unknown",	      "cert-revoked", "cert-expired", "device-state",
-	"owner-disabled", "rule", "no-policy",	  NULL,
+	"accept",	  "unknown", "cert-revoked", "cert-expired", "device-state",
+	"owner-disabled", "rule",    "no-policy",    NULL,
 };
 
 int reg_decision_reason_valid(const char *reason)

@@ -13,7 +13,8 @@
 
 /* A UAI in a space-separated list: ' ' || list || ' ' holds ' ' || uai || ' '.
  * ?1 NULL: every school, rows of no school included. */
-#define IN_SCHOOLS "(?1 IS NULL OR (school <> '' AND instr(' ' || ?1 || ' ', ' ' || school || ' ') > 0))"
+#define IN_SCHOOLS                                                                                 \
+	"(?1 IS NULL OR (school <> '' AND instr(' ' || ?1 || ' ', ' ' || school || ' ') > 0))"
 
 int sq_decision_add(struct reg_db *be, const struct reg_decision_count *r, struct byod_err *err)
 {
@@ -21,12 +22,12 @@ int sq_decision_add(struct reg_db *be, const struct reg_decision_count *r, struc
 	struct sq *s = sq_of(be);
 	int rc;
 
-	rc = sq_prepare(s, &st, err,
-			"INSERT INTO decision_counts (school, minute, node, segment, reason, count) "
-			"VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (school, minute, node, segment, "
-			"reason) DO UPDATE SET count = count + excluded.count",
-			"tittti", r->school, (int64_t)r->minute, r->node, r->segment, r->reason,
-			r->count);
+	rc = sq_prepare(
+		s, &st, err,
+		"INSERT INTO decision_counts (school, minute, node, segment, reason, count) "
+		"VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (school, minute, node, segment, "
+		"reason) DO UPDATE SET count = count + excluded.count",
+		"tittti", r->school, (int64_t)r->minute, r->node, r->segment, r->reason, r->count);
 	return rc ? rc : sq_run(s, st, NULL, "adding decision counts", err);
 }
 

@@ -221,7 +221,8 @@ static void test_unavailable_then_back(void **state)
 		rad_counts_add(c, T0, UAI_A, "pupils", "accept");
 	db = raw_open(f->path);
 	if (on_postgres())
-		raw_exec(db, "BEGIN; LOCK TABLE decision_counts, heartbeats IN ACCESS EXCLUSIVE MODE");
+		raw_exec(db,
+			 "BEGIN; LOCK TABLE decision_counts, heartbeats IN ACCESS EXCLUSIVE MODE");
 	else
 		raw_exec(db, "BEGIN EXCLUSIVE");
 	rc = rad_counts_flush(c, reg, &hb, &rows, &f->err);

@@ -60,15 +60,14 @@ static struct counts list(struct fx *f, const struct reg_scope *scope, const cha
 	struct counts c;
 
 	memset(&c, 0, sizeof(c));
-	assert_int_equal(reg_decision_list(f->reg, scope, school, from, to, collect_count, &c,
-					   &f->err),
-			 0);
+	assert_int_equal(
+		reg_decision_list(f->reg, scope, school, from, to, collect_count, &c, &f->err), 0);
 	return c;
 }
 
 /* The count of one key, 0 when absent. */
-static int64_t count_of(const struct counts *c, const char *school, time_t minute,
-			const char *node, const char *segment, const char *reason)
+static int64_t count_of(const struct counts *c, const char *school, time_t minute, const char *node,
+			const char *segment, const char *reason)
 {
 	int i;
 
@@ -144,8 +143,8 @@ static void test_decision_list_filters(void **state)
 		row(UAI_B, T0 + 60, "r", "staff", "accept", 4),
 		row("", T0 + 60, "r", "", "unknown", 5),
 	};
-	struct reg_scope all = scope_of(NULL), sa = scope_of(UAI_A), sab = scope_of(UAI_B " " UAI_A),
-			 none = scope_of("0000000X");
+	struct reg_scope all = scope_of(NULL), sa = scope_of(UAI_A),
+			 sab = scope_of(UAI_B " " UAI_A), none = scope_of("0000000X");
 	struct counts c;
 
 	assert_int_equal(reg_decision_add(f->reg, a, 5, &f->err), 0);
@@ -217,6 +216,21 @@ static void test_decision_bad_rows(void **state)
 	assert_false(reg_decision_reason_valid(NULL));
 }
 
+static int count_beat(const struct reg_heartbeat *h, void *arg)
+{
+	(void)h;
+	(*(int *)arg)++;
+	return 0;
+}
+
+static int beats(struct fx *f)
+{
+	int n = 0;
+
+	assert_int_equal(reg_heartbeat_list(f->reg, NULL, count_beat, &n, &f->err), 0);
+	return n;
+}
+
 /* Inside the caller's transaction: rolled back with it. */
 static void test_decision_rollback(void **state)
 {
@@ -229,16 +243,17 @@ static void test_decision_rollback(void **state)
 	assert_int_equal(reg_heartbeat_put(f->reg, &hb, &f->err), 0);
 	reg_rollback(f->reg);
 	assert_int_equal(list(f, NULL, NULL, 0, 0).n, 0);
+	assert_int_equal(beats(f), 0);
 	assert_int_equal(reg_begin(f->reg, &f->err), 0);
 	assert_int_equal(reg_decision_add(f->reg, &r, 1, &f->err), 0);
 	assert_int_equal(reg_heartbeat_put(f->reg, &hb, &f->err), 0);
 	assert_int_equal(reg_commit(f->reg, &f->err), 0);
-	assert_int_equal(count_of(&(struct counts){0}, UAI_A, T0, "r", "pupils", "accept"), 0);
 	{
 		struct counts c = list(f, NULL, NULL, 0, 0);
 
 		assert_int_equal(count_of(&c, UAI_A, T0, "r", "pupils", "accept"), 9);
 	}
+	assert_int_equal(beats(f), 1);
 }
 
 /* Old minutes go, newer ones stay. */
@@ -325,8 +340,12 @@ static void test_heartbeats(void **state)
 {
 	struct fx *f = *state;
 	struct reg_heartbeat r = {.component = "radius", .node = "n1", .seen = T0, .feed_seq = 10};
-	struct reg_heartbeat g = {.component = "gatewayd", .node = "gw", .school = UAI_A,
-				  .seen = T0, .feed_seq = 12, .detail = "42 sessions"};
+	struct reg_heartbeat g = {.component = "gatewayd",
+				  .node = "gw",
+				  .school = UAI_A,
+				  .seen = T0,
+				  .feed_seq = 12,
+				  .detail = "42 sessions"};
 	struct reg_heartbeat g2 = g;
 	struct reg_scope all = scope_of(NULL), sa = scope_of(UAI_A), sb = scope_of(UAI_B);
 	struct beats b;
