@@ -53,6 +53,10 @@ try {
 	const require = createRequire(import.meta.url);
 	axeSource = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 } catch {
+	if (process.env.AXE === 'required') {
+		console.error('unlock.mjs: axe-core is in the lock but not installed');
+		process.exit(1);
+	}
 	console.log('# axe-core is not in tests/browser/package-lock.json: the WCAG audit is skipped');
 }
 

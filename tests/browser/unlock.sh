@@ -2,9 +2,9 @@
 # "Ouvrir le Wi-Fi pour ma classe" in headless Chromium as a teacher's
 # phone (360 px, French, JavaScript off; unlock.mjs says what it checks).
 # This script makes a school with a teacher of 4B and 3A and a pupil,
-# starts byod-portal on a free loopback port, installs playwright-core
-# (and axe-core when the lock has it) from the committed lock into the
-# build directory, as run.sh does, and runs unlock.mjs. Screenshots stay
+# starts byod-portal on a free loopback port, installs playwright-core and
+# axe-core from the committed lock into the build directory, as run.sh
+# does, and runs unlock.mjs. Screenshots stay
 # in $BYOD_BROWSER_DIR/screenshots-unlock as the test's artifacts.
 . "$BYOD_SRC/tests/cli/lib.sh"
 . "$BYOD_SRC/tests/portal/lib.sh"
@@ -26,7 +26,8 @@ mkdir -p "$BYOD_BROWSER_DIR"
 exec 9>"$BYOD_BROWSER_DIR/.npm.lock"
 flock 9
 if ! cmp -s "$here/package-lock.json" "$BYOD_BROWSER_DIR/package-lock.json" ||
-	[ ! -d "$BYOD_BROWSER_DIR/node_modules/playwright-core" ]; then
+	[ ! -d "$BYOD_BROWSER_DIR/node_modules/playwright-core" ] ||
+	{ grep -q '"axe-core"' "$here/package.json" && [ ! -d "$BYOD_BROWSER_DIR/node_modules/axe-core" ]; }; then
 	cp "$here/package.json" "$here/package-lock.json" "$BYOD_BROWSER_DIR/"
 	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --prefix "$BYOD_BROWSER_DIR" \
 		--ignore-scripts --no-audit --no-fund --loglevel=error >"$T/npm.log" 2>&1 ||
@@ -55,7 +56,10 @@ sed -i 's/^  unlock-minutes: .*/  unlock-minutes: "1 10 60 120"/' "$BYOD_HOME/by
 trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done; [ -n "${KEEP:-}" ] || rm -rf "$T"' EXIT
 start_portal "$BYOD_HOME" "$HTTP_PORT"
 
-if PORTAL_URL="http://127.0.0.1:$HTTP_PORT" TEACHER=m.durand TEACHER_PASSWORD='Tableau-Noir-42' \
+# axe-core in the lock: the WCAG audit must run (a missing package fails)
+AXE=optional
+grep -q '"axe-core"' "$here/package.json" && AXE=required
+if AXE=$AXE PORTAL_URL="http://127.0.0.1:$HTTP_PORT" TEACHER=m.durand TEACHER_PASSWORD='Tableau-Noir-42' \
 	PUPIL=lea.martin PUPIL_PASSWORD='Calanques-2026!' SHOTS=$SHOTS CHROMIUM=$CHROMIUM \
 	node "$BYOD_BROWSER_DIR/unlock.mjs"; then
 	ok
