@@ -61,6 +61,7 @@ struct byod_conf {
 	int portal_body_limit;
 	int portal_session_idle_s;
 	int portal_session_max_s;
+	char *portal_unlock_minutes; /* portal.unlock-minutes: the choices a teacher has */
 
 	char *admin_listen;          /* admin.*: byod-admin, HTTPS on a management address */
 	int admin_port;
@@ -130,6 +131,13 @@ int byod_conf_copy(struct byod_conf *dst, const struct byod_conf *src);
 
 /* Frees the strings; the struct itself is the caller's. */
 void byod_conf_free(struct byod_conf *conf);
+
+/* The durations of portal.unlock-minutes (what a teacher may open the
+ * Wi-Fi of a class for), ascending, each 1 to BYOD_UNLOCK_MINUTES_MAX,
+ * into out (at most max). Returns how many, or -EINVAL when malformed. */
+#define BYOD_UNLOCK_MINUTES_MAX 120
+#define BYOD_UNLOCK_CHOICES_MAX 8
+int byod_conf_unlock_minutes(const char *value, int *out, size_t max);
 
 /* Month and day of pki.school-year-end; -EINVAL when malformed. */
 int byod_conf_year_end(const struct byod_conf *conf, int *month, int *day);

@@ -93,6 +93,44 @@ static int check_charter_version(const char *v, char *why, size_t len)
 	return 0;
 }
 
+int byod_conf_unlock_minutes(const char *value, int *out, size_t max)
+{
+	const char *s = value;
+	size_t n = 0;
+	char *end;
+	long v;
+
+	while (*s) {
+		if (*s == ' ' || *s == ',') {
+			s++;
+			continue;
+		}
+		if (*s < '0' || *s > '9')
+			return -EINVAL;
+		v = strtol(s, &end, 10);
+		/* ascending: a teacher reads the choices in order */
+		if (v < 1 || v > BYOD_UNLOCK_MINUTES_MAX || n == max || (n && v <= out[n - 1]))
+			return -EINVAL;
+		out[n++] = (int)v;
+		s = end;
+	}
+	return n ? (int)n : -EINVAL;
+}
+
+static int check_unlock_minutes(const char *v, char *why, size_t len)
+{
+	int m[BYOD_UNLOCK_CHOICES_MAX];
+
+	if (byod_conf_unlock_minutes(v, m, BYOD_UNLOCK_CHOICES_MAX) < 0) {
+		snprintf(why, len,
+			 "'%s' is not a list of durations in minutes (1 to 8 of them, ascending, "
+			 "each 1 to %d, such as \"15 30 60 120\")",
+			 v, BYOD_UNLOCK_MINUTES_MAX);
+		return -1;
+	}
+	return 0;
+}
+
 /* The shared registry's address; libpq parses the rest before connecting. */
 static int check_registry_url(const char *v, char *why, size_t len)
 {
@@ -188,6 +226,10 @@ static const struct conf_key keys[] = {
 	  NULL, "A portal login ends after this many seconds without a request." },
 	{ "portal.session-max-s", CT_INT, F(portal_session_max_s), "14400", 300, 604800, NULL, 0,
 	  NULL, "A portal login ends this many seconds after it began, whatever happens." },
+	{ "portal.unlock-minutes", CT_STRING, F(portal_unlock_minutes), "15 30 60 90 120", 0, 0,
+	  NULL, 0, check_unlock_minutes,
+	  "The durations, in minutes, a teacher may open the Wi-Fi of a class for at the portal "
+	  "(\"Ouvrir le Wi-Fi pour ma classe\"): ascending, two hours at most." },
 	{ "admin.listen", CT_STRING, F(admin_listen), "127.0.0.1", 0, 0, NULL, 0, NULL,
 	  "The management address byod-admin listens on (HTTPS only), IPv4 or IPv6." },
 	{ "admin.port", CT_INT, F(admin_port), "9443", 1, 65535, NULL, 0, NULL,

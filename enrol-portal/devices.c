@@ -198,6 +198,7 @@ int page_devices(struct page_ctx *c, int status, const char *notice, int error,
 	web_html_markup(&h, ">");
 	web_html_text(&h, T("devices.add"));
 	web_html_markup(&h, "</a></p>");
+	page_unlock_link(c, &h);
 	if (!n) {
 		web_html_markup(&h, "<p>");
 		web_html_text(&h, T("devices.none"));

@@ -104,6 +104,14 @@ int page_code_post(struct page_ctx *c);
 void page_class_codes_form(struct page_ctx *c, struct web_html *h);
 int page_class_codes_post(struct page_ctx *c);
 
+/* "Ouvrir le Wi-Fi pour ma classe" (unlock.c): a teacher's page (404 to
+ * anyone else, a one-time code's session included), its form's POST
+ * (open a group for a while, or close one of their openings), and the
+ * link to it on Mes appareils (only for a teacher). */
+int page_unlock_get(struct page_ctx *c);
+int page_unlock_post(struct page_ctx *c);
+void page_unlock_link(struct page_ctx *c, struct web_html *h);
+
 /* A device name as typed: trimmed, 1 to 64 bytes of UTF-8 (the form parser
  * has checked the encoding). Returns 0 with out filled, or -EINVAL. */
 int page_device_name(const char *in, char *out, size_t len);

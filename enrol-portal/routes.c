@@ -49,17 +49,19 @@ static const char css[] =
 	"header a{color:#fff}"
 	"a{color:#0b3d6b}"
 	"label{display:block;font-weight:600;margin:.8rem 0 .2rem}"
-	"input,select{width:100%;box-sizing:border-box;font-size:1.1rem;padding:.6rem;"
+	"input,select{width:100%;box-sizing:border-box;font-size:1.1rem;padding:.6rem;min-height:2.75rem;"
 	"border:2px solid #555;border-radius:.4rem;background:#fff;color:#111}"
 	".check{display:flex;gap:.6rem;align-items:flex-start}"
-	".check input{width:1.6rem;height:1.6rem;flex:none;margin:.2rem 0}"
+	".check input{width:1.6rem;height:1.6rem;min-height:0;flex:none;margin:.2rem 0}"
 	".check label{margin:0;font-weight:400}"
 	"input:focus,select:focus,button:focus,a:focus,summary:focus,.charter:focus"
 	"{outline:3px solid #e0a100;outline-offset:2px}"
-	"button,a.button{display:block;width:100%;box-sizing:border-box;text-align:center;"
+	/* at least 44 CSS pixels high: a finger's target (WCAG 2.5.5) */
+	"button,a.button{display:block;width:100%;min-height:2.75rem;box-sizing:border-box;"
+	"text-align:center;"
 	"font-size:1.1rem;padding:.7rem;margin-top:1rem;border:0;border-radius:.4rem;"
 	"background:#0b3d6b;color:#fff;text-decoration:none}"
-	"button.link{display:inline;width:auto;margin:0;padding:.2rem;background:none;"
+	"button.link{display:inline;width:auto;min-height:0;margin:0;padding:.2rem;background:none;"
 	"color:#0b3d6b;text-decoration:underline;font-size:1rem}"
 	"button.danger{background:#a4161a}"
 	".box{background:#fff;border-radius:.6rem;padding:1rem;margin:0 0 1rem;"
@@ -76,6 +78,7 @@ static const char css[] =
 	".what,.used{margin-top:-.6rem;font-size:.95rem}.files p{margin-bottom:0}"
 	".files .what{margin:0 0 .8rem}details.tech{font-size:.95rem}"
 	"dl.values dt{font-weight:600}dl.values dd{margin:0 0 .6rem}"
+	"ul.unlocks{list-style:none;margin:0;padding:0}li.unlock{margin:0 0 1rem}"
 	"details{margin:.6rem 0}summary{cursor:pointer;font-weight:600;padding:.3rem 0}"
 	"@media (prefers-color-scheme:dark){body{background:#111;color:#eee}"
 	".box{background:#222}a,button.link{color:#9cd}nav{background:#333}"
@@ -377,6 +380,16 @@ static int class_codes_post(struct page_ctx *c, const char *rest)
 	return page_class_codes_post(c);
 }
 
+static int unlock_get(struct page_ctx *c, const char *rest)
+{
+	return page_unlock_get(c);
+}
+
+static int unlock_post(struct page_ctx *c, const char *rest)
+{
+	return page_unlock_post(c);
+}
+
 static int enrolled_get(struct page_ctx *c, const char *rest)
 {
 	return page_enrolled_again(c);
@@ -409,6 +422,11 @@ static const struct route routes[] = {
 	{ "/code/", 1, 1, 1, code_link_get, NULL, "a one-time enrolment code's link" },
 	{ "/class-codes", 0, 1, 0, NULL, class_codes_post, "a teacher's sheet of codes for a class" },
 	{ "/code", 0, 1, 1, NULL, code_post, "continuing with a one-time enrolment code" },
+	/* (open to a code session so that its answer is the 404 anyone but a
+	 * teacher gets: the page does not exist for them) */
+	{ "/unlock", 0, 1, 1, unlock_get, unlock_post,
+	  "\"Ouvrir le Wi-Fi pour ma classe\": a teacher opens one of their groups for a while, "
+	  "sees and closes their openings (404 to anyone else)" },
 	{ "/enrolled", 0, 1, 1, enrolled_get, NULL,
 	  "the enrolled page again while its links live (the language switch)" },
 	{ "/download/", 1, 1, 1, download_get, NULL,

@@ -124,6 +124,32 @@ static void test_conf_errors(void **state)
 	expect_conf_error("school:\n  name: [a, b]\n", 2, 9, "not a list");
 	expect_conf_error("school: {name: \"unterminated}\n", 2, 1, "");
 	expect_conf_error("- just\n- a list\n", 1, 1, "mapping");
+	expect_conf_error("portal:\n  unlock-minutes: \"30 240\"\n", 2, 19, "durations in minutes");
+}
+
+/* portal.unlock-minutes: a teacher's choices, ascending, two hours at most */
+static void test_conf_unlock_minutes(void **state)
+{
+	struct byod_conf c;
+	int m[BYOD_UNLOCK_CHOICES_MAX];
+
+	assert_int_equal(byod_conf_defaults(&c, "/h"), 0);
+	assert_int_equal(byod_conf_unlock_minutes(c.portal_unlock_minutes, m, 8), 5);
+	assert_int_equal(m[0], 15);
+	assert_int_equal(m[4], 120);
+	byod_conf_free(&c);
+	assert_int_equal(byod_conf_unlock_minutes("1, 10", m, 8), 2);
+	assert_int_equal(m[0], 1);
+	assert_int_equal(m[1], 10);
+	assert_int_equal(byod_conf_unlock_minutes("120", m, 8), 1);
+	assert_int_equal(byod_conf_unlock_minutes("121", m, 8), -EINVAL);
+	assert_int_equal(byod_conf_unlock_minutes("0 10", m, 8), -EINVAL);
+	assert_int_equal(byod_conf_unlock_minutes("30 15", m, 8), -EINVAL);
+	assert_int_equal(byod_conf_unlock_minutes("15 15", m, 8), -EINVAL);
+	assert_int_equal(byod_conf_unlock_minutes("", m, 8), -EINVAL);
+	assert_int_equal(byod_conf_unlock_minutes("15 -30", m, 8), -EINVAL);
+	assert_int_equal(byod_conf_unlock_minutes("1 2 3", m, 2), -EINVAL);
+	assert_int_equal(byod_conf_unlock_minutes("1h", m, 8), -EINVAL);
 }
 
 static void test_conf_write_roundtrip(void **state)
@@ -397,6 +423,7 @@ int main(void)
 		cmocka_unit_test(test_conf_defaults),
 		cmocka_unit_test(test_conf_load),
 		cmocka_unit_test(test_conf_errors),
+		cmocka_unit_test(test_conf_unlock_minutes),
 		cmocka_unit_test(test_conf_write_roundtrip),
 		cmocka_unit_test(test_conf_copy),
 		cmocka_unit_test(test_uai),
