@@ -227,6 +227,11 @@ int reg_person_rehash_password(struct reg *reg, const char *login, const char *o
 			       const char *new_hash, struct byod_err *err);
 int reg_person_set_state(struct reg *reg, const char *login, enum reg_person_state state,
 			 struct byod_err *err);
+/* Rewrites the display name, role, school and groups of the account
+ * p->login (its password, state and devices stay); audited and on the
+ * change feed as "person.update", nothing written when nothing differs.
+ * -ENOENT for an unknown login or school. */
+int reg_person_update(struct reg *reg, const struct reg_person *p, struct byod_err *err);
 /* Calls cb for every person, by login; a non-zero return from cb stops and
  * is returned. */
 int reg_person_list(struct reg *reg, int (*cb)(const struct reg_person *, void *), void *ctx,
