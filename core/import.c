@@ -850,6 +850,20 @@ static int plan_row(struct reg *reg, const struct reg_scope *scope, struct parse
 	return 0;
 }
 
+/* Problems in the file's order: by line, then column. */
+static int problem_cmp(const void *a, const void *b)
+{
+	const struct byod_import_problem *x = a, *y = b;
+	int d;
+
+	if (x->line != y->line)
+		return x->line < y->line ? -1 : 1;
+	if (x->col != y->col)
+		return x->col < y->col ? -1 : 1;
+	d = strcmp(x->key, y->key);
+	return d ? d : strcmp(x->value, y->value);
+}
+
 /* The plan into pl; ps keeps the rows (their passwords) for a commit. */
 static int plan_build(struct reg *reg, const struct reg_scope *scope, const char *name,
 		      const void *data, size_t len, struct parse *ps,
@@ -882,6 +896,8 @@ static int plan_build(struct reg *reg, const struct reg_scope *scope, const char
 	}
 	if (ps->oom)
 		return byod_err_set(err, ENOMEM, "out of memory");
+	if (pl->nproblems > 1)
+		qsort(pl->problems, pl->nproblems, sizeof(pl->problems[0]), problem_cmp);
 	rc = plan_digest(pl);
 	if (rc)
 		return byod_err_set(err, -rc, "cannot compute the import's digest");
