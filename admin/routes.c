@@ -20,6 +20,7 @@
 
 #include "admin_session.h"
 #include "ctx_pool.h"
+#include "multipart.h"
 
 /* The console's one style sheet: contrast AA at least (4.5:1 for text),
  * focus always visible, a 360-pixel screen in one column. */
@@ -184,7 +185,21 @@ int admin_route(struct admin *a, const struct httpd_request *rq, struct httpd_re
 	}
 	if (!get && !post)
 		return admin_page_error(&c, 405);
-	if (post) {
+	if (post && rq->content_type &&
+	    !strncasecmp(rq->content_type, "multipart/form-data", 19)) {
+		/* an upload (the people import's file): its fields read as a
+		 * form's, the form token among them; a value as long as the
+		 * body the server took (admin.body-limit) */
+		if (web_multipart_parse(rq->content_type, rq->body ? rq->body : "", rq->body_len,
+					32, rq->body_len, &form, &err)) {
+			char buf[600];
+
+			httpd_log("%s POST %s: malformed upload (%s)", rq->client, rq->path,
+				  byod_err_str(&err, buf, sizeof(buf)));
+			return admin_page_error(&c, 400);
+		}
+		c.form = &form;
+	} else if (post) {
 		if (!rq->content_type ||
 		    strncasecmp(rq->content_type, "application/x-www-form-urlencoded", 33))
 			return admin_page_error(&c, 415);
