@@ -68,7 +68,13 @@ const struct admin_route admin_routes[] = {
 	  "devices: search by owner, MAC, serial, name, in the administrator's scope" },
 	{ "/devices/", 1, 1, admin_device_get, admin_device_post, "nav.devices",
 	  "a device's page (sessions, certificates, audit trail, explain); revoke, suspend, resume" },
-	{ "/people", 0, 0, admin_section_get, NULL, "nav.people", "people" },
+	{ "/people", 0, 0, admin_people_get, NULL, "nav.people",
+	  "people: search by login, name or group; the school (in the scope), role and state" },
+	{ "/people/", 1, 1, admin_person_get, admin_person_post, "nav.people",
+	  "a person's page (devices, groups, state, login lock); disable, enable, "
+	  "new password, clear the login lock" },
+	{ "/people-import", 0, 1, admin_import_get, admin_import_post, "nav.people",
+	  "the CSV import: every problem at its line and column, a preview, then all or nothing" },
 	{ "/policy", 0, 0, admin_section_get, NULL, "nav.policy", "the policy of each school" },
 	{ "/audit", 0, 0, admin_section_get, NULL, "nav.audit", "the audit log" },
 };
