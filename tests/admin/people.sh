@@ -326,19 +326,46 @@ check "another administrator cannot commit that preview (its token and HMAC are 
 	test "$(code)" = 403
 
 # ---- the API ---------------------------------------------------------------------
+# oas PATH STATUS: the answer in $T/b against admin/openapi.yaml's schema
+# for it (openapi-schema-validator, OpenAPI 3.0)
+oas() {
+	python3 - "$BYOD_SRC/admin/openapi.yaml" "$1" "$2" "$T/b" <<'PY'
+import json, sys, yaml
+from openapi_schema_validator import OAS30Validator, validate
+spec = yaml.safe_load(open(sys.argv[1]))
+r = spec["paths"][sys.argv[2]]["get"]["responses"][sys.argv[3]]
+if "$ref" in r:
+    r = spec["components"]["responses"][r["$ref"].rsplit("/", 1)[1]]
+schema = dict(r["content"]["application/json"]["schema"], components=spec["components"])
+validate(json.load(open(sys.argv[4])), schema, cls=OAS30Validator)
+PY
+}
+if python3 -c 'import openapi_spec_validator, openapi_schema_validator' 2>/dev/null; then
+	check "admin/openapi.yaml is a valid OpenAPI 3.0 document" python3 -c "
+import yaml, sys
+from openapi_spec_validator import validate
+validate(yaml.safe_load(open(sys.argv[1])))" "$BYOD_SRC/admin/openapi.yaml"
+else
+	echo "openapi-spec-validator is not installed: the answers are not checked against openapi.yaml" >&2
+	oas() { :; }
+fi
 TOKEN=$("$BYODCTL" admin token add sch --name "people script" 2>/dev/null)
 api() { curl -sk -o "$T/b" -w '%{http_code}' -H "Authorization: Bearer $TOKEN" "$@"; }
 check "GET /api/v1/people?q=pupil: 200" test "$(api "$URL/api/v1/people?q=pupil")" = 200
 check "...their school's pupil only" \
 	test "$(json '" ".join(x["login"] for x in d["people"])' <"$T/b")" = a.pupil
+check "...as openapi.yaml describes it" oas /people 200
 check "GET /api/v1/people/a.pupil: 200" test "$(api "$URL/api/v1/people/a.pupil")" = 200
 check "...with the device" test "$(json 'd["devices"][0]["id"]' <"$T/b")" = "$DEV_A"
 check "...and the groups" test "$(json 'd["groups"]' <"$T/b")" = "4B latin"
+check "...as openapi.yaml describes it" oas '/people/{login}' 200
 before=$(audit_count admin.denied "actor = 'admin:sch' AND object = 'b.pupil'")
 check "another school's person through the API: 404" \
 	test "$(api "$URL/api/v1/people/b.pupil")" = 404
 check "...audited" test "$(audit_count admin.denied "actor = 'admin:sch' AND object = 'b.pupil'")" = $((before + 1))
+check "...as openapi.yaml describes it" oas '/people/{login}' 404
 check "a bad filter: 400" test "$(api "$URL/api/v1/people?role=wizard")" = 400
+check "...as openapi.yaml describes it" oas /people 400
 check "without a token: 401" test "$(curl -sk -o /dev/null -w '%{http_code}' "$URL/api/v1/people")" = 401
 
 finish
