@@ -74,6 +74,10 @@ struct parse {
 
 static int problem_v(struct parse *ps, int line, int col, int code, const char *key,
 		     const char *value, const char *fmt, va_list ap)
+	__attribute__((format(printf, 7, 0)));
+
+static int problem_v(struct parse *ps, int line, int col, int code, const char *key,
+		     const char *value, const char *fmt, va_list ap)
 {
 	struct byod_import_problem *pb;
 	char msg[sizeof(pb->msg)];
