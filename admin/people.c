@@ -314,34 +314,74 @@ static void action_form(struct admin_ctx *c, struct web_html *h, const char *log
 	web_html_markup(h, "</button></form>");
 }
 
-/* The portal's throttle on the login (every address together): the
- * login's own delays; the locks of a login on one address are cleared by
- * the same button. */
-static void throttle_state(struct admin_ctx *c, struct web_html *h, const struct reg_person *p)
+struct locks {
+	struct admin_ctx *c;
+	struct web_html *h;
+	size_t prefix; /* "pair:<login> ": what is left is the address */
+	time_t now;
+	int n;
+};
+
+static int lock_row(const struct reg_throttle *t, void *arg)
+{
+	struct locks *l = arg;
+	char n[16];
+
+	if (t->failures <= 0 && t->locked_until <= l->now)
+		return 0;
+	web_html_markup(l->h, "<li>");
+	web_html_text(l->h, t->key + l->prefix);
+	web_html_text(l->h, " : ");
+	snprintf(n, sizeof(n), "%d", t->failures);
+	admin_text_with(l->h, ATN(l->c, "person.throttle.failures", t->failures), n);
+	if (t->locked_until > l->now) {
+		web_html_markup(l->h, " — <strong>");
+		web_html_text(l->h, AT(l->c, "person.throttle.locked"));
+		web_html_markup(l->h, "</strong> ");
+		admin_date(l->c, l->h, t->locked_until);
+	}
+	web_html_markup(l->h, "</li>");
+	l->n++;
+	return 0;
+}
+
+/* The portal's login throttle on the person's login: its locks on each
+ * address ("pair:<login> <address>") and the login's own delays. */
+static int throttle_state(struct admin_ctx *c, struct web_html *h, const struct reg_person *p)
 {
 	struct reg_throttle t;
-	char key[sizeof(t.key)];
-	time_t now = time(NULL);
+	char key[sizeof(t.key)], n[16];
+	struct locks l = { .c = c, .h = h, .now = time(NULL) };
+	int rc;
 
-	snprintf(key, sizeof(key), "login:%s", p->login);
 	web_html_markup(h, "<dt>");
 	web_html_text(h, AT(c, "person.throttle"));
-	web_html_markup(h, "</dt><dd>");
-	if (reg_throttle_get(c->ctx->reg, key, &t, NULL) || t.failures <= 0) {
-		web_html_text(h, AT(c, "person.throttle.none"));
-	} else {
-		char n[16];
-
+	web_html_markup(h, "</dt><dd id=\"throttle\"><ul>");
+	snprintf(key, sizeof(key), "pair:%s ", p->login);
+	l.prefix = strlen(key);
+	rc = reg_throttle_list_prefix(c->ctx->reg, key, lock_row, &l, NULL);
+	if (rc)
+		return rc;
+	snprintf(key, sizeof(key), "login:%s", p->login);
+	rc = reg_throttle_get(c->ctx->reg, key, &t, NULL);
+	if (rc && rc != -ENOENT)
+		return rc;
+	if (!rc && t.failures > 0) {
+		web_html_markup(h, "<li>");
+		web_html_text(h, AT(c, "person.throttle.all"));
+		web_html_text(h, " : ");
 		snprintf(n, sizeof(n), "%d", t.failures);
 		admin_text_with(h, ATN(c, "person.throttle.failures", t.failures), n);
-		if (t.locked_until > now) {
-			web_html_text(h, " — ");
-			web_html_text(h, AT(c, "person.throttle.until"));
-			web_html_text(h, " ");
-			admin_date(c, h, t.locked_until);
-		}
+		web_html_markup(h, "</li>");
+		l.n++;
 	}
-	web_html_markup(h, "</dd>");
+	if (!l.n) {
+		web_html_markup(h, "<li>");
+		web_html_text(h, AT(c, "person.throttle.none"));
+		web_html_markup(h, "</li>");
+	}
+	web_html_markup(h, "</ul></dd>");
+	return 0;
 }
 
 static void password_form(struct admin_ctx *c, struct web_html *h, const char *login)
@@ -414,7 +454,11 @@ static int person_page(struct admin_ctx *c, const struct reg_person *p, const ch
 	web_html_text(&h, AT(c, p->password_hash[0] ? "person.password.set"
 						    : "person.password.none"));
 	web_html_markup(&h, "</dd>");
-	throttle_state(c, &h, p);
+	rc = throttle_state(c, &h, p);
+	if (rc) {
+		web_html_free(&h);
+		return rc;
+	}
 	web_html_markup(&h, "<dt>");
 	web_html_text(&h, AT(c, "person.created"));
 	web_html_markup(&h, "</dt><dd>");

@@ -594,6 +594,12 @@ int reg_throttle_delete(struct reg *reg, const char *key, struct byod_err *err);
 typedef int (*reg_throttle_decide_fn)(struct reg_throttle *rows, size_t n, void *arg);
 int reg_throttle_update(struct reg *reg, struct reg_throttle *rows, size_t n,
 			reg_throttle_decide_fn decide, void *arg, struct byod_err *err);
+/* Calls cb for every key that begins with prefix (not empty), by key (byte
+ * order): a login's locks on each address ("pair:<login> "); cb's non-zero
+ * return stops and is returned. */
+int reg_throttle_list_prefix(struct reg *reg, const char *prefix,
+			     int (*cb)(const struct reg_throttle *, void *), void *ctx,
+			     struct byod_err *err);
 /* Deletes every key that begins with prefix (not empty); *deleted (may be
  * NULL) gets the count. Not audited: a caller that clears a lock for an
  * administrator writes the audit row in the same transaction. */

@@ -198,13 +198,18 @@ before=$(portal_logins a.pupil)
 portal_login a.pupil Typed-Pass-2026 >/dev/null
 check "a locked login: the portal does not take the right password" test "$(portal_logins a.pupil)" = "$before"
 req s GET "/people/a.pupil"
-check "the person's page shows the failures" grep -q '10 échecs récents' "$T/b"
+check "the person's page shows the lock on the address" \
+	grep -q '<li>127.0.0.1 : 10 échecs récents — <strong>bloquée jusqu’au</strong>' "$T/b"
+check "...and the login's own failures" grep -q '<li>toutes adresses : 10 échecs récents</li>' "$T/b"
 req s POST "/people/a.pupil" --data-urlencode "csrf=$t" --data-urlencode "action=unlock"
 check "clear the lock: 303" test "$(code):$(hdr Location)" = "303:/people/a.pupil?ok=unlocked"
 check "...the throttle rows of the login are gone" \
 	test "$(q "SELECT count(*) FROM web_throttle WHERE key LIKE 'pair:a.pupil %' OR key = 'login:a.pupil'")" = 0
 check "...audited as byodctl user unlock is, with the administrator as actor" \
 	test "$(audit_count user.unlock "actor = 'admin:sch' AND object = 'a.pupil'")" = 1
+req s GET "/people/a.pupil?ok=unlocked"
+check "...the page says so, and shows no lock" \
+	sh -c "grep -q 'Blocage de connexion levé' '$T/b' && grep -q '<dd id=\"throttle\"><ul><li>Aucun échec récent</li>' '$T/b'"
 check "...the portal takes the password again" test "$(portal_login a.pupil Typed-Pass-2026)" = 303
 
 # ---- the auditor ----------------------------------------------------------------

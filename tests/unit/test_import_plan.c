@@ -5,8 +5,9 @@
  * the plan of what a file changes (accounts added, changed, left) within
  * an administrator's scope, rows of another school and logins of another
  * school's accounts refused as problems; the commit of the plan, all or
- * nothing, refused when the registry changed since the plan was made; and
- * reg_person_update, which the commit uses.
+ * nothing, refused when the registry changed since the plan was made;
+ * reg_person_update, which the commit uses; and reg_throttle_list_prefix,
+ * which a person's page reads their login locks with.
  */
 #include "registry_fixture.h"
 
@@ -341,6 +342,74 @@ static void test_person_update(void **state)
 	assert_int_equal(reg_person_update(f->reg, &p, &f->err), -ENOENT);
 }
 
+struct keys {
+	int n;
+	char v[8][160];
+	int failures[8];
+	time_t until[8];
+};
+
+static int collect_key(const struct reg_throttle *t, void *arg)
+{
+	struct keys *k = arg;
+
+	if (k->n == 8)
+		return 7;
+	snprintf(k->v[k->n], sizeof(k->v[0]), "%s", t->key);
+	k->failures[k->n] = t->failures;
+	k->until[k->n] = t->locked_until;
+	k->n++;
+	return 0;
+}
+
+static void put_key(struct fx *f, const char *key, int failures, time_t until)
+{
+	struct reg_throttle t;
+
+	memset(&t, 0, sizeof(t));
+	snprintf(t.key, sizeof(t.key), "%s", key);
+	t.failures = failures;
+	t.last_failure = 1800000000;
+	t.locked_until = until;
+	assert_int_equal(reg_throttle_put(f->reg, &t, &f->err), 0);
+}
+
+static void test_throttle_list(void **state)
+{
+	struct fx *f = *state;
+	struct keys k;
+
+	put_key(f, "pair:lea 192.0.2.9", 10, 1800003600);
+	put_key(f, "pair:lea 192.0.2.1", 3, 0);
+	put_key(f, "pair:lea.martin 192.0.2.1", 10, 1800003600);
+	put_key(f, "pair:le%_ 192.0.2.1", 1, 0);
+	put_key(f, "login:lea", 4, 0);
+	memset(&k, 0, sizeof(k));
+	assert_int_equal(reg_throttle_list_prefix(f->reg, "pair:lea ", collect_key, &k, &f->err),
+			 0);
+	assert_int_equal(k.n, 2);
+	assert_string_equal(k.v[0], "pair:lea 192.0.2.1");
+	assert_int_equal(k.failures[0], 3);
+	assert_string_equal(k.v[1], "pair:lea 192.0.2.9");
+	assert_int_equal(k.until[1], 1800003600);
+	/* the prefix means itself: '%' and '_' are no wildcards */
+	memset(&k, 0, sizeof(k));
+	assert_int_equal(reg_throttle_list_prefix(f->reg, "pair:le%", collect_key, &k, &f->err),
+			 0);
+	assert_int_equal(k.n, 1);
+	assert_string_equal(k.v[0], "pair:le%_ 192.0.2.1");
+	memset(&k, 0, sizeof(k));
+	assert_int_equal(reg_throttle_list_prefix(f->reg, "pair:nobody ", collect_key, &k, &f->err),
+			 0);
+	assert_int_equal(k.n, 0);
+	/* the callback stops the walk */
+	memset(&k, 0, sizeof(k));
+	k.n = 8;
+	assert_int_equal(reg_throttle_list_prefix(f->reg, "pair:", collect_key, &k, &f->err), 7);
+	assert_int_equal(reg_throttle_list_prefix(f->reg, "", collect_key, &k, &f->err), -EINVAL);
+	assert_int_equal(reg_throttle_list_prefix(f->reg, "pair:", NULL, &k, &f->err), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -352,6 +421,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_scope, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_commit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_person_update, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_throttle_list, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
