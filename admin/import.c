@@ -333,7 +333,12 @@ static int check_page(struct admin_ctx *c, const char *text, size_t len, const c
 		web_html_markup(&h, "</p>");
 		items_table(c, &h, pl, BYOD_IMPORT_UPDATE);
 	}
-	if (pl->adds + pl->updates) {
+	if (pl->adds + pl->updates &&
+	    (len + 2) / 3 * 4 + 16384 > (size_t)c->a->conf.admin_body_limit) {
+		/* the commit carries the file back in base64: it would not fit */
+		admin_notice(&h, AT(c, "import.too-large"), 1);
+		status = 413;
+	} else if (pl->adds + pl->updates) {
 		rc = commit_form(c, &h, text, len, pl);
 		if (rc) {
 			web_html_free(&h);

@@ -263,6 +263,16 @@ check "the same pasted in the text area: the same 3 problems" \
 req s POST /people-import --form-string "step=check" -F "file=@$T/bad.csv"
 check "an upload without its form token: 403" test "$(code)" = 403
 
+# a file the commit could not carry back under admin.body-limit (1 MiB)
+python3 -c '
+print("login,display_name,role,school,groups")
+for i in range(16000):
+    print("big.pupil%05d,Big Pupil %05d,student,0131234W,4B" % (i, i))' >"$T/big.csv"
+req s POST /people-import --form-string "csrf=$t" --form-string "step=check" -F "file=@$T/big.csv"
+check "a file too large to be carried back ($(stat -c %s "$T/big.csv") bytes): 413" \
+	sh -c "[ '$(code)' = 413 ] && grep -q 'trop grand pour être confirmé' '$T/b' && ! grep -q 'value=\"commit\"' '$T/b'"
+check "...nothing written" test "$(people_count)" = "$n0"
+
 # ---- a school administrator's row of another school -----------------------------
 printf 'login,role,school\nc.mine,student,0131234W\nc.theirs,student,0139999X\n' >"$T/other.csv"
 req s POST /people-import --form-string "csrf=$t" --form-string "step=check" -F "file=@$T/other.csv"
