@@ -37,6 +37,15 @@ static const char *state_key(enum byod_device_state s)
 	}
 }
 
+/* A table that may scroll sideways on a phone: a named region the
+ * keyboard can reach and scroll. */
+static void scroll_open(struct admin_ctx *c, struct web_html *h, const char *label_key)
+{
+	web_html_markup(h, "<div class=\"scroll\" tabindex=\"0\" role=\"region\"");
+	web_html_attr(h, "aria-label", AT(c, label_key));
+	web_html_markup(h, "><table>");
+}
+
 /* ---- the search ---------------------------------------------------------- */
 
 struct rows {
@@ -72,9 +81,9 @@ static int row(const struct reg_device *d, void *arg)
 int admin_devices_get(struct admin_ctx *c)
 {
 	const char *q = httpd_arg(c->rq, "q"), *pg = httpd_arg(c->rq, "page");
-	struct reg_device_search s = { .state = -1, .limit = PAGE_SIZE };
+	struct reg_device_search s = {.state = -1, .limit = PAGE_SIZE};
 	struct web_html h;
-	struct rows r = { .c = c, .h = &h };
+	struct rows r = {.c = c, .h = &h};
 	char href[400];
 	int page = pg ? atoi(pg) : 0, total = 0, rc;
 
@@ -99,7 +108,9 @@ int admin_devices_get(struct admin_ctx *c)
 	web_html_text(&h, AT(c, "devices.search.button"));
 	web_html_markup(&h, "</button></form><h2>");
 	web_html_text(&h, AT(c, "devices.results"));
-	web_html_markup(&h, "</h2><div class=\"scroll\"><table><thead><tr><th scope=\"col\">");
+	web_html_markup(&h, "</h2>");
+	scroll_open(c, &h, "devices.results");
+	web_html_markup(&h, "<thead><tr><th scope=\"col\">");
 	web_html_text(&h, AT(c, "device.name"));
 	web_html_markup(&h, "</th><th scope=\"col\">");
 	web_html_text(&h, AT(c, "device.owner"));
@@ -198,7 +209,7 @@ static void explain(struct admin_ctx *c, struct web_html *h, const struct reg_de
 	struct pol_policy *pol = NULL;
 	struct pol_admission adm;
 	struct byod_facts facts;
-	struct rows r = { .c = c, .h = h };
+	struct rows r = {.c = c, .h = h};
 	struct byod_err err;
 	int64_t version = 0;
 
@@ -249,9 +260,9 @@ static void action_button(struct admin_ctx *c, struct web_html *h, const char *i
 
 static int device_page(struct admin_ctx *c, const struct reg_device *d, const char *notice)
 {
-	struct reg_audit_filter f = { .object = d->id, .limit = 50 };
+	struct reg_audit_filter f = {.object = d->id, .limit = 50};
 	struct web_html h;
-	struct rows r = { .c = c, .h = &h };
+	struct rows r = {.c = c, .h = &h};
 	int rc;
 
 	web_html_init(&h);
@@ -299,7 +310,9 @@ static int device_page(struct admin_ctx *c, const struct reg_device *d, const ch
 
 	web_html_markup(&h, "<h2>");
 	web_html_text(&h, AT(c, "device.certs"));
-	web_html_markup(&h, "</h2><div class=\"scroll\"><table><thead><tr><th scope=\"col\">");
+	web_html_markup(&h, "</h2>");
+	scroll_open(c, &h, "device.certs");
+	web_html_markup(&h, "<thead><tr><th scope=\"col\">");
 	web_html_text(&h, AT(c, "device.cert.serial"));
 	web_html_markup(&h, "</th><th scope=\"col\">");
 	web_html_text(&h, AT(c, "device.cert.from"));
@@ -311,7 +324,9 @@ static int device_page(struct admin_ctx *c, const struct reg_device *d, const ch
 	rc = reg_cert_list_for_device(c->ctx->reg, d->id, cert_row, &r, NULL);
 	web_html_markup(&h, "</tbody></table></div><h2>");
 	web_html_text(&h, AT(c, "device.sessions"));
-	web_html_markup(&h, "</h2><div class=\"scroll\"><table><thead><tr><th scope=\"col\">");
+	web_html_markup(&h, "</h2>");
+	scroll_open(c, &h, "device.sessions");
+	web_html_markup(&h, "<thead><tr><th scope=\"col\">");
 	web_html_text(&h, AT(c, "device.session.start"));
 	web_html_markup(&h, "</th><th scope=\"col\">");
 	web_html_text(&h, AT(c, "device.session.stop"));
@@ -324,7 +339,9 @@ static int device_page(struct admin_ctx *c, const struct reg_device *d, const ch
 		rc = reg_session_list(c->ctx->reg, 0, d->id, session_row, &r, NULL);
 	web_html_markup(&h, "</tbody></table></div><h2>");
 	web_html_text(&h, AT(c, "device.audit"));
-	web_html_markup(&h, "</h2><div class=\"scroll\"><table><thead><tr><th scope=\"col\">");
+	web_html_markup(&h, "</h2>");
+	scroll_open(c, &h, "device.audit");
+	web_html_markup(&h, "<thead><tr><th scope=\"col\">");
 	web_html_text(&h, AT(c, "audit.time"));
 	web_html_markup(&h, "</th><th scope=\"col\">");
 	web_html_text(&h, AT(c, "audit.actor"));
@@ -357,7 +374,7 @@ static int device_of(struct admin_ctx *c, struct reg_device *d)
 
 int admin_device_get(struct admin_ctx *c)
 {
-	static const char *const known[] = { "revoked", "suspended", "resumed", NULL };
+	static const char *const known[] = {"revoked", "suspended", "resumed", NULL};
 	const char *ok = httpd_arg(c->rq, "ok"), *notice = NULL;
 	struct reg_device d;
 	char key[40];

@@ -26,7 +26,22 @@ add_admin dep departement "" 'Dep-Secret-2026'
 add_admin sch school 0131234W 'Sch-Secret-2026'
 add_admin aud auditor "" 'Aud-Secret-2026'
 add_admin thr departement "" 'Thr-Secret-2026'
+add_admin out departement "" 'Out-Secret-2026'
 start_admin
+
+# every word the pages ask for by its key is in both catalogues
+check "every AT(\"key\") of admin/*.c is in po/fr.po and po/en.po" python3 - "$BYOD_SRC/admin" <<'PY'
+import glob, re, sys
+d = sys.argv[1]
+keys = set()
+for f in glob.glob(d + "/*.c"):
+    keys |= set(re.findall(r'\bATN?\(\s*[\w>-]+\s*,\s*"([^"]+)"', open(f).read()))
+for lang in ("fr", "en"):
+    po = open("%s/po/%s.po" % (d, lang)).read()
+    missing = [k for k in keys if 'msgid "%s"' % k not in po]
+    if missing or len(keys) < 40:
+        sys.exit("%s.po lacks %s (of %d keys)" % (lang, missing, len(keys)))
+PY
 
 # ---- HTTPS only ------------------------------------------------------------
 check "nothing is answered in clear on the console's port" \
@@ -112,7 +127,8 @@ cookie2=$(sed -n 's/^Set-Cookie: byod_admin=\([^;]*\);.*/\1/p' "$T/h" | tr -d '\
 check "...with a new session id again" sh -c "[ -n '$cookie2' ] && [ '$cookie2' != '$cookie1' ]"
 check "...enrolled in the registry" \
 	test "$(sqlite3 "$DB" "SELECT totp_enrolled FROM admins WHERE login = 'dep'")" = 1
-check "...the login audited" test "$(audit_count admin.login "object = 'dep'")" = 1
+check "...the login audited, the administrator as actor" \
+	test "$(audit_count admin.login "object = 'dep' AND actor = 'admin:dep'")" = 1
 req d GET /dashboard
 check "the dashboard answers 200" test "$(code)" = 200
 check "...the frame names the administrator" grep -q 'Admin dep' "$T/b"
@@ -187,6 +203,74 @@ check "...audited with the administrator as actor" \
 req s POST "/devices/$DEV_A" --data-urlencode "csrf=$t" --data-urlencode "action=resume"
 check "...and resumes it" test "$(sqlite3 "$DB" "SELECT state FROM devices WHERE id = '$DEV_A'")" = active
 
+# ---- the audit log and people, in scope ------------------------------------------
+req s GET "/audit?what=device."
+check "the school administrator's audit log shows their school's device rows" \
+	grep -q ">$DEV_A<" "$T/b"
+check "...not the other school's" sh -c "! grep -q '$DEV_B' '$T/b'"
+req s GET "/audit?school=0139999X"
+check "...naming the other school in the filter finds nothing" \
+	sh -c "grep -q 'Aucune ligne ne correspond' '$T/b' && ! grep -q '$DEV_B' '$T/b'"
+req d GET "/audit?what=device.&school=0139999X"
+check "the département's filter by school finds that school's rows" \
+	sh -c "grep -q '>$DEV_B<' '$T/b' && ! grep -q '>$DEV_A<' '$T/b'"
+before=$(audit_count admin.audit-export)
+req s GET "/audit?what=device.&format=csv"
+check "the CSV export is an attachment" \
+	sh -c "[ '$(code)' = 200 ] && grep -qi '^Content-Disposition: attachment' '$T/h'"
+check "...its header and the school's rows only" python3 - "$T/b" "$DEV_A" "$DEV_B" <<'PY'
+import csv, sys
+rows = list(csv.reader(open(sys.argv[1], newline="")))
+assert rows[0] == ["time", "actor", "action", "object", "school", "after"], rows[0]
+objects = [r[3] for r in rows[1:]]
+assert sys.argv[2] in objects and sys.argv[3] not in objects, objects
+assert all(r[4] in ("0131234W", "") for r in rows[1:]), rows
+PY
+check "...and the export is audited" test "$(audit_count admin.audit-export)" = $((before + 1))
+req s GET "/people?q=pupil"
+check "the school administrator's people: their school's pupil" grep -q '>a.pupil<' "$T/b"
+check "...not the other school's" sh -c "! grep -q 'b.pupil' '$T/b'"
+req d GET "/people?q=pupil"
+check "the département's people: both" sh -c "grep -q '>a.pupil<' '$T/b' && grep -q '>b.pupil<' '$T/b'"
+
+# every attempt of the school administrator at the other school, each
+# asserted: STATUS METHOD PATH [FORM]; a 404 adds an audit row
+SERIAL_B=$(json 'd["serial"]' <"$T/enrol.b.pupil")
+req s GET /dashboard
+t=$(csrf)
+while read -r want method path form; do
+	before=$(audit_count admin.denied "actor = 'admin:sch'")
+	if [ "$method" = POST ]; then
+		req s POST "$path" --data-urlencode "csrf=$t" --data-urlencode "$form"
+	else
+		req s GET "$path"
+	fi
+	check "school administrator, $method $path: $want" test "$(code)" = "$want"
+	if [ "$want" = 404 ]; then
+		check "...audited" test "$(audit_count admin.denied "actor = 'admin:sch'")" = $((before + 1))
+	else
+		# (what was typed is echoed in its field, nothing else)
+		check "...shows nothing of the other school" \
+			sh -c "! grep -qE '/devices/$DEV_B|>$DEV_B<|>b\.pupil<|Phone b\.pupil' '$T/b'"
+	fi
+done <<EOF_ATTEMPTS
+404 GET /devices/$DEV_B
+404 GET /devices/$SERIAL_B
+404 POST /devices/$DEV_B action=revoke
+404 POST /devices/$DEV_B action=resume
+404 GET /people/b.pupil
+200 GET /people?q=b.pupil
+200 GET /devices?q=b.pupil
+200 GET /devices?q=$SERIAL_B
+200 GET /audit?object=$DEV_B
+200 GET /audit?school=0139999X
+EOF_ATTEMPTS
+check "...the other school's device untouched" \
+	test "$(sqlite3 "$DB" "SELECT state FROM devices WHERE id = '$DEV_B'")" = active
+req s GET /people/a.pupil
+check "the school administrator opens their pupil's page" test "$(code)" = 200
+check "...with the pupil's device" grep -q "/devices/$DEV_A" "$T/b"
+
 # ---- the auditor changes nothing -------------------------------------------
 check "the auditor logs in" enrol a aud 'Aud-Secret-2026'
 req a GET "/devices/$DEV_A"
@@ -212,6 +296,22 @@ check "...with a made-up token: 401" \
 	test "$(api -H "Authorization: Bearer x$TOKEN" "$URL/api/v1/devices")" = 401
 check "the API with a school administrator's token: 200" \
 	test "$(api -H "Authorization: Bearer $TOKEN" "$URL/api/v1/devices?q=pupil")" = 200
+# the answer as admin/openapi.yaml says (a schema checked against the
+# OpenAPI 3.0 specification, the answer against the schema)
+schema_ok() { # POINTER (a JSON pointer into the spec): the JSON in $T/b matches it
+	python3 - "$BYOD_SRC/admin/openapi.yaml" "$1" "$T/b" <<'PY'
+import json, sys, yaml, jsonschema
+spec = yaml.safe_load(open(sys.argv[1]))
+root = {"$ref": "#" + sys.argv[2], "paths": spec["paths"], "components": spec["components"]}
+jsonschema.Draft7Validator(root).validate(json.load(open(sys.argv[3])))
+PY
+}
+check "admin/openapi.yaml is a valid OpenAPI 3.0 document" python3 -c '
+import sys, yaml
+from openapi_spec_validator import validate
+validate(yaml.safe_load(open(sys.argv[1])))' "$BYOD_SRC/admin/openapi.yaml"
+check "...the answer is as admin/openapi.yaml says" \
+	schema_ok "/paths/~1devices/get/responses/200/content/application~1json/schema"
 check "...their school's device only" \
 	test "$(json '" ".join(x["id"] for x in d["devices"])' <"$T/b")" = "$DEV_A"
 before=$(audit_count admin.denied "actor = 'admin:sch' AND object = '$DEV_B'")
@@ -221,6 +321,11 @@ check "...the API refusal audited" \
 	test "$(audit_count admin.denied "actor = 'admin:sch' AND object = '$DEV_B'")" = $((before + 1))
 check "...its own school's device by id: 200" \
 	test "$(api -H "Authorization: Bearer $TOKEN" "$URL/api/v1/devices/$DEV_A")" = 200
+check "...as admin/openapi.yaml says" schema_ok "/components/schemas/Device"
+check "...a refusal too" sh -c "
+	curl -sk -o '$T/b' -D '$T/h' '$URL/api/v1/devices'
+	grep -qi '^WWW-Authenticate: Bearer' '$T/h'"
+check "...whose body is as admin/openapi.yaml says" schema_ok "/components/schemas/Error"
 check "...a cookie is no way into the API" \
 	test "$(api -b "$T/jar.d" "$URL/api/v1/devices")" = 401
 
@@ -228,6 +333,17 @@ check "...a cookie is no way into the API" \
 sqlite3 "$DB" "UPDATE admin_sessions SET seen = seen - 3600 WHERE admin = (SELECT id FROM admins WHERE login = 'sch')"
 req s GET /dashboard
 check "a session idle for an hour is over" test "$(code):$(hdr Location)" = "303:/login"
+req d2 GET /dashboard
+check "a session within its lifetime goes on" test "$(code)" = 200
+sqlite3 "$DB" "UPDATE admin_sessions SET created = created - 86400 WHERE admin = (SELECT id FROM admins WHERE login = 'dep')"
+req d2 GET /dashboard
+check "a session past admin.session-max-s is over, however active" \
+	test "$(code):$(hdr Location)" = "303:/login"
+req d GET /dashboard
+check "...every session of that age" test "$(code):$(hdr Location)" = "303:/login"
+check "the expired sessions are gone from the registry" \
+	test "$(sqlite3 "$DB" "SELECT count(*) FROM admin_sessions WHERE admin = (SELECT id FROM admins WHERE login = 'dep')")" = 0
+check "another administrator logs in" enrol d out 'Out-Secret-2026'
 req d GET /dashboard
 t=$(csrf)
 req d POST /logout --data-urlencode "x=1"
@@ -253,6 +369,11 @@ check "...saying so" grep -q 'Trop d’essais' "$T/b"
 check "...counted apart from the portal's keys" \
 	test "$(sqlite3 "$DB" "SELECT count(*) FROM web_throttle WHERE key LIKE 'admin:pair:thr %'")" = 1
 
+kill -HUP "$ADMIN_PID"
+check "SIGHUP reads the certificate again" \
+	wait_for 50 grep -q "reloaded the certificate" "$T/admin.log"
+check "...and the console still answers over HTTPS" \
+	sh -c "curl -sk -o /dev/null -w '%{http_code}' '$URL/login' | grep -qx 200"
 check "byod-admin stops on SIGTERM" stop_admin
 check "...and says so" grep -q 'stopping (SIGTERM)' "$T/admin.log"
 finish

@@ -74,6 +74,19 @@ enrol() {
 	req "$1" POST /totp --data-urlencode "csrf=$t" --data-urlencode "code=$(totp "$s")"
 	[ "$(code)" = 303 ]
 }
+# every problem key core gives the import, and the pages' keys made at run
+# time, are in both catalogues
+check "the import's problem keys are in po/fr.po and po/en.po" python3 - "$BYOD_SRC" <<'PY'
+import re, sys
+d = sys.argv[1]
+keys = set(re.findall(r'"(import\.[a-z.-]+)"', open(d + "/core/import.c").read()))
+keys |= {"person.ok." + k for k in ("disabled", "enabled", "unlocked", "password")}
+for lang in ("fr", "en"):
+    po = open("%s/admin/po/%s.po" % (d, lang)).read()
+    missing = sorted(k for k in keys if 'msgid "%s"' % k not in po)
+    if missing or len(keys) < 20:
+        sys.exit("%s.po lacks %s (of %d keys)" % (lang, missing, len(keys)))
+PY
 check "the département's administrator logs in" enrol d dep 'Dep-Secret-2026'
 check "a school's administrator logs in" enrol s sch 'Sch-Secret-2026'
 check "the auditor logs in" enrol a aud 'Aud-Secret-2026'
