@@ -120,9 +120,11 @@ int admin_page_error(struct admin_ctx *c, int status);
 /* 303 See Other to path (on this console). */
 int admin_redirect(struct admin_ctx *c, const char *path);
 
-/* An audit row with the administrator as actor: action ("admin.device.revoke"),
- * object (may be NULL), after a JSON object text (may be NULL); the school
- * it concerns goes into the row when the registry has the column. */
+/* An audit row with the administrator as actor (reg_audit_add_school):
+ * action (at most 31 bytes, "admin.audit-export"), object (may be NULL),
+ * school the UAI it concerns ("" none: seen by every-school scopes only;
+ * NULL: the registry derives it from action and object), after a JSON
+ * object text (may be NULL). 0 or a negative errno. */
 int admin_audit(struct admin_ctx *c, const char *action, const char *object, const char *school,
 		const char *after);
 

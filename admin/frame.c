@@ -46,6 +46,32 @@ static void head_who(struct admin_ctx *c, struct web_html *h)
 	web_html_markup(h, "</span></p>");
 }
 
+/* The page as requested (path and query, as sent) with lang=other in
+ * place of any lang= it had: the switch keeps a search and its filters. */
+static void switch_href(const char *target, const char *other, char *out, size_t len)
+{
+	const char *q = strchr(target, '?'), *p, *end;
+	size_t n = q ? (size_t)(q - target) : strlen(target), used;
+	int w;
+
+	w = snprintf(out, len, "%.*s?", (int)n, target);
+	used = w < 0 || (size_t)w >= len ? 0 : (size_t)w;
+	for (p = q ? q + 1 : NULL; p && *p && used; p = *end ? end + 1 : end) {
+		end = strchr(p, '&');
+		if (!end)
+			end = p + strlen(p);
+		if (end == p || !strncmp(p, "lang=", 5))
+			continue;
+		w = snprintf(out + used, len - used, "%.*s&", (int)(end - p), p);
+		if (w < 0 || (size_t)w >= len - used)
+			used = 0; /* too long: the bare path below */
+		else
+			used += (size_t)w;
+	}
+	if (!used || snprintf(out + used, len - used, "lang=%s", other) >= (int)(len - used))
+		snprintf(out, len, "%.*s?lang=%s", (int)n, target, other);
+}
+
 void admin_page_head(struct admin_ctx *c, struct web_html *h, const char *title,
 		     const char *current)
 {
@@ -78,6 +104,8 @@ void admin_page_head(struct admin_ctx *c, struct web_html *h, const char *title,
 	if (c->self)
 		snprintf(href, sizeof(href), "%s%slang=%s", c->self,
 			 strchr(c->self, '?') ? "&" : "?", other);
+	else if (get && rq->target)
+		switch_href(rq->target, other, href, sizeof(href));
 	else
 		snprintf(href, sizeof(href), "%s?lang=%s", get ? rq->path : "/", other);
 	web_html_url(h, "href", href);

@@ -157,7 +157,8 @@ req d2 POST /totp --data-urlencode "csrf=$t" --data-urlencode "code=$(totp "$SEC
 check "the next code is taken" test "$(code):$(hdr Location)" = "303:/dashboard"
 
 # ---- devices in scope ------------------------------------------------------
-req d GET "/devices?q=pupil"
+req d GET "/devices?q=pupil&lang=fr"
+check "the language switch keeps the search" grep -q 'href="/devices?q=pupil&amp;lang=en"' "$T/b"
 check "the département finds both schools' devices" \
 	sh -c "grep -q '$DEV_A' '$T/b' && grep -q '$DEV_B' '$T/b'"
 req d GET "/devices/$DEV_B"

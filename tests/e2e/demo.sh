@@ -2,8 +2,9 @@
 # make demo as a newcomer lives it: scripts/demo started from this build in
 # a network namespace of the test's own (so its loopback ports never meet
 # another demo's), then what it prints is used as printed: the portal's URL
-# answers with the login page, the printed eapol_test command authenticates
-# the teacher's laptop, a certificate enrolled through the portal (over
+# answers with the login page, so does the console's over HTTPS (and not
+# in clear), the printed eapol_test command authenticates the teacher's
+# laptop, a certificate enrolled through the portal (over
 # HTTP, as a browser would) authenticates with the printed eapol-portal.sh,
 # a revocation reaches the gateway daemon's quarantine set, and a TERM (what
 # Ctrl-C does) stops every process it started.
@@ -31,6 +32,13 @@ url=$(sed -n 's/^The enrolment portal: \(http:[^ ]*\).*/\1/p' "$T/demo.out")
 check "it prints the portal's URL ($url)" test -n "$url"
 curl -s -m 5 -o "$T/login.html" -w '%{http_code}' "$url" >"$T/code"
 check "the URL answers with the login page" sh -c "[ \"\$(cat '$T/code')\" = 200 ] && grep -q 'action=\"/login\"' '$T/login.html'"
+
+console=$(sed -n 's/^The administration console: \(https:[^ ]*\).*/\1/p' "$T/demo.out")
+check "it prints the console's URL ($console)" test -n "$console"
+curl -sk -m 5 -o "$T/console.html" -w '%{http_code}' "${console}login" >"$T/code"
+check "the console answers with its login page over HTTPS" \
+	sh -c "[ \"\$(cat '$T/code')\" = 200 ] && grep -q 'action=\"/login\"' '$T/console.html'"
+check "...and only over HTTPS" sh -c "! curl -s -m 3 -o /dev/null '${console/https:/http:}login'"
 
 cmd=$(grep -m1 'eapol_test -c .*/eapol-durand.conf' "$T/demo.out" | sed 's/^ *//')
 check "it prints an eapol_test command for the teacher's laptop" test -n "$cmd"
