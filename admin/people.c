@@ -7,7 +7,8 @@
  * person state: every follower sees "person.state" on the change feed,
  * the RADIUS index and the gateways refuse or admit the devices again, and
  * the person's portal sessions end), set a new password (one made here and
- * shown once, or one the administrator types; yescrypt), clear a login
+ * shown once, or one the administrator types; yescrypt; the person's
+ * portal sessions end, whoever holds the old one), clear a login
  * lock (core/login_throttle.c, as byodctl user unlock does). Every read
  * carries the administrator's scope (reg_person_search,
  * reg_person_get_scoped): another school's person named in a URL is the
@@ -587,6 +588,9 @@ static int set_password(struct admin_ctx *c, struct reg_person *p)
 			       sizeof(hash), &err);
 	if (!rc)
 		rc = reg_person_set_password(c->ctx->reg, p->login, hash, &err);
+	/* a password reset because it leaked: whoever logged in with it is out */
+	if (!rc)
+		rc = reg_web_session_delete_person(c->ctx->reg, p->id, NULL, &err);
 	explicit_bzero(hash, sizeof(hash));
 	if (rc) {
 		explicit_bzero(made, sizeof(made));

@@ -175,11 +175,16 @@ check "...the device no longer refused for its owner" \
 	! grep -q 'the account owning device $DEV_A is disabled' '$T/b'"
 
 # ---- a new password -------------------------------------------------------------
+portal_login a.pupil Old-Pass-2026 >/dev/null
+check "(the pupil has a portal session with the old password)" \
+	test "$(q "SELECT count(*) FROM web_sessions WHERE person = (SELECT id FROM people WHERE login = 'a.pupil')")" -ge 1
 req s POST "/people/a.pupil" --data-urlencode "csrf=$t" --data-urlencode "action=password"
 check "a new password made by the console: 200" test "$(code)" = 200
 NEW=$(sed -n 's/.*<code class="secret" id="new-password">\([^<]*\)<.*/\1/p' "$T/b")
 check "...shown once ($NEW)" sh -c "echo '$NEW' | grep -qE '^[A-Za-z2-9]{4}-[A-Za-z2-9]{4}-[A-Za-z2-9]{4}$'"
 check "...never cached" test "$(hdr Cache-Control)" = no-store
+check "...the portal sessions opened with the old one ended" \
+	test "$(q "SELECT count(*) FROM web_sessions WHERE person = (SELECT id FROM people WHERE login = 'a.pupil')")" = 0
 check "...stored as yescrypt" sh -c "q() { sqlite3 '$DB' \"\$1\"; }; q \"SELECT password_hash FROM people WHERE login = 'a.pupil'\" | grep -q '^\\\$y\\\$'"
 check "...which libxcrypt (Python's crypt) verifies" python3 -W ignore -c "
 import crypt, sqlite3, sys
