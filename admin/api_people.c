@@ -41,13 +41,12 @@ static int error(struct httpd_response *rs, int status, const char *code, const 
 
 static json_t *person_json(const struct reg_person *p)
 {
-	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:I}", "login", p->login,
-			 "display_name", p->display_name, "role",
-			 byod_role_name(p->role) ? byod_role_name(p->role) : "", "school",
-			 p->school, "groups", p->groups, "state",
-			 reg_person_state_name(p->state) ? reg_person_state_name(p->state) : "",
-			 "password_set", p->password_hash[0] != '\0', "created",
-			 (json_int_t)p->created);
+	return json_pack(
+		"{s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:I}", "login", p->login, "display_name",
+		p->display_name, "role", byod_role_name(p->role) ? byod_role_name(p->role) : "",
+		"school", p->school, "groups", p->groups, "state",
+		reg_person_state_name(p->state) ? reg_person_state_name(p->state) : "",
+		"password_set", p->password_hash[0] != '\0', "created", (json_int_t)p->created);
 }
 
 static int add_person(const struct reg_person *p, void *arg)
@@ -59,11 +58,10 @@ static int add_person(const struct reg_person *p, void *arg)
 
 static int add_device(const struct reg_device *d, void *arg)
 {
-	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:I}", "id", d->id, "name", d->name, "mac",
-			      d->mac, "state",
-			      byod_device_state_name(d->state) ? byod_device_state_name(d->state)
-							       : "",
-			      "created", (json_int_t)d->created);
+	json_t *o = json_pack(
+		"{s:s, s:s, s:s, s:s, s:I}", "id", d->id, "name", d->name, "mac", d->mac, "state",
+		byod_device_state_name(d->state) ? byod_device_state_name(d->state) : "", "created",
+		(json_int_t)d->created);
 
 	return o ? json_array_append_new(arg, o) : -ENOMEM;
 }
@@ -73,7 +71,7 @@ static int people(struct byod_ctx *ctx, const struct reg_scope *scope,
 {
 	const char *q = httpd_arg(rq, "q"), *lim = httpd_arg(rq, "limit"),
 		   *off = httpd_arg(rq, "offset");
-	struct reg_person_search s = { .limit = 50 };
+	struct reg_person_search s = {.limit = 50};
 	json_t *items;
 	int total = 0, rc;
 
@@ -100,14 +98,15 @@ static int people(struct byod_ctx *ctx, const struct reg_scope *scope,
 		json_decref(items);
 		return rc;
 	}
-	return answer(rs, 200, json_pack("{s:o, s:i, s:i, s:i}", "people", items, "total", total,
-					 "limit", s.limit, "offset", s.offset));
+	return answer(rs, 200,
+		      json_pack("{s:o, s:i, s:i, s:i}", "people", items, "total", total, "limit",
+				s.limit, "offset", s.offset));
 }
 
 static int person(struct byod_ctx *ctx, const struct reg_admin *a, const struct reg_scope *scope,
 		  const struct httpd_request *rq, const char *login, struct httpd_response *rs)
 {
-	struct reg_device_filter f = { .state = -1 };
+	struct reg_device_filter f = {.state = -1};
 	struct reg_person p;
 	json_t *o, *devices;
 	int rc;
@@ -142,9 +141,8 @@ static int person(struct byod_ctx *ctx, const struct reg_admin *a, const struct 
 	return answer(rs, 200, o);
 }
 
-int admin_api_people(struct byod_ctx *ctx, const struct reg_admin *a,
-		     const struct reg_scope *scope, const struct httpd_request *rq,
-		     struct httpd_response *rs)
+int admin_api_people(struct byod_ctx *ctx, const struct reg_admin *a, const struct reg_scope *scope,
+		     const struct httpd_request *rq, struct httpd_response *rs)
 {
 	if (!strcmp(rq->path, "/api/v1/people"))
 		return people(ctx, scope, rq, rs);

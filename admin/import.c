@@ -180,8 +180,9 @@ static void items_table(struct admin_ctx *c, struct web_html *h, const struct by
 	size_t i;
 
 	web_html_markup(h, "<div class=\"scroll\" tabindex=\"0\" role=\"region\"");
-	web_html_attr(h, "aria-label",
-		      AT(c, kind == BYOD_IMPORT_ADD ? "import.adds.title" : "import.updates.title"));
+	web_html_attr(
+		h, "aria-label",
+		AT(c, kind == BYOD_IMPORT_ADD ? "import.adds.title" : "import.updates.title"));
 	web_html_markup(h, "><table");
 	web_html_attr(h, "id", kind == BYOD_IMPORT_ADD ? "adds" : "updates");
 	web_html_markup(h, "><thead><tr><th scope=\"col\">");
@@ -451,8 +452,8 @@ static int commit_step(struct admin_ctx *c)
 	}
 	if (rc)
 		return rc;
-	rc = byod_import_commit(c->ctx->reg, c->scope, c->ctx->conf.auth_yescrypt_cost,
-				IMPORT_NAME, text, len, digest, &res, &err);
+	rc = byod_import_commit(c->ctx->reg, c->scope, c->ctx->conf.auth_yescrypt_cost, IMPORT_NAME,
+				text, len, digest, &res, &err);
 	if (rc == -ESTALE) {
 		/* the registry changed: the new preview, to be confirmed again */
 		rc = check_page(c, text, len, AT(c, "import.stale"), 409);
@@ -479,7 +480,7 @@ static int commit_step(struct admin_ctx *c)
 		/* one school's administrator imports into that school only */
 		admin_audit(c, "admin.people.import", NULL,
 			    !c->scope->all && !strchr(c->scope->schools, ' ') ? c->scope->schools
-									       : "",
+									      : "",
 			    after);
 		free(after);
 		json_decref(o);

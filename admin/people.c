@@ -26,7 +26,7 @@
 #include "admin_session.h"
 #include "login_throttle.h"
 
-#define PAGE_SIZE 50
+#define PAGE_SIZE    50
 #define PASSWORD_MIN 8
 #define PASSWORD_MAX 128
 
@@ -137,16 +137,16 @@ static void select_field(struct admin_ctx *c, struct web_html *h, const char *na
 }
 
 static const char *const role_opts[][2] = {
-	{ "", "people.any" },
-	{ "student", "person.role.student" },
-	{ "teacher", "person.role.teacher" },
-	{ "staff", "person.role.staff" },
-	{ "guest", "person.role.guest" },
+	{"", "people.any"},
+	{"student", "person.role.student"},
+	{"teacher", "person.role.teacher"},
+	{"staff", "person.role.staff"},
+	{"guest", "person.role.guest"},
 };
 static const char *const state_opts[][2] = {
-	{ "", "people.any" },
-	{ "active", "person.state.active" },
-	{ "disabled", "person.state.disabled" },
+	{"", "people.any"},
+	{"active", "person.state.active"},
+	{"disabled", "person.state.disabled"},
 };
 
 int admin_person_search_args(const char *role, const char *state, const char *school,
@@ -180,9 +180,9 @@ int admin_people_get(struct admin_ctx *c)
 	const char *q = httpd_arg(c->rq, "q"), *pg = httpd_arg(c->rq, "page");
 	const char *role = httpd_arg(c->rq, "role"), *state = httpd_arg(c->rq, "state");
 	const char *school = httpd_arg(c->rq, "school");
-	struct reg_person_search s = { .limit = PAGE_SIZE };
+	struct reg_person_search s = {.limit = PAGE_SIZE};
 	struct web_html h;
-	struct rows r = { .c = c, .h = &h };
+	struct rows r = {.c = c, .h = &h};
 	char buf[700];
 	int page = pg ? atoi(pg) : 0, total = 0, rc, bad;
 
@@ -355,7 +355,7 @@ static int throttle_state(struct admin_ctx *c, struct web_html *h, const struct 
 {
 	struct reg_throttle t;
 	char key[sizeof(t.key)], n[16];
-	struct locks l = { .c = c, .h = h, .now = time(NULL) };
+	struct locks l = {.c = c, .h = h, .now = time(NULL)};
 	int rc;
 
 	web_html_markup(h, "<dt>");
@@ -416,9 +416,9 @@ static void password_form(struct admin_ctx *c, struct web_html *h, const char *l
 static int person_page(struct admin_ctx *c, const struct reg_person *p, const char *notice,
 		       int error, const char *new_password, int status)
 {
-	struct reg_device_filter f = { .owner_login = p->login, .state = -1 };
+	struct reg_device_filter f = {.owner_login = p->login, .state = -1};
 	struct web_html h;
-	struct rows r = { .c = c, .h = &h };
+	struct rows r = {.c = c, .h = &h};
 	int rc;
 
 	web_html_init(&h);
@@ -455,8 +455,8 @@ static int person_page(struct admin_ctx *c, const struct reg_person *p, const ch
 	web_html_markup(&h, "</dd><dt>");
 	web_html_text(&h, AT(c, "person.password"));
 	web_html_markup(&h, "</dt><dd>");
-	web_html_text(&h, AT(c, p->password_hash[0] ? "person.password.set"
-						    : "person.password.none"));
+	web_html_text(&h,
+		      AT(c, p->password_hash[0] ? "person.password.set" : "person.password.none"));
 	web_html_markup(&h, "</dd>");
 	rc = throttle_state(c, &h, p);
 	if (rc) {
@@ -527,7 +527,7 @@ static int person_of(struct admin_ctx *c, struct reg_person *p)
 
 int admin_person_get(struct admin_ctx *c)
 {
-	static const char *const known[] = { "disabled", "enabled", "unlocked", "password", NULL };
+	static const char *const known[] = {"disabled", "enabled", "unlocked", "password", NULL};
 	const char *ok = httpd_arg(c->rq, "ok"), *notice = NULL;
 	struct reg_person p;
 	char key[40];

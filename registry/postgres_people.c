@@ -36,8 +36,8 @@ int pg_throttle_list_prefix(struct reg_db *be, const char *prefix,
 			    int (*cb)(const struct reg_throttle *, void *), void *ctx,
 			    struct byod_err *err)
 {
-	struct throttle_visit v = { cb, ctx };
-	const char *p[1] = { prefix };
+	struct throttle_visit v = {cb, ctx};
+	const char *p[1] = {prefix};
 
 	return pg_rows(PG(be), "listing throttles",
 		       "SELECT key, failures, last_failure, locked_until FROM web_throttle "

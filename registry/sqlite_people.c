@@ -35,7 +35,7 @@ int sq_throttle_list_prefix(struct reg_db *be, const char *prefix,
 			    struct byod_err *err)
 {
 	cleanup_stmt sqlite3_stmt *st = NULL;
-	struct throttle_visit v = { cb, ctx };
+	struct throttle_visit v = {cb, ctx};
 	struct sq *s = sq_of(be);
 	int rc;
 

@@ -139,9 +139,8 @@ static const char *find(const char *hay, size_t n, const char *needle, size_t k)
 	return k <= n ? memmem(hay, n, needle, k) : NULL;
 }
 
-int web_multipart_parse(const char *content_type, const char *body, size_t len,
-			size_t max_fields, size_t max_value, struct web_form *out,
-			struct byod_err *err)
+int web_multipart_parse(const char *content_type, const char *body, size_t len, size_t max_fields,
+			size_t max_value, struct web_form *out, struct byod_err *err)
 {
 	char boundary[BOUNDARY_MAX + 2], delim[BOUNDARY_MAX + 8];
 	const char *p = body, *end = body + len;
@@ -155,7 +154,8 @@ int web_multipart_parse(const char *content_type, const char *body, size_t len,
 	/* every delimiter but the first follows a CR LF */
 	dl = (size_t)snprintf(delim, sizeof(delim), "\r\n--%s", boundary);
 	if (len < dl - 2 || memcmp(body, delim + 2, dl - 2))
-		return byod_err_set(err, EINVAL, "byte 0: the body does not start with the boundary");
+		return byod_err_set(err, EINVAL,
+				    "byte 0: the body does not start with the boundary");
 	p = body + dl - 2;
 	for (;;) {
 		const char *hend, *h, *next;
@@ -173,7 +173,8 @@ int web_multipart_parse(const char *content_type, const char *body, size_t len,
 			break;
 		}
 		if (end - p < 2 || memcmp(p, "\r\n", 2)) {
-			rc = byod_err_set(err, EINVAL, "byte %zu: a boundary not followed by a line end",
+			rc = byod_err_set(err, EINVAL,
+					  "byte %zu: a boundary not followed by a line end",
 					  (size_t)(p - body));
 			break;
 		}
@@ -240,7 +241,8 @@ int web_multipart_parse(const char *content_type, const char *body, size_t len,
 		}
 		vlen = (size_t)(next - p);
 		if (vlen > max_value) {
-			rc = byod_err_set(err, EINVAL, "byte %zu: the field '%s' is longer than %zu bytes",
+			rc = byod_err_set(err, EINVAL,
+					  "byte %zu: the field '%s' is longer than %zu bytes",
 					  (size_t)(p - body), name, max_value);
 			break;
 		}
@@ -257,8 +259,9 @@ int web_multipart_parse(const char *content_type, const char *body, size_t len,
 					value[i] = (char)0xff;
 		} else {
 			const char *why = NULL;
-			long bad = memchr(p, '\0', vlen) ? (long)((const char *)memchr(p, '\0', vlen) - p)
-							 : text_clean(value, &why);
+			long bad = memchr(p, '\0', vlen)
+					   ? (long)((const char *)memchr(p, '\0', vlen) - p)
+					   : text_clean(value, &why);
 
 			if (bad >= 0) {
 				rc = byod_err_set(err, EINVAL, "byte %zu: %s in the field '%s'",

@@ -29,8 +29,7 @@
  * filled (web_form_free), -EINVAL with err saying why and where ("byte
  * 17: ..."), or -ENOMEM; on error out is empty.
  */
-int web_multipart_parse(const char *content_type, const char *body, size_t len,
-			size_t max_fields, size_t max_value, struct web_form *out,
-			struct byod_err *err);
+int web_multipart_parse(const char *content_type, const char *body, size_t len, size_t max_fields,
+			size_t max_value, struct web_form *out, struct byod_err *err);
 
 #endif /* WEB_MULTIPART_H */

@@ -39,8 +39,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		goto out;
 	if ((rc1 == 0) != (pl->nproblems == 0 && pl->more == 0))
 		abort();
-	if (pl->nproblems > BYOD_IMPORT_PROBLEMS_MAX || pl->nitems || (pl->more && pl->nproblems <
-								     BYOD_IMPORT_PROBLEMS_MAX))
+	if (pl->nproblems > BYOD_IMPORT_PROBLEMS_MAX || pl->nitems ||
+	    (pl->more && pl->nproblems < BYOD_IMPORT_PROBLEMS_MAX))
 		abort();
 	for (i = 0; i < pl->nproblems; i++) {
 		const struct byod_import_problem *p = &pl->problems[i];

@@ -40,7 +40,7 @@ static struct byod_import_plan *plan_of(struct fx *f, const struct reg_scope *sc
 
 static int people_count(struct fx *f)
 {
-	struct names n = { 0 };
+	struct names n = {0};
 
 	assert_int_equal(reg_person_list(f->reg, collect_person, &n, &f->err), 0);
 	return n.n;
@@ -78,9 +78,9 @@ static void test_every_problem(void **state)
 	assert_int_equal(byod_users_csv_check("t.csv", csv, strlen(csv), NULL, &f->err), -EINVAL);
 	assert_int_equal(f->err.line, 3);
 	/* and the commit of such a file writes nothing */
-	assert_int_equal(byod_import_commit(f->reg, NULL, 1, "t.csv", csv, strlen(csv), NULL, NULL,
-					    &f->err),
-			 -EINVAL);
+	assert_int_equal(
+		byod_import_commit(f->reg, NULL, 1, "t.csv", csv, strlen(csv), NULL, NULL, &f->err),
+		-EINVAL);
 	assert_int_equal(f->err.line, 3);
 	assert_int_equal(people_count(f), 0);
 }
@@ -234,9 +234,9 @@ static void test_scope(void **state)
 	expect_problem(pl, 2, 5, 3, "import.school.scope");
 	assert_int_equal(pl->nitems, 1);
 	byod_import_plan_free(pl);
-	assert_int_equal(byod_import_commit(f->reg, &a, 1, "t.csv", csv, strlen(csv), NULL, NULL,
-					    &f->err),
-			 -EINVAL);
+	assert_int_equal(
+		byod_import_commit(f->reg, &a, 1, "t.csv", csv, strlen(csv), NULL, NULL, &f->err),
+		-EINVAL);
 	assert_int_equal(people_count(f), 1);
 	/* the département's scope takes b.pupil (moved) but not the unknown school */
 	pl = plan_of(f, NULL, csv);
@@ -270,8 +270,8 @@ static void test_commit(void **state)
 	snprintf(p.groups, sizeof(p.groups), "4C");
 	assert_int_equal(reg_person_update(f->reg, &p, &f->err), 0);
 	audits = audit_count(f);
-	assert_int_equal(byod_import_commit(f->reg, NULL, 1, "t.csv", plan_csv,
-					    strlen(plan_csv), digest, &res, &f->err),
+	assert_int_equal(byod_import_commit(f->reg, NULL, 1, "t.csv", plan_csv, strlen(plan_csv),
+					    digest, &res, &f->err),
 			 -ESTALE);
 	assert_int_equal(people_count(f), 2);
 	assert_int_equal(audit_count(f), audits);
@@ -394,8 +394,7 @@ static void test_throttle_list(void **state)
 	assert_int_equal(k.until[1], 1800003600);
 	/* the prefix means itself: '%' and '_' are no wildcards */
 	memset(&k, 0, sizeof(k));
-	assert_int_equal(reg_throttle_list_prefix(f->reg, "pair:le%", collect_key, &k, &f->err),
-			 0);
+	assert_int_equal(reg_throttle_list_prefix(f->reg, "pair:le%", collect_key, &k, &f->err), 0);
 	assert_int_equal(k.n, 1);
 	assert_string_equal(k.v[0], "pair:le%_ 192.0.2.1");
 	memset(&k, 0, sizeof(k));

@@ -17,19 +17,19 @@
 #include "multipart.h"
 
 #define CT "multipart/form-data; boundary=----WebKitFormBoundaryX3"
-#define D "------WebKitFormBoundaryX3"
+#define D  "------WebKitFormBoundaryX3"
 
 static void test_browser(void **state)
 {
 	static const char body[] =
 		D "\r\n"
-		"Content-Disposition: form-data; name=\"csrf\"\r\n\r\n"
-		"tok-123\r\n" D "\r\n"
-		"Content-Disposition: form-data; name=\"file\"; filename=\"élèves 4B.csv\"\r\n"
-		"Content-Type: text/csv\r\n\r\n"
-		"login;role\r\na\0b;student\r\n\r\n" D "\r\n"
-		"Content-Disposition: form-data; name=\"text\"\r\n\r\n"
-		"line one\r\nline two\r\n" D "--\r\n";
+		  "Content-Disposition: form-data; name=\"csrf\"\r\n\r\n"
+		  "tok-123\r\n" D "\r\n"
+		  "Content-Disposition: form-data; name=\"file\"; filename=\"élèves 4B.csv\"\r\n"
+		  "Content-Type: text/csv\r\n\r\n"
+		  "login;role\r\na\0b;student\r\n\r\n" D "\r\n"
+		  "Content-Disposition: form-data; name=\"text\"\r\n\r\n"
+		  "line one\r\nline two\r\n" D "--\r\n";
 	struct web_form f;
 	struct byod_err err;
 
@@ -39,7 +39,9 @@ static void test_browser(void **state)
 	assert_int_equal(f.n, 3);
 	assert_string_equal(web_form_get(&f, "csrf"), "tok-123");
 	/* the file as sent, its CR LF kept, its NUL a byte that is not UTF-8 */
-#define FILE_AS_READ "login;role\r\na\xff" "b;student\r\n"
+#define FILE_AS_READ                                                                               \
+	"login;role\r\na\xff"                                                                      \
+	"b;student\r\n"
 	assert_int_equal(strlen(web_form_get(&f, "file")), sizeof(FILE_AS_READ) - 1);
 	assert_memory_equal(web_form_get(&f, "file"), FILE_AS_READ, sizeof(FILE_AS_READ) - 1);
 	/* a field's line ends become LF, as web_form_parse makes them */
@@ -102,18 +104,18 @@ static void test_refused(void **state)
 		       "more than 2 parts");
 	expect_refused(CT, OK "junk", sizeof(ok) + 3, 9, "after the last part");
 #undef OK
-	expect_refused(CT, D "\r\nContent-Disposition: attachment; name=\"a\"\r\n\r\n1\r\n" D "--",
-		       sizeof(D "\r\nContent-Disposition: attachment; name=\"a\"\r\n\r\n1\r\n" D
-			      "--") - 1,
-		       9, "form-data");
+	expect_refused(
+		CT, D "\r\nContent-Disposition: attachment; name=\"a\"\r\n\r\n1\r\n" D "--",
+		sizeof(D "\r\nContent-Disposition: attachment; name=\"a\"\r\n\r\n1\r\n" D "--") - 1,
+		9, "form-data");
 	expect_refused(CT, D "\r\nContent-Type: text/plain\r\n\r\n1\r\n" D "--",
 		       sizeof(D "\r\nContent-Type: text/plain\r\n\r\n1\r\n" D "--") - 1, 9,
 		       "field name");
-	expect_refused(CT, D "\r\nContent-Disposition: form-data; filename=\"n\"\r\n\r\n1\r\n" D
-			   "--",
-		       sizeof(D "\r\nContent-Disposition: form-data; filename=\"n\"\r\n\r\n1\r\n" D
-			      "--") - 1,
-		       9, "name");
+	expect_refused(
+		CT, D "\r\nContent-Disposition: form-data; filename=\"n\"\r\n\r\n1\r\n" D "--",
+		sizeof(D "\r\nContent-Disposition: form-data; filename=\"n\"\r\n\r\n1\r\n" D "--") -
+			1,
+		9, "name");
 }
 
 int main(void)
