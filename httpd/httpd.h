@@ -47,9 +47,12 @@ const char *httpd_header(const struct httpd_request *rq, const char *name);
 /*
  * An answer whose body is made while it is sent (Server-Sent Events):
  * called from the connection's worker thread with room for max bytes at
- * buf; returns the bytes written, 0 to be called again a little later, or
- * -1 to end the answer. It must not wait long: the worker serves other
- * connections.
+ * buf; returns the bytes written, 0 when there is nothing yet, or -1 to
+ * end the answer. libmicrohttpd calls again at once after 0, so the
+ * callback waits a little (a fraction of a second) for something new
+ * before it returns 0, or it spins; a comment line (": \n\n") now and then
+ * keeps the connection alive. The worker serves its other connections
+ * between calls only: a program keeps its streams few.
  */
 typedef ssize_t (*httpd_stream_fn)(void *cls, uint64_t pos, char *buf, size_t max);
 

@@ -7,7 +7,38 @@
 : "${BYOD_ADMIN:?BYOD_ADMIN must name the byod-admin binary}"
 
 ADMIN_PID=
-trap '[ -n "$ADMIN_PID" ] && kill "$ADMIN_PID" 2>/dev/null; wait; rm -rf "$T"' EXIT
+PG_DIR=
+trap '[ -n "$ADMIN_PID" ] && kill "$ADMIN_PID" 2>/dev/null; wait
+	[ -z "$PG_DIR" ] || sh "$BYOD_SRC/scripts/pg-test-cluster" remove "$PG_DIR" >/dev/null 2>&1
+	rm -rf "$T"' EXIT
+
+# registry_setup: with BYOD_ADMIN_REGISTRY=pg, the school byodctl init made
+# is copied into a PostgreSQL cluster of the test's own ($T/pg, a Unix
+# socket only), which byod.conf then names: everything after runs on it,
+# as a département's console does. sql QUERY reads the registry either way.
+REG_URL=
+registry_setup() {
+	[ "${BYOD_ADMIN_REGISTRY:-sqlite}" = pg ] || return 0
+	chmod 0711 "$T" # the cluster's server runs as an unprivileged user
+	PG_DIR="$T/pg"
+	sh "$BYOD_SRC/scripts/pg-test-cluster" start "$PG_DIR" >"$T/pg.log" 2>&1 ||
+		{ cat "$T/pg.log" >&2; echo "the PostgreSQL cluster did not start" >&2; exit 1; }
+	REG_URL=$(sh "$BYOD_SRC/scripts/pg-test-cluster" url "$PG_DIR")
+	"$BYODCTL" registry copy --to "$REG_URL" >"$T/copy.out" 2>&1 ||
+		{ cat "$T/copy.out" >&2; echo "registry copy failed" >&2; exit 1; }
+	sed -i "s|^  # url: \"\"$|  url: \"${REG_URL//&/\\&}\"|" "$BYOD_HOME/byod.conf"
+	grep -q "^  url: \"$REG_URL\"" "$BYOD_HOME/byod.conf" ||
+		{ echo "registry.url not set in byod.conf" >&2; exit 1; }
+	mkdir "$T/sqlite-aside"
+	mv "$BYOD_HOME"/registry.db* "$T/sqlite-aside/"
+}
+sql() {
+	if [ -n "$REG_URL" ]; then
+		psql -X -q -t -A -d "$REG_URL" -c "$1"
+	else
+		sqlite3 "$BYOD_HOME/registry.db" "$1"
+	fi
+}
 
 # start_admin: byod-admin on a free port ($ADMIN_PORT, $URL), waited for
 start_admin() {

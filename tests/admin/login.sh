@@ -1,5 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
-# byod-admin driven with curl as a browser would, over HTTPS on loopback:
+# byod-admin driven with curl as a browser would, over HTTPS on loopback,
+# on the school's SQLite registry or (BYOD_ADMIN_REGISTRY=pg) on a
+# PostgreSQL one:
 # HTTPS only; the login (password then TOTP, the code computed here from
 # the secret the enrolment page shows); a replayed code refused; a form
 # without its token refused; the session cookie's flags and its new id at
@@ -9,9 +11,9 @@
 . "$BYOD_SRC/tests/cli/lib.sh"
 . "$BYOD_SRC/tests/admin/lib.sh"
 init_school
+registry_setup
 "$BYODCTL" school add 0139999X --name "Collège du Port" >/dev/null
-DB="$BYOD_HOME/registry.db"
-audit_count() { sqlite3 "$DB" "SELECT count(*) FROM audit WHERE action = '$1'${2:+ AND $2}"; }
+audit_count() { sql "SELECT count(*) FROM audit WHERE action = '$1'${2:+ AND $2}"; }
 
 # a pupil of each school with a device
 for who in a.pupil:0131234W b.pupil:0139999X; do
@@ -71,7 +73,7 @@ check "a login without its form token is refused (403)" test "$(code)" = 403
 req y POST /login --data-urlencode "csrf=$(csrf)" --data-urlencode "login=dep" \
 	--data-urlencode "password=Dep-Secret-2026"
 check "another browser's form token is refused (403)" test "$(code)" = 403
-check "...and no session was made" test "$(sqlite3 "$DB" 'SELECT count(*) FROM admin_sessions')" = 0
+check "...and no session was made" test "$(sql 'SELECT count(*) FROM admin_sessions')" = 0
 
 # ---- wrong passwords -------------------------------------------------------
 req x GET /login
@@ -100,7 +102,7 @@ check "the session cookie is new (not the one planted)" \
 check "the session cookie is HttpOnly; SameSite=Strict; Secure" \
 	grep -qE '^Set-Cookie: byod_admin=[A-Za-z0-9_-]{43}; Path=/; HttpOnly; SameSite=Strict; Secure' "$T/h"
 check "the registry keeps only the cookie's hash" \
-	test "$(sqlite3 "$DB" "SELECT count(*) FROM admin_sessions WHERE id_hash = '$cookie1'")" = 0
+	test "$(sql "SELECT count(*) FROM admin_sessions WHERE id_hash = '$cookie1'")" = 0
 req d GET /dashboard
 check "no other page before the second factor" test "$(code):$(hdr Location)" = "303:/totp"
 req d GET /devices
@@ -112,12 +114,12 @@ SECRET=$(secret_shown)
 check "...and the secret as text (base32, 160 bits)" sh -c "echo '$SECRET' | grep -qE '^[A-Z2-7]{32}$'"
 check "...the page with the secret is not cached" test "$(hdr Cache-Control)" = no-store
 check "...the secret is the registry's" \
-	test "$(sqlite3 "$DB" "SELECT totp_secret FROM admins WHERE login = 'dep'")" = "$SECRET"
+	test "$(sql "SELECT totp_secret FROM admins WHERE login = 'dep'")" = "$SECRET"
 t=$(csrf)
 req d POST /totp --data-urlencode "csrf=$t" --data-urlencode "code=000000"
 [ "$(totp "$SECRET")" = 000000 ] && req d POST /totp --data-urlencode "csrf=$t" --data-urlencode "code=111111"
 check "a wrong code is refused (401)" test "$(code)" = 401
-check "...not enrolled yet" test "$(sqlite3 "$DB" "SELECT totp_enrolled FROM admins WHERE login = 'dep'")" = 0
+check "...not enrolled yet" test "$(sql "SELECT totp_enrolled FROM admins WHERE login = 'dep'")" = 0
 req d POST /totp --data-urlencode "code=$(totp "$SECRET")"
 check "a code without the form token is refused (403)" test "$(code)" = 403
 CODE=$(totp "$SECRET")
@@ -126,7 +128,7 @@ check "the right code enrols and logs in" test "$(code):$(hdr Location)" = "303:
 cookie2=$(sed -n 's/^Set-Cookie: byod_admin=\([^;]*\);.*/\1/p' "$T/h" | tr -d '\r')
 check "...with a new session id again" sh -c "[ -n '$cookie2' ] && [ '$cookie2' != '$cookie1' ]"
 check "...enrolled in the registry" \
-	test "$(sqlite3 "$DB" "SELECT totp_enrolled FROM admins WHERE login = 'dep'")" = 1
+	test "$(sql "SELECT totp_enrolled FROM admins WHERE login = 'dep'")" = 1
 check "...the login audited, the administrator as actor" \
 	test "$(audit_count admin.login "object = 'dep' AND actor = 'admin:dep'")" = 1
 req d GET /dashboard
@@ -190,7 +192,7 @@ t=$(csrf)
 req s POST "/devices/$DEV_B" --data-urlencode "csrf=$t" --data-urlencode "action=suspend"
 check "suspending another school's device: 404" test "$(code)" = 404
 check "...nothing changed" \
-	test "$(sqlite3 "$DB" "SELECT state FROM devices WHERE id = '$DEV_B'")" = active
+	test "$(sql "SELECT state FROM devices WHERE id = '$DEV_B'")" = active
 check "...audited ($(audit_count admin.denied) rows, $before before)" test "$(audit_count admin.denied)" -eq $((before + 2))
 req s POST "/devices/$DEV_A" --data-urlencode "action=suspend"
 check "a change without the form token is refused (403)" test "$(code)" = 403
@@ -198,11 +200,11 @@ req s POST "/devices/$DEV_A" --data-urlencode "csrf=$t" --data-urlencode "action
 check "the school administrator suspends their school's device" \
 	test "$(code):$(hdr Location)" = "303:/devices/$DEV_A?ok=suspended"
 check "...suspended in the registry" \
-	test "$(sqlite3 "$DB" "SELECT state FROM devices WHERE id = '$DEV_A'")" = suspended
+	test "$(sql "SELECT state FROM devices WHERE id = '$DEV_A'")" = suspended
 check "...audited with the administrator as actor" \
-	test "$(sqlite3 "$DB" "SELECT count(*) FROM audit WHERE actor = 'admin:sch' AND object = '$DEV_A' AND action LIKE 'device.%'")" -ge 1
+	test "$(sql "SELECT count(*) FROM audit WHERE actor = 'admin:sch' AND object = '$DEV_A' AND action LIKE 'device.%'")" -ge 1
 req s POST "/devices/$DEV_A" --data-urlencode "csrf=$t" --data-urlencode "action=resume"
-check "...and resumes it" test "$(sqlite3 "$DB" "SELECT state FROM devices WHERE id = '$DEV_A'")" = active
+check "...and resumes it" test "$(sql "SELECT state FROM devices WHERE id = '$DEV_A'")" = active
 
 # ---- the audit log and people, in scope ------------------------------------------
 req s GET "/audit?what=device."
@@ -267,7 +269,7 @@ done <<EOF_ATTEMPTS
 200 GET /audit?school=0139999X
 EOF_ATTEMPTS
 check "...the other school's device untouched" \
-	test "$(sqlite3 "$DB" "SELECT state FROM devices WHERE id = '$DEV_B'")" = active
+	test "$(sql "SELECT state FROM devices WHERE id = '$DEV_B'")" = active
 req s GET /people/a.pupil
 check "the school administrator opens their pupil's page" test "$(code)" = 200
 check "...with the pupil's device" grep -q "/devices/$DEV_A" "$T/b"
@@ -283,7 +285,7 @@ for action in suspend revoke; do
 	check "the auditor's $action is refused (403)" test "$(code)" = 403
 done
 check "...each audited" test "$(audit_count admin.denied "actor = 'admin:aud' AND after_json LIKE '%auditor%'")" = 2
-check "...nothing changed" test "$(sqlite3 "$DB" "SELECT state FROM devices WHERE id = '$DEV_A'")" = active
+check "...nothing changed" test "$(sql "SELECT state FROM devices WHERE id = '$DEV_A'")" = active
 req a POST /logout --data-urlencode "csrf=$t"
 check "the auditor may log out" test "$(code):$(hdr Location)" = "303:/login"
 req a GET /dashboard
@@ -331,19 +333,19 @@ check "...a cookie is no way into the API" \
 	test "$(api -b "$T/jar.d" "$URL/api/v1/devices")" = 401
 
 # ---- idle expiry, logout -----------------------------------------------------
-sqlite3 "$DB" "UPDATE admin_sessions SET seen = seen - 3600 WHERE admin = (SELECT id FROM admins WHERE login = 'sch')"
+sql "UPDATE admin_sessions SET seen = seen - 3600 WHERE admin = (SELECT id FROM admins WHERE login = 'sch')"
 req s GET /dashboard
 check "a session idle for an hour is over" test "$(code):$(hdr Location)" = "303:/login"
 req d2 GET /dashboard
 check "a session within its lifetime goes on" test "$(code)" = 200
-sqlite3 "$DB" "UPDATE admin_sessions SET created = created - 86400 WHERE admin = (SELECT id FROM admins WHERE login = 'dep')"
+sql "UPDATE admin_sessions SET created = created - 86400 WHERE admin = (SELECT id FROM admins WHERE login = 'dep')"
 req d2 GET /dashboard
 check "a session past admin.session-max-s is over, however active" \
 	test "$(code):$(hdr Location)" = "303:/login"
 req d GET /dashboard
 check "...every session of that age" test "$(code):$(hdr Location)" = "303:/login"
 check "the expired sessions are gone from the registry" \
-	test "$(sqlite3 "$DB" "SELECT count(*) FROM admin_sessions WHERE admin = (SELECT id FROM admins WHERE login = 'dep')")" = 0
+	test "$(sql "SELECT count(*) FROM admin_sessions WHERE admin = (SELECT id FROM admins WHERE login = 'dep')")" = 0
 check "another administrator logs in" enrol d out 'Out-Secret-2026'
 req d GET /dashboard
 t=$(csrf)
@@ -368,13 +370,14 @@ check "after 4 failures an attempt must wait (429, at attempt ${waited:-none})" 
 check "...with Retry-After" test -n "$(hdr Retry-After)"
 check "...saying so" grep -q 'Trop d’essais' "$T/b"
 check "...counted apart from the portal's keys" \
-	test "$(sqlite3 "$DB" "SELECT count(*) FROM web_throttle WHERE key LIKE 'admin:pair:thr %'")" = 1
+	test "$(sql "SELECT count(*) FROM web_throttle WHERE key LIKE 'admin:pair:thr %'")" = 1
 
 kill -HUP "$ADMIN_PID"
 check "SIGHUP reads the certificate again" \
 	wait_for 50 grep -q "reloaded the certificate" "$T/admin.log"
 check "...and the console still answers over HTTPS" \
 	sh -c "curl -sk -o /dev/null -w '%{http_code}' '$URL/login' | grep -qx 200"
+[ -z "$REG_URL" ] || check "on PostgreSQL: no SQLite file was opened" test ! -e "$BYOD_HOME/registry.db"
 check "byod-admin stops on SIGTERM" stop_admin
 check "...and says so" grep -q 'stopping (SIGTERM)' "$T/admin.log"
 finish
