@@ -29,10 +29,8 @@ int admin_logout_post(struct admin_ctx *c);
  * pages come: its title and what the administrator may see. */
 int admin_section_get(struct admin_ctx *c);
 
-/* journal.c: the audit log (filters, pages, CSV export) and people. */
+/* journal.c: the audit log (filters, pages, CSV export). */
 int admin_audit_get(struct admin_ctx *c);
-int admin_people_get(struct admin_ctx *c);
-int admin_person_get(struct admin_ctx *c);
 
 /* devices.c: the scoped search, a device's page, its state changes. */
 int admin_devices_get(struct admin_ctx *c);
@@ -46,6 +44,26 @@ int admin_dashboard_get(struct admin_ctx *c);
 int admin_school_get(struct admin_ctx *c);
 int admin_flux_get(struct admin_ctx *c);
 int admin_dashboard_js(struct admin_ctx *c);
+/* people.c: the scoped search, a person's page, its changes (disable,
+ * enable, password, unlock); the catalogue key of a role; the search's
+ * filters from text (role, state, school; NULL or "": any), -EINVAL for
+ * one that is not such a value. */
+int admin_people_get(struct admin_ctx *c);
+int admin_person_get(struct admin_ctx *c);
+int admin_person_post(struct admin_ctx *c);
+const char *admin_person_role_key(int role);
+int admin_person_search_args(const char *role, const char *state, const char *school,
+			     struct reg_person_search *s);
+
+/* import.c: the CSV import: the upload, its problems, the preview, the commit. */
+int admin_import_get(struct admin_ctx *c);
+int admin_import_post(struct admin_ctx *c);
+
+/* api_people.c: /api/v1/people and /api/v1/people/LOGIN for a bearer's
+ * administrator a with its scope. */
+int admin_api_people(struct byod_ctx *ctx, const struct reg_admin *a,
+		     const struct reg_scope *scope, const struct httpd_request *rq,
+		     struct httpd_response *rs);
 
 /* api.c: /api/v1/..., with Authorization: Bearer <token>. */
 int admin_api(struct admin *a, struct byod_ctx *ctx, const struct httpd_request *rq,

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * The console's audit log and people, read in the administrator's scope:
+ * The console's audit log, read in the administrator's scope:
  * the audit rows with filters (who, what, school, period), newest first,
- * a page at a time, and their CSV export (itself audited); the people of
- * the schools in scope, searched by login, name or group. A school outside
- * the scope named in a filter finds nothing, as the registry's query
- * carries the scope whatever the filter says.
+ * a page at a time, and their CSV export (itself audited). A school
+ * outside the scope named in a filter finds nothing, as the registry's
+ * query carries the scope whatever the filter says. (The people are
+ * people.c's.)
  */
 #define _GNU_SOURCE
 #include "admin_pages.h"
@@ -259,170 +259,6 @@ int admin_audit_get(struct admin_ctx *c)
 		web_html_markup(&h, ">");
 		web_html_text(&h, AT(c, "audit.older"));
 		web_html_markup(&h, "</a></p>");
-	}
-	return admin_page_finish(c, &h, 200);
-}
-
-/* ---- people ------------------------------------------------------------- */
-
-static void role_text(struct admin_ctx *c, struct web_html *h, int role)
-{
-	char key[40];
-
-	snprintf(key, sizeof(key), "person.role.%s",
-		 byod_role_name(role) ? byod_role_name(role) : "");
-	web_html_text(h, AT(c, key));
-}
-
-static int person_row(const struct reg_person *p, void *arg)
-{
-	struct rows *r = arg;
-	char href[REG_LOGIN_MAX + 16];
-
-	snprintf(href, sizeof(href), "/people/%s", p->login);
-	web_html_markup(r->h, "<tr><td><a");
-	web_html_url(r->h, "href", href);
-	web_html_markup(r->h, ">");
-	web_html_text(r->h, p->login);
-	web_html_markup(r->h, "</a></td><td>");
-	web_html_text(r->h, p->display_name);
-	web_html_markup(r->h, "</td><td>");
-	role_text(r->c, r->h, p->role);
-	web_html_markup(r->h, "</td><td>");
-	web_html_text(r->h, p->school[0] ? p->school : "—");
-	web_html_markup(r->h, "</td><td>");
-	web_html_text(r->h, p->groups);
-	web_html_markup(r->h, "</td><td>");
-	web_html_text(r->h, AT(r->c, p->state == REG_PERSON_ACTIVE ? "person.state.active"
-								   : "person.state.disabled"));
-	web_html_markup(r->h, "</td></tr>");
-	return 0;
-}
-
-int admin_people_get(struct admin_ctx *c)
-{
-	const char *q = arg(c, "q");
-	struct reg_person_search s = {.text = q, .role = -1, .state = -1, .limit = 100};
-	struct web_html h;
-	struct rows r = {.c = c, .h = &h};
-	char n[16];
-	int total = 0, rc;
-
-	web_html_init(&h);
-	admin_page_head(c, &h, AT(c, "nav.people"), "nav.people");
-	web_html_markup(&h, "<form method=\"get\" action=\"/people\" role=\"search\">"
-			    "<label for=\"q\">");
-	web_html_text(&h, AT(c, "people.search"));
-	web_html_markup(&h, "</label><input id=\"q\" name=\"q\" type=\"search\" maxlength=\"64\"");
-	if (q)
-		web_html_attr(&h, "value", q);
-	web_html_markup(&h, "><button type=\"submit\">");
-	web_html_text(&h, AT(c, "devices.search.button"));
-	web_html_markup(&h, "</button></form><div class=\"scroll\" tabindex=\"0\" role=\"region\"");
-	web_html_attr(&h, "aria-label", AT(c, "nav.people"));
-	web_html_markup(&h, "><table><thead><tr><th scope=\"col\">");
-	web_html_text(&h, AT(c, "login.user"));
-	web_html_markup(&h, "</th><th scope=\"col\">");
-	web_html_text(&h, AT(c, "person.name"));
-	web_html_markup(&h, "</th><th scope=\"col\">");
-	web_html_text(&h, AT(c, "person.role"));
-	web_html_markup(&h, "</th><th scope=\"col\">");
-	web_html_text(&h, AT(c, "device.school"));
-	web_html_markup(&h, "</th><th scope=\"col\">");
-	web_html_text(&h, AT(c, "person.groups"));
-	web_html_markup(&h, "</th><th scope=\"col\">");
-	web_html_text(&h, AT(c, "device.state"));
-	web_html_markup(&h, "</th></tr></thead><tbody>");
-	rc = reg_person_search(c->ctx->reg, c->scope, &s, person_row, &r, &total, NULL);
-	if (rc) {
-		web_html_free(&h);
-		return rc;
-	}
-	web_html_markup(&h, "</tbody></table></div><p role=\"status\">");
-	snprintf(n, sizeof(n), "%d", total);
-	admin_text_with(&h, ATN(c, "people.count", total), n);
-	web_html_markup(&h, "</p>");
-	return admin_page_finish(c, &h, 200);
-}
-
-/* ---- a person ----------------------------------------------------------- */
-
-struct owned {
-	struct admin_ctx *c;
-	struct web_html *h;
-	const char *login;
-	int n;
-};
-
-static int owned_row(const struct reg_device *d, void *arg)
-{
-	struct owned *o = arg;
-	char href[64];
-
-	if (strcmp(d->owner_login, o->login))
-		return 0; /* the search matches by "contains" */
-	o->n++;
-	snprintf(href, sizeof(href), "/devices/%s", d->id);
-	web_html_markup(o->h, "<li><a");
-	web_html_url(o->h, "href", href);
-	web_html_markup(o->h, ">");
-	web_html_text(o->h, d->name[0] ? d->name : d->id);
-	web_html_markup(o->h, "</a></li>");
-	return 0;
-}
-
-int admin_person_get(struct admin_ctx *c)
-{
-	struct reg_device_search s = {.state = -1, .limit = 1000};
-	struct reg_person p;
-	struct web_html h;
-	struct owned o = {.c = c, .h = &h, .login = c->rest};
-	int rc;
-
-	if (strlen(c->rest) >= REG_LOGIN_MAX)
-		return admin_not_found(c, "person", c->rest);
-	rc = reg_person_get_scoped(c->ctx->reg, c->scope, c->rest, &p, NULL);
-	if (rc == -ENOENT)
-		return admin_not_found(c, "person", c->rest);
-	if (rc)
-		return rc;
-	web_html_init(&h);
-	admin_page_head(c, &h, p.display_name[0] ? p.display_name : p.login, "nav.people");
-	web_html_markup(&h, "<dl class=\"values box\"><dt>");
-	web_html_text(&h, AT(c, "login.user"));
-	web_html_markup(&h, "</dt><dd>");
-	web_html_text(&h, p.login);
-	web_html_markup(&h, "</dd><dt>");
-	web_html_text(&h, AT(c, "person.role"));
-	web_html_markup(&h, "</dt><dd>");
-	role_text(c, &h, p.role);
-	web_html_markup(&h, "</dd><dt>");
-	web_html_text(&h, AT(c, "device.school"));
-	web_html_markup(&h, "</dt><dd>");
-	web_html_text(&h, p.school[0] ? p.school : "—");
-	web_html_markup(&h, "</dd><dt>");
-	web_html_text(&h, AT(c, "person.groups"));
-	web_html_markup(&h, "</dt><dd>");
-	web_html_text(&h, p.groups[0] ? p.groups : "—");
-	web_html_markup(&h, "</dd><dt>");
-	web_html_text(&h, AT(c, "device.state"));
-	web_html_markup(&h, "</dt><dd>");
-	web_html_text(&h, AT(c, p.state == REG_PERSON_ACTIVE ? "person.state.active"
-							     : "person.state.disabled"));
-	web_html_markup(&h, "</dd></dl><h2>");
-	web_html_text(&h, AT(c, "nav.devices"));
-	web_html_markup(&h, "</h2><ul>");
-	s.text = p.login;
-	rc = reg_device_search(c->ctx->reg, c->scope, &s, owned_row, &o, NULL, NULL);
-	web_html_markup(&h, "</ul>");
-	if (rc) {
-		web_html_free(&h);
-		return rc;
-	}
-	if (!o.n) {
-		web_html_markup(&h, "<p>");
-		web_html_text(&h, AT(c, "person.no-device"));
-		web_html_markup(&h, "</p>");
 	}
 	return admin_page_finish(c, &h, 200);
 }

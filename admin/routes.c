@@ -20,6 +20,7 @@
 
 #include "admin_session.h"
 #include "ctx_pool.h"
+#include "multipart.h"
 
 /* The console's one style sheet: contrast AA at least (4.5:1 for text),
  * focus always visible, a 360-pixel screen in one column. */
@@ -45,6 +46,9 @@ static const char css[] =
 	"border:2px solid #555;border-radius:.3rem;background:#fff;color:#111}"
 	"input:focus,select:focus,button:focus,a:focus{outline:3px solid "
 	"#b35c00;outline-offset:2px}"
+	"textarea{width:100%;max-width:48rem;box-sizing:border-box;font:.95rem/1.4 monospace;"
+	"padding:.5rem;border:2px solid #555;border-radius:.3rem;background:#fff;color:#111}"
+	"textarea:focus{outline:3px solid #b35c00;outline-offset:2px}"
 	"button{font-size:1rem;padding:.55rem 1.2rem;margin-top:1rem;border:0;border-radius:.3rem;"
 	"background:#0b3d6b;color:#fff;cursor:pointer}"
 	"button.link{margin:0;padding:.2rem;background:none;text-decoration:underline}"
@@ -84,9 +88,12 @@ const struct admin_route admin_routes[] = {
 	{ "/devices/", 1, 1, admin_device_get, admin_device_post, "nav.devices",
 	  "a device's page (sessions, certificates, audit trail, explain); revoke, suspend, resume" },
 	{ "/people", 0, 0, admin_people_get, NULL, "nav.people",
-	  "people: search by login, name or group, in scope" },
-	{ "/people/", 1, 0, admin_person_get, NULL, "nav.people",
-	  "a person: role, school, groups, state, devices" },
+	  "people: search by login, name or group; the school (in the scope), role and state" },
+	{ "/people/", 1, 1, admin_person_get, admin_person_post, "nav.people",
+	  "a person's page (devices, groups, state, login lock); disable, enable, "
+	  "new password, clear the login lock" },
+	{ "/people-import", 0, 1, admin_import_get, admin_import_post, "nav.people",
+	  "the CSV import: every problem at its line and column, a preview, then all or nothing" },
 	{ "/policy", 0, 0, admin_section_get, NULL, "nav.policy", "the policy of each school" },
 	{ "/audit", 0, 0, admin_audit_get, NULL, "nav.audit",
 	  "the audit log in scope: filters (who, what, school, period), CSV export (audited)" },
@@ -209,7 +216,21 @@ int admin_route(struct admin *a, const struct httpd_request *rq, struct httpd_re
 	}
 	if (!get && !post)
 		return admin_page_error(&c, 405);
-	if (post) {
+	if (post && rq->content_type &&
+	    !strncasecmp(rq->content_type, "multipart/form-data", 19)) {
+		/* an upload (the people import's file): its fields read as a
+		 * form's, the form token among them; a value as long as the
+		 * body the server took (admin.body-limit) */
+		if (web_multipart_parse(rq->content_type, rq->body ? rq->body : "", rq->body_len,
+					32, rq->body_len, &form, &err)) {
+			char buf[600];
+
+			httpd_log("%s POST %s: malformed upload (%s)", rq->client, rq->path,
+				  byod_err_str(&err, buf, sizeof(buf)));
+			return admin_page_error(&c, 400);
+		}
+		c.form = &form;
+	} else if (post) {
 		if (!rq->content_type ||
 		    strncasecmp(rq->content_type, "application/x-www-form-urlencoded", 33))
 			return admin_page_error(&c, 415);

@@ -77,6 +77,7 @@ int byod_user_add(struct byod_ctx *ctx, struct reg_person *p, const char *passwo
 
 struct byod_import_result {
 	int rows;       /* accounts imported */
+	int added, updated; /* byod_import_commit: accounts added, accounts changed */
 };
 
 /*
@@ -99,6 +100,84 @@ int byod_users_import_csv(struct byod_ctx *ctx, const char *path, struct byod_im
  */
 int byod_users_csv_check(const char *path, const void *data, size_t len, int *rows,
 			 struct byod_err *err);
+
+/*
+ * The console's import (core/import.c): every problem of a file at once,
+ * then a plan of what it would change, then the commit of that plan.
+ */
+#define BYOD_IMPORT_PROBLEMS_MAX 200
+
+struct byod_import_problem {
+	int line, col;	  /* 1-based; col 0: the whole line */
+	const char *key;  /* the console's catalogue key ("import.role"), static */
+	char value[128];  /* what the key's "{}" shows (the value at fault), or "" */
+	char msg[400];	  /* the English sentence (logs, byodctl) */
+};
+
+enum byod_import_kind {
+	BYOD_IMPORT_ADD,    /* a new account */
+	BYOD_IMPORT_UPDATE, /* an account whose name, role, school or groups change */
+	BYOD_IMPORT_SAME,   /* an account the file leaves as it is */
+};
+
+/* What changes in an UPDATE. */
+#define BYOD_IMPORT_NAME   (1u << 0)
+#define BYOD_IMPORT_ROLE   (1u << 1)
+#define BYOD_IMPORT_SCHOOL (1u << 2)
+#define BYOD_IMPORT_GROUPS (1u << 3)
+
+struct byod_import_item {
+	int line;
+	enum byod_import_kind kind;
+	unsigned changes;	  /* BYOD_IMPORT_* of an UPDATE */
+	int password;		  /* the file gives a password (set for an ADD only) */
+	struct reg_person before; /* UPDATE and SAME: the account now (no hash) */
+	struct reg_person after;  /* what the row makes of it (no hash) */
+};
+
+struct byod_import_plan {
+	struct byod_import_problem *problems; /* in the file's order */
+	size_t nproblems;
+	size_t more;			      /* problems beyond the bound, not listed */
+	struct byod_import_item *items;	      /* the good rows, in the file's order */
+	size_t nitems, adds, updates, same;
+	int rows;			      /* data rows of the file */
+	unsigned char text_sha256[32];	      /* of the bytes given */
+	unsigned char digest[32];	      /* of the text and of every account the
+					       * plan read: differs when the registry
+					       * changed in a way that changes the plan */
+};
+
+/*
+ * Reads len bytes of a CSV file (named name in messages) as
+ * byod_users_import_csv would, and collects every problem (line and
+ * column) instead of stopping at the first: the encoding, the header, each
+ * row's fields, schools outside scope (may be NULL: every school) or
+ * unknown (reg NULL: not looked up), logins twice, and, with reg, logins
+ * taken by an account outside the scope. With reg, each good row becomes
+ * an item: an account to add, to change (display name, role, school,
+ * groups; an existing account keeps its password and state, and an empty
+ * name column or no groups column keeps its name or groups) or left as it
+ * is. Returns 0 with *out (byod_import_plan_free) however many problems,
+ * or a negative errno with err (memory, the registry).
+ */
+int byod_import_plan(struct reg *reg, const struct reg_scope *scope, const char *name,
+		     const void *data, size_t len, struct byod_import_plan **out,
+		     struct byod_err *err);
+void byod_import_plan_free(struct byod_import_plan *plan);
+
+/*
+ * Makes the plan of the same bytes again and writes it, all or nothing:
+ * passwords hashed (yescrypt at cost) for the accounts added, then in one
+ * transaction every account read again and added or changed. -EINVAL when
+ * the file has a problem (err: the first), -ESTALE when expect (the
+ * digest of the plan shown; NULL: none) differs from the plan made now or
+ * when an account changed between the plan and the write (nothing is
+ * written). res (may be NULL) gets the counts.
+ */
+int byod_import_commit(struct reg *reg, const struct reg_scope *scope, int cost, const char *name,
+		       const void *data, size_t len, const unsigned char expect[32],
+		       struct byod_import_result *res, struct byod_err *err);
 
 /* ---- enrolment (core/enrolment.c) ---- */
 

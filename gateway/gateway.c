@@ -694,7 +694,7 @@ static int on_event(const struct reg_event *e, void *arg)
 
 		if (!byod_device_resolve(gw->ctx, e->object, &d, NULL))
 			rc = on_device(st, d.id);
-	} else if (!strcmp(e->kind, "person.state")) {
+	} else if (!strcmp(e->kind, "person.state") || !strcmp(e->kind, "person.update")) {
 		struct reg_device_filter f = {.owner_login = e->object, .state = -1};
 		struct reg_person p;
 

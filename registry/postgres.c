@@ -964,6 +964,7 @@ const struct reg_backend_ops reg_postgres_ops = {
 	.throttle_lock = pg_throttle_lock,
 	.throttle_put = pg_throttle_put,
 	.throttle_delete = pg_throttle_delete,
+	.throttle_list_prefix = pg_throttle_list_prefix,
 	.throttle_delete_prefix = pg_throttle_delete_prefix,
 	.web_purge = pg_web_purge,
 	.enrol_code_insert = pg_enrol_code_insert,

@@ -794,6 +794,43 @@ int reg_person_set_state(struct reg *reg, const char *login, enum reg_person_sta
 	return person_change(reg, login, "person.state", set_person_state, &state, err);
 }
 
+static int set_person_fields(struct reg_person *p, const void *arg)
+{
+	const struct reg_person *to = arg;
+
+	if (!strcmp(p->display_name, to->display_name) && p->role == to->role &&
+	    !strcmp(p->school, to->school) && !strcmp(p->groups, to->groups))
+		return 0;
+	snprintf(p->display_name, sizeof(p->display_name), "%s", to->display_name);
+	snprintf(p->school, sizeof(p->school), "%s", to->school);
+	snprintf(p->groups, sizeof(p->groups), "%s", to->groups);
+	p->role = to->role;
+	return 1;
+}
+
+int reg_person_update(struct reg *reg, const struct reg_person *p, struct byod_err *err)
+{
+	struct reg_school school;
+	struct reg_person check = *p;
+	int rc;
+
+	/* what is not rewritten is not checked: the hash and the state */
+	check.password_hash[0] = '\0';
+	check.state = REG_PERSON_ACTIVE;
+	rc = check_person(&check, err);
+	if (rc)
+		return rc;
+	if (p->school[0]) {
+		rc = OPS(reg)->school_get(reg->be, p->school, &school, err);
+		if (rc == -ENOENT)
+			return byod_err_set(err, ENOENT, "unknown school %s for '%s'", p->school,
+					    p->login);
+		if (rc)
+			return rc;
+	}
+	return person_change(reg, p->login, "person.update", set_person_fields, p, err);
+}
+
 int reg_person_list(struct reg *reg, int (*cb)(const struct reg_person *, void *), void *ctx,
 		    struct byod_err *err)
 {

@@ -230,6 +230,11 @@ int reg_person_rehash_password(struct reg *reg, const char *login, const char *o
 			       const char *new_hash, struct byod_err *err);
 int reg_person_set_state(struct reg *reg, const char *login, enum reg_person_state state,
 			 struct byod_err *err);
+/* Rewrites the display name, role, school and groups of the account
+ * p->login (its password, state and devices stay); audited and on the
+ * change feed as "person.update", nothing written when nothing differs.
+ * -ENOENT for an unknown login or school. */
+int reg_person_update(struct reg *reg, const struct reg_person *p, struct byod_err *err);
 /* Calls cb for every person, by login; a non-zero return from cb stops and
  * is returned. */
 int reg_person_list(struct reg *reg, int (*cb)(const struct reg_person *, void *), void *ctx,
@@ -663,6 +668,12 @@ int reg_throttle_delete(struct reg *reg, const char *key, struct byod_err *err);
 typedef int (*reg_throttle_decide_fn)(struct reg_throttle *rows, size_t n, void *arg);
 int reg_throttle_update(struct reg *reg, struct reg_throttle *rows, size_t n,
 			reg_throttle_decide_fn decide, void *arg, struct byod_err *err);
+/* Calls cb for every key that begins with prefix (not empty), by key (byte
+ * order): a login's locks on each address ("pair:<login> "); cb's non-zero
+ * return stops and is returned. */
+int reg_throttle_list_prefix(struct reg *reg, const char *prefix,
+			     int (*cb)(const struct reg_throttle *, void *), void *ctx,
+			     struct byod_err *err);
 /* Deletes every key that begins with prefix (not empty); *deleted (may be
  * NULL) gets the count. Not audited: a caller that clears a lock for an
  * administrator writes the audit row in the same transaction. */

@@ -1363,6 +1363,7 @@ const struct reg_backend_ops reg_sqlite_ops = {
 	.throttle_lock = sq_throttle_get, /* BEGIN IMMEDIATE holds the write lock */
 	.throttle_put = sq_throttle_put,
 	.throttle_delete = sq_throttle_delete,
+	.throttle_list_prefix = sq_throttle_list_prefix,
 	.throttle_delete_prefix = sq_throttle_delete_prefix,
 	.web_purge = sq_web_purge,
 	.enrol_code_insert = sq_enrol_code_insert,

@@ -414,6 +414,18 @@ int reg_throttle_update(struct reg *reg, struct reg_throttle *rows, size_t n,
 	return reg_tx_end(reg, rc, 1, err);
 }
 
+int reg_throttle_list_prefix(struct reg *reg, const char *prefix,
+			     int (*cb)(const struct reg_throttle *, void *), void *ctx,
+			     struct byod_err *err)
+{
+	int rc = reg_check_text(prefix, sizeof(((struct reg_throttle *)0)->key), 0,
+				"throttle key prefix", err);
+
+	if (!rc && !cb)
+		rc = byod_err_set(err, EINVAL, "no callback");
+	return rc ? rc : OPS(reg)->throttle_list_prefix(reg->be, prefix, cb, ctx, err);
+}
+
 int reg_throttle_delete_prefix(struct reg *reg, const char *prefix, int *deleted,
 			       struct byod_err *err)
 {

@@ -255,6 +255,10 @@ struct reg_backend_ops {
 	int (*throttle_put)(struct reg_db *be, const struct reg_throttle *t, struct byod_err *err);
 	int (*throttle_delete)(struct reg_db *be, const char *key, struct byod_err *err);
 	/* Deletes the keys beginning with prefix; *changes gets the count. */
+	/* The rows whose key begins with prefix, by key (byte order). */
+	int (*throttle_list_prefix)(struct reg_db *be, const char *prefix,
+				    int (*cb)(const struct reg_throttle *, void *), void *ctx,
+				    struct byod_err *err);
 	int (*throttle_delete_prefix)(struct reg_db *be, const char *prefix, int *changes,
 				      struct byod_err *err);
 	int (*web_purge)(struct reg_db *be, time_t now, time_t idle_before, time_t created_before,

@@ -150,6 +150,10 @@ int sq_throttle_get(struct reg_db *be, const char *key, struct reg_throttle *out
 		    struct byod_err *err);
 int sq_throttle_put(struct reg_db *be, const struct reg_throttle *t, struct byod_err *err);
 int sq_throttle_delete(struct reg_db *be, const char *key, struct byod_err *err);
+/* sqlite_people.c */
+int sq_throttle_list_prefix(struct reg_db *be, const char *prefix,
+			    int (*cb)(const struct reg_throttle *, void *), void *ctx,
+			    struct byod_err *err);
 int sq_throttle_delete_prefix(struct reg_db *be, const char *prefix, int *changes,
 			      struct byod_err *err);
 int sq_web_purge(struct reg_db *be, time_t now, time_t idle_before, time_t created_before,
