@@ -28,6 +28,7 @@ int cli_read_password(char *buf, size_t len);
 int cli_json(json_t *v);
 
 int cli_policy(const char *home, int argc, char **argv);
+int cli_unlock(const char *home, int argc, char **argv);
 int cli_radius(const char *home, int argc, char **argv);
 int cli_enrol_codes(const char *home, int argc, char **argv);
 int cli_firewall(const char *home, int argc, char **argv);

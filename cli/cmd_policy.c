@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * byodctl policy ...: check, apply, show, history, rollback, explain and
- * diff, the commands an admin uses to change the segment policy safely.
+ * diff, the commands an admin uses to change the segment policy safely:
+ * the département's default, or with --school UAI one school's own (which
+ * replaces the default for that school; --default hands it back).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -74,52 +76,135 @@ static int cmd_check(int argc, char **argv)
 	return 0;
 }
 
+/* "version 4 of 0131234W" / "version 4" (the default) */
+static const char *version_str(int64_t version, const char *school, char *buf, size_t len)
+{
+	snprintf(buf, len, "version %lld%s%s", (long long)version, school && school[0] ? " of " : "",
+		 school && school[0] ? school : "");
+	return buf;
+}
+
+/* --expect N: the running version the caller last saw (a stale one is refused). */
+static int parse_expect(const char *s, int64_t *out)
+{
+	char *end;
+	long long n = strtoll(s, &end, 10);
+
+	if (!s[0] || *end || n < 0)
+		return -1;
+	*out = n;
+	return 0;
+}
+
+/* A stale apply: one line, saying where the difference is. */
+static int stale(const struct byod_err *err, int64_t current, const char *school)
+{
+	return cli_fail("%s (see byodctl policy show%s%s --version %lld)", err->msg,
+			school ? " --school " : "", school ? school : "", (long long)current);
+}
+
 static int cmd_apply(struct byod_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "comment", required_argument, NULL, 'c' },
+		{ "school", required_argument, NULL, 's' },
+		{ "expect", required_argument, NULL, 'e' },
+		{ "default", no_argument, NULL, 'd' },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct byod_policy_text p = { .expected = -1 };
 	struct pol_errors errs;
 	struct byod_err err;
-	const char *comment = NULL;
-	int64_t version;
-	int c, rc;
+	const char *comment = NULL, *school = NULL;
+	int64_t version, current;
+	char v[64];
+	int c, rc, back = 0;
 
 	optind = 2;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (c == 'c')
 			comment = optarg;
-		else
-			return cli_usage(NULL);
+		else if (c == 's')
+			school = optarg;
+		else if (c == 'd')
+			back = 1;
+		else if (c != 'e' || parse_expect(optarg, &p.expected))
+			return cli_usage(c == 'e' ? "--expect takes a version number" : NULL);
+	}
+	if (back) {
+		if (!school || optind != argc)
+			return cli_usage("policy apply --default needs --school UAI and no FILE");
+		p.school = school;
+		p.comment = comment ? comment : "back to the département's default";
+		rc = byod_policy_apply_text(ctx, &p, &version, &current, &errs, &err);
+		pol_errors_free(&errs);
+		if (rc == -ESTALE)
+			return stale(&err, current, school);
+		if (rc)
+			return cli_fail_err(&err);
+		printf("%s runs the département's default again (policy version %lld)\n", school,
+		       (long long)version);
+		return 0;
 	}
 	if (optind != argc - 1)
 		return cli_usage("policy apply needs FILE");
-	rc = byod_policy_apply(ctx, argv[optind], comment, &version, &errs, &err);
+	rc = byod_policy_apply_school(ctx, school, argv[optind], comment, p.expected, &version,
+				      &current, &errs, &err);
 	if (rc) {
 		print_errors(&errs);
 		pol_errors_free(&errs);
+		if (rc == -ESTALE)
+			return stale(&err, current, school);
 		return cli_fail_err(&err);
 	}
-	printf("applied %s as policy version %lld\n", argv[optind], (long long)version);
+	printf("applied %s as policy %s\n", argv[optind],
+	       version_str(version, school, v, sizeof(v)));
 	return 0;
 }
 
 static int cmd_show(struct byod_ctx *ctx, int argc, char **argv)
 {
+	static const struct option opts[] = {
+		{ "version", required_argument, NULL, 'v' },
+		{ "school", required_argument, NULL, 's' },
+		{ NULL, 0, NULL, 0 },
+	};
 	struct reg_policy rp;
 	struct byod_err err;
-	long long version = 0;
+	const char *school = NULL;
+	int64_t version = 0;
+	int c, rc;
 
-	if (argc == 4 && !strcmp(argv[2], "--version"))
-		version = atoll(argv[3]);
-	else if (argc != 2)
-		return cli_usage("policy show takes only --version N");
-	if (reg_policy_get(ctx->reg, version, &rp, &err)) {
-		if (version == 0)
+	optind = 2;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c == 's')
+			school = optarg;
+		else if (c != 'v' || parse_expect(optarg, &version))
+			return cli_usage("policy show takes only --version N and --school UAI");
+	}
+	if (optind != argc)
+		return cli_usage("policy show takes only --version N and --school UAI");
+	if (version)
+		rc = reg_policy_get(ctx->reg, version, &rp, &err);
+	else if (school)
+		rc = reg_policy_get_school(ctx->reg, school, &rp, &err);
+	else
+		rc = reg_policy_get(ctx->reg, 0, &rp, &err);
+	if (rc) {
+		if (rc == -ENOENT && !version && !school)
 			return cli_fail("no policy has been applied yet");
 		return cli_fail_err(&err);
 	}
+	if (version && school && strcmp(rp.school, school)) {
+		free(rp.source);
+		return cli_fail("version %lld is not one of %s's", (long long)version, school);
+	}
+	if (rp.follows_default)
+		fprintf(stderr, "byodctl: version %lld sends %s back to the département's default\n",
+			(long long)rp.version, rp.school);
+	else if (school && !version && !rp.school[0])
+		fprintf(stderr, "byodctl: %s runs the département's default, version %lld\n",
+			school, (long long)rp.version);
 	fputs(rp.source, stdout);
 	free(rp.source);
 	return 0;
@@ -134,56 +219,102 @@ static int print_version(const struct reg_policy *p, void *arg)
 {
 	struct history *h = arg;
 	char t[32];
+	json_t *j;
 
 	byod_time_iso(p->created, t, sizeof(t));
-	if (h->list)
-		return json_array_append_new(
-			h->list, json_pack("{s:I, s:s, s:s, s:s, s:s, s:b}", "version",
-					   (json_int_t)p->version, "time", t, "author", p->author,
-					   "file", p->file, "comment", p->comment, "running",
-					   p->version == h->running));
+	if (h->list) {
+		j = json_pack("{s:I, s:s, s:s, s:s, s:s, s:b}", "version", (json_int_t)p->version,
+			      "time", t, "author", p->author, "file", p->file, "comment",
+			      p->comment, "running", p->version == h->running);
+		if (j && p->school[0]) {
+			json_object_set_new(j, "school", json_string(p->school));
+			json_object_set_new(j, "follows_default",
+					    json_boolean(p->follows_default));
+		}
+		return json_array_append_new(h->list, j);
+	}
 	printf("%c %-4lld %s  %-22s %s%s%s%s\n", p->version == h->running ? '*' : ' ',
-	       (long long)p->version, t, p->author, p->file, p->comment[0] ? " (" : "",
-	       p->comment, p->comment[0] ? ")" : "");
+	       (long long)p->version, t, p->author,
+	       p->follows_default ? "(the département's default)" : p->file,
+	       p->comment[0] ? " (" : "", p->comment, p->comment[0] ? ")" : "");
 	return 0;
 }
 
 static int cmd_history(struct byod_ctx *ctx, int argc, char **argv)
 {
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "school", required_argument, NULL, 's' },
+		{ NULL, 0, NULL, 0 },
+	};
 	struct history h = { 0 };
 	struct reg_policy rp;
 	struct byod_err err;
+	const char *school = NULL;
+	int c;
 
-	if (argc == 3 && !strcmp(argv[2], "--json"))
-		h.list = json_array();
-	else if (argc != 2)
-		return cli_usage("policy history takes only --json");
-	if (!reg_policy_get(ctx->reg, 0, &rp, NULL)) {
-		h.running = rp.version;
-		free(rp.source);
+	optind = 2;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c == 's')
+			school = optarg;
+		else if (c == 'j' && !h.list)
+			h.list = json_array();
+		else
+			goto usage;
 	}
-	if (reg_policy_list(ctx->reg, print_version, &h, &err)) {
+	if (optind != argc)
+		goto usage;
+	if (byod_policy_history_school(ctx, school, &h.running, print_version, &h, &err)) {
 		json_decref(h.list);
 		return cli_fail_err(&err);
 	}
+	/* a school that runs the default: say which version */
+	if (school && h.running && !h.list &&
+	    !reg_policy_get(ctx->reg, h.running, &rp, NULL)) {
+		if (!rp.school[0])
+			printf("%s runs the département's default, version %lld\n", school,
+			       (long long)h.running);
+		free(rp.source);
+	}
 	return h.list ? cli_json(h.list) : 0;
+usage:
+	json_decref(h.list);
+	return cli_usage("policy history takes only --json and --school UAI");
 }
 
 static int cmd_rollback(struct byod_ctx *ctx, int argc, char **argv)
 {
+	static const struct option opts[] = {
+		{ "school", required_argument, NULL, 's' },
+		{ "expect", required_argument, NULL, 'e' },
+		{ NULL, 0, NULL, 0 },
+	};
 	struct byod_err err;
-	int64_t version;
-	char *end;
+	const char *school = NULL;
+	int64_t version, current, expected = -1;
+	char *end, v[64];
 	long long n;
+	int c, rc;
 
-	if (argc != 3)
+	optind = 2;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c == 's')
+			school = optarg;
+		else if (c != 'e' || parse_expect(optarg, &expected))
+			return cli_usage("policy rollback takes N, --school UAI and --expect N");
+	}
+	if (optind != argc - 1)
 		return cli_usage("policy rollback needs N");
-	n = strtoll(argv[2], &end, 10);
+	n = strtoll(argv[optind], &end, 10);
 	if (*end || n <= 0)
-		return cli_fail("'%s' is not a policy version", argv[2]);
-	if (byod_policy_rollback(ctx, n, &version, &err))
+		return cli_fail("'%s' is not a policy version", argv[optind]);
+	rc = byod_policy_rollback_school(ctx, school, n, expected, &version, &current, &err);
+	if (rc == -ESTALE)
+		return stale(&err, current, school);
+	if (rc)
 		return cli_fail_err(&err);
-	printf("policy version %lld is running again, as version %lld\n", n, (long long)version);
+	printf("policy version %lld is running again, as %s\n", n,
+	       version_str(version, school, v, sizeof(v)));
 	return 0;
 }
 
@@ -197,18 +328,20 @@ static int cmd_explain(struct byod_ctx *ctx, int argc, char **argv)
 	static const struct option opts[] = {
 		{ "at", required_argument, NULL, 'a' },
 		{ "method", required_argument, NULL, 'm' },
+		{ "school", required_argument, NULL, 's' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct pol_policy *pol = NULL;
 	struct pol_decision d;
 	struct pol_admission adm;
 	struct byod_facts facts;
+	struct reg_policy info;
 	struct reg_device dev;
 	struct byod_err err;
+	const char *school = NULL;
 	time_t at = time(NULL);
-	int64_t version;
 	char when[32], dec[96];
-	int c, method = -1;
+	int c, rc, method = -1;
 
 	optind = 2;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -217,6 +350,8 @@ static int cmd_explain(struct byod_ctx *ctx, int argc, char **argv)
 			if (method < 0)
 				return cli_fail("'%s' is not a method (mac or certificate)",
 						optarg);
+		} else if (c == 's') {
+			school = optarg;
 		} else if (c != 'a') {
 			return cli_usage(NULL);
 		} else if (parse_at(optarg, &at)) {
@@ -225,24 +360,38 @@ static int cmd_explain(struct byod_ctx *ctx, int argc, char **argv)
 	}
 	if (optind != argc - 1)
 		return cli_usage("policy explain needs DEVICE (its id or a certificate serial)");
-	if (byod_device_resolve(ctx, argv[optind], &dev, &err) ||
-	    byod_device_facts(ctx, &dev, &facts, &err) ||
-	    byod_policy_load(ctx, 0, &pol, &version, &err))
+	if (byod_device_resolve(ctx, argv[optind], &dev, &err))
 		return cli_fail_err(&err);
-	if (method == POL_METHOD_MAC)
-		byod_facts_by_mac(&facts);
+	if (school) {
+		/* under another school's policy: what it would decide there */
+		rc = byod_device_facts(ctx, &dev, &facts, &err);
+		if (!rc)
+			rc = byod_policy_load_school(ctx, school, &pol, &info, &err);
+		if (!rc)
+			rc = byod_facts_unlocks(ctx, &facts, at, &err);
+		if (!rc) {
+			if (method == POL_METHOD_MAC)
+				byod_facts_by_mac(&facts);
+			pol_admit(pol, &facts.f, at, &adm, NULL, NULL);
+		}
+	} else {
+		rc = byod_device_explain(ctx, &dev, method, at, &facts, &adm, &pol, &info, NULL,
+					 NULL, &err);
+	}
+	if (rc) {
+		pol_free(pol);
+		return cli_fail_err(&err);
+	}
 	printf("device %s (%s, %s) owned by %s: %s, %s, school %s, groups %s,\n", dev.id,
 	       dev.name, byod_kind_name(facts.f.kind), facts.owner.login,
 	       byod_role_name(facts.f.role), byod_device_state_name(facts.f.state), facts.f.school,
 	       facts.f.groups[0] ? facts.f.groups : "none");
-	printf("authenticating by %s, at %s, under policy version %lld:\n",
+	printf("authenticating by %s, at %s, under policy version %lld (%s%s):\n",
 	       pol_method_name(facts.f.method), byod_time_iso(at, when, sizeof(when)),
-	       (long long)version);
-	if (byod_device_admission(ctx, pol, &dev, method, at, &facts, &adm, explain_line, NULL,
-				  &err)) {
-		pol_free(pol);
-		return cli_fail_err(&err);
-	}
+	       (long long)info.version, info.school[0] ? "the policy of " : "the département's default",
+	       info.school);
+	/* the walk again, printed: the facts are the same */
+	pol_admit(pol, &facts.f, at, &adm, explain_line, NULL);
 	d = adm.dec;
 	if (d.rule < 0)
 		printf("  => no rule matches: the default (line %d)\n", d.rule_line);
@@ -300,16 +449,19 @@ static int cmd_diff(struct byod_ctx *ctx, int argc, char **argv)
 		{ "list", no_argument, NULL, 'l' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "at", required_argument, NULL, 'a' },
+		{ "school", required_argument, NULL, 's' },
+		{ "default", no_argument, NULL, 'd' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct pol_policy *now_pol = NULL, *new_pol = NULL;
+	struct pol_policy *new_pol = NULL;
 	struct diff_out o = { 0 };
 	struct pol_errors errs;
 	struct byod_diff diff;
 	struct byod_err err;
+	const char *school = NULL;
 	time_t at = time(NULL);
 	size_t i;
-	int c, rc;
+	int c, rc, back = 0;
 
 	optind = 2;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -317,32 +469,35 @@ static int cmd_diff(struct byod_ctx *ctx, int argc, char **argv)
 			o.print = 1;
 		} else if (c == 'j') {
 			o.list = o.list ? o.list : json_array();
+		} else if (c == 's') {
+			school = optarg;
+		} else if (c == 'd') {
+			back = 1;
 		} else if (c == 'a') {
-			if (parse_at(optarg, &at))
+			if (parse_at(optarg, &at)) {
+				json_decref(o.list);
 				return cli_fail("'%s' is not a time (\"2026-12-01 09:00\")",
 						optarg);
+			}
 		} else {
+			json_decref(o.list);
 			return cli_usage(NULL);
 		}
 	}
-	if (optind != argc - 1) {
+	if (back ? (!school || optind != argc) : optind != argc - 1) {
 		json_decref(o.list);
-		return cli_usage("policy diff needs FILE");
+		return cli_usage(back ? "policy diff --default needs --school UAI and no FILE"
+				      : "policy diff needs FILE");
 	}
-	if (pol_load_file(argv[optind], &new_pol, &errs)) {
+	if (!back && pol_load_file(argv[optind], &new_pol, &errs)) {
 		print_errors(&errs);
 		pol_errors_free(&errs);
 		json_decref(o.list);
 		return EXIT_FAILURE;
 	}
-	rc = byod_policy_load(ctx, 0, &now_pol, NULL, &err);
-	if (rc && rc != -ENOENT) {
-		rc = cli_fail_err(&err);
-		goto out;
-	}
 	if (o.print && !o.list)
 		printf("devices whose decision changes:\n");
-	if (byod_policy_diff(ctx, now_pol, new_pol, at, &diff, diff_line, &o, &err)) {
+	if (byod_policy_diff_school(ctx, school, new_pol, at, &diff, diff_line, &o, &err)) {
 		rc = cli_fail_err(&err);
 		goto out;
 	}
@@ -370,7 +525,6 @@ static int cmd_diff(struct byod_ctx *ctx, int argc, char **argv)
 	byod_diff_free(&diff);
 out:
 	json_decref(o.list);
-	pol_free(now_pol);
 	pol_free(new_pol);
 	return rc;
 }

@@ -253,6 +253,7 @@ struct byod_facts {
 	struct reg_person owner;
 	char device[REG_ID_MAX];     /* f.device points here */
 	char serial[REG_SERIAL_MAX]; /* the newest valid certificate's; f.serial points here */
+	char unlocked_group[64];     /* f.unlocked_group points here when set */
 };
 int byod_device_facts(struct byod_ctx *ctx, const struct reg_device *d, struct byod_facts *out,
 		      struct byod_err *err);
@@ -299,6 +300,123 @@ int byod_policy_diff(struct byod_ctx *ctx, const struct pol_policy *now_pol,
 		     const struct pol_policy *new_pol, time_t at, struct byod_diff *out,
 		     byod_diff_cb cb, void *cb_ctx, struct byod_err *err);
 void byod_diff_free(struct byod_diff *d);
+
+/* ---- a policy per school (core/policies.c, core/policy_versions.c) ---- */
+
+/*
+ * The département writes the default policy; a school may apply its own,
+ * which replaces the default for that school until it goes back to the
+ * default. Everything that decides about a device (rlm_byod, the gateway,
+ * explain) uses the policy of the device's owner's school.
+ */
+
+/* The set of compiled policies of a registry: the département default and
+ * each school's own. */
+struct byod_policies;
+/* Loads and compiles every running policy; *out is freed with
+ * byod_policies_free. A stored version that no longer compiles (a time
+ * zone gone) is an error naming its school and version. No policy at all
+ * is not an error: byod_policies_for then gives NULL. */
+int byod_policies_load(struct byod_ctx *ctx, struct byod_policies **out, struct byod_err *err);
+/* The policy of school (NULL or "": the default; a school without its own,
+ * or following the default: the default). NULL: none. Owned by the set. */
+const struct pol_policy *byod_policies_for(const struct byod_policies *set, const char *school);
+/* The version byod_policies_for's policy was compiled from, 0 when none. */
+int64_t byod_policies_version(const struct byod_policies *set, const char *school);
+void byod_policies_free(struct byod_policies *set);
+
+/* What an editor applies for one school. */
+struct byod_policy_text {
+	const char *school;  /* NULL or "": the département's default */
+	const char *file;    /* the name errors and history give */
+	const char *text;    /* NULL: the school goes back to the default */
+	size_t len;
+	const char *comment; /* may be NULL */
+	/* The school's running version when the editor loaded it (0: none was
+	 * running); -1: apply whatever runs now (byodctl without --expect). */
+	int64_t expected;
+};
+
+/*
+ * Checks p->text and stores it as a new version of p->school's policy (0
+ * and *version). A text that does not check is refused with every problem
+ * in errs (freed by the caller with pol_errors_free). When the school's
+ * running version is no longer p->expected, nothing is stored: -ESTALE,
+ * with the version running now in *current (may be NULL), so that the
+ * editor shows the difference.
+ */
+int byod_policy_apply_text(struct byod_ctx *ctx, const struct byod_policy_text *p,
+			   int64_t *version, int64_t *current, struct pol_errors *errs,
+			   struct byod_err *err);
+/* The same from a file (school NULL or "": the default). */
+int byod_policy_apply_school(struct byod_ctx *ctx, const char *school, const char *path,
+			     const char *comment, int64_t expected, int64_t *version,
+			     int64_t *current, struct pol_errors *errs, struct byod_err *err);
+/* Loads and compiles the running policy of school (NULL or "": the
+ * default): *pol freed with pol_free; info (may be NULL) receives its row
+ * without text (info->school "" when the school runs the default). */
+int byod_policy_load_school(struct byod_ctx *ctx, const char *school, struct pol_policy **pol,
+			    struct reg_policy *info, struct byod_err *err);
+/* school's versions, oldest first; *running (may be NULL) receives the
+ * version it runs (maybe the default's), 0 when none. */
+int byod_policy_history_school(struct byod_ctx *ctx, const char *school, int64_t *running,
+			       int (*cb)(const struct reg_policy *, void *), void *cb_ctx,
+			       struct byod_err *err);
+/* Makes version (one of school's own) the school's running policy again
+ * as a new version; a version that followed the default sends it back to
+ * the default. expected and *current as byod_policy_apply_text. */
+int byod_policy_rollback_school(struct byod_ctx *ctx, const char *school, int64_t version,
+				int64_t expected, int64_t *new_version, int64_t *current,
+				struct byod_err *err);
+/* Which devices of school (NULL or "": every device whose school runs the
+ * default) move if new_pol becomes its policy (NULL: the school goes back
+ * to the default), at at, with the live unlocks of at in the facts. */
+int byod_policy_diff_school(struct byod_ctx *ctx, const char *school,
+			    const struct pol_policy *new_pol, time_t at, struct byod_diff *out,
+			    byod_diff_cb cb, void *cb_ctx, struct byod_err *err);
+/*
+ * Explains device d at at under its owner's school's running policy, with
+ * the live unlocks of the owner's groups in the facts. *pol (freed with
+ * pol_free) and info (may be NULL) say which policy decided; -ENOENT when
+ * no policy runs. cb as pol_explain. facts (filled) must outlive out.
+ */
+int byod_device_explain(struct byod_ctx *ctx, const struct reg_device *d, int method, time_t at,
+			struct byod_facts *facts, struct pol_admission *out,
+			struct pol_policy **pol, struct reg_policy *info, pol_explain_cb cb,
+			void *cb_ctx, struct byod_err *err);
+
+/* ---- teacher unlocks (core/unlock.c) ---- */
+
+/* The live unlock of one of groups (space-separated) in school at now
+ * whose end is the latest, or NULL. */
+const struct reg_unlock *byod_unlock_find(const struct reg_unlock *live, size_t n,
+					  const char *school, const char *groups, time_t now);
+/* the end of the newest live unlock of one of groups (space-separated) in school at now, 0: none */
+time_t byod_unlock_until(const struct reg_unlock *live, size_t n, const char *school,
+			 const char *groups, time_t now);
+/* Fills facts->f.unlocked_until and unlocked_group from live (the unlocks
+ * live at now, e.g. reg_unlock_list_active's). */
+void byod_facts_set_unlock(struct byod_facts *facts, const struct reg_unlock *live, size_t n,
+			   time_t now);
+/* The same, reading the live unlocks of the owner's school from the registry. */
+int byod_facts_unlocks(struct byod_ctx *ctx, struct byod_facts *facts, time_t now,
+		       struct byod_err *err);
+/* The live unlocks at now (school NULL: every school) into *out (free()),
+ * *n of them. */
+int byod_unlock_live(struct byod_ctx *ctx, const char *school, time_t now,
+		     struct reg_unlock **out, size_t *n, struct byod_err *err);
+/*
+ * A teacher opens group for minutes (1..120) from now: only an active
+ * teacher of a school, only a group in their groups (-EPERM otherwise),
+ * audited with the teacher as actor ("teacher:LOGIN"). *out (may be NULL)
+ * receives the unlock.
+ */
+int byod_unlock_open(struct byod_ctx *ctx, const struct reg_person *teacher, const char *group,
+		     int minutes, struct reg_unlock *out, struct byod_err *err);
+/* Closes unlock id now: only the teacher who opened it; -ENOENT for any
+ * other (as for an id that does not exist), -EALREADY when it is over. */
+int byod_unlock_close(struct byod_ctx *ctx, const struct reg_person *teacher, int64_t id,
+		      struct byod_err *err);
 
 /* ---- the firewall's configuration (core/fw_setup.c) ---- */
 

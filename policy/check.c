@@ -91,7 +91,8 @@ static int rule_covers(const struct pol_rule *a, const struct pol_rule *b)
 	       (a->schedule < 0 || a->schedule == b->schedule) &&
 	       range_covers(a->age_min, a->age_max, b->age_min, b->age_max) &&
 	       (a->expires_within < 0 ||
-		(b->expires_within >= 0 && b->expires_within <= a->expires_within));
+		(b->expires_within >= 0 && b->expires_within <= a->expires_within)) &&
+	       (!a->unlock || b->unlock);
 }
 
 static void check_rules(const struct pol_policy *pol, struct pol_errors *errs)

@@ -175,9 +175,34 @@ static int mask_match(unsigned mask, int v)
 	return mask == 0 || (v >= 0 && v < 32 && (mask >> v & 1));
 }
 
+/* "the class 4B is opened by a teacher until 10:10" (open), or why not. */
+static void unlock_text(const struct pol_policy *pol, const struct pol_facts *f, char *out,
+			size_t len, int open)
+{
+	const char *g = f->unlocked_group && f->unlocked_group[0] ? f->unlocked_group : NULL;
+	char at[16] = "";
+	struct tm tm;
+
+	if (f->unlocked_until) {
+		if (pol->local_tz)
+			pol_tz_local(pol->local_tz, f->unlocked_until, &tm);
+		else
+			gmtime_r(&f->unlocked_until, &tm);
+		snprintf(at, sizeof(at), "%02d:%02d%s", tm.tm_hour, tm.tm_min,
+			 pol->local_tz ? "" : " UTC");
+	}
+	if (open)
+		snprintf(out, len, "matches: the class %s%sis opened by a teacher until %s",
+			 g ? g : "", g ? " " : "", at);
+	else if (f->unlocked_until)
+		snprintf(out, len, "no teacher has opened the class (the opening ended at %s)", at);
+	else
+		snprintf(out, len, "no teacher has opened the class");
+}
+
 /*
  * Whether r matches; when why is not NULL, the first failed condition in
- * words. *change receives when a time condition of a rule whose other
+ * words (and for a rule that matches through unlock: teacher, until when). *change receives when a time condition of a rule whose other
  * conditions hold would flip (0: never).
  */
 static int rule_match(const struct pol_policy *pol, const struct pol_rule *r,
@@ -190,6 +215,8 @@ static int rule_match(const struct pol_policy *pol, const struct pol_rule *r,
 	int ok;
 
 	*change = 0;
+	if (why)
+		why[0] = '\0';
 #define FAIL(...)                                           \
 	do {                                                \
 		if (why)                                    \
@@ -279,6 +306,19 @@ static int rule_match(const struct pol_policy *pol, const struct pol_rule *r,
 			ok = 0;
 		}
 	}
+	if (ok && r->unlock) {
+		if (f->unlocked_until <= now) {
+			if (why)
+				unlock_text(pol, f, why, len, 0);
+			ok = 0;
+		} else {
+			/* the decision ends with the opening: Session-Timeout */
+			if (!*change || f->unlocked_until < *change)
+				*change = f->unlocked_until;
+			if (why)
+				unlock_text(pol, f, why, len, 1);
+		}
+	}
 	if (ok && r->schedule >= 0) {
 		const struct pol_schedule *s = &pol->schedules[r->schedule];
 		time_t t = window_change(s, now);
@@ -318,7 +358,7 @@ static void decide(const struct pol_policy *pol, const struct pol_facts *f, time
 		if (change && (!until || change < until))
 			until = change;
 		if (cb)
-			cb(ctx, r, m, m ? "matches" : why);
+			cb(ctx, r, m, m ? (why[0] ? why : "matches") : why);
 		if (!m)
 			continue;
 		out->action = r->action;

@@ -719,6 +719,18 @@ static void match_key(struct pctx *c, const char *key, yaml_node_t *k, yaml_node
 			err_at(c, v, "cert-age-days needs min, max or both");
 	} else if (!strcmp(key, "expires-within-days")) {
 		parse_int(c, v, "expires-within-days", 0, 36500, &r->expires_within);
+	} else if (!strcmp(key, "unlock")) {
+		const char *s = scalar(v);
+
+		if (!s)
+			err_at(c, v, "unlock must be the single value teacher, not %s",
+			       node_kind(v));
+		else if (strcmp(s, "teacher"))
+			err_at(c, v, "unknown unlock '%s' (the only one is teacher: a teacher "
+				     "opened one of the owner's groups)",
+			       s);
+		else
+			r->unlock = 1;
 	}
 }
 
@@ -750,6 +762,7 @@ static void parse_rule(struct pctx *c, yaml_node_t *n, size_t index)
 						  "schedule",
 						  "cert-age-days",
 						  "expires-within-days",
+						  "unlock",
 						  NULL };
 	struct pol_policy *pol = c->pol;
 	struct rule_build b = { 0 };
@@ -872,6 +885,26 @@ static void parse_mab_segment(struct pctx *c, yaml_node_t *v)
 		err_at(c, v, "unknown segment '%s' as the mab-segment", s);
 }
 
+/* ---- unlock: teacher ---- */
+
+/* The zone explain says an unlock's end in ("until 10:10"): the first
+ * schedule's, else Europe/Paris, the schedules' default; none (UTC) when
+ * even that cannot be read, which only changes how a time is written. */
+static void local_zone(struct pol_policy *pol)
+{
+	struct byod_err tzerr;
+	size_t i;
+
+	for (i = 0; i < pol->nrules && !pol->rules[i].unlock; i++)
+		;
+	if (i == pol->nrules)
+		return;
+	if (pol->nschedules && pol->schedules[0].tz)
+		pol->local_tz = pol->schedules[0].tz;
+	else if (!pol_tz_load("Europe/Paris", &pol->own_tz, &tzerr))
+		pol->local_tz = pol->own_tz;
+}
+
 /* ---- the document ---- */
 
 struct top {
@@ -959,6 +992,7 @@ static void parse_document(struct pctx *c, yaml_node_t *root)
 		}
 	}
 	parse_mab_segment(c, t.mab);
+	local_zone(pol);
 }
 
 int pol_load(const char *file, const char *text, size_t len, struct pol_policy **out,
@@ -1076,6 +1110,7 @@ void pol_free(struct pol_policy *pol)
 		free(pol->walled_garden[i].name);
 	free(pol->walled_garden);
 	pol_errors_free(&pol->warnings);
+	pol_tz_free(pol->own_tz);
 	free(pol->file);
 	free(pol);
 }

@@ -53,6 +53,12 @@ struct pol_facts {
 	/* named in pol_admit's sentences; may be NULL */
 	const char *device;     /* the device's id */
 	const char *serial;     /* the certificate's serial */
+	/* A teacher opened one of the owner's groups until then (the newest
+	 * end among the live unlocks of those groups at the owner's school),
+	 * 0: none. A rule naming unlock: teacher holds while it is after now,
+	 * and a decision made through it lasts until it at most. */
+	time_t unlocked_until;
+	const char *unlocked_group; /* the group opened, named by explain; may be NULL */
 };
 
 struct pol_net {
@@ -117,6 +123,7 @@ struct pol_rule {
 	int schedule;            /* index into schedules, or -1 */
 	int age_min, age_max;    /* certificate age in days, -1 when unset */
 	int expires_within;      /* days to expiry at most, -1 when unset */
+	int unlock;              /* unlock: teacher (facts.unlocked_until after now) */
 	enum pol_action action;
 	int segment;             /* index when action is POL_ACTION_SEGMENT */
 };
@@ -144,6 +151,10 @@ struct pol_policy {
 	int mab_line;            /* 0 when not written */
 	/* what is legal but probably a mistake; policy check prints them */
 	struct pol_errors warnings;
+	/* the zone explain gives an unlock's end in: the first schedule's,
+	 * else Europe/Paris (owned when no schedule lends one); NULL: UTC */
+	const struct pol_tz *local_tz;
+	struct pol_tz *own_tz;
 };
 
 /*
@@ -180,7 +191,10 @@ void pol_eval(const struct pol_policy *pol, const struct pol_facts *facts, time_
 
 /*
  * Evaluates like pol_eval, and calls cb for every rule up to the one that
- * decides: matched, or the first condition that failed, in a sentence.
+ * decides: matched ("matches", or for a rule naming unlock: teacher
+ * "matches: the class 4B is opened by a teacher until 10:10"), or the
+ * first condition that failed, in a sentence ("no teacher has opened the
+ * class").
  */
 typedef void (*pol_explain_cb)(void *ctx, const struct pol_rule *rule, int matched,
 			       const char *why);

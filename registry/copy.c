@@ -25,8 +25,9 @@
  * the copy ("registry.copy") holds the maps from the source's people ids
  * and policy versions to the destination's.
  *
- * Policy versions are the registry's, not a school's (the schema has no
- * school on them), and the newest is the running one: copied after the
+ * Policy versions are the registry's as a whole: the département's default
+ * and each school's own (their school and follows_default copied as they
+ * are), and the newest default is the running one: copied after the
  * destination's own, they would become the running policy of every school
  * there. So they are copied into a destination that has none (the first
  * school to join), and a destination that has some is refused unless the
@@ -38,7 +39,8 @@
  *
  * Not copied: the portal's state (web sessions, form tokens, downloads,
  * login throttling, enrolment codes, portal keys) is transient and made
- * again at the next login or sheet; the source's change feed is its own
+ * again at the next login or sheet, and so are teachers' unlocks (two
+ * hours at most); the source's change feed is its own
  * history: the destination gets new events instead (below).
  *
  * The destination's change feed gets an event per object, as if each had
@@ -309,6 +311,8 @@ static int sum_policy(struct copy *c, struct sums *s, int64_t rank, const struct
 	put_text(c, p->file);
 	put_text(c, p->comment);
 	put_text(c, p->source);
+	put_text(c, p->school);
+	put_int(c, p->follows_default);
 	return row_end(c, s);
 }
 

@@ -8,13 +8,14 @@
  *
  * Who calls what (grep of each program's reg_* calls):
  *  - byod_radius (rlm_byod: its index and accounting): reads people,
- *    devices, certificates, policies and the change feed; writes accounting
+ *    devices, certificates, policies, unlocks and the change feed; writes accounting
  *    sessions and their session.start/stop events;
  *  - byod_gateway (byod-gatewayd): reads devices, policies, sessions and the
  *    feed; writes sessions (and their events) like the RADIUS side;
  *  - byod_portal (byod-portal): enrols (people, devices, certificates,
  *    counters, audit, events) and keeps the portal's shared state (web_*,
- *    enrol_codes); never the segment policy, never accounting;
+ *    enrol_codes), and a teacher's unlocks; never the segment policy,
+ *    never accounting;
  *  - byod_admin (byodctl): everything.
  * None of them reads web_keys or the portal's sessions but the portal and
  * the administrator.
@@ -31,7 +32,7 @@
 /* The tables every program reads. */
 #define READ_TABLES                                                                                \
 	"schema_version, schools, people, devices, certificates, policies, events, events_head, "  \
-	"counters"
+	"counters, unlocks"
 #define PORTAL_TABLES "web_sessions, web_forms, web_downloads, web_throttle, enrol_codes, web_keys"
 
 /* The SQL for schema (quoted by the caller); *out malloc'd. */
@@ -87,6 +88,8 @@ static int roles_sql(const char *schema, char **out)
 		"GRANT INSERT, UPDATE ON %s.people, %s.devices, %s.certificates, %s.counters "
 		"TO byod_portal;\n"
 		"GRANT INSERT ON %s.audit, %s.events TO byod_portal;\n"
+		"-- a teacher opens and closes their class from the portal\n"
+		"GRANT INSERT, UPDATE ON %s.unlocks TO byod_portal;\n"
 		"GRANT SELECT (id) ON %s.audit TO byod_portal;\n"
 		"GRANT UPDATE ON %s.events_head TO byod_portal;\n"
 		"GRANT INSERT, UPDATE, DELETE ON " PORTAL_TABLES " TO byod_portal;\n"
@@ -96,7 +99,7 @@ static int roles_sql(const char *schema, char **out)
 		"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA %s TO byod_admin;\n"
 		"GRANT USAGE ON ALL SEQUENCES IN SCHEMA %s TO byod_admin;\n"
 		"COMMIT;\n",
-		s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s);
+		s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s);
 	return n < 0 ? -ENOMEM : 0;
 }
 

@@ -650,18 +650,21 @@ int pg_visit_audit(const PGresult *r, int i, reg_audit_cb cb, void *ctx)
 
 /* ---- policy versions ---------------------------------------------------------- */
 
+#define POLICY_COLS "version, created, author, file, comment, school, follows_default"
+
 int pg_policy_insert(struct reg_db *be, struct reg_policy *p, struct byod_err *err)
 {
 	cleanup_pgres PGresult *r = NULL;
 	char t[24];
-	const char *v[] = {t, p->author, p->file, p->comment, p->source};
+	const char *v[] = {t, p->author, p->file, p->comment, p->source, p->school,
+			   p->follows_default ? "true" : "false"};
 	int rc;
 
 	pg_i64(t, (int64_t)p->created);
 	rc = pg_one(PG(be), &r, err, "storing a policy",
-		    "INSERT INTO policies (created, author, file, comment, source) "
-		    "VALUES ($1, $2, $3, $4, $5) RETURNING version",
-		    5, v);
+		    "INSERT INTO policies (created, author, file, comment, source, school, "
+		    "follows_default) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING version",
+		    7, v);
 	if (!rc)
 		p->version = pg_get_i64(r, 0, 0);
 	return rc;
@@ -675,6 +678,17 @@ static void read_policy(const PGresult *r, int i, struct reg_policy *p)
 	pg_get_text(r, i, 2, p->author, sizeof(p->author));
 	pg_get_text(r, i, 3, p->file, sizeof(p->file));
 	pg_get_text(r, i, 4, p->comment, sizeof(p->comment));
+	pg_get_text(r, i, 5, p->school, sizeof(p->school));
+	p->follows_default = PQgetvalue(r, i, 6)[0] == 't';
+}
+
+static int read_policy_source(const PGresult *r, struct reg_policy *out, struct byod_err *err)
+{
+	read_policy(r, 0, out);
+	out->source = strdup(PQgetvalue(r, 0, 7));
+	if (!out->source)
+		return byod_err_set(err, ENOMEM, "out of memory");
+	return 0;
 }
 
 int pg_policy_get(struct reg_db *be, int64_t version, struct reg_policy *out, struct byod_err *err)
@@ -687,21 +701,28 @@ int pg_policy_get(struct reg_db *be, int64_t version, struct reg_policy *out, st
 	pg_i64(ver, version);
 	if (version)
 		rc = pg_one(PG(be), &r, err, "reading a policy",
-			    "SELECT version, created, author, file, comment, source "
-			    "FROM policies WHERE version = $1",
-			    1, p);
+			    "SELECT " POLICY_COLS ", source FROM policies WHERE version = $1", 1,
+			    p);
 	else
 		rc = pg_one(PG(be), &r, err, "reading a policy",
-			    "SELECT version, created, author, file, comment, source "
-			    "FROM policies ORDER BY version DESC LIMIT 1",
+			    "SELECT " POLICY_COLS ", source FROM policies "
+			    "ORDER BY version DESC LIMIT 1",
 			    0, NULL);
-	if (rc)
-		return rc;
-	read_policy(r, 0, out);
-	out->source = strdup(PQgetvalue(r, 0, 5));
-	if (!out->source)
-		return byod_err_set(err, ENOMEM, "out of memory");
-	return 0;
+	return rc ? rc : read_policy_source(r, out, err);
+}
+
+int pg_policy_newest(struct reg_db *be, const char *school, struct reg_policy *out,
+		     struct byod_err *err)
+{
+	cleanup_pgres PGresult *r = NULL;
+	const char *p[] = {school};
+	int rc;
+
+	rc = pg_one(PG(be), &r, err, "reading a policy",
+		    "SELECT " POLICY_COLS ", source FROM policies WHERE school = $1 "
+		    "ORDER BY version DESC LIMIT 1",
+		    1, p);
+	return rc ? rc : read_policy_source(r, out, err);
 }
 
 struct policy_visit {
@@ -723,7 +744,28 @@ int pg_policy_list(struct reg_db *be, reg_policy_cb cb, void *ctx, struct byod_e
 	struct policy_visit v = {cb, ctx};
 
 	return pg_rows(PG(be), "listing policies",
-		       "SELECT version, created, author, file, comment FROM policies "
-		       "ORDER BY version",
-		       0, NULL, visit_policy, &v, err);
+		       "SELECT " POLICY_COLS " FROM policies ORDER BY version", 0, NULL,
+		       visit_policy, &v, err);
+}
+
+/* Writers run side by side under READ COMMITTED: two editors applying at
+ * once would each read the version they expect and both store. A lock
+ * held to the transaction's end ('poli', then the registry's schema)
+ * makes the second read the first's version. */
+int pg_policy_lock(struct reg_db *be, struct byod_err *err)
+{
+	return pg_command(PG(be), NULL, err, "taking the policy lock",
+			  "SELECT pg_advisory_xact_lock(1886350441, hashtext(current_schema()))", 0,
+			  NULL);
+}
+
+int pg_policy_list_school(struct reg_db *be, const char *school, reg_policy_cb cb, void *ctx,
+			  struct byod_err *err)
+{
+	struct policy_visit v = {cb, ctx};
+	const char *p[] = {school};
+
+	return pg_rows(PG(be), "listing policies",
+		       "SELECT " POLICY_COLS " FROM policies WHERE school = $1 ORDER BY version",
+		       1, p, visit_policy, &v, err);
 }

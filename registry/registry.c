@@ -480,6 +480,11 @@ int reg_schema_version(struct reg *reg, int *version, struct byod_err *err)
 	return OPS(reg)->schema_version(reg->be, version, err);
 }
 
+const char *reg_actor(const struct reg *reg)
+{
+	return reg->actor;
+}
+
 int reg_set_actor(struct reg *reg, const char *actor)
 {
 	if (!actor || !actor[0] || strlen(actor) >= sizeof(reg->actor))

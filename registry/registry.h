@@ -177,6 +177,8 @@ int reg_schema_version(struct reg *reg, int *version, struct byod_err *err);
 
 /* Who the audit log names for the following changes. */
 int reg_set_actor(struct reg *reg, const char *actor);
+/* Who it names now (owned by reg, valid until the next reg_set_actor). */
+const char *reg_actor(const struct reg *reg);
 
 /*
  * Only the outermost reg_begin() starts a transaction and only the outermost
@@ -351,26 +353,97 @@ int reg_audit_add_school(struct reg *reg, const char *school, const char *action
 
 /* ---- segment policy versions ---- */
 
+/*
+ * The département writes a default policy (school ""); a school may apply
+ * its own, which then replaces the default for that school until the
+ * school hands itself back to the default (a version that follows the
+ * default, with no text). Version numbers are one sequence for every
+ * school, so a number names one version.
+ */
 struct reg_policy {
-	int64_t version;  /* 1, 2, ...: the newest is the running policy */
+	int64_t version;  /* 1, 2, ...: a school's newest is its running policy */
 	time_t created;
 	char author[64];  /* the actor who applied it */
 	char file[256];   /* the file it was read from */
 	char comment[256];
-	char *source;     /* the YAML text; malloc'd by reg_policy_get, NULL in lists */
+	char *source;     /* the YAML text; malloc'd by reg_policy_get, NULL in lists;
+			   * "" when follows_default */
+	char school[REG_UAI_MAX]; /* "" = the département's default */
+	int follows_default;      /* a school's version that hands it back to the default */
 };
 
-/* Stores a policy text (already checked by the caller) as a new version,
- * with an audit row and a "policy.apply" event. */
+/* Stores a default policy text (already checked by the caller) as a new
+ * version, with an audit row and a "policy.apply" event. */
 int reg_policy_add(struct reg *reg, const char *source, const char *file, const char *comment,
 		   int64_t *version, struct byod_err *err);
-/* Version (0: the newest); out->source is freed by the caller with free().
- * -ENOENT when there is none. */
+/* Version (0: the default's newest), of any school; out->source is freed
+ * by the caller with free(). -ENOENT when there is none. */
 int reg_policy_get(struct reg *reg, int64_t version, struct reg_policy *out,
 		   struct byod_err *err);
-/* Every version, oldest first, without their text. */
+/* The default's versions, oldest first, without their text. */
 int reg_policy_list(struct reg *reg, int (*cb)(const struct reg_policy *, void *), void *ctx,
 		    struct byod_err *err);
+
+/*
+ * Stores a version of school's policy ("" the default; otherwise a known
+ * school): source, already checked by the caller, or NULL for a version
+ * that hands the school back to the default (never for the default
+ * itself). Audit row and "policy.apply" event (object: the version).
+ */
+int reg_policy_add_school(struct reg *reg, const char *school, const char *source,
+			  const char *file, const char *comment, int64_t *version,
+			  struct byod_err *err);
+/* The running policy of school: its own newest version unless that follows
+ * the default, else the default's newest (out->school says whose; source
+ * freed by the caller). -ENOENT when none. */
+int reg_policy_get_school(struct reg *reg, const char *school, struct reg_policy *out,
+			  struct byod_err *err);
+/* The newest version of every school that has its own and of the default
+ * (school ""), without text, by school: what byod_policies_load compiles
+ * (a school whose newest follows the default runs the default). */
+int reg_policy_list_newest(struct reg *reg, int (*cb)(const struct reg_policy *, void *),
+			   void *ctx, struct byod_err *err);
+/* Inside a transaction (-EINVAL outside), until it ends: no other
+ * transaction stores a policy version, so that a caller reads the running
+ * version and stores the next as one step (an editor's stale form). */
+int reg_policy_lock(struct reg *reg, struct byod_err *err);
+/* school's own versions ("" the default's), oldest first, without text. */
+int reg_policy_list_school(struct reg *reg, const char *school,
+			   int (*cb)(const struct reg_policy *, void *), void *ctx,
+			   struct byod_err *err);
+
+/* ---- teacher unlocks ---- */
+
+/*
+ * A teacher opened the network to one of their groups for a while (at
+ * most two hours): the policy's rules naming unlock: teacher hold for
+ * that group's members until it ends or is closed.
+ */
+#define REG_UNLOCK_MAX_SECONDS 7200
+struct reg_unlock {
+	int64_t id;
+	char school[REG_UAI_MAX];
+	char group[64];                  /* a group name, as in reg_person.groups */
+	int64_t teacher;                 /* reg_person.id */
+	char teacher_login[REG_LOGIN_MAX]; /* filled on reads */
+	time_t starts, ends;             /* ends - starts <= 2 h */
+	time_t ended;                    /* closed early, or 0 */
+	time_t created;
+};
+/* Checks (ends after starts, at most 2 h, a group name, a known school, a
+ * known teacher), sets u->id, u->created and u->teacher_login; audit row
+ * and "unlock.start" event, object the id. Whether the teacher may open
+ * this group is the caller's (core/unlock.c). */
+int reg_unlock_add(struct reg *reg, struct reg_unlock *u, struct byod_err *err);
+/* Ends unlock id at when (before its end): -ENOENT, or -EALREADY when it
+ * was over already. Audit row and "unlock.end" event. */
+int reg_unlock_end(struct reg *reg, int64_t id, time_t when, struct byod_err *err);
+int reg_unlock_get(struct reg *reg, int64_t id, struct reg_unlock *out, struct byod_err *err);
+/* The unlocks live at now: starts <= now < ends and not ended; school NULL:
+ * every school. By school, group, then id. */
+int reg_unlock_list_active(struct reg *reg, const char *school, time_t now,
+			   int (*cb)(const struct reg_unlock *, void *), void *ctx,
+			   struct byod_err *err);
 
 /* yescrypt hash of password with libxcrypt (cost: its count, 1..11). */
 int reg_password_hash(const char *password, int cost, char *out, size_t len,

@@ -1159,6 +1159,8 @@ int sq_visit_audit(sqlite3_stmt *st, reg_audit_cb cb, void *ctx)
 
 /* ---- policy versions ------------------------------------------------------ */
 
+#define POLICY_COLS "version, created, author, file, comment, school, follows_default"
+
 static int sq_policy_insert(struct reg_db *be, struct reg_policy *p, struct byod_err *err)
 {
 	cleanup_stmt sqlite3_stmt *st = NULL;
@@ -1166,9 +1168,10 @@ static int sq_policy_insert(struct reg_db *be, struct reg_policy *p, struct byod
 	int rc;
 
 	rc = sq_prepare(s, &st, err,
-			"INSERT INTO policies (created, author, file, comment, source) "
-			"VALUES (?, ?, ?, ?, ?)",
-			"itttt", (int64_t)p->created, p->author, p->file, p->comment, p->source);
+			"INSERT INTO policies (created, author, file, comment, source, school, "
+			"follows_default) VALUES (?, ?, ?, ?, ?, ?, ?)",
+			"ittttti", (int64_t)p->created, p->author, p->file, p->comment, p->source,
+			p->school, (int64_t)(p->follows_default != 0));
 	if (!rc)
 		rc = sq_run(s, st, NULL, "storing a policy", err);
 	if (!rc)
@@ -1184,6 +1187,21 @@ static void read_policy(sqlite3_stmt *st, struct reg_policy *p)
 	col_text(st, 2, p->author, sizeof(p->author));
 	col_text(st, 3, p->file, sizeof(p->file));
 	col_text(st, 4, p->comment, sizeof(p->comment));
+	col_text(st, 5, p->school, sizeof(p->school));
+	p->follows_default = sqlite3_column_int(st, 6) != 0;
+}
+
+/* The row st is on, with its text (column 7). */
+static int read_policy_source(sqlite3_stmt *st, struct reg_policy *out, struct byod_err *err)
+{
+	const unsigned char *text;
+
+	read_policy(st, out);
+	text = sqlite3_column_text(st, 7);
+	out->source = strdup(text ? (const char *)text : "");
+	if (!out->source)
+		return byod_err_set(err, ENOMEM, "out of memory");
+	return 0;
 }
 
 static int sq_policy_get(struct reg_db *be, int64_t version, struct reg_policy *out,
@@ -1191,29 +1209,36 @@ static int sq_policy_get(struct reg_db *be, int64_t version, struct reg_policy *
 {
 	cleanup_stmt sqlite3_stmt *st = NULL;
 	struct sq *s = sq_of(be);
-	const unsigned char *text;
 	int rc;
 
 	if (version)
 		rc = sq_prepare(s, &st, err,
-				"SELECT version, created, author, file, comment, source "
-				"FROM policies WHERE version = ?",
+				"SELECT " POLICY_COLS ", source FROM policies WHERE version = ?",
 				"i", version);
 	else
 		rc = sq_prepare(s, &st, err,
-				"SELECT version, created, author, file, comment, source "
-				"FROM policies ORDER BY version DESC LIMIT 1",
+				"SELECT " POLICY_COLS ", source FROM policies "
+				"ORDER BY version DESC LIMIT 1",
 				"");
 	if (!rc)
 		rc = sq_one(s, st, "reading a policy", err);
-	if (rc)
-		return rc;
-	read_policy(st, out);
-	text = sqlite3_column_text(st, 5);
-	out->source = strdup(text ? (const char *)text : "");
-	if (!out->source)
-		return byod_err_set(err, ENOMEM, "out of memory");
-	return 0;
+	return rc ? rc : read_policy_source(st, out, err);
+}
+
+static int sq_policy_newest(struct reg_db *be, const char *school, struct reg_policy *out,
+			    struct byod_err *err)
+{
+	cleanup_stmt sqlite3_stmt *st = NULL;
+	struct sq *s = sq_of(be);
+	int rc;
+
+	rc = sq_prepare(s, &st, err,
+			"SELECT " POLICY_COLS ", source FROM policies WHERE school = ? "
+			"ORDER BY version DESC LIMIT 1",
+			"t", school);
+	if (!rc)
+		rc = sq_one(s, st, "reading a policy", err);
+	return rc ? rc : read_policy_source(st, out, err);
 }
 
 struct policy_visit {
@@ -1237,10 +1262,28 @@ static int sq_policy_list(struct reg_db *be, reg_policy_cb cb, void *ctx, struct
 	struct sq *s = sq_of(be);
 	int rc;
 
+	rc = sq_prepare(s, &st, err, "SELECT " POLICY_COLS " FROM policies ORDER BY version", "");
+	return rc ? rc : sq_each(s, st, visit_policy, &v, "listing policies", err);
+}
+
+static int sq_policy_lock(struct reg_db *be, struct byod_err *err)
+{
+	(void)be;
+	(void)err;
+	return 0; /* BEGIN IMMEDIATE holds the write lock */
+}
+
+static int sq_policy_list_school(struct reg_db *be, const char *school, reg_policy_cb cb,
+				 void *ctx, struct byod_err *err)
+{
+	cleanup_stmt sqlite3_stmt *st = NULL;
+	struct policy_visit v = {cb, ctx};
+	struct sq *s = sq_of(be);
+	int rc;
+
 	rc = sq_prepare(s, &st, err,
-			"SELECT version, created, author, file, comment FROM policies "
-			"ORDER BY version",
-			"");
+			"SELECT " POLICY_COLS " FROM policies WHERE school = ? ORDER BY version",
+			"t", school);
 	return rc ? rc : sq_each(s, st, visit_policy, &v, "listing policies", err);
 }
 
@@ -1290,6 +1333,13 @@ const struct reg_backend_ops reg_sqlite_ops = {
 	.policy_insert = sq_policy_insert,
 	.policy_get = sq_policy_get,
 	.policy_list = sq_policy_list,
+	.policy_newest = sq_policy_newest,
+	.policy_lock = sq_policy_lock,
+	.policy_list_school = sq_policy_list_school,
+	.unlock_insert = sq_unlock_insert,
+	.unlock_get = sq_unlock_get,
+	.unlock_set_ended = sq_unlock_set_ended,
+	.unlock_list_active = sq_unlock_list_active,
 	.session_find = sq_session_find,
 	.session_insert = sq_session_insert,
 	.session_update = sq_session_update,

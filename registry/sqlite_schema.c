@@ -259,6 +259,25 @@ static const char *const migrations[] = {
 	"	WHERE action LIKE 'session.%';\n"
 	"CREATE INDEX audit_school ON audit(school, id);\n"
 	"PRAGMA user_version = 8;\n",
+
+	/* 9: a policy per school beside the département's default (school
+	 * ''), and teachers' unlocks of a group for at most two hours */
+	"ALTER TABLE policies ADD COLUMN school TEXT NOT NULL DEFAULT '';\n"
+	"ALTER TABLE policies ADD COLUMN follows_default INTEGER NOT NULL DEFAULT 0;\n"
+	"CREATE INDEX policies_school ON policies(school, version);\n"
+	"CREATE TABLE unlocks (\n"
+	"	id INTEGER PRIMARY KEY AUTOINCREMENT,\n"
+	"	school TEXT NOT NULL REFERENCES schools(uai),\n"
+	"	group_name TEXT NOT NULL,\n"
+	"	teacher INTEGER NOT NULL REFERENCES people(id),\n"
+	"	starts INTEGER NOT NULL,\n"
+	"	ends INTEGER NOT NULL,\n"
+	"	ended INTEGER NOT NULL DEFAULT 0,\n"
+	"	created INTEGER NOT NULL,\n"
+	"	CHECK (ends > starts AND ends - starts <= 7200)\n"
+	");\n"
+	"CREATE INDEX unlocks_live ON unlocks(ends) WHERE ended = 0;\n"
+	"PRAGMA user_version = 9;\n",
 };
 
 #define NEWEST_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -159,7 +159,31 @@ struct reg_backend_ops {
 	/* version 0: the newest; out->source malloc'd. */
 	int (*policy_get)(struct reg_db *be, int64_t version, struct reg_policy *out,
 			  struct byod_err *err);
+	/* Every version of every school, by version. */
 	int (*policy_list)(struct reg_db *be, reg_policy_cb cb, void *ctx, struct byod_err *err);
+	/* The newest version whose school is school ("" the default), of
+	 * either kind; out->source malloc'd. */
+	int (*policy_newest)(struct reg_db *be, const char *school, struct reg_policy *out,
+			     struct byod_err *err);
+	/* Inside a write transaction, until it ends: no other transaction
+	 * stores a policy version, so that reading the running version and
+	 * storing the next is one step (SQLite's BEGIN IMMEDIATE holds the
+	 * database's write lock already). */
+	int (*policy_lock)(struct reg_db *be, struct byod_err *err);
+	/* school's versions, by version. */
+	int (*policy_list_school)(struct reg_db *be, const char *school, reg_policy_cb cb,
+				  void *ctx, struct byod_err *err);
+
+	/* Teacher unlocks; reads fill teacher_login. Sets u->id. */
+	int (*unlock_insert)(struct reg_db *be, struct reg_unlock *u, struct byod_err *err);
+	int (*unlock_get)(struct reg_db *be, int64_t id, struct reg_unlock *out,
+			  struct byod_err *err);
+	/* Sets ended of the row id. */
+	int (*unlock_set_ended)(struct reg_db *be, int64_t id, time_t ended, struct byod_err *err);
+	/* starts <= now < ends and ended = 0; school NULL: all; by school, group, id. */
+	int (*unlock_list_active)(struct reg_db *be, const char *school, time_t now,
+				  int (*cb)(const struct reg_unlock *, void *), void *ctx,
+				  struct byod_err *err);
 
 	/* RADIUS accounting sessions. Every text but session_id is stored as
 	 * NULL when "" (device is a foreign key), and read back as "". */

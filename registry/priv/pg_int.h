@@ -92,7 +92,7 @@ int pg_rows(struct pg_db *db, const char *what, const char *sql, int nparams,
 
 /* postgres_schema.c: the migrations, pg_migrations[i] taking the schema
  * from version i to i + 1; append one, raise this by one. */
-#define PG_NEWEST_VERSION 2
+#define PG_NEWEST_VERSION 3
 extern const char *const pg_migrations[];
 
 /* postgres_tables.c: the operations of the backend table it implements. */
@@ -137,6 +137,19 @@ int pg_audit_list(struct reg_db *be, int limit, reg_audit_cb cb, void *ctx, stru
 int pg_policy_insert(struct reg_db *be, struct reg_policy *p, struct byod_err *err);
 int pg_policy_get(struct reg_db *be, int64_t version, struct reg_policy *out, struct byod_err *err);
 int pg_policy_list(struct reg_db *be, reg_policy_cb cb, void *ctx, struct byod_err *err);
+int pg_policy_newest(struct reg_db *be, const char *school, struct reg_policy *out,
+		     struct byod_err *err);
+int pg_policy_lock(struct reg_db *be, struct byod_err *err);
+int pg_policy_list_school(struct reg_db *be, const char *school, reg_policy_cb cb, void *ctx,
+			  struct byod_err *err);
+
+/* postgres_unlock.c: teacher unlocks. */
+int pg_unlock_insert(struct reg_db *be, struct reg_unlock *u, struct byod_err *err);
+int pg_unlock_get(struct reg_db *be, int64_t id, struct reg_unlock *out, struct byod_err *err);
+int pg_unlock_set_ended(struct reg_db *be, int64_t id, time_t ended, struct byod_err *err);
+int pg_unlock_list_active(struct reg_db *be, const char *school, time_t now,
+			  int (*cb)(const struct reg_unlock *, void *), void *ctx,
+			  struct byod_err *err);
 
 /* The columns of a device as pg_read_device reads them (postgres_tables.c):
  * its owner's login and school from people p. */

@@ -159,9 +159,17 @@ int sq_enrol_code_use(struct reg_db *be, const char *code_hash, time_t now, int 
 int sq_enrol_code_get(struct reg_db *be, const char *code_hash, time_t now, int64_t *person,
 		      struct byod_err *err);
 
+/* sqlite_unlock.c: teacher unlocks. */
+int sq_unlock_insert(struct reg_db *be, struct reg_unlock *u, struct byod_err *err);
+int sq_unlock_get(struct reg_db *be, int64_t id, struct reg_unlock *out, struct byod_err *err);
+int sq_unlock_set_ended(struct reg_db *be, int64_t id, time_t ended, struct byod_err *err);
+int sq_unlock_list_active(struct reg_db *be, const char *school, time_t now,
+			  int (*cb)(const struct reg_unlock *, void *), void *ctx,
+			  struct byod_err *err);
+
 /* The schema (sqlite_schema.c): how many migrations there are, the
  * version a database is at, and its migration to the newest. */
-#define SQ_NEWEST_VERSION 8
+#define SQ_NEWEST_VERSION 9
 int sq_read_version(struct sq *s, int *version, struct byod_err *err);
 int sq_migrate(struct sq *s, struct byod_err *err);
 /* Transactions (sqlite.c), which the migrations run in. */

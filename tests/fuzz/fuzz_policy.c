@@ -3,8 +3,9 @@
  * libFuzzer target for the policy parser: any bytes an admin (or an
  * attacker with write access to a policy file) can feed pol_load must give
  * a policy or a list of errors, never a crash, a leak or undefined
- * behaviour. A policy that loads is also evaluated once, and admitted
- * once by MAC (mab-segment).
+ * behaviour. A policy that loads is also evaluated once, explained once
+ * with a teacher's opening of the class live (unlock: teacher), and
+ * admitted once by MAC (mab-segment).
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -13,6 +14,14 @@
 #include "policy.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void ignore(void *ctx, const struct pol_rule *r, int matched, const char *why)
+{
+	(void)ctx;
+	(void)r;
+	(void)matched;
+	(void)why;
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -27,6 +36,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (pol_load("fuzz.yaml", (const char *)data, size, &pol, &errs) == 0) {
 		pol_eval(pol, &facts, 1790000000, &d);
+		facts.unlocked_until = 1790000600;
+		facts.unlocked_group = "4B";
+		pol_explain(pol, &facts, 1790000000, &d, ignore, NULL);
+		facts.unlocked_until = 0;
 		/* by MAC, holding a certificate: mab-segment */
 		facts.method = POL_METHOD_MAC;
 		facts.cert_not_before = facts.cert_not_after = 0;

@@ -549,6 +549,169 @@ static void test_explain(void **state)
 	pol_free(pol);
 }
 
+
+/* ---- unlock: teacher ---- */
+
+/* Pupils' phones open only when a teacher opens their class, inside
+ * school hours or not; every other phone of a pupil is refused. */
+static const char unlocked[] = SEGS
+	"rules:\n"
+	"  - name: class-opened\n"
+	"    match: {role: student, kind: phone, unlock: teacher}\n"
+	"    segment: pupils\n"
+	"  - name: no-phones\n"
+	"    match: {role: student, kind: phone}\n"
+	"    action: reject\n"
+	"default: reg\n";
+
+static void test_unlock_parse_errors(void **state)
+{
+	struct pol_policy *pol;
+
+	/* a value other than teacher, at the value's line and column */
+	expect_error(SEGS "rules:\n"
+			  "  - name: r\n"
+			  "    match: { role: student, unlock: parent }\n"
+			  "    segment: pupils\n"
+			  "default: reg\n",
+		     7, 37, "unknown unlock 'parent'");
+	/* a list is refused: there is one kind of unlock */
+	expect_error(SEGS "rules:\n"
+			  "  - name: r\n"
+			  "    match:\n"
+			  "      unlock: [teacher]\n"
+			  "    segment: pupils\n"
+			  "default: reg\n",
+		     8, 15, "unlock must be the single value teacher");
+	/* a mapping neither */
+	expect_error(SEGS "rules:\n"
+			  "  - name: r\n"
+			  "    match:\n"
+			  "      unlock: { who: teacher }\n"
+			  "    segment: pupils\n"
+			  "default: reg\n",
+		     8, 15, "unlock must be the single value teacher");
+	/* a rule with the unlock after the same rule without it never matches */
+	expect_error(SEGS "rules:\n"
+			  "  - name: phones\n"
+			  "    match: { kind: phone }\n"
+			  "    action: reject\n"
+			  "  - name: opened\n"
+			  "    match: { kind: phone, unlock: teacher }\n"
+			  "    segment: pupils\n"
+			  "default: reg\n",
+		     9, 5, "rule 'opened' can never match");
+	/* the other way round is the point of the construct */
+	pol = load(unlocked);
+	assert_int_equal(pol->rules[0].unlock, 1);
+	assert_int_equal(pol->rules[1].unlock, 0);
+	pol_free(pol);
+}
+
+static void test_unlock_eval(void **state)
+{
+	struct pol_policy *pol = load(unlocked);
+	struct pol_facts f = { .role = BYOD_ROLE_STUDENT, .state = BYOD_DEVICE_ACTIVE,
+			       .kind = BYOD_KIND_PHONE, .method = POL_METHOD_CERTIFICATE,
+			       .groups = "4B latin" };
+	struct pol_decision d;
+
+	/* opened 10:00 to 10:10 Paris time (09:00Z to 09:10Z) */
+	f.unlocked_group = "4B";
+	/* before: the facts carry no live unlock (byod_unlock_until) */
+	f.unlocked_until = 0;
+	pol_eval(pol, &f, at("2026-12-01T08:59:00Z"), &d);
+	assert_int_equal(d.action, POL_ACTION_REJECT);
+	assert_string_equal(d.rule_name, "no-phones");
+	assert_int_equal(d.valid_until, 0);
+	/* inside: the pupils' segment, until the opening ends */
+	f.unlocked_until = at("2026-12-01T09:10:00Z");
+	pol_eval(pol, &f, at("2026-12-01T09:00:00Z"), &d);
+	assert_int_equal(d.action, POL_ACTION_SEGMENT);
+	assert_string_equal(d.segment_name, "pupils");
+	assert_string_equal(d.rule_name, "class-opened");
+	assert_int_equal(d.valid_until, at("2026-12-01T09:10:00Z"));
+	pol_eval(pol, &f, at("2026-12-01T09:09:59Z"), &d);
+	assert_string_equal(d.rule_name, "class-opened");
+	assert_int_equal(d.valid_until, at("2026-12-01T09:10:00Z"));
+	/* at the end and after: refused again */
+	pol_eval(pol, &f, at("2026-12-01T09:10:00Z"), &d);
+	assert_string_equal(d.rule_name, "no-phones");
+	pol_eval(pol, &f, at("2026-12-01T11:00:00Z"), &d);
+	assert_string_equal(d.rule_name, "no-phones");
+	/* a laptop is not concerned by either rule */
+	f.kind = BYOD_KIND_LAPTOP;
+	pol_eval(pol, &f, at("2026-12-01T09:05:00Z"), &d);
+	assert_string_equal(d.rule_name, "default");
+	pol_free(pol);
+}
+
+/* With a schedule: the session lasts until whichever ends first. */
+static void test_unlock_valid_until_schedule(void **state)
+{
+	struct pol_policy *pol = load(SEGS "schedules:\n"
+					   "  lessons: { days: mon-fri, from: \"08:00\", to: "
+					   "\"10:05\" }\n"
+					   "rules:\n"
+					   "  - name: opened in lessons\n"
+					   "    match: { role: student, unlock: teacher, schedule: "
+					   "lessons }\n"
+					   "    segment: pupils\n"
+					   "default: reject\n");
+	struct pol_facts f = { .role = BYOD_ROLE_STUDENT, .state = BYOD_DEVICE_ACTIVE,
+			       .kind = BYOD_KIND_PHONE, .method = POL_METHOD_CERTIFICATE };
+	struct pol_decision d;
+
+	/* opened until 10:30 Paris; lessons end at 10:05 Paris (09:05Z) */
+	f.unlocked_until = at("2026-12-01T09:30:00Z");
+	pol_eval(pol, &f, at("2026-12-01T08:00:00Z"), &d);
+	assert_string_equal(d.rule_name, "opened in lessons");
+	assert_int_equal(d.valid_until, at("2026-12-01T09:05:00Z"));
+	/* opened until 09:30 Paris: the opening ends first */
+	f.unlocked_until = at("2026-12-01T08:30:00Z");
+	pol_eval(pol, &f, at("2026-12-01T08:00:00Z"), &d);
+	assert_string_equal(d.rule_name, "opened in lessons");
+	assert_int_equal(d.valid_until, at("2026-12-01T08:30:00Z"));
+	pol_free(pol);
+}
+
+static void test_unlock_explain(void **state)
+{
+	struct pol_policy *pol = load(unlocked);
+	struct pol_facts f = { .role = BYOD_ROLE_STUDENT, .state = BYOD_DEVICE_ACTIVE,
+			       .kind = BYOD_KIND_PHONE, .method = POL_METHOD_CERTIFICATE,
+			       .groups = "4B latin" };
+	struct pol_decision d;
+	struct lines l = { 0 };
+
+	pol_explain(pol, &f, at("2026-12-01T08:59:00Z"), &d, collect, &l);
+	assert_int_equal(l.n, 2);
+	assert_string_equal(l.text[0], "class-opened|0|no teacher has opened the class");
+	assert_string_equal(l.text[1], "no-phones|1|matches");
+
+	/* 10:10 in Paris (UTC+1 in December) */
+	f.unlocked_until = at("2026-12-01T09:10:00Z");
+	f.unlocked_group = "4B";
+	memset(&l, 0, sizeof(l));
+	pol_explain(pol, &f, at("2026-12-01T09:00:00Z"), &d, collect, &l);
+	assert_int_equal(l.n, 1);
+	assert_string_equal(l.text[0], "class-opened|1|matches: the class 4B is opened by a "
+				       "teacher until 10:10");
+	/* 10:10 in June is 08:10Z */
+	f.unlocked_until = at("2027-06-01T08:10:00Z");
+	memset(&l, 0, sizeof(l));
+	pol_explain(pol, &f, at("2027-06-01T08:00:00Z"), &d, collect, &l);
+	assert_string_equal(l.text[0], "class-opened|1|matches: the class 4B is opened by a "
+				       "teacher until 10:10");
+	/* once over */
+	memset(&l, 0, sizeof(l));
+	pol_explain(pol, &f, at("2027-06-01T08:10:00Z"), &d, collect, &l);
+	assert_string_equal(l.text[0], "class-opened|0|no teacher has opened the class (the "
+				       "opening ended at 10:10)");
+	assert_string_equal(d.rule_name, "no-phones");
+	pol_free(pol);
+}
+
 static void test_net_and_ports(void **state)
 {
 	struct pol_net a, b;
@@ -659,6 +822,10 @@ int main(void)
 		cmocka_unit_test(test_mab_segment),
 		cmocka_unit_test(test_mab_warnings),
 		cmocka_unit_test(test_admit_mab),
+		cmocka_unit_test(test_unlock_parse_errors),
+		cmocka_unit_test(test_unlock_eval),
+		cmocka_unit_test(test_unlock_valid_until_schedule),
+		cmocka_unit_test(test_unlock_explain),
 		cmocka_unit_test(test_net_and_ports),
 		cmocka_unit_test(test_walled_garden),
 	};

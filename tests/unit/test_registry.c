@@ -1083,7 +1083,7 @@ static void test_migrate_from_1(void **state)
 		     "DROP INDEX devices_owner_created; DROP INDEX devices_live_mac; "
 		     "DROP TABLE admin_tokens; DROP TABLE admin_sessions; DROP TABLE admins; "
 		     "DROP INDEX audit_school; ALTER TABLE audit DROP COLUMN school; "
-		     "PRAGMA user_version = 1;");
+		     "DROP TABLE unlocks; PRAGMA user_version = 1;");
 	raw_close(db);
 	assert_int_equal(open_reg(f->path, 2000, &f->reg, &f->err), 0);
 	assert_int_equal(reg_schema_version(f->reg, &version, &f->err), 0);
@@ -1191,7 +1191,9 @@ static void test_migrate_live_mac_twins(void **state)
 	db = raw_open(f->path);
 	raw_exec(db, "DROP TABLE admin_tokens; DROP TABLE admin_sessions; DROP TABLE admins; "
 		     "DROP INDEX audit_school; ALTER TABLE audit DROP COLUMN school; "
-		     "DROP INDEX devices_live_mac; PRAGMA user_version = 6;");
+		     "DROP INDEX devices_live_mac; DROP TABLE unlocks; DROP INDEX policies_school; "
+		     "ALTER TABLE policies DROP COLUMN school; "
+		     "ALTER TABLE policies DROP COLUMN follows_default; PRAGMA user_version = 6;");
 	/* what version 6 let by: bob's phone with alice's MAC, two empty MACs */
 	memset(&d2, 0, sizeof(d2));
 	snprintf(d2.id, sizeof(d2.id), "00000000-0000-4000-8000-0000000000b2");

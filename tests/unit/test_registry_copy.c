@@ -166,7 +166,7 @@ static void session_in(struct reg *reg, const char *id, const char *mac, time_t 
  * The school's registry: three people (one without a school), a live
  * phone, a retired tablet, a suspended laptop, four certificates (one
  * revoked), three sessions (one open, one of a device unknown), two policy
- * versions, the CRL counter at 3.
+ * versions of the default and one of the school's own, the CRL counter at 3.
  */
 static void populate(struct cx *c)
 {
@@ -197,6 +197,10 @@ static void populate(struct cx *c)
 	assert_int_equal(reg_policy_add(r, "segments: {}\n", "a.yaml", "first", &v, &err), 0);
 	assert_int_equal(reg_policy_add(r, "segments: {b: 1}\n", "b.yaml", "second",
 					&c->src_policy_newest, &err),
+			 0);
+	/* the school's own, which replaces the default there */
+	assert_int_equal(reg_policy_add_school(r, c->uai, "segments: {c: 1}\n", "c.yaml", "own",
+					       &v, &err),
 			 0);
 	for (i = 0; i < 3; i++)
 		assert_int_equal(reg_counter_next(r, "crl", &v, &err), 0);
@@ -371,7 +375,7 @@ static void test_copy_whole(void **state)
 	assert_int_equal(rep.t[REG_COPY_DEVICES].rows, 3);
 	assert_int_equal(rep.t[REG_COPY_CERTS].rows, 4);
 	assert_int_equal(rep.t[REG_COPY_SESSIONS].rows, 3);
-	assert_int_equal(rep.t[REG_COPY_POLICIES].rows, 2);
+	assert_int_equal(rep.t[REG_COPY_POLICIES].rows, 3);
 	assert_int_equal(rep.t[REG_COPY_AUDIT].rows, c->src_audit);
 	for (i = 0; i < REG_COPY_TABLES; i++) {
 		assert_int_equal(rep.t[i].rows, rep.t[i].dst_rows);
@@ -418,6 +422,12 @@ static void test_copy_whole(void **state)
 	assert_string_equal(pol.source, "segments: {b: 1}\n");
 	assert_string_equal(pol.comment, "second");
 	assert_string_equal(pol.author, "test:unit");
+	free(pol.source);
+	/* the school's own version stays the school's */
+	assert_int_equal(reg_policy_get_school(c->dst, c->uai, &pol, &err), 0);
+	assert_string_equal(pol.source, "segments: {c: 1}\n");
+	assert_string_equal(pol.school, c->uai);
+	assert_string_equal(pol.comment, "own");
 	free(pol.source);
 	assert_int_equal(reg_counter_next(c->dst, "crl", &v, &err), 0);
 	assert_int_equal(v, 4);

@@ -790,6 +790,9 @@ static void test_migrate_from_2(void **state)
 		     "DROP INDEX devices_owner_created; DROP INDEX devices_live_mac; "
 		     "DROP TABLE admin_tokens; DROP TABLE admin_sessions; DROP TABLE admins; "
 		     "DROP INDEX audit_school; ALTER TABLE audit DROP COLUMN school; "
+		     "DROP TABLE unlocks; DROP INDEX policies_school; "
+		     "ALTER TABLE policies DROP COLUMN school; "
+		     "ALTER TABLE policies DROP COLUMN follows_default; "
 		     "PRAGMA user_version = 2;");
 	raw_close(db);
 	assert_int_equal(open_reg(f->path, 2000, &f->reg, &f->err), 0);

@@ -165,6 +165,9 @@ static void test_migrate_from_3(void **state)
 			     "DROP INDEX devices_owner_created; DROP INDEX devices_live_mac; "
 			     "DROP TABLE admin_tokens; DROP TABLE admin_sessions; DROP TABLE admins; "
 			     "DROP INDEX audit_school; ALTER TABLE audit DROP COLUMN school; "
+			     "DROP TABLE unlocks; DROP INDEX policies_school; "
+			     "ALTER TABLE policies DROP COLUMN school; "
+			     "ALTER TABLE policies DROP COLUMN follows_default; "
 			     "PRAGMA user_version = 3;",
 			     NULL, NULL, NULL),
 		SQLITE_OK);
