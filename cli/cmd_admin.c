@@ -22,8 +22,8 @@
 #include "token.h"
 
 #define TOKEN_DAYS_DEFAULT 90
-#define TOKEN_DAYS_MAX 3650
-#define TOKEN_ID_MIN 8 /* hex digits of the hash that name a token */
+#define TOKEN_DAYS_MAX	   3650
+#define TOKEN_ID_MIN	   8 /* hex digits of the hash that name a token */
 
 static char *time_or_dash(time_t t, char *buf, size_t len)
 {
@@ -52,11 +52,11 @@ static int read_hash(struct byod_ctx *ctx, char *hash, size_t len)
 static int admin_add(struct byod_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "role", required_argument, NULL, 'r' },
-		{ "school", required_argument, NULL, 's' },
-		{ "name", required_argument, NULL, 'n' },
-		{ "password-stdin", no_argument, NULL, 'p' },
-		{ NULL, 0, NULL, 0 },
+		{"role", required_argument, NULL, 'r'},
+		{"school", required_argument, NULL, 's'},
+		{"name", required_argument, NULL, 'n'},
+		{"password-stdin", no_argument, NULL, 'p'},
+		{NULL, 0, NULL, 0},
 	};
 	struct reg_admin a;
 	struct byod_err err;
@@ -103,10 +103,12 @@ static int admin_add(struct byod_ctx *ctx, int argc, char **argv)
 	if (!rc && reg_admin_add(ctx->reg, &a, &err))
 		rc = cli_fail_err(&err);
 	if (!rc)
-		printf("administrator %s added (%s%s%s); the second factor is enrolled at the first "
+		printf("administrator %s added (%s%s%s); the second factor is enrolled at the "
+		       "first "
 		       "login\n",
 		       a.login, reg_admin_role_name(a.role), a.schools[0] ? ": " : "",
-		       a.schools[0] ? a.schools : (a.role == REG_ADMIN_SCHOOL ? "" : ": every school"));
+		       a.schools[0] ? a.schools
+				    : (a.role == REG_ADMIN_SCHOOL ? "" : ": every school"));
 	explicit_bzero(&a, sizeof(a));
 	return rc;
 }
@@ -228,9 +230,9 @@ static int admin_totp_reset(struct byod_ctx *ctx, int argc, char **argv)
 static int token_add(struct byod_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "name", required_argument, NULL, 'n' },
-		{ "days", required_argument, NULL, 'd' },
-		{ NULL, 0, NULL, 0 },
+		{"name", required_argument, NULL, 'n'},
+		{"days", required_argument, NULL, 'd'},
+		{NULL, 0, NULL, 0},
 	};
 	struct reg_admin_token t;
 	struct reg_admin a;
@@ -311,9 +313,10 @@ static int print_token(const struct reg_admin_token *t, void *arg)
 	time_or_dash(t->expires, expires, sizeof(expires));
 	time_or_dash(t->last_used, used, sizeof(used));
 	if (tp->list) {
-		json_t *o = json_pack("{s:s%, s:s, s:s, s:s, s:s, s:s, s:s}", "id", t->id_hash,
-				      (size_t)12, "admin", a.login, "name", t->name, "created",
-				      created, "expires", expires, "last_used", used, "state", state);
+		json_t *o =
+			json_pack("{s:s%, s:s, s:s, s:s, s:s, s:s, s:s}", "id", t->id_hash,
+				  (size_t)12, "admin", a.login, "name", t->name, "created", created,
+				  "expires", expires, "last_used", used, "state", state);
 
 		return o ? json_array_append_new(tp->list, o) : -ENOMEM;
 	}
@@ -324,7 +327,7 @@ static int print_token(const struct reg_admin_token *t, void *arg)
 
 static int token_list(struct byod_ctx *ctx, int argc, char **argv)
 {
-	struct token_print tp = { ctx, NULL, time(NULL) };
+	struct token_print tp = {ctx, NULL, time(NULL)};
 	struct reg_admin a;
 	struct byod_err err;
 	const char *login = NULL;
@@ -376,7 +379,7 @@ static int find_token(const struct reg_admin_token *t, void *arg)
 
 static int token_revoke(struct byod_ctx *ctx, int argc, char **argv)
 {
-	struct token_find f = { 0 };
+	struct token_find f = {0};
 	struct byod_err err;
 	size_t i, n;
 

@@ -987,6 +987,7 @@ const struct reg_backend_ops reg_postgres_ops = {
 	.admin_token_list = pg_admin_token_list,
 	.admin_token_delete = pg_admin_token_delete,
 	.admin_token_touch = pg_admin_token_touch,
+	.school_list_scoped = pg_school_list_scoped,
 	.device_search = pg_device_search,
 	.device_get_scoped = pg_device_get_scoped,
 	.person_search = pg_person_search,

@@ -20,7 +20,7 @@
 /* ---- administrators ------------------------------------------------------- */
 
 #define ADMIN_COLUMNS                                                                              \
-	"id, login, display_name, role, schools, password_hash, totp_secret, totp_enrolled, "     \
+	"id, login, display_name, role, schools, password_hash, totp_secret, totp_enrolled, "      \
 	"totp_last_step, state, created"
 
 static int read_admin(const PGresult *r, int i, struct reg_admin *a)
@@ -86,15 +86,13 @@ static int admin_one(struct pg_db *db, const char *sql, const char *key, struct 
 	return rc;
 }
 
-int pg_admin_get(struct reg_db *be, const char *login, struct reg_admin *out,
-		 struct byod_err *err)
+int pg_admin_get(struct reg_db *be, const char *login, struct reg_admin *out, struct byod_err *err)
 {
 	return admin_one(PG(be), "SELECT " ADMIN_COLUMNS " FROM admins WHERE login = $1", login,
 			 out, err);
 }
 
-int pg_admin_get_by_id(struct reg_db *be, int64_t id, struct reg_admin *out,
-		       struct byod_err *err)
+int pg_admin_get_by_id(struct reg_db *be, int64_t id, struct reg_admin *out, struct byod_err *err)
 {
 	char key[24];
 
@@ -250,8 +248,8 @@ int pg_admin_session_delete_admin(struct reg_db *be, int64_t admin, int *changes
 			  "DELETE FROM admin_sessions WHERE admin = $1::bigint", 1, p);
 }
 
-int pg_admin_session_purge(struct reg_db *be, time_t now, time_t idle_before,
-			   time_t created_before, int *deleted, struct byod_err *err)
+int pg_admin_session_purge(struct reg_db *be, time_t now, time_t idle_before, time_t created_before,
+			   int *deleted, struct byod_err *err)
 {
 	char n[24], idle[24], old[24];
 	const char *ps[] = {idle, old};
@@ -261,13 +259,15 @@ int pg_admin_session_purge(struct reg_db *be, time_t now, time_t idle_before,
 	pg_i64(n, (int64_t)now);
 	pg_i64(idle, (int64_t)idle_before);
 	pg_i64(old, (int64_t)created_before);
-	rc = pg_command(PG(be), &n1, err, "purging console sessions",
-			"DELETE FROM admin_sessions WHERE seen < $1::bigint OR created < $2::bigint",
-			2, ps);
+	rc = pg_command(
+		PG(be), &n1, err, "purging console sessions",
+		"DELETE FROM admin_sessions WHERE seen < $1::bigint OR created < $2::bigint", 2,
+		ps);
 	if (!rc)
-		rc = pg_command(PG(be), &n2, err, "purging expired API tokens",
-				"DELETE FROM admin_tokens WHERE expires <> 0 AND expires <= $1::bigint",
-				1, pt);
+		rc = pg_command(
+			PG(be), &n2, err, "purging expired API tokens",
+			"DELETE FROM admin_tokens WHERE expires <> 0 AND expires <= $1::bigint", 1,
+			pt);
 	if (!rc)
 		*deleted = n1 + n2;
 	return rc;
@@ -288,8 +288,7 @@ static void read_token(const PGresult *r, int i, struct reg_admin_token *t)
 	t->last_used = (time_t)pg_get_i64(r, i, 5);
 }
 
-int pg_admin_token_insert(struct reg_db *be, const struct reg_admin_token *t,
-			  struct byod_err *err)
+int pg_admin_token_insert(struct reg_db *be, const struct reg_admin_token *t, struct byod_err *err)
 {
 	char admin[24], created[24], expires[24], used[24];
 	const char *p[] = {t->id_hash, admin, t->name, created, expires, used};
@@ -371,9 +370,39 @@ int pg_admin_token_touch(struct reg_db *be, const char *id_hash, time_t when, in
 /* ---- the scoped searches ------------------------------------------------------ */
 
 /* A row's school (expression X) in the scope $1 (NULL: every school). */
+/* clang-format off */
 #define IN_SCOPE(x) "($1::text IS NULL OR " x " = ANY (string_to_array($1::text, ' ')))"
+/* clang-format on */
+
+struct school_visit {
+	reg_school_cb cb;
+	void *ctx;
+};
+
+static int visit_school(const PGresult *r, int i, void *arg)
+{
+	struct school_visit *v = arg;
+	struct reg_school sc;
+
+	memset(&sc, 0, sizeof(sc));
+	pg_get_text(r, i, 0, sc.uai, sizeof(sc.uai));
+	pg_get_text(r, i, 1, sc.name, sizeof(sc.name));
+	return v->cb(&sc, v->ctx);
+}
+
+int pg_school_list_scoped(struct reg_db *be, const char *scope, reg_school_cb cb, void *ctx,
+			  struct byod_err *err)
+{
+	struct school_visit v = {cb, ctx};
+	const char *p[] = {scope};
+
+	return pg_rows(PG(be), "listing schools",
+		       "SELECT uai, name FROM schools WHERE " IN_SCOPE("uai") " ORDER BY uai", 1, p,
+		       visit_school, &v, err);
+}
 
 /* $1 scope $2 school $3 state $4 like $5 exact $6 mac $7 serial */
+/* clang-format off */
 #define DEVICE_WHERE                                                                               \
 	"WHERE " IN_SCOPE("p.school") " AND ($2::text IS NULL OR p.school = $2::text) "            \
 	"AND ($3::text IS NULL OR d.state = $3::text) "                                            \
@@ -383,6 +412,7 @@ int pg_admin_token_touch(struct reg_db *be, const char *id_hash, time_t when, in
 	"OR ($6::text IS NOT NULL AND d.mac = $6::text) "                                          \
 	"OR ($7::text IS NOT NULL AND EXISTS (SELECT 1 FROM certificates c "                       \
 	"WHERE c.device = d.id AND c.serial = $7::text))) "
+/* clang-format on */
 
 struct device_visit {
 	reg_device_cb cb;
@@ -414,7 +444,7 @@ int pg_device_search(struct reg_db *be, const struct reg_search *q, reg_device_c
 	struct device_visit v = {cb, ctx};
 	char limit[24], offset[24];
 	const char *p[] = {q->scope, q->school, q->state, q->like, q->exact,
-			   q->mac,   q->serial, limit,    offset};
+			   q->mac,   q->serial, limit,	  offset};
 	int rc;
 
 	pg_i64(limit, q->limit);
@@ -425,8 +455,9 @@ int pg_device_search(struct reg_db *be, const struct reg_search *q, reg_device_c
 		     9, p, visit_device, &v, err);
 	if (rc || !total)
 		return rc;
-	return count(PG(be), "SELECT COUNT(*) FROM devices d JOIN people p ON p.id = d.owner "
-		     DEVICE_WHERE, 7, p, total, err);
+	return count(PG(be),
+		     "SELECT COUNT(*) FROM devices d JOIN people p ON p.id = d.owner " DEVICE_WHERE,
+		     7, p, total, err);
 }
 
 int pg_device_get_scoped(struct reg_db *be, const char *scope, const char *id, const char *serial,
@@ -442,7 +473,7 @@ int pg_device_get_scoped(struct reg_db *be, const char *scope, const char *id, c
 	else
 		rc = pg_one(PG(be), &r, err, "reading a device",
 			    PG_DEVICE_SELECT "JOIN certificates c ON c.device = d.id "
-			    "WHERE " IN_SCOPE("p.school") " AND c.serial = $2",
+					     "WHERE " IN_SCOPE("p.school") " AND c.serial = $2",
 			    2, p);
 	if (!rc && pg_read_device(r, 0, out))
 		rc = byod_err_set(err, EIO, "registry %s: a device's row is corrupt",
@@ -451,12 +482,14 @@ int pg_device_get_scoped(struct reg_db *be, const char *scope, const char *id, c
 }
 
 /* $1 scope $2 school $3 state $4 like $5 role */
+/* clang-format off */
 #define PERSON_WHERE                                                                               \
 	"WHERE " IN_SCOPE("p.school") " AND ($2::text IS NULL OR p.school = $2::text) "            \
 	"AND ($3::text IS NULL OR p.state = $3::text) "                                            \
 	"AND ($5::text IS NULL OR p.role = $5::text) "                                             \
 	"AND ($4::text IS NULL OR p.login ILIKE $4::text ESCAPE '\\' "                             \
 	"OR p.display_name ILIKE $4::text ESCAPE '\\' OR p.\"groups\" ILIKE $4::text ESCAPE '\\') "
+/* clang-format on */
 
 struct person_visit {
 	reg_person_cb cb;
@@ -501,8 +534,8 @@ int pg_person_get_scoped(struct reg_db *be, const char *scope, const char *login
 	int rc;
 
 	rc = pg_one(PG(be), &r, err, "reading a person",
-		    "SELECT " PG_PERSON_COLUMNS " FROM people p WHERE " IN_SCOPE("p.school")
-		    " AND p.login = $2",
+		    "SELECT " PG_PERSON_COLUMNS
+		    " FROM people p WHERE " IN_SCOPE("p.school") " AND p.login = $2",
 		    2, p);
 	if (!rc && pg_read_person(r, 0, out))
 		rc = byod_err_set(err, EIO, "registry %s: a person's row is corrupt",
@@ -527,8 +560,8 @@ int pg_audit_search(struct reg_db *be, const char *scope, const struct reg_audit
 {
 	struct audit_visit v = {cb, ctx};
 	char from[24], to[24], before[24], limit[24];
-	const char *p[] = {scope,     f->actor, action_like, f->school, f->object,
-			   from,      to,	before,	     limit};
+	const char *p[] = {scope, f->actor, action_like, f->school, f->object,
+			   from,  to,	    before,	 limit};
 
 	pg_i64(from, (int64_t)f->from);
 	pg_i64(to, (int64_t)f->to);

@@ -31,9 +31,8 @@ static const char *const role_names[] = {
 
 const char *reg_admin_role_name(enum reg_admin_role r)
 {
-	return (int)r >= 0 && (size_t)r < sizeof(role_names) / sizeof(role_names[0])
-		       ? role_names[r]
-		       : NULL;
+	return (int)r >= 0 && (size_t)r < sizeof(role_names) / sizeof(role_names[0]) ? role_names[r]
+										     : NULL;
 }
 
 int reg_admin_role_parse(const char *s, enum reg_admin_role *out)
@@ -319,8 +318,7 @@ out:
 	return reg_tx_end(reg, rc, wrote, err);
 }
 
-static int apply_update(struct reg *reg, struct reg_admin *a, const void *arg,
-			struct byod_err *err)
+static int apply_update(struct reg *reg, struct reg_admin *a, const void *arg, struct byod_err *err)
 {
 	const struct reg_admin *n = arg;
 	struct reg_admin want = *a;
@@ -407,7 +405,7 @@ int reg_admin_set_totp(struct reg *reg, const char *login, const char *secret, i
 int reg_admin_totp_step(struct reg *reg, const char *login, int64_t step, struct byod_err *err)
 {
 	cleanup_admin struct reg_admin a;
-	int rc, changes = 0;
+	int rc, changes = 0, wrote;
 
 	rc = reg_check_text(login, REG_LOGIN_MAX, 0, "administrator login", err);
 	if (!rc && step <= 0)
@@ -421,13 +419,17 @@ int reg_admin_totp_step(struct reg *reg, const char *login, int64_t step, struct
 	 * code, the second waits for the first's row and then finds the
 	 * step no longer newer */
 	rc = OPS(reg)->admin_totp_step(reg->be, login, step, &changes, err);
+	/* a refusal wrote nothing: the caller's transaction goes on */
+	wrote = rc || changes;
 	if (!rc && !changes) {
 		rc = admin_get(reg, login, &a, err);
+		if (rc && rc != -ENOENT)
+			wrote = 1; /* a failed read ends the transaction too */
 		if (!rc)
 			rc = byod_err_set(err, EALREADY,
 					  "this code was already used: wait for the next one");
 	}
-	return reg_tx_end(reg, rc, 1, err);
+	return reg_tx_end(reg, rc, wrote, err);
 }
 
 void reg_scope_of_admin(const struct reg_admin *a, struct reg_scope *out)
@@ -456,16 +458,16 @@ void reg_scope_of_admin(const struct reg_admin *a, struct reg_scope *out)
 
 /* One write in its own level, so an aborted outer transaction refuses it;
  * changes 0 is -ENOENT with what. */
-static int one_write(struct reg *reg, int rc, int changes, const char *what,
-		     struct byod_err *err)
+static int one_write(struct reg *reg, int rc, int changes, const char *what, struct byod_err *err)
 {
+	int wrote = rc || changes; /* no row: nothing written, the caller's transaction goes on */
+
 	if (!rc && !changes)
 		rc = byod_err_set(err, ENOENT, "%s", what);
-	return reg_tx_end(reg, rc, 1, err);
+	return reg_tx_end(reg, rc, wrote, err);
 }
 
-int reg_admin_session_add(struct reg *reg, const struct reg_admin_session *s,
-			  struct byod_err *err)
+int reg_admin_session_add(struct reg *reg, const struct reg_admin_session *s, struct byod_err *err)
 {
 	int rc = check_hash_hex(s->id_hash, "session id hash", err);
 
@@ -496,11 +498,10 @@ int reg_admin_session_get(struct reg *reg, const char *id_hash, struct reg_admin
 	return rc;
 }
 
-int reg_admin_session_touch(struct reg *reg, const char *id_hash, time_t seen,
-			    struct byod_err *err)
+int reg_admin_session_touch(struct reg *reg, const char *id_hash, time_t seen, struct byod_err *err)
 {
 	struct reg_admin_session s;
-	int rc = check_hash_hex(id_hash, "session id hash", err), n = 0;
+	int rc = check_hash_hex(id_hash, "session id hash", err), n = 0, wrote;
 
 	if (!rc && seen < 0)
 		rc = byod_err_set(err, EINVAL, "a negative time");
@@ -512,9 +513,10 @@ int reg_admin_session_touch(struct reg *reg, const char *id_hash, time_t seen,
 	/* a row already seen as late is no row missing */
 	if (!rc && !n)
 		rc = OPS(reg)->admin_session_get(reg->be, id_hash, &s, err);
+	wrote = rc && rc != -ENOENT;
 	if (rc == -ENOENT)
 		rc = byod_err_set(err, ENOENT, "no such console session");
-	return reg_tx_end(reg, rc, 1, err);
+	return reg_tx_end(reg, rc, wrote, err);
 }
 
 int reg_admin_session_set_mfa(struct reg *reg, const char *id_hash, struct byod_err *err)
@@ -554,8 +556,8 @@ int reg_admin_session_delete_admin(struct reg *reg, int64_t admin, int *deleted,
 	return reg_tx_end(reg, rc, 1, err);
 }
 
-int reg_admin_session_purge(struct reg *reg, time_t now, time_t idle_before,
-			    time_t created_before, int *deleted, struct byod_err *err)
+int reg_admin_session_purge(struct reg *reg, time_t now, time_t idle_before, time_t created_before,
+			    int *deleted, struct byod_err *err)
 {
 	int rc = reg_begin(reg, err), n = 0;
 
@@ -656,11 +658,10 @@ out:
 	return reg_tx_end(reg, rc, wrote, err);
 }
 
-int reg_admin_token_touch(struct reg *reg, const char *id_hash, time_t when,
-			  struct byod_err *err)
+int reg_admin_token_touch(struct reg *reg, const char *id_hash, time_t when, struct byod_err *err)
 {
 	struct reg_admin_token t;
-	int rc = check_hash_hex(id_hash, "token hash", err), n = 0;
+	int rc = check_hash_hex(id_hash, "token hash", err), n = 0, wrote;
 
 	if (!rc && when < 0)
 		rc = byod_err_set(err, EINVAL, "a negative time");
@@ -671,7 +672,8 @@ int reg_admin_token_touch(struct reg *reg, const char *id_hash, time_t when,
 	rc = OPS(reg)->admin_token_touch(reg->be, id_hash, when, &n, err);
 	if (!rc && !n)
 		rc = OPS(reg)->admin_token_get(reg->be, id_hash, &t, err);
+	wrote = rc && rc != -ENOENT;
 	if (rc == -ENOENT)
 		rc = byod_err_set(err, ENOENT, "no such API token");
-	return reg_tx_end(reg, rc, 1, err);
+	return reg_tx_end(reg, rc, wrote, err);
 }

@@ -21,9 +21,9 @@
 #include "reg_internal.h"
 
 #define SEARCH_LIMIT_DEFAULT 50
-#define SEARCH_LIMIT_MAX 1000
-#define AUDIT_LIMIT_DEFAULT 100
-#define AUDIT_LIMIT_MAX 10000
+#define SEARCH_LIMIT_MAX     1000
+#define AUDIT_LIMIT_DEFAULT  100
+#define AUDIT_LIMIT_MAX	     10000
 
 /* ---- scopes ------------------------------------------------------------- */
 
@@ -104,10 +104,10 @@ static const struct {
 	const char *prefix;
 	enum obj_kind kind;
 } audit_objects[] = {
-	{"school.", OBJ_UAI},	     {"registry.copy", OBJ_UAI}, {"person.", OBJ_LOGIN},
-	{"enrol-code.", OBJ_LOGIN},  {"portal.login", OBJ_LOGIN}, {"portal.logout", OBJ_LOGIN},
-	{"user.", OBJ_LOGIN},	     {"device.", OBJ_DEVICE},	 {"portal.download", OBJ_DEVICE},
-	{"cert.", OBJ_SERIAL},	     {"session.", OBJ_SESSION},  {"admin.", OBJ_NONE},
+	{"school.", OBJ_UAI},	    {"registry.copy", OBJ_UAI},	 {"person.", OBJ_LOGIN},
+	{"enrol-code.", OBJ_LOGIN}, {"portal.login", OBJ_LOGIN}, {"portal.logout", OBJ_LOGIN},
+	{"user.", OBJ_LOGIN},	    {"device.", OBJ_DEVICE},	 {"portal.download", OBJ_DEVICE},
+	{"cert.", OBJ_SERIAL},	    {"session.", OBJ_SESSION},	 {"admin.", OBJ_NONE},
 	{"policy.", OBJ_NONE},
 };
 
@@ -254,6 +254,15 @@ static int search_common(const struct reg_scope *scope, const char *school, cons
 	return 0;
 }
 
+int reg_school_list_scoped(struct reg *reg, const struct reg_scope *scope,
+			   int (*cb)(const struct reg_school *, void *), void *ctx,
+			   struct byod_err *err)
+{
+	int rc = check_scope(scope, err);
+
+	return rc ? rc : OPS(reg)->school_list_scoped(reg->be, scope_param(scope), cb, ctx, err);
+}
+
 int reg_device_search(struct reg *reg, const struct reg_scope *scope,
 		      const struct reg_device_search *s,
 		      int (*cb)(const struct reg_device *, void *), void *ctx, int *total,
@@ -280,7 +289,8 @@ int reg_device_search(struct reg *reg, const struct reg_scope *scope,
 	if (q.exact) {
 		if (!byod_mac_normalise(q.exact, mac))
 			q.mac = mac;
-		if (strlen(q.exact) < 128 && !byod_serial_normalise(q.exact, serial, sizeof(serial)))
+		if (strlen(q.exact) < 128 &&
+		    !byod_serial_normalise(q.exact, serial, sizeof(serial)))
 			q.serial = serial;
 		if (byod_is_uuid(q.exact)) {
 			for (i = 0; q.exact[i]; i++)
@@ -295,8 +305,8 @@ out:
 	return rc;
 }
 
-int reg_device_get_scoped(struct reg *reg, const struct reg_scope *scope,
-			  const char *id_or_serial, struct reg_device *out, struct byod_err *err)
+int reg_device_get_scoped(struct reg *reg, const struct reg_scope *scope, const char *id_or_serial,
+			  struct reg_device *out, struct byod_err *err)
 {
 	char id[REG_ID_MAX], serial[REG_SERIAL_MAX];
 	int rc = check_scope(scope, err), i;
@@ -374,8 +384,8 @@ int reg_person_get_scoped(struct reg *reg, const struct reg_scope *scope, const 
 }
 
 int reg_audit_search(struct reg *reg, const struct reg_scope *scope,
-		     const struct reg_audit_filter *f,
-		     int (*cb)(const struct reg_audit *, void *), void *ctx, struct byod_err *err)
+		     const struct reg_audit_filter *f, int (*cb)(const struct reg_audit *, void *),
+		     void *ctx, struct byod_err *err)
 {
 	struct reg_audit_filter n = *f;
 	char *like = NULL;

@@ -846,6 +846,11 @@ int reg_admin_token_touch(struct reg *reg, const char *id_hash, time_t when,
  * with the same conditions). limit 0: 50; at most 1000. cb gets the rows
  * of the page; its non-zero return stops and is returned. */
 
+/* The schools in scope, by UAI (the département's overview, a selector). */
+int reg_school_list_scoped(struct reg *reg, const struct reg_scope *scope,
+			   int (*cb)(const struct reg_school *, void *), void *ctx,
+			   struct byod_err *err);
+
 struct reg_device_search {
 	const char *text;   /* owner login or name, MAC, serial, device name or id; NULL: all */
 	const char *school; /* NULL: the whole scope */

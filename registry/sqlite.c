@@ -1386,6 +1386,7 @@ const struct reg_backend_ops reg_sqlite_ops = {
 	.admin_token_list = sq_admin_token_list,
 	.admin_token_delete = sq_admin_token_delete,
 	.admin_token_touch = sq_admin_token_touch,
+	.school_list_scoped = sq_school_list_scoped,
 	.device_search = sq_device_search,
 	.device_get_scoped = sq_device_get_scoped,
 	.person_search = sq_person_search,

@@ -21,7 +21,7 @@
 /* ---- administrators ------------------------------------------------------- */
 
 #define ADMIN_COLUMNS                                                                              \
-	"id, login, display_name, role, schools, password_hash, totp_secret, totp_enrolled, "     \
+	"id, login, display_name, role, schools, password_hash, totp_secret, totp_enrolled, "      \
 	"totp_last_step, state, created"
 
 static int read_admin(sqlite3_stmt *st, struct reg_admin *a)
@@ -56,7 +56,7 @@ int sq_admin_insert(struct reg_db *be, struct reg_admin *a, struct byod_err *err
 			"totp_secret, totp_enrolled, totp_last_step, state, created) "
 			"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 			"ttttttiiti", a->login, a->display_name, reg_admin_role_name(a->role),
-			a->schools, a->password_hash, a->totp_secret, (int64_t)!!a->totp_enrolled,
+			a->schools, a->password_hash, a->totp_secret, (int64_t) !!a->totp_enrolled,
 			a->totp_last_step, reg_person_state_name(a->state), (int64_t)a->created);
 	if (!rc)
 		rc = sq_run(s, st, NULL, "adding an administrator", err);
@@ -75,8 +75,7 @@ static int admin_one(struct sq *s, sqlite3_stmt *st, struct reg_admin *out, stru
 	return rc;
 }
 
-int sq_admin_get(struct reg_db *be, const char *login, struct reg_admin *out,
-			struct byod_err *err)
+int sq_admin_get(struct reg_db *be, const char *login, struct reg_admin *out, struct byod_err *err)
 {
 	cleanup_stmt sqlite3_stmt *st = NULL;
 	struct sq *s = sq_of(be);
@@ -87,8 +86,7 @@ int sq_admin_get(struct reg_db *be, const char *login, struct reg_admin *out,
 	return rc ? rc : admin_one(s, st, out, err);
 }
 
-int sq_admin_get_by_id(struct reg_db *be, int64_t id, struct reg_admin *out,
-			      struct byod_err *err)
+int sq_admin_get_by_id(struct reg_db *be, int64_t id, struct reg_admin *out, struct byod_err *err)
 {
 	cleanup_stmt sqlite3_stmt *st = NULL;
 	struct sq *s = sq_of(be);
@@ -104,13 +102,14 @@ int sq_admin_update(struct reg_db *be, const struct reg_admin *a, struct byod_er
 	struct sq *s = sq_of(be);
 	int rc, n = 0;
 
-	rc = sq_prepare(s, &st, err,
-			"UPDATE admins SET display_name = ?, role = ?, schools = ?, "
-			"password_hash = ?, totp_secret = ?, totp_enrolled = ?, totp_last_step = ?, "
-			"state = ? WHERE id = ?",
-			"tttttiiti", a->display_name, reg_admin_role_name(a->role), a->schools,
-			a->password_hash, a->totp_secret, (int64_t)!!a->totp_enrolled,
-			a->totp_last_step, reg_person_state_name(a->state), a->id);
+	rc = sq_prepare(
+		s, &st, err,
+		"UPDATE admins SET display_name = ?, role = ?, schools = ?, "
+		"password_hash = ?, totp_secret = ?, totp_enrolled = ?, totp_last_step = ?, "
+		"state = ? WHERE id = ?",
+		"tttttiiti", a->display_name, reg_admin_role_name(a->role), a->schools,
+		a->password_hash, a->totp_secret, (int64_t) !!a->totp_enrolled, a->totp_last_step,
+		reg_person_state_name(a->state), a->id);
 	if (!rc)
 		rc = sq_run(s, st, &n, "updating an administrator", err);
 	if (!rc && n != 1)
@@ -149,7 +148,7 @@ int sq_admin_list(struct reg_db *be, reg_admin_cb cb, void *ctx, struct byod_err
 }
 
 int sq_admin_totp_step(struct reg_db *be, const char *login, int64_t step, int *changes,
-			      struct byod_err *err)
+		       struct byod_err *err)
 {
 	cleanup_stmt sqlite3_stmt *st = NULL;
 	struct sq *s = sq_of(be);
@@ -165,7 +164,7 @@ int sq_admin_totp_step(struct reg_db *be, const char *login, int64_t step, int *
 /* ---- web sessions ------------------------------------------------------------ */
 
 int sq_admin_session_insert(struct reg_db *be, const struct reg_admin_session *as,
-				   struct byod_err *err)
+			    struct byod_err *err)
 {
 	cleanup_stmt sqlite3_stmt *st = NULL;
 	struct sq *s = sq_of(be);
@@ -175,12 +174,12 @@ int sq_admin_session_insert(struct reg_db *be, const struct reg_admin_session *a
 			"INSERT INTO admin_sessions (id_hash, admin, created, seen, client, mfa) "
 			"VALUES (?, ?, ?, ?, ?, ?)",
 			"tiiiti", as->id_hash, as->admin, (int64_t)as->created, (int64_t)as->seen,
-			as->client, (int64_t)!!as->mfa);
+			as->client, (int64_t) !!as->mfa);
 	return rc ? rc : sq_run(s, st, NULL, "adding a console session", err);
 }
 
-int sq_admin_session_get(struct reg_db *be, const char *id_hash,
-				struct reg_admin_session *out, struct byod_err *err)
+int sq_admin_session_get(struct reg_db *be, const char *id_hash, struct reg_admin_session *out,
+			 struct byod_err *err)
 {
 	cleanup_stmt sqlite3_stmt *st = NULL;
 	struct sq *s = sq_of(be);
@@ -217,29 +216,30 @@ static int hash_write(struct reg_db *be, const char *sql, const char *types, int
 	return rc ? rc : sq_run(s, st, changes, doing, err);
 }
 
-int sq_admin_session_touch(struct reg_db *be, const char *id_hash, time_t seen,
-				  int *changes, struct byod_err *err)
+int sq_admin_session_touch(struct reg_db *be, const char *id_hash, time_t seen, int *changes,
+			   struct byod_err *err)
 {
-	return hash_write(be, "UPDATE admin_sessions SET seen = ?1 WHERE id_hash = ?2 AND seen < ?1",
+	return hash_write(be,
+			  "UPDATE admin_sessions SET seen = ?1 WHERE id_hash = ?2 AND seen < ?1",
 			  "it", (int64_t)seen, id_hash, changes, "touching a console session", err);
 }
 
 int sq_admin_session_set_mfa(struct reg_db *be, const char *id_hash, int *changes,
-				    struct byod_err *err)
+			     struct byod_err *err)
 {
 	return hash_write(be, "UPDATE admin_sessions SET mfa = 1 WHERE id_hash = ?", "t", 0,
 			  id_hash, changes, "marking a console session's second factor", err);
 }
 
 int sq_admin_session_delete(struct reg_db *be, const char *id_hash, int *changes,
-				   struct byod_err *err)
+			    struct byod_err *err)
 {
 	return hash_write(be, "DELETE FROM admin_sessions WHERE id_hash = ?", "t", 0, id_hash,
 			  changes, "deleting a console session", err);
 }
 
 int sq_admin_session_delete_admin(struct reg_db *be, int64_t admin, int *changes,
-					 struct byod_err *err)
+				  struct byod_err *err)
 {
 	cleanup_stmt sqlite3_stmt *st = NULL;
 	struct sq *s = sq_of(be);
@@ -249,8 +249,8 @@ int sq_admin_session_delete_admin(struct reg_db *be, int64_t admin, int *changes
 	return rc ? rc : sq_run(s, st, changes, "deleting an administrator's sessions", err);
 }
 
-int sq_admin_session_purge(struct reg_db *be, time_t now, time_t idle_before,
-				  time_t created_before, int *deleted, struct byod_err *err)
+int sq_admin_session_purge(struct reg_db *be, time_t now, time_t idle_before, time_t created_before,
+			   int *deleted, struct byod_err *err)
 {
 	cleanup_stmt sqlite3_stmt *a = NULL;
 	cleanup_stmt sqlite3_stmt *b = NULL;
@@ -287,8 +287,7 @@ static void read_token(sqlite3_stmt *st, struct reg_admin_token *t)
 	t->last_used = (time_t)sqlite3_column_int64(st, 5);
 }
 
-int sq_admin_token_insert(struct reg_db *be, const struct reg_admin_token *t,
-				 struct byod_err *err)
+int sq_admin_token_insert(struct reg_db *be, const struct reg_admin_token *t, struct byod_err *err)
 {
 	cleanup_stmt sqlite3_stmt *st = NULL;
 	struct sq *s = sq_of(be);
@@ -302,7 +301,7 @@ int sq_admin_token_insert(struct reg_db *be, const struct reg_admin_token *t,
 }
 
 int sq_admin_token_get(struct reg_db *be, const char *id_hash, struct reg_admin_token *out,
-			      struct byod_err *err)
+		       struct byod_err *err)
 {
 	cleanup_stmt sqlite3_stmt *st = NULL;
 	struct sq *s = sq_of(be);
@@ -332,7 +331,7 @@ static int visit_token(sqlite3_stmt *st, void *arg)
 }
 
 int sq_admin_token_list(struct reg_db *be, int64_t admin, reg_admin_token_cb cb, void *ctx,
-			       struct byod_err *err)
+			struct byod_err *err)
 {
 	cleanup_stmt sqlite3_stmt *st = NULL;
 	struct token_visit v = {cb, ctx};
@@ -347,14 +346,14 @@ int sq_admin_token_list(struct reg_db *be, int64_t admin, reg_admin_token_cb cb,
 }
 
 int sq_admin_token_delete(struct reg_db *be, const char *id_hash, int *changes,
-				 struct byod_err *err)
+			  struct byod_err *err)
 {
 	return hash_write(be, "DELETE FROM admin_tokens WHERE id_hash = ?", "t", 0, id_hash,
 			  changes, "deleting an API token", err);
 }
 
 int sq_admin_token_touch(struct reg_db *be, const char *id_hash, time_t when, int *changes,
-				struct byod_err *err)
+			 struct byod_err *err)
 {
 	return hash_write(be,
 			  "UPDATE admin_tokens SET last_used = ?1 WHERE id_hash = ?2 "
@@ -365,9 +364,42 @@ int sq_admin_token_touch(struct reg_db *be, const char *id_hash, time_t when, in
 /* ---- the scoped searches ------------------------------------------------------ */
 
 /* A row's school (expression X) in the scope ?1 (NULL: every school). */
+/* clang-format off */
 #define IN_SCOPE(x) "(?1 IS NULL OR instr(' ' || ?1 || ' ', ' ' || " x " || ' ') > 0)"
+/* clang-format on */
+
+struct school_visit {
+	reg_school_cb cb;
+	void *ctx;
+};
+
+static int visit_school(sqlite3_stmt *st, void *arg)
+{
+	struct school_visit *v = arg;
+	struct reg_school sc;
+
+	memset(&sc, 0, sizeof(sc));
+	col_text(st, 0, sc.uai, sizeof(sc.uai));
+	col_text(st, 1, sc.name, sizeof(sc.name));
+	return v->cb(&sc, v->ctx);
+}
+
+int sq_school_list_scoped(struct reg_db *be, const char *scope, reg_school_cb cb, void *ctx,
+			  struct byod_err *err)
+{
+	cleanup_stmt sqlite3_stmt *st = NULL;
+	struct school_visit v = {cb, ctx};
+	struct sq *s = sq_of(be);
+	int rc;
+
+	rc = sq_prepare(s, &st, err,
+			"SELECT uai, name FROM schools WHERE " IN_SCOPE("uai") " ORDER BY uai", "t",
+			scope);
+	return rc ? rc : sq_each(s, st, visit_school, &v, "listing schools", err);
+}
 
 /* ?1 scope ?2 school ?3 state ?4 like ?5 exact ?6 mac ?7 serial */
+/* clang-format off */
 #define DEVICE_WHERE                                                                               \
 	"WHERE " IN_SCOPE("p.school") " AND (?2 IS NULL OR p.school = ?2) "                        \
 	"AND (?3 IS NULL OR d.state = ?3) "                                                        \
@@ -376,6 +408,7 @@ int sq_admin_token_touch(struct reg_db *be, const char *id_hash, time_t when, in
 	"OR (?6 IS NOT NULL AND d.mac = ?6) "                                                      \
 	"OR (?7 IS NOT NULL AND EXISTS (SELECT 1 FROM certificates c "                             \
 	"WHERE c.device = d.id AND c.serial = ?7))) "
+/* clang-format on */
 
 struct device_visit {
 	reg_device_cb cb;
@@ -399,8 +432,8 @@ static int count(struct sq *s, sqlite3_stmt *st, int *total, struct byod_err *er
 	return rc;
 }
 
-int sq_device_search(struct reg_db *be, const struct reg_search *q, reg_device_cb cb,
-			    void *ctx, int *total, struct byod_err *err)
+int sq_device_search(struct reg_db *be, const struct reg_search *q, reg_device_cb cb, void *ctx,
+		     int *total, struct byod_err *err)
 {
 	cleanup_stmt sqlite3_stmt *st = NULL;
 	cleanup_stmt sqlite3_stmt *ct = NULL;
@@ -417,28 +450,28 @@ int sq_device_search(struct reg_db *be, const struct reg_search *q, reg_device_c
 		rc = sq_each(s, st, visit_device, &v, "searching devices", err);
 	if (rc || !total)
 		return rc;
-	rc = sq_prepare(s, &ct, err,
-			"SELECT COUNT(*) FROM devices d JOIN people p ON p.id = d.owner "
-			DEVICE_WHERE,
-			"ttttttt", q->scope, q->school, q->state, q->like, q->exact, q->mac,
-			q->serial);
+	rc = sq_prepare(
+		s, &ct, err,
+		"SELECT COUNT(*) FROM devices d JOIN people p ON p.id = d.owner " DEVICE_WHERE,
+		"ttttttt", q->scope, q->school, q->state, q->like, q->exact, q->mac, q->serial);
 	return rc ? rc : count(s, ct, total, err);
 }
 
-int sq_device_get_scoped(struct reg_db *be, const char *scope, const char *id,
-				const char *serial, struct reg_device *out, struct byod_err *err)
+int sq_device_get_scoped(struct reg_db *be, const char *scope, const char *id, const char *serial,
+			 struct reg_device *out, struct byod_err *err)
 {
 	cleanup_stmt sqlite3_stmt *st = NULL;
 	struct sq *s = sq_of(be);
 	int rc;
 
 	if (id)
-		rc = sq_prepare(s, &st, err, SQ_DEVICE_SELECT "WHERE " IN_SCOPE("p.school")
-				" AND d.id = ?2", "tt", scope, id);
+		rc = sq_prepare(s, &st, err,
+				SQ_DEVICE_SELECT "WHERE " IN_SCOPE("p.school") " AND d.id = ?2",
+				"tt", scope, id);
 	else
 		rc = sq_prepare(s, &st, err,
 				SQ_DEVICE_SELECT "JOIN certificates c ON c.device = d.id "
-				"WHERE " IN_SCOPE("p.school") " AND c.serial = ?2",
+						 "WHERE " IN_SCOPE("p.school") " AND c.serial = ?2",
 				"tt", scope, serial);
 	if (!rc)
 		rc = sq_one(s, st, "reading a device", err);
@@ -448,11 +481,13 @@ int sq_device_get_scoped(struct reg_db *be, const char *scope, const char *id,
 }
 
 /* ?1 scope ?2 school ?3 state ?4 like ?5 role */
+/* clang-format off */
 #define PERSON_WHERE                                                                               \
 	"WHERE " IN_SCOPE("p.school") " AND (?2 IS NULL OR p.school = ?2) "                        \
 	"AND (?3 IS NULL OR p.state = ?3) AND (?5 IS NULL OR p.role = ?5) "                        \
 	"AND (?4 IS NULL OR p.login LIKE ?4 ESCAPE '\\' OR p.display_name LIKE ?4 ESCAPE '\\' "    \
 	"OR p.\"groups\" LIKE ?4 ESCAPE '\\') "
+/* clang-format on */
 
 struct person_visit {
 	reg_person_cb cb;
@@ -470,8 +505,8 @@ static int visit_person(sqlite3_stmt *st, void *arg)
 	return rc;
 }
 
-int sq_person_search(struct reg_db *be, const struct reg_search *q, reg_person_cb cb,
-			    void *ctx, int *total, struct byod_err *err)
+int sq_person_search(struct reg_db *be, const struct reg_search *q, reg_person_cb cb, void *ctx,
+		     int *total, struct byod_err *err)
 {
 	cleanup_stmt sqlite3_stmt *st = NULL;
 	cleanup_stmt sqlite3_stmt *ct = NULL;
@@ -494,15 +529,15 @@ int sq_person_search(struct reg_db *be, const struct reg_search *q, reg_person_c
 }
 
 int sq_person_get_scoped(struct reg_db *be, const char *scope, const char *login,
-				struct reg_person *out, struct byod_err *err)
+			 struct reg_person *out, struct byod_err *err)
 {
 	cleanup_stmt sqlite3_stmt *st = NULL;
 	struct sq *s = sq_of(be);
 	int rc;
 
 	rc = sq_prepare(s, &st, err,
-			"SELECT " SQ_PERSON_COLUMNS " FROM people p WHERE " IN_SCOPE("p.school")
-			" AND p.login = ?2",
+			"SELECT " SQ_PERSON_COLUMNS
+			" FROM people p WHERE " IN_SCOPE("p.school") " AND p.login = ?2",
 			"tt", scope, login);
 	if (!rc)
 		rc = sq_one(s, st, "reading a person", err);
@@ -524,8 +559,7 @@ static int visit_audit(sqlite3_stmt *st, void *arg)
 }
 
 int sq_audit_search(struct reg_db *be, const char *scope, const struct reg_audit_filter *f,
-			   const char *action_like, reg_audit_cb cb, void *ctx,
-			   struct byod_err *err)
+		    const char *action_like, reg_audit_cb cb, void *ctx, struct byod_err *err)
 {
 	cleanup_stmt sqlite3_stmt *st = NULL;
 	struct audit_visit v = {cb, ctx};
@@ -533,15 +567,16 @@ int sq_audit_search(struct reg_db *be, const char *scope, const struct reg_audit
 	int rc;
 
 	/* a row of no school ('') is in no list: every-school scopes only */
-	rc = sq_prepare(s, &st, err,
-			"SELECT " SQ_AUDIT_COLUMNS " FROM audit WHERE "
-			"(?1 IS NULL OR (school <> '' AND "
-			"instr(' ' || ?1 || ' ', ' ' || school || ' ') > 0)) "
-			"AND (?2 IS NULL OR actor = ?2) AND (?3 IS NULL OR action LIKE ?3 ESCAPE '\\') "
-			"AND (?4 IS NULL OR school = ?4) AND (?5 IS NULL OR object = ?5) "
-			"AND (?6 = 0 OR time >= ?6) AND (?7 = 0 OR time < ?7) "
-			"AND (?8 = 0 OR id < ?8) ORDER BY id DESC LIMIT ?9",
-			"tttttiiii", scope, f->actor, action_like, f->school, f->object,
-			(int64_t)f->from, (int64_t)f->to, f->before_id, (int64_t)f->limit);
+	rc = sq_prepare(
+		s, &st, err,
+		"SELECT " SQ_AUDIT_COLUMNS " FROM audit WHERE "
+		"(?1 IS NULL OR (school <> '' AND "
+		"instr(' ' || ?1 || ' ', ' ' || school || ' ') > 0)) "
+		"AND (?2 IS NULL OR actor = ?2) AND (?3 IS NULL OR action LIKE ?3 ESCAPE '\\') "
+		"AND (?4 IS NULL OR school = ?4) AND (?5 IS NULL OR object = ?5) "
+		"AND (?6 = 0 OR time >= ?6) AND (?7 = 0 OR time < ?7) "
+		"AND (?8 = 0 OR id < ?8) ORDER BY id DESC LIMIT ?9",
+		"tttttiiii", scope, f->actor, action_like, f->school, f->object, (int64_t)f->from,
+		(int64_t)f->to, f->before_id, (int64_t)f->limit);
 	return rc ? rc : sq_each(s, st, visit_audit, &v, "searching the audit log", err);
 }

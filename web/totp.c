@@ -115,8 +115,8 @@ int web_base32_decode(const char *in, unsigned char *out, size_t size, size_t *o
 
 /* ---- HOTP and TOTP ---------------------------------------------------- */
 
-static const uint32_t pow10_table[] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000,
-				       100000000};
+static const uint32_t pow10_table[] = {1,      10,	100,	  1000,	    10000,
+				       100000, 1000000, 10000000, 100000000};
 
 int web_hotp(const void *key, size_t keylen, uint64_t counter, int digits, uint32_t *code)
 {
@@ -299,8 +299,7 @@ int web_totp_uri(const char *where, const char *account, const char *secret, cha
 		rc = put_escaped(f, issuer);
 	}
 	if (!rc)
-		fprintf(f, "&algorithm=SHA1&digits=%d&period=%d", WEB_TOTP_DIGITS,
-			WEB_TOTP_PERIOD);
+		fprintf(f, "&algorithm=SHA1&digits=%d&period=%d", WEB_TOTP_DIGITS, WEB_TOTP_PERIOD);
 	if (fclose(f) && !rc)
 		rc = -ENOMEM;
 	OPENSSL_cleanse(canon, sizeof(canon));

@@ -15,11 +15,11 @@
 #include <stdint.h>
 #include <time.h>
 
-#define WEB_TOTP_PERIOD 30	   /* seconds per step */
-#define WEB_TOTP_DIGITS 6
-#define WEB_TOTP_SECRET_BYTES 20   /* 160 bits, RFC 4226's recommendation */
-#define WEB_TOTP_SECRET_LEN 32	   /* its base32 characters, without the NUL */
-#define WEB_TOTP_WINDOW 1	   /* steps accepted either side of now (clock drift) */
+#define WEB_TOTP_PERIOD	      30 /* seconds per step */
+#define WEB_TOTP_DIGITS	      6
+#define WEB_TOTP_SECRET_BYTES 20 /* 160 bits, RFC 4226's recommendation */
+#define WEB_TOTP_SECRET_LEN   32 /* its base32 characters, without the NUL */
+#define WEB_TOTP_WINDOW	      1	 /* steps accepted either side of now (clock drift) */
 
 /*
  * RFC 4648 base32 of in[0..len) into out (size bytes, NUL included), with

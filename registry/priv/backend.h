@@ -316,6 +316,9 @@ struct reg_backend_ops {
 	/* The scoped searches: scope, filters and page are conditions of the
 	 * query; *total (may be NULL) the count without the page. Devices
 	 * newest first (created, then id); people by login. */
+	/* By uai. */
+	int (*school_list_scoped)(struct reg_db *be, const char *scope, reg_school_cb cb,
+				  void *ctx, struct byod_err *err);
 	int (*device_search)(struct reg_db *be, const struct reg_search *q, reg_device_cb cb,
 			     void *ctx, int *total, struct byod_err *err);
 	/* By id, or (id NULL) by a certificate's serial; owner's school in scope. */

@@ -198,6 +198,8 @@ int pg_admin_token_delete(struct reg_db *be, const char *id_hash, int *changes,
 			  struct byod_err *err);
 int pg_admin_token_touch(struct reg_db *be, const char *id_hash, time_t when, int *changes,
 			 struct byod_err *err);
+int pg_school_list_scoped(struct reg_db *be, const char *scope, reg_school_cb cb, void *ctx,
+			  struct byod_err *err);
 int pg_device_search(struct reg_db *be, const struct reg_search *q, reg_device_cb cb, void *ctx,
 		     int *total, struct byod_err *err);
 int pg_device_get_scoped(struct reg_db *be, const char *scope, const char *id, const char *serial,

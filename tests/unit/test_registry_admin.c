@@ -27,7 +27,7 @@
 
 #include "registry_fixture.h"
 
-#define UAI_C "0330003C" /* a school with no administrator */
+#define UAI_C  "0330003C" /* a school with no administrator */
 #define HASH_Y "$y$j9T$abcdefghijklmnop$0123456789012345678901234567890123456789012"
 #define SECRET "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 
@@ -64,8 +64,8 @@ static int64_t add_admin(struct fx *f, const char *login, enum reg_admin_role ro
 	return a.id;
 }
 
-static int64_t add_person_at(struct fx *f, const char *login, const char *school,
-			     const char *name, enum byod_role role)
+static int64_t add_person_at(struct fx *f, const char *login, const char *school, const char *name,
+			     enum byod_role role)
 {
 	struct reg_person p;
 
@@ -115,6 +115,15 @@ static int row_audit(const struct reg_audit *a, void *arg)
 	snprintf(r->school[r->n], sizeof(r->school[0]), "%s", a->school);
 	r->id[r->n] = a->id;
 	r->n++;
+	return 0;
+}
+
+static int row_school(const struct reg_school *sc, void *arg)
+{
+	struct rows *r = arg;
+
+	assert_true(r->n < MAXN);
+	snprintf(r->v[r->n++], sizeof(r->v[0]), "%s", sc->uai);
 	return 0;
 }
 
@@ -387,12 +396,8 @@ static void test_scope_isolation(void **state)
 		const char *scope; /* NULL: every school; "-": a scope of no school */
 		int a, b, n;	   /* sees alice's, bob's, nina's */
 	} table[] = {
-		{NULL, 1, 1, 1},
-		{UAI_A, 1, 0, 0},
-		{UAI_B, 0, 1, 0},
-		{UAI_A " " UAI_B, 1, 1, 0},
-		{UAI_C, 0, 0, 0},
-		{"-", 0, 0, 0},
+		{NULL, 1, 1, 1},  {UAI_A, 1, 0, 0}, {UAI_B, 0, 1, 0}, {UAI_A " " UAI_B, 1, 1, 0},
+		{UAI_C, 0, 0, 0}, {"-", 0, 0, 0},
 	};
 	static const char *const devices[] = {"alice-phone", "bob-phone", "nina-phone"};
 	static const char *const logins[] = {"alice", "bob", "nina"};
@@ -401,8 +406,8 @@ static void test_scope_isolation(void **state)
 	int k;
 
 	world(f, &w);
-	assert_int_equal(reg_audit_add_school(f->reg, "", "registry.note", "x", NULL, NULL, &f->err),
-			 0);
+	assert_int_equal(
+		reg_audit_add_school(f->reg, "", "registry.note", "x", NULL, NULL, &f->err), 0);
 	for (t = 0; t < sizeof(table) / sizeof(table[0]); t++) {
 		const struct reg_device *dev[] = {&w.da, &w.db, &w.dn};
 		int want[3] = {table[t].a, table[t].b, table[t].n}, nwant = 0;
@@ -446,18 +451,20 @@ static void test_scope_isolation(void **state)
 			assert_int_equal(total, want[k]);
 			one.text = serials[k];
 			memset(&r, 0, sizeof(r));
-			assert_int_equal(reg_device_search(f->reg, &sc, &one, row_device, &r,
-							   NULL, &f->err),
-					 0);
+			assert_int_equal(
+				reg_device_search(f->reg, &sc, &one, row_device, &r, NULL, &f->err),
+				0);
 			assert_int_equal(r.n, want[k]);
 
 			/* gets: the row, or -ENOENT as for a row that is not there */
-			assert_int_equal(reg_device_get_scoped(f->reg, &sc, dev[k]->id, &d, &f->err),
-					 want[k] ? 0 : -ENOENT);
+			assert_int_equal(
+				reg_device_get_scoped(f->reg, &sc, dev[k]->id, &d, &f->err),
+				want[k] ? 0 : -ENOENT);
 			if (want[k])
 				assert_string_equal(d.name, devices[k]);
-			assert_int_equal(reg_device_get_scoped(f->reg, &sc, serials[k], &d, &f->err),
-					 want[k] ? 0 : -ENOENT);
+			assert_int_equal(
+				reg_device_get_scoped(f->reg, &sc, serials[k], &d, &f->err),
+				want[k] ? 0 : -ENOENT);
 			if (want[k])
 				assert_string_equal(d.id, dev[k]->id);
 			assert_int_equal(reg_person_get_scoped(f->reg, &sc, logins[k], &p, &f->err),
@@ -491,6 +498,22 @@ static void test_scope_isolation(void **state)
 		assert_int_equal(r.n > 0, table[t].b);
 		af.school = NULL;
 	}
+	/* the schools in scope */
+	memset(&r, 0, sizeof(r));
+	reg_scope_all(&sc);
+	assert_int_equal(reg_school_list_scoped(f->reg, &sc, row_school, &r, &f->err), 0);
+	assert_int_equal(r.n, 3);
+	assert_int_equal(reg_scope_set(&sc, UAI_B " " UAI_C, &f->err), 0);
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(reg_school_list_scoped(f->reg, &sc, row_school, &r, &f->err), 0);
+	assert_int_equal(r.n, 2);
+	assert_string_equal(r.v[0], UAI_C); /* by UAI: 0330003C before 0930001B */
+	assert_string_equal(r.v[1], UAI_B);
+	memset(&sc, 0, sizeof(sc));
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(reg_school_list_scoped(f->reg, &sc, row_school, &r, &f->err), 0);
+	assert_int_equal(r.n, 0);
+
 	/* the sentence of a row outside the scope is that of an absent one */
 	assert_int_equal(reg_scope_set(&sc, UAI_A, &f->err), 0);
 	assert_int_equal(reg_person_get_scoped(f->reg, &sc, "nobody", &p, &f->err), -ENOENT);
@@ -507,7 +530,8 @@ static void test_scope_isolation(void **state)
 	assert_int_equal(k, 0);
 	ds.school = "bad";
 	assert_int_equal(reg_device_search(f->reg, &sc, &ds, row_device, &r, &k, &f->err), -EINVAL);
-	assert_int_equal(reg_device_search(f->reg, NULL, &ds, row_device, &r, &k, &f->err), -EINVAL);
+	assert_int_equal(reg_device_search(f->reg, NULL, &ds, row_device, &r, &k, &f->err),
+			 -EINVAL);
 }
 
 /* A device's school is its owner's, filled on reads. */
@@ -557,16 +581,16 @@ static void test_device_search(void **state)
 	for (i = 0; i < (int)(sizeof(table) / sizeof(table[0])); i++) {
 		q.text = table[i].text;
 		memset(&r, 0, sizeof(r));
-		assert_int_equal(reg_device_search(f->reg, &all, &q, row_device, &r, &total,
-						   &f->err),
-				 0);
+		assert_int_equal(
+			reg_device_search(f->reg, &all, &q, row_device, &r, &total, &f->err), 0);
 		if (!table[i].want) {
 			assert_int_equal(r.n, 0);
 			assert_int_equal(total, 0);
 			continue;
 		}
 		if (r.n != 1 || strcmp(r.v[0], table[i].want))
-			fail_msg("'%s': %d rows, first '%s'", table[i].text, r.n, r.n ? r.v[0] : "");
+			fail_msg("'%s': %d rows, first '%s'", table[i].text, r.n,
+				 r.n ? r.v[0] : "");
 		assert_int_equal(total, 1);
 	}
 	/* a device id, in capitals */
@@ -582,8 +606,7 @@ static void test_device_search(void **state)
 	assert_int_equal(reg_device_get_scoped(f->reg, &all, name, &d, &f->err), 0);
 	assert_string_equal(d.id, w.db.id);
 	assert_int_equal(reg_device_get_scoped(f->reg, &all, "ffff", &d, &f->err), -ENOENT);
-	assert_int_equal(reg_device_get_scoped(f->reg, &all, "not a serial", &d, &f->err),
-			 -ENOENT);
+	assert_int_equal(reg_device_get_scoped(f->reg, &all, "not a serial", &d, &f->err), -ENOENT);
 
 	/* state and school */
 	assert_int_equal(reg_device_set_state(f->reg, w.db.id, BYOD_DEVICE_SUSPENDED, &f->err), 0);
@@ -661,9 +684,8 @@ static void test_device_paging_whole(void **state)
 	memset(&r, 0, sizeof(r));
 	for (q.offset = 0; q.offset < 8; q.offset += 2) {
 		memset(&page, 0, sizeof(page));
-		assert_int_equal(reg_device_search(f->reg, &all, &q, row_device, &page, &total,
-						   &f->err),
-				 0);
+		assert_int_equal(
+			reg_device_search(f->reg, &all, &q, row_device, &page, &total, &f->err), 0);
 		assert_int_equal(total, 8);
 		for (j = 0; j < page.n; j++) {
 			assert_false(has(&r, page.v[j]));
@@ -752,10 +774,10 @@ static void test_audit_school(void **state)
 		const char *row;
 		const char *school;
 	} want[] = {
-		{"school.add " UAI_A, UAI_A},	{"person.add alice", UAI_A},
-		{"person.add nina", ""},	{"cert.add 1b1b", UAI_B},
-		{"cert.revoke 1a1a", UAI_A},	{"portal.login bob", UAI_B},
-		{"export everything", ""},	{"policy.apply 1", ""},
+		{"school.add " UAI_A, UAI_A}, {"person.add alice", UAI_A},
+		{"person.add nina", ""},      {"cert.add 1b1b", UAI_B},
+		{"cert.revoke 1a1a", UAI_A},  {"portal.login bob", UAI_B},
+		{"export everything", ""},    {"policy.apply 1", ""},
 		{"note " UAI_C, UAI_C},
 	};
 	size_t i;
@@ -766,7 +788,8 @@ static void test_audit_school(void **state)
 	assert_int_equal(reg_audit_add(f->reg, "portal.login", "bob", NULL, NULL, &f->err), 0);
 	assert_int_equal(reg_audit_add(f->reg, "export", "everything", NULL, NULL, &f->err), 0);
 	assert_int_equal(reg_policy_add(f->reg, "rules: []\n", "p.yaml", "c", NULL, &f->err), 0);
-	assert_int_equal(reg_audit_add_school(f->reg, UAI_C, "note", UAI_C, NULL, NULL, &f->err), 0);
+	assert_int_equal(reg_audit_add_school(f->reg, UAI_C, "note", UAI_C, NULL, NULL, &f->err),
+			 0);
 	assert_int_equal(reg_audit_add_school(f->reg, "nope", "note", "x", NULL, NULL, &f->err),
 			 -EINVAL);
 	/* a device's rows, a session's by its device, anything naming a device id */
@@ -920,6 +943,14 @@ static void test_totp_step(void **state)
 	assert_int_equal(reg_admin_get(f->reg, "dsi", &got, &f->err), 0);
 	assert_int_equal(got.totp_last_step, 0);
 	assert_int_equal(reg_admin_totp_step(f->reg, "dsi", 5, &f->err), 0);
+	/* a replay inside a caller's transaction leaves it going */
+	assert_int_equal(reg_begin(f->reg, &f->err), 0);
+	assert_int_equal(reg_admin_totp_step(f->reg, "dsi", 5, &f->err), -EALREADY);
+	assert_int_equal(reg_admin_session_touch(f->reg, hash64(77), 1, &f->err), -ENOENT);
+	assert_int_equal(reg_admin_totp_step(f->reg, "dsi", 6, &f->err), 0);
+	assert_int_equal(reg_commit(f->reg, &f->err), 0);
+	assert_int_equal(reg_admin_get(f->reg, "dsi", &got, &f->err), 0);
+	assert_int_equal(got.totp_last_step, 6);
 	/* cleared: not enrolled */
 	assert_int_equal(reg_admin_set_totp(f->reg, "dsi", "", 1, &f->err), 0);
 	assert_int_equal(reg_admin_get(f->reg, "dsi", &got, &f->err), 0);
@@ -968,7 +999,8 @@ static void test_totp_step_race(void **state)
 			assert_int_equal(waitpid(pid[i], &st, 0), pid[i]);
 			assert_true(WIFEXITED(st));
 			if (WEXITSTATUS(st) > 1)
-				fail_msg("round %d, process %d: exit %d", round, i, WEXITSTATUS(st));
+				fail_msg("round %d, process %d: exit %d", round, i,
+					 WEXITSTATUS(st));
 			passed += WEXITSTATUS(st);
 		}
 		assert_int_equal(passed, 1);
@@ -1038,7 +1070,8 @@ static void test_tokens(void **state)
 	assert_string_equal(got.name, "inventory");
 	assert_int_equal(got.expires, now + 3600);
 	assert_int_equal(reg_admin_token_get(f->reg, hash64(1), now + 3599, &got, &f->err), 0);
-	assert_int_equal(reg_admin_token_get(f->reg, hash64(1), now + 3600, &got, &f->err), -ENOENT);
+	assert_int_equal(reg_admin_token_get(f->reg, hash64(1), now + 3600, &got, &f->err),
+			 -ENOENT);
 	assert_int_equal(reg_admin_token_get(f->reg, hash64(2), now + 999999, &got, &f->err), 0);
 	assert_int_equal(reg_admin_token_get(f->reg, hash64(9), now, &got, &f->err), -ENOENT);
 
@@ -1141,9 +1174,9 @@ static void test_sessions(void **state)
 	assert_int_equal(reg_admin_session_delete(f->reg, hash64(10), &f->err), -ENOENT);
 
 	/* purge: idle, too old, and the live one kept */
-	add_session(f, 20, dsi, now - 10, now - 7200);	    /* idle */
-	add_session(f, 21, dsi, now - 90000, now - 5);	    /* too old */
-	add_session(f, 22, aud, now - 10, now - 5);	    /* live */
+	add_session(f, 20, dsi, now - 10, now - 7200); /* idle */
+	add_session(f, 21, dsi, now - 90000, now - 5); /* too old */
+	add_session(f, 22, aud, now - 10, now - 5);    /* live */
 	assert_int_equal(reg_admin_session_purge(f->reg, now, now - 3600, now - 43200, &n, &f->err),
 			 0);
 	assert_int_equal(n, 2);
@@ -1178,6 +1211,79 @@ static void test_rollback(void **state)
 	assert_int_equal(audit_count(f), before);
 }
 
+/*
+ * A registry from before the console: migrating gives the rows already in
+ * the audit log their school from what they name, as a new row gets it.
+ * (The migration undone here must be the newest one.)
+ */
+static void test_migrate_audit_school(void **state)
+{
+	struct fx *f = *state;
+	struct world w;
+	struct reg_scope all;
+	struct reg_audit_filter af = {.limit = 1000};
+	struct reg_session s;
+	struct rows r;
+	char sql[512], obj[64], dev[128];
+	raw_db *db;
+	int k;
+	static const struct {
+		const char *row, *school;
+	} want[] = {
+		{"school.add " UAI_C, UAI_C}, {"person.add alice", UAI_A},
+		{"person.add bob", UAI_B},    {"person.add nina", ""},
+		{"cert.add 1a1a", UAI_A},     {"cert.add 1b1b", UAI_B},
+		{"cert.add 1c1c", ""},	      {"portal.login bob", UAI_B},
+		{"export all", ""},
+	};
+	size_t i;
+
+	world(f, &w);
+	assert_int_equal(reg_audit_add(f->reg, "portal.login", "bob", NULL, NULL, &f->err), 0);
+	assert_int_equal(reg_audit_add(f->reg, "export", "all", NULL, NULL, &f->err), 0);
+	memset(&s, 0, sizeof(s));
+	snprintf(s.session_id, sizeof(s.session_id), "acct-9");
+	snprintf(s.nas_ip, sizeof(s.nas_ip), "192.0.2.1");
+	snprintf(s.serial, sizeof(s.serial), "1a1a");
+	assert_int_equal(reg_session_record(f->reg, REG_ACCT_START, &s, &f->err), 0);
+	snprintf(obj, sizeof(obj), "%lld", (long long)s.id);
+	assert_int_equal(reg_audit_add(f->reg, "session.disconnect", obj, NULL, NULL, &f->err), 0);
+	reg_close(f->reg);
+	f->reg = NULL;
+
+	db = raw_open(f->path);
+	snprintf(sql, sizeof(sql),
+		 "DROP TABLE admin_tokens; DROP TABLE admin_sessions; DROP TABLE admins; "
+		 "DROP INDEX audit_school; ALTER TABLE audit DROP COLUMN school; %s%d",
+		 on_postgres() ? "UPDATE schema_version SET version = " : "PRAGMA user_version = ",
+		 (on_postgres() ? reg_postgres_ops.newest_version : reg_sqlite_ops.newest_version) -
+			 1);
+	raw_exec(db, sql);
+	raw_close(db);
+	assert_int_equal(open_reg(f->path, 2000, &f->reg, &f->err), 0);
+
+	reg_scope_all(&all);
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(reg_audit_search(f->reg, &all, &af, row_audit, &r, &f->err), 0);
+	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		for (k = 0; k < r.n && strcmp(r.v[k], want[i].row); k++)
+			;
+		if (k == r.n)
+			fail_msg("no audit row '%s'", want[i].row);
+		if (strcmp(r.school[k], want[i].school))
+			fail_msg("'%s': school '%s' after the migration, not '%s'", want[i].row,
+				 r.school[k], want[i].school);
+	}
+	snprintf(dev, sizeof(dev), "device.add %s", w.db.id);
+	assert_true(has(&r, dev));
+	for (k = 0; k < r.n; k++) {
+		if (!strcmp(r.v[k], dev))
+			assert_string_equal(r.school[k], UAI_B);
+		if (!strncmp(r.v[k], "session.disconnect ", 19))
+			assert_string_equal(r.school[k], UAI_A);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1196,6 +1302,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_tokens, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sessions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rollback, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_audit_school, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

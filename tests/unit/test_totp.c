@@ -147,6 +147,38 @@ static void test_totp_vectors(void **state)
 	assert_int_equal(web_totp_step(30), 1);
 }
 
+/* Secrets of the length applications use (10 and 20 bytes), 6 digits: the
+ * values Python's hmac module gives (another implementation of RFC 6238);
+ * JBSWY3DPEHPK3PXP at 0 is the example every authenticator documents. */
+static void test_other_implementation(void **state)
+{
+	static const struct {
+		const char *secret;
+		long long t;
+		const char *code;
+	} rows[] = {
+		{"JBSWY3DPEHPK3PXP", 0, "282760"},
+		{"JBSWY3DPEHPK3PXP", 1700000000, "324550"},
+		{"JBSWY3DPEHPK3PXP", 1767225599, "849280"},
+		{"7Q3ZKH2VDXWNYJ4KLH5AWSRB2DS6XSVE", 0, "562945"},
+		{"7Q3ZKH2VDXWNYJ4KLH5AWSRB2DS6XSVE", 1700000000, "495024"},
+		{"7Q3ZKH2VDXWNYJ4KLH5AWSRB2DS6XSVE", 1767225599, "796506"},
+	};
+	char code[9];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		assert_int_equal(
+			web_totp_code(rows[i].secret, web_totp_step((time_t)rows[i].t), 6, code),
+			0);
+		assert_string_equal(code, rows[i].code);
+		assert_int_equal(web_totp_verify(rows[i].secret, rows[i].code, 6, (time_t)rows[i].t,
+						 WEB_TOTP_WINDOW, NULL),
+				 0);
+	}
+}
+
 static void test_window(void **state)
 {
 	const char *secret = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";
@@ -184,8 +216,9 @@ static void test_window(void **state)
 	assert_int_equal(web_totp_verify("MZXW6YQ", code, 6, now, 1, &step), -EINVAL);
 	assert_int_equal(web_totp_verify("", code, 6, now, 1, &step), -EINVAL);
 	/* another secret's code */
-	assert_int_equal(web_totp_verify("JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP", code, 6, now, 1, &step),
-			 -EACCES);
+	assert_int_equal(
+		web_totp_verify("JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP", code, 6, now, 1, &step),
+		-EACCES);
 }
 
 static void test_secret_new(void **state)
@@ -236,10 +269,10 @@ static void test_uri(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_base32_vectors), cmocka_unit_test(test_base32_refusals),
-		cmocka_unit_test(test_hotp_vectors),   cmocka_unit_test(test_totp_vectors),
-		cmocka_unit_test(test_window),	       cmocka_unit_test(test_secret_new),
-		cmocka_unit_test(test_uri),
+		cmocka_unit_test(test_base32_vectors),	     cmocka_unit_test(test_base32_refusals),
+		cmocka_unit_test(test_hotp_vectors),	     cmocka_unit_test(test_totp_vectors),
+		cmocka_unit_test(test_other_implementation), cmocka_unit_test(test_window),
+		cmocka_unit_test(test_secret_new),	     cmocka_unit_test(test_uri),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
