@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * Unit tests for the CSV writer (web/csv.c): the BOM, CRLF rows, RFC 4180
+ * Unit tests for the CSV writer (web/csvout.c): the BOM, CRLF rows, RFC 4180
  * quoting (separator, quotes doubled, line breaks inside a field), either
  * separator, the formula guard on = + - @ tab CR (and not on numbers
  * written as numbers, nor on a sign later in the cell), empty and NULL
@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "csv.h"
+#include "csvout.h"
 
 #define BOM "\xEF\xBB\xBF"
 

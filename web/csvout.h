@@ -7,8 +7,8 @@
  * formula (starting with = + - @, a tab or CR) prefixed with ' so that they
  * stay text (CSV injection).
  */
-#ifndef WEB_CSV_H
-#define WEB_CSV_H
+#ifndef WEB_CSVOUT_H
+#define WEB_CSVOUT_H
 
 #include <stddef.h>
 
@@ -33,4 +33,4 @@ void web_csv_row_end(struct web_csv *c);
 char *web_csv_take(struct web_csv *c, size_t *len);
 void web_csv_free(struct web_csv *c);
 
-#endif /* WEB_CSV_H */
+#endif /* WEB_CSVOUT_H */

@@ -5,7 +5,7 @@
  * injection": a leading = + - @ tab or CR makes Excel or LibreOffice run the
  * cell; a ' in front keeps it text and shows the value as written).
  */
-#include "csv.h"
+#include "csvout.h"
 
 #include <stdio.h>
 #include <stdlib.h>
