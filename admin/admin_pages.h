@@ -34,6 +34,28 @@ int admin_devices_get(struct admin_ctx *c);
 int admin_device_get(struct admin_ctx *c);
 int admin_device_post(struct admin_ctx *c);
 
+/* policy.c: the policies in scope, a policy's editor, history, a version. */
+int admin_policies_get(struct admin_ctx *c);
+int admin_policy_get(struct admin_ctx *c);
+int admin_policy_post(struct admin_ctx *c);
+
+/* audit.c: the audit log in scope with its filters, and as CSV. */
+int admin_audit_get(struct admin_ctx *c);
+int admin_audit_csv_get(struct admin_ctx *c);
+
+/* codes.c: a class's sheet of one-time enrolment codes. */
+int admin_codes_get(struct admin_ctx *c);
+int admin_codes_post(struct admin_ctx *c);
+
+/* api_policy.c: GET /api/v1/audit and /api/v1/policy/<key>; 1 when path is
+ * not one of theirs (rs untouched). */
+int admin_api_more(struct byod_ctx *ctx, const struct reg_admin *a,
+		   const struct reg_scope *scope, const struct httpd_request *rq,
+		   struct httpd_response *rs);
+
+/* The largest value of a form field (the policy editor's text area). */
+#define ADMIN_FORM_VALUE_MAX 65536
+
 /* api.c: /api/v1/..., with Authorization: Bearer <token>. */
 int admin_api(struct admin *a, struct byod_ctx *ctx, const struct httpd_request *rq,
 	      struct httpd_response *rs);

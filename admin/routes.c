@@ -57,7 +57,17 @@ static const char css[] =
 	"table{border-collapse:collapse;width:100%;background:#fff}"
 	"th,td{text-align:left;padding:.4rem .5rem;border-bottom:1px solid #ccc;vertical-align:top}"
 	".scroll{overflow-x:auto}"
-	"dl.values dt{font-weight:600}dl.values dd{margin:0 0 .6rem}";
+	"dl.values dt{font-weight:600}dl.values dd{margin:0 0 .6rem}"
+	"textarea{width:100%;box-sizing:border-box;font:.95rem/1.4 ui-monospace,monospace;"
+	"padding:.5rem;border:2px solid #555;border-radius:.3rem}"
+	"textarea:focus{outline:3px solid #b35c00;outline-offset:2px}"
+	"ol.listing{font:.9rem/1.4 ui-monospace,monospace;background:#fff;margin:0;"
+	"padding:.5rem .5rem .5rem 3.5rem}ol.listing li{white-space:pre}"
+	"ol.listing li.bad{background:#fbe4e4;outline:2px solid #a4161a}"
+	"ol.listing li:target{background:#fff7d6}"
+	"table.diff code{white-space:pre}tr.del{background:#fbe4e4}tr.add{background:#e3f1e0}"
+	"del,ins{text-decoration:none}.actions button{margin-right:.5rem}"
+	"fieldset{border:0;padding:0;margin:0}";
 
 /* clang-format off */
 const struct admin_route admin_routes[] = {
@@ -67,6 +77,16 @@ const struct admin_route admin_routes[] = {
 	  "devices: search by owner, MAC, serial, name, in the administrator's scope" },
 	{ "/devices/", 1, 1, admin_device_get, admin_device_post, "nav.devices",
 	  "a device's page (sessions, certificates, audit trail, explain); revoke, suspend, resume" },
+	{ "/policy", 0, 0, admin_policies_get, NULL, "nav.policy",
+	  "the policies in scope: the département's default and each school's" },
+	{ "/policy/", 1, 1, admin_policy_get, admin_policy_post, "nav.policy",
+	  "a policy's editor (check, impact, apply with a comment, history, rollback, back to the default); /policy/<key>/<version> shows a version" },
+	{ "/audit", 0, 0, admin_audit_get, NULL, "nav.audit",
+	  "the audit log in scope, filtered by who, what, school and period, paged by id" },
+	{ "/audit.csv", 0, 0, admin_audit_csv_get, NULL, "nav.audit",
+	  "the same filter as a CSV file (UTF-8 with BOM, ';', formulas guarded)" },
+	{ "/codes", 0, 1, admin_codes_get, admin_codes_post, "nav.people",
+	  "a class's sheet of one-time enrolment codes (school and group in scope)" },
 	{ "/people", 0, 0, admin_section_get, NULL, "nav.people", "people" },
 	{ "/policy", 0, 0, admin_section_get, NULL, "nav.policy", "the policy of each school" },
 	{ "/audit", 0, 0, admin_section_get, NULL, "nav.audit", "the audit log" },
@@ -188,7 +208,8 @@ int admin_route(struct admin *a, const struct httpd_request *rq, struct httpd_re
 		if (!rq->content_type ||
 		    strncasecmp(rq->content_type, "application/x-www-form-urlencoded", 33))
 			return admin_page_error(&c, 415);
-		if (web_form_parse(rq->body ? rq->body : "", rq->body_len, 32, &form, &err)) {
+		if (web_form_parse_max(rq->body ? rq->body : "", rq->body_len, 32,
+				       ADMIN_FORM_VALUE_MAX, &form, &err)) {
 			char buf[600];
 
 			httpd_log("%s POST %s: malformed form (%s)", rq->client, rq->path,
