@@ -92,18 +92,15 @@ static int read_filter(struct admin_ctx *c, struct filter *x)
 		t = day_start(x->to_s);
 		if (t < 0)
 			return admin_page_error(c, 400) ?: 1;
-		x->f.to = t + 86400 + 3600; /* the whole day, whatever its length */
+		/* the next local midnight: the whole day, whatever its length */
 		{
 			struct tm tm;
-			time_t next;
 
 			localtime_r(&t, &tm);
 			tm.tm_mday++;
-			tm.tm_hour = 0;
+			tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
 			tm.tm_isdst = -1;
-			next = mktime(&tm);
-			if (next > t)
-				x->f.to = next;
+			x->f.to = mktime(&tm);
 		}
 	}
 	if (x->before_s && x->before_s[0]) {
