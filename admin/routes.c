@@ -53,7 +53,7 @@ static const char css[] =
 	".notice.error{background:#fbe4e4;border-color:#a4161a}"
 	".hint{margin:.1rem 0;color:#333;font-size:.95rem}"
 	"figure.qr{margin:1rem 0}figure.qr svg{width:14rem;max-width:100%;height:auto;display:block}"
-	"code.secret{font-size:1.1rem;background:#fff7d6;padding:.2rem .4rem;word-break:break-all}"
+	"code.secret{font-size:1.1rem;background:#fff7d6;padding:.2rem .4rem}"
 	"table{border-collapse:collapse;width:100%;background:#fff}"
 	"th,td{text-align:left;padding:.4rem .5rem;border-bottom:1px solid #ccc;vertical-align:top}"
 	".scroll{overflow-x:auto}"
@@ -194,6 +194,11 @@ int admin_route(struct admin *a, const struct httpd_request *rq, struct httpd_re
 	}
 	if (!strcmp(rq->path, "/static/admin.css"))
 		return get ? style_sheet(rs) : admin_page_error(&c, 405);
+	if (!strcmp(rq->path, "/favicon.ico")) { /* browsers ask: nothing, not an error */
+		rs->status = 204;
+		rs->cacheable = 1;
+		return 0;
+	}
 	if (!strncmp(rq->path, "/api/", 5)) {
 		c.ctx = byod_pool_get(a->db, "admin");
 		rc = admin_api(a, c.ctx, rq, rs);

@@ -28,6 +28,20 @@ add_admin aud auditor "" 'Aud-Secret-2026'
 add_admin thr departement "" 'Thr-Secret-2026'
 start_admin
 
+# every word the pages ask for by its key is in both catalogues
+check "every AT(\"key\") of admin/*.c is in po/fr.po and po/en.po" python3 - "$BYOD_SRC/admin" <<'PY'
+import glob, re, sys
+d = sys.argv[1]
+keys = set()
+for f in glob.glob(d + "/*.c"):
+    keys |= set(re.findall(r'\bATN?\(\s*[\w>-]+\s*,\s*"([^"]+)"', open(f).read()))
+for lang in ("fr", "en"):
+    po = open("%s/po/%s.po" % (d, lang)).read()
+    missing = [k for k in keys if 'msgid "%s"' % k not in po]
+    if missing or len(keys) < 40:
+        sys.exit("%s.po lacks %s (of %d keys)" % (lang, missing, len(keys)))
+PY
+
 # ---- HTTPS only ------------------------------------------------------------
 check "nothing is answered in clear on the console's port" \
 	sh -c "! curl -s -m 3 -o /dev/null 'http://127.0.0.1:$ADMIN_PORT/login'"
@@ -212,6 +226,22 @@ check "...with a made-up token: 401" \
 	test "$(api -H "Authorization: Bearer x$TOKEN" "$URL/api/v1/devices")" = 401
 check "the API with a school administrator's token: 200" \
 	test "$(api -H "Authorization: Bearer $TOKEN" "$URL/api/v1/devices?q=pupil")" = 200
+# the answer as admin/openapi.yaml says (a schema checked against the
+# OpenAPI 3.0 specification, the answer against the schema)
+schema_ok() { # POINTER (a JSON pointer into the spec): the JSON in $T/b matches it
+	python3 - "$BYOD_SRC/admin/openapi.yaml" "$1" "$T/b" <<'PY'
+import json, sys, yaml, jsonschema
+spec = yaml.safe_load(open(sys.argv[1]))
+root = {"$ref": "#" + sys.argv[2], "paths": spec["paths"], "components": spec["components"]}
+jsonschema.Draft7Validator(root).validate(json.load(open(sys.argv[3])))
+PY
+}
+check "admin/openapi.yaml is a valid OpenAPI 3.0 document" python3 -c '
+import sys, yaml
+from openapi_spec_validator import validate
+validate(yaml.safe_load(open(sys.argv[1])))' "$BYOD_SRC/admin/openapi.yaml"
+check "...the answer is as admin/openapi.yaml says" \
+	schema_ok "/paths/~1devices/get/responses/200/content/application~1json/schema"
 check "...their school's device only" \
 	test "$(json '" ".join(x["id"] for x in d["devices"])' <"$T/b")" = "$DEV_A"
 before=$(audit_count admin.denied "actor = 'admin:sch' AND object = '$DEV_B'")
@@ -221,6 +251,11 @@ check "...the API refusal audited" \
 	test "$(audit_count admin.denied "actor = 'admin:sch' AND object = '$DEV_B'")" = $((before + 1))
 check "...its own school's device by id: 200" \
 	test "$(api -H "Authorization: Bearer $TOKEN" "$URL/api/v1/devices/$DEV_A")" = 200
+check "...as admin/openapi.yaml says" schema_ok "/components/schemas/Device"
+check "...a refusal too" sh -c "
+	curl -sk -o '$T/b' -D '$T/h' '$URL/api/v1/devices'
+	grep -qi '^WWW-Authenticate: Bearer' '$T/h'"
+check "...whose body is as admin/openapi.yaml says" schema_ok "/components/schemas/Error"
 check "...a cookie is no way into the API" \
 	test "$(api -b "$T/jar.d" "$URL/api/v1/devices")" = 401
 
