@@ -45,6 +45,15 @@ add_admin dep departement "" 'Dep-Secret-2026'
 add_admin sch school $A 'Sch-Secret-2026'
 add_admin aud auditor "" 'Aud-Secret-2026'
 start_admin
+# the JSON in $T/b as admin/openapi.yaml says at POINTER (a JSON pointer)
+schema_ok() {
+	python3 - "$BYOD_SRC/admin/openapi.yaml" "$1" "$T/b" <<'PY'
+import json, sys, yaml, jsonschema
+spec = yaml.safe_load(open(sys.argv[1]))
+root = {"$ref": "#" + sys.argv[2], "paths": spec["paths"], "components": spec["components"]}
+jsonschema.Draft7Validator(root).validate(json.load(open(sys.argv[3])))
+PY
+}
 enrol() { # NAME LOGIN PASSWORD: the first login with its TOTP enrolment
 	login_password "$1" "$2" "$3" || return 1
 	local s t
@@ -162,6 +171,7 @@ api() { curl -sk -o "$T/b" -w '%{http_code}' -H "Authorization: Bearer $TOKEN" "
 check "GET /api/v1/audit: 200" test "$(api "/api/v1/audit?what=test.&limit=1000")" = 200
 check "...A's rows only" test "$(json '" ".join(sorted(set(r["school"] for r in d["rows"])))' <"$T/b")" = "$A"
 check "...all of them" test "$(json 'len(d["rows"])' <"$T/b")" = 74
+check "...as admin/openapi.yaml says" schema_ok "/paths/~1audit/get/responses/200/content/application~1json/schema"
 check "...from and to as Unix times" \
 	test "$(api "/api/v1/audit?from=$JAN&to=$((JAN + 1))")" = 200
 check "...the 4 rows of A that second" test "$(json 'len(d["rows"])' <"$T/b")" = 4

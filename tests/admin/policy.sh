@@ -67,6 +67,15 @@ add_admin dep departement "" 'Dep-Secret-2026'
 add_admin sch school $A 'Sch-Secret-2026'
 add_admin aud auditor "" 'Aud-Secret-2026'
 start_admin
+# the JSON in $T/b as admin/openapi.yaml says at POINTER (a JSON pointer)
+schema_ok() {
+	python3 - "$BYOD_SRC/admin/openapi.yaml" "$1" "$T/b" <<'PY'
+import json, sys, yaml, jsonschema
+spec = yaml.safe_load(open(sys.argv[1]))
+root = {"$ref": "#" + sys.argv[2], "paths": spec["paths"], "components": spec["components"]}
+jsonschema.Draft7Validator(root).validate(json.load(open(sys.argv[3])))
+PY
+}
 enrol() { # NAME LOGIN PASSWORD: the first login with its TOTP enrolment
 	login_password "$1" "$2" "$3" || return 1
 	local s t
@@ -254,6 +263,7 @@ check "GET /api/v1/policy/$A: 200" test "$(api /api/v1/policy/$A)" = 200
 check "...A runs the default's version 1" \
 	test "$(json '"%s %s %s" % (d["version"], d["follows_default"], d["runs"])' <"$T/b")" = "1 True default"
 check "...with its text" test "$(json 'd["text"]' <"$T/b")" = "$(cat "$T/dept.yaml")"
+check "...as admin/openapi.yaml says" schema_ok "/components/schemas/Policy"
 before=$(audit_count admin.denied "actor = 'admin:sch'")
 check "GET /api/v1/policy/$B: 404" test "$(api /api/v1/policy/$B)" = 404
 check "...audited" test "$(audit_count admin.denied "actor = 'admin:sch'")" = $((before + 1))
