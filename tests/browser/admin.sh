@@ -36,6 +36,9 @@ mkdir -p "$SHOTS"
 
 init_school
 "$BYODCTL" user add a.pupil --role student --school 0131234W --name "Léa Martin" >/dev/null
+# a running policy: the policy pages have a text, a listing and a history
+"$BYODCTL" policy apply "$BYOD_SRC/examples/policy.yaml" --comment "exemple" >/dev/null ||
+	{ echo "policy apply failed" >&2; exit 1; }
 DEVICE=$("$BYODCTL" device enrol a.pupil --name "Phone a.pupil" --out "$T/dev" --json |
 	json 'd["device"]') || { echo "enrol failed" >&2; exit 1; }
 add_admin claire departement "" 'Claire-Secret-2026'
