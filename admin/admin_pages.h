@@ -40,8 +40,8 @@ int admin_policy_get(struct admin_ctx *c);
 int admin_policy_post(struct admin_ctx *c);
 
 /* audit.c: the audit log in scope with its filters, and as CSV. */
-int admin_audit_get(struct admin_ctx *c);
-int admin_audit_csv_get(struct admin_ctx *c);
+int admin_journal_get(struct admin_ctx *c);
+int admin_journal_csv_get(struct admin_ctx *c);
 
 /* codes.c: a class's sheet of one-time enrolment codes. */
 int admin_codes_get(struct admin_ctx *c);

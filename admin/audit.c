@@ -231,7 +231,7 @@ static void field(struct admin_ctx *c, struct web_html *h, const char *id, const
 	web_html_markup(h, "></div>");
 }
 
-int admin_audit_get(struct admin_ctx *c)
+int admin_journal_get(struct admin_ctx *c)
 {
 	struct filter x;
 	struct web_html h;
@@ -341,7 +341,7 @@ static int csv_row(const struct reg_audit *a, void *arg)
 	return 0;
 }
 
-int admin_audit_csv_get(struct admin_ctx *c)
+int admin_journal_csv_get(struct admin_ctx *c)
 {
 	const char *sep = httpd_arg(c->rq, "sep");
 	struct filter x;
