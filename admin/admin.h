@@ -32,12 +32,12 @@ struct reg_scope;
 struct admin {
 	struct byod_conf conf;
 	struct web_i18n *i18n;
-	struct byod_pool *db;	/* registry connections, one per request thread */
+	struct byod_pool *db; /* registry connections, one per request thread */
 	char home[4096];
 	char cert[4096], key[4096]; /* the HTTPS certificate's files */
-	char dummy_hash[160];	/* checked when a login does not exist (same time) */
-	char form_key[65];	/* signs the form tokens: the registry's web key
-				 * "admin-form", shared by every byod-admin process */
+	char dummy_hash[160];	    /* checked when a login does not exist (same time) */
+	char form_key[65];	    /* signs the form tokens: the registry's web key
+				     * "admin-form", shared by every byod-admin process */
 };
 
 /* The cookies, apart from the portal's (the same host may serve both). */
@@ -50,22 +50,22 @@ struct admin_ctx {
 	struct admin *a;
 	const struct httpd_request *rq;
 	struct httpd_response *rs;
-	struct byod_ctx *ctx;		 /* the registry; the audit actor is
-					  * "admin:<login>" once logged in */
-	const struct reg_admin *admin;	 /* the logged-in administrator (second
-					  * factor given), NULL on the login pages */
-	const struct reg_scope *scope;	 /* what they may see: pass it to every
-					  * scoped registry query; never NULL with admin */
-	const char *lang;		 /* "fr" or "en" */
-	const struct web_form *form;	 /* the POST body (its token checked), or NULL */
-	const struct admin_route *route; /* the route being answered, or NULL */
-	const char *rest;		 /* what follows a prefix route's path, or "" */
+	struct byod_ctx *ctx;		    /* the registry; the audit actor is
+					     * "admin:<login>" once logged in */
+	const struct reg_admin *admin;	    /* the logged-in administrator (second
+					     * factor given), NULL on the login pages */
+	const struct reg_scope *scope;	    /* what they may see: pass it to every
+					     * scoped registry query; never NULL with admin */
+	const char *lang;		    /* "fr" or "en" */
+	const struct web_form *form;	    /* the POST body (its token checked), or NULL */
+	const struct admin_route *route;    /* the route being answered, or NULL */
+	const char *rest;		    /* what follows a prefix route's path, or "" */
 	char token[WEB_FORM_TOKEN_LEN + 1]; /* the page's form token (CSRF), made by
-					  * admin_token_field on first use */
-	const char *self;		 /* the GET path showing this page again (the
-					  * language switch goes there), or NULL */
-	int registry_rc;		 /* the registry's error behind a 503, or 0 */
-	struct admin_session *session;	 /* the session behind it (admin_session.h) */
+					     * admin_token_field on first use */
+	const char *self;		    /* the GET path showing this page again (the
+					     * language switch goes there), or NULL */
+	int registry_rc;		    /* the registry's error behind a 503, or 0 */
+	struct admin_session *session;	    /* the session behind it (admin_session.h) */
 };
 
 /* The translation of key in the page's language. */
@@ -84,13 +84,13 @@ typedef int (*admin_page_fn)(struct admin_ctx *c);
  * audit row "admin.denied", the handler not called.
  */
 struct admin_route {
-	const char *path;   /* the whole path, or its beginning when prefix */
+	const char *path; /* the whole path, or its beginning when prefix */
 	unsigned prefix : 1;
 	unsigned changes : 1; /* its POST changes something: never for an auditor */
-	admin_page_fn get;  /* NULL: 405 */
-	admin_page_fn post; /* NULL: 405 */
-	const char *nav;    /* the navigation entry it lights ("nav.devices"), or NULL */
-	const char *help;   /* what it is for (README's table) */
+	admin_page_fn get;    /* NULL: 405 */
+	admin_page_fn post;   /* NULL: 405 */
+	const char *nav;      /* the navigation entry it lights ("nav.devices"), or NULL */
+	const char *help;     /* what it is for (README's table) */
 };
 
 /* The table (routes.c); every page of the console is a line of it. */
@@ -104,8 +104,7 @@ extern const size_t admin_routes_n;
  * ("nav.dashboard", "nav.devices", "nav.people", "nav.policy", "nav.audit")
  * marked current, then <main> and the <h1> title. Without an
  * administrator (login pages): the header and the switch only. */
-void admin_page_head(struct admin_ctx *c, struct web_html *h, const char *title,
-		     const char *nav);
+void admin_page_head(struct admin_ctx *c, struct web_html *h, const char *title, const char *nav);
 /* Closes the page into c->rs with status; -ENOMEM when the builder failed. */
 int admin_page_finish(struct admin_ctx *c, struct web_html *h, int status);
 /* The hidden form-token field of every form (the token made on first use). */

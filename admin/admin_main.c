@@ -134,7 +134,8 @@ static int setup(struct admin *a, const char *home, const char *locale_dir, stru
 	if (!rc && a->conf.admin_tls_key[0])
 		rc = byod_conf_path(&a->conf, a->conf.admin_tls_key, a->key, sizeof(a->key));
 	else if (!rc)
-		rc = snprintf(a->key, sizeof(a->key), "%s/portal.key", pki_dir) >= (int)sizeof(a->key);
+		rc = snprintf(a->key, sizeof(a->key), "%s/portal.key", pki_dir) >=
+		     (int)sizeof(a->key);
 	if (rc)
 		return byod_err_set(err, ENAMETOOLONG, "admin.tls-cert or admin.tls-key too long");
 	/* the hash checked for a login that does not exist: same cost, same time */
@@ -178,7 +179,7 @@ static int start(struct admin *a, struct httpd **out, struct byod_err *err)
 		.error_page = error_page,
 		.on_fault = fault,
 		.tls_load = tls_load,
-		.tls_files = { a->cert, a->key, NULL },
+		.tls_files = {a->cert, a->key, NULL},
 		.app = a,
 	};
 
@@ -188,9 +189,9 @@ static int start(struct admin *a, struct httpd **out, struct byod_err *err)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "home", required_argument, NULL, 'h' },
-		{ "locale-dir", required_argument, NULL, 'l' },
-		{ NULL, 0, NULL, 0 },
+		{"home", required_argument, NULL, 'h'},
+		{"locale-dir", required_argument, NULL, 'l'},
+		{NULL, 0, NULL, 0},
 	};
 	static struct admin a; /* large: not on the stack */
 	struct httpd *srv = NULL;
@@ -235,7 +236,7 @@ int main(int argc, char **argv)
 	/* every few seconds the certificate files are looked at (SIGHUP: at
 	 * once); every minute, expired sessions and tokens go */
 	for (purged = time(NULL);;) {
-		struct timespec tick = { .tv_sec = 5 };
+		struct timespec tick = {.tv_sec = 5};
 		struct byod_ctx *ctx;
 
 		sig = sigtimedwait(&stop, NULL, &tick);

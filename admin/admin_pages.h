@@ -29,6 +29,10 @@ int admin_logout_post(struct admin_ctx *c);
  * pages come: its title and what the administrator may see. */
 int admin_section_get(struct admin_ctx *c);
 
+/* journal.c: the audit log (filters, pages, CSV export) and people. */
+int admin_audit_get(struct admin_ctx *c);
+int admin_people_get(struct admin_ctx *c);
+
 /* devices.c: the scoped search, a device's page, its state changes. */
 int admin_devices_get(struct admin_ctx *c);
 int admin_device_get(struct admin_ctx *c);

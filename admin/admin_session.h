@@ -15,8 +15,8 @@
 #include "registry.h"
 
 struct admin_session {
-	int exists;		/* a live session row is loaded (the password was given) */
-	int mfa;		/* ... and its second factor: admin and scope hold */
+	int exists;			/* a live session row is loaded (the password was given) */
+	int mfa;			/* ... and its second factor: admin and scope hold */
 	char cookie[WEB_TOKEN_LEN + 1]; /* the session cookie, "" when none */
 	char id_hash[REG_HASH_HEX];
 	struct reg_admin_session row;

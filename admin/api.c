@@ -68,8 +68,8 @@ static json_t *device_json(const struct reg_device *d)
 {
 	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I}", "id", d->id, "name", d->name,
 			 "owner", d->owner_login, "school", d->school, "mac", d->mac, "kind",
-			 byod_kind_name(d->kind) ? byod_kind_name(d->kind) : "",
-			 "state", byod_device_state_name(d->state) ? byod_device_state_name(d->state) : "",
+			 byod_kind_name(d->kind) ? byod_kind_name(d->kind) : "", "state",
+			 byod_device_state_name(d->state) ? byod_device_state_name(d->state) : "",
 			 "created", (json_int_t)d->created);
 }
 
@@ -85,7 +85,7 @@ static int devices(struct byod_ctx *ctx, const struct reg_scope *scope,
 {
 	const char *q = httpd_arg(rq, "q"), *lim = httpd_arg(rq, "limit"),
 		   *off = httpd_arg(rq, "offset");
-	struct reg_device_search s = { .state = -1, .limit = 50 };
+	struct reg_device_search s = {.state = -1, .limit = 50};
 	json_t *items = json_array();
 	int total = 0, rc;
 
@@ -106,8 +106,9 @@ static int devices(struct byod_ctx *ctx, const struct reg_scope *scope,
 		json_decref(items);
 		return rc;
 	}
-	return json_answer(rs, 200, json_pack("{s:o, s:i, s:i, s:i}", "devices", items, "total",
-					      total, "limit", s.limit, "offset", s.offset));
+	return json_answer(rs, 200,
+			   json_pack("{s:o, s:i, s:i, s:i}", "devices", items, "total", total,
+				     "limit", s.limit, "offset", s.offset));
 }
 
 static int device(struct byod_ctx *ctx, const struct reg_admin *a, const struct reg_scope *scope,

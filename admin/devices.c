@@ -81,9 +81,9 @@ static int row(const struct reg_device *d, void *arg)
 int admin_devices_get(struct admin_ctx *c)
 {
 	const char *q = httpd_arg(c->rq, "q"), *pg = httpd_arg(c->rq, "page");
-	struct reg_device_search s = { .state = -1, .limit = PAGE_SIZE };
+	struct reg_device_search s = {.state = -1, .limit = PAGE_SIZE};
 	struct web_html h;
-	struct rows r = { .c = c, .h = &h };
+	struct rows r = {.c = c, .h = &h};
 	char href[400];
 	int page = pg ? atoi(pg) : 0, total = 0, rc;
 
@@ -209,7 +209,7 @@ static void explain(struct admin_ctx *c, struct web_html *h, const struct reg_de
 	struct pol_policy *pol = NULL;
 	struct pol_admission adm;
 	struct byod_facts facts;
-	struct rows r = { .c = c, .h = h };
+	struct rows r = {.c = c, .h = h};
 	struct byod_err err;
 	int64_t version = 0;
 
@@ -260,9 +260,9 @@ static void action_button(struct admin_ctx *c, struct web_html *h, const char *i
 
 static int device_page(struct admin_ctx *c, const struct reg_device *d, const char *notice)
 {
-	struct reg_audit_filter f = { .object = d->id, .limit = 50 };
+	struct reg_audit_filter f = {.object = d->id, .limit = 50};
 	struct web_html h;
-	struct rows r = { .c = c, .h = &h };
+	struct rows r = {.c = c, .h = &h};
 	int rc;
 
 	web_html_init(&h);
@@ -374,7 +374,7 @@ static int device_of(struct admin_ctx *c, struct reg_device *d)
 
 int admin_device_get(struct admin_ctx *c)
 {
-	static const char *const known[] = { "revoked", "suspended", "resumed", NULL };
+	static const char *const known[] = {"revoked", "suspended", "resumed", NULL};
 	const char *ok = httpd_arg(c->rq, "ok"), *notice = NULL;
 	struct reg_device d;
 	char key[40];

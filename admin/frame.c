@@ -26,9 +26,8 @@
 static const struct {
 	const char *key, *path;
 } nav[] = {
-	{ "nav.dashboard", "/dashboard" }, { "nav.devices", "/devices" },
-	{ "nav.people", "/people" },	   { "nav.policy", "/policy" },
-	{ "nav.audit", "/audit" },
+	{"nav.dashboard", "/dashboard"}, {"nav.devices", "/devices"}, {"nav.people", "/people"},
+	{"nav.policy", "/policy"},	 {"nav.audit", "/audit"},
 };
 
 static void head_who(struct admin_ctx *c, struct web_html *h)
@@ -47,7 +46,8 @@ static void head_who(struct admin_ctx *c, struct web_html *h)
 	web_html_markup(h, "</span></p>");
 }
 
-void admin_page_head(struct admin_ctx *c, struct web_html *h, const char *title, const char *current)
+void admin_page_head(struct admin_ctx *c, struct web_html *h, const char *title,
+		     const char *current)
 {
 	const struct httpd_request *rq = c->rq;
 	const char *other = !strcmp(c->lang, "fr") ? "en" : "fr";
@@ -76,8 +76,8 @@ void admin_page_head(struct admin_ctx *c, struct web_html *h, const char *title,
 	/* the switch keeps the page: a GET's path and query, or the path that
 	 * shows a POST's answer again; another POST's answer goes home */
 	if (c->self)
-		snprintf(href, sizeof(href), "%s%slang=%s", c->self, strchr(c->self, '?') ? "&" : "?",
-			 other);
+		snprintf(href, sizeof(href), "%s%slang=%s", c->self,
+			 strchr(c->self, '?') ? "&" : "?", other);
 	else
 		snprintf(href, sizeof(href), "%s?lang=%s", get ? rq->path : "/", other);
 	web_html_url(h, "href", href);
@@ -169,8 +169,8 @@ void admin_notice(struct web_html *h, const char *text, int error)
 
 void admin_date(struct admin_ctx *c, struct web_html *h, time_t t)
 {
-	static const char *const months[] = { "jan", "feb", "mar", "apr", "may", "jun",
-					       "jul", "aug", "sep", "oct", "nov", "dec" };
+	static const char *const months[] = {"jan", "feb", "mar", "apr", "may", "jun",
+					     "jul", "aug", "sep", "oct", "nov", "dec"};
 	char key[24];
 	struct tm tm;
 
@@ -243,8 +243,8 @@ int admin_audit(struct admin_ctx *c, const char *action, const char *object, con
 
 int admin_not_found(struct admin_ctx *c, const char *what, const char *id)
 {
-	json_t *o = json_pack("{s:s, s:s, s:s}", "what", what, "id", id ? id : "",
-			      "client", c->rq->client);
+	json_t *o = json_pack("{s:s, s:s, s:s}", "what", what, "id", id ? id : "", "client",
+			      c->rq->client);
 	char *after = o ? json_dumps(o, JSON_COMPACT) : NULL;
 
 	/* another school's row and a row that does not exist look the same

@@ -182,11 +182,11 @@ static int form_refused(struct admin_ctx *c)
 	return 1;
 }
 
-static const char *wait_message(struct admin_ctx *c, const struct byod_login_gate *g,
-				char *out, size_t len)
+static const char *wait_message(struct admin_ctx *c, const struct byod_login_gate *g, char *out,
+				size_t len)
 {
-	const char *tmpl = g->verdict == BYOD_LOGIN_LOCKED ? AT(c, "login.locked")
-							   : AT(c, "login.wait");
+	const char *tmpl =
+		g->verdict == BYOD_LOGIN_LOCKED ? AT(c, "login.locked") : AT(c, "login.wait");
 	const char *at = strstr(tmpl, "{}");
 	int n = g->verdict == BYOD_LOGIN_LOCKED ? (g->wait + 59) / 60 : g->wait;
 
@@ -297,6 +297,9 @@ int admin_totp_post(struct admin_ctx *c)
 	rc = admin_session_elevate(c);
 	if (rc)
 		return rc;
+	/* logged in: from now on the administrator is the actor */
+	snprintf(msg, sizeof(msg), "admin:%s", s->admin.login);
+	reg_set_actor(c->ctx->reg, msg);
 	reg_audit_add_school(c->ctx->reg, "", "admin.login", s->admin.login, NULL, NULL, NULL);
 	return admin_redirect(c, "/dashboard");
 }
@@ -305,9 +308,14 @@ int admin_logout_post(struct admin_ctx *c)
 {
 	if (c->session->exists && form_refused(c))
 		return 0;
-	if (c->session->exists)
+	if (c->session->exists) {
+		char actor[96];
+
+		snprintf(actor, sizeof(actor), "admin:%s", c->session->admin.login);
+		reg_set_actor(c->ctx->reg, actor);
 		reg_audit_add_school(c->ctx->reg, "", "admin.logout", c->session->admin.login, NULL,
 				     NULL, NULL);
+	}
 	admin_session_end(c);
 	return admin_redirect(c, "/login");
 }

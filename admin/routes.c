@@ -40,9 +40,11 @@ static const char css[] =
 	"h1{font-size:1.5rem;margin:.5rem 0 1rem}h2{font-size:1.2rem;margin:1.2rem 0 .5rem}"
 	"a{color:#0b3d6b}"
 	"label{display:block;font-weight:600;margin:.8rem 0 .2rem}"
-	"input,select{width:100%;max-width:28rem;box-sizing:border-box;font-size:1rem;padding:.5rem;"
+	"input,select{width:100%;max-width:28rem;box-sizing:border-box;font-size:1rem;padding:."
+	"5rem;"
 	"border:2px solid #555;border-radius:.3rem;background:#fff;color:#111}"
-	"input:focus,select:focus,button:focus,a:focus{outline:3px solid #b35c00;outline-offset:2px}"
+	"input:focus,select:focus,button:focus,a:focus{outline:3px solid "
+	"#b35c00;outline-offset:2px}"
 	"button{font-size:1rem;padding:.55rem 1.2rem;margin-top:1rem;border:0;border-radius:.3rem;"
 	"background:#0b3d6b;color:#fff;cursor:pointer}"
 	"button.link{margin:0;padding:.2rem;background:none;text-decoration:underline}"
@@ -52,7 +54,8 @@ static const char css[] =
 	".notice{background:#e3f1e0;border-left:.4rem solid #2b7a2b;padding:.6rem}"
 	".notice.error{background:#fbe4e4;border-color:#a4161a}"
 	".hint{margin:.1rem 0;color:#333;font-size:.95rem}"
-	"figure.qr{margin:1rem 0}figure.qr svg{width:14rem;max-width:100%;height:auto;display:block}"
+	"figure.qr{margin:1rem 0}figure.qr "
+	"svg{width:14rem;max-width:100%;height:auto;display:block}"
 	"code.secret{font-size:1.1rem;background:#fff7d6;padding:.2rem .4rem}"
 	"table{border-collapse:collapse;width:100%;background:#fff}"
 	"th,td{text-align:left;padding:.4rem .5rem;border-bottom:1px solid #ccc;vertical-align:top}"
@@ -87,9 +90,11 @@ const struct admin_route admin_routes[] = {
 	  "the same filter as a CSV file (UTF-8 with BOM, ';', formulas guarded)" },
 	{ "/codes", 0, 1, admin_codes_get, admin_codes_post, "nav.people",
 	  "a class's sheet of one-time enrolment codes (school and group in scope)" },
-	{ "/people", 0, 0, admin_section_get, NULL, "nav.people", "people" },
+	{ "/people", 0, 0, admin_people_get, NULL, "nav.people",
+	  "people: search by login, name or group, in scope" },
 	{ "/policy", 0, 0, admin_section_get, NULL, "nav.policy", "the policy of each school" },
-	{ "/audit", 0, 0, admin_section_get, NULL, "nav.audit", "the audit log" },
+	{ "/audit", 0, 0, admin_audit_get, NULL, "nav.audit",
+	  "the audit log in scope: filters (who, what, school, period), CSV export (audited)" },
 };
 const size_t admin_routes_n = sizeof(admin_routes) / sizeof(admin_routes[0]);
 /* clang-format on */
@@ -113,7 +118,7 @@ static const struct admin_route *route_find(const char *path, const char **rest)
 int admin_error_page(struct admin *a, const struct httpd_request *rq, struct httpd_response *rs,
 		     int status)
 {
-	struct admin_ctx c = { .a = a, .rq = rq, .rs = rs, .lang = rq->lang };
+	struct admin_ctx c = {.a = a, .rq = rq, .rs = rs, .lang = rq->lang};
 
 	return admin_page_error(&c, status);
 }
@@ -177,8 +182,8 @@ int admin_route(struct admin *a, const struct httpd_request *rq, struct httpd_re
 {
 	int get = !strcmp(rq->method, "GET") || !strcmp(rq->method, "HEAD");
 	int post = !strcmp(rq->method, "POST");
-	struct admin_ctx c = { .a = a, .rq = rq, .rs = rs, .lang = rq->lang, .rest = "" };
-	struct web_form form = { 0 };
+	struct admin_ctx c = {.a = a, .rq = rq, .rs = rs, .lang = rq->lang, .rest = ""};
+	struct web_form form = {0};
 	struct admin_session s;
 	struct byod_err err;
 	const struct admin_route *r = NULL;
@@ -228,7 +233,9 @@ int admin_route(struct admin *a, const struct httpd_request *rq, struct httpd_re
 	if (rc)
 		goto out;
 	if (!strcmp(rq->path, "/")) {
-		rc = get ? admin_redirect(&c, s.mfa ? "/dashboard" : s.exists ? "/totp" : "/login")
+		rc = get ? admin_redirect(&c, s.mfa	 ? "/dashboard"
+					      : s.exists ? "/totp"
+							 : "/login")
 			 : admin_page_error(&c, 405);
 	} else if (!strcmp(rq->path, "/login")) {
 		rc = get ? admin_login_get(&c) : admin_login_post(&c);

@@ -12,7 +12,7 @@
 #include <string.h>
 
 /* Paths whose rest is a one-time link's token: the log keeps the prefix. */
-static const char *const secret_prefixes[] = { "/download/", "/code/", NULL };
+static const char *const secret_prefixes[] = {"/download/", "/code/", NULL};
 
 static int handle(void *app, const struct portal_request *rq, struct portal_response *rs)
 {
@@ -41,10 +41,10 @@ static int fault(void *app, const struct portal_request *rq, int rc)
 			break;
 	if (secret_prefixes[i])
 		portal_log("%s %s %s...: server fault (%s)", rq->client, rq->method,
-			  secret_prefixes[i], strerror(-rc));
+			   secret_prefixes[i], strerror(-rc));
 	else
 		portal_log("%s %s %s: server fault (%s)", rq->client, rq->method, path,
-			  strerror(-rc));
+			   strerror(-rc));
 	return 500;
 }
 
@@ -78,13 +78,13 @@ int portal_start(struct portal *p, struct httpd **out, struct byod_err *err)
 		.error_page = error_page,
 		.on_fault = fault,
 		.tls_load = portal_tls_load,
-		.tls_files = { p->where.cert, p->where.key, p->where.chain },
+		.tls_files = {p->where.cert, p->where.key, p->where.chain},
 		.trusted = trusted,
 		.app = p,
 	};
 
 	if (!cf->portal_https_port)
 		portal_log("HTTPS is off (portal.https-port: 0): devices are sent to %s/",
-			  p->where.url_http);
+			   p->where.url_http);
 	return httpd_start(&cfg, out, err);
 }

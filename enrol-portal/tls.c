@@ -28,17 +28,18 @@ static void log_trust(struct portal *p, const struct pki_cert_report *rep, int t
 					 rep->why[i]);
 	if (trusted && !rep->problems)
 		portal_log("the certificate is trusted for %s (chains to %s, expires %s): devices "
-			  "are sent to %s/",
-			  p->where.host, rep->root,
-			  byod_time_iso(rep->not_after, when, sizeof(when)), p->where.url_https);
+			   "are sent to %s/",
+			   p->where.host, rep->root,
+			   byod_time_iso(rep->not_after, when, sizeof(when)), p->where.url_https);
 	else if (trusted)
 		portal_log("warning: %s Devices are still sent to %s/ until then.", why,
-			  p->where.url_https);
+			   p->where.url_https);
 	else
-		portal_log("warning: phones will not trust the portal's certificate %s: %s "
-			  "Captive redirects go to plain HTTP (%s/) until they do; `byodctl portal "
-			  "check` says the same.",
-			  p->where.cert, why, p->where.url_http);
+		portal_log(
+			"warning: phones will not trust the portal's certificate %s: %s "
+			"Captive redirects go to plain HTTP (%s/) until they do; `byodctl portal "
+			"check` says the same.",
+			p->where.cert, why, p->where.url_http);
 }
 
 int portal_tls_load(void *portal, const char *what, char **chain_pem, char **key_pem,
@@ -63,7 +64,7 @@ int portal_tls_load(void *portal, const char *what, char **chain_pem, char **key
 	was = __atomic_exchange_n(&p->tls_trusted, trusted, __ATOMIC_ACQ_REL);
 	if (what)
 		portal_log("%s the certificate %s: %s, SHA-256 fingerprint %s", what, p->where.cert,
-			  rep.subject, fp);
+			   rep.subject, fp);
 	if (what || was != trusted)
 		log_trust(p, &rep, trusted);
 	pki_server_cert_free(sc);

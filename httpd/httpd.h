@@ -22,18 +22,18 @@ struct web_i18n;
 
 struct httpd_request {
 	const char *method;
-	const char *path;   /* without the query string, percent-decoded */
-	const char *host;   /* Host header without the port, lowercase; "" when absent */
-	const char *lang;   /* the page language, negotiated (httpd_config.i18n) */
-	const char *client; /* the client's address as text */
-	const char *cookie; /* the Cookie header, or NULL */
-	const char *ua;     /* the User-Agent header, or NULL */
+	const char *path;	  /* without the query string, percent-decoded */
+	const char *host;	  /* Host header without the port, lowercase; "" when absent */
+	const char *lang;	  /* the page language, negotiated (httpd_config.i18n) */
+	const char *client;	  /* the client's address as text */
+	const char *cookie;	  /* the Cookie header, or NULL */
+	const char *ua;		  /* the User-Agent header, or NULL */
 	const char *content_type; /* of the body, or NULL */
-	const char *body;   /* the request body (POST), or NULL */
+	const char *body;	  /* the request body (POST), or NULL */
 	size_t body_len;
 	const char *target; /* path and query as sent (printable ASCII), or NULL */
-	int https;          /* over TLS */
-	void *conn_;        /* the connection, for httpd_arg and httpd_header only */
+	int https;	    /* over TLS */
+	void *conn_;	    /* the connection, for httpd_arg and httpd_header only */
 };
 
 /* The value of the query argument name (?name=value, decoded), or NULL. */
@@ -56,21 +56,21 @@ typedef ssize_t (*httpd_stream_fn)(void *cls, uint64_t pos, char *buf, size_t ma
 struct httpd_response {
 	int status;
 	const char *content_type; /* static string */
-	char *body;               /* malloc'd, or NULL */
+	char *body;		  /* malloc'd, or NULL */
 	size_t len;
-	int cacheable;            /* 0: Cache-Control: no-store */
-	char location[600];       /* a redirect's target, or "" */
+	int cacheable;			      /* 0: Cache-Control: no-store */
+	char location[600];		      /* a redirect's target, or "" */
 	char cookies[HTTPD_COOKIES_MAX][200]; /* Set-Cookie values, "" unused */
-	char disposition[200];    /* Content-Disposition, or "" */
-	int secret;               /* the body holds a secret: wiped, never cached */
-	int script;               /* the page runs the site's own script: CSP
-				   * script-src 'self' */
-	const char *csp;          /* a Content-Security-Policy of its own (static
-				   * string), or NULL for the default one */
-	int retry_after;          /* seconds for a Retry-After header, 0: none */
+	char disposition[200];		      /* Content-Disposition, or "" */
+	int secret;			      /* the body holds a secret: wiped, never cached */
+	int script;			      /* the page runs the site's own script: CSP
+					       * script-src 'self' */
+	const char *csp;		      /* a Content-Security-Policy of its own (static
+					       * string), or NULL for the default one */
+	int retry_after;		      /* seconds for a Retry-After header, 0: none */
 	const char *headers[HTTPD_HEADERS_MAX][2]; /* more headers: name and value
-				   * (static strings); NULL name: unused */
-	httpd_stream_fn stream;   /* instead of body, when not NULL */
+						    * (static strings); NULL name: unused */
+	httpd_stream_fn stream;			   /* instead of body, when not NULL */
 	void *stream_cls;
 	void (*stream_free)(void *cls); /* when the answer ends; may be NULL */
 };
@@ -78,8 +78,8 @@ struct httpd_response {
 /* Adds a Set-Cookie value to rs: name=value; Path=/; HttpOnly;
  * SameSite=Strict, and Secure over HTTPS; max_age < 0 for a session
  * cookie, 0 to delete it. Ignored when rs has HTTPD_COOKIES_MAX already. */
-void httpd_set_cookie(struct httpd_response *rs, const struct httpd_request *rq,
-		      const char *name, const char *value, int max_age);
+void httpd_set_cookie(struct httpd_response *rs, const struct httpd_request *rq, const char *name,
+		      const char *value, int max_age);
 
 /* Fills rs with body (copied) as a 200 answer of content_type. */
 int httpd_body_copy(struct httpd_response *rs, const char *content_type, const char *body,
@@ -91,8 +91,8 @@ typedef int (*httpd_handler_fn)(void *app, const struct httpd_request *rq,
 				struct httpd_response *rs);
 /* An error page for status (400, 403, 404, 405, 413, 500, 503...):
  * 0, or a negative errno (the connection is then closed). */
-typedef int (*httpd_error_fn)(void *app, const struct httpd_request *rq,
-			      struct httpd_response *rs, int status);
+typedef int (*httpd_error_fn)(void *app, const struct httpd_request *rq, struct httpd_response *rs,
+			      int status);
 /* A handler failed with rc: logs what it must, returns the status of the
  * error page (500; 503 when the registry is away). NULL: logged, 500. */
 typedef int (*httpd_fault_fn)(void *app, const struct httpd_request *rq, int rc);
@@ -115,8 +115,8 @@ struct httpd_config {
 	int http_port;	    /* 0: no plain HTTP daemon */
 	int https_port;	    /* 0: no HTTPS daemon */
 	int threads;
-	int connection_limit;	/* both daemons together */
-	int per_ip_limit;	/* per IPv4 address or IPv6 prefix */
+	int connection_limit; /* both daemons together */
+	int per_ip_limit;     /* per IPv4 address or IPv6 prefix */
 	int per_ip_v6_prefix;
 	int timeout_s;		/* idle connections */
 	int request_deadline_s; /* a request's headers and body must arrive in */
@@ -132,12 +132,12 @@ struct httpd_config {
 	const char *const *secret_prefixes;
 	httpd_handler_fn handler;
 	httpd_error_fn error_page;
-	httpd_fault_fn on_fault;     /* may be NULL */
-	httpd_tls_load_fn tls_load;  /* required with https_port */
-	const char *tls_files[3];    /* looked at (stat) for changes: certificate,
-				      * key, chain ("" or NULL: none) */
-	int (*trusted)(void *app);   /* HSTS only when it says 1; NULL: always */
-	void *app;		     /* passed to every callback */
+	httpd_fault_fn on_fault;    /* may be NULL */
+	httpd_tls_load_fn tls_load; /* required with https_port */
+	const char *tls_files[3];   /* looked at (stat) for changes: certificate,
+				     * key, chain ("" or NULL: none) */
+	int (*trusted)(void *app);  /* HSTS only when it says 1; NULL: always */
+	void *app;		    /* passed to every callback */
 };
 
 struct httpd;

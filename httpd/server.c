@@ -157,8 +157,8 @@ const char *httpd_header(const struct httpd_request *rq, const char *name)
 			       : NULL;
 }
 
-void httpd_set_cookie(struct httpd_response *rs, const struct httpd_request *rq,
-		      const char *name, const char *value, int max_age)
+void httpd_set_cookie(struct httpd_response *rs, const struct httpd_request *rq, const char *name,
+		      const char *value, int max_age)
 {
 	char age[32] = "";
 	int i;
@@ -203,8 +203,9 @@ static enum MHD_Result add_headers(struct MHD_Response *r, const struct httpd_re
 	int ok = 1, i;
 
 	ok &= MHD_add_response_header(r, "Content-Security-Policy",
-				      rs->csp ? rs->csp : rs->script ? csp_script : csp_none) ==
-	      MHD_YES;
+				      rs->csp	   ? rs->csp
+				      : rs->script ? csp_script
+						   : csp_none) == MHD_YES;
 	ok &= MHD_add_response_header(r, "X-Frame-Options", "DENY") == MHD_YES;
 	ok &= MHD_add_response_header(r, "X-Content-Type-Options", "nosniff") == MHD_YES;
 	ok &= MHD_add_response_header(r, "Referrer-Policy", "no-referrer") == MHD_YES;
@@ -213,8 +214,8 @@ static enum MHD_Result add_headers(struct MHD_Response *r, const struct httpd_re
 								   : "no-store") == MHD_YES;
 	if (hsts_max_age > 0) {
 		snprintf(hsts, sizeof(hsts), "max-age=%d", hsts_max_age);
-		ok &= MHD_add_response_header(r, MHD_HTTP_HEADER_STRICT_TRANSPORT_SECURITY,
-					      hsts) == MHD_YES;
+		ok &= MHD_add_response_header(r, MHD_HTTP_HEADER_STRICT_TRANSPORT_SECURITY, hsts) ==
+		      MHD_YES;
 	}
 	if (rs->content_type)
 		ok &= MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, rs->content_type) ==
@@ -498,7 +499,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	(void)toe;
 	if (cn) {
 		byod_buf_free(&cn->body); /* wiped */
-		if (cn->target) /* it may hold a one-time link's token */
+		if (cn->target)		  /* it may hold a one-time link's token */
 			explicit_bzero(cn->target, strlen(cn->target));
 		free(cn->target);
 		free(cn);
@@ -539,21 +540,20 @@ static struct MHD_Daemon *start_daemon(struct httpd *s, int port, int tls, struc
 	 * above it, is only a backstop (its per-address limit would count
 	 * single IPv6 addresses, and each daemon apart). */
 	d = MHD_start_daemon(
-		flags, 0, httpd_gate_accept, s->gate, on_request, s,
-		MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL, /* first, to get every message */
-		MHD_OPTION_SOCK_ADDR, sa,
-		MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)cfg->threads,
+		flags, 0, httpd_gate_accept, s->gate, on_request, s, MHD_OPTION_EXTERNAL_LOGGER,
+		mhd_logger, NULL, /* first, to get every message */
+		MHD_OPTION_SOCK_ADDR, sa, MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)cfg->threads,
 		MHD_OPTION_CONNECTION_LIMIT, s->budget + 2 * HTTPD_GATE_SLACK,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)cfg->timeout_s,
-		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024,
-		MHD_OPTION_NOTIFY_CONNECTION, httpd_gate_notify, s->gate,
-		MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024, MHD_OPTION_NOTIFY_CONNECTION,
+		httpd_gate_notify, s->gate, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
 		MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
 		tls ? MHD_OPTION_HTTPS_CERT_CALLBACK2 : MHD_OPTION_END, httpd_tls_cert_cb,
 		MHD_OPTION_END);
 	if (!d)
-		byod_err_set(err, EADDRINUSE, "cannot listen on %s port %d (in use, or not allowed)",
-			     cfg->listen, port);
+		byod_err_set(err, EADDRINUSE,
+			     "cannot listen on %s port %d (in use, or not allowed)", cfg->listen,
+			     port);
 	return d;
 }
 

@@ -77,7 +77,7 @@ check "the Journal: 200" test "$(code)" = 200
 check "...50 rows a page" test "$(nrows)" = 50
 check "...newest first" test "$(ids | awk '{print $1}')" = "$(sql 'SELECT max(id) FROM audit')"
 check "...with a link to the next page" grep -q 'rel="next"' "$T/b"
-check "...a search form with its labels" sh -c "grep -q '<label for=\"who\">Qui</label>' '$T/b' && grep -q '<label for=\"from\">Du (jour inclus)</label>' '$T/b'"
+check "...a search form with its labels" sh -c "grep -q '<label for=\"who\">' '$T/b' && grep -q '<label for=\"from\">' '$T/b'"
 # paging: three pages of the département's rows, none twice, none missing
 seen=""
 path="/audit?what=test.page"
@@ -105,7 +105,7 @@ check "...all of them" test "$(nrows)" = "$(sql "SELECT count(*) FROM audit WHER
 req d GET "/audit?from=2026-01-15&to=2026-01-15"
 check "a period of one day: the 6 rows of that day" test "$(nrows)" = 6
 req d GET "/audit?from=2026-01-16&to=2026-01-16"
-check "...the next day: none" sh -c "[ '$(nrows)' = 0 ] && grep -q 'Aucune entrée' '$T/b'"
+check "...the next day: none" sh -c "[ '$(nrows)' = 0 ] && grep -q 'Aucune ligne ne correspond' '$T/b'"
 req d GET "/audit?from=2026-01-15&to=2026-01-15&school=$A&what=test."
 check "filters together" test "$(nrows)" = 4
 req d GET "/audit?from=yesterday"

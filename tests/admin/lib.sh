@@ -27,11 +27,21 @@ s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 	exit 1
 }
 
-# stop_admin: SIGTERM, and the process must end by itself
+# stop_admin: SIGTERM; the process must end by itself, with status 0 (in
+# a sanitizer build: no leak, no error), and its log hold no sanitizer report
 stop_admin() {
+	local rc
 	kill -TERM "$ADMIN_PID"
 	for _ in $(seq 50); do
-		kill -0 "$ADMIN_PID" 2>/dev/null || { wait "$ADMIN_PID"; ADMIN_PID=; return 0; }
+		if ! kill -0 "$ADMIN_PID" 2>/dev/null; then
+			wait "$ADMIN_PID"
+			rc=$?
+			ADMIN_PID=
+			[ "$rc" -eq 0 ] || { echo "byod-admin exited with $rc" >&2; tail -30 "$T/admin.log" >&2; }
+			! grep -Eq 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$T/admin.log" &&
+				[ "$rc" -eq 0 ]
+			return
+		fi
 		sleep 0.1
 	done
 	return 1

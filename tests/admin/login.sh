@@ -26,6 +26,7 @@ add_admin dep departement "" 'Dep-Secret-2026'
 add_admin sch school 0131234W 'Sch-Secret-2026'
 add_admin aud auditor "" 'Aud-Secret-2026'
 add_admin thr departement "" 'Thr-Secret-2026'
+add_admin out departement "" 'Out-Secret-2026'
 start_admin
 
 # every word the pages ask for by its key is in both catalogues
@@ -126,7 +127,8 @@ cookie2=$(sed -n 's/^Set-Cookie: byod_admin=\([^;]*\);.*/\1/p' "$T/h" | tr -d '\
 check "...with a new session id again" sh -c "[ -n '$cookie2' ] && [ '$cookie2' != '$cookie1' ]"
 check "...enrolled in the registry" \
 	test "$(sqlite3 "$DB" "SELECT totp_enrolled FROM admins WHERE login = 'dep'")" = 1
-check "...the login audited" test "$(audit_count admin.login "object = 'dep'")" = 1
+check "...the login audited, the administrator as actor" \
+	test "$(audit_count admin.login "object = 'dep' AND actor = 'admin:dep'")" = 1
 req d GET /dashboard
 check "the dashboard answers 200" test "$(code)" = 200
 check "...the frame names the administrator" grep -q 'Admin dep' "$T/b"
@@ -201,6 +203,36 @@ check "...audited with the administrator as actor" \
 req s POST "/devices/$DEV_A" --data-urlencode "csrf=$t" --data-urlencode "action=resume"
 check "...and resumes it" test "$(sqlite3 "$DB" "SELECT state FROM devices WHERE id = '$DEV_A'")" = active
 
+# ---- the audit log and people, in scope ------------------------------------------
+req s GET "/audit?what=device."
+check "the school administrator's audit log shows their school's device rows" \
+	grep -q ">$DEV_A<" "$T/b"
+check "...not the other school's" sh -c "! grep -q '$DEV_B' '$T/b'"
+req s GET "/audit?school=0139999X"
+check "...naming the other school in the filter finds nothing" \
+	sh -c "grep -q 'Aucune ligne ne correspond' '$T/b' && ! grep -q '$DEV_B' '$T/b'"
+req d GET "/audit?what=device.&school=0139999X"
+check "the département's filter by school finds that school's rows" \
+	sh -c "grep -q '>$DEV_B<' '$T/b' && ! grep -q '>$DEV_A<' '$T/b'"
+before=$(audit_count admin.audit-export)
+req s GET "/audit?what=device.&format=csv"
+check "the CSV export is an attachment" \
+	sh -c "[ '$(code)' = 200 ] && grep -qi '^Content-Disposition: attachment' '$T/h'"
+check "...its header and the school's rows only" python3 - "$T/b" "$DEV_A" "$DEV_B" <<'PY'
+import csv, sys
+rows = list(csv.reader(open(sys.argv[1], newline="")))
+assert rows[0] == ["time", "actor", "action", "object", "school", "after"], rows[0]
+objects = [r[3] for r in rows[1:]]
+assert sys.argv[2] in objects and sys.argv[3] not in objects, objects
+assert all(r[4] in ("0131234W", "") for r in rows[1:]), rows
+PY
+check "...and the export is audited" test "$(audit_count admin.audit-export)" = $((before + 1))
+req s GET "/people?q=pupil"
+check "the school administrator's people: their school's pupil" grep -q '>a.pupil<' "$T/b"
+check "...not the other school's" sh -c "! grep -q 'b.pupil' '$T/b'"
+req d GET "/people?q=pupil"
+check "the département's people: both" sh -c "grep -q '>a.pupil<' '$T/b' && grep -q '>b.pupil<' '$T/b'"
+
 # ---- the auditor changes nothing -------------------------------------------
 check "the auditor logs in" enrol a aud 'Aud-Secret-2026'
 req a GET "/devices/$DEV_A"
@@ -263,6 +295,17 @@ check "...a cookie is no way into the API" \
 sqlite3 "$DB" "UPDATE admin_sessions SET seen = seen - 3600 WHERE admin = (SELECT id FROM admins WHERE login = 'sch')"
 req s GET /dashboard
 check "a session idle for an hour is over" test "$(code):$(hdr Location)" = "303:/login"
+req d2 GET /dashboard
+check "a session within its lifetime goes on" test "$(code)" = 200
+sqlite3 "$DB" "UPDATE admin_sessions SET created = created - 86400 WHERE admin = (SELECT id FROM admins WHERE login = 'dep')"
+req d2 GET /dashboard
+check "a session past admin.session-max-s is over, however active" \
+	test "$(code):$(hdr Location)" = "303:/login"
+req d GET /dashboard
+check "...every session of that age" test "$(code):$(hdr Location)" = "303:/login"
+check "the expired sessions are gone from the registry" \
+	test "$(sqlite3 "$DB" "SELECT count(*) FROM admin_sessions WHERE admin = (SELECT id FROM admins WHERE login = 'dep')")" = 0
+check "another administrator logs in" enrol d out 'Out-Secret-2026'
 req d GET /dashboard
 t=$(csrf)
 req d POST /logout --data-urlencode "x=1"
@@ -288,6 +331,11 @@ check "...saying so" grep -q 'Trop d’essais' "$T/b"
 check "...counted apart from the portal's keys" \
 	test "$(sqlite3 "$DB" "SELECT count(*) FROM web_throttle WHERE key LIKE 'admin:pair:thr %'")" = 1
 
+kill -HUP "$ADMIN_PID"
+check "SIGHUP reads the certificate again" \
+	wait_for 50 grep -q "reloaded the certificate" "$T/admin.log"
+check "...and the console still answers over HTTPS" \
+	sh -c "curl -sk -o /dev/null -w '%{http_code}' '$URL/login' | grep -qx 200"
 check "byod-admin stops on SIGTERM" stop_admin
 check "...and says so" grep -q 'stopping (SIGTERM)' "$T/admin.log"
 finish
