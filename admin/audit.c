@@ -240,6 +240,9 @@ int admin_journal_get(struct admin_ctx *c)
 	char q[1200], href[1400];
 	int rc;
 
+	/* /audit?format=csv is the export too */
+	if (httpd_arg(c->rq, "format") && !strcmp(httpd_arg(c->rq, "format"), "csv"))
+		return admin_journal_csv_get(c);
 	rc = read_filter(c, &x);
 	if (rc)
 		return rc > 0 ? 0 : rc;
@@ -383,7 +386,7 @@ int admin_journal_csv_get(struct admin_ctx *c)
 	o = json_pack("{s:s?, s:s?, s:s?, s:s?, s:s?, s:i}", "who", x.who, "what", x.what,
 		      "school", x.school, "from", x.from_s, "to", x.to_s, "rows", total);
 	after = o ? json_dumps(o, JSON_COMPACT) : NULL;
-	admin_audit(c, "admin.audit.export", NULL, x.school ? x.school : "", after);
+	admin_audit(c, "admin.audit-export", NULL, x.school ? x.school : "", after);
 	free(after);
 	json_decref(o);
 	c->rs->status = 200;

@@ -157,7 +157,7 @@ check "...'+ and '- and '@" sh -c "grep -qF \"'+33 6 12\" '$T/parsed' && grep -q
 check "...a JSON with ; and quotes back whole" grep -qF '{"note":"a;b"}' "$T/parsed"
 check "...no cell starts as a formula" \
 	test "$(tail -n +2 "$T/parsed" | tr '\t' '\n' | grep -c '^[-=+@]')" = 0
-check "...the export audited" test "$(audit_count admin.audit.export "actor = 'admin:sch' AND school = ''")" = 1
+check "...the export audited" test "$(audit_count admin.audit-export "actor = 'admin:sch' AND school = ''")" = 1
 req d GET "/audit.csv?what=test.formula&sep=comma"
 cp "$T/b" "$T/b.csv"
 python3 "$T/read_journal.py" "$T/b.csv" ',' >"$T/parsed" 2>"$T/py.err"
