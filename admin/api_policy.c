@@ -73,8 +73,8 @@ static int number_arg(const struct httpd_request *rq, const char *name, long lon
 static int add_row(const struct reg_audit *r, void *arg)
 {
 	json_t *o = json_pack("{s:I, s:I, s:s, s:s, s:s, s:s}", "id", (json_int_t)r->id, "time",
-			      (json_int_t)r->time, "actor", r->actor, "action", r->action,
-			      "object", r->object, "school", r->school);
+			      (json_int_t)r->time, "actor", r->actor, "action", r->action, "object",
+			      r->object, "school", r->school);
 	json_t *before = r->before ? json_loads(r->before, 0, NULL) : NULL;
 	json_t *after = r->after ? json_loads(r->after, 0, NULL) : NULL;
 
@@ -91,7 +91,7 @@ static int add_row(const struct reg_audit *r, void *arg)
 static int audit(struct byod_ctx *ctx, const struct reg_admin *a, const struct reg_scope *scope,
 		 const struct httpd_request *rq, struct httpd_response *rs)
 {
-	struct reg_audit_filter f = { 0 };
+	struct reg_audit_filter f = {0};
 	long long from = 0, to = 0, before = 0, limit = 100;
 	const char *school = httpd_arg(rq, "school");
 	json_t *rows, *last;
@@ -105,7 +105,8 @@ static int audit(struct byod_ctx *ctx, const struct reg_admin *a, const struct r
 		f.action = NULL;
 	if (school && !school[0])
 		school = NULL;
-	if (number_arg(rq, "from", 0, 1LL << 40, &from) || number_arg(rq, "to", 0, 1LL << 40, &to) ||
+	if (number_arg(rq, "from", 0, 1LL << 40, &from) ||
+	    number_arg(rq, "to", 0, 1LL << 40, &to) ||
 	    number_arg(rq, "before", 1, 1LL << 62, &before) ||
 	    number_arg(rq, "limit", 1, 1000, &limit) || (f.actor && strlen(f.actor) >= 64) ||
 	    (f.action && strlen(f.action) >= 32))
@@ -137,7 +138,7 @@ static int policy(struct byod_ctx *ctx, const struct reg_admin *a, const struct 
 		  const struct httpd_request *rq, const char *key, struct httpd_response *rs)
 {
 	const char *school = !strcmp(key, "default") ? "" : key;
-	struct reg_policy p = { 0 };
+	struct reg_policy p = {0};
 	struct reg_school sc;
 	int rc;
 
@@ -166,9 +167,8 @@ static int policy(struct byod_ctx *ctx, const struct reg_admin *a, const struct 
 	return rc;
 }
 
-int admin_api_more(struct byod_ctx *ctx, const struct reg_admin *a,
-		   const struct reg_scope *scope, const struct httpd_request *rq,
-		   struct httpd_response *rs)
+int admin_api_more(struct byod_ctx *ctx, const struct reg_admin *a, const struct reg_scope *scope,
+		   const struct httpd_request *rq, struct httpd_response *rs)
 {
 	if (!strcmp(rq->path, "/api/v1/audit"))
 		return audit(ctx, a, scope, rq, rs);

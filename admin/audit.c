@@ -24,7 +24,7 @@
 #include "admin_session.h"
 #include "csvout.h"
 
-#define PAGE_ROWS 50
+#define PAGE_ROWS    50
 #define CSV_MAX_ROWS 100000 /* one export; the registry gives them 1000 at a time */
 
 struct filter {
@@ -124,8 +124,8 @@ static void query_add(char *q, size_t size, const char *name, const char *value)
 		return;
 	n += (size_t)snprintf(q + n, n < size ? size - n : 0, "%s%s=", q[0] ? "&" : "", name);
 	for (p = (const unsigned char *)value; *p && n + 4 < size; p++) {
-		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-		    *p == '-' || *p == '.' || *p == '_') {
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || *p == '-' || *p == '.' || *p == '_') {
 			q[n++] = (char)*p;
 		} else {
 			q[n++] = '%';
@@ -235,7 +235,7 @@ int admin_journal_get(struct admin_ctx *c)
 {
 	struct filter x;
 	struct web_html h;
-	struct rows r = { .c = c, .h = &h };
+	struct rows r = {.c = c, .h = &h};
 	struct school_opts o;
 	char q[1200], href[1400];
 	int rc;
@@ -349,7 +349,7 @@ int admin_journal_csv_get(struct admin_ctx *c)
 	const char *sep = httpd_arg(c->rq, "sep");
 	struct filter x;
 	struct web_csv w;
-	struct csv_rows r = { .w = &w };
+	struct csv_rows r = {.w = &w};
 	json_t *o;
 	char *after, *body;
 	size_t len = 0;
@@ -383,8 +383,8 @@ int admin_journal_csv_get(struct admin_ctx *c)
 	if (!body)
 		return -ENOMEM;
 	/* who took a copy of the log, and of what */
-	o = json_pack("{s:s?, s:s?, s:s?, s:s?, s:s?, s:i}", "who", x.who, "what", x.what,
-		      "school", x.school, "from", x.from_s, "to", x.to_s, "rows", total);
+	o = json_pack("{s:s?, s:s?, s:s?, s:s?, s:s?, s:i}", "who", x.who, "what", x.what, "school",
+		      x.school, "from", x.from_s, "to", x.to_s, "rows", total);
 	after = o ? json_dumps(o, JSON_COMPACT) : NULL;
 	admin_audit(c, "admin.audit-export", NULL, x.school ? x.school : "", after);
 	free(after);

@@ -118,10 +118,10 @@ int admin_codes_post(struct admin_ctx *c)
 	const char *school = web_form_get(c->form, "school");
 	const char *group = web_form_get(c->form, "group");
 	const char *hours_s = web_form_get(c->form, "hours");
-	struct pick k = { .group = group, .pupils = BYOD_VEC_INIT(struct reg_person) };
-	struct reg_person_search q = { .role = BYOD_ROLE_STUDENT, .state = REG_PERSON_ACTIVE };
+	struct pick k = {.group = group, .pupils = BYOD_VEC_INIT(struct reg_person)};
+	struct reg_person_search q = {.role = BYOD_ROLE_STUDENT, .state = REG_PERSON_ACTIVE};
 	struct reg_school sc;
-	struct byod_err err = { .msg = "" };
+	struct byod_err err = {.msg = ""};
 	char title[300], url[600], file[80], *sheet = NULL;
 	size_t len = 0, i;
 	int rc, total = 0, hours = hours_s ? atoi(hours_s) : 0;
@@ -171,8 +171,8 @@ int admin_codes_post(struct admin_ctx *c)
 		if (!((file[i] >= 'a' && file[i] <= 'z') || (file[i] >= 'A' && file[i] <= 'Z') ||
 		      (file[i] >= '0' && file[i] <= '9') || file[i] == '-'))
 			file[i] = '_';
-	snprintf(c->rs->disposition, sizeof(c->rs->disposition),
-		 "attachment; filename=\"%s.html\"", file);
+	snprintf(c->rs->disposition, sizeof(c->rs->disposition), "attachment; filename=\"%s.html\"",
+		 file);
 	c->rs->body = sheet;
 	c->rs->len = len;
 	return 0;

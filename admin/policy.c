@@ -40,7 +40,7 @@ struct target {
 
 /* What the editor page shows besides the text. */
 struct editor {
-	const char *text;	       /* the text in the area (NULL: the running one) */
+	const char *text; /* the text in the area (NULL: the running one) */
 	size_t len;
 	int64_t expected;	       /* the version the form was loaded with */
 	const char *comment;	       /* the comment field's value */
@@ -175,7 +175,8 @@ static void messages(struct admin_ctx *c, struct web_html *h, const struct pol_e
 		web_html_markup(h, "<div class=\"notice\" role=\"status\"><p>");
 		admin_text_with(h, ATN(c, "policy.warnings", errs->n), n);
 	} else {
-		web_html_markup(h, "<div class=\"notice error\" role=\"alert\" id=\"problems\"><p>");
+		web_html_markup(h,
+				"<div class=\"notice error\" role=\"alert\" id=\"problems\"><p>");
 		admin_text_with(h, ATN(c, "policy.problems", errs->n), n);
 	}
 	web_html_markup(h, "</p><ul class=\"problems\">");
@@ -398,9 +399,9 @@ static int history_row(const struct reg_policy *p, void *arg)
 static int editor_page(struct admin_ctx *c, const struct target *t, const struct editor *e,
 		       int status)
 {
-	struct reg_policy run = { 0 };
+	struct reg_policy run = {0};
 	struct web_html h;
-	struct history y = { .c = c, .h = &h, .t = t };
+	struct history y = {.c = c, .h = &h, .t = t};
 	const char *text;
 	char title[300], href[80];
 	int rc, have, change = may_change(c, t);
@@ -485,8 +486,9 @@ static int editor_page(struct admin_ctx *c, const struct target *t, const struct
 				    "aria-describedby=\"comment-hint\"");
 		if (e->comment)
 			web_html_attr(&h, "value", e->comment);
-		web_html_markup(&h, "><div class=\"actions\"><button type=\"submit\" name=\"action\" "
-				    "value=\"preview\">");
+		web_html_markup(&h,
+				"><div class=\"actions\"><button type=\"submit\" name=\"action\" "
+				"value=\"preview\">");
 		web_html_text(&h, AT(c, "policy.preview"));
 		web_html_markup(&h, "</button> <button type=\"submit\" name=\"action\" "
 				    "value=\"apply\">");
@@ -550,7 +552,7 @@ static void index_row(struct index *x, const char *key, const char *name, const 
 {
 	struct admin_ctx *c = x->c;
 	struct web_html *h = x->h;
-	struct reg_policy p = { 0 };
+	struct reg_policy p = {0};
 	char href[80];
 	int rc;
 
@@ -567,8 +569,8 @@ static void index_row(struct index *x, const char *key, const char *name, const 
 		if (!school[0])
 			web_html_text(h, "—");
 		else
-			web_html_text(h, AT(c, p.school[0] ? "policy.runs.own"
-							   : "policy.runs.default"));
+			web_html_text(
+				h, AT(c, p.school[0] ? "policy.runs.own" : "policy.runs.default"));
 		web_html_markup(h, "</td><td>");
 		admin_date(c, h, p.created);
 		free(p.source);
@@ -593,7 +595,7 @@ static int index_school(const struct reg_school *s, void *arg)
 int admin_policies_get(struct admin_ctx *c)
 {
 	struct web_html h;
-	struct index x = { .c = c, .h = &h };
+	struct index x = {.c = c, .h = &h};
 	int rc;
 
 	web_html_init(&h);
@@ -629,7 +631,7 @@ int admin_policies_get(struct admin_ctx *c)
 
 static int version_page(struct admin_ctx *c, const struct target *t, const char *num)
 {
-	struct reg_policy p = { 0 };
+	struct reg_policy p = {0};
 	struct web_html h;
 	char title[300], *end, href[80];
 	long long v = strtoll(num, &end, 10);
@@ -684,15 +686,15 @@ static int version_page(struct admin_ctx *c, const struct target *t, const char 
 
 int admin_policy_get(struct admin_ctx *c)
 {
-	static const char *const known[] = { "applied", "rolledback", "default", NULL };
+	static const char *const known[] = {"applied", "rolledback", "default", NULL};
 	const char *ok = httpd_arg(c->rq, "ok"), *slash = strchr(c->rest, '/');
-	struct editor e = { 0 };
+	struct editor e = {0};
 	struct target t;
 	char key[REG_UAI_MAX + 8], nk[40];
 	int rc, i;
 
-	snprintf(key, sizeof(key), "%.*s", (int)(slash ? (size_t)(slash - c->rest) : strlen(c->rest)),
-		 c->rest);
+	snprintf(key, sizeof(key), "%.*s",
+		 (int)(slash ? (size_t)(slash - c->rest) : strlen(c->rest)), c->rest);
 	if ((slash ? (size_t)(slash - c->rest) : strlen(c->rest)) >= sizeof(key))
 		return admin_not_found(c, "policy", "");
 	rc = target_of(c, key, &t);
@@ -734,9 +736,13 @@ static void collect_moved(void *arg, const struct reg_device *d, const struct po
 	snprintf(m->name, sizeof(m->name), "%s", d->name);
 	snprintf(m->owner, sizeof(m->owner), "%s", d->owner_login);
 	snprintf(m->from, sizeof(m->from), "%s",
-		 !before ? "—" : before->action == POL_ACTION_REJECT ? "reject" : before->segment_name);
+		 !before			       ? "—"
+		 : before->action == POL_ACTION_REJECT ? "reject"
+						       : before->segment_name);
 	snprintf(m->to, sizeof(m->to), "%s",
-		 !after ? "—" : after->action == POL_ACTION_REJECT ? "reject" : after->segment_name);
+		 !after				      ? "—"
+		 : after->action == POL_ACTION_REJECT ? "reject"
+						      : after->segment_name);
 }
 
 /* The editor again after a stale form: the running text against the text
@@ -744,8 +750,8 @@ static void collect_moved(void *arg, const struct reg_device *d, const struct po
 static int show_stale(struct admin_ctx *c, const struct target *t, struct editor *e,
 		      int64_t current)
 {
-	struct reg_policy then = { 0 }, now = { 0 };
-	struct web_diff d = { 0 };
+	struct reg_policy then = {0}, now = {0};
+	struct web_diff d = {0};
 	int rc = 0;
 
 	if (e->expected > 0)
@@ -790,12 +796,12 @@ static int parse_version(const char *s, int64_t *out)
 
 static int post_text(struct admin_ctx *c, const struct target *t, struct editor *e, int apply)
 {
-	struct byod_policy_text p = { 0 };
-	struct pol_errors errs = { 0 };
+	struct byod_policy_text p = {0};
+	struct pol_errors errs = {0};
 	struct pol_policy *pol = NULL;
-	struct byod_diff diff = { 0 };
+	struct byod_diff diff = {0};
 	struct byod_vec moved = BYOD_VEC_INIT(struct moved_device);
-	struct collect k = { .v = &moved };
+	struct collect k = {.v = &moved};
 	struct byod_err err;
 	char where[80], file[64];
 	int64_t version = 0, current = 0;
@@ -866,10 +872,10 @@ int admin_policy_post(struct admin_ctx *c)
 {
 	const char *action = web_form_get(c->form, "action");
 	const char *text = web_form_get(c->form, "text");
-	struct editor e = { 0 };
+	struct editor e = {0};
 	struct byod_err err;
 	struct target t;
-	struct reg_policy rp = { 0 };
+	struct reg_policy rp = {0};
 	char where[80], comment[128];
 	int64_t version = 0, nv = 0, current = 0;
 	int rc;
@@ -921,11 +927,12 @@ int admin_policy_post(struct admin_ctx *c)
 		return admin_redirect(c, where);
 	}
 	if (!strcmp(action, "default") && t.school[0]) {
-		struct byod_policy_text p = { 0 };
-		struct pol_errors errs = { 0 };
+		struct byod_policy_text p = {0};
+		struct pol_errors errs = {0};
 
 		snprintf(comment, sizeof(comment), "%s",
-			 e.comment && e.comment[0] ? e.comment : "back to the département's policy");
+			 e.comment && e.comment[0] ? e.comment
+						   : "back to the département's policy");
 		p.school = t.school;
 		p.file = t.school;
 		p.comment = comment;

@@ -38,7 +38,7 @@ static void check_row(char sep, const char *const *fields, size_t n, const char 
 
 static void test_plain(void **state)
 {
-	const char *f[] = { "a", "b c", "é", "", NULL };
+	const char *f[] = {"a", "b c", "é", "", NULL};
 
 	(void)state;
 	check_row(',', f, 5, BOM "a,b c,é,,\r\n");
@@ -47,7 +47,7 @@ static void test_plain(void **state)
 
 static void test_quoting(void **state)
 {
-	const char *f[] = { "x,y", "say \"hi\"", "two\nlines", "cr\rhere", "semi;colon" };
+	const char *f[] = {"x,y", "say \"hi\"", "two\nlines", "cr\rhere", "semi;colon"};
 
 	(void)state;
 	check_row(',', f, 5,
@@ -59,8 +59,8 @@ static void test_quoting(void **state)
 
 static void test_guard(void **state)
 {
-	const char *f[] = { "=1+2", "+33 6", "-5", "@SUM(A1)", "\tx", "a=b", "'q" };
-	const char *g[] = { "=HYPERLINK(\"http://x\",\"y\")" };
+	const char *f[] = {"=1+2", "+33 6", "-5", "@SUM(A1)", "\tx", "a=b", "'q"};
+	const char *g[] = {"=HYPERLINK(\"http://x\",\"y\")"};
 
 	(void)state;
 	check_row(',', f, 7, BOM "'=1+2,'+33 6,'-5,'@SUM(A1),'\tx,a=b,'q\r\n");
@@ -114,8 +114,8 @@ static void test_big(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_plain),	      cmocka_unit_test(test_quoting),
-		cmocka_unit_test(test_guard),	      cmocka_unit_test(test_rows_and_ints),
+		cmocka_unit_test(test_plain), cmocka_unit_test(test_quoting),
+		cmocka_unit_test(test_guard), cmocka_unit_test(test_rows_and_ints),
 		cmocka_unit_test(test_big),
 	};
 

@@ -99,8 +99,7 @@ static void test_shortest(void **state)
 	diff_is("x\na\nb\nc\n", "a\nb\nc\nx\n", "-x| a| b| c|+x");
 	/* the classic example (Myers 1986): 4 lines kept, 3 deleted, 2 added;
 	 * a deletion before an addition where both are as short */
-	diff_is("a\nb\nc\na\nb\nb\na\n", "c\nb\na\nb\na\nc\n",
-		"-a|-b| c|-a| b|+a| b| a|+c");
+	diff_is("a\nb\nc\na\nb\nb\na\n", "c\nb\na\nb\na\nc\n", "-a|-b| c|-a| b|+a| b| a|+c");
 }
 
 /* ---- property check ----------------------------------------------------- */
@@ -126,7 +125,7 @@ static int lcs(int i, int j)
 
 static void test_random(void **state)
 {
-	static const char *words[] = { "a", "b", "c", "d" };
+	static const char *words[] = {"a", "b", "c", "d"};
 	char a[256], b[256], back_a[256], back_b[256];
 	struct web_diff d;
 	size_t i, na, nb;
