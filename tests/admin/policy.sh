@@ -138,6 +138,24 @@ check "...from pupils to refused" grep -q '<tr class="move"><td>pupils</td><td>r
 check "...naming lea's phone" grep -q "href=\"/devices/$LEA\"" "$T/b"
 check "...not B's" sh -c "! grep -q '$MAX' '$T/b'"
 check "...and nothing applied yet" test "$(versions)" = 1
+# a legal text with a warning (MAC authentication into pupils): shown, not a refusal
+cat >"$T/warn.yaml" <<'YAML'
+segments:
+  registration: { vlan: 10, subnet: 10.10.0.0/22 }
+  pupils: { vlan: 20, subnet: 10.20.0.0/16 }
+rules:
+  - name: by-mac
+    match: { method: mac, role: student }
+    segment: pupils
+default: registration
+YAML
+"$BYODCTL" policy check "$T/warn.yaml" >"$T/check.out" 2>&1
+WPOS=$(sed -n 's/^[^:]*:\([0-9]*\):\([0-9]*\): warning: .*/\1:\2/p' "$T/check.out" | head -1)
+req d POST /policy/$A --data-urlencode "csrf=$t" --data-urlencode "expected=1" \
+	--data-urlencode "text@$T/warn.yaml" --data-urlencode "action=preview"
+check "a text with a warning ($WPOS) previews: 200" test "$(code)" = 200
+check "...the warning at its line and column" \
+	sh -c "[ -n '$WPOS' ] && grep -q '1 avertissement' '$T/b' && grep -q '<code class=\"pos\">$WPOS</code>' '$T/b'"
 req d POST /policy/$A --data-urlencode "csrf=$t" --data-urlencode "expected=1" \
 	--data-urlencode "text@$T/college.yaml" --data-urlencode "action=apply"
 check "applying without a comment: 422" test "$(code)" = 422
