@@ -86,6 +86,7 @@ static int load_one(const struct reg_policy *p, void *arg)
 int byod_policies_load(struct byod_ctx *ctx, struct byod_policies **out, struct byod_err *err)
 {
 	struct byod_policies *set;
+	struct byod_err why;
 	struct load l;
 	int rc;
 
@@ -96,10 +97,18 @@ int byod_policies_load(struct byod_ctx *ctx, struct byod_policies **out, struct 
 	l.ctx = ctx;
 	l.set = set;
 	l.err = err;
-	/* one snapshot: a version applied meanwhile is seen whole or not at all */
-	rc = reg_begin_read(ctx->reg, err);
-	if (rc)
+	/* one snapshot: a version applied meanwhile is seen whole or not at
+	 * all; inside the caller's transaction (-EINVAL), that one */
+	rc = reg_begin_read(ctx->reg, &why);
+	if (rc == -EINVAL) {
+		rc = reg_policy_list_newest(ctx->reg, load_one, &l, err);
 		goto out;
+	}
+	if (rc) {
+		if (err)
+			*err = why;
+		goto out;
+	}
 	rc = reg_policy_list_newest(ctx->reg, load_one, &l, err);
 	if (rc)
 		reg_rollback(ctx->reg);

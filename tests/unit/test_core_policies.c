@@ -193,6 +193,12 @@ static void test_school_falls_back_to_default(void **state)
 	assert_int_equal(byod_policies_version(set, UAI), v2);
 	assert_int_equal(byod_policies_version(set, UAI2), v1);
 	byod_policies_free(set);
+	/* inside the caller's transaction: read in it */
+	assert_int_equal(reg_begin(fx->ctx->reg, &err), 0);
+	assert_int_equal(byod_policies_load(fx->ctx, &set, &err), 0);
+	assert_int_equal(byod_policies_version(set, UAI), v2);
+	byod_policies_free(set);
+	reg_rollback(fx->ctx->reg);
 
 	/* back to the default */
 	v3 = apply(fx, UAI, NULL, v2);
