@@ -32,6 +32,7 @@ int admin_section_get(struct admin_ctx *c);
 /* journal.c: the audit log (filters, pages, CSV export) and people. */
 int admin_audit_get(struct admin_ctx *c);
 int admin_people_get(struct admin_ctx *c);
+int admin_person_get(struct admin_ctx *c);
 
 /* devices.c: the scoped search, a device's page, its state changes. */
 int admin_devices_get(struct admin_ctx *c);

@@ -265,19 +265,29 @@ int admin_audit_get(struct admin_ctx *c)
 
 /* ---- people ------------------------------------------------------------- */
 
+static void role_text(struct admin_ctx *c, struct web_html *h, int role)
+{
+	char key[40];
+
+	snprintf(key, sizeof(key), "person.role.%s",
+		 byod_role_name(role) ? byod_role_name(role) : "");
+	web_html_text(h, AT(c, key));
+}
+
 static int person_row(const struct reg_person *p, void *arg)
 {
 	struct rows *r = arg;
-	char key[40];
+	char href[REG_LOGIN_MAX + 16];
 
-	web_html_markup(r->h, "<tr><td>");
+	snprintf(href, sizeof(href), "/people/%s", p->login);
+	web_html_markup(r->h, "<tr><td><a");
+	web_html_url(r->h, "href", href);
+	web_html_markup(r->h, ">");
 	web_html_text(r->h, p->login);
-	web_html_markup(r->h, "</td><td>");
+	web_html_markup(r->h, "</a></td><td>");
 	web_html_text(r->h, p->display_name);
 	web_html_markup(r->h, "</td><td>");
-	snprintf(key, sizeof(key), "person.role.%s",
-		 byod_role_name(p->role) ? byod_role_name(p->role) : "");
-	web_html_text(r->h, AT(r->c, key));
+	role_text(r->c, r->h, p->role);
 	web_html_markup(r->h, "</td><td>");
 	web_html_text(r->h, p->school[0] ? p->school : "—");
 	web_html_markup(r->h, "</td><td>");
@@ -332,5 +342,87 @@ int admin_people_get(struct admin_ctx *c)
 	snprintf(n, sizeof(n), "%d", total);
 	admin_text_with(&h, ATN(c, "people.count", total), n);
 	web_html_markup(&h, "</p>");
+	return admin_page_finish(c, &h, 200);
+}
+
+/* ---- a person ----------------------------------------------------------- */
+
+struct owned {
+	struct admin_ctx *c;
+	struct web_html *h;
+	const char *login;
+	int n;
+};
+
+static int owned_row(const struct reg_device *d, void *arg)
+{
+	struct owned *o = arg;
+	char href[64];
+
+	if (strcmp(d->owner_login, o->login))
+		return 0; /* the search matches by "contains" */
+	o->n++;
+	snprintf(href, sizeof(href), "/devices/%s", d->id);
+	web_html_markup(o->h, "<li><a");
+	web_html_url(o->h, "href", href);
+	web_html_markup(o->h, ">");
+	web_html_text(o->h, d->name[0] ? d->name : d->id);
+	web_html_markup(o->h, "</a></li>");
+	return 0;
+}
+
+int admin_person_get(struct admin_ctx *c)
+{
+	struct reg_device_search s = {.state = -1, .limit = 1000};
+	struct reg_person p;
+	struct web_html h;
+	struct owned o = {.c = c, .h = &h, .login = c->rest};
+	int rc;
+
+	if (strlen(c->rest) >= REG_LOGIN_MAX)
+		return admin_not_found(c, "person", c->rest);
+	rc = reg_person_get_scoped(c->ctx->reg, c->scope, c->rest, &p, NULL);
+	if (rc == -ENOENT)
+		return admin_not_found(c, "person", c->rest);
+	if (rc)
+		return rc;
+	web_html_init(&h);
+	admin_page_head(c, &h, p.display_name[0] ? p.display_name : p.login, "nav.people");
+	web_html_markup(&h, "<dl class=\"values box\"><dt>");
+	web_html_text(&h, AT(c, "login.user"));
+	web_html_markup(&h, "</dt><dd>");
+	web_html_text(&h, p.login);
+	web_html_markup(&h, "</dd><dt>");
+	web_html_text(&h, AT(c, "person.role"));
+	web_html_markup(&h, "</dt><dd>");
+	role_text(c, &h, p.role);
+	web_html_markup(&h, "</dd><dt>");
+	web_html_text(&h, AT(c, "device.school"));
+	web_html_markup(&h, "</dt><dd>");
+	web_html_text(&h, p.school[0] ? p.school : "—");
+	web_html_markup(&h, "</dd><dt>");
+	web_html_text(&h, AT(c, "person.groups"));
+	web_html_markup(&h, "</dt><dd>");
+	web_html_text(&h, p.groups[0] ? p.groups : "—");
+	web_html_markup(&h, "</dd><dt>");
+	web_html_text(&h, AT(c, "device.state"));
+	web_html_markup(&h, "</dt><dd>");
+	web_html_text(&h, AT(c, p.state == REG_PERSON_ACTIVE ? "person.state.active"
+							     : "person.state.disabled"));
+	web_html_markup(&h, "</dd></dl><h2>");
+	web_html_text(&h, AT(c, "nav.devices"));
+	web_html_markup(&h, "</h2><ul>");
+	s.text = p.login;
+	rc = reg_device_search(c->ctx->reg, c->scope, &s, owned_row, &o, NULL, NULL);
+	web_html_markup(&h, "</ul>");
+	if (rc) {
+		web_html_free(&h);
+		return rc;
+	}
+	if (!o.n) {
+		web_html_markup(&h, "<p>");
+		web_html_text(&h, AT(c, "person.no-device"));
+		web_html_markup(&h, "</p>");
+	}
 	return admin_page_finish(c, &h, 200);
 }

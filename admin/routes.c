@@ -92,6 +92,8 @@ const struct admin_route admin_routes[] = {
 	  "a class's sheet of one-time enrolment codes (school and group in scope)" },
 	{ "/people", 0, 0, admin_people_get, NULL, "nav.people",
 	  "people: search by login, name or group, in scope" },
+	{ "/people/", 1, 0, admin_person_get, NULL, "nav.people",
+	  "a person: role, school, groups, state, devices" },
 	{ "/policy", 0, 0, admin_section_get, NULL, "nav.policy", "the policy of each school" },
 	{ "/audit", 0, 0, admin_audit_get, NULL, "nav.audit",
 	  "the audit log in scope: filters (who, what, school, period), CSV export (audited)" },

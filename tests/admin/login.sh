@@ -233,6 +233,44 @@ check "...not the other school's" sh -c "! grep -q 'b.pupil' '$T/b'"
 req d GET "/people?q=pupil"
 check "the département's people: both" sh -c "grep -q '>a.pupil<' '$T/b' && grep -q '>b.pupil<' '$T/b'"
 
+# every attempt of the school administrator at the other school, each
+# asserted: STATUS METHOD PATH [FORM]; a 404 adds an audit row
+SERIAL_B=$(json 'd["serial"]' <"$T/enrol.b.pupil")
+req s GET /dashboard
+t=$(csrf)
+while read -r want method path form; do
+	before=$(audit_count admin.denied "actor = 'admin:sch'")
+	if [ "$method" = POST ]; then
+		req s POST "$path" --data-urlencode "csrf=$t" --data-urlencode "$form"
+	else
+		req s GET "$path"
+	fi
+	check "school administrator, $method $path: $want" test "$(code)" = "$want"
+	if [ "$want" = 404 ]; then
+		check "...audited" test "$(audit_count admin.denied "actor = 'admin:sch'")" = $((before + 1))
+	else
+		# (what was typed is echoed in its field, nothing else)
+		check "...shows nothing of the other school" \
+			sh -c "! grep -qE '/devices/$DEV_B|>$DEV_B<|>b\.pupil<|Phone b\.pupil' '$T/b'"
+	fi
+done <<EOF_ATTEMPTS
+404 GET /devices/$DEV_B
+404 GET /devices/$SERIAL_B
+404 POST /devices/$DEV_B action=revoke
+404 POST /devices/$DEV_B action=resume
+404 GET /people/b.pupil
+200 GET /people?q=b.pupil
+200 GET /devices?q=b.pupil
+200 GET /devices?q=$SERIAL_B
+200 GET /audit?object=$DEV_B
+200 GET /audit?school=0139999X
+EOF_ATTEMPTS
+check "...the other school's device untouched" \
+	test "$(sqlite3 "$DB" "SELECT state FROM devices WHERE id = '$DEV_B'")" = active
+req s GET /people/a.pupil
+check "the school administrator opens their pupil's page" test "$(code)" = 200
+check "...with the pupil's device" grep -q "/devices/$DEV_A" "$T/b"
+
 # ---- the auditor changes nothing -------------------------------------------
 check "the auditor logs in" enrol a aud 'Aud-Secret-2026'
 req a GET "/devices/$DEV_A"

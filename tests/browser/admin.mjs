@@ -34,6 +34,11 @@ const ADMIN = env('ADMIN_URL').replace(/\/$/, '');
 const LOGIN = env('LOGIN');
 const PASSWORD = env('PASSWORD');
 const DEVICE = env('DEVICE');
+// the other roles: a school administrator of DEVICE's school, who must not
+// see DEVICE_B (another school's), and an auditor
+const SCHOOL_LOGIN = env('SCHOOL_LOGIN');
+const AUDITOR_LOGIN = env('AUDITOR_LOGIN');
+const DEVICE_B = env('DEVICE_B');
 const SHOTS = env('SHOTS');
 const WIDTH = 360;
 const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
@@ -101,7 +106,7 @@ page.on('request', (r) => {
 		foreign.push(r.url());
 });
 const broken = [];
-const expected = new Set([`404 ${ADMIN}/nowhere`]);
+const expected = new Set([`404 ${ADMIN}/nowhere`, `404 ${ADMIN}/devices/${DEVICE_B}`]);
 page.on('response', (r) => {
 	if (r.status() >= 400 && !expected.has(`${r.status()} ${r.url()}`))
 		broken.push(`${r.status()} ${r.request().method()} ${r.url()}`);
@@ -267,6 +272,37 @@ try {
 	await go('logout', () => page.getByRole('button', { name: 'Se déconnecter' }).click());
 	assert.equal(await h1(), 'Connexion');
 	ok('logged out, on the login page');
+
+	// ---- the other roles: each one's first login, then what they see ----
+	const firstLogin = async (who, login) => {
+		await go(`${who}-login`, () => page.goto(ADMIN + '/login'));
+		await page.getByLabel('Identifiant', { exact: true }).fill(login);
+		await page.getByLabel('Mot de passe', { exact: true }).fill(PASSWORD);
+		await go(`${who}-totp`, () => page.getByRole('button', { name: 'Continuer' }).click());
+		const k = (await page.locator('code.secret').textContent()).replace(/\s/g, '');
+		await page.getByLabel('Code à 6 chiffres', { exact: true }).fill(totp(k));
+		await go(`${who}-dashboard`, () =>
+			page.getByRole('button', { name: 'Activer et se connecter' }).click());
+	};
+	await firstLogin('school', SCHOOL_LOGIN);
+	assert.ok(await page.getByText('Établissement · 0131234W').isVisible(), 'the role and school');
+	ok('the school administrator: their role and school in the header');
+	await go('school-devices', () => page.goto(ADMIN + '/devices'));
+	assert.equal(await page.locator(`a[href="/devices/${DEVICE}"]`).count(), 1);
+	assert.equal(await page.locator(`a[href="/devices/${DEVICE_B}"]`).count(), 0);
+	ok("their school's device listed, not the other school's");
+	await go('school-other-device', () => page.goto(`${ADMIN}/devices/${DEVICE_B}`), { status: 404 });
+	assert.equal(await h1(), 'Page introuvable');
+	ok("the other school's device by its URL: the 404 page");
+	await go('school-logout', () => page.getByRole('button', { name: 'Se déconnecter' }).click());
+
+	await firstLogin('auditor', AUDITOR_LOGIN);
+	assert.ok(await page.getByText('Auditeur, lecture seule').isVisible(), 'the role');
+	ok('the auditor: read-only, said in the header');
+	await go('auditor-device', () => page.goto(`${ADMIN}/devices/${DEVICE_B}`));
+	assert.equal(await page.getByRole('button', { name: /Suspendre|Réactiver|Révoquer/ }).count(), 0);
+	ok('a device page without a button that changes it');
+	await go('auditor-logout', () => page.getByRole('button', { name: 'Se déconnecter' }).click());
 
 	assert.deepEqual(foreign, [], 'requests to anyone but the console');
 	ok('no request to anyone but the console');

@@ -2,7 +2,9 @@
 # byod-admin in headless Chromium, 360 px wide, JavaScript off, in French:
 # a département administrator's first login with the TOTP enrolment, every
 # page of the navigation, a device's page, the English switch, an error
-# page, the logout; axe-core on every page (admin.mjs says what it
+# page, the logout; then a school administrator (their school's device, the
+# other school's a 404) and an auditor (no button that changes anything);
+# axe-core on every page (admin.mjs says what it
 # checks). playwright-core and axe-core come from the committed lock,
 # installed into the build directory once (the source tree stays clean).
 # Screenshots stay in $BYOD_BROWSER_DIR/admin-screenshots.
@@ -35,17 +37,25 @@ rm -rf "$SHOTS"
 mkdir -p "$SHOTS"
 
 init_school
+"$BYODCTL" school add 0139999X --name "Collège du Port" >/dev/null
 "$BYODCTL" user add a.pupil --role student --school 0131234W --name "Léa Martin" >/dev/null
+"$BYODCTL" user add b.pupil --role student --school 0139999X --name "Hugo Bernard" >/dev/null
 # a running policy: the policy pages have a text, a listing and a history
 "$BYODCTL" policy apply "$BYOD_SRC/examples/policy.yaml" --comment "exemple" >/dev/null ||
 	{ echo "policy apply failed" >&2; exit 1; }
 DEVICE=$("$BYODCTL" device enrol a.pupil --name "Phone a.pupil" --out "$T/dev" --json |
 	json 'd["device"]') || { echo "enrol failed" >&2; exit 1; }
+DEVICE_B=$("$BYODCTL" device enrol b.pupil --name "Phone b.pupil" --out "$T/dev" --json |
+	json 'd["device"]') || { echo "enrol failed" >&2; exit 1; }
+# one password for the three roles: the test is about what each one sees
 add_admin claire departement "" 'Claire-Secret-2026'
+add_admin marc school 0131234W 'Claire-Secret-2026'
+add_admin anne auditor "" 'Claire-Secret-2026'
 start_admin
 
-if ADMIN_URL=$URL LOGIN=claire PASSWORD='Claire-Secret-2026' DEVICE=$DEVICE SHOTS=$SHOTS \
-	CHROMIUM=$CHROMIUM node "$DIR/admin.mjs"; then
+if ADMIN_URL=$URL LOGIN=claire PASSWORD='Claire-Secret-2026' DEVICE=$DEVICE DEVICE_B=$DEVICE_B \
+	SCHOOL_LOGIN=marc AUDITOR_LOGIN=anne SHOTS=$SHOTS CHROMIUM=$CHROMIUM \
+	node "$DIR/admin.mjs"; then
 	ok
 else
 	ko "byod-admin in Chromium (screenshots in $SHOTS); its log:"
@@ -53,5 +63,8 @@ else
 fi
 check "the device was suspended from the browser" \
 	test "$(sqlite3 "$BYOD_HOME/registry.db" "SELECT state FROM devices WHERE id = '$DEVICE'")" = suspended
+# (twice: the page, and the same page again for axe-core)
+check "the school administrator's look at the other school's device is audited" \
+	test "$(sqlite3 "$BYOD_HOME/registry.db" "SELECT count(*) FROM audit WHERE action = 'admin.denied' AND actor = 'admin:marc' AND object = '$DEVICE_B'")" = 2
 check "byod-admin stops on SIGTERM" stop_admin
 finish
