@@ -4,8 +4,9 @@
  * (reg_audit_search carries it: a school administrator never reads
  * another school's rows, nor rows that concern no school), filtered by
  * who (the actor, exactly), what (an action prefix: "policy." or
- * "device.state"), school and period (two dates, both days included, in
- * the server's time zone), newest first and paged by id; and the same
+ * "device.state"), object (exactly), school and period (two dates, both
+ * days included, in the server's time zone), newest first and paged by
+ * id; and the same
  * filter as a CSV file for a spreadsheet (web/csvout.c: UTF-8 with BOM,
  * ';' as a French Excel expects, or ',' with sep=comma, formulas
  * guarded). A school outside the scope named in the filter is the 404 and
@@ -28,7 +29,7 @@
 #define CSV_MAX_ROWS 100000 /* one export; the registry gives them 1000 at a time */
 
 struct filter {
-	const char *who, *what, *school, *from_s, *to_s, *before_s;
+	const char *who, *what, *school, *object, *from_s, *to_s, *before_s;
 	struct reg_audit_filter f;
 };
 
@@ -62,6 +63,7 @@ static int read_filter(struct admin_ctx *c, struct filter *x)
 	x->who = httpd_arg(rq, "who");
 	x->what = httpd_arg(rq, "what");
 	x->school = httpd_arg(rq, "school");
+	x->object = httpd_arg(rq, "object");
 	x->from_s = httpd_arg(rq, "from");
 	x->to_s = httpd_arg(rq, "to");
 	x->before_s = httpd_arg(rq, "before");
@@ -71,17 +73,21 @@ static int read_filter(struct admin_ctx *c, struct filter *x)
 		x->what = NULL;
 	if (x->school && !x->school[0])
 		x->school = NULL;
+	if (x->object && !x->object[0])
+		x->object = NULL;
 	if (x->from_s && !x->from_s[0])
 		x->from_s = NULL;
 	if (x->to_s && !x->to_s[0])
 		x->to_s = NULL;
-	if ((x->who && strlen(x->who) >= 64) || (x->what && strlen(x->what) >= 32))
+	if ((x->who && strlen(x->who) >= 64) || (x->what && strlen(x->what) >= 32) ||
+	    (x->object && strlen(x->object) >= 64))
 		return admin_page_error(c, 400) ?: 1;
 	if (x->school && (strlen(x->school) >= REG_UAI_MAX || !reg_scope_has(c->scope, x->school)))
 		return admin_not_found(c, "audit-school", x->school) ?: 1;
 	x->f.actor = x->who;
 	x->f.action = x->what;
 	x->f.school = x->school;
+	x->f.object = x->object;
 	if (x->from_s) {
 		t = day_start(x->from_s);
 		if (t < 0)
@@ -142,6 +148,7 @@ static void query_of(const struct filter *x, char *q, size_t size)
 	query_add(q, size, "who", x->who);
 	query_add(q, size, "what", x->what);
 	query_add(q, size, "school", x->school);
+	query_add(q, size, "object", x->object);
 	query_add(q, size, "from", x->from_s);
 	query_add(q, size, "to", x->to_s);
 }

@@ -96,6 +96,10 @@ check "who: only that actor's rows" test "$(nrows)" = 1
 check "...its row" grep -q '<td>-2+3</td>' "$T/b"
 req d GET "/audit?what=test.formula"
 check "what (a prefix): the 6 test rows" test "$(nrows)" = 6
+LEA=$(json 'd["device"]' <"$T/lea.json")
+req d GET "/audit?object=$LEA"
+check "object: that device's rows" \
+	sh -c "[ '$(nrows)' -ge 1 ] && [ '$(nrows)' = '$(sql "SELECT count(*) FROM audit WHERE object = '$LEA'")' ]"
 req d GET "/audit?what=device."
 check "what=device.: as many rows as the registry has" \
 	test "$(nrows)" = "$(sql "SELECT count(*) FROM audit WHERE action LIKE 'device.%'")"

@@ -263,7 +263,7 @@ done <<EOF_ATTEMPTS
 200 GET /devices?q=b.pupil
 200 GET /devices?q=$SERIAL_B
 200 GET /audit?object=$DEV_B
-200 GET /audit?school=0139999X
+404 GET /audit?school=0139999X
 EOF_ATTEMPTS
 check "...the other school's device untouched" \
 	test "$(sqlite3 "$DB" "SELECT state FROM devices WHERE id = '$DEV_B'")" = active
