@@ -1,0 +1,315 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Unit tests for the web server library (httpd/) on a loopback port, with
+ * a handler of the test's own and requests written byte by byte on a
+ * socket: the security headers of every answer (and the CSP of a page
+ * with a script, or its own), cookies without Secure over plain HTTP, no
+ * HSTS over plain HTTP, query arguments and request headers reaching the
+ * handler, extra headers, a handler's fault turned into the error page, a
+ * body over the limit a 413 without the handler, a streamed answer.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <cmocka.h>
+
+#include "httpd.h"
+
+struct fx {
+	struct httpd *srv;
+	int port;
+	int handled;	/* requests the handler saw */
+	int error_status; /* the last error page asked for */
+};
+
+static ssize_t stream(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	int *left = cls;
+
+	(void)pos;
+	if (!*left)
+		return -1;
+	(*left)--;
+	return snprintf(buf, max, "data: %d\n\n", *left);
+}
+
+static void stream_free(void *cls)
+{
+	free(cls);
+}
+
+static int handler(void *app, const struct httpd_request *rq, struct httpd_response *rs)
+{
+	struct fx *f = app;
+	char body[256];
+
+	f->handled++;
+	if (!strcmp(rq->path, "/fail"))
+		return -EIO;
+	if (!strcmp(rq->path, "/stream")) {
+		int *left = malloc(sizeof(*left));
+
+		if (!left)
+			return -ENOMEM;
+		*left = 3;
+		rs->status = 200;
+		rs->content_type = "text/event-stream";
+		rs->stream = stream;
+		rs->stream_cls = left;
+		rs->stream_free = stream_free;
+		return 0;
+	}
+	snprintf(body, sizeof(body), "path=%s x=%s ua=%s lang=%s https=%d", rq->path,
+		 httpd_arg(rq, "x") ? httpd_arg(rq, "x") : "-",
+		 httpd_header(rq, "X-Test") ? httpd_header(rq, "X-Test") : "-", rq->lang, rq->https);
+	if (httpd_body_copy(rs, "text/plain; charset=utf-8", body, strlen(body), 0))
+		return -ENOMEM;
+	if (!strcmp(rq->path, "/cookie"))
+		httpd_set_cookie(rs, rq, "sid", "abc", -1);
+	if (!strcmp(rq->path, "/script"))
+		rs->script = 1;
+	if (!strcmp(rq->path, "/csp"))
+		rs->csp = "default-src 'none'; connect-src 'self'";
+	if (!strcmp(rq->path, "/header")) {
+		rs->status = 401;
+		rs->headers[0][0] = "WWW-Authenticate";
+		rs->headers[0][1] = "Bearer realm=\"test\"";
+	}
+	return 0;
+}
+
+static int error_page(void *app, const struct httpd_request *rq, struct httpd_response *rs,
+		      int status)
+{
+	struct fx *f = app;
+	char body[64];
+
+	(void)rq;
+	f->error_status = status;
+	snprintf(body, sizeof(body), "error %d", status);
+	if (httpd_body_copy(rs, "text/plain; charset=utf-8", body, strlen(body), 0))
+		return -ENOMEM;
+	rs->status = status;
+	return 0;
+}
+
+static int free_port(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t len = sizeof(a);
+	int s = socket(AF_INET, SOCK_STREAM, 0), port;
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_true(s >= 0);
+	assert_int_equal(bind(s, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(getsockname(s, (struct sockaddr *)&a, &len), 0);
+	port = ntohs(a.sin_port);
+	close(s);
+	return port;
+}
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	struct byod_err err;
+	struct httpd_config cfg = {
+		.name = "test_httpd",
+		.conf = "test",
+		.listen = "127.0.0.1",
+		.threads = 2,
+		.connection_limit = 32,
+		.per_ip_limit = 8,
+		.per_ip_v6_prefix = 64,
+		.timeout_s = 5,
+		.request_deadline_s = 5,
+		.body_limit = 1024,
+		.hsts_max_age = 3600,
+		.lang_default = "fr",
+		.handler = handler,
+		.error_page = error_page,
+	};
+
+	assert_non_null(f);
+	cfg.app = f;
+	f->port = cfg.http_port = free_port();
+	assert_int_equal(httpd_start(&cfg, &f->srv, &err), 0);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+
+	httpd_stop(f->srv);
+	free(f);
+	return 0;
+}
+
+/* Sends req whole, reads the answer until the server closes: malloc'd. */
+static char *ask(struct fx *f, const char *req)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)f->port) };
+	size_t cap = 65536, len = 0;
+	char *out = malloc(cap);
+	ssize_t n;
+	int s = socket(AF_INET, SOCK_STREAM, 0);
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_non_null(out);
+	assert_int_equal(connect(s, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(write(s, req, strlen(req)), (ssize_t)strlen(req));
+	while ((n = read(s, out + len, cap - len - 1)) > 0)
+		len += (size_t)n;
+	out[len] = '\0';
+	close(s);
+	return out;
+}
+
+static char *get(struct fx *f, const char *target, const char *more)
+{
+	char req[1024];
+
+	snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n%sConnection: close\r\n\r\n",
+		 target, more ? more : "");
+	return ask(f, req);
+}
+
+/* Whether the answer has the header line exactly (case as sent). */
+static int has(const char *answer, const char *line)
+{
+	char want[512];
+
+	snprintf(want, sizeof(want), "\r\n%s\r\n", line);
+	return strstr(answer, want) != NULL;
+}
+
+static void test_headers(void **state)
+{
+	struct fx *f = *state;
+	char *a = get(f, "/page?x=1%202", "X-Test: yes\r\n");
+
+	assert_non_null(strstr(a, "HTTP/1.1 200"));
+	assert_true(has(a, "Content-Security-Policy: default-src 'none'; style-src 'self'; "
+			   "img-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+			   "base-uri 'none'"));
+	assert_true(has(a, "X-Frame-Options: DENY"));
+	assert_true(has(a, "X-Content-Type-Options: nosniff"));
+	assert_true(has(a, "Referrer-Policy: no-referrer"));
+	assert_true(has(a, "Cache-Control: no-store"));
+	/* no HSTS over plain HTTP, whatever hsts_max_age says */
+	assert_null(strstr(a, "Strict-Transport-Security"));
+	/* the query argument decoded, the header, the default language */
+	assert_non_null(strstr(a, "path=/page x=1 2 ua=yes lang=fr https=0"));
+	free(a);
+}
+
+static void test_csp(void **state)
+{
+	struct fx *f = *state;
+	char *a = get(f, "/script", NULL), *b = get(f, "/csp", NULL);
+
+	assert_true(has(a, "Content-Security-Policy: default-src 'none'; script-src 'self'; "
+			   "style-src 'self'; img-src 'self'; form-action 'self'; "
+			   "frame-ancestors 'none'; base-uri 'none'"));
+	assert_true(has(b, "Content-Security-Policy: default-src 'none'; connect-src 'self'"));
+	free(a);
+	free(b);
+}
+
+static void test_cookie_and_headers(void **state)
+{
+	struct fx *f = *state;
+	char *a = get(f, "/cookie", NULL), *b = get(f, "/header", NULL);
+
+	/* plain HTTP: no Secure */
+	assert_true(has(a, "Set-Cookie: sid=abc; Path=/; HttpOnly; SameSite=Strict"));
+	assert_non_null(strstr(b, "HTTP/1.1 401"));
+	assert_true(has(b, "WWW-Authenticate: Bearer realm=\"test\""));
+	free(a);
+	free(b);
+}
+
+static void test_fault(void **state)
+{
+	struct fx *f = *state;
+	char *a = get(f, "/fail", NULL);
+
+	assert_non_null(strstr(a, "HTTP/1.1 500"));
+	assert_non_null(strstr(a, "\r\n\r\nerror 500"));
+	assert_int_equal(f->error_status, 500);
+	free(a);
+}
+
+static void test_body_limit(void **state)
+{
+	struct fx *f = *state;
+	char req[4096], body[2000];
+	char *a;
+
+	memset(body, 'a', sizeof(body) - 1);
+	body[sizeof(body) - 1] = '\0';
+	snprintf(req, sizeof(req),
+		 "POST /page HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: "
+		 "application/x-www-form-urlencoded\r\nContent-Length: %zu\r\nConnection: "
+		 "close\r\n\r\n%s",
+		 strlen(body), body);
+	a = ask(f, req);
+	assert_non_null(strstr(a, "HTTP/1.1 413"));
+	assert_int_equal(f->error_status, 413);
+	assert_int_equal(f->handled, 0); /* the handler never saw it */
+	free(a);
+}
+
+static void test_stream(void **state)
+{
+	struct fx *f = *state;
+	char *a = get(f, "/stream", NULL);
+
+	assert_non_null(strstr(a, "HTTP/1.1 200"));
+	assert_true(has(a, "Content-Type: text/event-stream"));
+	assert_non_null(strstr(a, "data: 2\n\n"));
+	assert_non_null(strstr(a, "data: 1\n\n"));
+	assert_non_null(strstr(a, "data: 0\n\n"));
+	free(a);
+}
+
+static void test_config(void **state)
+{
+	struct httpd_config cfg = { .name = "x" };
+	struct httpd *srv = (struct httpd *)1;
+	struct byod_err err;
+
+	(void)state;
+	assert_int_equal(httpd_start(&cfg, &srv, &err), -EINVAL);
+	assert_null(srv);
+	httpd_stop(NULL);
+	httpd_reload(NULL, 1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_config),
+		cmocka_unit_test_setup_teardown(test_headers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_csp, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cookie_and_headers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fault, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_body_limit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stream, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
