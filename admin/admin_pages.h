@@ -25,13 +25,6 @@ int admin_totp_get(struct admin_ctx *c);
 int admin_totp_post(struct admin_ctx *c);
 int admin_logout_post(struct admin_ctx *c);
 
-/* sections.c: the home of a section (the route's nav entry) until its
- * pages come: its title and what the administrator may see. */
-int admin_section_get(struct admin_ctx *c);
-
-/* journal.c: the audit log (filters, pages, CSV export). */
-int admin_audit_get(struct admin_ctx *c);
-
 /* devices.c: the scoped search, a device's page, its state changes. */
 int admin_devices_get(struct admin_ctx *c);
 int admin_device_get(struct admin_ctx *c);
@@ -64,6 +57,27 @@ int admin_import_post(struct admin_ctx *c);
 int admin_api_people(struct byod_ctx *ctx, const struct reg_admin *a,
 		     const struct reg_scope *scope, const struct httpd_request *rq,
 		     struct httpd_response *rs);
+/* policy.c: the policies in scope, a policy's editor, history, a version. */
+int admin_policies_get(struct admin_ctx *c);
+int admin_policy_get(struct admin_ctx *c);
+int admin_policy_post(struct admin_ctx *c);
+
+/* audit.c: the audit log in scope with its filters, and as CSV. */
+int admin_journal_get(struct admin_ctx *c);
+int admin_journal_csv_get(struct admin_ctx *c);
+
+/* codes.c: a class's sheet of one-time enrolment codes. */
+int admin_codes_get(struct admin_ctx *c);
+int admin_codes_post(struct admin_ctx *c);
+
+/* api_policy.c: GET /api/v1/audit and /api/v1/policy/<key>; 1 when path is
+ * not one of theirs (rs untouched). */
+int admin_api_more(struct byod_ctx *ctx, const struct reg_admin *a,
+		   const struct reg_scope *scope, const struct httpd_request *rq,
+		   struct httpd_response *rs);
+
+/* The largest value of a form field (the policy editor's text area). */
+#define ADMIN_FORM_VALUE_MAX 65536
 
 /* api.c: /api/v1/..., with Authorization: Bearer <token>. */
 int admin_api(struct admin *a, struct byod_ctx *ctx, const struct httpd_request *rq,

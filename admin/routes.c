@@ -71,7 +71,17 @@ static const char css[] =
 	".flag.bad{color:#a4161a;font-weight:700}.flag.ok{color:#1e5e1e}"
 	"figure.chart{margin:0 0 1rem}figure.chart svg{width:100%;max-width:44rem;height:auto;"
 	"display:block}details.chart-data summary{cursor:pointer;color:#0b3d6b}"
-	".updated{color:#333;font-size:.95rem}";
+	".updated{color:#333;font-size:.95rem}"
+	"textarea{width:100%;box-sizing:border-box;font:.95rem/1.4 ui-monospace,monospace;"
+	"padding:.5rem;border:2px solid #555;border-radius:.3rem}"
+	"textarea:focus{outline:3px solid #b35c00;outline-offset:2px}"
+	"ol.listing{font:.9rem/1.4 ui-monospace,monospace;background:#fff;margin:0;"
+	"padding:.5rem .5rem .5rem 3.5rem}ol.listing li{white-space:pre}"
+	"ol.listing li.bad{background:#fbe4e4;outline:2px solid #a4161a}"
+	"ol.listing li:target{background:#fff7d6}"
+	"table.diff code{white-space:pre}tr.del{background:#fbe4e4}tr.add{background:#e3f1e0}"
+	"del,ins{text-decoration:none}.actions button{margin-right:.5rem}"
+	"fieldset{border:0;padding:0;margin:0}";
 
 /* clang-format off */
 const struct admin_route admin_routes[] = {
@@ -87,6 +97,16 @@ const struct admin_route admin_routes[] = {
 	  "devices: search by owner, MAC, serial, name, in the administrator's scope" },
 	{ "/devices/", 1, 1, admin_device_get, admin_device_post, "nav.devices",
 	  "a device's page (sessions, certificates, audit trail, explain); revoke, suspend, resume" },
+	{ "/policy", 0, 0, admin_policies_get, NULL, "nav.policy",
+	  "the policies in scope: the département's default and each school's" },
+	{ "/policy/", 1, 1, admin_policy_get, admin_policy_post, "nav.policy",
+	  "a policy's editor (check, impact, apply with a comment, history, rollback, back to the default); /policy/<key>/<version> shows a version" },
+	{ "/audit", 0, 0, admin_journal_get, NULL, "nav.audit",
+	  "the audit log in scope, filtered by who, what, school and period, paged by id" },
+	{ "/audit.csv", 0, 0, admin_journal_csv_get, NULL, "nav.audit",
+	  "the same filter as a CSV file (UTF-8 with BOM, ';', formulas guarded)" },
+	{ "/codes", 0, 1, admin_codes_get, admin_codes_post, "nav.people",
+	  "a class's sheet of one-time enrolment codes (school and group in scope)" },
 	{ "/people", 0, 0, admin_people_get, NULL, "nav.people",
 	  "people: search by login, name or group; the school (in the scope), role and state" },
 	{ "/people/", 1, 1, admin_person_get, admin_person_post, "nav.people",
@@ -94,9 +114,6 @@ const struct admin_route admin_routes[] = {
 	  "new password, clear the login lock" },
 	{ "/people-import", 0, 1, admin_import_get, admin_import_post, "nav.people",
 	  "the CSV import: every problem at its line and column, a preview, then all or nothing" },
-	{ "/policy", 0, 0, admin_section_get, NULL, "nav.policy", "the policy of each school" },
-	{ "/audit", 0, 0, admin_audit_get, NULL, "nav.audit",
-	  "the audit log in scope: filters (who, what, school, period), CSV export (audited)" },
 };
 const size_t admin_routes_n = sizeof(admin_routes) / sizeof(admin_routes[0]);
 /* clang-format on */
@@ -234,7 +251,8 @@ int admin_route(struct admin *a, const struct httpd_request *rq, struct httpd_re
 		if (!rq->content_type ||
 		    strncasecmp(rq->content_type, "application/x-www-form-urlencoded", 33))
 			return admin_page_error(&c, 415);
-		if (web_form_parse(rq->body ? rq->body : "", rq->body_len, 32, &form, &err)) {
+		if (web_form_parse_max(rq->body ? rq->body : "", rq->body_len, 32,
+				       ADMIN_FORM_VALUE_MAX, &form, &err)) {
 			char buf[600];
 
 			httpd_log("%s POST %s: malformed form (%s)", rq->client, rq->path,

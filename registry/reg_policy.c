@@ -97,7 +97,8 @@ int reg_policy_add_school(struct reg *reg, const char *school, const char *sourc
 	rc = OPS(reg)->policy_insert(reg->be, &p, err);
 	if (!rc) {
 		snprintf(object, sizeof(object), "%lld", (long long)p.version);
-		rc = reg_record(reg, "policy.apply", object, policy_json, NULL, &p, err);
+		rc = reg_record_school(reg, p.school, "policy.apply", object, policy_json, NULL,
+				       &p, err);
 	}
 	rc = reg_tx_end(reg, rc, 1, err);
 	if (!rc && version)

@@ -85,7 +85,8 @@ int reg_unlock_add(struct reg *reg, struct reg_unlock *u, struct byod_err *err)
 	}
 	if (!rc) {
 		snprintf(object, sizeof(object), "%lld", (long long)u->id);
-		rc = reg_record(reg, "unlock.start", object, unlock_json, NULL, u, err);
+		rc = reg_record_school(reg, u->school, "unlock.start", object, unlock_json, NULL, u,
+				       err);
 	}
 	return reg_tx_end(reg, rc, wrote, err);
 }
@@ -123,7 +124,8 @@ int reg_unlock_end(struct reg *reg, int64_t id, time_t when, struct byod_err *er
 	}
 	if (!rc) {
 		snprintf(object, sizeof(object), "%lld", (long long)id);
-		rc = reg_record(reg, "unlock.end", object, unlock_json, &before, &after, err);
+		rc = reg_record_school(reg, before.school, "unlock.end", object, unlock_json,
+				       &before, &after, err);
 	}
 	return reg_tx_end(reg, rc, wrote, err);
 }

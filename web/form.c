@@ -161,6 +161,12 @@ void web_form_free(struct web_form *form)
 int web_form_parse(const char *body, size_t len, size_t max_fields, struct web_form *out,
 		      struct byod_err *err)
 {
+	return web_form_parse_max(body, len, max_fields, WEB_FORM_VALUE_MAX, out, err);
+}
+
+int web_form_parse_max(const char *body, size_t len, size_t max_fields, size_t value_max,
+		       struct web_form *out, struct byod_err *err)
+{
 	size_t pos = 0, i;
 	int rc = 0;
 
@@ -211,7 +217,7 @@ int web_form_parse(const char *body, size_t len, size_t max_fields, struct web_f
 		}
 		vat = eq ? pos + nlen + 1 : pos + flen;
 		vlen = eq ? flen - nlen - 1 : 0;
-		rc = decode(field + (vat - pos), vlen, vat, WEB_FORM_VALUE_MAX, "a value",
+		rc = decode(field + (vat - pos), vlen, vat, value_max, "a value",
 			    &value, &dlen, err);
 		if (rc) {
 			free(name);

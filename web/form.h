@@ -39,6 +39,10 @@ struct web_form {
  */
 int web_form_parse(const char *body, size_t len, size_t max_fields, struct web_form *out,
 		      struct byod_err *err);
+/* The same with values of up to value_max bytes (a text area: the
+ * console's policy editor). */
+int web_form_parse_max(const char *body, size_t len, size_t max_fields, size_t value_max,
+		       struct web_form *out, struct byod_err *err);
 
 /* The value of field name, or NULL when absent (form may be NULL). */
 const char *web_form_get(const struct web_form *form, const char *name);

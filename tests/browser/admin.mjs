@@ -247,6 +247,14 @@ try {
 	await go('device-suspended', () => page.getByRole('button', { name: 'Suspendre' }).click());
 	assert.ok(await page.getByRole('status').filter({ hasText: 'L’appareil est suspendu.' }).isVisible());
 	ok('suspended, and the page says so');
+	// the policy pages: the default's editor, one of its versions, a
+	// school's editor; the class code sheet's form
+	await go('policy-default', () => page.goto(ADMIN + '/policy/default'));
+	assert.equal(await page.getByLabel('Texte de la politique (YAML)', { exact: true }).count(), 1);
+	ok('the editor: a labelled text area');
+	await go('policy-version', () => page.locator('#history a').first().click());
+	await go('policy-school', () => page.goto(ADMIN + '/policy/0131234W'));
+	await go('codes', () => page.goto(ADMIN + '/codes'));
 	for (const [name, entry] of [['people', 'Personnes'], ['policy', 'Politique'], ['audit', 'Journal']]) {
 		await go(name, () => nav.getByRole('link', { name: entry, exact: true }).click());
 		assert.equal(await h1(), entry);

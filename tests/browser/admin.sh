@@ -40,6 +40,9 @@ init_school
 "$BYODCTL" school add 0139999X --name "Collège du Port" >/dev/null
 "$BYODCTL" user add a.pupil --role student --school 0131234W --name "Léa Martin" >/dev/null
 "$BYODCTL" user add b.pupil --role student --school 0139999X --name "Hugo Bernard" >/dev/null
+# a running policy: the policy pages have a text, a listing and a history
+"$BYODCTL" policy apply "$BYOD_SRC/examples/policy.yaml" --comment "exemple" >/dev/null ||
+	{ echo "policy apply failed" >&2; exit 1; }
 DEVICE=$("$BYODCTL" device enrol a.pupil --name "Phone a.pupil" --out "$T/dev" --json |
 	json 'd["device"]') || { echo "enrol failed" >&2; exit 1; }
 DEVICE_B=$("$BYODCTL" device enrol b.pupil --name "Phone b.pupil" --out "$T/dev" --json |

@@ -51,6 +51,25 @@ static int64_t add_teacher(struct fx *f, const char *login, const char *school)
 	return p.id;
 }
 
+static int count_row(const struct reg_audit *a, void *arg)
+{
+	(void)a;
+	(*(int *)arg)++;
+	return 0;
+}
+
+/* The audit rows of action (a prefix) that a scope of school alone reads. */
+static int audit_in_school(struct fx *f, const char *school, const char *action)
+{
+	struct reg_audit_filter af = {.action = action, .limit = 1000};
+	struct reg_scope sc;
+	int n = 0;
+
+	assert_int_equal(reg_scope_set(&sc, school, &f->err), 0);
+	assert_int_equal(reg_audit_search(f->reg, &sc, &af, count_row, &n, &f->err), 0);
+	return n;
+}
+
 static void get_school(struct fx *f, const char *school, int64_t version, const char *whose,
 		       const char *text)
 {
@@ -144,6 +163,10 @@ static void test_school_falls_back_to_default(void **state)
 	assert_non_null(strstr(a.v[0].after, "\"school\":\"" UAI_A "\""));
 	assert_non_null(strstr(a.v[0].after, "\"follows_default\":true"));
 	audits_free(&a);
+	/* the school's rows are its own: a scope of that school reads them, and
+	 * the default's are no school's */
+	assert_int_equal(audit_in_school(f, UAI_A, "policy.apply"), 2);
+	assert_int_equal(audit_in_school(f, UAI_B, "policy.apply"), 0);
 }
 
 static void test_school_policy_refused(void **state)
@@ -355,6 +378,9 @@ static void test_unlock_lifecycle(void **state)
 	assert_non_null(strstr(a.v[0].after, "\"group\":\"3C\""));
 	assert_non_null(strstr(a.v[0].after, "\"teacher\":\"prof-b\""));
 	audits_free(&a);
+	/* each school reads its own unlocks' rows */
+	assert_int_equal(audit_in_school(f, UAI_A, "unlock."), 1);
+	assert_int_equal(audit_in_school(f, UAI_B, "unlock."), 2);
 }
 
 /* In a transaction rolled back, an unlock leaves nothing. */

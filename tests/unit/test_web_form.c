@@ -208,6 +208,30 @@ static void test_form_duplicates(void **state)
 	refused("x=1&y=2&x=", 10, 16, 8, "given twice");
 }
 
+/* web_form_parse_max: a text area's value past WEB_FORM_VALUE_MAX, up to its
+ * own bound and not one byte more. */
+static void test_form_value_max(void **state)
+{
+	size_t n = 3 * WEB_FORM_VALUE_MAX;
+	char *body = malloc(n + 3);
+	struct web_form f;
+	struct byod_err err;
+
+	(void)state;
+	assert_non_null(body);
+	memcpy(body, "t=", 2);
+	memset(body + 2, 'y', n);
+	body[n + 2] = '\0';
+	assert_int_equal(web_form_parse(body, n + 2, 4, &f, &err), -EINVAL);
+	assert_int_equal(web_form_parse_max(body, n + 2, 4, n, &f, &err), 0);
+	assert_int_equal(strlen(web_form_get(&f, "t")), n);
+	web_form_free(&f);
+	assert_int_equal(web_form_parse_max(body, n + 2, 4, n - 1, &f, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "longer than"));
+	assert_int_equal(f.n, 0);
+	free(body);
+}
+
 static void test_form_limits(void **state)
 {
 	struct web_form f;
@@ -710,6 +734,7 @@ int main(void)
 		cmocka_unit_test(test_charter_good),	cmocka_unit_test(test_charter_bad),
 		cmocka_unit_test(test_charter_limits),	cmocka_unit_test(test_fragment),
 		cmocka_unit_test(test_token_hash),
+		cmocka_unit_test(test_form_value_max),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
