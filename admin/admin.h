@@ -111,6 +111,11 @@ int admin_page_finish(struct admin_ctx *c, struct web_html *h, int status);
 void admin_token_field(struct admin_ctx *c, struct web_html *h);
 /* tmpl as text with its first "{}" replaced by value (both escaped). */
 void admin_text_with(struct web_html *h, const char *tmpl, const char *value);
+/* Opens a box for a table that may scroll sideways on a phone: a region
+ * named label (already translated) that the keyboard can reach and scroll
+ * (<div class="scroll" tabindex="0" role="region" aria-label=...>); the
+ * caller writes the table and closes the </div>. */
+void admin_scroll_open(struct web_html *h, const char *label);
 /* A notice box (role=status) or an error box (role=alert). */
 void admin_notice(struct web_html *h, const char *text, int error);
 /* A date and time in the page's language ("3 déc. 2026 18:04"). */

@@ -54,9 +54,8 @@ int admin_import_post(struct admin_ctx *c);
 
 /* api_people.c: /api/v1/people and /api/v1/people/LOGIN for a bearer's
  * administrator a with its scope. */
-int admin_api_people(struct byod_ctx *ctx, const struct reg_admin *a,
-		     const struct reg_scope *scope, const struct httpd_request *rq,
-		     struct httpd_response *rs);
+int admin_api_people(struct byod_ctx *ctx, const struct reg_admin *a, const struct reg_scope *scope,
+		     const struct httpd_request *rq, struct httpd_response *rs);
 /* policy.c: the policies in scope, a policy's editor, history, a version. */
 int admin_policies_get(struct admin_ctx *c);
 int admin_policy_get(struct admin_ctx *c);
@@ -72,9 +71,8 @@ int admin_codes_post(struct admin_ctx *c);
 
 /* api_policy.c: GET /api/v1/audit and /api/v1/policy/<key>; 1 when path is
  * not one of theirs (rs untouched). */
-int admin_api_more(struct byod_ctx *ctx, const struct reg_admin *a,
-		   const struct reg_scope *scope, const struct httpd_request *rq,
-		   struct httpd_response *rs);
+int admin_api_more(struct byod_ctx *ctx, const struct reg_admin *a, const struct reg_scope *scope,
+		   const struct httpd_request *rq, struct httpd_response *rs);
 
 /* The largest value of a form field (the policy editor's text area). */
 #define ADMIN_FORM_VALUE_MAX 65536

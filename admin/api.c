@@ -162,8 +162,7 @@ int admin_api(struct admin *adm, struct byod_ctx *ctx, const struct httpd_reques
 		rc = devices(ctx, &scope, rq, rs);
 	else if (!strncmp(rq->path, "/api/v1/devices/", 16) && rq->path[16])
 		rc = device(ctx, &a, &scope, rq, rq->path + 16, rs);
-	else if (!strncmp(rq->path, "/api/v1/people", 14) &&
-		 (!rq->path[14] || rq->path[14] == '/'))
+	else if (!strncmp(rq->path, "/api/v1/people", 14) && (!rq->path[14] || rq->path[14] == '/'))
 		rc = admin_api_people(ctx, &a, &scope, rq, rs);
 	else if ((rc = admin_api_more(ctx, &a, &scope, rq, rs)) == 1)
 		rc = api_error(rs, 404, "not-found", "no such path in /api/v1");

@@ -279,9 +279,9 @@ int admin_journal_get(struct admin_ctx *c)
 	web_html_url(&h, "href", href);
 	web_html_markup(&h, " download>");
 	web_html_text(&h, AT(c, "audit.export"));
-	web_html_markup(&h, "</a></p><div class=\"scroll\" tabindex=\"0\" role=\"region\"");
-	web_html_attr(&h, "aria-label", AT(c, "nav.audit"));
-	web_html_markup(&h, "><table id=\"audit\"><thead><tr>"
+	web_html_markup(&h, "</a></p>");
+	admin_scroll_open(&h, AT(c, "nav.audit"));
+	web_html_markup(&h, "<table id=\"audit\"><thead><tr>"
 			    "<th scope=\"col\">");
 	web_html_text(&h, AT(c, "audit.id"));
 	web_html_markup(&h, "</th><th scope=\"col\">");

@@ -272,7 +272,9 @@ static void chart_auth(struct admin_ctx *c, struct web_html *h, const struct byo
 	/* the refusals by reason, over the 24 hours */
 	web_html_markup(h, "<h3>");
 	web_html_text(h, AT(c, "dash.reasons"));
-	web_html_markup(h, "</h3><div class=\"scroll\"><table><thead><tr>");
+	web_html_markup(h, "</h3>");
+	admin_scroll_open(h, AT(c, "dash.reasons"));
+	web_html_markup(h, "<table><thead><tr>");
 	th_col(c, h, "dash.reason");
 	th_col(c, h, "dash.count");
 	web_html_markup(h, "</tr></thead><tbody>");
@@ -341,7 +343,8 @@ static void certs(struct admin_ctx *c, struct web_html *h, const struct byod_das
 	admin_text_with(h, ATN(c, "dash.certs.count", (unsigned long)d->certs_ending), n);
 	web_html_markup(h, "</p>");
 	if (d->ncerts) {
-		web_html_markup(h, "<div class=\"scroll\"><table><thead><tr>");
+		admin_scroll_open(h, AT(c, "dash.certs"));
+		web_html_markup(h, "<table><thead><tr>");
 		th_col(c, h, "device.name");
 		th_col(c, h, "device.owner");
 		th_col(c, h, "dash.certs.ends");
@@ -372,7 +375,9 @@ static void nas(struct admin_ctx *c, struct web_html *h, const struct byod_dashb
 	web_html_text(h, AT(c, "dash.nas"));
 	web_html_markup(h, "</h2><p class=\"hint\">");
 	web_html_text(h, AT(c, "dash.nas.hint"));
-	web_html_markup(h, "</p><div class=\"scroll\"><table><thead><tr>");
+	web_html_markup(h, "</p>");
+	admin_scroll_open(h, AT(c, "dash.nas.table"));
+	web_html_markup(h, "<table><thead><tr>");
 	th_col(c, h, "dash.nas.id");
 	th_col(c, h, "dash.nas.ip");
 	th_col(c, h, "dash.nas.last");
@@ -409,7 +414,9 @@ static void daemons(struct admin_ctx *c, struct web_html *h, const struct byod_d
 	web_html_markup(h, "<section class=\"box\" id=\"daemons\" aria-labelledby=\"h-daemons\">"
 			   "<h2 id=\"h-daemons\">");
 	web_html_text(h, AT(c, "dash.daemons"));
-	web_html_markup(h, "</h2><div class=\"scroll\"><table><thead><tr>");
+	web_html_markup(h, "</h2>");
+	admin_scroll_open(h, AT(c, "dash.daemons.table"));
+	web_html_markup(h, "<table><thead><tr>");
 	th_col(c, h, "dash.daemon");
 	th_col(c, h, "dash.daemon.node");
 	th_col(c, h, "dash.daemon.seen");
@@ -557,7 +564,9 @@ static int departement_page(struct admin_ctx *c)
 	web_html_markup(&h, "<p>");
 	snprintf(n, sizeof(n), "%d", flagged);
 	admin_text_with(&h, ATN(c, "dash.schools.flagged", flagged), n);
-	web_html_markup(&h, "</p><div class=\"scroll\"><table class=\"schools\"><caption>");
+	web_html_markup(&h, "</p>");
+	admin_scroll_open(&h, AT(c, "dash.schools.caption"));
+	web_html_markup(&h, "<table class=\"schools\"><caption>");
 	web_html_text(&h, AT(c, "dash.schools.caption"));
 	web_html_markup(&h, "</caption><thead><tr>");
 	th_col(c, &h, "dash.school");

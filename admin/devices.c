@@ -37,15 +37,6 @@ static const char *state_key(enum byod_device_state s)
 	}
 }
 
-/* A table that may scroll sideways on a phone: a named region the
- * keyboard can reach and scroll. */
-static void scroll_open(struct admin_ctx *c, struct web_html *h, const char *label_key)
-{
-	web_html_markup(h, "<div class=\"scroll\" tabindex=\"0\" role=\"region\"");
-	web_html_attr(h, "aria-label", AT(c, label_key));
-	web_html_markup(h, "><table>");
-}
-
 /* ---- the search ---------------------------------------------------------- */
 
 struct rows {
@@ -109,7 +100,8 @@ int admin_devices_get(struct admin_ctx *c)
 	web_html_markup(&h, "</button></form><h2>");
 	web_html_text(&h, AT(c, "devices.results"));
 	web_html_markup(&h, "</h2>");
-	scroll_open(c, &h, "devices.results");
+	admin_scroll_open(&h, AT(c, "devices.results"));
+	web_html_markup(&h, "<table>");
 	web_html_markup(&h, "<thead><tr><th scope=\"col\">");
 	web_html_text(&h, AT(c, "device.name"));
 	web_html_markup(&h, "</th><th scope=\"col\">");
@@ -311,7 +303,8 @@ static int device_page(struct admin_ctx *c, const struct reg_device *d, const ch
 	web_html_markup(&h, "<h2>");
 	web_html_text(&h, AT(c, "device.certs"));
 	web_html_markup(&h, "</h2>");
-	scroll_open(c, &h, "device.certs");
+	admin_scroll_open(&h, AT(c, "device.certs"));
+	web_html_markup(&h, "<table>");
 	web_html_markup(&h, "<thead><tr><th scope=\"col\">");
 	web_html_text(&h, AT(c, "device.cert.serial"));
 	web_html_markup(&h, "</th><th scope=\"col\">");
@@ -325,7 +318,8 @@ static int device_page(struct admin_ctx *c, const struct reg_device *d, const ch
 	web_html_markup(&h, "</tbody></table></div><h2>");
 	web_html_text(&h, AT(c, "device.sessions"));
 	web_html_markup(&h, "</h2>");
-	scroll_open(c, &h, "device.sessions");
+	admin_scroll_open(&h, AT(c, "device.sessions"));
+	web_html_markup(&h, "<table>");
 	web_html_markup(&h, "<thead><tr><th scope=\"col\">");
 	web_html_text(&h, AT(c, "device.session.start"));
 	web_html_markup(&h, "</th><th scope=\"col\">");
@@ -340,7 +334,8 @@ static int device_page(struct admin_ctx *c, const struct reg_device *d, const ch
 	web_html_markup(&h, "</tbody></table></div><h2>");
 	web_html_text(&h, AT(c, "device.audit"));
 	web_html_markup(&h, "</h2>");
-	scroll_open(c, &h, "device.audit");
+	admin_scroll_open(&h, AT(c, "device.audit"));
+	web_html_markup(&h, "<table>");
 	web_html_markup(&h, "<thead><tr><th scope=\"col\">");
 	web_html_text(&h, AT(c, "audit.time"));
 	web_html_markup(&h, "</th><th scope=\"col\">");

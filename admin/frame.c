@@ -295,3 +295,10 @@ int admin_registry_unavailable(int rc)
 {
 	return rc == -ENOTCONN || rc == -EBUSY || rc == -EIO || rc == -ENOSPC;
 }
+
+void admin_scroll_open(struct web_html *h, const char *label)
+{
+	web_html_markup(h, "<div class=\"scroll\" tabindex=\"0\" role=\"region\"");
+	web_html_attr(h, "aria-label", label);
+	web_html_markup(h, ">");
+}

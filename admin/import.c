@@ -122,9 +122,9 @@ static void problems_table(struct admin_ctx *c, struct web_html *h,
 	snprintf(n, sizeof(n), "%zu", pl->nproblems + pl->more);
 	admin_text_with(h, ATN(c, "import.problems", pl->nproblems + pl->more), n);
 	/* a table wider than a phone scrolls: by keyboard too (a region) */
-	web_html_markup(h, "</h2><div class=\"scroll\" tabindex=\"0\" role=\"region\"");
-	web_html_attr(h, "aria-label", AT(c, "import.problem"));
-	web_html_markup(h, "><table><thead><tr><th scope=\"col\">");
+	web_html_markup(h, "</h2>");
+	admin_scroll_open(h, AT(c, "import.problem"));
+	web_html_markup(h, "<table><thead><tr><th scope=\"col\">");
 	web_html_text(h, AT(c, "import.line"));
 	web_html_markup(h, "</th><th scope=\"col\">");
 	web_html_text(h, AT(c, "import.column"));
@@ -179,11 +179,9 @@ static void items_table(struct admin_ctx *c, struct web_html *h, const struct by
 {
 	size_t i;
 
-	web_html_markup(h, "<div class=\"scroll\" tabindex=\"0\" role=\"region\"");
-	web_html_attr(
-		h, "aria-label",
-		AT(c, kind == BYOD_IMPORT_ADD ? "import.adds.title" : "import.updates.title"));
-	web_html_markup(h, "><table");
+	admin_scroll_open(
+		h, AT(c, kind == BYOD_IMPORT_ADD ? "import.adds.title" : "import.updates.title"));
+	web_html_markup(h, "<table");
 	web_html_attr(h, "id", kind == BYOD_IMPORT_ADD ? "adds" : "updates");
 	web_html_markup(h, "><thead><tr><th scope=\"col\">");
 	web_html_text(h, AT(c, "import.line"));

@@ -234,9 +234,9 @@ int admin_people_get(struct admin_ctx *c)
 	web_html_markup(&h, "</button></form><h2>");
 	web_html_text(&h, AT(c, "people.results"));
 	/* a table wider than a phone scrolls: by keyboard too (a region) */
-	web_html_markup(&h, "</h2><div class=\"scroll\" tabindex=\"0\" role=\"region\"");
-	web_html_attr(&h, "aria-label", AT(c, "people.results"));
-	web_html_markup(&h, "><table><thead><tr><th scope=\"col\">");
+	web_html_markup(&h, "</h2>");
+	admin_scroll_open(&h, AT(c, "people.results"));
+	web_html_markup(&h, "<table><thead><tr><th scope=\"col\">");
 	web_html_text(&h, AT(c, "person.login"));
 	web_html_markup(&h, "</th><th scope=\"col\">");
 	web_html_text(&h, AT(c, "person.name"));
@@ -482,9 +482,9 @@ static int person_page(struct admin_ctx *c, const struct reg_person *p, const ch
 	}
 	web_html_markup(&h, "<h2>");
 	web_html_text(&h, AT(c, "person.devices"));
-	web_html_markup(&h, "</h2><div class=\"scroll\" tabindex=\"0\" role=\"region\"");
-	web_html_attr(&h, "aria-label", AT(c, "person.devices"));
-	web_html_markup(&h, "><table><thead><tr><th scope=\"col\">");
+	web_html_markup(&h, "</h2>");
+	admin_scroll_open(&h, AT(c, "person.devices"));
+	web_html_markup(&h, "<table><thead><tr><th scope=\"col\">");
 	web_html_text(&h, AT(c, "device.name"));
 	web_html_markup(&h, "</th><th scope=\"col\">");
 	web_html_text(&h, AT(c, "device.mac"));

@@ -138,9 +138,8 @@ static void listing(struct admin_ctx *c, struct web_html *h, const char *text, s
 	size_t start = 0, i, k;
 	int line = 1, bad;
 
-	web_html_markup(h, "<div class=\"scroll\" tabindex=\"0\" role=\"region\"");
-	web_html_attr(h, "aria-label", AT(c, label_key));
-	web_html_markup(h, "><ol class=\"listing\">");
+	admin_scroll_open(h, AT(c, label_key));
+	web_html_markup(h, "<ol class=\"listing\">");
 	for (i = 0; i <= len; i++) {
 		if (i < len && text[i] != '\n')
 			continue;
@@ -218,9 +217,9 @@ static void stale_diff(struct admin_ctx *c, struct web_html *h, const struct edi
 	web_html_text(h, AT(c, "policy.stale.diff"));
 	web_html_markup(h, "</h2><p class=\"hint\">");
 	web_html_text(h, AT(c, "policy.stale.hint"));
-	web_html_markup(h, "</p><div class=\"scroll\" tabindex=\"0\" role=\"region\"");
-	web_html_attr(h, "aria-label", AT(c, "policy.stale.diff"));
-	web_html_markup(h, "><table class=\"diff\"><thead><tr>"
+	web_html_markup(h, "</p>");
+	admin_scroll_open(h, AT(c, "policy.stale.diff"));
+	web_html_markup(h, "<table class=\"diff\"><thead><tr>"
 			   "<th scope=\"col\">");
 	web_html_text(h, AT(c, "policy.diff.then"));
 	web_html_markup(h, "</th><th scope=\"col\">");
@@ -516,9 +515,9 @@ static int editor_page(struct admin_ctx *c, const struct target *t, const struct
 
 	web_html_markup(&h, "<h2>");
 	web_html_text(&h, AT(c, "policy.history"));
-	web_html_markup(&h, "</h2><div class=\"scroll\" tabindex=\"0\" role=\"region\"");
-	web_html_attr(&h, "aria-label", AT(c, "policy.history"));
-	web_html_markup(&h, "><table id=\"history\"><thead><tr>"
+	web_html_markup(&h, "</h2>");
+	admin_scroll_open(&h, AT(c, "policy.history"));
+	web_html_markup(&h, "<table id=\"history\"><thead><tr>"
 			    "<th scope=\"col\">");
 	web_html_text(&h, AT(c, "policy.version"));
 	web_html_markup(&h, "</th><th scope=\"col\">");
@@ -602,9 +601,9 @@ int admin_policies_get(struct admin_ctx *c)
 	admin_page_head(c, &h, AT(c, "nav.policy"), "nav.policy");
 	web_html_markup(&h, "<p>");
 	web_html_text(&h, AT(c, "policy.index.hint"));
-	web_html_markup(&h, "</p><div class=\"scroll\" tabindex=\"0\" role=\"region\"");
-	web_html_attr(&h, "aria-label", AT(c, "nav.policy"));
-	web_html_markup(&h, "><table id=\"policies\"><thead><tr>"
+	web_html_markup(&h, "</p>");
+	admin_scroll_open(&h, AT(c, "nav.policy"));
+	web_html_markup(&h, "<table id=\"policies\"><thead><tr>"
 			    "<th scope=\"col\">");
 	web_html_text(&h, AT(c, "policy.whose"));
 	web_html_markup(&h, "</th><th scope=\"col\">");

@@ -233,8 +233,7 @@ int admin_route(struct admin *a, const struct httpd_request *rq, struct httpd_re
 	}
 	if (!get && !post)
 		return admin_page_error(&c, 405);
-	if (post && rq->content_type &&
-	    !strncasecmp(rq->content_type, "multipart/form-data", 19)) {
+	if (post && rq->content_type && !strncasecmp(rq->content_type, "multipart/form-data", 19)) {
 		/* an upload (the people import's file): its fields read as a
 		 * form's, the form token among them; a value as long as the
 		 * body the server took (admin.body-limit) */
