@@ -644,7 +644,9 @@ static const char *only_school(const struct reg_scope *s, char *out, size_t len)
 	if (s->all || !s->schools[0] || strchr(s->schools, ' '))
 		return NULL;
 	sp = s->schools;
-	snprintf(out, len, "%s", sp);
+	if (strlen(sp) >= len)
+		return NULL;
+	memcpy(out, sp, strlen(sp) + 1);
 	return out;
 }
 

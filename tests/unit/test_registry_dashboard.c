@@ -37,7 +37,7 @@ static void device_at(struct fx *f, int64_t owner, const char *name, const char 
 
 	add_device(f, owner, name, mac, out);
 	db = raw_open(f->path);
-	snprintf(sql, sizeof(sql), "UPDATE devices SET created = %lld WHERE id = '%s'",
+	snprintf(sql, sizeof(sql), "UPDATE devices SET created = %lld WHERE id = '%.36s'",
 		 (long long)created, out->id);
 	raw_exec(db, sql);
 	raw_close(db);
