@@ -92,7 +92,8 @@ void httpd_log(const char *fmt, ...)
 		byod_log_escape(line, safe, sizeof(safe)));
 }
 
-static void mhd_logger(void *cls, const char *fmt, va_list ap)
+/* libmicrohttpd's messages: fmt is its own literal */
+__attribute__((format(printf, 2, 0))) static void mhd_logger(void *cls, const char *fmt, va_list ap)
 {
 	char line[512];
 	size_t n;
