@@ -195,37 +195,44 @@ static void explain_line(void *arg, const struct pol_rule *rule, int matched, co
 	web_html_markup(r->h, "</li>");
 }
 
-/* Why the device is where it is now (byodctl policy explain). */
+/* Why the device is where it is now (byodctl policy explain): under its
+ * owner's school's running policy (its own or the département's), with
+ * the live teacher unlocks of the owner's groups. */
 static void explain(struct admin_ctx *c, struct web_html *h, const struct reg_device *d)
 {
 	struct pol_policy *pol = NULL;
 	struct pol_admission adm;
 	struct byod_facts facts;
+	struct reg_policy info;
 	struct rows r = {.c = c, .h = h};
 	struct byod_err err;
-	int64_t version = 0;
+	char version[24];
+	int rc;
 
 	web_html_markup(h, "<h2>");
 	web_html_text(h, AT(c, "device.explain"));
-	web_html_markup(h, "</h2>");
-	if (byod_policy_load(c->ctx, 0, &pol, &version, &err)) {
+	web_html_markup(h, "</h2><ul lang=\"en\">");
+	memset(&info, 0, sizeof(info));
+	rc = byod_device_explain(c->ctx, d, -1, time(NULL), &facts, &adm, &pol, &info, explain_line,
+				 &r, &err);
+	web_html_markup(h, "</ul>");
+	if (rc) {
 		web_html_markup(h, "<p>");
-		web_html_text(h, AT(c, "device.explain.none"));
+		web_html_text(h, AT(c, rc == -ENOENT ? "device.explain.none" : "error.500.text"));
 		web_html_markup(h, "</p>");
-		return;
+		goto out;
 	}
-	web_html_markup(h, "<ul lang=\"en\">");
-	if (byod_device_admission(c->ctx, pol, d, -1, time(NULL), &facts, &adm, explain_line, &r,
-				  &err)) {
-		web_html_markup(h, "</ul>");
-		pol_free(pol);
-		return;
-	}
-	web_html_markup(h, "</ul><p><strong>");
+	web_html_markup(h, "<p><strong>");
 	web_html_text(h, AT(c, adm.admit ? "device.explain.admit" : "device.explain.refuse"));
 	web_html_markup(h, "</strong> <span lang=\"en\">");
 	web_html_text(h, adm.reason);
-	web_html_markup(h, "</span></p>");
+	web_html_markup(h, "</span></p><p>");
+	snprintf(version, sizeof(version), "%lld", (long long)info.version);
+	admin_text_with(
+		h, AT(c, info.school[0] ? "device.explain.by.school" : "device.explain.by.default"),
+		version);
+	web_html_markup(h, "</p>");
+out:
 	pol_free(pol);
 }
 

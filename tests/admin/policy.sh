@@ -187,6 +187,13 @@ check "...max's phone still under the default's rule" grep -q 'phones' "$T/expla
 check "...not A's" sh -c "! grep -q 'no-phones' '$T/explain'"
 "$BYODCTL" policy explain "$MAX" --school $A >"$T/explain" 2>&1
 check "...explain --school A puts it under A's" grep -q 'no-phones' "$T/explain"
+# and the console's device page says the same
+req d GET "/devices/$LEA"
+check "the console explains lea's phone by A's own policy, version 2" \
+	sh -c "grep -q 'no-phones' '$T/b' && grep -q 'Décidé par la politique propre à l’établissement, version 2.' '$T/b'"
+req d GET "/devices/$MAX"
+check "...and max's by the département's, not A's" \
+	sh -c "! grep -q 'no-phones' '$T/b' && grep -q 'Décidé par la politique du département, version 1.' '$T/b'"
 
 # ---- a stale form ----------------------------------------------------------------
 req s GET /policy/$A

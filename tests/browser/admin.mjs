@@ -39,6 +39,11 @@ const DEVICE = env('DEVICE');
 const SCHOOL_LOGIN = env('SCHOOL_LOGIN');
 const AUDITOR_LOGIN = env('AUDITOR_LOGIN');
 const DEVICE_B = env('DEVICE_B');
+// the two schools, and a person of each (PERSON: DEVICE's owner)
+const UAI = env('UAI');
+const OTHER_UAI = env('OTHER_UAI');
+const PERSON = env('PERSON');
+const OTHER_PERSON = env('OTHER_PERSON');
 const SHOTS = env('SHOTS');
 const WIDTH = 360;
 const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
@@ -106,7 +111,10 @@ page.on('request', (r) => {
 		foreign.push(r.url());
 });
 const broken = [];
-const expected = new Set([`404 ${ADMIN}/nowhere`, `404 ${ADMIN}/devices/${DEVICE_B}`]);
+const expected = new Set([`404 ${ADMIN}/nowhere`, `404 ${ADMIN}/devices/${DEVICE_B}`,
+	`404 ${ADMIN}/people/${OTHER_PERSON}`, `404 ${ADMIN}/policy/${OTHER_UAI}`,
+	`404 ${ADMIN}/policy/default`, `404 ${ADMIN}/ecole/${OTHER_UAI}`,
+	`404 ${ADMIN}/audit?school=${OTHER_UAI}`, `404 ${ADMIN}/audit.csv?school=${OTHER_UAI}`]);
 page.on('response', (r) => {
 	if (r.status() >= 400 && !expected.has(`${r.status()} ${r.url()}`))
 		broken.push(`${r.status()} ${r.request().method()} ${r.url()}`);
@@ -190,6 +198,15 @@ async function go(name, action, opts) {
 	return response;
 }
 
+// A POST with this browser's cookies and the form token of the page shown
+// (every page has one, in its logout form): what a pupil with the
+// administrator's browser, or a forged form, could send
+async function post(path, fields) {
+	const csrf = await page.locator('input[name=csrf]').first().getAttribute('value');
+	assert.ok(csrf, 'a form token on the page');
+	return page.request.post(ADMIN + path, { form: { csrf, ...fields }, maxRedirects: 0 });
+}
+
 const h1 = () => page.locator('main h1').first().textContent().then((t) => t.trim());
 
 try {
@@ -239,12 +256,17 @@ try {
 	assert.ok(await page.getByText('Admin ' + LOGIN).isVisible());
 	assert.ok(await page.getByText('Département, tous les établissements').isVisible());
 	ok("the administrator's name and role in the header");
+	for (const uai of [UAI, OTHER_UAI])
+		assert.equal(await page.locator('table.schools').getByText(uai).count() >= 1, true, uai);
+	ok(`the département's table has both schools (${UAI}, ${OTHER_UAI})`);
 
 	await go('devices', () => nav.getByRole('link', { name: 'Appareils', exact: true }).click());
 	await page.getByLabel('Rechercher un appareil', { exact: true }).fill('pupil');
 	await go('devices-search', () => page.getByRole('button', { name: 'Rechercher', exact: true }).click());
 	assert.ok(await page.locator(`a[href="/devices/${DEVICE}"]`).count() === 1, 'the device found');
 	ok('the search finds the device');
+	assert.equal(await page.locator(`a[href="/devices/${DEVICE_B}"]`).count(), 1);
+	ok("and the other school's: the département sees every school");
 	await go('device', () => page.locator(`a[href="/devices/${DEVICE}"]`).click());
 	assert.equal(await page.getByRole('button', { name: 'Suspendre' }).count(), 1);
 	ok('a device page with its "Suspendre" button');
@@ -295,9 +317,40 @@ try {
 	assert.equal(await page.locator(`a[href="/devices/${DEVICE}"]`).count(), 1);
 	assert.equal(await page.locator(`a[href="/devices/${DEVICE_B}"]`).count(), 0);
 	ok("their school's device listed, not the other school's");
-	await go('school-other-device', () => page.goto(`${ADMIN}/devices/${DEVICE_B}`), { status: 404 });
-	assert.equal(await h1(), 'Page introuvable');
-	ok("the other school's device by its URL: the 404 page");
+	await go('school-people', () => page.goto(ADMIN + '/people?q=pupil'));
+	assert.equal(await page.locator(`a[href="/people/${PERSON}"]`).count(), 1);
+	assert.equal(await page.locator(`a[href="/people/${OTHER_PERSON}"]`).count(), 0);
+	ok("their school's pupil listed, not the other school's");
+	// every way at the other school a page offers, by its URL: each a 404
+	// page (and an audit row, counted by admin.sh), never the other's data
+	const pages = [
+		['device', "the other school's device", `/devices/${DEVICE_B}`],
+		['person', "the other school's pupil", `/people/${OTHER_PERSON}`],
+		['policy', "the other school's policy", `/policy/${OTHER_UAI}`],
+		['default', "the département's default policy", '/policy/default'],
+		['dashboard', "the other school's dashboard", `/ecole/${OTHER_UAI}`],
+		['audit', "the other school's audit log", `/audit?school=${OTHER_UAI}`],
+		['audit-csv', "the other school's audit export", `/audit.csv?school=${OTHER_UAI}`],
+	];
+	for (const [name, what, path] of pages) {
+		await go(`school-other-${name}`, () => page.goto(ADMIN + path), { status: 404 });
+		assert.equal(await h1(), 'Page introuvable');
+		ok(`${what} (${path}): the 404 page`);
+	}
+	// and by forms, with a good token: nothing changes (admin.sh checks)
+	const forms = [
+		['suspend a device', `/devices/${DEVICE_B}`, { action: 'suspend' }],
+		['disable a person', `/people/${OTHER_PERSON}`, { action: 'disable' }],
+		['apply a policy', `/policy/${OTHER_UAI}`,
+			{ action: 'apply', expected: '0', comment: 'x', text: 'default: reject\n' }],
+		['a class code sheet', '/codes', { school: OTHER_UAI, group: '4B', hours: '24' }],
+	];
+	for (const [what, path, fields] of forms) {
+		step = `school-post-${what}`;
+		const r = await post(path, fields);
+		assert.equal(r.status(), 404, `${what}: HTTP ${r.status()}`);
+		ok(`POST ${path} (${what}) at the other school: 404`);
+	}
 	await go('school-logout', () => page.getByRole('button', { name: 'Se déconnecter' }).click());
 
 	await firstLogin('auditor', AUDITOR_LOGIN);
@@ -306,6 +359,21 @@ try {
 	await go('auditor-device', () => page.goto(`${ADMIN}/devices/${DEVICE_B}`));
 	assert.equal(await page.getByRole('button', { name: /Suspendre|Réactiver|Révoquer/ }).count(), 0);
 	ok('a device page without a button that changes it');
+	// the auditor's forms, each with a good token: refused, nothing changes
+	const changes = [
+		['resume a device', `/devices/${DEVICE}`, { action: 'resume' }],
+		['disable a person', `/people/${PERSON}`, { action: 'disable' }],
+		['apply a policy', `/policy/${UAI}`,
+			{ action: 'apply', expected: '0', comment: 'x', text: 'default: reject\n' }],
+		['a class code sheet', '/codes', { school: UAI, group: '4B', hours: '24' }],
+		['an import', '/people-import', { step: 'check', text: 'login,role,school\nx,student,' + UAI }],
+	];
+	for (const [what, path, fields] of changes) {
+		step = `auditor-post-${what}`;
+		const r = await post(path, fields);
+		assert.equal(r.status(), 403, `${what}: HTTP ${r.status()}`);
+		ok(`POST ${path} (${what}) by the auditor: 403`);
+	}
 	await go('auditor-logout', () => page.getByRole('button', { name: 'Se déconnecter' }).click());
 
 	assert.deepEqual(foreign, [], 'requests to anyone but the console');
