@@ -116,6 +116,12 @@ void admin_text_with(struct web_html *h, const char *tmpl, const char *value);
  * (<div class="scroll" tabindex="0" role="region" aria-label=...>); the
  * caller writes the table and closes the </div>. */
 void admin_scroll_open(struct web_html *h, const char *label);
+/* target (a path and its query, as sent) with name=value in place of any
+ * name= it had, into out: a language switch or the next page of a search
+ * keeps the search and its filters. Too long for out: the bare path with
+ * name=value alone. */
+void admin_href_with(const char *target, const char *name, const char *value, char *out,
+		     size_t len);
 /* A notice box (role=status) or an error box (role=alert). */
 void admin_notice(struct web_html *h, const char *text, int error);
 /* A date and time in the page's language ("3 déc. 2026 18:04"). */

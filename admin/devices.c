@@ -75,7 +75,7 @@ int admin_devices_get(struct admin_ctx *c)
 	struct reg_device_search s = {.state = -1, .limit = PAGE_SIZE};
 	struct web_html h;
 	struct rows r = {.c = c, .h = &h};
-	char href[400];
+	char href[600], num[16];
 	int page = pg ? atoi(pg) : 0, total = 0, rc;
 
 	if (page < 0 || page > 100000)
@@ -125,7 +125,9 @@ int admin_devices_get(struct admin_ctx *c)
 	admin_text_with(&h, ATN(c, "devices.count", total), href);
 	web_html_markup(&h, "</p>");
 	if (s.offset + PAGE_SIZE < total) {
-		snprintf(href, sizeof(href), "/devices?page=%d", page + 1);
+		snprintf(num, sizeof(num), "%d", page + 1);
+		admin_href_with(c->rq->target ? c->rq->target : "/devices", "page", num, href,
+				sizeof(href));
 		web_html_markup(&h, "<p><a");
 		web_html_url(&h, "href", href);
 		web_html_markup(&h, ">");

@@ -46,12 +46,10 @@ static void head_who(struct admin_ctx *c, struct web_html *h)
 	web_html_markup(h, "</span></p>");
 }
 
-/* The page as requested (path and query, as sent) with lang=other in
- * place of any lang= it had: the switch keeps a search and its filters. */
-static void switch_href(const char *target, const char *other, char *out, size_t len)
+void admin_href_with(const char *target, const char *name, const char *value, char *out, size_t len)
 {
 	const char *q = strchr(target, '?'), *p, *end;
-	size_t n = q ? (size_t)(q - target) : strlen(target), used;
+	size_t n = q ? (size_t)(q - target) : strlen(target), used, nl = strlen(name);
 	int w;
 
 	w = snprintf(out, len, "%.*s?", (int)n, target);
@@ -60,7 +58,7 @@ static void switch_href(const char *target, const char *other, char *out, size_t
 		end = strchr(p, '&');
 		if (!end)
 			end = p + strlen(p);
-		if (end == p || !strncmp(p, "lang=", 5))
+		if (end == p || (!strncmp(p, name, nl) && p[nl] == '='))
 			continue;
 		w = snprintf(out + used, len - used, "%.*s&", (int)(end - p), p);
 		if (w < 0 || (size_t)w >= len - used)
@@ -68,8 +66,8 @@ static void switch_href(const char *target, const char *other, char *out, size_t
 		else
 			used += (size_t)w;
 	}
-	if (!used || snprintf(out + used, len - used, "lang=%s", other) >= (int)(len - used))
-		snprintf(out, len, "%.*s?lang=%s", (int)n, target, other);
+	if (!used || snprintf(out + used, len - used, "%s=%s", name, value) >= (int)(len - used))
+		snprintf(out, len, "%.*s?%s=%s", (int)n, target, name, value);
 }
 
 void admin_page_head(struct admin_ctx *c, struct web_html *h, const char *title,
@@ -105,7 +103,7 @@ void admin_page_head(struct admin_ctx *c, struct web_html *h, const char *title,
 		snprintf(href, sizeof(href), "%s%slang=%s", c->self,
 			 strchr(c->self, '?') ? "&" : "?", other);
 	else if (get && rq->target)
-		switch_href(rq->target, other, href, sizeof(href));
+		admin_href_with(rq->target, "lang", other, href, sizeof(href));
 	else
 		snprintf(href, sizeof(href), "%s?lang=%s", get ? rq->path : "/", other);
 	web_html_url(h, "href", href);

@@ -183,7 +183,7 @@ int admin_people_get(struct admin_ctx *c)
 	struct reg_person_search s = {.limit = PAGE_SIZE};
 	struct web_html h;
 	struct rows r = {.c = c, .h = &h};
-	char buf[700];
+	char buf[700], num[16];
 	int page = pg ? atoi(pg) : 0, total = 0, rc, bad;
 
 	if (page < 0 || page > 100000)
@@ -264,7 +264,9 @@ int admin_people_get(struct admin_ctx *c)
 	admin_text_with(&h, ATN(c, "people.count", total), buf);
 	web_html_markup(&h, "</p>");
 	if (s.offset + PAGE_SIZE < total) {
-		snprintf(buf, sizeof(buf), "/people?page=%d", page + 1);
+		snprintf(num, sizeof(num), "%d", page + 1);
+		admin_href_with(c->rq->target ? c->rq->target : "/people", "page", num, buf,
+				sizeof(buf));
 		web_html_markup(&h, "<p><a");
 		web_html_url(&h, "href", buf);
 		web_html_markup(&h, ">");

@@ -113,6 +113,22 @@ check "the group, role and school filters together" \
 	sh -c "grep -q '/people/b.pupil' '$T/b' && ! grep -q '/people/a.pupil' '$T/b'"
 req d GET "/people?state=disabled"
 check "the state filter: nobody disabled yet" grep -q '0 personne' "$T/b"
+# a search of more than a page: the next page keeps the search and its filters
+{
+	echo "login,display_name,role,school,groups"
+	for i in $(seq 1 55); do echo "zz.eleve$i,Élève $i,student,0131234W,5C"; done
+	echo "zz.prof,Prof,teacher,0131234W,5C"
+} >"$T/many.csv"
+"$BYODCTL" user import "$T/many.csv" >/dev/null || { echo "import of 56 failed" >&2; exit 1; }
+req d GET "/people?q=zz.&role=student"
+check "a search of 55 pupils: the first 50, and a link to the next page" \
+	sh -c "grep -q '55 personnes' '$T/b' && [ \$(grep -o 'href=\"/people/zz\\.eleve' '$T/b' | wc -l) = 50 ]"
+next=$(sed -n 's/.*<a href="\(\/people?[^"]*page=1\)".*/\1/p' "$T/b" | head -1 | sed 's/&amp;/\&/g')
+check "...the link keeps the search and the role ($next)" \
+	sh -c "case '$next' in *q=zz.*role=student*page=1) ;; *) exit 1;; esac"
+req d GET "$next"
+check "...and leads to the last 5 pupils, not the teacher" \
+	sh -c "[ \$(grep -o 'href=\"/people/zz\\.eleve' '$T/b' | wc -l) = 5 ] && ! grep -q 'zz.prof' '$T/b'"
 
 # ---- another school's person ---------------------------------------------------
 req s GET "/people/b.pupil"
