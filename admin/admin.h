@@ -139,6 +139,13 @@ int admin_redirect(struct admin_ctx *c, const char *path);
 int admin_audit(struct admin_ctx *c, const char *action, const char *object, const char *school,
 		const char *after);
 
+/* Writes what a refusal of something outside the scope leaves: one log
+ * line and an audit row "admin.denied" (object: id, cut at 63 bytes; after:
+ * what, the whole id, the client), with the context's actor. For pages
+ * (admin_not_found) and the API alike. */
+void admin_denied(struct byod_ctx *ctx, const struct httpd_request *rq, const char *admin,
+		  const char *what, const char *id);
+
 /* What a page shows for an id of a row outside the scope (or missing):
  * the 404 page and an audit row "admin.denied" naming what was asked. */
 int admin_not_found(struct admin_ctx *c, const char *what, const char *id);

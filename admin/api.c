@@ -120,15 +120,7 @@ static int device(struct byod_ctx *ctx, const struct reg_admin *a, const struct 
 	rc = strlen(id) < REG_ID_MAX ? reg_device_get_scoped(ctx->reg, scope, id, &d, NULL)
 				     : -ENOENT;
 	if (rc == -ENOENT) {
-		json_t *o = json_pack("{s:s, s:s, s:s}", "what", "device", "id", id, "client",
-				      rq->client);
-		char *after = o ? json_dumps(o, JSON_COMPACT) : NULL;
-
-		httpd_log("%s GET %s: device not in the scope of %s", rq->client, rq->path,
-			  a->login);
-		reg_audit_add_school(ctx->reg, "", "admin.denied", id, NULL, after, NULL);
-		free(after);
-		json_decref(o);
+		admin_denied(ctx, rq, a->login, "device", id);
 		return api_error(rs, 404, "not-found", "no such device");
 	}
 	if (rc)
@@ -157,7 +149,10 @@ int admin_api(struct admin *adm, struct byod_ctx *ctx, const struct httpd_reques
 	}
 	reg_scope_of_admin(&a, &scope);
 	snprintf(actor, sizeof(actor), "admin:%s", a.login);
-	reg_set_actor(ctx->reg, actor);
+	if (reg_set_actor(ctx->reg, actor)) { /* never unnamed in the audit log */
+		explicit_bzero(&a, sizeof(a));
+		return api_error(rs, 500, "server", "the administrator cannot be named");
+	}
 	if (!strcmp(rq->path, "/api/v1/devices"))
 		rc = devices(ctx, &scope, rq, rs);
 	else if (!strncmp(rq->path, "/api/v1/devices/", 16) && rq->path[16])

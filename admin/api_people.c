@@ -115,15 +115,7 @@ static int person(struct byod_ctx *ctx, const struct reg_admin *a, const struct 
 		     ? reg_person_get_scoped(ctx->reg, scope, login, &p, NULL)
 		     : -ENOENT;
 	if (rc == -ENOENT || rc == -EINVAL) {
-		json_t *w = json_pack("{s:s, s:s, s:s}", "what", "person", "id", login, "client",
-				      rq->client);
-		char *after = w ? json_dumps(w, JSON_COMPACT) : NULL;
-
-		httpd_log("%s GET %s: person not in the scope of %s", rq->client, rq->path,
-			  a->login);
-		reg_audit_add_school(ctx->reg, "", "admin.denied", login, NULL, after, NULL);
-		free(after);
-		json_decref(w);
+		admin_denied(ctx, rq, a->login, "person", login);
 		return error(rs, 404, "not-found", "no such person");
 	}
 	if (rc)

@@ -42,14 +42,7 @@ static int not_found(struct byod_ctx *ctx, const struct reg_admin *a,
 		     const struct httpd_request *rq, const char *what, const char *id,
 		     struct httpd_response *rs)
 {
-	json_t *o = json_pack("{s:s, s:s, s:s}", "what", what, "id", id, "client", rq->client);
-	char *after = o ? json_dumps(o, JSON_COMPACT) : NULL;
-
-	httpd_log("%s GET %s: %s %s not in the scope of %s", rq->client, rq->path, what, id,
-		  a->login);
-	reg_audit_add_school(ctx->reg, "", "admin.denied", id, NULL, after, NULL);
-	free(after);
-	json_decref(o);
+	admin_denied(ctx, rq, a->login, what, id);
 	return error(rs, 404, "not-found", "no such school in your scope");
 }
 

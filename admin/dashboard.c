@@ -784,8 +784,9 @@ static ssize_t flux_read(void *cls, uint64_t pos, char *buf, size_t max)
 	if (reg_feed_wait(f->reg, FLUX_WAIT_MS, NULL) == 0 &&
 	    reg_events_last(f->reg, &seq, NULL) == 0 && seq > f->seq) {
 		f->seq = seq;
-		snprintf(line, sizeof(line), "event: change\ndata: %" PRId64 "\n\n", seq);
-		return flux_out(f, buf, max, line, now);
+		/* that something changed, not how much: the feed's numbers are
+		 * the whole département's */
+		return flux_out(f, buf, max, "event: change\ndata: \n\n", now);
 	}
 	if (now - f->last_tick >= FLUX_TICK_S) {
 		f->last_tick = now;

@@ -267,20 +267,37 @@ int admin_audit(struct admin_ctx *c, const char *action, const char *object, con
 	return reg_audit_add_school(c->ctx->reg, school, action, object, NULL, after, NULL);
 }
 
-int admin_not_found(struct admin_ctx *c, const char *what, const char *id)
+void admin_denied(struct byod_ctx *ctx, const struct httpd_request *rq, const char *admin,
+		  const char *what, const char *id)
 {
 	json_t *o = json_pack("{s:s, s:s, s:s}", "what", what, "id", id ? id : "", "client",
-			      c->rq->client);
+			      rq->client);
 	char *after = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	char object[64];
+	size_t n = id ? strlen(id) : 0;
 
+	/* the object column holds 63 bytes: a longer probe is cut there (its
+	 * whole id stays in the row's after) rather than not recorded */
+	if (n >= sizeof(object))
+		n = sizeof(object) - 1;
+	memcpy(object, id ? id : "", n);
+	object[n] = '\0';
+	httpd_log("%s %s %s: %s %s not in the scope of %s", rq->client, rq->method, rq->path, what,
+		  id ? id : "", admin ? admin : "-");
+	if (reg_audit_add_school(ctx->reg, "", "admin.denied", object, NULL, after, NULL))
+		httpd_log("%s %s %s: the audit row of a refusal could not be written", rq->client,
+			  rq->method, rq->path);
+	free(after);
+	json_decref(o);
+}
+
+int admin_not_found(struct admin_ctx *c, const char *what, const char *id)
+{
 	/* another school's row and a row that does not exist look the same
 	 * to the administrator; the audit log tells them apart for whoever
 	 * reads it */
-	httpd_log("%s %s %s: %s %s not in the scope of %s", c->rq->client, c->rq->method,
-		  c->rq->path, what, id ? id : "", c->admin ? c->admin->login : "-");
-	admin_audit(c, "admin.denied", id, "", after);
-	free(after);
-	json_decref(o);
+	if (c->ctx)
+		admin_denied(c->ctx, c->rq, c->admin ? c->admin->login : NULL, what, id);
 	return admin_page_error(c, 404);
 }
 

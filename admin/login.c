@@ -299,7 +299,8 @@ int admin_totp_post(struct admin_ctx *c)
 		return rc;
 	/* logged in: from now on the administrator is the actor */
 	snprintf(msg, sizeof(msg), "admin:%s", s->admin.login);
-	reg_set_actor(c->ctx->reg, msg);
+	if (reg_set_actor(c->ctx->reg, msg))
+		return admin_page_error(c, 500);
 	reg_audit_add_school(c->ctx->reg, "", "admin.login", s->admin.login, NULL, NULL, NULL);
 	return admin_redirect(c, "/dashboard");
 }
@@ -312,9 +313,9 @@ int admin_logout_post(struct admin_ctx *c)
 		char actor[96];
 
 		snprintf(actor, sizeof(actor), "admin:%s", c->session->admin.login);
-		reg_set_actor(c->ctx->reg, actor);
-		reg_audit_add_school(c->ctx->reg, "", "admin.logout", c->session->admin.login, NULL,
-				     NULL, NULL);
+		if (!reg_set_actor(c->ctx->reg, actor))
+			reg_audit_add_school(c->ctx->reg, "", "admin.logout",
+					     c->session->admin.login, NULL, NULL, NULL);
 	}
 	admin_session_end(c);
 	return admin_redirect(c, "/login");

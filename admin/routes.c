@@ -171,7 +171,8 @@ static int page(struct admin_ctx *c, const struct admin_route *r, int post)
 	c->admin = &s->admin;
 	c->scope = &s->scope;
 	snprintf(actor, sizeof(actor), "admin:%s", s->admin.login);
-	reg_set_actor(c->ctx->reg, actor);
+	if (reg_set_actor(c->ctx->reg, actor)) /* never unnamed in the audit log */
+		return admin_page_error(c, 500);
 	if (!r)
 		return admin_page_error(c, 404);
 	c->route = r;

@@ -50,8 +50,8 @@ int reg_admin_role_parse(const char *s, enum reg_admin_role *out)
 
 /* ---- validation ----------------------------------------------------------- */
 
-/* A console login: 1 to 63 of [a-z0-9._@-] (it ends up in URLs, logs and
- * the audit log's actor). */
+/* A console login: 1 to REG_ADMIN_LOGIN_MAX of [a-z0-9._@-] (it ends up in
+ * URLs, logs and the audit log's actor). */
 static int check_admin_login(const char *login, struct byod_err *err)
 {
 	size_t i;
@@ -59,6 +59,11 @@ static int check_admin_login(const char *login, struct byod_err *err)
 
 	if (rc)
 		return rc;
+	/* the audit log names it "admin:LOGIN", which must fit an actor */
+	if (strlen(login) > REG_ADMIN_LOGIN_MAX)
+		return byod_err_set(err, EINVAL,
+				    "the administrator login '%s' is longer than %d characters",
+				    login, REG_ADMIN_LOGIN_MAX);
 	for (i = 0; login[i]; i++) {
 		char c = login[i];
 

@@ -737,6 +737,10 @@ int reg_scope_set(struct reg_scope *s, const char *schools, struct byod_err *err
 int reg_scope_has(const struct reg_scope *s, const char *uai);
 
 enum reg_admin_role { REG_ADMIN_DEPARTEMENT, REG_ADMIN_SCHOOL, REG_ADMIN_AUDITOR };
+
+/* The longest administrator login: the audit log's actor "admin:LOGIN"
+ * (63 bytes at most) must hold it whole. */
+#define REG_ADMIN_LOGIN_MAX 57
 /* "departement" "school" "auditor" (NULL out of range); parse: 0 or -EINVAL. */
 const char *reg_admin_role_name(enum reg_admin_role r);
 int reg_admin_role_parse(const char *s, enum reg_admin_role *out);

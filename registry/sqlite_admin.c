@@ -363,9 +363,10 @@ int sq_admin_token_touch(struct reg_db *be, const char *id_hash, time_t when, in
 
 /* ---- the scoped searches ------------------------------------------------------ */
 
-/* A row's school (expression X) in the scope ?1 (NULL: every school). */
+/* A row's school (expression X) in the scope ?1 (NULL: every school; a
+ * row of no school is in no school's scope, and "" is a scope of none). */
 /* clang-format off */
-#define IN_SCOPE(x) "(?1 IS NULL OR instr(' ' || ?1 || ' ', ' ' || " x " || ' ') > 0)"
+#define IN_SCOPE(x) "(?1 IS NULL OR (" x " <> '' AND instr(' ' || ?1 || ' ', ' ' || " x " || ' ') > 0))"
 /* clang-format on */
 
 struct school_visit {

@@ -159,7 +159,7 @@ void web_form_free(struct web_form *form)
 }
 
 int web_form_parse(const char *body, size_t len, size_t max_fields, struct web_form *out,
-		      struct byod_err *err)
+		   struct byod_err *err)
 {
 	return web_form_parse_max(body, len, max_fields, WEB_FORM_VALUE_MAX, out, err);
 }
@@ -217,8 +217,8 @@ int web_form_parse_max(const char *body, size_t len, size_t max_fields, size_t v
 		}
 		vat = eq ? pos + nlen + 1 : pos + flen;
 		vlen = eq ? flen - nlen - 1 : 0;
-		rc = decode(field + (vat - pos), vlen, vat, value_max, "a value",
-			    &value, &dlen, err);
+		rc = decode(field + (vat - pos), vlen, vat, value_max, "a value", &value, &dlen,
+			    err);
 		if (rc) {
 			free(name);
 			goto fail;
@@ -346,7 +346,8 @@ int web_path_check(const char *path)
 		char c = path[i];
 
 		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      c == '.' || c == '_' || c == '~' || c == '/' || c == '-'))
+		      c == '.' || c == '_' || c == '~' || c == '/' || c == '-' ||
+		      c == '@')) /* '@': a login may hold one (RFC 3986 allows it in a path) */
 			return -EINVAL;
 	}
 	/* segments: none empty (but the root's), none "." or ".." */

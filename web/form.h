@@ -64,7 +64,7 @@ int web_cookie_get(const char *header, const char *name, char *out, size_t len);
 
 /*
  * 0 when path (already percent-decoded by the server) is a clean absolute
- * path: it starts with '/', holds only [A-Za-z0-9._~/-], has no empty
+ * path: it starts with '/', holds only [A-Za-z0-9._~/@-], has no empty
  * segment (no "//", no trailing '/' but for "/" itself) and no "." or ".."
  * segment, and is at most 512 bytes; -EINVAL otherwise (NULL included).
  */

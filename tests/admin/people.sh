@@ -120,6 +120,12 @@ check "the state filter: nobody disabled yet" grep -q '0 personne' "$T/b"
 	echo "zz.prof,Prof,teacher,0131234W,5C"
 } >"$T/many.csv"
 "$BYODCTL" user import "$T/many.csv" >/dev/null || { echo "import of 56 failed" >&2; exit 1; }
+# a login with an @ (an académie's mail address) has its page like any other
+"$BYODCTL" user add marie.curie@ac-aix-marseille.fr --role teacher --school 0131234W \
+	--name "Marie Curie" >/dev/null || { echo "user add failed" >&2; exit 1; }
+req d GET "/people/marie.curie@ac-aix-marseille.fr"
+check "a login with an @: its page (200, its name)" \
+	sh -c "test \"\$(cat '$T/code')\" = 200 && grep -q 'Marie Curie' '$T/b'"
 req d GET "/people?q=zz.&role=student"
 check "a search of 55 pupils: the first 50, and a link to the next page" \
 	sh -c "grep -q '55 personnes' '$T/b' && [ \$(grep -o 'href=\"/people/zz\\.eleve' '$T/b' | wc -l) = 50 ]"

@@ -187,6 +187,22 @@ static void test_roles_and_rules(void **state)
 	add_school(f, UAI_A, "Collège A");
 	add_school(f, UAI_B, "Collège B");
 
+	/* a login the audit log's actor "admin:LOGIN" holds whole, no longer */
+	{
+		char login[REG_ADMIN_LOGIN_MAX + 2];
+
+		memset(login, 'x', REG_ADMIN_LOGIN_MAX + 1);
+		login[REG_ADMIN_LOGIN_MAX + 1] = '\0';
+		fill_admin(&a, login, REG_ADMIN_DEPARTEMENT, "");
+		assert_int_equal(reg_admin_add(f->reg, &a, &f->err), -EINVAL);
+		login[REG_ADMIN_LOGIN_MAX] = '\0';
+		fill_admin(&a, login, REG_ADMIN_DEPARTEMENT, "");
+		assert_int_equal(reg_admin_add(f->reg, &a, &f->err), 0);
+		snprintf(login, sizeof(login), "admin:%s", a.login);
+		assert_int_equal(reg_set_actor(f->reg, login), 0);
+		assert_int_equal(reg_set_actor(f->reg, "test:unit"), 0);
+	}
+
 	/* a school administrator needs a school, a known one */
 	fill_admin(&a, "ref", REG_ADMIN_SCHOOL, "");
 	assert_int_equal(reg_admin_add(f->reg, &a, &f->err), -EINVAL);

@@ -386,6 +386,7 @@ static void test_path(void **state)
 		"/a..b",
 		"/..a",
 		"/a/.b",
+		"/people/marie.curie@ac-aix-marseille.fr",
 	};
 	static const char *const bad[] = {
 		"",	  "x",	       "devices",   ".",     "./x",	  "\\a",  "/a/../b",
