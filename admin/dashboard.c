@@ -772,7 +772,6 @@ static ssize_t flux_read(void *cls, uint64_t pos, char *buf, size_t max)
 	struct flux *f = cls;
 	time_t now = time(NULL);
 	int64_t seq = 0;
-	char line[64];
 
 	(void)pos;
 	if (!f->hello) {

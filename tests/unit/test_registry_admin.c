@@ -189,7 +189,7 @@ static void test_roles_and_rules(void **state)
 
 	/* a login the audit log's actor "admin:LOGIN" holds whole, no longer */
 	{
-		char login[REG_ADMIN_LOGIN_MAX + 2];
+		char login[REG_ADMIN_LOGIN_MAX + 2], actor[sizeof(a.login) + 8];
 
 		memset(login, 'x', REG_ADMIN_LOGIN_MAX + 1);
 		login[REG_ADMIN_LOGIN_MAX + 1] = '\0';
@@ -198,8 +198,8 @@ static void test_roles_and_rules(void **state)
 		login[REG_ADMIN_LOGIN_MAX] = '\0';
 		fill_admin(&a, login, REG_ADMIN_DEPARTEMENT, "");
 		assert_int_equal(reg_admin_add(f->reg, &a, &f->err), 0);
-		snprintf(login, sizeof(login), "admin:%s", a.login);
-		assert_int_equal(reg_set_actor(f->reg, login), 0);
+		snprintf(actor, sizeof(actor), "admin:%s", a.login);
+		assert_int_equal(reg_set_actor(f->reg, actor), 0);
 		assert_int_equal(reg_set_actor(f->reg, "test:unit"), 0);
 	}
 
