@@ -7,7 +7,7 @@
  * (web_i18n_negotiate) and the token a cookie or a link carries
  * (web_token_valid). What a reader accepts must hold its promises, checked
  * here independently of its code, or the target aborts: an accepted path
- * has no empty, "." or ".." segment and only safe bytes; a cookie value
+ * has no empty, "." or ".." segment and only safe bytes (an @ included: a login may hold one); a cookie value
  * fits, holds only cookie-octets and was in the header; a refused cookie
  * hands nothing out; the language chosen is one loaded or the fallback.
  */
@@ -45,7 +45,7 @@ static void check_path(const char *p)
 
 	if (p[0] != '/' || n > 512)
 		abort();
-	if (strspn(p, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._~/-") != n)
+	if (strspn(p, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._~/@-") != n)
 		abort();
 	for (i = 1; i <= n; i++) {
 		if (i < n && p[i] != '/')
