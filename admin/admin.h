@@ -122,6 +122,11 @@ void admin_scroll_open(struct web_html *h, const char *label);
  * name=value alone. */
 void admin_href_with(const char *target, const char *name, const char *value, char *out,
 		     size_t len);
+/* Under a search's results: how many match in all (count_key, a plural
+ * with "{}"), and while rows up to shown_to do not reach total, a link to
+ * page + 1 (next_key) that keeps the search and its filters. */
+void admin_search_footer(struct admin_ctx *c, struct web_html *h, int total, int shown_to, int page,
+			 const char *count_key, const char *next_key);
 /* A notice box (role=status) or an error box (role=alert). */
 void admin_notice(struct web_html *h, const char *text, int error);
 /* A date and time in the page's language ("3 déc. 2026 18:04"). */

@@ -30,24 +30,6 @@
 #include "ctx_pool.h"
 #include "pki.h"
 
-/* The catalogues beside the program (build/bin -> build/share/byod/admin),
- * else the installed place. */
-static void default_locale_dir(char *out, size_t len)
-{
-	char self[PATH_MAX], dir[PATH_MAX + 32];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-
-	if (n > 0) {
-		self[n] = '\0';
-		snprintf(dir, sizeof(dir), "%s/../share/byod/admin", dirname(self));
-		if (realpath(dir, self)) {
-			snprintf(out, len, "%s", self);
-			return;
-		}
-	}
-	snprintf(out, len, "/usr/share/byod/admin");
-}
-
 /* The certificate: admin.tls-cert and admin.tls-key, or the portal's that
  * byodctl init made. Only loaded: an administrator's browser trusts what
  * the département tells it to; the key must be the certificate's. */
@@ -202,7 +184,7 @@ int main(int argc, char **argv)
 	time_t purged;
 	int c, sig = 0, rc = 1;
 
-	default_locale_dir(locale_dir, sizeof(locale_dir));
+	byod_share_dir("admin", locale_dir, sizeof(locale_dir));
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (c == 'h')
 			home = optarg;

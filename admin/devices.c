@@ -75,7 +75,6 @@ int admin_devices_get(struct admin_ctx *c)
 	struct reg_device_search s = {.state = -1, .limit = PAGE_SIZE};
 	struct web_html h;
 	struct rows r = {.c = c, .h = &h};
-	char href[600], num[16];
 	int page = pg ? atoi(pg) : 0, total = 0, rc;
 
 	if (page < 0 || page > 100000)
@@ -120,20 +119,9 @@ int admin_devices_get(struct admin_ctx *c)
 		web_html_free(&h);
 		return rc;
 	}
-	web_html_markup(&h, "</tbody></table></div><p role=\"status\">");
-	snprintf(href, sizeof(href), "%d", total);
-	admin_text_with(&h, ATN(c, "devices.count", total), href);
-	web_html_markup(&h, "</p>");
-	if (s.offset + PAGE_SIZE < total) {
-		snprintf(num, sizeof(num), "%d", page + 1);
-		admin_href_with(c->rq->target ? c->rq->target : "/devices", "page", num, href,
-				sizeof(href));
-		web_html_markup(&h, "<p><a");
-		web_html_url(&h, "href", href);
-		web_html_markup(&h, ">");
-		web_html_text(&h, AT(c, "devices.next"));
-		web_html_markup(&h, "</a></p>");
-	}
+	web_html_markup(&h, "</tbody></table></div>");
+	admin_search_footer(c, &h, total, s.offset + PAGE_SIZE, page, "devices.count",
+			    "devices.next");
 	return admin_page_finish(c, &h, 200);
 }
 

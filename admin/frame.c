@@ -317,3 +317,25 @@ void admin_scroll_open(struct web_html *h, const char *label)
 	web_html_attr(h, "aria-label", label);
 	web_html_markup(h, ">");
 }
+
+void admin_search_footer(struct admin_ctx *c, struct web_html *h, int total, int shown_to, int page,
+			 const char *count_key, const char *next_key)
+{
+	char num[16], href[600];
+
+	web_html_markup(h, "<p role=\"status\">");
+	snprintf(num, sizeof(num), "%d", total);
+	admin_text_with(h, ATN(c, count_key, total), num);
+	web_html_markup(h, "</p>");
+	if (shown_to >= total)
+		return;
+	/* the next page keeps the search and its filters */
+	snprintf(num, sizeof(num), "%d", page + 1);
+	admin_href_with(c->rq->target ? c->rq->target : c->rq->path, "page", num, href,
+			sizeof(href));
+	web_html_markup(h, "<p><a");
+	web_html_url(h, "href", href);
+	web_html_markup(h, ">");
+	web_html_text(h, AT(c, next_key));
+	web_html_markup(h, "</a></p>");
+}

@@ -183,7 +183,6 @@ int admin_people_get(struct admin_ctx *c)
 	struct reg_person_search s = {.limit = PAGE_SIZE};
 	struct web_html h;
 	struct rows r = {.c = c, .h = &h};
-	char buf[700], num[16];
 	int page = pg ? atoi(pg) : 0, total = 0, rc, bad;
 
 	if (page < 0 || page > 100000)
@@ -259,20 +258,9 @@ int admin_people_get(struct admin_ctx *c)
 		web_html_free(&h);
 		return rc;
 	}
-	web_html_markup(&h, "</tbody></table></div><p role=\"status\">");
-	snprintf(buf, sizeof(buf), "%d", total);
-	admin_text_with(&h, ATN(c, "people.count", total), buf);
-	web_html_markup(&h, "</p>");
-	if (s.offset + PAGE_SIZE < total) {
-		snprintf(num, sizeof(num), "%d", page + 1);
-		admin_href_with(c->rq->target ? c->rq->target : "/people", "page", num, buf,
-				sizeof(buf));
-		web_html_markup(&h, "<p><a");
-		web_html_url(&h, "href", buf);
-		web_html_markup(&h, ">");
-		web_html_text(&h, AT(c, "people.next"));
-		web_html_markup(&h, "</a></p>");
-	}
+	web_html_markup(&h, "</tbody></table></div>");
+	admin_search_footer(c, &h, total, s.offset + PAGE_SIZE, page, "people.count",
+			    "people.next");
 	return admin_page_finish(c, &h, 200);
 }
 

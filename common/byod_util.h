@@ -56,6 +56,11 @@ int byod_file_read(const char *path, char **data, size_t *len, struct byod_err *
 /* dir + "/" + name into out; -ENAMETOOLONG when it does not fit. */
 int byod_path_join(char *out, size_t len, const char *dir, const char *name);
 
+/* A folder of the program's data: <the program's folder>/../share/byod/sub
+ * when it exists (a build tree: build/bin -> build/share/byod), else the
+ * installed /usr/share/byod/sub. */
+void byod_share_dir(const char *sub, char *out, size_t len);
+
 /*
  * A UAI (Unité Administrative Immatriculée): 7 digits and a check letter.
  * Returns 0 when the form is right, -EINVAL otherwise. *expected is set to

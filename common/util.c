@@ -10,6 +10,8 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -117,7 +119,7 @@ int byod_time_parse(const char *s, time_t *out)
 /* 23:59:59 UTC on month/day of the given year. */
 static time_t day_end(int year, int month, int day)
 {
-	struct tm tm = { 0 };
+	struct tm tm = {0};
 
 	tm.tm_year = year - 1900;
 	tm.tm_mon = month - 1;
@@ -259,8 +261,8 @@ int byod_file_read(const char *path, char **data, size_t *len, struct byod_err *
 		b.p[b.len] = '\0';
 		if (r == 0) {
 			if (ferror(f))
-				rc = byod_err_set(err, errno ? errno : EIO, "cannot read %s: %s", path,
-						  strerror(errno ? errno : EIO));
+				rc = byod_err_set(err, errno ? errno : EIO, "cannot read %s: %s",
+						  path, strerror(errno ? errno : EIO));
 			break;
 		}
 	}
@@ -390,8 +392,7 @@ static size_t utf8_printable(const unsigned char *s)
 	if (c >= 0xf0 && c <= 0xf4) {
 		unsigned char lo = c == 0xf0 ? 0x90 : 0x80, hi = c == 0xf4 ? 0x8f : 0xbf;
 
-		return s[1] >= lo && s[1] <= hi && (s[2] & 0xc0) == 0x80 &&
-				       (s[3] & 0xc0) == 0x80
+		return s[1] >= lo && s[1] <= hi && (s[2] & 0xc0) == 0x80 && (s[3] & 0xc0) == 0x80
 			       ? 4
 			       : 0;
 	}
@@ -435,4 +436,20 @@ char *byod_log_escape(const char *in, char *out, size_t len)
 	}
 	out[at] = '\0';
 	return out;
+}
+
+void byod_share_dir(const char *sub, char *out, size_t len)
+{
+	char self[PATH_MAX], dir[PATH_MAX + 64];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+	if (n > 0) {
+		self[n] = '\0';
+		snprintf(dir, sizeof(dir), "%s/../share/byod/%s", dirname(self), sub);
+		if (realpath(dir, self)) {
+			snprintf(out, len, "%s", self);
+			return;
+		}
+	}
+	snprintf(out, len, "/usr/share/byod/%s", sub);
 }

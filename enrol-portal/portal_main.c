@@ -30,24 +30,6 @@
 #include "portal.h"
 #include "websession.h"
 
-/* The catalogues beside the program (build/bin -> build/share/byod/locale),
- * else the installed place. */
-static void default_locale_dir(char *out, size_t len)
-{
-	char self[PATH_MAX], dir[PATH_MAX + 32];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-
-	if (n > 0) {
-		self[n] = '\0';
-		snprintf(dir, sizeof(dir), "%s/../share/byod/locale", dirname(self));
-		if (realpath(dir, self)) {
-			snprintf(out, len, "%s", self);
-			return;
-		}
-	}
-	snprintf(out, len, "/usr/share/byod/locale");
-}
-
 /* The school's charter, checked once here (and again each time it is put
  * in a page): a charter that does not check stops the start with its
  * file, line and column. */
@@ -62,7 +44,8 @@ static int load_charter(struct portal *p, struct byod_err *err)
 	if (rc)
 		return rc;
 	rc = web_charter_check(p->charter, p->charter_len, err);
-	if (rc && err && snprintf(err->file, sizeof(err->file), "%s", path) >= (int)sizeof(err->file))
+	if (rc && err &&
+	    snprintf(err->file, sizeof(err->file), "%s", path) >= (int)sizeof(err->file))
 		snprintf(err->file, sizeof(err->file), "%s", p->conf.enrol_charter_file);
 	return rc;
 }
@@ -138,9 +121,9 @@ static int setup(struct portal *p, const char *home, const char *locale_dir, str
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "home", required_argument, NULL, 'h' },
-		{ "locale-dir", required_argument, NULL, 'l' },
-		{ NULL, 0, NULL, 0 },
+		{"home", required_argument, NULL, 'h'},
+		{"locale-dir", required_argument, NULL, 'l'},
+		{NULL, 0, NULL, 0},
 	};
 	struct portal p;
 	struct httpd *srv = NULL;
@@ -151,7 +134,7 @@ int main(int argc, char **argv)
 	time_t purged;
 	int c, sig, rc = 1;
 
-	default_locale_dir(locale_dir, sizeof(locale_dir));
+	byod_share_dir("locale", locale_dir, sizeof(locale_dir));
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (c == 'h')
 			home = optarg;
@@ -186,7 +169,7 @@ int main(int argc, char **argv)
 	/* every few seconds the certificate files are looked at (SIGHUP: at
 	 * once); every minute, expired sessions, tokens and downloads go */
 	for (purged = time(NULL);;) {
-		struct timespec tick = { .tv_sec = 5 };
+		struct timespec tick = {.tv_sec = 5};
 		struct byod_ctx *ctx;
 
 		sig = sigtimedwait(&stop, NULL, &tick);
