@@ -25,6 +25,9 @@ int admin_totp_get(struct admin_ctx *c);
 int admin_totp_post(struct admin_ctx *c);
 int admin_logout_post(struct admin_ctx *c);
 
+/* privacy.c: the console's privacy page (no session needed). */
+int admin_privacy_get(struct admin_ctx *c);
+
 /* devices.c: the scoped search, a device's page, its state changes. */
 int admin_devices_get(struct admin_ctx *c);
 int admin_device_get(struct admin_ctx *c);

@@ -142,7 +142,12 @@ int admin_page_finish(struct admin_ctx *c, struct web_html *h, int status)
 {
 	int why;
 
-	web_html_markup(h, "</main></body></html>\n");
+	/* every page leads to the privacy page (privacy.c) */
+	web_html_markup(h, "</main><footer><a");
+	web_html_url(h, "href", "/confidentialite");
+	web_html_markup(h, ">");
+	web_html_text(h, AT(c, "footer.privacy"));
+	web_html_markup(h, "</a></footer></body></html>\n");
 	why = h->oom;
 	c->rs->body = web_html_take(h, &c->rs->len);
 	if (!c->rs->body)

@@ -81,7 +81,8 @@ static const char css[] =
 	"ol.listing li:target{background:#fff7d6}"
 	"table.diff code{white-space:pre}tr.del{background:#fbe4e4}tr.add{background:#e3f1e0}"
 	"del,ins{text-decoration:none}.actions button{margin-right:.5rem}"
-	"fieldset{border:0;padding:0;margin:0}";
+	"fieldset{border:0;padding:0;margin:0}"
+	"body>footer{padding:0 1rem 1rem;font-size:.95rem}";
 
 /* clang-format off */
 const struct admin_route admin_routes[] = {
@@ -219,6 +220,8 @@ int admin_route(struct admin *a, const struct httpd_request *rq, struct httpd_re
 	}
 	if (!strcmp(rq->path, "/static/admin.css"))
 		return get ? style_sheet(rs) : admin_page_error(&c, 405);
+	if (!strcmp(rq->path, "/confidentialite")) /* before the login: no session */
+		return get ? admin_privacy_get(&c) : admin_page_error(&c, 405);
 	if (!strcmp(rq->path, "/favicon.ico")) { /* browsers ask: nothing, not an error */
 		rs->status = 204;
 		rs->cacheable = 1;

@@ -62,8 +62,17 @@ void page_head(struct page_ctx *c, struct web_html *h, const char *title)
 
 int page_finish(struct page_ctx *c, struct web_html *h, int status)
 {
-	web_html_markup(h, "</main></body></html>\n");
-	int why = h->oom;
+	struct portal *p = c->p;
+	const struct portal_request *rq = c->rq;
+	int why;
+
+	/* every page leads to the privacy notice (privacy.c) */
+	web_html_markup(h, "</main><footer><a");
+	web_html_url(h, "href", "/confidentialite");
+	web_html_markup(h, ">");
+	web_html_text(h, T("footer.privacy"));
+	web_html_markup(h, "</a></footer></body></html>\n");
+	why = h->oom;
 
 	c->rs->body = web_html_take(h, &c->rs->len);
 	if (!c->rs->body)

@@ -39,7 +39,8 @@ struct page_ctx {
 
 /* The top of a page with its <title>; a logged-in session gets the menu. */
 void page_head(struct page_ctx *c, struct web_html *h, const char *title);
-/* Closes the page into c->rs with status; -ENOMEM when the builder failed. */
+/* Closes the page into c->rs with status, its footer leading to the
+ * privacy notice; -ENOMEM when the builder failed. */
 int page_finish(struct page_ctx *c, struct web_html *h, int status);
 /* The page's hidden form-token field (the token is made on first use). */
 void page_token_field(struct page_ctx *c, struct web_html *h);
@@ -56,6 +57,9 @@ void page_notice(struct web_html *h, const char *text, int error);
 int page_form_refused(struct page_ctx *c);
 /* 303 See Other to path (on this portal). */
 int page_redirect(struct page_ctx *c, const char *path);
+
+/* The privacy notice (privacy.c), status 200; no session, no registry. */
+int page_privacy(struct page_ctx *c);
 
 /* The login page (GET /), status 200, or again after a failure with a
  * message key and a status. */

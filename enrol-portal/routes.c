@@ -80,6 +80,7 @@ static const char css[] =
 	"dl.values dt{font-weight:600}dl.values dd{margin:0 0 .6rem}"
 	"ul.unlocks{list-style:none;margin:0;padding:0}li.unlock{margin:0 0 1rem}"
 	"details{margin:.6rem 0}summary{cursor:pointer;font-weight:600;padding:.3rem 0}"
+	"footer{max-width:32rem;margin:0 auto;padding:0 1rem 1rem;font-size:.95rem}"
 	"@media (prefers-color-scheme:dark){body{background:#111;color:#eee}"
 	".box{background:#222}a,button.link{color:#9cd}nav{background:#333}"
 	".notice{background:#1e3a1e}.notice.error{background:#4a1d1d}}";
@@ -113,14 +114,20 @@ static const char copy_js[] =
 	"\tb.parentNode.hidden = false;\n"
 	"})();\n";
 
-static int is_probe(const char *path)
+/* The probe's path as the list holds it (a static string), or NULL. */
+static const char *rq_probe(const char *path)
 {
 	const char *const *p;
 
 	for (p = probes; *p; p++)
 		if (!strcmp(*p, path))
-			return 1;
-	return 0;
+			return *p;
+	return NULL;
+}
+
+static int is_probe(const char *path)
+{
+	return rq_probe(path) != NULL;
 }
 
 int portal_https_trusted(const struct portal *p)
@@ -151,6 +158,9 @@ static int redirect_to_portal(struct portal *p, const struct portal_request *rq,
 
 	rs->status = 302;
 	rs->content_type = "text/plain; charset=utf-8";
+	/* where the device was going (a site's name, a page) is its own
+	 * business: the log says only that it was sent to the portal */
+	rs->log_as = rq_probe(rq->path) ? rq_probe(rq->path) : "(elsewhere)";
 	snprintf(rs->location, sizeof(rs->location), "%s/", portal_url(p));
 	rs->body = malloc(n + 2);
 	if (!rs->body)
@@ -295,6 +305,12 @@ static int copy_js_get(struct page_ctx *c, const char *rest)
 	return 0;
 }
 
+static int privacy_get(struct page_ctx *c, const char *rest)
+{
+	(void)rest;
+	return page_privacy(c);
+}
+
 static int captive_get(struct page_ctx *c, const char *rest)
 {
 	return captive_api(c->p, c->rs);
@@ -410,6 +426,8 @@ static const struct route routes[] = {
 	{ "/ca.pem", 0, 0, 0, ca_pem_get, NULL, "the school CA" },
 	{ "/ca.crt", 0, 0, 0, ca_crt_get, NULL, "the school CA, as a CA certificate to import" },
 	{ "/static/portal.css", 0, 0, 0, css_get, NULL, "the style sheet" },
+	{ "/confidentialite", 0, 0, 0, privacy_get, NULL,
+	  "the privacy notice: what is kept, why, how long, who sees it, the rights" },
 	{ "/static/copy.js", 0, 0, 0, copy_js_get, NULL,
 	  "the passphrase's copy button (the pages work without it)" },
 	/* with a session; a code session only where the fourth column is 1 */

@@ -22,7 +22,8 @@ struct web_i18n;
 
 struct httpd_request {
 	const char *method;
-	const char *path;	  /* without the query string, percent-decoded */
+	const char *path;	  /* without the query string, percent-decoded; never
+				   * with a '?' or '#' (such a request is a 400) */
 	const char *host;	  /* Host header without the port, lowercase; "" when absent */
 	const char *lang;	  /* the page language, negotiated (httpd_config.i18n) */
 	const char *client;	  /* the client's address as text */
@@ -73,6 +74,9 @@ struct httpd_response {
 	int retry_after;		      /* seconds for a Retry-After header, 0: none */
 	const char *headers[HTTPD_HEADERS_MAX][2]; /* more headers: name and value
 						    * (static strings); NULL name: unused */
+	const char *log_as; /* what the access line shows instead of the host and
+			     * path (static string): a request for another host is
+			     * a device's own destination, kept out of the log */
 	httpd_stream_fn stream;			   /* instead of body, when not NULL */
 	void *stream_cls;
 	void (*stream_free)(void *cls); /* when the answer ends; may be NULL */

@@ -92,17 +92,54 @@ void httpd_log(const char *fmt, ...)
 		byod_log_escape(line, safe, sizeof(safe)));
 }
 
-/* libmicrohttpd's messages: fmt is its own literal */
+/*
+ * The path as the log may keep it, into out: a one-time link's token (the
+ * rest of a secret prefix) as "...", and nothing from a '?' or '#' on (a
+ * query or a fragment: a password, a search, a token), as "?...". A log
+ * keeps no query string, no fragment, no one-time token.
+ */
+static void log_path(const char *const *secret_prefixes, const char *path, size_t n, char *out,
+		     size_t len)
+{
+	const char *const *p;
+	size_t cut;
+
+	for (p = secret_prefixes; p && *p; p++)
+		if (n >= strlen(*p) && !strncmp(path, *p, strlen(*p))) {
+			snprintf(out, len, "%s...", *p);
+			return;
+		}
+	for (cut = 0; cut < n && path[cut] != '?' && path[cut] != '#'; cut++)
+		;
+	snprintf(out, len, "%.*s%s", (int)cut, path, cut < n ? "?..." : "");
+}
+
+/* libmicrohttpd's messages: fmt is its own literal, but a few name the
+ * request's path between ` and ' ("the request for `/download/...'"):
+ * that path is cut as the access line's is */
 __attribute__((format(printf, 2, 0))) static void mhd_logger(void *cls, const char *fmt, va_list ap)
 {
-	char line[512];
-	size_t n;
+	const struct httpd *s = cls;
+	char line[512], shown[1024], path[600];
+	const char *at, *open_q, *close_q;
+	size_t n, o = 0;
 
 	vsnprintf(line, sizeof(line), fmt, ap);
 	n = strlen(line);
 	while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
 		line[--n] = '\0';
-	httpd_log("http: %s", line);
+	for (at = line; (open_q = strchr(at, '`')) && (close_q = strchr(open_q + 1, '\''));
+	     at = close_q + 1) {
+		log_path(s ? s->cfg.secret_prefixes : NULL, open_q + 1,
+			 (size_t)(close_q - open_q - 1), path, sizeof(path));
+		o += (size_t)snprintf(shown + o, sizeof(shown) - o, "%.*s`%s'",
+				      (int)(open_q - at), at, path);
+		if (o >= sizeof(shown))
+			break;
+	}
+	if (o < sizeof(shown))
+		snprintf(shown + o, sizeof(shown) - o, "%s", at);
+	httpd_log("http: %s", shown);
 }
 
 static void client_addr(struct MHD_Connection *c, char *out, size_t len)
@@ -242,20 +279,10 @@ static enum MHD_Result add_headers(struct MHD_Response *r, const struct httpd_re
 	return ok ? MHD_YES : MHD_NO;
 }
 
-/* The path as the log may keep it: a one-time link's token is cut off. */
-static const char *loggable(const struct httpd *s, const char *path)
+/* The path as the log may keep it (log_path), into out. */
+static void loggable(const struct httpd *s, const char *path, char *out, size_t len)
 {
-	const char *const *p;
-
-	for (p = s->cfg.secret_prefixes; p && *p; p++)
-		if (!strncmp(path, *p, strlen(*p)))
-			return *p; /* the log line adds "..." (secret_path) */
-	return path;
-}
-
-static int secret_path(const struct httpd *s, const char *path)
-{
-	return loggable(s, path) != path;
+	log_path(s->cfg.secret_prefixes, path, strlen(path), out, len);
 }
 
 static void stream_free(void *cls)
@@ -330,6 +357,7 @@ static enum MHD_Result send_response(struct httpd *s, struct MHD_Connection *c,
 				     const struct httpd_request *rq, struct httpd_response *rs)
 {
 	struct MHD_Response *r = make_response(rs);
+	char shown[600];
 	int trusted;
 	enum MHD_Result ret;
 
@@ -342,8 +370,13 @@ static enum MHD_Result send_response(struct httpd *s, struct MHD_Connection *c,
 		MHD_destroy_response(r);
 		return MHD_NO;
 	}
-	httpd_log("%s %s %s%s%s -> %d", rq->client, rq->method, rq->host[0] ? rq->host : "-",
-		  loggable(s, rq->path), secret_path(s, rq->path) ? "..." : "", rs->status);
+	if (rs->log_as) {
+		httpd_log("%s %s %s -> %d", rq->client, rq->method, rs->log_as, rs->status);
+	} else {
+		loggable(s, rq->path, shown, sizeof(shown));
+		httpd_log("%s %s %s%s -> %d", rq->client, rq->method,
+			  rq->host[0] ? rq->host : "-", shown, rs->status);
+	}
 	ret = MHD_queue_response(c, (unsigned int)rs->status, r);
 	MHD_destroy_response(r);
 	return ret;
@@ -368,7 +401,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	struct httpd_request rq;
 	struct httpd_response rs;
 	struct conn *cn = *con_cls;
-	char client[INET6_ADDRSTRLEN + 1], host[256], lang[8], shown[600];
+	char client[INET6_ADDRSTRLEN + 1], host[256], lang[8], shown[600], cut[600];
 	const char *al;
 	int rc, status;
 
@@ -439,9 +472,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		}
 	}
 	(void)version;
-	snprintf(shown, sizeof(shown), "%s%s", loggable(s, url), secret_path(s, url) ? "..." : "");
+	loggable(s, url, shown, sizeof(shown));
 
-	if (cn->too_large) {
+	if (strpbrk(url, "?#")) {
+		/* a '?' or '#' the client encoded (%3F) or sent raw: no page has
+		 * one, and no handler ever logs what follows it */
+		httpd_log("%s %s %s: path refused", client, method, shown);
+		snprintf(cut, sizeof(cut), "%.*s", (int)strcspn(url, "?#"), url);
+		rq.path = cut;
+		rc = cfg->error_page(cfg->app, &rq, &rs, MHD_HTTP_BAD_REQUEST);
+	} else if (cn->too_large) {
 		httpd_log("%s %s %s: body over %d bytes refused", client, method, shown,
 			  cfg->body_limit);
 		rc = cfg->error_page(cfg->app, &rq, &rs, MHD_HTTP_CONTENT_TOO_LARGE);
@@ -542,7 +582,7 @@ static struct MHD_Daemon *start_daemon(struct httpd *s, int port, int tls, struc
 	 * single IPv6 addresses, and each daemon apart). */
 	d = MHD_start_daemon(
 		flags, 0, httpd_gate_accept, s->gate, on_request, s, MHD_OPTION_EXTERNAL_LOGGER,
-		mhd_logger, NULL, /* first, to get every message */
+		mhd_logger, s, /* first, to get every message */
 		MHD_OPTION_SOCK_ADDR, sa, MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)cfg->threads,
 		MHD_OPTION_CONNECTION_LIMIT, s->budget + 2 * HTTPD_GATE_SLACK,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)cfg->timeout_s,
