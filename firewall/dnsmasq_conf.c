@@ -231,7 +231,12 @@ int fw_dnsmasq_config(const struct pol_policy *pol, const struct fw_dnsmasq *d, 
 		      "# the firewall forgets a walled-garden address an hour after dnsmasq\n"
 		      "# added it, and dnsmasq adds addresses only as it asks upstream: its\n"
 		      "# cache keeps answers 5 minutes at most, so they come back soon\n"
-		      "max-cache-ttl=300\n");
+		      "max-cache-ttl=300\n"
+		      "# nothing of what a device looks up is written down: never log-queries\n"
+		      "# nor log-dhcp, and DHCP's routine lines (with a device's own name,\n"
+		      "# such as \"iPhone-de-Lea\") kept out of syslog; the connection log\n"
+		      "# the law asks for is RADIUS accounting's (docs/privacy.md)\n"
+		      "quiet-dhcp\nquiet-dhcp6\nquiet-ra\n");
 	for (i = 0; i < pol->nsegments; i++) {
 		r = segment(&b, &rc, pol, &pol->segments[i], (int)i == reg, d, err);
 		if (r)

@@ -33,6 +33,20 @@ check "each walled-garden name fills the firewall's sets" sh -c \
 check "...sets the ruleset declares" sh -c \
 	"'$BYODCTL' firewall show | grep -q 'set walled_garden_ip4 {' &&
 	 '$BYODCTL' firewall show | grep -q 'set walled_garden_ip6 {'"
+# no URL, no DNS name a pupil asked for is written anywhere: dnsmasq logs
+# no query and no DHCP chatter (a device's own name), and the ruleset logs
+# nothing per packet or destination
+check "no query log (log-queries), no DHCP detail (log-dhcp), no log file" sh -c \
+	"! grep -Eq '^[[:space:]]*(log-queries|log-dhcp|log-facility|log-debug|log-async)' '$T/dnsmasq.conf'"
+check "...DHCP's routine lines kept out of syslog" sh -c \
+	"grep -qx quiet-dhcp '$T/dnsmasq.conf' && grep -qx quiet-dhcp6 '$T/dnsmasq.conf' &&
+	 grep -qx quiet-ra '$T/dnsmasq.conf'"
+check "...which dnsmasq takes as such (--test)" sh -c \
+	"dnsmasq --test -C '$T/dnsmasq.conf' 2>&1 | grep -q 'syntax check OK'"
+"$BYODCTL" firewall show >"$T/ruleset.nft" || ko "firewall show"
+check "the ruleset has rules" grep -q 'chain ' "$T/ruleset.nft"
+check "...and no log statement, no counter per address" sh -c \
+	"! grep -Eqw 'log|nflog|meter' '$T/ruleset.nft'"
 expect_ok "to standard output" "$BYODCTL" dnsmasq config
 check "...the same file" cmp -s "$T/out" "$T/dnsmasq.conf"
 
