@@ -6,7 +6,7 @@
 // administrator's first login: the password, then the TOTP enrolment (the
 // QR code and the key on the page, the code computed here with Node's own
 // HMAC from the key the page shows), then every page of the navigation, a
-// device's page, the English switch, an error page and the logout. On
+// device's page, the English switch, an error page, the privacy page and the logout. On
 // every page: the HTTP status, <html lang>, no sideways scroll at 360 px,
 // a label for every field, and axe-core (pinned in package-lock.json) run
 // in the page with no violation at all. One screenshot per page in $SHOTS.
@@ -295,6 +295,14 @@ try {
 		{ lang: 'en' });
 	await go('dashboard-fr', () => page.getByRole('link', { name: 'Français' }).click());
 	assert.equal(await h1(), 'Les écoles du département');
+	// the privacy page, from the link at the foot of every page
+	await go('privacy', () => page.getByRole('contentinfo')
+		.getByRole('link', { name: 'Confidentialité et données personnelles' }).click());
+	assert.equal(await h1(), 'Confidentialité');
+	ok('the privacy page from the footer\'s link');
+	await go('privacy-en', () => page.getByRole('link', { name: 'English' }).click(), { lang: 'en' });
+	assert.equal(await h1(), 'Privacy');
+	await go('dashboard-back', () => page.goto(ADMIN + '/dashboard?lang=fr'));
 	await go('logout', () => page.getByRole('button', { name: 'Se déconnecter' }).click());
 	assert.equal(await h1(), 'Connexion');
 	ok('logged out, on the login page');
