@@ -7,7 +7,8 @@
 // charter box, the one-time download link (a file the first time, its
 // explanation page the second), the language switch that keeps the
 // passphrase, the copy button (with JavaScript on, in a second context)
-// and the layout at phone width work as a phone's browser sees them. One
+// and the layout at phone width work as a phone's browser sees them; the
+// privacy notice reached from a page's foot, checked by axe-core. One
 // screenshot per step in $SHOTS.
 //
 // Run by tests/browser/run.sh, which copies this file next to the
@@ -16,7 +17,8 @@
 // WORK (a private scratch directory), CHROMIUM (default /usr/bin/chromium).
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 
@@ -40,6 +42,8 @@ const ANDROID = 'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 ' +
 	'(KHTML, like Gecko) Chrome/124.0 Mobile Safari/537.36';
 
 mkdirSync(SHOTS, { recursive: true });
+// axe-core (pinned in package-lock.json), injected into the privacy notice
+const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 let checks = 0;
 let shot = 0;
@@ -418,6 +422,33 @@ try {
 	await go('devices-after-logout', () => page.goto(PORTAL + '/devices'), { lang: 'en' });
 	assert.equal(new URL(page.url()).pathname, '/', 'Mes appareils needs a login again');
 	ok('after logout, /devices goes back to the login');
+
+	// ---- the privacy notice, from the foot of the page ------------------------
+	await go('privacy-en', () => page.getByRole('contentinfo')
+		.getByRole('link', { name: 'Privacy and personal data' }).click(), { lang: 'en' });
+	assert.equal(await h1(), 'Your personal data');
+	ok('"Your personal data", from the footer\'s link');
+	await go('privacy-fr', () => page.locator('header').getByRole('link', { name: 'Français' }).click());
+	assert.equal(await h1(), 'Vos données personnelles');
+	ok('"Vos données personnelles", the switch keeping the page');
+	// axe-core needs JavaScript (its checks run on timers), off in this
+	// browser: the notice is opened again in a second context with
+	// JavaScript on and axe-core injected past the CSP, in both languages
+	step = 'privacy-axe';
+	const axeContext = await browser.newContext({ viewport: { width: WIDTH, height: 740 },
+		isMobile: true, bypassCSP: true });
+	const axePage = await axeContext.newPage();
+	for (const lang of ['fr', 'en']) {
+		const r = await axePage.goto(`${PORTAL}/confidentialite?lang=${lang}`);
+		assert.equal(r.status(), 200, `the notice (${lang}) for axe-core`);
+		const result = await axePage.evaluate(`(() => { ${AXE}; return axe.run(document, {
+			resultTypes: ['violations'] }); })()`);
+		const found = result.violations.map((v) => `${v.id} (${v.impact}): ${v.help} at ` +
+			v.nodes.map((n) => n.target.join(' ')).join(', '));
+		assert.deepEqual(found, [], `the notice (${lang}): axe-core violations`);
+		ok(`the notice (${lang}): axe-core ${result.testEngine.version}, no violation`);
+	}
+	await axeContext.close();
 
 	step = 'network';
 	assert.deepEqual(foreign, [], 'the page asked only the portal');

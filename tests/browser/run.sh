@@ -20,7 +20,8 @@ done
 # playwright-core, pinned by the lock; reinstalled only when the lock changed
 mkdir -p "$BYOD_BROWSER_DIR"
 if ! cmp -s "$here/package-lock.json" "$BYOD_BROWSER_DIR/package-lock.json" ||
-	[ ! -d "$BYOD_BROWSER_DIR/node_modules/playwright-core" ]; then
+	[ ! -d "$BYOD_BROWSER_DIR/node_modules/playwright-core" ] ||
+	[ ! -d "$BYOD_BROWSER_DIR/node_modules/axe-core" ]; then
 	cp "$here/package.json" "$here/package-lock.json" "$BYOD_BROWSER_DIR/"
 	# no browser download: we use Debian's chromium
 	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --prefix "$BYOD_BROWSER_DIR" \
