@@ -5,7 +5,8 @@
  * daemons (libmicrohttpd calls httpd_gate_accept as its accept policy and
  * httpd_gate_notify when a connection starts and closes; server.c says
  * when a request has arrived whole and when its answer has gone); and the
- * HTTPS certificate (tls.c), handed to GnuTLS on every handshake.
+ * HTTPS certificate (tls.c), handed to GnuTLS on every handshake; and
+ * what the log keeps of a request's path (logpath.c).
  */
 #ifndef BYOD_HTTPD_PRIV_H
 #define BYOD_HTTPD_PRIV_H
@@ -17,6 +18,20 @@
 
 #include "byod_err.h"
 #include "httpd.h"
+
+/* ---- what the log keeps of a request (logpath.c) --------------------------- */
+
+/* The n bytes of path as a log may keep them, into out (always
+ * terminated): under a secret prefix (NULL-terminated list, may be NULL)
+ * the prefix and "...", else the path up to a '?' or '#' and, when one
+ * was there, "?...". */
+void httpd_log_path(const char *const *secret_prefixes, const char *path, size_t n, char *out,
+		    size_t len);
+/* A message of libmicrohttpd (trailing newlines dropped) into out, each
+ * word that starts with '/' (a request's path: "for `/download/x'", "for
+ * /code/x.") cut by httpd_log_path. */
+void httpd_log_message(const char *const *secret_prefixes, const char *line, char *out,
+		       size_t len);
 
 /* ---- the gate ------------------------------------------------------------ */
 

@@ -92,53 +92,15 @@ void httpd_log(const char *fmt, ...)
 		byod_log_escape(line, safe, sizeof(safe)));
 }
 
-/*
- * The path as the log may keep it, into out: a one-time link's token (the
- * rest of a secret prefix) as "...", and nothing from a '?' or '#' on (a
- * query or a fragment: a password, a search, a token), as "?...". A log
- * keeps no query string, no fragment, no one-time token.
- */
-static void log_path(const char *const *secret_prefixes, const char *path, size_t n, char *out,
-		     size_t len)
-{
-	const char *const *p;
-	size_t cut;
-
-	for (p = secret_prefixes; p && *p; p++)
-		if (n >= strlen(*p) && !strncmp(path, *p, strlen(*p))) {
-			snprintf(out, len, "%s...", *p);
-			return;
-		}
-	for (cut = 0; cut < n && path[cut] != '?' && path[cut] != '#'; cut++)
-		;
-	snprintf(out, len, "%.*s%s", (int)cut, path, cut < n ? "?..." : "");
-}
-
 /* libmicrohttpd's messages: fmt is its own literal, but a few name the
- * request's path between ` and ' ("the request for `/download/...'"):
- * that path is cut as the access line's is */
+ * request's path, cut as the access line's (httpd_log_message) */
 __attribute__((format(printf, 2, 0))) static void mhd_logger(void *cls, const char *fmt, va_list ap)
 {
 	const struct httpd *s = cls;
-	char line[512], shown[1024], path[600];
-	const char *at, *open_q, *close_q;
-	size_t n, o = 0;
+	char line[512], shown[1024];
 
 	vsnprintf(line, sizeof(line), fmt, ap);
-	n = strlen(line);
-	while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-		line[--n] = '\0';
-	for (at = line; (open_q = strchr(at, '`')) && (close_q = strchr(open_q + 1, '\''));
-	     at = close_q + 1) {
-		log_path(s ? s->cfg.secret_prefixes : NULL, open_q + 1,
-			 (size_t)(close_q - open_q - 1), path, sizeof(path));
-		o += (size_t)snprintf(shown + o, sizeof(shown) - o, "%.*s`%s'",
-				      (int)(open_q - at), at, path);
-		if (o >= sizeof(shown))
-			break;
-	}
-	if (o < sizeof(shown))
-		snprintf(shown + o, sizeof(shown) - o, "%s", at);
+	httpd_log_message(s ? s->cfg.secret_prefixes : NULL, line, shown, sizeof(shown));
 	httpd_log("http: %s", shown);
 }
 
@@ -279,10 +241,10 @@ static enum MHD_Result add_headers(struct MHD_Response *r, const struct httpd_re
 	return ok ? MHD_YES : MHD_NO;
 }
 
-/* The path as the log may keep it (log_path), into out. */
+/* The path as the log may keep it (httpd_log_path), into out. */
 static void loggable(const struct httpd *s, const char *path, char *out, size_t len)
 {
-	log_path(s->cfg.secret_prefixes, path, strlen(path), out, len);
+	httpd_log_path(s->cfg.secret_prefixes, path, strlen(path), out, len);
 }
 
 static void stream_free(void *cls)
@@ -374,8 +336,8 @@ static enum MHD_Result send_response(struct httpd *s, struct MHD_Connection *c,
 		httpd_log("%s %s %s -> %d", rq->client, rq->method, rs->log_as, rs->status);
 	} else {
 		loggable(s, rq->path, shown, sizeof(shown));
-		httpd_log("%s %s %s%s -> %d", rq->client, rq->method,
-			  rq->host[0] ? rq->host : "-", shown, rs->status);
+		httpd_log("%s %s %s%s -> %d", rq->client, rq->method, rq->host[0] ? rq->host : "-",
+			  shown, rs->status);
 	}
 	ret = MHD_queue_response(c, (unsigned int)rs->status, r);
 	MHD_destroy_response(r);

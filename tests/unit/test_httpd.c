@@ -26,6 +26,7 @@
 #include <cmocka.h>
 
 #include "httpd.h"
+#include "httpd_priv.h"
 
 struct fx {
 	struct httpd *srv;
@@ -286,6 +287,58 @@ static void test_stream(void **state)
 	free(a);
 }
 
+/* What a log keeps of a path: no query, no fragment, no one-time token;
+ * libmicrohttpd's messages cut the same way, their other words kept. */
+static void test_log_path(void **state)
+{
+	static const char *const secret[] = {"/download/", "/code/", NULL};
+	char out[128];
+	size_t i;
+	static const struct {
+		const char *path, *shown;
+	} paths[] = {
+		{"/devices", "/devices"},
+		{"/login?login=x&password=y", "/login?..."},
+		{"/a#password=y", "/a?..."},
+		{"/?q=Martin", "/?..."},
+		{"/download/AbC123", "/download/..."},
+		{"/download/AbC123?x=1", "/download/..."},
+		{"/code/", "/code/..."},
+		{"/codes", "/codes"},
+		{"", ""},
+	};
+	static const struct {
+		const char *line, *shown;
+	} lines[] = {
+		{"Failed to send the response headers for the request for `/download/tok'. "
+		 "Error: Broken pipe\n",
+		 "Failed to send the response headers for the request for `/download/...'. "
+		 "Error: Broken pipe"},
+		{"Failed to send data in request for /code/SECRET.",
+		 "Failed to send data in request for /code/..."},
+		{"request for `/x?password=y' failed", "request for `/x?...' failed"},
+		{"Error during poll: `Input/output error'", "Error during poll: `Input/output error'"},
+		{"Closing connection.\r\n", "Closing connection."},
+	};
+
+	(void)state;
+	for (i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		httpd_log_path(secret, paths[i].path, strlen(paths[i].path), out, sizeof(out));
+		assert_string_equal(out, paths[i].shown);
+	}
+	httpd_log_path(NULL, "/download/tok?a", 15, out, sizeof(out));
+	assert_string_equal(out, "/download/tok?...");
+	httpd_log_path(secret, "/login?x", 6, out, sizeof(out)); /* n bytes only */
+	assert_string_equal(out, "/login");
+	for (i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+		httpd_log_message(secret, lines[i].line, out, sizeof(out));
+		assert_string_equal(out, lines[i].shown);
+	}
+	/* a small buffer: cut, terminated, no overflow (ASan) */
+	httpd_log_message(secret, "for `/download/tok' and more words", out, 12);
+	assert_int_equal(strlen(out), 11);
+}
+
 static void test_config(void **state)
 {
 	struct httpd_config cfg = { .name = "x" };
@@ -302,6 +355,7 @@ static void test_config(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_log_path),
 		cmocka_unit_test(test_config),
 		cmocka_unit_test_setup_teardown(test_headers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_csp, setup, teardown),
