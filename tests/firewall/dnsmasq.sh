@@ -47,6 +47,51 @@ check "...which dnsmasq takes as such (--test)" sh -c \
 check "the ruleset has rules" grep -q 'chain ' "$T/ruleset.nft"
 check "...and no log statement, no counter per address" sh -c \
 	"! grep -Eqw 'log|nflog|meter' '$T/ruleset.nft'"
+# dnsmasq itself, serving that file on a loopback port of the test's (its
+# upstream an unused loopback address): names asked reach no log. The same
+# run with --log-queries added shows that the log would have them.
+dns_query() { # PORT NAME: one A query over UDP, the answer's size (or "none")
+	python3 - "$1" "$2" <<'PY'
+import socket, struct, sys
+port, name = int(sys.argv[1]), sys.argv[2]
+q = struct.pack(">HHHHHH", 0x1234, 0x0100, 1, 0, 0, 0)
+q += b"".join(bytes([len(p)]) + p.encode() for p in name.split(".")) + b"\0" + struct.pack(">HH", 1, 1)
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(3)
+s.sendto(q, ("127.0.0.1", port))
+try:
+    print(len(s.recv(512)))
+except OSError:
+    print("none")
+PY
+}
+serve_dns() { # LOG [dnsmasq options]: dnsmasq on the file, two names asked, stopped
+	local log=$1 port dhcp_s dhcp_c pid
+	shift
+	# free UDP ports: DNS, and DHCP's server and client ports (not 67 and
+	# 68, which another dnsmasq on this machine may hold)
+	read -r port dhcp_s dhcp_c <<<"$(python3 -c 'import socket
+s = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(3)]
+for x in s: x.bind(("127.0.0.1", 0))
+print(" ".join(str(x.getsockname()[1]) for x in s))')"
+	dnsmasq -k -C "$T/dnsmasq.conf" -u root --port="$port" --listen-address=127.0.0.1 \
+		--dhcp-alternate-port="$dhcp_s,$dhcp_c" --no-resolv --server=127.0.0.9 \
+		--dhcp-leasefile="$T/dnsmasq.leases" --pid-file= --log-facility="$log" "$@" \
+		2>>"$T/dnsmasq.err" &
+	pid=$!
+	wait_for 50 grep -qs 'started, version' "$log" || { kill "$pid"; return 1; }
+	dns_query "$port" portal.byod.lan >"$log.answer"
+	dns_query "$port" pupil-secret-name.example >/dev/null
+	kill "$pid"
+	wait "$pid" 2>/dev/null
+	return 0
+}
+check "dnsmasq serves the file" serve_dns "$T/dns.log"
+check "...and answers the portal's name" sh -c "[ \"\$(cat '$T/dns.log.answer')\" != none ]"
+check "...no name asked in its log" sh -c "! grep -q 'pupil-secret-name\\|portal.byod.lan' '$T/dns.log'"
+check "the same with --log-queries added" serve_dns "$T/dns-queries.log" --log-queries
+check "...logs the names asked: the check above would see them" \
+	grep -q 'query\[A\] pupil-secret-name.example' "$T/dns-queries.log"
 expect_ok "to standard output" "$BYODCTL" dnsmasq config
 check "...the same file" cmp -s "$T/out" "$T/dnsmasq.conf"
 
