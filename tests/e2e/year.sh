@@ -10,11 +10,16 @@
 # next September, the renewed certificate still valid in its grace, last
 # year's expired; then the purge, which deletes exactly what is past its
 # retention and nothing else (rows counted with sqlite3 before and after).
+# rlm_byod linked with libfaketime first (tests/CMakeLists.txt says why):
+# the server loads modules with RTLD_DEEPBIND, past the preload
+RLM_BYOD_DIR=${RLM_BYOD_CLOCK_DIR:?RLM_BYOD_CLOCK_DIR must name the directory of rlm_byod.so built for the clock (libfaketime installed?)}
 . "$BYOD_SRC/tests/cli/lib.sh"
 . "$BYOD_SRC/tests/radius/lib.sh"
 . "$BYOD_SRC/tests/lib/clock.sh"
 : "${BYOD_PORTAL:?BYOD_PORTAL must name the byod-portal binary}"
 export TZ=Europe/Paris
+# have "byodctl words": whether this build's byodctl has the command
+have() { "$BYODCTL" help 2>&1 | grep -q "^  $1"; }
 
 clock_init
 clock_set "2027-09-01 08:00:00"
@@ -57,6 +62,8 @@ cat >"$T/rentree-2027.csv" <<'CSV'
 login,display_name,role,school,groups,password
 lea.martin,Léa Martin,student,0131234W,4B,Calanques-2027!
 hugo.bernard,Hugo Bernard,student,0131234W,4B,mistral-2027
+tom.roux,Tom Roux,student,0131234W,4B,
+zoe.blanc,Zoé Blanc,student,0131234W,4B,
 CSV
 "$BYODCTL" user import "$T/rentree-2027.csv" >/dev/null || { echo "user import failed" >&2; exit 1; }
 
@@ -67,6 +74,16 @@ for x in s: x.bind(("127.0.0.1", 0))
 print(" ".join(str(x.getsockname()[1]) for x in s))')"
 conf="$BYOD_HOME/byod.conf"
 sed -i "s/^  http-port: .*/  http-port: $HTTP_PORT/; s/^  https-port: .*/  https-port: 0/" "$conf"
+
+# the school's choices: certificates of the year valid until 31 October
+# (renewal opens 60 days before 31 August); sessions kept a year, the
+# audit 300 days, the departed 90 days after they were disabled
+if have "device renew"; then conf_set pki grace-until '"10-31"'; conf_set pki renew-days 60; fi
+if have purge; then
+	conf_set retention sessions 365
+	conf_set retention audit 300
+	conf_set retention people 90
+fi
 
 radius_setup
 # the decision counts, the heartbeat and the certificates first seen are
@@ -119,16 +136,22 @@ portal_login() {
 # portal_enrol NAME OUT: enrols a phone from the logged-in browser; the
 # certificate and key as OUT.pem and OUT.key
 portal_enrol() {
-	local pass link
 	req GET /enrol
 	post /enrol "csrf=$(csrf)" "name=$1" kind=phone charter=yes
 	[ "$(code)" = 200 ] || return 1
+	grab_p12 "$2"
+}
+# grab_p12 OUT: from the enrolled page in $T/b, the one-time PKCS#12
+# downloaded and opened with the passphrase shown; OUT.pem and OUT.key
+grab_p12() {
+	local pass link
 	pass=$(sed -n 's/.*<code id="passphrase">\([^<]*\)<.*/\1/p' "$T/b")
 	link=$(sed -n 's/.*id="download"[^>]*href="\([^"]*\)".*/\1/p' "$T/b")
+	[ -n "$pass" ] && [ -n "$link" ] || return 1
 	req GET "$link"
 	[ "$(code)" = 200 ] || return 1
-	openssl pkcs12 -in "$T/b" -passin "pass:$pass" -nokeys -clcerts -out "$2.pem" 2>/dev/null &&
-		openssl pkcs12 -in "$T/b" -passin "pass:$pass" -nocerts -nodes -out "$2.key" 2>/dev/null
+	openssl pkcs12 -in "$T/b" -passin "pass:$pass" -nokeys -clcerts -out "$1.pem" 2>/dev/null &&
+		openssl pkcs12 -in "$T/b" -passin "pass:$pass" -nocerts -nodes -out "$1.key" 2>/dev/null
 }
 # eap_in NAME PEM MAC VLAN: EAP-TLS accepted in that VLAN
 eap_in() { eap_tls "$1" "$2.pem" "$2.key" "$3" && [ "$(eap_vlan)" = "$4" ]; }
@@ -139,8 +162,68 @@ feed() { sleep 0.6; }
 # cert_days PEM: notAfter as YYYY-MM-DD
 cert_end() { date -d "$(openssl x509 -in "$1.pem" -noout -enddate | cut -d= -f2)" +%F; }
 
+# enrol_ctl LOGIN NAME OUT: byodctl device enrol; prints the device id,
+# the certificate and key as OUT.pem and OUT.key
+enrol_ctl() {
+	local dir="$T/enrol.$RANDOM" id
+	"$BYODCTL" device enrol "$1" --name "$2" --kind phone --out "$dir" --json >"$dir.json" ||
+		{ echo "enrol $1 failed" >&2; return 1; }
+	id=$(json 'd["device"]' <"$dir.json")
+	cp "$dir/$id.pem" "$3.pem" && cp "$dir/$id.key" "$3.key" && echo "$id"
+}
+# needs PART "byodctl words" WHAT: whether byodctl has that command (its help
+# lists it); when not, the step that needs it fails, said once
+needs() {
+	if "$BYODCTL" help 2>&1 | grep -q "^  $2"; then return 0; fi
+	ko "$3: needs \`byodctl $2\` (part $1 of issue #20), not in this build"
+	return 1
+}
+# acct TYPE SESSION MAC IP: one accounting packet, at the fake now
+acct() {
+	printf 'Acct-Status-Type = %s\nAcct-Session-Id = "%s"\nNAS-IP-Address = 127.0.0.1\nCalling-Station-Id = "%s"\nFramed-IP-Address = %s\nAcct-Input-Octets = 100\nAcct-Output-Octets = 200\n' \
+		"$1" "$2" "$(tr a-f: A-F- <<<"$3")" "$4" | radclient -x -r 1 -t 2 "127.0.0.1:$ACCT_PORT" acct "$SECRET" >"$T/acct.out" 2>&1 &&
+		grep -q Accounting-Response "$T/acct.out"
+}
+sq() { sqlite3 "$db" "$1"; }
+# serial PEM: the certificate's serial as the registry writes it
+serial() { openssl x509 -in "$1.pem" -noout -serial | cut -d= -f2 | tr A-F a-f | sed 's/^0*//'; }
+# crl_has SERIAL: the CRL byodctl writes lists it
+crl_has() {
+	"$BYODCTL" ca crl --out "$T/crl.pem" >/dev/null 2>&1 &&
+		openssl crl -in "$T/crl.pem" -noout -text | awk '/Serial Number:/ {print $3}' >"$T/crl-serials" &&
+		python3 -c "import sys; sys.exit(int('$1', 16) not in [int(x, 16) for x in open('$T/crl-serials').read().split()])"
+}
+# conf_set SECTION KEY VALUE: one key of byod.conf, written or replaced
+conf_set() {
+	python3 - "$conf" "$1" "$2" "$3" <<'PY'
+import re, sys
+path, section, key, value = sys.argv[1:]
+lines = open(path).read().split("\n")
+out, i, done = [], 0, False
+try:
+    start = lines.index(section + ":")
+except ValueError:
+    start = -1
+if start < 0:
+    lines += [section + ":", "  %s: %s" % (key, value)]
+else:
+    end = start + 1
+    while end < len(lines) and (lines[end].startswith(" ") or lines[end] == ""):
+        end += 1
+    for j in range(start + 1, end):
+        if re.match(r"^  (# )?%s:" % re.escape(key), lines[j]):
+            lines[j] = "  %s: %s" % (key, value)
+            break
+    else:
+        lines.insert(start + 1, "  %s: %s" % (key, value))
+open(path, "w").write("\n".join(lines))
+PY
+}
+
 LEA_MAC=02:00:00:00:aa:01
 HUGO_MAC=02:00:00:00:aa:02
+TOM_MAC=02:00:00:00:aa:03
+INES_MAC=02:00:00:00:aa:04
 
 # ==== September 2027: the rentrée =========================================
 clock_set "2027-09-02 08:00:00"
@@ -148,25 +231,216 @@ clock_set "2027-09-02 08:00:00"
 check "Sept: Léa logs in at the portal" portal_login lea.martin 'Calanques-2027!'
 # the portal issues her phone a certificate, downloaded once as PKCS#12
 check "Sept: Léa enrols her phone through the portal" portal_enrol "Téléphone de Léa" "$T/lea1"
+lea_dev=$("$BYODCTL" device list --owner lea.martin --json | json 'd[0]["id"]')
 check "Sept: the certificate was issued by the portal in fake time" sh -c \
 	"openssl x509 -in '$T/lea1.pem' -noout -startdate | grep -q 'Sep  [12] .* 2027'"
 # EAP-TLS through freeradius: OpenSSL on both sides checks validity in fake time
 if eap_in lea "$T/lea1" $LEA_MAC 41; then ok; else
 	ko "Sept: EAP-TLS accepted in class 4B's segment (41): $(tail -3 "$T/eap.out"), vlan $(eap_vlan)"; fi
-# the friend enrols with byodctl (the technician's way)
-"$BYODCTL" device enrol hugo.bernard --name "Téléphone de Hugo" --kind phone --out "$T/hugo" \
-	--json >"$T/hugo.json" || ko "Sept: byodctl device enrol hugo"
-hugo_dev=$(json 'd["device"]' <"$T/hugo.json")
-cp "$T/hugo/$hugo_dev.pem" "$T/hugo1.pem"
-cp "$T/hugo/$hugo_dev.key" "$T/hugo1.key"
+# her friend and a classmate enrol with byodctl (the technician's way)
+hugo_dev=$(enrol_ctl hugo.bernard "Téléphone de Hugo" "$T/hugo1")
+tom_dev=$(enrol_ctl tom.roux "Téléphone de Tom" "$T/tom1")
 if eap_in hugo "$T/hugo1" $HUGO_MAC 41; then ok; else
 	ko "Sept: Hugo's phone accepted in 4B: $(tail -3 "$T/eap.out")"; fi
+if eap_in tom "$T/tom1" $TOM_MAC 41; then ok; else
+	ko "Sept: Tom's phone accepted in 4B: $(tail -3 "$T/eap.out")"; fi
 
 # ---- the clock moves for running daemons ------------------------------
+# the same freeradius process: two years on, the certificate has expired...
 clock_set "2030-01-01 08:00:00"
 if eap_tls lea "$T/lea1.pem" "$T/lea1.key" $LEA_MAC; then
 	ko "moved to 2030, the running freeradius refuses the expired certificate"; else ok; fi
+# ...and back in September 2027 it is good again: the clock moved, nothing else
 clock_set "2027-09-03 08:00:00"
 check "...and back in 2027 accepts it again (the same freeradius process)" eap_in lea "$T/lea1" $LEA_MAC 41
+# accounting at fake dates, for the purge at the end: one session closed in
+# September 2027 (past a year's retention by then), one closed in December
+# (within it)
+check "Sept: accounting Start of an old session" acct Start year-old $LEA_MAC 10.41.0.5
+check "Sept: its Stop" acct Stop year-old $LEA_MAC 10.41.0.5
+check "Sept: the session is stored with the fake date" test \
+	"$(sq "SELECT strftime('%Y-%m', stopped, 'unixepoch') FROM sessions WHERE session_id = 'year-old'")" = 2027-09
+clock_set "2027-12-01 10:00:00"
+check "Dec: accounting Start of a recent session" acct Start year-recent $TOM_MAC 10.41.0.6
+check "Dec: its Stop" acct Stop year-recent $TOM_MAC 10.41.0.6
 
+# ==== January 2028: Léa moves from 4B to 3A ===============================
+clock_set "2028-01-10 09:00:00"
+cat >"$T/janvier.csv" <<'CSV'
+login,display_name,role,school,groups,password
+lea.martin,Léa Martin,student,0131234W,3A,
+hugo.bernard,Hugo Bernard,student,0131234W,4B,
+tom.roux,Tom Roux,student,0131234W,4B,
+zoe.blanc,Zoé Blanc,student,0131234W,4B,
+CSV
+if needs C "user sync" "Jan: the class change"; then
+	# the sync shows the change before applying it, and changes nothing then
+	expect_ok "Jan: user sync shows the plan" "$BYODCTL" user sync "$T/janvier.csv"
+	check "Jan: ...which names Léa's class change" grep -q 'lea.martin' "$T/out"
+	check "Jan: ...and applies nothing without --apply" test \
+		"$(sq "SELECT groups FROM people WHERE login = 'lea.martin'")" = 4B
+	# applied: Léa's groups are now 3A
+	expect_ok "Jan: user sync --apply" "$BYODCTL" user sync "$T/janvier.csv" --apply
+	check "Jan: Léa is in 3A" test "$(sq "SELECT groups FROM people WHERE login = 'lea.martin'")" = 3A
+	feed
+	# the next authentication, same certificate, lands in the new class's segment
+	if eap_in lea "$T/lea1" $LEA_MAC 31; then ok; else
+		ko "Jan: Léa's phone now in 3A's segment (31), got $(eap_vlan)"; fi
+	# her classmates of 4B are where they were
+	check "Jan: Tom still in 4B's segment" eap_in tom "$T/tom1" $TOM_MAC 41
+fi
+
+# ==== June 2028: Hugo leaves at the end of the year =======================
+clock_set "2028-06-20 10:00:00"
+cat >"$T/juin.csv" <<'CSV'
+login,display_name,role,school,groups,password
+lea.martin,Léa Martin,student,0131234W,3A,
+tom.roux,Tom Roux,student,0131234W,4B,
+zoe.blanc,Zoé Blanc,student,0131234W,4B,
+CSV
+# renewal does not open before its window (pki.renew-days 60 before 31 August)
+if needs B "device renew" "June: renewal refused before its window"; then
+	expect_fail "June: renewal refused before its window, saying from when" "2028" \
+		"$BYODCTL" device renew "$lea_dev" --out "$T/early"
+fi
+if needs C "user sync" "June: the departure"; then
+	# Hugo is not in the file: he leaves on 4 July
+	expect_ok "June: user sync --apply --leave-date 2028-07-04" \
+		"$BYODCTL" user sync "$T/juin.csv" --apply --leave-date 2028-07-04
+	check "June: Hugo's leaving date is recorded" test \
+		"$(sq "SELECT leaves_at FROM people WHERE login = 'hugo.bernard'")" = "$(clock_at '2028-07-04 00:00:00')"
+	feed
+	# still a pupil until then: accepted the day before
+	clock_set "2028-07-03 12:00:00"
+	check "3 July: Hugo's phone still accepted the day before he leaves" eap_in hugo "$T/hugo1" $HUGO_MAC 41
+	# the running freeradius refuses him from the date on, with no change in the registry
+	clock_set "2028-07-04 12:00:00"
+	if eap_tls hugo "$T/hugo1.pem" "$T/hugo1.key" $HUGO_MAC; then
+		ko "4 July: Hugo's phone refused from his leaving date"; else ok; fi
+	check "4 July: the others still accepted" eap_in tom "$T/tom1" $TOM_MAC 41
+fi
+if needs D "purge" "July: the daily job disables the departed"; then
+	# the daily job: Hugo disabled, his devices revoked
+	clock_set "2028-07-05 03:00:00"
+	expect_ok "5 July: the daily job (byodctl purge)" "$BYODCTL" purge
+	check "5 July: Hugo is disabled" test "$(sq "SELECT state FROM people WHERE login = 'hugo.bernard'")" = disabled
+	check "5 July: his phone revoked" test "$(sq "SELECT state FROM devices WHERE id = '$hugo_dev'")" = revoked
+	check "5 July: Léa's phone untouched" test "$(sq "SELECT state FROM devices WHERE id = '$lea_dev'")" = active
+fi
+
+# ==== July 2028: Léa renews her certificate ===============================
+clock_set "2028-07-10 10:00:00"
+if needs B "device renew" "July: renewal"; then
+	# at the portal, "Renouveler" on Mes appareils
+	check "July: Léa logs in" portal_login lea.martin 'Calanques-2027!'
+	req GET /devices
+	check "July: Mes appareils offers Renouveler in the window" grep -q 'Renouveler' "$T/b"
+	post /device "csrf=$(csrf)" "id=$lea_dev" action=renew
+	check "July: renewal at the portal (200)" test "$(code)" = 200
+	if ! grab_p12 "$T/lea2"; then
+		# (the portal's form is part B's; byodctl is the agreed fallback)
+		expect_ok "July: byodctl device renew" "$BYODCTL" device renew "$lea_dev" --out "$T/renew" --json
+		cp "$T/renew/$lea_dev.pem" "$T/lea2.pem"; cp "$T/renew/$lea_dev.key" "$T/lea2.key"
+	fi
+	check "July: the same device, a new certificate" sh -c \
+		"[ \"\$(openssl x509 -in '$T/lea2.pem' -noout -serial)\" != \"\$(openssl x509 -in '$T/lea1.pem' -noout -serial)\" ]"
+	check "July: the renewed certificate ends after the next rentrée" test "$(cert_end "$T/lea2")" \> 2028-10-01
+	feed
+	# until the new one is seen at RADIUS, the old one still works
+	check "July: the old certificate still accepted before the new one is seen" eap_in lea "$T/lea1" $LEA_MAC 31
+	check "July: the new certificate accepted, in 3A" eap_in lea "$T/lea2" $LEA_MAC 31
+	# first seen written within counts_interval (1 s), its predecessor revoked, the module told
+	sleep 2.5
+	if eap_tls lea "$T/lea1.pem" "$T/lea1.key" $LEA_MAC; then
+		ko "July: the old certificate refused once the new one was seen"; else ok; fi
+	check "July: the old certificate revoked as superseded" test \
+		"$(sq "SELECT state FROM certificates WHERE serial = '$(serial "$T/lea1")'")" = revoked
+fi
+
+# ==== September 2028: the next rentrée ====================================
+clock_set "2028-09-04 08:00:00"
+cat >"$T/rentree-2028.csv" <<'CSV'
+login,display_name,role,school,groups,password
+lea.martin,Léa Martin,student,0131234W,3A,
+tom.roux,Tom Roux,student,0131234W,4B,
+ines.petit,Inès Petit,student,0131234W,4B,Soleil-2028!
+CSV
+if needs C "user sync" "Sept 2028: the rentrée sync"; then
+	# Inès arrives, Zoé leaves at the end of September
+	expect_ok "Sept 2028: user sync --apply --leave-date 2028-09-30" \
+		"$BYODCTL" user sync "$T/rentree-2028.csv" --apply --leave-date 2028-09-30
+	check "Sept 2028: Inès is created by the sync" test \
+		"$(sq "SELECT groups FROM people WHERE login = 'ines.petit'")" = 4B
+else
+	grep -e '^login' -e '^ines' "$T/rentree-2028.csv" >"$T/arrival.csv"
+	"$BYODCTL" user import "$T/arrival.csv" >/dev/null || ko "Sept 2028: user import of the arrival"
+fi
+# the arrival enrols at the portal with the password of the export
+check "Sept 2028: Inès logs in" portal_login ines.petit 'Soleil-2028!'
+check "Sept 2028: Inès enrols her phone" portal_enrol "Téléphone d'Inès" "$T/ines1"
+if eap_in ines "$T/ines1" $INES_MAC 41; then ok; else
+	ko "Sept 2028: Inès accepted in 4B: $(tail -3 "$T/eap.out")"; fi
+# Léa's renewed certificate goes on
+if needs B "device renew" "Sept 2028: the renewed certificate"; then
+	check "Sept 2028: Léa's renewed certificate accepted" eap_in lea "$T/lea2" $LEA_MAC 31
+fi
+# Tom did not renew: last year's certificate holds until the grace date
+if needs B "device renew" "Sept 2028: the grace"; then
+	check "Sept 2028: Tom's certificate of last year ends on the grace date" test "$(cert_end "$T/tom1")" = 2028-10-31
+	check "Sept 2028: Tom still accepted in the grace" eap_in tom "$T/tom1" $TOM_MAC 41
+fi
+if needs D "purge" "Oct 2028: the daily job"; then
+	# the daily job after Zoé's date: she is disabled (and kept for now)
+	clock_set "2028-10-01 03:00:00"
+	expect_ok "1 Oct 2028: the daily job" "$BYODCTL" purge
+	check "1 Oct 2028: Zoé disabled" test "$(sq "SELECT state FROM people WHERE login = 'zoe.blanc'")" = disabled
+fi
+# the grace is over: last year's certificate has expired
+clock_set "2028-11-02 08:00:00"
+if eap_tls tom "$T/tom1.pem" "$T/tom1.key" $TOM_MAC; then
+	ko "Nov 2028: last year's certificate, past its end, refused"; else ok; fi
+
+# ==== The purge, November 2028 ============================================
+clock_set "2028-11-05 03:00:00"
+now=$(clock_now)
+sess_limit=$((now - 365 * 86400))
+audit_limit=$((now - 300 * 86400))
+people_limit=$((now - 90 * 86400))
+if needs D "purge" "Nov 2028: the purge"; then
+	# before: what is past each retention, and what is not
+	sq "SELECT id FROM sessions WHERE state = 'closed' AND stopped < $sess_limit ORDER BY id" >"$T/sess-old"
+	sq "SELECT id FROM sessions WHERE NOT (state = 'closed' AND stopped < $sess_limit) ORDER BY id" >"$T/sess-keep"
+	sq "SELECT id FROM audit WHERE time < $audit_limit ORDER BY id" >"$T/audit-old"
+	sq "SELECT id FROM audit WHERE time >= $audit_limit ORDER BY id" >"$T/audit-keep"
+	sq "SELECT id FROM people WHERE state = 'disabled' AND disabled_at < $people_limit ORDER BY id" >"$T/people-old"
+	sq "SELECT id FROM people WHERE NOT (state = 'disabled' AND disabled_at < $people_limit) ORDER BY id" >"$T/people-keep"
+	check "the purge has sessions on both sides of its limit" sh -c "[ -s '$T/sess-old' ] && [ -s '$T/sess-keep' ]"
+	check "...audit rows on both sides" sh -c "[ -s '$T/audit-old' ] && [ -s '$T/audit-keep' ]"
+	check "...people on both sides (Hugo past it, Zoé not)" test \
+		"$(sq "SELECT login FROM people WHERE id IN ($(paste -sd, "$T/people-old"))")" = hugo.bernard
+	# the purge, as the daily job runs it
+	expect_ok "Nov 2028: byodctl purge" "$BYODCTL" purge
+	# after: exactly the old rows gone, every other one still there
+	check "the old sessions are deleted" test -z "$(sq "SELECT id FROM sessions WHERE id IN ($(paste -sd, "$T/sess-old"))")"
+	sq "SELECT id FROM sessions ORDER BY id" >"$T/sess-after"
+	check "...and every other session kept" sh -c "comm -23 '$T/sess-keep' '$T/sess-after' | grep -q . && exit 1 || exit 0"
+	check "the old audit rows are deleted" test "$(sq "SELECT COUNT(*) FROM audit WHERE time < $audit_limit")" = 0
+	sq "SELECT id FROM audit ORDER BY id" >"$T/audit-after"
+	check "...and every other audit row kept" sh -c "comm -23 '$T/audit-keep' '$T/audit-after' | grep -q . && exit 1 || exit 0"
+	check "Hugo, departed in July, is deleted" test "$(sq "SELECT COUNT(*) FROM people WHERE login = 'hugo.bernard'")" = 0
+	check "...with his devices" test "$(sq "SELECT COUNT(*) FROM devices WHERE id = '$hugo_dev'")" = 0
+	check "...and his certificates (the CRL keeps the serial)" test \
+		"$(sq "SELECT COUNT(*) FROM certificates WHERE serial = '$(serial "$T/hugo1")'")" = 0
+	check "Zoé, disabled for a month, is kept" test "$(sq "SELECT COUNT(*) FROM people WHERE login = 'zoe.blanc'")" = 1
+	sq "SELECT id FROM people ORDER BY id" >"$T/people-after"
+	check "...and every other person kept" sh -c "comm -23 '$T/people-keep' '$T/people-after' | grep -q . && exit 1 || exit 0"
+	check "the CRL still lists Hugo's revoked serial" crl_has "$(serial "$T/hugo1")"
+	# a second purge finds nothing more to delete
+	sq "SELECT (SELECT COUNT(*) FROM sessions), (SELECT COUNT(*) FROM people), (SELECT COUNT(*) FROM devices)" >"$T/counts1"
+	expect_ok "a second purge" "$BYODCTL" purge
+	sq "SELECT (SELECT COUNT(*) FROM sessions), (SELECT COUNT(*) FROM people), (SELECT COUNT(*) FROM devices)" >"$T/counts2"
+	check "...deletes nothing more" cmp "$T/counts1" "$T/counts2"
+fi
+
+kill -TERM "$PORTAL_PID"; wait "$PORTAL_PID"; PORTAL_PID=
 finish
