@@ -255,6 +255,8 @@ int reg_device_set_state(struct reg *reg, const char *id, enum byod_device_state
 			 struct byod_err *err);
 int reg_device_rename(struct reg *reg, const char *id, const char *name, struct byod_err *err);
 int reg_device_set_mac(struct reg *reg, const char *id, const char *mac, struct byod_err *err);
+/* The end of the device's newest certificate (a renewal moves it on). */
+int reg_device_set_expires(struct reg *reg, const char *id, time_t expires, struct byod_err *err);
 /* Devices matching filter (NULL: all), oldest first. */
 int reg_device_list(struct reg *reg, const struct reg_device_filter *filter,
 		    int (*cb)(const struct reg_device *, void *), void *ctx,

@@ -143,6 +143,10 @@ int pg_policy_lock(struct reg_db *be, struct byod_err *err);
 int pg_policy_list_school(struct reg_db *be, const char *school, reg_policy_cb cb, void *ctx,
 			  struct byod_err *err);
 
+/* postgres_renew.c: a renewed certificate's first sighting. */
+int pg_cert_set_seen(struct reg_db *be, const char *serial, time_t when, int *set,
+		     struct byod_err *err);
+
 /* postgres_unlock.c: teacher unlocks. */
 int pg_unlock_insert(struct reg_db *be, struct reg_unlock *u, struct byod_err *err);
 int pg_unlock_get(struct reg_db *be, int64_t id, struct reg_unlock *out, struct byod_err *err);

@@ -165,6 +165,10 @@ int sq_enrol_code_use(struct reg_db *be, const char *code_hash, time_t now, int 
 int sq_enrol_code_get(struct reg_db *be, const char *code_hash, time_t now, int64_t *person,
 		      struct byod_err *err);
 
+/* sqlite_renew.c: a renewed certificate's first sighting. */
+int sq_cert_set_seen(struct reg_db *be, const char *serial, time_t when, int *set,
+		     struct byod_err *err);
+
 /* sqlite_unlock.c: teacher unlocks. */
 int sq_unlock_insert(struct reg_db *be, struct reg_unlock *u, struct byod_err *err);
 int sq_unlock_get(struct reg_db *be, int64_t id, struct reg_unlock *out, struct byod_err *err);
