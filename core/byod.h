@@ -230,6 +230,7 @@ struct byod_enrolment {
 	struct reg_device device;
 	struct pki_issued cert;	  /* ask it for PKCS#12 forms: pki_issued_p12 */
 	char retired[REG_ID_MAX]; /* the device retired to make room, or "" */
+	char replaces[REG_SERIAL_MAX]; /* a renewal: the certificate it replaces, or "" */
 	int over_limit;		  /* 1: past the limit by force (audited) */
 	int crl_stale;		  /* a device was retired but the CRL was not
 				   * reissued (warning says why; the next

@@ -171,6 +171,7 @@ int byod_device_renew(struct byod_ctx *ctx, const struct byod_renew_params *p,
 	int rc, forced = 0;
 
 	memset(out, 0, sizeof(*out));
+	memset(&cert, 0, sizeof(cert));
 	if (p->csr && (p->offers & BYOD_OFFERS_ALL))
 		return byod_err_set(err, EINVAL,
 				    "a device renewed from a CSR keeps its key: there is nothing "
@@ -262,5 +263,6 @@ out:
 		return rc;
 	}
 	out->device.expires = cert.not_after;
+	snprintf(out->replaces, sizeof(out->replaces), "%s", cert.replaces);
 	return 0;
 }
