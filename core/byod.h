@@ -289,7 +289,7 @@ void byod_enrolment_clear(struct byod_enrolment *e);
 /* The end a certificate issued at 'now' gets (school-year end, then the grace date). */
 time_t byod_cert_end(const struct byod_conf *conf, time_t now);
 /* When renewal of a certificate ending at not_after opens (its school-year end minus
- * pki.renew-days). */
+ * pki.renew-days: 00:00 UTC of that day). */
 time_t byod_renew_opens(const struct byod_conf *conf, time_t not_after);
 
 struct byod_renew_params {

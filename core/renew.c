@@ -85,11 +85,13 @@ static time_t covered_year_end(const struct byod_conf *conf, time_t not_after)
 
 time_t byod_renew_opens(const struct byod_conf *conf, time_t not_after)
 {
-	time_t end = covered_year_end(conf, not_after);
+	time_t end = covered_year_end(conf, not_after), day;
 
 	if (end == (time_t)-1)
 		return end;
-	return end - (time_t)conf->pki_renew_days * 86400;
+	/* from the start of that day (the year's end is its last second) */
+	day = end - (time_t)conf->pki_renew_days * 86400;
+	return day - day % 86400;
 }
 
 /* The device's newest valid certificate (by not_before, as listed). */
@@ -198,14 +200,14 @@ int byod_device_renew(struct byod_ctx *ctx, const struct byod_renew_params *p,
 	from = now;
 	if (newest.found) {
 		opens = byod_renew_opens(&ctx->conf, newest.c.not_after);
-		year_end = opens + (time_t)ctx->conf.pki_renew_days * 86400;
+		year_end = covered_year_end(&ctx->conf, newest.c.not_after);
 		if (opens == (time_t)-1) {
 			rc = byod_err_set(err, EINVAL, "pki.school-year-end is malformed");
 			goto out;
 		}
 		if (now < opens && !p->force) {
 			byod_enrol_refuse(BYOD_ENROL_RENEW_EARLY, EAGAIN, &why, err);
-			byod_time_iso(opens + 1, day, sizeof(day));
+			byod_time_iso(opens, day, sizeof(day));
 			day[10] = '\0';
 			rc = byod_err_set(err, EAGAIN, "%s Renewal opens on %s.",
 					  byod_enrol_refusal_text(why), day);
