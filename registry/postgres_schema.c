@@ -285,6 +285,13 @@ const char *const pg_migrations[] = {
 	"	WHERE s.id::text = a.object AND a.action LIKE 'session.%';\n"
 	"CREATE INDEX audit_school ON audit(school, id);\n"
 	"UPDATE schema_version SET version = 5;\n",
+
+	/* 6: renewal: the certificate a renewed one replaces (revoked when
+	 * the new one is first seen at RADIUS), and that first sighting */
+	"ALTER TABLE certificates ADD COLUMN replaces text NOT NULL DEFAULT '';\n"
+	"ALTER TABLE certificates ADD COLUMN first_seen bigint NOT NULL DEFAULT 0;\n"
+	"CREATE INDEX certificates_replaces ON certificates(replaces) WHERE replaces <> '';\n"
+	"UPDATE schema_version SET version = 6;\n",
 };
 
 _Static_assert(sizeof(pg_migrations) / sizeof(pg_migrations[0]) == PG_NEWEST_VERSION,

@@ -311,6 +311,13 @@ static const char *const migrations[] = {
 	"	WHERE action LIKE 'session.%';\n"
 	"CREATE INDEX audit_school ON audit(school, id);\n"
 	"PRAGMA user_version = 11;\n",
+
+	/* 12: renewal: the certificate a renewed one replaces (revoked when
+	 * the new one is first seen at RADIUS), and that first sighting */
+	"ALTER TABLE certificates ADD COLUMN replaces TEXT NOT NULL DEFAULT '';\n"
+	"ALTER TABLE certificates ADD COLUMN first_seen INTEGER NOT NULL DEFAULT 0;\n"
+	"CREATE INDEX certificates_replaces ON certificates(replaces) WHERE replaces <> '';\n"
+	"PRAGMA user_version = 12;\n",
 };
 
 #define NEWEST_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))

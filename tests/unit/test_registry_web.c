@@ -171,6 +171,9 @@ static void test_migrate_from_3(void **state)
 			     "ALTER TABLE policies DROP COLUMN follows_default; "
 			     "DROP TABLE admin_tokens; DROP TABLE admin_sessions; DROP TABLE admins; "
 			     "DROP INDEX audit_school; ALTER TABLE audit DROP COLUMN school; "
+			     "DROP INDEX certificates_replaces; "
+			     "ALTER TABLE certificates DROP COLUMN replaces; "
+			     "ALTER TABLE certificates DROP COLUMN first_seen; "
 			     "PRAGMA user_version = 3;",
 			     NULL, NULL, NULL),
 		SQLITE_OK);
