@@ -33,7 +33,7 @@ static json_t *supersede_json(const void *obj)
 	const struct supersede *s = obj;
 	char t[32];
 
-	return json_pack("{s:s, s:s, s:s, s:s, s:s?, s:s}", "serial", s->old->serial, "device",
+	return json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:s}", "serial", s->old->serial, "device",
 			 s->old->device, "state", reg_cert_state_name(s->old->state), "reason",
 			 s->old->state == REG_CERT_REVOKED ? reg_reason_name(s->old->reason) : NULL,
 			 "revoked_at",
