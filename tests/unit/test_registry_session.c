@@ -796,6 +796,8 @@ static void test_migrate_from_2(void **state)
 		     "ALTER TABLE policies DROP COLUMN follows_default; "
 		     "DROP TABLE admin_tokens; DROP TABLE admin_sessions; DROP TABLE admins; "
 		     "DROP INDEX audit_school; ALTER TABLE audit DROP COLUMN school; "
+		     "DROP INDEX people_leaving; ALTER TABLE people DROP COLUMN leaves_at; "
+		     "ALTER TABLE people DROP COLUMN disabled_at; "
 		     "PRAGMA user_version = 2;");
 	raw_close(db);
 	assert_int_equal(open_reg(f->path, 2000, &f->reg, &f->err), 0);
