@@ -292,6 +292,16 @@ const char *const pg_migrations[] = {
 	"ALTER TABLE certificates ADD COLUMN first_seen bigint NOT NULL DEFAULT 0;\n"
 	"CREATE INDEX certificates_replaces ON certificates(replaces) WHERE replaces <> '';\n"
 	"UPDATE schema_version SET version = 6;\n",
+
+	/* 7: people leaving at a date (refused at RADIUS from then, disabled
+	 * by the daily job) and when an account was disabled (retention
+	 * counts from it); people already disabled get the migration's time */
+	"ALTER TABLE people ADD COLUMN leaves_at bigint NOT NULL DEFAULT 0;\n"
+	"ALTER TABLE people ADD COLUMN disabled_at bigint NOT NULL DEFAULT 0;\n"
+	"UPDATE people SET disabled_at = extract(epoch FROM now())::bigint\n"
+	"	WHERE state = 'disabled';\n"
+	"CREATE INDEX people_leaving ON people(leaves_at) WHERE leaves_at > 0;\n"
+	"UPDATE schema_version SET version = 7;\n",
 };
 
 _Static_assert(sizeof(pg_migrations) / sizeof(pg_migrations[0]) == PG_NEWEST_VERSION,

@@ -318,6 +318,16 @@ static const char *const migrations[] = {
 	"ALTER TABLE certificates ADD COLUMN first_seen INTEGER NOT NULL DEFAULT 0;\n"
 	"CREATE INDEX certificates_replaces ON certificates(replaces) WHERE replaces <> '';\n"
 	"PRAGMA user_version = 12;\n",
+
+	/* 13: people leaving at a date (refused at RADIUS from then, disabled
+	 * by the daily job) and when an account was disabled (retention
+	 * counts from it); people already disabled get the migration's time */
+	"ALTER TABLE people ADD COLUMN leaves_at INTEGER NOT NULL DEFAULT 0;\n"
+	"ALTER TABLE people ADD COLUMN disabled_at INTEGER NOT NULL DEFAULT 0;\n"
+	"UPDATE people SET disabled_at = CAST(strftime('%s', 'now') AS INTEGER)\n"
+	"	WHERE state = 'disabled';\n"
+	"CREATE INDEX people_leaving ON people(leaves_at) WHERE leaves_at > 0;\n"
+	"PRAGMA user_version = 13;\n",
 };
 
 #define NEWEST_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))

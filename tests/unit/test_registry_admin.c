@@ -1272,7 +1272,9 @@ static void test_migrate_audit_school(void **state)
 		 "DROP TABLE admin_tokens; DROP TABLE admin_sessions; DROP TABLE admins; "
 		 "DROP INDEX audit_school; ALTER TABLE audit DROP COLUMN school; "
 		 "DROP INDEX certificates_replaces; ALTER TABLE certificates DROP COLUMN replaces; "
-		 "ALTER TABLE certificates DROP COLUMN first_seen; %s%d",
+		 "ALTER TABLE certificates DROP COLUMN first_seen; "
+		 "DROP INDEX people_leaving; ALTER TABLE people DROP COLUMN leaves_at; "
+		 "ALTER TABLE people DROP COLUMN disabled_at; %s%d",
 		 on_postgres() ? "UPDATE schema_version SET version = " : "PRAGMA user_version = ",
 		 /* the version before the console's migration (later ones dropped too) */
 		 on_postgres() ? 4 : 10);

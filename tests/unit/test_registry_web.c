@@ -174,6 +174,8 @@ static void test_migrate_from_3(void **state)
 			     "DROP INDEX certificates_replaces; "
 			     "ALTER TABLE certificates DROP COLUMN replaces; "
 			     "ALTER TABLE certificates DROP COLUMN first_seen; "
+			     "DROP INDEX people_leaving; ALTER TABLE people DROP COLUMN leaves_at; "
+			     "ALTER TABLE people DROP COLUMN disabled_at; "
 			     "PRAGMA user_version = 3;",
 			     NULL, NULL, NULL),
 		SQLITE_OK);
