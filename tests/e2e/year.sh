@@ -307,7 +307,7 @@ if needs C "user sync" "June: the departure"; then
 	expect_ok "June: user sync --apply --leave-date 2028-07-04" \
 		"$BYODCTL" user sync "$T/juin.csv" --apply --leave-date 2028-07-04
 	check "June: Hugo's leaving date is recorded" test \
-		"$(sq "SELECT leaves_at FROM people WHERE login = 'hugo.bernard'")" = "$(clock_at '2028-07-04 00:00:00')"
+		"$(sq "SELECT leaves_at FROM people WHERE login = 'hugo.bernard'")" = "$(TZ=UTC clock_at '2028-07-04 00:00:00')"
 	feed
 	# still a pupil until then: accepted the day before
 	clock_set "2028-07-03 12:00:00"
