@@ -285,6 +285,20 @@ const char *const pg_migrations[] = {
 	"	WHERE s.id::text = a.object AND a.action LIKE 'session.%';\n"
 	"CREATE INDEX audit_school ON audit(school, id);\n"
 	"UPDATE schema_version SET version = 5;\n",
+
+	/* 6: retention and a person's rights (as SQLite's 12) */
+	"CREATE INDEX sessions_ip ON sessions(ip, started);\n"
+	"CREATE INDEX sessions_mac ON sessions(mac, started);\n"
+	"CREATE INDEX audit_time ON audit(time);\n"
+	"CREATE TABLE crl_kept (\n"
+	"	serial text PRIMARY KEY,\n"
+	"	not_before bigint NOT NULL,\n"
+	"	not_after bigint NOT NULL,\n"
+	"	revoked_at bigint NOT NULL,\n"
+	"	reason bigint NOT NULL\n"
+	");\n"
+	"CREATE INDEX crl_kept_not_after ON crl_kept(not_after);\n"
+	"UPDATE schema_version SET version = 6;\n",
 };
 
 _Static_assert(sizeof(pg_migrations) / sizeof(pg_migrations[0]) == PG_NEWEST_VERSION,

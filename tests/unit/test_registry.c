@@ -1086,6 +1086,8 @@ static void test_migrate_from_1(void **state)
 		     "DROP INDEX sessions_nas; DROP INDEX sessions_started; "
 		     "DROP TABLE unlocks; "
 		     "DROP TABLE admin_tokens; DROP TABLE admin_sessions; DROP TABLE admins; "
+		     "DROP TABLE crl_kept; DROP INDEX sessions_ip; DROP INDEX sessions_mac; "
+		     "DROP INDEX audit_time; "
 		     "DROP INDEX audit_school; ALTER TABLE audit DROP COLUMN school; "
 		     "PRAGMA user_version = 1;");
 	raw_close(db);
@@ -1201,6 +1203,8 @@ static void test_migrate_live_mac_twins(void **state)
 		     "ALTER TABLE policies DROP COLUMN school; "
 		     "ALTER TABLE policies DROP COLUMN follows_default; "
 		     "DROP TABLE admin_tokens; DROP TABLE admin_sessions; DROP TABLE admins; "
+		     "DROP TABLE crl_kept; DROP INDEX sessions_ip; DROP INDEX sessions_mac; "
+		     "DROP INDEX audit_time; "
 		     "DROP INDEX audit_school; ALTER TABLE audit DROP COLUMN school; "
 		     "PRAGMA user_version = 6;");
 	/* what version 6 let by: bob's phone with alice's MAC, two empty MACs */
