@@ -28,7 +28,7 @@
 
 int reg_audit_purge(struct reg *reg, time_t before, int *deleted, struct byod_err *err)
 {
-	char when[32], after[96], cut[24];
+	char cut[24];
 	const char *p[1] = {cut};
 	int rc, n = 0;
 
@@ -42,11 +42,6 @@ int reg_audit_purge(struct reg *reg, time_t before, int *deleted, struct byod_er
 		return rc;
 	rc = OPS(reg)->exec_write(reg->be, "purging the audit log",
 				  "DELETE FROM audit WHERE time < $1", 1, p, &n, err);
-	if (!rc) {
-		byod_time_iso(before, when, sizeof(when));
-		snprintf(after, sizeof(after), "{\"before\":\"%s\",\"deleted\":%d}", when, n);
-		rc = reg_audit_add_school(reg, "", "audit.purge", when, NULL, after, err);
-	}
 	rc = reg_tx_end(reg, rc, 1, err);
 	if (!rc && deleted)
 		*deleted = n;
@@ -69,6 +64,28 @@ int reg_crl_kept_purge(struct reg *reg, time_t now, int *deleted, struct byod_er
 		return rc;
 	rc = OPS(reg)->exec_write(reg->be, "forgetting ended certificates",
 				  "DELETE FROM crl_kept WHERE not_after < $1", 1, p, &n, err);
+	rc = reg_tx_end(reg, rc, 1, err);
+	if (!rc && deleted)
+		*deleted = n;
+	return rc;
+}
+
+int reg_enrol_code_purge(struct reg *reg, time_t now, int *deleted, struct byod_err *err)
+{
+	char cut[24];
+	const char *p[1] = {cut};
+	int rc, n = 0;
+
+	if (deleted)
+		*deleted = 0;
+	if (now < 0)
+		return byod_err_set(err, EINVAL, "a negative time");
+	snprintf(cut, sizeof(cut), "%lld", (long long)now);
+	rc = reg_begin(reg, err);
+	if (rc)
+		return rc;
+	rc = OPS(reg)->exec_write(reg->be, "purging enrolment codes",
+				  "DELETE FROM enrol_codes WHERE expires <= $1", 1, p, &n, err);
 	rc = reg_tx_end(reg, rc, 1, err);
 	if (!rc && deleted)
 		*deleted = n;

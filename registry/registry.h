@@ -1115,13 +1115,15 @@ int reg_stats_nas(struct reg *reg, const struct reg_scope *scope, const char *sc
  * What the daily purge deletes, what a judicial requisition is answered
  * from, and the export and erasure of one person (RGPD art. 15, 17). */
 
-/* Deletes the audit rows with time < before, then writes one
- * "audit.purge" row with the count (no personal data). *deleted (may be
- * NULL) gets the rows deleted. */
+/* Deletes the audit rows with time < before. *deleted (may be NULL) gets
+ * the rows deleted. No audit row of its own: the purge that calls it
+ * writes one for the whole run (byod_purge). */
 int reg_audit_purge(struct reg *reg, time_t before, int *deleted, struct byod_err *err);
 /* Forgets the serials kept for the CRL (reg_person_remove) whose
  * certificate ended before now: a CRL need not list them any more. */
 int reg_crl_kept_purge(struct reg *reg, time_t now, int *deleted, struct byod_err *err);
+/* Deletes the enrolment codes expired at now (expires <= now), used or not. */
+int reg_enrol_code_purge(struct reg *reg, time_t now, int *deleted, struct byod_err *err);
 
 /* One accounting session that held an address at an instant, with what the
  * registry knows of its device at the time of the question. */
