@@ -310,7 +310,7 @@ static int audit_candidates(struct reg *reg, const char *login, json_t *rows,
 	snprintf(tail, sizeof(tail), "%%%s", login);
 	snprintf(any, sizeof(any), "%%%s%%", login);
 	return OPS(reg)->rows_json(reg->be, "reading the audit log",
-				   "SELECT id, actor, object, before_json, after_json FROM audit "
+				   "SELECT id, time, actor, action, object, before_json, after_json, school FROM audit "
 				   "WHERE object = $1 OR actor LIKE $2 OR before_json LIKE $3 "
 				   "OR after_json LIKE $3 ORDER BY id",
 				   3, p, rows, err);
@@ -506,7 +506,7 @@ static int export_audit(struct reg *reg, const char *login, json_t *out, json_t 
 
 		if (!rc)
 			rc = OPS(reg)->rows_json(reg->be, "reading the audit log",
-						 "SELECT id, actor, object, before_json, after_json "
+						 "SELECT id, time, actor, action, object, before_json, after_json, school "
 						 "FROM audit WHERE object = $1 ORDER BY id",
 						 1, p, rows, err);
 	}
