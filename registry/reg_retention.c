@@ -119,52 +119,57 @@ int reg_connection_find(struct reg *reg, const char *ip, const char *mac, time_t
 
 /* ---- the tables that name a person ---------------------------------------
  *
- * $1 the person's id, $2 their login, $3 "pair:<login> " (their throttle
- * keys on each address), $4 "login:<login>". */
+ * Each statement says which values its $1, $2, ... are, one letter each
+ * (PostgreSQL takes exactly the parameters a statement uses): i the
+ * person's id, l their login, p "pair:<login> " (their throttle keys on
+ * each address), k "login:<login>", n now. */
 
 #define OWNED_DEVICES "SELECT id FROM devices WHERE owner = $1"
 
-struct person_table {
-	const char *name;   /* the export's key */
-	const char *select; /* the export's rows */
+struct person_sql {
+	const char *name; /* the export's key; the removal's step */
+	const char *args;
+	const char *sql;
 };
 
-static const struct person_table person_tables[] = {
-	{"devices", "SELECT * FROM devices WHERE owner = $1 ORDER BY created, id"},
-	{"certificates", "SELECT * FROM certificates WHERE device IN (" OWNED_DEVICES
-			 ") ORDER BY not_before, serial"},
-	{"sessions", "SELECT * FROM sessions WHERE device IN (" OWNED_DEVICES
-		     ") ORDER BY started, id"},
-	{"portal_sessions", "SELECT * FROM web_sessions WHERE person = $1 ORDER BY created"},
-	{"form_tokens", "SELECT * FROM web_forms WHERE session IN "
-			"(SELECT id_hash FROM web_sessions WHERE person = $1) ORDER BY expires"},
-	{"downloads", "SELECT token_hash, device, filename, type, created, expires "
-		      "FROM web_downloads WHERE device IN (" OWNED_DEVICES ") ORDER BY created"},
-	{"enrolment_codes", "SELECT * FROM enrol_codes WHERE person = $1 ORDER BY created"},
-	{"throttle", "SELECT * FROM web_throttle WHERE key = $4 OR substr(key, 1, length($3)) = $3 "
-		     "ORDER BY key"},
-	{"unlocks", "SELECT * FROM unlocks WHERE teacher = $1 ORDER BY id"},
-	{"events", "SELECT * FROM events WHERE object = $2 OR object IN (" OWNED_DEVICES
-		   ") OR object IN (SELECT serial FROM certificates WHERE device IN (" OWNED_DEVICES
-		   ")) ORDER BY seq"},
+static const struct person_sql person_tables[] = {
+	{"devices", "i", "SELECT * FROM devices WHERE owner = $1 ORDER BY created, id"},
+	{"certificates", "i", "SELECT * FROM certificates WHERE device IN (" OWNED_DEVICES
+			      ") ORDER BY not_before, serial"},
+	{"sessions", "i", "SELECT * FROM sessions WHERE device IN (" OWNED_DEVICES
+			  ") ORDER BY started, id"},
+	{"portal_sessions", "i", "SELECT * FROM web_sessions WHERE person = $1 ORDER BY created"},
+	{"form_tokens", "i", "SELECT * FROM web_forms WHERE session IN "
+			     "(SELECT id_hash FROM web_sessions WHERE person = $1) ORDER BY expires"},
+	{"downloads", "i", "SELECT token_hash, device, filename, type, created, expires "
+			   "FROM web_downloads WHERE device IN (" OWNED_DEVICES ") ORDER BY created"},
+	{"enrolment_codes", "i", "SELECT * FROM enrol_codes WHERE person = $1 ORDER BY created"},
+	{"throttle", "kp", "SELECT * FROM web_throttle WHERE key = $1 "
+			   "OR substr(key, 1, length($2)) = $2 ORDER BY key"},
+	{"unlocks", "i", "SELECT * FROM unlocks WHERE teacher = $1 ORDER BY id"},
+	{"events", "il", "SELECT * FROM events WHERE object = $2 OR object IN (" OWNED_DEVICES
+			 ") OR object IN (SELECT serial FROM certificates WHERE device IN ("
+			 OWNED_DEVICES ")) ORDER BY seq"},
 };
 
 /* The removal, in this order (children before their parents). */
-static const char *const remove_sql[] = {
-	/* revoked certificates still inside their validity stay on the CRL; $5: now */
-	"INSERT INTO crl_kept (serial, not_before, not_after, revoked_at, reason) "
-	"SELECT serial, not_before, not_after, revoked_at, reason FROM certificates "
-	"WHERE device IN (" OWNED_DEVICES ") AND state = 'revoked' AND not_after >= $5",
-	"DELETE FROM certificates WHERE device IN (" OWNED_DEVICES ")",
-	"UPDATE sessions SET device = NULL WHERE device IN (" OWNED_DEVICES ")",
-	"DELETE FROM web_downloads WHERE device IN (" OWNED_DEVICES ")",
-	"DELETE FROM web_forms WHERE session IN (SELECT id_hash FROM web_sessions WHERE person = $1)",
-	"DELETE FROM web_sessions WHERE person = $1",
-	"DELETE FROM enrol_codes WHERE person = $1",
-	"DELETE FROM web_throttle WHERE key = $4 OR substr(key, 1, length($3)) = $3",
-	"DELETE FROM unlocks WHERE teacher = $1",
-	"DELETE FROM devices WHERE owner = $1",
-	"DELETE FROM people WHERE id = $1",
+static const struct person_sql remove_sql[] = {
+	/* revoked certificates still inside their validity stay on the CRL */
+	{"kept", "in", "INSERT INTO crl_kept (serial, not_before, not_after, revoked_at, reason) "
+		       "SELECT serial, not_before, not_after, revoked_at, reason FROM certificates "
+		       "WHERE device IN (" OWNED_DEVICES ") AND state = 'revoked' "
+		       "AND not_after >= $2"},
+	{"certs", "i", "DELETE FROM certificates WHERE device IN (" OWNED_DEVICES ")"},
+	{"sessions", "i", "UPDATE sessions SET device = NULL WHERE device IN (" OWNED_DEVICES ")"},
+	{"downloads", "i", "DELETE FROM web_downloads WHERE device IN (" OWNED_DEVICES ")"},
+	{"forms", "i", "DELETE FROM web_forms WHERE session IN "
+		       "(SELECT id_hash FROM web_sessions WHERE person = $1)"},
+	{"web", "i", "DELETE FROM web_sessions WHERE person = $1"},
+	{"codes", "i", "DELETE FROM enrol_codes WHERE person = $1"},
+	{"throttle", "kp", "DELETE FROM web_throttle WHERE key = $1 OR substr(key, 1, length($2)) = $2"},
+	{"unlocks", "i", "DELETE FROM unlocks WHERE teacher = $1"},
+	{"devices", "i", "DELETE FROM devices WHERE owner = $1"},
+	{"person", "i", "DELETE FROM people WHERE id = $1"},
 };
 enum {
 	RM_KEPT, RM_CERTS, RM_SESSIONS, RM_DOWNLOADS, RM_FORMS, RM_WEB, RM_CODES, RM_THROTTLE,
@@ -174,7 +179,7 @@ _Static_assert(sizeof(remove_sql) / sizeof(remove_sql[0]) == RM_N, "one count pe
 
 struct person_params {
 	char id[24], pair[REG_LOGIN_MAX + 8], key[REG_LOGIN_MAX + 8], now[24];
-	const char *p[5];
+	const char *login;
 };
 
 static void person_params(struct person_params *pp, const struct reg_person *person, time_t now)
@@ -183,11 +188,25 @@ static void person_params(struct person_params *pp, const struct reg_person *per
 	snprintf(pp->pair, sizeof(pp->pair), "pair:%s ", person->login);
 	snprintf(pp->key, sizeof(pp->key), "login:%s", person->login);
 	snprintf(pp->now, sizeof(pp->now), "%lld", (long long)now);
-	pp->p[0] = pp->id;
-	pp->p[1] = person->login;
-	pp->p[2] = pp->pair;
-	pp->p[3] = pp->key;
-	pp->p[4] = pp->now;
+	pp->login = person->login;
+}
+
+/* The values of q's parameters, in order; returns how many. */
+static int person_args(const struct person_params *pp, const struct person_sql *q,
+		       const char *out[4])
+{
+	int n;
+
+	for (n = 0; q->args[n] && n < 4; n++) {
+		switch (q->args[n]) {
+		case 'i': out[n] = pp->id; break;
+		case 'l': out[n] = pp->login; break;
+		case 'p': out[n] = pp->pair; break;
+		case 'k': out[n] = pp->key; break;
+		default: out[n] = pp->now; break;
+		}
+	}
+	return n;
 }
 
 /* ---- the audit trail under a pseudonym ---------------------------------- */
@@ -412,17 +431,19 @@ int reg_person_remove(struct reg *reg, const char *login, const char *pseudonym,
 	if (rc)
 		return rc;
 	rc = reg_person_get(reg, login, &person, err);
-	if (!rc)
-		rc = live_devices(reg, (snprintf(pp.id, sizeof(pp.id), "%" PRId64, person.id), pp.id),
-				  &live, err);
+	if (!rc) {
+		person_params(&pp, &person, now);
+		rc = live_devices(reg, pp.id, &live, err);
+	}
 	if (!rc && live)
 		rc = byod_err_set(err, EBUSY,
 				  "%s still has %d device(s) not revoked: revoke them first", login,
 				  live);
-	if (!rc)
-		person_params(&pp, &person, now);
 	for (i = 0; !rc && i < RM_N; i++) {
-		rc = OPS(reg)->exec_write(reg->be, "removing a person", remove_sql[i], 5, pp.p,
+		const char *args[4];
+		int na = person_args(&pp, &remove_sql[i], args);
+
+		rc = OPS(reg)->exec_write(reg->be, "removing a person", remove_sql[i].sql, na, args,
 					  &n[i], err);
 		wrote = 1;
 	}
@@ -558,8 +579,12 @@ int reg_person_export(struct reg *reg, const char *login, json_t **out, struct b
 		rc = byod_err_set(err, ENOMEM, "out of memory");
 		goto out;
 	}
-	rc = OPS(reg)->rows_json(reg->be, "reading a person",
-				 "SELECT * FROM people WHERE id = $1", 1, pp.p, rows, err);
+	{
+		const char *args[1] = {pp.id};
+
+		rc = OPS(reg)->rows_json(reg->be, "reading a person",
+					 "SELECT * FROM people WHERE id = $1", 1, args, rows, err);
+	}
 	if (rc)
 		goto out;
 	v = json_array_get(rows, 0);
@@ -573,14 +598,17 @@ int reg_person_export(struct reg *reg, const char *login, json_t **out, struct b
 	json_object_del(v, "password_hash");
 	json_object_set(o, "person", v);
 	for (i = 0; i < sizeof(person_tables) / sizeof(person_tables[0]); i++) {
+		const char *args[4];
+		int na = person_args(&pp, &person_tables[i], args);
 		json_t *t = json_array();
 
 		if (!t) {
 			rc = byod_err_set(err, ENOMEM, "out of memory");
 			goto out;
 		}
-		rc = OPS(reg)->rows_json(reg->be, "exporting a person", person_tables[i].select, 4,
-					 pp.p, t, err);
+
+		rc = OPS(reg)->rows_json(reg->be, "exporting a person", person_tables[i].sql, na,
+					 args, t, err);
 		if (!rc && json_object_set(o, person_tables[i].name, t))
 			rc = byod_err_set(err, ENOMEM, "out of memory");
 		json_decref(t);
