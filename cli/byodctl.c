@@ -975,6 +975,24 @@ static const struct cli_command commands[] = {
 		  "default), printed once" },
 		{ "admin token list [LOGIN] [--json]", NULL },
 		{ "admin token revoke ID", NULL }) },
+	{ "purge", cli_purge,
+	  USAGE({ "purge [--dry-run] [--json]",
+		  "delete what is past its retention\n"
+		  "(retention.* keys; byod-gatewayd runs it\n"
+		  "daily); --dry-run only counts" }) },
+	{ "connections", cli_connections,
+	  USAGE({ "connections (--ip ADDR | --mac MAC) --at TIME [--json]",
+		  "\nwho held an address at an instant (a\n"
+		  "requisition), from the accounting: device,\n"
+		  "owner, school, NAS, session; TIME with its\n"
+		  "offset, 2026-12-03T10:15:00+01:00 or ...Z" }) },
+	{ "person", cli_person,
+	  USAGE({ "person export LOGIN [--out FILE]",
+		  "everything held about a person, as JSON" },
+		{ "person erase LOGIN [--yes]",
+		  "revoke their devices, then remove them;\n"
+		  "accounting kept unlinked, audit under a\n"
+		  "pseudonym (without --yes: what it would do)" }) },
 	{ "portal", cli_portal,
 	  USAGE({ "portal check", "whether phones trust the portal's certificate" }) },
 	{ "radius", cli_radius,

@@ -97,6 +97,11 @@ struct byod_conf {
 
 	int gateway_poll_ms;
 	char *gateway_school;        /* gateway.school: a UAI, or "" */
+	int gateway_purge;           /* gateway.purge: 0 no, 1 yes */
+	int retention_sessions;      /* retention.*: days */
+	int retention_audit;
+	int retention_people;
+	int retention_decisions;
 
 	char *enrol_charter_file;    /* enrol.charter-file, relative to home */
 	char *enrol_charter_version; /* enrol.charter-version */

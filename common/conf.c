@@ -150,6 +150,8 @@ static int check_registry_url(const char *v, char *why, size_t len)
 	return -1;
 }
 
+static const char *const purge_yesno[] = {"no", "yes", NULL};
+
 #define F(field) offsetof(struct byod_conf, field)
 
 static const struct conf_key keys[] = {
@@ -317,6 +319,22 @@ static const struct conf_key keys[] = {
 	{ "gateway.school", CT_STRING, F(gateway_school), "", 0, 0, NULL, 0, NULL,
 	  "The UAI of the one school whose devices byod-gatewayd follows on a shared registry "
 	  "(empty: every device in the registry); --school overrides it." },
+	{ "gateway.purge", CT_ENUM, F(gateway_purge), "yes", 0, 0, purge_yesno, 0, NULL,
+	  "Whether byod-gatewayd runs the retention purge (byodctl purge) a few minutes after it "
+	  "starts, then every 24 hours: yes or no. On a registry shared by several gateways, "
+	  "leave it yes on one node only (the others say no)." },
+	{ "retention.sessions", CT_INT, F(retention_sessions), "365", 1, 3650, NULL, 0, NULL,
+	  "Days a closed RADIUS accounting session is kept after its end: the connection log "
+	  "that answers a judicial requisition (one year, CPCE L34-1 and R10-13)." },
+	{ "retention.audit", CT_INT, F(retention_audit), "400", 1, 3650, NULL, 0, NULL,
+	  "Days an audit row is kept. 400 by default: the accounting's year and a month more, so "
+	  "that who changed a device's rights can still be shown for every session still kept." },
+	{ "retention.people", CT_INT, F(retention_people), "365", 1, 3650, NULL, 0, NULL,
+	  "Days a disabled account (a pupil who left) is kept after it was disabled, then removed "
+	  "with its devices (accounting kept, unlinked; audit under a pseudonym)." },
+	{ "retention.decisions", CT_INT, F(retention_decisions), "90", 1, 3650, NULL, 0, NULL,
+	  "Days the per-minute RADIUS decision counts of the console are kept (statistics, "
+	  "no personal data)." },
 	{ "enrol.charter-file", CT_STRING, F(enrol_charter_file), "charter.html", 0, 0, NULL, 0,
 	  NULL, "The school's charter, an HTML fragment (p, ul, li, strong, a...) shown at enrolment." },
 	{ "enrol.charter-version", CT_STRING, F(enrol_charter_version), "1", 0, 0, NULL, 0,

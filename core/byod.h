@@ -857,4 +857,47 @@ int byod_portal_tls_check(const struct byod_portal_tls *w, struct pki_server_cer
  * trust the certificate (byod_portal_tls_check), else the HTTP one. */
 int byod_portal_url(const struct byod_conf *conf, char *out, size_t len, struct byod_err *err);
 
+
+/* ---- retention and a person's rights (core/retention.c) ---- */
+
+/* What one purge deleted (or, in a dry run, would delete). */
+struct byod_purge_report {
+	int departed_people, departed_devices; /* byod_departures_apply, run first */
+	int sessions;	 /* closed accounting sessions stopped before now - retention.sessions */
+	int audit;	 /* audit rows older than retention.audit */
+	int web;	 /* expired portal sessions, form tokens, download links, throttle rows */
+	int admin_web;	 /* expired console sessions and API tokens */
+	int enrol_codes; /* expired one-time enrolment codes */
+	int decisions;	 /* decision counts older than retention.decisions */
+	int people;	 /* accounts disabled longer than retention.people, removed */
+	int devices;	 /* their devices, removed */
+	int crl_kept;	 /* serials of erased devices' certificates past their end */
+};
+
+/*
+ * Runs byod_departures_apply, then deletes each kind of data past its
+ * retention (the counts above), in one transaction, with one audit row
+ * "retention.purge" holding the counts; the CRL is reissued when people
+ * were removed. dry_run counts the same in a transaction it rolls back
+ * (the departures are not applied). r (may be NULL) gets the counts.
+ */
+int byod_purge(struct byod_ctx *ctx, time_t now, int dry_run, struct byod_purge_report *r,
+	       struct byod_err *err);
+
+/* The stable pseudonym of a login in the audit trail: "anon-" and 20 hex
+ * digits of a keyed hash (HMAC-SHA256 with the registry's secret
+ * "pseudonym"). */
+int byod_pseudonym(struct byod_ctx *ctx, const char *login, char out[REG_LOGIN_MAX],
+		   struct byod_err *err);
+
+/*
+ * Erases the person login (RGPD art. 17): revokes their live devices
+ * (reason cessationOfOperation, the CRL reissued), then reg_person_remove
+ * under their pseudonym (in *pseudonym), then reissues the CRL. r (may be
+ * NULL) gets reg_person_remove's counts.
+ */
+int byod_person_erase(struct byod_ctx *ctx, const char *login, time_t now,
+		      struct reg_remove_report *r, char pseudonym[REG_LOGIN_MAX],
+		      struct byod_err *err);
+
 #endif /* BYOD_CORE_H */

@@ -1150,6 +1150,16 @@ int gw_ruleset(struct gw *gw, char **text, struct byod_err *err)
 	return render_text(gw, text, err);
 }
 
+int gw_purge(struct gw *gw, time_t now, struct byod_purge_report *r, struct byod_err *err)
+{
+	int rc;
+
+	if (!gw->ctx->conf.gateway_purge)
+		return 0;
+	rc = byod_purge(gw->ctx, now, 0, r, err);
+	return rc ? rc : 1;
+}
+
 int gw_heartbeat(struct gw *gw, struct byod_err *err)
 {
 	struct reg_heartbeat hb;

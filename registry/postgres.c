@@ -1007,4 +1007,7 @@ const struct reg_backend_ops reg_postgres_ops = {
 	.person_search = pg_person_search,
 	.person_get_scoped = pg_person_get_scoped,
 	.audit_search = pg_audit_search,
+	.exec_write = pg_exec_write,
+	.rows_json = pg_rows_json,
+	.connection_find = pg_connection_find,
 };

@@ -34,7 +34,7 @@
 /* The tables every program reads. */
 #define READ_TABLES                                                                                \
 	"schema_version, schools, people, devices, certificates, policies, events, events_head, "  \
-	"counters, unlocks"
+	"counters, unlocks, crl_kept"
 #define PORTAL_TABLES "web_sessions, web_forms, web_downloads, web_throttle, enrol_codes, web_keys"
 
 /* The SQL for schema (quoted by the caller); *out malloc'd. */

@@ -302,6 +302,20 @@ const char *const pg_migrations[] = {
 	"	WHERE state = 'disabled';\n"
 	"CREATE INDEX people_leaving ON people(leaves_at) WHERE leaves_at > 0;\n"
 	"UPDATE schema_version SET version = 7;\n",
+
+	/* 8: retention and a person's rights (as SQLite's 14) */
+	"CREATE INDEX sessions_ip ON sessions(ip, started);\n"
+	"CREATE INDEX sessions_mac ON sessions(mac, started);\n"
+	"CREATE INDEX audit_time ON audit(time);\n"
+	"CREATE TABLE crl_kept (\n"
+	"	serial text PRIMARY KEY,\n"
+	"	not_before bigint NOT NULL,\n"
+	"	not_after bigint NOT NULL,\n"
+	"	revoked_at bigint NOT NULL,\n"
+	"	reason bigint NOT NULL\n"
+	");\n"
+	"CREATE INDEX crl_kept_not_after ON crl_kept(not_after);\n"
+	"UPDATE schema_version SET version = 8;\n",
 };
 
 _Static_assert(sizeof(pg_migrations) / sizeof(pg_migrations[0]) == PG_NEWEST_VERSION,

@@ -521,12 +521,20 @@ int pg_cert_list(struct reg_db *be, reg_cert_cb cb, void *ctx, struct byod_err *
 		       visit_cert, &v, err);
 }
 
+/* The revoked certificates of erased devices, kept until their end for the
+ * CRL (reg_person_remove): as rows of no device. */
+#define CRL_KEPT_UNION                                                                             \
+	"UNION ALL SELECT serial, '', not_before, not_after, 'revoked', revoked_at, reason "      \
+	"FROM crl_kept "
+
 int pg_cert_list_revoked(struct reg_db *be, reg_cert_cb cb, void *ctx, struct byod_err *err)
 {
 	struct cert_visit v = {cb, ctx};
 
 	return pg_each(PG(be), "listing revoked certificates",
-		       CERT_SELECT "WHERE state = 'revoked' ORDER BY revoked_at, serial", 0, NULL,
+		       CERT_SELECT "WHERE state = 'revoked' " CRL_KEPT_UNION
+				   "ORDER BY revoked_at, serial",
+		       0, NULL,
 		       visit_cert, &v, err);
 }
 

@@ -1137,4 +1137,87 @@ struct reg_nas_seen {
 int reg_stats_nas(struct reg *reg, const struct reg_scope *scope, const char *school, time_t since,
 		  int (*cb)(const struct reg_nas_seen *, void *), void *ctx, struct byod_err *err);
 
+
+/* ---- retention, the requisition and a person's rights (reg_retention.c) ----
+ *
+ * What the daily purge deletes, what a judicial requisition is answered
+ * from, and the export and erasure of one person (RGPD art. 15, 17). */
+
+/* Deletes the audit rows with time < before. *deleted (may be NULL) gets
+ * the rows deleted. No audit row of its own: the purge that calls it
+ * writes one for the whole run (byod_purge). */
+int reg_audit_purge(struct reg *reg, time_t before, int *deleted, struct byod_err *err);
+/* Forgets the serials kept for the CRL (reg_person_remove) whose
+ * certificate ended before now: a CRL need not list them any more. */
+int reg_crl_kept_purge(struct reg *reg, time_t now, int *deleted, struct byod_err *err);
+/* Deletes the enrolment codes expired at now (expires <= now), used or not. */
+int reg_enrol_code_purge(struct reg *reg, time_t now, int *deleted, struct byod_err *err);
+
+/* One accounting session that held an address at an instant, with what the
+ * registry knows of its device at the time of the question. */
+struct reg_connection {
+	struct reg_session session;
+	char device_name[REG_NAME_MAX];	   /* "" when the device is unknown or erased */
+	char owner_login[REG_LOGIN_MAX];   /* "" likewise */
+	char owner_name[REG_NAME_MAX];
+	char school[REG_UAI_MAX];
+};
+/*
+ * The accounting sessions whose Framed-IP-Address was ip (or, ip NULL,
+ * whose MAC was mac; any form, normalised here) at the instant at: started
+ * <= at, and still open or stopped >= at. By started, then id. Exactly
+ * one of ip and mac; -EINVAL for a bad address or MAC or a negative time.
+ * A non-zero return from cb stops and is returned. Reads only.
+ */
+int reg_connection_find(struct reg *reg, const char *ip, const char *mac, time_t at,
+			int (*cb)(const struct reg_connection *, void *), void *ctx,
+			struct byod_err *err);
+
+/* What reg_person_remove removed or rewrote. */
+struct reg_remove_report {
+	int devices;	  /* device rows deleted */
+	int certs;	  /* certificate rows deleted */
+	int crl_kept;	  /* of which kept as serials for the CRL (revoked, not yet ended) */
+	int sessions;	  /* accounting sessions kept, unlinked from their device */
+	int web;	  /* portal sessions, form tokens, downloads, enrolment codes, throttle keys */
+	int unlocks;	  /* a teacher's unlocks */
+	int audit;	  /* audit rows rewritten under the pseudonym */
+	int events;	  /* change-feed events renamed */
+};
+
+/*
+ * Removes the person login and everything that names them, in one
+ * transaction: their devices (each must be revoked or retired already:
+ * -EBUSY otherwise) and the devices' certificates (a revoked certificate
+ * still inside its validity is kept as a serial in crl_kept, so that the
+ * CRL goes on listing it), the devices' downloads, the person's portal
+ * sessions and form tokens, enrolment codes, throttle keys and unlocks;
+ * the accounting sessions of the devices are kept (a legal obligation)
+ * with their device link cleared; every audit row that names the login
+ * (actor, object, or a value of before/after) is rewritten with pseudonym
+ * in its place, the person's id and name blanked in its JSON, and the
+ * change feed's events about the login renamed likewise. One audit row
+ * action ("person.erase", "person.purge") with object pseudonym and the
+ * counts, and an event of that kind. now decides which revoked
+ * certificates are still inside their validity. -ENOENT for an unknown
+ * login. r (may be NULL) gets the counts.
+ */
+int reg_person_remove(struct reg *reg, const char *login, const char *pseudonym,
+		      const char *action, time_t now, struct reg_remove_report *r,
+		      struct byod_err *err);
+
+/*
+ * Everything the registry holds about the person login, as a JSON object
+ * (jansson, a new reference in *out): "person" (without its password hash:
+ * "password_set" says whether one exists), and arrays "devices",
+ * "certificates", "sessions" (accounting of their devices), "audit" (the
+ * rows that name them or their devices or certificates), "events",
+ * "portal_sessions", "form_tokens", "downloads" (without the file),
+ * "enrolment_codes", "throttle", "unlocks". Each row carries its table's
+ * columns. -ENOENT for an unknown login. Reads only.
+ */
+struct json_t;
+int reg_person_export(struct reg *reg, const char *login, struct json_t **out,
+		      struct byod_err *err);
+
 #endif /* BYOD_REGISTRY_H */

@@ -879,6 +879,12 @@ static int sq_cert_list(struct reg_db *be, reg_cert_cb cb, void *ctx, struct byo
 	return rc ? rc : sq_each(s, st, visit_cert, &v, "listing certificates", err);
 }
 
+/* The revoked certificates of erased devices, kept until their end for the
+ * CRL (reg_person_remove): as rows of no device. */
+#define CRL_KEPT_UNION                                                                             \
+	"UNION ALL SELECT serial, '', not_before, not_after, 'revoked', revoked_at, reason "      \
+	"FROM crl_kept "
+
 static int sq_cert_list_revoked(struct reg_db *be, reg_cert_cb cb, void *ctx, struct byod_err *err)
 {
 	cleanup_stmt sqlite3_stmt *st = NULL;
@@ -887,7 +893,9 @@ static int sq_cert_list_revoked(struct reg_db *be, reg_cert_cb cb, void *ctx, st
 	int rc;
 
 	rc = sq_prepare(s, &st, err,
-			CERT_SELECT "WHERE state = 'revoked' ORDER BY revoked_at, serial", "");
+			CERT_SELECT "WHERE state = 'revoked' " CRL_KEPT_UNION
+				    "ORDER BY revoked_at, serial",
+			"");
 	return rc ? rc : sq_each(s, st, visit_cert, &v, "listing revoked certificates", err);
 }
 
@@ -1416,4 +1424,7 @@ const struct reg_backend_ops reg_sqlite_ops = {
 	.person_search = sq_person_search,
 	.person_get_scoped = sq_person_get_scoped,
 	.audit_search = sq_audit_search,
+	.exec_write = sq_exec_write,
+	.rows_json = sq_rows_json,
+	.connection_find = sq_connection_find,
 };

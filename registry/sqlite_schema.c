@@ -328,6 +328,24 @@ static const char *const migrations[] = {
 	"	WHERE state = 'disabled';\n"
 	"CREATE INDEX people_leaving ON people(leaves_at) WHERE leaves_at > 0;\n"
 	"PRAGMA user_version = 13;\n",
+
+	/* 14: retention and a person's rights: the requisition looks an
+	 * address up at an instant (sessions_ip, sessions_mac), the purge
+	 * deletes the audit rows past their retention (audit_time), and the
+	 * revoked certificates of an erased person's devices, still inside
+	 * their validity, stay on the CRL without naming a device (crl_kept) */
+	"CREATE INDEX sessions_ip ON sessions(ip, started);\n"
+	"CREATE INDEX sessions_mac ON sessions(mac, started);\n"
+	"CREATE INDEX audit_time ON audit(time);\n"
+	"CREATE TABLE crl_kept (\n"
+	"	serial TEXT PRIMARY KEY NOT NULL,\n"
+	"	not_before INTEGER NOT NULL,\n"
+	"	not_after INTEGER NOT NULL,\n"
+	"	revoked_at INTEGER NOT NULL,\n"
+	"	reason INTEGER NOT NULL\n"
+	");\n"
+	"CREATE INDEX crl_kept_not_after ON crl_kept(not_after);\n"
+	"PRAGMA user_version = 14;\n",
 };
 
 #define NEWEST_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -380,6 +380,24 @@ struct reg_backend_ops {
 	int (*audit_search)(struct reg_db *be, const char *scope, const struct reg_audit_filter *f,
 			    const char *action_like, reg_audit_cb cb, void *ctx,
 			    struct byod_err *err);
+
+	/* Retention, the requisition and a person's rights (sqlite_retention.c,
+	 * postgres_retention.c; reg_retention.c writes the SQL, one text for
+	 * both dialects: parameters $1, $2, ... as text, NULL for SQL NULL). */
+	/* Runs one write statement; *changes (may be NULL) gets the rows changed. */
+	int (*exec_write)(struct reg_db *be, const char *what, const char *sql, int nparams,
+			  const char *const *params, int *changes, struct byod_err *err);
+	/* Appends one JSON object per row of the read sql to array: the
+	 * columns by name, integers as numbers, NULL as null, the rest as
+	 * strings (a BLOB as its length: never select one). */
+	int (*rows_json)(struct reg_db *be, const char *what, const char *sql, int nparams,
+			 const char *const *params, struct json_t *array, struct byod_err *err);
+	/* Sessions with ip = ip (or, ip NULL, mac = mac), started <= at and
+	 * (state open or stopped >= at), with their device's name and its
+	 * owner's login, name and school when known; by started, then id. */
+	int (*connection_find)(struct reg_db *be, const char *ip, const char *mac, time_t at,
+			       int (*cb)(const struct reg_connection *, void *), void *ctx,
+			       struct byod_err *err);
 };
 
 extern const struct reg_backend_ops reg_sqlite_ops;

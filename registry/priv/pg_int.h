@@ -92,7 +92,7 @@ int pg_rows(struct pg_db *db, const char *what, const char *sql, int nparams,
 
 /* postgres_schema.c: the migrations, pg_migrations[i] taking the schema
  * from version i to i + 1; append one, raise this by one. */
-#define PG_NEWEST_VERSION 7
+#define PG_NEWEST_VERSION 8
 extern const char *const pg_migrations[];
 
 /* postgres_tables.c: the operations of the backend table it implements. */
@@ -300,5 +300,16 @@ int pg_stats_certs_expiring(struct reg_db *be, const char *school, time_t from, 
 			    struct byod_err *err);
 int pg_stats_nas(struct reg_db *be, const char *school, time_t since,
 		 int (*cb)(const struct reg_nas_seen *, void *), void *ctx, struct byod_err *err);
+
+
+/* postgres_retention.c: retention, the requisition, a person's rights. */
+struct json_t;
+int pg_exec_write(struct reg_db *be, const char *what, const char *sql, int nparams,
+		  const char *const *params, int *changes, struct byod_err *err);
+int pg_rows_json(struct reg_db *be, const char *what, const char *sql, int nparams,
+		 const char *const *params, struct json_t *array, struct byod_err *err);
+int pg_connection_find(struct reg_db *be, const char *ip, const char *mac, time_t at,
+		       int (*cb)(const struct reg_connection *, void *), void *ctx,
+		       struct byod_err *err);
 
 #endif /* BYOD_REGISTRY_PG_INT_H */

@@ -207,12 +207,22 @@ int sq_stats_nas(struct reg_db *be, const char *school, time_t since,
 
 /* The schema (sqlite_schema.c): how many migrations there are, the
  * version a database is at, and its migration to the newest. */
-#define SQ_NEWEST_VERSION 13
+#define SQ_NEWEST_VERSION 14
 int sq_read_version(struct sq *s, int *version, struct byod_err *err);
 int sq_migrate(struct sq *s, struct byod_err *err);
 /* Transactions (sqlite.c), which the migrations run in. */
 int sq_begin(struct reg_db *be, struct byod_err *err);
 int sq_commit(struct reg_db *be, struct byod_err *err);
 void sq_rollback(struct reg_db *be);
+
+/* sqlite_retention.c: retention, the requisition, a person's rights. */
+struct json_t;
+int sq_exec_write(struct reg_db *be, const char *what, const char *sql, int nparams,
+		  const char *const *params, int *changes, struct byod_err *err);
+int sq_rows_json(struct reg_db *be, const char *what, const char *sql, int nparams,
+		 const char *const *params, struct json_t *array, struct byod_err *err);
+int sq_connection_find(struct reg_db *be, const char *ip, const char *mac, time_t at,
+		       int (*cb)(const struct reg_connection *, void *), void *ctx,
+		       struct byod_err *err);
 
 #endif /* BYOD_REGISTRY_SQLITE_INT_H */

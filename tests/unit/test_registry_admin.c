@@ -1270,6 +1270,8 @@ static void test_migrate_audit_school(void **state)
 	db = raw_open(f->path);
 	snprintf(sql, sizeof(sql),
 		 "DROP TABLE admin_tokens; DROP TABLE admin_sessions; DROP TABLE admins; "
+		 "DROP TABLE crl_kept; DROP INDEX sessions_ip; DROP INDEX sessions_mac; "
+		 "DROP INDEX audit_time; "
 		 "DROP INDEX audit_school; ALTER TABLE audit DROP COLUMN school; "
 		 "DROP INDEX certificates_replaces; ALTER TABLE certificates DROP COLUMN replaces; "
 		 "ALTER TABLE certificates DROP COLUMN first_seen; "

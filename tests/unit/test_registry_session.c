@@ -795,6 +795,8 @@ static void test_migrate_from_2(void **state)
 		     "ALTER TABLE policies DROP COLUMN school; "
 		     "ALTER TABLE policies DROP COLUMN follows_default; "
 		     "DROP TABLE admin_tokens; DROP TABLE admin_sessions; DROP TABLE admins; "
+		     "DROP TABLE crl_kept; DROP INDEX sessions_ip; DROP INDEX sessions_mac; "
+		     "DROP INDEX audit_time; "
 		     "DROP INDEX audit_school; ALTER TABLE audit DROP COLUMN school; "
 		     "DROP INDEX certificates_replaces; ALTER TABLE certificates DROP COLUMN replaces; "
 		     "ALTER TABLE certificates DROP COLUMN first_seen; "
