@@ -211,6 +211,36 @@ acct() {
 		grep -q Accounting-Response "$T/acct.out"
 }
 sq() { sqlite3 "$db" "$1"; }
+# purge_checked WHEN: byodctl purge as the daily job runs it, checked row by
+# row: every accounting session closed before now - retention.sessions,
+# every audit row before now - retention.audit and every person disabled
+# before now - retention.people is gone, and every other row that was
+# there before is still there. The counts deleted go to $T/purged-WHEN
+# (sessions audit people).
+purge_checked() {
+	local when=$1 now s_lim a_lim p_lim k
+	now=$(clock_now)
+	s_lim=$((now - 365 * 86400)) a_lim=$((now - 300 * 86400)) p_lim=$((now - 90 * 86400))
+	sq "SELECT id FROM sessions WHERE state = 'closed' AND stopped < $s_lim" | sort >"$T/old-sessions"
+	sq "SELECT id FROM sessions WHERE NOT (state = 'closed' AND stopped < $s_lim)" | sort >"$T/keep-sessions"
+	sq "SELECT id FROM audit WHERE time < $a_lim" | sort >"$T/old-audit"
+	sq "SELECT id FROM audit WHERE time >= $a_lim" | sort >"$T/keep-audit"
+	sq "SELECT id FROM people WHERE state = 'disabled' AND disabled_at > 0 AND disabled_at < $p_lim" |
+		sort >"$T/old-people"
+	sq "SELECT id FROM people WHERE NOT (state = 'disabled' AND disabled_at > 0 AND disabled_at < $p_lim)" |
+		sort >"$T/keep-people"
+	expect_ok "$when: byodctl purge" "$BYODCTL" purge
+	sq "SELECT id FROM sessions" | sort >"$T/now-sessions"
+	sq "SELECT id FROM audit" | sort >"$T/now-audit"
+	sq "SELECT id FROM people" | sort >"$T/now-people"
+	for k in sessions audit people; do
+		check "$when: the $k past retention are deleted ($(wc -l <"$T/old-$k"))" \
+			test -z "$(comm -12 "$T/old-$k" "$T/now-$k")"
+		check "$when: ...and every other row of $k kept ($(wc -l <"$T/keep-$k"))" \
+			test -z "$(comm -23 "$T/keep-$k" "$T/now-$k")"
+	done
+	echo "$(wc -l <"$T/old-sessions") $(wc -l <"$T/old-audit") $(wc -l <"$T/old-people")" >"$T/purged-$when"
+}
 # serial PEM: the certificate's serial as the registry writes it
 serial() { openssl x509 -in "$1.pem" -noout -serial | cut -d= -f2 | tr A-F a-f | sed 's/^0*//'; }
 # crl_has SERIAL: the CRL byodctl writes lists it
@@ -258,9 +288,15 @@ check "Sept: accounting Start of an old session" acct Start year-old $LEA_MAC 10
 check "Sept: its Stop" acct Stop year-old $LEA_MAC 10.41.0.5
 check "Sept: the session is stored with the fake date" test \
 	"$(sq "SELECT strftime('%Y-%m', stopped, 'unixepoch') FROM sessions WHERE session_id = 'year-old'")" = 2027-09
+clock_set "2027-10-20 10:00:00"
+check "Oct: accounting of an autumn session" acct Start year-autumn $TOM_MAC 10.41.0.6
+check "Oct: its Stop" acct Stop year-autumn $TOM_MAC 10.41.0.6
 clock_set "2027-12-01 10:00:00"
 check "Dec: accounting Start of a recent session" acct Start year-recent $TOM_MAC 10.41.0.6
 check "Dec: its Stop" acct Stop year-recent $TOM_MAC 10.41.0.6
+# Léa looks at her devices in December: an audit row of that day
+clock_set "2027-12-15 17:00:00"
+check "Dec: Léa logs in at the portal" portal_login lea.martin 'Calanques-2027!'
 
 # ==== January 2028: Léa moves from 4B to 3A ===============================
 clock_set "2028-01-10 09:00:00"
@@ -321,7 +357,7 @@ fi
 if needs D "purge" "July: the daily job disables the departed"; then
 	# the daily job: Hugo disabled, his devices revoked
 	clock_set "2028-07-05 03:00:00"
-	expect_ok "5 July: the daily job (byodctl purge)" "$BYODCTL" purge
+	purge_checked July
 	check "5 July: Hugo is disabled" test "$(sq "SELECT state FROM people WHERE login = 'hugo.bernard'")" = disabled
 	check "5 July: his phone revoked" test "$(sq "SELECT state FROM devices WHERE id = '$hugo_dev'")" = revoked
 	check "5 July: Léa's phone untouched" test "$(sq "SELECT state FROM devices WHERE id = '$lea_dev'")" = active
@@ -392,7 +428,7 @@ fi
 if needs D "purge" "Oct 2028: the daily job"; then
 	# the daily job after Zoé's date: she is disabled (and kept for now)
 	clock_set "2028-10-01 03:00:00"
-	expect_ok "1 Oct 2028: the daily job" "$BYODCTL" purge
+	purge_checked October
 	check "1 Oct 2028: Zoé disabled" test "$(sq "SELECT state FROM people WHERE login = 'zoe.blanc'")" = disabled
 fi
 # the grace is over: last year's certificate has expired
@@ -402,44 +438,27 @@ if eap_tls tom "$T/tom1.pem" "$T/tom1.key" $TOM_MAC; then
 
 # ==== The purge, November 2028 ============================================
 clock_set "2028-11-05 03:00:00"
-now=$(clock_now)
-sess_limit=$((now - 365 * 86400))
-audit_limit=$((now - 300 * 86400))
-people_limit=$((now - 90 * 86400))
 if needs D "purge" "Nov 2028: the purge"; then
-	# before: what is past each retention, and what is not
-	sq "SELECT id FROM sessions WHERE state = 'closed' AND stopped < $sess_limit ORDER BY id" >"$T/sess-old"
-	sq "SELECT id FROM sessions WHERE NOT (state = 'closed' AND stopped < $sess_limit) ORDER BY id" >"$T/sess-keep"
-	sq "SELECT id FROM audit WHERE time < $audit_limit ORDER BY id" >"$T/audit-old"
-	sq "SELECT id FROM audit WHERE time >= $audit_limit ORDER BY id" >"$T/audit-keep"
-	sq "SELECT id FROM people WHERE state = 'disabled' AND disabled_at < $people_limit ORDER BY id" >"$T/people-old"
-	sq "SELECT id FROM people WHERE NOT (state = 'disabled' AND disabled_at < $people_limit) ORDER BY id" >"$T/people-keep"
-	check "the purge has sessions on both sides of its limit" sh -c "[ -s '$T/sess-old' ] && [ -s '$T/sess-keep' ]"
-	check "...audit rows on both sides" sh -c "[ -s '$T/audit-old' ] && [ -s '$T/audit-keep' ]"
-	check "...people on both sides (Hugo past it, Zoé not)" test \
-		"$(sq "SELECT login FROM people WHERE id IN ($(paste -sd, "$T/people-old"))")" = hugo.bernard
-	# the purge, as the daily job runs it
-	expect_ok "Nov 2028: byodctl purge" "$BYODCTL" purge
-	# after: exactly the old rows gone, every other one still there
-	check "the old sessions are deleted" test -z "$(sq "SELECT id FROM sessions WHERE id IN ($(paste -sd, "$T/sess-old"))")"
-	sq "SELECT id FROM sessions ORDER BY id" >"$T/sess-after"
-	check "...and every other session kept" sh -c "comm -23 '$T/sess-keep' '$T/sess-after' | grep -q . && exit 1 || exit 0"
-	check "the old audit rows are deleted" test "$(sq "SELECT COUNT(*) FROM audit WHERE time < $audit_limit")" = 0
-	sq "SELECT id FROM audit ORDER BY id" >"$T/audit-after"
-	check "...and every other audit row kept" sh -c "comm -23 '$T/audit-keep' '$T/audit-after' | grep -q . && exit 1 || exit 0"
-	check "Hugo, departed in July, is deleted" test "$(sq "SELECT COUNT(*) FROM people WHERE login = 'hugo.bernard'")" = 0
+	hugo_serial=$(serial "$T/hugo1")
+	check "Nov 2028: the purge has accounting on both sides of its limit (October 2027 past it, December not)" \
+		test "$(sq "SELECT group_concat(session_id) FROM (SELECT session_id FROM sessions ORDER BY stopped)")" = \
+		year-autumn,year-recent
+	purge_checked November
+	check "Nov 2028: one session deleted, October 2027's" test "$(sq "SELECT group_concat(session_id) FROM sessions")" = year-recent
+	check "Nov 2028: audit rows deleted, December 2027's among them" sh -c \
+		"[ \$(cut -d' ' -f2 '$T/purged-November') -gt 0 ] && [ \$(sqlite3 '$db' \"SELECT COUNT(*) FROM audit WHERE action = 'portal.login' AND time < $(clock_at '2028-01-01')\") = 0 ]"
+	check "Nov 2028: exactly one person deleted" test "$(cut -d' ' -f3 "$T/purged-November")" = 1
+	check "Hugo, disabled in July, is deleted" test "$(sq "SELECT COUNT(*) FROM people WHERE login = 'hugo.bernard'")" = 0
 	check "...with his devices" test "$(sq "SELECT COUNT(*) FROM devices WHERE id = '$hugo_dev'")" = 0
-	check "...and his certificates (the CRL keeps the serial)" test \
-		"$(sq "SELECT COUNT(*) FROM certificates WHERE serial = '$(serial "$T/hugo1")'")" = 0
-	check "Zoé, disabled for a month, is kept" test "$(sq "SELECT COUNT(*) FROM people WHERE login = 'zoe.blanc'")" = 1
-	sq "SELECT id FROM people ORDER BY id" >"$T/people-after"
-	check "...and every other person kept" sh -c "comm -23 '$T/people-keep' '$T/people-after' | grep -q . && exit 1 || exit 0"
-	check "the CRL still lists Hugo's revoked serial" crl_has "$(serial "$T/hugo1")"
-	# a second purge finds nothing more to delete
-	sq "SELECT (SELECT COUNT(*) FROM sessions), (SELECT COUNT(*) FROM people), (SELECT COUNT(*) FROM devices)" >"$T/counts1"
-	expect_ok "a second purge" "$BYODCTL" purge
-	sq "SELECT (SELECT COUNT(*) FROM sessions), (SELECT COUNT(*) FROM people), (SELECT COUNT(*) FROM devices)" >"$T/counts2"
-	check "...deletes nothing more" cmp "$T/counts1" "$T/counts2"
+	check "...and his certificates" test "$(sq "SELECT COUNT(*) FROM certificates WHERE serial = '$hugo_serial'")" = 0
+	# (his certificate ended on 31 October: the CRL need not keep its serial)
+	check "Zoé, disabled for a month, is kept" test "$(sq "SELECT state FROM people WHERE login = 'zoe.blanc'")" = disabled
+	check "the others are all there" test "$(sq "SELECT group_concat(login) FROM (SELECT login FROM people ORDER BY login)")" = \
+		ines.petit,lea.martin,tom.roux,zoe.blanc
+	# the next day's run finds nothing more to delete
+	clock_set "2028-11-05 04:00:00"
+	purge_checked "Nov 2028, again"
+	check "...a second run deletes nothing" test "$(cat "$T/purged-Nov 2028, again")" = "0 0 0"
 fi
 
 kill -TERM "$PORTAL_PID"; wait "$PORTAL_PID"; PORTAL_PID=
