@@ -26,7 +26,7 @@
 #include "byod_util.h"
 #include "rmtree.h"
 
-#define UAI "0131234W"
+#define UAI  "0131234W"
 #define UAI2 "0750654D"
 
 struct fx {
@@ -38,9 +38,9 @@ struct fx {
 static int setup(void **state)
 {
 	const char *base = getenv("BYOD_TEST_TMP");
-	struct byod_init_params p = { .uai = UAI, .name = "Collège des Calanques",
-				      .yescrypt_cost = 1 };
-	struct reg_school s2 = { .uai = UAI2, .name = "Lycée Henri-IV" };
+	struct byod_init_params p = {
+		.uai = UAI, .name = "Collège des Calanques", .yescrypt_cost = 1};
+	struct reg_school s2 = {.uai = UAI2, .name = "Lycée Henri-IV"};
 	struct byod_err err;
 	struct fx *fx = calloc(1, sizeof(*fx));
 
@@ -141,9 +141,9 @@ static void test_plan(void **state)
 	struct byod_err err;
 
 	year_one(fx);
-	assert_int_equal(byod_sync_plan(fx->ctx->reg, NULL, "y2.csv", year_two,
-					strlen(year_two), &sp, &err),
-			 0);
+	assert_int_equal(
+		byod_sync_plan(fx->ctx->reg, NULL, "y2.csv", year_two, strlen(year_two), &sp, &err),
+		0);
 	assert_int_equal(sp->import->nproblems, 0);
 	assert_int_equal(sp->arrivals, 1);
 	assert_int_equal(sp->class_changes, 1);
@@ -156,8 +156,8 @@ static void test_plan(void **state)
 
 	/* a scope without the file's school: its rows are problems, no departure */
 	assert_int_equal(reg_scope_set(&other, UAI2, &err), 0);
-	assert_int_equal(byod_sync_plan(fx->ctx->reg, &other, "y2.csv", year_two,
-					strlen(year_two), &sp, &err),
+	assert_int_equal(byod_sync_plan(fx->ctx->reg, &other, "y2.csv", year_two, strlen(year_two),
+					&sp, &err),
 			 0);
 	assert_int_equal(sp->import->nproblems, 2);
 	assert_int_equal(sp->ndepartures, 0);
@@ -175,9 +175,9 @@ static void test_commit(void **state)
 	time_t now = time(NULL), leave = now + 86400 * 30;
 
 	year_one(fx);
-	assert_int_equal(byod_sync_plan(fx->ctx->reg, NULL, "y2.csv", year_two,
-					strlen(year_two), &sp, &err),
-			 0);
+	assert_int_equal(
+		byod_sync_plan(fx->ctx->reg, NULL, "y2.csv", year_two, strlen(year_two), &sp, &err),
+		0);
 	memcpy(digest, sp->digest, sizeof(digest));
 	byod_sync_plan_free(sp);
 
@@ -185,7 +185,7 @@ static void test_commit(void **state)
 	assert_int_equal(byod_sync_commit(fx->ctx, NULL, "y2.csv", year_two, strlen(year_two),
 					  digest, 0, now, &res, &err),
 			 -EINVAL);
-	assert_int_equal(reg_person_get(fx->ctx->reg, "p3", &(struct reg_person){ 0 }, &err),
+	assert_int_equal(reg_person_get(fx->ctx->reg, "p3", &(struct reg_person){0}, &err),
 			 -ENOENT);
 	assert_string_equal(get(fx, "p1").groups, "4B");
 
@@ -197,9 +197,9 @@ static void test_commit(void **state)
 	assert_int_equal(get(fx, "p2").leaves_at, 0);
 	assert_string_equal(get(fx, "p1").groups, "4B");
 
-	assert_int_equal(byod_sync_plan(fx->ctx->reg, NULL, "y2.csv", year_two,
-					strlen(year_two), &sp, &err),
-			 0);
+	assert_int_equal(
+		byod_sync_plan(fx->ctx->reg, NULL, "y2.csv", year_two, strlen(year_two), &sp, &err),
+		0);
 	assert_int_equal(sp->ndepartures, 2);
 	memcpy(digest, sp->digest, sizeof(digest));
 	byod_sync_plan_free(sp);
@@ -226,9 +226,9 @@ static void test_commit(void **state)
 					   "p3,student," UAI ",6A\n"
 					   "p4,student," UAI ",5C\n";
 
-		assert_int_equal(byod_sync_plan(fx->ctx->reg, NULL, "b.csv", back, strlen(back),
-						&sp, &err),
-				 0);
+		assert_int_equal(
+			byod_sync_plan(fx->ctx->reg, NULL, "b.csv", back, strlen(back), &sp, &err),
+			0);
 		assert_int_equal(sp->returns, 2);
 		assert_int_equal(sp->ndepartures, 0);
 		byod_sync_plan_free(sp);
@@ -262,8 +262,8 @@ static void test_commit_past_date(void **state)
 
 	year_one(fx);
 	add_device(fx, "p2", "a1b2", id);
-	assert_int_equal(byod_sync_commit(fx->ctx, NULL, "y2.csv", year_two, strlen(year_two),
-					  NULL, now - 86400, now, &res, &err),
+	assert_int_equal(byod_sync_commit(fx->ctx, NULL, "y2.csv", year_two, strlen(year_two), NULL,
+					  now - 86400, now, &res, &err),
 			 0);
 	assert_int_equal(res.left, 1);
 	assert_int_equal(res.devices, 1);
@@ -293,7 +293,7 @@ static void test_departures_apply(void **state)
 {
 	struct fx *fx = *state;
 	struct byod_err err;
-	struct actions n = { 0, 0 };
+	struct actions n = {0, 0};
 	char id[REG_ID_MAX], id2[REG_ID_MAX];
 	time_t now = time(NULL);
 	int people = -1, devices = -1, reason;
