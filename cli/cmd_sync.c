@@ -107,10 +107,10 @@ static int print_problems(const char *file, const struct byod_import_plan *ip)
 static int cmd_user_sync(struct byod_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "apply", no_argument, NULL, 'a' },
-		{ "leave-date", required_argument, NULL, 'd' },
-		{ "school", required_argument, NULL, 's' },
-		{ NULL, 0, NULL, 0 },
+		{"apply", no_argument, NULL, 'a'},
+		{"leave-date", required_argument, NULL, 'd'},
+		{"school", required_argument, NULL, 's'},
+		{NULL, 0, NULL, 0},
 	};
 	struct byod_sync_plan *sp = NULL;
 	struct byod_sync_result res;
@@ -166,8 +166,7 @@ static int cmd_user_sync(struct byod_ctx *ctx, int argc, char **argv)
 			      sp->ndepartures, plural(sp->ndepartures, "departure", "departures"));
 		goto out;
 	}
-	if (byod_sync_commit(ctx, scope, file, data, len, sp->digest, leave_at, now, &res,
-			     &err)) {
+	if (byod_sync_commit(ctx, scope, file, data, len, sp->digest, leave_at, now, &res, &err)) {
 		rc = cli_fail_err(&err);
 		goto out;
 	}
@@ -210,8 +209,9 @@ static int cmd_user_departures(struct byod_ctx *ctx, int argc, char **argv)
 	if (argc != 2)
 		return cli_usage("user departures takes nothing");
 	rc = byod_departures_apply(ctx, time(NULL), &people, &devices, &err);
-	printf("%d %s disabled, %d %s revoked\n", people, plural((size_t)people, "person", "people"),
-	       devices, plural((size_t)devices, "device", "devices"));
+	printf("%d %s disabled, %d %s revoked\n", people,
+	       plural((size_t)people, "person", "people"), devices,
+	       plural((size_t)devices, "device", "devices"));
 	return rc ? cli_fail_err(&err) : 0;
 }
 

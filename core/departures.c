@@ -38,7 +38,7 @@ int byod_person_depart_in_tx(struct byod_ctx *ctx, const char *login, int *devic
 			     struct byod_err *err)
 {
 	struct byod_vec live = BYOD_VEC_INIT(struct id);
-	struct reg_device_filter f = { .owner_login = login, .state = -1, .school = NULL };
+	struct reg_device_filter f = {.owner_login = login, .state = -1, .school = NULL};
 	size_t i;
 	int rc;
 
@@ -74,8 +74,8 @@ static int collect_login(const struct reg_person *p, void *arg)
 
 /* One person's departure in its own transaction, when it is still due
  * (read again: the list was read before). *done: 1 when applied. */
-static int depart_one(struct byod_ctx *ctx, const char *login, time_t now, int *done,
-		      int *devices, struct byod_err *err)
+static int depart_one(struct byod_ctx *ctx, const char *login, time_t now, int *done, int *devices,
+		      struct byod_err *err)
 {
 	struct reg_person p;
 	char when[32], after[96];
@@ -133,8 +133,8 @@ int byod_departures_apply(struct byod_ctx *ctx, time_t now, int *people, int *de
 	if (ndev) {
 		crl = byod_crl_publish(ctx, NULL, rc ? NULL : err);
 		if (crl && !rc) {
-			byod_err_prefix(err, "%d devices revoked, but the CRL was not reissued: ",
-					ndev);
+			byod_err_prefix(err,
+					"%d devices revoked, but the CRL was not reissued: ", ndev);
 			rc = crl;
 		}
 	}

@@ -363,6 +363,9 @@ int byod_device_enrol(struct byod_ctx *ctx, const struct byod_enrol_params *p,
 		return rc;
 	if (owner.state != REG_PERSON_ACTIVE)
 		return byod_err_set(err, EPERM, "the account '%s' is disabled", p->login);
+	/* its devices are refused at RADIUS from its leaving date */
+	if (owner.leaves_at && owner.leaves_at <= time(NULL))
+		return byod_err_set(err, EPERM, "the account '%s' has left", p->login);
 	out->device.expires = byod_cert_end(&ctx->conf, time(NULL));
 	if (out->device.expires == (time_t)-1)
 		return byod_err_set(err, EINVAL, "pki.school-year-end or pki.grace-until is malformed");

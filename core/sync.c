@@ -139,7 +139,7 @@ out:
 static int sync_from_import(struct reg *reg, const struct byod_import_plan *ip,
 			    struct byod_sync_plan *sp, struct byod_err *err)
 {
-	struct walk w = { .sp = sp };
+	struct walk w = {.sp = sp};
 	char schools[REG_GROUPS_MAX], *tok, *save = NULL;
 	size_t i;
 	int rc = 0;
@@ -194,8 +194,7 @@ void byod_sync_plan_free(struct byod_sync_plan *plan)
 }
 
 int byod_sync_plan(struct reg *reg, const struct reg_scope *scope, const char *name,
-		   const void *data, size_t len, struct byod_sync_plan **out,
-		   struct byod_err *err)
+		   const void *data, size_t len, struct byod_sync_plan **out, struct byod_err *err)
 {
 	struct byod_sync_plan *sp = calloc(1, sizeof(*sp));
 	int rc;
@@ -298,13 +297,12 @@ static int in_tx(struct reg *reg, const struct byod_import_plan *pl, void *arg,
 }
 
 int byod_sync_commit(struct byod_ctx *ctx, const struct reg_scope *scope, const char *name,
-		     const void *data, size_t len, const unsigned char expect[32],
-		     time_t leave_at, time_t now, struct byod_sync_result *res,
-		     struct byod_err *err)
+		     const void *data, size_t len, const unsigned char expect[32], time_t leave_at,
+		     time_t now, struct byod_sync_result *res, struct byod_err *err)
 {
 	struct byod_sync_result local;
-	struct commit c = { .ctx = ctx, .expect = expect, .leave_at = leave_at, .now = now };
-	struct byod_import_hook hook = { .planned = planned, .in_tx = in_tx, .arg = &c };
+	struct commit c = {.ctx = ctx, .expect = expect, .leave_at = leave_at, .now = now};
+	struct byod_import_hook hook = {.planned = planned, .in_tx = in_tx, .arg = &c};
 	struct byod_import_result ir;
 	int rc;
 

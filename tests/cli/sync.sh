@@ -120,6 +120,8 @@ expect_ok "ines leaves in the future" "$BYODCTL" user leave ines.petit 2099-01-0
 expect_ok "nothing due" "$BYODCTL" user departures
 check "nobody yet" grep -q "^0 people disabled, 0 devices revoked" "$T/out"
 expect_ok "ines leaves in the past" "$BYODCTL" user leave ines.petit 2021-01-01
+expect_fail "one who has left enrols no device" "has left" \
+	"$BYODCTL" device enrol ines.petit --name Tablet --out "$T/dev3"
 expect_ok "departures due" "$BYODCTL" user departures
 check "ines disabled" grep -q "^1 person disabled, 1 device revoked" "$T/out"
 expect_fail "an unknown login" "no account" "$BYODCTL" user leave nobody 2021-01-01

@@ -89,8 +89,7 @@ static void test_disabled_at(void **state)
 	assert_int_equal(got.leaves_at, 0);
 }
 
-static void add_leaving(struct fx *f, const char *login, time_t leaves_at,
-			enum reg_person_state st)
+static void add_leaving(struct fx *f, const char *login, time_t leaves_at, enum reg_person_state st)
 {
 	struct reg_person p;
 
