@@ -319,7 +319,7 @@ static int cmd_user(const char *home, int argc, char **argv)
 	int rc;
 
 	if (argc < 2)
-		return cli_usage("user takes: add, import, list, unlock");
+		return cli_usage("user takes: add, import, sync, leave, departures, list, unlock");
 	rc = cli_open(home, &ctx);
 	if (rc)
 		return rc;
@@ -345,8 +345,11 @@ static int cmd_user(const char *home, int argc, char **argv)
 			json_decref(list);
 	} else if (!strcmp(argv[1], "unlock")) {
 		rc = cmd_user_unlock(ctx, argc, argv);
+	} else if (!strcmp(argv[1], "sync") || !strcmp(argv[1], "leave") ||
+		   !strcmp(argv[1], "departures")) {
+		rc = cli_user_leaving(ctx, argc, argv);
 	} else {
-		rc = cli_usage("user takes: add, import, list, unlock");
+		rc = cli_usage("user takes: add, import, sync, leave, departures, list, unlock");
 	}
 	byod_close(ctx);
 	return rc;
@@ -802,6 +805,14 @@ static const struct cli_command commands[] = {
 		  "[--password-stdin]",
 		  "add an account" },
 		{ "user import FILE.csv", "import accounts, all or nothing" },
+		{ "user sync FILE.csv [--apply] [--leave-date YYYY-MM-DD] [--school UAI]",
+		  "\nthe rentrée: arrivals, class changes and\n"
+		  "departures (people of the file's schools and\n"
+		  "roles not in it); prints them, --apply writes\n"
+		  "them; departures leave at 00:00 UTC that day" },
+		{ "user leave LOGIN YYYY-MM-DD|none",
+		  "devices refused from 00:00 UTC that day" },
+		{ "user departures", "disable those whose leaving date has come" },
 		{ "user list [--json]", NULL },
 		{ "user unlock LOGIN [--address ADDR]",
 		  "clear the portal's login throttle for the\n"

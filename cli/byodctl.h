@@ -27,6 +27,8 @@ int cli_read_password(char *buf, size_t len);
 /* Print v (and take ownership of it) on stdout. */
 int cli_json(json_t *v);
 
+/* byodctl user sync|leave|departures (argv[1]), on an open context (cmd_sync.c) */
+int cli_user_leaving(struct byod_ctx *ctx, int argc, char **argv);
 int cli_policy(const char *home, int argc, char **argv);
 int cli_unlock(const char *home, int argc, char **argv);
 int cli_radius(const char *home, int argc, char **argv);

@@ -179,6 +179,62 @@ int byod_import_commit(struct reg *reg, const struct reg_scope *scope, int cost,
 		       const void *data, size_t len, const unsigned char expect[32],
 		       struct byod_import_result *res, struct byod_err *err);
 
+/*
+ * The rentrée sync (core/sync.c): the year's export (the CSV forms
+ * byod_import_plan reads) set against the registry. What the import would
+ * do (arrivals: accounts added; class changes: groups moved; other
+ * changes), and the departures: the active people of the schools the file
+ * covers, in the roles the file contains, within the scope, who are not in
+ * the file (a file of pupils never touches teachers, a file of one school
+ * never another).
+ */
+struct byod_sync_plan {
+	struct byod_import_plan *import; /* problems, arrivals, changes */
+	struct reg_person *departures;	 /* by school, then login (no hash) */
+	size_t ndepartures;
+	size_t arrivals, class_changes, other_changes;
+	size_t returns;			 /* people of the file with a leaving date, cancelled */
+	char schools[REG_GROUPS_MAX];	 /* the schools the file covers, space-separated */
+	unsigned roles;			 /* 1u << enum byod_role, the roles the file holds */
+	unsigned char digest[32];	 /* of the import's plan and of every departure */
+};
+
+/* Returns 0 with *out (byod_sync_plan_free) however many problems the file
+ * has (out->import->nproblems; no departures are planned then), or a
+ * negative errno with err (memory, the registry). scope may be NULL. */
+int byod_sync_plan(struct reg *reg, const struct reg_scope *scope, const char *name,
+		   const void *data, size_t len, struct byod_sync_plan **out,
+		   struct byod_err *err);
+void byod_sync_plan_free(struct byod_sync_plan *plan);
+
+struct byod_sync_result {
+	int added, updated;   /* accounts added, accounts changed */
+	int leaving;	      /* departures given leave_at, still in the future */
+	int left;	      /* departures disabled at once (leave_at <= now) */
+	int devices;	      /* devices revoked with them */
+};
+
+/*
+ * Writes the plan of the same bytes in one transaction: arrivals added,
+ * changes applied, a returning person's leaving date cleared, and each
+ * departure given leaves_at = leave_at (audited "person.leave" with the
+ * date) or, when leave_at <= now, disabled at once with its devices
+ * revoked (reason affiliationChanged; the CRL reissued after the commit).
+ * -EINVAL when the file has a problem (err: the first) or when there are
+ * departures and no leave_at (0); -ESTALE when expect (NULL: none) is not
+ * the digest of the plan made now, or an account changed meanwhile.
+ */
+int byod_sync_commit(struct byod_ctx *ctx, const struct reg_scope *scope, const char *name,
+		     const void *data, size_t len, const unsigned char expect[32],
+		     time_t leave_at, time_t now, struct byod_sync_result *res,
+		     struct byod_err *err);
+
+/* People whose leaves_at has passed: disabled, their devices revoked (reason
+ * affiliationChanged), one transaction per person with audit, then the CRL
+ * reissued once. *people and *devices (may be NULL) get the counts. */
+int byod_departures_apply(struct byod_ctx *ctx, time_t now, int *people, int *devices,
+			  struct byod_err *err);
+
 /* ---- enrolment (core/enrolment.c) ---- */
 
 /* The files offered after an enrolment, each behind its own one-time link. */

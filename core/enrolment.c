@@ -24,6 +24,7 @@
 #include "byod_util.h"
 #include "profile.h"
 #include "token.h"
+#include "import_int.h"
 
 /* One table for every program: the portal shows the key's translation (its
  * English catalogue says the same sentence), byodctl prints the text. */
@@ -471,4 +472,10 @@ int byod_device_revoke(struct byod_ctx *ctx, const char *id_or_serial, int reaso
 	if (out)
 		reg_device_get(ctx->reg, dev.id, out, NULL);
 	return rc;
+}
+
+int byod_device_revoke_in_tx(struct byod_ctx *ctx, const char *id, int reason,
+			     struct byod_err *err)
+{
+	return revoke_in_tx(ctx, id, reason, BYOD_DEVICE_REVOKED, err);
 }

@@ -9,6 +9,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/evp.h>
@@ -152,7 +153,6 @@ int byod_person_erase(struct byod_ctx *ctx, const char *login, time_t now,
 	return rc;
 }
 
-#ifdef BYOD_HAVE_DISABLED_AT
 struct due_people {
 	time_t before;
 	char (*logins)[REG_LOGIN_MAX];
@@ -177,14 +177,12 @@ static int collect_due(const struct reg_person *p, void *arg)
 	snprintf(d->logins[d->n++], REG_LOGIN_MAX, "%s", p->login);
 	return 0;
 }
-#endif /* BYOD_HAVE_DISABLED_AT */
 
 /* People disabled before before, removed one transaction each (inside the
  * dry run's single transaction when dry_run). */
 static int purge_people(struct byod_ctx *ctx, time_t now, time_t before, int dry_run,
 			struct byod_purge_report *r, struct byod_err *err)
 {
-#ifdef BYOD_HAVE_DISABLED_AT
 	struct due_people due = {.before = before};
 	size_t i;
 	int rc;
@@ -208,17 +206,6 @@ static int purge_people(struct byod_ctx *ctx, time_t now, time_t before, int dry
 	free(due.logins);
 	(void)dry_run;
 	return rc;
-#else
-	/* needs the people's disabled_at (the rentrée sync's registry change):
-	 * until it is there, no account is old enough to know */
-	(void)ctx;
-	(void)now;
-	(void)before;
-	(void)dry_run;
-	(void)r;
-	(void)err;
-	return 0;
-#endif /* BYOD_HAVE_DISABLED_AT */
 }
 
 static time_t days_before(time_t now, int days)
@@ -237,7 +224,6 @@ int byod_purge(struct byod_ctx *ctx, time_t now, int dry_run, struct byod_purge_
 	memset(&rep, 0, sizeof(rep));
 	if (r)
 		memset(r, 0, sizeof(*r));
-#ifdef BYOD_HAVE_DEPARTURES
 	/* the people whose leaving date has passed are disabled first, so
 	 * that their retention starts today */
 	if (!dry_run) {
@@ -246,7 +232,6 @@ int byod_purge(struct byod_ctx *ctx, time_t now, int dry_run, struct byod_purge_
 		if (rc)
 			return rc;
 	}
-#endif /* BYOD_HAVE_DEPARTURES */
 	/* one transaction: a dry run rolls it back and only counts */
 	rc = reg_begin(ctx->reg, err);
 	if (rc)

@@ -33,6 +33,7 @@ struct person {
 	int64_t id;
 	int role;              /* enum byod_role */
 	int disabled;          /* the account is disabled: its devices are refused */
+	time_t leaves_at;      /* 0, or from when its devices are refused (it left) */
 	char school[REG_UAI_MAX];
 	char groups[REG_GROUPS_MAX];
 };
@@ -87,6 +88,7 @@ static void person_from(struct person *p, const struct reg_person *r)
 	p->id = r->id;
 	p->role = r->role;
 	p->disabled = r->state == REG_PERSON_DISABLED;
+	p->leaves_at = r->leaves_at;
 	snprintf(p->school, sizeof(p->school), "%s", r->school);
 	snprintf(p->groups, sizeof(p->groups), "%s", r->groups);
 }
@@ -741,7 +743,8 @@ static int decide_locked(struct rad_index *ix, const struct rad_query *rq,
 	const struct reg_unlock *u;
 	struct pol_facts f;
 	struct pol_admission adm;
-	char key[24];
+	char key[24], when[32];
+	int left = 0;
 
 	if (rq->method == RAD_METHOD_TLS) {
 		if (!rq->serial || byod_serial_normalise(rq->serial, serial, sizeof(serial)))
@@ -782,7 +785,10 @@ static int decide_locked(struct rad_index *ix, const struct rad_query *rq,
 		f.role = p->role;
 		f.school = p->school;
 		f.groups = p->groups;
-		f.owner_disabled = p->disabled;
+		/* an owner whose leaving date has come is refused as a disabled
+		 * one, before the daily job disables the account */
+		left = !p->disabled && p->leaves_at && p->leaves_at <= rq->now;
+		f.owner_disabled = p->disabled || left;
 		/* a teacher opened one of the owner's groups */
 		u = byod_unlock_find(ix->live, ix->nlive, p->school, p->groups, rq->now);
 		if (u) {
@@ -814,6 +820,9 @@ static int decide_locked(struct rad_index *ix, const struct rad_query *rq,
 	out->session_timeout = adm.session_timeout;
 	snprintf(out->rule, sizeof(out->rule), "%s", adm.what);
 	snprintf(out->reason, sizeof(out->reason), "%s", adm.reason);
+	if (!adm.admit && adm.refusal == POL_REFUSED_OWNER_DISABLED && left)
+		snprintf(out->reason, sizeof(out->reason), "the owner of device %s left on %s",
+			 d->id, byod_time_iso(p->leaves_at, when, sizeof(when)));
 	return 0;
 }
 

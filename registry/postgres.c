@@ -908,6 +908,7 @@ const struct reg_backend_ops reg_postgres_ops = {
 	.person_update = pg_person_update,
 	.person_list = pg_person_list,
 	.person_list_school = pg_person_list_school,
+	.person_list_leaving = pg_person_list_leaving,
 	.device_insert = pg_device_insert,
 	.device_get = pg_device_get,
 	.device_update = pg_device_update,

@@ -285,8 +285,17 @@ const char *const pg_migrations[] = {
 	"	WHERE s.id::text = a.object AND a.action LIKE 'session.%';\n"
 	"CREATE INDEX audit_school ON audit(school, id);\n"
 	"UPDATE schema_version SET version = 5;\n",
+	/* 6: people leaving at a date (refused at RADIUS from then, disabled
+	 * by the daily job) and when an account was disabled (retention
+	 * counts from it); people already disabled get the migration's time */
+	"ALTER TABLE people ADD COLUMN leaves_at bigint NOT NULL DEFAULT 0;\n"
+	"ALTER TABLE people ADD COLUMN disabled_at bigint NOT NULL DEFAULT 0;\n"
+	"UPDATE people SET disabled_at = extract(epoch FROM now())::bigint\n"
+	"	WHERE state = 'disabled';\n"
+	"CREATE INDEX people_leaving ON people(leaves_at) WHERE leaves_at > 0;\n"
+	"UPDATE schema_version SET version = 6;\n",
 
-	/* 6: retention and a person's rights (as SQLite's 12) */
+	/* 7: retention and a person's rights (as SQLite's 13) */
 	"CREATE INDEX sessions_ip ON sessions(ip, started);\n"
 	"CREATE INDEX sessions_mac ON sessions(mac, started);\n"
 	"CREATE INDEX audit_time ON audit(time);\n"
@@ -298,7 +307,7 @@ const char *const pg_migrations[] = {
 	"	reason bigint NOT NULL\n"
 	");\n"
 	"CREATE INDEX crl_kept_not_after ON crl_kept(not_after);\n"
-	"UPDATE schema_version SET version = 6;\n",
+	"UPDATE schema_version SET version = 7;\n",
 };
 
 _Static_assert(sizeof(pg_migrations) / sizeof(pg_migrations[0]) == PG_NEWEST_VERSION,

@@ -229,6 +229,8 @@ static int check_person(const struct reg_person *p, struct byod_err *err)
 		return byod_err_set(err, EINVAL, "role %d is not a role", (int)p->role);
 	if (!reg_person_state_name(p->state))
 		return byod_err_set(err, EINVAL, "state %d is not an account state", (int)p->state);
+	if (p->leaves_at < 0)
+		return byod_err_set(err, EINVAL, "a leaving date before 1970 is not a date");
 	return 0;
 }
 
@@ -261,13 +263,20 @@ static json_t *school_json(const void *obj)
 static json_t *person_json(const void *obj)
 {
 	const struct reg_person *p = obj;
+	json_t *j;
 
-	return json_pack("{s:I, s:s, s:s, s:s, s:s?, s:s, s:s, s:b, s:o}", "id", (json_int_t)p->id,
+	j = json_pack("{s:I, s:s, s:s, s:s, s:s?, s:s, s:s, s:b, s:o}", "id", (json_int_t)p->id,
 			 "login", p->login, "display_name", p->display_name, "role",
 			 byod_role_name(p->role), "school", p->school[0] ? p->school : NULL,
 			 "groups", p->groups, "state", reg_person_state_name(p->state),
 			 "password_set", p->password_hash[0] != '\0', "created",
 			 time_json(p->created));
+	/* only when set, so that rows of people without them read as before */
+	if (j && p->leaves_at)
+		json_object_set_new(j, "leaves_at", time_json(p->leaves_at));
+	if (j && p->disabled_at)
+		json_object_set_new(j, "disabled_at", time_json(p->disabled_at));
+	return j;
 }
 
 static json_t *device_json(const void *obj)
@@ -677,6 +686,8 @@ int reg_person_add(struct reg *reg, struct reg_person *p, struct byod_err *err)
 	}
 	if (!p->created)
 		p->created = time(NULL);
+	/* the registry keeps disabled_at, whatever the caller passed */
+	p->disabled_at = p->state == REG_PERSON_DISABLED ? p->created : 0;
 	wrote = 1;
 	rc = OPS(reg)->person_insert(reg->be, p, err);
 	if (!rc)
@@ -723,6 +734,15 @@ static int person_change(struct reg *reg, const char *login, const char *action,
 	rc = change(&after, arg);
 	if (rc <= 0)
 		goto out;
+	/* disabled_at follows the state, by whatever path it changes; an
+	 * account enabled again forgets a leaving date already past */
+	if (after.state != before.state && after.state == REG_PERSON_DISABLED) {
+		after.disabled_at = time(NULL);
+	} else if (after.state != before.state) {
+		after.disabled_at = 0;
+		if (after.leaves_at && after.leaves_at <= time(NULL))
+			after.leaves_at = 0;
+	}
 	wrote = 1;
 	rc = OPS(reg)->person_update(reg->be, &after, err);
 	if (!rc)
@@ -829,6 +849,31 @@ int reg_person_update(struct reg *reg, const struct reg_person *p, struct byod_e
 			return rc;
 	}
 	return person_change(reg, p->login, "person.update", set_person_fields, p, err);
+}
+
+static int set_leaves_at(struct reg_person *p, const void *arg)
+{
+	time_t t = *(const time_t *)arg;
+
+	if (p->leaves_at == t)
+		return 0;
+	p->leaves_at = t;
+	return 1;
+}
+
+int reg_person_set_leaves_at(struct reg *reg, const char *login, time_t leaves_at,
+			     struct byod_err *err)
+{
+	if (leaves_at < 0)
+		return byod_err_set(err, EINVAL, "a leaving date before 1970 is not a date");
+	return person_change(reg, login, "person.leave", set_leaves_at, &leaves_at, err);
+}
+
+int reg_person_list_leaving(struct reg *reg, time_t now,
+			    int (*cb)(const struct reg_person *, void *), void *ctx,
+			    struct byod_err *err)
+{
+	return OPS(reg)->person_list_leaving(reg->be, now, cb, ctx, err);
 }
 
 int reg_person_list(struct reg *reg, int (*cb)(const struct reg_person *, void *), void *ctx,

@@ -76,6 +76,10 @@ struct reg_person {
 	char password_hash[REG_HASH_MAX]; /* "" when no password is set */
 	enum reg_person_state state;
 	time_t created;
+	time_t leaves_at;   /* 0: none; from that instant the person's devices are refused at
+			     * RADIUS, then the daily job disables them */
+	time_t disabled_at; /* when the state became DISABLED; 0 while active; set by the
+			     * registry on every change of state, by any path */
 };
 
 struct reg_device {
@@ -235,6 +239,16 @@ int reg_person_set_state(struct reg *reg, const char *login, enum reg_person_sta
  * change feed as "person.update", nothing written when nothing differs.
  * -ENOENT for an unknown login or school. */
 int reg_person_update(struct reg *reg, const struct reg_person *p, struct byod_err *err);
+/* Sets (leaves_at > 0) or clears (0) the date the account p->login leaves;
+ * audited and on the change feed as "person.leave"; 0 also when nothing
+ * changes. -ENOENT for an unknown login. */
+int reg_person_set_leaves_at(struct reg *reg, const char *login, time_t leaves_at,
+			     struct byod_err *err);
+/* Calls cb, by login, for every active person whose leaves_at has come
+ * (0 < leaves_at <= now): the departures the daily job applies. */
+int reg_person_list_leaving(struct reg *reg, time_t now,
+			    int (*cb)(const struct reg_person *, void *), void *ctx,
+			    struct byod_err *err);
 /* Calls cb for every person, by login; a non-zero return from cb stops and
  * is returned. */
 int reg_person_list(struct reg *reg, int (*cb)(const struct reg_person *, void *), void *ctx,

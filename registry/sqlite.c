@@ -429,7 +429,8 @@ static int sq_school_list(struct reg_db *be, reg_school_cb cb, void *ctx, struct
 }
 
 #define PERSON_COLUMNS                                                                             \
-	"id, login, display_name, role, school, \"groups\", password_hash, state, created"
+	"id, login, display_name, role, school, \"groups\", password_hash, state, created, "    \
+	"leaves_at, disabled_at"
 
 static int read_person(sqlite3_stmt *st, struct reg_person *p)
 {
@@ -446,6 +447,8 @@ static int read_person(sqlite3_stmt *st, struct reg_person *p)
 	col_text(st, 6, p->password_hash, sizeof(p->password_hash));
 	col_text(st, 7, state, sizeof(state));
 	p->created = (time_t)sqlite3_column_int64(st, 8);
+	p->leaves_at = (time_t)sqlite3_column_int64(st, 9);
+	p->disabled_at = (time_t)sqlite3_column_int64(st, 10);
 	rv = byod_role_parse(role);
 	if (rv < 0 || reg_person_state_parse(state, &p->state))
 		return -EIO;
@@ -461,10 +464,12 @@ static int sq_person_insert(struct reg_db *be, struct reg_person *p, struct byod
 
 	rc = sq_prepare(s, &st, err,
 			"INSERT INTO people (login, display_name, role, school, \"groups\", "
-			"password_hash, state, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-			"ttttttti", p->login, p->display_name, byod_role_name(p->role),
+			"password_hash, state, created, leaves_at, disabled_at) "
+			"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			"ttttttti" "ii", p->login, p->display_name, byod_role_name(p->role),
 			p->school[0] ? p->school : NULL, p->groups, p->password_hash,
-			reg_person_state_name(p->state), (int64_t)p->created);
+			reg_person_state_name(p->state), (int64_t)p->created,
+			(int64_t)p->leaves_at, (int64_t)p->disabled_at);
 	if (!rc)
 		rc = sq_run(s, st, NULL, "adding a person", err);
 	if (!rc)
@@ -509,10 +514,11 @@ static int sq_person_update(struct reg_db *be, const struct reg_person *p, struc
 
 	rc = sq_prepare(s, &st, err,
 			"UPDATE people SET display_name = ?, role = ?, school = ?, \"groups\" = ?, "
-			"password_hash = ?, state = ? WHERE id = ?",
-			"tttttti", p->display_name, byod_role_name(p->role),
+			"password_hash = ?, state = ?, leaves_at = ?, disabled_at = ? WHERE id = ?",
+			"ttttttiii", p->display_name, byod_role_name(p->role),
 			p->school[0] ? p->school : NULL, p->groups, p->password_hash,
-			reg_person_state_name(p->state), p->id);
+			reg_person_state_name(p->state), (int64_t)p->leaves_at,
+			(int64_t)p->disabled_at, p->id);
 	if (!rc)
 		rc = sq_run(s, st, &n, "updating a person", err);
 	if (!rc && n != 1)
@@ -1314,6 +1320,7 @@ const struct reg_backend_ops reg_sqlite_ops = {
 	.person_update = sq_person_update,
 	.person_list = sq_person_list,
 	.person_list_school = sq_person_list_school,
+	.person_list_leaving = sq_person_list_leaving,
 	.device_insert = sq_device_insert,
 	.device_get = sq_device_get,
 	.device_update = sq_device_update,

@@ -311,8 +311,17 @@ static const char *const migrations[] = {
 	"	WHERE action LIKE 'session.%';\n"
 	"CREATE INDEX audit_school ON audit(school, id);\n"
 	"PRAGMA user_version = 11;\n",
+	/* 12: people leaving at a date (refused at RADIUS from then, disabled
+	 * by the daily job) and when an account was disabled (retention
+	 * counts from it); people already disabled get the migration's time */
+	"ALTER TABLE people ADD COLUMN leaves_at INTEGER NOT NULL DEFAULT 0;\n"
+	"ALTER TABLE people ADD COLUMN disabled_at INTEGER NOT NULL DEFAULT 0;\n"
+	"UPDATE people SET disabled_at = CAST(strftime('%s', 'now') AS INTEGER)\n"
+	"	WHERE state = 'disabled';\n"
+	"CREATE INDEX people_leaving ON people(leaves_at) WHERE leaves_at > 0;\n"
+	"PRAGMA user_version = 12;\n",
 
-	/* 12: retention and a person's rights: the requisition looks an
+	/* 13: retention and a person's rights: the requisition looks an
 	 * address up at an instant (sessions_ip, sessions_mac), the purge
 	 * deletes the audit rows past their retention (audit_time), and the
 	 * revoked certificates of an erased person's devices, still inside
@@ -328,7 +337,7 @@ static const char *const migrations[] = {
 	"	reason INTEGER NOT NULL\n"
 	");\n"
 	"CREATE INDEX crl_kept_not_after ON crl_kept(not_after);\n"
-	"PRAGMA user_version = 12;\n",
+	"PRAGMA user_version = 13;\n",
 };
 
 #define NEWEST_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))

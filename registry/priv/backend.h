@@ -90,6 +90,9 @@ struct reg_backend_ops {
 	/* By login, people.school = school. */
 	int (*person_list_school)(struct reg_db *be, const char *school, reg_person_cb cb,
 				  void *ctx, struct byod_err *err);
+	/* Active people with 0 < leaves_at <= now, by login. */
+	int (*person_list_leaving)(struct reg_db *be, time_t now, reg_person_cb cb, void *ctx,
+				   struct byod_err *err);
 
 	/* Reads fill owner_login. */
 	int (*device_insert)(struct reg_db *be, const struct reg_device *d, struct byod_err *err);

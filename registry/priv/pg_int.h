@@ -92,7 +92,7 @@ int pg_rows(struct pg_db *db, const char *what, const char *sql, int nparams,
 
 /* postgres_schema.c: the migrations, pg_migrations[i] taking the schema
  * from version i to i + 1; append one, raise this by one. */
-#define PG_NEWEST_VERSION 6
+#define PG_NEWEST_VERSION 7
 extern const char *const pg_migrations[];
 
 /* postgres_tables.c: the operations of the backend table it implements. */
@@ -157,7 +157,8 @@ int pg_unlock_list_active(struct reg_db *be, const char *school, time_t now,
 	"SELECT d.id, d.owner, p.login, d.name, d.kind, d.mac, d.state, d.charter, d.created, "    \
 	"d.expires, p.school FROM devices d JOIN people p ON p.id = d.owner "
 #define PG_PERSON_COLUMNS                                                                          \
-	"id, login, display_name, role, school, \"groups\", password_hash, state, created"
+	"id, login, display_name, role, school, \"groups\", password_hash, state, created, "    \
+	"leaves_at, disabled_at"
 #define PG_AUDIT_COLUMNS "id, time, actor, action, object, before_json, after_json, school"
 int pg_read_person(const PGresult *r, int i, struct reg_person *p);
 int pg_read_device(const PGresult *r, int i, struct reg_device *d);
@@ -254,6 +255,9 @@ int pg_throttle_lock(struct reg_db *be, const char *key, struct reg_throttle *ou
 		     struct byod_err *err);
 int pg_throttle_put(struct reg_db *be, const struct reg_throttle *t, struct byod_err *err);
 int pg_throttle_delete(struct reg_db *be, const char *key, struct byod_err *err);
+/* postgres_leaving.c */
+int pg_person_list_leaving(struct reg_db *be, time_t now, reg_person_cb cb, void *ctx,
+			   struct byod_err *err);
 /* postgres_people.c */
 int pg_throttle_list_prefix(struct reg_db *be, const char *prefix,
 			    int (*cb)(const struct reg_throttle *, void *), void *ctx,

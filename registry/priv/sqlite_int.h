@@ -54,7 +54,8 @@ void col_text(sqlite3_stmt *st, int i, char *out, size_t len);
 	"SELECT d.id, d.owner, p.login, d.name, d.kind, d.mac, d.state, d.charter, d.created, "    \
 	"d.expires, p.school FROM devices d JOIN people p ON p.id = d.owner "
 #define SQ_PERSON_COLUMNS                                                                          \
-	"id, login, display_name, role, school, \"groups\", password_hash, state, created"
+	"id, login, display_name, role, school, \"groups\", password_hash, state, created, "    \
+	"leaves_at, disabled_at"
 #define SQ_AUDIT_COLUMNS "id, time, actor, action, object, before_json, after_json, school"
 int sq_read_person(sqlite3_stmt *st, struct reg_person *p);
 int sq_read_device(sqlite3_stmt *st, struct reg_device *d);
@@ -150,6 +151,9 @@ int sq_throttle_get(struct reg_db *be, const char *key, struct reg_throttle *out
 		    struct byod_err *err);
 int sq_throttle_put(struct reg_db *be, const struct reg_throttle *t, struct byod_err *err);
 int sq_throttle_delete(struct reg_db *be, const char *key, struct byod_err *err);
+/* sqlite_leaving.c */
+int sq_person_list_leaving(struct reg_db *be, time_t now, reg_person_cb cb, void *ctx,
+			   struct byod_err *err);
 /* sqlite_people.c */
 int sq_throttle_list_prefix(struct reg_db *be, const char *prefix,
 			    int (*cb)(const struct reg_throttle *, void *), void *ctx,
@@ -199,7 +203,7 @@ int sq_stats_nas(struct reg_db *be, const char *school, time_t since,
 
 /* The schema (sqlite_schema.c): how many migrations there are, the
  * version a database is at, and its migration to the newest. */
-#define SQ_NEWEST_VERSION 12
+#define SQ_NEWEST_VERSION 13
 int sq_read_version(struct sq *s, int *version, struct byod_err *err);
 int sq_migrate(struct sq *s, struct byod_err *err);
 /* Transactions (sqlite.c), which the migrations run in. */

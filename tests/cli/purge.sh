@@ -71,6 +71,37 @@ expect_ok "a second purge" "$BYODCTL" purge --json
 check "nothing more to delete" test "$(json 'd["sessions"] + d["audit"] + d["decisions"]' <"$T/out")" = 0
 check "the kept rows stay" test "$(counts)" = "2 1 1 1"
 
+# people disabled longer than retention.people: removed with their devices,
+# the accounting kept without its device; one disabled more recently stays
+sed -i 's/^  people: 365$/  people: 30/' "$BYOD_HOME/byod.conf"
+"$BYODCTL" user add gone --role student --school 0131234W >/dev/null
+"$BYODCTL" user add recent --role student --school 0131234W >/dev/null
+"$BYODCTL" device enrol gone --name old-phone --out "$T/dev" --json >"$T/g.json" ||
+	{ echo "enrol failed" >&2; exit 1; }
+gdev=$(json 'd["device"]' <"$T/g.json")
+gserial=$(json 'd["serial"]' <"$T/g.json")
+now=$(date +%s)
+sqlite3 "$db" "INSERT INTO sessions (session_id, nas_ip, device, mac, ip, started, updated, stopped, state)
+	VALUES ('g1', '192.0.2.1', '$gdev', '02:00:00:00:00:0e', '10.9.0.9', $now - 86400, $now - 86400, $now - 86000, 'closed');
+	UPDATE people SET state = 'disabled', disabled_at = $now - 30 * 86400 - 60 WHERE login = 'gone';
+	UPDATE people SET state = 'disabled', disabled_at = $now - 30 * 86400 + 60 WHERE login = 'recent';"
+expect_ok "purge --dry-run counts the account" "$BYODCTL" purge --dry-run --json
+check "one account, one device" test "$(json 'd["people"], d["devices"]' <"$T/out")" = "1 1"
+check "the dry run kept it" test "$(sqlite3 "$db" "SELECT COUNT(*) FROM people WHERE login = 'gone'")" = 1
+check "the dry run left its device active" test "$(sqlite3 "$db" "SELECT state FROM devices WHERE id = '$gdev'")" = active
+expect_ok "purge removes it" "$BYODCTL" purge --json
+check "one account removed" test "$(json 'd["people"], d["devices"]' <"$T/out")" = "1 1"
+check "the account is gone" test "$(sqlite3 "$db" "SELECT COUNT(*) FROM people WHERE login = 'gone'")" = 0
+check "the one disabled a minute later stays" test \
+	"$(sqlite3 "$db" "SELECT COUNT(*) FROM people WHERE login = 'recent'")" = 1
+check "its session is kept without its device" test \
+	"$(sqlite3 "$db" "SELECT COUNT(*) FROM sessions WHERE session_id = 'g1' AND device IS NULL")" = 1
+check "its certificate, revoked, is on the CRL" sh -c \
+	"openssl crl -in '$BYOD_HOME/pki/crl.pem' -noout -text | grep -qi 'Serial Number: 0*$gserial\$'"
+check "no row names it" sh -c "! sqlite3 '$db' .dump | grep -q \"'gone'\\|:gone\""
+check "the purge is audited as person.purge" test \
+	"$(sqlite3 "$db" "SELECT COUNT(*) FROM audit WHERE action = 'person.purge' AND object LIKE 'anon-%'")" = 1
+
 # the requisition: the open session holds 10.9.0.3, the closed one held 10.9.0.2
 at=$(date -u -d '@'"$(( $(date +%s) - 11 * 86400 ))" +%Y-%m-%dT%H:%M:%SZ)
 expect_ok "connections --ip --at (UTC)" "$BYODCTL" connections --ip 10.9.0.2 --at "$at" --json

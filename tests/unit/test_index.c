@@ -495,6 +495,49 @@ static void test_counted_reasons(void **state)
 	rad_index_free(ix);
 }
 
+/* An owner whose leaving date has come is refused (counted as a disabled
+ * owner, its own reason), the day before accepted; through the change feed. */
+static void test_owner_left(void **state)
+{
+	struct fx *fx = *state;
+	struct rad_index *ix;
+	struct rad_answer a;
+	struct byod_err err;
+	time_t at = time(NULL) + 3600;
+	struct rad_query q = { .method = RAD_METHOD_TLS, .serial = fx->serial };
+	char when[32], want[64];
+
+	apply_policy(fx, policy1);
+	ix = open_index(fx);
+	assert_int_equal(reg_person_set_leaves_at(fx->ctx->reg, "lea", at, &err), 0);
+	assert_int_equal(rad_index_refresh(ix, NULL, &err), 0);
+	q.now = at - 1;
+	rad_index_decide(ix, &q, &a);
+	assert_true(a.accept);
+	q.now = at;
+	rad_index_decide(ix, &q, &a);
+	assert_false(a.accept);
+	assert_string_equal(a.counted, "owner-disabled");
+	snprintf(want, sizeof(want), "left on %s", byod_time_iso(at, when, sizeof(when)));
+	assert_non_null(strstr(a.reason, want));
+	/* MAC authentication of the same device, refused too */
+	memset(&q, 0, sizeof(q));
+	q.method = RAD_METHOD_MAC;
+	q.mac = "02:00:00:00:aa:01";
+	q.now = at + 60;
+	rad_index_decide(ix, &q, &a);
+	assert_false(a.accept);
+	/* the date taken back: accepted again */
+	assert_int_equal(reg_person_set_leaves_at(fx->ctx->reg, "lea", 0, &err), 0);
+	assert_int_equal(rad_index_refresh(ix, NULL, &err), 0);
+	q.method = RAD_METHOD_TLS;
+	q.mac = NULL;
+	q.serial = fx->serial;
+	rad_index_decide(ix, &q, &a);
+	assert_true(a.accept);
+	rad_index_free(ix);
+}
+
 static void test_counted_no_policy(void **state)
 {
 	struct fx *fx = *state;
@@ -590,6 +633,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_school_policies_and_unlocks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_counted_reasons, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_counted_no_policy, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_owner_left, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_registry_unreadable, setup, teardown),
 	};
 

@@ -1089,6 +1089,8 @@ static void test_migrate_from_1(void **state)
 		     "DROP TABLE crl_kept; DROP INDEX sessions_ip; DROP INDEX sessions_mac; "
 		     "DROP INDEX audit_time; "
 		     "DROP INDEX audit_school; ALTER TABLE audit DROP COLUMN school; "
+		     "DROP INDEX people_leaving; ALTER TABLE people DROP COLUMN leaves_at; "
+		     "ALTER TABLE people DROP COLUMN disabled_at; "
 		     "PRAGMA user_version = 1;");
 	raw_close(db);
 	assert_int_equal(open_reg(f->path, 2000, &f->reg, &f->err), 0);
@@ -1206,6 +1208,8 @@ static void test_migrate_live_mac_twins(void **state)
 		     "DROP TABLE crl_kept; DROP INDEX sessions_ip; DROP INDEX sessions_mac; "
 		     "DROP INDEX audit_time; "
 		     "DROP INDEX audit_school; ALTER TABLE audit DROP COLUMN school; "
+		     "DROP INDEX people_leaving; ALTER TABLE people DROP COLUMN leaves_at; "
+		     "ALTER TABLE people DROP COLUMN disabled_at; "
 		     "PRAGMA user_version = 6;");
 	/* what version 6 let by: bob's phone with alice's MAC, two empty MACs */
 	memset(&d2, 0, sizeof(d2));

@@ -1272,11 +1272,14 @@ static void test_migrate_audit_school(void **state)
 		 "DROP TABLE admin_tokens; DROP TABLE admin_sessions; DROP TABLE admins; "
 		 "DROP TABLE crl_kept; DROP INDEX sessions_ip; DROP INDEX sessions_mac; "
 		 "DROP INDEX audit_time; "
-		 "DROP INDEX audit_school; ALTER TABLE audit DROP COLUMN school; %s%d",
+		 "DROP INDEX audit_school; ALTER TABLE audit DROP COLUMN school; "
+		 "DROP INDEX people_leaving; ALTER TABLE people DROP COLUMN leaves_at; "
+		 "ALTER TABLE people DROP COLUMN disabled_at; %s%d",
 		 on_postgres() ? "UPDATE schema_version SET version = " : "PRAGMA user_version = ",
-		 /* before the console's migration and the retention's that follows it */
+		 /* before the console's migration, and the leaving dates' and the
+		  * retention's that follow it */
 		 (on_postgres() ? reg_postgres_ops.newest_version : reg_sqlite_ops.newest_version) -
-			 2);
+			 3);
 	raw_exec(db, sql);
 	raw_close(db);
 	assert_int_equal(open_reg(f->path, 2000, &f->reg, &f->err), 0);

@@ -798,6 +798,8 @@ static void test_migrate_from_2(void **state)
 		     "DROP TABLE crl_kept; DROP INDEX sessions_ip; DROP INDEX sessions_mac; "
 		     "DROP INDEX audit_time; "
 		     "DROP INDEX audit_school; ALTER TABLE audit DROP COLUMN school; "
+		     "DROP INDEX people_leaving; ALTER TABLE people DROP COLUMN leaves_at; "
+		     "ALTER TABLE people DROP COLUMN disabled_at; "
 		     "PRAGMA user_version = 2;");
 	raw_close(db);
 	assert_int_equal(open_reg(f->path, 2000, &f->reg, &f->err), 0);

@@ -171,8 +171,10 @@ static void test_migrate_from_3(void **state)
 			     "ALTER TABLE policies DROP COLUMN follows_default; "
 			     "DROP TABLE admin_tokens; DROP TABLE admin_sessions; DROP TABLE admins; "
 			     "DROP TABLE crl_kept; DROP INDEX sessions_ip; DROP INDEX sessions_mac; "
-		     "DROP INDEX audit_time; "
-		     "DROP INDEX audit_school; ALTER TABLE audit DROP COLUMN school; "
+			     "DROP INDEX audit_time; "
+			     "DROP INDEX audit_school; ALTER TABLE audit DROP COLUMN school; "
+			     "DROP INDEX people_leaving; ALTER TABLE people DROP COLUMN leaves_at; "
+			     "ALTER TABLE people DROP COLUMN disabled_at; "
 			     "PRAGMA user_version = 3;",
 			     NULL, NULL, NULL),
 		SQLITE_OK);
