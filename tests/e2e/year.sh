@@ -335,8 +335,11 @@ zoe.blanc,Zoé Blanc,student,0131234W,4B,
 CSV
 # renewal does not open before its window (pki.renew-days 60 before 31 August)
 if needs B "device renew" "June: renewal refused before its window"; then
-	expect_fail "June: renewal refused before its window, saying from when" "2028" \
+	expect_fail "June: renewal refused before its window, saying from when" "2028-07-02" \
 		"$BYODCTL" device renew "$lea_dev" --out "$T/early"
+	check "June: Léa logs in" portal_login lea.martin 'Calanques-2027!'
+	req GET /devices
+	check "June: Mes appareils offers no renewal yet" sh -c "! grep -q 'value=\"renew\"' '$T/b'"
 fi
 if needs C "user sync" "June: the departure"; then
 	# Hugo is not in the file: he leaves on 4 July
@@ -366,18 +369,16 @@ fi
 # ==== July 2028: Léa renews her certificate ===============================
 clock_set "2028-07-10 10:00:00"
 if needs B "device renew" "July: renewal"; then
-	# at the portal, "Renouveler" on Mes appareils when this portal has it,
-	# else as the technician does it (byodctl device renew)
+	# at the portal, "Renouveler" on Mes appareils now that the window is open
 	check "July: Léa logs in" portal_login lea.martin 'Calanques-2027!'
 	req GET /devices
-	if grep -q 'Renouveler' "$T/b"; then
-		post /device "csrf=$(csrf)" "id=$lea_dev" action=renew
-		check "July: renewal at the portal (200)" test "$(code)" = 200
-		check "July: the renewed certificate downloaded from the portal" grab_p12 "$T/lea2"
-	else
-		expect_ok "July: byodctl device renew" "$BYODCTL" device renew "$lea_dev" --out "$T/renew" --json
-		cp "$T/renew/$lea_dev.pem" "$T/lea2.pem"; cp "$T/renew/$lea_dev.key" "$T/lea2.key"
-	fi
+	check "July: Mes appareils offers Renouveler for her phone" \
+		grep -q 'name="action" value="renew"' "$T/b"
+	post /device "csrf=$(csrf)" "id=$lea_dev" action=renew
+	check "July: renewal at the portal (200)" test "$(code)" = 200
+	check "July: the renewed certificate downloaded once from the portal" grab_p12 "$T/lea2"
+	check "July: the same device, still one" test \
+		"$("$BYODCTL" device list --owner lea.martin --json | json 'len(d)')" = 1
 	check "July: the same device, a new certificate" sh -c \
 		"[ \"\$(openssl x509 -in '$T/lea2.pem' -noout -serial)\" != \"\$(openssl x509 -in '$T/lea1.pem' -noout -serial)\" ]"
 	check "July: the renewed certificate ends after the next rentrée" test "$(cert_end "$T/lea2")" \> 2028-10-01
