@@ -104,12 +104,11 @@ sed -i "s/^  http-port: .*/  http-port: $HTTP_PORT/; s/^  https-port: .*/  https
 # the school's choices: certificates of the year valid until 31 October
 # (renewal opens 60 days before 31 August); sessions kept a year, the
 # audit 300 days, the departed 90 days after they were disabled
-if have "device renew"; then conf_set pki grace-until '"10-31"'; conf_set pki renew-days 60; fi
-if have purge; then
-	conf_set retention sessions 365
-	conf_set retention audit 300
-	conf_set retention people 90
-fi
+conf_set pki grace-until '"10-31"'
+conf_set pki renew-days 60
+conf_set retention sessions 365
+conf_set retention audit 300
+conf_set retention people 90
 
 radius_setup
 # the decision counts, the heartbeat and the certificates first seen are

@@ -30,6 +30,7 @@ clock_at() { LD_PRELOAD= date -d "$1" +%s || { echo "clock: bad date '$1'" >&2; 
 
 clock_init() {
 	echo "+0" >"$CLOCK_FILE"
+	unset FAKETIME # it would take the place of the file
 	export FAKETIME_TIMESTAMP_FILE="$CLOCK_FILE" FAKETIME_NO_CACHE=1 FAKETIME_DONT_FAKE_MONOTONIC=1
 	export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0
 	export LD_PRELOAD="$CLOCK_LIB${LD_PRELOAD:+ $LD_PRELOAD}"
