@@ -385,12 +385,16 @@ if needs B "device renew" "July: renewal"; then
 	# until the new one is seen at RADIUS, the old one still works
 	check "July: the old certificate still accepted before the new one is seen" eap_in lea "$T/lea1" $LEA_MAC $LEA_VLAN
 	check "July: the new certificate accepted, in her class" eap_in lea "$T/lea2" $LEA_MAC $LEA_VLAN
-	# first seen written within counts_interval (1 s), its predecessor revoked, the module told
-	sleep 2.5
+	# first seen written within counts_interval (1 s): its predecessor revoked
+	# as superseded in the registry, and the module told through the feed
+	lea1_serial=$(serial "$T/lea1")
+	old_revoked() { [ "$(sq "SELECT state || ' ' || reason FROM certificates WHERE serial = '$lea1_serial'")" = "revoked 4" ]; }
+	check "July: the old certificate revoked as superseded once the new one was seen" wait_for 50 old_revoked
+	check "July: ...the new one's first sighting recorded at its fake date" test \
+		"$(sq "SELECT date(first_seen, 'unixepoch') FROM certificates WHERE replaces = '$lea1_serial'")" = 2028-07-10
+	feed
 	if eap_tls lea "$T/lea1.pem" "$T/lea1.key" $LEA_MAC; then
 		ko "July: the old certificate refused once the new one was seen"; else ok; fi
-	check "July: the old certificate revoked as superseded" test \
-		"$(sq "SELECT state FROM certificates WHERE serial = '$(serial "$T/lea1")'")" = revoked
 fi
 
 # ==== September 2028: the next rentrée ====================================
