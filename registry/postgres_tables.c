@@ -524,8 +524,8 @@ int pg_cert_list(struct reg_db *be, reg_cert_cb cb, void *ctx, struct byod_err *
 /* The revoked certificates of erased devices, kept until their end for the
  * CRL (reg_person_remove): as rows of no device, replacing none, never seen. */
 #define CRL_KEPT_UNION                                                                             \
-	"UNION ALL SELECT serial, '', not_before, not_after, 'revoked', revoked_at, reason, '', 0 " \
-	"FROM crl_kept "
+	"UNION ALL SELECT serial, '', not_before, not_after, 'revoked', revoked_at, reason, "      \
+	"'', 0 FROM crl_kept "
 
 int pg_cert_list_revoked(struct reg_db *be, reg_cert_cb cb, void *ctx, struct byod_err *err)
 {
