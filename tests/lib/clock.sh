@@ -18,6 +18,13 @@
 # Monotonic clocks are left real. In an ASan build the sanitizer's runtime
 # would have to come first in the preload list: its link-order check is
 # turned off (libfaketime only wraps time functions).
+#
+# freeradius loads its modules with RTLD_DEEPBIND, which binds a module's
+# time functions to libc before the preload: rlm_byod follows this clock
+# only as built with libfaketime as its first dependency (the target
+# rlm_byod_clock of tests/CMakeLists.txt, lib/clock/rlm_byod.so; its
+# directory in RLM_BYOD_CLOCK_DIR). The server itself and OpenSSL (the
+# certificates' validity) follow the preload.
 
 CLOCK_LIB=$(ls /usr/lib/*/faketime/libfaketimeMT.so.1 2>/dev/null | head -1)
 [ -n "$CLOCK_LIB" ] || { echo "libfaketime is missing (scripts/install-deps: faketime)" >&2; exit 1; }
