@@ -234,6 +234,9 @@ int reg_person_set_password(struct reg *reg, const char *login, const char *hash
  * login. Audited as "person.password-rehash"; 0 also when nothing changed. */
 int reg_person_rehash_password(struct reg *reg, const char *login, const char *old_hash,
 			       const char *new_hash, struct byod_err *err);
+/* Audited as "person.state". disabled_at follows (now when disabled, 0 when
+ * enabled, as on every path that changes the state); an account enabled
+ * again forgets a leaving date already past. */
 int reg_person_set_state(struct reg *reg, const char *login, enum reg_person_state state,
 			 struct byod_err *err);
 /* Rewrites the display name, role, school and groups of the account
