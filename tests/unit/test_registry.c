@@ -1085,6 +1085,7 @@ static void test_migrate_from_1(void **state)
 		     "DROP INDEX devices_created; DROP INDEX certificates_not_after; "
 		     "DROP INDEX sessions_nas; DROP INDEX sessions_started; "
 		     "DROP TABLE unlocks; "
+		     "DROP TABLE oauth_tokens; DROP TABLE oauth_codes; DROP TABLE oauth_grants; "
 		     "DROP TABLE admin_tokens; DROP TABLE admin_sessions; DROP TABLE admins; "
 		     "DROP INDEX audit_school; ALTER TABLE audit DROP COLUMN school; "
 		     "PRAGMA user_version = 1;");
@@ -1200,6 +1201,7 @@ static void test_migrate_live_mac_twins(void **state)
 		     "DROP TABLE unlocks; DROP INDEX policies_school; "
 		     "ALTER TABLE policies DROP COLUMN school; "
 		     "ALTER TABLE policies DROP COLUMN follows_default; "
+		     "DROP TABLE oauth_tokens; DROP TABLE oauth_codes; DROP TABLE oauth_grants; "
 		     "DROP TABLE admin_tokens; DROP TABLE admin_sessions; DROP TABLE admins; "
 		     "DROP INDEX audit_school; ALTER TABLE audit DROP COLUMN school; "
 		     "PRAGMA user_version = 6;");
