@@ -227,9 +227,53 @@ int pg_oauth_token_use(struct reg_db *be, const char *token_hash, time_t now, in
 			  2, p);
 }
 
+int pg_oauth_request_put(struct reg_db *be, const char *id_hash, const char *data, time_t created,
+			 time_t expires, struct byod_err *err)
+{
+	char c[24], e[24];
+	const char *p[] = {id_hash, data, c, e};
+	int rc;
+
+	pg_i64(c, (int64_t)created);
+	pg_i64(e, (int64_t)expires);
+	rc = pg_command(PG(be), NULL, err, "replacing an authorization request",
+			"DELETE FROM oauth_requests WHERE id_hash = $1", 1, p);
+	if (!rc)
+		rc = pg_command(PG(be), NULL, err, "storing an authorization request",
+				"INSERT INTO oauth_requests (id_hash, data, created, expires) "
+				"VALUES ($1, $2, $3::bigint, $4::bigint)",
+				4, p);
+	return rc;
+}
+
+int pg_oauth_request_get(struct reg_db *be, const char *id_hash, char **data, time_t *expires,
+			 struct byod_err *err)
+{
+	cleanup_pgres PGresult *r = NULL;
+	const char *p[] = {id_hash};
+	int rc;
+
+	rc = pg_one(PG(be), &r, err, "reading an authorization request",
+		    "SELECT data, expires FROM oauth_requests WHERE id_hash = $1", 1, p);
+	if (rc)
+		return rc;
+	*data = strdup(PQgetvalue(r, 0, 0));
+	*expires = (time_t)pg_get_i64(r, 0, 1);
+	return *data ? 0 : byod_err_set(err, ENOMEM, "out of memory");
+}
+
+int pg_oauth_request_delete(struct reg_db *be, const char *id_hash, struct byod_err *err)
+{
+	const char *p[] = {id_hash};
+
+	return pg_command(PG(be), NULL, err, "deleting an authorization request",
+			  "DELETE FROM oauth_requests WHERE id_hash = $1", 1, p);
+}
+
 int pg_oauth_purge(struct reg_db *be, time_t before, int *deleted, struct byod_err *err)
 {
 	static const char *const sql[] = {
+		"DELETE FROM oauth_requests WHERE expires < $1::bigint",
 		"DELETE FROM oauth_codes WHERE expires < $1::bigint",
 		"DELETE FROM oauth_tokens WHERE expires < $1::bigint",
 		"DELETE FROM oauth_grants WHERE revoked <> 0 AND revoked < $1::bigint",

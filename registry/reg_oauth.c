@@ -15,6 +15,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "reg_internal.h"
@@ -341,6 +342,50 @@ int reg_oauth_device_drop(struct reg *reg, const char *device, struct byod_err *
 		return rc;
 	rc = OPS(reg)->oauth_device_drop(reg->be, device, time(NULL), &changes, err);
 	return reg_tx_end(reg, rc, 1, err);
+}
+
+int reg_oauth_request_put(struct reg *reg, const char *id_hash, const char *data, time_t now,
+			  time_t expires, struct byod_err *err)
+{
+	int rc = check_hash(id_hash, "the request's hash", err);
+
+	if (!rc && (!data || !data[0] || strlen(data) >= REG_OAUTH_REQUEST_MAX))
+		rc = byod_err_set(err, EINVAL, "an authorization request has 1 to %d bytes",
+				  REG_OAUTH_REQUEST_MAX - 1);
+	if (!rc && expires <= now)
+		rc = byod_err_set(err, EINVAL, "an authorization request must expire after now");
+	if (!rc)
+		rc = reg_begin(reg, err);
+	if (rc)
+		return rc;
+	rc = OPS(reg)->oauth_request_put(reg->be, id_hash, data, now, expires, err);
+	return reg_tx_end(reg, rc, 1, err);
+}
+
+int reg_oauth_request_get(struct reg *reg, const char *id_hash, time_t now, char **data,
+			  struct byod_err *err)
+{
+	time_t expires = 0;
+	int rc = check_hash(id_hash, "the request's hash", err);
+
+	*data = NULL;
+	if (!rc)
+		rc = OPS(reg)->oauth_request_get(reg->be, id_hash, data, &expires, err);
+	if (!rc && expires <= now) {
+		free(*data);
+		*data = NULL;
+		rc = -ENOENT;
+	}
+	if (rc == -ENOENT)
+		rc = byod_err_set(err, ENOENT, "no such authorization request, or it has expired");
+	return rc;
+}
+
+int reg_oauth_request_delete(struct reg *reg, const char *id_hash, struct byod_err *err)
+{
+	int rc = check_hash(id_hash, "the request's hash", err);
+
+	return rc ? rc : OPS(reg)->oauth_request_delete(reg->be, id_hash, err);
 }
 
 int reg_oauth_purge(struct reg *reg, time_t before, int *deleted, struct byod_err *err)

@@ -1198,7 +1198,19 @@ int reg_oauth_grant_revoke(struct reg *reg, int64_t id, time_t now, struct byod_
  * by the registry inside the transaction that revokes or retires the
  * device (and by a person's purge or erase). No grant: 0. */
 int reg_oauth_device_drop(struct reg *reg, const char *device, struct byod_err *err);
-/* Deletes codes and tokens expired before 'before', and revoked grants
+/* An authorization request waiting while the pupil logs in and consents:
+ * opaque text of at most REG_OAUTH_REQUEST_MAX - 1 bytes (the portal seals
+ * it under a cookie of its own, so that no URI is readable here), under the
+ * SHA-256 of that cookie. put replaces the row of that hash; get reads it
+ * (-ENOENT when absent or expired at now; *data malloc'd). */
+#define REG_OAUTH_REQUEST_MAX 4096
+int reg_oauth_request_put(struct reg *reg, const char *id_hash, const char *data, time_t now,
+			  time_t expires, struct byod_err *err);
+int reg_oauth_request_get(struct reg *reg, const char *id_hash, time_t now, char **data,
+			  struct byod_err *err);
+/* Absent is not an error. */
+int reg_oauth_request_delete(struct reg *reg, const char *id_hash, struct byod_err *err);
+/* Deletes requests, codes and tokens expired before 'before', and revoked grants
  * older than it; *deleted (may be NULL) gets the count of rows. */
 int reg_oauth_purge(struct reg *reg, time_t before, int *deleted, struct byod_err *err);
 

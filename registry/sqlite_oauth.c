@@ -218,9 +218,58 @@ int sq_oauth_token_use(struct reg_db *be, const char *token_hash, time_t now, in
 	return rc ? rc : sq_run(s, st, changes, "using an OAuth token", err);
 }
 
+int sq_oauth_request_put(struct reg_db *be, const char *id_hash, const char *data, time_t created,
+			 time_t expires, struct byod_err *err)
+{
+	cleanup_stmt sqlite3_stmt *del = NULL, *st = NULL;
+	struct sq *s = sq_of(be);
+	int rc;
+
+	rc = sq_prepare(s, &del, err, "DELETE FROM oauth_requests WHERE id_hash = ?", "t", id_hash);
+	if (!rc)
+		rc = sq_run(s, del, NULL, "replacing an authorization request", err);
+	if (!rc)
+		rc = sq_prepare(s, &st, err,
+				"INSERT INTO oauth_requests (id_hash, data, created, expires) "
+				"VALUES (?, ?, ?, ?)",
+				"ttii", id_hash, data, (int64_t)created, (int64_t)expires);
+	return rc ? rc : sq_run(s, st, NULL, "storing an authorization request", err);
+}
+
+int sq_oauth_request_get(struct reg_db *be, const char *id_hash, char **data, time_t *expires,
+			 struct byod_err *err)
+{
+	cleanup_stmt sqlite3_stmt *st = NULL;
+	struct sq *s = sq_of(be);
+	const unsigned char *t;
+	int rc;
+
+	rc = sq_prepare(s, &st, err, "SELECT data, expires FROM oauth_requests WHERE id_hash = ?",
+			"t", id_hash);
+	if (!rc)
+		rc = sq_one(s, st, "reading an authorization request", err);
+	if (rc)
+		return rc;
+	t = sqlite3_column_text(st, 0);
+	*data = strdup(t ? (const char *)t : "");
+	*expires = (time_t)sqlite3_column_int64(st, 1);
+	return *data ? 0 : byod_err_set(err, ENOMEM, "out of memory");
+}
+
+int sq_oauth_request_delete(struct reg_db *be, const char *id_hash, struct byod_err *err)
+{
+	cleanup_stmt sqlite3_stmt *st = NULL;
+	struct sq *s = sq_of(be);
+	int rc;
+
+	rc = sq_prepare(s, &st, err, "DELETE FROM oauth_requests WHERE id_hash = ?", "t", id_hash);
+	return rc ? rc : sq_run(s, st, NULL, "deleting an authorization request", err);
+}
+
 int sq_oauth_purge(struct reg_db *be, time_t before, int *deleted, struct byod_err *err)
 {
 	static const char *const sql[] = {
+		"DELETE FROM oauth_requests WHERE expires < ?",
 		"DELETE FROM oauth_codes WHERE expires < ?",
 		"DELETE FROM oauth_tokens WHERE expires < ?",
 		"DELETE FROM oauth_grants WHERE revoked <> 0 AND revoked < ?",

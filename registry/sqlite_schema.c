@@ -315,7 +315,8 @@ static const char *const migrations[] = {
 	/* 12: geteduroam's OAuth 2.0 (reg_oauth.c): grants of a person to a
 	 * client, bound to the device their eap-config enrolled; one-time
 	 * authorization codes and access/refresh tokens as SHA-256 hashes
-	 * only, and the redirect URI as its hash */
+	 * only, the redirect URI as its hash, and the authorization requests
+	 * waiting for a login, sealed by the portal */
 	"CREATE TABLE oauth_grants (\n"
 	"	id INTEGER PRIMARY KEY,\n"
 	"	client TEXT NOT NULL,\n"
@@ -353,6 +354,13 @@ static const char *const migrations[] = {
 	");\n"
 	"CREATE INDEX oauth_tokens_grant ON oauth_tokens(grant_id);\n"
 	"CREATE INDEX oauth_tokens_expires ON oauth_tokens(expires);\n"
+	"CREATE TABLE oauth_requests (\n"
+	"	id_hash TEXT PRIMARY KEY,\n"
+	"	data TEXT NOT NULL,\n"
+	"	created INTEGER NOT NULL,\n"
+	"	expires INTEGER NOT NULL\n"
+	");\n"
+	"CREATE INDEX oauth_requests_expires ON oauth_requests(expires);\n"
 	"PRAGMA user_version = 12;\n",
 };
 

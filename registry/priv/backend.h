@@ -403,7 +403,14 @@ struct reg_backend_ops {
 	/* Sets used where it is 0 (*changes 1). */
 	int (*oauth_token_use)(struct reg_db *be, const char *token_hash, time_t now, int *changes,
 			       struct byod_err *err);
-	/* Codes and tokens with expires < before, revoked grants with revoked < before. */
+	/* Deletes the row of id_hash, then inserts it. */
+	int (*oauth_request_put)(struct reg_db *be, const char *id_hash, const char *data,
+				 time_t created, time_t expires, struct byod_err *err);
+	/* *data malloc'd; *expires the row's. */
+	int (*oauth_request_get)(struct reg_db *be, const char *id_hash, char **data,
+				 time_t *expires, struct byod_err *err);
+	int (*oauth_request_delete)(struct reg_db *be, const char *id_hash, struct byod_err *err);
+	/* Requests, codes and tokens with expires < before, revoked grants with revoked < before. */
 	int (*oauth_purge)(struct reg_db *be, time_t before, int *deleted, struct byod_err *err);
 };
 

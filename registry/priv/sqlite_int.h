@@ -227,6 +227,11 @@ int sq_oauth_token_get(struct reg_db *be, const char *token_hash, struct reg_oau
 		       struct byod_err *err);
 int sq_oauth_token_use(struct reg_db *be, const char *token_hash, time_t now, int *changes,
 		       struct byod_err *err);
+int sq_oauth_request_put(struct reg_db *be, const char *id_hash, const char *data,
+			 time_t created, time_t expires, struct byod_err *err);
+int sq_oauth_request_get(struct reg_db *be, const char *id_hash, char **data, time_t *expires,
+			 struct byod_err *err);
+int sq_oauth_request_delete(struct reg_db *be, const char *id_hash, struct byod_err *err);
 int sq_oauth_purge(struct reg_db *be, time_t before, int *deleted, struct byod_err *err);
 
 #endif /* BYOD_REGISTRY_SQLITE_INT_H */

@@ -1270,6 +1270,7 @@ static void test_migrate_audit_school(void **state)
 	db = raw_open(f->path);
 	snprintf(sql, sizeof(sql),
 		 "DROP TABLE oauth_tokens; DROP TABLE oauth_codes; DROP TABLE oauth_grants; "
+		     "DROP TABLE oauth_requests; "
 		 "DROP TABLE admin_tokens; DROP TABLE admin_sessions; DROP TABLE admins; "
 		 "DROP INDEX audit_school; ALTER TABLE audit DROP COLUMN school; %s%d",
 		 on_postgres() ? "UPDATE schema_version SET version = " : "PRAGMA user_version = ",

@@ -308,6 +308,34 @@ static void test_purge(void **state)
 	assert_int_equal(reg_oauth_grant_get(f->reg, g.id, &g, &f->err), -ENOENT);
 }
 
+static void test_requests(void **state)
+{
+	struct fx *f = *state;
+	time_t now = 1800000000;
+	char h[REG_HASH_HEX], *data = NULL;
+	int n = -1;
+
+	assert_int_equal(
+		reg_oauth_request_put(f->reg, hx(h, 5), "sealed-1", now, now + 600, &f->err), 0);
+	assert_int_equal(
+		reg_oauth_request_put(f->reg, hx(h, 5), "sealed-2", now, now + 600, &f->err), 0);
+	assert_int_equal(reg_oauth_request_get(f->reg, hx(h, 5), now + 1, &data, &f->err), 0);
+	assert_string_equal(data, "sealed-2");
+	free(data);
+	assert_int_equal(reg_oauth_request_get(f->reg, hx(h, 5), now + 600, &data, &f->err),
+			 -ENOENT);
+	assert_null(data);
+	assert_int_equal(reg_oauth_request_put(f->reg, hx(h, 5), "", now, now + 600, &f->err),
+			 -EINVAL);
+	assert_int_equal(reg_oauth_request_put(f->reg, hx(h, 5), "x", now, now, &f->err), -EINVAL);
+	assert_int_equal(reg_oauth_request_put(f->reg, hx(h, 6), "x", now, now + 10, &f->err), 0);
+	assert_int_equal(reg_oauth_request_delete(f->reg, hx(h, 6), &f->err), 0);
+	assert_int_equal(reg_oauth_request_delete(f->reg, hx(h, 6), &f->err), 0);
+	assert_int_equal(reg_oauth_request_get(f->reg, hx(h, 6), now, &data, &f->err), -ENOENT);
+	assert_int_equal(reg_oauth_purge(f->reg, now + 601, &n, &f->err), 0);
+	assert_int_equal(n, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -318,6 +346,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_drop_in_transaction, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_invalid, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_purge, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_requests, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
