@@ -250,6 +250,8 @@ int byod_purge(struct byod_ctx *ctx, time_t now, int dry_run, struct byod_purge_
 	if (!rc)
 		rc = reg_enrol_code_purge(ctx->reg, now, &rep.enrol_codes, err);
 	if (!rc)
+		rc = reg_oauth_purge(ctx->reg, now, &rep.oauth, err);
+	if (!rc)
 		rc = reg_decision_purge(ctx->reg, days_before(now, c->retention_decisions),
 					&rep.decisions, err);
 	if (!rc)
@@ -261,9 +263,10 @@ int byod_purge(struct byod_ctx *ctx, time_t now, int dry_run, struct byod_purge_
 		snprintf(after, sizeof(after),
 			 "{\"departed_people\":%d,\"departed_devices\":%d,\"sessions\":%d,"
 			 "\"audit\":%d,\"portal\":%d,\"console\":%d,\"enrolment_codes\":%d,"
+			 "\"oauth\":%d,"
 			 "\"decisions\":%d,\"people\":%d,\"devices\":%d,\"crl_kept\":%d}",
 			 rep.departed_people, rep.departed_devices, rep.sessions, rep.audit, rep.web,
-			 rep.admin_web, rep.enrol_codes, rep.decisions, rep.people, rep.devices,
+			 rep.admin_web, rep.enrol_codes, rep.oauth, rep.decisions, rep.people, rep.devices,
 			 rep.crl_kept);
 		rc = reg_audit_add_school(ctx->reg, "", "retention.purge", "", NULL, after, err);
 	}

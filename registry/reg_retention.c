@@ -147,6 +147,15 @@ static const struct person_sql person_tables[] = {
 	{"throttle", "kp", "SELECT * FROM web_throttle WHERE key = $1 "
 			   "OR substr(key, 1, length($2)) = $2 ORDER BY key"},
 	{"unlocks", "i", "SELECT * FROM unlocks WHERE teacher = $1 ORDER BY id"},
+	/* geteduroam's grants: what was granted to which app, never a
+	 * token's or a code's hash */
+	{"oauth_grants", "i", "SELECT id, client, charter, device, created, revoked "
+			      "FROM oauth_grants WHERE person = $1 ORDER BY id"},
+	{"oauth_codes", "i", "SELECT client, charter, created, expires, used, grant_id "
+			     "FROM oauth_codes WHERE person = $1 ORDER BY created"},
+	{"oauth_tokens", "i", "SELECT t.grant_id, t.kind, t.refreshed, t.created, t.expires, t.used "
+			      "FROM oauth_tokens t JOIN oauth_grants g ON g.id = t.grant_id "
+			      "WHERE g.person = $1 ORDER BY t.created, t.kind"},
 	{"events", "il", "SELECT * FROM events WHERE object = $2 OR object IN (" OWNED_DEVICES
 			 ") OR object IN (SELECT serial FROM certificates WHERE device IN ("
 			 OWNED_DEVICES ")) ORDER BY seq"},
@@ -168,12 +177,16 @@ static const struct person_sql remove_sql[] = {
 	{"codes", "i", "DELETE FROM enrol_codes WHERE person = $1"},
 	{"throttle", "kp", "DELETE FROM web_throttle WHERE key = $1 OR substr(key, 1, length($2)) = $2"},
 	{"unlocks", "i", "DELETE FROM unlocks WHERE teacher = $1"},
+	{"oauth_tokens", "i", "DELETE FROM oauth_tokens WHERE grant_id IN "
+			      "(SELECT id FROM oauth_grants WHERE person = $1)"},
+	{"oauth_codes", "i", "DELETE FROM oauth_codes WHERE person = $1"},
+	{"oauth_grants", "i", "DELETE FROM oauth_grants WHERE person = $1"},
 	{"devices", "i", "DELETE FROM devices WHERE owner = $1"},
 	{"person", "i", "DELETE FROM people WHERE id = $1"},
 };
 enum {
 	RM_KEPT, RM_CERTS, RM_SESSIONS, RM_DOWNLOADS, RM_FORMS, RM_WEB, RM_CODES, RM_THROTTLE,
-	RM_UNLOCKS, RM_DEVICES, RM_PERSON, RM_N
+	RM_UNLOCKS, RM_OAUTH_TOKENS, RM_OAUTH_CODES, RM_OAUTH_GRANTS, RM_DEVICES, RM_PERSON, RM_N
 };
 _Static_assert(sizeof(remove_sql) / sizeof(remove_sql[0]) == RM_N, "one count per statement");
 
@@ -463,12 +476,13 @@ int reg_person_remove(struct reg *reg, const char *login, const char *pseudonym,
 		rep.sessions = n[RM_SESSIONS];
 		rep.web = n[RM_DOWNLOADS] + n[RM_FORMS] + n[RM_WEB] + n[RM_CODES] + n[RM_THROTTLE];
 		rep.unlocks = n[RM_UNLOCKS];
+		rep.oauth = n[RM_OAUTH_TOKENS] + n[RM_OAUTH_CODES] + n[RM_OAUTH_GRANTS];
 		snprintf(after, sizeof(after),
 			 "{\"devices\":%d,\"certificates\":%d,\"crl_kept\":%d,"
 			 "\"sessions_unlinked\":%d,\"portal_rows\":%d,\"unlocks\":%d,"
-			 "\"audit_rewritten\":%d,\"events_renamed\":%d}",
+			 "\"oauth_rows\":%d,\"audit_rewritten\":%d,\"events_renamed\":%d}",
 			 rep.devices, rep.certs, rep.crl_kept, rep.sessions, rep.web, rep.unlocks,
-			 rep.audit, rep.events);
+			 rep.oauth, rep.audit, rep.events);
 		rc = reg_audit_add_school(reg, person.school, action, pseudonym, NULL, after, err);
 	}
 	if (!rc)

@@ -1269,6 +1269,8 @@ static void test_migrate_audit_school(void **state)
 
 	db = raw_open(f->path);
 	snprintf(sql, sizeof(sql),
+		 "DROP TABLE oauth_tokens; DROP TABLE oauth_codes; DROP TABLE oauth_grants; "
+		     "DROP TABLE oauth_requests; "
 		 "DROP TABLE admin_tokens; DROP TABLE admin_sessions; DROP TABLE admins; "
 		 "DROP TABLE crl_kept; DROP INDEX sessions_ip; DROP INDEX sessions_mac; "
 		 "DROP INDEX audit_time; "
@@ -1276,10 +1278,10 @@ static void test_migrate_audit_school(void **state)
 		 "DROP INDEX people_leaving; ALTER TABLE people DROP COLUMN leaves_at; "
 		 "ALTER TABLE people DROP COLUMN disabled_at; %s%d",
 		 on_postgres() ? "UPDATE schema_version SET version = " : "PRAGMA user_version = ",
-		 /* before the console's migration, and the leaving dates' and the
-		  * retention's that follow it */
+		 /* before the console's migration, and the leaving dates', the
+		  * retention's and OAuth's that follow it */
 		 (on_postgres() ? reg_postgres_ops.newest_version : reg_sqlite_ops.newest_version) -
-			 3);
+			 4);
 	raw_exec(db, sql);
 	raw_close(db);
 	assert_int_equal(open_reg(f->path, 2000, &f->reg, &f->err), 0);
