@@ -426,6 +426,7 @@ int reg_person_remove(struct reg *reg, const char *login, const char *pseudonym,
 	struct reg_person person;
 	struct person_params pp;
 	char after[512];
+	json_t *gone = NULL; /* the events of the devices and certificates removed */
 	int rc, wrote = 0, n[RM_N] = {0}, live = 0;
 	size_t i;
 
@@ -452,6 +453,19 @@ int reg_person_remove(struct reg *reg, const char *login, const char *pseudonym,
 		rc = byod_err_set(err, EBUSY,
 				  "%s still has %d device(s) not revoked: revoke them first", login,
 				  live);
+	/* what the followers drop: each device and certificate removed */
+	if (!rc) {
+		const char *args[1] = {pp.id};
+
+		gone = json_array();
+		rc = gone ? OPS(reg)->rows_json(reg->be, "reading a person's devices",
+						"SELECT 'device.erase' AS kind, id AS object FROM devices "
+						"WHERE owner = $1 UNION ALL "
+						"SELECT 'cert.erase', serial FROM certificates WHERE device IN "
+						"(" OWNED_DEVICES ")",
+						1, args, gone, err)
+			  : byod_err_set(err, ENOMEM, "out of memory");
+	}
 	for (i = 0; !rc && i < RM_N; i++) {
 		const char *args[4];
 		int na = person_args(&pp, &remove_sql[i], args);
@@ -487,6 +501,12 @@ int reg_person_remove(struct reg *reg, const char *login, const char *pseudonym,
 	}
 	if (!rc)
 		rc = reg_event_queue(reg, action, pseudonym, now, err);
+	for (i = 0; !rc && i < json_array_size(gone); i++) {
+		json_t *e = json_array_get(gone, i);
+
+		rc = reg_event_queue(reg, str_of(e, "kind"), str_of(e, "object"), now, err);
+	}
+	json_decref(gone);
 	rc = reg_tx_end(reg, rc, wrote, err);
 	if (!rc && r)
 		*r = rep;

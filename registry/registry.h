@@ -1186,7 +1186,9 @@ struct reg_remove_report {
  * in its place, the person's id and name blanked in its JSON, and the
  * change feed's events about the login renamed likewise. One audit row
  * action ("person.erase", "person.purge") with object pseudonym and the
- * counts, and an event of that kind. now decides which revoked
+ * counts, and an event of that kind (object the pseudonym), then a
+ * "device.erase" event per device and a "cert.erase" per certificate
+ * removed, so that followers drop them. now decides which revoked
  * certificates are still inside their validity. -ENOENT for an unknown
  * login. r (may be NULL) gets the counts.
  */

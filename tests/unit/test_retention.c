@@ -559,6 +559,12 @@ static void test_person_remove(void **state)
 		 "OR before_json LIKE '{\"id\":%lld,\"login\"%%'",
 		 (long long)w.id, (long long)w.id, (long long)w.id, (long long)w.id);
 	assert_int_equal(count(f, sql), 0);
+	/* the followers are told: each device and certificate removed */
+	assert_int_equal(count(f, "SELECT COUNT(*) FROM events WHERE kind = 'device.erase'"), 3);
+	assert_int_equal(count(f, "SELECT COUNT(*) FROM events WHERE kind = 'cert.erase'"), 3);
+	assert_int_equal(count(f, "SELECT COUNT(*) FROM events WHERE kind = 'person.erase' "
+				  "AND object = 'anon-1'"),
+			 1);
 	/* the accounting is kept, unlinked */
 	assert_int_equal(count(f, "SELECT COUNT(*) FROM sessions"), sessions);
 	assert_int_equal(count(f, "SELECT COUNT(*) FROM sessions WHERE device IS NULL"), 2);
