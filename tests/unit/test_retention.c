@@ -13,7 +13,9 @@
 #include "registry_fixture.h"
 #include "reg_internal.h"
 
-#define HASH(c) c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c
+#define HASH(c)                                                                                    \
+	c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c  \
+		c c c c c c c c c c c c c c c c c c c
 
 /* ---- the purges --------------------------------------------------------- */
 
@@ -22,8 +24,8 @@ static void set_audit_time(struct fx *f, const char *object, time_t t)
 	char sql[256];
 	raw_db *db = raw_open(f->path);
 
-	snprintf(sql, sizeof(sql), "UPDATE audit SET time = %lld WHERE object = '%s'",
-		 (long long)t, object);
+	snprintf(sql, sizeof(sql), "UPDATE audit SET time = %lld WHERE object = '%s'", (long long)t,
+		 object);
 	raw_exec(db, sql);
 	raw_close(db);
 }
@@ -135,8 +137,8 @@ static struct conns at_ip(struct fx *f, const char *ip, time_t at)
 	return cs;
 }
 
-static void session(struct fx *f, const char *sid, const char *mac, const char *ip,
-		    time_t start, time_t stop)
+static void session(struct fx *f, const char *sid, const char *mac, const char *ip, time_t start,
+		    time_t stop)
 {
 	struct reg_session s;
 
@@ -213,9 +215,9 @@ static void test_connections(void **state)
 	assert_int_equal(cs.n, 1);
 	assert_string_equal(cs.v[0].session.session_id, "s-b2");
 	/* bad questions */
-	assert_int_equal(reg_connection_find(f->reg, "10.1.0.300", NULL, 1, collect_conn, &cs,
-					     &f->err),
-			 -EINVAL);
+	assert_int_equal(
+		reg_connection_find(f->reg, "10.1.0.300", NULL, 1, collect_conn, &cs, &f->err),
+		-EINVAL);
 	assert_int_equal(reg_connection_find(f->reg, NULL, NULL, 1, collect_conn, &cs, &f->err),
 			 -EINVAL);
 	assert_int_equal(reg_connection_find(f->reg, "10.1.0.5", "02:00:00:00:00:0b", 1,
@@ -340,15 +342,13 @@ static void person_world(struct fx *f, struct person_world *w)
 	fill_cert(&c, "aa02", w->revoked.id);
 	c.not_after = now + 86400;
 	assert_int_equal(reg_cert_add(f->reg, &c, &f->err), 0);
-	assert_int_equal(reg_cert_revoke(f->reg, "aa02", REG_REASON_KEY_COMPROMISE, now - 10,
-					 &f->err),
-			 0);
+	assert_int_equal(
+		reg_cert_revoke(f->reg, "aa02", REG_REASON_KEY_COMPROMISE, now - 10, &f->err), 0);
 	fill_cert(&c, "aa03", w->retired.id);
 	c.not_after = now - 86400;
 	assert_int_equal(reg_cert_add(f->reg, &c, &f->err), 0);
-	assert_int_equal(reg_cert_revoke(f->reg, "aa03", REG_REASON_CESSATION, now - 2 * 86400,
-					 &f->err),
-			 0);
+	assert_int_equal(
+		reg_cert_revoke(f->reg, "aa03", REG_REASON_CESSATION, now - 2 * 86400, &f->err), 0);
 	fill_cert(&c, "bb01", w->bobs.id);
 	assert_int_equal(reg_cert_add(f->reg, &c, &f->err), 0);
 	assert_int_equal(reg_device_set_state(f->reg, w->revoked.id, BYOD_DEVICE_REVOKED, &f->err),
@@ -425,9 +425,9 @@ static void test_person_export(void **state)
 	assert_int_equal(reg_person_set_password(f->reg, "zoelebrun", "$y$secret-hash", &f->err),
 			 0);
 	assert_int_equal(reg_person_export(f->reg, "zoelebrun", &j, &f->err), 0);
-	assert_string_equal(json_string_value(json_object_get(json_object_get(j, "person"),
-							       "login")),
-			    "zoelebrun");
+	assert_string_equal(
+		json_string_value(json_object_get(json_object_get(j, "person"), "login")),
+		"zoelebrun");
 	assert_true(json_is_true(json_object_get(json_object_get(j, "person"), "password_set")));
 	assert_int_equal(rows_of(j, "devices"), 3);
 	assert_int_equal(rows_of(j, "certificates"), 3);
@@ -451,8 +451,10 @@ static void test_person_export(void **state)
 	assert_null(strstr(text, "bb01"));
 	assert_non_null(strstr(text, "portal:zoelebrun"));
 	/* what was granted, never a hash of a code or token */
-	assert_null(strstr(text, "00000000000000000000000000000000000000000000000000000000000007d1"));
-	assert_null(strstr(text, "0000000000000000000000000000000000000000000000000000000000000001"));
+	assert_null(
+		strstr(text, "00000000000000000000000000000000000000000000000000000000000007d1"));
+	assert_null(
+		strstr(text, "0000000000000000000000000000000000000000000000000000000000000001"));
 	free(text);
 	json_decref(j);
 	assert_int_equal(reg_person_export(f->reg, "nobody", &j, &f->err), -ENOENT);
@@ -512,12 +514,11 @@ static void test_person_remove(void **state)
 	assert_int_equal(reg_person_remove(f->reg, "zoelebrun", "zoelebrun", "person.erase",
 					   time(NULL), &r, &f->err),
 			 -EINVAL);
-	assert_int_equal(reg_person_remove(f->reg, "nobody", "anon-1", "person.erase",
-					   time(NULL), &r, &f->err),
+	assert_int_equal(reg_person_remove(f->reg, "nobody", "anon-1", "person.erase", time(NULL),
+					   &r, &f->err),
 			 -ENOENT);
 	assert_int_equal(reg_device_set_state(f->reg, w.live.id, BYOD_DEVICE_REVOKED, &f->err), 0);
-	assert_int_equal(reg_cert_revoke(f->reg, "aa01", REG_REASON_CESSATION, time(NULL),
-					 &f->err),
+	assert_int_equal(reg_cert_revoke(f->reg, "aa01", REG_REASON_CESSATION, time(NULL), &f->err),
 			 0);
 
 	assert_int_equal(reg_person_remove(f->reg, "zoelebrun", "anon-1", "person.erase",
