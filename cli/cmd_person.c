@@ -111,10 +111,10 @@ static int person_erase(struct byod_ctx *ctx, int argc, char **argv)
 		return cli_fail_err(&err);
 	printf("%s erased, now %s in the audit trail: %d device(s) and %d certificate(s) removed "
 	       "(%d kept on the CRL), %d accounting session(s) kept without their device, %d "
-	       "portal row(s) and %d unlock(s) removed, %d audit row(s) and %d event(s) "
-	       "pseudonymised\n",
+	       "portal row(s), %d unlock(s) and %d geteduroam row(s) removed, %d audit row(s) and "
+	       "%d event(s) pseudonymised\n",
 	       login, pseudonym, r.devices, r.certs, r.crl_kept, r.sessions, r.web, r.unlocks,
-	       r.audit, r.events);
+	       r.oauth, r.audit, r.events);
 	return 0;
 }
 

@@ -49,10 +49,11 @@ static int purge_run(const char *home, int argc, char **argv)
 		return cli_fail_err(&err);
 	if (json)
 		return cli_json(json_pack(
-			"{s:b, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i}", "dry-run",
+			"{s:b, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i}", "dry-run",
 			dry, "departed-people", r.departed_people, "departed-devices",
 			r.departed_devices, "sessions", r.sessions, "audit", r.audit, "portal", r.web,
-			"console", r.admin_web, "enrolment-codes", r.enrol_codes, "decisions",
+			"console", r.admin_web, "enrolment-codes", r.enrol_codes, "oauth", r.oauth,
+			"decisions",
 			r.decisions, "people", r.people, "devices", r.devices, "crl-kept",
 			r.crl_kept));
 	printf("%s\n", dry ? "would delete (dry run):" : "deleted:");
@@ -63,6 +64,7 @@ static int purge_run(const char *home, int argc, char **argv)
 	printf("  %-44s %d\n", "portal sessions, tokens, links, throttle", r.web);
 	printf("  %-44s %d\n", "console sessions and API tokens", r.admin_web);
 	printf("  %-44s %d\n", "enrolment codes", r.enrol_codes);
+	printf("  %-44s %d\n", "geteduroam requests, codes, tokens, grants", r.oauth);
 	printf("  %-44s %d\n", "decision counts (retention.decisions)", r.decisions);
 	printf("  %-44s %d people, %d devices\n", "disabled accounts (retention.people)", r.people,
 	       r.devices);

@@ -868,6 +868,7 @@ struct byod_purge_report {
 	int web;	 /* expired portal sessions, form tokens, download links, throttle rows */
 	int admin_web;	 /* expired console sessions and API tokens */
 	int enrol_codes; /* expired one-time enrolment codes */
+	int oauth;	 /* expired OAuth requests, codes and tokens, old revoked grants */
 	int decisions;	 /* decision counts older than retention.decisions */
 	int people;	 /* accounts disabled longer than retention.people, removed */
 	int devices;	 /* their devices, removed */

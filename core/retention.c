@@ -121,8 +121,8 @@ static int person_remove(struct byod_ctx *ctx, const char *login, const char *ac
 		rc = reg_device_list(ctx->reg, &f, collect_live, &live, err);
 		for (i = 0; !rc && i < live.n; i++) {
 			if (publish) {
-				rc = byod_device_revoke(ctx, live.ids[i], reason, BYOD_DEVICE_REVOKED,
-							NULL, err);
+				rc = byod_device_revoke(ctx, live.ids[i], reason,
+							BYOD_DEVICE_REVOKED, NULL, err);
 			} else {
 				rc = revoke_rows(ctx, live.ids[i], reason, now, err);
 			}
@@ -239,7 +239,8 @@ int byod_purge(struct byod_ctx *ctx, time_t now, int dry_run, struct byod_purge_
 	rc = reg_session_purge(ctx->reg, days_before(now, c->retention_sessions), &rep.sessions,
 			       err);
 	if (!rc)
-		rc = reg_audit_purge(ctx->reg, days_before(now, c->retention_audit), &rep.audit, err);
+		rc = reg_audit_purge(ctx->reg, days_before(now, c->retention_audit), &rep.audit,
+				     err);
 	if (!rc)
 		rc = reg_web_purge(ctx->reg, now, now - c->portal_session_idle_s,
 				   now - c->portal_session_max_s,
@@ -249,6 +250,8 @@ int byod_purge(struct byod_ctx *ctx, time_t now, int dry_run, struct byod_purge_
 					     now - c->admin_session_max_s, &rep.admin_web, err);
 	if (!rc)
 		rc = reg_enrol_code_purge(ctx->reg, now, &rep.enrol_codes, err);
+	if (!rc)
+		rc = reg_oauth_purge(ctx->reg, now, &rep.oauth, err);
 	if (!rc)
 		rc = reg_decision_purge(ctx->reg, days_before(now, c->retention_decisions),
 					&rep.decisions, err);
@@ -261,10 +264,11 @@ int byod_purge(struct byod_ctx *ctx, time_t now, int dry_run, struct byod_purge_
 		snprintf(after, sizeof(after),
 			 "{\"departed_people\":%d,\"departed_devices\":%d,\"sessions\":%d,"
 			 "\"audit\":%d,\"portal\":%d,\"console\":%d,\"enrolment_codes\":%d,"
+			 "\"oauth\":%d,"
 			 "\"decisions\":%d,\"people\":%d,\"devices\":%d,\"crl_kept\":%d}",
-			 rep.departed_people, rep.departed_devices, rep.sessions, rep.audit, rep.web,
-			 rep.admin_web, rep.enrol_codes, rep.decisions, rep.people, rep.devices,
-			 rep.crl_kept);
+			 rep.departed_people, rep.departed_devices, rep.sessions, rep.audit,
+			 rep.web, rep.admin_web, rep.enrol_codes, rep.oauth, rep.decisions,
+			 rep.people, rep.devices, rep.crl_kept);
 		rc = reg_audit_add_school(ctx->reg, "", "retention.purge", "", NULL, after, err);
 	}
 	if (rc || dry_run) {

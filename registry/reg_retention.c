@@ -134,46 +134,84 @@ struct person_sql {
 
 static const struct person_sql person_tables[] = {
 	{"devices", "i", "SELECT * FROM devices WHERE owner = $1 ORDER BY created, id"},
-	{"certificates", "i", "SELECT * FROM certificates WHERE device IN (" OWNED_DEVICES
-			      ") ORDER BY not_before, serial"},
-	{"sessions", "i", "SELECT * FROM sessions WHERE device IN (" OWNED_DEVICES
-			  ") ORDER BY started, id"},
+	{"certificates", "i",
+	 "SELECT * FROM certificates WHERE device IN (" OWNED_DEVICES
+	 ") ORDER BY not_before, serial"},
+	{"sessions", "i",
+	 "SELECT * FROM sessions WHERE device IN (" OWNED_DEVICES ") ORDER BY started, id"},
 	{"portal_sessions", "i", "SELECT * FROM web_sessions WHERE person = $1 ORDER BY created"},
-	{"form_tokens", "i", "SELECT * FROM web_forms WHERE session IN "
-			     "(SELECT id_hash FROM web_sessions WHERE person = $1) ORDER BY expires"},
-	{"downloads", "i", "SELECT token_hash, device, filename, type, created, expires "
-			   "FROM web_downloads WHERE device IN (" OWNED_DEVICES ") ORDER BY created"},
+	{"form_tokens", "i",
+	 "SELECT * FROM web_forms WHERE session IN "
+	 "(SELECT id_hash FROM web_sessions WHERE person = $1) ORDER BY expires"},
+	{"downloads", "i",
+	 "SELECT token_hash, device, filename, type, created, expires "
+	 "FROM web_downloads WHERE device IN (" OWNED_DEVICES ") ORDER BY created"},
 	{"enrolment_codes", "i", "SELECT * FROM enrol_codes WHERE person = $1 ORDER BY created"},
-	{"throttle", "kp", "SELECT * FROM web_throttle WHERE key = $1 "
-			   "OR substr(key, 1, length($2)) = $2 ORDER BY key"},
+	{"throttle", "kp",
+	 "SELECT * FROM web_throttle WHERE key = $1 "
+	 "OR substr(key, 1, length($2)) = $2 ORDER BY key"},
 	{"unlocks", "i", "SELECT * FROM unlocks WHERE teacher = $1 ORDER BY id"},
-	{"events", "il", "SELECT * FROM events WHERE object = $2 OR object IN (" OWNED_DEVICES
-			 ") OR object IN (SELECT serial FROM certificates WHERE device IN ("
-			 OWNED_DEVICES ")) ORDER BY seq"},
+	/* geteduroam's grants: what was granted to which app, never a
+	 * token's or a code's hash */
+	{"oauth_grants", "i",
+	 "SELECT id, client, charter, device, created, revoked "
+	 "FROM oauth_grants WHERE person = $1 ORDER BY id"},
+	{"oauth_codes", "i",
+	 "SELECT client, charter, created, expires, used, grant_id "
+	 "FROM oauth_codes WHERE person = $1 ORDER BY created"},
+	{"oauth_tokens", "i",
+	 "SELECT t.grant_id, t.kind, t.refreshed, t.created, t.expires, t.used "
+	 "FROM oauth_tokens t JOIN oauth_grants g ON g.id = t.grant_id "
+	 "WHERE g.person = $1 ORDER BY t.created, t.kind"},
+	{"events", "il",
+	 "SELECT * FROM events WHERE object = $2 OR object IN (" OWNED_DEVICES
+	 ") OR object IN (SELECT serial FROM certificates WHERE device IN (" OWNED_DEVICES
+	 ")) ORDER BY seq"},
 };
 
 /* The removal, in this order (children before their parents). */
 static const struct person_sql remove_sql[] = {
 	/* revoked certificates still inside their validity stay on the CRL */
-	{"kept", "in", "INSERT INTO crl_kept (serial, not_before, not_after, revoked_at, reason) "
-		       "SELECT serial, not_before, not_after, revoked_at, reason FROM certificates "
-		       "WHERE device IN (" OWNED_DEVICES ") AND state = 'revoked' "
-		       "AND not_after >= $2"},
+	{"kept", "in",
+	 "INSERT INTO crl_kept (serial, not_before, not_after, revoked_at, reason) "
+	 "SELECT serial, not_before, not_after, revoked_at, reason FROM certificates "
+	 "WHERE device IN (" OWNED_DEVICES ") AND state = 'revoked' "
+	 "AND not_after >= $2"},
 	{"certs", "i", "DELETE FROM certificates WHERE device IN (" OWNED_DEVICES ")"},
 	{"sessions", "i", "UPDATE sessions SET device = NULL WHERE device IN (" OWNED_DEVICES ")"},
 	{"downloads", "i", "DELETE FROM web_downloads WHERE device IN (" OWNED_DEVICES ")"},
-	{"forms", "i", "DELETE FROM web_forms WHERE session IN "
-		       "(SELECT id_hash FROM web_sessions WHERE person = $1)"},
+	{"forms", "i",
+	 "DELETE FROM web_forms WHERE session IN "
+	 "(SELECT id_hash FROM web_sessions WHERE person = $1)"},
 	{"web", "i", "DELETE FROM web_sessions WHERE person = $1"},
 	{"codes", "i", "DELETE FROM enrol_codes WHERE person = $1"},
-	{"throttle", "kp", "DELETE FROM web_throttle WHERE key = $1 OR substr(key, 1, length($2)) = $2"},
+	{"throttle", "kp",
+	 "DELETE FROM web_throttle WHERE key = $1 OR substr(key, 1, length($2)) = $2"},
 	{"unlocks", "i", "DELETE FROM unlocks WHERE teacher = $1"},
+	{"oauth_tokens", "i",
+	 "DELETE FROM oauth_tokens WHERE grant_id IN "
+	 "(SELECT id FROM oauth_grants WHERE person = $1)"},
+	{"oauth_codes", "i", "DELETE FROM oauth_codes WHERE person = $1"},
+	{"oauth_grants", "i", "DELETE FROM oauth_grants WHERE person = $1"},
 	{"devices", "i", "DELETE FROM devices WHERE owner = $1"},
 	{"person", "i", "DELETE FROM people WHERE id = $1"},
 };
 enum {
-	RM_KEPT, RM_CERTS, RM_SESSIONS, RM_DOWNLOADS, RM_FORMS, RM_WEB, RM_CODES, RM_THROTTLE,
-	RM_UNLOCKS, RM_DEVICES, RM_PERSON, RM_N
+	RM_KEPT,
+	RM_CERTS,
+	RM_SESSIONS,
+	RM_DOWNLOADS,
+	RM_FORMS,
+	RM_WEB,
+	RM_CODES,
+	RM_THROTTLE,
+	RM_UNLOCKS,
+	RM_OAUTH_TOKENS,
+	RM_OAUTH_CODES,
+	RM_OAUTH_GRANTS,
+	RM_DEVICES,
+	RM_PERSON,
+	RM_N
 };
 _Static_assert(sizeof(remove_sql) / sizeof(remove_sql[0]) == RM_N, "one count per statement");
 
@@ -199,11 +237,21 @@ static int person_args(const struct person_params *pp, const struct person_sql *
 
 	for (n = 0; q->args[n] && n < 4; n++) {
 		switch (q->args[n]) {
-		case 'i': out[n] = pp->id; break;
-		case 'l': out[n] = pp->login; break;
-		case 'p': out[n] = pp->pair; break;
-		case 'k': out[n] = pp->key; break;
-		default: out[n] = pp->now; break;
+		case 'i':
+			out[n] = pp->id;
+			break;
+		case 'l':
+			out[n] = pp->login;
+			break;
+		case 'p':
+			out[n] = pp->pair;
+			break;
+		case 'k':
+			out[n] = pp->key;
+			break;
+		default:
+			out[n] = pp->now;
+			break;
 		}
 	}
 	return n;
@@ -320,8 +368,7 @@ static const char *str_of(json_t *row, const char *key)
 /* The audit rows that may name the login (LIKE: a superset; '_' in a login
  * matches any character, and SQLite's LIKE ignores case), each decided
  * here exactly. */
-static int audit_candidates(struct reg *reg, const char *login, json_t *rows,
-			    struct byod_err *err)
+static int audit_candidates(struct reg *reg, const char *login, json_t *rows, struct byod_err *err)
 {
 	char tail[REG_LOGIN_MAX + 2], any[REG_LOGIN_MAX + 3];
 	const char *p[3] = {login, tail, any};
@@ -329,7 +376,8 @@ static int audit_candidates(struct reg *reg, const char *login, json_t *rows,
 	snprintf(tail, sizeof(tail), "%%%s", login);
 	snprintf(any, sizeof(any), "%%%s%%", login);
 	return OPS(reg)->rows_json(reg->be, "reading the audit log",
-				   "SELECT id, time, actor, action, object, before_json, after_json, school FROM audit "
+				   "SELECT id, time, actor, action, object, before_json, "
+				   "after_json, school FROM audit "
 				   "WHERE object = $1 OR actor LIKE $2 OR before_json LIKE $3 "
 				   "OR after_json LIKE $3 ORDER BY id",
 				   3, p, rows, err);
@@ -405,14 +453,14 @@ static int live_devices(struct reg *reg, const char *id, int *n, struct byod_err
 	return rc;
 }
 
-int reg_person_remove(struct reg *reg, const char *login, const char *pseudonym,
-		      const char *action, time_t now, struct reg_remove_report *r,
-		      struct byod_err *err)
+int reg_person_remove(struct reg *reg, const char *login, const char *pseudonym, const char *action,
+		      time_t now, struct reg_remove_report *r, struct byod_err *err)
 {
 	struct reg_remove_report rep = {0};
 	struct reg_person person;
 	struct person_params pp;
 	char after[512];
+	json_t *gone = NULL; /* the events of the devices and certificates removed */
 	int rc, wrote = 0, n[RM_N] = {0}, live = 0;
 	size_t i;
 
@@ -439,6 +487,20 @@ int reg_person_remove(struct reg *reg, const char *login, const char *pseudonym,
 		rc = byod_err_set(err, EBUSY,
 				  "%s still has %d device(s) not revoked: revoke them first", login,
 				  live);
+	/* what the followers drop: each device and certificate removed */
+	if (!rc) {
+		const char *args[1] = {pp.id};
+
+		gone = json_array();
+		rc = gone ? OPS(reg)->rows_json(
+				    reg->be, "reading a person's devices",
+				    "SELECT 'device.erase' AS kind, id AS object FROM devices "
+				    "WHERE owner = $1 UNION ALL "
+				    "SELECT 'cert.erase', serial FROM certificates WHERE device IN "
+				    "(" OWNED_DEVICES ")",
+				    1, args, gone, err)
+			  : byod_err_set(err, ENOMEM, "out of memory");
+	}
 	for (i = 0; !rc && i < RM_N; i++) {
 		const char *args[4];
 		int na = person_args(&pp, &remove_sql[i], args);
@@ -463,16 +525,23 @@ int reg_person_remove(struct reg *reg, const char *login, const char *pseudonym,
 		rep.sessions = n[RM_SESSIONS];
 		rep.web = n[RM_DOWNLOADS] + n[RM_FORMS] + n[RM_WEB] + n[RM_CODES] + n[RM_THROTTLE];
 		rep.unlocks = n[RM_UNLOCKS];
+		rep.oauth = n[RM_OAUTH_TOKENS] + n[RM_OAUTH_CODES] + n[RM_OAUTH_GRANTS];
 		snprintf(after, sizeof(after),
 			 "{\"devices\":%d,\"certificates\":%d,\"crl_kept\":%d,"
 			 "\"sessions_unlinked\":%d,\"portal_rows\":%d,\"unlocks\":%d,"
-			 "\"audit_rewritten\":%d,\"events_renamed\":%d}",
+			 "\"oauth_rows\":%d,\"audit_rewritten\":%d,\"events_renamed\":%d}",
 			 rep.devices, rep.certs, rep.crl_kept, rep.sessions, rep.web, rep.unlocks,
-			 rep.audit, rep.events);
+			 rep.oauth, rep.audit, rep.events);
 		rc = reg_audit_add_school(reg, person.school, action, pseudonym, NULL, after, err);
 	}
 	if (!rc)
 		rc = reg_event_queue(reg, action, pseudonym, now, err);
+	for (i = 0; !rc && i < json_array_size(gone); i++) {
+		json_t *e = json_array_get(gone, i);
+
+		rc = reg_event_queue(reg, str_of(e, "kind"), str_of(e, "object"), now, err);
+	}
+	json_decref(gone);
 	rc = reg_tx_end(reg, rc, wrote, err);
 	if (!rc && r)
 		*r = rep;
@@ -494,9 +563,8 @@ static int audit_about(json_t *row, const char *login, json_t *objects)
 
 	if ((actor && names_login(actor, login)) || (object && !strcmp(object, login)))
 		return 1;
-	json_array_foreach(objects, i, o)
-		if (object && !strcmp(object, json_string_value(o)))
-			return 1;
+	json_array_foreach(objects, i,
+			   o) if (object && !strcmp(object, json_string_value(o))) return 1;
 	n = rewrite_json(str_of(row, "before_json"), login, "-", &dummy);
 	free(dummy);
 	if (n)
@@ -527,7 +595,8 @@ static int export_audit(struct reg *reg, const char *login, json_t *out, json_t 
 
 		if (!rc)
 			rc = OPS(reg)->rows_json(reg->be, "reading the audit log",
-						 "SELECT id, time, actor, action, object, before_json, after_json, school "
+						 "SELECT id, time, actor, action, object, "
+						 "before_json, after_json, school "
 						 "FROM audit WHERE object = $1 ORDER BY id",
 						 1, p, rows, err);
 	}
@@ -546,8 +615,9 @@ static int export_audit(struct reg *reg, const char *login, json_t *out, json_t 
 			json_array_append(keep, row);
 		}
 		json_decref(seen);
-		rc = json_object_set(out, "audit", keep) ? byod_err_set(err, ENOMEM, "out of memory")
-							 : 0;
+		rc = json_object_set(out, "audit", keep)
+			     ? byod_err_set(err, ENOMEM, "out of memory")
+			     : 0;
 	}
 	json_decref(rows);
 	json_decref(keep);

@@ -983,6 +983,10 @@ static int device_change(struct reg *reg, const char *id, const char *action,
 		goto out;
 	wrote = 1;
 	rc = OPS(reg)->device_update(reg->be, &after, err);
+	/* a device that ends takes its geteduroam grants and tokens along */
+	if (!rc && after.state != before.state &&
+	    (after.state == BYOD_DEVICE_REVOKED || after.state == BYOD_DEVICE_RETIRED))
+		rc = reg_oauth_device_drop(reg, nid, err);
 	if (!rc)
 		rc = reg_record(reg, action, nid, device_json, &before, &after, err);
 out:

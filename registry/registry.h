@@ -1184,6 +1184,7 @@ struct reg_remove_report {
 	int sessions;	  /* accounting sessions kept, unlinked from their device */
 	int web;	  /* portal sessions, form tokens, downloads, enrolment codes, throttle keys */
 	int unlocks;	  /* a teacher's unlocks */
+	int oauth;	  /* geteduroam's grants, codes and tokens */
 	int audit;	  /* audit rows rewritten under the pseudonym */
 	int events;	  /* change-feed events renamed */
 };
@@ -1195,13 +1196,16 @@ struct reg_remove_report {
  * still inside its validity is kept as a serial in crl_kept, so that the
  * CRL goes on listing it), the devices' downloads, the person's portal
  * sessions and form tokens, enrolment codes, throttle keys and unlocks;
- * the accounting sessions of the devices are kept (a legal obligation)
+ * geteduroam's grants, codes and tokens; the accounting sessions of the
+ * devices are kept (a legal obligation)
  * with their device link cleared; every audit row that names the login
  * (actor, object, or a value of before/after) is rewritten with pseudonym
  * in its place, the person's id and name blanked in its JSON, and the
  * change feed's events about the login renamed likewise. One audit row
  * action ("person.erase", "person.purge") with object pseudonym and the
- * counts, and an event of that kind. now decides which revoked
+ * counts, and an event of that kind (object the pseudonym), then a
+ * "device.erase" event per device and a "cert.erase" per certificate
+ * removed, so that followers drop them. now decides which revoked
  * certificates are still inside their validity. -ENOENT for an unknown
  * login. r (may be NULL) gets the counts.
  */
@@ -1216,11 +1220,117 @@ int reg_person_remove(struct reg *reg, const char *login, const char *pseudonym,
  * "certificates", "sessions" (accounting of their devices), "audit" (the
  * rows that name them or their devices or certificates), "events",
  * "portal_sessions", "form_tokens", "downloads" (without the file),
- * "enrolment_codes", "throttle", "unlocks". Each row carries its table's
+ * "enrolment_codes", "throttle", "unlocks", "oauth_grants", "oauth_codes"
+ * and "oauth_tokens" (what was granted to which app and when, never a
+ * hash). Each row carries its table's
  * columns. -ENOENT for an unknown login. Reads only.
  */
 struct json_t;
 int reg_person_export(struct reg *reg, const char *login, struct json_t **out,
 		      struct byod_err *err);
+/* ---- geteduroam's OAuth 2.0 (reg_oauth.c) ----
+ *
+ * What the portal's authorization server keeps (RFC 6749 with PKCE, RFC
+ * 7636): one-time authorization codes, and grants with their access and
+ * refresh tokens. Codes and tokens are stored as SHA-256 hashes only (the
+ * values never are), and so is the redirect URI a code was given for (no
+ * URL is stored). A grant belongs to a person and a client and is bound,
+ * once, to the device its first eap-config enrolled; revoking or retiring
+ * that device revokes the grant and deletes its tokens in the same
+ * transaction (reg_oauth_device_drop). No change-feed event: the RADIUS
+ * module reads certificates, not tokens. */
+
+#define REG_OAUTH_CLIENT_MAX 64
+#define REG_OAUTH_CHALLENGE_MAX 129 /* a PKCE S256 challenge is 43 characters */
+
+struct reg_oauth_code {
+	char code_hash[REG_HASH_HEX];
+	char client[REG_OAUTH_CLIENT_MAX];     /* client_id */
+	char redirect_hash[REG_HASH_HEX];      /* SHA-256 of the redirect_uri */
+	char challenge[REG_OAUTH_CHALLENGE_MAX]; /* code_challenge (S256) */
+	char charter[REG_CHARTER_MAX];         /* the charter version accepted at consent */
+	int64_t person;
+	time_t created, expires;
+	time_t used;   /* 0 while unused */
+	int64_t grant; /* the grant it was exchanged for (0 while unused) */
+};
+
+struct reg_oauth_grant {
+	int64_t id;
+	char client[REG_OAUTH_CLIENT_MAX];
+	int64_t person;
+	char charter[REG_CHARTER_MAX];
+	char device[REG_ID_MAX]; /* "" until the eap-config generator enrolled one */
+	time_t created;
+	time_t revoked; /* 0 while live */
+};
+
+enum reg_oauth_kind { REG_OAUTH_ACCESS, REG_OAUTH_REFRESH };
+
+struct reg_oauth_token {
+	char token_hash[REG_HASH_HEX];
+	int64_t grant;
+	enum reg_oauth_kind kind;
+	int refreshed;  /* an access token obtained with a refresh token */
+	time_t created, expires;
+	time_t used;    /* a refresh token: when it was exchanged (rotation); 0 unused */
+};
+
+/* Stores a new unused code (used and grant ignored). -ENOENT for an
+ * unknown person, -EEXIST for a duplicate hash. */
+int reg_oauth_code_add(struct reg *reg, const struct reg_oauth_code *c, struct byod_err *err);
+/* Reads a code whatever its state (the caller checks client, redirect,
+ * PKCE and expiry). -ENOENT when absent. */
+int reg_oauth_code_get(struct reg *reg, const char *code_hash, struct reg_oauth_code *out,
+		       struct byod_err *err);
+/* Exchanges an unused, unexpired code: in one transaction marks it used,
+ * creates its grant (out->id etc.) and stores the access and refresh
+ * tokens given (their grant field is set here; refresh may be NULL).
+ * A code used already: -EALREADY, and the grant it gave is revoked with
+ * its tokens (RFC 6749 §4.1.2); expired: -ETIMEDOUT; absent: -ENOENT. */
+int reg_oauth_code_redeem(struct reg *reg, const char *code_hash, time_t now,
+			  struct reg_oauth_token *access, struct reg_oauth_token *refresh,
+			  struct reg_oauth_grant *out, struct byod_err *err);
+/* The live token of that hash and its grant: -ENOENT when absent, expired
+ * at now, or its grant is revoked; -EALREADY for a refresh token used
+ * already (the caller revokes). */
+int reg_oauth_token_find(struct reg *reg, const char *token_hash, time_t now,
+			 struct reg_oauth_token *tok, struct reg_oauth_grant *grant,
+			 struct byod_err *err);
+/* Rotates a refresh token of client: in one transaction marks it used and
+ * stores the new access and refresh tokens of the same grant (*grant
+ * filled). Reuse of a refresh token used already: -EALREADY and the grant
+ * is revoked with its tokens; absent, expired or revoked grant: -ENOENT;
+ * another client's: -EPERM. */
+int reg_oauth_refresh(struct reg *reg, const char *refresh_hash, const char *client, time_t now,
+		      struct reg_oauth_token *access, struct reg_oauth_token *refresh,
+		      struct reg_oauth_grant *grant, struct byod_err *err);
+int reg_oauth_grant_get(struct reg *reg, int64_t id, struct reg_oauth_grant *out,
+			struct byod_err *err);
+/* Binds a grant to the device its eap-config enrolled, once: -EEXIST when
+ * it has one already, -ENOENT for an unknown or revoked grant or device. */
+int reg_oauth_grant_set_device(struct reg *reg, int64_t id, const char *device,
+			       struct byod_err *err);
+/* Revokes a grant at now and deletes its tokens (revoked already: 0). */
+int reg_oauth_grant_revoke(struct reg *reg, int64_t id, time_t now, struct byod_err *err);
+/* Revokes every grant bound to the device and deletes their tokens; called
+ * by the registry inside the transaction that revokes or retires the
+ * device (and by a person's purge or erase). No grant: 0. */
+int reg_oauth_device_drop(struct reg *reg, const char *device, struct byod_err *err);
+/* An authorization request waiting while the pupil logs in and consents:
+ * opaque text of at most REG_OAUTH_REQUEST_MAX - 1 bytes (the portal seals
+ * it under a cookie of its own, so that no URI is readable here), under the
+ * SHA-256 of that cookie. put replaces the row of that hash; get reads it
+ * (-ENOENT when absent or expired at now; *data malloc'd). */
+#define REG_OAUTH_REQUEST_MAX 4096
+int reg_oauth_request_put(struct reg *reg, const char *id_hash, const char *data, time_t now,
+			  time_t expires, struct byod_err *err);
+int reg_oauth_request_get(struct reg *reg, const char *id_hash, time_t now, char **data,
+			  struct byod_err *err);
+/* Absent is not an error. */
+int reg_oauth_request_delete(struct reg *reg, const char *id_hash, struct byod_err *err);
+/* Deletes requests, codes and tokens expired before 'before', and revoked grants
+ * older than it; *deleted (may be NULL) gets the count of rows. */
+int reg_oauth_purge(struct reg *reg, time_t before, int *deleted, struct byod_err *err);
 
 #endif /* BYOD_REGISTRY_H */

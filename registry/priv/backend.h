@@ -398,6 +398,44 @@ struct reg_backend_ops {
 	int (*connection_find)(struct reg_db *be, const char *ip, const char *mac, time_t at,
 			       int (*cb)(const struct reg_connection *, void *), void *ctx,
 			       struct byod_err *err);
+	/* geteduroam's OAuth (sqlite_oauth.c, postgres_oauth.c); inputs checked
+	 * by reg_oauth.c. */
+	int (*oauth_code_insert)(struct reg_db *be, const struct reg_oauth_code *c,
+				 struct byod_err *err);
+	int (*oauth_code_get)(struct reg_db *be, const char *code_hash, struct reg_oauth_code *out,
+			      struct byod_err *err);
+	/* Sets used and grant_id where used = 0 (*changes 1). */
+	int (*oauth_code_use)(struct reg_db *be, const char *code_hash, time_t now, int64_t grant,
+			      int *changes, struct byod_err *err);
+	/* Sets g->id. */
+	int (*oauth_grant_insert)(struct reg_db *be, struct reg_oauth_grant *g,
+				  struct byod_err *err);
+	int (*oauth_grant_get)(struct reg_db *be, int64_t id, struct reg_oauth_grant *out,
+			       struct byod_err *err);
+	/* Sets device where it is NULL and revoked = 0 (*changes 1). */
+	int (*oauth_grant_set_device)(struct reg_db *be, int64_t id, const char *device,
+				      int *changes, struct byod_err *err);
+	/* Sets revoked = now where it is 0 and deletes the grant's tokens. */
+	int (*oauth_grant_revoke)(struct reg_db *be, int64_t id, time_t now, struct byod_err *err);
+	/* The same for every grant bound to device; *changes the grants revoked now. */
+	int (*oauth_device_drop)(struct reg_db *be, const char *device, time_t now, int *changes,
+				 struct byod_err *err);
+	int (*oauth_token_insert)(struct reg_db *be, const struct reg_oauth_token *t,
+				  struct byod_err *err);
+	int (*oauth_token_get)(struct reg_db *be, const char *token_hash,
+			       struct reg_oauth_token *out, struct byod_err *err);
+	/* Sets used where it is 0 (*changes 1). */
+	int (*oauth_token_use)(struct reg_db *be, const char *token_hash, time_t now, int *changes,
+			       struct byod_err *err);
+	/* Deletes the row of id_hash, then inserts it. */
+	int (*oauth_request_put)(struct reg_db *be, const char *id_hash, const char *data,
+				 time_t created, time_t expires, struct byod_err *err);
+	/* *data malloc'd; *expires the row's. */
+	int (*oauth_request_get)(struct reg_db *be, const char *id_hash, char **data,
+				 time_t *expires, struct byod_err *err);
+	int (*oauth_request_delete)(struct reg_db *be, const char *id_hash, struct byod_err *err);
+	/* Requests, codes and tokens with expires < before, revoked grants with revoked < before. */
+	int (*oauth_purge)(struct reg_db *be, time_t before, int *deleted, struct byod_err *err);
 };
 
 extern const struct reg_backend_ops reg_sqlite_ops;

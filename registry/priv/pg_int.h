@@ -92,7 +92,7 @@ int pg_rows(struct pg_db *db, const char *what, const char *sql, int nparams,
 
 /* postgres_schema.c: the migrations, pg_migrations[i] taking the schema
  * from version i to i + 1; append one, raise this by one. */
-#define PG_NEWEST_VERSION 8
+#define PG_NEWEST_VERSION 9
 extern const char *const pg_migrations[];
 
 /* postgres_tables.c: the operations of the backend table it implements. */
@@ -311,5 +311,30 @@ int pg_rows_json(struct reg_db *be, const char *what, const char *sql, int npara
 int pg_connection_find(struct reg_db *be, const char *ip, const char *mac, time_t at,
 		       int (*cb)(const struct reg_connection *, void *), void *ctx,
 		       struct byod_err *err);
+/* geteduroam's OAuth (postgres_oauth.c). */
+int pg_oauth_code_insert(struct reg_db *be, const struct reg_oauth_code *c, struct byod_err *err);
+int pg_oauth_code_get(struct reg_db *be, const char *code_hash, struct reg_oauth_code *out,
+		      struct byod_err *err);
+int pg_oauth_code_use(struct reg_db *be, const char *code_hash, time_t now, int64_t grant,
+		      int *changes, struct byod_err *err);
+int pg_oauth_grant_insert(struct reg_db *be, struct reg_oauth_grant *g, struct byod_err *err);
+int pg_oauth_grant_get(struct reg_db *be, int64_t id, struct reg_oauth_grant *out,
+		       struct byod_err *err);
+int pg_oauth_grant_set_device(struct reg_db *be, int64_t id, const char *device, int *changes,
+			      struct byod_err *err);
+int pg_oauth_grant_revoke(struct reg_db *be, int64_t id, time_t now, struct byod_err *err);
+int pg_oauth_device_drop(struct reg_db *be, const char *device, time_t now, int *changes,
+			 struct byod_err *err);
+int pg_oauth_token_insert(struct reg_db *be, const struct reg_oauth_token *t, struct byod_err *err);
+int pg_oauth_token_get(struct reg_db *be, const char *token_hash, struct reg_oauth_token *out,
+		       struct byod_err *err);
+int pg_oauth_token_use(struct reg_db *be, const char *token_hash, time_t now, int *changes,
+		       struct byod_err *err);
+int pg_oauth_request_put(struct reg_db *be, const char *id_hash, const char *data,
+			 time_t created, time_t expires, struct byod_err *err);
+int pg_oauth_request_get(struct reg_db *be, const char *id_hash, char **data, time_t *expires,
+			 struct byod_err *err);
+int pg_oauth_request_delete(struct reg_db *be, const char *id_hash, struct byod_err *err);
+int pg_oauth_purge(struct reg_db *be, time_t before, int *deleted, struct byod_err *err);
 
 #endif /* BYOD_REGISTRY_PG_INT_H */

@@ -207,7 +207,7 @@ int sq_stats_nas(struct reg_db *be, const char *school, time_t since,
 
 /* The schema (sqlite_schema.c): how many migrations there are, the
  * version a database is at, and its migration to the newest. */
-#define SQ_NEWEST_VERSION 14
+#define SQ_NEWEST_VERSION 15
 int sq_read_version(struct sq *s, int *version, struct byod_err *err);
 int sq_migrate(struct sq *s, struct byod_err *err);
 /* Transactions (sqlite.c), which the migrations run in. */
@@ -224,5 +224,31 @@ int sq_rows_json(struct reg_db *be, const char *what, const char *sql, int npara
 int sq_connection_find(struct reg_db *be, const char *ip, const char *mac, time_t at,
 		       int (*cb)(const struct reg_connection *, void *), void *ctx,
 		       struct byod_err *err);
+
+/* geteduroam's OAuth (sqlite_oauth.c). */
+int sq_oauth_code_insert(struct reg_db *be, const struct reg_oauth_code *c, struct byod_err *err);
+int sq_oauth_code_get(struct reg_db *be, const char *code_hash, struct reg_oauth_code *out,
+		      struct byod_err *err);
+int sq_oauth_code_use(struct reg_db *be, const char *code_hash, time_t now, int64_t grant,
+		      int *changes, struct byod_err *err);
+int sq_oauth_grant_insert(struct reg_db *be, struct reg_oauth_grant *g, struct byod_err *err);
+int sq_oauth_grant_get(struct reg_db *be, int64_t id, struct reg_oauth_grant *out,
+		       struct byod_err *err);
+int sq_oauth_grant_set_device(struct reg_db *be, int64_t id, const char *device, int *changes,
+			      struct byod_err *err);
+int sq_oauth_grant_revoke(struct reg_db *be, int64_t id, time_t now, struct byod_err *err);
+int sq_oauth_device_drop(struct reg_db *be, const char *device, time_t now, int *changes,
+			 struct byod_err *err);
+int sq_oauth_token_insert(struct reg_db *be, const struct reg_oauth_token *t, struct byod_err *err);
+int sq_oauth_token_get(struct reg_db *be, const char *token_hash, struct reg_oauth_token *out,
+		       struct byod_err *err);
+int sq_oauth_token_use(struct reg_db *be, const char *token_hash, time_t now, int *changes,
+		       struct byod_err *err);
+int sq_oauth_request_put(struct reg_db *be, const char *id_hash, const char *data,
+			 time_t created, time_t expires, struct byod_err *err);
+int sq_oauth_request_get(struct reg_db *be, const char *id_hash, char **data, time_t *expires,
+			 struct byod_err *err);
+int sq_oauth_request_delete(struct reg_db *be, const char *id_hash, struct byod_err *err);
+int sq_oauth_purge(struct reg_db *be, time_t before, int *deleted, struct byod_err *err);
 
 #endif /* BYOD_REGISTRY_SQLITE_INT_H */

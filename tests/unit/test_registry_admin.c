@@ -1269,6 +1269,8 @@ static void test_migrate_audit_school(void **state)
 
 	db = raw_open(f->path);
 	snprintf(sql, sizeof(sql),
+		 "DROP TABLE oauth_tokens; DROP TABLE oauth_codes; DROP TABLE oauth_grants; "
+		     "DROP TABLE oauth_requests; "
 		 "DROP TABLE admin_tokens; DROP TABLE admin_sessions; DROP TABLE admins; "
 		 "DROP TABLE crl_kept; DROP INDEX sessions_ip; DROP INDEX sessions_mac; "
 		 "DROP INDEX audit_time; "

@@ -144,14 +144,17 @@ static void test_migrate_backfill(void **state)
 	f->reg = NULL;
 	db = raw_open(f->path);
 	snprintf(sql, sizeof(sql),
+		 "DROP INDEX people_leaving; ALTER TABLE people DROP COLUMN leaves_at; "
+		 "ALTER TABLE people DROP COLUMN disabled_at; "
 		 "DROP TABLE crl_kept; DROP INDEX sessions_ip; DROP INDEX sessions_mac; "
 		 "DROP INDEX audit_time; "
-		 "DROP INDEX people_leaving; ALTER TABLE people DROP COLUMN leaves_at; "
-		 "ALTER TABLE people DROP COLUMN disabled_at; %s%d",
+		 "DROP TABLE oauth_tokens; DROP TABLE oauth_codes; DROP TABLE oauth_grants; "
+		 "DROP TABLE oauth_requests; %s%d",
 		 on_postgres() ? "UPDATE schema_version SET version = " : "PRAGMA user_version = ",
-		 /* before this migration (the retention's, after it, dropped too) */
+		 /* before the leaving dates' migration, and the retention's and
+		  * OAuth's that follow it */
 		 (on_postgres() ? reg_postgres_ops.newest_version : reg_sqlite_ops.newest_version) -
-			 2);
+			 3);
 	raw_exec(db, sql);
 	raw_close(db);
 	before = time(NULL);

@@ -794,6 +794,8 @@ static void test_migrate_from_2(void **state)
 		     "DROP TABLE unlocks; DROP INDEX policies_school; "
 		     "ALTER TABLE policies DROP COLUMN school; "
 		     "ALTER TABLE policies DROP COLUMN follows_default; "
+		     "DROP TABLE oauth_tokens; DROP TABLE oauth_codes; DROP TABLE oauth_grants; "
+		     "DROP TABLE oauth_requests; "
 		     "DROP TABLE admin_tokens; DROP TABLE admin_sessions; DROP TABLE admins; "
 		     "DROP TABLE crl_kept; DROP INDEX sessions_ip; DROP INDEX sessions_mac; "
 		     "DROP INDEX audit_time; "

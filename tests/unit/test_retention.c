@@ -13,7 +13,9 @@
 #include "registry_fixture.h"
 #include "reg_internal.h"
 
-#define HASH(c) c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c
+#define HASH(c)                                                                                    \
+	c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c  \
+		c c c c c c c c c c c c c c c c c c c
 
 /* ---- the purges --------------------------------------------------------- */
 
@@ -22,8 +24,8 @@ static void set_audit_time(struct fx *f, const char *object, time_t t)
 	char sql[256];
 	raw_db *db = raw_open(f->path);
 
-	snprintf(sql, sizeof(sql), "UPDATE audit SET time = %lld WHERE object = '%s'",
-		 (long long)t, object);
+	snprintf(sql, sizeof(sql), "UPDATE audit SET time = %lld WHERE object = '%s'", (long long)t,
+		 object);
 	raw_exec(db, sql);
 	raw_close(db);
 }
@@ -135,8 +137,8 @@ static struct conns at_ip(struct fx *f, const char *ip, time_t at)
 	return cs;
 }
 
-static void session(struct fx *f, const char *sid, const char *mac, const char *ip,
-		    time_t start, time_t stop)
+static void session(struct fx *f, const char *sid, const char *mac, const char *ip, time_t start,
+		    time_t stop)
 {
 	struct reg_session s;
 
@@ -213,9 +215,9 @@ static void test_connections(void **state)
 	assert_int_equal(cs.n, 1);
 	assert_string_equal(cs.v[0].session.session_id, "s-b2");
 	/* bad questions */
-	assert_int_equal(reg_connection_find(f->reg, "10.1.0.300", NULL, 1, collect_conn, &cs,
-					     &f->err),
-			 -EINVAL);
+	assert_int_equal(
+		reg_connection_find(f->reg, "10.1.0.300", NULL, 1, collect_conn, &cs, &f->err),
+		-EINVAL);
 	assert_int_equal(reg_connection_find(f->reg, NULL, NULL, 1, collect_conn, &cs, &f->err),
 			 -EINVAL);
 	assert_int_equal(reg_connection_find(f->reg, "10.1.0.5", "02:00:00:00:00:0b", 1,
@@ -260,6 +262,47 @@ static char *dump_all(struct fx *f)
 	return text;
 }
 
+static const char *hx(char buf[REG_HASH_HEX], unsigned n)
+{
+	snprintf(buf, REG_HASH_HEX, "%064x", n);
+	return buf;
+}
+
+static void oauth_code(struct fx *f, int64_t person, unsigned n, time_t now)
+{
+	struct reg_oauth_code c;
+
+	memset(&c, 0, sizeof(c));
+	hx(c.code_hash, n);
+	hx(c.redirect_hash, 1000 + n);
+	snprintf(c.client, sizeof(c.client), "app.geteduroam.sh");
+	snprintf(c.challenge, sizeof(c.challenge), "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
+	snprintf(c.charter, sizeof(c.charter), "2025-1");
+	c.person = person;
+	c.created = now;
+	c.expires = now + 60;
+	assert_int_equal(reg_oauth_code_add(f->reg, &c, &f->err), 0);
+}
+
+/* A code redeemed for a grant (an access and a refresh token), bound to
+ * device. */
+static void oauth_grant(struct fx *f, int64_t person, unsigned n, time_t now, const char *device)
+{
+	struct reg_oauth_token a, r;
+	struct reg_oauth_grant g;
+	char h[REG_HASH_HEX];
+
+	oauth_code(f, person, n, now);
+	memset(&a, 0, sizeof(a));
+	memset(&r, 0, sizeof(r));
+	hx(a.token_hash, 2000 + n);
+	hx(r.token_hash, 3000 + n);
+	a.expires = now + 3600;
+	r.expires = now + 86400 * 30;
+	assert_int_equal(reg_oauth_code_redeem(f->reg, hx(h, n), now + 1, &a, &r, &g, &f->err), 0);
+	assert_int_equal(reg_oauth_grant_set_device(f->reg, g.id, device, &f->err), 0);
+}
+
 struct person_world {
 	int64_t id, other;
 	struct reg_device live, revoked, retired, bobs;
@@ -299,15 +342,13 @@ static void person_world(struct fx *f, struct person_world *w)
 	fill_cert(&c, "aa02", w->revoked.id);
 	c.not_after = now + 86400;
 	assert_int_equal(reg_cert_add(f->reg, &c, &f->err), 0);
-	assert_int_equal(reg_cert_revoke(f->reg, "aa02", REG_REASON_KEY_COMPROMISE, now - 10,
-					 &f->err),
-			 0);
+	assert_int_equal(
+		reg_cert_revoke(f->reg, "aa02", REG_REASON_KEY_COMPROMISE, now - 10, &f->err), 0);
 	fill_cert(&c, "aa03", w->retired.id);
 	c.not_after = now - 86400;
 	assert_int_equal(reg_cert_add(f->reg, &c, &f->err), 0);
-	assert_int_equal(reg_cert_revoke(f->reg, "aa03", REG_REASON_CESSATION, now - 2 * 86400,
-					 &f->err),
-			 0);
+	assert_int_equal(
+		reg_cert_revoke(f->reg, "aa03", REG_REASON_CESSATION, now - 2 * 86400, &f->err), 0);
 	fill_cert(&c, "bb01", w->bobs.id);
 	assert_int_equal(reg_cert_add(f->reg, &c, &f->err), 0);
 	assert_int_equal(reg_device_set_state(f->reg, w->revoked.id, BYOD_DEVICE_REVOKED, &f->err),
@@ -355,6 +396,11 @@ static void person_world(struct fx *f, struct person_world *w)
 	u.starts = now;
 	u.ends = now + 600;
 	assert_int_equal(reg_unlock_add(f->reg, &u, &f->err), 0);
+	/* geteduroam: her app's grant bound to her live phone, with its two
+	 * tokens, and a code not yet used; Bob's grant */
+	oauth_grant(f, w->id, 1, now, w->live.id);
+	oauth_code(f, w->id, 2, now);
+	oauth_grant(f, w->other, 3, now, w->bobs.id);
 	/* the portal's actor names her */
 	assert_int_equal(reg_set_actor(f->reg, "portal:zoelebrun"), 0);
 	assert_int_equal(reg_device_rename(f->reg, w->live.id, "my phone", &f->err), 0);
@@ -379,9 +425,9 @@ static void test_person_export(void **state)
 	assert_int_equal(reg_person_set_password(f->reg, "zoelebrun", "$y$secret-hash", &f->err),
 			 0);
 	assert_int_equal(reg_person_export(f->reg, "zoelebrun", &j, &f->err), 0);
-	assert_string_equal(json_string_value(json_object_get(json_object_get(j, "person"),
-							       "login")),
-			    "zoelebrun");
+	assert_string_equal(
+		json_string_value(json_object_get(json_object_get(j, "person"), "login")),
+		"zoelebrun");
 	assert_true(json_is_true(json_object_get(json_object_get(j, "person"), "password_set")));
 	assert_int_equal(rows_of(j, "devices"), 3);
 	assert_int_equal(rows_of(j, "certificates"), 3);
@@ -392,6 +438,9 @@ static void test_person_export(void **state)
 	assert_int_equal(rows_of(j, "enrolment_codes"), 1);
 	assert_int_equal(rows_of(j, "throttle"), 2);
 	assert_int_equal(rows_of(j, "unlocks"), 1);
+	assert_int_equal(rows_of(j, "oauth_grants"), 1);
+	assert_int_equal(rows_of(j, "oauth_codes"), 2);
+	assert_int_equal(rows_of(j, "oauth_tokens"), 2);
 	assert_true(rows_of(j, "audit") >= 10); /* person, 3 devices, 3 certs, 2 revokes, ... */
 	assert_true(rows_of(j, "events") >= 8);
 	text = json_dumps(j, JSON_COMPACT);
@@ -401,6 +450,11 @@ static void test_person_export(void **state)
 	assert_null(strstr(text, w.bobs.id));
 	assert_null(strstr(text, "bb01"));
 	assert_non_null(strstr(text, "portal:zoelebrun"));
+	/* what was granted, never a hash of a code or token */
+	assert_null(
+		strstr(text, "00000000000000000000000000000000000000000000000000000000000007d1"));
+	assert_null(
+		strstr(text, "0000000000000000000000000000000000000000000000000000000000000001"));
 	free(text);
 	json_decref(j);
 	assert_int_equal(reg_person_export(f->reg, "nobody", &j, &f->err), -ENOENT);
@@ -460,12 +514,11 @@ static void test_person_remove(void **state)
 	assert_int_equal(reg_person_remove(f->reg, "zoelebrun", "zoelebrun", "person.erase",
 					   time(NULL), &r, &f->err),
 			 -EINVAL);
-	assert_int_equal(reg_person_remove(f->reg, "nobody", "anon-1", "person.erase",
-					   time(NULL), &r, &f->err),
+	assert_int_equal(reg_person_remove(f->reg, "nobody", "anon-1", "person.erase", time(NULL),
+					   &r, &f->err),
 			 -ENOENT);
 	assert_int_equal(reg_device_set_state(f->reg, w.live.id, BYOD_DEVICE_REVOKED, &f->err), 0);
-	assert_int_equal(reg_cert_revoke(f->reg, "aa01", REG_REASON_CESSATION, time(NULL),
-					 &f->err),
+	assert_int_equal(reg_cert_revoke(f->reg, "aa01", REG_REASON_CESSATION, time(NULL), &f->err),
 			 0);
 
 	assert_int_equal(reg_person_remove(f->reg, "zoelebrun", "anon-1", "person.erase",
@@ -476,6 +529,8 @@ static void test_person_remove(void **state)
 	assert_int_equal(r.crl_kept, 2); /* aa01 and aa02; aa03 has ended */
 	assert_int_equal(r.sessions, 2);
 	assert_int_equal(r.unlocks, 1);
+	/* her grant (its tokens went when her phone was revoked) and two codes */
+	assert_int_equal(r.oauth, 3);
 	assert_true(r.audit > 5);
 
 	after = dump_all(f);
@@ -490,9 +545,11 @@ static void test_person_remove(void **state)
 		 "(SELECT COUNT(*) FROM devices WHERE owner = %lld) + "
 		 "(SELECT COUNT(*) FROM web_sessions WHERE person = %lld) + "
 		 "(SELECT COUNT(*) FROM enrol_codes WHERE person = %lld) + "
-		 "(SELECT COUNT(*) FROM unlocks WHERE teacher = %lld)",
+		 "(SELECT COUNT(*) FROM unlocks WHERE teacher = %lld) + "
+		 "(SELECT COUNT(*) FROM oauth_grants WHERE person = %lld) + "
+		 "(SELECT COUNT(*) FROM oauth_codes WHERE person = %lld)",
 		 (long long)w.id, (long long)w.id, (long long)w.id, (long long)w.id,
-		 (long long)w.id);
+		 (long long)w.id, (long long)w.id, (long long)w.id);
 	assert_int_equal(count(f, sql), 0);
 	/* nor in the audit's JSON: the person's "id" (a person's object, not an
 	 * unlock's of the same number) and the devices' "owner" */
@@ -503,6 +560,12 @@ static void test_person_remove(void **state)
 		 "OR before_json LIKE '{\"id\":%lld,\"login\"%%'",
 		 (long long)w.id, (long long)w.id, (long long)w.id, (long long)w.id);
 	assert_int_equal(count(f, sql), 0);
+	/* the followers are told: each device and certificate removed */
+	assert_int_equal(count(f, "SELECT COUNT(*) FROM events WHERE kind = 'device.erase'"), 3);
+	assert_int_equal(count(f, "SELECT COUNT(*) FROM events WHERE kind = 'cert.erase'"), 3);
+	assert_int_equal(count(f, "SELECT COUNT(*) FROM events WHERE kind = 'person.erase' "
+				  "AND object = 'anon-1'"),
+			 1);
 	/* the accounting is kept, unlinked */
 	assert_int_equal(count(f, "SELECT COUNT(*) FROM sessions"), sessions);
 	assert_int_equal(count(f, "SELECT COUNT(*) FROM sessions WHERE device IS NULL"), 2);
@@ -519,6 +582,9 @@ static void test_person_remove(void **state)
 	assert_int_equal(count(f, "SELECT COUNT(*) FROM web_sessions"), 1);
 	assert_int_equal(count(f, "SELECT COUNT(*) FROM enrol_codes"), 1);
 	assert_int_equal(count(f, "SELECT COUNT(*) FROM web_throttle"), 1);
+	assert_int_equal(count(f, "SELECT COUNT(*) FROM oauth_grants"), 1);
+	assert_int_equal(count(f, "SELECT COUNT(*) FROM oauth_tokens"), 2);
+	assert_int_equal(count(f, "SELECT COUNT(*) FROM oauth_codes"), 1);
 	assert_int_equal(count(f, "SELECT COUNT(*) FROM sessions WHERE device IS NOT NULL"), 1);
 	/* the removal's own audit row: counts, the pseudonym */
 	assert_int_equal(count(f, "SELECT COUNT(*) FROM audit WHERE action = 'person.erase' "
