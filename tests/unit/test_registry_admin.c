@@ -1240,7 +1240,7 @@ static void test_migrate_audit_school(void **state)
 	struct reg_audit_filter af = {.limit = 1000};
 	struct reg_session s;
 	struct rows r;
-	char sql[512], obj[64], dev[128];
+	char sql[1024], obj[64], dev[128];
 	raw_db *db;
 	int k;
 	static const struct {
