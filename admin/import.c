@@ -21,6 +21,11 @@
  * as they are then, and writes only when its digest is the one shown (a
  * registry changed since the preview is a 409 with the new preview). The
  * page that carries the file back may carry passwords: never cached.
+ *
+ * "Rentrée" (mode=sync) takes the same steps through core's sync plan: the
+ * file is the year's whole export, and the preview adds the departures (the
+ * active people of the file's schools and roles not in it) and a leaving
+ * date, sent with the commit (00:00 UTC that day).
  */
 #include "admin_pages.h"
 
@@ -28,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 #include <openssl/crypto.h>
@@ -35,6 +41,7 @@
 #include <openssl/hmac.h>
 
 #include "admin_session.h"
+#include "byod_util.h"
 
 #define IMPORT_NAME "import.csv"
 
@@ -68,7 +75,7 @@ static int unhex(const char *s, unsigned char *out, size_t n)
 
 /* The HMAC of what the preview showed: the file and the plan's digest,
  * for this administrator, under the console's form key (hex into out). */
-static int preview_mac(struct admin_ctx *c, const unsigned char text_sha256[32],
+static int preview_mac(struct admin_ctx *c, const char *what, const unsigned char text_sha256[32],
 		       const unsigned char digest[32], char out[65])
 {
 	char th[65], dh[65], msg[256];
@@ -78,8 +85,8 @@ static int preview_mac(struct admin_ctx *c, const unsigned char text_sha256[32],
 
 	hex(text_sha256, 32, th);
 	hex(digest, 32, dh);
-	len = snprintf(msg, sizeof(msg), "byod-admin people-import\n%s\n%s\n%s", c->admin->login,
-		       th, dh);
+	len = snprintf(msg, sizeof(msg), "byod-admin %s\n%s\n%s\n%s", what, c->admin->login, th,
+		       dh);
 	if (len < 0 || (size_t)len >= sizeof(msg) ||
 	    !HMAC(EVP_sha256(), c->a->form_key, (int)strlen(c->a->form_key),
 		  (const unsigned char *)msg, (size_t)len, mac, &n))
@@ -107,7 +114,18 @@ static void upload_form(struct admin_ctx *c, struct web_html *h)
 	web_html_text(h, AT(c, "import.text"));
 	web_html_markup(h, "</label><textarea id=\"text\" name=\"text\" rows=\"8\" cols=\"60\" "
 			   "spellcheck=\"false\" aria-describedby=\"cols\"></textarea>"
-			   "<button type=\"submit\">");
+			   "<fieldset><legend>");
+	/* the rentrée: the year's whole export, the people not in it leave */
+	web_html_text(h, AT(c, "import.mode"));
+	web_html_markup(h, "</legend><input type=\"radio\" id=\"mode-import\" name=\"mode\" "
+			   "value=\"import\" checked><label for=\"mode-import\">");
+	web_html_text(h, AT(c, "import.mode.import"));
+	web_html_markup(h, "</label><input type=\"radio\" id=\"mode-sync\" name=\"mode\" "
+			   "value=\"sync\" aria-describedby=\"sync-hint\"><label for=\"mode-sync\">");
+	web_html_text(h, AT(c, "import.mode.sync"));
+	web_html_markup(h, "</label><p class=\"hint\" id=\"sync-hint\">");
+	web_html_text(h, AT(c, "import.mode.sync.hint"));
+	web_html_markup(h, "</p></fieldset><button type=\"submit\">");
 	web_html_text(h, AT(c, "import.check"));
 	web_html_markup(h, "</button></form>");
 }
@@ -259,25 +277,40 @@ static void count_line(struct admin_ctx *c, struct web_html *h, const char *key,
 	web_html_markup(h, "</li>");
 }
 
-/* The commit's form: the file (base64), the plan's digest, their HMAC. */
-static int commit_form(struct admin_ctx *c, struct web_html *h, const char *text, size_t len,
-		       const struct byod_import_plan *pl)
+/* The commit's form: the file (base64), the plan's digest, their HMAC;
+ * a sync's (departures: how many leave) with its mode and leaving date. */
+static int commit_form_of(struct admin_ctx *c, struct web_html *h, const char *text, size_t len,
+			  const struct byod_import_plan *pl, const unsigned char digest[32],
+			  int sync, size_t departures)
 {
 	char mac[65], dh[65], num[24];
 	unsigned char *b64;
 	int rc;
 
-	rc = preview_mac(c, pl->text_sha256, pl->digest, mac);
+	rc = preview_mac(c, sync ? "people-sync" : "people-import", pl->text_sha256, digest, mac);
 	if (rc)
 		return rc;
 	b64 = malloc(4 * ((len + 2) / 3) + 1);
 	if (!b64)
 		return -ENOMEM;
 	EVP_EncodeBlock(b64, (const unsigned char *)text, (int)len);
-	hex(pl->digest, 32, dh);
+	hex(digest, 32, dh);
 	web_html_markup(h, "<form method=\"post\" action=\"/people-import\" "
 			   "enctype=\"multipart/form-data\">");
 	admin_token_field(c, h);
+	if (sync) {
+		web_html_markup(h, "<input type=\"hidden\" name=\"mode\" value=\"sync\">");
+		if (departures) {
+			web_html_markup(h, "<label for=\"leave_date\">");
+			web_html_text(h, AT(c, "sync.leave-date"));
+			web_html_markup(h, "</label><input type=\"date\" id=\"leave_date\" "
+					   "name=\"leave_date\" required "
+					   "aria-describedby=\"leave-hint\"><p class=\"hint\" "
+					   "id=\"leave-hint\">");
+			web_html_text(h, AT(c, "sync.leave-date.hint"));
+			web_html_markup(h, "</p>");
+		}
+	}
 	web_html_markup(h, "<input type=\"hidden\" name=\"step\" value=\"commit\">"
 			   "<input type=\"hidden\" name=\"csv\"");
 	web_html_attr(h, "value", (const char *)b64);
@@ -286,12 +319,22 @@ static int commit_form(struct admin_ctx *c, struct web_html *h, const char *text
 	web_html_markup(h, "><input type=\"hidden\" name=\"mac\"");
 	web_html_attr(h, "value", mac);
 	web_html_markup(h, "><button type=\"submit\">");
-	snprintf(num, sizeof(num), "%zu", pl->adds + pl->updates);
-	admin_text_with(h, ATN(c, "import.commit", pl->adds + pl->updates), num);
+	if (sync) {
+		web_html_text(h, AT(c, "sync.commit"));
+	} else {
+		snprintf(num, sizeof(num), "%zu", pl->adds + pl->updates);
+		admin_text_with(h, ATN(c, "import.commit", pl->adds + pl->updates), num);
+	}
 	web_html_markup(h, "</button></form>");
 	explicit_bzero(b64, strlen((char *)b64));
 	free(b64);
 	return 0;
+}
+
+static int commit_form(struct admin_ctx *c, struct web_html *h, const char *text, size_t len,
+		       const struct byod_import_plan *pl)
+{
+	return commit_form_of(c, h, text, len, pl, pl->digest, 0, 0);
 }
 
 /* Step 1 or 2 for text: its problems (422), or its preview (status). */
@@ -387,7 +430,8 @@ int admin_import_get(struct admin_ctx *c)
 /* The file the preview's form carries back, checked against its HMAC:
  * 0 with *text (malloc'd, wiped and freed by the caller) and digest, or
  * -EBADMSG for a form this console did not make for this administrator. */
-static int carried_back(struct admin_ctx *c, char **text, size_t *len, unsigned char digest[32])
+static int carried_back(struct admin_ctx *c, const char *what, char **text, size_t *len,
+			unsigned char digest[32])
 {
 	const char *b64 = web_form_get(c->form, "csv"), *mac = web_form_get(c->form, "mac");
 	unsigned char sha[32], want_bin[32], got_bin[32];
@@ -422,7 +466,7 @@ static int carried_back(struct admin_ctx *c, char **text, size_t *len, unsigned 
 
 		EVP_Digest(buf, *len, sha, &dn, EVP_sha256(), NULL);
 	}
-	if (preview_mac(c, sha, digest, want) || unhex(want, want_bin, 32) ||
+	if (preview_mac(c, what, sha, digest, want) || unhex(want, want_bin, 32) ||
 	    CRYPTO_memcmp(want_bin, got_bin, 32)) {
 		explicit_bzero(buf, *len);
 		free(buf);
@@ -442,7 +486,7 @@ static int commit_step(struct admin_ctx *c)
 	size_t len = 0;
 	int rc;
 
-	rc = carried_back(c, &text, &len, digest);
+	rc = carried_back(c, "people-import", &text, &len, digest);
 	if (rc == -EBADMSG) {
 		httpd_log("%s POST %s: an import whose file or digest is not the one shown to %s",
 			  c->rq->client, c->rq->path, c->admin->login);
@@ -505,14 +549,218 @@ out:
 	return rc;
 }
 
+/* ---- the rentrée (core's byod_sync_plan and byod_sync_commit) --------------- */
+
+static void departures_table(struct admin_ctx *c, struct web_html *h,
+			     const struct byod_sync_plan *sp)
+{
+	size_t i;
+
+	admin_scroll_open(h, AT(c, "sync.departures.title"));
+	web_html_markup(h, "<table id=\"departures\"><thead><tr><th scope=\"col\">");
+	web_html_text(h, AT(c, "person.login"));
+	web_html_markup(h, "</th><th scope=\"col\">");
+	web_html_text(h, AT(c, "person.name"));
+	web_html_markup(h, "</th><th scope=\"col\">");
+	web_html_text(h, AT(c, "person.role"));
+	web_html_markup(h, "</th><th scope=\"col\">");
+	web_html_text(h, AT(c, "person.school"));
+	web_html_markup(h, "</th><th scope=\"col\">");
+	web_html_text(h, AT(c, "person.groups"));
+	web_html_markup(h, "</th></tr></thead><tbody>");
+	for (i = 0; i < sp->ndepartures; i++) {
+		const struct reg_person *p = &sp->departures[i];
+
+		web_html_markup(h, "<tr class=\"departure\"><td>");
+		web_html_text(h, p->login);
+		web_html_markup(h, "</td><td>");
+		web_html_text(h, p->display_name);
+		web_html_markup(h, "</td><td>");
+		web_html_text(h, AT(c, admin_person_role_key(p->role)));
+		web_html_markup(h, "</td><td>");
+		web_html_text(h, p->school);
+		web_html_markup(h, "</td><td>");
+		web_html_text(h, p->groups[0] ? p->groups : "—");
+		web_html_markup(h, "</td></tr>");
+	}
+	web_html_markup(h, "</tbody></table></div>");
+}
+
+/* Step 1 or 2 of a rentrée: the file's problems (422), or what it changes
+ * with the departures and the leaving date's field (status). */
+static int sync_check_page(struct admin_ctx *c, const char *text, size_t len, const char *notice,
+			   int status)
+{
+	struct byod_sync_plan *sp = NULL;
+	const struct byod_import_plan *pl;
+	struct byod_err err;
+	struct web_html h;
+	size_t work;
+	int rc;
+
+	rc = byod_sync_plan(c->ctx->reg, c->scope, IMPORT_NAME, text, len, &sp, &err);
+	if (rc)
+		return rc;
+	pl = sp->import;
+	web_html_init(&h);
+	admin_page_head(c, &h, AT(c, "import.title"), "nav.people");
+	if (notice)
+		admin_notice(&h, notice, 1);
+	if (pl->nproblems || pl->more) {
+		admin_notice(&h, AT(c, "import.refused"), 1);
+		problems_table(c, &h, pl);
+		upload_form(c, &h);
+		status = 422;
+		goto done;
+	}
+	web_html_markup(&h, "<h2>");
+	web_html_text(&h, AT(c, "sync.preview"));
+	web_html_markup(&h, "</h2><ul class=\"box\">");
+	count_line(c, &h, "sync.arrivals", sp->arrivals, "n-arrivals");
+	count_line(c, &h, "sync.departures", sp->ndepartures, "n-departures");
+	count_line(c, &h, "sync.classes", sp->class_changes, "n-classes");
+	count_line(c, &h, "sync.others", sp->other_changes, "n-others");
+	web_html_markup(&h, "</ul>");
+	if (sp->arrivals) {
+		web_html_markup(&h, "<h3>");
+		web_html_text(&h, AT(c, "sync.arrivals.title"));
+		web_html_markup(&h, "</h3>");
+		items_table(c, &h, pl, BYOD_IMPORT_ADD);
+	}
+	if (sp->ndepartures) {
+		web_html_markup(&h, "<h3>");
+		web_html_text(&h, AT(c, "sync.departures.title"));
+		web_html_markup(&h, "</h3><p class=\"hint\">");
+		web_html_text(&h, AT(c, "sync.departures.hint"));
+		web_html_markup(&h, "</p>");
+		departures_table(c, &h, sp);
+	}
+	if (pl->updates) {
+		web_html_markup(&h, "<h3>");
+		web_html_text(&h, AT(c, "import.updates.title"));
+		web_html_markup(&h, "</h3>");
+		items_table(c, &h, pl, BYOD_IMPORT_UPDATE);
+	}
+	work = pl->adds + pl->updates + sp->ndepartures + sp->returns;
+	if (work && (len + 2) / 3 * 4 + 16384 > (size_t)c->a->conf.admin_body_limit) {
+		admin_notice(&h, AT(c, "import.too-large"), 1);
+		status = 413;
+	} else if (work) {
+		rc = commit_form_of(c, &h, text, len, pl, sp->digest, 1, sp->ndepartures);
+		if (rc) {
+			web_html_free(&h);
+			goto out;
+		}
+		c->rs->secret = 1;
+	} else {
+		admin_notice(&h, AT(c, "import.nothing"), 0);
+	}
+	web_html_markup(&h, "<p><a href=\"/people-import\">");
+	web_html_text(&h, AT(c, "import.again"));
+	web_html_markup(&h, "</a></p>");
+done:
+	rc = admin_page_finish(c, &h, status);
+out:
+	byod_sync_plan_free(sp);
+	return rc;
+}
+
+static void done_line(struct admin_ctx *c, struct web_html *h, const char *key, int n)
+{
+	char num[24];
+
+	web_html_markup(h, "<p>");
+	snprintf(num, sizeof(num), "%d", n);
+	admin_text_with(h, ATN(c, key, n), num);
+	web_html_markup(h, "</p>");
+}
+
+static int sync_commit_step(struct admin_ctx *c)
+{
+	const char *date = web_form_get(c->form, "leave_date");
+	struct byod_sync_result res;
+	unsigned char digest[32];
+	struct byod_err err;
+	struct web_html h;
+	char *text = NULL;
+	size_t len = 0;
+	time_t leave_at = 0;
+	int rc;
+
+	rc = carried_back(c, "people-sync", &text, &len, digest);
+	if (rc == -EBADMSG) {
+		httpd_log("%s POST %s: a sync whose file or digest is not the one shown to %s",
+			  c->rq->client, c->rq->path, c->admin->login);
+		return admin_page_error(c, 400);
+	}
+	if (rc)
+		return rc;
+	if (date && date[0] && (byod_time_parse(date, &leave_at) || leave_at <= 0)) {
+		rc = sync_check_page(c, text, len, AT(c, "sync.leave-date.bad"), 422);
+		goto out;
+	}
+	rc = byod_sync_commit(c->ctx, c->scope, IMPORT_NAME, text, len, digest, leave_at,
+			      time(NULL), &res, &err);
+	if (rc == -ESTALE) {
+		rc = sync_check_page(c, text, len, AT(c, "import.stale"), 409);
+		goto out;
+	}
+	if (rc == -EINVAL) { /* a problem of the file now, or no leaving date */
+		rc = sync_check_page(c, text, len, leave_at ? NULL : AT(c, "sync.leave-date.needed"),
+				     422);
+		goto out;
+	}
+	if (rc)
+		goto out;
+	{
+		char when[32];
+		json_t *o;
+		char *after;
+
+		o = json_pack("{s:i, s:i, s:i, s:i, s:i, s:s?}", "added", res.added, "updated",
+			      res.updated, "leaving", res.leaving, "left", res.left, "devices",
+			      res.devices, "leave_date",
+			      leave_at ? byod_time_iso(leave_at, when, sizeof(when)) : NULL);
+		after = o ? json_dumps(o, JSON_COMPACT) : NULL;
+		admin_audit(c, "admin.people.sync", NULL,
+			    !c->scope->all && !strchr(c->scope->schools, ' ') ? c->scope->schools
+									      : "",
+			    after);
+		free(after);
+		json_decref(o);
+	}
+	httpd_log("%s: %s synced: %d added, %d changed, %d leaving, %d left", c->rq->client,
+		  c->admin->login, res.added, res.updated, res.leaving, res.left);
+	web_html_init(&h);
+	admin_page_head(c, &h, AT(c, "import.title"), "nav.people");
+	web_html_markup(&h, "<div class=\"notice\" role=\"status\" id=\"done\">");
+	done_line(c, &h, "import.done.added", res.added);
+	done_line(c, &h, "import.done.updated", res.updated);
+	done_line(c, &h, "sync.done.leaving", res.leaving);
+	done_line(c, &h, "sync.done.left", res.left);
+	web_html_markup(&h, "</div><p><a href=\"/people\">");
+	web_html_text(&h, AT(c, "import.done.people"));
+	web_html_markup(&h, "</a></p>");
+	rc = admin_page_finish(c, &h, 200);
+out:
+	if (text) {
+		explicit_bzero(text, len);
+		free(text);
+	}
+	return rc;
+}
+
 int admin_import_post(struct admin_ctx *c)
 {
 	const char *step = web_form_get(c->form, "step");
 	const char *file = web_form_get(c->form, "file"), *text = web_form_get(c->form, "text");
 	const char *src = file && file[0] ? file : text;
 
+	const char *mode = web_form_get(c->form, "mode");
+	int sync = mode && !strcmp(mode, "sync");
+
 	if (step && !strcmp(step, "commit"))
-		return commit_step(c);
+		return sync ? sync_commit_step(c) : commit_step(c);
 	if (!step || strcmp(step, "check"))
 		return admin_page_error(c, 400);
 	if (!src || !src[0]) {
@@ -524,5 +772,6 @@ int admin_import_post(struct admin_ctx *c)
 		upload_form(c, &h);
 		return admin_page_finish(c, &h, 422);
 	}
-	return check_page(c, src, strlen(src), NULL, 200);
+	return sync ? sync_check_page(c, src, strlen(src), NULL, 200)
+		    : check_page(c, src, strlen(src), NULL, 200);
 }

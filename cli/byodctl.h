@@ -27,6 +27,8 @@ int cli_read_password(char *buf, size_t len);
 /* Print v (and take ownership of it) on stdout. */
 int cli_json(json_t *v);
 
+/* byodctl user sync|leave|departures (argv[1]), on an open context (cmd_sync.c) */
+int cli_user_leaving(struct byod_ctx *ctx, int argc, char **argv);
 int cli_policy(const char *home, int argc, char **argv);
 int cli_unlock(const char *home, int argc, char **argv);
 int cli_radius(const char *home, int argc, char **argv);
@@ -39,6 +41,11 @@ int cli_portal(const char *home, int argc, char **argv);
 int cli_registry(const char *home, int argc, char **argv);
 /* byodctl admin ...: the console's accounts and their API tokens (cmd_admin.c) */
 int cli_admin(const char *home, int argc, char **argv);
+/* byodctl purge, byodctl connections (cmd_retention.c) */
+int cli_purge(const char *home, int argc, char **argv);
+int cli_connections(const char *home, int argc, char **argv);
+/* byodctl person export|erase (cmd_person.c) */
+int cli_person(const char *home, int argc, char **argv);
 /* byodctl registry copy ... (argv[0] "copy") */
 int cli_registry_copy(const char *home, int argc, char **argv);
 /* byodctl registry roles [--apply] (argv[0] "roles") */

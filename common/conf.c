@@ -77,6 +77,14 @@ static int check_month_day(const char *v, char *why, size_t len)
 	return 0;
 }
 
+/* pki.grace-until: "" (no grace) or a day of the year. */
+static int check_grace_day(const char *v, char *why, size_t len)
+{
+	if (!*v)
+		return 0;
+	return check_month_day(v, why, len);
+}
+
 /* Recorded with each device (the registry keeps 31 characters). */
 static int check_charter_version(const char *v, char *why, size_t len)
 {
@@ -142,6 +150,8 @@ static int check_registry_url(const char *v, char *why, size_t len)
 	return -1;
 }
 
+static const char *const purge_yesno[] = {"no", "yes", NULL};
+
 #define F(field) offsetof(struct byod_conf, field)
 
 static const struct conf_key keys[] = {
@@ -167,6 +177,11 @@ static const struct conf_key keys[] = {
 	  check_month_day, "Device certificates are valid until this day (MM-DD) of the school year." },
 	{ "pki.min-validity-days", CT_INT, F(pki_min_validity_days), "14", 0, 180, NULL, 0, NULL,
 	  "Enrolling closer than this to the end of the year gives a certificate for the next one." },
+	{ "pki.grace-until", CT_STRING, F(pki_grace_until), "", 0, 0, NULL, 0, check_grace_day,
+	  "A certificate for the school year ending on pki.school-year-end ends instead on this "
+	  "following day (MM-DD, such as 10-31), so that September cuts no one off. Empty: none." },
+	{ "pki.renew-days", CT_INT, F(pki_renew_days), "60", 1, 180, NULL, 0, NULL,
+	  "Renewal of a certificate opens this many days before the school-year end it covers." },
 	{ "pki.crl-days", CT_INT, F(pki_crl_days), "7", 1, 365, NULL, 0, NULL,
 	  "Days between a CRL's thisUpdate and nextUpdate." },
 	{ "pki.crl-url", CT_STRING, F(pki_crl_url), "http://portal.byod.lan/crl.der", 0, 0, NULL,
@@ -304,6 +319,22 @@ static const struct conf_key keys[] = {
 	{ "gateway.school", CT_STRING, F(gateway_school), "", 0, 0, NULL, 0, NULL,
 	  "The UAI of the one school whose devices byod-gatewayd follows on a shared registry "
 	  "(empty: every device in the registry); --school overrides it." },
+	{ "gateway.purge", CT_ENUM, F(gateway_purge), "yes", 0, 0, purge_yesno, 0, NULL,
+	  "Whether byod-gatewayd runs the retention purge (byodctl purge) a few minutes after it "
+	  "starts, then every 24 hours: yes or no. On a registry shared by several gateways, "
+	  "leave it yes on one node only (the others say no)." },
+	{ "retention.sessions", CT_INT, F(retention_sessions), "365", 1, 3650, NULL, 0, NULL,
+	  "Days a closed RADIUS accounting session is kept after its end: the connection log "
+	  "that answers a judicial requisition (one year, CPCE L34-1 and R10-13)." },
+	{ "retention.audit", CT_INT, F(retention_audit), "400", 1, 3650, NULL, 0, NULL,
+	  "Days an audit row is kept. 400 by default: the accounting's year and a month more, so "
+	  "that who changed a device's rights can still be shown for every session still kept." },
+	{ "retention.people", CT_INT, F(retention_people), "365", 1, 3650, NULL, 0, NULL,
+	  "Days a disabled account (a pupil who left) is kept after it was disabled, then removed "
+	  "with its devices (accounting kept, unlinked; audit under a pseudonym)." },
+	{ "retention.decisions", CT_INT, F(retention_decisions), "90", 1, 3650, NULL, 0, NULL,
+	  "Days the per-minute RADIUS decision counts of the console are kept (statistics, "
+	  "no personal data)." },
 	{ "enrol.charter-file", CT_STRING, F(enrol_charter_file), "charter.html", 0, 0, NULL, 0,
 	  NULL, "The school's charter, an HTML fragment (p, ul, li, strong, a...) shown at enrolment." },
 	{ "enrol.charter-version", CT_STRING, F(enrol_charter_version), "1", 0, 0, NULL, 0,
@@ -612,6 +643,13 @@ int byod_conf_path(const struct byod_conf *conf, const char *rel, char *out, siz
 int byod_conf_year_end(const struct byod_conf *conf, int *month, int *day)
 {
 	return parse_month_day(conf->pki_school_year_end, month, day);
+}
+
+int byod_conf_grace_until(const struct byod_conf *conf, int *month, int *day)
+{
+	if (!conf->pki_grace_until || !*conf->pki_grace_until)
+		return -ENOENT;
+	return parse_month_day(conf->pki_grace_until, month, day);
 }
 
 /* YAML double-quoted scalar: every string is written quoted, so that a UAI

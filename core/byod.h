@@ -179,6 +179,62 @@ int byod_import_commit(struct reg *reg, const struct reg_scope *scope, int cost,
 		       const void *data, size_t len, const unsigned char expect[32],
 		       struct byod_import_result *res, struct byod_err *err);
 
+/*
+ * The rentrée sync (core/sync.c): the year's export (the CSV forms
+ * byod_import_plan reads) set against the registry. What the import would
+ * do (arrivals: accounts added; class changes: groups moved; other
+ * changes), and the departures: the active people of the schools the file
+ * covers, in the roles the file contains, within the scope, who are not in
+ * the file (a file of pupils never touches teachers, a file of one school
+ * never another).
+ */
+struct byod_sync_plan {
+	struct byod_import_plan *import; /* problems, arrivals, changes */
+	struct reg_person *departures;	 /* by school, then login (no hash) */
+	size_t ndepartures;
+	size_t arrivals, class_changes, other_changes;
+	size_t returns;			 /* people of the file with a leaving date, cancelled */
+	char schools[REG_GROUPS_MAX];	 /* the schools the file covers, space-separated */
+	unsigned roles;			 /* 1u << enum byod_role, the roles the file holds */
+	unsigned char digest[32];	 /* of the import's plan and of every departure */
+};
+
+/* Returns 0 with *out (byod_sync_plan_free) however many problems the file
+ * has (out->import->nproblems; no departures are planned then), or a
+ * negative errno with err (memory, the registry). scope may be NULL. */
+int byod_sync_plan(struct reg *reg, const struct reg_scope *scope, const char *name,
+		   const void *data, size_t len, struct byod_sync_plan **out,
+		   struct byod_err *err);
+void byod_sync_plan_free(struct byod_sync_plan *plan);
+
+struct byod_sync_result {
+	int added, updated;   /* accounts added, accounts changed */
+	int leaving;	      /* departures given leave_at, still in the future */
+	int left;	      /* departures disabled at once (leave_at <= now) */
+	int devices;	      /* devices revoked with them */
+};
+
+/*
+ * Writes the plan of the same bytes in one transaction: arrivals added,
+ * changes applied, a returning person's leaving date cleared, and each
+ * departure given leaves_at = leave_at (audited "person.leave" with the
+ * date) or, when leave_at <= now, disabled at once with its devices
+ * revoked (reason affiliationChanged; the CRL reissued after the commit).
+ * -EINVAL when the file has a problem (err: the first) or when there are
+ * departures and no leave_at (0); -ESTALE when expect (NULL: none) is not
+ * the digest of the plan made now, or an account changed meanwhile.
+ */
+int byod_sync_commit(struct byod_ctx *ctx, const struct reg_scope *scope, const char *name,
+		     const void *data, size_t len, const unsigned char expect[32],
+		     time_t leave_at, time_t now, struct byod_sync_result *res,
+		     struct byod_err *err);
+
+/* People whose leaves_at has passed: disabled, their devices revoked (reason
+ * affiliationChanged), one transaction per person with audit, then the CRL
+ * reissued once. *people and *devices (may be NULL) get the counts. */
+int byod_departures_apply(struct byod_ctx *ctx, time_t now, int *people, int *devices,
+			  struct byod_err *err);
+
 /* ---- enrolment (core/enrolment.c) ---- */
 
 /* The files offered after an enrolment, each behind its own one-time link. */
@@ -208,6 +264,7 @@ enum byod_enrol_refusal {
 	BYOD_ENROL_NOT_THEIRS, /* -EINVAL (not a device id) or -ENOENT: the device to
 				* retire is not one of the owner's */
 	BYOD_ENROL_RATE,       /* -EAGAIN: enrol.rate-per-day enrolments in the last 24 h */
+	BYOD_ENROL_RENEW_EARLY, /* -EAGAIN: renewal before its window opens */
 	BYOD_ENROL_REFUSAL_N,
 };
 
@@ -229,6 +286,7 @@ struct byod_enrolment {
 	struct reg_device device;
 	struct pki_issued cert;	  /* ask it for PKCS#12 forms: pki_issued_p12 */
 	char retired[REG_ID_MAX]; /* the device retired to make room, or "" */
+	char replaces[REG_SERIAL_MAX]; /* a renewal: the certificate it replaces, or "" */
 	int over_limit;		  /* 1: past the limit by force (audited) */
 	int crl_stale;		  /* a device was retired but the CRL was not
 				   * reissued (warning says why; the next
@@ -281,6 +339,31 @@ struct byod_enrol_params {
 int byod_device_enrol(struct byod_ctx *ctx, const struct byod_enrol_params *p,
 		      struct byod_enrolment *out, struct byod_err *err);
 void byod_enrolment_clear(struct byod_enrolment *e);
+
+/* ---- renewal (core/renew.c) ---- */
+
+/* The end a certificate issued at 'now' gets (school-year end, then the grace date). */
+time_t byod_cert_end(const struct byod_conf *conf, time_t now);
+/* When renewal of a certificate ending at not_after opens (its school-year end minus
+ * pki.renew-days: 00:00 UTC of that day). */
+time_t byod_renew_opens(const struct byod_conf *conf, time_t not_after);
+
+struct byod_renew_params {
+	const char *device;    /* id */
+	const char *login;     /* the owner asking (refused, -EPERM, when not the owner); NULL: admin */
+	const void *csr; size_t csr_len; /* optional, as in byod_enrol_params */
+	int force;             /* before the window opens (an administrator; audited) */
+	unsigned offers; X509 *sign_cert; EVP_PKEY *sign_key; int offer_ttl;
+	const struct profile_words *words;
+};
+
+/* Issues a new certificate for the same device (same id: policy, limits and history go on),
+ * recorded as replacing the device's newest valid certificate; the old one stays valid until
+ * the new one is first seen at RADIUS (reg_cert_seen) or until its own end. -EAGAIN (refusal
+ * BYOD_ENROL_RENEW_EARLY, err says from which date) before the window; -EPERM for a revoked or
+ * retired device or a disabled owner. Output as byod_device_enrol's. */
+int byod_device_renew(struct byod_ctx *ctx, const struct byod_renew_params *p,
+		      struct byod_enrolment *out, struct byod_err *err);
 
 /*
  * Finds a device by its id or by the serial of one of its certificates
@@ -773,5 +856,49 @@ int byod_portal_tls_check(const struct byod_portal_tls *w, struct pki_server_cer
 /* Where devices are sent now, no trailing slash: the HTTPS URL when phones
  * trust the certificate (byod_portal_tls_check), else the HTTP one. */
 int byod_portal_url(const struct byod_conf *conf, char *out, size_t len, struct byod_err *err);
+
+
+/* ---- retention and a person's rights (core/retention.c) ---- */
+
+/* What one purge deleted (or, in a dry run, would delete). */
+struct byod_purge_report {
+	int departed_people, departed_devices; /* byod_departures_apply, run first */
+	int sessions;	 /* closed accounting sessions stopped before now - retention.sessions */
+	int audit;	 /* audit rows older than retention.audit */
+	int web;	 /* expired portal sessions, form tokens, download links, throttle rows */
+	int admin_web;	 /* expired console sessions and API tokens */
+	int enrol_codes; /* expired one-time enrolment codes */
+	int oauth;	 /* expired OAuth requests, codes and tokens, old revoked grants */
+	int decisions;	 /* decision counts older than retention.decisions */
+	int people;	 /* accounts disabled longer than retention.people, removed */
+	int devices;	 /* their devices, removed */
+	int crl_kept;	 /* serials of erased devices' certificates past their end */
+};
+
+/*
+ * Runs byod_departures_apply, then deletes each kind of data past its
+ * retention (the counts above), in one transaction, with one audit row
+ * "retention.purge" holding the counts; the CRL is reissued when people
+ * were removed. dry_run counts the same in a transaction it rolls back
+ * (the departures are not applied). r (may be NULL) gets the counts.
+ */
+int byod_purge(struct byod_ctx *ctx, time_t now, int dry_run, struct byod_purge_report *r,
+	       struct byod_err *err);
+
+/* The stable pseudonym of a login in the audit trail: "anon-" and 20 hex
+ * digits of a keyed hash (HMAC-SHA256 with the registry's secret
+ * "pseudonym"). */
+int byod_pseudonym(struct byod_ctx *ctx, const char *login, char out[REG_LOGIN_MAX],
+		   struct byod_err *err);
+
+/*
+ * Erases the person login (RGPD art. 17): revokes their live devices
+ * (reason cessationOfOperation, the CRL reissued), then reg_person_remove
+ * under their pseudonym (in *pseudonym), then reissues the CRL. r (may be
+ * NULL) gets reg_person_remove's counts.
+ */
+int byod_person_erase(struct byod_ctx *ctx, const char *login, time_t now,
+		      struct reg_remove_report *r, char pseudonym[REG_LOGIN_MAX],
+		      struct byod_err *err);
 
 #endif /* BYOD_CORE_H */

@@ -12,7 +12,8 @@
  * says what an import would do to the registry (accounts added, accounts
  * whose name, role, school or groups change) within an administrator's
  * scope; its digest lets a commit refuse a registry that changed since
- * the plan was shown.
+ * the plan was shown. The rentrée sync (sync.c) commits through the same
+ * path, with its own checks and writes hooked in (import_int.h).
  */
 #include "byod.h"
 
@@ -32,6 +33,7 @@
 
 #include "byod_util.h"
 #include "byod_vec.h"
+#include "import_int.h"
 
 enum col { C_LOGIN, C_DISPLAY, C_ROLE, C_SCHOOL, C_GROUPS, C_PASSWORD, C_COUNT };
 
@@ -995,6 +997,15 @@ int byod_import_commit(struct reg *reg, const struct reg_scope *scope, int cost,
 		       const void *data, size_t len, const unsigned char expect[32],
 		       struct byod_import_result *res, struct byod_err *err)
 {
+	return byod_import_commit_hooked(reg, scope, cost, name, data, len, expect, NULL, res,
+					 err);
+}
+
+int byod_import_commit_hooked(struct reg *reg, const struct reg_scope *scope, int cost,
+			      const char *name, const void *data, size_t len,
+			      const unsigned char expect[32], const struct byod_import_hook *hook,
+			      struct byod_import_result *res, struct byod_err *err)
+{
 	struct byod_import_plan *pl = calloc(1, sizeof(*pl));
 	struct parse ps;
 	size_t i;
@@ -1017,6 +1028,11 @@ int byod_import_commit(struct reg *reg, const struct reg_scope *scope, int cost,
 				  "do what it showed");
 		goto out;
 	}
+	if (hook && hook->planned) {
+		rc = hook->planned(reg, pl, hook->arg, err);
+		if (rc)
+			goto out;
+	}
 	/* only the accounts added get the file's passwords */
 	for (i = 0; i < ps.nrows; i++) {
 		size_t k;
@@ -1036,6 +1052,8 @@ int byod_import_commit(struct reg *reg, const struct reg_scope *scope, int cost,
 	if (rc)
 		goto out;
 	rc = commit_items(reg, &ps, pl, err);
+	if (!rc && hook && hook->in_tx)
+		rc = hook->in_tx(reg, pl, hook->arg, err);
 	if (!rc)
 		rc = reg_commit(reg, err);
 	if (rc) {

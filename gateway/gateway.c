@@ -689,7 +689,7 @@ static int on_event(const struct reg_event *e, void *arg)
 		rc = on_unlock(st, e->object);
 	} else if (!strncmp(e->kind, "device.", 7)) {
 		rc = on_device(st, e->object);
-	} else if (!strcmp(e->kind, "cert.revoke")) {
+	} else if (!strcmp(e->kind, "cert.revoke") || !strcmp(e->kind, "cert.supersede")) {
 		struct reg_device d;
 
 		if (!byod_device_resolve(gw->ctx, e->object, &d, NULL))
@@ -1148,6 +1148,16 @@ int gw_ruleset(struct gw *gw, char **text, struct byod_err *err)
 {
 	*text = NULL;
 	return render_text(gw, text, err);
+}
+
+int gw_purge(struct gw *gw, time_t now, struct byod_purge_report *r, struct byod_err *err)
+{
+	int rc;
+
+	if (!gw->ctx->conf.gateway_purge)
+		return 0;
+	rc = byod_purge(gw->ctx, now, 0, r, err);
+	return rc ? rc : 1;
 }
 
 int gw_heartbeat(struct gw *gw, struct byod_err *err)

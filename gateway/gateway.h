@@ -82,6 +82,11 @@ time_t gw_next_wake(const struct gw *gw);
  * words): 0, or the registry's error. */
 int gw_heartbeat(struct gw *gw, struct byod_err *err);
 
+/* The daily retention purge (byod_purge at now) when gateway.purge is yes:
+ * 1 and the counts in *r when it ran, 0 when gateway.purge is no, or a
+ * negative errno with err filled. */
+int gw_purge(struct gw *gw, time_t now, struct byod_purge_report *r, struct byod_err *err);
+
 /* Evaluates every open session again at now and acts on those whose
  * decision changed by itself (a schedule window closed). */
 int gw_reevaluate(struct gw *gw, time_t now, struct byod_err *err);

@@ -7,7 +7,12 @@
  * teacher's unlock (its group's sessions move back then, without any event),
  * evaluates the open sessions again every 30 seconds (schedules end), writes
  * its heartbeat to the registry every 10 seconds (component "gatewayd", the
- * school followed, the feed position handled), and renders everything again
+ * school followed, the feed position handled), runs the retention purge
+ * (byod_purge) five minutes after it starts and then every 24 hours unless
+ * gateway.purge is no (one node of a shared registry runs it; a PostgreSQL
+ * registry's byod_gateway role needs the registry owner's rights for it, so
+ * such a node connects as the owner or leaves it to a daily `byodctl purge`
+ * from cron), and renders everything again
  * on SIGHUP
  * or when a batch is refused (someone flushed the ruleset). While the
  * registry is unavailable it keeps its ruleset as it is and says so once;
@@ -151,6 +156,44 @@ static void heartbeat(struct gw *gw, struct timespec *last, int *failing)
 	}
 }
 
+/*
+ * The retention purge (gateway.purge): PURGE_FIRST_S after the start, then
+ * every 24 hours, by the wall clock (a clock moved forward, as libfaketime
+ * does in the tests, runs it when its day has come). A purge that fails is
+ * tried again an hour later.
+ */
+#define PURGE_FIRST_S 300
+#define PURGE_EVERY_S 86400
+#define PURGE_RETRY_S 3600
+
+static void purge(struct gw *gw, time_t *next)
+{
+	struct byod_purge_report r;
+	struct byod_err err;
+	time_t now = time(NULL);
+	char msg[512];
+	int rc;
+
+	if (now < *next)
+		return;
+	rc = gw_purge(gw, now, &r, &err);
+	if (rc < 0) {
+		fail("the retention purge failed (tried again in an hour)", &err);
+		*next = now + PURGE_RETRY_S;
+		return;
+	}
+	*next = now + PURGE_EVERY_S;
+	if (!rc)
+		return;
+	snprintf(msg, sizeof(msg),
+		 "retention purge: %d accounting sessions, %d audit rows, %d portal rows, %d "
+		 "console rows, %d enrolment codes, %d decision counts, %d people with %d devices, "
+		 "%d departures",
+		 r.sessions, r.audit, r.web, r.admin_web, r.enrol_codes, r.decisions, r.people,
+		 r.devices, r.departed_people);
+	log_line(1, msg, NULL);
+}
+
 /* The registry cannot be reached or is locked: worth waiting for. */
 static int unavailable(int rc)
 {
@@ -173,6 +216,7 @@ int main(int argc, char **argv)
 	struct gw *gw = NULL;
 	struct timespec last_eval, last_beat = { 0 };
 	sigset_t sigs;
+	time_t next_purge;
 	int c, once = 0, synced, down = 0, step, rc = 1, beat_failing = 0;
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -215,6 +259,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	log_line(1, "following the change feed", NULL);
+	next_purge = time(NULL) + PURGE_FIRST_S;
 	clock_gettime(CLOCK_MONOTONIC, &last_eval);
 	for (;;) {
 		struct timespec now;
@@ -257,6 +302,7 @@ int main(int argc, char **argv)
 		}
 		gw_das_run(gw, 0);
 		heartbeat(gw, &last_beat, &beat_failing);
+		purge(gw, &next_purge);
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		if (now.tv_sec - last_eval.tv_sec >= 30) {
 			last_eval = now;

@@ -33,6 +33,7 @@ struct person {
 	int64_t id;
 	int role;              /* enum byod_role */
 	int disabled;          /* the account is disabled: its devices are refused */
+	time_t leaves_at;      /* 0, or from when its devices are refused (it left) */
 	char school[REG_UAI_MAX];
 	char groups[REG_GROUPS_MAX];
 };
@@ -53,6 +54,8 @@ struct cert {
 	char device[REG_ID_MAX];
 	time_t not_before, not_after;
 	int revoked;
+	int seen;                      /* first seen at RADIUS already */
+	char replaces[REG_SERIAL_MAX]; /* a renewal's predecessor, "" none */
 };
 
 struct rad_index {
@@ -87,6 +90,7 @@ static void person_from(struct person *p, const struct reg_person *r)
 	p->id = r->id;
 	p->role = r->role;
 	p->disabled = r->state == REG_PERSON_DISABLED;
+	p->leaves_at = r->leaves_at;
 	snprintf(p->school, sizeof(p->school), "%s", r->school);
 	snprintf(p->groups, sizeof(p->groups), "%s", r->groups);
 }
@@ -108,6 +112,8 @@ static void cert_from(struct cert *c, const struct reg_cert *r)
 	c->not_before = r->not_before;
 	c->not_after = r->not_after;
 	c->revoked = r->state != REG_CERT_VALID;
+	c->seen = r->first_seen != 0;
+	snprintf(c->replaces, sizeof(c->replaces), "%s", r->replaces);
 }
 
 static int live(const struct device *d)
@@ -741,7 +747,8 @@ static int decide_locked(struct rad_index *ix, const struct rad_query *rq,
 	const struct reg_unlock *u;
 	struct pol_facts f;
 	struct pol_admission adm;
-	char key[24];
+	char key[24], when[32];
+	int left = 0;
 
 	if (rq->method == RAD_METHOD_TLS) {
 		if (!rq->serial || byod_serial_normalise(rq->serial, serial, sizeof(serial)))
@@ -782,12 +789,25 @@ static int decide_locked(struct rad_index *ix, const struct rad_query *rq,
 		f.role = p->role;
 		f.school = p->school;
 		f.groups = p->groups;
-		f.owner_disabled = p->disabled;
+		/* an owner whose leaving date has come is refused as a disabled
+		 * one, before the daily job disables the account */
+		left = !p->disabled && p->leaves_at && p->leaves_at <= rq->now;
+		f.owner_disabled = p->disabled || left;
 		/* a teacher opened one of the owner's groups */
 		u = byod_unlock_find(ix->live, ix->nlive, p->school, p->groups, rq->now);
 		if (u) {
 			f.unlocked_until = u->ends;
 			f.unlocked_group = u->group;
+		}
+	}
+	if (c && !c->seen && c->replaces[0]) {
+		/* a renewal never seen before, whose predecessor still works:
+		 * its first accept revokes that one (reg_cert_seen) */
+		const struct cert *old = byod_hmap_get(ix->certs, c->replaces);
+
+		if (old && !old->revoked && old->not_after > rq->now) {
+			out->first_sighting = 1;
+			snprintf(out->serial, sizeof(out->serial), "%s", serial);
 		}
 	}
 	if (c) {
@@ -799,6 +819,7 @@ static int decide_locked(struct rad_index *ix, const struct rad_query *rq,
 	pol_admit(byod_policies_for(ix->policies, p ? p->school : NULL), &f, rq->now, &adm, NULL,
 		  NULL);
 	if (adm.refusal == POL_NO_POLICY) {
+		out->first_sighting = 0; /* the registration segment proves nothing */
 		if (!ix->loaded)
 			return unreachable(ix, out);
 		out->counted = "no-policy";
@@ -809,11 +830,16 @@ static int decide_locked(struct rad_index *ix, const struct rad_query *rq,
 	out->counted = counted_as(&adm, out->known);
 	if (adm.admit)
 		snprintf(out->segment, sizeof(out->segment), "%s", adm.dec.segment_name);
+	if (!adm.admit)
+		out->first_sighting = 0;
 	out->accept = adm.admit;
 	out->vlan = adm.admit ? adm.dec.vlan : 0;
 	out->session_timeout = adm.session_timeout;
 	snprintf(out->rule, sizeof(out->rule), "%s", adm.what);
 	snprintf(out->reason, sizeof(out->reason), "%s", adm.reason);
+	if (!adm.admit && adm.refusal == POL_REFUSED_OWNER_DISABLED && left)
+		snprintf(out->reason, sizeof(out->reason), "the owner of device %s left on %s",
+			 d->id, byod_time_iso(p->leaves_at, when, sizeof(when)));
 	return 0;
 }
 

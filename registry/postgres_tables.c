@@ -65,7 +65,8 @@ int pg_school_get(struct reg_db *be, const char *uai, struct reg_school *out, st
 }
 
 #define PERSON_COLUMNS                                                                             \
-	"id, login, display_name, role, school, \"groups\", password_hash, state, created"
+	"id, login, display_name, role, school, \"groups\", password_hash, state, created, "    \
+	"leaves_at, disabled_at"
 
 static int read_person(const PGresult *r, int i, struct reg_person *p)
 {
@@ -82,6 +83,8 @@ static int read_person(const PGresult *r, int i, struct reg_person *p)
 	pg_get_text(r, i, 6, p->password_hash, sizeof(p->password_hash));
 	pg_get_text(r, i, 7, state, sizeof(state));
 	p->created = (time_t)pg_get_i64(r, i, 8);
+	p->leaves_at = (time_t)pg_get_i64(r, i, 9);
+	p->disabled_at = (time_t)pg_get_i64(r, i, 10);
 	rv = byod_role_parse(role);
 	if (rv < 0 || reg_person_state_parse(state, &p->state))
 		return -EIO;
@@ -92,7 +95,7 @@ static int read_person(const PGresult *r, int i, struct reg_person *p)
 int pg_person_insert(struct reg_db *be, struct reg_person *p, struct byod_err *err)
 {
 	cleanup_pgres PGresult *r = NULL;
-	char created[24];
+	char created[24], leaves[24], disabled[24];
 	const char *v[] = {p->login,
 			   p->display_name,
 			   byod_role_name(p->role),
@@ -100,15 +103,19 @@ int pg_person_insert(struct reg_db *be, struct reg_person *p, struct byod_err *e
 			   p->groups,
 			   p->password_hash,
 			   reg_person_state_name(p->state),
-			   created};
+			   created,
+			   leaves,
+			   disabled};
 	int rc;
 
 	pg_i64(created, (int64_t)p->created);
+	pg_i64(leaves, (int64_t)p->leaves_at);
+	pg_i64(disabled, (int64_t)p->disabled_at);
 	rc = pg_one(PG(be), &r, err, "adding a person",
 		    "INSERT INTO people (login, display_name, role, school, \"groups\", "
-		    "password_hash, state, created) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "
-		    "RETURNING id",
-		    8, v);
+		    "password_hash, state, created, leaves_at, disabled_at) "
+		    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+		    10, v);
 	if (!rc)
 		p->id = pg_get_i64(r, 0, 0);
 	return rc;
@@ -146,21 +153,26 @@ int pg_person_get_by_id(struct reg_db *be, int64_t id, struct reg_person *out, s
 int pg_person_update(struct reg_db *be, const struct reg_person *p, struct byod_err *err)
 {
 	struct pg_db *db = PG(be);
-	char id[24];
+	char id[24], leaves[24], disabled[24];
 	const char *v[] = {p->display_name,
 			   byod_role_name(p->role),
 			   p->school[0] ? p->school : NULL,
 			   p->groups,
 			   p->password_hash,
 			   reg_person_state_name(p->state),
+			   leaves,
+			   disabled,
 			   id};
 	int rc, n = 0;
 
 	pg_i64(id, p->id);
+	pg_i64(leaves, (int64_t)p->leaves_at);
+	pg_i64(disabled, (int64_t)p->disabled_at);
 	rc = pg_command(db, &n, err, "updating a person",
 			"UPDATE people SET display_name = $1, role = $2, school = $3, "
-			"\"groups\" = $4, password_hash = $5, state = $6 WHERE id = $7",
-			7, v);
+			"\"groups\" = $4, password_hash = $5, state = $6, leaves_at = $7, "
+			"disabled_at = $8 WHERE id = $9",
+			9, v);
 	if (!rc && n != 1)
 		rc = byod_err_set(err, ENOENT, "registry %s: no person with id %lld", db->where,
 				  (long long)p->id);
@@ -396,8 +408,8 @@ int pg_device_find_by_mac(struct reg_db *be, const char *mac, struct reg_device 
 /* ---- certificates ------------------------------------------------------------ */
 
 #define CERT_SELECT                                                                                \
-	"SELECT serial, device, not_before, not_after, state, revoked_at, reason "                 \
-	"FROM certificates "
+	"SELECT serial, device, not_before, not_after, state, revoked_at, reason, replaces, "      \
+	"first_seen FROM certificates "
 
 static int read_cert(const PGresult *r, int i, struct reg_cert *c)
 {
@@ -411,12 +423,14 @@ static int read_cert(const PGresult *r, int i, struct reg_cert *c)
 	pg_get_text(r, i, 4, state, sizeof(state));
 	c->revoked_at = (time_t)pg_get_i64(r, i, 5);
 	c->reason = (int)pg_get_i64(r, i, 6);
+	pg_get_text(r, i, 7, c->replaces, sizeof(c->replaces));
+	c->first_seen = (time_t)pg_get_i64(r, i, 8);
 	return reg_cert_state_parse(state, &c->state) ? -EIO : 0;
 }
 
 int pg_cert_insert(struct reg_db *be, const struct reg_cert *c, struct byod_err *err)
 {
-	char nb[24], na[24], ra[24], reason[24];
+	char nb[24], na[24], ra[24], reason[24], fs[24];
 	int revoked = c->state == REG_CERT_REVOKED;
 	const char *v[] = {c->serial,
 			   c->device,
@@ -424,16 +438,20 @@ int pg_cert_insert(struct reg_db *be, const struct reg_cert *c, struct byod_err 
 			   na,
 			   reg_cert_state_name(c->state),
 			   revoked ? ra : NULL,
-			   revoked ? reason : NULL};
+			   revoked ? reason : NULL,
+			   c->replaces,
+			   fs};
 
 	pg_i64(nb, (int64_t)c->not_before);
 	pg_i64(na, (int64_t)c->not_after);
 	pg_i64(ra, (int64_t)c->revoked_at);
 	pg_i64(reason, c->reason);
+	pg_i64(fs, (int64_t)c->first_seen);
 	return pg_command(PG(be), NULL, err, "adding a certificate",
 			  "INSERT INTO certificates (serial, device, not_before, not_after, state, "
-			  "revoked_at, reason) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-			  7, v);
+			  "revoked_at, reason, replaces, first_seen) "
+			  "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+			  9, v);
 }
 
 int pg_cert_get(struct reg_db *be, const char *serial, struct reg_cert *out, struct byod_err *err)
@@ -503,12 +521,20 @@ int pg_cert_list(struct reg_db *be, reg_cert_cb cb, void *ctx, struct byod_err *
 		       visit_cert, &v, err);
 }
 
+/* The revoked certificates of erased devices, kept until their end for the
+ * CRL (reg_person_remove): as rows of no device, replacing none, never seen. */
+#define CRL_KEPT_UNION                                                                             \
+	"UNION ALL SELECT serial, '', not_before, not_after, 'revoked', revoked_at, reason, "      \
+	"'', 0 FROM crl_kept "
+
 int pg_cert_list_revoked(struct reg_db *be, reg_cert_cb cb, void *ctx, struct byod_err *err)
 {
 	struct cert_visit v = {cb, ctx};
 
 	return pg_each(PG(be), "listing revoked certificates",
-		       CERT_SELECT "WHERE state = 'revoked' ORDER BY revoked_at, serial", 0, NULL,
+		       CERT_SELECT "WHERE state = 'revoked' " CRL_KEPT_UNION
+				   "ORDER BY revoked_at, serial",
+		       0, NULL,
 		       visit_cert, &v, err);
 }
 

@@ -229,6 +229,8 @@ static int check_person(const struct reg_person *p, struct byod_err *err)
 		return byod_err_set(err, EINVAL, "role %d is not a role", (int)p->role);
 	if (!reg_person_state_name(p->state))
 		return byod_err_set(err, EINVAL, "state %d is not an account state", (int)p->state);
+	if (p->leaves_at < 0)
+		return byod_err_set(err, EINVAL, "a leaving date before 1970 is not a date");
 	return 0;
 }
 
@@ -261,13 +263,20 @@ static json_t *school_json(const void *obj)
 static json_t *person_json(const void *obj)
 {
 	const struct reg_person *p = obj;
+	json_t *j;
 
-	return json_pack("{s:I, s:s, s:s, s:s, s:s?, s:s, s:s, s:b, s:o}", "id", (json_int_t)p->id,
+	j = json_pack("{s:I, s:s, s:s, s:s, s:s?, s:s, s:s, s:b, s:o}", "id", (json_int_t)p->id,
 			 "login", p->login, "display_name", p->display_name, "role",
 			 byod_role_name(p->role), "school", p->school[0] ? p->school : NULL,
 			 "groups", p->groups, "state", reg_person_state_name(p->state),
 			 "password_set", p->password_hash[0] != '\0', "created",
 			 time_json(p->created));
+	/* only when set, so that rows of people without them read as before */
+	if (j && p->leaves_at)
+		json_object_set_new(j, "leaves_at", time_json(p->leaves_at));
+	if (j && p->disabled_at)
+		json_object_set_new(j, "disabled_at", time_json(p->disabled_at));
+	return j;
 }
 
 static json_t *device_json(const void *obj)
@@ -287,11 +296,14 @@ static json_t *cert_json(const void *obj)
 	const struct reg_cert *c = obj;
 	int revoked = c->state == REG_CERT_REVOKED;
 
-	return json_pack("{s:s, s:s, s:o, s:o, s:s, s:o, s:s?}", "serial", c->serial, "device",
-			 c->device, "not_before", time_json(c->not_before), "not_after",
-			 time_json(c->not_after), "state", reg_cert_state_name(c->state),
-			 "revoked_at", time_json(revoked ? c->revoked_at : 0), "reason",
-			 revoked ? reg_reason_name(c->reason) : NULL);
+	return json_pack("{s:s, s:s, s:o, s:o, s:s, s:o, s:s?, s:s?, s:o?}", "serial", c->serial,
+			 "device", c->device, "not_before", time_json(c->not_before),
+			 "not_after", time_json(c->not_after), "state",
+			 reg_cert_state_name(c->state), "revoked_at",
+			 time_json(revoked ? c->revoked_at : 0), "reason",
+			 revoked ? reg_reason_name(c->reason) : NULL, "replaces",
+			 c->replaces[0] ? c->replaces : NULL, "first_seen",
+			 c->first_seen ? time_json(c->first_seen) : NULL);
 }
 
 /* fn(obj) as compact JSON into *out (NULL when obj is NULL); *out is
@@ -677,6 +689,8 @@ int reg_person_add(struct reg *reg, struct reg_person *p, struct byod_err *err)
 	}
 	if (!p->created)
 		p->created = time(NULL);
+	/* the registry keeps disabled_at, whatever the caller passed */
+	p->disabled_at = p->state == REG_PERSON_DISABLED ? p->created : 0;
 	wrote = 1;
 	rc = OPS(reg)->person_insert(reg->be, p, err);
 	if (!rc)
@@ -723,6 +737,15 @@ static int person_change(struct reg *reg, const char *login, const char *action,
 	rc = change(&after, arg);
 	if (rc <= 0)
 		goto out;
+	/* disabled_at follows the state, by whatever path it changes; an
+	 * account enabled again forgets a leaving date already past */
+	if (after.state != before.state && after.state == REG_PERSON_DISABLED) {
+		after.disabled_at = time(NULL);
+	} else if (after.state != before.state) {
+		after.disabled_at = 0;
+		if (after.leaves_at && after.leaves_at <= time(NULL))
+			after.leaves_at = 0;
+	}
 	wrote = 1;
 	rc = OPS(reg)->person_update(reg->be, &after, err);
 	if (!rc)
@@ -831,6 +854,31 @@ int reg_person_update(struct reg *reg, const struct reg_person *p, struct byod_e
 	return person_change(reg, p->login, "person.update", set_person_fields, p, err);
 }
 
+static int set_leaves_at(struct reg_person *p, const void *arg)
+{
+	time_t t = *(const time_t *)arg;
+
+	if (p->leaves_at == t)
+		return 0;
+	p->leaves_at = t;
+	return 1;
+}
+
+int reg_person_set_leaves_at(struct reg *reg, const char *login, time_t leaves_at,
+			     struct byod_err *err)
+{
+	if (leaves_at < 0)
+		return byod_err_set(err, EINVAL, "a leaving date before 1970 is not a date");
+	return person_change(reg, login, "person.leave", set_leaves_at, &leaves_at, err);
+}
+
+int reg_person_list_leaving(struct reg *reg, time_t now,
+			    int (*cb)(const struct reg_person *, void *), void *ctx,
+			    struct byod_err *err)
+{
+	return OPS(reg)->person_list_leaving(reg->be, now, cb, ctx, err);
+}
+
 int reg_person_list(struct reg *reg, int (*cb)(const struct reg_person *, void *), void *ctx,
 		    struct byod_err *err)
 {
@@ -935,6 +983,10 @@ static int device_change(struct reg *reg, const char *id, const char *action,
 		goto out;
 	wrote = 1;
 	rc = OPS(reg)->device_update(reg->be, &after, err);
+	/* a device that ends takes its geteduroam grants and tokens along */
+	if (!rc && after.state != before.state &&
+	    (after.state == BYOD_DEVICE_REVOKED || after.state == BYOD_DEVICE_RETIRED))
+		rc = reg_oauth_device_drop(reg, nid, err);
 	if (!rc)
 		rc = reg_record(reg, action, nid, device_json, &before, &after, err);
 out:
@@ -988,6 +1040,23 @@ int reg_device_set_mac(struct reg *reg, const char *id, const char *mac, struct 
 	int rc = norm_mac(mac, nmac, err);
 
 	return rc ? rc : device_change(reg, id, "device.mac", set_device_mac, nmac, err);
+}
+
+static int set_device_expires(struct reg_device *d, const void *arg)
+{
+	time_t expires = *(const time_t *)arg;
+
+	if (d->expires == expires)
+		return 0;
+	d->expires = expires;
+	return 1;
+}
+
+int reg_device_set_expires(struct reg *reg, const char *id, time_t expires, struct byod_err *err)
+{
+	if (expires <= 0)
+		return byod_err_set(err, EINVAL, "a device's end must be a time");
+	return device_change(reg, id, "device.expires", set_device_expires, &expires, err);
 }
 
 int reg_device_list(struct reg *reg, const struct reg_device_filter *filter,
@@ -1069,6 +1138,13 @@ int reg_cert_add(struct reg *reg, const struct reg_cert *c, struct byod_err *err
 		rc = norm_device_id(c->device, nc.device, err);
 	if (rc)
 		return rc;
+	if (!rc && c->replaces[0])
+		rc = norm_serial(c->replaces, nc.replaces, err);
+	if (rc)
+		return rc;
+	if (c->first_seen < 0)
+		return byod_err_set(err, EINVAL, "certificate %s was first seen before 1970",
+				    nc.serial);
 	if (c->not_after < c->not_before)
 		return byod_err_set(err, EINVAL, "certificate %s expires before it starts",
 				    nc.serial);
@@ -1095,6 +1171,17 @@ int reg_cert_add(struct reg *reg, const struct reg_cert *c, struct byod_err *err
 	rc = device_get(reg, nc.device, &dev, err);
 	if (rc)
 		goto out;
+	/* a renewal replaces a certificate of the same device */
+	if (nc.replaces[0]) {
+		rc = OPS(reg)->cert_get(reg->be, nc.replaces, &old, err);
+		if (rc == -ENOENT || (!rc && strcmp(old.device, nc.device)))
+			rc = byod_err_set(err, EINVAL,
+					  "certificate %s replaces %s, which is not a certificate "
+					  "of device %s",
+					  nc.serial, nc.replaces, nc.device);
+		if (rc)
+			goto out;
+	}
 	wrote = 1;
 	rc = OPS(reg)->cert_insert(reg->be, &nc, err);
 	if (!rc)

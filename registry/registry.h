@@ -76,6 +76,10 @@ struct reg_person {
 	char password_hash[REG_HASH_MAX]; /* "" when no password is set */
 	enum reg_person_state state;
 	time_t created;
+	time_t leaves_at;   /* 0: none; from that instant the person's devices are refused at
+			     * RADIUS, then the daily job disables them */
+	time_t disabled_at; /* when the state became DISABLED; 0 while active; set by the
+			     * registry on every change of state, by any path */
 };
 
 struct reg_device {
@@ -100,6 +104,8 @@ struct reg_cert {
 	enum reg_cert_state state;
 	time_t revoked_at;           /* 0 when valid */
 	int reason;                  /* enum reg_revoke_reason when revoked */
+	char replaces[REG_SERIAL_MAX]; /* the certificate this one renews, "" none */
+	time_t first_seen;           /* first accepted at RADIUS, 0 never */
 };
 
 struct reg_event {
@@ -228,6 +234,9 @@ int reg_person_set_password(struct reg *reg, const char *login, const char *hash
  * login. Audited as "person.password-rehash"; 0 also when nothing changed. */
 int reg_person_rehash_password(struct reg *reg, const char *login, const char *old_hash,
 			       const char *new_hash, struct byod_err *err);
+/* Audited as "person.state". disabled_at follows (now when disabled, 0 when
+ * enabled, as on every path that changes the state); an account enabled
+ * again forgets a leaving date already past. */
 int reg_person_set_state(struct reg *reg, const char *login, enum reg_person_state state,
 			 struct byod_err *err);
 /* Rewrites the display name, role, school and groups of the account
@@ -235,6 +244,16 @@ int reg_person_set_state(struct reg *reg, const char *login, enum reg_person_sta
  * change feed as "person.update", nothing written when nothing differs.
  * -ENOENT for an unknown login or school. */
 int reg_person_update(struct reg *reg, const struct reg_person *p, struct byod_err *err);
+/* Sets (leaves_at > 0) or clears (0) the date the account p->login leaves;
+ * audited and on the change feed as "person.leave"; 0 also when nothing
+ * changes. -ENOENT for an unknown login. */
+int reg_person_set_leaves_at(struct reg *reg, const char *login, time_t leaves_at,
+			     struct byod_err *err);
+/* Calls cb, by login, for every active person whose leaves_at has come
+ * (0 < leaves_at <= now): the departures the daily job applies. */
+int reg_person_list_leaving(struct reg *reg, time_t now,
+			    int (*cb)(const struct reg_person *, void *), void *ctx,
+			    struct byod_err *err);
 /* Calls cb for every person, by login; a non-zero return from cb stops and
  * is returned. */
 int reg_person_list(struct reg *reg, int (*cb)(const struct reg_person *, void *), void *ctx,
@@ -253,6 +272,8 @@ int reg_device_set_state(struct reg *reg, const char *id, enum byod_device_state
 			 struct byod_err *err);
 int reg_device_rename(struct reg *reg, const char *id, const char *name, struct byod_err *err);
 int reg_device_set_mac(struct reg *reg, const char *id, const char *mac, struct byod_err *err);
+/* The end of the device's newest certificate (a renewal moves it on). */
+int reg_device_set_expires(struct reg *reg, const char *id, time_t expires, struct byod_err *err);
 /* Devices matching filter (NULL: all), oldest first. */
 int reg_device_list(struct reg *reg, const struct reg_device_filter *filter,
 		    int (*cb)(const struct reg_device *, void *), void *ctx,
@@ -283,6 +304,16 @@ int reg_cert_list(struct reg *reg, int (*cb)(const struct reg_cert *, void *), v
 		  struct byod_err *err);
 int reg_cert_list_revoked(struct reg *reg, int (*cb)(const struct reg_cert *, void *),
 			  void *ctx, struct byod_err *err);
+/*
+ * The first sightings at RADIUS of n certificates (serials, any hex form), in
+ * one transaction: each not yet seen gets first_seen = now (one already seen
+ * keeps its date; an unknown serial is skipped), and the valid certificate
+ * each newly seen one replaces is revoked (reason superseded, audited
+ * "cert.supersede", on the change feed). *revoked (may be NULL) gets how many
+ * were revoked.
+ */
+int reg_cert_seen(struct reg *reg, const char *const *serials, size_t n, time_t now,
+		  int *revoked, struct byod_err *err);
 
 /* A named counter that only grows (CRL numbers); *value is the new value. */
 int reg_counter_next(struct reg *reg, const char *name, int64_t *value, struct byod_err *err);
@@ -1108,5 +1139,198 @@ struct reg_nas_seen {
  * nas_ip, nas_id. */
 int reg_stats_nas(struct reg *reg, const struct reg_scope *scope, const char *school, time_t since,
 		  int (*cb)(const struct reg_nas_seen *, void *), void *ctx, struct byod_err *err);
+
+
+/* ---- retention, the requisition and a person's rights (reg_retention.c) ----
+ *
+ * What the daily purge deletes, what a judicial requisition is answered
+ * from, and the export and erasure of one person (RGPD art. 15, 17). */
+
+/* Deletes the audit rows with time < before. *deleted (may be NULL) gets
+ * the rows deleted. No audit row of its own: the purge that calls it
+ * writes one for the whole run (byod_purge). */
+int reg_audit_purge(struct reg *reg, time_t before, int *deleted, struct byod_err *err);
+/* Forgets the serials kept for the CRL (reg_person_remove) whose
+ * certificate ended before now: a CRL need not list them any more. */
+int reg_crl_kept_purge(struct reg *reg, time_t now, int *deleted, struct byod_err *err);
+/* Deletes the enrolment codes expired at now (expires <= now), used or not. */
+int reg_enrol_code_purge(struct reg *reg, time_t now, int *deleted, struct byod_err *err);
+
+/* One accounting session that held an address at an instant, with what the
+ * registry knows of its device at the time of the question. */
+struct reg_connection {
+	struct reg_session session;
+	char device_name[REG_NAME_MAX];	   /* "" when the device is unknown or erased */
+	char owner_login[REG_LOGIN_MAX];   /* "" likewise */
+	char owner_name[REG_NAME_MAX];
+	char school[REG_UAI_MAX];
+};
+/*
+ * The accounting sessions whose Framed-IP-Address was ip (or, ip NULL,
+ * whose MAC was mac; any form, normalised here) at the instant at: started
+ * <= at, and still open or stopped >= at. By started, then id. Exactly
+ * one of ip and mac; -EINVAL for a bad address or MAC or a negative time.
+ * A non-zero return from cb stops and is returned. Reads only.
+ */
+int reg_connection_find(struct reg *reg, const char *ip, const char *mac, time_t at,
+			int (*cb)(const struct reg_connection *, void *), void *ctx,
+			struct byod_err *err);
+
+/* What reg_person_remove removed or rewrote. */
+struct reg_remove_report {
+	int devices;	  /* device rows deleted */
+	int certs;	  /* certificate rows deleted */
+	int crl_kept;	  /* of which kept as serials for the CRL (revoked, not yet ended) */
+	int sessions;	  /* accounting sessions kept, unlinked from their device */
+	int web;	  /* portal sessions, form tokens, downloads, enrolment codes, throttle keys */
+	int unlocks;	  /* a teacher's unlocks */
+	int oauth;	  /* geteduroam's grants, codes and tokens */
+	int audit;	  /* audit rows rewritten under the pseudonym */
+	int events;	  /* change-feed events renamed */
+};
+
+/*
+ * Removes the person login and everything that names them, in one
+ * transaction: their devices (each must be revoked or retired already:
+ * -EBUSY otherwise) and the devices' certificates (a revoked certificate
+ * still inside its validity is kept as a serial in crl_kept, so that the
+ * CRL goes on listing it), the devices' downloads, the person's portal
+ * sessions and form tokens, enrolment codes, throttle keys and unlocks;
+ * geteduroam's grants, codes and tokens; the accounting sessions of the
+ * devices are kept (a legal obligation)
+ * with their device link cleared; every audit row that names the login
+ * (actor, object, or a value of before/after) is rewritten with pseudonym
+ * in its place, the person's id and name blanked in its JSON, and the
+ * change feed's events about the login renamed likewise. One audit row
+ * action ("person.erase", "person.purge") with object pseudonym and the
+ * counts, and an event of that kind (object the pseudonym), then a
+ * "device.erase" event per device and a "cert.erase" per certificate
+ * removed, so that followers drop them. now decides which revoked
+ * certificates are still inside their validity. -ENOENT for an unknown
+ * login. r (may be NULL) gets the counts.
+ */
+int reg_person_remove(struct reg *reg, const char *login, const char *pseudonym,
+		      const char *action, time_t now, struct reg_remove_report *r,
+		      struct byod_err *err);
+
+/*
+ * Everything the registry holds about the person login, as a JSON object
+ * (jansson, a new reference in *out): "person" (without its password hash:
+ * "password_set" says whether one exists), and arrays "devices",
+ * "certificates", "sessions" (accounting of their devices), "audit" (the
+ * rows that name them or their devices or certificates), "events",
+ * "portal_sessions", "form_tokens", "downloads" (without the file),
+ * "enrolment_codes", "throttle", "unlocks", "oauth_grants", "oauth_codes"
+ * and "oauth_tokens" (what was granted to which app and when, never a
+ * hash). Each row carries its table's
+ * columns. -ENOENT for an unknown login. Reads only.
+ */
+struct json_t;
+int reg_person_export(struct reg *reg, const char *login, struct json_t **out,
+		      struct byod_err *err);
+/* ---- geteduroam's OAuth 2.0 (reg_oauth.c) ----
+ *
+ * What the portal's authorization server keeps (RFC 6749 with PKCE, RFC
+ * 7636): one-time authorization codes, and grants with their access and
+ * refresh tokens. Codes and tokens are stored as SHA-256 hashes only (the
+ * values never are), and so is the redirect URI a code was given for (no
+ * URL is stored). A grant belongs to a person and a client and is bound,
+ * once, to the device its first eap-config enrolled; revoking or retiring
+ * that device revokes the grant and deletes its tokens in the same
+ * transaction (reg_oauth_device_drop). No change-feed event: the RADIUS
+ * module reads certificates, not tokens. */
+
+#define REG_OAUTH_CLIENT_MAX 64
+#define REG_OAUTH_CHALLENGE_MAX 129 /* a PKCE S256 challenge is 43 characters */
+
+struct reg_oauth_code {
+	char code_hash[REG_HASH_HEX];
+	char client[REG_OAUTH_CLIENT_MAX];     /* client_id */
+	char redirect_hash[REG_HASH_HEX];      /* SHA-256 of the redirect_uri */
+	char challenge[REG_OAUTH_CHALLENGE_MAX]; /* code_challenge (S256) */
+	char charter[REG_CHARTER_MAX];         /* the charter version accepted at consent */
+	int64_t person;
+	time_t created, expires;
+	time_t used;   /* 0 while unused */
+	int64_t grant; /* the grant it was exchanged for (0 while unused) */
+};
+
+struct reg_oauth_grant {
+	int64_t id;
+	char client[REG_OAUTH_CLIENT_MAX];
+	int64_t person;
+	char charter[REG_CHARTER_MAX];
+	char device[REG_ID_MAX]; /* "" until the eap-config generator enrolled one */
+	time_t created;
+	time_t revoked; /* 0 while live */
+};
+
+enum reg_oauth_kind { REG_OAUTH_ACCESS, REG_OAUTH_REFRESH };
+
+struct reg_oauth_token {
+	char token_hash[REG_HASH_HEX];
+	int64_t grant;
+	enum reg_oauth_kind kind;
+	int refreshed;  /* an access token obtained with a refresh token */
+	time_t created, expires;
+	time_t used;    /* a refresh token: when it was exchanged (rotation); 0 unused */
+};
+
+/* Stores a new unused code (used and grant ignored). -ENOENT for an
+ * unknown person, -EEXIST for a duplicate hash. */
+int reg_oauth_code_add(struct reg *reg, const struct reg_oauth_code *c, struct byod_err *err);
+/* Reads a code whatever its state (the caller checks client, redirect,
+ * PKCE and expiry). -ENOENT when absent. */
+int reg_oauth_code_get(struct reg *reg, const char *code_hash, struct reg_oauth_code *out,
+		       struct byod_err *err);
+/* Exchanges an unused, unexpired code: in one transaction marks it used,
+ * creates its grant (out->id etc.) and stores the access and refresh
+ * tokens given (their grant field is set here; refresh may be NULL).
+ * A code used already: -EALREADY, and the grant it gave is revoked with
+ * its tokens (RFC 6749 §4.1.2); expired: -ETIMEDOUT; absent: -ENOENT. */
+int reg_oauth_code_redeem(struct reg *reg, const char *code_hash, time_t now,
+			  struct reg_oauth_token *access, struct reg_oauth_token *refresh,
+			  struct reg_oauth_grant *out, struct byod_err *err);
+/* The live token of that hash and its grant: -ENOENT when absent, expired
+ * at now, or its grant is revoked; -EALREADY for a refresh token used
+ * already (the caller revokes). */
+int reg_oauth_token_find(struct reg *reg, const char *token_hash, time_t now,
+			 struct reg_oauth_token *tok, struct reg_oauth_grant *grant,
+			 struct byod_err *err);
+/* Rotates a refresh token of client: in one transaction marks it used and
+ * stores the new access and refresh tokens of the same grant (*grant
+ * filled). Reuse of a refresh token used already: -EALREADY and the grant
+ * is revoked with its tokens; absent, expired or revoked grant: -ENOENT;
+ * another client's: -EPERM. */
+int reg_oauth_refresh(struct reg *reg, const char *refresh_hash, const char *client, time_t now,
+		      struct reg_oauth_token *access, struct reg_oauth_token *refresh,
+		      struct reg_oauth_grant *grant, struct byod_err *err);
+int reg_oauth_grant_get(struct reg *reg, int64_t id, struct reg_oauth_grant *out,
+			struct byod_err *err);
+/* Binds a grant to the device its eap-config enrolled, once: -EEXIST when
+ * it has one already, -ENOENT for an unknown or revoked grant or device. */
+int reg_oauth_grant_set_device(struct reg *reg, int64_t id, const char *device,
+			       struct byod_err *err);
+/* Revokes a grant at now and deletes its tokens (revoked already: 0). */
+int reg_oauth_grant_revoke(struct reg *reg, int64_t id, time_t now, struct byod_err *err);
+/* Revokes every grant bound to the device and deletes their tokens; called
+ * by the registry inside the transaction that revokes or retires the
+ * device (and by a person's purge or erase). No grant: 0. */
+int reg_oauth_device_drop(struct reg *reg, const char *device, struct byod_err *err);
+/* An authorization request waiting while the pupil logs in and consents:
+ * opaque text of at most REG_OAUTH_REQUEST_MAX - 1 bytes (the portal seals
+ * it under a cookie of its own, so that no URI is readable here), under the
+ * SHA-256 of that cookie. put replaces the row of that hash; get reads it
+ * (-ENOENT when absent or expired at now; *data malloc'd). */
+#define REG_OAUTH_REQUEST_MAX 4096
+int reg_oauth_request_put(struct reg *reg, const char *id_hash, const char *data, time_t now,
+			  time_t expires, struct byod_err *err);
+int reg_oauth_request_get(struct reg *reg, const char *id_hash, time_t now, char **data,
+			  struct byod_err *err);
+/* Absent is not an error. */
+int reg_oauth_request_delete(struct reg *reg, const char *id_hash, struct byod_err *err);
+/* Deletes requests, codes and tokens expired before 'before', and revoked grants
+ * older than it; *deleted (may be NULL) gets the count of rows. */
+int reg_oauth_purge(struct reg *reg, time_t before, int *deleted, struct byod_err *err);
 
 #endif /* BYOD_REGISTRY_H */

@@ -429,7 +429,8 @@ static int sq_school_list(struct reg_db *be, reg_school_cb cb, void *ctx, struct
 }
 
 #define PERSON_COLUMNS                                                                             \
-	"id, login, display_name, role, school, \"groups\", password_hash, state, created"
+	"id, login, display_name, role, school, \"groups\", password_hash, state, created, "    \
+	"leaves_at, disabled_at"
 
 static int read_person(sqlite3_stmt *st, struct reg_person *p)
 {
@@ -446,6 +447,8 @@ static int read_person(sqlite3_stmt *st, struct reg_person *p)
 	col_text(st, 6, p->password_hash, sizeof(p->password_hash));
 	col_text(st, 7, state, sizeof(state));
 	p->created = (time_t)sqlite3_column_int64(st, 8);
+	p->leaves_at = (time_t)sqlite3_column_int64(st, 9);
+	p->disabled_at = (time_t)sqlite3_column_int64(st, 10);
 	rv = byod_role_parse(role);
 	if (rv < 0 || reg_person_state_parse(state, &p->state))
 		return -EIO;
@@ -461,10 +464,12 @@ static int sq_person_insert(struct reg_db *be, struct reg_person *p, struct byod
 
 	rc = sq_prepare(s, &st, err,
 			"INSERT INTO people (login, display_name, role, school, \"groups\", "
-			"password_hash, state, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-			"ttttttti", p->login, p->display_name, byod_role_name(p->role),
+			"password_hash, state, created, leaves_at, disabled_at) "
+			"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			"ttttttti" "ii", p->login, p->display_name, byod_role_name(p->role),
 			p->school[0] ? p->school : NULL, p->groups, p->password_hash,
-			reg_person_state_name(p->state), (int64_t)p->created);
+			reg_person_state_name(p->state), (int64_t)p->created,
+			(int64_t)p->leaves_at, (int64_t)p->disabled_at);
 	if (!rc)
 		rc = sq_run(s, st, NULL, "adding a person", err);
 	if (!rc)
@@ -509,10 +514,11 @@ static int sq_person_update(struct reg_db *be, const struct reg_person *p, struc
 
 	rc = sq_prepare(s, &st, err,
 			"UPDATE people SET display_name = ?, role = ?, school = ?, \"groups\" = ?, "
-			"password_hash = ?, state = ? WHERE id = ?",
-			"tttttti", p->display_name, byod_role_name(p->role),
+			"password_hash = ?, state = ?, leaves_at = ?, disabled_at = ? WHERE id = ?",
+			"ttttttiii", p->display_name, byod_role_name(p->role),
 			p->school[0] ? p->school : NULL, p->groups, p->password_hash,
-			reg_person_state_name(p->state), p->id);
+			reg_person_state_name(p->state), (int64_t)p->leaves_at,
+			(int64_t)p->disabled_at, p->id);
 	if (!rc)
 		rc = sq_run(s, st, &n, "updating a person", err);
 	if (!rc && n != 1)
@@ -758,8 +764,8 @@ static int sq_device_find_by_mac(struct reg_db *be, const char *mac, struct reg_
 /* ---- certificates --------------------------------------------------------- */
 
 #define CERT_SELECT                                                                                \
-	"SELECT serial, device, not_before, not_after, state, revoked_at, reason "                 \
-	"FROM certificates "
+	"SELECT serial, device, not_before, not_after, state, revoked_at, reason, replaces, "      \
+	"first_seen FROM certificates "
 
 static int read_cert(sqlite3_stmt *st, struct reg_cert *c)
 {
@@ -773,6 +779,8 @@ static int read_cert(sqlite3_stmt *st, struct reg_cert *c)
 	col_text(st, 4, state, sizeof(state));
 	c->revoked_at = (time_t)sqlite3_column_int64(st, 5);
 	c->reason = sqlite3_column_int(st, 6);
+	col_text(st, 7, c->replaces, sizeof(c->replaces));
+	c->first_seen = (time_t)sqlite3_column_int64(st, 8);
 	return reg_cert_state_parse(state, &c->state) ? -EIO : 0;
 }
 
@@ -781,18 +789,20 @@ static int sq_cert_insert(struct reg_db *be, const struct reg_cert *c, struct by
 	cleanup_stmt sqlite3_stmt *st = NULL;
 	struct sq *s = sq_of(be);
 	const char *sql = "INSERT INTO certificates (serial, device, not_before, not_after, state, "
-			  "revoked_at, reason) VALUES (?, ?, ?, ?, ?, ?, ?)";
+			  "revoked_at, reason, replaces, first_seen) "
+			  "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
 	int rc;
 
 	if (c->state == REG_CERT_REVOKED)
-		rc = sq_prepare(s, &st, err, sql, "ttiitii", c->serial, c->device,
+		rc = sq_prepare(s, &st, err, sql, "ttiitiiti", c->serial, c->device,
 				(int64_t)c->not_before, (int64_t)c->not_after,
 				reg_cert_state_name(c->state), (int64_t)c->revoked_at,
-				(int64_t)c->reason);
+				(int64_t)c->reason, c->replaces, (int64_t)c->first_seen);
 	else
-		rc = sq_prepare(s, &st, err, sql, "ttiit00", c->serial, c->device,
+		rc = sq_prepare(s, &st, err, sql, "ttiit00ti", c->serial, c->device,
 				(int64_t)c->not_before, (int64_t)c->not_after,
-				reg_cert_state_name(c->state));
+				reg_cert_state_name(c->state), c->replaces,
+				(int64_t)c->first_seen);
 	return rc ? rc : sq_run(s, st, NULL, "adding a certificate", err);
 }
 
@@ -869,6 +879,12 @@ static int sq_cert_list(struct reg_db *be, reg_cert_cb cb, void *ctx, struct byo
 	return rc ? rc : sq_each(s, st, visit_cert, &v, "listing certificates", err);
 }
 
+/* The revoked certificates of erased devices, kept until their end for the
+ * CRL (reg_person_remove): as rows of no device, replacing none, never seen. */
+#define CRL_KEPT_UNION                                                                             \
+	"UNION ALL SELECT serial, '', not_before, not_after, 'revoked', revoked_at, reason, "      \
+	"'', 0 FROM crl_kept "
+
 static int sq_cert_list_revoked(struct reg_db *be, reg_cert_cb cb, void *ctx, struct byod_err *err)
 {
 	cleanup_stmt sqlite3_stmt *st = NULL;
@@ -877,7 +893,9 @@ static int sq_cert_list_revoked(struct reg_db *be, reg_cert_cb cb, void *ctx, st
 	int rc;
 
 	rc = sq_prepare(s, &st, err,
-			CERT_SELECT "WHERE state = 'revoked' ORDER BY revoked_at, serial", "");
+			CERT_SELECT "WHERE state = 'revoked' " CRL_KEPT_UNION
+				    "ORDER BY revoked_at, serial",
+			"");
 	return rc ? rc : sq_each(s, st, visit_cert, &v, "listing revoked certificates", err);
 }
 
@@ -1306,6 +1324,7 @@ const struct reg_backend_ops reg_sqlite_ops = {
 	.person_update = sq_person_update,
 	.person_list = sq_person_list,
 	.person_list_school = sq_person_list_school,
+	.person_list_leaving = sq_person_list_leaving,
 	.device_insert = sq_device_insert,
 	.device_get = sq_device_get,
 	.device_update = sq_device_update,
@@ -1320,6 +1339,7 @@ const struct reg_backend_ops reg_sqlite_ops = {
 	.cert_list_for_device = sq_cert_list_for_device,
 	.cert_list = sq_cert_list,
 	.cert_list_revoked = sq_cert_list_revoked,
+	.cert_set_seen = sq_cert_set_seen,
 	.counter_next = sq_counter_next,
 	.counter_list = sq_counter_list,
 	.counter_raise = sq_counter_raise,
@@ -1340,6 +1360,21 @@ const struct reg_backend_ops reg_sqlite_ops = {
 	.unlock_get = sq_unlock_get,
 	.unlock_set_ended = sq_unlock_set_ended,
 	.unlock_list_active = sq_unlock_list_active,
+	.oauth_code_insert = sq_oauth_code_insert,
+	.oauth_code_get = sq_oauth_code_get,
+	.oauth_code_use = sq_oauth_code_use,
+	.oauth_grant_insert = sq_oauth_grant_insert,
+	.oauth_grant_get = sq_oauth_grant_get,
+	.oauth_grant_set_device = sq_oauth_grant_set_device,
+	.oauth_grant_revoke = sq_oauth_grant_revoke,
+	.oauth_device_drop = sq_oauth_device_drop,
+	.oauth_token_insert = sq_oauth_token_insert,
+	.oauth_token_get = sq_oauth_token_get,
+	.oauth_token_use = sq_oauth_token_use,
+	.oauth_purge = sq_oauth_purge,
+	.oauth_request_put = sq_oauth_request_put,
+	.oauth_request_get = sq_oauth_request_get,
+	.oauth_request_delete = sq_oauth_request_delete,
 	.session_find = sq_session_find,
 	.session_insert = sq_session_insert,
 	.session_update = sq_session_update,
@@ -1404,4 +1439,7 @@ const struct reg_backend_ops reg_sqlite_ops = {
 	.person_search = sq_person_search,
 	.person_get_scoped = sq_person_get_scoped,
 	.audit_search = sq_audit_search,
+	.exec_write = sq_exec_write,
+	.rows_json = sq_rows_json,
+	.connection_find = sq_connection_find,
 };

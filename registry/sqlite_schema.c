@@ -311,6 +311,92 @@ static const char *const migrations[] = {
 	"	WHERE action LIKE 'session.%';\n"
 	"CREATE INDEX audit_school ON audit(school, id);\n"
 	"PRAGMA user_version = 11;\n",
+
+	/* 12: renewal: the certificate a renewed one replaces (revoked when
+	 * the new one is first seen at RADIUS), and that first sighting */
+	"ALTER TABLE certificates ADD COLUMN replaces TEXT NOT NULL DEFAULT '';\n"
+	"ALTER TABLE certificates ADD COLUMN first_seen INTEGER NOT NULL DEFAULT 0;\n"
+	"CREATE INDEX certificates_replaces ON certificates(replaces) WHERE replaces <> '';\n"
+	"PRAGMA user_version = 12;\n",
+
+	/* 13: people leaving at a date (refused at RADIUS from then, disabled
+	 * by the daily job) and when an account was disabled (retention
+	 * counts from it); people already disabled get the migration's time */
+	"ALTER TABLE people ADD COLUMN leaves_at INTEGER NOT NULL DEFAULT 0;\n"
+	"ALTER TABLE people ADD COLUMN disabled_at INTEGER NOT NULL DEFAULT 0;\n"
+	"UPDATE people SET disabled_at = CAST(strftime('%s', 'now') AS INTEGER)\n"
+	"	WHERE state = 'disabled';\n"
+	"CREATE INDEX people_leaving ON people(leaves_at) WHERE leaves_at > 0;\n"
+	"PRAGMA user_version = 13;\n",
+
+	/* 14: retention and a person's rights: the requisition looks an
+	 * address up at an instant (sessions_ip, sessions_mac), the purge
+	 * deletes the audit rows past their retention (audit_time), and the
+	 * revoked certificates of an erased person's devices, still inside
+	 * their validity, stay on the CRL without naming a device (crl_kept) */
+	"CREATE INDEX sessions_ip ON sessions(ip, started);\n"
+	"CREATE INDEX sessions_mac ON sessions(mac, started);\n"
+	"CREATE INDEX audit_time ON audit(time);\n"
+	"CREATE TABLE crl_kept (\n"
+	"	serial TEXT PRIMARY KEY NOT NULL,\n"
+	"	not_before INTEGER NOT NULL,\n"
+	"	not_after INTEGER NOT NULL,\n"
+	"	revoked_at INTEGER NOT NULL,\n"
+	"	reason INTEGER NOT NULL\n"
+	");\n"
+	"CREATE INDEX crl_kept_not_after ON crl_kept(not_after);\n"
+	"PRAGMA user_version = 14;\n",
+
+	/* 15: geteduroam's OAuth 2.0 (reg_oauth.c): grants of a person to a
+	 * client, bound to the device their eap-config enrolled; one-time
+	 * authorization codes and access/refresh tokens as SHA-256 hashes
+	 * only, the redirect URI as its hash, and the authorization requests
+	 * waiting for a login, sealed by the portal */
+	"CREATE TABLE oauth_grants (\n"
+	"	id INTEGER PRIMARY KEY,\n"
+	"	client TEXT NOT NULL,\n"
+	"	person INTEGER NOT NULL REFERENCES people(id) ON DELETE CASCADE,\n"
+	"	charter TEXT NOT NULL DEFAULT '',\n"
+	"	device TEXT REFERENCES devices(id) ON DELETE CASCADE,\n"
+	"	created INTEGER NOT NULL,\n"
+	"	revoked INTEGER NOT NULL DEFAULT 0\n"
+	");\n"
+	"CREATE INDEX oauth_grants_person ON oauth_grants(person);\n"
+	"CREATE INDEX oauth_grants_device ON oauth_grants(device);\n"
+	"CREATE TABLE oauth_codes (\n"
+	"	code_hash TEXT PRIMARY KEY,\n"
+	"	client TEXT NOT NULL,\n"
+	"	redirect_hash TEXT NOT NULL,\n"
+	"	challenge TEXT NOT NULL,\n"
+	"	charter TEXT NOT NULL DEFAULT '',\n"
+	"	person INTEGER NOT NULL REFERENCES people(id) ON DELETE CASCADE,\n"
+	"	created INTEGER NOT NULL,\n"
+	"	expires INTEGER NOT NULL,\n"
+	"	used INTEGER NOT NULL DEFAULT 0,\n"
+	"	grant_id INTEGER REFERENCES oauth_grants(id) ON DELETE SET NULL\n"
+	");\n"
+	"CREATE INDEX oauth_codes_expires ON oauth_codes(expires);\n"
+	"CREATE INDEX oauth_codes_person ON oauth_codes(person);\n"
+	"CREATE INDEX oauth_codes_grant ON oauth_codes(grant_id);\n"
+	"CREATE TABLE oauth_tokens (\n"
+	"	token_hash TEXT PRIMARY KEY,\n"
+	"	grant_id INTEGER NOT NULL REFERENCES oauth_grants(id) ON DELETE CASCADE,\n"
+	"	kind TEXT NOT NULL CHECK (kind IN ('access', 'refresh')),\n"
+	"	refreshed INTEGER NOT NULL DEFAULT 0,\n"
+	"	created INTEGER NOT NULL,\n"
+	"	expires INTEGER NOT NULL,\n"
+	"	used INTEGER NOT NULL DEFAULT 0\n"
+	");\n"
+	"CREATE INDEX oauth_tokens_grant ON oauth_tokens(grant_id);\n"
+	"CREATE INDEX oauth_tokens_expires ON oauth_tokens(expires);\n"
+	"CREATE TABLE oauth_requests (\n"
+	"	id_hash TEXT PRIMARY KEY,\n"
+	"	data TEXT NOT NULL,\n"
+	"	created INTEGER NOT NULL,\n"
+	"	expires INTEGER NOT NULL\n"
+	");\n"
+	"CREATE INDEX oauth_requests_expires ON oauth_requests(expires);\n"
+	"PRAGMA user_version = 15;\n",
 };
 
 #define NEWEST_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))

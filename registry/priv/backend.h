@@ -90,6 +90,9 @@ struct reg_backend_ops {
 	/* By login, people.school = school. */
 	int (*person_list_school)(struct reg_db *be, const char *school, reg_person_cb cb,
 				  void *ctx, struct byod_err *err);
+	/* Active people with 0 < leaves_at <= now, by login. */
+	int (*person_list_leaving)(struct reg_db *be, time_t now, reg_person_cb cb, void *ctx,
+				   struct byod_err *err);
 
 	/* Reads fill owner_login. */
 	int (*device_insert)(struct reg_db *be, const struct reg_device *d, struct byod_err *err);
@@ -122,6 +125,10 @@ struct reg_backend_ops {
 	int (*cert_list)(struct reg_db *be, reg_cert_cb cb, void *ctx, struct byod_err *err);
 	int (*cert_list_revoked)(struct reg_db *be, reg_cert_cb cb, void *ctx,
 				 struct byod_err *err);
+	/* Sets first_seen of c->serial to when, if it is still 0; *set gets 1
+	 * when it was, 0 when the certificate had been seen already. */
+	int (*cert_set_seen)(struct reg_db *be, const char *serial, time_t when, int *set,
+			     struct byod_err *err);
 
 	int (*counter_next)(struct reg_db *be, const char *name, int64_t *value,
 			    struct byod_err *err);
@@ -373,6 +380,62 @@ struct reg_backend_ops {
 	int (*audit_search)(struct reg_db *be, const char *scope, const struct reg_audit_filter *f,
 			    const char *action_like, reg_audit_cb cb, void *ctx,
 			    struct byod_err *err);
+
+	/* Retention, the requisition and a person's rights (sqlite_retention.c,
+	 * postgres_retention.c; reg_retention.c writes the SQL, one text for
+	 * both dialects: parameters $1, $2, ... as text, NULL for SQL NULL). */
+	/* Runs one write statement; *changes (may be NULL) gets the rows changed. */
+	int (*exec_write)(struct reg_db *be, const char *what, const char *sql, int nparams,
+			  const char *const *params, int *changes, struct byod_err *err);
+	/* Appends one JSON object per row of the read sql to array: the
+	 * columns by name, integers as numbers, NULL as null, the rest as
+	 * strings (a BLOB as its length: never select one). */
+	int (*rows_json)(struct reg_db *be, const char *what, const char *sql, int nparams,
+			 const char *const *params, struct json_t *array, struct byod_err *err);
+	/* Sessions with ip = ip (or, ip NULL, mac = mac), started <= at and
+	 * (state open or stopped >= at), with their device's name and its
+	 * owner's login, name and school when known; by started, then id. */
+	int (*connection_find)(struct reg_db *be, const char *ip, const char *mac, time_t at,
+			       int (*cb)(const struct reg_connection *, void *), void *ctx,
+			       struct byod_err *err);
+	/* geteduroam's OAuth (sqlite_oauth.c, postgres_oauth.c); inputs checked
+	 * by reg_oauth.c. */
+	int (*oauth_code_insert)(struct reg_db *be, const struct reg_oauth_code *c,
+				 struct byod_err *err);
+	int (*oauth_code_get)(struct reg_db *be, const char *code_hash, struct reg_oauth_code *out,
+			      struct byod_err *err);
+	/* Sets used and grant_id where used = 0 (*changes 1). */
+	int (*oauth_code_use)(struct reg_db *be, const char *code_hash, time_t now, int64_t grant,
+			      int *changes, struct byod_err *err);
+	/* Sets g->id. */
+	int (*oauth_grant_insert)(struct reg_db *be, struct reg_oauth_grant *g,
+				  struct byod_err *err);
+	int (*oauth_grant_get)(struct reg_db *be, int64_t id, struct reg_oauth_grant *out,
+			       struct byod_err *err);
+	/* Sets device where it is NULL and revoked = 0 (*changes 1). */
+	int (*oauth_grant_set_device)(struct reg_db *be, int64_t id, const char *device,
+				      int *changes, struct byod_err *err);
+	/* Sets revoked = now where it is 0 and deletes the grant's tokens. */
+	int (*oauth_grant_revoke)(struct reg_db *be, int64_t id, time_t now, struct byod_err *err);
+	/* The same for every grant bound to device; *changes the grants revoked now. */
+	int (*oauth_device_drop)(struct reg_db *be, const char *device, time_t now, int *changes,
+				 struct byod_err *err);
+	int (*oauth_token_insert)(struct reg_db *be, const struct reg_oauth_token *t,
+				  struct byod_err *err);
+	int (*oauth_token_get)(struct reg_db *be, const char *token_hash,
+			       struct reg_oauth_token *out, struct byod_err *err);
+	/* Sets used where it is 0 (*changes 1). */
+	int (*oauth_token_use)(struct reg_db *be, const char *token_hash, time_t now, int *changes,
+			       struct byod_err *err);
+	/* Deletes the row of id_hash, then inserts it. */
+	int (*oauth_request_put)(struct reg_db *be, const char *id_hash, const char *data,
+				 time_t created, time_t expires, struct byod_err *err);
+	/* *data malloc'd; *expires the row's. */
+	int (*oauth_request_get)(struct reg_db *be, const char *id_hash, char **data,
+				 time_t *expires, struct byod_err *err);
+	int (*oauth_request_delete)(struct reg_db *be, const char *id_hash, struct byod_err *err);
+	/* Requests, codes and tokens with expires < before, revoked grants with revoked < before. */
+	int (*oauth_purge)(struct reg_db *be, time_t before, int *deleted, struct byod_err *err);
 };
 
 extern const struct reg_backend_ops reg_sqlite_ops;

@@ -92,7 +92,7 @@ int pg_rows(struct pg_db *db, const char *what, const char *sql, int nparams,
 
 /* postgres_schema.c: the migrations, pg_migrations[i] taking the schema
  * from version i to i + 1; append one, raise this by one. */
-#define PG_NEWEST_VERSION 5
+#define PG_NEWEST_VERSION 9
 extern const char *const pg_migrations[];
 
 /* postgres_tables.c: the operations of the backend table it implements. */
@@ -143,6 +143,10 @@ int pg_policy_lock(struct reg_db *be, struct byod_err *err);
 int pg_policy_list_school(struct reg_db *be, const char *school, reg_policy_cb cb, void *ctx,
 			  struct byod_err *err);
 
+/* postgres_renew.c: a renewed certificate's first sighting. */
+int pg_cert_set_seen(struct reg_db *be, const char *serial, time_t when, int *set,
+		     struct byod_err *err);
+
 /* postgres_unlock.c: teacher unlocks. */
 int pg_unlock_insert(struct reg_db *be, struct reg_unlock *u, struct byod_err *err);
 int pg_unlock_get(struct reg_db *be, int64_t id, struct reg_unlock *out, struct byod_err *err);
@@ -157,7 +161,8 @@ int pg_unlock_list_active(struct reg_db *be, const char *school, time_t now,
 	"SELECT d.id, d.owner, p.login, d.name, d.kind, d.mac, d.state, d.charter, d.created, "    \
 	"d.expires, p.school FROM devices d JOIN people p ON p.id = d.owner "
 #define PG_PERSON_COLUMNS                                                                          \
-	"id, login, display_name, role, school, \"groups\", password_hash, state, created"
+	"id, login, display_name, role, school, \"groups\", password_hash, state, created, "    \
+	"leaves_at, disabled_at"
 #define PG_AUDIT_COLUMNS "id, time, actor, action, object, before_json, after_json, school"
 int pg_read_person(const PGresult *r, int i, struct reg_person *p);
 int pg_read_device(const PGresult *r, int i, struct reg_device *d);
@@ -254,6 +259,9 @@ int pg_throttle_lock(struct reg_db *be, const char *key, struct reg_throttle *ou
 		     struct byod_err *err);
 int pg_throttle_put(struct reg_db *be, const struct reg_throttle *t, struct byod_err *err);
 int pg_throttle_delete(struct reg_db *be, const char *key, struct byod_err *err);
+/* postgres_leaving.c */
+int pg_person_list_leaving(struct reg_db *be, time_t now, reg_person_cb cb, void *ctx,
+			   struct byod_err *err);
 /* postgres_people.c */
 int pg_throttle_list_prefix(struct reg_db *be, const char *prefix,
 			    int (*cb)(const struct reg_throttle *, void *), void *ctx,
@@ -292,5 +300,41 @@ int pg_stats_certs_expiring(struct reg_db *be, const char *school, time_t from, 
 			    struct byod_err *err);
 int pg_stats_nas(struct reg_db *be, const char *school, time_t since,
 		 int (*cb)(const struct reg_nas_seen *, void *), void *ctx, struct byod_err *err);
+
+
+/* postgres_retention.c: retention, the requisition, a person's rights. */
+struct json_t;
+int pg_exec_write(struct reg_db *be, const char *what, const char *sql, int nparams,
+		  const char *const *params, int *changes, struct byod_err *err);
+int pg_rows_json(struct reg_db *be, const char *what, const char *sql, int nparams,
+		 const char *const *params, struct json_t *array, struct byod_err *err);
+int pg_connection_find(struct reg_db *be, const char *ip, const char *mac, time_t at,
+		       int (*cb)(const struct reg_connection *, void *), void *ctx,
+		       struct byod_err *err);
+/* geteduroam's OAuth (postgres_oauth.c). */
+int pg_oauth_code_insert(struct reg_db *be, const struct reg_oauth_code *c, struct byod_err *err);
+int pg_oauth_code_get(struct reg_db *be, const char *code_hash, struct reg_oauth_code *out,
+		      struct byod_err *err);
+int pg_oauth_code_use(struct reg_db *be, const char *code_hash, time_t now, int64_t grant,
+		      int *changes, struct byod_err *err);
+int pg_oauth_grant_insert(struct reg_db *be, struct reg_oauth_grant *g, struct byod_err *err);
+int pg_oauth_grant_get(struct reg_db *be, int64_t id, struct reg_oauth_grant *out,
+		       struct byod_err *err);
+int pg_oauth_grant_set_device(struct reg_db *be, int64_t id, const char *device, int *changes,
+			      struct byod_err *err);
+int pg_oauth_grant_revoke(struct reg_db *be, int64_t id, time_t now, struct byod_err *err);
+int pg_oauth_device_drop(struct reg_db *be, const char *device, time_t now, int *changes,
+			 struct byod_err *err);
+int pg_oauth_token_insert(struct reg_db *be, const struct reg_oauth_token *t, struct byod_err *err);
+int pg_oauth_token_get(struct reg_db *be, const char *token_hash, struct reg_oauth_token *out,
+		       struct byod_err *err);
+int pg_oauth_token_use(struct reg_db *be, const char *token_hash, time_t now, int *changes,
+		       struct byod_err *err);
+int pg_oauth_request_put(struct reg_db *be, const char *id_hash, const char *data,
+			 time_t created, time_t expires, struct byod_err *err);
+int pg_oauth_request_get(struct reg_db *be, const char *id_hash, char **data, time_t *expires,
+			 struct byod_err *err);
+int pg_oauth_request_delete(struct reg_db *be, const char *id_hash, struct byod_err *err);
+int pg_oauth_purge(struct reg_db *be, time_t before, int *deleted, struct byod_err *err);
 
 #endif /* BYOD_REGISTRY_PG_INT_H */

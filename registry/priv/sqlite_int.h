@@ -54,7 +54,8 @@ void col_text(sqlite3_stmt *st, int i, char *out, size_t len);
 	"SELECT d.id, d.owner, p.login, d.name, d.kind, d.mac, d.state, d.charter, d.created, "    \
 	"d.expires, p.school FROM devices d JOIN people p ON p.id = d.owner "
 #define SQ_PERSON_COLUMNS                                                                          \
-	"id, login, display_name, role, school, \"groups\", password_hash, state, created"
+	"id, login, display_name, role, school, \"groups\", password_hash, state, created, "    \
+	"leaves_at, disabled_at"
 #define SQ_AUDIT_COLUMNS "id, time, actor, action, object, before_json, after_json, school"
 int sq_read_person(sqlite3_stmt *st, struct reg_person *p);
 int sq_read_device(sqlite3_stmt *st, struct reg_device *d);
@@ -150,6 +151,9 @@ int sq_throttle_get(struct reg_db *be, const char *key, struct reg_throttle *out
 		    struct byod_err *err);
 int sq_throttle_put(struct reg_db *be, const struct reg_throttle *t, struct byod_err *err);
 int sq_throttle_delete(struct reg_db *be, const char *key, struct byod_err *err);
+/* sqlite_leaving.c */
+int sq_person_list_leaving(struct reg_db *be, time_t now, reg_person_cb cb, void *ctx,
+			   struct byod_err *err);
 /* sqlite_people.c */
 int sq_throttle_list_prefix(struct reg_db *be, const char *prefix,
 			    int (*cb)(const struct reg_throttle *, void *), void *ctx,
@@ -164,6 +168,10 @@ int sq_enrol_code_use(struct reg_db *be, const char *code_hash, time_t now, int 
 		      struct byod_err *err);
 int sq_enrol_code_get(struct reg_db *be, const char *code_hash, time_t now, int64_t *person,
 		      struct byod_err *err);
+
+/* sqlite_renew.c: a renewed certificate's first sighting. */
+int sq_cert_set_seen(struct reg_db *be, const char *serial, time_t when, int *set,
+		     struct byod_err *err);
 
 /* sqlite_unlock.c: teacher unlocks. */
 int sq_unlock_insert(struct reg_db *be, struct reg_unlock *u, struct byod_err *err);
@@ -199,12 +207,48 @@ int sq_stats_nas(struct reg_db *be, const char *school, time_t since,
 
 /* The schema (sqlite_schema.c): how many migrations there are, the
  * version a database is at, and its migration to the newest. */
-#define SQ_NEWEST_VERSION 11
+#define SQ_NEWEST_VERSION 15
 int sq_read_version(struct sq *s, int *version, struct byod_err *err);
 int sq_migrate(struct sq *s, struct byod_err *err);
 /* Transactions (sqlite.c), which the migrations run in. */
 int sq_begin(struct reg_db *be, struct byod_err *err);
 int sq_commit(struct reg_db *be, struct byod_err *err);
 void sq_rollback(struct reg_db *be);
+
+/* sqlite_retention.c: retention, the requisition, a person's rights. */
+struct json_t;
+int sq_exec_write(struct reg_db *be, const char *what, const char *sql, int nparams,
+		  const char *const *params, int *changes, struct byod_err *err);
+int sq_rows_json(struct reg_db *be, const char *what, const char *sql, int nparams,
+		 const char *const *params, struct json_t *array, struct byod_err *err);
+int sq_connection_find(struct reg_db *be, const char *ip, const char *mac, time_t at,
+		       int (*cb)(const struct reg_connection *, void *), void *ctx,
+		       struct byod_err *err);
+
+/* geteduroam's OAuth (sqlite_oauth.c). */
+int sq_oauth_code_insert(struct reg_db *be, const struct reg_oauth_code *c, struct byod_err *err);
+int sq_oauth_code_get(struct reg_db *be, const char *code_hash, struct reg_oauth_code *out,
+		      struct byod_err *err);
+int sq_oauth_code_use(struct reg_db *be, const char *code_hash, time_t now, int64_t grant,
+		      int *changes, struct byod_err *err);
+int sq_oauth_grant_insert(struct reg_db *be, struct reg_oauth_grant *g, struct byod_err *err);
+int sq_oauth_grant_get(struct reg_db *be, int64_t id, struct reg_oauth_grant *out,
+		       struct byod_err *err);
+int sq_oauth_grant_set_device(struct reg_db *be, int64_t id, const char *device, int *changes,
+			      struct byod_err *err);
+int sq_oauth_grant_revoke(struct reg_db *be, int64_t id, time_t now, struct byod_err *err);
+int sq_oauth_device_drop(struct reg_db *be, const char *device, time_t now, int *changes,
+			 struct byod_err *err);
+int sq_oauth_token_insert(struct reg_db *be, const struct reg_oauth_token *t, struct byod_err *err);
+int sq_oauth_token_get(struct reg_db *be, const char *token_hash, struct reg_oauth_token *out,
+		       struct byod_err *err);
+int sq_oauth_token_use(struct reg_db *be, const char *token_hash, time_t now, int *changes,
+		       struct byod_err *err);
+int sq_oauth_request_put(struct reg_db *be, const char *id_hash, const char *data,
+			 time_t created, time_t expires, struct byod_err *err);
+int sq_oauth_request_get(struct reg_db *be, const char *id_hash, char **data, time_t *expires,
+			 struct byod_err *err);
+int sq_oauth_request_delete(struct reg_db *be, const char *id_hash, struct byod_err *err);
+int sq_oauth_purge(struct reg_db *be, time_t before, int *deleted, struct byod_err *err);
 
 #endif /* BYOD_REGISTRY_SQLITE_INT_H */

@@ -182,6 +182,29 @@ scenario_pupil_enrols() { # proves: a pupil enrols alone at the portal, lands in
 		test "$(json "sum(1 for s in d if s['mac'] == '${MAC[pupil]}' and s['device'])" <"$T/sessions.json")" -ge 1
 }
 
+scenario_requisition() { # proves: a requisition for the pupil's address at an instant is answered from the accounting alone: the device, lea.martin, the school, the access point, the session's times
+	local sid nas at addr=10.20.0.${NUM[pupil]}
+	"$BYODCTL" session list --json >"$T/sessions.json"
+	sid=$(json "[s['session-id'] for s in d if s['mac'] == '${MAC[pupil]}' and s['device']][0]" <"$T/sessions.json")
+	nas=$(json "[s['nas'] for s in d if s['mac'] == '${MAC[pupil]}' and s['device']][0]" <"$T/sessions.json")
+	# hostapd learns no station address (the lab's are static): the
+	# Interim-Update a controller that knows its stations' addresses sends,
+	# on the pupil's hostapd session, through FreeRADIUS and rlm_byod
+	printf 'Acct-Status-Type = Interim-Update\nAcct-Session-Id = "%s"\nNAS-IP-Address = %s\nNAS-Identifier = "ap-pupil"\nCalling-Station-Id = "%s"\nFramed-IP-Address = %s\n' \
+		"$sid" "$nas" "${MAC[pupil]}" "$addr" |
+		radclient -x -r 2 -t 3 "127.0.0.1:$ACCT_PORT" acct "$SECRET" >"$T/acct.out" 2>&1
+	check "requisition: the access point's interim update is answered" grep -q "Accounting-Response" "$T/acct.out"
+	at=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+	"$BYODCTL" connections --ip "$addr" --at "$at" --json >"$T/req.json"
+	check "requisition: $addr at $at is lea.martin's phone" test \
+		"$(json "len(d), d[0]['owner'], d[0]['device-name'], d[0]['mac'], d[0]['nas-id']" <"$T/req.json")" = \
+		"1 lea.martin phone-lea ${MAC[pupil]} ap-pupil"
+	check "requisition: the school and a session still open" test \
+		"$(json "d[0]['school'], d[0].get('stopped')" <"$T/req.json")" = "0131234W None"
+	"$BYODCTL" connections --ip "$addr" --at 2020-01-01T00:00:00+01:00 --json >"$T/req-old.json"
+	check "requisition: nobody held it before the session" test "$(json 'len(d)' <"$T/req-old.json")" = 0
+}
+
 scenario_teacher_enrols() { # proves: a teacher enrols the same way and reaches the printer a pupil cannot
 	enrol_and_connect teacher m.durand 'Tableau-Noir-42' laptop-durand laptop teachers
 	check "teacher: the printer" reach teacher "$PRINTER" 631
@@ -366,6 +389,7 @@ scenario_portal_killed() { # proves: a portal killed mid-enrolment leaves no cer
 scenario_visitor_dhcp
 scenario_unknown_device
 scenario_pupil_enrols
+scenario_requisition
 scenario_teacher_enrols
 scenario_device_limit
 scenario_policy_change

@@ -683,6 +683,54 @@ static void test_heartbeat(void **state)
 	assert_non_null(strstr(hb.detail, "2 sessions"));
 }
 
+/* The daily purge: gateway.purge yes runs byod_purge (a session past its
+ * retention goes, one still inside stays); no leaves everything. */
+static void test_purge(void **state)
+{
+	struct fx *fx = *state;
+	struct byod_purge_report r;
+	struct reg_session s;
+	struct byod_err err;
+	char path[sizeof(fx->home) + 16], *text = NULL, *at;
+	size_t len = 0;
+	FILE *f;
+	int i;
+
+	apply_policy(fx, policy);
+	for (i = 0; i < 2; i++) {
+		memset(&s, 0, sizeof(s));
+		snprintf(s.session_id, sizeof(s.session_id), "old-%d", i);
+		snprintf(s.nas_ip, sizeof(s.nas_ip), "10.0.0.5");
+		s.started = fx->now - 400 * 86400;
+		/* 365 days and a minute ago; 365 days less a minute */
+		s.stopped = fx->now - 365 * 86400 + (i ? 60 : -60);
+		assert_int_equal(reg_session_record(fx->ctx->reg, REG_ACCT_STOP, &s, &err), 0);
+	}
+	open_gw(fx);
+	assert_int_equal(gw_purge(fx->gw, fx->now, &r, &err), 1);
+	assert_int_equal(r.sessions, 1);
+	assert_int_equal(reg_session_get(fx->ctx->reg, s.id, &s, &err), 0);
+	gw_close(fx->gw);
+	fx->gw = NULL;
+
+	snprintf(path, sizeof(path), "%s/byod.conf", fx->home);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	assert_true(getdelim(&text, &len, '\0', f) > 0);
+	fclose(f);
+	at = strstr(text, "  purge: yes\n");
+	assert_non_null(at);
+	memcpy(at, "  purge: no \n", 13);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	free(text);
+	open_gw(fx);
+	assert_int_equal(gw_purge(fx->gw, fx->now + 365 * 86400, &r, &err), 0);
+	assert_int_equal(reg_session_get(fx->ctx->reg, s.id, &s, &err), 0);
+}
+
 /* The state at a scale where a scan per lookup would be 10^10 string
  * comparisons: 100,000 sessions on 50,000 MACs and 25,000 devices, each
  * found by id, MAC and device, the newest session of a MAC deciding, the
@@ -799,6 +847,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_unlock_moves_the_group, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_school_policy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_heartbeat, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_purge, setup, teardown),
 		cmocka_unit_test(test_state_at_scale),
 	};
 

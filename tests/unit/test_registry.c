@@ -1085,8 +1085,16 @@ static void test_migrate_from_1(void **state)
 		     "DROP INDEX devices_created; DROP INDEX certificates_not_after; "
 		     "DROP INDEX sessions_nas; DROP INDEX sessions_started; "
 		     "DROP TABLE unlocks; "
+		     "DROP TABLE oauth_tokens; DROP TABLE oauth_codes; DROP TABLE oauth_grants; "
+		     "DROP TABLE oauth_requests; "
 		     "DROP TABLE admin_tokens; DROP TABLE admin_sessions; DROP TABLE admins; "
+		     "DROP TABLE crl_kept; DROP INDEX sessions_ip; DROP INDEX sessions_mac; "
+		     "DROP INDEX audit_time; "
 		     "DROP INDEX audit_school; ALTER TABLE audit DROP COLUMN school; "
+		     "DROP INDEX certificates_replaces; ALTER TABLE certificates DROP COLUMN replaces; "
+		     "ALTER TABLE certificates DROP COLUMN first_seen; "
+		     "DROP INDEX people_leaving; ALTER TABLE people DROP COLUMN leaves_at; "
+		     "ALTER TABLE people DROP COLUMN disabled_at; "
 		     "PRAGMA user_version = 1;");
 	raw_close(db);
 	assert_int_equal(open_reg(f->path, 2000, &f->reg, &f->err), 0);
@@ -1200,8 +1208,16 @@ static void test_migrate_live_mac_twins(void **state)
 		     "DROP TABLE unlocks; DROP INDEX policies_school; "
 		     "ALTER TABLE policies DROP COLUMN school; "
 		     "ALTER TABLE policies DROP COLUMN follows_default; "
+		     "DROP TABLE oauth_tokens; DROP TABLE oauth_codes; DROP TABLE oauth_grants; "
+		     "DROP TABLE oauth_requests; "
 		     "DROP TABLE admin_tokens; DROP TABLE admin_sessions; DROP TABLE admins; "
+		     "DROP TABLE crl_kept; DROP INDEX sessions_ip; DROP INDEX sessions_mac; "
+		     "DROP INDEX audit_time; "
 		     "DROP INDEX audit_school; ALTER TABLE audit DROP COLUMN school; "
+		     "DROP INDEX certificates_replaces; ALTER TABLE certificates DROP COLUMN replaces; "
+		     "ALTER TABLE certificates DROP COLUMN first_seen; "
+		     "DROP INDEX people_leaving; ALTER TABLE people DROP COLUMN leaves_at; "
+		     "ALTER TABLE people DROP COLUMN disabled_at; "
 		     "PRAGMA user_version = 6;");
 	/* what version 6 let by: bob's phone with alice's MAC, two empty MACs */
 	memset(&d2, 0, sizeof(d2));

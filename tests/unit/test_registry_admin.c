@@ -1240,7 +1240,7 @@ static void test_migrate_audit_school(void **state)
 	struct reg_audit_filter af = {.limit = 1000};
 	struct reg_session s;
 	struct rows r;
-	char sql[512], obj[64], dev[128];
+	char sql[1024], obj[64], dev[128];
 	raw_db *db;
 	int k;
 	static const struct {
@@ -1269,11 +1269,19 @@ static void test_migrate_audit_school(void **state)
 
 	db = raw_open(f->path);
 	snprintf(sql, sizeof(sql),
+		 "DROP TABLE oauth_tokens; DROP TABLE oauth_codes; DROP TABLE oauth_grants; "
+		     "DROP TABLE oauth_requests; "
 		 "DROP TABLE admin_tokens; DROP TABLE admin_sessions; DROP TABLE admins; "
-		 "DROP INDEX audit_school; ALTER TABLE audit DROP COLUMN school; %s%d",
+		 "DROP TABLE crl_kept; DROP INDEX sessions_ip; DROP INDEX sessions_mac; "
+		 "DROP INDEX audit_time; "
+		 "DROP INDEX audit_school; ALTER TABLE audit DROP COLUMN school; "
+		 "DROP INDEX certificates_replaces; ALTER TABLE certificates DROP COLUMN replaces; "
+		 "ALTER TABLE certificates DROP COLUMN first_seen; "
+		 "DROP INDEX people_leaving; ALTER TABLE people DROP COLUMN leaves_at; "
+		 "ALTER TABLE people DROP COLUMN disabled_at; %s%d",
 		 on_postgres() ? "UPDATE schema_version SET version = " : "PRAGMA user_version = ",
-		 (on_postgres() ? reg_postgres_ops.newest_version : reg_sqlite_ops.newest_version) -
-			 1);
+		 /* the version before the console's migration (later ones dropped too) */
+		 on_postgres() ? 4 : 10);
 	raw_exec(db, sql);
 	raw_close(db);
 	assert_int_equal(open_reg(f->path, 2000, &f->reg, &f->err), 0);

@@ -794,8 +794,16 @@ static void test_migrate_from_2(void **state)
 		     "DROP TABLE unlocks; DROP INDEX policies_school; "
 		     "ALTER TABLE policies DROP COLUMN school; "
 		     "ALTER TABLE policies DROP COLUMN follows_default; "
+		     "DROP TABLE oauth_tokens; DROP TABLE oauth_codes; DROP TABLE oauth_grants; "
+		     "DROP TABLE oauth_requests; "
 		     "DROP TABLE admin_tokens; DROP TABLE admin_sessions; DROP TABLE admins; "
+		     "DROP TABLE crl_kept; DROP INDEX sessions_ip; DROP INDEX sessions_mac; "
+		     "DROP INDEX audit_time; "
 		     "DROP INDEX audit_school; ALTER TABLE audit DROP COLUMN school; "
+		     "DROP INDEX certificates_replaces; ALTER TABLE certificates DROP COLUMN replaces; "
+		     "ALTER TABLE certificates DROP COLUMN first_seen; "
+		     "DROP INDEX people_leaving; ALTER TABLE people DROP COLUMN leaves_at; "
+		     "ALTER TABLE people DROP COLUMN disabled_at; "
 		     "PRAGMA user_version = 2;");
 	raw_close(db);
 	assert_int_equal(open_reg(f->path, 2000, &f->reg, &f->err), 0);

@@ -169,8 +169,17 @@ static void test_migrate_from_3(void **state)
 			     "DROP TABLE unlocks; DROP INDEX policies_school; "
 			     "ALTER TABLE policies DROP COLUMN school; "
 			     "ALTER TABLE policies DROP COLUMN follows_default; "
+			     "DROP TABLE oauth_tokens; DROP TABLE oauth_codes; DROP TABLE oauth_grants; "
+		     "DROP TABLE oauth_requests; "
 			     "DROP TABLE admin_tokens; DROP TABLE admin_sessions; DROP TABLE admins; "
+			     "DROP TABLE crl_kept; DROP INDEX sessions_ip; DROP INDEX sessions_mac; "
+			     "DROP INDEX audit_time; "
 			     "DROP INDEX audit_school; ALTER TABLE audit DROP COLUMN school; "
+			     "DROP INDEX certificates_replaces; "
+			     "ALTER TABLE certificates DROP COLUMN replaces; "
+			     "ALTER TABLE certificates DROP COLUMN first_seen; "
+			     "DROP INDEX people_leaving; ALTER TABLE people DROP COLUMN leaves_at; "
+			     "ALTER TABLE people DROP COLUMN disabled_at; "
 			     "PRAGMA user_version = 3;",
 			     NULL, NULL, NULL),
 		SQLITE_OK);
