@@ -394,9 +394,8 @@ int page_oauth_authorize(struct page_ctx *c)
 						       : rc;
 	}
 	/* the portal's normal login first; it comes back to the consent */
-	return page_redirect(c, c->s->logged_in && !portal_session_is_code(c->s)
-					? PORTAL_OAUTH_CONSENT
-					: "/");
+	return page_redirect(
+		c, c->s->logged_in && !portal_session_is_code(c->s) ? PORTAL_OAUTH_CONSENT : "/");
 }
 
 static int consent_page(struct page_ctx *c, const struct oauth_request *r, int status,
@@ -429,13 +428,13 @@ static int consent_page(struct page_ctx *c, const struct oauth_request *r, int s
 	if (p->charter)
 		web_html_fragment(&h, p->charter, p->charter_len);
 	web_html_markup(&h, "</div><p class=\"check\"><input type=\"checkbox\" id=\"charter\" "
-			       "name=\"charter\" value=\"yes\" required><label for=\"charter\">");
+			    "name=\"charter\" value=\"yes\" required><label for=\"charter\">");
 	page_text_with(&h, T("enrol.accept"), p->conf.enrol_charter_version);
 	web_html_markup(&h, "</label></p><button type=\"submit\" name=\"action\" "
-			       "value=\"accept\">");
+			    "value=\"accept\">");
 	web_html_text(&h, T("oauth.consent.accept"));
 	web_html_markup(&h, "</button><button type=\"submit\" class=\"link\" name=\"action\" "
-			       "value=\"refuse\" formnovalidate>");
+			    "value=\"refuse\" formnovalidate>");
 	web_html_text(&h, T("oauth.consent.refuse"));
 	web_html_markup(&h, "</button></form>");
 	return page_finish(c, &h, status);
@@ -496,8 +495,7 @@ int page_oauth_consent_post(struct page_ctx *c)
 		request_forget(c, hash);
 		reg_audit_add(c->ctx->reg, "portal.oauth-refused", c->s->person.login, NULL, NULL,
 			      NULL);
-		return redirect_error(c, r.redirect, r.state, "access_denied",
-				      "the user refused");
+		return redirect_error(c, r.redirect, r.state, "access_denied", "the user refused");
 	}
 	if (!charter || strcmp(charter, "yes"))
 		return consent_page(c, &r, 400, T("enrol.charter_required"));

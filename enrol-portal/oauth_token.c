@@ -123,9 +123,9 @@ static int tokens_make(struct portal *p, struct new_tokens *t, time_t now)
 
 static int tokens_answer(struct portal *p, struct portal_response *rs, struct new_tokens *t)
 {
-	json_t *o = json_pack("{s:s, s:s, s:i, s:s, s:s}", "access_token", t->access,
-			      "token_type", "Bearer", "expires_in", p->conf.oauth_access_ttl,
-			      "refresh_token", t->refresh, "scope", PORTAL_OAUTH_SCOPE);
+	json_t *o = json_pack("{s:s, s:s, s:i, s:s, s:s}", "access_token", t->access, "token_type",
+			      "Bearer", "expires_in", p->conf.oauth_access_ttl, "refresh_token",
+			      t->refresh, "scope", PORTAL_OAUTH_SCOPE);
 	int rc = json_answer(rs, 200, o);
 
 	rs->secret = 1;
@@ -193,14 +193,16 @@ static int exchange(struct page_ctx *c, const struct web_form *f,
 						       "code_verifier is 43 to 128 characters");
 		s256(verifier, challenge);
 		if (strcmp(challenge, rc_code.challenge))
-			return portal_oauth_json_error(c->rs, 400, "invalid_grant",
-						       "code_verifier does not match the challenge");
+			return portal_oauth_json_error(
+				c->rs, 400, "invalid_grant",
+				"code_verifier does not match the challenge");
 	}
 	rc = tokens_make(p, &t, now);
 	if (!rc)
 		rc = reg_oauth_code_redeem(c->ctx->reg, hash, now, &t.a, &t.r, &g, &err);
 	if (rc == -EALREADY) {
-		portal_log("%s oauth token: a code used twice; its grant is revoked", c->rq->client);
+		portal_log("%s oauth token: a code used twice; its grant is revoked",
+			   c->rq->client);
 		rc = portal_oauth_json_error(c->rs, 400, "invalid_grant",
 					     "the code was used already; what it gave is revoked");
 	} else if (rc == -ETIMEDOUT || rc == -ENOENT) {
@@ -293,7 +295,8 @@ int portal_oauth_token(struct page_ctx *c)
 	client = web_form_get(&form, "client_id");
 	cl = portal_oauth_client(client);
 	if (!type)
-		rc = portal_oauth_json_error(c->rs, 400, "invalid_request", "grant_type is required");
+		rc = portal_oauth_json_error(c->rs, 400, "invalid_request",
+					     "grant_type is required");
 	else if (!cl)
 		rc = portal_oauth_json_error(c->rs, 401, "invalid_client", "unknown client_id");
 	else if (!strcmp(type, "authorization_code"))
@@ -331,8 +334,7 @@ static int enrol_refused(struct page_ctx *c, const struct byod_enrolment *e)
 
 	switch (e->refusal) {
 	case BYOD_ENROL_AT_LIMIT:
-		return portal_oauth_json_error(c->rs, 409, "device_limit",
-					       T("oauth.api.at_limit"));
+		return portal_oauth_json_error(c->rs, 409, "device_limit", T("oauth.api.at_limit"));
 	case BYOD_ENROL_RATE:
 		c->rs->retry_after = 3600;
 		return portal_oauth_json_error(c->rs, 429, "rate_limited", T("enrol.rate"));
@@ -399,7 +401,8 @@ static int enrol(struct page_ctx *c, const struct reg_person *person,
 			   (long long)g->id);
 		byod_device_revoke(c->ctx, e.device.id, REG_REASON_CESSATION, BYOD_DEVICE_RETIRED,
 				   NULL, NULL);
-		rc = portal_oauth_json_error(c->rs, 409, "already_enrolled", T("oauth.api.already"));
+		rc = portal_oauth_json_error(c->rs, 409, "already_enrolled",
+					     T("oauth.api.already"));
 		goto out;
 	}
 	portal_log("%s eap-config: device %s enrolled for %s by %s", rq->client, e.device.id,
@@ -467,7 +470,8 @@ int portal_oauth_eap_config(struct page_ctx *c)
 	if (!g.device[0])
 		rc = enrol(c, &person, &g, cl);
 	else
-		rc = portal_oauth_json_error(c->rs, 409, "already_enrolled", T("oauth.api.already"));
+		rc = portal_oauth_json_error(c->rs, 409, "already_enrolled",
+					     T("oauth.api.already"));
 out:
 	if (rc == -ENOTCONN)
 		c->ctx = portal_db_renew(p->db, c->ctx);
@@ -497,12 +501,12 @@ int portal_oauth_discovery(struct page_ctx *c)
 		char href[700];
 
 		endpoint(href, sizeof(href), p, "/");
-		o = json_pack("{s:s, s:{s:s, s:s, s:s}}", "href", href, "http://letswifi.app/api#v2",
-			      "authorization_endpoint", authz, "token_endpoint", tok,
-			      "eapconfig_endpoint", eap);
+		o = json_pack("{s:s, s:{s:s, s:s, s:s}}", "href", href,
+			      "http://letswifi.app/api#v2", "authorization_endpoint", authz,
+			      "token_endpoint", tok, "eapconfig_endpoint", eap);
 	} else {
-		o = json_pack("{s:s, s:s, s:s, s:s, s:[s], s:[s, s], s:[s], s:[s], s:[s]}", "issuer",
-			      iss, "authorization_endpoint", authz, "token_endpoint", tok,
+		o = json_pack("{s:s, s:s, s:s, s:s, s:[s], s:[s, s], s:[s], s:[s], s:[s]}",
+			      "issuer", iss, "authorization_endpoint", authz, "token_endpoint", tok,
 			      "eapconfig_endpoint", eap, "response_types_supported", "code",
 			      "grant_types_supported", "authorization_code", "refresh_token",
 			      "code_challenge_methods_supported", "S256", "scopes_supported",

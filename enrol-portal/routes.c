@@ -566,6 +566,14 @@ static int dynamic(struct portal *p, const struct portal_request *rq, struct por
 	return rc;
 }
 
+/* The paths of geteduroam's API as letswifi-portal names them (a final
+ * slash, which web_path_check refuses as an empty segment). */
+static int oauth_literal(const char *path)
+{
+	return !strcmp(path, "/oauth/authorize/") || !strcmp(path, "/oauth/token/") ||
+	       !strcmp(path, "/api/eap-config/");
+}
+
 int portal_route(struct portal *p, const struct portal_request *rq, struct portal_response *rs)
 {
 	int get = !strcmp(rq->method, "GET") || !strcmp(rq->method, "HEAD");
@@ -578,8 +586,9 @@ int portal_route(struct portal *p, const struct portal_request *rq, struct porta
 		return redirect_to_portal(p, rq, rs);
 	if (!rq->https && portal_https_trusted(p) && !plain_http_served(rq->path))
 		return redirect_to_https(p, rq, rs);
-	/* traversal, encoded tricks, odd bytes: refused before anything else */
-	if (web_path_check(rq->path)) {
+	/* traversal, encoded tricks, odd bytes: refused before anything else
+	 * (but letswifi's paths, which end with a slash, taken as literals) */
+	if (web_path_check(rq->path) && !oauth_literal(rq->path)) {
 		portal_log("%s %s: path refused", rq->client, rq->method);
 		return portal_page_error(p, rq, rs, 400);
 	}
