@@ -366,6 +366,76 @@ static int write_out(const char *dir, const char *name, const void *data, size_t
 	return 0;
 }
 
+/* Writes an issued certificate (enrolment or renewal) into out: PEM, key,
+ * PKCS#12 (modern form), ca.pem; says where (JSON with json). */
+static int issued_out(struct byod_ctx *ctx, struct byod_enrolment *ep, const char *out, int json)
+{
+	struct byod_err err;
+	struct pki_ca *ca;
+	const unsigned char *p12 = NULL;
+	size_t p12_len = 0;
+	char name[64], path[4096], certpath[4096], p12path[4096] = "";
+	char expires[32];
+	int rc;
+
+	/* Recorded: now it may be handed out, the PKCS#12 in its modern form. */
+	if (ep->cert.key && pki_issued_p12(&ep->cert, PKI_P12_MODERN, &p12, &p12_len, &err))
+		return cli_fail_err(&err);
+	snprintf(name, sizeof(name), "%s.pem", ep->device.id);
+	rc = write_out(out, name, ep->cert.cert_pem, strlen(ep->cert.cert_pem), 0644, certpath,
+		       sizeof(certpath));
+	if (!rc && ep->cert.key_pem) {
+		snprintf(name, sizeof(name), "%s.key", ep->device.id);
+		rc = write_out(out, name, ep->cert.key_pem, strlen(ep->cert.key_pem), 0600, path,
+			       sizeof(path));
+	}
+	if (!rc && p12) {
+		snprintf(name, sizeof(name), "%s.p12", ep->device.id);
+		rc = write_out(out, name, p12, p12_len, 0600, p12path, sizeof(p12path));
+	}
+	if (!rc && !(rc = byod_ca(ctx, &ca, &err) ? cli_fail_err(&err) : 0))
+		rc = write_out(out, "ca.pem", pki_ca_pem(ca), strlen(pki_ca_pem(ca)), 0644, path,
+			       sizeof(path));
+	if (!rc) {
+		byod_time_iso(ep->cert.not_after, expires, sizeof(expires));
+		if (json) {
+			json_t *o = json_pack("{s:s, s:s, s:s, s:s}", "device", ep->device.id,
+					      "serial", ep->cert.serial, "expires", expires,
+					      "certificate", certpath);
+
+			if (p12) {
+				json_object_set_new(o, "pkcs12", json_string(p12path));
+				json_object_set_new(o, "passphrase",
+						    json_string(ep->cert.passphrase));
+			}
+			if (ep->retired[0])
+				json_object_set_new(o, "retired", json_string(ep->retired));
+			if (ep->over_limit)
+				json_object_set_new(o, "over_limit", json_true());
+			if (ep->replaces[0])
+				json_object_set_new(o, "replaces", json_string(ep->replaces));
+			rc = cli_json(o);
+		} else {
+			printf("device:     %s\n", ep->device.id);
+			printf("serial:     %s\n", ep->cert.serial);
+			printf("expires:    %s\n", expires);
+			if (p12) {
+				printf("pkcs12:     %s\n", p12path);
+				printf("passphrase: %s\n", ep->cert.passphrase);
+			}
+			if (ep->retired[0])
+				printf("retired:    %s\n", ep->retired);
+			if (ep->over_limit)
+				printf("over limit: yes (recorded in the audit log)\n");
+			if (ep->replaces[0])
+				printf("replaces:   %s (valid until the new one is first "
+				       "seen)\n",
+				       ep->replaces);
+		}
+	}
+	return rc;
+}
+
 static int cmd_device_enrol(struct byod_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -382,12 +452,8 @@ static int cmd_device_enrol(struct byod_ctx *ctx, int argc, char **argv)
 	struct byod_enrol_params p = { .kind = BYOD_KIND_OTHER };
 	struct byod_enrolment e;
 	struct byod_err err;
-	struct pki_ca *ca;
-	const unsigned char *p12 = NULL;
-	size_t p12_len = 0;
 	const char *out = NULL, *csr_file = NULL;
-	char *csr = NULL, name[64], path[4096], certpath[4096], p12path[4096] = "";
-	char expires[32];
+	char *csr = NULL;
 	char mac[REG_MAC_MAX];
 	int c, rc, json = 0;
 
@@ -447,57 +513,67 @@ static int cmd_device_enrol(struct byod_ctx *ctx, int argc, char **argv)
 		return cli_fail_err(&err); /* a refusal: the sentence the portal shows */
 	if (e.crl_stale)
 		fprintf(stderr, "byodctl: warning: %s\n", e.warning.msg);
-	/* Recorded: now it may be handed out, the PKCS#12 in its modern form. */
-	if (e.cert.key && pki_issued_p12(&e.cert, PKI_P12_MODERN, &p12, &p12_len, &err)) {
-		byod_enrolment_clear(&e);
-		return cli_fail_err(&err);
-	}
-	snprintf(name, sizeof(name), "%s.pem", e.device.id);
-	rc = write_out(out, name, e.cert.cert_pem, strlen(e.cert.cert_pem), 0644, certpath,
-		       sizeof(certpath));
-	if (!rc && e.cert.key_pem) {
-		snprintf(name, sizeof(name), "%s.key", e.device.id);
-		rc = write_out(out, name, e.cert.key_pem, strlen(e.cert.key_pem), 0600, path,
-			       sizeof(path));
-	}
-	if (!rc && p12) {
-		snprintf(name, sizeof(name), "%s.p12", e.device.id);
-		rc = write_out(out, name, p12, p12_len, 0600, p12path, sizeof(p12path));
-	}
-	if (!rc && !(rc = byod_ca(ctx, &ca, &err) ? cli_fail_err(&err) : 0))
-		rc = write_out(out, "ca.pem", pki_ca_pem(ca), strlen(pki_ca_pem(ca)), 0644, path,
-			       sizeof(path));
-	if (!rc) {
-		byod_time_iso(e.cert.not_after, expires, sizeof(expires));
-		if (json) {
-			json_t *o = json_pack("{s:s, s:s, s:s, s:s}", "device", e.device.id,
-					      "serial", e.cert.serial, "expires", expires,
-					      "certificate", certpath);
+	rc = issued_out(ctx, &e, out, json);
+	byod_enrolment_clear(&e);
+	return rc;
+}
 
-			if (p12) {
-				json_object_set_new(o, "pkcs12", json_string(p12path));
-				json_object_set_new(o, "passphrase",
-						    json_string(e.cert.passphrase));
-			}
-			if (e.retired[0])
-				json_object_set_new(o, "retired", json_string(e.retired));
-			if (e.over_limit)
-				json_object_set_new(o, "over_limit", json_true());
-			rc = cli_json(o);
-		} else {
-			printf("device:     %s\n", e.device.id);
-			printf("serial:     %s\n", e.cert.serial);
-			printf("expires:    %s\n", expires);
-			if (p12) {
-				printf("pkcs12:     %s\n", p12path);
-				printf("passphrase: %s\n", e.cert.passphrase);
-			}
-			if (e.retired[0])
-				printf("retired:    %s\n", e.retired);
-			if (e.over_limit)
-				printf("over limit: yes (recorded in the audit log)\n");
+/* device renew: the next certificate of the same device (core/renew.c). */
+static int cmd_device_renew(struct byod_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "csr", required_argument, NULL, 'c' },
+		{ "out", required_argument, NULL, 'o' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "force", no_argument, NULL, 'f' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct byod_renew_params p = { 0 };
+	struct byod_enrolment e;
+	struct reg_device d;
+	struct byod_err err;
+	const char *out = NULL, *csr_file = NULL;
+	char *csr = NULL;
+	int c, rc, json = 0;
+
+	optind = 2;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			csr_file = optarg;
+			break;
+		case 'o':
+			out = optarg;
+			break;
+		case 'j':
+			json = 1;
+			break;
+		case 'f':
+			p.force = 1;
+			break;
+		default:
+			return cli_usage(NULL);
 		}
 	}
+	if (optind != argc - 1 || !out)
+		return cli_usage("device renew needs ID|SERIAL and --out DIR");
+	if (byod_device_resolve(ctx, argv[optind], &d, &err))
+		return cli_fail_err(&err);
+	p.device = d.id;
+	if (csr_file) {
+		if (byod_file_read(csr_file, &csr, &p.csr_len, &err))
+			return cli_fail_err(&err);
+		p.csr = csr;
+	}
+	if (byod_mkdir_p(out, 0700, &err)) {
+		free(csr);
+		return cli_fail_err(&err);
+	}
+	rc = byod_device_renew(ctx, &p, &e, &err);
+	free(csr);
+	if (rc)
+		return cli_fail_err(&err);
+	rc = issued_out(ctx, &e, out, json);
 	byod_enrolment_clear(&e);
 	return rc;
 }
@@ -658,8 +734,8 @@ static int cmd_device_suspend(struct byod_ctx *ctx, int argc, char **argv, int s
 
 static int cmd_device(const char *home, int argc, char **argv)
 {
-	static const char *const verbs[] = { "enrol", "list", "revoke", "suspend", "resume",
-					     NULL };
+	static const char *const verbs[] = { "enrol", "renew", "list", "revoke", "suspend",
+					     "resume", NULL };
 	struct byod_ctx *ctx;
 	const char *const *v;
 	int rc;
@@ -667,12 +743,14 @@ static int cmd_device(const char *home, int argc, char **argv)
 	for (v = verbs; argc >= 2 && *v && strcmp(argv[1], *v); v++)
 		;
 	if (argc < 2 || !*v)
-		return cli_usage("device takes: enrol, list, revoke, suspend, resume");
+		return cli_usage("device takes: enrol, renew, list, revoke, suspend, resume");
 	rc = cli_open(home, &ctx);
 	if (rc)
 		return rc;
 	if (!strcmp(argv[1], "enrol"))
 		rc = cmd_device_enrol(ctx, argc, argv);
+	else if (!strcmp(argv[1], "renew"))
+		rc = cmd_device_renew(ctx, argc, argv);
 	else if (!strcmp(argv[1], "list"))
 		rc = cmd_device_list(ctx, argc, argv);
 	else if (!strcmp(argv[1], "revoke"))
@@ -812,6 +890,11 @@ static const struct cli_command commands[] = {
 		  "\nissue a device certificate; at the role's\n"
 		  "limit, retire device ID of the same owner,\n"
 		  "or go past the limit (audited)" },
+		{ "device renew ID|SERIAL [--csr FILE] [--force] --out DIR [--json]",
+		  "\nthe next school year's certificate for the\n"
+		  "same device; the old one works until the new\n"
+		  "one is first seen at RADIUS. --force: before\n"
+		  "the renewal window opens (audited)" },
 		{ "device list [--owner LOGIN] [--state STATE] [--json]", NULL },
 		{ "device revoke ID|SERIAL [--reason REASON]", NULL },
 		{ "device suspend|resume ID|SERIAL", "refuse a device for a while, or no more" }) },

@@ -33,6 +33,8 @@ struct byod_conf {
 	char *pki_dir;           /* pki.dir */
 	char *pki_school_year_end; /* pki.school-year-end, "MM-DD" */
 	int pki_min_validity_days;
+	char *pki_grace_until;   /* pki.grace-until, "MM-DD" or "" */
+	int pki_renew_days;      /* pki.renew-days */
 	int pki_crl_days;
 	char *pki_crl_url;
 	int pki_ca_years;
@@ -145,5 +147,9 @@ int byod_conf_unlock_minutes(const char *value, int *out, size_t max);
 
 /* Month and day of pki.school-year-end; -EINVAL when malformed. */
 int byod_conf_year_end(const struct byod_conf *conf, int *month, int *day);
+
+/* Month and day of pki.grace-until; -ENOENT when empty (no grace), -EINVAL when
+ * malformed. */
+int byod_conf_grace_until(const struct byod_conf *conf, int *month, int *day);
 
 #endif /* BYOD_CONF_H */

@@ -77,6 +77,14 @@ static int check_month_day(const char *v, char *why, size_t len)
 	return 0;
 }
 
+/* pki.grace-until: "" (no grace) or a day of the year. */
+static int check_grace_day(const char *v, char *why, size_t len)
+{
+	if (!*v)
+		return 0;
+	return check_month_day(v, why, len);
+}
+
 /* Recorded with each device (the registry keeps 31 characters). */
 static int check_charter_version(const char *v, char *why, size_t len)
 {
@@ -167,6 +175,11 @@ static const struct conf_key keys[] = {
 	  check_month_day, "Device certificates are valid until this day (MM-DD) of the school year." },
 	{ "pki.min-validity-days", CT_INT, F(pki_min_validity_days), "14", 0, 180, NULL, 0, NULL,
 	  "Enrolling closer than this to the end of the year gives a certificate for the next one." },
+	{ "pki.grace-until", CT_STRING, F(pki_grace_until), "", 0, 0, NULL, 0, check_grace_day,
+	  "A certificate for the school year ending on pki.school-year-end ends instead on this "
+	  "following day (MM-DD, such as 10-31), so that September cuts no one off. Empty: none." },
+	{ "pki.renew-days", CT_INT, F(pki_renew_days), "60", 1, 180, NULL, 0, NULL,
+	  "Renewal of a certificate opens this many days before the school-year end it covers." },
 	{ "pki.crl-days", CT_INT, F(pki_crl_days), "7", 1, 365, NULL, 0, NULL,
 	  "Days between a CRL's thisUpdate and nextUpdate." },
 	{ "pki.crl-url", CT_STRING, F(pki_crl_url), "http://portal.byod.lan/crl.der", 0, 0, NULL,
@@ -621,6 +634,13 @@ int byod_conf_path(const struct byod_conf *conf, const char *rel, char *out, siz
 int byod_conf_year_end(const struct byod_conf *conf, int *month, int *day)
 {
 	return parse_month_day(conf->pki_school_year_end, month, day);
+}
+
+int byod_conf_grace_until(const struct byod_conf *conf, int *month, int *day)
+{
+	if (!conf->pki_grace_until || !*conf->pki_grace_until)
+		return -ENOENT;
+	return parse_month_day(conf->pki_grace_until, month, day);
 }
 
 /* YAML double-quoted scalar: every string is written quoted, so that a UAI

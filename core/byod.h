@@ -208,6 +208,7 @@ enum byod_enrol_refusal {
 	BYOD_ENROL_NOT_THEIRS, /* -EINVAL (not a device id) or -ENOENT: the device to
 				* retire is not one of the owner's */
 	BYOD_ENROL_RATE,       /* -EAGAIN: enrol.rate-per-day enrolments in the last 24 h */
+	BYOD_ENROL_RENEW_EARLY, /* -EAGAIN: renewal before its window opens */
 	BYOD_ENROL_REFUSAL_N,
 };
 
@@ -229,6 +230,7 @@ struct byod_enrolment {
 	struct reg_device device;
 	struct pki_issued cert;	  /* ask it for PKCS#12 forms: pki_issued_p12 */
 	char retired[REG_ID_MAX]; /* the device retired to make room, or "" */
+	char replaces[REG_SERIAL_MAX]; /* a renewal: the certificate it replaces, or "" */
 	int over_limit;		  /* 1: past the limit by force (audited) */
 	int crl_stale;		  /* a device was retired but the CRL was not
 				   * reissued (warning says why; the next
@@ -281,6 +283,31 @@ struct byod_enrol_params {
 int byod_device_enrol(struct byod_ctx *ctx, const struct byod_enrol_params *p,
 		      struct byod_enrolment *out, struct byod_err *err);
 void byod_enrolment_clear(struct byod_enrolment *e);
+
+/* ---- renewal (core/renew.c) ---- */
+
+/* The end a certificate issued at 'now' gets (school-year end, then the grace date). */
+time_t byod_cert_end(const struct byod_conf *conf, time_t now);
+/* When renewal of a certificate ending at not_after opens (its school-year end minus
+ * pki.renew-days: 00:00 UTC of that day). */
+time_t byod_renew_opens(const struct byod_conf *conf, time_t not_after);
+
+struct byod_renew_params {
+	const char *device;    /* id */
+	const char *login;     /* the owner asking (refused, -EPERM, when not the owner); NULL: admin */
+	const void *csr; size_t csr_len; /* optional, as in byod_enrol_params */
+	int force;             /* before the window opens (an administrator; audited) */
+	unsigned offers; X509 *sign_cert; EVP_PKEY *sign_key; int offer_ttl;
+	const struct profile_words *words;
+};
+
+/* Issues a new certificate for the same device (same id: policy, limits and history go on),
+ * recorded as replacing the device's newest valid certificate; the old one stays valid until
+ * the new one is first seen at RADIUS (reg_cert_seen) or until its own end. -EAGAIN (refusal
+ * BYOD_ENROL_RENEW_EARLY, err says from which date) before the window; -EPERM for a revoked or
+ * retired device or a disabled owner. Output as byod_device_enrol's. */
+int byod_device_renew(struct byod_ctx *ctx, const struct byod_renew_params *p,
+		      struct byod_enrolment *out, struct byod_err *err);
 
 /*
  * Finds a device by its id or by the serial of one of its certificates

@@ -22,6 +22,7 @@
 #include <openssl/crypto.h>
 
 #include "byod_util.h"
+#include "enrol_int.h"
 #include "profile.h"
 #include "token.h"
 
@@ -40,6 +41,8 @@ static const struct {
 	[BYOD_ENROL_RATE] = {"enrol.rate",
 			     "This account has enrolled the most devices allowed in one day: "
 			     "try again tomorrow."},
+	[BYOD_ENROL_RENEW_EARLY] = {"renew.early",
+				    "This device's certificate cannot be renewed yet."},
 };
 
 const char *byod_enrol_refusal_key(enum byod_enrol_refusal r)
@@ -114,8 +117,8 @@ static int revoke_in_tx(struct byod_ctx *ctx, const char *id, int reason,
 	return rc;
 }
 
-static int refuse(enum byod_enrol_refusal r, int code, enum byod_enrol_refusal *why,
-		  struct byod_err *err)
+int byod_enrol_refuse(enum byod_enrol_refusal r, int code, enum byod_enrol_refusal *why,
+		      struct byod_err *err)
 {
 	*why = r;
 	return byod_err_set(err, code, "%s", refusals[r].text);
@@ -138,15 +141,15 @@ static int make_room(struct byod_ctx *ctx, const struct byod_enrol_params *p,
 		return rc;
 	if (p->retire && limit > 0) {
 		if (!byod_is_uuid(p->retire))
-			return refuse(BYOD_ENROL_NOT_THEIRS, EINVAL, why, err);
+			return byod_enrol_refuse(BYOD_ENROL_NOT_THEIRS, EINVAL, why, err);
 		rc = reg_device_get(ctx->reg, p->retire, &old, err);
 		if (rc && rc != -ENOENT)
 			return rc;
 		if (rc == -ENOENT || old.owner != owner->id || old.state == BYOD_DEVICE_RETIRED)
-			return refuse(BYOD_ENROL_NOT_THEIRS, ENOENT, why, err);
+			return byod_enrol_refuse(BYOD_ENROL_NOT_THEIRS, ENOENT, why, err);
 		/* a revoked device does not count: retiring it makes no room */
 		if (old.state != BYOD_DEVICE_ACTIVE && old.state != BYOD_DEVICE_SUSPENDED)
-			return refuse(BYOD_ENROL_AT_LIMIT, EDQUOT, why, err);
+			return byod_enrol_refuse(BYOD_ENROL_AT_LIMIT, EDQUOT, why, err);
 		rc = revoke_in_tx(ctx, old.id, REG_REASON_CESSATION, BYOD_DEVICE_RETIRED, err);
 		if (rc)
 			return rc;
@@ -161,8 +164,8 @@ static int make_room(struct byod_ctx *ctx, const struct byod_enrol_params *p,
 	}
 	/* the limit went down since the form was shown, or nothing was named */
 	if (limit > 0)
-		return refuse(BYOD_ENROL_AT_LIMIT, EDQUOT, why, err);
-	refuse(BYOD_ENROL_CLOSED, EACCES, why, err);
+		return byod_enrol_refuse(BYOD_ENROL_AT_LIMIT, EDQUOT, why, err);
+	byod_enrol_refuse(BYOD_ENROL_CLOSED, EACCES, why, err);
 	byod_err_prefix(err, "enrol.limit-%s is 0", byod_role_name(owner->role));
 	return -EACCES;
 }
@@ -184,7 +187,7 @@ static int check_rate(struct byod_ctx *ctx, const struct byod_enrol_params *p,
 	rc = reg_device_count_since(ctx->reg, owner->id, time(NULL) - 24 * 3600, &n, err);
 	if (rc || n < rate)
 		return rc;
-	return refuse(BYOD_ENROL_RATE, EAGAIN, why, err);
+	return byod_enrol_refuse(BYOD_ENROL_RATE, EAGAIN, why, err);
 }
 
 /* The audit row of an enrolment past the limit; the actor is the
@@ -266,8 +269,9 @@ static void profile_fill(struct byod_ctx *ctx, const struct byod_enrol_params *p
  * profile that cannot be made is left out (why in e->offers[i].why, or in
  * e->why when none can be); a failure to store one fails the enrolment.
  */
-static int offer_all(struct byod_ctx *ctx, const struct byod_enrol_params *p,
-		     const struct reg_person *owner, struct byod_enrolment *e, struct byod_err *err)
+int byod_enrol_offer_all(struct byod_ctx *ctx, const struct byod_enrol_params *p,
+			 const struct reg_person *owner, struct byod_enrolment *e,
+			 struct byod_err *err)
 {
 	int ttl = p->offer_ttl > 0 ? p->offer_ttl : BYOD_OFFER_TTL_S, i, rc;
 	const unsigned char *der;
@@ -338,7 +342,7 @@ int byod_device_enrol(struct byod_ctx *ctx, const struct byod_enrol_params *p,
 	struct reg_person owner;
 	struct reg_cert cert;
 	struct pki_ca *ca;
-	int rc, month, day;
+	int rc;
 
 	memset(out, 0, sizeof(*out));
 	if (!p->name || !p->name[0])
@@ -358,8 +362,9 @@ int byod_device_enrol(struct byod_ctx *ctx, const struct byod_enrol_params *p,
 		return rc;
 	if (owner.state != REG_PERSON_ACTIVE)
 		return byod_err_set(err, EPERM, "the account '%s' is disabled", p->login);
-	if (byod_conf_year_end(&ctx->conf, &month, &day))
-		return byod_err_set(err, EINVAL, "pki.school-year-end is malformed");
+	out->device.expires = byod_cert_end(&ctx->conf, time(NULL));
+	if (out->device.expires == (time_t)-1)
+		return byod_err_set(err, EINVAL, "pki.school-year-end or pki.grace-until is malformed");
 
 	rc = reg_begin(ctx->reg, err);
 	if (rc)
@@ -377,8 +382,6 @@ int byod_device_enrol(struct byod_ctx *ctx, const struct byod_enrol_params *p,
 		snprintf(out->device.mac, sizeof(out->device.mac), "%s", p->mac);
 	if (p->charter)
 		snprintf(out->device.charter, sizeof(out->device.charter), "%s", p->charter);
-	out->device.expires = byod_school_year_end(time(NULL), month, day,
-						   ctx->conf.pki_min_validity_days);
 	rc = reg_device_add(ctx->reg, &out->device, err);
 	if (!rc && out->over_limit)
 		rc = audit_override(ctx, &owner, &out->device, err);
@@ -404,7 +407,7 @@ int byod_device_enrol(struct byod_ctx *ctx, const struct byod_enrol_params *p,
 	cert.state = REG_CERT_VALID;
 	rc = reg_cert_add(ctx->reg, &cert, err);
 	if (!rc && p->offers)
-		rc = offer_all(ctx, p, &owner, out, err);
+		rc = byod_enrol_offer_all(ctx, p, &owner, out, err);
 	if (!rc)
 		rc = reg_commit(ctx->reg, err);
 out:

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * "Mes appareils": a pupil's own devices, and what they can do with them
- * without a technician: rename one, declare one lost (revoked at once, the
+ * without a technician: renew one's certificate (page_renew.c), rename one,
+ * declare one lost (revoked at once, the
  * CRL reissued, an event on the change feed so the gateway disconnects it)
  * or retire one they no longer use. A device id that is not the pupil's
  * gets the same answer as one that does not exist, and is logged.
@@ -221,6 +222,8 @@ int page_devices(struct page_ctx *c, int status, const char *notice, int error,
 			page_date(c, &h, d->expires);
 		}
 		web_html_markup(&h, "</p>");
+		if (live)
+			page_renew_form(c, &h, d);
 		if (live) {
 			action_form(c, &h, d, "rename", T("device.rename"), NULL,
 				    T("device.rename"), 0, rename_id && !strcmp(rename_id, d->id));
@@ -288,6 +291,8 @@ int page_device_post(struct page_ctx *c)
 		rc = reg_device_rename(c->ctx->reg, d.id, name, NULL);
 		return rc ? rc : page_redirect(c, "/devices?ok=renamed");
 	}
+	if (!strcmp(action, "renew"))
+		return page_renew_post(c, &d);
 	if (strcmp(action, "lost") && strcmp(action, "retire"))
 		return portal_page_error(p, rq, c->rs, 400);
 	if (!confirm || strcmp(confirm, "yes"))

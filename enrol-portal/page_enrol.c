@@ -603,6 +603,21 @@ static int not_theirs(struct page_ctx *c, const char *id, int rc)
 	return portal_page_error(c->p, c->rq, c->rs, 404);
 }
 
+void page_profile_words(struct page_ctx *c, struct profile_words *words, char *about,
+			size_t len)
+{
+	struct portal *p = c->p;
+	const struct portal_request *rq = c->rq;
+	char buf[1200];
+
+	page_fill(buf, sizeof(buf), T("profile.words.about"), p->conf.wifi_ssid);
+	page_fill(about, len, buf, p->conf.school_name);
+	words->ca = T("profile.words.ca");
+	words->identity = T("profile.words.identity");
+	words->about = about;
+	words->help = T("profile.words.help");
+}
+
 int page_enrol_post(struct page_ctx *c)
 {
 	struct portal *p = c->p;
@@ -617,11 +632,10 @@ int page_enrol_post(struct page_ctx *c)
 		.sign_key = p->sign_key,
 	};
 	struct byod_enrolment e;
-	struct enrolled v;
 	struct byod_err err;
 	struct profile_words words;
 	char name[REG_NAME_MAX], buf[1200], about[600];
-	int rc, i;
+	int rc;
 
 	if (!c->s->logged_in)
 		return page_redirect(c, "/");
@@ -638,12 +652,7 @@ int page_enrol_post(struct page_ctx *c)
 		return page_enrol(c, 400, T("enrol.charter_required"));
 	ep.name = name;
 	/* the profiles speak the page's language (what an iPhone shows) */
-	page_fill(buf, sizeof(buf), T("profile.words.about"), p->conf.wifi_ssid);
-	page_fill(about, sizeof(about), buf, p->conf.school_name);
-	words.ca = T("profile.words.ca");
-	words.identity = T("profile.words.identity");
-	words.about = about;
-	words.help = T("profile.words.help");
+	page_profile_words(c, &words, about, sizeof(about));
 	ep.words = &words;
 
 	if (portal_session_is_code(c->s)) {
@@ -689,22 +698,33 @@ int page_enrol_post(struct page_ctx *c)
 			   byod_err_str(&err, buf, sizeof(buf)));
 		return rc;
 	}
-	if (e.crl_stale)
-		portal_log("%s", e.warning.msg);
-	if (e.no_profiles)
-		portal_log("no device profiles: %s", e.why.msg);
+	return page_issued(c, &e);
+}
+
+/* The page after a certificate is issued (an enrolment, a renewal): the
+ * downloads behind their one-time links, kept for the language switch;
+ * clears *e. */
+int page_issued(struct page_ctx *c, struct byod_enrolment *e)
+{
+	struct enrolled v;
+	int rc, i;
+
+	if (e->crl_stale)
+		portal_log("%s", e->warning.msg);
+	if (e->no_profiles)
+		portal_log("no device profiles: %s", e->why.msg);
 	for (i = 0; i < BYOD_OFFER_N; i++)
-		if (e.offers[i].why[0])
-			portal_log("profile %s not offered: %s", offer_info[i].id, e.offers[i].why);
+		if (e->offers[i].why[0])
+			portal_log("profile %s not offered: %s", offer_info[i].id, e->offers[i].why);
 	memset(&v, 0, sizeof(v));
-	snprintf(v.device, sizeof(v.device), "%s", e.device.id);
-	snprintf(v.name, sizeof(v.name), "%s", e.device.name);
-	snprintf(v.passphrase, sizeof(v.passphrase), "%s", e.cert.passphrase);
+	snprintf(v.device, sizeof(v.device), "%s", e->device.id);
+	snprintf(v.name, sizeof(v.name), "%s", e->device.name);
+	snprintf(v.passphrase, sizeof(v.passphrase), "%s", e->cert.passphrase);
 	for (i = 0; i < BYOD_OFFER_N; i++)
-		snprintf(v.tokens[i], sizeof(v.tokens[i]), "%s", e.offers[i].token);
-	v.no_profiles = e.no_profiles;
-	snprintf(v.why, sizeof(v.why), "%s", e.why.msg);
-	byod_enrolment_clear(&e);
+		snprintf(v.tokens[i], sizeof(v.tokens[i]), "%s", e->offers[i].token);
+	v.no_profiles = e->no_profiles;
+	snprintf(v.why, sizeof(v.why), "%s", e->why.msg);
+	byod_enrolment_clear(e);
 	/* without it the page still shows once; only the language switch
 	 * and the way back from a used link lose it */
 	rc = enrolled_keep(c, &v, BYOD_OFFER_TTL_S);

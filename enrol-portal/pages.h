@@ -94,6 +94,21 @@ int page_enrol(struct page_ctx *c, int status, const char *message);
 int page_enrol_post(struct page_ctx *c);
 int page_enrolled_again(struct page_ctx *c);
 int page_download(struct page_ctx *c, const char *token);
+/* The enrolled page after a certificate is issued (an enrolment or a
+ * renewal): its downloads and passphrase, kept for the session; clears *e. */
+int page_issued(struct page_ctx *c, struct byod_enrolment *e);
+/* The profiles' names in the page's language; about (len bytes) holds
+ * their description. */
+struct profile_words;
+void page_profile_words(struct page_ctx *c, struct profile_words *words, char *about,
+			size_t len);
+
+/* Renewal on "Mes appareils" (page_renew.c): for an active device, the
+ * "Renouveler" form inside its renewal window, or the day it opens; the
+ * POST (action renew of /device, the device already the pupil's) answers
+ * with the same download page as an enrolment. */
+void page_renew_form(struct page_ctx *c, struct web_html *h, const struct reg_device *d);
+int page_renew_post(struct page_ctx *c, const struct reg_device *d);
 
 /* One-time enrolment codes (code.c): the confirmation page of a link,
  * and the POST that uses the code and logs the pupil in. */

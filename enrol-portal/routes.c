@@ -462,7 +462,7 @@ static const struct route routes[] = {
 	{ "/login", 0, 1, 1, login_get, login_post, "login (a new session id after it)" },
 	{ "/logout", 0, 1, 1, NULL, logout_post, "logout" },
 	{ "/devices", 0, 1, 0, devices_get, NULL, "\"Mes appareils\"" },
-	{ "/device", 0, 1, 0, NULL, device_post, "rename, lost or retire one device" },
+	{ "/device", 0, 1, 0, NULL, device_post, "renew, rename, lost or retire one device" },
 	{ "/enrol", 0, 1, 1, enrol_get, enrol_post, "the enrolment form" },
 	{ "/code/", 1, 1, 1, code_link_get, NULL, "a one-time enrolment code's link" },
 	{ "/class-codes", 0, 1, 0, NULL, class_codes_post, "a teacher's sheet of codes for a class" },

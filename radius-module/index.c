@@ -53,6 +53,8 @@ struct cert {
 	char device[REG_ID_MAX];
 	time_t not_before, not_after;
 	int revoked;
+	int seen;                      /* first seen at RADIUS already */
+	char replaces[REG_SERIAL_MAX]; /* a renewal's predecessor, "" none */
 };
 
 struct rad_index {
@@ -108,6 +110,8 @@ static void cert_from(struct cert *c, const struct reg_cert *r)
 	c->not_before = r->not_before;
 	c->not_after = r->not_after;
 	c->revoked = r->state != REG_CERT_VALID;
+	c->seen = r->first_seen != 0;
+	snprintf(c->replaces, sizeof(c->replaces), "%s", r->replaces);
 }
 
 static int live(const struct device *d)
@@ -790,6 +794,16 @@ static int decide_locked(struct rad_index *ix, const struct rad_query *rq,
 			f.unlocked_group = u->group;
 		}
 	}
+	if (c && !c->seen && c->replaces[0]) {
+		/* a renewal never seen before, whose predecessor still works:
+		 * its first accept revokes that one (reg_cert_seen) */
+		const struct cert *old = byod_hmap_get(ix->certs, c->replaces);
+
+		if (old && !old->revoked && old->not_after > rq->now) {
+			out->first_sighting = 1;
+			snprintf(out->serial, sizeof(out->serial), "%s", serial);
+		}
+	}
 	if (c) {
 		f.serial = serial;
 		f.cert_not_before = c->not_before;
@@ -799,6 +813,7 @@ static int decide_locked(struct rad_index *ix, const struct rad_query *rq,
 	pol_admit(byod_policies_for(ix->policies, p ? p->school : NULL), &f, rq->now, &adm, NULL,
 		  NULL);
 	if (adm.refusal == POL_NO_POLICY) {
+		out->first_sighting = 0; /* the registration segment proves nothing */
 		if (!ix->loaded)
 			return unreachable(ix, out);
 		out->counted = "no-policy";
@@ -809,6 +824,8 @@ static int decide_locked(struct rad_index *ix, const struct rad_query *rq,
 	out->counted = counted_as(&adm, out->known);
 	if (adm.admit)
 		snprintf(out->segment, sizeof(out->segment), "%s", adm.dec.segment_name);
+	if (!adm.admit)
+		out->first_sighting = 0;
 	out->accept = adm.admit;
 	out->vlan = adm.admit ? adm.dec.vlan : 0;
 	out->session_timeout = adm.session_timeout;

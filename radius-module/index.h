@@ -74,6 +74,10 @@ struct rad_answer {
 	char school[16];        /* the owner's school, "" for an unknown device */
 	char segment[64];       /* the segment, "" when refused */
 	const char *counted;    /* one of reg_decision_reasons (static) */
+	/* an accepted renewal's certificate that was never seen while the one
+	 * it replaces is still valid: the caller queues serial (seen.h) */
+	int first_sighting;
+	char serial[41];        /* its serial, normalised, when first_sighting */
 };
 
 /* Decides one request from memory. Thread-safe; never blocks on I/O. */

@@ -27,6 +27,11 @@
  * the counts every counts_interval seconds in one transaction with the
  * node's heartbeat (component "radius", the feed position applied), and
  * keeps them for the next time while the registry cannot take them.
+ *
+ * A renewed certificate accepted for the first time while the one it
+ * replaces still works is queued (seen.c, memory only); at the same flush
+ * the queue is written with reg_cert_seen, which revokes the old
+ * certificate, and the change feed takes that to every node.
  */
 #include <freeradius/radiusd.h>
 #include <freeradius/modules.h>
@@ -44,6 +49,7 @@
 #include "byod_util.h"
 #include "counts.h"
 #include "index.h"
+#include "seen.h"
 #include "registry.h"
 #include "reg_journal.h"
 
@@ -61,6 +67,8 @@ typedef struct rlm_byod_t {
 	DICT_ATTR const *serial_da;
 	struct rad_index *index;
 	struct rad_counts *counts;
+	struct rad_seen *seen;  /* renewed certificates seen for the first time */
+	int seen_failing;       /* the last write of them failed (said once) */
 	char node_name[64];
 	time_t counts_next;    /* the follower's: the next flush, not before */
 	int counts_failing;    /* the last flush failed (said once) */
@@ -315,6 +323,40 @@ static void flush_counts(rlm_byod_t *inst, int wait_ms)
 	DEBUG2("rlm_byod (%s): %zu decision count rows written", inst->name, rows);
 }
 
+/*
+ * Writes the first sightings of renewed certificates (reg_cert_seen, which
+ * revokes what they replace) through the same handle. A failure keeps
+ * them for the next flush; said once, and once when it works again.
+ */
+static void flush_seen(rlm_byod_t *inst, int wait_ms)
+{
+	struct byod_err err;
+	size_t written = 0;
+	int rc, revoked = 0;
+
+	rc = open_accounting(inst, &inst->replay, wait_ms, &err);
+	if (!rc)
+		rc = rad_seen_flush(inst->seen, inst->replay, time(NULL), &written, &revoked, &err);
+	if (rc) {
+		drop_if_gone(&inst->replay, rc);
+		if (!inst->seen_failing)
+			ERROR("rlm_byod (%s): the first sightings of renewed certificates could "
+			      "not be written, they are kept for the next time: %s",
+			      inst->name, err.msg);
+		inst->seen_failing = 1;
+		return;
+	}
+	if (inst->seen_failing)
+		INFO("rlm_byod (%s): the first sightings of renewed certificates are written "
+		     "again",
+		     inst->name);
+	inst->seen_failing = 0;
+	if (written)
+		INFO("rlm_byod (%s): %zu renewed certificate(s) seen for the first time, %d "
+		     "replaced certificate(s) revoked",
+		     inst->name, written, revoked);
+}
+
 /* At the follower's turn: a flush when its time has come. While the
  * registry cannot even be read, no write is tried (it would only wait);
  * the shards are still emptied into the rows kept, which are bounded. */
@@ -325,10 +367,12 @@ static void maybe_flush_counts(rlm_byod_t *inst)
 	if (now < inst->counts_next)
 		return;
 	inst->counts_next = now + (time_t)inst->counts_interval;
-	if (inst->down_since)
+	if (inst->down_since) {
 		rad_counts_flush(inst->counts, NULL, NULL, NULL, NULL);
-	else
+	} else {
 		flush_counts(inst, 200);
+		flush_seen(inst, 200);
+	}
 }
 
 /* ---- the change-feed follower ---- */
@@ -459,9 +503,13 @@ static int mod_detach(void *instance)
 		 * is away (no wait for it at a stop) */
 		if (inst->counts && !inst->down_since)
 			flush_counts(inst, 200);
+		if (inst->seen && !inst->down_since)
+			flush_seen(inst, 200);
 	}
 	rad_counts_free(inst->counts);
 	inst->counts = NULL;
+	rad_seen_free(inst->seen);
+	inst->seen = NULL;
 	rad_index_free(inst->index);
 	inst->index = NULL;
 	reg_close(inst->acct);
@@ -526,7 +574,8 @@ static int mod_instantiate(CONF_SECTION *conf, void *instance)
 	{
 		struct rad_counts_options co = { .node = inst->node_name };
 
-		if (rad_counts_new(&co, &inst->counts, &err)) {
+		if (rad_counts_new(&co, &inst->counts, &err) ||
+		    rad_seen_new(0, &inst->seen, &err)) {
 			cf_log_err_cs(conf, "%s", err.msg);
 			return -1;
 		}
@@ -765,6 +814,12 @@ static rlm_rcode_t CC_HINT(nonnull) mod_post_auth(void *instance, REQUEST *reque
 	reply_accept(request, &a);
 	/* its accounting will carry the MAC, not the certificate */
 	rad_index_remember(inst->index, rq.mac, rq.serial);
+	/* a renewal's first accept: the follower writes it (memory only here) */
+	if (a.first_sighting) {
+		RDEBUG2("EAP-TLS: certificate %s renews one still valid: first sighting queued",
+			a.serial);
+		rad_seen_add(inst->seen, a.serial);
+	}
 	return RLM_MODULE_UPDATED;
 }
 

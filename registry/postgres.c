@@ -922,6 +922,7 @@ const struct reg_backend_ops reg_postgres_ops = {
 	.cert_list_for_device = pg_cert_list_for_device,
 	.cert_list = pg_cert_list,
 	.cert_list_revoked = pg_cert_list_revoked,
+	.cert_set_seen = pg_cert_set_seen,
 	.counter_next = pg_counter_next,
 	.counter_list = pg_counter_list,
 	.counter_raise = pg_counter_raise,

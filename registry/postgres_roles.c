@@ -74,6 +74,12 @@ static int roles_sql(const char *schema, char **out)
 		"GRANT INSERT ON %s.events TO byod_radius;\n"
 		"GRANT UPDATE ON %s.events_head TO byod_radius;\n"
 		"GRANT USAGE ON SEQUENCE %s.sessions_id_seq TO byod_radius;\n"
+		"-- the first sighting of a renewed certificate revokes the one it\n"
+		"-- replaces (reg_cert_seen), audited.\n"
+		"GRANT UPDATE (first_seen, state, revoked_at, reason) ON %s.certificates "
+		"TO byod_radius;\n"
+		"GRANT INSERT, SELECT (id) ON %s.audit TO byod_radius;\n"
+		"GRANT USAGE ON SEQUENCE %s.audit_id_seq TO byod_radius;\n"
 		"-- and its decision counts and heartbeat, for the console.\n"
 		"GRANT SELECT, INSERT, UPDATE ON decision_counts, heartbeats TO byod_radius;\n"
 		"\n"
@@ -104,7 +110,8 @@ static int roles_sql(const char *schema, char **out)
 		"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA %s TO byod_admin;\n"
 		"GRANT USAGE ON ALL SEQUENCES IN SCHEMA %s TO byod_admin;\n"
 		"COMMIT;\n",
-		s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s);
+		s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s,
+		s);
 	return n < 0 ? -ENOMEM : 0;
 }
 

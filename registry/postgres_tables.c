@@ -396,8 +396,8 @@ int pg_device_find_by_mac(struct reg_db *be, const char *mac, struct reg_device 
 /* ---- certificates ------------------------------------------------------------ */
 
 #define CERT_SELECT                                                                                \
-	"SELECT serial, device, not_before, not_after, state, revoked_at, reason "                 \
-	"FROM certificates "
+	"SELECT serial, device, not_before, not_after, state, revoked_at, reason, replaces, "      \
+	"first_seen FROM certificates "
 
 static int read_cert(const PGresult *r, int i, struct reg_cert *c)
 {
@@ -411,12 +411,14 @@ static int read_cert(const PGresult *r, int i, struct reg_cert *c)
 	pg_get_text(r, i, 4, state, sizeof(state));
 	c->revoked_at = (time_t)pg_get_i64(r, i, 5);
 	c->reason = (int)pg_get_i64(r, i, 6);
+	pg_get_text(r, i, 7, c->replaces, sizeof(c->replaces));
+	c->first_seen = (time_t)pg_get_i64(r, i, 8);
 	return reg_cert_state_parse(state, &c->state) ? -EIO : 0;
 }
 
 int pg_cert_insert(struct reg_db *be, const struct reg_cert *c, struct byod_err *err)
 {
-	char nb[24], na[24], ra[24], reason[24];
+	char nb[24], na[24], ra[24], reason[24], fs[24];
 	int revoked = c->state == REG_CERT_REVOKED;
 	const char *v[] = {c->serial,
 			   c->device,
@@ -424,16 +426,20 @@ int pg_cert_insert(struct reg_db *be, const struct reg_cert *c, struct byod_err 
 			   na,
 			   reg_cert_state_name(c->state),
 			   revoked ? ra : NULL,
-			   revoked ? reason : NULL};
+			   revoked ? reason : NULL,
+			   c->replaces,
+			   fs};
 
 	pg_i64(nb, (int64_t)c->not_before);
 	pg_i64(na, (int64_t)c->not_after);
 	pg_i64(ra, (int64_t)c->revoked_at);
 	pg_i64(reason, c->reason);
+	pg_i64(fs, (int64_t)c->first_seen);
 	return pg_command(PG(be), NULL, err, "adding a certificate",
 			  "INSERT INTO certificates (serial, device, not_before, not_after, state, "
-			  "revoked_at, reason) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-			  7, v);
+			  "revoked_at, reason, replaces, first_seen) "
+			  "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+			  9, v);
 }
 
 int pg_cert_get(struct reg_db *be, const char *serial, struct reg_cert *out, struct byod_err *err)

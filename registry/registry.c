@@ -287,11 +287,14 @@ static json_t *cert_json(const void *obj)
 	const struct reg_cert *c = obj;
 	int revoked = c->state == REG_CERT_REVOKED;
 
-	return json_pack("{s:s, s:s, s:o, s:o, s:s, s:o, s:s?}", "serial", c->serial, "device",
-			 c->device, "not_before", time_json(c->not_before), "not_after",
-			 time_json(c->not_after), "state", reg_cert_state_name(c->state),
-			 "revoked_at", time_json(revoked ? c->revoked_at : 0), "reason",
-			 revoked ? reg_reason_name(c->reason) : NULL);
+	return json_pack("{s:s, s:s, s:o, s:o, s:s, s:o, s:s?, s:s?, s:o?}", "serial", c->serial,
+			 "device", c->device, "not_before", time_json(c->not_before),
+			 "not_after", time_json(c->not_after), "state",
+			 reg_cert_state_name(c->state), "revoked_at",
+			 time_json(revoked ? c->revoked_at : 0), "reason",
+			 revoked ? reg_reason_name(c->reason) : NULL, "replaces",
+			 c->replaces[0] ? c->replaces : NULL, "first_seen",
+			 c->first_seen ? time_json(c->first_seen) : NULL);
 }
 
 /* fn(obj) as compact JSON into *out (NULL when obj is NULL); *out is
@@ -994,6 +997,23 @@ int reg_device_set_mac(struct reg *reg, const char *id, const char *mac, struct 
 	return rc ? rc : device_change(reg, id, "device.mac", set_device_mac, nmac, err);
 }
 
+static int set_device_expires(struct reg_device *d, const void *arg)
+{
+	time_t expires = *(const time_t *)arg;
+
+	if (d->expires == expires)
+		return 0;
+	d->expires = expires;
+	return 1;
+}
+
+int reg_device_set_expires(struct reg *reg, const char *id, time_t expires, struct byod_err *err)
+{
+	if (expires <= 0)
+		return byod_err_set(err, EINVAL, "a device's end must be a time");
+	return device_change(reg, id, "device.expires", set_device_expires, &expires, err);
+}
+
 int reg_device_list(struct reg *reg, const struct reg_device_filter *filter,
 		    int (*cb)(const struct reg_device *, void *), void *ctx, struct byod_err *err)
 {
@@ -1073,6 +1093,13 @@ int reg_cert_add(struct reg *reg, const struct reg_cert *c, struct byod_err *err
 		rc = norm_device_id(c->device, nc.device, err);
 	if (rc)
 		return rc;
+	if (!rc && c->replaces[0])
+		rc = norm_serial(c->replaces, nc.replaces, err);
+	if (rc)
+		return rc;
+	if (c->first_seen < 0)
+		return byod_err_set(err, EINVAL, "certificate %s was first seen before 1970",
+				    nc.serial);
 	if (c->not_after < c->not_before)
 		return byod_err_set(err, EINVAL, "certificate %s expires before it starts",
 				    nc.serial);
@@ -1099,6 +1126,17 @@ int reg_cert_add(struct reg *reg, const struct reg_cert *c, struct byod_err *err
 	rc = device_get(reg, nc.device, &dev, err);
 	if (rc)
 		goto out;
+	/* a renewal replaces a certificate of the same device */
+	if (nc.replaces[0]) {
+		rc = OPS(reg)->cert_get(reg->be, nc.replaces, &old, err);
+		if (rc == -ENOENT || (!rc && strcmp(old.device, nc.device)))
+			rc = byod_err_set(err, EINVAL,
+					  "certificate %s replaces %s, which is not a certificate "
+					  "of device %s",
+					  nc.serial, nc.replaces, nc.device);
+		if (rc)
+			goto out;
+	}
 	wrote = 1;
 	rc = OPS(reg)->cert_insert(reg->be, &nc, err);
 	if (!rc)

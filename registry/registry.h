@@ -100,6 +100,8 @@ struct reg_cert {
 	enum reg_cert_state state;
 	time_t revoked_at;           /* 0 when valid */
 	int reason;                  /* enum reg_revoke_reason when revoked */
+	char replaces[REG_SERIAL_MAX]; /* the certificate this one renews, "" none */
+	time_t first_seen;           /* first accepted at RADIUS, 0 never */
 };
 
 struct reg_event {
@@ -253,6 +255,8 @@ int reg_device_set_state(struct reg *reg, const char *id, enum byod_device_state
 			 struct byod_err *err);
 int reg_device_rename(struct reg *reg, const char *id, const char *name, struct byod_err *err);
 int reg_device_set_mac(struct reg *reg, const char *id, const char *mac, struct byod_err *err);
+/* The end of the device's newest certificate (a renewal moves it on). */
+int reg_device_set_expires(struct reg *reg, const char *id, time_t expires, struct byod_err *err);
 /* Devices matching filter (NULL: all), oldest first. */
 int reg_device_list(struct reg *reg, const struct reg_device_filter *filter,
 		    int (*cb)(const struct reg_device *, void *), void *ctx,
@@ -283,6 +287,16 @@ int reg_cert_list(struct reg *reg, int (*cb)(const struct reg_cert *, void *), v
 		  struct byod_err *err);
 int reg_cert_list_revoked(struct reg *reg, int (*cb)(const struct reg_cert *, void *),
 			  void *ctx, struct byod_err *err);
+/*
+ * The first sightings at RADIUS of n certificates (serials, any hex form), in
+ * one transaction: each not yet seen gets first_seen = now (one already seen
+ * keeps its date; an unknown serial is skipped), and the valid certificate
+ * each newly seen one replaces is revoked (reason superseded, audited
+ * "cert.supersede", on the change feed). *revoked (may be NULL) gets how many
+ * were revoked.
+ */
+int reg_cert_seen(struct reg *reg, const char *const *serials, size_t n, time_t now,
+		  int *revoked, struct byod_err *err);
 
 /* A named counter that only grows (CRL numbers); *value is the new value. */
 int reg_counter_next(struct reg *reg, const char *name, int64_t *value, struct byod_err *err);

@@ -758,8 +758,8 @@ static int sq_device_find_by_mac(struct reg_db *be, const char *mac, struct reg_
 /* ---- certificates --------------------------------------------------------- */
 
 #define CERT_SELECT                                                                                \
-	"SELECT serial, device, not_before, not_after, state, revoked_at, reason "                 \
-	"FROM certificates "
+	"SELECT serial, device, not_before, not_after, state, revoked_at, reason, replaces, "      \
+	"first_seen FROM certificates "
 
 static int read_cert(sqlite3_stmt *st, struct reg_cert *c)
 {
@@ -773,6 +773,8 @@ static int read_cert(sqlite3_stmt *st, struct reg_cert *c)
 	col_text(st, 4, state, sizeof(state));
 	c->revoked_at = (time_t)sqlite3_column_int64(st, 5);
 	c->reason = sqlite3_column_int(st, 6);
+	col_text(st, 7, c->replaces, sizeof(c->replaces));
+	c->first_seen = (time_t)sqlite3_column_int64(st, 8);
 	return reg_cert_state_parse(state, &c->state) ? -EIO : 0;
 }
 
@@ -781,18 +783,20 @@ static int sq_cert_insert(struct reg_db *be, const struct reg_cert *c, struct by
 	cleanup_stmt sqlite3_stmt *st = NULL;
 	struct sq *s = sq_of(be);
 	const char *sql = "INSERT INTO certificates (serial, device, not_before, not_after, state, "
-			  "revoked_at, reason) VALUES (?, ?, ?, ?, ?, ?, ?)";
+			  "revoked_at, reason, replaces, first_seen) "
+			  "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
 	int rc;
 
 	if (c->state == REG_CERT_REVOKED)
-		rc = sq_prepare(s, &st, err, sql, "ttiitii", c->serial, c->device,
+		rc = sq_prepare(s, &st, err, sql, "ttiitiiti", c->serial, c->device,
 				(int64_t)c->not_before, (int64_t)c->not_after,
 				reg_cert_state_name(c->state), (int64_t)c->revoked_at,
-				(int64_t)c->reason);
+				(int64_t)c->reason, c->replaces, (int64_t)c->first_seen);
 	else
-		rc = sq_prepare(s, &st, err, sql, "ttiit00", c->serial, c->device,
+		rc = sq_prepare(s, &st, err, sql, "ttiit00ti", c->serial, c->device,
 				(int64_t)c->not_before, (int64_t)c->not_after,
-				reg_cert_state_name(c->state));
+				reg_cert_state_name(c->state), c->replaces,
+				(int64_t)c->first_seen);
 	return rc ? rc : sq_run(s, st, NULL, "adding a certificate", err);
 }
 
@@ -1320,6 +1324,7 @@ const struct reg_backend_ops reg_sqlite_ops = {
 	.cert_list_for_device = sq_cert_list_for_device,
 	.cert_list = sq_cert_list,
 	.cert_list_revoked = sq_cert_list_revoked,
+	.cert_set_seen = sq_cert_set_seen,
 	.counter_next = sq_counter_next,
 	.counter_list = sq_counter_list,
 	.counter_raise = sq_counter_raise,

@@ -312,7 +312,14 @@ static const char *const migrations[] = {
 	"CREATE INDEX audit_school ON audit(school, id);\n"
 	"PRAGMA user_version = 11;\n",
 
-	/* 12: geteduroam's OAuth 2.0 (reg_oauth.c): grants of a person to a
+	/* 12: renewal: the certificate a renewed one replaces (revoked when
+	 * the new one is first seen at RADIUS), and that first sighting */
+	"ALTER TABLE certificates ADD COLUMN replaces TEXT NOT NULL DEFAULT '';\n"
+	"ALTER TABLE certificates ADD COLUMN first_seen INTEGER NOT NULL DEFAULT 0;\n"
+	"CREATE INDEX certificates_replaces ON certificates(replaces) WHERE replaces <> '';\n"
+	"PRAGMA user_version = 12;\n",
+
+	/* 13: geteduroam's OAuth 2.0 (reg_oauth.c): grants of a person to a
 	 * client, bound to the device their eap-config enrolled; one-time
 	 * authorization codes and access/refresh tokens as SHA-256 hashes
 	 * only, the redirect URI as its hash, and the authorization requests
@@ -361,7 +368,7 @@ static const char *const migrations[] = {
 	"	expires INTEGER NOT NULL\n"
 	");\n"
 	"CREATE INDEX oauth_requests_expires ON oauth_requests(expires);\n"
-	"PRAGMA user_version = 12;\n",
+	"PRAGMA user_version = 13;\n",
 };
 
 #define NEWEST_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -122,6 +122,10 @@ struct reg_backend_ops {
 	int (*cert_list)(struct reg_db *be, reg_cert_cb cb, void *ctx, struct byod_err *err);
 	int (*cert_list_revoked)(struct reg_db *be, reg_cert_cb cb, void *ctx,
 				 struct byod_err *err);
+	/* Sets first_seen of c->serial to when, if it is still 0; *set gets 1
+	 * when it was, 0 when the certificate had been seen already. */
+	int (*cert_set_seen)(struct reg_db *be, const char *serial, time_t when, int *set,
+			     struct byod_err *err);
 
 	int (*counter_next)(struct reg_db *be, const char *name, int64_t *value,
 			    struct byod_err *err);

@@ -92,7 +92,7 @@ int pg_rows(struct pg_db *db, const char *what, const char *sql, int nparams,
 
 /* postgres_schema.c: the migrations, pg_migrations[i] taking the schema
  * from version i to i + 1; append one, raise this by one. */
-#define PG_NEWEST_VERSION 6
+#define PG_NEWEST_VERSION 7
 extern const char *const pg_migrations[];
 
 /* postgres_tables.c: the operations of the backend table it implements. */
@@ -142,6 +142,10 @@ int pg_policy_newest(struct reg_db *be, const char *school, struct reg_policy *o
 int pg_policy_lock(struct reg_db *be, struct byod_err *err);
 int pg_policy_list_school(struct reg_db *be, const char *school, reg_policy_cb cb, void *ctx,
 			  struct byod_err *err);
+
+/* postgres_renew.c: a renewed certificate's first sighting. */
+int pg_cert_set_seen(struct reg_db *be, const char *serial, time_t when, int *set,
+		     struct byod_err *err);
 
 /* postgres_unlock.c: teacher unlocks. */
 int pg_unlock_insert(struct reg_db *be, struct reg_unlock *u, struct byod_err *err);

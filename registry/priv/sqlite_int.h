@@ -165,6 +165,10 @@ int sq_enrol_code_use(struct reg_db *be, const char *code_hash, time_t now, int 
 int sq_enrol_code_get(struct reg_db *be, const char *code_hash, time_t now, int64_t *person,
 		      struct byod_err *err);
 
+/* sqlite_renew.c: a renewed certificate's first sighting. */
+int sq_cert_set_seen(struct reg_db *be, const char *serial, time_t when, int *set,
+		     struct byod_err *err);
+
 /* sqlite_unlock.c: teacher unlocks. */
 int sq_unlock_insert(struct reg_db *be, struct reg_unlock *u, struct byod_err *err);
 int sq_unlock_get(struct reg_db *be, int64_t id, struct reg_unlock *out, struct byod_err *err);
@@ -199,7 +203,7 @@ int sq_stats_nas(struct reg_db *be, const char *school, time_t since,
 
 /* The schema (sqlite_schema.c): how many migrations there are, the
  * version a database is at, and its migration to the newest. */
-#define SQ_NEWEST_VERSION 12
+#define SQ_NEWEST_VERSION 13
 int sq_read_version(struct sq *s, int *version, struct byod_err *err);
 int sq_migrate(struct sq *s, struct byod_err *err);
 /* Transactions (sqlite.c), which the migrations run in. */

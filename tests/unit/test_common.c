@@ -58,6 +58,13 @@ static void test_conf_defaults(void **state)
 	assert_int_equal(c.registry_backend, BYOD_REGISTRY_SQLITE);
 	assert_int_equal(c.registry_busy_timeout_ms, 5000);
 	assert_string_equal(c.pki_school_year_end, "08-31");
+	assert_string_equal(c.pki_grace_until, "");
+	assert_int_equal(c.pki_renew_days, 60);
+	{
+		int m, d;
+
+		assert_int_equal(byod_conf_grace_until(&c, &m, &d), -ENOENT);
+	}
 	assert_int_equal(c.auth_yescrypt_cost, 5);
 	byod_conf_free(&c);
 	byod_conf_free(NULL);
@@ -78,7 +85,9 @@ static void test_conf_load(void **state)
 		   "  backend: postgres\n"
 		   "  busy-timeout-ms: 250\n"
 		   "pki:\n"
-		   "  school-year-end: 07-14\n",
+		   "  school-year-end: 07-14\n"
+		   "  grace-until: \"10-31\"\n"
+		   "  renew-days: 180\n",
 		   path, sizeof(path));
 	assert_int_equal(byod_conf_defaults(&c, tmpdir), 0);
 	assert_int_equal(byod_conf_load(&c, path, &err), 0);
@@ -87,6 +96,15 @@ static void test_conf_load(void **state)
 	assert_int_equal(c.registry_backend, BYOD_REGISTRY_POSTGRES);
 	assert_int_equal(c.registry_busy_timeout_ms, 250);
 	assert_string_equal(c.registry_path, "registry.db"); /* default kept */
+	assert_string_equal(c.pki_grace_until, "10-31");
+	assert_int_equal(c.pki_renew_days, 180);
+	{
+		int m = 0, d = 0;
+
+		assert_int_equal(byod_conf_grace_until(&c, &m, &d), 0);
+		assert_int_equal(m, 10);
+		assert_int_equal(d, 31);
+	}
 	assert_int_equal(byod_conf_path(&c, c.registry_path, rp, sizeof(rp)), 0);
 	assert_true(strstr(rp, tmpdir) == rp);
 	byod_conf_free(&c);
@@ -120,6 +138,11 @@ static void test_conf_errors(void **state)
 	expect_conf_error("registry:\n  backend: mysql\n", 2, 12, "sqlite, postgres");
 	expect_conf_error("school:\n  uai: 12345\n", 2, 8, "not a UAI");
 	expect_conf_error("pki:\n  school-year-end: 13-01\n", 2, 20, "MM-DD");
+	expect_conf_error("pki:\n  grace-until: 10-32\n", 2, 16, "MM-DD");
+	expect_conf_error("pki:\n  grace-until: \"1031\"\n", 2, 16, "MM-DD");
+	expect_conf_error("pki:\n  grace-until: 02-29\n", 2, 16, "MM-DD");
+	expect_conf_error("pki:\n  renew-days: 0\n", 2, 15, "between 1 and 180");
+	expect_conf_error("pki:\n  renew-days: 181\n", 2, 15, "between 1 and 180");
 	expect_conf_error("school:\n  name: a\n  name: b\n", 3, 3, "set twice");
 	expect_conf_error("school:\n  name: [a, b]\n", 2, 9, "not a list");
 	expect_conf_error("school: {name: \"unterminated}\n", 2, 1, "");

@@ -1089,6 +1089,8 @@ static void test_migrate_from_1(void **state)
 		     "DROP TABLE oauth_requests; "
 		     "DROP TABLE admin_tokens; DROP TABLE admin_sessions; DROP TABLE admins; "
 		     "DROP INDEX audit_school; ALTER TABLE audit DROP COLUMN school; "
+		     "DROP INDEX certificates_replaces; ALTER TABLE certificates DROP COLUMN replaces; "
+		     "ALTER TABLE certificates DROP COLUMN first_seen; "
 		     "PRAGMA user_version = 1;");
 	raw_close(db);
 	assert_int_equal(open_reg(f->path, 2000, &f->reg, &f->err), 0);
@@ -1206,6 +1208,8 @@ static void test_migrate_live_mac_twins(void **state)
 		     "DROP TABLE oauth_requests; "
 		     "DROP TABLE admin_tokens; DROP TABLE admin_sessions; DROP TABLE admins; "
 		     "DROP INDEX audit_school; ALTER TABLE audit DROP COLUMN school; "
+		     "DROP INDEX certificates_replaces; ALTER TABLE certificates DROP COLUMN replaces; "
+		     "ALTER TABLE certificates DROP COLUMN first_seen; "
 		     "PRAGMA user_version = 6;");
 	/* what version 6 let by: bob's phone with alice's MAC, two empty MACs */
 	memset(&d2, 0, sizeof(d2));

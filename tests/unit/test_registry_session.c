@@ -798,6 +798,8 @@ static void test_migrate_from_2(void **state)
 		     "DROP TABLE oauth_requests; "
 		     "DROP TABLE admin_tokens; DROP TABLE admin_sessions; DROP TABLE admins; "
 		     "DROP INDEX audit_school; ALTER TABLE audit DROP COLUMN school; "
+		     "DROP INDEX certificates_replaces; ALTER TABLE certificates DROP COLUMN replaces; "
+		     "ALTER TABLE certificates DROP COLUMN first_seen; "
 		     "PRAGMA user_version = 2;");
 	raw_close(db);
 	assert_int_equal(open_reg(f->path, 2000, &f->reg, &f->err), 0);

@@ -173,6 +173,9 @@ static void test_migrate_from_3(void **state)
 		     "DROP TABLE oauth_requests; "
 			     "DROP TABLE admin_tokens; DROP TABLE admin_sessions; DROP TABLE admins; "
 			     "DROP INDEX audit_school; ALTER TABLE audit DROP COLUMN school; "
+			     "DROP INDEX certificates_replaces; "
+			     "ALTER TABLE certificates DROP COLUMN replaces; "
+			     "ALTER TABLE certificates DROP COLUMN first_seen; "
 			     "PRAGMA user_version = 3;",
 			     NULL, NULL, NULL),
 		SQLITE_OK);
