@@ -344,6 +344,36 @@ static int enrol_refused(struct page_ctx *c, const struct byod_enrolment *e)
 	}
 }
 
+/* The eap-config core stored for e (its one-time download, taken). */
+static int take_eap_config(struct page_ctx *c, const struct byod_enrolment *e,
+			   struct reg_download *dl)
+{
+	char hash[REG_HASH_HEX];
+	int rc;
+
+	rc = web_token_hash(e->offers[BYOD_OFFER_EAP_CONFIG].token, hash);
+	if (!rc)
+		rc = reg_download_take(c->ctx->reg, hash, time(NULL), dl, NULL);
+	if (rc)
+		portal_log("no eap-config for device %s: %s", e->device.id,
+			   e->offers[BYOD_OFFER_EAP_CONFIG].why[0]
+				   ? e->offers[BYOD_OFFER_EAP_CONFIG].why
+				   : e->why.msg);
+	return rc;
+}
+
+static void answer_eap_config(struct page_ctx *c, struct reg_download *dl)
+{
+	c->rs->body = dl->data;
+	c->rs->len = dl->len;
+	dl->data = NULL;
+	dl->len = 0;
+	c->rs->status = 200;
+	c->rs->content_type = "application/eap-config";
+	c->rs->secret = 1;
+	c->rs->cacheable = 0;
+}
+
 static int enrol(struct page_ctx *c, const struct reg_person *person,
 		 const struct reg_oauth_grant *g, const struct portal_oauth_client *cl)
 {
@@ -360,15 +390,10 @@ static int enrol(struct page_ctx *c, const struct reg_person *person,
 	struct byod_enrolment e;
 	struct reg_download dl;
 	struct byod_err err;
-	char buf[1200], about[600], hash[REG_HASH_HEX];
+	char about[600];
 	int rc;
 
-	page_fill(buf, sizeof(buf), T("profile.words.about"), p->conf.wifi_ssid);
-	page_fill(about, sizeof(about), buf, p->conf.school_name);
-	words.ca = T("profile.words.ca");
-	words.identity = T("profile.words.identity");
-	words.about = about;
-	words.help = T("profile.words.help");
+	page_profile_words(c, &words, about, sizeof(about));
 	ep.words = &words;
 	memset(&dl, 0, sizeof(dl));
 	rc = byod_device_enrol(c->ctx, &ep, &e, &err);
@@ -381,14 +406,8 @@ static int enrol(struct page_ctx *c, const struct reg_person *person,
 		rc = registry_fault(p, rq, c->rs, rc, &err);
 		goto out;
 	}
-	rc = web_token_hash(e.offers[BYOD_OFFER_EAP_CONFIG].token, hash);
-	if (!rc)
-		rc = reg_download_take(c->ctx->reg, hash, time(NULL), &dl, &err);
+	rc = take_eap_config(c, &e, &dl);
 	if (rc) {
-		portal_log("no eap-config for device %s: %s", e.device.id,
-			   e.offers[BYOD_OFFER_EAP_CONFIG].why[0]
-				   ? e.offers[BYOD_OFFER_EAP_CONFIG].why
-				   : e.why.msg);
 		byod_device_revoke(c->ctx, e.device.id, REG_REASON_CESSATION, BYOD_DEVICE_RETIRED,
 				   NULL, NULL);
 		rc = portal_oauth_json_error(c->rs, 500, "server_error", T("oauth.api.no_profile"));
@@ -407,13 +426,96 @@ static int enrol(struct page_ctx *c, const struct reg_person *person,
 	}
 	portal_log("%s eap-config: device %s enrolled for %s by %s", rq->client, e.device.id,
 		   person->login, cl->id);
-	c->rs->body = dl.data;
-	c->rs->len = dl.len;
-	dl.data = NULL;
-	c->rs->status = 200;
-	c->rs->content_type = "application/eap-config";
-	c->rs->secret = 1;
-	c->rs->cacheable = 0;
+	answer_eap_config(c, &dl);
+out:
+	reg_download_clear(&dl);
+	byod_enrolment_clear(&e);
+	return rc;
+}
+
+/* The newest valid certificate's end, as core/renew.c picks it. */
+struct newest {
+	time_t now, not_after;
+};
+
+static int pick(const struct reg_cert *crt, void *arg)
+{
+	struct newest *n = arg;
+
+	if (crt->state == REG_CERT_VALID && crt->not_after > n->now &&
+	    crt->not_after > n->not_after)
+		n->not_after = crt->not_after;
+	return 0;
+}
+
+/* A token obtained by refresh, for a grant whose device exists: the
+ * device's certificate renewed inside its window (byod_device_renew: the
+ * old one works until the new one is first seen at RADIUS), before it a
+ * JSON refusal saying from which day. */
+static int renew(struct page_ctx *c, const struct reg_person *person,
+		 const struct reg_oauth_grant *g)
+{
+	struct portal *p = c->p;
+	const struct portal_request *rq = c->rq;
+	struct byod_renew_params rp = {
+		.device = g->device,
+		.login = person->login,
+		.offers = 1u << BYOD_OFFER_EAP_CONFIG,
+	};
+	struct newest n = {.now = time(NULL)};
+	struct profile_words words;
+	struct byod_enrolment e;
+	struct reg_download dl;
+	struct byod_err err;
+	char about[600], text[300], day[48];
+	time_t opens;
+	struct tm tm;
+	json_t *o;
+	int rc;
+
+	memset(&dl, 0, sizeof(dl));
+	page_profile_words(c, &words, about, sizeof(about));
+	rp.words = &words;
+	rc = byod_device_renew(c->ctx, &rp, &e, &err);
+	if (rc && e.refusal == BYOD_ENROL_RENEW_EARLY) {
+		portal_log("%s eap-config: renewal of device %s refused: %s", rq->client, g->device,
+			   err.msg);
+		reg_cert_list_for_device(c->ctx->reg, g->device, pick, &n, NULL);
+		opens = n.not_after ? byod_renew_opens(&c->ctx->conf, n.not_after) : (time_t)-1;
+		if (opens == (time_t)-1) {
+			rc = portal_oauth_json_error(c->rs, 409, "renewal_not_open",
+						     T(byod_enrol_refusal_key(e.refusal)));
+			goto out;
+		}
+		localtime_r(&opens, &tm);
+		if (!strcmp(T("date.format"), "dd/mm/yyyy"))
+			snprintf(day, sizeof(day), "%02d/%02d/%04d", tm.tm_mday, tm.tm_mon + 1,
+				 tm.tm_year + 1900);
+		else
+			snprintf(day, sizeof(day), "%04d-%02d-%02d", tm.tm_year + 1900,
+				 tm.tm_mon + 1, tm.tm_mday);
+		page_fill(text, sizeof(text), T("device.renew_from"), day);
+		o = json_pack("{s:s, s:s, s:I}", "error", "renewal_not_open", "error_description",
+			      text, "renewal_opens", (json_int_t)opens);
+		rc = json_answer(c->rs, 409, o);
+		goto out;
+	}
+	if (rc == -EPERM) {
+		rc = bearer_refused(c->rs, "invalid_token", "the device is revoked or retired");
+		goto out;
+	}
+	if (rc) {
+		rc = registry_fault(p, rq, c->rs, rc, &err);
+		goto out;
+	}
+	rc = take_eap_config(c, &e, &dl);
+	if (rc) {
+		rc = portal_oauth_json_error(c->rs, 500, "server_error", T("oauth.api.no_profile"));
+		goto out;
+	}
+	portal_log("%s eap-config: device %s of %s renewed by %s (certificate %s)", rq->client,
+		   g->device, person->login, g->client, e.cert.serial);
+	answer_eap_config(c, &dl);
 out:
 	reg_download_clear(&dl);
 	byod_enrolment_clear(&e);
@@ -469,6 +571,8 @@ int portal_oauth_eap_config(struct page_ctx *c)
 	reg_set_actor(c->ctx->reg, actor);
 	if (!g.device[0])
 		rc = enrol(c, &person, &g, cl);
+	else if (tok.refreshed)
+		rc = renew(c, &person, &g);
 	else
 		rc = portal_oauth_json_error(c->rs, 409, "already_enrolled",
 					     T("oauth.api.already"));

@@ -248,6 +248,13 @@ A4=$(body_json 'd["access_token"]')
 R4=$(body_json 'd["refresh_token"]')
 app /api/eap-config/ -H "Authorization: Bearer $A4"
 check "an IPv6 loopback redirect works as well" test "$(code)" = 200
+token grant_type=refresh_token "refresh_token=$R4" client_id=$LINUX
+A5=$(body_json 'd["access_token"]')
+R5=$(body_json 'd["refresh_token"]')
+app /api/eap-config/ -H "Authorization: Bearer $A5"
+check "a refreshed token before the renewal window: 409 renewal_not_open" test "$(code) $(body_json 'd["error"]')" = "409 renewal_not_open"
+check "...saying from when, in French" grep -q 'Renouvellement possible à partir du [0-9][0-9]/[0-9][0-9]/20[0-9][0-9]' "$T/b"
+check "...and as a time" test "$(body_json 'd["renewal_opens"] > 0')" = True
 id=$("$BYODCTL" device list --owner lea.martin --json 2>/dev/null | python3 -c '
 import json, sys
 d = json.load(sys.stdin)
@@ -256,9 +263,9 @@ live = [r for r in rows if r.get("name") == "geteduroam (Linux)" and r.get("stat
 print(sorted(live, key=lambda r: r.get("created", 0))[-1]["id"])')
 check "(the device's id)" test -n "$id"
 expect_ok "byodctl revokes it" "$BYODCTL" device revoke "$id"
-token grant_type=refresh_token "refresh_token=$R4" client_id=$LINUX
+token grant_type=refresh_token "refresh_token=$R5" client_id=$LINUX
 check "a refresh token of a revoked device: invalid_grant" test "$(body_json 'd["error"]')" = invalid_grant
-app /api/eap-config/ -H "Authorization: Bearer $A4"
+app /api/eap-config/ -H "Authorization: Bearer $A5"
 check "...its access token: 401" test "$(code)" = 401
 
 # ---- an expired code (oauth.code-ttl 20 s) -------------------------------
