@@ -36,6 +36,10 @@
 #define REQUEST_TTL   900 /* seconds to log in and consent */
 #define STATE_MAX     256
 #define REDIRECT_MAX  200
+#define CONSENT_CSP                                                                                \
+	"default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self' "                \
+	"http://127.0.0.1:* http://[::1]:* app.eduroam.geteduroam:; frame-ancestors 'none'; "      \
+	"base-uri 'none'"
 
 /* clang-format off */
 static const struct portal_oauth_client clients[] = {
@@ -437,6 +441,9 @@ static int consent_page(struct page_ctx *c, const struct oauth_request *r, int s
 			    "value=\"refuse\" formnovalidate>");
 	web_html_text(&h, T("oauth.consent.refuse"));
 	web_html_markup(&h, "</button></form>");
+	/* the form's answer is a redirect to the app: a loopback listener or
+	 * the mobile app's scheme, which form-action 'self' would block */
+	c->rs->csp = CONSENT_CSP;
 	return page_finish(c, &h, status);
 }
 
