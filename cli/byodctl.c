@@ -596,6 +596,11 @@ static int add_cert_json(const struct reg_cert *c, void *arg)
 				    json_string(time_str(c->revoked_at, ra, sizeof(ra))));
 		json_object_set_new(o, "reason", json_string(reg_reason_name(c->reason)));
 	}
+	if (c->replaces[0])
+		json_object_set_new(o, "replaces", json_string(c->replaces));
+	if (c->first_seen)
+		json_object_set_new(o, "first_seen",
+				    json_string(time_str(c->first_seen, ra, sizeof(ra))));
 	return json_array_append_new(arg, o);
 }
 

@@ -120,9 +120,8 @@ static int audit_renew(struct byod_ctx *ctx, const struct reg_device *d, const c
 	json_t *o;
 	int rc;
 
-	o = json_pack("{s:s, s:s?, s:s, s:b}", "serial", c->serial, "replaces",
-		      old[0] ? old : NULL, "not_after",
-		      byod_time_iso(c->not_after, na, sizeof(na)), "forced", forced);
+	o = json_pack("{s:s, s:s?, s:s, s:b}", "serial", c->serial, "replaces", old[0] ? old : NULL,
+		      "not_after", byod_time_iso(c->not_after, na, sizeof(na)), "forced", forced);
 	after = o ? json_dumps(o, JSON_COMPACT) : NULL;
 	json_decref(o);
 	if (!after)
@@ -222,7 +221,8 @@ int byod_device_renew(struct byod_ctx *ctx, const struct byod_renew_params *p,
 	dp.not_after = byod_cert_end(&ctx->conf, from);
 	dp.crl_url = ctx->conf.pki_crl_url;
 	if (dp.not_after == (time_t)-1) {
-		rc = byod_err_set(err, EINVAL, "pki.school-year-end or pki.grace-until is malformed");
+		rc = byod_err_set(err, EINVAL,
+				  "pki.school-year-end or pki.grace-until is malformed");
 		goto out;
 	}
 	if (p->csr)

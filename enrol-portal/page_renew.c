@@ -41,7 +41,7 @@ void page_renew_form(struct page_ctx *c, struct web_html *h, const struct reg_de
 {
 	struct portal *p = c->p;
 	const struct portal_request *rq = c->rq;
-	struct newest n = { .now = time(NULL) };
+	struct newest n = {.now = time(NULL)};
 	time_t opens;
 
 	if (d->state != BYOD_DEVICE_ACTIVE ||

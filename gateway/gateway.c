@@ -689,7 +689,7 @@ static int on_event(const struct reg_event *e, void *arg)
 		rc = on_unlock(st, e->object);
 	} else if (!strncmp(e->kind, "device.", 7)) {
 		rc = on_device(st, e->object);
-	} else if (!strcmp(e->kind, "cert.revoke")) {
+	} else if (!strcmp(e->kind, "cert.revoke") || !strcmp(e->kind, "cert.supersede")) {
 		struct reg_device d;
 
 		if (!byod_device_resolve(gw->ctx, e->object, &d, NULL))

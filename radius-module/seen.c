@@ -89,8 +89,8 @@ void rad_seen_add(struct rad_seen *q, const char *serial)
 	pthread_mutex_unlock(&q->lock);
 }
 
-int rad_seen_flush(struct rad_seen *q, struct reg *reg, time_t now, size_t *written,
-		   int *revoked, struct byod_err *err)
+int rad_seen_flush(struct rad_seen *q, struct reg *reg, time_t now, size_t *written, int *revoked,
+		   struct byod_err *err)
 {
 	struct serial *batch = NULL;
 	const char **ptrs = NULL;

@@ -45,13 +45,13 @@ void rad_seen_add(struct rad_seen *q, const char *serial);
  * flush. reg NULL: nothing is written (-ENOTCONN), everything is kept.
  * Called by one thread at a time.
  */
-int rad_seen_flush(struct rad_seen *q, struct reg *reg, time_t now, size_t *written,
-		   int *revoked, struct byod_err *err);
+int rad_seen_flush(struct rad_seen *q, struct reg *reg, time_t now, size_t *written, int *revoked,
+		   struct byod_err *err);
 
 struct rad_seen_stats {
-	size_t queued;        /* serials waiting */
-	uint64_t written;     /* serials written since the start */
-	uint64_t dropped;     /* serials dropped past the bound */
+	size_t queued;	  /* serials waiting */
+	uint64_t written; /* serials written since the start */
+	uint64_t dropped; /* serials dropped past the bound */
 	unsigned long failures;
 };
 void rad_seen_stats(struct rad_seen *q, struct rad_seen_stats *out);

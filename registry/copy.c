@@ -266,6 +266,8 @@ static int sum_cert(struct copy *c, struct sums *s, const struct reg_cert *r)
 	put_text(c, reg_cert_state_name(r->state));
 	put_int(c, r->state == REG_CERT_REVOKED ? r->revoked_at : 0);
 	put_int(c, r->state == REG_CERT_REVOKED ? r->reason : 0);
+	put_text(c, r->replaces);
+	put_int(c, r->first_seen);
 	return row_end(c, s);
 }
 

@@ -18,9 +18,10 @@ int pg_cert_set_seen(struct reg_db *be, const char *serial, time_t when, int *se
 	int rc, n = 0;
 
 	pg_i64(w, (int64_t)when);
-	rc = pg_command(PG(be), &n, err, "recording a certificate's first sighting",
-			"UPDATE certificates SET first_seen = $1 WHERE serial = $2 AND first_seen = 0",
-			2, v);
+	rc = pg_command(
+		PG(be), &n, err, "recording a certificate's first sighting",
+		"UPDATE certificates SET first_seen = $1 WHERE serial = $2 AND first_seen = 0", 2,
+		v);
 	if (!rc)
 		*set = n == 1;
 	return rc;

@@ -37,7 +37,8 @@ static json_t *supersede_json(const void *obj)
 			 s->old->device, "state", reg_cert_state_name(s->old->state), "reason",
 			 s->old->state == REG_CERT_REVOKED ? reg_reason_name(s->old->reason) : NULL,
 			 "revoked_at",
-			 s->old->revoked_at ? byod_time_iso(s->old->revoked_at, t, sizeof(t)) : NULL,
+			 s->old->revoked_at ? byod_time_iso(s->old->revoked_at, t, sizeof(t))
+					    : NULL,
 			 "replaced_by", s->by);
 }
 
@@ -83,8 +84,8 @@ static int seen_one(struct reg *reg, const char *serial, time_t now, int *revoke
 	return rc;
 }
 
-int reg_cert_seen(struct reg *reg, const char *const *serials, size_t n, time_t now,
-		  int *revoked, struct byod_err *err)
+int reg_cert_seen(struct reg *reg, const char *const *serials, size_t n, time_t now, int *revoked,
+		  struct byod_err *err)
 {
 	char serial[REG_SERIAL_MAX];
 	int rc = 0, count = 0, wrote = 0;

@@ -16,9 +16,10 @@ int sq_cert_set_seen(struct reg_db *be, const char *serial, time_t when, int *se
 	struct sq *s = sq_of(be);
 	int rc, n = 0;
 
-	rc = sq_prepare(s, &st, err,
-			"UPDATE certificates SET first_seen = ? WHERE serial = ? AND first_seen = 0",
-			"it", (int64_t)when, serial);
+	rc = sq_prepare(
+		s, &st, err,
+		"UPDATE certificates SET first_seen = ? WHERE serial = ? AND first_seen = 0", "it",
+		(int64_t)when, serial);
 	if (!rc)
 		rc = sq_run(s, st, &n, "recording a certificate's first sighting", err);
 	if (!rc)

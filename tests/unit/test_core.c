@@ -481,6 +481,82 @@ static void test_enrol_rate(void **state)
 	byod_enrolment_clear(&e);
 }
 
+/* Renewal's refusals (core/renew.c): before the window (the day it opens
+ * said, nothing written), by someone not the owner, for a device not
+ * active or an owner disabled; an administrator's force, recorded as
+ * replacing the newest valid certificate, the same device. */
+static void test_renew_refusals(void **state)
+{
+	struct fx *fx = *state;
+	struct byod_enrol_params p = {.login = "lea", .kind = BYOD_KIND_PHONE};
+	struct byod_renew_params rp = {.login = "lea"};
+	struct byod_enrolment e;
+	struct byod_err err;
+	char id[REG_ID_MAX], s1[REG_SERIAL_MAX], s2[REG_SERIAL_MAX], md[32];
+	time_t end = time(NULL) + 200 * 86400;
+	struct reg_cert c;
+	struct tm tm;
+	int64_t before;
+
+	/* a school year ending in 200 days: renewal opens in 20 (180 before) */
+	gmtime_r(&end, &tm);
+	if (tm.tm_mon == 1 && tm.tm_mday == 29)
+		tm.tm_mday = 28;
+	snprintf(md, sizeof(md), "%02d-%02d", tm.tm_mon + 1, tm.tm_mday);
+	assert_int_equal(byod_conf_set(&fx->ctx->conf, "pki.school-year-end", md, &err), 0);
+	assert_int_equal(byod_conf_set(&fx->ctx->conf, "pki.renew-days", "180", &err), 0);
+	add_pupil(fx, "lea");
+	add_pupil(fx, "hugo");
+	if (enrol_one(fx, &p, "phone", id, &e, &err))
+		fail_msg("%s", err.msg);
+	snprintf(s1, sizeof(s1), "%s", e.cert.serial);
+	byod_enrolment_clear(&e);
+	rp.device = id;
+
+	before = last_event(fx);
+	assert_int_equal(byod_device_renew(fx->ctx, &rp, &e, &err), -EAGAIN);
+	assert_int_equal(e.refusal, BYOD_ENROL_RENEW_EARLY);
+	assert_string_equal(byod_enrol_refusal_key(BYOD_ENROL_RENEW_EARLY), "renew.early");
+	assert_non_null(strstr(err.msg, byod_enrol_refusal_text(BYOD_ENROL_RENEW_EARLY)));
+	assert_non_null(strstr(err.msg, "Renewal opens on 20"));
+	assert_null(e.cert.cert);
+	assert_int_equal(last_event(fx), before);
+
+	rp.login = "hugo";
+	assert_int_equal(byod_device_renew(fx->ctx, &rp, &e, &err), -EPERM);
+	rp.login = NULL; /* an administrator */
+	rp.force = 1;
+	if (byod_device_renew(fx->ctx, &rp, &e, &err))
+		fail_msg("%s", err.msg);
+	assert_string_equal(e.device.id, id);
+	assert_string_equal(e.replaces, s1);
+	snprintf(s2, sizeof(s2), "%s", e.cert.serial);
+	assert_string_not_equal(s2, s1);
+	byod_enrolment_clear(&e);
+	assert_int_equal(reg_cert_get(fx->ctx->reg, s2, &c, &err), 0);
+	assert_string_equal(c.replaces, s1);
+	assert_int_equal(reg_cert_get(fx->ctx->reg, s1, &c, &err), 0);
+	assert_int_equal(c.state, REG_CERT_VALID);
+	assert_int_equal(devices(fx), 1);
+	/* forced again: it replaces the newest valid one */
+	if (byod_device_renew(fx->ctx, &rp, &e, &err))
+		fail_msg("%s", err.msg);
+	assert_string_equal(e.replaces, s2);
+	byod_enrolment_clear(&e);
+
+	assert_int_equal(reg_device_set_state(fx->ctx->reg, id, BYOD_DEVICE_SUSPENDED, &err), 0);
+	assert_int_equal(byod_device_renew(fx->ctx, &rp, &e, &err), -EPERM);
+	assert_int_equal(reg_device_set_state(fx->ctx->reg, id, BYOD_DEVICE_ACTIVE, &err), 0);
+	assert_int_equal(reg_person_set_state(fx->ctx->reg, "lea", REG_PERSON_DISABLED, &err), 0);
+	assert_int_equal(byod_device_renew(fx->ctx, &rp, &e, &err), -EPERM);
+	assert_non_null(strstr(err.msg, "disabled"));
+	assert_int_equal(reg_person_set_state(fx->ctx->reg, "lea", REG_PERSON_ACTIVE, &err), 0);
+	assert_int_equal(byod_device_revoke(fx->ctx, id, 0, BYOD_DEVICE_RETIRED, NULL, &err), 0);
+	assert_int_equal(byod_device_renew(fx->ctx, &rp, &e, &err), -EPERM);
+	rp.device = "not-an-id";
+	assert_int_equal(byod_device_renew(fx->ctx, &rp, &e, &err), -EINVAL);
+}
+
 /* The limit of a pupil (enrol.limit-student, 2): refused at it with the
  * one sentence, nothing written; a device of theirs retired in the same
  * transaction, or the limit overridden and audited. */
@@ -870,6 +946,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_enrol_rate, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_enrol_offers_encode_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_revoke_reaches_crl, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_renew_refusals, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_policy_apply_diff, setup, teardown),
 		cmocka_unit_test(test_das_target),
 	};

@@ -5,7 +5,9 @@
  * from a real registry and policy, the change feed bringing a revocation and
  * a new policy in, and the behaviour while the registry cannot be read;
  * each school's policy or the default, the teachers' unlocks (and the
- * Session-Timeout they bound), and what each decision is counted under.
+ * Session-Timeout they bound), and what each decision is counted under;
+ * a renewal's first accept queued (seen.c) and written, which revokes the
+ * certificate it replaces.
  */
 #define _GNU_SOURCE /* nftw (rmtree.h) */
 #include <setjmp.h>
@@ -27,6 +29,7 @@
 #include "byod_util.h"
 #include "index.h"
 #include "rmtree.h"
+#include "seen.h"
 
 struct fx {
 	char dir[512], home[600];
@@ -580,6 +583,84 @@ static void test_registry_unreadable(void **state)
 	assert_int_equal(byod_open(fx->home, "test", &fx->ctx, &err), 0);
 }
 
+/* A renewed certificate's first accept is flagged while the old one still
+ * works, queued once (bounded), kept while the registry is away, and
+ * written with reg_cert_seen: after the feed, the old one is refused and
+ * the new one no longer flagged. A certificate that replaces nothing is
+ * never flagged. */
+static void test_renewal_first_sighting(void **state)
+{
+	struct fx *fx = *state;
+	struct byod_renew_params rp = { .device = fx->phone, .force = 1 };
+	struct rad_seen_stats st;
+	struct byod_enrolment e;
+	struct rad_seen *q;
+	struct rad_index *ix;
+	struct rad_answer a;
+	struct byod_err err;
+	char s2[REG_SERIAL_MAX];
+	size_t written = 9;
+	int changed, revoked = -1;
+
+	apply_policy(fx, policy1);
+	ix = open_index(fx);
+	tls(ix, fx->serial, &a);
+	assert_true(a.accept);
+	assert_false(a.first_sighting); /* replaces nothing */
+	if (byod_device_renew(fx->ctx, &rp, &e, &err))
+		fail_msg("renew: %s", err.msg);
+	snprintf(s2, sizeof(s2), "%s", e.cert.serial);
+	assert_string_equal(e.replaces, fx->serial);
+	assert_string_equal(e.device.id, fx->phone);
+	byod_enrolment_clear(&e);
+	assert_int_equal(rad_index_refresh(ix, &changed, &err), 0);
+
+	tls(ix, fx->serial, &a);
+	assert_true(a.accept); /* the old one works until the new one is seen */
+	assert_false(a.first_sighting);
+	tls(ix, s2, &a);
+	assert_true(a.accept);
+	assert_true(a.first_sighting);
+	assert_string_equal(a.serial, s2);
+
+	assert_int_equal(rad_seen_new(2, &q, &err), 0);
+	rad_seen_add(q, a.serial);
+	rad_seen_add(q, a.serial); /* accepted twice before the flush: once */
+	rad_seen_add(q, "abcdef01");
+	rad_seen_add(q, "abcdef02"); /* past the bound */
+	rad_seen_stats(q, &st);
+	assert_int_equal(st.queued, 2);
+	assert_int_equal(st.dropped, 1);
+	/* the registry away: kept */
+	assert_int_equal(rad_seen_flush(q, NULL, time(NULL), &written, &revoked, &err), -ENOTCONN);
+	assert_int_equal(written, 0);
+	rad_seen_stats(q, &st);
+	assert_int_equal(st.queued, 2);
+	assert_int_equal(st.failures, 1);
+	tls(ix, fx->serial, &a);
+	assert_true(a.accept);
+	/* written: the unknown serial is skipped, the old certificate revoked */
+	assert_int_equal(rad_seen_flush(q, fx->ctx->reg, time(NULL), &written, &revoked, &err), 0);
+	assert_int_equal(written, 2);
+	assert_int_equal(revoked, 1);
+	rad_seen_stats(q, &st);
+	assert_int_equal(st.queued, 0);
+	assert_int_equal(st.written, 2);
+	assert_int_equal(rad_seen_flush(q, fx->ctx->reg, time(NULL), &written, &revoked, &err), 0);
+	assert_int_equal(written, 0);
+	rad_seen_free(q);
+
+	assert_int_equal(rad_index_refresh(ix, &changed, &err), 0);
+	assert_true(changed >= 2); /* the sighting and the supersession */
+	tls(ix, fx->serial, &a);
+	assert_false(a.accept);
+	assert_non_null(strstr(a.reason, "revoked"));
+	tls(ix, s2, &a);
+	assert_true(a.accept);
+	assert_false(a.first_sighting);
+	rad_index_free(ix);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -591,6 +672,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_counted_reasons, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_counted_no_policy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_registry_unreadable, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_renewal_first_sighting, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -55,8 +55,7 @@ static void test_replaces_recorded(void **state)
 	assert_int_equal(c.first_seen, 0);
 	assert_int_equal(reg_cert_get(f->reg, "a1", &c, &f->err), 0);
 	assert_string_equal(c.replaces, "");
-	assert_int_equal(reg_cert_list_for_device(f->reg, t.d.id, find_replaces, seen, &f->err),
-			 0);
+	assert_int_equal(reg_cert_list_for_device(f->reg, t.d.id, find_replaces, seen, &f->err), 0);
 	assert_string_equal(seen, "a1");
 	seen[0] = '\0';
 	assert_int_equal(reg_cert_list(f->reg, find_replaces, seen, &f->err), 0);
