@@ -451,9 +451,10 @@ static int pick(const struct reg_cert *crt, void *arg)
 /* A token obtained by refresh, for a grant whose device exists: the
  * device's certificate renewed inside its window (byod_device_renew: the
  * old one works until the new one is first seen at RADIUS), before it a
- * JSON refusal saying from which day. */
+ * JSON refusal saying from which day. The token is spent either way: the
+ * app refreshes again for its next try. */
 static int renew(struct page_ctx *c, const struct reg_person *person,
-		 const struct reg_oauth_grant *g)
+		 const struct reg_oauth_grant *g, const char *token_hash)
 {
 	struct portal *p = c->p;
 	const struct portal_request *rq = c->rq;
@@ -476,6 +477,13 @@ static int renew(struct page_ctx *c, const struct reg_person *person,
 	memset(&dl, 0, sizeof(dl));
 	page_profile_words(c, &words, about, sizeof(about));
 	rp.words = &words;
+	/* one renewal per refreshed token, spent first: of two requests at
+	 * once one renews, and a copied token mints nothing more */
+	rc = reg_oauth_token_spend(c->ctx->reg, token_hash, time(NULL), &err);
+	if (rc == -EALREADY || rc == -ENOENT)
+		return bearer_refused(c->rs, "invalid_token", "this token has renewed already");
+	if (rc)
+		return registry_fault(p, rq, c->rs, rc, &err);
 	rc = byod_device_renew(c->ctx, &rp, &e, &err);
 	if (rc && e.refusal == BYOD_ENROL_RENEW_EARLY) {
 		portal_log("%s eap-config: renewal of device %s refused: %s", rq->client, g->device,
@@ -572,7 +580,7 @@ int portal_oauth_eap_config(struct page_ctx *c)
 	if (!g.device[0])
 		rc = enrol(c, &person, &g, cl);
 	else if (tok.refreshed)
-		rc = renew(c, &person, &g);
+		rc = renew(c, &person, &g, hash);
 	else
 		rc = portal_oauth_json_error(c->rs, 409, "already_enrolled",
 					     T("oauth.api.already"));

@@ -255,6 +255,8 @@ app /api/eap-config/ -H "Authorization: Bearer $A5"
 check "a refreshed token before the renewal window: 409 renewal_not_open" test "$(code) $(body_json 'd["error"]')" = "409 renewal_not_open"
 check "...saying from when, in French" grep -q 'Renouvellement possible à partir du [0-9][0-9]/[0-9][0-9]/20[0-9][0-9]' "$T/b"
 check "...and as a time" test "$(body_json 'd["renewal_opens"] > 0')" = True
+app /api/eap-config/ -H "Authorization: Bearer $A5"
+check "...that token is spent: 401 (the app refreshes for its next try)" test "$(code) $(body_json 'd["error"]')" = "401 invalid_token"
 id=$("$BYODCTL" device list --owner lea.martin --json 2>/dev/null | python3 -c '
 import json, sys
 d = json.load(sys.stdin)
