@@ -107,6 +107,10 @@ struct byod_conf {
 	char *enrol_charter_version; /* enrol.charter-version */
 	int enrol_limit[4];          /* enrol.limit-*, indexed by enum byod_role */
 	int enrol_rate_per_day;      /* enrol.rate-per-day: enrolments in 24 h, 0: no rate */
+
+	int oauth_code_ttl;          /* oauth.code-ttl: seconds */
+	int oauth_access_ttl;        /* oauth.access-ttl: seconds */
+	int oauth_refresh_days;      /* oauth.refresh-days */
 };
 
 /* Fills every field with its default (strings are allocated). */

@@ -350,6 +350,15 @@ static const struct conf_key keys[] = {
 	{ "enrol.rate-per-day", CT_INT, F(enrol_rate_per_day), "5", 0, 1000, NULL, 0, NULL,
 	  "Enrolments one account may make in 24 hours, retired devices included "
 	  "(0: no rate; byodctl --force goes past it)." },
+	{ "oauth.code-ttl", CT_INT, F(oauth_code_ttl), "60", 5, 600, NULL, 0, NULL,
+	  "Seconds a geteduroam app has to exchange the one-time authorization code the portal "
+	  "gave it after the pupil's consent." },
+	{ "oauth.access-ttl", CT_INT, F(oauth_access_ttl), "3600", 60, 86400, NULL, 0, NULL,
+	  "Seconds an access token of a geteduroam app is good for (it fetches its eap-config "
+	  "with it)." },
+	{ "oauth.refresh-days", CT_INT, F(oauth_refresh_days), "400", 1, 800, NULL, 0, NULL,
+	  "Days a geteduroam app's refresh token is good for: long enough to reach the renewal "
+	  "window of the certificate it got (each use gives a new one)." },
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))

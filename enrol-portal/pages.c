@@ -6,6 +6,7 @@
  * echoed into a page goes through web_html_text. Pages fit a 360-pixel
  * screen, work without JavaScript and stay small.
  */
+#include "oauth.h"
 #include "pages.h"
 
 #include <errno.h>
@@ -361,7 +362,8 @@ int page_login_post(struct page_ctx *c)
 	rc = portal_session_login(p, c->ctx, rq, c->s, &person, c->rs);
 	if (rc)
 		return rc;
-	return page_redirect(c, "/devices");
+	/* a geteduroam app's request waiting for this login: its consent */
+	return page_redirect(c, portal_oauth_pending(rq) ? PORTAL_OAUTH_CONSENT : "/devices");
 }
 
 int page_logout_post(struct page_ctx *c)

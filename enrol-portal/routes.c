@@ -21,6 +21,7 @@
 #include "byod_util.h"
 #include "db.h"
 #include "form.h"
+#include "oauth.h"
 #include "pages.h"
 
 /* Paths operating systems fetch to learn whether they are behind a portal. */
@@ -342,7 +343,10 @@ static int root_get(struct page_ctx *c, const char *rest)
 {
 	if (portal_session_is_code(c->s))
 		return page_redirect(c, c->s->row.enrolled ? "/enrolled" : "/enrol");
-	return c->s->logged_in ? page_redirect(c, "/devices") : page_login(c, 200, NULL);
+	if (c->s->logged_in)
+		return page_redirect(c, portal_oauth_pending(c->rq) ? PORTAL_OAUTH_CONSENT
+								    : "/devices");
+	return page_login(c, 200, NULL);
 }
 
 static int login_get(struct page_ctx *c, const char *rest)
@@ -416,6 +420,36 @@ static int download_get(struct page_ctx *c, const char *rest)
 	return page_download(c, rest); /* HEAD: uses nothing */
 }
 
+static int oauth_authorize_get(struct page_ctx *c, const char *rest)
+{
+	return page_oauth_authorize(c);
+}
+
+static int oauth_consent_get(struct page_ctx *c, const char *rest)
+{
+	return page_oauth_consent(c);
+}
+
+static int oauth_consent_post(struct page_ctx *c, const char *rest)
+{
+	return page_oauth_consent_post(c);
+}
+
+static int oauth_token_post(struct page_ctx *c, const char *rest)
+{
+	return portal_oauth_token(c);
+}
+
+static int eap_config_post(struct page_ctx *c, const char *rest)
+{
+	return portal_oauth_eap_config(c);
+}
+
+static int discovery_get(struct page_ctx *c, const char *rest)
+{
+	return portal_oauth_discovery(c);
+}
+
 /* clang-format off */
 static const struct route routes[] = {
 	/* without a session */
@@ -430,6 +464,17 @@ static const struct route routes[] = {
 	  "the privacy notice: what is kept, why, how long, who sees it, the rights" },
 	{ "/static/copy.js", 0, 0, 0, copy_js_get, NULL,
 	  "the passphrase's copy button (the pages work without it)" },
+	/* geteduroam's API (oauth.c, oauth_token.c): an app, not a browser */
+	{ "/.well-known/openid-configuration", 0, 0, 0, discovery_get, NULL,
+	  "geteduroam discovery: issuer, the authorization, token and eap-config endpoints" },
+	{ "/.well-known/letswifi.json", 0, 0, 0, discovery_get, NULL,
+	  "the same endpoints as letswifi-portal announces them" },
+	{ "/oauth/token/", 0, 0, 0, NULL, oauth_token_post,
+	  "OAuth 2.0 token endpoint: PKCE code exchange, refresh token rotation" },
+	{ "/oauth/token", 0, 0, 0, NULL, oauth_token_post, "the same" },
+	{ "/api/eap-config/", 0, 0, 0, NULL, eap_config_post,
+	  "the eap-config of the app's device, for its Bearer access token" },
+	{ "/api/eap-config", 0, 0, 0, NULL, eap_config_post, "the same" },
 	/* with a session; a code session only where the fourth column is 1 */
 	{ "/", 0, 1, 1, root_get, NULL, "the login form, or logged in, a redirect to /devices" },
 	{ "/login", 0, 1, 1, login_get, login_post, "login (a new session id after it)" },
@@ -445,6 +490,11 @@ static const struct route routes[] = {
 	{ "/unlock", 0, 1, 1, unlock_get, unlock_post,
 	  "\"Ouvrir le Wi-Fi pour ma classe\": a teacher opens one of their groups for a while, "
 	  "sees and closes their openings (404 to anyone else)" },
+	{ "/oauth/authorize/", 0, 1, 0, oauth_authorize_get, NULL,
+	  "a geteduroam app's authorization request: kept, then the login, then the consent" },
+	{ "/oauth/authorize", 0, 1, 0, oauth_authorize_get, NULL, "the same" },
+	{ "/oauth/consent", 0, 1, 0, oauth_consent_get, oauth_consent_post,
+	  "the pupil accepts (the charter) or refuses the app's request" },
 	{ "/enrolled", 0, 1, 1, enrolled_get, NULL,
 	  "the enrolled page again while its links live (the language switch)" },
 	{ "/download/", 1, 1, 1, download_get, NULL,
@@ -534,6 +584,14 @@ static int dynamic(struct portal *p, const struct portal_request *rq, struct por
 	return rc;
 }
 
+/* The paths of geteduroam's API as letswifi-portal names them (a final
+ * slash, which web_path_check refuses as an empty segment). */
+static int oauth_literal(const char *path)
+{
+	return !strcmp(path, "/oauth/authorize/") || !strcmp(path, "/oauth/token/") ||
+	       !strcmp(path, "/api/eap-config/");
+}
+
 int portal_route(struct portal *p, const struct portal_request *rq, struct portal_response *rs)
 {
 	int get = !strcmp(rq->method, "GET") || !strcmp(rq->method, "HEAD");
@@ -546,20 +604,21 @@ int portal_route(struct portal *p, const struct portal_request *rq, struct porta
 		return redirect_to_portal(p, rq, rs);
 	if (!rq->https && portal_https_trusted(p) && !plain_http_served(rq->path))
 		return redirect_to_https(p, rq, rs);
-	/* traversal, encoded tricks, odd bytes: refused before anything else */
-	if (web_path_check(rq->path)) {
+	/* traversal, encoded tricks, odd bytes: refused before anything else
+	 * (but letswifi's paths, which end with a slash, taken as literals) */
+	if (web_path_check(rq->path) && !oauth_literal(rq->path)) {
 		portal_log("%s %s: path refused", rq->client, rq->method);
 		return portal_page_error(p, rq, rs, 400);
 	}
 	r = route_find(rq->path, &rest);
 	if (!r || r->session)
 		return dynamic(p, rq, rs, r, rest);
-	/* GET (or HEAD) only, without a session: files and the API */
-	if (!get || !r->get)
+	/* without a session: files and the APIs (POST: geteduroam's) */
+	if (get ? !r->get : strcmp(rq->method, "POST") || !r->post)
 		return portal_page_error(p, rq, rs, 405);
 	memset(&c, 0, sizeof(c));
 	c.p = p;
 	c.rq = rq;
 	c.rs = rs;
-	return r->get(&c, rest);
+	return get ? r->get(&c, rest) : r->post(&c, rest);
 }

@@ -218,7 +218,10 @@ int reg_oauth_token_find(struct reg *reg, const char *token_hash, time_t now,
 	if (rc == -ENOENT)
 		return byod_err_set(err, ENOENT, "no such token, or it has expired or was revoked");
 	if (!rc && tok->used)
-		rc = byod_err_set(err, EALREADY, "this refresh token was used already");
+		rc = byod_err_set(err, EALREADY,
+				  tok->kind == REG_OAUTH_REFRESH
+					  ? "this refresh token was used already"
+					  : "this access token was spent already");
 	return rc;
 }
 
@@ -272,6 +275,24 @@ out:
 		return crc ? crc : rc;
 	}
 	return reg_tx_end(reg, rc, wrote, err);
+}
+
+int reg_oauth_token_spend(struct reg *reg, const char *token_hash, time_t now, struct byod_err *err)
+{
+	struct reg_oauth_token t;
+	int rc = check_hash(token_hash, "the token's hash", err), changes = 0;
+
+	if (!rc)
+		rc = OPS(reg)->oauth_token_get(reg->be, token_hash, &t, err);
+	if (rc == -ENOENT)
+		return byod_err_set(err, ENOENT, "no such token");
+	if (!rc && t.kind != REG_OAUTH_ACCESS)
+		return byod_err_set(err, EINVAL, "only an access token is spent");
+	if (!rc)
+		rc = OPS(reg)->oauth_token_use(reg->be, token_hash, now, &changes, err);
+	if (!rc && changes != 1)
+		rc = byod_err_set(err, EALREADY, "this access token was spent already");
+	return rc;
 }
 
 int reg_oauth_grant_get(struct reg *reg, int64_t id, struct reg_oauth_grant *out,

@@ -1305,6 +1305,12 @@ int reg_oauth_token_find(struct reg *reg, const char *token_hash, time_t now,
 int reg_oauth_refresh(struct reg *reg, const char *refresh_hash, const char *client, time_t now,
 		      struct reg_oauth_token *access, struct reg_oauth_token *refresh,
 		      struct reg_oauth_grant *grant, struct byod_err *err);
+/* Spends an access token (the renewal it asked for is done, or under way):
+ * from then reg_oauth_token_find answers -EALREADY for it. -EALREADY when
+ * it was spent already (of two requests exactly one gets 0), -ENOENT when
+ * absent. */
+int reg_oauth_token_spend(struct reg *reg, const char *token_hash, time_t now,
+			  struct byod_err *err);
 int reg_oauth_grant_get(struct reg *reg, int64_t id, struct reg_oauth_grant *out,
 			struct byod_err *err);
 /* Binds a grant to the device its eap-config enrolled, once: -EEXIST when

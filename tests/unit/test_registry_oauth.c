@@ -152,12 +152,17 @@ static void test_refresh_rotation(void **state)
 	assert_int_equal(reg_oauth_token_find(f->reg, hx(h, 2002), now + 3, &t, &g2, &f->err), 0);
 	assert_int_equal(t.refreshed, 1);
 	assert_int_equal(live(f, 3002, now + 3), 0);
+	/* an access token spent (a renewal) is spent once, and found no more */
+	assert_int_equal(reg_oauth_token_spend(f->reg, hx(h, 2002), now + 3, &f->err), 0);
+	assert_int_equal(reg_oauth_token_spend(f->reg, hx(h, 2002), now + 3, &f->err), -EALREADY);
+	assert_int_equal(live(f, 2002, now + 3), -EALREADY);
+	assert_int_equal(reg_oauth_token_spend(f->reg, hx(h, 3002), now + 3, &f->err), -EINVAL);
+	assert_int_equal(reg_oauth_token_spend(f->reg, hx(h, 4444), now + 3, &f->err), -ENOENT);
 	/* the old refresh token again: the grant dies */
 	tokens(&a, &r, 3, now);
 	assert_int_equal(
 		reg_oauth_refresh(f->reg, hx(h, 3001), CLIENT, now + 4, &a, &r, &g2, &f->err),
 		-EALREADY);
-	assert_int_equal(live(f, 2002, now + 5), -ENOENT);
 	assert_int_equal(live(f, 3002, now + 5), -ENOENT);
 	assert_int_equal(live(f, 2001, now + 5), -ENOENT);
 	assert_int_equal(
