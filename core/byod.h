@@ -361,7 +361,10 @@ struct byod_renew_params {
  * recorded as replacing the device's newest valid certificate; the old one stays valid until
  * the new one is first seen at RADIUS (reg_cert_seen) or until its own end. -EAGAIN (refusal
  * BYOD_ENROL_RENEW_EARLY, err says from which date) before the window; -EPERM for a revoked or
- * retired device or a disabled owner. Output as byod_device_enrol's. */
+ * retired device, a disabled owner or one whose leaving date has passed. The
+ * device is locked for the transaction: a second renewal at the same time
+ * sees the first one's certificate (and is refused before its window).
+ * Output as byod_device_enrol's. */
 int byod_device_renew(struct byod_ctx *ctx, const struct byod_renew_params *p,
 		      struct byod_enrolment *out, struct byod_err *err);
 

@@ -94,22 +94,65 @@ time_t byod_renew_opens(const struct byod_conf *conf, time_t not_after)
 	return day - day % 86400;
 }
 
-/* The device's newest valid certificate (by not_before, as listed). */
+/* The device's certificates, to find its newest valid one. */
 struct newest {
+	struct reg_cert *v;
+	size_t n, cap;
 	struct reg_cert c;
 	int found;
 	time_t now;
 };
 
-static int pick_newest(const struct reg_cert *c, void *arg)
+static int collect_cert(const struct reg_cert *c, void *arg)
 {
 	struct newest *n = arg;
+	struct reg_cert *v;
 
-	if (c->state != REG_CERT_VALID || c->not_after <= n->now)
-		return 0;
-	n->c = *c;
-	n->found = 1;
+	if (n->n == n->cap) {
+		n->cap = n->cap ? 2 * n->cap : 8;
+		v = realloc(n->v, n->cap * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		n->v = v;
+	}
+	n->v[n->n++] = *c;
 	return 0;
+}
+
+static int replaced(const struct newest *n, const char *serial)
+{
+	size_t i;
+
+	for (i = 0; i < n->n; i++)
+		if (!strcmp(n->v[i].replaces, serial))
+			return 1;
+	return 0;
+}
+
+/* The newest valid certificate: the head of the chain of renewals (one no
+ * other certificate replaces: two renewed in one second must not both
+ * look newest), then the latest end, then the latest start. */
+static void pick_newest(struct newest *n)
+{
+	int best_head = 0, head;
+	size_t i;
+
+	for (i = 0; i < n->n; i++) {
+		const struct reg_cert *c = &n->v[i];
+
+		if (c->state != REG_CERT_VALID || c->not_after <= n->now)
+			continue;
+		head = !replaced(n, c->serial);
+		if (n->found && (head < best_head ||
+				 (head == best_head &&
+				  (c->not_after < n->c.not_after ||
+				   (c->not_after == n->c.not_after &&
+				    c->not_before < n->c.not_before)))))
+			continue;
+		n->c = *c;
+		n->found = 1;
+		best_head = head;
+	}
 }
 
 /* The audit row of a renewal; the actor is the context's. */
@@ -131,9 +174,11 @@ static int audit_renew(struct byod_ctx *ctx, const struct reg_device *d, const c
 	return rc;
 }
 
-/* Who may renew: an active device of an active owner, asked by that owner
- * (or an administrator, p->login NULL). */
-static int check_device(struct byod_ctx *ctx, const struct byod_renew_params *p,
+/* Who may renew: an active device of an active owner who has not left,
+ * asked by that owner (or an administrator, p->login NULL). The device's
+ * row is locked first (inside the transaction): a second renewal of it at
+ * the same time waits, then sees this one's certificate. */
+static int check_device(struct byod_ctx *ctx, const struct byod_renew_params *p, time_t now,
 			struct reg_device *d, struct reg_person *owner, struct byod_err *err)
 {
 	int rc;
@@ -141,7 +186,9 @@ static int check_device(struct byod_ctx *ctx, const struct byod_renew_params *p,
 	if (!p->device || !byod_is_uuid(p->device))
 		return byod_err_set(err, EINVAL, "'%.40s' is not a device id",
 				    p->device ? p->device : "");
-	rc = reg_device_get(ctx->reg, p->device, d, err);
+	rc = reg_device_lock(ctx->reg, p->device, err);
+	if (!rc)
+		rc = reg_device_get(ctx->reg, p->device, d, err);
 	if (rc)
 		return rc;
 	if (p->login && strcmp(p->login, d->owner_login))
@@ -154,6 +201,10 @@ static int check_device(struct byod_ctx *ctx, const struct byod_renew_params *p,
 		return rc;
 	if (owner->state != REG_PERSON_ACTIVE)
 		return byod_err_set(err, EPERM, "the account '%s' is disabled", owner->login);
+	/* refused at RADIUS from its leaving date, disabled by the daily job:
+	 * no new certificate in between */
+	if (owner->leaves_at && owner->leaves_at <= now)
+		return byod_err_set(err, EPERM, "the account '%s' has left", owner->login);
 	return 0;
 }
 
@@ -186,12 +237,18 @@ int byod_device_renew(struct byod_ctx *ctx, const struct byod_renew_params *p,
 	rc = reg_begin(ctx->reg, err);
 	if (rc)
 		return rc;
-	rc = check_device(ctx, p, &out->device, &owner, err);
+	rc = check_device(ctx, p, now, &out->device, &owner, err);
 	if (rc)
 		goto out;
 	memset(&newest, 0, sizeof(newest));
 	newest.now = now;
-	rc = reg_cert_list_for_device(ctx->reg, out->device.id, pick_newest, &newest, err);
+	rc = reg_cert_list_for_device(ctx->reg, out->device.id, collect_cert, &newest, err);
+	if (rc == -ENOMEM)
+		byod_err_set(err, ENOMEM, "out of memory reading the device's certificates");
+	if (!rc)
+		pick_newest(&newest);
+	free(newest.v);
+	newest.v = NULL;
 	if (rc)
 		goto out;
 	/* the next year's certificate: from the end of the year the old one

@@ -346,3 +346,26 @@ void rad_counts_stats(struct rad_counts *c, struct rad_counts_stats *out)
 	out->failures = c->failures;
 	pthread_mutex_unlock(&c->flush_lock);
 }
+
+static int64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+void rad_flush_schedule(int64_t *next, uint32_t interval_s)
+{
+	*next = mono_ns() + (int64_t)interval_s * 1000000000;
+}
+
+int rad_flush_due(int64_t *next, uint32_t interval_s)
+{
+	int64_t now = mono_ns();
+
+	if (now < *next)
+		return 0;
+	*next = now + (int64_t)interval_s * 1000000000;
+	return 1;
+}

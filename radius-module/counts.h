@@ -69,4 +69,14 @@ struct rad_counts_stats {
 /* Approximate while requests run (the shards are not locked together). */
 void rad_counts_stats(struct rad_counts *c, struct rad_counts_stats *out);
 
+/*
+ * The flush schedule, on CLOCK_MONOTONIC (the rows keep wall time): a step
+ * of the wall clock, back an hour at NTP's first sync, neither stops the
+ * flushes until it catches up nor hurries them. *next is the schedule's
+ * state (nanoseconds of the monotonic clock).
+ */
+void rad_flush_schedule(int64_t *next, uint32_t interval_s);
+/* 1 when the flush is due (and the next one scheduled interval_s on), 0 not yet. */
+int rad_flush_due(int64_t *next, uint32_t interval_s);
+
 #endif /* BYOD_RAD_COUNTS_H */

@@ -70,7 +70,7 @@ typedef struct rlm_byod_t {
 	struct rad_seen *seen;  /* renewed certificates seen for the first time */
 	int seen_failing;       /* the last write of them failed (said once) */
 	char node_name[64];
-	time_t counts_next;    /* the follower's: the next flush, not before */
+	int64_t counts_next;   /* the follower's: the next flush, not before (monotonic) */
 	int counts_failing;    /* the last flush failed (said once) */
 	char spool_path[PATH_MAX - 16];
 	/* acct_lock: one live accounting packet at a time, and its registry
@@ -362,11 +362,8 @@ static void flush_seen(rlm_byod_t *inst, int wait_ms)
  * the shards are still emptied into the rows kept, which are bounded. */
 static void maybe_flush_counts(rlm_byod_t *inst)
 {
-	time_t now = time(NULL);
-
-	if (now < inst->counts_next)
+	if (!rad_flush_due(&inst->counts_next, inst->counts_interval))
 		return;
-	inst->counts_next = now + (time_t)inst->counts_interval;
 	if (inst->down_since) {
 		rad_counts_flush(inst->counts, NULL, NULL, NULL, NULL);
 	} else {
@@ -580,7 +577,7 @@ static int mod_instantiate(CONF_SECTION *conf, void *instance)
 			return -1;
 		}
 	}
-	inst->counts_next = time(NULL) + (time_t)inst->counts_interval;
+	rad_flush_schedule(&inst->counts_next, inst->counts_interval);
 	if ((size_t)snprintf(inst->spool_path, sizeof(inst->spool_path), "%s",
 			     inst->spool_dir[0] ? inst->spool_dir : inst->home) >=
 		    sizeof(inst->spool_path) - 16 ||

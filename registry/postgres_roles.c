@@ -10,7 +10,9 @@
  *  - byod_radius (rlm_byod: its index and accounting): reads people,
  *    devices, certificates, policies, unlocks and the change feed; writes
  *    accounting sessions and their session.start/stop events, its decision
- *    counts and its heartbeat;
+ *    counts and its heartbeat, a certificate's first sighting (first_seen
+ *    only) and, through the function cert_supersede(), the revocation of
+ *    the one it replaces (valid -> superseded, nothing else);
  *  - byod_gateway (byod-gatewayd): reads devices, policies, sessions and the
  *    feed; writes sessions (and their events) like the RADIUS side, and
  *    its heartbeat;
@@ -75,9 +77,11 @@ static int roles_sql(const char *schema, char **out)
 		"GRANT UPDATE ON %s.events_head TO byod_radius;\n"
 		"GRANT USAGE ON SEQUENCE %s.sessions_id_seq TO byod_radius;\n"
 		"-- the first sighting of a renewed certificate revokes the one it\n"
-		"-- replaces (reg_cert_seen), audited.\n"
-		"GRANT UPDATE (first_seen, state, revoked_at, reason) ON %s.certificates "
-		"TO byod_radius;\n"
+		"-- replaces (reg_cert_seen), audited: first_seen only; the revocation\n"
+		"-- through cert_supersede(), which can do nothing else.\n"
+		"GRANT UPDATE (first_seen) ON %s.certificates TO byod_radius;\n"
+		"GRANT EXECUTE ON FUNCTION %s.cert_supersede(text, text, bigint) "
+		"TO byod_radius, byod_admin;\n"
 		"GRANT INSERT, SELECT (id) ON %s.audit TO byod_radius;\n"
 		"GRANT USAGE ON SEQUENCE %s.audit_id_seq TO byod_radius;\n"
 		"-- and its decision counts and heartbeat, for the console.\n"
@@ -111,7 +115,7 @@ static int roles_sql(const char *schema, char **out)
 		"GRANT USAGE ON ALL SEQUENCES IN SCHEMA %s TO byod_admin;\n"
 		"COMMIT;\n",
 		s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s,
-		s);
+		s, s);
 	return n < 0 ? -ENOMEM : 0;
 }
 

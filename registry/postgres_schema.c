@@ -290,7 +290,24 @@ const char *const pg_migrations[] = {
 	 * the new one is first seen at RADIUS), and that first sighting */
 	"ALTER TABLE certificates ADD COLUMN replaces text NOT NULL DEFAULT '';\n"
 	"ALTER TABLE certificates ADD COLUMN first_seen bigint NOT NULL DEFAULT 0;\n"
-	"CREATE INDEX certificates_replaces ON certificates(replaces) WHERE replaces <> '';\n"
+	"CREATE UNIQUE INDEX certificates_replaces ON certificates(replaces) WHERE replaces <> '';\n"
+	/* the supersession, for a role that may only write first_seen (the
+	 * RADIUS nodes): valid -> revoked (superseded) and nothing else, only
+	 * when the certificate replacing it has been seen; as the registry's
+	 * owner, its search_path pinned to this schema */
+	"CREATE FUNCTION cert_supersede(old_serial text, by_serial text, at bigint)\n"
+	"RETURNS integer LANGUAGE sql SECURITY DEFINER AS $f$\n"
+	"	WITH done AS (UPDATE certificates SET state = 'revoked', revoked_at = at,\n"
+	"		reason = 4 /* REG_REASON_SUPERSEDED */\n"
+	"		WHERE serial = old_serial AND state = 'valid' AND EXISTS (\n"
+	"			SELECT 1 FROM certificates n WHERE n.serial = by_serial\n"
+	"			AND n.replaces = old_serial AND n.first_seen <> 0)\n"
+	"		RETURNING 1)\n"
+	"	SELECT count(*)::integer FROM done\n"
+	"$f$;\n"
+	"DO $d$ BEGIN EXECUTE format('ALTER FUNCTION cert_supersede(text, text, bigint) '\n"
+	"	'SET search_path = %I, pg_temp', current_schema()); END $d$;\n"
+	"REVOKE ALL ON FUNCTION cert_supersede(text, text, bigint) FROM PUBLIC;\n"
 	"UPDATE schema_version SET version = 6;\n",
 
 	/* 7: people leaving at a date (refused at RADIUS from then, disabled

@@ -70,8 +70,8 @@ static int seen_one(struct reg *reg, const char *serial, time_t now, int *revoke
 	after.state = REG_CERT_REVOKED;
 	after.reason = REG_REASON_SUPERSEDED;
 	after.revoked_at = now;
-	rc = OPS(reg)->cert_update(reg->be, &after, err);
-	if (rc)
+	rc = OPS(reg)->cert_supersede(reg->be, old.serial, c.serial, now, &set, err);
+	if (rc || !set)
 		return rc;
 	before_s.old = &old;
 	before_s.by = c.serial;
@@ -82,6 +82,15 @@ static int seen_one(struct reg *reg, const char *serial, time_t now, int *revoke
 	if (!rc)
 		(*revoked)++;
 	return rc;
+}
+
+int reg_device_lock(struct reg *reg, const char *id, struct byod_err *err)
+{
+	if (!id || !byod_is_uuid(id))
+		return byod_err_set(err, EINVAL, "'%.40s' is not a device id", id ? id : "");
+	if (reg->depth == 0)
+		return byod_err_set(err, EINVAL, "a device is locked inside a transaction only");
+	return OPS(reg)->device_lock(reg->be, id, err);
 }
 
 int reg_cert_seen(struct reg *reg, const char *const *serials, size_t n, time_t now, int *revoked,

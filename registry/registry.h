@@ -314,6 +314,14 @@ int reg_cert_list_revoked(struct reg *reg, int (*cb)(const struct reg_cert *, vo
  */
 int reg_cert_seen(struct reg *reg, const char *const *serials, size_t n, time_t now,
 		  int *revoked, struct byod_err *err);
+/*
+ * Inside a transaction (reg_begin): locks the device's row until it ends,
+ * so that a second transaction reading the device's certificates after
+ * locking it sees what the first wrote (two renewals at once on
+ * PostgreSQL; SQLite's write transaction already runs alone). -ENOENT when
+ * there is no such device, -EINVAL outside a transaction.
+ */
+int reg_device_lock(struct reg *reg, const char *id, struct byod_err *err);
 
 /* A named counter that only grows (CRL numbers); *value is the new value. */
 int reg_counter_next(struct reg *reg, const char *name, int64_t *value, struct byod_err *err);

@@ -26,3 +26,37 @@ int sq_cert_set_seen(struct reg_db *be, const char *serial, time_t when, int *se
 		*set = n == 1;
 	return rc;
 }
+
+int sq_cert_supersede(struct reg_db *be, const char *old, const char *by, time_t when, int *done,
+		      struct byod_err *err)
+{
+	cleanup_stmt sqlite3_stmt *st = NULL;
+	struct sq *s = sq_of(be);
+	int rc, n = 0;
+
+	rc = sq_prepare(s, &st, err,
+			"UPDATE certificates SET state = 'revoked', revoked_at = ?, reason = ? "
+			"WHERE serial = ? AND state = 'valid' AND EXISTS (SELECT 1 FROM "
+			"certificates n WHERE n.serial = ? AND n.replaces = ? AND "
+			"n.first_seen <> 0)",
+			"iittt", (int64_t)when, (int64_t)REG_REASON_SUPERSEDED, old, by, old);
+	if (!rc)
+		rc = sq_run(s, st, &n, "revoking a superseded certificate", err);
+	if (!rc)
+		*done = n == 1;
+	return rc;
+}
+
+/* The transaction (BEGIN IMMEDIATE) already holds the database's write
+ * lock: only say whether the device is there. */
+int sq_device_lock(struct reg_db *be, const char *id, struct byod_err *err)
+{
+	cleanup_stmt sqlite3_stmt *st = NULL;
+	struct sq *s = sq_of(be);
+	int rc;
+
+	rc = sq_prepare(s, &st, err, "SELECT 1 FROM devices WHERE id = ?", "t", id);
+	if (!rc)
+		rc = sq_one(s, st, "locking a device", err);
+	return rc;
+}

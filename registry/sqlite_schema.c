@@ -316,7 +316,7 @@ static const char *const migrations[] = {
 	 * the new one is first seen at RADIUS), and that first sighting */
 	"ALTER TABLE certificates ADD COLUMN replaces TEXT NOT NULL DEFAULT '';\n"
 	"ALTER TABLE certificates ADD COLUMN first_seen INTEGER NOT NULL DEFAULT 0;\n"
-	"CREATE INDEX certificates_replaces ON certificates(replaces) WHERE replaces <> '';\n"
+	"CREATE UNIQUE INDEX certificates_replaces ON certificates(replaces) WHERE replaces <> '';\n"
 	"PRAGMA user_version = 12;\n",
 
 	/* 13: people leaving at a date (refused at RADIUS from then, disabled

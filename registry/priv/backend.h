@@ -129,6 +129,13 @@ struct reg_backend_ops {
 	 * when it was, 0 when the certificate had been seen already. */
 	int (*cert_set_seen)(struct reg_db *be, const char *serial, time_t when, int *set,
 			     struct byod_err *err);
+	/* Revokes old (reason superseded, at when) if it is still valid and
+	 * by, which replaces it, has been seen; *done gets 1 when it was. */
+	int (*cert_supersede)(struct reg_db *be, const char *old, const char *by, time_t when,
+			      int *done, struct byod_err *err);
+	/* Inside a transaction: locks the device's row until its end (another
+	 * transaction locking it waits); -ENOENT when there is none. */
+	int (*device_lock)(struct reg_db *be, const char *id, struct byod_err *err);
 
 	int (*counter_next)(struct reg_db *be, const char *name, int64_t *value,
 			    struct byod_err *err);

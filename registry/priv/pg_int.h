@@ -144,6 +144,9 @@ int pg_policy_list_school(struct reg_db *be, const char *school, reg_policy_cb c
 			  struct byod_err *err);
 
 /* postgres_renew.c: a renewed certificate's first sighting. */
+int pg_cert_supersede(struct reg_db *be, const char *old, const char *by, time_t when, int *done,
+		      struct byod_err *err);
+int pg_device_lock(struct reg_db *be, const char *id, struct byod_err *err);
 int pg_cert_set_seen(struct reg_db *be, const char *serial, time_t when, int *set,
 		     struct byod_err *err);
 

@@ -170,6 +170,9 @@ int sq_enrol_code_get(struct reg_db *be, const char *code_hash, time_t now, int6
 		      struct byod_err *err);
 
 /* sqlite_renew.c: a renewed certificate's first sighting. */
+int sq_cert_supersede(struct reg_db *be, const char *old, const char *by, time_t when, int *done,
+		      struct byod_err *err);
+int sq_device_lock(struct reg_db *be, const char *id, struct byod_err *err);
 int sq_cert_set_seen(struct reg_db *be, const char *serial, time_t when, int *set,
 		     struct byod_err *err);
 

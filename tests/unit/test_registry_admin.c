@@ -1278,7 +1278,8 @@ static void test_migrate_audit_school(void **state)
 		 "DROP INDEX certificates_replaces; ALTER TABLE certificates DROP COLUMN replaces; "
 		 "ALTER TABLE certificates DROP COLUMN first_seen; "
 		 "DROP INDEX people_leaving; ALTER TABLE people DROP COLUMN leaves_at; "
-		 "ALTER TABLE people DROP COLUMN disabled_at; %s%d",
+		 "ALTER TABLE people DROP COLUMN disabled_at; %s%s%d",
+		 on_postgres() ? "DROP FUNCTION cert_supersede(text, text, bigint); " : "",
 		 on_postgres() ? "UPDATE schema_version SET version = " : "PRAGMA user_version = ",
 		 /* the version before the console's migration (later ones dropped too) */
 		 on_postgres() ? 4 : 10);
