@@ -483,7 +483,7 @@ static void test_enrol_rate(void **state)
 
 /* Renewal's refusals (core/renew.c): before the window (the day it opens
  * said, nothing written), by someone not the owner, for a device not
- * active or an owner disabled; an administrator's force, recorded as
+ * active, an owner disabled or past their leaving date; an administrator's force, recorded as
  * replacing the newest valid certificate, the same device. */
 static void test_renew_refusals(void **state)
 {
@@ -551,6 +551,19 @@ static void test_renew_refusals(void **state)
 	assert_int_equal(byod_device_renew(fx->ctx, &rp, &e, &err), -EPERM);
 	assert_non_null(strstr(err.msg, "disabled"));
 	assert_int_equal(reg_person_set_state(fx->ctx->reg, "lea", REG_PERSON_ACTIVE, &err), 0);
+	/* past the owner's leaving date, before the daily job disables them:
+	 * refused as enrolment is, nothing written; before that date, renewed */
+	assert_int_equal(reg_person_set_leaves_at(fx->ctx->reg, "lea", time(NULL) - 60, &err), 0);
+	before = last_event(fx);
+	assert_int_equal(byod_device_renew(fx->ctx, &rp, &e, &err), -EPERM);
+	assert_string_equal(err.msg, "the account 'lea' has left");
+	assert_null(e.cert.cert);
+	assert_int_equal(last_event(fx), before);
+	assert_int_equal(reg_person_set_leaves_at(fx->ctx->reg, "lea", time(NULL) + 86400, &err),
+			 0);
+	if (byod_device_renew(fx->ctx, &rp, &e, &err))
+		fail_msg("%s", err.msg);
+	byod_enrolment_clear(&e);
 	assert_int_equal(byod_device_revoke(fx->ctx, id, 0, BYOD_DEVICE_RETIRED, NULL, &err), 0);
 	assert_int_equal(byod_device_renew(fx->ctx, &rp, &e, &err), -EPERM);
 	rp.device = "not-an-id";

@@ -313,6 +313,44 @@ static void test_options(void **state)
 	rad_counts_free(NULL);
 }
 
+/* The wall clock as this program sees it, moved by wall_shift: time() is
+ * this one for every caller linked into the test (the counts' own code
+ * included). */
+static time_t wall_shift;
+
+time_t time(time_t *t)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += wall_shift;
+	if (t)
+		*t = ts.tv_sec;
+	return ts.tv_sec;
+}
+
+/* The flush schedule follows the monotonic clock: the wall clock stepping
+ * back an hour (NTP's first sync) does not hold the next flush back until
+ * it catches up, nor does a step forward hurry it. */
+static void test_flush_schedule(void **state)
+{
+	struct timespec nap = {.tv_sec = 1, .tv_nsec = 100000000};
+	int64_t next;
+
+	(void)state;
+	rad_flush_schedule(&next, 1);
+	assert_false(rad_flush_due(&next, 1));
+	wall_shift = -3600;
+	nanosleep(&nap, NULL);
+	assert_true(rad_flush_due(&next, 1));
+	assert_false(rad_flush_due(&next, 1)); /* the next one, a second on */
+	wall_shift = 3600;
+	assert_false(rad_flush_due(&next, 1));
+	wall_shift = 0;
+	nanosleep(&nap, NULL);
+	assert_true(rad_flush_due(&next, 1));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -321,6 +359,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_unavailable_then_back, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bounded, setup, teardown),
 		cmocka_unit_test(test_options),
+		cmocka_unit_test(test_flush_schedule),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -4,7 +4,9 @@
  * a certificate records the one it replaces (the same device's only), reads
  * give back replaces and first_seen, and reg_cert_seen marks the first
  * sighting once and revokes the replaced certificate (superseded) in the
- * same transaction, with its audit row (actor) and its change-feed events.
+ * same transaction, with its audit row (actor) and its change-feed events;
+ * one renewal per certificate (unique replaces); on PostgreSQL a RADIUS
+ * node supersedes through cert_supersede() and cannot un-revoke.
  */
 #include "registry_fixture.h"
 
@@ -184,6 +186,86 @@ static void test_seen_predecessor_already_revoked(void **state)
 	assert_int_equal(c.first_seen, NOW);
 }
 
+/* One renewal per certificate: a second one naming the same predecessor is
+ * refused by the database (the unique index on replaces), and the device
+ * lock renewal takes is one inside a transaction only. */
+static void test_one_renewal_per_certificate(void **state)
+{
+	struct fx *f = *state;
+	struct reg_cert c;
+	struct two t;
+
+	two_devices(f, &t);
+	fill_cert(&c, "e5", t.d.id);
+	snprintf(c.replaces, sizeof(c.replaces), "a1");
+	assert_int_equal(reg_cert_add(f->reg, &c, &f->err), -EEXIST);
+	assert_int_equal(reg_cert_get(f->reg, "e5", &c, &f->err), -ENOENT);
+	/* the chain goes on: the renewal of the renewal */
+	fill_cert(&c, "e5", t.d.id);
+	snprintf(c.replaces, sizeof(c.replaces), "b2");
+	assert_int_equal(reg_cert_add(f->reg, &c, &f->err), 0);
+
+	assert_int_equal(reg_device_lock(f->reg, t.d.id, &f->err), -EINVAL);
+	assert_int_equal(reg_begin(f->reg, &f->err), 0);
+	assert_int_equal(reg_device_lock(f->reg, t.d.id, &f->err), 0);
+	assert_int_equal(reg_device_lock(f->reg, "0b7c1e3a-9d8f-4a2b-8c6d-5e4f3a2b1c0d", &f->err),
+			 -ENOENT);
+	assert_int_equal(reg_device_lock(f->reg, "nope", &f->err), -EINVAL);
+	assert_int_equal(reg_commit(f->reg, &f->err), 0);
+}
+
+/* PostgreSQL: a RADIUS node (a login in byod_radius) records a sighting and
+ * so revokes the replaced certificate, through cert_supersede(); it cannot
+ * write a certificate's state itself (un-revoke one), nor revoke through
+ * the function a certificate that no seen one replaces. */
+static void test_radius_role_supersedes_only(void **state)
+{
+	struct fx *f = *state;
+	const char *serials[] = {"b2"};
+	char login[64], url[1200], stmt[256];
+	struct reg *radius = NULL;
+	struct reg_cert c;
+	struct two t;
+	raw_db *db, *as_radius;
+	int revoked = -1;
+
+	if (!on_postgres())
+		skip();
+	two_devices(f, &t);
+	assert_int_equal(reg_roles_sql(f->reg, 1, NULL, &f->err), 0);
+	snprintf(login, sizeof(login), "t_rrenew_%ld", (long)getpid());
+	db = raw_open(f->path);
+	snprintf(stmt, sizeof(stmt),
+		 "DROP ROLE IF EXISTS %s; CREATE ROLE %s LOGIN IN ROLE byod_radius", login, login);
+	raw_exec(db, stmt);
+	snprintf(url, sizeof(url), "postgresql://%s%s", login, strchr(f->path, '@'));
+	assert_int_equal(open_reg(url, 1000, &radius, &f->err), 0);
+
+	assert_int_equal(reg_cert_seen(radius, serials, 1, NOW, &revoked, &f->err), 0);
+	assert_int_equal(revoked, 1);
+	assert_int_equal(reg_cert_get(f->reg, "a1", &c, &f->err), 0);
+	assert_int_equal(c.state, REG_CERT_REVOKED);
+	assert_int_equal(c.reason, REG_REASON_SUPERSEDED);
+	reg_close(radius);
+
+	as_radius = raw_open(url);
+	assert_int_equal(raw_try(as_radius, "UPDATE certificates SET state = 'valid', "
+					    "revoked_at = NULL, reason = NULL WHERE serial = 'a1'"),
+			 -1);
+	assert_int_equal(raw_try(as_radius, "UPDATE certificates SET state = 'revoked', "
+					    "revoked_at = 1, reason = 1 WHERE serial = 'c3'"),
+			 -1);
+	/* c3 is replaced by nothing: the function does nothing to it */
+	assert_int_equal(raw_int(as_radius, "SELECT cert_supersede('c3', 'b2', 1)"), 0);
+	/* nor to a1 again, already revoked */
+	assert_int_equal(raw_int(as_radius, "SELECT cert_supersede('a1', 'b2', 1)"), 0);
+	raw_close(as_radius);
+	assert_int_equal(raw_int(db, "SELECT COUNT(*) FROM certificates WHERE state = 'valid'"), 2);
+	assert_int_equal(raw_int(db, "SELECT revoked_at FROM certificates WHERE serial = 'a1'"),
+			 NOW);
+	raw_close(db);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -192,6 +274,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_seen_without_predecessor, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_seen_predecessor_already_revoked, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_one_renewal_per_certificate, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_radius_role_supersedes_only, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
