@@ -156,12 +156,29 @@ static void session(struct fx *f, const char *sid, const char *mac, const char *
 	}
 }
 
+static void interim(struct fx *f, const char *sid, const char *mac, const char *ip, time_t start,
+		    time_t at)
+{
+	struct reg_session s;
+
+	memset(&s, 0, sizeof(s));
+	snprintf(s.session_id, sizeof(s.session_id), "%s", sid);
+	snprintf(s.nas_ip, sizeof(s.nas_ip), "192.0.2.1");
+	snprintf(s.nas_id, sizeof(s.nas_id), "ap-cdi");
+	snprintf(s.mac, sizeof(s.mac), "%s", mac);
+	snprintf(s.ip, sizeof(s.ip), "%s", ip);
+	s.started = start;
+	s.updated = at;
+	assert_int_equal(reg_session_record(f->reg, REG_ACCT_INTERIM, &s, &f->err), 0);
+}
+
 static void test_connections(void **state)
 {
 	struct fx *f = *state;
-	struct reg_device da, db, dc;
+	struct reg_device da, db, dc, dd;
 	struct reg_person p;
 	struct conns cs;
+	int n = -1;
 
 	add_school(f, UAI_A, "A");
 	fill_person(&p, "alice", UAI_A);
@@ -198,10 +215,11 @@ static void test_connections(void **state)
 	assert_int_equal(cs.n, 1);
 	assert_string_equal(cs.v[0].owner_login, "bob");
 	assert_int_equal(at_ip(f, "10.1.0.5", 4500).n, 0);
-	cs = at_ip(f, "10.1.0.5", 900000);
+	cs = at_ip(f, "10.1.0.5", 5000 + REG_SESSION_OPEN_MARGIN);
 	assert_int_equal(cs.n, 1);
 	assert_string_equal(cs.v[0].owner_login, "carol");
 	assert_int_equal(cs.v[0].session.stopped, 0);
+	assert_int_equal(cs.v[0].session.updated, 5000);
 	assert_int_equal(cs.v[0].session.state, REG_SESSION_OPEN);
 	/* the overlapping one on the other address */
 	cs = at_ip(f, "10.1.0.6", 2000);
@@ -214,6 +232,47 @@ static void test_connections(void **state)
 			 0);
 	assert_int_equal(cs.n, 1);
 	assert_string_equal(cs.v[0].session.session_id, "s-b2");
+	/* an open session holds its address until its last update plus the
+	 * margin, not for ever: its Stop may have been lost */
+	assert_int_equal(at_ip(f, "10.1.0.5", 5001 + REG_SESSION_OPEN_MARGIN).n, 0);
+	interim(f, "s-c", "02:00:00:00:00:0c", "10.1.0.5", 5000, 8000);
+	assert_int_equal(at_ip(f, "10.1.0.5", 8000 + REG_SESSION_OPEN_MARGIN).n, 1);
+	assert_int_equal(at_ip(f, "10.1.0.5", 8001 + REG_SESSION_OPEN_MARGIN).n, 0);
+	/* carol's AP rebooted (no Stop), the address went to dave: a
+	 * requisition for dave's time names dave alone */
+	add_device(f, add_person(f, "dave"), "Dave's phone", "02:00:00:00:00:0d", &dd);
+	session(f, "s-d", "02:00:00:00:00:0d", "10.1.0.5", 50000, 0);
+	cs = at_ip(f, "10.1.0.5", 50600);
+	assert_int_equal(cs.n, 1);
+	assert_string_equal(cs.v[0].owner_login, "dave");
+	/* the purge closes carol's silent session at its last update (one
+	 * audit row with the count) and leaves dave's live one open */
+	assert_int_equal(reg_session_close_stale(f->reg, 50600, &n, &f->err), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(count(f, "SELECT COUNT(*) FROM sessions WHERE session_id = 's-c' "
+				  "AND state = 'closed' AND stopped = 8000"),
+			 1);
+	assert_int_equal(count(f, "SELECT COUNT(*) FROM sessions WHERE state = 'open'"), 1);
+	assert_int_equal(count(f, "SELECT COUNT(*) FROM audit WHERE action = "
+				  "'session.close-stale' AND after_json LIKE '%\"closed\":1%'"),
+			 1);
+	assert_int_equal(reg_session_close_stale(f->reg, 50600, &n, &f->err), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(at_ip(f, "10.1.0.5", 8000).n, 1);
+	assert_int_equal(at_ip(f, "10.1.0.5", 8001).n, 0);
+	/* and the retention counts from there: ended before 8001, gone */
+	assert_int_equal(reg_session_purge(f->reg, 8001, &n, &f->err), 0);
+	assert_int_equal(n, 4);
+	assert_int_equal(count(f, "SELECT COUNT(*) FROM sessions"), 1);
+	/* an open row silent for longer than the retention goes too, even
+	 * without the closing pass */
+	assert_int_equal(reg_session_purge(f->reg, 50000 + REG_SESSION_OPEN_MARGIN, &n, &f->err),
+			 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(reg_session_purge(f->reg, 50001 + REG_SESSION_OPEN_MARGIN, &n, &f->err),
+			 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(count(f, "SELECT COUNT(*) FROM sessions"), 0);
 	/* bad questions */
 	assert_int_equal(
 		reg_connection_find(f->reg, "10.1.0.300", NULL, 1, collect_conn, &cs, &f->err),
