@@ -656,6 +656,103 @@ static void test_person_remove(void **state)
 	}
 }
 
+/* Whether any audit row holds needle in its actor, object or
+ * before/after (skipping the rows whose actor is skip_actor). */
+static int audit_holds(struct fx *f, const char *needle, const char *skip_actor)
+{
+	static const char *const cols[] = {"actor", "object", "before_json", "after_json"};
+	json_t *rows = json_array(), *row;
+	size_t i, c;
+	int n = 0;
+
+	assert_int_equal(f->reg->be->ops->rows_json(f->reg->be, "reading", "SELECT * FROM audit",
+						    0, NULL, rows, &f->err),
+			 0);
+	json_array_foreach(rows, i, row)
+	{
+		const char *actor = json_string_value(json_object_get(row, "actor"));
+
+		if (skip_actor && actor && !strcmp(actor, skip_actor))
+			continue;
+		for (c = 0; c < sizeof(cols) / sizeof(cols[0]); c++) {
+			const char *v = json_string_value(json_object_get(row, cols[c]));
+
+			n += v && strstr(v, needle);
+		}
+	}
+	json_decref(rows);
+	return n;
+}
+
+/* Logins holding '"', a backslash, ':' or LIKE's wildcards: every audit
+ * row naming them is found (the raw and the JSON-encoded login, LIKE's
+ * characters escaped), the portal's and a teacher's actor renamed, an
+ * administrator's account of the same name left alone, and the name and
+ * MAC of their devices blanked in those devices' rows. */
+static void test_remove_odd_logins(void **state)
+{
+	static const char *const logins[] = {"zo\"e", "zo\\e", "zo:e", "z%_:\"\\o"};
+	struct fx *f = *state;
+	size_t i;
+
+	for (i = 0; i < sizeof(logins) / sizeof(logins[0]); i++) {
+		const char *login = logins[i];
+		char actor[REG_LOGIN_MAX + 16], admin[REG_LOGIN_MAX + 16], mac[24], pseudo[32];
+		char *enc, *dump;
+		struct reg_remove_report r;
+		struct reg_device d;
+		json_t *j;
+		int64_t id;
+
+		id = add_person(f, login);
+		snprintf(mac, sizeof(mac), "02:00:00:00:0f:%02x", (unsigned)i);
+		add_device(f, id, "iPhone de L\xc3\xa9" "a", mac, &d);
+		snprintf(actor, sizeof(actor), "portal:%s", login);
+		assert_int_equal(reg_set_actor(f->reg, actor), 0);
+		assert_int_equal(reg_device_rename(f->reg, d.id, "iPhone de L\xc3\xa9" "a 2", &f->err),
+				 0);
+		snprintf(actor, sizeof(actor), "teacher:%s", login);
+		assert_int_equal(reg_set_actor(f->reg, actor), 0);
+		j = json_pack("{s:s}", "member", login);
+		enc = json_dumps(j, JSON_COMPACT);
+		assert_int_equal(reg_audit_add(f->reg, "test.unlock", "4B", NULL, enc, &f->err), 0);
+		free(enc);
+		json_decref(j);
+		/* an administrator of the same name is someone else */
+		snprintf(admin, sizeof(admin), "admin:%s", login);
+		assert_int_equal(reg_set_actor(f->reg, admin), 0);
+		assert_int_equal(reg_audit_add(f->reg, "test.admin", "x", NULL, NULL, &f->err), 0);
+		assert_int_equal(reg_set_actor(f->reg, "test"), 0);
+		assert_int_equal(reg_device_set_state(f->reg, d.id, BYOD_DEVICE_REVOKED, &f->err), 0);
+
+		/* how jansson writes the login inside a JSON string */
+		j = json_string(login);
+		enc = json_dumps(j, JSON_ENCODE_ANY);
+		json_decref(j);
+		enc[strlen(enc) - 1] = '\0';
+		assert_true(audit_holds(f, enc + 1, admin) > 0);
+		assert_true(audit_holds(f, login, admin) > 0);
+
+		snprintf(pseudo, sizeof(pseudo), "anon-%zu", i);
+		assert_int_equal(reg_person_remove(f->reg, login, pseudo, "person.erase", time(NULL),
+						   &r, &f->err),
+				 0);
+		assert_int_equal(audit_holds(f, enc + 1, admin), 0);
+		assert_int_equal(audit_holds(f, login, admin), 0);
+		free(enc);
+		snprintf(actor, sizeof(actor), "portal:%s", pseudo);
+		assert_true(audit_holds(f, actor, NULL) > 0);
+		snprintf(actor, sizeof(actor), "teacher:%s", pseudo);
+		assert_true(audit_holds(f, actor, NULL) > 0);
+		assert_int_equal(audit_holds(f, admin, NULL), 1);
+		/* the device's own rows: neither its name nor its MAC */
+		dump = dump_all(f);
+		assert_null(strstr(dump, "iPhone de L"));
+		assert_null(strstr(dump, mac));
+		free(dump);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -664,6 +761,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_connections, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_person_export, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_person_remove, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_remove_odd_logins, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
