@@ -36,8 +36,15 @@ static int export_write(json_t *j, const char *out)
 		int e = errno;
 
 		json_decref(j);
-		if (e == EEXIST)
+		if (e == EEXIST || e == ELOOP) {
+			struct stat st;
+
+			if (!lstat(out, &st) && S_ISLNK(st.st_mode))
+				return cli_fail("%s is a symbolic link, not followed: give a new "
+						"file name",
+						out);
 			return cli_fail("%s already exists: give a new file name", out);
+		}
 		return cli_fail("cannot create %s: %s", out, strerror(e));
 	}
 	/* the mode asked is cut by the umask, never widened: make sure */
