@@ -27,12 +27,11 @@
 #define DAY 86400
 
 #define PSEUDONYM_KEY_FILE "pseudonym.key"
-#define PSEUDONYM_KEY_HEX 64 /* 32 random bytes in hex */
+#define PSEUDONYM_KEY_HEX  64 /* 32 random bytes in hex */
 
 /* Reads the key's 64 hex digits from an open file, refusing a file that is
  * not a regular file only its owner may read. */
-static int key_read(int fd, const char *path, char key[PSEUDONYM_KEY_HEX + 1],
-		    struct byod_err *err)
+static int key_read(int fd, const char *path, char key[PSEUDONYM_KEY_HEX + 1], struct byod_err *err)
 {
 	struct stat st;
 	ssize_t n;
@@ -139,8 +138,8 @@ int byod_pseudonym(struct byod_ctx *ctx, const char *login, char out[REG_LOGIN_M
 	rc = pseudonym_key(ctx, key, err);
 	if (rc)
 		return rc;
-	if (!HMAC(EVP_sha256(), key, PSEUDONYM_KEY_HEX, (const unsigned char *)login,
-		  strlen(login), mac, &len) ||
+	if (!HMAC(EVP_sha256(), key, PSEUDONYM_KEY_HEX, (const unsigned char *)login, strlen(login),
+		  mac, &len) ||
 	    len < 10)
 		rc = byod_err_set(err, EIO, "the pseudonym could not be computed");
 	explicit_bzero(key, sizeof(key));
@@ -364,10 +363,9 @@ int byod_purge(struct byod_ctx *ctx, time_t now, int dry_run, struct byod_purge_
 			 "\"audit\":%d,\"portal\":%d,\"console\":%d,\"enrolment_codes\":%d,"
 			 "\"oauth\":%d,"
 			 "\"decisions\":%d,\"people\":%d,\"devices\":%d,\"crl_kept\":%d}",
-			 rep.departed_people, rep.departed_devices, rep.sessions_closed, rep.sessions,
-			 rep.audit,
-			 rep.web, rep.admin_web, rep.enrol_codes, rep.oauth, rep.decisions,
-			 rep.people, rep.devices, rep.crl_kept);
+			 rep.departed_people, rep.departed_devices, rep.sessions_closed,
+			 rep.sessions, rep.audit, rep.web, rep.admin_web, rep.enrol_codes,
+			 rep.oauth, rep.decisions, rep.people, rep.devices, rep.crl_kept);
 		rc = reg_audit_add_school(ctx->reg, "", "retention.purge", "", NULL, after, err);
 	}
 	if (rc || dry_run) {

@@ -75,8 +75,8 @@ int pg_rows_json(struct reg_db *be, const char *what, const char *sql, int npara
 }
 
 /* an open session holds its address until updated + the margin */
-#define STR_(x) #x
-#define STR(x) STR_(x)
+#define STR_(x)	    #x
+#define STR(x)	    STR_(x)
 #define OPEN_MARGIN STR(REG_SESSION_OPEN_MARGIN)
 #define CONNECTION_SELECT                                                                          \
 	"SELECT s.id, s.session_id, s.nas_ip, s.nas_id, s.device, s.mac, s.ip, s.serial, "         \
@@ -84,7 +84,8 @@ int pg_rows_json(struct reg_db *be, const char *what, const char *sql, int npara
 	"p.display_name, p.school FROM sessions s LEFT JOIN devices d ON d.id = s.device "         \
 	"LEFT JOIN people p ON p.id = d.owner "
 #define CONNECTION_AT                                                                              \
-	"AND s.started <= $2 AND CASE WHEN s.state = 'open' THEN COALESCE(s.updated, s.started) + " OPEN_MARGIN " "           \
+	"AND s.started <= $2 AND CASE WHEN s.state = 'open' THEN COALESCE(s.updated, s.started) "  \
+	"+ " OPEN_MARGIN " "                                                                       \
 	"ELSE s.stopped END >= $2 ORDER BY s.started, s.id"
 
 struct connection_visit {

@@ -112,15 +112,15 @@ int reg_session_close_stale(struct reg *reg, time_t now, int *closed, struct byo
 	rc = reg_begin(reg, err);
 	if (rc)
 		return rc;
-	rc = OPS(reg)->exec_write(reg->be, "closing silent sessions",
-				  "UPDATE sessions SET state = 'closed', "
-				  "stopped = COALESCE(updated, started) "
-				  "WHERE state = 'open' AND COALESCE(updated, started) < CAST($1 AS BIGINT)",
-				  1, p, &n, err);
+	rc = OPS(reg)->exec_write(
+		reg->be, "closing silent sessions",
+		"UPDATE sessions SET state = 'closed', "
+		"stopped = COALESCE(updated, started) "
+		"WHERE state = 'open' AND COALESCE(updated, started) < CAST($1 AS BIGINT)",
+		1, p, &n, err);
 	if (!rc && n > 0) {
 		byod_time_iso(now - REG_SESSION_OPEN_MARGIN, when, sizeof(when));
-		snprintf(after, sizeof(after), "{\"silent_since\":\"%s\",\"closed\":%d}", when,
-			 n);
+		snprintf(after, sizeof(after), "{\"silent_since\":\"%s\",\"closed\":%d}", when, n);
 		rc = reg_audit_add(reg, "session.close-stale", when, NULL, after, err);
 	}
 	rc = reg_tx_end(reg, rc, 1, err);

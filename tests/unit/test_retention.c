@@ -665,8 +665,8 @@ static int audit_holds(struct fx *f, const char *needle, const char *skip_actor)
 	size_t i, c;
 	int n = 0;
 
-	assert_int_equal(f->reg->be->ops->rows_json(f->reg->be, "reading", "SELECT * FROM audit",
-						    0, NULL, rows, &f->err),
+	assert_int_equal(f->reg->be->ops->rows_json(f->reg->be, "reading", "SELECT * FROM audit", 0,
+						    NULL, rows, &f->err),
 			 0);
 	json_array_foreach(rows, i, row)
 	{
@@ -706,10 +706,16 @@ static void test_remove_odd_logins(void **state)
 
 		id = add_person(f, login);
 		snprintf(mac, sizeof(mac), "02:00:00:00:0f:%02x", (unsigned)i);
-		add_device(f, id, "iPhone de L\xc3\xa9" "a", mac, &d);
+		add_device(f, id,
+			   "iPhone de L\xc3\xa9"
+			   "a",
+			   mac, &d);
 		snprintf(actor, sizeof(actor), "portal:%s", login);
 		assert_int_equal(reg_set_actor(f->reg, actor), 0);
-		assert_int_equal(reg_device_rename(f->reg, d.id, "iPhone de L\xc3\xa9" "a 2", &f->err),
+		assert_int_equal(reg_device_rename(f->reg, d.id,
+						   "iPhone de L\xc3\xa9"
+						   "a 2",
+						   &f->err),
 				 0);
 		snprintf(actor, sizeof(actor), "teacher:%s", login);
 		assert_int_equal(reg_set_actor(f->reg, actor), 0);
@@ -723,7 +729,8 @@ static void test_remove_odd_logins(void **state)
 		assert_int_equal(reg_set_actor(f->reg, admin), 0);
 		assert_int_equal(reg_audit_add(f->reg, "test.admin", "x", NULL, NULL, &f->err), 0);
 		assert_int_equal(reg_set_actor(f->reg, "test"), 0);
-		assert_int_equal(reg_device_set_state(f->reg, d.id, BYOD_DEVICE_REVOKED, &f->err), 0);
+		assert_int_equal(reg_device_set_state(f->reg, d.id, BYOD_DEVICE_REVOKED, &f->err),
+				 0);
 
 		/* how jansson writes the login inside a JSON string */
 		j = json_string(login);
@@ -734,8 +741,8 @@ static void test_remove_odd_logins(void **state)
 		assert_true(audit_holds(f, login, admin) > 0);
 
 		snprintf(pseudo, sizeof(pseudo), "anon-%zu", i);
-		assert_int_equal(reg_person_remove(f->reg, login, pseudo, "person.erase", time(NULL),
-						   &r, &f->err),
+		assert_int_equal(reg_person_remove(f->reg, login, pseudo, "person.erase",
+						   time(NULL), &r, &f->err),
 				 0);
 		assert_int_equal(audit_holds(f, enc + 1, admin), 0);
 		assert_int_equal(audit_holds(f, login, admin), 0);
