@@ -990,10 +990,14 @@ static const struct cli_command commands[] = {
 		  "\nwho held an address at an instant (a\n"
 		  "requisition), from the accounting: device,\n"
 		  "owner, school, NAS, session; TIME with its\n"
-		  "offset, 2026-12-03T10:15:00+01:00 or ...Z" }) },
+		  "offset, 2026-12-03T10:15:00+01:00 or ...Z;\n"
+		  "an open session counts until its last\n"
+		  "update + 20 min (two interim intervals)" }) },
 	{ "person", cli_person,
 	  USAGE({ "person export LOGIN [--out FILE]",
-		  "everything held about a person, as JSON" },
+		  "everything held about a person, as JSON;\n"
+		  "FILE is created mode 0600, never over an\n"
+		  "existing file or link ('-': stdout)" },
 		{ "person erase LOGIN [--yes]",
 		  "revoke their devices, then remove them;\n"
 		  "accounting kept unlinked, audit under a\n"

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * byodctl person export LOGIN [--out FILE]: everything the registry holds
- * about a person, as JSON (RGPD art. 15, reg_person_export);
+ * about a person, as JSON (RGPD art. 15, reg_person_export), on stdout
+ * (FILE "-" too) or in a new file of mode 0600;
  * byodctl person erase LOGIN [--yes]: their erasure (art. 17,
  * byod_person_erase): devices revoked, the person and what names them
  * removed, accounting kept unlinked, the audit trail under a pseudonym.
@@ -9,14 +10,54 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "byod_util.h"
 #include "byodctl.h"
+
+/*
+ * A minor's whole record: written to a new file only its owner may read
+ * (0600 whatever the umask), never over an existing file and never
+ * through a symbolic link, which another user could have left there.
+ */
+static int export_write(json_t *j, const char *out)
+{
+	int fd, rc;
+
+	fd = open(out, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		int e = errno;
+
+		json_decref(j);
+		if (e == EEXIST || e == ELOOP) {
+			struct stat st;
+
+			if (!lstat(out, &st) && S_ISLNK(st.st_mode))
+				return cli_fail("%s is a symbolic link, not followed: give a new "
+						"file name",
+						out);
+			return cli_fail("%s already exists: give a new file name", out);
+		}
+		return cli_fail("cannot create %s: %s", out, strerror(e));
+	}
+	/* the mode asked is cut by the umask, never widened: make sure */
+	rc = fchmod(fd, 0600) || json_dumpfd(j, fd, JSON_INDENT(2) | JSON_SORT_KEYS) ||
+	     write(fd, "\n", 1) != 1 || fsync(fd);
+	json_decref(j);
+	if (close(fd) || rc) {
+		unlink(out);
+		return cli_fail("cannot write %s", out);
+	}
+	printf("%s written\n", out);
+	return 0;
+}
 
 static int person_export(struct byod_ctx *ctx, int argc, char **argv)
 {
@@ -50,14 +91,9 @@ static int person_export(struct byod_ctx *ctx, int argc, char **argv)
 		json_decref(j);
 		return cli_fail_err(&err);
 	}
-	if (!out)
+	if (!out || !strcmp(out, "-"))
 		return cli_json(j);
-	rc = json_dump_file(j, out, JSON_INDENT(2) | JSON_SORT_KEYS);
-	json_decref(j);
-	if (rc)
-		return cli_fail("cannot write %s", out);
-	printf("%s written\n", out);
-	return 0;
+	return export_write(j, out);
 }
 
 static size_t rows(json_t *j, const char *key)

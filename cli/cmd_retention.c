@@ -49,9 +49,9 @@ static int purge_run(const char *home, int argc, char **argv)
 		return cli_fail_err(&err);
 	if (json)
 		return cli_json(json_pack(
-			"{s:b, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i}", "dry-run",
+			"{s:b, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i}", "dry-run",
 			dry, "departed-people", r.departed_people, "departed-devices",
-			r.departed_devices, "sessions", r.sessions, "audit", r.audit, "portal", r.web,
+			r.departed_devices, "sessions-closed", r.sessions_closed, "sessions", r.sessions, "audit", r.audit, "portal", r.web,
 			"console", r.admin_web, "enrolment-codes", r.enrol_codes, "oauth", r.oauth,
 			"decisions",
 			r.decisions, "people", r.people, "devices", r.devices, "crl-kept",
@@ -59,6 +59,7 @@ static int purge_run(const char *home, int argc, char **argv)
 	printf("%s\n", dry ? "would delete (dry run):" : "deleted:");
 	printf("  %-44s %d people, %d devices\n", "departures applied", r.departed_people,
 	       r.departed_devices);
+	printf("  %-44s %d\n", "open sessions silent, closed at last update", r.sessions_closed);
 	printf("  %-44s %d\n", "accounting sessions (retention.sessions)", r.sessions);
 	printf("  %-44s %d\n", "audit rows (retention.audit)", r.audit);
 	printf("  %-44s %d\n", "portal sessions, tokens, links, throttle", r.web);
@@ -148,6 +149,11 @@ static int print_connection(const struct reg_connection *c, void *arg)
 	       s->nas_id);
 	printf("  session  %s, from %s to %s\n", s->session_id, started,
 	       s->stopped ? stopped : "(still open)");
+	/* an open session is taken to hold its address only until its last
+	 * update plus REG_SESSION_OPEN_MARGIN: the requisition reads when it
+	 * was last heard of */
+	printf("  last update %s%s\n", updated,
+	       s->stopped ? "" : " (open: held until this plus the margin, unless stopped)");
 	return 0;
 }
 

@@ -866,7 +866,8 @@ int byod_portal_url(const struct byod_conf *conf, char *out, size_t len, struct 
 /* What one purge deleted (or, in a dry run, would delete). */
 struct byod_purge_report {
 	int departed_people, departed_devices; /* byod_departures_apply, run first */
-	int sessions;	 /* closed accounting sessions stopped before now - retention.sessions */
+	int sessions_closed; /* open sessions silent past REG_SESSION_OPEN_MARGIN, closed */
+	int sessions;	 /* accounting sessions ended before now - retention.sessions */
 	int audit;	 /* audit rows older than retention.audit */
 	int web;	 /* expired portal sessions, form tokens, download links, throttle rows */
 	int admin_web;	 /* expired console sessions and API tokens */
@@ -889,8 +890,8 @@ int byod_purge(struct byod_ctx *ctx, time_t now, int dry_run, struct byod_purge_
 	       struct byod_err *err);
 
 /* The stable pseudonym of a login in the audit trail: "anon-" and 20 hex
- * digits of a keyed hash (HMAC-SHA256 with the registry's secret
- * "pseudonym"). */
+ * digits of a keyed hash (HMAC-SHA256 with the key in HOME/pseudonym.key,
+ * mode 0600, made on first use; never in the registry). */
 int byod_pseudonym(struct byod_ctx *ctx, const char *login, char out[REG_LOGIN_MAX],
 		   struct byod_err *err);
 

@@ -3,14 +3,18 @@
  * Retention and a person's rights: the daily purge (byod_purge: each kind
  * of data deleted once past the time byod.conf's retention.* keys give it,
  * one audit row with the counts per run), the pseudonym the audit trail
- * names a removed person by, and the erasure of a person (their devices
+ * names a removed person by (its key in HOME/pseudonym.key, outside the
+ * registry), and the erasure of a person (their devices
  * revoked first, the CRL reissued, then reg_person_remove).
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -22,35 +26,125 @@
 
 #define DAY 86400
 
-/*
- * The pseudonym: "anon-" and the first 20 hex digits (80 bits) of
- * HMAC-SHA256(key, login), where key is the registry's secret
- * "pseudonym" (reg_web_key_get: 32 random bytes made by the first call,
- * the same for every program on this registry ever after). The same login
- * always gets the same pseudonym, so that the audit trail of a removed
- * person stays one trail; without the key, it cannot be recomputed from a
- * list of logins.
- */
-int byod_pseudonym(struct byod_ctx *ctx, const char *login, char out[REG_LOGIN_MAX],
-		   struct byod_err *err)
+#define PSEUDONYM_KEY_FILE "pseudonym.key"
+#define PSEUDONYM_KEY_HEX  64 /* 32 random bytes in hex */
+
+/* Reads the key's 64 hex digits from an open file, refusing a file that is
+ * not a regular file only its owner may read. */
+static int key_read(int fd, const char *path, char key[PSEUDONYM_KEY_HEX + 1], struct byod_err *err)
 {
-	unsigned char rnd[32], mac[EVP_MAX_MD_SIZE];
-	char candidate[65], key[65];
-	unsigned int len = 0;
+	struct stat st;
+	ssize_t n;
 	size_t i;
-	int rc;
+
+	if (fstat(fd, &st))
+		return byod_err_set(err, errno, "%s: %s", path, strerror(errno));
+	if (!S_ISREG(st.st_mode) || (st.st_mode & 077))
+		return byod_err_set(err, EPERM,
+				    "%s must be a regular file that only its owner may read "
+				    "(chmod 600)",
+				    path);
+	n = pread(fd, key, PSEUDONYM_KEY_HEX, 0);
+	if (n != PSEUDONYM_KEY_HEX)
+		return byod_err_set(err, EIO, "%s holds no pseudonym key", path);
+	key[PSEUDONYM_KEY_HEX] = '\0';
+	for (i = 0; i < PSEUDONYM_KEY_HEX; i++)
+		if (!strchr("0123456789abcdef", key[i]))
+			return byod_err_set(err, EIO, "%s holds no pseudonym key", path);
+	return 0;
+}
+
+/* Writes a new key into a file just created (O_EXCL) and reads it back. */
+static int key_create(int fd, const char *path, char key[PSEUDONYM_KEY_HEX + 1],
+		      struct byod_err *err)
+{
+	unsigned char rnd[PSEUDONYM_KEY_HEX / 2];
+	char text[PSEUDONYM_KEY_HEX + 2];
+	size_t i;
+	int rc = 0;
 
 	if (RAND_bytes(rnd, sizeof(rnd)) != 1)
 		return byod_err_set(err, EIO, "no random bytes for the pseudonym key");
 	for (i = 0; i < sizeof(rnd); i++)
-		snprintf(candidate + 2 * i, 3, "%02x", rnd[i]);
-	rc = reg_web_key_get(ctx->reg, "pseudonym", candidate, key, err);
+		snprintf(text + 2 * i, 3, "%02x", rnd[i]);
+	text[PSEUDONYM_KEY_HEX] = '\n';
+	if (write(fd, text, PSEUDONYM_KEY_HEX + 1) != PSEUDONYM_KEY_HEX + 1 || fsync(fd))
+		rc = byod_err_set(err, EIO, "cannot write %s", path);
+	explicit_bzero(rnd, sizeof(rnd));
+	explicit_bzero(text, sizeof(text));
+	return rc ? rc : key_read(fd, path, key, err);
+}
+
+/*
+ * The pseudonym key: HOME/pseudonym.key, 64 hex digits, mode 0600, made by
+ * the first erasure or purge (O_CREAT|O_EXCL|O_NOFOLLOW: never through a
+ * link, never over another file) and read by byodctl and byod-gatewayd's
+ * purge only. It is kept out of the registry on purpose: the portal's
+ * database role and every dump of the registry would otherwise hold it,
+ * and with it and a class list anyone could put the names back on an
+ * erased person's audit trail.
+ */
+static int pseudonym_key(struct byod_ctx *ctx, char key[PSEUDONYM_KEY_HEX + 1],
+			 struct byod_err *err)
+{
+	char path[4096];
+	int fd, rc, tries;
+
+	if (!ctx->conf.home || !ctx->conf.home[0])
+		return byod_err_set(err, EINVAL, "no home directory for the pseudonym key");
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", ctx->conf.home, PSEUDONYM_KEY_FILE) >=
+	    sizeof(path))
+		return byod_err_set(err, ENAMETOOLONG, "the home's path is too long");
+	for (tries = 0; tries < 2; tries++) {
+		fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd >= 0) {
+			rc = key_read(fd, path, key, err);
+			close(fd);
+			return rc;
+		}
+		if (errno != ENOENT)
+			return byod_err_set(err, errno, "%s: %s", path, strerror(errno));
+		fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd >= 0) {
+			rc = key_create(fd, path, key, err);
+			close(fd);
+			if (rc)
+				unlink(path);
+			return rc;
+		}
+		if (errno != EEXIST) /* EEXIST: made meanwhile by another program */
+			return byod_err_set(err, errno, "cannot create %s: %s", path,
+					    strerror(errno));
+	}
+	return byod_err_set(err, EAGAIN, "%s: cannot be opened or created", path);
+}
+
+/*
+ * The pseudonym: "anon-" and the first 20 hex digits (80 bits) of
+ * HMAC-SHA256(key, login), where key is HOME/pseudonym.key
+ * (pseudonym_key: outside the registry). The same login always gets the
+ * same pseudonym, so that the audit trail of a removed person stays one
+ * trail; without the key, it cannot be recomputed from a list of logins.
+ */
+int byod_pseudonym(struct byod_ctx *ctx, const char *login, char out[REG_LOGIN_MAX],
+		   struct byod_err *err)
+{
+	unsigned char mac[EVP_MAX_MD_SIZE];
+	char key[PSEUDONYM_KEY_HEX + 1];
+	unsigned int len = 0;
+	size_t i;
+	int rc;
+
+	rc = pseudonym_key(ctx, key, err);
 	if (rc)
 		return rc;
-	if (!HMAC(EVP_sha256(), key, (int)strlen(key), (const unsigned char *)login, strlen(login),
+	if (!HMAC(EVP_sha256(), key, PSEUDONYM_KEY_HEX, (const unsigned char *)login, strlen(login),
 		  mac, &len) ||
 	    len < 10)
-		return byod_err_set(err, EIO, "the pseudonym could not be computed");
+		rc = byod_err_set(err, EIO, "the pseudonym could not be computed");
+	explicit_bzero(key, sizeof(key));
+	if (rc)
+		return rc;
 	memcpy(out, "anon-", 6);
 	for (i = 0; i < 10; i++)
 		snprintf(out + 5 + 2 * i, 3, "%02x", mac[i]);
@@ -236,8 +330,10 @@ int byod_purge(struct byod_ctx *ctx, time_t now, int dry_run, struct byod_purge_
 	rc = reg_begin(ctx->reg, err);
 	if (rc)
 		return rc;
-	rc = reg_session_purge(ctx->reg, days_before(now, c->retention_sessions), &rep.sessions,
-			       err);
+	rc = reg_session_close_stale(ctx->reg, now, &rep.sessions_closed, err);
+	if (!rc)
+		rc = reg_session_purge(ctx->reg, days_before(now, c->retention_sessions),
+				       &rep.sessions, err);
 	if (!rc)
 		rc = reg_audit_purge(ctx->reg, days_before(now, c->retention_audit), &rep.audit,
 				     err);
@@ -262,13 +358,14 @@ int byod_purge(struct byod_ctx *ctx, time_t now, int dry_run, struct byod_purge_
 		rc = reg_crl_kept_purge(ctx->reg, now, &rep.crl_kept, err);
 	if (!rc) {
 		snprintf(after, sizeof(after),
-			 "{\"departed_people\":%d,\"departed_devices\":%d,\"sessions\":%d,"
+			 "{\"departed_people\":%d,\"departed_devices\":%d,\"sessions_closed\":%d,"
+			 "\"sessions\":%d,"
 			 "\"audit\":%d,\"portal\":%d,\"console\":%d,\"enrolment_codes\":%d,"
 			 "\"oauth\":%d,"
 			 "\"decisions\":%d,\"people\":%d,\"devices\":%d,\"crl_kept\":%d}",
-			 rep.departed_people, rep.departed_devices, rep.sessions, rep.audit,
-			 rep.web, rep.admin_web, rep.enrol_codes, rep.oauth, rep.decisions,
-			 rep.people, rep.devices, rep.crl_kept);
+			 rep.departed_people, rep.departed_devices, rep.sessions_closed,
+			 rep.sessions, rep.audit, rep.web, rep.admin_web, rep.enrol_codes,
+			 rep.oauth, rep.decisions, rep.people, rep.devices, rep.crl_kept);
 		rc = reg_audit_add_school(ctx->reg, "", "retention.purge", "", NULL, after, err);
 	}
 	if (rc || dry_run) {

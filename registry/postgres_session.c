@@ -226,10 +226,13 @@ int pg_session_list_school(struct reg_db *be, int open_only, const char *school,
 
 int pg_session_purge(struct reg_db *be, time_t before, int *deleted, struct byod_err *err)
 {
-	char b[24];
-	const char *p[1] = {b};
+	char b[24], m[24];
+	const char *p[2] = {b, m};
 
 	pg_i64(b, (int64_t)before);
+	pg_i64(m, (int64_t)REG_SESSION_OPEN_MARGIN);
 	return pg_command(PG(be), deleted, err, "purging sessions",
-			  "DELETE FROM sessions WHERE state = 'closed' AND stopped < $1", 1, p);
+			  "DELETE FROM sessions WHERE COALESCE(stopped, updated, started) < $1 AND "
+			  "(state = 'closed' OR COALESCE(updated, started) + $2 < $1)",
+			  2, p);
 }

@@ -92,6 +92,43 @@ int reg_enrol_code_purge(struct reg *reg, time_t now, int *deleted, struct byod_
 	return rc;
 }
 
+/*
+ * An open session whose Stop never came (an access point rebooted) would
+ * hold its address for ever: closed once silent for the margin, at its
+ * last update, so that the requisition cannot name it for a later instant
+ * and the retention counts from there. Audited with the count.
+ */
+int reg_session_close_stale(struct reg *reg, time_t now, int *closed, struct byod_err *err)
+{
+	char cut[24], when[32], after[96];
+	const char *p[1] = {cut};
+	int rc, n = 0;
+
+	if (closed)
+		*closed = 0;
+	if (now < 0)
+		return byod_err_set(err, EINVAL, "a negative time");
+	snprintf(cut, sizeof(cut), "%lld", (long long)(now - REG_SESSION_OPEN_MARGIN));
+	rc = reg_begin(reg, err);
+	if (rc)
+		return rc;
+	rc = OPS(reg)->exec_write(
+		reg->be, "closing silent sessions",
+		"UPDATE sessions SET state = 'closed', "
+		"stopped = COALESCE(updated, started) "
+		"WHERE state = 'open' AND COALESCE(updated, started) < CAST($1 AS BIGINT)",
+		1, p, &n, err);
+	if (!rc && n > 0) {
+		byod_time_iso(now - REG_SESSION_OPEN_MARGIN, when, sizeof(when));
+		snprintf(after, sizeof(after), "{\"silent_since\":\"%s\",\"closed\":%d}", when, n);
+		rc = reg_audit_add(reg, "session.close-stale", when, NULL, after, err);
+	}
+	rc = reg_tx_end(reg, rc, 1, err);
+	if (!rc && closed)
+		*closed = n;
+	return rc;
+}
+
 int reg_connection_find(struct reg *reg, const char *ip, const char *mac, time_t at,
 			int (*cb)(const struct reg_connection *, void *), void *ctx,
 			struct byod_err *err)
@@ -259,23 +296,44 @@ static int person_args(const struct person_params *pp, const struct person_sql *
 
 /* ---- the audit trail under a pseudonym ---------------------------------- */
 
-/* "portal:lea" or "lea" names lea: the actor's last part. */
+/*
+ * The prefixes an actor names a person by (reg_set_actor's callers): the
+ * portal ("portal:" and the login, enrol-portal/routes.c, oauth_token.c)
+ * and a teacher's unlock ("teacher:", core/unlock.c). "admin:" and
+ * "byodctl:" name console accounts and Unix users, which are not people of
+ * the registry. A login may itself hold ':' (nothing forbids it), so the
+ * prefix is matched, never the text after the last ':'.
+ */
+static const char *const person_prefixes[] = {"portal:", "teacher:"};
+
+/* The length of the prefix before the login in s ("lea", "portal:lea"),
+ * or -1 when s does not name login. */
+static int names_at(const char *s, const char *login)
+{
+	size_t i, n;
+
+	if (!strcmp(s, login))
+		return 0;
+	for (i = 0; i < sizeof(person_prefixes) / sizeof(person_prefixes[0]); i++) {
+		n = strlen(person_prefixes[i]);
+		if (!strncmp(s, person_prefixes[i], n) && !strcmp(s + n, login))
+			return (int)n;
+	}
+	return -1;
+}
+
 static int names_login(const char *s, const char *login)
 {
-	const char *colon = strrchr(s, ':');
-
-	return !strcmp(colon ? colon + 1 : s, login);
+	return names_at(s, login) >= 0;
 }
 
 /* The same text with the login's part replaced by pseudonym. */
-static void rename_text(const char *s, const char *pseudonym, char *out, size_t len)
+static void rename_text(const char *s, const char *login, const char *pseudonym, char *out,
+			size_t len)
 {
-	const char *colon = strrchr(s, ':');
+	int n = names_at(s, login);
 
-	if (colon)
-		snprintf(out, len, "%.*s:%s", (int)(colon - s), s, pseudonym);
-	else
-		snprintf(out, len, "%s", pseudonym);
+	snprintf(out, len, "%.*s%s", n > 0 ? n : 0, s, pseudonym);
 }
 
 /*
@@ -297,7 +355,7 @@ static int pseudonymise(json_t *j, const char *login, const char *pseudonym)
 			if (json_is_string(v) && names_login(json_string_value(v), login)) {
 				char t[128];
 
-				rename_text(json_string_value(v), pseudonym, t, sizeof(t));
+				rename_text(json_string_value(v), login, pseudonym, t, sizeof(t));
 				json_array_set_new(j, i, json_string(t));
 				n++;
 			} else {
@@ -327,7 +385,7 @@ static int pseudonymise(json_t *j, const char *login, const char *pseudonym)
 		if (json_is_string(v) && names_login(json_string_value(v), login)) {
 			char t[128];
 
-			rename_text(json_string_value(v), pseudonym, t, sizeof(t));
+			rename_text(json_string_value(v), login, pseudonym, t, sizeof(t));
 			json_object_set_new(j, key, json_string(t));
 			n++;
 		} else {
@@ -337,9 +395,30 @@ static int pseudonymise(json_t *j, const char *login, const char *pseudonym)
 	return n;
 }
 
+/* What names a device of theirs in its own audit rows (device_json in
+ * registry.c): the name they gave it ("iPhone de Léa") and its MAC,
+ * blanked. */
+static int blank_device(json_t *j)
+{
+	static const char *const keys[] = {"name", "mac"};
+	size_t i;
+	int n = 0;
+
+	if (!json_is_object(j))
+		return 0;
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		json_t *v = json_object_get(j, keys[i]);
+
+		if (json_is_string(v) && json_string_value(v)[0])
+			n += !json_object_set_new(j, keys[i], json_string(""));
+	}
+	return n;
+}
+
 /* A before/after text rewritten (malloc'd in *out, NULL when unchanged or
- * not JSON). */
-static int rewrite_json(const char *text, const char *login, const char *pseudonym, char **out)
+ * not JSON); device: the row's object is one of their devices. */
+static int rewrite_json(const char *text, const char *login, const char *pseudonym, int device,
+			char **out)
 {
 	json_t *j;
 	int n;
@@ -351,6 +430,8 @@ static int rewrite_json(const char *text, const char *login, const char *pseudon
 	if (!j)
 		return 0;
 	n = pseudonymise(j, login, pseudonym);
+	if (device)
+		n += blank_device(j);
 	if (n > 0) {
 		*out = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
 		if (!*out)
@@ -365,63 +446,144 @@ static const char *str_of(json_t *row, const char *key)
 	return json_string_value(json_object_get(row, key));
 }
 
-/* The audit rows that may name the login (LIKE: a superset; '_' in a login
- * matches any character, and SQLite's LIKE ignores case), each decided
- * here exactly. */
+/* s as a LIKE pattern's literal part: each backslash, '%' and '_'
+ * preceded by a backslash (the statements' ESCAPE character). */
+static void like_literal(const char *s, char *out, size_t len)
+{
+	size_t o = 0;
+
+	for (; *s && o + 3 < len; s++) {
+		if (*s == '\\' || *s == '%' || *s == '_')
+			out[o++] = '\\';
+		out[o++] = *s;
+	}
+	out[o] = '\0';
+}
+
+/* The login as it reads inside a JSON string (a '"' or a backslash
+ * escaped, as jansson writes before/after), without the quotes. */
+static int json_text(const char *login, char *out, size_t len)
+{
+	json_t *j = json_string(login);
+	char *d = j ? json_dumps(j, JSON_ENCODE_ANY | JSON_COMPACT) : NULL;
+	size_t n = d ? strlen(d) : 0;
+	int rc = 0;
+
+	if (!d || n < 2 || n - 2 >= len)
+		rc = -ENOMEM;
+	else
+		snprintf(out, len, "%.*s", (int)(n - 2), d + 1);
+	free(d);
+	json_decref(j);
+	return rc;
+}
+
+/* The audit rows that may name the login (LIKE: a superset; SQLite's
+ * LIKE ignores case), each decided here exactly: the login as the object,
+ * the actor ending with it, before/after holding it raw or JSON-encoded. */
 static int audit_candidates(struct reg *reg, const char *login, json_t *rows, struct byod_err *err)
 {
-	char tail[REG_LOGIN_MAX + 2], any[REG_LOGIN_MAX + 3];
-	const char *p[3] = {login, tail, any};
+	/* each escape at most doubles; the patterns add two '%' */
+	char enc[2 * REG_LOGIN_MAX + 8], lit[2 * REG_LOGIN_MAX + 8], lenc[2 * sizeof(enc)];
+	char tail[sizeof(lit) + 2], any[sizeof(lit) + 2], anyenc[sizeof(lenc) + 2];
+	const char *p[4] = {login, tail, any, anyenc};
 
-	snprintf(tail, sizeof(tail), "%%%s", login);
-	snprintf(any, sizeof(any), "%%%s%%", login);
+	if (json_text(login, enc, sizeof(enc)))
+		return byod_err_set(err, ENOMEM, "out of memory");
+	like_literal(login, lit, sizeof(lit));
+	like_literal(enc, lenc, sizeof(lenc));
+	snprintf(tail, sizeof(tail), "%%%s", lit);
+	snprintf(any, sizeof(any), "%%%s%%", lit);
+	snprintf(anyenc, sizeof(anyenc), "%%%s%%", lenc);
 	return OPS(reg)->rows_json(reg->be, "reading the audit log",
 				   "SELECT id, time, actor, action, object, before_json, "
 				   "after_json, school FROM audit "
-				   "WHERE object = $1 OR actor LIKE $2 OR before_json LIKE $3 "
-				   "OR after_json LIKE $3 ORDER BY id",
-				   3, p, rows, err);
+				   "WHERE object = $1 OR actor LIKE $2 ESCAPE '\\' "
+				   "OR before_json LIKE $3 ESCAPE '\\' "
+				   "OR after_json LIKE $3 ESCAPE '\\' "
+				   "OR before_json LIKE $4 ESCAPE '\\' "
+				   "OR after_json LIKE $4 ESCAPE '\\' ORDER BY id",
+				   4, p, rows, err);
 }
 
-static int audit_rewrite(struct reg *reg, const char *login, const char *pseudonym, int *count,
-			 struct byod_err *err)
+/* Whether object is one of the devices removed (gone: kind, object). */
+static int is_gone_device(json_t *gone, const char *object)
 {
-	json_t *rows = json_array(), *row;
+	json_t *e;
+	size_t i;
+
+	json_array_foreach(gone, i, e)
+	{
+		const char *kind = str_of(e, "kind"), *o = str_of(e, "object");
+
+		if (object && kind && o && !strcmp(kind, "device.erase") && !strcmp(o, object))
+			return 1;
+	}
+	return 0;
+}
+
+/* Rewrites the audit rows naming the login under the pseudonym and blanks
+ * the name and MAC in the rows about the devices removed (gone). */
+static int audit_rewrite(struct reg *reg, const char *login, const char *pseudonym, json_t *gone,
+			 int *count, struct byod_err *err)
+{
+	json_t *rows = json_array(), *row, *seen = json_object();
 	size_t i;
 	int rc;
 
-	if (!rows)
+	if (!rows || !seen) {
+		json_decref(rows);
+		json_decref(seen);
 		return byod_err_set(err, ENOMEM, "out of memory");
+	}
 	rc = audit_candidates(reg, login, rows, err);
+	json_array_foreach(gone, i, row)
+	{
+		const char *p[1] = {str_of(row, "object")};
+
+		if (!rc && is_gone_device(gone, p[0]))
+			rc = OPS(reg)->rows_json(reg->be, "reading the audit log",
+						 "SELECT id, time, actor, action, object, "
+						 "before_json, after_json, school "
+						 "FROM audit WHERE object = $1 ORDER BY id",
+						 1, p, rows, err);
+	}
 	json_array_foreach(rows, i, row)
 	{
 		const char *actor = str_of(row, "actor"), *object = str_of(row, "object");
 		char na[64], no[64], id[24];
 		char *nb = NULL, *naf = NULL;
-		int changed = 0, b, a;
+		int changed = 0, b, a, device;
 
 		if (rc)
 			break;
+		snprintf(id, sizeof(id), "%" JSON_INTEGER_FORMAT,
+			 json_integer_value(json_object_get(row, "id")));
+		if (json_object_get(seen, id))
+			continue; /* a candidate that is also about a device */
+		if (json_object_set_new(seen, id, json_true())) {
+			rc = byod_err_set(err, ENOMEM, "out of memory");
+			break;
+		}
+		device = is_gone_device(gone, object);
 		snprintf(na, sizeof(na), "%s", actor ? actor : "");
 		snprintf(no, sizeof(no), "%s", object ? object : "");
 		if (actor && names_login(actor, login)) {
-			rename_text(actor, pseudonym, na, sizeof(na));
+			rename_text(actor, login, pseudonym, na, sizeof(na));
 			changed = 1;
 		}
 		if (object && !strcmp(object, login)) {
 			snprintf(no, sizeof(no), "%s", pseudonym);
 			changed = 1;
 		}
-		b = rewrite_json(str_of(row, "before_json"), login, pseudonym, &nb);
-		a = rewrite_json(str_of(row, "after_json"), login, pseudonym, &naf);
+		b = rewrite_json(str_of(row, "before_json"), login, pseudonym, device, &nb);
+		a = rewrite_json(str_of(row, "after_json"), login, pseudonym, device, &naf);
 		if (b < 0 || a < 0) {
 			rc = byod_err_set(err, ENOMEM, "out of memory");
 		} else if (changed || b || a) {
 			const char *p[5] = {na, no, nb ? nb : str_of(row, "before_json"),
 					    naf ? naf : str_of(row, "after_json"), id};
 
-			snprintf(id, sizeof(id), "%" JSON_INTEGER_FORMAT,
-				 json_integer_value(json_object_get(row, "id")));
 			rc = OPS(reg)->exec_write(reg->be, "rewriting the audit log",
 						  "UPDATE audit SET actor = $1, object = $2, "
 						  "before_json = $3, after_json = $4 WHERE id = $5",
@@ -433,6 +595,7 @@ static int audit_rewrite(struct reg *reg, const char *login, const char *pseudon
 		free(naf);
 	}
 	json_decref(rows);
+	json_decref(seen);
 	return rc;
 }
 
@@ -510,7 +673,7 @@ int reg_person_remove(struct reg *reg, const char *login, const char *pseudonym,
 		wrote = 1;
 	}
 	if (!rc)
-		rc = audit_rewrite(reg, login, pseudonym, &rep.audit, err);
+		rc = audit_rewrite(reg, login, pseudonym, gone, &rep.audit, err);
 	if (!rc) {
 		const char *p[2] = {pseudonym, login};
 
@@ -565,11 +728,11 @@ static int audit_about(json_t *row, const char *login, json_t *objects)
 		return 1;
 	json_array_foreach(objects, i,
 			   o) if (object && !strcmp(object, json_string_value(o))) return 1;
-	n = rewrite_json(str_of(row, "before_json"), login, "-", &dummy);
+	n = rewrite_json(str_of(row, "before_json"), login, "-", 0, &dummy);
 	free(dummy);
 	if (n)
 		return 1;
-	n = rewrite_json(str_of(row, "after_json"), login, "-", &dummy);
+	n = rewrite_json(str_of(row, "after_json"), login, "-", 0, &dummy);
 	free(dummy);
 	return n != 0;
 }

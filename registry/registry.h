@@ -580,8 +580,23 @@ int reg_session_list(struct reg *reg, int open_only, const char *device,
 int reg_session_list_school(struct reg *reg, int open_only, const char *school,
 			    int (*cb)(const struct reg_session *, void *), void *ctx,
 			    struct byod_err *err);
-/* Deletes closed sessions stopped before 'before' (the legal retention: one year by default
- * in France); *deleted (may be NULL) gets the count. Open sessions are never deleted. */
+/*
+ * How long after its last accounting message (updated) an open session is
+ * still taken to hold its address: two interim intervals (hostapd's
+ * radius_acct_interim_interval=600, firewall/hostapd_conf.c). A session
+ * whose Stop was lost (an access point rebooted) holds its address up to
+ * updated + this margin in a requisition, and the purge closes it there.
+ */
+#define REG_SESSION_OPEN_MARGIN (2 * 600)
+/* Closes the open sessions silent since before now - REG_SESSION_OPEN_MARGIN
+ * (stopped = updated: the last instant they are known to have held their
+ * address), one audit row "session.close-stale" with the count when there
+ * were any; *closed (may be NULL) gets the count. */
+int reg_session_close_stale(struct reg *reg, time_t now, int *closed, struct byod_err *err);
+/* Deletes the sessions that ended before 'before' (COALESCE(stopped, updated): the legal
+ * retention, one year by default in France); *deleted (may be NULL) gets the count. Open
+ * sessions are deleted only once silent since before (reg_session_close_stale closes them
+ * first). */
 int reg_session_purge(struct reg *reg, time_t before, int *deleted, struct byod_err *err);
 
 /* ---- the portal's shared state: web sessions, one-time tokens, throttle ----
@@ -1176,7 +1191,8 @@ struct reg_connection {
 /*
  * The accounting sessions whose Framed-IP-Address was ip (or, ip NULL,
  * whose MAC was mac; any form, normalised here) at the instant at: started
- * <= at, and still open or stopped >= at. By started, then id. Exactly
+ * <= at, and stopped >= at, or, still open, updated + REG_SESSION_OPEN_MARGIN
+ * >= at (an open session is not taken to hold its address for ever). By started, then id. Exactly
  * one of ip and mac; -EINVAL for a bad address or MAC or a negative time.
  * A non-zero return from cb stops and is returned. Reads only.
  */

@@ -103,13 +103,19 @@ int sq_rows_json(struct reg_db *be, const char *what, const char *sql, int npara
 	return rc;
 }
 
+/* an open session holds its address until updated + the margin */
+#define STR_(x)	    #x
+#define STR(x)	    STR_(x)
+#define OPEN_MARGIN STR(REG_SESSION_OPEN_MARGIN)
 #define CONNECTION_SELECT                                                                          \
 	"SELECT s.id, s.session_id, s.nas_ip, s.nas_id, s.device, s.mac, s.ip, s.serial, "         \
 	"s.started, s.updated, s.stopped, s.in_octets, s.out_octets, s.state, d.name, p.login, "   \
 	"p.display_name, p.school FROM sessions s LEFT JOIN devices d ON d.id = s.device "         \
 	"LEFT JOIN people p ON p.id = d.owner "
 #define CONNECTION_AT                                                                              \
-	"AND s.started <= ?2 AND (s.state = 'open' OR s.stopped >= ?2) ORDER BY s.started, s.id"
+	"AND s.started <= ?2 AND CASE WHEN s.state = 'open' THEN COALESCE(s.updated, s.started) "  \
+	"+ " OPEN_MARGIN " "                                                                       \
+	"ELSE s.stopped END >= ?2 ORDER BY s.started, s.id"
 
 struct connection_visit {
 	int (*cb)(const struct reg_connection *, void *);

@@ -189,8 +189,10 @@ int sq_session_purge(struct reg_db *be, time_t before, int *deleted, struct byod
 	struct sq *s = sq_of(be);
 	int rc;
 
-	rc = sq_prepare(s, &st, err, "DELETE FROM sessions WHERE state = 'closed' AND stopped < ?",
-			"i", (int64_t)before);
+	rc = sq_prepare(s, &st, err,
+			"DELETE FROM sessions WHERE COALESCE(stopped, updated, started) < ?1 AND "
+			"(state = 'closed' OR COALESCE(updated, started) + ?2 < ?1)",
+			"ii", (int64_t)before, (int64_t)REG_SESSION_OPEN_MARGIN);
 	return rc ? rc : sq_run(s, st, deleted, "purging sessions", err);
 }
 

@@ -3,7 +3,8 @@
 # person (no password hash); erase revokes the devices first (the CRL lists
 # them, openssl refuses them), then no row of any table names the login or
 # the person's id, the accounting is kept without its device and the audit
-# trail keeps its rows under a stable pseudonym.
+# trail keeps its rows under a stable pseudonym, keyed by HOME/pseudonym.key
+# (0600, not in the registry); export --out makes a new 0600 file only.
 . "$(dirname "$0")/lib.sh"
 init_school
 A=0131234W
@@ -59,8 +60,20 @@ check "the export has no hash" sh -c "! grep -q 'password_hash\|\\\$y\\\$' '$T/e
 check "the export's audit rows name her or her devices" test \
 	"$(json 'len([a for a in d["audit"] if a["object"] in ("zoelebrun", "'"$d1"'", "'"$d2"'")])' <"$T/export.json")" -ge 3
 check "the export holds nothing of bob's" sh -c "! grep -q '$d3\|\"bob\"' '$T/export.json'"
-expect_ok "person export --out" "$BYODCTL" person export zoelebrun --out "$T/file.json"
+expect_ok "person export --out" sh -c "umask 022; '$BYODCTL' person export zoelebrun --out '$T/file.json'"
 check "the file is the same JSON" test "$(json 'len(d["devices"])' <"$T/file.json")" = 2
+check "the file is mode 0600 whatever the umask" test "$(stat -c %a "$T/file.json")" = 600
+echo old >"$T/exists.json"
+expect_fail "an existing file is not overwritten" "already exists" \
+	"$BYODCTL" person export zoelebrun --out "$T/exists.json"
+check "the existing file is untouched" test "$(cat "$T/exists.json")" = old
+ln -s "$T/target.json" "$T/link.json"
+expect_fail "a symbolic link is not followed" "symbolic link" \
+	"$BYODCTL" person export zoelebrun --out "$T/link.json"
+check "nothing written through the link" test ! -e "$T/target.json"
+expect_ok "person export --out - (stdout)" "$BYODCTL" person export zoelebrun --out -
+check "stdout is the same JSON" test "$(json 'len(d["devices"])' <"$T/out")" = 2
+check "no file named -" test ! -e ./-
 expect_fail "an unknown person" "no person nobody" "$BYODCTL" person export nobody
 
 # erase without --yes: says what it would do, changes nothing
@@ -69,9 +82,20 @@ if "$BYODCTL" person erase zoelebrun >"$T/out" 2>&1; then ko "erase without --ye
 check "it says what it would remove" grep -q "would erase zoelebrun: 2 device" "$T/out"
 check "nothing changed" test "$(sqlite3 "$db" "SELECT COUNT(*) FROM devices")" = "$before"
 
+check "no pseudonym key before the first erasure" test ! -e "$BYOD_HOME/pseudonym.key"
 expect_ok "person erase --yes" "$BYODCTL" person erase zoelebrun --yes
 pseudo=$(grep -o 'anon-[0-9a-f]*' "$T/out" | head -1)
 check "a pseudonym is given" test -n "$pseudo"
+# the key is a file of the home only its owner reads, never in the registry
+# (the portal's role and every dump would hold it)
+key="$BYOD_HOME/pseudonym.key"
+check "the pseudonym key is in the home, mode 0600" test "$(stat -c %a "$key")" = 600
+check "it holds 64 hex digits" grep -Eqx '[0-9a-f]{64}' "$key"
+check "the registry holds no pseudonym key" test \
+	"$(sqlite3 "$db" "SELECT COUNT(*) FROM web_keys WHERE name LIKE '%pseudonym%'")" = 0
+check "no row of the registry holds the key" sh -c "! sqlite3 '$db' .dump | grep -q '$(cat "$key")'"
+check "the pseudonym is HMAC-SHA256 with that key" test "$pseudo" = "anon-$(printf %s zoelebrun |
+	openssl dgst -sha256 -hmac "$(cat "$key")" -r | cut -c1-20)"
 
 # every table, every row: neither the login nor the name
 python3 - "$db" >"$T/dump.txt" <<'PY'
@@ -115,6 +139,12 @@ check "no serial dropped" test "$(json 'd["crl-kept"]' <"$T/out")" = 0
 "$BYODCTL" user add zoelebrun --role student --school $A >/dev/null
 expect_ok "erase the new account" "$BYODCTL" person erase zoelebrun --yes
 check "the same pseudonym" grep -q "$pseudo" "$T/out"
+check "from the same key" test "$(stat -c %a "$key")" = 600
+cp "$key" "$T/key.saved"
+chmod 644 "$key"
+"$BYODCTL" user add readable --role student --school $A >/dev/null
+expect_fail "a key others may read is refused" "chmod 600" "$BYODCTL" person erase readable --yes
+chmod 600 "$key"
 expect_fail "erasing someone unknown" "no person nobody" "$BYODCTL" person erase nobody --yes
 
 finish

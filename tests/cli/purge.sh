@@ -2,7 +2,8 @@
 # byodctl purge: each kind of data is deleted once past its retention.*
 # (a row a minute inside is kept, a minute outside is gone), --dry-run
 # counts the same and deletes nothing, a run writes one audit row with the
-# counts; byodctl connections answers a requisition from the accounting.
+# counts; an open session silent past the margin is closed at its last
+# update; byodctl connections answers a requisition from the accounting.
 . "$(dirname "$0")/lib.sh"
 init_school
 db="$BYOD_HOME/registry.db"
@@ -19,13 +20,17 @@ python3 - "$db" "$dev" <<'PY'
 import sqlite3, sys, time
 c = sqlite3.connect(sys.argv[1], isolation_level=None)
 now, day, dev = int(time.time()), 86400, sys.argv[2]
-def sess(sid, ip, start, stop):
+def sess(sid, ip, start, stop, updated=None):
     c.execute("INSERT INTO sessions (session_id, nas_ip, device, mac, ip, started, updated, stopped, state) "
               "VALUES (?, '192.0.2.1', ?, '02:00:00:00:00:0a', ?, ?, ?, ?, ?)",
-              (sid, dev, ip, start, stop or start, stop, 'closed' if stop else 'open'))
+              (sid, dev, ip, start, updated or stop or start, stop, 'closed' if stop else 'open'))
 sess('out', '10.9.0.1', now - 12 * day, now - 10 * day - 60)   # past: deleted
 sess('in', '10.9.0.2', now - 12 * day, now - 10 * day + 60)    # a minute inside: kept
-sess('open', '10.9.0.3', now - 400 * day, 0)                    # open: never deleted
+sess('open', '10.9.0.3', now - 400 * day, 0, now - 60)          # open, heard a minute ago: kept
+# open, their Stop lost (an AP rebooted): closed at their last update, then
+# deleted once that is past the retention
+sess('stale-out', '10.9.0.4', now - 12 * day, 0, now - 10 * day - 60)
+sess('stale-in', '10.9.0.5', now - 4 * day, 0, now - 3 * day)
 for obj, t in (('old-row', now - 20 * day - 60), ('kept-row', now - 20 * day + 60)):
     c.execute("INSERT INTO audit (time, actor, action, object) VALUES (?, 'test', 'test.row', ?)", (t, obj))
 for minute in ((now - 5 * day - 120) // 60 * 60, (now - 5 * day + 120) // 60 * 60):
@@ -41,35 +46,45 @@ import sqlite3,sys; c=sqlite3.connect(sys.argv[1])
 print(' '.join(str(c.execute(q).fetchone()[0]) for q in (
  'SELECT COUNT(*) FROM sessions', \"SELECT COUNT(*) FROM audit WHERE action = 'test.row'\",
  'SELECT COUNT(*) FROM decision_counts', 'SELECT COUNT(*) FROM enrol_codes')))" "$db"; }
-check "seeded" test "$(counts)" = "3 2 2 2"
+check "seeded" test "$(counts)" = "5 2 2 2"
 
 expect_ok "purge --dry-run" "$BYODCTL" purge --dry-run --json
-check "the dry run counts one session" test "$(json 'd["sessions"]' <"$T/out")" = 1
+check "the dry run counts two sessions" test "$(json 'd["sessions"]' <"$T/out")" = 2
+check "the dry run counts two silent sessions closed" test "$(json 'd["sessions-closed"]' <"$T/out")" = 2
 check "the dry run counts one audit row" test "$(json 'd["audit"]' <"$T/out")" = 1
 check "the dry run counts one decision row" test "$(json 'd["decisions"]' <"$T/out")" = 1
 check "the dry run counts one enrolment code" test "$(json 'd["enrolment-codes"]' <"$T/out")" = 1
 check "the dry run says so" test "$(json 'd["dry-run"]' <"$T/out")" = True
-check "the dry run deleted nothing" test "$(counts)" = "3 2 2 2"
+check "the dry run deleted nothing" test "$(counts)" = "5 2 2 2"
+check "the dry run closed nothing" test \
+	"$(sqlite3 "$db" "SELECT COUNT(*) FROM sessions WHERE state = 'open'")" = 3
 check "the dry run wrote no audit row" test \
 	"$(sqlite3 "$db" "SELECT COUNT(*) FROM audit WHERE action = 'retention.purge'")" = 0
 
 expect_ok "purge" "$BYODCTL" purge
-check "the text names the sessions" grep -Eq 'accounting sessions .* 1$' "$T/out"
-check "exactly what is past is gone" test "$(counts)" = "2 1 1 1"
+check "the text names the sessions" grep -Eq 'accounting sessions .* 2$' "$T/out"
+check "the text names the silent sessions closed" grep -Eq 'open sessions silent.* 2$' "$T/out"
+check "exactly what is past is gone" test "$(counts)" = "3 1 1 1"
 check "the session a minute inside is kept" test \
-	"$(sqlite3 "$db" "SELECT group_concat(session_id, ' ') FROM (SELECT session_id FROM sessions ORDER BY session_id)")" = "in open"
+	"$(sqlite3 "$db" "SELECT group_concat(session_id, ' ') FROM (SELECT session_id FROM sessions ORDER BY session_id)")" = "in open stale-in"
+check "the silent one is closed at its last update" test \
+	"$(sqlite3 "$db" "SELECT state, stopped = updated FROM sessions WHERE session_id = 'stale-in'")" = "closed|1"
+check "the live one stays open" test \
+	"$(sqlite3 "$db" "SELECT state FROM sessions WHERE session_id = 'open'")" = open
+check "the closing is audited with its count" test \
+	"$(sqlite3 "$db" "SELECT after_json FROM audit WHERE action = 'session.close-stale'" | json 'd["closed"]')" = 2
 check "the audit row a minute inside is kept" test \
 	"$(sqlite3 "$db" "SELECT object FROM audit WHERE action = 'test.row'")" = kept-row
 check "the live enrolment code is kept" test \
 	"$(sqlite3 "$db" "SELECT substr(code_hash, 1, 1) FROM enrol_codes")" = b
 check "one audit row for the run, with the counts and no one's name" test \
 	"$(sqlite3 "$db" "SELECT after_json FROM audit WHERE action = 'retention.purge'" |
-	   json 'd["sessions"], d["audit"], d["decisions"], d["enrolment_codes"]')" = "1 1 1 1"
+	   json 'd["sessions"], d["audit"], d["decisions"], d["enrolment_codes"], d["sessions_closed"]')" = "2 1 1 1 2"
 check "the purge's row names no person" sh -c \
 	"! sqlite3 '$db' \"SELECT after_json FROM audit WHERE action = 'retention.purge'\" | grep -q zoe"
 expect_ok "a second purge" "$BYODCTL" purge --json
 check "nothing more to delete" test "$(json 'd["sessions"] + d["audit"] + d["decisions"]' <"$T/out")" = 0
-check "the kept rows stay" test "$(counts)" = "2 1 1 1"
+check "the kept rows stay" test "$(counts)" = "3 1 1 1"
 
 # people disabled longer than retention.people: removed with their devices,
 # the accounting kept without its device; one disabled more recently stays
@@ -115,6 +130,13 @@ expect_ok "the same instant with an offset" "$BYODCTL" connections --ip 10.9.0.2
 check "the text names the owner" grep -q "owner    zoe (Zoé L.)" "$T/out"
 expect_ok "the open session" "$BYODCTL" connections --ip 10.9.0.3 --at "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
 check "still open" grep -q "(still open)" "$T/out"
+check "with its last update" grep -q "last update" "$T/out"
+expect_ok "the closed silent session at its last update" "$BYODCTL" connections --ip 10.9.0.5 \
+	--at "$(date -u -d '@'"$(( $(date +%s) - 3 * 86400 - 60 ))" +%Y-%m-%dT%H:%M:%SZ)" --json
+check "names it" test "$(json 'd[0]["session-id"]' <"$T/out")" = stale-in
+expect_ok "after its last update" "$BYODCTL" connections --ip 10.9.0.5 \
+	--at "$(date -u -d '@'"$(( $(date +%s) - 3 * 86400 + 3600 ))" +%Y-%m-%dT%H:%M:%SZ)"
+check "no one holds it any more" grep -q "no accounting session held" "$T/out"
 expect_ok "an address nobody held" "$BYODCTL" connections --ip 10.9.0.1 --at "$at"
 check "says none" grep -q "no accounting session held" "$T/out"
 expect_ok "by MAC" "$BYODCTL" connections --mac 02-00-00-00-00-0A --at "$at" --json

@@ -211,7 +211,7 @@ acct() {
 }
 sq() { sqlite3 "$db" "$1"; }
 # purge_checked WHEN: byodctl purge as the daily job runs it, checked row by
-# row: every accounting session closed before now - retention.sessions,
+# row: every accounting session ended before now - retention.sessions,
 # every audit row before now - retention.audit and every person disabled
 # before now - retention.people is gone, and every other row that was
 # there before is still there. The counts deleted go to $T/purged-WHEN
@@ -220,8 +220,11 @@ purge_checked() {
 	local when=$1 now s_lim a_lim p_lim k
 	now=$(clock_now)
 	s_lim=$((now - 365 * 86400)) a_lim=$((now - 300 * 86400)) p_lim=$((now - 90 * 86400))
-	sq "SELECT id FROM sessions WHERE state = 'closed' AND stopped < $s_lim" | sort >"$T/old-sessions"
-	sq "SELECT id FROM sessions WHERE NOT (state = 'closed' AND stopped < $s_lim)" | sort >"$T/keep-sessions"
+	# a session ends at its Stop or, its Stop lost, at its last update
+	# (the purge closes it there first: REG_SESSION_OPEN_MARGIN)
+	sq "SELECT id FROM sessions WHERE COALESCE(stopped, updated, started) < $s_lim" | sort >"$T/old-sessions"
+	sq "SELECT id FROM sessions WHERE NOT (COALESCE(stopped, updated, started) < $s_lim)" |
+		sort >"$T/keep-sessions"
 	sq "SELECT id FROM audit WHERE time < $a_lim" | sort >"$T/old-audit"
 	sq "SELECT id FROM audit WHERE time >= $a_lim" | sort >"$T/keep-audit"
 	sq "SELECT id FROM people WHERE state = 'disabled' AND disabled_at > 0 AND disabled_at < $p_lim" |

@@ -653,8 +653,10 @@ static void test_session_list_many(void **state)
 	assert_int_equal(m.n, MANY_SESSIONS / 2);
 }
 
-/* A purge deletes closed sessions stopped before the cutoff, never an open
- * one, and leaves an audit row when it deleted something. */
+/* A purge deletes the sessions ended before the cutoff: closed ones by
+ * their Stop, open ones silent since before it (their last update plus
+ * REG_SESSION_OPEN_MARGIN), and leaves an audit row when it deleted
+ * something. */
 static void test_session_purge(void **state)
 {
 	struct fx *f = *state;
@@ -676,11 +678,18 @@ static void test_session_purge(void **state)
 	fill_session(&old_open, "o1", "10.0.0.1", NULL, NULL, NULL);
 	old_open.started = 500;
 	assert_int_equal(reg_session_record(f->reg, REG_ACCT_START, &old_open, &f->err), 0);
+	/* o1 is still heard of (an interim update at 2900); o2's Stop was
+	 * lost, silent since 100: it ended there */
+	old_open.updated = 2900;
+	assert_int_equal(reg_session_record(f->reg, REG_ACCT_INTERIM, &old_open, &f->err), 0);
+	fill_session(&s, "o2", "10.0.0.2", NULL, NULL, NULL);
+	s.started = 100;
+	assert_int_equal(reg_session_record(f->reg, REG_ACCT_START, &s, &f->err), 0);
 	audits = audit_count(f);
 	seq = last_seq(f);
 
 	assert_int_equal(reg_session_purge(f->reg, 3000, &deleted, &f->err), 0);
-	assert_int_equal(deleted, 2);
+	assert_int_equal(deleted, 3);
 	l = session_list(f, 0, NULL);
 	assert_int_equal(l.n, 2);
 	assert_string_equal(l.v[0].session_id, "c3");
@@ -691,7 +700,7 @@ static void test_session_purge(void **state)
 	memset(&a, 0, sizeof(a));
 	assert_int_equal(reg_audit_list(f->reg, 1, collect_audit, &a, &f->err), 0);
 	assert_string_equal(a.v[0].action, "session.purge");
-	assert_non_null(strstr(a.v[0].after, "\"deleted\":2"));
+	assert_non_null(strstr(a.v[0].after, "\"deleted\":3"));
 	audits_free(&a);
 	assert_int_equal(last_seq(f), seq);
 

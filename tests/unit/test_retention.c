@@ -156,12 +156,29 @@ static void session(struct fx *f, const char *sid, const char *mac, const char *
 	}
 }
 
+static void interim(struct fx *f, const char *sid, const char *mac, const char *ip, time_t start,
+		    time_t at)
+{
+	struct reg_session s;
+
+	memset(&s, 0, sizeof(s));
+	snprintf(s.session_id, sizeof(s.session_id), "%s", sid);
+	snprintf(s.nas_ip, sizeof(s.nas_ip), "192.0.2.1");
+	snprintf(s.nas_id, sizeof(s.nas_id), "ap-cdi");
+	snprintf(s.mac, sizeof(s.mac), "%s", mac);
+	snprintf(s.ip, sizeof(s.ip), "%s", ip);
+	s.started = start;
+	s.updated = at;
+	assert_int_equal(reg_session_record(f->reg, REG_ACCT_INTERIM, &s, &f->err), 0);
+}
+
 static void test_connections(void **state)
 {
 	struct fx *f = *state;
-	struct reg_device da, db, dc;
+	struct reg_device da, db, dc, dd;
 	struct reg_person p;
 	struct conns cs;
+	int n = -1;
 
 	add_school(f, UAI_A, "A");
 	fill_person(&p, "alice", UAI_A);
@@ -198,10 +215,11 @@ static void test_connections(void **state)
 	assert_int_equal(cs.n, 1);
 	assert_string_equal(cs.v[0].owner_login, "bob");
 	assert_int_equal(at_ip(f, "10.1.0.5", 4500).n, 0);
-	cs = at_ip(f, "10.1.0.5", 900000);
+	cs = at_ip(f, "10.1.0.5", 5000 + REG_SESSION_OPEN_MARGIN);
 	assert_int_equal(cs.n, 1);
 	assert_string_equal(cs.v[0].owner_login, "carol");
 	assert_int_equal(cs.v[0].session.stopped, 0);
+	assert_int_equal(cs.v[0].session.updated, 5000);
 	assert_int_equal(cs.v[0].session.state, REG_SESSION_OPEN);
 	/* the overlapping one on the other address */
 	cs = at_ip(f, "10.1.0.6", 2000);
@@ -214,6 +232,47 @@ static void test_connections(void **state)
 			 0);
 	assert_int_equal(cs.n, 1);
 	assert_string_equal(cs.v[0].session.session_id, "s-b2");
+	/* an open session holds its address until its last update plus the
+	 * margin, not for ever: its Stop may have been lost */
+	assert_int_equal(at_ip(f, "10.1.0.5", 5001 + REG_SESSION_OPEN_MARGIN).n, 0);
+	interim(f, "s-c", "02:00:00:00:00:0c", "10.1.0.5", 5000, 8000);
+	assert_int_equal(at_ip(f, "10.1.0.5", 8000 + REG_SESSION_OPEN_MARGIN).n, 1);
+	assert_int_equal(at_ip(f, "10.1.0.5", 8001 + REG_SESSION_OPEN_MARGIN).n, 0);
+	/* carol's AP rebooted (no Stop), the address went to dave: a
+	 * requisition for dave's time names dave alone */
+	add_device(f, add_person(f, "dave"), "Dave's phone", "02:00:00:00:00:0d", &dd);
+	session(f, "s-d", "02:00:00:00:00:0d", "10.1.0.5", 50000, 0);
+	cs = at_ip(f, "10.1.0.5", 50600);
+	assert_int_equal(cs.n, 1);
+	assert_string_equal(cs.v[0].owner_login, "dave");
+	/* the purge closes carol's silent session at its last update (one
+	 * audit row with the count) and leaves dave's live one open */
+	assert_int_equal(reg_session_close_stale(f->reg, 50600, &n, &f->err), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(count(f, "SELECT COUNT(*) FROM sessions WHERE session_id = 's-c' "
+				  "AND state = 'closed' AND stopped = 8000"),
+			 1);
+	assert_int_equal(count(f, "SELECT COUNT(*) FROM sessions WHERE state = 'open'"), 1);
+	assert_int_equal(count(f, "SELECT COUNT(*) FROM audit WHERE action = "
+				  "'session.close-stale' AND after_json LIKE '%\"closed\":1%'"),
+			 1);
+	assert_int_equal(reg_session_close_stale(f->reg, 50600, &n, &f->err), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(at_ip(f, "10.1.0.5", 8000).n, 1);
+	assert_int_equal(at_ip(f, "10.1.0.5", 8001).n, 0);
+	/* and the retention counts from there: ended before 8001, gone */
+	assert_int_equal(reg_session_purge(f->reg, 8001, &n, &f->err), 0);
+	assert_int_equal(n, 4);
+	assert_int_equal(count(f, "SELECT COUNT(*) FROM sessions"), 1);
+	/* an open row silent for longer than the retention goes too, even
+	 * without the closing pass */
+	assert_int_equal(reg_session_purge(f->reg, 50000 + REG_SESSION_OPEN_MARGIN, &n, &f->err),
+			 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(reg_session_purge(f->reg, 50001 + REG_SESSION_OPEN_MARGIN, &n, &f->err),
+			 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(count(f, "SELECT COUNT(*) FROM sessions"), 0);
 	/* bad questions */
 	assert_int_equal(
 		reg_connection_find(f->reg, "10.1.0.300", NULL, 1, collect_conn, &cs, &f->err),
@@ -597,6 +656,110 @@ static void test_person_remove(void **state)
 	}
 }
 
+/* Whether any audit row holds needle in its actor, object or
+ * before/after (skipping the rows whose actor is skip_actor). */
+static int audit_holds(struct fx *f, const char *needle, const char *skip_actor)
+{
+	static const char *const cols[] = {"actor", "object", "before_json", "after_json"};
+	json_t *rows = json_array(), *row;
+	size_t i, c;
+	int n = 0;
+
+	assert_int_equal(f->reg->be->ops->rows_json(f->reg->be, "reading", "SELECT * FROM audit", 0,
+						    NULL, rows, &f->err),
+			 0);
+	json_array_foreach(rows, i, row)
+	{
+		const char *actor = json_string_value(json_object_get(row, "actor"));
+
+		if (skip_actor && actor && !strcmp(actor, skip_actor))
+			continue;
+		for (c = 0; c < sizeof(cols) / sizeof(cols[0]); c++) {
+			const char *v = json_string_value(json_object_get(row, cols[c]));
+
+			n += v && strstr(v, needle);
+		}
+	}
+	json_decref(rows);
+	return n;
+}
+
+/* Logins holding '"', a backslash, ':' or LIKE's wildcards: every audit
+ * row naming them is found (the raw and the JSON-encoded login, LIKE's
+ * characters escaped), the portal's and a teacher's actor renamed, an
+ * administrator's account of the same name left alone, and the name and
+ * MAC of their devices blanked in those devices' rows. */
+static void test_remove_odd_logins(void **state)
+{
+	static const char *const logins[] = {"zo\"e", "zo\\e", "zo:e", "z%_:\"\\o"};
+	struct fx *f = *state;
+	size_t i;
+
+	for (i = 0; i < sizeof(logins) / sizeof(logins[0]); i++) {
+		const char *login = logins[i];
+		char actor[REG_LOGIN_MAX + 16], admin[REG_LOGIN_MAX + 16], mac[24], pseudo[32];
+		char *enc, *dump;
+		struct reg_remove_report r;
+		struct reg_device d;
+		json_t *j;
+		int64_t id;
+
+		id = add_person(f, login);
+		snprintf(mac, sizeof(mac), "02:00:00:00:0f:%02x", (unsigned)i);
+		add_device(f, id,
+			   "iPhone de L\xc3\xa9"
+			   "a",
+			   mac, &d);
+		snprintf(actor, sizeof(actor), "portal:%s", login);
+		assert_int_equal(reg_set_actor(f->reg, actor), 0);
+		assert_int_equal(reg_device_rename(f->reg, d.id,
+						   "iPhone de L\xc3\xa9"
+						   "a 2",
+						   &f->err),
+				 0);
+		snprintf(actor, sizeof(actor), "teacher:%s", login);
+		assert_int_equal(reg_set_actor(f->reg, actor), 0);
+		j = json_pack("{s:s}", "member", login);
+		enc = json_dumps(j, JSON_COMPACT);
+		assert_int_equal(reg_audit_add(f->reg, "test.unlock", "4B", NULL, enc, &f->err), 0);
+		free(enc);
+		json_decref(j);
+		/* an administrator of the same name is someone else */
+		snprintf(admin, sizeof(admin), "admin:%s", login);
+		assert_int_equal(reg_set_actor(f->reg, admin), 0);
+		assert_int_equal(reg_audit_add(f->reg, "test.admin", "x", NULL, NULL, &f->err), 0);
+		assert_int_equal(reg_set_actor(f->reg, "test"), 0);
+		assert_int_equal(reg_device_set_state(f->reg, d.id, BYOD_DEVICE_REVOKED, &f->err),
+				 0);
+
+		/* how jansson writes the login inside a JSON string */
+		j = json_string(login);
+		enc = json_dumps(j, JSON_ENCODE_ANY);
+		json_decref(j);
+		enc[strlen(enc) - 1] = '\0';
+		assert_true(audit_holds(f, enc + 1, admin) > 0);
+		assert_true(audit_holds(f, login, admin) > 0);
+
+		snprintf(pseudo, sizeof(pseudo), "anon-%zu", i);
+		assert_int_equal(reg_person_remove(f->reg, login, pseudo, "person.erase",
+						   time(NULL), &r, &f->err),
+				 0);
+		assert_int_equal(audit_holds(f, enc + 1, admin), 0);
+		assert_int_equal(audit_holds(f, login, admin), 0);
+		free(enc);
+		snprintf(actor, sizeof(actor), "portal:%s", pseudo);
+		assert_true(audit_holds(f, actor, NULL) > 0);
+		snprintf(actor, sizeof(actor), "teacher:%s", pseudo);
+		assert_true(audit_holds(f, actor, NULL) > 0);
+		assert_int_equal(audit_holds(f, admin, NULL), 1);
+		/* the device's own rows: neither its name nor its MAC */
+		dump = dump_all(f);
+		assert_null(strstr(dump, "iPhone de L"));
+		assert_null(strstr(dump, mac));
+		free(dump);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -605,6 +768,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_connections, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_person_export, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_person_remove, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_remove_odd_logins, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
