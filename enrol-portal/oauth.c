@@ -40,7 +40,7 @@
  * the app, which form-action 'self' (every other page's) would block; each
  * client's page lets through its own redirect URIs and no one else's. */
 #define CONSENT_CSP(targets)                                                                       \
-	"default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self' " targets       \
+	"default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self' " targets        \
 	"; frame-ancestors 'none'; base-uri 'none'"
 #define CSP_LOOPBACK CONSENT_CSP("http://127.0.0.1:* http://[::1]:*")
 #define CSP_MOBILE   CONSENT_CSP("app.eduroam.geteduroam:")
