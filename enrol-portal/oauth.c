@@ -36,19 +36,26 @@
 #define REQUEST_TTL   900 /* seconds to log in and consent */
 #define STATE_MAX     256
 #define REDIRECT_MAX  200
-#define CONSENT_CSP                                                                                \
-	"default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self' "                \
-	"http://127.0.0.1:* http://[::1]:* app.eduroam.geteduroam:; frame-ancestors 'none'; "      \
-	"base-uri 'none'"
+/* The consent page's CSP, per client: the form's answer is a redirect to
+ * the app, which form-action 'self' (every other page's) would block; each
+ * client's page lets through its own redirect URIs and no one else's. */
+#define CONSENT_CSP(targets)                                                                       \
+	"default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self' " targets        \
+	"; frame-ancestors 'none'; base-uri 'none'"
+#define CSP_LOOPBACK CONSENT_CSP("http://127.0.0.1:* http://[::1]:*")
+#define CSP_MOBILE   CONSENT_CSP("app.eduroam.geteduroam:")
+/* The longest name=value pairs an answer adds to the redirect URI besides
+ * the state ("?error=invalid_request&error_description=PKCE%20with..."). */
+#define ANSWER_MAX 160
 
 /* clang-format off */
 static const struct portal_oauth_client clients[] = {
 	/* the Linux app and the shell script */
-	{ "app.geteduroam.sh", "geteduroam (Linux)", BYOD_KIND_LAPTOP, NULL, 1 },
-	{ "app.geteduroam.win", "geteduroam (Windows)", BYOD_KIND_LAPTOP, NULL, 1 },
+	{ "app.geteduroam.sh", "geteduroam (Linux)", BYOD_KIND_LAPTOP, NULL, 1, CSP_LOOPBACK },
+	{ "app.geteduroam.win", "geteduroam (Windows)", BYOD_KIND_LAPTOP, NULL, 1, CSP_LOOPBACK },
 	/* the Android and iOS app */
 	{ "app.eduroam.geteduroam", "geteduroam (Android, iOS)", BYOD_KIND_PHONE,
-	  "app.eduroam.geteduroam:/", 0 },
+	  "app.eduroam.geteduroam:/", 0, CSP_MOBILE },
 };
 /* clang-format on */
 
@@ -241,12 +248,28 @@ static void request_forget(struct page_ctx *c, const char *hash)
 
 /* ---- answers to the app, at its redirect URI ---- */
 
-static void url_append(char *out, size_t size, const char *s)
+static int oauth_page(struct page_ctx *c, int status, const char *title, const char *text);
+
+/* How many bytes s takes percent-encoded. */
+static size_t url_len(const char *s)
+{
+	size_t n = 0;
+
+	for (; s && *s; s++)
+		n += isalnum((unsigned char)*s) || strchr("-._~", *s) ? 1 : 3;
+	return n;
+}
+
+/* s percent-encoded after out's text; -1 (out cut at its end) when it does
+ * not fit. */
+static int url_append(char *out, size_t size, const char *s)
 {
 	static const char digits[] = "0123456789ABCDEF";
 	size_t n = strlen(out);
 
-	for (; *s && n + 4 < size; s++) {
+	if (n + url_len(s) >= size)
+		return -1;
+	for (; *s; s++) {
 		unsigned char ch = (unsigned char)*s;
 
 		if (isalnum(ch) || strchr("-._~", ch)) {
@@ -258,6 +281,14 @@ static void url_append(char *out, size_t size, const char *s)
 		}
 	}
 	out[n] = '\0';
+	return 0;
+}
+
+/* 1 when every answer to that redirect URI, with that state, fits in a
+ * Location header: checked at the authorization, before anything is kept. */
+static int redirect_fits(const char *redirect, size_t size, const char *state)
+{
+	return strlen(redirect) + ANSWER_MAX + strlen("&state=") + url_len(state) < size;
 }
 
 /* 302 to redirect with name=value pairs (NULL-terminated list; a NULL or
@@ -270,17 +301,25 @@ static int redirect_app(struct page_ctx *c, const char *redirect, const char *st
 	size_t size = sizeof(rs->location);
 	int first = !strchr(redirect, '?');
 
+	int cut = 0;
+
 	snprintf(loc, size, "%s", redirect);
 	for (; kv[0]; kv += 2) {
 		if (!kv[1] || !kv[1][0])
 			continue;
 		snprintf(loc + strlen(loc), size - strlen(loc), "%s%s=", first ? "?" : "&", kv[0]);
-		url_append(loc, size, kv[1]);
+		cut |= url_append(loc, size, kv[1]);
 		first = 0;
 	}
 	if (state && state[0]) {
 		snprintf(loc + strlen(loc), size - strlen(loc), "%sstate=", first ? "?" : "&");
-		url_append(loc, size, state);
+		cut |= url_append(loc, size, state);
+	}
+	if (cut) {
+		/* never a cut answer (authorize refuses what would not fit) */
+		loc[0] = '\0';
+		portal_log("%s oauth: the answer does not fit in a redirect", c->rq->client);
+		return oauth_page(c, 400, "oauth.bad.title", "oauth.bad.state");
 	}
 	rs->status = 302;
 	rs->content_type = "text/plain; charset=utf-8";
@@ -374,6 +413,11 @@ int page_oauth_authorize(struct page_ctx *c)
 	}
 	if (state && strlen(state) > STATE_MAX)
 		return redirect_error(c, redirect, NULL, "invalid_request", "state too long");
+	if (!redirect_fits(redirect, sizeof(c->rs->location), state)) {
+		/* the app could not be told without cutting its state */
+		portal_log("%s oauth authorize: state too long for a redirect", rq->client);
+		return oauth_page(c, 400, "oauth.bad.title", "oauth.bad.state");
+	}
 	if (!type || strcmp(type, "code"))
 		return redirect_error(c, redirect, state, "unsupported_response_type",
 				      "only response_type=code");
@@ -442,8 +486,9 @@ static int consent_page(struct page_ctx *c, const struct oauth_request *r, int s
 	web_html_text(&h, T("oauth.consent.refuse"));
 	web_html_markup(&h, "</button></form>");
 	/* the form's answer is a redirect to the app: a loopback listener or
-	 * the mobile app's scheme, which form-action 'self' would block */
-	c->rs->csp = CONSENT_CSP;
+	 * the mobile app's scheme, which form-action 'self' would block; this
+	 * client's own only */
+	c->rs->csp = cl->consent_csp;
 	return page_finish(c, &h, status);
 }
 

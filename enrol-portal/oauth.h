@@ -23,6 +23,8 @@ struct portal_oauth_client {
 	enum byod_kind kind;
 	const char *redirect; /* its one redirect URI, or NULL: */
 	int loopback;	      /* http://127.0.0.1:PORT/ or http://[::1]:PORT/, any port */
+	const char *consent_csp; /* the consent page's CSP: its form-action lets the
+				  * answer's redirect to these URIs through */
 };
 
 /* The client of that id, or NULL. */

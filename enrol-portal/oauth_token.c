@@ -27,6 +27,7 @@
 #include <time.h>
 
 #include <jansson.h>
+#include <openssl/crypto.h>
 #include <openssl/sha.h>
 
 #include "byod_util.h"
@@ -192,7 +193,9 @@ static int exchange(struct page_ctx *c, const struct web_form *f,
 			return portal_oauth_json_error(c->rs, 400, "invalid_grant",
 						       "code_verifier is 43 to 128 characters");
 		s256(verifier, challenge);
-		if (strcmp(challenge, rc_code.challenge))
+		/* in constant time, as any comparison with a secret's image */
+		if (strlen(challenge) != strlen(rc_code.challenge) ||
+		    CRYPTO_memcmp(challenge, rc_code.challenge, strlen(challenge)))
 			return portal_oauth_json_error(
 				c->rs, 400, "invalid_grant",
 				"code_verifier does not match the challenge");

@@ -6,7 +6,8 @@
  * hex, a known client id's shape, times that make sense) and holds the
  * one-time rules of RFC 6749 in single transactions: a code exchanged
  * twice revokes the grant it gave (§4.1.2), a refresh token used twice
- * revokes its grant (rotation, RFC 9700 §4.14.2). Like the portal's other
+ * revokes its grant (rotation, RFC 9700 §4.14.2) and the certificates
+ * renewed with what it gave (revoke_stolen_renewals). Like the portal's other
  * state, these rows write no change-feed event; a grant revoked for a
  * replay writes an audit row, because it means a code or token was stolen.
  */
@@ -112,6 +113,63 @@ static int revoke_replayed(struct reg *reg, int64_t grant, time_t now, const cha
 	return rc;
 }
 
+/*
+ * A refresh token used twice means one of its two users is a thief, and
+ * the first user may well be the thief: with the access token that refresh
+ * gave (marked refreshed), inside the renewal window, /api/eap-config/
+ * renews the grant's device and hands over a PKCS#12. Revoking the grant
+ * stops further tokens but not that certificate, which would even revoke
+ * the pupil's own once first seen at RADIUS (reg_cert_seen). So, in the
+ * transaction that revokes the grant, every valid certificate of the
+ * grant's device that was issued by renewal (it replaces another) since
+ * the reused token was first used is revoked too (reason keyCompromise,
+ * audited "cert.revoke", on the change feed): whoever renewed after that
+ * moment held the stolen chain or raced it, and we cannot tell which, so
+ * both lose the renewal. The certificate such a renewal replaced is left
+ * alone: the pupil's device keeps working with it (unless the thief's was
+ * already seen at RADIUS and superseded it: then the pupil enrols again),
+ * and renews again later through a new grant. A certificate's not_before
+ * is backdated by the CA (pki/issue.c, five minutes), so "issued since"
+ * is "not_before later than the first use minus ISSUE_SLACK".
+ */
+#define ISSUE_SLACK 600
+#define STOLEN_MAX  16
+
+struct stolen {
+	time_t since;
+	size_t n;
+	char serial[STOLEN_MAX][REG_SERIAL_MAX];
+};
+
+static int pick_stolen(const struct reg_cert *c, void *arg)
+{
+	struct stolen *s = arg;
+
+	if (c->state == REG_CERT_VALID && c->replaces[0] && c->not_before >= s->since &&
+	    s->n < STOLEN_MAX)
+		snprintf(s->serial[s->n++], REG_SERIAL_MAX, "%s", c->serial);
+	return 0;
+}
+
+static int revoke_stolen_renewals(struct reg *reg, const struct reg_oauth_grant *g,
+				  const struct reg_oauth_token *reused, time_t now,
+				  struct byod_err *err)
+{
+	struct stolen s = {.since = reused->used - ISSUE_SLACK};
+	size_t i;
+	int rc;
+
+	if (!g->device[0] || reused->kind != REG_OAUTH_REFRESH || !reused->used)
+		return 0;
+	rc = reg_cert_list_for_device(reg, g->device, pick_stolen, &s, err);
+	for (i = 0; !rc && i < s.n; i++) {
+		rc = reg_cert_revoke(reg, s.serial[i], REG_REASON_KEY_COMPROMISE, now, err);
+		if (rc == -EALREADY)
+			rc = 0;
+	}
+	return rc;
+}
+
 static int check_tokens(const struct reg_oauth_token *access, const struct reg_oauth_token *refresh,
 			time_t now, struct byod_err *err)
 {
@@ -188,8 +246,22 @@ int reg_oauth_code_redeem(struct reg *reg, const char *code_hash, time_t now,
 	rc = OPS(reg)->oauth_grant_insert(reg->be, out, err);
 	if (!rc)
 		rc = OPS(reg)->oauth_code_use(reg->be, code_hash, now, out->id, &changes, err);
-	if (!rc && changes != 1)
-		rc = byod_err_set(err, EALREADY, "this authorization code was used already");
+	if (!rc && changes != 1) {
+		/* another exchange of the same code committed after we read it
+		 * (PostgreSQL, READ COMMITTED): a replay like any other, so the
+		 * grant it gave is revoked, and the one made here with it */
+		replay = 1;
+		rc = reg_oauth_code_get(reg, code_hash, &c, err);
+		if (!rc)
+			rc = revoke_replayed(reg, c.grant, now, "oauth.code-replayed", err);
+		if (!rc)
+			rc = OPS(reg)->oauth_grant_revoke(reg->be, out->id, now, err);
+		if (!rc)
+			rc = byod_err_set(err, EALREADY,
+					  "this authorization code was used already; the access it "
+					  "gave is revoked");
+		goto out;
+	}
 	if (!rc)
 		rc = store_tokens(reg, out->id, access, refresh, now, 0, err);
 out:
@@ -245,6 +317,8 @@ int reg_oauth_refresh(struct reg *reg, const char *refresh_hash, const char *cli
 	if (rc == -EALREADY) {
 		wrote = replay = 1;
 		rc = revoke_replayed(reg, old.grant, now, "oauth.refresh-replayed", err);
+		if (!rc)
+			rc = revoke_stolen_renewals(reg, grant, &old, now, err);
 		if (!rc)
 			rc = byod_err_set(err, EALREADY,
 					  "this refresh token was used already; the access it "

@@ -1311,7 +1311,8 @@ int reg_oauth_code_get(struct reg *reg, const char *code_hash, struct reg_oauth_
  * creates its grant (out->id etc.) and stores the access and refresh
  * tokens given (their grant field is set here; refresh may be NULL).
  * A code used already: -EALREADY, and the grant it gave is revoked with
- * its tokens (RFC 6749 §4.1.2); expired: -ETIMEDOUT; absent: -ENOENT. */
+ * its tokens (RFC 6749 §4.1.2), also when the other exchange committed
+ * while this one ran (PostgreSQL); expired: -ETIMEDOUT; absent: -ENOENT. */
 int reg_oauth_code_redeem(struct reg *reg, const char *code_hash, time_t now,
 			  struct reg_oauth_token *access, struct reg_oauth_token *refresh,
 			  struct reg_oauth_grant *out, struct byod_err *err);
@@ -1324,7 +1325,9 @@ int reg_oauth_token_find(struct reg *reg, const char *token_hash, time_t now,
 /* Rotates a refresh token of client: in one transaction marks it used and
  * stores the new access and refresh tokens of the same grant (*grant
  * filled). Reuse of a refresh token used already: -EALREADY and the grant
- * is revoked with its tokens; absent, expired or revoked grant: -ENOENT;
+ * is revoked with its tokens, and so are the certificates renewed for the
+ * grant's device since that token was first used (keyCompromise, audited;
+ * see reg_oauth.c); absent, expired or revoked grant: -ENOENT;
  * another client's: -EPERM. */
 int reg_oauth_refresh(struct reg *reg, const char *refresh_hash, const char *client, time_t now,
 		      struct reg_oauth_token *access, struct reg_oauth_token *refresh,

@@ -10,7 +10,9 @@
 # refresh token reused (the grant dies), a token of a device revoked since,
 # an access token where a refresh token goes and the other way round, the
 # device limit (a JSON refusal with the French sentence), the throttle of
-# the token endpoint per address.
+# the token endpoint per address, a state too long to go back in a
+# redirect (an error page), the consent page's CSP (form-action the
+# client's own redirect URIs; every other page 'self').
 . "$BYOD_SRC/tests/cli/lib.sh"
 . "$BYOD_SRC/tests/portal/lib.sh"
 : "${BYOD_PORTAL:?BYOD_PORTAL must name the byod-portal binary}"
@@ -117,6 +119,12 @@ check "another scope: invalid_scope" test "$(loc_arg error)" = invalid_scope
 req GET "/oauth/authorize/?response_type=token&client_id=$LINUX&redirect_uri=$(urlenc "$REDIR")&code_challenge=$C&code_challenge_method=S256&scope=eap-metadata"
 check "response_type=token: unsupported_response_type" test "$(loc_arg error)" = unsupported_response_type
 check "no request kept by any of them (no cookie)" sh -c "! grep -q byod_oauth '$JAR'"
+long=$(printf '/%.0s' $(seq 200))
+authorize "$LINUX" "$REDIR" "$C" S256 eap-metadata "$long"
+check "a state whose answer would not fit in a redirect: an error page (400)" test "$(code)" = 400
+check "...never a redirect (nor a cut state)" test -z "$(hdr Location)"
+check "...saying so in French" grep -q 'trop longue' "$T/b"
+check "...no request kept" sh -c "! grep -q byod_oauth '$JAR'"
 
 # ---- the login, the consent ---------------------------------------------
 authorize "$LINUX" "$REDIR" "$C" S256 eap-metadata "xyz 1"
@@ -132,6 +140,8 @@ check "after the login: the consent (303 /oauth/consent)" \
 	sh -c "[ \"$(code)\" = 303 ] && [ \"$(hdr Location)\" = /oauth/consent ]"
 req GET /oauth/consent
 check "the consent page names the app" grep -q 'geteduroam (Linux)' "$T/b"
+check "...its CSP lets the form answer at the app's loopback redirect" sh -c "grep -i '^Content-Security-Policy:' '$T/h' | grep -qF \"form-action 'self' http://127.0.0.1:* http://[::1]:*;\""
+check "...and at no other app's" sh -c "! grep -i '^Content-Security-Policy:' '$T/h' | grep -q app.eduroam.geteduroam"
 check "...the account" grep -q 'lea.martin' "$T/b"
 check "...the charter to accept" grep -q 'name="charter"' "$T/b"
 check "...in French" grep -q 'Autoriser' "$T/b"
@@ -278,6 +288,11 @@ check "a code past oauth.code-ttl: invalid_grant" test "$(body_json 'd["error"]'
 check "...saying it expired" grep -q expired "$T/b"
 
 # ---- the mobile app, and the device limit (2 for a pupil) ---------------
+authorize app.eduroam.geteduroam "app.eduroam.geteduroam:/" "$C" S256 eap-metadata s
+req GET /oauth/consent
+check "the mobile app's consent page: form-action its scheme only" sh -c "grep -i '^Content-Security-Policy:' '$T/h' | grep -qF \"form-action 'self' app.eduroam.geteduroam:;\" && ! grep -i '^Content-Security-Policy:' '$T/h' | grep -q 127.0.0.1"
+req GET /devices
+check "other pages: form-action 'self' alone" sh -c "[ \"\$(grep -ci '^Content-Security-Policy:' '$T/h')\" = 1 ] && grep -i '^Content-Security-Policy:' '$T/h' | grep -qF \"form-action 'self';\""
 check "the mobile app's redirect URI" grant app.eduroam.geteduroam "app.eduroam.geteduroam:/"
 check "...the code at app.eduroam.geteduroam:/" sh -c "case '$(hdr Location)' in app.eduroam.geteduroam:/\\?code=*) exit 0;; esac; exit 1"
 token grant_type=authorization_code "code=$CODE" "redirect_uri=app.eduroam.geteduroam:/" client_id=app.eduroam.geteduroam "code_verifier=$VERIFIER"

@@ -7,9 +7,14 @@
  * revokes the grant; another client's refresh token is refused; a grant
  * binds one device once, and revoking or retiring that device deletes its
  * tokens; bad inputs are refused; the purge forgets expired rows; nothing
- * of it goes on the change feed. Runs on SQLite and PostgreSQL (_pg).
+ * of it goes on the change feed. A stolen refresh token used first by the
+ * thief: when the real app comes back, the certificates renewed since are
+ * revoked, the one they replaced is not. Two exchanges of one code at once
+ * (PostgreSQL): the loser revokes the winner's grant. Runs on SQLite and PostgreSQL (_pg).
  */
 #include "registry_fixture.h"
+
+#include <pthread.h>
 
 #define CLIENT	  "app.geteduroam.sh"
 #define CHALLENGE "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
@@ -341,6 +346,151 @@ static void test_requests(void **state)
 	assert_int_equal(n, 1);
 }
 
+static int find_cert(const struct reg_cert *c, void *arg)
+{
+	struct reg_cert *want = arg;
+
+	if (!strcmp(c->serial, want->serial))
+		*want = *c;
+	return 0;
+}
+
+static struct reg_cert cert_of(struct fx *f, const char *device, const char *serial)
+{
+	struct reg_cert c;
+
+	memset(&c, 0, sizeof(c));
+	snprintf(c.serial, sizeof(c.serial), "%s", serial);
+	assert_int_equal(reg_cert_list_for_device(f->reg, device, find_cert, &c, &f->err), 0);
+	assert_int_not_equal(c.not_after, 0);
+	return c;
+}
+
+/* The thief refreshes first and renews the device; the app's refresh
+ * then finds the token used: the renewal's certificate dies with the
+ * grant, the pupil's original stays, other devices are untouched. */
+static void test_refresh_theft(void **state)
+{
+	struct fx *f = *state;
+	struct reg_oauth_token a, r;
+	struct reg_oauth_grant g, g2;
+	struct reg_device d, other;
+	struct reg_cert c;
+	struct audits au;
+	int64_t lea = add_person(f, "lea");
+	time_t now = 1800000000;
+	char h[REG_HASH_HEX];
+	int i, revokes = 0;
+
+	add_device(f, lea, "geteduroam (Android)", NULL, &d);
+	add_device(f, lea, "laptop", NULL, &other);
+	fill_cert(&c, "a1", d.id); /* enrolled through the grant last year */
+	c.not_before = now - 86400 * 300;
+	assert_int_equal(reg_cert_add(f->reg, &c, &f->err), 0);
+	fill_cert(&c, "c3", other.id);
+	assert_int_equal(reg_cert_add(f->reg, &c, &f->err), 0);
+	fill_cert(&c, "d4", other.id); /* the laptop renewed at the portal, same day */
+	snprintf(c.replaces, sizeof(c.replaces), "c3");
+	c.not_before = now + 20 - 300;
+	assert_int_equal(reg_cert_add(f->reg, &c, &f->err), 0);
+	add_code(f, lea, 1, now - 86400 * 300, 60);
+	tokens(&a, &r, 1, now - 86400 * 300);
+	r.expires = now + 86400 * 30;
+	assert_int_equal(
+		reg_oauth_code_redeem(f->reg, hx(h, 1), now - 86400 * 300, &a, &r, &g, &f->err), 0);
+	assert_int_equal(reg_oauth_grant_set_device(f->reg, g.id, d.id, &f->err), 0);
+	/* the thief refreshes first, then renews (certificate backdated) */
+	tokens(&a, &r, 2, now);
+	assert_int_equal(
+		reg_oauth_refresh(f->reg, hx(h, 3001), CLIENT, now + 10, &a, &r, &g2, &f->err), 0);
+	assert_int_equal(reg_oauth_token_spend(f->reg, hx(h, 2002), now + 20, &f->err), 0);
+	fill_cert(&c, "b2", d.id);
+	snprintf(c.replaces, sizeof(c.replaces), "a1");
+	c.not_before = now + 20 - 300;
+	assert_int_equal(reg_cert_add(f->reg, &c, &f->err), 0);
+	/* the app comes back with the same refresh token */
+	tokens(&a, &r, 3, now + 3600);
+	assert_int_equal(
+		reg_oauth_refresh(f->reg, hx(h, 3001), CLIENT, now + 3600, &a, &r, &g2, &f->err),
+		-EALREADY);
+	assert_int_equal(reg_oauth_grant_get(f->reg, g.id, &g2, &f->err), 0);
+	assert_int_equal(g2.revoked, now + 3600);
+	c = cert_of(f, d.id, "b2");
+	assert_int_equal(c.state, REG_CERT_REVOKED);
+	assert_int_equal(c.reason, REG_REASON_KEY_COMPROMISE);
+	assert_int_equal(c.revoked_at, now + 3600);
+	assert_int_equal(cert_of(f, d.id, "a1").state, REG_CERT_VALID);
+	assert_int_equal(cert_of(f, other.id, "c3").state, REG_CERT_VALID);
+	assert_int_equal(cert_of(f, other.id, "d4").state, REG_CERT_VALID);
+	/* the device itself stays active */
+	assert_int_equal(reg_device_get(f->reg, d.id, &d, &f->err), 0);
+	assert_int_equal(d.state, BYOD_DEVICE_ACTIVE);
+	/* audited */
+	memset(&au, 0, sizeof(au));
+	assert_int_equal(reg_audit_list(f->reg, 0, collect_audit, &au, &f->err), 0);
+	for (i = 0; i < au.n; i++)
+		if (!strcmp(au.v[i].action, "cert.revoke") && !strcmp(au.v[i].object, "b2"))
+			revokes++;
+	audits_free(&au);
+	assert_int_equal(revokes, 1);
+}
+
+struct racer {
+	const char *path;
+	int rc;
+	struct reg_oauth_grant g;
+};
+
+static void *race_redeem(void *arg)
+{
+	struct racer *r = arg;
+	struct reg_oauth_token a, t;
+	struct byod_err err;
+	struct reg *reg = NULL;
+	char h[REG_HASH_HEX];
+
+	r->rc = open_reg(r->path, 5000, &reg, &err);
+	if (r->rc)
+		return NULL;
+	tokens(&a, &t, 2, 1800000000);
+	r->rc = reg_oauth_code_redeem(reg, hx(h, 1), 1800000001, &a, &t, &r->g, &err);
+	reg_close(reg);
+	return NULL;
+}
+
+/* Two exchanges of one code at once: the second reads the code unused,
+ * then waits on the first's row lock and finds it used. It must answer as
+ * a replay does, revoking what the first got (PostgreSQL only: SQLite's
+ * BEGIN IMMEDIATE serialises the two). */
+static void test_code_race(void **state)
+{
+	struct fx *f = *state;
+	struct reg_oauth_token a, r;
+	struct reg_oauth_grant g, g2;
+	struct racer racer = {.path = f->path};
+	int64_t lea = add_person(f, "lea");
+	time_t now = 1800000000;
+	char h[REG_HASH_HEX];
+	pthread_t th;
+
+	if (!on_postgres())
+		skip();
+	add_code(f, lea, 1, now, 60);
+	tokens(&a, &r, 1, now);
+	assert_int_equal(reg_begin(f->reg, &f->err), 0);
+	assert_int_equal(reg_oauth_code_redeem(f->reg, hx(h, 1), now, &a, &r, &g, &f->err), 0);
+	assert_int_equal(pthread_create(&th, NULL, race_redeem, &racer), 0);
+	usleep(700 * 1000); /* the other reads the code unused, then waits on its row */
+	assert_int_equal(reg_commit(f->reg, &f->err), 0);
+	assert_int_equal(pthread_join(th, NULL), 0);
+	assert_int_equal(racer.rc, -EALREADY);
+	assert_int_equal(reg_oauth_grant_get(f->reg, g.id, &g2, &f->err), 0);
+	assert_true(g2.revoked != 0);
+	assert_int_equal(live(f, 2001, now + 2), -ENOENT);
+	assert_int_equal(live(f, 3001, now + 2), -ENOENT);
+	assert_int_equal(live(f, 2002, now + 2), -ENOENT);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -352,6 +502,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_invalid, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_purge, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_requests, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_refresh_theft, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_code_race, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
