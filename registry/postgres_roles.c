@@ -37,7 +37,11 @@
 #define READ_TABLES                                                                                \
 	"schema_version, schools, people, devices, certificates, policies, events, events_head, "  \
 	"counters, unlocks, crl_kept"
-#define PORTAL_TABLES "web_sessions, web_forms, web_downloads, web_throttle, enrol_codes, web_keys"
+/* ... and its own: sessions, forms, downloads, throttling, enrolment codes,
+ * keys, and geteduroam's OAuth grants (dropped with a device it retires) */
+#define PORTAL_TABLES                                                                              \
+	"web_sessions, web_forms, web_downloads, web_throttle, enrol_codes, web_keys, "            \
+	"oauth_grants, oauth_codes, oauth_tokens, oauth_requests"
 
 /* The SQL for schema (quoted by the caller); *out malloc'd. */
 static int roles_sql(const char *schema, char **out)
