@@ -26,7 +26,10 @@
 #include "byod_util.h"
 #include "reg_internal.h"
 
-int reg_audit_purge(struct reg *reg, time_t before, int *deleted, struct byod_err *err)
+/* One DELETE of the rows before a time (the statement's $1), in its own
+ * transaction; *deleted gets the count. */
+static int purge_before(struct reg *reg, const char *what, const char *sql, time_t t,
+			int *deleted, struct byod_err *err)
 {
 	char cut[24];
 	const char *p[1] = {cut};
@@ -34,62 +37,35 @@ int reg_audit_purge(struct reg *reg, time_t before, int *deleted, struct byod_er
 
 	if (deleted)
 		*deleted = 0;
-	if (before < 0)
-		return byod_err_set(err, EINVAL, "a negative purge cutoff");
-	snprintf(cut, sizeof(cut), "%lld", (long long)before);
+	if (t < 0)
+		return byod_err_set(err, EINVAL, "a negative purge time");
+	snprintf(cut, sizeof(cut), "%lld", (long long)t);
 	rc = reg_begin(reg, err);
 	if (rc)
 		return rc;
-	rc = OPS(reg)->exec_write(reg->be, "purging the audit log",
-				  "DELETE FROM audit WHERE time < $1", 1, p, &n, err);
+	rc = OPS(reg)->exec_write(reg->be, what, sql, 1, p, &n, err);
 	rc = reg_tx_end(reg, rc, 1, err);
 	if (!rc && deleted)
 		*deleted = n;
 	return rc;
+}
+
+int reg_audit_purge(struct reg *reg, time_t before, int *deleted, struct byod_err *err)
+{
+	return purge_before(reg, "purging the audit log", "DELETE FROM audit WHERE time < $1",
+			    before, deleted, err);
 }
 
 int reg_crl_kept_purge(struct reg *reg, time_t now, int *deleted, struct byod_err *err)
 {
-	char cut[24];
-	const char *p[1] = {cut};
-	int rc, n = 0;
-
-	if (deleted)
-		*deleted = 0;
-	if (now < 0)
-		return byod_err_set(err, EINVAL, "a negative time");
-	snprintf(cut, sizeof(cut), "%lld", (long long)now);
-	rc = reg_begin(reg, err);
-	if (rc)
-		return rc;
-	rc = OPS(reg)->exec_write(reg->be, "forgetting ended certificates",
-				  "DELETE FROM crl_kept WHERE not_after < $1", 1, p, &n, err);
-	rc = reg_tx_end(reg, rc, 1, err);
-	if (!rc && deleted)
-		*deleted = n;
-	return rc;
+	return purge_before(reg, "forgetting ended certificates",
+			    "DELETE FROM crl_kept WHERE not_after < $1", now, deleted, err);
 }
 
 int reg_enrol_code_purge(struct reg *reg, time_t now, int *deleted, struct byod_err *err)
 {
-	char cut[24];
-	const char *p[1] = {cut};
-	int rc, n = 0;
-
-	if (deleted)
-		*deleted = 0;
-	if (now < 0)
-		return byod_err_set(err, EINVAL, "a negative time");
-	snprintf(cut, sizeof(cut), "%lld", (long long)now);
-	rc = reg_begin(reg, err);
-	if (rc)
-		return rc;
-	rc = OPS(reg)->exec_write(reg->be, "purging enrolment codes",
-				  "DELETE FROM enrol_codes WHERE expires <= $1", 1, p, &n, err);
-	rc = reg_tx_end(reg, rc, 1, err);
-	if (!rc && deleted)
-		*deleted = n;
-	return rc;
+	return purge_before(reg, "purging enrolment codes",
+			    "DELETE FROM enrol_codes WHERE expires <= $1", now, deleted, err);
 }
 
 /*
