@@ -388,13 +388,18 @@ keyword:
 	}
 }
 
-/* A list of ports ("5432" or "5432,5433"): each 1..65535. */
+/* A list of ports ("5432" or "5432,5433"): each 1..65535, or empty (the
+ * default port: "h1,h2" without ports parses as port ","). */
 static int ports_ok(const char *v)
 {
 	char *end;
 	long p;
 
 	do {
+		if (*v == ',') {
+			v++;
+			continue;
+		}
 		p = strtol(v, &end, 10);
 		if (end == v || p < 1 || p > 65535 || (*end && *end != ','))
 			return 0;
