@@ -393,7 +393,8 @@ int reg_ha_status(struct reg *reg, struct reg_ha_status *out, struct byod_err *e
  * have arrived, or after timeout_ms, whichever comes first; the caller then
  * reads reg_events_since. Not inside a transaction (-EINVAL). SQLite sleeps,
  * returning early when another connection has committed since the last
- * wait; PostgreSQL waits for NOTIFY byod_feed on its connection. Event
+ * wait; PostgreSQL waits for NOTIFY byod_feed on its connection (on a
+ * standby, which takes no LISTEN, it returns every 100 ms at the latest). Event
  * numbers are given at commit, in commit order, so "everything after the
  * last seq I saw" never skips an event committed late.
  */
