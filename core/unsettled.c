@@ -380,6 +380,26 @@ int byod_unsettled_count(struct byod_ctx *ctx)
 	return n;
 }
 
+int byod_unsettled_pending(struct byod_ctx *ctx, const char *device)
+{
+	char path[1024], line[LINE_MAX_LEN];
+	struct byod_unsettled u;
+	int found = 0;
+	FILE *f;
+
+	if (!device || unsettled_path(ctx, path, sizeof(path), NULL))
+		return 0;
+	pthread_mutex_lock(&lock);
+	f = fopen(path, "re");
+	if (f) {
+		while (!found && fgets(line, sizeof(line), f))
+			found = !parse_line(line, &u) && !strcmp(u.device, device);
+		fclose(f);
+	}
+	pthread_mutex_unlock(&lock);
+	return found;
+}
+
 void byod_unsettled_note(struct byod_ctx *ctx, const char *device, const char *serial,
 			 const char *replaces, int created, struct byod_err *err)
 {
