@@ -107,11 +107,10 @@ static void proxy_ctx(struct ufx *u)
 	byod_conf_free(&conf);
 }
 
-static void enrol(struct byod_ctx *ctx, const char *name, const char *mac,
-		  struct byod_enrolment *e)
+static void enrol(struct byod_ctx *ctx, const char *name, const char *mac, struct byod_enrolment *e)
 {
-	struct byod_enrol_params p = {.login = "lea", .name = name, .kind = BYOD_KIND_PHONE,
-				      .mac = mac};
+	struct byod_enrol_params p = {
+		.login = "lea", .name = name, .kind = BYOD_KIND_PHONE, .mac = mac};
 	struct byod_err err;
 
 	if (byod_device_enrol(ctx, &p, e, &err))
@@ -347,7 +346,9 @@ static void noted_serial(struct ufx *u, char *out, size_t size)
 static void test_enrol_commit_lost(void **state)
 {
 	struct ufx *u = *state;
-	struct byod_enrol_params p = {.login = "lea", .name = "phone", .kind = BYOD_KIND_PHONE,
+	struct byod_enrol_params p = {.login = "lea",
+				      .name = "phone",
+				      .kind = BYOD_KIND_PHONE,
 				      .mac = "02:00:00:00:00:03"};
 	struct byod_enrolment e;
 	struct reg_device d;
@@ -371,9 +372,10 @@ static void test_enrol_commit_lost(void **state)
 		raw_db *db = raw_open(u->f->path);
 		char sql[200];
 
-		snprintf(sql, sizeof(sql),
-			 "SELECT count(*) FROM certificates WHERE serial = '%s' AND state = 'valid'",
-			 serial);
+		snprintf(
+			sql, sizeof(sql),
+			"SELECT count(*) FROM certificates WHERE serial = '%s' AND state = 'valid'",
+			serial);
 		assert_int_equal(raw_int(db, sql), 1);
 		raw_close(db);
 	}
@@ -383,8 +385,8 @@ static void test_enrol_commit_lost(void **state)
 	{
 		raw_db *db = raw_open(u->f->path);
 
-		assert_int_equal(raw_int(db, "SELECT count(*) FROM certificates WHERE state = 'valid'"),
-				 0);
+		assert_int_equal(
+			raw_int(db, "SELECT count(*) FROM certificates WHERE state = 'valid'"), 0);
 		raw_close(db);
 	}
 
@@ -424,13 +426,13 @@ static void test_revoke_commit_lost(void **state)
 	enrol(u->ctx, "laptop", NULL, &b);
 	proxy_ctx(u);
 	pgproxy_arm(&u->proxy, "arm-commit", "UPDATE certificates");
-	if (byod_device_revoke(u->pctx, a.device.id, REG_REASON_KEY_COMPROMISE,
-			       BYOD_DEVICE_REVOKED, &d, &err))
+	if (byod_device_revoke(u->pctx, a.device.id, REG_REASON_KEY_COMPROMISE, BYOD_DEVICE_REVOKED,
+			       &d, &err))
 		fail_msg("revoke (answer lost): %s", err.msg);
 	assert_int_equal(d.state, BYOD_DEVICE_REVOKED);
 	pgproxy_arm(&u->proxy, "arm-commit-before", "UPDATE certificates");
-	if (byod_device_revoke(u->pctx, b.device.id, REG_REASON_KEY_COMPROMISE,
-			       BYOD_DEVICE_REVOKED, &d, &err))
+	if (byod_device_revoke(u->pctx, b.device.id, REG_REASON_KEY_COMPROMISE, BYOD_DEVICE_REVOKED,
+			       &d, &err))
 		fail_msg("revoke (commit lost): %s", err.msg);
 	assert_int_equal(reg_device_get(u->ctx->reg, b.device.id, &d, &err), 0);
 	assert_int_equal(d.state, BYOD_DEVICE_REVOKED);
