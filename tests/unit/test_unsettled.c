@@ -410,6 +410,45 @@ static void test_enrol_commit_lost(void **state)
 	assert_int_equal(d.state, BYOD_DEVICE_ACTIVE);
 }
 
+/* PostgreSQL: a renewal whose COMMIT answer is lost: refused, noted with
+ * the certificate it would have replaced, settled: the new one revoked
+ * (superseded), the old one valid, the device's end the old one's. */
+static void test_renew_commit_lost(void **state)
+{
+	struct ufx *u = *state;
+	struct byod_renew_params rp = {.login = "lea"};
+	struct byod_enrolment e, r;
+	struct reg_device d;
+	struct reg_cert c;
+	struct byod_err err;
+	char serial[REG_SERIAL_MAX];
+
+	if (!on_postgres())
+		skip();
+	enrol(u->ctx, "phone", NULL, &e);
+	proxy_ctx(u);
+	rp.device = e.device.id;
+	pgproxy_arm(&u->proxy, "arm-commit", "INSERT INTO certificates");
+	assert_int_equal(byod_device_renew(u->pctx, &rp, &r, &err), -ENOTCONN);
+	assert_non_null(strstr(err.msg, "renewal of device"));
+	assert_int_equal(byod_unsettled_count(u->ctx), 1);
+	noted_serial(u, serial, sizeof(serial));
+	assert_int_equal(reg_cert_get(u->ctx->reg, serial, &c, &err), 0);
+	assert_string_equal(c.replaces, e.cert.serial);
+	assert_int_equal(c.state, REG_CERT_VALID);
+
+	assert_int_equal(byod_unsettled_settle(u->pctx, &err), 0);
+	assert_int_equal(reg_cert_get(u->ctx->reg, serial, &c, &err), 0);
+	assert_int_equal(c.state, REG_CERT_REVOKED);
+	assert_int_equal(c.reason, REG_REASON_SUPERSEDED);
+	assert_int_equal(reg_cert_get(u->ctx->reg, e.cert.serial, &c, &err), 0);
+	assert_int_equal(c.state, REG_CERT_VALID);
+	assert_int_equal(reg_device_get(u->ctx->reg, e.device.id, &d, &err), 0);
+	assert_int_equal(d.state, BYOD_DEVICE_ACTIVE);
+	assert_int_equal(d.expires, c.not_after);
+	byod_enrolment_clear(&e);
+}
+
 /* PostgreSQL: a revocation whose COMMIT answer is lost is checked and
  * reported done; one whose COMMIT is lost is run again. */
 static void test_revoke_commit_lost(void **state)
@@ -485,6 +524,7 @@ int main(void)
 						uteardown),
 		cmocka_unit_test_setup_teardown(test_enrol_settles_first, usetup, uteardown),
 		cmocka_unit_test_setup_teardown(test_enrol_commit_lost, usetup, uteardown),
+		cmocka_unit_test_setup_teardown(test_renew_commit_lost, usetup, uteardown),
 		cmocka_unit_test_setup_teardown(test_revoke_commit_lost, usetup, uteardown),
 		cmocka_unit_test_setup_teardown(test_revoke_stays_unknown, usetup, uteardown),
 	};
