@@ -369,7 +369,6 @@ static int write_out(const char *dir, const char *name, const void *data, size_t
 	return 0;
 }
 
-
 /* An enrolment or renewal refused while the registry's answer to its
  * commit was lost: a few tries over about six seconds (a failover) to
  * settle it now, revoking its certificate if it was written after all; what
