@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "byod_util.h"
 
@@ -217,20 +218,42 @@ int portal_registry_unavailable(int rc)
 	return rc == -ENOTCONN || rc == -EBUSY || rc == -EIO || rc == -ENOSPC;
 }
 
-void portal_registry_note(struct portal *p, int rc)
+int portal_registry_note(struct portal *p, int rc)
 {
 	int down = rc ? 1 : 0;
 
 	if (rc && !portal_registry_unavailable(rc))
-		return; /* another fault says nothing of the registry */
+		return 0; /* another fault says nothing of the registry */
 	if (__atomic_exchange_n(&p->registry_down, down, __ATOMIC_SEQ_CST) == down)
-		return;
+		return 0;
 	if (down)
 		portal_log("the registry is unavailable (%s): pages that need it answer 503 "
 			   "until it is back",
 			   strerror(-rc));
 	else
 		portal_log("the registry answers again");
+	return !down;
+}
+
+void portal_registry_answers(struct portal *p, struct byod_ctx *ctx)
+{
+	static time_t logged;
+	struct byod_err err;
+	time_t now = time(NULL), last;
+	char buf[900];
+
+	portal_registry_note(p, 0);
+	/* an enrolment refused while its commit's outcome was unknown (or a
+	 * revocation left unconfirmed, by this process or byodctl): its
+	 * certificate, if written, is revoked as the pupil was told. Nearly
+	 * always nothing is noted: one stat(). */
+	if (!byod_unsettled_settle(ctx, &err))
+		return;
+	last = __atomic_load_n(&logged, __ATOMIC_RELAXED);
+	if (now - last >= 60 &&
+	    __atomic_compare_exchange_n(&logged, &last, now, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		portal_log("enrolments left unsettled by an outage are kept for later: %s",
+			   byod_err_str(&err, buf, sizeof(buf)));
 }
 
 int portal_page_error(struct portal *p, const struct portal_request *rq, struct portal_response *rs,

@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <poll.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -745,15 +746,29 @@ static int pg_begin_read(struct reg_db *be, struct byod_err *err)
 }
 
 /* COMMIT of a transaction an error aborted answers ROLLBACK, not an error:
- * that is a failure here. */
+ * that is a failure here. A connection lost once COMMIT was sent leaves the
+ * outcome unknown (the server may have committed before its answer was
+ * lost, or not): the sentence says so instead of "nothing was written",
+ * and pg_commit_outcome_unknown answers 1 until the next commit. */
 static int pg_commit(struct reg_db *be, struct byod_err *err)
 {
 	struct pg_db *db = PG(be);
 	cleanup_pgres PGresult *r = NULL;
-	int rc;
+	int rc, sent;
 
+	db->commit_unknown = 0;
+	/* in a transaction, pg_exec sends nothing on a connection already
+	 * known lost: then the server has dropped the transaction */
+	sent = PQstatus(db->conn) == CONNECTION_OK;
 	rc = pg_exec(db, &r, err, "committing", "COMMIT", 0, NULL);
 	if (rc) {
+		if (rc == -ENOTCONN && sent) {
+			db->commit_unknown = 1;
+			rc = byod_err_set(err, ENOTCONN,
+					  "the registry database %s was lost while committing: "
+					  "whether the change was written is not known",
+					  db->where);
+		}
 		if (PQstatus(db->conn) != CONNECTION_OK)
 			db->in_tx = 0;
 		return rc;
@@ -765,6 +780,14 @@ static int pg_commit(struct reg_db *be, struct byod_err *err)
 				    "earlier error; nothing of it was written",
 				    db->where);
 	return 0;
+}
+
+static int pg_commit_outcome_unknown(const struct reg_db *be)
+{
+	const struct pg_db *db = (const struct pg_db *)(const void *)((const char *)be -
+								      offsetof(struct pg_db, base));
+
+	return db->commit_unknown;
 }
 
 static void pg_rollback(struct reg_db *be)
@@ -1085,6 +1108,7 @@ const struct reg_backend_ops reg_postgres_ops = {
 	.begin = pg_begin,
 	.begin_read = pg_begin_read,
 	.commit = pg_commit,
+	.commit_outcome_unknown = pg_commit_outcome_unknown,
 	.rollback = pg_rollback,
 	.feed_wait = pg_feed_wait,
 	.connection_epoch = pg_connection_epoch,

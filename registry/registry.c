@@ -515,6 +515,7 @@ int reg_begin(struct reg *reg, struct byod_err *err)
 				    "the registry transaction was rolled back; nothing more can "
 				    "be done in it");
 	if (reg->depth == 0) {
+		reg->commit_unknown = 0;
 		rc = OPS(reg)->begin(reg->be, err);
 		if (rc)
 			return rc;
@@ -535,13 +536,21 @@ int reg_commit(struct reg *reg, struct byod_err *err)
 				    "nothing was committed");
 	if (reg->depth == 1) {
 		rc = flush_events(reg, err);
-		if (!rc)
+		if (!rc) {
 			rc = OPS(reg)->commit(reg->be, err);
+			reg->commit_unknown = rc && OPS(reg)->commit_outcome_unknown &&
+					      OPS(reg)->commit_outcome_unknown(reg->be);
+		}
 		if (rc)
 			return rc;
 	}
 	reg->depth--;
 	return 0;
+}
+
+int reg_commit_outcome_unknown(const struct reg *reg)
+{
+	return reg ? reg->commit_unknown : 0;
 }
 
 int reg_begin_read(struct reg *reg, struct byod_err *err)
@@ -551,6 +560,7 @@ int reg_begin_read(struct reg *reg, struct byod_err *err)
 	if (reg->depth > 0)
 		return byod_err_set(err, EINVAL,
 				    "a read snapshot must be the outermost registry transaction");
+	reg->commit_unknown = 0;
 	rc = OPS(reg)->begin_read(reg->be, err);
 	if (rc)
 		return rc;

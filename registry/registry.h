@@ -213,6 +213,10 @@ int reg_begin(struct reg *reg, struct byod_err *err);
 int reg_commit(struct reg *reg, struct byod_err *err);
 void reg_rollback(struct reg *reg);
 
+/* 1 when the last reg_commit of this handle failed with -ENOTCONN after COMMIT was sent: the
+ * server may have committed it or not (its answer was lost). Cleared by reg_begin. */
+int reg_commit_outcome_unknown(const struct reg *reg);
+
 /*
  * PostgreSQL only: the SQL creating one NOLOGIN role per program
  * (byod_radius, byod_gateway, byod_portal, byod_admin) with only the rights

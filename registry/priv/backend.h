@@ -70,6 +70,10 @@ struct reg_backend_ops {
 	 * DEFERRED; PostgreSQL: REPEATABLE READ READ ONLY). */
 	int (*begin_read)(struct reg_db *be, struct byod_err *err);
 	int (*commit)(struct reg_db *be, struct byod_err *err);
+	/* 1 when the last commit failed after COMMIT reached the wire: the
+	 * server may have written the transaction or not. NULL: never (a
+	 * backend whose commit either happens or does not, as SQLite's). */
+	int (*commit_outcome_unknown)(const struct reg_db *be);
 	void (*rollback)(struct reg_db *be);
 
 	int (*school_insert)(struct reg_db *be, const struct reg_school *s, struct byod_err *err);
