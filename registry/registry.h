@@ -181,6 +181,9 @@ int reg_open_url(const char *url, const char *actor, int busy_timeout_ms, struct
 
 /* The schema version after migration (the number of migrations applied). */
 int reg_schema_version(struct reg *reg, int *version, struct byod_err *err);
+/* The newest schema version this program's migrations reach for reg's backend (what
+ * reg_schema_version says once reg_open has migrated). */
+int reg_schema_newest(const struct reg *reg);
 
 /* Who the audit log names for the following changes. */
 int reg_set_actor(struct reg *reg, const char *actor);
