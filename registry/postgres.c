@@ -505,6 +505,30 @@ static int migrate(struct pg_db *db, struct byod_err *err)
 	return rc;
 }
 
+/*
+ * A read-only handle (registry.read-url, perhaps a standby, which refuses
+ * every write) runs no migration: the schema must be this program's
+ * already, or what it reads would lack what it expects.
+ */
+static int check_version(struct pg_db *db, struct byod_err *err)
+{
+	int version = 0, rc;
+
+	rc = read_version(db, &version, err);
+	if (!rc && version > NEWEST_VERSION)
+		rc = byod_err_set(err, EPROTO,
+				  "the registry database %s has schema version %d, newer than "
+				  "this program knows (%d): use a newer byod",
+				  db->where, version, NEWEST_VERSION);
+	else if (!rc && version < NEWEST_VERSION)
+		rc = byod_err_set(err, EPROTO,
+				  "the registry database %s has schema version %d, older than "
+				  "this program's (%d): open it once through registry.url (which "
+				  "migrates it) before reading it through registry.read-url",
+				  db->where, version, NEWEST_VERSION);
+	return rc;
+}
+
 /* The schema the registry's tables are in: the feed's notifications name it. */
 static int read_schema(struct pg_db *db, struct byod_err *err)
 {
@@ -582,7 +606,7 @@ static int pg_open(const struct reg_options *opt, struct reg_db **out, struct by
 	}
 	rc = session_setup(db, err);
 	if (!rc)
-		rc = migrate(db, err);
+		rc = opt->read_only ? check_version(db, err) : migrate(db, err);
 	if (!rc)
 		rc = read_schema(db, err);
 out:
@@ -749,11 +773,14 @@ static int pg_event_insert(struct reg_db *be, struct reg_event *ev, struct byod_
 	rc = pg_one(PG(be), &r, err, "adding an event",
 		    "WITH h AS (UPDATE events_head SET seq = seq + 1 RETURNING seq), "
 		    "e AS (INSERT INTO events (seq, time, kind, object) "
-		    "SELECT h.seq, $1, $2, $3 FROM h RETURNING seq) "
-		    "SELECT seq, pg_notify('byod_feed', current_schema() || ' ' || seq) FROM e",
+		    "SELECT h.seq, $1, $2, $3 FROM h RETURNING seq, tag) "
+		    "SELECT seq, pg_notify('byod_feed', current_schema() || ' ' || seq), tag "
+		    "FROM e",
 		    3, p);
-	if (!rc)
+	if (!rc) {
 		ev->seq = pg_get_i64(r, 0, 0);
+		ev->tag = pg_get_i64(r, 0, 2);
+	}
 	return rc;
 }
 
@@ -772,6 +799,7 @@ static int visit_event(const PGresult *r, int i, void *arg)
 	ev.time = (time_t)pg_get_i64(r, i, 1);
 	pg_get_text(r, i, 2, ev.kind, sizeof(ev.kind));
 	pg_get_text(r, i, 3, ev.object, sizeof(ev.object));
+	ev.tag = pg_get_i64(r, i, 4); /* NULL (a row older than tags): 0 */
 	return v->cb(&ev, v->ctx);
 }
 
@@ -787,11 +815,13 @@ static int pg_events_since(struct reg_db *be, int64_t after, int limit, reg_even
 	/* LIMIT NULL is "no limit". */
 	if (limit > 0)
 		return pg_rows(PG(be), "reading the change feed",
-			       "SELECT seq, time, kind, object FROM events WHERE seq > $1 "
+			       "SELECT seq, time, kind, object, tag FROM events WHERE seq > $1 "
 			       "ORDER BY seq LIMIT $2",
 			       2, p, visit_event, &v, err);
 	return pg_each(PG(be), "reading the change feed",
-		       "SELECT seq, time, kind, object FROM events WHERE seq > $1 ORDER BY seq", 1,
+		       "SELECT seq, time, kind, object, tag FROM events WHERE seq > $1 "
+		       "ORDER BY seq",
+		       1,
 		       p, visit_event, &v, err);
 }
 
@@ -805,6 +835,27 @@ static int pg_events_last(struct reg_db *be, int64_t *seq, struct byod_err *err)
 	if (!rc)
 		*seq = pg_get_i64(r, 0, 0);
 	return rc;
+}
+
+static int pg_event_get(struct reg_db *be, int64_t seq, struct reg_event *out,
+			struct byod_err *err)
+{
+	cleanup_pgres PGresult *r = NULL;
+	char s[24];
+	const char *p[] = {s};
+	int rc;
+
+	pg_i64(s, seq);
+	rc = pg_one(PG(be), &r, err, "reading a change-feed event",
+		    "SELECT seq, time, kind, object, tag FROM events WHERE seq = $1", 1, p);
+	if (rc)
+		return rc;
+	out->seq = pg_get_i64(r, 0, 0);
+	out->time = (time_t)pg_get_i64(r, 0, 1);
+	pg_get_text(r, 0, 2, out->kind, sizeof(out->kind));
+	pg_get_text(r, 0, 3, out->object, sizeof(out->object));
+	out->tag = pg_get_i64(r, 0, 4);
+	return 0;
 }
 
 /* Takes in what arrived; 1 when one of the notifications is this
@@ -932,6 +983,8 @@ const struct reg_backend_ops reg_postgres_ops = {
 	.event_insert = pg_event_insert,
 	.events_since = pg_events_since,
 	.events_last = pg_events_last,
+	.event_get = pg_event_get,
+	.ha_status = pg_ha_status,
 	.audit_insert = pg_audit_insert,
 	.audit_list = pg_audit_list,
 	.audit_list_after = pg_audit_list_after,

@@ -153,6 +153,13 @@ struct reg_backend_ops {
 	int (*events_since)(struct reg_db *be, int64_t after, int limit, reg_event_cb cb, void *ctx,
 			    struct byod_err *err);
 	int (*events_last)(struct reg_db *be, int64_t *seq, struct byod_err *err);
+	/* The event of number seq, its tag 0 where the backend keeps none;
+	 * -ENOENT when there is none. */
+	int (*event_get)(struct reg_db *be, int64_t seq, struct reg_event *out,
+			 struct byod_err *err);
+	/* What the server says of replication (out is zeroed by registry.c,
+	 * its -1 fields set). */
+	int (*ha_status)(struct reg_db *be, struct reg_ha_status *out, struct byod_err *err);
 	/* Returns 0 once a change-feed event committed elsewhere may have
 	 * arrived, or after timeout_ms (never inside a transaction). */
 	int (*feed_wait)(struct reg_db *be, int timeout_ms, struct byod_err *err);

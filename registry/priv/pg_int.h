@@ -92,8 +92,11 @@ int pg_rows(struct pg_db *db, const char *what, const char *sql, int nparams,
 
 /* postgres_schema.c: the migrations, pg_migrations[i] taking the schema
  * from version i to i + 1; append one, raise this by one. */
-#define PG_NEWEST_VERSION 9
+#define PG_NEWEST_VERSION 10
 extern const char *const pg_migrations[];
+
+/* postgres_ha.c: reg_ha_status's backend operation. */
+int pg_ha_status(struct reg_db *be, struct reg_ha_status *out, struct byod_err *err);
 
 /* postgres_tables.c: the operations of the backend table it implements. */
 int pg_school_insert(struct reg_db *be, const struct reg_school *sc, struct byod_err *err);
