@@ -37,6 +37,7 @@ static void __attribute__((format(printf, 4, 5)))
 report(struct doctor *d, enum doctor_status st, json_t *nums, const char *fmt, ...)
 {
 	char detail[2048];
+	json_t *o;
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -49,12 +50,12 @@ report(struct doctor *d, enum doctor_status st, json_t *nums, const char *fmt, .
 		json_decref(nums);
 		return;
 	}
-	if (!nums)
-		nums = json_object();
-	json_object_set_new(nums, "name", json_string(d->check));
-	json_object_set_new(nums, "status", json_string(status_names[st]));
-	json_object_set_new(nums, "detail", json_string(detail));
-	json_array_append_new(d->checks, nums);
+	o = json_pack("{s:s, s:s, s:s}", "name", d->check, "status", status_names[st], "detail",
+		      detail);
+	if (nums)
+		json_object_update(o, nums);
+	json_decref(nums);
+	json_array_append_new(d->checks, o);
 }
 
 static int is_postgres(const struct cli_health *h)
