@@ -14,8 +14,9 @@
 . "$(dirname "$0")/lib.sh"
 : "${BYOD_SRC:?BYOD_SRC must name the source tree}"
 
-PG_DIR= PG_URL=
-trap '[ -z "$PG_DIR" ] || sh "$BYOD_SRC/scripts/pg-test-cluster" remove "$PG_DIR" >/dev/null 2>&1
+PG_DIR= PG_URL= SB_DIR=
+trap '[ -z "$SB_DIR" ] || sh "$BYOD_SRC/scripts/pg-test-cluster" remove "$SB_DIR" >/dev/null 2>&1
+	[ -z "$PG_DIR" ] || sh "$BYOD_SRC/scripts/pg-test-cluster" remove "$PG_DIR" >/dev/null 2>&1
 	rm -rf "$T"' EXIT
 
 command -v promtool >/dev/null || { echo "promtool is missing: scripts/install-deps" >&2; exit 1; }
@@ -204,6 +205,84 @@ if [ -n "$PG_URL" ]; then
 	sql "UPDATE schema_version SET version = $version"
 else
 	sql "PRAGMA user_version = $version"
+fi
+
+# ---- PostgreSQL: a streaming standby (pg_basebackup of the test's cluster) ----
+if [ -n "$PG_URL" ]; then
+	bin=$(pg_config --bindir 2>/dev/null)
+	[ -x "$bin/pg_basebackup" ] || bin=/usr/lib/postgresql/15/bin
+	as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u byodpg -- "$@"; else "$@"; fi; }
+	SB_DIR="$T/standby"
+	mkdir -p "$SB_DIR"
+	[ "$(id -u)" = 0 ] && chown byodpg "$SB_DIR"
+	as_pg "$bin/pg_basebackup" -h "$PG_DIR" -p "$(cat "$PG_DIR/port")" -U byod -D "$SB_DIR/data" \
+		-R -X stream -c fast >"$T/basebackup.log" 2>&1 ||
+		{ cat "$T/basebackup.log" >&2; echo "pg_basebackup failed" >&2; exit 1; }
+	# its own socket directory; the primary's name for it: standby1
+	cat >>"$SB_DIR/data/postgresql.auto.conf" <<CONF
+unix_socket_directories = '$SB_DIR'
+listen_addresses = ''
+port = 5432
+primary_conninfo = 'host=$PG_DIR port=$(cat "$PG_DIR/port") user=byod application_name=standby1'
+CONF
+	echo 5432 >"$SB_DIR/port"
+	as_pg "$bin/pg_ctl" -D "$SB_DIR/data" -l "$SB_DIR/server.log" -w -t 60 start >/dev/null ||
+		{ cat "$SB_DIR/server.log" >&2; echo "the standby did not start" >&2; exit 1; }
+	SB_URL=$(sh "$BYOD_SRC/scripts/pg-test-cluster" url "$SB_DIR")
+	streaming() {
+		test "$(sql "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'")" = 1
+	}
+	check "the standby streams" wait_for 300 streaming
+	sed -i "s|^  read-url: .*|  read-url: \"${SB_URL//&/\\&}\"|" "$BYOD_HOME/byod.conf"
+	check "registry.read-url names the standby" grep -q "^  read-url: \"$SB_URL\"" "$BYOD_HOME/byod.conf"
+	heartbeat radius r1 "" 0 "$head" # a commit for the standby to replay
+	replayed() {
+		test "$(psql -X -At -d "$SB_URL" -c "SELECT count(*) FROM heartbeats WHERE node = 'r1' AND feed_seq = $head")" = 1
+	}
+	check "the standby replayed the last commit" wait_for 100 replayed
+	expect_ok "doctor with a standby" "$BYODCTL" doctor
+	cp "$T/out" "$T/doctor.txt"
+	check "the standby streaming, its lag" grep -Eq \
+		'^OK   replication: standby standby1 is streaming, async, [0-9]+ bytes behind, (replaying [0-9.]+ s behind|no replay lag measured)$' \
+		"$T/doctor.txt"
+	check "no WARN of no standby" test "$(grep -c 'no standby streams' "$T/doctor.txt")" = 0
+	check "read-url lands on the standby, at the head" grep -Eq \
+		"^OK   read-url: lands on $SB_DIR:5432, a standby, replaying [0-9.]+ s behind, feed at $head \([0-9]+ ms\)\$" \
+		"$T/doctor.txt"
+	expect_ok "metrics with a standby" "$BYODCTL" metrics
+	cp "$T/out" "$T/metrics"
+	check "promtool accepts them" sh -c "promtool check metrics <'$T/metrics'"
+	check "byod_registry_standbys 1" test "$(metric byod_registry_standbys)" = 1
+	lag=$(metric byod_registry_standby_lag_bytes 'standby="standby1",sync_state="async"')
+	check "the standby's lag in bytes" test "${lag:--1}" -ge 0
+	check "the read server in recovery" \
+		test "$(metric byod_registry_in_recovery "server=\"$SB_DIR:5432\"")" = 1
+	check "the writers' server not" \
+		test "$(metric byod_registry_in_recovery "server=\"$PG_DIR:5432\"")" = 0
+
+	sql "ALTER SYSTEM SET synchronous_standby_names = 'standby1'" && sql "SELECT pg_reload_conf()" >/dev/null
+	sync_on() { test "$(sql "SELECT sync_state FROM pg_stat_replication")" = sync; }
+	check "the standby becomes synchronous" wait_for 100 sync_on
+	expect_ok "doctor, synchronous" "$BYODCTL" doctor
+	check "synchronous on, stated" grep -q \
+		"^OK   synchronous: on (synchronous_standby_names 'standby1'): a commit waits for 1 standby\$" "$T/out"
+	expect_ok "metrics, synchronous" "$BYODCTL" metrics
+	cp "$T/out" "$T/metrics"
+	check "byod_registry_synchronous 1" test "$(metric byod_registry_synchronous)" = 1
+	check "the standby's sync_state label" \
+		test -n "$(metric byod_registry_standby_lag_bytes 'standby="standby1",sync_state="sync"')"
+
+	sh "$BYOD_SRC/scripts/pg-test-cluster" stop "$SB_DIR" >/dev/null
+	gone() { test "$(sql "SELECT count(*) FROM pg_stat_replication")" = 0; }
+	check "the standby stopped" wait_for 100 gone
+	"$BYODCTL" doctor >"$T/out" 2>"$T/err"
+	check "synchronous without its standby: exit 1" test $? = 1
+	check "...FAIL: commits wait" grep -q \
+		"^FAIL synchronous: synchronous_standby_names is 'standby1' but no standby is synchronous: commits wait; " \
+		"$T/out"
+	check "...the read URL unreachable: FAIL" grep -q '^FAIL read-url: .*: check registry.read-url in ' "$T/out"
+	check "...no standby streams" grep -q '^WARN replication: no standby streams' "$T/out"
+	sql "ALTER SYSTEM RESET synchronous_standby_names" && sql "SELECT pg_reload_conf()" >/dev/null
 fi
 
 # ---- a registry that cannot be opened ----
