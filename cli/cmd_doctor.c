@@ -21,7 +21,7 @@
 
 enum doctor_status { DOCTOR_OK, DOCTOR_WARN, DOCTOR_FAIL };
 
-static const char *const status_names[] = { "OK", "WARN", "FAIL" };
+static const char *const status_names[] = {"OK", "WARN", "FAIL"};
 
 struct doctor {
 	const char *home;
@@ -118,7 +118,8 @@ static void check_schema(struct doctor *d)
 	n = json_pack("{s:i, s:i}", "schema_version", h->schema_version, "schema_newest",
 		      h->schema_newest);
 	if (h->schema_version == h->schema_newest)
-		report(d, DOCTOR_OK, n, "migrated: schema version %d, the newest this byodctl knows",
+		report(d, DOCTOR_OK, n,
+		       "migrated: schema version %d, the newest this byodctl knows",
 		       h->schema_version);
 	else
 		report(d, DOCTOR_FAIL, n,
@@ -141,8 +142,7 @@ static void check_backend(struct doctor *d)
 		       h->write.status_error);
 		return;
 	}
-	report(d, DOCTOR_OK,
-	       json_pack("{s:s, s:s}", "backend", s->backend, "server", s->server),
+	report(d, DOCTOR_OK, json_pack("{s:s, s:s}", "backend", s->backend, "server", s->server),
 	       is_postgres(h) ? "PostgreSQL server %s" : "SQLite file %s", s->server);
 }
 
@@ -161,8 +161,7 @@ static void check_primary(struct doctor *d)
 		       "registry.url with target_session_attrs=read-write",
 		       s->server);
 	else
-		report(d, DOCTOR_OK, n, "%s is the primary (not in recovery)",
-		       s->server);
+		report(d, DOCTOR_OK, n, "%s is the primary (not in recovery)", s->server);
 }
 
 static void check_read_url(struct doctor *d)
@@ -180,8 +179,7 @@ static void check_read_url(struct doctor *d)
 		return;
 	}
 	if (h->read.rc || h->read.status_rc) {
-		report(d, DOCTOR_FAIL,
-		       json_pack("{s:f}", "open_ms", h->read.open_ms),
+		report(d, DOCTOR_FAIL, json_pack("{s:f}", "open_ms", h->read.open_ms),
 		       "%s: check registry.read-url in %s/byod.conf, or empty it to read from "
 		       "registry.url",
 		       h->read.rc ? h->read.error : h->read.status_error, d->home);
@@ -191,8 +189,8 @@ static void check_read_url(struct doctor *d)
 		      s->in_recovery, "replay_delay_s", s->replay_delay_s, "feed_head",
 		      (json_int_t)s->feed_head, "open_ms", h->read.open_ms);
 	if (!s->in_recovery) {
-		report(d, DOCTOR_OK, n, "lands on %s, the primary (%.0f ms)",
-		       s->server, h->read.open_ms);
+		report(d, DOCTOR_OK, n, "lands on %s, the primary (%.0f ms)", s->server,
+		       h->read.open_ms);
 		return;
 	}
 	st = lag_status(s->replay_delay_s);
@@ -242,13 +240,14 @@ static void check_replication(struct doctor *d)
 		if (sb->replay_lag_s < 0)
 			snprintf(replay, sizeof(replay), "no replay lag measured");
 		else
-			snprintf(replay, sizeof(replay), "replaying %.3f s behind", sb->replay_lag_s);
+			snprintf(replay, sizeof(replay), "replaying %.3f s behind",
+				 sb->replay_lag_s);
 		if (strcmp(sb->state, "streaming") && st == DOCTOR_OK)
 			st = DOCTOR_WARN;
 		if (st == DOCTOR_OK)
-			report(d, st, n, "standby %s%s%s%s is %s, %s, %s, %s",
-			       sb->name, sb->addr[0] ? " (" : "", sb->addr, sb->addr[0] ? ")" : "",
-			       sb->state, sb->sync_state, lag, replay);
+			report(d, st, n, "standby %s%s%s%s is %s, %s, %s, %s", sb->name,
+			       sb->addr[0] ? " (" : "", sb->addr, sb->addr[0] ? ")" : "", sb->state,
+			       sb->sync_state, lag, replay);
 		else if (strcmp(sb->state, "streaming"))
 			report(d, st, n,
 			       "standby %s is %s, not streaming (%s, %s): wait for it to catch up, "
@@ -378,21 +377,21 @@ static const struct doctor_check {
 	const char *name;
 	void (*run)(struct doctor *d);
 } doctor_checks[] = {
-	{ "registry", check_registry },	      { "schema", check_schema },
-	{ "backend", check_backend },	      { "primary", check_primary },
-	{ "read-url", check_read_url },	      { "replication", check_replication },
-	{ "synchronous", check_synchronous }, { "feed", check_feed },
-	{ "followers", check_followers },
+	{"registry", check_registry},	    {"schema", check_schema},
+	{"backend", check_backend},	    {"primary", check_primary},
+	{"read-url", check_read_url},	    {"replication", check_replication},
+	{"synchronous", check_synchronous}, {"feed", check_feed},
+	{"followers", check_followers},
 };
 
 int cli_doctor(const char *home, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ NULL, 0, NULL, 0 },
+		{"json", no_argument, NULL, 'j'},
+		{NULL, 0, NULL, 0},
 	};
 	struct cli_health h;
-	struct doctor d = { .home = home };
+	struct doctor d = {.home = home};
 	size_t i;
 	int c, json = 0, rc;
 
@@ -411,8 +410,7 @@ int cli_doctor(const char *home, int argc, char **argv)
 	d.h = &h;
 	if (json)
 		d.checks = json_array();
-	for (i = 0; i < sizeof(doctor_checks) / sizeof(doctor_checks[0]); i++)
-	{
+	for (i = 0; i < sizeof(doctor_checks) / sizeof(doctor_checks[0]); i++) {
 		d.check = doctor_checks[i].name;
 		doctor_checks[i].run(&d);
 	}

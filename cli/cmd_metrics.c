@@ -101,7 +101,8 @@ static void write_registry(struct expo *e, const struct cli_health *h)
 	       "registry.read-url's.");
 	if (have)
 		sample(e, s->in_recovery, "server", s->server, NULL);
-	if (h->read_set && !h->read.rc && !h->read.status_rc && (!have || strcmp(r->server, s->server)))
+	if (h->read_set && !h->read.rc && !h->read.status_rc &&
+	    (!have || strcmp(r->server, s->server)))
 		sample(e, r->in_recovery, "server", r->server, NULL);
 	family(e, "byod_registry_replay_delay_seconds",
 	       "How far behind the primary a standby read through registry.read-url replays.");
@@ -134,9 +135,8 @@ static void write_registry(struct expo *e, const struct cli_health *h)
 
 static void write_followers(struct expo *e, const struct cli_health *h)
 {
-	static const char *const names[] = { "byod_follower_feed_seq",
-					     "byod_follower_feed_behind",
-					     "byod_follower_heartbeat_age_seconds" };
+	static const char *const names[] = {"byod_follower_feed_seq", "byod_follower_feed_behind",
+					    "byod_follower_heartbeat_age_seconds"};
 	static const char *const helps[] = {
 		"The change-feed event the follower has applied.",
 		"Events the follower has still to apply (the head minus its position).",
@@ -202,11 +202,11 @@ static int write_file(const char *path, const char *data, size_t len)
 int cli_metrics(const char *home, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "out", required_argument, NULL, 'o' },
-		{ NULL, 0, NULL, 0 },
+		{"out", required_argument, NULL, 'o'},
+		{NULL, 0, NULL, 0},
 	};
 	struct cli_health h;
-	struct expo e = { 0 };
+	struct expo e = {0};
 	const char *out = NULL;
 	char *data = NULL;
 	size_t len = 0;

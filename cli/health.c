@@ -57,7 +57,7 @@ static int hb_add(const struct reg_heartbeat *hb, void *arg)
 /* What the handle's server says of replication, into hd->status. */
 static void read_status(struct reg *reg, struct cli_health_handle *hd)
 {
-	struct byod_err err = { 0 };
+	struct byod_err err = {0};
 
 	hd->status_rc = reg_ha_status(reg, &hd->status, &err);
 	if (hd->status_rc)
@@ -67,8 +67,8 @@ static void read_status(struct reg *reg, struct cli_health_handle *hd)
 /* The writers' handle: open, schema, replication, feed head, heartbeats. */
 static int collect_write(const char *home, const char *actor, struct cli_health *h)
 {
-	struct hb_list list = { 0 };
-	struct byod_err err = { 0 };
+	struct hb_list list = {0};
+	struct byod_err err = {0};
 	struct reg *reg = NULL;
 	double t0 = now_ms();
 	int rc;
@@ -108,7 +108,7 @@ static int collect_write(const char *home, const char *actor, struct cli_health 
 static void collect_read(const char *home, const char *actor, struct cli_health *h)
 {
 	struct byod_conf conf;
-	struct byod_err err = { 0 };
+	struct byod_err err = {0};
 	struct reg *reg = NULL;
 	double t0;
 

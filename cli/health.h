@@ -17,10 +17,10 @@
 /* One way of reaching the registry: the writers' (registry.url or .path)
  * or the RADIUS index's (registry.read-url). */
 struct cli_health_handle {
-	int rc;                    /* 0 opened; else the negative errno of the opening */
-	char error[1024];          /* the opening's sentence when rc != 0 */
-	double open_ms;            /* how long the opening took */
-	int status_rc;             /* 0: status below is filled */
+	int rc;		  /* 0 opened; else the negative errno of the opening */
+	char error[1024]; /* the opening's sentence when rc != 0 */
+	double open_ms;	  /* how long the opening took */
+	int status_rc;	  /* 0: status below is filled */
 	char status_error[1024];
 	struct reg_ha_status status;
 };
@@ -29,9 +29,9 @@ struct cli_health {
 	time_t now;
 	/* the writers' handle */
 	struct cli_health_handle write;
-	int schema_version;        /* -1 unknown */
-	int schema_newest;         /* what this program's migrations reach, -1 unknown */
-	int64_t feed_head;         /* -1 unknown */
+	int schema_version; /* -1 unknown */
+	int schema_newest;  /* what this program's migrations reach, -1 unknown */
+	int64_t feed_head;  /* -1 unknown */
 	char feed_error[1024];
 	/* registry.read-url: read_set 0 when it is empty (the index reads the writers') */
 	int read_set;
@@ -53,8 +53,8 @@ void cli_health_free(struct cli_health *h);
 
 /* Standard thresholds, shared so that doctor's WARN/FAIL and an alert rule
  * written from the metrics' help text agree. */
-#define CLI_HEALTH_REPLAY_WARN_S 5.0
-#define CLI_HEALTH_REPLAY_FAIL_S 60.0
+#define CLI_HEALTH_REPLAY_WARN_S    5.0
+#define CLI_HEALTH_REPLAY_FAIL_S    60.0
 #define CLI_HEALTH_HEARTBEAT_WARN_S 120
 #define CLI_HEALTH_HEARTBEAT_FAIL_S 900
 
