@@ -25,13 +25,20 @@ struct pg_db {
 	struct reg_db base;
 	PGconn *conn;
 	char *conninfo;	  /* as given; may hold a password: never in a message */
-	char where[160];  /* "host:port/dbname" for messages, without credentials */
+	char where[256];  /* "host:port[,host:port...]/dbname" for messages, without credentials */
 	int in_tx;	  /* this backend issued BEGIN and has not ended it */
 	int listening;	  /* LISTEN byod_feed was issued on this connection */
 	int busy_ms;	  /* lock_timeout */
 	unsigned cursors; /* numbers this connection's list cursors */
 	char schema[128]; /* current_schema(): the feed's notifications carry it */
 	unsigned long connections; /* sessions set up: the first, then each reconnection */
+	int read_only;	  /* opened by reg_open_home_read: may be a standby's */
+	int reset_wanted; /* a writer met a server that is read-only now (a demoted
+			   * primary): the next statement outside a transaction
+			   * connects again, to whichever host is the primary */
+	int polling;	  /* LISTEN was refused (a standby): feed_wait sleeps instead */
+	long long listen_tried_ms; /* CLOCK_MONOTONIC of the last refused LISTEN */
+	char last_state[6]; /* SQLSTATE of the last failed statement, "" when none */
 };
 
 #define PG(be) reg_db_of(be, struct pg_db, base)
