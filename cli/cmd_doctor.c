@@ -194,11 +194,15 @@ static void check_read_url(struct doctor *d)
 		return;
 	}
 	st = lag_status(s->replay_delay_s);
-	if (st == DOCTOR_OK)
+	if (st == DOCTOR_OK && s->replay_delay_s < 0)
+		report(d, st, n,
+		       "lands on %s, a standby, no commit replayed since it started, feed at %lld "
+		       "(%.0f ms)",
+		       s->server, (long long)s->feed_head, h->read.open_ms);
+	else if (st == DOCTOR_OK)
 		report(d, st, n,
 		       "lands on %s, a standby, replaying %.1f s behind, feed at %lld (%.0f ms)",
-		       s->server, s->replay_delay_s < 0 ? 0.0 : s->replay_delay_s,
-		       (long long)s->feed_head, h->read.open_ms);
+		       s->server, s->replay_delay_s, (long long)s->feed_head, h->read.open_ms);
 	else
 		report(d, st, n,
 		       "the standby %s that the RADIUS index reads replays %.0f s behind the "

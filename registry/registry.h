@@ -383,7 +383,8 @@ struct reg_ha_status {
 	char server[160];        /* host:port (or socket dir) this handle is connected to */
 	int in_recovery;         /* 1: that server is a standby */
 	int64_t feed_head;       /* the last change-feed number that server holds */
-	double replay_delay_s;   /* standby: now - last replayed commit's time; -1 otherwise */
+	double replay_delay_s;   /* standby: 0 when it has replayed all the WAL it received, else
+				  * now - last replayed commit's time; -1 otherwise */
 	char sync_names[128];    /* synchronous_standby_names, "" none */
 	int nstandbys;           /* primary: rows of pg_stat_replication */
 	struct reg_ha_standby standbys[REG_HA_STANDBYS_MAX];

@@ -260,6 +260,28 @@ CONF
 	check "the writers' server not" \
 		test "$(metric byod_registry_in_recovery "server=\"$PG_DIR:5432\"")" = 0
 
+	# the standby's replay paused: what it received and did not apply ages
+	psql -X -q -d "$SB_URL" -c "SELECT pg_wal_replay_pause()" >/dev/null
+	heartbeat radius r1 "" 0 "$head"
+	behind() {
+		test "$(psql -X -At -d "$SB_URL" -c "SELECT pg_last_wal_receive_lsn() > pg_last_wal_replay_lsn()")" = t
+	}
+	check "the paused standby receives without replaying" wait_for 100 behind
+	sleep 7
+	expect_ok "doctor, the standby 7 s behind: not fatal" "$BYODCTL" doctor
+	check "...WARN, the delay and what to do" grep -Eq \
+		"^WARN read-url: the standby $SB_DIR:5432 that the RADIUS index reads replays ([7-9]|[1-5][0-9]) s behind the primary: check its replication" \
+		"$T/out"
+	expect_ok "metrics, the standby behind" "$BYODCTL" metrics
+	cp "$T/out" "$T/metrics"
+	delay=$(metric byod_registry_replay_delay_seconds "server=\"$SB_DIR:5432\"")
+	check "byod_registry_replay_delay_seconds of the read server ($delay)" \
+		python3 -c "import sys; sys.exit(not 7 <= float('${delay:-0}') < 60)"
+	psql -X -q -d "$SB_URL" -c "SELECT pg_wal_replay_resume()" >/dev/null
+	check "replay resumed: caught up" wait_for 100 eval '! behind'
+	expect_ok "doctor, caught up" "$BYODCTL" doctor
+	check "...the read URL OK again" grep -q "^OK   read-url: lands on $SB_DIR:5432, a standby" "$T/out"
+
 	sql "ALTER SYSTEM SET synchronous_standby_names = 'standby1'" && sql "SELECT pg_reload_conf()" >/dev/null
 	sync_on() { test "$(sql "SELECT sync_state FROM pg_stat_replication")" = sync; }
 	check "the standby becomes synchronous" wait_for 100 sync_on
