@@ -83,11 +83,14 @@ static void check_registry(struct doctor *d)
 	if (h->write.rc == -EPROTO) {
 		/* reached, and refused for its schema: said by the next check */
 		report(d, DOCTOR_OK, n, "reached in %.0f ms", h->write.open_ms);
-	} else if (h->write.rc) {
+	} else if (h->write.rc && h->postgres) {
 		report(d, DOCTOR_FAIL, n,
-		       "%s: check registry.url (or registry.path) in %s/byod.conf and that the "
-		       "database server runs",
+		       "%s: check registry.url in %s/byod.conf and that a primary runs (patronictl "
+		       "list)",
 		       h->write.error, d->home);
+	} else if (h->write.rc) {
+		report(d, DOCTOR_FAIL, n, "%s: check registry.path in %s/byod.conf", h->write.error,
+		       d->home);
 	} else {
 		report(d, DOCTOR_OK, n, "opened %s in %.0f ms",
 		       h->write.status_rc ? "the registry" : h->write.status.server,

@@ -65,7 +65,7 @@ static void read_status(struct reg *reg, struct cli_health_handle *hd)
 }
 
 /* The writers' handle: open, schema, replication, feed head, heartbeats. */
-static int collect_write(const char *home, const char *actor, struct cli_health *h)
+static int collect_write(const struct byod_conf *conf, const char *actor, struct cli_health *h)
 {
 	struct hb_list list = {0};
 	struct byod_err err = {0};
@@ -73,7 +73,7 @@ static int collect_write(const char *home, const char *actor, struct cli_health 
 	double t0 = now_ms();
 	int rc;
 
-	h->write.rc = reg_open_home(home, actor, 0, &reg, &err);
+	h->write.rc = reg_open_conf(conf, actor, 0, &reg, &err);
 	h->write.open_ms = now_ms() - t0;
 	if (h->write.rc) {
 		record(h->write.error, sizeof(h->write.error), &err);
@@ -104,37 +104,29 @@ static int collect_write(const char *home, const char *actor, struct cli_health 
 	return 0;
 }
 
-/* registry.read-url: whether it is set, and where it lands. */
-static void collect_read(const char *home, const char *actor, struct cli_health *h)
+/* registry.read-url: where it lands. */
+static void collect_read(const struct byod_conf *conf, const char *actor, struct cli_health *h)
 {
-	struct byod_conf conf;
 	struct byod_err err = {0};
 	struct reg *reg = NULL;
-	double t0;
+	double t0 = now_ms();
 
-	/* a configuration that cannot be read: the writers' opening said why */
-	if (byod_conf_load_home(&conf, home, &err))
-		goto out;
-	h->read_set = conf.registry_read_url && conf.registry_read_url[0];
-	if (!h->read_set)
-		goto out;
-	t0 = now_ms();
-	h->read.rc = reg_open_conf_read(&conf, actor, 0, &reg, &err);
+	h->read.rc = reg_open_conf_read(conf, actor, 0, &reg, &err);
 	h->read.open_ms = now_ms() - t0;
 	if (h->read.rc) {
 		record(h->read.error, sizeof(h->read.error), &err);
-		goto out;
+		return;
 	}
 	read_status(reg, &h->read);
 	reg_close(reg);
-out:
-	byod_conf_free(&conf);
 }
 
 int cli_health_collect(const char *home, struct cli_health *h)
 {
+	struct byod_conf conf;
+	struct byod_err err = {0};
 	char actor[64];
-	int rc;
+	int rc = 0;
 
 	memset(h, 0, sizeof(*h));
 	h->now = time(NULL);
@@ -145,9 +137,21 @@ int cli_health_collect(const char *home, struct cli_health *h)
 	h->read.status_rc = -ENODATA;
 	h->heartbeats_rc = -ENODATA;
 	cli_actor(actor, sizeof(actor));
-	rc = collect_write(home, actor, h);
-	if (!rc)
-		collect_read(home, actor, h);
+	h->write.rc = byod_conf_load_home(&conf, home, &err);
+	if (h->write.rc) {
+		/* nothing opened: the registry check says why */
+		record(h->write.error, sizeof(h->write.error), &err);
+		goto out;
+	}
+	/* as reg_open_conf chooses: registry.url wins over registry.backend */
+	h->postgres = (conf.registry_url && conf.registry_url[0]) ||
+		      conf.registry_backend == BYOD_REGISTRY_POSTGRES;
+	h->read_set = conf.registry_read_url && conf.registry_read_url[0];
+	rc = collect_write(&conf, actor, h);
+	if (!rc && h->read_set)
+		collect_read(&conf, actor, h);
+out:
+	byod_conf_free(&conf);
 	return rc;
 }
 

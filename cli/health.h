@@ -27,6 +27,7 @@ struct cli_health_handle {
 
 struct cli_health {
 	time_t now;
+	int postgres; /* the configuration names a PostgreSQL registry */
 	/* the writers' handle */
 	struct cli_health_handle write;
 	int schema_version; /* -1 unknown */
@@ -43,8 +44,9 @@ struct cli_health {
 	size_t nheartbeats;
 };
 
-/* Opens the registry of home (as every byodctl command does, which migrates
- * an older schema) and, when registry.read-url is set, the read handle too;
+/* Opens the registry of home/byod.conf (as every byodctl command does, which
+ * migrates an older schema) and, when registry.read-url is set, the read
+ * handle too;
  * reads what they say into h and closes them. Each failure is recorded in h
  * (its rc and sentence), never returned: only -ENOMEM is. cli_health_free
  * frees h's allocations. */
