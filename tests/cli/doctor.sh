@@ -10,7 +10,10 @@
 #
 # BYOD_DOCTOR_REGISTRY=pg runs the same on PostgreSQL: the school is copied
 # into a throwaway cluster of the test's own (no standby: the replication
-# line is the WARN "no standby streams"), registry.read-url set to it.
+# line is the WARN "no standby streams"), registry.read-url set to it; then
+# a streaming standby (pg-test-cluster standby): its line and lag,
+# registry.read-url on it, its replay paused (WARN, the delay in the
+# metrics), synchronous replication on, then without its standby (FAIL).
 . "$(dirname "$0")/lib.sh"
 : "${BYOD_SRC:?BYOD_SRC must name the source tree}"
 
@@ -207,27 +210,11 @@ else
 	sql "PRAGMA user_version = $version"
 fi
 
-# ---- PostgreSQL: a streaming standby (pg_basebackup of the test's cluster) ----
+# ---- PostgreSQL: a streaming standby of the test's cluster (pg-test-cluster standby) ----
 if [ -n "$PG_URL" ]; then
-	bin=$(pg_config --bindir 2>/dev/null)
-	[ -x "$bin/pg_basebackup" ] || bin=/usr/lib/postgresql/15/bin
-	as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u byodpg -- "$@"; else "$@"; fi; }
 	SB_DIR="$T/standby"
-	mkdir -p "$SB_DIR"
-	[ "$(id -u)" = 0 ] && chown byodpg "$SB_DIR"
-	as_pg "$bin/pg_basebackup" -h "$PG_DIR" -p "$(cat "$PG_DIR/port")" -U byod -D "$SB_DIR/data" \
-		-R -X stream -c fast >"$T/basebackup.log" 2>&1 ||
-		{ cat "$T/basebackup.log" >&2; echo "pg_basebackup failed" >&2; exit 1; }
-	# its own socket directory; the primary's name for it: standby1
-	cat >>"$SB_DIR/data/postgresql.auto.conf" <<CONF
-unix_socket_directories = '$SB_DIR'
-listen_addresses = ''
-port = 5432
-primary_conninfo = 'host=$PG_DIR port=$(cat "$PG_DIR/port") user=byod application_name=standby1'
-CONF
-	echo 5432 >"$SB_DIR/port"
-	as_pg "$bin/pg_ctl" -D "$SB_DIR/data" -l "$SB_DIR/server.log" -w -t 60 start >/dev/null ||
-		{ cat "$SB_DIR/server.log" >&2; echo "the standby did not start" >&2; exit 1; }
+	sh "$BYOD_SRC/scripts/pg-test-cluster" standby "$SB_DIR" "$PG_DIR" >"$T/standby.log" 2>&1 ||
+		{ cat "$T/standby.log" >&2; echo "the standby did not start" >&2; exit 1; }
 	SB_URL=$(sh "$BYOD_SRC/scripts/pg-test-cluster" url "$SB_DIR")
 	streaming() {
 		test "$(sql "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'")" = 1
@@ -243,22 +230,22 @@ CONF
 	expect_ok "doctor with a standby" "$BYODCTL" doctor
 	cp "$T/out" "$T/doctor.txt"
 	check "the standby streaming, its lag" grep -Eq \
-		'^OK   replication: standby standby1 is streaming, async, [0-9]+ bytes behind, (replaying [0-9.]+ s behind|no replay lag measured)$' \
+		'^OK   replication: standby standby is streaming, async, [0-9]+ bytes behind, (replaying [0-9.]+ s behind|no replay lag measured)$' \
 		"$T/doctor.txt"
 	check "no WARN of no standby" test "$(grep -c 'no standby streams' "$T/doctor.txt")" = 0
 	check "read-url lands on the standby, at the head" grep -Eq \
-		"^OK   read-url: lands on $SB_DIR:5432, a standby, replaying [0-9.]+ s behind, feed at $head \([0-9]+ ms\)\$" \
+		"^OK   read-url: lands on $SB_DIR:5433, a standby, replaying [0-9.]+ s behind, feed at $head \([0-9]+ ms\)\$" \
 		"$T/doctor.txt"
 	expect_ok "metrics with a standby" "$BYODCTL" metrics
 	cp "$T/out" "$T/metrics"
 	check "promtool accepts them" sh -c "promtool check metrics <'$T/metrics'"
 	check "byod_registry_standbys 1" test "$(metric byod_registry_standbys)" = 1
-	lag=$(metric byod_registry_standby_lag_bytes 'standby="standby1",sync_state="async"')
+	lag=$(metric byod_registry_standby_lag_bytes 'standby="standby",sync_state="async"')
 	check "the standby's lag in bytes" test "${lag:--1}" -ge 0
 	check "the read server in recovery" \
-		test "$(metric byod_registry_in_recovery "server=\"$SB_DIR:5432\"")" = 1
+		test "$(metric byod_registry_in_recovery "server=\"$SB_DIR:5433\"")" = 1
 	check "the writers' server not" \
-		test "$(metric byod_registry_in_recovery "server=\"$PG_DIR:5432\"")" = 0
+		test "$(metric byod_registry_in_recovery "server=\"$PG_DIR:$(cat "$PG_DIR/port")\"")" = 0
 
 	# the standby's replay paused: what it received and did not apply ages
 	psql -X -q -d "$SB_URL" -c "SELECT pg_wal_replay_pause()" >/dev/null
@@ -270,29 +257,29 @@ CONF
 	sleep 7
 	expect_ok "doctor, the standby 7 s behind: not fatal" "$BYODCTL" doctor
 	check "...WARN, the delay and what to do" grep -Eq \
-		"^WARN read-url: the standby $SB_DIR:5432 that the RADIUS index reads replays ([7-9]|[1-5][0-9]) s behind the primary: check its replication" \
+		"^WARN read-url: the standby $SB_DIR:5433 that the RADIUS index reads replays ([7-9]|[1-5][0-9]) s behind the primary: check its replication" \
 		"$T/out"
 	expect_ok "metrics, the standby behind" "$BYODCTL" metrics
 	cp "$T/out" "$T/metrics"
-	delay=$(metric byod_registry_replay_delay_seconds "server=\"$SB_DIR:5432\"")
+	delay=$(metric byod_registry_replay_delay_seconds "server=\"$SB_DIR:5433\"")
 	check "byod_registry_replay_delay_seconds of the read server ($delay)" \
 		python3 -c "import sys; sys.exit(not 7 <= float('${delay:-0}') < 60)"
 	psql -X -q -d "$SB_URL" -c "SELECT pg_wal_replay_resume()" >/dev/null
 	check "replay resumed: caught up" wait_for 100 eval '! behind'
 	expect_ok "doctor, caught up" "$BYODCTL" doctor
-	check "...the read URL OK again" grep -q "^OK   read-url: lands on $SB_DIR:5432, a standby" "$T/out"
+	check "...the read URL OK again" grep -q "^OK   read-url: lands on $SB_DIR:5433, a standby" "$T/out"
 
-	sql "ALTER SYSTEM SET synchronous_standby_names = 'standby1'" && sql "SELECT pg_reload_conf()" >/dev/null
+	sql "ALTER SYSTEM SET synchronous_standby_names = 'standby'" && sql "SELECT pg_reload_conf()" >/dev/null
 	sync_on() { test "$(sql "SELECT sync_state FROM pg_stat_replication")" = sync; }
 	check "the standby becomes synchronous" wait_for 100 sync_on
 	expect_ok "doctor, synchronous" "$BYODCTL" doctor
 	check "synchronous on, stated" grep -q \
-		"^OK   synchronous: on (synchronous_standby_names 'standby1'): a commit waits for 1 standby\$" "$T/out"
+		"^OK   synchronous: on (synchronous_standby_names 'standby'): a commit waits for 1 standby\$" "$T/out"
 	expect_ok "metrics, synchronous" "$BYODCTL" metrics
 	cp "$T/out" "$T/metrics"
 	check "byod_registry_synchronous 1" test "$(metric byod_registry_synchronous)" = 1
 	check "the standby's sync_state label" \
-		test -n "$(metric byod_registry_standby_lag_bytes 'standby="standby1",sync_state="sync"')"
+		test -n "$(metric byod_registry_standby_lag_bytes 'standby="standby",sync_state="sync"')"
 
 	sh "$BYOD_SRC/scripts/pg-test-cluster" stop "$SB_DIR" >/dev/null
 	gone() { test "$(sql "SELECT count(*) FROM pg_stat_replication")" = 0; }
@@ -300,7 +287,7 @@ CONF
 	"$BYODCTL" doctor >"$T/out" 2>"$T/err"
 	check "synchronous without its standby: exit 1" test $? = 1
 	check "...FAIL: commits wait" grep -q \
-		"^FAIL synchronous: synchronous_standby_names is 'standby1' but no standby is synchronous: commits wait; " \
+		"^FAIL synchronous: synchronous_standby_names is 'standby' but no standby is synchronous: commits wait; " \
 		"$T/out"
 	check "...the read URL unreachable: FAIL" grep -q '^FAIL read-url: .*: check registry.read-url in ' "$T/out"
 	check "...no standby streams" grep -q '^WARN replication: no standby streams' "$T/out"
