@@ -991,6 +991,16 @@ static const struct cli_command commands[] = {
 		{ "registry roles [--apply]",
 		  "PostgreSQL: one role per program, with\n"
 		  "only its rights (print the SQL, or run it)" }) },
+	{ "doctor", cli_doctor,
+	  USAGE({ "doctor [--json]",
+		  "the registry's health, one line a check:\n"
+		  "OK, WARN, or FAIL with what to do (exit 1);\n"
+		  "the primary, standbys and their lag, the\n"
+		  "read URL, each follower's feed position" }) },
+	{ "metrics", cli_metrics,
+	  USAGE({ "metrics [--out FILE]",
+		  "the same as Prometheus text (node_exporter's\n"
+		  "textfile collector): FILE replaced whole" }) },
 	{ "admin", cli_admin,
 	  USAGE({ "admin add LOGIN --role departement|school|auditor [--school UAI]...\n"
 		  "[--name NAME] --password-stdin",

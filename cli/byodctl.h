@@ -50,5 +50,8 @@ int cli_person(const char *home, int argc, char **argv);
 int cli_registry_copy(const char *home, int argc, char **argv);
 /* byodctl registry roles [--apply] (argv[0] "roles") */
 int cli_registry_roles(const char *home, int argc, char **argv);
+/* byodctl doctor [--json] (cmd_doctor.c), byodctl metrics [--out FILE] (cmd_metrics.c) */
+int cli_doctor(const char *home, int argc, char **argv);
+int cli_metrics(const char *home, int argc, char **argv);
 
 #endif /* BYODCTL_H */

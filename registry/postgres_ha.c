@@ -52,8 +52,11 @@ int pg_ha_status(struct reg_db *be, struct reg_ha_status *out, struct byod_err *
 
 	rc = pg_one(db, &r, err, "reading the replication status",
 		    "SELECT pg_is_in_recovery(), (SELECT COALESCE(max(seq), 0) FROM events), "
-		    "CASE WHEN pg_is_in_recovery() THEN "
-		    "extract(epoch from now() - pg_last_xact_replay_timestamp()) END, "
+		    /* a standby that has replayed all it received is not behind,
+		     * however long ago the last commit was (a quiet night) */
+		    "CASE WHEN NOT pg_is_in_recovery() THEN NULL "
+		    "WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0 "
+		    "ELSE extract(epoch from now() - pg_last_xact_replay_timestamp()) END, "
 		    "current_setting('synchronous_standby_names')",
 		    0, NULL);
 	if (rc)

@@ -493,6 +493,11 @@ int reg_schema_version(struct reg *reg, int *version, struct byod_err *err)
 	return OPS(reg)->schema_version(reg->be, version, err);
 }
 
+int reg_schema_newest(const struct reg *reg)
+{
+	return OPS(reg)->newest_version;
+}
+
 const char *reg_actor(const struct reg *reg)
 {
 	return reg->actor;

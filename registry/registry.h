@@ -195,6 +195,9 @@ int reg_open_url(const char *url, const char *actor, int busy_timeout_ms, struct
 
 /* The schema version after migration (the number of migrations applied). */
 int reg_schema_version(struct reg *reg, int *version, struct byod_err *err);
+/* The newest schema version this program's migrations reach for reg's backend (what
+ * reg_schema_version says once reg_open has migrated). */
+int reg_schema_newest(const struct reg *reg);
 
 /* Who the audit log names for the following changes. */
 int reg_set_actor(struct reg *reg, const char *actor);
@@ -384,7 +387,8 @@ struct reg_ha_status {
 	char server[160];        /* host:port (or socket dir) this handle is connected to */
 	int in_recovery;         /* 1: that server is a standby */
 	int64_t feed_head;       /* the last change-feed number that server holds */
-	double replay_delay_s;   /* standby: now - last replayed commit's time; -1 otherwise */
+	double replay_delay_s;   /* standby: 0 when it has replayed all the WAL it received, else
+				  * now - last replayed commit's time; -1 otherwise */
 	char sync_names[128];    /* synchronous_standby_names, "" none */
 	int nstandbys;           /* primary: rows of pg_stat_replication */
 	struct reg_ha_standby standbys[REG_HA_STANDBYS_MAX];
