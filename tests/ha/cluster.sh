@@ -13,7 +13,8 @@
 #     time from the kill to the first write through the URL is printed as
 #     failover_seconds=...;
 #  3. the killed node started again rejoins as a standby through pg_rewind,
-#     and streams what was written after the failover;
+#     and streams what was written after the failover; a switchover with
+#     patronictl gives the primary back to it, and the URL follows;
 #  4. stop leaves no process; `ha-cluster primary` then says there is none;
 #  5. with --sync: synchronous_standby_names names the standby, whose
 #     sync_state is 'sync'; a write acknowledged right before the primary is
@@ -57,6 +58,17 @@ RURL=$("$HA" read-url "$C")
 check "the writers' URL names both nodes and read-write" \
 	grep -q "127.0.0.1:$(pg_port node1),127.0.0.1:$(pg_port node2)/byod?target_session_attrs=read-write" <<<"$URL"
 check "the readers' URL prefers a standby" grep -q 'target_session_attrs=prefer-standby' <<<"$RURL"
+# libpq's own parser (PQconninfoParse, through psycopg2's parse_dsn) on
+# these URLs and on the reference deployment's byod.conf
+parses() { /usr/bin/python3 -c 'import sys, psycopg2.extensions as e; e.parse_dsn(sys.argv[1])' "$1"; }
+check "libpq parses the writers' URL" parses "$URL"
+check "libpq parses the readers' URL" parses "$RURL"
+for key in url read-url; do
+	u=$(/usr/bin/python3 -c 'import sys, yaml; print(yaml.safe_load(open(sys.argv[1]))["registry"][sys.argv[2]])' \
+		"$BYOD_SRC/deploy/ha/byod.conf" "$key")
+	check "libpq parses deploy/ha/byod.conf's registry.$key" parses "$u"
+	check "deploy/ha/byod.conf's registry.$key names two hosts" grep -Eq '^postgresql://[^@]+@[^,/]+,[^,/]+/byod[?]' <<<"$u"
+done
 check "no password in the URLs" eval '! grep -q "$(cut -d: -f5 "$C/pgpass")" <<<"$URL$RURL"'
 check "the password file is the invoker's only" test "$(stat -c %a "$C/pgpass")" = 600
 check "no trust in pg_hba" eval '! grep -q trust "$C"/node1/data/pg_hba.conf'
@@ -109,6 +121,16 @@ check "$killed has every write" \
 out=$(q "$RURL" "select inet_server_port()")
 if [ "$out" = "$(pg_port "$killed")" ]; then ok; else ko "the read URL should reach the standby $killed again, got port '$out'"; fi
 check "no synchronous standby without --sync" eval '[ -z "$(q "$URL" "show synchronous_standby_names")" ]'
+
+echo "== 3b. switchover back with patronictl (deploy/ha/README.md)"
+patronictl -c "$C/node1/patroni.yml" switchover --leader "$standby" --candidate "$killed" --force ||
+	ko "patronictl switchover to $killed"
+new=$("$HA" wait-primary "$C" 30) || bail "no primary within 30 s of the switchover"
+if [ "$new" = "$killed" ]; then ok; else ko "after the switchover the primary is '$new', not $killed"; fi
+check "the URL writes on $killed after the switchover" \
+	wait_for 100 eval '[ "$(q "$URL" "insert into ha_probe (n) values (4) returning port")" = "$(pg_port "$killed")" ]'
+check "$standby streams from $killed after the switchover" \
+	wait_for 300 eval '[ "$(node_q "$killed" "select count(*) from pg_stat_replication where application_name = '"'$standby'"' and state = '"'streaming'"'")" = 1 ]'
 
 echo "== 4. stop"
 pids=$(cat "$C"/*.pid)
