@@ -374,10 +374,29 @@ check "every certificate handed out is a row ($missing of $enrol_ok missing)" te
 check "...valid, of its active device ($wrong of $enrol_ok not)" test "$wrong" = 0
 check "no valid certificate for an enrolment the portal refused ($dangling of $enrol_refused)" test "$dangling" = 0
 
+# ---- the lost machine back, as a standby -------------------------------------------
+if [ "${HA_REJOIN:-1}" = 1 ]; then
+	t=$(now_ms)
+	"$HAC" start-node "$HAD" "$killed" >"$T/rejoin.log" 2>&1
+	rc=$?
+	check "$killed started again ($(tail -1 "$T/rejoin.log"))" test "$rc" = 0
+	check "...and streams from $new as a standby" wait_for 600 sh -c \
+		"echo \"SELECT COUNT(*) FROM pg_stat_replication WHERE state = 'streaming';\" | PGCONNECT_TIMEOUT=3 psql -X -A -t '$URL' | grep -qx 1"
+	rejoin_s=$(python3 -c "print('%.1f' % (($(now_ms) - $t) / 1000))")
+	"$HAC" status "$HAD" >&2
+fi
+
 # ---- a revocation after the failover, on both nodes ---------------------------
 for n in a b; do
 	check "node $n: the victim's laptop accepted after the failover" test "$(eap "$n" victim)" = accept
 done
+# an open session of it, which the gateway must disconnect
+on a
+printf 'Acct-Status-Type = Start\nAcct-Session-Id = "ha-victim-1"\nNAS-IP-Address = 127.0.0.1\nNAS-Identifier = "ap-1"\nCalling-Station-Id = "02-00-00-00-DD-01"\nFramed-IP-Address = 10.20.0.7\n' |
+	radclient -x -r 3 -t 2 "127.0.0.1:$ACCT_PORT" acct "$SECRET" >"$T/acct.out" 2>&1
+check "accounting Start of the victim's laptop acknowledged" grep -q "Accounting-Response" "$T/acct.out"
+check "...its session open in the database" wait_for 50 sh -c \
+	"[ \"\$(echo \"SELECT state FROM sessions WHERE session_id = 'ha-victim-1';\" | PGCONNECT_TIMEOUT=3 psql -X -A -t '$URL')\" = open ]"
 # refused_within T0 NODE: polls EAP-TLS every 50 ms from T0 until "reject"
 # (at most 5 s); prints the milliseconds it took, or "never: LAST"
 refused_within() {
@@ -404,6 +423,8 @@ for n in a b; do
 		sh -c "[ '${ms%%:*}' != never ] && [ '$ms' -lt 1000 ]"
 done
 check "...because its certificate is revoked" grep -Eq "Value: 'certificate [0-9a-f]+ is revoked'" "$T/eap-a/eap.out"
+check "the gateway, following the new primary, sent the Disconnect-Request of its session" \
+	wait_for 100 grep -q '^disconnect ha-victim-1 02-00-00-00-DD-01 authenticator=ok' "$T/nas.log"
 
 for n in a b; do
 	check "freeradius $n ran throughout" kill -0 "${NODE_PID[$n]}"
@@ -430,6 +451,7 @@ figure enrolments_ok "$enrol_ok"
 figure enrolments_refused "$enrol_refused"
 figure revocation_ms_a "${REVOKED[a]}"
 figure revocation_ms_b "${REVOKED[b]}"
+[ -z "${rejoin_s:-}" ] || figure rejoin_seconds "$rejoin_s"
 
 if [ "$failed" -ne 0 ]; then
 	for f in gatewayd.log portal.log load.err ha-start.log; do
