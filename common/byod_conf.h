@@ -28,6 +28,7 @@ struct byod_conf {
 	char *registry_path;    /* registry.path (SQLite file) */
 	char *registry_conninfo; /* registry.conninfo (PostgreSQL, secret) */
 	char *registry_url;      /* registry.url: postgresql://... selects PostgreSQL (secret) */
+	char *registry_read_url; /* registry.read-url: the readers' server ("": registry.url) */
 	int registry_busy_timeout_ms;
 
 	char *pki_dir;           /* pki.dir */

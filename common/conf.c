@@ -169,6 +169,12 @@ static const struct conf_key keys[] = {
 	  "A shared PostgreSQL registry, postgresql://user@host/db?sslmode=verify-full "
 	  "(libpq URL; takes the place of registry.backend and .conninfo). Empty: the SQLite "
 	  "file of registry.path." },
+	{ "registry.read-url", CT_STRING, F(registry_read_url), "", 0, 0, NULL, 1,
+	  check_registry_url,
+	  "The PostgreSQL registry the RADIUS module's index reads from, such as "
+	  "postgresql://h1,h2/byod?target_session_attrs=prefer-standby (a standby takes the "
+	  "reads off the primary). Empty: registry.url. Accounting and every write still go to "
+	  "registry.url." },
 	{ "registry.busy-timeout-ms", CT_INT, F(registry_busy_timeout_ms), "5000", 0, 600000,
 	  NULL, 0, NULL, "How long a writer waits for a lock before giving up, in milliseconds." },
 	{ "pki.dir", CT_STRING, F(pki_dir), "pki", 0, 0, NULL, 0, NULL,

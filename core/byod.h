@@ -386,6 +386,20 @@ int byod_device_revoke(struct byod_ctx *ctx, const char *id_or_serial, int reaso
 		       struct byod_err *err);
 
 /*
+ * Settles what this HOME left unsettled: enrolments and renewals whose
+ * commit outcome was unknown (the registry lost while committing), noted in
+ * HOME/unsettled. Each certificate row that was written after all is
+ * revoked (and the device an enrolment created retired), as if the
+ * enrolment had failed, which is what the person was told; a row not there
+ * needs nothing. The CRL is reissued when anything was revoked. 0 when
+ * everything is settled (or nothing was noted); an entry the registry could
+ * not settle is kept for the next call, and its error returned. The portal
+ * calls it when the registry answers again; enrolment and renewal before
+ * they begin.
+ */
+int byod_unsettled_settle(struct byod_ctx *ctx, struct byod_err *err);
+
+/*
  * Issues a CRL of every revoked certificate. With out_path, writes PEM there
  * (DER when the name ends in .der); always refreshes HOME/<pki.dir>/crl.pem
  * and crl.der, which the portal serves.

@@ -7,8 +7,10 @@
  * audited override), the device, the certificate signed inside the
  * transaction, and the files offered for download, each PKCS#12 form they
  * need encoded once. The certificate is handed out only after the commit,
- * so a certificate that is not recorded never leaves. Revocation records
- * the change, then reissues the CRL.
+ * so a certificate that is not recorded never leaves; one whose commit
+ * outcome is unknown is refused too, and revoked if it was written after
+ * all (core/unsettled.c). Revocation records the change, then reissues the
+ * CRL; one whose commit outcome is unknown is checked and retried.
  */
 #include "byod.h"
 
@@ -98,8 +100,8 @@ static int collect_valid(const struct reg_cert *c, void *arg)
 
 /* Revokes a device and its valid certificates inside the caller's
  * transaction; the CRL is the caller's to reissue after the commit. */
-static int revoke_in_tx(struct byod_ctx *ctx, const char *id, int reason,
-			enum byod_device_state new_state, struct byod_err *err)
+int byod_device_end_in_tx(struct byod_ctx *ctx, const char *id, int reason,
+		      enum byod_device_state new_state, struct byod_err *err)
 {
 	struct byod_vec valid = BYOD_VEC_INIT(struct serial);
 	time_t now = time(NULL);
@@ -151,7 +153,7 @@ static int make_room(struct byod_ctx *ctx, const struct byod_enrol_params *p,
 		/* a revoked device does not count: retiring it makes no room */
 		if (old.state != BYOD_DEVICE_ACTIVE && old.state != BYOD_DEVICE_SUSPENDED)
 			return byod_enrol_refuse(BYOD_ENROL_AT_LIMIT, EDQUOT, why, err);
-		rc = revoke_in_tx(ctx, old.id, REG_REASON_CESSATION, BYOD_DEVICE_RETIRED, err);
+		rc = byod_device_end_in_tx(ctx, old.id, REG_REASON_CESSATION, BYOD_DEVICE_RETIRED, err);
 		if (rc)
 			return rc;
 		snprintf(out->retired, sizeof(out->retired), "%s", old.id);
@@ -369,6 +371,10 @@ int byod_device_enrol(struct byod_ctx *ctx, const struct byod_enrol_params *p,
 	out->device.expires = byod_cert_end(&ctx->conf, time(NULL));
 	if (out->device.expires == (time_t)-1)
 		return byod_err_set(err, EINVAL, "pki.school-year-end or pki.grace-until is malformed");
+	/* an earlier enrolment the registry may have written without telling:
+	 * revoked first, so that it counts neither toward the limit nor as a
+	 * live MAC; kept for later when the registry does not answer */
+	byod_unsettled_settle(ctx, NULL);
 
 	rc = reg_begin(ctx->reg, err);
 	if (rc)
@@ -417,6 +423,9 @@ int byod_device_enrol(struct byod_ctx *ctx, const struct byod_enrol_params *p,
 out:
 	if (rc) {
 		reg_rollback(ctx->reg);
+		/* never handed out; revoked later if the server wrote it */
+		if (reg_commit_outcome_unknown(ctx->reg))
+			byod_unsettled_note(ctx, out->device.id, out->cert.serial, NULL, 1, err);
 		byod_enrolment_clear(out);
 		out->refusal = why;
 		return rc;
@@ -445,6 +454,72 @@ int byod_device_resolve(struct byod_ctx *ctx, const char *id_or_serial, struct r
 	return reg_device_find_by_serial(ctx->reg, serial, out, err);
 }
 
+/* The revocation in its own transaction. */
+static int revoke_once(struct byod_ctx *ctx, const char *id, int reason,
+		       enum byod_device_state new_state, struct byod_err *err)
+{
+	int rc = reg_begin(ctx->reg, err);
+
+	if (rc)
+		return rc;
+	rc = byod_device_end_in_tx(ctx, id, reason, new_state, err);
+	if (!rc)
+		rc = reg_commit(ctx->reg, err);
+	if (rc)
+		reg_rollback(ctx->reg);
+	return rc;
+}
+
+/*
+ * A revocation whose commit outcome is unknown: asks the registry (its
+ * handle reconnects) whether the device is revoked, and revokes it again
+ * when it is not, a few times over about five seconds (a failover takes
+ * that long). Revoking is idempotent, so a second run cannot do harm. Still
+ * unknown after that: noted in HOME/unsettled for byod_unsettled_settle,
+ * and -ENOTCONN with a sentence saying so.
+ */
+static int revoke_retry(struct byod_ctx *ctx, const char *id, int reason,
+			enum byod_device_state new_state, struct byod_err *err)
+{
+	static const int wait_ms[] = {500, 1500, 3000};
+	struct byod_unsettled u;
+	struct reg_device d;
+	struct byod_err nerr = {0};
+	size_t i;
+	int rc;
+
+	for (i = 0; i < sizeof(wait_ms) / sizeof(wait_ms[0]); i++) {
+		struct timespec ts = {wait_ms[i] / 1000, (long)(wait_ms[i] % 1000) * 1000000L};
+
+		nanosleep(&ts, NULL);
+		rc = reg_device_get(ctx->reg, id, &d, err);
+		if (rc == -ENOTCONN)
+			continue;
+		if (rc)
+			return rc;
+		if (d.state == BYOD_DEVICE_REVOKED || d.state == BYOD_DEVICE_RETIRED)
+			return 0; /* the first commit was written */
+		rc = revoke_once(ctx, id, reason, new_state, err);
+		if (rc != -ENOTCONN)
+			return rc;
+	}
+	memset(&u, 0, sizeof(u));
+	snprintf(u.device, sizeof(u.device), "%s", id);
+	u.revoke_reason = reason;
+	u.revoke_state = new_state;
+	u.when = time(NULL);
+	if (byod_unsettled_add(ctx, &u, &nerr))
+		return byod_err_set(err, ENOTCONN,
+				    "device %s: the registry was lost while recording its "
+				    "revocation, and it could not be noted for a retry (%s): the "
+				    "revocation may not be recorded; run it again",
+				    id, nerr.msg);
+	return byod_err_set(err, ENOTCONN,
+			    "device %s: the registry was lost while recording its revocation: "
+			    "the revocation may not be recorded yet; it will be retried",
+			    id);
+}
+
 int byod_device_revoke(struct byod_ctx *ctx, const char *id_or_serial, int reason,
 		       enum byod_device_state new_state, struct reg_device *out,
 		       struct byod_err *err)
@@ -460,16 +535,11 @@ int byod_device_revoke(struct byod_ctx *ctx, const char *id_or_serial, int reaso
 	if (dev.state == BYOD_DEVICE_REVOKED || dev.state == BYOD_DEVICE_RETIRED)
 		return byod_err_set(err, EALREADY, "device %s is already %s", dev.id,
 				    byod_device_state_name(dev.state));
-	rc = reg_begin(ctx->reg, err);
+	rc = revoke_once(ctx, dev.id, reason, new_state, err);
+	if (rc && reg_commit_outcome_unknown(ctx->reg))
+		rc = revoke_retry(ctx, dev.id, reason, new_state, err);
 	if (rc)
 		return rc;
-	rc = revoke_in_tx(ctx, dev.id, reason, new_state, err);
-	if (!rc)
-		rc = reg_commit(ctx->reg, err);
-	if (rc) {
-		reg_rollback(ctx->reg);
-		return rc;
-	}
 	/* The revocation is recorded: a CRL that fails to publish now is
 	 * reported, and the next publish carries it. */
 	rc = byod_crl_publish(ctx, NULL, err);
@@ -483,5 +553,5 @@ int byod_device_revoke(struct byod_ctx *ctx, const char *id_or_serial, int reaso
 int byod_device_revoke_in_tx(struct byod_ctx *ctx, const char *id, int reason,
 			     struct byod_err *err)
 {
-	return revoke_in_tx(ctx, id, reason, BYOD_DEVICE_REVOKED, err);
+	return byod_device_end_in_tx(ctx, id, reason, BYOD_DEVICE_REVOKED, err);
 }

@@ -233,6 +233,7 @@ int byod_device_renew(struct byod_ctx *ctx, const struct byod_renew_params *p,
 	rc = byod_ca(ctx, &ca, err);
 	if (rc)
 		return rc;
+	byod_unsettled_settle(ctx, NULL); /* as byod_device_enrol */
 
 	rc = reg_begin(ctx->reg, err);
 	if (rc)
@@ -317,6 +318,11 @@ int byod_device_renew(struct byod_ctx *ctx, const struct byod_renew_params *p,
 out:
 	if (rc) {
 		reg_rollback(ctx->reg);
+		/* never handed out; revoked later if the server wrote it, the
+		 * old certificate staying valid either way */
+		if (reg_commit_outcome_unknown(ctx->reg))
+			byod_unsettled_note(ctx, out->device.id, cert.serial, cert.replaces, 0,
+					    err);
 		byod_enrolment_clear(out);
 		out->refusal = why;
 		return rc;

@@ -75,6 +75,11 @@ struct rad_index {
 	struct reg_unlock *live;   /* the teachers' unlocks live at the last look */
 	size_t nlive;
 	int64_t seq;
+	struct reg_event last; /* the last event applied (seq 0: none); its tag
+				* says after a reconnection whether the server
+				* still holds it */
+	unsigned long full_loads, resumes;
+	char reload_why[160];
 	pthread_mutex_t recent_lock;
 	struct byod_hmap *recent;  /* mac -> serial of its last EAP-TLS accept */
 	int loaded;   /* a full load succeeded once */
@@ -298,6 +303,12 @@ static int load_all(struct rad_index *ix, struct byod_err *err)
 	if (rc)
 		return rc;
 	rc = reg_events_last(ix->reg, &ix->seq, err);
+	memset(&ix->last, 0, sizeof(ix->last));
+	if (!rc && ix->seq > 0) {
+		rc = reg_event_get(ix->reg, ix->seq, &ix->last, err);
+		if (rc == -ENOENT) /* not in this snapshot: cannot be; no resume then */
+			rc = 0;
+	}
 	if (!rc)
 		rc = reg_person_list(ix->reg, load_person, ix, err);
 	if (!rc)
@@ -317,10 +328,12 @@ static int load_all(struct rad_index *ix, struct byod_err *err)
 	return rc;
 }
 
+/* The index only reads: through registry.read-url when it is set (a
+ * standby), registry.url otherwise. */
 static int open_registry(struct rad_index *ix, const char *home, struct byod_err *err)
 {
 	/* the RADIUS path waits 200 ms for a lock, not seconds */
-	return reg_open_home(home, "rlm_byod", 200, &ix->reg, err);
+	return reg_open_home_read(home, "rlm_byod", 200, &ix->reg, err);
 }
 
 int rad_index_open(const struct rad_index_options *opt, struct rad_index **out, int *degraded,
@@ -369,6 +382,7 @@ int rad_index_open(const struct rad_index_options *opt, struct rad_index **out, 
 		*degraded = 1;
 	} else {
 		ix->loaded = 1;
+		ix->full_loads = 1;
 		ix->epoch = reg_connection_epoch(ix->reg);
 	}
 	*out = ix;
@@ -424,6 +438,7 @@ static int cert_until_of(const struct reg_cert *c, void *arg)
 struct changes {
 	struct byod_vec v; /* struct change */
 	int64_t last;
+	struct reg_event last_ev;
 	struct reg *reg;
 	struct byod_err *err;
 };
@@ -441,6 +456,7 @@ static int collect(const struct reg_event *ev, void *arg)
 	int rc;
 
 	cs->last = ev->seq;
+	cs->last_ev = *ev;
 	if (!prefix(ev->kind, "device.") && !prefix(ev->kind, "cert.") &&
 	    !prefix(ev->kind, "person.") && strcmp(ev->kind, "policy.apply") &&
 	    !prefix(ev->kind, "unlock."))
@@ -522,8 +538,59 @@ static int apply(struct rad_index *ix, const struct change *c)
 	return 0;
 }
 
+/*
+ * After a reconnection: may the feed be followed on from the last event
+ * applied? Yes when the server still holds that event, same number and
+ * same tag (tags are random, given at insert): then every event after it
+ * is one this index has not applied, and none before it is missing. No
+ * when the event is gone, or another took its number (a failover lost it
+ * and gave the number again), or the server's feed ends before it, or it
+ * has no tag (SQLite, a row older than tags): the whole registry is read
+ * again. 1: resume; 0: full load, why says why; < 0: the server failed.
+ */
+static int can_resume(struct rad_index *ix, char *why, size_t len, struct byod_err *err)
+{
+	struct reg_event ev;
+	int64_t head = 0;
+	int rc;
+
+	if (ix->last.seq <= 0 || ix->last.tag == 0) {
+		snprintf(why, len, "the last change-feed event applied (%lld) carries no tag",
+			 (long long)ix->seq);
+		return 0;
+	}
+	rc = reg_events_last(ix->reg, &head, err);
+	if (rc)
+		return rc;
+	if (head < ix->last.seq) {
+		snprintf(why, len,
+			 "the server's change feed ends at %lld, before the last event applied "
+			 "(%lld)",
+			 (long long)head, (long long)ix->last.seq);
+		return 0;
+	}
+	rc = reg_event_get(ix->reg, ix->last.seq, &ev, err);
+	if (rc == -ENOENT) {
+		snprintf(why, len, "the last change-feed event applied (%lld) is not on the server",
+			 (long long)ix->last.seq);
+		return 0;
+	}
+	if (rc)
+		return rc;
+	if (ev.tag != ix->last.tag) {
+		snprintf(why, len,
+			 "the change-feed event %lld is not the one applied (it was lost and its "
+			 "number given again)",
+			 (long long)ix->last.seq);
+		return 0;
+	}
+	return 1;
+}
+
 int rad_index_refresh(struct rad_index *ix, int *changed, struct byod_err *err)
 {
+	char why[160] = "";
+	int reconnected = 0;
 	struct changes cs = { .v = BYOD_VEC_INIT(struct change) };
 	struct byod_policies *pol = NULL;
 	struct reg_unlock *live = NULL;
@@ -537,24 +604,42 @@ int rad_index_refresh(struct rad_index *ix, int *changed, struct byod_err *err)
 		*changed = 0;
 	pthread_mutex_lock(&ix->refresh_lock);
 	/*
-	 * A server that went away (-ENOTCONN) is connected to again here, and
-	 * everything is read again, from one snapshot: a server that crashed
-	 * or a replica that took over may have lost commits whose feed numbers
-	 * this index saw, and given those numbers to later changes, which
-	 * "after the last number I saw" would skip. Until the new load is
-	 * whole, the index answers from what it holds.
+	 * A server that went away (-ENOTCONN) is connected to again here. A
+	 * server that crashed or a replica that took over may have lost
+	 * commits whose feed numbers this index saw, and given those numbers
+	 * to later changes, which "after the last number I saw" would skip:
+	 * unless the server still holds the last event applied, same number
+	 * and same tag (can_resume), everything is read again, from one
+	 * snapshot. Until the new load is whole, the index answers from what
+	 * it holds.
 	 */
 	if (!ix->reg) {
 		rc = open_registry(ix, ix->home, err);
 		if (rc)
 			goto out;
-		full = 1;
+		reconnected = 1;
 	}
 	if (ix->loaded && reg_connection_epoch(ix->reg) != ix->epoch)
-		full = 1; /* the handle connected again by itself */
+		reconnected = 1; /* the handle connected again by itself */
+	if (ix->loaded && reconnected) {
+		rc = can_resume(ix, why, sizeof(why), err);
+		if (rc < 0)
+			goto out;
+		full = !rc;
+		rc = 0;
+		if (!full) {
+			/* the server holds what this index followed: on from there */
+			ix->epoch = reg_connection_epoch(ix->reg);
+			pthread_rwlock_wrlock(&ix->lock);
+			ix->resumes++;
+			pthread_rwlock_unlock(&ix->lock);
+		}
+	}
+reload:
 	if (!ix->loaded || full) {
-		/* the start found no registry, or a new connection: the
-		 * whole load again */
+		/* the start found no registry, or a new connection to a
+		 * server that lost what this index followed: the whole load
+		 * again */
 		struct rad_index fresh = { 0 };
 
 		fresh.reg = ix->reg;
@@ -580,7 +665,11 @@ int rad_index_refresh(struct rad_index *ix, int *changed, struct byod_err *err)
 		ix->live = fresh.live;
 		ix->nlive = fresh.nlive;
 		ix->seq = fresh.seq;
+		ix->last = fresh.last;
 		ix->loaded = 1;
+		ix->full_loads++;
+		snprintf(ix->reload_why, sizeof(ix->reload_why), "%s",
+			 why[0] ? why : "the registry was read for the first time");
 		ix->epoch = reg_connection_epoch(ix->reg);
 		ix->degraded = 0;
 		pthread_rwlock_unlock(&ix->lock);
@@ -596,6 +685,25 @@ int rad_index_refresh(struct rad_index *ix, int *changed, struct byod_err *err)
 		byod_err_set(err, ENOMEM, "out of memory following the change feed");
 	if (rc)
 		goto out;
+	if (reg_connection_epoch(ix->reg) != ix->epoch) {
+		/* the handle connected again for this read: what it read
+		 * follows on only if the server holds the last event applied
+		 * before (checked now, before any of it is applied) */
+		rc = can_resume(ix, why, sizeof(why), err);
+		if (rc < 0)
+			goto out;
+		if (!rc) {
+			byod_vec_free(&cs.v);
+			cs.v = (struct byod_vec)BYOD_VEC_INIT(struct change);
+			full = 1;
+			goto reload; /* once: the load sets the epoch */
+		}
+		rc = 0;
+		ix->epoch = reg_connection_epoch(ix->reg);
+		pthread_rwlock_wrlock(&ix->lock);
+		ix->resumes++;
+		pthread_rwlock_unlock(&ix->lock);
+	}
 	for (i = 0; i < cs.v.n; i++) {
 		if (BYOD_VEC_AT(&cs.v, struct change, i)->kind == CH_POLICY)
 			want_policy = 1;
@@ -635,6 +743,8 @@ int rad_index_refresh(struct rad_index *ix, int *changed, struct byod_err *err)
 			live = NULL;
 		}
 		ix->seq = cs.last;
+		if (cs.last_ev.seq)
+			ix->last = cs.last_ev;
 		ix->degraded = 0;
 	}
 	pthread_rwlock_unlock(&ix->lock);
@@ -904,5 +1014,8 @@ void rad_index_stats(struct rad_index *ix, struct rad_index_stats *out)
 	out->seq = ix->seq;
 	out->policy_version = ix->policy_version;
 	out->degraded = ix->degraded;
+	out->full_loads = ix->full_loads;
+	out->resumes = ix->resumes;
+	snprintf(out->reload_why, sizeof(out->reload_why), "%s", ix->reload_why);
 	pthread_rwlock_unlock(&ix->lock);
 }

@@ -98,6 +98,11 @@ struct rad_index_stats {
 	int64_t seq;            /* the last change-feed event applied */
 	int64_t policy_version; /* 0: none */
 	int degraded;           /* the last refresh failed */
+	/* after a reconnection: the whole registry read again, or the feed
+	 * followed on from the last event applied (its number and tag still
+	 * the server's); full_loads counts the first load too */
+	unsigned long full_loads, resumes;
+	char reload_why[160];   /* why the last full load after the first, "" none */
 };
 void rad_index_stats(struct rad_index *ix, struct rad_index_stats *out);
 

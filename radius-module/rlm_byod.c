@@ -88,6 +88,7 @@ typedef struct rlm_byod_t {
 	int replay_failing;    /* its last attempt failed for another reason */
 	/* the follower's own */
 	time_t down_since;     /* the registry unreachable since, 0: reachable */
+	unsigned long loads_told, resumes_told; /* the index's, as last logged */
 	char status_last[512]; /* what the status file says (less its time) */
 	time_t status_written;
 	pthread_t follower;
@@ -438,6 +439,29 @@ static void wait_feed(rlm_byod_t *inst)
 	}
 }
 
+/* After a reconnection the index followed on from where it was, or read
+ * everything again: said once each time, with why. */
+static void tell_reload(rlm_byod_t *inst)
+{
+	struct rad_index_stats st;
+
+	rad_index_stats(inst->index, &st);
+	if (!inst->loads_told) {
+		inst->loads_told = st.full_loads;
+		inst->resumes_told = st.resumes;
+		return;
+	}
+	if (st.full_loads != inst->loads_told)
+		INFO("rlm_byod (%s): the index read the whole registry again: %s", inst->name,
+		     st.reload_why);
+	else if (st.resumes != inst->resumes_told)
+		INFO("rlm_byod (%s): connected again, the index follows the change feed on from "
+		     "event %lld",
+		     inst->name, (long long)st.seq);
+	inst->loads_told = st.full_loads;
+	inst->resumes_told = st.resumes;
+}
+
 static void *follow(void *arg)
 {
 	rlm_byod_t *inst = arg;
@@ -460,6 +484,7 @@ static void *follow(void *arg)
 			     inst->name, (long long)(time(NULL) - inst->down_since));
 			inst->down_since = 0;
 		}
+		tell_reload(inst);
 		/* no replay while the registry cannot even be read: an attempt
 		 * against a server that is gone may take long, and live packets
 		 * wait for it on the accounting lock */

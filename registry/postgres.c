@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <poll.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -114,6 +115,19 @@ static int pg_fail(struct pg_db *db, const PGresult *res, const char *what, stru
 			   sizeof(msg));
 	else
 		snprintf(msg, sizeof(msg), "%s", primary);
+	snprintf(db->last_state, sizeof(db->last_state), "%s", state ? state : "");
+	/* A write refused because the server is read-only: a primary demoted
+	 * under this connection (a failover), or a standby. For a writer it
+	 * is a server lost: connect again, and libpq's host list with
+	 * target_session_attrs=read-write finds the new primary. */
+	if (state && !strcmp(state, "25006") && !db->read_only) {
+		db->reset_wanted = 1;
+		return byod_err_set(err, ENOTCONN,
+				    "the registry database %s is read-only now (%s): %s; it is "
+				    "no longer the primary%s",
+				    db->where, what, msg,
+				    db->in_tx ? "; nothing of the transaction was written" : "");
+	}
 	/* An error of libpq's own (no SQLSTATE) after a server that crashed
 	 * or was stopped -m immediate ("server closed the connection
 	 * unexpectedly") can leave the status CONNECTION_OK until libpq
@@ -193,6 +207,8 @@ static int session_setup(struct pg_db *db, struct byod_err *err)
 	}
 	PQclear(r);
 	db->listening = 0;
+	db->polling = 0; /* perhaps a primary now: LISTEN is tried again */
+	db->reset_wanted = 0;
 	db->connections++;
 	return 0;
 }
@@ -212,7 +228,7 @@ static int ensure_conn(struct pg_db *db, struct byod_err *err)
 {
 	if (!db->in_tx)
 		read_pending(db);
-	if (PQstatus(db->conn) == CONNECTION_OK)
+	if (PQstatus(db->conn) == CONNECTION_OK && (!db->reset_wanted || db->in_tx))
 		return 0;
 	if (db->in_tx)
 		return unreachable(db, "the connection was lost in the middle of a transaction",
@@ -272,12 +288,43 @@ int pg_one(struct pg_db *db, PGresult **res, struct byod_err *err, const char *w
 	return rc;
 }
 
-/* "host:port/dbname" of the parsed options, for messages (no user, no
- * password). */
+/* The n-th element (from 0) of a comma-separated list into out; the only
+ * element when the list has one (libpq uses one port for every host). */
+static void list_item(const char *list, int n, char *out, size_t size)
+{
+	const char *p = list;
+	size_t len;
+	int i;
+
+	if (!strchr(list, ','))
+		n = 0;
+	for (i = 0; i < n && p; i++) {
+		p = strchr(p, ',');
+		if (p)
+			p++;
+	}
+	len = p ? strcspn(p, ",") : 0;
+	snprintf(out, size, "%.*s", (int)len, p ? p : "");
+}
+
+static int list_len(const char *list)
+{
+	int n = 1;
+
+	for (; *list; list++)
+		n += *list == ',';
+	return n;
+}
+
+/* "host:port[,host:port...]/dbname" of the parsed options, for messages
+ * (no user, no password): every host a multi-host URL lists. */
 static void describe(const PQconninfoOption *opts, char *out, size_t size)
 {
 	const char *host = NULL, *port = NULL, *dbname = NULL;
 	const PQconninfoOption *o;
+	char h[128], pt[16];
+	size_t used = 0;
+	int i, n;
 
 	for (o = opts; o && o->keyword; o++) {
 		if (!o->val || !o->val[0])
@@ -291,8 +338,20 @@ static void describe(const PQconninfoOption *opts, char *out, size_t size)
 		else if (!strcmp(o->keyword, "dbname"))
 			dbname = o->val;
 	}
-	snprintf(out, size, "%.80s%s%.8s/%.40s", host ? host : "localhost", port ? ":" : "",
-		 port ? port : "", dbname ? dbname : "(default)");
+	if (!host)
+		host = "localhost";
+	n = list_len(host);
+	out[0] = '\0';
+	for (i = 0; i < n && used + 1 < size; i++) {
+		list_item(host, i, h, sizeof(h));
+		pt[0] = '\0';
+		if (port)
+			list_item(port, i, pt, sizeof(pt));
+		used += (size_t)snprintf(out + used, size - used, "%s%s%s%s", i ? "," : "",
+					 h[0] ? h : "localhost", pt[0] ? ":" : "", pt);
+	}
+	if (used + 1 < size)
+		snprintf(out + used, size - used, "/%.40s", dbname ? dbname : "(default)");
 }
 
 /* libpq's parse error without the password a URL may carry. */
@@ -330,13 +389,18 @@ keyword:
 	}
 }
 
-/* A list of ports ("5432" or "5432,5433"): each 1..65535. */
+/* A list of ports ("5432" or "5432,5433"): each 1..65535, or empty (the
+ * default port: "h1,h2" without ports parses as port ","). */
 static int ports_ok(const char *v)
 {
 	char *end;
 	long p;
 
 	do {
+		if (*v == ',') {
+			v++;
+			continue;
+		}
 		p = strtol(v, &end, 10);
 		if (end == v || p < 1 || p > 65535 || (*end && *end != ','))
 			return 0;
@@ -351,12 +415,31 @@ static int values_ok(const PQconninfoOption *opts, char *msg, size_t size)
 {
 	static const char *const sslmodes[] = {"disable", "allow",     "prefer",
 					       "require", "verify-ca", "verify-full"};
+	static const char *const attrs[] = {"any",     "read-write", "read-only",
+					    "primary", "standby",    "prefer-standby"};
 	const PQconninfoOption *o;
+	const char *host = NULL, *port = NULL;
 	size_t i;
 
 	for (o = opts; o && o->keyword; o++) {
 		if (!o->val)
 			continue;
+		if (!strcmp(o->keyword, "host") && o->val[0])
+			host = o->val;
+		if (!strcmp(o->keyword, "port") && o->val[0])
+			port = o->val;
+		if (!strcmp(o->keyword, "target_session_attrs")) {
+			for (i = 0; i < sizeof(attrs) / sizeof(attrs[0]); i++)
+				if (!strcmp(o->val, attrs[i]))
+					break;
+			if (i == sizeof(attrs) / sizeof(attrs[0])) {
+				snprintf(msg, size,
+					 "target_session_attrs \"%.32s\" is not one of any, "
+					 "read-write, read-only, primary, standby, prefer-standby",
+					 o->val);
+				return 0;
+			}
+		}
 		if (!strcmp(o->keyword, "port") && o->val[0] && !ports_ok(o->val)) {
 			snprintf(msg, size, "the port \"%.32s\" is not a number from 1 to 65535",
 				 o->val);
@@ -374,6 +457,11 @@ static int values_ok(const PQconninfoOption *opts, char *msg, size_t size)
 				return 0;
 			}
 		}
+	}
+	if (host && port && list_len(port) > 1 && list_len(port) != list_len(host)) {
+		snprintf(msg, size, "%d ports are given for %d hosts: give one port, or one per host",
+			 list_len(port), list_len(host));
+		return 0;
 	}
 	return 1;
 }
@@ -505,6 +593,30 @@ static int migrate(struct pg_db *db, struct byod_err *err)
 	return rc;
 }
 
+/*
+ * A read-only handle (registry.read-url, perhaps a standby, which refuses
+ * every write) runs no migration: the schema must be this program's
+ * already, or what it reads would lack what it expects.
+ */
+static int check_version(struct pg_db *db, struct byod_err *err)
+{
+	int version = 0, rc;
+
+	rc = read_version(db, &version, err);
+	if (!rc && version > NEWEST_VERSION)
+		rc = byod_err_set(err, EPROTO,
+				  "the registry database %s has schema version %d, newer than "
+				  "this program knows (%d): use a newer byod",
+				  db->where, version, NEWEST_VERSION);
+	else if (!rc && version < NEWEST_VERSION)
+		rc = byod_err_set(err, EPROTO,
+				  "the registry database %s has schema version %d, older than "
+				  "this program's (%d): open it once through registry.url (which "
+				  "migrates it) before reading it through registry.read-url",
+				  db->where, version, NEWEST_VERSION);
+	return rc;
+}
+
 /* The schema the registry's tables are in: the feed's notifications name it. */
 static int read_schema(struct pg_db *db, struct byod_err *err)
 {
@@ -542,7 +654,7 @@ static void pg_close(struct reg_db *be)
 static const char *const defaults_kw[] = {
 	"connect_timeout",     "keepalives",	   "keepalives_idle",
 	"keepalives_interval", "keepalives_count", "tcp_user_timeout",
-	"application_name",    "dbname",	   NULL,
+	"application_name",    "target_session_attrs", "dbname", NULL,
 };
 #define DEFAULT_VALUES "5", "1", "10", "5", "2", "15000", "byod"
 
@@ -570,8 +682,15 @@ static int pg_open(const struct reg_options *opt, struct reg_db **out, struct by
 		rc = byod_err_set(err, ENOMEM, "out of memory");
 		goto out;
 	}
+	db->read_only = opt->read_only;
+	/* A writer whose URL lists several hosts (a Patroni pair) reaches
+	 * the primary, never a standby, unless the URL says otherwise; a
+	 * reader takes any (its URL says prefer-standby when it wants one). */
 	db->conn = PQconnectdbParams(defaults_kw,
-				     (const char *const[]){DEFAULT_VALUES, db->conninfo, NULL}, 1);
+				     (const char *const[]){DEFAULT_VALUES,
+							   opt->read_only ? "any" : "read-write",
+							   db->conninfo, NULL},
+				     1);
 	if (!db->conn) {
 		rc = byod_err_set(err, ENOMEM, "out of memory");
 		goto out;
@@ -582,7 +701,7 @@ static int pg_open(const struct reg_options *opt, struct reg_db **out, struct by
 	}
 	rc = session_setup(db, err);
 	if (!rc)
-		rc = migrate(db, err);
+		rc = opt->read_only ? check_version(db, err) : migrate(db, err);
 	if (!rc)
 		rc = read_schema(db, err);
 out:
@@ -627,15 +746,29 @@ static int pg_begin_read(struct reg_db *be, struct byod_err *err)
 }
 
 /* COMMIT of a transaction an error aborted answers ROLLBACK, not an error:
- * that is a failure here. */
+ * that is a failure here. A connection lost once COMMIT was sent leaves the
+ * outcome unknown (the server may have committed before its answer was
+ * lost, or not): the sentence says so instead of "nothing was written",
+ * and pg_commit_outcome_unknown answers 1 until the next commit. */
 static int pg_commit(struct reg_db *be, struct byod_err *err)
 {
 	struct pg_db *db = PG(be);
 	cleanup_pgres PGresult *r = NULL;
-	int rc;
+	int rc, sent;
 
+	db->commit_unknown = 0;
+	/* in a transaction, pg_exec sends nothing on a connection already
+	 * known lost: then the server has dropped the transaction */
+	sent = PQstatus(db->conn) == CONNECTION_OK;
 	rc = pg_exec(db, &r, err, "committing", "COMMIT", 0, NULL);
 	if (rc) {
+		if (rc == -ENOTCONN && sent) {
+			db->commit_unknown = 1;
+			rc = byod_err_set(err, ENOTCONN,
+					  "the registry database %s was lost while committing: "
+					  "whether the change was written is not known",
+					  db->where);
+		}
 		if (PQstatus(db->conn) != CONNECTION_OK)
 			db->in_tx = 0;
 		return rc;
@@ -647,6 +780,14 @@ static int pg_commit(struct reg_db *be, struct byod_err *err)
 				    "earlier error; nothing of it was written",
 				    db->where);
 	return 0;
+}
+
+static int pg_commit_outcome_unknown(const struct reg_db *be)
+{
+	const struct pg_db *db = (const struct pg_db *)(const void *)((const char *)be -
+								      offsetof(struct pg_db, base));
+
+	return db->commit_unknown;
 }
 
 static void pg_rollback(struct reg_db *be)
@@ -749,11 +890,14 @@ static int pg_event_insert(struct reg_db *be, struct reg_event *ev, struct byod_
 	rc = pg_one(PG(be), &r, err, "adding an event",
 		    "WITH h AS (UPDATE events_head SET seq = seq + 1 RETURNING seq), "
 		    "e AS (INSERT INTO events (seq, time, kind, object) "
-		    "SELECT h.seq, $1, $2, $3 FROM h RETURNING seq) "
-		    "SELECT seq, pg_notify('byod_feed', current_schema() || ' ' || seq) FROM e",
+		    "SELECT h.seq, $1, $2, $3 FROM h RETURNING seq, tag) "
+		    "SELECT seq, pg_notify('byod_feed', current_schema() || ' ' || seq), tag "
+		    "FROM e",
 		    3, p);
-	if (!rc)
+	if (!rc) {
 		ev->seq = pg_get_i64(r, 0, 0);
+		ev->tag = pg_get_i64(r, 0, 2);
+	}
 	return rc;
 }
 
@@ -772,6 +916,7 @@ static int visit_event(const PGresult *r, int i, void *arg)
 	ev.time = (time_t)pg_get_i64(r, i, 1);
 	pg_get_text(r, i, 2, ev.kind, sizeof(ev.kind));
 	pg_get_text(r, i, 3, ev.object, sizeof(ev.object));
+	ev.tag = pg_get_i64(r, i, 4); /* NULL (a row older than tags): 0 */
 	return v->cb(&ev, v->ctx);
 }
 
@@ -787,11 +932,13 @@ static int pg_events_since(struct reg_db *be, int64_t after, int limit, reg_even
 	/* LIMIT NULL is "no limit". */
 	if (limit > 0)
 		return pg_rows(PG(be), "reading the change feed",
-			       "SELECT seq, time, kind, object FROM events WHERE seq > $1 "
+			       "SELECT seq, time, kind, object, tag FROM events WHERE seq > $1 "
 			       "ORDER BY seq LIMIT $2",
 			       2, p, visit_event, &v, err);
 	return pg_each(PG(be), "reading the change feed",
-		       "SELECT seq, time, kind, object FROM events WHERE seq > $1 ORDER BY seq", 1,
+		       "SELECT seq, time, kind, object, tag FROM events WHERE seq > $1 "
+		       "ORDER BY seq",
+		       1,
 		       p, visit_event, &v, err);
 }
 
@@ -805,6 +952,27 @@ static int pg_events_last(struct reg_db *be, int64_t *seq, struct byod_err *err)
 	if (!rc)
 		*seq = pg_get_i64(r, 0, 0);
 	return rc;
+}
+
+static int pg_event_get(struct reg_db *be, int64_t seq, struct reg_event *out,
+			struct byod_err *err)
+{
+	cleanup_pgres PGresult *r = NULL;
+	char s[24];
+	const char *p[] = {s};
+	int rc;
+
+	pg_i64(s, seq);
+	rc = pg_one(PG(be), &r, err, "reading a change-feed event",
+		    "SELECT seq, time, kind, object, tag FROM events WHERE seq = $1", 1, p);
+	if (rc)
+		return rc;
+	out->seq = pg_get_i64(r, 0, 0);
+	out->time = (time_t)pg_get_i64(r, 0, 1);
+	pg_get_text(r, 0, 2, out->kind, sizeof(out->kind));
+	pg_get_text(r, 0, 3, out->object, sizeof(out->object));
+	out->tag = pg_get_i64(r, 0, 4);
+	return 0;
 }
 
 /* Takes in what arrived; 1 when one of the notifications is this
@@ -835,6 +1003,37 @@ static int take_notifications(struct pg_db *db)
  * "<schema> <seq>": one database may hold several registries (a test and a
  * production one, the tests' schemas), and a wait ends only for its own.
  */
+static long long now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* LISTEN refused because the server is a standby (SQLSTATE 25006,
+ * "cannot execute LISTEN during recovery"; 0A000 from servers that call it
+ * not supported). */
+static int listen_refused(const struct pg_db *db)
+{
+	return !strcmp(db->last_state, "25006") || !strcmp(db->last_state, "0A000");
+}
+
+/*
+ * A standby takes no LISTEN, and sends no NOTIFY: the wait sleeps up to
+ * POLL_MS and returns 0, so that the caller reads by number what
+ * replication brought (a standby replays commits in their order, so the
+ * feed there has no hole either). LISTEN is tried again once a second: a
+ * standby promoted under this connection notifies again.
+ */
+#define POLL_MS 100
+static int poll_standby(struct pg_db *db, int timeout_ms)
+{
+	poll(NULL, 0, timeout_ms < POLL_MS ? timeout_ms : POLL_MS);
+	read_pending(db);
+	return PQstatus(db->conn) == CONNECTION_OK ? 0 : -1;
+}
+
 static int pg_feed_wait(struct reg_db *be, int timeout_ms, struct byod_err *err)
 {
 	struct pg_db *db = PG(be);
@@ -843,15 +1042,28 @@ static int pg_feed_wait(struct reg_db *be, int timeout_ms, struct byod_err *err)
 	long left;
 	int rc;
 
+	if (db->polling && !db->in_tx && now_ms() - db->listen_tried_ms < 1000) {
+		if (poll_standby(db, timeout_ms))
+			goto lost;
+		return 0;
+	}
 	if (!db->listening) {
 		rc = pg_command(db, NULL, err, "listening to the change feed", "LISTEN byod_feed",
 				0, NULL);
+		if (rc && listen_refused(db)) {
+			db->polling = 1;
+			db->listen_tried_ms = now_ms();
+			if (poll_standby(db, timeout_ms))
+				goto lost;
+			return 0;
+		}
 		if (rc) {
 			if (rc == -ENOTCONN && timeout_ms > 0)
 				poll(NULL, 0, timeout_ms); /* no busy loop while it is down */
 			return rc;
 		}
 		db->listening = 1;
+		db->polling = 0;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	for (;;) {
@@ -896,6 +1108,7 @@ const struct reg_backend_ops reg_postgres_ops = {
 	.begin = pg_begin,
 	.begin_read = pg_begin_read,
 	.commit = pg_commit,
+	.commit_outcome_unknown = pg_commit_outcome_unknown,
 	.rollback = pg_rollback,
 	.feed_wait = pg_feed_wait,
 	.connection_epoch = pg_connection_epoch,
@@ -932,6 +1145,8 @@ const struct reg_backend_ops reg_postgres_ops = {
 	.event_insert = pg_event_insert,
 	.events_since = pg_events_since,
 	.events_last = pg_events_last,
+	.event_get = pg_event_get,
+	.ha_status = pg_ha_status,
 	.audit_insert = pg_audit_insert,
 	.audit_list = pg_audit_list,
 	.audit_list_after = pg_audit_list_after,

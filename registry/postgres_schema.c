@@ -384,6 +384,16 @@ const char *const pg_migrations[] = {
 	");\n"
 	"CREATE INDEX oauth_requests_expires ON oauth_requests(expires);\n"
 	"UPDATE schema_version SET version = 9;\n",
+	/* 10: each event a random tag, so that a follower that connected
+	 * again can tell the event it applied last from another that took
+	 * its number after a failover lost it. The column is added without
+	 * a default (no rewrite of a long feed: old rows keep NULL, read as
+	 * tag 0, "unknown"), then new rows get 63 random bits, never 0. */
+	"ALTER TABLE events ADD COLUMN tag bigint;\n"
+	"ALTER TABLE events ALTER COLUMN tag SET DEFAULT\n"
+	"	((('x' || substr(md5(gen_random_uuid()::text), 1, 16))::bit(64)::bigint\n"
+	"	  & 9223372036854775807) | 1);\n"
+	"UPDATE schema_version SET version = 10;\n",
 };
 
 _Static_assert(sizeof(pg_migrations) / sizeof(pg_migrations[0]) == PG_NEWEST_VERSION,

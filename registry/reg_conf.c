@@ -3,6 +3,8 @@
  * Opening the registry byod.conf describes: every program (byodctl, the
  * portal, the gateway, rlm_byod's accounting handle and its index, the
  * benchmarks) reads the same keys the same way, so it is written once here.
+ * Those who only read (rlm_byod's index) may be given another server,
+ * registry.read-url: a standby that takes reads off the primary.
  */
 #include "registry.h"
 
@@ -11,8 +13,8 @@
 
 #include "byod_conf.h"
 
-int reg_open_conf(const struct byod_conf *conf, const char *actor, int busy_timeout_ms,
-		  struct reg **out, struct byod_err *err)
+static int open_conf(const struct byod_conf *conf, const char *actor, int busy_timeout_ms,
+		     int read_only, struct reg **out, struct byod_err *err)
 {
 	struct reg_options opt;
 	char path[4096];
@@ -28,9 +30,27 @@ int reg_open_conf(const struct byod_conf *conf, const char *actor, int busy_time
 		opt.backend = REG_BACKEND_POSTGRES;
 		opt.conninfo = conf->registry_url;
 	}
+	/* registry.read-url (a standby, prefer-standby) for those who only read */
+	if (read_only && conf->registry_read_url && conf->registry_read_url[0]) {
+		opt.backend = REG_BACKEND_POSTGRES;
+		opt.conninfo = conf->registry_read_url;
+	}
+	opt.read_only = read_only;
 	opt.busy_timeout_ms = busy_timeout_ms > 0 ? busy_timeout_ms : conf->registry_busy_timeout_ms;
 	opt.actor = actor;
 	return reg_open(&opt, out, err);
+}
+
+int reg_open_conf(const struct byod_conf *conf, const char *actor, int busy_timeout_ms,
+		  struct reg **out, struct byod_err *err)
+{
+	return open_conf(conf, actor, busy_timeout_ms, 0, out, err);
+}
+
+int reg_open_conf_read(const struct byod_conf *conf, const char *actor, int busy_timeout_ms,
+		       struct reg **out, struct byod_err *err)
+{
+	return open_conf(conf, actor, busy_timeout_ms, 1, out, err);
 }
 
 int reg_open_home(const char *home, const char *actor, int busy_timeout_ms, struct reg **out,
@@ -42,6 +62,19 @@ int reg_open_home(const char *home, const char *actor, int busy_timeout_ms, stru
 	rc = byod_conf_load_home(&conf, home, err);
 	if (!rc)
 		rc = reg_open_conf(&conf, actor, busy_timeout_ms, out, err);
+	byod_conf_free(&conf);
+	return rc;
+}
+
+int reg_open_home_read(const char *home, const char *actor, int busy_timeout_ms,
+		       struct reg **out, struct byod_err *err)
+{
+	struct byod_conf conf;
+	int rc;
+
+	rc = byod_conf_load_home(&conf, home, err);
+	if (!rc)
+		rc = reg_open_conf_read(&conf, actor, busy_timeout_ms, out, err);
 	byod_conf_free(&conf);
 	return rc;
 }

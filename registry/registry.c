@@ -13,6 +13,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
@@ -514,6 +515,7 @@ int reg_begin(struct reg *reg, struct byod_err *err)
 				    "the registry transaction was rolled back; nothing more can "
 				    "be done in it");
 	if (reg->depth == 0) {
+		reg->commit_unknown = 0;
 		rc = OPS(reg)->begin(reg->be, err);
 		if (rc)
 			return rc;
@@ -534,13 +536,21 @@ int reg_commit(struct reg *reg, struct byod_err *err)
 				    "nothing was committed");
 	if (reg->depth == 1) {
 		rc = flush_events(reg, err);
-		if (!rc)
+		if (!rc) {
 			rc = OPS(reg)->commit(reg->be, err);
+			reg->commit_unknown = rc && OPS(reg)->commit_outcome_unknown &&
+					      OPS(reg)->commit_outcome_unknown(reg->be);
+		}
 		if (rc)
 			return rc;
 	}
 	reg->depth--;
 	return 0;
+}
+
+int reg_commit_outcome_unknown(const struct reg *reg)
+{
+	return reg ? reg->commit_unknown : 0;
 }
 
 int reg_begin_read(struct reg *reg, struct byod_err *err)
@@ -550,6 +560,7 @@ int reg_begin_read(struct reg *reg, struct byod_err *err)
 	if (reg->depth > 0)
 		return byod_err_set(err, EINVAL,
 				    "a read snapshot must be the outermost registry transaction");
+	reg->commit_unknown = 0;
 	rc = OPS(reg)->begin_read(reg->be, err);
 	if (rc)
 		return rc;
@@ -1285,6 +1296,28 @@ int reg_events_since(struct reg *reg, int64_t after, int limit,
 int reg_events_last(struct reg *reg, int64_t *seq, struct byod_err *err)
 {
 	return OPS(reg)->events_last(reg->be, seq, err);
+}
+
+int reg_event_get(struct reg *reg, int64_t seq, struct reg_event *out, struct byod_err *err)
+{
+	memset(out, 0, sizeof(*out));
+	if (seq < 1)
+		return byod_err_set(err, ENOENT, "there is no change-feed event %" PRId64, seq);
+	return OPS(reg)->event_get(reg->be, seq, out, err);
+}
+
+int reg_ha_status(struct reg *reg, struct reg_ha_status *out, struct byod_err *err)
+{
+	int i;
+
+	memset(out, 0, sizeof(*out));
+	out->replay_delay_s = -1;
+	for (i = 0; i < REG_HA_STANDBYS_MAX; i++) {
+		out->standbys[i].lag_bytes = -1;
+		out->standbys[i].replay_lag_s = -1;
+	}
+	snprintf(out->backend, sizeof(out->backend), "%s", OPS(reg)->name);
+	return OPS(reg)->ha_status(reg->be, out, err);
 }
 
 int reg_audit_list(struct reg *reg, int limit, int (*cb)(const struct reg_audit *, void *),

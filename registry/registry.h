@@ -44,6 +44,10 @@ struct reg_options {
 	const char *conninfo;    /* PostgreSQL: libpq connection string */
 	int busy_timeout_ms;     /* how long to wait for a lock */
 	const char *actor;       /* who the audit log names, e.g. "byodctl:root" */
+	/* PostgreSQL: open without migrating (the server may be a standby,
+	 * which refuses writes); a schema older or newer than this program's
+	 * is -EPROTO. SQLite opens its file as usual. */
+	int read_only;
 };
 
 /* roles, device kinds and device states: byod_types.h */
@@ -113,6 +117,7 @@ struct reg_event {
 	time_t time;
 	char kind[32];     /* "device.add", "device.state", "cert.revoke", ... */
 	char object[64];   /* the id, serial or login concerned */
+	int64_t tag; /* random, given at insert by PostgreSQL; 0 where the backend has none */
 };
 
 struct reg_audit {
@@ -157,6 +162,15 @@ int reg_open_conf(const struct byod_conf *conf, const char *actor, int busy_time
  * nothing else from the file. */
 int reg_open_home(const char *home, const char *actor, int busy_timeout_ms, struct reg **out,
 		  struct byod_err *err);
+
+/* Opens the registry of home as reg_open_home does, but through registry.read-url when it
+ * is set: a read-only handle (no migration run; -EPROTO when the schema is older than this
+ * program's), which may be a standby's. */
+int reg_open_home_read(const char *home, const char *actor, int busy_timeout_ms,
+		       struct reg **out, struct byod_err *err);
+/* The same from a loaded configuration. */
+int reg_open_conf_read(const struct byod_conf *conf, const char *actor, int busy_timeout_ms,
+		       struct reg **out, struct byod_err *err);
 void reg_close(struct reg *reg);
 
 /* ---- registry URLs ---- */
@@ -198,6 +212,10 @@ const char *reg_actor(const struct reg *reg);
 int reg_begin(struct reg *reg, struct byod_err *err);
 int reg_commit(struct reg *reg, struct byod_err *err);
 void reg_rollback(struct reg *reg);
+
+/* 1 when the last reg_commit of this handle failed with -ENOTCONN after COMMIT was sent: the
+ * server may have committed it or not (its answer was lost). Cleared by reg_begin. */
+int reg_commit_outcome_unknown(const struct reg *reg);
 
 /*
  * PostgreSQL only: the SQL creating one NOLOGIN role per program
@@ -332,6 +350,36 @@ int reg_events_since(struct reg *reg, int64_t after, int limit,
 		     struct byod_err *err);
 /* The newest event's seq, 0 when none. */
 int reg_events_last(struct reg *reg, int64_t *seq, struct byod_err *err);
+/* The event of number seq (-ENOENT when there is none). A follower that
+ * connected again compares its tag with the one it applied: the same
+ * (and not 0) means the server holds what it followed, and it may go on
+ * from there; otherwise that number was lost and perhaps given again. */
+int reg_event_get(struct reg *reg, int64_t seq, struct reg_event *out, struct byod_err *err);
+
+/* ---- replication (reg_ha_status) ---- */
+
+#define REG_HA_STANDBYS_MAX 8
+struct reg_ha_standby {
+	char name[64];       /* application_name (Patroni: the member's name) */
+	char addr[64];       /* client_addr, "" over a Unix socket */
+	char state[16];      /* "streaming", "catchup", ... */
+	char sync_state[16]; /* "async", "sync", "potential", "quorum" */
+	int64_t lag_bytes;   /* primary's current LSN minus the standby's replay LSN; -1 unknown */
+	double replay_lag_s; /* pg_stat_replication.replay_lag in seconds; -1 unknown */
+};
+struct reg_ha_status {
+	char backend[16];        /* "sqlite" or "postgresql" */
+	char server[160];        /* host:port (or socket dir) this handle is connected to */
+	int in_recovery;         /* 1: that server is a standby */
+	int64_t feed_head;       /* the last change-feed number that server holds */
+	double replay_delay_s;   /* standby: now - last replayed commit's time; -1 otherwise */
+	char sync_names[128];    /* synchronous_standby_names, "" none */
+	int nstandbys;           /* primary: rows of pg_stat_replication */
+	struct reg_ha_standby standbys[REG_HA_STANDBYS_MAX];
+};
+/* What the connected server says of replication. On SQLite: backend "sqlite", server the
+ * file, everything else 0/""/-1. Needs pg_monitor (or the owner) for the lag columns. */
+int reg_ha_status(struct reg *reg, struct reg_ha_status *out, struct byod_err *err);
 /*
  * Waits for the change feed: returns 0 after a change-feed notification may
  * have arrived, or after timeout_ms, whichever comes first; the caller then

@@ -1087,6 +1087,29 @@ static int sq_events_last(struct reg_db *be, int64_t *seq, struct byod_err *err)
 	return rc;
 }
 
+/* SQLite keeps no tag (0): one file has no failover that could give a
+ * number twice, and its handles never connect again. */
+static int sq_event_get(struct reg_db *be, int64_t seq, struct reg_event *out,
+			struct byod_err *err)
+{
+	cleanup_stmt sqlite3_stmt *st = NULL;
+	struct sq *s = sq_of(be);
+	int rc;
+
+	rc = sq_prepare(s, &st, err, "SELECT seq, time, kind, object FROM events WHERE seq = ?",
+			"i", seq);
+	if (!rc)
+		rc = sq_one(s, st, "reading a change-feed event", err);
+	if (rc)
+		return rc;
+	out->seq = sqlite3_column_int64(st, 0);
+	out->time = (time_t)sqlite3_column_int64(st, 1);
+	col_text(st, 2, out->kind, sizeof(out->kind));
+	col_text(st, 3, out->object, sizeof(out->object));
+	out->tag = 0;
+	return 0;
+}
+
 static int sq_audit_insert(struct reg_db *be, struct reg_audit *a, struct byod_err *err)
 {
 	cleanup_stmt sqlite3_stmt *st = NULL;
@@ -1348,6 +1371,8 @@ const struct reg_backend_ops reg_sqlite_ops = {
 	.event_insert = sq_event_insert,
 	.events_since = sq_events_since,
 	.events_last = sq_events_last,
+	.event_get = sq_event_get,
+	.ha_status = sq_ha_status,
 	.feed_wait = sq_feed_wait,
 	.audit_insert = sq_audit_insert,
 	.audit_list = sq_audit_list,

@@ -70,6 +70,10 @@ struct reg_backend_ops {
 	 * DEFERRED; PostgreSQL: REPEATABLE READ READ ONLY). */
 	int (*begin_read)(struct reg_db *be, struct byod_err *err);
 	int (*commit)(struct reg_db *be, struct byod_err *err);
+	/* 1 when the last commit failed after COMMIT reached the wire: the
+	 * server may have written the transaction or not. NULL: never (a
+	 * backend whose commit either happens or does not, as SQLite's). */
+	int (*commit_outcome_unknown)(const struct reg_db *be);
 	void (*rollback)(struct reg_db *be);
 
 	int (*school_insert)(struct reg_db *be, const struct reg_school *s, struct byod_err *err);
@@ -153,6 +157,13 @@ struct reg_backend_ops {
 	int (*events_since)(struct reg_db *be, int64_t after, int limit, reg_event_cb cb, void *ctx,
 			    struct byod_err *err);
 	int (*events_last)(struct reg_db *be, int64_t *seq, struct byod_err *err);
+	/* The event of number seq, its tag 0 where the backend keeps none;
+	 * -ENOENT when there is none. */
+	int (*event_get)(struct reg_db *be, int64_t seq, struct reg_event *out,
+			 struct byod_err *err);
+	/* What the server says of replication (out is zeroed by registry.c,
+	 * its -1 fields set). */
+	int (*ha_status)(struct reg_db *be, struct reg_ha_status *out, struct byod_err *err);
 	/* Returns 0 once a change-feed event committed elsewhere may have
 	 * arrived, or after timeout_ms (never inside a transaction). */
 	int (*feed_wait)(struct reg_db *be, int timeout_ms, struct byod_err *err);

@@ -25,13 +25,21 @@ struct pg_db {
 	struct reg_db base;
 	PGconn *conn;
 	char *conninfo;	  /* as given; may hold a password: never in a message */
-	char where[160];  /* "host:port/dbname" for messages, without credentials */
+	char where[256];  /* "host:port[,host:port...]/dbname" for messages, without credentials */
 	int in_tx;	  /* this backend issued BEGIN and has not ended it */
+	int commit_unknown; /* the last COMMIT was sent and its answer lost */
 	int listening;	  /* LISTEN byod_feed was issued on this connection */
 	int busy_ms;	  /* lock_timeout */
 	unsigned cursors; /* numbers this connection's list cursors */
 	char schema[128]; /* current_schema(): the feed's notifications carry it */
 	unsigned long connections; /* sessions set up: the first, then each reconnection */
+	int read_only;	  /* opened by reg_open_home_read: may be a standby's */
+	int reset_wanted; /* a writer met a server that is read-only now (a demoted
+			   * primary): the next statement outside a transaction
+			   * connects again, to whichever host is the primary */
+	int polling;	  /* LISTEN was refused (a standby): feed_wait sleeps instead */
+	long long listen_tried_ms; /* CLOCK_MONOTONIC of the last refused LISTEN */
+	char last_state[6]; /* SQLSTATE of the last failed statement, "" when none */
 };
 
 #define PG(be) reg_db_of(be, struct pg_db, base)
@@ -92,8 +100,11 @@ int pg_rows(struct pg_db *db, const char *what, const char *sql, int nparams,
 
 /* postgres_schema.c: the migrations, pg_migrations[i] taking the schema
  * from version i to i + 1; append one, raise this by one. */
-#define PG_NEWEST_VERSION 9
+#define PG_NEWEST_VERSION 10
 extern const char *const pg_migrations[];
+
+/* postgres_ha.c: reg_ha_status's backend operation. */
+int pg_ha_status(struct reg_db *be, struct reg_ha_status *out, struct byod_err *err);
 
 /* postgres_tables.c: the operations of the backend table it implements. */
 int pg_school_insert(struct reg_db *be, const struct reg_school *sc, struct byod_err *err);

@@ -19,6 +19,7 @@ struct reg {
 	struct reg_db *be;
 	int depth;   /* reg_begin() levels open */
 	int aborted; /* an inner level rolled back; cleared when depth is 0 */
+	int commit_unknown; /* the last outermost commit's outcome is unknown */
 	char actor[64];
 	/* The change-feed events of the open outermost transaction, inserted
 	 * by reg_commit right before the backend's commit (reg_event_queue),

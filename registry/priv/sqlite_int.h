@@ -48,6 +48,9 @@ int sq_each(struct sq *s, sqlite3_stmt *st, int (*row)(sqlite3_stmt *, void *), 
 	    const char *doing, struct byod_err *err);
 void col_text(sqlite3_stmt *st, int i, char *out, size_t len);
 
+/* sqlite_ha.c: reg_ha_status's backend operation. */
+int sq_ha_status(struct reg_db *be, struct reg_ha_status *out, struct byod_err *err);
+
 /* The columns of a device as sq_read_device reads them (sqlite.c): its
  * owner's login and school from people p. */
 #define SQ_DEVICE_SELECT                                                                           \

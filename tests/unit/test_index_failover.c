@@ -5,7 +5,9 @@
  * the next change is given one of those numbers again. An index that went
  * on reading "after the last number I saw" would skip that change for
  * good; one that connects again reads everything again (index.c,
- * reg_connection_epoch). The loss is made by hand on the test cluster: the
+ * reg_connection_epoch), unless the server still holds the last event it
+ * applied with the same tag (reg_event_get): then it follows on from there,
+ * which a connection cut without loss shows. The loss is made by hand on the test cluster: the
  * committed change is undone in SQL, its event deleted, the feed's head
  * set back, and the index's connection ended by the server. PostgreSQL
  * only (ctest test_index_failover_pg).
@@ -148,6 +150,7 @@ static void test_lost_commits_reread(void **state)
 	struct fx *f = x->reg_fx;
 	struct rad_index_options o = { .home = x->home, .registration_vlan = 99 };
 	struct rad_index *ix = NULL;
+	struct rad_index_stats st;
 	struct byod_err err;
 	int64_t seen, head;
 	char sql[512];
@@ -195,6 +198,85 @@ static void test_lost_commits_reread(void **state)
 		poll(NULL, 0, 20);
 	}
 	assert_int_equal(mab_vlan(ix), 20);
+	rad_index_stats(ix, &st);
+	assert_int_equal(st.full_loads, 2);
+	assert_int_equal(st.resumes, 0);
+	assert_non_null(strstr(st.reload_why, "is not the one applied"));
+	rad_index_free(ix);
+}
+
+/* Ends the index's connection (and the test's own handle, which has the
+ * same name: closed first, opened again after). */
+static void cut(struct ifx *x, raw_db *db)
+{
+	struct byod_err err;
+	char sql[512];
+
+	byod_close(x->ctx);
+	x->ctx = NULL;
+	snprintf(sql, sizeof(sql),
+		 "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+		 "WHERE application_name = '%s'",
+		 x->app);
+	assert_true(raw_int(db, sql) >= 1);
+	assert_int_equal(byod_open(x->home, "test", &x->ctx, &err), 0);
+}
+
+/*
+ * The connection cut, nothing lost: the index follows the feed on from the
+ * last event it applied (same number, same tag on the server) instead of
+ * reading everything again, and misses none of the changes made while it
+ * was disconnected, once and twice in a row.
+ */
+static void test_cut_resumes(void **state)
+{
+	struct ifx *x = *state;
+	struct fx *f = x->reg_fx;
+	struct rad_index_options o = { .home = x->home, .registration_vlan = 99 };
+	struct rad_index_stats st;
+	struct rad_index *ix = NULL;
+	struct byod_err err;
+	raw_db *db;
+	int degraded, i;
+
+	assert_int_equal(rad_index_open(&o, &ix, &degraded, &err), 0);
+	assert_false(degraded);
+	assert_int_equal(mab_vlan(ix), 20);
+	/* a change the index applies: its last event has a tag */
+	assert_int_equal(reg_device_rename(x->ctx->reg, x->phone, "phone 2", &err), 0);
+	refresh(ix);
+
+	db = raw_open(f->path);
+	cut(x, db);
+	/* made while the index is disconnected */
+	assert_int_equal(reg_device_set_state(x->ctx->reg, x->phone, BYOD_DEVICE_SUSPENDED, &err),
+			 0);
+	for (i = 0; i < 50 && mab_vlan(ix) != -1; i++) {
+		(void)rad_index_refresh(ix, NULL, &err);
+		poll(NULL, 0, 20);
+	}
+	assert_int_equal(mab_vlan(ix), -1);
+	refresh(ix);
+	rad_index_stats(ix, &st);
+	assert_int_equal(st.full_loads, 1);
+	assert_int_equal(st.resumes, 1);
+	assert_int_equal(st.seq, raw_int(db, "SELECT max(seq) FROM events"));
+
+	/* twice in a row, two changes while away */
+	cut(x, db);
+	assert_int_equal(reg_device_set_state(x->ctx->reg, x->phone, BYOD_DEVICE_ACTIVE, &err), 0);
+	assert_int_equal(reg_device_rename(x->ctx->reg, x->phone, "phone 3", &err), 0);
+	for (i = 0; i < 50 && mab_vlan(ix) != 20; i++) {
+		(void)rad_index_refresh(ix, NULL, &err);
+		poll(NULL, 0, 20);
+	}
+	assert_int_equal(mab_vlan(ix), 20);
+	refresh(ix);
+	rad_index_stats(ix, &st);
+	assert_int_equal(st.full_loads, 1);
+	assert_int_equal(st.resumes, 2);
+	assert_int_equal(st.seq, raw_int(db, "SELECT max(seq) FROM events"));
+	raw_close(db);
 	rad_index_free(ix);
 }
 
@@ -202,6 +284,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_lost_commits_reread, setup_pg, teardown_pg),
+		cmocka_unit_test_setup_teardown(test_cut_resumes, setup_pg, teardown_pg),
 	};
 	const char *url = getenv("BYOD_TEST_REGISTRY");
 
