@@ -244,7 +244,7 @@ python3 "$HA/haload.py" --run "$RUN" \
 	"${MACS[@]}" "${EAPS[@]}" --ca "$BYOD_HOME/pki/ca.pem" \
 	--portal "$HTTP" "${ACCOUNTS[@]}" \
 	--mab-rate "${HA_MAB_RATE:-20}" --eap-rate "${HA_EAP_RATE:-2}" \
-	--acct-rate "${HA_ACCT_RATE:-2}" --enrol-rate "${HA_ENROL_RATE:-1}" \
+	--acct-rate "${HA_ACCT_RATE:-2}" --enrol-rate "${HA_ENROL_RATE:-2}" \
 	--duration 400 --stop "$T/load.stop" --log "$T/load.jsonl" --summary "$T/load.json" \
 	>"$T/load.out" 2>"$T/load.err" &
 LOAD=$!
@@ -447,6 +447,10 @@ figure accounting_sent "$(s acct sent)"
 figure accounting_acked "$(s acct answered)"
 figure accounting_sessions "$acct_sessions"
 figure accounting_rows "$acct_rows"
+figure mab_max_ms "$(s mab max_ms)"
+figure eap_max_ms "$(s eap max_ms)"
+figure accounting_max_ms "$(s acct max_ms)"
+figure radius_retried "$(($(s mab retried) + $(s eap retried) + $(s acct retried)))"
 figure enrolments_ok "$enrol_ok"
 figure enrolments_refused "$enrol_refused"
 figure revocation_ms_a "${REVOKED[a]}"

@@ -32,8 +32,9 @@ outcome: mab/eap "accept", "reject" or "none"; acct "ack" or "none" (with
 "unavailable" (the portal's 503 at "step") or "error" (with "step" and
 "detail"); any kind "skipped". At the end a summary (--summary as JSON, and
 name=value lines on stdout): per kind sent, answered, accepted, rejected,
-unanswered, skipped; enrolments ok, unavailable, error; the first and the
-last 503 of the portal.
+unanswered, skipped, retried (answered after a retransmission), max_ms (the
+slowest answer); enrolments ok, unavailable, error; the first and the last
+503 of the portal.
 
   haload.py --node NAME:AUTH:ACCT:SECRET ... --log FILE [--summary FILE]
             [--duration S] [--stop FILE] [--mac MAC ...]
@@ -343,12 +344,16 @@ def summary(log, out):
         for line in f:
             r = json.loads(line)
             k = s.setdefault(r["kind"], {"sent": 0, "answered": 0, "accepted": 0,
-                                         "rejected": 0, "unanswered": 0, "skipped": 0})
+                                         "rejected": 0, "unanswered": 0, "skipped": 0,
+                                         "retried": 0, "max_ms": 0})
             o = r["outcome"]
             if o == "skipped":
                 k["skipped"] += 1
                 continue
             k["sent"] += 1
+            k["retried"] += r.get("tries", 1) > 1
+            if r["answered"] is not None:
+                k["max_ms"] = max(k["max_ms"], int((r["answered"] - r["sent"]) * 1000))
             if r["kind"] == "enrol":
                 k[o] = k.get(o, 0) + 1
                 if o == "ok":
