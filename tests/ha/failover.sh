@@ -346,7 +346,7 @@ check "...no session doubled ($acct_rows rows for $acct_sessions sessions)" test
 # enrolments: what the load was told against the certificates
 echo "SELECT d.name, c.serial, c.state, d.state FROM devices d JOIN certificates c ON c.device = d.id WHERE d.name LIKE 'ha-$RUN-%';" |
 	sql >"$T/got-certs.txt"
-read -r enrol_ok enrol_refused missing wrong dangling <<<"$(python3 - "$T/load.jsonl" "$T/got-certs.txt" <<'PY'
+read -r enrol_ok enrol_refused missing wrong dangling in_flight <<<"$(python3 - "$T/load.jsonl" "$T/got-certs.txt" <<'PY'
 import json, sys
 recs = [r for r in map(json.loads, open(sys.argv[1])) if r["kind"] == "enrol"]
 rows = {}
@@ -367,7 +367,8 @@ for r in wrong[:5]:
     print("handed out, row not valid:", json.dumps(r, sort_keys=True), rows[r["serial"]], file=sys.stderr)
 for s in dangling[:5]:
     print("refused, valid row:", s, rows[s], file=sys.stderr)
-print(len(ok), len(refused), len(missing), len(wrong), len(dangling))
+print(len(ok), len(refused), len(missing), len(wrong), len(dangling),
+      len([r for r in refused if r["step"] == "enrol"]))
 PY
 )"
 check "every certificate handed out is a row ($missing of $enrol_ok missing)" test "$missing" = 0
@@ -453,6 +454,7 @@ figure accounting_max_ms "$(s acct max_ms)"
 figure radius_retried "$(($(s mab retried) + $(s eap retried) + $(s acct retried)))"
 figure enrolments_ok "$enrol_ok"
 figure enrolments_refused "$enrol_refused"
+figure enrolments_refused_at_the_form "$in_flight"
 figure revocation_ms_a "${REVOKED[a]}"
 figure revocation_ms_b "${REVOKED[b]}"
 [ -z "${rejoin_s:-}" ] || figure rejoin_seconds "$rejoin_s"
