@@ -385,6 +385,25 @@ int admin_device_get(struct admin_ctx *c)
 	return device_page(c, &d, notice);
 }
 
+/* 503: the revocation may not be recorded yet; it will be retried. Made
+ * without the registry, which does not answer. */
+static int revoke_pending(struct admin_ctx *c)
+{
+	struct web_html h;
+
+	web_html_init(&h);
+	admin_page_head(c, &h, AT(c, "device.revoke_pending.title"), NULL);
+	web_html_markup(&h, "<p>");
+	web_html_text(&h, AT(c, "device.revoke_pending.text"));
+	web_html_markup(&h, "</p><p><a");
+	web_html_url(&h, "href", "/devices");
+	web_html_markup(&h, ">");
+	web_html_text(&h, AT(c, "error.back"));
+	web_html_markup(&h, "</a></p>");
+	c->rs->retry_after = 10;
+	return admin_page_finish(c, &h, 503);
+}
+
 int admin_device_post(struct admin_ctx *c)
 {
 	const char *action = web_form_get(c->form, "action");
@@ -414,6 +433,10 @@ int admin_device_post(struct admin_ctx *c)
 		/* a state that does not allow it (a second tab, an old page) */
 		return admin_page_error(c, 409);
 	}
+	/* the registry lost under the revocation, which byod_device_revoke
+	 * could not confirm: noted, and retried once the registry answers */
+	if (rc == -ENOTCONN && !strcmp(done, "revoked") && byod_unsettled_pending(c->ctx, d.id))
+		return revoke_pending(c);
 	if (rc)
 		return rc;
 	snprintf(where, sizeof(where), "/devices/%s?ok=%s", d.id, done);

@@ -268,6 +268,9 @@ int admin_route(struct admin *a, const struct httpd_request *rq, struct httpd_re
 	rc = admin_session_load(&c, &s);
 	if (rc)
 		goto out;
+	/* the registry answers: a revocation an outage left unconfirmed is
+	 * retried (nearly always nothing to do: one stat) */
+	byod_unsettled_settle(c.ctx, NULL);
 	if (!strcmp(rq->path, "/")) {
 		rc = get ? admin_redirect(&c, s.mfa	 ? "/dashboard"
 					      : s.exists ? "/totp"

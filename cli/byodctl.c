@@ -369,6 +369,28 @@ static int write_out(const char *dir, const char *name, const void *data, size_t
 	return 0;
 }
 
+/* An enrolment or renewal refused while the registry's answer to its
+ * commit was lost: a few tries over about six seconds (a failover) to
+ * settle it now, revoking its certificate if it was written after all; what
+ * stays unsettled waits in HOME/unsettled for the next enrolment or the
+ * portal. */
+static void settle_soon(struct byod_ctx *ctx)
+{
+	static const unsigned wait_s[] = {1, 2, 3};
+	struct byod_err err;
+	size_t i;
+
+	for (i = 0; i < sizeof(wait_s) / sizeof(wait_s[0]); i++) {
+		sleep(wait_s[i]);
+		if (!byod_unsettled_settle(ctx, &err)) {
+			fprintf(stderr, "byodctl: the registry answers again: what it may have "
+					"written of this is revoked\n");
+			return;
+		}
+	}
+	fprintf(stderr, "byodctl: %s\n", err.msg);
+}
+
 /* Writes an issued certificate (enrolment or renewal) into out: PEM, key,
  * PKCS#12 (modern form), ca.pem; says where (JSON with json). */
 static int issued_out(struct byod_ctx *ctx, struct byod_enrolment *ep, const char *out, int json)
@@ -512,6 +534,8 @@ static int cmd_device_enrol(struct byod_ctx *ctx, int argc, char **argv)
 	}
 	rc = byod_device_enrol(ctx, &p, &e, &err);
 	free(csr);
+	if (rc == -ENOTCONN && reg_commit_outcome_unknown(ctx->reg))
+		settle_soon(ctx);
 	if (rc)
 		return cli_fail_err(&err); /* a refusal: the sentence the portal shows */
 	if (e.crl_stale)
@@ -574,6 +598,8 @@ static int cmd_device_renew(struct byod_ctx *ctx, int argc, char **argv)
 	}
 	rc = byod_device_renew(ctx, &p, &e, &err);
 	free(csr);
+	if (rc == -ENOTCONN && reg_commit_outcome_unknown(ctx->reg))
+		settle_soon(ctx);
 	if (rc)
 		return cli_fail_err(&err);
 	rc = issued_out(ctx, &e, out, json);

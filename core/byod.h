@@ -399,6 +399,11 @@ int byod_device_revoke(struct byod_ctx *ctx, const char *id_or_serial, int reaso
  */
 int byod_unsettled_settle(struct byod_ctx *ctx, struct byod_err *err);
 
+/* 1 when HOME/unsettled holds something of device id (a revocation that
+ * byod_device_revoke could not confirm: -ENOTCONN, "it will be retried"),
+ * else 0. */
+int byod_unsettled_pending(struct byod_ctx *ctx, const char *device);
+
 /*
  * Issues a CRL of every revoked certificate. With out_path, writes PEM there
  * (DER when the name ends in .der); always refreshes HOME/<pki.dir>/crl.pem

@@ -28,7 +28,7 @@ int byod_enrol_offer_all(struct byod_ctx *ctx, const struct byod_enrol_params *p
 /* Revokes device id and its valid certificates (new_state: revoked or
  * retired) inside the caller's transaction; the CRL is the caller's. */
 int byod_device_end_in_tx(struct byod_ctx *ctx, const char *id, int reason,
-		      enum byod_device_state new_state, struct byod_err *err);
+			  enum byod_device_state new_state, struct byod_err *err);
 
 /* An enrolment, renewal or revocation whose commit outcome is unknown
  * (core/unsettled.c). */

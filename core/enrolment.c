@@ -101,7 +101,7 @@ static int collect_valid(const struct reg_cert *c, void *arg)
 /* Revokes a device and its valid certificates inside the caller's
  * transaction; the CRL is the caller's to reissue after the commit. */
 int byod_device_end_in_tx(struct byod_ctx *ctx, const char *id, int reason,
-		      enum byod_device_state new_state, struct byod_err *err)
+			  enum byod_device_state new_state, struct byod_err *err)
 {
 	struct byod_vec valid = BYOD_VEC_INIT(struct serial);
 	time_t now = time(NULL);
@@ -153,7 +153,8 @@ static int make_room(struct byod_ctx *ctx, const struct byod_enrol_params *p,
 		/* a revoked device does not count: retiring it makes no room */
 		if (old.state != BYOD_DEVICE_ACTIVE && old.state != BYOD_DEVICE_SUSPENDED)
 			return byod_enrol_refuse(BYOD_ENROL_AT_LIMIT, EDQUOT, why, err);
-		rc = byod_device_end_in_tx(ctx, old.id, REG_REASON_CESSATION, BYOD_DEVICE_RETIRED, err);
+		rc = byod_device_end_in_tx(ctx, old.id, REG_REASON_CESSATION, BYOD_DEVICE_RETIRED,
+					   err);
 		if (rc)
 			return rc;
 		snprintf(out->retired, sizeof(out->retired), "%s", old.id);

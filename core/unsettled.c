@@ -42,7 +42,7 @@
 #include "enrol_int.h"
 
 #define UNSETTLED_NAME "unsettled"
-#define LINE_MAX_LEN 160
+#define LINE_MAX_LEN   160
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -74,7 +74,8 @@ static int parse_line(const char *line, struct byod_unsettled *u)
 		   &reason, &state);
 	if (n != 5 && n != 7)
 		return -EINVAL;
-	if (!byod_is_uuid(device) || (strcmp(serial, "-") && !valid_token(serial, sizeof(u->serial))) ||
+	if (!byod_is_uuid(device) ||
+	    (strcmp(serial, "-") && !valid_token(serial, sizeof(u->serial))) ||
 	    (strcmp(replaces, "-") && !valid_token(replaces, sizeof(u->replaces))))
 		return -EINVAL;
 	if (state && state != BYOD_DEVICE_REVOKED && state != BYOD_DEVICE_RETIRED)
@@ -199,8 +200,8 @@ static int settle_in_tx(struct byod_ctx *ctx, const struct byod_unsettled *u, in
 	if (u->revoke_state) {
 		/* a revocation: done when it was written, again when not */
 		rc = reg_device_get(ctx->reg, u->device, &d, err);
-		if (rc == -ENOENT || (!rc && (d.state == BYOD_DEVICE_REVOKED ||
-					      d.state == BYOD_DEVICE_RETIRED)))
+		if (rc == -ENOENT ||
+		    (!rc && (d.state == BYOD_DEVICE_REVOKED || d.state == BYOD_DEVICE_RETIRED)))
 			return 0;
 		if (!rc)
 			rc = byod_device_end_in_tx(ctx, u->device, u->revoke_reason,
@@ -278,8 +279,9 @@ int byod_unsettled_settle(struct byod_ctx *ctx, struct byod_err *err)
 	pthread_mutex_lock(&lock);
 	fd = open(path, O_RDWR | O_CLOEXEC);
 	if (fd < 0) {
-		rc = errno == ENOENT ? 0 : byod_err_set(err, errno, "cannot open %s: %s", path,
-							 strerror(errno));
+		rc = errno == ENOENT ? 0
+				     : byod_err_set(err, errno, "cannot open %s: %s", path,
+						    strerror(errno));
 		goto out;
 	}
 	if (flock(fd, LOCK_EX) < 0 || fstat(fd, &st) < 0) {
@@ -378,6 +380,26 @@ int byod_unsettled_count(struct byod_ctx *ctx)
 	}
 	pthread_mutex_unlock(&lock);
 	return n;
+}
+
+int byod_unsettled_pending(struct byod_ctx *ctx, const char *device)
+{
+	char path[1024], line[LINE_MAX_LEN];
+	struct byod_unsettled u;
+	int found = 0;
+	FILE *f;
+
+	if (!device || unsettled_path(ctx, path, sizeof(path), NULL))
+		return 0;
+	pthread_mutex_lock(&lock);
+	f = fopen(path, "re");
+	if (f) {
+		while (!found && fgets(line, sizeof(line), f))
+			found = !parse_line(line, &u) && !strcmp(u.device, device);
+		fclose(f);
+	}
+	pthread_mutex_unlock(&lock);
+	return found;
 }
 
 void byod_unsettled_note(struct byod_ctx *ctx, const char *device, const char *serial,

@@ -308,8 +308,10 @@ int portal_oauth_token(struct page_ctx *c)
 		rc = refresh(c, &form, cl);
 	else
 		rc = portal_oauth_json_error(c->rs, 400, "unsupported_grant_type", NULL);
-	if (!rc && c->rs->status == 200)
+	if (!rc && c->rs->status == 200) {
 		byod_login_settle(c->ctx->reg, &gate, now, NULL);
+		portal_registry_answers(p, c->ctx);
+	}
 out:
 	if (rc == -ENOTCONN)
 		c->ctx = portal_db_renew(p->db, c->ctx);

@@ -217,20 +217,35 @@ int portal_registry_unavailable(int rc)
 	return rc == -ENOTCONN || rc == -EBUSY || rc == -EIO || rc == -ENOSPC;
 }
 
-void portal_registry_note(struct portal *p, int rc)
+int portal_registry_note(struct portal *p, int rc)
 {
 	int down = rc ? 1 : 0;
 
 	if (rc && !portal_registry_unavailable(rc))
-		return; /* another fault says nothing of the registry */
+		return 0; /* another fault says nothing of the registry */
 	if (__atomic_exchange_n(&p->registry_down, down, __ATOMIC_SEQ_CST) == down)
-		return;
+		return 0;
 	if (down)
 		portal_log("the registry is unavailable (%s): pages that need it answer 503 "
 			   "until it is back",
 			   strerror(-rc));
 	else
 		portal_log("the registry answers again");
+	return !down;
+}
+
+void portal_registry_answers(struct portal *p, struct byod_ctx *ctx)
+{
+	struct byod_err err;
+	char buf[900];
+
+	if (!portal_registry_note(p, 0))
+		return;
+	/* an enrolment refused while its commit's outcome was unknown: its
+	 * certificate, if written, is revoked as the pupil was told */
+	if (byod_unsettled_settle(ctx, &err))
+		portal_log("enrolments left unsettled by the outage are kept for later: %s",
+			   byod_err_str(&err, buf, sizeof(buf)));
 }
 
 int portal_page_error(struct portal *p, const struct portal_request *rq, struct portal_response *rs,

@@ -76,8 +76,13 @@ int portal_route(struct portal *p, const struct portal_request *rq, struct porta
  * need it answer 503 with Retry-After, nothing was changed (pages.c). */
 int portal_registry_unavailable(int rc);
 /* Notes how the registry answered a page that needed it (rc 0: it did):
- * one log line when it becomes unavailable, one when it is back. */
-void portal_registry_note(struct portal *p, int rc);
+ * one log line when it becomes unavailable, one when it is back. Returns 1
+ * when rc 0 found it unavailable until now (it is back), else 0. */
+int portal_registry_note(struct portal *p, int rc);
+/* The registry answered ctx's request: when it was unavailable until now,
+ * what the outage left unsettled (an enrolment whose commit outcome is
+ * unknown) is settled (byod_unsettled_settle), through ctx. */
+void portal_registry_answers(struct portal *p, struct byod_ctx *ctx);
 
 /* An error page (pages.c) in the request's language, e.g. 404; a 503
  * carries Retry-After. */

@@ -71,6 +71,22 @@ static int form_key_load(struct portal *p, struct byod_err *err)
 	return rc;
 }
 
+/* What an outage left unsettled before a restart (HOME/unsettled): settled
+ * now if the registry answers, else at the first page that finds it back. */
+static void unsettled_settle(struct portal *p)
+{
+	struct byod_ctx *ctx = portal_db_get(p->db, "portal");
+	struct byod_err err;
+	char buf[900];
+
+	if (byod_unsettled_settle(ctx, &err)) {
+		portal_log("enrolments left unsettled are kept for later: %s",
+			   byod_err_str(&err, buf, sizeof(buf)));
+		__atomic_store_n(&p->registry_down, 1, __ATOMIC_SEQ_CST);
+	}
+	portal_db_put(p->db, ctx);
+}
+
 static int setup(struct portal *p, const char *home, const char *locale_dir, struct byod_err *err)
 {
 	unsigned char secret[16];
@@ -115,6 +131,7 @@ static int setup(struct portal *p, const char *home, const char *locale_dir, str
 		rc = form_key_load(p, err);
 	if (rc)
 		return rc;
+	unsettled_settle(p);
 	return web_i18n_load(locale_dir, &p->i18n, err);
 }
 

@@ -575,7 +575,7 @@ static int dynamic(struct portal *p, const struct portal_request *rq, struct por
 	}
 	/* a session read from the registry, a page made: the registry is back */
 	if (!rc && s.exists && rs->status != 503)
-		portal_registry_note(p, 0);
+		portal_registry_answers(p, c.ctx);
 	/* its server went away: the next request gets a new connection */
 	if (rc == -ENOTCONN || c.registry_rc == -ENOTCONN)
 		c.ctx = portal_db_renew(p->db, c.ctx);

@@ -62,6 +62,7 @@ struct gw {
 	struct reg_unlock *live;        /* the unlocks live at the last look */
 	size_t nlive;
 	int64_t seq;
+	struct reg_event last;         /* the last event handled (seq 0: none) */
 	unsigned long epoch;           /* reg_connection_epoch() at the last sync */
 	struct byod_fw_state state; /* the sessions followed and the quarantine: what should be */
 	struct byod_fw_set k_admitted; /* what the kernel holds */
@@ -528,6 +529,7 @@ struct step {
 	struct idset started;    /* sessions that started (a blocked one is ended at once) */
 	int handled, skipped;
 	int64_t last;
+	struct reg_event last_ev;
 	struct byod_err *err;
 };
 
@@ -680,6 +682,7 @@ static int on_event(const struct reg_event *e, void *arg)
 
 	st->handled++;
 	st->last = e->seq;
+	st->last_ev = *e;
 	gw_log(gw, 2, "event %lld %s %s", (long long)e->seq, e->kind, e->object);
 	if (!strcmp(e->kind, "session.start") || !strcmp(e->kind, "session.stop")) {
 		rc = on_session_event(st, e);
@@ -761,9 +764,11 @@ static int reconnect(struct gw *gw, int rc)
 
 int gw_sync(struct gw *gw, struct byod_err *err)
 {
+	struct reg_event last;
 	int64_t seq = 0;
 	int rc;
 
+	memset(&last, 0, sizeof(last));
 	byod_hmap_free(gw->school_of);
 	gw->school_of = NULL;
 	/* the state and the last seq in one snapshot: an event committed
@@ -777,6 +782,9 @@ int gw_sync(struct gw *gw, struct byod_err *err)
 	if (rc)
 		return rc;
 	rc = reg_events_last(gw->ctx->reg, &seq, err);
+	/* its tag, for a resume after a reconnection */
+	if (!rc && seq > 0 && reg_event_get(gw->ctx->reg, seq, &last, NULL))
+		memset(&last, 0, sizeof(last)); /* none: no resume */
 	/* the policies, the unlocks and the sessions of that seq */
 	if (!rc)
 		rc = load_policies(gw, err);
@@ -796,7 +804,9 @@ int gw_sync(struct gw *gw, struct byod_err *err)
 	rc = render_all(gw, err);
 	if (!rc) {
 		gw->seq = seq;
+		gw->last = last;
 		gw->epoch = reg_connection_epoch(gw->ctx->reg);
+		gw->st.full_loads++;
 	}
 	return rc;
 }
@@ -975,14 +985,32 @@ int gw_step(struct gw *gw, int *handled, struct byod_err *err)
 	if (reg_connection_epoch(gw->ctx->reg) != gw->epoch) {
 		/* the handle connected again by itself: a server that crashed
 		 * or a replica that took over may have lost commits whose feed
-		 * numbers were seen here and reused them, so everything is read
-		 * again and the sessions whose decision moved are acted on */
-		gw_log(gw, 1, "connected to the registry again: the state read again");
-		rc = step_policy(gw, err);
-		goto out;
+		 * numbers were seen here and reused them. When the server
+		 * still holds the last event handled (same tag), what was read
+		 * follows on from it; otherwise everything is read again and
+		 * the sessions whose decision moved are acted on. */
+		char why[160];
+
+		rc = reg_feed_resumable(gw->ctx->reg, &gw->last, why, sizeof(why), err);
+		if (rc < 0)
+			goto out;
+		if (!rc) {
+			gw_log(gw, 1, "connected to the registry again: the state read again (%s)",
+			       why);
+			rc = step_policy(gw, err);
+			goto out;
+		}
+		rc = 0;
+		gw_log(gw, 1,
+		       "connected to the registry again: following the change feed on from "
+		       "event %lld",
+		       (long long)gw->last.seq);
+		gw->epoch = reg_connection_epoch(gw->ctx->reg);
+		gw->st.resumes++;
 	}
 	if (st.handled) {
 		gw->seq = st.last;
+		gw->last = st.last_ev;
 		gw->st.skipped += st.skipped;
 		if (st.policy || !gw->pol) {
 			rc = step_policy(gw, err);

@@ -40,6 +40,10 @@ struct gw_stats {
 	size_t das_pending;   /* Disconnect/CoA requests not answered yet */
 	unsigned long disconnects, coas, nas_failures, renders, batches;
 	unsigned long skipped; /* events about another school's objects */
+	/* gw_sync's whole reads of the registry (the first too), and the times
+	 * the feed was followed on after a reconnection (the server still held
+	 * the last event handled: reg_feed_resumable) */
+	unsigned long full_loads, resumes;
 };
 
 /* Opens HOME (byod.conf and the registry, wherever registry.url says);

@@ -538,55 +538,6 @@ static int apply(struct rad_index *ix, const struct change *c)
 	return 0;
 }
 
-/*
- * After a reconnection: may the feed be followed on from the last event
- * applied? Yes when the server still holds that event, same number and
- * same tag (tags are random, given at insert): then every event after it
- * is one this index has not applied, and none before it is missing. No
- * when the event is gone, or another took its number (a failover lost it
- * and gave the number again), or the server's feed ends before it, or it
- * has no tag (SQLite, a row older than tags): the whole registry is read
- * again. 1: resume; 0: full load, why says why; < 0: the server failed.
- */
-static int can_resume(struct rad_index *ix, char *why, size_t len, struct byod_err *err)
-{
-	struct reg_event ev;
-	int64_t head = 0;
-	int rc;
-
-	if (ix->last.seq <= 0 || ix->last.tag == 0) {
-		snprintf(why, len, "the last change-feed event applied (%lld) carries no tag",
-			 (long long)ix->seq);
-		return 0;
-	}
-	rc = reg_events_last(ix->reg, &head, err);
-	if (rc)
-		return rc;
-	if (head < ix->last.seq) {
-		snprintf(why, len,
-			 "the server's change feed ends at %lld, before the last event applied "
-			 "(%lld)",
-			 (long long)head, (long long)ix->last.seq);
-		return 0;
-	}
-	rc = reg_event_get(ix->reg, ix->last.seq, &ev, err);
-	if (rc == -ENOENT) {
-		snprintf(why, len, "the last change-feed event applied (%lld) is not on the server",
-			 (long long)ix->last.seq);
-		return 0;
-	}
-	if (rc)
-		return rc;
-	if (ev.tag != ix->last.tag) {
-		snprintf(why, len,
-			 "the change-feed event %lld is not the one applied (it was lost and its "
-			 "number given again)",
-			 (long long)ix->last.seq);
-		return 0;
-	}
-	return 1;
-}
-
 int rad_index_refresh(struct rad_index *ix, int *changed, struct byod_err *err)
 {
 	char why[160] = "";
@@ -609,7 +560,7 @@ int rad_index_refresh(struct rad_index *ix, int *changed, struct byod_err *err)
 	 * commits whose feed numbers this index saw, and given those numbers
 	 * to later changes, which "after the last number I saw" would skip:
 	 * unless the server still holds the last event applied, same number
-	 * and same tag (can_resume), everything is read again, from one
+	 * and same tag (reg_feed_resumable), everything is read again, from one
 	 * snapshot. Until the new load is whole, the index answers from what
 	 * it holds.
 	 */
@@ -622,7 +573,7 @@ int rad_index_refresh(struct rad_index *ix, int *changed, struct byod_err *err)
 	if (ix->loaded && reg_connection_epoch(ix->reg) != ix->epoch)
 		reconnected = 1; /* the handle connected again by itself */
 	if (ix->loaded && reconnected) {
-		rc = can_resume(ix, why, sizeof(why), err);
+		rc = reg_feed_resumable(ix->reg, &ix->last, why, sizeof(why), err);
 		if (rc < 0)
 			goto out;
 		full = !rc;
@@ -689,7 +640,7 @@ reload:
 		/* the handle connected again for this read: what it read
 		 * follows on only if the server holds the last event applied
 		 * before (checked now, before any of it is applied) */
-		rc = can_resume(ix, why, sizeof(why), err);
+		rc = reg_feed_resumable(ix->reg, &ix->last, why, sizeof(why), err);
 		if (rc < 0)
 			goto out;
 		if (!rc) {

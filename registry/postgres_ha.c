@@ -26,7 +26,6 @@ static int64_t get_i64_or(const PGresult *r, int row, int col, int64_t none)
 	return PQgetisnull(r, row, col) ? none : pg_get_i64(r, row, col);
 }
 
-
 static int put_standby(const PGresult *r, int i, void *arg)
 {
 	struct reg_ha_status *out = arg;

@@ -20,7 +20,9 @@
  *    counters, audit, events) and keeps the portal's shared state (web_*,
  *    enrol_codes), and a teacher's unlocks; never the segment policy,
  *    never accounting;
- *  - byod_admin (byodctl): everything.
+ *  - byod_admin (byodctl): everything, and pg_monitor (byodctl doctor reads
+ *    the standbys' lag in pg_stat_replication) when the role applying this
+ *    may give it.
  * None of them reads web_keys or the portal's sessions but the portal and
  * the administrator.
  */
@@ -117,6 +119,13 @@ static int roles_sql(const char *schema, char **out)
 		"-- byodctl: everything.\n"
 		"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA %s TO byod_admin;\n"
 		"GRANT USAGE ON ALL SEQUENCES IN SCHEMA %s TO byod_admin;\n"
+		"-- byodctl doctor reads the standbys' lag (pg_stat_replication, the WAL\n"
+		"-- positions): pg_monitor, when this role may give it (a superuser, or\n"
+		"-- its admin); otherwise doctor shows the lag as unknown.\n"
+		"DO $$ BEGIN\n"
+		"  IF pg_has_role(current_user, 'pg_monitor', 'MEMBER WITH ADMIN OPTION') THEN\n"
+		"    GRANT pg_monitor TO byod_admin; END IF;\n"
+		"END $$;\n"
 		"COMMIT;\n",
 		s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s,
 		s, s);

@@ -1306,6 +1306,51 @@ int reg_event_get(struct reg *reg, int64_t seq, struct reg_event *out, struct by
 	return OPS(reg)->event_get(reg->be, seq, out, err);
 }
 
+int reg_feed_resumable(struct reg *reg, const struct reg_event *last, char *why, size_t len,
+		       struct byod_err *err)
+{
+	struct reg_event ev;
+	int64_t head = 0;
+	char buf[160];
+	int rc;
+
+	if (!why) {
+		why = buf;
+		len = sizeof(buf);
+	}
+	if (last->seq <= 0 || last->tag == 0) {
+		snprintf(why, len, "the last change-feed event applied (%" PRId64 ") carries no tag",
+			 last->seq);
+		return 0;
+	}
+	rc = reg_events_last(reg, &head, err);
+	if (rc)
+		return rc;
+	if (head < last->seq) {
+		snprintf(why, len,
+			 "the server's change feed ends at %" PRId64 ", before the last event "
+			 "applied (%" PRId64 ")",
+			 head, last->seq);
+		return 0;
+	}
+	rc = reg_event_get(reg, last->seq, &ev, err);
+	if (rc == -ENOENT) {
+		snprintf(why, len, "the last change-feed event applied (%" PRId64 ") is not on the "
+			 "server", last->seq);
+		return 0;
+	}
+	if (rc)
+		return rc;
+	if (ev.tag != last->tag) {
+		snprintf(why, len,
+			 "the change-feed event %" PRId64 " is not the one applied (it was lost and "
+			 "its number given again)",
+			 last->seq);
+		return 0;
+	}
+	return 1;
+}
+
 int reg_ha_status(struct reg *reg, struct reg_ha_status *out, struct byod_err *err)
 {
 	int i;

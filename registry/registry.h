@@ -355,6 +355,18 @@ int reg_events_last(struct reg *reg, int64_t *seq, struct byod_err *err);
  * (and not 0) means the server holds what it followed, and it may go on
  * from there; otherwise that number was lost and perhaps given again. */
 int reg_event_get(struct reg *reg, int64_t seq, struct reg_event *out, struct byod_err *err);
+/*
+ * After a reconnection: may a follower whose last applied event is last go
+ * on reading after last->seq? 1 when the server holds that event with the
+ * same tag (not 0): every event after it is new to the follower and none
+ * before is missing. 0 when it must read everything again, why (may be
+ * NULL) saying why in one sentence: the event is gone, or another took its
+ * number (a failover lost it and gave the number again), or the server's
+ * feed ends before it, or it has no tag (SQLite, a row older than tags).
+ * A negative errno when the server cannot be read.
+ */
+int reg_feed_resumable(struct reg *reg, const struct reg_event *last, char *why, size_t len,
+		       struct byod_err *err);
 
 /* ---- replication (reg_ha_status) ---- */
 
@@ -385,7 +397,8 @@ int reg_ha_status(struct reg *reg, struct reg_ha_status *out, struct byod_err *e
  * have arrived, or after timeout_ms, whichever comes first; the caller then
  * reads reg_events_since. Not inside a transaction (-EINVAL). SQLite sleeps,
  * returning early when another connection has committed since the last
- * wait; PostgreSQL waits for NOTIFY byod_feed on its connection. Event
+ * wait; PostgreSQL waits for NOTIFY byod_feed on its connection (on a
+ * standby, which takes no LISTEN, it returns every 100 ms at the latest). Event
  * numbers are given at commit, in commit order, so "everything after the
  * last seq I saw" never skips an event committed late.
  */

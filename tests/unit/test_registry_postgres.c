@@ -228,6 +228,13 @@ static void test_role_without_rights(void **state)
 
 	snprintf(login, sizeof(login), "t_radius_%ld", (long)getpid());
 	db = raw_open(f->path);
+	/* byodctl doctor's role reads the standbys' lag (applied here by a
+	 * superuser, who may give pg_monitor) */
+	assert_int_equal(raw_int(db, "SELECT count(*) FROM pg_auth_members m "
+				     "JOIN pg_roles r ON r.oid = m.roleid "
+				     "JOIN pg_roles u ON u.oid = m.member "
+				     "WHERE r.rolname = 'pg_monitor' AND u.rolname = 'byod_admin'"),
+			 1);
 	snprintf(stmt, sizeof(stmt),
 		 "DROP ROLE IF EXISTS %s; CREATE ROLE %s LOGIN IN ROLE byod_radius", login, login);
 	raw_exec(db, stmt);

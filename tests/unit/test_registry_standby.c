@@ -54,14 +54,14 @@ static int cluster(const char *cmd, const char *dir, const char *arg)
 
 /* A URL of the two servers in the order given, with attrs ("" none) and
  * an extra query part (may be ""). */
-static void url2(char *out, size_t len, const char *first, const char *second,
-		 const char *attrs, const char *extra)
+static void url2(char *out, size_t len, const char *first, const char *second, const char *attrs,
+		 const char *extra)
 {
 	const char *fp = !strcmp(first, sb.p) ? "5432" : "5433";
 	const char *sp = !strcmp(second, sb.p) ? "5432" : "5433";
 
-	snprintf(out, len, "postgresql://byod@/byod?host=%s,%s&port=%s,%s%s%s%s", first, second,
-		 fp, sp, attrs[0] ? "&target_session_attrs=" : "", attrs, extra);
+	snprintf(out, len, "postgresql://byod@/byod?host=%s,%s&port=%s,%s%s%s%s", first, second, fp,
+		 sp, attrs[0] ? "&target_session_attrs=" : "", attrs, extra);
 }
 
 static void raw_exec_at(const char *dir, const char *port, const char *sql)
@@ -264,10 +264,10 @@ static long long ms_now(void)
  * sides' reg_ha_status say so. */
 static void test_read_on_standby(void **state)
 {
-	struct reg_school school = { .uai = "0131234W", .name = "Standby" };
+	struct reg_school school = {.uai = "0131234W", .name = "Standby"};
 	struct reg_ha_status st, pst;
 	struct reg_event ev;
-	struct seen got = { 0, 0 };
+	struct seen got = {0, 0};
 	struct byod_err err;
 	struct reg *w = NULL, *r = NULL;
 	int64_t before, head;
@@ -331,8 +331,10 @@ static void test_read_on_standby(void **state)
  * on the primary, read on the standby). */
 static void test_read_refuses_other_schema(void **state)
 {
-	struct reg_options o = { .backend = REG_BACKEND_POSTGRES, .busy_timeout_ms = 1000,
-				 .actor = "test", .read_only = 1 };
+	struct reg_options o = {.backend = REG_BACKEND_POSTGRES,
+				.busy_timeout_ms = 1000,
+				.actor = "test",
+				.read_only = 1};
 	const char *extra = "&options=-csearch_path%3Dsb_old";
 	struct byod_err err;
 	struct reg *w = NULL, *r = NULL;
@@ -364,8 +366,8 @@ static void test_read_refuses_other_schema(void **state)
 	snprintf(sql, sizeof(sql), "UPDATE sb_old.schema_version SET version = %d",
 		 PG_NEWEST_VERSION);
 	raw_exec_at(sb.p, "5432", sql);
-	for (i = 0; i < 50 && standby_int("SELECT version FROM sb_old.schema_version") !=
-				      PG_NEWEST_VERSION;
+	for (i = 0; i < 50 &&
+		    standby_int("SELECT version FROM sb_old.schema_version") != PG_NEWEST_VERSION;
 	     i++)
 		poll(NULL, 0, 100);
 	if (reg_open(&o, &r, &err))
@@ -379,7 +381,7 @@ static void test_read_refuses_other_schema(void **state)
  * connects again. */
 static void test_read_only_is_enotconn(void **state)
 {
-	struct reg_school school = { .uai = "0131235X", .name = "RO" };
+	struct reg_school school = {.uai = "0131235X", .name = "RO"};
 	struct byod_err err;
 	struct reg *w = NULL;
 	unsigned long epoch;
@@ -403,7 +405,7 @@ static void test_read_only_is_enotconn(void **state)
  * it is a primary now and listens again. */
 static void test_failover(void **state)
 {
-	struct reg_school school = { .uai = "0131236Y", .name = "After" };
+	struct reg_school school = {.uai = "0131236Y", .name = "After"};
 	struct reg_ha_status st;
 	struct byod_err err;
 	struct reg *w = NULL, *r = NULL;

@@ -107,11 +107,10 @@ static void proxy_ctx(struct ufx *u)
 	byod_conf_free(&conf);
 }
 
-static void enrol(struct byod_ctx *ctx, const char *name, const char *mac,
-		  struct byod_enrolment *e)
+static void enrol(struct byod_ctx *ctx, const char *name, const char *mac, struct byod_enrolment *e)
 {
-	struct byod_enrol_params p = {.login = "lea", .name = name, .kind = BYOD_KIND_PHONE,
-				      .mac = mac};
+	struct byod_enrol_params p = {
+		.login = "lea", .name = name, .kind = BYOD_KIND_PHONE, .mac = mac};
 	struct byod_err err;
 
 	if (byod_device_enrol(ctx, &p, e, &err))
@@ -347,7 +346,9 @@ static void noted_serial(struct ufx *u, char *out, size_t size)
 static void test_enrol_commit_lost(void **state)
 {
 	struct ufx *u = *state;
-	struct byod_enrol_params p = {.login = "lea", .name = "phone", .kind = BYOD_KIND_PHONE,
+	struct byod_enrol_params p = {.login = "lea",
+				      .name = "phone",
+				      .kind = BYOD_KIND_PHONE,
 				      .mac = "02:00:00:00:00:03"};
 	struct byod_enrolment e;
 	struct reg_device d;
@@ -371,9 +372,10 @@ static void test_enrol_commit_lost(void **state)
 		raw_db *db = raw_open(u->f->path);
 		char sql[200];
 
-		snprintf(sql, sizeof(sql),
-			 "SELECT count(*) FROM certificates WHERE serial = '%s' AND state = 'valid'",
-			 serial);
+		snprintf(
+			sql, sizeof(sql),
+			"SELECT count(*) FROM certificates WHERE serial = '%s' AND state = 'valid'",
+			serial);
 		assert_int_equal(raw_int(db, sql), 1);
 		raw_close(db);
 	}
@@ -383,8 +385,8 @@ static void test_enrol_commit_lost(void **state)
 	{
 		raw_db *db = raw_open(u->f->path);
 
-		assert_int_equal(raw_int(db, "SELECT count(*) FROM certificates WHERE state = 'valid'"),
-				 0);
+		assert_int_equal(
+			raw_int(db, "SELECT count(*) FROM certificates WHERE state = 'valid'"), 0);
 		raw_close(db);
 	}
 
@@ -408,6 +410,45 @@ static void test_enrol_commit_lost(void **state)
 	assert_int_equal(d.state, BYOD_DEVICE_ACTIVE);
 }
 
+/* PostgreSQL: a renewal whose COMMIT answer is lost: refused, noted with
+ * the certificate it would have replaced, settled: the new one revoked
+ * (superseded), the old one valid, the device's end the old one's. */
+static void test_renew_commit_lost(void **state)
+{
+	struct ufx *u = *state;
+	struct byod_renew_params rp = {.login = "lea"};
+	struct byod_enrolment e, r;
+	struct reg_device d;
+	struct reg_cert c;
+	struct byod_err err;
+	char serial[REG_SERIAL_MAX];
+
+	if (!on_postgres())
+		skip();
+	enrol(u->ctx, "phone", NULL, &e);
+	proxy_ctx(u);
+	rp.device = e.device.id;
+	pgproxy_arm(&u->proxy, "arm-commit", "INSERT INTO certificates");
+	assert_int_equal(byod_device_renew(u->pctx, &rp, &r, &err), -ENOTCONN);
+	assert_non_null(strstr(err.msg, "renewal of device"));
+	assert_int_equal(byod_unsettled_count(u->ctx), 1);
+	noted_serial(u, serial, sizeof(serial));
+	assert_int_equal(reg_cert_get(u->ctx->reg, serial, &c, &err), 0);
+	assert_string_equal(c.replaces, e.cert.serial);
+	assert_int_equal(c.state, REG_CERT_VALID);
+
+	assert_int_equal(byod_unsettled_settle(u->pctx, &err), 0);
+	assert_int_equal(reg_cert_get(u->ctx->reg, serial, &c, &err), 0);
+	assert_int_equal(c.state, REG_CERT_REVOKED);
+	assert_int_equal(c.reason, REG_REASON_SUPERSEDED);
+	assert_int_equal(reg_cert_get(u->ctx->reg, e.cert.serial, &c, &err), 0);
+	assert_int_equal(c.state, REG_CERT_VALID);
+	assert_int_equal(reg_device_get(u->ctx->reg, e.device.id, &d, &err), 0);
+	assert_int_equal(d.state, BYOD_DEVICE_ACTIVE);
+	assert_int_equal(d.expires, c.not_after);
+	byod_enrolment_clear(&e);
+}
+
 /* PostgreSQL: a revocation whose COMMIT answer is lost is checked and
  * reported done; one whose COMMIT is lost is run again. */
 static void test_revoke_commit_lost(void **state)
@@ -424,13 +465,13 @@ static void test_revoke_commit_lost(void **state)
 	enrol(u->ctx, "laptop", NULL, &b);
 	proxy_ctx(u);
 	pgproxy_arm(&u->proxy, "arm-commit", "UPDATE certificates");
-	if (byod_device_revoke(u->pctx, a.device.id, REG_REASON_KEY_COMPROMISE,
-			       BYOD_DEVICE_REVOKED, &d, &err))
+	if (byod_device_revoke(u->pctx, a.device.id, REG_REASON_KEY_COMPROMISE, BYOD_DEVICE_REVOKED,
+			       &d, &err))
 		fail_msg("revoke (answer lost): %s", err.msg);
 	assert_int_equal(d.state, BYOD_DEVICE_REVOKED);
 	pgproxy_arm(&u->proxy, "arm-commit-before", "UPDATE certificates");
-	if (byod_device_revoke(u->pctx, b.device.id, REG_REASON_KEY_COMPROMISE,
-			       BYOD_DEVICE_REVOKED, &d, &err))
+	if (byod_device_revoke(u->pctx, b.device.id, REG_REASON_KEY_COMPROMISE, BYOD_DEVICE_REVOKED,
+			       &d, &err))
 		fail_msg("revoke (commit lost): %s", err.msg);
 	assert_int_equal(reg_device_get(u->ctx->reg, b.device.id, &d, &err), 0);
 	assert_int_equal(d.state, BYOD_DEVICE_REVOKED);
@@ -483,6 +524,7 @@ int main(void)
 						uteardown),
 		cmocka_unit_test_setup_teardown(test_enrol_settles_first, usetup, uteardown),
 		cmocka_unit_test_setup_teardown(test_enrol_commit_lost, usetup, uteardown),
+		cmocka_unit_test_setup_teardown(test_renew_commit_lost, usetup, uteardown),
 		cmocka_unit_test_setup_teardown(test_revoke_commit_lost, usetup, uteardown),
 		cmocka_unit_test_setup_teardown(test_revoke_stays_unknown, usetup, uteardown),
 	};
