@@ -346,7 +346,7 @@ check "...no session doubled ($acct_rows rows for $acct_sessions sessions)" test
 # enrolments: what the load was told against the certificates
 echo "SELECT d.name, c.serial, c.state, d.state FROM devices d JOIN certificates c ON c.device = d.id WHERE d.name LIKE 'ha-$RUN-%';" |
 	sql >"$T/got-certs.txt"
-read -r enrol_ok enrol_refused missing wrong dangling in_flight <<<"$(python3 - "$T/load.jsonl" "$T/got-certs.txt" <<'PY'
+read -r enrol_ok enrol_refused missing wrong dangling in_flight enrol_ms <<<"$(python3 - "$T/load.jsonl" "$T/got-certs.txt" <<'PY'
 import json, sys
 recs = [r for r in map(json.loads, open(sys.argv[1])) if r["kind"] == "enrol"]
 rows = {}
@@ -367,8 +367,10 @@ for r in wrong[:5]:
     print("handed out, row not valid:", json.dumps(r, sort_keys=True), rows[r["serial"]], file=sys.stderr)
 for s in dangling[:5]:
     print("refused, valid row:", s, rows[s], file=sys.stderr)
+post = sorted(r["enrolled"] - r["form_sent"] for r in ok)
 print(len(ok), len(refused), len(missing), len(wrong), len(dangling),
-      len([r for r in refused if r["step"] == "enrol"]))
+      len([r for r in refused if r["step"] == "enrol"]),
+      "%.0f" % (post[len(post) // 2] * 1000) if post else "-")
 PY
 )"
 check "every certificate handed out is a row ($missing of $enrol_ok missing)" test "$missing" = 0
@@ -455,6 +457,8 @@ figure radius_retried "$(($(s mab retried) + $(s eap retried) + $(s acct retried
 figure enrolments_ok "$enrol_ok"
 figure enrolments_refused "$enrol_refused"
 figure enrolments_refused_at_the_form "$in_flight"
+figure enrolment_ms_p50 "$enrol_ms"
+figure accounting_journalled "$(cat "$T"/raddb-[ab]/log/radius.log | sed -n 's/.*accounting journal replayed into the registry (\([0-9]*\) records.*/\1/p' | awk '{ n += $1 } END { print n + 0 }')"
 figure revocation_ms_a "${REVOKED[a]}"
 figure revocation_ms_b "${REVOKED[b]}"
 [ -z "${rejoin_s:-}" ] || figure rejoin_seconds "$rejoin_s"

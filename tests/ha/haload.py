@@ -30,7 +30,8 @@ exists if that comes first; accounting sessions begun then are finished
 outcome: mab/eap "accept", "reject" or "none"; acct "ack" or "none" (with
 "session", "status", "in", "out"); enrol "ok" (with "serial", "name"),
 "unavailable" (the portal's 503 at "step") or "error" (with "step" and
-"detail"); any kind "skipped". At the end a summary (--summary as JSON, and
+"detail"), with "form_sent" and "enrolled" the times the enrol form was
+posted and answered when it was; any kind "skipped". At the end a summary (--summary as JSON, and
 name=value lines on stdout): per kind sent, answered, accepted, rejected,
 unanswered, skipped, retried (answered after a retransmission), max_ms (the
 slowest answer); enrolments ok, unavailable, error; the first and the last
@@ -229,6 +230,7 @@ class Load:
             req("login", "POST", "/login",
                 {"csrf": csrf(page), "login": login, "password": password}, 303)
             page = req("form", "GET", "/enrol")
+            rec["form_sent"] = time.time()
             page = req("enrol", "POST", "/enrol", {"csrf": csrf(page), "name": name,
                                                    "kind": "phone", "charter": "yes"})
             link = re.search(rb'id="download"[^>]*href="([^"]+)"', page)
