@@ -265,7 +265,7 @@ int byod_unsettled_settle(struct byod_ctx *ctx, struct byod_err *err)
 {
 	char path[1024], actor[64], *buf = NULL, *line, *next, *keep = NULL;
 	size_t keep_len = 0, keep_cap = 0;
-	int fd = -1, rc = 0, first_rc = 0, revoked = 0, settled = 0;
+	int fd = -1, rc = 0, first_rc = 0, revoked = 0;
 	struct byod_err first = {0};
 	struct stat st;
 	ssize_t n;
@@ -313,9 +313,9 @@ int byod_unsettled_settle(struct byod_ctx *ctx, struct byod_err *err)
 			*next++ = '\0';
 		if (parse_line(line, &u))
 			continue; /* unreadable: nothing to settle from it */
-		lrc = settle_one(ctx, &u, &one, &e);
+		/* the registry gone: the rest waits, untried */
+		lrc = first_rc == -ENOTCONN ? -ENOTCONN : settle_one(ctx, &u, &one, &e);
 		if (!lrc) {
-			settled++;
 			revoked |= one;
 			continue;
 		}
@@ -327,7 +327,7 @@ int byod_unsettled_settle(struct byod_ctx *ctx, struct byod_err *err)
 		keep_len += (size_t)snprintf(keep + keep_len, keep_cap - keep_len, "%s\n", line);
 	}
 	reg_set_actor(ctx->reg, actor);
-	if (settled) {
+	if (keep_len != (size_t)n) { /* something settled, or unreadable */
 		if (pwrite(fd, keep, keep_len, 0) != (ssize_t)keep_len ||
 		    ftruncate(fd, (off_t)keep_len) < 0 || fsync(fd) < 0)
 			rc = byod_err_set(err, errno ? errno : EIO, "cannot rewrite %s: %s", path,

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "byod_util.h"
 
@@ -236,15 +237,22 @@ int portal_registry_note(struct portal *p, int rc)
 
 void portal_registry_answers(struct portal *p, struct byod_ctx *ctx)
 {
+	static time_t logged;
 	struct byod_err err;
+	time_t now = time(NULL), last;
 	char buf[900];
 
-	if (!portal_registry_note(p, 0))
+	portal_registry_note(p, 0);
+	/* an enrolment refused while its commit's outcome was unknown (or a
+	 * revocation left unconfirmed, by this process or byodctl): its
+	 * certificate, if written, is revoked as the pupil was told. Nearly
+	 * always nothing is noted: one stat(). */
+	if (!byod_unsettled_settle(ctx, &err))
 		return;
-	/* an enrolment refused while its commit's outcome was unknown: its
-	 * certificate, if written, is revoked as the pupil was told */
-	if (byod_unsettled_settle(ctx, &err))
-		portal_log("enrolments left unsettled by the outage are kept for later: %s",
+	last = __atomic_load_n(&logged, __ATOMIC_RELAXED);
+	if (now - last >= 60 &&
+	    __atomic_compare_exchange_n(&logged, &last, now, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		portal_log("enrolments left unsettled by an outage are kept for later: %s",
 			   byod_err_str(&err, buf, sizeof(buf)));
 }
 

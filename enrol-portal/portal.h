@@ -79,9 +79,10 @@ int portal_registry_unavailable(int rc);
  * one log line when it becomes unavailable, one when it is back. Returns 1
  * when rc 0 found it unavailable until now (it is back), else 0. */
 int portal_registry_note(struct portal *p, int rc);
-/* The registry answered ctx's request: when it was unavailable until now,
- * what the outage left unsettled (an enrolment whose commit outcome is
- * unknown) is settled (byod_unsettled_settle), through ctx. */
+/* The registry answered ctx's request (portal_registry_note(p, 0)): what an
+ * outage left unsettled (an enrolment whose commit outcome is unknown, a
+ * revocation left unconfirmed) is settled through ctx
+ * (byod_unsettled_settle); a failure is logged at most once a minute. */
 void portal_registry_answers(struct portal *p, struct byod_ctx *ctx);
 
 /* An error page (pages.c) in the request's language, e.g. 404; a 503

@@ -245,6 +245,12 @@ static void write_status(rlm_byod_t *inst)
 		      "accounting-oldest", sp.oldest ? oldest : NULL, "accounting-replayed",
 		      (json_int_t)sp.replayed, "journal-damaged", (json_int_t)sp.corrupt, "pid",
 		      (int)getpid());
+	if (o) {
+		/* the index's whole reads of the registry and its resumes of the
+		 * feed after a reconnection (a failover says which it was) */
+		json_object_set_new(o, "index-full-loads", json_integer((json_int_t)ix.full_loads));
+		json_object_set_new(o, "index-resumes", json_integer((json_int_t)ix.resumes));
+	}
 	if (o && inst->counts) {
 		struct rad_counts_stats cs;
 

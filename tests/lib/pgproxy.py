@@ -17,6 +17,8 @@ find COMMIT. What it does is steered by files in its control directory CTL:
                          are closed (the server rolls the transaction back).
   CTL/down               new connections are accepted and closed at once, as
                          while a primary is gone.
+  CTL/down-after-fire    renamed to CTL/down when an arm file fires: the
+                         primary stays gone after the COMMIT it lost.
 
 An arm file may hold a text: then only a transaction one of whose statements
 contains that text (any case; e.g. "INSERT INTO certs") fires it. An arm file is
@@ -90,6 +92,10 @@ def take_arm(ctl, tx_text):
             os.unlink(path)
             with open(os.path.join(ctl, "fired"), "a") as f:
                 f.write(mode + "\n")
+            try:
+                os.rename(os.path.join(ctl, "down-after-fire"), os.path.join(ctl, "down"))
+            except FileNotFoundError:
+                pass
             return mode
     return None
 

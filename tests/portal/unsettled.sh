@@ -6,8 +6,10 @@
 # (cessationOfOperation, audit "enrol.unsettled" by "system"), the device
 # retired, a CRL issued that lists it; the pupil's next enrolment works and
 # counts one device. With the COMMIT itself lost: the same page, nothing in
-# the registry, nothing revoked. The noted entry (HOME/unsettled) survives a
-# portal restart, which settles it at start.
+# the registry, nothing revoked. byodctl's revocation whose COMMIT answer
+# is lost is checked and reported done; one that cannot be confirmed says
+# "it will be retried", and the portal's next page does it. The noted entry
+# (HOME/unsettled) survives a portal restart, which settles it at start.
 . "$BYOD_SRC/tests/cli/lib.sh"
 . "$BYOD_SRC/tests/portal/lib.sh"
 : "${BYOD_PORTAL:?BYOD_PORTAL must name the byod-portal binary}"
@@ -123,6 +125,30 @@ check "...nothing revoked: one live device, one valid certificate" sh -c \
 check "...still one live device" test "$(live)" = 1
 check "...one audit row enrol.unsettled in all" test \
 	"$(sql "SELECT count(*) FROM audit WHERE action = 'enrol.unsettled'")" = 1
+# ---- byodctl's revocation whose commit is lost ---------------------------------
+dev=$(sql "SELECT id FROM devices WHERE state = 'active'")
+echo "UPDATE certificates" >"$CTL/arm-commit"
+expect_ok "byodctl device revoke whose COMMIT answer is lost: checked, done" \
+	"$BYODCTL" device revoke "$dev"
+check "...it says revoked" grep -q "^revoked $dev" "$T/out"
+check "...the device is revoked" test "$(sql "SELECT state FROM devices WHERE id = '$dev'")" = revoked
+check "...nothing noted" test ! -s "$BYOD_HOME/unsettled"
+check "the pupil enrols another device (4)" enrol_form
+enrol "Montre de Léa"
+check "...200" test "$(code)" = 200
+dev=$(sql "SELECT d.id FROM devices d WHERE d.name = 'Montre de Léa'")
+echo "UPDATE certificates" >"$CTL/arm-commit-before"
+touch "$CTL/down-after-fire" # and no new connection until it is removed
+expect_fail "byodctl device revoke whose COMMIT is lost, the registry away: refused" \
+	'may not be recorded yet; it will be retried' "$BYODCTL" device revoke "$dev"
+check "...still active" test "$(sql "SELECT state FROM devices WHERE id = '$dev'")" = active
+check "...noted" grep -q "^$dev - " "$BYOD_HOME/unsettled"
+rm -f "$CTL/down"
+req GET /devices
+check "the portal's next page (200) runs it again" test "$(code)" = 200
+check "...the device is revoked" test "$(sql "SELECT state FROM devices WHERE id = '$dev'")" = revoked
+check "...the note is gone" test ! -s "$BYOD_HOME/unsettled"
+
 # ---- a restart: the note is read back at start --------------------------------
 check "the enrolment form (3)" enrol_form
 echo "INSERT INTO certificates" >"$CTL/arm-commit"
@@ -136,5 +162,5 @@ start_portal "$BYOD_HOME" "$HTTP_PORT"
 check "the portal restarted settles it at start: revoked before any page" \
 	test "$(sql "SELECT state FROM certificates WHERE serial = '$serial3'")" = revoked
 check "...the note is gone" test ! -s "$BYOD_HOME/unsettled"
-check "...one live device still" test "$(live)" = 1
+check "...no live device (all revoked above)" test "$(live)" = 0
 finish

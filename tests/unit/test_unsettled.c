@@ -279,6 +279,7 @@ static void test_settle_revocation_and_bad_lines(void **state)
 	struct reg_device d;
 	struct byod_err err;
 	char path[700];
+	struct stat st;
 	FILE *f;
 
 	enrol(u->ctx, "tablet", NULL, &e);
@@ -299,6 +300,9 @@ static void test_settle_revocation_and_bad_lines(void **state)
 	assert_int_equal(reg_device_get(u->ctx->reg, e.device.id, &d, &err), 0);
 	assert_int_equal(d.state, BYOD_DEVICE_REVOKED);
 	assert_int_equal(byod_unsettled_count(u->ctx), 0);
+	/* the unreadable lines are gone too */
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_size, 0);
 	byod_enrolment_clear(&e);
 }
 
