@@ -219,13 +219,13 @@ for n in a b; do
 done
 # eap NODE NAME [MAC]: NAME's certificate on NODE; "accept", "reject" or "none"
 eap() {
-	local out
+	local cert="$T/$2.pem" key="$T/$2.key"
+	# each node's poller its own $T for eap_tls's files: two run at once
+	local T="$T/eap-$1"
 	on "$1"
-	# (each poller its own output: two run at once)
-	out="$T/eap-$1"
-	if T="$out" eap_tls "$2" "$T/$2.pem" "$T/$2.key" "${3:-02:00:00:00:dd:01}"; then
+	if eap_tls "$2" "$cert" "$key" "${3:-02:00:00:00:dd:01}"; then
 		echo accept
-	elif grep -q 'Access-Reject' "$out/eap.out"; then
+	elif grep -q 'Access-Reject' "$T/eap.out"; then
 		echo reject
 	else
 		echo none
@@ -298,7 +298,7 @@ print(" ".join(sorted({r.get("vlan", "-") for r in map(json.loads, open(sys.argv
 check "MAB: every accept in the pupils VLAN ($mab_vlans)" test "$mab_vlans" = 20
 
 # ---- the portal: 503 only during the failover, enrolling again after -------------
-read -r n503 first503 last503 bad503 errors ok_after <<<"$(python3 - "$T/load.jsonl" "$t_kill" "$t_write" "$HA_MARGIN" <<'PY'
+read -r n503 _ last503 bad503 errors ok_after <<<"$(python3 - "$T/load.jsonl" "$t_kill" "$t_write" "$HA_MARGIN" <<'PY'
 import json, sys
 recs = [r for r in map(json.loads, open(sys.argv[1])) if r["kind"] == "enrol"]
 kill, write, margin = int(sys.argv[2]) / 1000, int(sys.argv[3]) / 1000, float(sys.argv[4])
