@@ -220,9 +220,9 @@ done
 # eap NODE NAME [MAC]: NAME's certificate on NODE; "accept", "reject" or "none"
 eap() {
 	local cert="$T/$2.pem" key="$T/$2.key"
+	on "$1"
 	# each node's poller its own $T for eap_tls's files: two run at once
 	local T="$T/eap-$1"
-	on "$1"
 	if eap_tls "$2" "$cert" "$key" "${3:-02:00:00:00:dd:01}"; then
 		echo accept
 	elif grep -q 'Access-Reject' "$T/eap.out"; then
