@@ -24,7 +24,9 @@
 #    its certificate valid in the database, no enrolment it saw refused has
 #    one, and every serial handed out is a row;
 #  - a device revoked after the failover (byodctl device revoke) is refused
-#    by EAP-TLS on both nodes within 1 s (polled every 50 ms, measured).
+#    by EAP-TLS on both nodes within 1 s (polled every 50 ms, measured), and
+#    the gateway disconnects its session; each node's index then at the
+#    change feed's head.
 #
 # The figures are printed as name=value lines (and appended to the file
 # HA_FIGURES when it is set): failover_seconds (kill -> first write
@@ -429,6 +431,16 @@ check "...because its certificate is revoked" grep -Eq "Value: 'certificate [0-9
 check "the gateway, following the new primary, sent the Disconnect-Request of its session" \
 	wait_for 100 grep -q '^disconnect ha-victim-1 02-00-00-00-DD-01 authenticator=ok' "$T/nas.log"
 
+# each node's index at the feed's head: nothing skipped across the failover
+head=$(echo "SELECT MAX(seq) FROM events;" | sql)
+declare -A LOADS RESUMES
+for n in a b; do
+	check "node $n's index at the change feed's head ($head)" wait_for 200 sh -c \
+		"[ \"\$('$BYODCTL' radius status --spool '$T/spool-$n' --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"feed-seq\"])')\" = '$head' ]"
+	"$BYODCTL" radius status --spool "$T/spool-$n" --json >"$T/status-$n.json"
+	LOADS[$n]=$(json 'd.get("index-full-loads", "-")' <"$T/status-$n.json")
+	RESUMES[$n]=$(json 'd.get("index-resumes", "-")' <"$T/status-$n.json")
+done
 for n in a b; do
 	check "freeradius $n ran throughout" kill -0 "${NODE_PID[$n]}"
 done
@@ -462,6 +474,10 @@ figure accounting_journalled "$(cat "$T"/raddb-[ab]/log/radius.log | sed -n 's/.
 figure revocation_ms_a "${REVOKED[a]}"
 figure revocation_ms_b "${REVOKED[b]}"
 [ -z "${rejoin_s:-}" ] || figure rejoin_seconds "$rejoin_s"
+for n in a b; do
+	figure "index_full_loads_$n" "${LOADS[$n]}"
+	figure "index_resumes_$n" "${RESUMES[$n]}"
+done
 
 if [ "$failed" -ne 0 ]; then
 	for f in gatewayd.log portal.log load.err ha-start.log; do
