@@ -22,7 +22,10 @@
 #    accounting session in the database once, with its last acknowledged
 #    packet's counters and state; every enrolment the load saw succeed has
 #    its certificate valid in the database, no enrolment it saw refused has
-#    one, and every serial handed out is a row;
+#    one (the portal settles what it left unsettled on its pages after the
+#    failover, which the load's last 20 s go through), and every serial
+#    handed out is a row;
+#  - the killed node started again joins as a standby (HA_REJOIN=0: not);
 #  - a device revoked after the failover (byodctl device revoke) is refused
 #    by EAP-TLS on both nodes within 1 s (polled every 50 ms, measured), and
 #    the gateway disconnects its session; each node's index then at the
@@ -32,6 +35,7 @@
 # HA_FIGURES when it is set): failover_seconds (kill -> first write
 # accepted), portal_unavailable_seconds, radius_requests, radius_answered,
 # accounting_sent/acked/rows, enrolments_ok/refused, revocation_ms_a/b.
+# HA_CLUSTER names another command with ha-cluster's interface.
 if [ -z "${BYOD_HA_NS:-}" ]; then
 	exec unshare -n env BYOD_HA_NS=1 bash "$0" "$@"
 fi
