@@ -349,10 +349,13 @@ acct_rows=$(echo "SELECT COUNT(*) FROM sessions WHERE session_id LIKE 'ha-$RUN-%
 check "every acknowledged accounting session in the database once, with its last acknowledged counters ($acct_sessions sessions, $acct_rows rows; diff: $(diff "$T/want-acct.txt" "$T/got-acct.txt" | head -5 | tr '\n' ' '))" \
 	cmp -s "$T/want-acct.txt" "$T/got-acct.txt"
 check "...no session doubled ($acct_rows rows for $acct_sessions sessions)" test "$acct_rows" = "$acct_sessions"
-# enrolments: what the load was told against the certificates
-echo "SELECT d.name, c.serial, c.state, d.state FROM devices d JOIN certificates c ON c.device = d.id WHERE d.name LIKE 'ha-$RUN-%';" |
-	sql >"$T/got-certs.txt"
-read -r enrol_ok enrol_refused missing wrong dangling in_flight enrol_ms <<<"$(python3 - "$T/load.jsonl" "$T/got-certs.txt" <<'PY'
+# enrol_compare LOG RUN: the enrolments of LOG against the certificates of
+# the devices named ha-RUN-*: "ok refused missing wrong dangling
+# refused-at-the-form enrol-ms-p50"
+enrol_compare() {
+	echo "SELECT d.name, c.serial, c.state, d.state FROM devices d JOIN certificates c ON c.device = d.id WHERE d.name LIKE 'ha-$2-%';" |
+		sql >"$T/got-certs-$2.txt"
+	python3 - "$1" "$T/got-certs-$2.txt" <<'PY'
 import json, sys
 recs = [r for r in map(json.loads, open(sys.argv[1])) if r["kind"] == "enrol"]
 rows = {}
@@ -378,7 +381,9 @@ print(len(ok), len(refused), len(missing), len(wrong), len(dangling),
       len([r for r in refused if r["step"] == "enrol"]),
       "%.0f" % (post[len(post) // 2] * 1000) if post else "-")
 PY
-)"
+}
+# enrolments: what the load was told against the certificates
+read -r enrol_ok enrol_refused missing wrong dangling in_flight enrol_ms <<<"$(enrol_compare "$T/load.jsonl" "$RUN")"
 check "every certificate handed out is a row ($missing of $enrol_ok missing)" test "$missing" = 0
 check "...valid, of its active device ($wrong of $enrol_ok not)" test "$wrong" = 0
 check "no valid certificate for an enrolment the portal refused ($dangling of $enrol_refused)" test "$dangling" = 0
@@ -445,6 +450,46 @@ for n in a b; do
 	LOADS[$n]=$(json 'd.get("index-full-loads", "-")' <"$T/status-$n.json")
 	RESUMES[$n]=$(json 'd.get("index-resumes", "-")' <"$T/status-$n.json")
 done
+# ---- a second failover under enrolments only ---------------------------------
+# eight at a time, so that the kill falls inside enrolments (their commit
+# among them): each either handed out with its row or refused without one
+if [ "${HA_REJOIN:-1}" = 1 ]; then
+	python3 "$HA/haload.py" --run "${RUN}e" --portal "$HTTP" "${ACCOUNTS[@]}" \
+		--enrol-rate 40 --inflight 8 --duration 200 --stop "$T/load2.stop" \
+		--log "$T/load2.jsonl" --summary "$T/load2.json" >"$T/load2.out" 2>"$T/load2.err" &
+	LOAD2=$!
+	PIDS+=("$LOAD2")
+	sleep 5
+	t_kill2=$(now_ms)
+	killed2=$("$HAC" kill-primary "$HAD") || die "ha-cluster kill-primary (second) failed"
+	t_write2=
+	while [ $(($(now_ms) - t_kill2)) -lt 120000 ]; do
+		if PGCONNECT_TIMEOUT=1 psql -X -q -A -t -c 'SELECT txid_current()' "$URL" >/dev/null 2>&1; then
+			t_write2=$(now_ms)
+			break
+		fi
+		sleep 0.1
+	done
+	check "a second failover ($killed2 killed): a write accepted again" test -n "$t_write2"
+	sleep 10
+	touch "$T/load2.stop"
+	check "the enrolment load ends" wait_for 600 test -s "$T/load2.json"
+	wait "$LOAD2" 2>/dev/null
+	cat "$T/load2.out" >&2
+	read -r ok2 refused2 missing2 wrong2 dangling2 in_flight2 _ <<<"$(enrol_compare "$T/load2.jsonl" "${RUN}e")"
+	errors2=$(json 'd.get("enrol", {}).get("error", 0)' <"$T/load2.json")
+	check "second failover: every certificate handed out a valid row ($missing2 missing, $wrong2 not valid, of $ok2)" \
+		test "$missing2$wrong2" = 00
+	check "...none for an enrolment refused ($dangling2 of $refused2, $in_flight2 of them at the form)" test "$dangling2" = 0
+	check "...the portal answered no other error than 503 ($errors2)" test "$errors2" = 0
+	check "...and enrolled after it ($ok2 in all)" sh -c "[ '$ok2' -gt 0 ]"
+	python3 - "$T/load2.jsonl" <<'PY' >&2
+import json, sys
+for r in [r for r in map(json.loads, open(sys.argv[1])) if r["outcome"] == "error"][:5]:
+    print("enrolment error:", json.dumps(r, sort_keys=True))
+PY
+fi
+
 for n in a b; do
 	check "freeradius $n ran throughout" kill -0 "${NODE_PID[$n]}"
 done
@@ -478,6 +523,12 @@ figure accounting_journalled "$(cat "$T"/raddb-[ab]/log/radius.log | sed -n 's/.
 figure revocation_ms_a "${REVOKED[a]}"
 figure revocation_ms_b "${REVOKED[b]}"
 [ -z "${rejoin_s:-}" ] || figure rejoin_seconds "$rejoin_s"
+if [ -n "${ok2:-}" ]; then
+	figure failover2_seconds "$(python3 -c "print('%.2f' % ((${t_write2:-0} - $t_kill2) / 1000))")"
+	figure failover2_enrolments_ok "$ok2"
+	figure failover2_enrolments_refused "$refused2"
+	figure failover2_enrolments_refused_at_the_form "$in_flight2"
+fi
 for n in a b; do
 	figure "index_full_loads_$n" "${LOADS[$n]}"
 	figure "index_resumes_$n" "${RESUMES[$n]}"
