@@ -245,9 +245,24 @@ def report(directory, out, png, seconds):
     if png and plot(all_series, png):
         rel = os.path.relpath(png, os.path.dirname(os.path.abspath(out)))
         lines += ["## Throughput and latency against load", "", f"![throughput and latency]({rel})", ""]
+    lines += kept(out)
     with open(out, "w") as f:
         f.write("\n".join(lines))
     print(f"wrote {out}" + (f" and {png}" if png else ""))
+
+
+KEPT = "<!-- measured by a test, not by make bench: kept as it is by bench/report.py -->"
+
+
+def kept(out):
+    """The lines of out from the KEPT marker on (figures a test measures,
+    such as tests/ha/failover.sh's), which a new report keeps."""
+    try:
+        with open(out) as f:
+            old = f.read().split("\n")
+    except FileNotFoundError:
+        return []
+    return old[old.index(KEPT):] if KEPT in old else []
 
 
 def main():
