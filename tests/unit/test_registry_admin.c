@@ -1279,7 +1279,9 @@ static void test_migrate_audit_school(void **state)
 		 "ALTER TABLE certificates DROP COLUMN first_seen; "
 		 "DROP INDEX people_leaving; ALTER TABLE people DROP COLUMN leaves_at; "
 		 "ALTER TABLE people DROP COLUMN disabled_at; %s%s%d",
-		 on_postgres() ? "DROP FUNCTION cert_supersede(text, text, bigint); " : "",
+		 on_postgres() ? "DROP FUNCTION cert_supersede(text, text, bigint); "
+				 "ALTER TABLE events DROP COLUMN tag; "
+			       : "",
 		 on_postgres() ? "UPDATE schema_version SET version = " : "PRAGMA user_version = ",
 		 /* the version before the console's migration (later ones dropped too) */
 		 on_postgres() ? 4 : 10);

@@ -149,12 +149,13 @@ static void test_migrate_backfill(void **state)
 		 "DROP TABLE crl_kept; DROP INDEX sessions_ip; DROP INDEX sessions_mac; "
 		 "DROP INDEX audit_time; "
 		 "DROP TABLE oauth_tokens; DROP TABLE oauth_codes; DROP TABLE oauth_grants; "
-		 "DROP TABLE oauth_requests; %s%d",
+		 "DROP TABLE oauth_requests; %s%s%d",
+		 on_postgres() ? "ALTER TABLE events DROP COLUMN tag; " : "",
 		 on_postgres() ? "UPDATE schema_version SET version = " : "PRAGMA user_version = ",
 		 /* before the leaving dates' migration, and the retention's and
-		  * OAuth's that follow it */
-		 (on_postgres() ? reg_postgres_ops.newest_version : reg_sqlite_ops.newest_version) -
-			 3);
+		  * OAuth's that follow it (and on PostgreSQL the event tags') */
+		 on_postgres() ? reg_postgres_ops.newest_version - 4
+			       : reg_sqlite_ops.newest_version - 3);
 	raw_exec(db, sql);
 	raw_close(db);
 	before = time(NULL);
