@@ -399,6 +399,16 @@ int byod_device_revoke(struct byod_ctx *ctx, const char *id_or_serial, int reaso
  */
 int byod_unsettled_settle(struct byod_ctx *ctx, struct byod_err *err);
 
+/*
+ * An enrolment or renewal that was committed but whose certificate could not
+ * be handed out after all (the registry lost before the page that carries
+ * it was made): noted like one whose commit outcome is unknown, so that
+ * byod_unsettled_settle revokes it, as the person was told it failed. e is
+ * read before the caller clears it. err gets the sentence for the log.
+ */
+void byod_enrolment_undelivered(struct byod_ctx *ctx, const struct byod_enrolment *e,
+				struct byod_err *err);
+
 /* 1 when HOME/unsettled holds something of device id (a revocation that
  * byod_device_revoke could not confirm: -ENOTCONN, "it will be retried"),
  * else 0. */

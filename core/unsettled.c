@@ -430,3 +430,13 @@ void byod_unsettled_note(struct byod_ctx *ctx, const char *device, const char *s
 		     "answers again",
 		     what, device, serial);
 }
+
+void byod_enrolment_undelivered(struct byod_ctx *ctx, const struct byod_enrolment *e,
+				struct byod_err *err)
+{
+	/* a renewal names the certificate it replaces; an enrolment made its
+	 * device */
+	byod_unsettled_note(ctx, e->device.id, e->cert.serial, e->replaces[0] ? e->replaces : NULL,
+			    !e->replaces[0], err);
+	byod_err_prefix(err, "the certificate was not handed out");
+}

@@ -703,7 +703,8 @@ int page_enrol_post(struct page_ctx *c)
 
 /* The page after a certificate is issued (an enrolment, a renewal): the
  * downloads behind their one-time links, kept for the language switch;
- * clears *e. */
+ * clears *e. A page the registry's loss kept from being made (503) leaves
+ * the certificate to be revoked (byod_enrolment_undelivered). */
 int page_issued(struct page_ctx *c, struct byod_enrolment *e)
 {
 	struct enrolled v;
@@ -724,7 +725,6 @@ int page_issued(struct page_ctx *c, struct byod_enrolment *e)
 		snprintf(v.tokens[i], sizeof(v.tokens[i]), "%s", e->offers[i].token);
 	v.no_profiles = e->no_profiles;
 	snprintf(v.why, sizeof(v.why), "%s", e->why.msg);
-	byod_enrolment_clear(e);
 	/* without it the page still shows once; only the language switch
 	 * and the way back from a used link lose it */
 	rc = enrolled_keep(c, &v, BYOD_OFFER_TTL_S);
@@ -732,6 +732,17 @@ int page_issued(struct page_ctx *c, struct byod_enrolment *e)
 		portal_log("the enrolled page of device %s is not kept: %s", v.device,
 			   strerror(-rc));
 	rc = page_enrolled(c, &v);
+	if ((rc && portal_registry_unavailable(rc)) || c->rs->status == 503) {
+		/* committed, but the registry went away before the page that
+		 * carries the certificate was made: the person is told it
+		 * failed, so it is settled as failed (revoked once the
+		 * registry answers) */
+		struct byod_err nerr = {0};
+
+		byod_enrolment_undelivered(c->ctx, e, &nerr);
+		portal_log("%s", nerr.msg);
+	}
+	byod_enrolment_clear(e);
 	enrolled_clear(&v);
 	return rc;
 }

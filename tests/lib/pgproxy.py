@@ -15,6 +15,10 @@ find COMMIT. What it does is steered by files in its control directory CTL:
                          answer was lost.
   CTL/arm-commit-before  the next COMMIT is not forwarded: both connections
                          are closed (the server rolls the transaction back).
+  CTL/arm-commit-cut     the next COMMIT is forwarded and its answer relayed,
+                         then both connections are closed: the commit
+                         happened and the client was told so, and the
+                         primary is gone right after (with down-after-fire).
   CTL/down               new connections are accepted and closed at once, as
                          while a primary is gone.
   CTL/down-after-fire    renamed to CTL/down when an arm file fires: the
@@ -22,7 +26,7 @@ find COMMIT. What it does is steered by files in its control directory CTL:
 
 An arm file may hold a text: then only a transaction one of whose statements
 contains that text (any case; e.g. "INSERT INTO certs") fires it. An arm file is
-removed when it fires (one shot), and a line "after" or "before" is appended
+removed when it fires (one shot), and a line "after", "before" or "cut" is appended
 to CTL/fired. The port listened on is written to CTL/port once listening
 (write the pid file yourself: $!). Stops on SIGTERM.
 
@@ -80,7 +84,8 @@ def take_arm(ctl, tx_text):
     """The armed mode ("after"/"before") this transaction fires, or None;
     removes the arm file that fired."""
     with lock:
-        for mode, name in (("after", "arm-commit"), ("before", "arm-commit-before")):
+        for mode, name in (("after", "arm-commit"), ("before", "arm-commit-before"),
+                           ("cut", "arm-commit-cut")):
             path = os.path.join(ctl, name)
             try:
                 with open(path) as f:
@@ -107,6 +112,7 @@ class Conn:
         self.upstream = upstream
         self.server = None
         self.commit_pending = False  # "after" armed: drop at its CommandComplete
+        self.cut_pending = False  # "cut" armed: close after its ReadyForQuery
         self.closed = False
         self.cl_lock = threading.Lock()
 
@@ -170,6 +176,8 @@ class Conn:
                             return
                         if mode == "after":
                             self.commit_pending = True
+                        if mode == "cut":
+                            self.cut_pending = True
                     elif word.startswith("BEGIN") or word.startswith("START TRANSACTION"):
                         tx_text = sql
                     else:
@@ -189,6 +197,8 @@ class Conn:
                 if kind == b"C" and self.commit_pending and msg[5:].startswith(b"COMMIT"):
                     return  # committed; the answer is lost
                 self.client.sendall(msg)
+                if kind == b"Z" and self.cut_pending:
+                    return  # committed and answered; the server gone after
         except OSError:
             return
         finally:

@@ -8,7 +8,9 @@
 # counts one device. With the COMMIT itself lost: the same page, nothing in
 # the registry, nothing revoked. byodctl's revocation whose COMMIT answer
 # is lost is checked and reported done; one that cannot be confirmed says
-# "it will be retried", and the portal's next page does it. The noted entry
+# "it will be retried", and the portal's next page does it. An enrolment
+# committed and answered, whose page the registry's loss kept from being
+# made (503), is settled the same way: its certificate was never handed out. The noted entry
 # (HOME/unsettled) survives a portal restart, which settles it at start.
 . "$BYOD_SRC/tests/cli/lib.sh"
 . "$BYOD_SRC/tests/portal/lib.sh"
@@ -147,6 +149,27 @@ rm -f "$CTL/down"
 req GET /devices
 check "the portal's next page (200) runs it again" test "$(code)" = 200
 check "...the device is revoked" test "$(sql "SELECT state FROM devices WHERE id = '$dev'")" = revoked
+check "...the note is gone" test ! -s "$BYOD_HOME/unsettled"
+
+# ---- committed and answered, then the registry gone before the page ----------
+check "the enrolment form (5)" enrol_form
+echo "INSERT INTO certificates" >"$CTL/arm-commit-cut"
+touch "$CTL/down-after-fire"
+enrol "Liseuse de Léa"
+check "an enrolment committed, the registry gone before its page: 503" test "$(code)" = 503
+check "...no passphrase, no download link" sh -c "! grep -q 'id=\"passphrase\"' '$T/b' && ! grep -q '/download/' '$T/b'"
+check "...the proxy relayed the COMMIT's answer, then cut" grep -qx cut "$CTL/fired"
+serial5=$(sql "SELECT c.serial FROM certificates c JOIN devices d ON d.id = c.device WHERE d.name = 'Liseuse de Léa'")
+check "...the certificate is written" test -n "$serial5"
+check "...and noted, since it was never handed out" grep -q " $serial5 " "$BYOD_HOME/unsettled"
+check "...the portal logged why" grep -q 'the certificate was not handed out' "$T/portal.log"
+rm -f "$CTL/down"
+req GET /devices
+check "the registry answers again: the next page (200) settles it" test "$(code)" = 200
+check "...the certificate is revoked" \
+	test "$(sql "SELECT state FROM certificates WHERE serial = '$serial5'")" = revoked
+check "...the device retired" \
+	test "$(sql "SELECT state FROM devices WHERE name = 'Liseuse de Léa'")" = retired
 check "...the note is gone" test ! -s "$BYOD_HOME/unsettled"
 
 # ---- a restart: the note is read back at start --------------------------------
