@@ -287,6 +287,7 @@ struct byod_enrolment {
 	struct pki_issued cert;	  /* ask it for PKCS#12 forms: pki_issued_p12 */
 	char retired[REG_ID_MAX]; /* the device retired to make room, or "" */
 	char replaces[REG_SERIAL_MAX]; /* a renewal: the certificate it replaces, or "" */
+	int renewal;			/* 1: a renewal of an existing device */
 	int over_limit;		  /* 1: past the limit by force (audited) */
 	int crl_stale;		  /* a device was retired but the CRL was not
 				   * reissued (warning says why; the next

@@ -329,5 +329,6 @@ out:
 	}
 	out->device.expires = cert.not_after;
 	snprintf(out->replaces, sizeof(out->replaces), "%s", cert.replaces);
+	out->renewal = 1;
 	return 0;
 }

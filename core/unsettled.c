@@ -121,8 +121,9 @@ static int write_all(int fd, const char *buf, size_t len)
 
 int byod_unsettled_add(struct byod_ctx *ctx, const struct byod_unsettled *u, struct byod_err *err)
 {
-	char path[1024], line[LINE_MAX_LEN];
-	int fd, n, rc = 0;
+	char path[1024], line[LINE_MAX_LEN], last = '\n';
+	struct stat st;
+	int fd, n, rc = 0, torn = 0;
 
 	if (!byod_is_uuid(u->device) ||
 	    (u->serial[0] ? !valid_token(u->serial, sizeof(u->serial)) : !u->revoke_state) ||
@@ -144,9 +145,22 @@ int byod_unsettled_add(struct byod_ctx *ctx, const struct byod_unsettled *u, str
 		rc = byod_err_set(err, errno, "cannot open %s: %s", path, strerror(errno));
 		goto out;
 	}
-	if (flock(fd, LOCK_EX) < 0 || write_all(fd, line, (size_t)n) < 0 || fsync(fd) < 0)
+	if (flock(fd, LOCK_EX) < 0 || fstat(fd, &st) < 0) {
+		rc = byod_err_set(err, errno, "cannot lock %s: %s", path, strerror(errno));
+		close(fd);
+		goto out;
+	}
+	/* a line torn by an earlier failure is ended first, so that this
+	 * one stays whole and readable */
+	if (st.st_size > 0 && (pread(fd, &last, 1, st.st_size - 1) != 1 || last != '\n'))
+		torn = write_all(fd, "\n", 1);
+	if (torn < 0 || write_all(fd, line, (size_t)n) < 0 || fsync(fd) < 0) {
 		rc = byod_err_set(err, errno ? errno : EIO, "cannot write %s: %s", path,
 				  strerror(errno ? errno : EIO));
+		/* nothing half written is left behind */
+		if (ftruncate(fd, st.st_size) == 0)
+			fsync(fd);
+	}
 	close(fd);
 out:
 	pthread_mutex_unlock(&lock);
@@ -264,7 +278,7 @@ static int settle_one(struct byod_ctx *ctx, const struct byod_unsettled *u, int 
 int byod_unsettled_settle(struct byod_ctx *ctx, struct byod_err *err)
 {
 	char path[1024], actor[64], *buf = NULL, *line, *next, *keep = NULL;
-	size_t keep_len = 0, keep_cap = 0;
+	size_t keep_len = 0, keep_cap = 0, i;
 	int fd = -1, rc = 0, first_rc = 0, revoked = 0;
 	struct byod_err first = {0};
 	struct stat st;
@@ -288,9 +302,10 @@ int byod_unsettled_settle(struct byod_ctx *ctx, struct byod_err *err)
 		rc = byod_err_set(err, errno, "cannot lock %s: %s", path, strerror(errno));
 		goto out;
 	}
+	/* a kept last line may gain its newline: room for it and the NUL */
 	buf = malloc((size_t)st.st_size + 1);
-	keep = malloc((size_t)st.st_size + 1);
-	keep_cap = (size_t)st.st_size + 1;
+	keep = malloc((size_t)st.st_size + 2);
+	keep_cap = (size_t)st.st_size + 2;
 	if (!buf || !keep) {
 		rc = byod_err_set(err, ENOMEM, "out of memory reading %s", path);
 		goto out;
@@ -301,6 +316,10 @@ int byod_unsettled_settle(struct byod_ctx *ctx, struct byod_err *err)
 		goto out;
 	}
 	buf[n] = '\0';
+	/* a NUL byte (a torn write) ends a line, not the file */
+	for (i = 0; i < (size_t)n; i++)
+		if (!buf[i])
+			buf[i] = '\n';
 	snprintf(actor, sizeof(actor), "%s", reg_actor(ctx->reg));
 	reg_set_actor(ctx->reg, "system");
 	for (line = buf; line && *line; line = next) {
@@ -434,9 +453,8 @@ void byod_unsettled_note(struct byod_ctx *ctx, const char *device, const char *s
 void byod_enrolment_undelivered(struct byod_ctx *ctx, const struct byod_enrolment *e,
 				struct byod_err *err)
 {
-	/* a renewal names the certificate it replaces; an enrolment made its
-	 * device */
+	/* an enrolment made its device; a renewal did not */
 	byod_unsettled_note(ctx, e->device.id, e->cert.serial, e->replaces[0] ? e->replaces : NULL,
-			    !e->replaces[0], err);
+			    !e->renewal, err);
 	byod_err_prefix(err, "the certificate was not handed out");
 }

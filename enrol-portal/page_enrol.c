@@ -385,9 +385,12 @@ static int enrolled_find(struct page_ctx *c, struct enrolled *v)
 	if (!rc && strcmp(v->device, dl.device))
 		rc = -EBADMSG;
 	reg_download_clear(&dl);
-	/* a device lost or retired since: its passphrase is no use any more */
+	/* a device lost or retired since: its passphrase is no use any more;
+	 * one whose page could not be made is to be revoked
+	 * (byod_enrolment_undelivered): never shown */
 	if (!rc && (reg_device_get(c->ctx->reg, v->device, &d, NULL) ||
-		    d.owner != c->s->person.id || d.state != BYOD_DEVICE_ACTIVE))
+		    d.owner != c->s->person.id || d.state != BYOD_DEVICE_ACTIVE ||
+		    byod_unsettled_pending(c->ctx, v->device)))
 		rc = -ENOENT;
 	if (rc) {
 		enrolled_clear(v);

@@ -31,6 +31,7 @@
 #include "gateway.h"
 
 #include "byod_util.h"
+#include "byod_vec.h"
 #include "hmap.h"
 
 #include <errno.h>
@@ -963,9 +964,22 @@ time_t gw_next_wake(const struct gw *gw)
 	return next;
 }
 
+/* reg_events_since's callback: each event kept, handled after the read. */
+static int keep_event(const struct reg_event *e, void *arg)
+{
+	struct reg_event *slot = byod_vec_push(arg);
+
+	if (!slot)
+		return -ENOMEM;
+	*slot = *e;
+	return 0;
+}
+
 int gw_step(struct gw *gw, int *handled, struct byod_err *err)
 {
 	struct step st = { .gw = gw, .err = err };
+	struct byod_vec evs = BYOD_VEC_INIT(struct reg_event);
+	struct reg_event mark = { 0 };
 	struct idset changed, unlocked;
 	size_t i;
 	time_t now = gw_now(gw);
@@ -977,16 +991,18 @@ int gw_step(struct gw *gw, int *handled, struct byod_err *err)
 	byod_fw_set_init(&unlocked.s);
 	if (handled)
 		*handled = 0;
-	rc = reg_events_since(gw->ctx->reg, gw->seq, 1000, on_event, &st, err);
-	if (handled)
-		*handled = st.handled;
+	/* the events first, then what they name: a reconnection during the
+	 * read of the events alone leaves nothing read from two servers */
+	rc = reg_events_since(gw->ctx->reg, gw->seq, 1000, keep_event, &evs, err);
+	if (rc == -ENOMEM)
+		byod_err_set(err, ENOMEM, "out of memory following the change feed");
 	if (rc)
 		goto out;
 	if (reg_connection_epoch(gw->ctx->reg) != gw->epoch) {
-		/* the handle connected again by itself: a server that crashed
-		 * or a replica that took over may have lost commits whose feed
+		/* the handle connected again: a server that crashed or a
+		 * replica that took over may have lost commits whose feed
 		 * numbers were seen here and reused them. When the server
-		 * still holds the last event handled (same tag), what was read
+		 * still holds the mark of the last step (same tag), the feed
 		 * follows on from it; otherwise everything is read again and
 		 * the sessions whose decision moved are acted on. */
 		char why[160];
@@ -1004,13 +1020,18 @@ int gw_step(struct gw *gw, int *handled, struct byod_err *err)
 		gw_log(gw, 1,
 		       "connected to the registry again: following the change feed on from "
 		       "event %lld",
-		       (long long)gw->last.seq);
+		       (long long)gw->seq);
 		gw->epoch = reg_connection_epoch(gw->ctx->reg);
 		gw->st.resumes++;
 	}
+	for (i = 0; i < evs.n && !rc; i++)
+		rc = on_event(BYOD_VEC_AT(&evs, struct reg_event, i), &st);
+	if (handled)
+		*handled = st.handled;
+	if (rc)
+		goto out;
 	if (st.handled) {
 		gw->seq = st.last;
-		gw->last = st.last_ev;
 		gw->st.skipped += st.skipped;
 		if (st.policy || !gw->pol) {
 			rc = step_policy(gw, err);
@@ -1032,6 +1053,20 @@ int gw_step(struct gw *gw, int *handled, struct byod_err *err)
 		rc = redecide_group(gw, &st.opened.v[i], now, &unlocked, err);
 	if (rc == -ENOMEM)
 		byod_err_set(err, ENOMEM, "out of memory");
+	/* the rows read above may show any commit up to the feed's head
+	 * now: the mark the next reconnection is checked against */
+	if (!rc && st.handled)
+		rc = reg_feed_mark(gw->ctx->reg, &mark, err);
+	if (!rc && st.handled && reg_connection_epoch(gw->ctx->reg) != gw->epoch) {
+		/* connected again during this step: what it read may come
+		 * from two servers, so everything is read again */
+		gw_log(gw, 1, "connected to the registry again during a step: the state read "
+			      "again");
+		rc = step_policy(gw, err);
+		goto out;
+	}
+	if (!rc && mark.seq)
+		gw->last = mark;
 	if (!rc && (IDSET_N(&st.devices) || st.sessions_changed || IDSET_N(&unlocked)))
 		rc = reconcile(gw, err);
 	/* the firewall is in line: now the access points */
@@ -1055,6 +1090,7 @@ int gw_step(struct gw *gw, int *handled, struct byod_err *err)
 out:
 	if (gw->das)
 		das_queue_run(gw->das, 0); /* sent now; the answers are read later */
+	byod_vec_free(&evs);
 	byod_fw_set_free(&changed.s);
 	byod_fw_set_free(&unlocked.s);
 	byod_fw_set_free(&st.devices.s);

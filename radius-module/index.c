@@ -547,6 +547,7 @@ int rad_index_refresh(struct rad_index *ix, int *changed, struct byod_err *err)
 	struct reg_unlock *live = NULL;
 	size_t nlive = 0;
 	int64_t version = 0;
+	struct reg_event mark = { 0 };
 	int rc, want_policy = 0, want_unlocks = 0, full = 0;
 	time_t now = time(NULL);
 	size_t i;
@@ -586,7 +587,6 @@ int rad_index_refresh(struct rad_index *ix, int *changed, struct byod_err *err)
 			pthread_rwlock_unlock(&ix->lock);
 		}
 	}
-reload:
 	if (!ix->loaded || full) {
 		/* the start found no registry, or a new connection to a
 		 * server that lost what this index followed: the whole load
@@ -636,25 +636,6 @@ reload:
 		byod_err_set(err, ENOMEM, "out of memory following the change feed");
 	if (rc)
 		goto out;
-	if (reg_connection_epoch(ix->reg) != ix->epoch) {
-		/* the handle connected again for this read: what it read
-		 * follows on only if the server holds the last event applied
-		 * before (checked now, before any of it is applied) */
-		rc = reg_feed_resumable(ix->reg, &ix->last, why, sizeof(why), err);
-		if (rc < 0)
-			goto out;
-		if (!rc) {
-			byod_vec_free(&cs.v);
-			cs.v = (struct byod_vec)BYOD_VEC_INIT(struct change);
-			full = 1;
-			goto reload; /* once: the load sets the epoch */
-		}
-		rc = 0;
-		ix->epoch = reg_connection_epoch(ix->reg);
-		pthread_rwlock_wrlock(&ix->lock);
-		ix->resumes++;
-		pthread_rwlock_unlock(&ix->lock);
-	}
 	for (i = 0; i < cs.v.n; i++) {
 		if (BYOD_VEC_AT(&cs.v, struct change, i)->kind == CH_POLICY)
 			want_policy = 1;
@@ -677,6 +658,20 @@ reload:
 	}
 	if (cs.v.n == 0 && !ix->degraded && !want_unlocks)
 		goto out; /* nothing new: no write lock, no request waits for it */
+	/* the rows read above may show any commit up to the feed's head
+	 * now: that head is the mark a reconnection is checked against */
+	if (cs.v.n || want_policy || want_unlocks)
+		rc = reg_feed_mark(ix->reg, &mark, err);
+	if (rc)
+		goto out;
+	if (reg_connection_epoch(ix->reg) != ix->epoch) {
+		/* the handle connected again during this read: what was
+		 * read may come from two servers, and is dropped. The next
+		 * refresh goes on from the mark of the last one if this
+		 * server holds it, else reads everything again. */
+		ix->epoch = 0;
+		goto out;
+	}
 	pthread_rwlock_wrlock(&ix->lock);
 	for (i = 0; i < cs.v.n && !rc; i++)
 		rc = apply(ix, BYOD_VEC_AT(&cs.v, struct change, i));
@@ -694,8 +689,8 @@ reload:
 			live = NULL;
 		}
 		ix->seq = cs.last;
-		if (cs.last_ev.seq)
-			ix->last = cs.last_ev;
+		if (mark.seq)
+			ix->last = mark;
 		ix->degraded = 0;
 	}
 	pthread_rwlock_unlock(&ix->lock);

@@ -120,7 +120,10 @@ static int pg_fail(struct pg_db *db, const PGresult *res, const char *what, stru
 	 * under this connection (a failover), or a standby. For a writer it
 	 * is a server lost: connect again, and libpq's host list with
 	 * target_session_attrs=read-write finds the new primary. */
-	if (state && !strcmp(state, "25006") && !db->read_only) {
+	/* (a write inside a READ ONLY transaction is the caller's mistake,
+	 * not a demotion) */
+	if (state && !strcmp(state, "25006") && !db->read_only &&
+	    !(db->in_tx && db->tx_read_only)) {
 		db->reset_wanted = 1;
 		return byod_err_set(err, ENOTCONN,
 				    "the registry database %s is read-only now (%s): %s; it is "
@@ -409,6 +412,17 @@ static int ports_ok(const char *v)
 	return 1;
 }
 
+/* 1 when v is one of the n words of list. */
+static int one_of(const char *v, const char *const *list, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!strcmp(v, list[i]))
+			return 1;
+	return 0;
+}
+
 /* What PQconninfoParse leaves to the connection attempt, checked here so
  * that a typing error never becomes a connection to somewhere else. */
 static int values_ok(const PQconninfoOption *opts, char *msg, size_t size)
@@ -419,7 +433,6 @@ static int values_ok(const PQconninfoOption *opts, char *msg, size_t size)
 					    "primary", "standby",    "prefer-standby"};
 	const PQconninfoOption *o;
 	const char *host = NULL, *port = NULL;
-	size_t i;
 
 	for (o = opts; o && o->keyword; o++) {
 		if (!o->val)
@@ -428,34 +441,26 @@ static int values_ok(const PQconninfoOption *opts, char *msg, size_t size)
 			host = o->val;
 		if (!strcmp(o->keyword, "port") && o->val[0])
 			port = o->val;
-		if (!strcmp(o->keyword, "target_session_attrs")) {
-			for (i = 0; i < sizeof(attrs) / sizeof(attrs[0]); i++)
-				if (!strcmp(o->val, attrs[i]))
-					break;
-			if (i == sizeof(attrs) / sizeof(attrs[0])) {
-				snprintf(msg, size,
-					 "target_session_attrs \"%.32s\" is not one of any, "
-					 "read-write, read-only, primary, standby, prefer-standby",
-					 o->val);
-				return 0;
-			}
+		if (!strcmp(o->keyword, "target_session_attrs") &&
+		    !one_of(o->val, attrs, sizeof(attrs) / sizeof(attrs[0]))) {
+			snprintf(msg, size,
+				 "target_session_attrs \"%.32s\" is not one of any, read-write, "
+				 "read-only, primary, standby, prefer-standby",
+				 o->val);
+			return 0;
 		}
 		if (!strcmp(o->keyword, "port") && o->val[0] && !ports_ok(o->val)) {
 			snprintf(msg, size, "the port \"%.32s\" is not a number from 1 to 65535",
 				 o->val);
 			return 0;
 		}
-		if (!strcmp(o->keyword, "sslmode")) {
-			for (i = 0; i < sizeof(sslmodes) / sizeof(sslmodes[0]); i++)
-				if (!strcmp(o->val, sslmodes[i]))
-					break;
-			if (i == sizeof(sslmodes) / sizeof(sslmodes[0])) {
-				snprintf(msg, size,
-					 "sslmode \"%.32s\" is not one of disable, allow, prefer, "
-					 "require, verify-ca, verify-full",
-					 o->val);
-				return 0;
-			}
+		if (!strcmp(o->keyword, "sslmode") &&
+		    !one_of(o->val, sslmodes, sizeof(sslmodes) / sizeof(sslmodes[0]))) {
+			snprintf(msg, size,
+				 "sslmode \"%.32s\" is not one of disable, allow, prefer, require, "
+				 "verify-ca, verify-full",
+				 o->val);
+			return 0;
 		}
 	}
 	if (host && port && list_len(port) > 1 && list_len(port) != list_len(host)) {
@@ -658,6 +663,27 @@ static const char *const defaults_kw[] = {
 };
 #define DEFAULT_VALUES "5", "1", "10", "5", "2", "15000", "byod"
 
+/* A writer's URL may not ask for a standby: its writes would all be
+ * refused. (Parsed already by pg_conninfo_check.) */
+static int writer_attrs_ok(const char *conninfo, struct byod_err *err)
+{
+	static const char *const readers[] = {"standby", "read-only", "prefer-standby"};
+	PQconninfoOption *opts = PQconninfoParse(conninfo, NULL);
+	const PQconninfoOption *o;
+	int rc = 0;
+
+	for (o = opts; o && o->keyword && !rc; o++)
+		if (o->val && !strcmp(o->keyword, "target_session_attrs") &&
+		    one_of(o->val, readers, sizeof(readers) / sizeof(readers[0])))
+			rc = byod_err_set(err, EINVAL,
+					  "the registry URL asks for a standby "
+					  "(target_session_attrs=%s), where nothing can be written: "
+					  "that is registry.read-url's; registry.url needs read-write",
+					  o->val);
+	PQconninfoFree(opts);
+	return rc;
+}
+
 static int pg_open(const struct reg_options *opt, struct reg_db **out, struct byod_err *err)
 {
 	struct pg_db *db;
@@ -683,6 +709,11 @@ static int pg_open(const struct reg_options *opt, struct reg_db **out, struct by
 		goto out;
 	}
 	db->read_only = opt->read_only;
+	if (!opt->read_only) {
+		rc = writer_attrs_ok(opt->conninfo, err);
+		if (rc)
+			goto out;
+	}
 	/* A writer whose URL lists several hosts (a Patroni pair) reaches
 	 * the primary, never a standby, unless the URL says otherwise; a
 	 * reader takes any (its URL says prefer-standby when it wants one). */
@@ -727,6 +758,7 @@ static int begin_with(struct pg_db *db, const char *sql, struct byod_err *err)
 	/* A transaction cut by a lost connection left in_tx set; the caller
 	 * has rolled it back, so this begin may reconnect. */
 	db->in_tx = 0;
+	db->tx_read_only = strstr(sql, "READ ONLY") != NULL;
 	rc = pg_command(db, NULL, err, "starting a transaction", sql, 0, NULL);
 	if (!rc)
 		db->in_tx = 1;

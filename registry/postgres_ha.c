@@ -52,10 +52,14 @@ int pg_ha_status(struct reg_db *be, struct reg_ha_status *out, struct byod_err *
 
 	rc = pg_one(db, &r, err, "reading the replication status",
 		    "SELECT pg_is_in_recovery(), (SELECT COALESCE(max(seq), 0) FROM events), "
-		    /* a standby that has replayed all it received is not behind,
-		     * however long ago the last commit was (a quiet night) */
+		    /* a standby that streams and has replayed all it received is
+		     * not behind, however long ago the last commit was (a quiet
+		     * night); one whose replication stopped is as old as its last
+		     * replayed commit (its receive LSN stays where it stopped;
+		     * pg_monitor sees the receiver's status) */
 		    "CASE WHEN NOT pg_is_in_recovery() THEN NULL "
-		    "WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0 "
+		    "WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() AND EXISTS "
+		    "(SELECT 1 FROM pg_stat_wal_receiver WHERE status = 'streaming') THEN 0 "
 		    "ELSE extract(epoch from now() - pg_last_xact_replay_timestamp()) END, "
 		    "current_setting('synchronous_standby_names')",
 		    0, NULL);

@@ -1356,6 +1356,18 @@ int reg_feed_resumable(struct reg *reg, const struct reg_event *last, char *why,
 	return 1;
 }
 
+int reg_feed_mark(struct reg *reg, struct reg_event *out, struct byod_err *err)
+{
+	int64_t head = 0;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = reg_events_last(reg, &head, err);
+	if (rc || head < 1)
+		return rc;
+	return reg_event_get(reg, head, out, err);
+}
+
 int reg_ha_status(struct reg *reg, struct reg_ha_status *out, struct byod_err *err)
 {
 	int i;

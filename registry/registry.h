@@ -370,6 +370,15 @@ int reg_event_get(struct reg *reg, int64_t seq, struct reg_event *out, struct by
  */
 int reg_feed_resumable(struct reg *reg, const struct reg_event *last, char *why, size_t len,
 		       struct byod_err *err);
+/*
+ * The last event the server holds (zeroed when the feed is empty): what a
+ * follower keeps as its mark once it has read the rows a batch of events
+ * named, since those rows may show any commit up to that event, not only up
+ * to the last event of the batch. reg_feed_resumable with that mark after a
+ * reconnection is then 1 only when the server holds every commit whose
+ * effects the follower may have seen.
+ */
+int reg_feed_mark(struct reg *reg, struct reg_event *out, struct byod_err *err);
 
 /* ---- replication (reg_ha_status) ---- */
 

@@ -27,6 +27,7 @@ struct pg_db {
 	char *conninfo;	  /* as given; may hold a password: never in a message */
 	char where[256];  /* "host:port[,host:port...]/dbname" for messages, without credentials */
 	int in_tx;	  /* this backend issued BEGIN and has not ended it */
+	int tx_read_only; /* the open transaction is READ ONLY (begin_with) */
 	int commit_unknown; /* the last COMMIT was sent and its answer lost */
 	int listening;	  /* LISTEN byod_feed was issued on this connection */
 	int busy_ms;	  /* lock_timeout */

@@ -131,6 +131,13 @@ for i in 0 1 2 3; do
 	adduser "eleve0$i" "Calanques-0$i!"
 	ACCOUNTS+=(--account "eleve0$i:Calanques-0$i!")
 done
+# the second failover's enrolments (hundreds) on accounts of their own,
+# below the limit of 100 devices each
+ACCOUNTS2=()
+for i in 0 1 2 3 4 5 6 7; do
+	adduser "eleve1$i" "Calanques-1$i!"
+	ACCOUNTS2+=(--account "eleve1$i:Calanques-1$i!")
+done
 # MAB devices (their MACs also carry the load's accounting) and EAP-TLS
 # devices with their certificate and key, enrolled beforehand
 MACS=()
@@ -454,7 +461,7 @@ done
 # eight at a time, so that the kill falls inside enrolments (their commit
 # among them): each either handed out with its row or refused without one
 if [ "${HA_REJOIN:-1}" = 1 ]; then
-	python3 "$HA/haload.py" --run "${RUN}e" --portal "$HTTP" "${ACCOUNTS[@]}" \
+	python3 "$HA/haload.py" --run "${RUN}e" --portal "$HTTP" "${ACCOUNTS2[@]}" \
 		--enrol-rate 40 --inflight 8 --duration 200 --stop "$T/load2.stop" \
 		--log "$T/load2.jsonl" --summary "$T/load2.json" >"$T/load2.out" 2>"$T/load2.err" &
 	LOAD2=$!
@@ -483,6 +490,17 @@ if [ "${HA_REJOIN:-1}" = 1 ]; then
 	check "...none for an enrolment refused ($dangling2 of $refused2, $in_flight2 of them at the form)" test "$dangling2" = 0
 	check "...the portal answered no other error than 503 ($errors2)" test "$errors2" = 0
 	check "...and enrolled after it ($ok2 in all)" sh -c "[ '$ok2' -gt 0 ]"
+	# the index read from the node killed this time: it connected again
+	# and followed the new primary's feed to its head
+	head2=$(echo "SELECT MAX(seq) FROM events;" | sql)
+	declare -A LOADS2 RESUMES2
+	for n in a b; do
+		check "second failover: node $n's index at the change feed's head ($head2)" wait_for 300 sh -c \
+			"[ \"\$('$BYODCTL' radius status --spool '$T/spool-$n' --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"feed-seq\"])')\" = '$head2' ]"
+		"$BYODCTL" radius status --spool "$T/spool-$n" --json >"$T/status2-$n.json"
+		LOADS2[$n]=$(json 'd.get("index-full-loads", "-")' <"$T/status2-$n.json")
+		RESUMES2[$n]=$(json 'd.get("index-resumes", "-")' <"$T/status2-$n.json")
+	done
 	python3 - "$T/load2.jsonl" <<'PY' >&2
 import json, sys
 for r in [r for r in map(json.loads, open(sys.argv[1])) if r["outcome"] == "error"][:5]:
@@ -533,6 +551,12 @@ for n in a b; do
 	figure "index_full_loads_$n" "${LOADS[$n]}"
 	figure "index_resumes_$n" "${RESUMES[$n]}"
 done
+if [ -n "${ok2:-}" ]; then
+	for n in a b; do
+		figure "failover2_index_full_loads_$n" "${LOADS2[$n]}"
+		figure "failover2_index_resumes_$n" "${RESUMES2[$n]}"
+	done
+fi
 
 if [ "$failed" -ne 0 ]; then
 	for f in gatewayd.log portal.log load.err ha-start.log; do

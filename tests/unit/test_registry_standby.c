@@ -229,13 +229,6 @@ static void test_writer_on_primary(void **state)
 		reg_close(w);
 		w = NULL;
 	}
-	/* a URL that asks for a standby on a writer gets one: target_session_attrs
-	 * is the admin's to choose, only the default is the primary */
-	url2(url, sizeof(url), sb.p, sb.s, "standby", "");
-	assert_int_equal(reg_open_url(url, "test", 1000, &w, &err), 0);
-	ha(w, &st);
-	assert_int_equal(st.in_recovery, 1);
-	reg_close(w);
 }
 
 struct seen {
@@ -400,6 +393,26 @@ static void test_read_only_is_enotconn(void **state)
 	reg_close(w);
 }
 
+/* A writer's URL that asks for a standby is refused before any
+ * connection: everything it wrote would fail. */
+static void test_writer_refuses_standby(void **state)
+{
+	static const char *const attrs[] = {"prefer-standby", "standby", "read-only"};
+	struct byod_err err;
+	struct reg *w = NULL;
+	char url[1400];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(attrs) / sizeof(attrs[0]); i++) {
+		url2(url, sizeof(url), sb.p, sb.s, attrs[i], "");
+		assert_int_equal(reg_open_url(url, "test", 1000, &w, &err), -EINVAL);
+		assert_null(w);
+		assert_non_null(strstr(err.msg, "registry.read-url"));
+		assert_non_null(strstr(err.msg, attrs[i]));
+	}
+}
+
 /* The primary is lost, the standby promoted: the writer's handle reaches
  * it by itself (the URL's next host, read-write), the reader on it sees
  * it is a primary now and listens again. */
@@ -452,6 +465,7 @@ int main(void)
 		cmocka_unit_test(test_read_on_standby),
 		cmocka_unit_test(test_read_refuses_other_schema),
 		cmocka_unit_test(test_read_only_is_enotconn),
+		cmocka_unit_test(test_writer_refuses_standby),
 		cmocka_unit_test(test_failover),
 	};
 
