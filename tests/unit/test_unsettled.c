@@ -341,7 +341,8 @@ static void noted_serial(struct ufx *u, char *out, size_t size)
 	assert_non_null(f);
 	assert_int_equal(fscanf(f, "%63s %63s", device, serial), 2);
 	fclose(f);
-	snprintf(out, size, "%s", serial);
+	assert_true(strlen(serial) < size);
+	memcpy(out, serial, strlen(serial) + 1);
 }
 
 /* PostgreSQL: the enrolment's COMMIT answer lost: refused, noted, then
