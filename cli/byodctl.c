@@ -990,7 +990,8 @@ static const struct cli_command commands[] = {
 		  "all or nothing, checked table by table" },
 		{ "registry roles [--apply]",
 		  "PostgreSQL: one role per program, with\n"
-		  "only its rights (print the SQL, or run it)" }) },
+		  "only its rights (print the SQL, or run it)" },
+		{ "registry migrate", "bring the registry's schema to this byodctl's" }) },
 	{ "doctor", cli_doctor,
 	  USAGE({ "doctor [--json]",
 		  "the registry's health, one line a check:\n"

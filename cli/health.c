@@ -73,7 +73,10 @@ static int collect_write(const struct byod_conf *conf, const char *actor, struct
 	double t0 = now_ms();
 	int rc;
 
-	h->write.rc = reg_open_conf(conf, actor, 0, &reg, &err);
+	double t1;
+
+	/* as it is: looking never migrates (that is byodctl registry migrate's) */
+	h->write.rc = reg_open_conf_look(conf, actor, &reg, &err);
 	h->write.open_ms = now_ms() - t0;
 	if (h->write.rc) {
 		record(h->write.error, sizeof(h->write.error), &err);
@@ -84,7 +87,24 @@ static int collect_write(const struct byod_conf *conf, const char *actor, struct
 		h->schema_version = -1;
 		record(h->write.error, sizeof(h->write.error), &err);
 	}
+	t0 = now_ms();
+	{
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		h->status_at = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	}
 	read_status(reg, &h->write);
+	t1 = now_ms();
+	/* the server answered somewhere in the round trip: its middle, give or take half */
+	h->status_at += (t1 - t0) / 2e3;
+	h->status_rtt_s = (t1 - t0) / 1e3;
+	if (h->schema_version >= 0 && h->schema_version < h->schema_newest) {
+		/* an older schema's tables are not this program's: the schema check says
+		 * what to do, nothing more is read */
+		reg_close(reg);
+		return 0;
+	}
 	if (reg_events_last(reg, &h->feed_head, &err)) {
 		h->feed_head = -1;
 		record(h->feed_error, sizeof(h->feed_error), &err);

@@ -33,6 +33,10 @@ struct cli_health {
 	int schema_version; /* -1 unknown */
 	int schema_newest;  /* what this program's migrations reach, -1 unknown */
 	int64_t feed_head;  /* -1 unknown */
+	/* when write.status was asked for (our clock, the round trip's middle) and how long
+	 * the round trip took: write.status.server_time against it is the servers' skew */
+	double status_at;
+	double status_rtt_s;
 	char feed_error[1024];
 	/* registry.read-url: read_set 0 when it is empty (the index reads the writers') */
 	int read_set;
@@ -44,9 +48,9 @@ struct cli_health {
 	size_t nheartbeats;
 };
 
-/* Opens the registry of home/byod.conf (as every byodctl command does, which
- * migrates an older schema) and, when registry.read-url is set, the read
- * handle too;
+/* Opens the registry of home/byod.conf as it is (never migrated: an older
+ * schema is recorded, and nothing else read from it) and, when
+ * registry.read-url is set, the read handle too;
  * reads what they say into h and closes them. Each failure is recorded in h
  * (its rc and sentence), never returned: only -ENOMEM is. cli_health_free
  * frees h's allocations. */

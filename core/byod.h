@@ -800,6 +800,14 @@ int byod_fw_sets_render(struct byod_ctx *ctx, const struct pol_policy *pol,
 int byod_fw_state_render(struct byod_ctx *ctx, const struct pol_policy *pol,
 			 const struct byod_fw_state *st, char **text, struct byod_err *err);
 
+/* A fingerprint of pol's ruleset without its device sets: what the policy
+ * and firewall.* make it, 16 hex digits (FNV-1a: a comparison, not a
+ * secret). byod-gatewayd names the one it applied in its heartbeat;
+ * byodctl doctor compares it with the running policy's. */
+#define BYOD_FW_DIGEST_LEN 17
+int byod_fw_ruleset_digest(struct byod_ctx *ctx, const struct pol_policy *pol,
+			   char out[BYOD_FW_DIGEST_LEN], struct byod_err *err);
+
 /* ---- live sessions (core/session_das.c) ---- */
 
 /* The DAS port and mode of the NAS at address nas: das.port and das.mode,

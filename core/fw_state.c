@@ -821,3 +821,27 @@ int byod_fw_state_render(struct byod_ctx *ctx, const struct pol_policy *pol,
 	byod_fw_sets_free(&sets);
 	return rc;
 }
+
+int byod_fw_ruleset_digest(struct byod_ctx *ctx, const struct pol_policy *pol,
+			   char out[BYOD_FW_DIGEST_LEN], struct byod_err *err)
+{
+	struct byod_fw_sets none;
+	uint64_t h = 14695981039346656037ULL;
+	char *text = NULL;
+	const char *c;
+	int rc;
+
+	out[0] = '\0';
+	byod_fw_set_init(&none.admitted);
+	byod_fw_set_init(&none.quarantine);
+	byod_fw_set_init(&none.quarantine_ips);
+	rc = byod_fw_sets_render(ctx, pol, &none, &text, err);
+	byod_fw_sets_free(&none);
+	if (rc)
+		return rc;
+	for (c = text; *c; c++)
+		h = (h ^ (unsigned char)*c) * 1099511628211ULL;
+	free(text);
+	snprintf(out, BYOD_FW_DIGEST_LEN, "%016llx", (unsigned long long)h);
+	return 0;
+}

@@ -72,6 +72,7 @@ struct gw {
 	struct das_queue *das;         /* the Disconnects on their way */
 	struct byod_hmap *school_of;   /* with a school: device id -> followed (1) or not (2) */
 	struct gw_stats st;
+	char digest[BYOD_FW_DIGEST_LEN]; /* of the ruleset last applied, "" none */
 };
 
 static void gw_log(struct gw *gw, int level, const char *fmt, ...)
@@ -316,6 +317,9 @@ static int render_text(struct gw *gw, char **keep, struct byod_err *err)
 		byod_fw_set_init(&want.quarantine_ips);
 		byod_fw_state_clean(&gw->state);
 		gw->st.renders++;
+		/* said in the heartbeat: byodctl doctor compares it with the policy's */
+		if (byod_fw_ruleset_digest(gw->ctx, gw->pol, gw->digest, NULL))
+			gw->digest[0] = '\0';
 		gw_log(gw, 1, "ruleset applied: %zu admitted, %zu quarantined, %zu sessions",
 		       gw->k_admitted.v.n, gw->k_quarantine.v.n, gw->state.nsessions);
 	}
@@ -1238,7 +1242,8 @@ int gw_heartbeat(struct gw *gw, struct byod_err *err)
 	snprintf(hb.school, sizeof(hb.school), "%s", gw->state.school);
 	hb.seen = gw_now(gw);
 	hb.feed_seq = gw->seq;
-	snprintf(hb.detail, sizeof(hb.detail), "%zu sessions, %zu admitted, %zu quarantined",
+	snprintf(hb.detail, sizeof(hb.detail), "%s%s%s%zu sessions, %zu admitted, %zu quarantined",
+		 gw->digest[0] ? "ruleset " : "", gw->digest, gw->digest[0] ? ", " : "",
 		 gw->state.nsessions, gw->k_admitted.v.n, gw->k_quarantine.v.n);
 	return reg_heartbeat_put(gw->ctx->reg, &hb, err);
 }

@@ -622,6 +622,20 @@ static int check_version(struct pg_db *db, struct byod_err *err)
 	return rc;
 }
 
+/* To look without migrating: only a newer schema is refused. */
+static int check_not_newer(struct pg_db *db, struct byod_err *err)
+{
+	int version = 0, rc;
+
+	rc = read_version(db, &version, err);
+	if (!rc && version > NEWEST_VERSION)
+		rc = byod_err_set(err, EPROTO,
+				  "the registry database %s has schema version %d, newer than "
+				  "this program knows (%d): use a newer byod",
+				  db->where, version, NEWEST_VERSION);
+	return rc;
+}
+
 /* The schema the registry's tables are in: the feed's notifications name it. */
 static int read_schema(struct pg_db *db, struct byod_err *err)
 {
@@ -732,7 +746,8 @@ static int pg_open(const struct reg_options *opt, struct reg_db **out, struct by
 	}
 	rc = session_setup(db, err);
 	if (!rc)
-		rc = opt->read_only ? check_version(db, err) : migrate(db, err);
+		rc = opt->read_only ? check_version(db, err) :
+		     opt->no_migrate ? check_not_newer(db, err) : migrate(db, err);
 	if (!rc)
 		rc = read_schema(db, err);
 out:

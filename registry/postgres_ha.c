@@ -61,7 +61,8 @@ int pg_ha_status(struct reg_db *be, struct reg_ha_status *out, struct byod_err *
 		    "WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() AND EXISTS "
 		    "(SELECT 1 FROM pg_stat_wal_receiver WHERE status = 'streaming') THEN 0 "
 		    "ELSE extract(epoch from now() - pg_last_xact_replay_timestamp()) END, "
-		    "current_setting('synchronous_standby_names')",
+		    "current_setting('synchronous_standby_names'), "
+		    "extract(epoch from clock_timestamp())",
 		    0, NULL);
 	if (rc)
 		return rc;
@@ -74,6 +75,7 @@ int pg_ha_status(struct reg_db *be, struct reg_ha_status *out, struct byod_err *
 	out->feed_head = pg_get_i64(r, 0, 1);
 	out->replay_delay_s = get_double(r, 0, 2);
 	pg_get_text(r, 0, 3, out->sync_names, sizeof(out->sync_names));
+	out->server_time = get_double(r, 0, 4);
 	if (out->in_recovery)
 		return 0; /* pg_current_wal_lsn() is refused during recovery */
 	return pg_rows(db, "reading the standbys",

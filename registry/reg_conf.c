@@ -14,7 +14,7 @@
 #include "byod_conf.h"
 
 static int open_conf(const struct byod_conf *conf, const char *actor, int busy_timeout_ms,
-		     int read_only, struct reg **out, struct byod_err *err)
+		     int read_only, int no_migrate, struct reg **out, struct byod_err *err)
 {
 	struct reg_options opt;
 	char path[4096];
@@ -36,6 +36,7 @@ static int open_conf(const struct byod_conf *conf, const char *actor, int busy_t
 		opt.conninfo = conf->registry_read_url;
 	}
 	opt.read_only = read_only;
+	opt.no_migrate = no_migrate;
 	opt.busy_timeout_ms = busy_timeout_ms > 0 ? busy_timeout_ms : conf->registry_busy_timeout_ms;
 	opt.actor = actor;
 	return reg_open(&opt, out, err);
@@ -44,13 +45,19 @@ static int open_conf(const struct byod_conf *conf, const char *actor, int busy_t
 int reg_open_conf(const struct byod_conf *conf, const char *actor, int busy_timeout_ms,
 		  struct reg **out, struct byod_err *err)
 {
-	return open_conf(conf, actor, busy_timeout_ms, 0, out, err);
+	return open_conf(conf, actor, busy_timeout_ms, 0, 0, out, err);
 }
 
 int reg_open_conf_read(const struct byod_conf *conf, const char *actor, int busy_timeout_ms,
 		       struct reg **out, struct byod_err *err)
 {
-	return open_conf(conf, actor, busy_timeout_ms, 1, out, err);
+	return open_conf(conf, actor, busy_timeout_ms, 1, 0, out, err);
+}
+
+int reg_open_conf_look(const struct byod_conf *conf, const char *actor, struct reg **out,
+		       struct byod_err *err)
+{
+	return open_conf(conf, actor, 0, 0, 1, out, err);
 }
 
 int reg_open_home(const char *home, const char *actor, int busy_timeout_ms, struct reg **out,

@@ -48,6 +48,10 @@ struct reg_options {
 	 * which refuses writes); a schema older or newer than this program's
 	 * is -EPROTO. SQLite opens its file as usual. */
 	int read_only;
+	/* Either backend: open without migrating, to look (byodctl doctor): an
+	 * older schema opens as it is (reg_schema_version says which), a newer
+	 * one is -EPROTO; SQLite creates no file (-ENOENT). */
+	int no_migrate;
 };
 
 /* roles, device kinds and device states: byod_types.h */
@@ -168,6 +172,10 @@ int reg_open_home(const char *home, const char *actor, int busy_timeout_ms, stru
  * program's), which may be a standby's. */
 int reg_open_home_read(const char *home, const char *actor, int busy_timeout_ms,
 		       struct reg **out, struct byod_err *err);
+/* The writers' registry of conf as reg_open_conf opens it, but never migrated (no_migrate in
+ * reg_options): to look at it as it is. */
+int reg_open_conf_look(const struct byod_conf *conf, const char *actor, struct reg **out,
+		       struct byod_err *err);
 /* The same from a loaded configuration. */
 int reg_open_conf_read(const struct byod_conf *conf, const char *actor, int busy_timeout_ms,
 		       struct reg **out, struct byod_err *err);
@@ -401,6 +409,8 @@ struct reg_ha_status {
 	char sync_names[128];    /* synchronous_standby_names, "" none */
 	int nstandbys;           /* primary: rows of pg_stat_replication */
 	struct reg_ha_standby standbys[REG_HA_STANDBYS_MAX];
+	double server_time;      /* PostgreSQL: the server's clock_timestamp() as Unix seconds
+				  * when it answered (its clock against ours); 0 on SQLite */
 };
 /* What the connected server says of replication. On SQLite: backend "sqlite", server the
  * file, everything else 0/""/-1. Needs pg_monitor (or the owner) for the lag columns. */

@@ -270,7 +270,18 @@ static int sq_open(const struct reg_options *opt, struct reg_db **out, struct by
 	 * of a file drops every POSIX lock this process holds on it, those of
 	 * the other registry connections included, and another process would
 	 * then take the WAL for unused and delete it. */
-	fd = open(s->path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (opt->no_migrate) {
+		/* to look at a registry, never to make one */
+		if (access(s->path, F_OK)) {
+			rc = byod_err_set(err, errno, "cannot open the registry %s: %s", s->path,
+					  strerror(errno));
+			goto out;
+		}
+		fd = -1;
+		errno = EEXIST;
+	} else {
+		fd = open(s->path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	}
 	if (fd >= 0) {
 		close(fd);
 	} else if (errno != EEXIST) {
@@ -309,7 +320,7 @@ static int sq_open(const struct reg_options *opt, struct reg_db **out, struct by
 	}
 	sqlite3_finalize(st);
 	st = NULL;
-	rc = sq_migrate(s, err);
+	rc = opt->no_migrate ? sq_check_version(s, err) : sq_migrate(s, err);
 out:
 	if (rc) {
 		sq_close(&s->base);

@@ -519,6 +519,20 @@ static int migration_check(struct sq *s, int from, struct byod_err *err)
 	return 0;
 }
 
+int sq_check_version(struct sq *s, struct byod_err *err)
+{
+	int version, rc;
+
+	rc = sq_read_version(s, &version, err);
+	if (!rc && version > NEWEST_VERSION)
+		rc = too_new(s, version, err);
+	if (!rc && version < 0)
+		rc = byod_err_set(err, EPROTO,
+				  "the registry %s has schema version %d, not one of ours", s->path,
+				  version);
+	return rc;
+}
+
 /*
  * Brings the schema to NEWEST_VERSION, one migration per transaction.
  * The version is read again under the write lock, so two programs opening

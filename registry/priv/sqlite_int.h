@@ -216,6 +216,8 @@ int sq_stats_nas(struct reg_db *be, const char *school, time_t since,
 #define SQ_NEWEST_VERSION 15
 int sq_read_version(struct sq *s, int *version, struct byod_err *err);
 int sq_migrate(struct sq *s, struct byod_err *err);
+/* Without migrating: -EPROTO when the schema is newer than this program's (or not ours). */
+int sq_check_version(struct sq *s, struct byod_err *err);
 /* Transactions (sqlite.c), which the migrations run in. */
 int sq_begin(struct reg_db *be, struct byod_err *err);
 int sq_commit(struct reg_db *be, struct byod_err *err);
