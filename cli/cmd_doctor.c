@@ -770,8 +770,9 @@ static void check_gateway(struct doctor *d)
 			       where);
 		else if (strcmp(applied, want))
 			report(d, DOCTOR_FAIL, n,
-			       "%s applied ruleset %s, the running policy renders %s: reload it "
-			       "(systemctl reload byod-gatewayd) and look at its log",
+			       "%s applied ruleset %s, the running policy renders %s: restart it "
+			       "(systemctl restart byod-gatewayd), which reads byod.conf again, and "
+			       "look at its log",
 			       where, applied, want);
 		else
 			report(d, DOCTOR_OK, n, "%s applied ruleset %s, the running policy's", where,
