@@ -24,6 +24,10 @@ trap '[ -z "$SB_DIR" ] || sh "$BYOD_SRC/scripts/pg-test-cluster" remove "$SB_DIR
 
 command -v promtool >/dev/null || { echo "promtool is missing: scripts/install-deps" >&2; exit 1; }
 
+# the registry's checks only: those of the machine (FreeRADIUS, the gateway,
+# the certificates) are cli_doctor_school's
+REG_CHECKS=registry,schema,backend,primary,read-url,replication,synchronous,feed,followers
+
 init_school
 "$BYODCTL" user add a.martin --role student --school 0131234W >/dev/null &&
 	"$BYODCTL" user add b.durand --role teacher --school 0131234W >/dev/null ||
@@ -86,7 +90,7 @@ check "the registry has events" test "${head:-0}" -gt 0
 heartbeat radius r1 "" 3 $((head - 2))
 
 # ---- healthy ----
-expect_ok "doctor on a healthy registry" "$BYODCTL" doctor
+expect_ok "doctor on a healthy registry" "$BYODCTL" doctor --check "$REG_CHECKS"
 cp "$T/out" "$T/doctor.txt"
 check "every line is OK, WARN or FAIL with its check" \
 	test "$(grep -cvE '^(OK  |WARN|FAIL) [a-z-]+: .+' "$T/doctor.txt")" = 0
@@ -114,7 +118,7 @@ else
 	check "read-url not set" grep -q '^OK   read-url: registry.read-url is not set' "$T/doctor.txt"
 fi
 
-expect_ok "doctor --json" "$BYODCTL" doctor --json
+expect_ok "doctor --json" "$BYODCTL" doctor --check "$REG_CHECKS" --json
 check "JSON: the same checks as the text" test "$(json 'len(d["checks"])' <"$T/out")" = \
 	"$(wc -l <"$T/doctor.txt")"
 check "JSON: feed_head is max(seq)" \
@@ -169,13 +173,13 @@ check "the link's target untouched" test "$(cat "$T/target")" = keep
 # ---- stale followers ----
 heartbeat gatewayd 'g"1\x' 0131234W 0 "$head"
 heartbeat gatewayd g1 "" 300 "$head"
-"$BYODCTL" doctor >"$T/out" 2>"$T/err"
+"$BYODCTL" doctor --check "$REG_CHECKS" >"$T/out" 2>"$T/err"
 check "a follower silent 5 minutes: exit 0" test $? = 0
 check "...WARN with what to do" grep -q \
 	'^WARN followers: gatewayd on node g1 has not reported for 5 minutes: check that byod-gatewayd runs there$' \
 	"$T/out"
 heartbeat radius r2 0131234W 1200 "$head"
-"$BYODCTL" doctor >"$T/out" 2>"$T/err"
+"$BYODCTL" doctor --check "$REG_CHECKS" >"$T/out" 2>"$T/err"
 check "a follower silent 20 minutes: exit 1" test $? = 1
 check "...FAIL with what to do" grep -q \
 	'^FAIL followers: radius on node r2 for 0131234W has not reported for 20 minutes: check that FreeRADIUS runs there$' \
@@ -185,11 +189,11 @@ cp "$T/out" "$T/metrics"
 age=$(metric byod_follower_heartbeat_age_seconds 'component="radius",node="r2",school="0131234W"')
 check "the stale follower's age" test "${age:-0}" -ge 1200 -a "${age:-0}" -le 1230
 heartbeat radius r3 "" 0 $((head + 5))
-"$BYODCTL" doctor >"$T/out" 2>"$T/err"
+"$BYODCTL" doctor --check "$REG_CHECKS" >"$T/out" 2>"$T/err"
 check "a follower past the head: WARN" \
 	grep -q "^WARN followers: radius on node r3 has applied event $((head + 5)), past the head $head: " "$T/out"
 sql "DELETE FROM heartbeats WHERE node IN ('g1', 'r2', 'r3')"
-expect_ok "healthy again" "$BYODCTL" doctor
+expect_ok "healthy again" "$BYODCTL" doctor --check "$REG_CHECKS"
 
 # ---- a schema newer than this byodctl ----
 if [ -n "$PG_URL" ]; then
@@ -197,17 +201,46 @@ if [ -n "$PG_URL" ]; then
 else
 	sql "PRAGMA user_version = $((version + 1))"
 fi
-"$BYODCTL" doctor >"$T/out" 2>"$T/err"
+"$BYODCTL" doctor --check "$REG_CHECKS" >"$T/out" 2>"$T/err"
 check "newer schema: exit 1" test $? = 1
 check "...FAIL: this byodctl is older than the registry" \
 	grep -q '^FAIL schema: this byodctl is older than the registry: ' "$T/out"
 check "...the versions named" grep -q "schema version $((version + 1)), newer than this program knows ($version)" "$T/out"
-"$BYODCTL" doctor --json >"$T/out" 2>"$T/err"
+"$BYODCTL" doctor --check "$REG_CHECKS" --json >"$T/out" 2>"$T/err"
 check "newer schema, JSON: FAIL" test "$(json 'd["status"]' <"$T/out")" = FAIL
 if [ -n "$PG_URL" ]; then
 	sql "UPDATE schema_version SET version = $version"
 else
 	sql "PRAGMA user_version = $version"
+fi
+
+# ---- a schema older than this byodctl: said, never migrated by doctor ----
+if [ -n "$PG_URL" ]; then
+	sql "UPDATE schema_version SET version = $((version - 1))"
+else
+	sql "PRAGMA user_version = $((version - 1))"
+fi
+"$BYODCTL" doctor --check "$REG_CHECKS" >"$T/out" 2>"$T/err"
+check "older schema: exit 1" test $? = 1
+check "...FAIL: the versions and the command" grep -qx \
+	"FAIL schema: schema $((version - 1)), this program wants $version: run byodctl registry migrate (as the registry's owner), then restart the services" \
+	"$T/out"
+check "...doctor left it as it was" test "$(schema_version)" = $((version - 1))
+if [ -n "$PG_URL" ]; then
+	sql "UPDATE schema_version SET version = $version"
+else
+	sql "PRAGMA user_version = $version"
+fi
+
+# ---- the clocks: on PostgreSQL, the server's against this machine's ----
+"$BYODCTL" doctor --check clock --json >"$T/out" 2>"$T/err"
+check "clock: a line" test "$(json 'len(d["checks"])' <"$T/out")" = 1
+if [ -n "$PG_URL" ]; then
+	# the cluster runs on this machine: one clock, no skew beyond the round trip
+	check "clock: the registry server's skew, none here" \
+		python3 -c "import json,sys; c=json.load(open('$T/out'))['checks'][0]; sys.exit(not abs(c['registry_skew_s']) < 1)"
+	"$BYODCTL" doctor --check clock >"$T/out" 2>"$T/err"
+	check "clock: the server named" grep -Eq "^(OK  |WARN) clock: .*the registry server .+ is [0-9.]+ s (ahead|behind)" "$T/out"
 fi
 
 # ---- PostgreSQL: a streaming standby of the test's cluster (pg-test-cluster standby) ----
@@ -227,7 +260,7 @@ if [ -n "$PG_URL" ]; then
 		test "$(psql -X -At -d "$SB_URL" -c "SELECT count(*) FROM heartbeats WHERE node = 'r1' AND feed_seq = $head")" = 1
 	}
 	check "the standby replayed the last commit" wait_for 100 replayed
-	expect_ok "doctor with a standby" "$BYODCTL" doctor
+	expect_ok "doctor with a standby" "$BYODCTL" doctor --check "$REG_CHECKS"
 	cp "$T/out" "$T/doctor.txt"
 	check "the standby streaming, its lag" grep -Eq \
 		'^OK   replication: standby standby is streaming, async, [0-9]+ bytes behind, (replaying [0-9.]+ s behind|no replay lag measured)$' \
@@ -255,7 +288,7 @@ if [ -n "$PG_URL" ]; then
 	}
 	check "the paused standby receives without replaying" wait_for 100 behind
 	sleep 7
-	expect_ok "doctor, the standby 7 s behind: not fatal" "$BYODCTL" doctor
+	expect_ok "doctor, the standby 7 s behind: not fatal" "$BYODCTL" doctor --check "$REG_CHECKS"
 	check "...WARN, the delay and what to do" grep -Eq \
 		"^WARN read-url: the standby $SB_DIR:5433 that the RADIUS index reads replays ([7-9]|[1-5][0-9]) s behind the primary: check its replication" \
 		"$T/out"
@@ -266,13 +299,13 @@ if [ -n "$PG_URL" ]; then
 		python3 -c "import sys; sys.exit(not 7 <= float('${delay:-0}') < 60)"
 	psql -X -q -d "$SB_URL" -c "SELECT pg_wal_replay_resume()" >/dev/null
 	check "replay resumed: caught up" wait_for 100 eval '! behind'
-	expect_ok "doctor, caught up" "$BYODCTL" doctor
+	expect_ok "doctor, caught up" "$BYODCTL" doctor --check "$REG_CHECKS"
 	check "...the read URL OK again" grep -q "^OK   read-url: lands on $SB_DIR:5433, a standby" "$T/out"
 
 	sql "ALTER SYSTEM SET synchronous_standby_names = 'standby'" && sql "SELECT pg_reload_conf()" >/dev/null
 	sync_on() { test "$(sql "SELECT sync_state FROM pg_stat_replication")" = sync; }
 	check "the standby becomes synchronous" wait_for 100 sync_on
-	expect_ok "doctor, synchronous" "$BYODCTL" doctor
+	expect_ok "doctor, synchronous" "$BYODCTL" doctor --check "$REG_CHECKS"
 	check "synchronous on, stated" grep -q \
 		"^OK   synchronous: on (synchronous_standby_names 'standby'): a commit waits for 1 standby\$" "$T/out"
 	expect_ok "metrics, synchronous" "$BYODCTL" metrics
@@ -284,7 +317,7 @@ if [ -n "$PG_URL" ]; then
 	sh "$BYOD_SRC/scripts/pg-test-cluster" stop "$SB_DIR" >/dev/null
 	gone() { test "$(sql "SELECT count(*) FROM pg_stat_replication")" = 0; }
 	check "the standby stopped" wait_for 100 gone
-	"$BYODCTL" doctor >"$T/out" 2>"$T/err"
+	"$BYODCTL" doctor --check "$REG_CHECKS" >"$T/out" 2>"$T/err"
 	check "synchronous without its standby: exit 1" test $? = 1
 	check "...FAIL: commits wait" grep -q \
 		"^FAIL synchronous: synchronous_standby_names is 'standby' but no standby is synchronous: commits wait; " \
@@ -301,7 +334,7 @@ else
 	mv "$BYOD_HOME/registry.db" "$T/registry.db"
 	mkdir "$BYOD_HOME/registry.db"
 fi
-"$BYODCTL" doctor >"$T/out" 2>"$T/err"
+"$BYODCTL" doctor --check "$REG_CHECKS" >"$T/out" 2>"$T/err"
 check "unreachable: exit 1" test $? = 1
 if [ -n "$PG_URL" ]; then
 	check "...FAIL registry, what to check" grep -q \
