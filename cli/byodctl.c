@@ -993,11 +993,14 @@ static const struct cli_command commands[] = {
 		  "only its rights (print the SQL, or run it)" },
 		{ "registry migrate", "bring the registry's schema to this byodctl's" }) },
 	{ "doctor", cli_doctor,
-	  USAGE({ "doctor [--json]",
-		  "the registry's health, one line a check:\n"
+	  USAGE({ "doctor [--json] [--check NAME,...] [--raddb DIR] [--ap-silent MINUTES]",
+		  "\nthe school's health, one line a check:\n"
 		  "OK, WARN, or FAIL with what to do (exit 1);\n"
-		  "the primary, standbys and their lag, the\n"
-		  "read URL, each follower's feed position" }) },
+		  "the registry (never migrated), its primary,\n"
+		  "standbys and followers; the CA key, the CRL,\n"
+		  "the portal's certificate, FreeRADIUS and\n"
+		  "rlm_byod, the gateway's ruleset, the access\n"
+		  "points, the clocks" }) },
 	{ "metrics", cli_metrics,
 	  USAGE({ "metrics [--out FILE]",
 		  "the same as Prometheus text (node_exporter's\n"
