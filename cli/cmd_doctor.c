@@ -591,7 +591,8 @@ static void check_portal_cert(struct doctor *d)
 
 /* The raddb the school's FreeRADIUS reads: --raddb, else the private one
  * `byodctl radius config --out HOME/raddb` writes, else the system's when
- * the module is enabled there. "" none found. */
+ * the module is installed there (enabled or not: the check says which).
+ * "" none found. */
 static void find_raddb(const struct doctor *d, char *out, size_t len)
 {
 	char p[PATH_MAX + 32];
@@ -606,7 +607,8 @@ static void find_raddb(const struct doctor *d, char *out, size_t len)
 		snprintf(out, len, "%s/raddb", d->home);
 		return;
 	}
-	if (!access("/etc/freeradius/3.0/mods-enabled/byod", F_OK))
+	if (!access("/etc/freeradius/3.0/mods-enabled/byod", F_OK) ||
+	    !access("/etc/freeradius/3.0/mods-available/byod", F_OK))
 		snprintf(out, len, "/etc/freeradius/3.0");
 }
 
