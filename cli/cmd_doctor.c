@@ -566,9 +566,9 @@ static void check_portal_cert(struct doctor *d)
 	if (rep.problems == PKI_CERT_UNTRUSTED &&
 	    !pki_server_cert_check(sc, &cp, &own, NULL) && !(own.problems & PKI_CERT_UNTRUSTED)) {
 		report(d, DOCTOR_WARN, n,
-		       "%s is signed by the school's private CA, which phones do not trust: they "
-		       "warn, and devices are sent to %s/ in plain HTTP; install a certificate from "
-		       "a public CA (portal.tls-cert)",
+		       "%s is signed by the school's private CA, which phones do not trust: "
+		       "they warn, and devices are sent to %s/ in plain HTTP; install a "
+		       "certificate from a public CA (portal.tls-cert)",
 		       w.cert, w.url_http);
 	} else if (rep.problems & PKI_CERT_OUT_OF_DATE) {
 		report(d, DOCTOR_FAIL, n,
@@ -772,13 +772,13 @@ static void check_gateway(struct doctor *d)
 			       where);
 		else if (strcmp(applied, want))
 			report(d, DOCTOR_FAIL, n,
-			       "%s applied ruleset %s, the running policy renders %s: restart it "
-			       "(systemctl restart byod-gatewayd), which reads byod.conf again, and "
-			       "look at its log",
+			       "%s applied ruleset %s, the running policy renders %s: restart "
+			       "it (systemctl restart byod-gatewayd), which reads byod.conf "
+			       "again, and look at its log",
 			       where, applied, want);
 		else
-			report(d, DOCTOR_OK, n, "%s applied ruleset %s, the running policy's", where,
-			       applied);
+			report(d, DOCTOR_OK, n, "%s applied ruleset %s, the running policy's",
+			       where, applied);
 	}
 	if (!ngw)
 		report(d, DOCTOR_WARN, NULL,
@@ -873,7 +873,7 @@ static void check_clock(struct doctor *d)
 			skew = 0;
 		if (skew > DOCTOR_SKEW_FAIL_S || skew < -DOCTOR_SKEW_FAIL_S)
 			st = DOCTOR_FAIL;
-		else if ((skew > DOCTOR_SKEW_WARN_S || skew < -DOCTOR_SKEW_WARN_S) && st < DOCTOR_WARN)
+		else if (skew > DOCTOR_SKEW_WARN_S || skew < -DOCTOR_SKEW_WARN_S)
 			st = DOCTOR_WARN;
 		snprintf(server, sizeof(server), "; the registry server %s is %.1f s %s",
 			 h->write.status.server, skew < 0 ? -skew : skew,

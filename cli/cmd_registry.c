@@ -40,7 +40,8 @@ static int registry_migrate(const char *home, int argc)
 	if (rc)
 		return cli_fail_err(&err);
 	if (before == after)
-		printf("the registry's schema is version %d, this program's: nothing to do\n", after);
+		printf("the registry's schema is version %d, this program's: nothing to do\n",
+		       after);
 	else if (before >= 0)
 		printf("the registry's schema migrated from version %d to %d\n", before, after);
 	else
