@@ -997,6 +997,19 @@ static const struct cli_command commands[] = {
 		  "OK, WARN, or FAIL with what to do (exit 1);\n"
 		  "the primary, standbys and their lag, the\n"
 		  "read URL, each follower's feed position" }) },
+	{ "backup", cli_backup,
+	  USAGE({ "backup --out FILE [--passphrase-file F] [--json]",
+		  "\nthe registry, byod.conf, the CA and its key,\n"
+		  "the charter: one file (0600), encrypted under\n"
+		  "the passphrase of F or $BYOD_BACKUP_PASSPHRASE\n"
+		  "(12 characters at least)" }) },
+	{ "restore", cli_restore,
+	  USAGE({ "restore FILE [--home DIR] [--passphrase-file F]\n"
+		  "[--registry-url URL] [--force] [--json]",
+		  "\ninto a new HOME, checked before anything\n"
+		  "is written; migrations run; PostgreSQL into\n"
+		  "the database of the restored registry.url\n"
+		  "(or URL); --force moves an old HOME aside" }) },
 	{ "metrics", cli_metrics,
 	  USAGE({ "metrics [--out FILE]",
 		  "the same as Prometheus text (node_exporter's\n"
