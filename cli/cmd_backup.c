@@ -59,6 +59,23 @@ static void passphrase_free(char *p)
 	}
 }
 
+/* getopt_long takes a prefix of an option: "--passphrase SECRET" would be read as
+ * --passphrase-file and its secret named in an error. Refused here first. */
+static int passphrase_on_argv(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--"))
+			break;
+		if (!strncmp(argv[i], "--pass", 6) && strcmp(argv[i], "--passphrase-file") &&
+		    strncmp(argv[i], "--passphrase-file=", 18))
+			return cli_usage("a passphrase is never taken from the command line: "
+					 "--passphrase-file FILE or BYOD_BACKUP_PASSPHRASE");
+	}
+	return 0;
+}
+
 static uint64_t total_size(const struct byod_backup_manifest *m)
 {
 	uint64_t t = 0;
@@ -84,6 +101,8 @@ int cli_backup(const char *home, int argc, char **argv)
 	char *pass = NULL;
 	int c, rc, json = 0;
 
+	if (passphrase_on_argv(argc, argv))
+		return EXIT_USAGE;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (c == 'o')
@@ -142,6 +161,8 @@ int cli_restore(const char *home, int argc, char **argv)
 	char *pass = NULL;
 	int c, rc, json = 0;
 
+	if (passphrase_on_argv(argc, argv))
+		return EXIT_USAGE;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (c == 'h')

@@ -1161,7 +1161,8 @@ int byod_backup_restore(const char *file, const char *home, const struct byod_re
 		return byod_err_set(err, ENOMEM, "out of memory");
 	archive_read_support_format_tar(a);
 	if (archive_read_open_filename(a, file, CHUNK) != ARCHIVE_OK) {
-		rc = byod_err_set(err, EIO, "cannot read %s: %s", file, archive_error_string(a));
+		rc = byod_err_set(err, EINVAL, "%s is not a BYOD backup, or cannot be read (%s)",
+				  file, archive_error_string(a));
 		goto out;
 	}
 	rc = read_outer(a, &m, &raw, &rawlen, err);
