@@ -1230,12 +1230,17 @@ int byod_backup_restore(const char *file, const char *home, const struct byod_re
 		goto out;
 	conf_loaded = 1;
 	if (o->registry_url) {
-		char confpath[4300];
+		char confpath[4300], newpath[4310];
 
+		/* the new machine's database, written into the restored byod.conf */
 		snprintf(confpath, sizeof(confpath), "%s/" BYOD_CONF_NAME, stage);
+		snprintf(newpath, sizeof(newpath), "%s.new", confpath);
 		rc = byod_conf_set(&conf, "registry.url", o->registry_url, err);
 		if (!rc)
-			rc = byod_conf_write(&conf, confpath, err);
+			rc = byod_conf_write(&conf, newpath, err);
+		if (!rc && rename(newpath, confpath))
+			rc = byod_err_set(err, errno, "cannot replace %s: %s", confpath,
+					  strerror(errno));
 		if (rc)
 			goto out;
 	}

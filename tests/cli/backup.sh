@@ -37,7 +37,7 @@ pg)
 	rm -f "$BYOD_HOME"/registry.db-*
 	psql -X -q -v ON_ERROR_STOP=1 -d "$PG_URL" -c "CREATE DATABASE byod_restored" ||
 		{ echo "cannot create the second database" >&2; exit 1; }
-	PG_URL2=${PG_URL/\/byod?/\/byod_restored?}
+	PG_URL2=${PG_URL/\/byod\?/\/byod_restored?}
 	case $PG_URL2 in *byod_restored*) ;; *) echo "cannot name the second database in $PG_URL" >&2; exit 1 ;; esac
 	;;
 *) echo "BYOD_BACKUP_REGISTRY must be sqlite or pg" >&2; exit 1 ;;
