@@ -180,6 +180,73 @@ if [ -z "$PG_DIR" ]; then
 		sh -c "'$BYODCTL' --home \"\$(ls -d '$T'/r/new.before-restore-* | head -1)\" device list | grep -q phone-ines"
 	check "and not in the restored one" sh -c "! '$BYODCTL' --home '$T/r/new' device list | grep -q phone-ines"
 
+	# the format read by a second implementation (Python's hashlib.scrypt and
+	# cryptography's AESGCM): the passphrase check, the payload, each checksum;
+	# then an older backup made from it (its registry taken back to schema 14,
+	# before the OAuth tables) and restored: the migrations bring it up
+	python3 - "$B" "$T/bk/old.byod-backup" "$T/pass" "$T" >"$T/py.out" 2>&1 <<'PY'
+import hashlib, hmac, io, json, os, sqlite3, sys, tarfile
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+src, dst, passfile, work = sys.argv[1:5]
+pw = open(passfile, "rb").read().split(b"\n")[0]
+with tarfile.open(src) as t:
+    raw = t.extractfile("MANIFEST.json").read()
+    payload = t.extractfile("payload.bin").read()
+m = json.loads(raw)
+k = m["kdf"]
+key = hashlib.scrypt(pw, salt=bytes.fromhex(k["salt"]), n=k["n"], r=k["r"], p=k["p"],
+                     maxmem=1100 * 2**20, dklen=64)
+assert hmac.new(key[32:], b"byod-backup passphrase check", "sha256").hexdigest() == m["key-check"]
+inner = AESGCM(key[:32]).decrypt(bytes.fromhex(m["iv"]), payload, raw)
+files = {}
+with tarfile.open(fileobj=io.BytesIO(inner)) as t:
+    for ti in t.getmembers():
+        files[ti.name] = t.extractfile(ti).read()
+for mem in m["members"]:
+    if mem["type"] == "file":
+        assert hashlib.sha256(files[mem["name"]]).hexdigest() == mem["sha256"], mem["name"]
+print("read", len(files), "members")
+if m["schema"] != 15:
+    sys.exit("the downgrade knows schema 15 only; this registry is at %d" % m["schema"])
+db = os.path.join(work, "old.db")
+open(db, "wb").write(files["registry/snapshot.db"])
+c = sqlite3.connect(db)
+c.executescript("DROP TABLE oauth_requests; DROP TABLE oauth_tokens; DROP TABLE oauth_codes;"
+                "DROP TABLE oauth_grants; PRAGMA user_version = 14;")
+c.close()
+files["registry/snapshot.db"] = open(db, "rb").read()
+m["schema"] = 14
+for mem in m["members"]:
+    if mem["type"] == "file":
+        mem["size"] = len(files[mem["name"]])
+        mem["sha256"] = hashlib.sha256(files[mem["name"]]).hexdigest()
+bio = io.BytesIO()
+with tarfile.open(fileobj=bio, mode="w", format=tarfile.PAX_FORMAT) as t:
+    for mem in m["members"]:
+        if mem["type"] == "file":
+            ti = tarfile.TarInfo(mem["name"]); ti.size = mem["size"]; ti.mode = 0o600
+            t.addfile(ti, io.BytesIO(files[mem["name"]]))
+inner = bio.getvalue()
+m["payload-size"] = len(inner)
+iv = os.urandom(12)
+m["iv"] = iv.hex()
+raw = json.dumps(m, indent=1).encode()
+enc = AESGCM(key[:32]).encrypt(iv, inner, raw)
+with tarfile.open(dst, "w", format=tarfile.PAX_FORMAT) as t:
+    for name, data in (("MANIFEST.json", raw), ("payload.bin", enc)):
+        ti = tarfile.TarInfo(name); ti.size = len(data); ti.mode = 0o600
+        t.addfile(ti, io.BytesIO(data))
+PY
+	if [ $? = 0 ]; then ok; else ko "a second reader of the format: $(tail -3 "$T/py.out")"; fi
+	expect_ok "restore of a backup at schema 14" "$BYODCTL" restore "$T/bk/old.byod-backup" \
+		--home "$T/r/old" --passphrase-file "$T/pass" --json
+	check "it says schema 14 before" test "$(json 'd["schema-before"]' <"$T/out")" = 14
+	check "and migrated after" test "$(json 'd["schema-after"]' <"$T/out")" -gt 14
+	check "the migration made the OAuth tables again" test "$(sqlite3 "$T/r/old/registry.db" \
+		"SELECT count(*) FROM sqlite_master WHERE name = 'oauth_grants'")" = 1
+	expect_ok "the migrated registry lists lea's phone" "$BYODCTL" --home "$T/r/old" device list
+	check "lea's phone is there after the migration" grep -q phone-lea "$T/out"
+
 	# a backup while others write: SQLite's online backup is one consistent snapshot
 	(for i in $(seq 40); do "$BYODCTL" user add "w$i" --role student --school 0131234W \
 		>/dev/null 2>&1; done) &
