@@ -998,11 +998,12 @@ static const struct cli_command commands[] = {
 		  "the primary, standbys and their lag, the\n"
 		  "read URL, each follower's feed position" }) },
 	{ "backup", cli_backup,
-	  USAGE({ "backup --out FILE [--passphrase-file F] [--json]",
+	  USAGE({ "backup --out FILE [--raddb DIR] [--passphrase-file F] [--json]",
 		  "\nthe registry, byod.conf, the CA and its key,\n"
-		  "the charter: one file (0600), encrypted under\n"
-		  "the passphrase of F or $BYOD_BACKUP_PASSPHRASE\n"
-		  "(12 characters at least)" }) },
+		  "the charter, DIR's RADIUS secret: one file\n"
+		  "(0600), encrypted under the passphrase of F\n"
+		  "or $BYOD_BACKUP_PASSPHRASE (12 characters at\n"
+		  "least)" }) },
 	{ "restore", cli_restore,
 	  USAGE({ "restore FILE [--home DIR] [--passphrase-file F]\n"
 		  "[--registry-url URL] [--force] [--json]",

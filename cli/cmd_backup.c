@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * byodctl backup --out FILE [--passphrase-file F] [--json] and
+ * byodctl backup --out FILE [--raddb DIR] [--passphrase-file F] [--json] and
  * byodctl restore FILE [--home DIR] [--passphrase-file F] [--registry-url URL]
  * [--force] [--json]: the gateway's state in one encrypted file and back
  * (core/backup.c). The passphrase comes from a file or from
@@ -90,6 +90,7 @@ int cli_backup(const char *home, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "out", required_argument, NULL, 'o' },
+		{ "raddb", required_argument, NULL, 'r' },
 		{ "passphrase-file", required_argument, NULL, 'p' },
 		{ "json", no_argument, NULL, 'j' },
 		{ NULL, 0, NULL, 0 },
@@ -97,7 +98,7 @@ int cli_backup(const char *home, int argc, char **argv)
 	struct byod_backup_manifest m = { 0 };
 	struct byod_ctx *ctx = NULL;
 	struct byod_err err;
-	const char *out = NULL, *pfile = NULL;
+	const char *out = NULL, *pfile = NULL, *raddb = NULL;
 	char *pass = NULL;
 	int c, rc, json = 0;
 
@@ -107,6 +108,8 @@ int cli_backup(const char *home, int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (c == 'o')
 			out = optarg;
+		else if (c == 'r')
+			raddb = optarg;
 		else if (c == 'p')
 			pfile = optarg;
 		else if (c == 'j')
@@ -122,7 +125,7 @@ int cli_backup(const char *home, int argc, char **argv)
 	rc = cli_open(home, &ctx);
 	if (rc)
 		goto out;
-	if (byod_backup_create(ctx, out, pass, &m, &err)) {
+	if (byod_backup_create(ctx, out, raddb, pass, &m, &err)) {
 		rc = cli_fail_err(&err);
 		goto out;
 	}
@@ -204,8 +207,11 @@ int cli_restore(const char *home, int argc, char **argv)
 		printf("\n");
 		if (rep.moved_aside[0])
 			printf("the previous %s was moved to %s\n", home, rep.moved_aside);
-		printf("next: byodctl radius config, then start the services; phones keep their "
-		       "certificates\n");
+		printf("next: byodctl radius config --out DIR%s%s%s, then start the services; "
+		       "phones keep their certificates\n",
+		       rep.has_radius_secret ? " --secret-stdin < " : "",
+		       rep.has_radius_secret ? home : "",
+		       rep.has_radius_secret ? "/" BYOD_BACKUP_RADIUS_SECRET : "");
 	}
 out:
 	byod_backup_manifest_free(&m);

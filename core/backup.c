@@ -397,6 +397,7 @@ struct walk {
 	const char *home;
 	char skip[4][PATH_MAX + 16]; /* the registry file and its companions */
 	char skip_prefix[2][PATH_MAX + 260];
+	char skip_secret[PATH_MAX + 32];
 	int rc;
 };
 
@@ -448,6 +449,8 @@ static int walk_one(const char *path, const struct stat *st, int type, struct FT
 	for (i = 0; i < 4; i++)
 		if (w->skip[i][0] && !strcmp(path, w->skip[i]))
 			return 0;
+	if (w->skip_secret[0] && !strcmp(path, w->skip_secret))
+		return 0;
 	for (i = 0; i < 2; i++)
 		if (w->skip_prefix[i][0] &&
 		    !strncmp(path, w->skip_prefix[i], strlen(w->skip_prefix[i])))
@@ -675,8 +678,9 @@ out:
 	return rc;
 }
 
-int byod_backup_create(struct byod_ctx *ctx, const char *out, const char *passphrase,
-		       struct byod_backup_manifest *mout, struct byod_err *err)
+int byod_backup_create(struct byod_ctx *ctx, const char *out, const char *raddb,
+		       const char *passphrase, struct byod_backup_manifest *mout,
+		       struct byod_err *err)
 {
 	const struct byod_conf *conf = &ctx->conf;
 	struct byod_backup_manifest m;
@@ -684,7 +688,7 @@ int byod_backup_create(struct byod_ctx *ctx, const char *out, const char *passph
 	struct archive *a = NULL;
 	struct stat st;
 	char home[PATH_MAX], outdir[4096], tmpdir[4200] = "", snap[4300], inner[4300];
-	char tmpout[4200], regpath[4200], src[4300], real[PATH_MAX];
+	char tmpout[4200], regpath[4200], src[4300], real[PATH_MAX], secret[4200];
 	unsigned char key[64];
 	char *mjson = NULL;
 	json_t *mj = NULL;
@@ -762,6 +766,10 @@ int byod_backup_create(struct byod_ctx *ctx, const char *out, const char *passph
 	if (realpath(outdir, real))
 		snprintf(w.skip_prefix[1], sizeof(w.skip_prefix[1]), "%s/%.255s", real,
 			 strrchr(out, '/') ? strrchr(out, '/') + 1 : out);
+	if (raddb)
+		/* raddb's secret takes the place of one an earlier restore left */
+		snprintf(w.skip_secret, sizeof(w.skip_secret), "%s/" BYOD_BACKUP_RADIUS_SECRET,
+			 home);
 	walk_cur = &w;
 	if (nftw(home, walk_one, 16, FTW_PHYS) != 0 || w.rc) {
 		rc = w.rc ? w.rc : byod_err_set(err, errno, "cannot read %s: %s", home,
@@ -769,6 +777,18 @@ int byod_backup_create(struct byod_ctx *ctx, const char *out, const char *passph
 		if (rc == -ENOMEM)
 			goto nomem;
 		goto out;
+	}
+
+	if (raddb) {
+		if (snprintf(secret, sizeof(secret), "%s/secret", raddb) >= (int)sizeof(secret) ||
+		    stat(secret, &st) || !S_ISREG(st.st_mode)) {
+			rc = byod_err_set(err, ENOENT, "%s has no RADIUS secret (is it a directory "
+						       "byodctl radius config wrote?)", raddb);
+			goto out;
+		}
+		st.st_mode = S_IFREG | 0600;
+		if (add_member(&w, "home/" BYOD_BACKUP_RADIUS_SECRET, &st, 0))
+			goto nomem;
 	}
 
 	/* the inner archive, in clear, in our own 0700 directory */
@@ -785,6 +805,8 @@ int byod_backup_create(struct byod_ctx *ctx, const char *out, const char *passph
 			continue;
 		if (!strncmp(w.m[i].name, "registry/", 9))
 			snprintf(src, sizeof(src), "%s", snap);
+		else if (raddb && !strcmp(w.m[i].name, "home/" BYOD_BACKUP_RADIUS_SECRET))
+			snprintf(src, sizeof(src), "%s", secret);
 		else
 			snprintf(src, sizeof(src), "%s%s", home, w.m[i].name + 4);
 		rc = add_file(a, src, &w.m[i], err);
@@ -1171,6 +1193,7 @@ int byod_backup_restore(const char *file, const char *home, const struct byod_re
 		goto out;
 	}
 	rep->schema_before = m.schema;
+	rep->has_radius_secret = member_find(&m, "home/" BYOD_BACKUP_RADIUS_SECRET) != NULL;
 	is_pg = !strcmp(m.backend, "postgres");
 	if (!member_find(&m, is_pg ? SNAP_PG : SNAP_SQLITE) || !member_find(&m, "home/byod.conf")) {
 		rc = byod_err_set(err, EINVAL, "%s: its manifest lacks the registry or byod.conf",

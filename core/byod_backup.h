@@ -63,12 +63,19 @@ int byod_backup_inspect_mem(const void *buf, size_t len, struct byod_backup_mani
 /* 0 when passphrase is long enough, or -EINVAL with one sentence. */
 int byod_backup_passphrase_check(const char *passphrase, struct byod_err *err);
 
+/* The RADIUS shared secret's member: restored as HOME/radius.secret (0600),
+ * for byodctl radius config --secret-stdin on the new machine. */
+#define BYOD_BACKUP_RADIUS_SECRET "radius.secret"
+
 /*
  * Writes the backup of ctx's gateway to out (0600, through out.tmp, fsync
- * and rename). m (may be NULL) gets the manifest written (caller frees).
+ * and rename). raddb (may be NULL): a directory byodctl radius config
+ * wrote, whose secret (the access points' shared secret) is kept too.
+ * m (may be NULL) gets the manifest written (caller frees).
  */
-int byod_backup_create(struct byod_ctx *ctx, const char *out, const char *passphrase,
-		       struct byod_backup_manifest *m, struct byod_err *err);
+int byod_backup_create(struct byod_ctx *ctx, const char *out, const char *raddb,
+		       const char *passphrase, struct byod_backup_manifest *m,
+		       struct byod_err *err);
 
 struct byod_restore_opts {
 	const char *passphrase;
@@ -81,6 +88,7 @@ struct byod_restore_report {
 	int schema_after;	/* after migrations */
 	char moved_aside[4200]; /* where --force put the HOME that was there ("" none) */
 	char registry[4200];	/* what was restored: a path or the URL as it may be shown */
+	int has_radius_secret;	/* HOME/radius.secret was restored */
 };
 
 /*

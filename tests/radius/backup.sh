@@ -29,17 +29,32 @@ lea=$(json 'd["device"]' <"$T/lea.json")
 hugo=$(json 'd["device"]' <"$T/hugo.json")
 expect_ok "revoke hugo's phone" "$BYODCTL" device revoke "$hugo"
 
+# the raddb of the old machine: its secret is the access points'
+"$BYODCTL" radius config --out "$T/old-raddb" >/dev/null || { echo "radius config failed" >&2; exit 1; }
+old_secret=$(cat "$T/old-raddb/secret")
+
 printf 'une phrase de passe assez longue\n' >"$T/pass"
 chmod 600 "$T/pass"
-expect_ok "backup" "$BYODCTL" backup --out "$T/school.byod-backup" --passphrase-file "$T/pass"
-# the old HOME gone, as after a dead disk
-rm -rf "$BYOD_HOME"
+expect_ok "backup" "$BYODCTL" backup --out "$T/school.byod-backup" --raddb "$T/old-raddb" \
+	--passphrase-file "$T/pass"
+check "the secret is not in clear in the backup" \
+	sh -c "! grep -aqF -- '$old_secret' '$T/school.byod-backup'"
+# the old HOME and raddb gone, as after a dead disk
+rm -rf "$BYOD_HOME" "$T/old-raddb"
 export BYOD_HOME="$T/restored"
 expect_ok "restore into another directory" "$BYODCTL" restore "$T/school.byod-backup" \
 	--home "$BYOD_HOME" --passphrase-file "$T/pass"
 check "the restored HOME has the CA" test -s "$BYOD_HOME/pki/ca.pem"
+check "the RADIUS secret restored, 0600" test "$(stat -c %a "$BYOD_HOME/radius.secret")" = 600
 
-radius_setup
+# radius_setup, with the access points' secret of before
+read -r AUTH_PORT ACCT_PORT <<<"$(free_ports)"
+RADDB="$T/raddb"
+"$BYODCTL" radius config --out "$RADDB" --auth-port "$AUTH_PORT" --acct-port "$ACCT_PORT" \
+	--libdir "$RLM_BYOD_DIR:/usr/lib/freeradius" --secret-stdin <"$BYOD_HOME/radius.secret" \
+	>/dev/null || { echo "radius config failed" >&2; exit 1; }
+SECRET=$(cat "$RADDB/secret")
+check "the access points' secret is the one of before" test "$SECRET" = "$old_secret"
 radius_start
 
 # eap_p12 NAME DIR JSON MAC: EAP-TLS with the PKCS#12 as it was handed over;
