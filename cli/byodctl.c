@@ -1001,6 +1001,20 @@ static const struct cli_command commands[] = {
 		  "the portal's certificate, FreeRADIUS and\n"
 		  "rlm_byod, the gateway's ruleset, the access\n"
 		  "points, the clocks" }) },
+	{ "backup", cli_backup,
+	  USAGE({ "backup --out FILE [--raddb DIR] [--passphrase-file F] [--json]",
+		  "\nthe registry, byod.conf, the CA and its key,\n"
+		  "the charter, DIR's RADIUS secret: one file\n"
+		  "(0600), encrypted under the passphrase of F\n"
+		  "or $BYOD_BACKUP_PASSPHRASE (12 characters at\n"
+		  "least)" }) },
+	{ "restore", cli_restore,
+	  USAGE({ "restore FILE [--home DIR] [--passphrase-file F]\n"
+		  "[--registry-url URL] [--force] [--json]",
+		  "\ninto a new HOME, checked before anything\n"
+		  "is written; migrations run; PostgreSQL into\n"
+		  "the database of the restored registry.url\n"
+		  "(or URL); --force moves an old HOME aside" }) },
 	{ "metrics", cli_metrics,
 	  USAGE({ "metrics [--out FILE]",
 		  "the same as Prometheus text (node_exporter's\n"

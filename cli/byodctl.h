@@ -53,5 +53,8 @@ int cli_registry_roles(const char *home, int argc, char **argv);
 /* byodctl doctor [--json] (cmd_doctor.c), byodctl metrics [--out FILE] (cmd_metrics.c) */
 int cli_doctor(const char *home, int argc, char **argv);
 int cli_metrics(const char *home, int argc, char **argv);
+/* byodctl backup --out FILE, byodctl restore FILE (cmd_backup.c) */
+int cli_backup(const char *home, int argc, char **argv);
+int cli_restore(const char *home, int argc, char **argv);
 
 #endif /* BYODCTL_H */

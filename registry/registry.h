@@ -1450,4 +1450,19 @@ int reg_oauth_request_delete(struct reg *reg, const char *id_hash, struct byod_e
  * older than it; *deleted (may be NULL) gets the count of rows. */
 int reg_oauth_purge(struct reg *reg, time_t before, int *deleted, struct byod_err *err);
 
+/* ---- a snapshot of the whole registry for a backup (snapshot.c) ----
+ *
+ * Each returns 0 or a negative errno with one sentence in err. */
+
+/* The SQLite registry src copied into the new file dst by SQLite's online
+ * backup (consistent while others write), as one file (no WAL). */
+int reg_snapshot_sqlite(const char *src, const char *dst, struct byod_err *err);
+/* The PostgreSQL database of url dumped by pg_dump (custom format) into dst. */
+int reg_snapshot_pg_dump(const char *url, const char *dst, struct byod_err *err);
+/* The dump src loaded by pg_restore into the database of url, in one
+ * transaction; clean: objects already there dropped first. */
+int reg_snapshot_pg_restore(const char *url, const char *src, int clean, struct byod_err *err);
+/* 0 when the database of url has no table, 1 when it has some, or a negative errno. */
+int reg_snapshot_pg_empty(const char *url, struct byod_err *err);
+
 #endif /* BYOD_REGISTRY_H */
