@@ -200,8 +200,11 @@ dhcp_said() { sed -n "s/^new_$2=//p" "$T/dhcp-$1.env"; }
 
 # reach WHO ADDR PORT: 0 when the service at ADDR:PORT answers WHO's
 # namespace within 2 s (its name in $T/reach)
+# The socket's own timeout bounds the network; the outer one only guards
+# against a hung interpreter, with room for a slow start on a loaded machine
+# (a probe killed before its SYN would pass a negative check for nothing).
 reach() {
-	in_ns "$1" timeout 3 python3 -c '
+	in_ns "$1" timeout 10 python3 -c '
 import socket, sys
 s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=2)
 sys.stdout.write(s.recv(64).decode())' "$2" "$3" >"$T/reach" 2>/dev/null

@@ -113,8 +113,10 @@ PY
 ip netns exec "$SVC" python3 "$T/listen.py" &
 PIDS+=($!)
 # ent: 0 when the ENT answers from the pupil's namespace within 2 s
+# timeout: room for python's start on a loaded machine; the socket's own
+# timeout bounds the network
 ent() {
-	ip netns exec "$STA" timeout 2 python3 -c '
+	ip netns exec "$STA" timeout 10 python3 -c '
 import socket, sys
 s = socket.create_connection(("10.0.6.10", 443), timeout=1.5)
 sys.exit(0 if s.recv(16) == b"ent\n" else 1)' 2>/dev/null
@@ -207,7 +209,7 @@ expect_fail "an unknown session" "no session 999999" "$BYODCTL" session disconne
 reauthenticate
 check "the station authenticates again" wait_for 100 authorized
 check "...and is admitted again" wait_for 50 admitted
-check "...and reaches the ENT" ent
+check "...and reaches the ENT" wait_for 20 ent
 
 # a policy apply that moves pupils: the ruleset rendered again with the
 # state, the moved session asked to move (CoA, refused by hostapd) and
