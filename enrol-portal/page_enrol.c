@@ -9,6 +9,7 @@
  * once, one-time download links (10 minutes) and the steps for the
  * detected platform with the exact values to type.
  */
+#include "byod_service.h"
 #include "pages.h"
 
 #include <errno.h>
@@ -700,6 +701,21 @@ int page_enrol_post(struct page_ctx *c)
 		portal_log("enrolment for %s failed: %s", c->s->person.login,
 			   byod_err_str(&err, buf, sizeof(buf)));
 		return rc;
+	}
+	{
+		/* the journal's fields: journalctl BYOD_DEVICE=… finds it */
+		char f_dev[REG_ID_MAX + 16], f_school[REG_UAI_MAX + 16];
+		char f_login[REG_LOGIN_MAX + 16], f_serial[PKI_SERIAL_MAX + 24];
+		const char *fields[] = {f_dev, f_school, f_login, f_serial, "BYOD_EVENT=enrolled",
+					NULL};
+
+		snprintf(f_dev, sizeof(f_dev), "BYOD_DEVICE=%s", e.device.id);
+		snprintf(f_school, sizeof(f_school), "BYOD_SCHOOL=%s",
+			 e.device.school[0] ? e.device.school : c->s->person.school);
+		snprintf(f_login, sizeof(f_login), "BYOD_LOGIN=%s", c->s->person.login);
+		snprintf(f_serial, sizeof(f_serial), "BYOD_CERT_SERIAL=%s", e.cert.serial);
+		byod_log(LOG_INFO, fields, "%s: %s enrolled device %s", rq->client,
+			 c->s->person.login, e.device.id);
 	}
 	return page_issued(c, &e);
 }
