@@ -221,6 +221,9 @@ static void reload(struct gw **gw, const struct gw_options *opt)
 	log_line(1, "reloaded the configuration", NULL);
 }
 
+/* The STATUS while the ruleset cannot be applied. */
+#define NOT_APPLIED "the ruleset is not applied (see the log); trying again"
+
 /* The registry cannot be reached or is locked: worth waiting for. */
 static int unavailable(int rc)
 {
@@ -287,10 +290,10 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	log_line(1, "following the change feed", NULL);
-	/* ready once the ruleset is applied, or once the registry is known to
-	 * be unavailable (the ruleset then stays as it is, said in STATUS) */
-	byod_service_ready(synced ? "following the change feed" :
-				    "waiting for the registry; the ruleset stays as it is");
+	/* ready once the ruleset is applied, or once it is known that it
+	 * cannot be yet (the registry unavailable, no policy: said in STATUS
+	 * and the log) */
+	byod_service_ready(synced ? "following the change feed" : NOT_APPLIED);
 	next_purge = time(NULL) + PURGE_FIRST_S;
 	clock_gettime(CLOCK_MONOTONIC, &last_eval);
 	for (;;) {
@@ -313,8 +316,7 @@ int main(int argc, char **argv)
 			if (!synced && sig == SIGHUP)
 				fail("SIGHUP: the ruleset could not be applied", &err);
 			if (sig == SIGHUP)
-				byod_service_ready(synced ? "following the change feed" :
-						   "waiting for the registry; the ruleset stays as it is");
+				byod_service_ready(synced ? "following the change feed" : NOT_APPLIED);
 			if (!synced)
 				continue;
 			if (down)
