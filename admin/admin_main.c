@@ -221,8 +221,10 @@ static void reload(struct admin *a, struct httpd *srv, struct retired **retired)
 	pthread_rwlock_wrlock(&a->reload);
 	r->conf = a->conf;
 	a->conf = fresh;
-	failed = byod_pool_renew_all(a->db);
 	pthread_rwlock_unlock(&a->reload);
+	/* each connection opened again from the new configuration as soon as
+	 * its page is done: pages are not held while the registry is reached */
+	failed = byod_pool_renew_all(a->db);
 	r->next = *retired;
 	*retired = r;
 	httpd_reload(srv, 1);

@@ -189,8 +189,10 @@ static void reload(struct portal *p, struct httpd *srv, struct retired **retired
 	old_charter = p->charter;
 	p->charter = charter;
 	p->charter_len = charter_len;
-	failed = byod_pool_renew_all(p->db);
 	pthread_rwlock_unlock(&p->reload);
+	/* each connection opened again from the new configuration as soon as
+	 * its page is done: pages are not held while the registry is reached */
+	failed = byod_pool_renew_all(p->db);
 	r->next = *retired;
 	*retired = r;
 	free(old_charter);
