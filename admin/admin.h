@@ -12,6 +12,7 @@
 #ifndef BYOD_ADMIN_H
 #define BYOD_ADMIN_H
 
+#include <pthread.h>
 #include <stddef.h>
 
 #include "byod.h"
@@ -31,6 +32,8 @@ struct reg_scope;
 /* The program: read once at start, then only read by the request threads. */
 struct admin {
 	struct byod_conf conf;
+	pthread_rwlock_t reload; /* held to read by each request, to write by a
+				  * reload (SIGHUP) while it swaps conf */
 	struct web_i18n *i18n;
 	struct byod_pool *db; /* registry connections, one per request thread */
 	char home[4096];

@@ -4,8 +4,10 @@
  * auditors, HTTPS only on a management address (admin.listen, admin.port).
  * Thin: reads the configuration and the message catalogues, opens the
  * registry connections, starts the web server (httpd/) with the console's
- * routes, and stops it on SIGTERM or SIGINT; SIGHUP reads the certificate
- * again (it is also looked at on every handshake).
+ * routes, and stops it on SIGTERM or SIGINT; SIGHUP reads the configuration
+ * and the certificate again (the certificate is also looked at on every
+ * handshake). Under systemd (Type=notify) it says when it serves and feeds
+ * the watchdog.
  *
  *   byod-admin --home DIR [--locale-dir DIR]
  */
@@ -26,6 +28,7 @@
 
 #include "admin_pages.h"
 #include "admin_session.h"
+#include "byod_service.h"
 #include "byod_util.h"
 #include "ctx_pool.h"
 #include "pki.h"
@@ -57,15 +60,29 @@ static int tls_load(void *app, const char *what, char **chain_pem, char **key_pe
 	return 0;
 }
 
+/* A page reads the configuration a reload (SIGHUP) replaces: it is made
+ * under the reload's lock, read side. */
 static int handle(void *app, const struct httpd_request *rq, struct httpd_response *rs)
 {
-	return admin_route(app, rq, rs);
+	struct admin *a = app;
+	int rc;
+
+	pthread_rwlock_rdlock(&a->reload);
+	rc = admin_route(a, rq, rs);
+	pthread_rwlock_unlock(&a->reload);
+	return rc;
 }
 
 static int error_page(void *app, const struct httpd_request *rq, struct httpd_response *rs,
 		      int status)
 {
-	return admin_error_page(app, rq, rs, status);
+	struct admin *a = app;
+	int rc;
+
+	pthread_rwlock_rdlock(&a->reload);
+	rc = admin_error_page(a, rq, rs, status);
+	pthread_rwlock_unlock(&a->reload);
+	return rc;
 }
 
 static int fault(void *app, const struct httpd_request *rq, int rc)
@@ -168,6 +185,57 @@ static int start(struct admin *a, struct httpd **out, struct byod_err *err)
 	return httpd_start(&cfg, out, err);
 }
 
+/* The configurations a reload replaced: the web server was started with
+ * pointers into them (its address), so they live until it stops. */
+struct retired {
+	struct byod_conf conf;
+	struct retired *next;
+};
+
+/*
+ * SIGHUP: byod.conf read again and the certificate looked at. A
+ * configuration that does not load is refused in one sentence and the one
+ * running stays. The pages and the registry connections follow the new
+ * one; the address, port, threads and certificate files wait for a restart.
+ */
+static void reload(struct admin *a, struct httpd *srv, struct retired **retired)
+{
+	struct byod_conf fresh;
+	struct retired *r = NULL;
+	struct byod_err err;
+	char buf[1200];
+	int rc, failed;
+
+	byod_service_reloading();
+	rc = byod_conf_load_home(&fresh, a->home, &err);
+	if (!rc && !(r = calloc(1, sizeof(*r))))
+		rc = byod_err_set(&err, ENOMEM, "out of memory");
+	if (rc) {
+		byod_log(LOG_ERR, NULL, "reload refused, the configuration running is kept: %s",
+			 byod_err_str(&err, buf, sizeof(buf)));
+		byod_conf_free(&fresh);
+		httpd_reload(srv, 1);
+		byod_service_ready("serving; the last reload was refused (see the log)");
+		return;
+	}
+	pthread_rwlock_wrlock(&a->reload);
+	r->conf = a->conf;
+	a->conf = fresh;
+	pthread_rwlock_unlock(&a->reload);
+	/* each connection opened again from the new configuration as soon as
+	 * its page is done: pages are not held while the registry is reached */
+	failed = byod_pool_renew_all(a->db);
+	r->next = *retired;
+	*retired = r;
+	httpd_reload(srv, 1);
+	if (failed)
+		byod_log(LOG_WARNING, NULL, "reloaded the configuration; %d registry connections "
+			 "keep the former one until they can be opened again", failed);
+	else
+		byod_log(LOG_INFO, NULL, "reloaded the configuration");
+	byod_service_ready("serving");
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -177,6 +245,7 @@ int main(int argc, char **argv)
 	};
 	static struct admin a; /* large: not on the stack */
 	struct httpd *srv = NULL;
+	struct retired *retired = NULL;
 	struct byod_err err;
 	char locale_dir[PATH_MAX];
 	const char *home = getenv("BYOD_HOME");
@@ -207,24 +276,42 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	httpd_log_name("byod-admin");
+	{
+		pthread_rwlockattr_t attr;
+
+		/* a reload waits for the pages being made, not for every later one */
+		pthread_rwlockattr_init(&attr);
+		pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+		pthread_rwlock_init(&a.reload, &attr);
+		pthread_rwlockattr_destroy(&attr);
+	}
 	if (setup(&a, home, locale_dir, &err) || start(&a, &srv, &err)) {
 		char buf[1200];
 
-		fprintf(stderr, "byod-admin: %s\n", byod_err_str(&err, buf, sizeof(buf)));
+		byod_log(LOG_ERR, NULL, "%s", byod_err_str(&err, buf, sizeof(buf)));
 		goto out;
 	}
 	httpd_log("serving the console of %s on https://%s:%d/", a.conf.school_name,
 		  a.conf.admin_listen, a.conf.admin_port);
+	byod_service_ready("serving");
 	/* every few seconds the certificate files are looked at (SIGHUP: at
 	 * once); every minute, expired sessions and tokens go */
 	for (purged = time(NULL);;) {
 		struct timespec tick = {.tv_sec = 5};
+		long dog = byod_service_watchdog_ms();
 		struct byod_ctx *ctx;
 
+		/* the watchdog is fed even when nothing happens */
+		if (dog && dog < 5000)
+			tick = (struct timespec){.tv_sec = dog / 1000, .tv_nsec = dog % 1000 * 1000000L};
 		sig = sigtimedwait(&stop, NULL, &tick);
+		byod_service_watchdog();
 		if (sig == SIGTERM || sig == SIGINT)
 			break;
-		httpd_reload(srv, sig == SIGHUP);
+		if (sig == SIGHUP)
+			reload(&a, srv, &retired);
+		else
+			httpd_reload(srv, 0);
 		if (time(NULL) - purged < 60)
 			continue;
 		purged = time(NULL);
@@ -232,14 +319,23 @@ int main(int argc, char **argv)
 		admin_session_purge(&a, ctx);
 		byod_pool_put(a.db, ctx);
 	}
+	byod_service_stopping();
 	httpd_log("stopping (%s)", sig == SIGTERM ? "SIGTERM" : "SIGINT");
 	rc = 0;
 out:
 	httpd_stop(srv);
+	while (retired) {
+		struct retired *next = retired->next;
+
+		byod_conf_free(&retired->conf);
+		free(retired);
+		retired = next;
+	}
 	byod_pool_close(a.db);
 	web_i18n_free(a.i18n);
 	explicit_bzero(a.form_key, sizeof(a.form_key));
 	byod_conf_free(&a.conf);
+	pthread_rwlock_destroy(&a.reload);
 	return rc;
 usage:
 	fprintf(stderr, "usage: byod-admin [--home DIR] [--locale-dir DIR]\n");

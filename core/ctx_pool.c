@@ -120,6 +120,31 @@ struct byod_ctx *byod_pool_renew(struct byod_pool *db, struct byod_ctx *ctx)
 	return fresh;
 }
 
+int byod_pool_renew_all(struct byod_pool *db)
+{
+	struct byod_ctx **held;
+	int i, failed = 0;
+
+	if (!db)
+		return 0;
+	held = calloc((size_t)db->n, sizeof(*held));
+	if (!held)
+		return db->n;
+	/* all of them held at once: none is renewed while lent */
+	for (i = 0; i < db->n; i++)
+		held[i] = byod_pool_get(db, db->who);
+	for (i = 0; i < db->n; i++) {
+		struct byod_ctx *fresh = byod_pool_renew(db, held[i]);
+
+		failed += fresh == held[i];
+		held[i] = fresh;
+	}
+	for (i = 0; i < db->n; i++)
+		byod_pool_put(db, held[i]);
+	free(held);
+	return failed;
+}
+
 void byod_pool_put(struct byod_pool *db, struct byod_ctx *ctx)
 {
 	int i;

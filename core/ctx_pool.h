@@ -30,6 +30,11 @@ struct byod_ctx *byod_pool_get(struct byod_pool *db, const char *actor);
  * still lent; when no connection can be made, returns ctx as it is. */
 struct byod_ctx *byod_pool_renew(struct byod_pool *db, struct byod_ctx *ctx);
 
+/* After the caller's configuration changed (a reload): every context is
+ * opened again from it, each as soon as it is given back. Returns how many
+ * could not be (they keep the configuration they had). */
+int byod_pool_renew_all(struct byod_pool *db);
+
 /* Gives it back (with no transaction open). */
 void byod_pool_put(struct byod_pool *db, struct byod_ctx *ctx);
 

@@ -9,6 +9,7 @@
  * once, one-time download links (10 minutes) and the steps for the
  * detected platform with the exact values to type.
  */
+#include "byod_service.h"
 #include "pages.h"
 
 #include <errno.h>
@@ -700,6 +701,23 @@ int page_enrol_post(struct page_ctx *c)
 		portal_log("enrolment for %s failed: %s", c->s->person.login,
 			   byod_err_str(&err, buf, sizeof(buf)));
 		return rc;
+	}
+	{
+		/* the journal's fields: journalctl BYOD_DEVICE=… finds it */
+		char f_dev[REG_ID_MAX + 16], f_school[REG_UAI_MAX + 16];
+		char f_login[REG_LOGIN_MAX + 16], f_serial[PKI_SERIAL_MAX + 24];
+		char f_mac[REG_MAC_MAX + 16];
+		const char *fields[] = {f_dev, f_school, f_login, f_serial, "BYOD_EVENT=enrolled",
+					e.device.mac[0] ? f_mac : NULL, NULL};
+
+		snprintf(f_dev, sizeof(f_dev), "BYOD_DEVICE=%s", e.device.id);
+		snprintf(f_school, sizeof(f_school), "BYOD_SCHOOL=%s",
+			 e.device.school[0] ? e.device.school : c->s->person.school);
+		snprintf(f_login, sizeof(f_login), "BYOD_LOGIN=%s", c->s->person.login);
+		snprintf(f_serial, sizeof(f_serial), "BYOD_CERT_SERIAL=%s", e.cert.serial);
+		snprintf(f_mac, sizeof(f_mac), "BYOD_MAC=%s", e.device.mac);
+		byod_log(LOG_INFO, fields, "%s: %s enrolled device %s", rq->client,
+			 c->s->person.login, e.device.id);
 	}
 	return page_issued(c, &e);
 }

@@ -7,6 +7,7 @@
  * screen, work without JavaScript and stay small.
  */
 #include "oauth.h"
+#include "byod_service.h"
 #include "pages.h"
 
 #include <errno.h>
@@ -377,6 +378,18 @@ int page_login_post(struct page_ctx *c)
 	if (rc == -EAGAIN) {
 		login_refusal(c, &gate, msg, sizeof(msg));
 		return page_login(c, 429, msg);
+	}
+	if (rc == -EACCES || !rc) {
+		/* the journal's fields (journalctl BYOD_LOGIN=…); never the password */
+		char f_login[REG_LOGIN_MAX + 16], f_school[REG_UAI_MAX + 16];
+		const char *fields[] = {f_login, f_school, rc ? "BYOD_EVENT=login-refused" :
+						     "BYOD_EVENT=login", NULL};
+
+		snprintf(f_login, sizeof(f_login), "BYOD_LOGIN=%s", login);
+		snprintf(f_school, sizeof(f_school), "BYOD_SCHOOL=%s",
+			 rc ? p->conf.school_uai : person.school);
+		byod_log(rc ? LOG_NOTICE : LOG_INFO, fields, "%s: login of %s %s", rq->client,
+			 login, rc ? "refused" : "accepted");
 	}
 	if (rc == -EACCES)
 		return page_login(c, 401, T("login.failed"));

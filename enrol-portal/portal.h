@@ -9,6 +9,7 @@
 #ifndef BYOD_PORTAL_H
 #define BYOD_PORTAL_H
 
+#include <pthread.h>
 #include <stddef.h>
 
 #include <openssl/types.h>
@@ -39,6 +40,8 @@ static inline void portal_set_cookie(struct portal_response *rs, const struct po
 
 struct portal {
 	struct byod_conf conf;
+	pthread_rwlock_t reload;	/* held to read by each request, to write by a
+					 * reload (SIGHUP) while it swaps conf and charter */
 	struct web_i18n *i18n;
 	struct byod_pool *db;   /* registry connections (core's ctx_pool.c) */
 	char home[4096];

@@ -2,7 +2,9 @@
 /*
  * byod-portal: the captive enrolment portal. Thin: reads the gateway's
  * configuration and the message catalogues, starts the server, and stops
- * it gracefully on SIGTERM or SIGINT. SIGHUP reads the certificate again.
+ * it gracefully on SIGTERM or SIGINT. SIGHUP reads the configuration, the
+ * charter and the certificate again. Under systemd (Type=notify) it says
+ * when it serves and feeds the watchdog.
  *
  *   byod-portal --home DIR [--locale-dir DIR]
  */
@@ -22,6 +24,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
+#include "byod_service.h"
 #include "byod_util.h"
 #include "charter.h"
 #include "db.h"
@@ -33,20 +36,25 @@
 /* The school's charter, checked once here (and again each time it is put
  * in a page): a charter that does not check stops the start with its
  * file, line and column. */
-static int load_charter(struct portal *p, struct byod_err *err)
+static int load_charter(const struct byod_conf *conf, char **text, size_t *len,
+			struct byod_err *err)
 {
 	char path[4096];
 	int rc;
 
-	if (byod_conf_path(&p->conf, p->conf.enrol_charter_file, path, sizeof(path)))
+	if (byod_conf_path(conf, conf->enrol_charter_file, path, sizeof(path)))
 		return byod_err_set(err, ENAMETOOLONG, "enrol.charter-file too long");
-	rc = byod_file_read(path, &p->charter, &p->charter_len, err);
+	rc = byod_file_read(path, text, len, err);
 	if (rc)
 		return rc;
-	rc = web_charter_check(p->charter, p->charter_len, err);
+	rc = web_charter_check(*text, *len, err);
 	if (rc && err &&
 	    snprintf(err->file, sizeof(err->file), "%s", path) >= (int)sizeof(err->file))
-		snprintf(err->file, sizeof(err->file), "%s", p->conf.enrol_charter_file);
+		snprintf(err->file, sizeof(err->file), "%s", conf->enrol_charter_file);
+	if (rc) {
+		free(*text);
+		*text = NULL;
+	}
 	return rc;
 }
 
@@ -105,7 +113,7 @@ static int setup(struct portal *p, const char *home, const char *locale_dir, str
 	rc = byod_portal_tls_where(&p->conf, &p->where, err);
 	if (rc)
 		return rc;
-	rc = load_charter(p, err);
+	rc = load_charter(&p->conf, &p->charter, &p->charter_len, err);
 	if (rc)
 		return rc;
 	/* the hash checked for a login that does not exist: same cost, same time */
@@ -135,6 +143,68 @@ static int setup(struct portal *p, const char *home, const char *locale_dir, str
 	return web_i18n_load(locale_dir, &p->i18n, err);
 }
 
+/* The configurations a reload replaced: the web server was started with
+ * pointers into them (its addresses), so they live until it stops. */
+struct retired {
+	struct byod_conf conf;
+	struct retired *next;
+};
+
+/*
+ * SIGHUP: byod.conf and the charter read again, and the certificate looked
+ * at (httpd_reload). A configuration or a charter that does not check is
+ * refused in one sentence and what runs stays as it was. The pages and the
+ * registry connections follow the new configuration; the addresses, ports,
+ * threads and the certificate's files wait for a restart.
+ */
+static void reload(struct portal *p, struct httpd *srv, struct retired **retired)
+{
+	struct byod_conf fresh;
+	struct retired *r = NULL;
+	struct byod_err err;
+	char *charter = NULL, *old_charter, buf[1200];
+	size_t charter_len = 0;
+	int rc, failed;
+
+	byod_service_reloading();
+	rc = byod_conf_load_home(&fresh, p->home, &err);
+	if (!rc)
+		rc = byod_names_check(&fresh, &err);
+	if (!rc)
+		rc = load_charter(&fresh, &charter, &charter_len, &err);
+	if (!rc && !(r = calloc(1, sizeof(*r))))
+		rc = byod_err_set(&err, ENOMEM, "out of memory");
+	if (rc) {
+		byod_log(LOG_ERR, NULL, "reload refused, the configuration running is kept: %s",
+			 byod_err_str(&err, buf, sizeof(buf)));
+		byod_conf_free(&fresh);
+		free(charter);
+		httpd_reload(srv, 1);
+		byod_service_ready("serving; the last reload was refused (see the log)");
+		return;
+	}
+	pthread_rwlock_wrlock(&p->reload);
+	r->conf = p->conf;
+	p->conf = fresh;
+	old_charter = p->charter;
+	p->charter = charter;
+	p->charter_len = charter_len;
+	pthread_rwlock_unlock(&p->reload);
+	/* each connection opened again from the new configuration as soon as
+	 * its page is done: pages are not held while the registry is reached */
+	failed = byod_pool_renew_all(p->db);
+	r->next = *retired;
+	*retired = r;
+	free(old_charter);
+	httpd_reload(srv, 1);
+	if (failed)
+		byod_log(LOG_WARNING, NULL, "reloaded the configuration and the charter; %d registry "
+			 "connections keep the former one until they can be opened again", failed);
+	else
+		byod_log(LOG_INFO, NULL, "reloaded the configuration and the charter");
+	byod_service_ready("serving");
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -144,6 +214,7 @@ int main(int argc, char **argv)
 	};
 	struct portal p;
 	struct httpd *srv = NULL;
+	struct retired *retired = NULL;
 	struct byod_err err;
 	char locale_dir[PATH_MAX];
 	const char *home = getenv("BYOD_HOME");
@@ -174,25 +245,44 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	memset(&p, 0, sizeof(p));
+	{
+		pthread_rwlockattr_t attr;
+
+		/* a reload waits for the pages being made, not for every later one */
+		pthread_rwlockattr_init(&attr);
+		pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+		pthread_rwlock_init(&p.reload, &attr);
+		pthread_rwlockattr_destroy(&attr);
+	}
+	byod_log_ident("byod-portal");
 	if (setup(&p, home, locale_dir, &err) || portal_start(&p, &srv, &err)) {
 		char buf[1200];
 
-		fprintf(stderr, "byod-portal: %s\n", byod_err_str(&err, buf, sizeof(buf)));
+		byod_log(LOG_ERR, NULL, "%s", byod_err_str(&err, buf, sizeof(buf)));
 		goto out;
 	}
 	portal_log("serving %s on %s: http %d, https %d; devices are sent to %s/",
 		   p.conf.school_name, p.conf.portal_listen, p.conf.portal_http_port,
 		   p.conf.portal_https_port, portal_url(&p));
+	byod_service_ready("serving");
 	/* every few seconds the certificate files are looked at (SIGHUP: at
 	 * once); every minute, expired sessions, tokens and downloads go */
 	for (purged = time(NULL);;) {
 		struct timespec tick = {.tv_sec = 5};
+		long dog = byod_service_watchdog_ms();
 		struct byod_ctx *ctx;
 
+		/* the watchdog is fed even when nothing happens */
+		if (dog && dog < 5000)
+			tick = (struct timespec){.tv_sec = dog / 1000, .tv_nsec = dog % 1000 * 1000000L};
 		sig = sigtimedwait(&stop, NULL, &tick);
+		byod_service_watchdog();
 		if (sig == SIGTERM || sig == SIGINT)
 			break;
-		httpd_reload(srv, sig == SIGHUP);
+		if (sig == SIGHUP)
+			reload(&p, srv, &retired);
+		else
+			httpd_reload(srv, 0);
 		if (time(NULL) - purged < 60)
 			continue;
 		purged = time(NULL);
@@ -200,10 +290,18 @@ int main(int argc, char **argv)
 		portal_session_purge(&p, ctx);
 		portal_db_put(p.db, ctx);
 	}
+	byod_service_stopping();
 	portal_log("stopping (%s)", sig == SIGTERM ? "SIGTERM" : "SIGINT");
 	rc = 0;
 out:
 	httpd_stop(srv);
+	while (retired) {
+		struct retired *next = retired->next;
+
+		byod_conf_free(&retired->conf);
+		free(retired);
+		retired = next;
+	}
 	portal_db_close(p.db);
 	free(p.charter);
 	X509_free(p.sign_cert);
@@ -211,6 +309,7 @@ out:
 	web_i18n_free(p.i18n);
 	explicit_bzero(p.form_key, sizeof(p.form_key));
 	byod_conf_free(&p.conf);
+	pthread_rwlock_destroy(&p.reload);
 	return rc;
 usage:
 	fprintf(stderr, "usage: byod-portal [--home DIR] [--locale-dir DIR]\n");

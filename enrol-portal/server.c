@@ -14,15 +14,29 @@
 /* Paths whose rest is a one-time link's token: the log keeps the prefix. */
 static const char *const secret_prefixes[] = {"/download/", "/code/", NULL};
 
+/* A page reads the configuration and the charter that a reload (SIGHUP)
+ * replaces: it is made under the reload's lock, read side. */
 static int handle(void *app, const struct portal_request *rq, struct portal_response *rs)
 {
-	return portal_route(app, rq, rs);
+	struct portal *p = app;
+	int rc;
+
+	pthread_rwlock_rdlock(&p->reload);
+	rc = portal_route(p, rq, rs);
+	pthread_rwlock_unlock(&p->reload);
+	return rc;
 }
 
 static int error_page(void *app, const struct portal_request *rq, struct portal_response *rs,
 		      int status)
 {
-	return portal_page_error(app, rq, rs, status);
+	struct portal *p = app;
+	int rc;
+
+	pthread_rwlock_rdlock(&p->reload);
+	rc = portal_page_error(p, rq, rs, status);
+	pthread_rwlock_unlock(&p->reload);
+	return rc;
 }
 
 static int fault(void *app, const struct portal_request *rq, int rc)

@@ -18,7 +18,9 @@
  * registry is unavailable it keeps its ruleset as it is and says so once;
  * once it is back, it reads the state again (one snapshot with the seq)
  * and says so once. Logs one line
- * per action on standard error. SIGTERM or SIGINT stop it. The access
+ * per action on standard error (to the journal under systemd: Type=notify,
+ * ready once the ruleset is applied, the watchdog fed every turn; SIGHUP
+ * also reads byod.conf again). SIGTERM or SIGINT stop it. The access
  * points' answers to Disconnects are read between two reads of the feed.
  *
  *   byod-gatewayd [--home DIR] [--school UAI] [--dry-run] [--once] [--verbose]
@@ -37,6 +39,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "byod_service.h"
 #include "gateway.h"
 
 static int verbose;
@@ -51,6 +54,10 @@ static void log_line(int level, const char *msg, void *ctx)
 	(void)ctx;
 	if (level > 1 && !verbose)
 		return;
+	if (byod_log_journal()) {
+		byod_log(level <= 0 ? LOG_ERR : level == 1 ? LOG_INFO : LOG_DEBUG, NULL, "%s", msg);
+		return;
+	}
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
@@ -194,6 +201,29 @@ static void purge(struct gw *gw, time_t *next)
 	log_line(1, msg, NULL);
 }
 
+/*
+ * SIGHUP: byod.conf read again, by opening the daemon afresh with it; the
+ * caller then renders everything again. A configuration that does not
+ * load is refused in one sentence and the daemon running stays as it is.
+ */
+static void reload(struct gw **gw, const struct gw_options *opt)
+{
+	struct byod_err err;
+	struct gw *fresh = NULL;
+
+	byod_service_reloading();
+	if (gw_open(opt, &fresh, &err)) {
+		fail("reload refused, the configuration running is kept", &err);
+		return;
+	}
+	gw_close(*gw); /* Disconnects still on their way are logged as cancelled */
+	*gw = fresh;
+	log_line(1, "reloaded the configuration", NULL);
+}
+
+/* The STATUS while the ruleset cannot be applied. */
+#define NOT_APPLIED "the ruleset is not applied (see the log); trying again"
+
 /* The registry cannot be reached or is locked: worth waiting for. */
 static int unavailable(int rc)
 {
@@ -244,6 +274,7 @@ int main(int argc, char **argv)
 	sigprocmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	byod_log_ident("byod-gatewayd");
 	if (gw_open(&opt, &gw, &err)) {
 		fail("cannot start", &err);
 		goto out;
@@ -259,13 +290,21 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	log_line(1, "following the change feed", NULL);
+	/* ready once the ruleset is applied, or once it is known that it
+	 * cannot be yet (the registry unavailable, no policy: said in STATUS
+	 * and the log) */
+	byod_service_ready(synced ? "following the change feed" : NOT_APPLIED);
 	next_purge = time(NULL) + PURGE_FIRST_S;
 	clock_gettime(CLOCK_MONOTONIC, &last_eval);
 	for (;;) {
 		struct timespec now;
 		int sig = wait_feed(gw, &sigs, synced ? wait_ms(gw) : gw_poll_ms(gw));
 
+		byod_service_watchdog(); /* a turn takes gateway.poll-ms at most */
+		if (sig == SIGHUP)
+			reload(&gw, &opt);
 		if (sig == SIGTERM || sig == SIGINT) {
+			byod_service_stopping();
 			log_line(1, sig == SIGTERM ? "stopping (SIGTERM)" : "stopping (SIGINT)", NULL);
 			break;
 		}
@@ -276,6 +315,8 @@ int main(int argc, char **argv)
 			synced = !gw_sync(gw, &err);
 			if (!synced && sig == SIGHUP)
 				fail("SIGHUP: the ruleset could not be applied", &err);
+			if (sig == SIGHUP)
+				byod_service_ready(synced ? "following the change feed" : NOT_APPLIED);
 			if (!synced)
 				continue;
 			if (down)

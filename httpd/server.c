@@ -29,6 +29,7 @@
 #include <time.h>
 
 #include "byod_buf.h"
+#include "byod_service.h"
 #include "byod_util.h"
 #include "form.h"
 #include "httpd_priv.h"
@@ -76,6 +77,7 @@ void httpd_log_name(const char *name)
 {
 	if (name && name[0])
 		snprintf(log_name, sizeof(log_name), "%s", name);
+	byod_log_ident(log_name);
 }
 
 void httpd_log(const char *fmt, ...)
@@ -86,6 +88,11 @@ void httpd_log(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
+	/* under systemd, an entry of the journal (byod_log escapes it too) */
+	if (byod_log_journal()) {
+		byod_log(LOG_INFO, NULL, "%s", line);
+		return;
+	}
 	/* the formats are literals: escaping the line escapes every value in it
 	 * (a path's %0a cannot start a forged line, nor ESC reach a terminal) */
 	fprintf(stderr, "%s %s: %s\n", byod_time_iso(time(NULL), when, sizeof(when)), log_name,
