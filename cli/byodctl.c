@@ -998,9 +998,10 @@ static const struct cli_command commands[] = {
 		  "the primary, standbys and their lag, the\n"
 		  "read URL, each follower's feed position" }) },
 	{ "metrics", cli_metrics,
-	  USAGE({ "metrics [--out FILE]",
+	  USAGE({ "metrics [--out FILE] [--radius-spool DIR]",
 		  "the same as Prometheus text (node_exporter's\n"
-		  "textfile collector): FILE replaced whole" }) },
+		  "textfile collector): FILE replaced whole; the\n"
+		  "RADIUS module's counters from DIR/stats.sock" }) },
 	{ "admin", cli_admin,
 	  USAGE({ "admin add LOGIN --role departement|school|auditor [--school UAI]...\n"
 		  "[--name NAME] --password-stdin",
