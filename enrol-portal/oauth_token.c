@@ -402,6 +402,7 @@ static int enrol(struct page_ctx *c, const struct reg_person *person,
 	ep.words = &words;
 	memset(&dl, 0, sizeof(dl));
 	rc = byod_device_enrol(c->ctx, &ep, &e, &err);
+	portal_metrics_enrolment(rc, e.refusal);
 	if (rc && e.refusal != BYOD_ENROL_OK) {
 		portal_log("%s eap-config for %s refused: %s", rq->client, person->login, err.msg);
 		rc = enrol_refused(c, &e);
@@ -490,6 +491,7 @@ static int renew(struct page_ctx *c, const struct reg_person *person,
 	if (rc)
 		return registry_fault(p, rq, c->rs, rc, &err);
 	rc = byod_device_renew(c->ctx, &rp, &e, &err);
+	portal_metrics_renewal(rc, e.refusal);
 	if (rc && e.refusal == BYOD_ENROL_RENEW_EARLY) {
 		portal_log("%s eap-config: renewal of device %s refused: %s", rq->client, g->device,
 			   err.msg);

@@ -371,6 +371,7 @@ int page_login_post(struct page_ctx *c)
 	if (!login || !password)
 		return portal_page_error(p, rq, c->rs, 400);
 	rc = portal_login_attempt(p, c->ctx, rq, login, password, &person, &gate);
+	portal_metrics_login(rc);
 	if (!rc)
 		portal_password_upgrade(p, c->ctx, &person, password);
 	explicit_bzero(&person.password_hash, sizeof(person.password_hash));
