@@ -173,7 +173,8 @@ static int check_listen(const char *v, char *why, size_t len)
 				 : inet_pton(AF_INET, host, buf) == 1))
 			return 0;
 	}
-	snprintf(why, len, "a listener is ADDR:PORT (127.0.0.1:9101, [::1]:9101), or \"\" for none");
+	snprintf(why, len, "a metrics-listen is ADDR:PORT (127.0.0.1:9101, [::1]:9101), or \"\" "
+		 "for none");
 	return -1;
 }
 

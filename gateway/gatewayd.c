@@ -401,7 +401,7 @@ int main(int argc, char **argv)
 	}
 	if (metrics_start(opt.home, &metrics))
 		goto out;
-	metrics_note(gw, synced);
+	metrics_note(gw, !down);
 	log_line(1, "following the change feed", NULL);
 	next_purge = time(NULL) + PURGE_FIRST_S;
 	clock_gettime(CLOCK_MONOTONIC, &last_eval);
@@ -417,11 +417,12 @@ int main(int argc, char **argv)
 			/* while the registry is unavailable the ruleset stays as
 			 * it is (nothing is rendered before the registry was
 			 * read), quietly: the failure was said once */
-			synced = !gw_sync(gw, &err);
+			step = gw_sync(gw, &err);
+			synced = !step;
 			if (!synced && sig == SIGHUP)
 				fail("SIGHUP: the ruleset could not be applied", &err);
 			if (!synced) {
-				metrics_note(gw, 0);
+				metrics_note(gw, !unavailable(step));
 				continue;
 			}
 			if (down)
@@ -444,7 +445,7 @@ int main(int argc, char **argv)
 				fail("the registry cannot be read, the ruleset stays as it is", &err);
 			down |= unavailable(step);
 			synced = 0;
-			metrics_note(gw, 0);
+			metrics_note(gw, !unavailable(step));
 			continue;
 		}
 		gw_das_run(gw, 0);
