@@ -11,12 +11,13 @@ scrape() {
 		grep -qi '^Content-Type: text/plain; version=0.0.4' "$2.h"
 }
 
-# metric FILE NAME [LABEL=VALUE...]: the sum of NAME's samples whose labels
-# include those given (0 when none)
+# metric FILE NAME [LABEL=VALUE|LABEL!=VALUE...]: the sum of NAME's samples
+# whose labels match those given (0 when none)
 metric() {
 	python3 - "$@" <<'PY'
 import re, sys
-path, name, want = sys.argv[1], sys.argv[2], dict(a.split("=", 1) for a in sys.argv[3:])
+path, name = sys.argv[1], sys.argv[2]
+want = [(a.split("!=", 1), False) if "!=" in a else (a.split("=", 1), True) for a in sys.argv[3:]]
 line_re = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})? (\S+)$')
 label_re = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)",?')
 def unescape(v):
@@ -31,7 +32,7 @@ for line in open(path):
     if m.group(1) != name:
         continue
     labels = {k: unescape(v) for k, v in label_re.findall(m.group(3) or "")}
-    if all(labels.get(k) == v for k, v in want.items()):
+    if all((labels.get(k, "") == v) == eq for (k, v), eq in want):
         total += float(m.group(4))
 print(int(total) if total == int(total) else total)
 PY
