@@ -30,6 +30,7 @@
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
 
+#include "byod_expo.h"
 #include "byod_util.h"
 #include "db.h"
 #include "login_throttle.h"
@@ -144,6 +145,7 @@ static int registry_fault(struct portal *p, const struct portal_request *rq,
 	portal_registry_note(p, rc);
 	if (portal_registry_unavailable(rc)) {
 		rs->retry_after = 30;
+		byod_counter_add(&portal_metrics.registry_503, 1);
 		return portal_oauth_json_error(rs, 503, "temporarily_unavailable", NULL);
 	}
 	return rc;

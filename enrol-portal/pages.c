@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "byod_expo.h"
 #include "byod_util.h"
 
 void page_head(struct page_ctx *c, struct web_html *h, const char *title)
@@ -281,6 +282,9 @@ int portal_page_error(struct portal *p, const struct portal_request *rq, struct 
 	web_html_text(&h, T("error.back"));
 	web_html_markup(&h, "</a></p></div>");
 	rs->retry_after = status == 503 ? 10 : 0;
+	/* the portal's 503 is the registry's absence, a fault's or a page's */
+	if (status == 503)
+		byod_counter_add(&portal_metrics.registry_503, 1);
 	return page_finish(&c, &h, status);
 }
 

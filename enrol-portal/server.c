@@ -11,8 +11,6 @@
 
 #include <string.h>
 
-#include "byod_expo.h"
-
 /* Paths whose rest is a one-time link's token: the log keeps the prefix. */
 static const char *const secret_prefixes[] = {"/download/", "/code/", NULL};
 
@@ -36,7 +34,6 @@ static int fault(void *app, const struct portal_request *rq, int rc)
 	 * every page; the user is told to come back, nothing was changed */
 	if (portal_registry_unavailable(rc)) {
 		portal_registry_note(app, rc);
-		byod_counter_add(&portal_metrics.registry_503, 1);
 		return 503;
 	}
 	for (i = 0; secret_prefixes[i]; i++)

@@ -3,13 +3,13 @@
 # byod-gatewayd (--dry-run) each answer /metrics on their
 # *.metrics-listen, apart from their pages; promtool check metrics accepts
 # every answer; what the test does is counted exactly (logins failed and
-# ok, enrolments issued and refused at the limit, answers by class, the
-# console's failed login); the real freeradius with rlm_byod answers on
-# SPOOL/stats.sock (0660), counting MAB decisions by segment and reason,
-# and byodctl metrics appends it (promtool again); a metrics-listen that
-# is not ADDR:PORT stops the start naming the key. Last, every metric the
-# Grafana dashboard (deploy/grafana/byod-dashboard.json) charts is one the
-# scrapes exposed.
+# ok, enrolments issued and refused at the limit, answers by class, a 503
+# while the registry is locked, the console's failed login); the real
+# freeradius with rlm_byod answers on SPOOL/stats.sock (0660), counting
+# MAB decisions by segment and reason, and byodctl metrics appends it
+# (promtool again); a metrics-listen that is not ADDR:PORT stops the start
+# naming the key. Last, every metric the Grafana dashboard
+# (deploy/grafana/byod-dashboard.json) charts is one the scrapes exposed.
 . "$BYOD_SRC/tests/cli/lib.sh"
 . "$BYOD_SRC/tests/radius/lib.sh"
 . "$BYOD_SRC/tests/lib/metrics.sh"
@@ -67,6 +67,7 @@ setkey portal metrics-listen "\"127.0.0.1:$PM\""
 setkey admin port "$AP"
 setkey admin metrics-listen "\"127.0.0.1:$AM\""
 setkey gateway metrics-listen "\"127.0.0.1:$GM\""
+setkey registry busy-timeout-ms 300
 setkey firewall portal-address '"127.0.0.1"'
 PORTAL="http://127.0.0.1:$HTTP"
 
@@ -129,6 +130,26 @@ check "portal: 4xx answers +2 (the 401 and the 409)" \
 	test "$(delta "$T/p1" "$T/p2" byod_portal_http_responses_total code=4xx)" = 2
 check "portal: 3xx answers +1 (the login's redirect)" \
 	test "$(delta "$T/p1" "$T/p2" byod_portal_http_responses_total code=3xx)" = 1
+
+# ---- the portal with its registry locked: a 503, counted; registry_up 0, then 1 ----
+python3 -c 'import sqlite3, sys, time
+c = sqlite3.connect(sys.argv[1], isolation_level=None)
+c.execute("BEGIN EXCLUSIVE")
+open(sys.argv[2], "w").close()
+time.sleep(3)' "$BYOD_HOME/registry.db" "$T/locked" &
+LOCKER=$!
+wait_for 50 test -e "$T/locked"
+preq GET /devices
+check "the registry locked: the portal answers 503 ($(pcode))" test "$(pcode)" = 503
+scrape "http://127.0.0.1:$PM/metrics" "$T/p3"
+check "portal: one 503 for the registry counted" \
+	test "$(delta "$T/p2" "$T/p3" byod_portal_registry_unavailable_total)" = 1
+check "portal: byod_registry_up 0 meanwhile" grep -qx 'byod_registry_up 0' "$T/p3"
+wait "$LOCKER"
+preq GET /devices
+check "the registry free again: /devices answers (200)" test "$(pcode)" = 200
+scrape "http://127.0.0.1:$PM/metrics" "$T/p4"
+check "portal: byod_registry_up 1 again" grep -qx 'byod_registry_up 1' "$T/p4"
 
 # ---- the console: a failed login ----
 scrape "http://127.0.0.1:$AM/metrics" "$T/a1"
