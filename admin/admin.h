@@ -14,6 +14,7 @@
 
 #include <pthread.h>
 #include <stddef.h>
+#include <time.h>
 
 #include "byod.h"
 #include "byod_conf.h"
@@ -41,6 +42,9 @@ struct admin {
 	char dummy_hash[160];	    /* checked when a login does not exist (same time) */
 	char form_key[65];	    /* signs the form tokens: the registry's web key
 				     * "admin-form", shared by every byod-admin process */
+	struct httpd *srv;	    /* the console's server (its answers by class) */
+	time_t started;
+	int registry_down;	    /* the last request found the registry away (atomic) */
 };
 
 /* The cookies, apart from the portal's (the same host may serve both). */
@@ -99,6 +103,16 @@ struct admin_route {
 /* The table (routes.c); every page of the console is a line of it. */
 extern const struct admin_route admin_routes[];
 extern const size_t admin_routes_n;
+
+/* The console's counters (metrics.c), from any thread: a password login's
+ * result (admin_password_attempt's rc), a change made by a route's POST,
+ * an API answer's status; admin_metrics_write answers a scrape
+ * (httpd_metrics_fn, app the struct admin). */
+void admin_metrics_login(int rc);
+void admin_metrics_action(const struct admin_route *r);
+void admin_metrics_api(int status);
+struct byod_expo;
+void admin_metrics_write(void *app, struct byod_expo *e);
 
 /* ---- the frame (frame.c) --------------------------------------------------- */
 

@@ -87,9 +87,13 @@ static int error_page(void *app, const struct httpd_request *rq, struct httpd_re
 
 static int fault(void *app, const struct httpd_request *rq, int rc)
 {
-	(void)app;
+	struct admin *a = app;
+
 	httpd_log("%s %s %s: server fault (%s)", rq->client, rq->method, rq->path, strerror(-rc));
-	return admin_registry_unavailable(rc) ? 503 : 500;
+	if (!admin_registry_unavailable(rc))
+		return 500;
+	__atomic_store_n(&a->registry_down, 1, __ATOMIC_SEQ_CST);
+	return 503;
 }
 
 /* The key of the form tokens: the one in the registry, or a new one stored
@@ -246,6 +250,7 @@ int main(int argc, char **argv)
 	static struct admin a; /* large: not on the stack */
 	struct httpd *srv = NULL;
 	struct retired *retired = NULL;
+	struct httpd_metrics *metrics = NULL;
 	struct byod_err err;
 	char locale_dir[PATH_MAX];
 	const char *home = getenv("BYOD_HOME");
@@ -285,11 +290,23 @@ int main(int argc, char **argv)
 		pthread_rwlock_init(&a.reload, &attr);
 		pthread_rwlockattr_destroy(&attr);
 	}
+	a.started = time(NULL);
 	if (setup(&a, home, locale_dir, &err) || start(&a, &srv, &err)) {
 		char buf[1200];
 
 		byod_log(LOG_ERR, NULL, "%s", byod_err_str(&err, buf, sizeof(buf)));
 		goto out;
+	}
+	a.srv = srv;
+	if (a.conf.admin_metrics_listen[0]) {
+		if (httpd_metrics_start("admin.metrics-listen", a.conf.admin_metrics_listen,
+					admin_metrics_write, &a, &metrics, &err)) {
+			char buf[1200];
+
+			byod_log(LOG_ERR, NULL, "%s", byod_err_str(&err, buf, sizeof(buf)));
+			goto out;
+		}
+		httpd_log("metrics on http://%s/metrics", a.conf.admin_metrics_listen);
 	}
 	httpd_log("serving the console of %s on https://%s:%d/", a.conf.school_name,
 		  a.conf.admin_listen, a.conf.admin_port);
@@ -323,6 +340,7 @@ int main(int argc, char **argv)
 	httpd_log("stopping (%s)", sig == SIGTERM ? "SIGTERM" : "SIGINT");
 	rc = 0;
 out:
+	httpd_metrics_stop(metrics);
 	httpd_stop(srv);
 	while (retired) {
 		struct retired *next = retired->next;

@@ -208,6 +208,7 @@ int admin_login_post(struct admin_ctx *c)
 		return 0;
 	rc = admin_password_attempt(c, web_form_get(c->form, "login"),
 				    web_form_get(c->form, "password"), &a, &gate);
+	admin_metrics_login(rc);
 	if (rc == -EAGAIN) {
 		c->rs->retry_after = gate.wait;
 		return admin_page_login(c, 429, wait_message(c, &gate, msg, sizeof(msg)));

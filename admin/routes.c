@@ -190,6 +190,10 @@ static int page(struct admin_ctx *c, const struct admin_route *r, int post)
 		}
 		if (r->changes && admin_is_auditor(c))
 			return refuse_auditor(c);
+		rc = fn(c);
+		if (!rc && r->changes && c->rs->status < 400)
+			admin_metrics_action(r);
+		return rc;
 	}
 	return fn(c);
 }
@@ -230,6 +234,8 @@ int admin_route(struct admin *a, const struct httpd_request *rq, struct httpd_re
 	if (!strncmp(rq->path, "/api/", 5)) {
 		c.ctx = byod_pool_get(a->db, "admin");
 		rc = admin_api(a, c.ctx, rq, rs);
+		/* a fault's answer is the error page's: a 500, or a 503 */
+		admin_metrics_api(rc ? (admin_registry_unavailable(rc) ? 503 : 500) : rs->status);
 		if (rc == -ENOTCONN)
 			c.ctx = byod_pool_renew(a->db, c.ctx);
 		byod_pool_put(a->db, c.ctx);
@@ -268,6 +274,7 @@ int admin_route(struct admin *a, const struct httpd_request *rq, struct httpd_re
 	rc = admin_session_load(&c, &s);
 	if (rc)
 		goto out;
+	__atomic_store_n(&a->registry_down, 0, __ATOMIC_SEQ_CST);
 	/* the registry answers: a revocation an outage left unconfirmed is
 	 * retried (nearly always nothing to do: one stat) */
 	byod_unsettled_settle(c.ctx, NULL);

@@ -1016,9 +1016,10 @@ static const struct cli_command commands[] = {
 		  "the database of the restored registry.url\n"
 		  "(or URL); --force moves an old HOME aside" }) },
 	{ "metrics", cli_metrics,
-	  USAGE({ "metrics [--out FILE]",
+	  USAGE({ "metrics [--out FILE] [--radius-spool DIR]",
 		  "the same as Prometheus text (node_exporter's\n"
-		  "textfile collector): FILE replaced whole" }) },
+		  "textfile collector): FILE replaced whole; the\n"
+		  "RADIUS module's counters from DIR/stats.sock" }) },
 	{ "admin", cli_admin,
 	  USAGE({ "admin add LOGIN --role departement|school|auditor [--school UAI]...\n"
 		  "[--name NAME] --password-stdin",

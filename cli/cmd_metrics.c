@@ -8,78 +8,36 @@
  * through a link) and renames it over FILE, so that the collector never
  * reads half a file. A registry that cannot be opened is a file saying
  * byod_registry_up 0, not a failure: exit 1 only when the file cannot be
- * written.
+ * written. --radius-spool DIR (else HOME/radius-spool, when its socket is
+ * there) appends the RADIUS module's families, read from DIR/stats.sock.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/un.h>
 #include <unistd.h>
 
+#include "byod_expo.h"
+#include "byod_util.h"
 #include "byodctl.h"
 #include "health.h"
 
-/* The exposition being written, and the family whose # HELP and # TYPE are
- * printed before its first sample. */
-struct expo {
-	FILE *f;
-	const char *name, *help;
-	int started;
-};
-
-static void family(struct expo *e, const char *name, const char *help)
+/* Every family byodctl writes is a gauge (a state read now). */
+static void family(struct byod_expo *e, const char *name, const char *help)
 {
-	e->name = name;
-	e->help = help;
-	e->started = 0;
+	byod_expo_family(e, name, "gauge", help);
 }
 
-/* A label value as the format wants it: backslash, double quote and line
- * feed escaped. */
-static void put_label_value(FILE *f, const char *v)
-{
-	for (; *v; v++) {
-		if (*v == '\\')
-			fputs("\\\\", f);
-		else if (*v == '"')
-			fputs("\\\"", f);
-		else if (*v == '\n')
-			fputs("\\n", f);
-		else
-			fputc(*v, f);
-	}
-}
+#define sample byod_expo_sample
 
-/* One sample of the current family: labels are NULL-terminated name,
- * value pairs. */
-static void sample(struct expo *e, double value, ...)
-{
-	const char *label;
-	va_list ap;
-	int first = 1;
-
-	if (!e->started) {
-		fprintf(e->f, "# HELP %s %s\n# TYPE %s gauge\n", e->name, e->help, e->name);
-		e->started = 1;
-	}
-	fputs(e->name, e->f);
-	va_start(ap, value);
-	while ((label = va_arg(ap, const char *))) {
-		fprintf(e->f, "%s%s=\"", first ? "{" : ",", label);
-		put_label_value(e->f, va_arg(ap, const char *));
-		fputc('"', e->f);
-		first = 0;
-	}
-	va_end(ap);
-	fprintf(e->f, "%s %.17g\n", first ? "" : "}", value);
-}
-
-static void write_registry(struct expo *e, const struct cli_health *h)
+static void write_registry(struct byod_expo *e, const struct cli_health *h)
 {
 	const struct reg_ha_status *s = &h->write.status;
 	const struct reg_ha_status *r = &h->read.status;
@@ -133,7 +91,7 @@ static void write_registry(struct expo *e, const struct cli_health *h)
 			       "sync_state", s->standbys[i].sync_state, NULL);
 }
 
-static void write_followers(struct expo *e, const struct cli_health *h)
+static void write_followers(struct byod_expo *e, const struct cli_health *h)
 {
 	static const char *const names[] = {"byod_follower_feed_seq", "byod_follower_feed_behind",
 					    "byod_follower_heartbeat_age_seconds"};
@@ -199,40 +157,145 @@ static int write_file(const char *path, const char *data, size_t len)
 	return rc;
 }
 
+/*
+ * The RADIUS module's families, read from its stats socket (SPOOL/stats.sock,
+ * radius-module/stats.c) and appended as they came; byod_radius_stats_up
+ * says whether the socket answered. A socket that is not there is looked
+ * for only when asked (--radius-spool): on a node without FreeRADIUS,
+ * HOME/radius-spool has none and nothing is said of it.
+ */
+#define RADIUS_STATS_MAX (4u << 20)
+
+static int read_radius(const char *spool, char **text, size_t *len)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct timeval tv = {.tv_sec = 5};
+	char *buf = NULL;
+	size_t n = 0, cap = 0;
+	int fd, rc = -EIO;
+
+	*text = NULL;
+	*len = 0;
+	if ((size_t)snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/stats.sock", spool) >=
+	    sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		rc = -errno;
+		goto out;
+	}
+	for (;;) {
+		ssize_t r;
+
+		if (n + 4096 > cap) {
+			char *p;
+
+			if (cap >= RADIUS_STATS_MAX) {
+				rc = -EFBIG;
+				goto out;
+			}
+			cap = cap ? cap * 2 : 16384;
+			p = realloc(buf, cap + 1);
+			if (!p) {
+				rc = -ENOMEM;
+				goto out;
+			}
+			buf = p;
+		}
+		r = read(fd, buf + n, cap - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			rc = -errno;
+			goto out;
+		}
+		if (!r)
+			break;
+		n += (size_t)r;
+	}
+	/* the module writes whole lines; a cut answer is not one */
+	if (!n || buf[n - 1] != '\n')
+		goto out;
+	buf[n] = '\0';
+	*text = buf;
+	*len = n;
+	buf = NULL;
+	rc = 0;
+out:
+	free(buf);
+	close(fd);
+	return rc;
+}
+
+static void write_radius(struct byod_expo *e, const char *spool, int asked)
+{
+	struct stat st;
+	char path[4200], *text;
+	size_t len;
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/stats.sock", spool);
+	if (!asked && (lstat(path, &st) || !S_ISSOCK(st.st_mode)))
+		return;
+	rc = read_radius(spool, &text, &len);
+	if (rc)
+		fprintf(stderr, "byodctl: warning: the RADIUS module's stats socket %s: %s\n", path,
+			strerror(-rc));
+	family(e, "byod_radius_stats_up",
+	       "1 when the RADIUS module's stats socket answered byodctl, 0 when it did not.");
+	sample(e, rc ? 0 : 1, NULL);
+	if (!rc)
+		fwrite(text, 1, len, e->f);
+	free(text);
+}
+
 int cli_metrics(const char *home, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"out", required_argument, NULL, 'o'},
+		{"radius-spool", required_argument, NULL, 'r'},
 		{NULL, 0, NULL, 0},
 	};
 	struct cli_health h;
-	struct expo e = {0};
-	const char *out = NULL;
-	char *data = NULL;
+	struct byod_expo e;
+	const char *out = NULL, *spool = NULL;
+	char *data = NULL, dflt[4096];
 	size_t len = 0;
+	FILE *f;
 	int c, rc;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (c != 'o')
+		if (c == 'o')
+			out = optarg;
+		else if (c == 'r')
+			spool = optarg;
+		else
 			return cli_usage(NULL);
-		out = optarg;
 	}
 	if (optind != argc)
-		return cli_usage("metrics takes only --out FILE");
+		return cli_usage("metrics takes only --out FILE and --radius-spool DIR");
+	/* the module's default spool (its spool_dir left empty) */
+	if (!spool && byod_path_join(dflt, sizeof(dflt), home, "radius-spool"))
+		return cli_fail("path too long: %s", home);
 	if (cli_health_collect(home, &h)) {
 		cli_health_free(&h);
 		return cli_fail("out of memory");
 	}
-	e.f = open_memstream(&data, &len);
-	if (!e.f) {
+	f = open_memstream(&data, &len);
+	if (!f) {
 		cli_health_free(&h);
 		return cli_fail("out of memory");
 	}
+	byod_expo_init(&e, f);
 	write_registry(&e, &h);
 	write_followers(&e, &h);
 	cli_health_free(&h);
-	if (fclose(e.f)) {
+	write_radius(&e, spool ? spool : dflt, spool != NULL);
+	if (fclose(f)) {
 		free(data);
 		return cli_fail("out of memory");
 	}

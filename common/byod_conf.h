@@ -65,6 +65,7 @@ struct byod_conf {
 	int portal_session_idle_s;
 	int portal_session_max_s;
 	char *portal_unlock_minutes; /* portal.unlock-minutes: the choices a teacher has */
+	char *portal_metrics_listen; /* *.metrics-listen: "ADDR:PORT" of /metrics, "" off */
 
 	char *admin_listen;          /* admin.*: byod-admin, HTTPS on a management address */
 	int admin_port;
@@ -74,6 +75,7 @@ struct byod_conf {
 	int admin_body_limit;
 	int admin_session_idle_s;
 	int admin_session_max_s;
+	char *admin_metrics_listen;
 
 	char *wifi_ssid;             /* wifi.ssid */
 	int wifi_security;           /* wifi.security: 0 wpa2, 1 wpa3 */
@@ -99,6 +101,7 @@ struct byod_conf {
 	int gateway_poll_ms;
 	char *gateway_school;        /* gateway.school: a UAI, or "" */
 	int gateway_purge;           /* gateway.purge: 0 no, 1 yes */
+	char *gateway_metrics_listen;
 	int retention_sessions;      /* retention.*: days */
 	int retention_audit;
 	int retention_people;

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <yaml.h>
+#include <arpa/inet.h>
 
 enum conf_type { CT_STRING, CT_INT, CT_ENUM };
 
@@ -150,6 +151,33 @@ static int check_registry_url(const char *v, char *why, size_t len)
 	return -1;
 }
 
+/* A management listener: "" (off), IPv4 "ADDR:PORT" or "[IPv6]:PORT". */
+static int check_listen(const char *v, char *why, size_t len)
+{
+	char host[INET6_ADDRSTRLEN + 2], buf[16];
+	const char *colon = strrchr(v, ':');
+	size_t hlen;
+	char *end;
+	long port;
+
+	if (!v[0])
+		return 0;
+	hlen = colon ? (size_t)(colon - v) : 0;
+	if (colon && hlen && hlen < sizeof(host)) {
+		memcpy(host, v, hlen);
+		host[hlen] = '\0';
+		port = strtol(colon + 1, &end, 10);
+		if (!*end && end != colon + 1 && port >= 1 && port <= 65535 &&
+		    (v[0] == '[' ? hlen > 2 && host[hlen - 1] == ']' &&
+				   (host[hlen - 1] = '\0', inet_pton(AF_INET6, host + 1, buf) == 1)
+				 : inet_pton(AF_INET, host, buf) == 1))
+			return 0;
+	}
+	snprintf(why, len, "a metrics-listen is ADDR:PORT (127.0.0.1:9101, [::1]:9101), or \"\" "
+		 "for none");
+	return -1;
+}
+
 static const char *const purge_yesno[] = {"no", "yes", NULL};
 
 #define F(field) offsetof(struct byod_conf, field)
@@ -251,6 +279,10 @@ static const struct conf_key keys[] = {
 	  NULL, 0, check_unlock_minutes,
 	  "The durations, in minutes, a teacher may open the Wi-Fi of a class for at the portal "
 	  "(\"Ouvrir le Wi-Fi pour ma classe\"): ascending, two hours at most." },
+	{ "portal.metrics-listen", CT_STRING, F(portal_metrics_listen), "", 0, 0, NULL, 0,
+	  check_listen,
+	  "Where the portal answers Prometheus's scrape of /metrics, ADDR:PORT on a management "
+	  "address apart from the pages (127.0.0.1:9101). Empty: no metrics." },
 	{ "admin.listen", CT_STRING, F(admin_listen), "127.0.0.1", 0, 0, NULL, 0, NULL,
 	  "The management address byod-admin listens on (HTTPS only), IPv4 or IPv6." },
 	{ "admin.port", CT_INT, F(admin_port), "9443", 1, 65535, NULL, 0, NULL,
@@ -269,6 +301,10 @@ static const struct conf_key keys[] = {
 	{ "admin.session-max-s", CT_INT, F(admin_session_max_s), "28800", 300, 604800, NULL, 0,
 	  NULL, "An administrator's login ends this many seconds after it began, whatever "
 	  "happens." },
+	{ "admin.metrics-listen", CT_STRING, F(admin_metrics_listen), "", 0, 0, NULL, 0,
+	  check_listen,
+	  "Where byod-admin answers Prometheus's scrape of /metrics (plain HTTP), ADDR:PORT "
+	  "(127.0.0.1:9102). Empty: no metrics." },
 	{ "wifi.ssid", CT_STRING, F(wifi_ssid), "", 0, 0, NULL, 0, NULL,
 	  "The school network's SSID, put in every device profile (empty: no profile)." },
 	{ "wifi.security", CT_ENUM, F(wifi_security), "wpa2", 0, 0, securities, 0, NULL,
@@ -329,6 +365,10 @@ static const struct conf_key keys[] = {
 	  "Whether byod-gatewayd runs the retention purge (byodctl purge) a few minutes after it "
 	  "starts, then every 24 hours: yes or no. On a registry shared by several gateways, "
 	  "leave it yes on one node only (the others say no)." },
+	{ "gateway.metrics-listen", CT_STRING, F(gateway_metrics_listen), "", 0, 0, NULL, 0,
+	  check_listen,
+	  "Where byod-gatewayd answers Prometheus's scrape of /metrics, ADDR:PORT "
+	  "(127.0.0.1:9103). Empty: no metrics." },
 	{ "retention.sessions", CT_INT, F(retention_sessions), "365", 1, 3650, NULL, 0, NULL,
 	  "Days a closed RADIUS accounting session is kept after its end: the connection log "
 	  "that answers a judicial requisition (one year, CPCE L34-1 and R10-13)." },

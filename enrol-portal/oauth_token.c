@@ -30,6 +30,7 @@
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
 
+#include "byod_expo.h"
 #include "byod_util.h"
 #include "db.h"
 #include "login_throttle.h"
@@ -144,6 +145,7 @@ static int registry_fault(struct portal *p, const struct portal_request *rq,
 	portal_registry_note(p, rc);
 	if (portal_registry_unavailable(rc)) {
 		rs->retry_after = 30;
+		byod_counter_add(&portal_metrics.registry_503, 1);
 		return portal_oauth_json_error(rs, 503, "temporarily_unavailable", NULL);
 	}
 	return rc;
@@ -402,6 +404,7 @@ static int enrol(struct page_ctx *c, const struct reg_person *person,
 	ep.words = &words;
 	memset(&dl, 0, sizeof(dl));
 	rc = byod_device_enrol(c->ctx, &ep, &e, &err);
+	portal_metrics_enrolment(rc, e.refusal);
 	if (rc && e.refusal != BYOD_ENROL_OK) {
 		portal_log("%s eap-config for %s refused: %s", rq->client, person->login, err.msg);
 		rc = enrol_refused(c, &e);
@@ -490,6 +493,7 @@ static int renew(struct page_ctx *c, const struct reg_person *person,
 	if (rc)
 		return registry_fault(p, rq, c->rs, rc, &err);
 	rc = byod_device_renew(c->ctx, &rp, &e, &err);
+	portal_metrics_renewal(rc, e.refusal);
 	if (rc && e.refusal == BYOD_ENROL_RENEW_EARLY) {
 		portal_log("%s eap-config: renewal of device %s refused: %s", rq->client, g->device,
 			   err.msg);

@@ -674,6 +674,7 @@ int page_enrol_post(struct page_ctx *c)
 		c->s->row.enrolled = 1;
 	}
 	rc = byod_device_enrol(c->ctx, &ep, &e, &err);
+	portal_metrics_enrolment(rc, e.refusal);
 	if (rc && portal_session_is_code(c->s)) {
 		/* nothing was enrolled: the code's one enrolment is still there */
 		reg_web_session_mark_enrolled(c->ctx->reg, c->s->id_hash, 0, NULL);

@@ -91,6 +91,7 @@ int page_renew_post(struct page_ctx *c, const struct reg_device *d)
 	page_profile_words(c, &words, about, sizeof(about));
 	rp.words = &words;
 	rc = byod_device_renew(c->ctx, &rp, &e, &err);
+	portal_metrics_renewal(rc, e.refusal);
 	if (rc && e.refusal == BYOD_ENROL_RENEW_EARLY) {
 		/* the page said when; a form sent early or kept open too long */
 		portal_log("%s: renewal of device %s refused: %s", rq->client, d->id, err.msg);

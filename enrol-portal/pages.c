@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "byod_expo.h"
 #include "byod_util.h"
 
 void page_head(struct page_ctx *c, struct web_html *h, const char *title)
@@ -282,6 +283,9 @@ int portal_page_error(struct portal *p, const struct portal_request *rq, struct 
 	web_html_text(&h, T("error.back"));
 	web_html_markup(&h, "</a></p></div>");
 	rs->retry_after = status == 503 ? 10 : 0;
+	/* the portal's 503 is the registry's absence, a fault's or a page's */
+	if (status == 503)
+		byod_counter_add(&portal_metrics.registry_503, 1);
 	return page_finish(&c, &h, status);
 }
 
@@ -372,6 +376,7 @@ int page_login_post(struct page_ctx *c)
 	if (!login || !password)
 		return portal_page_error(p, rq, c->rs, 400);
 	rc = portal_login_attempt(p, c->ctx, rq, login, password, &person, &gate);
+	portal_metrics_login(rc);
 	if (!rc)
 		portal_password_upgrade(p, c->ctx, &person, password);
 	explicit_bzero(&person.password_hash, sizeof(person.password_hash));

@@ -11,6 +11,8 @@
 
 #include <pthread.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <time.h>
 
 #include <openssl/types.h>
 
@@ -59,7 +61,30 @@ struct portal {
 	EVP_PKEY *sign_key;	/* they sign Apple profiles */
 	int registry_down;	/* the registry was unavailable at the last page that
 				 * needed it (atomic): logged once, and once back */
+	struct httpd *srv;	/* the pages' server (its answers by class), set
+				 * before the metrics listener starts */
+	time_t started;
 };
+
+/* The portal's counters (metrics.c), bumped with byod_counter_add from
+ * any thread; a scrape of portal.metrics-listen reads them. */
+struct portal_metrics {
+	uint64_t enrol_issued, enrol_refused[BYOD_ENROL_REFUSAL_N], enrol_failed;
+	uint64_t renew_issued, renew_refused[BYOD_ENROL_REFUSAL_N], renew_failed;
+	uint64_t logins[4]; /* ok, failed, throttled, error */
+	uint64_t registry_503;
+};
+extern struct portal_metrics portal_metrics;
+
+/* Counts what byod_device_enrol (or _renew) returned: issued, refused
+ * (by e.refusal) or failed. */
+void portal_metrics_enrolment(int rc, enum byod_enrol_refusal why);
+void portal_metrics_renewal(int rc, enum byod_enrol_refusal why);
+/* Counts what portal_login_attempt returned. */
+void portal_metrics_login(int rc);
+/* The /metrics answer (httpd_metrics_fn); app is the struct portal. */
+struct byod_expo;
+void portal_metrics_write(void *app, struct byod_expo *e);
 
 /* Whether phones trust the portal's certificate (the last check of it):
  * then devices are sent to HTTPS, plain HTTP is redirected and pages carry

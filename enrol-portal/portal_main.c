@@ -215,6 +215,7 @@ int main(int argc, char **argv)
 	struct portal p;
 	struct httpd *srv = NULL;
 	struct retired *retired = NULL;
+	struct httpd_metrics *metrics = NULL;
 	struct byod_err err;
 	char locale_dir[PATH_MAX];
 	const char *home = getenv("BYOD_HOME");
@@ -255,11 +256,23 @@ int main(int argc, char **argv)
 		pthread_rwlockattr_destroy(&attr);
 	}
 	byod_log_ident("byod-portal");
+	p.started = time(NULL);
 	if (setup(&p, home, locale_dir, &err) || portal_start(&p, &srv, &err)) {
 		char buf[1200];
 
 		byod_log(LOG_ERR, NULL, "%s", byod_err_str(&err, buf, sizeof(buf)));
 		goto out;
+	}
+	p.srv = srv;
+	if (p.conf.portal_metrics_listen[0]) {
+		if (httpd_metrics_start("portal.metrics-listen", p.conf.portal_metrics_listen,
+					portal_metrics_write, &p, &metrics, &err)) {
+			char buf[1200];
+
+			byod_log(LOG_ERR, NULL, "%s", byod_err_str(&err, buf, sizeof(buf)));
+			goto out;
+		}
+		portal_log("metrics on http://%s/metrics", p.conf.portal_metrics_listen);
 	}
 	portal_log("serving %s on %s: http %d, https %d; devices are sent to %s/",
 		   p.conf.school_name, p.conf.portal_listen, p.conf.portal_http_port,
@@ -294,6 +307,7 @@ int main(int argc, char **argv)
 	portal_log("stopping (%s)", sig == SIGTERM ? "SIGTERM" : "SIGINT");
 	rc = 0;
 out:
+	httpd_metrics_stop(metrics);
 	httpd_stop(srv);
 	while (retired) {
 		struct retired *next = retired->next;

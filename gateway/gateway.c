@@ -383,6 +383,16 @@ static void act_done(int rc, const struct das_answer *ans, const struct byod_err
 	struct act *a = arg;
 	struct gw *gw = a->gw;
 
+	if (rc == -ETIMEDOUT)
+		gw->st.das_timeout++;
+	else if (rc)
+		gw->st.das_error++;
+	else if (ans->code == DAS_DISCONNECT_ACK || ans->code == DAS_COA_ACK)
+		gw->st.das_ack++;
+	else if (ans->code == DAS_DISCONNECT_NAK || ans->code == DAS_COA_NAK)
+		gw->st.das_nak++;
+	else
+		gw->st.das_error++;
 	if (rc || (ans->code != DAS_DISCONNECT_ACK && ans->code != DAS_COA_ACK)) {
 		gw->st.nas_failures++;
 		gw_log(gw, 0, "session %lld (%s at %s, %s): %s%s%s", (long long)a->id, a->mac,
@@ -416,6 +426,7 @@ static void act(struct gw *gw, const struct byod_fw_session *s, const char *why)
 	a = calloc(1, sizeof(*a));
 	if (!a) {
 		gw->st.nas_failures++;
+		gw->st.das_error++;
 		gw_log(gw, 0, "session %lld (%s at %s, %s): out of memory", (long long)s->id,
 		       s->row.mac, s->row.nas_ip, why);
 		return;
@@ -1036,6 +1047,7 @@ int gw_step(struct gw *gw, int *handled, struct byod_err *err)
 		goto out;
 	if (st.handled) {
 		gw->seq = st.last;
+		gw->st.events += (unsigned long)st.handled;
 		gw->st.skipped += st.skipped;
 		if (st.policy || !gw->pol) {
 			rc = step_policy(gw, err);
@@ -1226,6 +1238,11 @@ int gw_purge(struct gw *gw, time_t now, struct byod_purge_report *r, struct byod
 		return 0;
 	rc = byod_purge(gw->ctx, now, 0, r, err);
 	return rc ? rc : 1;
+}
+
+int gw_feed_head(struct gw *gw, int64_t *head, struct byod_err *err)
+{
+	return reg_events_last(gw->ctx->reg, head, err);
 }
 
 int gw_heartbeat(struct gw *gw, struct byod_err *err)

@@ -44,6 +44,10 @@ struct gw_stats {
 	 * the feed was followed on after a reconnection (the server still held
 	 * the last event handled: reg_feed_resumable) */
 	unsigned long full_loads, resumes;
+	/* the Disconnect/CoA requests' ends: ACKed, NAKed, no answer after
+	 * the retries, not sent (a fault) */
+	unsigned long das_ack, das_nak, das_timeout, das_error;
+	unsigned long events; /* change-feed events handled since the start */
 };
 
 /* Opens HOME (byod.conf and the registry, wherever registry.url says);
@@ -96,6 +100,9 @@ int gw_purge(struct gw *gw, time_t now, struct byod_purge_report *r, struct byod
 int gw_reevaluate(struct gw *gw, time_t now, struct byod_err *err);
 
 void gw_stats(const struct gw *gw, struct gw_stats *out);
+/* The change feed's last event number on the registry (for the lag):
+ * 0, or the registry's error. */
+int gw_feed_head(struct gw *gw, int64_t *head, struct byod_err *err);
 /* What the kernel's sets hold for mac: the segment it is admitted into
  * (NULL when not admitted), and whether it is quarantined. */
 const char *gw_admitted(const struct gw *gw, const char *mac);

@@ -28,7 +28,9 @@
  * --school (or gateway.school) follows only the devices of that school's
  * people, on a registry shared by several schools (registry.url);
  * --dry-run computes and logs without touching nftables or any NAS;
- * --once applies the state and exits.
+ * --once applies the state and exits. gateway.metrics-listen (ADDR:PORT)
+ * answers Prometheus's scrape of /metrics: events handled, Disconnects by
+ * result, rulesets applied, the feed's position and lag.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -39,8 +41,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "byod_conf.h"
+#include "byod_expo.h"
 #include "byod_service.h"
 #include "gateway.h"
+#include "httpd.h"
 
 static int verbose;
 
@@ -73,6 +78,139 @@ static void fail(const char *what, const struct byod_err *err)
 
 	snprintf(msg, sizeof(msg), "%s: %s", what, byod_err_str(err, buf, sizeof(buf)));
 	log_line(0, msg, NULL);
+}
+
+/*
+ * What /metrics shows (gateway.metrics-listen): the main loop copies the
+ * engine's statistics here after each step (gw is not shared between
+ * threads), the scrape reads them in libmicrohttpd's thread; every field
+ * is read and written with relaxed atomics.
+ */
+static struct {
+	time_t started;
+	uint64_t events, renders, batches, full_loads, resumes;
+	uint64_t das_ack, das_nak, das_timeout, das_error;
+	uint64_t admitted, quarantined, sessions, das_pending;
+	int64_t seq, head; /* head -1: never read */
+	int registry_up;
+} gm = {.head = -1};
+
+#define GM_SET(field, v) __atomic_store_n(&gm.field, (v), __ATOMIC_RELAXED)
+#define GM_GET(field)	 __atomic_load_n(&gm.field, __ATOMIC_RELAXED)
+
+static void metrics_note(struct gw *gw, int up)
+{
+	struct gw_stats st;
+
+	gw_stats(gw, &st);
+	GM_SET(events, st.events);
+	GM_SET(renders, st.renders);
+	GM_SET(batches, st.batches);
+	GM_SET(full_loads, st.full_loads);
+	GM_SET(resumes, st.resumes);
+	GM_SET(das_ack, st.das_ack);
+	GM_SET(das_nak, st.das_nak);
+	GM_SET(das_timeout, st.das_timeout);
+	GM_SET(das_error, st.das_error);
+	GM_SET(admitted, st.admitted);
+	GM_SET(quarantined, st.quarantined);
+	GM_SET(sessions, st.sessions);
+	GM_SET(das_pending, st.das_pending);
+	GM_SET(seq, st.seq);
+	GM_SET(registry_up, up);
+}
+
+/* The feed's head, for the lag: read at most once a second (one cheap
+ * query), only while the registry answers. */
+static void metrics_head(struct gw *gw, struct timespec *last)
+{
+	struct byod_err err;
+	struct timespec now;
+	int64_t head;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (last->tv_sec && now.tv_sec == last->tv_sec)
+		return;
+	*last = now;
+	if (!gw_feed_head(gw, &head, &err))
+		GM_SET(head, head);
+}
+
+static void metrics_write(void *app, struct byod_expo *e)
+{
+	int64_t seq = GM_GET(seq), head = GM_GET(head);
+
+	(void)app;
+	byod_expo_process(e, "byod-gatewayd", GM_GET(started));
+	byod_expo_one(e, "byod_registry_up", "gauge",
+		      "1 while the gateway follows the registry, 0 while it cannot read it.",
+		      GM_GET(registry_up));
+	byod_expo_one(e, "byod_gateway_events_total", "counter",
+		      "Change-feed events the gateway has handled.", (double)GM_GET(events));
+	byod_expo_one(e, "byod_gateway_feed_position", "gauge",
+		      "The last change-feed event the gateway has handled.", (double)seq);
+	if (head >= 0) {
+		byod_expo_one(e, "byod_gateway_feed_head", "gauge",
+			      "The registry's last change-feed event, read at most a second ago.",
+			      (double)head);
+		byod_expo_one(e, "byod_gateway_feed_lag_events", "gauge",
+			      "Events the gateway has still to handle (the head minus its position).",
+			      head > seq ? (double)(head - seq) : 0);
+	}
+	byod_expo_family(e, "byod_gateway_das_requests_total", "counter",
+			 "Disconnect and CoA requests to the access points, by how they ended: ack, "
+			 "nak, timeout (no answer after the retries), error (not sent).");
+	byod_expo_sample(e, (double)GM_GET(das_ack), "result", "ack", NULL);
+	byod_expo_sample(e, (double)GM_GET(das_nak), "result", "nak", NULL);
+	byod_expo_sample(e, (double)GM_GET(das_timeout), "result", "timeout", NULL);
+	byod_expo_sample(e, (double)GM_GET(das_error), "result", "error", NULL);
+	byod_expo_one(e, "byod_gateway_das_pending", "gauge",
+		      "Disconnect and CoA requests awaiting an answer.", (double)GM_GET(das_pending));
+	byod_expo_one(e, "byod_gateway_ruleset_renders_total", "counter",
+		      "Whole rulesets applied (the start, a policy, SIGHUP, a repair).",
+		      (double)GM_GET(renders));
+	byod_expo_one(e, "byod_gateway_set_batches_total", "counter",
+		      "Batches of set changes applied to nftables.", (double)GM_GET(batches));
+	byod_expo_one(e, "byod_gateway_registry_full_loads_total", "counter",
+		      "Whole reads of the registry's state (the start, after an outage).",
+		      (double)GM_GET(full_loads));
+	byod_expo_one(e, "byod_gateway_admitted", "gauge",
+		      "MACs in the admitted map.", (double)GM_GET(admitted));
+	byod_expo_one(e, "byod_gateway_quarantined", "gauge",
+		      "MACs in quarantine.", (double)GM_GET(quarantined));
+	byod_expo_one(e, "byod_gateway_sessions", "gauge",
+		      "Open accounting sessions the gateway follows.", (double)GM_GET(sessions));
+}
+
+/* gateway.metrics-listen from byod.conf (gw_open reads the rest): the
+ * listener, or NULL when the key is empty; -1 when it cannot start. */
+static int metrics_start(const char *home, struct httpd_metrics **out)
+{
+	struct byod_conf conf;
+	struct byod_err err;
+	char buf[1200], msg[1400];
+	int rc = 0;
+
+	*out = NULL;
+	if (byod_conf_load_home(&conf, home, &err)) {
+		byod_conf_free(&conf);
+		return 0; /* gw_open says what is wrong with it */
+	}
+	if (conf.gateway_metrics_listen[0]) {
+		rc = httpd_metrics_start("gateway.metrics-listen", conf.gateway_metrics_listen,
+					 metrics_write, NULL, out, &err);
+		if (rc) {
+			snprintf(msg, sizeof(msg), "cannot start: %s",
+				 byod_err_str(&err, buf, sizeof(buf)));
+			log_line(0, msg, NULL);
+		} else {
+			snprintf(msg, sizeof(msg), "metrics on http://%s/metrics",
+				 conf.gateway_metrics_listen);
+			log_line(1, msg, NULL);
+		}
+	}
+	byod_conf_free(&conf);
+	return rc ? -1 : 0;
 }
 
 /* How long the feed is waited on at a time, so that a signal is taken
@@ -244,6 +382,8 @@ int main(int argc, char **argv)
 	const char *home = getenv("BYOD_HOME");
 	struct byod_err err;
 	struct gw *gw = NULL;
+	struct httpd_metrics *metrics = NULL;
+	struct timespec last_head = { 0 };
 	struct timespec last_eval, last_beat = { 0 };
 	sigset_t sigs;
 	time_t next_purge;
@@ -275,6 +415,7 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	byod_log_ident("byod-gatewayd");
+	GM_SET(started, time(NULL));
 	if (gw_open(&opt, &gw, &err)) {
 		fail("cannot start", &err);
 		goto out;
@@ -289,6 +430,9 @@ int main(int argc, char **argv)
 		rc = synced ? 0 : 1;
 		goto out;
 	}
+	if (metrics_start(opt.home, &metrics))
+		goto out;
+	metrics_note(gw, !down);
 	log_line(1, "following the change feed", NULL);
 	/* ready once the ruleset is applied, or once it is known that it
 	 * cannot be yet (the registry unavailable, no policy: said in STATUS
@@ -312,13 +456,16 @@ int main(int argc, char **argv)
 			/* while the registry is unavailable the ruleset stays as
 			 * it is (nothing is rendered before the registry was
 			 * read), quietly: the failure was said once */
-			synced = !gw_sync(gw, &err);
+			step = gw_sync(gw, &err);
+			synced = !step;
 			if (!synced && sig == SIGHUP)
 				fail("SIGHUP: the ruleset could not be applied", &err);
 			if (sig == SIGHUP)
 				byod_service_ready(synced ? "following the change feed" : NOT_APPLIED);
-			if (!synced)
+			if (!synced) {
+				metrics_note(gw, !unavailable(step));
 				continue;
+			}
 			if (down)
 				log_line(1, "the registry answers again: the ruleset is in line with it",
 					 NULL);
@@ -339,9 +486,12 @@ int main(int argc, char **argv)
 				fail("the registry cannot be read, the ruleset stays as it is", &err);
 			down |= unavailable(step);
 			synced = 0;
+			metrics_note(gw, !unavailable(step));
 			continue;
 		}
 		gw_das_run(gw, 0);
+		metrics_head(gw, &last_head);
+		metrics_note(gw, 1);
 		heartbeat(gw, &last_beat, &beat_failing);
 		purge(gw, &next_purge);
 		clock_gettime(CLOCK_MONOTONIC, &now);
@@ -353,6 +503,7 @@ int main(int argc, char **argv)
 	}
 	rc = 0;
 out:
+	httpd_metrics_stop(metrics);
 	gw_close(gw);
 	return rc;
 usage:

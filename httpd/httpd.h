@@ -12,6 +12,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 
 #include <openssl/types.h>
@@ -159,6 +160,28 @@ void httpd_stop(struct httpd *s);
 /* Looks at the certificate files again (every TLS handshake does too) and
  * reloads them when they changed, or when force. */
 void httpd_reload(struct httpd *s, int force);
+
+/* The answers sent since the start, by status class: out[1] 1xx to out[5]
+ * 5xx, out[0] any other. Any thread; NULL s: zeros. */
+void httpd_answers(const struct httpd *s, uint64_t out[6]);
+
+/*
+ * A daemon's metrics on a management listener of their own, apart from
+ * its pages: GET /metrics answers Prometheus's text format, made by
+ * write(app, e) in a libmicrohttpd thread (it reads only what is safe from
+ * another thread: atomics); anything else is a 404. listen is "ADDR:PORT"
+ * (an IPv4 address, or an IPv6 one in brackets); key is its byod.conf key,
+ * named in errors. Returns 0 and *out, or a negative errno with err.
+ */
+struct byod_expo;
+struct httpd_metrics;
+typedef void (*httpd_metrics_fn)(void *app, struct byod_expo *e);
+int httpd_metrics_start(const char *key, const char *listen, httpd_metrics_fn write, void *app,
+			struct httpd_metrics **out, struct byod_err *err);
+/* Stops the listener and frees it; NULL is a no-op. */
+void httpd_metrics_stop(struct httpd_metrics *m);
+/* "ADDR:PORT" into a socket address: 0, or -EINVAL. */
+int httpd_addr_port(const char *listen, struct sockaddr_storage *sa, socklen_t *len);
 
 /* Names the program in log lines ("byod-portal"); httpd_start does it too. */
 void httpd_log_name(const char *name);

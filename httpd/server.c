@@ -29,6 +29,7 @@
 #include <time.h>
 
 #include "byod_buf.h"
+#include "byod_expo.h"
 #include "byod_service.h"
 #include "byod_util.h"
 #include "form.h"
@@ -41,6 +42,7 @@ struct httpd {
 	struct httpd_tls *tls;	 /* the HTTPS daemon's certificate */
 	struct httpd_gate *gate; /* connections per client, the budget, deadlines */
 	unsigned int budget;	 /* connections open at once (both daemons) */
+	uint64_t answers[6];	 /* answers sent, by status class (atomic): [2] 2xx... */
 };
 
 /* What one connection's request has gathered so far. */
@@ -348,6 +350,11 @@ static enum MHD_Result send_response(struct httpd *s, struct MHD_Connection *c,
 	}
 	ret = MHD_queue_response(c, (unsigned int)rs->status, r);
 	MHD_destroy_response(r);
+	if (ret == MHD_YES)
+		byod_counter_add(&s->answers[rs->status >= 100 && rs->status < 600 ?
+						     rs->status / 100 :
+						     0],
+				 1);
 	return ret;
 }
 
@@ -671,6 +678,14 @@ void httpd_stop(struct httpd *s)
 	httpd_gate_free(s->gate); /* after the daemons: their connections use it */
 	httpd_tls_free(s->tls);
 	free(s);
+}
+
+void httpd_answers(const struct httpd *s, uint64_t out[6])
+{
+	int i;
+
+	for (i = 0; i < 6; i++)
+		out[i] = s ? byod_counter_get(&s->answers[i]) : 0;
 }
 
 void httpd_reload(struct httpd *s, int force)

@@ -24,6 +24,9 @@
 
 #define SHARDS	  16
 #define TABLE_MIN 64
+/* segments times reasons a shard's totals hold at most: a policy has a
+ * handful of segments */
+#define TOTALS_MAX 4096
 
 struct key {
 	time_t minute;
@@ -48,6 +51,8 @@ struct table {
 struct shard {
 	pthread_mutex_t lock;
 	struct table t;
+	struct table totals; /* since the start, by segment and reason only
+			      * (minute 0, no school): never flushed */
 	uint64_t counted, dropped;
 } __attribute__((aligned(64))); /* a cache line each: no false sharing */
 
@@ -180,6 +185,7 @@ void rad_counts_free(struct rad_counts *c)
 		return;
 	for (i = 0; i < SHARDS; i++) {
 		table_free(&c->shards[i].t);
+		table_free(&c->shards[i].totals);
 		pthread_mutex_destroy(&c->shards[i].lock);
 	}
 	table_free(&c->pending);
@@ -214,8 +220,8 @@ void rad_counts_add(struct rad_counts *c, time_t now, const char *school, const 
 {
 	struct shard *sh;
 	struct entry *e;
-	struct key k;
-	uint32_t h;
+	struct key k, tk;
+	uint32_t h, th = 0;
 
 	if (my_shard == UINT_MAX)
 		my_shard = atomic_fetch_add(&next_shard, 1) % SHARDS;
@@ -227,6 +233,13 @@ void rad_counts_add(struct rad_counts *c, time_t now, const char *school, const 
 	copy_text(k.school, sizeof(k.school), school);
 	copy_text(k.segment, sizeof(k.segment), segment);
 	h = key_hash(&k);
+	if (k.reason >= 0) {
+		tk.minute = 0;
+		tk.reason = k.reason;
+		tk.school[0] = '\0';
+		copy_text(tk.segment, sizeof(tk.segment), k.segment);
+		th = key_hash(&tk);
+	}
 	pthread_mutex_lock(&sh->lock);
 	sh->counted++;
 	e = k.reason < 0 || now < 0 ? NULL : table_get(&sh->t, &k, h, c->max_rows);
@@ -234,6 +247,9 @@ void rad_counts_add(struct rad_counts *c, time_t now, const char *school, const 
 		e->n++;
 	else
 		sh->dropped++;
+	e = k.reason < 0 ? NULL : table_get(&sh->totals, &tk, th, TOTALS_MAX);
+	if (e)
+		e->n++;
 	pthread_mutex_unlock(&sh->lock);
 }
 
@@ -345,6 +361,36 @@ void rad_counts_stats(struct rad_counts *c, struct rad_counts_stats *out)
 	out->flushes = c->flushes;
 	out->failures = c->failures;
 	pthread_mutex_unlock(&c->flush_lock);
+}
+
+int rad_counts_totals(struct rad_counts *c, rad_counts_total_fn fn, void *arg)
+{
+	struct table all = {0};
+	struct entry *p;
+	size_t i;
+	int s, rc = 0;
+
+	for (s = 0; s < SHARDS && !rc; s++) {
+		struct table *t = &c->shards[s].totals;
+
+		pthread_mutex_lock(&c->shards[s].lock);
+		for (i = 0; i < t->cap && !rc; i++) {
+			if (!t->v[i].used)
+				continue;
+			p = table_get(&all, &t->v[i].k, t->v[i].hash, SIZE_MAX);
+			if (p)
+				p->n += t->v[i].n;
+			else
+				rc = -ENOMEM;
+		}
+		pthread_mutex_unlock(&c->shards[s].lock);
+	}
+	for (i = 0; i < all.cap && !rc; i++)
+		if (all.v[i].used)
+			fn(all.v[i].k.segment, reg_decision_reasons[all.v[i].k.reason],
+			   (uint64_t)all.v[i].n, arg);
+	table_free(&all);
+	return rc;
 }
 
 static int64_t mono_ns(void)

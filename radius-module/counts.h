@@ -70,6 +70,16 @@ struct rad_counts_stats {
 void rad_counts_stats(struct rad_counts *c, struct rad_counts_stats *out);
 
 /*
+ * The decisions counted since the start, by segment ("" for a refusal)
+ * and reason, never flushed (the stats socket's counters): fn is called
+ * once per pair that has been counted, outside any lock. 0, or -ENOMEM.
+ * Each shard holds at most 4096 pairs; past that a pair is not totalled.
+ */
+typedef void (*rad_counts_total_fn)(const char *segment, const char *reason, uint64_t n,
+				    void *arg);
+int rad_counts_totals(struct rad_counts *c, rad_counts_total_fn fn, void *arg);
+
+/*
  * The flush schedule, on CLOCK_MONOTONIC (the rows keep wall time): a step
  * of the wall clock, back an hour at NTP's first sync, neither stops the
  * flushes until it catches up nor hurries them. *next is the schedule's

@@ -41,17 +41,20 @@
 #include <jansson.h>
 #include <limits.h>
 #include <pthread.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "byod_util.h"
+#include "byod_expo.h"
 #include "counts.h"
 #include "index.h"
 #include "seen.h"
 #include "registry.h"
 #include "reg_journal.h"
+#include "stats.h"
 
 typedef struct rlm_byod_t {
 	char const *name;
@@ -96,6 +99,12 @@ typedef struct rlm_byod_t {
 	pthread_cond_t stop_cond;
 	bool stop;
 	bool follower_started;
+	/* the stats socket (SPOOL_DIR/stats.sock) and what only it shows */
+	struct rad_stats *stats;
+	time_t started;
+	int64_t feed_head;     /* the registry's last event, read by the follower
+			        * at most once a second (atomic); -1: not yet */
+	time_t head_read;      /* the follower's own */
 } rlm_byod_t;
 
 static const CONF_PARSER module_config[] = {
@@ -468,6 +477,110 @@ static void tell_reload(rlm_byod_t *inst)
 	inst->resumes_told = st.resumes;
 }
 
+/* The feed's head on the writers' server (registry.url), through the
+ * follower's own handle, for the stats socket's lag: once a second at most. */
+static void read_head(rlm_byod_t *inst)
+{
+	struct byod_err err;
+	time_t now = time(NULL);
+	int64_t head;
+	int rc;
+
+	if (now == inst->head_read)
+		return;
+	inst->head_read = now;
+	rc = open_accounting(inst, &inst->replay, 200, &err);
+	if (!rc)
+		rc = reg_events_last(inst->replay, &head, &err);
+	if (!rc)
+		__atomic_store_n(&inst->feed_head, head, __ATOMIC_RELAXED);
+	else
+		drop_if_gone(&inst->replay, rc);
+}
+
+/* ---- the stats socket ---- */
+
+static void stats_decision(const char *segment, const char *reason, uint64_t n, void *arg)
+{
+	byod_expo_sample(arg, (double)n, "segment", segment, "reason", reason, NULL);
+}
+
+/* What SPOOL_DIR/stats.sock answers, in its thread: only what is safe to
+ * read from there (the index and the counts under their locks, the
+ * journal under the spool lock, the follower's atomics). */
+static void stats_write(void *arg, struct byod_expo *e)
+{
+	rlm_byod_t *inst = arg;
+	struct rad_index_stats ix;
+	struct rad_counts_stats cs;
+	struct reg_journal_stats sp = { 0 };
+	time_t down = __atomic_load_n(&inst->down_since, __ATOMIC_RELAXED);
+	int64_t head = __atomic_load_n(&inst->feed_head, __ATOMIC_RELAXED);
+
+	rad_index_stats(inst->index, &ix);
+	rad_counts_stats(inst->counts, &cs);
+	pthread_mutex_lock(&inst->spool_lock);
+	if (inst->spool)
+		reg_journal_stats(inst->spool, &sp);
+	pthread_mutex_unlock(&inst->spool_lock);
+
+	byod_expo_family(e, "byod_radius_info", "gauge",
+			 "Always 1; the module instance, its node name and version as labels.");
+	byod_expo_sample(e, 1, "instance", inst->name, "node", inst->node_name, "version",
+			 byod_version, NULL);
+	byod_expo_one(e, "byod_radius_start_time_seconds", "gauge",
+		      "When the module instance started, in seconds since the epoch.",
+		      (double)inst->started);
+	byod_expo_one(e, "byod_radius_registry_up", "gauge",
+		      "1 while the module's index can read the registry, 0 while it answers "
+		      "from what it last read.",
+		      down ? 0 : 1);
+	if (down)
+		byod_expo_one(e, "byod_radius_registry_down_since_seconds", "gauge",
+			      "Since when the registry cannot be read, in seconds since the epoch.",
+			      (double)down);
+	byod_expo_family(e, "byod_radius_decisions_total", "counter",
+			 "Decisions the module made since it started, by segment (\"\" for a "
+			 "refusal) and reason.");
+	rad_counts_totals(inst->counts, stats_decision, e);
+	byod_expo_one(e, "byod_radius_decisions_dropped_total", "counter",
+		      "Decisions not kept for the registry's per-minute counts (past the bound).",
+		      (double)cs.dropped);
+	byod_expo_one(e, "byod_radius_index_devices", "gauge", "Devices in the in-memory index.",
+		      (double)ix.devices);
+	byod_expo_one(e, "byod_radius_index_certificates", "gauge",
+		      "Certificates in the in-memory index.", (double)ix.certs);
+	byod_expo_one(e, "byod_radius_index_people", "gauge", "People in the in-memory index.",
+		      (double)ix.people);
+	byod_expo_one(e, "byod_radius_index_bytes", "gauge",
+		      "Memory the index's maps hold, approximately.", (double)ix.bytes);
+	byod_expo_one(e, "byod_radius_index_full_loads_total", "counter",
+		      "Whole reads of the registry by the index (the first one included).",
+		      (double)ix.full_loads);
+	byod_expo_one(e, "byod_radius_feed_position", "gauge",
+		      "The last change-feed event the index has applied.", (double)ix.seq);
+	if (head >= 0) {
+		byod_expo_one(e, "byod_radius_feed_head", "gauge",
+			      "The writers' server's last change-feed event, read at most a second "
+			      "ago.",
+			      (double)head);
+		byod_expo_one(e, "byod_radius_follower_lag_events", "gauge",
+			      "Events the index has still to apply (the head minus its position).",
+			      head > ix.seq ? (double)(head - ix.seq) : 0);
+	}
+	byod_expo_one(e, "byod_radius_policy_version", "gauge",
+		      "The policy version the index decides with (0: none).",
+		      (double)ix.policy_version);
+	byod_expo_one(e, "byod_radius_journal_backlog", "gauge",
+		      "Accounting records in the spool's journal waiting for the registry.",
+		      (double)sp.pending);
+	byod_expo_one(e, "byod_radius_journal_replayed_total", "counter",
+		      "Accounting records replayed from the journal into the registry.",
+		      (double)sp.replayed);
+	byod_expo_one(e, "byod_radius_journal_damaged_total", "counter",
+		      "Damaged journal records skipped.", (double)sp.corrupt);
+}
+
 static void *follow(void *arg)
 {
 	rlm_byod_t *inst = arg;
@@ -484,12 +597,14 @@ static void *follow(void *arg)
 				      "their last decision, accounting is kept in %s: %s",
 				      inst->name, inst->spool_path, err.msg);
 			if (!inst->down_since)
-				inst->down_since = time(NULL);
+				__atomic_store_n(&inst->down_since, time(NULL), __ATOMIC_RELAXED);
 		} else if (inst->down_since) {
 			INFO("rlm_byod (%s): the registry is readable again after %lld s",
 			     inst->name, (long long)(time(NULL) - inst->down_since));
-			inst->down_since = 0;
+			__atomic_store_n(&inst->down_since, 0, __ATOMIC_RELAXED);
 		}
+		if (!inst->down_since)
+			read_head(inst);
 		tell_reload(inst);
 		/* no replay while the registry cannot even be read: an attempt
 		 * against a server that is gone may take long, and live packets
@@ -520,6 +635,9 @@ static int mod_detach(void *instance)
 {
 	rlm_byod_t *inst = instance;
 
+	/* first: its thread reads the index, the counts and the journal */
+	rad_stats_stop(inst->stats);
+	inst->stats = NULL;
 	if (inst->follower_started) {
 		pthread_mutex_lock(&inst->stop_lock);
 		inst->stop = true;
@@ -562,6 +680,8 @@ static int mod_instantiate(CONF_SECTION *conf, void *instance)
 	struct byod_err err;
 	int degraded;
 
+	inst->started = time(NULL);
+	inst->feed_head = -1;
 	inst->name = cf_section_name2(conf);
 	if (!inst->name)
 		inst->name = cf_section_name1(conf);
@@ -668,6 +788,22 @@ static int mod_instantiate(CONF_SECTION *conf, void *instance)
 		return -1;
 	}
 	inst->follower_started = true;
+	{
+		char path[PATH_MAX];
+
+		struct stat sst;
+
+		/* the spool is made 0700; the group (byod: byodctl metrics from a
+		 * timer) may pass through it to the socket (0660), never list it
+		 * or read the journal (0600) */
+		if (!stat(inst->spool_path, &sst) && (sst.st_mode & 0777) == 0700 &&
+		    sst.st_uid == geteuid())
+			chmod(inst->spool_path, 0710);
+		/* without it the server still answers: said, not fatal */
+		snprintf(path, sizeof(path), "%s/stats.sock", inst->spool_path);
+		if (rad_stats_start(path, stats_write, inst, &inst->stats, &err))
+			ERROR("rlm_byod (%s): no stats socket: %s", inst->name, err.msg);
+	}
 	return 0;
 }
 

@@ -24,6 +24,7 @@ ip link set lo up
 : "${BYOD_GATEWAYD:?BYOD_GATEWAYD must name the byod-gatewayd binary}"
 . "$BYOD_SRC/tests/e2e/lab.sh"
 . "$BYOD_SRC/tests/e2e/registry.sh"
+. "$BYOD_SRC/tests/lib/metrics.sh"
 trap 'lab_down; registry_down; [ -n "${KEEP:-}" ] || rm -rf "$T"' EXIT
 trap 'exit 1' INT TERM
 UA='Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Mobile Safari/537.36'
@@ -386,15 +387,58 @@ scenario_portal_killed() { # proves: a portal killed mid-enrolment leaves no cer
 		ko "the certificate enrolled after the kills authenticates ($(grep -m1 -o 'Reply-Message.*' "$T/eap.out"))"; fi
 }
 
+# ---- /metrics around two scenarios: what they caused, counted exactly ----
+# metrics_snap NAME: the portal's and the gateway's /metrics, and byodctl
+# metrics (the RADIUS module's stats socket appended), each read by promtool
+metrics_snap() {
+	local f
+	scrape "http://127.0.0.1:$PORTAL_METRICS/metrics" "$T/m-$1.portal" || ko "metrics: the portal's scrape ($1)"
+	scrape "http://127.0.0.1:$GATEWAY_METRICS/metrics" "$T/m-$1.gateway" || ko "metrics: the gateway's scrape ($1)"
+	"$BYODCTL" metrics >"$T/m-$1.radius" 2>"$T/m-$1.err" || ko "metrics: byodctl metrics ($1)"
+	grep -qx 'byod_radius_stats_up 1' "$T/m-$1.radius" || ko "metrics: rlm_byod's stats socket ($1)"
+	for f in portal gateway radius; do
+		promtool check metrics <"$T/m-$1.$f" >/dev/null 2>&1 || ko "metrics: promtool refuses the $f's ($1)"
+	done
+}
+# counted WHAT EXPECTED BEFORE AFTER WHICH NAME [LABEL=VALUE...]
+counted() {
+	local what=$1 want=$2 a=$3 b=$4 f=$5 d
+	shift 5
+	d=$(($(metric "$T/m-$b.$f" "$@") - $(metric "$T/m-$a.$f" "$@")))
+	check "metrics: $what (+$d, +$want expected)" test "$d" = "$want"
+}
+
+scenario_metrics_pupil_enrols() { # proves: /metrics counted the pupil's enrolment at the portal and rlm_byod's EAP-TLS decision into pupils, once each
+	metrics_snap pupil-0
+	scenario_pupil_enrols
+	metrics_snap pupil-1
+	counted "the portal issued one certificate" 1 pupil-0 pupil-1 portal byod_portal_enrolments_issued_total
+	counted "...refused none" 0 pupil-0 pupil-1 portal byod_portal_enrolments_refused_total
+	counted "...one login" 1 pupil-0 pupil-1 portal byod_portal_logins_total result=ok
+	counted "rlm_byod put one device into pupils" 1 pupil-0 pupil-1 radius byod_radius_decisions_total segment=pupils reason=accept
+	counted "...and refused none" 0 pupil-0 pupil-1 radius byod_radius_decisions_total segment=
+}
+
+scenario_metrics_revocation() { # proves: /metrics counted the revocation's Disconnect (ACKed, none lost) and rlm_byod's refusal of the revoked certificate, once each
+	metrics_snap revoke-0
+	scenario_revocation
+	metrics_snap revoke-1
+	counted "the gateway's Disconnect was ACKed" 1 revoke-0 revoke-1 gateway byod_gateway_das_requests_total result=ack
+	counted "...none NAKed, lost or failed" 0 revoke-0 revoke-1 gateway byod_gateway_das_requests_total result!=ack
+	counted "rlm_byod refused the revoked certificate" 1 revoke-0 revoke-1 radius byod_radius_decisions_total segment= reason=cert-revoked
+	check "metrics: the registry is up for the portal, the gateway and rlm_byod" sh -c \
+		"grep -qx 'byod_registry_up 1' '$T/m-revoke-1.portal' && grep -qx 'byod_registry_up 1' '$T/m-revoke-1.gateway' && grep -qx 'byod_radius_registry_up 1' '$T/m-revoke-1.radius'"
+}
+
 scenario_visitor_dhcp
 scenario_unknown_device
-scenario_pupil_enrols
+scenario_metrics_pupil_enrols
 scenario_requisition
 scenario_teacher_enrols
 scenario_device_limit
 scenario_policy_change
 scenario_radius_restart
-scenario_revocation
+scenario_metrics_revocation
 scenario_portal_killed
 scenario_gatewayd_killed
 registry_checked

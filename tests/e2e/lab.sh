@@ -33,6 +33,7 @@ WEB=198.51.100.10 ENT=10.0.6.10 PRINTER=10.0.5.10 PORTAL=10.0.0.2
 # internet's DNS (in svc) gives their addresses
 STORE=198.51.100.20 ELSEWHERE=198.51.100.30 UPSTREAM_DNS=10.0.0.10
 PORTAL_URL="http://$PORTAL:8080"
+PORTAL_METRICS=9101 GATEWAY_METRICS=9103
 
 ns() { echo "$LAB-$1"; }
 in_ns() { local who=$1; shift; ip netns exec "$(ns "$who")" "$@"; }
@@ -223,6 +224,13 @@ lab_config() {
 	sed -i "s|^  public-url: .*|  public-url: \"$PORTAL_URL\"|" "$conf"
 	sed -i 's/^  ssid: .*/  ssid: "Calanques-BYOD"/' "$conf"
 	grep -q "secret: \"$SECRET\"" "$conf" || { echo "das.secret not set" >&2; exit 1; }
+	# /metrics of the portal and the gateway (the lab's own network
+	# namespace: fixed ports are nobody else's); rlm_byod's through
+	# byodctl metrics (HOME/radius-spool/stats.sock)
+	sed -i "/^portal:/,/^[a-z]/ s|^  metrics-listen: .*|  metrics-listen: \"127.0.0.1:$PORTAL_METRICS\"|" "$conf"
+	sed -i "/^gateway:/,/^[a-z]/ s|^  metrics-listen: .*|  metrics-listen: \"127.0.0.1:$GATEWAY_METRICS\"|" "$conf"
+	[ "$(grep -c '^  metrics-listen: "127.0.0.1:' "$conf")" = 2 ] ||
+		{ echo "metrics-listen not set" >&2; exit 1; }
 }
 
 start_portal() {

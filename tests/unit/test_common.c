@@ -188,6 +188,15 @@ static void test_conf_write_roundtrip(void **state)
 	assert_int_equal(byod_conf_set(&a, "pki.crl-days", "3", &err), 0);
 	assert_int_equal(byod_conf_set(&a, "pki.crl-days", "0", &err), -ERANGE);
 	assert_int_equal(byod_conf_set(&a, "no.such", "1", &err), -ENOENT);
+	/* the metrics listeners: ADDR:PORT, [IPv6]:PORT or "" */
+	assert_int_equal(byod_conf_set(&a, "portal.metrics-listen", "127.0.0.1:9101", &err), 0);
+	assert_int_equal(byod_conf_set(&a, "admin.metrics-listen", "[::1]:9102", &err), 0);
+	assert_int_equal(byod_conf_set(&a, "gateway.metrics-listen", "", &err), 0);
+	assert_int_not_equal(byod_conf_set(&a, "gateway.metrics-listen", "localhost:9103", &err), 0);
+	assert_int_not_equal(byod_conf_set(&a, "gateway.metrics-listen", "127.0.0.1", &err), 0);
+	assert_int_not_equal(byod_conf_set(&a, "gateway.metrics-listen", "127.0.0.1:0", &err), 0);
+	assert_int_not_equal(byod_conf_set(&a, "gateway.metrics-listen", "::1:9103", &err), 0);
+	assert_int_not_equal(byod_conf_set(&a, "gateway.metrics-listen", "[::1]9103", &err), 0);
 	assert_int_equal(byod_conf_write(&a, path, &err), 0);
 	/* never overwritten */
 	assert_int_equal(byod_conf_write(&a, path, &err), -EEXIST);
@@ -196,6 +205,9 @@ static void test_conf_write_roundtrip(void **state)
 	assert_string_equal(b.school_name, "Collège \"Les Pins\": 4ème");
 	assert_string_equal(b.school_uai, "0131234W");
 	assert_int_equal(b.pki_crl_days, 3);
+	assert_string_equal(b.portal_metrics_listen, "127.0.0.1:9101");
+	assert_string_equal(b.admin_metrics_listen, "[::1]:9102");
+	assert_string_equal(b.gateway_metrics_listen, "");
 	byod_conf_free(&a);
 	byod_conf_free(&b);
 }
