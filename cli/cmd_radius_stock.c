@@ -117,6 +117,9 @@ static int home_share(const char *home)
 
 	if (stat(home, &st) || !S_ISDIR(st.st_mode))
 		return cli_fail("no state directory %s: run byodctl init first", home);
+	snprintf(path, sizeof(path), "%s/byod.conf", home);
+	if (access(path, F_OK))
+		return cli_fail("no %s: run byodctl init first", path);
 	if (byod_conf_load_home(&conf, home, &err)) {
 		rc = cli_fail_err(&err);
 		goto out;
