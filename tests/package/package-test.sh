@@ -11,7 +11,8 @@
 #     group, /var/lib/byod 0750 byod:byod, the conffiles, no link made.
 #  4. the demo school in /var/lib/byod (byodctl init, the demo accounts, a
 #     teacher's laptop and a pupil's phone enrolled, the example policy,
-#     the phone revoked), byodctl radius enable.
+#     the phone revoked); byod-common installed again over it (an upgrade:
+#     the registry's migrations as the user byod); byodctl radius enable.
 #  5. the INSTALLED FreeRADIUS with the stock /etc/freeradius/3.0, in a
 #     network namespace of its own (lo only): eapol_test with the laptop's
 #     certificate -> SUCCESS and its VLAN 30; the revoked phone -> FAILURE;
@@ -168,7 +169,18 @@ as_byod device enrol lea.martin --name "Téléphone de Léa" --kind phone \
 durand=$(awk '/^device:/ {print $2}' "$work/durand.txt")
 lea=$(awk '/^device:/ {print $2}' "$work/lea.txt")
 as_byod device revoke "$lea" --reason lost >/dev/null
-as_byod registry migrate | grep -q "schema version" || fail "registry migrate"
+as_byod registry migrate >"$work/migrate.txt"
+grep -q "registry at schema version" "$work/migrate.txt" || fail "registry migrate"
+# an upgrade (postinst configure with the version before) migrates the
+# registry as the user byod: the same package installed over itself
+step "upgrade: byod-common configured again over the demo school"
+(cd "$out" && dpkg -i ./byod-common_*.deb) >"$work/upgrade.log" 2>&1 || {
+	cat "$work/upgrade.log"
+	fail "dpkg -i over the installed byod-common"
+}
+grep -q "registry at schema version" "$work/upgrade.log" ||
+	fail "the upgrade did not run the registry's migrations: $(cat "$work/upgrade.log")"
+[ -z "$(find "$home" ! -user byod)" ] || fail "the upgrade left files of another user in $home"
 
 step "byodctl radius enable"
 /usr/bin/byodctl radius enable >"$work/enable.txt"
