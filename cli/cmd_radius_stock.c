@@ -21,6 +21,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -169,13 +170,17 @@ out:
 static int radius_enable(const char *home, const char *raddb)
 {
 	char path[PATH_MAX], note[PATH_MAX], target[PATH_MAX];
+	/* BYOD_RLM_BYOD: the module of a build tree, for the tests */
+	const char *module = getenv("BYOD_RLM_BYOD");
 	struct byod_err err;
 	ssize_t n;
 	size_t i;
 	int rc;
 
-	if (access(RLM_BYOD_FILE, R_OK))
-		return cli_fail(RLM_BYOD_FILE " is missing: install the package freeradius-byod");
+	if (!module || !module[0])
+		module = RLM_BYOD_FILE;
+	if (access(module, R_OK))
+		return cli_fail("%s is missing: install the package freeradius-byod", module);
 	rc = home_share(home);
 	if (rc)
 		return rc;

@@ -146,7 +146,10 @@ for l in mods-enabled/byod mods-enabled/byod_eap sites-enabled/byod; do
 done
 /usr/bin/byodctl --help >"$work/help.txt"
 grep -q "radius enable|disable" "$work/help.txt" || fail "byodctl has no radius enable"
-step "installed: files, user byod, freerad in byod, $home 0750, conffiles, no link"
+systemd-analyze verify /lib/systemd/system/byod-portal.service \
+	/lib/systemd/system/byod-admin.service /lib/systemd/system/byod-gatewayd.service \
+	>"$work/verify.log" 2>&1 || fail "systemd-analyze verify: $(cat "$work/verify.log")"
+step "installed: files, user byod, freerad in byod, $home 0750, conffiles, no link, units verified"
 
 # ---- 4. the demo school ----
 step "demo school in $home"
