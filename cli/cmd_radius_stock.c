@@ -98,8 +98,8 @@ static int grant(const char *path, gid_t gid, mode_t extra, int must)
 	if (st.st_gid != gid && chown(path, (uid_t)-1, gid))
 		return cli_fail("cannot give %s to the group of the state directory: %s", path,
 				strerror(errno));
-	if (chmod(path, (st.st_mode & 07777) | S_IRGRP | (S_ISDIR(st.st_mode) ? S_IXGRP : 0) |
-				extra))
+	if (chmod(path,
+		  (st.st_mode & 07777) | S_IRGRP | (S_ISDIR(st.st_mode) ? S_IXGRP : 0) | extra))
 		return cli_fail("cannot open %s to its group: %s", path, strerror(errno));
 	return 0;
 }
