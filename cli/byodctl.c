@@ -988,10 +988,10 @@ static const struct cli_command commands[] = {
 		  "\ncopy the school into another registry\n"
 		  "(postgresql://..., sqlite:///path or a path),\n"
 		  "all or nothing, checked table by table" },
+		{ "registry migrate", "bring the registry's schema to this\nbyodctl's newest (what an upgrade runs)" },
 		{ "registry roles [--apply]",
 		  "PostgreSQL: one role per program, with\n"
-		  "only its rights (print the SQL, or run it)" },
-		{ "registry migrate", "bring the registry's schema to this byodctl's" }) },
+		  "only its rights (print the SQL, or run it)" }) },
 	{ "doctor", cli_doctor,
 	  USAGE({ "doctor [--json] [--check NAME,...] [--raddb DIR] [--ap-silent MINUTES]",
 		  "\nthe school's health, one line a check:\n"
@@ -1065,7 +1065,11 @@ static const struct cli_command commands[] = {
 		  "[--templates DIR]",
 		  "a raddb for freeradius -f -d DIR" },
 		{ "radius status [--spool DIR] [--json]",
-		  "registry reachable or since when not, accounting spooled" }) },
+		  "registry reachable or since when not, accounting spooled" },
+		{ "radius enable|disable [--raddb DIR]",
+		  "\nthe module, its EAP-TLS and its site in\n"
+		  "the stock FreeRADIUS configuration\n"
+		  "(/etc/freeradius/3.0): links made or removed" }) },
 	{ "help", cmd_help, NULL },
 };
 

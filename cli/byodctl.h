@@ -32,6 +32,8 @@ int cli_user_leaving(struct byod_ctx *ctx, int argc, char **argv);
 int cli_policy(const char *home, int argc, char **argv);
 int cli_unlock(const char *home, int argc, char **argv);
 int cli_radius(const char *home, int argc, char **argv);
+/* radius enable|disable [--raddb DIR] (argv[1] says which). */
+int cli_radius_stock(const char *home, int argc, char **argv);
 int cli_enrol_codes(const char *home, int argc, char **argv);
 int cli_firewall(const char *home, int argc, char **argv);
 int cli_hostapd(const char *home, int argc, char **argv);

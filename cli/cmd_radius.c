@@ -6,6 +6,8 @@
  * byodctl radius status: what the module's status file says (the
  * registry reachable or not since when, accounting records waiting in its
  * journal), written by rlm_byod under its spool directory.
+ * byodctl radius enable|disable: in the stock configuration instead
+ * (cmd_radius_stock.c).
  */
 #define _GNU_SOURCE
 #include <getopt.h>
@@ -141,8 +143,10 @@ int cli_radius(const char *home, int argc, char **argv)
 
 	if (argc >= 2 && !strcmp(argv[1], "status"))
 		return radius_status(home, argc, argv);
+	if (argc >= 2 && (!strcmp(argv[1], "enable") || !strcmp(argv[1], "disable")))
+		return cli_radius_stock(home, argc, argv);
 	if (argc < 2 || strcmp(argv[1], "config"))
-		return cli_usage("radius takes: config --out DIR, or status");
+		return cli_usage("radius takes: config --out DIR, status, enable or disable");
 	default_libdir(libdir, sizeof(libdir));
 	p.libdir = libdir;
 	default_templates(templates, sizeof(templates));
