@@ -32,12 +32,16 @@ static int passphrase_get(const char *file, char **out)
 	if (file) {
 		if (byod_file_read(file, &data, &len, &err))
 			return cli_fail_err(&err);
-		data[strcspn(data, "\r\n")] = '\0';
+		/* the rest of the file wiped now: passphrase_free only sees the
+		 * first line */
+		OPENSSL_cleanse(data + strcspn(data, "\r\n"), len - strcspn(data, "\r\n"));
 		*out = data;
 	} else if ((env = getenv("BYOD_BACKUP_PASSPHRASE")) && env[0]) {
 		*out = strdup(env);
 		if (!*out)
 			return cli_fail("out of memory");
+		/* not handed on to pg_dump or pg_restore */
+		unsetenv("BYOD_BACKUP_PASSPHRASE");
 	} else {
 		return cli_fail("no passphrase: give --passphrase-file FILE or set "
 				"BYOD_BACKUP_PASSPHRASE");
@@ -146,6 +150,22 @@ out:
 	return rc;
 }
 
+/* A URL of the form scheme://user:password@host/... or with a password=
+ * parameter. */
+static int url_has_password(const char *url)
+{
+	const char *auth = strstr(url, "://"), *end, *at;
+
+	if (strstr(url, "password="))
+		return 1;
+	if (!auth)
+		return 0;
+	auth += 3;
+	end = auth + strcspn(auth, "/?");
+	at = memchr(auth, '@', (size_t)(end - auth));
+	return at && memchr(auth, ':', (size_t)(at - auth)) != NULL;
+}
+
 int cli_restore(const char *home, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -172,8 +192,13 @@ int cli_restore(const char *home, int argc, char **argv)
 			home = optarg;
 		else if (c == 'p')
 			pfile = optarg;
-		else if (c == 'u')
+		else if (c == 'u') {
+			if (url_has_password(optarg))
+				return cli_fail("--registry-url must not hold a password (ps and the "
+						"shell's history show it): put it in ~/.pgpass or "
+						"PGPASSFILE");
 			o.registry_url = optarg;
+		}
 		else if (c == 'f')
 			o.force = 1;
 		else if (c == 'j')

@@ -66,7 +66,7 @@ static void put_value(FILE *f, double v)
 		fputs("+Inf", f);
 	else if (v < -1.7976931348623157e308)
 		fputs("-Inf", f);
-	else if (v == (double)(long long)v && v < 9.007199254740992e15 && v > -9.007199254740992e15)
+	else if (v < 9.007199254740992e15 && v > -9.007199254740992e15 && v == (double)(long long)v)
 		fprintf(f, "%lld", (long long)v);
 	else
 		fprintf(f, "%.17g", v);

@@ -165,6 +165,11 @@ static int get_uint(json_t *o, const char *key, uint64_t max, uint64_t *out)
 	return 0;
 }
 
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
 int byod_backup_manifest_parse(const char *buf, size_t len, struct byod_backup_manifest *m,
 			       struct byod_err *err)
 {
@@ -209,9 +214,14 @@ int byod_backup_manifest_parse(const char *buf, size_t len, struct byod_backup_m
 	    (m->kdf_n & (m->kdf_n - 1)) || get_uint(kdf, "r", 8, &u) || u < 1)
 		goto bad;
 	m->kdf_r = (uint32_t)u;
-	if (get_uint(kdf, "p", 4, &u) || u < 1)
+	if (get_uint(kdf, "p", 2, &u) || u < 1)
 		goto bad;
 	m->kdf_p = (uint32_t)u;
+	/* the memory scrypt takes (128 * N * r bytes) paid before the
+	 * passphrase is known to be right: never more than what this program
+	 * writes (128 MiB) */
+	if ((uint64_t)m->kdf_n * m->kdf_r > (uint64_t)KDF_N * 8)
+		goto bad;
 	if (copy_str(kdf, "salt", hex, sizeof(hex), 1) || hex_decode(hex, m->salt, sizeof(m->salt)) ||
 	    copy_str(root, "iv", hex, sizeof(hex), 1) || hex_decode(hex, m->iv, sizeof(m->iv)) ||
 	    copy_str(root, "key-check", hex, sizeof(hex), 1) ||
@@ -250,15 +260,30 @@ int byod_backup_manifest_parse(const char *buf, size_t len, struct byod_backup_m
 				strlen(b->sha256) != 64 ||
 				strspn(b->sha256, "0123456789abcdef") != 64))
 			goto bad;
-		for (j = 0; j < m->n; j++)
-			if (!strcmp(m->m[j].name, name))
-				goto bad;
 		b->name = strdup(name);
 		if (!b->name) {
 			rc = byod_err_set(err, ENOMEM, "out of memory");
 			goto out;
 		}
 		m->n++;
+	}
+	/* each name once: sorted, then neighbours compared (a manifest of many
+	 * members is not quadratic work before anything is authenticated) */
+	if (m->n > 1) {
+		const char **names = calloc(m->n, sizeof(*names));
+
+		if (!names) {
+			rc = byod_err_set(err, ENOMEM, "out of memory");
+			goto out;
+		}
+		for (j = 0; j < m->n; j++)
+			names[j] = m->m[j].name;
+		qsort(names, m->n, sizeof(*names), cmp_names);
+		for (j = 1; j < m->n && strcmp(names[j - 1], names[j]); j++)
+			;
+		free(names);
+		if (j < m->n)
+			goto bad;
 	}
 	rc = 0;
 	goto out;
@@ -1285,20 +1310,27 @@ int byod_backup_restore(const char *file, const char *home, const struct byod_re
 		rc = reg_snapshot_pg_empty(url, err);
 		if (rc < 0)
 			goto out;
-		if (rc == 1 && !o->force) {
+		/* never over a database that holds tables, even with --force:
+		 * pg_restore --clean would replace it before the rest of the
+		 * restore is known to succeed, and a failure after that would
+		 * leave the old HOME pointing at the new rows */
+		if (rc == 1) {
 			rc = byod_err_set(err, EEXIST, "the database %s already holds tables: "
-						       "restore into an empty database, or add "
-						       "--force to replace them", u.shown);
+						       "restore into an empty database (createdb, "
+						       "then --registry-url)", u.shown);
 			goto out;
 		}
-		rc = reg_snapshot_pg_restore(url, snap, o->force, err);
+		rc = reg_snapshot_pg_restore(url, snap, 0, err);
 		unlink(snap);
 		if (rc)
 			goto out;
 	} else {
-		if (conf.registry_path[0] == '/') {
+		if (conf.registry_path[0] == '/' || !strcmp(conf.registry_path, "..") ||
+		    !strncmp(conf.registry_path, "../", 3) || strstr(conf.registry_path, "/../") ||
+		    (strlen(conf.registry_path) >= 3 &&
+		     !strcmp(conf.registry_path + strlen(conf.registry_path) - 3, "/.."))) {
 			rc = byod_err_set(err, EINVAL, "the restored byod.conf's registry.path is "
-						       "absolute (%s): make it relative to HOME "
+						       "outside HOME (%s): make it relative to HOME "
 						       "first", conf.registry_path);
 			goto out;
 		}
@@ -1358,6 +1390,9 @@ int byod_backup_restore(const char *file, const char *home, const struct byod_re
 	if (rename(stage, home)) {
 		rc = byod_err_set(err, errno, "cannot rename %s to %s: %s", stage, home,
 				  strerror(errno));
+		/* the old HOME back where it was */
+		if (used && !rename(rep->moved_aside, home))
+			rep->moved_aside[0] = '\0';
 		goto out;
 	}
 	stage[0] = '\0';

@@ -122,26 +122,26 @@ struct byod_ctx *byod_pool_renew(struct byod_pool *db, struct byod_ctx *ctx)
 
 int byod_pool_renew_all(struct byod_pool *db)
 {
-	struct byod_ctx **held;
 	int i, failed = 0;
 
 	if (!db)
 		return 0;
-	held = calloc((size_t)db->n, sizeof(*held));
-	if (!held)
-		return db->n;
-	/* all of them held at once: none is renewed while lent */
-	for (i = 0; i < db->n; i++)
-		held[i] = byod_pool_get(db, db->who);
+	/* one slot at a time, each once: the pages go on with the others while
+	 * a connection is made (a registry slow to answer stalls one slot, not
+	 * the whole pool) */
 	for (i = 0; i < db->n; i++) {
-		struct byod_ctx *fresh = byod_pool_renew(db, held[i]);
+		struct byod_ctx *old, *fresh;
 
-		failed += fresh == held[i];
-		held[i] = fresh;
+		pthread_mutex_lock(&db->lock);
+		while (db->lent[i])
+			pthread_cond_wait(&db->freed, &db->lock);
+		db->lent[i] = 1;
+		old = db->ctx[i];
+		pthread_mutex_unlock(&db->lock);
+		fresh = byod_pool_renew(db, old);
+		failed += fresh == old;
+		byod_pool_put(db, fresh);
 	}
-	for (i = 0; i < db->n; i++)
-		byod_pool_put(db, held[i]);
-	free(held);
 	return failed;
 }
 
@@ -158,6 +158,8 @@ void byod_pool_put(struct byod_pool *db, struct byod_ctx *ctx)
 			break;
 		}
 	}
-	pthread_cond_signal(&db->freed);
+	/* broadcast: a renewal waits for one slot in particular, and must not
+	 * take the wake-up a page waiting for any slot needed */
+	pthread_cond_broadcast(&db->freed);
 	pthread_mutex_unlock(&db->lock);
 }

@@ -98,20 +98,40 @@ static struct {
 #define GM_SET(field, v) __atomic_store_n(&gm.field, (v), __ATOMIC_RELAXED)
 #define GM_GET(field)	 __atomic_load_n(&gm.field, __ATOMIC_RELAXED)
 
+/* The counters of the engines a reload closed: added to the running one's,
+ * so that a _total never goes back while the process lives. */
+static struct gw_stats carried;
+
+static void metrics_carry(const struct gw *gw)
+{
+	struct gw_stats st;
+
+	gw_stats(gw, &st);
+	carried.events += st.events;
+	carried.renders += st.renders;
+	carried.batches += st.batches;
+	carried.full_loads += st.full_loads;
+	carried.resumes += st.resumes;
+	carried.das_ack += st.das_ack;
+	carried.das_nak += st.das_nak;
+	carried.das_timeout += st.das_timeout;
+	carried.das_error += st.das_error;
+}
+
 static void metrics_note(struct gw *gw, int up)
 {
 	struct gw_stats st;
 
 	gw_stats(gw, &st);
-	GM_SET(events, st.events);
-	GM_SET(renders, st.renders);
-	GM_SET(batches, st.batches);
-	GM_SET(full_loads, st.full_loads);
-	GM_SET(resumes, st.resumes);
-	GM_SET(das_ack, st.das_ack);
-	GM_SET(das_nak, st.das_nak);
-	GM_SET(das_timeout, st.das_timeout);
-	GM_SET(das_error, st.das_error);
+	GM_SET(events, carried.events + st.events);
+	GM_SET(renders, carried.renders + st.renders);
+	GM_SET(batches, carried.batches + st.batches);
+	GM_SET(full_loads, carried.full_loads + st.full_loads);
+	GM_SET(resumes, carried.resumes + st.resumes);
+	GM_SET(das_ack, carried.das_ack + st.das_ack);
+	GM_SET(das_nak, carried.das_nak + st.das_nak);
+	GM_SET(das_timeout, carried.das_timeout + st.das_timeout);
+	GM_SET(das_error, carried.das_error + st.das_error);
 	GM_SET(admitted, st.admitted);
 	GM_SET(quarantined, st.quarantined);
 	GM_SET(sessions, st.sessions);
@@ -344,6 +364,9 @@ static void purge(struct gw *gw, time_t *next)
  * caller then renders everything again. A configuration that does not
  * load is refused in one sentence and the daemon running stays as it is.
  */
+/* How long a reload waits for the old engine's Disconnects and CoAs. */
+#define RELOAD_DAS_WAIT_MS 10000
+
 static void reload(struct gw **gw, const struct gw_options *opt)
 {
 	struct byod_err err;
@@ -354,7 +377,13 @@ static void reload(struct gw **gw, const struct gw_options *opt)
 		fail("reload refused, the configuration running is kept", &err);
 		return;
 	}
-	gw_close(*gw); /* Disconnects still on their way are logged as cancelled */
+	/* the Disconnects and CoAs on their way end first (ACK, NAK or their
+	 * retries out: a few seconds at most, bounded): a device revoked just
+	 * before the reload is still put off the access point */
+	if (gw_das_run(*gw, RELOAD_DAS_WAIT_MS))
+		log_line(0, "reload: Disconnect/CoA requests still unanswered are cancelled", NULL);
+	metrics_carry(*gw);
+	gw_close(*gw);
 	*gw = fresh;
 	log_line(1, "reloaded the configuration", NULL);
 }

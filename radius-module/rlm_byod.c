@@ -790,8 +790,8 @@ static int mod_instantiate(CONF_SECTION *conf, void *instance)
 	inst->follower_started = true;
 	{
 		char path[PATH_MAX];
-
 		struct stat sst;
+		int src;
 
 		/* the spool is made 0700; the group (byod: byodctl metrics from a
 		 * timer) may pass through it to the socket (0660), never list it
@@ -801,8 +801,14 @@ static int mod_instantiate(CONF_SECTION *conf, void *instance)
 			chmod(inst->spool_path, 0710);
 		/* without it the server still answers: said, not fatal */
 		snprintf(path, sizeof(path), "%s/stats.sock", inst->spool_path);
-		if (rad_stats_start(path, stats_write, inst, &inst->stats, &err))
-			ERROR("rlm_byod (%s): no stats socket: %s", inst->name, err.msg);
+		src = rad_stats_start(path, stats_write, inst, &inst->stats, &err);
+		if (src) {
+			if (src == -EADDRINUSE)
+				INFO("rlm_byod (%s): no stats socket of its own: %s", inst->name,
+				     err.msg);
+			else
+				ERROR("rlm_byod (%s): no stats socket: %s", inst->name, err.msg);
+		}
 	}
 	return 0;
 }

@@ -31,6 +31,8 @@ struct rad_stats {
 	rad_stats_fn write;
 	void *arg;
 	pthread_t thread;
+	dev_t dev; /* the socket this instance bound: the only one it removes */
+	ino_t ino;
 };
 
 static void answer(struct rad_stats *s, int c)
@@ -103,8 +105,22 @@ int rad_stats_start(const char *path, rad_stats_fn write, void *arg, struct rad_
 	/* a socket left by a server that died is replaced; a file of another
 	 * kind is not ours to remove */
 	if (!lstat(path, &st)) {
+		int probe;
+
 		if (!S_ISSOCK(st.st_mode))
 			return byod_err_set(err, EEXIST, "%s exists and is not a socket", path);
+		/* one that answers is a running server's (freeradius -C, run by
+		 * a unit's ExecStartPre or `byodctl radius enable`, beside it):
+		 * left to it */
+		snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+		probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (probe >= 0 && !connect(probe, (struct sockaddr *)&sa, sizeof(sa))) {
+			close(probe);
+			return byod_err_set(err, EADDRINUSE,
+					    "%s is served by another running server", path);
+		}
+		if (probe >= 0)
+			close(probe);
 		unlink(path);
 	}
 	s = calloc(1, sizeof(*s));
@@ -125,11 +141,13 @@ int rad_stats_start(const char *path, rad_stats_fn write, void *arg, struct rad_
 		goto fail;
 	}
 	/* the server's group (byod) reads it: byodctl metrics from a timer */
-	if (chmod(path, 0660) || listen(s->fd, 16)) {
+	if (chmod(path, 0660) || listen(s->fd, 16) || lstat(path, &st)) {
 		rc = byod_err_set(err, errno, "cannot listen on %s: %s", path, strerror(errno));
 		unlink(path);
 		goto fail;
 	}
+	s->dev = st.st_dev;
+	s->ino = st.st_ino;
 	rc = pthread_create(&s->thread, NULL, serve, s);
 	if (rc) {
 		rc = byod_err_set(err, rc, "cannot start the stats thread");
@@ -151,6 +169,8 @@ fail:
 
 void rad_stats_stop(struct rad_stats *s)
 {
+	struct stat st;
+
 	if (!s)
 		return;
 	while (write(s->stop[1], "x", 1) < 0 && errno == EINTR)
@@ -159,6 +179,9 @@ void rad_stats_stop(struct rad_stats *s)
 	close(s->fd);
 	close(s->stop[0]);
 	close(s->stop[1]);
-	unlink(s->path);
+	/* only the socket this instance bound: another server may have taken
+	 * the path since */
+	if (!lstat(s->path, &st) && st.st_dev == s->dev && st.st_ino == s->ino)
+		unlink(s->path);
 	free(s);
 }

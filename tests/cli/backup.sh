@@ -11,7 +11,7 @@
 # BYOD_BACKUP_REGISTRY=pg runs the round trip on PostgreSQL: the school
 # copied into a throwaway cluster (pg_dump in the backup), restored with
 # --registry-url into a second, empty database of it (pg_restore); a second
-# restore into that database, now full, refused without --force.
+# restore into that database, now full, refused, --force or not.
 . "$BYOD_SRC/tests/cli/lib.sh"
 init_school
 "$BYODCTL" user import "$BYOD_SRC/examples/demo-accounts.csv" >/dev/null ||
@@ -262,5 +262,14 @@ else
 		"$BYODCTL" restore "$B" --home "$T/r/again" --passphrase-file "$T/pass" \
 		--registry-url "$PG_URL2"
 	check "nothing written for it" test ! -e "$T/r/again"
+	# pg_restore --clean would replace the rows before the rest is known to
+	# work: a full database is refused with --force too
+	expect_fail "...and with --force" "already holds tables" \
+		"$BYODCTL" restore "$B" --home "$T/r/again" --passphrase-file "$T/pass" \
+		--registry-url "$PG_URL2" --force
+	check "nothing written for that either" test ! -e "$T/r/again"
+	expect_fail "a --registry-url holding a password" "must not hold a password" \
+		"$BYODCTL" restore "$B" --home "$T/r/again" --passphrase-file "$T/pass" \
+		--registry-url "postgresql://byod:Sekr3t-pw@127.0.0.1/byod_restored"
 fi
 finish
