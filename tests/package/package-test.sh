@@ -181,7 +181,7 @@ step "upgrade: byod-common configured again over the demo school"
 	cat "$work/upgrade.log"
 	fail "dpkg -i over the installed byod-common"
 }
-grep -q "registry at schema version" "$work/upgrade.log" ||
+grep -Eq "the registry.s schema (is version|migrated)" "$work/upgrade.log" ||
 	fail "the upgrade did not run the registry's migrations: $(cat "$work/upgrade.log")"
 [ -z "$(find "$home" ! -user byod)" ] || fail "the upgrade left files of another user in $home"
 
