@@ -60,6 +60,7 @@ struct gw {
 	struct byod_ctx *ctx;
 	struct byod_policies *policies; /* every school's running policy */
 	const struct pol_policy *pol;   /* the ruleset's: the school's, or the default */
+	int64_t logged_version;         /* the policy version last logged (-1: none yet) */
 	struct reg_unlock *live;        /* the unlocks live at the last look */
 	size_t nlive;
 	int64_t seq;
@@ -733,6 +734,7 @@ static int on_event(const struct reg_event *e, void *arg)
 static int load_policies(struct gw *gw, struct byod_err *err)
 {
 	struct byod_policies *set = NULL;
+	int64_t version;
 	int rc = byod_policies_load(gw->ctx, &set, err);
 
 	if (rc)
@@ -740,9 +742,13 @@ static int load_policies(struct gw *gw, struct byod_err *err)
 	byod_policies_free(gw->policies);
 	gw->policies = set;
 	gw->pol = byod_policies_for(set, gw->state.school);
-	gw_log(gw, 1, "policy version %lld%s%s",
-	       (long long)byod_policies_version(set, gw->state.school),
-	       gw->state.school[0] ? " for " : "", gw->state.school);
+	/* once per version: while no policy is applied the sync is tried
+	 * again at every poll, which must not write a line each time */
+	version = byod_policies_version(set, gw->state.school);
+	if (version != gw->logged_version)
+		gw_log(gw, 1, "policy version %lld%s%s", (long long)version,
+		       gw->state.school[0] ? " for " : "", gw->state.school);
+	gw->logged_version = version;
 	return 0;
 }
 
@@ -1148,6 +1154,7 @@ int gw_open(const struct gw_options *opt, struct gw **out, struct byod_err *err)
 	if (!gw)
 		return byod_err_set(err, ENOMEM, "out of memory");
 	gw->opt = *opt;
+	gw->logged_version = -1;
 	byod_fw_state_init(&gw->state);
 	byod_fw_set_init(&gw->k_admitted);
 	byod_fw_set_init(&gw->k_quarantine);
