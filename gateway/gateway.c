@@ -76,10 +76,13 @@ struct gw {
 	char digest[BYOD_FW_DIGEST_LEN]; /* of the ruleset last applied, "" none */
 };
 
-static void gw_log(struct gw *gw, int level, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+static void gw_logf(struct gw *gw, int level, const char *const fields[], const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 
-static void gw_log(struct gw *gw, int level, const char *fmt, ...)
+/* fields: the journal's (byod_log's "KEY=value" list, NULL-terminated), or
+ * NULL; the message's values escaped, the fields' left as they are (the
+ * journal's native protocol carries any byte). */
+static void gw_logf(struct gw *gw, int level, const char *const fields[], const char *fmt, ...)
 {
 	char msg[1024], safe[4096];
 	va_list ap;
@@ -90,8 +93,44 @@ static void gw_log(struct gw *gw, int level, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	/* every value in the line escaped at once (the formats are literals) */
-	gw->opt.log(level, byod_log_escape(msg, safe, sizeof(safe)), gw->opt.log_ctx);
+	gw->opt.log(level, fields, byod_log_escape(msg, safe, sizeof(safe)), gw->opt.log_ctx);
 }
+
+#define gw_log(gw, level, ...) gw_logf(gw, level, NULL, __VA_ARGS__)
+
+/* The journal's fields of a line about one session: BYOD_SESSION (the
+ * registry's id), BYOD_MAC, BYOD_NAS, BYOD_DEVICE and BYOD_SCHOOL when
+ * known, so that journalctl BYOD_DEVICE=... finds what the gateway did to
+ * a device. */
+struct gw_fields {
+	char v[5][160];
+	const char *f[6];
+};
+
+static const char *const *session_fields(struct gw_fields *fl, int64_t id, const char *mac,
+					 const char *nas, const char *device, const char *school)
+{
+	const char *key[] = {"BYOD_MAC", "BYOD_NAS", "BYOD_DEVICE", "BYOD_SCHOOL"};
+	const char *val[] = {mac, nas, device, school};
+	size_t n = 0;
+
+	snprintf(fl->v[n], sizeof(fl->v[n]), "BYOD_SESSION=%lld", (long long)id);
+	fl->f[n] = fl->v[n];
+	n++;
+	for (size_t i = 0; i < sizeof(key) / sizeof(key[0]); i++) {
+		if (!val[i] || !val[i][0])
+			continue;
+		snprintf(fl->v[n], sizeof(fl->v[n]), "%s=%s", key[i], val[i]);
+		fl->f[n] = fl->v[n];
+		n++;
+	}
+	fl->f[n] = NULL;
+	return fl->f;
+}
+
+#define S_FIELDS(fl, s)                                                                            \
+	session_fields(fl, (s)->id, (s)->row.mac, (s)->row.nas_ip, (s)->row.device,                \
+		       gw->state.school)
 
 static time_t gw_now(const struct gw *gw)
 {
@@ -376,6 +415,7 @@ struct act {
 	int64_t id;
 	char mac[sizeof(((struct reg_session *)0)->mac)];
 	char nas_ip[sizeof(((struct reg_session *)0)->nas_ip)];
+	char device[sizeof(((struct reg_session *)0)->device)];
 	char why[48];
 };
 
@@ -383,6 +423,9 @@ static void act_done(int rc, const struct das_answer *ans, const struct byod_err
 {
 	struct act *a = arg;
 	struct gw *gw = a->gw;
+	struct gw_fields fl;
+	const char *const *f =
+		session_fields(&fl, a->id, a->mac, a->nas_ip, a->device, gw->state.school);
 
 	if (rc == -ETIMEDOUT)
 		gw->st.das_timeout++;
@@ -396,18 +439,19 @@ static void act_done(int rc, const struct das_answer *ans, const struct byod_err
 		gw->st.das_error++;
 	if (rc || (ans->code != DAS_DISCONNECT_ACK && ans->code != DAS_COA_ACK)) {
 		gw->st.nas_failures++;
-		gw_log(gw, 0, "session %lld (%s at %s, %s): %s%s%s", (long long)a->id, a->mac,
-		       a->nas_ip, a->why, rc ? err->msg : das_code_name(ans->code),
-		       ans->error_cause ? " " : "",
-		       ans->error_cause && das_error_cause_name(ans->error_cause) ?
-			       das_error_cause_name(ans->error_cause) : "");
+		gw_logf(gw, 0, f, "session %lld (%s at %s, %s): %s%s%s", (long long)a->id, a->mac,
+			a->nas_ip, a->why, rc ? err->msg : das_code_name(ans->code),
+			ans->error_cause ? " " : "",
+			ans->error_cause && das_error_cause_name(ans->error_cause)
+				? das_error_cause_name(ans->error_cause)
+				: "");
 	} else {
 		if (ans->code == DAS_COA_ACK)
 			gw->st.coas++;
 		else
 			gw->st.disconnects++;
-		gw_log(gw, 1, "session %lld (%s at %s, %s): %s in %ld ms", (long long)a->id, a->mac,
-		       a->nas_ip, a->why, das_code_name(ans->code), ans->ms);
+		gw_logf(gw, 1, f, "session %lld (%s at %s, %s): %s in %ld ms", (long long)a->id,
+			a->mac, a->nas_ip, a->why, das_code_name(ans->code), ans->ms);
 	}
 	free(a);
 }
@@ -417,25 +461,28 @@ static void act_done(int rc, const struct das_answer *ans, const struct byod_err
 static void act(struct gw *gw, const struct byod_fw_session *s, const char *why)
 {
 	struct byod_err err;
+	struct gw_fields fl;
 	struct act *a;
 
 	if (!gw->opt.apply) {
-		gw_log(gw, 1, "session %lld (%s at %s): would be disconnected (%s)", (long long)s->id,
-		     s->row.mac, s->row.nas_ip, why);
+		gw_logf(gw, 1, S_FIELDS(&fl, s),
+			"session %lld (%s at %s): would be disconnected (%s)", (long long)s->id,
+			s->row.mac, s->row.nas_ip, why);
 		return;
 	}
 	a = calloc(1, sizeof(*a));
 	if (!a) {
 		gw->st.nas_failures++;
 		gw->st.das_error++;
-		gw_log(gw, 0, "session %lld (%s at %s, %s): out of memory", (long long)s->id,
-		       s->row.mac, s->row.nas_ip, why);
+		gw_logf(gw, 0, S_FIELDS(&fl, s), "session %lld (%s at %s, %s): out of memory",
+			(long long)s->id, s->row.mac, s->row.nas_ip, why);
 		return;
 	}
 	a->gw = gw;
 	a->id = s->id;
 	snprintf(a->mac, sizeof(a->mac), "%s", s->row.mac);
 	snprintf(a->nas_ip, sizeof(a->nas_ip), "%s", s->row.nas_ip);
+	snprintf(a->device, sizeof(a->device), "%s", s->row.device);
 	snprintf(a->why, sizeof(a->why), "%s", why);
 	if (byod_session_disconnect_queue(gw->ctx, gw->das, &s->row, s->blocked ? 0 : s->vlan,
 					  act_done, a, &err)) {
@@ -495,8 +542,10 @@ static int redecide_one(struct gw *gw, struct byod_fw_session *s, time_t when,
 		byod_fw_state_touch(&gw->state, s);
 		if (idset_add_session(changed, s->id))
 			return byod_err_set(err, ENOMEM, "out of memory");
-		gw_log(gw, 1, "session %lld (%s): %s -> %s", (long long)s->id, s->row.mac, before,
-		       label(s));
+		struct gw_fields fl;
+
+		gw_logf(gw, 1, S_FIELDS(&fl, s), "session %lld (%s): %s -> %s", (long long)s->id,
+			s->row.mac, before, label(s));
 	}
 	return rc;
 }
@@ -619,7 +668,12 @@ static int on_session_event(struct step *st, const struct reg_event *e)
 	}
 	if (rc)
 		return rc;
-	gw_log(gw, 1, "session %lld started: %s at %s -> %s", id, row.mac, row.nas_ip, label(s));
+	{
+		struct gw_fields fl;
+
+		gw_logf(gw, 1, S_FIELDS(&fl, s), "session %lld started: %s at %s -> %s", id,
+			row.mac, row.nas_ip, label(s));
+	}
 	if (idset_add_session(&st->started, id))
 		return byod_err_set(st->err, ENOMEM, "out of memory");
 	if (s->blocked && row.device[0] && idset_add(&st->devices, row.device))
@@ -876,9 +930,13 @@ static int step_policy(struct gw *gw, struct byod_err *err)
 		snprintf(key, sizeof(key), "%lld", (long long)s->id);
 		b = byod_hmap_get(before, key);
 		if (b && (b->blocked != s->blocked || strcmp(b->segment, s->segment))) {
-			gw_log(gw, 1, "session %lld (%s): %s -> %s under the new policy",
-			       (long long)s->id, s->row.mac, b->segment[0] ? b->segment : "refused",
-			       s->segment[0] ? s->segment : "refused");
+			struct gw_fields fl;
+
+			gw_logf(gw, 1, S_FIELDS(&fl, s),
+				"session %lld (%s): %s -> %s under the new policy",
+				(long long)s->id, s->row.mac,
+				b->segment[0] ? b->segment : "refused",
+				s->segment[0] ? s->segment : "refused");
 			act(gw, s, "policy applied");
 		}
 	}

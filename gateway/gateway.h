@@ -24,7 +24,10 @@ struct gw;
 struct gw_options {
 	const char *home;
 	int apply;          /* 0: compute and log only, touch neither nftables nor NAS */
-	void (*log)(int level, const char *msg, void *ctx); /* level: 0 error, 1 info, 2 debug */
+	/* level: 0 error, 1 info, 2 debug; fields: the journal's structured
+	 * fields of the line ("KEY=value", NULL-terminated: BYOD_SESSION,
+	 * BYOD_MAC, BYOD_NAS, BYOD_DEVICE, BYOD_SCHOOL), or NULL */
+	void (*log)(int level, const char *const fields[], const char *msg, void *ctx);
 	void *log_ctx;
 	time_t (*clock)(void *ctx); /* the time decisions are made at; NULL: time(NULL) */
 	void *clock_ctx;

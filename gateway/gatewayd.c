@@ -49,7 +49,7 @@
 
 static int verbose;
 
-static void log_line(int level, const char *msg, void *ctx)
+static void log_line(int level, const char *const fields[], const char *msg, void *ctx)
 {
 	static const char *const names[] = { "error", "info", "debug" };
 	struct timespec ts;
@@ -60,7 +60,9 @@ static void log_line(int level, const char *msg, void *ctx)
 	if (level > 1 && !verbose)
 		return;
 	if (byod_log_journal()) {
-		byod_log(level <= 0 ? LOG_ERR : level == 1 ? LOG_INFO : LOG_DEBUG, NULL, "%s", msg);
+		int prio = level <= 0 ? LOG_ERR : level == 1 ? LOG_INFO : LOG_DEBUG;
+
+		byod_log(prio, fields, "%s", msg);
 		return;
 	}
 	clock_gettime(CLOCK_REALTIME, &ts);
@@ -77,7 +79,7 @@ static void fail(const char *what, const struct byod_err *err)
 	char msg[1400];
 
 	snprintf(msg, sizeof(msg), "%s: %s", what, byod_err_str(err, buf, sizeof(buf)));
-	log_line(0, msg, NULL);
+	log_line(0, NULL, msg, NULL);
 }
 
 /*
@@ -222,11 +224,11 @@ static int metrics_start(const char *home, struct httpd_metrics **out)
 		if (rc) {
 			snprintf(msg, sizeof(msg), "cannot start: %s",
 				 byod_err_str(&err, buf, sizeof(buf)));
-			log_line(0, msg, NULL);
+			log_line(0, NULL, msg, NULL);
 		} else {
 			snprintf(msg, sizeof(msg), "metrics on http://%s/metrics",
 				 conf.gateway_metrics_listen);
-			log_line(1, msg, NULL);
+			log_line(1, NULL, msg, NULL);
 		}
 	}
 	byod_conf_free(&conf);
@@ -356,7 +358,7 @@ static void purge(struct gw *gw, time_t *next)
 		 "%d departures",
 		 r.sessions, r.audit, r.web, r.admin_web, r.enrol_codes, r.decisions, r.people,
 		 r.devices, r.departed_people);
-	log_line(1, msg, NULL);
+	log_line(1, NULL, msg, NULL);
 }
 
 /*
@@ -381,11 +383,12 @@ static void reload(struct gw **gw, const struct gw_options *opt)
 	 * retries out: a few seconds at most, bounded): a device revoked just
 	 * before the reload is still put off the access point */
 	if (gw_das_run(*gw, RELOAD_DAS_WAIT_MS))
-		log_line(0, "reload: Disconnect/CoA requests still unanswered are cancelled", NULL);
+		log_line(0, NULL, "reload: Disconnect/CoA requests still unanswered are cancelled",
+			 NULL);
 	metrics_carry(*gw);
 	gw_close(*gw);
 	*gw = fresh;
-	log_line(1, "reloaded the configuration", NULL);
+	log_line(1, NULL, "reloaded the configuration", NULL);
 }
 
 /* The STATUS while the ruleset cannot be applied. */
@@ -462,7 +465,7 @@ int main(int argc, char **argv)
 	if (metrics_start(opt.home, &metrics))
 		goto out;
 	metrics_note(gw, !down);
-	log_line(1, "following the change feed", NULL);
+	log_line(1, NULL, "following the change feed", NULL);
 	/* ready once the ruleset is applied, or once it is known that it
 	 * cannot be yet (the registry unavailable, no policy: said in STATUS
 	 * and the log) */
@@ -478,7 +481,8 @@ int main(int argc, char **argv)
 			reload(&gw, &opt);
 		if (sig == SIGTERM || sig == SIGINT) {
 			byod_service_stopping();
-			log_line(1, sig == SIGTERM ? "stopping (SIGTERM)" : "stopping (SIGINT)", NULL);
+			log_line(1, NULL,
+				 sig == SIGTERM ? "stopping (SIGTERM)" : "stopping (SIGINT)", NULL);
 			break;
 		}
 		if (sig == SIGHUP || !synced) {
@@ -496,7 +500,8 @@ int main(int argc, char **argv)
 				continue;
 			}
 			if (down)
-				log_line(1, "the registry answers again: the ruleset is in line with it",
+				log_line(1, NULL,
+					 "the registry answers again: the ruleset is in line with it",
 					 NULL);
 			down = 0;
 		}

@@ -13,6 +13,10 @@
 #     teacher's laptop and a pupil's phone enrolled, the example policy,
 #     the phone revoked); byod-common installed again over it (an upgrade:
 #     the registry's migrations as the user byod); byodctl radius enable.
+#  4b. the installed units under a real systemd as PID 1 in namespaces of
+#     their own (tests/package/units.sh): byod-portal, byod-admin,
+#     byod-gatewayd and Debian's freeradius.service over /var/lib/byod;
+#     users, capabilities, answers, EAP-TLS, reload, stop.
 #  5. the INSTALLED FreeRADIUS with the stock /etc/freeradius/3.0, in a
 #     network namespace of its own (lo only): eapol_test with the laptop's
 #     certificate -> SUCCESS and its VLAN 30; the revoked phone -> FAILURE;
@@ -193,6 +197,14 @@ step "byodctl radius enable"
 [ ! -e $raddb/sites-enabled/default ] || fail "sites-enabled/default still there"
 [ "$(stat -c %a "$home/pki/ca.key")" = 600 ] || fail "ca.key opened to the group"
 runuser -u freerad -- test -r "$home/pki/radius.key" || fail "freerad cannot read radius.key"
+
+# ---- 4b. the installed units under systemd ----
+step "the installed units under systemd as PID 1 (tests/package/units.sh)"
+tests/package/units.sh "$work" "$durand" >"$work/units.log" 2>&1 || {
+	cat "$work/units.log"
+	fail "the installed units under systemd"
+}
+tail -1 "$work/units.log"
 
 # ---- 5. the installed FreeRADIUS ----
 step "freeradius -f -d $raddb in network namespace $ns"

@@ -59,6 +59,8 @@ struct fx {
 	time_t now;
 	int would_disconnect;
 	char dev_lea[REG_ID_MAX], dev_dur[REG_ID_MAX];
+	char last_disconnect_fields[1024]; /* the journal fields of the last such line */
+	char started_fields[4096];	   /* those of every "session N started" line */
 };
 
 static time_t fx_clock(void *arg)
@@ -66,13 +68,28 @@ static time_t fx_clock(void *arg)
 	return ((struct fx *)arg)->now;
 }
 
-static void fx_log(int level, const char *msg, void *arg)
+static void fx_log(int level, const char *const fields[], const char *msg, void *arg)
 {
 	struct fx *fx = arg;
 
+	char *to = NULL;
+	size_t cap = 0;
+
 	(void)level;
-	if (strstr(msg, "would be disconnected"))
+	if (strstr(msg, "would be disconnected")) {
 		fx->would_disconnect++;
+		fx->last_disconnect_fields[0] = '\0';
+		to = fx->last_disconnect_fields;
+		cap = sizeof(fx->last_disconnect_fields);
+	} else if (strstr(msg, " started: ")) {
+		to = fx->started_fields;
+		cap = sizeof(fx->started_fields);
+	}
+	for (size_t i = 0; to && fields && fields[i]; i++) {
+		size_t len = strlen(to);
+
+		snprintf(to + len, cap - len, "%s\n", fields[i]);
+	}
 }
 
 static void write_file(const char *path, const char *text)
@@ -256,6 +273,20 @@ static void test_sessions_and_devices(void **state)
 	assert_true(gw_quarantined(fx->gw, MAC_DUR));
 	assert_null(gw_admitted(fx->gw, MAC_DUR));
 	assert_int_equal(fx->would_disconnect, 1);
+	/* the line goes to the journal with the device, its MAC, its access
+	 * point and the session as fields of their own */
+	{
+		char want[128];
+
+		snprintf(want, sizeof(want), "BYOD_DEVICE=%s\n", fx->dev_dur);
+		assert_non_null(strstr(fx->last_disconnect_fields, want));
+		assert_non_null(strstr(fx->last_disconnect_fields, "BYOD_MAC=" MAC_DUR "\n"));
+		assert_non_null(strstr(fx->last_disconnect_fields, "BYOD_NAS="));
+		assert_non_null(strstr(fx->last_disconnect_fields, "BYOD_SESSION="));
+		snprintf(want, sizeof(want), "BYOD_DEVICE=%s\n", fx->dev_lea);
+		assert_non_null(strstr(fx->started_fields, want));
+		assert_non_null(strstr(fx->started_fields, "BYOD_MAC=" MAC_UNK "\n"));
+	}
 
 	/* Stop: evicted; a stop of a session not followed changes nothing */
 	session(fx, REG_ACCT_STOP, "s-lea", MAC_LEA, NULL);
