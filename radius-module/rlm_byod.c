@@ -38,6 +38,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <limits.h>
 #include <pthread.h>
@@ -237,7 +238,8 @@ static void write_status(rlm_byod_t *inst)
 	char since[32], oldest[32], now_s[32], path[PATH_MAX], tmp[PATH_MAX], *text = NULL;
 	json_t *o;
 	time_t now = time(NULL);
-	FILE *f;
+	FILE *f = NULL;
+	int fd;
 
 	rad_index_stats(inst->index, &ix);
 	pthread_mutex_lock(&inst->spool_lock);
@@ -280,9 +282,18 @@ static void write_status(rlm_byod_t *inst)
 	text = json_dumps(o, JSON_SORT_KEYS | JSON_INDENT(2));
 	snprintf(path, sizeof(path), "%s/status", inst->spool_path);
 	snprintf(tmp, sizeof(tmp), "%s/.status.%d", inst->spool_path, (int)getpid());
-	f = text ? fopen(tmp, "w") : NULL;
-	if (!f)
+	/* 0640 whatever FreeRADIUS's umask: byodctl radius status reads it as
+	 * the group (the spool's, byod, when HOME is setgid) */
+	fd = text ? open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640) : -1;
+	if (fd >= 0 && fchmod(fd, 0640) == 0)
+		f = fdopen(fd, "w");
+	if (!f) {
+		if (fd >= 0) {
+			close(fd);
+			unlink(tmp);
+		}
 		goto out;
+	}
 	fprintf(f, "%s\n", text);
 	if (fclose(f) || rename(tmp, path))
 		unlink(tmp);
@@ -796,9 +807,11 @@ static int mod_instantiate(CONF_SECTION *conf, void *instance)
 		/* the spool is made 0700; the group (byod: byodctl metrics from a
 		 * timer) may pass through it to the socket (0660), never list it
 		 * or read the journal (0600) */
+		/* the setgid bit kept: in a HOME that `byodctl radius enable`
+		 * made setgid, the socket and the status file stay byod's */
 		if (!stat(inst->spool_path, &sst) && (sst.st_mode & 0777) == 0700 &&
 		    sst.st_uid == geteuid())
-			chmod(inst->spool_path, 0710);
+			chmod(inst->spool_path, 0710 | (sst.st_mode & S_ISGID));
 		/* without it the server still answers: said, not fatal */
 		snprintf(path, sizeof(path), "%s/stats.sock", inst->spool_path);
 		src = rad_stats_start(path, stats_write, inst, &inst->stats, &err);

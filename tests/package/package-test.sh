@@ -48,6 +48,9 @@ if [ -e "$home" ] && ! dpkg-query -W -f='${Status}' byod-common 2>/dev/null | gr
 fi
 
 work=$(mktemp -d /tmp/byod-package-test.XXXXXX)
+# apt and dpkg wait for each other's lock (another installation on the
+# machine) instead of failing at once
+apt() { DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 "$@"; }
 ns=byodpkg$$
 radius_pid=
 cleanup() {
@@ -60,7 +63,7 @@ cleanup() {
 	# a failed run leaves no package nor demo school behind
 	if dpkg-query -W -f='${Status}\n' $pkgs 2>/dev/null | grep -q 'ok installed\|config-files'; then
 		[ -d "$home" ] && touch "$home/.purge-ok"
-		DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq $pkgs >/dev/null 2>&1
+		apt purge -y -qq $pkgs >/dev/null 2>&1
 	fi
 	rm -rf "$work"
 }
@@ -68,7 +71,7 @@ trap cleanup EXIT
 # packages left installed by an earlier run that was killed
 if dpkg-query -W -f='${Status}\n' $pkgs 2>/dev/null | grep -q 'ok installed\|config-files'; then
 	[ -d "$home" ] && touch "$home/.purge-ok"
-	DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq $pkgs >/dev/null
+	apt purge -y -qq $pkgs >/dev/null
 fi
 
 # ---- 1. build ----
@@ -121,7 +124,7 @@ cat "$out/lintian.log"
 debs=$(for p in $pkgs; do echo "./${p}_"*.deb; done)
 step "apt-get install $(echo $debs)"
 # shellcheck disable=SC2086
-(cd "$out" && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $debs) \
+(cd "$out" && apt install -y -qq $debs) \
 	>"$work/install.log" 2>&1 || {
 	cat "$work/install.log"
 	fail "apt-get install"
@@ -181,9 +184,9 @@ grep -Eq "the registry.s schema (is|migrated)" "$work/migrate.txt" || fail "regi
 # an upgrade (postinst configure with the version before) migrates the
 # registry as the user byod: the same package installed over itself
 step "upgrade: byod-common configured again over the demo school"
-(cd "$out" && dpkg -i ./byod-common_*.deb) >"$work/upgrade.log" 2>&1 || {
+(cd "$out" && apt install -y --reinstall ./byod-common_*.deb) >"$work/upgrade.log" 2>&1 || {
 	cat "$work/upgrade.log"
-	fail "dpkg -i over the installed byod-common"
+	fail "byod-common installed again over itself"
 }
 grep -Eq "the registry.s schema (is version|migrated)" "$work/upgrade.log" ||
 	fail "the upgrade did not run the registry's migrations: $(cat "$work/upgrade.log")"
@@ -265,7 +268,7 @@ ip netns del "$ns"
 
 # ---- 6. purge ----
 step "apt-get purge"
-DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq $pkgs >"$work/purge.log" 2>&1 || {
+apt purge -y -qq $pkgs >"$work/purge.log" 2>&1 || {
 	cat "$work/purge.log"
 	fail "apt-get purge"
 }
@@ -281,9 +284,12 @@ done
 [ -f "$home/registry.db" ] || fail "purge removed $home without .purge-ok"
 getent passwd byod >/dev/null || fail "purge removed the user byod"
 step "purged: programs, module and links gone, site default back, $home and user byod kept"
-(cd "$out" && dpkg -i ./byod-common_*.deb) >/dev/null
+(cd "$out" && apt install -y -qq ./byod-common_*.deb) >/dev/null
 touch "$home/.purge-ok"
-DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq byod-common >/dev/null 2>&1
+apt purge -y -qq byod-common >"$work/purge2.log" 2>&1 || {
+	cat "$work/purge2.log"
+	fail "apt-get purge byod-common with $home/.purge-ok"
+}
 [ ! -e "$home" ] || fail "purge with .purge-ok kept $home"
 step "purged with $home/.purge-ok: $home removed"
 step "package-test: OK"

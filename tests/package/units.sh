@@ -33,6 +33,7 @@
 # and /var/log before systemd starts, /var/lib/byod bound back in. PID 1
 # ignores SIGTERM: it is ended by SIGKILL from here.
 set -uo pipefail
+. "$(dirname "$0")/../lib/pid1.sh"
 
 if [ "${1:-}" = --inside ]; then
 	# PID 1 of the new namespaces, before systemd: only private mounts
@@ -81,10 +82,7 @@ MARK=$(mktemp /tmp/byod-units-mark.XXXXXX) # the host's /tmp must keep it
 PID1=
 UNSHARE=
 cleanup() {
-	if [ -n "$PID1" ] && kill -0 "$PID1" 2>/dev/null; then
-		kill -KILL "$PID1" 2>/dev/null
-		wait "$UNSHARE" 2>/dev/null
-	fi
+	pid1_kill
 	rm -f "$MARK"
 }
 trap cleanup EXIT
@@ -110,16 +108,7 @@ chmod -R go+rX "$W/units"
 touch "$W/stamp"
 sleep 1 # the daemons' files are newer than the stamp by a second at least
 
-unshare --pid --fork --mount --mount-proc --uts --ipc --net bash "$0" --inside "$W" &
-UNSHARE=$!
-for _ in $(seq 50); do
-	PID1=$(pgrep -P "$UNSHARE" | head -1)
-	[ -n "$PID1" ] && break
-	sleep 0.1
-done
-[ -n "$PID1" ] || { echo "no PID 1" >&2; exit 1; }
-ns() { nsenter --target "$PID1" --mount --pid --net --uts --ipc -- "$@"; }
-ctl() { ns systemctl "$@"; }
+pid1_start "$0" --inside "$W" || exit 1
 proc() { # PID FIELD: a line of /proc/PID/status, as PID 1's namespace sees it
 	ns awk -v f="$2:" '$1 == f { $1 = ""; sub(/^ /, ""); print }' "/proc/$1/status"
 }
@@ -199,20 +188,51 @@ check "...in VLAN 30" sh -c "grep -A1 'Attribute 81 ' '$W/eapol-units.log' | gre
 [ "$(tail -1 "$W/eapol-units.log")" = SUCCESS ] ||
 	ns journalctl --no-pager -n 40 -u freeradius.service >&2
 
-# what the daemons wrote under UMask=0027 in the setgid 2770 directory
-new=$(find "$home" -newer "$W/stamp" -type f)
+# what the daemons wrote under UMask=0027 in the setgid 2770 directory,
+# and FreeRADIUS's module in its spool (stats socket, status file): the
+# group byod's (byodctl metrics and radius status run as byod), no one
+# else's. FreeRADIUS's own TLS session cache is not the module's.
+mine() { find "$home" -newer "$W/stamp" -type f -o -newer "$W/stamp" -type s; }
+new=$(mine)
 check "the daemons wrote in $home ($(echo "$new" | wc -w) files)" test -n "$new"
-check "...none of them readable by others: $(find "$home" -newer "$W/stamp" -type f -perm /o+rwx)" \
-	test -z "$(find "$home" -newer "$W/stamp" -type f -perm /o+rwx)"
-check "...all of them the group byod's: $(find "$home" -newer "$W/stamp" ! -group byod)" \
-	test -z "$(find "$home" -newer "$W/stamp" ! -group byod)"
+modes=$(mine | grep -v /radius-tlscache/ | xargs -r stat -c '%A %G %n')
+open_to_others=$(awk 'substr($1, 8, 3) != "---" { print $3 }' <<<"$modes")
+check "...none of them open to others: $open_to_others" test -z "$open_to_others"
+not_byod=$(awk '$2 != "byod" { print $3 }' <<<"$modes")
+check "...all of them the group byod's: $not_byod" test -z "$not_byod"
+[ -z "$open_to_others$not_byod" ] || ls -laR "$home" >&2
+check "byod reads the module's status" runuser -u byod -- cat "$home/radius-spool/status"
+check "byod reads the module's stats socket (byodctl metrics)" sh -c \
+	"runuser -u byod -- /usr/bin/byodctl metrics --radius-spool $home/radius-spool | \
+	grep -q '^byod_radius_'"
 
+# a reload takes the new configuration: the gateway's ruleset names the
+# segments' interfaces on the new uplink
+check "the ruleset names the uplink eth0's segments" sh -c \
+	"nsenter --target $PID1 --net -- nft list table inet byod | grep -q '\"eth0\\.'"
+sed -i 's/^  uplink: "eth0"/  uplink: "eth1"/' "$home/byod.conf"
 for u in $units; do
 	check "systemctl reload $u" ctl reload "$u.service"
-	check "...$u still active, the same process" test \
+	# ExecReload returns once the signal is sent; the daemon says
+	# RELOADING=1 and READY=1 again when it is done
+	for _ in $(seq 100); do
+		[ "$(ctl is-active "$u.service")" = reloading ] || break
+		sleep 0.1
+	done
+	check "...$u still active ($(ctl is-active "$u.service")), the same process" test \
 		"$(ctl is-active "$u.service")/$(ctl show -p MainPID --value "$u.service")" \
 		= "active/${pid[$u]}"
+	[ "$(ctl is-active "$u.service")/$(ctl show -p MainPID --value "$u.service")" = \
+		"active/${pid[$u]}" ] || ns journalctl --no-pager -n 40 -u "$u.service" >&2
 done
+ok_eth1=
+for _ in $(seq 50); do
+	nsenter --target "$PID1" --net -- nft list table inet byod | grep -q '"eth1\.' &&
+		ok_eth1=1 && break
+	sleep 0.1
+done
+check "...after systemctl reload byod-gatewayd, those of eth1" test -n "$ok_eth1"
+[ -n "$ok_eth1" ] || nsenter --target "$PID1" --net -- nft list table inet byod >&2
 for u in $units; do
 	check "systemctl stop $u" ctl stop "$u.service"
 	st=$(ctl is-active "$u.service")
@@ -220,14 +240,7 @@ for u in $units; do
 	[ "$st" = inactive ] || ns journalctl --no-pager -n 30 -u "$u.service" >&2
 done
 ctl stop freeradius.service >/dev/null 2>&1
-# poweroff: systemd in a container exits; SIGKILL if it does not
-ctl poweroff --no-block >/dev/null 2>&1
-for _ in $(seq 100); do kill -0 "$UNSHARE" 2>/dev/null || break; sleep 0.1; done
-if kill -0 "$UNSHARE" 2>/dev/null; then
-	kill -KILL "$PID1" 2>/dev/null
-fi
-wait "$UNSHARE" 2>/dev/null
-PID1=
+pid1_stop
 check "the host's /tmp is untouched" test -f "$MARK"
 echo "units: $passed passed, $failed failed"
 [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]

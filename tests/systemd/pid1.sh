@@ -15,6 +15,7 @@
 # started. PID 1 ignores SIGTERM: it is ended by SIGKILL from here.
 : "${BYOD_SRC:?}" "${BYODCTL:?}" "${BYOD_PORTAL:?}"
 set -uo pipefail
+. "$BYOD_SRC/tests/lib/pid1.sh"
 passed=0
 failed=0
 ok() { passed=$((passed + 1)); }
@@ -62,10 +63,7 @@ chmod 0755 "$T"
 MARK=$(mktemp /tmp/byod-pid1-mark.XXXXXX) # the host's /tmp must keep it
 PID1=
 cleanup() {
-	if [ -n "$PID1" ] && kill -0 "$PID1" 2>/dev/null; then
-		kill -KILL "$PID1" 2>/dev/null
-		wait "$UNSHARE" 2>/dev/null
-	fi
+	pid1_kill
 	rm -rf "$T" "$MARK"
 }
 trap cleanup EXIT
@@ -92,17 +90,7 @@ DefaultDependencies=no
 Wants=systemd-journald.socket byod-portal.service
 EOT
 
-unshare --pid --fork --mount --mount-proc --uts --ipc --net \
-	bash "$0" --inside "$T" &
-UNSHARE=$!
-for _ in $(seq 50); do
-	PID1=$(pgrep -P "$UNSHARE" | head -1)
-	[ -n "$PID1" ] && break
-	sleep 0.1
-done
-[ -n "$PID1" ] || { echo "no PID 1" >&2; exit 1; }
-ns() { nsenter --target "$PID1" --mount --pid --net --uts --ipc -- "$@"; }
-ctl() { ns systemctl "$@"; }
+pid1_start "$0" --inside "$T" || exit 1
 
 state=
 for _ in $(seq 600); do
@@ -143,14 +131,7 @@ check "systemctl stop stops it" ctl stop byod-portal.service
 st=$(ctl is-active byod-portal.service)
 check "...inactive, not failed ($st)" test "$st" = inactive
 [ "$st" = inactive ] || ns journalctl --no-pager -n 30 -u byod-portal.service >&2
-# poweroff: systemd in a container exits; SIGKILL if it does not
-ctl poweroff --no-block >/dev/null 2>&1
-for _ in $(seq 100); do kill -0 "$UNSHARE" 2>/dev/null || break; sleep 0.1; done
-if kill -0 "$UNSHARE" 2>/dev/null; then
-	kill -KILL "$PID1" 2>/dev/null
-fi
-wait "$UNSHARE" 2>/dev/null
-PID1=
+pid1_stop
 check "the host's /tmp is untouched" test -f "$MARK"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
