@@ -5,7 +5,8 @@ started with NOTIFY_SOCKET on a datagram socket of the test's and
 WATCHDOG_USEC set, each says READY=1 only once its port answers (the
 gateway: once its ruleset is applied), feeds the watchdog every half
 interval even when idle, answers SIGHUP with RELOADING=1 then READY=1, takes
-a changed byod.conf and charter (the portal's school name and charter), and
+a changed byod.conf and charter (the portal's school name and charter; a
+dozen reloads while six clients ask for pages, each page whole), and
 refuses a broken byod.conf or charter in one sentence, keeping the one it
 runs. SIGTERM gives STOPPING=1 and a clean exit (no sanitizer report)."""
 import os
@@ -13,6 +14,7 @@ import shutil
 import signal
 import ssl
 import sys
+import threading
 import time
 import urllib.request
 
@@ -137,6 +139,42 @@ def portal(tmp, school):
               and "alert(1)" not in body, st)
         check("portal: the refusal names the charter's file",
               "charter.html" in [l for l in d.text().splitlines() if "reload refused" in l][-1])
+
+        # reloads while pages are being made (the lock, the retired
+        # configurations, the pool renewed under the pages' feet): every
+        # page whole, under one name or the other, none failed
+        with open(charter, "w", encoding="utf-8") as f:
+            f.write("<p>Charte relue le jour du rechargement.</p>\n")
+        names = ["Collège des Sources", "Collège du Relais"]
+        done = threading.Event()
+        pages = []
+
+        def pupil():
+            while not done.is_set():
+                try:
+                    st, body, _ = Browser("http://127.0.0.1:%d" % http_port).req("GET", "/")
+                    pages.append((st, any(x in body for x in names)))
+                except Exception as e:  # noqa: BLE001 - what failed is the finding
+                    pages.append((repr(e), False))
+
+        pupils = [threading.Thread(target=pupil) for _ in range(6)]
+        for t in pupils:
+            t.start()
+        try:
+            for i in range(12):
+                school.edit(r'^  name: ".*"', '  name: "%s"' % names[i % 2], "school")
+                reload(name, d, n)
+                time.sleep(0.05)
+        finally:
+            done.set()
+            for t in pupils:
+                t.join()
+        bad = [p for p in pages if p != (200, True)]
+        check("portal: %d pages during 12 reloads, each whole and served" % len(pages),
+              len(pages) >= 12 and not bad, bad[:5])
+        check("portal: alive after the reloads under load", d.alive())
+        st, body, _ = Browser("http://127.0.0.1:%d" % http_port).req("GET", "/")
+        check("portal: the last reload's name is served", names[1] in body, st)
     finally:
         stop(name, d, n)
         n.close()
