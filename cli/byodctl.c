@@ -6,8 +6,10 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <ftw.h>
 #include <getopt.h>
 #include <jansson.h>
+#include <grp.h>
 #include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -102,6 +104,48 @@ static char *time_str(time_t t, char *buf, size_t len)
 
 /* ---- init, school ---- */
 
+/* The owner HOME is handed to (init as root into a directory of another
+ * user's: /var/lib/byod, byod:byod, made by the package). */
+static uid_t give_uid;
+static gid_t give_gid;
+
+static int give_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return lchown(path, give_uid, give_gid) ? -errno : 0;
+}
+
+/* After init as root: what it made in a HOME that belonged to another
+ * user before (the daemons' system user) becomes that user's, as the
+ * daemons will open it; modes are left as init made them (the CA key
+ * 0600). before: HOME's stat before init, or NULL when it did not exist. */
+static int give_home(const char *home, const struct stat *before)
+{
+	int rc;
+
+	if (geteuid() != 0 || !before || before->st_uid == 0)
+		return 0;
+	give_uid = before->st_uid;
+	give_gid = before->st_gid;
+	rc = nftw(home, give_one, 16, FTW_PHYS);
+	if (rc)
+		return cli_fail("cannot hand %s to its owner: %s", home,
+				strerror(rc < 0 ? -rc : errno));
+	{
+		struct passwd *pw = getpwuid(give_uid);
+		struct group *gr = getgrgid(give_gid);
+		char u[32], g[32];
+
+		snprintf(u, sizeof(u), "%u", (unsigned)give_uid);
+		snprintf(g, sizeof(g), "%u", (unsigned)give_gid);
+		printf("%s and what init made in it belong to %s:%s, who owned it\n", home,
+		       pw ? pw->pw_name : u, gr ? gr->gr_name : g);
+	}
+	return 0;
+}
+
 static int cmd_init(const char *home, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -111,8 +155,9 @@ static int cmd_init(const char *home, int argc, char **argv)
 	};
 	struct byod_init_params p = { 0 };
 	struct byod_err err;
+	struct stat before;
 	char expected;
-	int c;
+	int c, had_home;
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (c == 's')
@@ -128,10 +173,11 @@ static int cmd_init(const char *home, int argc, char **argv)
 		fprintf(stderr,
 			"byodctl: warning: the check letter of %s should be %c; is it mistyped?\n",
 			p.uai, expected);
+	had_home = !stat(home, &before) && S_ISDIR(before.st_mode);
 	if (byod_home_init(home, &p, &err))
 		return cli_fail_err(&err);
 	printf("initialised %s for %s (%s)\n", home, p.name, p.uai);
-	return 0;
+	return give_home(home, had_home ? &before : NULL);
 }
 
 static int cmd_school(const char *home, int argc, char **argv)

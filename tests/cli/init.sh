@@ -44,4 +44,20 @@ expect_fail "a value out of range is refused" "between 0 and 600000" "$BYODCTL" 
 cp "$T/good.conf" "$BYOD_HOME/byod.conf"
 expect_ok "the restored configuration works" "$BYODCTL" device list
 
+# init as root into an empty directory of the daemons' user (what the
+# package makes: /var/lib/byod, byod:byod): what it makes is that user's,
+# the CA key still 0600
+if [ "$(id -u)" -eq 0 ]; then
+	owned=$T/owned
+	install -d -o nobody -g nogroup -m 0750 "$owned"
+	chmod 0755 "$T"
+	expect_ok "init as root into nobody's directory" \
+		"$BYODCTL" --home "$owned" init --school 0131234W --name "Collège des Calanques"
+	check "...says whose it is now" grep -q "belong to nobody:nogroup, who owned it" "$T/out"
+	check "...everything in it is nobody's: $(find "$owned" ! -user nobody | head -3)" \
+		test -z "$(find "$owned" \( ! -user nobody -o ! -group nogroup \))"
+	check "...the CA key is still 0600" test "$(stat -c %a "$owned/pki/ca.key")" = 600
+	expect_ok "...and nobody can use it" runuser -u nobody -- "$BYODCTL" --home "$owned" device list
+fi
+
 finish

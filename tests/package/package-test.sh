@@ -163,8 +163,11 @@ step "demo school in $home"
 /usr/bin/byodctl radius enable >"$work/enable-early.txt" 2>&1 &&
 	fail "radius enable before byodctl init succeeded"
 grep -q "byodctl init" "$work/enable-early.txt" || fail "radius enable: $(cat "$work/enable-early.txt")"
-/usr/bin/byodctl init --school 0131234W --name "Collège des Calanques (démo)" >/dev/null
-chown -R byod:byod "$home"
+# as root, as an administrator would: what init makes in the package's
+# /var/lib/byod is byod's without a chown
+/usr/bin/byodctl init --school 0131234W --name "Collège des Calanques (démo)" >"$work/init.txt"
+grep -q "belong to byod:byod" "$work/init.txt" || fail "init did not hand $home to byod: $(cat "$work/init.txt")"
+[ -z "$(find "$home" ! -user byod)" ] || fail "init left files of another user in $home"
 install -d -o byod -g byod -m 0700 "$work/devices"
 cp examples/demo-accounts.csv examples/policy.yaml "$work/"
 chmod 0644 "$work"/*.csv "$work"/*.yaml
