@@ -262,7 +262,7 @@ perf_top() {
 		2>/dev/null | awk '/^ *[0-9.]+%/ && n < 10 {
 			pct = $1; dso = $2; $1 = $2 = $3 = ""; sub(/^ +/, "")
 			printf "%s%s %s (%s)", (n ? "; " : ""), pct, $0, dso; n++ }')
-	note "Profile, $2 (perf record -g, self time, top frames): ${top:-no sample above 1.5 %}."
+	note_profile "$2 (perf record -g, self time, top frames): ${top:-no sample above 1.5 %}."
 }
 
 # profile LABEL PID CMD...: runs CMD; with BENCH_PROFILE=1 (and perf
@@ -272,7 +272,7 @@ profile() {
 	local label=$1 pid=$2 pp rc
 	shift 2
 	if [ "${BENCH_PROFILE:-0}" != 1 ] || ! perf_usable; then
-		[ "${BENCH_PROFILE:-0}" = 1 ] && note "Profile, $label: perf cannot record here."
+		[ "${BENCH_PROFILE:-0}" = 1 ] && note_profile "$label: perf cannot record here."
 		"$@"
 		return
 	fi
@@ -306,18 +306,20 @@ profile_cmd() {
 		return $rc
 	fi
 	if ! command -v valgrind >/dev/null; then
-		note "Profile, $label: neither perf nor valgrind can record here."
+		note_profile "$label: neither perf nor valgrind can record here."
 		"$@"
 		return
 	fi
 	valgrind -q --tool=callgrind --callgrind-out-file="$T/callgrind.out" "$@"
 	rc=$?
 	top=$(callgrind_annotate "$T/callgrind.out" 2>/dev/null | awk '
-		/^-+$/ { sep++; next } sep >= 3 && /^ *[0-9,]+ / && n < 10 {
-			ir = $1; gsub(/,/, "", ir); $1 = ""; sub(/^ +/, ""); sub(/ \[.*\]$/, "")
-			if (!tot) tot = ir
-			printf "%s%s %s", (n ? "; " : ""), ir, $0; n++ }')
-	note "Profile, $label (callgrind, instructions, top functions): ${top:-none}."
+		/PROGRAM TOTALS/ { next }
+		/^ *[0-9,]+ +\( *[0-9.]+%\) / && n < 10 {
+			match($0, /\( *[0-9.]+%\)/); pct = substr($0, RSTART + 1, RLENGTH - 2)
+			gsub(/ /, "", pct); fn = substr($0, RSTART + RLENGTH); sub(/^ +/, "", fn)
+			sub(/ \[.*\]$/, "", fn); sub(/^.*\//, "", fn)
+			printf "%s%s %s", (n ? "; " : ""), pct, fn; n++ }')
+	note_profile "$label (callgrind, instructions, top functions): ${top:-none}."
 	rm -f "$T/callgrind.out"
 	return $rc
 }
@@ -329,6 +331,17 @@ figs, bench, text = sys.argv[1:]
 with open(figs, "a") as f:
     f.write(json.dumps({"bench": bench, "note": text}, ensure_ascii=False) + "\n")
 print("note:", text)
+PY
+}
+
+# note_profile TEXT: a profile's top frames, which the report lists apart
+note_profile() {
+	"$BENCH_PY" - "$FIGS" "$BENCH_NAME" "$*" <<'PY'
+import json, sys
+figs, bench, text = sys.argv[1:]
+with open(figs, "a") as f:
+    f.write(json.dumps({"bench": bench, "note": text, "profile": True}, ensure_ascii=False) + "\n")
+print("profile:", text)
 PY
 }
 
