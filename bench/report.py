@@ -5,6 +5,7 @@ bench/lib.sh) turned into BENCHMARKS.md and a plot, or checked.
 
     report.py --check NAME DIR     the figures NAME must produce are in DIR
     report.py --out FILE.md --plot FILE.png [--seconds S] DIR
+    report.py --self-test          the goals' verdicts on made-up figures
 """
 import argparse
 import datetime
@@ -43,7 +44,8 @@ BENCHES = [
         "index_pg_devices", "index_pg_load_s", "index_pg_peak_rss_mb",
         "index_pg_server_cpu_s"]),
     ("propagate", "8. Change propagation between nodes", [
-        "propagate_samples", "propagate_pg_ms_p50", "propagate_pg_ms_p99", "propagate_pg_ms_max",
+        "propagate_samples", "propagate_pg_ms_p50", "propagate_pg_round_ms_p50",
+        "propagate_pg_ms_p99", "propagate_pg_ms_max",
         "propagate_pg_after_return_ms_p50", "propagate_pg_after_return_ms_p99",
         "propagate_pg_write_ms_p50"]),
     ("enrol_pg", "9. Enrolment on PostgreSQL", [
@@ -55,7 +57,8 @@ BENCHES = [
 # PostgreSQL figures against SQLite's, in the same run): --check fails when
 # the baseline is missing.
 NEEDS_BASELINE = {
-    "index_pg_load_s", "index_pg_peak_rss_mb", "propagate_pg_ms_p50", "propagate_pg_ms_p99",
+    "index_pg_load_s", "index_pg_peak_rss_mb", "propagate_pg_ms_p50", "propagate_pg_round_ms_p50",
+    "propagate_pg_ms_p99",
     "propagate_pg_ms_max", "propagate_pg_after_return_ms_p50",
     "propagate_pg_after_return_ms_p99", "enrol_pg_ms_p50_c50", "enrol_pg_ms_p99_c50",
     "enrol_pg_per_s", "enrol_pg_cpu_ms", "enrol_pg_cores", "enrol_pg_threads_running",
@@ -373,15 +376,60 @@ def kept(out):
     return old[old.index(KEPT):] if KEPT in old else []
 
 
+def self_test():
+    """The goals' verdicts on made-up figures, and --check refusing a run
+    without a goal's figure: what make test can check without a bench."""
+    import tempfile
+    spec = {b[0]: b[2] for b in BENCHES}
+    for g in GOALS:
+        assert g[2] in spec[g[1]], f"goal figure {g[2]} not required of {g[1]}"
+    mab = {"devices": {"value": 1e6},
+           "mab_byod_us_per_request": {"value": 30, "ratio": 1.04, "ratio_range": [1.01, 1.08],
+                                       "runs": 5, "baseline": "static unlang reply"},
+           "mab_sql_us_per_request": {"value": 60, "ratio": 1.9, "ratio_range": [1.7, 1.95],
+                                      "runs": 5, "baseline": "rlm_byod"}}
+    figs = {"mab": mab,
+            "index": {"policy_decision_ns": {"value": 80, "range": [70, 90], "runs": 5},
+                      "index_devices": {"value": 2000},
+                      "index_bytes_per_device": {"value": 100}},
+            "enrol": {"enrol_saturated_per_s": {"value": 61, "smoke": True}}}
+    rows = {g[2]: goal_row(g, figs) for g in GOALS}
+    want = {"mab_byod_us_per_request": "| met | the runs' range crosses the goal |",
+            "mab_sql_us_per_request": "| **not met** | no run met it |",
+            "policy_decision_ns": "| met | every run met it |",
+            "index_bytes_per_device": "| not judged | measured at 2,000 devices |",
+            "enrol_saturated_per_s": "| not judged | a smoke run (toy size) |",
+            "eaptls_full_auth_per_s_core": "| not measured |"}
+    for name, end in want.items():
+        assert end in rows[name], f"{name}: {rows[name]!r} lacks {end!r}"
+    with tempfile.TemporaryDirectory() as d:
+        recs = [{"bench": "probes", "name": n, "value": 1.0, "unit": "x"}
+                for n in spec["probes"]]
+        with open(os.path.join(d, "probes.jsonl"), "w") as f:
+            f.write("\n".join(json.dumps(r) for r in recs) + "\n")
+        try:
+            check("probes", d)
+        except SystemExit as e:
+            assert "baseline" in str(e), e
+        else:
+            raise AssertionError("--check took a probes ratio goal without its baseline")
+    print(f"self-test: {len(GOALS)} goals, verdicts as expected")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--check", metavar="NAME")
     ap.add_argument("--out")
     ap.add_argument("--plot")
     ap.add_argument("--seconds")
-    ap.add_argument("dir")
+    ap.add_argument("--self-test", action="store_true")
+    ap.add_argument("dir", nargs="?")
     a = ap.parse_args()
-    if a.check:
+    if a.self_test:
+        self_test()
+    elif not a.dir:
+        ap.error("DIR is needed")
+    elif a.check:
         check(a.check, a.dir)
     elif a.out:
         report(a.dir, a.out, a.plot, a.seconds)
