@@ -31,7 +31,8 @@
 #   profile_cmd LABEL CMD...     the same for a command of its own (perf, or
 #                          callgrind where the kernel forbids perf)
 #   small_ratio            true when RATIO is within 10 % of 1 (a profile
-#                          must say where the difference is)
+#                          must say where the difference is), or always
+#                          with BENCH_PROFILE=all
 #   pg_cluster_start       a throwaway PostgreSQL cluster in $T/pg, as a
 #                          server is run (fsync on), removed at exit; sets
 #                          PG_URL and PG_DIR
@@ -219,9 +220,14 @@ PY
 
 # small_ratio: the last figure_runs' ratio is within 10 % of 1, where one
 # run's noise can hide or make the difference: a profile must attribute it
+# (BENCH_PROFILE=all: every comparison, whatever its ratio)
 small_ratio() {
+	[ "${BENCH_PROFILE:-0}" = all ] && return 0
 	[ -n "${RATIO:-}" ] && awk -v r="$RATIO" 'BEGIN { exit !(r > 0.9 && r < 1.1) }'
 }
+
+# profiling: BENCH_PROFILE is 1 or all
+profiling() { [ "${BENCH_PROFILE:-0}" = 1 ] || [ "${BENCH_PROFILE:-0}" = all ]; }
 
 # alternate ROUNDS FN CFG...: FN CFG ROUND for each configuration, ROUNDS
 # rounds, the order reversed every other round (A B, B A, A B...): a drift
@@ -257,12 +263,15 @@ perf_usable() {
 # perf_top DATA LABEL: the top frames of a perf recording (self time, by
 # shared object and symbol), as one note
 perf_top() {
-	local top
+	local top dsos
 	top=$(perf report -i "$1" --stdio --no-children --sort dso,sym -g none --percent-limit 1.5 \
 		2>/dev/null | awk '/^ *[0-9.]+%/ && n < 10 {
 			pct = $1; dso = $2; $1 = $2 = $3 = ""; sub(/^ +/, "")
 			printf "%s%s %s (%s)", (n ? "; " : ""), pct, $0, dso; n++ }')
-	note_profile "$2 (perf record -g, self time, top frames): ${top:-no sample above 1.5 %}."
+	dsos=$(perf report -i "$1" --stdio --no-children --sort dso -g none --percent-limit 1 \
+		2>/dev/null | awk '/^ *[0-9.]+%/ && n < 8 {
+			printf "%s%s %s", (n ? ", " : ""), $1, $2; n++ }')
+	note_profile "$2 (perf record -g, self time): by object ${dsos:-none above 1 %}; top frames ${top:-none above 1.5 %}."
 }
 
 # profile LABEL PID CMD...: runs CMD; with BENCH_PROFILE=1 (and perf
@@ -271,8 +280,8 @@ perf_top() {
 profile() {
 	local label=$1 pid=$2 pp rc
 	shift 2
-	if [ "${BENCH_PROFILE:-0}" != 1 ] || ! perf_usable; then
-		[ "${BENCH_PROFILE:-0}" = 1 ] && note_profile "$label: perf cannot record here."
+	if ! profiling || ! perf_usable; then
+		profiling && note_profile "$label: perf cannot record here."
 		"$@"
 		return
 	fi
@@ -294,7 +303,7 @@ profile() {
 profile_cmd() {
 	local label=$1 rc top
 	shift
-	if [ "${BENCH_PROFILE:-0}" != 1 ]; then
+	if ! profiling; then
 		"$@"
 		return
 	fi
