@@ -16,7 +16,7 @@ rate = float(sys.argv[7]) if len(sys.argv) > 7 and sys.argv[6] == "open" else 0.
 UA = "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Mobile Safari/537.36"
 lock = threading.Lock()
 todo = list(range(count))
-times, errors = [], []
+times, errors, retried = [], [], [0]
 
 def enrol(conn, n):
     cookies = {}
@@ -28,9 +28,21 @@ def enrol(conn, n):
         if form is not None:
             body = urllib.parse.urlencode(form)
             h["Content-Type"] = "application/x-www-form-urlencoded"
-        conn.request(method, path, body=body, headers=h)
-        r = conn.getresponse()
-        data = r.read()
+        # A keep-alive connection the portal closed (idle, or as the request
+        # crossed its close) is reopened and the request sent again, once,
+        # as a browser does; counted and printed at the end.
+        for attempt in (0, 1):
+            try:
+                conn.request(method, path, body=body, headers=h)
+                r = conn.getresponse()
+                data = r.read()
+                break
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+                conn.close()
+                if attempt:
+                    raise
+                with lock:
+                    retried[0] += 1
         for k, v in r.getheaders():
             if k.lower() == "set-cookie":
                 name, _, rest = v.partition("=")
@@ -88,6 +100,8 @@ threads = [threading.Thread(target=client) for _ in range(clients)]
 for t in threads: t.start()
 for t in threads: t.join()
 elapsed = time.monotonic() - t0
+if retried[0]:
+    print(f"enrol_drive: {retried[0]} requests sent again on a reopened connection", file=sys.stderr)
 if errors:
     sys.exit(errors[0])
 with open(out, "w") as f:
