@@ -81,6 +81,7 @@ def client():
         if rate:
             t = t0 + n / rate
             time.sleep(max(0.0, t - time.monotonic()))
+            conn.close()  # a phone arriving opens a connection of its own
         else:
             t = time.monotonic()
         try:
