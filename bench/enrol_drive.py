@@ -102,7 +102,8 @@ for t in threads: t.start()
 for t in threads: t.join()
 elapsed = time.monotonic() - t0
 if retried[0]:
-    print(f"enrol_drive: {retried[0]} requests sent again on a reopened connection", file=sys.stderr)
+    print(f"enrol_drive: {retried[0]} requests sent again on a reopened connection",
+          file=sys.stderr)
 if errors:
     sys.exit(errors[0])
 with open(out, "w") as f:

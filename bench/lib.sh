@@ -254,7 +254,8 @@ perf_usable() {
 	if [ -z "${PERF_USABLE:-}" ]; then
 		PERF_USABLE=0
 		command -v perf >/dev/null &&
-			perf record -q -g -o "$T/perf-probe.data" -- true >/dev/null 2>&1 && PERF_USABLE=1
+			perf record -q -g -o "$T/perf-probe.data" -- true >/dev/null 2>&1 &&
+			PERF_USABLE=1
 		rm -f "$T/perf-probe.data"
 	fi
 	[ "$PERF_USABLE" = 1 ]
@@ -271,7 +272,8 @@ perf_top() {
 	dsos=$(perf report -i "$1" --stdio --no-children --sort dso -g none --percent-limit 1 \
 		2>/dev/null | awk '/^ *[0-9.]+%/ && n < 8 {
 			printf "%s%s %s", (n ? ", " : ""), $1, $2; n++ }')
-	note_profile "$2 (perf record -g, self time): by object ${dsos:-none above 1 %}; top frames ${top:-none above 1.5 %}."
+	note_profile "$2 (perf record -g, self time): by object ${dsos:-none above 1 %};" \
+		"top frames ${top:-none above 1.5 %}."
 }
 
 # profile LABEL PID CMD...: runs CMD; with BENCH_PROFILE=1 (and perf

@@ -162,7 +162,7 @@ def goals_table(directory):
     lines = ["## Goals", "",
              "The goals of issue #23, each judged on the median of its runs (for a ratio, the "
              "median of the ratios taken run by run); the range of the runs is in brackets.", "",
-             "| goal | target | figure | | |", "|---|---|---|---|---|"]
+             "| goal | target | figure | verdict (median) | the runs |", "|---|---|---|---|---|"]
     lines += [goal_row(g, figs) for g in GOALS]
     return lines + [""]
 
@@ -331,7 +331,8 @@ def report(directory, out, png, seconds):
             lines += ["Not run.", ""]
             continue
         figs = [r for r in recs if "name" in r]
-        notes = [r["note"] for r in recs if "note" in r and "name" not in r and not r.get("profile")]
+        notes = [r["note"] for r in recs
+                 if "note" in r and "name" not in r and not r.get("profile")]
         profiles = [r["note"] for r in recs if r.get("profile")]
         all_series[name] = [r for r in recs if "series" in r]
         lines += ["| figure | configuration | value | baseline | baseline value | ratio "
