@@ -1,26 +1,35 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # EAP-TLS through the real FreeRADIUS: server CPU per authentication with
 # rlm_byod (byodctl's raddb: the certificate check in check-eap-tls and the
-# final decision in post-auth) against the same eap module without it, and
-# per resumed authentication against a full one.
+# final decision in post-auth) against the same raddb without the module's
+# decisions (raddb_variant: the same virtual servers, check-eap-tls still
+# called, Auth-Type Accept where rlm_byod decided), and per resumed authentication
+# against a full one. Both servers run side by side on ports of their own;
+# the runs alternate between them ROUNDS times (order reversed every other
+# round), and each ratio is the median of the ratios taken run by run.
 #
 # Full: eapol_test runs one whole EAP-TLS authentication (P-256 device
 # certificate from the school CA, TLS 1.2, a new TLS session), FULL times
 # one after another. Resumed: eapol_test -r R runs one full authentication
 # and R re-authentications that resume its TLS session (checked in its
-# output); the resumed cost is (CPU of the run - one full) / R. The figure
-# is FreeRADIUS's user+system CPU time (/proc/PID/stat) over the runs
-# divided by the authentications; eapol_test's own CPU is not in it.
+# output); the resumed cost is (CPU of the runs - their full ones, at the
+# same round's cost) / their resumptions. The figure is FreeRADIUS's
+# user+system CPU time (/proc/PID/stat) over the runs divided by the
+# authentications; eapol_test's own CPU is not in it. Full authentications
+# per second per core = 1 s / the CPU of one.
 . "$BYOD_SRC/bench/lib.sh"
 . "$BYOD_SRC/tests/radius/lib.sh"
 bench_init eaptls "$@"
 export BYOD_HOME="$T/home"
 
+# each round: FULL full authentications, then RUNS eapol_test -r R, on each server
 if [ "$SMOKE" = 1 ]; then
-	FULL=3 RUNS=2 R=3
+	ROUNDS=2 FULL=3 RUNS=1 R=3
 else
-	FULL=300 RUNS=10 R=30
+	ROUNDS=5 FULL=60 RUNS=2 R=30
 fi
+CFGS=(plain byod)
+declare -A NAME=([plain]="same virtual servers, no rlm_byod decision" [byod]="rlm_byod")
 
 bench_school 1000
 "$BYODCTL" user add lea --role student --school 0131234W >/dev/null
@@ -34,38 +43,72 @@ mkdir -p "$RADDB/log"
 cp -r "$RADDB" "$T/raddb-byod"
 sed -i "s|^raddbdir = .*|raddbdir = $T/raddb-byod|" "$T/raddb-byod/radiusd.conf"
 raddb_variant "$RADDB" "$T/raddb-plain" ''
+declare -A PORT PID
+for cfg in "${CFGS[@]}"; do
+	read -r a b <<<"$(free_ports)"
+	sed -i "s/^byod_auth_port = .*/byod_auth_port = $a/; s/^byod_acct_port = .*/byod_acct_port = $b/" \
+		"$T/raddb-$cfg/byod-vars.conf"
+	grep -q "^byod_auth_port = $a$" "$T/raddb-$cfg/byod-vars.conf" ||
+		{ echo "no byod_auth_port in $T/raddb-$cfg/byod-vars.conf" >&2; exit 1; }
+	PORT[$cfg]=$a
+done
 
-# auth [eapol_test options]: one eapol_test run with lea's certificate
+# auth CFG [eapol_test options]: one eapol_test run with lea's certificate
 auth() {
+	AUTH_PORT=${PORT[$1]}
+	shift
 	eap_tls lea "$CERT" "$KEY" 02:00:00:00:aa:01 "$@" ||
 		{ echo "EAP-TLS failed:" >&2; tail -20 "$T/eap.out" >&2; exit 1; }
 }
+full_batch() {
+	local cfg=$1
+	for _ in $(seq "$FULL"); do auth "$cfg"; done
+}
 
-declare -A FULL_US RES_US
-for cfg in plain byod; do
+for cfg in "${CFGS[@]}"; do
 	fr_start "$T/raddb-$cfg"
-	auth # warm up
-	c0=$(proc_cpu_us "$FR_PID")
-	for _ in $(seq "$FULL"); do auth; done
-	c1=$(proc_cpu_us "$FR_PID")
-	FULL_US[$cfg]=$(awk -v c=$((c1 - c0)) -v n="$FULL" 'BEGIN { printf "%.0f", c / n }')
-	c0=$(proc_cpu_us "$FR_PID")
+	PID[$cfg]=$FR_PID
+	auth "$cfg" # warm up
+	: >"$T/full.$cfg"; : >"$T/res.$cfg"; : >"$T/rate.$cfg"
+done
+
+# one round on CFG: FULL full authentications, then RUNS runs of 1 + R
+round() {
+	local cfg=$1 pid=${PID[$1]} c0 c1 full_us resumed
+	c0=$(proc_cpu_us "$pid")
+	full_batch "$cfg"
+	c1=$(proc_cpu_us "$pid")
+	full_us=$(awk -v c=$((c1 - c0)) -v n="$FULL" 'BEGIN { printf "%.0f", c / n }')
+	echo "$full_us" >>"$T/full.$cfg"
+	awk -v u="$full_us" 'BEGIN { printf "%.1f\n", (u > 0 ? 1e6 / u : 0) }' >>"$T/rate.$cfg"
+	c0=$(proc_cpu_us "$pid")
 	for _ in $(seq "$RUNS"); do
-		auth -r "$R"
+		auth "$cfg" -r "$R"
 		resumed=$(grep -c 'Handshake finished - resumed=1' "$T/eap.out")
 		if [ "$resumed" -ne "$R" ]; then
 			echo "$cfg: $resumed of $R re-authentications resumed the TLS session" >&2
 			exit 1
 		fi
 	done
-	c1=$(proc_cpu_us "$FR_PID")
-	RES_US[$cfg]=$(awk -v c=$((c1 - c0)) -v n="$RUNS" -v r="$R" -v f="${FULL_US[$cfg]}" \
-		'BEGIN { v = (c - n * f) / (n * r); if (v < 0) v = 0; printf "%.0f", v }')
-	echo "$cfg: full ${FULL_US[$cfg]} µs, resumed ${RES_US[$cfg]} µs server CPU"
-	stop_pid "$FR_PID"
-done
+	c1=$(proc_cpu_us "$pid")
+	awk -v c=$((c1 - c0)) -v n="$RUNS" -v r="$R" -v f="$full_us" \
+		'BEGIN { v = (c - n * f) / (n * r); if (v < 0) v = 0; printf "%.0f\n", v }' >>"$T/res.$cfg"
+	echo "$cfg, round $2: full $full_us µs, resumed $(tail -1 "$T/res.$cfg") µs server CPU"
+}
+alternate "$ROUNDS" round "${CFGS[@]}"
 
-figure eaptls_full_byod_us "${FULL_US[byod]}" "µs server CPU" "same eap, no rlm_byod" "${FULL_US[plain]}"
-figure eaptls_resumed_byod_us "${RES_US[byod]}" "µs server CPU" "full authentication, rlm_byod" "${FULL_US[byod]}"
-figure eaptls_resumed_plain_us "${RES_US[plain]}" "µs server CPU" "full authentication, no rlm_byod" "${FULL_US[plain]}"
-note "$FULL full authentications one after another, then $RUNS eapol_test runs of 1 full + $R resumed; the registry holds 1,000 devices; server CPU time from /proc over each phase, divided by its authentications (the clock ticks at 10 ms, so the smoke run's figures are coarse)."
+figure_runs --config "${NAME[byod]}" eaptls_full_byod_us "µs server CPU per full authentication" \
+	"$T/full.byod" "${NAME[plain]}" "$T/full.plain"
+if small_ratio; then
+	for cfg in byod plain; do
+		profile "EAP-TLS full authentications, ${NAME[$cfg]}" "${PID[$cfg]}" full_batch "$cfg"
+	done
+fi
+figure_runs --config "${NAME[byod]}" eaptls_full_auth_per_s_core \
+	"full authentications/s per core of server CPU" "$T/rate.byod" "${NAME[plain]}" "$T/rate.plain"
+figure_runs --config "${NAME[byod]}" eaptls_resumed_byod_us "µs server CPU per resumed authentication" \
+	"$T/res.byod" "full authentication, rlm_byod" "$T/full.byod"
+figure_runs --config "${NAME[plain]}" eaptls_resumed_plain_us \
+	"µs server CPU per resumed authentication" "$T/res.plain" "full authentication, ${NAME[plain]}" \
+	"$T/full.plain"
+note "Both servers run side by side; $ROUNDS rounds alternate between them, each of $FULL full authentications one after another, then $RUNS eapol_test runs of 1 full + $R resumed; the registry holds 1,000 devices; server CPU time from /proc over each phase, divided by its authentications (the clock ticks at 10 ms, so the smoke run's figures are coarse). A ratio is the median of the rounds' ratios, with their range."

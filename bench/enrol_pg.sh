@@ -144,18 +144,18 @@ done
 
 read -r sq50 sq99 _ <<<"$(pct "$T/sqlite.lat")"
 read -r pg50 pg99 _ <<<"$(pct "$T/pg.lat")"
-figure enrol_pg_ms_p50_c50 "$pg50" ms "SQLite, p50" "$sq50"
-figure enrol_pg_ms_p99_c50 "$pg99" ms "SQLite, p99" "$sq99"
-figure_runs enrol_pg_per_s "enrolments/s at 50 clients" "$T/pg.rate" "SQLite" "$T/sqlite.rate"
-figure_runs enrol_pg_cpu_ms "ms CPU per enrolment, portal + PostgreSQL" "$T/pg.cpu" \
+figure --config PostgreSQL enrol_pg_ms_p50_c50 "$pg50" ms "SQLite, p50" "$sq50"
+figure --config PostgreSQL enrol_pg_ms_p99_c50 "$pg99" ms "SQLite, p99" "$sq99"
+figure_runs --config PostgreSQL enrol_pg_per_s "enrolments/s at 50 clients" "$T/pg.rate" "SQLite" "$T/sqlite.rate"
+figure_runs --config PostgreSQL enrol_pg_cpu_ms "ms CPU per enrolment, portal + PostgreSQL" "$T/pg.cpu" \
 	"SQLite (portal)" "$T/sqlite.cpu"
-figure_runs enrol_pg_server_cpu_ms "ms PostgreSQL CPU per enrolment" "$T/pg.server"
-figure_runs enrol_pg_cores "cores, portal + PostgreSQL" "$T/pg.cores" "SQLite (portal)" \
+figure_runs --config PostgreSQL enrol_pg_server_cpu_ms "ms PostgreSQL CPU per enrolment" "$T/pg.server"
+figure_runs --config PostgreSQL enrol_pg_cores "cores, portal + PostgreSQL" "$T/pg.cores" "SQLite (portal)" \
 	"$T/sqlite.cores"
-figure_runs enrol_pg_threads_running "portal threads running, mean" "$T/pg.threads.running" \
+figure_runs --config PostgreSQL enrol_pg_threads_running "portal threads running, mean" "$T/pg.threads.running" \
 	"SQLite" "$T/sqlite.threads.running"
-figure_runs enrol_sqlite_threads_timer "portal threads asleep on a timer, mean" \
+figure_runs --config SQLite enrol_sqlite_threads_timer "portal threads asleep on a timer, mean" \
 	"$T/sqlite.threads.timer" "PostgreSQL" "$T/pg.threads.timer"
-figure_runs enrol_pg_threads_socket "portal threads waiting on a socket, mean" \
+figure_runs --config PostgreSQL enrol_pg_threads_socket "portal threads waiting on a socket, mean" \
 	"$T/pg.threads.socket" "SQLite" "$T/sqlite.threads.socket"
 note "The same 50 phones (one Python process, threads doing whole enrolments back to back: start page, login, enrolment form, enrolment, PKCS#12) against a portal on SQLite, then one on PostgreSQL (a throwaway cluster on this machine, fsync on, over its Unix socket), $ROUNDS rounds of $COUNT enrolments each, alternated, after a warm-up of $WARM on each; both portals run throughout with the shipped 4 threads. p50 and p99 over all the enrolments of each backend; rates, CPU and cores are medians of the rounds with their range. CPU is the portal's user+system time, plus on PostgreSQL the server's (its backends included); cores = that CPU / the round's wall time, of the machine's 2, which the phones share. Threads are sampled every 20 ms from /proc (state R: running, or ready and waiting for one of the 2 cores; wchan hrtimer_nanosleep: asleep on a timer, which is where SQLite's busy handler waits for the write lock; poll on a socket: waiting for the database server or a client; block I/O: the commit's fsync); the portal's other threads wait for work. Disk waits: $(paste -sd' ' "$T/sqlite.threads.disk") threads on SQLite, $(paste -sd' ' "$T/pg.threads.disk") on PostgreSQL (the server's own fsync is in its processes)."

@@ -10,28 +10,54 @@
 bench_init index "$@"
 export BYOD_HOME="$T/home"
 
+# RUNS runs of each program: each measures its figure and its baseline in
+# turn within the run, and the ratio is the median of the runs' ratios
 if [ "$SMOKE" = 1 ]; then
-	N=2000 DECISIONS=20000 POLICY_IT=2000
+	N=2000 DECISIONS=20000 POLICY_IT=2000 RUNS=2
 else
-	N=1000000 DECISIONS=2000000 POLICY_IT=200000
+	N=1000000 DECISIONS=2000000 POLICY_IT=200000 RUNS=5
 fi
 
-"$BYOD_BIN/bench_policy" --iterations "$POLICY_IT" >"$T/policy.out" ||
-	{ echo "bench_policy failed" >&2; cat "$T/policy.out" >&2; exit 1; }
-pv() { awk -F= -v k="$1" '$1 == k { print $2 }' "$T/policy.out"; }
-figure policy_decision_ns "$(pv policy_decision_ns)" "ns (200 rules, none matching)" \
-	"one-rule policy" "$(pv baseline_one_rule_ns)"
+# kv FILE KEY: the value of KEY in a program's key=value output
+kv() { awk -F= -v k="$2" '$1 == k { print $2 }' "$1"; }
+# runs_of KEY PREFIX: KEY's value in each run's output PREFIX.N, one a line
+runs_of() {
+	local r
+	for r in $(seq "$RUNS"); do kv "$2.$r" "$1"; done
+}
+
+for r in $(seq "$RUNS"); do
+	"$BYOD_BIN/bench_policy" --iterations "$POLICY_IT" >"$T/policy.out.$r" ||
+		{ echo "bench_policy failed" >&2; cat "$T/policy.out.$r" >&2; exit 1; }
+done
+runs_of policy_decision_ns "$T/policy.out" >"$T/policy.big"
+runs_of baseline_one_rule_ns "$T/policy.out" >"$T/policy.one"
+figure_runs --config "200-rule policy" policy_decision_ns "ns (200 rules, none matching)" \
+	"$T/policy.big" "one-rule policy" "$T/policy.one"
+profile_cmd "bench_policy, 200 rules and one rule" "$BYOD_BIN/bench_policy" \
+	--iterations "$POLICY_IT" >/dev/null
 
 bench_school "$N"
-"$BYOD_BIN/bench_index" --home "$BYOD_HOME" --decisions "$DECISIONS" >"$T/index.out" ||
-	{ echo "bench_index failed" >&2; cat "$T/index.out" >&2; exit 1; }
-cat "$T/index.out"
-iv() { awk -F= -v k="$1" '$1 == k { print $2 }' "$T/index.out"; }
-figure index_devices "$(iv devices)" devices
-figure index_load_s "$(iv index_load_s)" s "reading the same rows" "$(iv registry_read_s)"
-figure index_bytes_per_device "$(iv index_rss_bytes_per_device)" "bytes (resident)" \
-	"registry on disk, per device" "$(iv registry_disk_bytes_per_device)"
-figure index_map_bytes_per_device "$(iv index_map_bytes_per_device)" "bytes (maps)"
-figure index_idle_refresh_us "$(iv idle_refresh_us)" "µs (change feed read, nothing new)"
-figure index_mab_decision_ns "$(iv decision_ns)" ns "registry lookup by MAC" "$(iv registry_lookup_ns)"
-note "Each device has its owner (two devices per account) and one certificate in the index; memory is the process's resident growth over the load, per device. Decisions pick devices uniformly over the whole registry."
+for r in $(seq "$RUNS"); do
+	"$BYOD_BIN/bench_index" --home "$BYOD_HOME" --decisions "$DECISIONS" >"$T/index.out.$r" ||
+		{ echo "bench_index failed" >&2; cat "$T/index.out.$r" >&2; exit 1; }
+	cat "$T/index.out.$r"
+done
+for k in index_load_s registry_read_s index_rss_bytes_per_device registry_disk_bytes_per_device \
+	index_map_bytes_per_device idle_refresh_us decision_ns registry_lookup_ns; do
+	runs_of "$k" "$T/index.out" >"$T/$k"
+done
+figure index_devices "$(kv "$T/index.out.1" devices)" devices
+figure_runs --config "rlm_byod's index" index_load_s s "$T/index_load_s" \
+	"reading the same rows" "$T/registry_read_s"
+figure_runs --config "rlm_byod's index" index_bytes_per_device "bytes (resident)" \
+	"$T/index_rss_bytes_per_device" "registry on disk, per device" "$T/registry_disk_bytes_per_device"
+figure_runs --config "rlm_byod's index" index_map_bytes_per_device "bytes (maps)" \
+	"$T/index_map_bytes_per_device"
+figure_runs --config "rlm_byod's index" index_idle_refresh_us "µs (change feed read, nothing new)" \
+	"$T/idle_refresh_us"
+figure_runs --config "rlm_byod's index" index_mab_decision_ns ns "$T/decision_ns" \
+	"registry lookup by MAC (SQLite)" "$T/registry_lookup_ns"
+profile_cmd "bench_index, load and decisions" "$BYOD_BIN/bench_index" --home "$BYOD_HOME" \
+	--decisions "$DECISIONS" >/dev/null
+note "Each device has its owner (two devices per account) and one certificate in the index; memory is the process's resident growth over the load, per device. Decisions pick devices uniformly over the whole registry. $RUNS runs of bench_policy and of bench_index, each timing its figure and its baseline in turn; a ratio is the median of the runs' ratios, with their range."

@@ -69,15 +69,15 @@ for _ in $(seq "$RUNS"); do
 done
 
 figure index_pg_devices "$N" devices
-figure_runs index_pg_load_s s "$T/pg.load" "SQLite, same rows" "$T/sqlite.load"
-figure_runs index_pg_peak_rss_mb "MiB at the process's peak" "$T/pg.peak" "SQLite" "$T/sqlite.peak"
-figure_runs index_pg_bytes_per_device "bytes resident, per device" "$T/pg.perdev" "SQLite" \
+figure_runs --config PostgreSQL index_pg_load_s s "$T/pg.load" "SQLite, same rows" "$T/sqlite.load"
+figure_runs --config PostgreSQL index_pg_peak_rss_mb "MiB at the process's peak" "$T/pg.peak" "SQLite" "$T/sqlite.peak"
+figure_runs --config PostgreSQL index_pg_bytes_per_device "bytes resident, per device" "$T/pg.perdev" "SQLite" \
 	"$T/sqlite.perdev"
-figure_runs index_pg_server_cpu_s "s of PostgreSQL CPU per load" "$T/pg.server"
-figure index_pg_fill_s "$(awk -v a="$t1" -v b="$t2" 'BEGIN { printf "%.1f", b - a }')" \
+figure_runs --config PostgreSQL index_pg_server_cpu_s "s of PostgreSQL CPU per load" "$T/pg.server"
+figure --config PostgreSQL index_pg_fill_s "$(awk -v a="$t1" -v b="$t2" 'BEGIN { printf "%.1f", b - a }')" \
 	"s (generate_series, one transaction)" "SQLite, same rows" \
 	"$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')"
-figure index_pg_disk_bytes_per_device "$(awk -v b="$pg_bytes" -v n="$N" 'BEGIN { printf "%.1f", b / n }')" \
+figure --config PostgreSQL index_pg_disk_bytes_per_device "$(awk -v b="$pg_bytes" -v n="$N" 'BEGIN { printf "%.1f", b / n }')" \
 	"bytes (database, less an empty one)" "SQLite file" \
 	"$(awk -v b="$sq_bytes" -v n="$N" 'BEGIN { printf "%.1f", b / n }')"
 note "$N devices (two per account, each with one certificate) in both registries; each load is a new process (rad_index_open, one read-only snapshot; PostgreSQL through a cursor of 10,000 rows a round trip, over the cluster's Unix socket on the same two cores), SQLite and PostgreSQL alternated $RUNS times each after one load of each to warm the caches: medians, with the range of the runs and of the paired ratios. Peak memory is the process's VmHWM (libpq's result buffers included). The fill is bench_school's SQL on each side (on PostgreSQL generate_series in one transaction, foreign keys not checked row by row as the rows are consistent by construction, then VACUUM FREEZE ANALYZE)."

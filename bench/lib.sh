@@ -16,11 +16,23 @@
 #   proc_cpu_us PID        user+system CPU time of PID (all its threads), µs
 #   proc_threads_cpu_us PID   the same per thread: "TID µs" lines
 #   proc_rss_kb PID        resident memory of PID, KiB
-#   figure_runs NAME UNIT FILE [BASELINE_NAME BASELINE_FILE [NOTE]]
+#   figure_runs [--config TEXT] NAME UNIT FILE [BASELINE_NAME BASELINE_FILE [NOTE]]
 #                          a figure measured in several runs alternated with
 #                          its baseline's (one number a line in each FILE, in
-#                          run order): the median, the range, the ratio of the
-#                          medians and the range of the runs' paired ratios
+#                          run order): the median, the range, the ratio (the
+#                          median of the ratios taken run by run) and their
+#                          range; sets RATIO. --config names the figure's own
+#                          configuration (figure takes it too)
+#   alternate ROUNDS FN CFG...   FN CFG ROUND for every configuration, ROUNDS
+#                          times, the order reversed every other round
+#   profile LABEL PID CMD...     CMD; with BENCH_PROFILE=1, PID's call stacks
+#                          recorded meanwhile (perf record -g) and its top
+#                          frames written as a note
+#   profile_cmd LABEL CMD...     the same for a command of its own (perf, or
+#                          callgrind where the kernel forbids perf)
+#   small_ratio            true when RATIO is within 10 % of 1 (a profile
+#                          must say where the difference is), or always
+#                          with BENCH_PROFILE=all
 #   pg_cluster_start       a throwaway PostgreSQL cluster in $T/pg, as a
 #                          server is run (fsync on), removed at exit; sets
 #                          PG_URL and PG_DIR
@@ -132,11 +144,16 @@ portal_start() {
 }
 
 figure() {
+	local config=
+	if [ "$1" = --config ]; then config=$2; shift 2; fi
 	local name=$1 value=$2 unit=$3 bname=${4:-} bvalue=${5:-} note=${6:-}
-	"$BENCH_PY" - "$FIGS" "$BENCH_NAME" "$name" "$value" "$unit" "$bname" "$bvalue" "$note" "$SMOKE" <<'PY'
+	"$BENCH_PY" - "$FIGS" "$BENCH_NAME" "$name" "$value" "$unit" "$bname" "$bvalue" "$note" "$SMOKE" \
+		"$config" <<'PY'
 import json, sys
-figs, bench, name, value, unit, bname, bvalue, note, smoke = sys.argv[1:]
+figs, bench, name, value, unit, bname, bvalue, note, smoke, config = sys.argv[1:]
 rec = {"bench": bench, "name": name, "value": float(value), "unit": unit, "smoke": smoke == "1"}
+if config:
+    rec["config"] = config
 line = f"{name}={float(value):g} {unit}"
 if bname:
     rec["baseline"] = bname
@@ -152,16 +169,21 @@ print(line)
 PY
 }
 
-# figure_runs NAME UNIT FILE [BASELINE_NAME BASELINE_FILE [NOTE]]: FILE has
-# one number a line, one per run, the baseline's runs alternated with them
-# in the same order: the figure is the median of the runs, with their range
-# and count; the ratio is median / baseline median, and ratio_range the
-# lowest and highest of the runs' ratios taken pair by pair.
+# figure_runs [--config TEXT] NAME UNIT FILE [BASELINE_NAME BASELINE_FILE
+# [NOTE]]: FILE has one number a line, one per run, the baseline's runs
+# alternated with them in the same order (alternate): the figure is the
+# median of the runs, with their range and count; the ratio is the median
+# of the ratios taken run by run (run i against the baseline's run i: the
+# two measured a moment apart, under the same load from the rest of the
+# machine), ratio_range their lowest and highest. RATIO is set to it.
 figure_runs() {
+	local config=
+	if [ "$1" = --config ]; then config=$2; shift 2; fi
 	local name=$1 unit=$2 file=$3 bname=${4:-} bfile=${5:-} note=${6:-}
-	"$BENCH_PY" - "$FIGS" "$BENCH_NAME" "$name" "$unit" "$file" "$bname" "$bfile" "$note" "$SMOKE" <<'PY'
+	RATIO=$("$BENCH_PY" - "$FIGS" "$BENCH_NAME" "$name" "$unit" "$file" "$bname" "$bfile" "$note" \
+		"$SMOKE" "$config" <<'PY'
 import json, statistics, sys
-figs, bench, name, unit, file, bname, bfile, note, smoke = sys.argv[1:]
+figs, bench, name, unit, file, bname, bfile, note, smoke, config = sys.argv[1:]
 def runs(path):
     v = [float(l) for l in open(path) if l.strip()]
     if not v:
@@ -170,26 +192,147 @@ def runs(path):
 v = runs(file)
 rec = {"bench": bench, "name": name, "value": statistics.median(v), "unit": unit,
        "smoke": smoke == "1", "runs": len(v), "range": [min(v), max(v)]}
+if config:
+    rec["config"] = config
 line = f"{name}={rec['value']:g} {unit} ({min(v):g}-{max(v):g}, {len(v)} runs)"
 if bname:
     b = runs(bfile)
+    if len(b) != len(v):
+        sys.exit(f"{name}: {len(v)} runs against {len(b)} of the baseline's: not paired")
     rec["baseline"] = bname
     rec["baseline_value"] = statistics.median(b)
     rec["baseline_range"] = [min(b), max(b)]
-    if rec["baseline_value"] != 0:
-        rec["ratio"] = rec["value"] / rec["baseline_value"]
-        pairs = [x / y for x, y in zip(v, b) if y != 0]
-        if pairs:
-            rec["ratio_range"] = [min(pairs), max(pairs)]
-        line += f"  baseline {bname}={rec['baseline_value']:g}  ratio={rec['ratio']:.3g}"
-        if pairs:
-            line += f" ({min(pairs):.3g}-{max(pairs):.3g})"
+    pairs = [x / y for x, y in zip(v, b) if y != 0]
+    if pairs:
+        rec["ratio"] = statistics.median(pairs)
+        rec["ratio_range"] = [min(pairs), max(pairs)]
+        line += (f"  baseline {bname}={rec['baseline_value']:g}  ratio={rec['ratio']:.3g}"
+                 f" ({min(pairs):.3g}-{max(pairs):.3g}, run by run)")
 if note:
     rec["note"] = note
 with open(figs, "a") as f:
     f.write(json.dumps(rec, ensure_ascii=False) + "\n")
-print(line)
+print(line, file=sys.stderr)
+print(rec.get("ratio", ""))
 PY
+	) || exit 1
+}
+
+# small_ratio: the last figure_runs' ratio is within 10 % of 1, where one
+# run's noise can hide or make the difference: a profile must attribute it
+# (BENCH_PROFILE=all: every comparison, whatever its ratio)
+small_ratio() {
+	[ "${BENCH_PROFILE:-0}" = all ] && return 0
+	[ -n "${RATIO:-}" ] && awk -v r="$RATIO" 'BEGIN { exit !(r > 0.9 && r < 1.1) }'
+}
+
+# profiling: BENCH_PROFILE is 1 or all
+profiling() { [ "${BENCH_PROFILE:-0}" = 1 ] || [ "${BENCH_PROFILE:-0}" = all ]; }
+
+# alternate ROUNDS FN CFG...: FN CFG ROUND for each configuration, ROUNDS
+# rounds, the order reversed every other round (A B, B A, A B...): a drift
+# of the shared machine's load falls on every configuration alike, and each
+# round's runs are a moment apart, so that their ratio is taken under the
+# same conditions
+alternate() {
+	local rounds=$1 fn=$2 r c
+	shift 2
+	local fwd=("$@") rev=()
+	for c in "$@"; do rev=("$c" "${rev[@]}"); done
+	for r in $(seq "$rounds"); do
+		if [ $((r % 2)) = 1 ]; then
+			for c in "${fwd[@]}"; do "$fn" "$c" "$r"; done
+		else
+			for c in "${rev[@]}"; do "$fn" "$c" "$r"; done
+		fi
+	done
+}
+
+# perf_usable: perf exists and the kernel lets it record this user's
+# processes with call stacks (kernel.perf_event_paranoid, containers)
+perf_usable() {
+	if [ -z "${PERF_USABLE:-}" ]; then
+		PERF_USABLE=0
+		command -v perf >/dev/null &&
+			perf record -q -g -o "$T/perf-probe.data" -- true >/dev/null 2>&1 &&
+			PERF_USABLE=1
+		rm -f "$T/perf-probe.data"
+	fi
+	[ "$PERF_USABLE" = 1 ]
+}
+
+# perf_top DATA LABEL: the top frames of a perf recording (self time, by
+# shared object and symbol), as one note
+perf_top() {
+	local top dsos
+	top=$(perf report -i "$1" --stdio --no-children --sort dso,sym -g none --percent-limit 1.5 \
+		2>/dev/null | awk '/^ *[0-9.]+%/ && n < 10 {
+			pct = $1; dso = $2; $1 = $2 = $3 = ""; sub(/^ +/, "")
+			printf "%s%s %s (%s)", (n ? "; " : ""), pct, $0, dso; n++ }')
+	dsos=$(perf report -i "$1" --stdio --no-children --sort dso -g none --percent-limit 1 \
+		2>/dev/null | awk '/^ *[0-9.]+%/ && n < 8 {
+			printf "%s%s %s", (n ? ", " : ""), $1, $2; n++ }')
+	note_profile "$2 (perf record -g, self time): by object ${dsos:-none above 1 %};" \
+		"top frames ${top:-none above 1.5 %}."
+}
+
+# profile LABEL PID CMD...: runs CMD; with BENCH_PROFILE=1 (and perf
+# usable), PID's call stacks are recorded while it runs and its top frames
+# noted. Never around a measured run: recording costs the server CPU.
+profile() {
+	local label=$1 pid=$2 pp rc
+	shift 2
+	if ! profiling || ! perf_usable; then
+		profiling && note_profile "$label: perf cannot record here."
+		"$@"
+		return
+	fi
+	perf record -q -g -p "$pid" -o "$T/profile.data" >/dev/null 2>"$T/profile.err" &
+	pp=$!
+	sleep 0.5 # attached to every thread
+	"$@"
+	rc=$?
+	kill -INT "$pp" 2>/dev/null
+	wait "$pp" 2>/dev/null
+	perf_top "$T/profile.data" "$label"
+	rm -f "$T/profile.data"
+	return $rc
+}
+
+# profile_cmd LABEL CMD...: CMD under perf record -g, or callgrind where
+# perf cannot record (its instruction counts: slower, exact); its output
+# on stdout as without. Only with BENCH_PROFILE=1; else CMD alone.
+profile_cmd() {
+	local label=$1 rc top
+	shift
+	if ! profiling; then
+		"$@"
+		return
+	fi
+	if perf_usable; then
+		perf record -q -g -o "$T/profile.data" -- "$@" 2>"$T/profile.err"
+		rc=$?
+		perf_top "$T/profile.data" "$label"
+		rm -f "$T/profile.data"
+		return $rc
+	fi
+	if ! command -v valgrind >/dev/null; then
+		note_profile "$label: neither perf nor valgrind can record here."
+		"$@"
+		return
+	fi
+	valgrind -q --tool=callgrind --callgrind-out-file="$T/callgrind.out" "$@"
+	rc=$?
+	top=$(callgrind_annotate "$T/callgrind.out" 2>/dev/null | awk '
+		/PROGRAM TOTALS/ { next }
+		/^ *[0-9,]+ +\( *[0-9.]+%\) / && n < 10 {
+			match($0, /\( *[0-9.]+%\)/); pct = substr($0, RSTART + 1, RLENGTH - 2)
+			gsub(/ /, "", pct); fn = substr($0, RSTART + RLENGTH); sub(/^ +/, "", fn)
+			sub(/ \[.*\]$/, "", fn); sub(/^.*\//, "", fn)
+			printf "%s%s %s", (n ? "; " : ""), pct, fn; n++ }')
+	note_profile "$label (callgrind, instructions, top functions): ${top:-none}."
+	rm -f "$T/callgrind.out"
+	return $rc
 }
 
 note() {
@@ -199,6 +342,17 @@ figs, bench, text = sys.argv[1:]
 with open(figs, "a") as f:
     f.write(json.dumps({"bench": bench, "note": text}, ensure_ascii=False) + "\n")
 print("note:", text)
+PY
+}
+
+# note_profile TEXT: a profile's top frames, which the report lists apart
+note_profile() {
+	"$BENCH_PY" - "$FIGS" "$BENCH_NAME" "$*" <<'PY'
+import json, sys
+figs, bench, text = sys.argv[1:]
+with open(figs, "a") as f:
+    f.write(json.dumps({"bench": bench, "note": text, "profile": True}, ensure_ascii=False) + "\n")
+print("profile:", text)
 PY
 }
 
@@ -425,8 +579,10 @@ pg_home() {
 # raddb_variant SRC DST AUTHORIZE-BODY: a copy of byodctl's raddb SRC in
 # DST without rlm_byod anywhere: the default server's MAC-authentication
 # step (after eap) is AUTHORIZE-BODY, post-auth and accounting call nothing,
-# EAP-TLS checks no certificate beyond the chain. Everything else (threads,
-# logging, the eap module) stays as byodctl writes it.
+# and the check-eap-tls virtual server is still called by EAP-TLS once the
+# chain has verified, accepting where rlm_byod decided: the same virtual
+# servers and the same work, minus the module's decisions. Everything else
+# (threads, logging, the eap module, its TLS cache) stays as byodctl writes it.
 raddb_variant() {
 	local src=$1 dir=$2 body=$3
 	cp -r "$src" "$dir"
@@ -438,11 +594,18 @@ site = open(sys.argv[1]).read()
 site = site.replace("\t\t# no EAP: MAC authentication\n\t\tbyod\n", os.environ["BODY"])
 site = re.sub(r"\n\t\t# the final decision[^\n]*\n\t\tbyod\n", "\n", site)
 site = site.replace("\taccounting {\n\t\tbyod\n\t}", "\taccounting {\n\t}")
-if "byod\n" in site:
+if re.search(r"^\s*byod\b", site, re.M):
     sys.exit("a byod call is left in " + sys.argv[1])
+os.unlink(sys.argv[1])  # a link to the source raddb's file would write through to it
 open(sys.argv[1], "w").write(site)
-os.unlink(sys.argv[2])  # the EAP-TLS certificate check calls byod
+check = open(sys.argv[2]).read()
+# the chain has verified: accepted, as rlm_byod accepts a valid certificate
+check, n = re.subn(r"^(\s*)byod\s*(#.*)?$",
+                   r"\1update control {\n\1\tAuth-Type := Accept\n\1}", check, flags=re.M)
+if n == 0 or re.search(r"^\s*byod\b", check, re.M):
+    sys.exit("no byod call to replace in " + sys.argv[2])
+os.unlink(sys.argv[2])
+open(sys.argv[2], "w").write(check)
 PY
 	[ $? -eq 0 ] || exit 1
-	sed -i '/virtual_server = /d' "$dir/mods-enabled/eap"
 }

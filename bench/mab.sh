@@ -3,19 +3,24 @@
 # devices (--smoke: 2,000) and the real FreeRADIUS answering the same MAB
 # requests in three configurations that differ only in their authorize
 # section:
-#   (a) static  a fixed unlang reply with the RFC 3580 VLAN attributes: the
-#               floor, what FreeRADIUS costs before anything is looked up;
-#   (b) sql     what an admin builds without us: rlm_sql with its SQLite
-#               driver and unlang looking the MAC up in a table of the same
-#               rows (mac PRIMARY KEY, vlan);
-#   (c) byod    rlm_byod (in authorize and post-auth, as byodctl radius
+#   static unlang reply  a fixed reply with the RFC 3580 VLAN attributes:
+#               the floor, what FreeRADIUS costs before anything is looked up;
+#   rlm_sql + SQLite     what an admin builds without us: rlm_sql with its
+#               SQLite driver and unlang looking the MAC up in a table of the
+#               same rows (mac PRIMARY KEY, vlan);
+#   rlm_byod    rlm_byod (in authorize and post-auth, as byodctl radius
 #               config writes it), deciding from its in-memory index.
 # Everything else is byodctl's raddb (threads, logging, eap first).
-# radload (bench/radload.c) keeps a window of requests outstanding from two
-# threads; device MACs are drawn uniformly from the whole registry. The
+# The three servers run side by side, each on ports of its own, and every
+# phase alternates runs against them (bench/lib.sh alternate: A B C, C B A,
+# ...), so that each run's ratio is taken a moment after its baseline's.
+# radload (bench/radload.c) sends requests from two threads; device MACs are
+# drawn uniformly from the whole registry. Server CPU per request is
+# measured at one offered rate for all three (open loop: at saturation the
+# CPU per request depends on how many requests each wake-up finds), as the
 # server's CPU time (user+system, all threads, /proc/PID/stat) over the run
-# divided by the answers is the figure that does not depend on who was the
-# bottleneck; requests per second are what the pair reached on 2 cores.
+# divided by the answers; requests per second are what the pair reached on
+# 2 cores with a window of requests outstanding (closed loop).
 # Throughput and latency against the window (load) are recorded for the plot.
 . "$BYOD_SRC/bench/lib.sh"
 . "$BYOD_SRC/tests/radius/lib.sh"
@@ -23,11 +28,16 @@ bench_init mab "$@"
 RADLOAD=${RADLOAD:-$BYOD_BIN/radload}
 export BYOD_HOME="$T/home"
 
+# RUNS alternated runs of each phase; EQ_RATE requests/s offered to every
+# configuration for EQ_SECS (the CPU per request); SECS closed-loop
+# (requests/s); RATE_SECS at 500/s (p99)
 if [ "$SMOKE" = 1 ]; then
-	N=2000 SECS=1 LEVEL_SECS=0.5 LEVELS="1 16" RATE_RUNS=1 RATE_SECS=1
+	N=2000 RUNS=2 EQ_RATE=400 EQ_SECS=1 SECS=1 LEVEL_SECS=0.5 LEVELS="1 16" RATE_SECS=1
 else
-	N=1000000 SECS=10 LEVEL_SECS=3 LEVELS="1 4 16 64 128" RATE_RUNS=3 RATE_SECS=6
+	N=1000000 RUNS=5 EQ_RATE=2000 EQ_SECS=8 SECS=5 LEVEL_SECS=3 LEVELS="1 4 16 64 128" RATE_SECS=5
 fi
+CFGS=(static sql byod)
+declare -A NAME=([static]="static unlang reply" [sql]="rlm_sql + SQLite" [byod]="rlm_byod")
 
 t0=$(date +%s.%N)
 bench_school "$N"
@@ -95,86 +105,129 @@ EOC
 cp -r "$RADDB" "$T/raddb-byod"
 sed -i "s|^raddbdir = .*|raddbdir = $T/raddb-byod|" "$T/raddb-byod/radiusd.conf"
 
-# load SECONDS THREADS WINDOW [radload options]: radload against the running server; its
-# name=value lines in $T/load.out, the server's CPU µs in $CPU_US
+# each server on ports of its own, so that the three run side by side
+declare -A PORT PID
+for cfg in "${CFGS[@]}"; do
+	read -r a b <<<"$(free_ports)"
+	sed -i "s/^byod_auth_port = .*/byod_auth_port = $a/; s/^byod_acct_port = .*/byod_acct_port = $b/" \
+		"$T/raddb-$cfg/byod-vars.conf"
+	grep -q "^byod_auth_port = $a$" "$T/raddb-$cfg/byod-vars.conf" ||
+		{ echo "no byod_auth_port in $T/raddb-$cfg/byod-vars.conf" >&2; exit 1; }
+	PORT[$cfg]=$a
+done
+
+# load CFG SECONDS THREADS WINDOW [radload options]: radload against CFG's
+# server; its name=value lines in $T/load.out, the server's CPU µs in $CPU_US
 load() {
-	local c0 c1
-	proc_threads_cpu_us "$FR_PID" >"$T/threads0"
-	c0=$(proc_cpu_us "$FR_PID")
-	"$RADLOAD" --server "127.0.0.1:$AUTH_PORT" --secret "$SECRET" --devices "$N" \
+	local cfg=$1 c0 c1 pid=${PID[$1]}
+	shift
+	proc_threads_cpu_us "$pid" >"$T/threads0"
+	c0=$(proc_cpu_us "$pid")
+	"$RADLOAD" --server "127.0.0.1:${PORT[$cfg]}" --secret "$SECRET" --devices "$N" \
 		--seconds "$1" --threads "$2" --window "$3" "${@:4}" >"$T/load.out" ||
-		{ echo "radload got no answer:" >&2; cat "$T/load.out" >&2; exit 1; }
-	c1=$(proc_cpu_us "$FR_PID")
-	proc_threads_cpu_us "$FR_PID" >"$T/threads1"
+		{ echo "radload got no answer from $cfg:" >&2; cat "$T/load.out" >&2; exit 1; }
+	c1=$(proc_cpu_us "$pid")
+	proc_threads_cpu_us "$pid" >"$T/threads1"
 	CPU_US=$((c1 - c0))
 	# the busiest server thread's share of one core over the run
 	BUSIEST=$(awk -v s="$(val seconds)" 'NR == FNR { a[$1] = $2; next }
 		{ d = $2 - a[$1]; if (d > m) m = d } END { printf "%.2f", m / s / 1e6 }' \
 		"$T/threads0" "$T/threads1")
-}
-val() { awk -F= -v k="$1" '$1 == k { print $2 }' "$T/load.out"; }
-
-declare -A US RPS RSS CLIENT SRVCORES THREAD P99
-for cfg in static sql byod; do
-	fr_start "$T/raddb-$cfg"
-	echo "$cfg: ready in $READY_S s"
-	[ "$cfg" = byod ] && BYOD_READY=$READY_S
-	load 1 2 32 # warm up: threads, pools, caches
-	if [ "$(val rejects)" != 0 ] || [ "$(val accepts)" = 0 ]; then
-		echo "$cfg: the warm-up was not all accepts:" >&2
-		cat "$T/load.out" >&2
+	if [ "$(val rejects)" != 0 ]; then
+		echo "$cfg: $(val rejects) rejects for enrolled devices" >&2
 		tail -5 "$T/raddb-$cfg/log/radius.log" >&2
 		exit 1
 	fi
-	load "$SECS" 2 64
-	answered=$(($(val accepts) + $(val rejects)))
-	US[$cfg]=$(awk -v c="$CPU_US" -v n="$answered" 'BEGIN { printf "%.2f", c / n }')
-	RPS[$cfg]=$(val rps)
-	secs=$(val seconds)
-	SRVCORES[$cfg]=$(awk -v c="$CPU_US" -v s="$secs" 'BEGIN { printf "%.2f", c / s / 1e6 }')
-	CLIENT[$cfg]=$(awk -v c="$(val client_cpu_us)" -v s="$secs" 'BEGIN { printf "%.2f", c / s / 1e6 }')
-	THREAD[$cfg]=$BUSIEST
-	echo "$cfg: ${RPS[$cfg]} req/s, ${US[$cfg]} µs server CPU each, server ${SRVCORES[$cfg]} cores (busiest thread ${THREAD[$cfg]}), client ${CLIENT[$cfg]} cores, lost $(val lost)"
-	# the design's burst: a département re-authenticating at 500/s; the
-	# median of RATE_RUNS runs' p99 (one run's tail is at the mercy of
-	# whatever else the shared machine does for a moment)
-	: >"$T/p99"
-	for _ in $(seq "$RATE_RUNS"); do
-		load "$RATE_SECS" 1 200 --rate 500
-		if [ "$(val lost)" != 0 ] || [ "$(val rejects)" != 0 ]; then
-			echo "$cfg at 500 requests/s: $(val lost) lost, $(val rejects) rejects" >&2
-			exit 1
-		fi
-		echo "$(val latency_us_p99)" >>"$T/p99"
-	done
-	P99[$cfg]=$(sort -n "$T/p99" | awk '{ v[NR] = $1 } END { printf "%.3f", v[int((NR + 1) / 2)] / 1000 }')
-	echo "$cfg at 500 requests/s: p99 of each run $(tr '\n' ' ' <"$T/p99")µs"
-	RSS[$cfg]=$(proc_rss_kb "$FR_PID")
-	if [ "$cfg" != sql ]; then
-		pts_rps=() pts_lat=()
-		for w in $LEVELS; do
-			load "$LEVEL_SECS" 1 "$w"
-			pts_rps+=("$w $(val rps)")
-			pts_lat+=("$w $(awk -v u="$(val latency_us_p50)" 'BEGIN { print u / 1000 }')")
-		done
-		series "MAB $cfg: requests/s" "requests outstanding" "requests/s" "${pts_rps[@]}"
-		series "MAB $cfg: latency p50" "requests outstanding" "ms" "${pts_lat[@]}"
+}
+val() { awk -F= -v k="$1" '$1 == k { print $2 }' "$T/load.out"; }
+per_request() { awk -v c="$CPU_US" -v n="$(($(val accepts) + $(val rejects)))" 'BEGIN { printf "%.2f\n", c / n }'; }
+
+for cfg in "${CFGS[@]}"; do
+	fr_start "$T/raddb-$cfg"
+	PID[$cfg]=$FR_PID
+	echo "$cfg: ready in $READY_S s"
+	[ "$cfg" = byod ] && BYOD_READY=$READY_S
+	load "$cfg" 1 2 32 # warm up: threads, pools, caches
+	if [ "$(val accepts)" = 0 ]; then
+		echo "$cfg: no accept in the warm-up:" >&2
+		cat "$T/load.out" >&2
+		exit 1
 	fi
-	stop_pid "$FR_PID"
+done
+for cfg in "${CFGS[@]}"; do : >"$T/us.$cfg"; : >"$T/rps.$cfg"; : >"$T/p99.$cfg"; done
+
+# the server's CPU per request at one offered rate for all
+equal_rate() {
+	load "$1" "$EQ_SECS" 2 200 --rate "$EQ_RATE"
+	per_request >>"$T/us.$1"
+	LOST[$1]=$((${LOST[$1]:-0} + $(val lost)))
+	echo "$1 at $EQ_RATE requests/s, run $2: $(tail -1 "$T/us.$1") µs server CPU each, lost $(val lost)"
+}
+# what the pair reaches with 2 × 64 requests outstanding
+saturated() {
+	load "$1" "$SECS" 2 64
+	val rps >>"$T/rps.$1"
+	SRVCORES[$1]=$(awk -v c="$CPU_US" -v s="$(val seconds)" 'BEGIN { printf "%.2f", c / s / 1e6 }')
+	CLIENT[$1]=$(awk -v c="$(val client_cpu_us)" -v s="$(val seconds)" 'BEGIN { printf "%.2f", c / s / 1e6 }')
+	THREAD[$1]=$BUSIEST
+	echo "$1 saturated, run $2: $(val rps) req/s, server ${SRVCORES[$1]} cores (busiest thread ${THREAD[$1]}), client ${CLIENT[$1]} cores, lost $(val lost)"
+}
+# the design's burst: a département re-authenticating at 500/s
+burst() {
+	load "$1" "$RATE_SECS" 1 200 --rate 500
+	if [ "$(val lost)" != 0 ]; then
+		echo "$1 at 500 requests/s: $(val lost) lost" >&2
+		exit 1
+	fi
+	awk -v u="$(val latency_us_p99)" 'BEGIN { printf "%.3f\n", u / 1000 }' >>"$T/p99.$1"
+}
+declare -A LOST SRVCORES CLIENT THREAD RSS
+alternate "$RUNS" equal_rate "${CFGS[@]}"
+alternate "$RUNS" saturated "${CFGS[@]}"
+alternate "$RUNS" burst "${CFGS[@]}"
+for cfg in "${CFGS[@]}"; do
+	echo "$cfg at 500 requests/s: p99 of each run $(tr '\n' ' ' <"$T/p99.$cfg")ms"
+	RSS[$cfg]=$(proc_rss_kb "${PID[$cfg]}")
+done
+
+for cfg in static byod; do
+	pts_rps=() pts_lat=()
+	for w in $LEVELS; do
+		load "$cfg" "$LEVEL_SECS" 1 "$w"
+		pts_rps+=("$w $(val rps)")
+		pts_lat+=("$w $(awk -v u="$(val latency_us_p50)" 'BEGIN { print u / 1000 }')")
+	done
+	series "MAB ${NAME[$cfg]}: requests/s" "requests outstanding" "requests/s" "${pts_rps[@]}"
+	series "MAB ${NAME[$cfg]}: latency p50" "requests outstanding" "ms" "${pts_lat[@]}"
 done
 
 figure devices "$N" devices
-figure mab_static_us_per_request "${US[static]}" "µs server CPU"
-figure mab_byod_us_per_request "${US[byod]}" "µs server CPU" "static unlang reply (a)" "${US[static]}"
-figure mab_sql_us_per_request "${US[sql]}" "µs server CPU" "rlm_byod (c)" "${US[byod]}"
-figure mab_static_rps "${RPS[static]}" "req/s"
-figure mab_sql_rps "${RPS[sql]}" "req/s" "rlm_byod (c)" "${RPS[byod]}"
-figure mab_byod_rps "${RPS[byod]}" "req/s" "static unlang reply (a)" "${RPS[static]}"
-figure mab_byod_p99_ms_at_500 "${P99[byod]}" "ms (p99 at 500 req/s)" "static unlang reply (a)" "${P99[static]}"
-figure mab_sql_p99_ms_at_500 "${P99[sql]}" "ms (p99 at 500 req/s)" "rlm_byod (c)" "${P99[byod]}"
-figure freeradius_rss_byod_mb "$(awk -v k="${RSS[byod]}" 'BEGIN { printf "%.1f", k / 1024 }')" MiB \
-	"static config (a)" "$(awk -v k="${RSS[static]}" 'BEGIN { printf "%.1f", k / 1024 }')"
-figure freeradius_start_byod_s "$BYOD_READY" s
+eq="µs server CPU at $EQ_RATE req/s offered"
+figure_runs --config "${NAME[static]}" mab_static_us_per_request "$eq" "$T/us.static"
+figure_runs --config "${NAME[byod]}" mab_byod_us_per_request "$eq" "$T/us.byod" \
+	"${NAME[static]}" "$T/us.static"
+if small_ratio; then
+	# where rlm_byod's difference is: both servers' stacks under the same load
+	for cfg in byod static; do
+		profile "MAB, ${NAME[$cfg]} at $EQ_RATE req/s" "${PID[$cfg]}" \
+			load "$cfg" "$EQ_SECS" 2 200 --rate "$EQ_RATE"
+	done
+fi
+figure_runs --config "${NAME[sql]}" mab_sql_us_per_request "$eq" "$T/us.sql" \
+	"${NAME[byod]}" "$T/us.byod"
+figure_runs --config "${NAME[static]}" mab_static_rps "req/s (2 × 64 outstanding)" "$T/rps.static"
+figure_runs --config "${NAME[sql]}" mab_sql_rps "req/s (2 × 64 outstanding)" "$T/rps.sql" \
+	"${NAME[byod]}" "$T/rps.byod"
+figure_runs --config "${NAME[byod]}" mab_byod_rps "req/s (2 × 64 outstanding)" "$T/rps.byod" \
+	"${NAME[static]}" "$T/rps.static"
+figure_runs --config "${NAME[byod]}" mab_byod_p99_ms_at_500 "ms (p99 at 500 req/s)" "$T/p99.byod" \
+	"${NAME[static]}" "$T/p99.static"
+figure_runs --config "${NAME[sql]}" mab_sql_p99_ms_at_500 "ms (p99 at 500 req/s)" "$T/p99.sql" \
+	"${NAME[byod]}" "$T/p99.byod"
+figure --config "${NAME[byod]}" freeradius_rss_byod_mb \
+	"$(awk -v k="${RSS[byod]}" 'BEGIN { printf "%.1f", k / 1024 }')" MiB \
+	"${NAME[static]}" "$(awk -v k="${RSS[static]}" 'BEGIN { printf "%.1f", k / 1024 }')"
+figure --config "${NAME[byod]}" freeradius_start_byod_s "$BYOD_READY" s
 # Who limited the rate: the client if radload used about one core per
 # thread; the server if its busiest thread (FreeRADIUS 3 reads every
 # request in one thread) used about one core; else the machine's two cores.
@@ -184,4 +237,4 @@ if awk -v t="${THREAD[byod]}" 'BEGIN { exit !(t >= 0.85) }'; then
 elif awk -v c="${CLIENT[byod]}" 'BEGIN { exit !(c >= 1.7) }'; then
 	bottleneck="the client: radload used ${CLIENT[byod]} cores"
 fi
-note "Server CPU per request is FreeRADIUS's user+system time over a ${SECS} s run divided by the answers. During the rlm_byod run the server used ${SRVCORES[byod]} cores (its busiest thread ${THREAD[byod]}) and radload ${CLIENT[byod]} (static: ${SRVCORES[static]} / ${CLIENT[static]}, sql: ${SRVCORES[sql]} / ${CLIENT[sql]}) of the machine's 2; the bottleneck was ${bottleneck}."
+note "The three servers run side by side and every phase alternates $RUNS runs against each (order reversed every other round); a ratio is the median of the ratios taken run by run, with their range. Server CPU per request is FreeRADIUS's user+system time over a ${EQ_SECS} s run at $EQ_RATE requests/s offered to each (open loop; ${LOST[static]} / ${LOST[sql]} / ${LOST[byod]} requests lost by the static / rlm_sql / rlm_byod servers over those runs) divided by the answers. In the last closed-loop run against rlm_byod the server used ${SRVCORES[byod]} cores (its busiest thread ${THREAD[byod]}) and radload ${CLIENT[byod]} (static: ${SRVCORES[static]} / ${CLIENT[static]}, rlm_sql: ${SRVCORES[sql]} / ${CLIENT[sql]}) of the machine's 2; the bottleneck was ${bottleneck}."

@@ -6,6 +6,9 @@
 # nginx answering the same status and redirect from the same machine (the
 # floor: a static answer from a server built for nothing else).
 #
+# Both servers run side by side and wrk's runs alternate between them,
+# ROUNDS times (order reversed every other round); a ratio is the median of
+# the ratios taken run by run, with their range.
 # Both use the machine's two cores: byod-portal its default pool of 4
 # libmicrohttpd threads, nginx `worker_processes auto` (2). wrk: 1 thread,
 # 32 connections (the full run also 1, 8 and 128 for the plot), Host and
@@ -17,9 +20,9 @@ bench_init probes "$@"
 export BYOD_HOME="$T/home"
 
 if [ "$SMOKE" = 1 ]; then
-	DUR=1s CONNS="32"
+	DUR=1s CONNS="" ROUNDS=2
 else
-	DUR=8s CONNS="1 8 32 128"
+	DUR=5s CONNS="1 8 32 128" ROUNDS=5
 fi
 
 "$BYODCTL" init --school 0131234W --name "Collège des Calanques" >/dev/null ||
@@ -93,27 +96,41 @@ bench() {
 # wrk's durations (12.3us, 1.2ms, 2.0s) in ms
 ms() { awk '{ v = $1 + 0; if ($1 ~ /us$/) v /= 1000; else if ($1 ~ /[^m]s$/) v *= 1000; print v }'; }
 
+declare -A SRV_PORT=([portal]=$PORT [nginx]=$NGX_PORT)
+declare -A NAME=([portal]="byod-portal" [nginx]="nginx, same answer")
+# one run of wrk against SERVER at 32 connections on $path
+probe_run() {
+	bench "${SRV_PORT[$1]}" "$path" 32
+	[ -n "$ERRORS" ] && echo "$1, $path: $ERRORS"
+	echo "$RPS" >>"$T/$key.rps.$1"
+	echo "$P99_MS" >>"$T/$key.p99.$1"
+	echo "$path, $1, run $2: $RPS req/s, p50 $P50_MS ms, p99 $P99_MS ms"
+}
 for path in /generate_204 /hotspot-detect.html; do
 	key=$(tr -c 'a-z0-9\n' '_' <<<"${path#/}" | sed 's/_html$//')
+	for s in portal nginx; do : >"$T/$key.rps.$s"; : >"$T/$key.p99.$s"; done
+	alternate "$ROUNDS" probe_run portal nginx
+	figure_runs --config "${NAME[portal]}" "probe_${key}_rps" "req/s (32 connections)" \
+		"$T/$key.rps.portal" "${NAME[nginx]}" "$T/$key.rps.nginx"
+	if small_ratio && [ "$path" = /generate_204 ]; then
+		profile "probes, byod-portal" "$PORTAL_PID" bench "$PORT" "$path" 32
+		profile "probes, nginx's workers" "$(pgrep -d, -P "$NGX_PID")" bench "$NGX_PORT" "$path" 32
+	fi
+	figure_runs --config "${NAME[portal]}" "probe_${key}_p99_ms" "ms (p99, 32 connections)" \
+		"$T/$key.p99.portal" "${NAME[nginx]}" "$T/$key.p99.nginx"
+	[ "$path" = /generate_204 ] || continue
 	pts_p=() pts_n=() lat_p=() lat_n=()
 	for c in $CONNS; do
 		bench "$PORT" "$path" "$c"
-		p_rps=$RPS p_50=$P50_MS p_99=$P99_MS
-		[ -n "$ERRORS" ] && echo "portal, $path, $c connections: $ERRORS"
+		pts_p+=("$c $RPS") lat_p+=("$c $P50_MS")
 		bench "$NGX_PORT" "$path" "$c"
-		n_rps=$RPS n_50=$P50_MS n_99=$P99_MS
-		echo "$path, $c connections: portal $p_rps req/s (p50 $p_50 ms), nginx $n_rps req/s (p50 $n_50 ms)"
-		pts_p+=("$c $p_rps") pts_n+=("$c $n_rps") lat_p+=("$c $p_50") lat_n+=("$c $n_50")
-		if [ "$c" = 32 ]; then
-			figure "probe_${key}_rps" "$p_rps" "req/s" "nginx, same answer" "$n_rps"
-			figure "probe_${key}_p99_ms" "$p_99" ms "nginx, same answer" "$n_99"
-		fi
+		pts_n+=("$c $RPS") lat_n+=("$c $P50_MS")
 	done
-	if [ "$path" = /generate_204 ]; then
+	if [ -n "$CONNS" ]; then
 		series "portal /generate_204: requests/s" "connections" "requests/s" "${pts_p[@]}"
 		series "nginx /generate_204: requests/s" "connections" "requests/s" "${pts_n[@]}"
 		series "portal /generate_204: latency p50" "connections" "ms" "${lat_p[@]}"
 		series "nginx /generate_204: latency p50" "connections" "ms" "${lat_n[@]}"
 	fi
 done
-note "Both answer 302 to $location, from the same machine, with wrk (1 thread, 32 connections, $DUR) on the same two cores: the ratio is how close the portal comes to a static server; a school's probes come a few per second per joining device."
+note "Both answer 302 to $location, from the same machine, with wrk (1 thread, 32 connections, $DUR a run, $ROUNDS runs on each alternated) on the same two cores: the ratio is how close the portal comes to a static server; a school's probes come a few per second per joining device."

@@ -56,13 +56,18 @@ read -r sqa50 sqa99 _ <<<"$(pct "$T/sqlite.after")"
 read -r pga50 pga99 _ <<<"$(pct "$T/pg.after")"
 read -r sqw50 _ _ <<<"$(pct "$T/sqlite.write")"
 read -r pgw50 _ _ <<<"$(pct "$T/pg.write")"
+PG="PostgreSQL (LISTEN/NOTIFY)"
 figure propagate_samples "$((ROUNDS * SAMPLES))" "changes on each backend"
-figure propagate_pg_ms_p50 "$pg50" "ms (from the commit's call)" "SQLite (data_version every 20 ms), p50" "$sq50"
-figure propagate_pg_ms_p99 "$pg99" "ms (from the commit's call)" "SQLite, p99" "$sq99"
-figure propagate_pg_ms_max "$pgmax" "ms (from the commit's call)" "SQLite, max" "$sqmax"
-figure propagate_pg_after_return_ms_p50 "$pga50" "ms (from its return)" "SQLite, p50" "$sqa50"
-figure propagate_pg_after_return_ms_p99 "$pga99" "ms (from its return)" "SQLite, p99" "$sqa99"
-figure propagate_pg_write_ms_p50 "$pgw50" "ms (the writer's reg_device_set_state)" "SQLite" "$sqw50"
+figure --config "$PG" propagate_pg_ms_p50 "$pg50" "ms (from the commit's call)" \
+	"SQLite (data_version every 20 ms), p50" "$sq50"
+figure_runs --config "$PG" propagate_pg_round_ms_p50 "ms (p50 of each round)" "$T/pg.p50" \
+	"SQLite, p50 of each round" "$T/sqlite.p50"
+figure --config "$PG" propagate_pg_ms_p99 "$pg99" "ms (from the commit's call)" "SQLite, p99" "$sq99"
+figure --config "$PG" propagate_pg_ms_max "$pgmax" "ms (from the commit's call)" "SQLite, max" "$sqmax"
+figure --config "$PG" propagate_pg_after_return_ms_p50 "$pga50" "ms (from its return)" "SQLite, p50" "$sqa50"
+figure --config "$PG" propagate_pg_after_return_ms_p99 "$pga99" "ms (from its return)" "SQLite, p99" "$sqa99"
+figure --config "$PG" propagate_pg_write_ms_p50 "$pgw50" "ms (the writer's reg_device_set_state)" \
+	"SQLite" "$sqw50"
 range() { sort -g "$1" | sed -n '1p;$p' | paste -sd- -; }
 sum() { awk '{ s += $1 } END { print s + 0 }' "$1"; }
 note "Each change is a writer's reg_device_set_state (one transaction: the device, its audit row, its change-feed event; fsync on for both backends) and ends at the follower's first rad_index_refresh after which rad_index_decide gives the new answer (refused when suspended, accepted when resumed). The commit is inside the writer's call: the figures count from the call's start (its round trips and its fsync included: an upper bound), the after-return ones from its return (a lower bound, a decision already changed then counting as 0 ms: $(sum "$T/sqlite.early") of the samples on SQLite, $(sum "$T/pg.early") on PostgreSQL, whose NOTIFY can wake the follower before the writer has its answer). The follower waits as rlm_byod's thread does (rad_index_wait up to poll_interval $POLL ms, then refresh), on the same machine, PostgreSQL over its Unix socket; a random 0-$JITTER ms pause before each change. $ROUNDS rounds of $SAMPLES changes on each backend, alternated, over $N devices; the rounds' p50 ranged $(range "$T/sqlite.p50") ms on SQLite and $(range "$T/pg.p50") ms on PostgreSQL."

@@ -5,6 +5,7 @@ bench/lib.sh) turned into BENCHMARKS.md and a plot, or checked.
 
     report.py --check NAME DIR     the figures NAME must produce are in DIR
     report.py --out FILE.md --plot FILE.png [--seconds S] DIR
+    report.py --self-test          the goals' verdicts on made-up figures
 """
 import argparse
 import datetime
@@ -23,14 +24,16 @@ BENCHES = [
         "mab_byod_p99_ms_at_500", "mab_sql_p99_ms_at_500",
         "freeradius_rss_byod_mb", "freeradius_start_byod_s"]),
     ("eaptls", "2. EAP-TLS", [
-        "eaptls_full_byod_us", "eaptls_resumed_byod_us", "eaptls_resumed_plain_us"]),
+        "eaptls_full_byod_us", "eaptls_full_auth_per_s_core", "eaptls_resumed_byod_us",
+        "eaptls_resumed_plain_us"]),
     ("revoke", "3. Revocation latency", [
         "revoke_to_refused_ms_p50", "revoke_to_refused_ms_p99", "revoke_to_refused_ms_max",
         "revoke_to_disconnect_ack_ms_p50", "revoke_to_disconnect_ack_ms_p99",
         "revoke_to_disconnect_ack_ms_max"]),
     ("enrol", "4. Enrolment at the portal", [
         "enrol_ms_p50_c1", "enrol_ms_p99_c1", "enrol_ms_p50_c10", "enrol_ms_p99_c10",
-        "enrol_ms_p50_c50", "enrol_ms_p99_c50", "enrol_per_s", "enrol_portal_cpu_ms"]),
+        "enrol_ms_p50_c50", "enrol_ms_p99_c50", "enrol_per_s", "enrol_saturated_per_s",
+        "enrol_open_p99_ms_at_20", "enrol_open_p50_ms_at_20", "enrol_portal_cpu_ms"]),
     ("probes", "5. Captive-portal probes", [
         "probe_generate_204_rps", "probe_generate_204_p99_ms", "probe_hotspot_detect_rps",
         "probe_hotspot_detect_p99_ms"]),
@@ -41,7 +44,8 @@ BENCHES = [
         "index_pg_devices", "index_pg_load_s", "index_pg_peak_rss_mb",
         "index_pg_server_cpu_s"]),
     ("propagate", "8. Change propagation between nodes", [
-        "propagate_samples", "propagate_pg_ms_p50", "propagate_pg_ms_p99", "propagate_pg_ms_max",
+        "propagate_samples", "propagate_pg_ms_p50", "propagate_pg_round_ms_p50",
+        "propagate_pg_ms_p99", "propagate_pg_ms_max",
         "propagate_pg_after_return_ms_p50", "propagate_pg_after_return_ms_p99",
         "propagate_pg_write_ms_p50"]),
     ("enrol_pg", "9. Enrolment on PostgreSQL", [
@@ -53,7 +57,8 @@ BENCHES = [
 # PostgreSQL figures against SQLite's, in the same run): --check fails when
 # the baseline is missing.
 NEEDS_BASELINE = {
-    "index_pg_load_s", "index_pg_peak_rss_mb", "propagate_pg_ms_p50", "propagate_pg_ms_p99",
+    "index_pg_load_s", "index_pg_peak_rss_mb", "propagate_pg_ms_p50", "propagate_pg_round_ms_p50",
+    "propagate_pg_ms_p99",
     "propagate_pg_ms_max", "propagate_pg_after_return_ms_p50",
     "propagate_pg_after_return_ms_p99", "enrol_pg_ms_p50_c50", "enrol_pg_ms_p99_c50",
     "enrol_pg_per_s", "enrol_pg_cpu_ms", "enrol_pg_cores", "enrol_pg_threads_running",
@@ -71,6 +76,95 @@ TARGETS = {
     "index_pg_devices": (">", 999999, "1,000,000 devices"),
     "propagate_pg_ms_max": ("<", 1000, "a change decided on another node within 1 s"),
 }
+
+
+# The goals of issue #23, each judged on one figure of one benchmark: its
+# value, or its ratio to the baseline measured beside it. At is the size
+# the goal is set at (the figure of the same benchmark giving the devices).
+GOALS = [
+    ("MAB server CPU per request, rlm_byod ÷ static unlang reply, 1M devices",
+     "mab", "mab_byod_us_per_request", "ratio", "<=", 1.05, ("devices", 1000000)),
+    ("MAB, rlm_sql + SQLite ÷ rlm_byod", "mab", "mab_sql_us_per_request", "ratio", ">=", 2.0,
+     ("devices", 1000000)),
+    ("full EAP-TLS authentications per second per core, rlm_byod", "eaptls",
+     "eaptls_full_auth_per_s_core", "value", ">=", 300, None),
+    ("resumed ÷ full EAP-TLS server CPU, rlm_byod", "eaptls", "eaptls_resumed_byod_us", "ratio",
+     "<=", 0.45, None),
+    ("policy decision, 200 rules", "index", "policy_decision_ns", "value", "<=", 100, None),
+    ("index bytes per device, 1M devices", "index", "index_bytes_per_device", "value", "<=", 128,
+     ("index_devices", 1000000)),
+    ("FreeRADIUS start with 1M devices (s)", "mab", "freeradius_start_byod_s", "value", "<=", 2.0,
+     ("devices", 1000000)),
+    ("enrolments per second saturated on 2 cores (yescrypt cost 5)", "enrol",
+     "enrol_saturated_per_s", "value", ">=", 60, None),
+    ("enrolment p99 at an open-loop 20/s (ms)", "enrol", "enrol_open_p99_ms_at_20", "value", "<=",
+     250, None),
+    ("captive probes /generate_204 req/s ÷ nginx", "probes", "probe_generate_204_rps", "ratio",
+     ">=", 1.0, None),
+    ("captive probes /generate_204 p99 ÷ nginx", "probes", "probe_generate_204_p99_ms", "ratio",
+     "<=", 1.2, None),
+    ("captive probes /hotspot-detect.html req/s ÷ nginx", "probes", "probe_hotspot_detect_rps",
+     "ratio", ">=", 1.0, None),
+    ("captive probes /hotspot-detect.html p99 ÷ nginx", "probes", "probe_hotspot_detect_p99_ms",
+     "ratio", "<=", 1.2, None),
+]
+
+
+def meets(v, op, limit):
+    return v <= limit if op == "<=" else v >= limit
+
+
+def goal_row(goal, figs):
+    """One line of the goals table: the goal, its figure (median and range
+    of the runs), met or not met on the median, and whether every run met it."""
+    text, bench, name, kind, op, limit, at = goal
+    f = figs.get(bench, {}).get(name)
+    want = f"{op.replace('<=', '≤').replace('>=', '≥')} {limit:g}"
+    if f is None:
+        return f"| {text} | {want} | not measured | | `{name}` not in this run |"
+    text += f" (`{name}`{', ratio' if kind == 'ratio' else ''})"
+    if kind == "ratio" and "ratio" not in f:
+        return f"| {text} | {want} | no ratio | | no baseline in this run |"
+    v = f["ratio"] if kind == "ratio" else f["value"]
+    rng = f.get("ratio_range" if kind == "ratio" else "range")
+    shown = f"{v:.3g}" if kind == "ratio" else fmt(v)
+    if rng:
+        shown += f" ({fmt3(rng[0], kind)}–{fmt3(rng[1], kind)}, {f.get('runs', '?')} runs)"
+    if f.get("smoke"):
+        return f"| {text} | {want} | {shown} | not judged | a smoke run (toy size) |"
+    if at:
+        size = figs.get(bench, {}).get(at[0])
+        if size is None or size["value"] < at[1]:
+            got = fmt(size["value"]) if size else "?"
+            return f"| {text} | {want} | {shown} | not judged | measured at {got} devices |"
+    verdict = "met" if meets(v, op, limit) else "**not met**"
+    detail = ""
+    if rng:
+        inside = [meets(x, op, limit) for x in rng]
+        if all(inside):
+            detail = "every run met it"
+        elif not any(inside):
+            detail = "no run met it"
+        else:
+            detail = "the runs' range crosses the goal"
+    return f"| {text} | {want} | {shown} | {verdict} | {detail} |"
+
+
+def fmt3(v, kind):
+    return f"{v:.3g}" if kind == "ratio" else fmt(v)
+
+
+def goals_table(directory):
+    figs = {}
+    for name, _, _ in BENCHES:
+        recs = load(directory, name) or []
+        figs[name] = {r["name"]: r for r in recs if "name" in r}
+    lines = ["## Goals", "",
+             "The goals of issue #23, each judged on the median of its runs (for a ratio, the "
+             "median of the ratios taken run by run); the range of the runs is in brackets.", "",
+             "| goal | target | figure | verdict (median) | the runs |", "|---|---|---|---|---|"]
+    lines += [goal_row(g, figs) for g in GOALS]
+    return lines + [""]
 
 
 def target(f):
@@ -120,6 +214,11 @@ def check(name, directory):
                 lo, hi = f[key]
                 if not (math.isfinite(lo) and math.isfinite(hi) and lo <= f[val] <= hi):
                     sys.exit(f"{name}: {f['name']}: {val} {f[val]} outside its {key} {f[key]}")
+    for g in GOALS:
+        if g[1] == name and g[2] not in spec[name][2]:
+            sys.exit(f"{name}: the goal {g[0]!r} needs {g[2]}, which the benchmark need not give")
+        if g[1] == name and g[3] == "ratio" and "baseline" not in figs[g[2]]:
+            sys.exit(f"{name}: {g[2]} needs a baseline for its goal")
     print(f"{name}: {len(figs)} figures, all present")
 
 
@@ -209,15 +308,21 @@ def report(directory, out, png, seconds):
     lines = ["# Benchmarks", "",
              "Written by `make bench` (bench/run); the methods are in "
              "[bench/README.md](bench/README.md). Each figure is measured with its "
-             "baseline in the same run on the same machine; the ratio is figure / baseline. "
-             "A figure measured over several runs alternated with its baseline's is their "
-             "median, with the range of the runs (and of the ratios taken run by run) in "
-             "brackets.", "",
+             "baseline in the same run on the same machine, the two configurations side by "
+             "side (both servers up, runs alternated between them, the order reversed every "
+             "other round); the ratio is figure / baseline. A figure measured over several "
+             "runs is their median, with the range of the runs in brackets; its ratio is the "
+             "median of the ratios taken run by run (each run against the baseline's run "
+             "beside it), with their range. Where a ratio is within 10 % of 1, "
+             "`BENCH_PROFILE=1 make bench` profiles both configurations (perf record -g, or "
+             "callgrind where perf cannot record) and the top frames are listed under the "
+             "table.", "",
              f"- date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC",
              f"- machine: {machine()}"]
     if seconds:
         lines.append(f"- the whole run took {float(seconds) / 60:.1f} minutes")
     lines.append("")
+    lines += goals_table(directory)
     all_series = {}
     for name, title, _ in BENCHES:
         recs = load(directory, name)
@@ -226,10 +331,13 @@ def report(directory, out, png, seconds):
             lines += ["Not run.", ""]
             continue
         figs = [r for r in recs if "name" in r]
-        notes = [r["note"] for r in recs if "note" in r and "name" not in r]
+        notes = [r["note"] for r in recs
+                 if "note" in r and "name" not in r and not r.get("profile")]
+        profiles = [r["note"] for r in recs if r.get("profile")]
         all_series[name] = [r for r in recs if "series" in r]
-        lines += ["| figure | value | baseline | baseline value | ratio | design target |",
-                  "|---|---:|---|---:|---:|---|"]
+        lines += ["| figure | configuration | value | baseline | baseline value | ratio "
+                  "| design target |",
+                  "|---|---|---:|---|---:|---:|---|"]
         for f in figs:
             base = f.get("baseline", "")
             bval = fmt(f["baseline_value"]) if "baseline_value" in f else ""
@@ -237,11 +345,15 @@ def report(directory, out, png, seconds):
             ratio = f"{f['ratio']:.3g}" if "ratio" in f else ""
             if "ratio_range" in f:
                 ratio += f" ({f['ratio_range'][0]:.3g}–{f['ratio_range'][1]:.3g})"
-            lines.append(f"| `{f['name']}` | {fmt(f['value'])} {f['unit']}{fmt_range(f, 'range')} "
+            lines.append(f"| `{f['name']}` | {f.get('config', '')} "
+                         f"| {fmt(f['value'])} {f['unit']}{fmt_range(f, 'range')} "
                          f"| {base} | {bval} | {ratio} | {target(f)} |")
         lines.append("")
         for n in notes:
             lines += [n, ""]
+        if profiles:
+            lines += ["Where the time goes (BENCH_PROFILE=1):", ""]
+            lines += [f"- {n}" for n in profiles] + [""]
     if png and plot(all_series, png):
         rel = os.path.relpath(png, os.path.dirname(os.path.abspath(out)))
         lines += ["## Throughput and latency against load", "", f"![throughput and latency]({rel})", ""]
@@ -265,15 +377,60 @@ def kept(out):
     return old[old.index(KEPT):] if KEPT in old else []
 
 
+def self_test():
+    """The goals' verdicts on made-up figures, and --check refusing a run
+    without a goal's figure: what make test can check without a bench."""
+    import tempfile
+    spec = {b[0]: b[2] for b in BENCHES}
+    for g in GOALS:
+        assert g[2] in spec[g[1]], f"goal figure {g[2]} not required of {g[1]}"
+    mab = {"devices": {"value": 1e6},
+           "mab_byod_us_per_request": {"value": 30, "ratio": 1.04, "ratio_range": [1.01, 1.08],
+                                       "runs": 5, "baseline": "static unlang reply"},
+           "mab_sql_us_per_request": {"value": 60, "ratio": 1.9, "ratio_range": [1.7, 1.95],
+                                      "runs": 5, "baseline": "rlm_byod"}}
+    figs = {"mab": mab,
+            "index": {"policy_decision_ns": {"value": 80, "range": [70, 90], "runs": 5},
+                      "index_devices": {"value": 2000},
+                      "index_bytes_per_device": {"value": 100}},
+            "enrol": {"enrol_saturated_per_s": {"value": 61, "smoke": True}}}
+    rows = {g[2]: goal_row(g, figs) for g in GOALS}
+    want = {"mab_byod_us_per_request": "| met | the runs' range crosses the goal |",
+            "mab_sql_us_per_request": "| **not met** | no run met it |",
+            "policy_decision_ns": "| met | every run met it |",
+            "index_bytes_per_device": "| not judged | measured at 2,000 devices |",
+            "enrol_saturated_per_s": "| not judged | a smoke run (toy size) |",
+            "eaptls_full_auth_per_s_core": "| not measured |"}
+    for name, end in want.items():
+        assert end in rows[name], f"{name}: {rows[name]!r} lacks {end!r}"
+    with tempfile.TemporaryDirectory() as d:
+        recs = [{"bench": "probes", "name": n, "value": 1.0, "unit": "x"}
+                for n in spec["probes"]]
+        with open(os.path.join(d, "probes.jsonl"), "w") as f:
+            f.write("\n".join(json.dumps(r) for r in recs) + "\n")
+        try:
+            check("probes", d)
+        except SystemExit as e:
+            assert "baseline" in str(e), e
+        else:
+            raise AssertionError("--check took a probes ratio goal without its baseline")
+    print(f"self-test: {len(GOALS)} goals, verdicts as expected")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--check", metavar="NAME")
     ap.add_argument("--out")
     ap.add_argument("--plot")
     ap.add_argument("--seconds")
-    ap.add_argument("dir")
+    ap.add_argument("--self-test", action="store_true")
+    ap.add_argument("dir", nargs="?")
     a = ap.parse_args()
-    if a.check:
+    if a.self_test:
+        self_test()
+    elif not a.dir:
+        ap.error("DIR is needed")
+    elif a.check:
         check(a.check, a.dir)
     elif a.out:
         report(a.dir, a.out, a.plot, a.seconds)
