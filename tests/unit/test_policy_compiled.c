@@ -327,9 +327,14 @@ static void gen_device(struct device *d, const struct pol_policy *pol)
 	if (chance(10)) {
 		f->groups = NULL;
 	} else {
-		k = chance(3) ? 125 + below(10) : below(5);
+		/* sometimes the owner's groups go past the 128 names read, with
+		 * a group the rules name at the 127th to 130th */
+		int past = chance(4) ? 126 + below(4) : -1;
+
+		k = past >= 0 ? past + 1 + below(2) : below(5);
 		for (i = 0; i < k; i++) {
-			const char *name = chance(25) ? "nobody" : groups[below(N(groups))];
+			const char *name = i < past ? "n" : chance(25) ? "nobody"
+								     : groups[below(N(groups))];
 
 			used += (size_t)snprintf(d->groups + used, sizeof(d->groups) - used,
 						 "%s%s", chance(10) ? "  " : i ? " " : "", name);
