@@ -429,7 +429,9 @@ static void test_compiled_agrees_with_linear(void **state)
 	uint64_t seed = (uint64_t)env_long("BYOD_POLICY_SEED", 23);
 	long cases = env_long("BYOD_POLICY_CASES", 1000000), done = 0, matched = 0, timed = 0;
 	long deep = 0;
-	long per_policy = 4000, policies = 0;
+	/* 250 policies whatever the number of cases (4,000 cases each for a million) */
+	long per_policy = cases / 250 < 200 ? 200 : cases / 250 > 4000 ? 4000 : cases / 250;
+	long policies = 0;
 	static struct device dev[NDEV];
 
 	(void)state;
