@@ -9,7 +9,12 @@
  * its range (_min, _max) and the ratios, as lines "name=value" that the
  * smoke test in make test checks.
  *
- *   bench_policy [--iterations N]
+ *   bench_policy [--iterations N] [--only compiled|interned|linear|one-rule]
+ *
+ * --only runs N decisions of one configuration and prints nothing: run it
+ * under callgrind with two values of N, and the difference of the counts
+ * over the difference of N is instructions per decision, which the load of
+ * a shared machine does not move.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -138,13 +143,21 @@ int main(int argc, char **argv)
 	double comp[REPS], interned[REPS], linear[REPS], one[REPS], ratio[REPS];
 	struct pol_facts pre = device;
 	struct pol_decision a, b;
+	const char *only = NULL;
 	uint32_t ids[8];
 	int rc = 1, k;
 
-	if (argc == 3 && !strcmp(argv[1], "--iterations"))
-		n = atol(argv[2]);
-	if (n <= 0) {
-		fprintf(stderr, "usage: bench_policy [--iterations N]\n");
+	for (k = 1; k + 1 < argc; k += 2) {
+		if (!strcmp(argv[k], "--iterations"))
+			n = atol(argv[k + 1]);
+		else if (!strcmp(argv[k], "--only"))
+			only = argv[k + 1];
+		else
+			break;
+	}
+	if (n <= 0 || k != argc) {
+		fprintf(stderr, "usage: bench_policy [--iterations N] "
+				"[--only compiled|interned|linear|one-rule]\n");
 		return 2;
 	}
 	big_text = make_policy(200);
@@ -164,6 +177,22 @@ int main(int argc, char **argv)
 	pol_eval(big, &pre, 1796113800, &b);
 	if (a.rule != b.rule || a.vlan != b.vlan || a.valid_until != b.valid_until) {
 		fprintf(stderr, "bench_policy: compiled and linear disagree\n");
+		goto out;
+	}
+	if (only) {
+		/* one configuration, N decisions, nothing printed: for counting
+		 * instructions (valgrind --tool=callgrind, two values of N) */
+		if (!strcmp(only, "compiled"))
+			measure(pol_eval, big, &device, n, &sink);
+		else if (!strcmp(only, "interned"))
+			measure(pol_eval, big, &pre, n, &sink);
+		else if (!strcmp(only, "linear"))
+			measure(pol_eval_linear, big, &device, n, &sink);
+		else if (!strcmp(only, "one-rule"))
+			measure(pol_eval, small, &device, n, &sink);
+		else
+			goto out;
+		rc = 0;
 		goto out;
 	}
 	/* warm up, then the configurations alternated REPS times (the order
