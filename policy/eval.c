@@ -86,7 +86,15 @@ static time_t local_instant(const struct pol_schedule *s, int y, int mo, int d, 
 			     (minutes % 1440) / 60, minutes % 60, 0);
 }
 
-/* The first instant after now when in_window changes, or 0 within 9 days. */
+/*
+ * The first instant after now when in_window changes, or 0 within 9 days.
+ * The days are tried in order and the first that holds a change ends the
+ * search: every edge of a later day is a later local time, and the instant
+ * of a local time (pol_tz_mktime: the smallest instant at or past it) never
+ * decreases as the local time grows, daylight saving included, so no later
+ * day holds an earlier change. A pupil's decision inside school hours looks
+ * at two days instead of ten.
+ */
 static time_t window_change(const struct pol_schedule *s, time_t now)
 {
 	int inside = in_window(s, now), d, k;
@@ -94,7 +102,11 @@ static time_t window_change(const struct pol_schedule *s, time_t now)
 	struct tm tm;
 
 	pol_tz_local(s->tz, now, &tm);
+#ifdef POL_WINDOW_FULL_SCAN
 	for (d = -1; d <= 8; d++) {
+#else
+	for (d = -1; d <= 8 && !best; d++) {
+#endif
 		int edges[2] = { s->from, s->to };
 
 		for (k = 0; k < 2; k++) {
