@@ -8,6 +8,7 @@
  * becomes the session's Session-Timeout.
  */
 #include "policy.h"
+#include "policy_internal.h"
 #include "tz.h"
 
 #include <stdio.h>
@@ -85,7 +86,15 @@ static time_t local_instant(const struct pol_schedule *s, int y, int mo, int d, 
 			     (minutes % 1440) / 60, minutes % 60, 0);
 }
 
-/* The first instant after now when in_window changes, or 0 within 9 days. */
+/*
+ * The first instant after now when in_window changes, or 0 within 9 days.
+ * The days are tried in order and the first that holds a change ends the
+ * search: every edge of a later day is a later local time, and the instant
+ * of a local time (pol_tz_mktime: the smallest instant at or past it) never
+ * decreases as the local time grows, daylight saving included, so no later
+ * day holds an earlier change. A pupil's decision inside school hours looks
+ * at two days instead of ten.
+ */
 static time_t window_change(const struct pol_schedule *s, time_t now)
 {
 	int inside = in_window(s, now), d, k;
@@ -93,7 +102,11 @@ static time_t window_change(const struct pol_schedule *s, time_t now)
 	struct tm tm;
 
 	pol_tz_local(s->tz, now, &tm);
+#ifdef POL_WINDOW_FULL_SCAN
 	for (d = -1; d <= 8; d++) {
+#else
+	for (d = -1; d <= 8 && !best; d++) {
+#endif
 		int edges[2] = { s->from, s->to };
 
 		for (k = 0; k < 2; k++) {
@@ -110,7 +123,7 @@ static time_t window_change(const struct pol_schedule *s, time_t now)
 /* ---- conditions ---- */
 
 /* The device's groups, split once per decision rather than once per rule. */
-#define MAX_GROUPS 128 /* REG_GROUPS_MAX bytes hold at most 128 names */
+#define MAX_GROUPS POL_MAX_GROUPS
 
 struct groups {
 	const char *p[MAX_GROUPS];
@@ -201,70 +214,28 @@ static void unlock_text(const struct pol_policy *pol, const struct pol_facts *f,
 }
 
 /*
- * Whether r matches; when why is not NULL, the first failed condition in
- * words (and for a rule that matches through unlock: teacher, until when). *change receives when a time condition of a rule whose other
- * conditions hold would flip (0: never).
+ * The conditions of r that depend on the instant: certificate age and
+ * expiry, unlock: teacher, schedule. Called for a rule whose other
+ * conditions hold (by the linear walk and by the compiled evaluator, so
+ * that both compute the same decision and the same valid_until). Returns
+ * whether they all hold; why as rule_match; *change as rule_match. memo,
+ * when not NULL, keeps each schedule's window for this instant across the
+ * rules of one decision (the same pure function of the schedule and now).
  */
-static int rule_match(const struct pol_policy *pol, const struct pol_rule *r,
-		      const struct pol_facts *f, const struct groups *groups, time_t now, char *why,
-		      size_t len, time_t *change)
+int pol_rule_time_match(const struct pol_policy *pol, const struct pol_rule *r,
+			const struct pol_facts *f, time_t now, char *why, size_t len,
+			time_t *change, struct pol_sched_memo *memo)
 {
-	char want[256];
 	long age, left;
-	size_t i;
 	int ok;
 
 	*change = 0;
-	if (why)
-		why[0] = '\0';
 #define FAIL(...)                                           \
 	do {                                                \
 		if (why)                                    \
 			snprintf(why, len, __VA_ARGS__);    \
 		return 0;                                   \
 	} while (0)
-
-	if (!mask_match(r->roles, f->role)) {
-		if (why)
-			mask_str(r->roles, byod_role_name, want, sizeof(want));
-		FAIL("role is %s, the rule wants %s", role_text(f->role), want);
-	}
-	if (!mask_match(r->states, f->state)) {
-		if (why)
-			mask_str(r->states, byod_device_state_name, want, sizeof(want));
-		FAIL("device state is %s, the rule wants %s", state_text(f->state), want);
-	}
-	if (!mask_match(r->kinds, f->kind)) {
-		if (why)
-			mask_str(r->kinds, byod_kind_name, want, sizeof(want));
-		FAIL("device kind is %s, the rule wants %s", kind_text(f->kind), want);
-	}
-	if (!mask_match(r->methods, f->method)) {
-		if (why)
-			mask_str(r->methods, pol_method_name, want, sizeof(want));
-		FAIL("method is %s, the rule wants %s", pol_method_name(f->method), want);
-	}
-	if (r->nschools) {
-		for (i = 0; i < r->nschools && !(f->school && !strcmp(f->school, r->schools[i]));
-		     i++)
-			;
-		if (i == r->nschools) {
-			if (why)
-				list_str(r->schools, r->nschools, want, sizeof(want));
-			FAIL("school is %s, the rule wants %s", f->school ? f->school : "unknown",
-			     want);
-		}
-	}
-	if (r->ngroups) {
-		for (i = 0; i < r->ngroups && !has_group(groups, r->groups[i]); i++)
-			;
-		if (i == r->ngroups) {
-			if (why)
-				list_str(r->groups, r->ngroups, want, sizeof(want));
-			FAIL("groups (%s) include none of %s",
-			     f->groups && f->groups[0] ? f->groups : "none", want);
-		}
-	}
 
 	/* Time conditions: each may flip later; remember the soonest. */
 	ok = 1;
@@ -321,11 +292,24 @@ static int rule_match(const struct pol_policy *pol, const struct pol_rule *r,
 	}
 	if (ok && r->schedule >= 0) {
 		const struct pol_schedule *s = &pol->schedules[r->schedule];
-		time_t t = window_change(s, now);
+		int inside;
+		time_t t;
 
+		if (memo && r->schedule < 64 && (memo->done >> r->schedule & 1)) {
+			t = memo->change[r->schedule];
+			inside = (int)(memo->inside >> r->schedule & 1);
+		} else {
+			t = window_change(s, now);
+			inside = in_window(s, now);
+			if (memo && r->schedule < 64) {
+				memo->change[r->schedule] = t;
+				memo->done |= 1ull << r->schedule;
+				memo->inside |= (uint64_t)inside << r->schedule;
+			}
+		}
 		if (t && (!*change || t < *change))
 			*change = t;
-		if (!in_window(s, now)) {
+		if (!inside) {
 			if (why) {
 				struct tm tm;
 
@@ -339,6 +323,74 @@ static int rule_match(const struct pol_policy *pol, const struct pol_rule *r,
 	}
 #undef FAIL
 	return ok;
+}
+
+/*
+ * Whether r matches; when why is not NULL, the first failed condition in
+ * words (and for a rule that matches through unlock: teacher, until when).
+ * *change receives when a time condition of a rule whose other conditions
+ * hold would flip (0: never).
+ */
+static int rule_match(const struct pol_policy *pol, const struct pol_rule *r,
+		      const struct pol_facts *f, const struct groups *groups, time_t now, char *why,
+		      size_t len, time_t *change)
+{
+	char want[256];
+	size_t i;
+
+	*change = 0;
+	if (why)
+		why[0] = '\0';
+#define FAIL(...)                                           \
+	do {                                                \
+		if (why)                                    \
+			snprintf(why, len, __VA_ARGS__);    \
+		return 0;                                   \
+	} while (0)
+
+	if (!mask_match(r->roles, f->role)) {
+		if (why)
+			mask_str(r->roles, byod_role_name, want, sizeof(want));
+		FAIL("role is %s, the rule wants %s", role_text(f->role), want);
+	}
+	if (!mask_match(r->states, f->state)) {
+		if (why)
+			mask_str(r->states, byod_device_state_name, want, sizeof(want));
+		FAIL("device state is %s, the rule wants %s", state_text(f->state), want);
+	}
+	if (!mask_match(r->kinds, f->kind)) {
+		if (why)
+			mask_str(r->kinds, byod_kind_name, want, sizeof(want));
+		FAIL("device kind is %s, the rule wants %s", kind_text(f->kind), want);
+	}
+	if (!mask_match(r->methods, f->method)) {
+		if (why)
+			mask_str(r->methods, pol_method_name, want, sizeof(want));
+		FAIL("method is %s, the rule wants %s", pol_method_name(f->method), want);
+	}
+	if (r->nschools) {
+		for (i = 0; i < r->nschools && !(f->school && !strcmp(f->school, r->schools[i]));
+		     i++)
+			;
+		if (i == r->nschools) {
+			if (why)
+				list_str(r->schools, r->nschools, want, sizeof(want));
+			FAIL("school is %s, the rule wants %s", f->school ? f->school : "unknown",
+			     want);
+		}
+	}
+	if (r->ngroups) {
+		for (i = 0; i < r->ngroups && !has_group(groups, r->groups[i]); i++)
+			;
+		if (i == r->ngroups) {
+			if (why)
+				list_str(r->groups, r->ngroups, want, sizeof(want));
+			FAIL("groups (%s) include none of %s",
+			     f->groups && f->groups[0] ? f->groups : "none", want);
+		}
+	}
+#undef FAIL
+	return pol_rule_time_match(pol, r, f, now, why, len, change, NULL);
 }
 
 static void decide(const struct pol_policy *pol, const struct pol_facts *f, time_t now,
@@ -381,8 +433,10 @@ done:
 	out->valid_until = until;
 }
 
-void pol_eval(const struct pol_policy *pol, const struct pol_facts *facts, time_t now,
-	      struct pol_decision *out)
+/* The reference: every rule in order, as pol_explain walks them. pol_eval
+ * (compile.c) must decide the same; tests/unit/test_policy_compiled.c checks it. */
+void pol_eval_linear(const struct pol_policy *pol, const struct pol_facts *facts, time_t now,
+		     struct pol_decision *out)
 {
 	decide(pol, facts, now, out, NULL, NULL);
 }

@@ -995,6 +995,9 @@ static void parse_document(struct pctx *c, yaml_node_t *root)
 	local_zone(pol);
 }
 
+/* pol_policy.serial: what pre-interned groups name (pol_facts.groups_serial) */
+static uint64_t serials;
+
 int pol_load(const char *file, const char *text, size_t len, struct pol_policy **out,
 	     struct pol_errors *errs)
 {
@@ -1045,10 +1048,13 @@ int pol_load(const char *file, const char *text, size_t len, struct pol_policy *
 		rc = -EINVAL;
 	yaml_document_delete(&doc);
 	yaml_parser_delete(&parser);
+	if (!rc)
+		rc = pol_compile(pol);
 	if (rc) {
 		pol_free(pol);
 		return rc;
 	}
+	pol->serial = __atomic_add_fetch(&serials, 1, __ATOMIC_RELAXED);
 	*out = pol;
 	return 0;
 }
@@ -1111,6 +1117,7 @@ void pol_free(struct pol_policy *pol)
 	free(pol->walled_garden);
 	pol_errors_free(&pol->warnings);
 	pol_tz_free(pol->own_tz);
+	pol_compiled_free(pol->compiled);
 	free(pol->file);
 	free(pol);
 }

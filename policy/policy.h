@@ -59,6 +59,14 @@ struct pol_facts {
 	 * and a decision made through it lasts until it at most. */
 	time_t unlocked_until;
 	const char *unlocked_group; /* the group opened, named by explain; may be NULL */
+	/* Optional: the owner's groups interned once by pol_groups_intern()
+	 * for the policy whose serial is groups_serial, so that pol_eval
+	 * neither splits nor looks them up at each decision. Under any other
+	 * policy (0: none), and in pol_explain, groups is read instead; keep
+	 * both set. */
+	uint64_t groups_serial;
+	const uint32_t *group_ids;
+	size_t ngroup_ids;
 };
 
 struct pol_net {
@@ -128,8 +136,13 @@ struct pol_rule {
 	int segment;             /* index when action is POL_ACTION_SEGMENT */
 };
 
+struct pol_compiled;
+
 struct pol_policy {
 	char *file;
+	/* unique among the policies loaded by this process (from 1): what
+	 * pol_facts.groups_serial names */
+	uint64_t serial;
 	struct pol_segment *segments;
 	size_t nsegments;
 	struct pol_service *services;
@@ -155,6 +168,10 @@ struct pol_policy {
 	 * else Europe/Paris (owned when no schedule lends one); NULL: UTC */
 	const struct pol_tz *local_tz;
 	struct pol_tz *own_tz;
+	/* the rules as pol_eval reads them (compile.c): schools, groups and
+	 * the values of each condition interned, each value with the set of
+	 * rules it satisfies as a bitset; NULL: pol_eval walks the rules */
+	struct pol_compiled *compiled;
 };
 
 /*
@@ -185,9 +202,30 @@ struct pol_decision {
  * certificate may land in its segment by MAC (pol_admit). */
 int pol_rule_allows_mab(const struct pol_rule *rule);
 
-/* Evaluates: first matching rule wins, else the default. Pure; no I/O. */
+/*
+ * Evaluates: first matching rule wins, else the default. Pure; no I/O, no
+ * allocation. Through the compiled form: the AND of the rule sets of the
+ * device's role, state, kind, method, school and groups, whose first rule
+ * decides unless it has a time condition (schedule, certificate age or
+ * expiry, unlock), which is then checked, in order, before the next.
+ */
 void pol_eval(const struct pol_policy *pol, const struct pol_facts *facts, time_t now,
 	      struct pol_decision *out);
+
+/* The reference pol_eval must agree with: every rule in order, as
+ * pol_explain walks them. For tests and benchmarks. */
+void pol_eval_linear(const struct pol_policy *pol, const struct pol_facts *facts, time_t now,
+		     struct pol_decision *out);
+
+/*
+ * The owner's groups ("4B latin", as pol_facts.groups) as pol knows them,
+ * for pol_facts.group_ids with groups_serial = pol->serial: writes at most
+ * max ids (groups no rule names are left out; they decide nothing) and
+ * returns how many there are. When that is more than max, the ids are
+ * incomplete: pass the groups as text instead. Pure.
+ */
+size_t pol_groups_intern(const struct pol_policy *pol, const char *groups, uint32_t *ids,
+			 size_t max);
 
 /*
  * Evaluates like pol_eval, and calls cb for every rule up to the one that
