@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "byod_util.h"
@@ -40,7 +41,31 @@ static const struct raddb_file {
 };
 
 static const char *const raddb_dirs[] = { "mods-enabled", "sites-enabled", "log", "run",
-					  "radacct", "tlscache" };
+					  "radacct" };
+
+/*
+ * Where the eap module keeps its TLS sessions (FreeRADIUS 3.2 resumes them
+ * only from files, two per session): on tmpfs, /dev/shm, in a directory of
+ * this raddb's own (named after a hash of its path, so that writing the
+ * raddb again keeps it). rlm_byod creates it 0700, refuses it when another
+ * user owns it, and removes the expired sessions. Without /dev/shm, in the
+ * raddb.
+ */
+static int tls_cache_dir(const char *out, char *dir, size_t len)
+{
+	struct stat st;
+	uint32_t h = 2166136261u; /* FNV-1a */
+	const char *c;
+
+	if (stat("/dev/shm", &st) || !S_ISDIR(st.st_mode))
+		return byod_path_join(dir, len, out, "tlscache");
+	for (c = out; *c; c++)
+		h = (h ^ (unsigned char)*c) * 16777619u;
+	return (size_t)snprintf(dir, len, "/dev/shm/byod-tlscache-%u-%08x", (unsigned)geteuid(),
+				h) >= len ?
+		       -ENAMETOOLONG :
+		       0;
+}
 
 /* A RADIUS shared secret: 24 characters of the passphrase alphabet. */
 static int make_secret(char out[BYOD_RADIUS_SECRET_MAX])
@@ -114,11 +139,13 @@ out:
 static int write_vars(struct byod_ctx *ctx, const struct byod_radius_params *p, const char *out,
 		      const char *home, const char *pki, const char *secret, struct byod_err *err)
 {
-	char path[PATH_MAX], school[256];
+	char path[PATH_MAX], school[256], cache[PATH_MAX];
 	char *text = NULL;
 	int rc;
 
 	comment_text(ctx->conf.school_name, school, sizeof(school));
+	if (tls_cache_dir(out, cache, sizeof(cache)))
+		return byod_err_set(err, ENAMETOOLONG, "path too long: %s", out);
 	if (asprintf(&text,
 		     "# FreeRADIUS 3.2 for the BYOD gateway of %s, written by byodctl radius "
 		     "config.\n"
@@ -134,9 +161,10 @@ static int write_vars(struct byod_ctx *ctx, const struct byod_radius_params *p, 
 		     "byod_auth_port = %d\n"
 		     "byod_acct_port = %d\n"
 		     "byod_registration_vlan = %d\n"
+		     "byod_tls_cache = \"%s\"\n"
 		     "byod_secret = \"%s\"\n",
 		     school, out, out, p->libdir, home, pki, p->listen, p->client, p->auth_port,
-		     p->acct_port, p->registration_vlan, secret) < 0)
+		     p->acct_port, p->registration_vlan, cache, secret) < 0)
 		return byod_err_set(err, ENOMEM, "out of memory");
 	rc = byod_path_join(path, sizeof(path), out, "byod-vars.conf") ?
 		     byod_err_set(err, ENAMETOOLONG, "path too long: %s", out) :
