@@ -69,7 +69,17 @@ check "rlm_byod's registration VLAN" xc "registration_vlan = 17"
 check "the CA" xc "ca_file = \"$home/pki/ca.pem\""
 check "the server certificate" xc "certificate_file = \"$home/pki/radius.pem\""
 check "libdir" xc "libdir = \"$RLM_BYOD_DIR:/usr/lib/freeradius\""
-check "the TLS cache in the raddb" xc "persist_dir = \"$(realpath "$RADDB")/tlscache\""
+cache=$(sed -n 's/^byod_tls_cache = "\(.*\)"$/\1/p' "$RADDB/byod-vars.conf")
+if [ -d /dev/shm ]; then
+	check "the TLS cache on tmpfs, /dev/shm ($cache)" test "${cache#/dev/shm/byod-tlscache-}" != "$cache"
+else
+	check "the TLS cache in the raddb without /dev/shm" test "$cache" = "$(realpath "$RADDB")/tlscache"
+fi
+check "...the eap module's persist_dir" xc "persist_dir = \"$cache\""
+check "...looked after by rlm_byod" xc "tls_cache_dir = \"$cache\""
+check "the server sends its certificate alone (auto_chain = no)" xc "auto_chain = no"
+check "no CRL: rlm_byod checks every serial" xc "check_crl = no"
+[ -n "$cache" ] && rm -rf "$cache"
 check "rlm_byod is loaded" xc "Loaded module rlm_byod"
 check "check-eap-tls is a server" xc "server check-eap-tls {"
 check "no secret in the debug output" test -z "$(grep -F -- "$secret" "$T/xc")"
