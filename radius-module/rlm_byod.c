@@ -642,14 +642,17 @@ static void sweep_tls_cache(rlm_byod_t *inst)
 
 /* The TLS cache's directory: made 0700 if missing; one another user owns,
  * or others may enter, would hand them the sessions (their master secrets):
- * refused. Returns 0 or -1 with the reason in msg. */
+ * refused (-1). One that cannot be made (its parent missing: /run/freeradius
+ * outside the systemd unit) only costs the resumptions: 1, said. 0: ready.
+ * The reason in msg. */
 static int tls_cache_check(char const *dir, char *msg, size_t len)
 {
 	struct stat st;
 
 	if (mkdir(dir, 0700) && errno != EEXIST) {
-		snprintf(msg, len, "cannot create %s: %s", dir, strerror(errno));
-		return -1;
+		snprintf(msg, len, "cannot create %s (%s): no TLS session will be resumed", dir,
+			 strerror(errno));
+		return 1;
 	}
 	if (lstat(dir, &st) || !S_ISDIR(st.st_mode)) {
 		snprintf(msg, len, "%s is not a directory", dir);
@@ -800,10 +803,14 @@ static int mod_instantiate(CONF_SECTION *conf, void *instance)
 	if (inst->tls_cache_dir[0]) {
 		char msg[PATH_MAX + 128];
 
-		if (tls_cache_check(inst->tls_cache_dir, msg, sizeof(msg))) {
+		int crc = tls_cache_check(inst->tls_cache_dir, msg, sizeof(msg));
+
+		if (crc < 0) {
 			cf_log_err_cs(conf, "tls_cache_dir: %s", msg);
 			return -1;
 		}
+		if (crc > 0)
+			WARN("rlm_byod (%s): tls_cache_dir: %s", inst->name, msg);
 	}
 	if (inst->node[0])
 		snprintf(inst->node_name, sizeof(inst->node_name), "%s", inst->node);
