@@ -15,8 +15,7 @@ init_school
 	>"$T/d.json" || { echo "enrol failed" >&2; exit 1; }
 durand=$(json 'd["device"]' <"$T/d.json")
 radius_setup
-CACHE=$(sed -n 's/^byod_tls_cache = "\(.*\)"$/\1/p' "$RADDB/byod-vars.conf")
-trap 'radius_stop; rm -rf "$T" "${CACHE:-/nonexistent}"' EXIT
+CACHE=$TLS_CACHE
 radius_start
 
 check "the TLS cache is named in byod-vars.conf" test -n "$CACHE"
