@@ -136,16 +136,35 @@ out:
 
 /* byod-vars.conf: the values the templates refer to as ${byod_...}.
  * Returns 0 or -errno with err set. */
-static int write_vars(struct byod_ctx *ctx, const struct byod_radius_params *p, const char *out,
-		      const char *home, const char *pki, const char *secret, struct byod_err *err)
+/* The TLS cache's directory made now too (rlm_byod makes it at each start,
+ * tmpfs being emptied at boot), so that a server without rlm_byod resumes
+ * sessions as well; one another user owns or others may enter is refused:
+ * it would hand them the sessions' master secrets. */
+static int make_tls_cache(const char *dir, struct byod_err *err)
 {
-	char path[PATH_MAX], school[256], cache[PATH_MAX];
+	struct stat st;
+
+	if (mkdir(dir, 0700) && errno != EEXIST)
+		return byod_err_set(err, errno, "%s: %s", dir, strerror(errno));
+	if (lstat(dir, &st) || !S_ISDIR(st.st_mode))
+		return byod_err_set(err, ENOTDIR, "the TLS session cache %s is not a directory",
+				    dir);
+	if (st.st_uid != geteuid() || (st.st_mode & 0077))
+		return byod_err_set(err, EPERM, "the TLS session cache %s must belong to this user "
+						"and be closed to others (0700)",
+				    dir);
+	return 0;
+}
+
+static int write_vars(struct byod_ctx *ctx, const struct byod_radius_params *p, const char *out,
+		      const char *home, const char *pki, const char *cache, const char *secret,
+		      struct byod_err *err)
+{
+	char path[PATH_MAX], school[256];
 	char *text = NULL;
 	int rc;
 
 	comment_text(ctx->conf.school_name, school, sizeof(school));
-	if (tls_cache_dir(out, cache, sizeof(cache)))
-		return byod_err_set(err, ENAMETOOLONG, "path too long: %s", out);
 	if (asprintf(&text,
 		     "# FreeRADIUS 3.2 for the BYOD gateway of %s, written by byodctl radius "
 		     "config.\n"
@@ -178,7 +197,7 @@ int byod_radius_config(struct byod_ctx *ctx, const struct byod_radius_params *p,
 		       struct byod_err *err)
 {
 	char home[PATH_MAX], pki[PATH_MAX], out[PATH_MAX], secret[BYOD_RADIUS_SECRET_MAX];
-	char sub[PATH_MAX], line[BYOD_RADIUS_SECRET_MAX + 1];
+	char sub[PATH_MAX], line[BYOD_RADIUS_SECRET_MAX + 1], cache[PATH_MAX];
 	size_t i;
 	int rc;
 
@@ -243,7 +262,14 @@ int byod_radius_config(struct byod_ctx *ctx, const struct byod_radius_params *p,
 		rc = copy_template(p->templates, out, &raddb_files[i], err);
 	if (rc)
 		goto out;
-	rc = write_vars(ctx, p, out, home, pki, secret, err);
+	if (tls_cache_dir(out, cache, sizeof(cache))) {
+		rc = byod_err_set(err, ENAMETOOLONG, "path too long: %s", out);
+		goto out;
+	}
+	rc = make_tls_cache(cache, err);
+	if (rc)
+		goto out;
+	rc = write_vars(ctx, p, out, home, pki, cache, secret, err);
 	if (rc)
 		goto out;
 	snprintf(line, sizeof(line), "%s\n", secret);

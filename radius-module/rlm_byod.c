@@ -111,6 +111,7 @@ typedef struct rlm_byod_t {
 			        * at most once a second (atomic); -1: not yet */
 	time_t head_read;      /* the follower's own */
 	time_t cache_swept;    /* the follower's own: the TLS cache's last sweep */
+	bool tls_cache_ready;  /* tls_cache_dir is there, this user's, 0700 */
 	/* EAP-TLS decisions the index made, and post-auth's reuses of the
 	 * certificate check's decision in the same request (atomics) */
 	uint64_t tls_decided, tls_reused;
@@ -609,19 +610,15 @@ static void stats_write(void *arg, struct byod_expo *e)
  */
 #define CACHE_SWEEP_S 60
 
-static void sweep_tls_cache(rlm_byod_t *inst)
+/* Removes the sessions (NAME.asn1, NAME.vps) last written before limit. */
+static void remove_sessions(rlm_byod_t *inst, time_t limit)
 {
-	time_t now = time(NULL), limit;
 	struct dirent *de;
 	struct stat st;
 	size_t n;
 	DIR *d;
 	int fd;
 
-	if (!inst->tls_cache_dir[0] || now - inst->cache_swept < CACHE_SWEEP_S)
-		return;
-	inst->cache_swept = now;
-	limit = now - (time_t)inst->tls_cache_lifetime * 3600;
 	fd = open(inst->tls_cache_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0 || !(d = fdopendir(fd))) {
 		if (fd >= 0)
@@ -638,6 +635,16 @@ static void sweep_tls_cache(rlm_byod_t *inst)
 			unlinkat(fd, de->d_name, 0);
 	}
 	closedir(d);
+}
+
+static void sweep_tls_cache(rlm_byod_t *inst)
+{
+	time_t now = time(NULL);
+
+	if (!inst->tls_cache_dir[0] || now - inst->cache_swept < CACHE_SWEEP_S)
+		return;
+	inst->cache_swept = now;
+	remove_sessions(inst, now - (time_t)inst->tls_cache_lifetime * 3600);
 }
 
 /* The TLS cache's directory: made 0700 if missing; one another user owns,
@@ -738,6 +745,14 @@ static int mod_detach(void *instance)
 		if (inst->seen && !inst->down_since)
 			flush_seen(inst, 200);
 	}
+	/* the TLS sessions go with the server that made them, as an in-memory
+	 * cache's would (the clients make a full handshake once), and tmpfs
+	 * keeps no directory of a raddb gone; never from a configuration check
+	 * (freeradius -C) beside a running server */
+	if (inst->tls_cache_ready && !check_config) {
+		remove_sessions(inst, time(NULL) + 1);
+		rmdir(inst->tls_cache_dir);
+	}
 	rad_counts_free(inst->counts);
 	inst->counts = NULL;
 	rad_seen_free(inst->seen);
@@ -811,6 +826,7 @@ static int mod_instantiate(CONF_SECTION *conf, void *instance)
 		}
 		if (crc > 0)
 			WARN("rlm_byod (%s): tls_cache_dir: %s", inst->name, msg);
+		inst->tls_cache_ready = crc == 0;
 	}
 	if (inst->node[0])
 		snprintf(inst->node_name, sizeof(inst->node_name), "%s", inst->node);

@@ -94,16 +94,28 @@ stats "$T/m3"
 check "one decision per authentication, resumed ones too (3: $(d "$T/m2" "$T/m3" byod_radius_eap_tls_decided_total))" \
 	test "$(d "$T/m2" "$T/m3" byod_radius_eap_tls_decided_total)" = 3
 
-# ---- expiry: the sessions older than the lifetime go, at the start too ----
+# ---- a configuration check beside the server leaves its sessions alone;
+# a stop takes them, and the directory, away ----
+n=$(find "$CACHE" -name '*.asn1' | wc -l)
+freeradius -XC -d "$RADDB" >"$T/xc0" 2>&1
+check "freeradius -XC beside the server: configuration OK" \
+	grep -q 'Configuration appears to be OK' "$T/xc0"
+check "...the server's $n cached sessions kept" \
+	test "$(find "$CACHE" -name '*.asn1' | wc -l)" -eq "$n" -a "$n" -ge 1
 radius_stop
+check "a stop removes the sessions and the directory" test ! -e "$CACHE"
+
+# ---- expiry: the sessions older than the lifetime go, at the start too ----
 sed -i 's/^\ttls_cache_lifetime = .*/\ttls_cache_lifetime = 1/' "$RADDB/mods-enabled/byod"
-old=$(find "$CACHE" -name '*.asn1' | head -1)
-touch -d '-2 hours' "$CACHE"/*
+mkdir -m 0700 "$CACHE"
+old="$CACHE/0123abcd.asn1"
+: >"$old"
+: >"$CACHE/0123abcd.vps"
 : >"$CACHE/fresh.asn1"
 : >"$CACHE/other-file"
-touch -d '-2 hours' "$CACHE/other-file"
+touch -d '-2 hours' "$old" "$CACHE/0123abcd.vps" "$CACHE/other-file"
 radius_start
-check "the expired sessions are removed" wait_for 50 test ! -e "$old"
+check "the expired sessions are removed" wait_for 50 test ! -e "$old" -a ! -e "$CACHE/0123abcd.vps"
 check "...a fresh one is kept" test -e "$CACHE/fresh.asn1"
 check "...and what is not a session is left alone" test -e "$CACHE/other-file"
 
@@ -138,7 +150,10 @@ check "reply_message = yes: the accept names its reason" grep -q "Reply-Message"
 
 # ---- a cache directory others may read is refused ----
 radius_stop
-chmod 0755 "$CACHE"
+# (what is not a session stays, and the directory with it)
+check "the stop left the file that is no session" test -e "$CACHE/other-file"
+rm -rf "$CACHE"
+mkdir -m 0755 "$CACHE"
 freeradius -XC -d "$RADDB" >"$T/xc" 2>&1
 check "a TLS cache open to others: the configuration is refused" \
 	sh -c "! grep -q 'Configuration appears to be OK' '$T/xc'"
