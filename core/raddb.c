@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "byod_util.h"
@@ -40,7 +41,31 @@ static const struct raddb_file {
 };
 
 static const char *const raddb_dirs[] = { "mods-enabled", "sites-enabled", "log", "run",
-					  "radacct", "tlscache" };
+					  "radacct" };
+
+/*
+ * Where the eap module keeps its TLS sessions (FreeRADIUS 3.2 resumes them
+ * only from files, two per session): on tmpfs, /dev/shm, in a directory of
+ * this raddb's own (named after a hash of its path, so that writing the
+ * raddb again keeps it). rlm_byod creates it 0700, refuses it when another
+ * user owns it, and removes the expired sessions. Without /dev/shm, in the
+ * raddb.
+ */
+static int tls_cache_dir(const char *out, char *dir, size_t len)
+{
+	struct stat st;
+	uint32_t h = 2166136261u; /* FNV-1a */
+	const char *c;
+
+	if (stat("/dev/shm", &st) || !S_ISDIR(st.st_mode))
+		return byod_path_join(dir, len, out, "tlscache");
+	for (c = out; *c; c++)
+		h = (h ^ (unsigned char)*c) * 16777619u;
+	return (size_t)snprintf(dir, len, "/dev/shm/byod-tlscache-%u-%08x", (unsigned)geteuid(),
+				h) >= len ?
+		       -ENAMETOOLONG :
+		       0;
+}
 
 /* A RADIUS shared secret: 24 characters of the passphrase alphabet. */
 static int make_secret(char out[BYOD_RADIUS_SECRET_MAX])
@@ -111,8 +136,29 @@ out:
 
 /* byod-vars.conf: the values the templates refer to as ${byod_...}.
  * Returns 0 or -errno with err set. */
+/* The TLS cache's directory made now too (rlm_byod makes it at each start,
+ * tmpfs being emptied at boot), so that a server without rlm_byod resumes
+ * sessions as well; one another user owns or others may enter is refused:
+ * it would hand them the sessions' master secrets. */
+static int make_tls_cache(const char *dir, struct byod_err *err)
+{
+	struct stat st;
+
+	if (mkdir(dir, 0700) && errno != EEXIST)
+		return byod_err_set(err, errno, "%s: %s", dir, strerror(errno));
+	if (lstat(dir, &st) || !S_ISDIR(st.st_mode))
+		return byod_err_set(err, ENOTDIR, "the TLS session cache %s is not a directory",
+				    dir);
+	if (st.st_uid != geteuid() || (st.st_mode & 0077))
+		return byod_err_set(err, EPERM, "the TLS session cache %s must belong to this user "
+						"and be closed to others (0700)",
+				    dir);
+	return 0;
+}
+
 static int write_vars(struct byod_ctx *ctx, const struct byod_radius_params *p, const char *out,
-		      const char *home, const char *pki, const char *secret, struct byod_err *err)
+		      const char *home, const char *pki, const char *cache, const char *secret,
+		      struct byod_err *err)
 {
 	char path[PATH_MAX], school[256];
 	char *text = NULL;
@@ -134,9 +180,10 @@ static int write_vars(struct byod_ctx *ctx, const struct byod_radius_params *p, 
 		     "byod_auth_port = %d\n"
 		     "byod_acct_port = %d\n"
 		     "byod_registration_vlan = %d\n"
+		     "byod_tls_cache = \"%s\"\n"
 		     "byod_secret = \"%s\"\n",
 		     school, out, out, p->libdir, home, pki, p->listen, p->client, p->auth_port,
-		     p->acct_port, p->registration_vlan, secret) < 0)
+		     p->acct_port, p->registration_vlan, cache, secret) < 0)
 		return byod_err_set(err, ENOMEM, "out of memory");
 	rc = byod_path_join(path, sizeof(path), out, "byod-vars.conf") ?
 		     byod_err_set(err, ENAMETOOLONG, "path too long: %s", out) :
@@ -150,7 +197,7 @@ int byod_radius_config(struct byod_ctx *ctx, const struct byod_radius_params *p,
 		       struct byod_err *err)
 {
 	char home[PATH_MAX], pki[PATH_MAX], out[PATH_MAX], secret[BYOD_RADIUS_SECRET_MAX];
-	char sub[PATH_MAX], line[BYOD_RADIUS_SECRET_MAX + 1];
+	char sub[PATH_MAX], line[BYOD_RADIUS_SECRET_MAX + 1], cache[PATH_MAX];
 	size_t i;
 	int rc;
 
@@ -215,7 +262,14 @@ int byod_radius_config(struct byod_ctx *ctx, const struct byod_radius_params *p,
 		rc = copy_template(p->templates, out, &raddb_files[i], err);
 	if (rc)
 		goto out;
-	rc = write_vars(ctx, p, out, home, pki, secret, err);
+	if (tls_cache_dir(out, cache, sizeof(cache))) {
+		rc = byod_err_set(err, ENAMETOOLONG, "path too long: %s", out);
+		goto out;
+	}
+	rc = make_tls_cache(cache, err);
+	if (rc)
+		goto out;
+	rc = write_vars(ctx, p, out, home, pki, cache, secret, err);
 	if (rc)
 		goto out;
 	snprintf(line, sizeof(line), "%s\n", secret);

@@ -37,6 +37,7 @@
 #include <freeradius/modules.h>
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -67,6 +68,9 @@ typedef struct rlm_byod_t {
 	uint32_t acct_wait;        /* milliseconds an accounting write waits for a lock */
 	char const *node;          /* this server's name in the counts; "": the host name */
 	uint32_t counts_interval;  /* seconds between two flushes of the decision counts */
+	char const *tls_cache_dir; /* the eap module's persist_dir, "": not looked after */
+	uint32_t tls_cache_lifetime; /* hours a TLS session is kept there */
+	bool reply_message;        /* Reply-Message on accepts too */
 
 	DICT_ATTR const *serial_da;
 	struct rad_index *index;
@@ -106,6 +110,11 @@ typedef struct rlm_byod_t {
 	int64_t feed_head;     /* the registry's last event, read by the follower
 			        * at most once a second (atomic); -1: not yet */
 	time_t head_read;      /* the follower's own */
+	time_t cache_swept;    /* the follower's own: the TLS cache's last sweep */
+	bool tls_cache_ready;  /* tls_cache_dir is there, this user's, 0700 */
+	/* EAP-TLS decisions the index made, and post-auth's reuses of the
+	 * certificate check's decision in the same request (atomics) */
+	uint64_t tls_decided, tls_reused;
 } rlm_byod_t;
 
 static const CONF_PARSER module_config[] = {
@@ -119,6 +128,10 @@ static const CONF_PARSER module_config[] = {
 	{ "acct_wait", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_byod_t, acct_wait), "1000" },
 	{ "node", FR_CONF_OFFSET(PW_TYPE_STRING, rlm_byod_t, node), "" },
 	{ "counts_interval", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_byod_t, counts_interval), "60" },
+	{ "tls_cache_dir", FR_CONF_OFFSET(PW_TYPE_STRING, rlm_byod_t, tls_cache_dir), "" },
+	{ "tls_cache_lifetime", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_byod_t, tls_cache_lifetime),
+	  "24" },
+	{ "reply_message", FR_CONF_OFFSET(PW_TYPE_BOOLEAN, rlm_byod_t, reply_message), "no" },
 	CONF_PARSER_TERMINATOR
 };
 
@@ -590,6 +603,84 @@ static void stats_write(void *arg, struct byod_expo *e)
 		      (double)sp.replayed);
 	byod_expo_one(e, "byod_radius_journal_damaged_total", "counter",
 		      "Damaged journal records skipped.", (double)sp.corrupt);
+	byod_expo_one(e, "byod_radius_eap_tls_decided_total", "counter",
+		      "EAP-TLS decisions the index made (one per authentication).",
+		      (double)__atomic_load_n(&inst->tls_decided, __ATOMIC_RELAXED));
+	byod_expo_one(e, "byod_radius_eap_tls_reused_total", "counter",
+		      "Final accepts that took the certificate check's decision of the same "
+		      "request instead of deciding again.",
+		      (double)__atomic_load_n(&inst->tls_reused, __ATOMIC_RELAXED));
+}
+
+/*
+ * The eap module's TLS session cache: FreeRADIUS 3.2 writes two files per
+ * session (NAME.asn1, NAME.vps) and deletes them only when it finds them
+ * expired at a resumption, so that the sessions never resumed would stay
+ * for ever. Once a minute, the files older than the cache's lifetime go.
+ */
+#define CACHE_SWEEP_S 60
+
+/* Removes the sessions (NAME.asn1, NAME.vps) last written before limit. */
+static void remove_sessions(rlm_byod_t *inst, time_t limit)
+{
+	struct dirent *de;
+	struct stat st;
+	size_t n;
+	DIR *d;
+	int fd;
+
+	fd = open(inst->tls_cache_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || !(d = fdopendir(fd))) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	while ((de = readdir(d))) {
+		n = strlen(de->d_name);
+		if (!((n > 5 && !strcmp(de->d_name + n - 5, ".asn1")) ||
+		      (n > 4 && !strcmp(de->d_name + n - 4, ".vps"))))
+			continue;
+		if (!fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) && S_ISREG(st.st_mode) &&
+		    st.st_mtime < limit)
+			unlinkat(fd, de->d_name, 0);
+	}
+	closedir(d);
+}
+
+static void sweep_tls_cache(rlm_byod_t *inst)
+{
+	time_t now = time(NULL);
+
+	if (!inst->tls_cache_dir[0] || now - inst->cache_swept < CACHE_SWEEP_S)
+		return;
+	inst->cache_swept = now;
+	remove_sessions(inst, now - (time_t)inst->tls_cache_lifetime * 3600);
+}
+
+/* The TLS cache's directory: made 0700 if missing; one another user owns,
+ * or others may enter, would hand them the sessions (their master secrets):
+ * refused (-1). One that cannot be made (its parent missing: /run/freeradius
+ * outside the systemd unit) only costs the resumptions: 1, said. 0: ready.
+ * The reason in msg. */
+static int tls_cache_check(char const *dir, char *msg, size_t len)
+{
+	struct stat st;
+
+	if (mkdir(dir, 0700) && errno != EEXIST) {
+		snprintf(msg, len, "cannot create %s (%s): no TLS session will be resumed", dir,
+			 strerror(errno));
+		return 1;
+	}
+	if (lstat(dir, &st) || !S_ISDIR(st.st_mode)) {
+		snprintf(msg, len, "%s is not a directory", dir);
+		return -1;
+	}
+	if (st.st_uid != geteuid() || (st.st_mode & 0077)) {
+		snprintf(msg, len, "%s must belong to the server's user and be closed to others "
+				   "(0700)", dir);
+		return -1;
+	}
+	return 0;
 }
 
 static void *follow(void *arg)
@@ -624,6 +715,7 @@ static void *follow(void *arg)
 			replay(inst);
 		maybe_flush_counts(inst);
 		write_status(inst);
+		sweep_tls_cache(inst);
 		wait_feed(inst);
 	}
 	return NULL;
@@ -662,6 +754,14 @@ static int mod_detach(void *instance)
 			flush_counts(inst, 200);
 		if (inst->seen && !inst->down_since)
 			flush_seen(inst, 200);
+	}
+	/* the TLS sessions go with the server that made them, as an in-memory
+	 * cache's would (the clients make a full handshake once), and tmpfs
+	 * keeps no directory of a raddb gone; never from a configuration check
+	 * (freeradius -C) beside a running server */
+	if (inst->tls_cache_ready && !check_config) {
+		remove_sessions(inst, time(NULL) + 1);
+		rmdir(inst->tls_cache_dir);
 	}
 	rad_counts_free(inst->counts);
 	inst->counts = NULL;
@@ -720,6 +820,23 @@ static int mod_instantiate(CONF_SECTION *conf, void *instance)
 	if (inst->counts_interval < 1 || inst->counts_interval > 3600) {
 		cf_log_err_cs(conf, "counts_interval must be between 1 and 3600 (seconds)");
 		return -1;
+	}
+	if (inst->tls_cache_lifetime < 1 || inst->tls_cache_lifetime > 24 * 365) {
+		cf_log_err_cs(conf, "tls_cache_lifetime must be between 1 and 8760 (hours)");
+		return -1;
+	}
+	if (inst->tls_cache_dir[0]) {
+		char msg[PATH_MAX + 128];
+
+		int crc = tls_cache_check(inst->tls_cache_dir, msg, sizeof(msg));
+
+		if (crc < 0) {
+			cf_log_err_cs(conf, "tls_cache_dir: %s", msg);
+			return -1;
+		}
+		if (crc > 0)
+			WARN("rlm_byod (%s): tls_cache_dir: %s", inst->name, msg);
+		inst->tls_cache_ready = crc == 0;
 	}
 	if (inst->node[0])
 		snprintf(inst->node_name, sizeof(inst->node_name), "%s", inst->node);
@@ -853,7 +970,7 @@ static void reply_str(REQUEST *request, unsigned int attr, char const *value, bo
 
 /* RFC 3580: Tunnel-Type VLAN (13), Tunnel-Medium-Type IEEE-802 (6),
  * Tunnel-Private-Group-Id the VLAN id as text. */
-static void reply_accept(REQUEST *request, struct rad_answer const *a)
+static void reply_accept(rlm_byod_t const *inst, REQUEST *request, struct rad_answer const *a)
 {
 	char vlan[16];
 
@@ -863,10 +980,14 @@ static void reply_accept(REQUEST *request, struct rad_answer const *a)
 	reply_str(request, PW_TUNNEL_PRIVATE_GROUP_ID, vlan, true);
 	if (a->session_timeout > 0)
 		reply_int(request, PW_SESSION_TIMEOUT, (uint32_t)a->session_timeout);
-	reply_str(request, PW_REPLY_MESSAGE, a->reason, false);
+	/* the reason of an accept is in the debug log; the access point has no
+	 * use for it, and it costs a formatted attribute on every accept */
+	if (inst->reply_message)
+		reply_str(request, PW_REPLY_MESSAGE, a->reason, false);
 }
 
-static rlm_rcode_t answer(REQUEST *request, struct rad_answer const *a, char const *what)
+static rlm_rcode_t answer(rlm_byod_t const *inst, REQUEST *request, struct rad_answer const *a,
+			  char const *what)
 {
 	if (!a->accept) {
 		REDEBUG("%s: reject: %s", what, a->reason);
@@ -875,7 +996,7 @@ static rlm_rcode_t answer(REQUEST *request, struct rad_answer const *a, char con
 	}
 	RDEBUG2("%s: VLAN %d, %s%s%s", what, a->vlan, a->reason, a->known ? ", device " : "",
 		a->known ? a->device : "");
-	reply_accept(request, a);
+	reply_accept(inst, request, a);
 	return RLM_MODULE_OK;
 }
 
@@ -885,6 +1006,47 @@ static rlm_rcode_t answer(REQUEST *request, struct rad_answer const *a, char con
 static void count(rlm_byod_t *inst, struct rad_query const *rq, struct rad_answer const *a)
 {
 	rad_counts_add(inst->counts, rq->now, a->school, a->segment, a->counted);
+}
+
+/*
+ * The certificate check's decision, kept on the outer request that runs
+ * the check-eap-tls virtual server (its parent), for post-auth of that same
+ * request to take instead of deciding again a few microseconds later: one
+ * decision per authentication. A resumed session runs no check, and
+ * post-auth decides then.
+ */
+struct tls_decision {
+	struct rad_answer a;
+	char serial[REG_SERIAL_MAX];
+};
+
+static void keep_decision(rlm_byod_t *inst, REQUEST *request, struct rad_answer const *a,
+			  char const *serial)
+{
+	struct tls_decision *k;
+
+	if (!request->parent || strlen(serial) >= sizeof(k->serial))
+		return;
+	k = talloc_zero(request->parent, struct tls_decision);
+	if (!k)
+		return;
+	k->a = *a;
+	strcpy(k->serial, serial);
+	if (request_data_add(request->parent, inst, 0, k, true))
+		talloc_free(k);
+}
+
+/* The check's decision for this request and certificate, or NULL; the
+ * caller talloc_frees it. */
+static struct tls_decision *kept_decision(rlm_byod_t *inst, REQUEST *request, char const *serial)
+{
+	struct tls_decision *k = request_data_get(request, inst, 0);
+
+	if (k && strcmp(k->serial, serial)) {
+		talloc_free(k);
+		k = NULL;
+	}
+	return k;
 }
 
 static rlm_rcode_t CC_HINT(nonnull) mod_authorize(void *instance, REQUEST *request)
@@ -906,10 +1068,13 @@ static rlm_rcode_t CC_HINT(nonnull) mod_authorize(void *instance, REQUEST *reque
 		rq.method = RAD_METHOD_TLS;
 		rq.serial = serial->vp_strvalue;
 		rad_index_decide(inst->index, &rq, &a);
+		__atomic_add_fetch(&inst->tls_decided, 1, __ATOMIC_RELAXED);
 		/* an accept is counted once, by post-auth's last decision */
 		if (!a.accept)
 			count(inst, &rq, &a);
-		rcode = answer(request, &a, "EAP-TLS");
+		else
+			keep_decision(inst, request, &a, rq.serial);
+		rcode = answer(inst, request, &a, "EAP-TLS");
 	} else if (fr_pair_find_by_num(request->packet->vps, PW_EAP_MESSAGE, 0, TAG_ANY)) {
 		/* EAP under way: the eap module and the virtual server decide. */
 		return RLM_MODULE_NOOP;
@@ -921,13 +1086,20 @@ static rlm_rcode_t CC_HINT(nonnull) mod_authorize(void *instance, REQUEST *reque
 		rq.method = RAD_METHOD_MAC;
 		rad_index_decide(inst->index, &rq, &a);
 		count(inst, &rq, &a);
-		rcode = answer(request, &a, "MAC authentication");
+		rcode = answer(inst, request, &a, "MAC authentication");
 	}
 	/* The decision is made: nothing is left to authenticate here (the
-	 * certificate was verified by the eap module before this). */
-	if (rcode == RLM_MODULE_OK && !pair_make_config("Auth-Type", "Accept", T_OP_SET)) {
-		RERROR("cannot set Auth-Type");
-		return RLM_MODULE_FAIL;
+	 * certificate was verified by the eap module before this). By number,
+	 * not by name: no dictionary look-up per request. */
+	if (rcode == RLM_MODULE_OK) {
+		VALUE_PAIR *vp = fr_pair_afrom_num(request, PW_AUTH_TYPE, 0);
+
+		if (!vp) {
+			RERROR("cannot set Auth-Type");
+			return RLM_MODULE_FAIL;
+		}
+		vp->vp_integer = PW_AUTH_TYPE_ACCEPT;
+		fr_pair_replace(&request->config, vp);
 	}
 	return rcode;
 }
@@ -966,6 +1138,7 @@ static rlm_rcode_t CC_HINT(nonnull) mod_post_auth(void *instance, REQUEST *reque
 	rlm_byod_t *inst = instance;
 	struct rad_query rq;
 	struct rad_answer a;
+	struct tls_decision *k;
 	VALUE_PAIR *serial, *mac;
 
 	if (request->reply->code != PW_CODE_ACCESS_ACCEPT ||
@@ -984,9 +1157,18 @@ static rlm_rcode_t CC_HINT(nonnull) mod_post_auth(void *instance, REQUEST *reque
 	rq.serial = serial->vp_strvalue;
 	mac = fr_pair_find_by_num(request->packet->vps, PW_CALLING_STATION_ID, 0, TAG_ANY);
 	rq.mac = mac ? mac->vp_strvalue : NULL;
-	/* decided again here: a resumed session skips the certificate check,
-	 * and a revocation may have come since the handshake */
-	rad_index_decide(inst->index, &rq, &a);
+	/* the certificate check's decision in this same request (a full
+	 * handshake), or decided here: a resumed session skips the check */
+	k = kept_decision(inst, request, rq.serial);
+	if (k) {
+		a = k->a;
+		talloc_free(k);
+		__atomic_add_fetch(&inst->tls_reused, 1, __ATOMIC_RELAXED);
+		RDEBUG3("EAP-TLS: the certificate check's decision of this request");
+	} else {
+		rad_index_decide(inst->index, &rq, &a);
+		__atomic_add_fetch(&inst->tls_decided, 1, __ATOMIC_RELAXED);
+	}
 	count(inst, &rq, &a);
 	if (!a.accept) {
 		REDEBUG("EAP-TLS: reject at the last step: %s", a.reason);
@@ -994,7 +1176,7 @@ static rlm_rcode_t CC_HINT(nonnull) mod_post_auth(void *instance, REQUEST *reque
 		return RLM_MODULE_REJECT;
 	}
 	RDEBUG2("EAP-TLS: VLAN %d, %s, device %s", a.vlan, a.reason, a.device);
-	reply_accept(request, &a);
+	reply_accept(inst, request, &a);
 	/* its accounting will carry the MAC, not the certificate */
 	rad_index_remember(inst->index, rq.mac, rq.serial);
 	/* a renewal's first accept: the follower writes it (memory only here) */

@@ -22,6 +22,9 @@ struct sq {
 	 * taken once): it moves when another connection commits. */
 	int64_t feed_version;
 	int feed_seen;
+	/* the feed wait's PRAGMA data_version, prepared once and kept (reset
+	 * after each step, so that it holds no read transaction open) */
+	sqlite3_stmt *feed_st;
 };
 
 static inline struct sq *sq_of(struct reg_db *be)

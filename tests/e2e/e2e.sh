@@ -25,7 +25,7 @@ ip link set lo up
 . "$BYOD_SRC/tests/e2e/lab.sh"
 . "$BYOD_SRC/tests/e2e/registry.sh"
 . "$BYOD_SRC/tests/lib/metrics.sh"
-trap 'lab_down; registry_down; [ -n "${KEEP:-}" ] || rm -rf "$T"' EXIT
+trap 'lab_down; registry_down; [ -n "${KEEP:-}" ] || rm -rf "$T" ${TLS_CACHE:+"$TLS_CACHE"}' EXIT
 trap 'exit 1' INT TERM
 UA='Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Mobile Safari/537.36'
 

@@ -22,7 +22,7 @@ ip link set lo up
 : "${BYOD_PORTAL:?BYOD_PORTAL must name the byod-portal binary}"
 : "${BYOD_GATEWAYD:?BYOD_GATEWAYD must name the byod-gatewayd binary}"
 . "$BYOD_SRC/tests/e2e/lab.sh"
-trap 'lab_down; [ -n "${KEEP:-}" ] || rm -rf "$T"' EXIT
+trap 'lab_down; [ -n "${KEEP:-}" ] || rm -rf "$T" ${TLS_CACHE:+"$TLS_CACHE"}' EXIT
 trap 'exit 1' INT TERM
 UA='Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Mobile Safari/537.36'
 

@@ -129,7 +129,7 @@ start_portal() {
 	echo "the portal did not start" >&2
 	exit 1
 }
-trap '[ -n "$PORTAL_PID" ] && kill "$PORTAL_PID" 2>/dev/null; radius_stop; [ -n "${KEEP:-}" ] || rm -rf "$T"' EXIT
+trap '[ -n "$PORTAL_PID" ] && kill "$PORTAL_PID" 2>/dev/null; radius_stop; [ -n "${KEEP:-}" ] || rm -rf "$T" ${TLS_CACHE:+"$TLS_CACHE"}' EXIT
 start_portal
 
 # ---- the portal as a phone does it (tests/portal/enrol.sh) --------------

@@ -134,7 +134,7 @@ while True:
     time.sleep(1)
 PY
 LOCKER=$!
-trap '[ -z "${LOCKER:-}" ] || kill "$LOCKER" 2>/dev/null; radius_stop; [ -n "${KEEP:-}" ] || rm -rf "$T"' EXIT
+trap '[ -z "${LOCKER:-}" ] || kill "$LOCKER" 2>/dev/null; radius_stop; [ -n "${KEEP:-}" ] || rm -rf "$T" ${TLS_CACHE:+"$TLS_CACHE"}' EXIT
 check "another process holds the registry" wait_for 50 grep -q locked "$T/lock.log"
 before=$(total)
 mab_n 02-00-00-00-BB-01 3 Access-Accept

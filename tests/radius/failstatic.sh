@@ -39,7 +39,7 @@ PORTAL_PID= LOCKER= GWD=
 trap 'radius_stop; [ -n "$PORTAL_PID" ] && kill "$PORTAL_PID" 2>/dev/null
 	[ -n "$GWD" ] && kill "$GWD" 2>/dev/null
 	[ -n "$LOCKER" ] && kill "$LOCKER" 2>/dev/null; wait 2>/dev/null
-	[ -n "${KEEP:-}" ] || rm -rf "$T"' EXIT
+	[ -n "${KEEP:-}" ] || rm -rf "$T" ${TLS_CACHE:+"$TLS_CACHE"}' EXIT
 
 sql() {
 	if [ -n "${BYOD_FAILSTATIC_SQL:-}" ]; then

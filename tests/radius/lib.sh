@@ -26,6 +26,8 @@ radius_setup() {
 		--libdir "$RLM_BYOD_DIR:/usr/lib/freeradius" >/dev/null ||
 		{ echo "radius config failed" >&2; exit 1; }
 	SECRET=$(cat "$RADDB/secret")
+	# the eap module's TLS session cache, on tmpfs outside $T: removed at exit
+	TLS_CACHE=$(sed -n 's/^byod_tls_cache = "\(.*\)"$/\1/p' "$RADDB/byod-vars.conf")
 }
 
 RADIUS_PID=
@@ -57,7 +59,8 @@ radius_stop() {
 	fi
 	RADIUS_PID=
 }
-trap 'radius_stop; [ -n "${KEEP:-}" ] || rm -rf "$T"' EXIT
+TLS_CACHE=
+trap 'radius_stop; [ -n "${KEEP:-}" ] || rm -rf "$T" ${TLS_CACHE:+"$TLS_CACHE"}' EXIT
 
 # mab MAC [extra radclient lines]: one MAC-authentication request, the
 # answer in $T/mab.out

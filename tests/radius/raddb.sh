@@ -7,6 +7,11 @@
 . "$BYOD_SRC/tests/cli/lib.sh"
 : "${RLM_BYOD_DIR:?RLM_BYOD_DIR must name the directory of rlm_byod.so}"
 init_school
+# the TLS session caches byodctl makes on tmpfs for the raddbs written here
+trap 'for f in "$T"/raddb*/byod-vars.conf; do
+	c=$(sed -n "s/^byod_tls_cache = \"\(.*\)\"\$/\1/p" "$f" 2>/dev/null)
+	[ -n "$c" ] && [ "$c" != "${c#/dev/shm/byod-tlscache-}" ] && rm -rf "$c"
+done; rm -rf "$T"' EXIT
 
 TMPL="$BYOD_SRC/radius-module/raddb"
 RADDB="$T/raddb"
@@ -69,7 +74,17 @@ check "rlm_byod's registration VLAN" xc "registration_vlan = 17"
 check "the CA" xc "ca_file = \"$home/pki/ca.pem\""
 check "the server certificate" xc "certificate_file = \"$home/pki/radius.pem\""
 check "libdir" xc "libdir = \"$RLM_BYOD_DIR:/usr/lib/freeradius\""
-check "the TLS cache in the raddb" xc "persist_dir = \"$(realpath "$RADDB")/tlscache\""
+cache=$(sed -n 's/^byod_tls_cache = "\(.*\)"$/\1/p' "$RADDB/byod-vars.conf")
+if [ -d /dev/shm ]; then
+	check "the TLS cache on tmpfs, /dev/shm ($cache)" test "${cache#/dev/shm/byod-tlscache-}" != "$cache"
+else
+	check "the TLS cache in the raddb without /dev/shm" test "$cache" = "$(realpath "$RADDB")/tlscache"
+fi
+check "...the eap module's persist_dir" xc "persist_dir = \"$cache\""
+check "...looked after by rlm_byod" xc "tls_cache_dir = \"$cache\""
+check "the server sends its certificate alone (auto_chain = no)" xc "auto_chain = no"
+check "no CRL: rlm_byod checks every serial" xc "check_crl = no"
+
 check "rlm_byod is loaded" xc "Loaded module rlm_byod"
 check "check-eap-tls is a server" xc "server check-eap-tls {"
 check "no secret in the debug output" test -z "$(grep -F -- "$secret" "$T/xc")"

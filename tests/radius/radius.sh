@@ -60,6 +60,9 @@ printer=$(enrol cdi printer-cdi other 02:00:00:00:bb:01)
 martin=$(enrol martin laptop-martin laptop 02:00:00:00:dd:05)
 
 radius_setup
+# the accepts' Reply-Message names the rule that decided, which these checks
+# read (off by default: tests/radius/eap_flight.sh)
+sed -i 's/^\treply_message = no/\treply_message = yes/' "$RADDB/mods-enabled/byod"
 radius_start
 
 # ---- MAC authentication ----

@@ -20,6 +20,9 @@ expect_fail "the package's files missing" "install the package freeradius-byod" 
 cp "$BYOD_SRC"/radius-module/stock/mods-available/* "$RADDB/mods-available/"
 cp "$BYOD_SRC"/radius-module/stock/sites-available/* "$RADDB/sites-available/"
 sed -i "s|/var/lib/byod|$BYOD_HOME|g" "$RADDB"/mods-available/byod*
+# /run/freeradius is the unit's RuntimeDirectory, absent here
+sed -i "s|/run/freeradius/byod-tlscache|$T/run/byod-tlscache|g" "$RADDB"/mods-available/byod*
+mkdir -p "$T/run"
 export BYOD_RLM_BYOD="$T/no-module.so"
 expect_fail "the module missing" "no-module.so is missing: install the package" \
 	"$BYODCTL" radius enable --raddb "$RADDB"
@@ -58,6 +61,9 @@ freeradius -XC -d "$RADDB" >"$T/xc" 2>&1
 check "freeradius -XC: configuration OK ($(tail -3 "$T/xc" | tr '\n' ' '))" \
 	grep -q "Configuration appears to be OK" "$T/xc"
 check "the module byod instantiated" grep -q 'Instantiating module "byod" from file' "$T/xc"
+check "its TLS session cache made 0700" test "$(stat -c %a "$T/run/byod-tlscache")" = 700
+check "...the one byod_eap's persist_dir names" \
+	grep -qF "persist_dir = \"$T/run/byod-tlscache\"" "$T/xc"
 check "byod_eap with the school CA" grep -q "ca_file = \"$BYOD_HOME/pki/ca.pem\"" "$T/xc"
 check "the site byod" grep -q "^server byod {" "$T/xc"
 
