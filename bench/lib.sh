@@ -77,6 +77,12 @@ bench_cleanup() {
 	local p
 	if declare -F bench_stop >/dev/null; then bench_stop; fi
 	for p in "${BENCH_PIDS[@]}"; do stop_pid "$p"; done
+	# the TLS session caches byodctl radius config put on tmpfs
+	local v c
+	for v in $(find "$T" -name byod-vars.conf 2>/dev/null); do
+		c=$(sed -n 's/^byod_tls_cache = "\(.*\)"$/\1/p' "$v")
+		[ -n "$c" ] && [ "$c" != "${c#/dev/shm/byod-tlscache-}" ] && rm -rf "$c"
+	done
 	if [ -n "${PG_DIR:-}" ]; then
 		sh "$BYOD_SRC/scripts/pg-test-cluster" "$([ -n "${KEEP:-}" ] && echo stop || echo remove)" \
 			"$PG_DIR"

@@ -138,8 +138,9 @@ static int home_share(const char *home)
 		}
 	}
 	/* SQLite creates its -wal and -shm beside the file, the module its
-	 * spool and TLS session cache in HOME: group-writable, and setgid so
-	 * that what FreeRADIUS creates stays in the group */
+	 * spool in HOME: group-writable, and setgid so that what FreeRADIUS
+	 * creates stays in the group (the TLS session cache is on tmpfs, in
+	 * FreeRADIUS's runtime directory: mods-available/byod_eap) */
 	rc = grant(home, st.st_gid, S_IWGRP | S_ISGID, 1);
 	for (i = 0; !rc && i < sizeof(journal) / sizeof(journal[0]); i++) {
 		snprintf(path, sizeof(path), "%s%s", db, journal[i]);
@@ -153,15 +154,6 @@ static int home_share(const char *home)
 		snprintf(path, sizeof(path), "%s/%s", pki, pki_files[i]);
 		rc = grant(path, st.st_gid, 0, 1);
 	}
-	/* byod_eap's persist_dir */
-	snprintf(path, sizeof(path), "%s/radius-tlscache", home);
-	if (!rc && mkdir(path, 02770) && errno != EEXIST)
-		rc = cli_fail("cannot create %s: %s", path, strerror(errno));
-	if (!rc)
-		rc = grant(path, st.st_gid, S_IWGRP | S_ISGID, 1);
-	if (!rc && st.st_uid != geteuid() && chown(path, st.st_uid, st.st_gid))
-		rc = cli_fail("cannot give %s to the state directory's owner: %s", path,
-			      strerror(errno));
 out:
 	byod_conf_free(&conf);
 	return rc;

@@ -191,16 +191,22 @@ check "...in VLAN 30" sh -c "grep -A1 'Attribute 81 ' '$W/eapol-units.log' | gre
 # what the daemons wrote under UMask=0027 in the setgid 2770 directory,
 # and FreeRADIUS's module in its spool (stats socket, status file): the
 # group byod's (byodctl metrics and radius status run as byod), no one
-# else's. FreeRADIUS's own TLS session cache is not the module's.
+# else's; FreeRADIUS's TLS session cache on tmpfs, in its runtime
+# directory, not in /var/lib/byod.
 mine() { find "$home" -newer "$W/stamp" -type f -o -newer "$W/stamp" -type s; }
 new=$(mine)
 check "the daemons wrote in $home ($(echo "$new" | wc -w) files)" test -n "$new"
-modes=$(mine | grep -v /radius-tlscache/ | xargs -r stat -c '%A %G %n')
+modes=$(mine | xargs -r stat -c '%A %G %n')
 open_to_others=$(awk 'substr($1, 8, 3) != "---" { print $3 }' <<<"$modes")
 check "...none of them open to others: $open_to_others" test -z "$open_to_others"
 not_byod=$(awk '$2 != "byod" { print $3 }' <<<"$modes")
 check "...all of them the group byod's: $not_byod" test -z "$not_byod"
 [ -z "$open_to_others$not_byod" ] || ls -laR "$home" >&2
+check "no TLS session in $home" test ! -e "$home/radius-tlscache"
+check "the laptop's TLS session cached in /run/freeradius/byod-tlscache (0700, freerad's)" sh -c \
+	"nsenter --target $PID1 --mount -- stat -c '%a %U' /run/freeradius/byod-tlscache | \
+	grep -qx '700 freerad' && [ -n \"\$(nsenter --target $PID1 --mount -- \
+	find /run/freeradius/byod-tlscache -type f)\" ]"
 check "byod reads the module's status" runuser -u byod -- cat "$home/radius-spool/status"
 check "byod reads the module's stats socket (byodctl metrics)" sh -c \
 	"runuser -u byod -- /usr/bin/byodctl metrics --radius-spool $home/radius-spool | \
