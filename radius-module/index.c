@@ -29,6 +29,7 @@
 #include "hmap.h"
 #include "mem.h"
 #include "policy.h"
+#include "reg_bulk.h"
 #include "registry.h"
 
 /*
@@ -958,12 +959,13 @@ static int load_all(struct rad_index *ix, struct byod_err *err)
 		if (rc == -ENOENT) /* not in this snapshot: cannot be; no resume then */
 			rc = 0;
 	}
+	/* the columns kept only, straight into the store (reg_bulk.h) */
 	if (!rc)
-		rc = reg_person_list(ix->reg, load_person, ix, err);
+		rc = reg_bulk_people(ix->reg, load_person, ix, err);
 	if (!rc)
-		rc = reg_device_list(ix->reg, NULL, load_device, ix, err);
+		rc = reg_bulk_devices(ix->reg, load_device, ix, err);
 	if (!rc)
-		rc = reg_cert_list(ix->reg, load_cert, ix, err);
+		rc = reg_bulk_certs(ix->reg, load_cert, ix, err);
 	if (!rc)
 		rc = load_unlocks(ix->reg, time(NULL), &ix->live, &ix->nlive, err);
 	if (!rc)
