@@ -47,13 +47,16 @@
 
 #define NONE UINT32_MAX
 
-/* A serial in binary: its hex digits' count (1..40; the registry's form has
- * no leading zero), the value right-aligned in b, so that equal serials
- * have equal bytes. */
+/* A serial in binary: its hex digits' count (1..40), the value
+ * right-aligned in b, so that equal serials have equal bytes. A row whose
+ * serial is not in the registry's form (a leading zero, a capital) has
+ * ODD_FORM in nib: kept, and found by no request, as its text was. */
 struct bserial {
 	uint8_t nib;
 	uint8_t b[20];
 };
+
+#define ODD_FORM 0x80
 
 struct __attribute__((packed, aligned(4))) person {
 	int64_t id;
@@ -81,14 +84,45 @@ struct __attribute__((packed, aligned(4))) device {
 
 struct __attribute__((packed, aligned(4))) cert {
 	struct bserial serial;
-	uint8_t used;    /* 0: a free slot */
-	uint8_t revoked;
-	uint8_t seen;    /* first seen at RADIUS already */
-	uint8_t pad;
+	uint8_t used : 1; /* 0: a free slot */
+	uint8_t revoked : 1;
+	uint8_t seen : 1; /* first seen at RADIUS already */
 	uint32_t device;   /* its device's slot, NONE when its id is not a UUID */
 	uint32_t replaces; /* a renewal's predecessor in store.reps, NONE none */
-	int64_t not_before, not_after;
+	/* not_before, not_after: 40-bit signed seconds (time40), which hold
+	 * every date an X.509 certificate can carry (years 0 to 9999) */
+	uint8_t nb[5], na[5];
 };
+
+_Static_assert(sizeof(struct cert) == 40 && sizeof(struct device) == 36, "records grew");
+
+#define T40_MAX ((INT64_C(1) << 39) - 1)
+
+static void time40_put(uint8_t out[5], int64_t t)
+{
+	uint64_t u;
+	int i;
+
+	if (t > T40_MAX) /* beyond year 9999: not a certificate's date */
+		t = T40_MAX;
+	if (t < -T40_MAX - 1)
+		t = -T40_MAX - 1;
+	u = (uint64_t)t;
+	for (i = 0; i < 5; i++)
+		out[i] = (uint8_t)(u >> (8 * i));
+}
+
+static int64_t time40_get(const uint8_t in[5])
+{
+	uint64_t u = 0;
+	int i;
+
+	for (i = 0; i < 5; i++)
+		u |= (uint64_t)in[i] << (8 * i);
+	if (u & (UINT64_C(1) << 39))
+		u |= ~((UINT64_C(1) << 40) - 1); /* sign */
+	return (int64_t)u;
+}
 
 _Static_assert(BYOD_KIND_N <= 64 && BYOD_DEVICE_STATE_N <= 256, "device fields too narrow");
 
@@ -134,7 +168,13 @@ static void arr_free(struct arr *a)
 
 #define ARR_AT(a, type, i) (&((type *)(a)->v)[i])
 
-/* Open addressing: v[i] is a slot + 1, 0 empty. At most 3/4 full. */
+/* Open addressing: v[i] is a slot + 1 in its low SLOT_BITS, 0 empty, and
+ * 7 bits of the key's hash above them, so that a probe past another key
+ * seldom reads that key's record (a cache miss each). At most 3/4 full. */
+#define SLOT_BITS 25
+#define SLOT_MAX ((UINT32_C(1) << SLOT_BITS) - 2) /* 33,554,430 records of a kind */
+#define ENTRY_SLOT(e) (((e) & ((UINT32_C(1) << SLOT_BITS) - 1)) - 1)
+#define TAG_OF(h) ((uint32_t)((h) & 0x7f) << SLOT_BITS)
 struct table {
 	uint32_t *v;
 	uint32_t cap, n;
@@ -247,11 +287,13 @@ static uint32_t home_of(uint64_t h, uint32_t cap)
 
 /* The position holding key, or the empty one where it would go; with
  * *found. */
-static uint32_t t_pos(const struct store *s, const struct table *t, enum tkind k, const void *key,
-		      int *found)
+static uint32_t t_pos_tag(const struct store *s, const struct table *t, enum tkind k,
+			  const void *key, int *found, uint32_t *tagp)
 {
-	uint32_t i = home_of(key_hash(k, key), t->cap);
+	uint64_t h = key_hash(k, key);
+	uint32_t i = home_of(h, t->cap), tag = TAG_OF(h);
 
+	*tagp = tag;
 	for (;;) {
 		uint32_t e = t->v[i];
 
@@ -259,13 +301,21 @@ static uint32_t t_pos(const struct store *s, const struct table *t, enum tkind k
 			*found = 0;
 			return i;
 		}
-		if (slot_is(s, k, e - 1, key)) {
+		if ((e & ~((UINT32_C(1) << SLOT_BITS) - 1)) == tag && slot_is(s, k, ENTRY_SLOT(e), key)) {
 			*found = 1;
 			return i;
 		}
 		if (++i == t->cap)
 			i = 0;
 	}
+}
+
+static uint32_t t_pos(const struct store *s, const struct table *t, enum tkind k, const void *key,
+		      int *found)
+{
+	uint32_t tag;
+
+	return t_pos_tag(s, t, k, key, found, &tag);
 }
 
 static uint32_t t_get(const struct store *s, const struct table *t, enum tkind k, const void *key)
@@ -276,17 +326,18 @@ static uint32_t t_get(const struct store *s, const struct table *t, enum tkind k
 	if (!t->n)
 		return NONE;
 	i = t_pos(s, t, k, key, &found);
-	return found ? t->v[i] - 1 : NONE;
+	return found ? ENTRY_SLOT(t->v[i]) : NONE;
 }
 
 static void t_place(const struct store *s, struct table *t, enum tkind k, uint32_t slot)
 {
-	uint32_t i = home_of(slot_hash(s, k, slot), t->cap);
+	uint64_t h = slot_hash(s, k, slot);
+	uint32_t i = home_of(h, t->cap);
 
 	while (t->v[i])
 		if (++i == t->cap)
 			i = 0;
-	t->v[i] = slot + 1;
+	t->v[i] = TAG_OF(h) | (slot + 1);
 }
 
 static int t_resize(const struct store *s, struct table *t, enum tkind k, uint32_t cap)
@@ -299,7 +350,7 @@ static int t_resize(const struct store *s, struct table *t, enum tkind k, uint32
 		return -ENOMEM;
 	for (i = 0; i < t->cap; i++)
 		if (t->v[i])
-			t_place(s, &nt, k, t->v[i] - 1);
+			t_place(s, &nt, k, ENTRY_SLOT(t->v[i]));
 	byod_mem_free_big(t->v, (size_t)t->cap * sizeof(uint32_t));
 	*t = nt;
 	return 0;
@@ -319,21 +370,45 @@ static int t_reserve(const struct store *s, struct table *t, enum tkind k, size_
 	return t_resize(s, t, k, (uint32_t)cap);
 }
 
-/* key -> slot (slot's record holds key already); replaces what key named. */
-static int t_set(const struct store *s, struct table *t, enum tkind k, const void *key,
-		 uint32_t slot)
+/* After a full load: the table at about 70 % full (the growth by doubling
+ * may have left it at 37 %), 5.7 bytes per entry. */
+static int t_fit(const struct store *s, struct table *t, enum tkind k)
 {
-	int found, rc;
-	uint32_t i;
+	uint64_t cap = (uint64_t)t->n * 10 / 7 + 16;
 
-	rc = t_reserve(s, t, k, (size_t)t->n + 1);
+	if (cap >= t->cap || cap > UINT32_MAX / 2)
+		return 0;
+	return t_resize(s, t, k, (uint32_t)cap);
+}
+
+/*
+ * One probe for a get and a put: room made for one more entry, then
+ * *found and the slot key names (*slot), or where it goes. After a miss
+ * the caller stores the new record's slot with t_fill before touching the
+ * table again.
+ */
+struct tput {
+	uint32_t pos, tag;
+	int found;
+};
+
+static int t_probe(const struct store *s, struct table *t, enum tkind k, const void *key,
+		   struct tput *tp, uint32_t *slot)
+{
+	int rc = t_reserve(s, t, k, (size_t)t->n + 1);
+
 	if (rc)
 		return rc;
-	i = t_pos(s, t, k, key, &found);
-	if (!found)
-		t->n++;
-	t->v[i] = slot + 1;
+	tp->pos = t_pos_tag(s, t, k, key, &tp->found, &tp->tag);
+	*slot = tp->found ? ENTRY_SLOT(t->v[tp->pos]) : NONE;
 	return 0;
+}
+
+static void t_fill(struct table *t, const struct tput *tp, uint32_t slot)
+{
+	if (!tp->found)
+		t->n++;
+	t->v[tp->pos] = tp->tag | (slot + 1);
 }
 
 /* Removes key; the entries after it move back to keep every probe whole. */
@@ -350,7 +425,7 @@ static void t_del(const struct store *s, struct table *t, enum tkind k, const vo
 	t->v[i] = 0;
 	t->n--;
 	for (j = i + 1 == t->cap ? 0 : i + 1; t->v[j]; j = j + 1 == t->cap ? 0 : j + 1) {
-		h = home_of(slot_hash(s, k, t->v[j] - 1), t->cap);
+		h = home_of(slot_hash(s, k, ENTRY_SLOT(t->v[j])), t->cap);
 		/* the entry at j stays when its home lies cyclically in (i, j] */
 		if (i <= j ? (h > i && h <= j) : (h > i || h <= j))
 			continue;
@@ -491,26 +566,35 @@ static int mac_parse_stored(const char *t, uint64_t *out)
 	return mac_parse(t, out);
 }
 
-/* A serial in the registry's form (lowercase hex, no leading zero, at
- * most 40 digits): its bytes. Any other text names no certificate. */
-static int serial_parse(const char *t, struct bserial *out)
+/* A serial of 1 to 40 hex digits: its bytes, ODD_FORM set when the text
+ * is not the registry's form (lowercase, no leading zero). */
+static int serial_parse_any(const char *t, struct bserial *out)
 {
-	size_t n = strlen(t), i;
-	int v;
+	size_t n = strlen(t), i, r;
+	int v, odd = n > 1 && t[0] == '0';
 
 	memset(out, 0, sizeof(*out));
-	if (n == 0 || n > 40 || (t[0] == '0' && n > 1))
+	if (n == 0 || n > 40)
 		return -EINVAL;
 	for (i = 0; i < n; i++) {
 		v = hexval(t[i]);
-		if (v < 0 || (t[i] >= 'A' && t[i] <= 'F'))
+		if (v < 0)
 			return -EINVAL;
-		/* digit i from the right is nibble (n - 1 - i) */
-		size_t r = n - 1 - i;
+		if (t[i] >= 'A' && t[i] <= 'F')
+			odd = 1;
+		/* digit i from the right is nibble r */
+		r = n - 1 - i;
 		out->b[19 - r / 2] |= (uint8_t)(r % 2 ? v << 4 : v);
 	}
-	out->nib = (uint8_t)n;
+	out->nib = (uint8_t)(n | (odd ? ODD_FORM : 0));
 	return 0;
+}
+
+/* A serial in the registry's form only (what a request is normalised to):
+ * its bytes. Any other text names no certificate. */
+static int serial_parse(const char *t, struct bserial *out)
+{
+	return serial_parse_any(t, out) || (out->nib & ODD_FORM) ? -EINVAL : 0;
 }
 
 /* ---- the store, under the write lock (or before the index is shared) ---- */
@@ -555,12 +639,16 @@ static int store_init(struct store *s)
 /* The slot of person id, made (absent) when it has none yet. */
 static int person_slot(struct store *s, int64_t id, uint32_t *out)
 {
-	uint32_t slot = t_get(s, &s->by_person, T_PERSON, &id);
+	struct tput tp;
+	uint32_t slot;
 	struct person *p;
 	int rc;
 
+	rc = t_probe(s, &s->by_person, T_PERSON, &id, &tp, &slot);
+	if (rc)
+		return rc;
 	if (slot == NONE) {
-		if (s->people.n >= NONE - 1)
+		if (s->people.n >= SLOT_MAX)
 			return -ENOMEM;
 		rc = arr_reserve(&s->people, sizeof(struct person), s->people.n + 1);
 		if (rc)
@@ -569,11 +657,7 @@ static int person_slot(struct store *s, int64_t id, uint32_t *out)
 		p = PERSON(s, slot);
 		memset(p, 0, sizeof(*p));
 		p->id = id;
-		rc = t_set(s, &s->by_person, T_PERSON, &id, slot);
-		if (rc) {
-			s->people.n--;
-			return rc;
-		}
+		t_fill(&s->by_person, &tp, slot);
 	}
 	*out = slot;
 	return 0;
@@ -582,12 +666,16 @@ static int person_slot(struct store *s, int64_t id, uint32_t *out)
 /* The slot of device id, made (absent) when it has none yet. */
 static int device_slot(struct store *s, const uint8_t id[16], uint32_t *out)
 {
-	uint32_t slot = t_get(s, &s->by_id, T_ID, id);
+	struct tput tp;
+	uint32_t slot;
 	struct device *d;
 	int rc;
 
+	rc = t_probe(s, &s->by_id, T_ID, id, &tp, &slot);
+	if (rc)
+		return rc;
 	if (slot == NONE) {
-		if (s->devices.n >= NONE - 1)
+		if (s->devices.n >= SLOT_MAX)
 			return -ENOMEM;
 		rc = arr_reserve(&s->devices, sizeof(struct device), s->devices.n + 1);
 		if (rc)
@@ -597,11 +685,7 @@ static int device_slot(struct store *s, const uint8_t id[16], uint32_t *out)
 		memset(d, 0, sizeof(*d));
 		memcpy(d->id, id, 16);
 		d->owner = NONE;
-		rc = t_set(s, &s->by_id, T_ID, id, slot);
-		if (rc) {
-			s->devices.n--;
-			return rc;
-		}
+		t_fill(&s->by_id, &tp, slot);
 	}
 	*out = slot;
 	return 0;
@@ -695,9 +779,14 @@ static int put_device(struct store *s, const struct reg_device *r, uint32_t *out
 	if (out)
 		*out = slot;
 	if (has_mac) {
-		holder = t_get(s, &s->by_mac, T_MAC, &mac);
+		struct tput tp;
+
+		rc = t_probe(s, &s->by_mac, T_MAC, &mac, &tp, &holder);
+		if (rc)
+			return rc;
+		d = DEV(s, slot);
 		if (holder == NONE || live(d) || !live(DEV(s, holder)))
-			return t_set(s, &s->by_mac, T_MAC, &mac, slot);
+			t_fill(&s->by_mac, &tp, slot);
 	}
 	return 0;
 }
@@ -748,26 +837,33 @@ static int new_rep(struct store *s, const struct bserial *sn, uint32_t *out)
 static int put_cert(struct store *s, const struct reg_cert *r)
 {
 	struct bserial sn, rep;
+	struct tput tp;
 	uint8_t id[16];
 	uint32_t slot, dev = NONE, rix = NONE;
 	struct cert *c;
 	struct device *d;
 	int rc = 0, fresh = 0;
 
-	if (serial_parse(r->serial, &sn))
-		return 0; /* not the registry's form: no request could name it */
+	if (serial_parse_any(r->serial, &sn))
+		return 0; /* not a serial: no request could name it */
 	if (!uuid_parse(r->device, id))
 		rc = device_slot(s, id, &dev);
-	if (!rc && r->replaces[0] && !serial_parse(r->replaces, &rep))
+	if (!rc && r->replaces[0] && !serial_parse_any(r->replaces, &rep))
 		rc = new_rep(s, &rep, &rix);
 	if (rc)
 		return rc;
-	slot = t_get(s, &s->by_serial, T_SERIAL, &sn);
+	rc = t_probe(s, &s->by_serial, T_SERIAL, &sn, &tp, &slot);
+	if (rc) {
+		free_rep(s, rix);
+		return rc;
+	}
 	if (slot == NONE) {
 		if (s->free_certs.n) {
 			slot = *ARR_AT(&s->free_certs, uint32_t, --s->free_certs.n);
 		} else {
-			rc = arr_reserve(&s->certs, sizeof(struct cert), s->certs.n + 1);
+			rc = s->certs.n >= SLOT_MAX
+				     ? -ENOMEM
+				     : arr_reserve(&s->certs, sizeof(struct cert), s->certs.n + 1);
 			if (rc) {
 				free_rep(s, rix);
 				return rc;
@@ -777,14 +873,7 @@ static int put_cert(struct store *s, const struct reg_cert *r)
 		memset(CERT(s, slot), 0, sizeof(struct cert));
 		CERT(s, slot)->serial = sn;
 		CERT(s, slot)->replaces = NONE;
-		rc = t_set(s, &s->by_serial, T_SERIAL, &sn, slot);
-		if (rc) {
-			CERT(s, slot)->used = 0;
-			free_rep(s, rix);
-			if (!arr_reserve(&s->free_certs, sizeof(uint32_t), s->free_certs.n + 1))
-				*ARR_AT(&s->free_certs, uint32_t, s->free_certs.n++) = slot;
-			return rc;
-		}
+		t_fill(&s->by_serial, &tp, slot);
 		fresh = 1;
 	}
 	c = CERT(s, slot);
@@ -795,14 +884,14 @@ static int put_cert(struct store *s, const struct reg_cert *r)
 	c->used = 1;
 	c->device = dev;
 	c->replaces = rix;
-	c->not_before = r->not_before;
-	c->not_after = r->not_after;
+	time40_put(c->nb, r->not_before);
+	time40_put(c->na, r->not_after);
 	c->revoked = r->state != REG_CERT_VALID;
 	c->seen = r->first_seen != 0;
 	/* loading: every certificate passes here once, after the devices */
 	d = dev != NONE && DEV(s, dev)->present ? DEV(s, dev) : NULL;
-	if (d && !c->revoked && c->not_after > d->cert_until)
-		d->cert_until = c->not_after;
+	if (d && !c->revoked && time40_get(c->na) > d->cert_until)
+		d->cert_until = time40_get(c->na);
 	return 0;
 }
 
@@ -812,7 +901,7 @@ static void del_cert(struct store *s, const char *key)
 	uint32_t slot;
 	struct cert *c;
 
-	if (serial_parse(key, &sn))
+	if (serial_parse_any(key, &sn))
 		return;
 	slot = t_get(s, &s->by_serial, T_SERIAL, &sn);
 	if (slot == NONE)
@@ -825,6 +914,44 @@ static void del_cert(struct store *s, const char *key)
 	s->ncerts--;
 	if (!arr_reserve(&s->free_certs, sizeof(uint32_t), s->free_certs.n + 1))
 		*ARR_AT(&s->free_certs, uint32_t, s->free_certs.n++) = slot;
+}
+
+/* Room for the rows a load will read, so that nothing is rehashed or
+ * moved while it reads. */
+static int store_reserve(struct store *s, size_t people, size_t devices, size_t certs)
+{
+	int rc = 0;
+
+	if (devices > SLOT_MAX || certs > SLOT_MAX || people > SLOT_MAX)
+		return 0; /* refused row by row */
+	if (people)
+		rc = arr_reserve(&s->people, sizeof(struct person), people);
+	if (!rc && devices)
+		rc = arr_reserve(&s->devices, sizeof(struct device), devices);
+	if (!rc && certs)
+		rc = arr_reserve(&s->certs, sizeof(struct cert), certs);
+	if (!rc && people)
+		rc = t_resize(s, &s->by_person, T_PERSON, (uint32_t)(people * 10 / 7 + 16));
+	if (!rc && devices)
+		rc = t_resize(s, &s->by_id, T_ID, (uint32_t)(devices * 10 / 7 + 16));
+	if (!rc && devices)
+		rc = t_resize(s, &s->by_mac, T_MAC, (uint32_t)(devices * 10 / 7 + 16));
+	if (!rc && certs)
+		rc = t_resize(s, &s->by_serial, T_SERIAL, (uint32_t)(certs * 10 / 7 + 16));
+	return rc;
+}
+
+static int store_fit(struct store *s)
+{
+	int rc = t_fit(s, &s->by_id, T_ID);
+
+	if (!rc)
+		rc = t_fit(s, &s->by_mac, T_MAC);
+	if (!rc)
+		rc = t_fit(s, &s->by_serial, T_SERIAL);
+	if (!rc)
+		rc = t_fit(s, &s->by_person, T_PERSON);
+	return rc;
 }
 
 static size_t store_bytes(const struct store *s)
@@ -864,19 +991,121 @@ struct rad_index {
 
 /* ---- loading ---- */
 
+/*
+ * Rows go into the store in batches: the table entries a batch will probe
+ * are prefetched first, so that their cache misses overlap instead of
+ * coming one after the other between two rows read (a million devices
+ * probe about five million entries). put_* then take the rows in order, as
+ * one at a time would.
+ */
+#define BATCH 32
+
+struct loader {
+	struct store *st;
+	size_t n;
+	union {
+		struct reg_person p[BATCH];
+		struct reg_device d[BATCH];
+		struct reg_cert c[BATCH];
+	} u;
+};
+
+static void prefetch(const struct table *t, enum tkind k, const void *key)
+{
+	if (t->cap)
+		__builtin_prefetch(&t->v[home_of(key_hash(k, key), t->cap)]);
+}
+
+static int flush_people(struct loader *l)
+{
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < l->n; i++)
+		prefetch(&l->st->by_person, T_PERSON, &l->u.p[i].id);
+	for (i = 0; i < l->n && !rc; i++)
+		rc = put_person(l->st, &l->u.p[i]);
+	l->n = 0;
+	return rc;
+}
+
+static int flush_devices(struct loader *l)
+{
+	uint8_t id[16];
+	uint64_t mac;
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < l->n; i++) {
+		const struct reg_device *d = &l->u.d[i];
+
+		prefetch(&l->st->by_person, T_PERSON, &d->owner);
+		if (!uuid_parse(d->id, id))
+			prefetch(&l->st->by_id, T_ID, id);
+		if (d->mac[0] && !mac_parse(d->mac, &mac))
+			prefetch(&l->st->by_mac, T_MAC, &mac);
+	}
+	for (i = 0; i < l->n && !rc; i++)
+		rc = put_device(l->st, &l->u.d[i], NULL);
+	l->n = 0;
+	return rc;
+}
+
+static int flush_certs(struct loader *l)
+{
+	struct bserial sn;
+	uint8_t id[16];
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < l->n; i++) {
+		const struct reg_cert *c = &l->u.c[i];
+
+		if (!uuid_parse(c->device, id))
+			prefetch(&l->st->by_id, T_ID, id);
+		if (!serial_parse_any(c->serial, &sn))
+			prefetch(&l->st->by_serial, T_SERIAL, &sn);
+	}
+	for (i = 0; i < l->n && !rc; i++)
+		rc = put_cert(l->st, &l->u.c[i]);
+	l->n = 0;
+	return rc;
+}
+
 static int load_person(const struct reg_person *r, void *arg)
 {
-	return put_person(&((struct rad_index *)arg)->st, r);
+	struct loader *l = arg;
+	struct reg_person *p = &l->u.p[l->n++];
+
+	/* what put_person reads, not the whole row */
+	p->id = r->id;
+	p->role = r->role;
+	p->state = r->state;
+	p->leaves_at = r->leaves_at;
+	memcpy(p->school, r->school, sizeof(p->school));
+	snprintf(p->groups, sizeof(p->groups), "%s", r->groups);
+	return l->n == BATCH ? flush_people(l) : 0;
 }
 
 static int load_device(const struct reg_device *r, void *arg)
 {
-	return put_device(&((struct rad_index *)arg)->st, r, NULL);
+	struct loader *l = arg;
+	struct reg_device *d = &l->u.d[l->n++];
+
+	memcpy(d->id, r->id, sizeof(d->id));
+	d->owner = r->owner;
+	d->kind = r->kind;
+	d->state = r->state;
+	memcpy(d->mac, r->mac, sizeof(d->mac));
+	return l->n == BATCH ? flush_devices(l) : 0;
 }
 
 static int load_cert(const struct reg_cert *r, void *arg)
 {
-	return put_cert(&((struct rad_index *)arg)->st, r);
+	struct loader *l = arg;
+
+	l->u.c[l->n++] = *r;
+	return l->n == BATCH ? flush_certs(l) : 0;
 }
 
 /* Every school's running policy, compiled (in the caller's snapshot, or
@@ -947,6 +1176,8 @@ static void free_maps(struct rad_index *ix)
  */
 static int load_all(struct rad_index *ix, struct byod_err *err)
 {
+	struct loader *l = NULL;
+	size_t np, nd, nc;
 	int rc;
 
 	rc = reg_begin_read(ix->reg, err);
@@ -961,11 +1192,30 @@ static int load_all(struct rad_index *ix, struct byod_err *err)
 	}
 	/* the columns kept only, straight into the store (reg_bulk.h) */
 	if (!rc)
-		rc = reg_bulk_people(ix->reg, load_person, ix, err);
+		rc = reg_bulk_counts(ix->reg, &np, &nd, &nc, err);
 	if (!rc)
-		rc = reg_bulk_devices(ix->reg, load_device, ix, err);
+		rc = store_reserve(&ix->st, np, nd, nc);
+	if (!rc) {
+		l = calloc(1, sizeof(*l));
+		rc = l ? 0 : -ENOMEM;
+	}
+	if (l)
+		l->st = &ix->st;
 	if (!rc)
-		rc = reg_bulk_certs(ix->reg, load_cert, ix, err);
+		rc = reg_bulk_people(ix->reg, load_person, l, err);
+	if (!rc)
+		rc = flush_people(l);
+	if (!rc)
+		rc = reg_bulk_devices(ix->reg, load_device, l, err);
+	if (!rc)
+		rc = flush_devices(l);
+	if (!rc)
+		rc = reg_bulk_certs(ix->reg, load_cert, l, err);
+	if (!rc)
+		rc = flush_certs(l);
+	free(l);
+	if (!rc)
+		rc = store_fit(&ix->st);
 	if (!rc)
 		rc = load_unlocks(ix->reg, time(NULL), &ix->live, &ix->nlive, err);
 	if (!rc)
@@ -1520,15 +1770,15 @@ static int decide_locked(struct rad_index *ix, const struct rad_query *rq, struc
 		 * its first accept revokes that one (reg_cert_seen) */
 		const struct cert *old = cert_get(s, REP(s, c->replaces));
 
-		if (old && !old->revoked && old->not_after > rq->now) {
+		if (old && !old->revoked && time40_get(old->na) > rq->now) {
 			out->first_sighting = 1;
 			snprintf(out->serial, sizeof(out->serial), "%s", serial);
 		}
 	}
 	if (c) {
 		f.serial = serial;
-		f.cert_not_before = c->not_before;
-		f.cert_not_after = c->not_after;
+		f.cert_not_before = time40_get(c->nb);
+		f.cert_not_after = time40_get(c->na);
 		f.cert_revoked = c->revoked;
 	}
 	pol_admit(byod_policies_for(ix->policies, p ? text_of(s, p->school) : NULL), &f, rq->now,

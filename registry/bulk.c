@@ -63,6 +63,31 @@ struct visit {
 	} u;
 };
 
+int reg_bulk_counts(struct reg *reg, size_t *people, size_t *devices, size_t *certs,
+		    struct byod_err *err)
+{
+	cleanup_stmt sqlite3_stmt *st = NULL;
+	struct sq *s;
+	int rc;
+
+	*people = *devices = *certs = 0;
+	if (!is_sqlite(reg))
+		return 0;
+	s = sq_of(reg->be);
+	rc = sq_prepare(s, &st, err,
+			"SELECT (SELECT count(*) FROM people), (SELECT count(*) FROM devices), "
+			"(SELECT count(*) FROM certificates)",
+			"");
+	if (!rc)
+		rc = sq_one(s, st, "counting the registry's rows", err);
+	if (!rc) {
+		*people = (size_t)sqlite3_column_int64(st, 0);
+		*devices = (size_t)sqlite3_column_int64(st, 1);
+		*certs = (size_t)sqlite3_column_int64(st, 2);
+	}
+	return rc;
+}
+
 static int person_row(sqlite3_stmt *st, void *arg)
 {
 	struct visit *v = arg;

@@ -16,6 +16,10 @@
 
 #include "registry.h"
 
+/* How many rows the three functions below will give, so that the reader
+ * sizes its arrays once; all 0 when the backend cannot say cheaply. */
+int reg_bulk_counts(struct reg *reg, size_t *people, size_t *devices, size_t *certs,
+		    struct byod_err *err);
 /* id, role, school, groups, state, leaves_at */
 int reg_bulk_people(struct reg *reg, int (*cb)(const struct reg_person *, void *), void *arg,
 		    struct byod_err *err);
