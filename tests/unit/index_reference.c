@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * The reference for test_index_compact: radius-module/index.c as it was
- * before the compact index (commit 82b6e54), verbatim below, its symbols renamed
+ * before the compact index (commit 1d9ae81), verbatim below, its symbols renamed
  * ref_index_*. Its maps of strings and pointers decide by the simplest
  * means; the compact index must answer every query as it does.
  */
