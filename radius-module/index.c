@@ -10,6 +10,7 @@
  * under the write lock (a certificate's event also reads how long its
  * device holds one). Decisions read under the read lock and do no I/O.
  */
+#define _GNU_SOURCE /* mremap */
 #include "index.h"
 
 #include <errno.h>
@@ -18,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 
 #include "byod.h"
@@ -27,36 +29,939 @@
 #include "hmap.h"
 #include "mem.h"
 #include "policy.h"
+#include "reg_bulk.h"
 #include "registry.h"
 
-struct person {
-	int64_t id;
-	int role;              /* enum byod_role */
-	int disabled;          /* the account is disabled: its devices are refused */
-	time_t leaves_at;      /* 0, or from when its devices are refused (it left) */
-	char school[REG_UAI_MAX];
-	char groups[REG_GROUPS_MAX];
+/*
+ * Compact storage. A million devices must fit in about 128 bytes each, so
+ * nothing is a string or a pointer: a device's id is its UUID's 16 bytes,
+ * its MAC a 48-bit integer, a serial its bytes; devices, certificates and
+ * people are records in flat arrays, named by 32-bit slots; the three
+ * lookups (device id, MAC, serial) and the owners' ids are open-addressing
+ * tables of slots (linear probing, deletion by backward shift); schools and
+ * group lists are interned once. A device names its owner's slot and a
+ * certificate its device's: an owner or a device not (or no longer) in the
+ * registry keeps a slot marked absent, so that a slot held elsewhere never
+ * changes meaning; absent slots are reclaimed at the next full load.
+ */
+
+#define NONE UINT32_MAX
+
+/* A serial in binary: its hex digits' count (1..40), the value
+ * right-aligned in b, so that equal serials have equal bytes. A row whose
+ * serial is not in the registry's form (a leading zero, a capital) has
+ * ODD_FORM in nib: kept, and found by no request, as its text was. */
+struct bserial {
+	uint8_t nib;
+	uint8_t b[20];
 };
 
-struct device {
-	char id[REG_ID_MAX];
-	int64_t owner;
-	int kind;  /* enum byod_kind */
-	int state; /* enum byod_device_state */
-	char mac[REG_MAC_MAX];
+#define ODD_FORM 0x80
+
+struct __attribute__((packed, aligned(4))) person {
+	int64_t id;
+	int64_t leaves_at; /* 0, or from when its devices are refused (it left) */
+	uint32_t school;   /* interned */
+	uint32_t groups;   /* interned, space-separated */
+	int8_t role;       /* enum byod_role */
+	uint8_t present;   /* 0: a slot a device names, not (or not yet) read */
+	uint8_t disabled;  /* the account is disabled: its devices are refused */
+};
+
+struct __attribute__((packed, aligned(4))) device {
+	uint8_t id[16];
+	uint64_t mac : 48;
+	uint64_t has_mac : 1;
+	uint64_t present : 1; /* 0: a slot a certificate names, not in the registry */
+	uint64_t kind : 6;    /* enum byod_kind */
+	uint64_t state : 8;   /* enum byod_device_state */
+	uint32_t owner;       /* the owner's slot */
 	/* the latest end among its unrevoked certificates (0: none), which
 	 * bounds its MAC authentication (pol_facts.device_cert_until); kept
 	 * from the certificates, not from the device's own row */
-	time_t cert_until;
+	int64_t cert_until;
 };
 
-struct cert {
-	char device[REG_ID_MAX];
-	time_t not_before, not_after;
-	int revoked;
-	int seen;                      /* first seen at RADIUS already */
-	char replaces[REG_SERIAL_MAX]; /* a renewal's predecessor, "" none */
+struct __attribute__((packed, aligned(4))) cert {
+	struct bserial serial;
+	uint8_t used : 1; /* 0: a free slot */
+	uint8_t revoked : 1;
+	uint8_t seen : 1; /* first seen at RADIUS already */
+	uint32_t device;   /* its device's slot, NONE when its id is not a UUID */
+	uint32_t replaces; /* a renewal's predecessor in store.reps, NONE none */
+	/* not_before, not_after: 40-bit signed seconds (time40), which hold
+	 * every date an X.509 certificate can carry (years 0 to 9999) */
+	uint8_t nb[5], na[5];
 };
+
+_Static_assert(sizeof(struct cert) == 40 && sizeof(struct device) == 36, "records grew");
+
+#define T40_MAX ((INT64_C(1) << 39) - 1)
+
+static void time40_put(uint8_t out[5], int64_t t)
+{
+	uint64_t u;
+	int i;
+
+	if (t > T40_MAX) /* beyond year 9999: not a certificate's date */
+		t = T40_MAX;
+	if (t < -T40_MAX - 1)
+		t = -T40_MAX - 1;
+	u = (uint64_t)t;
+	for (i = 0; i < 5; i++)
+		out[i] = (uint8_t)(u >> (8 * i));
+}
+
+static int64_t time40_get(const uint8_t in[5])
+{
+	uint64_t u = 0;
+	int i;
+
+	for (i = 0; i < 5; i++)
+		u |= (uint64_t)in[i] << (8 * i);
+	if (u & (UINT64_C(1) << 39))
+		u |= ~((UINT64_C(1) << 40) - 1); /* sign */
+	return (int64_t)u;
+}
+
+_Static_assert(BYOD_KIND_N <= 64 && BYOD_DEVICE_STATE_N <= 256, "device fields too narrow");
+
+/* A growable array in its own mapping: mremap moves it without a copy,
+ * only the pages written are resident, and its pages are advised huge
+ * (bench/README.md: 4 KiB pages cost this machine's wake-ups). */
+struct arr {
+	void *v;
+	size_t n, cap, bytes; /* elements used, elements mapped, bytes mapped */
+};
+
+static int arr_reserve(struct arr *a, size_t elem, size_t want)
+{
+	size_t cap = a->cap ? a->cap : 1024, bytes;
+	void *p;
+
+	if (want <= a->cap)
+		return 0;
+	while (cap < want)
+		cap *= 2;
+	bytes = (cap * elem + 4095) & ~(size_t)4095;
+	if (a->v)
+		p = mremap(a->v, a->bytes, bytes, MREMAP_MAYMOVE);
+	else
+		p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return -ENOMEM;
+#ifdef MADV_HUGEPAGE
+	madvise(p, bytes, MADV_HUGEPAGE); /* advice: without THP, plain pages */
+#endif
+	a->v = p;
+	a->cap = bytes / elem;
+	a->bytes = bytes;
+	return 0;
+}
+
+static void arr_free(struct arr *a)
+{
+	if (a->v)
+		munmap(a->v, a->bytes);
+	memset(a, 0, sizeof(*a));
+}
+
+#define ARR_AT(a, type, i) (&((type *)(a)->v)[i])
+
+/* Open addressing: v[i] is a slot + 1 in its low SLOT_BITS, 0 empty, and
+ * 7 bits of the key's hash above them, so that a probe past another key
+ * seldom reads that key's record (a cache miss each). At most 3/4 full. */
+#define SLOT_BITS 25
+#define SLOT_MAX ((UINT32_C(1) << SLOT_BITS) - 2) /* 33,554,430 records of a kind */
+#define ENTRY_SLOT(e) (((e) & ((UINT32_C(1) << SLOT_BITS) - 1)) - 1)
+#define TAG_OF(h) ((uint32_t)((h) & 0x7f) << SLOT_BITS)
+struct table {
+	uint32_t *v;
+	uint32_t cap, n;
+};
+
+enum tkind { T_ID, T_MAC, T_SERIAL, T_PERSON };
+
+struct intern {
+	char **s;
+	uint32_t n, cap;
+	struct byod_hmap *map; /* text -> index + 1 */
+	size_t bytes;
+};
+
+struct store {
+	struct arr devices, certs, people, reps; /* of struct device, cert, person, bserial */
+	struct arr free_certs, free_reps;        /* of uint32_t */
+	struct table by_id, by_mac, by_serial, by_person;
+	struct intern strings;
+	size_t ndevices, ncerts, npeople; /* present ones */
+};
+
+#define DEV(s, i) ARR_AT(&(s)->devices, struct device, i)
+#define CERT(s, i) ARR_AT(&(s)->certs, struct cert, i)
+#define PERSON(s, i) ARR_AT(&(s)->people, struct person, i)
+#define REP(s, i) ARR_AT(&(s)->reps, struct bserial, i)
+
+static uint64_t mix64(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdULL;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ULL;
+	x ^= x >> 33;
+	return x;
+}
+
+static uint64_t hash_id(const uint8_t id[16])
+{
+	uint64_t a, b;
+
+	memcpy(&a, id, 8);
+	memcpy(&b, id + 8, 8);
+	return mix64(a ^ mix64(b));
+}
+
+static uint64_t hash_serial(const struct bserial *sn)
+{
+	uint64_t w[3] = { 0, 0, 0 };
+
+	memcpy(w, sn->b, sizeof(sn->b));
+	return mix64(w[0] ^ mix64(w[1] ^ mix64(w[2] ^ sn->nib)));
+}
+
+static uint64_t key_hash(enum tkind k, const void *key)
+{
+	switch (k) {
+	case T_ID:
+		return hash_id(key);
+	case T_MAC:
+		return mix64(*(const uint64_t *)key);
+	case T_SERIAL:
+		return hash_serial(key);
+	case T_PERSON:
+		return mix64((uint64_t) * (const int64_t *)key);
+	}
+	return 0;
+}
+
+static uint64_t slot_hash(const struct store *s, enum tkind k, uint32_t slot)
+{
+	uint64_t mac;
+	int64_t id;
+
+	switch (k) {
+	case T_ID:
+		return hash_id(DEV(s, slot)->id);
+	case T_MAC:
+		mac = DEV(s, slot)->mac;
+		return mix64(mac);
+	case T_SERIAL:
+		return hash_serial(&CERT(s, slot)->serial);
+	case T_PERSON:
+		id = PERSON(s, slot)->id;
+		return mix64((uint64_t)id);
+	}
+	return 0;
+}
+
+static int slot_is(const struct store *s, enum tkind k, uint32_t slot, const void *key)
+{
+	switch (k) {
+	case T_ID:
+		return !memcmp(DEV(s, slot)->id, key, 16);
+	case T_MAC:
+		return DEV(s, slot)->mac == *(const uint64_t *)key;
+	case T_SERIAL:
+		return !memcmp(&CERT(s, slot)->serial, key, sizeof(struct bserial));
+	case T_PERSON:
+		return PERSON(s, slot)->id == *(const int64_t *)key;
+	}
+	return 0;
+}
+
+/* The home position of a hash among cap entries (no power of two needed). */
+static uint32_t home_of(uint64_t h, uint32_t cap)
+{
+	return (uint32_t)(((h >> 32) * (uint64_t)cap) >> 32);
+}
+
+/* The position holding key, or the empty one where it would go; with
+ * *found. */
+static uint32_t t_pos_tag(const struct store *s, const struct table *t, enum tkind k,
+			  const void *key, int *found, uint32_t *tagp)
+{
+	uint64_t h = key_hash(k, key);
+	uint32_t i = home_of(h, t->cap), tag = TAG_OF(h);
+
+	*tagp = tag;
+	for (;;) {
+		uint32_t e = t->v[i];
+
+		if (!e) {
+			*found = 0;
+			return i;
+		}
+		if ((e & ~((UINT32_C(1) << SLOT_BITS) - 1)) == tag && slot_is(s, k, ENTRY_SLOT(e), key)) {
+			*found = 1;
+			return i;
+		}
+		if (++i == t->cap)
+			i = 0;
+	}
+}
+
+static uint32_t t_pos(const struct store *s, const struct table *t, enum tkind k, const void *key,
+		      int *found)
+{
+	uint32_t tag;
+
+	return t_pos_tag(s, t, k, key, found, &tag);
+}
+
+static uint32_t t_get(const struct store *s, const struct table *t, enum tkind k, const void *key)
+{
+	int found;
+	uint32_t i;
+
+	if (!t->n)
+		return NONE;
+	i = t_pos(s, t, k, key, &found);
+	return found ? ENTRY_SLOT(t->v[i]) : NONE;
+}
+
+static void t_place(const struct store *s, struct table *t, enum tkind k, uint32_t slot)
+{
+	uint64_t h = slot_hash(s, k, slot);
+	uint32_t i = home_of(h, t->cap);
+
+	while (t->v[i])
+		if (++i == t->cap)
+			i = 0;
+	t->v[i] = TAG_OF(h) | (slot + 1);
+}
+
+static int t_resize(const struct store *s, struct table *t, enum tkind k, uint32_t cap)
+{
+	struct table nt = { .cap = cap, .n = t->n };
+	uint32_t i;
+
+	nt.v = byod_mem_calloc_big((size_t)cap * sizeof(uint32_t));
+	if (!nt.v)
+		return -ENOMEM;
+	for (i = 0; i < t->cap; i++)
+		if (t->v[i])
+			t_place(s, &nt, k, ENTRY_SLOT(t->v[i]));
+	byod_mem_free_big(t->v, (size_t)t->cap * sizeof(uint32_t));
+	*t = nt;
+	return 0;
+}
+
+/* Makes room for want entries at most 3/4 full. */
+static int t_reserve(const struct store *s, struct table *t, enum tkind k, size_t want)
+{
+	size_t cap = t->cap ? t->cap : 16;
+
+	if (want * 4 <= (size_t)t->cap * 3)
+		return 0;
+	while (want * 4 > cap * 3)
+		cap *= 2;
+	if (cap > UINT32_MAX / 2)
+		return -ENOMEM;
+	return t_resize(s, t, k, (uint32_t)cap);
+}
+
+/* After a full load: the table at about 70 % full (the growth by doubling
+ * may have left it at 37 %), 5.7 bytes per entry. */
+static int t_fit(const struct store *s, struct table *t, enum tkind k)
+{
+	uint64_t cap = (uint64_t)t->n * 10 / 7 + 16;
+
+	if (cap >= t->cap || cap > UINT32_MAX / 2)
+		return 0;
+	return t_resize(s, t, k, (uint32_t)cap);
+}
+
+/*
+ * One probe for a get and a put: room made for one more entry, then
+ * *found and the slot key names (*slot), or where it goes. After a miss
+ * the caller stores the new record's slot with t_fill before touching the
+ * table again.
+ */
+struct tput {
+	uint32_t pos, tag;
+	int found;
+};
+
+static int t_probe(const struct store *s, struct table *t, enum tkind k, const void *key,
+		   struct tput *tp, uint32_t *slot)
+{
+	int rc = t_reserve(s, t, k, (size_t)t->n + 1);
+
+	if (rc)
+		return rc;
+	tp->pos = t_pos_tag(s, t, k, key, &tp->found, &tp->tag);
+	*slot = tp->found ? ENTRY_SLOT(t->v[tp->pos]) : NONE;
+	return 0;
+}
+
+static void t_fill(struct table *t, const struct tput *tp, uint32_t slot)
+{
+	if (!tp->found)
+		t->n++;
+	t->v[tp->pos] = tp->tag | (slot + 1);
+}
+
+/* Removes key; the entries after it move back to keep every probe whole. */
+static void t_del(const struct store *s, struct table *t, enum tkind k, const void *key)
+{
+	int found;
+	uint32_t i, j, h;
+
+	if (!t->n)
+		return;
+	i = t_pos(s, t, k, key, &found);
+	if (!found)
+		return;
+	t->v[i] = 0;
+	t->n--;
+	for (j = i + 1 == t->cap ? 0 : i + 1; t->v[j]; j = j + 1 == t->cap ? 0 : j + 1) {
+		h = home_of(slot_hash(s, k, ENTRY_SLOT(t->v[j])), t->cap);
+		/* the entry at j stays when its home lies cyclically in (i, j] */
+		if (i <= j ? (h > i && h <= j) : (h > i || h <= j))
+			continue;
+		t->v[i] = t->v[j];
+		t->v[j] = 0;
+		i = j;
+	}
+}
+
+static void t_free(struct table *t)
+{
+	byod_mem_free_big(t->v, (size_t)t->cap * sizeof(uint32_t));
+	memset(t, 0, sizeof(*t));
+}
+
+/* ---- interned text ---- */
+
+static int intern(struct intern *in, const char *text, uint32_t *out)
+{
+	uintptr_t v = (uintptr_t)byod_hmap_get(in->map, text);
+	char *copy;
+
+	if (v) {
+		*out = (uint32_t)(v - 1);
+		return 0;
+	}
+	if (in->n == in->cap) {
+		uint32_t cap = in->cap ? in->cap * 2 : 64;
+		char **s = realloc(in->s, cap * sizeof(*s));
+
+		if (!s)
+			return -ENOMEM;
+		in->s = s;
+		in->cap = cap;
+	}
+	copy = strdup(text);
+	if (!copy)
+		return -ENOMEM;
+	if (byod_hmap_put(in->map, copy, (void *)(uintptr_t)(in->n + 1))) {
+		free(copy);
+		return -ENOMEM;
+	}
+	in->bytes += strlen(copy) + 1;
+	in->s[in->n] = copy;
+	*out = in->n++;
+	return 0;
+}
+
+static const char *text_of(const struct store *s, uint32_t i)
+{
+	return s->strings.s[i];
+}
+
+/* ---- keys from text, exactly as the registry writes them ---- */
+
+static int hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* A device id as the registry writes it (a UUID in lowercase): its 16
+ * bytes. Any other text names no device. */
+static int uuid_parse(const char *t, uint8_t id[16])
+{
+	int i, n = 0, hi = -1, v;
+
+	for (i = 0; i < 36; i++) {
+		if (i == 8 || i == 13 || i == 18 || i == 23) {
+			if (t[i] != '-')
+				return -EINVAL;
+			continue;
+		}
+		v = hexval(t[i]);
+		if (v < 0 || (t[i] >= 'A' && t[i] <= 'F'))
+			return -EINVAL;
+		if (hi < 0) {
+			hi = v;
+		} else {
+			id[n++] = (uint8_t)(hi << 4 | v);
+			hi = -1;
+		}
+	}
+	return t[36] ? -EINVAL : 0;
+}
+
+static void uuid_format(const uint8_t id[16], char out[REG_ID_MAX])
+{
+	static const char hex[] = "0123456789abcdef";
+	int i, o = 0;
+
+	for (i = 0; i < 16; i++) {
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			out[o++] = '-';
+		out[o++] = hex[id[i] >> 4];
+		out[o++] = hex[id[i] & 15];
+	}
+	out[o] = '\0';
+}
+
+/* A MAC in any of the forms byod_mac_normalise takes (the same rules):
+ * its 48 bits. */
+static int mac_parse(const char *t, uint64_t *out)
+{
+	uint64_t m = 0;
+	int n = 0, v;
+
+	for (; *t; t++) {
+		v = hexval(*t);
+		if (v >= 0) {
+			if (n == 12)
+				return -EINVAL;
+			m = m << 4 | (uint64_t)v;
+			n++;
+		} else if (*t != ':' && *t != '-' && *t != '.' && *t != ' ') {
+			return -EINVAL;
+		}
+	}
+	if (n != 12)
+		return -EINVAL;
+	*out = m;
+	return 0;
+}
+
+/* The registry's form of a MAC only ("aa:bb:cc:dd:ee:ff"): what the old
+ * text keys matched. */
+static int mac_parse_stored(const char *t, uint64_t *out)
+{
+	char norm[REG_MAC_MAX];
+
+	if (byod_mac_normalise(t, norm) || strcmp(norm, t))
+		return -EINVAL;
+	return mac_parse(t, out);
+}
+
+/* A serial of 1 to 40 hex digits: its bytes, ODD_FORM set when the text
+ * is not the registry's form (lowercase, no leading zero). */
+static int serial_parse_any(const char *t, struct bserial *out)
+{
+	size_t n = strlen(t), i, r;
+	int v, odd = n > 1 && t[0] == '0';
+
+	memset(out, 0, sizeof(*out));
+	if (n == 0 || n > 40)
+		return -EINVAL;
+	for (i = 0; i < n; i++) {
+		v = hexval(t[i]);
+		if (v < 0)
+			return -EINVAL;
+		if (t[i] >= 'A' && t[i] <= 'F')
+			odd = 1;
+		/* digit i from the right is nibble r */
+		r = n - 1 - i;
+		out->b[19 - r / 2] |= (uint8_t)(r % 2 ? v << 4 : v);
+	}
+	out->nib = (uint8_t)(n | (odd ? ODD_FORM : 0));
+	return 0;
+}
+
+/* A serial in the registry's form only (what a request is normalised to):
+ * its bytes. Any other text names no certificate. */
+static int serial_parse(const char *t, struct bserial *out)
+{
+	return serial_parse_any(t, out) || (out->nib & ODD_FORM) ? -EINVAL : 0;
+}
+
+/* ---- the store, under the write lock (or before the index is shared) ---- */
+
+static int live(const struct device *d)
+{
+	return pol_state_holds_mac((int)d->state);
+}
+
+static void store_free(struct store *s)
+{
+	uint32_t i;
+
+	arr_free(&s->devices);
+	arr_free(&s->certs);
+	arr_free(&s->people);
+	arr_free(&s->reps);
+	arr_free(&s->free_certs);
+	arr_free(&s->free_reps);
+	t_free(&s->by_id);
+	t_free(&s->by_mac);
+	t_free(&s->by_serial);
+	t_free(&s->by_person);
+	for (i = 0; i < s->strings.n; i++)
+		free(s->strings.s[i]);
+	free(s->strings.s);
+	byod_hmap_free(s->strings.map); /* keys are its own copies */
+	memset(s, 0, sizeof(*s));
+}
+
+static int store_init(struct store *s)
+{
+	uint32_t empty;
+
+	memset(s, 0, sizeof(*s));
+	s->strings.map = byod_hmap_new(NULL);
+	if (!s->strings.map)
+		return -ENOMEM;
+	return intern(&s->strings, "", &empty); /* index 0: "" */
+}
+
+/* The slot of person id, made (absent) when it has none yet. */
+static int person_slot(struct store *s, int64_t id, uint32_t *out)
+{
+	struct tput tp;
+	uint32_t slot;
+	struct person *p;
+	int rc;
+
+	rc = t_probe(s, &s->by_person, T_PERSON, &id, &tp, &slot);
+	if (rc)
+		return rc;
+	if (slot == NONE) {
+		if (s->people.n >= SLOT_MAX)
+			return -ENOMEM;
+		rc = arr_reserve(&s->people, sizeof(struct person), s->people.n + 1);
+		if (rc)
+			return rc;
+		slot = (uint32_t)s->people.n++;
+		p = PERSON(s, slot);
+		memset(p, 0, sizeof(*p));
+		p->id = id;
+		t_fill(&s->by_person, &tp, slot);
+	}
+	*out = slot;
+	return 0;
+}
+
+/* The slot of device id, made (absent) when it has none yet. */
+static int device_slot(struct store *s, const uint8_t id[16], uint32_t *out)
+{
+	struct tput tp;
+	uint32_t slot;
+	struct device *d;
+	int rc;
+
+	rc = t_probe(s, &s->by_id, T_ID, id, &tp, &slot);
+	if (rc)
+		return rc;
+	if (slot == NONE) {
+		if (s->devices.n >= SLOT_MAX)
+			return -ENOMEM;
+		rc = arr_reserve(&s->devices, sizeof(struct device), s->devices.n + 1);
+		if (rc)
+			return rc;
+		slot = (uint32_t)s->devices.n++;
+		d = DEV(s, slot);
+		memset(d, 0, sizeof(*d));
+		memcpy(d->id, id, 16);
+		d->owner = NONE;
+		t_fill(&s->by_id, &tp, slot);
+	}
+	*out = slot;
+	return 0;
+}
+
+static const struct device *device_get(const struct store *s, const char *id)
+{
+	uint8_t k[16];
+	uint32_t slot;
+
+	if (uuid_parse(id, k))
+		return NULL;
+	slot = t_get(s, &s->by_id, T_ID, k);
+	return slot != NONE && DEV(s, slot)->present ? DEV(s, slot) : NULL;
+}
+
+static const struct cert *cert_get(const struct store *s, const struct bserial *sn)
+{
+	uint32_t slot = t_get(s, &s->by_serial, T_SERIAL, sn);
+
+	return slot != NONE ? CERT(s, slot) : NULL;
+}
+
+static int put_person(struct store *s, const struct reg_person *r)
+{
+	uint32_t slot, school, groups;
+	struct person *p;
+	int rc;
+
+	rc = person_slot(s, r->id, &slot);
+	if (!rc)
+		rc = intern(&s->strings, r->school, &school);
+	if (!rc)
+		rc = intern(&s->strings, r->groups, &groups);
+	if (rc)
+		return rc;
+	p = PERSON(s, slot);
+	if (!p->present)
+		s->npeople++;
+	p->present = 1;
+	p->role = (int8_t)r->role;
+	p->disabled = r->state == REG_PERSON_DISABLED;
+	p->leaves_at = r->leaves_at;
+	p->school = school;
+	p->groups = groups;
+	return 0;
+}
+
+/* Takes the device at slot out of by_mac when it is the one its MAC names. */
+static void unmap_mac(struct store *s, uint32_t slot)
+{
+	struct device *d = DEV(s, slot);
+	uint64_t mac = d->mac;
+
+	if (d->has_mac && t_get(s, &s->by_mac, T_MAC, &mac) == slot)
+		t_del(s, &s->by_mac, T_MAC, &mac);
+}
+
+/* A MAC may have been carried by several devices (a retired phone's MAC
+ * re-enrolled): the live one wins, else the newest seen. *out (may be
+ * NULL) gets the device's slot. */
+static int put_device(struct store *s, const struct reg_device *r, uint32_t *out)
+{
+	uint8_t id[16];
+	uint32_t slot, owner, holder;
+	uint64_t mac = 0;
+	int has_mac, rc;
+	struct device *d;
+
+	if (uuid_parse(r->id, id))
+		return 0; /* the registry writes UUIDs only: no request could name it */
+	has_mac = r->mac[0] && !mac_parse_stored(r->mac, &mac);
+	rc = person_slot(s, r->owner, &owner);
+	if (!rc)
+		rc = device_slot(s, id, &slot);
+	if (rc)
+		return rc;
+	d = DEV(s, slot);
+	if (d->present) {
+		unmap_mac(s, slot); /* the certificates' end is kept */
+	} else {
+		d->cert_until = 0;
+		s->ndevices++;
+	}
+	d->present = 1;
+	d->owner = owner;
+	d->kind = (unsigned)r->kind & 63;
+	d->state = (unsigned)r->state & 255;
+	d->mac = mac;
+	d->has_mac = (unsigned)has_mac;
+	if (out)
+		*out = slot;
+	if (has_mac) {
+		struct tput tp;
+
+		rc = t_probe(s, &s->by_mac, T_MAC, &mac, &tp, &holder);
+		if (rc)
+			return rc;
+		d = DEV(s, slot);
+		if (holder == NONE || live(d) || !live(DEV(s, holder)))
+			t_fill(&s->by_mac, &tp, slot);
+	}
+	return 0;
+}
+
+static void del_device(struct store *s, const char *key)
+{
+	uint8_t id[16];
+	uint32_t slot;
+	struct device *d;
+
+	if (uuid_parse(key, id))
+		return;
+	slot = t_get(s, &s->by_id, T_ID, id);
+	if (slot == NONE || !DEV(s, slot)->present)
+		return;
+	unmap_mac(s, slot);
+	d = DEV(s, slot);
+	d->present = 0;
+	d->has_mac = 0;
+	d->cert_until = 0;
+	s->ndevices--;
+}
+
+static void free_rep(struct store *s, uint32_t i)
+{
+	if (i == NONE)
+		return;
+	if (!arr_reserve(&s->free_reps, sizeof(uint32_t), s->free_reps.n + 1))
+		*ARR_AT(&s->free_reps, uint32_t, s->free_reps.n++) = i;
+}
+
+static int new_rep(struct store *s, const struct bserial *sn, uint32_t *out)
+{
+	int rc;
+
+	if (s->free_reps.n) {
+		*out = *ARR_AT(&s->free_reps, uint32_t, --s->free_reps.n);
+	} else {
+		rc = arr_reserve(&s->reps, sizeof(struct bserial), s->reps.n + 1);
+		if (rc)
+			return rc;
+		*out = (uint32_t)s->reps.n++;
+	}
+	*REP(s, *out) = *sn;
+	return 0;
+}
+
+static int put_cert(struct store *s, const struct reg_cert *r)
+{
+	struct bserial sn, rep;
+	struct tput tp;
+	uint8_t id[16];
+	uint32_t slot, dev = NONE, rix = NONE;
+	struct cert *c;
+	struct device *d;
+	int rc = 0, fresh = 0;
+
+	if (serial_parse_any(r->serial, &sn))
+		return 0; /* not a serial: no request could name it */
+	if (!uuid_parse(r->device, id))
+		rc = device_slot(s, id, &dev);
+	if (!rc && r->replaces[0] && !serial_parse_any(r->replaces, &rep))
+		rc = new_rep(s, &rep, &rix);
+	if (rc)
+		return rc;
+	rc = t_probe(s, &s->by_serial, T_SERIAL, &sn, &tp, &slot);
+	if (rc) {
+		free_rep(s, rix);
+		return rc;
+	}
+	if (slot == NONE) {
+		if (s->free_certs.n) {
+			slot = *ARR_AT(&s->free_certs, uint32_t, --s->free_certs.n);
+		} else {
+			rc = s->certs.n >= SLOT_MAX
+				     ? -ENOMEM
+				     : arr_reserve(&s->certs, sizeof(struct cert), s->certs.n + 1);
+			if (rc) {
+				free_rep(s, rix);
+				return rc;
+			}
+			slot = (uint32_t)s->certs.n++;
+		}
+		memset(CERT(s, slot), 0, sizeof(struct cert));
+		CERT(s, slot)->serial = sn;
+		CERT(s, slot)->replaces = NONE;
+		t_fill(&s->by_serial, &tp, slot);
+		fresh = 1;
+	}
+	c = CERT(s, slot);
+	if (!fresh)
+		free_rep(s, c->replaces);
+	else
+		s->ncerts++;
+	c->used = 1;
+	c->device = dev;
+	c->replaces = rix;
+	time40_put(c->nb, r->not_before);
+	time40_put(c->na, r->not_after);
+	c->revoked = r->state != REG_CERT_VALID;
+	c->seen = r->first_seen != 0;
+	/* loading: every certificate passes here once, after the devices */
+	d = dev != NONE && DEV(s, dev)->present ? DEV(s, dev) : NULL;
+	if (d && !c->revoked && time40_get(c->na) > d->cert_until)
+		d->cert_until = time40_get(c->na);
+	return 0;
+}
+
+static void del_cert(struct store *s, const char *key)
+{
+	struct bserial sn;
+	uint32_t slot;
+	struct cert *c;
+
+	if (serial_parse_any(key, &sn))
+		return;
+	slot = t_get(s, &s->by_serial, T_SERIAL, &sn);
+	if (slot == NONE)
+		return;
+	t_del(s, &s->by_serial, T_SERIAL, &sn);
+	c = CERT(s, slot);
+	free_rep(s, c->replaces);
+	c->used = 0;
+	c->replaces = NONE;
+	s->ncerts--;
+	if (!arr_reserve(&s->free_certs, sizeof(uint32_t), s->free_certs.n + 1))
+		*ARR_AT(&s->free_certs, uint32_t, s->free_certs.n++) = slot;
+}
+
+/* Room for the rows a load will read, so that nothing is rehashed or
+ * moved while it reads. */
+static int store_reserve(struct store *s, size_t people, size_t devices, size_t certs)
+{
+	int rc = 0;
+
+	if (devices > SLOT_MAX || certs > SLOT_MAX || people > SLOT_MAX)
+		return 0; /* refused row by row */
+	if (people)
+		rc = arr_reserve(&s->people, sizeof(struct person), people);
+	if (!rc && devices)
+		rc = arr_reserve(&s->devices, sizeof(struct device), devices);
+	if (!rc && certs)
+		rc = arr_reserve(&s->certs, sizeof(struct cert), certs);
+	if (!rc && people)
+		rc = t_resize(s, &s->by_person, T_PERSON, (uint32_t)(people * 10 / 7 + 16));
+	if (!rc && devices)
+		rc = t_resize(s, &s->by_id, T_ID, (uint32_t)(devices * 10 / 7 + 16));
+	if (!rc && devices)
+		rc = t_resize(s, &s->by_mac, T_MAC, (uint32_t)(devices * 10 / 7 + 16));
+	if (!rc && certs)
+		rc = t_resize(s, &s->by_serial, T_SERIAL, (uint32_t)(certs * 10 / 7 + 16));
+	return rc;
+}
+
+static int store_fit(struct store *s)
+{
+	int rc = t_fit(s, &s->by_id, T_ID);
+
+	if (!rc)
+		rc = t_fit(s, &s->by_mac, T_MAC);
+	if (!rc)
+		rc = t_fit(s, &s->by_serial, T_SERIAL);
+	if (!rc)
+		rc = t_fit(s, &s->by_person, T_PERSON);
+	return rc;
+}
+
+static size_t store_bytes(const struct store *s)
+{
+	return s->devices.n * sizeof(struct device) + s->certs.n * sizeof(struct cert) +
+	       s->people.n * sizeof(struct person) + s->reps.n * sizeof(struct bserial) +
+	       ((size_t)s->by_id.cap + s->by_mac.cap + s->by_serial.cap + s->by_person.cap) *
+		       sizeof(uint32_t) +
+	       s->strings.bytes + s->strings.cap * sizeof(char *);
+}
 
 struct rad_index {
 	pthread_rwlock_t lock;
@@ -66,10 +971,7 @@ struct rad_index {
 	pthread_mutex_t refresh_lock;
 	int registration_vlan;
 	int unreachable_reject;
-	struct byod_hmap *devices; /* id -> struct device */
-	struct byod_hmap *by_mac;  /* mac -> struct device (not owned) */
-	struct byod_hmap *certs;   /* serial -> struct cert */
-	struct byod_hmap *people;  /* id as text -> struct person */
+	struct store st;           /* devices, certificates, owners */
 	struct byod_policies *policies; /* each school's running policy */
 	int64_t policy_version;    /* the default's (0: none) */
 	struct reg_unlock *live;   /* the teachers' unlocks live at the last look */
@@ -87,123 +989,123 @@ struct rad_index {
 	int degraded; /* the last read of the registry failed */
 };
 
-/* ---- converting registry rows ---- */
-
-static void person_from(struct person *p, const struct reg_person *r)
-{
-	memset(p, 0, sizeof(*p));
-	p->id = r->id;
-	p->role = r->role;
-	p->disabled = r->state == REG_PERSON_DISABLED;
-	p->leaves_at = r->leaves_at;
-	snprintf(p->school, sizeof(p->school), "%s", r->school);
-	snprintf(p->groups, sizeof(p->groups), "%s", r->groups);
-}
-
-static void device_from(struct device *d, const struct reg_device *r)
-{
-	memset(d, 0, sizeof(*d));
-	snprintf(d->id, sizeof(d->id), "%s", r->id);
-	d->owner = r->owner;
-	d->kind = r->kind;
-	d->state = r->state;
-	snprintf(d->mac, sizeof(d->mac), "%s", r->mac);
-}
-
-static void cert_from(struct cert *c, const struct reg_cert *r)
-{
-	memset(c, 0, sizeof(*c));
-	snprintf(c->device, sizeof(c->device), "%s", r->device);
-	c->not_before = r->not_before;
-	c->not_after = r->not_after;
-	c->revoked = r->state != REG_CERT_VALID;
-	c->seen = r->first_seen != 0;
-	snprintf(c->replaces, sizeof(c->replaces), "%s", r->replaces);
-}
-
-static int live(const struct device *d)
-{
-	return pol_state_holds_mac(d->state);
-}
-
-/* ---- maps, under the write lock (or before the index is shared) ---- */
-
-static int put_person(struct rad_index *ix, const struct reg_person *r)
-{
-	struct person *p = byod_mem_alloc(sizeof(*p));
-	char key[24];
-
-	if (!p)
-		return -ENOMEM;
-	person_from(p, r);
-	snprintf(key, sizeof(key), "%lld", (long long)r->id);
-	if (byod_hmap_put(ix->people, key, p)) {
-		byod_mem_free(p, sizeof(*p));
-		return -ENOMEM;
-	}
-	return 0;
-}
-
-/* A MAC may have been carried by several devices (a retired phone's MAC
- * re-enrolled): the live one wins, else the newest seen. */
-static int put_device(struct rad_index *ix, const struct reg_device *r)
-{
-	struct device *d = byod_mem_alloc(sizeof(*d)), *old, *holder;
-
-	if (!d)
-		return -ENOMEM;
-	device_from(d, r);
-	old = byod_hmap_get(ix->devices, d->id);
-	if (old)
-		d->cert_until = old->cert_until;
-	if (old && old->mac[0] && byod_hmap_get(ix->by_mac, old->mac) == old)
-		byod_hmap_del(ix->by_mac, old->mac);
-	if (byod_hmap_put(ix->devices, d->id, d)) {
-		byod_mem_free(d, sizeof(*d));
-		return -ENOMEM;
-	}
-	if (d->mac[0]) {
-		holder = byod_hmap_get(ix->by_mac, d->mac);
-		if (!holder || live(d) || !live(holder))
-			return byod_hmap_put(ix->by_mac, d->mac, d);
-	}
-	return 0;
-}
-
-static int put_cert(struct rad_index *ix, const struct reg_cert *r)
-{
-	struct cert *c = byod_mem_alloc(sizeof(*c));
-	struct device *d;
-
-	if (!c)
-		return -ENOMEM;
-	cert_from(c, r);
-	if (byod_hmap_put(ix->certs, r->serial, c)) {
-		byod_mem_free(c, sizeof(*c));
-		return -ENOMEM;
-	}
-	/* loading: every certificate passes here once, after the devices */
-	d = byod_hmap_get(ix->devices, c->device);
-	if (d && !c->revoked && c->not_after > d->cert_until)
-		d->cert_until = c->not_after;
-	return 0;
-}
-
 /* ---- loading ---- */
+
+/*
+ * Rows go into the store in batches: the table entries a batch will probe
+ * are prefetched first, so that their cache misses overlap instead of
+ * coming one after the other between two rows read (a million devices
+ * probe about five million entries). put_* then take the rows in order, as
+ * one at a time would.
+ */
+#define BATCH 32
+
+struct loader {
+	struct store *st;
+	size_t n;
+	union {
+		struct reg_person p[BATCH];
+		struct reg_device d[BATCH];
+		struct reg_cert c[BATCH];
+	} u;
+};
+
+static void prefetch(const struct table *t, enum tkind k, const void *key)
+{
+	if (t->cap)
+		__builtin_prefetch(&t->v[home_of(key_hash(k, key), t->cap)]);
+}
+
+static int flush_people(struct loader *l)
+{
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < l->n; i++)
+		prefetch(&l->st->by_person, T_PERSON, &l->u.p[i].id);
+	for (i = 0; i < l->n && !rc; i++)
+		rc = put_person(l->st, &l->u.p[i]);
+	l->n = 0;
+	return rc;
+}
+
+static int flush_devices(struct loader *l)
+{
+	uint8_t id[16];
+	uint64_t mac;
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < l->n; i++) {
+		const struct reg_device *d = &l->u.d[i];
+
+		prefetch(&l->st->by_person, T_PERSON, &d->owner);
+		if (!uuid_parse(d->id, id))
+			prefetch(&l->st->by_id, T_ID, id);
+		if (d->mac[0] && !mac_parse(d->mac, &mac))
+			prefetch(&l->st->by_mac, T_MAC, &mac);
+	}
+	for (i = 0; i < l->n && !rc; i++)
+		rc = put_device(l->st, &l->u.d[i], NULL);
+	l->n = 0;
+	return rc;
+}
+
+static int flush_certs(struct loader *l)
+{
+	struct bserial sn;
+	uint8_t id[16];
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < l->n; i++) {
+		const struct reg_cert *c = &l->u.c[i];
+
+		if (!uuid_parse(c->device, id))
+			prefetch(&l->st->by_id, T_ID, id);
+		if (!serial_parse_any(c->serial, &sn))
+			prefetch(&l->st->by_serial, T_SERIAL, &sn);
+	}
+	for (i = 0; i < l->n && !rc; i++)
+		rc = put_cert(l->st, &l->u.c[i]);
+	l->n = 0;
+	return rc;
+}
 
 static int load_person(const struct reg_person *r, void *arg)
 {
-	return put_person(arg, r);
+	struct loader *l = arg;
+	struct reg_person *p = &l->u.p[l->n++];
+
+	/* what put_person reads, not the whole row */
+	p->id = r->id;
+	p->role = r->role;
+	p->state = r->state;
+	p->leaves_at = r->leaves_at;
+	memcpy(p->school, r->school, sizeof(p->school));
+	snprintf(p->groups, sizeof(p->groups), "%s", r->groups);
+	return l->n == BATCH ? flush_people(l) : 0;
 }
 
 static int load_device(const struct reg_device *r, void *arg)
 {
-	return put_device(arg, r);
+	struct loader *l = arg;
+	struct reg_device *d = &l->u.d[l->n++];
+
+	memcpy(d->id, r->id, sizeof(d->id));
+	d->owner = r->owner;
+	d->kind = r->kind;
+	d->state = r->state;
+	memcpy(d->mac, r->mac, sizeof(d->mac));
+	return l->n == BATCH ? flush_devices(l) : 0;
 }
 
 static int load_cert(const struct reg_cert *r, void *arg)
 {
-	return put_cert(arg, r);
+	struct loader *l = arg;
+
+	l->u.c[l->n++] = *r;
+	return l->n == BATCH ? flush_certs(l) : 0;
 }
 
 /* Every school's running policy, compiled (in the caller's snapshot, or
@@ -257,37 +1159,14 @@ static int load_unlocks(struct reg *reg, time_t now, struct reg_unlock **out, si
 	return 0;
 }
 
-static void free_device(void *d)
-{
-	byod_mem_free(d, sizeof(struct device));
-}
-
-static void free_cert(void *c)
-{
-	byod_mem_free(c, sizeof(struct cert));
-}
-
-static void free_person(void *p)
-{
-	byod_mem_free(p, sizeof(struct person));
-}
-
 static int new_maps(struct rad_index *ix)
 {
-	ix->devices = byod_hmap_new(free_device);
-	ix->by_mac = byod_hmap_new(NULL);
-	ix->certs = byod_hmap_new(free_cert);
-	ix->people = byod_hmap_new(free_person);
-	return ix->devices && ix->by_mac && ix->certs && ix->people ? 0 : -ENOMEM;
+	return store_init(&ix->st);
 }
 
 static void free_maps(struct rad_index *ix)
 {
-	byod_hmap_free(ix->by_mac);
-	byod_hmap_free(ix->devices);
-	byod_hmap_free(ix->certs);
-	byod_hmap_free(ix->people);
-	ix->devices = ix->by_mac = ix->certs = ix->people = NULL;
+	store_free(&ix->st);
 }
 
 /*
@@ -297,6 +1176,8 @@ static void free_maps(struct rad_index *ix)
  */
 static int load_all(struct rad_index *ix, struct byod_err *err)
 {
+	struct loader *l = NULL;
+	size_t np, nd, nc;
 	int rc;
 
 	rc = reg_begin_read(ix->reg, err);
@@ -309,12 +1190,32 @@ static int load_all(struct rad_index *ix, struct byod_err *err)
 		if (rc == -ENOENT) /* not in this snapshot: cannot be; no resume then */
 			rc = 0;
 	}
+	/* the columns kept only, straight into the store (reg_bulk.h) */
 	if (!rc)
-		rc = reg_person_list(ix->reg, load_person, ix, err);
+		rc = reg_bulk_counts(ix->reg, &np, &nd, &nc, err);
 	if (!rc)
-		rc = reg_device_list(ix->reg, NULL, load_device, ix, err);
+		rc = store_reserve(&ix->st, np, nd, nc);
+	if (!rc) {
+		l = calloc(1, sizeof(*l));
+		rc = l ? 0 : -ENOMEM;
+	}
+	if (l)
+		l->st = &ix->st;
 	if (!rc)
-		rc = reg_cert_list(ix->reg, load_cert, ix, err);
+		rc = reg_bulk_people(ix->reg, load_person, l, err);
+	if (!rc)
+		rc = flush_people(l);
+	if (!rc)
+		rc = reg_bulk_devices(ix->reg, load_device, l, err);
+	if (!rc)
+		rc = flush_devices(l);
+	if (!rc)
+		rc = reg_bulk_certs(ix->reg, load_cert, l, err);
+	if (!rc)
+		rc = flush_certs(l);
+	free(l);
+	if (!rc)
+		rc = store_fit(&ix->st);
 	if (!rc)
 		rc = load_unlocks(ix->reg, time(NULL), &ix->live, &ix->nlive, err);
 	if (!rc)
@@ -502,35 +1403,32 @@ static int collect(const struct reg_event *ev, void *arg)
 
 static int apply(struct rad_index *ix, const struct change *c)
 {
+	struct store *s = &ix->st;
 	struct device *d;
-
 	int rc;
 
 	switch (c->kind) {
 	case CH_DEVICE:
 		if (!c->gone) {
-			rc = put_device(ix, &c->u.device);
-			d = byod_hmap_get(ix->devices, c->key);
+			rc = put_device(s, &c->u.device, NULL);
+			d = (struct device *)device_get(s, c->key);
 			if (!rc && d)
 				d->cert_until = c->cert_until;
 			return rc;
 		}
-		d = byod_hmap_get(ix->devices, c->key);
-		if (d && d->mac[0] && byod_hmap_get(ix->by_mac, d->mac) == d)
-			byod_hmap_del(ix->by_mac, d->mac);
-		byod_hmap_del(ix->devices, c->key);
+		del_device(s, c->key);
 		return 0;
 	case CH_CERT:
 		if (c->gone) {
-			byod_hmap_del(ix->certs, c->key);
+			del_cert(s, c->key);
 			return 0;
 		}
-		d = byod_hmap_get(ix->devices, c->device);
+		d = (struct device *)device_get(s, c->device);
 		if (d)
 			d->cert_until = c->cert_until;
-		return put_cert(ix, &c->u.cert);
+		return put_cert(s, &c->u.cert);
 	case CH_PERSON:
-		return c->gone ? 0 : put_person(ix, &c->u.person);
+		return c->gone ? 0 : put_person(s, &c->u.person);
 	case CH_POLICY:
 	case CH_UNLOCK:
 		return 0; /* loaded apart, outside the lock */
@@ -607,10 +1505,7 @@ int rad_index_refresh(struct rad_index *ix, int *changed, struct byod_err *err)
 		free_maps(ix);
 		byod_policies_free(ix->policies);
 		free(ix->live);
-		ix->devices = fresh.devices;
-		ix->by_mac = fresh.by_mac;
-		ix->certs = fresh.certs;
-		ix->people = fresh.people;
+		ix->st = fresh.st;
 		ix->policies = fresh.policies;
 		ix->policy_version = fresh.policy_version;
 		ix->live = fresh.live;
@@ -793,37 +1688,47 @@ static const char *counted_as(const struct pol_admission *adm, int known)
 		       : "rule";
 }
 
-static int decide_locked(struct rad_index *ix, const struct rad_query *rq,
-			 struct rad_answer *out)
+/*
+ * explain: the rule, the reason and the device's id are written into out;
+ * without it only what a refusal says is (rad_index_decide decides a
+ * refusal again with explain: pol_admit names the device in it).
+ */
+static int decide_locked(struct rad_index *ix, const struct rad_query *rq, struct rad_answer *out,
+			 int explain)
 {
-	char mac[REG_MAC_MAX], serial[REG_SERIAL_MAX];
+	const struct store *s = &ix->st;
+	char serial[REG_SERIAL_MAX];
 	const struct device *d = NULL;
 	const struct cert *c = NULL;
 	const struct person *p = NULL;
 	const struct reg_unlock *u;
 	struct pol_facts f;
 	struct pol_admission adm;
-	char key[24], when[32];
+	struct bserial sn;
+	uint64_t mac;
+	uint32_t slot;
+	char when[32];
 	int left = 0;
 
 	if (rq->method == RAD_METHOD_TLS) {
 		if (!rq->serial || byod_serial_normalise(rq->serial, serial, sizeof(serial)))
 			return answer(out, 0, 0, "certificate", "no usable certificate serial");
-		c = byod_hmap_get(ix->certs, serial);
+		c = serial_parse(serial, &sn) ? NULL : cert_get(s, &sn);
 		if (!c && !ix->loaded)
 			return unreachable(ix, out);
 		if (!c)
 			return answer(out, 0, 0, "certificate",
 				      "certificate %s is not in the registry", serial);
-		d = byod_hmap_get(ix->devices, c->device);
+		d = c->device != NONE && DEV(s, c->device)->present ? DEV(s, c->device) : NULL;
 		if (!d)
 			return answer(out, 0, 0, "certificate",
 				      "certificate %s belongs to no device", serial);
 	} else {
-		if (!rq->mac || byod_mac_normalise(rq->mac, mac))
+		if (!rq->mac || mac_parse(rq->mac, &mac))
 			return answer(out, 0, 0, "mac", "'%s' is not a MAC address",
 				      rq->mac ? rq->mac : "");
-		d = byod_hmap_get(ix->by_mac, mac);
+		slot = t_get(s, &s->by_mac, T_MAC, &mac);
+		d = slot != NONE ? DEV(s, slot) : NULL;
 	}
 	memset(&f, 0, sizeof(f));
 	f.role = -1;
@@ -832,48 +1737,52 @@ static int decide_locked(struct rad_index *ix, const struct rad_query *rq,
 	f.method = rq->method == RAD_METHOD_TLS ? POL_METHOD_CERTIFICATE : POL_METHOD_MAC;
 	if (d) {
 		out->known = 1;
-		snprintf(out->device, sizeof(out->device), "%s", d->id);
-		snprintf(key, sizeof(key), "%lld", (long long)d->owner);
-		p = byod_hmap_get(ix->people, key);
-		f.device = d->id;
-		f.kind = d->kind;
-		f.state = d->state;
+		if (explain) {
+			uuid_format(d->id, out->device);
+			f.device = out->device;
+		}
+		if (d->owner != NONE && PERSON(s, d->owner)->present)
+			p = PERSON(s, d->owner);
+		f.kind = (int)d->kind;
+		f.state = (int)d->state;
 		f.device_cert_until = d->cert_until;
 	}
 	if (p) {
-		snprintf(out->school, sizeof(out->school), "%s", p->school);
+		const char *school = text_of(s, p->school), *groups = text_of(s, p->groups);
+
+		snprintf(out->school, sizeof(out->school), "%s", school);
 		f.role = p->role;
-		f.school = p->school;
-		f.groups = p->groups;
+		f.school = school;
+		f.groups = groups;
 		/* an owner whose leaving date has come is refused as a disabled
 		 * one, before the daily job disables the account */
 		left = !p->disabled && p->leaves_at && p->leaves_at <= rq->now;
 		f.owner_disabled = p->disabled || left;
 		/* a teacher opened one of the owner's groups */
-		u = byod_unlock_find(ix->live, ix->nlive, p->school, p->groups, rq->now);
+		u = byod_unlock_find(ix->live, ix->nlive, school, groups, rq->now);
 		if (u) {
 			f.unlocked_until = u->ends;
 			f.unlocked_group = u->group;
 		}
 	}
-	if (c && !c->seen && c->replaces[0]) {
+	if (c && !c->seen && c->replaces != NONE) {
 		/* a renewal never seen before, whose predecessor still works:
 		 * its first accept revokes that one (reg_cert_seen) */
-		const struct cert *old = byod_hmap_get(ix->certs, c->replaces);
+		const struct cert *old = cert_get(s, REP(s, c->replaces));
 
-		if (old && !old->revoked && old->not_after > rq->now) {
+		if (old && !old->revoked && time40_get(old->na) > rq->now) {
 			out->first_sighting = 1;
 			snprintf(out->serial, sizeof(out->serial), "%s", serial);
 		}
 	}
 	if (c) {
 		f.serial = serial;
-		f.cert_not_before = c->not_before;
-		f.cert_not_after = c->not_after;
+		f.cert_not_before = time40_get(c->nb);
+		f.cert_not_after = time40_get(c->na);
 		f.cert_revoked = c->revoked;
 	}
-	pol_admit(byod_policies_for(ix->policies, p ? p->school : NULL), &f, rq->now, &adm, NULL,
-		  NULL);
+	pol_admit(byod_policies_for(ix->policies, p ? text_of(s, p->school) : NULL), &f, rq->now,
+		  &adm, NULL, NULL);
 	if (adm.refusal == POL_NO_POLICY) {
 		out->first_sighting = 0; /* the registration segment proves nothing */
 		if (!ix->loaded)
@@ -891,11 +1800,13 @@ static int decide_locked(struct rad_index *ix, const struct rad_query *rq,
 	out->accept = adm.admit;
 	out->vlan = adm.admit ? adm.dec.vlan : 0;
 	out->session_timeout = adm.session_timeout;
+	if (!explain)
+		return 0;
 	snprintf(out->rule, sizeof(out->rule), "%s", adm.what);
 	snprintf(out->reason, sizeof(out->reason), "%s", adm.reason);
 	if (!adm.admit && adm.refusal == POL_REFUSED_OWNER_DISABLED && left)
 		snprintf(out->reason, sizeof(out->reason), "the owner of device %s left on %s",
-			 d->id, byod_time_iso(p->leaves_at, when, sizeof(when)));
+			 out->device, byod_time_iso(p->leaves_at, when, sizeof(when)));
 	return 0;
 }
 
@@ -903,7 +1814,12 @@ void rad_index_decide(struct rad_index *ix, const struct rad_query *rq, struct r
 {
 	memset(out, 0, sizeof(*out));
 	pthread_rwlock_rdlock(&ix->lock);
-	decide_locked(ix, rq, out);
+	decide_locked(ix, rq, out, rq->explain);
+	if (!rq->explain && !out->accept) {
+		/* a refusal always says why (its Reply-Message) */
+		memset(out, 0, sizeof(*out));
+		decide_locked(ix, rq, out, 1);
+	}
 	pthread_rwlock_unlock(&ix->lock);
 	/* the answers before the policy: a serial, a certificate or a MAC
 	 * the registry does not know */
@@ -950,13 +1866,10 @@ void rad_index_stats(struct rad_index *ix, struct rad_index_stats *out)
 {
 	memset(out, 0, sizeof(*out));
 	pthread_rwlock_rdlock(&ix->lock);
-	out->devices = byod_hmap_count(ix->devices);
-	out->certs = byod_hmap_count(ix->certs);
-	out->people = byod_hmap_count(ix->people);
-	out->bytes = byod_hmap_bytes(ix->devices) + byod_hmap_bytes(ix->by_mac) +
-		     byod_hmap_bytes(ix->certs) + byod_hmap_bytes(ix->people) +
-		     out->devices * sizeof(struct device) + out->certs * sizeof(struct cert) +
-		     out->people * sizeof(struct person);
+	out->devices = ix->st.ndevices;
+	out->certs = ix->st.ncerts;
+	out->people = ix->st.npeople;
+	out->bytes = store_bytes(&ix->st);
 	out->seq = ix->seq;
 	out->policy_version = ix->policy_version;
 	out->degraded = ix->degraded;

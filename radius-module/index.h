@@ -12,6 +12,7 @@
 #ifndef BYOD_RAD_INDEX_H
 #define BYOD_RAD_INDEX_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
@@ -60,6 +61,9 @@ struct rad_query {
 	const char *mac;    /* Calling-Station-Id, any common form, or NULL */
 	const char *serial; /* TLS-Client-Cert-Serial, or NULL */
 	time_t now;
+	/* fill rule, reason and device of an accept too (debugging, a
+	 * Reply-Message on accepts); a refusal always says why */
+	bool explain;
 };
 
 struct rad_answer {

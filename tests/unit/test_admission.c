@@ -241,9 +241,9 @@ static void test_radius_index(void **state)
 		fail_msg("rad_index_open: %s", err.msg);
 	for (i = 0; i < NCASES; i++) {
 		struct rad_query tls = { .method = RAD_METHOD_TLS, .serial = fx->dev[i].serial,
-					 .mac = fx->dev[i].mac, .now = fx->now };
+					 .mac = fx->dev[i].mac, .now = fx->now, .explain = true };
 		struct rad_query mab = { .method = RAD_METHOD_MAC, .mac = fx->dev[i].mac,
-					 .now = fx->now };
+					 .now = fx->now, .explain = true };
 		struct rad_answer a;
 
 		expected_reason(fx, i, want, sizeof(want));

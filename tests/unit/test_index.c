@@ -117,14 +117,16 @@ static struct rad_index *open_index(struct fx *fx)
 
 static void mab(struct rad_index *ix, const char *mac, struct rad_answer *a)
 {
-	struct rad_query q = { .method = RAD_METHOD_MAC, .mac = mac, .now = time(NULL) };
+	struct rad_query q = { .method = RAD_METHOD_MAC, .mac = mac, .now = time(NULL),
+				 .explain = true };
 
 	rad_index_decide(ix, &q, a);
 }
 
 static void tls(struct rad_index *ix, const char *serial, struct rad_answer *a)
 {
-	struct rad_query q = { .method = RAD_METHOD_TLS, .serial = serial, .now = time(NULL) };
+	struct rad_query q = { .method = RAD_METHOD_TLS, .serial = serial, .now = time(NULL),
+				 .explain = true };
 
 	rad_index_decide(ix, &q, a);
 }
@@ -507,7 +509,7 @@ static void test_owner_left(void **state)
 	struct rad_answer a;
 	struct byod_err err;
 	time_t at = time(NULL) + 3600;
-	struct rad_query q = { .method = RAD_METHOD_TLS, .serial = fx->serial };
+	struct rad_query q = { .method = RAD_METHOD_TLS, .serial = fx->serial, .explain = true };
 	char when[32], want[64];
 
 	apply_policy(fx, policy1);
