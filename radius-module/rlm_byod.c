@@ -1059,7 +1059,8 @@ static rlm_rcode_t CC_HINT(nonnull) mod_authorize(void *instance, REQUEST *reque
 
 	memset(&rq, 0, sizeof(rq));
 	rq.now = time(NULL);
-	rq.explain = true; /* an accept's Reply-Message carries the reason */
+	/* an accept's texts only for its Reply-Message or the debug log */
+	rq.explain = inst->reply_message || RDEBUG_ENABLED2;
 	mac = fr_pair_find_by_num(request->packet->vps, PW_CALLING_STATION_ID, 0, TAG_ANY);
 	rq.mac = mac ? mac->vp_strvalue : NULL;
 
@@ -1154,7 +1155,8 @@ static rlm_rcode_t CC_HINT(nonnull) mod_post_auth(void *instance, REQUEST *reque
 	}
 	memset(&rq, 0, sizeof(rq));
 	rq.now = time(NULL);
-	rq.explain = true; /* an accept's Reply-Message carries the reason */
+	/* an accept's texts only for its Reply-Message or the debug log */
+	rq.explain = inst->reply_message || RDEBUG_ENABLED2;
 	rq.method = RAD_METHOD_TLS;
 	rq.serial = serial->vp_strvalue;
 	mac = fr_pair_find_by_num(request->packet->vps, PW_CALLING_STATION_ID, 0, TAG_ANY);
