@@ -56,6 +56,8 @@ struct byod_conf {
 	char *portal_public_url;
 	char *portal_venue_url;
 	int portal_threads;
+	int portal_login_workers;
+	int portal_access_log; /* portal.access-log: 0 no, 1 yes */
 	int portal_connection_limit;
 	int portal_per_ip_limit;
 	int portal_per_ip_v6_prefix; /* portal.per-ip-v6-prefix: IPv6 clients counted per prefix */

@@ -255,6 +255,12 @@ static const struct conf_key keys[] = {
 	  "The school's information page, announced by the RFC 8908 captive API." },
 	{ "portal.threads", CT_INT, F(portal_threads), "4", 1, 64, NULL, 0, NULL,
 	  "Threads answering requests." },
+	{ "portal.login-workers", CT_INT, F(portal_login_workers), "2", 1, 64, NULL, 0, NULL,
+	  "Threads checking login passwords (yescrypt), apart from those answering pages: a "
+	  "burst of logins waits for them while captive probes and pages are still answered." },
+	{ "portal.access-log", CT_ENUM, F(portal_access_log), "no", 0, 0, purge_yesno, 0, NULL,
+	  "yes: one log line per answer (client, method, host, path, status); no: only faults, "
+	  "refusals and the portal's events (a captive probe writes nothing)." },
 	{ "portal.connection-limit", CT_INT, F(portal_connection_limit), "1024", 16, 65536, NULL,
 	  0, NULL, "Connections open at once, in all." },
 	{ "portal.per-ip-limit", CT_INT, F(portal_per_ip_limit), "16", 1, 1024, NULL, 0, NULL,

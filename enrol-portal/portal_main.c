@@ -134,7 +134,11 @@ static int setup(struct portal *p, const char *home, const char *locale_dir, str
 		p->sign_cert = NULL;
 		p->sign_key = NULL;
 	}
-	rc = portal_db_open(&p->conf, p->conf.portal_threads, &p->db, err);
+	/* a context for each thread that answers: the page threads and the
+	 * login workers (a login holds its own while its password is checked,
+	 * and a page never waits for it) */
+	rc = portal_db_open(&p->conf, p->conf.portal_threads + p->conf.portal_login_workers,
+			    &p->db, err);
 	if (!rc)
 		rc = form_key_load(p, err);
 	if (rc)

@@ -163,6 +163,9 @@ static int redirect_to_portal(struct portal *p, const struct portal_request *rq,
 	 * business: the log says only that it was sent to the portal */
 	rs->log_as = rq_probe(rq->path) ? rq_probe(rq->path) : "(elsewhere)";
 	snprintf(rs->location, sizeof(rs->location), "%s/", portal_url(p));
+	/* the same for every device (per language and portal URL): made once
+	 * by the server and sent again */
+	rs->shared = 1;
 	rs->body = malloc(n + 2);
 	if (!rs->body)
 		return -ENOMEM;

@@ -5,7 +5,8 @@
  * the escaped log line) configured with the limits of portal.*, the
  * portal's routes as its handler, its error pages, the registry's outage
  * noted once (not on every page), a one-time link's token kept out of the
- * log, HSTS only while phones trust the certificate.
+ * log, HSTS only while phones trust the certificate, logins answered by
+ * workers of their own, no access line unless portal.access-log says so.
  */
 #include "portal.h"
 
@@ -62,6 +63,14 @@ static int fault(void *app, const struct portal_request *rq, int rc)
 	return 500;
 }
 
+/* A login checks a password (yescrypt, tens of milliseconds): it is
+ * answered by the login workers, never in a thread that serves pages. */
+static int slow(void *app, const struct portal_request *rq)
+{
+	(void)app;
+	return !strcmp(rq->method, "POST") && !strcmp(rq->path, "/login");
+}
+
 static int trusted(void *app)
 {
 	return portal_https_trusted(app);
@@ -94,6 +103,9 @@ int portal_start(struct portal *p, struct httpd **out, struct byod_err *err)
 		.tls_load = portal_tls_load,
 		.tls_files = {p->where.cert, p->where.key, p->where.chain},
 		.trusted = trusted,
+		.slow = slow,
+		.slow_workers = cf->portal_login_workers,
+		.quiet = !cf->portal_access_log,
 		.app = p,
 	};
 

@@ -3,7 +3,8 @@
  * The web server byod-portal and byod-admin share (prefix httpd_):
  * libmicrohttpd with hard limits, a gate against slow clients, an HTTPS
  * certificate reloaded without a restart, the security headers of every
- * answer and one escaped log line per request. A program gives a handler
+ * answer, an escaped log line per request when asked, and slow requests
+ * (a password check) answered apart from the pages. A program gives a handler
  * that turns a plain struct httpd_request into a struct httpd_response;
  * it never touches libmicrohttpd.
  */
@@ -81,6 +82,9 @@ struct httpd_response {
 	httpd_stream_fn stream;			   /* instead of body, when not NULL */
 	void *stream_cls;
 	void (*stream_free)(void *cls); /* when the answer ends; may be NULL */
+	int shared; /* every request that gets this answer gets it byte for byte
+		     * (a captive probe's redirect): the server may send the one it
+		     * made before, and free body; ignored with cookies or a secret */
 };
 
 /* Adds a Set-Cookie value to rs: name=value; Path=/; HttpOnly;
@@ -145,7 +149,15 @@ struct httpd_config {
 	const char *tls_files[3];   /* looked at (stat) for changes: certificate,
 				     * key, chain ("" or NULL: none) */
 	int (*trusted)(void *app);  /* HSTS only when it says 1; NULL: always */
-	void *app;		    /* passed to every callback */
+	/* 1 when rq is slow to answer (a password checked): its handler then
+	 * runs in one of slow_workers threads of its own while the connection
+	 * waits suspended, so that the daemon's threads keep serving pages;
+	 * NULL: every request is answered in the daemon's threads */
+	int (*slow)(void *app, const struct httpd_request *rq);
+	int slow_workers; /* 0: 2 */
+	int quiet; /* no line per answer (client, method, host, path, status):
+		    * only faults, refusals and libmicrohttpd's messages */
+	void *app;	  /* passed to every callback */
 };
 
 struct httpd;

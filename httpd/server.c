@@ -4,13 +4,19 @@
  * internal epoll thread pool with hard limits (connections, connections
  * per client, idle timeout, a deadline for each request to arrive:
  * gate.c; request body size), enough file descriptors for them,
- * libmicrohttpd's messages through our logger, one escaped log line per
- * answer, and the headers every answer carries (a strict
+ * libmicrohttpd's messages through our logger, an escaped log line per
+ * answer unless the program asks for quiet, and the headers every answer
+ * carries (a strict
  * Content-Security-Policy, no framing, no referrer, no caching of pages;
  * HSTS over HTTPS when the program says its certificate is trusted). The
  * HTTPS daemon takes its certificate from tls.c on every handshake, so a
  * renewed one is served without a restart. The program's handler sees a
- * plain struct httpd_request and fills a struct httpd_response.
+ * plain struct httpd_request and fills a struct httpd_response. A slow
+ * request (a password checked: tens of milliseconds of yescrypt) is
+ * answered by a small queue of workers while its connection waits
+ * suspended, so the epoll threads never wait behind one; an answer every
+ * request gets alike (a captive probe's redirect) is made once and sent
+ * again.
  */
 #define _GNU_SOURCE
 #include "httpd.h"
@@ -20,6 +26,7 @@
 #include <errno.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +43,32 @@
 #include "httpd_priv.h"
 #include "i18n.h"
 
+/* An answer made once (httpd_response.shared) and what it was made from:
+ * a slot, once filled, never changes until httpd_stop. */
+struct shared_answer {
+	struct MHD_Response *r;
+	int status, hsts, cacheable, script, retry_after;
+	const char *content_type, *csp;
+	char *location, *body;
+	size_t len;
+};
+
+/* Distinct shared answers kept (languages times the portal's two URLs, with
+ * room); beyond, an answer is made for each request as any other. */
+#define SHARED_MAX 16
+
+/* A slow request, from the epoll thread that suspended its connection to
+ * the worker that answers it, then back (struct conn.job). */
+struct job {
+	struct job *next;
+	struct MHD_Connection *c;
+	struct httpd_request rq; /* its strings: libmicrohttpd's (valid while the
+				  * request lasts) or the copies below */
+	struct httpd_response rs;
+	char client[INET6_ADDRSTRLEN + 1], host[256], lang[8];
+	int close; /* no answer could be made: the connection is closed */
+};
+
 struct httpd {
 	struct httpd_config cfg;
 	struct MHD_Daemon *http, *https;
@@ -43,6 +76,18 @@ struct httpd {
 	struct httpd_gate *gate; /* connections per client, the budget, deadlines */
 	unsigned int budget;	 /* connections open at once (both daemons) */
 	uint64_t answers[6];	 /* answers sent, by status class (atomic): [2] 2xx... */
+	/* answers made once: n_shared slots filled (atomic, read without the
+	 * lock), filled under shared_lock */
+	struct shared_answer shared[SHARED_MAX];
+	unsigned int n_shared;
+	pthread_mutex_t shared_lock;
+	/* the slow queue: jobs waiting, its workers, and the stop */
+	pthread_mutex_t q_lock;
+	pthread_cond_t q_cond;
+	struct job *q_head, *q_tail;
+	int stopping;
+	pthread_t *workers;
+	int n_workers;
 };
 
 /* What one connection's request has gathered so far. */
@@ -51,6 +96,7 @@ struct conn {
 	char *target;	      /* the request line's target, when it is plain */
 	int started;	      /* the headers have been seen */
 	int too_large;
+	struct job *job; /* answered by the slow queue, back with its answer */
 };
 
 /* Longest request target kept for a redirect to the same page over HTTPS. */
@@ -324,24 +370,120 @@ static struct MHD_Response *make_response(struct httpd_response *rs)
 	return r;
 }
 
+/* Whether rs can be one of the answers made once: nothing in it belongs to
+ * one request or must be wiped. */
+static int shareable(const struct httpd_response *rs)
+{
+	int i;
+
+	if (!rs->shared || rs->secret || rs->stream || rs->disposition[0])
+		return 0;
+	for (i = 0; i < HTTPD_COOKIES_MAX; i++)
+		if (rs->cookies[i][0])
+			return 0;
+	for (i = 0; i < HTTPD_HEADERS_MAX; i++)
+		if (rs->headers[i][0])
+			return 0;
+	return 1;
+}
+
+static int same_answer(const struct shared_answer *a, const struct httpd_response *rs, int hsts)
+{
+	return a->status == rs->status && a->hsts == hsts && a->cacheable == rs->cacheable &&
+	       a->script == rs->script && a->retry_after == rs->retry_after &&
+	       a->content_type == rs->content_type && a->csp == rs->csp &&
+	       !strcmp(a->location, rs->location) && a->len == rs->len &&
+	       (!a->len || !memcmp(a->body, rs->body, a->len));
+}
+
+/* The answer made once that rs is, made now if it was not yet and there is
+ * room; NULL: make it for this request. Kept by s (never destroyed by the
+ * caller). */
+static struct MHD_Response *shared_answer(struct httpd *s, const struct httpd_response *rs,
+					  int hsts)
+{
+	unsigned int i, n = __atomic_load_n(&s->n_shared, __ATOMIC_ACQUIRE);
+	struct shared_answer *a;
+	struct MHD_Response *r = NULL;
+
+	for (i = 0; i < n; i++)
+		if (same_answer(&s->shared[i], rs, hsts))
+			return s->shared[i].r;
+	pthread_mutex_lock(&s->shared_lock);
+	n = s->n_shared; /* another thread may have made it meanwhile */
+	for (i = 0; i < n; i++)
+		if (same_answer(&s->shared[i], rs, hsts)) {
+			r = s->shared[i].r;
+			goto out;
+		}
+	if (n == SHARED_MAX)
+		goto out;
+	a = &s->shared[n];
+	memset(a, 0, sizeof(*a));
+	a->location = strdup(rs->location);
+	a->body = malloc(rs->len + 1);
+	if (!a->location || !a->body)
+		goto fail;
+	if (rs->len)
+		memcpy(a->body, rs->body, rs->len);
+	a->len = rs->len;
+	a->status = rs->status;
+	a->hsts = hsts;
+	a->cacheable = rs->cacheable;
+	a->script = rs->script;
+	a->retry_after = rs->retry_after;
+	a->content_type = rs->content_type;
+	a->csp = rs->csp;
+	a->r = MHD_create_response_from_buffer(a->len, a->body, MHD_RESPMEM_PERSISTENT);
+	if (!a->r)
+		goto fail;
+	if (add_headers(a->r, rs, hsts) != MHD_YES) {
+		MHD_destroy_response(a->r);
+		goto fail;
+	}
+	r = a->r;
+	__atomic_store_n(&s->n_shared, n + 1, __ATOMIC_RELEASE);
+	goto out;
+fail:
+	free(a->location);
+	free(a->body);
+	memset(a, 0, sizeof(*a));
+out:
+	pthread_mutex_unlock(&s->shared_lock);
+	return r;
+}
+
 static enum MHD_Result send_response(struct httpd *s, struct MHD_Connection *c,
 				     const struct httpd_request *rq, struct httpd_response *rs)
 {
-	struct MHD_Response *r = make_response(rs);
+	struct MHD_Response *r = NULL;
 	char shown[600];
-	int trusted;
+	int trusted, hsts, kept = 0;
 	enum MHD_Result ret;
 
-	if (!r)
-		return MHD_NO;
 	/* HSTS only where it holds: over HTTPS, with a certificate the
 	 * program says is trusted */
 	trusted = rq->https && (!s->cfg.trusted || s->cfg.trusted(s->cfg.app));
-	if (add_headers(r, rs, trusted ? s->cfg.hsts_max_age : 0) != MHD_YES) {
-		MHD_destroy_response(r);
-		return MHD_NO;
+	hsts = trusted ? s->cfg.hsts_max_age : 0;
+	if (shareable(rs))
+		r = shared_answer(s, rs, hsts);
+	if (r) {
+		kept = 1;
+		free(rs->body);
+		rs->body = NULL;
+	} else {
+		r = make_response(rs);
+		if (!r)
+			return MHD_NO;
+		if (add_headers(r, rs, hsts) != MHD_YES) {
+			MHD_destroy_response(r);
+			return MHD_NO;
+		}
 	}
-	if (rs->log_as) {
+	if (s->cfg.quiet) {
+		/* no line per answer: a captive probe is a few microseconds of
+		 * work, and a line written for each would be most of it */
+	} else if (rs->log_as) {
 		httpd_log("%s %s %s -> %d", rq->client, rq->method, rs->log_as, rs->status);
 	} else {
 		loggable(s, rq->path, shown, sizeof(shown));
@@ -349,7 +491,8 @@ static enum MHD_Result send_response(struct httpd *s, struct MHD_Connection *c,
 			  shown, rs->status);
 	}
 	ret = MHD_queue_response(c, (unsigned int)rs->status, r);
-	MHD_destroy_response(r);
+	if (!kept)
+		MHD_destroy_response(r);
 	if (ret == MHD_YES)
 		byod_counter_add(&s->answers[rs->status >= 100 && rs->status < 600 ?
 						     rs->status / 100 :
@@ -368,6 +511,112 @@ static void free_body(struct httpd_response *rs)
 	memset(rs, 0, sizeof(*rs));
 }
 
+/* The handler's answer to rq in rs, or on a fault the error page's: 0, or
+ * -1 when not even the error page could be made (the connection closes). */
+static int answer(struct httpd *s, const struct httpd_request *rq, struct httpd_response *rs)
+{
+	const struct httpd_config *cfg = &s->cfg;
+	char shown[600];
+	int rc, status;
+
+	rc = cfg->handler(cfg->app, rq, rs);
+	if (!rc)
+		return 0;
+	if (cfg->on_fault) {
+		status = cfg->on_fault(cfg->app, rq, rc);
+	} else {
+		loggable(s, rq->path, shown, sizeof(shown));
+		httpd_log("%s %s %s: server fault (%s)", rq->client, rq->method, shown,
+			  strerror(-rc));
+		status = MHD_HTTP_INTERNAL_SERVER_ERROR;
+	}
+	free_body(rs);
+	if (cfg->error_page(cfg->app, rq, rs, status)) {
+		free_body(rs);
+		return -1;
+	}
+	return 0;
+}
+
+/* A worker of the slow queue: answers the jobs in turn, each in the
+ * connection's place, then resumes the connection, whose thread sends the
+ * answer (on_request sees cn->job). */
+static void *slow_worker(void *arg)
+{
+	struct httpd *s = arg;
+	struct job *j;
+
+	for (;;) {
+		pthread_mutex_lock(&s->q_lock);
+		while (!s->q_head && !s->stopping)
+			pthread_cond_wait(&s->q_cond, &s->q_lock);
+		j = s->q_head;
+		if (j) {
+			s->q_head = j->next;
+			if (!s->q_head)
+				s->q_tail = NULL;
+		}
+		pthread_mutex_unlock(&s->q_lock);
+		if (!j)
+			return NULL; /* stopping, and nothing left */
+		j->close = answer(s, &j->rq, &j->rs) != 0;
+		/* from here j belongs to the connection's thread again */
+		MHD_resume_connection(j->c);
+	}
+}
+
+/* Hands the request to the slow queue: its connection suspended, j queued
+ * (0); or -1 when the server is stopping (then it is answered here). */
+static int slow_queue(struct httpd *s, struct job *j)
+{
+	pthread_mutex_lock(&s->q_lock);
+	if (s->stopping) {
+		pthread_mutex_unlock(&s->q_lock);
+		return -1;
+	}
+	/* suspended before a worker can see it: a resume never comes first */
+	MHD_suspend_connection(j->c);
+	if (s->q_tail)
+		s->q_tail->next = j;
+	else
+		s->q_head = j;
+	s->q_tail = j;
+	pthread_cond_signal(&s->q_cond);
+	pthread_mutex_unlock(&s->q_lock);
+	return 0;
+}
+
+static void job_free(struct job *j)
+{
+	if (!j)
+		return;
+	free_body(&j->rs);
+	free(j);
+}
+
+/* The request as the slow queue keeps it: rq and rs (the language's cookie
+ * may be set already) with their strings that live on this stack copied. */
+static struct job *job_new(struct MHD_Connection *c, const struct httpd_request *rq,
+			   const struct httpd_response *rs, const char *lang)
+{
+	struct job *j = calloc(1, sizeof(*j));
+
+	if (!j)
+		return NULL;
+	j->c = c;
+	j->rq = *rq;
+	j->rs = *rs;
+	snprintf(j->client, sizeof(j->client), "%s", rq->client);
+	snprintf(j->host, sizeof(j->host), "%s", rq->host);
+	j->rq.client = j->client;
+	j->rq.host = j->host;
+	if (rq->lang == lang) {
+		snprintf(j->lang, sizeof(j->lang), "%s", lang);
+		j->rq.lang = j->lang;
+	}
+	return j;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
 				  const char *method, const char *version, const char *upload,
 				  size_t *upload_size, void **con_cls)
@@ -379,6 +628,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	struct conn *cn = *con_cls;
 	char client[INET6_ADDRSTRLEN + 1], host[256], lang[8], shown[600], cut[600];
 	const char *al;
+	enum MHD_Result ret;
 	int rc, status;
 
 	if (!cn) {
@@ -406,6 +656,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		}
 		*upload_size = 0;
 		return MHD_YES;
+	}
+
+	if (cn->job) {
+		/* back from the slow queue with its answer */
+		struct job *j = cn->job;
+
+		cn->job = NULL;
+		ret = j->close ? MHD_NO : send_response(s, c, &j->rq, &j->rs);
+		job_free(j);
+		return ret;
 	}
 
 	/* the request has arrived whole: its deadline stops while it is answered */
@@ -461,6 +721,21 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		httpd_log("%s %s %s: body over %d bytes refused", client, method, shown,
 			  cfg->body_limit);
 		rc = cfg->error_page(cfg->app, &rq, &rs, MHD_HTTP_CONTENT_TOO_LARGE);
+	} else if (s->n_workers && cfg->slow(cfg->app, &rq)) {
+		/* a password to check: a worker answers it, this thread goes
+		 * on serving pages meanwhile */
+		struct job *j = job_new(c, &rq, &rs, lang);
+
+		if (!j)
+			return MHD_NO;
+		cn->job = j;
+		if (!slow_queue(s, j))
+			return MHD_YES;
+		cn->job = NULL; /* stopping: answered here */
+		j->close = answer(s, &j->rq, &j->rs) != 0;
+		ret = j->close ? MHD_NO : send_response(s, c, &j->rq, &j->rs);
+		job_free(j);
+		return ret;
 	} else {
 		rc = cfg->handler(cfg->app, &rq, &rs);
 	}
@@ -515,6 +790,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	httpd_gate_request_done(s->gate, c);
 	(void)toe;
 	if (cn) {
+		job_free(cn->job); /* resumed, and closed before its answer went */
 		byod_buf_free(&cn->body); /* wiped */
 		if (cn->target)		  /* it may hold a one-time link's token */
 			explicit_bzero(cn->target, strlen(cn->target));
@@ -523,6 +799,15 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	}
 	*con_cls = NULL;
 }
+
+/*
+ * libmicrohttpd's memory per connection: the request's headers, its read
+ * buffer and the answer's headers (a body goes to struct conn as it comes,
+ * the answer's body is sent from its own buffer). It is cleared for every
+ * connection, so its size is paid by every captive probe: 16 KiB holds a
+ * request's 8 KiB of headers with room for the answer's.
+ */
+#define CONN_MEMORY ((size_t)16 * 1024)
 
 static struct MHD_Daemon *start_daemon(struct httpd *s, int port, int tls, struct byod_err *err)
 {
@@ -551,6 +836,8 @@ static struct MHD_Daemon *start_daemon(struct httpd *s, int port, int tls, struc
 	}
 	if (tls)
 		flags |= MHD_USE_TLS;
+	if (s->n_workers)
+		flags |= MHD_ALLOW_SUSPEND_RESUME;
 	/* Without TLS the option list ends before the certificate options.
 	 * The gate counts clients across both daemons (an IPv6 client by its
 	 * prefix) and keeps the budget; libmicrohttpd's own limit, a little
@@ -562,7 +849,7 @@ static struct MHD_Daemon *start_daemon(struct httpd *s, int port, int tls, struc
 		MHD_OPTION_SOCK_ADDR, sa, MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)cfg->threads,
 		MHD_OPTION_CONNECTION_LIMIT, s->budget + 2 * HTTPD_GATE_SLACK,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)cfg->timeout_s,
-		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024, MHD_OPTION_NOTIFY_CONNECTION,
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, CONN_MEMORY, MHD_OPTION_NOTIFY_CONNECTION,
 		httpd_gate_notify, s->gate, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
 		MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
 		tls ? MHD_OPTION_HTTPS_CERT_CALLBACK2 : MHD_OPTION_END, httpd_tls_cert_cb,
@@ -628,6 +915,9 @@ int httpd_start(const struct httpd_config *cfg, struct httpd **out, struct byod_
 	if (!s)
 		return byod_err_set(err, ENOMEM, "out of memory");
 	s->cfg = *cfg;
+	pthread_mutex_init(&s->shared_lock, NULL);
+	pthread_mutex_init(&s->q_lock, NULL);
+	pthread_cond_init(&s->q_cond, NULL);
 	httpd_log_name(cfg->name);
 	s->budget = fd_budget(cfg->conf, (unsigned int)cfg->connection_limit);
 	lim.budget = s->budget;
@@ -637,6 +927,23 @@ int httpd_start(const struct httpd_config *cfg, struct httpd **out, struct byod_
 	rc = httpd_gate_new(&lim, &s->gate, err);
 	if (rc)
 		goto out;
+	if (cfg->slow) {
+		int i, want = cfg->slow_workers > 0 ? cfg->slow_workers : 2;
+
+		s->workers = calloc((size_t)want, sizeof(*s->workers));
+		if (!s->workers) {
+			rc = byod_err_set(err, ENOMEM, "out of memory");
+			goto out;
+		}
+		for (i = 0; i < want; i++) {
+			rc = -pthread_create(&s->workers[i], NULL, slow_worker, s);
+			if (rc) {
+				byod_err_set(err, -rc, "cannot start the web server's workers");
+				goto out;
+			}
+			s->n_workers++;
+		}
+	}
 	if (cfg->https_port) {
 		if (MHD_is_feature_supported(MHD_FEATURE_HTTPS_CERT_CALLBACK2) != MHD_YES) {
 			rc = byod_err_set(err, ENOTSUP,
@@ -669,14 +976,35 @@ out:
 
 void httpd_stop(struct httpd *s)
 {
+	unsigned int i;
+	int w;
+
 	if (!s)
 		return;
+	/* the slow queue first: its workers answer what is queued and resume
+	 * those connections (libmicrohttpd stops no daemon that holds a
+	 * suspended one); a slow request from now on is answered in place */
+	pthread_mutex_lock(&s->q_lock);
+	s->stopping = 1;
+	pthread_cond_broadcast(&s->q_cond);
+	pthread_mutex_unlock(&s->q_lock);
+	for (w = 0; w < s->n_workers; w++)
+		pthread_join(s->workers[w], NULL);
+	free(s->workers);
 	if (s->http)
 		MHD_stop_daemon(s->http);
 	if (s->https)
 		MHD_stop_daemon(s->https);
 	httpd_gate_free(s->gate); /* after the daemons: their connections use it */
 	httpd_tls_free(s->tls);
+	for (i = 0; i < s->n_shared; i++) {
+		MHD_destroy_response(s->shared[i].r);
+		free(s->shared[i].location);
+		free(s->shared[i].body);
+	}
+	pthread_mutex_destroy(&s->shared_lock);
+	pthread_mutex_destroy(&s->q_lock);
+	pthread_cond_destroy(&s->q_cond);
 	free(s);
 }
 

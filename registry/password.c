@@ -13,6 +13,7 @@
 
 #include <crypt.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,22 +21,61 @@
 
 #include "byod_util.h"
 
-/* struct crypt_data is about 32 KiB: too big for a thread's stack, and it
- * holds what the hash was computed from, so it is wiped before it is freed. */
-static struct crypt_data *crypt_data_new(void)
+/*
+ * struct crypt_data is about 32 KiB: too big for a thread's stack. Each
+ * thread keeps one (made at its first hash, freed at its exit) instead of
+ * a calloc and a free per hash. It holds what the hash was computed from,
+ * so it is wiped after every use. What it cannot keep is yescrypt's own
+ * memory: libxcrypt 4.4 (Debian 12) exports no yescrypt_* function, and
+ * its crypt_yescrypt_rn maps the region (16 MiB at cost 5) with
+ * yescrypt_init_local and unmaps it with yescrypt_free_local inside every
+ * call, whatever scratch it is given: 4,103 minor page faults a hash at
+ * cost 5, with or without a kept crypt_data (getrusage, measured), and a
+ * third of the hash's CPU in the kernel, until libxcrypt keeps the region.
+ */
+static pthread_key_t crypt_key;
+static pthread_once_t crypt_once = PTHREAD_ONCE_INIT;
+static int crypt_key_ok;
+
+static void crypt_data_free(void *cd)
 {
-	return calloc(1, sizeof(struct crypt_data));
+	explicit_bzero(cd, sizeof(struct crypt_data));
+	free(cd);
 }
 
-static void crypt_data_free(struct crypt_data **cd)
+static void crypt_key_make(void)
 {
-	if (!*cd)
-		return;
-	explicit_bzero(*cd, sizeof(**cd));
-	free(*cd);
+	crypt_key_ok = !pthread_key_create(&crypt_key, crypt_data_free);
 }
 
-#define cleanup_crypt __attribute__((cleanup(crypt_data_free)))
+/* The calling thread's crypt_data (zeroed), or NULL without memory. */
+static struct crypt_data *crypt_data_get(void)
+{
+	struct crypt_data *cd;
+
+	pthread_once(&crypt_once, crypt_key_make);
+	if (!crypt_key_ok)
+		return NULL;
+	cd = pthread_getspecific(crypt_key);
+	if (cd)
+		return cd;
+	cd = calloc(1, sizeof(*cd));
+	if (cd && pthread_setspecific(crypt_key, cd)) {
+		free(cd);
+		cd = NULL;
+	}
+	return cd;
+}
+
+/* Wipes what a hash left in the thread's crypt_data (the password's
+ * hash, the setting, yescrypt's scratch). */
+static void crypt_data_wipe(struct crypt_data **cd)
+{
+	if (*cd)
+		explicit_bzero(*cd, sizeof(**cd));
+}
+
+#define cleanup_crypt __attribute__((cleanup(crypt_data_wipe)))
 
 /* Writes the hash of password into out (len bytes); 0 or a negative errno. */
 int reg_password_hash(const char *password, int cost, char *out, size_t len, struct byod_err *err)
@@ -61,7 +101,7 @@ int reg_password_hash(const char *password, int cost, char *out, size_t len, str
 		rc = byod_err_set(err, e, "cannot make a yescrypt salt: %s", strerror(e));
 		goto out;
 	}
-	cd = crypt_data_new();
+	cd = crypt_data_get();
 	if (!cd) {
 		rc = byod_err_set(err, ENOMEM, "out of memory");
 		goto out;
@@ -94,7 +134,7 @@ int reg_password_verify(const char *password, const char *hash)
 
 	if (!password || !hash || !hash[0] || hash[0] == '*' || hash[0] == '!')
 		return -EACCES;
-	cd = crypt_data_new();
+	cd = crypt_data_get();
 	if (!cd)
 		return -EACCES;
 	h = crypt_r(password, hash, cd);

@@ -17,6 +17,9 @@ conf="$BYOD_HOME/byod.conf"
 sed -i "s/^  http-port: .*/  http-port: $HTTP_PORT/; s/^  https-port: .*/  https-port: $HTTPS_PORT/" "$conf"
 sed -i "s|^  public-url: .*|  public-url: \"https://portal.byod.lan:$HTTPS_PORT\"|" "$conf"
 sed -i "s|^  venue-url: .*|  venue-url: \"https://www.college-calanques.fr/wifi\"|" "$conf"
+# the access lines are asked for: one is read below (a path cannot forge a line)
+sed -i "s/^  access-log: no$/  access-log: yes/" "$conf"
+grep -q '^  access-log: yes$' "$conf" || { echo "portal.access-log not set" >&2; exit 1; }
 
 "$BYOD_PORTAL" --home "$BYOD_HOME" 2>"$T/portal.log" &
 PORTAL_PID=$!

@@ -28,6 +28,9 @@ read -r PORT <<<"$(free_ports 1)"
 conf="$BYOD_HOME/byod.conf"
 sed -i "s/^  http-port: .*/  http-port: $PORT/; s/^  https-port: .*/  https-port: 0/" "$conf"
 sed -i "s|^  public-url: .*|  public-url: \"http://portal.byod.lan:$PORT\"|" "$conf"
+# the access lines are asked for: what they keep is checked below
+grep -q '^  access-log: no$' "$conf" || { echo "byod.conf has no portal.access-log: no" >&2; exit 1; }
+sed -i "s/^  access-log: no$/  access-log: yes/" "$conf"
 "$BYODCTL" enrol-codes --group 4B --hours 2 --out "$T/sheet.html" >/dev/null ||
 	{ echo "enrol-codes failed" >&2; exit 1; }
 CODE_PATH=$(grep -o "/code/[A-Za-z0-9_-]*" "$T/sheet.html" | head -1)

@@ -66,6 +66,8 @@ def main():
         http_port, = free_ports(1)
         school.edit(r"^  http-port: .*", "  http-port: %d" % http_port, "portal")
         school.edit(r"^  https-port: .*", "  https-port: 0", "portal")
+        # the request lines are asked for (none by default)
+        school.edit(r"^  access-log: .*", "  access-log: yes", "portal")
         school.ctl("user", "add", "tom", "--role", "student", "--school", "0131234W", "--group",
                    "5C", "--password-stdin", stdin=PASSWORD + "\n")
         stream = journal_stream("byod-portal")

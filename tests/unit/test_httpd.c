@@ -6,7 +6,10 @@
  * with a script, or its own), cookies without Secure over plain HTTP, no
  * HSTS over plain HTTP, query arguments and request headers reaching the
  * handler, extra headers, a handler's fault turned into the error page, a
- * body over the limit a 413 without the handler, a streamed answer.
+ * body over the limit a 413 without the handler, a streamed answer; slow
+ * requests answered by the workers while the one page thread serves a page
+ * before any of them ends; an answer made once sent alike, never with
+ * another request's cookie.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -21,7 +24,9 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 
 #include <cmocka.h>
 
@@ -33,6 +38,11 @@ struct fx {
 	int port;
 	int handled;	/* requests the handler saw */
 	int error_status; /* the last error page asked for */
+	/* the slow requests: how many are in the handler, done, and the test's
+	 * word that they may end */
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	int in_slow, slow_done, release;
 };
 
 static ssize_t stream(void *cls, uint64_t pos, char *buf, size_t max)
@@ -56,9 +66,34 @@ static int handler(void *app, const struct httpd_request *rq, struct httpd_respo
 	struct fx *f = app;
 	char body[256];
 
-	f->handled++;
+	__atomic_add_fetch(&f->handled, 1, __ATOMIC_RELAXED);
 	if (!strcmp(rq->path, "/fail"))
 		return -EIO;
+	if (!strcmp(rq->path, "/slow")) {
+		/* a password check that lasts until the test says so */
+		pthread_mutex_lock(&f->lock);
+		f->in_slow++;
+		pthread_cond_broadcast(&f->cond);
+		while (!f->release)
+			pthread_cond_wait(&f->cond, &f->lock);
+		f->slow_done++;
+		pthread_mutex_unlock(&f->lock);
+		snprintf(body, sizeof(body), "slow body=%.*s", (int)rq->body_len,
+			 rq->body ? rq->body : "");
+		return httpd_body_copy(rs, "text/plain; charset=utf-8", body, strlen(body), 0);
+	}
+	if (!strncmp(rq->path, "/shared", 7)) {
+		/* a captive probe's redirect; with a cookie of its own at
+		 * /shared-cookie, which no other answer may carry */
+		if (httpd_body_copy(rs, "text/plain; charset=utf-8", "go\n", 3, 0))
+			return -ENOMEM;
+		rs->status = 302;
+		snprintf(rs->location, sizeof(rs->location), "http://portal.test/");
+		rs->shared = 1;
+		if (!strcmp(rq->path, "/shared-cookie"))
+			httpd_set_cookie(rs, rq, "lang", "en", 60);
+		return 0;
+	}
 	if (!strcmp(rq->path, "/stream")) {
 		int *left = malloc(sizeof(*left));
 
@@ -121,7 +156,14 @@ static int free_port(void)
 	return port;
 }
 
-static int setup(void **state)
+/* Slow: POST /slow (the login of a program). */
+static int slow(void *app, const struct httpd_request *rq)
+{
+	(void)app;
+	return !strcmp(rq->method, "POST") && !strcmp(rq->path, "/slow");
+}
+
+static int start(void **state, int with_slow)
 {
 	struct fx *f = calloc(1, sizeof(*f));
 	struct byod_err err;
@@ -143,40 +185,83 @@ static int setup(void **state)
 	};
 
 	assert_non_null(f);
+	pthread_mutex_init(&f->lock, NULL);
+	pthread_cond_init(&f->cond, NULL);
 	cfg.app = f;
+	if (with_slow) {
+		/* one thread for the pages: a slow request answered there would
+		 * hold every page behind it */
+		cfg.threads = 1;
+		cfg.slow = slow;
+		cfg.slow_workers = 2;
+		cfg.quiet = 1;
+	}
 	f->port = cfg.http_port = free_port();
 	assert_int_equal(httpd_start(&cfg, &f->srv, &err), 0);
 	*state = f;
 	return 0;
 }
 
+static int setup(void **state)
+{
+	return start(state, 0);
+}
+
+static int setup_slow(void **state)
+{
+	return start(state, 1);
+}
+
 static int teardown(void **state)
 {
 	struct fx *f = *state;
 
+	pthread_mutex_lock(&f->lock);
+	f->release = 1; /* a failed test may leave slow requests waiting */
+	pthread_cond_broadcast(&f->cond);
+	pthread_mutex_unlock(&f->lock);
 	httpd_stop(f->srv);
+	pthread_mutex_destroy(&f->lock);
+	pthread_cond_destroy(&f->cond);
 	free(f);
 	return 0;
 }
 
-/* Sends req whole, reads the answer until the server closes: malloc'd. */
-static char *ask(struct fx *f, const char *req)
+/* A connection to the server with its request sent, not yet read; reads
+ * give up after 10 s (a server that never answers fails the test). */
+static int send_req(struct fx *f, const char *req)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)f->port) };
-	size_t cap = 65536, len = 0;
-	char *out = malloc(cap);
-	ssize_t n;
+	struct timeval tv = { .tv_sec = 10 };
 	int s = socket(AF_INET, SOCK_STREAM, 0);
 
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_non_null(out);
+	assert_true(s >= 0);
+	assert_int_equal(setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)), 0);
 	assert_int_equal(connect(s, (struct sockaddr *)&a, sizeof(a)), 0);
 	assert_int_equal(write(s, req, strlen(req)), (ssize_t)strlen(req));
+	return s;
+}
+
+/* Reads the answer on s until the server closes, and closes s: malloc'd. */
+static char *read_answer(int s)
+{
+	size_t cap = 65536, len = 0;
+	char *out = malloc(cap);
+	ssize_t n;
+
+	assert_non_null(out);
 	while ((n = read(s, out + len, cap - len - 1)) > 0)
 		len += (size_t)n;
 	out[len] = '\0';
 	close(s);
 	return out;
+}
+
+/* Sends req whole, reads the answer until the server closes: malloc'd. */
+static char *ask(struct fx *f, const char *req)
+{
+	return read_answer(send_req(f, req));
 }
 
 static char *get(struct fx *f, const char *target, const char *more)
@@ -339,6 +424,115 @@ static void test_log_path(void **state)
 	assert_int_equal(strlen(out), 11);
 }
 
+#define SLOW_N 3 /* one more than the workers: one waits in the queue */
+
+/* Three slow requests in flight (two in the workers, one queued) on a
+ * server with a single page thread: a page is answered before any of them
+ * ends, then each gets its own answer with its own body. */
+static void test_slow_queue(void **state)
+{
+	struct fx *f = *state;
+	struct timespec until;
+	char req[256], *a, want[64];
+	int s[SLOW_N], i, in, done;
+
+	for (i = 0; i < SLOW_N; i++) {
+		snprintf(req, sizeof(req),
+			 "POST /slow HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+			 "Content-Type: application/x-www-form-urlencoded\r\n"
+			 "Content-Length: 6\r\n\r\nuser=%d", i);
+		s[i] = send_req(f, req);
+	}
+	/* both workers busy (the third request waits for one) */
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 10;
+	pthread_mutex_lock(&f->lock);
+	while (f->in_slow < 2 && !pthread_cond_timedwait(&f->cond, &f->lock, &until))
+		;
+	in = f->in_slow;
+	pthread_mutex_unlock(&f->lock);
+	assert_int_equal(in, 2);
+
+	a = get(f, "/page", NULL);
+	pthread_mutex_lock(&f->lock);
+	in = f->in_slow;
+	done = f->slow_done;
+	f->release = 1;
+	pthread_cond_broadcast(&f->cond);
+	pthread_mutex_unlock(&f->lock);
+	/* the page came while every slow request was still under way */
+	assert_non_null(strstr(a, "HTTP/1.1 200"));
+	assert_non_null(strstr(a, "path=/page"));
+	assert_int_equal(done, 0);
+	assert_int_equal(in, 2);
+	free(a);
+
+	for (i = 0; i < SLOW_N; i++) {
+		a = read_answer(s[i]);
+		snprintf(want, sizeof(want), "\r\n\r\nslow body=user=%d", i);
+		assert_non_null(strstr(a, "HTTP/1.1 200"));
+		assert_non_null(strstr(a, want));
+		assert_true(has(a, "X-Frame-Options: DENY"));
+		free(a);
+	}
+	assert_int_equal(f->slow_done, SLOW_N);
+}
+
+/* Stopping the server with slow requests queued: each still gets its
+ * answer (libmicrohttpd cannot stop a daemon holding a suspended one). */
+static void test_slow_stop(void **state)
+{
+	struct fx *f = *state;
+	int s, in;
+	char *a;
+	struct timespec until;
+
+	s = send_req(f, "POST /slow HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+			"Content-Length: 1\r\n\r\nx");
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 10;
+	pthread_mutex_lock(&f->lock);
+	while (f->in_slow < 1 && !pthread_cond_timedwait(&f->cond, &f->lock, &until))
+		;
+	in = f->in_slow;
+	f->release = 1;
+	pthread_cond_broadcast(&f->cond);
+	pthread_mutex_unlock(&f->lock);
+	assert_int_equal(in, 1);
+	httpd_stop(f->srv);
+	f->srv = NULL;
+	a = read_answer(s);
+	/* answered, or closed by the stop: never a hang (read's timeout) */
+	assert_true(!a[0] || strstr(a, "slow body=x"));
+	free(a);
+}
+
+/* An answer made once: the same bytes for every request, and a request
+ * whose answer sets a cookie gets it alone. */
+static void test_shared(void **state)
+{
+	struct fx *f = *state;
+	char *a = get(f, "/shared", NULL), *b = get(f, "/shared-cookie", NULL),
+	     *c = get(f, "/shared", NULL);
+	const char *ab = strstr(a, "\r\n\r\n"), *cb = strstr(c, "\r\n\r\n");
+
+	assert_non_null(strstr(a, "HTTP/1.1 302"));
+	assert_true(has(a, "Location: http://portal.test/"));
+	assert_true(has(a, "X-Frame-Options: DENY"));
+	assert_true(has(a, "Cache-Control: no-store"));
+	assert_null(strstr(a, "Set-Cookie"));
+	assert_true(has(b, "Set-Cookie: lang=en; Path=/; HttpOnly; SameSite=Strict; Max-Age=60"));
+	assert_non_null(strstr(c, "HTTP/1.1 302"));
+	assert_null(strstr(c, "Set-Cookie"));
+	assert_non_null(ab);
+	assert_non_null(cb);
+	assert_string_equal(ab, "\r\n\r\ngo\n");
+	assert_string_equal(cb, "\r\n\r\ngo\n");
+	free(a);
+	free(b);
+	free(c);
+}
+
 static void test_config(void **state)
 {
 	struct httpd_config cfg = { .name = "x" };
@@ -363,6 +557,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_fault, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_body_limit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stream, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_shared, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_slow_queue, setup_slow, teardown),
+		cmocka_unit_test_setup_teardown(test_slow_stop, setup_slow, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

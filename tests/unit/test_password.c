@@ -14,6 +14,8 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "registry_fixture.h"
@@ -24,6 +26,10 @@
 	"$6$saltsalt$yRVN7lRXYpHeWNyfqL8cCSmOp605kj5cM7eIV/.nKzkVwEhBDzxkHNfib9FeawEXI908R0ypmHRZBKhA" \
 	"zL17.1"
 #define BCRYPT_HASH "$2b$04$abcdefghijklmnopqrstuu/cXzbDVDyeKjLatlC5OH4WLYZn1U8xy"
+
+/* "Calanques-2026!" hashed by libxcrypt's crypt_r at cost 1 before each
+ * thread kept its crypt_data: a stored hash still verifies */
+#define STORED_HASH "$y$j75$k2XAnEHBqQ1Ct2aMXFKNa/$aDYCRe038HwCHWgdFo3ZB7F2AyuSQEHNe1mF8TsBam6"
 
 static void test_hash_form(void **state)
 {
@@ -183,6 +189,65 @@ static void test_rehash(void **state)
 	assert_int_equal(reg_person_rehash_password(f->reg, "nobody", y, other, &f->err), -ENOENT);
 }
 
+static void test_stored_hash(void **state)
+{
+	assert_int_equal(reg_password_verify("Calanques-2026!", STORED_HASH), 0);
+	assert_int_equal(reg_password_verify("Calanques-2026?", STORED_HASH), -EACCES);
+	/* twice in the same thread: its kept crypt_data gives the same answer */
+	assert_int_equal(reg_password_verify("Calanques-2026!", STORED_HASH), 0);
+}
+
+/* Each thread hashes and verifies with its own crypt_data, at once. */
+#define THREADS 4
+#define ROUNDS	3
+
+struct worker {
+	int id, failures;
+	char hash[ROUNDS][REG_HASH_MAX];
+};
+
+static void *work(void *arg)
+{
+	struct worker *w = arg;
+	struct byod_err err;
+	char pw[32];
+	int i;
+
+	for (i = 0; i < ROUNDS; i++) {
+		snprintf(pw, sizeof(pw), "pw-%d-%d", w->id, i);
+		if (reg_password_hash(pw, 1, w->hash[i], sizeof(w->hash[i]), &err) ||
+		    reg_password_verify(pw, w->hash[i]) ||
+		    reg_password_verify(pw, STORED_HASH) != -EACCES ||
+		    reg_password_verify("Calanques-2026!", STORED_HASH))
+			w->failures++;
+	}
+	return NULL;
+}
+
+static void test_threads(void **state)
+{
+	struct worker w[THREADS];
+	pthread_t t[THREADS];
+	char pw[32];
+	int i, j;
+
+	memset(w, 0, sizeof(w));
+	for (i = 0; i < THREADS; i++) {
+		w[i].id = i;
+		assert_int_equal(pthread_create(&t[i], NULL, work, &w[i]), 0);
+	}
+	for (i = 0; i < THREADS; i++)
+		assert_int_equal(pthread_join(t[i], NULL), 0);
+	for (i = 0; i < THREADS; i++) {
+		assert_int_equal(w[i].failures, 0);
+		/* another thread's hash, checked here: the same hash */
+		for (j = 0; j < ROUNDS; j++) {
+			snprintf(pw, sizeof(pw), "pw-%d-%d", i, j);
+			assert_int_equal(reg_password_verify(pw, w[i].hash[j]), 0);
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -191,6 +256,7 @@ int main(void)
 		cmocka_unit_test(test_cost),	      cmocka_unit_test(test_hash_errors),
 		cmocka_unit_test(test_legacy_forms),  cmocka_unit_test(test_check_spends_yescrypt),
 		cmocka_unit_test_setup_teardown(test_rehash, setup, teardown),
+		cmocka_unit_test(test_stored_hash),   cmocka_unit_test(test_threads),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
