@@ -1551,8 +1551,19 @@ int rad_index_refresh(struct rad_index *ix, int *changed, struct byod_err *err)
 		if (rc)
 			goto out;
 	}
-	if (cs.v.n == 0 && !ix->degraded && !want_unlocks)
-		goto out; /* nothing new: no write lock, no request waits for it */
+	if (cs.v.n == 0 && !ix->degraded && !want_unlocks) {
+		/* nothing the index keeps (sessions, audit rows…): no request
+		 * waits for it, but its place in the feed moves on all the
+		 * same, or a full batch of such events would be read again at
+		 * every refresh, for ever, and no revocation after it seen */
+		if (cs.last > ix->seq && reg_connection_epoch(ix->reg) == ix->epoch) {
+			pthread_rwlock_wrlock(&ix->lock);
+			ix->seq = cs.last;
+			ix->last = cs.last_ev;
+			pthread_rwlock_unlock(&ix->lock);
+		}
+		goto out;
+	}
 	/* the rows read above may show any commit up to the feed's head
 	 * now: that head is the mark a reconnection is checked against */
 	if (cs.v.n || want_policy || want_unlocks)

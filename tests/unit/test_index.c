@@ -271,6 +271,51 @@ static void test_change_feed(void **state)
 	rad_index_free(ix);
 }
 
+/* More than a batch (1,000) of events the index keeps nothing of (the
+ * accounting's session.start and stop, audit rows) in a row: the index's
+ * place in the feed moves past them, and a revocation after them is seen
+ * at the next refreshes. */
+static void test_feed_past_unrelated_events(void **state)
+{
+	struct fx *fx = *state;
+	struct rad_index *ix;
+	struct rad_answer a;
+	struct byod_err err;
+	int64_t before = 0, after = 0;
+
+	apply_policy(fx, policy1);
+	ix = open_index(fx);
+	assert_int_equal(rad_index_refresh(ix, NULL, &err), 0);
+	tls(ix, fx->serial, &a);
+	assert_true(a.accept);
+	assert_int_equal(reg_events_last(fx->ctx->reg, &before, &err), 0);
+	assert_int_equal(reg_begin(fx->ctx->reg, &err), 0);
+	for (int i = 0; i < 1250; i++) { /* a pupil's Wi-Fi off and on: Start, Stop */
+		struct reg_session sess;
+
+		memset(&sess, 0, sizeof(sess));
+		snprintf(sess.session_id, sizeof(sess.session_id), "s-%d", i);
+		snprintf(sess.nas_ip, sizeof(sess.nas_ip), "10.0.0.1");
+		snprintf(sess.mac, sizeof(sess.mac), "02:00:00:00:aa:01");
+		sess.started = time(NULL) - 3600 + i;
+		assert_int_equal(reg_session_record(fx->ctx->reg, REG_ACCT_START, &sess, &err), 0);
+		sess.stopped = sess.started + 1;
+		assert_int_equal(reg_session_record(fx->ctx->reg, REG_ACCT_STOP, &sess, &err), 0);
+	}
+	assert_int_equal(reg_commit(fx->ctx->reg, &err), 0);
+	assert_int_equal(reg_events_last(fx->ctx->reg, &after, &err), 0);
+	assert_true(after - before >= 2500); /* each is an event of the feed */
+	assert_int_equal(byod_device_revoke(fx->ctx, fx->phone, REG_REASON_KEY_COMPROMISE,
+					    BYOD_DEVICE_REVOKED, NULL, &err),
+			 0);
+	for (int i = 0; i < 4; i++) /* three batches, then the revocation */
+		assert_int_equal(rad_index_refresh(ix, NULL, &err), 0);
+	tls(ix, fx->serial, &a);
+	assert_false(a.accept);
+	assert_non_null(strstr(a.reason, "revoked"));
+	rad_index_free(ix);
+}
+
 /* The certificate a device holds comes and goes with the change feed:
  * once the phone's only certificate is revoked
  * (the device itself still active), the rules decide its MAB alone, and a
@@ -711,6 +756,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_decisions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_change_feed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_feed_past_unrelated_events, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mab_follows_certificates, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_policy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_school_policies_and_unlocks, setup, teardown),
