@@ -8,8 +8,8 @@
 #include <errno.h>
 #include <ftw.h>
 #include <getopt.h>
-#include <jansson.h>
 #include <grp.h>
+#include <jansson.h>
 #include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -117,19 +117,30 @@ static int give_one(const char *path, const struct stat *st, int flag, struct FT
 	return lchown(path, give_uid, give_gid) ? -errno : 0;
 }
 
-/* After init as root: what it made in a HOME that belonged to another
- * user before (the daemons' system user) becomes that user's, as the
- * daemons will open it; modes are left as init made them (the CA key
- * 0600). before: HOME's stat before init, or NULL when it did not exist. */
+/*
+ * After init as root into a directory that belonged to another user
+ * before (the daemons' system user): what init made becomes that user's,
+ * as the daemons will open it; modes stay as init made them (the CA key
+ * 0600). init puts HOME in place whole (a directory of root's renamed over
+ * the empty one), so every directory is root's until it is handed over;
+ * the walk hands each one over only after everything in it (FTW_DEPTH),
+ * HOME last: the new owner never holds a directory the walk has still to
+ * go through, and cannot lead it elsewhere. before: HOME's stat before
+ * init, NULL when it did not exist.
+ */
 static int give_home(const char *home, const struct stat *before)
 {
+	struct stat now;
 	int rc;
 
 	if (geteuid() != 0 || !before || before->st_uid == 0)
 		return 0;
+	if (lstat(home, &now) || !S_ISDIR(now.st_mode) || now.st_uid != 0)
+		return cli_fail("%s is not root's directory after init: not handed to uid %u", home,
+				(unsigned)before->st_uid);
 	give_uid = before->st_uid;
 	give_gid = before->st_gid;
-	rc = nftw(home, give_one, 16, FTW_PHYS);
+	rc = nftw(home, give_one, 16, FTW_PHYS | FTW_DEPTH | FTW_MOUNT);
 	if (rc)
 		return cli_fail("cannot hand %s to its owner: %s", home,
 				strerror(rc < 0 ? -rc : errno));
@@ -173,7 +184,7 @@ static int cmd_init(const char *home, int argc, char **argv)
 		fprintf(stderr,
 			"byodctl: warning: the check letter of %s should be %c; is it mistyped?\n",
 			p.uai, expected);
-	had_home = !stat(home, &before) && S_ISDIR(before.st_mode);
+	had_home = !lstat(home, &before) && S_ISDIR(before.st_mode);
 	if (byod_home_init(home, &p, &err))
 		return cli_fail_err(&err);
 	printf("initialised %s for %s (%s)\n", home, p.name, p.uai);

@@ -45,8 +45,9 @@ cp "$T/good.conf" "$BYOD_HOME/byod.conf"
 expect_ok "the restored configuration works" "$BYODCTL" device list
 
 # init as root into an empty directory of the daemons' user (what the
-# package makes: /var/lib/byod, byod:byod): what it makes is that user's,
-# the CA key still 0600
+# package makes: /var/lib/byod, byod:byod): what it makes is handed to
+# that user (each directory after its contents, HOME last), the CA key
+# still 0600
 if [ "$(id -u)" -eq 0 ]; then
 	owned=$T/owned
 	install -d -o nobody -g nogroup -m 0750 "$owned"
