@@ -43,6 +43,7 @@
 #include <jansson.h>
 #include <limits.h>
 #include <pthread.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <stdio.h>
 #include <string.h>
@@ -112,6 +113,8 @@ typedef struct rlm_byod_t {
 	time_t head_read;      /* the follower's own */
 	time_t cache_swept;    /* the follower's own: the TLS cache's last sweep */
 	bool tls_cache_ready;  /* tls_cache_dir is there, this user's, 0700 */
+	bool tls_cache_owner;  /* this server holds its lock: it sweeps and removes */
+	int tls_cache_fd;      /* the directory, locked (flock) while this server runs */
 	/* EAP-TLS decisions the index made, and post-auth's reuses of the
 	 * certificate check's decision in the same request (atomics) */
 	uint64_t tls_decided, tls_reused;
@@ -651,7 +654,7 @@ static void sweep_tls_cache(rlm_byod_t *inst)
 {
 	time_t now = time(NULL);
 
-	if (!inst->tls_cache_dir[0] || now - inst->cache_swept < CACHE_SWEEP_S)
+	if (!inst->tls_cache_owner || now - inst->cache_swept < CACHE_SWEEP_S)
 		return;
 	inst->cache_swept = now;
 	remove_sessions(inst, now - (time_t)inst->tls_cache_lifetime * 3600);
@@ -759,10 +762,13 @@ static int mod_detach(void *instance)
 	 * cache's would (the clients make a full handshake once), and tmpfs
 	 * keeps no directory of a raddb gone; never from a configuration check
 	 * (freeradius -C) beside a running server */
-	if (inst->tls_cache_ready && !check_config) {
+	if (inst->tls_cache_owner && !check_config) {
 		remove_sessions(inst, time(NULL) + 1);
-		rmdir(inst->tls_cache_dir);
+		rmdir(inst->tls_cache_dir); /* when nothing else is in it */
 	}
+	if (inst->tls_cache_fd >= 0)
+		close(inst->tls_cache_fd);
+	inst->tls_cache_fd = -1;
 	rad_counts_free(inst->counts);
 	inst->counts = NULL;
 	rad_seen_free(inst->seen);
@@ -793,6 +799,7 @@ static int mod_instantiate(CONF_SECTION *conf, void *instance)
 
 	inst->started = time(NULL);
 	inst->feed_head = -1;
+	inst->tls_cache_fd = -1;
 	inst->name = cf_section_name2(conf);
 	if (!inst->name)
 		inst->name = cf_section_name1(conf);
@@ -837,6 +844,18 @@ static int mod_instantiate(CONF_SECTION *conf, void *instance)
 		if (crc > 0)
 			WARN("rlm_byod (%s): tls_cache_dir: %s", inst->name, msg);
 		inst->tls_cache_ready = crc == 0;
+		/* one server looks after the directory: a second one started
+		 * beside it (freeradius -X on a busy port, -C) neither sweeps
+		 * nor empties the sessions of the one running */
+		if (inst->tls_cache_ready) {
+			inst->tls_cache_fd = open(inst->tls_cache_dir,
+						  O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			inst->tls_cache_owner = inst->tls_cache_fd >= 0 &&
+						!flock(inst->tls_cache_fd, LOCK_EX | LOCK_NB);
+			if (!inst->tls_cache_owner)
+				INFO("rlm_byod (%s): %s is looked after by another server", inst->name,
+				     inst->tls_cache_dir);
+		}
 	}
 	if (inst->node[0])
 		snprintf(inst->node_name, sizeof(inst->node_name), "%s", inst->node);

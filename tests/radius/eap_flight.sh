@@ -94,14 +94,22 @@ stats "$T/m3"
 check "one decision per authentication, resumed ones too (3: $(d "$T/m2" "$T/m3" byod_radius_eap_tls_decided_total))" \
 	test "$(d "$T/m2" "$T/m3" byod_radius_eap_tls_decided_total)" = 3
 
-# ---- a configuration check beside the server leaves its sessions alone;
-# a stop takes them, and the directory, away ----
+# ---- a configuration check or a second server beside the server leaves
+# its sessions alone; a stop takes them, and the directory, away ----
 n=$(find "$CACHE" -name '*.asn1' | wc -l)
 freeradius -XC -d "$RADDB" >"$T/xc0" 2>&1
 check "freeradius -XC beside the server: configuration OK" \
 	grep -q 'Configuration appears to be OK' "$T/xc0"
 check "...the server's $n cached sessions kept" \
 	test "$(find "$CACHE" -name '*.asn1' | wc -l)" -eq "$n" -a "$n" -ge 1
+# a second server started beside it (its ports taken): it stops, and the
+# sessions of the one running stay (the directory's lock is the first's)
+timeout 60 freeradius -X -d "$RADDB" >"$T/x2" 2>&1
+check "a second freeradius -X beside the server does not start" \
+	sh -c "! grep -q 'Ready to process requests' '$T/x2'"
+check "...and leaves the running server's $n sessions" \
+	test "$(find "$CACHE" -name '*.asn1' | wc -l)" -eq "$n"
+check "...saying another server looks after the cache" grep -q "looked after by another server" "$T/x2"
 radius_stop
 check "a stop removes the sessions and the directory" test ! -e "$CACHE"
 
