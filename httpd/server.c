@@ -566,13 +566,26 @@ static void *slow_worker(void *arg)
 }
 
 /* Hands the request to the slow queue: its connection suspended, j queued
- * (0); or -1 when the server is stopping (then it is answered here). */
+ * (0); -1 when the server is stopping (then it is answered here); -2 when
+ * HTTPD_SLOW_QUEUED wait already, or HTTPD_SLOW_PER_CLIENT of its client's
+ * (a 503 then). */
 static int slow_queue(struct httpd *s, struct job *j)
 {
+	const struct job *q;
+	int all = 0, mine = 0;
+
 	pthread_mutex_lock(&s->q_lock);
 	if (s->stopping) {
 		pthread_mutex_unlock(&s->q_lock);
 		return -1;
+	}
+	for (q = s->q_head; q; q = q->next) {
+		all++;
+		mine += !strcmp(q->client, j->client);
+	}
+	if (all >= HTTPD_SLOW_QUEUED || mine >= HTTPD_SLOW_PER_CLIENT) {
+		pthread_mutex_unlock(&s->q_lock);
+		return -2;
 	}
 	/* suspended before a worker can see it: a resume never comes first */
 	MHD_suspend_connection(j->c);
@@ -629,7 +642,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	char client[INET6_ADDRSTRLEN + 1], host[256], lang[8], shown[600], cut[600];
 	const char *al;
 	enum MHD_Result ret;
-	int rc, status;
+	int rc, status, qrc;
 
 	if (!cn) {
 		cn = calloc(1, sizeof(*cn));
@@ -729,9 +742,19 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		if (!j)
 			return MHD_NO;
 		cn->job = j;
-		if (!slow_queue(s, j))
+		qrc = slow_queue(s, j);
+		if (!qrc)
 			return MHD_YES;
-		cn->job = NULL; /* stopping: answered here */
+		cn->job = NULL;
+		if (qrc == -2) {
+			/* too many waiting: said now, the client tries again */
+			httpd_log("%s %s %s: slow queue full, 503", client, method, shown);
+			rc = cfg->error_page(cfg->app, &j->rq, &j->rs, MHD_HTTP_SERVICE_UNAVAILABLE);
+			ret = rc ? MHD_NO : send_response(s, c, &j->rq, &j->rs);
+			job_free(j);
+			return ret;
+		}
+		/* stopping: answered here */
 		j->close = answer(s, &j->rq, &j->rs) != 0;
 		ret = j->close ? MHD_NO : send_response(s, c, &j->rq, &j->rs);
 		job_free(j);

@@ -24,6 +24,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -195,6 +196,8 @@ static int start(void **state, int with_slow)
 		cfg.slow = slow;
 		cfg.slow_workers = 2;
 		cfg.quiet = 1;
+		/* room for one client's queue and more (test_slow_per_client) */
+		cfg.per_ip_limit = 2 + HTTPD_SLOW_PER_CLIENT + 4;
 	}
 	f->port = cfg.http_port = free_port();
 	assert_int_equal(httpd_start(&cfg, &f->srv, &err), 0);
@@ -478,6 +481,60 @@ static void test_slow_queue(void **state)
 	assert_int_equal(f->slow_done, SLOW_N);
 }
 
+/* One client's logins beyond HTTPD_SLOW_PER_CLIENT waiting: a 503 at
+ * once for the one too many, the others answered once the workers are
+ * free (a pupil's parallel logins do not hold everyone else's). */
+#define PER_N (2 + HTTPD_SLOW_PER_CLIENT + 1) /* the workers', the queue's, one more */
+static void test_slow_per_client(void **state)
+{
+	struct fx *f = *state;
+	struct timespec until;
+	struct pollfd p[PER_N];
+	char req[256], *a;
+	int s[PER_N], i, in, ok200 = 0, busy503 = 0, early = -1;
+
+	for (i = 0; i < PER_N; i++) {
+		snprintf(req, sizeof(req),
+			 "POST /slow HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+			 "Content-Type: application/x-www-form-urlencoded\r\n"
+			 "Content-Length: 7\r\n\r\nuser=%02d", i);
+		s[i] = send_req(f, req);
+	}
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 10;
+	pthread_mutex_lock(&f->lock);
+	while (f->in_slow < 2 && !pthread_cond_timedwait(&f->cond, &f->lock, &until))
+		;
+	in = f->in_slow;
+	pthread_mutex_unlock(&f->lock);
+	assert_int_equal(in, 2);
+	/* the one too many is answered while the workers are still held */
+	for (i = 0; i < PER_N; i++)
+		p[i] = (struct pollfd){ .fd = s[i], .events = POLLIN };
+	if (poll(p, PER_N, 10000) > 0)
+		for (i = 0; i < PER_N; i++)
+			if (p[i].revents & POLLIN)
+				early = i;
+	pthread_mutex_lock(&f->lock);
+	assert_int_equal(f->slow_done, 0);
+	f->release = 1;
+	pthread_cond_broadcast(&f->cond);
+	pthread_mutex_unlock(&f->lock);
+	assert_true(early >= 0);
+	for (i = 0; i < PER_N; i++) {
+		a = read_answer(s[i]);
+		if (strstr(a, "HTTP/1.1 200"))
+			ok200++;
+		else if (strstr(a, "HTTP/1.1 503")) {
+			busy503++;
+			assert_int_equal(i, early);
+		}
+		free(a);
+	}
+	assert_int_equal(busy503, 1);
+	assert_int_equal(ok200, PER_N - 1);
+}
+
 /* Stopping the server with slow requests queued: each still gets its
  * answer (libmicrohttpd cannot stop a daemon holding a suspended one). */
 static void test_slow_stop(void **state)
@@ -560,6 +617,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_shared, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_slow_queue, setup_slow, teardown),
 		cmocka_unit_test_setup_teardown(test_slow_stop, setup_slow, teardown),
+		cmocka_unit_test_setup_teardown(test_slow_per_client, setup_slow, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
