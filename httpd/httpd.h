@@ -120,9 +120,6 @@ typedef int (*httpd_fault_fn)(void *app, const struct httpd_request *rq, int rc)
 typedef int (*httpd_tls_load_fn)(void *app, const char *what, char **chain_pem, char **key_pem,
 				 struct byod_err *err);
 
-#define HTTPD_SLOW_PER_CLIENT 8
-#define HTTPD_SLOW_QUEUED 128
-
 struct httpd_config {
 	const char *name;   /* the program, in its log lines: "byod-portal" */
 	const char *conf;   /* its byod.conf section, in messages: "portal" */
@@ -156,11 +153,11 @@ struct httpd_config {
 	 * runs in one of slow_workers threads of its own while the connection
 	 * waits suspended, so that the daemon's threads keep serving pages;
 	 * NULL: every request is answered in the daemon's threads. At most
-	 * HTTPD_SLOW_PER_CLIENT of one client's and HTTPD_SLOW_QUEUED in all
-	 * wait for a worker: beyond, 503 (a pupil's parallel logins do not
-	 * hold everyone else's behind them) */
+	 * slow_queued wait for a worker (0: 128): beyond, a 503 at once; one
+	 * client holds at most per_ip_limit of them (its connections) */
 	int (*slow)(void *app, const struct httpd_request *rq);
 	int slow_workers; /* 0: 2 */
+	int slow_queued;  /* 0: 128 */
 	int quiet; /* no line per answer (client, method, host, path, status):
 		    * only faults, refusals and libmicrohttpd's messages */
 	void *app;	  /* passed to every callback */

@@ -567,23 +567,20 @@ static void *slow_worker(void *arg)
 
 /* Hands the request to the slow queue: its connection suspended, j queued
  * (0); -1 when the server is stopping (then it is answered here); -2 when
- * HTTPD_SLOW_QUEUED wait already, or HTTPD_SLOW_PER_CLIENT of its client's
- * (a 503 then). */
+ * slow_queued wait already (a 503 then). */
 static int slow_queue(struct httpd *s, struct job *j)
 {
 	const struct job *q;
-	int all = 0, mine = 0;
+	int waiting = 0, max = s->cfg.slow_queued > 0 ? s->cfg.slow_queued : 128;
 
 	pthread_mutex_lock(&s->q_lock);
 	if (s->stopping) {
 		pthread_mutex_unlock(&s->q_lock);
 		return -1;
 	}
-	for (q = s->q_head; q; q = q->next) {
-		all++;
-		mine += !strcmp(q->client, j->client);
-	}
-	if (all >= HTTPD_SLOW_QUEUED || mine >= HTTPD_SLOW_PER_CLIENT) {
+	for (q = s->q_head; q && waiting < max; q = q->next)
+		waiting++;
+	if (waiting >= max) {
 		pthread_mutex_unlock(&s->q_lock);
 		return -2;
 	}

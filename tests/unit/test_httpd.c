@@ -164,6 +164,8 @@ static int slow(void *app, const struct httpd_request *rq)
 	return !strcmp(rq->method, "POST") && !strcmp(rq->path, "/slow");
 }
 
+#define SLOW_QUEUED 4 /* the slow queue's length in these tests */
+
 static int start(void **state, int with_slow)
 {
 	struct fx *f = calloc(1, sizeof(*f));
@@ -196,8 +198,8 @@ static int start(void **state, int with_slow)
 		cfg.slow = slow;
 		cfg.slow_workers = 2;
 		cfg.quiet = 1;
-		/* room for one client's queue and more (test_slow_per_client) */
-		cfg.per_ip_limit = 2 + HTTPD_SLOW_PER_CLIENT + 4;
+		/* a short queue (test_slow_queue_full) */
+		cfg.slow_queued = SLOW_QUEUED;
 	}
 	f->port = cfg.http_port = free_port();
 	assert_int_equal(httpd_start(&cfg, &f->srv, &err), 0);
@@ -497,11 +499,10 @@ static void test_slow_queue(void **state)
 	assert_int_equal(f->slow_done, SLOW_N);
 }
 
-/* One client's logins beyond HTTPD_SLOW_PER_CLIENT waiting: a 503 at
- * once for the one too many, the others answered once the workers are
- * free (a pupil's parallel logins do not hold everyone else's). */
-#define PER_N (2 + HTTPD_SLOW_PER_CLIENT + 1) /* the workers', the queue's, one more */
-static void test_slow_per_client(void **state)
+/* Slow requests beyond slow_queued waiting: a 503 at once for the one too
+ * many, the others answered once the workers are free. */
+#define PER_N (2 + SLOW_QUEUED + 1) /* the workers', the queue's, one more */
+static void test_slow_queue_full(void **state)
 {
 	struct fx *f = *state;
 	struct pollfd p[PER_N];
@@ -536,7 +537,7 @@ static void test_slow_per_client(void **state)
 	/* how many the workers took before the queue filled depends on the
 	 * threads' timing: at least the queue's and none lost */
 	assert_true(busy503 >= 1);
-	assert_true(ok200 >= HTTPD_SLOW_PER_CLIENT);
+	assert_true(ok200 >= SLOW_QUEUED);
 	assert_int_equal(ok200 + busy503, PER_N);
 }
 
@@ -622,7 +623,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_shared, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_slow_queue, setup_slow, teardown),
 		cmocka_unit_test_setup_teardown(test_slow_stop, setup_slow, teardown),
-		cmocka_unit_test_setup_teardown(test_slow_per_client, setup_slow, teardown),
+		cmocka_unit_test_setup_teardown(test_slow_queue_full, setup_slow, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
