@@ -231,14 +231,19 @@ for u in $units; do
 	[ "$(ctl is-active "$u.service")/$(ctl show -p MainPID --value "$u.service")" = \
 		"active/${pid[$u]}" ] || ns journalctl --no-pager -n 40 -u "$u.service" >&2
 done
+# the reload is the daemon's after systemctl returns (ExecReload only
+# sends SIGHUP): its new ruleset comes once it has read the registry again
 ok_eth1=
-for _ in $(seq 50); do
+for _ in $(seq 300); do
 	nsenter --target "$PID1" --net -- nft list table inet byod | grep -q '"eth1\.' &&
 		ok_eth1=1 && break
 	sleep 0.1
 done
 check "...after systemctl reload byod-gatewayd, those of eth1" test -n "$ok_eth1"
-[ -n "$ok_eth1" ] || nsenter --target "$PID1" --net -- nft list table inet byod >&2
+if [ -z "$ok_eth1" ]; then
+	nsenter --target "$PID1" --net -- nft list table inet byod >&2
+	ns journalctl --no-pager -n 40 -u byod-gatewayd.service >&2
+fi
 for u in $units; do
 	check "systemctl stop $u" ctl stop "$u.service"
 	st=$(ctl is-active "$u.service")
