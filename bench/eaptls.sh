@@ -44,14 +44,7 @@ cp -r "$RADDB" "$T/raddb-byod"
 sed -i "s|^raddbdir = .*|raddbdir = $T/raddb-byod|" "$T/raddb-byod/radiusd.conf"
 raddb_variant "$RADDB" "$T/raddb-plain" ''
 declare -A PORT PID
-for cfg in "${CFGS[@]}"; do
-	read -r a b <<<"$(free_ports)"
-	sed -i "s/^byod_auth_port = .*/byod_auth_port = $a/; s/^byod_acct_port = .*/byod_acct_port = $b/" \
-		"$T/raddb-$cfg/byod-vars.conf"
-	grep -q "^byod_auth_port = $a$" "$T/raddb-$cfg/byod-vars.conf" ||
-		{ echo "no byod_auth_port in $T/raddb-$cfg/byod-vars.conf" >&2; exit 1; }
-	PORT[$cfg]=$a
-done
+raddb_own_ports "${CFGS[@]}" || exit 1
 
 # auth CFG [eapol_test options]: one eapol_test run with lea's certificate
 auth() {

@@ -615,3 +615,18 @@ open(sys.argv[2], "w").write(check)
 PY
 	[ $? -eq 0 ] || exit 1
 }
+
+# raddb_own_ports CFG...: each $T/raddb-CFG on free loopback ports of its
+# own (byod-vars.conf), so that the configurations run side by side; the
+# auth port in PORT[CFG] (an associative array the caller declared)
+raddb_own_ports() {
+	local cfg a b
+	for cfg in "$@"; do
+		read -r a b <<<"$(free_ports)"
+		sed -i "s/^byod_auth_port = .*/byod_auth_port = $a/; s/^byod_acct_port = .*/byod_acct_port = $b/" \
+			"$T/raddb-$cfg/byod-vars.conf"
+		grep -q "^byod_auth_port = $a$" "$T/raddb-$cfg/byod-vars.conf" ||
+			{ echo "no byod_auth_port in $T/raddb-$cfg/byod-vars.conf" >&2; return 1; }
+		PORT[$cfg]=$a
+	done
+}

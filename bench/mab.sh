@@ -107,14 +107,7 @@ sed -i "s|^raddbdir = .*|raddbdir = $T/raddb-byod|" "$T/raddb-byod/radiusd.conf"
 
 # each server on ports of its own, so that the three run side by side
 declare -A PORT PID
-for cfg in "${CFGS[@]}"; do
-	read -r a b <<<"$(free_ports)"
-	sed -i "s/^byod_auth_port = .*/byod_auth_port = $a/; s/^byod_acct_port = .*/byod_acct_port = $b/" \
-		"$T/raddb-$cfg/byod-vars.conf"
-	grep -q "^byod_auth_port = $a$" "$T/raddb-$cfg/byod-vars.conf" ||
-		{ echo "no byod_auth_port in $T/raddb-$cfg/byod-vars.conf" >&2; exit 1; }
-	PORT[$cfg]=$a
-done
+raddb_own_ports "${CFGS[@]}" || exit 1
 
 # load CFG SECONDS THREADS WINDOW [radload options]: radload against CFG's
 # server; its name=value lines in $T/load.out, the server's CPU µs in $CPU_US
