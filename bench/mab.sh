@@ -36,6 +36,7 @@ if [ "$SMOKE" = 1 ]; then
 else
 	N=1000000 RUNS=5 EQ_RATE=2000 EQ_SECS=8 SECS=5 LEVEL_SECS=3 LEVELS="1 4 16 64 128" RATE_SECS=5
 fi
+N=${BENCH_DEVICES:-$N} # another size: BENCH_DEVICES=100000 bash bench/mab.sh --smoke
 CFGS=(static sql byod)
 declare -A NAME=([static]="static unlang reply" [sql]="rlm_sql + SQLite" [byod]="rlm_byod")
 
