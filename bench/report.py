@@ -27,7 +27,7 @@ BENCHES = [
         "freeradius_start_byod_module_s"]),
     ("eaptls", "2. EAP-TLS", [
         "eaptls_full_byod_us", "eaptls_full_auth_per_s_core", "eaptls_resumed_byod_us",
-        "eaptls_resumed_plain_us"]),
+        "eaptls_resumed_plain_us", "eaptls_paced_full_plain_us", "eaptls_paced_full_byod_us"]),
     ("revoke", "3. Revocation latency", [
         "revoke_to_refused_ms_p50", "revoke_to_refused_ms_p99", "revoke_to_refused_ms_max",
         "revoke_to_refused_round_ms_p50", "revoke_to_disconnect_ack_ms_p50",
@@ -67,7 +67,7 @@ NEEDS_BASELINE = {
     "enrol_pg_per_s", "enrol_pg_cpu_ms", "enrol_pg_cores", "enrol_pg_threads_running",
     "enrol_sqlite_threads_timer", "freeradius_start_byod_s", "freeradius_start_byod_ready_s",
     "freeradius_start_byod_cpu_s", "revoke_to_refused_round_ms_p50",
-    "revoke_to_disconnect_ack_round_ms_p50",
+    "revoke_to_disconnect_ack_round_ms_p50", "eaptls_paced_full_byod_us",
 }
 
 # Figures that must come from several runs (figure_runs: a median and its
@@ -76,6 +76,7 @@ NEEDS_RUNS = {
     "freeradius_start_static_s", "freeradius_start_byod_s", "freeradius_start_byod_ready_s",
     "freeradius_start_byod_cpu_s", "freeradius_start_byod_module_s",
     "revoke_to_refused_round_ms_p50", "revoke_to_disconnect_ack_round_ms_p50",
+    "eaptls_paced_full_plain_us", "eaptls_paced_full_byod_us",
 }
 
 # The scale targets of the design (DESIGN.md), shown beside their figures
