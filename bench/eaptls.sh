@@ -117,7 +117,8 @@ paced() {
 	LATE[$cfg]=$((${LATE[$cfg]:-0} + $(sed -n 's/^late=//p' "$T/paced.out")))
 	STARTED[$cfg]=$((${STARTED[$cfg]:-0} + $(sed -n 's/^started=//p' "$T/paced.out")))
 	P50[$cfg]=$(sed -n 's/^latency_ms_p50=//p' "$T/paced.out")
-	echo "$cfg at $PACE_RATE full authentications/s, round $2: $(tail -1 "$T/paced.$cfg") µs server CPU each, $ok authentications, eapol_test p50 ${P50[$cfg]} ms"
+	echo "$cfg at $PACE_RATE full authentications/s, round $2: $(tail -1 "$T/paced.$cfg") µs" \
+		"server CPU each, $ok authentications, eapol_test p50 ${P50[$cfg]} ms"
 }
 declare -A LATE STARTED P50
 for cfg in "${CFGS[@]}"; do : >"$T/paced.$cfg"; done

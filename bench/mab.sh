@@ -168,7 +168,8 @@ start_run() {
 		sval line_gap_s.index >>"$T/start_module.$cfg"
 		BEFORE_MODULE=$(sval line_before.index)
 	fi
-	echo "$cfg start, run $2: first answer after $(sval answer_s) s (Ready line $(sval ready_s) s), $(sval cpu_s) s of CPU"
+	echo "$cfg start, run $2: first answer after $(sval answer_s) s" \
+		"(Ready line $(sval ready_s) s), $(sval cpu_s) s of CPU"
 }
 for cfg in "${START_CFGS[@]}"; do start_run "$cfg" warm; done
 alternate "$RUNS" start_run "${START_CFGS[@]}"

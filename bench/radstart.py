@@ -18,9 +18,9 @@ stops the server (SIGTERM) and prints name=value lines:
                   server did in between: a module's instantiate)
     line_before.NAME  that line before, without its date
 
-Resolution: a request is in flight every 5 ms (a packet sent before the
-server has bound its socket is lost, the next one is answered), and the log
-is read at the same pace. The request is what a switch sends for MAB (as
+Resolution: a request is sent every 5 ms (one sent before the server has
+bound its socket is lost; the first answer to any of them counts), and the
+log is read at the same pace. The request is what a switch sends for MAB (as
 bench/radload.c: User-Name and User-Password the bare MAC, Calling-Station-Id,
 NAS-Port-Type Ethernet, Service-Type Call-Check, Message-Authenticator);
 the answer's Response Authenticator is checked. Exit 1 when the server
@@ -64,17 +64,19 @@ def request(ident, auth, mac, secret):
     return hdr + attrs[:ma_at + 2] + ma
 
 
-def answer(pkt, ident, auth, secret):
-    """'accept', 'reject' or None (not an answer to this request)"""
+def answer(pkt, sent, secret):
+    """'accept', 'reject' or None (not an answer to any request in sent,
+    identifier -> the Request Authenticators sent with it)"""
     if len(pkt) < 20:
         return None
     code, pid, length = struct.unpack("!BBH", pkt[:4])
-    if pid != ident or length > len(pkt) or code not in (2, 3):
+    if length > len(pkt) or code not in (2, 3):
         return None
-    want = hashlib.md5(pkt[:4] + auth + pkt[20:length] + secret).digest()
-    if not hmac.compare_digest(want, pkt[4:20]):
-        return None
-    return "accept" if code == 2 else "reject"
+    for auth in sent.get(pid, ()):
+        want = hashlib.md5(pkt[:4] + auth + pkt[20:length] + secret).digest()
+        if hmac.compare_digest(want, pkt[4:20]):
+            return "accept" if code == 2 else "reject"
+    return None
 
 
 def cpu_s(pid):
@@ -119,8 +121,10 @@ def main():
     seen = {}
     ready = got = last = last_text = None
     ident = 0
+    sent = {}
     t0 = time.monotonic()
-    fr = subprocess.Popen(["freeradius", "-f", "-d", a.raddb, "-l", logpath])
+    fr = subprocess.Popen(["freeradius", "-f", "-d", a.raddb, "-l", logpath],
+                          stdout=subprocess.DEVNULL)
     stop = lambda *_: (fr.terminate(), sys.exit(1))  # noqa: E731
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
@@ -143,6 +147,7 @@ def main():
                 sys.exit(f"freeradius did not answer within {a.timeout:g} s")
             ident = (ident + 1) & 255
             auth = os.urandom(16)
+            sent.setdefault(ident, []).append(auth)
             sock.sendto(request(ident, auth, a.mac, secret), ("127.0.0.1", port))
             end = now + STEP
             while got is None:
@@ -150,9 +155,10 @@ def main():
                 if left <= 0 or not select.select([sock], [], [], left)[0]:
                     break
                 pkt = sock.recv(4096)
-                got = answer(pkt, ident, auth, secret)
-                # a late answer to an earlier identifier is not this request's: the
-                # server was up by then, and the next one is answered at once
+                # an answer to any request sent so far: the requests that reached
+                # the socket once bound, before the server read it, are answered
+                # first, oldest first
+                got = answer(pkt, sent, secret)
         t1 = time.monotonic()
         cpu = cpu_s(fr.pid)
         # the Ready line is written before the server answers, maybe after

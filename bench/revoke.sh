@@ -263,7 +263,9 @@ base_run() {
 	done
 	round_p50 base_disconnect "$r"
 	round_p50 base_refused "$r"
-	echo "round $r, baselines: one refused authentication $(tail -1 "$T/round_base_refused.ms") ms, byodctl session disconnect $(tail -1 "$T/round_base_disconnect.ms") ms (p50)"
+	echo "round $r, baselines: one refused authentication" \
+		"$(tail -1 "$T/round_base_refused.ms") ms, byodctl session disconnect" \
+		"$(tail -1 "$T/round_base_disconnect.ms") ms (p50)"
 }
 
 # trial_run ROUND: PER_ROUND trials, each revoking a device of its own
@@ -274,7 +276,11 @@ trial_run() {
 		i=$(((r - 1) * PER_ROUND + k))
 		nmac=$((nmac + 1))
 		mac=$(mac_of $nmac)
-		connect "$i" "$mac" || { echo "trial $i: $mac not admitted within 5 s" >&2; failures=$((failures + 1)); continue; }
+		if ! connect "$i" "$mac"; then
+			echo "trial $i: $mac not admitted within 5 s" >&2
+			failures=$((failures + 1))
+			continue
+		fi
 		# admission is seen just after one of the gateway's polls: a random
 		# wait unlocks the revocation from both pollers' phase
 		ms=$((RANDOM % JITTER_MS))
