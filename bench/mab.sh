@@ -164,7 +164,10 @@ start_run() {
 	sval ready_s >>"$T/start_ready.$cfg"
 	sval cpu_s >>"$T/start_cpu.$cfg"
 	if [ "$cfg" = byod ]; then
-		[ -n "$(sval line_gap_s.index)" ] || { echo "byod: no log line of rlm_byod's index" >&2; exit 1; }
+		if [ -z "$(sval line_gap_s.index)" ]; then
+			echo "byod: no log line of rlm_byod's index" >&2
+			exit 1
+		fi
 		sval line_gap_s.index >>"$T/start_module.$cfg"
 		BEFORE_MODULE=$(sval line_before.index)
 	fi
