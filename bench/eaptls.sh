@@ -17,16 +17,24 @@
 # user+system CPU time (/proc/PID/stat) over the runs divided by the
 # authentications; eapol_test's own CPU is not in it. Full authentications
 # per second per core = 1 s / the CPU of one.
+#
+# Paced: the same full authentications offered at one rate to both servers
+# (open loop: bench/eap_paced.py starts an eapol_test every 1/PACE_RATE s
+# for PACE_SECS s, whether or not the earlier ones have ended), since the
+# CPU per authentication depends on the rate (a busier server finds more
+# work per wake-up); server CPU over the run divided by the authentications.
 . "$BYOD_SRC/bench/lib.sh"
 . "$BYOD_SRC/tests/radius/lib.sh"
 bench_init eaptls "$@"
 export BYOD_HOME="$T/home"
 
-# each round: FULL full authentications, then RUNS eapol_test -r R, on each server
+# each round: FULL full authentications, then RUNS eapol_test -r R, on each
+# server; then rounds of full authentications at PACE_RATE a second for
+# PACE_SECS, alternated
 if [ "$SMOKE" = 1 ]; then
-	ROUNDS=2 FULL=3 RUNS=1 R=3
+	ROUNDS=2 FULL=3 RUNS=1 R=3 PACE_RATE=5 PACE_SECS=1
 else
-	ROUNDS=5 FULL=60 RUNS=2 R=30
+	ROUNDS=5 FULL=60 RUNS=2 R=30 PACE_RATE=20 PACE_SECS=6
 fi
 CFGS=(plain byod)
 declare -A NAME=([plain]="same virtual servers, no rlm_byod decision" [byod]="rlm_byod")
@@ -90,6 +98,32 @@ round() {
 }
 alternate "$ROUNDS" round "${CFGS[@]}"
 
+# paced CFG ROUND: full authentications offered at PACE_RATE a second
+# (eap_paced.py; the same eapol_test as auth's, its outputs in $T/paced);
+# ROUND "profile": one more, under perf, not counted
+paced() {
+	local cfg=$1 pid=${PID[$1]} c0 c1 ok
+	rm -rf "$T/paced"
+	mkdir -p "$T/paced"
+	c0=$(proc_cpu_us "$pid")
+	"$BENCH_PY" "$BYOD_SRC/bench/eap_paced.py" --rate "$PACE_RATE" --seconds "$PACE_SECS" \
+		--out "$T/paced" -- eapol_test -c "$T/lea.conf" -a 127.0.0.1 -p "${PORT[$cfg]}" \
+		-s "$SECRET" -M 02:00:00:00:aa:01 -t 5 >"$T/paced.out" ||
+		{ echo "$cfg: a paced EAP-TLS authentication failed:" >&2; cat "$T/paced.out" >&2; exit 1; }
+	c1=$(proc_cpu_us "$pid")
+	[ "$2" = profile ] && return 0
+	ok=$(sed -n 's/^succeeded=//p' "$T/paced.out")
+	awk -v c=$((c1 - c0)) -v n="$ok" 'BEGIN { printf "%.0f\n", c / n }' >>"$T/paced.$cfg"
+	LATE[$cfg]=$((${LATE[$cfg]:-0} + $(sed -n 's/^late=//p' "$T/paced.out")))
+	STARTED[$cfg]=$((${STARTED[$cfg]:-0} + $(sed -n 's/^started=//p' "$T/paced.out")))
+	P50[$cfg]=$(sed -n 's/^latency_ms_p50=//p' "$T/paced.out")
+	echo "$cfg at $PACE_RATE full authentications/s, round $2: $(tail -1 "$T/paced.$cfg") µs" \
+		"server CPU each, $ok authentications, eapol_test p50 ${P50[$cfg]} ms"
+}
+declare -A LATE STARTED P50
+for cfg in "${CFGS[@]}"; do : >"$T/paced.$cfg"; done
+alternate "$ROUNDS" paced "${CFGS[@]}"
+
 figure_runs --config "${NAME[byod]}" eaptls_full_byod_us "µs server CPU per full authentication" \
 	"$T/full.byod" "${NAME[plain]}" "$T/full.plain"
 if small_ratio; then
@@ -104,4 +138,22 @@ figure_runs --config "${NAME[byod]}" eaptls_resumed_byod_us "µs server CPU per 
 figure_runs --config "${NAME[plain]}" eaptls_resumed_plain_us \
 	"µs server CPU per resumed authentication" "$T/res.plain" "full authentication, ${NAME[plain]}" \
 	"$T/full.plain"
+figure_runs --config "${NAME[plain]}" eaptls_paced_full_plain_us \
+	"µs server CPU per full authentication at $PACE_RATE/s offered" "$T/paced.plain"
+figure_runs --config "${NAME[byod]}" eaptls_paced_full_byod_us \
+	"µs server CPU per full authentication at $PACE_RATE/s offered" "$T/paced.byod" \
+	"${NAME[plain]}" "$T/paced.plain"
+if small_ratio; then
+	for cfg in byod plain; do
+		profile "EAP-TLS full authentications at $PACE_RATE/s, ${NAME[$cfg]}" "${PID[$cfg]}" \
+			paced "$cfg" profile
+	done
+fi
+note "Paced: $ROUNDS rounds alternated between the two servers, each offering $PACE_RATE full" \
+	"authentications a second for $PACE_SECS s (bench/eap_paced.py starts an eapol_test every" \
+	"1/$PACE_RATE s whether or not the earlier ones have ended: open loop, the same rate for" \
+	"both), the server's CPU over the round divided by its authentications; starts more than" \
+	"10 ms behind the schedule (the client's own limit): ${LATE[byod]} of ${STARTED[byod]} on" \
+	"rlm_byod's server, ${LATE[plain]} of ${STARTED[plain]} on the other; eapol_test's own run," \
+	"start to end, p50 ${P50[byod]} / ${P50[plain]} ms in the last round."
 note "Both servers run side by side; $ROUNDS rounds alternate between them, each of $FULL full authentications one after another, then $RUNS eapol_test runs of 1 full + $R resumed; the registry holds 1,000 devices; server CPU time from /proc over each phase, divided by its authentications (the clock ticks at 10 ms, so the smoke run's figures are coarse). A ratio is the median of the rounds' ratios, with their range."

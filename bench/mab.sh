@@ -36,6 +36,7 @@ if [ "$SMOKE" = 1 ]; then
 else
 	N=1000000 RUNS=5 EQ_RATE=2000 EQ_SECS=8 SECS=5 LEVEL_SECS=3 LEVELS="1 4 16 64 128" RATE_SECS=5
 fi
+N=${BENCH_DEVICES:-$N} # another size: BENCH_DEVICES=100000 bash bench/mab.sh --smoke
 CFGS=(static sql byod)
 declare -A NAME=([static]="static unlang reply" [sql]="rlm_sql + SQLite" [byod]="rlm_byod")
 
@@ -133,13 +134,53 @@ load() {
 	fi
 }
 val() { awk -F= -v k="$1" '$1 == k { print $2 }' "$T/load.out"; }
+# sval NAME: one of radstart.py's name=value lines (a name may hold spaces)
+sval() { awk -v k="$1" 'index($0, k "=") == 1 { print substr($0, length(k) + 2) }' "$T/start.out"; }
 per_request() { awk -v c="$CPU_US" -v n="$(($(val accepts) + $(val rejects)))" 'BEGIN { printf "%.2f\n", c / n }'; }
+
+# FreeRADIUS's start with the registry of N devices: from launching it to
+# its first answer (bench/radstart.py: a MAB request every 5 ms from the
+# launch on), rlm_byod's server (its index loaded at instantiate) against
+# the static floor's (FreeRADIUS's own start), alternated, each start a
+# server of its own, stopped once it has answered; one start of each first
+# warms the caches (the module's and the registry's pages). Before the
+# servers measured below are up, so that nothing of ours runs meanwhile.
+START_CFGS=(static byod)
+# the module's line saying what its index holds, at the end of its instantiate
+START_LINE='index=rlm_byod \(byod\): [0-9]+ devices, '
+for f in answer ready cpu module; do
+	for cfg in "${START_CFGS[@]}"; do : >"$T/start_$f.$cfg"; done
+done
+start_run() {
+	local cfg=$1
+	"$BENCH_PY" "$BYOD_SRC/bench/radstart.py" --line "$START_LINE" "$T/raddb-$cfg" \
+		02:00:00:00:00:01 >"$T/start.out" || { echo "$cfg: freeradius did not start" >&2; exit 1; }
+	if [ "$(sval answer)" != accept ]; then
+		echo "$cfg: the first answer was an Access-$(sval answer)" >&2
+		exit 1
+	fi
+	[ "$2" = warm ] && return 0
+	sval answer_s >>"$T/start_answer.$cfg"
+	sval ready_s >>"$T/start_ready.$cfg"
+	sval cpu_s >>"$T/start_cpu.$cfg"
+	if [ "$cfg" = byod ]; then
+		if [ -z "$(sval line_gap_s.index)" ]; then
+			echo "byod: no log line of rlm_byod's index" >&2
+			exit 1
+		fi
+		sval line_gap_s.index >>"$T/start_module.$cfg"
+		BEFORE_MODULE=$(sval line_before.index)
+	fi
+	echo "$cfg start, run $2: first answer after $(sval answer_s) s" \
+		"(Ready line $(sval ready_s) s), $(sval cpu_s) s of CPU"
+}
+for cfg in "${START_CFGS[@]}"; do start_run "$cfg" warm; done
+alternate "$RUNS" start_run "${START_CFGS[@]}"
 
 for cfg in "${CFGS[@]}"; do
 	fr_start "$T/raddb-$cfg"
 	PID[$cfg]=$FR_PID
 	echo "$cfg: ready in $READY_S s"
-	[ "$cfg" = byod ] && BYOD_READY=$READY_S
 	load "$cfg" 1 2 32 # warm up: threads, pools, caches
 	if [ "$(val accepts)" = 0 ]; then
 		echo "$cfg: no accept in the warm-up:" >&2
@@ -220,7 +261,35 @@ figure_runs --config "${NAME[sql]}" mab_sql_p99_ms_at_500 "ms (p99 at 500 req/s)
 figure --config "${NAME[byod]}" freeradius_rss_byod_mb \
 	"$(awk -v k="${RSS[byod]}" 'BEGIN { printf "%.1f", k / 1024 }')" MiB \
 	"${NAME[static]}" "$(awk -v k="${RSS[static]}" 'BEGIN { printf "%.1f", k / 1024 }')"
-figure --config "${NAME[byod]}" freeradius_start_byod_s "$BYOD_READY" s
+st="s from launch to the first answer"
+figure_runs --config "${NAME[static]}" freeradius_start_static_s "$st" "$T/start_answer.static"
+figure_runs --config "${NAME[byod]}, $N devices" freeradius_start_byod_s "$st" \
+	"$T/start_answer.byod" "${NAME[static]}" "$T/start_answer.static"
+figure_runs --config "${NAME[byod]}, $N devices" freeradius_start_byod_ready_s \
+	"s from launch to \"Ready to process requests\"" "$T/start_ready.byod" "${NAME[static]}" \
+	"$T/start_ready.static"
+figure_runs --config "${NAME[byod]}, $N devices" freeradius_start_byod_cpu_s \
+	"s of server CPU from launch to the first answer" "$T/start_cpu.byod" "${NAME[static]}" \
+	"$T/start_cpu.static"
+# what rlm_byod adds to the start, run by run (a difference: it can be
+# below 0 with a small registry, so a note rather than a figure)
+added=$(paste "$T/start_answer.byod" "$T/start_answer.static" | "$BENCH_PY" -c '
+import statistics, sys
+d = [float(a) - float(b) for a, b in (l.split() for l in sys.stdin if l.strip())]
+print(f"{statistics.median(d):.3f} s (run by run {min(d):.3f} to {max(d):.3f} s)")')
+figure_runs --config "${NAME[byod]}, $N devices" freeradius_start_byod_module_s \
+	"s of rlm_byod's instantiate, as its log shows" "$T/start_module.byod"
+note "FreeRADIUS's start (bench/radstart.py): from launching freeradius -f to its first answer" \
+	"(an Access-Accept; a MAB request is sent every 5 ms from the launch on), and to its log's" \
+	"\"Ready to process requests\"; $RUNS starts of each alternated with the static unlang" \
+	"reply's (FreeRADIUS's own start), after one of each that warms the caches, each start a" \
+	"server of its own stopped once it has answered, before the servers of the other figures" \
+	"were up. rlm_byod, its index of $N devices read at instantiate, added a median of $added" \
+	"to the start. Its instantiate as the log shows it: from the line before the module's" \
+	"(\"$BEFORE_MODULE\") to the module's own line on what its index holds, the log read every" \
+	"5 ms (a module instantiated before rlm_byod would be in it too); the index's load alone" \
+	"is index.sh's index_load_s. On a loaded machine the wall times stretch (every thread" \
+	"waits for a core); the server's CPU time to the first answer does not."
 # Who limited the rate: the client if radload used about one core per
 # thread; the server if its busiest thread (FreeRADIUS 3 reads every
 # request in one thread) used about one core; else the machine's two cores.

@@ -22,14 +22,17 @@ BENCHES = [
         "devices", "mab_static_us_per_request", "mab_byod_us_per_request",
         "mab_sql_us_per_request", "mab_static_rps", "mab_byod_rps", "mab_sql_rps",
         "mab_byod_p99_ms_at_500", "mab_sql_p99_ms_at_500",
-        "freeradius_rss_byod_mb", "freeradius_start_byod_s"]),
+        "freeradius_rss_byod_mb", "freeradius_start_static_s", "freeradius_start_byod_s",
+        "freeradius_start_byod_ready_s", "freeradius_start_byod_cpu_s",
+        "freeradius_start_byod_module_s"]),
     ("eaptls", "2. EAP-TLS", [
         "eaptls_full_byod_us", "eaptls_full_auth_per_s_core", "eaptls_resumed_byod_us",
-        "eaptls_resumed_plain_us"]),
+        "eaptls_resumed_plain_us", "eaptls_paced_full_plain_us", "eaptls_paced_full_byod_us"]),
     ("revoke", "3. Revocation latency", [
         "revoke_to_refused_ms_p50", "revoke_to_refused_ms_p99", "revoke_to_refused_ms_max",
-        "revoke_to_disconnect_ack_ms_p50", "revoke_to_disconnect_ack_ms_p99",
-        "revoke_to_disconnect_ack_ms_max"]),
+        "revoke_to_refused_round_ms_p50", "revoke_to_disconnect_ack_ms_p50",
+        "revoke_to_disconnect_ack_ms_p99", "revoke_to_disconnect_ack_ms_max",
+        "revoke_to_disconnect_ack_round_ms_p50"]),
     ("enrol", "4. Enrolment at the portal", [
         "enrol_ms_p50_c1", "enrol_ms_p99_c1", "enrol_ms_p50_c10", "enrol_ms_p99_c10",
         "enrol_ms_p50_c50", "enrol_ms_p99_c50", "enrol_per_s", "enrol_saturated_per_s",
@@ -62,7 +65,18 @@ NEEDS_BASELINE = {
     "propagate_pg_ms_max", "propagate_pg_after_return_ms_p50",
     "propagate_pg_after_return_ms_p99", "enrol_pg_ms_p50_c50", "enrol_pg_ms_p99_c50",
     "enrol_pg_per_s", "enrol_pg_cpu_ms", "enrol_pg_cores", "enrol_pg_threads_running",
-    "enrol_sqlite_threads_timer",
+    "enrol_sqlite_threads_timer", "freeradius_start_byod_s", "freeradius_start_byod_ready_s",
+    "freeradius_start_byod_cpu_s", "revoke_to_refused_round_ms_p50",
+    "revoke_to_disconnect_ack_round_ms_p50", "eaptls_paced_full_byod_us",
+}
+
+# Figures that must come from several runs (figure_runs: a median and its
+# range), alternated with their baseline's where they have one.
+NEEDS_RUNS = {
+    "freeradius_start_static_s", "freeradius_start_byod_s", "freeradius_start_byod_ready_s",
+    "freeradius_start_byod_cpu_s", "freeradius_start_byod_module_s",
+    "revoke_to_refused_round_ms_p50", "revoke_to_disconnect_ack_round_ms_p50",
+    "eaptls_paced_full_plain_us", "eaptls_paced_full_byod_us",
 }
 
 # The scale targets of the design (DESIGN.md), shown beside their figures
@@ -93,8 +107,8 @@ GOALS = [
     ("policy decision, 200 rules", "index", "policy_decision_ns", "value", "<=", 100, None),
     ("index bytes per device, 1M devices", "index", "index_bytes_per_device", "value", "<=", 128,
      ("index_devices", 1000000)),
-    ("FreeRADIUS start with 1M devices (s)", "mab", "freeradius_start_byod_s", "value", "<=", 2.0,
-     ("devices", 1000000)),
+    ("FreeRADIUS start with 1M devices, launch to first answer (s)", "mab",
+     "freeradius_start_byod_s", "value", "<=", 2.0, ("devices", 1000000)),
     ("enrolments per second saturated on 2 cores (yescrypt cost 5)", "enrol",
      "enrol_saturated_per_s", "value", ">=", 60, None),
     ("enrolment p99 at an open-loop 20/s (ms)", "enrol", "enrol_open_p99_ms_at_20", "value", "<=",
@@ -209,6 +223,8 @@ def check(name, directory):
             sys.exit(f"{name}: {f['name']} has a baseline but no ratio")
         if f["name"] in NEEDS_BASELINE and "baseline" not in f:
             sys.exit(f"{name}: {f['name']} has no baseline")
+        if f["name"] in NEEDS_RUNS and f.get("runs", 0) < 2:
+            sys.exit(f"{name}: {f['name']} is not the median of alternated runs")
         for key, val in (("range", "value"), ("baseline_range", "baseline_value")):
             if key in f:
                 lo, hi = f[key]
@@ -262,15 +278,35 @@ def machine():
         debian = open("/etc/debian_version").read().strip()
     except OSError:
         pass
-    fr = "?"
-    try:
-        out = subprocess.run(["dpkg-query", "-W", "-f", "${Version}", "freeradius"],
-                             capture_output=True, text=True, check=False)
-        fr = out.stdout.strip() or "?"
-    except OSError:
-        pass
+    fr = package_version("freeradius") or "?"
+    ssl = package_version("libssl3") or "?"
     return (f"{os.cpu_count()} cores ({model}), {mem}, Debian {debian}, "
-            f"Linux {platform.release()}, FreeRADIUS {fr}")
+            f"Linux {platform.release()}, FreeRADIUS {fr}, OpenSSL (libssl3) {ssl}")
+
+
+def package_version(pkg):
+    try:
+        out = subprocess.run(["dpkg-query", "-W", "-f", "${Version}", pkg],
+                             capture_output=True, text=True, check=False)
+    except OSError:
+        return ""
+    return out.stdout.strip()
+
+
+def openssl_note():
+    """The issue asks whether an OpenSSL newer than Debian 12's 3.0 removes
+    3.0's certificate-decoding cost, with a measurement and not as a
+    requirement; on Debian 12 none can be installed from the archive."""
+    ver = package_version("libssl3")
+    if not ver.startswith("3.0."):
+        return None
+    return ("An OpenSSL newer than 3.0 (whether it removes 3.0's cost of decoding "
+            "certificates, which issue #23's profile put at about a fifth of a full "
+            "authentication) could not be measured "
+            f"here: FreeRADIUS ran with Debian 12's OpenSSL (libssl3 {ver}), and Debian 12's "
+            "archive (bookworm, bookworm-updates, bookworm-security) packages no newer "
+            "OpenSSL than 3.0.x (3.0.17 to 3.0.22 when this was written; no backport). "
+            "It is not a requirement.")
 
 
 def plot(all_series, path):
@@ -351,6 +387,8 @@ def report(directory, out, png, seconds):
         lines.append("")
         for n in notes:
             lines += [n, ""]
+        if name == "eaptls" and openssl_note():
+            lines += [openssl_note(), ""]
         if profiles:
             lines += ["Where the time goes (BENCH_PROFILE=1):", ""]
             lines += [f"- {n}" for n in profiles] + [""]
@@ -388,7 +426,9 @@ def self_test():
            "mab_byod_us_per_request": {"value": 30, "ratio": 1.04, "ratio_range": [1.01, 1.08],
                                        "runs": 5, "baseline": "static unlang reply"},
            "mab_sql_us_per_request": {"value": 60, "ratio": 1.9, "ratio_range": [1.7, 1.95],
-                                      "runs": 5, "baseline": "rlm_byod"}}
+                                      "runs": 5, "baseline": "rlm_byod"},
+           "freeradius_start_byod_s": {"value": 1.6, "range": [1.4, 2.3], "runs": 5,
+                                       "baseline": "static unlang reply"}}
     figs = {"mab": mab,
             "index": {"policy_decision_ns": {"value": 80, "range": [70, 90], "runs": 5},
                       "index_devices": {"value": 2000},
@@ -400,7 +440,8 @@ def self_test():
             "policy_decision_ns": "| met | every run met it |",
             "index_bytes_per_device": "| not judged | measured at 2,000 devices |",
             "enrol_saturated_per_s": "| not judged | a smoke run (toy size) |",
-            "eaptls_full_auth_per_s_core": "| not measured |"}
+            "eaptls_full_auth_per_s_core": "| not measured |",
+            "freeradius_start_byod_s": "| met | the runs' range crosses the goal |"}
     for name, end in want.items():
         assert end in rows[name], f"{name}: {rows[name]!r} lacks {end!r}"
     with tempfile.TemporaryDirectory() as d:
@@ -414,6 +455,21 @@ def self_test():
             assert "baseline" in str(e), e
         else:
             raise AssertionError("--check took a probes ratio goal without its baseline")
+        # FreeRADIUS's start measured once, not alternated with its baseline's
+        recs = [{"bench": "mab", "name": n, "value": 1.0, "unit": "x", "baseline": "b",
+                 "baseline_value": 1.0, "ratio": 1.0, "runs": 5, "range": [1.0, 1.0]}
+                for n in spec["mab"]]
+        for r in recs:
+            if r["name"] == "freeradius_start_byod_s":
+                del r["runs"], r["range"]
+        with open(os.path.join(d, "mab.jsonl"), "w") as f:
+            f.write("\n".join(json.dumps(r) for r in recs) + "\n")
+        try:
+            check("mab", d)
+        except SystemExit as e:
+            assert "alternated runs" in str(e), e
+        else:
+            raise AssertionError("--check took FreeRADIUS's start measured once")
     print(f"self-test: {len(GOALS)} goals, verdicts as expected")
 
 
