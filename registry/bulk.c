@@ -16,7 +16,7 @@
 #include <sqlite3.h>
 
 #include "byod_types.h"
-#include "pg_copy.h"
+#include "pg_bulk.h"
 #include "reg_internal.h"
 #include "sqlite_int.h"
 

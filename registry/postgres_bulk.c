@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * The whole registry, few columns, fast, from PostgreSQL (reg_bulk.h,
- * pg_copy.h): one COPY (SELECT ...) TO STDOUT in binary per table, read
- * with PQgetCopyData and parsed in place into one struct reused for every
- * row. Through reg_*_list (a cursor, FETCH 10,000 at a time, every column
- * as text, the device's owner joined for its login) the same rows cost
- * round trips, a PGresult of strings per batch and strtoll per number.
+ * priv/pg_bulk.h): one COPY (SELECT ...) TO STDOUT in binary per table
+ * (the format: pg_copy.h), read with PQgetCopyData and parsed in place into
+ * one struct reused for every row. Through reg_*_list (a cursor, FETCH
+ * 10,000 at a time, every column as text, the device's owner joined for
+ * its login) the same rows cost round trips, a PGresult of strings per
+ * batch and strtoll per number.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -14,6 +15,7 @@
 #include <string.h>
 
 #include "byod_types.h"
+#include "pg_bulk.h"
 #include "pg_copy.h"
 #include "pg_int.h"
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * PostgreSQL's binary COPY format read from memory (postgres_bulk.c), and
- * the bulk reads built on it (reg_bulk.h's PostgreSQL side). Binary rather
+ * PostgreSQL's binary COPY format read from memory (postgres_bulk.c, where
+ * reg_bulk.h's PostgreSQL side is built on it: priv/pg_bulk.h). Binary rather
  * than text: every field comes with its length, so there is no escape to
  * undo (a tab, a newline or a backslash in a group name is just a byte),
  * and a bigint is eight bytes, not digits to parse. The stream is input
@@ -19,8 +19,6 @@
 
 #include <stddef.h>
 #include <stdint.h>
-
-#include "backend.h"
 
 /* At most this many fields per tuple (the bulk reads take seven). */
 #define PG_COPY_MAX_FIELDS 16
@@ -57,14 +55,5 @@ int pg_copy_i64(const struct pg_copy_field *f, int64_t *out);
 /* The field as text into out, truncated to size - 1 bytes (as pg_get_text);
  * "" when NULL. A NUL byte inside ends the text there, as it would in C. */
 void pg_copy_text(const struct pg_copy_field *f, char *out, size_t size);
-
-/* reg_bulk.h on the PostgreSQL backend: one COPY (SELECT ...) TO STDOUT of
- * the same columns, rows and order as the SQLite side, in the open
- * transaction when there is one. */
-int pg_bulk_counts(struct reg_db *be, size_t *people, size_t *devices, size_t *certs,
-		   struct byod_err *err);
-int pg_bulk_people(struct reg_db *be, reg_person_cb cb, void *arg, struct byod_err *err);
-int pg_bulk_devices(struct reg_db *be, reg_device_cb cb, void *arg, struct byod_err *err);
-int pg_bulk_certs(struct reg_db *be, reg_cert_cb cb, void *arg, struct byod_err *err);
 
 #endif /* BYOD_REGISTRY_PG_COPY_H */
