@@ -14,7 +14,9 @@
  * also written to an SQLite file and the two backends' bulk reads compared.
  *
  * Also: a callback's stop is returned as is and leaves the connection
- * usable, in a transaction and out of one; the binary COPY parser
+ * usable, in a transaction and out of one; a connection the server ended
+ * is connected again outside a transaction and -ENOTCONN inside; the
+ * binary COPY parser
  * (pg_copy_parse) on a stream cut at every byte, and refusing malformed
  * streams.
  */
@@ -459,6 +461,51 @@ static void test_bulk_stop(void **state)
 	rows_free(&r);
 }
 
+/* The connection ended by the server (pg_terminate_backend) before a bulk
+ * read: outside a transaction the read connects again and gives every row;
+ * inside one it fails with -ENOTCONN (the snapshot is gone), and the handle
+ * works again once that transaction is rolled back. Only this test's
+ * connection is ended (its application_name). */
+static void test_bulk_connection_ended(void **state)
+{
+	struct fx *f = *state;
+	struct rows r = { 0 };
+	struct reg *reg = NULL;
+	char url[1200], sql[300];
+	int inside;
+
+	if (!on_postgres())
+		skip();
+	fill(f->path);
+	snprintf(url, sizeof(url), "%s&application_name=byod-bulk-%ld", f->path, (long)getpid());
+	assert_int_equal(open_reg(url, 1000, &reg, &f->err), 0);
+	snprintf(sql, sizeof(sql),
+		 "SELECT CASE WHEN pg_terminate_backend(pid, 5000) THEN 1 ELSE 0 END "
+		 "FROM pg_stat_activity WHERE application_name = 'byod-bulk-%ld'",
+		 (long)getpid());
+	for (inside = 0; inside < 2; inside++) {
+		raw_db *db;
+
+		if (inside)
+			assert_int_equal(reg_begin_read(reg, &f->err), 0);
+		db = raw_open(f->path);
+		assert_int_equal(raw_int(db, sql), 1);
+		raw_close(db);
+		if (!inside) {
+			assert_int_equal(reg_bulk_devices(reg, keep_device, &r, &f->err), 0);
+			assert_int_equal(r.nd, NDEVICES);
+			continue;
+		}
+		assert_int_equal(reg_bulk_devices(reg, keep_device, &r, &f->err), -ENOTCONN);
+		reg_rollback(reg);
+		rows_free(&r);
+		assert_int_equal(reg_bulk_certs(reg, keep_cert, &r, &f->err), 0);
+		assert_int_equal(r.nc, NCERTS);
+	}
+	rows_free(&r);
+	reg_close(reg);
+}
+
 /* ---- the binary COPY parser ---------------------------------------------------------- */
 
 struct seen {
@@ -638,6 +685,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bulk_equals_lists, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bulk_same_on_both_backends, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bulk_stop, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bulk_connection_ended, setup, teardown),
 		cmocka_unit_test(test_copy_parser_pieces),
 		cmocka_unit_test(test_copy_parser_refuses),
 	};
