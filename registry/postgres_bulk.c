@@ -254,8 +254,6 @@ static int copy_rows(struct pg_db *db, const char *what, const char *sql, int nc
 	if (PQresultStatus(r) != PGRES_COPY_OUT) {
 		rc = copy_fail(db, r, what, err);
 		PQclear(r);
-		if (PQstatus(db->conn) == CONNECTION_OK)
-			copy_end(db, what, err);
 		return rc;
 	}
 	PQclear(r);
@@ -280,9 +278,10 @@ static int copy_rows(struct pg_db *db, const char *what, const char *sql, int nc
 			stop = 1;
 	}
 	if (n == -2) {
+		struct byod_err after = { 0 }; /* the sentence is the loss's */
 		int lost = copy_fail(db, NULL, what, err);
 
-		copy_end(db, what, err);
+		copy_end(db, what, &after);
 		free(k.buf);
 		return lost;
 	}
