@@ -19,7 +19,15 @@
  * time, and the process's resident memory after it and at its peak
  * (bench/index_pg.sh runs it once per load, alternating the backends).
  *
- *   bench_index --home DIR [--decisions N] [--load-only]
+ * With --read-ab N, the registry read alone as the index does it at start
+ * (one read transaction: counts, people, devices, certificates), through
+ * the generic lists (A: reg_person_list, reg_device_list, reg_cert_list)
+ * and through reg_bulk.h (B: SQLite's SELECT, PostgreSQL's COPY),
+ * alternated N times in this one process so that both meet the same load
+ * and the same warm caches: each run's seconds and this process's CPU
+ * seconds, the medians, and the median and range of the per-pair ratio A/B.
+ *
+ *   bench_index --home DIR [--decisions N] [--load-only | --read-ab N]
  */
 #include <errno.h>
 #include <getopt.h>
@@ -33,6 +41,7 @@
 
 #include "byod_conf.h"
 #include "index.h"
+#include "reg_bulk.h"
 #include "registry.h"
 
 static double now_s(void)
@@ -140,15 +149,123 @@ static int count_cert(const struct reg_cert *c, void *arg)
 	return 0;
 }
 
+/* one read of what the index loads, counting rows; 0 or -1 */
+static int read_once(struct reg *reg, int bulk, size_t *rows, struct byod_err *err)
+{
+	size_t np, nd, nc;
+	int rc;
+
+	*rows = 0;
+	rc = reg_begin_read(reg, err);
+	if (rc)
+		return -1;
+	if (bulk)
+		rc = reg_bulk_counts(reg, &np, &nd, &nc, err) ||
+		     reg_bulk_people(reg, count_person, rows, err) ||
+		     reg_bulk_devices(reg, count_device, rows, err) ||
+		     reg_bulk_certs(reg, count_cert, rows, err);
+	else
+		rc = reg_person_list(reg, count_person, rows, err) ||
+		     reg_device_list(reg, NULL, count_device, rows, err) ||
+		     reg_cert_list(reg, count_cert, rows, err);
+	reg_rollback(reg);
+	return rc ? -1 : 0;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static double median(double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* --read-ab N: the lists (A) against reg_bulk.h (B), alternated */
+static int read_ab(const char *home, int runs)
+{
+	struct byod_err err = { 0 };
+	struct byod_conf conf;
+	struct reg *reg;
+	double *a, *b, *ac, *bc, *ratio;
+	size_t rows_a = 0, rows_b = 0;
+	int i, rc = 1;
+
+	if (byod_conf_load_home(&conf, home, &err)) {
+		fprintf(stderr, "bench_index: %s\n", err.msg);
+		return 1;
+	}
+	if (reg_open_conf(&conf, "bench", 200, &reg, &err)) {
+		fprintf(stderr, "bench_index: %s\n", err.msg);
+		byod_conf_free(&conf);
+		return 1;
+	}
+	a = calloc((size_t)runs, sizeof(*a));
+	b = calloc((size_t)runs, sizeof(*b));
+	ac = calloc((size_t)runs, sizeof(*ac));
+	bc = calloc((size_t)runs, sizeof(*bc));
+	ratio = calloc((size_t)runs, sizeof(*ratio));
+	if (!a || !b || !ac || !bc || !ratio)
+		goto out;
+	/* one of each first, to warm the server's and the kernel's caches */
+	if (read_once(reg, 0, &rows_a, &err) || read_once(reg, 1, &rows_b, &err))
+		goto fail;
+	if (rows_a != rows_b) {
+		fprintf(stderr, "bench_index: the lists gave %zu rows, the bulk read %zu\n", rows_a,
+			rows_b);
+		goto out;
+	}
+	for (i = 0; i < runs; i++) {
+		/* which goes first alternates too */
+		int k;
+
+		for (k = 0; k < 2; k++) {
+			int bulk = (i + k) % 2;
+			double t0 = now_s(), c0 = cpu_s();
+			size_t rows;
+
+			if (read_once(reg, bulk, &rows, &err))
+				goto fail;
+			(bulk ? b : a)[i] = now_s() - t0;
+			(bulk ? bc : ac)[i] = cpu_s() - c0;
+		}
+		ratio[i] = a[i] / b[i];
+		printf("run%d_lists_s=%.3f\nrun%d_bulk_s=%.3f\n", i + 1, a[i], i + 1, b[i]);
+	}
+	printf("read_ab_rows=%zu\nread_ab_runs=%d\n", rows_a, runs);
+	printf("lists_s_median=%.3f\nlists_cpu_s_median=%.3f\n", median(a, runs), median(ac, runs));
+	printf("bulk_s_median=%.3f\nbulk_cpu_s_median=%.3f\n", median(b, runs), median(bc, runs));
+	printf("lists_over_bulk_median=%.2f\n", median(ratio, runs));
+	printf("lists_over_bulk_min=%.2f\nlists_over_bulk_max=%.2f\n", ratio[0], ratio[runs - 1]);
+	rc = 0;
+	goto out;
+fail:
+	fprintf(stderr, "bench_index: %s\n", err.msg);
+out:
+	free(a);
+	free(b);
+	free(ac);
+	free(bc);
+	free(ratio);
+	reg_close(reg);
+	byod_conf_free(&conf);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option lo[] = { { "home", required_argument, NULL, 'h' },
 					    { "decisions", required_argument, NULL, 'n' },
 					    { "load-only", no_argument, NULL, 'l' },
+					    { "read-ab", required_argument, NULL, 'a' },
 					    { NULL, 0, NULL, 0 } };
 	const char *home = NULL;
 	long decisions = 1000000;
-	int c, only_load = 0;
+	int c, only_load = 0, ab_runs = 0;
 	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		if (c == 'h')
 			home = optarg;
@@ -156,15 +273,20 @@ int main(int argc, char **argv)
 			decisions = atol(optarg);
 		else if (c == 'l')
 			only_load = 1;
+		else if (c == 'a')
+			ab_runs = atoi(optarg);
 		else
 			return 2;
 	}
-	if (!home || decisions < 1) {
-		fprintf(stderr, "usage: bench_index --home DIR [--decisions N] [--load-only]\n");
+	if (!home || decisions < 1 || ab_runs < 0) {
+		fprintf(stderr, "usage: bench_index --home DIR [--decisions N] [--load-only | "
+				"--read-ab N]\n");
 		return 2;
 	}
 	if (only_load)
 		return load_only(home);
+	if (ab_runs)
+		return read_ab(home, ab_runs);
 
 	struct byod_err err = { 0 };
 	struct byod_conf conf;

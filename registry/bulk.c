@@ -4,8 +4,9 @@
  * reads at start. Through reg_*_list a million devices took seconds, most
  * of it filling every column of a kilobyte struct per row and joining each
  * device's owner for its login; here SQLite is asked for the columns kept
- * only, read in place into one struct reused for every row. Other backends
- * go through their reg_*_list.
+ * only, read in place into one struct reused for every row; PostgreSQL is
+ * asked for the same columns by COPY (postgres_bulk.c). Another backend
+ * would go through its reg_*_list.
  */
 #include "reg_bulk.h"
 
@@ -15,12 +16,18 @@
 #include <sqlite3.h>
 
 #include "byod_types.h"
+#include "pg_bulk.h"
 #include "reg_internal.h"
 #include "sqlite_int.h"
 
 static int is_sqlite(struct reg *reg)
 {
 	return !strcmp(OPS(reg)->name, "sqlite");
+}
+
+static int is_postgres(struct reg *reg)
+{
+	return !strcmp(OPS(reg)->name, "postgresql");
 }
 
 /* col_text's copy (truncated as snprintf would) without its formatting */
@@ -71,6 +78,8 @@ int reg_bulk_counts(struct reg *reg, size_t *people, size_t *devices, size_t *ce
 	int rc;
 
 	*people = *devices = *certs = 0;
+	if (is_postgres(reg))
+		return pg_bulk_counts(reg->be, people, devices, certs, err);
 	if (!is_sqlite(reg))
 		return 0;
 	s = sq_of(reg->be);
@@ -116,6 +125,8 @@ int reg_bulk_people(struct reg *reg, int (*cb)(const struct reg_person *, void *
 	struct sq *s;
 	int rc;
 
+	if (is_postgres(reg))
+		return pg_bulk_people(reg->be, cb, arg, err);
 	if (!is_sqlite(reg))
 		return reg_person_list(reg, cb, arg, err);
 	s = sq_of(reg->be);
@@ -157,6 +168,8 @@ int reg_bulk_devices(struct reg *reg, int (*cb)(const struct reg_device *, void 
 	struct sq *s;
 	int rc;
 
+	if (is_postgres(reg))
+		return pg_bulk_devices(reg->be, cb, arg, err);
 	if (!is_sqlite(reg))
 		return reg_device_list(reg, NULL, cb, arg, err);
 	s = sq_of(reg->be);
@@ -199,6 +212,8 @@ int reg_bulk_certs(struct reg *reg, int (*cb)(const struct reg_cert *, void *), 
 	struct sq *s;
 	int rc;
 
+	if (is_postgres(reg))
+		return pg_bulk_certs(reg->be, cb, arg, err);
 	if (!is_sqlite(reg))
 		return reg_cert_list(reg, cb, arg, err);
 	s = sq_of(reg->be);

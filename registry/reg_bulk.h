@@ -4,11 +4,16 @@
  * columns (rlm_byod's index at start: a million devices in a second or
  * two). Each function calls cb once per row with a struct whose other
  * fields are left zero or stale: only the fields named are read. The rows
- * are those, and in the order, of reg_person_list, reg_device_list (no
- * filter) and reg_cert_list but for the certificates' order (none). The
- * struct handed to cb is the same for every row: copy what you keep.
+ * are those of reg_person_list, reg_device_list (no filter) and
+ * reg_cert_list; the devices come in reg_device_list's order (which of two
+ * devices that carried one MAC is kept depends on it), the people and the
+ * certificates in no particular order. The struct handed to cb is the same
+ * for every row: copy what you keep. A non-zero return from cb stops and is
+ * returned as is.
  *
  * SQLite: one prepared SELECT of those columns per table, read in place.
+ * PostgreSQL: one COPY (SELECT ...) TO STDOUT (FORMAT binary) per table
+ * (postgres_bulk.c), in the caller's transaction when one is open.
  * Any other backend: its reg_*_list (the same rows, every column).
  */
 #ifndef BYOD_REG_BULK_H
