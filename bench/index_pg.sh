@@ -4,7 +4,7 @@
 # another size) in both registries, bench_school's rows. Each load is a
 # process of its own, as FreeRADIUS starting (bench_index --load-only:
 # rad_index_open, which reads people, devices and certificates in one
-# snapshot, PostgreSQL's through a cursor): after one load of each to warm
+# snapshot, PostgreSQL's by COPY (SELECT ...) TO STDOUT in binary): after one load of each to warm
 # the caches, SQLite and PostgreSQL alternate, five loads each (smoke: two).
 # Figures: load seconds and the process's peak resident memory, medians
 # with their range, PostgreSQL's against SQLite's; the server's CPU per
@@ -80,4 +80,4 @@ figure --config PostgreSQL index_pg_fill_s "$(awk -v a="$t1" -v b="$t2" 'BEGIN {
 figure --config PostgreSQL index_pg_disk_bytes_per_device "$(awk -v b="$pg_bytes" -v n="$N" 'BEGIN { printf "%.1f", b / n }')" \
 	"bytes (database, less an empty one)" "SQLite file" \
 	"$(awk -v b="$sq_bytes" -v n="$N" 'BEGIN { printf "%.1f", b / n }')"
-note "$N devices (two per account, each with one certificate) in both registries; each load is a new process (rad_index_open, one read-only snapshot; PostgreSQL through a cursor of 10,000 rows a round trip, over the cluster's Unix socket on the same two cores), SQLite and PostgreSQL alternated $RUNS times each after one load of each to warm the caches: medians, with the range of the runs and of the paired ratios. Peak memory is the process's VmHWM (libpq's result buffers included). The fill is bench_school's SQL on each side (on PostgreSQL generate_series in one transaction, foreign keys not checked row by row as the rows are consistent by construction, then VACUUM FREEZE ANALYZE)."
+note "$N devices (two per account, each with one certificate) in both registries; each load is a new process (rad_index_open, one read-only snapshot; PostgreSQL by one COPY (SELECT ...) TO STDOUT in binary per table, over the cluster's Unix socket on the same two cores), SQLite and PostgreSQL alternated $RUNS times each after one load of each to warm the caches: medians, with the range of the runs and of the paired ratios. Peak memory is the process's VmHWM (libpq's result buffers included). The fill is bench_school's SQL on each side (on PostgreSQL generate_series in one transaction, foreign keys not checked row by row as the rows are consistent by construction, then VACUUM FREEZE ANALYZE)."
