@@ -44,51 +44,52 @@ static const char *const kinds[] = { "ldap", "cas", "saml", NULL };
 static const char *const binds[] = { "user", "search", NULL };
 static const char *const group_modes[] = { "memberof", "search", "none", NULL };
 
+/* [a, b) without the spaces around it, into out; -EINVAL when empty or too long. */
+static int trimmed(const char *a, const char *b, char *out, size_t len)
+{
+	while (a < b && isspace((unsigned char)*a))
+		a++;
+	while (b > a && isspace((unsigned char)b[-1]))
+		b--;
+	if (a == b || (size_t)(b - a) >= len)
+		return -EINVAL;
+	memcpy(out, a, (size_t)(b - a));
+	out[b - a] = '\0';
+	return 0;
+}
+
 int byod_idsrc_role(const char *roles, const char *v, int *pos)
 {
+	/* a DN has commas of its own: a list with a ';' is separated by ';' */
+	const char *seps = strchr(roles, ';') ? ";" : ",";
 	const char *s = roles;
 	int i = 0;
 
 	while (*s) {
-		size_t w, eq;
-		char role[16];
+		const char *e, *eq;
+		char value[512], role[16];
 		int r;
 
-		s += strspn(s, " \t,");
+		s += strspn(s, seps);
+		s += strspn(s, " \t");
 		if (!*s)
 			break;
-		w = strcspn(s, ",");
-		eq = strcspn(s, "=");
-		if (eq >= w || eq == 0)
+		e = s + strcspn(s, seps);
+		/* the last '=' of the entry: those of a DN come before it */
+		for (eq = e; eq > s && eq[-1] != '='; eq--)
+			;
+		if (eq == s || trimmed(s, eq - 1, value, sizeof(value)) ||
+		    trimmed(eq, e, role, sizeof(role)))
 			return -EINVAL;
-		/* the role, without the spaces around it */
-		{
-			const char *a = s + eq + 1, *b = s + w;
-
-			while (a < b && isspace((unsigned char)*a))
-				a++;
-			while (b > a && isspace((unsigned char)b[-1]))
-				b--;
-			if ((size_t)(b - a) >= sizeof(role))
-				return -EINVAL;
-			memcpy(role, a, (size_t)(b - a));
-			role[b - a] = '\0';
-		}
 		r = byod_role_parse(role);
 		if (r < 0)
 			return -EINVAL;
-		{
-			size_t vl = eq;
-
-			while (vl && isspace((unsigned char)s[vl - 1]))
-				vl--;
-			if (v && strlen(v) == vl && !strncasecmp(s, v, vl)) {
-				if (pos)
-					*pos = i;
-				return r;
-			}
+		if (v && !strcasecmp(value, v)) {
+			if (pos)
+				*pos = i;
+			return r;
 		}
-		s += w;
+		s = e;
 		i++;
 	}
 	return v ? -ENOENT : 0;
@@ -96,10 +97,10 @@ int byod_idsrc_role(const char *roles, const char *v, int *pos)
 
 static int check_roles(const char *v, char *why, size_t len)
 {
-	if (!v[0] || byod_idsrc_role(v, NULL, NULL) < 0) {
-		snprintf(why, len, "'%s' is not a list of VALUE=ROLE, comma-separated, each role "
-			 "student, teacher, staff or guest (National_ELV=student, "
-			 "National_ENS=teacher)", v);
+	if (v[0] && byod_idsrc_role(v, NULL, NULL) < 0) {
+		snprintf(why, len, "'%s' is not a list of VALUE=ROLE separated by ',' (or by ';' "
+			 "when a value is a DN), each role student, teacher, staff or guest "
+			 "(National_ELV=student, National_ENS=teacher)", v);
 		return -1;
 	}
 	return 0;
@@ -187,8 +188,10 @@ static const struct id_key keys[] = {
 	  "The attribute whose values are matched against roles (ENTPersonProfils); empty: "
 	  "the person's groups are (their CN or DN)." },
 	{ "roles", IK_STRING, F(roles), "", 0, 0, NULL, K_ALL, check_roles,
-	  "VALUE=ROLE, comma-separated: National_ELV=student, National_ENS=teacher. A person "
-	  "none of whose values is here is refused." },
+	  "VALUE=ROLE, separated by ',' (by ';' when a value is a group's DN): "
+	  "National_ELV=student, National_ENS=teacher. VALUE is a role-attribute value, or a "
+	  "group's CN or DN; the first of the list the person has wins; a person with none of "
+	  "them is refused." },
 	{ "school-attribute", IK_STRING, F(school_attr), "", 0, 0, NULL, K_ALL, NULL,
 	  "The attribute giving the UAI of the person's school (ENTPersonStructRattach); a "
 	  "person without one, or of a school the registry does not know, is refused." },
@@ -252,15 +255,17 @@ static const struct id_key *find_key(const char *name)
 	return NULL;
 }
 
-static int set_value(struct byod_idsrc *s, const struct id_key *k, const char *v, char *why,
-		     size_t len)
+/* check 0: a default, taken as it is (an empty url is "not set" until the
+ * source is checked whole) */
+static int set_value(struct byod_idsrc *s, const struct id_key *k, const char *v, int check,
+		     char *why, size_t len)
 {
 	char *end, *copy;
 	long n;
 
 	switch (k->type) {
 	case IK_STRING:
-		if (k->check && k->check(v, why, len))
+		if (check && k->check && k->check(v, why, len))
 			return -EINVAL;
 		copy = strdup(v);
 		if (!copy) {
@@ -436,7 +441,7 @@ static int read_source(struct byod_idsrc *s, yaml_document_t *doc, yaml_node_t *
 	int rc;
 
 	for (size_t i = 0; i < NKEYS; i++) {
-		rc = set_value(s, &keys[i], keys[i].def, why, sizeof(why));
+		rc = set_value(s, &keys[i], keys[i].def, 0, why, sizeof(why));
 		if (rc)
 			return byod_err_set(err, -rc, "%s", why);
 	}
@@ -469,11 +474,15 @@ static int read_source(struct byod_idsrc *s, yaml_document_t *doc, yaml_node_t *
 			if (vn->type != YAML_SCALAR_NODE)
 				return at(err, EINVAL, file, vn, "identity.%s.%s takes a single "
 					  "value, not a list", s->name, name);
-			rc = set_value(s, k, (const char *)vn->data.scalar.value, why,
+			rc = set_value(s, k, (const char *)vn->data.scalar.value, 1, why,
 				       sizeof(why));
 			if (rc)
 				return at(err, -rc, file, vn, "identity.%s.%s: %s", s->name, name,
 					  why);
+			if (pass == 0 && s->kind != BYOD_IDSRC_LDAP)
+				return at(err, ENOTSUP, file, vn, "identity.%s.kind: %s sources are "
+					  "not supported by this version yet (ldap is)", s->name,
+					  kinds[s->kind]);
 		}
 	}
 	return check_source(s, file, map, err);

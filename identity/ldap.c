@@ -19,10 +19,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <stdint.h>
+#include <netdb.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <ldap.h>
+#include <openldap.h>
 
 #define ATTRS_MAX 8
 
@@ -67,17 +73,165 @@ static int fail(const struct byod_idsrc *s, int lrc, const char *what, struct by
 			    ldap_err2string(lrc));
 }
 
-static int open_tls(const struct byod_idsrc *s, LDAP **out, struct byod_err *err)
+/*
+ * A layer of our own under TLS, on the connected socket: each read and write
+ * waits at most timeout-s for the socket, then fails with ETIMEDOUT.
+ * LDAP_OPT_NETWORK_TIMEOUT bounds the connect only; against a server that
+ * accepts and never answers, libldap's TLS handshake over GnuTLS retries its
+ * read on EAGAIN for ever, spinning (seen with libldap 2.5.13), and a login
+ * worker with it.
+ */
+struct bound {
+	int timeout_s;
+	int timed_out; /* set once a wait ran out: the failure was a timeout */
+};
+
+static ber_slen_t bounded(Sockbuf_IO_Desc *d, void *buf, ber_len_t len, int write)
+{
+	struct bound *b = d->sbiod_pvt;
+	int ms = b->timeout_s * 1000, fd = -1;
+	struct timespec t0, t;
+	struct pollfd pfd;
+
+	ber_sockbuf_ctrl(d->sbiod_sb, LBER_SB_OPT_GET_FD, &fd);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		ber_slen_t n;
+		long left;
+		int r;
+
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		left = ms - ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000);
+		if (left <= 0) {
+			b->timed_out = 1;
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		pfd = (struct pollfd){ .fd = fd, .events = write ? POLLOUT : POLLIN };
+		r = poll(&pfd, 1, (int)left);
+		if (r < 0 && errno != EINTR)
+			return -1;
+		if (r <= 0)
+			continue;
+		n = write ? LBER_SBIOD_WRITE_NEXT(d, buf, len) : LBER_SBIOD_READ_NEXT(d, buf, len);
+		if (n >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
+			return n;
+	}
+}
+
+static int bounded_setup(Sockbuf_IO_Desc *d, void *arg)
+{
+	d->sbiod_pvt = arg;
+	return 0;
+}
+
+static int bounded_remove(Sockbuf_IO_Desc *d)
+{
+	(void)d;
+	return 0;
+}
+
+static int bounded_ctrl(Sockbuf_IO_Desc *d, int opt, void *arg)
+{
+	return LBER_SBIOD_CTRL_NEXT(d, opt, arg);
+}
+
+static ber_slen_t bounded_read(Sockbuf_IO_Desc *d, void *buf, ber_len_t len)
+{
+	return bounded(d, buf, len, 0);
+}
+
+static ber_slen_t bounded_write(Sockbuf_IO_Desc *d, void *buf, ber_len_t len)
+{
+	return bounded(d, buf, len, 1);
+}
+
+static Sockbuf_IO bounded_io = {
+	.sbi_setup = bounded_setup,
+	.sbi_remove = bounded_remove,
+	.sbi_ctrl = bounded_ctrl,
+	.sbi_read = bounded_read,
+	.sbi_write = bounded_write,
+};
+
+/* A TCP connection to the URL's host, made within timeout-s; non-blocking
+ * (the layer above waits). 0 and *fd, or a negative errno. */
+static int tcp_connect(const struct byod_idsrc *s, int *fd)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res = NULL, *ai;
+	LDAPURLDesc *lud = NULL;
+	char port[8];
+	int rc = -EHOSTUNREACH;
+
+	*fd = -1;
+	if (ldap_url_parse(s->url, &lud) != LDAP_URL_SUCCESS || !lud->lud_host ||
+	    !lud->lud_host[0]) {
+		ldap_free_urldesc(lud);
+		return -EINVAL;
+	}
+	snprintf(port, sizeof(port), "%d",
+		 lud->lud_port ? lud->lud_port : (!strcmp(lud->lud_scheme, "ldaps") ? 636 : 389));
+	if (getaddrinfo(lud->lud_host, port, &hints, &res)) {
+		ldap_free_urldesc(lud);
+		return -EHOSTUNREACH;
+	}
+	for (ai = res; ai && *fd < 0; ai = ai->ai_next) {
+		struct pollfd pfd;
+		socklen_t el;
+		int f, e = 0;
+
+		f = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
+			   ai->ai_protocol);
+		if (f < 0)
+			continue;
+		if (connect(f, ai->ai_addr, ai->ai_addrlen) && errno != EINPROGRESS) {
+			close(f);
+			continue;
+		}
+		pfd = (struct pollfd){ .fd = f, .events = POLLOUT };
+		el = sizeof(e);
+		if (poll(&pfd, 1, s->timeout_s * 1000) != 1 ||
+		    getsockopt(f, SOL_SOCKET, SO_ERROR, &e, &el) || e) {
+			rc = e ? -EHOSTUNREACH : -ETIMEDOUT;
+			close(f);
+			continue;
+		}
+		*fd = f;
+		rc = 0;
+	}
+	freeaddrinfo(res);
+	ldap_free_urldesc(lud);
+	return rc;
+}
+
+/* A connection to the source over TLS checked against ca-file: LDAPS, or
+ * StartTLS before anything else. The socket is ours (tcp_connect) so that
+ * the bounded layer sits under TLS from the first byte; b lives as long as
+ * the handle. */
+static int open_tls(const struct byod_idsrc *s, struct bound *b, LDAP **out,
+		    struct byod_err *err)
 {
 	struct timeval tv = { .tv_sec = s->timeout_s };
-	int v3 = LDAP_VERSION3, demand = LDAP_OPT_X_TLS_DEMAND, zero = 0, lrc;
+	int v3 = LDAP_VERSION3, demand = LDAP_OPT_X_TLS_DEMAND, zero = 0, lrc, rc, fd;
+	Sockbuf *sb = NULL;
 	LDAP *ld = NULL;
 
 	*out = NULL;
-	lrc = ldap_initialize(&ld, s->url);
-	if (lrc != LDAP_SUCCESS)
+	b->timeout_s = s->timeout_s;
+	b->timed_out = 0;
+	rc = tcp_connect(s, &fd);
+	if (rc == -EINVAL)
+		return byod_err_set(err, EINVAL, "identity source '%s': url '%s' names no host",
+				    s->name, s->url);
+	if (rc)
+		return fail(s, rc == -ETIMEDOUT ? LDAP_TIMEOUT : LDAP_SERVER_DOWN, "connecting",
+			    err);
+	lrc = ldap_init_fd(fd, LDAP_PROTO_TCP, s->url, &ld);
+	if (lrc != LDAP_SUCCESS) {
+		close(fd);
 		return byod_err_set(err, EINVAL, "identity source '%s': url '%s': %s", s->name,
 				    s->url, ldap_err2string(lrc));
+	}
 	/* the handle's own TLS context: ca-file and demand, whatever ldap.conf
 	 * or LDAPTLS_* say; NEWCTX last, once the options are set */
 	if (ldap_set_option(ld, LDAP_OPT_PROTOCOL_VERSION, &v3) ||
@@ -86,20 +240,23 @@ static int open_tls(const struct byod_idsrc *s, LDAP **out, struct byod_err *err
 	    ldap_set_option(ld, LDAP_OPT_TIMEOUT, &tv) ||
 	    ldap_set_option(ld, LDAP_OPT_X_TLS_CACERTFILE, s->ca_file) ||
 	    ldap_set_option(ld, LDAP_OPT_X_TLS_REQUIRE_CERT, &demand) ||
-	    ldap_set_option(ld, LDAP_OPT_X_TLS_NEWCTX, &zero)) {
+	    ldap_set_option(ld, LDAP_OPT_X_TLS_NEWCTX, &zero) ||
+	    ldap_get_option(ld, LDAP_OPT_SOCKBUF, &sb) || !sb ||
+	    ber_sockbuf_add_io(sb, &bounded_io, LBER_SBIOD_LEVEL_PROVIDER, b)) {
 		ldap_unbind_ext_s(ld, NULL, NULL);
 		return byod_err_set(err, EPROTO, "identity source '%s': the TLS settings (ca-file "
 				    "%s) were refused by libldap", s->name, s->ca_file);
 	}
 	if (!strncmp(s->url, "ldaps://", 8))
-		lrc = ldap_connect(ld);
+		lrc = ldap_install_tls(ld);
 	else
 		lrc = ldap_start_tls_s(ld, NULL, NULL);
 	if (lrc != LDAP_SUCCESS) {
-		int rc = ldap_rc(lrc) == -EPROTO ? LDAP_CONNECT_ERROR : lrc;
+		int code = b->timed_out ? LDAP_TIMEOUT
+			   : ldap_rc(lrc) == -EPROTO ? LDAP_CONNECT_ERROR : lrc;
 
 		ldap_unbind_ext_s(ld, NULL, NULL);
-		return fail(s, rc, "connecting", err);
+		return fail(s, code, "connecting", err);
 	}
 	*out = ld;
 	return 0;
@@ -126,7 +283,7 @@ static int read_service_password(const struct byod_idsrc *s, char *pw, size_t le
 		return byod_err_set(err, errno, "identity source '%s': service-password-file %s: "
 				    "%s", s->name, s->service_password_file, strerror(errno));
 	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || (st.st_mode & 0027)) {
-		rc = byod_err_set(err, EPERM, "identity source '%s': service-password-file %s must "
+		rc = byod_err_set(err, EPROTO, "identity source '%s': service-password-file %s must "
 				  "be a file readable by the service only (chmod 0600 or 0640)",
 				  s->name, s->service_password_file);
 		goto out;
@@ -259,6 +416,7 @@ int ident_ldap_check(const struct byod_idsrc *s, const char *login, const char *
 		     struct ident_attrs *attrs, struct byod_err *err)
 {
 	char dn_buf[2048], filter[2048], svc[256];
+	struct bound b;
 	char *dn = NULL;
 	LDAP *ld = NULL;
 	int lrc, rc;
@@ -271,7 +429,7 @@ int ident_ldap_check(const struct byod_idsrc *s, const char *login, const char *
 	if (!password || !password[0])
 		return byod_err_set(err, EACCES, "identity source '%s': wrong password or no such "
 				    "person", s->name);
-	rc = open_tls(s, &ld, err);
+	rc = open_tls(s, &b, &ld, err);
 	if (rc)
 		return rc;
 	if (s->bind == BYOD_IDSRC_BIND_USER) {
