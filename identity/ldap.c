@@ -478,6 +478,7 @@ int ident_ldap_check(const struct byod_idsrc *s, const char *login, const char *
 	if (!rc && s->groups == BYOD_IDSRC_GROUPS_SEARCH)
 		rc = search_groups(s, ld, login, dn, attrs, err);
 out:
+	explicit_bzero(svc, sizeof(svc));
 	ldap_memfree(dn);
 	ldap_unbind_ext_s(ld, NULL, NULL);
 	if (rc)

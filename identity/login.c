@@ -248,8 +248,8 @@ static void audit_refusal(struct reg *reg, const struct byod_idsrc *s, const cha
 
 /* ---- just-in-time people ---- */
 
-int ident_person_sync(struct reg *reg, const struct byod_idsrc *s, const struct ident_person *p,
-		      struct reg_person *out, struct byod_err *err)
+static int sync_once(struct reg *reg, const struct byod_idsrc *s, const struct ident_person *p,
+		     struct reg_person *out, struct byod_err *err)
 {
 	struct reg_person now, want;
 	struct reg_school school;
@@ -315,6 +315,18 @@ int ident_person_sync(struct reg *reg, const struct byod_idsrc *s, const struct 
 out:
 	reg_rollback(reg);
 	free(after);
+	return rc;
+}
+
+int ident_person_sync(struct reg *reg, const struct byod_idsrc *s, const struct ident_person *p,
+		      struct reg_person *out, struct byod_err *err)
+{
+	int rc = sync_once(reg, s, p, out, err);
+
+	/* the same person's first sign-in on another node or thread won the add:
+	 * this one is an update of what it wrote */
+	if (rc == -EEXIST)
+		rc = sync_once(reg, s, p, out, err);
 	return rc;
 }
 
