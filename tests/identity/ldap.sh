@@ -14,6 +14,14 @@ base=${BYOD_TEST_TMP:-/tmp}
 mkdir -p "$base"
 T=$(mktemp -d "$base/ldap.XXXXXX")
 chmod 755 "$T"
+# as root, slapd drops to openldap, which must reach its files: a build tree
+# under a private home (/root is 0700) is out of its reach, /tmp is not
+if [ "$(id -u)" = 0 ] &&
+	! setpriv --reuid=openldap --regid=openldap --clear-groups test -x "$T" 2>/dev/null; then
+	rmdir "$T"
+	T=$(mktemp -d /tmp/byod-ldap.XXXXXX)
+	chmod 755 "$T"
+fi
 PIDS=()
 
 cleanup() {
