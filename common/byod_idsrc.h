@@ -73,6 +73,7 @@ struct byod_idsrc {
 	char *group_filter;  /* %D: the person's DN, %s: the login, both escaped */
 };
 
+struct byod_buf;
 struct byod_conf;
 struct yaml_document_s;
 struct yaml_node_s;
@@ -82,6 +83,10 @@ struct yaml_node_s;
  * name file, line and the key. */
 int byod_conf_identity_read(struct byod_conf *conf, struct yaml_document_s *doc,
 			    struct yaml_node_s *node, const char *file, struct byod_err *err);
+
+/* Appends the section, commented out, every key with its help and default,
+ * to the byod.conf byod_conf_write makes. */
+void byod_conf_identity_write(struct byod_buf *b, int *rc);
 
 /* The source named name, or NULL. */
 const struct byod_idsrc *byod_conf_idsrc(const struct byod_conf *conf, const char *name);

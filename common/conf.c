@@ -785,6 +785,7 @@ int byod_conf_write(const struct byod_conf *conf, const char *path, struct byod_
 			byod_buf_putf(&b, &rc, "  %s: %s\n", dot + 1, k->names[*int_field(c, k)]);
 		}
 	}
+	byod_conf_identity_write(&b, &rc);
 	if (rc)
 		rc = byod_err_set(err, -rc, "out of memory");
 	else

@@ -6,6 +6,7 @@
  * its kind and its bind mode require), every error naming
  * identity.NAME.KEY with the file and the line.
  */
+#include "byod_buf.h"
 #include "byod_conf.h"
 #include "byod_idsrc.h"
 #include "byod_types.h"
@@ -531,4 +532,23 @@ int byod_conf_identity_read(struct byod_conf *conf, yaml_document_t *doc, yaml_n
 			return rc;
 	}
 	return 0;
+}
+
+void byod_conf_identity_write(struct byod_buf *b, int *rc)
+{
+	byod_buf_putf(b, rc,
+		      "\n# Identity sources: people sign in with the account the school's directory\n"
+		      "# gives them, besides local accounts. Several may be named; each key below\n"
+		      "# with its default (README: \"Signing in through the school's directory\").\n"
+		      "#identity:\n"
+		      "#  college:\n");
+	for (size_t i = 0; i < NKEYS; i++) {
+		const struct id_key *k = &keys[i];
+
+		byod_buf_putf(b, rc, "#    # %s\n#    %s: ", k->help, k->key);
+		if (k->type == IK_INT)
+			byod_buf_putf(b, rc, "%s\n", k->def);
+		else
+			byod_buf_putf(b, rc, "\"%s\"\n", k->def);
+	}
 }
