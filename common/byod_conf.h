@@ -8,7 +8,10 @@
 #ifndef BYOD_CONF_H
 #define BYOD_CONF_H
 
+#include <stddef.h>
+
 #include "byod_err.h"
+#include "byod_idsrc.h"
 
 #define BYOD_CONF_NAME "byod.conf"
 
@@ -117,6 +120,10 @@ struct byod_conf {
 	int oauth_code_ttl;          /* oauth.code-ttl: seconds */
 	int oauth_access_ttl;        /* oauth.access-ttl: seconds */
 	int oauth_refresh_days;      /* oauth.refresh-days */
+
+	/* identity.NAME.*: the identity sources (byod_idsrc.h), in file order */
+	struct byod_idsrc *idsrc;
+	size_t nidsrc;
 };
 
 /* Fills every field with its default (strings are allocated). */

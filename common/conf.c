@@ -523,6 +523,9 @@ void byod_conf_free(struct byod_conf *conf)
 	free(conf->path);
 	conf->home = NULL;
 	conf->path = NULL;
+	byod_idsrc_free(conf->idsrc, conf->nidsrc);
+	conf->idsrc = NULL;
+	conf->nidsrc = 0;
 }
 
 /* *dst = a copy of src (NULL stays NULL). Returns 0 or -ENOMEM. */
@@ -539,6 +542,8 @@ int byod_conf_copy(struct byod_conf *dst, const struct byod_conf *src)
 	*dst = *src;
 	dst->home = NULL;
 	dst->path = NULL;
+	dst->idsrc = NULL;
+	dst->nidsrc = 0;
 	for (i = 0; i < NKEYS; i++)
 		if (keys[i].type == CT_STRING)
 			*str_field(dst, &keys[i]) = NULL;
@@ -548,6 +553,9 @@ int byod_conf_copy(struct byod_conf *dst, const struct byod_conf *src)
 		if (keys[i].type == CT_STRING &&
 		    dup_str(str_field(dst, &keys[i]), *str_field((struct byod_conf *)src, &keys[i])))
 			goto oom;
+	if (byod_idsrc_copy(&dst->idsrc, src->idsrc, src->nidsrc))
+		goto oom;
+	dst->nidsrc = src->nidsrc;
 	return 0;
 oom:
 	byod_conf_free(dst);
@@ -607,6 +615,13 @@ static int walk_mapping(struct walk *w, yaml_node_t *map, const char *prefix)
 			return node_err(w, kn ? kn : map, EINVAL, "a key must be a plain name");
 		snprintf(name, sizeof(name), "%s%s%s", prefix, prefix[0] ? "." : "",
 			 (const char *)kn->data.scalar.value);
+		/* the identity sources: named mappings of their own (conf_identity.c) */
+		if (!prefix[0] && !strcmp(name, "identity")) {
+			rc = byod_conf_identity_read(w->conf, w->doc, vn, w->file, w->err);
+			if (rc)
+				return rc;
+			continue;
+		}
 		if (vn->type == YAML_MAPPING_NODE) {
 			size_t plen = strlen(name);
 			int known = 0;
@@ -770,6 +785,7 @@ int byod_conf_write(const struct byod_conf *conf, const char *path, struct byod_
 			byod_buf_putf(&b, &rc, "  %s: %s\n", dot + 1, k->names[*int_field(c, k)]);
 		}
 	}
+	byod_conf_identity_write(&b, &rc);
 	if (rc)
 		rc = byod_err_set(err, -rc, "out of memory");
 	else

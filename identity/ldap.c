@@ -1,0 +1,487 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * An LDAP directory as an identity source, on OpenLDAP's libldap: a TLS
+ * connection whose certificate must chain to the source's ca-file (LDAPS,
+ * or StartTLS before anything else on ldap://; never unchecked, never
+ * clear), then either a bind as the person's DN made from user-dn, or a
+ * search by the service account followed by a bind as the entry found;
+ * the person's attributes and groups (memberOf, or a group search) read
+ * into an ident_attrs for the mapping. Every wait is bounded by timeout-s.
+ *
+ * The person's password is handed to the bind and nowhere else; the service
+ * account's is read from its file for the bind, then wiped.
+ */
+#include "identity.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <stdint.h>
+#include <netdb.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <ldap.h>
+#include <openldap.h>
+
+#define ATTRS_MAX 8
+
+/* libldap's result as ours; what failed is said in err. */
+static int ldap_rc(int lrc)
+{
+	switch (lrc) {
+	case LDAP_SUCCESS:
+		return 0;
+	case LDAP_INVALID_CREDENTIALS:
+	case LDAP_NO_SUCH_OBJECT:
+	case LDAP_INVALID_DN_SYNTAX:
+		return -EACCES;
+	case LDAP_SERVER_DOWN:
+	case LDAP_CONNECT_ERROR:
+		return -EHOSTUNREACH;
+	case LDAP_TIMEOUT:
+	case LDAP_TIMELIMIT_EXCEEDED:
+		return -ETIMEDOUT;
+	default:
+		return -EPROTO;
+	}
+}
+
+static int fail(const struct byod_idsrc *s, int lrc, const char *what, struct byod_err *err)
+{
+	int rc = ldap_rc(lrc);
+
+	/* GnuTLS's failures reach us as "Connect error" or "Can't contact LDAP
+	 * server": say what it means here rather than libldap's words. */
+	if (rc == -EHOSTUNREACH)
+		return byod_err_set(err, EHOSTUNREACH, "identity source '%s': %s: %s cannot be "
+				    "reached over TLS with a certificate from %s (down, or its "
+				    "certificate not trusted)", s->name, what, s->url, s->ca_file);
+	if (rc == -ETIMEDOUT)
+		return byod_err_set(err, ETIMEDOUT, "identity source '%s': %s: no answer from %s "
+				    "in %d s", s->name, what, s->url, s->timeout_s);
+	if (rc == -EACCES)
+		return byod_err_set(err, EACCES, "identity source '%s': %s: wrong password or no "
+				    "such person", s->name, what);
+	return byod_err_set(err, -rc, "identity source '%s': %s: %s", s->name, what,
+			    ldap_err2string(lrc));
+}
+
+/*
+ * A layer of our own under TLS, on the connected socket: each read and write
+ * waits at most timeout-s for the socket, then fails with ETIMEDOUT.
+ * LDAP_OPT_NETWORK_TIMEOUT bounds the connect only; against a server that
+ * accepts and never answers, libldap's TLS handshake over GnuTLS retries its
+ * read on EAGAIN for ever, spinning (seen with libldap 2.5.13), and a login
+ * worker with it.
+ */
+struct bound {
+	int timeout_s;
+	int timed_out; /* set once a wait ran out: the failure was a timeout */
+};
+
+static ber_slen_t bounded(Sockbuf_IO_Desc *d, void *buf, ber_len_t len, int write)
+{
+	struct bound *b = d->sbiod_pvt;
+	int ms = b->timeout_s * 1000, fd = -1;
+	struct timespec t0, t;
+	struct pollfd pfd;
+
+	ber_sockbuf_ctrl(d->sbiod_sb, LBER_SB_OPT_GET_FD, &fd);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		ber_slen_t n;
+		long left;
+		int r;
+
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		left = ms - ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000);
+		if (left <= 0) {
+			b->timed_out = 1;
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		pfd = (struct pollfd){ .fd = fd, .events = write ? POLLOUT : POLLIN };
+		r = poll(&pfd, 1, (int)left);
+		if (r < 0 && errno != EINTR)
+			return -1;
+		if (r <= 0)
+			continue;
+		n = write ? LBER_SBIOD_WRITE_NEXT(d, buf, len) : LBER_SBIOD_READ_NEXT(d, buf, len);
+		if (n >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
+			return n;
+	}
+}
+
+static int bounded_setup(Sockbuf_IO_Desc *d, void *arg)
+{
+	d->sbiod_pvt = arg;
+	return 0;
+}
+
+static int bounded_remove(Sockbuf_IO_Desc *d)
+{
+	(void)d;
+	return 0;
+}
+
+static int bounded_ctrl(Sockbuf_IO_Desc *d, int opt, void *arg)
+{
+	return LBER_SBIOD_CTRL_NEXT(d, opt, arg);
+}
+
+static ber_slen_t bounded_read(Sockbuf_IO_Desc *d, void *buf, ber_len_t len)
+{
+	return bounded(d, buf, len, 0);
+}
+
+static ber_slen_t bounded_write(Sockbuf_IO_Desc *d, void *buf, ber_len_t len)
+{
+	return bounded(d, buf, len, 1);
+}
+
+static Sockbuf_IO bounded_io = {
+	.sbi_setup = bounded_setup,
+	.sbi_remove = bounded_remove,
+	.sbi_ctrl = bounded_ctrl,
+	.sbi_read = bounded_read,
+	.sbi_write = bounded_write,
+};
+
+/* A TCP connection to the URL's host, made within timeout-s; non-blocking
+ * (the layer above waits). 0 and *fd, or a negative errno. */
+static int tcp_connect(const struct byod_idsrc *s, int *fd)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res = NULL, *ai;
+	LDAPURLDesc *lud = NULL;
+	char port[8];
+	int rc = -EHOSTUNREACH;
+
+	*fd = -1;
+	if (ldap_url_parse(s->url, &lud) != LDAP_URL_SUCCESS || !lud->lud_host ||
+	    !lud->lud_host[0]) {
+		ldap_free_urldesc(lud);
+		return -EINVAL;
+	}
+	snprintf(port, sizeof(port), "%d",
+		 lud->lud_port ? lud->lud_port : (!strcmp(lud->lud_scheme, "ldaps") ? 636 : 389));
+	if (getaddrinfo(lud->lud_host, port, &hints, &res)) {
+		ldap_free_urldesc(lud);
+		return -EHOSTUNREACH;
+	}
+	for (ai = res; ai && *fd < 0; ai = ai->ai_next) {
+		struct pollfd pfd;
+		socklen_t el;
+		int f, e = 0;
+
+		f = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
+			   ai->ai_protocol);
+		if (f < 0)
+			continue;
+		if (connect(f, ai->ai_addr, ai->ai_addrlen) && errno != EINPROGRESS) {
+			close(f);
+			continue;
+		}
+		pfd = (struct pollfd){ .fd = f, .events = POLLOUT };
+		el = sizeof(e);
+		if (poll(&pfd, 1, s->timeout_s * 1000) != 1 ||
+		    getsockopt(f, SOL_SOCKET, SO_ERROR, &e, &el) || e) {
+			rc = e ? -EHOSTUNREACH : -ETIMEDOUT;
+			close(f);
+			continue;
+		}
+		*fd = f;
+		rc = 0;
+	}
+	freeaddrinfo(res);
+	ldap_free_urldesc(lud);
+	return rc;
+}
+
+/* A connection to the source over TLS checked against ca-file: LDAPS, or
+ * StartTLS before anything else. The socket is ours (tcp_connect) so that
+ * the bounded layer sits under TLS from the first byte; b lives as long as
+ * the handle. */
+static int open_tls(const struct byod_idsrc *s, struct bound *b, LDAP **out,
+		    struct byod_err *err)
+{
+	struct timeval tv = { .tv_sec = s->timeout_s };
+	int v3 = LDAP_VERSION3, demand = LDAP_OPT_X_TLS_DEMAND, zero = 0, lrc, rc, fd;
+	Sockbuf *sb = NULL;
+	LDAP *ld = NULL;
+
+	*out = NULL;
+	b->timeout_s = s->timeout_s;
+	b->timed_out = 0;
+	rc = tcp_connect(s, &fd);
+	if (rc == -EINVAL)
+		return byod_err_set(err, EINVAL, "identity source '%s': url '%s' names no host",
+				    s->name, s->url);
+	if (rc)
+		return fail(s, rc == -ETIMEDOUT ? LDAP_TIMEOUT : LDAP_SERVER_DOWN, "connecting",
+			    err);
+	lrc = ldap_init_fd(fd, LDAP_PROTO_TCP, s->url, &ld);
+	if (lrc != LDAP_SUCCESS) {
+		close(fd);
+		return byod_err_set(err, EINVAL, "identity source '%s': url '%s': %s", s->name,
+				    s->url, ldap_err2string(lrc));
+	}
+	/* the handle's own TLS context: ca-file and demand, whatever ldap.conf
+	 * or LDAPTLS_* say; NEWCTX last, once the options are set */
+	if (ldap_set_option(ld, LDAP_OPT_PROTOCOL_VERSION, &v3) ||
+	    ldap_set_option(ld, LDAP_OPT_REFERRALS, LDAP_OPT_OFF) ||
+	    ldap_set_option(ld, LDAP_OPT_NETWORK_TIMEOUT, &tv) ||
+	    ldap_set_option(ld, LDAP_OPT_TIMEOUT, &tv) ||
+	    ldap_set_option(ld, LDAP_OPT_X_TLS_CACERTFILE, s->ca_file) ||
+	    ldap_set_option(ld, LDAP_OPT_X_TLS_REQUIRE_CERT, &demand) ||
+	    ldap_set_option(ld, LDAP_OPT_X_TLS_NEWCTX, &zero) ||
+	    ldap_get_option(ld, LDAP_OPT_SOCKBUF, &sb) || !sb ||
+	    ber_sockbuf_add_io(sb, &bounded_io, LBER_SBIOD_LEVEL_PROVIDER, b)) {
+		ldap_unbind_ext_s(ld, NULL, NULL);
+		return byod_err_set(err, EPROTO, "identity source '%s': the TLS settings (ca-file "
+				    "%s) were refused by libldap", s->name, s->ca_file);
+	}
+	if (!strncmp(s->url, "ldaps://", 8))
+		lrc = ldap_install_tls(ld);
+	else
+		lrc = ldap_start_tls_s(ld, NULL, NULL);
+	if (lrc != LDAP_SUCCESS) {
+		int code = b->timed_out ? LDAP_TIMEOUT
+			   : ldap_rc(lrc) == -EPROTO ? LDAP_CONNECT_ERROR : lrc;
+
+		ldap_unbind_ext_s(ld, NULL, NULL);
+		return fail(s, code, "connecting", err);
+	}
+	*out = ld;
+	return 0;
+}
+
+static int simple_bind(LDAP *ld, const char *dn, const char *password)
+{
+	struct berval cred = { .bv_val = (char *)password, .bv_len = strlen(password) };
+
+	return ldap_sasl_bind_s(ld, dn, LDAP_SASL_SIMPLE, &cred, NULL, NULL, NULL);
+}
+
+/* The service account's password: the first line of its file, which must
+ * not be readable by others nor writable by the group. */
+static int read_service_password(const struct byod_idsrc *s, char *pw, size_t len,
+				 struct byod_err *err)
+{
+	struct stat st;
+	ssize_t n;
+	int fd, rc = 0;
+
+	fd = open(s->service_password_file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return byod_err_set(err, errno, "identity source '%s': service-password-file %s: "
+				    "%s", s->name, s->service_password_file, strerror(errno));
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || (st.st_mode & 0027)) {
+		rc = byod_err_set(err, EPROTO, "identity source '%s': service-password-file %s must "
+				  "be a file readable by the service only (chmod 0600 or 0640)",
+				  s->name, s->service_password_file);
+		goto out;
+	}
+	n = read(fd, pw, len - 1);
+	if (n <= 0) {
+		rc = byod_err_set(err, EINVAL, "identity source '%s': service-password-file %s is "
+				  "empty", s->name, s->service_password_file);
+		goto out;
+	}
+	pw[n] = '\0';
+	pw[strcspn(pw, "\r\n")] = '\0';
+	if (!pw[0])
+		rc = byod_err_set(err, EINVAL, "identity source '%s': service-password-file %s is "
+				  "empty", s->name, s->service_password_file);
+out:
+	close(fd);
+	return rc;
+}
+
+/* The attributes the mapping reads, NULL-terminated into a. */
+static void wanted(const struct byod_idsrc *s, char **a)
+{
+	const char *const v[] = { s->login_attr, s->name_attr, s->role_attr, s->school_attr,
+				  s->class_attr,
+				  s->groups == BYOD_IDSRC_GROUPS_MEMBEROF ? "memberOf" : NULL };
+	size_t n = 0;
+
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+		if (v[i] && v[i][0])
+			a[n++] = (char *)v[i];
+	a[n] = NULL;
+}
+
+/* Copies entry e's values into attrs, memberOf as groups. */
+static int take_entry(const struct byod_idsrc *s, LDAP *ld, LDAPMessage *e,
+		      struct ident_attrs *attrs)
+{
+	BerElement *ber = NULL;
+	char *a;
+	int rc = 0;
+
+	for (a = ldap_first_attribute(ld, e, &ber); a && !rc; a = ldap_next_attribute(ld, e, ber)) {
+		struct berval **vals = ldap_get_values_len(ld, e, a);
+		int group = s->groups == BYOD_IDSRC_GROUPS_MEMBEROF && !strcasecmp(a, "memberOf");
+
+		for (size_t i = 0; vals && vals[i] && !rc; i++) {
+			char v[1024];
+
+			/* a value with a NUL in it, or too long, is no value of ours */
+			if (vals[i]->bv_len >= sizeof(v) || memchr(vals[i]->bv_val, 0, vals[i]->bv_len))
+				continue;
+			memcpy(v, vals[i]->bv_val, vals[i]->bv_len);
+			v[vals[i]->bv_len] = '\0';
+			rc = ident_attrs_add(attrs, group ? NULL : a, v);
+		}
+		ldap_value_free_len(vals);
+		ldap_memfree(a);
+	}
+	if (a)
+		ldap_memfree(a);
+	ber_free(ber, 0);
+	return rc;
+}
+
+/* The one entry base/scope/filter finds: 0 and *dn (ldap_memfree), -EACCES
+ * when none or several. */
+static int find_one(const struct byod_idsrc *s, LDAP *ld, const char *base, int scope,
+		    const char *filter, struct ident_attrs *attrs, char **dn, struct byod_err *err)
+{
+	struct timeval tv = { .tv_sec = s->timeout_s };
+	char *a[ATTRS_MAX];
+	LDAPMessage *res = NULL, *e;
+	int lrc, rc;
+
+	*dn = NULL;
+	wanted(s, a);
+	lrc = ldap_search_ext_s(ld, base, scope, filter, a, 0, NULL, NULL, &tv, 2, &res);
+	if (lrc == LDAP_SIZELIMIT_EXCEEDED) {
+		ldap_msgfree(res);
+		return byod_err_set(err, EACCES, "identity source '%s': several entries answer "
+				    "the login", s->name);
+	}
+	if (lrc != LDAP_SUCCESS) {
+		ldap_msgfree(res);
+		return fail(s, lrc, "reading the person", err);
+	}
+	if (ldap_count_entries(ld, res) != 1) {
+		ldap_msgfree(res);
+		return byod_err_set(err, EACCES, "identity source '%s': wrong password or no such "
+				    "person", s->name);
+	}
+	e = ldap_first_entry(ld, res);
+	*dn = ldap_get_dn(ld, e);
+	rc = *dn ? take_entry(s, ld, e, attrs) : -ENOMEM;
+	ldap_msgfree(res);
+	if (rc)
+		return byod_err_set(err, -rc, "out of memory");
+	return 0;
+}
+
+static int search_groups(const struct byod_idsrc *s, LDAP *ld, const char *login, const char *dn,
+			 struct ident_attrs *attrs, struct byod_err *err)
+{
+	struct timeval tv = { .tv_sec = s->timeout_s };
+	char filter[2048], *none[] = { LDAP_NO_ATTRS, NULL };
+	LDAPMessage *res = NULL, *e;
+	int lrc, rc = 0;
+
+	if (ident_template(s->group_filter, login, dn, 1, filter, sizeof(filter)))
+		return byod_err_set(err, ENAMETOOLONG, "identity source '%s': the group filter is "
+				    "too long", s->name);
+	lrc = ldap_search_ext_s(ld, s->group_base, LDAP_SCOPE_SUBTREE, filter, none, 0, NULL,
+				NULL, &tv, 256, &res);
+	if (lrc != LDAP_SUCCESS && lrc != LDAP_SIZELIMIT_EXCEEDED) {
+		ldap_msgfree(res);
+		return fail(s, lrc, "reading the groups", err);
+	}
+	for (e = ldap_first_entry(ld, res); e && !rc; e = ldap_next_entry(ld, e)) {
+		char *gdn = ldap_get_dn(ld, e);
+
+		rc = gdn ? ident_attrs_add(attrs, NULL, gdn) : -ENOMEM;
+		ldap_memfree(gdn);
+	}
+	ldap_msgfree(res);
+	return rc ? byod_err_set(err, -rc, "out of memory") : 0;
+}
+
+int ident_ldap_check(const struct byod_idsrc *s, const char *login, const char *password,
+		     struct ident_attrs *attrs, struct byod_err *err)
+{
+	char dn_buf[2048], filter[2048], svc[256];
+	struct bound b;
+	char *dn = NULL;
+	LDAP *ld = NULL;
+	int lrc, rc;
+
+	if (!ident_login_ok(login))
+		return byod_err_set(err, EINVAL, "identity source '%s': the login has characters "
+				    "no login has", s->name);
+	/* an empty password would be an unauthenticated bind (RFC 4513 5.1.2),
+	 * which a directory answers with success */
+	if (!password || !password[0])
+		return byod_err_set(err, EACCES, "identity source '%s': wrong password or no such "
+				    "person", s->name);
+	rc = open_tls(s, &b, &ld, err);
+	if (rc)
+		return rc;
+	if (s->bind == BYOD_IDSRC_BIND_USER) {
+		if (ident_template(s->user_dn, login, NULL, 0, dn_buf, sizeof(dn_buf))) {
+			rc = byod_err_set(err, EINVAL, "identity source '%s': the login makes too "
+					  "long a DN", s->name);
+			goto out;
+		}
+		lrc = simple_bind(ld, dn_buf, password);
+		if (lrc != LDAP_SUCCESS) {
+			rc = fail(s, lrc, "binding as the person", err);
+			goto out;
+		}
+		rc = find_one(s, ld, dn_buf, LDAP_SCOPE_BASE, "(objectClass=*)", attrs, &dn, err);
+	} else {
+		char lf[256];
+
+		if (!s->filter[0])
+			snprintf(lf, sizeof(lf), "(%s=%%s)", s->login_attr);
+		rc = read_service_password(s, svc, sizeof(svc), err);
+		if (rc)
+			goto out;
+		lrc = simple_bind(ld, s->service_dn, svc);
+		explicit_bzero(svc, sizeof(svc));
+		if (lrc != LDAP_SUCCESS) {
+			/* the service account's failure is the gateway's fault, not the person's */
+			rc = fail(s, lrc == LDAP_INVALID_CREDENTIALS ? LDAP_OTHER : lrc,
+				  "binding as service-dn", err);
+			goto out;
+		}
+		if (ident_template(s->filter[0] ? s->filter : lf, login, NULL, 1, filter,
+				   sizeof(filter))) {
+			rc = byod_err_set(err, EINVAL, "identity source '%s': the filter is too "
+					  "long", s->name);
+			goto out;
+		}
+		rc = find_one(s, ld, s->base_dn, LDAP_SCOPE_SUBTREE, filter, attrs, &dn, err);
+		if (rc)
+			goto out;
+		lrc = simple_bind(ld, dn, password);
+		if (lrc != LDAP_SUCCESS) {
+			rc = fail(s, lrc, "binding as the person", err);
+			goto out;
+		}
+	}
+	if (!rc && s->groups == BYOD_IDSRC_GROUPS_SEARCH)
+		rc = search_groups(s, ld, login, dn, attrs, err);
+out:
+	explicit_bzero(svc, sizeof(svc));
+	ldap_memfree(dn);
+	ldap_unbind_ext_s(ld, NULL, NULL);
+	if (rc)
+		ident_attrs_free(attrs);
+	return rc;
+}

@@ -1,0 +1,355 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * From a source's answer to a person in the registry: the mapping of the
+ * source's attributes and groups to a login, a role, a school and classes
+ * (byod_idsrc.h), then the person created or updated just in time through
+ * the registry's own person functions (reg_person_add, reg_person_update:
+ * the same writes, checks, audit and change feed as the CSV import and the
+ * rentrée sync), with an audit entry naming the source, in one transaction.
+ * Whatever is refused is audited and writes nothing else.
+ */
+#include "identity.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <jansson.h>
+
+#include "byod_util.h"
+
+/* ---- what a source said ---- */
+
+static int grow(void **v, size_t *cap, size_t n, size_t size)
+{
+	void *p;
+	size_t c;
+
+	if (n < *cap)
+		return 0;
+	c = *cap ? *cap * 2 : 8;
+	p = realloc(*v, c * size);
+	if (!p)
+		return -ENOMEM;
+	*v = p;
+	*cap = c;
+	return 0;
+}
+
+int ident_attrs_add(struct ident_attrs *a, const char *name, const char *value)
+{
+	char *v = strdup(value), *n = NULL;
+
+	if (!v || (name && !(n = strdup(name))))
+		goto oom;
+	if (!name) {
+		if (grow((void **)&a->groups, &a->gcap, a->ngroups, sizeof(*a->groups)))
+			goto oom;
+		a->groups[a->ngroups++] = v;
+		return 0;
+	}
+	if (grow((void **)&a->v, &a->cap, a->n, sizeof(*a->v)))
+		goto oom;
+	a->v[a->n].name = n;
+	a->v[a->n++].value = v;
+	return 0;
+oom:
+	free(v);
+	free(n);
+	return -ENOMEM;
+}
+
+const char *ident_attrs_get(const struct ident_attrs *a, const char *name, size_t i)
+{
+	for (size_t k = 0; k < a->n; k++)
+		if (!strcasecmp(a->v[k].name, name) && i-- == 0)
+			return a->v[k].value;
+	return NULL;
+}
+
+void ident_attrs_free(struct ident_attrs *a)
+{
+	for (size_t k = 0; k < a->n; k++) {
+		free(a->v[k].name);
+		free(a->v[k].value);
+	}
+	for (size_t k = 0; k < a->ngroups; k++)
+		free(a->groups[k]);
+	free(a->v);
+	free(a->groups);
+	memset(a, 0, sizeof(*a));
+}
+
+/* ---- the mapping ---- */
+
+/* A group's CN ("3A" of "cn=3A,ou=groups,..."), and the DN it is directly
+ * under, or the group itself when it is a plain name. */
+static void group_split(const char *g, char *cn, size_t len, const char **parent)
+{
+	const char *v = g, *end;
+
+	*parent = "";
+	if (!strncasecmp(g, "cn=", 3))
+		v = g + 3;
+	for (end = v; *end && *end != ','; end++)
+		if (*end == '\\' && end[1])
+			end++;
+	snprintf(cn, len, "%.*s", (int)(end - v), v);
+	if (*end == ',' && v != g)
+		*parent = end + 1;
+	else
+		snprintf(cn, len, "%s", g);
+}
+
+/* The same DN, as far as we need: without case and spaces after commas. */
+static int dn_eq(const char *a, const char *b)
+{
+	while (*a && *b) {
+		if (*a == ',' && *b == ',') {
+			a++, b++;
+			while (*a == ' ')
+				a++;
+			while (*b == ' ')
+				b++;
+			continue;
+		}
+		if (tolower((unsigned char)*a) != tolower((unsigned char)*b))
+			return 0;
+		a++, b++;
+	}
+	return !*a && !*b;
+}
+
+/* Appends a class to the space-separated list; a value with a space or a
+ * control byte in it is no class name of ours and is left out. */
+static int add_class(char *list, size_t len, const char *c)
+{
+	size_t n = strlen(list), l = strlen(c);
+
+	if (!l)
+		return 0;
+	for (size_t i = 0; i < l; i++)
+		if ((unsigned char)c[i] <= ' ' || c[i] == 0x7f)
+			return 0;
+	if (n + l + 1 >= len)
+		return -ENAMETOOLONG;
+	snprintf(list + n, len - n, "%s%s", n ? " " : "", c);
+	return 0;
+}
+
+static int refuse(const struct byod_idsrc *s, struct byod_err *err, const char *why)
+{
+	return byod_err_set(err, EPERM, "identity source '%s': %s", s->name, why);
+}
+
+int ident_map(const struct byod_idsrc *s, const struct ident_attrs *a, struct ident_person *out,
+	      struct byod_err *err)
+{
+	const char *v;
+	int best = -1, best_pos = 0, pos, r;
+
+	memset(out, 0, sizeof(*out));
+	v = ident_attrs_get(a, s->login_attr, 0);
+	if (!v || !ident_login_ok(v))
+		return refuse(s, err, "the answer has no login the registry can hold");
+	snprintf(out->login, sizeof(out->login), "%s", v);
+	v = s->name_attr[0] ? ident_attrs_get(a, s->name_attr, 0) : NULL;
+	snprintf(out->display_name, sizeof(out->display_name), "%s", v ? v : out->login);
+
+	/* the role: the first in roles of those the person has */
+	if (s->role_attr[0]) {
+		for (size_t i = 0; (v = ident_attrs_get(a, s->role_attr, i)); i++) {
+			r = byod_idsrc_role(s->roles, v, &pos);
+			if (r >= 0 && (best < 0 || pos < best_pos))
+				best = r, best_pos = pos;
+		}
+	} else {
+		for (size_t i = 0; i < a->ngroups; i++) {
+			char cn[256];
+			const char *parent;
+
+			group_split(a->groups[i], cn, sizeof(cn), &parent);
+			r = byod_idsrc_role(s->roles, a->groups[i], &pos);
+			if (r < 0)
+				r = byod_idsrc_role(s->roles, cn, &pos);
+			if (r >= 0 && (best < 0 || pos < best_pos))
+				best = r, best_pos = pos;
+		}
+	}
+	if (best < 0)
+		return refuse(s, err, "the answer has no role of the source's roles");
+	out->role = (enum byod_role)best;
+
+	/* the school */
+	v = s->school[0] ? s->school : ident_attrs_get(a, s->school_attr, 0);
+	if (!v || !v[0])
+		return refuse(s, err, "the answer has no school (UAI)");
+	if (byod_uai_check(v, NULL))
+		return refuse(s, err, "the answer's school is not a UAI");
+	snprintf(out->school, sizeof(out->school), "%s", v);
+
+	/* the classes */
+	if (s->class_attr[0]) {
+		for (size_t i = 0; (v = ident_attrs_get(a, s->class_attr, i)); i++)
+			if (add_class(out->groups, sizeof(out->groups), v))
+				return refuse(s, err, "the answer's classes are too long");
+	} else if (s->class_group_base[0]) {
+		for (size_t i = 0; i < a->ngroups; i++) {
+			char cn[256];
+			const char *parent;
+
+			group_split(a->groups[i], cn, sizeof(cn), &parent);
+			if (!dn_eq(parent, s->class_group_base) ||
+			    byod_idsrc_role(s->roles, cn, NULL) >= 0 ||
+			    byod_idsrc_role(s->roles, a->groups[i], NULL) >= 0)
+				continue;
+			if (add_class(out->groups, sizeof(out->groups), cn))
+				return refuse(s, err, "the answer's classes are too long");
+		}
+	}
+	return 0;
+}
+
+/* ---- the audit ---- */
+
+static char *audit_json(const struct byod_idsrc *s, const char *reason,
+			const struct ident_person *p)
+{
+	json_t *o = json_pack("{s:s}", "source", s->name);
+	char *txt = NULL;
+
+	if (!o)
+		return NULL;
+	if (reason)
+		json_object_set_new(o, "reason", json_string(reason));
+	if (p) {
+		json_object_set_new(o, "role", json_string(byod_role_name(p->role)));
+		json_object_set_new(o, "school", json_string(p->school));
+		json_object_set_new(o, "groups", json_string(p->groups));
+	}
+	txt = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(o);
+	return txt;
+}
+
+/* "identity.refused" for login (written only when it is a login at all). */
+static void audit_refusal(struct reg *reg, const struct byod_idsrc *s, const char *login,
+			  const char *school, const struct byod_err *why)
+{
+	char *after = audit_json(s, why->msg, NULL);
+
+	reg_audit_add_school(reg, school ? school : "", "identity.refused",
+			     ident_login_ok(login) ? login : "(not a login)", NULL, after, NULL);
+	free(after);
+}
+
+/* ---- just-in-time people ---- */
+
+static int sync_once(struct reg *reg, const struct byod_idsrc *s, const struct ident_person *p,
+		     struct reg_person *out, struct byod_err *err)
+{
+	struct reg_person now, want;
+	struct reg_school school;
+	char *after = NULL;
+	int rc, created = 0;
+
+	memset(&want, 0, sizeof(want));
+	rc = reg_begin(reg, err);
+	if (rc)
+		return rc;
+	rc = reg_school_get(reg, p->school, &school, NULL);
+	if (rc == -ENOENT) {
+		rc = refuse(s, err, "the answer's school is not one of the registry's");
+		goto out;
+	}
+	if (rc) {
+		rc = byod_err_set(err, -rc, "cannot read the school %s", p->school);
+		goto out;
+	}
+	rc = reg_person_get(reg, p->login, &now, NULL);
+	explicit_bzero(now.password_hash, sizeof(now.password_hash));
+	if (rc && rc != -ENOENT) {
+		rc = byod_err_set(err, -rc, "cannot read the account '%s'", p->login);
+		goto out;
+	}
+	snprintf(want.login, sizeof(want.login), "%s", p->login);
+	snprintf(want.display_name, sizeof(want.display_name), "%s", p->display_name);
+	want.role = p->role;
+	snprintf(want.school, sizeof(want.school), "%s", p->school);
+	snprintf(want.groups, sizeof(want.groups), "%s", p->groups);
+	want.state = REG_PERSON_ACTIVE;
+	if (rc == -ENOENT) {
+		rc = reg_person_add(reg, &want, err);
+		created = 1;
+	} else {
+		struct reg_person stored;
+
+		/* read again with its hash: a local account stays local */
+		rc = reg_person_get(reg, p->login, &stored, NULL);
+		if (!rc && stored.password_hash[0])
+			rc = refuse(s, err, "the login is a local account's, with a password of "
+				    "its own");
+		else if (!rc && stored.state != REG_PERSON_ACTIVE)
+			rc = refuse(s, err, "the account is disabled");
+		else if (!rc)
+			rc = reg_person_update(reg, &want, err);
+		explicit_bzero(&stored, sizeof(stored));
+	}
+	if (rc)
+		goto out;
+	after = audit_json(s, created ? "created" : "updated", p);
+	rc = reg_audit_add_school(reg, p->school, "identity.login", p->login, NULL, after, err);
+	if (!rc)
+		rc = reg_commit(reg, err);
+	if (rc)
+		goto out;
+	free(after);
+	if (out) {
+		rc = reg_person_get(reg, p->login, out, err);
+		explicit_bzero(out->password_hash, sizeof(out->password_hash));
+	}
+	return rc;
+out:
+	reg_rollback(reg);
+	free(after);
+	return rc;
+}
+
+int ident_person_sync(struct reg *reg, const struct byod_idsrc *s, const struct ident_person *p,
+		      struct reg_person *out, struct byod_err *err)
+{
+	int rc = sync_once(reg, s, p, out, err);
+
+	/* the same person's first sign-in on another node or thread won the add:
+	 * this one is an update of what it wrote */
+	if (rc == -EEXIST)
+		rc = sync_once(reg, s, p, out, err);
+	return rc;
+}
+
+int ident_login_password(struct reg *reg, const struct byod_idsrc *s, const char *login,
+			 const char *password, struct reg_person *out, struct byod_err *err)
+{
+	struct ident_attrs attrs = { 0 };
+	struct ident_person p;
+	struct byod_err e;
+	int rc;
+
+	if (!err)
+		err = &e;
+	memset(err, 0, sizeof(*err));
+	if (s->kind != BYOD_IDSRC_LDAP)
+		return byod_err_set(err, ENOTSUP, "identity source '%s' takes no password", s->name);
+	rc = ident_ldap_check(s, login, password, &attrs, err);
+	if (!rc)
+		rc = ident_map(s, &attrs, &p, err);
+	ident_attrs_free(&attrs);
+	if (!rc)
+		rc = ident_person_sync(reg, s, &p, out, err);
+	if (rc)
+		audit_refusal(reg, s, login, NULL, err);
+	return rc;
+}

@@ -1,0 +1,589 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Sign-in through byod.conf's LDAP identity sources, against the real slapd
+ * ldap.sh started (its URLs, CA and service password file in BYOD_LDAP_*):
+ * a pupil and a teacher are created with their role, school and class and
+ * an audit entry, a second sign-in updates; a wrong password, an unknown
+ * person, a login made to inject a filter, a server whose certificate is
+ * another CA's, an answer without UAI or with an unknown role, a school the
+ * registry does not know, a local account, an open service password file
+ * and a server that never answers are each refused, with nothing created
+ * and an audit entry. Each test on a fresh state directory (byod_home_init).
+ */
+#define _GNU_SOURCE /* nftw (rmtree.h), memmem */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <ldap.h>
+
+#include "byod.h"
+#include "byod_util.h"
+#include "identity.h"
+#include "../unit/rmtree.h"
+
+#define UAI "0123456A"
+#define PEOPLE "ou=people,dc=college,dc=test"
+
+struct fx {
+	char dir[512];
+	char home[600];
+	struct byod_ctx *ctx;
+};
+
+static const char *env(const char *name)
+{
+	const char *v = getenv(name);
+
+	if (!v) {
+		fprintf(stderr, "%s is not set: run this test through tests/identity/ldap.sh\n", name);
+		exit(1);
+	}
+	return v;
+}
+
+/* The identity section every test reads. */
+static int write_sources(const char *home)
+{
+	char path[700];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/byod.conf", home);
+	f = fopen(path, "a");
+	if (!f)
+		return -1;
+	fprintf(f,
+		"\nidentity:\n"
+		/* StartTLS, bind as the person, everything from attributes */
+		"  college:\n"
+		"    kind: ldap\n"
+		"    label: \"Annuaire du collège\"\n"
+		"    url: \"%s\"\n"
+		"    ca-file: \"%s\"\n"
+		"    bind: user\n"
+		"    user-dn: \"uid=%%s," PEOPLE "\"\n"
+		"    role-attribute: ENTPersonProfils\n"
+		"    roles: \"National_ELV=student, National_ENS=teacher\"\n"
+		"    school-attribute: ENTPersonStructRattach\n"
+		"    class-attribute: ENTEleveClasses\n"
+		/* LDAPS, the service account searches, groups searched, roles from groups */
+		"  annuaire:\n"
+		"    kind: ldap\n"
+		"    url: \"%s\"\n"
+		"    ca-file: \"%s\"\n"
+		"    bind: search\n"
+		"    base-dn: \"" PEOPLE "\"\n"
+		"    service-dn: \"cn=byod-svc,ou=services,dc=college,dc=test\"\n"
+		"    service-password-file: \"%s\"\n"
+		"    groups: search\n"
+		"    group-base: \"dc=college,dc=test\"\n"
+		"    group-filter: \"(&(objectClass=groupOfNames)(member=%%D))\"\n"
+		"    roles: \"cn=profs,ou=roles,dc=college,dc=test=teacher; eleves=student\"\n"
+		"    school: \"" UAI "\"\n"
+		"    class-group-base: \"ou=groups,dc=college,dc=test\"\n"
+		/* LDAPS, bind as the person, roles and classes from memberOf */
+		"  groupes:\n"
+		"    url: \"%s\"\n"
+		"    ca-file: \"%s\"\n"
+		"    user-dn: \"uid=%%s," PEOPLE "\"\n"
+		"    roles: \"eleves=student, profs=teacher\"\n"
+		"    school-attribute: ENTPersonStructRattach\n"
+		"    class-group-base: \"ou=groups, dc=college, dc=test\"\n"
+		/* the right server, another CA trusted */
+		"  wrong-ca:\n"
+		"    url: \"%s\"\n"
+		"    ca-file: \"%s\"\n"
+		"    user-dn: \"uid=%%s," PEOPLE "\"\n"
+		"    roles: \"National_ELV=student\"\n"
+		"    role-attribute: ENTPersonProfils\n"
+		"    school-attribute: ENTPersonStructRattach\n"
+		/* a server with another CA's certificate */
+		"  rogue:\n"
+		"    url: \"%s\"\n"
+		"    ca-file: \"%s\"\n"
+		"    user-dn: \"uid=%%s," PEOPLE "\"\n"
+		"    roles: \"National_ELV=student\"\n"
+		"    role-attribute: ENTPersonProfils\n"
+		"    school-attribute: ENTPersonStructRattach\n"
+		/* a school the registry does not know */
+		"  elsewhere:\n"
+		"    url: \"%s\"\n"
+		"    ca-file: \"%s\"\n"
+		"    user-dn: \"uid=%%s," PEOPLE "\"\n"
+		"    roles: \"National_ELV=student\"\n"
+		"    role-attribute: ENTPersonProfils\n"
+		"    school: \"0750654D\"\n"
+		/* the service password file readable by all */
+		"  open-password:\n"
+		"    url: \"%s\"\n"
+		"    ca-file: \"%s\"\n"
+		"    bind: search\n"
+		"    base-dn: \"" PEOPLE "\"\n"
+		"    service-dn: \"cn=byod-svc,ou=services,dc=college,dc=test\"\n"
+		"    service-password-file: \"%s\"\n"
+		"    roles: \"National_ELV=student\"\n"
+		"    role-attribute: ENTPersonProfils\n"
+		"    school-attribute: ENTPersonStructRattach\n"
+		/* a port that accepts and never answers */
+		"  silent:\n"
+		"    url: \"%s\"\n"
+		"    ca-file: \"%s\"\n"
+		"    timeout-s: 1\n"
+		"    user-dn: \"uid=%%s," PEOPLE "\"\n"
+		"    roles: \"National_ELV=student\"\n"
+		"    role-attribute: ENTPersonProfils\n"
+		"    school-attribute: ENTPersonStructRattach\n",
+		env("BYOD_LDAP_URL"), env("BYOD_LDAP_CA"), env("BYOD_LDAPS_URL"),
+		env("BYOD_LDAP_CA"), env("BYOD_LDAP_SVC_PW"), env("BYOD_LDAPS_URL"),
+		env("BYOD_LDAP_CA"), env("BYOD_LDAPS_URL"), env("BYOD_LDAP_OTHER_CA"),
+		env("BYOD_LDAP_ROGUE_URL"), env("BYOD_LDAP_CA"), env("BYOD_LDAP_URL"),
+		env("BYOD_LDAP_CA"), env("BYOD_LDAPS_URL"), env("BYOD_LDAP_CA"),
+		env("BYOD_LDAP_SVC_PW_OPEN"), env("BYOD_LDAP_SILENT_URL"), env("BYOD_LDAP_CA"));
+	return fclose(f);
+}
+
+static int setup(void **state)
+{
+	const char *base = getenv("BYOD_TEST_TMP");
+	struct byod_init_params p = { .uai = UAI, .name = "Collège de test", .yescrypt_cost = 1 };
+	struct byod_err err;
+	struct fx *fx = calloc(1, sizeof(*fx));
+
+	if (!fx)
+		return -1;
+	mkdir(base ? base : "/tmp", 0755);
+	snprintf(fx->dir, sizeof(fx->dir), "%s/ident.XXXXXX", base ? base : "/tmp");
+	if (!mkdtemp(fx->dir))
+		return -1;
+	snprintf(fx->home, sizeof(fx->home), "%s/home", fx->dir);
+	if (byod_home_init(fx->home, &p, &err) || write_sources(fx->home) ||
+	    byod_open(fx->home, "byod-portal", &fx->ctx, &err)) {
+		fprintf(stderr, "setup: %s\n", err.msg);
+		return -1;
+	}
+	*state = fx;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *fx = *state;
+
+	byod_close(fx->ctx);
+	test_rmtree(fx->dir);
+	free(fx);
+	return 0;
+}
+
+static const struct byod_idsrc *src(struct fx *fx, const char *name)
+{
+	const struct byod_idsrc *s = byod_conf_idsrc(&fx->ctx->conf, name);
+
+	assert_non_null(s);
+	return s;
+}
+
+static int count_cb(const struct reg_person *p, void *arg)
+{
+	(void)p;
+	++*(int *)arg;
+	return 0;
+}
+
+static int people(struct fx *fx)
+{
+	int n = 0;
+
+	assert_int_equal(reg_person_list(fx->ctx->reg, count_cb, &n, NULL), 0);
+	return n;
+}
+
+struct audit_q {
+	const char *action, *object, *needle;
+	int n;
+};
+
+static int audit_cb(const struct reg_audit *a, void *arg)
+{
+	struct audit_q *q = arg;
+
+	if (!strcmp(a->action, q->action) && (!q->object || !strcmp(a->object, q->object)) &&
+	    (!q->needle || (a->after && strstr(a->after, q->needle))))
+		q->n++;
+	return 0;
+}
+
+/* Audit rows of action (on object, with needle in their "after"). */
+static int audited(struct fx *fx, const char *action, const char *object, const char *needle)
+{
+	struct audit_q q = { action, object, needle, 0 };
+
+	assert_int_equal(reg_audit_list(fx->ctx->reg, 0, audit_cb, &q, NULL), 0);
+	return q.n;
+}
+
+static int login(struct fx *fx, const char *source, const char *user, const char *pw,
+		 struct reg_person *out, struct byod_err *err)
+{
+	return ident_login_password(fx->ctx->reg, src(fx, source), user, pw, out, err);
+}
+
+/* A refusal: rc, nothing created, one identity.refused row naming source. */
+static void refused(struct fx *fx, const char *source, const char *user, const char *pw, int rc,
+		    const char *object, const char *why)
+{
+	struct byod_err err;
+	char needle[64];
+
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(login(fx, source, user, pw, NULL, &err), rc);
+	if (why && !strstr(err.msg, why))
+		fail_msg("'%s' does not say '%s'", err.msg, why);
+	assert_int_equal(people(fx), 0);
+	snprintf(needle, sizeof(needle), "\"source\":\"%s\"", source);
+	assert_int_equal(audited(fx, "identity.refused", object, needle), 1);
+	assert_int_equal(audited(fx, "person.add", NULL, NULL), 0);
+	assert_int_equal(audited(fx, "identity.login", NULL, NULL), 0);
+}
+
+/* Sets (value) or restores an attribute of uid in the directory, as its admin. */
+static void ldap_set(const char *uid, const char *attr, const char *value)
+{
+	struct berval cred;
+	char pw[64], dn[256], *vals[] = { (char *)value, NULL };
+	LDAPMod mod = { .mod_op = LDAP_MOD_REPLACE, .mod_type = (char *)attr,
+			.mod_values = vals };
+	LDAPMod *mods[] = { &mod, NULL };
+	int demand = LDAP_OPT_X_TLS_DEMAND, zero = 0, v3 = 3;
+	LDAP *ld;
+	FILE *f = fopen(env("BYOD_LDAP_ROOT_PW"), "r");
+
+	assert_non_null(f);
+	assert_non_null(fgets(pw, sizeof(pw), f));
+	fclose(f);
+	snprintf(dn, sizeof(dn), "uid=%s," PEOPLE, uid);
+	assert_int_equal(ldap_initialize(&ld, env("BYOD_LDAP_URL")), LDAP_SUCCESS);
+	ldap_set_option(ld, LDAP_OPT_PROTOCOL_VERSION, &v3);
+	ldap_set_option(ld, LDAP_OPT_X_TLS_CACERTFILE, env("BYOD_LDAP_CA"));
+	ldap_set_option(ld, LDAP_OPT_X_TLS_REQUIRE_CERT, &demand);
+	ldap_set_option(ld, LDAP_OPT_X_TLS_NEWCTX, &zero);
+	assert_int_equal(ldap_start_tls_s(ld, NULL, NULL), LDAP_SUCCESS);
+	cred.bv_val = pw;
+	cred.bv_len = strlen(pw);
+	assert_int_equal(ldap_sasl_bind_s(ld, "cn=admin,dc=college,dc=test", LDAP_SASL_SIMPLE,
+					  &cred, NULL, NULL, NULL), LDAP_SUCCESS);
+	explicit_bzero(pw, sizeof(pw));
+	assert_int_equal(ldap_modify_ext_s(ld, dn, mods, NULL, NULL), LDAP_SUCCESS);
+	ldap_unbind_ext_s(ld, NULL, NULL);
+}
+
+/** A pupil signs in through StartTLS and a bind as themselves: created as a
+ * student of their school, in their class, with an audit entry. */
+static void test_pupil_created(void **state)
+{
+	struct fx *fx = *state;
+	struct reg_person p;
+	struct byod_err err;
+
+	assert_int_equal(login(fx, "college", "alice.martin", "Secret-alice.martin", &p, &err), 0);
+	assert_string_equal(p.login, "alice.martin");
+	assert_string_equal(p.display_name, "Alice Martin");
+	assert_int_equal(p.role, BYOD_ROLE_STUDENT);
+	assert_string_equal(p.school, UAI);
+	assert_string_equal(p.groups, "3A");
+	assert_int_equal(p.state, REG_PERSON_ACTIVE);
+	assert_int_equal(people(fx), 1);
+	assert_int_equal(audited(fx, "identity.login", "alice.martin",
+				 "\"reason\":\"created\",\"role\":\"student\",\"school\":\"" UAI
+				 "\",\"source\":\"college\""), 1);
+	assert_int_equal(audited(fx, "person.add", "alice.martin", NULL), 1);
+	/* the login as typed in another case is the same person, stored as the directory
+	 * spells it */
+	assert_int_equal(login(fx, "college", "Alice.Martin", "Secret-alice.martin", &p, &err), 0);
+	assert_string_equal(p.login, "alice.martin");
+	assert_int_equal(people(fx), 1);
+}
+
+/** A teacher found by the service account over LDAPS, groups searched: a
+ * teacher by the DN of a group, the class groups as their groups. */
+static void test_teacher_created(void **state)
+{
+	struct fx *fx = *state;
+	struct reg_person p;
+	struct byod_err err;
+
+	assert_int_equal(login(fx, "annuaire", "claire.petit", "Secret-claire.petit", &p, &err),
+			 0);
+	assert_int_equal(p.role, BYOD_ROLE_TEACHER);
+	assert_string_equal(p.school, UAI);
+	assert_string_equal(p.groups, "enseignants");
+	assert_string_equal(p.display_name, "Claire Petit");
+	assert_int_equal(audited(fx, "identity.login", "claire.petit",
+				 "\"role\":\"teacher\""), 1);
+	/* the pupil through the same source: a student by a group's CN, 3A */
+	assert_int_equal(login(fx, "annuaire", "alice.martin", "Secret-alice.martin", &p, &err),
+			 0);
+	assert_int_equal(p.role, BYOD_ROLE_STUDENT);
+	assert_string_equal(p.groups, "3A");
+	assert_int_equal(people(fx), 2);
+}
+
+/** memberOf over LDAPS with a bind as the person: role and class from it. */
+static void test_memberof(void **state)
+{
+	struct fx *fx = *state;
+	struct reg_person p;
+	struct byod_err err;
+
+	assert_int_equal(login(fx, "groupes", "bob.durand", "Secret-bob.durand", &p, &err), 0);
+	assert_int_equal(p.role, BYOD_ROLE_STUDENT);
+	assert_string_equal(p.groups, "4B");
+	assert_int_equal(login(fx, "groupes", "claire.petit", "Secret-claire.petit", &p, &err), 0);
+	assert_int_equal(p.role, BYOD_ROLE_TEACHER);
+}
+
+/** A second sign-in after the directory moved the pupil to another class
+ * updates the same account (same id), audited as updated. */
+static void test_second_login_updates(void **state)
+{
+	struct fx *fx = *state;
+	struct reg_person first, p;
+	struct byod_err err;
+	int rc;
+
+	assert_int_equal(login(fx, "college", "alice.martin", "Secret-alice.martin", &first, &err),
+			 0);
+	ldap_set("alice.martin", "ENTEleveClasses", "4C");
+	rc = login(fx, "college", "alice.martin", "Secret-alice.martin", &p, &err);
+	ldap_set("alice.martin", "ENTEleveClasses", "3A");
+	assert_int_equal(rc, 0);
+	assert_true(p.id == first.id);
+	assert_string_equal(p.groups, "4C");
+	assert_int_equal(people(fx), 1);
+	assert_int_equal(audited(fx, "identity.login", "alice.martin", "\"reason\":\"updated\""),
+			 1);
+	assert_int_equal(audited(fx, "person.update", "alice.martin", NULL), 1);
+}
+
+/** A wrong password, or an empty one (an unauthenticated bind succeeds). */
+static void test_wrong_password(void **state)
+{
+	struct fx *fx = *state;
+
+	refused(fx, "college", "alice.martin", "Secret-bob.durand", -EACCES, "alice.martin",
+		"wrong password");
+	refused(fx, "annuaire", "alice.martin", "wrong", -EACCES, "alice.martin", NULL);
+}
+
+static void test_empty_password(void **state)
+{
+	refused(*state, "college", "alice.martin", "", -EACCES, "alice.martin", NULL);
+}
+
+/** Someone the directory does not know: the same answer as a wrong password. */
+static void test_unknown_user(void **state)
+{
+	refused(*state, "college", "nobody.here", "Secret-nobody.here", -EACCES, "nobody.here",
+		"wrong password or no such person");
+}
+
+static void test_unknown_user_search(void **state)
+{
+	refused(*state, "annuaire", "nobody.here", "x", -EACCES, "nobody.here", NULL);
+}
+
+/** Logins made to widen a filter or a DN never reach the directory. */
+static void test_injection(void **state)
+{
+	static const char *const bad[] = {
+		"*", "alice.martin)(uid=*", "*)(|(uid=*", "alice*", "alice.martin\\2a",
+		"uid=alice.martin,ou=people", "alice.martin,ou=people", "(uid=alice.martin)",
+		"alice martin",
+	};
+	struct fx *fx = *state;
+	struct byod_err err;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(login(fx, "annuaire", bad[i], "Secret-alice.martin", NULL, &err),
+				 -EINVAL);
+		assert_int_equal(login(fx, "college", bad[i], "Secret-alice.martin", NULL, &err),
+				 -EINVAL);
+	}
+	assert_int_equal(people(fx), 0);
+	assert_int_equal(audited(fx, "identity.refused", "(not a login)", NULL),
+			 (int)(2 * sizeof(bad) / sizeof(bad[0])));
+	assert_int_equal(audited(fx, "identity.login", NULL, NULL), 0);
+}
+
+/** The right server, but byod.conf trusts another CA (and LDAPTLS_REQCERT
+ * says never): refused before any password is sent. */
+static void test_wrong_ca(void **state)
+{
+	refused(*state, "wrong-ca", "alice.martin", "Secret-alice.martin", -EHOSTUNREACH,
+		"alice.martin", "certificate not trusted");
+}
+
+/** A server presenting a certificate of another CA. */
+static void test_rogue_server(void **state)
+{
+	refused(*state, "rogue", "alice.martin", "Secret-alice.martin", -EHOSTUNREACH,
+		"alice.martin", "certificate not trusted");
+}
+
+/** An answer without UAI. */
+static void test_no_uai(void **state)
+{
+	refused(*state, "college", "noua.i", "Secret-noua.i", -EPERM, "noua.i", "no school");
+}
+
+/** An answer with a role the mapping does not have. */
+static void test_unknown_role(void **state)
+{
+	refused(*state, "college", "odd.role", "Secret-odd.role", -EPERM, "odd.role", "no role");
+}
+
+/** A school the registry does not know. */
+static void test_unknown_school(void **state)
+{
+	refused(*state, "elsewhere", "alice.martin", "Secret-alice.martin", -EPERM,
+		"alice.martin", "not one of the registry's");
+}
+
+/** A local account with a password of its own is not taken over by a source. */
+static void test_local_account_kept(void **state)
+{
+	struct fx *fx = *state;
+	struct reg_person p = { .role = BYOD_ROLE_TEACHER }, after;
+	struct byod_err err;
+
+	snprintf(p.login, sizeof(p.login), "alice.martin");
+	snprintf(p.school, sizeof(p.school), UAI);
+	assert_int_equal(byod_user_add(fx->ctx, &p, "Local-password-1", &err), 0);
+	assert_int_equal(login(fx, "college", "alice.martin", "Secret-alice.martin", NULL, &err),
+			 -EPERM);
+	assert_non_null(strstr(err.msg, "local account"));
+	assert_int_equal(reg_person_get(fx->ctx->reg, "alice.martin", &after, &err), 0);
+	assert_int_equal(after.role, BYOD_ROLE_TEACHER);
+	assert_string_equal(after.groups, "");
+	assert_int_equal(audited(fx, "identity.refused", "alice.martin", NULL), 1);
+	assert_int_equal(audited(fx, "identity.login", NULL, NULL), 0);
+}
+
+/** A disabled account stays disabled (the rentrée sync's departure). */
+static void test_disabled_kept(void **state)
+{
+	struct fx *fx = *state;
+	struct reg_person p;
+	struct byod_err err;
+
+	assert_int_equal(login(fx, "college", "alice.martin", "Secret-alice.martin", &p, &err), 0);
+	assert_int_equal(reg_person_set_state(fx->ctx->reg, "alice.martin", REG_PERSON_DISABLED,
+					      &err), 0);
+	assert_int_equal(login(fx, "college", "alice.martin", "Secret-alice.martin", NULL, &err),
+			 -EPERM);
+	assert_non_null(strstr(err.msg, "disabled"));
+	assert_int_equal(reg_person_get(fx->ctx->reg, "alice.martin", &p, &err), 0);
+	assert_int_equal(p.state, REG_PERSON_DISABLED);
+}
+
+/** The service account's password file readable by all is not used. */
+static void test_open_password_file(void **state)
+{
+	refused(*state, "open-password", "alice.martin", "Secret-alice.martin", -EPROTO,
+		"alice.martin", "readable by the service only");
+}
+
+/** A server that accepts and never answers: refused within timeout-s. */
+static void test_timeout(void **state)
+{
+	struct timespec a, b;
+
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	refused(*state, "silent", "alice.martin", "Secret-alice.martin", -ETIMEDOUT,
+		"alice.martin", "no answer");
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	assert_true(b.tv_sec - a.tv_sec <= 5);
+}
+
+/* 1 when needle is in the file at path. */
+static int file_has(const char *path, const char *needle)
+{
+	char *data = NULL;
+	size_t len = 0;
+	int found;
+
+	if (byod_file_read(path, &data, &len, NULL))
+		return 0;
+	found = memmem(data, len, needle, strlen(needle)) != NULL;
+	free(data);
+	return found;
+}
+
+/** No password of a source is stored: not in the registry's files, nor in
+ * the audit, after sign-ins that succeed and fail. */
+static void test_no_password_stored(void **state)
+{
+	struct fx *fx = *state;
+	struct reg_person p;
+	struct byod_err err;
+	char path[700];
+
+	assert_int_equal(login(fx, "annuaire", "claire.petit", "Secret-claire.petit", &p, &err),
+			 0);
+	assert_string_equal(p.password_hash, "");
+	assert_int_equal(login(fx, "college", "alice.martin", "Wrong-Pass-9", NULL, &err),
+			 -EACCES);
+	assert_null(strstr(err.msg, "Wrong-Pass-9"));
+	assert_int_equal(audited(fx, "identity.login", NULL, "Secret"), 0);
+	assert_int_equal(audited(fx, "identity.refused", NULL, "Wrong-Pass-9"), 0);
+	assert_int_equal(audited(fx, "identity.refused", NULL, "SvcPass"), 0);
+	byod_close(fx->ctx);
+	fx->ctx = NULL;
+	for (int i = 0; i < 3; i++) {
+		snprintf(path, sizeof(path), "%s/registry.db%s", fx->home,
+			 (const char *[]){ "", "-wal", "-shm" }[i]);
+		assert_false(file_has(path, "Secret-claire.petit"));
+		assert_false(file_has(path, "Wrong-Pass-9"));
+		assert_false(file_has(path, "SvcPass-1"));
+	}
+	assert_int_equal(byod_open(fx->home, "byod-portal", &fx->ctx, &err), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+		T(test_pupil_created),
+		T(test_teacher_created),
+		T(test_memberof),
+		T(test_second_login_updates),
+		T(test_wrong_password),
+		T(test_empty_password),
+		T(test_unknown_user),
+		T(test_unknown_user_search),
+		T(test_injection),
+		T(test_wrong_ca),
+		T(test_rogue_server),
+		T(test_no_uai),
+		T(test_unknown_role),
+		T(test_unknown_school),
+		T(test_local_account_kept),
+		T(test_disabled_kept),
+		T(test_open_password_file),
+		T(test_timeout),
+		T(test_no_password_stored),
+#undef T
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
