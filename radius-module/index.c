@@ -981,6 +981,7 @@ struct rad_index {
 				* says after a reconnection whether the server
 				* still holds it */
 	unsigned long full_loads, resumes;
+	unsigned long feed_reads; /* refreshes that read the registry (atomic) */
 	char reload_why[160];
 	pthread_mutex_t recent_lock;
 	struct byod_hmap *recent;  /* mac -> serial of its last EAP-TLS accept */
@@ -1341,8 +1342,24 @@ struct changes {
 	int64_t last;
 	struct reg_event last_ev;
 	struct reg *reg;
+	const struct store *st; /* read only: refresh, which alone writes it, runs this */
 	struct byod_err *err;
 };
+
+/* The device a certificate the index holds belongs to, for one that is no
+ * longer in the registry: out "" when none. */
+static void device_of_cert(const struct store *s, const char *serial, char out[REG_ID_MAX])
+{
+	struct bserial sn;
+	const struct cert *c;
+
+	out[0] = 0;
+	if (serial_parse_any(serial, &sn))
+		return;
+	c = cert_get(s, &sn);
+	if (c && c->device != NONE)
+		uuid_format(DEV(s, c->device)->id, out);
+}
 
 static int prefix(const char *s, const char *p)
 {
@@ -1396,6 +1413,18 @@ static int collect(const struct reg_event *ev, void *arg)
 		c->gone = 1;
 		rc = 0;
 	}
+	if (!rc && c->gone && c->kind == CH_CERT) {
+		/* a certificate deleted (not revoked): its device holds what
+		 * its other certificates give it, or nothing, not its end */
+		device_of_cert(cs->st, ev->object, c->device);
+		c->cert_until = 0;
+		if (c->device[0]) {
+			rc = reg_cert_list_for_device(cs->reg, c->device, cert_until_of,
+						      &c->cert_until, cs->err);
+			if (rc == -ENOENT)
+				rc = 0;
+		}
+	}
 	if (rc)
 		byod_vec_del(&cs->v, cs->v.n - 1);
 	return rc;
@@ -1421,6 +1450,9 @@ static int apply(struct rad_index *ix, const struct change *c)
 	case CH_CERT:
 		if (c->gone) {
 			del_cert(s, c->key);
+			d = c->device[0] ? (struct device *)device_get(s, c->device) : NULL;
+			if (d)
+				d->cert_until = c->cert_until;
 			return 0;
 		}
 		d = (struct device *)device_get(s, c->device);
@@ -1453,6 +1485,7 @@ int rad_index_refresh(struct rad_index *ix, int *changed, struct byod_err *err)
 	if (changed)
 		*changed = 0;
 	pthread_mutex_lock(&ix->refresh_lock);
+	__atomic_add_fetch(&ix->feed_reads, 1, __ATOMIC_RELAXED);
 	/*
 	 * A server that went away (-ENOTCONN) is connected to again here. A
 	 * server that crashed or a replica that took over may have lost
@@ -1524,6 +1557,7 @@ int rad_index_refresh(struct rad_index *ix, int *changed, struct byod_err *err)
 		goto out;
 	}
 	cs.reg = ix->reg;
+	cs.st = &ix->st;
 	cs.err = err;
 	cs.last = ix->seq;
 	rc = reg_events_since(ix->reg, ix->seq, 1000, collect, &cs, err);
@@ -1632,7 +1666,7 @@ int rad_index_wait(struct rad_index *ix, int timeout_ms, struct byod_err *err)
 		rc = reg_feed_wait(ix->reg, timeout_ms, err);
 	} else {
 		nanosleep(&t, NULL);
-		rc = 0;
+		rc = 1; /* the refresh opens the registry again */
 	}
 	pthread_mutex_unlock(&ix->refresh_lock);
 	return rc;
@@ -1886,6 +1920,7 @@ void rad_index_stats(struct rad_index *ix, struct rad_index_stats *out)
 	out->degraded = ix->degraded;
 	out->full_loads = ix->full_loads;
 	out->resumes = ix->resumes;
+	out->feed_reads = __atomic_load_n(&ix->feed_reads, __ATOMIC_RELAXED);
 	snprintf(out->reload_why, sizeof(out->reload_why), "%s", ix->reload_why);
 	pthread_rwlock_unlock(&ix->lock);
 }
