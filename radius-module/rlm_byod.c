@@ -704,7 +704,11 @@ static int tls_cache_check(char const *dir, char *msg, size_t len)
 	}
 	if (st.st_uid != geteuid() || (st.st_mode & 0077)) {
 		snprintf(msg, len, "%s must belong to the server's user and be closed to others "
-				   "(0700)", dir);
+				   "(0700)%s", dir,
+			 st.st_uid != geteuid() && !strncmp(dir, "/dev/shm/", 9)
+				 ? "; another user made it: `byodctl radius config` again "
+				   "names a new one"
+				 : "");
 		return -1;
 	}
 	return 0;
