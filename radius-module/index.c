@@ -14,6 +14,7 @@
 #include "index.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -1143,7 +1144,25 @@ static int add_live(const struct reg_unlock *u, void *arg)
 	return 0;
 }
 
-/* The unlocks live at now, of every school. */
+/* Unlocks starting within this many seconds are held before their start:
+ * another host's clock (the teacher's portal) a little ahead of this one's
+ * puts an unlock's start a little after this host's now. */
+#define UNLOCK_AHEAD_S 300
+
+static int add_upcoming(const struct reg_unlock *u, void *arg)
+{
+	struct live *l = arg;
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		if (l->v[i].id == u->id)
+			return 0;
+	return add_live(u, arg);
+}
+
+/* The unlocks live at now, of every school, and those about to start that
+ * are still live UNLOCK_AHEAD_S from now (decisions compare their start with
+ * each request's time). */
 static int load_unlocks(struct reg *reg, time_t now, struct reg_unlock **out, size_t *n,
 			struct byod_err *err)
 {
@@ -1151,6 +1170,8 @@ static int load_unlocks(struct reg *reg, time_t now, struct reg_unlock **out, si
 	int rc;
 
 	rc = reg_unlock_list_active(reg, NULL, now, add_live, &l, err);
+	if (!rc)
+		rc = reg_unlock_list_active(reg, NULL, now + UNLOCK_AHEAD_S, add_upcoming, &l, err);
 	if (rc) {
 		free(l.v);
 		return rc;
@@ -1318,6 +1339,7 @@ struct change {
 		struct reg_device device;
 		struct reg_cert cert;
 		struct reg_person person;
+		struct reg_unlock unlock; /* CH_UNLOCK: as it is now */
 	} u;
 	char key[64];
 	/* CH_DEVICE, CH_CERT: the device, and how long it holds a
@@ -1403,8 +1425,14 @@ static int collect(const struct reg_event *ev, void *arg)
 		c->kind = CH_PERSON;
 		rc = reg_person_get(cs->reg, ev->object, &c->u.person, cs->err);
 	} else if (prefix(ev->kind, "unlock.")) {
+		char *end;
+		long long id;
+
 		c->kind = CH_UNLOCK;
-		rc = 0;
+		errno = 0;
+		id = strtoll(ev->object, &end, 10);
+		rc = errno || end == ev->object || *end ? -ENOENT
+							: reg_unlock_get(cs->reg, id, &c->u.unlock, cs->err);
 	} else {
 		c->kind = CH_POLICY;
 		rc = 0;
@@ -1466,6 +1494,64 @@ static int apply(struct rad_index *ix, const struct change *c)
 		return 0; /* loaded apart, outside the lock */
 	}
 	return 0;
+}
+
+static int has_unlock(const struct reg_unlock *v, size_t n, int64_t id)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (v[i].id == id)
+			return 1;
+	return 0;
+}
+
+static int push_unlock(struct live *l, const struct reg_unlock *u)
+{
+	return has_unlock(l->v, l->n, u->id) ? 0 : add_live(u, l);
+}
+
+/*
+ * Adds to the unlocks live now those still to start (another host's clock a
+ * little ahead of this one's, or a start set later): each decision compares
+ * the request's time with their start, so that they open at it without a
+ * read of the registry then. Those this batch of the feed named are taken as
+ * they are now; those held before and not named, kept. Runs in refresh,
+ * which alone writes ix->live.
+ */
+static int keep_upcoming(const struct rad_index *ix, const struct changes *cs, time_t now,
+			 struct reg_unlock **live, size_t *nlive)
+{
+	struct live l = { .v = *live, .n = *nlive, .cap = *nlive };
+	const struct change *c;
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < cs->v.n && !rc; i++) {
+		c = BYOD_VEC_AT(&cs->v, struct change, i);
+		if (c->kind == CH_UNLOCK && !c->gone && !c->u.unlock.ended &&
+		    c->u.unlock.starts > now && c->u.unlock.ends > now)
+			rc = push_unlock(&l, &c->u.unlock);
+	}
+	for (i = 0; i < ix->nlive && !rc; i++) {
+		const struct reg_unlock *u = &ix->live[i];
+		int64_t id;
+		size_t j;
+		int named = 0;
+
+		if (u->ended || u->starts <= now || u->ends <= now)
+			continue;
+		for (j = 0; j < cs->v.n && !named; j++) {
+			c = BYOD_VEC_AT(&cs->v, struct change, j);
+			named = c->kind == CH_UNLOCK && sscanf(c->key, "%" SCNd64, &id) == 1 &&
+				id == u->id;
+		}
+		if (!named)
+			rc = push_unlock(&l, u);
+	}
+	*live = l.v;
+	*nlive = l.n;
+	return rc;
 }
 
 int rad_index_refresh(struct rad_index *ix, int *changed, struct byod_err *err)
@@ -1582,6 +1668,10 @@ int rad_index_refresh(struct rad_index *ix, int *changed, struct byod_err *err)
 	}
 	if (want_unlocks) {
 		rc = load_unlocks(ix->reg, now, &live, &nlive, err);
+		if (!rc)
+			rc = keep_upcoming(ix, &cs, now, &live, &nlive);
+		if (rc == -ENOMEM)
+			byod_err_set(err, ENOMEM, "out of memory reading the unlocks");
 		if (rc)
 			goto out;
 	}

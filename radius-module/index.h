@@ -55,12 +55,11 @@ int rad_index_refresh(struct rad_index *ix, int *changed, struct byod_err *err);
  * refresh (it holds the registry connection while it waits).
  *
  * Nothing the index holds goes stale with time alone: certificates' ends,
- * the owners' leaving dates and the unlocks' ends are compared with the
- * request's time (rad_query.now) at each decision, so that an index that
- * reads the registry only when the feed moved decides as one that reads it
- * all the time. (An unlock whose start is still to come when it is read is
- * not held: it is taken at the next unlock event or full-safety read, as
- * before; core/unlock.c starts them at their creation.)
+ * the owners' leaving dates and the unlocks' starts and ends are compared
+ * with the request's time (rad_query.now) at each decision (an unlock
+ * still to start when it is read is held: at its event, and at a load when
+ * it starts within five minutes), so that an index that reads the registry
+ * only when the feed moved decides as one that reads it all the time.
  */
 int rad_index_wait(struct rad_index *ix, int timeout_ms, struct byod_err *err);
 

@@ -463,8 +463,9 @@ static void nap(rlm_byod_t *inst, long ms)
  * a safety net for a wake-up lost (a NOTIFY the server dropped, a commit
  * SQLite's data_version missed), which the index's place in the feed then
  * catches up on by number. Nothing the index decides with ages with time
- * alone (certificates' and unlocks' ends, leaving dates are compared with
- * each request's time), so this read is not what keeps decisions current.
+ * alone (certificates' ends, unlocks' starts and ends, leaving dates are
+ * compared with each request's time: index.h), so this read is not what
+ * keeps decisions current.
  */
 #define FEED_SAFETY_S 30
 

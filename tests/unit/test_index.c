@@ -449,6 +449,70 @@ static void pupil(struct fx *fx, const char *login, const char *uai, const char 
 	byod_enrolment_clear(&e);
 }
 
+/* An unlock whose start is still to come when the index reads it (another
+ * host's clock a little ahead): held, and opened by the request's time at
+ * its start, with no read of the registry then; at a load as well. */
+static void test_unlock_starting_later(void **state)
+{
+	struct fx *fx = *state;
+	struct reg_person durand = { .login = "durand", .role = BYOD_ROLE_TEACHER,
+				     .school = "0131234W", .groups = "4B" };
+	struct reg_unlock u = { 0 };
+	struct rad_index *ix, *ix2;
+	struct rad_answer a;
+	struct rad_query q = { .method = RAD_METHOD_TLS, .explain = true };
+	struct byod_err err;
+	char tom[REG_SERIAL_MAX];
+	time_t now = time(NULL);
+	int64_t v;
+
+	apply_policy(fx, policy1);
+	assert_int_equal(reg_policy_add_school(fx->ctx->reg, "0131234W", policy_unlock, "a.yaml",
+					       NULL, &v, &err),
+			 0);
+	pupil(fx, "tom", "0131234W", "4B", "02:00:00:00:aa:02", tom);
+	assert_int_equal(byod_user_add(fx->ctx, &durand, NULL, &err), 0);
+	ix = open_index(fx);
+	q.serial = tom;
+
+	snprintf(u.school, sizeof(u.school), "0131234W");
+	snprintf(u.group, sizeof(u.group), "4B");
+	u.teacher = durand.id;
+	u.starts = now + 60;
+	u.ends = now + 660;
+	assert_int_equal(reg_unlock_add(fx->ctx->reg, &u, &err), 0);
+	assert_int_equal(rad_index_refresh(ix, NULL, &err), 0);
+	q.now = now;
+	rad_index_decide(ix, &q, &a);
+	assert_false(a.accept); /* not yet */
+	q.now = now + 61;
+	rad_index_decide(ix, &q, &a);
+	assert_true(a.accept); /* opened at its start, nothing read since */
+	assert_string_equal(a.rule, "class opened");
+	/* another event of the feed keeps it */
+	assert_int_equal(reg_device_rename(fx->ctx->reg, fx->phone, "phone 2", &err), 0);
+	assert_int_equal(rad_index_refresh(ix, NULL, &err), 0);
+	rad_index_decide(ix, &q, &a);
+	assert_true(a.accept);
+
+	/* an index loaded before its start holds it too */
+	ix2 = open_index(fx);
+	rad_index_decide(ix2, &q, &a);
+	assert_true(a.accept);
+	q.now = now + 661;
+	rad_index_decide(ix2, &q, &a);
+	assert_false(a.accept); /* over by its end */
+	rad_index_free(ix2);
+
+	/* closed before its start: gone */
+	assert_int_equal(reg_unlock_end(fx->ctx->reg, u.id, now, &err), 0);
+	assert_int_equal(rad_index_refresh(ix, NULL, &err), 0);
+	q.now = now + 61;
+	rad_index_decide(ix, &q, &a);
+	assert_false(a.accept);
+	rad_index_free(ix);
+}
+
 /* A school's own policy decides its pupils, the default another school's;
  * a teacher's unlock opens exactly its group at its school, with a
  * Session-Timeout no later than its end, until it is closed; each answer
@@ -808,6 +872,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_change_feed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_feed_past_unrelated_events, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mab_after_cert_deleted, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unlock_starting_later, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mab_follows_certificates, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_policy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_school_policies_and_unlocks, setup, teardown),
