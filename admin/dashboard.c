@@ -780,7 +780,7 @@ static ssize_t flux_read(void *cls, uint64_t pos, char *buf, size_t max)
 	}
 	if (now - f->started >= FLUX_LIFE_S)
 		return -1;
-	if (reg_feed_wait(f->reg, FLUX_WAIT_MS, NULL) == 0 &&
+	if (reg_feed_wait(f->reg, FLUX_WAIT_MS, NULL) > 0 &&
 	    reg_events_last(f->reg, &seq, NULL) == 0 && seq > f->seq) {
 		f->seq = seq;
 		/* that something changed, not how much: the feed's numbers are

@@ -143,7 +143,7 @@ static int follower(const char *home, int poll_ms, int in, int out)
 	if (send_msg(out, &m))
 		goto out;
 	for (;;) {
-		if (rad_index_wait(ix, poll_ms, &err) || rad_index_refresh(ix, &changed, &err)) {
+		if (rad_index_wait(ix, poll_ms, &err) < 0 || rad_index_refresh(ix, &changed, &err)) {
 			fprintf(stderr, "bench_propagate: follower: %s\n", err.msg);
 			goto out;
 		}

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -46,23 +47,77 @@ static const char *const raddb_dirs[] = { "mods-enabled", "sites-enabled", "log"
 /*
  * Where the eap module keeps its TLS sessions (FreeRADIUS 3.2 resumes them
  * only from files, two per session): on tmpfs, /dev/shm, in a directory of
- * this raddb's own (named after a hash of its path, so that writing the
- * raddb again keeps it). rlm_byod creates it 0700, refuses it when another
- * user owns it, and removes the expired sessions. Without /dev/shm, in the
- * raddb.
+ * this raddb's own. Its name ends in 64 random bits chosen when the raddb
+ * is first written (and kept in byod-vars.conf, so that writing the raddb
+ * again keeps it): /dev/shm is everyone's, and a name another local user
+ * could work out (it once was a hash of the raddb's path) could be made by
+ * them first, which rlm_byod refuses (it would hand them the sessions'
+ * master secrets), so that FreeRADIUS would not start. A name named before
+ * that is no longer usable (another user's now) is replaced by a new one.
+ * rlm_byod creates it 0700 at each start, refuses it when another user owns
+ * it, and removes the expired sessions. Without /dev/shm, in the raddb.
  */
-static int tls_cache_dir(const char *out, char *dir, size_t len)
+#define TLS_CACHE_PREFIX "/dev/shm/byod-tlscache-"
+
+static int shm_usable(void)
 {
 	struct stat st;
-	uint32_t h = 2166136261u; /* FNV-1a */
-	const char *c;
 
-	if (stat("/dev/shm", &st) || !S_ISDIR(st.st_mode))
-		return byod_path_join(dir, len, out, "tlscache");
-	for (c = out; *c; c++)
-		h = (h ^ (unsigned char)*c) * 16777619u;
-	return (size_t)snprintf(dir, len, "/dev/shm/byod-tlscache-%u-%08x", (unsigned)geteuid(),
-				h) >= len ?
+	return !stat("/dev/shm", &st) && S_ISDIR(st.st_mode);
+}
+
+/* A name of ours: TLS_CACHE_PREFIX, this user's id, '-', 16 hex digits. */
+static int random_cache_name(const char *dir)
+{
+	char head[64];
+	size_t n, i;
+
+	n = (size_t)snprintf(head, sizeof(head), TLS_CACHE_PREFIX "%u-", (unsigned)geteuid());
+	if (strncmp(dir, head, n) || strlen(dir + n) != 16)
+		return 0;
+	for (i = n; dir[i]; i++)
+		if (!strchr("0123456789abcdef", dir[i]))
+			return 0;
+	return 1;
+}
+
+/* The name byod-vars.conf gives, when the raddb was written before and it
+ * is one of ours (the older hashed names are not): 0, else -ENOENT. */
+static int previous_cache(const char *out, char *dir, size_t len)
+{
+	char path[PATH_MAX], line[PATH_MAX + 32];
+	const char *key = "byod_tls_cache = \"";
+	int rc = -ENOENT;
+	FILE *f;
+
+	if (byod_path_join(path, sizeof(path), out, "byod-vars.conf"))
+		return -ENOENT;
+	f = fopen(path, "re");
+	if (!f)
+		return -ENOENT;
+	while (rc && fgets(line, sizeof(line), f)) {
+		size_t n = strlen(line);
+
+		if (strncmp(line, key, strlen(key)) || n < strlen(key) + 2 ||
+		    strcmp(line + n - 2, "\"\n"))
+			continue;
+		line[n - 2] = 0;
+		if (random_cache_name(line + strlen(key)) &&
+		    (size_t)snprintf(dir, len, "%s", line + strlen(key)) < len)
+			rc = 0;
+	}
+	fclose(f);
+	return rc;
+}
+
+static int new_cache_name(char *dir, size_t len)
+{
+	uint64_t r;
+
+	if (getrandom(&r, sizeof(r), 0) != (ssize_t)sizeof(r))
+		return -EIO;
+	return (size_t)snprintf(dir, len, TLS_CACHE_PREFIX "%u-%016llx", (unsigned)geteuid(),
+				(unsigned long long)r) >= len ?
 		       -ENAMETOOLONG :
 		       0;
 }
@@ -154,6 +209,29 @@ static int make_tls_cache(const char *dir, struct byod_err *err)
 						"and be closed to others (0700)",
 				    dir);
 	return 0;
+}
+
+/* The TLS cache's directory, made: the one named before when it is still
+ * ours, else a new name (a few tries: each taken name is someone else's). */
+static int tls_cache(const char *out, char *dir, size_t len, struct byod_err *err)
+{
+	int rc, i;
+
+	if (!shm_usable()) {
+		if (byod_path_join(dir, len, out, "tlscache"))
+			return byod_err_set(err, ENAMETOOLONG, "path too long: %s", out);
+		return make_tls_cache(dir, err);
+	}
+	if (!previous_cache(out, dir, len) && !make_tls_cache(dir, NULL))
+		return 0;
+	rc = -EEXIST;
+	for (i = 0; i < 4 && rc; i++) {
+		rc = new_cache_name(dir, len);
+		if (rc)
+			return byod_err_set(err, -rc, "no name for the TLS session cache");
+		rc = make_tls_cache(dir, err);
+	}
+	return rc;
 }
 
 static int write_vars(struct byod_ctx *ctx, const struct byod_radius_params *p, const char *out,
@@ -262,11 +340,7 @@ int byod_radius_config(struct byod_ctx *ctx, const struct byod_radius_params *p,
 		rc = copy_template(p->templates, out, &raddb_files[i], err);
 	if (rc)
 		goto out;
-	if (tls_cache_dir(out, cache, sizeof(cache))) {
-		rc = byod_err_set(err, ENAMETOOLONG, "path too long: %s", out);
-		goto out;
-	}
-	rc = make_tls_cache(cache, err);
+	rc = tls_cache(out, cache, sizeof(cache), err);
 	if (rc)
 		goto out;
 	rc = write_vars(ctx, p, out, home, pki, cache, secret, err);

@@ -74,8 +74,9 @@ int gw_ruleset(struct gw *gw, char **text, struct byod_err *err);
  * sent before it returns, their answers read by the next calls. */
 int gw_step(struct gw *gw, int *handled, struct byod_err *err);
 
-/* Waits up to timeout_ms for the change feed (reg_feed_wait): returns 0
- * when an event may have arrived, or at the timeout; gw_step then reads it. */
+/* Waits up to timeout_ms for the change feed (reg_feed_wait): returns 1
+ * when an event may have arrived, 0 at the timeout with nothing committed,
+ * a negative errno on failure; gw_step then reads it. */
 int gw_wait(struct gw *gw, int timeout_ms, struct byod_err *err);
 
 /* Reads the access points' answers, resends, gives up: waits up to wait_ms

@@ -250,17 +250,17 @@ static long ms_since(const struct timespec *t0)
 
 /*
  * Waits up to ms for the change feed, in slices so that a signal is taken
- * at once; a slice that ends early means the feed moved. When the wait
+ * at once; it ends early when the feed may have moved. When the wait
  * itself fails (the registry is unreachable) the slice is slept. Returns
  * the signal taken, or 0.
  */
 static int wait_feed(struct gw *gw, const sigset_t *sigs, int ms)
 {
 	static const struct timespec zero;
-	struct timespec start, t0, nap;
+	struct timespec start, nap;
 	struct byod_err err;
 	long left, slice;
-	int sig;
+	int sig, rc;
 
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	for (;;) {
@@ -271,8 +271,8 @@ static int wait_feed(struct gw *gw, const sigset_t *sigs, int ms)
 		if (left <= 0)
 			return 0;
 		slice = left < SLICE_MS ? left : SLICE_MS;
-		clock_gettime(CLOCK_MONOTONIC, &t0);
-		if (gw_wait(gw, (int)slice, &err)) {
+		rc = gw_wait(gw, (int)slice, &err);
+		if (rc < 0) {
 			nap.tv_sec = 0;
 			nap.tv_nsec = slice * 1000000L;
 			sig = sigtimedwait(sigs, NULL, &nap);
@@ -280,7 +280,7 @@ static int wait_feed(struct gw *gw, const sigset_t *sigs, int ms)
 				return sig;
 			continue;
 		}
-		if (ms_since(&t0) < slice)
+		if (rc > 0)
 			return 0;
 	}
 }

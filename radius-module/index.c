@@ -14,6 +14,7 @@
 #include "index.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -981,6 +982,7 @@ struct rad_index {
 				* says after a reconnection whether the server
 				* still holds it */
 	unsigned long full_loads, resumes;
+	unsigned long feed_reads; /* refreshes that read the registry (atomic) */
 	char reload_why[160];
 	pthread_mutex_t recent_lock;
 	struct byod_hmap *recent;  /* mac -> serial of its last EAP-TLS accept */
@@ -1142,7 +1144,25 @@ static int add_live(const struct reg_unlock *u, void *arg)
 	return 0;
 }
 
-/* The unlocks live at now, of every school. */
+/* Unlocks starting within this many seconds are held before their start:
+ * another host's clock (the teacher's portal) a little ahead of this one's
+ * puts an unlock's start a little after this host's now. */
+#define UNLOCK_AHEAD_S 300
+
+static int add_upcoming(const struct reg_unlock *u, void *arg)
+{
+	struct live *l = arg;
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		if (l->v[i].id == u->id)
+			return 0;
+	return add_live(u, arg);
+}
+
+/* The unlocks live at now, of every school, and those about to start that
+ * are still live UNLOCK_AHEAD_S from now (decisions compare their start with
+ * each request's time). */
 static int load_unlocks(struct reg *reg, time_t now, struct reg_unlock **out, size_t *n,
 			struct byod_err *err)
 {
@@ -1150,6 +1170,8 @@ static int load_unlocks(struct reg *reg, time_t now, struct reg_unlock **out, si
 	int rc;
 
 	rc = reg_unlock_list_active(reg, NULL, now, add_live, &l, err);
+	if (!rc)
+		rc = reg_unlock_list_active(reg, NULL, now + UNLOCK_AHEAD_S, add_upcoming, &l, err);
 	if (rc) {
 		free(l.v);
 		return rc;
@@ -1317,6 +1339,7 @@ struct change {
 		struct reg_device device;
 		struct reg_cert cert;
 		struct reg_person person;
+		struct reg_unlock unlock; /* CH_UNLOCK: as it is now */
 	} u;
 	char key[64];
 	/* CH_DEVICE, CH_CERT: the device, and how long it holds a
@@ -1341,8 +1364,24 @@ struct changes {
 	int64_t last;
 	struct reg_event last_ev;
 	struct reg *reg;
+	const struct store *st; /* read only: refresh, which alone writes it, runs this */
 	struct byod_err *err;
 };
+
+/* The device a certificate the index holds belongs to, for one that is no
+ * longer in the registry: out "" when none. */
+static void device_of_cert(const struct store *s, const char *serial, char out[REG_ID_MAX])
+{
+	struct bserial sn;
+	const struct cert *c;
+
+	out[0] = 0;
+	if (serial_parse_any(serial, &sn))
+		return;
+	c = cert_get(s, &sn);
+	if (c && c->device != NONE)
+		uuid_format(DEV(s, c->device)->id, out);
+}
 
 static int prefix(const char *s, const char *p)
 {
@@ -1386,8 +1425,14 @@ static int collect(const struct reg_event *ev, void *arg)
 		c->kind = CH_PERSON;
 		rc = reg_person_get(cs->reg, ev->object, &c->u.person, cs->err);
 	} else if (prefix(ev->kind, "unlock.")) {
+		char *end;
+		long long id;
+
 		c->kind = CH_UNLOCK;
-		rc = 0;
+		errno = 0;
+		id = strtoll(ev->object, &end, 10);
+		rc = errno || end == ev->object || *end ? -ENOENT
+							: reg_unlock_get(cs->reg, id, &c->u.unlock, cs->err);
 	} else {
 		c->kind = CH_POLICY;
 		rc = 0;
@@ -1395,6 +1440,18 @@ static int collect(const struct reg_event *ev, void *arg)
 	if (rc == -ENOENT) {
 		c->gone = 1;
 		rc = 0;
+	}
+	if (!rc && c->gone && c->kind == CH_CERT) {
+		/* a certificate deleted (not revoked): its device holds what
+		 * its other certificates give it, or nothing, not its end */
+		device_of_cert(cs->st, ev->object, c->device);
+		c->cert_until = 0;
+		if (c->device[0]) {
+			rc = reg_cert_list_for_device(cs->reg, c->device, cert_until_of,
+						      &c->cert_until, cs->err);
+			if (rc == -ENOENT)
+				rc = 0;
+		}
 	}
 	if (rc)
 		byod_vec_del(&cs->v, cs->v.n - 1);
@@ -1421,6 +1478,9 @@ static int apply(struct rad_index *ix, const struct change *c)
 	case CH_CERT:
 		if (c->gone) {
 			del_cert(s, c->key);
+			d = c->device[0] ? (struct device *)device_get(s, c->device) : NULL;
+			if (d)
+				d->cert_until = c->cert_until;
 			return 0;
 		}
 		d = (struct device *)device_get(s, c->device);
@@ -1434,6 +1494,64 @@ static int apply(struct rad_index *ix, const struct change *c)
 		return 0; /* loaded apart, outside the lock */
 	}
 	return 0;
+}
+
+static int has_unlock(const struct reg_unlock *v, size_t n, int64_t id)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (v[i].id == id)
+			return 1;
+	return 0;
+}
+
+static int push_unlock(struct live *l, const struct reg_unlock *u)
+{
+	return has_unlock(l->v, l->n, u->id) ? 0 : add_live(u, l);
+}
+
+/*
+ * Adds to the unlocks live now those still to start (another host's clock a
+ * little ahead of this one's, or a start set later): each decision compares
+ * the request's time with their start, so that they open at it without a
+ * read of the registry then. Those this batch of the feed named are taken as
+ * they are now; those held before and not named, kept. Runs in refresh,
+ * which alone writes ix->live.
+ */
+static int keep_upcoming(const struct rad_index *ix, const struct changes *cs, time_t now,
+			 struct reg_unlock **live, size_t *nlive)
+{
+	struct live l = { .v = *live, .n = *nlive, .cap = *nlive };
+	const struct change *c;
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < cs->v.n && !rc; i++) {
+		c = BYOD_VEC_AT(&cs->v, struct change, i);
+		if (c->kind == CH_UNLOCK && !c->gone && !c->u.unlock.ended &&
+		    c->u.unlock.starts > now && c->u.unlock.ends > now)
+			rc = push_unlock(&l, &c->u.unlock);
+	}
+	for (i = 0; i < ix->nlive && !rc; i++) {
+		const struct reg_unlock *u = &ix->live[i];
+		int64_t id;
+		size_t j;
+		int named = 0;
+
+		if (u->ended || u->starts <= now || u->ends <= now)
+			continue;
+		for (j = 0; j < cs->v.n && !named; j++) {
+			c = BYOD_VEC_AT(&cs->v, struct change, j);
+			named = c->kind == CH_UNLOCK && sscanf(c->key, "%" SCNd64, &id) == 1 &&
+				id == u->id;
+		}
+		if (!named)
+			rc = push_unlock(&l, u);
+	}
+	*live = l.v;
+	*nlive = l.n;
+	return rc;
 }
 
 int rad_index_refresh(struct rad_index *ix, int *changed, struct byod_err *err)
@@ -1453,6 +1571,7 @@ int rad_index_refresh(struct rad_index *ix, int *changed, struct byod_err *err)
 	if (changed)
 		*changed = 0;
 	pthread_mutex_lock(&ix->refresh_lock);
+	__atomic_add_fetch(&ix->feed_reads, 1, __ATOMIC_RELAXED);
 	/*
 	 * A server that went away (-ENOTCONN) is connected to again here. A
 	 * server that crashed or a replica that took over may have lost
@@ -1524,6 +1643,7 @@ int rad_index_refresh(struct rad_index *ix, int *changed, struct byod_err *err)
 		goto out;
 	}
 	cs.reg = ix->reg;
+	cs.st = &ix->st;
 	cs.err = err;
 	cs.last = ix->seq;
 	rc = reg_events_since(ix->reg, ix->seq, 1000, collect, &cs, err);
@@ -1548,6 +1668,10 @@ int rad_index_refresh(struct rad_index *ix, int *changed, struct byod_err *err)
 	}
 	if (want_unlocks) {
 		rc = load_unlocks(ix->reg, now, &live, &nlive, err);
+		if (!rc)
+			rc = keep_upcoming(ix, &cs, now, &live, &nlive);
+		if (rc == -ENOMEM)
+			byod_err_set(err, ENOMEM, "out of memory reading the unlocks");
 		if (rc)
 			goto out;
 	}
@@ -1632,7 +1756,7 @@ int rad_index_wait(struct rad_index *ix, int timeout_ms, struct byod_err *err)
 		rc = reg_feed_wait(ix->reg, timeout_ms, err);
 	} else {
 		nanosleep(&t, NULL);
-		rc = 0;
+		rc = 1; /* the refresh opens the registry again */
 	}
 	pthread_mutex_unlock(&ix->refresh_lock);
 	return rc;
@@ -1886,6 +2010,7 @@ void rad_index_stats(struct rad_index *ix, struct rad_index_stats *out)
 	out->degraded = ix->degraded;
 	out->full_loads = ix->full_loads;
 	out->resumes = ix->resumes;
+	out->feed_reads = __atomic_load_n(&ix->feed_reads, __ATOMIC_RELAXED);
 	snprintf(out->reload_why, sizeof(out->reload_why), "%s", ix->reload_why);
 	pthread_rwlock_unlock(&ix->lock);
 }

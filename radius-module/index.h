@@ -47,10 +47,19 @@ int rad_index_refresh(struct rad_index *ix, int *changed, struct byod_err *err);
 
 /*
  * Waits up to timeout_ms for the registry's change feed (reg_feed_wait):
- * returns 0 when an event may have arrived, or at the timeout; the caller
- * then calls rad_index_refresh. Sleeps when the registry is not open.
- * Not to be called by two threads at once with refresh (it holds the
- * registry connection while it waits).
+ * returns 1 when an event may have arrived (the caller then calls
+ * rad_index_refresh), 0 at the timeout with nothing committed (a refresh
+ * would read nothing: the caller may skip it), a negative errno when the
+ * wait failed. Sleeps, then returns 1, when the registry is not open (the
+ * refresh opens it again). Not to be called by two threads at once with
+ * refresh (it holds the registry connection while it waits).
+ *
+ * Nothing the index holds goes stale with time alone: certificates' ends,
+ * the owners' leaving dates and the unlocks' starts and ends are compared
+ * with the request's time (rad_query.now) at each decision (an unlock
+ * still to start when it is read is held: at its event, and at a load when
+ * it starts within five minutes), so that an index that reads the registry
+ * only when the feed moved decides as one that reads it all the time.
  */
 int rad_index_wait(struct rad_index *ix, int timeout_ms, struct byod_err *err);
 
@@ -106,6 +115,7 @@ struct rad_index_stats {
 	 * followed on from the last event applied (its number and tag still
 	 * the server's); full_loads counts the first load too */
 	unsigned long full_loads, resumes;
+	unsigned long feed_reads; /* refreshes that read the registry (the feed, or all) */
 	char reload_why[160];   /* why the last full load after the first, "" none */
 };
 void rad_index_stats(struct rad_index *ix, struct rad_index_stats *out);

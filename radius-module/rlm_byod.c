@@ -17,7 +17,8 @@
  *
  * A thread follows the registry's change feed, so that a revocation reaches
  * the decisions as soon as it is committed (PostgreSQL's NOTIFY, SQLite's
- * data_version), and within the poll interval at worst; the same thread
+ * data_version); it reads the registry only then (and every FEED_SAFETY_S),
+ * not at every poll interval of an idle registry; the same thread
  * replays the journal once the registry answers again and keeps a status
  * file (SPOOL_DIR/status, JSON) that `byodctl radius status` reads: since
  * when the registry is unreachable, how many accounting records wait.
@@ -111,6 +112,7 @@ typedef struct rlm_byod_t {
 	int64_t feed_head;     /* the registry's last event, read by the follower
 			        * at most once a second (atomic); -1: not yet */
 	time_t head_read;      /* the follower's own */
+	bool head_due;         /* the follower's own: the index read the feed since */
 	time_t cache_swept;    /* the follower's own: the TLS cache's last sweep */
 	bool tls_cache_ready;  /* tls_cache_dir is there, this user's, 0700 */
 	bool tls_cache_owner;  /* this server holds its lock: it sweeps and removes */
@@ -456,29 +458,45 @@ static void nap(rlm_byod_t *inst, long ms)
 }
 
 /*
+ * The index reads the change feed when the wait says something may have
+ * changed, and besides at least every FEED_SAFETY_S whatever the wait said:
+ * a safety net for a wake-up lost (a NOTIFY the server dropped, a commit
+ * SQLite's data_version missed), which the index's place in the feed then
+ * catches up on by number. Nothing the index decides with ages with time
+ * alone (certificates' ends, unlocks' starts and ends, leaving dates are
+ * compared with each request's time: index.h), so this read is not what
+ * keeps decisions current.
+ */
+#define FEED_SAFETY_S 30
+
+/*
  * Waits up to poll_interval for the change feed: a commit elsewhere ends
  * the wait at once on PostgreSQL (NOTIFY), within a few milliseconds on
- * SQLite. The wait is cut in slices so that detach is not kept waiting; a
- * slice that ends early means the feed moved. When the wait itself fails
- * (the registry is unreachable), it sleeps the interval instead.
+ * SQLite. The wait is cut in slices so that detach is not kept waiting.
+ * Returns true when the index should read the registry: the feed may have
+ * moved, or the wait itself failed (the registry is unreachable: it sleeps
+ * the interval, then the refresh tries again); false when the interval
+ * passed with nothing committed.
  */
-static void wait_feed(rlm_byod_t *inst)
+static bool wait_feed(rlm_byod_t *inst)
 {
-	struct timespec start, t0;
+	struct timespec start;
 	struct byod_err err;
 	long left, slice;
+	int rc;
 
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	while (!stopping(inst) && (left = (long)inst->poll_interval - ms_since(&start)) > 0) {
 		slice = left < FOLLOW_SLICE_MS ? left : FOLLOW_SLICE_MS;
-		clock_gettime(CLOCK_MONOTONIC, &t0);
-		if (rad_index_wait(inst->index, (int)slice, &err)) {
+		rc = rad_index_wait(inst->index, (int)slice, &err);
+		if (rc < 0) {
 			nap(inst, left);
-			return;
+			return true;
 		}
-		if (ms_since(&t0) < slice)
-			return;
+		if (rc > 0)
+			return true;
 	}
+	return false;
 }
 
 /* After a reconnection the index followed on from where it was, or read
@@ -505,7 +523,9 @@ static void tell_reload(rlm_byod_t *inst)
 }
 
 /* The feed's head on the writers' server (registry.url), through the
- * follower's own handle, for the stats socket's lag: once a second at most. */
+ * follower's own handle, for the stats socket's lag: once a second at most,
+ * and only after the index read the feed (head_due): the head of an idle
+ * registry does not move. */
 static void read_head(rlm_byod_t *inst)
 {
 	struct byod_err err;
@@ -513,9 +533,10 @@ static void read_head(rlm_byod_t *inst)
 	int64_t head;
 	int rc;
 
-	if (now == inst->head_read)
+	if (!inst->head_due || now == inst->head_read)
 		return;
 	inst->head_read = now;
+	inst->head_due = false;
 	rc = open_accounting(inst, &inst->replay, 200, &err);
 	if (!rc)
 		rc = reg_events_last(inst->replay, &head, &err);
@@ -595,6 +616,10 @@ static void stats_write(void *arg, struct byod_expo *e)
 			      "Events the index has still to apply (the head minus its position).",
 			      head > ix.seq ? (double)(head - ix.seq) : 0);
 	}
+	byod_expo_one(e, "byod_radius_feed_reads_total", "counter",
+		      "Reads of the registry by the index's follower: when the change feed may "
+		      "have moved, and every 30 s besides; flat while the registry is idle.",
+		      (double)ix.feed_reads);
 	byod_expo_one(e, "byod_radius_policy_version", "gauge",
 		      "The policy version the index decides with (0: none).",
 		      (double)ix.policy_version);
@@ -680,7 +705,11 @@ static int tls_cache_check(char const *dir, char *msg, size_t len)
 	}
 	if (st.st_uid != geteuid() || (st.st_mode & 0077)) {
 		snprintf(msg, len, "%s must belong to the server's user and be closed to others "
-				   "(0700)", dir);
+				   "(0700)%s", dir,
+			 st.st_uid != geteuid() && !strncmp(dir, "/dev/shm/", 9)
+				 ? "; another user made it: `byodctl radius config` again "
+				   "names a new one"
+				 : "");
 		return -1;
 	}
 	return 0;
@@ -690,10 +719,18 @@ static void *follow(void *arg)
 {
 	rlm_byod_t *inst = arg;
 	struct byod_err err;
-	int changed, rc;
+	struct timespec last_read = { 0 }, now;
+	bool read = true;
+	int changed, rc = 0;
 
 	while (!stopping(inst)) {
-		rc = rad_index_refresh(inst->index, &changed, &err);
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		/* a failed refresh is tried again at every interval */
+		if (read || rc || now.tv_sec - last_read.tv_sec >= FEED_SAFETY_S) {
+			last_read = now;
+			inst->head_due = true;
+			rc = rad_index_refresh(inst->index, &changed, &err);
+		}
 		if (rc) {
 			/* loud once, then quiet until it recovers; the index keeps
 			 * its state and its place in the feed */
@@ -719,7 +756,7 @@ static void *follow(void *arg)
 		maybe_flush_counts(inst);
 		write_status(inst);
 		sweep_tls_cache(inst);
-		wait_feed(inst);
+		read = wait_feed(inst);
 	}
 	return NULL;
 }

@@ -1043,8 +1043,9 @@ static int take_notifications(struct pg_db *db)
 }
 
 /*
- * Waits for a NOTIFY byod_feed (or timeout_ms). LISTEN is issued once per
- * connection, so after a reconnection it is issued again; a notification
+ * Waits for a NOTIFY byod_feed (1) or timeout_ms (0). LISTEN is issued once
+ * per connection, so after a reconnection it is issued again (and that wait
+ * returns 1 at once: what came before it was not heard); a notification
  * sent while the connection was down is lost, which is why followers catch
  * up by sequence number and treat a wake-up only as a hint. The payload is
  * "<schema> <seq>": one database may hold several registries (a test and a
@@ -1068,8 +1069,8 @@ static int listen_refused(const struct pg_db *db)
 
 /*
  * A standby takes no LISTEN, and sends no NOTIFY: the wait sleeps up to
- * POLL_MS and returns 0, so that the caller reads by number what
- * replication brought (a standby replays commits in their order, so the
+ * POLL_MS and returns 1 (it cannot know whether replication brought
+ * anything), so that the caller reads by number what replication brought (a standby replays commits in their order, so the
  * feed there has no hole either). LISTEN is tried again once a second: a
  * standby promoted under this connection notifies again.
  */
@@ -1092,7 +1093,7 @@ static int pg_feed_wait(struct reg_db *be, int timeout_ms, struct byod_err *err)
 	if (db->polling && !db->in_tx && now_ms() - db->listen_tried_ms < 1000) {
 		if (poll_standby(db, timeout_ms))
 			goto lost;
-		return 0;
+		return 1;
 	}
 	if (!db->listening) {
 		rc = pg_command(db, NULL, err, "listening to the change feed", "LISTEN byod_feed",
@@ -1102,7 +1103,7 @@ static int pg_feed_wait(struct reg_db *be, int timeout_ms, struct byod_err *err)
 			db->listen_tried_ms = now_ms();
 			if (poll_standby(db, timeout_ms))
 				goto lost;
-			return 0;
+			return 1;
 		}
 		if (rc) {
 			if (rc == -ENOTCONN && timeout_ms > 0)
@@ -1111,6 +1112,9 @@ static int pg_feed_wait(struct reg_db *be, int timeout_ms, struct byod_err *err)
 		}
 		db->listening = 1;
 		db->polling = 0;
+		/* a NOTIFY sent before the LISTEN is lost: what the caller read
+		 * before this first wait may be behind already */
+		return 1;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	for (;;) {
@@ -1118,7 +1122,7 @@ static int pg_feed_wait(struct reg_db *be, int timeout_ms, struct byod_err *err)
 		if (rc < 0)
 			goto lost;
 		if (rc > 0)
-			return 0;
+			return 1;
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		left = timeout_ms - (long)((now.tv_sec - start.tv_sec) * 1000L +
 					   (now.tv_nsec - start.tv_nsec) / 1000000L);
@@ -1139,7 +1143,7 @@ lost:
 	if (!db->in_tx) {
 		PQreset(db->conn);
 		if (PQstatus(db->conn) == CONNECTION_OK && !session_setup(db, NULL))
-			return 0; /* the caller catches up by sequence */
+			return 1; /* the caller catches up by sequence */
 	}
 	if (timeout_ms > 0)
 		poll(NULL, 0, timeout_ms); /* no busy loop while it is down */

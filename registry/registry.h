@@ -416,14 +416,21 @@ struct reg_ha_status {
  * file, everything else 0/""/-1. Needs pg_monitor (or the owner) for the lag columns. */
 int reg_ha_status(struct reg *reg, struct reg_ha_status *out, struct byod_err *err);
 /*
- * Waits for the change feed: returns 0 after a change-feed notification may
- * have arrived, or after timeout_ms, whichever comes first; the caller then
- * reads reg_events_since. Not inside a transaction (-EINVAL). SQLite sleeps,
- * returning early when another connection has committed since the last
- * wait; PostgreSQL waits for NOTIFY byod_feed on its connection (on a
- * standby, which takes no LISTEN, it returns every 100 ms at the latest). Event
- * numbers are given at commit, in commit order, so "everything after the
- * last seq I saw" never skips an event committed late.
+ * Waits up to timeout_ms for the change feed. Returns 1 when something may
+ * have changed since the last wait on this handle, so that the caller reads
+ * reg_events_since now; 0 when timeout_ms passed and nothing was committed,
+ * so that a follower may skip that read; a negative errno on failure (not
+ * inside a transaction: -EINVAL). "May have changed" is a hint, never a
+ * promise (the read may find nothing new), and it is also said when the
+ * wait cannot know: the first wait on a handle, the first after the handle
+ * connected again by itself, and on a standby. SQLite: PRAGMA data_version
+ * (another connection committed) or this connection's own changes, looked
+ * at every few milliseconds, a commit since the last wait returning 1 at
+ * once. PostgreSQL: a NOTIFY byod_feed of this registry on the handle's
+ * connection (its own commits included); a standby takes no LISTEN, and
+ * there the wait returns 1 every 100 ms at the latest. Event numbers are
+ * given at commit, in commit order, so "everything after the last seq I
+ * saw" never skips an event committed late.
  */
 int reg_feed_wait(struct reg *reg, int timeout_ms, struct byod_err *err);
 
@@ -436,26 +443,6 @@ int reg_feed_wait(struct reg *reg, int timeout_ms, struct byod_err *err);
  * later changes.
  */
 unsigned long reg_connection_epoch(struct reg *reg);
-
-/*
- * Opens the outermost transaction level as a read-only snapshot: every read
- * until reg_commit (or reg_rollback) sees the same committed state, so that
- * a follower reads the whole state and reg_events_last together and then
- * follows from that seq without skipping or repeating an event. Nothing may
- * be written in it. -EINVAL when a transaction is already open.
- */
-int reg_begin_read(struct reg *reg, struct byod_err *err);
-
-/*
- * Waits for the change feed: returns 0 after a change-feed notification may
- * have arrived, or after timeout_ms, whichever comes first; the caller then
- * reads reg_events_since. Not inside a transaction (-EINVAL). SQLite sleeps,
- * returning early when another connection has committed since the last
- * wait; PostgreSQL waits for NOTIFY byod_feed on its connection. Event
- * numbers are given at commit, in commit order, so "everything after the
- * last seq I saw" never skips an event committed late.
- */
-int reg_feed_wait(struct reg *reg, int timeout_ms, struct byod_err *err);
 
 /*
  * Opens the outermost transaction level as a read-only snapshot: every read

@@ -1058,12 +1058,21 @@ static int data_version(struct sq *s, int64_t *v, struct byod_err *err)
 
 #define FEED_TICK_MS 20
 
+/* This connection's own changes, which PRAGMA data_version does not count
+ * (a rolled-back one counts too: a wake-up for nothing, never a miss). */
+static int64_t own_changes(struct sq *s)
+{
+	return (int64_t)sqlite3_total_changes64(s->db);
+}
+
 /*
  * SQLite has no notification: this sleeps up to timeout_ms, looking every
  * FEED_TICK_MS whether PRAGMA data_version moved (another connection
  * committed something, a change-feed event perhaps; a read of shared
- * memory, no query of the tables). A commit since the last wait returns at
- * once.
+ * memory, no query of the tables) or this connection changed rows itself.
+ * A commit since the last wait returns 1 at once; the first wait returns 1
+ * too, having nothing to compare with (the caller's read before it may
+ * have missed a commit). 0: nothing was committed for timeout_ms.
  */
 static int sq_feed_wait(struct reg_db *be, int timeout_ms, struct byod_err *err)
 {
@@ -1076,12 +1085,12 @@ static int sq_feed_wait(struct reg_db *be, int timeout_ms, struct byod_err *err)
 	rc = data_version(s, &v, err);
 	if (rc)
 		return rc;
-	if (s->feed_seen && v != s->feed_version) {
+	if (!s->feed_seen || v != s->feed_version || own_changes(s) != s->feed_own) {
 		s->feed_version = v;
-		return 0;
+		s->feed_own = own_changes(s);
+		s->feed_seen = 1;
+		return 1;
 	}
-	s->feed_version = v;
-	s->feed_seen = 1;
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	for (;;) {
 		clock_gettime(CLOCK_MONOTONIC, &now);
@@ -1099,7 +1108,7 @@ static int sq_feed_wait(struct reg_db *be, int timeout_ms, struct byod_err *err)
 			return rc;
 		if (v != s->feed_version) {
 			s->feed_version = v;
-			return 0;
+			return 1;
 		}
 	}
 }

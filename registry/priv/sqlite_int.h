@@ -19,8 +19,9 @@ struct sq {
 	int busy_ms;
 	int in_tx; /* this backend issued BEGIN and has not ended it */
 	/* PRAGMA data_version when the last feed wait returned (feed_seen:
-	 * taken once): it moves when another connection commits. */
-	int64_t feed_version;
+	 * taken once): it moves when another connection commits; feed_own:
+	 * this connection's own changes then (sqlite3_total_changes64) */
+	int64_t feed_version, feed_own;
 	int feed_seen;
 	/* the feed wait's PRAGMA data_version, prepared once and kept (reset
 	 * after each step, so that it holds no read transaction open) */

@@ -5,7 +5,9 @@
 # not in the raddb, its expired sessions removed, a directory others could
 # read refused; one decision per authentication (the certificate check's,
 # taken by post-auth of the same request), a resumption decided again and
-# refused after a revocation; no Reply-Message on accepts unless asked for.
+# refused after a revocation; no Reply-Message on accepts unless asked for;
+# the cache's name random, so that a directory another user made first at a
+# name they could guess blocks nothing, and a new one taken when it did.
 . "$BYOD_SRC/tests/cli/lib.sh"
 . "$BYOD_SRC/tests/radius/lib.sh"
 . "$BYOD_SRC/tests/lib/metrics.sh"
@@ -14,9 +16,35 @@ init_school
 "$BYODCTL" device enrol durand --name laptop-durand --kind laptop --out "$T/dev" --json \
 	>"$T/d.json" || { echo "enrol failed" >&2; exit 1; }
 durand=$(json 'd["device"]' <"$T/d.json")
+# another local user made the TLS cache's directory first, at the name the
+# raddb's path once gave it (FNV-1a of the path): it blocks nothing, the
+# name now being random
+mkdir -p "$T/raddb"
+foreign=
+if [ -d /dev/shm ]; then
+	foreign=$(python3 - "$(realpath "$T/raddb")" "$(id -u)" <<'PY'
+import sys
+h = 2166136261
+for c in sys.argv[1].encode():
+    h = ((h ^ c) * 16777619) & 0xffffffff
+print("/dev/shm/byod-tlscache-%s-%08x" % (sys.argv[2], h))
+PY
+)
+	mkdir -m 0777 "$foreign"
+	[ "$(id -u)" != 0 ] || chown nobody "$foreign"
+fi
 radius_setup
 CACHE=$TLS_CACHE
 radius_start
+if [ -n "$foreign" ]; then
+	check "a directory another user made at the old name ($foreign) blocks nothing" \
+		test "$CACHE" != "$foreign"
+	check "...the cache's name ends in 16 random hex digits" \
+		sh -c "echo '$CACHE' | grep -Eq '^/dev/shm/byod-tlscache-$(id -u)-[0-9a-f]{16}\$'"
+	check "...and the attacker's directory is left as it was" \
+		test "$(stat -c %a "$foreign")" = 777
+	rm -rf "$foreign"
+fi
 
 check "the TLS cache is named in byod-vars.conf" test -n "$CACHE"
 if [ -d /dev/shm ]; then
@@ -166,4 +194,29 @@ freeradius -XC -d "$RADDB" >"$T/xc" 2>&1
 check "a TLS cache open to others: the configuration is refused" \
 	sh -c "! grep -q 'Configuration appears to be OK' '$T/xc'"
 check "...saying why" grep -q "tls_cache_dir: .*(0700)" "$T/xc"
+
+# ---- writing the raddb again: the same name while it is ours, a new one
+# once another user holds it ----
+rm -rf "$CACHE"
+again() {
+	"$BYODCTL" radius config --out "$RADDB" --auth-port "$AUTH_PORT" --acct-port "$ACCT_PORT" \
+		--libdir "$RLM_BYOD_DIR:/usr/lib/freeradius" >/dev/null || { echo "radius config failed" >&2; exit 1; }
+	sed -n 's/^byod_tls_cache = "\(.*\)"$/\1/p' "$RADDB/byod-vars.conf"
+}
+check "byodctl radius config again keeps the cache's name" test "$(again)" = "$CACHE"
+if [ -d /dev/shm ]; then
+	rm -rf "$CACHE"
+	mkdir -m 0777 "$CACHE"
+	[ "$(id -u)" != 0 ] || chown nobody "$CACHE"
+	freeradius -XC -d "$RADDB" >"$T/xc2" 2>&1
+	check "a cache another user took: refused" sh -c "! grep -q 'Configuration appears to be OK' '$T/xc2'"
+	check "...saying to write the raddb again" grep -q "byodctl radius config. again" "$T/xc2"
+	taken=$CACHE
+	CACHE=$(again)
+	TLS_CACHE=$CACHE
+	rm -rf "$taken"
+	check "...which names a new one ($CACHE)" test -n "$CACHE" -a "$CACHE" != "$taken"
+	freeradius -XC -d "$RADDB" >"$T/xc3" 2>&1
+	check "...with which the configuration is OK" grep -q 'Configuration appears to be OK' "$T/xc3"
+fi
 finish

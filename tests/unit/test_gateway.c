@@ -263,10 +263,10 @@ static void test_sessions_and_devices(void **state)
 	/* revoked: quarantined at once, out of the admitted map, disconnected;
 	 * the commit ends the daemon's wait on the feed early */
 	fx->would_disconnect = 0;
-	assert_int_equal(gw_wait(fx->gw, 10, NULL), 0);
+	assert_true(gw_wait(fx->gw, 10, NULL) >= 0);
 	assert_int_equal(reg_device_set_state(fx->ctx->reg, fx->dev_dur, BYOD_DEVICE_REVOKED, NULL), 0);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	assert_int_equal(gw_wait(fx->gw, 20000, NULL), 0);
+	assert_int_equal(gw_wait(fx->gw, 20000, NULL), 1); /* 1: something may have changed */
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	assert_true(t1.tv_sec - t0.tv_sec < 10);
 	step(fx, 1);

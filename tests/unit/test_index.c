@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include <ctype.h>
+#include <sqlite3.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -251,13 +252,16 @@ static void test_change_feed(void **state)
 	tls(ix, fx->serial, &a);
 	assert_int_equal(a.vlan, 30);
 
+	/* the first wait says "may have changed" (it cannot know what came
+	 * before it); then nothing: 0 at the timeout, no read wanted */
+	assert_int_equal(rad_index_wait(ix, 10, &err), 1);
+	assert_int_equal(rad_index_wait(ix, 50, &err), 0);
 	/* a revocation, which ends the follower's wait on the feed early */
-	assert_int_equal(rad_index_wait(ix, 10, &err), 0);
 	assert_int_equal(byod_device_revoke(fx->ctx, fx->phone, REG_REASON_KEY_COMPROMISE,
 					    BYOD_DEVICE_REVOKED, NULL, &err),
 			 0);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	assert_int_equal(rad_index_wait(ix, 20000, &err), 0);
+	assert_int_equal(rad_index_wait(ix, 20000, &err), 1);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	assert_true(t1.tv_sec - t0.tv_sec < 10);
 	assert_int_equal(rad_index_refresh(ix, &changed, &err), 0);
@@ -368,6 +372,51 @@ static void test_mab_follows_certificates(void **state)
 	rad_index_free(ix);
 }
 
+/* A certificate deleted from the registry (not revoked: a removal by hand,
+ * an erasure), its event on the feed: the device no longer holds its end,
+ * so that MAB is decided by the rules again and not by a certificate that
+ * is gone until the date it would have expired. */
+static void test_mab_after_cert_deleted(void **state)
+{
+	struct fx *fx = *state;
+	struct rad_index *ix;
+	struct rad_answer a;
+	struct byod_err err;
+	char db[700], sql[512];
+	sqlite3 *h = NULL;
+
+	apply_policy(fx, "segments:\n"
+			 "  registration: { vlan: 10, subnet: 10.10.0.0/22 }\n"
+			 "  pupils: { vlan: 20, subnet: 10.20.0.0/16 }\n"
+			 "rules:\n"
+			 "  - name: pupils\n    match: { role: student }\n    segment: pupils\n"
+			 "default: registration\n");
+	ix = open_index(fx);
+	mab(ix, "02:00:00:00:aa:01", &a);
+	assert_string_equal(a.rule, "mab-segment"); /* it holds a certificate */
+
+	snprintf(db, sizeof(db), "%s/registry.db", fx->home);
+	assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
+	sqlite3_busy_timeout(h, 5000);
+	snprintf(sql, sizeof(sql),
+		 "BEGIN IMMEDIATE; DELETE FROM certificates WHERE serial = '%s'; "
+		 "INSERT INTO events (time, kind, object) VALUES (%lld, 'cert.erase', '%s'); "
+		 "COMMIT;",
+		 fx->serial, (long long)time(NULL), fx->serial);
+	assert_int_equal(sqlite3_exec(h, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(h);
+
+	assert_int_equal(rad_index_refresh(ix, NULL, &err), 0);
+	tls(ix, fx->serial, &a);
+	assert_false(a.accept);
+	assert_non_null(strstr(a.reason, "not in the registry"));
+	mab(ix, "02:00:00:00:aa:01", &a);
+	assert_true(a.accept);
+	assert_string_equal(a.rule, "pupils");
+	assert_int_equal(a.vlan, 20);
+	rad_index_free(ix);
+}
+
 /* ---- each school's policy, the teachers' unlocks, the counts' names ---- */
 
 static const char policy_unlock[] =
@@ -398,6 +447,70 @@ static void pupil(struct fx *fx, const char *login, const char *uai, const char 
 		fail_msg("%s: %s", login, err.msg);
 	snprintf(serial, REG_SERIAL_MAX, "%s", e.cert.serial);
 	byod_enrolment_clear(&e);
+}
+
+/* An unlock whose start is still to come when the index reads it (another
+ * host's clock a little ahead): held, and opened by the request's time at
+ * its start, with no read of the registry then; at a load as well. */
+static void test_unlock_starting_later(void **state)
+{
+	struct fx *fx = *state;
+	struct reg_person durand = { .login = "durand", .role = BYOD_ROLE_TEACHER,
+				     .school = "0131234W", .groups = "4B" };
+	struct reg_unlock u = { 0 };
+	struct rad_index *ix, *ix2;
+	struct rad_answer a;
+	struct rad_query q = { .method = RAD_METHOD_TLS, .explain = true };
+	struct byod_err err;
+	char tom[REG_SERIAL_MAX];
+	time_t now = time(NULL);
+	int64_t v;
+
+	apply_policy(fx, policy1);
+	assert_int_equal(reg_policy_add_school(fx->ctx->reg, "0131234W", policy_unlock, "a.yaml",
+					       NULL, &v, &err),
+			 0);
+	pupil(fx, "tom", "0131234W", "4B", "02:00:00:00:aa:02", tom);
+	assert_int_equal(byod_user_add(fx->ctx, &durand, NULL, &err), 0);
+	ix = open_index(fx);
+	q.serial = tom;
+
+	snprintf(u.school, sizeof(u.school), "0131234W");
+	snprintf(u.group, sizeof(u.group), "4B");
+	u.teacher = durand.id;
+	u.starts = now + 60;
+	u.ends = now + 660;
+	assert_int_equal(reg_unlock_add(fx->ctx->reg, &u, &err), 0);
+	assert_int_equal(rad_index_refresh(ix, NULL, &err), 0);
+	q.now = now;
+	rad_index_decide(ix, &q, &a);
+	assert_false(a.accept); /* not yet */
+	q.now = now + 61;
+	rad_index_decide(ix, &q, &a);
+	assert_true(a.accept); /* opened at its start, nothing read since */
+	assert_string_equal(a.rule, "class opened");
+	/* another event of the feed keeps it */
+	assert_int_equal(reg_device_rename(fx->ctx->reg, fx->phone, "phone 2", &err), 0);
+	assert_int_equal(rad_index_refresh(ix, NULL, &err), 0);
+	rad_index_decide(ix, &q, &a);
+	assert_true(a.accept);
+
+	/* an index loaded before its start holds it too */
+	ix2 = open_index(fx);
+	rad_index_decide(ix2, &q, &a);
+	assert_true(a.accept);
+	q.now = now + 661;
+	rad_index_decide(ix2, &q, &a);
+	assert_false(a.accept); /* over by its end */
+	rad_index_free(ix2);
+
+	/* closed before its start: gone */
+	assert_int_equal(reg_unlock_end(fx->ctx->reg, u.id, now, &err), 0);
+	assert_int_equal(rad_index_refresh(ix, NULL, &err), 0);
+	q.now = now + 61;
+	rad_index_decide(ix, &q, &a);
+	assert_false(a.accept);
+	rad_index_free(ix);
 }
 
 /* A school's own policy decides its pupils, the default another school's;
@@ -650,8 +763,9 @@ static void test_registry_unreadable(void **state)
 	assert_false(a.accept);
 	tls(ix, fx->serial, &a);
 	assert_false(a.accept);
-	/* the registry comes back: the index opens it and loads by itself */
-	assert_int_equal(rad_index_wait(ix, 10, &err), 0);
+	/* the registry comes back: the index opens it and loads by itself
+	 * (without a registry, the wait always asks for a refresh) */
+	assert_int_equal(rad_index_wait(ix, 10, &err), 1);
 	assert_int_equal(rmdir(db), 0);
 	assert_int_equal(rename(away, db), 0);
 	assert_int_equal(rad_index_refresh(ix, &changed, &err), 0);
@@ -757,6 +871,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_decisions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_change_feed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_feed_past_unrelated_events, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mab_after_cert_deleted, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unlock_starting_later, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mab_follows_certificates, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_policy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_school_policies_and_unlocks, setup, teardown),
