@@ -8,8 +8,12 @@
  * handler, extra headers, a handler's fault turned into the error page, a
  * body over the limit a 413 without the handler, a streamed answer; slow
  * requests answered by the workers while the one page thread serves a page
- * before any of them ends; an answer made once sent alike, never with
- * another request's cookie.
+ * before any of them ends, the one beyond the queue answered at once by
+ * the program's busy page with Retry-After, and at a stop every one
+ * answered whole; an answer made once sent alike, never with another
+ * request's cookie; the access lines of many parallel requests all in their
+ * file, whole, after the stop, one within the flush interval, and the file
+ * opened again after logrotate's rename.
  */
 #define _GNU_SOURCE
 #include <errno.h>
