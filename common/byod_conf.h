@@ -61,6 +61,8 @@ struct byod_conf {
 	int portal_threads;
 	int portal_login_workers;
 	int portal_access_log; /* portal.access-log: 0 no, 1 yes */
+	char *portal_access_log_file; /* portal.access-log-file: "" the log */
+	int portal_login_queue; /* logins waiting for a worker; beyond, a 503 */
 	int portal_connection_limit;
 	int portal_per_ip_limit;
 	int portal_per_ip_v6_prefix; /* portal.per-ip-v6-prefix: IPv6 clients counted per prefix */

@@ -258,9 +258,16 @@ static const struct conf_key keys[] = {
 	{ "portal.login-workers", CT_INT, F(portal_login_workers), "2", 1, 64, NULL, 0, NULL,
 	  "Threads checking login passwords (yescrypt), apart from those answering pages: a "
 	  "burst of logins waits for them while captive probes and pages are still answered." },
+	{ "portal.login-queue", CT_INT, F(portal_login_queue), "128", 1, 4096, NULL, 0, NULL,
+	  "Logins waiting for a login worker, in all; beyond, a page (503) asks the pupil to "
+	  "try again in a moment." },
 	{ "portal.access-log", CT_ENUM, F(portal_access_log), "no", 0, 0, purge_yesno, 0, NULL,
 	  "yes: one log line per answer (client, method, host, path, status); no: only faults, "
 	  "refusals and the portal's events (a captive probe writes nothing)." },
+	{ "portal.access-log-file", CT_STRING, F(portal_access_log_file), "", 0, 0, NULL, 0, NULL,
+	  "With portal.access-log: yes, the file the lines go to (relative to the home), "
+	  "written a batch at a time within a second and opened again on SIGHUP (logrotate); "
+	  "empty: the portal's log (standard error, or the journal)." },
 	{ "portal.connection-limit", CT_INT, F(portal_connection_limit), "1024", 16, 65536, NULL,
 	  0, NULL, "Connections open at once, in all." },
 	{ "portal.per-ip-limit", CT_INT, F(portal_per_ip_limit), "16", 1, 1024, NULL, 0, NULL,

@@ -104,6 +104,10 @@ void portal_metrics_write(void *app, struct byod_expo *e)
 	byod_expo_one(e, "byod_portal_registry_unavailable_total", "counter",
 		      "Pages answered 503 because the registry was unavailable.",
 		      (double)byod_counter_get(&portal_metrics.registry_503));
+	byod_expo_one(e, "byod_portal_logins_busy_total", "counter",
+		      "Logins answered 503 (try again in a moment): every login worker busy and "
+		      "portal.login-workers' queue full.",
+		      (double)byod_counter_get(&portal_metrics.login_busy));
 	httpd_answers(p->srv, answers);
 	byod_expo_family(e, "byod_portal_http_responses_total", "counter",
 			 "Answers the portal's pages sent (HTTP and HTTPS), by status class.");

@@ -289,6 +289,30 @@ int portal_page_error(struct portal *p, const struct portal_request *rq, struct 
 	return page_finish(&c, &h, status);
 }
 
+int portal_page_busy(struct portal *p, const struct portal_request *rq, struct portal_response *rs,
+		     int status)
+{
+	struct page_ctx c = { .p = p, .rq = rq, .rs = rs };
+	struct web_html h;
+
+	/* not the registry's 503: nothing is wrong, the pupil only waits a
+	 * little (a burst of logins at the start of a lesson) */
+	web_html_init(&h);
+	page_head(&c, &h, T("error.busy.title"));
+	web_html_markup(&h, "<div class=\"box\"><h1>");
+	web_html_text(&h, T("error.busy.title"));
+	web_html_markup(&h, "</h1><p>");
+	web_html_text(&h, T("error.busy.text"));
+	web_html_markup(&h, "</p><p><a");
+	web_html_url(&h, "href", "/");
+	web_html_markup(&h, ">");
+	web_html_text(&h, T("error.busy.retry"));
+	web_html_markup(&h, "</a></p></div>");
+	rs->retry_after = PORTAL_BUSY_RETRY_S;
+	byod_counter_add(&portal_metrics.login_busy, 1);
+	return page_finish(&c, &h, status);
+}
+
 /* ---- login ------------------------------------------------------------- */
 
 int page_login(struct page_ctx *c, int status, const char *message)

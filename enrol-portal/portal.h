@@ -51,6 +51,7 @@ struct portal {
 	int tls_trusted;	/* phones trust the certificate: devices go to HTTPS
 				 * (atomic: a reload changes it; portal_url reads it) */
 	char pki_dir[4096];
+	char access_log[4096];	/* portal.access-log-file as a path, or "" */
 	char *charter;          /* the school's charter (checked HTML), or NULL */
 	size_t charter_len;
 	char dummy_hash[160];   /* checked when a login does not exist (same time) */
@@ -73,6 +74,7 @@ struct portal_metrics {
 	uint64_t renew_issued, renew_refused[BYOD_ENROL_REFUSAL_N], renew_failed;
 	uint64_t logins[4]; /* ok, failed, throttled, error */
 	uint64_t registry_503;
+	uint64_t login_busy; /* logins answered 503: too many waiting for a worker */
 };
 extern struct portal_metrics portal_metrics;
 
@@ -117,6 +119,11 @@ void portal_registry_answers(struct portal *p, struct byod_ctx *ctx);
  * carries Retry-After. */
 int portal_page_error(struct portal *p, const struct portal_request *rq, struct portal_response *rs,
 		      int status);
+/* The 503 of a login that found every login worker busy and the queue full
+ * (pages.c): try again in a moment, Retry-After: PORTAL_BUSY_RETRY_S. */
+int portal_page_busy(struct portal *p, const struct portal_request *rq, struct portal_response *rs,
+		     int status);
+#define PORTAL_BUSY_RETRY_S 5
 
 /* Starts serving HTTP (and HTTPS when configured) with the limits of
  * portal.* (server.c). Returns 0 and *out (httpd_stop), or a negative

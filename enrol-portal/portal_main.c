@@ -108,6 +108,12 @@ static int setup(struct portal *p, const char *home, const char *locale_dir, str
 		return rc;
 	if (byod_conf_path(&p->conf, p->conf.pki_dir, p->pki_dir, sizeof(p->pki_dir)))
 		return byod_err_set(err, ENAMETOOLONG, "pki.dir too long");
+	/* the access lines' file, opened again on SIGHUP; another file waits
+	 * for a restart */
+	if (p->conf.portal_access_log_file[0] &&
+	    byod_conf_path(&p->conf, p->conf.portal_access_log_file, p->access_log,
+			   sizeof(p->access_log)))
+		return byod_err_set(err, ENAMETOOLONG, "portal.access-log-file too long");
 	/* the certificate's files, the host name and both URLs; which URL
 	 * devices are sent to follows the certificate (server.c checks it) */
 	rc = byod_portal_tls_where(&p->conf, &p->where, err);

@@ -40,6 +40,18 @@ static int error_page(void *app, const struct portal_request *rq, struct portal_
 	return rc;
 }
 
+static int busy_page(void *app, const struct portal_request *rq, struct portal_response *rs,
+		     int status)
+{
+	struct portal *p = app;
+	int rc;
+
+	pthread_rwlock_rdlock(&p->reload);
+	rc = portal_page_busy(p, rq, rs, status);
+	pthread_rwlock_unlock(&p->reload);
+	return rc;
+}
+
 static int fault(void *app, const struct portal_request *rq, int rc)
 {
 	const char *path = rq->path;
@@ -99,13 +111,17 @@ int portal_start(struct portal *p, struct httpd **out, struct byod_err *err)
 		.secret_prefixes = secret_prefixes,
 		.handler = handle,
 		.error_page = error_page,
+		.busy_page = busy_page,
+		.busy_retry_s = PORTAL_BUSY_RETRY_S,
 		.on_fault = fault,
 		.tls_load = portal_tls_load,
 		.tls_files = {p->where.cert, p->where.key, p->where.chain},
 		.trusted = trusted,
 		.slow = slow,
 		.slow_workers = cf->portal_login_workers,
+		.slow_queued = cf->portal_login_queue,
 		.quiet = !cf->portal_access_log,
+		.access_log = p->access_log,
 		.app = p,
 	};
 

@@ -160,6 +160,15 @@ struct httpd_config {
 	int slow_queued;  /* 0: 128 */
 	int quiet; /* no line per answer (client, method, host, path, status):
 		    * only faults, refusals and libmicrohttpd's messages */
+	/* where the lines per answer go, buffered (written within a second, at
+	 * httpd_reload and at the stop): a file, opened again by httpd_reload
+	 * (logrotate); NULL or "": standard error (under systemd, the journal,
+	 * a line at a time) */
+	const char *access_log;
+	/* the page when too many slow requests wait (a 503, with Retry-After:
+	 * busy_retry_s, or 5 s): "try again in a moment"; NULL: error_page's 503 */
+	httpd_error_fn busy_page;
+	int busy_retry_s;
 	void *app;	  /* passed to every callback */
 };
 
@@ -170,10 +179,14 @@ struct httpd;
  * process (GnuTLS's certificate callback carries no pointer). Returns 0
  * and *out, or a negative errno with err. */
 int httpd_start(const struct httpd_config *cfg, struct httpd **out, struct byod_err *err);
-/* Stops accepting, lets requests under way finish, frees; NULL is a no-op. */
+/* Stops accepting, lets requests under way finish (a slow one queued or
+ * being answered gets its answer sent whole, within a few seconds), writes
+ * the access lines waiting, frees; NULL is a no-op. */
 void httpd_stop(struct httpd *s);
 /* Looks at the certificate files again (every TLS handshake does too) and
- * reloads them when they changed, or when force. */
+ * reloads them when they changed, or when force; with force, also writes the
+ * access lines waiting and opens the access log's file again (logrotate
+ * renamed it). */
 void httpd_reload(struct httpd *s, int force);
 
 /* The answers sent since the start, by status class: out[1] 1xx to out[5]

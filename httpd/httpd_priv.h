@@ -33,6 +33,27 @@ void httpd_log_path(const char *const *secret_prefixes, const char *path, size_t
 void httpd_log_message(const char *const *secret_prefixes, const char *line, char *out,
 		       size_t len);
 
+/* ---- the access lines (accesslog.c) ------------------------------------- */
+
+struct httpd_alog;
+
+/* The access lines of program name, buffered, to the file path (appended
+ * to, created 0640) or, with NULL or "", to standard error. Returns 0 and
+ * *out, or a negative errno with err. */
+int httpd_alog_new(const char *name, const char *path, struct httpd_alog **out,
+		   struct byod_err *err);
+/* One line, escaped whole (as httpd_log's), written within a second. */
+void httpd_alog_line(struct httpd_alog *a, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Writes what waits now; NULL is a no-op. */
+void httpd_alog_flush(struct httpd_alog *a);
+/* Writes what waits, then opens the file again by its name (logrotate
+ * renamed it); if it cannot be opened, the former file is kept. NULL is a
+ * no-op. */
+void httpd_alog_reopen(struct httpd_alog *a);
+/* Writes what waits and frees; NULL is a no-op. */
+void httpd_alog_free(struct httpd_alog *a);
+
 /* ---- the gate ------------------------------------------------------------ */
 
 struct httpd_gate;

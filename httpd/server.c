@@ -34,6 +34,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "byod_buf.h"
 #include "byod_expo.h"
@@ -88,6 +89,12 @@ struct httpd {
 	int stopping;
 	pthread_t *workers;
 	int n_workers;
+	/* slow requests taken by the queue whose answer has not gone yet (under
+	 * q_lock): the stop waits for them (drained) */
+	int slow_open;
+	pthread_cond_t drained;
+	struct httpd_alog *alog; /* the access lines, buffered; NULL: none, or
+				  * each through httpd_log (the journal) */
 };
 
 /* What one connection's request has gathered so far. */
@@ -97,6 +104,7 @@ struct conn {
 	int started;	      /* the headers have been seen */
 	int too_large;
 	struct job *job; /* answered by the slow queue, back with its answer */
+	int slow;	 /* counted in slow_open until the request completes */
 };
 
 /* Longest request target kept for a redirect to the same page over HTTPS. */
@@ -483,12 +491,19 @@ static enum MHD_Result send_response(struct httpd *s, struct MHD_Connection *c,
 	if (s->cfg.quiet) {
 		/* no line per answer: a captive probe is a few microseconds of
 		 * work, and a line written for each would be most of it */
+	} else if (rs->log_as && s->alog) {
+		httpd_alog_line(s->alog, "%s %s %s -> %d", rq->client, rq->method, rs->log_as,
+				rs->status);
 	} else if (rs->log_as) {
 		httpd_log("%s %s %s -> %d", rq->client, rq->method, rs->log_as, rs->status);
 	} else {
 		loggable(s, rq->path, shown, sizeof(shown));
-		httpd_log("%s %s %s%s -> %d", rq->client, rq->method, rq->host[0] ? rq->host : "-",
-			  shown, rs->status);
+		if (s->alog)
+			httpd_alog_line(s->alog, "%s %s %s%s -> %d", rq->client, rq->method,
+					rq->host[0] ? rq->host : "-", shown, rs->status);
+		else
+			httpd_log("%s %s %s%s -> %d", rq->client, rq->method,
+				  rq->host[0] ? rq->host : "-", shown, rs->status);
 	}
 	ret = MHD_queue_response(c, (unsigned int)rs->status, r);
 	if (!kept)
@@ -586,6 +601,7 @@ static int slow_queue(struct httpd *s, struct job *j)
 	}
 	/* suspended before a worker can see it: a resume never comes first */
 	MHD_suspend_connection(j->c);
+	s->slow_open++;
 	if (s->q_tail)
 		s->q_tail->next = j;
 	else
@@ -740,13 +756,25 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 			return MHD_NO;
 		cn->job = j;
 		qrc = slow_queue(s, j);
-		if (!qrc)
+		if (!qrc) {
+			cn->slow = 1; /* this thread sends its answer: not before we return */
 			return MHD_YES;
+		}
 		cn->job = NULL;
 		if (qrc == -2) {
-			/* too many waiting: said now, the client tries again */
+			/* too many waiting: said now, with the page that asks to try
+			 * again in a moment (not the registry's or a fault's) */
 			httpd_log("%s %s %s: slow queue full, 503", client, method, shown);
-			rc = cfg->error_page(cfg->app, &j->rq, &j->rs, MHD_HTTP_SERVICE_UNAVAILABLE);
+			rc = cfg->busy_page ? cfg->busy_page(cfg->app, &j->rq, &j->rs,
+							     MHD_HTTP_SERVICE_UNAVAILABLE)
+					    : cfg->error_page(cfg->app, &j->rq, &j->rs,
+							      MHD_HTTP_SERVICE_UNAVAILABLE);
+			if (!rc) {
+				j->rs.status = MHD_HTTP_SERVICE_UNAVAILABLE;
+				if (j->rs.retry_after <= 0)
+					j->rs.retry_after =
+						cfg->busy_retry_s > 0 ? cfg->busy_retry_s : 5;
+			}
 			ret = rc ? MHD_NO : send_response(s, c, &j->rq, &j->rs);
 			job_free(j);
 			return ret;
@@ -810,6 +838,13 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	httpd_gate_request_done(s->gate, c);
 	(void)toe;
 	if (cn) {
+		if (cn->slow) {
+			/* its answer has gone (or the client has): the stop waits no more */
+			pthread_mutex_lock(&s->q_lock);
+			s->slow_open--;
+			pthread_cond_broadcast(&s->drained);
+			pthread_mutex_unlock(&s->q_lock);
+		}
 		job_free(cn->job); /* resumed, and closed before its answer went */
 		byod_buf_free(&cn->body); /* wiped */
 		if (cn->target)		  /* it may hold a one-time link's token */
@@ -835,7 +870,9 @@ static struct MHD_Daemon *start_daemon(struct httpd *s, int port, int tls, struc
 	struct sockaddr_in6 a6;
 	struct sockaddr_in a4;
 	struct sockaddr *sa;
-	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+	/* MHD_USE_ITC: the stop's MHD_quiesce_daemon needs it in a thread pool */
+	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
+			     MHD_USE_ITC;
 	struct MHD_Daemon *d;
 
 	memset(&a4, 0, sizeof(a4));
@@ -938,7 +975,22 @@ int httpd_start(const struct httpd_config *cfg, struct httpd **out, struct byod_
 	pthread_mutex_init(&s->shared_lock, NULL);
 	pthread_mutex_init(&s->q_lock, NULL);
 	pthread_cond_init(&s->q_cond, NULL);
+	{
+		pthread_condattr_t ca;
+
+		pthread_condattr_init(&ca);
+		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+		pthread_cond_init(&s->drained, &ca);
+		pthread_condattr_destroy(&ca);
+	}
 	httpd_log_name(cfg->name);
+	/* the access lines buffered, but under systemd without a file of their
+	 * own each goes to the journal as the other lines do */
+	if (!cfg->quiet && ((cfg->access_log && cfg->access_log[0]) || !byod_log_journal())) {
+		rc = httpd_alog_new(cfg->name, cfg->access_log, &s->alog, err);
+		if (rc)
+			goto out;
+	}
 	s->budget = fd_budget(cfg->conf, (unsigned int)cfg->connection_limit);
 	lim.budget = s->budget;
 	lim.per_client = (unsigned int)cfg->per_ip_limit;
@@ -994,16 +1046,26 @@ out:
 	return 0;
 }
 
+/* Seconds the stop waits for the slow requests' answers to go. */
+#define DRAIN_S 10
+
 void httpd_stop(struct httpd *s)
 {
+	struct timespec until;
+	MHD_socket lfd[2] = {MHD_INVALID_SOCKET, MHD_INVALID_SOCKET};
 	unsigned int i;
 	int w;
 
 	if (!s)
 		return;
-	/* the slow queue first: its workers answer what is queued and resume
-	 * those connections (libmicrohttpd stops no daemon that holds a
-	 * suspended one); a slow request from now on is answered in place */
+	/* no new connection from now on; those open are still served */
+	if (s->http)
+		lfd[0] = MHD_quiesce_daemon(s->http);
+	if (s->https)
+		lfd[1] = MHD_quiesce_daemon(s->https);
+	/* the slow queue: its workers answer what is queued and resume those
+	 * connections (libmicrohttpd stops no daemon that holds a suspended
+	 * one); a slow request from now on is answered in place */
 	pthread_mutex_lock(&s->q_lock);
 	s->stopping = 1;
 	pthread_cond_broadcast(&s->q_cond);
@@ -1011,10 +1073,27 @@ void httpd_stop(struct httpd *s)
 	for (w = 0; w < s->n_workers; w++)
 		pthread_join(s->workers[w], NULL);
 	free(s->workers);
+	/* a resumed connection's answer is queued and sent by its epoll
+	 * thread later; MHD_stop_daemon would close it unsent: wait for every
+	 * one to complete (or its client to go), a few seconds at most */
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += DRAIN_S;
+	pthread_mutex_lock(&s->q_lock);
+	while (s->slow_open > 0 && !pthread_cond_timedwait(&s->drained, &s->q_lock, &until))
+		;
+	if (s->slow_open > 0)
+		httpd_log("stopping with %d slow requests' answers unsent after %d s", s->slow_open,
+			  DRAIN_S);
+	pthread_mutex_unlock(&s->q_lock);
 	if (s->http)
 		MHD_stop_daemon(s->http);
 	if (s->https)
 		MHD_stop_daemon(s->https);
+	/* quiesced sockets are ours to close, once no daemon thread uses them */
+	for (w = 0; w < 2; w++)
+		if (lfd[w] != MHD_INVALID_SOCKET)
+			close(lfd[w]);
+	httpd_alog_free(s->alog); /* the lines of the last answers included */
 	httpd_gate_free(s->gate); /* after the daemons: their connections use it */
 	httpd_tls_free(s->tls);
 	for (i = 0; i < s->n_shared; i++) {
@@ -1025,6 +1104,7 @@ void httpd_stop(struct httpd *s)
 	pthread_mutex_destroy(&s->shared_lock);
 	pthread_mutex_destroy(&s->q_lock);
 	pthread_cond_destroy(&s->q_cond);
+	pthread_cond_destroy(&s->drained);
 	free(s);
 }
 
@@ -1038,6 +1118,9 @@ void httpd_answers(const struct httpd *s, uint64_t out[6])
 
 void httpd_reload(struct httpd *s, int force)
 {
-	if (s)
-		httpd_tls_refresh(s->tls, force);
+	if (!s)
+		return;
+	httpd_tls_refresh(s->tls, force);
+	if (force)
+		httpd_alog_reopen(s->alog);
 }

@@ -162,7 +162,7 @@ exec 3<&-
 check "a raw fragment sent in the request line is refused (400)" grep -q '^HTTP/1.[01] 400' "$T/raw"
 req "" GET "$CODE_PATH?password=in-a-code-query"
 check "a code's link with a query answers" test "$(code)" = 200
-sleep 0.5 # the last lines reach the log
+sleep 1.5 # the last lines reach the log (a batch at a time, within a second)
 for secret in in-a-query-string in-an-encoded-query in-an-encoded-fragment in-a-raw-fragment \
 	in-a-code-query in-a-download-query "${CODE_PATH#/code/}" "${LINK#/download/}" \
 	"$PUPIL_PW" "$TEACHER_PW" "password="; do
@@ -180,7 +180,7 @@ for probe in captive.apple.com:/hotspot-detect.html connectivitycheck.gstatic.co
 		-b "$J" -w '%{http_code}' >"$T/code"
 	check "$probe is sent to the portal" test "$(code)" = 302
 done
-sleep 0.5
+sleep 1.5 # the probes' lines reach the log
 for secret in captive.apple.com gstatic msftconnecttest pupil-secret-site a-secret-page a-secret-search; do
 	check "the log has no '$secret'" sh -c "! grep -qF -- '$secret' '$T/portal.log'"
 done

@@ -8,8 +8,12 @@
  * handler, extra headers, a handler's fault turned into the error page, a
  * body over the limit a 413 without the handler, a streamed answer; slow
  * requests answered by the workers while the one page thread serves a page
- * before any of them ends; an answer made once sent alike, never with
- * another request's cookie.
+ * before any of them ends, the one beyond the queue answered at once by
+ * the program's busy page with Retry-After, and at a stop every one
+ * answered whole; an answer made once sent alike, never with another
+ * request's cookie; the access lines of many parallel requests all in their
+ * file, whole, after the stop, one within the flush interval, and the file
+ * opened again after logrotate's rename.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -27,7 +31,9 @@
 #include <poll.h>
 #include <pthread.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -44,6 +50,7 @@ struct fx {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	int in_slow, slow_done, release;
+	char log[64]; /* the access log's file (setup_log), or "" */
 };
 
 static ssize_t stream(void *cls, uint64_t pos, char *buf, size_t max)
@@ -82,6 +89,12 @@ static int handler(void *app, const struct httpd_request *rq, struct httpd_respo
 		snprintf(body, sizeof(body), "slow body=%.*s", (int)rq->body_len,
 			 rq->body ? rq->body : "");
 		return httpd_body_copy(rs, "text/plain; charset=utf-8", body, strlen(body), 0);
+	}
+	if (!strcmp(rq->path, "/hold")) {
+		/* a page that keeps the only page thread half a second */
+		struct timespec half = { .tv_nsec = 500 * 1000000L };
+
+		nanosleep(&half, NULL);
 	}
 	if (!strncmp(rq->path, "/shared", 7)) {
 		/* a captive probe's redirect; with a cookie of its own at
@@ -142,6 +155,19 @@ static int error_page(void *app, const struct httpd_request *rq, struct httpd_re
 	return 0;
 }
 
+/* The page when the slow queue is full: no Retry-After of its own (the
+ * server adds busy_retry_s). */
+static int busy_page(void *app, const struct httpd_request *rq, struct httpd_response *rs,
+		     int status)
+{
+	(void)app;
+	(void)rq;
+	if (httpd_body_copy(rs, "text/plain; charset=utf-8", "busy, try again", 15, 0))
+		return -ENOMEM;
+	rs->status = status;
+	return 0;
+}
+
 static int free_port(void)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET };
@@ -165,6 +191,8 @@ static int slow(void *app, const struct httpd_request *rq)
 }
 
 #define SLOW_QUEUED 4 /* the slow queue's length in these tests */
+
+enum { PLAIN, WITH_SLOW, WITH_LOG };
 
 static int start(void **state, int with_slow)
 {
@@ -191,7 +219,15 @@ static int start(void **state, int with_slow)
 	pthread_mutex_init(&f->lock, NULL);
 	pthread_cond_init(&f->cond, NULL);
 	cfg.app = f;
-	if (with_slow) {
+	if (with_slow == WITH_LOG) {
+		/* the access lines to a file; parallel clients on one address */
+		snprintf(f->log, sizeof(f->log), "/tmp/test_httpd_log.XXXXXX");
+		assert_true(mkdtemp(f->log) != NULL);
+		strcat(f->log, "/access.log");
+		cfg.access_log = f->log;
+		cfg.connection_limit = 128;
+		cfg.per_ip_limit = 64;
+	} else if (with_slow) {
 		/* one thread for the pages: a slow request answered there would
 		 * hold every page behind it */
 		cfg.threads = 1;
@@ -200,6 +236,8 @@ static int start(void **state, int with_slow)
 		cfg.quiet = 1;
 		/* a short queue (test_slow_queue_full) */
 		cfg.slow_queued = SLOW_QUEUED;
+		cfg.busy_page = busy_page;
+		cfg.busy_retry_s = 7;
 	}
 	f->port = cfg.http_port = free_port();
 	assert_int_equal(httpd_start(&cfg, &f->srv, &err), 0);
@@ -209,12 +247,17 @@ static int start(void **state, int with_slow)
 
 static int setup(void **state)
 {
-	return start(state, 0);
+	return start(state, PLAIN);
 }
 
 static int setup_slow(void **state)
 {
-	return start(state, 1);
+	return start(state, WITH_SLOW);
+}
+
+static int setup_log(void **state)
+{
+	return start(state, WITH_LOG);
 }
 
 static int teardown(void **state)
@@ -226,6 +269,15 @@ static int teardown(void **state)
 	pthread_cond_broadcast(&f->cond);
 	pthread_mutex_unlock(&f->lock);
 	httpd_stop(f->srv);
+	if (f->log[0]) {
+		char rotated[80];
+
+		unlink(f->log);
+		snprintf(rotated, sizeof(rotated), "%s.1", f->log);
+		unlink(rotated);
+		*strrchr(f->log, '/') = '\0';
+		rmdir(f->log);
+	}
 	pthread_mutex_destroy(&f->lock);
 	pthread_cond_destroy(&f->cond);
 	free(f);
@@ -508,6 +560,7 @@ static void test_slow_queue_full(void **state)
 	struct pollfd p[PER_N];
 	char *a;
 	int s[PER_N], i, ok200 = 0, busy503 = 0, early = -1;
+	int busy_page_seen = 0;
 
 	send_slow(f, s, PER_N);
 	assert_int_equal(wait_in_slow(f, 2), 2);
@@ -531,43 +584,231 @@ static void test_slow_queue_full(void **state)
 			assert_int_not_equal(i, early); /* the early answer was a refusal */
 		} else if (strstr(a, "HTTP/1.1 503")) {
 			busy503++;
+			/* the program's page that says to try again, and when */
+			busy_page_seen += strstr(a, "\r\n\r\nbusy, try again") && has(a, "Retry-After: 7");
 		}
 		free(a);
 	}
 	/* how many the workers took before the queue filled depends on the
 	 * threads' timing: at least the queue's and none lost */
 	assert_true(busy503 >= 1);
+	assert_int_equal(busy_page_seen, busy503);
 	assert_true(ok200 >= SLOW_QUEUED);
 	assert_int_equal(ok200 + busy503, PER_N);
 }
 
-/* Stopping the server with slow requests queued: each still gets its
- * answer (libmicrohttpd cannot stop a daemon holding a suspended one). */
+static void *stop_server(void *arg)
+{
+	httpd_stop(arg);
+	return NULL;
+}
+
+/* Stopping the server while logins are under way (two in the workers, one
+ * queued) and the page thread is held by a page: the stop waits, and each
+ * login gets its whole answer, sent by the page thread once it is free
+ * (resumed, its answer not yet sent when the workers are done) before the
+ * daemon stops. */
 static void test_slow_stop(void **state)
 {
 	struct fx *f = *state;
-	int s, in;
-	char *a;
-	struct timespec until;
+	struct timespec pause = { .tv_nsec = 200 * 1000000L };
+	pthread_t stopper;
+	char *a, want[64], *cl;
+	int s[SLOW_N], i, page;
 
-	s = send_req(f, "POST /slow HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
-			"Content-Length: 1\r\n\r\nx");
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += 10;
+	send_slow(f, s, SLOW_N);
+	assert_int_equal(wait_in_slow(f, 2), 2);
+	page = send_req(f, "GET /hold HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+	nanosleep(&pause, NULL); /* the page thread is in /hold */
+	/* the stop is asked while both workers are in the handler */
+	assert_int_equal(pthread_create(&stopper, NULL, stop_server, f->srv), 0);
+	nanosleep(&pause, NULL);
 	pthread_mutex_lock(&f->lock);
-	while (f->in_slow < 1 && !pthread_cond_timedwait(&f->cond, &f->lock, &until))
-		;
-	in = f->in_slow;
+	assert_int_equal(f->slow_done, 0);
 	f->release = 1;
 	pthread_cond_broadcast(&f->cond);
 	pthread_mutex_unlock(&f->lock);
-	assert_int_equal(in, 1);
+	assert_int_equal(pthread_join(stopper, NULL), 0);
+	f->srv = NULL;
+	for (i = 0; i < SLOW_N; i++) {
+		a = read_answer(s[i]);
+		snprintf(want, sizeof(want), "\r\n\r\nslow body=user=%02d", i);
+		assert_non_null(strstr(a, "HTTP/1.1 200"));
+		assert_non_null(strstr(a, want));
+		/* whole: as long as its Content-Length says */
+		cl = strstr(a, "Content-Length: ");
+		assert_non_null(cl);
+		assert_int_equal(strlen(strstr(a, "\r\n\r\n") + 4), strtoul(cl + 16, NULL, 10));
+		free(a);
+	}
+	assert_int_equal(f->slow_done, SLOW_N);
+	/* the page's own answer too (it was made before the stop's drain ended) */
+	a = read_answer(page);
+	assert_non_null(strstr(a, "path=/hold"));
+	free(a);
+}
+
+/* ---- the access lines ---------------------------------------------------- */
+
+/* The access log's content, malloc'd ("" when absent). */
+static char *slurp(const char *path)
+{
+	FILE *fp = fopen(path, "r");
+	size_t cap = 1 << 20, len = 0, n;
+	char *out = malloc(cap);
+
+	assert_non_null(out);
+	if (fp) {
+		while ((n = fread(out + len, 1, cap - len - 1, fp)) > 0) {
+			len += n;
+			if (len + 1 == cap) {
+				cap *= 2;
+				out = realloc(out, cap);
+				assert_non_null(out);
+			}
+		}
+		fclose(fp);
+	}
+	out[len] = '\0';
+	return out;
+}
+
+#define LOG_THREADS 6
+#define LOG_EACH 250 /* lines of ~70 bytes: the 64 KiB buffer fills a few times */
+
+struct client {
+	struct fx *f;
+	int id, ok;
+};
+
+/* LOG_EACH requests, one connection each, each with a path of its own. */
+static void *client_run(void *arg)
+{
+	struct client *cl = arg;
+	char req[128], *a;
+	int i;
+
+	for (i = 0; i < LOG_EACH; i++) {
+		snprintf(req, sizeof(req),
+			 "GET /n/%d-%d HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
+			 cl->id, i);
+		a = ask(cl->f, req);
+		cl->ok += strstr(a, "HTTP/1.1 200") != NULL;
+		free(a);
+	}
+	return NULL;
+}
+
+/* Many parallel requests then a stop: every line is in the file, once,
+ * whole (one line each, never parts of two threads' lines). */
+static void test_alog_parallel(void **state)
+{
+	struct fx *f = *state;
+	struct client cl[LOG_THREADS];
+	pthread_t t[LOG_THREADS];
+	char want[96], *log, *line, *next;
+	int i, j, lines = 0;
+
+	for (i = 0; i < LOG_THREADS; i++) {
+		cl[i] = (struct client){ .f = f, .id = i };
+		assert_int_equal(pthread_create(&t[i], NULL, client_run, &cl[i]), 0);
+	}
+	for (i = 0; i < LOG_THREADS; i++) {
+		pthread_join(t[i], NULL);
+		assert_int_equal(cl[i].ok, LOG_EACH);
+	}
+	httpd_stop(f->srv); /* what waits in the buffer is written now */
+	f->srv = NULL;
+	log = slurp(f->log);
+	for (i = 0; i < LOG_THREADS; i++)
+		for (j = 0; j < LOG_EACH; j++) {
+			snprintf(want, sizeof(want), ": 127.0.0.1 GET 127.0.0.1/n/%d-%d -> 200\n", i,
+				 j);
+			line = strstr(log, want);
+			assert_non_null(line);
+			assert_null(strstr(line + 1, want)); /* once */
+		}
+	/* every line whole: the time, the program, the request, the status */
+	for (line = log; *line; line = next + 1) {
+		next = strchr(line, '\n');
+		assert_non_null(next);
+		assert_true(line[4] == '-' && line[10] == 'T');
+		assert_non_null(strstr(line, " test_httpd: 127.0.0.1 GET 127.0.0.1/n/"));
+		assert_true(!strncmp(next - 6, "-> 200", 6));
+		lines++;
+	}
+	assert_int_equal(lines, LOG_THREADS * LOG_EACH);
+	free(log);
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Waits up to 5 s for what to be in path; the seconds it took, or -1. */
+static double wait_line(const char *path, const char *what)
+{
+	struct timespec tick = { .tv_nsec = 20 * 1000000L };
+	double t0 = now_s();
+	char *log;
+	int found;
+
+	do {
+		log = slurp(path);
+		found = strstr(log, what) != NULL;
+		free(log);
+		if (found)
+			return now_s() - t0;
+		nanosleep(&tick, NULL);
+	} while (now_s() - t0 < 5);
+	return -1;
+}
+
+/* A line reaches the file within the flush interval (a second), with no
+ * other request to push it out. */
+static void test_alog_interval(void **state)
+{
+	struct fx *f = *state;
+	double took;
+
+	free(get(f, "/alone", NULL));
+	took = wait_line(f->log, "GET 127.0.0.1/alone -> 200\n");
+	assert_true(took >= 0);
+	assert_true(took < 1.5);
+}
+
+/* logrotate: the file renamed, then httpd_reload (the program's SIGHUP):
+ * the lines before are in the renamed file, those after in a new one. */
+static void test_alog_reopen(void **state)
+{
+	struct fx *f = *state;
+	char rotated[80], *old, *cur;
+	struct stat st;
+
+	free(get(f, "/before", NULL));
+	snprintf(rotated, sizeof(rotated), "%s.1", f->log);
+	assert_int_equal(rename(f->log, rotated), 0);
+	free(get(f, "/between", NULL)); /* after the rename, before the reopen */
+	httpd_reload(f->srv, 1);
+	assert_int_equal(stat(f->log, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0640);
+	free(get(f, "/after", NULL));
 	httpd_stop(f->srv);
 	f->srv = NULL;
-	a = read_answer(s);
-	/* answered, or closed by the stop: never a hang (read's timeout) */
-	assert_true(!a[0] || strstr(a, "slow body=x"));
-	free(a);
+	old = slurp(rotated);
+	cur = slurp(f->log);
+	assert_non_null(strstr(old, "GET 127.0.0.1/before -> 200\n"));
+	assert_non_null(strstr(old, "GET 127.0.0.1/between -> 200\n"));
+	assert_null(strstr(old, "/after"));
+	assert_non_null(strstr(cur, "GET 127.0.0.1/after -> 200\n"));
+	assert_null(strstr(cur, "/before"));
+	assert_null(strstr(cur, "/between"));
+	free(old);
+	free(cur);
 }
 
 /* An answer made once: the same bytes for every request, and a request
@@ -624,6 +865,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_slow_queue, setup_slow, teardown),
 		cmocka_unit_test_setup_teardown(test_slow_stop, setup_slow, teardown),
 		cmocka_unit_test_setup_teardown(test_slow_queue_full, setup_slow, teardown),
+		cmocka_unit_test_setup_teardown(test_alog_parallel, setup_log, teardown),
+		cmocka_unit_test_setup_teardown(test_alog_interval, setup_log, teardown),
+		cmocka_unit_test_setup_teardown(test_alog_reopen, setup_log, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
