@@ -484,38 +484,40 @@ static const char *text_of(const struct store *s, uint32_t i)
 
 /* ---- keys from text, exactly as the registry writes them ---- */
 
+/* A hex digit's value + 1, 0 for any other byte: LHEX lowercase only,
+ * HEX either case (a million rows are parsed at start: one load a digit) */
+#define HEX_LC ['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5, ['5'] = 6, ['6'] = 7, \
+	       ['7'] = 8, ['8'] = 9, ['9'] = 10, ['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, \
+	       ['e'] = 15, ['f'] = 16
+static const uint8_t LHEX[256] = { HEX_LC };
+static const uint8_t HEX[256] = { HEX_LC, ['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14,
+				  ['E'] = 15, ['F'] = 16 };
+
 static int hexval(int c)
 {
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
+	return (int)HEX[(unsigned char)c] - 1;
 }
 
 /* A device id as the registry writes it (a UUID in lowercase): its 16
  * bytes. Any other text names no device. */
 static int uuid_parse(const char *t, uint8_t id[16])
 {
-	int i, n = 0, hi = -1, v;
+	int i, n = 0, hi, lo;
 
-	for (i = 0; i < 36; i++) {
+	/* in order, so that a short text stops at its end */
+	for (i = 0; i < 36; i += 2) {
 		if (i == 8 || i == 13 || i == 18 || i == 23) {
 			if (t[i] != '-')
 				return -EINVAL;
-			continue;
+			i++;
 		}
-		v = hexval(t[i]);
-		if (v < 0 || (t[i] >= 'A' && t[i] <= 'F'))
+		hi = LHEX[(unsigned char)t[i]];
+		if (!hi)
 			return -EINVAL;
-		if (hi < 0) {
-			hi = v;
-		} else {
-			id[n++] = (uint8_t)(hi << 4 | v);
-			hi = -1;
-		}
+		lo = LHEX[(unsigned char)t[i + 1]];
+		if (!lo)
+			return -EINVAL;
+		id[n++] = (uint8_t)((hi - 1) << 4 | (lo - 1));
 	}
 	return t[36] ? -EINVAL : 0;
 }
