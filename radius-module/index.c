@@ -16,6 +16,8 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <signal.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -196,6 +198,7 @@ struct store {
 	struct table by_id, by_mac, by_serial, by_person;
 	struct intern strings;
 	size_t ndevices, ncerts, npeople; /* present ones */
+	uint64_t load_us; /* how long the last full load took, µs */
 };
 
 #define DEV(s, i) ARR_AT(&(s)->devices, struct device, i)
@@ -482,38 +485,40 @@ static const char *text_of(const struct store *s, uint32_t i)
 
 /* ---- keys from text, exactly as the registry writes them ---- */
 
+/* A hex digit's value + 1, 0 for any other byte: LHEX lowercase only,
+ * HEX either case (a million rows are parsed at start: one load a digit) */
+#define HEX_LC ['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5, ['5'] = 6, ['6'] = 7, \
+	       ['7'] = 8, ['8'] = 9, ['9'] = 10, ['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, \
+	       ['e'] = 15, ['f'] = 16
+static const uint8_t LHEX[256] = { HEX_LC };
+static const uint8_t HEX[256] = { HEX_LC, ['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14,
+				  ['E'] = 15, ['F'] = 16 };
+
 static int hexval(int c)
 {
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
+	return (int)HEX[(unsigned char)c] - 1;
 }
 
 /* A device id as the registry writes it (a UUID in lowercase): its 16
  * bytes. Any other text names no device. */
 static int uuid_parse(const char *t, uint8_t id[16])
 {
-	int i, n = 0, hi = -1, v;
+	int i, n = 0, hi, lo;
 
-	for (i = 0; i < 36; i++) {
+	/* in order, so that a short text stops at its end */
+	for (i = 0; i < 36; i += 2) {
 		if (i == 8 || i == 13 || i == 18 || i == 23) {
 			if (t[i] != '-')
 				return -EINVAL;
-			continue;
+			i++;
 		}
-		v = hexval(t[i]);
-		if (v < 0 || (t[i] >= 'A' && t[i] <= 'F'))
+		hi = LHEX[(unsigned char)t[i]];
+		if (!hi)
 			return -EINVAL;
-		if (hi < 0) {
-			hi = v;
-		} else {
-			id[n++] = (uint8_t)(hi << 4 | v);
-			hi = -1;
-		}
+		lo = LHEX[(unsigned char)t[i + 1]];
+		if (!lo)
+			return -EINVAL;
+		id[n++] = (uint8_t)((hi - 1) << 4 | (lo - 1));
 	}
 	return t[36] ? -EINVAL : 0;
 }
@@ -710,7 +715,72 @@ static const struct cert *cert_get(const struct store *s, const struct bserial *
 	return slot != NONE ? CERT(s, slot) : NULL;
 }
 
-static int put_person(struct store *s, const struct reg_person *r)
+/*
+ * A row as the store keeps it, its text already parsed: what put_person,
+ * put_device and put_cert read from a registry struct, and what the load's
+ * reading thread hands to the one that fills the store (load_all).
+ */
+struct person_in {
+	int64_t id, leaves_at;
+	const char *school, *groups;
+	int8_t role;
+	uint8_t disabled;
+};
+
+struct device_in {
+	uint8_t id[16];
+	int64_t owner;
+	uint64_t mac;
+	uint8_t has_mac, kind, state;
+};
+
+struct cert_in {
+	struct bserial sn, rep;
+	uint8_t dev[16];
+	uint8_t has_dev, has_rep, revoked, seen;
+	int64_t not_before, not_after;
+};
+
+static void person_in_of(const struct reg_person *r, struct person_in *in)
+{
+	in->id = r->id;
+	in->leaves_at = r->leaves_at;
+	in->school = r->school;
+	in->groups = r->groups;
+	in->role = (int8_t)r->role;
+	in->disabled = r->state == REG_PERSON_DISABLED;
+}
+
+/* -1: a row no request could name (its id is not a UUID), left out */
+static int device_in_of(const struct reg_device *r, struct device_in *in)
+{
+	if (uuid_parse(r->id, in->id))
+		return -1; /* the registry writes UUIDs only */
+	in->owner = r->owner;
+	in->mac = 0;
+	in->has_mac = r->mac[0] && !mac_parse_stored(r->mac, &in->mac);
+	if (!in->has_mac)
+		in->mac = 0;
+	in->kind = (uint8_t)((unsigned)r->kind & 63);
+	in->state = (uint8_t)((unsigned)r->state & 255);
+	return 0;
+}
+
+/* -1: a row no request could name (its serial is not one), left out */
+static int cert_in_of(const struct reg_cert *r, struct cert_in *in)
+{
+	if (serial_parse_any(r->serial, &in->sn))
+		return -1;
+	in->has_dev = !uuid_parse(r->device, in->dev);
+	in->has_rep = r->replaces[0] && !serial_parse_any(r->replaces, &in->rep);
+	in->not_before = r->not_before;
+	in->not_after = r->not_after;
+	in->revoked = r->state != REG_CERT_VALID;
+	in->seen = r->first_seen != 0;
+	return 0;
+}
+
+static int put_person_in(struct store *s, const struct person_in *r)
 {
 	uint32_t slot, school, groups;
 	struct person *p;
@@ -727,12 +797,20 @@ static int put_person(struct store *s, const struct reg_person *r)
 	if (!p->present)
 		s->npeople++;
 	p->present = 1;
-	p->role = (int8_t)r->role;
-	p->disabled = r->state == REG_PERSON_DISABLED;
+	p->role = r->role;
+	p->disabled = r->disabled;
 	p->leaves_at = r->leaves_at;
 	p->school = school;
 	p->groups = groups;
 	return 0;
+}
+
+static int put_person(struct store *s, const struct reg_person *r)
+{
+	struct person_in in;
+
+	person_in_of(r, &in);
+	return put_person_in(s, &in);
 }
 
 /* Takes the device at slot out of by_mac when it is the one its MAC names. */
@@ -748,20 +826,16 @@ static void unmap_mac(struct store *s, uint32_t slot)
 /* A MAC may have been carried by several devices (a retired phone's MAC
  * re-enrolled): the live one wins, else the newest seen. *out (may be
  * NULL) gets the device's slot. */
-static int put_device(struct store *s, const struct reg_device *r, uint32_t *out)
+static int put_device_in(struct store *s, const struct device_in *r, uint32_t *out)
 {
-	uint8_t id[16];
 	uint32_t slot, owner, holder;
-	uint64_t mac = 0;
-	int has_mac, rc;
+	uint64_t mac = r->mac;
+	int has_mac = r->has_mac, rc;
 	struct device *d;
 
-	if (uuid_parse(r->id, id))
-		return 0; /* the registry writes UUIDs only: no request could name it */
-	has_mac = r->mac[0] && !mac_parse_stored(r->mac, &mac);
 	rc = person_slot(s, r->owner, &owner);
 	if (!rc)
-		rc = device_slot(s, id, &slot);
+		rc = device_slot(s, r->id, &slot);
 	if (rc)
 		return rc;
 	d = DEV(s, slot);
@@ -773,8 +847,8 @@ static int put_device(struct store *s, const struct reg_device *r, uint32_t *out
 	}
 	d->present = 1;
 	d->owner = owner;
-	d->kind = (unsigned)r->kind & 63;
-	d->state = (unsigned)r->state & 255;
+	d->kind = r->kind & 63;
+	d->state = r->state;
 	d->mac = mac;
 	d->has_mac = (unsigned)has_mac;
 	if (out)
@@ -790,6 +864,15 @@ static int put_device(struct store *s, const struct reg_device *r, uint32_t *out
 			t_fill(&s->by_mac, &tp, slot);
 	}
 	return 0;
+}
+
+static int put_device(struct store *s, const struct reg_device *r, uint32_t *out)
+{
+	struct device_in in;
+
+	if (device_in_of(r, &in))
+		return 0; /* no request could name it */
+	return put_device_in(s, &in, out);
 }
 
 static void del_device(struct store *s, const char *key)
@@ -835,25 +918,21 @@ static int new_rep(struct store *s, const struct bserial *sn, uint32_t *out)
 	return 0;
 }
 
-static int put_cert(struct store *s, const struct reg_cert *r)
+static int put_cert_in(struct store *s, const struct cert_in *r)
 {
-	struct bserial sn, rep;
 	struct tput tp;
-	uint8_t id[16];
 	uint32_t slot, dev = NONE, rix = NONE;
 	struct cert *c;
 	struct device *d;
 	int rc = 0, fresh = 0;
 
-	if (serial_parse_any(r->serial, &sn))
-		return 0; /* not a serial: no request could name it */
-	if (!uuid_parse(r->device, id))
-		rc = device_slot(s, id, &dev);
-	if (!rc && r->replaces[0] && !serial_parse_any(r->replaces, &rep))
-		rc = new_rep(s, &rep, &rix);
+	if (r->has_dev)
+		rc = device_slot(s, r->dev, &dev);
+	if (!rc && r->has_rep)
+		rc = new_rep(s, &r->rep, &rix);
 	if (rc)
 		return rc;
-	rc = t_probe(s, &s->by_serial, T_SERIAL, &sn, &tp, &slot);
+	rc = t_probe(s, &s->by_serial, T_SERIAL, &r->sn, &tp, &slot);
 	if (rc) {
 		free_rep(s, rix);
 		return rc;
@@ -872,7 +951,7 @@ static int put_cert(struct store *s, const struct reg_cert *r)
 			slot = (uint32_t)s->certs.n++;
 		}
 		memset(CERT(s, slot), 0, sizeof(struct cert));
-		CERT(s, slot)->serial = sn;
+		CERT(s, slot)->serial = r->sn;
 		CERT(s, slot)->replaces = NONE;
 		t_fill(&s->by_serial, &tp, slot);
 		fresh = 1;
@@ -887,13 +966,22 @@ static int put_cert(struct store *s, const struct reg_cert *r)
 	c->replaces = rix;
 	time40_put(c->nb, r->not_before);
 	time40_put(c->na, r->not_after);
-	c->revoked = r->state != REG_CERT_VALID;
-	c->seen = r->first_seen != 0;
+	c->revoked = r->revoked;
+	c->seen = r->seen;
 	/* loading: every certificate passes here once, after the devices */
 	d = dev != NONE && DEV(s, dev)->present ? DEV(s, dev) : NULL;
 	if (d && !c->revoked && time40_get(c->na) > d->cert_until)
 		d->cert_until = time40_get(c->na);
 	return 0;
+}
+
+static int put_cert(struct store *s, const struct reg_cert *r)
+{
+	struct cert_in in;
+
+	if (cert_in_of(r, &in))
+		return 0; /* not a serial: no request could name it */
+	return put_cert_in(s, &in);
 }
 
 static void del_cert(struct store *s, const char *key)
@@ -994,22 +1082,43 @@ struct rad_index {
 /* ---- loading ---- */
 
 /*
- * Rows go into the store in batches: the table entries a batch will probe
- * are prefetched first, so that their cache misses overlap instead of
- * coming one after the other between two rows read (a million devices
- * probe about five million entries). put_* then take the rows in order, as
- * one at a time would.
+ * Two threads share the load (on two cores it takes the longer of the two
+ * halves, not their sum): the caller reads the rows (the database's
+ * stepping, the text parsed into struct *_in), and a filler thread puts
+ * them into the store (hashing, probing, the first touch of its pages).
+ * Rows go across in batches through a ring of NBATCH; the filler takes
+ * them in the order read, as one thread would. The filler prefetches the
+ * table entries of PREFETCH rows before putting them, so that their cache
+ * misses overlap (a million devices probe about five million entries).
+ * Without a thread (pthread_create failed) the reader fills in place.
  */
-#define BATCH 32
+#define BATCH 512
+#define NBATCH 8
+#define PREFETCH 32
+#define BATCH_TEXT (BATCH * 40) /* a person's school and groups, mostly short */
+
+enum { B_PEOPLE, B_DEVICES, B_CERTS, B_END };
+
+struct batch {
+	int kind;
+	size_t n, text_used;
+	union {
+		struct person_in p[BATCH];
+		struct device_in d[BATCH];
+		struct cert_in c[BATCH];
+	} u;
+	char text[BATCH_TEXT]; /* the people's strings, which person_in points to */
+};
 
 struct loader {
 	struct store *st;
-	size_t n;
-	union {
-		struct reg_person p[BATCH];
-		struct reg_device d[BATCH];
-		struct reg_cert c[BATCH];
-	} u;
+	pthread_t filler;
+	int threaded;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	unsigned head, tail, full; /* ring positions: next taken, next filled; batches queued */
+	int rc;                    /* the filler's first error: the rest is skipped */
+	struct batch b[NBATCH];
 };
 
 static void prefetch(const struct table *t, enum tkind k, const void *key)
@@ -1018,96 +1127,238 @@ static void prefetch(const struct table *t, enum tkind k, const void *key)
 		__builtin_prefetch(&t->v[home_of(key_hash(k, key), t->cap)]);
 }
 
-static int flush_people(struct loader *l)
+static int fill_people(struct store *st, const struct batch *b)
 {
-	size_t i;
+	size_t i, j, end;
 	int rc = 0;
 
-	for (i = 0; i < l->n; i++)
-		prefetch(&l->st->by_person, T_PERSON, &l->u.p[i].id);
-	for (i = 0; i < l->n && !rc; i++)
-		rc = put_person(l->st, &l->u.p[i]);
-	l->n = 0;
+	for (i = 0; i < b->n && !rc; i = end) {
+		end = i + PREFETCH < b->n ? i + PREFETCH : b->n;
+		for (j = i; j < end; j++)
+			prefetch(&st->by_person, T_PERSON, &b->u.p[j].id);
+		for (j = i; j < end && !rc; j++)
+			rc = put_person_in(st, &b->u.p[j]);
+	}
 	return rc;
 }
 
-static int flush_devices(struct loader *l)
+static int fill_devices(struct store *st, const struct batch *b)
 {
-	uint8_t id[16];
-	uint64_t mac;
-	size_t i;
+	size_t i, j, end;
 	int rc = 0;
 
-	for (i = 0; i < l->n; i++) {
-		const struct reg_device *d = &l->u.d[i];
+	for (i = 0; i < b->n && !rc; i = end) {
+		end = i + PREFETCH < b->n ? i + PREFETCH : b->n;
+		for (j = i; j < end; j++) {
+			const struct device_in *d = &b->u.d[j];
 
-		prefetch(&l->st->by_person, T_PERSON, &d->owner);
-		if (!uuid_parse(d->id, id))
-			prefetch(&l->st->by_id, T_ID, id);
-		if (d->mac[0] && !mac_parse(d->mac, &mac))
-			prefetch(&l->st->by_mac, T_MAC, &mac);
+			prefetch(&st->by_person, T_PERSON, &d->owner);
+			prefetch(&st->by_id, T_ID, d->id);
+			if (d->has_mac)
+				prefetch(&st->by_mac, T_MAC, &d->mac);
+		}
+		for (j = i; j < end && !rc; j++)
+			rc = put_device_in(st, &b->u.d[j], NULL);
 	}
-	for (i = 0; i < l->n && !rc; i++)
-		rc = put_device(l->st, &l->u.d[i], NULL);
-	l->n = 0;
 	return rc;
 }
 
-static int flush_certs(struct loader *l)
+static int fill_certs(struct store *st, const struct batch *b)
 {
-	struct bserial sn;
-	uint8_t id[16];
-	size_t i;
+	size_t i, j, end;
 	int rc = 0;
 
-	for (i = 0; i < l->n; i++) {
-		const struct reg_cert *c = &l->u.c[i];
+	for (i = 0; i < b->n && !rc; i = end) {
+		end = i + PREFETCH < b->n ? i + PREFETCH : b->n;
+		for (j = i; j < end; j++) {
+			const struct cert_in *c = &b->u.c[j];
 
-		if (!uuid_parse(c->device, id))
-			prefetch(&l->st->by_id, T_ID, id);
-		if (!serial_parse_any(c->serial, &sn))
-			prefetch(&l->st->by_serial, T_SERIAL, &sn);
+			if (c->has_dev)
+				prefetch(&st->by_id, T_ID, c->dev);
+			prefetch(&st->by_serial, T_SERIAL, &c->sn);
+		}
+		for (j = i; j < end && !rc; j++)
+			rc = put_cert_in(st, &b->u.c[j]);
 	}
-	for (i = 0; i < l->n && !rc; i++)
-		rc = put_cert(l->st, &l->u.c[i]);
-	l->n = 0;
 	return rc;
+}
+
+static int fill(struct store *st, const struct batch *b)
+{
+	switch (b->kind) {
+	case B_PEOPLE:
+		return fill_people(st, b);
+	case B_DEVICES:
+		return fill_devices(st, b);
+	case B_CERTS:
+		return fill_certs(st, b);
+	}
+	return 0;
+}
+
+/* The filler thread: the batches in order until B_END; after an error it
+ * only frees them, so that the reader never waits for good. */
+static void *filler(void *arg)
+{
+	struct loader *l = arg;
+	struct batch *b;
+	int end, rc;
+
+	pthread_mutex_lock(&l->mu);
+	for (;;) {
+		while (!l->full)
+			pthread_cond_wait(&l->cv, &l->mu);
+		b = &l->b[l->head % NBATCH];
+		rc = l->rc;
+		pthread_mutex_unlock(&l->mu);
+		end = b->kind == B_END;
+		if (!end && !rc)
+			rc = fill(l->st, b);
+		pthread_mutex_lock(&l->mu);
+		if (rc && !l->rc)
+			l->rc = rc;
+		l->head++;
+		l->full--;
+		pthread_cond_broadcast(&l->cv);
+		if (end)
+			break;
+	}
+	pthread_mutex_unlock(&l->mu);
+	return NULL;
+}
+
+/* The batch the reader fills now. */
+static struct batch *cur(struct loader *l)
+{
+	return &l->b[l->tail % NBATCH];
+}
+
+/* Hands the current batch over (when it holds rows, or is B_END) and
+ * waits for a free one; the filler's error, if any. */
+static int push(struct loader *l, int kind)
+{
+	struct batch *b = cur(l);
+	int rc;
+
+	if (kind != B_END && !b->n)
+		return 0;
+	b->kind = kind;
+	if (!l->threaded) {
+		rc = kind == B_END ? 0 : fill(l->st, b);
+		b->n = b->text_used = 0;
+		return rc;
+	}
+	pthread_mutex_lock(&l->mu);
+	l->tail++;
+	l->full++;
+	pthread_cond_broadcast(&l->cv);
+	while (l->full == NBATCH)
+		pthread_cond_wait(&l->cv, &l->mu);
+	rc = l->rc;
+	pthread_mutex_unlock(&l->mu);
+	b = cur(l);
+	b->n = b->text_used = 0;
+	return rc;
+}
+
+static int loader_start(struct loader *l, struct store *st)
+{
+	sigset_t all, old;
+
+	memset(l, 0, offsetof(struct loader, b));
+	l->st = st;
+	l->b[0].n = l->b[0].text_used = 0;
+	if (pthread_mutex_init(&l->mu, NULL))
+		return 0;
+	if (pthread_cond_init(&l->cv, NULL)) {
+		pthread_mutex_destroy(&l->mu);
+		return 0;
+	}
+	/* the server's signals stay with its own threads */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	l->threaded = !pthread_create(&l->filler, NULL, filler, l);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (!l->threaded) {
+		pthread_cond_destroy(&l->cv);
+		pthread_mutex_destroy(&l->mu);
+	}
+	return 0;
+}
+
+/* Ends the filler after what was handed over: its first error, or 0. */
+static int loader_end(struct loader *l)
+{
+	int rc;
+
+	if (!l->threaded)
+		return 0;
+	push(l, B_END);
+	pthread_join(l->filler, NULL);
+	rc = l->rc;
+	pthread_cond_destroy(&l->cv);
+	pthread_mutex_destroy(&l->mu);
+	return rc;
+}
+
+/* Copies s into the batch's text; NULL when it is full. */
+static const char *keep_text(struct batch *b, const char *s)
+{
+	size_t n = strlen(s) + 1;
+	char *t;
+
+	if (n > BATCH_TEXT - b->text_used)
+		return NULL;
+	t = b->text + b->text_used;
+	memcpy(t, s, n);
+	b->text_used += n;
+	return t;
 }
 
 static int load_person(const struct reg_person *r, void *arg)
 {
 	struct loader *l = arg;
-	struct reg_person *p = &l->u.p[l->n++];
+	struct batch *b = cur(l);
+	struct person_in *p = &b->u.p[b->n];
+	int rc;
 
-	/* what put_person reads, not the whole row */
-	p->id = r->id;
-	p->role = r->role;
-	p->state = r->state;
-	p->leaves_at = r->leaves_at;
-	memcpy(p->school, r->school, sizeof(p->school));
-	snprintf(p->groups, sizeof(p->groups), "%s", r->groups);
-	return l->n == BATCH ? flush_people(l) : 0;
+	person_in_of(r, p);
+	p->school = keep_text(b, r->school);
+	p->groups = p->school ? keep_text(b, r->groups) : NULL;
+	if (!p->groups) { /* the text is full: this row goes in the next batch */
+		rc = push(l, B_PEOPLE);
+		if (rc)
+			return rc;
+		b = cur(l);
+		p = &b->u.p[0];
+		person_in_of(r, p);
+		p->school = keep_text(b, r->school);
+		p->groups = keep_text(b, r->groups); /* fits: 2 × 256 < BATCH_TEXT */
+	}
+	b->n++;
+	return b->n == BATCH ? push(l, B_PEOPLE) : 0;
 }
 
 static int load_device(const struct reg_device *r, void *arg)
 {
 	struct loader *l = arg;
-	struct reg_device *d = &l->u.d[l->n++];
+	struct batch *b = cur(l);
 
-	memcpy(d->id, r->id, sizeof(d->id));
-	d->owner = r->owner;
-	d->kind = r->kind;
-	d->state = r->state;
-	memcpy(d->mac, r->mac, sizeof(d->mac));
-	return l->n == BATCH ? flush_devices(l) : 0;
+	if (device_in_of(r, &b->u.d[b->n]))
+		return 0; /* as put_device: no request could name it */
+	b->n++;
+	return b->n == BATCH ? push(l, B_DEVICES) : 0;
 }
 
 static int load_cert(const struct reg_cert *r, void *arg)
 {
 	struct loader *l = arg;
+	struct batch *b = cur(l);
 
-	l->u.c[l->n++] = *r;
-	return l->n == BATCH ? flush_certs(l) : 0;
+	if (cert_in_of(r, &b->u.c[b->n]))
+		return 0; /* as put_cert */
+	b->n++;
+	return b->n == BATCH ? push(l, B_CERTS) : 0;
 }
 
 /* Every school's running policy, compiled (in the caller's snapshot, or
@@ -1199,9 +1450,11 @@ static void free_maps(struct rad_index *ix)
 static int load_all(struct rad_index *ix, struct byod_err *err)
 {
 	struct loader *l = NULL;
+	struct timespec t0, t1;
 	size_t np, nd, nc;
-	int rc;
+	int rc, frc;
 
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	rc = reg_begin_read(ix->reg, err);
 	if (rc)
 		return rc;
@@ -1218,24 +1471,27 @@ static int load_all(struct rad_index *ix, struct byod_err *err)
 	if (!rc)
 		rc = store_reserve(&ix->st, np, nd, nc);
 	if (!rc) {
-		l = calloc(1, sizeof(*l));
-		rc = l ? 0 : -ENOMEM;
+		l = malloc(sizeof(*l)); /* its batches are left unwritten until used */
+		rc = l ? loader_start(l, &ix->st) : -ENOMEM;
 	}
-	if (l)
-		l->st = &ix->st;
 	if (!rc)
 		rc = reg_bulk_people(ix->reg, load_person, l, err);
 	if (!rc)
-		rc = flush_people(l);
+		rc = push(l, B_PEOPLE);
 	if (!rc)
 		rc = reg_bulk_devices(ix->reg, load_device, l, err);
 	if (!rc)
-		rc = flush_devices(l);
+		rc = push(l, B_DEVICES);
 	if (!rc)
 		rc = reg_bulk_certs(ix->reg, load_cert, l, err);
 	if (!rc)
-		rc = flush_certs(l);
-	free(l);
+		rc = push(l, B_CERTS);
+	if (l) {
+		frc = loader_end(l); /* the filler's error is the first one */
+		if (frc)
+			rc = frc;
+		free(l);
+	}
 	if (!rc)
 		rc = store_fit(&ix->st);
 	if (!rc)
@@ -1248,6 +1504,10 @@ static int load_all(struct rad_index *ix, struct byod_err *err)
 		rc = reg_commit(ix->reg, err);
 	if (rc)
 		reg_rollback(ix->reg);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (!rc)
+		ix->st.load_us = (uint64_t)(t1.tv_sec - t0.tv_sec) * 1000000 +
+				 (uint64_t)((t1.tv_nsec - t0.tv_nsec) / 1000);
 	return rc;
 }
 
@@ -2005,6 +2265,7 @@ void rad_index_stats(struct rad_index *ix, struct rad_index_stats *out)
 	out->certs = ix->st.ncerts;
 	out->people = ix->st.npeople;
 	out->bytes = store_bytes(&ix->st);
+	out->load_s = (double)ix->st.load_us / 1e6;
 	out->seq = ix->seq;
 	out->policy_version = ix->policy_version;
 	out->degraded = ix->degraded;

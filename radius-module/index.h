@@ -108,6 +108,7 @@ int rad_index_serial_for_mac(struct rad_index *ix, const char *mac, char *out, s
 struct rad_index_stats {
 	size_t devices, certs, people;
 	size_t bytes;           /* what the maps hold */
+	double load_s;          /* how long the last full load took (registry read, maps filled) */
 	int64_t seq;            /* the last change-feed event applied */
 	int64_t policy_version; /* 0: none */
 	int degraded;           /* the last refresh failed */

@@ -560,6 +560,89 @@ static void test_same_answers(void **state)
 	ref_index_free(ref);
 }
 
+/*
+ * A registry bigger than the loader's batches (rows read in one thread,
+ * put into the maps in another, in batches of 512): people whose groups
+ * overflow a batch's text, devices sharing a MAC (a retired one before a
+ * live one, and after it), revoked certificates and renewals, then every
+ * MAC and serial asked of the compact index and of the reference.
+ */
+static void test_big_load(void **state)
+{
+	struct fx *fx = *state;
+	struct rad_index *ix;
+	struct ref_index *ref;
+	struct rad_index_stats st;
+	struct rad_query q = { .now = fx->now };
+	char path[700], sql[4000], mac[REG_MAC_MAX], serial[REG_SERIAL_MAX];
+	sqlite3 *db;
+	int i, known = 0;
+	enum { P = 1500, D = 3000 };
+
+	snprintf(path, sizeof(path), "%s/registry.db", fx->home);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	snprintf(sql, sizeof(sql),
+		 "BEGIN;"
+		 "WITH RECURSIVE k(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM k WHERE i + 1 < %d) "
+		 "INSERT INTO people (id, login, display_name, role, school, \"groups\", state, "
+		 "created) SELECT 5000 + i, printf('big%%05d', i), 'Big', "
+		 "CASE WHEN i %% 9 = 0 THEN 'teacher' ELSE 'student' END, "
+		 "CASE WHEN i %% 5 = 0 THEN '%s' ELSE '%s' END, "
+		 "CASE WHEN i %% 3 = 0 THEN printf('latin g%%05d-%%s', i, "
+		 "  substr(hex(zeroblob(120)), 1, 60 + i %% 160)) "
+		 "  ELSE printf('4B g%%d', i %% 17) END, "
+		 "CASE WHEN i %% 11 = 0 THEN 'disabled' ELSE 'active' END, %lld FROM k;"
+		 "WITH RECURSIVE k(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM k WHERE i + 1 < %d) "
+		 "INSERT INTO devices (id, owner, name, kind, mac, state, created) "
+		 "SELECT printf('%%08x-0000-4000-8000-%%012x', i + 65536, i), 5000 + i / 2, 'd', "
+		 "CASE i %% 4 WHEN 0 THEN 'phone' WHEN 1 THEN 'tablet' WHEN 2 THEN 'laptop' "
+		 "  ELSE 'other' END, "
+		 "CASE WHEN i %% 13 = 0 THEN NULL "
+		 "  ELSE printf('02:00:01:00:%%02x:%%02x', (i %% 2900 >> 8) & 255, i %% 2900 & 255) END, "
+		 "CASE WHEN i %% 2900 < 100 AND i < 2900 AND i %% 2 = 0 THEN 'retired' "
+		 "  WHEN i >= 2900 AND i %% 2 = 1 THEN 'retired' "
+		 "  WHEN i %% 17 = 0 THEN 'suspended' WHEN i %% 19 = 0 THEN 'revoked' "
+		 "  ELSE 'active' END, %lld + i FROM k;"
+		 "WITH RECURSIVE k(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM k WHERE i + 1 < %d) "
+		 "INSERT INTO certificates (serial, device, not_before, not_after, state, revoked_at, "
+		 "reason, replaces) "
+		 "SELECT printf('%%x', i + 4096), printf('%%08x-0000-4000-8000-%%012x', i + 65536, i), "
+		 "%lld - 60, %lld + 86400 * (1 + i %% 300) - (CASE WHEN i %% 10 = 0 THEN 86400 * 400 "
+		 "  ELSE 0 END), "
+		 "CASE WHEN i %% 7 = 0 THEN 'revoked' ELSE 'valid' END, "
+		 "CASE WHEN i %% 7 = 0 THEN %lld ELSE NULL END, CASE WHEN i %% 7 = 0 THEN 1 ELSE NULL END, "
+		 "CASE WHEN i %% 5 = 0 AND i > 0 THEN printf('%%x', i + 4095) ELSE '' END FROM k;"
+		 "COMMIT;",
+		 P, UAI, UAI2, (long long)fx->now, D, (long long)fx->now - 200000, D,
+		 (long long)fx->now, (long long)fx->now, (long long)fx->now);
+	if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		fail_msg("%s", sqlite3_errmsg(db));
+	sqlite3_close(db);
+	open_both(fx, &ix, &ref);
+	same_counts(ix, ref);
+	rad_index_stats(ix, &st);
+	assert_int_equal(st.devices, D);
+	assert_int_equal(st.certs, D);
+	assert_true(st.people >= P);
+	assert_true(st.load_s > 0);
+	q.method = RAD_METHOD_MAC;
+	for (i = 0; i < 2900; i++) {
+		snprintf(mac, sizeof(mac), "02:00:01:00:%02x:%02x", (i >> 8) & 255, i & 255);
+		q.mac = mac;
+		known += ask(ix, ref, &q);
+	}
+	q.method = RAD_METHOD_TLS;
+	q.mac = "02:00:01:00:00:01";
+	for (i = 0; i < D; i++) {
+		snprintf(serial, sizeof(serial), "%x", i + 4096);
+		q.serial = serial;
+		known += ask(ix, ref, &q);
+	}
+	assert_true(known > D);
+	rad_index_free(ix);
+	ref_index_free(ref);
+}
+
 static void mab(struct rad_index *ix, const char *mac, struct rad_answer *a)
 {
 	struct rad_query q = { .method = RAD_METHOD_MAC, .mac = mac, .now = time(NULL),
@@ -713,6 +796,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_same_answers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_expected, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_big_load, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
