@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/sha.h>
@@ -533,8 +534,9 @@ void reg_yescrypt_release(void)
 	}
 }
 
-int reg_yescrypt_crypt(const char *password, size_t len, const char *setting, char *out,
-		       size_t size)
+/* The crypt(3) string into out; its length (public: the setting's) in *n. */
+static int crypt_len(const char *password, size_t len, const char *setting, char *out,
+		     size_t size, size_t *n)
 {
 	struct reg_yescrypt_setting st;
 	struct region *rg;
@@ -584,9 +586,38 @@ int reg_yescrypt_crypt(const char *password, size_t len, const char *setting, ch
 		}
 	}
 	out[o] = '\0';
+	*n = o;
 out:
 	explicit_bzero(rg->base, need);
 	OPENSSL_cleanse(dk, sizeof(dk));
 	OPENSSL_cleanse(hash, sizeof(hash));
+	return rc;
+}
+
+int reg_yescrypt_crypt(const char *password, size_t len, const char *setting, char *out,
+		       size_t size)
+{
+	size_t n;
+
+	return crypt_len(password, len, setting, out, size, &n);
+}
+
+int reg_yescrypt_hash_equal(const char *computed, size_t len, const char *stored)
+{
+	if (strlen(stored) != len)
+		return 0;
+	return CRYPTO_memcmp(computed, stored, len) == 0;
+}
+
+int reg_yescrypt_verify(const char *password, size_t len, const char *hash)
+{
+	char out[256];
+	size_t n = 0;
+	int rc;
+
+	rc = crypt_len(password, len, hash, out, sizeof(out), &n);
+	if (!rc && !reg_yescrypt_hash_equal(out, n, hash))
+		rc = -EACCES;
+	explicit_bzero(out, sizeof(out));
 	return rc;
 }

@@ -36,6 +36,16 @@ int reg_yescrypt_parse(const char *setting, struct reg_yescrypt_setting *out);
 int reg_yescrypt_crypt(const char *password, size_t len, const char *setting, char *out,
 		       size_t size);
 
+/* As reg_yescrypt_crypt, and the result compared in constant time with
+ * hash: 0 when password matches, -EACCES when not, or the errors above
+ * (-ENOTSUP: hand it to crypt(3)). */
+int reg_yescrypt_verify(const char *password, size_t len, const char *hash);
+
+/* 1 when stored is exactly the len bytes of computed, 0 otherwise; the
+ * bytes are compared in constant time (only the lengths, which are no
+ * secret, decide a branch). */
+int reg_yescrypt_hash_equal(const char *computed, size_t len, const char *stored);
+
 /* The calling thread's region (bytes kept; 0 before its first hash), and
  * its release before the thread's end (which releases it anyway). */
 size_t reg_yescrypt_region_size(void);
