@@ -22,7 +22,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 #include "byod_util.h"
 #include "yescrypt.h"
 

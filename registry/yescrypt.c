@@ -37,9 +37,9 @@
 #endif
 
 #define SBOX_BYTES 4096 /* 256 rows of 2 x 64 bits */
-#define S_BYTES (3 * SBOX_BYTES)
-#define S_MASK 0xff0u /* a row's byte offset within a box */
-#define FLAVOUR 47	/* YESCRYPT_DEFAULTS (0xb6) as $y$ encodes it: 'j' */
+#define S_BYTES	   (3 * SBOX_BYTES)
+#define S_MASK	   0xff0u /* a row's byte offset within a box */
+#define FLAVOUR	   47	  /* YESCRYPT_DEFAULTS (0xb6) as $y$ encodes it: 'j' */
 
 static const char itoa64[] = "./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
@@ -260,10 +260,11 @@ static void pwxform(blk *x, struct sbox *sb)
 			uint64_t a = (uint64_t)_mm_cvtsi128_si64(v[j]);
 			__m128i m = _mm_mul_epu32(_mm_shuffle_epi32(v[j], 0xb1), v[j]);
 
-			m = _mm_add_epi64(m, _mm_load_si128(
-						     (const __m128i *)(s0 + ((uint32_t)a & S_MASK))));
-			v[j] = _mm_xor_si128(m, _mm_load_si128((const __m128i *)(
-							s1 + ((uint32_t)(a >> 32) & S_MASK))));
+			m = _mm_add_epi64(
+				m, _mm_load_si128((const __m128i *)(s0 + ((uint32_t)a & S_MASK))));
+			v[j] = _mm_xor_si128(
+				m, _mm_load_si128(
+					   (const __m128i *)(s1 + ((uint32_t)(a >> 32) & S_MASK))));
 		}
 		if (round >= 1 && round <= 4) {
 			for (j = 0; j < 4; j++)
@@ -278,7 +279,8 @@ static void pwxform(blk *x, struct sbox *sb)
 		for (j = 0; j < 4; j++) {
 			uint64_t a = x->d[2 * j], b = x->d[2 * j + 1];
 			const uint64_t *p0 = (const uint64_t *)(s0 + ((uint32_t)a & S_MASK));
-			const uint64_t *p1 = (const uint64_t *)(s1 + ((uint32_t)(a >> 32) & S_MASK));
+			const uint64_t *p1 =
+				(const uint64_t *)(s1 + ((uint32_t)(a >> 32) & S_MASK));
 
 			x->d[2 * j] = ((a >> 32) * (uint32_t)a + p0[0]) ^ p1[0];
 			x->d[2 * j + 1] = ((b >> 32) * (uint32_t)b + p0[1]) ^ p1[1];
@@ -378,8 +380,7 @@ static void smix1(uint8_t *b, size_t r, uint64_t n, blk *v, blk *x, struct sbox 
 }
 
 /* SMix2, read-write: X ^= V_j; V_j <- X; X <- H(X), j from X, n a power of 2. */
-static void smix2(uint8_t *b, size_t r, uint64_t n, uint64_t loops, blk *v, blk *x,
-		  struct sbox *sb)
+static void smix2(uint8_t *b, size_t r, uint64_t n, uint64_t loops, blk *v, blk *x, struct sbox *sb)
 {
 	size_t s = 2 * r, k;
 	uint64_t i;
@@ -422,8 +423,8 @@ static int kdf_body(const uint8_t *pw, size_t pwlen, const uint8_t *salt, size_t
 	unsigned int len = 0;
 	int ok;
 
-	ok = HMAC(EVP_sha256(), prehash ? "yescrypt-prehash" : "yescrypt", prehash ? 16 : 8,
-		  pw, pwlen, p, &len) != NULL &&
+	ok = HMAC(EVP_sha256(), prehash ? "yescrypt-prehash" : "yescrypt", prehash ? 16 : 8, pw,
+		  pwlen, p, &len) != NULL &&
 	     PKCS5_PBKDF2_HMAC((const char *)p, 32, salt, (int)saltlen, 1, EVP_sha256(),
 			       (int)(128 * r), b);
 	if (!ok)
@@ -535,8 +536,8 @@ void reg_yescrypt_release(void)
 }
 
 /* The crypt(3) string into out; its length (public: the setting's) in *n. */
-static int crypt_len(const char *password, size_t len, const char *setting, char *out,
-		     size_t size, size_t *n)
+static int crypt_len(const char *password, size_t len, const char *setting, char *out, size_t size,
+		     size_t *n)
 {
 	struct reg_yescrypt_setting st;
 	struct region *rg;

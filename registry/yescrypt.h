@@ -19,8 +19,8 @@
 
 /* What a $y$ string holds that this implementation computes. */
 struct reg_yescrypt_setting {
-	uint64_t N;	  /* blocks */
-	uint32_t r;	  /* 128-byte units per block */
+	uint64_t N;	   /* blocks */
+	uint32_t r;	   /* 128-byte units per block */
 	size_t prefix_len; /* "$y$j9T$salt" up to the salt's end */
 	size_t salt_len;
 	uint8_t salt[64]; /* decoded */

@@ -36,9 +36,9 @@
 #if __has_include(<valgrind/memcheck.h>)
 #include <valgrind/memcheck.h>
 #else
-#define RUNNING_ON_VALGRIND 0
+#define RUNNING_ON_VALGRIND		  0
 #define VALGRIND_MAKE_MEM_UNDEFINED(a, n) ((void)(a), (void)(n))
-#define VALGRIND_MAKE_MEM_DEFINED(a, n) ((void)(a), (void)(n))
+#define VALGRIND_MAKE_MEM_DEFINED(a, n)	  ((void)(a), (void)(n))
 #endif
 
 #include "registry.h"
@@ -153,8 +153,8 @@ static void check_case(int cost, const char *pw, size_t len, int full)
 
 	assert_int_equal(reg_yescrypt_crypt(pw, len, setting, mine, sizeof(mine)), 0);
 	if (strcmp(mine, stored))
-		fail_msg("setting %s, password of %zu bytes:\n libxcrypt %s\n own       %s", setting,
-			 len, stored, mine);
+		fail_msg("setting %s, password of %zu bytes:\n libxcrypt %s\n own       %s",
+			 setting, len, stored, mine);
 	near_password(pw, len, wrong);
 	assert_int_equal(reg_yescrypt_verify(wrong, strlen(wrong), stored), -EACCES);
 	if (!full)
@@ -170,7 +170,7 @@ static void check_case(int cost, const char *pw, size_t len, int full)
 
 /* Cases per cost (0: small N and r), many where a hash is cheap, one where
  * it is 64 MiB. */
-static const int cases[8] = { 3000, 150, 40, 12, 6, 4, 2, 1 };
+static const int cases[8] = {3000, 150, 40, 12, 6, 4, 2, 1};
 
 static void test_agree_random(void **state)
 {
@@ -210,7 +210,8 @@ static void test_agree_random(void **state)
 /* A known vector: libxcrypt's hash of a stored account (test_password's). */
 static void test_known(void **state)
 {
-	static const char h[] = "$y$j75$k2XAnEHBqQ1Ct2aMXFKNa/$aDYCRe038HwCHWgdFo3ZB7F2AyuSQEHNe1mF8TsBam6";
+	static const char h[] =
+		"$y$j75$k2XAnEHBqQ1Ct2aMXFKNa/$aDYCRe038HwCHWgdFo3ZB7F2AyuSQEHNe1mF8TsBam6";
 	struct reg_yescrypt_setting st;
 	char out[256];
 
@@ -236,21 +237,21 @@ static void test_fallback(void **state)
 {
 	static const char *const other[] = {
 		"$y$j75/.$k2XAnEHBqQ1Ct2aMXFKNa/", /* t = 1 */
-		"$y$.75$k2XAnEHBqQ1Ct2aMXFKNa/",	   /* classic scrypt */
-		"$y$/75$k2XAnEHBqQ1Ct2aMXFKNa/",	   /* WORM */
+		"$y$.75$k2XAnEHBqQ1Ct2aMXFKNa/",   /* classic scrypt */
+		"$y$/75$k2XAnEHBqQ1Ct2aMXFKNa/",   /* WORM */
 		"$7$C6..../....SodiumChloride",	   /* scrypt's own prefix */
 		"$6$saltsalt$",			   /* another algorithm */
 	};
 	static const char *const refused[] = {
-		"$y$j75$",			/* empty salt */
-		"$y$j75$a",			/* a one-character group */
-		"$y$j75$az",			/* bits beyond the byte set */
-		"$y$j75$k2XA nEHB",		/* a space */
+		"$y$j75$",			 /* empty salt */
+		"$y$j75$a",			 /* a one-character group */
+		"$y$j75$az",			 /* bits beyond the byte set */
+		"$y$j75$k2XA nEHB",		 /* a space */
 		"$y$i75$k2XAnEHBqQ1Ct2aMXFKNa/", /* ROUNDS_3: not a flavour libxcrypt computes */
-		"$y$j75",			/* no salt */
-		"$y$j$",			/* no N */
-		"$y$j.T$abcd",			/* N = 2 */
-		"$y$jVT$abcd",			/* N = 2^33 */
+		"$y$j75",			 /* no salt */
+		"$y$j$",			 /* no N */
+		"$y$j.T$abcd",			 /* N = 2 */
+		"$y$jVT$abcd",			 /* N = 2^33 */
 		"$y$j75$k2XAnEHBqQ1Ct2aMXFKNa/$a$b", /* a '$' in the tail */
 		"$x$j75$abcd",
 		"",
@@ -274,7 +275,8 @@ static void test_fallback(void **state)
 	for (i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
 		char stored[256];
 
-		assert_int_equal(reg_yescrypt_crypt("pw", 2, refused[i], out, sizeof(out)), -ENOTSUP);
+		assert_int_equal(reg_yescrypt_crypt("pw", 2, refused[i], out, sizeof(out)),
+				 -ENOTSUP);
 		/* whatever crypt_rn makes of it, the registry answers the same */
 		h = reference("pw", refused[i]);
 		if (!h || strncmp(refused[i], "$y$", 3)) {
@@ -345,7 +347,7 @@ static void *count_faults(void *arg)
 
 static void test_region_reused(void **state)
 {
-	struct faults f = { 0 };
+	struct faults f = {0};
 	pthread_t t;
 
 	assert_int_equal(pthread_create(&t, NULL, count_faults, &f), 0);
@@ -372,7 +374,7 @@ static void *hash_and_leave(void *arg)
 
 static void test_region_freed_at_exit(void **state)
 {
-	size_t region[4] = { 0 };
+	size_t region[4] = {0};
 	pthread_t t[4];
 	int i;
 
@@ -399,7 +401,8 @@ static void test_region_freed_at_exit(void **state)
  */
 static void test_equal_constant_time(void **state)
 {
-	static const char h[] = "$y$j75$k2XAnEHBqQ1Ct2aMXFKNa/$aDYCRe038HwCHWgdFo3ZB7F2AyuSQEHNe1mF8TsBam6";
+	static const char h[] =
+		"$y$j75$k2XAnEHBqQ1Ct2aMXFKNa/$aDYCRe038HwCHWgdFo3ZB7F2AyuSQEHNe1mF8TsBam6";
 	char c[sizeof(h)];
 	size_t n = sizeof(h) - 1, at;
 	int eq;
@@ -422,6 +425,94 @@ static void test_equal_constant_time(void **state)
 	reg_yescrypt_release();
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double clock_ms(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/*
+ * BYOD_YESCRYPT_BENCH=n: n verifications at cost 5 by libxcrypt (crypt_rn,
+ * compared as password.c did) and by reg_yescrypt_verify, alternated in this
+ * thread (the order swapped every other round), timed by the thread's CPU
+ * clock (the kernel's page-fault work included, other processes' load not)
+ * and by the wall clock; medians and the 10th-90th percentiles printed.
+ * Skipped without the variable.
+ */
+static void test_bench_ab(void **state)
+{
+	const char *env = getenv("BYOD_YESCRYPT_BENCH");
+	int n = env ? atoi(env) : 0, i, k;
+	char setting[CRYPT_GENSALT_OUTPUT_SIZE], stored[256];
+	double *t[2][2], zero_ms;
+	static const char *const name[2] = {"libxcrypt crypt_rn", "own reg_yescrypt_verify"};
+	static const char *const clk[2] = {"thread CPU", "wall"};
+	uint8_t *buf;
+
+	if (n < 1)
+		skip();
+	crypt_gensalt_rn("$y$", 5, "0123456789abcdef", 16, setting, sizeof(setting));
+	snprintf(stored, sizeof(stored), "%s", reference("correct horse", setting));
+	assert_int_equal(reg_yescrypt_verify("correct horse", 13, stored), 0);
+	for (i = 0; i < 2; i++)
+		for (k = 0; k < 2; k++)
+			assert_non_null(t[i][k] = calloc((size_t)n, sizeof(double)));
+	for (i = 0; i < n; i++) {
+		int j;
+
+		for (j = 0; j < 2; j++) {
+			int which = (i & 1) ? 1 - j : j;
+			double c0 = clock_ms(CLOCK_THREAD_CPUTIME_ID),
+			       w0 = clock_ms(CLOCK_MONOTONIC);
+			const char *h;
+
+			if (which == 0) {
+				memset(&cd, 0, sizeof(cd));
+				h = crypt_rn("correct horse", stored, &cd, sizeof(cd));
+				assert_true(h && reg_yescrypt_hash_equal(h, strlen(h), stored));
+			} else {
+				assert_int_equal(reg_yescrypt_verify("correct horse", 13, stored),
+						 0);
+			}
+			t[which][0][i] = clock_ms(CLOCK_THREAD_CPUTIME_ID) - c0;
+			t[which][1][i] = clock_ms(CLOCK_MONOTONIC) - w0;
+		}
+	}
+	for (k = 0; k < 2; k++) {
+		for (i = 0; i < 2; i++) {
+			qsort(t[i][k], (size_t)n, sizeof(double), cmp_double);
+			printf("# cost 5, %s, %s: median %.2f ms (p10 %.2f, p90 %.2f), n=%d\n",
+			       clk[k], name[i], t[i][k][n / 2], t[i][k][n / 10],
+			       t[i][k][n * 9 / 10], n);
+		}
+		printf("# cost 5, %s: libxcrypt / own = %.2f\n", clk[k],
+		       t[0][k][n / 2] / t[1][k][n / 2]);
+	}
+	/* what the wipe of the kept region costs within the own figure */
+	buf = malloc((size_t)16 << 20);
+	assert_non_null(buf);
+	memset(buf, 1, (size_t)16 << 20);
+	zero_ms = clock_ms(CLOCK_THREAD_CPUTIME_ID);
+	for (i = 0; i < 20; i++)
+		explicit_bzero(buf, (size_t)16 << 20);
+	printf("# wiping 16 MiB: %.2f ms (thread CPU)\n",
+	       (clock_ms(CLOCK_THREAD_CPUTIME_ID) - zero_ms) / 20);
+	free(buf);
+	for (i = 0; i < 2; i++)
+		for (k = 0; k < 2; k++)
+			free(t[i][k]);
+	reg_yescrypt_release();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -431,6 +522,7 @@ int main(void)
 		cmocka_unit_test(test_region_reused),
 		cmocka_unit_test(test_region_freed_at_exit),
 		cmocka_unit_test(test_agree_random),
+		cmocka_unit_test(test_bench_ab),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
