@@ -237,6 +237,101 @@ static void blockmix_salsa8(const blk *in, blk *out, size_t r)
 	}
 }
 
+/* yescrypt's BlockMix: out <- BlockMix_pwxform(in ^ in2) (in2 may be NULL;
+ * out may be in): pwxform chained over the sub-blocks, Salsa20/2 on the
+ * last one. */
+#if defined(__SSE2__)
+/* The same with the sub-block in four registers from start to end: a lane
+ * pair's pwxform, a round of the four pairs, a write of the four into S2. */
+#define PWX_PAIR(X)                                                                                \
+	do {                                                                                       \
+		uint64_t a_ = (uint64_t)_mm_cvtsi128_si64(X);                                      \
+		__m128i m_ = _mm_mul_epu32(_mm_shuffle_epi32(X, 0xb1), X);                         \
+		m_ = _mm_add_epi64(m_, *(const __m128i *)(s0 + ((uint32_t)a_ & S_MASK)));          \
+		X = _mm_xor_si128(m_, *(const __m128i *)(s1 + ((uint32_t)(a_ >> 32) & S_MASK)));   \
+	} while (0)
+#define PWX_ROUND                                                                                  \
+	do {                                                                                       \
+		PWX_PAIR(x0);                                                                      \
+		PWX_PAIR(x1);                                                                      \
+		PWX_PAIR(x2);                                                                      \
+		PWX_PAIR(x3);                                                                      \
+	} while (0)
+#define PWX_WRITE                                                                                  \
+	do {                                                                                       \
+		__m128i *d_ = (__m128i *)(s2 + w);                                                 \
+		d_[0] = x0;                                                                        \
+		d_[1] = x1;                                                                        \
+		d_[2] = x2;                                                                        \
+		d_[3] = x3;                                                                        \
+		w += 64;                                                                           \
+	} while (0)
+
+static void blockmix_pwx(const blk *in, const blk *in2, blk *out, size_t r, struct sbox *sb)
+{
+	uint8_t *s0 = sb->s0, *s1 = sb->s1, *s2 = sb->s2, *t;
+	size_t w = sb->w, last = 2 * r - 1, i;
+	const __m128i *p = (const __m128i *)&in[last];
+	__m128i x0 = p[0], x1 = p[1], x2 = p[2], x3 = p[3], *o;
+	blk x;
+
+	if (in2) {
+		p = (const __m128i *)&in2[last];
+		x0 = _mm_xor_si128(x0, p[0]);
+		x1 = _mm_xor_si128(x1, p[1]);
+		x2 = _mm_xor_si128(x2, p[2]);
+		x3 = _mm_xor_si128(x3, p[3]);
+	}
+	for (i = 0;; i++) {
+		p = (const __m128i *)&in[i];
+		x0 = _mm_xor_si128(x0, p[0]);
+		x1 = _mm_xor_si128(x1, p[1]);
+		x2 = _mm_xor_si128(x2, p[2]);
+		x3 = _mm_xor_si128(x3, p[3]);
+		if (in2) {
+			p = (const __m128i *)&in2[i];
+			x0 = _mm_xor_si128(x0, p[0]);
+			x1 = _mm_xor_si128(x1, p[1]);
+			x2 = _mm_xor_si128(x2, p[2]);
+			x3 = _mm_xor_si128(x3, p[3]);
+		}
+		/* 6 rounds, rounds 2 to 5 written; then the boxes turn */
+		PWX_ROUND;
+		PWX_ROUND;
+		PWX_WRITE;
+		PWX_ROUND;
+		PWX_WRITE;
+		PWX_ROUND;
+		PWX_WRITE;
+		PWX_ROUND;
+		PWX_WRITE;
+		PWX_ROUND;
+		w &= S_MASK;
+		t = s2;
+		s2 = s1;
+		s1 = s0;
+		s0 = t;
+		if (i == last)
+			break;
+		o = (__m128i *)&out[i];
+		o[0] = x0;
+		o[1] = x1;
+		o[2] = x2;
+		o[3] = x3;
+	}
+	sb->s0 = s0;
+	sb->s1 = s1;
+	sb->s2 = s2;
+	sb->w = w;
+	o = (__m128i *)&x;
+	o[0] = x0;
+	o[1] = x1;
+	o[2] = x2;
+	o[3] = x3;
+	salsa20(&x, 1);
+	out[last] = x;
+}
+#else
 /*
  * pwxform on one 64-byte sub-block: 6 rounds over its 4 pairs of 64-bit
  * lanes, each lane x <- (hi(x) * lo(x) + S0[row]) ^ S1[row'], the rows
@@ -250,31 +345,6 @@ static void pwxform(blk *x, struct sbox *sb)
 	size_t w = sb->w;
 	int round, j;
 
-#if defined(__SSE2__)
-	__m128i v[4];
-
-	for (j = 0; j < 4; j++)
-		v[j] = _mm_loadu_si128((const __m128i *)&x->d[2 * j]);
-	for (round = 0; round < 6; round++) {
-		for (j = 0; j < 4; j++) {
-			uint64_t a = (uint64_t)_mm_cvtsi128_si64(v[j]);
-			__m128i m = _mm_mul_epu32(_mm_shuffle_epi32(v[j], 0xb1), v[j]);
-
-			m = _mm_add_epi64(
-				m, _mm_load_si128((const __m128i *)(s0 + ((uint32_t)a & S_MASK))));
-			v[j] = _mm_xor_si128(
-				m, _mm_load_si128(
-					   (const __m128i *)(s1 + ((uint32_t)(a >> 32) & S_MASK))));
-		}
-		if (round >= 1 && round <= 4) {
-			for (j = 0; j < 4; j++)
-				_mm_store_si128((__m128i *)(s2 + w + 16 * j), v[j]);
-			w += 64;
-		}
-	}
-	for (j = 0; j < 4; j++)
-		_mm_storeu_si128((__m128i *)&x->d[2 * j], v[j]);
-#else
 	for (round = 0; round < 6; round++) {
 		for (j = 0; j < 4; j++) {
 			uint64_t a = x->d[2 * j], b = x->d[2 * j + 1];
@@ -290,16 +360,12 @@ static void pwxform(blk *x, struct sbox *sb)
 			w += 64;
 		}
 	}
-#endif
 	sb->w = w & S_MASK;
 	sb->s0 = s2;
 	sb->s1 = (uint8_t *)s0;
 	sb->s2 = (uint8_t *)s1;
 }
 
-/* yescrypt's BlockMix: out <- BlockMix_pwxform(in ^ in2) (in2 may be NULL;
- * out may be in): pwxform chained over the sub-blocks, Salsa20/2 on the
- * last one. */
 static void blockmix_pwx(const blk *in, const blk *in2, blk *out, size_t r, struct sbox *sb)
 {
 	size_t last = 2 * r - 1, i;
@@ -319,6 +385,8 @@ static void blockmix_pwx(const blk *in, const blk *in2, blk *out, size_t r, stru
 	salsa20(&x, 1);
 	out[last] = x;
 }
+
+#endif
 
 static inline uint32_t integerify(const blk *b, size_t r)
 {
