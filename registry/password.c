@@ -7,6 +7,11 @@
  * older directory ($6$, $2b$) are checked at the price of a yescrypt one,
  * so that timing does not single them out, and replaced by yescrypt at the
  * next login that proves the password.
+ *
+ * A $y$ hash of libxcrypt's own flavour is verified by yescrypt.c, in a
+ * region each thread keeps (libxcrypt maps and unmaps it on every call);
+ * anything it does not compute (another flavour or parameters, another
+ * prefix) goes to crypt_r as before.
  */
 #define _GNU_SOURCE
 #include "registry.h"
@@ -17,9 +22,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/crypto.h>
-
 #include "byod_util.h"
+#include "yescrypt.h"
 
 /*
  * struct crypt_data is about 32 KiB: too big for a thread's stack. Each
@@ -31,7 +35,8 @@
  * yescrypt_init_local and unmaps it with yescrypt_free_local inside every
  * call, whatever scratch it is given: 4,103 minor page faults a hash at
  * cost 5, with or without a kept crypt_data (getrusage, measured), and a
- * third of the hash's CPU in the kernel, until libxcrypt keeps the region.
+ * third of the hash's CPU in the kernel, until libxcrypt keeps the region:
+ * hence yescrypt.c for verifying.
  */
 static pthread_key_t crypt_key;
 static pthread_once_t crypt_once = PTHREAD_ONCE_INIT;
@@ -134,6 +139,16 @@ int reg_password_verify(const char *password, const char *hash)
 
 	if (!password || !hash || !hash[0] || hash[0] == '*' || hash[0] == '!')
 		return -EACCES;
+	n = strlen(password);
+	/* crypt_r refuses a passphrase of CRYPT_MAX_PASSPHRASE_SIZE or more:
+	 * so does this path, by leaving it to crypt_r. */
+	if (!strncmp(hash, "$y$", 3) && n < CRYPT_MAX_PASSPHRASE_SIZE) {
+		int rc = reg_yescrypt_verify(password, n, hash);
+
+		if (rc == 0 || rc == -EACCES)
+			return rc;
+		/* -ENOTSUP (not the flavour it computes), -ENOMEM...: crypt_r */
+	}
 	cd = crypt_data_get();
 	if (!cd)
 		return -EACCES;
@@ -142,8 +157,7 @@ int reg_password_verify(const char *password, const char *hash)
 		return -EACCES;
 	/* The length of a hash is no secret; its content is compared in
 	 * constant time. */
-	n = strlen(hash);
-	if (strlen(h) != n || CRYPTO_memcmp(h, hash, n) != 0)
+	if (!reg_yescrypt_hash_equal(h, strlen(h), hash))
 		return -EACCES;
 	return 0;
 }
