@@ -446,8 +446,13 @@ int ident_cas_validate(const struct byod_idsrc *s, const char *ticket, struct id
 	    (n = strlen(url)) + strlen(svc) + strlen("&ticket=") + strlen(ticket) >= sizeof(url))
 		return byod_err_set(err, ENAMETOOLONG, "identity source '%s': the validation URL "
 				    "is too long", s->name);
-	/* the ticket's characters need no encoding (ident_cas_ticket_ok) */
-	snprintf(url + n, sizeof(url) - n, "%s&ticket=%s", svc, ticket);
+	/* the ticket's characters need no encoding (ident_cas_ticket_ok); the
+	 * lengths are checked above */
+	memcpy(url + n, svc, strlen(svc));
+	n += strlen(svc);
+	memcpy(url + n, "&ticket=", strlen("&ticket="));
+	n += strlen("&ticket=");
+	memcpy(url + n, ticket, strlen(ticket) + 1);
 
 	pthread_once(&once, init_libs);
 	a.buf = malloc(IDENT_CAS_ANSWER_MAX);
