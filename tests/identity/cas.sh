@@ -83,7 +83,7 @@ mkdir -p "$P"
 chmod 644 "$P"/*.crt
 chmod 640 "$P"/*.key
 
-read -r LDAP_PORT CAS_PORT SVC_PORT ROGUE_PORT <<<"$(free_ports 4)"
+read -r LDAP_PORT CAS_PORT SVC_PORT ROGUE_PORT SILENT_PORT <<<"$(free_ports 5)"
 
 # --- slapd with the school directory (as ldap.sh) ---
 L=$T/ldap
@@ -180,6 +180,17 @@ openssl s_server -quiet -accept "127.0.0.1:$ROGUE_PORT" -cert "$P/rogue.crt" -ke
 	-www </dev/null >"$T/rogue.log" 2>&1 &
 PIDS+=($!)
 
+# --- a port that accepts and never answers ---
+$PY -c '
+import socket, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(16)
+conns = []
+while True:
+    c, _ = s.accept(); conns.append(c)   # accepted, never answered
+' "$SILENT_PORT" >"$T/silent.log" 2>&1 &
+PIDS+=($!)
+
 C=(curl -sS --max-time 20 --cacert "$P/ca.crt")
 for i in $(seq 300); do
 	"${C[@]}" -f -o /dev/null "${PORTAL}cas/login" 2>/dev/null && break
@@ -238,9 +249,11 @@ export BYOD_CAS_LOGOUT_POST=$T/posts
 export BYOD_CAS_SERVER="${PORTAL}cas/" BYOD_CAS_SERVICE="$SERVICE"
 export BYOD_CAS_OTHER_SERVICE="https://localhost:$SVC_PORT/other/callback"
 export BYOD_CAS_ROGUE="https://localhost:$ROGUE_PORT/cas/"
+export BYOD_CAS_SILENT="https://localhost:$SILENT_PORT/cas/"
 export BYOD_CAS_CA="$P/ca.crt" BYOD_CAS_OTHER_CA="$P/rogue.crt"
-# no environment may make the source trust more than its ca-file, nor go through a proxy
-export CURL_CA_BUNDLE=$P/rogue.crt SSL_CERT_FILE=$P/rogue.crt https_proxy=http://127.0.0.1:9/
+# no environment may make a source trust more than its ca-file (here the
+# test CA, which the wrong-ca source must not trust), nor go through a proxy
+export CURL_CA_BUNDLE=$P/ca.crt SSL_CERT_FILE=$P/ca.crt https_proxy=http://127.0.0.1:9/
 "$BYOD_TEST_IDENTITY_CAS"
 rc=$?
 for p in "${PIDS[@]}"; do kill -0 "$p" 2>/dev/null || { echo "cas.sh: a server died" >&2; rc=1; }; done

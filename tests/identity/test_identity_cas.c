@@ -6,7 +6,8 @@
  * a pupil and a teacher are created with their role, school and class and
  * an audit entry; a ticket used twice, a ticket validated for another
  * service, a server whose certificate is another CA's, the right server with
- * another CA trusted, an answer without UAI or with an unknown role, and
+ * another CA trusted (the environment trusting the right one), a server that
+ * never answers, an answer without UAI or with an unknown role, and
  * tickets that cannot be ones are each refused, nothing created, with an
  * audit entry. The serviceValidate parser refuses a DTD (XXE, entity
  * expansion), other namespaces and oversize answers; the logoutRequest that
@@ -25,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "byod.h"
@@ -95,11 +97,19 @@ static int write_sources(const char *home)
 		"    kind: cas\n"
 		"    server-url: \"%s\"\n"
 		"    service-url: \"%s\"\n"
-		"    ca-file: \"%s\"\n" MAPPING,
+		"    ca-file: \"%s\"\n" MAPPING
+		/* a port that accepts and never answers */
+		"  silent:\n"
+		"    kind: cas\n"
+		"    server-url: \"%s\"\n"
+		"    service-url: \"%s\"\n"
+		"    ca-file: \"%s\"\n"
+		"    timeout-s: 1\n" MAPPING,
 		env("BYOD_CAS_SERVER"), env("BYOD_CAS_SERVICE"), env("BYOD_CAS_CA"),
 		env("BYOD_CAS_SERVER"), env("BYOD_CAS_OTHER_SERVICE"), env("BYOD_CAS_CA"),
 		env("BYOD_CAS_ROGUE"), env("BYOD_CAS_SERVICE"), env("BYOD_CAS_CA"),
-		env("BYOD_CAS_SERVER"), env("BYOD_CAS_SERVICE"), env("BYOD_CAS_OTHER_CA"));
+		env("BYOD_CAS_SERVER"), env("BYOD_CAS_SERVICE"), env("BYOD_CAS_OTHER_CA"),
+		env("BYOD_CAS_SILENT"), env("BYOD_CAS_SERVICE"), env("BYOD_CAS_CA"));
 	return fclose(f);
 }
 
@@ -274,6 +284,21 @@ static void test_wrong_ca(void **state)
 {
 	refused(*state, "wrong-ca", "ST-1-abcdefghijklmnop", -EHOSTUNREACH, "(not a login)",
 		"not trusted");
+}
+
+/** A server that never answers: refused after timeout-s, not later. */
+static void test_timeout(void **state)
+{
+	struct timespec a, b;
+	double s;
+
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	refused(*state, "silent", "ST-1-abcdefghijklmnop", -ETIMEDOUT, "(not a login)",
+		"did not answer");
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	s = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
+	if (s < 0.9 || s > 4)
+		fail_msg("refused after %.1f s, timeout-s is 1", s);
 }
 
 /** An answer without UAI. */
@@ -477,6 +502,7 @@ int main(void)
 		T(test_other_service),
 		T(test_rogue_server),
 		T(test_wrong_ca),
+		T(test_timeout),
 		T(test_no_uai),
 		T(test_unknown_role),
 		T(test_not_a_ticket),
