@@ -8,6 +8,7 @@
  * back-channel logoutRequest of single logout. The mapping and the
  * just-in-time person are login.c's, as for LDAP.
  */
+#define _GNU_SOURCE /* memmem */
 #include "cas.h"
 
 #include <ctype.h>
@@ -175,6 +176,10 @@ static xmlDoc *parse(const char *xml, size_t len)
 	xmlDoc *doc;
 
 	if (!len || len > IDENT_CAS_ANSWER_MAX)
+		return NULL;
+	/* no DTD is ever parsed: its entities would be expanded while libxml2
+	 * checks the document, before it could be refused below */
+	if (memmem(xml, len, "<!DOCTYPE", 9) || memmem(xml, len, "<!ENTITY", 8))
 		return NULL;
 	pthread_once(&once, init_libs);
 	doc = xmlReadMemory(xml, (int)len, "cas.xml", NULL,
