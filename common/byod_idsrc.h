@@ -2,8 +2,8 @@
 /*
  * The identity sources of byod.conf (section "identity"): the directories
  * and identity providers people sign in with besides their local account,
- * several at once, each named, each of a kind (ldap now; cas and saml have
- * their place in the table), each with its own mapping to the registry:
+ * several at once, each named, each of a kind (ldap and cas now; saml has
+ * its place in the table), each with its own mapping to the registry:
  * which attribute gives the login, the role, the school and the class.
  *
  *   identity:
@@ -71,6 +71,10 @@ struct byod_idsrc {
 	int groups;          /* enum byod_idsrc_groups */
 	char *group_base;
 	char *group_filter;  /* %D: the person's DN, %s: the login, both escaped */
+
+	/* CAS 3.0 (ca-file and timeout-s as for LDAP) */
+	char *server_url;    /* https://cas.ent.example/cas/: login and p3/serviceValidate under it */
+	char *service_url;   /* the portal's callback the CAS server sends the person back to */
 };
 
 struct byod_buf;

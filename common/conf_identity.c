@@ -130,6 +130,26 @@ static int check_url(const char *v, char *why, size_t len)
 	return -1;
 }
 
+/* A CAS server or service: only over HTTPS, with a host, no fragment nor
+ * spaces (it goes into a URL and an HTTP request as it is). */
+static int check_https(const char *v, char *why, size_t len)
+{
+	const char *h = v + 8;
+
+	if (!v[0])
+		return 0;
+	if (!strncmp(v, "https://", 8) && *h && *h != '/' && *h != ':' && !strchr(v, '#') &&
+	    strlen(v) < 1024) {
+		for (const char *p = v; *p; p++)
+			if ((unsigned char)*p <= ' ' || *p == 0x7f)
+				goto bad;
+		return 0;
+	}
+bad:
+	snprintf(why, len, "'%s' is not an https://HOST[:PORT]/... URL", v);
+	return -1;
+}
+
 /* A template with the login in it exactly once, as %s, and no other %. */
 static int check_template(const char *v, const char *marks, char *why, size_t len)
 {
@@ -178,7 +198,8 @@ static int check_group_filter(const char *v, char *why, size_t len)
 
 static const struct id_key keys[] = {
 	{ "kind", IK_ENUM, F(kind), "ldap", 0, 0, kinds, K_ALL, NULL,
-	  "ldap (a directory checks the password); cas and saml are to come." },
+	  "ldap (a directory checks the password); cas (the ENT's CAS 3.0 server signs the "
+	  "person in); saml is to come." },
 	{ "label", IK_STRING, F(label), "", 0, 0, NULL, K_ALL, NULL,
 	  "The words of the source's button on the login page (empty: its name)." },
 	{ "login-attribute", IK_STRING, F(login_attr), "uid", 0, 0, NULL, K_ALL, NULL,
@@ -207,10 +228,12 @@ static const struct id_key keys[] = {
 	{ "url", IK_STRING, F(url), "", 0, 0, NULL, K_LDAP, check_url,
 	  "The directory: ldaps://HOST[:PORT]/, or ldap://HOST[:PORT]/ on which TLS is always "
 	  "started (StartTLS) before anything else. Write an address the certificate names." },
-	{ "ca-file", IK_STRING, F(ca_file), "", 0, 0, NULL, K_LDAP, NULL,
-	  "The CA (PEM) the directory's certificate must chain to; it is always checked." },
-	{ "timeout-s", IK_INT, F(timeout_s), "5", 1, 60, NULL, K_LDAP, NULL,
-	  "Seconds to connect, and for each answer of the directory." },
+	{ "ca-file", IK_STRING, F(ca_file), "", 0, 0, NULL, K_LDAP | K_CAS, NULL,
+	  "The CA (PEM) the directory's or the CAS server's certificate must chain to; it is "
+	  "always checked." },
+	{ "timeout-s", IK_INT, F(timeout_s), "5", 1, 60, NULL, K_LDAP | K_CAS, NULL,
+	  "Seconds to connect, and for each answer of the directory (for CAS: for the whole "
+	  "ticket validation)." },
 	{ "bind", IK_ENUM, F(bind), "user", 0, 0, binds, K_LDAP, NULL,
 	  "user: bind as user-dn with the login in it; search: the service account finds the "
 	  "person under base-dn with filter, then binds as them." },
@@ -233,6 +256,12 @@ static const struct id_key keys[] = {
 	{ "group-filter", IK_STRING, F(group_filter), "(member=%D)", 0, 0, NULL, K_LDAP,
 	  check_group_filter,
 	  "groups search: %D stands for the person's DN, %s for the login, both escaped." },
+	{ "server-url", IK_STRING, F(server_url), "", 0, 0, NULL, K_CAS, check_https,
+	  "cas: the CAS server, https://HOST[:PORT]/PATH/ (its login and p3/serviceValidate are "
+	  "under it). Write a name the certificate holds." },
+	{ "service-url", IK_STRING, F(service_url), "", 0, 0, NULL, K_CAS, check_https,
+	  "cas: the portal's address the CAS server sends the person back to with a ticket "
+	  "(https://portail.college.lan/cas/callback), as registered at the CAS server." },
 };
 
 #undef F
@@ -392,9 +421,9 @@ static int check_source(struct byod_idsrc *s, const char *file, const yaml_node_
 {
 	const char *p = s->name;
 
-	if (s->kind != BYOD_IDSRC_LDAP)
+	if (s->kind == BYOD_IDSRC_SAML)
 		return at(err, ENOTSUP, file, n, "identity.%s.kind: %s sources are not supported "
-			  "by this version yet (ldap is)", p, kinds[s->kind]);
+			  "by this version yet (ldap and cas are)", p, kinds[s->kind]);
 	if (empty(s->roles))
 		return at(err, EINVAL, file, n, "identity.%s.roles is required: without it no "
 			  "one of this source has a role", p);
@@ -406,6 +435,15 @@ static int check_source(struct byod_idsrc *s, const char *file, const yaml_node_
 			  "identity.%s.class-group-base: only one of them", p, p);
 	if (empty(s->login_attr))
 		return at(err, EINVAL, file, n, "identity.%s.login-attribute is required", p);
+	if (s->kind == BYOD_IDSRC_CAS) {
+		if (empty(s->server_url) || empty(s->service_url))
+			return at(err, EINVAL, file, n, "identity.%s.server-url and "
+				  "identity.%s.service-url are required for a cas source", p, p);
+		if (empty(s->ca_file))
+			return at(err, EINVAL, file, n, "identity.%s.ca-file is required: the CAS "
+				  "server's certificate is always checked", p);
+		return 0;
+	}
 	if (empty(s->url))
 		return at(err, EINVAL, file, n, "identity.%s.url is required", p);
 	if (empty(s->ca_file))
@@ -480,9 +518,9 @@ static int read_source(struct byod_idsrc *s, yaml_document_t *doc, yaml_node_t *
 			if (rc)
 				return at(err, -rc, file, vn, "identity.%s.%s: %s", s->name, name,
 					  why);
-			if (pass == 0 && s->kind != BYOD_IDSRC_LDAP)
+			if (pass == 0 && s->kind == BYOD_IDSRC_SAML)
 				return at(err, ENOTSUP, file, vn, "identity.%s.kind: %s sources are "
-					  "not supported by this version yet (ldap is)", s->name,
+					  "not supported by this version yet (ldap and cas are)", s->name,
 					  kinds[s->kind]);
 		}
 	}
