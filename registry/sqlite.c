@@ -1078,7 +1078,7 @@ static int sq_feed_wait(struct reg_db *be, int timeout_ms, struct byod_err *err)
 {
 	struct sq *s = sq_of(be);
 	struct timespec start, now, tick;
-	int64_t v;
+	int64_t v = 0;
 	long left;
 	int rc;
 
