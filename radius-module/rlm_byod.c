@@ -965,8 +965,9 @@ static int mod_instantiate(CONF_SECTION *conf, void *instance)
 		inst->down_since = time(NULL);
 	write_status(inst);
 	rad_index_stats(inst->index, &st);
-	INFO("rlm_byod (%s): %zu devices, %zu certificates, %zu people, policy version %lld",
-	     inst->name, st.devices, st.certs, st.people, (long long)st.policy_version);
+	INFO("rlm_byod (%s): %zu devices, %zu certificates, %zu people, policy version %lld, "
+	     "read in %.2f s",
+	     inst->name, st.devices, st.certs, st.people, (long long)st.policy_version, st.load_s);
 	if (pthread_create(&inst->follower, NULL, follow, inst)) {
 		cf_log_err_cs(conf, "cannot start the change-feed thread");
 		return -1;
