@@ -315,6 +315,71 @@ int portal_page_busy(struct portal *p, const struct portal_request *rq, struct p
 
 /* ---- login ------------------------------------------------------------- */
 
+/* A page of its own for a login that cannot go on: title, text, the way
+ * back to the login (not the registry's 503: the source is what is away). */
+static int page_status(struct page_ctx *c, int status, const char *title, const char *text,
+		       int retry_after)
+{
+	struct portal *p = c->p;
+	const struct portal_request *rq = c->rq;
+	struct web_html h;
+
+	web_html_init(&h);
+	page_head(c, &h, T(title));
+	web_html_markup(&h, "<div class=\"box\"><h1>");
+	web_html_text(&h, T(title));
+	web_html_markup(&h, "</h1>");
+	page_notice(&h, T(text), 1);
+	web_html_markup(&h, "<p><a");
+	web_html_url(&h, "href", "/");
+	web_html_markup(&h, ">");
+	web_html_text(&h, T("error.back"));
+	web_html_markup(&h, "</a></p></div>");
+	c->rs->retry_after = retry_after;
+	return page_finish(c, &h, status);
+}
+
+/* The identity sources that sign in with the login form's password
+ * (byod.conf's identity section; CAS and SAML will be links of their own). */
+static int source_in_form(const struct byod_idsrc *src)
+{
+	return src->kind == BYOD_IDSRC_LDAP;
+}
+
+/* One submit button per such source, "Se connecter avec <label>", in the
+ * configuration's order (the first is what Enter sends), then the local
+ * account's last, with an empty source. The number of sources' buttons:
+ * 0, and nothing written, when there is none. */
+static int page_login_sources(struct page_ctx *c, struct web_html *h)
+{
+	struct portal *p = c->p;
+	const struct portal_request *rq = c->rq;
+	char words[512];
+	int n = 0;
+
+	for (size_t i = 0; i < p->conf.nidsrc; i++) {
+		const struct byod_idsrc *src = &p->conf.idsrc[i];
+
+		if (!source_in_form(src))
+			continue;
+		page_fill(words, sizeof(words), T("login.with"),
+			  src->label && src->label[0] ? src->label : src->name);
+		web_html_markup(h, "<button type=\"submit\" name=\"source\"");
+		web_html_attr(h, "value", src->name);
+		web_html_markup(h, ">");
+		web_html_text(h, words);
+		web_html_markup(h, "</button>");
+		n++;
+	}
+	if (n) {
+		web_html_markup(h, "<button type=\"submit\" name=\"source\" value=\"\" "
+				   "class=\"local\">");
+		web_html_text(h, T("login.local"));
+		web_html_markup(h, "</button>");
+	}
+	return n;
+}
+
 int page_login(struct page_ctx *c, int status, const char *message)
 {
 	struct portal *p = c->p;
@@ -351,9 +416,13 @@ int page_login(struct page_ctx *c, int status, const char *message)
 			       "maxlength=\"256\"");
 	if (login && login[0]) /* the login is there: the password is what is missing */
 		web_html_markup(&h, " autofocus");
-	web_html_markup(&h, "><button type=\"submit\">");
-	web_html_text(&h, T("login.button"));
-	web_html_markup(&h, "</button></form><p class=\"help\">");
+	web_html_markup(&h, ">");
+	if (!page_login_sources(c, &h)) { /* no source: the form as it always was */
+		web_html_markup(&h, "<button type=\"submit\">");
+		web_html_text(&h, T("login.button"));
+		web_html_markup(&h, "</button>");
+	}
+	web_html_markup(&h, "</form><p class=\"help\">");
 	web_html_text(&h, T("login.help"));
 	web_html_markup(&h, "</p></div>");
 	return page_finish(c, &h, status);
@@ -390,6 +459,8 @@ int page_login_post(struct page_ctx *c)
 	const struct portal_request *rq = c->rq;
 	const char *login = web_form_get(c->form, "login");
 	const char *password = web_form_get(c->form, "password");
+	const char *source = web_form_get(c->form, "source");
+	const struct byod_idsrc *src = NULL;
 	struct byod_login_gate gate;
 	struct reg_person person;
 	char msg[512];
@@ -399,29 +470,47 @@ int page_login_post(struct page_ctx *c)
 		return c->rs->body ? 0 : -ENOMEM;
 	if (!login || !password)
 		return portal_page_error(p, rq, c->rs, 400);
-	rc = portal_login_attempt(p, c->ctx, rq, login, password, &person, &gate);
+	/* an empty source is the local account's button */
+	if (source && source[0]) {
+		src = byod_conf_idsrc(&p->conf, source);
+		if (!src || !source_in_form(src))
+			return page_status(c, 400, "error.400.title", "login.source_unknown", 0);
+	}
+	if (src)
+		rc = portal_login_source(p, c->ctx, rq, src, login, password, &person, &gate);
+	else
+		rc = portal_login_attempt(p, c->ctx, rq, login, password, &person, &gate);
 	portal_metrics_login(rc);
-	if (!rc)
+	if (!rc && !src)
 		portal_password_upgrade(p, c->ctx, &person, password);
 	explicit_bzero(&person.password_hash, sizeof(person.password_hash));
 	if (rc == -EAGAIN) {
 		login_refusal(c, &gate, msg, sizeof(msg));
 		return page_login(c, 429, msg);
 	}
-	if (rc == -EACCES || !rc) {
+	if (rc == -EACCES || rc == -EPERM || !rc) {
 		/* the journal's fields (journalctl BYOD_LOGIN=…); never the password */
 		char f_login[REG_LOGIN_MAX + 16], f_school[REG_UAI_MAX + 16];
+		char f_source[BYOD_IDSRC_NAME_MAX + 16];
 		const char *fields[] = {f_login, f_school, rc ? "BYOD_EVENT=login-refused" :
-						     "BYOD_EVENT=login", NULL};
+						     "BYOD_EVENT=login", src ? f_source : NULL, NULL};
 
 		snprintf(f_login, sizeof(f_login), "BYOD_LOGIN=%s", login);
 		snprintf(f_school, sizeof(f_school), "BYOD_SCHOOL=%s",
 			 rc ? p->conf.school_uai : person.school);
-		byod_log(rc ? LOG_NOTICE : LOG_INFO, fields, "%s: login of %s %s", rq->client,
-			 login, rc ? "refused" : "accepted");
+		snprintf(f_source, sizeof(f_source), "BYOD_SOURCE=%s", src ? src->name : "");
+		byod_log(rc ? LOG_NOTICE : LOG_INFO, fields, "%s: login of %s%s%s %s", rq->client,
+			 login, src ? " through " : "", src ? src->name : "",
+			 rc ? "refused" : "accepted");
 	}
 	if (rc == -EACCES)
 		return page_login(c, 401, T("login.failed"));
+	/* the source said who it is, the mapping or the registry refused them */
+	if (rc == -EPERM)
+		return page_login(c, 403, T("login.not_allowed"));
+	if (rc == -EHOSTUNREACH)
+		return page_status(c, 503, "login.directory_down.title",
+				   "login.directory_down.text", PORTAL_BUSY_RETRY_S);
 	if (rc)
 		return rc;
 	rc = portal_session_login(p, c->ctx, rq, c->s, &person, c->rs);

@@ -21,6 +21,7 @@
 #include <jansson.h>
 
 #include "form.h"
+#include "identity.h"
 #include "token.h"
 
 /* ---- sessions ------------------------------------------------------------ */
@@ -288,6 +289,55 @@ int portal_login_attempt(struct portal *p, struct byod_ctx *ctx, const struct po
 	if (gate->locks)
 		audit(ctx, "portal.login-locked", shown, rq, "pair");
 	return -EACCES;
+}
+
+int portal_login_source(struct portal *p, struct byod_ctx *ctx, const struct portal_request *rq,
+			const struct byod_idsrc *src, const char *login, const char *password,
+			struct reg_person *person, struct byod_login_gate *gate)
+{
+	char norm[REG_LOGIN_MAX], why[600];
+	struct byod_err err = { 0 };
+	time_t now = time(NULL);
+	int valid, rc;
+
+	memset(person, 0, sizeof(*person));
+	/* the throttle's keys are a local login's: tries spread over the local
+	 * form and the sources count together */
+	valid = login && !byod_login_normalise(login, norm, sizeof(norm));
+	rc = byod_login_gate(ctx->reg, valid ? norm : NULL, rq->client, now, gate, NULL);
+	if (rc)
+		return rc; /* fail closed: the source is not asked without a reservation */
+	if (gate->verdict != BYOD_LOGIN_GO) {
+		audit(ctx, "portal.login-throttled", valid ? norm : "(invalid)", rq,
+		      byod_login_key_name(gate->by));
+		return -EAGAIN;
+	}
+	rc = ident_login_password(ctx->reg, src, login ? login : "", password ? password : "",
+				  person, &err);
+	if (!rc) {
+		byod_login_settle(ctx->reg, gate, now, NULL);
+		return 0;
+	}
+	memset(person, 0, sizeof(*person));
+	if (rc != -EACCES && rc != -EINVAL) /* the password alone is the pupil's doing */
+		portal_log("%s: login through %s: %s", rq->client, src->name,
+			   byod_err_str(&err, why, sizeof(why)));
+	switch (rc) {
+	case -EACCES:
+	case -EINVAL:
+		/* the failure was counted when the attempt was reserved */
+		if (gate->locks)
+			audit(ctx, "portal.login-locked", valid ? norm : "(invalid)", rq, "pair");
+		return -EACCES;
+	case -EPERM:
+		return -EPERM;
+	case -EHOSTUNREACH:
+	case -ETIMEDOUT:
+	case -EPROTO:
+		return -EHOSTUNREACH;
+	default:
+		return rc;
+	}
 }
 
 int portal_session_purge(struct portal *p, struct byod_ctx *ctx)

@@ -99,6 +99,25 @@ int portal_login_attempt(struct portal *p, struct byod_ctx *ctx, const struct po
 			 const char *login, const char *password, struct reg_person *person,
 			 struct byod_login_gate *gate);
 
+/*
+ * One login attempt through the identity source src (one that checks a
+ * password: ldap), throttled as a local login (the same keys: the login
+ * normalised, the address). The identity library checks the password,
+ * creates or updates the person and writes the audit row (identity.login or
+ * identity.refused): none here but portal.login-throttled and
+ * portal.login-locked, which it never sees. Returns 0 with *person filled;
+ * -EACCES for a wrong login or password (ident_login_password's -EACCES and
+ * -EINVAL), counted by the throttle; -EPERM when the source's answer is
+ * refused (no UAI, unknown school or role, a disabled or local account);
+ * -EHOSTUNREACH when the source cannot be reached, is slow or fails
+ * (-EHOSTUNREACH, -ETIMEDOUT, -EPROTO); -EAGAIN as portal_login_attempt.
+ * The attempt's reserved failure is taken back only on success. Other
+ * negative errno: a server fault.
+ */
+int portal_login_source(struct portal *p, struct byod_ctx *ctx, const struct portal_request *rq,
+			const struct byod_idsrc *src, const char *login, const char *password,
+			struct reg_person *person, struct byod_login_gate *gate);
+
 /* After a successful login: an imported hash that is not yescrypt ($6$,
  * $2b$) is replaced by a yescrypt hash of the password just proved
  * (auth.yescrypt-cost); a failure is logged and the login goes on. */
