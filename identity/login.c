@@ -156,6 +156,12 @@ int ident_map(const struct byod_idsrc *s, const struct ident_attrs *a, struct id
 	if (!v || !ident_login_ok(v))
 		return refuse(s, err, "the answer has no login the registry can hold");
 	snprintf(out->login, sizeof(out->login), "%s", v);
+	/* the registry's logins are lowercase (byod_login_normalise): a
+	 * directory's "JDupont" is the local account jdupont, not a second one
+	 * beside it that the local-account check would never see */
+	for (char *c = out->login; *c; c++)
+		if (*c >= 'A' && *c <= 'Z')
+			*c = (char)(*c - 'A' + 'a');
 	v = s->name_attr[0] ? ident_attrs_get(a, s->name_attr, 0) : NULL;
 	snprintf(out->display_name, sizeof(out->display_name), "%s", v ? v : out->login);
 
@@ -294,6 +300,11 @@ static int sync_once(struct reg *reg, const struct byod_idsrc *s, const struct i
 				    "its own");
 		else if (!rc && stored.state != REG_PERSON_ACTIVE)
 			rc = refuse(s, err, "the account is disabled");
+		/* a source never moves someone to another school: the same login in
+		 * another collège's directory is another pupil, who would take this
+		 * one's devices (moves are the rentrée sync's or an administrator's) */
+		else if (!rc && strcmp(stored.school, p->school))
+			rc = refuse(s, err, "the login is an account of another school");
 		else if (!rc)
 			rc = reg_person_update(reg, &want, err);
 		explicit_bzero(&stored, sizeof(stored));

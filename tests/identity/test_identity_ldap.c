@@ -496,6 +496,30 @@ static void test_disabled_kept(void **state)
 	assert_int_equal(p.state, REG_PERSON_DISABLED);
 }
 
+/** An account of another school (no password: imported, or made by another
+ * source) is neither taken over nor moved by this school's directory. */
+static void test_other_school_kept(void **state)
+{
+	struct fx *fx = *state;
+	struct reg_school other = { .uai = "0999999Z", .name = "Autre collège" };
+	struct reg_person p = { .role = BYOD_ROLE_STUDENT }, after;
+	struct byod_err err;
+
+	assert_int_equal(reg_school_add(fx->ctx->reg, &other, &err), 0);
+	snprintf(p.login, sizeof(p.login), "alice.martin");
+	snprintf(p.school, sizeof(p.school), "0999999Z");
+	snprintf(p.groups, sizeof(p.groups), "5C");
+	assert_int_equal(byod_user_add(fx->ctx, &p, NULL, &err), 0);
+	assert_int_equal(login(fx, "college", "alice.martin", "Secret-alice.martin", NULL, &err),
+			 -EPERM);
+	assert_non_null(strstr(err.msg, "another school"));
+	assert_int_equal(reg_person_get(fx->ctx->reg, "alice.martin", &after, &err), 0);
+	assert_string_equal(after.school, "0999999Z");
+	assert_string_equal(after.groups, "5C");
+	assert_int_equal(audited(fx, "identity.refused", "alice.martin", NULL), 1);
+	assert_int_equal(audited(fx, "identity.login", NULL, NULL), 0);
+}
+
 /** The service account's password file readable by all is not used. */
 static void test_open_password_file(void **state)
 {
@@ -579,6 +603,7 @@ int main(void)
 		T(test_unknown_school),
 		T(test_local_account_kept),
 		T(test_disabled_kept),
+		T(test_other_school_kept),
 		T(test_open_password_file),
 		T(test_timeout),
 		T(test_no_password_stored),

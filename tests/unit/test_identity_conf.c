@@ -234,9 +234,11 @@ static void test_map(void **state)
 	ident_attrs_free(&a);
 	/* groups: roles and classes from DNs */
 	s = byod_conf_idsrc(&conf, "ent-2");
-	assert_int_equal(ident_attrs_add(&a, "uid", "p.prof"), 0);
+	assert_int_equal(ident_attrs_add(&a, "uid", "P.Prof"), 0);
 	assert_int_equal(ident_attrs_add(&a, NULL, "cn=profs,ou=roles,dc=ac"), 0);
 	assert_int_equal(ident_map(s, &a, &p, &err), 0);
+	/* the registry's logins are lowercase: the local account p.prof */
+	assert_string_equal(p.login, "p.prof");
 	assert_int_equal(p.role, BYOD_ROLE_TEACHER);
 	assert_string_equal(p.school, "0750654D");
 	ident_attrs_free(&a);
