@@ -9,7 +9,7 @@
  * school and class and an audit entry; a response replayed (to the same
  * request, and with its request re-armed, from another registry handle), an
  * answer to an older request, to no request, a tampered one, one re-signed
- * with another key, one for another audience, one seen with the clock an
+ * with another key, one signed with RSA-SHA1, one for another audience, one seen with the clock an
  * hour ahead or behind, one without UAI or with an unknown role: each
  * refused, nothing created, with an audit entry naming the reason.
  *
@@ -450,39 +450,88 @@ static void test_tampered(void **state)
 	answer_free(&a);
 }
 
-/** The response and its assertion re-signed with a key that is not the
- * IdP's (xmlsec1, RSA-SHA256 as the IdP does). */
-static void test_rogue_key(void **state)
+/* a's response with its signatures made again with key (and its
+ * certificate) by xmlsec1, RSA-SHA1 and SHA-1 digests instead of SHA-256
+ * when sha1; base64, for the caller to free. */
+static char *resign(struct fx *fx, const struct answer *a, const char *key, const char *crt,
+		    int sha1)
 {
-	struct fx *fx = *state;
-	struct answer a;
-	char in[700], out[700], *cmd, *xml, *b64;
+	char in[700], out[700], *cmd, *xml, *b64, *p;
 	gchar *signed_xml = NULL;
 	FILE *f;
 
-	sign_in(fx, "educonnect", time(NULL), "alice.martin", NULL, &a);
 	snprintf(in, sizeof(in), "%s/resp.xml", fx->dir);
-	snprintf(out, sizeof(out), "%s/rogue.xml", fx->dir);
-	xml = response_xml(&a);
+	snprintf(out, sizeof(out), "%s/resigned.xml", fx->dir);
+	xml = response_xml(a);
 	f = fopen(in, "w");
 	assert_non_null(f);
-	fputs(xml, f);
+	for (p = xml; sha1 && *p; p++) {
+		static const char rsa256[] = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256";
+		static const char sha256[] = "http://www.w3.org/2001/04/xmlenc#sha256";
+
+		if (!strncmp(p, rsa256, sizeof(rsa256) - 1)) {
+			fputs("http://www.w3.org/2000/09/xmldsig#rsa-sha1", f);
+			p += sizeof(rsa256) - 2;
+		} else if (!strncmp(p, sha256, sizeof(sha256) - 1)) {
+			fputs("http://www.w3.org/2000/09/xmldsig#sha1", f);
+			p += sizeof(sha256) - 2;
+		} else {
+			fputc(*p, f);
+		}
+	}
+	if (!sha1)
+		fputs(xml, f);
 	fclose(f);
 	assert_true(asprintf(&cmd, "xmlsec1 --sign --privkey-pem '%s,%s' --id-attr:ID "
 			     "urn:oasis:names:tc:SAML:2.0:protocol:Response --id-attr:ID "
 			     "urn:oasis:names:tc:SAML:2.0:assertion:Assertion --output '%s' '%s' "
-			     ">/dev/null 2>&1", env("BYOD_SAML_ROGUE_KEY"),
-			     env("BYOD_SAML_ROGUE_CRT"), out, in) > 0);
+			     ">/dev/null 2>&1", key, crt, out, in) > 0);
 	assert_int_equal(system(cmd), 0);
 	assert_true(g_file_get_contents(out, &signed_xml, NULL, NULL));
 	assert_string_not_equal(signed_xml, xml);
+	assert_true(!sha1 || strstr(signed_xml, "xmldsig#rsa-sha1"));
 	b64 = to_b64(signed_xml);
-	refused(fx, "educonnect", &a, b64, time(NULL), -EACCES, "(not a login)",
-		"Response is refused");
 	free(cmd);
 	free(xml);
-	free(b64);
 	g_free(signed_xml);
+	return b64;
+}
+
+/** The response and its assertion re-signed with a key that is not the
+ * IdP's (xmlsec1, RSA-SHA256 as the IdP does); the same made again with the
+ * IdP's own key is accepted (what refused the first is the key). */
+static void test_rogue_key(void **state)
+{
+	struct fx *fx = *state;
+	struct answer a;
+	struct byod_err err;
+	char *b64;
+
+	sign_in(fx, "educonnect", time(NULL), "alice.martin", NULL, &a);
+	b64 = resign(fx, &a, env("BYOD_SAML_ROGUE_KEY"), env("BYOD_SAML_ROGUE_CRT"), 0);
+	refused(fx, "educonnect", &a, b64, time(NULL), -EACCES, "(not a login)",
+		"Response is refused");
+	free(b64);
+	answer_free(&a);
+	sign_in(fx, "educonnect", time(NULL), "alice.martin", NULL, &a);
+	b64 = resign(fx, &a, env("BYOD_SAML_IDP_KEY"), env("BYOD_SAML_IDP_CRT"), 0);
+	if (login(fx, "educonnect", &a, b64, time(NULL), NULL, &err))
+		fail_msg("re-signed by the IdP's key, refused: %s", err.msg);
+	free(b64);
+	answer_free(&a);
+}
+
+/** Signed with the IdP's key, but RSA-SHA1 with SHA-1 digests: refused. */
+static void test_sha1(void **state)
+{
+	struct fx *fx = *state;
+	struct answer a;
+	char *b64;
+
+	sign_in(fx, "educonnect", time(NULL), "alice.martin", NULL, &a);
+	b64 = resign(fx, &a, env("BYOD_SAML_IDP_KEY"), env("BYOD_SAML_IDP_CRT"), 1);
+	refused(fx, "educonnect", &a, b64, time(NULL), -EACCES, "(not a login)", "SHA-1");
+	free(b64);
 	answer_free(&a);
 }
 
@@ -579,6 +628,7 @@ int main(int argc, char **argv)
 		T(test_unsolicited),
 		T(test_tampered),
 		T(test_rogue_key),
+		T(test_sha1),
 		T(test_other_audience),
 		T(test_expired),
 		T(test_not_yet_valid),
