@@ -310,8 +310,10 @@ int ident_saml_request(const struct byod_idsrc *s, struct reg *reg, time_t now, 
 	for (size_t i = 0; i < sizeof(rnd); i++)
 		snprintf(relay + 2 * i, 3, "%02x", rnd[i]);
 	srv = server_new(s, &idp, err);
-	if (!srv)
+	if (!srv) {
+		relay[0] = '\0';
 		return -EIO;
+	}
 	login = lasso_login_new(srv);
 	rc = login ? lasso_login_init_authn_request(login, idp, LASSO_HTTP_METHOD_REDIRECT) : -1;
 	if (rc) {
