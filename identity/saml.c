@@ -53,14 +53,6 @@
 #define SAML_VALUE_MAX 2048 /* one value's bytes */
 #define DSIG_NS "http://www.w3.org/2000/09/xmldsig#"
 
-/* registry.h's single-use keys (the once table) */
-int reg_once_put(struct reg *reg, const char *key, const char *data, time_t now, time_t expires,
-		 struct byod_err *err);
-int reg_once_take(struct reg *reg, const char *key, time_t now, char **data,
-		  struct byod_err *err);
-int reg_once_claim(struct reg *reg, const char *key, time_t now, time_t expires,
-		   struct byod_err *err);
-
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static int init_rc;
 

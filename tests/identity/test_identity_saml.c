@@ -39,7 +39,6 @@
 #include "identity.h"
 #include "saml.h"
 #include "../unit/rmtree.h"
-#include "saml_once_shim.h" /* TEMPORARY */
 
 #define UAI "0123456A"
 
