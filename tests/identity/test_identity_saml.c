@@ -9,9 +9,11 @@
  * school and class and an audit entry; a response replayed (to the same
  * request, and with its request re-armed, from another registry handle), an
  * answer to an older request, to no request, a tampered one, one re-signed
- * with another key, one signed with RSA-SHA1, one for another audience, one seen with the clock an
- * hour ahead or behind, one without UAI or with an unknown role: each
- * refused, nothing created, with an audit entry naming the reason.
+ * with another key, one signed with RSA-SHA1, one the IdP signed without
+ * Audience or Conditions or for another Destination or Recipient, one for
+ * another audience, one seen with the clock an hour ahead or behind, one
+ * without UAI or with an unknown role: each refused, nothing created, with
+ * an audit entry naming the reason.
  *
  * Run with "metadata ENTITY ACS CERT", it prints the gateway's metadata for
  * saml.sh to register at the IdP.
@@ -452,8 +454,23 @@ static void test_tampered(void **state)
 /* a's response with its signatures made again with key (and its
  * certificate) by xmlsec1, RSA-SHA1 and SHA-1 digests instead of SHA-256
  * when sha1; base64, for the caller to free. */
-static char *resign(struct fx *fx, const struct answer *a, const char *key, const char *crt,
-		    int sha1)
+/* In xml, the first [from ... to] (both included) replaced by with. */
+static void edit(char **xml, const char *from, const char *to, const char *with)
+{
+	char *a = strstr(*xml, from), *b, *out;
+
+	assert_non_null(a);
+	b = strstr(a, to);
+	assert_non_null(b);
+	b += strlen(to);
+	assert_true(asprintf(&out, "%.*s%s%s", (int)(a - *xml), *xml, with, b) > 0);
+	free(*xml);
+	*xml = out;
+}
+
+static char *resign_edited(struct fx *fx, const struct answer *a, const char *key,
+			   const char *crt, int sha1, const char *from, const char *to,
+			   const char *with)
 {
 	char in[700], out[700], *cmd, *xml, *b64, *p;
 	gchar *signed_xml = NULL;
@@ -462,6 +479,8 @@ static char *resign(struct fx *fx, const struct answer *a, const char *key, cons
 	snprintf(in, sizeof(in), "%s/resp.xml", fx->dir);
 	snprintf(out, sizeof(out), "%s/resigned.xml", fx->dir);
 	xml = response_xml(a);
+	if (from)
+		edit(&xml, from, to, with);
 	f = fopen(in, "w");
 	assert_non_null(f);
 	for (p = xml; sha1 && *p; p++) {
@@ -481,10 +500,14 @@ static char *resign(struct fx *fx, const struct answer *a, const char *key, cons
 	if (!sha1)
 		fputs(xml, f);
 	fclose(f);
-	assert_true(asprintf(&cmd, "xmlsec1 --sign --privkey-pem '%s,%s' --id-attr:ID "
+	/* the assertion's signature first, then the response's around it */
+	assert_true(asprintf(&cmd, "for x in \"//*[local-name()='Assertion']/*[local-name()="
+			     "'Signature']\" \"/*/*[local-name()='Signature']\"; do xmlsec1 --sign "
+			     "--privkey-pem '%s,%s' --id-attr:ID "
 			     "urn:oasis:names:tc:SAML:2.0:protocol:Response --id-attr:ID "
-			     "urn:oasis:names:tc:SAML:2.0:assertion:Assertion --output '%s' '%s' "
-			     ">/dev/null 2>&1", key, crt, out, in) > 0);
+			     "urn:oasis:names:tc:SAML:2.0:assertion:Assertion --node-xpath \"$x\" "
+			     "--output '%s' '%s' && mv '%s' '%s' || exit 1; done; cp '%s' '%s' "
+			     ">/dev/null 2>&1", key, crt, out, in, out, in, in, out) > 0);
 	assert_int_equal(system(cmd), 0);
 	assert_true(g_file_get_contents(out, &signed_xml, NULL, NULL));
 	assert_string_not_equal(signed_xml, xml);
@@ -494,6 +517,12 @@ static char *resign(struct fx *fx, const struct answer *a, const char *key, cons
 	free(xml);
 	g_free(signed_xml);
 	return b64;
+}
+
+static char *resign(struct fx *fx, const struct answer *a, const char *key, const char *crt,
+		    int sha1)
+{
+	return resign_edited(fx, a, key, crt, sha1, NULL, NULL, NULL);
 }
 
 /** The response and its assertion re-signed with a key that is not the
@@ -531,6 +560,70 @@ static void test_sha1(void **state)
 	b64 = resign(fx, &a, env("BYOD_SAML_IDP_KEY"), env("BYOD_SAML_IDP_CRT"), 1);
 	refused(fx, "educonnect", &a, b64, time(NULL), -EACCES, "(not a login)", "SHA-1");
 	free(b64);
+	answer_free(&a);
+}
+
+/* The request a answers (its InResponseTo) into id. */
+static void request_id(const struct answer *a, char *id, size_t len)
+{
+	char *xml = response_xml(a), *at = strstr(xml, "InResponseTo=\""), *e;
+
+	assert_non_null(at);
+	at += strlen("InResponseTo=\"");
+	e = strchr(at, '"');
+	assert_non_null(e);
+	*e = '\0';
+	snprintf(id, len, "%s", at);
+	free(xml);
+}
+
+/* a's response edited (from ... to replaced by with; from NULL: as it is),
+ * signed again with the IdP's own key, checked against its request: 0, or
+ * -EACCES saying why. */
+static void idp_edited(struct fx *fx, const struct answer *a, const char *from, const char *to,
+		       const char *with, const char *why)
+{
+	struct ident_attrs attrs = { 0 };
+	struct byod_err err;
+	char id[128], aid[256], *b64;
+	time_t until;
+	int rc;
+
+	request_id(a, id, sizeof(id));
+	b64 = resign_edited(fx, a, env("BYOD_SAML_IDP_KEY"), env("BYOD_SAML_IDP_CRT"), 0, from,
+			    to, with);
+	rc = ident_saml_check(src(fx, "educonnect"), id, b64, time(NULL), &attrs, aid,
+			      sizeof(aid), &until, &err);
+	if (!why && rc)
+		fail_msg("re-signed by the IdP's key, refused: %s", err.msg);
+	if (why && (rc != -EACCES || !strstr(err.msg, why)))
+		fail_msg("%d '%s' does not say '%s'", rc, rc ? err.msg : "", why);
+	assert_int_equal(attrs.n, why ? 0 : attrs.n);
+	ident_attrs_free(&attrs);
+	free(b64);
+}
+
+/** What lasso finds valid and the gateway does not, each in a response the
+ * IdP's key signed: no AudienceRestriction, no Conditions, another
+ * Destination, another Recipient; and another Issuer, which lasso refuses
+ * (the same response signed again as it is passes: what refuses the others
+ * is what was changed). */
+static void test_idp_signed_checks(void **state)
+{
+	struct fx *fx = *state;
+	struct answer a;
+
+	sign_in(fx, "educonnect", time(NULL), "alice.martin", NULL, &a);
+	idp_edited(fx, &a, NULL, NULL, NULL, NULL);
+	idp_edited(fx, &a, "<saml:AudienceRestriction>", "</saml:AudienceRestriction>", "",
+		   "has no Audience");
+	idp_edited(fx, &a, "<saml:Conditions ", "</saml:Conditions>", "", "has no Conditions");
+	idp_edited(fx, &a, "Destination=\"", "/saml/acs\"",
+		   "Destination=\"https://other.example/saml/acs\"", "Destination is not acs-url");
+	idp_edited(fx, &a, "Recipient=\"", "/saml/acs\"",
+		   "Recipient=\"https://other.example/saml/acs\"", "Recipient is not acs-url");
+	idp_edited(fx, &a, "<saml:Issuer>", "</saml:Issuer>",
+		   "<saml:Issuer>https://other.example/idp</saml:Issuer>", "is unknown");
 	answer_free(&a);
 }
 
@@ -628,6 +721,7 @@ int main(int argc, char **argv)
 		T(test_tampered),
 		T(test_rogue_key),
 		T(test_sha1),
+		T(test_idp_signed_checks),
 		T(test_other_audience),
 		T(test_expired),
 		T(test_not_yet_valid),
