@@ -164,7 +164,8 @@ int ident_saml_metadata(const struct byod_idsrc *s, struct byod_buf *out, struct
 	int rc = 0;
 
 	if (s->kind != BYOD_IDSRC_SAML)
-		return byod_err_set(err, ENOTSUP, "identity source '%s' is not a saml one", s->name);
+		return byod_err_set(err, ENOTSUP, "identity source '%s' is not a saml one",
+				    s->name);
 	pem = slurp(s->sp_cert_file, "sp-cert-file", s, err);
 	if (!pem)
 		return -EIO;
@@ -180,13 +181,15 @@ int ident_saml_metadata(const struct byod_idsrc *s, struct byod_buf *out, struct
 		      "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
 		      "<md:EntityDescriptor xmlns:md=\"urn:oasis:names:tc:SAML:2.0:metadata\" "
 		      "xmlns:ds=\"" DSIG_NS "\" entityID=\"%s\">\n"
-		      " <md:SPSSODescriptor AuthnRequestsSigned=\"true\" WantAssertionsSigned=\"true\" "
+		      " <md:SPSSODescriptor AuthnRequestsSigned=\"true\" "
+		      "WantAssertionsSigned=\"true\" "
 		      "protocolSupportEnumeration=\"urn:oasis:names:tc:SAML:2.0:protocol\">\n",
 		      entity);
 	for (int i = 0; i < 2; i++)
 		byod_buf_putf(out, &rc,
 			      "  <md:KeyDescriptor use=\"%s\"><ds:KeyInfo><ds:X509Data>"
-			      "<ds:X509Certificate>%s</ds:X509Certificate></ds:X509Data></ds:KeyInfo>"
+			      "<ds:X509Certificate>%s</ds:X509Certificate></ds:X509Data>"
+			      "</ds:KeyInfo>"
 			      "</md:KeyDescriptor>\n", i ? "encryption" : "signing", cert);
 	byod_buf_putf(out, &rc,
 		      "  <md:NameIDFormat>urn:oasis:names:tc:SAML:2.0:nameid-format:transient"
@@ -194,7 +197,8 @@ int ident_saml_metadata(const struct byod_idsrc *s, struct byod_buf *out, struct
 		      "  <md:NameIDFormat>urn:oasis:names:tc:SAML:2.0:nameid-format:persistent"
 		      "</md:NameIDFormat>\n"
 		      "  <md:AssertionConsumerService index=\"0\" isDefault=\"true\" "
-		      "Binding=\"urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST\" Location=\"%s\"/>\n"
+		      "Binding=\"urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST\" "
+		      "Location=\"%s\"/>\n"
 		      " </md:SPSSODescriptor>\n"
 		      "</md:EntityDescriptor>\n", acs);
 	if (rc)
@@ -252,8 +256,8 @@ static LassoServer *server_new(const struct byod_idsrc *s, const char **idp, str
 		n++;
 	}
 	if (n != 1) {
-		byod_err_set(err, EIO, "identity.%s.idp-metadata-file: %s must describe exactly one "
-			     "identity provider", s->name, s->idp_metadata_file);
+		byod_err_set(err, EIO, "identity.%s.idp-metadata-file: %s must describe exactly "
+			     "one identity provider", s->name, s->idp_metadata_file);
 		goto fail;
 	}
 	goto out;
@@ -293,7 +297,8 @@ int ident_saml_request(const struct byod_idsrc *s, struct reg *reg, time_t now, 
 	int rc;
 
 	if (s->kind != BYOD_IDSRC_SAML)
-		return byod_err_set(err, ENOTSUP, "identity source '%s' is not a saml one", s->name);
+		return byod_err_set(err, ENOTSUP, "identity source '%s' is not a saml one",
+				    s->name);
 	if (rlen < IDENT_SAML_RELAY_MAX)
 		return byod_err_set(err, ENAMETOOLONG, "no room for a RelayState");
 	rc = byod_random(rnd, sizeof(rnd));
@@ -521,7 +526,8 @@ int ident_saml_check(const struct byod_idsrc *s, const char *request_id, const c
 	int rc;
 
 	if (s->kind != BYOD_IDSRC_SAML)
-		return byod_err_set(err, ENOTSUP, "identity source '%s' is not a saml one", s->name);
+		return byod_err_set(err, ENOTSUP, "identity source '%s' is not a saml one",
+				    s->name);
 	if (!request_id)
 		return byod_err_set(err, EACCES, "identity source '%s': an answer to no request of "
 				    "this gateway (unsolicited) is refused", s->name);
@@ -612,7 +618,8 @@ int ident_saml_response(struct reg *reg, const struct byod_idsrc *s, const char 
 	int rc;
 
 	if (s->kind != BYOD_IDSRC_SAML)
-		return byod_err_set(err, ENOTSUP, "identity source '%s' is not a saml one", s->name);
+		return byod_err_set(err, ENOTSUP, "identity source '%s' is not a saml one",
+				    s->name);
 	if (!relay || !relay[0])
 		return byod_err_set(err, EACCES, "identity source '%s': an answer without "
 				    "RelayState answers no request of this gateway (unsolicited)",

@@ -28,7 +28,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static char resp[IDENT_SAML_RESPONSE_MAX + 1];
 	struct byod_idsrc s = {
 		.name = "fuzz", .kind = BYOD_IDSRC_SAML, .max_skew_s = 60,
-		.sp_entity_id = "https://gw.test/saml/metadata", .acs_url = "https://gw.test/saml/acs",
+		.sp_entity_id = "https://gw.test/saml/metadata",
+		.acs_url = "https://gw.test/saml/acs",
 		.sp_key_file = "/nonexistent/sp.key", .sp_cert_file = "/nonexistent/sp.crt",
 		.idp_metadata_file = "/nonexistent/idp.xml",
 	};

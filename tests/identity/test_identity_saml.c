@@ -215,7 +215,8 @@ static void sign_in(struct fx *fx, const char *source, time_t now, const char *u
 			       relay, sizeof(relay), &err))
 		fail_msg("request: %s", err.msg);
 	assert_true(ident_saml_relay_ok(relay));
-	assert_non_null(strstr(a->url, "SigAlg=http%3A%2F%2Fwww.w3.org%2F2001%2F04%2Fxmldsig-more%23rsa-sha256"));
+	assert_non_null(strstr(a->url, "SigAlg=http%3A%2F%2Fwww.w3.org%2F2001%2F04%2F"
+				       "xmldsig-more%23rsa-sha256"));
 	assert_non_null(strstr(a->url, "&Signature="));
 	assert_true(asprintf(&cmd, "/usr/bin/python3 '%s' '%s' '%s' '%s' '%s/pw.%s'%s%s%s%s%s%s%s",
 			     env("BYOD_SAML_BROWSER"), env("BYOD_SAML_CA"), a->url, user,
