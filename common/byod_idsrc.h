@@ -2,9 +2,9 @@
 /*
  * The identity sources of byod.conf (section "identity"): the directories
  * and identity providers people sign in with besides their local account,
- * several at once, each named, each of a kind (ldap and cas now; saml has
- * its place in the table), each with its own mapping to the registry:
- * which attribute gives the login, the role, the school and the class.
+ * several at once, each named, each of a kind (ldap, cas, saml), each with
+ * its own mapping to the registry: which attribute gives the login, the
+ * role, the school and the class.
  *
  *   identity:
  *     college:
@@ -75,6 +75,14 @@ struct byod_idsrc {
 	/* CAS 3.0 (ca-file and timeout-s as for LDAP) */
 	char *server_url;    /* https://cas.ent.example/cas/: login and p3/serviceValidate under it */
 	char *service_url;   /* the portal's callback the CAS server sends the person back to */
+
+	/* SAML 2.0 (identity/saml.h): this gateway as a service provider */
+	char *sp_entity_id;  /* our entityID, as registered at the identity provider */
+	char *acs_url;       /* https://.../saml/acs: where the IdP POSTs its Response */
+	char *sp_key_file;   /* signs our requests, decrypts encrypted assertions (PEM) */
+	char *sp_cert_file;  /* its certificate, in our metadata (PEM) */
+	char *idp_metadata_file; /* the IdP's metadata: its entityID, SSO URL and signing keys */
+	int max_skew_s;      /* clock difference tolerated on the assertion's times */
 };
 
 struct byod_buf;

@@ -127,7 +127,7 @@ static void test_mistakes(void **state)
 	refused("    ca-file: /etc/byod/ent-ca.pem\n", "    url: ldap://x/\n", "identity.ent.url");
 	refused("    url: ldap://ldap.college.lan/\n", "    server-url: https://x/\n",
 		"identity.college.server-url");
-	refused("    kind: cas\n", "    kind: saml\n", "identity.ent.kind");
+	refused("    kind: cas\n", "    kind: saml\n", "identity.ent.server-url");
 }
 
 /** What cannot be a service ticket. */

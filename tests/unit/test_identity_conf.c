@@ -125,7 +125,7 @@ static void test_mistakes(void **state)
 	refused("    ca-file: /etc/byod/ldap-ca.pem\n", "", "identity.college.ca-file", 0);
 	refused("ldap://ldap.college.lan/", "http://ldap.college.lan/", "identity.college.url", 6);
 	refused("ldap://ldap.college.lan/", "ldap:///", "identity.college.url", 6);
-	refused("    kind: ldap\n", "    kind: saml\n", "identity.college.kind", 0);
+	refused("    kind: ldap\n", "    kind: saml\n", "identity.college.url", 0);
 	refused("    kind: ldap\n", "    kind: kerberos\n", "identity.college.kind", 5);
 	refused("    kind: ldap\n", "    colour: blue\n", "identity.college.colour", 5);
 	refused("National_ENS=teacher", "National_ENS=boss", "identity.college.roles", 10);
