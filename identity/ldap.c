@@ -6,15 +6,21 @@
  * clear), then either a bind as the person's DN made from user-dn, or a
  * search by the service account followed by a bind as the entry found;
  * the person's attributes and groups (memberOf, or a group search) read
- * into an ident_attrs for the mapping. Every wait is bounded by timeout-s.
+ * into an ident_attrs for the mapping. The whole sign-in, from the name's
+ * lookup to the last answer, is bounded by timeout-s: one deadline, which
+ * every wait (the lookup, the connection, each read and write under TLS,
+ * each operation) takes what is left of.
  *
  * The person's password is handed to the bind and nowhere else; the service
  * account's is read from its file for the bind, then wiped.
  */
+#define _GNU_SOURCE /* getaddrinfo_a */
 #include "identity.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,34 +80,71 @@ static int fail(const struct byod_idsrc *s, int lrc, const char *what, struct by
 }
 
 /*
- * A layer of our own under TLS, on the connected socket: each read and write
- * waits at most timeout-s for the socket, then fails with ETIMEDOUT.
- * LDAP_OPT_NETWORK_TIMEOUT bounds the connect only; against a server that
- * accepts and never answers, libldap's TLS handshake over GnuTLS retries its
- * read on EAGAIN for ever, spinning (seen with libldap 2.5.13), and a login
- * worker with it.
+ * The sign-in's deadline: timeout-s from its start, for everything. A bound
+ * per step would let a server that answers each step just in time (or a
+ * resolver, a connection, a handshake, a bind, a search each slow) hold a
+ * login worker for several times timeout-s.
  */
 struct bound {
 	int timeout_s;
+	struct timespec deadline; /* CLOCK_MONOTONIC */
 	int timed_out; /* set once a wait ran out: the failure was a timeout */
 };
 
+static void deadline_start(struct bound *b, int timeout_s)
+{
+	b->timeout_s = timeout_s;
+	b->timed_out = 0;
+	clock_gettime(CLOCK_MONOTONIC, &b->deadline);
+	b->deadline.tv_sec += timeout_s;
+}
+
+/* Milliseconds left before the deadline, 0 once it has passed. */
+static long left_ms(const struct bound *b)
+{
+	struct timespec t;
+	long ms;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	ms = (long)(b->deadline.tv_sec - t.tv_sec) * 1000 +
+	     (b->deadline.tv_nsec - t.tv_nsec) / 1000000;
+	return ms > 0 ? ms : 0;
+}
+
+/* What is left as a timeval for libldap's waits; 0 once it has passed. */
+static int left_tv(struct bound *b, struct timeval *tv)
+{
+	long ms = left_ms(b);
+
+	if (!ms) {
+		b->timed_out = 1;
+		return 0;
+	}
+	tv->tv_sec = ms / 1000;
+	tv->tv_usec = (ms % 1000) * 1000;
+	return 1;
+}
+
+/*
+ * A layer of our own under TLS, on the connected socket: each read and write
+ * waits for the socket until the deadline at most, then fails with
+ * ETIMEDOUT. LDAP_OPT_NETWORK_TIMEOUT bounds the connect only; against a
+ * server that accepts and never answers, libldap's TLS handshake over
+ * GnuTLS retries its read on EAGAIN for ever, spinning (seen with libldap
+ * 2.5.13), and a login worker with it.
+ */
 static ber_slen_t bounded(Sockbuf_IO_Desc *d, void *buf, ber_len_t len, int write)
 {
 	struct bound *b = d->sbiod_pvt;
-	int ms = b->timeout_s * 1000, fd = -1;
-	struct timespec t0, t;
 	struct pollfd pfd;
+	int fd = -1;
 
 	ber_sockbuf_ctrl(d->sbiod_sb, LBER_SB_OPT_GET_FD, &fd);
-	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (;;) {
 		ber_slen_t n;
-		long left;
+		long left = left_ms(b);
 		int r;
 
-		clock_gettime(CLOCK_MONOTONIC, &t);
-		left = ms - ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000);
 		if (left <= 0) {
 			b->timed_out = 1;
 			errno = ETIMEDOUT;
@@ -154,14 +197,141 @@ static Sockbuf_IO bounded_io = {
 	.sbi_write = bounded_write,
 };
 
-/* A TCP connection to the URL's host, made within timeout-s; non-blocking
- * (the layer above waits). 0 and *fd, or a negative errno. */
-static int tcp_connect(const struct byod_idsrc *s, int *fd)
+/*
+ * The name's lookup, bounded by the deadline. getaddrinfo(3) has no timeout
+ * of its own (resolv.conf's timeout and attempts, each nameserver in turn:
+ * 10 s and more against one that does not answer), so a name goes to
+ * getaddrinfo_a, waited for until the deadline; one still running then is
+ * left to finish on its own, and the last of it and us frees it. A numeric
+ * address is taken as is, without a lookup.
+ */
+struct lookup {
+	pthread_mutex_t mu;
+	int refs; /* us, and the notification once the lookup is done */
+	struct gaicb cb;
+	struct addrinfo hints;
+	char host[256], port[8];
+};
+
+static void lookup_put(struct lookup *l)
 {
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res = NULL, *ai;
+	int n;
+
+	pthread_mutex_lock(&l->mu);
+	n = --l->refs;
+	pthread_mutex_unlock(&l->mu);
+	if (n)
+		return;
+	if (l->cb.ar_result)
+		freeaddrinfo(l->cb.ar_result);
+	pthread_mutex_destroy(&l->mu);
+	free(l);
+}
+
+static void lookup_done(union sigval v)
+{
+	lookup_put(v.sival_ptr);
+}
+
+static void addrs_free(struct addrinfo *ai)
+{
+	while (ai) {
+		struct addrinfo *n = ai->ai_next;
+
+		free(ai);
+		ai = n;
+	}
+}
+
+/* A copy of our own of getaddrinfo's list (without canonical names), so that
+ * a lookup's result can be freed with it whoever ends last. */
+static int copy_addrs(const struct addrinfo *ai, struct addrinfo **res)
+{
+	struct addrinfo **tail = res;
+
+	for (; ai; ai = ai->ai_next) {
+		struct addrinfo *c = calloc(1, sizeof(*c) + ai->ai_addrlen);
+
+		if (!c) {
+			addrs_free(*res);
+			*res = NULL;
+			return -ENOMEM;
+		}
+		*c = *ai;
+		c->ai_canonname = NULL;
+		c->ai_next = NULL;
+		c->ai_addr = (struct sockaddr *)(c + 1);
+		memcpy(c->ai_addr, ai->ai_addr, ai->ai_addrlen);
+		*tail = c;
+		tail = &c->ai_next;
+	}
+	return 0;
+}
+
+/* 0 and *res (addrs_free), -ETIMEDOUT, or -EHOSTUNREACH. */
+static int resolve(const char *host, const char *port, struct bound *b, struct addrinfo **res)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICHOST }, *n;
+	struct sigevent sev = { .sigev_notify = SIGEV_THREAD, .sigev_notify_function = lookup_done };
+	struct gaicb *list[1];
+	struct lookup *l;
+	int e, rc = -EHOSTUNREACH;
+
+	*res = NULL;
+	e = getaddrinfo(host, port, &hints, &n);
+	if (!e) {
+		rc = copy_addrs(n, res);
+		freeaddrinfo(n);
+		return rc;
+	}
+	if (e != EAI_NONAME)
+		return -EHOSTUNREACH;
+	if (strlen(host) >= sizeof(l->host) || !(l = calloc(1, sizeof(*l))))
+		return -EHOSTUNREACH;
+	pthread_mutex_init(&l->mu, NULL);
+	l->refs = 2;
+	snprintf(l->host, sizeof(l->host), "%s", host);
+	snprintf(l->port, sizeof(l->port), "%s", port);
+	l->hints.ai_socktype = SOCK_STREAM;
+	l->cb.ar_name = l->host;
+	l->cb.ar_service = l->port;
+	l->cb.ar_request = &l->hints;
+	sev.sigev_value.sival_ptr = l;
+	list[0] = &l->cb;
+	if (getaddrinfo_a(GAI_NOWAIT, list, 1, &sev)) {
+		l->refs = 1;
+		lookup_put(l);
+		return -EHOSTUNREACH;
+	}
+	for (;;) {
+		long ms = left_ms(b);
+		struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000 };
+
+		if (!ms || gai_suspend((const struct gaicb *const *)list, 1, &ts) != EAI_INTR)
+			break;
+	}
+	e = gai_error(&l->cb);
+	if (e == EAI_INPROGRESS) {
+		b->timed_out = 1;
+		rc = -ETIMEDOUT;
+		/* cancelled before it ran, no notification will come: its share too */
+		if (gai_cancel(&l->cb) == EAI_CANCELED)
+			lookup_put(l);
+	} else if (!e && l->cb.ar_result) {
+		rc = copy_addrs(l->cb.ar_result, res);
+	}
+	lookup_put(l);
+	return rc;
+}
+
+/* A TCP connection to the URL's host, made before the deadline;
+ * non-blocking (the layer above waits). 0 and *fd, or a negative errno. */
+static int tcp_connect(const struct byod_idsrc *s, struct bound *b, int *fd)
+{
+	struct addrinfo *res = NULL, *ai;
 	LDAPURLDesc *lud = NULL;
 	char port[8];
-	int rc = -EHOSTUNREACH;
+	int rc;
 
 	*fd = -1;
 	if (ldap_url_parse(s->url, &lud) != LDAP_URL_SUCCESS || !lud->lud_host ||
@@ -171,10 +341,12 @@ static int tcp_connect(const struct byod_idsrc *s, int *fd)
 	}
 	snprintf(port, sizeof(port), "%d",
 		 lud->lud_port ? lud->lud_port : (!strcmp(lud->lud_scheme, "ldaps") ? 636 : 389));
-	if (getaddrinfo(lud->lud_host, port, &hints, &res)) {
+	rc = resolve(lud->lud_host, port, b, &res);
+	if (rc) {
 		ldap_free_urldesc(lud);
-		return -EHOSTUNREACH;
+		return rc == -ENOMEM ? -EHOSTUNREACH : rc;
 	}
+	rc = -EHOSTUNREACH;
 	for (ai = res; ai && *fd < 0; ai = ai->ai_next) {
 		struct pollfd pfd;
 		socklen_t el;
@@ -190,7 +362,7 @@ static int tcp_connect(const struct byod_idsrc *s, int *fd)
 		}
 		pfd = (struct pollfd){ .fd = f, .events = POLLOUT };
 		el = sizeof(e);
-		if (poll(&pfd, 1, s->timeout_s * 1000) != 1 ||
+		if (poll(&pfd, 1, (int)left_ms(b)) != 1 ||
 		    getsockopt(f, SOL_SOCKET, SO_ERROR, &e, &el) || e) {
 			rc = e ? -EHOSTUNREACH : -ETIMEDOUT;
 			close(f);
@@ -199,9 +371,26 @@ static int tcp_connect(const struct byod_idsrc *s, int *fd)
 		*fd = f;
 		rc = 0;
 	}
-	freeaddrinfo(res);
+	addrs_free(res);
 	ldap_free_urldesc(lud);
 	return rc;
+}
+
+/* libldap's code, or a timeout when our deadline is what cut it (libldap
+ * then says the server is down). */
+static int late(const struct bound *b, int lrc)
+{
+	return b->timed_out && lrc != LDAP_SUCCESS ? LDAP_TIMEOUT : lrc;
+}
+
+/* libldap's wait for the next answer: what is left of the deadline (it
+ * waits for an answer outside our layer, before reading it). 0 when
+ * nothing is left. */
+static int op_timeout(LDAP *ld, struct bound *b)
+{
+	struct timeval tv;
+
+	return left_tv(b, &tv) && ldap_set_option(ld, LDAP_OPT_TIMEOUT, &tv) == LDAP_OPT_SUCCESS;
 }
 
 /* A connection to the source over TLS checked against ca-file: LDAPS, or
@@ -211,21 +400,23 @@ static int tcp_connect(const struct byod_idsrc *s, int *fd)
 static int open_tls(const struct byod_idsrc *s, struct bound *b, LDAP **out,
 		    struct byod_err *err)
 {
-	struct timeval tv = { .tv_sec = s->timeout_s };
+	struct timeval tv;
 	int v3 = LDAP_VERSION3, demand = LDAP_OPT_X_TLS_DEMAND, zero = 0, lrc, rc, fd;
 	Sockbuf *sb = NULL;
 	LDAP *ld = NULL;
 
 	*out = NULL;
-	b->timeout_s = s->timeout_s;
-	b->timed_out = 0;
-	rc = tcp_connect(s, &fd);
+	rc = tcp_connect(s, b, &fd);
 	if (rc == -EINVAL)
 		return byod_err_set(err, EINVAL, "identity source '%s': url '%s' names no host",
 				    s->name, s->url);
 	if (rc)
 		return fail(s, rc == -ETIMEDOUT ? LDAP_TIMEOUT : LDAP_SERVER_DOWN, "connecting",
 			    err);
+	if (!left_tv(b, &tv)) {
+		close(fd);
+		return fail(s, LDAP_TIMEOUT, "connecting", err);
+	}
 	lrc = ldap_init_fd(fd, LDAP_PROTO_TCP, s->url, &ld);
 	if (lrc != LDAP_SUCCESS) {
 		close(fd);
@@ -250,7 +441,7 @@ static int open_tls(const struct byod_idsrc *s, struct bound *b, LDAP **out,
 	if (!strncmp(s->url, "ldaps://", 8))
 		lrc = ldap_install_tls(ld);
 	else
-		lrc = ldap_start_tls_s(ld, NULL, NULL);
+		lrc = op_timeout(ld, b) ? ldap_start_tls_s(ld, NULL, NULL) : LDAP_TIMEOUT;
 	if (lrc != LDAP_SUCCESS) {
 		int code = b->timed_out ? LDAP_TIMEOUT
 			   : ldap_rc(lrc) == -EPROTO ? LDAP_CONNECT_ERROR : lrc;
@@ -262,25 +453,34 @@ static int open_tls(const struct byod_idsrc *s, struct bound *b, LDAP **out,
 	return 0;
 }
 
-static int simple_bind(LDAP *ld, const char *dn, const char *password)
+static int simple_bind(LDAP *ld, struct bound *b, const char *dn, const char *password)
 {
 	struct berval cred = { .bv_val = (char *)password, .bv_len = strlen(password) };
 
+	if (!op_timeout(ld, b))
+		return LDAP_TIMEOUT;
 	return ldap_sasl_bind_s(ld, dn, LDAP_SASL_SIMPLE, &cred, NULL, NULL, NULL);
 }
 
+#define SERVICE_PASSWORD_MAX 255
+
 /* The service account's password: the first line of its file, which must
- * not be readable by others nor writable by the group. */
+ * not be readable by others nor writable by the group, nor longer than
+ * SERVICE_PASSWORD_MAX bytes (cut to fit, it would be another password,
+ * refused by the directory in words that would not say why). A fault of the
+ * file is the gateway's: -EPROTO, never a person's wrong password. */
 static int read_service_password(const struct byod_idsrc *s, char *pw, size_t len,
 				 struct byod_err *err)
 {
+	char buf[4096];
 	struct stat st;
+	size_t line;
 	ssize_t n;
 	int fd, rc = 0;
 
 	fd = open(s->service_password_file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
-		return byod_err_set(err, errno, "identity source '%s': service-password-file %s: "
+		return byod_err_set(err, EPROTO, "identity source '%s': service-password-file %s: "
 				    "%s", s->name, s->service_password_file, strerror(errno));
 	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || (st.st_mode & 0027)) {
 		rc = byod_err_set(err, EPROTO, "identity source '%s': service-password-file %s must "
@@ -288,17 +488,27 @@ static int read_service_password(const struct byod_idsrc *s, char *pw, size_t le
 				  s->name, s->service_password_file);
 		goto out;
 	}
-	n = read(fd, pw, len - 1);
-	if (n <= 0) {
-		rc = byod_err_set(err, EINVAL, "identity source '%s': service-password-file %s is "
-				  "empty", s->name, s->service_password_file);
+	n = read(fd, buf, sizeof(buf) - 1);
+	if (n < 0) {
+		rc = byod_err_set(err, EPROTO, "identity source '%s': service-password-file %s: "
+				  "%s", s->name, s->service_password_file, strerror(errno));
 		goto out;
 	}
-	pw[n] = '\0';
-	pw[strcspn(pw, "\r\n")] = '\0';
-	if (!pw[0])
-		rc = byod_err_set(err, EINVAL, "identity source '%s': service-password-file %s is "
+	buf[n] = '\0';
+	line = strcspn(buf, "\r\n");
+	if (!line) {
+		rc = byod_err_set(err, EPROTO, "identity source '%s': service-password-file %s is "
 				  "empty", s->name, s->service_password_file);
+	} else if (line > SERVICE_PASSWORD_MAX || line >= len ||
+		   (line == (size_t)n && n == (ssize_t)sizeof(buf) - 1)) {
+		rc = byod_err_set(err, EPROTO, "identity source '%s': the password in "
+				  "service-password-file %s is longer than %d bytes", s->name,
+				  s->service_password_file, SERVICE_PASSWORD_MAX);
+	} else {
+		memcpy(pw, buf, line);
+		pw[line] = '\0';
+	}
+	explicit_bzero(buf, sizeof(buf));
 out:
 	close(fd);
 	return rc;
@@ -351,17 +561,20 @@ static int take_entry(const struct byod_idsrc *s, LDAP *ld, LDAPMessage *e,
 
 /* The one entry base/scope/filter finds: 0 and *dn (ldap_memfree), -EACCES
  * when none or several. */
-static int find_one(const struct byod_idsrc *s, LDAP *ld, const char *base, int scope,
-		    const char *filter, struct ident_attrs *attrs, char **dn, struct byod_err *err)
+static int find_one(const struct byod_idsrc *s, LDAP *ld, struct bound *b, const char *base,
+		    int scope, const char *filter, struct ident_attrs *attrs, char **dn,
+		    struct byod_err *err)
 {
-	struct timeval tv = { .tv_sec = s->timeout_s };
+	struct timeval tv;
 	char *a[ATTRS_MAX];
 	LDAPMessage *res = NULL, *e;
 	int lrc, rc;
 
 	*dn = NULL;
 	wanted(s, a);
-	lrc = ldap_search_ext_s(ld, base, scope, filter, a, 0, NULL, NULL, &tv, 2, &res);
+	lrc = left_tv(b, &tv) && op_timeout(ld, b)
+		      ? ldap_search_ext_s(ld, base, scope, filter, a, 0, NULL, NULL, &tv, 2, &res)
+		      : LDAP_TIMEOUT;
 	if (lrc == LDAP_SIZELIMIT_EXCEEDED) {
 		ldap_msgfree(res);
 		return byod_err_set(err, EACCES, "identity source '%s': several entries answer "
@@ -369,7 +582,7 @@ static int find_one(const struct byod_idsrc *s, LDAP *ld, const char *base, int 
 	}
 	if (lrc != LDAP_SUCCESS) {
 		ldap_msgfree(res);
-		return fail(s, lrc, "reading the person", err);
+		return fail(s, late(b, lrc), "reading the person", err);
 	}
 	if (ldap_count_entries(ld, res) != 1) {
 		ldap_msgfree(res);
@@ -385,10 +598,10 @@ static int find_one(const struct byod_idsrc *s, LDAP *ld, const char *base, int 
 	return 0;
 }
 
-static int search_groups(const struct byod_idsrc *s, LDAP *ld, const char *login, const char *dn,
-			 struct ident_attrs *attrs, struct byod_err *err)
+static int search_groups(const struct byod_idsrc *s, LDAP *ld, struct bound *b, const char *login,
+			 const char *dn, struct ident_attrs *attrs, struct byod_err *err)
 {
-	struct timeval tv = { .tv_sec = s->timeout_s };
+	struct timeval tv;
 	char filter[2048], *none[] = { LDAP_NO_ATTRS, NULL };
 	LDAPMessage *res = NULL, *e;
 	int lrc, rc = 0;
@@ -396,11 +609,13 @@ static int search_groups(const struct byod_idsrc *s, LDAP *ld, const char *login
 	if (ident_template(s->group_filter, login, dn, 1, filter, sizeof(filter)))
 		return byod_err_set(err, ENAMETOOLONG, "identity source '%s': the group filter is "
 				    "too long", s->name);
-	lrc = ldap_search_ext_s(ld, s->group_base, LDAP_SCOPE_SUBTREE, filter, none, 0, NULL,
-				NULL, &tv, 256, &res);
+	lrc = left_tv(b, &tv) && op_timeout(ld, b)
+		      ? ldap_search_ext_s(ld, s->group_base, LDAP_SCOPE_SUBTREE, filter, none, 0,
+					  NULL, NULL, &tv, 256, &res)
+		      : LDAP_TIMEOUT;
 	if (lrc != LDAP_SUCCESS && lrc != LDAP_SIZELIMIT_EXCEEDED) {
 		ldap_msgfree(res);
-		return fail(s, lrc, "reading the groups", err);
+		return fail(s, late(b, lrc), "reading the groups", err);
 	}
 	for (e = ldap_first_entry(ld, res); e && !rc; e = ldap_next_entry(ld, e)) {
 		char *gdn = ldap_get_dn(ld, e);
@@ -415,7 +630,7 @@ static int search_groups(const struct byod_idsrc *s, LDAP *ld, const char *login
 int ident_ldap_check(const struct byod_idsrc *s, const char *login, const char *password,
 		     struct ident_attrs *attrs, struct byod_err *err)
 {
-	char dn_buf[2048], filter[2048], svc[256];
+	char dn_buf[2048], filter[2048], svc[SERVICE_PASSWORD_MAX + 1];
 	struct bound b;
 	char *dn = NULL;
 	LDAP *ld = NULL;
@@ -429,6 +644,7 @@ int ident_ldap_check(const struct byod_idsrc *s, const char *login, const char *
 	if (!password || !password[0])
 		return byod_err_set(err, EACCES, "identity source '%s': wrong password or no such "
 				    "person", s->name);
+	deadline_start(&b, s->timeout_s);
 	rc = open_tls(s, &b, &ld, err);
 	if (rc)
 		return rc;
@@ -438,12 +654,12 @@ int ident_ldap_check(const struct byod_idsrc *s, const char *login, const char *
 					  "long a DN", s->name);
 			goto out;
 		}
-		lrc = simple_bind(ld, dn_buf, password);
+		lrc = simple_bind(ld, &b, dn_buf, password);
 		if (lrc != LDAP_SUCCESS) {
-			rc = fail(s, lrc, "binding as the person", err);
+			rc = fail(s, late(&b, lrc), "binding as the person", err);
 			goto out;
 		}
-		rc = find_one(s, ld, dn_buf, LDAP_SCOPE_BASE, "(objectClass=*)", attrs, &dn, err);
+		rc = find_one(s, ld, &b, dn_buf, LDAP_SCOPE_BASE, "(objectClass=*)", attrs, &dn, err);
 	} else {
 		char lf[256];
 
@@ -452,11 +668,11 @@ int ident_ldap_check(const struct byod_idsrc *s, const char *login, const char *
 		rc = read_service_password(s, svc, sizeof(svc), err);
 		if (rc)
 			goto out;
-		lrc = simple_bind(ld, s->service_dn, svc);
+		lrc = simple_bind(ld, &b, s->service_dn, svc);
 		explicit_bzero(svc, sizeof(svc));
 		if (lrc != LDAP_SUCCESS) {
 			/* the service account's failure is the gateway's fault, not the person's */
-			rc = fail(s, lrc == LDAP_INVALID_CREDENTIALS ? LDAP_OTHER : lrc,
+			rc = fail(s, lrc == LDAP_INVALID_CREDENTIALS ? LDAP_OTHER : late(&b, lrc),
 				  "binding as service-dn", err);
 			goto out;
 		}
@@ -466,17 +682,17 @@ int ident_ldap_check(const struct byod_idsrc *s, const char *login, const char *
 					  "long", s->name);
 			goto out;
 		}
-		rc = find_one(s, ld, s->base_dn, LDAP_SCOPE_SUBTREE, filter, attrs, &dn, err);
+		rc = find_one(s, ld, &b, s->base_dn, LDAP_SCOPE_SUBTREE, filter, attrs, &dn, err);
 		if (rc)
 			goto out;
-		lrc = simple_bind(ld, dn, password);
+		lrc = simple_bind(ld, &b, dn, password);
 		if (lrc != LDAP_SUCCESS) {
-			rc = fail(s, lrc, "binding as the person", err);
+			rc = fail(s, late(&b, lrc), "binding as the person", err);
 			goto out;
 		}
 	}
 	if (!rc && s->groups == BYOD_IDSRC_GROUPS_SEARCH)
-		rc = search_groups(s, ld, login, dn, attrs, err);
+		rc = search_groups(s, ld, &b, login, dn, attrs, err);
 out:
 	explicit_bzero(svc, sizeof(svc));
 	ldap_memfree(dn);

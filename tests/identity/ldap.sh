@@ -48,6 +48,12 @@ die() { echo "ldap.sh: $*" >&2; [ -f "$T/ldap/slapd.log" ] && tail -20 "$T/ldap/
 
 # --- the test CA, slapd's certificate (127.0.0.1), and another CA's ---
 P=$T/pki
+# the machine's own name, when it is one of 127.0.0.0/8 (/etc/hosts): slapd
+# by a name that is looked up (libldap checks "localhost" against the name
+# the peer's address maps back to, so not that one)
+SELF=$(hostname 2>/dev/null)
+getent ahostsv4 "$SELF" 2>/dev/null | grep -q '^127\.0\.0\.1 ' || SELF=""
+SAN="DNS:localhost,IP:127.0.0.1${SELF:+,DNS:$SELF}"
 mkdir -p "$P"
 (
 	cd "$P" || exit 1
@@ -56,7 +62,7 @@ mkdir -p "$P"
 		-addext keyUsage=critical,keyCertSign,cRLSign &&
 	openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" -keyout server.key \
 		-out server.csr &&
-	printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n' >server.ext &&
+	printf 'subjectAltName=%s\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n' "$SAN" >server.ext &&
 	openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 \
 		-extfile server.ext -out server.crt &&
 	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=localhost" \
@@ -66,7 +72,7 @@ chmod 644 "$P"/*.crt
 chmod 640 "$P"/*.key
 
 # --- slapd: as openldap when run as root, as ourselves otherwise ---
-read -r LDAP_PORT LDAPS_PORT ROGUE_PORT SILENT_PORT <<<"$(free_ports 4)"
+read -r LDAP_PORT LDAPS_PORT ROGUE_PORT SILENT_PORT SLOW_PORT <<<"$(free_ports 5)"
 L=$T/ldap
 mkdir -p "$L/db" "$L/run"
 cp "$H/ent-test.schema" "$L/"
@@ -116,9 +122,33 @@ while True:
     c, _ = s.accept(); conns.append(c)   # accepted, never answered
 ' "$SILENT_PORT" >"$T/silent.log" 2>&1 &
 PIDS+=($!)
+# a relay to slapd's LDAPS port that holds every chunk 0.4 s: each step of a
+# sign-in answers within a second, the whole takes several
+python3 -c '
+import socket, sys, threading, time
+def pipe(a, b):
+    try:
+        while True:
+            d = a.recv(65536)
+            if not d: break
+            time.sleep(0.4); b.sendall(d)
+    except OSError: pass
+    for x in (a, b):
+        try: x.shutdown(socket.SHUT_RDWR)
+        except OSError: pass
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(16)
+while True:
+    c, _ = s.accept()
+    u = socket.create_connection(("127.0.0.1", int(sys.argv[2])))
+    for a, b in ((c, u), (u, c)):
+        threading.Thread(target=pipe, args=(a, b), daemon=True).start()
+' "$SLOW_PORT" "$LDAPS_PORT" >"$T/slow.log" 2>&1 &
+PIDS+=($!)
 for i in $(seq 50); do
 	(exec 3<>"/dev/tcp/127.0.0.1/$ROGUE_PORT") 2>/dev/null &&
-		(exec 3<>"/dev/tcp/127.0.0.1/$SILENT_PORT") 2>/dev/null && break
+		(exec 3<>"/dev/tcp/127.0.0.1/$SILENT_PORT") 2>/dev/null &&
+		(exec 3<>"/dev/tcp/127.0.0.1/$SLOW_PORT") 2>/dev/null && break
 	sleep 0.1
 done
 
@@ -130,6 +160,9 @@ chmod 644 "$T/svc-open.pw"
 export BYOD_LDAP_URL="ldap://127.0.0.1:$LDAP_PORT/" BYOD_LDAPS_URL="ldaps://127.0.0.1:$LDAPS_PORT/"
 export BYOD_LDAP_ROGUE_URL="ldaps://127.0.0.1:$ROGUE_PORT/"
 export BYOD_LDAP_SILENT_URL="ldaps://127.0.0.1:$SILENT_PORT/"
+export BYOD_LDAP_SLOW_URL="ldaps://127.0.0.1:$SLOW_PORT/"
+# the same server by name (/etc/hosts): the lookup's own path
+export BYOD_LDAPS_NAME_URL="${SELF:+ldaps://$SELF:$LDAPS_PORT/}"
 export BYOD_LDAP_CA="$P/ca.crt" BYOD_LDAP_OTHER_CA="$P/rogue.crt"
 export BYOD_LDAP_SVC_PW="$T/svc.pw" BYOD_LDAP_SVC_PW_OPEN="$T/svc-open.pw"
 export BYOD_LDAP_ROOT_PW="$T/root.pw"

@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,7 @@
 #include "byod.h"
 #include "byod_util.h"
 #include "identity.h"
+#include "login_throttle.h"
 #include "../unit/rmtree.h"
 
 #define UAI "0123456A"
@@ -149,6 +151,57 @@ static int write_sources(const char *home)
 		env("BYOD_LDAP_ROGUE_URL"), env("BYOD_LDAP_CA"), env("BYOD_LDAP_URL"),
 		env("BYOD_LDAP_CA"), env("BYOD_LDAPS_URL"), env("BYOD_LDAP_CA"),
 		env("BYOD_LDAP_SVC_PW_OPEN"), env("BYOD_LDAP_SILENT_URL"), env("BYOD_LDAP_CA"));
+	fprintf(f,
+		/* a relay that holds each chunk 0.4 s: each step in time, not the whole */
+		"  slow:\n"
+		"    url: \"%s\"\n"
+		"    ca-file: \"%s\"\n"
+		"    timeout-s: 1\n"
+		"    user-dn: \"uid=%%s," PEOPLE "\"\n"
+		"    roles: \"National_ELV=student\"\n"
+		"    role-attribute: ENTPersonProfils\n"
+		"    school-attribute: ENTPersonStructRattach\n"
+		/* the server by its name, looked up */
+		"  by-name:\n"
+		"    url: \"%s\"\n"
+		"    ca-file: \"%s\"\n"
+		"    user-dn: \"uid=%%s," PEOPLE "\"\n"
+		"    roles: \"National_ELV=student\"\n"
+		"    role-attribute: ENTPersonProfils\n"
+		"    school-attribute: ENTPersonStructRattach\n"
+		/* a service password longer than any the gateway sends */
+		"  long-password:\n"
+		"    url: \"%s\"\n"
+		"    ca-file: \"%s\"\n"
+		"    bind: search\n"
+		"    base-dn: \"" PEOPLE "\"\n"
+		"    service-dn: \"cn=byod-svc,ou=services,dc=college,dc=test\"\n"
+		"    service-password-file: \"%s/long.pw\"\n"
+		"    roles: \"National_ELV=student\"\n"
+		"    role-attribute: ENTPersonProfils\n"
+		"    school-attribute: ENTPersonStructRattach\n",
+		env("BYOD_LDAP_SLOW_URL"), env("BYOD_LDAP_CA"),
+		env("BYOD_LDAPS_NAME_URL")[0] ? env("BYOD_LDAPS_NAME_URL") : "ldaps://127.0.0.1:1/",
+		env("BYOD_LDAP_CA"), env("BYOD_LDAPS_URL"), env("BYOD_LDAP_CA"), home);
+	return fclose(f);
+}
+
+/* The service password file of long-password: the right password, then
+ * more, 300 bytes on its line. */
+static int write_long_password(const char *home)
+{
+	char path[700];
+	FILE *f;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/long.pw", home);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0 || !(f = fdopen(fd, "w")))
+		return -1;
+	fprintf(f, "SvcPass-1");
+	for (int i = 0; i < 291; i++)
+		fputc('x', f);
+	fputc('\n', f);
 	return fclose(f);
 }
 
@@ -167,6 +220,7 @@ static int setup(void **state)
 		return -1;
 	snprintf(fx->home, sizeof(fx->home), "%s/home", fx->dir);
 	if (byod_home_init(fx->home, &p, &err) || write_sources(fx->home) ||
+	    write_long_password(fx->home) ||
 	    byod_open(fx->home, "byod-portal", &fx->ctx, &err)) {
 		fprintf(stderr, "setup: %s\n", err.msg);
 		return -1;
@@ -539,6 +593,75 @@ static void test_timeout(void **state)
 	assert_true(b.tv_sec - a.tv_sec <= 5);
 }
 
+/** A server that answers each step within timeout-s but the whole sign-in
+ * in several times it (a relay holding each chunk 0.4 s, timeout-s 1): the
+ * bound is on the whole, refused in about timeout-s. */
+static void test_timeout_overall(void **state)
+{
+	struct timespec a, b;
+	double took;
+
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	refused(*state, "slow", "alice.martin", "Secret-alice.martin", -ETIMEDOUT,
+		"alice.martin", "no answer");
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	took = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
+	if (took > 1.9)
+		fail_msg("refused after %.2f s, timeout-s is 1", took);
+}
+
+/** The server by its name: the lookup (bounded too) finds it. */
+static void test_by_name(void **state)
+{
+	struct reg_person p;
+	struct byod_err err;
+
+	if (!env("BYOD_LDAPS_NAME_URL")[0])
+		skip(); /* this machine's name is not one of 127.0.0.1's */
+	if (login(*state, "by-name", "alice.martin", "Secret-alice.martin", &p, &err))
+		fail_msg("%s", err.msg);
+	assert_string_equal(p.login, "alice.martin");
+}
+
+/** A service password longer than 255 bytes is refused with words that say
+ * so, never cut to what fits and sent. */
+static void test_long_service_password(void **state)
+{
+	refused(*state, "long-password", "alice.martin", "Secret-alice.martin", -EPROTO,
+		"alice.martin", "longer than 255 bytes");
+}
+
+/** A sign-in that failed through no fault of the person's (the directory
+ * does not answer), as the portal makes it: the throttle's reservation is
+ * released, so twenty tries during an outage neither delay nor lock. */
+static void test_outage_released(void **state)
+{
+	struct fx *fx = *state;
+	struct byod_login_gate g;
+	struct reg_throttle t;
+	struct byod_err err;
+	time_t now = time(NULL);
+
+	for (int i = 0; i < 12; i++) {
+		assert_int_equal(byod_login_gate(fx->ctx->reg, "alice.martin", "192.0.2.7", now, &g,
+						 &err), 0);
+		assert_int_equal(g.verdict, BYOD_LOGIN_GO);
+		assert_int_equal(login(fx, "rogue", "alice.martin", "Secret-alice.martin", NULL,
+				       &err), -EHOSTUNREACH);
+		assert_int_equal(byod_login_release(fx->ctx->reg, &g, &err), 0);
+	}
+	assert_int_equal(reg_throttle_get(fx->ctx->reg, "pair:alice.martin 192.0.2.7", &t, &err),
+			 -ENOENT);
+	assert_int_equal(reg_throttle_get(fx->ctx->reg, "addr:192.0.2.7", &t, &err), -ENOENT);
+	/* a wrong password is the person's: it stays counted */
+	assert_int_equal(byod_login_gate(fx->ctx->reg, "alice.martin", "192.0.2.7", now, &g, &err),
+			 0);
+	assert_int_equal(login(fx, "college", "alice.martin", "Wrong-1", NULL, &err), -EACCES);
+	assert_int_equal(reg_throttle_get(fx->ctx->reg, "pair:alice.martin 192.0.2.7", &t, &err),
+			 0);
+	assert_int_equal(t.failures, 1);
+}
+
 /* 1 when needle is in the file at path. */
 static int file_has(const char *path, const char *needle)
 {
@@ -607,6 +730,10 @@ int main(void)
 		T(test_open_password_file),
 		T(test_timeout),
 		T(test_no_password_stored),
+		T(test_timeout_overall),
+		T(test_by_name),
+		T(test_long_service_password),
+		T(test_outage_released),
 #undef T
 	};
 
