@@ -530,7 +530,7 @@ static void wanted(const struct byod_idsrc *s, char **a)
 
 /* Copies entry e's values into attrs, memberOf as groups. */
 static int take_entry(const struct byod_idsrc *s, LDAP *ld, LDAPMessage *e,
-		      struct ident_attrs *attrs)
+		      struct ident_attrs *attrs, struct byod_err *err)
 {
 	BerElement *ber = NULL;
 	char *a;
@@ -543,9 +543,17 @@ static int take_entry(const struct byod_idsrc *s, LDAP *ld, LDAPMessage *e,
 		for (size_t i = 0; vals && vals[i] && !rc; i++) {
 			char v[1024];
 
-			/* a value with a NUL in it, or too long, is no value of ours */
-			if (vals[i]->bv_len >= sizeof(v) || memchr(vals[i]->bv_val, 0, vals[i]->bv_len))
+			/* a value with a NUL in it is no value of ours; one too long
+			 * is refused, not dropped: a class left out unsaid would
+			 * take the person out of it */
+			if (memchr(vals[i]->bv_val, 0, vals[i]->bv_len))
 				continue;
+			if (vals[i]->bv_len >= sizeof(v)) {
+				rc = byod_err_set(err, EPERM, "identity source '%s': a value of %s "
+						  "is longer than %zu bytes", s->name, a,
+						  sizeof(v) - 1);
+				break;
+			}
 			memcpy(v, vals[i]->bv_val, vals[i]->bv_len);
 			v[vals[i]->bv_len] = '\0';
 			rc = ident_attrs_add(attrs, group ? NULL : a, v);
@@ -591,11 +599,11 @@ static int find_one(const struct byod_idsrc *s, LDAP *ld, struct bound *b, const
 	}
 	e = ldap_first_entry(ld, res);
 	*dn = ldap_get_dn(ld, e);
-	rc = *dn ? take_entry(s, ld, e, attrs) : -ENOMEM;
+	rc = *dn ? take_entry(s, ld, e, attrs, err) : -ENOMEM;
 	ldap_msgfree(res);
-	if (rc)
-		return byod_err_set(err, -rc, "out of memory");
-	return 0;
+	if (rc == -ENOMEM)
+		return byod_err_set(err, ENOMEM, "out of memory");
+	return rc;
 }
 
 static int search_groups(const struct byod_idsrc *s, LDAP *ld, struct bound *b, const char *login,
@@ -606,9 +614,10 @@ static int search_groups(const struct byod_idsrc *s, LDAP *ld, struct bound *b, 
 	LDAPMessage *res = NULL, *e;
 	int lrc, rc = 0;
 
+	/* the directory's DN for the person, escaped: the answer's, not ours */
 	if (ident_template(s->group_filter, login, dn, 1, filter, sizeof(filter)))
-		return byod_err_set(err, ENAMETOOLONG, "identity source '%s': the group filter is "
-				    "too long", s->name);
+		return byod_err_set(err, EPERM, "identity source '%s': the person's DN makes "
+				    "group-filter longer than %zu bytes", s->name, sizeof(filter) - 1);
 	lrc = left_tv(b, &tv) && op_timeout(ld, b)
 		      ? ldap_search_ext_s(ld, s->group_base, LDAP_SCOPE_SUBTREE, filter, none, 0,
 					  NULL, NULL, &tv, 256, &res)

@@ -86,10 +86,12 @@ void ident_attrs_free(struct ident_attrs *a)
 /* ---- the mapping ---- */
 
 /* A group's CN ("3A" of "cn=3A,ou=groups,..."), and the DN it is directly
- * under, or the group itself when it is a plain name. */
-static void group_split(const char *g, char *cn, size_t len, const char **parent)
+ * under, or the group itself when it is a plain name. 1 when the CN did not
+ * fit len (cut: no name of ours), else 0. */
+static int group_split(const char *g, char *cn, size_t len, const char **parent)
 {
 	const char *v = g, *end;
+	int n;
 
 	*parent = "";
 	if (!strncasecmp(g, "cn=", 3))
@@ -97,11 +99,12 @@ static void group_split(const char *g, char *cn, size_t len, const char **parent
 	for (end = v; *end && *end != ','; end++)
 		if (*end == '\\' && end[1])
 			end++;
-	snprintf(cn, len, "%.*s", (int)(end - v), v);
+	n = snprintf(cn, len, "%.*s", (int)(end - v), v);
 	if (*end == ',' && v != g)
 		*parent = end + 1;
 	else
-		snprintf(cn, len, "%s", g);
+		n = snprintf(cn, len, "%s", g);
+	return n < 0 || (size_t)n >= len;
 }
 
 /* The same DN, as far as we need: without case and spaces after commas. */
@@ -145,6 +148,16 @@ static int refuse(const struct byod_idsrc *s, struct byod_err *err, const char *
 	return byod_err_set(err, EPERM, "identity source '%s': %s", s->name, why);
 }
 
+/* A class that does not fit the registry's group field, alone or with the
+ * others: said with its beginning, never cut and stored as another. */
+static int too_long(const struct byod_idsrc *s, struct byod_err *err, const char *c)
+{
+	return byod_err_set(err, EPERM, "identity source '%s': the class '%.40s%s' (%zu bytes) "
+			    "does not fit the registry's group field (%d bytes for all of a "
+			    "person's classes)", s->name, c, strlen(c) > 40 ? "..." : "", strlen(c),
+			    REG_GROUPS_MAX - 1);
+}
+
 int ident_map(const struct byod_idsrc *s, const struct ident_attrs *a, struct ident_person *out,
 	      struct byod_err *err)
 {
@@ -177,9 +190,11 @@ int ident_map(const struct byod_idsrc *s, const struct ident_attrs *a, struct id
 			char cn[256];
 			const char *parent;
 
-			group_split(a->groups[i], cn, sizeof(cn), &parent);
+			/* a CN cut to fit is no CN of the roles: the whole DN only */
+			int cut = group_split(a->groups[i], cn, sizeof(cn), &parent);
+
 			r = byod_idsrc_role(s->roles, a->groups[i], &pos);
-			if (r < 0)
+			if (r < 0 && !cut)
 				r = byod_idsrc_role(s->roles, cn, &pos);
 			if (r >= 0 && (best < 0 || pos < best_pos))
 				best = r, best_pos = pos;
@@ -201,19 +216,19 @@ int ident_map(const struct byod_idsrc *s, const struct ident_attrs *a, struct id
 	if (s->class_attr[0]) {
 		for (size_t i = 0; (v = ident_attrs_get(a, s->class_attr, i)); i++)
 			if (add_class(out->groups, sizeof(out->groups), v))
-				return refuse(s, err, "the answer's classes are too long");
+				return too_long(s, err, v);
 	} else if (s->class_group_base[0]) {
 		for (size_t i = 0; i < a->ngroups; i++) {
-			char cn[256];
+			char cn[REG_GROUPS_MAX];
 			const char *parent;
+			int cut = group_split(a->groups[i], cn, sizeof(cn), &parent);
 
-			group_split(a->groups[i], cn, sizeof(cn), &parent);
 			if (!dn_eq(parent, s->class_group_base) ||
-			    byod_idsrc_role(s->roles, cn, NULL) >= 0 ||
-			    byod_idsrc_role(s->roles, a->groups[i], NULL) >= 0)
+			    byod_idsrc_role(s->roles, a->groups[i], NULL) >= 0 ||
+			    (!cut && byod_idsrc_role(s->roles, cn, NULL) >= 0))
 				continue;
-			if (add_class(out->groups, sizeof(out->groups), cn))
-				return refuse(s, err, "the answer's classes are too long");
+			if (cut || add_class(out->groups, sizeof(out->groups), cn))
+				return too_long(s, err, cut ? a->groups[i] : cn);
 		}
 	}
 	return 0;
@@ -254,6 +269,20 @@ static void audit_refusal(struct reg *reg, const struct byod_idsrc *s, const cha
 
 /* ---- just-in-time people ---- */
 
+/* The registry's refusal of what the mapping made (a value it cannot hold):
+ * the answer's fault, refused as the mapping's are (-EPERM, the portal's
+ * 403), not a wrong password nor a fault of the gateway's. */
+static int held(const struct byod_idsrc *s, int rc, struct byod_err *err)
+{
+	char why[sizeof(err->msg)];
+
+	if (rc != -EINVAL)
+		return rc;
+	snprintf(why, sizeof(why), "%s", err->msg);
+	return byod_err_set(err, EPERM, "identity source '%s': the registry cannot hold the "
+			    "answer: %s", s->name, why);
+}
+
 static int sync_once(struct reg *reg, const struct byod_idsrc *s, const struct ident_person *p,
 		     struct reg_person *out, struct byod_err *err)
 {
@@ -290,6 +319,7 @@ static int sync_once(struct reg *reg, const struct byod_idsrc *s, const struct i
 	if (rc == -ENOENT) {
 		rc = reg_person_add(reg, &want, err);
 		created = 1;
+		rc = held(s, rc, err);
 	} else {
 		struct reg_person stored;
 
@@ -306,7 +336,7 @@ static int sync_once(struct reg *reg, const struct byod_idsrc *s, const struct i
 		else if (!rc && strcmp(stored.school, p->school))
 			rc = refuse(s, err, "the login is an account of another school");
 		else if (!rc)
-			rc = reg_person_update(reg, &want, err);
+			rc = held(s, reg_person_update(reg, &want, err), err);
 		explicit_bzero(&stored, sizeof(stored));
 	}
 	if (rc)

@@ -662,6 +662,88 @@ static void test_outage_released(void **state)
 	assert_int_equal(t.failures, 1);
 }
 
+/* Adds (or deletes) the group cn under ou=groups with alice.martin in it. */
+static void ldap_group(const char *cn, int add)
+{
+	struct berval cred;
+	char pw[64], dn[2048];
+	char *oc[] = { "groupOfNames", NULL }, *cns[] = { (char *)cn, NULL },
+	     *mem[] = { "uid=alice.martin," PEOPLE, NULL };
+	LDAPMod m1 = { .mod_op = LDAP_MOD_ADD, .mod_type = "objectClass", .mod_values = oc },
+		m2 = { .mod_op = LDAP_MOD_ADD, .mod_type = "cn", .mod_values = cns },
+		m3 = { .mod_op = LDAP_MOD_ADD, .mod_type = "member", .mod_values = mem };
+	LDAPMod *mods[] = { &m1, &m2, &m3, NULL };
+	int demand = LDAP_OPT_X_TLS_DEMAND, zero = 0, v3 = 3;
+	LDAP *ld;
+	FILE *f = fopen(env("BYOD_LDAP_ROOT_PW"), "r");
+
+	assert_non_null(f);
+	assert_non_null(fgets(pw, sizeof(pw), f));
+	fclose(f);
+	snprintf(dn, sizeof(dn), "cn=%s,ou=groups,dc=college,dc=test", cn);
+	assert_int_equal(ldap_initialize(&ld, env("BYOD_LDAP_URL")), LDAP_SUCCESS);
+	ldap_set_option(ld, LDAP_OPT_PROTOCOL_VERSION, &v3);
+	ldap_set_option(ld, LDAP_OPT_X_TLS_CACERTFILE, env("BYOD_LDAP_CA"));
+	ldap_set_option(ld, LDAP_OPT_X_TLS_REQUIRE_CERT, &demand);
+	ldap_set_option(ld, LDAP_OPT_X_TLS_NEWCTX, &zero);
+	assert_int_equal(ldap_start_tls_s(ld, NULL, NULL), LDAP_SUCCESS);
+	cred.bv_val = pw;
+	cred.bv_len = strlen(pw);
+	assert_int_equal(ldap_sasl_bind_s(ld, "cn=admin,dc=college,dc=test", LDAP_SASL_SIMPLE,
+					  &cred, NULL, NULL, NULL), LDAP_SUCCESS);
+	explicit_bzero(pw, sizeof(pw));
+	if (add)
+		assert_int_equal(ldap_add_ext_s(ld, dn, mods, NULL, NULL), LDAP_SUCCESS);
+	else
+		assert_int_equal(ldap_delete_ext_s(ld, dn, NULL, NULL), LDAP_SUCCESS);
+	ldap_unbind_ext_s(ld, NULL, NULL);
+}
+
+/** A class that cannot fit the registry's group field (an attribute's value
+ * of 300 bytes, two class groups of 200 by memberOf) or longer than any
+ * value read (1100 bytes): a refusal that says so (EPERM, the portal's 403,
+ * not a registry error's 500), nothing created; never cut, never dropped. */
+static void test_long_group(void **state)
+{
+	struct fx *fx = *state;
+	struct byod_err err;
+	char c1[1200], c2[256];
+	int rc;
+
+	memset(c1, 'c', 300);
+	c1[300] = '\0';
+	ldap_set("alice.martin", "ENTEleveClasses", c1);
+	rc = login(fx, "college", "alice.martin", "Secret-alice.martin", NULL, &err);
+	ldap_set("alice.martin", "ENTEleveClasses", "3A");
+	assert_int_equal(rc, -EPERM);
+	if (!strstr(err.msg, "does not fit the registry's group field"))
+		fail_msg("%s", err.msg);
+	memset(c1, 'c', 1100);
+	c1[1100] = '\0';
+	ldap_set("alice.martin", "ENTEleveClasses", c1);
+	rc = login(fx, "college", "alice.martin", "Secret-alice.martin", NULL, &err);
+	ldap_set("alice.martin", "ENTEleveClasses", "3A");
+	assert_int_equal(rc, -EPERM);
+	if (!strstr(err.msg, "longer than 1023 bytes"))
+		fail_msg("%s", err.msg);
+
+	memset(c1, 'a', 200);
+	c1[200] = '\0';
+	memset(c2, 'b', 200);
+	c2[200] = '\0';
+	ldap_group(c1, 1);
+	assert_int_equal(login(fx, "groupes", "alice.martin", "Secret-alice.martin", NULL, &err),
+			 0); /* 3A and one of 200: they fit */
+	ldap_group(c2, 1);
+	rc = login(fx, "groupes", "alice.martin", "Secret-alice.martin", NULL, &err);
+	ldap_group(c1, 0);
+	ldap_group(c2, 0);
+	assert_int_equal(rc, -EPERM);
+	if (!strstr(err.msg, "does not fit the registry's group field"))
+		fail_msg("%s", err.msg);
+	assert_int_equal(audited(fx, "identity.refused", "alice.martin", NULL), 3);
+}
+
 /* 1 when needle is in the file at path. */
 static int file_has(const char *path, const char *needle)
 {
@@ -734,6 +816,7 @@ int main(void)
 		T(test_by_name),
 		T(test_long_service_password),
 		T(test_outage_released),
+		T(test_long_group),
 #undef T
 	};
 
