@@ -55,6 +55,7 @@ struct ident_person {
 	enum byod_role role;
 	char school[REG_UAI_MAX];
 	char groups[REG_GROUPS_MAX]; /* the classes, space-separated */
+	int left; /* the source says the person has left (left-attribute) */
 };
 
 /* ---- escaping (escape.c) ---- */
@@ -87,12 +88,19 @@ int ident_ldap_check(const struct byod_idsrc *src, const char *login, const char
 
 /* Maps a source's answer to the person (school, role, class); -EPERM with
  * the reason in err when the mapping refuses it. The school is not looked up
- * in the registry here. */
+ * in the registry here. An answer that says the person has left
+ * (left-attribute, left-values) gives out->left = 1 with the login and, when
+ * it has one, the school: neither role nor class is needed to leave. */
 int ident_map(const struct byod_idsrc *src, const struct ident_attrs *attrs,
 	      struct ident_person *out, struct byod_err *err);
 
 /* Creates the person, or updates their name, role, school and class, in one
  * transaction with an "identity.login" audit entry naming the source.
+ * A person who has left (p->left) is neither created nor updated: their
+ * account's departure is applied as the daily job applies the rentrée
+ * sync's (its live devices revoked, CRLReason affiliationChanged, the
+ * account disabled, audited "person.left" naming the source), and the
+ * sign-in refused (-EPERM); the CRL is reissued by the next publication.
  * Refused (-EPERM, audited as "identity.refused", nothing written): an
  * unknown school, a disabled account, an account with a local password (a
  * source never takes a local account over). out (may be NULL) gets the

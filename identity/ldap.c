@@ -518,7 +518,7 @@ out:
 static void wanted(const struct byod_idsrc *s, char **a)
 {
 	const char *const v[] = { s->login_attr, s->name_attr, s->role_attr, s->school_attr,
-				  s->class_attr,
+				  s->class_attr, s->left_attr,
 				  s->groups == BYOD_IDSRC_GROUPS_MEMBEROF ? "memberOf" : NULL };
 	size_t n = 0;
 

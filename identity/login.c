@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <jansson.h>
 
@@ -158,6 +159,40 @@ static int too_long(const struct byod_idsrc *s, struct byod_err *err, const char
 			    REG_GROUPS_MAX - 1);
 }
 
+/* 1 when value is one of the source's left-values ("&N": its bit N set). */
+static int left_value(const struct byod_idsrc *s, const char *value)
+{
+	char item[256];
+
+	for (size_t i = 0; byod_idsrc_left_value(s->left_values, i, item, sizeof(item)) > 0; i++) {
+		if (item[0] == '&') {
+			char *end;
+			unsigned long long bit = strtoull(item + 1, &end, 10), v;
+
+			errno = 0;
+			v = strtoull(value, &end, 0);
+			if (!errno && end != value && !*end && (v & bit))
+				return 1;
+		} else if (!strcasecmp(item, value)) {
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* 1 when the answer says the person has left. */
+static int has_left(const struct byod_idsrc *s, const struct ident_attrs *a)
+{
+	const char *v;
+
+	if (!s->left_attr || !s->left_attr[0])
+		return 0;
+	for (size_t i = 0; (v = ident_attrs_get(a, s->left_attr, i)); i++)
+		if (left_value(s, v))
+			return 1;
+	return 0;
+}
+
 int ident_map(const struct byod_idsrc *s, const struct ident_attrs *a, struct ident_person *out,
 	      struct byod_err *err)
 {
@@ -177,6 +212,15 @@ int ident_map(const struct byod_idsrc *s, const struct ident_attrs *a, struct id
 			*c = (char)(*c - 'A' + 'a');
 	v = s->name_attr[0] ? ident_attrs_get(a, s->name_attr, 0) : NULL;
 	snprintf(out->display_name, sizeof(out->display_name), "%s", v ? v : out->login);
+	if (has_left(s, a)) {
+		/* no role nor class is needed to leave; the school, when given,
+		 * keeps the departure to this school's account */
+		out->left = 1;
+		v = s->school[0] ? s->school : ident_attrs_get(a, s->school_attr, 0);
+		if (v && !byod_uai_check(v, NULL))
+			snprintf(out->school, sizeof(out->school), "%s", v);
+		return 0;
+	}
 
 	/* the role: the first in roles of those the person has */
 	if (s->role_attr[0]) {
@@ -268,6 +312,123 @@ static void audit_refusal(struct reg *reg, const struct byod_idsrc *s, const cha
 }
 
 /* ---- just-in-time people ---- */
+
+/* ---- a person the source says has left ---- */
+
+struct serials {
+	char (*v)[REG_SERIAL_MAX];
+	size_t n, cap;
+};
+
+static int collect_live(const struct reg_device *d, void *arg)
+{
+	struct serials *ids = arg;
+
+	if (d->state != BYOD_DEVICE_ACTIVE && d->state != BYOD_DEVICE_SUSPENDED)
+		return 0;
+	if (grow((void **)&ids->v, &ids->cap, ids->n, sizeof(*ids->v)))
+		return -ENOMEM;
+	snprintf(ids->v[ids->n++], sizeof(*ids->v), "%s", d->id);
+	return 0;
+}
+
+static int collect_valid(const struct reg_cert *c, void *arg)
+{
+	struct serials *sn = arg;
+
+	if (c->state != REG_CERT_VALID)
+		return 0;
+	if (grow((void **)&sn->v, &sn->cap, sn->n, sizeof(*sn->v)))
+		return -ENOMEM;
+	snprintf(sn->v[sn->n++], sizeof(*sn->v), "%s", c->serial);
+	return 0;
+}
+
+/*
+ * The departure of login inside the caller's transaction, with the writes
+ * of core's byod_person_depart_in_tx (departures.c), which this library
+ * (beside core, not above it: it is handed a registry, not a context)
+ * cannot call: each live device revoked with its valid certificates
+ * (affiliationChanged), the account disabled. *devices gets how many.
+ */
+static int depart_in_tx(struct reg *reg, const char *login, int *devices, struct byod_err *err)
+{
+	struct reg_device_filter f = { .owner_login = login, .state = -1, .school = NULL };
+	struct serials live = { 0 }, certs = { 0 };
+	time_t now = time(NULL);
+	int rc;
+
+	*devices = 0;
+	rc = reg_device_list(reg, &f, collect_live, &live, err);
+	for (size_t i = 0; !rc && i < live.n; i++) {
+		certs.n = 0;
+		rc = reg_cert_list_for_device(reg, live.v[i], collect_valid, &certs, err);
+		if (!rc)
+			rc = reg_device_set_state(reg, live.v[i], BYOD_DEVICE_REVOKED, err);
+		for (size_t k = 0; !rc && k < certs.n; k++)
+			rc = reg_cert_revoke(reg, certs.v[k], REG_REASON_AFFILIATION_CHANGED, now,
+					     err);
+	}
+	if (rc == -ENOMEM)
+		byod_err_set(err, ENOMEM, "out of memory");
+	if (!rc)
+		rc = reg_person_set_state(reg, login, REG_PERSON_DISABLED, err);
+	if (!rc)
+		*devices = (int)live.n;
+	free(live.v);
+	free(certs.v);
+	return rc;
+}
+
+/* The sign-in of someone the source says has left: their account's
+ * departure, when it is one this source may end (no password of its own,
+ * of the answer's school, still active), in one transaction with its
+ * "person.left" row; then the refusal. */
+static int leave(struct reg *reg, const struct byod_idsrc *s, const struct ident_person *p,
+		 struct byod_err *err)
+{
+	struct reg_person stored;
+	char after[160];
+	int rc, devices = 0;
+
+	rc = reg_begin(reg, err);
+	if (rc)
+		return rc;
+	rc = reg_person_get(reg, p->login, &stored, NULL);
+	if (rc == -ENOENT) {
+		rc = 0;
+		goto out; /* nobody to end, nobody created */
+	}
+	if (rc) {
+		rc = byod_err_set(err, -rc, "cannot read the account '%s'", p->login);
+		goto out;
+	}
+	/* a local account is not this source's to end, nor another school's */
+	if (stored.password_hash[0] || stored.state != REG_PERSON_ACTIVE ||
+	    (p->school[0] && strcmp(stored.school, p->school)))
+		goto out;
+	rc = depart_in_tx(reg, p->login, &devices, err);
+	if (!rc) {
+		json_t *o = json_pack("{s:s, s:i, s:s}", "source", s->name, "devices", devices,
+				      "reason", "the source says the person has left");
+		char *txt = o ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+
+		snprintf(after, sizeof(after), "%s", txt ? txt : "{}");
+		free(txt);
+		json_decref(o);
+		rc = reg_audit_add_school(reg, stored.school, "person.left", p->login, NULL, after,
+					  err);
+	}
+out:
+	explicit_bzero(&stored, sizeof(stored));
+	if (!rc)
+		rc = reg_commit(reg, err);
+	if (rc) {
+		reg_rollback(reg);
+		return rc;
+	}
+	return refuse(s, err, "the source says the person has left");
+}
 
 /* The registry's refusal of what the mapping made (a value it cannot hold):
  * the answer's fault, refused as the mapping's are (-EPERM, the portal's
@@ -362,8 +523,11 @@ out:
 int ident_person_sync(struct reg *reg, const struct byod_idsrc *s, const struct ident_person *p,
 		      struct reg_person *out, struct byod_err *err)
 {
-	int rc = sync_once(reg, s, p, out, err);
+	int rc;
 
+	if (p->left)
+		return leave(reg, s, p, err);
+	rc = sync_once(reg, s, p, out, err);
 	/* the same person's first sign-in on another node or thread won the add:
 	 * this one is an update of what it wrote */
 	if (rc == -EEXIST)

@@ -183,6 +183,19 @@ static int write_sources(const char *home)
 		env("BYOD_LDAP_SLOW_URL"), env("BYOD_LDAP_CA"),
 		env("BYOD_LDAPS_NAME_URL")[0] ? env("BYOD_LDAPS_NAME_URL") : "ldaps://127.0.0.1:1/",
 		env("BYOD_LDAP_CA"), env("BYOD_LDAPS_URL"), env("BYOD_LDAP_CA"), home);
+	fprintf(f,
+		/* the directory says who has left: a status value, or AD's bit 2 */
+		"  leaving:\n"
+		"    url: \"%s\"\n"
+		"    ca-file: \"%s\"\n"
+		"    user-dn: \"uid=%%s," PEOPLE "\"\n"
+		"    role-attribute: ENTPersonProfils\n"
+		"    roles: \"National_ELV=student, National_ENS=teacher\"\n"
+		"    school-attribute: ENTPersonStructRattach\n"
+		"    class-attribute: ENTEleveClasses\n"
+		"    left-attribute: employeeType\n"
+		"    left-values: \"SORTI, &2\"\n",
+		env("BYOD_LDAP_URL"), env("BYOD_LDAP_CA"));
 	return fclose(f);
 }
 
@@ -744,6 +757,78 @@ static void test_long_group(void **state)
 	assert_int_equal(audited(fx, "identity.refused", "alice.martin", NULL), 3);
 }
 
+/* A device of login's with one valid certificate, as enrolment leaves it. */
+static void add_device(struct fx *fx, const char *login, const char *serial)
+{
+	struct reg_person p;
+	struct reg_device d = { .kind = BYOD_KIND_PHONE, .state = BYOD_DEVICE_ACTIVE };
+	struct reg_cert c = { .state = REG_CERT_VALID };
+	struct byod_err err;
+
+	assert_int_equal(reg_person_get(fx->ctx->reg, login, &p, &err), 0);
+	d.owner = p.id;
+	snprintf(d.name, sizeof(d.name), "phone");
+	d.created = time(NULL);
+	d.expires = d.created + 86400 * 300;
+	assert_int_equal(reg_device_add(fx->ctx->reg, &d, &err), 0);
+	snprintf(c.serial, sizeof(c.serial), "%s", serial);
+	snprintf(c.device, sizeof(c.device), "%s", d.id);
+	c.not_before = d.created;
+	c.not_after = d.expires;
+	assert_int_equal(reg_cert_add(fx->ctx->reg, &c, &err), 0);
+}
+
+/** A sign-in whose answer says the person has left (a status value, or
+ * AD's disabled bit): the departure applied as the daily job applies the
+ * rentrée sync's (devices and certificates revoked, affiliationChanged; the
+ * account disabled; person.left naming the source), the sign-in refused,
+ * nobody created for one the registry does not have. */
+static void test_left(void **state)
+{
+	struct fx *fx = *state;
+	struct reg_person p;
+	struct reg_cert c;
+	struct byod_err err;
+	int rc;
+
+	assert_int_equal(login(fx, "leaving", "alice.martin", "Secret-alice.martin", &p, &err), 0);
+	add_device(fx, "alice.martin", "a11ce");
+	ldap_set("alice.martin", "employeeType", "sorti");
+	rc = login(fx, "leaving", "alice.martin", "Secret-alice.martin", NULL, &err);
+	ldap_set("alice.martin", "employeeType", "eleve");
+	assert_int_equal(rc, -EPERM);
+	if (!strstr(err.msg, "has left"))
+		fail_msg("%s", err.msg);
+	assert_int_equal(reg_person_get(fx->ctx->reg, "alice.martin", &p, &err), 0);
+	assert_int_equal(p.state, REG_PERSON_DISABLED);
+	assert_int_equal(reg_cert_get(fx->ctx->reg, "a11ce", &c, &err), 0);
+	assert_int_equal(c.state, REG_CERT_REVOKED);
+	assert_int_equal(c.reason, REG_REASON_AFFILIATION_CHANGED);
+	assert_int_equal(audited(fx, "person.left", "alice.martin",
+				 "\"devices\":1,\"reason\":\"the source says the person has "
+				 "left\",\"source\":\"leaving\""), 1);
+	assert_int_equal(audited(fx, "identity.refused", "alice.martin", "has left"), 1);
+	/* still left: refused, nothing more written */
+	ldap_set("alice.martin", "employeeType", "SORTI");
+	rc = login(fx, "leaving", "alice.martin", "Secret-alice.martin", NULL, &err);
+	ldap_set("alice.martin", "employeeType", "eleve");
+	assert_int_equal(rc, -EPERM);
+	assert_int_equal(audited(fx, "person.left", NULL, NULL), 1);
+
+	/* AD's userAccountControl with ACCOUNTDISABLE (514 = 512 | 2), for
+	 * someone the registry has never seen: refused, not created */
+	ldap_set("bob.durand", "employeeType", "514");
+	rc = login(fx, "leaving", "bob.durand", "Secret-bob.durand", NULL, &err);
+	assert_int_equal(rc, -EPERM);
+	assert_int_equal(reg_person_get(fx->ctx->reg, "bob.durand", &p, &err), -ENOENT);
+	/* 512 alone is an account in use */
+	ldap_set("bob.durand", "employeeType", "512");
+	rc = login(fx, "leaving", "bob.durand", "Secret-bob.durand", &p, &err);
+	ldap_set("bob.durand", "employeeType", "eleve");
+	assert_int_equal(rc, 0);
+	assert_int_equal(p.state, REG_PERSON_ACTIVE);
+}
+
 /* 1 when needle is in the file at path. */
 static int file_has(const char *path, const char *needle)
 {
@@ -817,6 +902,7 @@ int main(void)
 		T(test_long_service_password),
 		T(test_outage_released),
 		T(test_long_group),
+		T(test_left),
 #undef T
 	};
 
