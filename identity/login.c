@@ -403,9 +403,11 @@ static int leave(struct reg *reg, const struct byod_idsrc *s, const struct ident
 		rc = byod_err_set(err, -rc, "cannot read the account '%s'", p->login);
 		goto out;
 	}
-	/* a local account is not this source's to end, nor another school's */
+	/* a local account is not this source's to end, nor another school's, nor
+	 * another source's person (an imported one, of no source yet, is) */
 	if (stored.password_hash[0] || stored.state != REG_PERSON_ACTIVE ||
-	    (p->school[0] && strcmp(stored.school, p->school)))
+	    (p->school[0] && strcmp(stored.school, p->school)) ||
+	    (stored.source[0] && strcmp(stored.source, s->name)))
 		goto out;
 	rc = depart_in_tx(reg, p->login, &devices, err);
 	if (!rc) {
@@ -476,6 +478,9 @@ static int sync_once(struct reg *reg, const struct byod_idsrc *s, const struct i
 	want.role = p->role;
 	snprintf(want.school, sizeof(want.school), "%s", p->school);
 	snprintf(want.groups, sizeof(want.groups), "%s", p->groups);
+	/* the source the person came from, or last signed in through: the one
+	 * whose directory answers for them (byodctl identity sync) */
+	snprintf(want.source, sizeof(want.source), "%s", s->name);
 	want.state = REG_PERSON_ACTIVE;
 	if (rc == -ENOENT) {
 		rc = reg_person_add(reg, &want, err);

@@ -369,6 +369,7 @@ static void test_pupil_created(void **state)
 	assert_string_equal(p.school, UAI);
 	assert_string_equal(p.groups, "3A");
 	assert_int_equal(p.state, REG_PERSON_ACTIVE);
+	assert_string_equal(p.source, "college");
 	assert_int_equal(people(fx), 1);
 	assert_int_equal(audited(fx, "identity.login", "alice.martin",
 				 "\"reason\":\"created\",\"role\":\"student\",\"school\":\"" UAI
@@ -402,6 +403,7 @@ static void test_teacher_created(void **state)
 			 0);
 	assert_int_equal(p.role, BYOD_ROLE_STUDENT);
 	assert_string_equal(p.groups, "3A");
+	assert_string_equal(p.source, "annuaire"); /* the source last signed in through */
 	assert_int_equal(people(fx), 2);
 }
 
