@@ -710,3 +710,140 @@ out:
 		ident_attrs_free(attrs);
 	return rc;
 }
+
+/* The listing's filter: the source's filter (or (login-attribute=%s)) with
+ * %s as '*', unescaped: every person it would find. */
+static int list_filter(const struct byod_idsrc *s, char *out, size_t len)
+{
+	const char *t = s->filter[0] ? s->filter : NULL;
+	int n;
+
+	if (!t) {
+		n = snprintf(out, len, "(%s=*)", s->login_attr);
+		return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+	}
+	for (size_t o = 0;; t++) {
+		if (o + 2 >= len)
+			return -ENAMETOOLONG;
+		if (t[0] == '%' && t[1] == 's') {
+			out[o++] = '*';
+			t++;
+		} else if (!(out[o++] = *t)) {
+			return 0;
+		}
+	}
+}
+
+int ident_ldap_list(const struct byod_idsrc *s, int (*cb)(const char *login, int left, void *),
+		    void *arg, size_t *count, struct byod_err *err)
+{
+	char filter[2048], svc[SERVICE_PASSWORD_MAX + 1];
+	char *want[] = { s->login_attr, s->left_attr[0] ? s->left_attr : NULL, NULL };
+	struct berval *cookie = NULL;
+	struct bound b;
+	LDAP *ld = NULL;
+	int lrc, rc;
+
+	*count = 0;
+	if (s->kind != BYOD_IDSRC_LDAP || s->bind != BYOD_IDSRC_BIND_SEARCH)
+		return byod_err_set(err, EINVAL, "identity source '%s': only an LDAP source with a "
+				    "service account (bind: search) can list its people", s->name);
+	if (list_filter(s, filter, sizeof(filter)))
+		return byod_err_set(err, EINVAL, "identity source '%s': the filter is too long",
+				    s->name);
+	/* a whole directory, page by page: a longer bound than a sign-in's */
+	deadline_start(&b, s->timeout_s * 12 > 60 ? s->timeout_s * 12 : 60);
+	rc = open_tls(s, &b, &ld, err);
+	if (rc)
+		return rc;
+	rc = read_service_password(s, svc, sizeof(svc), err);
+	if (rc)
+		goto out;
+	lrc = simple_bind(ld, &b, s->service_dn, svc);
+	explicit_bzero(svc, sizeof(svc));
+	if (lrc != LDAP_SUCCESS) {
+		rc = fail(s, lrc == LDAP_INVALID_CREDENTIALS ? LDAP_OTHER : late(&b, lrc),
+			  "binding as service-dn", err);
+		goto out;
+	}
+	do {
+		LDAPControl *page = NULL, *ctrls[2] = { NULL, NULL }, **rctrls = NULL;
+		LDAPMessage *res = NULL, *e;
+		struct timeval tv;
+		ber_int_t total;
+		int err_code = 0;
+
+		if (ldap_create_page_control(ld, 500, cookie, 1, &page) != LDAP_SUCCESS) {
+			rc = byod_err_set(err, ENOMEM, "out of memory");
+			break;
+		}
+		ctrls[0] = page;
+		lrc = left_tv(&b, &tv) && op_timeout(ld, &b)
+			      ? ldap_search_ext_s(ld, s->base_dn, LDAP_SCOPE_SUBTREE, filter, want,
+						  0, ctrls, NULL, &tv, 0, &res)
+			      : LDAP_TIMEOUT;
+		ldap_control_free(page);
+		if (lrc != LDAP_SUCCESS) {
+			ldap_msgfree(res);
+			rc = fail(s, late(&b, lrc), "listing the people", err);
+			break;
+		}
+		for (e = ldap_first_entry(ld, res); e && !rc; e = ldap_next_entry(ld, e)) {
+			struct berval **l = ldap_get_values_len(ld, e, s->login_attr);
+			struct berval **v = s->left_attr[0]
+						    ? ldap_get_values_len(ld, e, s->left_attr)
+						    : NULL;
+			struct ident_attrs a = { 0 };
+			char login[REG_LOGIN_MAX];
+			int left = 0;
+
+			for (size_t i = 0; v && v[i] && !rc; i++)
+				if (v[i]->bv_len < 1024 && !memchr(v[i]->bv_val, 0, v[i]->bv_len)) {
+					char val[1024];
+
+					memcpy(val, v[i]->bv_val, v[i]->bv_len);
+					val[v[i]->bv_len] = '\0';
+					rc = ident_attrs_add(&a, s->left_attr, val);
+				}
+			left = !rc && ident_left(s, &a);
+			ident_attrs_free(&a);
+			/* an entry without a login that can be one is nobody of ours */
+			if (!rc && l && l[0] && l[0]->bv_len < sizeof(login)) {
+				memcpy(login, l[0]->bv_val, l[0]->bv_len);
+				login[l[0]->bv_len] = '\0';
+				if (ident_login_ok(login)) {
+					(*count)++;
+					rc = cb(login, left, arg);
+				}
+			}
+			ldap_value_free_len(l);
+			ldap_value_free_len(v);
+		}
+		if (!rc && ldap_parse_result(ld, res, &err_code, NULL, NULL, NULL, &rctrls, 0) !=
+				   LDAP_SUCCESS)
+			rc = fail(s, LDAP_OTHER, "listing the people", err);
+		if (cookie)
+			ber_bvfree(cookie);
+		cookie = NULL;
+		if (!rc && rctrls) {
+			LDAPControl *pc = ldap_control_find(LDAP_CONTROL_PAGEDRESULTS, rctrls, NULL);
+			struct berval c = { 0 };
+
+			if (pc && ldap_parse_pageresponse_control(ld, pc, &total, &c) == LDAP_SUCCESS &&
+			    c.bv_len) {
+				cookie = ber_bvdup(&c);
+				if (!cookie)
+					rc = byod_err_set(err, ENOMEM, "out of memory");
+			}
+			ber_memfree(c.bv_val);
+		}
+		ldap_controls_free(rctrls);
+		ldap_msgfree(res);
+	} while (!rc && cookie);
+out:
+	if (cookie)
+		ber_bvfree(cookie);
+	explicit_bzero(svc, sizeof(svc));
+	ldap_unbind_ext_s(ld, NULL, NULL);
+	return rc;
+}

@@ -180,8 +180,7 @@ static int left_value(const struct byod_idsrc *s, const char *value)
 	return 0;
 }
 
-/* 1 when the answer says the person has left. */
-static int has_left(const struct byod_idsrc *s, const struct ident_attrs *a)
+int ident_left(const struct byod_idsrc *s, const struct ident_attrs *a)
 {
 	const char *v;
 
@@ -212,7 +211,7 @@ int ident_map(const struct byod_idsrc *s, const struct ident_attrs *a, struct id
 			*c = (char)(*c - 'A' + 'a');
 	v = s->name_attr[0] ? ident_attrs_get(a, s->name_attr, 0) : NULL;
 	snprintf(out->display_name, sizeof(out->display_name), "%s", v ? v : out->login);
-	if (has_left(s, a)) {
+	if (ident_left(s, a)) {
 		/* no role nor class is needed to leave; the school, when given,
 		 * keeps the departure to this school's account */
 		out->left = 1;

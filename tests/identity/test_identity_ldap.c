@@ -93,6 +93,8 @@ static int write_sources(const char *home)
 		"    roles: \"cn=profs,ou=roles,dc=college,dc=test=teacher; eleves=student\"\n"
 		"    school: \"" UAI "\"\n"
 		"    class-group-base: \"ou=groups,dc=college,dc=test\"\n"
+		"    left-attribute: employeeType\n"
+		"    left-values: \"SORTI, &2\"\n"
 		/* LDAPS, bind as the person, roles and classes from memberOf */
 		"  groupes:\n"
 		"    url: \"%s\"\n"
@@ -194,8 +196,20 @@ static int write_sources(const char *home)
 		"    school-attribute: ENTPersonStructRattach\n"
 		"    class-attribute: ENTEleveClasses\n"
 		"    left-attribute: employeeType\n"
-		"    left-values: \"SORTI, &2\"\n",
-		env("BYOD_LDAP_URL"), env("BYOD_LDAP_CA"));
+		"    left-values: \"SORTI, &2\"\n"
+		/* a service account that sees nobody under its base-dn */
+		"  nobody:\n"
+		"    url: \"%s\"\n"
+		"    ca-file: \"%s\"\n"
+		"    bind: search\n"
+		"    base-dn: \"ou=groups,dc=college,dc=test\"\n"
+		"    service-dn: \"cn=byod-svc,ou=services,dc=college,dc=test\"\n"
+		"    service-password-file: \"%s\"\n"
+		"    roles: \"National_ELV=student\"\n"
+		"    role-attribute: ENTPersonProfils\n"
+		"    school: \"" UAI "\"\n",
+		env("BYOD_LDAP_URL"), env("BYOD_LDAP_CA"), env("BYOD_LDAPS_URL"), env("BYOD_LDAP_CA"),
+		env("BYOD_LDAP_SVC_PW"));
 	return fclose(f);
 }
 
@@ -831,6 +845,100 @@ static void test_left(void **state)
 	assert_int_equal(p.state, REG_PERSON_ACTIVE);
 }
 
+/* A person of source src the directory does not have. */
+static void add_sourced(struct fx *fx, const char *login, const char *src)
+{
+	struct reg_person p = { .role = BYOD_ROLE_STUDENT, .state = REG_PERSON_ACTIVE };
+	struct byod_err err;
+
+	snprintf(p.login, sizeof(p.login), "%s", login);
+	snprintf(p.school, sizeof(p.school), UAI);
+	snprintf(p.source, sizeof(p.source), "%s", src);
+	assert_int_equal(reg_person_add(fx->ctx->reg, &p, &err), 0);
+}
+
+static time_t leaves_at(struct fx *fx, const char *login)
+{
+	struct reg_person p;
+	struct byod_err err;
+
+	assert_int_equal(reg_person_get(fx->ctx->reg, login, &p, &err), 0);
+	return p.leaves_at;
+}
+
+/** The source's directory against the registry: its people the directory
+ * no longer lists, or lists as left, get a leaving date now with an audit
+ * entry naming the source (a dry run writes nothing); other sources' and
+ * local people are not its to end; a directory that lists nobody, or would
+ * send more than half of the source's people away, changes nothing. */
+static void test_sync(void **state)
+{
+	struct fx *fx = *state;
+	struct ident_sync_result r;
+	struct byod_err err;
+	time_t now = time(NULL);
+	int rc;
+
+	assert_int_equal(login(fx, "annuaire", "alice.martin", "Secret-alice.martin", NULL, &err),
+			 0);
+	assert_int_equal(login(fx, "annuaire", "bob.durand", "Secret-bob.durand", NULL, &err), 0);
+	assert_int_equal(login(fx, "annuaire", "claire.petit", "Secret-claire.petit", NULL, &err),
+			 0);
+	add_sourced(fx, "zoe.gone", "annuaire");
+	add_sourced(fx, "yves.other", "college"); /* another source's */
+	add_sourced(fx, "xavier.csv", "");         /* imported */
+
+	assert_int_equal(ident_sync(fx->ctx->reg, src(fx, "annuaire"), now, 1, &r, &err), 0);
+	assert_true(r.listed >= 5);
+	assert_int_equal(r.active, 4);
+	assert_int_equal(r.n, 1);
+	assert_string_equal(r.items[0].login, "zoe.gone");
+	ident_sync_result_free(&r);
+	assert_true(leaves_at(fx, "zoe.gone") == 0); /* dry run */
+
+	ldap_set("bob.durand", "employeeType", "SORTI");
+	rc = ident_sync(fx->ctx->reg, src(fx, "annuaire"), now, 0, &r, &err);
+	ldap_set("bob.durand", "employeeType", "eleve");
+	assert_int_equal(rc, 0);
+	assert_int_equal(r.n, 2);
+	ident_sync_result_free(&r);
+	assert_true(leaves_at(fx, "zoe.gone") == now);
+	assert_true(leaves_at(fx, "bob.durand") == now);
+	assert_true(leaves_at(fx, "alice.martin") == 0);
+	assert_true(leaves_at(fx, "yves.other") == 0);
+	assert_true(leaves_at(fx, "xavier.csv") == 0);
+	assert_int_equal(audited(fx, "identity.leave", "zoe.gone",
+				 "\"reason\":\"no longer in the directory\",\"source\":\"annuaire\""),
+			 1);
+	assert_int_equal(audited(fx, "identity.leave", "bob.durand", "has left"), 1);
+	/* run again: those leaving already are left as they are */
+	assert_int_equal(ident_sync(fx->ctx->reg, src(fx, "annuaire"), now + 5, 0, &r, &err), 0);
+	assert_int_equal(r.n, 0);
+	ident_sync_result_free(&r);
+	assert_true(leaves_at(fx, "zoe.gone") == now);
+
+	/* a directory that lists nobody under base-dn */
+	add_sourced(fx, "w.nobody", "nobody");
+	assert_int_equal(ident_sync(fx->ctx->reg, src(fx, "nobody"), now, 0, &r, &err), -EPROTO);
+	if (!strstr(err.msg, "lists nobody"))
+		fail_msg("%s", err.msg);
+	assert_true(leaves_at(fx, "w.nobody") == 0);
+
+	/* more than half of 13 would leave (10 the directory does not have) */
+	for (int i = 0; i < 10; i++) {
+		char l[32];
+
+		snprintf(l, sizeof(l), "ghost%d", i);
+		add_sourced(fx, l, "annuaire");
+	}
+	assert_int_equal(ident_sync(fx->ctx->reg, src(fx, "annuaire"), now, 0, &r, &err), -EPROTO);
+	if (!strstr(err.msg, "more than half"))
+		fail_msg("%s", err.msg);
+	assert_true(leaves_at(fx, "ghost0") == 0);
+	/* only an LDAP source with a service account can list its people */
+	assert_int_equal(ident_sync(fx->ctx->reg, src(fx, "college"), now, 0, &r, &err), -EINVAL);
+}
+
 /* 1 when needle is in the file at path. */
 static int file_has(const char *path, const char *needle)
 {
@@ -905,6 +1013,7 @@ int main(void)
 		T(test_outage_released),
 		T(test_long_group),
 		T(test_left),
+		T(test_sync),
 #undef T
 	};
 
