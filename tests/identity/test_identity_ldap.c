@@ -32,27 +32,10 @@
 #include "byod_util.h"
 #include "identity.h"
 #include "login_throttle.h"
-#include "../unit/rmtree.h"
+#include "fixture.h"
 
-#define UAI "0123456A"
+#define UAI IFX_UAI
 #define PEOPLE "ou=people,dc=college,dc=test"
-
-struct fx {
-	char dir[512];
-	char home[600];
-	struct byod_ctx *ctx;
-};
-
-static const char *env(const char *name)
-{
-	const char *v = getenv(name);
-
-	if (!v) {
-		fprintf(stderr, "%s is not set: run this test through tests/identity/ldap.sh\n", name);
-		exit(1);
-	}
-	return v;
-}
 
 /* The identity section every test reads. */
 static int write_sources(const char *home)
@@ -147,12 +130,12 @@ static int write_sources(const char *home)
 		"    roles: \"National_ELV=student\"\n"
 		"    role-attribute: ENTPersonProfils\n"
 		"    school-attribute: ENTPersonStructRattach\n",
-		env("BYOD_LDAP_URL"), env("BYOD_LDAP_CA"), env("BYOD_LDAPS_URL"),
-		env("BYOD_LDAP_CA"), env("BYOD_LDAP_SVC_PW"), env("BYOD_LDAPS_URL"),
-		env("BYOD_LDAP_CA"), env("BYOD_LDAPS_URL"), env("BYOD_LDAP_OTHER_CA"),
-		env("BYOD_LDAP_ROGUE_URL"), env("BYOD_LDAP_CA"), env("BYOD_LDAP_URL"),
-		env("BYOD_LDAP_CA"), env("BYOD_LDAPS_URL"), env("BYOD_LDAP_CA"),
-		env("BYOD_LDAP_SVC_PW_OPEN"), env("BYOD_LDAP_SILENT_URL"), env("BYOD_LDAP_CA"));
+		ifx_env("BYOD_LDAP_URL"), ifx_env("BYOD_LDAP_CA"), ifx_env("BYOD_LDAPS_URL"),
+		ifx_env("BYOD_LDAP_CA"), ifx_env("BYOD_LDAP_SVC_PW"), ifx_env("BYOD_LDAPS_URL"),
+		ifx_env("BYOD_LDAP_CA"), ifx_env("BYOD_LDAPS_URL"), ifx_env("BYOD_LDAP_OTHER_CA"),
+		ifx_env("BYOD_LDAP_ROGUE_URL"), ifx_env("BYOD_LDAP_CA"), ifx_env("BYOD_LDAP_URL"),
+		ifx_env("BYOD_LDAP_CA"), ifx_env("BYOD_LDAPS_URL"), ifx_env("BYOD_LDAP_CA"),
+		ifx_env("BYOD_LDAP_SVC_PW_OPEN"), ifx_env("BYOD_LDAP_SILENT_URL"), ifx_env("BYOD_LDAP_CA"));
 	fprintf(f,
 		/* a relay that holds each chunk 0.4 s: each step in time, not the whole */
 		"  slow:\n"
@@ -182,9 +165,9 @@ static int write_sources(const char *home)
 		"    roles: \"National_ELV=student\"\n"
 		"    role-attribute: ENTPersonProfils\n"
 		"    school-attribute: ENTPersonStructRattach\n",
-		env("BYOD_LDAP_SLOW_URL"), env("BYOD_LDAP_CA"),
-		env("BYOD_LDAPS_NAME_URL")[0] ? env("BYOD_LDAPS_NAME_URL") : "ldaps://127.0.0.1:1/",
-		env("BYOD_LDAP_CA"), env("BYOD_LDAPS_URL"), env("BYOD_LDAP_CA"), home);
+		ifx_env("BYOD_LDAP_SLOW_URL"), ifx_env("BYOD_LDAP_CA"),
+		ifx_env("BYOD_LDAPS_NAME_URL")[0] ? ifx_env("BYOD_LDAPS_NAME_URL") : "ldaps://127.0.0.1:1/",
+		ifx_env("BYOD_LDAP_CA"), ifx_env("BYOD_LDAPS_URL"), ifx_env("BYOD_LDAP_CA"), home);
 	fprintf(f,
 		/* the directory says who has left: a status value, or AD's bit 2 */
 		"  leaving:\n"
@@ -208,8 +191,8 @@ static int write_sources(const char *home)
 		"    roles: \"National_ELV=student\"\n"
 		"    role-attribute: ENTPersonProfils\n"
 		"    school: \"" UAI "\"\n",
-		env("BYOD_LDAP_URL"), env("BYOD_LDAP_CA"), env("BYOD_LDAPS_URL"), env("BYOD_LDAP_CA"),
-		env("BYOD_LDAP_SVC_PW"));
+		ifx_env("BYOD_LDAP_URL"), ifx_env("BYOD_LDAP_CA"), ifx_env("BYOD_LDAPS_URL"), ifx_env("BYOD_LDAP_CA"),
+		ifx_env("BYOD_LDAP_SVC_PW"));
 	return fclose(f);
 }
 
@@ -232,95 +215,19 @@ static int write_long_password(const char *home)
 	return fclose(f);
 }
 
-static int setup(void **state)
+int ifx_write_sources(const char *home)
 {
-	const char *base = getenv("BYOD_TEST_TMP");
-	struct byod_init_params p = { .uai = UAI, .name = "Collège de test", .yescrypt_cost = 1 };
-	struct byod_err err;
-	struct fx *fx = calloc(1, sizeof(*fx));
-
-	if (!fx)
-		return -1;
-	mkdir(base ? base : "/tmp", 0755);
-	snprintf(fx->dir, sizeof(fx->dir), "%s/ident.XXXXXX", base ? base : "/tmp");
-	if (!mkdtemp(fx->dir))
-		return -1;
-	snprintf(fx->home, sizeof(fx->home), "%s/home", fx->dir);
-	if (byod_home_init(fx->home, &p, &err) || write_sources(fx->home) ||
-	    write_long_password(fx->home) ||
-	    byod_open(fx->home, "byod-portal", &fx->ctx, &err)) {
-		fprintf(stderr, "setup: %s\n", err.msg);
-		return -1;
-	}
-	*state = fx;
-	return 0;
+	return write_sources(home) || write_long_password(home) ? -1 : 0;
 }
 
-static int teardown(void **state)
-{
-	struct fx *fx = *state;
-
-	byod_close(fx->ctx);
-	test_rmtree(fx->dir);
-	free(fx);
-	return 0;
-}
-
-static const struct byod_idsrc *src(struct fx *fx, const char *name)
-{
-	const struct byod_idsrc *s = byod_conf_idsrc(&fx->ctx->conf, name);
-
-	assert_non_null(s);
-	return s;
-}
-
-static int count_cb(const struct reg_person *p, void *arg)
-{
-	(void)p;
-	++*(int *)arg;
-	return 0;
-}
-
-static int people(struct fx *fx)
-{
-	int n = 0;
-
-	assert_int_equal(reg_person_list(fx->ctx->reg, count_cb, &n, NULL), 0);
-	return n;
-}
-
-struct audit_q {
-	const char *action, *object, *needle;
-	int n;
-};
-
-static int audit_cb(const struct reg_audit *a, void *arg)
-{
-	struct audit_q *q = arg;
-
-	if (!strcmp(a->action, q->action) && (!q->object || !strcmp(a->object, q->object)) &&
-	    (!q->needle || (a->after && strstr(a->after, q->needle))))
-		q->n++;
-	return 0;
-}
-
-/* Audit rows of action (on object, with needle in their "after"). */
-static int audited(struct fx *fx, const char *action, const char *object, const char *needle)
-{
-	struct audit_q q = { action, object, needle, 0 };
-
-	assert_int_equal(reg_audit_list(fx->ctx->reg, 0, audit_cb, &q, NULL), 0);
-	return q.n;
-}
-
-static int login(struct fx *fx, const char *source, const char *user, const char *pw,
+static int login(struct ifx *fx, const char *source, const char *user, const char *pw,
 		 struct reg_person *out, struct byod_err *err)
 {
-	return ident_login_password(fx->ctx->reg, src(fx, source), user, pw, out, err);
+	return ident_login_password(fx->ctx->reg, ifx_src(fx, source), user, pw, out, err);
 }
 
 /* A refusal: rc, nothing created, one identity.refused row naming source. */
-static void refused(struct fx *fx, const char *source, const char *user, const char *pw, int rc,
+static void refused(struct ifx *fx, const char *source, const char *user, const char *pw, int rc,
 		    const char *object, const char *why)
 {
 	struct byod_err err;
@@ -330,11 +237,11 @@ static void refused(struct fx *fx, const char *source, const char *user, const c
 	assert_int_equal(login(fx, source, user, pw, NULL, &err), rc);
 	if (why && !strstr(err.msg, why))
 		fail_msg("'%s' does not say '%s'", err.msg, why);
-	assert_int_equal(people(fx), 0);
+	assert_int_equal(ifx_people(fx), 0);
 	snprintf(needle, sizeof(needle), "\"source\":\"%s\"", source);
-	assert_int_equal(audited(fx, "identity.refused", object, needle), 1);
-	assert_int_equal(audited(fx, "person.add", NULL, NULL), 0);
-	assert_int_equal(audited(fx, "identity.login", NULL, NULL), 0);
+	assert_int_equal(ifx_audited(fx, "identity.refused", object, needle), 1);
+	assert_int_equal(ifx_audited(fx, "person.add", NULL, NULL), 0);
+	assert_int_equal(ifx_audited(fx, "identity.login", NULL, NULL), 0);
 }
 
 /* Sets (value) or restores an attribute of uid in the directory, as its admin. */
@@ -347,15 +254,15 @@ static void ldap_set(const char *uid, const char *attr, const char *value)
 	LDAPMod *mods[] = { &mod, NULL };
 	int demand = LDAP_OPT_X_TLS_DEMAND, zero = 0, v3 = 3;
 	LDAP *ld;
-	FILE *f = fopen(env("BYOD_LDAP_ROOT_PW"), "r");
+	FILE *f = fopen(ifx_env("BYOD_LDAP_ROOT_PW"), "r");
 
 	assert_non_null(f);
 	assert_non_null(fgets(pw, sizeof(pw), f));
 	fclose(f);
 	snprintf(dn, sizeof(dn), "uid=%s," PEOPLE, uid);
-	assert_int_equal(ldap_initialize(&ld, env("BYOD_LDAP_URL")), LDAP_SUCCESS);
+	assert_int_equal(ldap_initialize(&ld, ifx_env("BYOD_LDAP_URL")), LDAP_SUCCESS);
 	ldap_set_option(ld, LDAP_OPT_PROTOCOL_VERSION, &v3);
-	ldap_set_option(ld, LDAP_OPT_X_TLS_CACERTFILE, env("BYOD_LDAP_CA"));
+	ldap_set_option(ld, LDAP_OPT_X_TLS_CACERTFILE, ifx_env("BYOD_LDAP_CA"));
 	ldap_set_option(ld, LDAP_OPT_X_TLS_REQUIRE_CERT, &demand);
 	ldap_set_option(ld, LDAP_OPT_X_TLS_NEWCTX, &zero);
 	assert_int_equal(ldap_start_tls_s(ld, NULL, NULL), LDAP_SUCCESS);
@@ -372,7 +279,7 @@ static void ldap_set(const char *uid, const char *attr, const char *value)
  * student of their school, in their class, with an audit entry. */
 static void test_pupil_created(void **state)
 {
-	struct fx *fx = *state;
+	struct ifx *fx = *state;
 	struct reg_person p;
 	struct byod_err err;
 
@@ -384,23 +291,23 @@ static void test_pupil_created(void **state)
 	assert_string_equal(p.groups, "3A");
 	assert_int_equal(p.state, REG_PERSON_ACTIVE);
 	assert_string_equal(p.source, "college");
-	assert_int_equal(people(fx), 1);
-	assert_int_equal(audited(fx, "identity.login", "alice.martin",
+	assert_int_equal(ifx_people(fx), 1);
+	assert_int_equal(ifx_audited(fx, "identity.login", "alice.martin",
 				 "\"reason\":\"created\",\"role\":\"student\",\"school\":\"" UAI
 				 "\",\"source\":\"college\""), 1);
-	assert_int_equal(audited(fx, "person.add", "alice.martin", NULL), 1);
+	assert_int_equal(ifx_audited(fx, "person.add", "alice.martin", NULL), 1);
 	/* the login as typed in another case is the same person, stored as the directory
 	 * spells it */
 	assert_int_equal(login(fx, "college", "Alice.Martin", "Secret-alice.martin", &p, &err), 0);
 	assert_string_equal(p.login, "alice.martin");
-	assert_int_equal(people(fx), 1);
+	assert_int_equal(ifx_people(fx), 1);
 }
 
 /** A teacher found by the service account over LDAPS, groups searched: a
  * teacher by the DN of a group, the class groups as their groups. */
 static void test_teacher_created(void **state)
 {
-	struct fx *fx = *state;
+	struct ifx *fx = *state;
 	struct reg_person p;
 	struct byod_err err;
 
@@ -410,7 +317,7 @@ static void test_teacher_created(void **state)
 	assert_string_equal(p.school, UAI);
 	assert_string_equal(p.groups, "enseignants");
 	assert_string_equal(p.display_name, "Claire Petit");
-	assert_int_equal(audited(fx, "identity.login", "claire.petit",
+	assert_int_equal(ifx_audited(fx, "identity.login", "claire.petit",
 				 "\"role\":\"teacher\""), 1);
 	/* the pupil through the same source: a student by a group's CN, 3A */
 	assert_int_equal(login(fx, "annuaire", "alice.martin", "Secret-alice.martin", &p, &err),
@@ -418,13 +325,13 @@ static void test_teacher_created(void **state)
 	assert_int_equal(p.role, BYOD_ROLE_STUDENT);
 	assert_string_equal(p.groups, "3A");
 	assert_string_equal(p.source, "annuaire"); /* the source last signed in through */
-	assert_int_equal(people(fx), 2);
+	assert_int_equal(ifx_people(fx), 2);
 }
 
 /** memberOf over LDAPS with a bind as the person: role and class from it. */
 static void test_memberof(void **state)
 {
-	struct fx *fx = *state;
+	struct ifx *fx = *state;
 	struct reg_person p;
 	struct byod_err err;
 
@@ -439,7 +346,7 @@ static void test_memberof(void **state)
  * updates the same account (same id), audited as updated. */
 static void test_second_login_updates(void **state)
 {
-	struct fx *fx = *state;
+	struct ifx *fx = *state;
 	struct reg_person first, p;
 	struct byod_err err;
 	int rc;
@@ -452,16 +359,16 @@ static void test_second_login_updates(void **state)
 	assert_int_equal(rc, 0);
 	assert_true(p.id == first.id);
 	assert_string_equal(p.groups, "4C");
-	assert_int_equal(people(fx), 1);
-	assert_int_equal(audited(fx, "identity.login", "alice.martin", "\"reason\":\"updated\""),
+	assert_int_equal(ifx_people(fx), 1);
+	assert_int_equal(ifx_audited(fx, "identity.login", "alice.martin", "\"reason\":\"updated\""),
 			 1);
-	assert_int_equal(audited(fx, "person.update", "alice.martin", NULL), 1);
+	assert_int_equal(ifx_audited(fx, "person.update", "alice.martin", NULL), 1);
 }
 
 /** A wrong password, or an empty one (an unauthenticated bind succeeds). */
 static void test_wrong_password(void **state)
 {
-	struct fx *fx = *state;
+	struct ifx *fx = *state;
 
 	refused(fx, "college", "alice.martin", "Secret-bob.durand", -EACCES, "alice.martin",
 		"wrong password");
@@ -493,7 +400,7 @@ static void test_injection(void **state)
 		"uid=alice.martin,ou=people", "alice.martin,ou=people", "(uid=alice.martin)",
 		"alice martin",
 	};
-	struct fx *fx = *state;
+	struct ifx *fx = *state;
 	struct byod_err err;
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -502,10 +409,10 @@ static void test_injection(void **state)
 		assert_int_equal(login(fx, "college", bad[i], "Secret-alice.martin", NULL, &err),
 				 -EINVAL);
 	}
-	assert_int_equal(people(fx), 0);
-	assert_int_equal(audited(fx, "identity.refused", "(not a login)", NULL),
+	assert_int_equal(ifx_people(fx), 0);
+	assert_int_equal(ifx_audited(fx, "identity.refused", "(not a login)", NULL),
 			 (int)(2 * sizeof(bad) / sizeof(bad[0])));
-	assert_int_equal(audited(fx, "identity.login", NULL, NULL), 0);
+	assert_int_equal(ifx_audited(fx, "identity.login", NULL, NULL), 0);
 }
 
 /** The right server, but byod.conf trusts another CA (and LDAPTLS_REQCERT
@@ -545,7 +452,7 @@ static void test_unknown_school(void **state)
 /** A local account with a password of its own is not taken over by a source. */
 static void test_local_account_kept(void **state)
 {
-	struct fx *fx = *state;
+	struct ifx *fx = *state;
 	struct reg_person p = { .role = BYOD_ROLE_TEACHER }, after;
 	struct byod_err err;
 
@@ -558,14 +465,14 @@ static void test_local_account_kept(void **state)
 	assert_int_equal(reg_person_get(fx->ctx->reg, "alice.martin", &after, &err), 0);
 	assert_int_equal(after.role, BYOD_ROLE_TEACHER);
 	assert_string_equal(after.groups, "");
-	assert_int_equal(audited(fx, "identity.refused", "alice.martin", NULL), 1);
-	assert_int_equal(audited(fx, "identity.login", NULL, NULL), 0);
+	assert_int_equal(ifx_audited(fx, "identity.refused", "alice.martin", NULL), 1);
+	assert_int_equal(ifx_audited(fx, "identity.login", NULL, NULL), 0);
 }
 
 /** A disabled account stays disabled (the rentrée sync's departure). */
 static void test_disabled_kept(void **state)
 {
-	struct fx *fx = *state;
+	struct ifx *fx = *state;
 	struct reg_person p;
 	struct byod_err err;
 
@@ -583,7 +490,7 @@ static void test_disabled_kept(void **state)
  * source) is neither taken over nor moved by this school's directory. */
 static void test_other_school_kept(void **state)
 {
-	struct fx *fx = *state;
+	struct ifx *fx = *state;
 	struct reg_school other = { .uai = "0999999Z", .name = "Autre collège" };
 	struct reg_person p = { .role = BYOD_ROLE_STUDENT }, after;
 	struct byod_err err;
@@ -599,8 +506,8 @@ static void test_other_school_kept(void **state)
 	assert_int_equal(reg_person_get(fx->ctx->reg, "alice.martin", &after, &err), 0);
 	assert_string_equal(after.school, "0999999Z");
 	assert_string_equal(after.groups, "5C");
-	assert_int_equal(audited(fx, "identity.refused", "alice.martin", NULL), 1);
-	assert_int_equal(audited(fx, "identity.login", NULL, NULL), 0);
+	assert_int_equal(ifx_audited(fx, "identity.refused", "alice.martin", NULL), 1);
+	assert_int_equal(ifx_audited(fx, "identity.login", NULL, NULL), 0);
 }
 
 /** The service account's password file readable by all is not used. */
@@ -645,7 +552,7 @@ static void test_by_name(void **state)
 	struct reg_person p;
 	struct byod_err err;
 
-	if (!env("BYOD_LDAPS_NAME_URL")[0])
+	if (!ifx_env("BYOD_LDAPS_NAME_URL")[0])
 		skip(); /* this machine's name is not one of 127.0.0.1's */
 	if (login(*state, "by-name", "alice.martin", "Secret-alice.martin", &p, &err))
 		fail_msg("%s", err.msg);
@@ -665,7 +572,7 @@ static void test_long_service_password(void **state)
  * released, so twenty tries during an outage neither delay nor lock. */
 static void test_outage_released(void **state)
 {
-	struct fx *fx = *state;
+	struct ifx *fx = *state;
 	struct byod_login_gate g;
 	struct reg_throttle t;
 	struct byod_err err;
@@ -704,15 +611,15 @@ static void ldap_group(const char *cn, int add)
 	LDAPMod *mods[] = { &m1, &m2, &m3, NULL };
 	int demand = LDAP_OPT_X_TLS_DEMAND, zero = 0, v3 = 3;
 	LDAP *ld;
-	FILE *f = fopen(env("BYOD_LDAP_ROOT_PW"), "r");
+	FILE *f = fopen(ifx_env("BYOD_LDAP_ROOT_PW"), "r");
 
 	assert_non_null(f);
 	assert_non_null(fgets(pw, sizeof(pw), f));
 	fclose(f);
 	snprintf(dn, sizeof(dn), "cn=%s,ou=groups,dc=college,dc=test", cn);
-	assert_int_equal(ldap_initialize(&ld, env("BYOD_LDAP_URL")), LDAP_SUCCESS);
+	assert_int_equal(ldap_initialize(&ld, ifx_env("BYOD_LDAP_URL")), LDAP_SUCCESS);
 	ldap_set_option(ld, LDAP_OPT_PROTOCOL_VERSION, &v3);
-	ldap_set_option(ld, LDAP_OPT_X_TLS_CACERTFILE, env("BYOD_LDAP_CA"));
+	ldap_set_option(ld, LDAP_OPT_X_TLS_CACERTFILE, ifx_env("BYOD_LDAP_CA"));
 	ldap_set_option(ld, LDAP_OPT_X_TLS_REQUIRE_CERT, &demand);
 	ldap_set_option(ld, LDAP_OPT_X_TLS_NEWCTX, &zero);
 	assert_int_equal(ldap_start_tls_s(ld, NULL, NULL), LDAP_SUCCESS);
@@ -734,7 +641,7 @@ static void ldap_group(const char *cn, int add)
  * not a registry error's 500), nothing created; never cut, never dropped. */
 static void test_long_group(void **state)
 {
-	struct fx *fx = *state;
+	struct ifx *fx = *state;
 	struct byod_err err;
 	char c1[1200], c2[256];
 	int rc;
@@ -770,11 +677,11 @@ static void test_long_group(void **state)
 	assert_int_equal(rc, -EPERM);
 	if (!strstr(err.msg, "does not fit the registry's group field"))
 		fail_msg("%s", err.msg);
-	assert_int_equal(audited(fx, "identity.refused", "alice.martin", NULL), 3);
+	assert_int_equal(ifx_audited(fx, "identity.refused", "alice.martin", NULL), 3);
 }
 
 /* A device of login's with one valid certificate, as enrolment leaves it. */
-static void add_device(struct fx *fx, const char *login, const char *serial)
+static void add_device(struct ifx *fx, const char *login, const char *serial)
 {
 	struct reg_person p;
 	struct reg_device d = { .kind = BYOD_KIND_PHONE, .state = BYOD_DEVICE_ACTIVE };
@@ -801,7 +708,7 @@ static void add_device(struct fx *fx, const char *login, const char *serial)
  * nobody created for one the registry does not have. */
 static void test_left(void **state)
 {
-	struct fx *fx = *state;
+	struct ifx *fx = *state;
 	struct reg_person p;
 	struct reg_cert c;
 	struct byod_err err;
@@ -820,16 +727,16 @@ static void test_left(void **state)
 	assert_int_equal(reg_cert_get(fx->ctx->reg, "a11ce", &c, &err), 0);
 	assert_int_equal(c.state, REG_CERT_REVOKED);
 	assert_int_equal(c.reason, REG_REASON_AFFILIATION_CHANGED);
-	assert_int_equal(audited(fx, "person.left", "alice.martin",
+	assert_int_equal(ifx_audited(fx, "person.left", "alice.martin",
 				 "\"devices\":1,\"reason\":\"the source says the person has "
 				 "left\",\"source\":\"leaving\""), 1);
-	assert_int_equal(audited(fx, "identity.refused", "alice.martin", "has left"), 1);
+	assert_int_equal(ifx_audited(fx, "identity.refused", "alice.martin", "has left"), 1);
 	/* still left: refused, nothing more written */
 	ldap_set("alice.martin", "employeeType", "SORTI");
 	rc = login(fx, "leaving", "alice.martin", "Secret-alice.martin", NULL, &err);
 	ldap_set("alice.martin", "employeeType", "eleve");
 	assert_int_equal(rc, -EPERM);
-	assert_int_equal(audited(fx, "person.left", NULL, NULL), 1);
+	assert_int_equal(ifx_audited(fx, "person.left", NULL, NULL), 1);
 
 	/* AD's userAccountControl with ACCOUNTDISABLE (514 = 512 | 2), for
 	 * someone the registry has never seen: refused, not created */
@@ -846,7 +753,7 @@ static void test_left(void **state)
 }
 
 /* A person of source src the directory does not have. */
-static void add_sourced(struct fx *fx, const char *login, const char *src)
+static void add_sourced(struct ifx *fx, const char *login, const char *src)
 {
 	struct reg_person p = { .role = BYOD_ROLE_STUDENT, .state = REG_PERSON_ACTIVE };
 	struct byod_err err;
@@ -857,7 +764,7 @@ static void add_sourced(struct fx *fx, const char *login, const char *src)
 	assert_int_equal(reg_person_add(fx->ctx->reg, &p, &err), 0);
 }
 
-static time_t leaves_at(struct fx *fx, const char *login)
+static time_t leaves_at(struct ifx *fx, const char *login)
 {
 	struct reg_person p;
 	struct byod_err err;
@@ -873,7 +780,7 @@ static time_t leaves_at(struct fx *fx, const char *login)
  * send more than half of the source's people away, changes nothing. */
 static void test_sync(void **state)
 {
-	struct fx *fx = *state;
+	struct ifx *fx = *state;
 	struct ident_sync_result r;
 	struct byod_err err;
 	time_t now = time(NULL);
@@ -888,7 +795,7 @@ static void test_sync(void **state)
 	add_sourced(fx, "yves.other", "college"); /* another source's */
 	add_sourced(fx, "xavier.csv", "");         /* imported */
 
-	assert_int_equal(ident_sync(fx->ctx->reg, src(fx, "annuaire"), now, 1, &r, &err), 0);
+	assert_int_equal(ident_sync(fx->ctx->reg, ifx_src(fx, "annuaire"), now, 1, &r, &err), 0);
 	assert_true(r.listed >= 5);
 	assert_int_equal(r.active, 4);
 	assert_int_equal(r.n, 1);
@@ -897,7 +804,7 @@ static void test_sync(void **state)
 	assert_true(leaves_at(fx, "zoe.gone") == 0); /* dry run */
 
 	ldap_set("bob.durand", "employeeType", "SORTI");
-	rc = ident_sync(fx->ctx->reg, src(fx, "annuaire"), now, 0, &r, &err);
+	rc = ident_sync(fx->ctx->reg, ifx_src(fx, "annuaire"), now, 0, &r, &err);
 	ldap_set("bob.durand", "employeeType", "eleve");
 	assert_int_equal(rc, 0);
 	assert_int_equal(r.n, 2);
@@ -907,19 +814,19 @@ static void test_sync(void **state)
 	assert_true(leaves_at(fx, "alice.martin") == 0);
 	assert_true(leaves_at(fx, "yves.other") == 0);
 	assert_true(leaves_at(fx, "xavier.csv") == 0);
-	assert_int_equal(audited(fx, "identity.leave", "zoe.gone",
+	assert_int_equal(ifx_audited(fx, "identity.leave", "zoe.gone",
 				 "\"reason\":\"no longer in the directory\",\"source\":\"annuaire\""),
 			 1);
-	assert_int_equal(audited(fx, "identity.leave", "bob.durand", "has left"), 1);
+	assert_int_equal(ifx_audited(fx, "identity.leave", "bob.durand", "has left"), 1);
 	/* run again: those leaving already are left as they are */
-	assert_int_equal(ident_sync(fx->ctx->reg, src(fx, "annuaire"), now + 5, 0, &r, &err), 0);
+	assert_int_equal(ident_sync(fx->ctx->reg, ifx_src(fx, "annuaire"), now + 5, 0, &r, &err), 0);
 	assert_int_equal(r.n, 0);
 	ident_sync_result_free(&r);
 	assert_true(leaves_at(fx, "zoe.gone") == now);
 
 	/* a directory that lists nobody under base-dn */
 	add_sourced(fx, "w.nobody", "nobody");
-	assert_int_equal(ident_sync(fx->ctx->reg, src(fx, "nobody"), now, 0, &r, &err), -EPROTO);
+	assert_int_equal(ident_sync(fx->ctx->reg, ifx_src(fx, "nobody"), now, 0, &r, &err), -EPROTO);
 	if (!strstr(err.msg, "lists nobody"))
 		fail_msg("%s", err.msg);
 	assert_true(leaves_at(fx, "w.nobody") == 0);
@@ -931,12 +838,12 @@ static void test_sync(void **state)
 		snprintf(l, sizeof(l), "ghost%d", i);
 		add_sourced(fx, l, "annuaire");
 	}
-	assert_int_equal(ident_sync(fx->ctx->reg, src(fx, "annuaire"), now, 0, &r, &err), -EPROTO);
+	assert_int_equal(ident_sync(fx->ctx->reg, ifx_src(fx, "annuaire"), now, 0, &r, &err), -EPROTO);
 	if (!strstr(err.msg, "more than half"))
 		fail_msg("%s", err.msg);
 	assert_true(leaves_at(fx, "ghost0") == 0);
 	/* only an LDAP source with a service account can list its people */
-	assert_int_equal(ident_sync(fx->ctx->reg, src(fx, "college"), now, 0, &r, &err), -EINVAL);
+	assert_int_equal(ident_sync(fx->ctx->reg, ifx_src(fx, "college"), now, 0, &r, &err), -EINVAL);
 }
 
 /* 1 when needle is in the file at path. */
@@ -957,7 +864,7 @@ static int file_has(const char *path, const char *needle)
  * the audit, after sign-ins that succeed and fail. */
 static void test_no_password_stored(void **state)
 {
-	struct fx *fx = *state;
+	struct ifx *fx = *state;
 	struct reg_person p;
 	struct byod_err err;
 	char path[700];
@@ -968,9 +875,11 @@ static void test_no_password_stored(void **state)
 	assert_int_equal(login(fx, "college", "alice.martin", "Wrong-Pass-9", NULL, &err),
 			 -EACCES);
 	assert_null(strstr(err.msg, "Wrong-Pass-9"));
-	assert_int_equal(audited(fx, "identity.login", NULL, "Secret"), 0);
-	assert_int_equal(audited(fx, "identity.refused", NULL, "Wrong-Pass-9"), 0);
-	assert_int_equal(audited(fx, "identity.refused", NULL, "SvcPass"), 0);
+	assert_int_equal(ifx_audited(fx, "identity.login", NULL, "Secret"), 0);
+	assert_int_equal(ifx_audited(fx, "identity.refused", NULL, "Wrong-Pass-9"), 0);
+	assert_int_equal(ifx_audited(fx, "identity.refused", NULL, "SvcPass"), 0);
+	if (ifx_on_postgres())
+		return; /* no file of the registry's to read */
 	byod_close(fx->ctx);
 	fx->ctx = NULL;
 	for (int i = 0; i < 3; i++) {
@@ -986,7 +895,7 @@ static void test_no_password_stored(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, ifx_setup, ifx_teardown)
 		T(test_pupil_created),
 		T(test_teacher_created),
 		T(test_memberof),
