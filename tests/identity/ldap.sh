@@ -10,104 +10,22 @@ set -uo pipefail
 
 : "${BYOD_TEST_IDENTITY_LDAP:?the test_identity_ldap binary}"
 H=$(cd "$(dirname "$0")" && pwd)
-base=${BYOD_TEST_TMP:-/tmp}
-mkdir -p "$base"
-T=$(mktemp -d "$base/ldap.XXXXXX")
-chmod 755 "$T"
-# as root, slapd drops to openldap, which must reach its files: a build tree
-# under a private home (/root is 0700) is out of its reach, /tmp is not
-if [ "$(id -u)" = 0 ] &&
-	! setpriv --reuid=openldap --regid=openldap --clear-groups test -x "$T" 2>/dev/null; then
-	rmdir "$T"
-	T=$(mktemp -d /tmp/byod-ldap.XXXXXX)
-	chmod 755 "$T"
-fi
-PIDS=()
-
-cleanup() {
-	local p i
-	for p in "${PIDS[@]}"; do
-		kill -TERM "$p" 2>/dev/null || continue
-		for i in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-		kill -KILL "$p" 2>/dev/null
-		wait "$p" 2>/dev/null
-	done
-	rm -rf "$T"
-}
-trap cleanup EXIT
-
-free_ports() {
-	python3 -c '
-import socket, sys
-s = [socket.socket() for _ in range(int(sys.argv[1]))]
-for x in s: x.bind(("127.0.0.1", 0))
-print(" ".join(str(x.getsockname()[1]) for x in s))' "$1"
-}
+. "$H/lib.sh"
+idt_dir ldap openldap
 
 die() { echo "ldap.sh: $*" >&2; [ -f "$T/ldap/slapd.log" ] && tail -20 "$T/ldap/slapd.log" >&2; exit 1; }
 
 # --- the test CA, slapd's certificate (127.0.0.1), and another CA's ---
-P=$T/pki
 # the machine's own name, when it is one of 127.0.0.0/8 (/etc/hosts): slapd
 # by a name that is looked up (libldap checks "localhost" against the name
 # the peer's address maps back to, so not that one)
 SELF=$(hostname 2>/dev/null)
 getent ahostsv4 "$SELF" 2>/dev/null | grep -q '^127\.0\.0\.1 ' || SELF=""
-SAN="DNS:localhost,IP:127.0.0.1${SELF:+,DNS:$SELF}"
-mkdir -p "$P"
-(
-	cd "$P" || exit 1
-	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=BYOD identity test CA" \
-		-keyout ca.key -out ca.crt -addext basicConstraints=critical,CA:TRUE \
-		-addext keyUsage=critical,keyCertSign,cRLSign &&
-	openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" -keyout server.key \
-		-out server.csr &&
-	printf 'subjectAltName=%s\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n' "$SAN" >server.ext &&
-	openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 \
-		-extfile server.ext -out server.crt &&
-	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=localhost" \
-		-keyout rogue.key -out rogue.crt -addext subjectAltName=DNS:localhost,IP:127.0.0.1
-) >"$T/pki.log" 2>&1 || { cat "$T/pki.log" >&2; die "the test PKI could not be made"; }
-chmod 644 "$P"/*.crt
-chmod 640 "$P"/*.key
+idt_pki "BYOD identity test CA" "${SELF:+DNS:$SELF}"
 
 # --- slapd: as openldap when run as root, as ourselves otherwise ---
 read -r LDAP_PORT LDAPS_PORT ROGUE_PORT SILENT_PORT SLOW_PORT <<<"$(free_ports 5)"
-L=$T/ldap
-mkdir -p "$L/db" "$L/run"
-cp "$H/ent-test.schema" "$L/"
-# passwords reach slappasswd and ldapadd through files, never argv
-secret() { (umask 077; printf '%s' "$1" >"$T/secret"); slappasswd -h '{SSHA}' -T "$T/secret"; }
-sed -e "s#@R@#$T#g" -e "s#@PKI@#$P#g" -e "s#@ROOTPW@#$(secret RootPass-1)#" \
-	"$H/slapd.conf.in" >"$L/slapd.conf"
-sed -e "s#@SVCPW@#$(secret SvcPass-1)#" \
-	-e "s#@PW_ALICE@#$(secret Secret-alice.martin)#" \
-	-e "s#@PW_BOB@#$(secret Secret-bob.durand)#" \
-	-e "s#@PW_CLAIRE@#$(secret Secret-claire.petit)#" \
-	-e "s#@PW_NOUAI@#$(secret Secret-noua.i)#" \
-	-e "s#@PW_ODD@#$(secret Secret-odd.role)#" "$H/college.ldif.in" >"$L/college.ldif"
-(umask 077; printf 'RootPass-1' >"$T/root.pw")
-slaptest -u -f "$L/slapd.conf" >"$T/slaptest.log" 2>&1 || { cat "$T/slaptest.log" >&2; die "slaptest"; }
-AS=()
-if [ "$(id -u)" = 0 ]; then
-	chown -R openldap: "$L"
-	chgrp openldap "$P/server.key"
-	AS=(-u openldap -g openldap)
-fi
-# -d 0: in the foreground, so that $! is slapd's own PID
-/usr/sbin/slapd "${AS[@]}" -f "$L/slapd.conf" \
-	-h "ldap://127.0.0.1:$LDAP_PORT/ ldaps://127.0.0.1:$LDAPS_PORT/" -d 0 >"$T/slapd.log" 2>&1 &
-PIDS+=($!)
-for i in $(seq 100); do
-	ldapsearch -x -H "ldap://127.0.0.1:$LDAP_PORT/" -s base -b '' namingContexts >/dev/null 2>&1 &&
-		break
-	kill -0 "${PIDS[0]}" 2>/dev/null || die "slapd stopped: $(tail -5 "$T/slapd.log")"
-	sleep 0.1
-done
-# online, so that the memberof overlay writes memberOf
-LDAPTLS_CACERT=$P/ca.crt LDAPTLS_REQCERT=demand ldapadd -x -ZZ -H "ldap://127.0.0.1:$LDAP_PORT/" \
-	-D cn=admin,dc=college,dc=test -y "$T/root.pw" -f "$L/college.ldif" >"$T/ldapadd.log" 2>&1 ||
-	{ cat "$T/ldapadd.log" >&2; die "the directory could not be loaded"; }
+idt_slapd "ldap://127.0.0.1:$LDAP_PORT/" "ldaps://127.0.0.1:$LDAPS_PORT/"
 
 # --- a TLS server with another CA's certificate, and a port that never answers ---
 openssl s_server -quiet -accept "127.0.0.1:$ROGUE_PORT" -cert "$P/rogue.crt" -key "$P/rogue.key" \
