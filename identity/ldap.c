@@ -514,6 +514,26 @@ out:
 	return rc;
 }
 
+/* A bind as the service account, its password read from its file for it
+ * and wiped. Its failure is the gateway's fault, not the person's. */
+static int service_bind(const struct byod_idsrc *s, LDAP *ld, struct bound *b,
+			struct byod_err *err)
+{
+	char svc[SERVICE_PASSWORD_MAX + 1];
+	int lrc, rc;
+
+	rc = read_service_password(s, svc, sizeof(svc), err);
+	if (rc)
+		goto out;
+	lrc = simple_bind(ld, b, s->service_dn, svc);
+	if (lrc != LDAP_SUCCESS)
+		rc = fail(s, lrc == LDAP_INVALID_CREDENTIALS ? LDAP_OTHER : late(b, lrc),
+			  "binding as service-dn", err);
+out:
+	explicit_bzero(svc, sizeof(svc));
+	return rc;
+}
+
 /* The attributes the mapping reads, NULL-terminated into a. */
 static void wanted(const struct byod_idsrc *s, char **a)
 {
@@ -639,7 +659,7 @@ static int search_groups(const struct byod_idsrc *s, LDAP *ld, struct bound *b, 
 int ident_ldap_check(const struct byod_idsrc *s, const char *login, const char *password,
 		     struct ident_attrs *attrs, struct byod_err *err)
 {
-	char dn_buf[2048], filter[2048], svc[SERVICE_PASSWORD_MAX + 1];
+	char dn_buf[2048], filter[2048];
 	struct bound b;
 	char *dn = NULL;
 	LDAP *ld = NULL;
@@ -674,17 +694,9 @@ int ident_ldap_check(const struct byod_idsrc *s, const char *login, const char *
 
 		if (!s->filter[0])
 			snprintf(lf, sizeof(lf), "(%s=%%s)", s->login_attr);
-		rc = read_service_password(s, svc, sizeof(svc), err);
+		rc = service_bind(s, ld, &b, err);
 		if (rc)
 			goto out;
-		lrc = simple_bind(ld, &b, s->service_dn, svc);
-		explicit_bzero(svc, sizeof(svc));
-		if (lrc != LDAP_SUCCESS) {
-			/* the service account's failure is the gateway's fault, not the person's */
-			rc = fail(s, lrc == LDAP_INVALID_CREDENTIALS ? LDAP_OTHER : late(&b, lrc),
-				  "binding as service-dn", err);
-			goto out;
-		}
 		if (ident_template(s->filter[0] ? s->filter : lf, login, NULL, 1, filter,
 				   sizeof(filter))) {
 			rc = byod_err_set(err, EINVAL, "identity source '%s': the filter is too "
@@ -703,7 +715,6 @@ int ident_ldap_check(const struct byod_idsrc *s, const char *login, const char *
 	if (!rc && s->groups == BYOD_IDSRC_GROUPS_SEARCH)
 		rc = search_groups(s, ld, &b, login, dn, attrs, err);
 out:
-	explicit_bzero(svc, sizeof(svc));
 	ldap_memfree(dn);
 	ldap_unbind_ext_s(ld, NULL, NULL);
 	if (rc)
@@ -737,7 +748,7 @@ static int list_filter(const struct byod_idsrc *s, char *out, size_t len)
 int ident_ldap_list(const struct byod_idsrc *s, int (*cb)(const char *login, int left, void *),
 		    void *arg, size_t *count, struct byod_err *err)
 {
-	char filter[2048], svc[SERVICE_PASSWORD_MAX + 1];
+	char filter[2048];
 	char *want[] = { s->login_attr, s->left_attr[0] ? s->left_attr : NULL, NULL };
 	struct berval *cookie = NULL;
 	struct bound b;
@@ -756,16 +767,9 @@ int ident_ldap_list(const struct byod_idsrc *s, int (*cb)(const char *login, int
 	rc = open_tls(s, &b, &ld, err);
 	if (rc)
 		return rc;
-	rc = read_service_password(s, svc, sizeof(svc), err);
+	rc = service_bind(s, ld, &b, err);
 	if (rc)
 		goto out;
-	lrc = simple_bind(ld, &b, s->service_dn, svc);
-	explicit_bzero(svc, sizeof(svc));
-	if (lrc != LDAP_SUCCESS) {
-		rc = fail(s, lrc == LDAP_INVALID_CREDENTIALS ? LDAP_OTHER : late(&b, lrc),
-			  "binding as service-dn", err);
-		goto out;
-	}
 	do {
 		LDAPControl *page = NULL, *ctrls[2] = { NULL, NULL }, **rctrls = NULL;
 		LDAPMessage *res = NULL, *e;
@@ -843,7 +847,6 @@ int ident_ldap_list(const struct byod_idsrc *s, int (*cb)(const char *login, int
 out:
 	if (cookie)
 		ber_bvfree(cookie);
-	explicit_bzero(svc, sizeof(svc));
 	ldap_unbind_ext_s(ld, NULL, NULL);
 	return rc;
 }
