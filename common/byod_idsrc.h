@@ -57,6 +57,9 @@ struct byod_idsrc {
 	char *school;        /* ...or always this UAI (a school's own directory) */
 	char *class_attr;    /* the class from this attribute... */
 	char *class_group_base; /* ...or the CN of a group directly under this DN */
+	/* a person the source says has left (their departure is applied) */
+	char *left_attr;     /* "": the source never says so */
+	char *left_values;   /* "VALUE, ...": without case; "&N": the value's bit N set */
 
 	/* LDAP */
 	char *url;           /* ldaps://host[:port]/ or ldap://host[:port]/ (StartTLS, always) */
@@ -108,6 +111,10 @@ const struct byod_idsrc *byod_conf_idsrc(const struct byod_conf *conf, const cha
  * the first of the list wins for a person with several. -ENOENT when v is
  * not in it, -EINVAL when the list is malformed; v NULL checks the list. */
 int byod_idsrc_role(const char *roles, const char *v, int *pos);
+
+/* The i-th value of a left-values list into out, without the spaces around
+ * it: 1, or 0 after the last, -EINVAL for an empty or too long one. */
+int byod_idsrc_left_value(const char *list, size_t i, char *out, size_t len);
 
 /* Deep copy of n sources (*dst NULL when n is 0). 0 or -ENOMEM. */
 int byod_idsrc_copy(struct byod_idsrc **dst, const struct byod_idsrc *src, size_t n);

@@ -214,6 +214,56 @@ bad:
 	return -1;
 }
 
+/* left-values: VALUE, VALUE, ... each a plain value or &N (N a power of two). */
+static int check_left_values(const char *v, char *why, size_t len)
+{
+	char item[256];
+	int rc;
+
+	for (size_t i = 0; (rc = byod_idsrc_left_value(v, i, item, sizeof(item))) > 0; i++) {
+		if (item[0] == '&') {
+			char *end;
+			unsigned long long n = strtoull(item + 1, &end, 10);
+
+			if (!item[1] || *end || !n || (n & (n - 1)))
+				goto bad;
+		}
+	}
+	if (!rc)
+		return 0;
+bad:
+	snprintf(why, len, "'%s' is not a list of values separated by ',' (each a value, or &N "
+		 "for a bit, N a power of two such as &2)", v);
+	return -1;
+}
+
+int byod_idsrc_left_value(const char *list, size_t i, char *out, size_t len)
+{
+	const char *s = list;
+
+	for (;;) {
+		const char *e = s + strcspn(s, ",");
+
+		if (trimmed(s, e, out, len))
+			return *s || *e ? -EINVAL : 0;
+		if (i-- == 0)
+			return 1;
+		if (!*e)
+			return 0;
+		s = e + 1;
+	}
+}
+
+/* left-attribute and left-values go together. */
+static int check_left(const struct byod_idsrc *s, char *why, size_t len)
+{
+	if (!s->left_attr[0] != !s->left_values[0]) {
+		snprintf(why, len, "left-attribute and left-values go together: both or neither");
+		return -1;
+	}
+	return 0;
+}
+
 #define F(field) offsetof(struct byod_idsrc, field)
 
 static const struct id_key keys[] = {
@@ -246,6 +296,16 @@ static const struct id_key keys[] = {
 	{ "class-group-base", IK_STRING, F(class_group_base), "", 0, 0, NULL, K_ALL, NULL,
 	  "Instead of class-attribute: the person's groups directly under this DN are their "
 	  "classes (by CN), those named in roles apart." },
+	/* ---- a person the source says has left ---- */
+	{ "left-attribute", IK_STRING, F(left_attr), "", 0, 0, NULL, K_ALL, NULL,
+	  "The attribute that says the person has left (an ENT's status, AD's "
+	  "userAccountControl); empty: the source never says so." },
+	{ "left-values", IK_STRING, F(left_values), "", 0, 0, NULL, K_ALL, check_left_values,
+	  "Its values that mean left, separated by ',' and compared without case (SORTI, "
+	  "inactif); &N means the number's bit of value N is set (&2: AD's ACCOUNTDISABLE). "
+	  "A sign-in whose answer says left applies the person's departure (devices revoked, "
+	  "account disabled, as the rentrée sync's) and is refused." },
+	/* ---- end of the left keys ---- */
 	{ "url", IK_STRING, F(url), "", 0, 0, NULL, K_LDAP, check_url,
 	  "The directory: ldaps://HOST[:PORT]/, or ldap://HOST[:PORT]/ on which TLS is always "
 	  "started (StartTLS) before anything else. Write an address the certificate names." },
@@ -459,7 +519,10 @@ static int check_source(struct byod_idsrc *s, const char *file, const yaml_node_
 			struct byod_err *err)
 {
 	const char *p = s->name;
+	char why[160];
 
+	if (check_left(s, why, sizeof(why)))
+		return at(err, EINVAL, file, n, "identity.%s: %s", p, why);
 	if (empty(s->roles))
 		return at(err, EINVAL, file, n, "identity.%s.roles is required: without it no "
 			  "one of this source has a role", p);
