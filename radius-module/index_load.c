@@ -57,6 +57,9 @@ struct loader {
 	pthread_cond_t cv;
 	unsigned head, tail, full; /* ring positions: next taken, next filled; batches queued */
 	int rc;                    /* the filler's first error: the rest is skipped */
+	/* why, in the filler's words: written by the filler before it sets
+	 * rc, read by the reader once the filler has ended (loader_end) */
+	struct byod_err err;
 	struct batch b[NBATCH];
 };
 
@@ -135,6 +138,31 @@ static int fill(struct store *st, const struct batch *b)
 	return 0;
 }
 
+/* The first failure to fill a batch, said in l->err (the reader's err is
+ * the reader's: the two threads never write one struct). */
+static void fill_failed(struct loader *l, const struct batch *b, int rc)
+{
+	static const char *const what[] = { [B_PEOPLE] = "people", [B_DEVICES] = "devices",
+					    [B_CERTS] = "certificates" };
+	const struct store *st = l->st;
+	size_t held = b->kind == B_PEOPLE    ? st->people.n
+		      : b->kind == B_DEVICES ? st->devices.n
+					     : st->certs.n;
+	const char *name = (unsigned)b->kind < B_END ? what[b->kind] : "rows";
+
+	if (rc == -ENOMEM && held >= SLOT_MAX)
+		byod_err_set(&l->err, ENOMEM,
+			     "the registry has more %s than the index can hold (%lu at most)", name,
+			     (unsigned long)SLOT_MAX);
+	else if (rc == -ENOMEM)
+		byod_err_set(&l->err, ENOMEM,
+			     "out of memory putting the registry's %s into the index (%zu in it)",
+			     name, held);
+	else
+		byod_err_set(&l->err, -rc, "putting the registry's %s into the index: %s", name,
+			     strerror(-rc));
+}
+
 /* The filler thread: the batches in order until B_END; after an error it
  * only frees them, so that the reader never waits for good. */
 static void *filler(void *arg)
@@ -151,8 +179,11 @@ static void *filler(void *arg)
 		rc = l->rc;
 		pthread_mutex_unlock(&l->mu);
 		end = b->kind == B_END;
-		if (!end && !rc)
+		if (!end && !rc) {
 			rc = fill(l->st, b);
+			if (rc)
+				fill_failed(l, b, rc);
+		}
 		pthread_mutex_lock(&l->mu);
 		if (rc && !l->rc)
 			l->rc = rc;
@@ -183,7 +214,11 @@ static int push(struct loader *l, int kind)
 		return 0;
 	b->kind = kind;
 	if (!l->threaded) {
-		rc = kind == B_END ? 0 : fill(l->st, b);
+		rc = kind == B_END || l->rc ? l->rc : fill(l->st, b);
+		if (rc && !l->rc) {
+			fill_failed(l, b, rc);
+			l->rc = rc;
+		}
 		b->n = b->text_used = 0;
 		return rc;
 	}
@@ -225,13 +260,14 @@ static int loader_start(struct loader *l, struct store *st)
 	return 0;
 }
 
-/* Ends the filler after what was handed over: its first error, or 0. */
+/* Ends the filler after what was handed over: its first error (its
+ * reason in l->err), or 0. */
 static int loader_end(struct loader *l)
 {
 	int rc;
 
 	if (!l->threaded)
-		return 0;
+		return l->rc;
 	push(l, B_END);
 	pthread_join(l->filler, NULL);
 	rc = l->rc;
@@ -387,7 +423,7 @@ int ix_load_all(struct rad_index *ix, struct byod_err *err)
 	struct loader *l = NULL;
 	struct timespec t0, t1;
 	size_t np, nd, nc;
-	int rc, frc;
+	int rc, frc, told = 0;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	rc = reg_begin_read(ix->reg, err);
@@ -423,8 +459,14 @@ int ix_load_all(struct rad_index *ix, struct byod_err *err)
 		rc = push(l, B_CERTS);
 	if (l) {
 		frc = loader_end(l); /* the filler's error is the first one */
-		if (frc)
+		if (frc) {
+			/* the reader stopped for it, or finished first: either
+			 * way the caller learns why from the filler */
 			rc = frc;
+			if (err)
+				*err = l->err;
+			told = 1;
+		}
 		free(l);
 	}
 	if (!rc)
@@ -433,7 +475,7 @@ int ix_load_all(struct rad_index *ix, struct byod_err *err)
 		rc = ix_load_unlocks(ix->reg, time(NULL), &ix->live, &ix->nlive, err);
 	if (!rc)
 		rc = ix_load_policies(ix->reg, &ix->policies, &ix->policy_version, err);
-	if (rc == -ENOMEM)
+	if (rc == -ENOMEM && !told)
 		byod_err_set(err, ENOMEM, "out of memory loading the registry");
 	if (!rc)
 		rc = reg_commit(ix->reg, err);
