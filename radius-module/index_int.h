@@ -374,7 +374,6 @@ int ix_intern(struct intern *in, const char *text, uint32_t *out);
 int ix_uuid_parse(const char *t, uint8_t id[16]);
 void ix_uuid_format(const uint8_t id[16], char out[REG_ID_MAX]);
 int ix_mac_parse(const char *t, uint64_t *out);
-int ix_mac_parse_stored(const char *t, uint64_t *out);
 int ix_serial_parse_any(const char *t, struct bserial *out);
 int ix_serial_parse(const char *t, struct bserial *out);
 

@@ -13,7 +13,6 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "byod_util.h"
 #include "hmap.h"
 #include "mem.h"
 
@@ -259,17 +258,6 @@ int ix_mac_parse(const char *t, uint64_t *out)
 		return -EINVAL;
 	*out = m;
 	return 0;
-}
-
-/* The registry's form of a MAC only ("aa:bb:cc:dd:ee:ff"): what the old
- * text keys matched. */
-int ix_mac_parse_stored(const char *t, uint64_t *out)
-{
-	char norm[REG_MAC_MAX];
-
-	if (byod_mac_normalise(t, norm) || strcmp(norm, t))
-		return -EINVAL;
-	return ix_mac_parse(t, out);
 }
 
 /* A serial of 1 to 40 hex digits: its bytes, ODD_FORM set when the text

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "byod.h"
+#include "byod_util.h"
 #include "hmap.h"
 #include "policy.h"
 
@@ -29,6 +30,17 @@ static void time40_put(uint8_t out[5], int64_t t)
 	u = (uint64_t)t;
 	for (i = 0; i < 5; i++)
 		out[i] = (uint8_t)(u >> (8 * i));
+}
+
+/* The registry's form of a MAC only ("aa:bb:cc:dd:ee:ff"): what the old
+ * text keys matched. */
+static int mac_parse_stored(const char *t, uint64_t *out)
+{
+	char norm[REG_MAC_MAX];
+
+	if (byod_mac_normalise(t, norm) || strcmp(norm, t))
+		return -EINVAL;
+	return ix_mac_parse(t, out);
 }
 
 /* ---- the store, under the write lock (or before the index is shared) ---- */
@@ -155,7 +167,7 @@ int ix_device_in_of(const struct reg_device *r, struct device_in *in)
 		return -1; /* the registry writes UUIDs only */
 	in->owner = r->owner;
 	in->mac = 0;
-	in->has_mac = r->mac[0] && !ix_mac_parse_stored(r->mac, &in->mac);
+	in->has_mac = r->mac[0] && !mac_parse_stored(r->mac, &in->mac);
 	if (!in->has_mac)
 		in->mac = 0;
 	in->kind = (uint8_t)((unsigned)r->kind & 63);
