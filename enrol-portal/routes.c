@@ -575,7 +575,10 @@ static int dynamic(struct portal *p, const struct portal_request *rq, struct por
 		if (!rq->content_type ||
 		    strncasecmp(rq->content_type, "application/x-www-form-urlencoded", 33))
 			return portal_page_error(p, rq, rs, 415);
-		if (web_form_parse(rq->body ? rq->body : "", rq->body_len, 16, &form, &err)) {
+		/* a CAS server's logoutRequest is no form of ours (its field's
+		 * name has capitals): cas.c reads the body itself */
+		if ((!r || r->post != cas_callback_post) &&
+		    web_form_parse(rq->body ? rq->body : "", rq->body_len, 16, &form, &err)) {
 			char buf[600];
 
 			portal_log("%s POST %s: malformed form (%s)", rq->client, path,
