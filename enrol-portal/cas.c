@@ -30,9 +30,10 @@
  * server would not carry it, so the callback answers a page that moves on
  * by itself (meta refresh, no script) to /cas/continue, a same-site request.
  *
- * Single logout: the ticket the portal validated is remembered as
- * "cas-slo:" SHA-256(ticket) -> the session's id hash, in the registry
- * (shared by every portal process) until the session's absolute expiry.
+ * Single logout: the ticket the portal validated is remembered as the
+ * single-use key "cas-slo:" SHA-256(ticket) -> the session's id hash, in the
+ * registry (reg_once_put: shared by every portal process, purged with the
+ * web sessions) until the session's absolute expiry, and taken once.
  * The logoutRequest is not signed (CAS's never is): only a ticket this
  * portal validated itself ends anything, and only the session it opened.
  */
@@ -153,53 +154,46 @@ static int state_check(struct portal *p, const struct portal_request *rq)
 
 /* ---- the ticket -> session map for single logout ------------------------- */
 
-/* The registry's key of a ticket's session: the SHA-256 in hex of
- * "cas-slo:" and the ticket (the ticket itself is never stored). */
-static int slo_key(const char *ticket, char out[65])
+/* The registry's single-use key of a ticket's session: "cas-slo:" and the
+ * SHA-256 in hex of the ticket (the ticket itself is never stored). */
+static int slo_key(const char *ticket, char out[8 + 65])
 {
 	static const char hex[] = "0123456789abcdef";
 	unsigned char md[32];
 	unsigned int n = 0;
-	EVP_MD_CTX *m = EVP_MD_CTX_new();
-	int ok;
 
-	ok = m && EVP_DigestInit_ex(m, EVP_sha256(), NULL) &&
-	     EVP_DigestUpdate(m, "cas-slo:", 8) && EVP_DigestUpdate(m, ticket, strlen(ticket)) &&
-	     EVP_DigestFinal_ex(m, md, &n) && n == sizeof(md);
-	EVP_MD_CTX_free(m);
-	if (!ok)
+	if (!EVP_Digest(ticket, strlen(ticket), md, &n, EVP_sha256(), NULL) || n != sizeof(md))
 		return -EIO;
+	memcpy(out, "cas-slo:", 8);
 	for (unsigned int i = 0; i < n; i++) {
-		out[2 * i] = hex[md[i] >> 4];
-		out[2 * i + 1] = hex[md[i] & 15];
+		out[8 + 2 * i] = hex[md[i] >> 4];
+		out[8 + 2 * i + 1] = hex[md[i] & 15];
 	}
-	out[64] = '\0';
+	out[8 + 64] = '\0';
 	return 0;
 }
 
-/* Remembers that ticket opened the session id_hash, until expires. The
- * registry's one-time rows of the OAuth requests (opaque data under a
- * SHA-256, with an expiry, purged with them) hold it. */
+/* Remembers that ticket opened the session id_hash, until expires (the
+ * registry's single-use keys, shared by every portal process). */
 static int slo_put(struct reg *reg, const char *ticket, const char *id_hash, time_t now,
 		   time_t expires)
 {
-	char key[65];
+	char key[8 + 65];
 	int rc = slo_key(ticket, key);
 
-	return rc ? rc : reg_oauth_request_put(reg, key, id_hash, now, expires, NULL);
+	return rc ? rc : reg_once_put(reg, key, id_hash, now, expires, NULL);
 }
 
-/* The session ticket opened, forgotten at once (-ENOENT: none, or it
+/* The session ticket opened, taken once (-ENOENT: none, taken already, or
  * expired). */
 static int slo_take(struct reg *reg, const char *ticket, time_t now, char id_hash[REG_HASH_HEX])
 {
-	char key[65], *data = NULL;
+	char key[8 + 65], *data = NULL;
 	int rc = slo_key(ticket, key);
 
 	if (!rc)
-		rc = reg_oauth_request_get(reg, key, now, &data, NULL);
+		rc = reg_once_take(reg, key, now, &data, NULL);
 	if (!rc) {
-		reg_oauth_request_delete(reg, key, NULL);
 		if (strlen(data) != REG_HASH_HEX - 1)
 			rc = -ENOENT;
 		else
