@@ -294,6 +294,9 @@ int page_cas_callback(struct page_ctx *c)
 
 	if (!src)
 		return portal_page_error(p, rq, c->rs, 404);
+	/* a ticket is used once: never by a HEAD, which shows nothing */
+	if (strcmp(rq->method, "GET"))
+		return portal_page_error(p, rq, c->rs, 405);
 	/* the state goes with this answer, whatever it is: one callback per start */
 	rc = state_check(p, rq);
 	state_cookie(c->rs, rq, "", 0);

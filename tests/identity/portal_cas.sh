@@ -450,6 +450,8 @@ get "$PORTAL/cas/login/nowhere"
 check "an unknown source's button: 400" test "$(code)" = 400
 get "$PORTAL/cas/login/college"
 check "...an LDAP source's too" test "$(code)" = 400
+get "$SERVICE?ticket=ST-1-abc" -I
+check "a HEAD at the callback uses no ticket: 405" test "$(code)" = 405
 get "$PORTAL/cas/callback/nowhere?ticket=ST-1-abc"
 check "a callback of no source: 404" test "$(code)" = 404
 
