@@ -23,6 +23,7 @@
 #include "form.h"
 #include "oauth.h"
 #include "pages.h"
+#include "portal_cas.h"
 
 /* Paths operating systems fetch to learn whether they are behind a portal. */
 static const char *const probes[] = {
@@ -453,6 +454,26 @@ static int discovery_get(struct page_ctx *c, const char *rest)
 	return portal_oauth_discovery(c);
 }
 
+static int cas_login_get(struct page_ctx *c, const char *rest)
+{
+	return page_cas_login(c, rest);
+}
+
+static int cas_callback_get(struct page_ctx *c, const char *rest)
+{
+	return page_cas_callback(c);
+}
+
+static int cas_callback_post(struct page_ctx *c, const char *rest)
+{
+	return page_cas_logout_post(c);
+}
+
+static int cas_continue_get(struct page_ctx *c, const char *rest)
+{
+	return page_cas_continue(c);
+}
+
 /* clang-format off */
 static const struct route routes[] = {
 	/* without a session */
@@ -502,6 +523,15 @@ static const struct route routes[] = {
 	  "the enrolled page again while its links live (the language switch)" },
 	{ "/download/", 1, 1, 1, download_get, NULL,
 	  "a device's PKCS#12 or profile, once (HEAD uses nothing)" },
+	/* a CAS identity source (cas.c): the callback is the path of its
+	 * service-url, /cas/callback/NAME or /cas/callback */
+	{ "/cas/login/", 1, 1, 1, cas_login_get, NULL,
+	  "a CAS source's button: 302 to the ENT's login, a state cookie set" },
+	{ "/cas/callback/", 1, 1, 1, cas_callback_get, cas_callback_post,
+	  "the ENT sends the pupil back with a ticket (GET); its single logout (POST)" },
+	{ "/cas/callback", 0, 1, 1, cas_callback_get, cas_callback_post, "the same" },
+	{ "/cas/continue", 0, 1, 1, cas_continue_get, NULL,
+	  "after a CAS sign-in: on to the enrolment (a same-site request)" },
 };
 /* clang-format on */
 
@@ -545,7 +575,10 @@ static int dynamic(struct portal *p, const struct portal_request *rq, struct por
 		if (!rq->content_type ||
 		    strncasecmp(rq->content_type, "application/x-www-form-urlencoded", 33))
 			return portal_page_error(p, rq, rs, 415);
-		if (web_form_parse(rq->body ? rq->body : "", rq->body_len, 16, &form, &err)) {
+		/* a CAS server's logoutRequest is no form of ours (its field's
+		 * name has capitals): cas.c reads the body itself */
+		if ((!r || r->post != cas_callback_post) &&
+		    web_form_parse(rq->body ? rq->body : "", rq->body_len, 16, &form, &err)) {
 			char buf[600];
 
 			portal_log("%s POST %s: malformed form (%s)", rq->client, path,
