@@ -137,6 +137,17 @@ int admin_session_start(struct admin_ctx *c, const struct reg_admin *a)
 	return rc;
 }
 
+int admin_session_start_source(struct admin_ctx *c, const struct reg_admin *a)
+{
+	char nonce[64];
+	int rc = session_new(c, a, 1);
+
+	if (!rc && !web_cookie_get(c->rq->cookie, ADMIN_LOGIN_COOKIE, nonce, sizeof(nonce)))
+		httpd_set_cookie(c->rs, c->rq, ADMIN_LOGIN_COOKIE, "", 0);
+	explicit_bzero(nonce, sizeof(nonce));
+	return rc;
+}
+
 int admin_session_elevate(struct admin_ctx *c)
 {
 	struct reg_admin a = c->session->admin;
