@@ -38,8 +38,9 @@
  * higher number than its last.
  *
  * Not copied: the portal's state (web sessions, form tokens, downloads,
- * login throttling, enrolment codes, portal keys) is transient and made
- * again at the next login or sheet, and so are teachers' unlocks (two
+ * login throttling, enrolment codes, portal keys, the identity sources'
+ * single-use keys) is transient and made again at the next login or
+ * sheet, and so are teachers' unlocks (two
  * hours at most); the source's change feed is its own
  * history: the destination gets new events instead (below).
  *
@@ -238,6 +239,7 @@ static int sum_person(struct copy *c, struct sums *s, const struct reg_person *p
 	put_text(c, p->password_hash);
 	put_text(c, reg_person_state_name(p->state));
 	put_int(c, p->created);
+	put_text(c, p->source);
 	return row_end(c, s);
 }
 

@@ -21,7 +21,7 @@
 
 #define ADMIN_COLUMNS                                                                              \
 	"id, login, display_name, role, schools, password_hash, totp_secret, totp_enrolled, "      \
-	"totp_last_step, state, created"
+	"totp_last_step, state, created, source"
 
 static int read_admin(const PGresult *r, int i, struct reg_admin *a)
 {
@@ -39,6 +39,7 @@ static int read_admin(const PGresult *r, int i, struct reg_admin *a)
 	a->totp_last_step = pg_get_i64(r, i, 8);
 	pg_get_text(r, i, 9, state, sizeof(state));
 	a->created = (time_t)pg_get_i64(r, i, 10);
+	pg_get_text(r, i, 11, a->source, sizeof(a->source));
 	if (reg_admin_role_parse(role, &a->role) || reg_person_state_parse(state, &a->state))
 		return -EIO;
 	return 0;
@@ -57,16 +58,17 @@ int pg_admin_insert(struct reg_db *be, struct reg_admin *a, struct byod_err *err
 			   a->totp_enrolled ? "1" : "0",
 			   step,
 			   reg_person_state_name(a->state),
-			   created};
+			   created,
+			   a->source};
 	int rc;
 
 	pg_i64(step, a->totp_last_step);
 	pg_i64(created, (int64_t)a->created);
 	rc = pg_one(PG(be), &r, err, "adding an administrator",
 		    "INSERT INTO admins (login, display_name, role, schools, password_hash, "
-		    "totp_secret, totp_enrolled, totp_last_step, state, created) "
-		    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
-		    10, p);
+		    "totp_secret, totp_enrolled, totp_last_step, state, created, source) "
+		    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+		    11, p);
 	if (!rc)
 		a->id = pg_get_i64(r, 0, 0);
 	return rc;
@@ -112,7 +114,8 @@ int pg_admin_update(struct reg_db *be, const struct reg_admin *a, struct byod_er
 			   a->totp_enrolled ? "1" : "0",
 			   step,
 			   reg_person_state_name(a->state),
-			   id};
+			   id,
+			   a->source};
 	int rc, n = 0;
 
 	pg_i64(step, a->totp_last_step);
@@ -120,8 +123,8 @@ int pg_admin_update(struct reg_db *be, const struct reg_admin *a, struct byod_er
 	rc = pg_command(PG(be), &n, err, "updating an administrator",
 			"UPDATE admins SET display_name = $1, role = $2, schools = $3, "
 			"password_hash = $4, totp_secret = $5, totp_enrolled = $6, "
-			"totp_last_step = $7, state = $8 WHERE id = $9::bigint",
-			9, p);
+			"totp_last_step = $7, state = $8, source = $10 WHERE id = $9::bigint",
+			10, p);
 	if (!rc && n != 1)
 		rc = byod_err_set(err, ENOENT, "registry %s: no administrator with id %lld",
 				  PG(be)->where, (long long)a->id);

@@ -40,10 +40,11 @@
 	"schema_version, schools, people, devices, certificates, policies, events, events_head, "  \
 	"counters, unlocks, crl_kept"
 /* ... and its own: sessions, forms, downloads, throttling, enrolment codes,
- * keys, and geteduroam's OAuth grants (dropped with a device it retires) */
+ * keys, geteduroam's OAuth grants (dropped with a device it retires), and
+ * the identity sources' single-use keys (SAML requests, assertion IDs) */
 #define PORTAL_TABLES                                                                              \
 	"web_sessions, web_forms, web_downloads, web_throttle, enrol_codes, web_keys, "            \
-	"oauth_grants, oauth_codes, oauth_tokens, oauth_requests"
+	"oauth_grants, oauth_codes, oauth_tokens, oauth_requests, once_keys"
 
 /* The SQL for schema (quoted by the caller); *out malloc'd. */
 static int roles_sql(const char *schema, char **out)

@@ -394,6 +394,20 @@ const char *const pg_migrations[] = {
 	"	((('x' || substr(md5(gen_random_uuid()::text), 1, 16))::bit(64)::bigint\n"
 	"	  & 9223372036854775807) | 1);\n"
 	"UPDATE schema_version SET version = 10;\n",
+	/* 11: identity sources and single-use keys (SQLite's 16). A source's
+	 * administrator has no password of the console's: the database holds
+	 * that rule too. */
+	"ALTER TABLE people ADD COLUMN source text NOT NULL DEFAULT '';\n"
+	"CREATE INDEX people_source ON people(source, login) WHERE source <> '';\n"
+	"ALTER TABLE admins ADD COLUMN source text NOT NULL DEFAULT ''\n"
+	"	CHECK (source = '' OR (password_hash = '' AND totp_secret = ''));\n"
+	"CREATE TABLE once_keys (\n"
+	"	key text PRIMARY KEY,\n"
+	"	data text NOT NULL DEFAULT '',\n"
+	"	expires bigint NOT NULL\n"
+	");\n"
+	"CREATE INDEX once_keys_expires ON once_keys(expires);\n"
+	"UPDATE schema_version SET version = 11;\n",
 };
 
 _Static_assert(sizeof(pg_migrations) / sizeof(pg_migrations[0]) == PG_NEWEST_VERSION,

@@ -64,9 +64,7 @@ int pg_school_get(struct reg_db *be, const char *uai, struct reg_school *out, st
 	return 0;
 }
 
-#define PERSON_COLUMNS                                                                             \
-	"id, login, display_name, role, school, \"groups\", password_hash, state, created, "    \
-	"leaves_at, disabled_at"
+#define PERSON_COLUMNS PG_PERSON_COLUMNS
 
 static int read_person(const PGresult *r, int i, struct reg_person *p)
 {
@@ -85,6 +83,7 @@ static int read_person(const PGresult *r, int i, struct reg_person *p)
 	p->created = (time_t)pg_get_i64(r, i, 8);
 	p->leaves_at = (time_t)pg_get_i64(r, i, 9);
 	p->disabled_at = (time_t)pg_get_i64(r, i, 10);
+	pg_get_text(r, i, 11, p->source, sizeof(p->source));
 	rv = byod_role_parse(role);
 	if (rv < 0 || reg_person_state_parse(state, &p->state))
 		return -EIO;
@@ -105,7 +104,8 @@ int pg_person_insert(struct reg_db *be, struct reg_person *p, struct byod_err *e
 			   reg_person_state_name(p->state),
 			   created,
 			   leaves,
-			   disabled};
+			   disabled,
+			   p->source};
 	int rc;
 
 	pg_i64(created, (int64_t)p->created);
@@ -113,9 +113,9 @@ int pg_person_insert(struct reg_db *be, struct reg_person *p, struct byod_err *e
 	pg_i64(disabled, (int64_t)p->disabled_at);
 	rc = pg_one(PG(be), &r, err, "adding a person",
 		    "INSERT INTO people (login, display_name, role, school, \"groups\", "
-		    "password_hash, state, created, leaves_at, disabled_at) "
-		    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
-		    10, v);
+		    "password_hash, state, created, leaves_at, disabled_at, source) "
+		    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+		    11, v);
 	if (!rc)
 		p->id = pg_get_i64(r, 0, 0);
 	return rc;
@@ -162,7 +162,8 @@ int pg_person_update(struct reg_db *be, const struct reg_person *p, struct byod_
 			   reg_person_state_name(p->state),
 			   leaves,
 			   disabled,
-			   id};
+			   id,
+			   p->source};
 	int rc, n = 0;
 
 	pg_i64(id, p->id);
@@ -171,8 +172,8 @@ int pg_person_update(struct reg_db *be, const struct reg_person *p, struct byod_
 	rc = pg_command(db, &n, err, "updating a person",
 			"UPDATE people SET display_name = $1, role = $2, school = $3, "
 			"\"groups\" = $4, password_hash = $5, state = $6, leaves_at = $7, "
-			"disabled_at = $8 WHERE id = $9",
-			9, v);
+			"disabled_at = $8, source = $10 WHERE id = $9",
+			10, v);
 	if (!rc && n != 1)
 		rc = byod_err_set(err, ENOENT, "registry %s: no person with id %lld", db->where,
 				  (long long)p->id);
@@ -215,6 +216,18 @@ int pg_person_list_school(struct reg_db *be, const char *school, reg_person_cb c
 	return pg_each(PG(be), "listing a school's people",
 		       "SELECT " PERSON_COLUMNS " FROM people WHERE school = $1 ORDER BY login", 1,
 		       p, visit_person, &v, err);
+}
+
+int pg_person_list_source(struct reg_db *be, const char *source, const char *school,
+			  reg_person_cb cb, void *ctx, struct byod_err *err)
+{
+	struct person_visit v = {cb, ctx};
+	const char *p[2] = {source, school};
+
+	return pg_each(PG(be), "listing a source's people",
+		       "SELECT " PERSON_COLUMNS " FROM people WHERE source = $1 "
+		       "AND ($2::text IS NULL OR school = $2) ORDER BY login",
+		       2, p, visit_person, &v, err);
 }
 
 /* ---- devices ----------------------------------------------------------------- */

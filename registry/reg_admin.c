@@ -177,7 +177,15 @@ static int check_admin(const struct reg_admin *a, struct byod_err *err)
 		return byod_err_set(err, EINVAL, "state %d is not an account state", (int)a->state);
 	if (a->totp_last_step < 0)
 		return byod_err_set(err, EINVAL, "a negative TOTP step");
-	return 0;
+	if (a->source[0]) {
+		rc = reg_source_check(a->source, err);
+		if (!rc && (a->password_hash[0] || a->totp_secret[0]))
+			rc = byod_err_set(err, EINVAL,
+					  "the administrator '%s' signs in through the identity "
+					  "source %s: no password or TOTP secret of the console's",
+					  a->login, a->source);
+	}
+	return rc;
 }
 
 /* ---- the audit log's JSON: never the hash or the secret ----------------- */
@@ -192,13 +200,18 @@ static json_t *time_json(time_t t)
 static json_t *admin_json(const void *obj)
 {
 	const struct reg_admin *a = obj;
+	json_t *j;
 
-	return json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:b, s:b, s:b, s:o}", "id",
+	j = json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:b, s:b, s:b, s:o}", "id",
 			 (json_int_t)a->id, "login", a->login, "display_name", a->display_name,
 			 "role", reg_admin_role_name(a->role), "schools", a->schools, "state",
 			 reg_person_state_name(a->state), "password_set",
 			 a->password_hash[0] != '\0', "totp_set", a->totp_secret[0] != '\0',
 			 "totp_enrolled", a->totp_enrolled != 0, "created", time_json(a->created));
+	/* only when set, so that local administrators' rows read as before */
+	if (j && a->source[0])
+		json_object_set_new(j, "source", json_string(a->source));
+	return j;
 }
 
 /* A token as the log names it: the first 12 hex digits of its hash. */
@@ -361,11 +374,21 @@ int reg_admin_update(struct reg *reg, const struct reg_admin *a, struct byod_err
 	return admin_change(reg, a->login, "admin.update", apply_update, a, err);
 }
 
+/* A source's administrator has no password or TOTP of the console's. */
+static int source_only(const struct reg_admin *a, const char *what, struct byod_err *err)
+{
+	return byod_err_set(err, EINVAL,
+			    "the administrator '%s' signs in through the identity source %s: no "
+			    "%s of the console's",
+			    a->login, a->source, what);
+}
+
 static int apply_password(struct reg *reg, struct reg_admin *a, const void *arg,
 			  struct byod_err *err)
 {
 	(void)reg;
-	(void)err;
+	if (a->source[0] && ((const char *)arg)[0])
+		return source_only(a, "password", err);
 	snprintf(a->password_hash, sizeof(a->password_hash), "%s", (const char *)arg);
 	return 1;
 }
@@ -390,7 +413,8 @@ static int apply_totp(struct reg *reg, struct reg_admin *a, const void *arg, str
 	const struct totp_arg *t = arg;
 
 	(void)reg;
-	(void)err;
+	if (a->source[0] && t->secret[0])
+		return source_only(a, "TOTP secret", err);
 	if (strcmp(a->totp_secret, t->secret))
 		a->totp_last_step = 0; /* a new secret's codes start afresh */
 	snprintf(a->totp_secret, sizeof(a->totp_secret), "%s", t->secret);
@@ -405,6 +429,53 @@ int reg_admin_set_totp(struct reg *reg, const char *login, const char *secret, i
 	int rc = check_secret(t.secret, err);
 
 	return rc ? rc : admin_change(reg, login, "admin.totp", apply_totp, &t, err);
+}
+
+static int apply_source(struct reg *reg, struct reg_admin *a, const void *arg,
+			struct byod_err *err)
+{
+	const char *source = arg;
+
+	(void)reg;
+	(void)err;
+	if (!strcmp(a->source, source))
+		return 0;
+	snprintf(a->source, sizeof(a->source), "%s", source);
+	/* either way the old proof goes: a source's administrator has none
+	 * here, and a local one enrols again */
+	explicit_bzero(a->password_hash, sizeof(a->password_hash));
+	explicit_bzero(a->totp_secret, sizeof(a->totp_secret));
+	a->totp_enrolled = 0;
+	a->totp_last_step = 0;
+	return 1;
+}
+
+int reg_admin_set_source(struct reg *reg, const char *login, const char *source,
+			 struct byod_err *err)
+{
+	cleanup_admin struct reg_admin a;
+	int rc = 0, wrote = 0;
+
+	if (!source)
+		source = "";
+	if (source[0])
+		rc = reg_source_check(source, err);
+	if (!rc)
+		rc = reg_check_text(login, REG_LOGIN_MAX, 0, "administrator login", err);
+	if (!rc)
+		rc = reg_begin(reg, err);
+	if (rc)
+		return rc;
+	rc = admin_get(reg, login, &a, err);
+	if (rc || !strcmp(a.source, source))
+		goto out;
+	wrote = 1;
+	rc = admin_change(reg, login, "admin.source", apply_source, source, err);
+	/* the sessions opened with the old proof end with it */
+	if (!rc)
+		rc = OPS(reg)->admin_session_delete_admin(reg->be, a.id, NULL, err);
+out:
+	return reg_tx_end(reg, rc, wrote, err);
 }
 
 int reg_admin_totp_step(struct reg *reg, const char *login, int64_t step, struct byod_err *err)

@@ -211,6 +211,25 @@ static int check_hash(const char *hash, struct byod_err *err)
 	return 0;
 }
 
+int reg_source_check(const char *name, struct byod_err *err)
+{
+	size_t i, n = name ? strnlen(name, REG_SOURCE_MAX) : 0;
+
+	if (!n || n == REG_SOURCE_MAX || name[0] == '-')
+		goto bad;
+	for (i = 0; i < n; i++)
+		if (!((name[i] >= 'a' && name[i] <= 'z') || (name[i] >= '0' && name[i] <= '9') ||
+		      name[i] == '-'))
+			goto bad;
+	return 0;
+bad:
+	/* (n bytes at most: the name may be a full array with no NUL) */
+	return byod_err_set(err, EINVAL,
+			    "'%.*s' is not an identity source's name (1 to %d small letters, "
+			    "digits and '-')",
+			    (int)n, name ? name : "", REG_SOURCE_MAX - 1);
+}
+
 static int check_person(const struct reg_person *p, struct byod_err *err)
 {
 	int rc;
@@ -224,6 +243,8 @@ static int check_person(const struct reg_person *p, struct byod_err *err)
 		rc = check_hash(p->password_hash, err);
 	if (!rc && p->school[0])
 		rc = check_uai(p->school, err);
+	if (!rc && p->source[0])
+		rc = reg_source_check(p->source, err);
 	if (rc)
 		return rc;
 	if (!byod_role_name(p->role))
@@ -277,6 +298,8 @@ static json_t *person_json(const void *obj)
 		json_object_set_new(j, "leaves_at", time_json(p->leaves_at));
 	if (j && p->disabled_at)
 		json_object_set_new(j, "disabled_at", time_json(p->disabled_at));
+	if (j && p->source[0])
+		json_object_set_new(j, "source", json_string(p->source));
 	return j;
 }
 
@@ -838,11 +861,13 @@ static int set_person_fields(struct reg_person *p, const void *arg)
 	const struct reg_person *to = arg;
 
 	if (!strcmp(p->display_name, to->display_name) && p->role == to->role &&
-	    !strcmp(p->school, to->school) && !strcmp(p->groups, to->groups))
+	    !strcmp(p->school, to->school) && !strcmp(p->groups, to->groups) &&
+	    !strcmp(p->source, to->source))
 		return 0;
 	snprintf(p->display_name, sizeof(p->display_name), "%s", to->display_name);
 	snprintf(p->school, sizeof(p->school), "%s", to->school);
 	snprintf(p->groups, sizeof(p->groups), "%s", to->groups);
+	snprintf(p->source, sizeof(p->source), "%s", to->source);
 	p->role = to->role;
 	return 1;
 }
@@ -908,6 +933,21 @@ int reg_person_list_school(struct reg *reg, const char *school,
 	int rc = check_uai(school, err);
 
 	return rc ? rc : OPS(reg)->person_list_school(reg->be, school, cb, ctx, err);
+}
+
+int reg_person_list_source(struct reg *reg, const char *source, const char *school,
+			   int (*cb)(const struct reg_person *, void *), void *ctx,
+			   struct byod_err *err)
+{
+	int rc = 0;
+
+	if (!source)
+		source = "";
+	if (source[0])
+		rc = reg_source_check(source, err);
+	if (!rc && school)
+		rc = check_uai(school, err);
+	return rc ? rc : OPS(reg)->person_list_source(reg->be, source, school, cb, ctx, err);
 }
 
 /* ---- devices ------------------------------------------------------------ */

@@ -35,6 +35,10 @@
 #define REG_SERIAL_MAX 41 /* up to 160 bits in hex and its NUL */
 #define REG_MAC_MAX 18
 #define REG_CHARTER_MAX 32
+/* An identity source's name (byod.conf identity.NAME): 1 to 32 of [a-z0-9-],
+ * and its NUL; "" is a local account (a password of its own, or none) or a
+ * row of the CSV import. */
+#define REG_SOURCE_MAX 33
 
 enum reg_backend { REG_BACKEND_SQLITE = 0, REG_BACKEND_POSTGRES = 1 };
 
@@ -88,6 +92,8 @@ struct reg_person {
 			     * RADIUS, then the daily job disables them */
 	time_t disabled_at; /* when the state became DISABLED; 0 while active; set by the
 			     * registry on every change of state, by any path */
+	char source[REG_SOURCE_MAX]; /* the identity source the person came from or last
+				      * signed in through; "" local account or CSV import */
 };
 
 struct reg_device {
@@ -250,7 +256,8 @@ int reg_school_get(struct reg *reg, const char *uai, struct reg_school *out,
 		   struct byod_err *err);
 
 /* Adds a person; p->id is set. -EEXIST for a login already taken, -ENOENT
- * for an unknown school. */
+ * for an unknown school, -EINVAL for a source that is not a source's name
+ * (reg_source_check). */
 int reg_person_add(struct reg *reg, struct reg_person *p, struct byod_err *err);
 int reg_person_get(struct reg *reg, const char *login, struct reg_person *out,
 		   struct byod_err *err);
@@ -268,10 +275,12 @@ int reg_person_rehash_password(struct reg *reg, const char *login, const char *o
  * again forgets a leaving date already past. */
 int reg_person_set_state(struct reg *reg, const char *login, enum reg_person_state state,
 			 struct byod_err *err);
-/* Rewrites the display name, role, school and groups of the account
- * p->login (its password, state and devices stay); audited and on the
- * change feed as "person.update", nothing written when nothing differs.
- * -ENOENT for an unknown login or school. */
+/* Rewrites the display name, role, school, groups and source of the
+ * account p->login (its password, state and devices stay): a caller that
+ * means to keep the source passes the one it read ("" makes the account a
+ * local or imported one). Audited and on the change feed as
+ * "person.update", nothing written when nothing differs. -ENOENT for an
+ * unknown login or school, -EINVAL for a bad source name. */
 int reg_person_update(struct reg *reg, const struct reg_person *p, struct byod_err *err);
 /* Sets (leaves_at > 0) or clears (0) the date the account p->login leaves;
  * audited and on the change feed as "person.leave"; 0 also when nothing
@@ -292,6 +301,16 @@ int reg_person_list(struct reg *reg, int (*cb)(const struct reg_person *, void *
 int reg_person_list_school(struct reg *reg, const char *school,
 			   int (*cb)(const struct reg_person *, void *), void *ctx,
 			   struct byod_err *err);
+/* The people whose source is source (a source's name, or "" for the local
+ * and imported accounts), of school (a UAI) or of any school (NULL), by
+ * login, whatever their state: a source's people, to find those its
+ * directory no longer has. -EINVAL for a bad name or UAI. */
+int reg_person_list_source(struct reg *reg, const char *source, const char *school,
+			   int (*cb)(const struct reg_person *, void *), void *ctx,
+			   struct byod_err *err);
+/* 0 when name is an identity source's name: 1 to REG_SOURCE_MAX - 1 of
+ * [a-z0-9-]; else -EINVAL with err naming what (may be NULL). */
+int reg_source_check(const char *name, struct byod_err *err);
 
 /* Adds a device (d->id generated when empty, d->created set). */
 int reg_device_add(struct reg *reg, struct reg_device *d, struct byod_err *err);
@@ -808,7 +827,8 @@ int reg_throttle_delete_prefix(struct reg *reg, const char *prefix, int *deleted
 /* Housekeeping: sessions seen before idle_before or created before
  * created_before (with their form tokens), form tokens and downloads with
  * expires <= now, throttle rows whose last failure is before forget_before
- * and whose lock is over. *deleted (may be NULL) gets the rows deleted, of
+ * and whose lock is over, and single-use keys expired at now
+ * (reg_once_purge). *deleted (may be NULL) gets the rows deleted, of
  * every table, form tokens of the purged sessions included. */
 int reg_web_purge(struct reg *reg, time_t now, time_t idle_before, time_t created_before,
 		  time_t forget_before, int *deleted, struct byod_err *err);
@@ -882,15 +902,21 @@ struct reg_admin {
 	int64_t totp_last_step; /* newest RFC 6238 step accepted (replays refused) */
 	enum reg_person_state state;
 	time_t created;
+	/* "" a local administrator (a password and TOTP of the console's); else
+	 * the identity source that authenticates them (byod.conf identity.NAME):
+	 * no password hash and no TOTP secret here, the source is the proof */
+	char source[REG_SOURCE_MAX];
 };
 
 /*
  * Adds an administrator; sets a->id and a->created. The rules: a login of
  * [a-z0-9._@-] (1 to 63 characters); departement: no school list; school:
  * one or more registered schools; auditor: none (every school) or some
- * registered ones. The school list is stored normalised (single spaces,
- * no duplicate). -EEXIST for a login taken, -ENOENT for an unknown school,
- * -EINVAL for a rule broken. Audited "admin.add".
+ * registered ones; a source's administrator (source set, a source's name)
+ * has no password hash and no TOTP secret. The school list is stored
+ * normalised (single spaces, no duplicate). -EEXIST for a login taken,
+ * -ENOENT for an unknown school, -EINVAL for a rule broken. Audited
+ * "admin.add".
  */
 int reg_admin_add(struct reg *reg, struct reg_admin *a, struct byod_err *err);
 /* -ENOENT when absent. */
@@ -906,14 +932,22 @@ int reg_admin_list(struct reg *reg, int (*cb)(const struct reg_admin *, void *),
  * sessions. Audited "admin.update" (0 and no row when nothing changed). */
 int reg_admin_update(struct reg *reg, const struct reg_admin *a, struct byod_err *err);
 /* A crypt(3) hash (reg_password_hash), or "" for no password (no login).
- * Audited "admin.password" without the hash. */
+ * A source's administrator takes no hash: -EINVAL. Audited
+ * "admin.password" without the hash. */
 int reg_admin_set_password(struct reg *reg, const char *login, const char *hash,
 			   struct byod_err *err);
 /* Sets the TOTP secret (base32, "" to clear) and whether it is enrolled;
- * a new secret starts with totp_last_step 0. Audited "admin.totp" without
- * the secret. */
+ * a new secret starts with totp_last_step 0. A source's administrator
+ * takes no secret: -EINVAL. Audited "admin.totp" without the secret. */
 int reg_admin_set_totp(struct reg *reg, const char *login, const char *secret, int enrolled,
 		       struct byod_err *err);
+/* Makes the administrator login a source's (source a source's name: its
+ * password hash and TOTP secret are cleared, the source authenticates
+ * from then) or a local one ("": no password until reg_admin_set_password,
+ * no TOTP until enrolled again). Their web sessions end when it changes.
+ * Audited "admin.source"; 0 and no row when it is the same already. */
+int reg_admin_set_source(struct reg *reg, const char *login, const char *source,
+			 struct byod_err *err);
 /* Records step as the newest TOTP step accepted, atomically between
  * processes: 0 when step is newer than the one recorded; -EALREADY for the
  * same or an older step (a replayed code), so that of two requests with one
@@ -1436,6 +1470,39 @@ int reg_oauth_request_delete(struct reg *reg, const char *id_hash, struct byod_e
 /* Deletes requests, codes and tokens expired before 'before', and revoked grants
  * older than it; *deleted (may be NULL) gets the count of rows. */
 int reg_oauth_purge(struct reg *reg, time_t before, int *deleted, struct byod_err *err);
+
+/* ---- single-use keys (reg_once.c) ----
+ *
+ * A key that may be used once, shared by every process on the registry: a
+ * SAML request's state waiting for the identity provider's answer, an
+ * assertion's ID seen once (replay protection), a CAS ticket. The key is
+ * 1 to REG_ONCE_KEY_MAX - 1 bytes of printable ASCII without space (a
+ * prefix and a SHA-256 in hex, e.g. "saml-req:<hex>"); the data opaque
+ * text (UTF-8 or ASCII: base64, JSON) of at most REG_ONCE_DATA_MAX - 1
+ * bytes, without control characters but tab, CR and LF. A key lives until expires (it is expired at now when
+ * expires <= now). Not audited, no change-feed event (the portal's state,
+ * like web sessions); expired rows are deleted by reg_once_purge, which
+ * reg_web_purge runs too. Each returns 0 or a negative errno with err
+ * filled; -EINVAL for a bad key, data or time (expires <= now). */
+#define REG_ONCE_KEY_MAX 129
+#define REG_ONCE_DATA_MAX 16384
+/* Stores key with data until expires: -EEXIST when the key is there and
+ * not expired at now (an expired row is replaced). Of two puts of one key
+ * at once, on either backend, exactly one stores it. */
+int reg_once_put(struct reg *reg, const char *key, const char *data, time_t now, time_t expires,
+		 struct byod_err *err);
+/* Takes key: deletes its row and gives its data (*data malloc'd, the
+ * caller frees it; data NULL: not wanted). -ENOENT when absent, expired
+ * at now, or taken already: of two takes of one key at once, exactly one
+ * gets 0 (one DELETE ... RETURNING decides). */
+int reg_once_take(struct reg *reg, const char *key, time_t now, char **data,
+		  struct byod_err *err);
+/* reg_once_put with no data: 0 the first time the key is seen, -EEXIST
+ * for a replay while the first one lives (one winner under concurrency). */
+int reg_once_claim(struct reg *reg, const char *key, time_t now, time_t expires,
+		   struct byod_err *err);
+/* Deletes the keys expired at now; *deleted (may be NULL) gets the count. */
+int reg_once_purge(struct reg *reg, time_t now, int *deleted, struct byod_err *err);
 
 /* ---- a snapshot of the whole registry for a backup (snapshot.c) ----
  *

@@ -441,9 +441,7 @@ static int sq_school_list(struct reg_db *be, reg_school_cb cb, void *ctx, struct
 	return rc ? rc : sq_each(s, st, visit_school, &v, "listing schools", err);
 }
 
-#define PERSON_COLUMNS                                                                             \
-	"id, login, display_name, role, school, \"groups\", password_hash, state, created, "    \
-	"leaves_at, disabled_at"
+#define PERSON_COLUMNS SQ_PERSON_COLUMNS
 
 static int read_person(sqlite3_stmt *st, struct reg_person *p)
 {
@@ -462,6 +460,7 @@ static int read_person(sqlite3_stmt *st, struct reg_person *p)
 	p->created = (time_t)sqlite3_column_int64(st, 8);
 	p->leaves_at = (time_t)sqlite3_column_int64(st, 9);
 	p->disabled_at = (time_t)sqlite3_column_int64(st, 10);
+	col_text(st, 11, p->source, sizeof(p->source));
 	rv = byod_role_parse(role);
 	if (rv < 0 || reg_person_state_parse(state, &p->state))
 		return -EIO;
@@ -477,12 +476,12 @@ static int sq_person_insert(struct reg_db *be, struct reg_person *p, struct byod
 
 	rc = sq_prepare(s, &st, err,
 			"INSERT INTO people (login, display_name, role, school, \"groups\", "
-			"password_hash, state, created, leaves_at, disabled_at) "
-			"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-			"ttttttti" "ii", p->login, p->display_name, byod_role_name(p->role),
+			"password_hash, state, created, leaves_at, disabled_at, source) "
+			"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			"ttttttti" "iit", p->login, p->display_name, byod_role_name(p->role),
 			p->school[0] ? p->school : NULL, p->groups, p->password_hash,
 			reg_person_state_name(p->state), (int64_t)p->created,
-			(int64_t)p->leaves_at, (int64_t)p->disabled_at);
+			(int64_t)p->leaves_at, (int64_t)p->disabled_at, p->source);
 	if (!rc)
 		rc = sq_run(s, st, NULL, "adding a person", err);
 	if (!rc)
@@ -527,11 +526,12 @@ static int sq_person_update(struct reg_db *be, const struct reg_person *p, struc
 
 	rc = sq_prepare(s, &st, err,
 			"UPDATE people SET display_name = ?, role = ?, school = ?, \"groups\" = ?, "
-			"password_hash = ?, state = ?, leaves_at = ?, disabled_at = ? WHERE id = ?",
-			"ttttttiii", p->display_name, byod_role_name(p->role),
+			"password_hash = ?, state = ?, leaves_at = ?, disabled_at = ?, source = ? "
+			"WHERE id = ?",
+			"ttttttiiti", p->display_name, byod_role_name(p->role),
 			p->school[0] ? p->school : NULL, p->groups, p->password_hash,
 			reg_person_state_name(p->state), (int64_t)p->leaves_at,
-			(int64_t)p->disabled_at, p->id);
+			(int64_t)p->disabled_at, p->source, p->id);
 	if (!rc)
 		rc = sq_run(s, st, &n, "updating a person", err);
 	if (!rc && n != 1)
@@ -582,6 +582,22 @@ static int sq_person_list_school(struct reg_db *be, const char *school, reg_pers
 			"SELECT " PERSON_COLUMNS " FROM people WHERE school = ? ORDER BY login",
 			"t", school);
 	return rc ? rc : sq_each(s, st, visit_person, &v, "listing a school's people", err);
+}
+
+/* (through the index people_source for a source's name) */
+static int sq_person_list_source(struct reg_db *be, const char *source, const char *school,
+				 reg_person_cb cb, void *ctx, struct byod_err *err)
+{
+	cleanup_stmt sqlite3_stmt *st = NULL;
+	struct person_visit v = {cb, ctx};
+	struct sq *s = sq_of(be);
+	int rc;
+
+	rc = sq_prepare(s, &st, err,
+			"SELECT " PERSON_COLUMNS " FROM people WHERE source = ?1 "
+			"AND (?2 IS NULL OR school = ?2) ORDER BY login",
+			"tn", source, school);
+	return rc ? rc : sq_each(s, st, visit_person, &v, "listing a source's people", err);
 }
 
 /* ---- devices -------------------------------------------------------------- */
@@ -1387,6 +1403,7 @@ const struct reg_backend_ops reg_sqlite_ops = {
 	.person_update = sq_person_update,
 	.person_list = sq_person_list,
 	.person_list_school = sq_person_list_school,
+	.person_list_source = sq_person_list_source,
 	.person_list_leaving = sq_person_list_leaving,
 	.device_insert = sq_device_insert,
 	.device_get = sq_device_get,
@@ -1439,6 +1456,9 @@ const struct reg_backend_ops reg_sqlite_ops = {
 	.oauth_token_get = sq_oauth_token_get,
 	.oauth_token_use = sq_oauth_token_use,
 	.oauth_purge = sq_oauth_purge,
+	.once_put = sq_once_put,
+	.once_take = sq_once_take,
+	.once_purge = sq_once_purge,
 	.oauth_request_put = sq_oauth_request_put,
 	.oauth_request_get = sq_oauth_request_get,
 	.oauth_request_delete = sq_oauth_request_delete,

@@ -22,7 +22,7 @@
 
 #define ADMIN_COLUMNS                                                                              \
 	"id, login, display_name, role, schools, password_hash, totp_secret, totp_enrolled, "      \
-	"totp_last_step, state, created"
+	"totp_last_step, state, created, source"
 
 static int read_admin(sqlite3_stmt *st, struct reg_admin *a)
 {
@@ -40,6 +40,7 @@ static int read_admin(sqlite3_stmt *st, struct reg_admin *a)
 	a->totp_last_step = sqlite3_column_int64(st, 8);
 	col_text(st, 9, state, sizeof(state));
 	a->created = (time_t)sqlite3_column_int64(st, 10);
+	col_text(st, 11, a->source, sizeof(a->source));
 	if (reg_admin_role_parse(role, &a->role) || reg_person_state_parse(state, &a->state))
 		return -EIO;
 	return 0;
@@ -53,11 +54,12 @@ int sq_admin_insert(struct reg_db *be, struct reg_admin *a, struct byod_err *err
 
 	rc = sq_prepare(s, &st, err,
 			"INSERT INTO admins (login, display_name, role, schools, password_hash, "
-			"totp_secret, totp_enrolled, totp_last_step, state, created) "
-			"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-			"ttttttiiti", a->login, a->display_name, reg_admin_role_name(a->role),
+			"totp_secret, totp_enrolled, totp_last_step, state, created, source) "
+			"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			"ttttttiitit", a->login, a->display_name, reg_admin_role_name(a->role),
 			a->schools, a->password_hash, a->totp_secret, (int64_t) !!a->totp_enrolled,
-			a->totp_last_step, reg_person_state_name(a->state), (int64_t)a->created);
+			a->totp_last_step, reg_person_state_name(a->state), (int64_t)a->created,
+			a->source);
 	if (!rc)
 		rc = sq_run(s, st, NULL, "adding an administrator", err);
 	if (!rc)
@@ -106,10 +108,10 @@ int sq_admin_update(struct reg_db *be, const struct reg_admin *a, struct byod_er
 		s, &st, err,
 		"UPDATE admins SET display_name = ?, role = ?, schools = ?, "
 		"password_hash = ?, totp_secret = ?, totp_enrolled = ?, totp_last_step = ?, "
-		"state = ? WHERE id = ?",
-		"tttttiiti", a->display_name, reg_admin_role_name(a->role), a->schools,
+		"state = ?, source = ? WHERE id = ?",
+		"tttttiitti", a->display_name, reg_admin_role_name(a->role), a->schools,
 		a->password_hash, a->totp_secret, (int64_t) !!a->totp_enrolled, a->totp_last_step,
-		reg_person_state_name(a->state), a->id);
+		reg_person_state_name(a->state), a->source, a->id);
 	if (!rc)
 		rc = sq_run(s, st, &n, "updating an administrator", err);
 	if (!rc && n != 1)

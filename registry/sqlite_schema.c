@@ -397,6 +397,25 @@ static const char *const migrations[] = {
 	");\n"
 	"CREATE INDEX oauth_requests_expires ON oauth_requests(expires);\n"
 	"PRAGMA user_version = 15;\n",
+
+	/* 16: identity sources (byod.conf identity.NAME): the source a
+	 * person came from or last signed in through, and the one that
+	 * authenticates an administrator ('' local, as every row until now);
+	 * a source's administrator has no password or TOTP of the
+	 * console's (the database holds that rule too); single-use keys
+	 * shared by the portals and the console (a SAML request's state, an
+	 * assertion's ID seen once), deleted by expiry */
+	"ALTER TABLE people ADD COLUMN source TEXT NOT NULL DEFAULT '';\n"
+	"CREATE INDEX people_source ON people(source, login) WHERE source <> '';\n"
+	"ALTER TABLE admins ADD COLUMN source TEXT NOT NULL DEFAULT ''\n"
+	"	CHECK (source = '' OR (password_hash = '' AND totp_secret = ''));\n"
+	"CREATE TABLE once_keys (\n"
+	"	key TEXT PRIMARY KEY NOT NULL,\n"
+	"	data TEXT NOT NULL DEFAULT '',\n"
+	"	expires INTEGER NOT NULL\n"
+	");\n"
+	"CREATE INDEX once_keys_expires ON once_keys(expires);\n"
+	"PRAGMA user_version = 16;\n",
 };
 
 #define NEWEST_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))

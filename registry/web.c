@@ -446,7 +446,7 @@ int reg_throttle_delete_prefix(struct reg *reg, const char *prefix, int *deleted
 int reg_web_purge(struct reg *reg, time_t now, time_t idle_before, time_t created_before,
 		  time_t forget_before, int *deleted, struct byod_err *err)
 {
-	int rc, n = 0;
+	int rc, n = 0, once = 0;
 
 	if (now < 0 || idle_before < 0 || created_before < 0 || forget_before < 0)
 		return byod_err_set(err, EINVAL, "a negative time");
@@ -454,9 +454,13 @@ int reg_web_purge(struct reg *reg, time_t now, time_t idle_before, time_t create
 	if (rc)
 		return rc;
 	rc = OPS(reg)->web_purge(reg->be, now, idle_before, created_before, forget_before, &n, err);
+	/* the identity sources' single-use keys are the portal's state too:
+	 * whatever runs this purge (the portal, the daily job) runs theirs */
+	if (!rc)
+		rc = OPS(reg)->once_purge(reg->be, now, &once, err);
 	rc = reg_tx_end(reg, rc, 1, err);
 	if (!rc && deleted)
-		*deleted = n;
+		*deleted = n + once;
 	return rc;
 }
 

@@ -94,6 +94,10 @@ struct reg_backend_ops {
 	/* By login, people.school = school. */
 	int (*person_list_school)(struct reg_db *be, const char *school, reg_person_cb cb,
 				  void *ctx, struct byod_err *err);
+	/* By login, people.source = source and, school not NULL,
+	 * people.school = school. */
+	int (*person_list_source)(struct reg_db *be, const char *source, const char *school,
+				  reg_person_cb cb, void *ctx, struct byod_err *err);
 	/* Active people with 0 < leaves_at <= now, by login. */
 	int (*person_list_leaving)(struct reg_db *be, time_t now, reg_person_cb cb, void *ctx,
 				   struct byod_err *err);
@@ -454,6 +458,18 @@ struct reg_backend_ops {
 	int (*oauth_request_delete)(struct reg_db *be, const char *id_hash, struct byod_err *err);
 	/* Requests, codes and tokens with expires < before, revoked grants with revoked < before. */
 	int (*oauth_purge)(struct reg_db *be, time_t before, int *deleted, struct byod_err *err);
+
+	/* Single-use keys (sqlite_once.c, postgres_once.c); inputs checked by
+	 * reg_once.c. Inserts the row, or replaces one with expires <= now, in
+	 * one statement: *changes 1 when stored, 0 when a live row is there. */
+	int (*once_put)(struct reg_db *be, const char *key, const char *data, time_t now,
+			time_t expires, int *changes, struct byod_err *err);
+	/* One DELETE ... RETURNING of the row with expires > now: *data
+	 * malloc'd; -ENOENT when none was deleted. */
+	int (*once_take)(struct reg_db *be, const char *key, time_t now, char **data,
+			 struct byod_err *err);
+	/* Deletes the rows with expires <= now; *deleted gets the count. */
+	int (*once_purge)(struct reg_db *be, time_t now, int *deleted, struct byod_err *err);
 };
 
 extern const struct reg_backend_ops reg_sqlite_ops;

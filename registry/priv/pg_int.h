@@ -101,7 +101,7 @@ int pg_rows(struct pg_db *db, const char *what, const char *sql, int nparams,
 
 /* postgres_schema.c: the migrations, pg_migrations[i] taking the schema
  * from version i to i + 1; append one, raise this by one. */
-#define PG_NEWEST_VERSION 10
+#define PG_NEWEST_VERSION 11
 extern const char *const pg_migrations[];
 
 /* postgres_ha.c: reg_ha_status's backend operation. */
@@ -119,6 +119,8 @@ int pg_person_update(struct reg_db *be, const struct reg_person *p, struct byod_
 int pg_person_list(struct reg_db *be, reg_person_cb cb, void *ctx, struct byod_err *err);
 int pg_person_list_school(struct reg_db *be, const char *school, reg_person_cb cb, void *ctx,
 			  struct byod_err *err);
+int pg_person_list_source(struct reg_db *be, const char *source, const char *school,
+			  reg_person_cb cb, void *ctx, struct byod_err *err);
 int pg_device_insert(struct reg_db *be, const struct reg_device *d, struct byod_err *err);
 int pg_device_get(struct reg_db *be, const char *id, struct reg_device *out, struct byod_err *err);
 int pg_device_update(struct reg_db *be, const struct reg_device *d, struct byod_err *err);
@@ -177,7 +179,7 @@ int pg_unlock_list_active(struct reg_db *be, const char *school, time_t now,
 	"d.expires, p.school FROM devices d JOIN people p ON p.id = d.owner "
 #define PG_PERSON_COLUMNS                                                                          \
 	"id, login, display_name, role, school, \"groups\", password_hash, state, created, "    \
-	"leaves_at, disabled_at"
+	"leaves_at, disabled_at, source"
 #define PG_AUDIT_COLUMNS "id, time, actor, action, object, before_json, after_json, school"
 int pg_read_person(const PGresult *r, int i, struct reg_person *p);
 int pg_read_device(const PGresult *r, int i, struct reg_device *d);
@@ -351,5 +353,12 @@ int pg_oauth_request_get(struct reg_db *be, const char *id_hash, char **data, ti
 			 struct byod_err *err);
 int pg_oauth_request_delete(struct reg_db *be, const char *id_hash, struct byod_err *err);
 int pg_oauth_purge(struct reg_db *be, time_t before, int *deleted, struct byod_err *err);
+
+/* postgres_once.c: single-use keys. */
+int pg_once_put(struct reg_db *be, const char *key, const char *data, time_t now, time_t expires,
+		int *changes, struct byod_err *err);
+int pg_once_take(struct reg_db *be, const char *key, time_t now, char **data,
+		 struct byod_err *err);
+int pg_once_purge(struct reg_db *be, time_t now, int *deleted, struct byod_err *err);
 
 #endif /* BYOD_REGISTRY_PG_INT_H */

@@ -62,7 +62,7 @@ int sq_ha_status(struct reg_db *be, struct reg_ha_status *out, struct byod_err *
 	"d.expires, p.school FROM devices d JOIN people p ON p.id = d.owner "
 #define SQ_PERSON_COLUMNS                                                                          \
 	"id, login, display_name, role, school, \"groups\", password_hash, state, created, "    \
-	"leaves_at, disabled_at"
+	"leaves_at, disabled_at, source"
 #define SQ_AUDIT_COLUMNS "id, time, actor, action, object, before_json, after_json, school"
 int sq_read_person(sqlite3_stmt *st, struct reg_person *p);
 int sq_read_device(sqlite3_stmt *st, struct reg_device *d);
@@ -217,7 +217,7 @@ int sq_stats_nas(struct reg_db *be, const char *school, time_t since,
 
 /* The schema (sqlite_schema.c): how many migrations there are, the
  * version a database is at, and its migration to the newest. */
-#define SQ_NEWEST_VERSION 15
+#define SQ_NEWEST_VERSION 16
 int sq_read_version(struct sq *s, int *version, struct byod_err *err);
 int sq_migrate(struct sq *s, struct byod_err *err);
 /* Without migrating: -EPROTO when the schema is newer than this program's (or not ours). */
@@ -262,5 +262,12 @@ int sq_oauth_request_get(struct reg_db *be, const char *id_hash, char **data, ti
 			 struct byod_err *err);
 int sq_oauth_request_delete(struct reg_db *be, const char *id_hash, struct byod_err *err);
 int sq_oauth_purge(struct reg_db *be, time_t before, int *deleted, struct byod_err *err);
+
+/* sqlite_once.c: single-use keys. */
+int sq_once_put(struct reg_db *be, const char *key, const char *data, time_t now, time_t expires,
+		int *changes, struct byod_err *err);
+int sq_once_take(struct reg_db *be, const char *key, time_t now, char **data,
+		 struct byod_err *err);
+int sq_once_purge(struct reg_db *be, time_t now, int *deleted, struct byod_err *err);
 
 #endif /* BYOD_REGISTRY_SQLITE_INT_H */

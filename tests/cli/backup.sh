@@ -206,12 +206,14 @@ for mem in m["members"]:
     if mem["type"] == "file":
         assert hashlib.sha256(files[mem["name"]]).hexdigest() == mem["sha256"], mem["name"]
 print("read", len(files), "members")
-if m["schema"] != 15:
-    sys.exit("the downgrade knows schema 15 only; this registry is at %d" % m["schema"])
+if m["schema"] != 16:
+    sys.exit("the downgrade knows schema 16 only; this registry is at %d" % m["schema"])
 db = os.path.join(work, "old.db")
 open(db, "wb").write(files["registry/snapshot.db"])
 c = sqlite3.connect(db)
-c.executescript("DROP TABLE oauth_requests; DROP TABLE oauth_tokens; DROP TABLE oauth_codes;"
+c.executescript("DROP TABLE once_keys; DROP INDEX people_source;"
+                "ALTER TABLE people DROP COLUMN source; ALTER TABLE admins DROP COLUMN source;"
+                "DROP TABLE oauth_requests; DROP TABLE oauth_tokens; DROP TABLE oauth_codes;"
                 "DROP TABLE oauth_grants; PRAGMA user_version = 14;")
 c.close()
 files["registry/snapshot.db"] = open(db, "rb").read()

@@ -250,11 +250,12 @@ check "--ap-silent 180: heard within" grep -q '^OK   access-points: 1 access poi
 acct Interim-Update s1 ap-hall
 healthy "the access point heard again"
 
-# ---- the registry a schema behind: a real schema 14 (15 adds the OAuth tables) ----
+# ---- the registry a schema behind: a real schema 15 (16 adds the identity sources) ----
 stop_all
 version=$(sqlite3 "$BYOD_HOME/registry.db" "PRAGMA user_version")
-sqlite3 "$BYOD_HOME/registry.db" "DROP TABLE oauth_tokens; DROP TABLE oauth_codes;
-	DROP TABLE oauth_requests; DROP TABLE oauth_grants; PRAGMA user_version = $((version - 1))"
+sqlite3 "$BYOD_HOME/registry.db" "DROP TABLE once_keys; DROP INDEX people_source;
+	ALTER TABLE people DROP COLUMN source; ALTER TABLE admins DROP COLUMN source;
+	PRAGMA user_version = $((version - 1))"
 "$BYODCTL" doctor >"$T/out" 2>"$T/err"
 check "schema behind: exit 1" test $? = 1
 check "...the sentence" grep -qx \

@@ -1096,6 +1096,8 @@ static void test_migrate_from_1(void **state)
 		     "ALTER TABLE certificates DROP COLUMN first_seen; "
 		     "DROP INDEX people_leaving; ALTER TABLE people DROP COLUMN leaves_at; "
 		     "ALTER TABLE people DROP COLUMN disabled_at; "
+		     "DROP TABLE once_keys; DROP INDEX people_source; "
+		     "ALTER TABLE people DROP COLUMN source; "
 		     "PRAGMA user_version = 1;");
 	raw_close(db);
 	assert_int_equal(open_reg(f->path, 2000, &f->reg, &f->err), 0);
@@ -1219,6 +1221,8 @@ static void test_migrate_live_mac_twins(void **state)
 		     "ALTER TABLE certificates DROP COLUMN first_seen; "
 		     "DROP INDEX people_leaving; ALTER TABLE people DROP COLUMN leaves_at; "
 		     "ALTER TABLE people DROP COLUMN disabled_at; "
+		     "DROP TABLE once_keys; DROP INDEX people_source; "
+		     "ALTER TABLE people DROP COLUMN source; "
 		     "PRAGMA user_version = 6;");
 	/* what version 6 let by: bob's phone with alice's MAC, two empty MACs */
 	memset(&d2, 0, sizeof(d2));

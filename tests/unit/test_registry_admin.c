@@ -1240,7 +1240,7 @@ static void test_migrate_audit_school(void **state)
 	struct reg_audit_filter af = {.limit = 1000};
 	struct reg_session s;
 	struct rows r;
-	char sql[1024], obj[64], dev[128];
+	char sql[2048], obj[64], dev[128];
 	raw_db *db;
 	int k;
 	static const struct {
@@ -1278,7 +1278,9 @@ static void test_migrate_audit_school(void **state)
 		 "DROP INDEX certificates_replaces; ALTER TABLE certificates DROP COLUMN replaces; "
 		 "ALTER TABLE certificates DROP COLUMN first_seen; "
 		 "DROP INDEX people_leaving; ALTER TABLE people DROP COLUMN leaves_at; "
-		 "ALTER TABLE people DROP COLUMN disabled_at; %s%s%d",
+		 "ALTER TABLE people DROP COLUMN disabled_at; "
+		 "DROP TABLE once_keys; DROP INDEX people_source; "
+		 "ALTER TABLE people DROP COLUMN source; %s%s%d",
 		 on_postgres() ? "DROP FUNCTION cert_supersede(text, text, bigint); "
 				 "ALTER TABLE events DROP COLUMN tag; "
 			       : "",

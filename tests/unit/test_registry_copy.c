@@ -172,11 +172,16 @@ static void populate(struct cx *c)
 {
 	struct reg *r = c->src.reg;
 	struct byod_err err;
+	struct reg_person p;
 	int64_t lea, marc, v;
 	int i;
 
 	school_in(r, c->uai, "Collège des Calanques");
 	lea = person_in(r, c->lea, c->uai);
+	/* Léa signs in through the ENT: her source goes with her */
+	assert_int_equal(reg_person_get(r, c->lea, &p, &err), 0);
+	snprintf(p.source, sizeof(p.source), "ent-cas");
+	assert_int_equal(reg_person_update(r, &p, &err), 0);
 	marc = person_in(r, c->marc, c->uai);
 	person_in(r, c->admin, NULL);
 	assert_int_equal(reg_person_set_password(r, c->marc, "$y$j9T$abc$def", &err), 0);
@@ -392,6 +397,9 @@ static void test_copy_whole(void **state)
 	assert_string_equal(dp.school, c->uai);
 	assert_string_equal(dp.password_hash, sp.password_hash);
 	assert_int_equal(dp.created, sp.created);
+	assert_string_equal(dp.source, "");
+	assert_int_equal(reg_person_get(c->dst, c->lea, &dp, &err), 0);
+	assert_string_equal(dp.source, "ent-cas");
 	assert_int_equal(reg_person_get(c->dst, c->admin, &dp, &err), 0);
 	assert_string_equal(dp.school, "");
 	assert_same_device(c->src.reg, c->dst, c->phone.id);
@@ -673,6 +681,19 @@ static int renamed_person_insert(struct reg_db *be, struct reg_person *p, struct
 	return rc;
 }
 
+/* ...or the person stored without their identity source */
+static int sourceless_person_insert(struct reg_db *be, struct reg_person *p,
+				    struct byod_err *err)
+{
+	struct reg_person x = *p;
+	int rc;
+
+	x.source[0] = '\0';
+	rc = real_ops->person_insert(be, &x, err);
+	p->id = x.id;
+	return rc;
+}
+
 static void test_copy_faulty_backend_rolls_back(void **state)
 {
 	struct cx *c = *state;
@@ -711,6 +732,17 @@ static void test_copy_faulty_backend_rolls_back(void **state)
 	assert_int_equal(rep.t[REG_COPY_PEOPLE].dst_rows, 2);
 	snprintf(altered, sizeof(altered), "%sx", c->marc);
 	assert_int_equal(reg_person_get(c->dst, altered, &p, &err), -ENOENT);
+	assert_nothing_copied(c, seq, audits);
+
+	faulty = *real_ops;
+	faulty.person_insert = sourceless_person_insert;
+	c->dst->be->ops = &faulty;
+	assert_int_equal(reg_copy_school(c->src.reg, c->dst, &o, &rep, &err), -EIO);
+	c->dst->be->ops = real_ops;
+	assert_non_null(strstr(err.msg, "people"));
+	assert_non_null(strstr(err.msg, "checksum"));
+	assert_int_equal(rep.t[REG_COPY_PEOPLE].dst_rows, 3);
+	assert_string_not_equal(rep.t[REG_COPY_PEOPLE].sha256, rep.t[REG_COPY_PEOPLE].dst_sha256);
 	assert_nothing_copied(c, seq, audits);
 
 	/* and with the real ops again, the copy goes through */

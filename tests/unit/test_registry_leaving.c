@@ -134,7 +134,7 @@ static void test_migrate_backfill(void **state)
 {
 	struct fx *f = *state;
 	struct reg_person p;
-	char sql[512];
+	char sql[1024];
 	time_t before;
 	raw_db *db;
 
@@ -149,13 +149,17 @@ static void test_migrate_backfill(void **state)
 		 "DROP TABLE crl_kept; DROP INDEX sessions_ip; DROP INDEX sessions_mac; "
 		 "DROP INDEX audit_time; "
 		 "DROP TABLE oauth_tokens; DROP TABLE oauth_codes; DROP TABLE oauth_grants; "
-		 "DROP TABLE oauth_requests; %s%s%d",
+		 "DROP TABLE oauth_requests; "
+		 "DROP TABLE once_keys; DROP INDEX people_source; "
+		 "ALTER TABLE people DROP COLUMN source; ALTER TABLE admins DROP COLUMN source; "
+		 "%s%s%d",
 		 on_postgres() ? "ALTER TABLE events DROP COLUMN tag; " : "",
 		 on_postgres() ? "UPDATE schema_version SET version = " : "PRAGMA user_version = ",
-		 /* before the leaving dates' migration, and the retention's and
-		  * OAuth's that follow it (and on PostgreSQL the event tags') */
-		 on_postgres() ? reg_postgres_ops.newest_version - 4
-			       : reg_sqlite_ops.newest_version - 3);
+		 /* before the leaving dates' migration, and the retention's,
+		  * OAuth's and the identity sources' that follow it (and on
+		  * PostgreSQL the event tags') */
+		 on_postgres() ? reg_postgres_ops.newest_version - 5
+			       : reg_sqlite_ops.newest_version - 4);
 	raw_exec(db, sql);
 	raw_close(db);
 	before = time(NULL);

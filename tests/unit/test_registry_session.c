@@ -813,6 +813,8 @@ static void test_migrate_from_2(void **state)
 		     "ALTER TABLE certificates DROP COLUMN first_seen; "
 		     "DROP INDEX people_leaving; ALTER TABLE people DROP COLUMN leaves_at; "
 		     "ALTER TABLE people DROP COLUMN disabled_at; "
+		     "DROP TABLE once_keys; DROP INDEX people_source; "
+		     "ALTER TABLE people DROP COLUMN source; "
 		     "PRAGMA user_version = 2;");
 	raw_close(db);
 	assert_int_equal(open_reg(f->path, 2000, &f->reg, &f->err), 0);

@@ -180,6 +180,8 @@ static void test_migrate_from_3(void **state)
 			     "ALTER TABLE certificates DROP COLUMN first_seen; "
 			     "DROP INDEX people_leaving; ALTER TABLE people DROP COLUMN leaves_at; "
 			     "ALTER TABLE people DROP COLUMN disabled_at; "
+			     "DROP TABLE once_keys; DROP INDEX people_source; "
+			     "ALTER TABLE people DROP COLUMN source; "
 			     "PRAGMA user_version = 3;",
 			     NULL, NULL, NULL),
 		SQLITE_OK);
