@@ -151,13 +151,14 @@ check "...the dashboard answers 200" test "$(code)" = 200
 check "...with both factors in the registry's session" \
 	test "$(sql "SELECT count(*) FROM admin_sessions s JOIN admins a ON a.id = s.admin WHERE a.login = 'bob.durand' AND s.mfa = 1")" = 1
 check "...audited admin.login with the source" \
-	test "$(audit_count admin.login "object = 'bob.durand' AND after LIKE '%\"source\":\"college\"%'")" = 1
+	test "$(audit_count admin.login "object = 'bob.durand' AND after_json LIKE '%\"source\":\"college\"%'")" = 1
 check "...by the administrator itself" \
 	test "$(sql "SELECT actor FROM audit WHERE action = 'admin.login' AND object = 'bob.durand'")" = admin:bob.durand
 check "...no TOTP secret was made for it" \
 	test "$(sql "SELECT totp_secret FROM admins WHERE login = 'bob.durand'")" = ""
 req b GET /totp
 check ".../totp sends it on to the dashboard" test "$(code):$(hdr Location)" = "303:/dashboard"
+req b GET /dashboard
 t=$(csrf)
 req b POST /logout --data-urlencode "csrf=$t"
 check "...and logout ends it" test "$(code):$(hdr Location)" = "303:/login"
@@ -173,26 +174,26 @@ check "...the usual sentence" grep -q 'Identifiant ou mot de passe incorrect' "$
 check "...the login kept in its field, never the password" \
 	sh -c "grep -q 'value=\"bob.durand\"' '$T/b' && ! grep -q wrong-password '$T/b'"
 check "...audited admin.login-refused, source college, reason password" \
-	test "$(audit_count admin.login-refused "object = 'bob.durand' AND after LIKE '%\"source\":\"college\"%' AND after LIKE '%\"reason\":\"password\"%'")" = 1
+	test "$(audit_count admin.login-refused "object = 'bob.durand' AND after_json LIKE '%\"source\":\"college\"%' AND after_json LIKE '%\"reason\":\"password\"%'")" = 1
 check "...counted by the console's throttle (its own keys)" \
 	test "$(sql "SELECT count(*) FROM web_throttle WHERE key LIKE 'admin:%bob.durand%' AND failures > 0")" -ge 1
 
 source_login o claire.petit Secret-claire.petit college
 check "an administrator bound to another source: 401" test "$(code)" = 401
 check "...audited with the reason other-source" \
-	test "$(audit_count admin.login-refused "object = 'claire.petit' AND after LIKE '%\"reason\":\"other-source\"%'")" = 1
+	test "$(audit_count admin.login-refused "object = 'claire.petit' AND after_json LIKE '%\"reason\":\"other-source\"%'")" = 1
 check "...no session for it" \
 	test "$(sql "SELECT count(*) FROM admin_sessions s JOIN admins a ON a.id = s.admin WHERE a.login = 'claire.petit'")" = 0
 source_login o claire.petit Secret-claire.petit annuaire
 check "...through its own source (LDAPS, search then bind): 303 to the dashboard" \
 	test "$(code):$(hdr Location)" = "303:/dashboard"
 check "...audited with the source annuaire" \
-	test "$(audit_count admin.login "object = 'claire.petit' AND after LIKE '%\"source\":\"annuaire\"%'")" = 1
+	test "$(audit_count admin.login "object = 'claire.petit' AND after_json LIKE '%\"source\":\"annuaire\"%'")" = 1
 
 source_login l alice.martin Secret-alice.martin college
 check "a local administrator through a source: 401" test "$(code)" = 401
 check "...audited with the reason local-account" \
-	test "$(audit_count admin.login-refused "object = 'alice.martin' AND after LIKE '%\"reason\":\"local-account\"%'")" = 1
+	test "$(audit_count admin.login-refused "object = 'alice.martin' AND after_json LIKE '%\"reason\":\"local-account\"%'")" = 1
 check "...a local administrator still gives its TOTP code after the password" \
 	login_password l alice.martin 'Local-Secret-2026'
 check "...(the enrolment page)" test -n "$(secret_shown)"
@@ -201,7 +202,7 @@ source_login n noua.i Secret-noua.i college
 check "a directory person with no administrator account: 401" test "$(code)" = 401
 check "...the page says why" grep -q 'aucun compte d’administrateur' "$T/b"
 check "...audited with the reason no-admin" \
-	test "$(audit_count admin.login-refused "object = 'noua.i' AND after LIKE '%\"reason\":\"no-admin\"%'")" = 1
+	test "$(audit_count admin.login-refused "object = 'noua.i' AND after_json LIKE '%\"reason\":\"no-admin\"%'")" = 1
 check "...no administrator created" test "$(sql "SELECT count(*) FROM admins WHERE login = 'noua.i'")" = 0
 check "...no person created by any refusal or sign-in" \
 	test "$(sql "SELECT count(*) FROM people")" = "$people_before"
@@ -209,7 +210,7 @@ check "...no person created by any refusal or sign-in" \
 source_login d odd.role Secret-odd.role college
 check "a disabled source administrator: 401" test "$(code)" = 401
 check "...audited with the reason disabled" \
-	test "$(audit_count admin.login-refused "object = 'odd.role' AND after LIKE '%\"reason\":\"disabled\"%'")" = 1
+	test "$(audit_count admin.login-refused "object = 'odd.role' AND after_json LIKE '%\"reason\":\"disabled\"%'")" = 1
 
 req p GET /login
 t=$(csrf)
@@ -220,31 +221,31 @@ check "a source administrator with the console's own password form: 401" test "$
 source_login s 'bob*' x college
 check "a login with a filter's characters: 401, the directory not asked" test "$(code)" = 401
 check "...audited as (invalid), reason login" \
-	test "$(audit_count admin.login-refused "object = '(invalid)' AND after LIKE '%\"reason\":\"login\"%'")" = 1
+	test "$(audit_count admin.login-refused "object = '(invalid)' AND after_json LIKE '%\"reason\":\"login\"%'")" = 1
 
 source_login s bob.durand Secret-bob.durand en-panne
 check "a directory that never answers: 503" test "$(code)" = 503
 check "...audited source-timeout" \
-	test "$(audit_count admin.login-refused "after LIKE '%\"source\":\"en-panne\"%' AND after LIKE '%\"reason\":\"source-timeout\"%'")" = 1
+	test "$(audit_count admin.login-refused "after_json LIKE '%\"source\":\"en-panne\"%' AND after_json LIKE '%\"reason\":\"source-timeout\"%'")" = 1
 
 req f POST /login/college --data-urlencode "login=bob.durand" --data-urlencode "password=x"
 check "a source's form without its token: 403" test "$(code)" = 403
 
 # ---- CAS: the console's own callback ---------------------------------------
-req c GET /login/ent
+req k GET /login/ent
 enc=$(python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=""))' \
 	"https://portal.byod.lan:$ADMIN_PORT/login/ent")
 check "a CAS source: 303 to the CAS server's login, the console's callback as service" \
 	test "$(code):$(hdr Location)" = "303:${ROGUE_HTTPS%/}/cas/login?service=$enc"
-req c GET '/login/ent?ticket=not-a-ticket'
+req k GET '/login/ent?ticket=not-a-ticket'
 check "a ticket that cannot be one: 401" test "$(code)" = 401
 check "...audited reason ticket" \
-	test "$(audit_count admin.login-refused "after LIKE '%\"source\":\"ent\"%' AND after LIKE '%\"reason\":\"ticket\"%'")" = 1
-req c GET '/login/ent?ticket=ST-1-abcdef'
+	test "$(audit_count admin.login-refused "after_json LIKE '%\"source\":\"ent\"%' AND after_json LIKE '%\"reason\":\"ticket\"%'")" = 1
+req k GET '/login/ent?ticket=ST-1-abcdef'
 check "a CAS server whose certificate is not from ca-file: 503" test "$(code)" = 503
 check "...audited source-unreachable" \
-	test "$(audit_count admin.login-refused "after LIKE '%\"source\":\"ent\"%' AND after LIKE '%\"reason\":\"source-unreachable\"%'")" = 1
-req c POST /login/ent --data-urlencode "x=y"
+	test "$(audit_count admin.login-refused "after_json LIKE '%\"source\":\"ent\"%' AND after_json LIKE '%\"reason\":\"source-unreachable\"%'")" = 1
+req k POST /login/ent --data-urlencode "x=y"
 check "a CAS source takes no POST" test "$(code)" = 405
 # ---- the throttle: the keys of the password login ---------------------------
 for i in 1 2 3 4 5 6 7 8; do
@@ -254,17 +255,15 @@ done
 check "wrong passwords through a source are slowed down (429)" test "$(code)" = 429
 check "...with Retry-After" test -n "$(hdr Retry-After)"
 check "...audited admin.login-throttled" \
-	test "$(audit_count admin.login-throttled "after LIKE '%\"source\":\"college\"%'")" -ge 1
+	test "$(audit_count admin.login-throttled "after_json LIKE '%\"source\":\"college\"%'")" -ge 1
 
 check "the log never holds a directory password" \
 	sh -c "! grep -q 'Secret-' '$T/admin.log'"
 check "byod-admin stops cleanly" stop_admin
 
-sed -i "/^admin:/,/^[a-z]/ s|^  # public-url: .*|  public-url: \"https://console.college.test:4443/\"|" "$conf"
-grep -q '^  public-url: "https://console.college.test:4443/"' "$conf" ||
-	sed -i "/^admin:/a\\  public-url: \"https://console.college.test:4443/\"" "$conf"
+sed -i "/^admin:/,/^[a-z]/ s|^  public-url: .*|  public-url: \"https://console.college.test:4443/\"|" "$conf"
 start_admin
-req c GET /login/ent
+req m GET /login/ent
 enc=$(python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=""))' \
 	"https://console.college.test:4443/login/ent")
 check "admin.public-url gives the CAS callback" \

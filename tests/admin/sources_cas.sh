@@ -68,14 +68,14 @@ req x GET "/login/ent?ticket=$BYOD_CAS_TICKET_CLAIRE_PETIT"
 check "a ticket issued for the portal's service: 401 at the console" test "$(code)" = 401
 check "...the server said INVALID_SERVICE (the log)" grep -q 'INVALID_SERVICE' "$T/admin.log"
 check "...audited admin.login-refused, source ent, reason ticket" \
-	test "$(audit_count admin.login-refused "after LIKE '%\"source\":\"ent\"%' AND after LIKE '%\"reason\":\"ticket\"%'")" = 1
+	test "$(audit_count admin.login-refused "after_json LIKE '%\"source\":\"ent\"%' AND after_json LIKE '%\"reason\":\"ticket\"%'")" = 1
 check "...no session" test "$(sql 'SELECT count(*) FROM admin_sessions')" = 0
 check "...nobody created" test "$(sql 'SELECT count(*) FROM people')" = "$people_before"
 
 req x GET "/login/autre-ca?ticket=$BYOD_CAS_TICKET_ALICE_MARTIN"
 check "a CAS server whose certificate is not from ca-file: 503" test "$(code)" = 503
 check "...audited source-unreachable" \
-	test "$(audit_count admin.login-refused "after LIKE '%\"source\":\"autre-ca\"%' AND after LIKE '%\"reason\":\"source-unreachable\"%'")" = 1
+	test "$(audit_count admin.login-refused "after_json LIKE '%\"source\":\"autre-ca\"%' AND after_json LIKE '%\"reason\":\"source-unreachable\"%'")" = 1
 check "...no session" test "$(sql 'SELECT count(*) FROM admin_sessions')" = 0
 check "byod-admin stops cleanly" stop_admin
 finish
