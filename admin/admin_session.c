@@ -243,8 +243,10 @@ int admin_password_attempt(struct admin_ctx *c, const char *login, const char *p
 		audit_login(c, "admin.login-throttled", shown, byod_login_key_name(gate->by));
 		return -EAGAIN;
 	}
+	/* a source's administrator never signs in with a password of the
+	 * console's (the registry keeps none for it anyway) */
 	if (valid && !reg_admin_get(c->ctx->reg, norm, out, NULL) && out->password_hash[0] &&
-	    out->state == REG_PERSON_ACTIVE) {
+	    !out->source[0] && out->state == REG_PERSON_ACTIVE) {
 		hash = out->password_hash;
 		found = 1;
 	}
