@@ -13,7 +13,8 @@
 # administrator still gives its TOTP code; a CAS source sends the browser to
 # its server with the console's own callback (admin.public-url), a ticket
 # that cannot be one is refused before any server, a server of another CA is
-# a 503; byodctl admin add/list/passwd with --source.
+# a 503; byodctl admin add/list/passwd with --source. On the school's
+# SQLite registry, or (BYOD_ADMIN_REGISTRY=pg) on a PostgreSQL one.
 set -uo pipefail
 : "${BYOD_LDAP_URL:?run by tests/identity/ldap.sh}"
 . "$BYOD_SRC/tests/cli/lib.sh"
@@ -23,6 +24,7 @@ UAI=0123456A
 	{ echo "init failed" >&2; exit 1; }
 conf="$BYOD_HOME/byod.conf"
 sed -i 's/^  yescrypt-cost: .*/  yescrypt-cost: 1/' "$conf"
+registry_setup # BYOD_ADMIN_REGISTRY=pg: everything below on a PostgreSQL registry
 audit_count() { sql "SELECT count(*) FROM audit WHERE action = '$1'${2:+ AND $2}"; }
 PEOPLE="ou=people,dc=college,dc=test"
 ROGUE_HTTPS="https://${BYOD_LDAP_ROGUE_URL#ldaps://}"
