@@ -59,8 +59,8 @@ static void audit_source(struct admin_ctx *c, const char *action, const char *lo
 	if (o && reason)
 		json_object_set_new(o, "reason", json_string(reason));
 	after = o ? json_dumps(o, JSON_COMPACT) : NULL;
-	reg_audit_add_school(c->ctx->reg, "", action, login && login[0] ? login : "(invalid)",
-			     NULL, after, NULL);
+	reg_audit_add_school(c->ctx->reg, "", action, login && login[0] ? login : "(invalid)", NULL,
+			     after, NULL);
 	free(after);
 	json_decref(o);
 }
@@ -146,8 +146,8 @@ static int page_ldap(struct admin_ctx *c, const struct byod_idsrc *s, int status
 	web_html_markup(&h, ">");
 	admin_token_field(c, &h);
 	admin_login_field(&h, "login", AT(c, "login.user"), "text", "username", login, NULL);
-	admin_login_field(&h, "password", AT(c, "login.password"), "password",
-			  "current-password", NULL, NULL);
+	admin_login_field(&h, "password", AT(c, "login.password"), "password", "current-password",
+			  NULL, NULL);
 	web_html_markup(&h, "<button type=\"submit\">");
 	web_html_text(&h, AT(c, "login.button"));
 	web_html_markup(&h, "</button></form><p><a href=\"/login\">");
@@ -265,7 +265,8 @@ static int finish(struct admin_ctx *c, const struct byod_idsrc *src, int rc,
 		if (reason)
 			httpd_log("%s: %s signed in at %s, but is no administrator of that source "
 				  "(%s)",
-				  c->rq->client, login[0] ? login : "(no login)", src->name, reason);
+				  c->rq->client, login[0] ? login : "(no login)", src->name,
+				  reason);
 	}
 	admin_metrics_login(reason ? -EACCES : 0);
 	if (reason) {
@@ -279,10 +280,12 @@ static int finish(struct admin_ctx *c, const struct byod_idsrc *src, int rc,
 			audit_source(c, "admin.login-locked", login, src, "pair");
 		if (down)
 			return refused_page(c, src, 503, AT(c, "login.source.down"));
-		return refused_page(c, src, 401,
-				    src->kind == BYOD_IDSRC_LDAP && !strcmp(reason, "password")
-					    ? AT(c, "login.failed")
-					    : AT(c, "login.source.refused"));
+		/* a directory's wrong password or login: the password form's sentence */
+		if (!strcmp(reason, "password") || !strcmp(reason, "login"))
+			return refused_page(c, src, 401, AT(c, "login.failed"));
+		if (!strcmp(reason, "ticket"))
+			return refused_page(c, src, 401, AT(c, "login.source.ticket"));
+		return refused_page(c, src, 401, AT(c, "login.source.refused"));
 	}
 	byod_login_settle(c->ctx->reg, gate, now, NULL);
 	rc = admin_session_start_source(c, &a);

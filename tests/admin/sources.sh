@@ -241,6 +241,7 @@ check "a CAS source: 303 to the CAS server's login, the console's callback as se
 	test "$(code):$(hdr Location)" = "303:${ROGUE_HTTPS%/}/cas/login?service=$enc"
 req k GET '/login/ent?ticket=not-a-ticket'
 check "a ticket that cannot be one: 401" test "$(code)" = 401
+check "...the page says the login did not go through" grep -q 'La connexion n’a pas abouti' "$T/b"
 check "...audited reason ticket" \
 	test "$(audit_count admin.login-refused "after_json LIKE '%\"source\":\"ent\"%' AND after_json LIKE '%\"reason\":\"ticket\"%'")" = 1
 req k GET '/login/ent?ticket=ST-1-abcdef'
