@@ -282,7 +282,13 @@ static void test_role_without_rights(void **state)
 	assert_int_equal(reg_device_add(radius, &d, &f->err), 0);
 	assert_int_equal(reg_policy_add(radius, "default: a\n", "x", "", NULL, &f->err), -EACCES);
 	assert_non_null(strstr(f->err.msg, portal));
+	/* ...and keeps the identity sources' single-use keys */
+	assert_int_equal(reg_once_put(radius, "saml-req:1", "x", 10, 100, &f->err), 0);
+	assert_int_equal(reg_once_claim(radius, "saml-id:1", 10, 100, &f->err), 0);
+	assert_int_equal(reg_once_take(radius, "saml-req:1", 10, NULL, &f->err), 0);
+	assert_int_equal(reg_once_purge(radius, 1000, NULL, &f->err), 0);
 	reg_close(radius);
+	assert_int_equal(raw_int(db, "SELECT COUNT(*) FROM once_keys"), 0);
 	assert_int_equal(raw_int(db, "SELECT COUNT(*) FROM devices"), 1);
 	assert_int_equal(raw_int(db, "SELECT COUNT(*) FROM policies"), 0);
 
@@ -296,6 +302,8 @@ static void test_role_without_rights(void **state)
 	assert_int_equal(open_reg(url, 1000, &radius, &f->err), 0);
 	assert_int_equal(reg_audit_add(radius, "session.disconnect", "1", NULL, "{}", &f->err), 0);
 	assert_int_equal(reg_device_set_state(radius, d.id, BYOD_DEVICE_SUSPENDED, &f->err), -EACCES);
+	/* nor a single-use key (the portal's and the console's) */
+	assert_int_equal(reg_once_claim(radius, "saml-id:2", 10, 100, &f->err), -EACCES);
 	/* its heartbeat, but no decision counts (RADIUS's) */
 	{
 		struct reg_decision_count dc = {.school = UAI_A, .minute = 1790000040,
