@@ -1094,6 +1094,16 @@ static const struct cli_command commands[] = {
 		  "default), printed once" },
 		{ "admin token list [LOGIN] [--json]", NULL },
 		{ "admin token revoke ID", NULL }) },
+	{ "identity", cli_identity,
+	  USAGE({ "identity test NAME LOGIN", "\nsign LOGIN in through source NAME (the\n"
+		  "password on stdin; a CAS source takes a\n"
+		  "ticket) and print the person as mapped,\n"
+		  "creating nothing" },
+		{ "identity sync NAME [--dry-run]",
+		  "\nan LDAP source's people its directory no\n"
+		  "longer has, or says have left, get a leaving\n"
+		  "date now (refused when it lists nobody, or\n"
+		  "more than half would leave)" }) },
 	{ "purge", cli_purge,
 	  USAGE({ "purge [--dry-run] [--json]",
 		  "delete what is past its retention\n"

@@ -59,4 +59,7 @@ int cli_metrics(const char *home, int argc, char **argv);
 int cli_backup(const char *home, int argc, char **argv);
 int cli_restore(const char *home, int argc, char **argv);
 
+/* byodctl identity test|sync (cmd_identity.c) */
+int cli_identity(const char *home, int argc, char **argv);
+
 #endif /* BYODCTL_H */

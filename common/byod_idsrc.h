@@ -2,9 +2,9 @@
 /*
  * The identity sources of byod.conf (section "identity"): the directories
  * and identity providers people sign in with besides their local account,
- * several at once, each named, each of a kind (ldap and cas now; saml has
- * its place in the table), each with its own mapping to the registry:
- * which attribute gives the login, the role, the school and the class.
+ * several at once, each named, each of a kind (ldap, cas, saml), each with
+ * its own mapping to the registry: which attribute gives the login, the
+ * role, the school and the class.
  *
  *   identity:
  *     college:
@@ -57,6 +57,9 @@ struct byod_idsrc {
 	char *school;        /* ...or always this UAI (a school's own directory) */
 	char *class_attr;    /* the class from this attribute... */
 	char *class_group_base; /* ...or the CN of a group directly under this DN */
+	/* a person the source says has left (their departure is applied) */
+	char *left_attr;     /* "": the source never says so */
+	char *left_values;   /* "VALUE, ...": without case; "&N": the value's bit N set */
 
 	/* LDAP */
 	char *url;           /* ldaps://host[:port]/ or ldap://host[:port]/ (StartTLS, always) */
@@ -75,6 +78,14 @@ struct byod_idsrc {
 	/* CAS 3.0 (ca-file and timeout-s as for LDAP) */
 	char *server_url;    /* https://cas.ent.example/cas/: login and p3/serviceValidate under it */
 	char *service_url;   /* the portal's callback the CAS server sends the person back to */
+
+	/* SAML 2.0 (identity/saml.h): this gateway as a service provider */
+	char *sp_entity_id;  /* our entityID, as registered at the identity provider */
+	char *acs_url;       /* https://.../saml/acs: where the IdP POSTs its Response */
+	char *sp_key_file;   /* signs our requests, decrypts encrypted assertions (PEM) */
+	char *sp_cert_file;  /* its certificate, in our metadata (PEM) */
+	char *idp_metadata_file; /* the IdP's metadata: its entityID, SSO URL and signing keys */
+	int max_skew_s;      /* clock difference tolerated on the assertion's times */
 };
 
 struct byod_buf;
@@ -100,6 +111,10 @@ const struct byod_idsrc *byod_conf_idsrc(const struct byod_conf *conf, const cha
  * the first of the list wins for a person with several. -ENOENT when v is
  * not in it, -EINVAL when the list is malformed; v NULL checks the list. */
 int byod_idsrc_role(const char *roles, const char *v, int *pos);
+
+/* The i-th value of a left-values list into out, without the spaces around
+ * it: 1, or 0 after the last, -EINVAL for an empty or too long one. */
+int byod_idsrc_left_value(const char *list, size_t i, char *out, size_t len);
 
 /* Deep copy of n sources (*dst NULL when n is 0). 0 or -ENOMEM. */
 int byod_idsrc_copy(struct byod_idsrc **dst, const struct byod_idsrc *src, size_t n);

@@ -194,12 +194,83 @@ static int check_group_filter(const char *v, char *why, size_t len)
 	return check_template(v, "sD", why, len);
 }
 
+/* A SAML entityID: a URI, no spaces, not too long for the metadata's attribute. */
+static int check_entity_id(const char *v, char *why, size_t len)
+{
+	const char *colon = strchr(v, ':');
+
+	if (!v[0])
+		return 0;
+	if (colon && colon > v && strlen(v) < 1024) {
+		for (const char *p = v; *p; p++)
+			if ((unsigned char)*p <= ' ' || *p == 0x7f || *p == '"' || *p == '<' ||
+			    *p == '>' || *p == '&')
+				goto bad;
+		return 0;
+	}
+bad:
+	snprintf(why, len, "'%s' is not an entityID (a URI such as "
+		 "https://portail.college.lan/saml/metadata)", v);
+	return -1;
+}
+
+/* left-values: VALUE, VALUE, ... each a plain value or &N (N a power of two). */
+static int check_left_values(const char *v, char *why, size_t len)
+{
+	char item[256];
+	int rc;
+
+	for (size_t i = 0; (rc = byod_idsrc_left_value(v, i, item, sizeof(item))) > 0; i++) {
+		if (item[0] == '&') {
+			char *end;
+			unsigned long long n = strtoull(item + 1, &end, 10);
+
+			if (!item[1] || *end || !n || (n & (n - 1)))
+				goto bad;
+		}
+	}
+	if (!rc)
+		return 0;
+bad:
+	snprintf(why, len, "'%s' is not a list of values separated by ',' (each a value, or &N "
+		 "for a bit, N a power of two such as &2)", v);
+	return -1;
+}
+
+int byod_idsrc_left_value(const char *list, size_t i, char *out, size_t len)
+{
+	const char *s = list;
+
+	for (;;) {
+		const char *e = s + strcspn(s, ",");
+
+		if (trimmed(s, e, out, len))
+			return *s || *e ? -EINVAL : 0;
+		if (i-- == 0)
+			return 1;
+		if (!*e)
+			return 0;
+		s = e + 1;
+	}
+}
+
+/* left-attribute and left-values go together. */
+static int check_left(const struct byod_idsrc *s, char *why, size_t len)
+{
+	if (!s->left_attr[0] != !s->left_values[0]) {
+		snprintf(why, len, "left-attribute and left-values go together: both or neither");
+		return -1;
+	}
+	return 0;
+}
+
 #define F(field) offsetof(struct byod_idsrc, field)
 
 static const struct id_key keys[] = {
 	{ "kind", IK_ENUM, F(kind), "ldap", 0, 0, kinds, K_ALL, NULL,
 	  "ldap (a directory checks the password); cas (the ENT's CAS 3.0 server signs the "
-	  "person in); saml is to come." },
+	  "person in); saml (a SAML 2.0 identity provider: ÉduConnect, an académie's "
+	  "federation)." },
 	{ "label", IK_STRING, F(label), "", 0, 0, NULL, K_ALL, NULL,
 	  "The words of the source's button on the login page (empty: its name)." },
 	{ "login-attribute", IK_STRING, F(login_attr), "uid", 0, 0, NULL, K_ALL, NULL,
@@ -225,6 +296,16 @@ static const struct id_key keys[] = {
 	{ "class-group-base", IK_STRING, F(class_group_base), "", 0, 0, NULL, K_ALL, NULL,
 	  "Instead of class-attribute: the person's groups directly under this DN are their "
 	  "classes (by CN), those named in roles apart." },
+	/* ---- a person the source says has left ---- */
+	{ "left-attribute", IK_STRING, F(left_attr), "", 0, 0, NULL, K_ALL, NULL,
+	  "The attribute that says the person has left (an ENT's status, AD's "
+	  "userAccountControl); empty: the source never says so." },
+	{ "left-values", IK_STRING, F(left_values), "", 0, 0, NULL, K_ALL, check_left_values,
+	  "Its values that mean left, separated by ',' and compared without case (SORTI, "
+	  "inactif); &N means the number's bit of value N is set (&2: AD's ACCOUNTDISABLE). "
+	  "A sign-in whose answer says left applies the person's departure (devices revoked, "
+	  "account disabled, as the rentrée sync's) and is refused." },
+	/* ---- end of the left keys ---- */
 	{ "url", IK_STRING, F(url), "", 0, 0, NULL, K_LDAP, check_url,
 	  "The directory: ldaps://HOST[:PORT]/, or ldap://HOST[:PORT]/ on which TLS is always "
 	  "started (StartTLS) before anything else. Write an address the certificate names." },
@@ -262,6 +343,24 @@ static const struct id_key keys[] = {
 	{ "service-url", IK_STRING, F(service_url), "", 0, 0, NULL, K_CAS, check_https,
 	  "cas: the portal's address the CAS server sends the person back to with a ticket "
 	  "(https://portail.college.lan/cas/callback), as registered at the CAS server." },
+	/* SAML 2.0: this gateway as a service provider of the identity provider */
+	{ "sp-entity-id", IK_STRING, F(sp_entity_id), "", 0, 0, NULL, K_SAML, check_entity_id,
+	  "saml: this gateway's entityID, as registered at the identity provider "
+	  "(https://portail.college.lan/saml/metadata)." },
+	{ "acs-url", IK_STRING, F(acs_url), "", 0, 0, NULL, K_SAML, check_https,
+	  "saml: where the identity provider POSTs its answer (https://portail.college.lan/"
+	  "saml/acs); an assertion for another Recipient or Destination is refused." },
+	{ "sp-key-file", IK_STRING, F(sp_key_file), "", 0, 0, NULL, K_SAML, NULL,
+	  "saml: the private key (PEM, unencrypted, readable by the service only) that signs "
+	  "this gateway's requests and decrypts the assertions encrypted to it." },
+	{ "sp-cert-file", IK_STRING, F(sp_cert_file), "", 0, 0, NULL, K_SAML, NULL,
+	  "saml: the certificate (PEM) of sp-key-file, published in this gateway's metadata." },
+	{ "idp-metadata-file", IK_STRING, F(idp_metadata_file), "", 0, 0, NULL, K_SAML, NULL,
+	  "saml: the identity provider's metadata (XML), fetched and checked by you: its "
+	  "entityID, its single sign-on URL and the only keys its signatures are checked with." },
+	{ "max-skew-s", IK_INT, F(max_skew_s), "60", 0, 300, NULL, K_SAML, NULL,
+	  "saml: the seconds by which the identity provider's clock may differ from this "
+	  "gateway's on the assertion's times (NotBefore, NotOnOrAfter)." },
 };
 
 #undef F
@@ -420,10 +519,10 @@ static int check_source(struct byod_idsrc *s, const char *file, const yaml_node_
 			struct byod_err *err)
 {
 	const char *p = s->name;
+	char why[160];
 
-	if (s->kind == BYOD_IDSRC_SAML)
-		return at(err, ENOTSUP, file, n, "identity.%s.kind: %s sources are not supported "
-			  "by this version yet (ldap and cas are)", p, kinds[s->kind]);
+	if (check_left(s, why, sizeof(why)))
+		return at(err, EINVAL, file, n, "identity.%s: %s", p, why);
 	if (empty(s->roles))
 		return at(err, EINVAL, file, n, "identity.%s.roles is required: without it no "
 			  "one of this source has a role", p);
@@ -442,6 +541,19 @@ static int check_source(struct byod_idsrc *s, const char *file, const yaml_node_
 		if (empty(s->ca_file))
 			return at(err, EINVAL, file, n, "identity.%s.ca-file is required: the CAS "
 				  "server's certificate is always checked", p);
+		return 0;
+	}
+	if (s->kind == BYOD_IDSRC_SAML) {
+		if (empty(s->sp_entity_id) || empty(s->acs_url))
+			return at(err, EINVAL, file, n, "identity.%s.sp-entity-id and "
+				  "identity.%s.acs-url are required for a saml source", p, p);
+		if (empty(s->sp_key_file) || empty(s->sp_cert_file))
+			return at(err, EINVAL, file, n, "identity.%s.sp-key-file and "
+				  "identity.%s.sp-cert-file are required: requests are always "
+				  "signed", p, p);
+		if (empty(s->idp_metadata_file))
+			return at(err, EINVAL, file, n, "identity.%s.idp-metadata-file is required: "
+				  "the identity provider's signatures are always checked", p);
 		return 0;
 	}
 	if (empty(s->url))
@@ -518,10 +630,6 @@ static int read_source(struct byod_idsrc *s, yaml_document_t *doc, yaml_node_t *
 			if (rc)
 				return at(err, -rc, file, vn, "identity.%s.%s: %s", s->name, name,
 					  why);
-			if (pass == 0 && s->kind == BYOD_IDSRC_SAML)
-				return at(err, ENOTSUP, file, vn, "identity.%s.kind: %s sources are "
-					  "not supported by this version yet (ldap and cas are)", s->name,
-					  kinds[s->kind]);
 		}
 	}
 	return check_source(s, file, map, err);

@@ -186,9 +186,11 @@ static int decide_gate(struct reg_throttle *rows, size_t n, void *arg)
 	}
 	if (g->verdict != BYOD_LOGIN_GO)
 		return 0; /* refused: nothing counted, nothing written */
+	g->at = d->now;
 	for (i = 0; i < n; i++) {
 		enum byod_login_key k = kind_of(&rows[i]);
 
+		g->before[i] = s[i];
 		web_throttle_failure(rule_of(k), &s[i], d->now);
 		from_state(&s[i], &rows[i]);
 		if (k == BYOD_LOGIN_KEY_PAIR && s[i].locked_until > d->now)
@@ -215,6 +217,36 @@ static int decide_settle(struct reg_throttle *rows, size_t n, void *arg)
 			web_throttle_refund(&s);
 		else
 			web_throttle_success(&s);
+		from_state(&s, &rows[i]);
+	}
+	return 0;
+}
+
+/* An attempt that failed through no fault of the person's: its reserved
+ * failure taken back from every key. When no failure came after it
+ * (last_failure still the reservation's), the key is put back as it was
+ * before, so the delay runs from the failure before it again; otherwise
+ * one failure less, and no lock that the remaining count does not earn. */
+static int decide_release(struct reg_throttle *rows, size_t n, void *arg)
+{
+	const struct byod_login_gate *g = arg;
+	struct web_throttle_state s;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		enum byod_login_key k = kind_of(&rows[i]);
+		const struct web_throttle_rule *r = rule_of(k);
+
+		to_state(&rows[i], r, &s);
+		if (s.failures <= 0)
+			continue; /* forgotten or settled meanwhile: nothing of ours left */
+		if (s.last_failure == g->at && s.failures == g->before[i].failures + 1) {
+			s = g->before[i];
+		} else {
+			web_throttle_refund(&s);
+			if (r->lock_after > 0 && s.failures < r->lock_after)
+				s.locked_until = g->before[i].locked_until;
+		}
 		from_state(&s, &rows[i]);
 	}
 	return 0;
@@ -286,6 +318,20 @@ int byod_login_settle(struct reg *reg, const struct byod_login_gate *g, time_t n
 		memcpy(rows[i].key, g->keys[i].key, sizeof(rows[i].key));
 	}
 	return reg_throttle_update(reg, rows, g->n, decide_settle, NULL, err);
+}
+
+int byod_login_release(struct reg *reg, const struct byod_login_gate *g, struct byod_err *err)
+{
+	struct reg_throttle rows[3];
+	size_t i;
+
+	if (g->verdict != BYOD_LOGIN_GO || g->n == 0 || g->n > 3)
+		return byod_err_set(err, EINVAL, "no login attempt to release");
+	for (i = 0; i < g->n; i++) {
+		memset(&rows[i], 0, sizeof(rows[i]));
+		memcpy(rows[i].key, g->keys[i].key, sizeof(rows[i].key));
+	}
+	return reg_throttle_update(reg, rows, g->n, decide_release, (void *)g, err);
 }
 
 /* Deletes one key, counting it when it was there. */

@@ -57,8 +57,10 @@ struct byod_login_gate {
 	int wait;  /* seconds, for WAIT and LOCKED */
 	int locks; /* GO: the pair's lock is armed, so a wrong password
 		    * locks it (audit it once, after the failure) */
-	size_t n;  /* the keys, as reserved: settle reads them */
+	size_t n;  /* the keys, as reserved: settle and release read them */
 	struct reg_throttle keys[3];
+	time_t at; /* GO: when the attempt was reserved */
+	struct web_throttle_state before[3]; /* GO: each key as it was before */
 };
 
 /* "pair", "login" or "address": for logs and audit rows. */
@@ -91,6 +93,19 @@ int byod_login_gate_in(struct reg *reg, const char *realm, const char *login, co
  * the login, and takes the reserved failure back from the address. */
 int byod_login_settle(struct reg *reg, const struct byod_login_gate *g, time_t now,
 		      struct byod_err *err);
+
+/*
+ * After an attempt through g (verdict GO) that failed through no fault of
+ * the person's: an identity source that cannot be reached or does not
+ * answer in time, an answer the mapping or the registry refuses (the
+ * password was right), a registry fault. Takes back the one failure the
+ * attempt reserved on every key, and the delay or lock that reservation
+ * armed, so that a directory's outage never slows down nor locks out the
+ * people who sign in meanwhile. Failures counted by other attempts since
+ * stay. 0 or a negative errno; the caller has nothing to undo when it
+ * fails (the attempt then simply counts as a failure).
+ */
+int byod_login_release(struct reg *reg, const struct byod_login_gate *g, struct byod_err *err);
 
 /*
  * An administrator's unlock: forgets the throttle state of the account

@@ -1072,6 +1072,7 @@ int gw_step(struct gw *gw, int *handled, struct byod_err *err)
 		*handled = 0;
 	/* the events first, then what they name: a reconnection during the
 	 * read of the events alone leaves nothing read from two servers */
+	gw->st.feed_reads++;
 	rc = reg_events_since(gw->ctx->reg, gw->seq, 1000, keep_event, &evs, err);
 	if (rc == -ENOMEM)
 		byod_err_set(err, ENOMEM, "out of memory following the change feed");

@@ -51,6 +51,7 @@ struct gw_stats {
 	 * the retries, not sent (a fault) */
 	unsigned long das_ack, das_nak, das_timeout, das_error;
 	unsigned long events; /* change-feed events handled since the start */
+	unsigned long feed_reads; /* gw_step's reads of the change feed */
 };
 
 /* Opens HOME (byod.conf and the registry, wherever registry.url says);
@@ -69,9 +70,12 @@ int gw_sync(struct gw *gw, struct byod_err *err);
  * applied unless opened for a dry run) into *text (malloc'd). */
 int gw_ruleset(struct gw *gw, char **text, struct byod_err *err);
 
-/* Handles the change-feed events that arrived since the last call;
- * *handled (may be NULL) gets their number. The Disconnects it decides are
- * sent before it returns, their answers read by the next calls. */
+/* Handles the change-feed events that arrived since the last call (one
+ * read of the feed, counted in gw_stats.feed_reads) and the unlocks whose
+ * end has come; *handled (may be NULL) gets the events' number. The
+ * Disconnects it decides are sent before it returns, their answers read by
+ * the next calls. A follower calls it when gw_wait returned 1, when
+ * gw_next_wake's time has come, and now and then as a safety net. */
 int gw_step(struct gw *gw, int *handled, struct byod_err *err);
 
 /* Waits up to timeout_ms for the change feed (reg_feed_wait): returns 1

@@ -4,7 +4,10 @@
  * state at start, then follows the registry's change feed, woken by a
  * commit (PostgreSQL's NOTIFY, SQLite's data_version) and at the latest
  * every gateway.poll-ms (100 ms by default) and at the end of the nearest
- * teacher's unlock (its group's sessions move back then, without any event),
+ * teacher's unlock (its group's sessions move back then, without any event);
+ * it reads the feed only when the wait says something may have been
+ * committed, at an unlock's end, and every FEED_SAFETY_S whatever the wait
+ * said (a wake-up lost is caught up on by number then),
  * evaluates the open sessions again every 30 seconds (schedules end), writes
  * its heartbeat to the registry every 10 seconds (component "gatewayd", the
  * school followed, the feed position handled), runs the retention purge
@@ -90,7 +93,7 @@ static void fail(const char *what, const struct byod_err *err)
  */
 static struct {
 	time_t started;
-	uint64_t events, renders, batches, full_loads, resumes;
+	uint64_t events, renders, batches, full_loads, resumes, feed_reads;
 	uint64_t das_ack, das_nak, das_timeout, das_error;
 	uint64_t admitted, quarantined, sessions, das_pending;
 	int64_t seq, head; /* head -1: never read */
@@ -114,6 +117,7 @@ static void metrics_carry(const struct gw *gw)
 	carried.batches += st.batches;
 	carried.full_loads += st.full_loads;
 	carried.resumes += st.resumes;
+	carried.feed_reads += st.feed_reads;
 	carried.das_ack += st.das_ack;
 	carried.das_nak += st.das_nak;
 	carried.das_timeout += st.das_timeout;
@@ -130,6 +134,7 @@ static void metrics_note(struct gw *gw, int up)
 	GM_SET(batches, carried.batches + st.batches);
 	GM_SET(full_loads, carried.full_loads + st.full_loads);
 	GM_SET(resumes, carried.resumes + st.resumes);
+	GM_SET(feed_reads, carried.feed_reads + st.feed_reads);
 	GM_SET(das_ack, carried.das_ack + st.das_ack);
 	GM_SET(das_nak, carried.das_nak + st.das_nak);
 	GM_SET(das_timeout, carried.das_timeout + st.das_timeout);
@@ -169,6 +174,10 @@ static void metrics_write(void *app, struct byod_expo *e)
 		      GM_GET(registry_up));
 	byod_expo_one(e, "byod_gateway_events_total", "counter",
 		      "Change-feed events the gateway has handled.", (double)GM_GET(events));
+	byod_expo_one(e, "byod_gateway_feed_reads_total", "counter",
+		      "Reads of the change feed (when a commit may have come, at an unlock's end, "
+		      "and every 30 s whatever the wait said).",
+		      (double)GM_GET(feed_reads));
 	byod_expo_one(e, "byod_gateway_feed_position", "gauge",
 		      "The last change-feed event the gateway has handled.", (double)seq);
 	if (head >= 0) {
@@ -249,12 +258,22 @@ static long ms_since(const struct timespec *t0)
 }
 
 /*
- * Waits up to ms for the change feed, in slices so that a signal is taken
- * at once; it ends early when the feed may have moved. When the wait
- * itself fails (the registry is unreachable) the slice is slept. Returns
- * the signal taken, or 0.
+ * The feed is read when the wait says something may have been committed,
+ * and besides at least every FEED_SAFETY_S whatever the wait said: a safety
+ * net for a wake-up lost (a NOTIFY the server dropped, a commit SQLite's
+ * data_version missed), which gw_step's place in the feed then catches up
+ * on by number. As rlm_byod's follower does (radius-module/rlm_byod.c).
  */
-static int wait_feed(struct gw *gw, const sigset_t *sigs, int ms)
+#define FEED_SAFETY_S 30
+
+/*
+ * Waits up to ms for the change feed, in slices so that a signal is taken
+ * at once; it ends early when the feed may have moved (*moved set). When
+ * the wait itself fails (the registry is unreachable) the slice is slept
+ * and *moved set too: the step that follows says why. Returns the signal
+ * taken, or 0.
+ */
+static int wait_feed(struct gw *gw, const sigset_t *sigs, int ms, int *moved)
 {
 	static const struct timespec zero;
 	struct timespec start, nap;
@@ -272,6 +291,8 @@ static int wait_feed(struct gw *gw, const sigset_t *sigs, int ms)
 			return 0;
 		slice = left < SLICE_MS ? left : SLICE_MS;
 		rc = gw_wait(gw, (int)slice, &err);
+		if (rc != 0)
+			*moved = 1;
 		if (rc < 0) {
 			nap.tv_sec = 0;
 			nap.tv_nsec = slice * 1000000L;
@@ -416,10 +437,11 @@ int main(int argc, char **argv)
 	struct gw *gw = NULL;
 	struct httpd_metrics *metrics = NULL;
 	struct timespec last_head = { 0 };
-	struct timespec last_eval, last_beat = { 0 };
+	struct timespec last_eval, last_beat = { 0 }, last_read = { 0 };
 	sigset_t sigs;
-	time_t next_purge;
+	time_t next_purge, wake;
 	int c, once = 0, synced, down = 0, step, rc = 1, beat_failing = 0;
+	int read = 1; /* the feed may have moved: gw_step reads it */
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (c == 'h')
@@ -474,11 +496,13 @@ int main(int argc, char **argv)
 	clock_gettime(CLOCK_MONOTONIC, &last_eval);
 	for (;;) {
 		struct timespec now;
-		int sig = wait_feed(gw, &sigs, synced ? wait_ms(gw) : gw_poll_ms(gw));
+		int sig = wait_feed(gw, &sigs, synced ? wait_ms(gw) : gw_poll_ms(gw), &read);
 
 		byod_service_watchdog(); /* a turn takes gateway.poll-ms at most */
-		if (sig == SIGHUP)
+		if (sig == SIGHUP) {
 			reload(&gw, &opt);
+			read = 1; /* a new engine, a new handle */
+		}
 		if (sig == SIGTERM || sig == SIGINT) {
 			byod_service_stopping();
 			log_line(1, NULL,
@@ -504,8 +528,22 @@ int main(int argc, char **argv)
 					 "the registry answers again: the ruleset is in line with it",
 					 NULL);
 			down = 0;
+			read = 1; /* what was committed since the sync's snapshot */
 		}
-		step = gw_step(gw, NULL, &err);
+		/* the feed read when the wait said it may have moved, at an
+		 * unlock's end (gw_step moves its group's sessions back), and
+		 * every FEED_SAFETY_S; otherwise nothing was committed and a
+		 * read would find nothing */
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		wake = gw_next_wake(gw);
+		if (read || (wake && wake <= time(NULL)) ||
+		    now.tv_sec - last_read.tv_sec >= FEED_SAFETY_S) {
+			last_read = now;
+			read = 0;
+			step = gw_step(gw, NULL, &err);
+		} else {
+			step = 0;
+		}
 		if (step) {
 			/*
 			 * Start again from one snapshot of the registry (state

@@ -4,7 +4,8 @@
  * service ticket with p3/serviceValidate over HTTPS (libcurl: the server's
  * certificate checked against the source's ca-file only, no proxy, no
  * redirect, a deadline, the answer capped), its XML read with libxml2
- * (no network, no DTD hence no entity, namespace-aware), and the
+ * (as UTF-8 only, no network, no DTD in any encoding hence no entity,
+ * namespace-aware), and the
  * back-channel logoutRequest of single logout. The mapping and the
  * just-in-time person are login.c's, as for LDAP.
  */
@@ -168,27 +169,47 @@ static char *trim(char *s)
 	return s;
 }
 
-/* Parsed without network nor entity substitution, without error printing;
- * NULL for what is not well-formed, too large, or has a DTD (no entity of
- * any kind, internal or external, can then be defined). */
+/* A document type declaration, in whatever encoding it came: the parse
+ * stops there, before its internal subset is read, so no entity of any kind
+ * is ever declared, let alone expanded. */
+static void refuse_dtd(void *ctx, const xmlChar *name, const xmlChar *ext, const xmlChar *sys)
+{
+	xmlParserCtxt *c = ctx;
+
+	(void)name, (void)ext, (void)sys;
+	*(int *)c->_private = 1;
+	xmlStopParser(c);
+}
+
+/* Parsed as UTF-8 whatever the document declares or its first bytes look
+ * like (CAS answers are UTF-8; UTF-16 or EBCDIC is then no document at
+ * all), without network nor entity substitution, without error printing;
+ * NULL for what is not well-formed, too large, or has a DTD. */
 static xmlDoc *parse(const char *xml, size_t len)
 {
+	xmlParserCtxt *c;
 	xmlDoc *doc;
+	int dtd = 0;
 
 	if (!len || len > IDENT_CAS_ANSWER_MAX)
 		return NULL;
-	/* no DTD is ever parsed: its entities would be expanded while libxml2
-	 * checks the document, before it could be refused below */
-	if (memmem(xml, len, "<!DOCTYPE", 9) || memmem(xml, len, "<!ENTITY", 8))
-		return NULL;
 	pthread_once(&once, init_libs);
-	doc = xmlReadMemory(xml, (int)len, "cas.xml", NULL,
-			    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING |
-				    XML_PARSE_NOCDATA);
-	if (doc && (doc->intSubset || doc->extSubset || !xmlDocGetRootElement(doc))) {
-		xmlFreeDoc(doc);
+	c = xmlNewParserCtxt();
+	if (!c)
 		return NULL;
+	c->_private = &dtd;
+	c->sax->internalSubset = refuse_dtd;
+	c->sax->externalSubset = NULL;
+	c->sax->entityDecl = NULL;
+	doc = xmlCtxtReadMemory(c, xml, (int)len, "cas.xml", "UTF-8",
+				XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING |
+					XML_PARSE_NOCDATA | XML_PARSE_IGNORE_ENC);
+	if (doc && (dtd || !c->wellFormed || doc->intSubset || doc->extSubset ||
+		    !xmlDocGetRootElement(doc))) {
+		xmlFreeDoc(doc);
+		doc = NULL;
 	}
+	xmlFreeParserCtxt(c);
 	return doc;
 }
 

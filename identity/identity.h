@@ -55,6 +55,7 @@ struct ident_person {
 	enum byod_role role;
 	char school[REG_UAI_MAX];
 	char groups[REG_GROUPS_MAX]; /* the classes, space-separated */
+	int left; /* the source says the person has left (left-attribute) */
 };
 
 /* ---- escaping (escape.c) ---- */
@@ -83,16 +84,38 @@ int ident_template(const char *tmpl, const char *login, const char *dn, int filt
 int ident_ldap_check(const struct byod_idsrc *src, const char *login, const char *password,
 		     struct ident_attrs *attrs, struct byod_err *err);
 
+/*
+ * Every person of the LDAP source s (bind: search), as its service account
+ * sees them under base-dn with its filter (the login as '*'), page by page
+ * (RFC 2696: past the server's size limit), bounded by 12 x timeout-s (a
+ * minute at least): cb(login, left, arg) for each entry with a login that
+ * can be one, left saying what left-attribute says; cb's non-zero return
+ * stops and is returned. *count gets how many. The errors of
+ * ident_ldap_check.
+ */
+int ident_ldap_list(const struct byod_idsrc *s, int (*cb)(const char *login, int left, void *),
+		    void *arg, size_t *count, struct byod_err *err);
+
 /* ---- the mapping and just-in-time people (login.c) ---- */
+
+/* 1 when the answer a says the person has left (left-attribute). */
+int ident_left(const struct byod_idsrc *s, const struct ident_attrs *a);
 
 /* Maps a source's answer to the person (school, role, class); -EPERM with
  * the reason in err when the mapping refuses it. The school is not looked up
- * in the registry here. */
+ * in the registry here. An answer that says the person has left
+ * (left-attribute, left-values) gives out->left = 1 with the login and, when
+ * it has one, the school: neither role nor class is needed to leave. */
 int ident_map(const struct byod_idsrc *src, const struct ident_attrs *attrs,
 	      struct ident_person *out, struct byod_err *err);
 
 /* Creates the person, or updates their name, role, school and class, in one
  * transaction with an "identity.login" audit entry naming the source.
+ * A person who has left (p->left) is neither created nor updated: their
+ * account's departure is applied as the daily job applies the rentrée
+ * sync's (its live devices revoked, CRLReason affiliationChanged, the
+ * account disabled, audited "person.left" naming the source), and the
+ * sign-in refused (-EPERM); the CRL is reissued by the next publication.
  * Refused (-EPERM, audited as "identity.refused", nothing written): an
  * unknown school, a disabled account, an account with a local password (a
  * source never takes a local account over). out (may be NULL) gets the
@@ -105,5 +128,35 @@ int ident_person_sync(struct reg *reg, const struct byod_idsrc *src,
  * the reason, the login written only when ident_login_ok. */
 int ident_login_password(struct reg *reg, const struct byod_idsrc *src, const char *login,
 			 const char *password, struct reg_person *out, struct byod_err *err);
+
+/* ---- a source's directory against the registry (sync.c) ---- */
+
+struct ident_sync_item {
+	char login[REG_LOGIN_MAX];
+	char school[REG_UAI_MAX];
+	const char *why; /* "no longer in the directory", or left */
+};
+
+struct ident_sync_result {
+	size_t listed;                 /* people the directory lists */
+	size_t active;                 /* active people of the source in the registry */
+	struct ident_sync_item *items; /* those given a leaving date (or to be) */
+	size_t n;
+};
+
+/*
+ * Gives a leaving date (now) to the active people of the LDAP source s
+ * (persons.source, bind: search) that its directory no longer lists or lists
+ * as left, none already leaving, in one transaction, each with an
+ * "identity.leave" audit entry naming the source (and the registry's own
+ * "person.leave"); dry_run writes nothing. The daily job then disables
+ * them. Refused, nothing written (-EPROTO): a directory that lists nobody,
+ * or more than half of the source's active people to leave once it has 10
+ * or more. r (ident_sync_result_free) says who. The errors of
+ * ident_ldap_check otherwise.
+ */
+int ident_sync(struct reg *reg, const struct byod_idsrc *s, time_t now, int dry_run,
+	       struct ident_sync_result *r, struct byod_err *err);
+void ident_sync_result_free(struct ident_sync_result *r);
 
 #endif /* BYOD_IDENTITY_H */

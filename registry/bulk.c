@@ -51,7 +51,8 @@ static void text(sqlite3_stmt *st, int i, char *out, size_t len)
  * atomic operation: with a second thread in the process (the index's
  * loader fills its maps in one) the lock and unlock pairs were a fifth of
  * the reading thread's time at a million devices. The rows' callbacks
- * use no other connection.
+ * use no other connection. A failure is said (its message read) before
+ * the mutex is left.
  */
 static int each(struct sq *s, sqlite3_stmt *st, int (*row)(sqlite3_stmt *, void *), void *arg,
 		const char *doing, struct byod_err *err)
@@ -65,10 +66,13 @@ static int each(struct sq *s, sqlite3_stmt *st, int (*row)(sqlite3_stmt *, void 
 		if (r)
 			break;
 	}
+	/* a failed step's message is the connection's last error, which
+	 * another thread's call on the connection replaces once the mutex is
+	 * left: read (sq_fail: sqlite3_errmsg) before leaving it */
+	if (!r && rc != SQLITE_DONE)
+		r = sq_fail(s, rc, doing, err);
 	sqlite3_mutex_leave(mu);
-	if (r)
-		return r;
-	return rc == SQLITE_DONE ? 0 : sq_fail(s, rc, doing, err);
+	return r;
 }
 
 struct visit {

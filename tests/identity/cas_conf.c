@@ -4,7 +4,8 @@
  * identity/cas.c): a cas source read with its defaults and copied; its
  * mistakes (a server or service that is not https, a missing ca-file, a key
  * of LDAP on it, one of CAS on an LDAP source) refused with the key; the
- * login URL and the tickets refused before any server is asked.
+ * login URL and the tickets refused before any server is asked; the
+ * answer read as UTF-8 only, a DTD refused in any encoding.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -127,7 +128,7 @@ static void test_mistakes(void **state)
 	refused("    ca-file: /etc/byod/ent-ca.pem\n", "    url: ldap://x/\n", "identity.ent.url");
 	refused("    url: ldap://ldap.college.lan/\n", "    server-url: https://x/\n",
 		"identity.college.server-url");
-	refused("    kind: cas\n", "    kind: saml\n", "identity.ent.kind");
+	refused("    kind: cas\n", "    kind: saml\n", "identity.ent.server-url");
 }
 
 /** What cannot be a service ticket. */
@@ -151,12 +152,83 @@ static void test_tickets(void **state)
 	assert_false(ident_cas_ticket_ok(longer));
 }
 
+#define SUCCESS(decl, doctype, user)                                                       \
+	"<?xml version=\"1.0\" encoding=\"" decl "\"?>" doctype                                \
+	"<cas:serviceResponse xmlns:cas=\"http://www.yale.edu/tp/cas\">"                        \
+	"<cas:authenticationSuccess><cas:user>" user "</cas:user>"                               \
+	"<cas:attributes><cas:uai>0123456A</cas:uai></cas:attributes>"                          \
+	"</cas:authenticationSuccess></cas:serviceResponse>"
+
+/* text (ASCII) as UTF-16, little or big endian, with a BOM or not; len. */
+static size_t utf16(const char *text, int be, int bom, char *out)
+{
+	size_t o = 0;
+
+	if (bom) {
+		out[o++] = (char)(be ? 0xfe : 0xff);
+		out[o++] = (char)(be ? 0xff : 0xfe);
+	}
+	for (; *text; text++) {
+		out[o++] = be ? 0 : *text;
+		out[o++] = be ? *text : 0;
+	}
+	return o;
+}
+
+/** The answer is read as UTF-8, whatever it declares or its first bytes look
+ * like; a DTD is refused in any encoding, so no entity is ever declared. */
+static void test_encodings(void **state)
+{
+	static const char *const docs[] = {
+		SUCCESS("UTF-16", "", "alice"),
+		SUCCESS("UTF-16", "<!DOCTYPE x [<!ENTITY who \"alice\">]>", "&who;"),
+		SUCCESS("UTF-16", "<!DOCTYPE x SYSTEM \"file:///etc/passwd\">", "alice"),
+	};
+	struct ident_attrs a = { 0 };
+	struct byod_err err;
+	char buf[2048];
+
+	(void)state;
+	/* UTF-8, as CAS answers are: read */
+	assert_int_equal(ident_cas_parse(SUCCESS("UTF-8", "", "zoé"), strlen(SUCCESS("UTF-8", "",
+					 "zoé")), &a, &err), 0);
+	assert_string_equal(ident_attrs_get(&a, IDENT_CAS_USER, 0), "zoé");
+	ident_attrs_free(&a);
+	/* a declaration of another encoding is not believed: the bytes are UTF-8 */
+	assert_int_equal(ident_cas_parse(SUCCESS("ISO-8859-1", "", "zoé"),
+					 strlen(SUCCESS("ISO-8859-1", "", "zoé")), &a, &err), 0);
+	assert_string_equal(ident_attrs_get(&a, IDENT_CAS_USER, 0), "zoé");
+	ident_attrs_free(&a);
+	/* UTF-16 in every form, with a DTD or not: never read */
+	for (size_t i = 0; i < sizeof(docs) / sizeof(docs[0]); i++)
+		for (int v = 0; v < 4; v++) {
+			size_t n = utf16(docs[i], v & 1, v & 2, buf);
+
+			assert_true(n < sizeof(buf));
+			memset(&err, 0, sizeof(err));
+			if (ident_cas_parse(buf, n, &a, &err) != -EPROTO)
+				fail_msg("document %zu as UTF-16 (%s, %s) was read", i,
+					 v & 1 ? "BE" : "LE", v & 2 ? "BOM" : "no BOM");
+			assert_int_equal(a.n, 0);
+		}
+	/* in UTF-8 too, internal or external, stopped before its subset is read */
+	for (size_t i = 1; i < sizeof(docs) / sizeof(docs[0]); i++) {
+		char doc[1024];
+		const char *d = strstr(docs[i], "?>") + 2;
+
+		snprintf(doc, sizeof(doc), "<?xml version=\"1.0\" encoding=\"UTF-8\"?>%s", d);
+		assert_int_equal(ident_cas_parse(doc, strlen(doc), &a, &err), -EPROTO);
+		assert_int_equal(a.n, 0);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_source),
 		cmocka_unit_test(test_mistakes),
 		cmocka_unit_test(test_tickets),
+		cmocka_unit_test(test_encodings),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -33,26 +33,9 @@
 #include "byod_util.h"
 #include "cas.h"
 #include "identity.h"
-#include "../unit/rmtree.h"
+#include "fixture.h"
 
-#define UAI "0123456A"
-
-struct fx {
-	char dir[512];
-	char home[600];
-	struct byod_ctx *ctx;
-};
-
-static const char *env(const char *name)
-{
-	const char *v = getenv(name);
-
-	if (!v) {
-		fprintf(stderr, "%s is not set: run this test through tests/identity/cas.sh\n", name);
-		exit(1);
-	}
-	return v;
-}
+#define UAI IFX_UAI
 
 #define MAPPING                                                                            \
 	"    login-attribute: \"cas:user\"\n"                                                  \
@@ -62,7 +45,7 @@ static const char *env(const char *name)
 	"    class-attribute: classe\n"
 
 /* The identity section every test reads. */
-static int write_sources(const char *home)
+int ifx_write_sources(const char *home)
 {
 	char path[700];
 	FILE *f;
@@ -105,102 +88,22 @@ static int write_sources(const char *home)
 		"    service-url: \"%s\"\n"
 		"    ca-file: \"%s\"\n"
 		"    timeout-s: 1\n" MAPPING,
-		env("BYOD_CAS_SERVER"), env("BYOD_CAS_SERVICE"), env("BYOD_CAS_CA"),
-		env("BYOD_CAS_SERVER"), env("BYOD_CAS_OTHER_SERVICE"), env("BYOD_CAS_CA"),
-		env("BYOD_CAS_ROGUE"), env("BYOD_CAS_SERVICE"), env("BYOD_CAS_CA"),
-		env("BYOD_CAS_SERVER"), env("BYOD_CAS_SERVICE"), env("BYOD_CAS_OTHER_CA"),
-		env("BYOD_CAS_SILENT"), env("BYOD_CAS_SERVICE"), env("BYOD_CAS_CA"));
+		ifx_env("BYOD_CAS_SERVER"), ifx_env("BYOD_CAS_SERVICE"), ifx_env("BYOD_CAS_CA"),
+		ifx_env("BYOD_CAS_SERVER"), ifx_env("BYOD_CAS_OTHER_SERVICE"), ifx_env("BYOD_CAS_CA"),
+		ifx_env("BYOD_CAS_ROGUE"), ifx_env("BYOD_CAS_SERVICE"), ifx_env("BYOD_CAS_CA"),
+		ifx_env("BYOD_CAS_SERVER"), ifx_env("BYOD_CAS_SERVICE"), ifx_env("BYOD_CAS_OTHER_CA"),
+		ifx_env("BYOD_CAS_SILENT"), ifx_env("BYOD_CAS_SERVICE"), ifx_env("BYOD_CAS_CA"));
 	return fclose(f);
 }
 
-static int setup(void **state)
-{
-	const char *base = getenv("BYOD_TEST_TMP");
-	struct byod_init_params p = { .uai = UAI, .name = "Collège de test", .yescrypt_cost = 1 };
-	struct byod_err err;
-	struct fx *fx = calloc(1, sizeof(*fx));
-
-	if (!fx)
-		return -1;
-	mkdir(base ? base : "/tmp", 0755);
-	snprintf(fx->dir, sizeof(fx->dir), "%s/ident.XXXXXX", base ? base : "/tmp");
-	if (!mkdtemp(fx->dir))
-		return -1;
-	snprintf(fx->home, sizeof(fx->home), "%s/home", fx->dir);
-	if (byod_home_init(fx->home, &p, &err) || write_sources(fx->home) ||
-	    byod_open(fx->home, "byod-portal", &fx->ctx, &err)) {
-		fprintf(stderr, "setup: %s\n", err.msg);
-		return -1;
-	}
-	*state = fx;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fx *fx = *state;
-
-	byod_close(fx->ctx);
-	test_rmtree(fx->dir);
-	free(fx);
-	return 0;
-}
-
-static const struct byod_idsrc *src(struct fx *fx, const char *name)
-{
-	const struct byod_idsrc *s = byod_conf_idsrc(&fx->ctx->conf, name);
-
-	assert_non_null(s);
-	return s;
-}
-
-static int count_cb(const struct reg_person *p, void *arg)
-{
-	(void)p;
-	++*(int *)arg;
-	return 0;
-}
-
-static int people(struct fx *fx)
-{
-	int n = 0;
-
-	assert_int_equal(reg_person_list(fx->ctx->reg, count_cb, &n, NULL), 0);
-	return n;
-}
-
-struct audit_q {
-	const char *action, *object, *needle;
-	int n;
-};
-
-static int audit_cb(const struct reg_audit *a, void *arg)
-{
-	struct audit_q *q = arg;
-
-	if (!strcmp(a->action, q->action) && (!q->object || !strcmp(a->object, q->object)) &&
-	    (!q->needle || (a->after && strstr(a->after, q->needle))))
-		q->n++;
-	return 0;
-}
-
-/* Audit rows of action (on object, with needle in their "after"). */
-static int audited(struct fx *fx, const char *action, const char *object, const char *needle)
-{
-	struct audit_q q = { action, object, needle, 0 };
-
-	assert_int_equal(reg_audit_list(fx->ctx->reg, 0, audit_cb, &q, NULL), 0);
-	return q.n;
-}
-
-static int login(struct fx *fx, const char *source, const char *ticket, struct reg_person *out,
+static int login(struct ifx *fx, const char *source, const char *ticket, struct reg_person *out,
 		 struct byod_err *err)
 {
-	return ident_login_cas(fx->ctx->reg, src(fx, source), ticket, out, err);
+	return ident_login_cas(fx->ctx->reg, ifx_src(fx, source), ticket, out, err);
 }
 
 /* A refusal: rc, nothing created, one identity.refused row naming source. */
-static void refused(struct fx *fx, const char *source, const char *ticket, int rc,
+static void refused(struct ifx *fx, const char *source, const char *ticket, int rc,
 		    const char *object, const char *why)
 {
 	struct byod_err err;
@@ -210,11 +113,11 @@ static void refused(struct fx *fx, const char *source, const char *ticket, int r
 	assert_int_equal(login(fx, source, ticket, NULL, &err), rc);
 	if (why && !strstr(err.msg, why))
 		fail_msg("'%s' does not say '%s'", err.msg, why);
-	assert_int_equal(people(fx), 0);
+	assert_int_equal(ifx_people(fx), 0);
 	snprintf(needle, sizeof(needle), "\"source\":\"%s\"", source);
-	assert_int_equal(audited(fx, "identity.refused", object, needle), 1);
-	assert_int_equal(audited(fx, "person.add", NULL, NULL), 0);
-	assert_int_equal(audited(fx, "identity.login", NULL, NULL), 0);
+	assert_int_equal(ifx_audited(fx, "identity.refused", object, needle), 1);
+	assert_int_equal(ifx_audited(fx, "person.add", NULL, NULL), 0);
+	assert_int_equal(ifx_audited(fx, "identity.login", NULL, NULL), 0);
 }
 
 /** A pupil signs in through the ENT's CAS: the ticket validated with
@@ -222,44 +125,44 @@ static void refused(struct fx *fx, const char *source, const char *ticket, int r
  * with an audit entry. */
 static void test_pupil_created(void **state)
 {
-	struct fx *fx = *state;
+	struct ifx *fx = *state;
 	struct reg_person p;
 	struct byod_err err;
 
-	assert_int_equal(login(fx, "ent", env("BYOD_CAS_TICKET_ALICE_MARTIN"), &p, &err), 0);
+	assert_int_equal(login(fx, "ent", ifx_env("BYOD_CAS_TICKET_ALICE_MARTIN"), &p, &err), 0);
 	assert_string_equal(p.login, "alice.martin");
 	assert_string_equal(p.display_name, "Alice Martin");
 	assert_int_equal(p.role, BYOD_ROLE_STUDENT);
 	assert_string_equal(p.school, UAI);
 	assert_string_equal(p.groups, "3A");
 	assert_int_equal(p.state, REG_PERSON_ACTIVE);
-	assert_int_equal(people(fx), 1);
-	assert_int_equal(audited(fx, "identity.login", "alice.martin",
+	assert_int_equal(ifx_people(fx), 1);
+	assert_int_equal(ifx_audited(fx, "identity.login", "alice.martin",
 				 "\"reason\":\"created\",\"role\":\"student\",\"school\":\"" UAI
 				 "\",\"source\":\"ent\""), 1);
-	assert_int_equal(audited(fx, "person.add", "alice.martin", NULL), 1);
+	assert_int_equal(ifx_audited(fx, "person.add", "alice.martin", NULL), 1);
 }
 
 /** A teacher: the role from the ENT profile National_ENS. */
 static void test_teacher_created(void **state)
 {
-	struct fx *fx = *state;
+	struct ifx *fx = *state;
 	struct reg_person p;
 	struct byod_err err;
 
-	assert_int_equal(login(fx, "ent", env("BYOD_CAS_TICKET_CLAIRE_PETIT"), &p, &err), 0);
+	assert_int_equal(login(fx, "ent", ifx_env("BYOD_CAS_TICKET_CLAIRE_PETIT"), &p, &err), 0);
 	assert_string_equal(p.login, "claire.petit");
 	assert_int_equal(p.role, BYOD_ROLE_TEACHER);
 	assert_string_equal(p.school, UAI);
-	assert_int_equal(people(fx), 1);
-	assert_int_equal(audited(fx, "identity.login", "claire.petit", "\"source\":\"ent\""), 1);
+	assert_int_equal(ifx_people(fx), 1);
+	assert_int_equal(ifx_audited(fx, "identity.login", "claire.petit", "\"source\":\"ent\""), 1);
 }
 
 /** The pupil's ticket again (test_pupil_created used it): the CAS server
  * says INVALID_TICKET. */
 static void test_ticket_twice(void **state)
 {
-	refused(*state, "ent", env("BYOD_CAS_TICKET_ALICE_MARTIN"), -EACCES, "(not a login)",
+	refused(*state, "ent", ifx_env("BYOD_CAS_TICKET_ALICE_MARTIN"), -EACCES, "(not a login)",
 		"INVALID_TICKET");
 }
 
@@ -267,7 +170,7 @@ static void test_ticket_twice(void **state)
  * service: INVALID_SERVICE. */
 static void test_other_service(void **state)
 {
-	refused(*state, "ent-other", env("BYOD_CAS_TICKET_OTHER"), -EACCES, "(not a login)",
+	refused(*state, "ent-other", ifx_env("BYOD_CAS_TICKET_OTHER"), -EACCES, "(not a login)",
 		"INVALID_SERVICE");
 }
 
@@ -304,19 +207,19 @@ static void test_timeout(void **state)
 /** An answer without UAI. */
 static void test_no_uai(void **state)
 {
-	refused(*state, "ent", env("BYOD_CAS_TICKET_NOUA_I"), -EPERM, "noua.i", "no school");
+	refused(*state, "ent", ifx_env("BYOD_CAS_TICKET_NOUA_I"), -EPERM, "noua.i", "no school");
 }
 
 /** An answer with a role the mapping does not have. */
 static void test_unknown_role(void **state)
 {
-	refused(*state, "ent", env("BYOD_CAS_TICKET_ODD_ROLE"), -EPERM, "odd.role", "no role");
+	refused(*state, "ent", ifx_env("BYOD_CAS_TICKET_ODD_ROLE"), -EPERM, "odd.role", "no role");
 }
 
 /** What cannot be a ticket never reaches the server. */
 static void test_not_a_ticket(void **state)
 {
-	struct fx *fx = *state;
+	struct ifx *fx = *state;
 	static const char *const bad[] = { "", "ST-", "PGT-1-abc", "ST-1&service=x",
 					   "ST-1 abc", "ST-1%00", "st-1-abc" };
 	char longer[400];
@@ -327,25 +230,25 @@ static void test_not_a_ticket(void **state)
 	longer[sizeof(longer) - 1] = '\0';
 	memcpy(longer, "ST-", 3);
 	assert_int_equal(login(fx, "ent", longer, NULL, NULL), -EINVAL);
-	assert_int_equal(people(fx), 0);
-	assert_int_equal(audited(fx, "identity.refused", "(not a login)", NULL), 8);
+	assert_int_equal(ifx_people(fx), 0);
+	assert_int_equal(ifx_audited(fx, "identity.refused", "(not a login)", NULL), 8);
 }
 
 /** The login URL: the service URL-encoded after server-url's login. */
 static void test_login_url(void **state)
 {
-	struct fx *fx = *state;
+	struct ifx *fx = *state;
 	char want[2048], url[2048];
-	const char *svc = env("BYOD_CAS_SERVICE");
+	const char *svc = ifx_env("BYOD_CAS_SERVICE");
 	size_t n;
 
-	n = (size_t)snprintf(want, sizeof(want), "%slogin?service=", env("BYOD_CAS_SERVER"));
+	n = (size_t)snprintf(want, sizeof(want), "%slogin?service=", ifx_env("BYOD_CAS_SERVER"));
 	for (const char *p = svc; *p; p++)
 		n += (size_t)(strchr(":/", *p) ? snprintf(want + n, sizeof(want) - n, "%%%02X", *p)
 					       : snprintf(want + n, sizeof(want) - n, "%c", *p));
-	assert_int_equal(ident_cas_login_url(src(fx, "ent"), url, sizeof(url)), 0);
+	assert_int_equal(ident_cas_login_url(ifx_src(fx, "ent"), url, sizeof(url)), 0);
 	assert_string_equal(url, want);
-	assert_int_equal(ident_cas_login_url(src(fx, "ent"), url, 20), -ENAMETOOLONG);
+	assert_int_equal(ident_cas_login_url(ifx_src(fx, "ent"), url, 20), -ENAMETOOLONG);
 }
 
 #define NS "xmlns:cas=\"http://www.yale.edu/tp/cas\""
@@ -433,7 +336,7 @@ static void test_parse(void **state)
 static void test_logout_request(void **state)
 {
 	char body[16384], ticket[IDENT_CAS_TICKET_MAX];
-	FILE *f = fopen(env("BYOD_CAS_LOGOUT_POST"), "r");
+	FILE *f = fopen(ifx_env("BYOD_CAS_LOGOUT_POST"), "r");
 	size_t n;
 
 	(void)state;
@@ -443,7 +346,7 @@ static void test_logout_request(void **state)
 	n = strcspn(body, "\n");
 	body[n] = '\0';
 	assert_int_equal(ident_cas_logout_parse(body, n, ticket, sizeof(ticket)), 0);
-	assert_string_equal(ticket, env("BYOD_CAS_TICKET_SLO"));
+	assert_string_equal(ticket, ifx_env("BYOD_CAS_TICKET_SLO"));
 }
 
 /** Junk posted as a logout gives no ticket. */
@@ -495,7 +398,7 @@ static void test_logout_junk(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, ifx_setup, ifx_teardown)
 		T(test_pupil_created),
 		T(test_teacher_created),
 		T(test_ticket_twice),

@@ -125,7 +125,7 @@ static void test_mistakes(void **state)
 	refused("    ca-file: /etc/byod/ldap-ca.pem\n", "", "identity.college.ca-file", 0);
 	refused("ldap://ldap.college.lan/", "http://ldap.college.lan/", "identity.college.url", 6);
 	refused("ldap://ldap.college.lan/", "ldap:///", "identity.college.url", 6);
-	refused("    kind: ldap\n", "    kind: saml\n", "identity.college.kind", 0);
+	refused("    kind: ldap\n", "    kind: saml\n", "identity.college.url", 0);
 	refused("    kind: ldap\n", "    kind: kerberos\n", "identity.college.kind", 5);
 	refused("    kind: ldap\n", "    colour: blue\n", "identity.college.colour", 5);
 	refused("National_ENS=teacher", "National_ENS=boss", "identity.college.roles", 10);
@@ -145,6 +145,19 @@ static void test_mistakes(void **state)
 	refused("  ent-2:\n", "  ENT_2:\n", "identity.ENT_2", 13);
 	refused("  ent-2:\n", "  college:\n", "identity.college is declared twice", 13);
 	refused("    bind: search\n", "    bind: search\n    bind: user\n", "identity.ent-2.bind", 0);
+	/* the left keys: together, and each value a value or &N of a power of two */
+	refused("    class-attribute: ENTEleveClasses\n",
+		"    class-attribute: ENTEleveClasses\n    left-attribute: employeeType\n",
+		"left-attribute and left-values go together", 0);
+	refused("    class-attribute: ENTEleveClasses\n",
+		"    class-attribute: ENTEleveClasses\n    left-values: SORTI\n",
+		"left-attribute and left-values go together", 0);
+	refused("    class-attribute: ENTEleveClasses\n",
+		"    class-attribute: ENTEleveClasses\n    left-attribute: a\n"
+		"    left-values: \"&3\"\n", "identity.college.left-values", 14);
+	refused("    class-attribute: ENTEleveClasses\n",
+		"    class-attribute: ENTEleveClasses\n    left-attribute: a\n"
+		"    left-values: \"SORTI,,x\"\n", "identity.college.left-values", 14);
 }
 
 /** The roles list: separators, DNs, the first of the list wins. */

@@ -5,7 +5,8 @@
  * then locks, and the lock holds for that pair only; the login's and the
  * address's own delays are capped and never lock, a lock an older rule left
  * on them included; a success forgets the pair and the login and gives back
- * only its own reservation on the address; IPv6 counts per /64; the
+ * only its own reservation on the address; an attempt released (a source
+ * down) leaves every key as before; IPv6 counts per /64; the
  * administrator's unlock.
  */
 #include "registry_fixture.h"
@@ -187,6 +188,56 @@ static void test_settle(void **state)
 	assert_int_equal(g.verdict, BYOD_LOGIN_WAIT); /* fails closed */
 }
 
+/* An attempt that failed through no fault of the person's (a directory
+ * down): released, it leaves every key as before, so that twenty sign-ins
+ * during an outage neither delay nor lock anyone; a failure counted by
+ * another attempt meanwhile stays. */
+static void test_release(void **state)
+{
+	struct fx *f = *state;
+	struct byod_login_gate g, h, none;
+	struct reg_throttle t;
+	int i;
+
+	plant(f, "pair:lea 192.0.2.7", 9, T0 - 100, 0); /* one more failure locks */
+	plant(f, "addr:192.0.2.7", 5, T0 - 100, 0);
+	for (i = 0; i < 20; i++) {
+		gate(f, "lea", "192.0.2.7", T0 + 40 * i, &g);
+		assert_int_equal(g.verdict, BYOD_LOGIN_GO);
+		assert_true(g.locks); /* the reservation armed the lock... */
+		assert_int_equal(byod_login_release(f->reg, &g, &f->err), 0);
+		/* ...and the release took it back */
+		assert_int_equal(reg_throttle_get(f->reg, "pair:lea 192.0.2.7", &t, &f->err), 0);
+		assert_int_equal(t.failures, 9);
+		assert_true(t.locked_until <= T0 + 40 * i);
+		assert_true(t.last_failure == T0 - 100);
+		assert_int_equal(failures(f, "addr:192.0.2.7"), 5);
+		assert_int_equal(failures(f, "login:lea"), 0);
+	}
+	/* the person's own next try goes as it would have without the outage */
+	gate(f, "lea", "192.0.2.7", T0 + 40 * 20, &g);
+	assert_int_equal(g.verdict, BYOD_LOGIN_GO);
+	assert_int_equal(failures(f, "pair:lea 192.0.2.7"), 10);
+	assert_int_equal(byod_login_release(f->reg, &g, &f->err), 0);
+
+	/* another attempt's failure meanwhile stays counted */
+	gate(f, "tom", "192.0.2.8", T0, &g);
+	gate(f, "tom", "192.0.2.8", T0 + 1, &h);
+	assert_int_equal(failures(f, "pair:tom 192.0.2.8"), 2);
+	assert_int_equal(byod_login_release(f->reg, &g, &f->err), 0);
+	assert_int_equal(failures(f, "pair:tom 192.0.2.8"), 1);
+	assert_int_equal(failures(f, "login:tom"), 1);
+	assert_int_equal(byod_login_release(f->reg, &h, &f->err), 0);
+	assert_int_equal(failures(f, "pair:tom 192.0.2.8"), 0);
+	assert_int_equal(failures(f, "addr:192.0.2.8"), 0);
+	/* twice, or after a settle, never below zero */
+	assert_int_equal(byod_login_release(f->reg, &h, &f->err), 0);
+	assert_int_equal(failures(f, "pair:tom 192.0.2.8"), 0);
+	memset(&none, 0, sizeof(none));
+	none.verdict = BYOD_LOGIN_WAIT;
+	assert_int_equal(byod_login_release(f->reg, &none, &f->err), -EINVAL);
+}
+
 /* IPv6: one /64 is one address for the throttle. */
 static void test_ipv6(void **state)
 {
@@ -279,6 +330,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_caps, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_settle, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ipv6, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_release, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unlock, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_realm, setup, teardown),
 	};

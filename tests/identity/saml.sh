@@ -1,0 +1,194 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Sign-in through a SAML 2.0 identity source against real servers started
+# here: slapd (the school directory, as cas.sh starts it) and LemonLDAP::NG as
+# the SAML identity provider on it (llng-fastcgi-server behind an unprivileged
+# nginx with the test CA's certificate), on 127.0.0.1 and free ports. The
+# IdP signs with its own key (RSA-SHA256); three service providers are
+# registered at it, with metadata made by the gateway's own code
+# (ident_saml_metadata): the gateway, the gateway encrypting assertions, and
+# another service provider. test_identity_saml ($BYOD_TEST_IDENTITY_SAML)
+# makes the requests and signs in as a browser through saml-browser.py, then
+# checks the answers, the registry and the audit. Everything started here is
+# stopped by its PID.
+set -uo pipefail
+
+: "${BYOD_TEST_IDENTITY_SAML:?the test_identity_saml binary}"
+H=$(cd "$(dirname "$0")" && pwd)
+PY=/usr/bin/python3
+for c in slapd llng-fastcgi-server nginx curl openssl; do
+	command -v "$c" >/dev/null 2>&1 || [ -x "/usr/sbin/$c" ] ||
+		{ echo "saml.sh: $c is missing (scripts/install-deps)" >&2; exit 1; }
+done
+base=${BYOD_TEST_TMP:-/tmp}
+mkdir -p "$base"
+T=$(mktemp -d "$base/saml.XXXXXX")
+chmod 755 "$T"
+# as root, slapd runs as openldap and LemonLDAP::NG and nginx as www-data
+# (LemonLDAP::NG refuses root): they must reach their files, which a build
+# tree under a private home does not let them
+ROOT=
+[ "$(id -u)" = 0 ] && ROOT=1
+if [ -n "$ROOT" ] && { ! setpriv --reuid=openldap --regid=openldap --clear-groups test -x "$T" ||
+	! setpriv --reuid=www-data --regid=www-data --clear-groups test -x "$T"; } 2>/dev/null; then
+	rmdir "$T"
+	T=$(mktemp -d /tmp/byod-saml.XXXXXX)
+	chmod 755 "$T"
+fi
+PIDS=()
+
+cleanup() {
+	local p i
+	for p in "${PIDS[@]}"; do
+		kill -TERM "$p" 2>/dev/null || continue
+		for i in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+		kill -KILL "$p" 2>/dev/null
+		wait "$p" 2>/dev/null
+	done
+	rm -rf "$T"
+}
+trap cleanup EXIT
+
+free_ports() {
+	$PY -c '
+import socket, sys
+s = [socket.socket() for _ in range(int(sys.argv[1]))]
+for x in s: x.bind(("127.0.0.1", 0))
+print(" ".join(str(x.getsockname()[1]) for x in s))' "$1"
+}
+
+die() {
+	echo "saml.sh: $*" >&2
+	for f in "$T/slapd.log" "$T/llng/run/llng.log" "$T/nginx/error.log"; do
+		[ -s "$f" ] && { echo "--- $f" >&2; tail -20 "$f" >&2; }
+	done
+	exit 1
+}
+
+# --- the test CA, the servers' certificate (localhost, 127.0.0.1), another CA's ---
+P=$T/pki
+mkdir -p "$P"
+(
+	cd "$P" || exit 1
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=BYOD SAML test CA" \
+		-keyout ca.key -out ca.crt -addext basicConstraints=critical,CA:TRUE \
+		-addext keyUsage=critical,keyCertSign,cRLSign &&
+	openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" -keyout server.key \
+		-out server.csr &&
+	printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n' >server.ext &&
+	openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 \
+		-extfile server.ext -out server.crt &&
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=localhost" \
+		-keyout rogue.key -out rogue.crt -addext subjectAltName=DNS:localhost,IP:127.0.0.1 &&
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=BYOD test IdP signing" \
+		-keyout idp.key -out idp.crt &&
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=BYOD test SP" \
+		-keyout sp.key -out sp.crt
+) >"$T/pki.log" 2>&1 || { cat "$T/pki.log" >&2; die "the test PKI could not be made"; }
+chmod 644 "$P"/*.crt
+chmod 640 "$P"/*.key
+
+read -r LDAP_PORT IDP_PORT SVC_PORT <<<"$(free_ports 3)"
+
+# --- slapd with the school directory (as ldap.sh) ---
+L=$T/ldap
+mkdir -p "$L/db" "$L/run"
+cp "$H/ent-test.schema" "$L/"
+# passwords reach slappasswd and ldapadd through files, never argv
+secret() { (umask 077; printf '%s' "$1" >"$T/secret"); slappasswd -h '{SSHA}' -T "$T/secret"; }
+sed -e "s#@R@#$T#g" -e "s#@PKI@#$P#g" -e "s#@ROOTPW@#$(secret RootPass-1)#" \
+	"$H/slapd.conf.in" >"$L/slapd.conf"
+sed -e "s#@SVCPW@#$(secret SvcPass-1)#" \
+	-e "s#@PW_ALICE@#$(secret Secret-alice.martin)#" \
+	-e "s#@PW_BOB@#$(secret Secret-bob.durand)#" \
+	-e "s#@PW_CLAIRE@#$(secret Secret-claire.petit)#" \
+	-e "s#@PW_NOUAI@#$(secret Secret-noua.i)#" \
+	-e "s#@PW_ODD@#$(secret Secret-odd.role)#" "$H/college.ldif.in" >"$L/college.ldif"
+(umask 077; printf 'RootPass-1' >"$T/root.pw"; printf 'SvcPass-1\n' >"$T/svc.pw")
+slaptest -u -f "$L/slapd.conf" >"$T/slaptest.log" 2>&1 || { cat "$T/slaptest.log" >&2; die "slaptest"; }
+AS=()
+if [ -n "$ROOT" ]; then
+	chown -R openldap: "$L"
+	chgrp openldap "$P/server.key"
+	AS=(-u openldap -g openldap)
+fi
+/usr/sbin/slapd "${AS[@]}" -f "$L/slapd.conf" -h "ldap://127.0.0.1:$LDAP_PORT/" -d 0 \
+	>"$T/slapd.log" 2>&1 &
+PIDS+=($!)
+for i in $(seq 100); do
+	ldapsearch -x -H "ldap://127.0.0.1:$LDAP_PORT/" -s base -b '' namingContexts >/dev/null 2>&1 &&
+		break
+	kill -0 "${PIDS[0]}" 2>/dev/null || die "slapd stopped"
+	sleep 0.1
+done
+LDAPTLS_CACERT=$P/ca.crt LDAPTLS_REQCERT=demand ldapadd -x -ZZ -H "ldap://127.0.0.1:$LDAP_PORT/" \
+	-D cn=admin,dc=college,dc=test -y "$T/root.pw" -f "$L/college.ldif" >"$T/ldapadd.log" 2>&1 ||
+	{ cat "$T/ldapadd.log" >&2; die "the directory could not be loaded"; }
+
+# --- LemonLDAP::NG (its CAS server as cas.sh has it, and the SAML IdP) behind nginx ---
+PORTAL="https://localhost:$IDP_PORT/"
+SERVICE="https://localhost:$SVC_PORT/cas/callback"
+D=$T/llng
+N=$T/nginx
+mkdir -p "$D/run" "$D/cache" "$D/sessions/lock" "$D/psessions/lock" "$N/tmp"
+$PY "$H/llng-conf.py" "$D" "$PORTAL" "$SERVICE" "$LDAP_PORT" "$P/ca.crt" "$T/svc.pw" ||
+	die "LemonLDAP::NG's configuration could not be written"
+# the gateway's metadata, as it publishes it, for the three service providers
+SP=https://localhost:$SVC_PORT
+"$BYOD_TEST_IDENTITY_SAML" metadata "$SP/saml/metadata" "$SP/saml/acs" "$P/sp.crt" \
+	>"$T/sp-md.xml" &&
+"$BYOD_TEST_IDENTITY_SAML" metadata "$SP/saml/metadata-enc" "$SP/saml/acs" "$P/sp.crt" \
+	>"$T/enc-md.xml" &&
+"$BYOD_TEST_IDENTITY_SAML" metadata "https://localhost:$SVC_PORT/other/metadata" "$SP/saml/acs" \
+	"$P/sp.crt" >"$T/other-md.xml" || die "no service provider metadata"
+$PY "$H/saml-llng.py" "$D" "$P/idp.key" "$P/idp.crt" "$T/sp-md.xml" "$T/enc-md.xml" \
+	"$T/other-md.xml" || die "LemonLDAP::NG's SAML configuration could not be written"
+sed "s#@D@#$D#g" "$H/llng.ini.in" >"$D/lemonldap-ng.ini"
+sed -e "s#@D@#$D#g" -e "s#@N@#$N#g" -e "s#@PORT@#$IDP_PORT#g" "$H/llng-nginx.conf.in" \
+	>"$N/nginx.conf"
+cp "$P/server.crt" "$P/server.key" "$N/"
+chmod 600 "$N/server.key"
+WEB=()
+if [ -n "$ROOT" ]; then
+	chown -R www-data: "$D" "$N"
+	WEB=(-u www-data -g www-data)
+fi
+# --foreground: $! is the FCGI manager's PID, and TERM to it stops its workers.
+# PERL_LWP_SSL_CA_FILE: its back-channel logout POST trusts the test CA.
+PERL_LWP_SSL_CA_FILE=$P/ca.crt LLNG_DEFAULTCONFFILE=$D/lemonldap-ng.ini \
+	LLNG_DEFAULTLOGGER=Lemonldap::NG::Common::Logger::Std \
+	/usr/sbin/llng-fastcgi-server --foreground "${WEB[@]}" -n 2 \
+	-s "$D/run/llng-fastcgi.sock" -p "$D/run/llng-fastcgi.pid" >"$D/run/llng.log" 2>&1 &
+PIDS+=($!)
+# setpriv execs nginx in place: $! is the nginx master's PID
+if [ -n "$ROOT" ]; then
+	setpriv --reuid=www-data --regid=www-data --init-groups \
+		/usr/sbin/nginx -p "$N" -c "$N/nginx.conf" -e stderr >"$N/error.log" 2>&1 &
+else
+	/usr/sbin/nginx -p "$N" -c "$N/nginx.conf" -e stderr >"$N/error.log" 2>&1 &
+fi
+PIDS+=($!)
+
+C=(curl -sS --max-time 20 --cacert "$P/ca.crt")
+for i in $(seq 300); do
+	"${C[@]}" -f -o /dev/null "${PORTAL}saml/metadata" 2>/dev/null && break
+	for p in "${PIDS[@]:1}"; do kill -0 "$p" 2>/dev/null || die "a server stopped"; done
+	[ "$i" = 300 ] && die "LemonLDAP::NG did not answer in 30 s"
+	sleep 0.1
+done
+
+"${C[@]}" -f -o "$T/idp-md.xml" "${PORTAL}saml/metadata" || die "no IdP metadata"
+grep -q 'IDPSSODescriptor' "$T/idp-md.xml" || die "the IdP metadata has no IDPSSODescriptor"
+# the users' passwords, for saml-browser.py, in files
+for u in alice.martin claire.petit noua.i odd.role; do
+	(umask 077; printf '%s' "Secret-$u" >"$T/pw.$u")
+done
+export BYOD_SAML_SP="$SP" BYOD_SAML_IDP_MD="$T/idp-md.xml" BYOD_SAML_CA="$P/ca.crt"
+export BYOD_SAML_SP_KEY="$P/sp.key" BYOD_SAML_SP_CRT="$P/sp.crt"
+export BYOD_SAML_IDP_KEY="$P/idp.key" BYOD_SAML_IDP_CRT="$P/idp.crt"
+export BYOD_SAML_ROGUE_KEY="$P/rogue.key" BYOD_SAML_ROGUE_CRT="$P/rogue.crt"
+export BYOD_SAML_OTHER_MD="$T/other-md.xml" BYOD_SAML_PW_DIR="$T"
+export BYOD_SAML_BROWSER="$H/saml-browser.py"
+"$BYOD_TEST_IDENTITY_SAML"
+rc=$?
+for p in "${PIDS[@]}"; do kill -0 "$p" 2>/dev/null || { echo "saml.sh: a server died" >&2; rc=1; }; done
+exit $rc
