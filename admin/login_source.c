@@ -278,8 +278,11 @@ static int finish(struct admin_ctx *c, const struct byod_idsrc *src, int rc,
 		audit_source(c, "admin.login-refused", login, src, reason);
 		if (!down && gate->locks)
 			audit_source(c, "admin.login-locked", login, src, "pair");
-		if (down)
+		if (down) {
+			/* an outage is no one's guess: the reservation back */
+			byod_login_release(c->ctx->reg, gate, NULL);
 			return refused_page(c, src, 503, AT(c, "login.source.down"));
+		}
 		/* a directory's wrong password or login: the password form's sentence */
 		if (!strcmp(reason, "password") || !strcmp(reason, "login"))
 			return refused_page(c, src, 401, AT(c, "login.failed"));
