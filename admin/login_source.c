@@ -257,6 +257,9 @@ static int finish(struct admin_ctx *c, const struct byod_idsrc *src, int rc,
 		if (!v || byod_login_normalise(v, login, sizeof(login))) {
 			reason = "no-login";
 			login[0] = '\0';
+		} else if (ident_left(src, attrs)) {
+			/* the source says they have left: no console for them either */
+			reason = "left";
 		} else {
 			rc = bound_admin(c, src, login, &a, &reason);
 			if (rc && rc != -EACCES)

@@ -847,6 +847,8 @@ static int plan_row(struct reg *reg, const struct reg_scope *scope, struct parse
 	it->after.id = before.id;
 	it->after.state = before.state;
 	it->after.created = before.created;
+	/* the identity source a person signs in through stays theirs */
+	snprintf(it->after.source, sizeof(it->after.source), "%s", before.source);
 	it->changes = person_diff(&before, &it->after);
 	it->kind = it->changes ? BYOD_IMPORT_UPDATE : BYOD_IMPORT_SAME;
 	if (it->changes)

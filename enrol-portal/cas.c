@@ -334,6 +334,10 @@ int page_cas_callback(struct page_ctx *c)
 		fields[1] = f_source;
 		byod_log(LOG_NOTICE, fields, "%s: login through %s refused: %s", rq->client,
 			 src->name, byod_err_str(&err, why, sizeof(why)));
+		/* a ticket refused counts; an ENT down or an answer the mapping
+		 * refuses is not the person's doing: the reservation back */
+		if (rc != -EACCES && rc != -EINVAL)
+			byod_login_release(c->ctx->reg, &gate, NULL);
 	}
 	switch (rc) {
 	case 0:

@@ -404,8 +404,11 @@ static int leave(struct reg *reg, const struct byod_idsrc *s, const struct ident
 	}
 	/* a local account is not this source's to end, nor another school's, nor
 	 * another source's person (an imported one, of no source yet, is) */
+	/* with no school in the answer (a leaver's UAI is often cleared), only
+	 * this source's own person: an imported one could be another school's */
 	if (stored.password_hash[0] || stored.state != REG_PERSON_ACTIVE ||
 	    (p->school[0] && strcmp(stored.school, p->school)) ||
+	    (!p->school[0] && strcmp(stored.source, s->name)) ||
 	    (stored.source[0] && strcmp(stored.source, s->name)))
 		goto out;
 	rc = depart_in_tx(reg, p->login, &devices, err);
@@ -500,6 +503,12 @@ static int sync_once(struct reg *reg, const struct byod_idsrc *s, const struct i
 		 * one's devices (moves are the rentrée sync's or an administrator's) */
 		else if (!rc && strcmp(stored.school, p->school))
 			rc = refuse(s, err, "the login is an account of another school");
+		/* nor takes another source's person: the same login in the ENT and
+		 * in the school's directory may be two people (a pupil and a
+		 * teacher); an imported account, of no source yet, is the first
+		 * source's to sign in */
+		else if (!rc && stored.source[0] && strcmp(stored.source, s->name))
+			rc = refuse(s, err, "the login is another source's person");
 		else if (!rc)
 			rc = held(s, reg_person_update(reg, &want, err), err);
 		explicit_bzero(&stored, sizeof(stored));

@@ -52,6 +52,17 @@ identity:
     role-attribute: ENTPersonProfils
     roles: "National_ELV=student, National_ENS=teacher"
     school: "$UAI"
+  sortis:
+    kind: ldap
+    url: "$BYOD_LDAP_URL"
+    ca-file: "$BYOD_LDAP_CA"
+    bind: user
+    user-dn: "uid=%s,$PEOPLE"
+    role-attribute: ENTPersonProfils
+    roles: "National_ELV=student, National_ENS=teacher"
+    school-attribute: ENTPersonStructRattach
+    left-attribute: ENTPersonProfils   # the directory says: every teacher has left
+    left-values: "National_ENS"
   en-panne:
     kind: ldap
     url: "$BYOD_LDAP_SILENT_URL"
@@ -116,7 +127,7 @@ check "...the local form kept" grep -q 'name="password"' "$T/b"
 check "...one button per ldap and cas source, in the file's order" python3 - "$T/b" <<'PY'
 import re, sys
 hrefs = re.findall(r'<a class="button" href="(/login/[^"]+)"', open(sys.argv[1]).read())
-sys.exit(0 if hrefs == ["/login/college", "/login/annuaire", "/login/en-panne", "/login/ent"]
+sys.exit(0 if hrefs == ["/login/college", "/login/annuaire", "/login/sortis", "/login/en-panne", "/login/ent"]
          else "got %s" % hrefs)
 PY
 check "...with the source's label" grep -q "Se connecter avec l&#39;annuaire du collège\|Se connecter avec l'annuaire du collège" "$T/b"
@@ -191,6 +202,15 @@ check "...through its own source (LDAPS, search then bind): 303 to the dashboard
 	test "$(code):$(hdr Location)" = "303:/dashboard"
 check "...audited with the source annuaire" \
 	test "$(audit_count admin.login "object = 'claire.petit' AND after_json LIKE '%\"source\":\"annuaire\"%'")" = 1
+
+sql "UPDATE admins SET source = 'sortis' WHERE login = 'claire.petit'" >/dev/null
+source_login s claire.petit Secret-claire.petit sortis
+check "an administrator the source says has left: 401" test "$(code)" = 401
+check "...audited with the reason left" \
+	test "$(audit_count admin.login-refused "object = 'claire.petit' AND after_json LIKE '%\"reason\":\"left\"%'")" = 1
+check "...no new session for it" \
+	test "$(sql "SELECT count(*) FROM admin_sessions s JOIN admins a ON a.id = s.admin WHERE a.login = 'claire.petit'")" = 1
+sql "UPDATE admins SET source = 'annuaire' WHERE login = 'claire.petit'" >/dev/null
 
 source_login l alice.martin Secret-alice.martin college
 check "a local administrator through a source: 401" test "$(code)" = 401

@@ -249,8 +249,9 @@ static void ldap_set(const char *uid, const char *attr, const char *value)
 {
 	struct berval cred;
 	char pw[64], dn[256], *vals[] = { (char *)value, NULL };
-	LDAPMod mod = { .mod_op = LDAP_MOD_REPLACE, .mod_type = (char *)attr,
-			.mod_values = vals };
+	/* value NULL: the attribute removed */
+	LDAPMod mod = { .mod_op = value ? LDAP_MOD_REPLACE : LDAP_MOD_DELETE,
+			.mod_type = (char *)attr, .mod_values = value ? vals : NULL };
 	LDAPMod *mods[] = { &mod, NULL };
 	int demand = LDAP_OPT_X_TLS_DEMAND, zero = 0, v3 = 3;
 	LDAP *ld;
@@ -752,6 +753,53 @@ static void test_left(void **state)
 	assert_int_equal(p.state, REG_PERSON_ACTIVE);
 }
 
+/** A person another source brought (the ENT's jdupont, a pupil, is not the
+ * directory's jdupont, a teacher) is not taken over by this source. */
+static void test_other_source_kept(void **state)
+{
+	struct ifx *fx = *state;
+	struct reg_person p = { .role = BYOD_ROLE_STUDENT, .state = REG_PERSON_ACTIVE }, after;
+	struct byod_err err;
+
+	snprintf(p.login, sizeof(p.login), "alice.martin");
+	snprintf(p.school, sizeof(p.school), UAI);
+	snprintf(p.groups, sizeof(p.groups), "5C");
+	snprintf(p.source, sizeof(p.source), "ent");
+	assert_int_equal(reg_person_add(fx->ctx->reg, &p, &err), 0);
+	assert_int_equal(login(fx, "college", "alice.martin", "Secret-alice.martin", NULL, &err),
+			 -EPERM);
+	assert_non_null(strstr(err.msg, "another source"));
+	assert_int_equal(reg_person_get(fx->ctx->reg, "alice.martin", &after, &err), 0);
+	assert_string_equal(after.source, "ent");
+	assert_string_equal(after.groups, "5C");
+	assert_int_equal(ifx_audited(fx, "identity.login", NULL, NULL), 0);
+}
+
+/** A leaver's answer without a UAI (ENTs clear it) ends only this source's
+ * own person: an imported account of that login may be another school's. */
+static void test_left_without_school(void **state)
+{
+	struct ifx *fx = *state;
+	struct reg_school other = { .uai = "0999999Z", .name = "Autre collège" };
+	struct reg_person p = { .role = BYOD_ROLE_STUDENT, .state = REG_PERSON_ACTIVE };
+	struct byod_err err;
+	int rc;
+
+	assert_int_equal(reg_school_add(fx->ctx->reg, &other, &err), 0);
+	snprintf(p.login, sizeof(p.login), "alice.martin");
+	snprintf(p.school, sizeof(p.school), "0999999Z");
+	assert_int_equal(reg_person_add(fx->ctx->reg, &p, &err), 0); /* imported, no source */
+	ldap_set("alice.martin", "employeeType", "sorti");
+	ldap_set("alice.martin", "ENTPersonStructRattach", NULL);
+	rc = login(fx, "leaving", "alice.martin", "Secret-alice.martin", NULL, &err);
+	ldap_set("alice.martin", "ENTPersonStructRattach", UAI);
+	ldap_set("alice.martin", "employeeType", "eleve");
+	assert_int_equal(rc, -EPERM);
+	assert_int_equal(reg_person_get(fx->ctx->reg, "alice.martin", &p, &err), 0);
+	assert_int_equal(p.state, REG_PERSON_ACTIVE);
+	assert_int_equal(ifx_audited(fx, "person.left", NULL, NULL), 0);
+}
+
 /* A person of source src the directory does not have. */
 static void add_sourced(struct ifx *fx, const char *login, const char *src)
 {
@@ -913,6 +961,8 @@ int main(void)
 		T(test_local_account_kept),
 		T(test_disabled_kept),
 		T(test_other_school_kept),
+		T(test_other_source_kept),
+		T(test_left_without_school),
 		T(test_open_password_file),
 		T(test_timeout),
 		T(test_no_password_stored),
