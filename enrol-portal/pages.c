@@ -360,10 +360,24 @@ static int page_login_sources(struct page_ctx *c, struct web_html *h)
 	for (size_t i = 0; i < p->conf.nidsrc; i++) {
 		const struct byod_idsrc *src = &p->conf.idsrc[i];
 
-		if (!source_in_form(src))
+		if (src->kind != BYOD_IDSRC_SAML && !source_in_form(src))
 			continue;
 		page_fill(words, sizeof(words), T("login.with"),
 			  src->label && src->label[0] ? src->label : src->name);
+		/* a SAML source: a link that starts at the IdP (saml.c), so that
+		 * Enter never leaves for it and no password typed goes there */
+		if (src->kind == BYOD_IDSRC_SAML) {
+			char href[128];
+
+			snprintf(href, sizeof(href), "/saml/login/%s", src->name);
+			web_html_markup(h, "<a class=\"button source\"");
+			web_html_url(h, "href", href);
+			web_html_markup(h, ">");
+			web_html_text(h, words);
+			web_html_markup(h, "</a>");
+			n++;
+			continue;
+		}
 		web_html_markup(h, "<button type=\"submit\" name=\"source\"");
 		web_html_attr(h, "value", src->name);
 		web_html_markup(h, ">");

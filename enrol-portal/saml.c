@@ -119,17 +119,36 @@ static void state_cookie(struct portal_response *rs, const struct portal_request
 		 value, rq->https ? "; Secure" : "", max_age);
 }
 
+/* The form token's binding for relay (web_form_token_new wants a token's
+ * shape): SHA-256 of relay in base64url, 43 characters. */
+static int relay_binding(const char *relay, char out[WEB_TOKEN_LEN + 1])
+{
+	unsigned char md[32], b64[48];
+	unsigned int n = 0;
+
+	if (!EVP_Digest(relay, strlen(relay), md, &n, EVP_sha256(), NULL) || n != sizeof(md) ||
+	    EVP_EncodeBlock(b64, md, sizeof(md)) != 44)
+		return -EIO;
+	for (int i = 0; i < WEB_TOKEN_LEN; i++)
+		out[i] = b64[i] == '+' ? '-' : b64[i] == '/' ? '_' : (char)b64[i];
+	out[WEB_TOKEN_LEN] = '\0';
+	return 0;
+}
+
 /* 0 when the request's state cookie was made here for relay and lives;
  * -ENOKEY without one, -EKEYEXPIRED expired, -EACCES for another relay or
  * anything else. */
 static int state_check(struct portal *p, const struct portal_request *rq, const char *relay)
 {
-	char v[WEB_FORM_TOKEN_LEN + 8];
+	char v[WEB_FORM_TOKEN_LEN + 8], bind[WEB_TOKEN_LEN + 1];
 	int rc;
 
 	if (web_cookie_get(rq->cookie, SAML_STATE_COOKIE, v, sizeof(v)) || !v[0])
 		return -ENOKEY;
-	rc = web_form_token_check(p->form_key, strlen(p->form_key), relay, v,
+	rc = relay_binding(relay, bind);
+	if (rc)
+		return rc;
+	rc = web_form_token_check(p->form_key, strlen(p->form_key), bind, v,
 				  (long long)time(NULL));
 	if (rc != -EKEYEXPIRED)
 		rc = rc ? -EACCES : 0;
@@ -206,6 +225,7 @@ int page_saml_login(struct page_ctx *c, const char *name)
 	const struct portal_request *rq = c->rq;
 	const struct byod_idsrc *src = byod_conf_idsrc(&p->conf, name);
 	char relay[IDENT_SAML_RELAY_MAX], tok[WEB_FORM_TOKEN_LEN + 1], why[600];
+	char bind[WEB_TOKEN_LEN + 1];
 	struct byod_err err = { 0 };
 	time_t now = time(NULL);
 	int rc;
@@ -223,8 +243,10 @@ int page_saml_login(struct page_ctx *c, const char *name)
 		return status_page(c, 503, "saml.down.title", "saml.down.text", 0,
 				   PORTAL_BUSY_RETRY_S);
 	}
-	rc = web_form_token_new(p->form_key, strlen(p->form_key), relay,
-				(long long)now + IDENT_SAML_REQUEST_TTL, tok);
+	rc = relay_binding(relay, bind);
+	if (!rc)
+		rc = web_form_token_new(p->form_key, strlen(p->form_key), bind,
+					(long long)now + IDENT_SAML_REQUEST_TTL, tok);
 	if (rc) {
 		c->rs->location[0] = '\0';
 		return rc;
