@@ -317,8 +317,8 @@ int portal_page_busy(struct portal *p, const struct portal_request *rq, struct p
 
 /* A page of its own for a login that cannot go on: title, text, the way
  * back to the login (not the registry's 503: the source is what is away). */
-static int page_status(struct page_ctx *c, int status, const char *title, const char *text,
-		       int retry_after)
+int page_login_status_text(struct page_ctx *c, int status, const char *title, const char *text,
+			   int retry_after)
 {
 	struct portal *p = c->p;
 	const struct portal_request *rq = c->rq;
@@ -329,7 +329,7 @@ static int page_status(struct page_ctx *c, int status, const char *title, const 
 	web_html_markup(&h, "<div class=\"box\"><h1>");
 	web_html_text(&h, T(title));
 	web_html_markup(&h, "</h1>");
-	page_notice(&h, T(text), 1);
+	page_notice(&h, text, 1);
 	web_html_markup(&h, "<p><a");
 	web_html_url(&h, "href", "/");
 	web_html_markup(&h, ">");
@@ -339,17 +339,36 @@ static int page_status(struct page_ctx *c, int status, const char *title, const 
 	return page_finish(c, &h, status);
 }
 
+int page_login_status(struct page_ctx *c, int status, const char *title, const char *text,
+		      int retry_after)
+{
+	struct portal *p = c->p;
+	const struct portal_request *rq = c->rq;
+
+	return page_login_status_text(c, status, title, T(text), retry_after);
+}
+
+static int page_status(struct page_ctx *c, int status, const char *title, const char *text,
+		       int retry_after)
+{
+	return page_login_status(c, status, title, text, retry_after);
+}
+
 /* The identity sources that sign in with the login form's password
- * (byod.conf's identity section; CAS and SAML will be links of their own). */
+ * (byod.conf's identity section); a CAS or SAML source is a link of its own. */
 static int source_in_form(const struct byod_idsrc *src)
 {
 	return src->kind == BYOD_IDSRC_LDAP;
 }
 
-/* One submit button per such source, "Se connecter avec <label>", in the
- * configuration's order (the first is what Enter sends), then the local
- * account's last, with an empty source. The number of sources' buttons:
- * 0, and nothing written, when there is none. */
+/* One control per source, "Se connecter avec <label>", in the
+ * configuration's order: a submit button for a source that takes the
+ * form's password (the first is what Enter sends), a link that starts the
+ * sign-in at the server for a CAS one (GET /cas/login/NAME: a link, not a
+ * button of the form, so that Enter never leaves for the ENT and the
+ * password typed never goes anywhere), likewise GET /saml/login/NAME for a
+ * SAML one; then the local account's button last, with an empty source. The number of sources' controls: 0, and
+ * nothing written, when there is none. */
 static int page_login_sources(struct page_ctx *c, struct web_html *h)
 {
 	struct portal *p = c->p;
@@ -360,16 +379,17 @@ static int page_login_sources(struct page_ctx *c, struct web_html *h)
 	for (size_t i = 0; i < p->conf.nidsrc; i++) {
 		const struct byod_idsrc *src = &p->conf.idsrc[i];
 
-		if (src->kind != BYOD_IDSRC_SAML && !source_in_form(src))
+		if (src->kind != BYOD_IDSRC_CAS && src->kind != BYOD_IDSRC_SAML &&
+		    !source_in_form(src))
 			continue;
 		page_fill(words, sizeof(words), T("login.with"),
 			  src->label && src->label[0] ? src->label : src->name);
-		/* a SAML source: a link that starts at the IdP (saml.c), so that
-		 * Enter never leaves for it and no password typed goes there */
-		if (src->kind == BYOD_IDSRC_SAML) {
+		/* a SAML source likewise: a link that starts at its IdP (saml.c) */
+		if (src->kind == BYOD_IDSRC_CAS || src->kind == BYOD_IDSRC_SAML) {
 			char href[128];
 
-			snprintf(href, sizeof(href), "/saml/login/%s", src->name);
+			snprintf(href, sizeof(href), "/%s/login/%s",
+				 src->kind == BYOD_IDSRC_CAS ? "cas" : "saml", src->name);
 			web_html_markup(h, "<a class=\"button source\"");
 			web_html_url(h, "href", href);
 			web_html_markup(h, ">");
@@ -444,8 +464,7 @@ int page_login(struct page_ctx *c, int status, const char *message)
 
 /* The sentence for an attempt refused before its password was checked:
  * which key said no and how long, in the page's language. */
-static void login_refusal(struct page_ctx *c, const struct byod_login_gate *g, char *msg,
-			  size_t len)
+void page_login_wait(struct page_ctx *c, const struct byod_login_gate *g, char *msg, size_t len)
 {
 	struct portal *p = c->p;
 	const struct portal_request *rq = c->rq;
@@ -499,7 +518,7 @@ int page_login_post(struct page_ctx *c)
 		portal_password_upgrade(p, c->ctx, &person, password);
 	explicit_bzero(&person.password_hash, sizeof(person.password_hash));
 	if (rc == -EAGAIN) {
-		login_refusal(c, &gate, msg, sizeof(msg));
+		page_login_wait(c, &gate, msg, sizeof(msg));
 		return page_login(c, 429, msg);
 	}
 	if (rc == -EACCES || rc == -EPERM || !rc) {

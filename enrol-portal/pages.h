@@ -65,6 +65,16 @@ int page_privacy(struct page_ctx *c);
  * message key and a status. */
 int page_login(struct page_ctx *c, int status, const char *message);
 int page_login_post(struct page_ctx *c);
+/* A page of its own for a login that cannot go on: title (a key), the text
+ * (a key; _text: already in the page's language) as an alert, the way back
+ * to the login; retry_after seconds, or 0. */
+int page_login_status(struct page_ctx *c, int status, const char *title, const char *text,
+		      int retry_after);
+int page_login_status_text(struct page_ctx *c, int status, const char *title, const char *text,
+			   int retry_after);
+/* The sentence for an attempt the login throttle g refused, in the page's
+ * language, into msg. */
+void page_login_wait(struct page_ctx *c, const struct byod_login_gate *g, char *msg, size_t len);
 int page_logout_post(struct page_ctx *c);
 
 /* "Mes appareils" (devices.c) with status and a notice (error: as an

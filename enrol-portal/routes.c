@@ -23,6 +23,7 @@
 #include "form.h"
 #include "oauth.h"
 #include "pages.h"
+#include "portal_cas.h"
 #include "portal_saml.h"
 
 /* Paths operating systems fetch to learn whether they are behind a portal. */
@@ -454,6 +455,26 @@ static int discovery_get(struct page_ctx *c, const char *rest)
 	return portal_oauth_discovery(c);
 }
 
+static int cas_login_get(struct page_ctx *c, const char *rest)
+{
+	return page_cas_login(c, rest);
+}
+
+static int cas_callback_get(struct page_ctx *c, const char *rest)
+{
+	return page_cas_callback(c);
+}
+
+static int cas_callback_post(struct page_ctx *c, const char *rest)
+{
+	return page_cas_logout_post(c);
+}
+
+static int cas_continue_get(struct page_ctx *c, const char *rest)
+{
+	return page_cas_continue(c);
+}
+
 /* a SAML identity source (saml.c) */
 static int saml_login_get(struct page_ctx *c, const char *rest)
 {
@@ -524,6 +545,15 @@ static const struct route routes[] = {
 	  "the enrolled page again while its links live (the language switch)" },
 	{ "/download/", 1, 1, 1, download_get, NULL,
 	  "a device's PKCS#12 or profile, once (HEAD uses nothing)" },
+	/* a CAS identity source (cas.c): the callback is the path of its
+	 * service-url, /cas/callback/NAME or /cas/callback */
+	{ "/cas/login/", 1, 1, 1, cas_login_get, NULL,
+	  "a CAS source's button: 302 to the ENT's login, a state cookie set" },
+	{ "/cas/callback/", 1, 1, 1, cas_callback_get, cas_callback_post,
+	  "the ENT sends the pupil back with a ticket (GET); its single logout (POST)" },
+	{ "/cas/callback", 0, 1, 1, cas_callback_get, cas_callback_post, "the same" },
+	{ "/cas/continue", 0, 1, 1, cas_continue_get, NULL,
+	  "after a CAS sign-in: on to the enrolment (a same-site request)" },
 	/* a SAML identity source (saml.c): the ACS is the path of its acs-url,
 	 * /saml/acs/NAME or /saml/acs; its POST is the IdP's, no form of ours */
 	{ "/saml/login/", 1, 1, 1, saml_login_get, NULL,
@@ -577,8 +607,10 @@ static int dynamic(struct portal *p, const struct portal_request *rq, struct por
 		if (!rq->content_type ||
 		    strncasecmp(rq->content_type, "application/x-www-form-urlencoded", 33))
 			return portal_page_error(p, rq, rs, 415);
-		/* a SAMLResponse is no form of ours (tens of KB): saml.c reads it */
-		if ((!r || r->post != saml_acs_post) &&
+		/* a CAS server's logoutRequest is no form of ours (its field's
+		 * name has capitals): cas.c reads the body itself; a SAMLResponse
+		 * neither (tens of KB): saml.c reads it */
+		if ((!r || (r->post != cas_callback_post && r->post != saml_acs_post)) &&
 		    web_form_parse(rq->body ? rq->body : "", rq->body_len, 16, &form, &err)) {
 			char buf[600];
 

@@ -195,28 +195,13 @@ static void audit(struct page_ctx *c, const char *action, const struct byod_idsr
 	json_decref(o);
 }
 
-/* A page for a sign-in that cannot go on: title and text (keys, text
- * already translated when raw), the way back to the login. */
+/* A page for a sign-in that cannot go on (pages.c's, as for CAS and LDAP):
+ * title and text keys, or text already translated when raw. */
 static int status_page(struct page_ctx *c, int status, const char *title, const char *text,
 		       int raw, int retry_after)
 {
-	struct portal *p = c->p;
-	const struct portal_request *rq = c->rq;
-	struct web_html h;
-
-	web_html_init(&h);
-	page_head(c, &h, T(title));
-	web_html_markup(&h, "<div class=\"box\"><h1>");
-	web_html_text(&h, T(title));
-	web_html_markup(&h, "</h1>");
-	page_notice(&h, raw ? text : T(text), 1);
-	web_html_markup(&h, "<p><a");
-	web_html_url(&h, "href", "/");
-	web_html_markup(&h, ">");
-	web_html_text(&h, T("error.back"));
-	web_html_markup(&h, "</a></p></div>");
-	c->rs->retry_after = retry_after;
-	return page_finish(c, &h, status);
+	return raw ? page_login_status_text(c, status, title, text, retry_after)
+		   : page_login_status(c, status, title, text, retry_after);
 }
 
 int page_saml_login(struct page_ctx *c, const char *name)
@@ -338,12 +323,7 @@ int page_saml_acs(struct page_ctx *c)
 	if (gate.verdict != BYOD_LOGIN_GO) {
 		audit(c, "portal.login-throttled", src, byod_login_key_name(gate.by));
 		portal_metrics_login(-EAGAIN);
-		{
-			char num[16];
-
-			snprintf(num, sizeof(num), "%d", gate.wait);
-			page_fill(msg, sizeof(msg), TN("login.wait", gate.wait), num);
-		}
+		page_login_wait(c, &gate, msg, sizeof(msg));
 		rc = status_page(c, 429, "saml.refused.title", msg, 1, gate.wait);
 		goto out;
 	}

@@ -1479,11 +1479,12 @@ int reg_oauth_purge(struct reg *reg, time_t before, int *deleted, struct byod_er
  * 1 to REG_ONCE_KEY_MAX - 1 bytes of printable ASCII without space (a
  * prefix and a SHA-256 in hex, e.g. "saml-req:<hex>"); the data opaque
  * text (UTF-8 or ASCII: base64, JSON) of at most REG_ONCE_DATA_MAX - 1
- * bytes, without control characters but tab, CR and LF. A key lives until expires (it is expired at now when
- * expires <= now). Not audited, no change-feed event (the portal's state,
- * like web sessions); expired rows are deleted by reg_once_purge, which
- * reg_web_purge runs too. Each returns 0 or a negative errno with err
- * filled; -EINVAL for a bad key, data or time (expires <= now). */
+ * bytes, without control characters but tab, CR and LF. A key lives until
+ * expires (it is expired at now when expires <= now). Not audited, no
+ * change-feed event (the portal's state, like web sessions); expired rows
+ * are deleted by reg_once_purge, which reg_web_purge runs too. Each
+ * returns 0 or a negative errno with err filled; -EINVAL for a bad key,
+ * data or time (expires <= now). */
 #define REG_ONCE_KEY_MAX 129
 #define REG_ONCE_DATA_MAX 16384
 /* Stores key with data until expires: -EEXIST when the key is there and

@@ -1,7 +1,9 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
-# The portal's login page with an identity source in byod.conf, in headless
-# Chromium with axe-core (login-sources.mjs says what it checks). The
-# source's server is never asked: showing its button needs none.
+# The portal's login page with identity sources in byod.conf (an LDAP one and
+# a CAS one), in headless Chromium with axe-core (login-sources.mjs says what
+# it checks). The sources' servers are never asked: showing their buttons
+# needs none (the CAS button's first step, the portal's redirect, is
+# checked without following it).
 . "$BYOD_SRC/tests/cli/lib.sh"
 : "${BYOD_PORTAL:?BYOD_PORTAL must name the byod-portal binary}"
 : "${BYOD_BROWSER_DIR:?BYOD_BROWSER_DIR must name a directory in the build tree}"
@@ -24,7 +26,11 @@ fi
 cp "$here/login-sources.mjs" "$BYOD_BROWSER_DIR/login-sources.mjs"
 
 init_school
-HTTP_PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+read -r HTTP_PORT ENT_PORT <<<"$(python3 -c '
+import socket
+s = [socket.socket() for _ in range(2)]
+for x in s: x.bind(("127.0.0.1", 0))
+print(" ".join(str(x.getsockname()[1]) for x in s))')"
 sed -i "s/^  http-port: .*/  http-port: $HTTP_PORT/; s/^  https-port: .*/  https-port: 0/" \
 	"$BYOD_HOME/byod.conf"
 cat >>"$BYOD_HOME/byod.conf" <<CONF
@@ -38,6 +44,14 @@ identity:
     user-dn: "uid=%s,ou=people,dc=college,dc=test"
     roles: "eleves=student"
     school: "0131234W"
+  ent:
+    kind: cas
+    label: "l’ENT"
+    server-url: "https://127.0.0.1:$ENT_PORT/cas/"
+    service-url: "https://portal.byod.lan/cas/callback/ent"
+    ca-file: "$BYOD_HOME/pki/ca.pem"
+    roles: "National_ELV=student"
+    school: "0131234W"
 CONF
 PORTAL_PID=
 trap '[ -n "$PORTAL_PID" ] && kill "$PORTAL_PID" 2>/dev/null; [ -n "${KEEP:-}" ] || rm -rf "$T"' EXIT
@@ -50,7 +64,7 @@ for _ in $(seq 100); do
 	sleep 0.1
 done
 [ -n "$up" ] || { echo "the portal did not start" >&2; cat "$T/portal.log" >&2; exit 1; }
-if PORTAL_URL="http://127.0.0.1:$HTTP_PORT" CHROMIUM=$CHROMIUM \
+if PORTAL_URL="http://127.0.0.1:$HTTP_PORT" ENT_URL="https://127.0.0.1:$ENT_PORT" CHROMIUM=$CHROMIUM \
 	node "$BYOD_BROWSER_DIR/login-sources.mjs"; then ok; else
 	ko "the login page with a source in Chromium; the portal's log:"
 	tail -20 "$T/portal.log" >&2
