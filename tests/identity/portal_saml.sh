@@ -11,7 +11,8 @@
 # with the directory's role, school and class, enrols a device that
 # authenticates with eapol_test. Refused with their page and nothing opened:
 # the same Response again (identity.refused), /saml/done in a browser that
-# did not start the sign-in (login CSRF), a tampered Response.
+# did not start the sign-in (login CSRF), a tampered Response; refused
+# Responses are throttled by address.
 set -uo pipefail
 . "$BYOD_SRC/tests/cli/lib.sh"
 . "$BYOD_SRC/tests/portal/lib.sh"
@@ -406,6 +407,19 @@ get "$PORTAL/saml/login/college"
 check "the button of an LDAP source: 400" test "$(code)" = 400
 get "$PORTAL/saml/done?n=short"
 check "a /saml/done nonce that cannot be one: 400" test "$(code)" = 400
+
+# ---- refused Responses are throttled by address, as local logins are --------
+as thrower
+throttled0=$(audit_count portal.login-throttled)
+got429=0
+for i in $(seq 40); do
+	acs "$TAMPERED" "$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+	[ "$(code)" = 429 ] && { got429=$i; break; }
+done
+check "refused Responses from one address are throttled (429 after $got429)" test "$got429" -gt 1
+check "...the page says to wait" grep -q 'Réessayez dans\|Trop d’essais' "$T/b"
+check "...with Retry-After" test -n "$(hdr Retry-After)"
+check "...throttled attempts audited" test "$(audit_count portal.login-throttled)" -gt "$throttled0"
 
 check "no SAMLResponse nor password in the portal's log" sh -c \
 	"! grep -q 'PHNhbWxwOl\|Secret-' '$T/portal.log'"
