@@ -24,6 +24,21 @@ int admin_login_post(struct admin_ctx *c);
 int admin_totp_get(struct admin_ctx *c);
 int admin_totp_post(struct admin_ctx *c);
 int admin_logout_post(struct admin_ctx *c);
+/* The login page's pieces, shared with login_source.c: a labelled input,
+ * the form-token check of a login form (1: refused, its 403 page written),
+ * the throttle's "wait" sentence. */
+void admin_login_field(struct web_html *h, const char *id, const char *label, const char *type,
+		       const char *autocomplete, const char *value, const char *extra_help);
+int admin_form_refused(struct admin_ctx *c);
+struct byod_login_gate;
+const char *admin_wait_message(struct admin_ctx *c, const struct byod_login_gate *g, char *out,
+			       size_t len);
+
+/* login_source.c: the identity sources an administrator may sign in with,
+ * as buttons under the login form; /login/NAME (GET, and POST for a
+ * directory's form). */
+void admin_login_sources(struct admin_ctx *c, struct web_html *h);
+int admin_login_source(struct admin_ctx *c, const char *name, int post);
 
 /* privacy.c: the console's privacy page (no session needed). */
 int admin_privacy_get(struct admin_ctx *c);

@@ -137,6 +137,17 @@ int admin_session_start(struct admin_ctx *c, const struct reg_admin *a)
 	return rc;
 }
 
+int admin_session_start_source(struct admin_ctx *c, const struct reg_admin *a)
+{
+	char nonce[64];
+	int rc = session_new(c, a, 1);
+
+	if (!rc && !web_cookie_get(c->rq->cookie, ADMIN_LOGIN_COOKIE, nonce, sizeof(nonce)))
+		httpd_set_cookie(c->rs, c->rq, ADMIN_LOGIN_COOKIE, "", 0);
+	explicit_bzero(nonce, sizeof(nonce));
+	return rc;
+}
+
 int admin_session_elevate(struct admin_ctx *c)
 {
 	struct reg_admin a = c->session->admin;
@@ -232,8 +243,10 @@ int admin_password_attempt(struct admin_ctx *c, const char *login, const char *p
 		audit_login(c, "admin.login-throttled", shown, byod_login_key_name(gate->by));
 		return -EAGAIN;
 	}
+	/* a source's administrator never signs in with a password of the
+	 * console's (the registry keeps none for it anyway) */
 	if (valid && !reg_admin_get(c->ctx->reg, norm, out, NULL) && out->password_hash[0] &&
-	    out->state == REG_PERSON_ACTIVE) {
+	    !out->source[0] && out->state == REG_PERSON_ACTIVE) {
 		hash = out->password_hash;
 		found = 1;
 	}

@@ -35,6 +35,11 @@ int admin_session_load(struct admin_ctx *c, struct admin_session *s);
  * before the login is worth nothing after it). */
 int admin_session_start(struct admin_ctx *c, const struct reg_admin *a);
 
+/* After an identity source said who a (bound to that source) is: the same,
+ * but the session is signed in whole at once (the source authenticates; a
+ * source's administrator has no password and no TOTP here). */
+int admin_session_start_source(struct admin_ctx *c, const struct reg_admin *a);
+
 /* After the second factor: the session gets a new id again, now marked as
  * having given both factors. */
 int admin_session_elevate(struct admin_ctx *c);

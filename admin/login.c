@@ -24,8 +24,8 @@
 
 /* ---- pages --------------------------------------------------------------- */
 
-static void field(struct web_html *h, const char *id, const char *label, const char *type,
-		  const char *autocomplete, const char *value, const char *extra_help)
+void admin_login_field(struct web_html *h, const char *id, const char *label, const char *type,
+		       const char *autocomplete, const char *value, const char *extra_help)
 {
 	web_html_markup(h, "<label");
 	web_html_attr(h, "for", id);
@@ -75,11 +75,13 @@ int admin_page_login(struct admin_ctx *c, int status, const char *message)
 		admin_notice(&h, message, 1);
 	web_html_markup(&h, "<form method=\"post\" action=\"/login\">");
 	admin_token_field(c, &h);
-	field(&h, "login", AT(c, "login.user"), "text", "username", login, NULL);
-	field(&h, "password", AT(c, "login.password"), "password", "current-password", NULL, NULL);
+	admin_login_field(&h, "login", AT(c, "login.user"), "text", "username", login, NULL);
+	admin_login_field(&h, "password", AT(c, "login.password"), "password", "current-password",
+			  NULL, NULL);
 	web_html_markup(&h, "<button type=\"submit\">");
 	web_html_text(&h, AT(c, "login.button"));
 	web_html_markup(&h, "</button></form></div>");
+	admin_login_sources(c, &h);
 	return admin_page_finish(c, &h, status);
 }
 
@@ -168,7 +170,7 @@ int admin_login_get(struct admin_ctx *c)
 	return admin_page_login(c, 200, NULL);
 }
 
-static int form_refused(struct admin_ctx *c)
+int admin_form_refused(struct admin_ctx *c)
 {
 	int rc = admin_form_check(c);
 
@@ -182,8 +184,8 @@ static int form_refused(struct admin_ctx *c)
 	return 1;
 }
 
-static const char *wait_message(struct admin_ctx *c, const struct byod_login_gate *g, char *out,
-				size_t len)
+const char *admin_wait_message(struct admin_ctx *c, const struct byod_login_gate *g, char *out,
+			       size_t len)
 {
 	const char *tmpl =
 		g->verdict == BYOD_LOGIN_LOCKED ? AT(c, "login.locked") : AT(c, "login.wait");
@@ -204,14 +206,14 @@ int admin_login_post(struct admin_ctx *c)
 	char msg[300];
 	int rc;
 
-	if (form_refused(c))
+	if (admin_form_refused(c))
 		return 0;
 	rc = admin_password_attempt(c, web_form_get(c->form, "login"),
 				    web_form_get(c->form, "password"), &a, &gate);
 	admin_metrics_login(rc);
 	if (rc == -EAGAIN) {
 		c->rs->retry_after = gate.wait;
-		return admin_page_login(c, 429, wait_message(c, &gate, msg, sizeof(msg)));
+		return admin_page_login(c, 429, admin_wait_message(c, &gate, msg, sizeof(msg)));
 	}
 	if (rc == -EACCES)
 		return admin_page_login(c, 401, AT(c, "login.failed"));
@@ -254,7 +256,7 @@ int admin_totp_post(struct admin_ctx *c)
 
 	if (!s->exists || s->mfa)
 		return where_next(c);
-	if (form_refused(c))
+	if (admin_form_refused(c))
 		return 0;
 	/* the codes are throttled as the passwords are: a million of them */
 	rc = byod_login_gate_in(c->ctx->reg, "admin", s->admin.login, c->rq->client, now, &gate,
@@ -263,7 +265,7 @@ int admin_totp_post(struct admin_ctx *c)
 		return rc;
 	if (gate.verdict != BYOD_LOGIN_GO) {
 		c->rs->retry_after = gate.wait;
-		return page_totp(c, 429, wait_message(c, &gate, msg, sizeof(msg)));
+		return page_totp(c, 429, admin_wait_message(c, &gate, msg, sizeof(msg)));
 	}
 	rc = code ? web_totp_verify(s->admin.totp_secret, code, WEB_TOTP_DIGITS, now,
 				    WEB_TOTP_WINDOW, &step)
@@ -308,7 +310,7 @@ int admin_totp_post(struct admin_ctx *c)
 
 int admin_logout_post(struct admin_ctx *c)
 {
-	if (c->session->exists && form_refused(c))
+	if (c->session->exists && admin_form_refused(c))
 		return 0;
 	if (c->session->exists) {
 		char actor[96];

@@ -82,7 +82,10 @@ static const char css[] =
 	"table.diff code{white-space:pre}tr.del{background:#fbe4e4}tr.add{background:#e3f1e0}"
 	"del,ins{text-decoration:none}.actions button{margin-right:.5rem}"
 	"fieldset{border:0;padding:0;margin:0}"
-	"body>footer{padding:0 1rem 1rem;font-size:.95rem}";
+	"body>footer{padding:0 1rem 1rem;font-size:.95rem}"
+	"ul.sources{list-style:none;padding:0;margin:0}ul.sources li{margin:.5rem 0}"
+	"a.button{display:inline-block;padding:.55rem 1.2rem;border-radius:.3rem;"
+	"background:#0b3d6b;color:#fff;text-decoration:none}";
 
 /* clang-format off */
 const struct admin_route admin_routes[] = {
@@ -285,6 +288,9 @@ int admin_route(struct admin *a, const struct httpd_request *rq, struct httpd_re
 			 : admin_page_error(&c, 405);
 	} else if (!strcmp(rq->path, "/login")) {
 		rc = get ? admin_login_get(&c) : admin_login_post(&c);
+	} else if (!strncmp(rq->path, "/login/", 7)) {
+		/* an identity source's door (login_source.c) */
+		rc = admin_login_source(&c, rq->path + 7, post);
 	} else if (!strcmp(rq->path, "/totp")) {
 		rc = get ? admin_totp_get(&c) : admin_totp_post(&c);
 	} else if (!strcmp(rq->path, "/logout")) {

@@ -1079,10 +1079,12 @@ static const struct cli_command commands[] = {
 		  "RADIUS module's counters from DIR/stats.sock" }) },
 	{ "admin", cli_admin,
 	  USAGE({ "admin add LOGIN --role departement|school|auditor [--school UAI]...\n"
-		  "[--name NAME] --password-stdin",
+		  "[--name NAME] --password-stdin | --source NAME",
 		  "\nan account of the console (byod-admin): a\n"
 		  "school administrator has its schools; an\n"
-		  "auditor reads every school, or those given" },
+		  "auditor reads every school, or those given;\n"
+		  "--source: it signs in through that ldap or\n"
+		  "cas identity source, no password nor TOTP" },
 		{ "admin list [--json]", NULL },
 		{ "admin disable|enable LOGIN", "disabling ends its console sessions" },
 		{ "admin passwd LOGIN --password-stdin", NULL },

@@ -48,7 +48,7 @@ static int read_hash(struct byod_ctx *ctx, char *hash, size_t len)
 	return rc ? cli_fail_err(&err) : 0;
 }
 
-/* admin add LOGIN --role ROLE [--school UAI]... [--name NAME] --password-stdin */
+/* admin add LOGIN --role ROLE [--school UAI]... [--name NAME] --password-stdin | --source NAME */
 static int admin_add(struct byod_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -56,11 +56,12 @@ static int admin_add(struct byod_ctx *ctx, int argc, char **argv)
 		{"school", required_argument, NULL, 's'},
 		{"name", required_argument, NULL, 'n'},
 		{"password-stdin", no_argument, NULL, 'p'},
+		{"source", required_argument, NULL, 'S'},
 		{NULL, 0, NULL, 0},
 	};
 	struct reg_admin a;
 	struct byod_err err;
-	const char *role = NULL, *name = NULL;
+	const char *role = NULL, *name = NULL, *source = NULL;
 	int c, want_password = 0, rc;
 
 	memset(&a, 0, sizeof(a));
@@ -84,12 +85,28 @@ static int admin_add(struct byod_ctx *ctx, int argc, char **argv)
 		case 'p':
 			want_password = 1;
 			break;
+		case 'S':
+			source = optarg;
+			break;
 		default:
 			return cli_usage(NULL);
 		}
 	}
-	if (optind != argc - 1 || !role || !want_password)
-		return cli_usage("admin add needs LOGIN, --role ROLE and --password-stdin");
+	if (optind != argc - 1 || !role || want_password == !!source)
+		return cli_usage("admin add needs LOGIN, --role ROLE and either --password-stdin or "
+				 "--source NAME");
+	if (source) {
+		/* bound to an identity source: its directory or CAS server
+		 * authenticates it, the console keeps no password nor TOTP */
+		const struct byod_idsrc *src = byod_conf_idsrc(&ctx->conf, source);
+
+		if (!src)
+			return cli_fail("no identity source '%s' in byod.conf", source);
+		if (src->kind != BYOD_IDSRC_LDAP && src->kind != BYOD_IDSRC_CAS)
+			return cli_fail("identity source '%s': administrators sign in through ldap "
+					"and cas sources only", source);
+		snprintf(a.source, sizeof(a.source), "%s", src->name);
+	}
 	if (strlen(argv[optind]) >= sizeof(a.login))
 		return cli_fail("login too long: %s", argv[optind]);
 	snprintf(a.login, sizeof(a.login), "%s", argv[optind]);
@@ -99,10 +116,17 @@ static int admin_add(struct byod_ctx *ctx, int argc, char **argv)
 		return cli_fail("name too long");
 	snprintf(a.display_name, sizeof(a.display_name), "%s", name ? name : "");
 	a.state = REG_PERSON_ACTIVE;
-	rc = read_hash(ctx, a.password_hash, sizeof(a.password_hash));
+	rc = source ? 0 : read_hash(ctx, a.password_hash, sizeof(a.password_hash));
 	if (!rc && reg_admin_add(ctx->reg, &a, &err))
 		rc = cli_fail_err(&err);
-	if (!rc)
+	if (!rc && source)
+		printf("administrator %s added (%s%s%s); signs in through the identity source "
+		       "%s\n",
+		       a.login, reg_admin_role_name(a.role), a.schools[0] ? ": " : "",
+		       a.schools[0] ? a.schools
+				    : (a.role == REG_ADMIN_SCHOOL ? "" : ": every school"),
+		       a.source);
+	else if (!rc)
 		printf("administrator %s added (%s%s%s); the second factor is enrolled at the "
 		       "first "
 		       "login\n",
@@ -130,19 +154,20 @@ static int print_admin(const struct reg_admin *a, void *arg)
 
 	time_or_dash(a->created, created, sizeof(created));
 	if (arg) {
-		json_t *o = json_pack("{s:I, s:s, s:s, s:s, s:o, s:b, s:s, s:b, s:b, s:s}", "id",
+		json_t *o = json_pack("{s:I, s:s, s:s, s:s, s:o, s:b, s:s, s:b, s:b, s:s, s:s}", "id",
 				      (json_int_t)a->id, "login", a->login, "display_name",
 				      a->display_name, "role", reg_admin_role_name(a->role),
 				      "schools", schools_json(a->schools), "all_schools",
 				      a->role == REG_ADMIN_DEPARTEMENT || !a->schools[0], "state",
 				      reg_person_state_name(a->state), "password_set",
 				      a->password_hash[0] != '\0', "totp_enrolled",
-				      a->totp_enrolled != 0, "created", created);
+				      a->totp_enrolled != 0, "created", created, "source", a->source);
 
 		return o ? json_array_append_new(arg, o) : -ENOMEM;
 	}
-	printf("%-20s %-11s %-8s %-4s %-26s %s\n", a->login, reg_admin_role_name(a->role),
-	       reg_person_state_name(a->state), a->totp_enrolled ? "yes" : "no",
+	printf("%-20s %-11s %-8s %-4s %-12s %-26s %s\n", a->login, reg_admin_role_name(a->role),
+	       reg_person_state_name(a->state), a->source[0] ? "-" : a->totp_enrolled ? "yes" : "no",
+	       a->source[0] ? a->source : "(local)",
 	       a->schools[0] ? a->schools : "(every school)",
 	       a->display_name[0] ? a->display_name : "-");
 	return 0;
@@ -159,8 +184,8 @@ static int admin_list(struct byod_ctx *ctx, int argc, char **argv)
 	else if (argc != 2)
 		return cli_usage("admin list takes only --json");
 	if (!list)
-		printf("%-20s %-11s %-8s %-4s %-26s %s\n", "LOGIN", "ROLE", "STATE", "TOTP",
-		       "SCHOOLS", "NAME");
+		printf("%-20s %-11s %-8s %-4s %-12s %-26s %s\n", "LOGIN", "ROLE", "STATE", "TOTP",
+		       "SOURCE", "SCHOOLS", "NAME");
 	rc = reg_admin_list(ctx->reg, print_admin, list, &err);
 	if (rc) {
 		json_decref(list);
@@ -201,6 +226,14 @@ static int admin_passwd(struct byod_ctx *ctx, int argc, char **argv)
 		return cli_usage("admin passwd needs LOGIN --password-stdin");
 	/* an unknown login is said before a password is read */
 	rc = reg_admin_get(ctx->reg, argv[2], &a, &err);
+	if (!rc && a.source[0]) {
+		/* its password is the source's: a local one would be a second door */
+		rc = cli_fail("administrator %s signs in through the identity source %s: its "
+			      "password is the source's",
+			      a.login, a.source);
+		explicit_bzero(&a, sizeof(a));
+		return rc;
+	}
 	explicit_bzero(&a, sizeof(a));
 	if (rc)
 		return cli_fail_err(&err);

@@ -83,6 +83,7 @@ struct byod_conf {
 	int admin_session_idle_s;
 	int admin_session_max_s;
 	char *admin_metrics_listen;
+	char *admin_public_url;      /* the console's URL for a CAS callback, "" derived */
 
 	char *wifi_ssid;             /* wifi.ssid */
 	int wifi_security;           /* wifi.security: 0 wpa2, 1 wpa3 */

@@ -314,6 +314,10 @@ static const struct conf_key keys[] = {
 	{ "admin.session-max-s", CT_INT, F(admin_session_max_s), "28800", 300, 604800, NULL, 0,
 	  NULL, "An administrator's login ends this many seconds after it began, whatever "
 	  "happens." },
+	{ "admin.public-url", CT_STRING, F(admin_public_url), "", 0, 0, NULL, 0, NULL,
+	  "The console's address as administrators' browsers reach it (https://admin.example:9443); "
+	  "a CAS server sends an administrator back to its /login/SOURCE. Empty: "
+	  "https://portal.hostname:admin.port." },
 	{ "admin.metrics-listen", CT_STRING, F(admin_metrics_listen), "", 0, 0, NULL, 0,
 	  check_listen,
 	  "Where byod-admin answers Prometheus's scrape of /metrics (plain HTTP), ADDR:PORT "

@@ -319,6 +319,8 @@ int portal_login_source(struct portal *p, struct byod_ctx *ctx, const struct por
 		return 0;
 	}
 	memset(person, 0, sizeof(*person));
+	if (rc != -EACCES && rc != -EINVAL) /* not the person's doing: the reservation back */
+		byod_login_release(ctx->reg, gate, NULL);
 	if (rc != -EACCES && rc != -EINVAL) /* the password alone is the pupil's doing */
 		portal_log("%s: login through %s: %s", rq->client, src->name,
 			   byod_err_str(&err, why, sizeof(why)));

@@ -213,6 +213,12 @@ try {
 	await go('login', () => page.goto(ADMIN + '/'));
 	assert.equal(await h1(), 'Connexion');
 	ok('"Connexion"');
+	// the identity source's button under the local form, and its form
+	await go('login-source', () => page.getByRole('link',
+		{ name: 'Se connecter avec l\'annuaire du collège' }).click());
+	assert.equal(await h1(), 'Connexion avec l\'annuaire du collège');
+	ok('a directory\'s button leads to its own form');
+	await go('login-again', () => page.getByRole('link', { name: 'Revenir à la connexion' }).click());
 	await page.getByLabel('Identifiant', { exact: true }).fill(LOGIN);
 	await page.getByLabel('Mot de passe', { exact: true }).fill(PASSWORD);
 

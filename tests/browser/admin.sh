@@ -48,6 +48,21 @@ DEVICE=$("$BYODCTL" device enrol a.pupil --name "Phone a.pupil" --out "$T/dev" -
 DEVICE_B=$("$BYODCTL" device enrol b.pupil --name "Phone b.pupil" --out "$T/dev" --json |
 	json 'd["device"]') || { echo "enrol failed" >&2; exit 1; }
 # one password for the three roles: the test is about what each one sees
+# a directory administrators may sign in with: its button on the login
+# page and its form (never reached here: the door is tests/admin/sources.sh's)
+cat >>"$BYOD_HOME/byod.conf" <<'CONF'
+
+identity:
+  college:
+    kind: ldap
+    label: "l'annuaire du collège"
+    url: "ldaps://127.0.0.1:9/"
+    ca-file: /etc/ssl/certs/ca-certificates.crt
+    user-dn: "uid=%s,ou=people,dc=college,dc=test"
+    role-attribute: ENTPersonProfils
+    roles: "National_ENS=teacher"
+    school: "0131234W"
+CONF
 add_admin claire departement "" 'Claire-Secret-2026'
 add_admin marc school 0131234W 'Claire-Secret-2026'
 add_admin anne auditor "" 'Claire-Secret-2026'
