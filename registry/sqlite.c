@@ -1122,8 +1122,11 @@ static int sq_feed_wait(struct reg_db *be, int timeout_ms, struct byod_err *err)
 		rc = data_version(s, &v, err);
 		if (rc)
 			return rc;
-		if (v != s->feed_version) {
+		/* another thread's commit through this same handle moves only
+		 * its own-changes count, not data_version */
+		if (v != s->feed_version || own_changes(s) != s->feed_own) {
 			s->feed_version = v;
+			s->feed_own = own_changes(s);
 			return 1;
 		}
 	}

@@ -11,6 +11,8 @@
  */
 #include "registry_fixture.h"
 
+#include <pthread.h>
+
 /* ---- migrations ---------------------------------------------------------- */
 
 static void test_migrate_fresh(void **state)
@@ -742,6 +744,50 @@ static void test_begin_read(void **state)
 	assert_true(ms < 5000.0);
 }
 
+/* Another thread commits through the same handle while the wait sleeps: the
+ * wait sees it at its next look (own changes), not one wait late. SQLite
+ * only: a PostgreSQL connection is not shared between threads. */
+struct same_handle {
+	struct reg *reg;
+	int rc;
+};
+
+static void *commit_later(void *arg)
+{
+	struct same_handle *h = arg;
+	struct reg_school s = {.uai = UAI_B, .name = "B"};
+	struct byod_err err = {0};
+	struct timespec pause = {.tv_sec = 0, .tv_nsec = 200 * 1000000L};
+
+	nanosleep(&pause, NULL);
+	h->rc = reg_school_add(h->reg, &s, &err);
+	return NULL;
+}
+
+static void test_feed_wait_same_handle(void **state)
+{
+	struct fx *f = *state;
+	struct same_handle h = {.reg = f->reg, .rc = -1};
+	struct timespec t0, t1;
+	pthread_t t;
+	double ms;
+
+	if (on_postgres())
+		skip();
+	add_school(f, UAI_A, "A");
+	assert_int_equal(reg_feed_wait(f->reg, 0, &f->err), 1); /* the first: "may have" */
+	assert_int_equal(pthread_create(&t, NULL, commit_later, &h), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(reg_feed_wait(f->reg, 3000, &f->err), 1);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	pthread_join(t, NULL);
+	assert_int_equal(h.rc, 0);
+	ms = (double)(t1.tv_sec - t0.tv_sec) * 1000.0 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+	assert_true(ms < 2500.0);
+	/* and the commit is not reported again */
+	assert_int_equal(reg_feed_wait(f->reg, 100, &f->err), 0);
+}
+
 /* ---- the change feed ----------------------------------------------------- */
 
 static void test_events(void **state)
@@ -1342,6 +1388,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_tx_rollback, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tx_nested, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_begin_read, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_feed_wait_same_handle, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_events, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_audit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_locked, setup, teardown),
