@@ -367,8 +367,9 @@ static int source_in_form(const struct byod_idsrc *src)
  * sign-in at the server for a CAS one (GET /cas/login/NAME: a link, not a
  * button of the form, so that Enter never leaves for the ENT and the
  * password typed never goes anywhere), likewise GET /saml/login/NAME for a
- * SAML one; then the local account's button last, with an empty source. The number of sources' controls: 0, and
- * nothing written, when there is none. */
+ * SAML one; then the local account's button last, with an empty source.
+ * The number of sources' controls: 0, and nothing written, when there is
+ * none. */
 static int page_login_sources(struct page_ctx *c, struct web_html *h)
 {
 	struct portal *p = c->p;

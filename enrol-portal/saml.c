@@ -368,7 +368,8 @@ int page_saml_acs(struct page_ctx *c)
 	if (!rc)
 		rc = done_key(nonce, key);
 	if (!rc) {
-		json_t *o = json_pack("{s:s, s:I}", "relay", relay, "person", (json_int_t)person.id);
+		json_t *o = json_pack("{s:s, s:I}", "relay", relay, "person",
+				      (json_int_t)person.id);
 
 		data = o ? json_dumps(o, JSON_COMPACT) : NULL;
 		json_decref(o);
