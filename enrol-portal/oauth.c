@@ -284,6 +284,13 @@ static int url_append(char *out, size_t size, const char *s)
 	return 0;
 }
 
+/* The longest redirect to an app: 600 bytes, as before httpd's Location
+ * grew for SAML's signed requests, so that what an app is answered and
+ * what authorize refuses stay as they were. */
+#define OAUTH_LOCATION_MAX 600
+_Static_assert(OAUTH_LOCATION_MAX <= sizeof(((struct portal_response *)0)->location),
+	       "an app's redirect fits in the Location");
+
 /* 1 when every answer to that redirect URI, with that state, fits in a
  * Location header: checked at the authorization, before anything is kept. */
 static int redirect_fits(const char *redirect, size_t size, const char *state)
@@ -298,7 +305,7 @@ static int redirect_app(struct page_ctx *c, const char *redirect, const char *st
 {
 	struct portal_response *rs = c->rs;
 	char *loc = rs->location;
-	size_t size = sizeof(rs->location);
+	size_t size = OAUTH_LOCATION_MAX;
 	int first = !strchr(redirect, '?');
 
 	int cut = 0;
@@ -413,7 +420,7 @@ int page_oauth_authorize(struct page_ctx *c)
 	}
 	if (state && strlen(state) > STATE_MAX)
 		return redirect_error(c, redirect, NULL, "invalid_request", "state too long");
-	if (!redirect_fits(redirect, sizeof(c->rs->location), state)) {
+	if (!redirect_fits(redirect, OAUTH_LOCATION_MAX, state)) {
 		/* the app could not be told without cutting its state */
 		portal_log("%s oauth authorize: state too long for a redirect", rq->client);
 		return oauth_page(c, 400, "oauth.bad.title", "oauth.bad.state");

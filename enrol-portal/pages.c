@@ -355,7 +355,7 @@ static int page_status(struct page_ctx *c, int status, const char *title, const 
 }
 
 /* The identity sources that sign in with the login form's password
- * (byod.conf's identity section); a CAS source is a link of its own. */
+ * (byod.conf's identity section); a CAS or SAML source is a link of its own. */
 static int source_in_form(const struct byod_idsrc *src)
 {
 	return src->kind == BYOD_IDSRC_LDAP;
@@ -366,9 +366,10 @@ static int source_in_form(const struct byod_idsrc *src)
  * form's password (the first is what Enter sends), a link that starts the
  * sign-in at the server for a CAS one (GET /cas/login/NAME: a link, not a
  * button of the form, so that Enter never leaves for the ENT and the
- * password typed never goes anywhere); then the local account's button
- * last, with an empty source. The number of sources' controls: 0, and
- * nothing written, when there is none. */
+ * password typed never goes anywhere), likewise GET /saml/login/NAME for a
+ * SAML one; then the local account's button last, with an empty source.
+ * The number of sources' controls: 0, and nothing written, when there is
+ * none. */
 static int page_login_sources(struct page_ctx *c, struct web_html *h)
 {
 	struct portal *p = c->p;
@@ -379,14 +380,17 @@ static int page_login_sources(struct page_ctx *c, struct web_html *h)
 	for (size_t i = 0; i < p->conf.nidsrc; i++) {
 		const struct byod_idsrc *src = &p->conf.idsrc[i];
 
-		if (src->kind != BYOD_IDSRC_CAS && !source_in_form(src))
+		if (src->kind != BYOD_IDSRC_CAS && src->kind != BYOD_IDSRC_SAML &&
+		    !source_in_form(src))
 			continue;
 		page_fill(words, sizeof(words), T("login.with"),
 			  src->label && src->label[0] ? src->label : src->name);
-		if (src->kind == BYOD_IDSRC_CAS) {
+		/* a SAML source likewise: a link that starts at its IdP (saml.c) */
+		if (src->kind == BYOD_IDSRC_CAS || src->kind == BYOD_IDSRC_SAML) {
 			char href[128];
 
-			snprintf(href, sizeof(href), "/cas/login/%s", src->name);
+			snprintf(href, sizeof(href), "/%s/login/%s",
+				 src->kind == BYOD_IDSRC_CAS ? "cas" : "saml", src->name);
 			web_html_markup(h, "<a class=\"button source\"");
 			web_html_url(h, "href", href);
 			web_html_markup(h, ">");

@@ -24,6 +24,7 @@
 #include "oauth.h"
 #include "pages.h"
 #include "portal_cas.h"
+#include "portal_saml.h"
 
 /* Paths operating systems fetch to learn whether they are behind a portal. */
 static const char *const probes[] = {
@@ -474,6 +475,27 @@ static int cas_continue_get(struct page_ctx *c, const char *rest)
 	return page_cas_continue(c);
 }
 
+/* a SAML identity source (saml.c) */
+static int saml_login_get(struct page_ctx *c, const char *rest)
+{
+	return page_saml_login(c, rest);
+}
+
+static int saml_acs_post(struct page_ctx *c, const char *rest)
+{
+	return page_saml_acs(c);
+}
+
+static int saml_done_get(struct page_ctx *c, const char *rest)
+{
+	return page_saml_done(c);
+}
+
+static int saml_metadata_get(struct page_ctx *c, const char *rest)
+{
+	return page_saml_metadata(c, rest);
+}
+
 /* clang-format off */
 static const struct route routes[] = {
 	/* without a session */
@@ -532,6 +554,16 @@ static const struct route routes[] = {
 	{ "/cas/callback", 0, 1, 1, cas_callback_get, cas_callback_post, "the same" },
 	{ "/cas/continue", 0, 1, 1, cas_continue_get, NULL,
 	  "after a CAS sign-in: on to the enrolment (a same-site request)" },
+	/* a SAML identity source (saml.c): the ACS is the path of its acs-url,
+	 * /saml/acs/NAME or /saml/acs; its POST is the IdP's, no form of ours */
+	{ "/saml/login/", 1, 1, 1, saml_login_get, NULL,
+	  "a SAML source's button: 302 to the IdP with a signed request, a state cookie set" },
+	{ "/saml/acs/", 1, 1, 1, NULL, saml_acs_post,
+	  "the IdP's Response (HTTP-POST): checked, then on to /saml/done" },
+	{ "/saml/acs", 0, 1, 1, NULL, saml_acs_post, "the same" },
+	{ "/saml/done", 0, 1, 1, saml_done_get, NULL,
+	  "after a SAML Response: the state cookie checked, a new session, the enrolment" },
+	{ "/saml/metadata/", 1, 0, 0, saml_metadata_get, NULL, "a SAML source's SP metadata" },
 };
 /* clang-format on */
 
@@ -576,8 +608,9 @@ static int dynamic(struct portal *p, const struct portal_request *rq, struct por
 		    strncasecmp(rq->content_type, "application/x-www-form-urlencoded", 33))
 			return portal_page_error(p, rq, rs, 415);
 		/* a CAS server's logoutRequest is no form of ours (its field's
-		 * name has capitals): cas.c reads the body itself */
-		if ((!r || r->post != cas_callback_post) &&
+		 * name has capitals): cas.c reads the body itself; a SAMLResponse
+		 * neither (tens of KB): saml.c reads it */
+		if ((!r || (r->post != cas_callback_post && r->post != saml_acs_post)) &&
 		    web_form_parse(rq->body ? rq->body : "", rq->body_len, 16, &form, &err)) {
 			char buf[600];
 

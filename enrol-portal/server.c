@@ -9,6 +9,7 @@
  * workers of their own, no access line unless portal.access-log says so.
  */
 #include "portal.h"
+#include "portal_saml.h"
 
 #include <string.h>
 
@@ -80,7 +81,8 @@ static int fault(void *app, const struct portal_request *rq, int rc)
 static int slow(void *app, const struct portal_request *rq)
 {
 	(void)app;
-	return !strcmp(rq->method, "POST") && !strcmp(rq->path, "/login");
+	return !strcmp(rq->method, "POST") &&
+	       (!strcmp(rq->path, "/login") || !strncmp(rq->path, "/saml/acs", 9));
 }
 
 static int trusted(void *app)
@@ -103,7 +105,7 @@ int portal_start(struct portal *p, struct httpd **out, struct byod_err *err)
 		.per_ip_v6_prefix = cf->portal_per_ip_v6_prefix,
 		.timeout_s = cf->portal_timeout_s,
 		.request_deadline_s = cf->portal_request_deadline_s,
-		.body_limit = cf->portal_body_limit,
+		.body_limit = portal_saml_body_limit(cf),
 		.hsts_max_age = cf->portal_hsts_max_age,
 		.i18n = p->i18n,
 		.lang_cookie = "byod_lang",

@@ -65,7 +65,8 @@ struct httpd_response {
 	char *body;		  /* malloc'd, or NULL */
 	size_t len;
 	int cacheable;			      /* 0: Cache-Control: no-store */
-	char location[600];		      /* a redirect's target, or "" */
+	char location[4096];		      /* a redirect's target, or "": a SAML request signed
+					       * for HTTP-Redirect is about 1 KB */
 	char cookies[HTTPD_COOKIES_MAX][200]; /* Set-Cookie values, "" unused */
 	char disposition[200];		      /* Content-Disposition, or "" */
 	int secret;			      /* the body holds a secret: wiped, never cached */

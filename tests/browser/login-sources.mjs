@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // The login page with identity sources configured (login-sources.sh), in
 // headless Chromium: the LDAP source's button, the CAS source's (a link that
-// starts the sign-in at the ENT) and the local account's last, all reached
+// starts the sign-in at the ENT), the SAML source's (a link to
+// /saml/login/educonnect) and the local account's last, all reached
 // by keyboard after the fields in byod.conf's order, named by their words;
 // the CAS button leads to the portal's /cas/login/ent, which sends the
 // browser on to the ENT's CAS login with a state cookie; Enter in the form
@@ -51,27 +52,37 @@ try {
 	assert.equal(await cas.count(), 1, "the CAS source's button, a link named by its words");
 	assert.equal(await cas.getAttribute('href'), '/cas/login/ent', 'it starts the CAS sign-in');
 	ok("the CAS source's button: a link to /cas/login/ent named by its words");
+	const saml = page.getByRole('link', { name: 'Se connecter avec ÉduConnect' });
+	assert.equal(await saml.count(), 1, "the SAML source's button, a link named by its words");
+	assert.equal(await saml.getAttribute('href'), '/saml/login/educonnect',
+		'it starts the SAML sign-in');
+	ok("the SAML source's button: a link to /saml/login/educonnect named by its words");
 	const names = await page.locator('form[action="/login"] button, form[action="/login"] a')
 		.allTextContents();
 	assert.deepEqual(names, ['Se connecter avec l’annuaire du collège',
-		'Se connecter avec l’ENT', 'Se connecter avec un compte local'],
-		"byod.conf's order, the local one last");
+		'Se connecter avec l’ENT', 'Se connecter avec ÉduConnect',
+		'Se connecter avec un compte local'], "byod.conf's order, the local one last");
 	ok("the sources in byod.conf's order, the local account's button last");
 	// the CAS button's box is a button's: at least 44 px high, as wide as the others
 	const box = await cas.boundingBox(), lbox = await local.boundingBox();
 	assert.ok(box.height >= 44 && Math.abs(box.width - lbox.width) < 1,
 		`the CAS button's size (${box.width}x${box.height})`);
-	ok("the CAS button is as large as the others");
+	const sbox = await saml.boundingBox();
+	assert.ok(sbox.height >= 44 && Math.abs(sbox.width - lbox.width) < 1,
+		`the SAML button's size (${sbox.width}x${sbox.height})`);
+	ok("the CAS and SAML buttons are as large as the others");
 	await page.locator('#login').focus();
 	const order = [];
-	for (let i = 0; i < 4; i++) {
+	for (let i = 0; i < 5; i++) {
 		await page.keyboard.press('Tab');
 		order.push(await page.evaluate(() => document.activeElement.id ||
 			document.activeElement.textContent));
 	}
 	assert.deepEqual(order, ['password', 'Se connecter avec l’annuaire du collège',
-		'Se connecter avec l’ENT', 'Se connecter avec un compte local'], 'the keyboard order');
-	ok('by keyboard: the login, the password, the LDAP source, the ENT, the local account');
+		'Se connecter avec l’ENT', 'Se connecter avec ÉduConnect',
+		'Se connecter avec un compte local'], 'the keyboard order');
+	ok('by keyboard: the login, the password, the LDAP source, the ENT, ÉduConnect, ' +
+		'the local account');
 	// Enter on the focused ENT button follows it: the portal's redirect to
 	// the ENT (where nothing listens: the request is all that is checked),
 	// a state cookie

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
-# The portal's login page with identity sources in byod.conf (an LDAP one and
-# a CAS one), in headless Chromium with axe-core (login-sources.mjs says what
+# The portal's login page with identity sources in byod.conf (an LDAP one, a
+# CAS one and a SAML one), in headless Chromium with axe-core (login-sources.mjs says what
 # it checks). The sources' servers are never asked: showing their buttons
 # needs none (the CAS button's first step, the portal's redirect, is
 # checked without following it).
@@ -50,6 +50,16 @@ identity:
     server-url: "https://127.0.0.1:$ENT_PORT/cas/"
     service-url: "https://portal.byod.lan/cas/callback/ent"
     ca-file: "$BYOD_HOME/pki/ca.pem"
+    roles: "National_ELV=student"
+    school: "0131234W"
+  educonnect:
+    kind: saml
+    label: "ÉduConnect"
+    sp-entity-id: "https://portal.byod.lan/saml/metadata/educonnect"
+    acs-url: "https://portal.byod.lan/saml/acs/educonnect"
+    sp-key-file: "$BYOD_HOME/pki/ca.key"
+    sp-cert-file: "$BYOD_HOME/pki/ca.pem"
+    idp-metadata-file: "$T/never-read-idp.xml"
     roles: "National_ELV=student"
     school: "0131234W"
 CONF
