@@ -508,6 +508,8 @@ static int saml_get(struct admin_ctx *c, const struct byod_idsrc *src)
 static int saml_continue(struct admin_ctx *c, const struct byod_idsrc *src, const char *relay,
 			 const char *login, time_t now)
 {
+	/* headers take static strings: this thread's, copied when the answer is
+	 * built, before the thread takes another request */
 	static __thread char refresh[64 + WEB_TOKEN_LEN];
 	char nonce[WEB_TOKEN_LEN + 1], key[16 + 65], href[32 + WEB_TOKEN_LEN];
 	char *data = NULL;
