@@ -19,6 +19,10 @@ int admin_error_page(struct admin *a, const struct httpd_request *rq, struct htt
 /* login.c: the login form (status, an error message or NULL), its POST,
  * the second factor's page and POST, logout. */
 int admin_page_login(struct admin_ctx *c, int status, const char *message);
+/* SAML sources (login_source.c): the console's ACS, /saml/done and metadata. */
+int admin_saml_acs(struct admin_ctx *c, const char *name);
+int admin_saml_done(struct admin_ctx *c);
+int admin_saml_metadata(struct admin_ctx *c, const char *name);
 int admin_login_get(struct admin_ctx *c);
 int admin_login_post(struct admin_ctx *c);
 int admin_totp_get(struct admin_ctx *c);

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * The console's door through an identity source of byod.conf (its ldap and
- * cas ones): the school's directory checks the password, or the ENT's CAS
- * server says who comes back with a ticket. A source never makes an
+ * The console's door through an identity source of byod.conf (its ldap, cas
+ * and saml ones): the school's directory checks the password, the ENT's CAS
+ * server says who comes back with a ticket, or a SAML IdP's signed Response
+ * says who it is. A source never makes an
  * administrator: the account is made beforehand, bound to that source
  * (byodctl admin add LOGIN --source NAME), and only such an account, active,
  * signs in through it, at once with both factors (the source authenticates;
@@ -13,6 +14,19 @@
  *   GET  /login/NAME   ldap: the source's login form; cas: to the CAS server,
  *                      and back here with ?ticket=ST-...
  *   POST /login/NAME   ldap: the login and password, checked by the directory
+ *   GET  /login/NAME   saml: a signed AuthnRequest naming the console's ACS
+ *                      (ident_saml_request_acs), 303 to the IdP, and a state
+ *                      cookie binding the RelayState to this browser;
+ *   POST /saml/acs/NAME  the IdP's Response, checked for the console's ACS
+ *                      (ident_saml_response_acs: never ident_login_saml, which
+ *                      makes people); the bound administrator found, the
+ *                      result kept one minute under a nonce (reg_once), and a
+ *                      page goes on same-site to
+ *   GET  /saml/done?n=NONCE  the state cookie checked against the RelayState,
+ *                      the session opened. Two steps as the portal's (every
+ *                      cookie here is SameSite=Strict, the IdP's POST is
+ *                      cross-site and carries none).
+ *   GET  /saml/metadata/NAME  the SP's metadata, both ACS listed.
  *
  * Throttled in the keys of the password login (realm "admin"): the login
  * typed and the address for a directory, the address for CAS (the login is
@@ -31,15 +45,25 @@
 
 #include <jansson.h>
 
+#include <openssl/evp.h>
+
 #include "admin_session.h"
+#include "byod_buf.h"
 #include "cas.h"
+#include "form.h"
 #include "identity.h"
 #include "login_throttle.h"
+#include "saml.h" /* identity/saml.h */
+#include "token.h"
+
+#define SAML_STATE_COOKIE "byod_admin_saml"
+#define SAML_DONE_TTL	  60 /* seconds from the ACS's page to /saml/done */
 
 /* The sources an administrator may sign in with. */
 static int offered(const struct byod_idsrc *s)
 {
-	return s->kind == BYOD_IDSRC_LDAP || s->kind == BYOD_IDSRC_CAS;
+	return s->kind == BYOD_IDSRC_LDAP || s->kind == BYOD_IDSRC_CAS ||
+	       s->kind == BYOD_IDSRC_SAML;
 }
 
 static const char *label_of(const struct byod_idsrc *s)
@@ -69,8 +93,8 @@ static void audit_source(struct admin_ctx *c, const char *action, const char *lo
  * administrator back there, and the ticket is validated for it. Taken from
  * admin.public-url, never from the request's Host (a ticket issued for
  * another service must not be accepted here). */
-static int callback_url(const struct admin_ctx *c, const struct byod_idsrc *s, char *out,
-			size_t len)
+static int console_url(const struct admin_ctx *c, const char *dir, const struct byod_idsrc *s,
+		       char *out, size_t len)
 {
 	const struct byod_conf *cf = &c->a->conf;
 	const char *base = cf->admin_public_url;
@@ -81,12 +105,24 @@ static int callback_url(const struct admin_ctx *c, const struct byod_idsrc *s, c
 		n = strlen(base);
 		while (n && base[n - 1] == '/')
 			n--;
-		w = snprintf(out, len, "%.*s/login/%s", (int)n, base, s->name);
+		w = snprintf(out, len, "%.*s/%s/%s", (int)n, base, dir, s->name);
 	} else {
-		w = snprintf(out, len, "https://%s:%d/login/%s", cf->portal_hostname,
-			     cf->admin_port, s->name);
+		w = snprintf(out, len, "https://%s:%d/%s/%s", cf->portal_hostname, cf->admin_port,
+			     dir, s->name);
 	}
 	return w < 0 || (size_t)w >= len ? -ENAMETOOLONG : 0;
+}
+
+static int callback_url(const struct admin_ctx *c, const struct byod_idsrc *s, char *out,
+			size_t len)
+{
+	return console_url(c, "login", s, out, len);
+}
+
+/* The console's own ACS for a SAML source: <admin.public-url>/saml/acs/NAME. */
+static int acs_url(const struct admin_ctx *c, const struct byod_idsrc *s, char *out, size_t len)
+{
+	return console_url(c, "saml/acs", s, out, len);
 }
 
 /* ---- pages --------------------------------------------------------------- */
@@ -217,7 +253,9 @@ static const char *ident_reason(const struct byod_idsrc *src, int rc, int *down)
 	*down = 0;
 	switch (rc) {
 	case -EACCES: /* CAS: the ticket refused, used already, another service's */
-		return src->kind == BYOD_IDSRC_CAS ? "ticket" : "password";
+		return src->kind == BYOD_IDSRC_CAS    ? "ticket"
+		       : src->kind == BYOD_IDSRC_SAML ? "response"
+						      : "password";
 	case -EINVAL:
 		return "login";
 	case -EHOSTUNREACH:
@@ -237,9 +275,12 @@ static const char *ident_reason(const struct byod_idsrc *src, int rc, int *down)
  * source's answer, attrs what it said. Signs in the administrator bound to
  * src, or refuses with the page, the log line and the audit row.
  */
+static int saml_continue(struct admin_ctx *c, const struct byod_idsrc *src, const char *relay,
+			 const char *login, time_t now);
+
 static int finish(struct admin_ctx *c, const struct byod_idsrc *src, int rc,
 		  const struct ident_attrs *attrs, const char *typed, struct byod_login_gate *gate,
-		  const struct byod_err *err, time_t now)
+		  const struct byod_err *err, time_t now, const char *relay)
 {
 	const char *reason = NULL, *v;
 	char login[REG_LOGIN_MAX] = "", actor[96], buf[600];
@@ -294,6 +335,11 @@ static int finish(struct admin_ctx *c, const struct byod_idsrc *src, int rc,
 		return refused_page(c, src, 401, AT(c, "login.source.refused"));
 	}
 	byod_login_settle(c->ctx->reg, gate, now, NULL);
+	if (relay) {
+		/* SAML: the session opens at /saml/done, in the browser that asked */
+		explicit_bzero(&a, sizeof(a));
+		return saml_continue(c, src, relay, login, now);
+	}
 	rc = admin_session_start_source(c, &a);
 	explicit_bzero(&a, sizeof(a));
 	if (rc)
@@ -348,7 +394,7 @@ static int ldap_post(struct admin_ctx *c, const struct byod_idsrc *src)
 		return rc > 0 ? 0 : rc;
 	/* the bind only: the password is neither kept nor written anywhere */
 	rc = ident_ldap_check(src, login ? login : "", password, &attrs, &err);
-	rc = finish(c, src, rc, &attrs, login, &gate, &err, now);
+	rc = finish(c, src, rc, &attrs, login, &gate, &err, now, NULL);
 	ident_attrs_free(&attrs);
 	return rc;
 }
@@ -387,8 +433,246 @@ static int cas_get(struct admin_ctx *c, const struct byod_idsrc *src)
 		rc = ident_cas_validate(&mine, ticket, &attrs, &err);
 	if (rc == -EINVAL)
 		rc = -EACCES;
-	rc = finish(c, src, rc, &attrs, NULL, &gate, &err, now);
+	rc = finish(c, src, rc, &attrs, NULL, &gate, &err, now, NULL);
 	ident_attrs_free(&attrs);
+	return rc;
+}
+
+/* ---- SAML ----------------------------------------------------------------- */
+
+/* The state cookie's binding for relay (a form token's shape): SHA-256 of
+ * relay in base64url, 43 characters. */
+static int relay_binding(const char *relay, char out[WEB_TOKEN_LEN + 1])
+{
+	unsigned char md[32], b64[48];
+	unsigned int n = 0;
+
+	if (!EVP_Digest(relay, strlen(relay), md, &n, EVP_sha256(), NULL) || n != sizeof(md) ||
+	    EVP_EncodeBlock(b64, md, sizeof(md)) != 44)
+		return -EIO;
+	for (int i = 0; i < WEB_TOKEN_LEN; i++)
+		out[i] = b64[i] == '+' ? '-' : b64[i] == '/' ? '_' : (char)b64[i];
+	out[WEB_TOKEN_LEN] = '\0';
+	return 0;
+}
+
+/* "admin-saml-done:" and the SHA-256 in hex of nonce (never the nonce). */
+static int done_key(const char *nonce, char out[16 + 65])
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char md[32];
+	unsigned int n = 0;
+
+	if (!EVP_Digest(nonce, strlen(nonce), md, &n, EVP_sha256(), NULL) || n != sizeof(md))
+		return -EIO;
+	memcpy(out, "admin-saml-done:", 16);
+	for (unsigned int i = 0; i < n; i++) {
+		out[16 + 2 * i] = hex[md[i] >> 4];
+		out[16 + 2 * i + 1] = hex[md[i] & 15];
+	}
+	out[16 + 64] = '\0';
+	return 0;
+}
+
+static int saml_get(struct admin_ctx *c, const struct byod_idsrc *src)
+{
+	char acs[600], url[sizeof(c->rs->location)], relay[IDENT_SAML_RELAY_MAX], why[600];
+	char bind[WEB_TOKEN_LEN + 1], tok[WEB_FORM_TOKEN_LEN + 1];
+	struct byod_err err = {0};
+	time_t now = time(NULL);
+	int rc;
+
+	if (c->session->exists && c->session->mfa)
+		return admin_redirect(c, "/dashboard");
+	if (acs_url(c, src, acs, sizeof(acs)))
+		return admin_page_error(c, 500);
+	rc = ident_saml_request_acs(src, acs, c->ctx->reg, now, url, sizeof(url), relay,
+				    sizeof(relay), &err);
+	if (rc) {
+		httpd_log("login through %s: no SAML request: %s", src->name,
+			  byod_err_str(&err, why, sizeof(why)));
+		return admin_page_login(c, 503, AT(c, "login.source.down"));
+	}
+	rc = relay_binding(relay, bind);
+	if (!rc)
+		rc = web_form_token_new(c->a->form_key, strlen(c->a->form_key), bind,
+					(long long)now + IDENT_SAML_REQUEST_TTL, tok);
+	if (rc)
+		return rc;
+	httpd_set_cookie(c->rs, c->rq, SAML_STATE_COOKIE, tok, IDENT_SAML_REQUEST_TTL);
+	return admin_redirect(c, url);
+}
+
+/* The ACS's page after a good Response: on to /saml/done?n=NONCE, a
+ * same-site request that carries the Strict state cookie. */
+static int saml_continue(struct admin_ctx *c, const struct byod_idsrc *src, const char *relay,
+			 const char *login, time_t now)
+{
+	/* headers take static strings: this thread's, copied when the answer is
+	 * built, before the thread takes another request */
+	static __thread char refresh[64 + WEB_TOKEN_LEN];
+	char nonce[WEB_TOKEN_LEN + 1], key[16 + 65], href[32 + WEB_TOKEN_LEN];
+	char *data = NULL;
+	struct web_html h;
+	json_t *o;
+	int rc;
+
+	rc = web_token_new(nonce);
+	if (!rc)
+		rc = done_key(nonce, key);
+	if (rc)
+		return rc;
+	o = json_pack("{s:s, s:s, s:s}", "relay", relay, "login", login, "source", src->name);
+	data = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	json_decref(o);
+	rc = data ? reg_once_put(c->ctx->reg, key, data, now, now + SAML_DONE_TTL, NULL) : -ENOMEM;
+	free(data);
+	if (rc)
+		return rc;
+	snprintf(href, sizeof(href), "/saml/done?n=%s", nonce);
+	snprintf(refresh, sizeof(refresh), "0; url=%s", href);
+	explicit_bzero(nonce, sizeof(nonce));
+	web_html_init(&h);
+	admin_page_head(c, &h, AT(c, "login.source.done"), NULL);
+	web_html_markup(&h, "<div class=\"box narrow\"><p><a id=\"continue\"");
+	web_html_url(&h, "href", href);
+	web_html_markup(&h, ">");
+	web_html_text(&h, AT(c, "login.source.continue"));
+	web_html_markup(&h, "</a></p></div>");
+	c->rs->headers[0][0] = "Refresh";
+	c->rs->headers[0][1] = refresh;
+	return admin_page_finish(c, &h, 200);
+}
+
+int admin_saml_acs(struct admin_ctx *c, const char *name)
+{
+	const struct byod_idsrc *src = byod_conf_idsrc(&c->a->conf, name);
+	char acs[600], relay[IDENT_SAML_RELAY_MAX];
+	char *resp = NULL;
+	struct ident_attrs attrs = {0};
+	struct byod_login_gate gate;
+	struct byod_err err = {0};
+	time_t now = time(NULL);
+	int rc;
+
+	if (!src || src->kind != BYOD_IDSRC_SAML)
+		return admin_page_error(c, 404);
+	if (acs_url(c, src, acs, sizeof(acs)))
+		return admin_page_error(c, 500);
+	resp = malloc(IDENT_SAML_RESPONSE_MAX);
+	if (!resp)
+		return -ENOMEM;
+	if (ident_saml_acs_parse(c->rq->body ? c->rq->body : "", c->rq->body_len, resp,
+				 IDENT_SAML_RESPONSE_MAX, relay, sizeof(relay))) {
+		free(resp);
+		return admin_page_error(c, 400);
+	}
+	rc = gate_closed(c, src, NULL, &gate, now);
+	if (rc) {
+		free(resp);
+		return rc > 0 ? 0 : rc;
+	}
+	rc = ident_saml_response_acs(c->ctx->reg, src, acs, relay, resp, now, &attrs, &err);
+	free(resp);
+	if (rc == -EINVAL)
+		rc = -EACCES;
+	rc = finish(c, src, rc, &attrs, NULL, &gate, &err, now, relay);
+	ident_attrs_free(&attrs);
+	return rc;
+}
+
+int admin_saml_done(struct admin_ctx *c)
+{
+	const char *nonce = httpd_arg(c->rq, "n"), *relay, *login, *name, *reason = NULL;
+	char key[16 + 65], v[WEB_FORM_TOKEN_LEN + 8], bind[WEB_TOKEN_LEN + 1], actor[96];
+	const struct byod_idsrc *src;
+	struct reg_admin a;
+	char *data = NULL;
+	json_t *o;
+	time_t now = time(NULL);
+	int rc;
+
+	/* the state goes with this step, whatever it gives */
+	httpd_set_cookie(c->rs, c->rq, SAML_STATE_COOKIE, "", 0);
+	if (!nonce || !web_token_valid(nonce))
+		return admin_page_error(c, 400);
+	rc = done_key(nonce, key);
+	if (!rc)
+		rc = reg_once_take(c->ctx->reg, key, now, &data, NULL);
+	if (rc == -ENOENT)
+		return admin_page_login(c, 403, AT(c, "login.source.refused"));
+	if (rc)
+		return rc;
+	o = json_loads(data, 0, NULL);
+	free(data);
+	relay = o ? json_string_value(json_object_get(o, "relay")) : NULL;
+	login = o ? json_string_value(json_object_get(o, "login")) : NULL;
+	name = o ? json_string_value(json_object_get(o, "source")) : NULL;
+	src = name ? byod_conf_idsrc(&c->a->conf, name) : NULL;
+	if (!relay || !login || !src) {
+		json_decref(o);
+		return -EIO;
+	}
+	/* the browser that pressed the button: its Strict cookie for this relay */
+	if (web_cookie_get(c->rq->cookie, SAML_STATE_COOKIE, v, sizeof(v)) || !v[0])
+		reason = "no-state";
+	else if (relay_binding(relay, bind) ||
+		 web_form_token_check(c->a->form_key, strlen(c->a->form_key), bind, v,
+				      (long long)now))
+		reason = "state";
+	memset(&a, 0, sizeof(a));
+	if (!reason) {
+		rc = bound_admin(c, src, login, &a, &reason);
+		if (rc && rc != -EACCES) {
+			json_decref(o);
+			return rc;
+		}
+	}
+	if (reason) {
+		httpd_log("%s: SAML sign-in of %s through %s refused at /saml/done (%s)",
+			  c->rq->client, login, src->name, reason);
+		audit_source(c, "admin.login-refused", login, src, reason);
+		json_decref(o);
+		return admin_page_login(c, 403, AT(c, "login.source.refused"));
+	}
+	rc = admin_session_start_source(c, &a);
+	explicit_bzero(&a, sizeof(a));
+	if (!rc) {
+		snprintf(actor, sizeof(actor), "admin:%s", login);
+		if (reg_set_actor(c->ctx->reg, actor))
+			rc = admin_page_error(c, 500);
+		else {
+			audit_source(c, "admin.login", login, src, NULL);
+			httpd_log("%s: %s signed in through %s", c->rq->client, login, src->name);
+			rc = admin_redirect(c, "/dashboard");
+		}
+	}
+	json_decref(o);
+	return rc;
+}
+
+int admin_saml_metadata(struct admin_ctx *c, const char *name)
+{
+	const struct byod_idsrc *src = byod_conf_idsrc(&c->a->conf, name);
+	struct byod_buf b;
+	struct byod_err err = {0};
+	char acs[600], why[600];
+	int rc;
+
+	if (!src || src->kind != BYOD_IDSRC_SAML)
+		return admin_page_error(c, 404);
+	if (acs_url(c, src, acs, sizeof(acs)))
+		return admin_page_error(c, 500);
+	byod_buf_init(&b, 0);
+	rc = ident_saml_metadata_acs(src, acs, &b, &err);
+	if (rc) {
+		httpd_log("identity source %s: no SAML metadata: %s", src->name,
+			  byod_err_str(&err, why, sizeof(why)));
+		byod_buf_free(&b);
+		return admin_page_error(c, 503);
+	}
+	rc = httpd_body_copy(c->rs, "application/samlmetadata+xml", b.p, b.len, 0);
+	byod_buf_free(&b);
 	return rc;
 }
 
@@ -398,6 +682,12 @@ int admin_login_source(struct admin_ctx *c, const char *name, int post)
 
 	if (!src || !offered(src))
 		return admin_page_error(c, 404);
+	if (src->kind == BYOD_IDSRC_SAML)
+		return post ? admin_page_error(c, 405) : saml_get(c, src);
+	/* HEAD (routes.c counts it a GET) must not use a ticket up: 405 */
+	if (src->kind == BYOD_IDSRC_CAS && !strcmp(c->rq->method, "HEAD") &&
+	    httpd_arg(c->rq, "ticket"))
+		return admin_page_error(c, 405);
 	if (src->kind == BYOD_IDSRC_CAS)
 		return post ? admin_page_error(c, 405) : cas_get(c, src);
 	if (post)

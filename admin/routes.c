@@ -259,6 +259,8 @@ int admin_route(struct admin *a, const struct httpd_request *rq, struct httpd_re
 			return admin_page_error(&c, 400);
 		}
 		c.form = &form;
+	} else if (post && !strncmp(rq->path, "/saml/acs/", 10)) {
+		/* a SAML Response: read whole by the ACS (login_source.c) */
 	} else if (post) {
 		if (!rq->content_type ||
 		    strncasecmp(rq->content_type, "application/x-www-form-urlencoded", 33))
@@ -291,6 +293,13 @@ int admin_route(struct admin *a, const struct httpd_request *rq, struct httpd_re
 	} else if (!strncmp(rq->path, "/login/", 7)) {
 		/* an identity source's door (login_source.c) */
 		rc = admin_login_source(&c, rq->path + 7, post);
+	} else if (!strncmp(rq->path, "/saml/acs/", 10)) {
+		rc = post ? admin_saml_acs(&c, rq->path + 10) : admin_page_error(&c, 405);
+	} else if (!strcmp(rq->path, "/saml/done")) {
+		/* a HEAD must not take the result up */
+		rc = !strcmp(rq->method, "GET") ? admin_saml_done(&c) : admin_page_error(&c, 405);
+	} else if (!strncmp(rq->path, "/saml/metadata/", 15)) {
+		rc = get ? admin_saml_metadata(&c, rq->path + 15) : admin_page_error(&c, 405);
 	} else if (!strcmp(rq->path, "/totp")) {
 		rc = get ? admin_totp_get(&c) : admin_totp_post(&c);
 	} else if (!strcmp(rq->path, "/logout")) {

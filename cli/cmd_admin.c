@@ -96,15 +96,16 @@ static int admin_add(struct byod_ctx *ctx, int argc, char **argv)
 		return cli_usage("admin add needs LOGIN, --role ROLE and either --password-stdin or "
 				 "--source NAME");
 	if (source) {
-		/* bound to an identity source: its directory or CAS server
-		 * authenticates it, the console keeps no password nor TOTP */
+		/* bound to an identity source: its directory, CAS server or SAML
+		 * IdP authenticates it, the console keeps no password nor TOTP */
 		const struct byod_idsrc *src = byod_conf_idsrc(&ctx->conf, source);
 
 		if (!src)
 			return cli_fail("no identity source '%s' in byod.conf", source);
-		if (src->kind != BYOD_IDSRC_LDAP && src->kind != BYOD_IDSRC_CAS)
-			return cli_fail("identity source '%s': administrators sign in through ldap "
-					"and cas sources only", source);
+		if (src->kind != BYOD_IDSRC_LDAP && src->kind != BYOD_IDSRC_CAS &&
+		    src->kind != BYOD_IDSRC_SAML)
+			return cli_fail("identity source '%s': administrators sign in through ldap, "
+					"cas and saml sources only", source);
 		snprintf(a.source, sizeof(a.source), "%s", src->name);
 	}
 	if (strlen(argv[optind]) >= sizeof(a.login))

@@ -471,13 +471,30 @@ int page_saml_metadata(struct page_ctx *c, const char *name)
 	const struct byod_idsrc *src = byod_conf_idsrc(&p->conf, name);
 	struct byod_buf b __attribute__((cleanup(byod_buf_freep)));
 	struct byod_err err = { 0 };
-	char why[600];
+	char why[600], console[600];
 	int rc;
 
 	byod_buf_init(&b, 0);
 	if (!src || src->kind != BYOD_IDSRC_SAML)
 		return portal_page_error(p, rq, c->rs, 404);
-	rc = ident_saml_metadata(src, &b, &err);
+	/* the admin console's ACS listed too (admin/login_source.c makes the
+	 * same URL): one registration at the IdP serves both */
+	{
+		const char *base = p->conf.admin_public_url;
+		size_t n = base ? strlen(base) : 0;
+
+		while (n && base[n - 1] == '/')
+			n--;
+		if (n)
+			rc = snprintf(console, sizeof(console), "%.*s/saml/acs/%s", (int)n, base,
+				      src->name);
+		else
+			rc = snprintf(console, sizeof(console), "https://%s:%d/saml/acs/%s",
+				      p->conf.portal_hostname, p->conf.admin_port, src->name);
+		if (rc < 0 || (size_t)rc >= sizeof(console))
+			return portal_page_error(p, rq, c->rs, 500);
+	}
+	rc = ident_saml_metadata_acs(src, console, &b, &err);
 	if (rc) {
 		portal_log("identity source %s: no SAML metadata: %s", src->name,
 			   byod_err_str(&err, why, sizeof(why)));

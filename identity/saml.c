@@ -159,7 +159,13 @@ static char *cert_base64(const char *pem)
 
 int ident_saml_metadata(const struct byod_idsrc *s, struct byod_buf *out, struct byod_err *err)
 {
-	gchar *pem = NULL, *entity = NULL, *acs = NULL;
+	return ident_saml_metadata_acs(s, NULL, out, err);
+}
+
+int ident_saml_metadata_acs(const struct byod_idsrc *s, const char *acs2, struct byod_buf *out,
+			    struct byod_err *err)
+{
+	gchar *pem = NULL, *entity = NULL, *acs = NULL, *acs_2 = NULL;
 	char *cert = NULL;
 	int rc = 0;
 
@@ -198,15 +204,23 @@ int ident_saml_metadata(const struct byod_idsrc *s, struct byod_buf *out, struct
 		      "</md:NameIDFormat>\n"
 		      "  <md:AssertionConsumerService index=\"0\" isDefault=\"true\" "
 		      "Binding=\"urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST\" "
-		      "Location=\"%s\"/>\n"
-		      " </md:SPSSODescriptor>\n"
-		      "</md:EntityDescriptor>\n", acs);
+		      "Location=\"%s\"/>\n", acs);
+	if (acs2) {
+		/* the admin console's own ACS (its requests name it) */
+		acs_2 = g_markup_escape_text(acs2, -1);
+		byod_buf_putf(out, &rc,
+			      "  <md:AssertionConsumerService index=\"1\" "
+			      "Binding=\"urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST\" "
+			      "Location=\"%s\"/>\n", acs_2);
+	}
+	byod_buf_putf(out, &rc, " </md:SPSSODescriptor>\n</md:EntityDescriptor>\n");
 	if (rc)
 		byod_err_set(err, -rc, "out of memory");
 out:
 	g_free(pem);
 	g_free(entity);
 	g_free(acs);
+	g_free(acs_2);
 	free(cert);
 	return rc;
 }
@@ -285,8 +299,32 @@ static void once_key(const char *kind, const struct byod_idsrc *s, const char *v
 	g_free(hex);
 }
 
+/* The key of a pending request: the default ACS's as it always was; another
+ * ACS's joined to it, so that a request made for one ACS is never answered
+ * at the other. */
+static void req_key(const struct byod_idsrc *s, const char *acs, const char *relay, char *out,
+		    size_t len)
+{
+	gchar *v;
+
+	if (!acs) {
+		once_key("saml-req", s, relay, out, len);
+		return;
+	}
+	v = g_strconcat(relay, "\n", acs, NULL);
+	once_key("saml-req", s, v, out, len);
+	g_free(v);
+}
+
 int ident_saml_request(const struct byod_idsrc *s, struct reg *reg, time_t now, char *url,
 		       size_t len, char *relay, size_t rlen, struct byod_err *err)
+{
+	return ident_saml_request_acs(s, NULL, reg, now, url, len, relay, rlen, err);
+}
+
+int ident_saml_request_acs(const struct byod_idsrc *s, const char *acs, struct reg *reg,
+			   time_t now, char *url, size_t len, char *relay, size_t rlen,
+			   struct byod_err *err)
 {
 	LassoServer *srv;
 	LassoLogin *login = NULL;
@@ -324,6 +362,10 @@ int ident_saml_request(const struct byod_idsrc *s, struct reg *reg, time_t now, 
 	req->NameIDPolicy->AllowCreate = TRUE;
 	g_free(req->ProtocolBinding);
 	req->ProtocolBinding = g_strdup(LASSO_SAML2_METADATA_BINDING_POST);
+	if (acs) { /* the IdP posts back there (our metadata lists it) */
+		g_free(req->AssertionConsumerServiceURL);
+		req->AssertionConsumerServiceURL = g_strdup(acs);
+	}
 	LASSO_PROFILE(login)->msg_relayState = g_strdup(relay);
 	/* signed (RSA-SHA256) because our metadata says AuthnRequestsSigned */
 	rc = lasso_login_build_authn_request_msg(login);
@@ -340,7 +382,7 @@ int ident_saml_request(const struct byod_idsrc *s, struct reg *reg, time_t now, 
 	}
 	snprintf(url, len, "%s", LASSO_PROFILE(login)->msg_url);
 	/* the request's ID, for InResponseTo, waits for one answer */
-	once_key("saml-req", s, relay, key, sizeof(key));
+	req_key(s, acs, relay, key, sizeof(key));
 	rc = reg_once_put(reg, key, id, now, now + IDENT_SAML_REQUEST_TTL, err);
 out:
 	if (login)
@@ -422,8 +464,8 @@ static int audience_present(LassoSaml2Assertion *a)
 
 /* The assertion's own checks; NULL when it passes, and *until is when a
  * replay of it stops mattering. */
-static const char *check_assertion(const struct byod_idsrc *s, LassoSaml2Assertion *a,
-				   const char *idp, const char *request_id, time_t now,
+static const char *check_assertion(const struct byod_idsrc *s, const char *acs,
+				   LassoSaml2Assertion *a, const char *idp, const char *request_id, time_t now,
 				   time_t *until)
 {
 	LassoSaml2SubjectConfirmationData *scd;
@@ -458,7 +500,7 @@ static const char *check_assertion(const struct byod_idsrc *s, LassoSaml2Asserti
 	scd = lasso_saml2_assertion_get_subject_confirmation_data(a, FALSE);
 	if (!scd)
 		return "the assertion has no SubjectConfirmationData";
-	if (!scd->Recipient || strcmp(scd->Recipient, s->acs_url))
+	if (!scd->Recipient || strcmp(scd->Recipient, acs))
 		return "the assertion's Recipient is not acs-url";
 	if (!scd->InResponseTo || strcmp(scd->InResponseTo, request_id))
 		return "the assertion answers another request (InResponseTo)";
@@ -513,9 +555,20 @@ static int read_attributes(LassoSaml2Assertion *a, struct ident_attrs *attrs)
 	return 0;
 }
 
+static int check_acs(const struct byod_idsrc *s, const char *acs, const char *request_id,
+		     const char *b64, time_t now, struct ident_attrs *attrs, char *id, size_t len,
+		     time_t *until, struct byod_err *err);
+
 int ident_saml_check(const struct byod_idsrc *s, const char *request_id, const char *b64,
 		     time_t now, struct ident_attrs *attrs, char *id, size_t len, time_t *until,
 		     struct byod_err *err)
+{
+	return check_acs(s, s->acs_url, request_id, b64, now, attrs, id, len, until, err);
+}
+
+static int check_acs(const struct byod_idsrc *s, const char *acs, const char *request_id,
+		     const char *b64, time_t now, struct ident_attrs *attrs, char *id, size_t len,
+		     time_t *until, struct byod_err *err)
 {
 	LassoServer *srv = NULL;
 	LassoLogin *login = NULL;
@@ -564,13 +617,13 @@ int ident_saml_check(const struct byod_idsrc *s, const char *request_id, const c
 	why = NULL;
 	if (!resp->Issuer || !resp->Issuer->content || strcmp(resp->Issuer->content, idp))
 		why = "the Response's Issuer is not the identity provider";
-	else if (!resp->Destination || strcmp(resp->Destination, s->acs_url))
+	else if (!resp->Destination || strcmp(resp->Destination, acs))
 		why = "the Response's Destination is not acs-url";
 	else if (!resp->InResponseTo || strcmp(resp->InResponseTo, request_id))
 		why = "the Response answers another request (InResponseTo)";
 	if (!why) {
 		a = LASSO_SAML2_ASSERTION(lasso_login_get_assertion(login));
-		why = a ? check_assertion(s, a, idp, request_id, now, until)
+		why = a ? check_assertion(s, acs, a, idp, request_id, now, until)
 			: "the Response holds no assertion";
 	}
 	if (why) {
@@ -612,6 +665,13 @@ int ident_saml_response(struct reg *reg, const struct byod_idsrc *s, const char 
 			const char *b64, time_t now, struct ident_attrs *attrs,
 			struct byod_err *err)
 {
+	return ident_saml_response_acs(reg, s, NULL, relay, b64, now, attrs, err);
+}
+
+int ident_saml_response_acs(struct reg *reg, const struct byod_idsrc *s, const char *acs,
+			    const char *relay, const char *b64, time_t now,
+			    struct ident_attrs *attrs, struct byod_err *err)
+{
 	char key[128], id[256];
 	char *request_id = NULL;
 	time_t until = 0;
@@ -628,7 +688,7 @@ int ident_saml_response(struct reg *reg, const struct byod_idsrc *s, const char 
 		return byod_err_set(err, EINVAL, "identity source '%s': a RelayState this gateway "
 				    "did not make", s->name);
 	/* taken once: the same request answered twice is refused */
-	once_key("saml-req", s, relay, key, sizeof(key));
+	req_key(s, acs, relay, key, sizeof(key));
 	rc = reg_once_take(reg, key, now, &request_id, err);
 	if (rc == -ENOENT)
 		return byod_err_set(err, EACCES, "identity source '%s': no request of this gateway "
@@ -636,7 +696,8 @@ int ident_saml_response(struct reg *reg, const struct byod_idsrc *s, const char 
 				    "never made)", s->name, IDENT_SAML_REQUEST_TTL);
 	if (rc)
 		return rc;
-	rc = ident_saml_check(s, request_id, b64, now, attrs, id, sizeof(id), &until, err);
+	rc = check_acs(s, acs ? acs : s->acs_url, request_id, b64, now, attrs, id, sizeof(id),
+		       &until, err);
 	free(request_id);
 	if (rc)
 		return rc;

@@ -62,6 +62,23 @@ int ident_saml_metadata(const struct byod_idsrc *src, struct byod_buf *out,
 int ident_saml_request(const struct byod_idsrc *src, struct reg *reg, time_t now, char *url,
 		       size_t len, char *relay, size_t rlen, struct byod_err *err);
 
+/* The same for another ACS of this service provider (the admin console's,
+ * <admin.public-url>/saml/acs/NAME): ident_saml_metadata_acs lists it as a
+ * second AssertionConsumerService (index 1; acs NULL: as
+ * ident_saml_metadata); ident_saml_request_acs names it in the request
+ * (AssertionConsumerServiceURL) and keeps the request for an answer there
+ * only; ident_saml_response_acs takes the request made for acs and checks
+ * Destination and Recipient against acs. acs NULL: acs-url, as the
+ * functions without _acs. */
+int ident_saml_metadata_acs(const struct byod_idsrc *src, const char *acs, struct byod_buf *out,
+			    struct byod_err *err);
+int ident_saml_request_acs(const struct byod_idsrc *src, const char *acs, struct reg *reg,
+			   time_t now, char *url, size_t len, char *relay, size_t rlen,
+			   struct byod_err *err);
+int ident_saml_response_acs(struct reg *reg, const struct byod_idsrc *src, const char *acs,
+			    const char *relay, const char *b64, time_t now,
+			    struct ident_attrs *attrs, struct byod_err *err);
+
 /* 1 when r may be a RelayState of ident_saml_request. */
 int ident_saml_relay_ok(const char *r);
 

@@ -63,6 +63,11 @@ enc=$(python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1]
 check "GET /login/ent: 303 to LemonLDAP::NG's login with the console's callback" \
 	test "$(code):$(hdr Location)" = "303:${BYOD_CAS_SERVER}login?service=$enc"
 
+# a HEAD to the callback never validates (uses up) the ticket
+req x HEAD "/login/ent?ticket=$BYOD_CAS_TICKET_CLAIRE_PETIT" -I
+check "HEAD /login/ent?ticket=...: 405" test "$(code)" = 405
+check "...the ticket not sent to the server" sh -c "! grep -q INVALID_SERVICE '$T/admin.log'"
+
 # a real ticket, issued for the portal's service: never good at the console
 req x GET "/login/ent?ticket=$BYOD_CAS_TICKET_CLAIRE_PETIT"
 check "a ticket issued for the portal's service: 401 at the console" test "$(code)" = 401

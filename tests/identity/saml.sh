@@ -134,11 +134,15 @@ $PY "$H/llng-conf.py" "$D" "$PORTAL" "$SERVICE" "$LDAP_PORT" "$P/ca.crt" "$T/svc
 	die "LemonLDAP::NG's configuration could not be written"
 # the gateway's metadata, as it publishes it, for the three service providers
 SP=https://localhost:$SVC_PORT
-"$BYOD_TEST_IDENTITY_SAML" metadata "$SP/saml/metadata" "$SP/saml/acs" "$P/sp.crt" \
+# (with BYOD_SAML_CONSOLE_ACS: the admin console's ACS listed too, as
+# admin/sources_saml.sh needs it; BYOD_TEST_SAML_METADATA makes it then)
+"${BYOD_TEST_SAML_METADATA:-$BYOD_TEST_IDENTITY_SAML}" metadata "$SP/saml/metadata" \
+	"$SP/saml/acs" "$P/sp.crt" ${BYOD_SAML_CONSOLE_ACS:+"$SP$BYOD_SAML_CONSOLE_ACS"} \
 	>"$T/sp-md.xml" &&
-"$BYOD_TEST_IDENTITY_SAML" metadata "$SP/saml/metadata-enc" "$SP/saml/acs" "$P/sp.crt" \
+"${BYOD_TEST_SAML_METADATA:-$BYOD_TEST_IDENTITY_SAML}" metadata "$SP/saml/metadata-enc" "$SP/saml/acs" "$P/sp.crt" \
 	>"$T/enc-md.xml" &&
-"$BYOD_TEST_IDENTITY_SAML" metadata "https://localhost:$SVC_PORT/other/metadata" "$SP/saml/acs" \
+"${BYOD_TEST_SAML_METADATA:-$BYOD_TEST_IDENTITY_SAML}" metadata \
+	"https://localhost:$SVC_PORT/other/metadata" "$SP/saml/acs" \
 	"$P/sp.crt" >"$T/other-md.xml" || die "no service provider metadata"
 $PY "$H/saml-llng.py" "$D" "$P/idp.key" "$P/idp.crt" "$T/sp-md.xml" "$T/enc-md.xml" \
 	"$T/other-md.xml" || die "LemonLDAP::NG's SAML configuration could not be written"
@@ -186,7 +190,7 @@ export BYOD_SAML_SP="$SP" BYOD_SAML_IDP_MD="$T/idp-md.xml" BYOD_SAML_CA="$P/ca.c
 export BYOD_SAML_SP_KEY="$P/sp.key" BYOD_SAML_SP_CRT="$P/sp.crt"
 export BYOD_SAML_IDP_KEY="$P/idp.key" BYOD_SAML_IDP_CRT="$P/idp.crt"
 export BYOD_SAML_ROGUE_KEY="$P/rogue.key" BYOD_SAML_ROGUE_CRT="$P/rogue.crt"
-export BYOD_SAML_OTHER_MD="$T/other-md.xml" BYOD_SAML_PW_DIR="$T"
+export BYOD_SAML_OTHER_MD="$T/other-md.xml" BYOD_SAML_SP_MD="$T/sp-md.xml" BYOD_SAML_PW_DIR="$T"
 export BYOD_SAML_BROWSER="$H/saml-browser.py"
 "$BYOD_TEST_IDENTITY_SAML"
 rc=$?

@@ -691,7 +691,8 @@ static void test_unknown_role(void **state)
 	answer_free(&a);
 }
 
-/* saml.sh: the gateway's metadata for an entityID, to register at the IdP. */
+/* saml.sh: the gateway's metadata for an entityID, to register at the IdP
+ * (a 6th argument: the admin console's ACS, listed too). */
 static int metadata(char **argv)
 {
 	struct byod_idsrc s = { .name = "test", .kind = BYOD_IDSRC_SAML };
@@ -701,7 +702,7 @@ static int metadata(char **argv)
 	s.sp_entity_id = argv[2];
 	s.acs_url = argv[3];
 	s.sp_cert_file = argv[4];
-	if (ident_saml_metadata(&s, &b, &err)) {
+	if (ident_saml_metadata_acs(&s, argv[5], &b, &err)) {
 		fprintf(stderr, "%s\n", err.msg);
 		return 1;
 	}
@@ -731,7 +732,7 @@ int main(int argc, char **argv)
 #undef T
 	};
 
-	if (argc == 5 && !strcmp(argv[1], "metadata"))
+	if ((argc == 5 || argc == 6) && !strcmp(argv[1], "metadata"))
 		return metadata(argv);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
