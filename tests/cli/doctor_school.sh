@@ -85,17 +85,22 @@ ossl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$T/pk
 	-out "$T/pki/root.pem" -days 3650 -subj "/CN=Test Root R1" \
 	-addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign"
 cp "$T/pki/root.pem" "$T/roots/test-root.pem" && ossl rehash "$T/roots"
+# libfaketime preloaded by hand, not through the faketime wrapper: the wrapper
+# names a semaphore after its PID, and one left behind by a killed run makes
+# a later wrapper with that PID fail ("sem_open: File exists")
+FAKETIME_LIB=$(ls /usr/lib/*/faketime/libfaketime.so.1 2>/dev/null | head -1)
+[ -n "$FAKETIME_LIB" ] || { echo "libfaketime is missing: scripts/install-deps" >&2; exit 1; }
 # leaf NAME DAYS [WHEN]: $T/pki/NAME.pem for $HOST, valid DAYS from now (or from WHEN, faketime)
 leaf() {
 	ossl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$T/pki/$1.key" \
 		-out "$T/pki/$1.csr" -subj "/CN=$HOST"
 	printf 'subjectAltName=DNS:%s\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n' \
 		"$HOST" >"$T/pki/ext"
-	${3:+faketime "$3"} openssl x509 -req -in "$T/pki/$1.csr" -CA "$T/pki/root.pem" \
+	${3:+env FAKETIME="@$3" LD_PRELOAD=$FAKETIME_LIB} \
+		openssl x509 -req -in "$T/pki/$1.csr" -CA "$T/pki/root.pem" \
 		-CAkey "$T/pki/root.key" -CAcreateserial -out "$T/pki/$1.pem" -extfile "$T/pki/ext" \
 		-days "$2" >/dev/null 2>&1
 }
-command -v faketime >/dev/null || { echo "faketime is missing: scripts/install-deps" >&2; exit 1; }
 leaf good 90
 leaf old 30 "2021-01-01 00:00:00"
 test -s "$T/pki/old.pem" || { echo "openssl cannot make an expired certificate" >&2; exit 1; }
@@ -190,7 +195,7 @@ cp "$BYOD_HOME/pki/crl.pem" "$T/crl.good"
 # a CRL made a month ago (nextUpdate a week later), signed by the school's CA
 # (ASan's runtime checks it is loaded first; faketime's preload comes before it)
 ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 \
-	faketime -f "-30d" "$BYODCTL" ca crl --out "$T/old-crl.pem" >"$T/err" 2>&1 ||
+	FAKETIME="-30d" LD_PRELOAD=$FAKETIME_LIB "$BYODCTL" ca crl --out "$T/old-crl.pem" >"$T/err" 2>&1 ||
 	{ cat "$T/err" >&2; ko "a CRL made 30 days ago"; }
 doctor_says "CRL expired" FAIL 1 crl \
 	"$BYOD_HOME/pki/crl.pem expired at .*: FreeRADIUS refuses every certificate; run byodctl ca crl --out $BYOD_HOME/pki/crl.pem"
