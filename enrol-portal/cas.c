@@ -58,37 +58,9 @@
 
 /* ---- the source of a request ---------------------------------------------- */
 
-/* The path of an https URL ("https://host[:port]/path?..." -> "/path"), into
- * out; "/" when it has none. */
-static void url_path(const char *url, char *out, size_t len)
-{
-	const char *s = strstr(url, "://"), *q;
-	size_t n;
-
-	s = s ? strchr(s + 3, '/') : NULL;
-	if (!s) {
-		snprintf(out, len, "/");
-		return;
-	}
-	q = strpbrk(s, "?#");
-	n = q ? (size_t)(q - s) : strlen(s);
-	snprintf(out, len, "%.*s", (int)n, s);
-}
-
 const struct byod_idsrc *portal_cas_source_of_path(const struct portal *p, const char *path)
 {
-	char svc[1024];
-
-	for (size_t i = 0; i < p->conf.nidsrc; i++) {
-		const struct byod_idsrc *src = &p->conf.idsrc[i];
-
-		if (src->kind != BYOD_IDSRC_CAS || !src->service_url)
-			continue;
-		url_path(src->service_url, svc, sizeof(svc));
-		if (!strcmp(svc, path))
-			return src;
-	}
-	return NULL;
+	return portal_idsrc_of_path(p, BYOD_IDSRC_CAS, path);
 }
 
 /* ---- the state cookie ---------------------------------------------------- */

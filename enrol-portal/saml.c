@@ -62,36 +62,9 @@
 
 /* ---- the source of a request ---------------------------------------------- */
 
-/* The path of an https URL ("https://host[:port]/path?..." -> "/path"). */
-static void url_path(const char *url, char *out, size_t len)
-{
-	const char *s = strstr(url, "://"), *q;
-	size_t n;
-
-	s = s ? strchr(s + 3, '/') : NULL;
-	if (!s) {
-		snprintf(out, len, "/");
-		return;
-	}
-	q = strpbrk(s, "?#");
-	n = q ? (size_t)(q - s) : strlen(s);
-	snprintf(out, len, "%.*s", (int)n, s);
-}
-
 const struct byod_idsrc *portal_saml_source_of_path(const struct portal *p, const char *path)
 {
-	char acs[1024];
-
-	for (size_t i = 0; i < p->conf.nidsrc; i++) {
-		const struct byod_idsrc *src = &p->conf.idsrc[i];
-
-		if (src->kind != BYOD_IDSRC_SAML || !src->acs_url)
-			continue;
-		url_path(src->acs_url, acs, sizeof(acs));
-		if (!strcmp(acs, path))
-			return src;
-	}
-	return NULL;
+	return portal_idsrc_of_path(p, BYOD_IDSRC_SAML, path);
 }
 
 int portal_saml_body_limit(const struct byod_conf *cf)

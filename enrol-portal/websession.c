@@ -291,6 +291,42 @@ int portal_login_attempt(struct portal *p, struct byod_ctx *ctx, const struct po
 	return -EACCES;
 }
 
+/* The path of an https URL ("https://host[:port]/path?..." -> "/path"), into
+ * out; "/" when it has none. */
+static void url_path(const char *url, char *out, size_t len)
+{
+	const char *s = strstr(url, "://"), *q;
+	size_t n;
+
+	s = s ? strchr(s + 3, '/') : NULL;
+	if (!s) {
+		snprintf(out, len, "/");
+		return;
+	}
+	q = strpbrk(s, "?#");
+	n = q ? (size_t)(q - s) : strlen(s);
+	snprintf(out, len, "%.*s", (int)n, s);
+}
+
+const struct byod_idsrc *portal_idsrc_of_path(const struct portal *p, int kind, const char *path)
+{
+	char own[1024];
+
+	for (size_t i = 0; i < p->conf.nidsrc; i++) {
+		const struct byod_idsrc *src = &p->conf.idsrc[i];
+		const char *url = kind == BYOD_IDSRC_CAS	 ? src->service_url
+				  : kind == BYOD_IDSRC_SAML ? src->acs_url
+							    : NULL;
+
+		if (src->kind != kind || !url)
+			continue;
+		url_path(url, own, sizeof(own));
+		if (!strcmp(own, path))
+			return src;
+	}
+	return NULL;
+}
+
 int portal_login_source(struct portal *p, struct byod_ctx *ctx, const struct portal_request *rq,
 			const struct byod_idsrc *src, const char *login, const char *password,
 			struct reg_person *person, struct byod_login_gate *gate)

@@ -99,6 +99,11 @@ int portal_login_attempt(struct portal *p, struct byod_ctx *ctx, const struct po
 			 const char *login, const char *password, struct reg_person *person,
 			 struct byod_login_gate *gate);
 
+/* The source of kind whose callback URL (a CAS source's service-url, a SAML
+ * source's acs-url) has path as its path, or NULL: a request's path names
+ * the source it comes back for. */
+const struct byod_idsrc *portal_idsrc_of_path(const struct portal *p, int kind, const char *path);
+
 /*
  * One login attempt through the identity source src (one that checks a
  * password: ldap), throttled as a local login (the same keys: the login
