@@ -9,8 +9,8 @@
 # Both servers run side by side and wrk's runs alternate between them,
 # ROUNDS times (order reversed every other round); a ratio is the median of
 # the ratios taken run by run, with their range.
-# Both use the machine's two cores: byod-portal its default pool of 4
-# libmicrohttpd threads, nginx `worker_processes auto` (2). wrk: 1 thread,
+# Both use the machine's two cores: byod-portal its default of one
+# libmicrohttpd thread per core (2), nginx `worker_processes auto` (2). wrk: 1 thread,
 # 32 connections (the full run also 1, 8 and 128 for the plot), Host and
 # User-Agent of an Android phone's probe. nginx answers with `return 302`,
 # so its body is nginx's own short page where the portal sends one line of

@@ -169,6 +169,12 @@ int byod_conf_unlock_minutes(const char *value, int *out, size_t max);
 /* Month and day of pki.school-year-end; -EINVAL when malformed. */
 int byod_conf_year_end(const struct byod_conf *conf, int *month, int *day);
 
+/* The threads that answer the portal's requests: portal.threads, or with 0
+ * (the default) one per online core, at most 64. A captive probe is a few
+ * microseconds of work: threads beyond the cores only preempt each other,
+ * which shows in the probes' tail latency. */
+int byod_conf_portal_threads(const struct byod_conf *conf);
+
 /* Month and day of pki.grace-until; -ENOENT when empty (no grace), -EINVAL when
  * malformed. */
 int byod_conf_grace_until(const struct byod_conf *conf, int *month, int *day);

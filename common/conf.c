@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <yaml.h>
 #include <arpa/inet.h>
 
@@ -253,8 +254,9 @@ static const struct conf_key keys[] = {
 	  "trust the certificate (byodctl portal check), http otherwise." },
 	{ "portal.venue-url", CT_STRING, F(portal_venue_url), "", 0, 0, NULL, 0, NULL,
 	  "The school's information page, announced by the RFC 8908 captive API." },
-	{ "portal.threads", CT_INT, F(portal_threads), "4", 1, 64, NULL, 0, NULL,
-	  "Threads answering requests." },
+	{ "portal.threads", CT_INT, F(portal_threads), "0", 0, 64, NULL, 0, NULL,
+	  "Threads answering requests (0: one per core; passwords are checked by the login "
+	  "workers, so more threads than cores would only take turns on them)." },
 	{ "portal.login-workers", CT_INT, F(portal_login_workers), "2", 1, 64, NULL, 0, NULL,
 	  "Threads checking login passwords (yescrypt), apart from those answering pages: a "
 	  "burst of logins waits for them while captive probes and pages are still answered." },
@@ -730,6 +732,16 @@ int byod_conf_path(const struct byod_conf *conf, const char *rel, char *out, siz
 int byod_conf_year_end(const struct byod_conf *conf, int *month, int *day)
 {
 	return parse_month_day(conf->pki_school_year_end, month, day);
+}
+
+int byod_conf_portal_threads(const struct byod_conf *conf)
+{
+	long cores;
+
+	if (conf->portal_threads > 0)
+		return conf->portal_threads;
+	cores = sysconf(_SC_NPROCESSORS_ONLN);
+	return cores < 1 ? 1 : cores > 64 ? 64 : (int)cores;
 }
 
 int byod_conf_grace_until(const struct byod_conf *conf, int *month, int *day)

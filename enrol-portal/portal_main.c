@@ -143,8 +143,9 @@ static int setup(struct portal *p, const char *home, const char *locale_dir, str
 	/* a context for each thread that answers: the page threads and the
 	 * login workers (a login holds its own while its password is checked,
 	 * and a page never waits for it) */
-	rc = portal_db_open(&p->conf, p->conf.portal_threads + p->conf.portal_login_workers,
-			    &p->db, err);
+	rc = portal_db_open(&p->conf,
+			    byod_conf_portal_threads(&p->conf) + p->conf.portal_login_workers, &p->db,
+			    err);
 	if (!rc)
 		rc = form_key_load(p, err);
 	if (rc)

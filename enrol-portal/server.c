@@ -99,7 +99,7 @@ int portal_start(struct portal *p, struct httpd **out, struct byod_err *err)
 		.listen = cf->portal_listen,
 		.http_port = cf->portal_http_port,
 		.https_port = cf->portal_https_port,
-		.threads = cf->portal_threads,
+		.threads = byod_conf_portal_threads(cf),
 		.connection_limit = cf->portal_connection_limit,
 		.per_ip_limit = cf->portal_per_ip_limit,
 		.per_ip_v6_prefix = cf->portal_per_ip_v6_prefix,

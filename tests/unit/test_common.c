@@ -175,6 +175,26 @@ static void test_conf_unlock_minutes(void **state)
 	assert_int_equal(byod_conf_unlock_minutes("1h", m, 8), -EINVAL);
 }
 
+/* portal.threads: 0 (the default) is one per online core, and stays 0 in
+ * the file (a byod.conf copied to a bigger server follows its cores) */
+static void test_conf_portal_threads(void **state)
+{
+	struct byod_conf c;
+	struct byod_err err;
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+
+	(void)state;
+	assert_int_equal(byod_conf_defaults(&c, "/h"), 0);
+	assert_int_equal(c.portal_threads, 0);
+	assert_int_equal(byod_conf_portal_threads(&c), cores < 1 ? 1 : cores > 64 ? 64 : cores);
+	assert_int_equal(byod_conf_set(&c, "portal.threads", "3", &err), 0);
+	assert_int_equal(byod_conf_portal_threads(&c), 3);
+	assert_int_equal(byod_conf_set(&c, "portal.threads", "-1", &err), -ERANGE);
+	assert_int_equal(byod_conf_set(&c, "portal.threads", "65", &err), -ERANGE);
+	assert_int_equal(byod_conf_portal_threads(&c), 3);
+	byod_conf_free(&c);
+}
+
 static void test_conf_write_roundtrip(void **state)
 {
 	struct byod_conf a, b;
@@ -459,6 +479,7 @@ int main(void)
 		cmocka_unit_test(test_conf_load),
 		cmocka_unit_test(test_conf_errors),
 		cmocka_unit_test(test_conf_unlock_minutes),
+		cmocka_unit_test(test_conf_portal_threads),
 		cmocka_unit_test(test_conf_write_roundtrip),
 		cmocka_unit_test(test_conf_copy),
 		cmocka_unit_test(test_uai),
