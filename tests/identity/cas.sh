@@ -51,31 +51,8 @@ N=$T/nginx
 mkdir -p "$D/run" "$D/cache" "$D/sessions/lock" "$D/psessions/lock" "$N/tmp"
 $PY "$H/llng-conf.py" "$D" "$PORTAL" "$SERVICE" "$LDAP_PORT" "$P/ca.crt" "$T/svc.pw" ||
 	die "LemonLDAP::NG's configuration could not be written"
-sed "s#@D@#$D#g" "$H/llng.ini.in" >"$D/lemonldap-ng.ini"
-sed -e "s#@D@#$D#g" -e "s#@N@#$N#g" -e "s#@PORT@#$CAS_PORT#g" "$H/llng-nginx.conf.in" \
-	>"$N/nginx.conf"
-cp "$P/server.crt" "$P/server.key" "$N/"
-chmod 600 "$N/server.key"
-WEB=()
-if [ -n "$ROOT" ]; then
-	chown -R www-data: "$D" "$N"
-	WEB=(-u www-data -g www-data)
-fi
-# --foreground: $! is the FCGI manager's PID, and TERM to it stops its workers.
-# PERL_LWP_SSL_CA_FILE: its back-channel logout POST trusts the test CA.
-PERL_LWP_SSL_CA_FILE=$P/ca.crt LLNG_DEFAULTCONFFILE=$D/lemonldap-ng.ini \
-	LLNG_DEFAULTLOGGER=Lemonldap::NG::Common::Logger::Std \
-	/usr/sbin/llng-fastcgi-server --foreground "${WEB[@]}" -n 2 \
-	-s "$D/run/llng-fastcgi.sock" -p "$D/run/llng-fastcgi.pid" >"$D/run/llng.log" 2>&1 &
-PIDS+=($!)
-# setpriv execs nginx in place: $! is the nginx master's PID
-if [ -n "$ROOT" ]; then
-	setpriv --reuid=www-data --regid=www-data --init-groups \
-		/usr/sbin/nginx -p "$N" -c "$N/nginx.conf" -e stderr >"$N/error.log" 2>&1 &
-else
-	/usr/sbin/nginx -p "$N" -c "$N/nginx.conf" -e stderr >"$N/error.log" 2>&1 &
-fi
-PIDS+=($!)
+. "$H/llng-lib.sh"
+idt_llng_start "$D" "$N" "$CAS_PORT"
 
 # --- the gateway's callback: an HTTPS sink recording the logout POSTs ---
 $PY - "$SVC_PORT" "$P/server.crt" "$P/server.key" "$T/posts" <<'PYEOF' >"$T/sink.log" 2>&1 &

@@ -91,29 +91,8 @@ for k in ("casAppMetaDataOptions", "casAppMetaDataExportedVars", "casAppMetaData
 c["casAppMetaDataOptions"]["byod2"]["casAppMetaDataOptionsService"] = svc
 json.dump(c, open(f, "w"), indent=1, sort_keys=True)
 PYEOF
-sed "s#@D@#$D#g" "$H/llng.ini.in" >"$D/lemonldap-ng.ini"
-sed -e "s#@D@#$D#g" -e "s#@N@#$N#g" -e "s#@PORT@#$CAS_PORT#g" "$H/llng-nginx.conf.in" \
-	>"$N/nginx.conf"
-cp "$P/server.crt" "$P/server.key" "$N/"
-chmod 600 "$N/server.key"
-WEB=()
-if [ -n "$ROOT" ]; then
-	chown -R www-data: "$D" "$N"
-	WEB=(-u www-data -g www-data)
-fi
-# PERL_LWP_SSL_CA_FILE: the back-channel logout POST to the portal trusts the test CA
-PERL_LWP_SSL_CA_FILE=$P/ca.crt LLNG_DEFAULTCONFFILE=$D/lemonldap-ng.ini \
-	LLNG_DEFAULTLOGGER=Lemonldap::NG::Common::Logger::Std \
-	/usr/sbin/llng-fastcgi-server --foreground "${WEB[@]}" -n 2 \
-	-s "$D/run/llng-fastcgi.sock" -p "$D/run/llng-fastcgi.pid" >"$D/run/llng.log" 2>&1 &
-PIDS+=($!)
-if [ -n "$ROOT" ]; then
-	setpriv --reuid=www-data --regid=www-data --init-groups \
-		/usr/sbin/nginx -p "$N" -c "$N/nginx.conf" -e stderr >"$N/error.log" 2>&1 &
-else
-	/usr/sbin/nginx -p "$N" -c "$N/nginx.conf" -e stderr >"$N/error.log" 2>&1 &
-fi
-PIDS+=($!)
+. "$H/llng-lib.sh"
+idt_llng_start "$D" "$N" "$CAS_PORT"
 # --- a port that accepts and never answers: a CAS server down ---
 $PY -c '
 import socket, sys

@@ -168,27 +168,8 @@ $PY "$H/llng-conf.py" "$D" "$IDP" "$PORTAL/cas/callback" "$LDAP_PORT" "$P/ca.crt
 	die "LemonLDAP::NG's configuration could not be written"
 $PY "$H/saml-llng.py" "$D" "$P/idp.key" "$P/idp.crt" "$T/sp-md.xml" "$T/enc-md.xml" \
 	"$T/other-md.xml" || die "LemonLDAP::NG's SAML configuration could not be written"
-sed "s#@D@#$D#g" "$H/llng.ini.in" >"$D/lemonldap-ng.ini"
-sed -e "s#@D@#$D#g" -e "s#@N@#$N#g" -e "s#@PORT@#$IDP_PORT#g" "$H/llng-nginx.conf.in" \
-	>"$N/nginx.conf"
-cp "$P/server.crt" "$P/server.key" "$N/"
-chmod 600 "$N/server.key"
-WEB=()
-if [ -n "$ROOT" ]; then
-	chown -R www-data: "$D" "$N"
-	WEB=(-u www-data -g www-data)
-fi
-LLNG_DEFAULTCONFFILE=$D/lemonldap-ng.ini LLNG_DEFAULTLOGGER=Lemonldap::NG::Common::Logger::Std \
-	/usr/sbin/llng-fastcgi-server --foreground "${WEB[@]}" -n 2 \
-	-s "$D/run/llng-fastcgi.sock" -p "$D/run/llng-fastcgi.pid" >"$D/run/llng.log" 2>&1 &
-PIDS+=($!)
-if [ -n "$ROOT" ]; then
-	setpriv --reuid=www-data --regid=www-data --init-groups \
-		/usr/sbin/nginx -p "$N" -c "$N/nginx.conf" -e stderr >"$N/error.log" 2>&1 &
-else
-	/usr/sbin/nginx -p "$N" -c "$N/nginx.conf" -e stderr >"$N/error.log" 2>&1 &
-fi
-PIDS+=($!)
+. "$H/llng-lib.sh"
+idt_llng_start "$D" "$N" "$IDP_PORT"
 for i in $(seq 300); do
 	"${C[@]}" -f -o "$T/idp-md.xml" "${IDP}saml/metadata" 2>/dev/null && break
 	for p in "${PIDS[@]}"; do kill -0 "$p" 2>/dev/null || die "a server stopped"; done

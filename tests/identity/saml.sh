@@ -146,31 +146,8 @@ SP=https://localhost:$SVC_PORT
 	"$P/sp.crt" >"$T/other-md.xml" || die "no service provider metadata"
 $PY "$H/saml-llng.py" "$D" "$P/idp.key" "$P/idp.crt" "$T/sp-md.xml" "$T/enc-md.xml" \
 	"$T/other-md.xml" || die "LemonLDAP::NG's SAML configuration could not be written"
-sed "s#@D@#$D#g" "$H/llng.ini.in" >"$D/lemonldap-ng.ini"
-sed -e "s#@D@#$D#g" -e "s#@N@#$N#g" -e "s#@PORT@#$IDP_PORT#g" "$H/llng-nginx.conf.in" \
-	>"$N/nginx.conf"
-cp "$P/server.crt" "$P/server.key" "$N/"
-chmod 600 "$N/server.key"
-WEB=()
-if [ -n "$ROOT" ]; then
-	chown -R www-data: "$D" "$N"
-	WEB=(-u www-data -g www-data)
-fi
-# --foreground: $! is the FCGI manager's PID, and TERM to it stops its workers.
-# PERL_LWP_SSL_CA_FILE: its back-channel logout POST trusts the test CA.
-PERL_LWP_SSL_CA_FILE=$P/ca.crt LLNG_DEFAULTCONFFILE=$D/lemonldap-ng.ini \
-	LLNG_DEFAULTLOGGER=Lemonldap::NG::Common::Logger::Std \
-	/usr/sbin/llng-fastcgi-server --foreground "${WEB[@]}" -n 2 \
-	-s "$D/run/llng-fastcgi.sock" -p "$D/run/llng-fastcgi.pid" >"$D/run/llng.log" 2>&1 &
-PIDS+=($!)
-# setpriv execs nginx in place: $! is the nginx master's PID
-if [ -n "$ROOT" ]; then
-	setpriv --reuid=www-data --regid=www-data --init-groups \
-		/usr/sbin/nginx -p "$N" -c "$N/nginx.conf" -e stderr >"$N/error.log" 2>&1 &
-else
-	/usr/sbin/nginx -p "$N" -c "$N/nginx.conf" -e stderr >"$N/error.log" 2>&1 &
-fi
-PIDS+=($!)
+. "$H/llng-lib.sh"
+idt_llng_start "$D" "$N" "$IDP_PORT"
 
 C=(curl -sS --max-time 20 --cacert "$P/ca.crt")
 for i in $(seq 300); do
