@@ -66,12 +66,22 @@ full_batch() {
 	for _ in $(seq "$FULL"); do auth "$cfg"; done
 }
 
+# requests: the Access-Requests eapol_test sent in its last run (each one
+# RADIUS round trip: the NAS's packet, the server's answer)
+requests() { grep -c 'RADIUS message: code=1 ' "$T/eap.out"; }
+
 for cfg in "${CFGS[@]}"; do
 	fr_start "$T/raddb-$cfg"
 	PID[$cfg]=$FR_PID
 	auth "$cfg" # warm up
 	: >"$T/full.$cfg"; : >"$T/res.$cfg"; : >"$T/rate.$cfg"
 done
+# the round trips of one full authentication and of one resumed: what the
+# server does per packet (wake-ups, the EAP state, the virtual servers) a
+# resumption pays for each of its own, whatever its cryptography saves
+RT_FULL=$(requests)
+auth byod -r 2
+RT_RES=$((($(requests) - RT_FULL) / 2))
 
 # one round on CFG: FULL full authentications, then RUNS runs of 1 + R
 round() {
@@ -138,6 +148,19 @@ figure_runs --config "${NAME[byod]}" eaptls_resumed_byod_us "µs server CPU per 
 figure_runs --config "${NAME[plain]}" eaptls_resumed_plain_us \
 	"µs server CPU per resumed authentication" "$T/res.plain" "full authentication, ${NAME[plain]}" \
 	"$T/full.plain"
+figure eaptls_full_round_trips "$RT_FULL" "RADIUS round trips per full authentication (TLS 1.2)"
+figure eaptls_resumed_round_trips "$RT_RES" "RADIUS round trips per resumed authentication" \
+	"full authentication" "$RT_FULL"
+# the server's CPU per round trip, without the module: the resumed's
+# against the full's says what the resumption adds per packet (reading
+# the TLS session back, d2i_SSL_SESSION) beyond their count
+awk -v n="$RT_FULL" '{ printf "%.0f\n", $1 / n }' "$T/full.plain" >"$T/rtf.plain"
+awk -v n="$RT_RES" '{ printf "%.0f\n", $1 / n }' "$T/res.plain" >"$T/rtr.plain"
+figure_runs --config "${NAME[plain]}" eaptls_plain_us_per_round_trip_full \
+	"µs server CPU per round trip of a full authentication" "$T/rtf.plain"
+figure_runs --config "${NAME[plain]}" eaptls_plain_us_per_round_trip_resumed \
+	"µs server CPU per round trip of a resumed authentication" "$T/rtr.plain" \
+	"round trip of a full authentication, ${NAME[plain]}" "$T/rtf.plain"
 figure_runs --config "${NAME[plain]}" eaptls_paced_full_plain_us \
 	"µs server CPU per full authentication at $PACE_RATE/s offered" "$T/paced.plain"
 figure_runs --config "${NAME[byod]}" eaptls_paced_full_byod_us \

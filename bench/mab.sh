@@ -249,6 +249,10 @@ if small_ratio; then
 fi
 figure_runs --config "${NAME[sql]}" mab_sql_us_per_request "$eq" "$T/us.sql" \
 	"${NAME[byod]}" "$T/us.byod"
+# the same runs against the static floor: as long as rlm_byod costs at
+# least the floor, rlm_sql ÷ rlm_byod cannot exceed this ratio
+figure_runs --config "${NAME[sql]}" mab_sql_us_vs_static "$eq" "$T/us.sql" \
+	"${NAME[static]}" "$T/us.static"
 figure_runs --config "${NAME[static]}" mab_static_rps "req/s (2 × 64 outstanding)" "$T/rps.static"
 figure_runs --config "${NAME[sql]}" mab_sql_rps "req/s (2 × 64 outstanding)" "$T/rps.sql" \
 	"${NAME[byod]}" "$T/rps.byod"

@@ -20,14 +20,16 @@ import sys
 BENCHES = [
     ("mab", "1. RADIUS MAC authentication at scale", [
         "devices", "mab_static_us_per_request", "mab_byod_us_per_request",
-        "mab_sql_us_per_request", "mab_static_rps", "mab_byod_rps", "mab_sql_rps",
+        "mab_sql_us_per_request", "mab_sql_us_vs_static", "mab_static_rps", "mab_byod_rps", "mab_sql_rps",
         "mab_byod_p99_ms_at_500", "mab_sql_p99_ms_at_500",
         "freeradius_rss_byod_mb", "freeradius_start_static_s", "freeradius_start_byod_s",
         "freeradius_start_byod_ready_s", "freeradius_start_byod_cpu_s",
         "freeradius_start_byod_module_s"]),
     ("eaptls", "2. EAP-TLS", [
         "eaptls_full_byod_us", "eaptls_full_auth_per_s_core", "eaptls_resumed_byod_us",
-        "eaptls_resumed_plain_us", "eaptls_paced_full_plain_us", "eaptls_paced_full_byod_us"]),
+        "eaptls_resumed_plain_us", "eaptls_full_round_trips", "eaptls_resumed_round_trips",
+        "eaptls_plain_us_per_round_trip_full", "eaptls_plain_us_per_round_trip_resumed",
+        "eaptls_paced_full_plain_us", "eaptls_paced_full_byod_us"]),
     ("revoke", "3. Revocation latency", [
         "revoke_to_refused_ms_p50", "revoke_to_refused_ms_p99", "revoke_to_refused_ms_max",
         "revoke_to_refused_round_ms_p50", "revoke_to_disconnect_ack_ms_p50",
