@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Shared by the files of the SQLite backend: sqlite.c (opening, migrations,
- * transactions, the registry's own tables) and sqlite_session.c (sessions:
- * RADIUS accounting, and the portal's web sessions, one-time tokens,
- * throttling and enrolment codes). Not part of any interface.
+ * Shared by the files of the SQLite backend: sqlite.c (opening,
+ * transactions, statements, the change feed), sqlite_tables.c (the
+ * registry's own tables), sqlite_session.c (sessions: RADIUS accounting,
+ * and the portal's web sessions, one-time tokens, throttling and enrolment
+ * codes) and the others. Not part of any interface.
  */
 #ifndef BYOD_REGISTRY_SQLITE_INT_H
 #define BYOD_REGISTRY_SQLITE_INT_H
@@ -55,8 +56,8 @@ void col_text(sqlite3_stmt *st, int i, char *out, size_t len);
 /* sqlite_ha.c: reg_ha_status's backend operation. */
 int sq_ha_status(struct reg_db *be, struct reg_ha_status *out, struct byod_err *err);
 
-/* The columns of a device as sq_read_device reads them (sqlite.c): its
- * owner's login and school from people p. */
+/* The columns of a device as sq_read_device reads them (sqlite_tables.c):
+ * its owner's login and school from people p. */
 #define SQ_DEVICE_SELECT                                                                           \
 	"SELECT d.id, d.owner, p.login, d.name, d.kind, d.mac, d.state, d.charter, d.created, "    \
 	"d.expires, p.school FROM devices d JOIN people p ON p.id = d.owner "
