@@ -2,7 +2,7 @@
 /*
  * The PostgreSQL registry's schema, as its migrations: postgres.c runs them
  * in order under an advisory lock when a program opens the registry. The
- * tables and columns carry SQLite's names (sqlite.c), times are bigint
+ * tables and columns carry SQLite's names (sqlite_schema.c), times are bigint
  * seconds since the epoch, and the database itself enforces what registry.c
  * checks for SQLite.
  */
