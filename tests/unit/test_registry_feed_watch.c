@@ -197,7 +197,7 @@ static void test_commit_by_another_process(void **state)
 		      "data_version asked %d times\n",
 		      (long)(woke - t0), asks(f->reg) - n0);
 	assert_true(woke - t0 >= 290);
-	assert_true(woke - t0 < 300 + SLACK_MS + 200); /* the shell's start included */
+	assert_true(woke - t0 < 300 + 2000); /* the shell's start included: generous */
 	assert_true(asks(f->reg) - n0 <= 12);
 }
 
