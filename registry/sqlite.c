@@ -245,6 +245,7 @@ static void sq_close(struct reg_db *be)
 	 * feed wait's kept one here), so nothing keeps the connection open past
 	 * this. */
 	sqlite3_finalize(s->feed_st);
+	sq_feed_close(s);
 	sqlite3_close_v2(s->db);
 	free(s->path);
 	free(s);
@@ -439,97 +440,6 @@ static int sq_events_since(struct reg_db *be, int64_t after, int limit, reg_even
 			"ORDER BY seq LIMIT ?",
 			"ii", after, (int64_t)(limit > 0 ? limit : -1));
 	return rc ? rc : sq_each(s, st, visit_event, &v, "reading the change feed", err);
-}
-
-/*
- * PRAGMA data_version through a statement prepared at the first wait and
- * kept: a follower asks it every FEED_TICK_MS, and preparing it each time
- * (parsing, planning, allocating) was most of an idle server's CPU. Reset
- * at once, so that no read transaction stays open between two ticks (it
- * would hold the WAL back from its checkpoint).
- */
-static int data_version(struct sq *s, int64_t *v, struct byod_err *err)
-{
-	int src;
-
-	if (!s->feed_st) {
-		src = sqlite3_prepare_v3(s->db, "PRAGMA data_version", -1,
-					 SQLITE_PREPARE_PERSISTENT, &s->feed_st, NULL);
-		if (src != SQLITE_OK) {
-			s->feed_st = NULL;
-			return sq_fail(s, src, "watching the change feed", err);
-		}
-	}
-	src = sqlite3_step(s->feed_st);
-	if (src == SQLITE_ROW) {
-		*v = sqlite3_column_int64(s->feed_st, 0);
-		sqlite3_reset(s->feed_st);
-		return 0;
-	}
-	/* the message first: the reset may replace it */
-	src = sq_fail(s, src == SQLITE_DONE ? SQLITE_ERROR : src, "watching the change feed", err);
-	sqlite3_reset(s->feed_st);
-	return src;
-}
-
-#define FEED_TICK_MS 20
-
-/* This connection's own changes, which PRAGMA data_version does not count
- * (a rolled-back one counts too: a wake-up for nothing, never a miss). */
-static int64_t own_changes(struct sq *s)
-{
-	return (int64_t)sqlite3_total_changes64(s->db);
-}
-
-/*
- * SQLite has no notification: this sleeps up to timeout_ms, looking every
- * FEED_TICK_MS whether PRAGMA data_version moved (another connection
- * committed something, a change-feed event perhaps; a read of shared
- * memory, no query of the tables) or this connection changed rows itself.
- * A commit since the last wait returns 1 at once; the first wait returns 1
- * too, having nothing to compare with (the caller's read before it may
- * have missed a commit). 0: nothing was committed for timeout_ms.
- */
-static int sq_feed_wait(struct reg_db *be, int timeout_ms, struct byod_err *err)
-{
-	struct sq *s = sq_of(be);
-	struct timespec start, now, tick;
-	int64_t v = 0;
-	long left;
-	int rc;
-
-	rc = data_version(s, &v, err);
-	if (rc)
-		return rc;
-	if (!s->feed_seen || v != s->feed_version || own_changes(s) != s->feed_own) {
-		s->feed_version = v;
-		s->feed_own = own_changes(s);
-		s->feed_seen = 1;
-		return 1;
-	}
-	clock_gettime(CLOCK_MONOTONIC, &start);
-	for (;;) {
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		left = timeout_ms - (long)(((now.tv_sec - start.tv_sec) * 1000000000LL +
-					    (now.tv_nsec - start.tv_nsec)) / 1000000LL);
-		if (left <= 0)
-			return 0;
-		if (left > FEED_TICK_MS)
-			left = FEED_TICK_MS;
-		tick.tv_sec = 0;
-		tick.tv_nsec = left * 1000000L;
-		nanosleep(&tick, NULL);
-		rc = data_version(s, &v, err);
-		if (rc)
-			return rc;
-		/* another thread's commit through this same handle moves only
-		 * its own-changes count, not data_version */
-		if (v != s->feed_version || own_changes(s) != s->feed_own) {
-			s->feed_version = v;
-			s->feed_own = own_changes(s);
-			return 1;
-		}
-	}
 }
 
 static int sq_events_last(struct reg_db *be, int64_t *seq, struct byod_err *err)

@@ -27,12 +27,26 @@ struct sq {
 	/* the feed wait's PRAGMA data_version, prepared once and kept (reset
 	 * after each step, so that it holds no read transaction open) */
 	sqlite3_stmt *feed_st;
+	/* the feed wait's watch (sqlite_feed.c): feed_watch 0 until the first
+	 * wait, 1 while the inotify descriptor feed_fd watches the database's
+	 * directory for writes to feed_name (the file a commit writes: the
+	 * -wal file), -1 where the wait polls instead; feed_checked: when
+	 * data_version was last asked, feed_write: when the watch last saw
+	 * feed_name written (CLOCK_MONOTONIC ms) */
+	int feed_watch, feed_fd;
+	char *feed_name;
+	int64_t feed_checked, feed_write;
 };
 
 static inline struct sq *sq_of(struct reg_db *be)
 {
 	return reg_db_of(be, struct sq, base);
 }
+
+/* sqlite_feed.c: the change-feed wait (the ops table's feed_wait), and
+ * what sq_close calls to drop its watch. */
+int sq_feed_wait(struct reg_db *be, int timeout_ms, struct byod_err *err);
+void sq_feed_close(struct sq *s);
 
 /* Maps an SQLite result code to a negative errno and a sentence in err. */
 int sq_fail(struct sq *s, int src, const char *doing, struct byod_err *err);
