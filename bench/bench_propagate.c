@@ -10,7 +10,7 @@
  *   - the follower (a child) holds the RADIUS module's index (rad_index)
  *     and follows the change feed as rlm_byod's thread does: rad_index_wait
  *     (reg_feed_wait: LISTEN/NOTIFY on PostgreSQL, PRAGMA data_version
- *     every 20 ms on SQLite) for up to the poll interval, then
+ *     on SQLite, asked when a commit writes the WAL) for up to the poll interval, then
  *     rad_index_refresh; after each refresh it asks rad_index_decide about
  *     the device being changed.
  * Before each change the writer tells the follower which device will

@@ -7,7 +7,7 @@
 # returning to the refresh after which rad_index_decide gives the new
 # answer, from the start of the writer's call (the commit inside it) and
 # from its return. On PostgreSQL (LISTEN/NOTIFY) against SQLite (PRAGMA data_version
-# read every 20 ms), the same school of 100,000 devices (--smoke: 200) in
+# asked when an inotify watch sees a commit write the WAL), the same school of 100,000 devices (--smoke: 200) in
 # both, alternated: five rounds of 100 changes on each (smoke: two of 10).
 # p50, p99 and max over all the samples of each; the writer's own call.
 . "$BYOD_SRC/bench/lib.sh"

@@ -443,9 +443,10 @@ int reg_ha_status(struct reg *reg, struct reg_ha_status *out, struct byod_err *e
  * promise (the read may find nothing new), and it is also said when the
  * wait cannot know: the first wait on a handle, the first after the handle
  * connected again by itself, and on a standby. SQLite: PRAGMA data_version
- * (another connection committed) or this connection's own changes, looked
- * at every few milliseconds, a commit since the last wait returning 1 at
- * once. PostgreSQL: a NOTIFY byod_feed of this registry on the handle's
+ * (another connection committed) or this connection's own changes, asked
+ * when an inotify watch sees a commit write the -wal file and once a second
+ * besides (every 20 ms where no watch can be made), a commit since the last
+ * wait returning 1 at once. PostgreSQL: a NOTIFY byod_feed of this registry on the handle's
  * connection (its own commits included); a standby takes no LISTEN, and
  * there the wait returns 1 every 100 ms at the latest. Event numbers are
  * given at commit, in commit order, so "everything after the last seq I
