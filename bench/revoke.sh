@@ -363,7 +363,7 @@ for f in ack refused base_refused base_disconnect das; do
 	[ -s "$T/$f.ms" ] || die "no sample of $f: no trial completed"
 done
 
-REFUSED="rlm_byod following the change feed (poll_interval ${POLL_MS:-?} ms)"
+REFUSED="rlm_byod following the change feed (woken by the commit)"
 BASE_REFUSED="one refused authentication, the certificate revoked before"
 ACKED="byod-gatewayd following the change feed (every ${GW_POLL_MS:-?} ms)"
 BASE_ACKED="byodctl session disconnect, start to return"
@@ -382,7 +382,7 @@ figure --config "$ACKED" revoke_to_disconnect_ack_ms_max "$amax" ms
 figure_runs --config "$ACKED" revoke_to_disconnect_ack_round_ms_p50 "ms, p50 of a round" \
 	"$T/round_ack.ms" "$BASE_ACKED" "$T/round_base_disconnect.ms"
 note "Clock origin: byodctl device revoke returning; refused = end of the first eapol_test" \
-	"(EAP-TLS straight to FreeRADIUS, rlm_byod poll_interval ${POLL_MS:-?} ms) that got an" \
+	"(EAP-TLS straight to FreeRADIUS, rlm_byod's follower woken by the commit: SQLite's WAL file watched) that got an" \
 	"Access-Reject, tried back to back; Disconnect-ACK = byod-gatewayd's CLOCK_REALTIME log" \
 	"stamp (ms) of hostapd's (driver=wired, DAS on loopback) answer, change feed every" \
 	"${GW_POLL_MS:-?} ms; a random 0-$JITTER_MS ms wait before each revoke;" \

@@ -2,7 +2,7 @@
 # rlm_byod's follower against the real freeradius: while nothing is
 # committed it does not read the registry (byod_radius_feed_reads_total
 # flat over 2 s of idle, where reading at every poll interval would make
-# about ten reads), and a revocation committed by another process
+# about ten reads; its turns once a second), and a revocation committed by another process
 # (byodctl) is still applied within a second, the MAB of the revoked
 # laptop refused.
 . "$BYOD_SRC/tests/cli/lib.sh"
@@ -48,6 +48,12 @@ r0=$(metric "$T/m0" byod_radius_feed_reads_total)
 r1=$(metric "$T/m1" byod_radius_feed_reads_total)
 check "the feed reads are counted ($r0 since the start)" test "${r0%.*}" -ge 1
 check "2 s of idle: no read of the registry ($r0 -> $r1)" test "$r0" = "$r1"
+f0=$(metric "$T/m0" byod_radius_follower_turns_total)
+f1=$(metric "$T/m1" byod_radius_follower_turns_total)
+# once a second idle (a commit wakes it at once): 2 or 3 turns here, where
+# waking at every poll_interval (200 ms) would make 10
+check "2 s of idle: the follower woke at most 4 times (${f0%.*} -> ${f1%.*})" \
+	test "$((${f1%.*} - ${f0%.*}))" -le 4
 
 # ---- a revocation by another process: applied within a second ----
 "$BYODCTL" device revoke "$durand" >/dev/null || { echo "revoke failed" >&2; exit 1; }
@@ -63,7 +69,7 @@ for _ in $(seq 40); do
 done
 check "the revoked laptop's MAB is refused" test -n "$refused"
 took=$(python3 -c "print(round(${refused:-1e9} - $t0, 3))")
-echo "idle: $r0 -> $r1 feed reads over 2 s; the revocation refused ${took} s after byodctl returned"
+echo "idle: $r0 -> $r1 feed reads, ${f0%.*} -> ${f1%.*} follower turns over 2 s; the revocation refused ${took} s after byodctl returned"
 check "...within 1 s of the revocation's commit (${took} s)" \
 	python3 -c "import sys; sys.exit(0 if ${refused:-1e9} - $t0 <= 1.0 else 1)"
 stats "$T/m2"
