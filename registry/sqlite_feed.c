@@ -7,14 +7,14 @@
  * live view) asked it every 20 ms all day long: most of an idle server's CPU
  * and a seventh of a busy FreeRADIUS's. So the wait sleeps on an inotify
  * watch of the database's directory and asks data_version when the file a
- * commit writes was written: the -wal file in WAL mode (the registry's own;
- * its checkpoints write the database file, which is not watched), the
- * database file itself under a rollback journal. A directory watch, not one
- * of the file: it still sees a -wal file that was removed and made again,
+ * commit writes was written: the -wal file (sq_open accepts WAL mode only;
+ * checkpoints write the database file, which is not watched). A directory
+ * watch, not one of the file: it still sees a -wal file that was removed and made again,
  * or renamed into place. data_version is also asked every FEED_CHECK_MS
  * whatever the watch says, should a write ever go unseen, and where no
  * watch can be made (an in-memory or temporary database, inotify refused,
- * or out of instances) the wait polls every FEED_TICK_MS as it always did.
+ * or out of instances) the wait polls every FEED_TICK_MS as it always did,
+ * and tries a watch again every WATCH_RETRY_MS.
  *
  * A handle has one waiting thread at a time (other threads may commit
  * through it meanwhile): the feed fields of struct sq are the wait's alone,
@@ -69,11 +69,17 @@ static int data_version(struct sq *s, int64_t *v, struct byod_err *err)
 #define FEED_TICK_MS 20
 /* with a watch: data_version asked at least this often all the same */
 #define FEED_CHECK_MS 1000
-/* A commit writes the -wal file first and makes its frames visible after
- * (the WAL index in shared memory, after an fsync): a write seen while
- * data_version has not moved yet is looked at again, 1, 2, 4, 8... ms after
- * it, for FEED_SETTLE_MS. */
-#define FEED_SETTLE_MS 250
+/*
+ * A commit writes the -wal file first and makes its frames visible after
+ * (the WAL index in shared memory, through mmap, which inotify does not
+ * see, after an fsync that may take long on a loaded disk): a write seen
+ * while data_version has not moved yet is pending, and looked at again 1,
+ * 2, 4, 8... ms after it, then every FEED_TICK_MS, until data_version moves
+ * or FEED_CHECK_MS has passed (the look every FEED_CHECK_MS takes over).
+ */
+/* a watch that could not be made is tried again after this long (inotify
+ * out of instances, descriptors, a directory briefly gone) */
+#define WATCH_RETRY_MS 10000
 
 enum { WATCH_UNTRIED = 0, WATCH_ON = 1, WATCH_OFF = -1 };
 
@@ -100,6 +106,7 @@ static void watch_stop(struct sq *s)
 	free(s->feed_name);
 	s->feed_name = NULL;
 	s->feed_watch = WATCH_OFF;
+	s->feed_pending = 0;
 }
 
 void sq_feed_close(struct sq *s)
@@ -107,45 +114,44 @@ void sq_feed_close(struct sq *s)
 	watch_stop(s);
 }
 
+/* Polling from now on (this look included), a new watch tried again in
+ * WATCH_RETRY_MS. (The registry library writes no log: a server that
+ * polls is seen by its CPU, and the watch comes back by itself.) */
+static void watch_fail(struct sq *s)
+{
+	watch_stop(s);
+	s->feed_retry = mono_ms() + WATCH_RETRY_MS;
+}
+
 /*
  * Watches the directory of the file this connection's commits are written
  * to (SQLite's own name for it: symbolic links resolved), for that name.
  * Made before the first wait's data_version, so that no commit after that
- * look goes unseen. Any failure leaves the wait polling, as before.
+ * look goes unseen. A failure leaves the wait polling, as it did before
+ * watches, and a watch is tried again WATCH_RETRY_MS later.
  */
 static void watch_start(struct sq *s)
 {
-	cleanup_stmt sqlite3_stmt *st = NULL;
-	const char *db, *file, *mode, *slash;
+	const char *db, *file, *slash;
 	char *dir;
 	int fd, wd;
 
 	s->feed_watch = WATCH_OFF;
 	s->feed_fd = -1;
+	s->feed_retry = INT64_MAX; /* a database no watch can ever serve */
 	db = sqlite3_db_filename(s->db, "main");
 	if (!db || db[0] != '/') /* "" in memory or temporary */
 		return;
-	if (sqlite3_prepare_v2(s->db, "PRAGMA main.journal_mode", -1, &st, NULL) != SQLITE_OK ||
-	    sqlite3_step(st) != SQLITE_ROW)
-		return;
-	mode = (const char *)sqlite3_column_text(st, 0);
-	if (!mode)
-		return;
-	if (!strcmp(mode, "wal"))
-		file = sqlite3_filename_wal(db);
-	else if (strcmp(mode, "memory") && strcmp(mode, "off"))
-		file = db; /* a rollback journal: the commit writes the file itself */
-	else
-		return;
-	slash = strrchr(file, '/');
+	/* sq_open opens nothing but WAL: a commit writes the -wal file */
+	file = sqlite3_filename_wal(db);
+	slash = file ? strrchr(file, '/') : NULL;
 	if (!slash || !slash[1])
 		return;
 	dir = slash == file ? strdup("/") : strndup(file, (size_t)(slash - file));
 	s->feed_name = strdup(slash + 1);
 	if (!dir || !s->feed_name) {
 		free(dir);
-		free(s->feed_name);
-		s->feed_name = NULL;
+		watch_fail(s);
 		return;
 	}
 	fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
@@ -157,8 +163,7 @@ static void watch_start(struct sq *s)
 	if (wd < 0) {
 		if (fd >= 0)
 			close(fd);
-		free(s->feed_name);
-		s->feed_name = NULL;
+		watch_fail(s);
 		return;
 	}
 	s->feed_fd = fd;
@@ -216,8 +221,14 @@ static int feed_look(struct sq *s, struct byod_err *err)
 		s->feed_version = v;
 		s->feed_own = own_changes(s);
 		s->feed_seen = 1;
+		s->feed_pending = 0;
 		return 1;
 	}
+	/* a write still not visible after FEED_CHECK_MS: the regular look
+	 * takes over (it was another file's write under the same name, or a
+	 * commit rolled back) */
+	if (s->feed_pending && s->feed_checked - s->feed_write >= FEED_CHECK_MS)
+		s->feed_pending = 0;
 	return 0;
 }
 
@@ -234,11 +245,13 @@ static int watch_sleep(struct sq *s, int64_t ms)
 		return 0;
 	ev = n > 0 ? watch_drain(s) : -1;
 	if (ev < 0) {
-		watch_stop(s);
+		watch_fail(s);
 		return 1; /* look once: the watch may have missed something */
 	}
-	if (ev)
+	if (ev) {
 		s->feed_write = mono_ms();
+		s->feed_pending = 1;
+	}
 	return ev;
 }
 
@@ -259,19 +272,26 @@ int sq_feed_wait(struct reg_db *be, int timeout_ms, struct byod_err *err)
 	struct timespec tick;
 	int rc, look;
 
-	if (s->feed_watch == WATCH_UNTRIED)
+	now = mono_ms();
+	if (s->feed_watch == WATCH_UNTRIED ||
+	    (s->feed_watch == WATCH_OFF && now >= s->feed_retry)) {
+		watch_stop(s);
 		watch_start(s);
+		/* a commit between the last look and the new watch: look now */
+		s->feed_pending = s->feed_watch == WATCH_ON;
+	}
 	if (s->feed_watch == WATCH_ON) {
 		rc = watch_drain(s);
-		if (rc < 0)
-			watch_stop(s); /* polling from now on, this look included */
-		else if (rc)
+		if (rc < 0) {
+			watch_fail(s); /* this look included */
+		} else if (rc) {
 			s->feed_write = mono_ms();
+			s->feed_pending = 1;
+		}
 	}
 	now = mono_ms();
-	since = now - s->feed_write;
 	look = !s->feed_seen || s->feed_watch != WATCH_ON || own_changes(s) != s->feed_own ||
-	       now - s->feed_checked >= FEED_CHECK_MS || since < FEED_SETTLE_MS;
+	       now - s->feed_checked >= FEED_CHECK_MS || s->feed_pending;
 	if (look) {
 		rc = feed_look(s, err);
 		if (rc)
@@ -289,10 +309,14 @@ int sq_feed_wait(struct reg_db *be, int timeout_ms, struct byod_err *err)
 			nanosleep(&tick, NULL);
 		} else {
 			wake = s->feed_checked + FEED_CHECK_MS;
-			since = now - s->feed_write;
-			/* a write seen lately: look again after as long again */
-			if (since < FEED_SETTLE_MS && now + (since > 0 ? since : 1) < wake)
-				wake = now + (since > 0 ? since : 1);
+			if (s->feed_pending) {
+				/* a write not visible yet: look again after as
+				 * long again, FEED_TICK_MS at most */
+				since = now - s->feed_write;
+				since = since < 1 ? 1 : since > FEED_TICK_MS ? FEED_TICK_MS : since;
+				if (now + since < wake)
+					wake = now + since;
+			}
 			if (deadline < wake)
 				wake = deadline;
 			if (!watch_sleep(s, wake > now ? wake - now : 0)) {

@@ -36,6 +36,10 @@ struct sq {
 	int feed_watch, feed_fd;
 	char *feed_name;
 	int64_t feed_checked, feed_write;
+	/* feed_pending: a write seen that data_version has not shown yet;
+	 * feed_retry: when a watch that could not be made is tried again */
+	int feed_pending;
+	int64_t feed_retry;
 };
 
 static inline struct sq *sq_of(struct reg_db *be)

@@ -64,6 +64,7 @@ static void deafen_backup(struct reg *reg)
 
 	s->feed_checked = now_ms() + 60000;
 	s->feed_write = 0;
+	s->feed_pending = 0;
 }
 
 /* Lets the writes before settle and drains what the watch saw of them
@@ -344,7 +345,8 @@ static void test_polling_without_a_watch(void **state)
 	int n0;
 
 	assert_int_equal(open_reg(f->path, 5000, &other, &f->err), 0);
-	sq_of_reg(f->reg)->feed_watch = -1; /* as if watching had failed */
+	sq_of_reg(f->reg)->feed_watch = -1; /* as if watching had failed, */
+	sq_of_reg(f->reg)->feed_retry = INT64_MAX; /* for good */
 	assert_int_equal(reg_feed_wait(f->reg, 0, &f->err), 1);
 	assert_int_equal(sq_of_reg(f->reg)->feed_watch, -1);
 	n0 = asks(f->reg);
@@ -352,6 +354,56 @@ static void test_polling_without_a_watch(void **state)
 	assert_true(asks(f->reg) - n0 >= 5);
 	commit_later(&l, other, 300, 1);
 	wait_woken_by(f, &l);
+	reg_close(other);
+}
+
+/* inotify_init1 wrapped (tests/CMakeLists.txt: --wrap): fails while
+ * fail_inotify is set, as when the user's inotify instances run out */
+static int fail_inotify;
+int __real_inotify_init1(int flags);
+int __wrap_inotify_init1(int flags);
+int __wrap_inotify_init1(int flags)
+{
+	if (fail_inotify) {
+		errno = EMFILE;
+		return -1;
+	}
+	return __real_inotify_init1(flags);
+}
+
+/* No watch could be made: the wait polls (and still sees a commit), and a
+ * watch is made again at the next wait after the retry time, the first
+ * look after it made at once. */
+static void test_watch_tried_again(void **state)
+{
+	struct fx *f = *state;
+	struct reg *other = NULL;
+	struct sq *s;
+	struct later l;
+	int n0;
+
+	assert_int_equal(open_reg(f->path, 5000, &other, &f->err), 0);
+	fail_inotify = 1;
+	assert_int_equal(reg_feed_wait(other, 0, &f->err), 1); /* the first wait */
+	s = sq_of_reg(other);
+	assert_int_equal(s->feed_watch, -1);
+	assert_true(s->feed_retry > now_ms() + 5000); /* not at every wait */
+	n0 = asks(other);
+	assert_int_equal(reg_feed_wait(other, 300, &f->err), 0);
+	assert_true(asks(other) - n0 >= 5); /* polling */
+	assert_int_equal(s->feed_watch, -1);
+	fail_inotify = 0;
+	commit_later(&l, f->reg, 300, 7);
+	f->reg = other, other = l.reg; /* the waiting handle is f->reg below */
+	wait_woken_by(f, &l); /* seen by polling */
+	s->feed_retry = now_ms(); /* the retry is due */
+	n0 = asks(f->reg);
+	assert_int_equal(reg_feed_wait(f->reg, 0, &f->err), 0);
+	assert_int_equal(s->feed_watch, 1);
+	assert_int_equal(asks(f->reg) - n0, 1); /* looked once, at once */
+	settle(f);
+	commit_later(&l, other, 300, 8);
+	wait_woken_by(f, &l); /* seen by the watch again */
 	reg_close(other);
 }
 
@@ -366,6 +418,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_other_files_do_not_wake, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_polling_without_a_watch, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_watch_tried_again, setup, teardown),
 	};
 
 	if (on_postgres())
