@@ -484,6 +484,8 @@ static void nap(rlm_byod_t *inst, long ms)
 
 static long wait_span(rlm_byod_t *inst)
 {
+	struct timespec now;
+	int64_t to_flush;
 	int spooling;
 
 	pthread_mutex_lock(&inst->spool_lock);
@@ -491,7 +493,13 @@ static long wait_span(rlm_byod_t *inst)
 	pthread_mutex_unlock(&inst->spool_lock);
 	if (inst->down_since || spooling || inst->poll_interval >= IDLE_WAIT_MS)
 		return (long)inst->poll_interval;
-	return IDLE_WAIT_MS;
+	/* never past the next flush of the counts (and of the renewed
+	 * certificates seen, whose old ones it revokes) */
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	to_flush = (inst->counts_next - ((int64_t)now.tv_sec * 1000000000 + now.tv_nsec)) / 1000000;
+	if (to_flush < (int64_t)inst->poll_interval)
+		return (long)inst->poll_interval;
+	return to_flush < IDLE_WAIT_MS ? (long)to_flush : IDLE_WAIT_MS;
 }
 
 /*
@@ -515,7 +523,9 @@ static bool wait_feed(rlm_byod_t *inst)
 		slice = left < FOLLOW_SLICE_MS ? left : FOLLOW_SLICE_MS;
 		rc = rad_index_wait(inst->index, (int)slice, &err);
 		if (rc < 0) {
-			nap(inst, left);
+			/* the registry went away: the refresh tries again
+			 * after poll_interval, not after the idle span */
+			nap(inst, left < (long)inst->poll_interval ? left : (long)inst->poll_interval);
 			return true;
 		}
 		if (rc > 0)
