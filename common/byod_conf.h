@@ -170,9 +170,12 @@ int byod_conf_unlock_minutes(const char *value, int *out, size_t max);
 int byod_conf_year_end(const struct byod_conf *conf, int *month, int *day);
 
 /* The threads that answer the portal's requests: portal.threads, or with 0
- * (the default) one per online core, at most 64. A captive probe is a few
- * microseconds of work: threads beyond the cores only preempt each other,
- * which shows in the probes' tail latency. */
+ * (the default) one per core this process may run on, at most
+ * BYOD_PORTAL_THREADS_AUTO_MAX (each thread holds a registry connection: a
+ * PostgreSQL server's max_connections is shared by every node). A captive
+ * probe is a few microseconds of work: threads beyond the cores only
+ * preempt each other, which shows in the probes' tail latency. */
+#define BYOD_PORTAL_THREADS_AUTO_MAX 8
 int byod_conf_portal_threads(const struct byod_conf *conf);
 
 /* Month and day of pki.grace-until; -ENOENT when empty (no grace), -EINVAL when

@@ -5,11 +5,13 @@
  * API that keeps every node's position for errors, and a writer that emits
  * the same table as a commented file for `byodctl init`.
  */
+#define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT */
 #include "byod_conf.h"
 #include "byod_buf.h"
 #include "byod_util.h"
 
 #include <ctype.h>
+#include <sched.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -255,8 +257,9 @@ static const struct conf_key keys[] = {
 	{ "portal.venue-url", CT_STRING, F(portal_venue_url), "", 0, 0, NULL, 0, NULL,
 	  "The school's information page, announced by the RFC 8908 captive API." },
 	{ "portal.threads", CT_INT, F(portal_threads), "0", 0, 64, NULL, 0, NULL,
-	  "Threads answering requests (0: one per core; passwords are checked by the login "
-	  "workers, so more threads than cores would only take turns on them)." },
+	  "Threads answering requests (0: one per core, 8 at most; passwords are checked by the "
+	  "login workers, so more threads than cores would only take turns on them). Each "
+	  "holds a registry connection, as each login worker does." },
 	{ "portal.login-workers", CT_INT, F(portal_login_workers), "2", 1, 64, NULL, 0, NULL,
 	  "Threads checking login passwords (yescrypt), apart from those answering pages: a "
 	  "burst of logins waits for them while captive probes and pages are still answered." },
@@ -736,12 +739,17 @@ int byod_conf_year_end(const struct byod_conf *conf, int *month, int *day)
 
 int byod_conf_portal_threads(const struct byod_conf *conf)
 {
+	cpu_set_t set;
 	long cores;
 
 	if (conf->portal_threads > 0)
 		return conf->portal_threads;
-	cores = sysconf(_SC_NPROCESSORS_ONLN);
-	return cores < 1 ? 1 : cores > 64 ? 64 : (int)cores;
+	/* the cores this process may run on (a container's cpuset, taskset),
+	 * not the machine's */
+	cores = sched_getaffinity(0, sizeof(set), &set) ? sysconf(_SC_NPROCESSORS_ONLN)
+							 : CPU_COUNT(&set);
+	return cores < 1 ? 1 : cores > BYOD_PORTAL_THREADS_AUTO_MAX ? BYOD_PORTAL_THREADS_AUTO_MAX
+								  : (int)cores;
 }
 
 int byod_conf_grace_until(const struct byod_conf *conf, int *month, int *day)

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sched.h>
 #include <unistd.h>
 
 #include "byod_conf.h"
@@ -175,18 +176,31 @@ static void test_conf_unlock_minutes(void **state)
 	assert_int_equal(byod_conf_unlock_minutes("1h", m, 8), -EINVAL);
 }
 
-/* portal.threads: 0 (the default) is one per online core, and stays 0 in
+/* portal.threads: 0 (the default) is one per core, 8 at most, and stays 0 in
  * the file (a byod.conf copied to a bigger server follows its cores) */
 static void test_conf_portal_threads(void **state)
 {
 	struct byod_conf c;
 	struct byod_err err;
-	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	cpu_set_t set, one;
+	long cores;
 
 	(void)state;
+	assert_int_equal(sched_getaffinity(0, sizeof(set), &set), 0);
+	cores = CPU_COUNT(&set);
 	assert_int_equal(byod_conf_defaults(&c, "/h"), 0);
 	assert_int_equal(c.portal_threads, 0);
-	assert_int_equal(byod_conf_portal_threads(&c), cores < 1 ? 1 : cores > 64 ? 64 : cores);
+	assert_int_equal(byod_conf_portal_threads(&c), cores > 8 ? 8 : cores);
+	/* the cores this process may run on, not the machine's */
+	CPU_ZERO(&one);
+	for (int i = 0; i < CPU_SETSIZE; i++)
+		if (CPU_ISSET(i, &set)) {
+			CPU_SET(i, &one);
+			break;
+		}
+	assert_int_equal(sched_setaffinity(0, sizeof(one), &one), 0);
+	assert_int_equal(byod_conf_portal_threads(&c), 1);
+	assert_int_equal(sched_setaffinity(0, sizeof(set), &set), 0);
 	assert_int_equal(byod_conf_set(&c, "portal.threads", "3", &err), 0);
 	assert_int_equal(byod_conf_portal_threads(&c), 3);
 	assert_int_equal(byod_conf_set(&c, "portal.threads", "-1", &err), -ERANGE);
