@@ -79,8 +79,11 @@ done
 # the round trips of one full authentication and of one resumed: what the
 # server does per packet (wake-ups, the EAP state, the virtual servers) a
 # resumption pays for each of its own, whatever its cryptography saves
+auth byod
 RT_FULL=$(requests)
 auth byod -r 2
+[ "$(grep -c 'Handshake finished - resumed=1' "$T/eap.out")" = 2 ] ||
+	{ echo "the 2 re-authentications did not both resume the TLS session" >&2; exit 1; }
 RT_RES=$((($(requests) - RT_FULL) / 2))
 
 # one round on CFG: FULL full authentications, then RUNS runs of 1 + R

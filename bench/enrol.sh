@@ -9,7 +9,7 @@
 # limit of the CA's signature alone).
 #
 # The school's shipped settings (yescrypt cost 5 for passwords, the
-# portal's 4 threads), except that one machine plays every phone: the
+# portal's thread per core), except that one machine plays every phone: the
 # per-address connection limit is raised, and each account may hold 100
 # devices, with no daily enrolment rate (every phone logs in again with a
 # fresh cookie jar, as a new phone would). The clients are threads of one

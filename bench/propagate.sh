@@ -59,7 +59,7 @@ read -r pgw50 _ _ <<<"$(pct "$T/pg.write")"
 PG="PostgreSQL (LISTEN/NOTIFY)"
 figure propagate_samples "$((ROUNDS * SAMPLES))" "changes on each backend"
 figure --config "$PG" propagate_pg_ms_p50 "$pg50" "ms (from the commit's call)" \
-	"SQLite (data_version every 20 ms), p50" "$sq50"
+	"SQLite (data_version when the WAL is written), p50" "$sq50"
 figure_runs --config "$PG" propagate_pg_round_ms_p50 "ms (p50 of each round)" "$T/pg.p50" \
 	"SQLite, p50 of each round" "$T/sqlite.p50"
 figure --config "$PG" propagate_pg_ms_p99 "$pg99" "ms (from the commit's call)" "SQLite, p99" "$sq99"
