@@ -220,22 +220,27 @@ sed -i 's/^  uplink: "eth0"/  uplink: "eth1"/' "$home/byod.conf"
 for u in $units; do
 	check "systemctl reload $u" ctl reload "$u.service"
 	# ExecReload returns once the signal is sent; the daemon says
-	# RELOADING=1 and READY=1 again when it is done
+	# RELOADING=1 and READY=1 again when it is done, maybe only after
+	# systemctl returned: active again, the same process, within 10 s
+	# (a state read between the signal and RELOADING=1 says active too)
+	state=
 	for _ in $(seq 100); do
-		[ "$(ctl is-active "$u.service")" = reloading ] || break
+		state="$(ctl is-active "$u.service")/$(ctl show -p MainPID --value "$u.service")"
+		[ "$state" = "active/${pid[$u]}" ] && break
 		sleep 0.1
 	done
-	check "...$u still active ($(ctl is-active "$u.service")), the same process" test \
-		"$(ctl is-active "$u.service")/$(ctl show -p MainPID --value "$u.service")" \
-		= "active/${pid[$u]}"
-	[ "$(ctl is-active "$u.service")/$(ctl show -p MainPID --value "$u.service")" = \
-		"active/${pid[$u]}" ] || ns journalctl --no-pager -n 40 -u "$u.service" >&2
+	check "...$u still active, the same process ($state, was active/${pid[$u]})" test \
+		"$state" = "active/${pid[$u]}"
+	[ "$state" = "active/${pid[$u]}" ] || ns journalctl --no-pager -n 40 -u "$u.service" >&2
 done
 # the reload is the daemon's after systemctl returns (ExecReload only
 # sends SIGHUP): its new ruleset comes once it has read the registry again
 ok_eth1=
 for _ in $(seq 300); do
-	nsenter --target "$PID1" --net -- nft list table inet byod | grep -q '"eth1\.' &&
+	# the whole listing first: grep -q leaving early would break nft's
+	# pipe, a failure under pipefail
+	rules=$(nsenter --target "$PID1" --net -- nft list table inet byod 2>/dev/null)
+	grep -q '"eth1\.' <<<"$rules" &&
 		ok_eth1=1 && break
 	sleep 0.1
 done
