@@ -72,11 +72,15 @@ static int data_version(struct sq *s, int64_t *v, struct byod_err *err)
 /*
  * A commit writes the -wal file first and makes its frames visible after
  * (the WAL index in shared memory, through mmap, which inotify does not
- * see, after an fsync that may take long on a loaded disk): a write seen
- * while data_version has not moved yet is pending, and looked at again 1,
- * 2, 4, 8... ms after it, then every FEED_TICK_MS, until data_version moves
- * or FEED_CHECK_MS has passed (the look every FEED_CHECK_MS takes over).
+ * see, after an fsync that may take long on a loaded disk, or a writer
+ * preempted between the two): a write seen is pending, and data_version is
+ * looked at again 1, 2, 4, 8... ms after it, every FEED_PENDING_STEP_MS at
+ * most, until FEED_CHECK_MS after it (the look every FEED_CHECK_MS takes
+ * over). Whatever the looks find meanwhile: the watch may have reported
+ * two commits' writes at once, and a look that found the first one moved
+ * says nothing of the second, whose write will not be seen again.
  */
+#define FEED_PENDING_STEP_MS 100
 /* a watch that could not be made is tried again after this long (inotify
  * out of instances, descriptors, a directory briefly gone) */
 #define WATCH_RETRY_MS 10000
@@ -205,7 +209,8 @@ static int watch_drain(struct sq *s)
 }
 
 /* Asks data_version: 1 when it or this connection's own changes moved
- * since the last look (or at the first), 0 when not. */
+ * since the last look (or at the first), 0 when not. A write pending stays
+ * so either way, until FEED_CHECK_MS after it. */
 static int feed_look(struct sq *s, struct byod_err *err)
 {
 	int64_t v = 0;
@@ -221,15 +226,14 @@ static int feed_look(struct sq *s, struct byod_err *err)
 		s->feed_version = v;
 		s->feed_own = own_changes(s);
 		s->feed_seen = 1;
-		s->feed_pending = 0;
-		return 1;
+		rc = 1;
 	}
-	/* a write still not visible after FEED_CHECK_MS: the regular look
-	 * takes over (it was another file's write under the same name, or a
-	 * commit rolled back) */
+	/* FEED_CHECK_MS after the last write seen, the regular look takes
+	 * over (a write still not visible by then was another file's under
+	 * the same name, or a commit rolled back) */
 	if (s->feed_pending && s->feed_checked - s->feed_write >= FEED_CHECK_MS)
 		s->feed_pending = 0;
-	return 0;
+	return rc;
 }
 
 /* Sleeps up to ms milliseconds on the watch: 1 when it saw the watched
@@ -261,9 +265,9 @@ static int watch_sleep(struct sq *s, int64_t ms)
  * changes moved). A commit since the last wait returns 1 at once; the first
  * wait returns 1 too, having nothing to compare with (the caller's read
  * before it may have missed a commit). 0: nothing was committed for
- * timeout_ms. data_version is asked at the start when the watch saw a write
- * since the last look, or FEED_CHECK_MS passed, and in the wait only when
- * the watch wakes it; without a watch, every FEED_TICK_MS.
+ * timeout_ms. data_version is asked at the start when a write seen is
+ * pending or FEED_CHECK_MS passed, and in the wait when the watch wakes it
+ * and on the pending write's schedule; without a watch, every FEED_TICK_MS.
  */
 int sq_feed_wait(struct reg_db *be, int timeout_ms, struct byod_err *err)
 {
@@ -310,10 +314,12 @@ int sq_feed_wait(struct reg_db *be, int timeout_ms, struct byod_err *err)
 		} else {
 			wake = s->feed_checked + FEED_CHECK_MS;
 			if (s->feed_pending) {
-				/* a write not visible yet: look again after as
-				 * long again, FEED_TICK_MS at most */
+				/* a write seen lately: look again after as long
+				 * again, FEED_PENDING_STEP_MS at most */
 				since = now - s->feed_write;
-				since = since < 1 ? 1 : since > FEED_TICK_MS ? FEED_TICK_MS : since;
+				since = since < 1 ? 1
+					: since > FEED_PENDING_STEP_MS ? FEED_PENDING_STEP_MS
+								       : since;
 				if (now + since < wake)
 					wake = now + since;
 			}

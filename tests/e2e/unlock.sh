@@ -95,11 +95,17 @@ start_hostapd pupil
 acks() { grep -Ec '(Disconnect|CoA)-ACK in' "$T/gatewayd.log"; }
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 # ack_after N T0: waits (3 s at most) for more than N ACKs; prints the ms
-# from T0 to when the new one was seen, or "never"
+# from T0 to the new one as the gateway's log stamps it (not to when this
+# script saw it: a loaded machine runs the grep late), or "never"
 ack_after() {
-	local n=$1 t0=$2
+	local n=$1 t0=$2 stamp
 	for _ in $(seq 600); do
-		[ "$(acks)" -gt "$n" ] && { echo $(($(now_ms) - t0)); return 0; }
+		if [ "$(acks)" -gt "$n" ]; then
+			stamp=$(grep -E '(Disconnect|CoA)-ACK in' "$T/gatewayd.log" | sed -n "$((n + 1))p" |
+				cut -d' ' -f1)
+			echo $(($(date -d "$stamp" +%s%3N) - t0))
+			return 0
+		fi
 		sleep 0.005
 	done
 	echo never
@@ -109,13 +115,22 @@ ack_after() {
 # teacher_page loads her page (its form token), then T0 is taken, then
 # teacher_unlock sends the form: the times below count from the POST
 teacher_page() { preq teacher GET /unlock; [ "$(code)" = 200 ] && TOKEN=$(csrf); }
-teacher_unlock() { # open GROUP MINUTES | close ID: the POST, its answer in $T/code
+teacher_unlock() { # open GROUP MINUTES | close ID: the POST, its answer in $T/code, when in T_ANSWER
 	if [ "$1" = open ]; then
 		ppost teacher /unlock "csrf=$TOKEN" action=open "group=$2" "minutes=$3"
 	else
 		ppost teacher /unlock "csrf=$TOKEN" action=close "id=$2"
 	fi
+	T_ANSWER=$(now_ms)
 	[ "$(code)" = 303 ]
+}
+# where the time from T0 went, for a failure's message: the portal's answer,
+# then the gateway's event KIND (unlock.start, unlock.end), from its log
+story() { # T0 KIND
+	local ev
+	ev=$(grep " event [0-9]* $2 " "$T/gatewayd.log" | tail -1 | cut -d' ' -f1)
+	[ -n "$ev" ] && ev=$(($(date -d "$ev" +%s%3N) - $1))
+	echo "the portal answered the POST $((T_ANSWER - $1)) ms after it, the gateway read $2 at ${ev:-never} ms"
 }
 # the id of the teacher's live opening of 4B, as her page lists it
 opening_id() {
@@ -180,7 +195,7 @@ scenario_close_now() { # proves: "Fermer maintenant" moves the phone's open sess
 	t0=$(now_ms)
 	check "teacher: \"Fermer maintenant\" (POST /unlock, 303)" teacher_unlock close "$UNLOCK_ID"
 	t_a=$(ack_after "$n" "$t0")
-	echo "close: the access point's ACK ${t_a} ms after the POST"
+	echo "close: the access point's ACK ${t_a} ms after the POST ($(story "$t0" unlock.end))"
 	check "closed: the gateway's Disconnect/CoA ACKed within 1 s of the POST (${t_a} ms)" test "${t_a/never/9999}" -lt 1000
 	check "...for the pupil's phone" sh -c "grep -E '(Disconnect|CoA)-ACK in' '$T/gatewayd.log' | tail -1 | grep -qi '${MAC[pupil]}'"
 	check "...and no other session" test "$(acks)" = $((n + 1))
@@ -214,7 +229,7 @@ scenario_one_minute() { # proves: with refused phones set aside in registration,
 	check "teacher: opens 4B for 1 minute, the shortest offered (POST /unlock, 303)" teacher_unlock open 4B 1
 	t_a=$(ack_after "$n" "$t0")
 	ends=$((t0 / 1000 + 60))
-	echo "open 1 min: the access point's ACK ${t_a} ms after the POST"
+	echo "open 1 min: the access point's ACK ${t_a} ms after the POST ($(story "$t0" unlock.start))"
 	check "opened: the phone's session moved (Disconnect/CoA ACKed) within 1 s of the POST (${t_a} ms)" \
 		test "${t_a/never/9999}" -lt 1000
 	check "...the pupil's phone's" sh -c "grep -E '(Disconnect|CoA)-ACK in' '$T/gatewayd.log' | tail -1 | grep -qi '${MAC[pupil]}'"

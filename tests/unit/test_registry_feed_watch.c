@@ -357,6 +357,227 @@ static void test_polling_without_a_watch(void **state)
 	reg_close(other);
 }
 
+/*
+ * A VFS over SQLite's own ("unix") whose sync of a -wal file sleeps
+ * slow_sync_ms first: a commit whose frames were written (the watch saw
+ * it) and which becomes visible only after the sync, as on a loaded disk
+ * or when the writer is preempted between the two. sync_sleeping is set
+ * while it sleeps.
+ */
+struct slow_file {
+	sqlite3_file base;
+	sqlite3_file *real;
+	int wal;
+};
+
+static sqlite3_vfs slow_vfs;
+static sqlite3_vfs *unix_vfs;
+static volatile int slow_sync_ms;
+static volatile int sync_sleeping;
+
+#define REAL(f) (((struct slow_file *)(f))->real)
+
+static int slow_close(sqlite3_file *f)
+{
+	int rc = REAL(f)->pMethods ? REAL(f)->pMethods->xClose(REAL(f)) : SQLITE_OK;
+
+	sqlite3_free(REAL(f));
+	return rc;
+}
+static int slow_read(sqlite3_file *f, void *b, int n, sqlite3_int64 o)
+{
+	return REAL(f)->pMethods->xRead(REAL(f), b, n, o);
+}
+static int slow_write(sqlite3_file *f, const void *b, int n, sqlite3_int64 o)
+{
+	return REAL(f)->pMethods->xWrite(REAL(f), b, n, o);
+}
+static int slow_truncate(sqlite3_file *f, sqlite3_int64 size)
+{
+	return REAL(f)->pMethods->xTruncate(REAL(f), size);
+}
+static int slow_sync(sqlite3_file *f, int flags)
+{
+	if (((struct slow_file *)f)->wal && slow_sync_ms) {
+		sync_sleeping = 1;
+		nap_ms(slow_sync_ms);
+		sync_sleeping = 0;
+	}
+	return REAL(f)->pMethods->xSync(REAL(f), flags);
+}
+static int slow_size(sqlite3_file *f, sqlite3_int64 *size)
+{
+	return REAL(f)->pMethods->xFileSize(REAL(f), size);
+}
+static int slow_lock(sqlite3_file *f, int l)
+{
+	return REAL(f)->pMethods->xLock(REAL(f), l);
+}
+static int slow_unlock(sqlite3_file *f, int l)
+{
+	return REAL(f)->pMethods->xUnlock(REAL(f), l);
+}
+static int slow_reserved(sqlite3_file *f, int *out)
+{
+	return REAL(f)->pMethods->xCheckReservedLock(REAL(f), out);
+}
+static int slow_control(sqlite3_file *f, int op, void *arg)
+{
+	return REAL(f)->pMethods->xFileControl(REAL(f), op, arg);
+}
+static int slow_sector(sqlite3_file *f)
+{
+	return REAL(f)->pMethods->xSectorSize(REAL(f));
+}
+static int slow_device(sqlite3_file *f)
+{
+	return REAL(f)->pMethods->xDeviceCharacteristics(REAL(f));
+}
+static int slow_shm_map(sqlite3_file *f, int pg, int pgsz, int extend, void volatile **p)
+{
+	return REAL(f)->pMethods->xShmMap(REAL(f), pg, pgsz, extend, p);
+}
+static int slow_shm_lock(sqlite3_file *f, int offset, int n, int flags)
+{
+	return REAL(f)->pMethods->xShmLock(REAL(f), offset, n, flags);
+}
+static void slow_shm_barrier(sqlite3_file *f)
+{
+	REAL(f)->pMethods->xShmBarrier(REAL(f));
+}
+static int slow_shm_unmap(sqlite3_file *f, int del)
+{
+	return REAL(f)->pMethods->xShmUnmap(REAL(f), del);
+}
+
+static const sqlite3_io_methods slow_io = {
+	.iVersion = 2,
+	.xClose = slow_close,
+	.xRead = slow_read,
+	.xWrite = slow_write,
+	.xTruncate = slow_truncate,
+	.xSync = slow_sync,
+	.xFileSize = slow_size,
+	.xLock = slow_lock,
+	.xUnlock = slow_unlock,
+	.xCheckReservedLock = slow_reserved,
+	.xFileControl = slow_control,
+	.xSectorSize = slow_sector,
+	.xDeviceCharacteristics = slow_device,
+	.xShmMap = slow_shm_map,
+	.xShmLock = slow_shm_lock,
+	.xShmBarrier = slow_shm_barrier,
+	.xShmUnmap = slow_shm_unmap,
+};
+
+static int slow_open(sqlite3_vfs *vfs, sqlite3_filename name, sqlite3_file *f, int flags,
+		     int *out)
+{
+	struct slow_file *p = (struct slow_file *)f;
+	int rc;
+
+	(void)vfs;
+	memset(p, 0, sizeof(*p));
+	p->real = sqlite3_malloc(unix_vfs->szOsFile);
+	if (!p->real)
+		return SQLITE_NOMEM;
+	memset(p->real, 0, (size_t)unix_vfs->szOsFile);
+	p->wal = !!(flags & SQLITE_OPEN_WAL);
+	rc = unix_vfs->xOpen(unix_vfs, name, p->real, flags, out);
+	if (rc != SQLITE_OK || !p->real->pMethods) {
+		sqlite3_free(p->real);
+		p->real = NULL;
+		return rc == SQLITE_OK ? SQLITE_CANTOPEN : rc;
+	}
+	p->base.pMethods = &slow_io;
+	return SQLITE_OK;
+}
+
+static sqlite3 *slow_open_db(const char *path)
+{
+	sqlite3 *db = NULL;
+
+	if (!unix_vfs) {
+		unix_vfs = sqlite3_vfs_find("unix");
+		assert_non_null(unix_vfs);
+		slow_vfs = *unix_vfs;
+		slow_vfs.iVersion = 1; /* the system-call overrides are unix's own */
+		slow_vfs.szOsFile = sizeof(struct slow_file);
+		slow_vfs.zName = "slow-sync";
+		slow_vfs.pNext = NULL;
+		slow_vfs.xOpen = slow_open;
+		assert_int_equal(sqlite3_vfs_register(&slow_vfs, 0), SQLITE_OK);
+	}
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, "slow-sync"), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "PRAGMA busy_timeout = 5000; PRAGMA synchronous = FULL",
+				      NULL, NULL, NULL),
+			 SQLITE_OK);
+	return db;
+}
+
+/* A commit through db from another thread (after its sync's sleep). */
+struct slow_commit {
+	sqlite3 *db;
+	int rc;
+	int64_t done;
+	pthread_t t;
+};
+
+static void *slow_commit_thread(void *arg)
+{
+	struct slow_commit *c = arg;
+
+	c->rc = sqlite3_exec(c->db, "INSERT INTO watch_probe VALUES (2)", NULL, NULL, NULL);
+	c->done = now_ms();
+	return NULL;
+}
+
+/*
+ * (e) Two commits seen written before one look, the second made visible
+ * only after it (its sync slow): the look finds the first, and the second
+ * still ends the next wait soon after it became visible, not at the
+ * once-a-second look. (A gateway that read a heartbeat's commit missed the
+ * teacher's unlock committed just behind it by most of a second.)
+ */
+static void test_commit_visible_after_the_look(void **state)
+{
+	struct fx *f = *state;
+	struct slow_commit c = {0};
+	int64_t t0, woke;
+	raw_db *raw;
+	int rc;
+
+	raw = raw_open(f->path);
+	raw_exec(raw, "CREATE TABLE watch_probe (x)");
+	c.db = slow_open_db(f->path);
+	first_wait(f);
+	deafen_backup(f->reg);
+	/* the first commit, visible at once; the second, its frames written
+	 * and its sync sleeping */
+	raw_exec(raw, "INSERT INTO watch_probe VALUES (1)");
+	slow_sync_ms = 400;
+	assert_int_equal(pthread_create(&c.t, NULL, slow_commit_thread, &c), 0);
+	for (t0 = now_ms(); !sync_sleeping && now_ms() - t0 < 5000;)
+		nap_ms(1);
+	assert_true(sync_sleeping);
+	/* the look: the first commit */
+	assert_int_equal(reg_feed_wait(f->reg, 0, &f->err), 1);
+	t0 = now_ms();
+	rc = reg_feed_wait(f->reg, 3000, &f->err);
+	woke = now_ms();
+	assert_int_equal(pthread_join(c.t, NULL), 0);
+	slow_sync_ms = 0;
+	assert_int_equal(c.rc, SQLITE_OK);
+	print_message("the second commit: woken %ld ms after the wait began, %ld ms after it "
+		      "returned\n",
+		      (long)(woke - t0), (long)(woke - c.done));
+	assert_int_equal(rc, 1);
+	assert_true(woke - c.done < 250);
+	assert_int_equal(raw_int(raw, "SELECT count(*) FROM watch_probe"), 2);
+	sqlite3_close(c.db);
+	raw_close(raw);
+}
+
 /* inotify_init1 wrapped (tests/CMakeLists.txt: --wrap): fails while
  * fail_inotify is set, as when the user's inotify instances run out */
 static int fail_inotify;
@@ -418,6 +639,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_other_files_do_not_wake, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_polling_without_a_watch, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_commit_visible_after_the_look, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_watch_tried_again, setup, teardown),
 	};
 
