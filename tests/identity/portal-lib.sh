@@ -27,6 +27,9 @@ chmod 755 "$S"
 ROOT=
 [ "$(id -u)" = 0 ] && ROOT=1
 PIDS=()
+# the test PKI (idt_pki) and slapd (idt_slapd), their files in $S
+SRV=$S
+. "$H/slapd-lib.sh"
 cleanup() {
 	local p i
 	for p in "${PIDS[@]}"; do

@@ -20,57 +20,13 @@ ME=portal_cas.sh
 . "$BYOD_SRC/tests/identity/portal-lib.sh"
 
 # --- the test CA and the servers' certificate (localhost, 127.0.0.1) ---
-P=$S/pki
-mkdir -p "$P"
-(
-	cd "$P" || exit 1
-	openssl req -x509 -newkey rsa:2048 -nodes -days 800 -subj "/CN=BYOD portal CAS test CA" \
-		-keyout ca.key -out ca.crt -addext basicConstraints=critical,CA:TRUE \
-		-addext keyUsage=critical,keyCertSign,cRLSign &&
-	openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" -keyout server.key \
-		-out server.csr &&
-	printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\n' >server.ext &&
-	openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 400 \
-		-extfile server.ext -out server.crt
-) >"$S/pki.log" 2>&1 || { cat "$S/pki.log" >&2; die "the test PKI could not be made"; }
-chmod 644 "$P"/*.crt
-chmod 640 "$P"/*.key
+idt_pki "BYOD portal CAS test CA"
 
 read -r LDAP_PORT CAS_PORT HTTP_PORT HTTPS_PORT SILENT_PORT <<<"$(tcp_ports 5)"
 
 # --- slapd with the school directory (as cas.sh) ---
-L=$S/ldap
-mkdir -p "$L/db" "$L/run"
-cp "$H/ent-test.schema" "$L/"
-secret() { (umask 077; printf '%s' "$1" >"$S/secret"); slappasswd -h '{SSHA}' -T "$S/secret"; }
-sed -e "s#@R@#$S#g" -e "s#@PKI@#$P#g" -e "s#@ROOTPW@#$(secret RootPass-1)#" \
-	"$H/slapd.conf.in" >"$L/slapd.conf"
-sed -e "s#@SVCPW@#$(secret SvcPass-1)#" \
-	-e "s#@PW_ALICE@#$(secret Secret-alice.martin)#" \
-	-e "s#@PW_BOB@#$(secret Secret-bob.durand)#" \
-	-e "s#@PW_CLAIRE@#$(secret Secret-claire.petit)#" \
-	-e "s#@PW_NOUAI@#$(secret Secret-noua.i)#" \
-	-e "s#@PW_ODD@#$(secret Secret-odd.role)#" "$H/college.ldif.in" >"$L/college.ldif"
-(umask 077; printf 'RootPass-1' >"$S/root.pw"; printf 'SvcPass-1\n' >"$S/svc.pw")
-slaptest -u -f "$L/slapd.conf" >"$S/slaptest.log" 2>&1 || { cat "$S/slaptest.log" >&2; die "slaptest"; }
-AS=()
-if [ -n "$ROOT" ]; then
-	chown -R openldap: "$L"
-	chgrp openldap "$P/server.key"
-	AS=(-u openldap -g openldap)
-fi
-/usr/sbin/slapd "${AS[@]}" -f "$L/slapd.conf" -h "ldap://127.0.0.1:$LDAP_PORT/" -d 0 \
-	>"$S/slapd.log" 2>&1 &
-PIDS+=($!)
-for i in $(seq 100); do
-	ldapsearch -x -H "ldap://127.0.0.1:$LDAP_PORT/" -s base -b '' namingContexts >/dev/null 2>&1 &&
-		break
-	kill -0 "${PIDS[0]}" 2>/dev/null || die "slapd stopped"
-	sleep 0.1
-done
-LDAPTLS_CACERT=$P/ca.crt LDAPTLS_REQCERT=demand ldapadd -x -ZZ -H "ldap://127.0.0.1:$LDAP_PORT/" \
-	-D cn=admin,dc=college,dc=test -y "$S/root.pw" -f "$L/college.ldif" >"$S/ldapadd.log" 2>&1 ||
-	{ cat "$S/ldapadd.log" >&2; die "the directory could not be loaded"; }
+idt_slapd "ldap://127.0.0.1:$LDAP_PORT/"
+(umask 077; printf 'SvcPass-1\n' >"$S/svc.pw")
 
 # --- LemonLDAP::NG: two registered services, the portal's two callbacks ---
 CAS="https://localhost:$CAS_PORT/"

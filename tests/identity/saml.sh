@@ -19,42 +19,12 @@ for c in slapd llng-fastcgi-server nginx curl openssl; do
 	command -v "$c" >/dev/null 2>&1 || [ -x "/usr/sbin/$c" ] ||
 		{ echo "saml.sh: $c is missing (scripts/install-deps)" >&2; exit 1; }
 done
-base=${BYOD_TEST_TMP:-/tmp}
-mkdir -p "$base"
-T=$(mktemp -d "$base/saml.XXXXXX")
-chmod 755 "$T"
+. "$H/lib.sh"
 # as root, slapd runs as openldap and LemonLDAP::NG and nginx as www-data
-# (LemonLDAP::NG refuses root): they must reach their files, which a build
-# tree under a private home does not let them
+# (LemonLDAP::NG refuses root)
 ROOT=
 [ "$(id -u)" = 0 ] && ROOT=1
-if [ -n "$ROOT" ] && { ! setpriv --reuid=openldap --regid=openldap --clear-groups test -x "$T" ||
-	! setpriv --reuid=www-data --regid=www-data --clear-groups test -x "$T"; } 2>/dev/null; then
-	rmdir "$T"
-	T=$(mktemp -d /tmp/byod-saml.XXXXXX)
-	chmod 755 "$T"
-fi
-PIDS=()
-
-cleanup() {
-	local p i
-	for p in "${PIDS[@]}"; do
-		kill -TERM "$p" 2>/dev/null || continue
-		for i in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-		kill -KILL "$p" 2>/dev/null
-		wait "$p" 2>/dev/null
-	done
-	rm -rf "$T"
-}
-trap cleanup EXIT
-
-free_ports() {
-	$PY -c '
-import socket, sys
-s = [socket.socket() for _ in range(int(sys.argv[1]))]
-for x in s: x.bind(("127.0.0.1", 0))
-print(" ".join(str(x.getsockname()[1]) for x in s))' "$1"
-}
+idt_dir saml openldap www-data
 
 die() {
 	echo "saml.sh: $*" >&2
@@ -64,65 +34,24 @@ die() {
 	exit 1
 }
 
-# --- the test CA, the servers' certificate (localhost, 127.0.0.1), another CA's ---
-P=$T/pki
-mkdir -p "$P"
+# --- the test CA, the servers' certificate (localhost, 127.0.0.1), another
+# CA's; the IdP's signing key and the service provider's ---
+idt_pki "BYOD SAML test CA"
 (
 	cd "$P" || exit 1
-	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=BYOD SAML test CA" \
-		-keyout ca.key -out ca.crt -addext basicConstraints=critical,CA:TRUE \
-		-addext keyUsage=critical,keyCertSign,cRLSign &&
-	openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" -keyout server.key \
-		-out server.csr &&
-	printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n' >server.ext &&
-	openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 \
-		-extfile server.ext -out server.crt &&
-	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=localhost" \
-		-keyout rogue.key -out rogue.crt -addext subjectAltName=DNS:localhost,IP:127.0.0.1 &&
 	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=BYOD test IdP signing" \
 		-keyout idp.key -out idp.crt &&
 	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=BYOD test SP" \
 		-keyout sp.key -out sp.crt
-) >"$T/pki.log" 2>&1 || { cat "$T/pki.log" >&2; die "the test PKI could not be made"; }
+) >"$T/pki.log" 2>&1 || { cat "$T/pki.log" >&2; die "the SAML keys could not be made"; }
 chmod 644 "$P"/*.crt
 chmod 640 "$P"/*.key
 
 read -r LDAP_PORT IDP_PORT SVC_PORT <<<"$(free_ports 3)"
 
 # --- slapd with the school directory (as ldap.sh) ---
-L=$T/ldap
-mkdir -p "$L/db" "$L/run"
-cp "$H/ent-test.schema" "$L/"
-# passwords reach slappasswd and ldapadd through files, never argv
-secret() { (umask 077; printf '%s' "$1" >"$T/secret"); slappasswd -h '{SSHA}' -T "$T/secret"; }
-sed -e "s#@R@#$T#g" -e "s#@PKI@#$P#g" -e "s#@ROOTPW@#$(secret RootPass-1)#" \
-	"$H/slapd.conf.in" >"$L/slapd.conf"
-sed -e "s#@SVCPW@#$(secret SvcPass-1)#" \
-	-e "s#@PW_ALICE@#$(secret Secret-alice.martin)#" \
-	-e "s#@PW_BOB@#$(secret Secret-bob.durand)#" \
-	-e "s#@PW_CLAIRE@#$(secret Secret-claire.petit)#" \
-	-e "s#@PW_NOUAI@#$(secret Secret-noua.i)#" \
-	-e "s#@PW_ODD@#$(secret Secret-odd.role)#" "$H/college.ldif.in" >"$L/college.ldif"
-(umask 077; printf 'RootPass-1' >"$T/root.pw"; printf 'SvcPass-1\n' >"$T/svc.pw")
-slaptest -u -f "$L/slapd.conf" >"$T/slaptest.log" 2>&1 || { cat "$T/slaptest.log" >&2; die "slaptest"; }
-AS=()
-if [ -n "$ROOT" ]; then
-	chown -R openldap: "$L"
-	chgrp openldap "$P/server.key"
-	AS=(-u openldap -g openldap)
-fi
-/usr/sbin/slapd "${AS[@]}" -f "$L/slapd.conf" -h "ldap://127.0.0.1:$LDAP_PORT/" -d 0 \
-	>"$T/slapd.log" 2>&1 &
-PIDS+=($!)
-for i in $(seq 100); do
-	ldapsearch -x -H "ldap://127.0.0.1:$LDAP_PORT/" -s base -b '' namingContexts >/dev/null 2>&1 &&
-		break
-	kill -0 "${PIDS[0]}" 2>/dev/null || die "slapd stopped"
-	sleep 0.1
-done
-LDAPTLS_CACERT=$P/ca.crt LDAPTLS_REQCERT=demand ldapadd -x -ZZ -H "ldap://127.0.0.1:$LDAP_PORT/" \
-	-D cn=admin,dc=college,dc=test -y "$T/root.pw" -f "$L/college.ldif" >"$T/ldapadd.log" 2>&1 ||
-	{ cat "$T/ldapadd.log" >&2; die "the directory could not be loaded"; }
+idt_slapd "ldap://127.0.0.1:$LDAP_PORT/"
+(umask 077; printf 'SvcPass-1\n' >"$T/svc.pw")
 
 # --- LemonLDAP::NG (its CAS server as cas.sh has it, and the SAML IdP) behind nginx ---
 PORTAL="https://localhost:$IDP_PORT/"
