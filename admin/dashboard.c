@@ -738,6 +738,7 @@ struct flux {
 	int64_t seq;
 	time_t started, last_sent, last_tick;
 	int hello;
+	int owed; /* the wait said "moved" and the head could not be read: asked again */
 };
 
 static void flux_free(void *cls)
@@ -780,8 +781,19 @@ static ssize_t flux_read(void *cls, uint64_t pos, char *buf, size_t max)
 	}
 	if (now - f->started >= FLUX_LIFE_S)
 		return -1;
-	if (reg_feed_wait(f->reg, FLUX_WAIT_MS, NULL) > 0 &&
-	    reg_events_last(f->reg, &seq, NULL) == 0 && seq > f->seq) {
+	/* a wake-up is used once: when the head cannot be read after it (a
+	 * connection reset there), it is owed, and the head asked again after
+	 * the next wait whatever that says */
+	if (reg_feed_wait(f->reg, FLUX_WAIT_MS, NULL) > 0)
+		f->owed = 1;
+	if (f->owed && reg_events_last(f->reg, &seq, NULL) == 0) {
+		f->owed = 0;
+		if (seq <= f->seq)
+			seq = 0;
+	} else {
+		seq = 0;
+	}
+	if (seq) {
 		f->seq = seq;
 		/* that something changed, not how much: the feed's numbers are
 		 * the whole département's */

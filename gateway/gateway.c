@@ -63,7 +63,17 @@ struct gw {
 	int64_t logged_version;         /* the policy version last logged (-1: none yet) */
 	struct reg_unlock *live;        /* the unlocks live at the last look */
 	size_t nlive;
+	/* unlocks read from their events with a start still to come by this
+	 * host's clock (the writer's a little ahead of it): the daemon wakes
+	 * at their start, then reads them as live */
+	struct reg_unlock *upcoming;
+	size_t nupcoming, capupcoming;
 	int64_t seq;
+	int more;                      /* the last step read a full batch: more may wait */
+	/* the nearest valid_until of the decisions made since the last whole
+	 * evaluation (0: none): a schedule window or a certificate age crossed
+	 * moves a session then, without any event */
+	time_t eval_due;
 	struct reg_event last;         /* the last event handled (seq 0: none) */
 	unsigned long epoch;           /* reg_connection_epoch() at the last sync */
 	struct byod_fw_state state; /* the sessions followed and the quarantine: what should be */
@@ -527,6 +537,30 @@ static int idset_has_session(const struct idset *ids, int64_t id)
 
 /* Decides a session again (when: now) and adds its id to changed when its
  * answer changed. */
+/* A decision made: its valid_until noted for the next evaluation. */
+static void note_due(struct gw *gw, const struct byod_fw_session *s)
+{
+	time_t t = s->adm.dec.valid_until;
+
+	if (t > 0 && (!gw->eval_due || t < gw->eval_due))
+		gw->eval_due = t;
+}
+
+/* Every session's valid_until, after a whole evaluation or load. */
+static void all_due(struct gw *gw)
+{
+	const struct byod_fw_session *s;
+
+	gw->eval_due = 0;
+	for (s = gw->state.first; s; s = s->next)
+		note_due(gw, s);
+}
+
+time_t gw_eval_due(const struct gw *gw)
+{
+	return gw->eval_due;
+}
+
 static int redecide_one(struct gw *gw, struct byod_fw_session *s, time_t when,
 			struct idset *changed, struct byod_err *err)
 {
@@ -538,6 +572,8 @@ static int redecide_one(struct gw *gw, struct byod_fw_session *s, time_t when,
 	struct byod_fw_decider d = decider(gw);
 
 	rc = byod_fw_session_decide_by(gw->ctx, &d, s, when, err);
+	if (!rc)
+		note_due(gw, s);
 	if (!rc && (was_blocked != s->blocked || strcmp(was, s->segment))) {
 		byod_fw_state_touch(&gw->state, s);
 		if (idset_add_session(changed, s->id))
@@ -588,6 +624,7 @@ static int collect_owned(const struct reg_device *d, void *arg)
 
 struct step {
 	struct gw *gw;
+	time_t now;              /* the time the step decides at */
 	struct idset devices;    /* devices whose state changed */
 	int sessions_changed;    /* a session started or stopped */
 	int policy;              /* a policy was applied */
@@ -668,6 +705,7 @@ static int on_session_event(struct step *st, const struct reg_event *e)
 	}
 	if (rc)
 		return rc;
+	note_due(gw, s);
 	{
 		struct gw_fields fl;
 
@@ -721,6 +759,54 @@ static int note_opened(struct opened_list *l, const char *school, const char *gr
 }
 
 /* A teacher opened or closed a group: another school's is skipped. */
+/*
+ * An unlock as its event shows it now: held as upcoming while its start is
+ * still to come by this host's clock (the portal's host a little ahead of
+ * this one, or a start set later), dropped from them otherwise (started,
+ * closed, over). The registry lists an unlock as live from its start only.
+ */
+static int note_upcoming(struct gw *gw, const struct reg_unlock *u, time_t now)
+{
+	size_t i;
+
+	for (i = gw->nupcoming; i-- > 0;)
+		if (gw->upcoming[i].id == u->id)
+			gw->upcoming[i] = gw->upcoming[--gw->nupcoming];
+	if (u->ended || u->starts <= now || u->ends <= now)
+		return 0;
+	if (gw->nupcoming == gw->capupcoming) {
+		size_t cap = gw->capupcoming ? gw->capupcoming * 2 : 4;
+		struct reg_unlock *v = realloc(gw->upcoming, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		gw->upcoming = v;
+		gw->capupcoming = cap;
+	}
+	gw->upcoming[gw->nupcoming++] = *u;
+	return 0;
+}
+
+/* The upcoming unlocks whose start has come leave that list; their groups
+ * are noted to be decided again (with the unlocks then read as live). */
+static int start_unlocks(struct gw *gw, time_t now, struct opened_list *opened)
+{
+	size_t i;
+	int rc = 0;
+
+	for (i = gw->nupcoming; !rc && i-- > 0;) {
+		const struct reg_unlock *u = &gw->upcoming[i];
+
+		if (u->starts > now)
+			continue;
+		gw_log(gw, 1, "unlock %lld of %s %s starts: its sessions decided again",
+		       (long long)u->id, u->school, u->group);
+		rc = note_opened(opened, u->school, u->group);
+		gw->upcoming[i] = gw->upcoming[--gw->nupcoming];
+	}
+	return rc;
+}
+
 static int on_unlock(struct step *st, const char *object)
 {
 	struct gw *gw = st->gw;
@@ -740,6 +826,9 @@ static int on_unlock(struct step *st, const char *object)
 		st->skipped++;
 		return 0;
 	}
+	rc = note_upcoming(gw, &u, st->now);
+	if (rc)
+		return rc;
 	gw_log(gw, 1, "unlock %lld of %s %s by %s: its sessions decided again", id, u.school,
 	       u.group, u.teacher_login);
 	return note_opened(&st->opened, u.school, u.group);
@@ -877,6 +966,7 @@ int gw_sync(struct gw *gw, struct byod_err *err)
 		reg_rollback(gw->ctx->reg);
 		return rc;
 	}
+	all_due(gw);
 	rc = render_all(gw, err);
 	if (!rc) {
 		gw->seq = seq;
@@ -1040,8 +1130,19 @@ time_t gw_next_wake(const struct gw *gw)
 	for (i = 0; i < gw->nlive; i++)
 		if (!next || gw->live[i].ends < next)
 			next = gw->live[i].ends;
+	for (i = 0; i < gw->nupcoming; i++)
+		if (!next || gw->upcoming[i].starts < next)
+			next = gw->upcoming[i].starts;
 	return next;
 }
+
+int gw_more(const struct gw *gw)
+{
+	return gw->more;
+}
+
+/* The change feed is read this many events at a time. */
+#define FEED_BATCH 1000
 
 /* reg_events_since's callback: each event kept, handled after the read. */
 static int keep_event(const struct reg_event *e, void *arg)
@@ -1064,6 +1165,7 @@ int gw_step(struct gw *gw, int *handled, struct byod_err *err)
 	time_t now = gw_now(gw);
 	int rc;
 
+	st.now = now;
 	byod_fw_set_init(&st.devices.s);
 	byod_fw_set_init(&st.started.s);
 	byod_fw_set_init(&changed.s);
@@ -1073,7 +1175,8 @@ int gw_step(struct gw *gw, int *handled, struct byod_err *err)
 	/* the events first, then what they name: a reconnection during the
 	 * read of the events alone leaves nothing read from two servers */
 	gw->st.feed_reads++;
-	rc = reg_events_since(gw->ctx->reg, gw->seq, 1000, keep_event, &evs, err);
+	gw->more = 0;
+	rc = reg_events_since(gw->ctx->reg, gw->seq, FEED_BATCH, keep_event, &evs, err);
 	if (rc == -ENOMEM)
 		byod_err_set(err, ENOMEM, "out of memory following the change feed");
 	if (rc)
@@ -1112,6 +1215,7 @@ int gw_step(struct gw *gw, int *handled, struct byod_err *err)
 		goto out;
 	if (st.handled) {
 		gw->seq = st.last;
+		gw->more = evs.n >= FEED_BATCH;
 		gw->st.events += (unsigned long)st.handled;
 		gw->st.skipped += st.skipped;
 		if (st.policy || !gw->pol) {
@@ -1119,8 +1223,10 @@ int gw_step(struct gw *gw, int *handled, struct byod_err *err)
 			goto out;
 		}
 	}
-	/* an unlock whose end has come, without any event */
+	/* an unlock whose end or start has come, without any event */
 	rc = expire_unlocks(gw, now, &st.opened);
+	if (!rc)
+		rc = start_unlocks(gw, now, &st.opened);
 	if (!rc && !st.handled && !st.opened.n)
 		goto out;
 	if (!rc && st.opened.n)
@@ -1186,7 +1292,12 @@ int gw_reevaluate(struct gw *gw, time_t now, struct byod_err *err)
 	int rc;
 
 	byod_fw_set_init(&changed.s);
+	gw->eval_due = 0; /* every session's again */
 	rc = redecide(gw, NULL, now, &changed, err);
+	if (rc)
+		all_due(gw); /* cut short: those decided before stay due */
+	else if (gw->eval_due && gw->eval_due <= now)
+		gw->eval_due = now + 1; /* never again in this second */
 	if (!rc && IDSET_N(&changed))
 		rc = reconcile(gw, err);
 	if (!rc)
@@ -1259,6 +1370,7 @@ void gw_close(struct gw *gw)
 	byod_fw_set_free(&gw->k_qip);
 	byod_policies_free(gw->policies);
 	free(gw->live);
+	free(gw->upcoming);
 	byod_close(gw->ctx);
 	free(gw);
 }

@@ -78,6 +78,11 @@ int gw_ruleset(struct gw *gw, char **text, struct byod_err *err);
  * gw_next_wake's time has come, and now and then as a safety net. */
 int gw_step(struct gw *gw, int *handled, struct byod_err *err);
 
+/* 1 when the last gw_step read a full batch of the feed (1,000 events):
+ * more may wait behind it, which no wait would announce again (a burst
+ * woke it once), so the follower steps again at once. */
+int gw_more(const struct gw *gw);
+
 /* Waits up to timeout_ms for the change feed (reg_feed_wait): returns 1
  * when an event may have arrived, 0 at the timeout with nothing committed,
  * a negative errno on failure; gw_step then reads it. */
@@ -88,10 +93,17 @@ int gw_wait(struct gw *gw, int timeout_ms, struct byod_err *err);
  * requests are still pending. */
 size_t gw_das_run(struct gw *gw, int wait_ms);
 
-/* The end of the nearest unlock live at the last look (0: none): the
- * daemon wakes then, so that gw_step moves the group's sessions back
+/* The end of the nearest unlock live at the last look, or the start of an
+ * unlock read from its event before its start by this host's clock (0:
+ * none): the daemon wakes then, so that gw_step moves the group's sessions
  * within a second of it without any event. */
 time_t gw_next_wake(const struct gw *gw);
+
+/* The nearest time a decision made may change by itself (a schedule
+ * window or a certificate age limit crossed: pol_decision.valid_until),
+ * 0 when none: the daemon calls gw_reevaluate then, so that the session
+ * moves within a second of it, not at the next periodic evaluation. */
+time_t gw_eval_due(const struct gw *gw);
 
 /* Writes the gateway's heartbeat (component "gatewayd", node, the school
  * followed or "", the last change-feed event handled, sessions and sets in

@@ -306,14 +306,17 @@ static int wait_feed(struct gw *gw, const sigset_t *sigs, int ms, int *moved)
 	}
 }
 
-/* How long to wait for the feed: poll_ms, or less when an unlock ends
- * sooner (its end's second, rounded up so that it is over). */
+/* How long to wait for the feed: poll_ms, or less when an unlock starts or
+ * ends sooner, or a decision may change by itself (the second, rounded up
+ * so that it has come). */
 static int wait_ms(const struct gw *gw)
 {
-	time_t end = gw_next_wake(gw);
+	time_t end = gw_next_wake(gw), due = gw_eval_due(gw);
 	struct timespec now;
 	long long ms;
 
+	if (due && (!end || due < end))
+		end = due;
 	if (!end)
 		return gw_poll_ms(gw);
 	clock_gettime(CLOCK_REALTIME, &now);
@@ -496,7 +499,10 @@ int main(int argc, char **argv)
 	clock_gettime(CLOCK_MONOTONIC, &last_eval);
 	for (;;) {
 		struct timespec now;
-		int sig = wait_feed(gw, &sigs, synced ? wait_ms(gw) : gw_poll_ms(gw), &read);
+		/* no wait when the feed is to be read now (a full batch read
+		 * last: more waits behind it) */
+		int sig = wait_feed(gw, &sigs,
+				    !synced ? gw_poll_ms(gw) : read ? 0 : wait_ms(gw), &read);
 
 		byod_service_watchdog(); /* a turn takes gateway.poll-ms at most */
 		if (sig == SIGHUP) {
@@ -539,8 +545,8 @@ int main(int argc, char **argv)
 		if (read || (wake && wake <= time(NULL)) ||
 		    now.tv_sec - last_read.tv_sec >= FEED_SAFETY_S) {
 			last_read = now;
-			read = 0;
 			step = gw_step(gw, NULL, &err);
+			read = !step && gw_more(gw);
 		} else {
 			step = 0;
 		}
@@ -567,7 +573,10 @@ int main(int argc, char **argv)
 		heartbeat(gw, &last_beat, &beat_failing);
 		purge(gw, &next_purge);
 		clock_gettime(CLOCK_MONOTONIC, &now);
-		if (now.tv_sec - last_eval.tv_sec >= 30) {
+		/* every 30 s, and when a decision's time has come (a schedule
+		 * window, a certificate's age: within a second of it) */
+		if (now.tv_sec - last_eval.tv_sec >= 30 ||
+		    (gw_eval_due(gw) && gw_eval_due(gw) <= time(NULL))) {
 			last_eval = now;
 			if (gw_reevaluate(gw, time(NULL), &err))
 				fail("evaluating the sessions again", &err);

@@ -52,6 +52,7 @@ static int cert_until_of(const struct reg_cert *c, void *arg)
 
 struct changes {
 	struct byod_vec v; /* struct change */
+	size_t read;       /* events read, kept or not */
 	int64_t last;
 	struct reg_event last_ev;
 	struct reg *reg;
@@ -86,6 +87,7 @@ static int collect(const struct reg_event *ev, void *arg)
 	struct change *c;
 	int rc;
 
+	cs->read++;
 	cs->last = ev->seq;
 	cs->last_ev = *ev;
 	if (!prefix(ev->kind, "device.") && !prefix(ev->kind, "cert.") &&
@@ -245,7 +247,13 @@ static int keep_upcoming(const struct rad_index *ix, const struct changes *cs, t
 	return rc;
 }
 
-int rad_index_refresh(struct rad_index *ix, int *changed, struct byod_err *err)
+/* The change feed is read this many events at a time. */
+#define FEED_BATCH 1000
+
+/* One read of the feed (FEED_BATCH events at most) applied; *more is set
+ * when the batch was full and the index's place in the feed moved past it
+ * (more may wait behind it). */
+static int refresh_batch(struct rad_index *ix, int *changed, int *more, struct byod_err *err)
 {
 	char why[160] = "";
 	int reconnected = 0;
@@ -337,7 +345,7 @@ int rad_index_refresh(struct rad_index *ix, int *changed, struct byod_err *err)
 	cs.st = &ix->st;
 	cs.err = err;
 	cs.last = ix->seq;
-	rc = reg_events_since(ix->reg, ix->seq, 1000, collect, &cs, err);
+	rc = reg_events_since(ix->reg, ix->seq, FEED_BATCH, collect, &cs, err);
 	if (rc == -ENOMEM)
 		byod_err_set(err, ENOMEM, "out of memory following the change feed");
 	if (rc)
@@ -376,6 +384,7 @@ int rad_index_refresh(struct rad_index *ix, int *changed, struct byod_err *err)
 			ix->seq = cs.last;
 			ix->last = cs.last_ev;
 			pthread_rwlock_unlock(&ix->lock);
+			*more = cs.read >= FEED_BATCH;
 		}
 		goto out;
 	}
@@ -413,6 +422,7 @@ int rad_index_refresh(struct rad_index *ix, int *changed, struct byod_err *err)
 		if (mark.seq)
 			ix->last = mark;
 		ix->degraded = 0;
+		*more = cs.read >= FEED_BATCH;
 	}
 	pthread_rwlock_unlock(&ix->lock);
 	if (rc)
@@ -433,6 +443,27 @@ out:
 	byod_policies_free(pol);
 	free(live);
 	byod_vec_free(&cs.v);
+	return rc;
+}
+
+/*
+ * Batch after batch until one is not full: a wait after a burst (a year's
+ * import, a purge, mass revocations) says nothing of the events the first
+ * batch left behind, which would otherwise wait for an unrelated commit or
+ * the follower's safety read, each next thousand as long again.
+ */
+int rad_index_refresh(struct rad_index *ix, int *changed, struct byod_err *err)
+{
+	int n, total = 0, more, rc;
+
+	do {
+		more = 0;
+		n = 0;
+		rc = refresh_batch(ix, &n, &more, err);
+		total += n;
+	} while (!rc && more);
+	if (changed)
+		*changed = total;
 	return rc;
 }
 

@@ -245,12 +245,15 @@ static void test_sessions_and_devices(void **state)
 	assert_string_equal(gw_admitted(fx->gw, MAC_UNK), "registration");
 	assert_false(gw_quarantined(fx->gw, MAC_LEA));
 	step(fx, 0); /* nothing new */
+	/* the pupils' window closes at 18:00: the daemon evaluates then */
+	assert_int_equal(gw_eval_due(fx->gw), fx->now + 8 * 3600);
 
 	/* 20:00: the pupils' window closed; her session is refused and would be
 	 * disconnected, the others stay */
 	fx->now += 10 * 3600;
 	assert_int_equal(gw_reevaluate(fx->gw, fx->now, NULL), 0);
 	assert_int_equal(gw_verify(fx->gw), 0);
+	assert_int_equal(gw_eval_due(fx->gw), fx->now + 12 * 3600); /* it opens at 08:00 */
 	assert_null(gw_admitted(fx->gw, MAC_LEA));
 	assert_false(gw_quarantined(fx->gw, MAC_LEA)); /* refused, not quarantined */
 	assert_string_equal(gw_admitted(fx->gw, MAC_DUR), "teachers");
@@ -517,7 +520,8 @@ static int64_t unlock(struct fx *fx, const char *uai, const char *group, int64_t
 /* A teacher opens 4B: exactly the sessions of 4B's pupils of that school
  * move (not 5C's, not another school's 4B, not the teacher's), at once;
  * at the unlock's end, with the clock past it and no event at all, they
- * move back; an unlock closed early (unlock.end) moves them back too. */
+ * move back; an unlock closed early (unlock.end) moves them back too; one
+ * read before its start by the gateway's clock moves them at its start. */
 static void test_unlock_moves_the_group(void **state)
 {
 	struct fx *fx = *state;
@@ -584,6 +588,44 @@ static void test_unlock_moves_the_group(void **state)
 	assert_int_equal(fx->would_disconnect, 6);
 	assert_int_equal(gw_next_wake(fx->gw), 0);
 
+	/* opened on a host whose clock is 3 s ahead of the gateway's: read
+	 * before its start, held, and the daemon woken at its start, when
+	 * the group moves without any event */
+	fx->now += 60;
+	start = fx->now;
+	id = unlock(fx, UAI, "4B", durand, 600); /* its start by the writer's clock */
+	fx->now = start - 3;
+	step(fx, 1);
+	assert_null(gw_admitted(fx->gw, MAC_LEA)); /* not yet */
+	assert_int_equal(fx->would_disconnect, 6);
+	assert_int_equal(gw_next_wake(fx->gw), start);
+	fx->now = start - 1;
+	step(fx, 0);
+	assert_null(gw_admitted(fx->gw, MAC_LEA));
+	fx->now = start;
+	step(fx, 0);
+	assert_string_equal(gw_admitted(fx->gw, MAC_LEA), "pupils");
+	assert_string_equal(gw_admitted(fx->gw, MAC_TOM), "pupils");
+	assert_int_equal(fx->would_disconnect, 8);
+	assert_int_equal(gw_next_wake(fx->gw), start + 600);
+	/* closed by the teacher before a start still to come: never opens */
+	fx->now = start + 600;
+	step(fx, 0);
+	assert_null(gw_admitted(fx->gw, MAC_LEA));
+	assert_int_equal(fx->would_disconnect, 10);
+	fx->now += 10;
+	id = unlock(fx, UAI, "5C", durand, 600);
+	fx->now -= 5; /* the gateway's clock 5 s behind */
+	step(fx, 1);
+	assert_int_equal(gw_next_wake(fx->gw), fx->now + 5);
+	assert_int_equal(reg_unlock_end(fx->ctx->reg, id, fx->now, &err), 0);
+	step(fx, 1);
+	assert_int_equal(gw_next_wake(fx->gw), 0);
+	fx->now += 5;
+	step(fx, 0);
+	assert_null(gw_admitted(fx->gw, MAC_ZOE));
+	assert_int_equal(fx->would_disconnect, 10);
+
 	/* another school's unlock: read and skipped by a school's gateway */
 	gw_close(fx->gw);
 	{
@@ -603,7 +645,7 @@ static void test_unlock_moves_the_group(void **state)
 		assert_int_equal(st.skipped, 1);
 		assert_null(gw_admitted(fx->gw, MAC_LEA));
 		assert_int_equal(gw_next_wake(fx->gw), 0);
-		assert_int_equal(fx->would_disconnect, 6);
+		assert_int_equal(fx->would_disconnect, 10);
 	}
 }
 
@@ -774,6 +816,44 @@ static void scale_mac(int i, char *out, size_t len)
 	snprintf(out, len, "02:%02x:%02x:%02x:00:01", (i >> 16) & 255, (i >> 8) & 255, i & 255);
 }
 
+/* A burst of more than a batch (1,000) of events, then a revocation: the
+ * step reads one batch and says more waits (the daemon steps again at
+ * once, no wait would announce the rest); the next one reaches the
+ * revocation. */
+static void test_burst_past_a_batch(void **state)
+{
+	struct fx *fx = *state;
+	struct byod_err err;
+	char id[32];
+	int i;
+
+	apply_policy(fx, policy);
+	add_device(fx, "lea", BYOD_ROLE_STUDENT, MAC_LEA, fx->dev_lea);
+	add_device(fx, "durand", BYOD_ROLE_TEACHER, MAC_DUR, fx->dev_dur);
+	open_gw(fx);
+	session(fx, REG_ACCT_START, "s-dur", MAC_DUR, "10.30.0.10");
+	step(fx, 1);
+	assert_false(gw_more(fx->gw));
+	assert_string_equal(gw_admitted(fx->gw, MAC_DUR), "teachers");
+	/* a pupil's Wi-Fi off and on, 600 times: Start, Stop */
+	assert_int_equal(reg_begin(fx->ctx->reg, &err), 0);
+	for (i = 0; i < 600; i++) {
+		snprintf(id, sizeof(id), "s-lea-%d", i);
+		session(fx, REG_ACCT_START, id, MAC_LEA, NULL);
+		session(fx, REG_ACCT_STOP, id, MAC_LEA, NULL);
+	}
+	assert_int_equal(reg_commit(fx->ctx->reg, &err), 0);
+	assert_int_equal(reg_device_set_state(fx->ctx->reg, fx->dev_dur, BYOD_DEVICE_REVOKED, NULL), 0);
+	step(fx, 1000);
+	assert_true(gw_more(fx->gw));
+	assert_false(gw_quarantined(fx->gw, MAC_DUR)); /* behind the first batch */
+	step(fx, 201);
+	assert_false(gw_more(fx->gw));
+	assert_true(gw_quarantined(fx->gw, MAC_DUR));
+	assert_null(gw_admitted(fx->gw, MAC_DUR));
+	assert_null(gw_admitted(fx->gw, MAC_LEA));
+}
+
 static void test_state_at_scale(void **state)
 {
 	struct byod_fw_state st;
@@ -879,6 +959,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_school_policy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_heartbeat, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_purge, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_burst_past_a_batch, setup, teardown),
 		cmocka_unit_test(test_state_at_scale),
 	};
 
