@@ -535,8 +535,6 @@ static int idset_has_session(const struct idset *ids, int64_t id)
 #define IDSET_AT(ids, i) (ENTRY(&(ids)->s, (i))->mac)
 #define IDSET_SESSION(ids, i) strtoll(IDSET_AT((ids), (i)), NULL, 10)
 
-/* Decides a session again (when: now) and adds its id to changed when its
- * answer changed. */
 /* A decision made: its valid_until noted for the next evaluation. */
 static void note_due(struct gw *gw, const struct byod_fw_session *s)
 {
@@ -561,6 +559,8 @@ time_t gw_eval_due(const struct gw *gw)
 	return gw->eval_due;
 }
 
+/* Decides a session again (when: now) and adds its id to changed when its
+ * answer changed. */
 static int redecide_one(struct gw *gw, struct byod_fw_session *s, time_t when,
 			struct idset *changed, struct byod_err *err)
 {
@@ -601,6 +601,19 @@ static int redecide(struct gw *gw, const char *device, time_t when, struct idset
 	}
 	for (s = gw->state.first; !rc && s; s = s->next)
 		rc = redecide_one(gw, s, when, changed, err);
+	return rc;
+}
+
+/* Decides again the sessions whose decision's time has come (valid_until
+ * at or before when): those alone. */
+static int redecide_due(struct gw *gw, time_t when, struct idset *changed, struct byod_err *err)
+{
+	struct byod_fw_session *s;
+	int rc = 0;
+
+	for (s = gw->state.first; !rc && s; s = s->next)
+		if (s->adm.dec.valid_until > 0 && s->adm.dec.valid_until <= when)
+			rc = redecide_one(gw, s, when, changed, err);
 	return rc;
 }
 
@@ -758,7 +771,6 @@ static int note_opened(struct opened_list *l, const char *school, const char *gr
 	return 0;
 }
 
-/* A teacher opened or closed a group: another school's is skipped. */
 /*
  * An unlock as its event shows it now: held as upcoming while its start is
  * still to come by this host's clock (the portal's host a little ahead of
@@ -807,6 +819,7 @@ static int start_unlocks(struct gw *gw, time_t now, struct opened_list *opened)
 	return rc;
 }
 
+/* A teacher opened or closed a group: another school's is skipped. */
 static int on_unlock(struct step *st, const char *object)
 {
 	struct gw *gw = st->gw;
@@ -912,6 +925,33 @@ static int load_unlocks(struct gw *gw, time_t now, struct byod_err *err)
 	return 0;
 }
 
+/* Unlocks starting within this many seconds are read as upcoming at a
+ * whole read of the registry (as rlm_byod's index holds them): another
+ * host's clock a little ahead of this one's. */
+#define UNLOCK_AHEAD_S 300
+
+/* The upcoming unlocks again, at a whole read (gw_sync): those live
+ * UNLOCK_AHEAD_S from now whose start has not come by this host's clock;
+ * what the events showed before is replaced. */
+static int load_upcoming(struct gw *gw, time_t now, struct byod_err *err)
+{
+	struct reg_unlock *ahead = NULL;
+	size_t n = 0, i;
+	int rc;
+
+	rc = byod_unlock_live(gw->ctx, gw->state.school[0] ? gw->state.school : NULL,
+			      now + UNLOCK_AHEAD_S, &ahead, &n, err);
+	if (rc)
+		return rc;
+	gw->nupcoming = 0;
+	for (i = 0; !rc && i < n; i++)
+		rc = note_upcoming(gw, &ahead[i], now);
+	free(ahead);
+	if (rc == -ENOMEM)
+		byod_err_set(err, ENOMEM, "out of memory");
+	return rc;
+}
+
 /* The registry's server went away (-ENOTCONN): a fresh context replaces
  * the old one once a connection can be made; rc stays otherwise. */
 static int reconnect(struct gw *gw, int rc)
@@ -955,6 +995,8 @@ int gw_sync(struct gw *gw, struct byod_err *err)
 		rc = load_policies(gw, err);
 	if (!rc)
 		rc = load_unlocks(gw, gw_now(gw), err);
+	if (!rc)
+		rc = load_upcoming(gw, gw_now(gw), err);
 	if (!rc) {
 		struct byod_fw_decider d = decider(gw);
 
@@ -1286,18 +1328,24 @@ out:
 	return rc;
 }
 
-int gw_reevaluate(struct gw *gw, time_t now, struct byod_err *err)
+/* After a failed evaluation, the due sessions are tried again this much
+ * later (not at every turn of the daemon's loop) */
+#define DUE_RETRY_S 30
+
+static int reevaluate(struct gw *gw, time_t now, int due_only, struct byod_err *err)
 {
 	struct idset changed;
 	int rc;
 
 	byod_fw_set_init(&changed.s);
-	gw->eval_due = 0; /* every session's again */
-	rc = redecide(gw, NULL, now, &changed, err);
-	if (rc)
-		all_due(gw); /* cut short: those decided before stay due */
-	else if (gw->eval_due && gw->eval_due <= now)
-		gw->eval_due = now + 1; /* never again in this second */
+	rc = due_only ? redecide_due(gw, now, &changed, err) : redecide(gw, NULL, now, &changed, err);
+	/* the nearest due time again, over every session (those not decided
+	 * again keep theirs) */
+	all_due(gw);
+	if (gw->eval_due && gw->eval_due <= now)
+		/* a session that failed (or, never, a decision due at once):
+		 * not at every turn */
+		gw->eval_due = now + (rc ? DUE_RETRY_S : 1);
 	if (!rc && IDSET_N(&changed))
 		rc = reconcile(gw, err);
 	if (!rc)
@@ -1306,6 +1354,16 @@ int gw_reevaluate(struct gw *gw, time_t now, struct byod_err *err)
 		das_queue_run(gw->das, 0);
 	byod_fw_set_free(&changed.s);
 	return rc;
+}
+
+int gw_reevaluate(struct gw *gw, time_t now, struct byod_err *err)
+{
+	return reevaluate(gw, now, 0, err);
+}
+
+int gw_reevaluate_due(struct gw *gw, time_t now, struct byod_err *err)
+{
+	return reevaluate(gw, now, 1, err);
 }
 
 size_t gw_das_run(struct gw *gw, int wait_ms)

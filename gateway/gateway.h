@@ -7,9 +7,10 @@
  * (or CoA) to the NAS of every open session; on accounting Start/Stop it
  * admits and evicts stations on the admit links; on a policy apply it
  * re-renders the whole ruleset with the state in one transaction and
- * disconnects (or moves) the sessions whose segment changed; every
- * re-evaluation interval it does the same for decisions that changed with
- * the time (schedules, certificates near their end).
+ * disconnects (or moves) the sessions whose segment changed; when a
+ * decision's time comes (a schedule window, a certificate near its end,
+ * an unlock's start or end), and every re-evaluation interval besides, it
+ * does the same for decisions that changed with the time.
  */
 #ifndef BYOD_GATEWAY_H
 #define BYOD_GATEWAY_H
@@ -71,8 +72,9 @@ int gw_sync(struct gw *gw, struct byod_err *err);
 int gw_ruleset(struct gw *gw, char **text, struct byod_err *err);
 
 /* Handles the change-feed events that arrived since the last call (one
- * read of the feed, counted in gw_stats.feed_reads) and the unlocks whose
- * end has come; *handled (may be NULL) gets the events' number. The
+ * read of the feed, 1,000 events at most, counted in gw_stats.feed_reads)
+ * and the unlocks whose start or end has come; *handled (may be NULL) gets
+ * the events' number. The
  * Disconnects it decides are sent before it returns, their answers read by
  * the next calls. A follower calls it when gw_wait returned 1, when
  * gw_next_wake's time has come, and now and then as a safety net. */
@@ -101,8 +103,9 @@ time_t gw_next_wake(const struct gw *gw);
 
 /* The nearest time a decision made may change by itself (a schedule
  * window or a certificate age limit crossed: pol_decision.valid_until),
- * 0 when none: the daemon calls gw_reevaluate then, so that the session
- * moves within a second of it, not at the next periodic evaluation. */
+ * 0 when none: the daemon calls gw_reevaluate_due then, so that the
+ * session moves within a second of it, not at the next periodic
+ * evaluation. */
 time_t gw_eval_due(const struct gw *gw);
 
 /* Writes the gateway's heartbeat (component "gatewayd", node, the school
@@ -118,6 +121,9 @@ int gw_purge(struct gw *gw, time_t now, struct byod_purge_report *r, struct byod
 /* Evaluates every open session again at now and acts on those whose
  * decision changed by itself (a schedule window closed). */
 int gw_reevaluate(struct gw *gw, time_t now, struct byod_err *err);
+/* The same for the sessions whose decision's time has come (gw_eval_due)
+ * alone; after a failure those are tried again 30 s later, not at once. */
+int gw_reevaluate_due(struct gw *gw, time_t now, struct byod_err *err);
 
 void gw_stats(const struct gw *gw, struct gw_stats *out);
 /* The change feed's last event number on the registry (for the lag):

@@ -3,12 +3,14 @@
  * byod-gatewayd: the gateway daemon. Applies the ruleset with the device
  * state at start, then follows the registry's change feed, woken by a
  * commit (PostgreSQL's NOTIFY, SQLite's data_version) and at the latest
- * every gateway.poll-ms (100 ms by default) and at the end of the nearest
- * teacher's unlock (its group's sessions move back then, without any event);
- * it reads the feed only when the wait says something may have been
- * committed, at an unlock's end, and every FEED_SAFETY_S whatever the wait
- * said (a wake-up lost is caught up on by number then),
- * evaluates the open sessions again every 30 seconds (schedules end), writes
+ * every gateway.poll-ms (100 ms by default) and at the start or end of the
+ * nearest teacher's unlock (its group's sessions move then, without any
+ * event); it reads the feed only when the wait says something may have
+ * been committed, at once again after a full batch of 1,000 events, at an
+ * unlock's start or end, and every FEED_SAFETY_S whatever the wait said (a
+ * wake-up lost is caught up on by number then), evaluates again the
+ * sessions whose decision's time has come (gw_eval_due: a schedule window)
+ * within a second of it and every open session every 30 seconds, writes
  * its heartbeat to the registry every 10 seconds (component "gatewayd", the
  * school followed, the feed position handled), runs the retention purge
  * (byod_purge) five minutes after it starts and then every 24 hours unless
@@ -175,8 +177,9 @@ static void metrics_write(void *app, struct byod_expo *e)
 	byod_expo_one(e, "byod_gateway_events_total", "counter",
 		      "Change-feed events the gateway has handled.", (double)GM_GET(events));
 	byod_expo_one(e, "byod_gateway_feed_reads_total", "counter",
-		      "Reads of the change feed (when a commit may have come, at an unlock's end, "
-		      "and every 30 s whatever the wait said).",
+		      "Reads of the change feed (when a commit may have come, at once again after "
+		      "a full batch, at an unlock's start or end, and every 30 s whatever the wait "
+		      "said).",
 		      (double)GM_GET(feed_reads));
 	byod_expo_one(e, "byod_gateway_feed_position", "gauge",
 		      "The last change-feed event the gateway has handled.", (double)seq);
@@ -536,10 +539,10 @@ int main(int argc, char **argv)
 			down = 0;
 			read = 1; /* what was committed since the sync's snapshot */
 		}
-		/* the feed read when the wait said it may have moved, at an
-		 * unlock's end (gw_step moves its group's sessions back), and
-		 * every FEED_SAFETY_S; otherwise nothing was committed and a
-		 * read would find nothing */
+		/* the feed read when the wait said it may have moved or a full
+		 * batch was read, at an unlock's start or end (gw_step moves
+		 * its group's sessions), and every FEED_SAFETY_S; otherwise
+		 * nothing was committed and a read would find nothing */
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		wake = gw_next_wake(gw);
 		if (read || (wake && wake <= time(NULL)) ||
@@ -547,6 +550,10 @@ int main(int argc, char **argv)
 			last_read = now;
 			step = gw_step(gw, NULL, &err);
 			read = !step && gw_more(gw);
+			if (read)
+				log_line(1, NULL,
+					 "a full batch of the change feed read: reading on at once",
+					 NULL);
 		} else {
 			step = 0;
 		}
@@ -573,13 +580,16 @@ int main(int argc, char **argv)
 		heartbeat(gw, &last_beat, &beat_failing);
 		purge(gw, &next_purge);
 		clock_gettime(CLOCK_MONOTONIC, &now);
-		/* every 30 s, and when a decision's time has come (a schedule
-		 * window, a certificate's age: within a second of it) */
-		if (now.tv_sec - last_eval.tv_sec >= 30 ||
-		    (gw_eval_due(gw) && gw_eval_due(gw) <= time(NULL))) {
+		/* every session every 30 s; within a second of a decision's
+		 * time (a schedule window, a certificate's age), the sessions
+		 * whose time it is */
+		if (now.tv_sec - last_eval.tv_sec >= 30) {
 			last_eval = now;
 			if (gw_reevaluate(gw, time(NULL), &err))
 				fail("evaluating the sessions again", &err);
+		} else if (gw_eval_due(gw) && gw_eval_due(gw) <= time(NULL)) {
+			if (gw_reevaluate_due(gw, time(NULL), &err))
+				fail("evaluating the sessions whose time has come", &err);
 		}
 	}
 	rc = 0;

@@ -39,11 +39,17 @@ int rad_index_open(const struct rad_index_options *opt, struct rad_index **out, 
 void rad_index_free(struct rad_index *ix);
 
 /*
- * Applies what the change feed says happened since the last call. *changed
+ * Applies what the change feed says happened since the last call, batch
+ * after batch (50 of 1,000 events at most: rad_index_more). *changed
  * (may be NULL) gets the number of events applied. On failure the index
  * keeps its last state (known devices keep their decisions) and err says why.
  */
 int rad_index_refresh(struct rad_index *ix, int *changed, struct byod_err *err);
+
+/* 1 when the last refresh stopped with batches of the feed left (it reads
+ * 50,000 events at most): the follower refreshes again without waiting,
+ * as no wait would announce them again. Refresh's thread only. */
+int rad_index_more(const struct rad_index *ix);
 
 /*
  * Waits up to timeout_ms for the registry's change feed (reg_feed_wait):

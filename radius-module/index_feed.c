@@ -446,6 +446,10 @@ out:
 	return rc;
 }
 
+/* A refresh reads this many batches at most; the follower calls it again
+ * at once when more are left (rad_index_more), its other work between. */
+#define REFRESH_BATCHES 50
+
 /*
  * Batch after batch until one is not full: a wait after a burst (a year's
  * import, a purge, mass revocations) says nothing of the events the first
@@ -454,17 +458,23 @@ out:
  */
 int rad_index_refresh(struct rad_index *ix, int *changed, struct byod_err *err)
 {
-	int n, total = 0, more, rc;
+	int n, total = 0, more = 0, batches = 0, rc;
 
 	do {
 		more = 0;
 		n = 0;
 		rc = refresh_batch(ix, &n, &more, err);
 		total += n;
-	} while (!rc && more);
+	} while (!rc && more && ++batches < REFRESH_BATCHES);
+	ix->more = !rc && more;
 	if (changed)
 		*changed = total;
 	return rc;
+}
+
+int rad_index_more(const struct rad_index *ix)
+{
+	return ix->more;
 }
 
 int rad_index_wait(struct rad_index *ix, int timeout_ms, struct byod_err *err)

@@ -347,6 +347,7 @@ struct rad_index {
 				* still holds it */
 	unsigned long full_loads, resumes;
 	unsigned long feed_reads; /* refreshes that read the registry (atomic) */
+	int more;                 /* the last refresh stopped with batches left (refresh's) */
 	char reload_why[160];
 	pthread_mutex_t recent_lock;
 	struct byod_hmap *recent;  /* mac -> serial of its last EAP-TLS accept */

@@ -795,7 +795,9 @@ static void *follow(void *arg)
 		maybe_flush_counts(inst);
 		write_status(inst);
 		sweep_tls_cache(inst);
-		read = wait_feed(inst);
+		/* batches of the feed left after the last refresh: read on
+		 * without waiting (no wait would announce them again) */
+		read = !rc && rad_index_more(inst->index) ? true : wait_feed(inst);
 		__atomic_add_fetch(&inst->follower_turns, 1, __ATOMIC_RELAXED);
 	}
 	return NULL;

@@ -245,8 +245,24 @@ static void test_sessions_and_devices(void **state)
 	assert_string_equal(gw_admitted(fx->gw, MAC_UNK), "registration");
 	assert_false(gw_quarantined(fx->gw, MAC_LEA));
 	step(fx, 0); /* nothing new */
-	/* the pupils' window closes at 18:00: the daemon evaluates then */
+	/* the pupils' window closes at 18:00: the daemon evaluates then the
+	 * sessions whose time it is, not a second before */
 	assert_int_equal(gw_eval_due(fx->gw), fx->now + 8 * 3600);
+	fx->now += 8 * 3600 - 1;
+	assert_int_equal(gw_reevaluate_due(fx->gw, fx->now, NULL), 0);
+	assert_string_equal(gw_admitted(fx->gw, MAC_LEA), "pupils");
+	assert_int_equal(fx->would_disconnect, 0);
+	fx->now += 1;
+	assert_int_equal(gw_reevaluate_due(fx->gw, fx->now, NULL), 0);
+	assert_int_equal(gw_verify(fx->gw), 0);
+	assert_null(gw_admitted(fx->gw, MAC_LEA));
+	assert_string_equal(gw_admitted(fx->gw, MAC_DUR), "teachers");
+	assert_int_equal(fx->would_disconnect, 1);
+	assert_int_equal(gw_eval_due(fx->gw), fx->now + 14 * 3600); /* it opens at 08:00 */
+	fx->now -= 8 * 3600; /* 10:00 again */
+	assert_int_equal(gw_reevaluate(fx->gw, fx->now, NULL), 0);
+	assert_string_equal(gw_admitted(fx->gw, MAC_LEA), "pupils");
+	fx->would_disconnect = 0;
 
 	/* 20:00: the pupils' window closed; her session is refused and would be
 	 * disconnected, the others stay */
@@ -599,6 +615,11 @@ static void test_unlock_moves_the_group(void **state)
 	assert_null(gw_admitted(fx->gw, MAC_LEA)); /* not yet */
 	assert_int_equal(fx->would_disconnect, 6);
 	assert_int_equal(gw_next_wake(fx->gw), start);
+	/* a whole read of the registry meanwhile (SIGHUP, a reconnection)
+	 * holds it too */
+	if (gw_sync(fx->gw, &err))
+		fail_msg("%s", err.msg);
+	assert_int_equal(gw_next_wake(fx->gw), start);
 	fx->now = start - 1;
 	step(fx, 0);
 	assert_null(gw_admitted(fx->gw, MAC_LEA));
@@ -608,11 +629,12 @@ static void test_unlock_moves_the_group(void **state)
 	assert_string_equal(gw_admitted(fx->gw, MAC_TOM), "pupils");
 	assert_int_equal(fx->would_disconnect, 8);
 	assert_int_equal(gw_next_wake(fx->gw), start + 600);
-	/* closed by the teacher before a start still to come: never opens */
+	/* its end */
 	fx->now = start + 600;
 	step(fx, 0);
 	assert_null(gw_admitted(fx->gw, MAC_LEA));
 	assert_int_equal(fx->would_disconnect, 10);
+	/* closed by the teacher before a start still to come: never opens */
 	fx->now += 10;
 	id = unlock(fx, UAI, "5C", durand, 600);
 	fx->now -= 5; /* the gateway's clock 5 s behind */

@@ -562,8 +562,10 @@ static void test_commit_visible_after_the_look(void **state)
 	assert_true(sync_sleeping);
 	/* the look: the first commit */
 	assert_int_equal(reg_feed_wait(f->reg, 0, &f->err), 1);
-	/* the once-a-second look pushed a minute away (the write seen kept
-	 * pending): only the pending write's looks can end the next wait */
+	/* the once-a-second look pushed a minute away: a wait that does not
+	 * look at the write still pending times out; one that does sets that
+	 * look a second on, after SLACK_MS past the commit, and only the
+	 * pending write's looks end the wait within it */
 	sq_of_reg(f->reg)->feed_checked = now_ms() + 60000;
 	n0 = asks(f->reg);
 	t0 = now_ms();
@@ -576,7 +578,15 @@ static void test_commit_visible_after_the_look(void **state)
 		      "returned, data_version asked %d times\n",
 		      (long)(woke - t0), (long)(woke - c.done), asks(f->reg) - n0);
 	assert_int_equal(rc, 1);
-	assert_true(woke - c.done < SLACK_MS);
+	if (c.done - t0 < 800) {
+		assert_true(woke - c.done < SLACK_MS);
+	} else {
+		/* a machine so loaded that the commit came more than the
+		 * pending second after its write: the once-a-second look */
+		print_message("(the commit took %ld ms: past the pending second)\n",
+			      (long)(c.done - t0));
+		assert_true(woke - c.done < 1000 + SLACK_MS);
+	}
 	assert_int_equal(raw_int(raw, "SELECT count(*) FROM watch_probe"), 2);
 	sqlite3_close(c.db);
 	raw_close(raw);
