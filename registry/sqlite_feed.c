@@ -230,9 +230,22 @@ static int feed_look(struct sq *s, struct byod_err *err)
 	}
 	/* FEED_CHECK_MS after the last write seen, the regular look takes
 	 * over (a write still not visible by then was another file's under
-	 * the same name, or a commit rolled back) */
-	if (s->feed_pending && s->feed_checked - s->feed_write >= FEED_CHECK_MS)
-		s->feed_pending = 0;
+	 * the same name, or a commit rolled back); until then the next look
+	 * comes after as long again as since the write, FEED_PENDING_STEP_MS
+	 * at most. A time set here, not from the wait's each wake-up: another
+	 * file of the directory written every few milliseconds would put it
+	 * off again and again. */
+	if (s->feed_pending) {
+		int64_t step = s->feed_checked - s->feed_write;
+
+		if (step >= FEED_CHECK_MS)
+			s->feed_pending = 0;
+		if (step < 1)
+			step = 1;
+		if (step > FEED_PENDING_STEP_MS)
+			step = FEED_PENDING_STEP_MS;
+		s->feed_next = s->feed_checked + step;
+	}
 	return rc;
 }
 
@@ -272,7 +285,7 @@ static int watch_sleep(struct sq *s, int64_t ms)
 int sq_feed_wait(struct reg_db *be, int timeout_ms, struct byod_err *err)
 {
 	struct sq *s = sq_of(be);
-	int64_t now, deadline, wake, since;
+	int64_t now, deadline, wake;
 	struct timespec tick;
 	int rc, look;
 
@@ -313,16 +326,9 @@ int sq_feed_wait(struct reg_db *be, int timeout_ms, struct byod_err *err)
 			nanosleep(&tick, NULL);
 		} else {
 			wake = s->feed_checked + FEED_CHECK_MS;
-			if (s->feed_pending) {
-				/* a write seen lately: look again after as long
-				 * again, FEED_PENDING_STEP_MS at most */
-				since = now - s->feed_write;
-				since = since < 1 ? 1
-					: since > FEED_PENDING_STEP_MS ? FEED_PENDING_STEP_MS
-								       : since;
-				if (now + since < wake)
-					wake = now + since;
-			}
+			/* a write seen lately: its next look */
+			if (s->feed_pending && s->feed_next < wake)
+				wake = s->feed_next;
 			if (deadline < wake)
 				wake = deadline;
 			if (!watch_sleep(s, wake > now ? wake - now : 0)) {

@@ -36,9 +36,11 @@ struct sq {
 	int feed_watch, feed_fd;
 	char *feed_name;
 	int64_t feed_checked, feed_write;
-	/* feed_pending: a write seen that data_version has not shown yet;
-	 * feed_retry: when a watch that could not be made is tried again */
+	/* feed_pending: a write seen in the last second, data_version asked
+	 * again at feed_next; feed_retry: when a watch that could not be made
+	 * is tried again */
 	int feed_pending;
+	int64_t feed_next;
 	int64_t feed_retry;
 };
 

@@ -300,7 +300,7 @@ struct scribbler {
 	pthread_t t;
 };
 
-static void *scribble(void *arg)
+static void *scribble_thread(void *arg)
 {
 	struct scribbler *w = arg;
 	int fd = open(w->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -324,7 +324,7 @@ static void test_other_files_do_not_wake(void **state)
 	snprintf(w.path, sizeof(w.path), "%s.other", f->path);
 	first_wait(f);
 	n0 = asks(f->reg);
-	assert_int_equal(pthread_create(&w.t, NULL, scribble, &w), 0);
+	assert_int_equal(pthread_create(&w.t, NULL, scribble_thread, &w), 0);
 	assert_int_equal(reg_feed_wait(f->reg, 800, &f->err), 0);
 	w.stop = 1;
 	assert_int_equal(pthread_join(w.t, NULL), 0);
@@ -539,14 +539,18 @@ static void *slow_commit_thread(void *arg)
  * once-a-second look. (A gateway that read a heartbeat's commit missed the
  * teacher's unlock committed just behind it by most of a second.)
  */
-static void test_commit_visible_after_the_look(void **state)
+static void visible_after_the_look(struct fx *f, int scribble)
 {
-	struct fx *f = *state;
 	struct slow_commit c = {0};
+	struct scribbler w = {0};
 	int64_t t0, woke;
 	raw_db *raw;
 	int rc, n0;
 
+	if (scribble) {
+		snprintf(w.path, sizeof(w.path), "%s.other", f->path);
+		assert_int_equal(pthread_create(&w.t, NULL, scribble_thread, &w), 0);
+	}
 	raw = raw_open(f->path);
 	raw_exec(raw, "CREATE TABLE watch_probe (x)");
 	c.db = slow_open_db(f->path);
@@ -590,6 +594,24 @@ static void test_commit_visible_after_the_look(void **state)
 	assert_int_equal(raw_int(raw, "SELECT count(*) FROM watch_probe"), 2);
 	sqlite3_close(c.db);
 	raw_close(raw);
+	if (scribble) {
+		w.stop = 1;
+		assert_int_equal(pthread_join(w.t, NULL), 0);
+		unlink(w.path);
+	}
+}
+
+static void test_commit_visible_after_the_look(void **state)
+{
+	visible_after_the_look(*state, 0);
+}
+
+/* The same with another file of the directory written every 5 ms (other
+ * databases beside this one): the pending write's looks are not put off
+ * by each wake-up for another file. */
+static void test_commit_visible_after_the_look_busy_dir(void **state)
+{
+	visible_after_the_look(*state, 1);
 }
 
 /* inotify_init1 wrapped (tests/CMakeLists.txt: --wrap): fails while
@@ -654,6 +676,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_other_files_do_not_wake, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_polling_without_a_watch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_commit_visible_after_the_look, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_commit_visible_after_the_look_busy_dir, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_watch_tried_again, setup, teardown),
 	};
