@@ -26,6 +26,9 @@ enum das_code {
 	DAS_COA_NAK = 45,
 };
 
+/* RFC 5176 Error-Cause 503: the NAS holds no such session (any more). */
+#define DAS_CAUSE_SESSION_NOT_FOUND 503
+
 /* What the gateway asks of a NAS for one session, per NAS. */
 enum das_mode {
 	DAS_MODE_DISCONNECT, /* force re-authentication (hostapd's only choice) */

@@ -447,7 +447,16 @@ static void act_done(int rc, const struct das_answer *ans, const struct byod_err
 		gw->st.das_nak++;
 	else
 		gw->st.das_error++;
-	if (rc || (ans->code != DAS_DISCONNECT_ACK && ans->code != DAS_COA_ACK)) {
+	if (!rc && ans->code == DAS_DISCONNECT_NAK &&
+	    ans->error_cause == DAS_CAUSE_SESSION_NOT_FOUND) {
+		/* the NAS had ended the session already: the access point's
+		 * own Session-Timeout at an unlock's end (rlm_byod sets it
+		 * there), the station gone meanwhile. What was asked is done. */
+		gw_logf(gw, 1, f,
+			"session %lld (%s at %s, %s): already ended at the access point "
+			"(Disconnect-NAK Session-Context-Not-Found)",
+			(long long)a->id, a->mac, a->nas_ip, a->why);
+	} else if (rc || (ans->code != DAS_DISCONNECT_ACK && ans->code != DAS_COA_ACK)) {
 		gw->st.nas_failures++;
 		gw_logf(gw, 0, f, "session %lld (%s at %s, %s): %s%s%s", (long long)a->id, a->mac,
 			a->nas_ip, a->why, rc ? err->msg : das_code_name(ans->code),
