@@ -66,8 +66,7 @@ struct gw {
 	/* unlocks read from their events with a start still to come by this
 	 * host's clock (the writer's a little ahead of it): the daemon wakes
 	 * at their start, then reads them as live */
-	struct reg_unlock *upcoming;
-	size_t nupcoming, capupcoming;
+	struct byod_vec upcoming; /* struct reg_unlock */
 	int64_t seq;
 	int more;                      /* the last step read a full batch: more may wait */
 	/* the nearest valid_until of the decisions made since the last whole
@@ -788,23 +787,18 @@ static int note_opened(struct opened_list *l, const char *school, const char *gr
  */
 static int note_upcoming(struct gw *gw, const struct reg_unlock *u, time_t now)
 {
+	struct reg_unlock *slot;
 	size_t i;
 
-	for (i = gw->nupcoming; i-- > 0;)
-		if (gw->upcoming[i].id == u->id)
-			gw->upcoming[i] = gw->upcoming[--gw->nupcoming];
+	for (i = gw->upcoming.n; i-- > 0;)
+		if (BYOD_VEC_AT(&gw->upcoming, struct reg_unlock, i)->id == u->id)
+			byod_vec_del(&gw->upcoming, i);
 	if (u->ended || u->starts <= now || u->ends <= now)
 		return 0;
-	if (gw->nupcoming == gw->capupcoming) {
-		size_t cap = gw->capupcoming ? gw->capupcoming * 2 : 4;
-		struct reg_unlock *v = realloc(gw->upcoming, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		gw->upcoming = v;
-		gw->capupcoming = cap;
-	}
-	gw->upcoming[gw->nupcoming++] = *u;
+	slot = byod_vec_push(&gw->upcoming);
+	if (!slot)
+		return -ENOMEM;
+	*slot = *u;
 	return 0;
 }
 
@@ -815,15 +809,15 @@ static int start_unlocks(struct gw *gw, time_t now, struct opened_list *opened)
 	size_t i;
 	int rc = 0;
 
-	for (i = gw->nupcoming; !rc && i-- > 0;) {
-		const struct reg_unlock *u = &gw->upcoming[i];
+	for (i = gw->upcoming.n; !rc && i-- > 0;) {
+		const struct reg_unlock *u = BYOD_VEC_AT(&gw->upcoming, struct reg_unlock, i);
 
 		if (u->starts > now)
 			continue;
 		gw_log(gw, 1, "unlock %lld of %s %s starts: its sessions decided again",
 		       (long long)u->id, u->school, u->group);
 		rc = note_opened(opened, u->school, u->group);
-		gw->upcoming[i] = gw->upcoming[--gw->nupcoming];
+		byod_vec_del(&gw->upcoming, i);
 	}
 	return rc;
 }
@@ -952,7 +946,7 @@ static int load_upcoming(struct gw *gw, time_t now, struct byod_err *err)
 			      now + UNLOCK_AHEAD_S, &ahead, &n, err);
 	if (rc)
 		return rc;
-	gw->nupcoming = 0;
+	byod_vec_free(&gw->upcoming); /* emptied, ready for reuse */
 	for (i = 0; !rc && i < n; i++)
 		rc = note_upcoming(gw, &ahead[i], now);
 	free(ahead);
@@ -1181,9 +1175,12 @@ time_t gw_next_wake(const struct gw *gw)
 	for (i = 0; i < gw->nlive; i++)
 		if (!next || gw->live[i].ends < next)
 			next = gw->live[i].ends;
-	for (i = 0; i < gw->nupcoming; i++)
-		if (!next || gw->upcoming[i].starts < next)
-			next = gw->upcoming[i].starts;
+	for (i = 0; i < gw->upcoming.n; i++) {
+		time_t starts = BYOD_VEC_AT(&gw->upcoming, struct reg_unlock, i)->starts;
+
+		if (!next || starts < next)
+			next = starts;
+	}
 	return next;
 }
 
@@ -1391,6 +1388,7 @@ int gw_open(const struct gw_options *opt, struct gw **out, struct byod_err *err)
 	if (!gw)
 		return byod_err_set(err, ENOMEM, "out of memory");
 	gw->opt = *opt;
+	byod_vec_init(&gw->upcoming, sizeof(struct reg_unlock));
 	gw->logged_version = -1;
 	byod_fw_state_init(&gw->state);
 	byod_fw_set_init(&gw->k_admitted);
@@ -1437,7 +1435,7 @@ void gw_close(struct gw *gw)
 	byod_fw_set_free(&gw->k_qip);
 	byod_policies_free(gw->policies);
 	free(gw->live);
-	free(gw->upcoming);
+	byod_vec_free(&gw->upcoming);
 	byod_close(gw->ctx);
 	free(gw);
 }
